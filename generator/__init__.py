@@ -1,0 +1,98 @@
+"""storegen: SQLite schema files → a typed, async storage package.
+
+`generate(options)` is the one pure entry point: it reads the schema files and
+returns every output file as text, writing nothing. `storegen generate`
+writes that result, `storegen check` diffs it against the disk.
+
+    schema/*.sql ─parse─▶ IR ─validate─▶ views ─render─▶ black ─▶ files
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from generator.backends import Backend, load_backend, runtime_dir
+from generator.config import Options
+from generator.context import attach_sql, build_package_view
+from generator.format import format_python
+from generator.ir import Schema
+from generator.parse import parse_schema, read_schema_files
+from generator.views import PackageView
+from generator.render import make_environment, render_template
+from generator.validate import validate_schema
+
+__all__ = ["Generation", "generate", "load_schema"]
+
+# Files every package gets, whatever the backends: output name → template.
+COMMON_FILES = {
+    "__init__.py": "common/__init__.py.j2",
+    "models.py": "common/models.py.j2",
+    "results.py": "common/results.py.j2",
+    "contracts.py": "common/contracts.py.j2",
+    "tables.py": "common/tables.py.j2",
+    "schema.py": "common/schema.py.j2",
+    "_rows.py": "common/_rows.py.j2",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """The parsed schema and every file of the package, relative to `out`."""
+
+    schema: Schema
+    files: dict[str, str]
+
+
+def load_schema(options: Options) -> Schema:
+    """Read, parse and cross-check the schema files named in `options`."""
+    sources = read_schema_files(list(options.schema), display=options.display_path)
+    schema = parse_schema(sources)
+    return validate_schema(schema, sources)
+
+
+def generate(options: Options) -> Generation:
+    """Produce the whole package in memory. Raises StoregenError on bad input."""
+    schema = load_schema(options)
+    backends = [load_backend(name, options.templates) for name in options.backends]
+    view = build_package_view(
+        schema, options, tuple(options.display_path(p) for p in options.schema)
+    )
+    view = _with_backends(view, backends)
+    env = make_environment(options.templates)
+    cache = options.root / ".storegen-cache" / "black"
+    rendered: dict[str, tuple[str, str]] = {
+        name: (template, render_template(env, template, pkg=view))
+        for name, template in COMMON_FILES.items()
+    }
+    for backend in backends:
+        statements = attach_sql(view, backend)
+        for name, template in backend.files:
+            rendered[name] = (
+                template,
+                render_template(env, template, pkg=view, sql=statements, backend=backend),
+            )
+    files = {
+        name: format_python(text, template, cache) for name, (template, text) in rendered.items()
+    }
+    files["py.typed"] = ""
+    files.update(_runtime_files(backends, view.header))
+    return Generation(schema=schema, files=files)
+
+
+def _with_backends(view: PackageView, backends: list[Backend]) -> PackageView:
+
+    return replace(view, backends=tuple(b.module for b in backends))
+
+
+def _runtime_files(backends: list[Backend], header: str) -> dict[str, str]:
+    """Runtime helpers, copied verbatim under `_runtime/` behind the header."""
+    wanted = sorted({name for backend in backends for name in backend.runtime})
+    files = {
+        "_runtime/__init__.py": f"{header}\n"
+        + (runtime_dir() / "__init__.py").read_text(encoding="utf-8")
+    }
+    for name in wanted:
+        source = (runtime_dir() / name).read_text(encoding="utf-8")
+        files[f"_runtime/{name}"] = f"{header}\n{source}"
+    return files

@@ -1,0 +1,105 @@
+"""`storegen generate | check | inspect`: argparse over the pure `generate`.
+
+Exit codes: 0 done, 1 `check` found a difference, 2 bad input or config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from generator import generate, load_schema
+from generator.config import Options, load_options, merge_cli
+from generator.errors import StoregenError
+from generator.ir import to_json
+from generator.write import diff_files, write_files
+
+EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="storegen", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (
+        ("generate", "regenerate the package from the schema files"),
+        ("check", "exit 1 and print a diff when the package on disk is not a fresh generation"),
+        ("inspect", "print the parsed schema (IR) as JSON, with the statements it ignored"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("--config", type=Path, help="pyproject.toml or storegen.toml to read")
+        command.add_argument(
+            "--schema", type=Path, action="append", help="a schema file (repeatable)"
+        )
+        command.add_argument("--out", type=Path, help="output folder of the package")
+        command.add_argument("--package", help="import name of the generated package")
+        command.add_argument(
+            "--backend", action="append", dest="backends", help="a backend (repeatable)"
+        )
+        command.add_argument(
+            "--templates", type=Path, action="append", help="a user template folder (repeatable)"
+        )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        options = _options(args)
+        return {"generate": _generate, "check": _check, "inspect": _inspect}[args.command](options)
+    except StoregenError as exc:
+        print(f"storegen: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _options(args: argparse.Namespace) -> Options:
+    cwd = Path.cwd()
+    options = load_options(args.config, cwd)
+    return merge_cli(
+        options,
+        schema=[p.resolve() for p in args.schema or []],
+        out=args.out.resolve() if args.out else None,
+        package=args.package,
+        backends=args.backends or [],
+        templates=[p.resolve() for p in args.templates or []],
+    )
+
+
+def _generate(options: Options) -> int:
+    started = time.perf_counter()
+    generation = generate(options)
+    plan = write_files(generation.files, options.out)
+    elapsed = time.perf_counter() - started
+    print(
+        f"storegen: {len(generation.schema.tables)} tables → {options.display_path(options.out)}: "
+        f"{len(plan.changed)} written, {len(plan.unchanged)} unchanged, {len(plan.stale)} removed "
+        f"in {elapsed:.2f}s"
+    )
+    return EXIT_OK
+
+
+def _check(options: Options) -> int:
+    diff = diff_files(generate(options).files, options.out)
+    if diff:
+        sys.stdout.write(diff)
+        print(
+            f"storegen: {options.display_path(options.out)} is out of date; run `storegen generate`",
+            file=sys.stderr,
+        )
+        return EXIT_DIFFERENT
+    print(f"storegen: {options.display_path(options.out)} is up to date")
+    return EXIT_OK
+
+
+def _inspect(options: Options) -> int:
+    schema = load_schema(options)
+    json.dump(to_json(schema), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,226 @@
+"""Options: `[tool.storegen]` in pyproject.toml, with CLI flags merged over it.
+
+One frozen `Options` record travels through the pipeline instead of a pile of
+boolean parameters. Unknown keys are errors, so a typo never silently does
+nothing.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from generator.errors import ConfigError
+
+_TOP_KEYS = {
+    "schema",
+    "out",
+    "package",
+    "backends",
+    "acronyms",
+    "immutable_columns",
+    "mixins",
+    "tables",
+    "results_module",
+    "numeric",
+    "temporal_storage",
+    "templates",
+}
+_TABLE_KEYS = {"model", "contract", "store", "append_only", "secret", "columns"}
+_COLUMN_KEYS = {"type", "temporal_storage", "secret", "attribute"}
+_MIXIN_KEYS = {"columns", "doc"}
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnOptions:
+    """Per-column overrides: codec, date storage, secrecy, attribute name."""
+
+    type: str | None = None
+    temporal_storage: str | None = None
+    secret: bool | None = None
+    attribute: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TableOptions:
+    """Per-table overrides of names and directives."""
+
+    model: str | None = None
+    contract: str | None = None
+    store: str | None = None
+    append_only: bool | None = None
+    secret: tuple[str, ...] = ()
+    columns: dict[str, ColumnOptions] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Mixin:
+    """A dataclass base shared by every table that has all of `columns`."""
+
+    name: str
+    columns: tuple[str, ...]
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Everything the generator needs to know besides the schema text."""
+
+    root: Path
+    schema: tuple[Path, ...] = ()
+    out: Path = Path("generated")
+    package: str = "generated"
+    backends: tuple[str, ...] = ("aiosqlite",)
+    acronyms: tuple[str, ...] = ()
+    immutable_columns: tuple[str, ...] = ("created_at", "created_by")
+    mixins: tuple[Mixin, ...] = ()
+    tables: dict[str, TableOptions] = field(default_factory=dict)
+    results_module: str | None = None
+    numeric: str = "float"
+    temporal_storage: str = "iso"
+    templates: tuple[Path, ...] = ()
+
+    def table(self, name: str) -> TableOptions:
+        """Options for one table (empty when config says nothing about it)."""
+        return self.tables.get(name) or TableOptions()
+
+    def display_path(self, path: Path) -> str:
+        """A path as users see it in messages and headers: relative to root."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml at or above `start`."""
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_options(config_file: Path | None, cwd: Path) -> Options:
+    """Read `[tool.storegen]` from `config_file` (or the nearest pyproject.toml).
+
+    A `storegen.toml` file may hold the same keys at top level.
+    """
+    path = config_file or find_pyproject(cwd)
+    if path is None:
+        return Options(root=cwd)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+    section = data.get("tool", {}).get("storegen") if path.name == "pyproject.toml" else data
+    return options_from_mapping(section or {}, root=path.parent, source=str(path))
+
+
+def options_from_mapping(raw: dict[str, Any], *, root: Path, source: str) -> Options:
+    """Validate a raw config mapping and turn it into `Options`."""
+    _reject_unknown(raw, _TOP_KEYS, source)
+    tables = {
+        name: _table_options(value, f"{source} [tables.{name}]")
+        for name, value in _mapping(raw.get("tables", {}), f"{source} tables").items()
+    }
+    mixins = tuple(
+        _mixin(name, value, f"{source} [mixins.{name}]")
+        for name, value in _mapping(raw.get("mixins", {}), f"{source} mixins").items()
+    )
+    options = Options(
+        root=root,
+        schema=tuple(root / p for p in _strings(raw, "schema", source)),
+        out=root / str(raw.get("out", "generated")),
+        package=str(raw.get("package", "generated")),
+        backends=_strings(raw, "backends", source) or ("aiosqlite",),
+        acronyms=_strings(raw, "acronyms", source),
+        immutable_columns=_strings(
+            raw, "immutable_columns", source, default=("created_at", "created_by")
+        ),
+        mixins=mixins,
+        tables=tables,
+        results_module=raw.get("results_module"),
+        numeric=_choice(raw, "numeric", ("float", "decimal"), source, "float"),
+        temporal_storage=_choice(raw, "temporal_storage", ("iso", "epoch", "str"), source, "iso"),
+        templates=tuple(root / p for p in _strings(raw, "templates", source)),
+    )
+    if not options.package.isidentifier():
+        raise ConfigError(f"{source}: package {options.package!r} is not a valid Python identifier")
+    return options
+
+
+def merge_cli(options: Options, **flags: Any) -> Options:
+    """Flags given on the command line win over the config file."""
+    given = {k: v for k, v in flags.items() if v not in (None, (), [])}
+    for key in ("schema", "templates", "backends"):
+        if key in given:
+            given[key] = tuple(given[key])
+    return replace(options, **given)
+
+
+def _table_options(raw: Any, where: str) -> TableOptions:
+    table = _mapping(raw, where)
+    _reject_unknown(table, _TABLE_KEYS, where)
+    columns = {}
+    for name, value in _mapping(table.get("columns", {}), f"{where} columns").items():
+        column = _mapping(value, f"{where} columns.{name}")
+        _reject_unknown(column, _COLUMN_KEYS, f"{where} columns.{name}")
+        columns[name] = ColumnOptions(**column)
+    return TableOptions(
+        model=table.get("model"),
+        contract=table.get("contract"),
+        store=table.get("store"),
+        append_only=table.get("append_only"),
+        secret=_strings(table, "secret", where),
+        columns=columns,
+    )
+
+
+def _mixin(name: str, raw: Any, where: str) -> Mixin:
+    mixin = _mapping(raw, where)
+    _reject_unknown(mixin, _MIXIN_KEYS, where)
+    columns = _strings(mixin, "columns", where)
+    if not columns:
+        raise ConfigError(f"{where}: a mixin needs a non-empty 'columns' list")
+    if not name.isidentifier():
+        raise ConfigError(f"{where}: mixin name {name!r} is not a valid class name")
+    return Mixin(name=name, columns=columns, doc=str(mixin.get("doc", "")))
+
+
+def _reject_unknown(raw: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
+        )
+
+
+def _mapping(raw: Any, where: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected a table, got {type(raw).__name__}")
+    return raw
+
+
+def _strings(
+    raw: dict[str, Any], key: str, where: str, default: tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    value = raw.get(key)
+    if value is None:
+        return default
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: '{key}' must be a list of strings")
+    return tuple(value)
+
+
+def _choice(
+    raw: dict[str, Any], key: str, allowed: tuple[str, ...], where: str, default: str
+) -> str:
+    value = raw.get(key, default)
+    if value not in allowed:
+        raise ConfigError(f"{where}: '{key}' must be one of {', '.join(allowed)}, not {value!r}")
+    return str(value)

@@ -1,0 +1,299 @@
+"""IR + options → the ready-to-print views the templates receive.
+
+Every decision lives here: names, annotations, defaults, conversions, which
+methods a table gets and the SQL behind each. Templates only print these
+views, so reading this module tells you what the generated code will do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator import sql
+from generator.backends import Backend
+from generator.config import Mixin, Options
+from generator.errors import SchemaError
+from generator.ir import Column, Schema, Table
+from generator.naming import attribute_name, class_name, method_suffix
+from generator.typemap import CODECS, choose_codec, literal_annotation
+from generator.views import (
+    FieldView,
+    MethodView,
+    MixinView,
+    PackageView,
+    ParamView,
+    TableView,
+    python_literal,
+    safe_docstring,
+)
+
+# Parameter names every method already uses; a column with one of these names
+# gets a trailing underscore in method signatures.
+_TAKEN_PARAMS = frozenset({"self", "row", "ray_id", "limit", "after", "offset"})
+
+
+def build_package_view(schema: Schema, options: Options, sources: tuple[str, ...]) -> PackageView:
+    """The view shared by every template: models, contracts and table facts."""
+    tables = [_table_view(t, options) for t in schema.tables]
+    _check_unique([t.model for t in tables], "model class", schema)
+    _check_unique([t.store for t in tables], "store class", schema)
+    _check_unique([t.contract for t in tables], "contract class", schema)
+    mixins = _mixin_views(options.mixins, tables)
+    applied = {m.name: m for m in mixins}
+    for table in tables:
+        table.apply_mixins([m for m in applied.values() if m.fits(table)])
+    return PackageView(
+        package=options.package,
+        sources=sources,
+        tables=tuple(tables),
+        mixins=tuple(m for m in mixins if any(m.name in t.bases for t in tables)),
+        results_module=options.results_module,
+        ddl=_ddl(schema, tables),
+    )
+
+
+def attach_sql(view: PackageView, backend: Backend) -> dict[str, dict[str, str]]:
+    """SQL constants per table for one backend's placeholder style."""
+    return {t.name: _table_sql(t, backend.paramstyle) for t in view.tables}
+
+
+def _table_view(table: Table, options: Options) -> TableView:
+    table_options = options.table(table.name)
+    model = table_options.model or class_name(table.name, options.acronyms)
+    fields = tuple(
+        _field_view(table, column, options) for column in table.columns if not column.hidden
+    )
+    _check_unique_attrs(table, fields)
+    append_only = (
+        table.append_only if table_options.append_only is None else table_options.append_only
+    )
+    view = TableView(
+        name=table.name,
+        model=model,
+        contract=table_options.contract or f"{model}Table",
+        store=table_options.store or f"{model}Store",
+        doc=safe_docstring(table.comment or f"A row of the {table.name} table."),
+        fields=fields,
+        append_only=append_only,
+    )
+    pk_columns = table.primary_key.columns if table.primary_key else ()
+    view.key_columns = pk_columns
+    if table.primary_key is not None and not append_only:
+        view.update_fields = tuple(
+            f
+            for f in fields
+            if f.writable
+            and f.column not in pk_columns
+            and f.column not in options.immutable_columns
+        )
+    view.methods = tuple(_methods(table, view))
+    return view
+
+
+def _field_view(table: Table, column: Column, options: Options) -> FieldView:
+    column_options = options.table(table.name).columns.get(column.name)
+    override = column_options.type if column_options else None
+    storage = (
+        column_options.temporal_storage if column_options else None
+    ) or options.temporal_storage
+    codec_name = choose_codec(
+        column, override=override, numeric=options.numeric, temporal_storage=storage
+    )
+    codec = CODECS[codec_name]
+    annotation = codec.annotation
+    if column.check_in is not None and codec_name in ("str", "int"):
+        annotation = literal_annotation(column.check_in)
+    secret = column.secret or column.name in options.table(table.name).secret
+    if column_options and column_options.secret is not None:
+        secret = column_options.secret
+    attr = (
+        column_options.attribute if column_options and column_options.attribute else None
+    ) or attribute_name(column.name)
+    default_py, default_sql = _default(table, column, codec_name)
+    in_key = table.primary_key is not None and column.name in table.primary_key.columns
+    # SQLite lets a non-INTEGER primary key hold NULL (a legacy quirk); a key is never None here.
+    not_null = column.not_null or (in_key and default_py is None)
+    nullable = not not_null or default_py == "None"
+    return FieldView(
+        attr=attr,
+        column=column.name,
+        annotation=f"{annotation} | None" if nullable else annotation,
+        default=default_py,
+        default_sql=default_sql,
+        secret=secret,
+        doc=safe_docstring(column.comment) if column.comment else None,
+        decode=_nullable(
+            codec.decode.replace("{table!r}", repr(table.name)).replace(
+                "{column!r}", repr(column.name)
+            ),
+            nullable,
+        ),
+        encode=_nullable(codec.encode, nullable),
+        writable=not column.generated,
+        imports=codec.imports
+        + (("from typing import Literal",) if "Literal[" in annotation else ()),
+    )
+
+
+def _default(table: Table, column: Column, codec_name: str) -> tuple[str | None, str | None]:
+    """(Python default, SQL default to COALESCE with) for a column.
+
+    A literal default becomes the dataclass default. An expression default,
+    a generated column and a rowid alias default to None, and the database
+    fills them in: inserts send `COALESCE(?, <default>)`.
+    """
+    pk = table.primary_key
+    if column.generated or (pk is not None and pk.rowid_alias and pk.columns == (column.name,)):
+        return "None", None
+    if column.default is None:
+        in_key = pk is not None and column.name in pk.columns
+        return (None if column.not_null or in_key else "None"), None
+    if column.default.is_literal:
+        literal = python_literal(column.default.value, codec_name)
+        if literal is not None:
+            return literal, None
+    return "None", column.default.sql
+
+
+def _nullable(expression: str, nullable: bool) -> str:
+    if expression == "{}" or not nullable:
+        return expression
+    return "None if {} is None else " + expression
+
+
+def _methods(table: Table, view: TableView) -> list[MethodView]:
+    """insert, get/delete per key, update, list/count per indexed column, list/count all."""
+    model, prefix, by_column = view.model, view.sql_prefix, {f.column: f for f in view.fields}
+    pk = table.primary_key
+    keys: list[tuple[str, ...]] = [pk.columns] if pk else []
+    keys += [u.columns for u in table.unique_keys if u.columns not in keys]
+    key_params = [tuple(_param(by_column[c]) for c in key) for key in keys]
+    methods = [MethodView.insert(model, prefix)]
+    methods += [MethodView.get(model, prefix, _suffix(p), p) for p in key_params]
+    if not view.append_only:
+        if pk is not None and view.update_fields:
+            methods.append(MethodView.update(model, prefix))
+        methods += [MethodView.delete(model, prefix, _suffix(p), p) for p in key_params]
+    cursor = key_params[0] if pk else ()
+    single_keys = {k[0] for k in keys if len(k) == 1}
+    for column in _listable_columns(table):
+        if column not in single_keys:
+            param = _param(by_column[column])
+            methods.append(MethodView.list_by(model, prefix, param.name, (param,), cursor))
+            methods.append(MethodView.count_by(model, prefix, param.name, (param,)))
+    methods.append(MethodView.list_by(model, prefix, "", (), cursor))
+    methods.append(MethodView.count_by(model, prefix, "", ()))
+    return methods
+
+
+def _suffix(params: tuple[ParamView, ...]) -> str:
+    return method_suffix(tuple(p.name for p in params))
+
+
+def _listable_columns(table: Table) -> list[str]:
+    """Single columns that are indexed or are a foreign key, in column order."""
+    wanted = {i.columns[0] for i in table.indexes if len(i.columns) == 1 and not i.unique}
+    wanted |= {fk.columns[0] for fk in table.foreign_keys if len(fk.columns) == 1}
+    return [c.name for c in table.columns if c.name in wanted]
+
+
+def _param(field: FieldView) -> ParamView:
+    name = f"{field.attr}_" if field.attr in _TAKEN_PARAMS else field.attr
+    annotation = field.annotation.removesuffix(" | None")
+    encode = field.encode.removeprefix("None if {} is None else ")
+    return ParamView(name=name, annotation=annotation, column=field.column, codec_encode=encode)
+
+
+def _table_sql(table: TableView, style: str) -> dict[str, str]:
+    columns = [f.column for f in table.fields]
+    writable = [f.column for f in table.fields if f.writable]
+    defaults = {f.column: f.default_sql for f in table.fields if f.default_sql}
+    statements: dict[str, str] = {}
+    for method in table.methods:
+        keys = [p.column for p in method.params]
+        if method.kind == "insert":
+            statements[method.sql] = sql.insert_sql(table.name, writable, columns, defaults, style)
+        elif method.kind == "get":
+            statements[method.sql] = sql.select_by_sql(table.name, columns, keys, style)
+        elif method.kind == "update":
+            set_columns = [f.column for f in table.update_fields]
+            statements[method.sql] = sql.update_sql(
+                table.name, set_columns, table.key_columns, columns, style
+            )
+        elif method.kind == "delete":
+            statements[method.sql] = sql.delete_by_sql(table.name, keys, style)
+        elif method.kind == "count":
+            statements[method.sql] = sql.count_by_sql(table.name, keys, style)
+        elif method.kind == "list":
+            order = [p.column for p in method.cursor]
+            statements[method.sql] = sql.list_by_sql(
+                table.name, columns, keys, order, style, after=False
+            )
+            if method.sql_after:
+                statements[method.sql_after] = sql.list_by_sql(
+                    table.name, columns, keys, order, style, after=True
+                )
+    return statements
+
+
+def _mixin_views(mixins: tuple[Mixin, ...], tables: list[TableView]) -> list[MixinView]:
+    views = []
+    for mixin in mixins:
+        for table in tables:
+            fields = table.fields_for(mixin.columns)
+            if fields is not None:
+                views.append(
+                    MixinView(
+                        name=mixin.name, doc=safe_docstring(mixin.doc or mixin.name), fields=fields
+                    )
+                )
+                break
+    return views
+
+
+def _ddl(schema: Schema, views: list[TableView]) -> tuple[str, ...]:
+    """Tables and indexes as written, then triggers that make append-only real."""
+    statements: list[str] = []
+    for table in schema.tables:
+        statements.append(table.sql)
+        statements.extend(index.sql for index in table.indexes)
+    for view in views:
+        if view.append_only:
+            statements.extend(_append_only_triggers(view.name))
+    return tuple(statements)
+
+
+def _append_only_triggers(table: str) -> list[str]:
+    quoted = '"' + table.replace('"', '""') + '"'
+    message = ("append-only: " + table).replace("'", "''")
+    return [
+        f'CREATE TRIGGER IF NOT EXISTS "{(table + "_append_only_" + op.lower()).replace(chr(34), chr(34) * 2)}" '
+        f"BEFORE {op} ON {quoted} BEGIN SELECT RAISE(ABORT, '{message}'); END"
+        for op in ("UPDATE", "DELETE")
+    ]
+
+
+def _check_unique(names: list[str], what: str, schema: Schema) -> None:
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name in seen:
+            first, second = schema.tables[seen[name]], schema.tables[index]
+            raise SchemaError(
+                f"tables {first.name!r} and {second.name!r} both become the {what} {name!r}; "
+                f"rename one in [tool.storegen.tables.{second.name}]",
+                second.location,
+            )
+        seen[name] = index
+
+
+def _check_unique_attrs(table: Table, fields: tuple[FieldView, ...]) -> None:
+    seen: dict[str, str] = {}
+    for field in fields:
+        if field.attr in seen:
+            raise SchemaError(
+                f"columns {seen[field.attr]!r} and {field.column!r} of table {table.name!r} both become "
+                f"the attribute {field.attr!r}; set an 'attribute' for one in "
+                f"[tool.storegen.tables.{table.name}.columns.{field.column}]",
+                table.column(field.column).location,
+            )
+        seen[field.attr] = field.column

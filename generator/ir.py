@@ -1,0 +1,179 @@
+"""The typed intermediate representation between parsing and rendering.
+
+Everything here is plain, frozen data: no sqlglot and no Jinja. `parse.py`
+produces it, `directives.py` annotates it, `context.py` reads it. It is
+serialisable to JSON (``to_json``) so ``storegen inspect`` can show exactly
+what the generator understood.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+
+class Affinity(enum.StrEnum):
+    """SQLite column affinity (https://sqlite.org/datatype3.html §3.1)."""
+
+    INTEGER = "INTEGER"
+    TEXT = "TEXT"
+    BLOB = "BLOB"
+    REAL = "REAL"
+    NUMERIC = "NUMERIC"
+
+
+class FkAction(enum.StrEnum):
+    """What the database does to a child row when its parent changes."""
+
+    NO_ACTION = "NO ACTION"
+    RESTRICT = "RESTRICT"
+    CASCADE = "CASCADE"
+    SET_NULL = "SET NULL"
+    SET_DEFAULT = "SET DEFAULT"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A 1-based position in a schema file, for error messages."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True, slots=True)
+class Default:
+    """A column DEFAULT: its SQL text, and its Python value when it is a literal.
+
+    ``is_literal`` distinguishes ``DEFAULT NULL`` (literal, value None) from an
+    expression such as ``DEFAULT (strftime('%s','now'))`` (not a literal).
+    """
+
+    sql: str
+    is_literal: bool
+    value: int | float | str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column as declared, plus what SQLite itself reported about it."""
+
+    name: str
+    declared_type: str
+    affinity: Affinity
+    not_null: bool
+    location: Location
+    default: Default | None = None
+    check_in: tuple[int | str, ...] | None = None
+    generated: bool = False
+    hidden: bool = False
+    autoincrement: bool = False
+    comment: str | None = None
+    secret: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PrimaryKey:
+    """The table's primary key; ``rowid_alias`` is true for INTEGER PRIMARY KEY."""
+
+    columns: tuple[str, ...]
+    rowid_alias: bool = False
+    autoincrement: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UniqueKey:
+    """A UNIQUE constraint, from a column, the table, or a UNIQUE INDEX."""
+
+    columns: tuple[str, ...]
+    origin: str  # "column" | "table" | "index"
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignKey:
+    """A foreign key with its actions, already resolved to the parent's key."""
+
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    on_delete: FkAction = FkAction.NO_ACTION
+    on_update: FkAction = FkAction.NO_ACTION
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """A CREATE INDEX on plain columns (expression indexes are not kept)."""
+
+    name: str
+    columns: tuple[str, ...]
+    sql: str
+    unique: bool = False
+    where: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """One CREATE TABLE, with its constraints, indexes and directives."""
+
+    name: str
+    columns: tuple[Column, ...]
+    location: Location
+    sql: str
+    primary_key: PrimaryKey | None = None
+    unique_keys: tuple[UniqueKey, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    indexes: tuple[Index, ...] = ()
+    comment: str | None = None
+    append_only: bool = False
+    without_rowid: bool = False
+    strict: bool = False
+
+    def column(self, name: str) -> Column:
+        """Return the column called ``name`` (case-insensitive, as in SQLite)."""
+        for col in self.columns:
+            if col.name.lower() == name.lower():
+                return col
+        raise KeyError(name)
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoredStatement:
+    """A statement the generator skips on purpose (PRAGMA, INSERT, VIEW, ...)."""
+
+    kind: str
+    location: Location
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """Every table from every schema file, in declaration order."""
+
+    tables: tuple[Table, ...]
+    files: tuple[str, ...]
+    ignored: tuple[IgnoredStatement, ...] = ()
+
+    def table(self, name: str) -> Table:
+        """Return the table called ``name`` (case-insensitive, as in SQLite)."""
+        for table in self.tables:
+            if table.name.lower() == name.lower():
+                return table
+        raise KeyError(name)
+
+
+def to_json(value: Any) -> Any:
+    """Turn IR objects into JSON-ready dicts and lists, keeping field order."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (tuple, list)):
+        return [to_json(v) for v in value]
+    return value

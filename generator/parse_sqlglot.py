@@ -1,0 +1,77 @@
+"""Hand one CREATE statement to sqlglot, and explain its failures with positions.
+
+sqlglot reports an error at the end of the token it stumbled on, relative to
+the text it was given, and in its own words; users need the file position of
+that token and, when SQLite rejects the statement too, SQLite's words.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from contextlib import closing
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from generator.errors import SchemaError
+from generator.ir import Location
+from generator.sqltext import SourceFile, Statement
+
+
+def parse_create(
+    statement: Statement, source: SourceFile, blanks: Sequence[tuple[int, int, str]]
+) -> exp.Create:
+    """Parse a CREATE statement with sqlglot, ``blanks`` hidden first.
+
+    Each blank is ``(start, end, placeholder)`` in file offsets; it is replaced
+    by spaces (newlines kept) so sqlglot's positions still match the file.
+    Raises SchemaError at the offending token.
+    """
+    base = statement.tokens[0].start
+    chars = list(statement.text)
+    for start, end, placeholder in blanks:
+        for k in range(start - base, end - base):
+            chars[k] = "\n" if chars[k] == "\n" else " "
+        chars[start - base : start - base + len(placeholder)] = placeholder
+    try:
+        node = sqlglot.parse_one("".join(chars), read="sqlite")
+    except ParseError as error:
+        detail = error.errors[0] if error.errors else {}
+        location = _error_location(detail, statement, source)
+        raise _unparsable(statement, location, detail.get("description", str(error))) from None
+    except TokenError as error:
+        raise _unparsable(statement, statement.location, str(error)) from None
+    if not isinstance(node, exp.Create):
+        raise _unparsable(statement, statement.location, "it fell back to an opaque command")
+    return node
+
+
+def _error_location(detail: dict[str, Any], statement: Statement, source: SourceFile) -> Location:
+    """The start of the token sqlglot stumbled on (it reports the token's end)."""
+    if not (detail.get("line") and detail.get("col")):
+        return statement.location
+    lines = statement.text.split("\n")
+    relative = sum(len(line) + 1 for line in lines[: detail["line"] - 1]) + detail["col"] - 1
+    offset = statement.tokens[0].start + relative
+    return source.locate([t.start for t in statement.tokens if t.start <= offset][-1])
+
+
+def _unparsable(statement: Statement, location: Location, reason: str) -> SchemaError:
+    """Explain a statement sqlglot cannot parse, in SQLite's words if SQLite rejects it too.
+
+    SQLite checks syntax before it resolves names, so an empty database tells
+    a syntax error apart from a missing table.
+    """
+    with closing(sqlite3.connect(":memory:")) as db:
+        try:
+            db.execute(statement.text)
+        except sqlite3.Error as rejected:
+            if not str(rejected).startswith("no such table"):
+                return SchemaError(f"SQLite rejects this statement: {rejected}", location)
+    return SchemaError(
+        f"storegen cannot parse this valid {statement.phrase} (sqlglot: {reason}); please report it",
+        location,
+    )

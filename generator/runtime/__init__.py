@@ -1,0 +1,1 @@
+"""Runtime helpers copied verbatim into every generated package."""

@@ -1,0 +1,81 @@
+"""Conversions between Python values and what SQLite stores.
+
+Dates and timestamps are ISO-8601 text by default (what SQLite's own date
+functions produce), or unix-epoch integers when config asks. A stored value
+that does not convert raises `DecodeError` naming the column, never the value.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from .errors import DecodeError
+
+__all__ = [
+    "decode_decimal",
+    "decode_epoch",
+    "decode_epoch_date",
+    "decode_iso_date",
+    "decode_iso_datetime",
+    "encode_epoch",
+    "encode_epoch_date",
+]
+
+
+def decode_iso_date(value: object, table: str, column: str) -> datetime.date:
+    """`'2024-05-01'` → `date(2024, 5, 1)`."""
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise DecodeError(table, column)
+
+
+def decode_iso_datetime(value: object, table: str, column: str) -> datetime.datetime:
+    """`'2024-05-01 12:00:00'` (or with a `T`, an offset, fractions) → datetime."""
+    if isinstance(value, str):
+        try:
+            return datetime.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise DecodeError(table, column)
+
+
+def encode_epoch(value: datetime.datetime) -> int:
+    """A datetime → unix seconds; naive datetimes are taken as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    return int(value.timestamp())
+
+
+def decode_epoch(value: object, table: str, column: str) -> datetime.datetime:
+    """Unix seconds → an aware UTC datetime."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return datetime.datetime.fromtimestamp(value, tz=datetime.timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            pass
+    raise DecodeError(table, column)
+
+
+def encode_epoch_date(value: datetime.date) -> int:
+    """A date → unix seconds of its midnight UTC."""
+    midnight = datetime.datetime(value.year, value.month, value.day, tzinfo=datetime.timezone.utc)
+    return int(midnight.timestamp())
+
+
+def decode_epoch_date(value: object, table: str, column: str) -> datetime.date:
+    """Unix seconds → the UTC date they fall on."""
+    return decode_epoch(value, table, column).date()
+
+
+def decode_decimal(value: object, table: str, column: str) -> Decimal:
+    """Text or a number → Decimal, exact for text."""
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        try:
+            return Decimal(str(value))
+        except InvalidOperation:
+            pass
+    raise DecodeError(table, column)

@@ -1,0 +1,127 @@
+"""SQL text for the generated stores, built once with PyPika at generation time.
+
+Every statement uses placeholders only, never values. The placeholder style
+comes from the backend (`?` for SQLite and libSQL, `$1` for asyncpg).
+PyPika's PostgreSQL builder is used for every dialect because it is the one
+that knows RETURNING and ON CONFLICT, and its output runs on SQLite too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pypika import Order, Parameter, PostgreSQLQuery, Table, Tuple
+from pypika import functions as fn
+from pypika.terms import Criterion, LiteralValue, Term
+
+
+class Placeholders:
+    """Hands out placeholders in order: `?, ?` or `$1, $2`."""
+
+    def __init__(self, style: str) -> None:
+        self._style = style
+        self._count = 0
+
+    def next(self) -> Parameter:
+        self._count += 1
+        return Parameter("?" if self._style == "qmark" else f"${self._count}")
+
+
+def _coalesce(mark: Parameter, default_sql: str) -> Term:
+    coalesce: Term = fn.Coalesce(mark, LiteralValue(default_sql))  # type: ignore[no-untyped-call]
+    return coalesce
+
+
+def _where_equal(table: Table, columns: Sequence[str], marks: Placeholders) -> Criterion:
+    criteria = [table.field(c) == marks.next() for c in columns]
+    return Criterion.all(criteria)
+
+
+def _fields(table: Table, columns: Sequence[str]) -> list[Term]:
+    return [table.field(c) for c in columns]
+
+
+def insert_sql(
+    table_name: str,
+    columns: Sequence[str],
+    returning: Sequence[str],
+    defaults: dict[str, str],
+    style: str,
+) -> str:
+    """INSERT ... RETURNING; a column with an expression DEFAULT gets
+    `COALESCE(?, <default>)` so passing None applies the schema's default."""
+    table, marks = Table(table_name), Placeholders(style)
+    values: list[Term] = []
+    for column in columns:
+        mark = marks.next()
+        values.append(_coalesce(mark, defaults[column]) if column in defaults else mark)
+    query: Any = PostgreSQLQuery.into(table).columns(*_fields(table, columns)).insert(*values)
+    return str(query.returning(*_fields(table, returning)))
+
+
+def select_by_sql(table_name: str, columns: Sequence[str], keys: Sequence[str], style: str) -> str:
+    """SELECT the row whose `keys` equal the parameters."""
+    table, marks = Table(table_name), Placeholders(style)
+    query = PostgreSQLQuery.from_(table).select(*_fields(table, columns))
+    return str(query.where(_where_equal(table, keys, marks)))
+
+
+def update_sql(
+    table_name: str,
+    set_columns: Sequence[str],
+    keys: Sequence[str],
+    returning: Sequence[str],
+    style: str,
+) -> str:
+    """UPDATE the mutable columns of the row with `keys`, RETURNING it."""
+    table, marks = Table(table_name), Placeholders(style)
+    query: Any = PostgreSQLQuery.update(table)
+    for column in set_columns:
+        query = query.set(table.field(column), marks.next())
+    query = query.where(_where_equal(table, keys, marks))
+    return str(query.returning(*_fields(table, returning)))
+
+
+def delete_by_sql(table_name: str, keys: Sequence[str], style: str) -> str:
+    """DELETE the row whose `keys` equal the parameters."""
+    table, marks = Table(table_name), Placeholders(style)
+    return str(PostgreSQLQuery.from_(table).delete().where(_where_equal(table, keys, marks)))
+
+
+def count_by_sql(table_name: str, keys: Sequence[str], style: str) -> str:
+    """COUNT(*) of the rows whose `keys` equal the parameters (all rows if none)."""
+    table, marks = Table(table_name), Placeholders(style)
+    query = PostgreSQLQuery.from_(table).select(fn.Count("*"))
+    return str(query.where(_where_equal(table, keys, marks)) if keys else query)
+
+
+def list_by_sql(
+    table_name: str,
+    columns: Sequence[str],
+    keys: Sequence[str],
+    order_by: Sequence[str],
+    style: str,
+    *,
+    after: bool,
+) -> str:
+    """One page of rows with `keys`, ordered by `order_by` (the primary key).
+
+    With `after`, the page starts past a keyset cursor: `(pk...) > (?...)`.
+    Without an `order_by` (no primary key), pages are by `LIMIT ? OFFSET ?` on rowid.
+    """
+    table, marks = Table(table_name), Placeholders(style)
+    query: Any = PostgreSQLQuery.from_(table).select(*_fields(table, columns))
+    criteria: list[Criterion] = [table.field(c) == marks.next() for c in keys]
+    if after and order_by:
+        ordered = _fields(table, order_by)
+        cursor = [marks.next() for _ in order_by]
+        criteria.append(
+            ordered[0] > cursor[0] if len(ordered) == 1 else Tuple(*ordered) > Tuple(*cursor)
+        )
+    if criteria:
+        query = query.where(Criterion.all(criteria))
+    if order_by:
+        return str(query.orderby(*_fields(table, order_by), order=Order.asc).limit(marks.next()))
+    query = query.orderby(LiteralValue("rowid")).limit(marks.next())
+    return str(query.offset(marks.next()))

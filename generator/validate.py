@@ -1,0 +1,119 @@
+"""Run the schema's DDL in SQLite and reconcile the IR with what SQLite reports.
+
+sqlglot accepts some SQL that SQLite rejects, and the generated code will run
+against SQLite, so SQLite has the last word: every CREATE TABLE and CREATE
+INDEX is executed in an in-memory database, in file order, and its PRAGMAs
+settle the exact declared types, generated columns and rowid aliases.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from collections.abc import Sequence
+from contextlib import closing
+
+from generator.errors import SchemaError
+from generator.ir import Column, PrimaryKey, Schema, Table
+from generator.sqltext import SCHEMA_PHRASES, affinity_of, scan_source
+
+# PRAGMA table_xinfo's `hidden`: 2 is a VIRTUAL generated column, 3 a STORED one.
+_GENERATED = (2, 3)
+
+
+def validate_schema(schema: Schema, sources: Sequence[tuple[str, str]]) -> Schema:
+    """Let SQLite judge the schema, since the generated code will run on it.
+
+    Args:
+        schema: What `parse_schema` read from ``sources``.
+        sources: ``(display_path, sql_text)`` pairs, in execution order.
+
+    Returns:
+        ``schema`` with declared types, generated/hidden flags and rowid
+        aliases as SQLite reports them.
+
+    Raises:
+        SchemaError: At the statement SQLite rejects, with SQLite's message;
+            or for a foreign key whose parent table or column does not exist.
+    """
+    with closing(sqlite3.connect(":memory:")) as db:
+        for path, text in sources:
+            for statement in scan_source(path, text).statements:
+                if statement.phrase not in SCHEMA_PHRASES:
+                    continue
+                try:
+                    db.execute(statement.text)
+                except sqlite3.Error as error:
+                    raise SchemaError(
+                        f"SQLite rejects this statement: {error}", statement.location
+                    ) from None
+        return dataclasses.replace(schema, tables=tuple(_reconcile(db, t) for t in schema.tables))
+
+
+def _reconcile(db: sqlite3.Connection, table: Table) -> Table:
+    rows = db.execute("SELECT name, type, hidden FROM pragma_table_xinfo(?)", (table.name,))
+    reported = rows.fetchall()
+    if [name.lower() for name, _, _ in reported] != [c.name.lower() for c in table.columns]:
+        raise SchemaError(
+            f"storegen read different columns for table {table.name} than SQLite "
+            f"({', '.join(name for name, _, _ in reported)}); please report it",
+            table.location,
+        )
+    columns = tuple(
+        _as_reported(column, declared, hidden)
+        for column, (_, declared, hidden) in zip(table.columns, reported)
+    )
+    _check_foreign_keys(db, table)
+    return dataclasses.replace(table, columns=columns, primary_key=_check_indexes(db, table))
+
+
+def _as_reported(column: Column, declared: str, hidden: int) -> Column:
+    return dataclasses.replace(
+        column,
+        declared_type=declared,
+        affinity=affinity_of(declared),
+        generated=hidden in _GENERATED,
+        hidden=hidden != 0,
+    )
+
+
+def _check_foreign_keys(db: sqlite3.Connection, table: Table) -> None:
+    """SQLite checks foreign keys only on writes; check their targets now."""
+    query = 'SELECT "table", "from", "to" FROM pragma_foreign_key_list(?)'
+    for parent, column, parent_column in db.execute(query, (table.name,)).fetchall():
+        rows = db.execute("SELECT name FROM pragma_table_xinfo(?)", (parent,))
+        names = [name.lower() for name, in rows]
+        if not names:
+            raise SchemaError(
+                f"foreign key {table.name}.{column} references table '{parent}', "
+                "which no schema file defines",
+                table.location,
+            )
+        if parent_column is not None and parent_column.lower() not in names:
+            raise SchemaError(
+                f"foreign key {table.name}.{column} references {parent}.{parent_column}, "
+                f"but table {parent} has no column '{parent_column}'",
+                table.location,
+            )
+
+
+def _check_indexes(db: sqlite3.Connection, table: Table) -> PrimaryKey | None:
+    """Match the IR's indexes with SQLite's; return the primary key, rowid alias settled.
+
+    A primary key that is not an alias for the rowid needs an index of its
+    own (origin "pk"), so SQLite's index list settles what the declared type
+    alone may not: ``"INTEGER"`` in quotes, for one, is still INTEGER.
+    """
+    rows = db.execute('SELECT name, "unique", origin FROM pragma_index_list(?)', (table.name,))
+    listed = rows.fetchall()
+    unique_by_name = {name.lower(): bool(unique) for name, unique, _ in listed}
+    for index in table.indexes:
+        if unique_by_name.get(index.name.lower()) != index.unique:
+            raise SchemaError(
+                f"storegen read index {index.name} differently from SQLite; please report it",
+                table.location,
+            )
+    if table.primary_key is None:
+        return None
+    has_pk_index = any(origin == "pk" for _, _, origin in listed)
+    return dataclasses.replace(table.primary_key, rowid_alias=not has_pk_index)

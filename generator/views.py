@@ -1,0 +1,372 @@
+"""The objects templates receive: ready-to-print names, annotations and code.
+
+Built by `context.py`; documented for template authors in docs/backends.md.
+Nothing here decides what the generated code does, it only spells it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from generator.naming import attribute_name, constant_name
+
+
+@dataclass(frozen=True, slots=True)
+class FieldView:
+    """One dataclass field, and how its value converts to and from the database."""
+
+    attr: str
+    column: str
+    annotation: str
+    default: str | None  # Python source of the default, None when required
+    default_sql: str | None  # expression DEFAULT the insert falls back to
+    secret: bool
+    doc: str | None  # a docstring literal, ready to print
+    decode: str  # expression with `{}` for the stored value
+    encode: str  # expression with `{}` for the Python value
+    writable: bool
+    imports: tuple[str, ...] = ()
+
+    @property
+    def declaration(self) -> str:
+        """`name: type = default`, with `field(repr=False)` for secrets."""
+        text = f"{self.attr}: {self.annotation}"
+        if self.secret:
+            default = "" if self.default is None else f"default={self.default}, "
+            return f"{text} = field({default}repr=False)"
+        return text if self.default is None else f"{text} = {self.default}"
+
+    def encoded(self, owner: str) -> str:
+        """The expression sending `owner.attr` to the database."""
+        return self.encode.replace("{}", f"{owner}.{self.attr}")
+
+
+@dataclass(frozen=True, slots=True)
+class ParamView:
+    """A method parameter bound to a key column."""
+
+    name: str
+    annotation: str
+    column: str
+    codec_encode: str  # expression with `{}` for the value
+
+    @property
+    def declaration(self) -> str:
+        return f"{self.name}: {self.annotation}"
+
+    @property
+    def encode(self) -> str:
+        """The expression sending this parameter to the database."""
+        return self.encode_as(self.name)
+
+    def encode_as(self, variable: str) -> str:
+        return self.codec_encode.replace("{}", variable)
+
+
+@dataclass(frozen=True, slots=True)
+class MethodView:
+    """One method of a contract and of every store implementing it."""
+
+    kind: str  # insert | get | update | delete | list | count
+    name: str
+    signature: str  # everything after `async def `
+    doc: str  # docstring literal
+    returns: str  # the T of Result[T]
+    params: tuple[ParamView, ...] = ()
+    cursor: tuple[ParamView, ...] = ()
+    args: str = "()"  # the parameter tuple for the main statement
+    args_after: str = "()"  # the parameter tuple past a keyset cursor
+    sql: str = ""  # module constant holding the statement
+    sql_after: str = ""  # constant holding the statement past a cursor
+
+    @staticmethod
+    def insert(model: str, prefix: str) -> MethodView:
+        return MethodView(
+            kind="insert",
+            name="insert",
+            signature=f"insert(self, row: {model}, ray_id: str) -> Result[{model}]",
+            doc=safe_docstring(f"Insert a new {model}; the result holds the row as stored."),
+            returns=model,
+            sql=f"{prefix}__INSERT",
+        )
+
+    @staticmethod
+    def update(model: str, prefix: str) -> MethodView:
+        return MethodView(
+            kind="update",
+            name="update",
+            signature=f"update(self, row: {model}, ray_id: str) -> Result[{model}]",
+            doc=safe_docstring(
+                f"Write every mutable column of this {model}, found by its key.\n\n"
+                "Immutable columns (such as created_at) are never overwritten. "
+                "NOT_FOUND when no row has the key."
+            ),
+            returns=model,
+            sql=f"{prefix}__UPDATE",
+        )
+
+    @staticmethod
+    def get(model: str, prefix: str, suffix: str, params: tuple[ParamView, ...]) -> MethodView:
+        name = f"get_by_{suffix}"
+        return MethodView(
+            kind="get",
+            name=name,
+            signature=f"{name}(self, {_declare(params)}, ray_id: str) -> Result[{model}]",
+            doc=safe_docstring(f"The {model} with this {_words(params)}, or NOT_FOUND."),
+            returns=model,
+            params=params,
+            args=_tuple(p.encode for p in params),
+            sql=f"{prefix}__{name.upper()}",
+        )
+
+    @staticmethod
+    def delete(model: str, prefix: str, suffix: str, params: tuple[ParamView, ...]) -> MethodView:
+        name = f"delete_by_{suffix}"
+        return MethodView(
+            kind="delete",
+            name=name,
+            signature=f"{name}(self, {_declare(params)}, ray_id: str) -> Result[None]",
+            doc=safe_docstring(
+                f"Delete the {model} with this {_words(params)}; NOT_FOUND when none has it."
+            ),
+            returns="None",
+            params=params,
+            args=_tuple(p.encode for p in params),
+            sql=f"{prefix}__{name.upper()}",
+        )
+
+    @staticmethod
+    def list_by(
+        model: str,
+        prefix: str,
+        suffix: str,
+        params: tuple[ParamView, ...],
+        cursor: tuple[ParamView, ...],
+    ) -> MethodView:
+        name = f"list_by_{suffix}" if suffix else "list_all"
+        keys = [p.encode for p in params]
+        if cursor:
+            after_type = (
+                cursor[0].annotation
+                if len(cursor) == 1
+                else f"tuple[{', '.join(c.annotation for c in cursor)}]"
+            )
+            paging = f"limit: int = 100, after: {after_type} | None = None"
+            after = [cursor[0].encode_as("after")] if len(cursor) == 1 else ["*after"]
+            args, args_after = _tuple([*keys, "limit"]), _tuple([*keys, *after, "limit"])
+            how = "ordered by primary key; pass the last row's key as `after` for the next page"
+        else:
+            paging = "limit: int = 100, offset: int = 0"
+            args, args_after = _tuple([*keys, "limit", "offset"]), ""
+            how = "in insertion order; the table has no key, so pages use `offset`"
+        head = f"{_declare(params)}, " if params else ""
+        which = f"with this {_words(params)}" if params else "of the table"
+        return MethodView(
+            kind="list",
+            name=name,
+            signature=f"{name}(self, {head}ray_id: str, *, {paging}) -> Result[list[{model}]]",
+            doc=safe_docstring(f"Up to `limit` {model} rows {which}, {how}."),
+            returns=f"list[{model}]",
+            params=params,
+            cursor=cursor,
+            args=args,
+            args_after=args_after,
+            sql=f"{prefix}__{name.upper()}",
+            sql_after=f"{prefix}__{name.upper()}_AFTER" if cursor else "",
+        )
+
+    @staticmethod
+    def count_by(model: str, prefix: str, suffix: str, params: tuple[ParamView, ...]) -> MethodView:
+        name = f"count_by_{suffix}" if suffix else "count_all"
+        head = f"{_declare(params)}, " if params else ""
+        which = f"with this {_words(params)}" if params else "in the table"
+        return MethodView(
+            kind="count",
+            name=name,
+            signature=f"{name}(self, {head}ray_id: str) -> Result[int]",
+            doc=safe_docstring(f"How many {model} rows {which}."),
+            returns="int",
+            params=params,
+            args=_tuple(p.encode for p in params),
+            sql=f"{prefix}__{name.upper()}",
+        )
+
+
+@dataclass(slots=True)
+class TableView:
+    """Everything the templates print for one table."""
+
+    name: str
+    model: str
+    contract: str
+    store: str
+    doc: str
+    fields: tuple[FieldView, ...]
+    append_only: bool
+    methods: tuple[MethodView, ...] = ()
+    key_columns: tuple[str, ...] = ()
+    update_fields: tuple[FieldView, ...] = ()
+    bases: tuple[str, ...] = ()
+    own_fields: tuple[FieldView, ...] = ()
+
+    @property
+    def name_literal(self) -> str:
+        return repr(self.name)
+
+    @property
+    def sql_prefix(self) -> str:
+        return "_" + constant_name(self.name)
+
+    @property
+    def table_variable(self) -> str:
+        """The module-level name of this table's PyPika `Table` in tables.py."""
+        return attribute_name(self.name)
+
+    @property
+    def decoder(self) -> str:
+        return f"decode_{attribute_name(self.model).rstrip('_')}"
+
+    @property
+    def encoder(self) -> str:
+        return f"encode_{attribute_name(self.model).rstrip('_')}"
+
+    @property
+    def insert_args(self) -> str:
+        return _tuple(f.encoded("row") for f in self.fields if f.writable)
+
+    @property
+    def update_args(self) -> str:
+        by_column = {f.column: f for f in self.fields}
+        keys = [by_column[c].encoded("row") for c in self.key_columns]
+        return _tuple([*(f.encoded("row") for f in self.update_fields), *keys])
+
+    @property
+    def decode_args(self) -> str:
+        """`attr=<decoded r[i]>, ...` for building the model from a row."""
+        return ", ".join(
+            f.attr + "=" + f.decode.replace("{}", f"r[{i}]") for i, f in enumerate(self.fields)
+        )
+
+    def fields_for(self, columns: tuple[str, ...]) -> tuple[FieldView, ...] | None:
+        """The fields for `columns`, in that order, or None if any is missing."""
+        by_column = {f.column: f for f in self.fields}
+        if not all(c in by_column for c in columns):
+            return None
+        return tuple(by_column[c] for c in columns)
+
+    def apply_mixins(self, mixins: list[MixinView]) -> None:
+        inherited = {f.column for m in mixins for f in m.fields}
+        self.bases = tuple(m.name for m in mixins)
+        self.own_fields = tuple(f for f in self.fields if f.column not in inherited)
+
+
+@dataclass(frozen=True, slots=True)
+class MixinView:
+    """A dataclass base holding fields that several tables share."""
+
+    name: str
+    doc: str
+    fields: tuple[FieldView, ...]
+
+    def fits(self, table: TableView) -> bool:
+        """True when `table` has these columns with the very same fields."""
+        own = table.fields_for(tuple(f.column for f in self.fields))
+        return own is not None and own == self.fields
+
+
+@dataclass(frozen=True, slots=True)
+class PackageView:
+    """The whole generated package, as the templates see it."""
+
+    package: str
+    sources: tuple[str, ...]
+    tables: tuple[TableView, ...]
+    mixins: tuple[MixinView, ...]
+    results_module: str | None
+    ddl: tuple[str, ...]
+    backends: tuple[str, ...] = field(default=())
+
+    @property
+    def header(self) -> str:
+        """The do-not-edit banner: names the schema files, no version, no date."""
+        files = ", ".join(s.replace("\n", " ") for s in self.sources)
+        return f"# Code generated by storegen from {files}. DO NOT EDIT.\n# Change the schema or the templates and run `storegen generate`."
+
+    @property
+    def annotation_imports(self) -> tuple[str, ...]:
+        """Imports that field annotations need (datetime, Decimal, Literal)."""
+        return tuple(sorted({i for t in self.tables for f in t.fields for i in f.imports}))
+
+    def imports(self, *extra: str) -> tuple[str, ...]:
+        """The annotation imports plus `extra`, merged and sorted like isort."""
+        return merge_imports([*self.annotation_imports, *extra])
+
+    @property
+    def model_imports(self) -> tuple[str, ...]:
+        secrets = any(f.secret for t in self.tables for f in t.fields)
+        return self.imports("from dataclasses import dataclass" + (", field" if secrets else ""))
+
+
+def merge_imports(lines: Iterable[str]) -> tuple[str, ...]:
+    """`import x` lines first, then `from x import a, b` merged per module, sorted."""
+    plain: set[str] = set()
+    names: dict[str, set[str]] = {}
+    for line in lines:
+        if line.startswith("from "):
+            module, _, imported = line[5:].partition(" import ")
+            names.setdefault(module, set()).update(n.strip() for n in imported.split(","))
+        else:
+            plain.add(line)
+    merged = [f"from {m} import {', '.join(sorted(n))}" for m, n in sorted(names.items())]
+    return (*sorted(plain), *merged)
+
+
+def safe_docstring(text: str) -> str:
+    """A triple-quoted literal that no comment text can break out of."""
+    out = []
+    for ch in text.strip():
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch in "\n\t" or ord(ch) >= 32 and ch not in "\x7f\u2028\u2029":
+            out.append(ch)
+        else:
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}")
+    body = "".join(out).replace('"""', '\\"\\"\\"')
+    if body.endswith('"'):
+        body = body[:-1] + '\\"'
+    return f'"""{body}"""'
+
+
+def python_literal(value: int | float | str | None, codec: str) -> str | None:
+    """Python source for a literal DEFAULT, or None if it doesn't fit the codec."""
+    if value is None:
+        return "None"
+    if codec == "bool" and value in (0, 1):
+        return "True" if value == 1 else "False"
+    if codec == "int" and isinstance(value, int):
+        return repr(value)
+    if codec == "float" and isinstance(value, (int, float)):
+        return repr(float(value))
+    if codec == "str" and isinstance(value, str):
+        return repr(value)
+    if codec == "decimal" and isinstance(value, (int, float, str)):
+        try:
+            return f"Decimal({str(Decimal(str(value)))!r})"
+        except InvalidOperation:
+            return None
+    return None
+
+
+def _declare(params: tuple[ParamView, ...]) -> str:
+    return ", ".join(p.declaration for p in params)
+
+
+def _words(params: tuple[ParamView, ...]) -> str:
+    return " and ".join(p.column for p in params)
+
+
+def _tuple(items: Iterable[str]) -> str:
+    values = list(items)
+    return "()" if not values else f"({', '.join(values)},)"

@@ -1,0 +1,85 @@
+"""Shared pytest fixtures.  Keep each group in its own clearly marked section.
+
+tests/ is not a package: pytest puts this directory on sys.path, so helper
+modules here are imported by their bare name (`from servers import ...`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from servers import SqldNotInstalled, SqldServer, find_sqld, start_sqld
+
+# =====================================================================
+# sqld: real libSQL server processes (helpers in tests/servers.py)
+#
+#   sqld          session-scoped primary (gRPC enabled, so it also serves
+#                 as the primary of `sqld_replica`).  Shared: use unique
+#                 table names, and never stop/restart it in a test.
+#   sqld_replica  session-scoped replica of `sqld`.
+#   sqld_factory  start_sqld(...) for a test's own servers (fault tests may
+#                 stop/restart/kill/pause them); stopped after the test.
+#
+# A missing binary FAILS the test (run `make tools`); it never skips.
+# =====================================================================
+
+
+@pytest.fixture(scope="session")
+def sqld_bin() -> Path:
+    try:
+        return find_sqld()
+    except SqldNotInstalled as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def sqld(sqld_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqldServer]:
+    server = start_sqld(tmp_path_factory.mktemp("sqld"), primary_grpc=True, binary=sqld_bin)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqld_replica(
+    sqld: SqldServer, sqld_bin: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SqldServer]:
+    replica = start_sqld(
+        tmp_path_factory.mktemp("sqld-replica"), primary_url=sqld.grpc_url, binary=sqld_bin
+    )
+    try:
+        yield replica
+    finally:
+        replica.stop()
+
+
+SqldFactory = Callable[..., SqldServer]
+
+
+@pytest.fixture
+def sqld_factory(sqld_bin: Path, tmp_path: Path) -> Iterator[SqldFactory]:
+    """``sqld_factory(primary_grpc=..., primary_url=...)`` -> a fresh server.
+
+    Servers are stopped in reverse start order (replicas before primaries).
+    """
+    started: list[SqldServer] = []
+
+    def factory(*, primary_grpc: bool = False, primary_url: str | None = None) -> SqldServer:
+        server = start_sqld(
+            tmp_path / "sqld", primary_grpc=primary_grpc, primary_url=primary_url, binary=sqld_bin
+        )
+        started.append(server)
+        return server
+
+    try:
+        yield factory
+    finally:
+        for server in reversed(started):
+            server.stop()
+
+
+# ======================= end of sqld fixtures ========================
