@@ -3,8 +3,9 @@
 """Stores on a local SQLite file, through one shared aiosqlite connection.
 
 Build a store from a path (`OAuthClientStore("app.db")`, or
-`sqlite:///app.db`) or from a shared `SqliteDatabase`. Every store of one
-file shares one connection with foreign keys, WAL and a busy timeout on.
+`sqlite:///app.db`), from a `SqliteDatabase`, or from any database object
+`connect()` returns. Every store of one file shares one connection with
+foreign keys, WAL and a busy timeout on.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import os
 from typing import ClassVar, Literal
 
 from ._runtime import convert as _convert
-from ._runtime.errors import ErrorCode, classify_sqlite_error, log_failure
+from ._runtime.database import Database
+from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
 from .contracts import (
     ClientTable,
@@ -248,18 +250,18 @@ class _SqliteStore:
 
     table: ClassVar[str]
 
-    def __init__(self, db_path: str | os.PathLike[str] | SqliteDatabase) -> None:
-        self._db = (
-            db_path if isinstance(db_path, SqliteDatabase) else SqliteDatabase.shared(db_path)
+    def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
+        self._db: Database = (
+            SqliteDatabase.shared(db_path) if isinstance(db_path, (str, os.PathLike)) else db_path
         )
 
     @property
-    def db(self) -> SqliteDatabase:
-        """The shared database this store runs on."""
+    def db(self) -> Database:
+        """The database this store runs on (shared by every store of the file)."""
         return self._db
 
     def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = classify_sqlite_error(exc, self.table, operation=operation)
+        failure = self._db.classify_error(exc, self.table, operation)
         log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
         return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 

@@ -27,6 +27,8 @@ from typing import Any, TypeVar, cast
 import aiosqlite
 import aiosqlite.core
 
+from .errors import Failure, classify_sqlite_error
+
 _T = TypeVar("_T")
 Params = Sequence[object] | Mapping[str, object]
 Row = tuple[Any, ...]
@@ -141,6 +143,10 @@ class SqliteDatabase:
 
     def __repr__(self) -> str:
         return f"SqliteDatabase({self._path!r})"
+
+    def classify_error(self, exc: BaseException, table: str, operation: str) -> Failure:
+        """Map what this driver raised to an ErrorCode and a client-safe message."""
+        return classify_sqlite_error(exc, table, operation=operation)
 
     async def fetch_one(self, sql: str, params: Params) -> Row | None:
         def op(conn: sqlite3.Connection) -> Row | None:

@@ -1,0 +1,42 @@
+"""The one interface every backend's database object offers the stores.
+
+Stores only ever call these methods, so a store class runs on any object
+that has them: `SqliteDatabase`, `LibsqlDatabase`, or what `connect()` returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+from .errors import Failure
+
+Row = Sequence[Any]
+
+
+class Database(Protocol):
+    """Execute SQL with parameters, one round trip (or thread hop) per call."""
+
+    async def fetch_one(self, sql: str, params: Sequence[object]) -> Row | None:
+        """The first row of a query, or None."""
+
+    async def fetch_all(self, sql: str, params: Sequence[object]) -> Sequence[Row]:
+        """Every row of a query."""
+
+    async def execute(self, sql: str, params: Sequence[object]) -> int:
+        """Run one write and commit it; the number of rows it changed."""
+
+    async def execute_returning(self, sql: str, params: Sequence[object]) -> Row | None:
+        """Run one write with RETURNING and commit it; the row it returned."""
+
+    async def execute_many(self, sql: str, rows: Iterable[Sequence[object]]) -> int:
+        """Run one statement per parameter row, all in one transaction."""
+
+    async def execute_script(self, script: str) -> None:
+        """Run a multi-statement DDL script."""
+
+    async def close(self) -> None:
+        """Release the connection; the object may be used again later."""
+
+    def classify_error(self, exc: BaseException, table: str, operation: str) -> Failure:
+        """An ErrorCode and a client-safe message for what this driver raised."""
