@@ -18,7 +18,9 @@ Command lines used (verified against sqld 0.24.32)::
 Observed behaviour worth knowing (sqld 0.24.32, libsql-client 0.3.1):
 
 * Writes sent to a replica (execute, batch, ws transaction, DDL) are forwarded
-  to the primary, and the replica reads its own write back right away.
+  to the primary.  No read-your-writes across separate calls: a read right
+  after a forwarded write may be stale for a few ms (libsql_client opens a new
+  stream per execute); inside one batch or transaction the read sees it.
 * Errors of forwarded statements come back as code ``PROXY_ERROR`` with the
   SQLite message in the text ("error executing a request on the primary:
   FOREIGN KEY constraint failed"), not as ``SQLITE_CONSTRAINT``.
@@ -249,9 +251,9 @@ class SqldServer:
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout
         last_error = "no attempt yet"
-        ports = [self.http_port, self.hrana_port]
-        if self.grpc_port is not None:
-            ports.append(self.grpc_port)
+        # Only the HTTP port is probed: all listeners are bound before any of
+        # them serves, and a bare TCP probe of the WebSocket port makes sqld
+        # log an ERROR with a backtrace (failed handshake), which misleads.
         while True:
             proc = self._proc
             assert proc is not None
@@ -261,10 +263,7 @@ class SqldServer:
                     f"sqld exited with code {rc} during startup\n{self._log_tail()}"
                 )
             try:
-                for port in ports:
-                    with socket.create_connection((HOST, port), timeout=1.0):
-                        pass
-                self.query("SELECT 1")
+                self.query("SELECT 1", timeout=2.0)
                 return
             except (OSError, SqldError) as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
