@@ -2,11 +2,12 @@
 # Change the schema or the templates and run `storegen generate`.
 """Typed storage for schema/oauth.sql, schema/logs.sql: models, results and contracts.
 
-Stores live in one module per backend (aiosqlite).
+Stores live in one module per backend (aiosqlite, libsql).
 """
 
 from __future__ import annotations
 
+from ._runtime.connect import connect
 from .models import (
     AuditFields,
     OAuthClient,
@@ -28,6 +29,7 @@ __all__ = [
     "SCHEMA_SQL",
     "SCHEMA_STATEMENTS",
     "SuccessResult",
+    "connect",
     "create_schema",
     "AuditFields",
     "OAuthClient",

@@ -158,6 +158,9 @@ def merge_cli(options: Options, **flags: Any) -> Options:
     for key in ("schema", "templates", "backends"):
         if key in given:
             given[key] = tuple(given[key])
+    package = given.get("package")
+    if package is not None and not package.isidentifier():
+        raise ConfigError(f"--package {package!r} is not a valid Python identifier")
     return replace(options, **given)
 
 

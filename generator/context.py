@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from generator import sql
 from generator.backends import Backend
 from generator.config import Mixin, Options
-from generator.errors import SchemaError
+from generator.errors import ConfigError, SchemaError
 from generator.ir import Column, Schema, Table
 from generator.naming import attribute_name, class_name, method_suffix
 from generator.typemap import CODECS, choose_codec, literal_annotation
@@ -27,9 +27,24 @@ from generator.views import (
     safe_docstring,
 )
 
-# Parameter names every method already uses; a column with one of these names
-# gets a trailing underscore in method signatures.
-_TAKEN_PARAMS = frozenset({"self", "row", "ray_id", "limit", "after", "offset"})
+# Parameter and local names every method already uses; a column with one of
+# these names gets a trailing underscore in method signatures.
+_TAKEN_PARAMS = frozenset(
+    {"self", "row", "ray_id", "limit", "after", "offset"}
+    | {"stored", "value", "found", "found_rows", "values", "deleted", "exc"}
+)
+
+# Names the generated modules import or define beside the table classes: a
+# model, contract, store or mixin with one of them would shadow it (a table
+# `results` whose model is `Result` breaks every `Result[...]` annotation).
+_RESERVED_CLASSES = frozenset(
+    {
+        "ABC", "Any", "BaseTable", "ClassVar", "Database", "Decimal", "ErrorCode",
+        "FailedResult", "Generic", "LibsqlDatabase", "Literal", "Protocol", "Result",
+        "SchemaTarget", "Sequence", "SqliteDatabase", "SuccessResult", "T", "TypeAlias",
+        "TypeVar",
+    }
+)  # fmt: skip
 
 
 def build_package_view(schema: Schema, options: Options, sources: tuple[str, ...]) -> PackageView:
@@ -38,6 +53,8 @@ def build_package_view(schema: Schema, options: Options, sources: tuple[str, ...
     _check_unique([t.model for t in tables], "model class", schema)
     _check_unique([t.store for t in tables], "store class", schema)
     _check_unique([t.contract for t in tables], "contract class", schema)
+    _check_unique([t.decoder for t in tables], "decoder function", schema)
+    _check_reserved(tables, options.mixins, schema)
     mixins = _mixin_views(options.mixins, tables)
     applied = {m.name: m for m in mixins}
     for table in tables:
@@ -61,7 +78,9 @@ def _table_view(table: Table, options: Options) -> TableView:
     table_options = options.table(table.name)
     model = table_options.model or class_name(table.name, options.acronyms)
     fields = tuple(
-        _field_view(table, column, options) for column in table.columns if not column.hidden
+        _field_view(table, column, options)
+        for column in table.columns
+        if column.generated or not column.hidden  # generated columns are read-only fields
     )
     _check_unique_attrs(table, fields)
     append_only = (
@@ -179,10 +198,12 @@ def _methods(table: Table, view: TableView) -> list[MethodView]:
     for column in _listable_columns(table):
         if column not in single_keys:
             param = _param(by_column[column])
-            methods.append(MethodView.list_by(model, prefix, param.name, (param,), cursor))
-            methods.append(MethodView.count_by(model, prefix, param.name, (param,)))
+            suffix = _suffix((param,))
+            methods.append(MethodView.list_by(model, prefix, suffix, (param,), cursor))
+            methods.append(MethodView.count_by(model, prefix, suffix, (param,)))
     methods.append(MethodView.list_by(model, prefix, "", (), cursor))
     methods.append(MethodView.count_by(model, prefix, "", ()))
+    _check_methods(table, methods)
     return methods
 
 
@@ -257,20 +278,46 @@ def _ddl(schema: Schema, views: list[TableView]) -> tuple[str, ...]:
     for table in schema.tables:
         statements.append(table.sql)
         statements.extend(index.sql for index in table.indexes)
-    for view in views:
+    for table, view in zip(schema.tables, views):
         if view.append_only:
-            statements.extend(_append_only_triggers(view.name))
+            statements.extend(_append_only_triggers(table))
     return tuple(statements)
 
 
-def _append_only_triggers(table: str) -> list[str]:
-    quoted = '"' + table.replace('"', '""') + '"'
-    message = ("append-only: " + table).replace("'", "''")
-    return [
-        f'CREATE TRIGGER IF NOT EXISTS "{(table + "_append_only_" + op.lower()).replace(chr(34), chr(34) * 2)}" '
-        f"BEFORE {op} ON {quoted} BEGIN SELECT RAISE(ABORT, '{message}'); END"
+def _append_only_triggers(table: Table) -> list[str]:
+    """Triggers that make the database itself refuse to change an append-only table.
+
+    UPDATE and DELETE abort. So does an INSERT whose key already exists, with
+    SQLite's own duplicate-key message: an `INSERT OR REPLACE` would otherwise
+    delete the old row without firing DELETE triggers.
+    """
+    target = _quote(table.name)
+    abort = (
+        f"SELECT RAISE(ABORT, '{('append-only: ' + table.name).replace(chr(39), chr(39) * 2)}');"
+    )
+    triggers = [
+        f"CREATE TRIGGER IF NOT EXISTS {_quote(f'{table.name}_append_only_{op.lower()}')} "
+        f"BEFORE {op} ON {target} BEGIN {abort} END"
         for op in ("UPDATE", "DELETE")
     ]
+    if table.primary_key is not None:
+        key = table.primary_key.columns
+        same_key = " AND ".join(f"{_quote(c)} = NEW.{_quote(c)}" for c in key)
+        duplicate = "UNIQUE constraint failed: " + ", ".join(f"{table.name}.{c}" for c in key)
+        triggers.append(
+            f"CREATE TRIGGER IF NOT EXISTS {_quote(f'{table.name}_append_only_replace')} "
+            f"BEFORE INSERT ON {target} WHEN EXISTS (SELECT 1 FROM {target} WHERE {same_key}) "
+            f"BEGIN SELECT RAISE(ABORT, {_sql_string(duplicate)}); END"
+        )
+    return triggers
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _check_unique(names: list[str], what: str, schema: Schema) -> None:
@@ -284,6 +331,41 @@ def _check_unique(names: list[str], what: str, schema: Schema) -> None:
                 second.location,
             )
         seen[name] = index
+
+
+def _check_reserved(tables: list[TableView], mixins: tuple[Mixin, ...], schema: Schema) -> None:
+    for index, table in enumerate(tables):
+        for what, name in (
+            ("model", table.model),
+            ("contract", table.contract),
+            ("store", table.store),
+        ):
+            if name in _RESERVED_CLASSES:
+                raise SchemaError(
+                    f"table {table.name!r} becomes the {what} class {name!r}, a name the "
+                    f"generated code already uses; set another '{what}' in "
+                    f"[tool.storegen.tables.{table.name}]",
+                    schema.tables[index].location,
+                )
+    for mixin in mixins:
+        if mixin.name in _RESERVED_CLASSES:
+            raise ConfigError(
+                f"mixin {mixin.name!r}: the generated code already uses that name; rename it"
+            )
+
+
+def _check_methods(table: Table, methods: list[MethodView]) -> None:
+    """Two keys may spell the same method: UNIQUE (a, b) and a column `a_and_b`."""
+    seen: set[str] = set()
+    for method in methods:
+        if method.name in seen:
+            raise SchemaError(
+                f"table {table.name!r} would get two methods named {method.name!r}; "
+                "rename a column, or set an 'attribute' for it in "
+                f"[tool.storegen.tables.{table.name}.columns]",
+                table.location,
+            )
+        seen.add(method.name)
 
 
 def _check_unique_attrs(table: Table, fields: tuple[FieldView, ...]) -> None:

@@ -43,8 +43,13 @@ _PLURAL_SUFFIXES = (
 # Words ending in "s" that are already singular.
 _SINGULAR_S_ENDINGS = ("ss", "us", "is", "os")
 
-# Attribute names that would shadow something the generated classes rely on.
-_RESERVED_ATTRIBUTES = frozenset({"model", "table", "self", "cls"})
+# Attribute names that would shadow something the generated classes rely on: a
+# dataclass field named `str` or `datetime` hides the type in later annotations,
+# and one named `field` hides `dataclasses.field` from later secret fields.
+_RESERVED_ATTRIBUTES = frozenset(
+    {"model", "table", "self", "cls"}
+    | {"int", "str", "float", "bytes", "bool", "datetime", "field", "dataclass"}
+)
 
 
 def singularize(word: str) -> str:
@@ -74,7 +79,9 @@ def class_name(table_name: str, acronyms: tuple[str, ...] = ()) -> str:
     words[-1] = singularize(words[-1])
     spelled = {a.lower(): a for a in acronyms}
     name = "".join(spelled.get(w.lower(), w[:1].upper() + w[1:].lower()) for w in words)
-    return name if name[0].isalpha() else f"T{name}"
+    name = name if name[0].isalpha() else f"T{name}"
+    # `None`, `True` and `False` are the capitalised keywords: `class None:` is a SyntaxError.
+    return f"{name}_" if keyword.iskeyword(name) else name
 
 
 def attribute_name(column_name: str) -> str:

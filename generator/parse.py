@@ -133,7 +133,7 @@ def parse_schema(sources: Sequence[tuple[str, str]]) -> Schema:
 
 def _parse_index(statement: Statement, source: SourceFile) -> _ParsedIndex | None:
     """Turn a CREATE [UNIQUE] INDEX into an Index; None for an expression index."""
-    create = parse_create(statement, source, [])
+    create = parse_create(statement, source, _index_schema_prefix(statement))
     node = create.this
     if not isinstance(node, exp.Index):
         raise SchemaError(
@@ -153,6 +153,22 @@ def _parse_index(statement: Statement, source: SourceFile) -> _ParsedIndex | Non
         where = source.text[tokens[where_at + 1].start : tokens[-1].end]
     index = Index(node.name, tuple(columns), statement.text, bool(create.args.get("unique")), where)
     return _ParsedIndex(node.args["table"].name, index, statement.location)
+
+
+def _index_schema_prefix(statement: Statement) -> list[tuple[int, int, str]]:
+    """Hide ``main.`` before an index name: sqlglot reads ``main.i ON t`` as index main on i."""
+    tokens = statement.tokens
+    at = next(i for i, t in enumerate(tokens) if t.keyword == "INDEX") + 1
+    if [t.keyword for t in tokens[at : at + 3]] == ["IF", "NOT", "EXISTS"]:
+        at += 3
+    if at + 1 >= len(tokens) or tokens[at + 1].text != ".":
+        return []
+    schema = tokens[at].text[1:-1] if tokens[at].kind == "quoted" else tokens[at].text
+    if schema.lower() != "main":
+        raise SchemaError(
+            f"indexes in attached schema '{schema}' are not supported", statement.location
+        )
+    return [(tokens[at].start, tokens[at + 1].end, "")]
 
 
 def _add_table(tables: dict[str, ParsedTable], parsed: ParsedTable) -> None:

@@ -154,7 +154,11 @@ class MethodView:
                 else f"tuple[{', '.join(c.annotation for c in cursor)}]"
             )
             paging = f"limit: int = 100, after: {after_type} | None = None"
-            after = [cursor[0].encode_as("after")] if len(cursor) == 1 else ["*after"]
+            after = (  # each cursor column converts like its key column
+                [cursor[0].encode_as("after")]
+                if len(cursor) == 1
+                else [c.encode_as(f"after[{i}]") for i, c in enumerate(cursor)]
+            )
             args, args_after = _tuple([*keys, "limit"]), _tuple([*keys, *after, "limit"])
             how = "ordered by primary key; pass the last row's key as `after` for the next page"
         else:

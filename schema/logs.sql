@@ -8,7 +8,7 @@ PRAGMA foreign_keys = ON;
 -- Rows are evidence, so they are never updated or deleted.
 -- @append-only
 CREATE TABLE IF NOT EXISTS oauth_audit_logs (
-    id TEXT PRIMARY KEY,
+    id TEXT PRIMARY KEY NOT NULL,
     event_type TEXT NOT NULL, -- What happened, e.g. 'token.issued' or 'client.disabled'.
     subject TEXT, -- The ID of the row the event is about, if any.
     client_id TEXT, -- The client involved, if any (no foreign key: logs outlive clients).

@@ -6,7 +6,7 @@ PRAGMA foreign_keys = ON;
 
 -- An application registered to request tokens (RFC 6749 §2).
 CREATE TABLE IF NOT EXISTS oauth_clients (
-    id TEXT PRIMARY KEY,
+    id TEXT PRIMARY KEY NOT NULL,
     client_identifier TEXT NOT NULL UNIQUE, -- The public OAuth2 client_id.
     client_secret TEXT, -- @secret Hash of the client secret; NULL for public clients.
     -- 1 if the client can keep a secret (RFC 6749 §2.1).
@@ -26,7 +26,7 @@ CREATE INDEX IF NOT EXISTS idx_oauth_clients_is_enabled ON oauth_clients (is_ena
 
 -- Per-client policy: token lifetimes, PKCE and limits (one row per client).
 CREATE TABLE IF NOT EXISTS oauth_client_configs (
-    client_id TEXT PRIMARY KEY REFERENCES oauth_clients (id) ON DELETE CASCADE,
+    client_id TEXT PRIMARY KEY NOT NULL REFERENCES oauth_clients (id) ON DELETE CASCADE,
     response_types TEXT NOT NULL, -- Allowed response_type values, space-separated.
     -- 1 if authorization requests must carry a PKCE code challenge.
     require_pkce INTEGER NOT NULL CHECK (require_pkce IN (0, 1)),
@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS oauth_client_configs (
 
 -- A resource owner, known to us only by the identity provider's ID.
 CREATE TABLE IF NOT EXISTS oauth_users (
-    id TEXT PRIMARY KEY,
+    id TEXT PRIMARY KEY NOT NULL,
     external_id TEXT NOT NULL UNIQUE, -- The user's ID at the identity provider.
     is_active INTEGER NOT NULL CHECK (is_active IN (0, 1)), -- 0 refuses new grants for this user.
     created_at INTEGER NOT NULL,
@@ -58,7 +58,7 @@ CREATE TABLE IF NOT EXISTS oauth_users (
 
 -- A short-lived authorization code, with its PKCE challenge (RFC 7636).
 CREATE TABLE IF NOT EXISTS oauth_authorization_codes (
-    id TEXT PRIMARY KEY,
+    id TEXT PRIMARY KEY NOT NULL,
     code TEXT NOT NULL UNIQUE, -- @secret The code handed to the client.
     client_id TEXT NOT NULL REFERENCES oauth_clients (id) ON DELETE CASCADE,
     user_id TEXT NOT NULL REFERENCES oauth_users (id) ON DELETE CASCADE,
@@ -81,7 +81,7 @@ CREATE INDEX IF NOT EXISTS idx_oauth_authorization_codes_expires_at
 
 -- A bearer access token.
 CREATE TABLE IF NOT EXISTS oauth_access_tokens (
-    id TEXT PRIMARY KEY,
+    id TEXT PRIMARY KEY NOT NULL,
     token TEXT NOT NULL UNIQUE, -- @secret The bearer token value.
     client_id TEXT NOT NULL REFERENCES oauth_clients (id) ON DELETE CASCADE,
     -- NULL for tokens from the client_credentials grant.
@@ -102,7 +102,7 @@ CREATE INDEX IF NOT EXISTS idx_oauth_access_tokens_created_at ON oauth_access_to
 
 -- A refresh token; it lives until revoked or its client's refresh_token_ttl.
 CREATE TABLE IF NOT EXISTS oauth_refresh_tokens (
-    id TEXT PRIMARY KEY,
+    id TEXT PRIMARY KEY NOT NULL,
     token TEXT NOT NULL UNIQUE, -- @secret The refresh token value.
     client_id TEXT NOT NULL REFERENCES oauth_clients (id) ON DELETE CASCADE,
     user_id TEXT REFERENCES oauth_users (id) ON DELETE CASCADE, -- NULL for client-only grants.
@@ -120,7 +120,7 @@ CREATE INDEX IF NOT EXISTS idx_oauth_refresh_tokens_created_at ON oauth_refresh_
 
 -- A device authorization grant in progress (RFC 8628).
 CREATE TABLE IF NOT EXISTS oauth_device_codes (
-    id TEXT PRIMARY KEY,
+    id TEXT PRIMARY KEY NOT NULL,
     device_code TEXT NOT NULL UNIQUE, -- @secret The code the device polls with.
     user_code TEXT NOT NULL UNIQUE, -- The short code the user types in.
     client_id TEXT NOT NULL REFERENCES oauth_clients (id) ON DELETE CASCADE,

@@ -87,8 +87,11 @@ _NOT_COLUMNS = frozenset({"NOT", "CASE", "CAST", "EXISTS", "NULL", "TRUE", "FALS
 
 
 def _specific_constraint(code_name: str, message: str) -> str:
-    """Infer the SQLITE_CONSTRAINT_* kind when a backend only says "CONSTRAINT"."""
-    if code_name != "SQLITE_CONSTRAINT":
+    """Infer the SQLITE_CONSTRAINT_* kind when a backend only says "CONSTRAINT".
+
+    A trigger's RAISE message says what it stands for, so it is read the same way.
+    """
+    if code_name not in ("SQLITE_CONSTRAINT", "SQLITE_CONSTRAINT_TRIGGER"):
         return code_name
     for needle, kind in (
         ("append-only", "SQLITE_CONSTRAINT_TRIGGER"),

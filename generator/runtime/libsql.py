@@ -1,0 +1,379 @@
+"""A remote libSQL / Turso database, through libsql-client's async API.
+
+One `LibsqlDatabase` per server URL is shared by its stores. The client is
+created lazily on first use (and again on another event loop), every call
+has a deadline (`timeout` seconds), and a call that fails because the server
+is gone, refused or silent drops the client, so the next call reconnects.
+
+Transports (libsql-client 0.3.1):
+
+* `ws://`, `wss://`, `libsql://` (Hrana over WebSocket): one socket, one
+  stream per call; `execute_many` runs in an interactive transaction.
+* `http://`, `https://` (Hrana over HTTP): one request per call; no
+  interactive transactions, so `execute_many` and `execute_script` are
+  sent as one batch, which the server runs atomically (BEGIN ... COMMIT).
+
+Errors: a server reports constraint failures as plain `SQLITE_CONSTRAINT`
+(or `PROXY_ERROR` when a replica forwarded the write) with SQLite's text in
+the explanation; `classify_message` infers the specific kind from that text.
+Connection failures (aiohttp errors, OSError, timeouts) become UNAVAILABLE.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sqlite3
+import threading
+import urllib.parse
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+import aiohttp
+import libsql_client  # type: ignore[import-untyped, unused-ignore]
+
+from .errors import ErrorCode, Failure, classify_message, classify_sqlite_error
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "LibsqlDatabase",
+    "classify_libsql_error",
+    "normalize_url",
+    "split_script",
+]
+
+_T = TypeVar("_T")
+Row = tuple[Any, ...]
+DEFAULT_TIMEOUT = 10.0
+"""Seconds one call (a query, a batch, a whole transaction) may take."""
+TOKEN_ENV_VARS = ("LIBSQL_AUTH_TOKEN", "TURSO_AUTH_TOKEN")
+_CLOSE_TIMEOUT = 1.0
+_WS_SCHEMES = ("ws", "wss")
+_HTTP_SCHEMES = ("http", "https")
+# libsql-client codes that mean the connection, not the statement, failed.
+_CONNECTION_CODES = frozenset(
+    {"HRANA_WEBSOCKET_ERROR", "HRANA_PROTO_ERROR", "CLIENT_CLOSED", "STREAM_CLOSED"}
+)
+# HTTP statuses of a proxy or load balancer in front of a server that is down.
+_UNAVAILABLE_STATUSES = ("HTTP status 502", "HTTP status 503", "HTTP status 504")
+_CONSTRAINT_TEXTS = (
+    "constraint failed",
+    "append-only",
+    "cannot store",
+)
+_UNAVAILABLE = Failure(ErrorCode.UNAVAILABLE, "the database is unavailable, try again")
+_SHARED: dict[tuple[str, str | None, float], LibsqlDatabase] = {}
+_SHARED_LOCK = threading.Lock()
+_log = logging.getLogger(__name__)
+
+
+def normalize_url(url: str) -> tuple[str, str | None]:
+    """Check a remote URL; return the URL libsql-client gets and any `authToken`.
+
+    `libsql://host` means `wss://host`; `libsql://host:port?tls=0` means
+    `ws://host:port` (a local server without TLS). `ws`, `wss`, `http` and
+    `https` pass through. Raises ValueError for anything else.
+    """
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("libsql", *_WS_SCHEMES, *_HTTP_SCHEMES):
+        raise ValueError(
+            f"not a libSQL URL (want libsql://, ws://, wss://, http:// or https://): {url!r}"
+        )
+    if not parts.hostname:
+        raise ValueError(f"libSQL URL without a host: {url!r}")
+    if parts.fragment:
+        raise ValueError(f"libSQL URL with a #fragment: {url!r}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"libSQL URL with a bad port: {url!r}") from None
+    tls: bool | None = None
+    token: str | None = None
+    for key, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
+        if key == "tls" and value in ("0", "1"):
+            tls = value == "1"
+        elif key == "authToken":
+            token = value or None
+        else:
+            raise ValueError(f"unsupported libSQL URL parameter {key}={value!r} (want tls=0|1)")
+    if scheme == "libsql":
+        if tls is False and port is None:
+            raise ValueError(f"libsql://...?tls=0 needs an explicit port: {url!r}")
+        scheme = "ws" if tls is False else "wss"
+    elif tls is not None and tls != scheme.endswith("s"):
+        raise ValueError(f"?tls={int(tls)} contradicts the {scheme}:// scheme: {url!r}")
+    return urllib.parse.urlunsplit((scheme, parts.netloc, parts.path, "", "")), token
+
+
+def split_script(script: str) -> list[str]:
+    """Split an SQL script into statements, the way SQLite's own tokenizer sees them.
+
+    `sqlite3.complete_statement` knows about strings, comments and trigger
+    bodies (`BEGIN ... ; ... END`), so a `;` inside any of them never splits.
+    Empty statements and comment-only text are dropped; an unterminated last
+    statement is kept (the server reports it).
+    """
+    statements: list[str] = []
+    current = ""
+    for piece in script.split(";"):
+        current = f"{current};{piece}" if current else piece
+        if sqlite3.complete_statement(current + ";"):
+            if _has_sql(current):
+                statements.append(current.strip())
+            current = ""
+    if _has_sql(current):
+        statements.append(current.strip())
+    return statements
+
+
+def _has_sql(text: str) -> bool:
+    """Whether `text` holds anything but whitespace, `;` and comments."""
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace() or ch == ";":
+            i += 1
+        elif text.startswith("--", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end + 1
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        else:
+            return True
+    return False
+
+
+def _env_token() -> str | None:
+    for name in TOKEN_ENV_VARS:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None
+
+
+class LibsqlDatabase:
+    """A libSQL server (sqld, Turso) reached over WebSocket or HTTP.
+
+    The constructor is sync and does no I/O; the client opens on first use.
+    `auth_token` falls back to `authToken=` in the URL, then to the
+    environment variables LIBSQL_AUTH_TOKEN and TURSO_AUTH_TOKEN.
+    """
+
+    def __init__(
+        self, url: str, *, auth_token: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        if not timeout > 0:
+            raise ValueError("timeout must be > 0 seconds")
+        self._url, url_token = normalize_url(url)
+        self._auth_token = auth_token or url_token or _env_token()
+        self._timeout = float(timeout)
+        self._client: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closing: set[asyncio.Task[None]] = set()
+
+    @classmethod
+    def shared(
+        cls, url: str, *, auth_token: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> LibsqlDatabase:
+        """The one instance for this URL, token and timeout (one socket for all stores)."""
+        db = cls(url, auth_token=auth_token, timeout=timeout)
+        with _SHARED_LOCK:
+            return _SHARED.setdefault((db._url, db._auth_token, db._timeout), db)
+
+    @property
+    def url(self) -> str:
+        """The URL the client connects to (`ws://`, `wss://`, `http://` or `https://`)."""
+        return self._url
+
+    @property
+    def transport(self) -> str:
+        """The transport: "ws" (interactive transactions) or "http" (batches only)."""
+        return "ws" if self._url.startswith(_WS_SCHEMES) else "http"
+
+    @property
+    def timeout(self) -> float:
+        """Seconds one call may take before it fails as UNAVAILABLE."""
+        return self._timeout
+
+    def __repr__(self) -> str:
+        return f"LibsqlDatabase({self._url!r})"
+
+    def classify_error(self, exc: BaseException, table: str, operation: str) -> Failure:
+        """Map what libsql-client or aiohttp raised to an ErrorCode and a safe message."""
+        return classify_libsql_error(exc, table, operation=operation)
+
+    async def fetch_one(self, sql: str, params: Sequence[object]) -> Row | None:
+        result = await self._call(lambda client: client.execute(sql, params))
+        return _first(result)
+
+    async def fetch_all(self, sql: str, params: Sequence[object]) -> list[Row]:
+        result = await self._call(lambda client: client.execute(sql, params))
+        return [row.astuple() for row in result.rows]
+
+    async def execute(self, sql: str, params: Sequence[object]) -> int:
+        """Run one statement (autocommitted); return the number of rows it changed."""
+        result = await self._call(lambda client: client.execute(sql, params))
+        return int(result.rows_affected)
+
+    async def execute_returning(self, sql: str, params: Sequence[object]) -> Row | None:
+        """Run `... RETURNING` (autocommitted); return the first row."""
+        result = await self._call(lambda client: client.execute(sql, params))
+        return _first(result)
+
+    async def execute_many(self, sql: str, rows: Iterable[Sequence[object]]) -> int:
+        """Run `sql` for every row, all or nothing.
+
+        Over WebSocket in an interactive transaction; over HTTP as one batch.
+        """
+        batch = [tuple(params) for params in rows]
+        if not batch:
+            return 0
+        if self.transport == "http":
+            results = await self._call(
+                lambda client: client.batch([(sql, list(params)) for params in batch])
+            )
+            return sum(int(result.rows_affected) for result in results)
+
+        async def in_transaction(client: Any) -> int:
+            tx = client.transaction()
+            try:
+                count = 0
+                for params in batch:
+                    result = await tx.execute(sql, list(params))
+                    count += int(result.rows_affected)
+                await tx.commit()
+                return count
+            except Exception as exc:
+                if not _is_connection_error(exc):
+                    with contextlib.suppress(Exception):
+                        await tx.rollback()
+                raise
+            finally:
+                tx.close()  # a stream closed mid-transaction rolls back on the server
+
+        return await self._call(in_transaction)
+
+    async def execute_script(self, script: str) -> None:
+        """Run a multi-statement script (e.g. the schema DDL) as one atomic batch."""
+        statements = split_script(script)
+        if statements:
+            await self._call(lambda client: client.batch([(s,) for s in statements]))
+
+    async def close(self) -> None:
+        """Close the client; idempotent, and the next call reconnects."""
+        client, self._client = self._client, None
+        loop, self._loop = self._loop, None
+        if client is not None and loop is asyncio.get_running_loop():
+            await _close_quietly(client, self._timeout)
+        pending = [t for t in self._closing if t.get_loop() is asyncio.get_running_loop()]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def __aenter__(self) -> LibsqlDatabase:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def _call(self, op: Callable[[Any], Awaitable[_T]]) -> _T:
+        """Run `op` on the client within the deadline; drop the client if the link failed.
+
+        The single funnel for all SQL, so reconnects and timeouts live in one place.
+        On a timeout the call is not cancelled but abandoned: dropping the client
+        closes its link, which ends the call (libsql-client 0.3.1 logs an
+        InvalidStateError when a request it is still waiting on gets cancelled).
+        """
+        client = self._current_client()
+        call = asyncio.ensure_future(op(client))
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await asyncio.shield(call)
+        except TimeoutError:
+            call.add_done_callback(_consume_outcome)
+            self._discard(client)
+            raise
+        except asyncio.CancelledError:
+            call.cancel()  # the caller gave up: roll back, do not finish in the background
+            raise
+        except Exception as exc:
+            if _is_connection_error(exc):
+                self._discard(client)
+            raise
+
+    def _current_client(self) -> Any:
+        """The client for the running loop, created (sync, no I/O yet) when missing."""
+        loop = asyncio.get_running_loop()
+        if self._client is not None and self._loop is not loop:
+            # Made on another (likely closed) loop: its sockets cannot be used here.
+            self._client, self._loop = None, None
+        if self._client is None:
+            try:
+                self._client = libsql_client.create_client(self._url, auth_token=self._auth_token)
+            except libsql_client.LibsqlError as exc:  # normalize_url should prevent this
+                raise ValueError(f"libsql-client rejects {self._url!r}: {exc}") from None
+            self._loop = loop
+        return self._client
+
+    def _discard(self, client: Any) -> None:
+        """Forget a broken client and close it in the background."""
+        if self._client is client:
+            self._client, self._loop = None, None
+        task = asyncio.get_running_loop().create_task(_close_quietly(client, _CLOSE_TIMEOUT))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+
+def classify_libsql_error(
+    exc: BaseException, table: str, *, operation: str | None = None
+) -> Failure:
+    """Classify what libsql-client or aiohttp raised while working on `table`.
+
+    A server says only `SQLITE_CONSTRAINT` (or `PROXY_ERROR` for a write a
+    replica forwarded) and puts SQLite's message in the explanation, from
+    which `classify_message` infers the specific kind.
+    """
+    if _is_connection_error(exc):
+        return _UNAVAILABLE
+    if isinstance(exc, libsql_client.LibsqlError):
+        code = str(exc.code).upper()
+        message = str(exc.explanation)
+        if not code.startswith("SQLITE_") and any(t in message for t in _CONSTRAINT_TEXTS):
+            code = "SQLITE_CONSTRAINT"
+        return classify_message(code, message, table, operation=operation)
+    return classify_sqlite_error(exc, table, operation=operation)
+
+
+def _first(result: Any) -> Row | None:
+    rows = result.rows
+    return rows[0].astuple() if rows else None
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    """Whether `exc` means the server is unreachable, gone or silent."""
+    if isinstance(exc, (aiohttp.ClientError, OSError, TimeoutError)):
+        return True
+    if isinstance(exc, libsql_client.LibsqlError):
+        code = str(exc.code).upper()
+        if code in _CONNECTION_CODES:
+            return True
+        return code == "SERVER_ERROR" and any(s in str(exc) for s in _UNAVAILABLE_STATUSES)
+    return False
+
+
+def _consume_outcome(call: asyncio.Future[Any]) -> None:
+    """Retrieve an abandoned call's outcome, so asyncio does not log it as lost."""
+    if not call.cancelled():
+        call.exception()
+
+
+async def _close_quietly(client: Any, timeout: float) -> None:
+    """Close a client without letting a dead or hung server raise or block."""
+    try:
+        async with asyncio.timeout(timeout):
+            await client.close()
+    except Exception:
+        _log.debug("closing the libSQL client failed", exc_info=True)

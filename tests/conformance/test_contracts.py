@@ -1,0 +1,49 @@
+"""Every store class implements its contract and names its model and table."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from generated import contracts, models
+from generated.contracts import BaseTable
+
+from .harness import STORE_CLASS_NAMES, BackendHarness
+from .support import TABLE_CASES, TableCase, case_id
+
+
+def test_the_cases_cover_every_model_and_store(harness: BackendHarness) -> None:
+    stores = {case.store for case in TABLE_CASES}
+    assert stores == set(STORE_CLASS_NAMES.values())
+    assert {case.model.__name__ for case in TABLE_CASES} == set(models.__all__) - {"AuditFields"}
+    module = harness.load_module()
+    assert stores <= set(module.__all__)
+
+
+@pytest.mark.parametrize("case", TABLE_CASES, ids=case_id)
+def test_store_class_shape(harness: BackendHarness, case: TableCase) -> None:
+    store_cls = getattr(harness.load_module(), case.store)
+    assert store_cls.model is case.model
+    assert store_cls.table == case.table
+    assert issubclass(store_cls, case.contract)
+    assert issubclass(case.contract, BaseTable)
+    assert case.contract.__name__ in contracts.__all__
+    assert not inspect.isabstract(store_cls)
+
+
+@pytest.mark.parametrize("case", TABLE_CASES, ids=case_id)
+def test_store_signatures_match_the_contract(harness: BackendHarness, case: TableCase) -> None:
+    """Same parameters (names, kinds, defaults) as the contract, for every contract method."""
+    store_cls = getattr(harness.load_module(), case.store)
+    methods = [name for name, _ in inspect.getmembers(case.contract, inspect.isfunction)]
+    assert {"insert", "count_all", "list_all", f"get_by_{case.pk}"} <= set(methods)
+    for name in methods:
+        if name.startswith("_"):
+            continue
+        want = inspect.signature(getattr(case.contract, name))
+        got = inspect.signature(getattr(store_cls, name))
+        assert inspect.iscoroutinefunction(getattr(store_cls, name)), name
+        assert [(p.name, p.kind, p.default) for p in got.parameters.values()] == [
+            (p.name, p.kind, p.default) for p in want.parameters.values()
+        ], f"{case.store}.{name}"

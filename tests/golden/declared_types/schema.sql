@@ -1,0 +1,20 @@
+CREATE TABLE products (
+    id INTEGER PRIMARY KEY,
+    name NVARCHAR(40) NOT NULL,
+    code VARCHAR(8),
+    letters CHARACTER(20),
+    notes CLOB,
+    price DECIMAL(10, 2) NOT NULL,
+    amount NUMERIC,
+    released DATE,
+    updated DATETIME,
+    seen TIMESTAMP,
+    active BOOLEAN NOT NULL,
+    image BLOB,
+    weight REAL,
+    ratio FLOAT,
+    precise DOUBLE PRECISION,
+    big UNSIGNED BIG INT,
+    small INT2,
+    anything
+);

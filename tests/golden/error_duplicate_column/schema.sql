@@ -1,0 +1,5 @@
+CREATE TABLE things (
+    id INTEGER PRIMARY KEY,
+    name TEXT,
+    "NAME" TEXT
+);

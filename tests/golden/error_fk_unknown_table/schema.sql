@@ -1,0 +1,4 @@
+CREATE TABLE things (
+    id INTEGER PRIMARY KEY,
+    owner_id INTEGER REFERENCES owners (id)
+);

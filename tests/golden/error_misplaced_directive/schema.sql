@@ -1,0 +1,4 @@
+-- @secret
+CREATE TABLE things (
+    id INTEGER PRIMARY KEY
+);
