@@ -13,7 +13,7 @@ from generator import sql
 from generator.backends import Backend
 from generator.config import Mixin, Options
 from generator.errors import ConfigError, SchemaError
-from generator.ir import Column, Schema, Table
+from generator.ir import Column, Location, Schema, Table
 from generator.naming import attribute_name, class_name, method_suffix
 from generator.typemap import CODECS, choose_codec, literal_annotation
 from generator.views import (
@@ -23,6 +23,7 @@ from generator.views import (
     PackageView,
     ParamView,
     TableView,
+    docstring_body,
     python_literal,
     safe_docstring,
 )
@@ -49,6 +50,12 @@ _RESERVED_CLASSES = frozenset(
 
 def build_package_view(schema: Schema, options: Options, sources: tuple[str, ...]) -> PackageView:
     """The view shared by every template: models, contracts and table facts."""
+    if not schema.tables:
+        where = Location(schema.files[0], 1, 1) if schema.files else None
+        raise SchemaError(
+            f"no CREATE TABLE in {', '.join(schema.files) or 'the schema'}: nothing to generate",
+            where,
+        )
     tables = [_table_view(t, options) for t in schema.tables]
     _check_unique([t.model for t in tables], "model class", schema)
     _check_unique([t.store for t in tables], "store class", schema)
@@ -61,7 +68,8 @@ def build_package_view(schema: Schema, options: Options, sources: tuple[str, ...
         table.apply_mixins([m for m in applied.values() if m.fits(table)])
     return PackageView(
         package=options.package,
-        sources=sources,
+        # File names go into a docstring and the header comment: escape them.
+        sources=tuple(docstring_body(s) for s in sources),
         tables=tuple(tables),
         mixins=tuple(m for m in mixins if any(m.name in t.bases for t in tables)),
         results_module=options.results_module,

@@ -329,18 +329,28 @@ def merge_imports(lines: Iterable[str]) -> tuple[str, ...]:
 
 def safe_docstring(text: str) -> str:
     """A triple-quoted literal that no comment text can break out of."""
+    return f'"""{docstring_body(text.strip())}"""'
+
+
+def docstring_body(text: str) -> str:
+    """`text` escaped to sit inside a triple-quoted literal, its value unchanged.
+
+    Backslashes and control characters are escaped (newlines and tabs stay),
+    a trailing quote is escaped before any three quotes in a row are, so a
+    text ending in `\"\"\"` cannot close the literal early.
+    """
     out = []
-    for ch in text.strip():
+    for ch in text:
         if ch == "\\":
             out.append("\\\\")
         elif ch in "\n\t" or ord(ch) >= 32 and ch not in "\x7f\u2028\u2029":
             out.append(ch)
         else:
             out.append(f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}")
-    body = "".join(out).replace('"""', '\\"\\"\\"')
+    body = "".join(out)
     if body.endswith('"'):
         body = body[:-1] + '\\"'
-    return f'"""{body}"""'
+    return body.replace('"""', '\\"\\"\\"')
 
 
 def python_literal(value: int | float | str | None, codec: str) -> str | None:
