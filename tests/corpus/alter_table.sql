@@ -1,0 +1,4 @@
+CREATE TABLE clients (
+    id TEXT PRIMARY KEY
+);
+ALTER TABLE clients ADD COLUMN name TEXT;

@@ -1,0 +1,4 @@
+CREATE TABLE clients (
+    id TEXT PRIMARY KEY,
+    n INTEGER CHECK (n >< 1)
+);

@@ -1,0 +1,4 @@
+CREATE TABLE clients (
+    id TEXT PRIMARY KEY,
+    kind TEXT CHECK (kind IN ())
+);

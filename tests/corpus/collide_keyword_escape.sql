@@ -1,0 +1,5 @@
+CREATE TABLE schedules (
+    id INTEGER PRIMARY KEY,
+    class TEXT,
+    class_ TEXT
+);

@@ -1,0 +1,3 @@
+CREATE TABLE results (
+    id INTEGER PRIMARY KEY
+);

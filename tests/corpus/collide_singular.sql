@@ -1,0 +1,6 @@
+CREATE TABLE boxes (
+    id INTEGER PRIMARY KEY
+);
+CREATE TABLE box (
+    id INTEGER PRIMARY KEY
+);

@@ -1,0 +1,1 @@
+CREATE TABLE clients AS SELECT 1 AS id;

@@ -1,0 +1,5 @@
+CREATE TABLE clients (
+    id TEXT PRIMARY KEY,
+    name TEXT,
+    Name TEXT
+);

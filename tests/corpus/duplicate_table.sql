@@ -1,0 +1,7 @@
+CREATE TABLE clients (
+    id TEXT PRIMARY KEY
+);
+
+CREATE TABLE Clients (
+    id TEXT PRIMARY KEY
+);

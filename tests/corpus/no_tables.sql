@@ -1,0 +1,2 @@
+-- Only comments, no tables.
+/* nothing here */

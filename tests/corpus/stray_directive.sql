@@ -1,0 +1,5 @@
+-- @secret
+
+CREATE TABLE clients (
+    id TEXT PRIMARY KEY
+);

@@ -1,0 +1,5 @@
+CREATE TABLE clients (
+    id TEXT PRIMARY KEY
+);
+CREATE TRIGGER clients_touch AFTER UPDATE ON clients BEGIN
+    SELECT 1;

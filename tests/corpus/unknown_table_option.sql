@@ -1,0 +1,3 @@
+CREATE TABLE clients (
+    id TEXT PRIMARY KEY
+) WITHOUT ROWIDS;
