@@ -42,7 +42,7 @@ _RESERVED_CLASSES = frozenset(
     {
         "ABC", "Any", "BaseTable", "ClassVar", "Database", "Decimal", "ErrorCode",
         "FailedResult", "Generic", "LibsqlDatabase", "Literal", "Protocol", "Result",
-        "SchemaTarget", "Sequence", "SqliteDatabase", "SuccessResult", "T", "TypeAlias",
+        "SchemaTarget", "Sequence", "SqliteDatabase", "SuccessResult", "TypeAlias",
         "TypeVar",
     }
 )  # fmt: skip
@@ -149,16 +149,18 @@ def _field_view(table: Table, column: Column, options: Options) -> FieldView:
         default_sql=default_sql,
         secret=secret,
         doc=safe_docstring(column.comment) if column.comment else None,
-        decode=_nullable(
-            codec.decode.replace("{table!r}", repr(table.name)).replace(
-                "{column!r}", repr(column.name)
-            ),
-            nullable,
-        ),
-        encode=_nullable(codec.encode, nullable),
+        decode=_nullable(_bind_codec(codec.decode, table, column), nullable),
+        encode=_nullable(_bind_codec(codec.encode, table, column), nullable),
         writable=not column.generated,
         imports=codec.imports
         + (("from typing import Literal",) if "Literal[" in annotation else ()),
+    )
+
+
+def _bind_codec(expression: str, table: Table, column: Column) -> str:
+    """Fill in the table and column a codec names in its errors."""
+    return expression.replace("{table!r}", repr(table.name)).replace(
+        "{column!r}", repr(column.name)
     )
 
 

@@ -33,7 +33,7 @@ class Codec:
 CODECS: dict[str, Codec] = {
     "int": Codec("int"),
     "str": Codec("str"),
-    "float": Codec("float"),
+    "float": Codec("float", encode="_convert.encode_float({}, {table!r}, {column!r})"),
     "bytes": Codec("bytes"),
     "bool": Codec("bool", decode="bool({})"),
     "decimal": Codec(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal, InvalidOperation
 
-from .errors import DecodeError
+from .errors import DecodeError, EncodeError
 
 __all__ = [
     "decode_decimal",
@@ -22,6 +22,7 @@ __all__ = [
     "decode_iso_datetime",
     "encode_epoch",
     "encode_epoch_date",
+    "encode_float",
 ]
 
 
@@ -43,6 +44,13 @@ def decode_iso_datetime(value: object, table: str, column: str) -> datetime.date
         except ValueError:
             pass
     raise DecodeError(table, column)
+
+
+def encode_float(value: float, table: str, column: str) -> float:
+    """A float as stored: NaN is refused, since SQLite would silently store NULL."""
+    if value != value:
+        raise EncodeError(table, column)
+    return value
 
 
 def encode_epoch(value: datetime.datetime) -> int:

@@ -101,14 +101,6 @@ def test_bare_identifiers_sqlite_accepts(tmp_path: Path, sql: str) -> None:
     assert generation.schema.tables
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "SQLite stores NaN as NULL: insert() of a nullable REAL column set to NaN returns "
-        "SuccessResult with None (a silent change); a NOT NULL one fails as NOT_NULL_VIOLATION "
-        "blaming the column. Fix: the float codec's encode refuses NaN (INVALID_DATA)"
-    ),
-)
 def test_nan_is_refused_rather_than_stored_as_null(tmp_path: Path) -> None:
     sql = "CREATE TABLE points (\n    id INTEGER PRIMARY KEY,\n    x REAL\n);\n"
     mods = build(tmp_path, sql, "bug_nan")
@@ -203,16 +195,6 @@ def test_column_names_of_method_locals_and_builtins_type_check(tmp_path: Path) -
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "sqld answers HTTP 404 ({'error': 'Namespace `default` doesn't exist'}) for a moment "
-        "while it starts; libsql-client raises SERVER_ERROR 'HTTP status 404' without the "
-        "body, and the runtime classifies it DB_ERROR, so a restart shows callers a "
-        "non-retryable error (test_libsql_faults.py saw it). Fix in runtime/libsql.py: add "
-        "'HTTP status 404' to _UNAVAILABLE_STATUSES"
-    ),
-)
 def test_http_404_while_sqld_starts_is_unavailable() -> None:
     import libsql_client
 

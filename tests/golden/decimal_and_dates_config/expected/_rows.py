@@ -45,7 +45,7 @@ def encode_invoice_insert(row: Invoice) -> tuple[Any, ...]:
         _convert.encode_epoch(row.expires_at),
         row.paid_at,
         row.reminded,
-        row.weight,
+        None if row.weight is None else _convert.encode_float(row.weight, "invoices", "weight"),
     )
 
 
@@ -60,6 +60,6 @@ def encode_invoice_update(row: Invoice) -> tuple[Any, ...]:
         _convert.encode_epoch(row.expires_at),
         row.paid_at,
         row.reminded,
-        row.weight,
+        None if row.weight is None else _convert.encode_float(row.weight, "invoices", "weight"),
         row.id,
     )

@@ -9,15 +9,15 @@ from typing import Generic, Literal, TypeAlias, TypeVar
 
 from ._runtime.errors import ErrorCode
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SuccessResult(Generic[T]):
+class SuccessResult(Generic[_T]):
     """The operation worked; `client_message` holds its value."""
 
     ray_id: str
-    client_message: T = None  # type: ignore[assignment]
+    client_message: _T = None  # type: ignore[assignment]
     status: Literal[True] = True
 
 
@@ -31,6 +31,6 @@ class FailedResult:
     status: Literal[False] = False
 
 
-Result: TypeAlias = SuccessResult[T] | FailedResult
+Result: TypeAlias = SuccessResult[_T] | FailedResult
 
 __all__ = ["ErrorCode", "FailedResult", "Result", "SuccessResult"]

@@ -10,8 +10,8 @@ from myapp.results import FailedResult, SuccessResult
 
 from ._runtime.errors import ErrorCode
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
-Result: TypeAlias = SuccessResult[T] | FailedResult
+Result: TypeAlias = SuccessResult[_T] | FailedResult
 
 __all__ = ["ErrorCode", "FailedResult", "Result", "SuccessResult"]

@@ -10,7 +10,7 @@ from typing import Generic, Literal, TypeVar
 from .models import Owner, Pet
 from .results import Result
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 __all__ = [
     "BaseTable",
@@ -19,11 +19,11 @@ __all__ = [
 ]
 
 
-class BaseTable(ABC, Generic[T]):
+class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: T, ray_id: str) -> Result[T]:
+    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod

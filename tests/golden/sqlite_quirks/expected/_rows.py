@@ -23,14 +23,14 @@ def encode_reading_insert(row: Reading) -> tuple[Any, ...]:
     return (
         row.sensor,
         row.taken_at,
-        row.value,
+        _convert.encode_float(row.value, "readings", "value"),
         row.counter,
     )
 
 
 def encode_reading_update(row: Reading) -> tuple[Any, ...]:
     return (
-        row.value,
+        _convert.encode_float(row.value, "readings", "value"),
         row.counter,
         row.sensor,
         row.taken_at,

@@ -59,7 +59,13 @@ _CONNECTION_CODES = frozenset(
     {"HRANA_WEBSOCKET_ERROR", "HRANA_PROTO_ERROR", "CLIENT_CLOSED", "STREAM_CLOSED"}
 )
 # HTTP statuses of a proxy or load balancer in front of a server that is down.
-_UNAVAILABLE_STATUSES = ("HTTP status 502", "HTTP status 503", "HTTP status 504")
+# 404: sqld answers "Namespace `default` doesn't exist" for a moment while it starts.
+_UNAVAILABLE_STATUSES = (
+    "HTTP status 404",
+    "HTTP status 502",
+    "HTTP status 503",
+    "HTTP status 504",
+)
 _CONSTRAINT_TEXTS = (
     "constraint failed",
     "append-only",

@@ -55,6 +55,15 @@ class DecodeError(Exception):
         super().__init__(f"a stored value in {table}.{column} cannot be read{detail}")
 
 
+class EncodeError(ValueError):
+    """A Python value that cannot be stored faithfully (NaN, which SQLite turns into NULL)."""
+
+    def __init__(self, table: str, column: str) -> None:
+        self.table = table
+        self.column = column
+        super().__init__(f"a value for {table}.{column} cannot be stored")
+
+
 # Client-side mistakes are logged at WARNING; the rest are our problem (ERROR).
 _CLIENT_CODES = frozenset(
     {
@@ -188,6 +197,8 @@ def classify_sqlite_error(
             ErrorCode.INVALID_DATA,
             f"a stored value in {exc.table}.{exc.column} cannot be read",
         )
+    if isinstance(exc, EncodeError):
+        return Failure(ErrorCode.INVALID_DATA, str(exc))
     if isinstance(exc, sqlite3.Error):
         name = getattr(exc, "sqlite_errorname", None)
         if not isinstance(name, str):
