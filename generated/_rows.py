@@ -22,6 +22,7 @@ from .models import (
     DeviceCode,
     AuditLog,
 )
+from .models import CountAuditEventsByTypeRow, ListUserTokenGrantsRow
 
 
 def decode_oauth_client(r: Sequence[Any]) -> OAuthClient:
@@ -46,11 +47,11 @@ def encode_oauth_client_insert(row: OAuthClient) -> tuple[Any, ...]:
         row.id,
         row.client_identifier,
         row.client_secret,
-        row.is_confidential,
+        _convert.encode_bool(row.is_confidential),
         row.redirect_uris,
         row.grant_types,
         row.scopes,
-        row.is_enabled,
+        _convert.encode_bool(row.is_enabled),
         row.created_at,
         row.created_by,
         row.updated_at,
@@ -62,11 +63,11 @@ def encode_oauth_client_update(row: OAuthClient) -> tuple[Any, ...]:
     return (
         row.client_identifier,
         row.client_secret,
-        row.is_confidential,
+        _convert.encode_bool(row.is_confidential),
         row.redirect_uris,
         row.grant_types,
         row.scopes,
-        row.is_enabled,
+        _convert.encode_bool(row.is_enabled),
         row.updated_at,
         row.updated_by,
         row.id,
@@ -98,7 +99,7 @@ def encode_oauth_client_config_insert(row: OAuthClientConfig) -> tuple[Any, ...]
     return (
         row.client_id,
         row.response_types,
-        row.require_pkce,
+        _convert.encode_bool(row.require_pkce),
         row.pkce_methods,
         row.access_token_ttl,
         row.refresh_token_ttl,
@@ -118,7 +119,7 @@ def encode_oauth_client_config_insert(row: OAuthClientConfig) -> tuple[Any, ...]
 def encode_oauth_client_config_update(row: OAuthClientConfig) -> tuple[Any, ...]:
     return (
         row.response_types,
-        row.require_pkce,
+        _convert.encode_bool(row.require_pkce),
         row.pkce_methods,
         row.access_token_ttl,
         row.refresh_token_ttl,
@@ -150,7 +151,7 @@ def encode_oauth_user_insert(row: OAuthUser) -> tuple[Any, ...]:
     return (
         row.id,
         row.external_id,
-        row.is_active,
+        _convert.encode_bool(row.is_active),
         row.created_at,
         row.created_by,
         row.updated_at,
@@ -161,7 +162,7 @@ def encode_oauth_user_insert(row: OAuthUser) -> tuple[Any, ...]:
 def encode_oauth_user_update(row: OAuthUser) -> tuple[Any, ...]:
     return (
         row.external_id,
-        row.is_active,
+        _convert.encode_bool(row.is_active),
         row.updated_at,
         row.updated_by,
         row.id,
@@ -391,4 +392,14 @@ def encode_audit_log_insert(row: AuditLog) -> tuple[Any, ...]:
         row.created_by,
         row.updated_at,
         row.updated_by,
+    )
+
+
+def decode_count_audit_events_by_type_row(r: Sequence[Any]) -> CountAuditEventsByTypeRow:
+    return CountAuditEventsByTypeRow(event_type=r[0], events=r[1], last_at=r[2])
+
+
+def decode_list_user_token_grants_row(r: Sequence[Any]) -> ListUserTokenGrantsRow:
+    return ListUserTokenGrantsRow(
+        client_id=r[0], client_identifier=r[1], active_tokens=r[2], expires_at=r[3]
     )

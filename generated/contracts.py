@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Generic, Literal, TypeVar
 
 from .models import (
@@ -17,6 +18,7 @@ from .models import (
     DeviceCode,
     AuditLog,
 )
+from .models import CountAuditEventsByTypeRow, ListUserTokenGrantsRow
 from .results import Result
 
 _T = TypeVar("_T")
@@ -40,6 +42,10 @@ class BaseTable(ABC, Generic[_T]):
     @abstractmethod
     async def insert(self, row: _T, ray_id: str) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
+
+    @abstractmethod
+    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+        """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
     async def count_all(self, ray_id: str) -> Result[int]:
@@ -67,6 +73,13 @@ class ClientTable(BaseTable[OAuthClient]):
         """
 
     @abstractmethod
+    async def upsert(self, row: OAuthClient, ray_id: str) -> Result[OAuthClient]:
+        """Insert this OAuthClient, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+
+    @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the OAuthClient with this id; NOT_FOUND when none has it."""
 
@@ -92,6 +105,12 @@ class ClientTable(BaseTable[OAuthClient]):
     ) -> Result[list[OAuthClient]]:
         """Up to `limit` OAuthClient rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
+    @abstractmethod
+    async def list_user_token_grants(
+        self, user_id: str, now: int, ray_id: str
+    ) -> Result[list[ListUserTokenGrantsRow]]:
+        """The clients a user has live access tokens for, with how many and until when."""
+
 
 class ClientConfigTable(BaseTable[OAuthClientConfig]):
     """Per-client policy: token lifetimes, PKCE and limits (one row per client)."""
@@ -106,6 +125,13 @@ class ClientConfigTable(BaseTable[OAuthClientConfig]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: OAuthClientConfig, ray_id: str) -> Result[OAuthClientConfig]:
+        """Insert this OAuthClientConfig, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_client_id(self, client_id: str, ray_id: str) -> Result[None]:
@@ -135,6 +161,13 @@ class UserTable(BaseTable[OAuthUser]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: OAuthUser, ray_id: str) -> Result[OAuthUser]:
+        """Insert this OAuthUser, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
@@ -168,6 +201,13 @@ class AuthorizationCodeTable(BaseTable[AuthorizationCode]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: AuthorizationCode, ray_id: str) -> Result[AuthorizationCode]:
+        """Insert this AuthorizationCode, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
@@ -213,6 +253,18 @@ class AuthorizationCodeTable(BaseTable[AuthorizationCode]):
     ) -> Result[list[AuthorizationCode]]:
         """Up to `limit` AuthorizationCode rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
+    @abstractmethod
+    async def delete_expired_authorization_codes(self, now: int, ray_id: str) -> Result[int]:
+        """Housekeeping: delete authorization codes that expired before :now."""
+
+    @abstractmethod
+    async def consume_authorization_code(
+        self, now: int, actor: str, code: str, ray_id: str
+    ) -> Result[AuthorizationCode]:
+        """Exchange an authorization code, exactly once: the first caller gets the
+        code (and marks it consumed), every later or concurrent caller NOT_FOUND,
+        as does a caller with an expired or unknown code."""
+
 
 class AccessTokenTable(BaseTable[AccessToken]):
     """A bearer access token."""
@@ -231,6 +283,13 @@ class AccessTokenTable(BaseTable[AccessToken]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: AccessToken, ray_id: str) -> Result[AccessToken]:
+        """Insert this AccessToken, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
@@ -286,6 +345,37 @@ class AccessTokenTable(BaseTable[AccessToken]):
     ) -> Result[list[AccessToken]]:
         """Up to `limit` AccessToken rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
+    @abstractmethod
+    async def count_active_access_tokens(
+        self, user_id: str, client_id: str, now: int, ray_id: str
+    ) -> Result[int]:
+        """How many unrevoked, unexpired access tokens a user holds for a client
+        (to enforce oauth_client_configs.max_active_access_tokens)."""
+
+    @abstractmethod
+    async def oldest_active_access_token(
+        self, user_id: str, client_id: str, now: int, ray_id: str
+    ) -> Result[AccessToken]:
+        """The user's oldest active access token for a client: the one to revoke
+        when the client's limit is reached. NOT_FOUND when there is none."""
+
+    @abstractmethod
+    async def revoke_user_access_tokens(
+        self, now: int, actor: str, user_id: str, ray_id: str
+    ) -> Result[int]:
+        """Revoke every active access token of a user (logout everywhere, account
+        disabled); the number of tokens revoked."""
+
+    @abstractmethod
+    async def revoke_client_access_tokens_for_user(
+        self, now: int, actor: str, client_id: str, user_id: str, ray_id: str
+    ) -> Result[int]:
+        """Revoke every active token a client holds for a user (consent withdrawn)."""
+
+    @abstractmethod
+    async def delete_expired_access_tokens(self, before: int, ray_id: str) -> Result[int]:
+        """Housekeeping: delete access tokens that expired before :before."""
+
 
 class RefreshTokenTable(BaseTable[RefreshToken]):
     """A refresh token; it lives until revoked or its client's refresh_token_ttl."""
@@ -304,6 +394,13 @@ class RefreshTokenTable(BaseTable[RefreshToken]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: RefreshToken, ray_id: str) -> Result[RefreshToken]:
+        """Insert this RefreshToken, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
@@ -349,6 +446,18 @@ class RefreshTokenTable(BaseTable[RefreshToken]):
     ) -> Result[list[RefreshToken]]:
         """Up to `limit` RefreshToken rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
+    @abstractmethod
+    async def revoke_user_refresh_tokens(
+        self, now: int, actor: str, user_id: str, ray_id: str
+    ) -> Result[int]:
+        """Revoke every active refresh token of a user; the number revoked."""
+
+    @abstractmethod
+    async def list_active_refresh_tokens_for_user(
+        self, user_id: str, limit: int, ray_id: str
+    ) -> Result[list[RefreshToken]]:
+        """The user's refresh tokens that are not revoked, newest first."""
+
 
 class DeviceCodeTable(BaseTable[DeviceCode]):
     """A device authorization grant in progress (RFC 8628)."""
@@ -371,6 +480,13 @@ class DeviceCodeTable(BaseTable[DeviceCode]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: DeviceCode, ray_id: str) -> Result[DeviceCode]:
+        """Insert this DeviceCode, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
@@ -437,6 +553,24 @@ class DeviceCodeTable(BaseTable[DeviceCode]):
     ) -> Result[list[DeviceCode]]:
         """Up to `limit` DeviceCode rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
+    @abstractmethod
+    async def approve_device_code(
+        self, user_id: str | None, now: int, actor: str, user_code: str, ray_id: str
+    ) -> Result[DeviceCode]:
+        """The user approves a pending, unexpired device code (RFC 8628 §3.3); the
+        code as approved, or NOT_FOUND when it is unknown, expired or decided."""
+
+    @abstractmethod
+    async def consume_approved_device_code(
+        self, now: int, actor: str, device_code: str, ray_id: str
+    ) -> Result[DeviceCode]:
+        """The device polls with its device_code and takes an approved grant, once;
+        NOT_FOUND while pending, after denial, or on a second poll."""
+
+    @abstractmethod
+    async def expire_device_codes(self, now: int, actor: str, ray_id: str) -> Result[int]:
+        """Mark pending device codes past their expiry as expired; how many."""
+
 
 class AuditLogTable(BaseTable[AuditLog]):
     """One security-relevant event: a grant, a token issued or revoked, a failure.
@@ -471,3 +605,9 @@ class AuditLogTable(BaseTable[AuditLog]):
         self, ray_id: str, *, limit: int = 100, after: str | None = None
     ) -> Result[list[AuditLog]]:
         """Up to `limit` AuditLog rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+
+    @abstractmethod
+    async def count_audit_events_by_type(
+        self, since: int, ray_id: str
+    ) -> Result[list[CountAuditEventsByTypeRow]]:
+        """Audit events of each type since a time, most frequent first."""

@@ -12,6 +12,7 @@ aiosqlite module, so application code does not change with the backend.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import ClassVar, Literal
 
 from ._runtime import convert as _convert
@@ -38,6 +39,8 @@ from .models import (
     DeviceCode,
     AuditLog,
 )
+from .models import CountAuditEventsByTypeRow, ListUserTokenGrantsRow
+from ._rows import decode_count_audit_events_by_type_row, decode_list_user_token_grants_row
 from .results import FailedResult, Result, SuccessResult
 from ._rows import (
     decode_oauth_client,
@@ -80,9 +83,11 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _OAUTH_CLIENTS__INSERT = 'INSERT INTO "oauth_clients" ("id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by"'
+_OAUTH_CLIENTS__INSERT_MANY = 'INSERT INTO "oauth_clients" ("id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)'
 _OAUTH_CLIENTS__GET_BY_ID = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" WHERE "id"=?'
 _OAUTH_CLIENTS__GET_BY_CLIENT_IDENTIFIER = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" WHERE "client_identifier"=?'
 _OAUTH_CLIENTS__UPDATE = 'UPDATE "oauth_clients" SET "client_identifier"=?,"client_secret"=?,"is_confidential"=?,"redirect_uris"=?,"grant_types"=?,"scopes"=?,"is_enabled"=?,"updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "oauth_clients"."id","oauth_clients"."client_identifier","oauth_clients"."client_secret","oauth_clients"."is_confidential","oauth_clients"."redirect_uris","oauth_clients"."grant_types","oauth_clients"."scopes","oauth_clients"."is_enabled","oauth_clients"."created_at","oauth_clients"."created_by","oauth_clients"."updated_at","oauth_clients"."updated_by"'
+_OAUTH_CLIENTS__UPSERT = 'INSERT INTO "oauth_clients" ("id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "client_identifier"=EXCLUDED."client_identifier","client_secret"=EXCLUDED."client_secret","is_confidential"=EXCLUDED."is_confidential","redirect_uris"=EXCLUDED."redirect_uris","grant_types"=EXCLUDED."grant_types","scopes"=EXCLUDED."scopes","is_enabled"=EXCLUDED."is_enabled","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by"'
 _OAUTH_CLIENTS__DELETE_BY_ID = 'DELETE FROM "oauth_clients" WHERE "id"=?'
 _OAUTH_CLIENTS__DELETE_BY_CLIENT_IDENTIFIER = (
     'DELETE FROM "oauth_clients" WHERE "client_identifier"=?'
@@ -93,10 +98,13 @@ _OAUTH_CLIENTS__COUNT_BY_IS_ENABLED = 'SELECT COUNT(*) FROM "oauth_clients" WHER
 _OAUTH_CLIENTS__LIST_ALL = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" ORDER BY "id" ASC LIMIT ?'
 _OAUTH_CLIENTS__LIST_ALL_AFTER = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
 _OAUTH_CLIENTS__COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_clients"'
+_OAUTH_CLIENTS__LIST_USER_TOKEN_GRANTS = "SELECT c.id AS client_id, c.client_identifier, COUNT(t.id) AS active_tokens, MAX(t.expires_at) AS expires_at FROM oauth_clients AS c JOIN oauth_access_tokens AS t ON t.client_id = c.id WHERE t.user_id = ?1 AND t.revoked_at IS NULL AND t.expires_at > ?2 GROUP BY c.id, c.client_identifier ORDER BY c.client_identifier"
 
 _OAUTH_CLIENT_CONFIGS__INSERT = 'INSERT INTO "oauth_client_configs" ("client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING "client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by"'
+_OAUTH_CLIENT_CONFIGS__INSERT_MANY = 'INSERT INTO "oauth_client_configs" ("client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)'
 _OAUTH_CLIENT_CONFIGS__GET_BY_CLIENT_ID = 'SELECT "client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_client_configs" WHERE "client_id"=?'
 _OAUTH_CLIENT_CONFIGS__UPDATE = 'UPDATE "oauth_client_configs" SET "response_types"=?,"require_pkce"=?,"pkce_methods"=?,"access_token_ttl"=?,"refresh_token_ttl"=?,"authorization_code_ttl"=?,"max_active_access_tokens"=?,"max_active_refresh_tokens"=?,"device_code_ttl"=?,"device_poll_interval"=?,"metadata"=?,"updated_at"=?,"updated_by"=? WHERE "client_id"=? RETURNING "oauth_client_configs"."client_id","oauth_client_configs"."response_types","oauth_client_configs"."require_pkce","oauth_client_configs"."pkce_methods","oauth_client_configs"."access_token_ttl","oauth_client_configs"."refresh_token_ttl","oauth_client_configs"."authorization_code_ttl","oauth_client_configs"."max_active_access_tokens","oauth_client_configs"."max_active_refresh_tokens","oauth_client_configs"."device_code_ttl","oauth_client_configs"."device_poll_interval","oauth_client_configs"."metadata","oauth_client_configs"."created_at","oauth_client_configs"."created_by","oauth_client_configs"."updated_at","oauth_client_configs"."updated_by"'
+_OAUTH_CLIENT_CONFIGS__UPSERT = 'INSERT INTO "oauth_client_configs" ("client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("client_id") DO UPDATE SET "response_types"=EXCLUDED."response_types","require_pkce"=EXCLUDED."require_pkce","pkce_methods"=EXCLUDED."pkce_methods","access_token_ttl"=EXCLUDED."access_token_ttl","refresh_token_ttl"=EXCLUDED."refresh_token_ttl","authorization_code_ttl"=EXCLUDED."authorization_code_ttl","max_active_access_tokens"=EXCLUDED."max_active_access_tokens","max_active_refresh_tokens"=EXCLUDED."max_active_refresh_tokens","device_code_ttl"=EXCLUDED."device_code_ttl","device_poll_interval"=EXCLUDED."device_poll_interval","metadata"=EXCLUDED."metadata","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by"'
 _OAUTH_CLIENT_CONFIGS__DELETE_BY_CLIENT_ID = (
     'DELETE FROM "oauth_client_configs" WHERE "client_id"=?'
 )
@@ -105,9 +113,11 @@ _OAUTH_CLIENT_CONFIGS__LIST_ALL_AFTER = 'SELECT "client_id","response_types","re
 _OAUTH_CLIENT_CONFIGS__COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_client_configs"'
 
 _OAUTH_USERS__INSERT = 'INSERT INTO "oauth_users" ("id","external_id","is_active","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?) RETURNING "id","external_id","is_active","created_at","created_by","updated_at","updated_by"'
+_OAUTH_USERS__INSERT_MANY = 'INSERT INTO "oauth_users" ("id","external_id","is_active","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?)'
 _OAUTH_USERS__GET_BY_ID = 'SELECT "id","external_id","is_active","created_at","created_by","updated_at","updated_by" FROM "oauth_users" WHERE "id"=?'
 _OAUTH_USERS__GET_BY_EXTERNAL_ID = 'SELECT "id","external_id","is_active","created_at","created_by","updated_at","updated_by" FROM "oauth_users" WHERE "external_id"=?'
 _OAUTH_USERS__UPDATE = 'UPDATE "oauth_users" SET "external_id"=?,"is_active"=?,"updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "oauth_users"."id","oauth_users"."external_id","oauth_users"."is_active","oauth_users"."created_at","oauth_users"."created_by","oauth_users"."updated_at","oauth_users"."updated_by"'
+_OAUTH_USERS__UPSERT = 'INSERT INTO "oauth_users" ("id","external_id","is_active","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "external_id"=EXCLUDED."external_id","is_active"=EXCLUDED."is_active","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","external_id","is_active","created_at","created_by","updated_at","updated_by"'
 _OAUTH_USERS__DELETE_BY_ID = 'DELETE FROM "oauth_users" WHERE "id"=?'
 _OAUTH_USERS__DELETE_BY_EXTERNAL_ID = 'DELETE FROM "oauth_users" WHERE "external_id"=?'
 _OAUTH_USERS__LIST_ALL = 'SELECT "id","external_id","is_active","created_at","created_by","updated_at","updated_by" FROM "oauth_users" ORDER BY "id" ASC LIMIT ?'
@@ -115,9 +125,11 @@ _OAUTH_USERS__LIST_ALL_AFTER = 'SELECT "id","external_id","is_active","created_a
 _OAUTH_USERS__COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_users"'
 
 _OAUTH_AUTHORIZATION_CODES__INSERT = 'INSERT INTO "oauth_authorization_codes" ("id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by"'
+_OAUTH_AUTHORIZATION_CODES__INSERT_MANY = 'INSERT INTO "oauth_authorization_codes" ("id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)'
 _OAUTH_AUTHORIZATION_CODES__GET_BY_ID = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "id"=?'
 _OAUTH_AUTHORIZATION_CODES__GET_BY_CODE = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "code"=?'
 _OAUTH_AUTHORIZATION_CODES__UPDATE = 'UPDATE "oauth_authorization_codes" SET "code"=?,"client_id"=?,"user_id"=?,"redirect_uri"=?,"scopes"=?,"code_challenge"=?,"code_challenge_method"=?,"expires_at"=?,"consumed_at"=?,"updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "oauth_authorization_codes"."id","oauth_authorization_codes"."code","oauth_authorization_codes"."client_id","oauth_authorization_codes"."user_id","oauth_authorization_codes"."redirect_uri","oauth_authorization_codes"."scopes","oauth_authorization_codes"."code_challenge","oauth_authorization_codes"."code_challenge_method","oauth_authorization_codes"."expires_at","oauth_authorization_codes"."consumed_at","oauth_authorization_codes"."created_at","oauth_authorization_codes"."created_by","oauth_authorization_codes"."updated_at","oauth_authorization_codes"."updated_by"'
+_OAUTH_AUTHORIZATION_CODES__UPSERT = 'INSERT INTO "oauth_authorization_codes" ("id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "code"=EXCLUDED."code","client_id"=EXCLUDED."client_id","user_id"=EXCLUDED."user_id","redirect_uri"=EXCLUDED."redirect_uri","scopes"=EXCLUDED."scopes","code_challenge"=EXCLUDED."code_challenge","code_challenge_method"=EXCLUDED."code_challenge_method","expires_at"=EXCLUDED."expires_at","consumed_at"=EXCLUDED."consumed_at","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by"'
 _OAUTH_AUTHORIZATION_CODES__DELETE_BY_ID = 'DELETE FROM "oauth_authorization_codes" WHERE "id"=?'
 _OAUTH_AUTHORIZATION_CODES__DELETE_BY_CODE = (
     'DELETE FROM "oauth_authorization_codes" WHERE "code"=?'
@@ -140,11 +152,17 @@ _OAUTH_AUTHORIZATION_CODES__COUNT_BY_EXPIRES_AT = (
 _OAUTH_AUTHORIZATION_CODES__LIST_ALL = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" ORDER BY "id" ASC LIMIT ?'
 _OAUTH_AUTHORIZATION_CODES__LIST_ALL_AFTER = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
 _OAUTH_AUTHORIZATION_CODES__COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_authorization_codes"'
+_OAUTH_AUTHORIZATION_CODES__DELETE_EXPIRED_AUTHORIZATION_CODES = (
+    "DELETE FROM oauth_authorization_codes WHERE expires_at <= ?1"
+)
+_OAUTH_AUTHORIZATION_CODES__CONSUME_AUTHORIZATION_CODE = "UPDATE oauth_authorization_codes SET consumed_at = ?1, updated_at = ?1, updated_by = ?2 WHERE code = ?3 AND consumed_at IS NULL AND expires_at > ?1 RETURNING *"
 
 _OAUTH_ACCESS_TOKENS__INSERT = 'INSERT INTO "oauth_access_tokens" ("id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by"'
+_OAUTH_ACCESS_TOKENS__INSERT_MANY = 'INSERT INTO "oauth_access_tokens" ("id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?)'
 _OAUTH_ACCESS_TOKENS__GET_BY_ID = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "id"=?'
 _OAUTH_ACCESS_TOKENS__GET_BY_TOKEN = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "token"=?'
 _OAUTH_ACCESS_TOKENS__UPDATE = 'UPDATE "oauth_access_tokens" SET "token"=?,"client_id"=?,"user_id"=?,"scopes"=?,"expires_at"=?,"revoked_at"=?,"updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "oauth_access_tokens"."id","oauth_access_tokens"."token","oauth_access_tokens"."client_id","oauth_access_tokens"."user_id","oauth_access_tokens"."scopes","oauth_access_tokens"."expires_at","oauth_access_tokens"."revoked_at","oauth_access_tokens"."created_at","oauth_access_tokens"."created_by","oauth_access_tokens"."updated_at","oauth_access_tokens"."updated_by"'
+_OAUTH_ACCESS_TOKENS__UPSERT = 'INSERT INTO "oauth_access_tokens" ("id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "token"=EXCLUDED."token","client_id"=EXCLUDED."client_id","user_id"=EXCLUDED."user_id","scopes"=EXCLUDED."scopes","expires_at"=EXCLUDED."expires_at","revoked_at"=EXCLUDED."revoked_at","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by"'
 _OAUTH_ACCESS_TOKENS__DELETE_BY_ID = 'DELETE FROM "oauth_access_tokens" WHERE "id"=?'
 _OAUTH_ACCESS_TOKENS__DELETE_BY_TOKEN = 'DELETE FROM "oauth_access_tokens" WHERE "token"=?'
 _OAUTH_ACCESS_TOKENS__LIST_BY_CLIENT_ID = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "client_id"=? ORDER BY "id" ASC LIMIT ?'
@@ -170,11 +188,20 @@ _OAUTH_ACCESS_TOKENS__COUNT_BY_CREATED_AT = (
 _OAUTH_ACCESS_TOKENS__LIST_ALL = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" ORDER BY "id" ASC LIMIT ?'
 _OAUTH_ACCESS_TOKENS__LIST_ALL_AFTER = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
 _OAUTH_ACCESS_TOKENS__COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_access_tokens"'
+_OAUTH_ACCESS_TOKENS__COUNT_ACTIVE_ACCESS_TOKENS = "SELECT COUNT(*) FROM oauth_access_tokens WHERE user_id = ?1 AND client_id = ?2 AND revoked_at IS NULL AND expires_at > ?3"
+_OAUTH_ACCESS_TOKENS__OLDEST_ACTIVE_ACCESS_TOKEN = "SELECT * FROM oauth_access_tokens WHERE user_id = ?1 AND client_id = ?2 AND revoked_at IS NULL AND expires_at > ?3 ORDER BY created_at, id LIMIT 1"
+_OAUTH_ACCESS_TOKENS__REVOKE_USER_ACCESS_TOKENS = "UPDATE oauth_access_tokens SET revoked_at = ?1, updated_at = ?1, updated_by = ?2 WHERE user_id = ?3 AND revoked_at IS NULL"
+_OAUTH_ACCESS_TOKENS__REVOKE_CLIENT_ACCESS_TOKENS_FOR_USER = "UPDATE oauth_access_tokens SET revoked_at = ?1, updated_at = ?1, updated_by = ?2 WHERE client_id = ?3 AND user_id = ?4 AND revoked_at IS NULL"
+_OAUTH_ACCESS_TOKENS__DELETE_EXPIRED_ACCESS_TOKENS = (
+    "DELETE FROM oauth_access_tokens WHERE expires_at <= ?1"
+)
 
 _OAUTH_REFRESH_TOKENS__INSERT = 'INSERT INTO "oauth_refresh_tokens" ("id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by"'
+_OAUTH_REFRESH_TOKENS__INSERT_MANY = 'INSERT INTO "oauth_refresh_tokens" ("id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?)'
 _OAUTH_REFRESH_TOKENS__GET_BY_ID = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "id"=?'
 _OAUTH_REFRESH_TOKENS__GET_BY_TOKEN = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "token"=?'
 _OAUTH_REFRESH_TOKENS__UPDATE = 'UPDATE "oauth_refresh_tokens" SET "token"=?,"client_id"=?,"user_id"=?,"scopes"=?,"revoked_at"=?,"updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "oauth_refresh_tokens"."id","oauth_refresh_tokens"."token","oauth_refresh_tokens"."client_id","oauth_refresh_tokens"."user_id","oauth_refresh_tokens"."scopes","oauth_refresh_tokens"."revoked_at","oauth_refresh_tokens"."created_at","oauth_refresh_tokens"."created_by","oauth_refresh_tokens"."updated_at","oauth_refresh_tokens"."updated_by"'
+_OAUTH_REFRESH_TOKENS__UPSERT = 'INSERT INTO "oauth_refresh_tokens" ("id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "token"=EXCLUDED."token","client_id"=EXCLUDED."client_id","user_id"=EXCLUDED."user_id","scopes"=EXCLUDED."scopes","revoked_at"=EXCLUDED."revoked_at","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by"'
 _OAUTH_REFRESH_TOKENS__DELETE_BY_ID = 'DELETE FROM "oauth_refresh_tokens" WHERE "id"=?'
 _OAUTH_REFRESH_TOKENS__DELETE_BY_TOKEN = 'DELETE FROM "oauth_refresh_tokens" WHERE "token"=?'
 _OAUTH_REFRESH_TOKENS__LIST_BY_CLIENT_ID = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "client_id"=? ORDER BY "id" ASC LIMIT ?'
@@ -195,12 +222,16 @@ _OAUTH_REFRESH_TOKENS__COUNT_BY_CREATED_AT = (
 _OAUTH_REFRESH_TOKENS__LIST_ALL = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" ORDER BY "id" ASC LIMIT ?'
 _OAUTH_REFRESH_TOKENS__LIST_ALL_AFTER = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
 _OAUTH_REFRESH_TOKENS__COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_refresh_tokens"'
+_OAUTH_REFRESH_TOKENS__REVOKE_USER_REFRESH_TOKENS = "UPDATE oauth_refresh_tokens SET revoked_at = ?1, updated_at = ?1, updated_by = ?2 WHERE user_id = ?3 AND revoked_at IS NULL"
+_OAUTH_REFRESH_TOKENS__LIST_ACTIVE_REFRESH_TOKENS_FOR_USER = "SELECT * FROM oauth_refresh_tokens WHERE user_id = ?1 AND revoked_at IS NULL ORDER BY created_at DESC, id LIMIT ?2"
 
 _OAUTH_DEVICE_CODES__INSERT = 'INSERT INTO "oauth_device_codes" ("id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by"'
+_OAUTH_DEVICE_CODES__INSERT_MANY = 'INSERT INTO "oauth_device_codes" ("id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)'
 _OAUTH_DEVICE_CODES__GET_BY_ID = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "id"=?'
 _OAUTH_DEVICE_CODES__GET_BY_DEVICE_CODE = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "device_code"=?'
 _OAUTH_DEVICE_CODES__GET_BY_USER_CODE = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "user_code"=?'
 _OAUTH_DEVICE_CODES__UPDATE = 'UPDATE "oauth_device_codes" SET "device_code"=?,"user_code"=?,"client_id"=?,"user_id"=?,"scopes"=?,"expires_at"=?,"interval"=?,"state"=?,"updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "oauth_device_codes"."id","oauth_device_codes"."device_code","oauth_device_codes"."user_code","oauth_device_codes"."client_id","oauth_device_codes"."user_id","oauth_device_codes"."scopes","oauth_device_codes"."expires_at","oauth_device_codes"."interval","oauth_device_codes"."state","oauth_device_codes"."created_at","oauth_device_codes"."created_by","oauth_device_codes"."updated_at","oauth_device_codes"."updated_by"'
+_OAUTH_DEVICE_CODES__UPSERT = 'INSERT INTO "oauth_device_codes" ("id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "device_code"=EXCLUDED."device_code","user_code"=EXCLUDED."user_code","client_id"=EXCLUDED."client_id","user_id"=EXCLUDED."user_id","scopes"=EXCLUDED."scopes","expires_at"=EXCLUDED."expires_at","interval"=EXCLUDED."interval","state"=EXCLUDED."state","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by"'
 _OAUTH_DEVICE_CODES__DELETE_BY_ID = 'DELETE FROM "oauth_device_codes" WHERE "id"=?'
 _OAUTH_DEVICE_CODES__DELETE_BY_DEVICE_CODE = (
     'DELETE FROM "oauth_device_codes" WHERE "device_code"=?'
@@ -227,8 +258,12 @@ _OAUTH_DEVICE_CODES__COUNT_BY_STATE = 'SELECT COUNT(*) FROM "oauth_device_codes"
 _OAUTH_DEVICE_CODES__LIST_ALL = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" ORDER BY "id" ASC LIMIT ?'
 _OAUTH_DEVICE_CODES__LIST_ALL_AFTER = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
 _OAUTH_DEVICE_CODES__COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_device_codes"'
+_OAUTH_DEVICE_CODES__APPROVE_DEVICE_CODE = "UPDATE oauth_device_codes SET state = 'approved', user_id = ?1, updated_at = ?2, updated_by = ?3 WHERE user_code = ?4 AND state = 'pending' AND expires_at > ?2 RETURNING *"
+_OAUTH_DEVICE_CODES__CONSUME_APPROVED_DEVICE_CODE = "UPDATE oauth_device_codes SET state = 'consumed', updated_at = ?1, updated_by = ?2 WHERE device_code = ?3 AND state = 'approved' AND expires_at > ?1 RETURNING *"
+_OAUTH_DEVICE_CODES__EXPIRE_DEVICE_CODES = "UPDATE oauth_device_codes SET state = 'expired', updated_at = ?1, updated_by = ?2 WHERE state = 'pending' AND expires_at <= ?1"
 
 _OAUTH_AUDIT_LOGS__INSERT = 'INSERT INTO "oauth_audit_logs" ("id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by"'
+_OAUTH_AUDIT_LOGS__INSERT_MANY = 'INSERT INTO "oauth_audit_logs" ("id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?)'
 _OAUTH_AUDIT_LOGS__GET_BY_ID = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" WHERE "id"=?'
 _OAUTH_AUDIT_LOGS__LIST_BY_EVENT_TYPE = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" WHERE "event_type"=? ORDER BY "id" ASC LIMIT ?'
 _OAUTH_AUDIT_LOGS__LIST_BY_EVENT_TYPE_AFTER = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" WHERE "event_type"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
@@ -243,6 +278,7 @@ _OAUTH_AUDIT_LOGS__COUNT_BY_CREATED_AT = (
 _OAUTH_AUDIT_LOGS__LIST_ALL = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" ORDER BY "id" ASC LIMIT ?'
 _OAUTH_AUDIT_LOGS__LIST_ALL_AFTER = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
 _OAUTH_AUDIT_LOGS__COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_audit_logs"'
+_OAUTH_AUDIT_LOGS__COUNT_AUDIT_EVENTS_BY_TYPE = "SELECT event_type, COUNT(*) AS events, MAX(created_at) AS last_at FROM oauth_audit_logs WHERE created_at >= ?1 GROUP BY event_type ORDER BY events DESC, event_type"
 
 
 class _LibsqlStore:
@@ -290,6 +326,16 @@ class OAuthClientStore(_LibsqlStore, ClientTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[OAuthClient], ray_id: str) -> Result[int]:
+        """Insert every OAuthClient in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _OAUTH_CLIENTS__INSERT_MANY, [encode_oauth_client_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: str, ray_id: str) -> Result[OAuthClient]:
         """The OAuthClient with this id, or NOT_FOUND."""
         try:
@@ -332,6 +378,22 @@ class OAuthClientStore(_LibsqlStore, ClientTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def upsert(self, row: OAuthClient, ray_id: str) -> Result[OAuthClient]:
+        """Insert this OAuthClient, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(
+                _OAUTH_CLIENTS__UPSERT, encode_oauth_client_insert(row)
+            )
+            value = None if stored is None else decode_oauth_client(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the OAuthClient with this id; NOT_FOUND when none has it."""
         try:
@@ -365,7 +427,7 @@ class OAuthClientStore(_LibsqlStore, ClientTable):
                 found_rows = await self._db.fetch_all(
                     _OAUTH_CLIENTS__LIST_BY_IS_ENABLED,
                     (
-                        is_enabled,
+                        _convert.encode_bool(is_enabled),
                         limit,
                     ),
                 )
@@ -373,7 +435,7 @@ class OAuthClientStore(_LibsqlStore, ClientTable):
                 found_rows = await self._db.fetch_all(
                     _OAUTH_CLIENTS__LIST_BY_IS_ENABLED_AFTER,
                     (
-                        is_enabled,
+                        _convert.encode_bool(is_enabled),
                         after,
                         limit,
                     ),
@@ -386,7 +448,9 @@ class OAuthClientStore(_LibsqlStore, ClientTable):
     async def count_by_is_enabled(self, is_enabled: bool, ray_id: str) -> Result[int]:
         """How many OAuthClient rows with this is_enabled."""
         try:
-            found = await self._db.fetch_one(_OAUTH_CLIENTS__COUNT_BY_IS_ENABLED, (is_enabled,))
+            found = await self._db.fetch_one(
+                _OAUTH_CLIENTS__COUNT_BY_IS_ENABLED, (_convert.encode_bool(is_enabled),)
+            )
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_is_enabled")
         return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
@@ -419,6 +483,23 @@ class OAuthClientStore(_LibsqlStore, ClientTable):
             return self._failed(exc, ray_id, "count_all")
         return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
+    async def list_user_token_grants(
+        self, user_id: str, now: int, ray_id: str
+    ) -> Result[list[ListUserTokenGrantsRow]]:
+        """The clients a user has live access tokens for, with how many and until when."""
+        try:
+            found_rows = await self._db.fetch_all(
+                _OAUTH_CLIENTS__LIST_USER_TOKEN_GRANTS,
+                (
+                    user_id,
+                    now,
+                ),
+            )
+            values = [decode_list_user_token_grants_row(r) for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "list_user_token_grants")
+        return SuccessResult(ray_id=ray_id, client_message=values)
+
 
 class OAuthClientConfigStore(_LibsqlStore, ClientConfigTable):
     """Per-client policy: token lifetimes, PKCE and limits (one row per client)."""
@@ -438,6 +519,17 @@ class OAuthClientConfigStore(_LibsqlStore, ClientConfigTable):
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def insert_many(self, rows: Sequence[OAuthClientConfig], ray_id: str) -> Result[int]:
+        """Insert every OAuthClientConfig in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _OAUTH_CLIENT_CONFIGS__INSERT_MANY,
+                [encode_oauth_client_config_insert(r) for r in rows],
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_client_id(self, client_id: str, ray_id: str) -> Result[OAuthClientConfig]:
         """The OAuthClientConfig with this client_id, or NOT_FOUND."""
@@ -462,6 +554,22 @@ class OAuthClientConfigStore(_LibsqlStore, ClientConfigTable):
             value = None if stored is None else decode_oauth_client_config(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: OAuthClientConfig, ray_id: str) -> Result[OAuthClientConfig]:
+        """Insert this OAuthClientConfig, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(
+                _OAUTH_CLIENT_CONFIGS__UPSERT, encode_oauth_client_config_insert(row)
+            )
+            value = None if stored is None else decode_oauth_client_config(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
@@ -526,6 +634,16 @@ class OAuthUserStore(_LibsqlStore, UserTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[OAuthUser], ray_id: str) -> Result[int]:
+        """Insert every OAuthUser in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _OAUTH_USERS__INSERT_MANY, [encode_oauth_user_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: str, ray_id: str) -> Result[OAuthUser]:
         """The OAuthUser with this id, or NOT_FOUND."""
         try:
@@ -560,6 +678,22 @@ class OAuthUserStore(_LibsqlStore, UserTable):
             value = None if stored is None else decode_oauth_user(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: OAuthUser, ray_id: str) -> Result[OAuthUser]:
+        """Insert this OAuthUser, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(
+                _OAUTH_USERS__UPSERT, encode_oauth_user_insert(row)
+            )
+            value = None if stored is None else decode_oauth_user(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
@@ -632,6 +766,17 @@ class AuthorizationCodeStore(_LibsqlStore, AuthorizationCodeTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[AuthorizationCode], ray_id: str) -> Result[int]:
+        """Insert every AuthorizationCode in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _OAUTH_AUTHORIZATION_CODES__INSERT_MANY,
+                [encode_authorization_code_insert(r) for r in rows],
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: str, ray_id: str) -> Result[AuthorizationCode]:
         """The AuthorizationCode with this id, or NOT_FOUND."""
         try:
@@ -666,6 +811,22 @@ class AuthorizationCodeStore(_LibsqlStore, AuthorizationCodeTable):
             value = None if stored is None else decode_authorization_code(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: AuthorizationCode, ray_id: str) -> Result[AuthorizationCode]:
+        """Insert this AuthorizationCode, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(
+                _OAUTH_AUTHORIZATION_CODES__UPSERT, encode_authorization_code_insert(row)
+            )
+            value = None if stored is None else decode_authorization_code(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
@@ -831,6 +992,38 @@ class AuthorizationCodeStore(_LibsqlStore, AuthorizationCodeTable):
             return self._failed(exc, ray_id, "count_all")
         return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
+    async def delete_expired_authorization_codes(self, now: int, ray_id: str) -> Result[int]:
+        """Housekeeping: delete authorization codes that expired before :now."""
+        try:
+            changed = await self._db.execute(
+                _OAUTH_AUTHORIZATION_CODES__DELETE_EXPIRED_AUTHORIZATION_CODES, (now,)
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "delete_expired_authorization_codes")
+        return SuccessResult(ray_id=ray_id, client_message=changed)
+
+    async def consume_authorization_code(
+        self, now: int, actor: str, code: str, ray_id: str
+    ) -> Result[AuthorizationCode]:
+        """Exchange an authorization code, exactly once: the first caller gets the
+        code (and marks it consumed), every later or concurrent caller NOT_FOUND,
+        as does a caller with an expired or unknown code."""
+        try:
+            found = await self._db.execute_returning(
+                _OAUTH_AUTHORIZATION_CODES__CONSUME_AUTHORIZATION_CODE,
+                (
+                    now,
+                    actor,
+                    code,
+                ),
+            )
+            if found is None:
+                return self._not_found(ray_id)
+            value = decode_authorization_code(found)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "consume_authorization_code")
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
 
 class AccessTokenStore(_LibsqlStore, AccessTokenTable):
     """A bearer access token."""
@@ -850,6 +1043,16 @@ class AccessTokenStore(_LibsqlStore, AccessTokenTable):
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def insert_many(self, rows: Sequence[AccessToken], ray_id: str) -> Result[int]:
+        """Insert every AccessToken in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _OAUTH_ACCESS_TOKENS__INSERT_MANY, [encode_access_token_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: str, ray_id: str) -> Result[AccessToken]:
         """The AccessToken with this id, or NOT_FOUND."""
@@ -885,6 +1088,22 @@ class AccessTokenStore(_LibsqlStore, AccessTokenTable):
             value = None if stored is None else decode_access_token(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: AccessToken, ray_id: str) -> Result[AccessToken]:
+        """Insert this AccessToken, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(
+                _OAUTH_ACCESS_TOKENS__UPSERT, encode_access_token_insert(row)
+            )
+            value = None if stored is None else decode_access_token(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
@@ -1081,6 +1300,94 @@ class AccessTokenStore(_LibsqlStore, AccessTokenTable):
             return self._failed(exc, ray_id, "count_all")
         return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
+    async def count_active_access_tokens(
+        self, user_id: str, client_id: str, now: int, ray_id: str
+    ) -> Result[int]:
+        """How many unrevoked, unexpired access tokens a user holds for a client
+        (to enforce oauth_client_configs.max_active_access_tokens)."""
+        try:
+            found = await self._db.fetch_one(
+                _OAUTH_ACCESS_TOKENS__COUNT_ACTIVE_ACCESS_TOKENS,
+                (
+                    user_id,
+                    client_id,
+                    now,
+                ),
+            )
+            if found is None:
+                return self._not_found(ray_id)
+            value = found[0]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "count_active_access_tokens")
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def oldest_active_access_token(
+        self, user_id: str, client_id: str, now: int, ray_id: str
+    ) -> Result[AccessToken]:
+        """The user's oldest active access token for a client: the one to revoke
+        when the client's limit is reached. NOT_FOUND when there is none."""
+        try:
+            found = await self._db.fetch_one(
+                _OAUTH_ACCESS_TOKENS__OLDEST_ACTIVE_ACCESS_TOKEN,
+                (
+                    user_id,
+                    client_id,
+                    now,
+                ),
+            )
+            if found is None:
+                return self._not_found(ray_id)
+            value = decode_access_token(found)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "oldest_active_access_token")
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def revoke_user_access_tokens(
+        self, now: int, actor: str, user_id: str, ray_id: str
+    ) -> Result[int]:
+        """Revoke every active access token of a user (logout everywhere, account
+        disabled); the number of tokens revoked."""
+        try:
+            changed = await self._db.execute(
+                _OAUTH_ACCESS_TOKENS__REVOKE_USER_ACCESS_TOKENS,
+                (
+                    now,
+                    actor,
+                    user_id,
+                ),
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "revoke_user_access_tokens")
+        return SuccessResult(ray_id=ray_id, client_message=changed)
+
+    async def revoke_client_access_tokens_for_user(
+        self, now: int, actor: str, client_id: str, user_id: str, ray_id: str
+    ) -> Result[int]:
+        """Revoke every active token a client holds for a user (consent withdrawn)."""
+        try:
+            changed = await self._db.execute(
+                _OAUTH_ACCESS_TOKENS__REVOKE_CLIENT_ACCESS_TOKENS_FOR_USER,
+                (
+                    now,
+                    actor,
+                    client_id,
+                    user_id,
+                ),
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "revoke_client_access_tokens_for_user")
+        return SuccessResult(ray_id=ray_id, client_message=changed)
+
+    async def delete_expired_access_tokens(self, before: int, ray_id: str) -> Result[int]:
+        """Housekeeping: delete access tokens that expired before :before."""
+        try:
+            changed = await self._db.execute(
+                _OAUTH_ACCESS_TOKENS__DELETE_EXPIRED_ACCESS_TOKENS, (before,)
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "delete_expired_access_tokens")
+        return SuccessResult(ray_id=ray_id, client_message=changed)
+
 
 class RefreshTokenStore(_LibsqlStore, RefreshTokenTable):
     """A refresh token; it lives until revoked or its client's refresh_token_ttl."""
@@ -1100,6 +1407,16 @@ class RefreshTokenStore(_LibsqlStore, RefreshTokenTable):
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def insert_many(self, rows: Sequence[RefreshToken], ray_id: str) -> Result[int]:
+        """Insert every RefreshToken in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _OAUTH_REFRESH_TOKENS__INSERT_MANY, [encode_refresh_token_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: str, ray_id: str) -> Result[RefreshToken]:
         """The RefreshToken with this id, or NOT_FOUND."""
@@ -1135,6 +1452,22 @@ class RefreshTokenStore(_LibsqlStore, RefreshTokenTable):
             value = None if stored is None else decode_refresh_token(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: RefreshToken, ray_id: str) -> Result[RefreshToken]:
+        """Insert this RefreshToken, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(
+                _OAUTH_REFRESH_TOKENS__UPSERT, encode_refresh_token_insert(row)
+            )
+            value = None if stored is None else decode_refresh_token(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
@@ -1296,6 +1629,40 @@ class RefreshTokenStore(_LibsqlStore, RefreshTokenTable):
             return self._failed(exc, ray_id, "count_all")
         return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
+    async def revoke_user_refresh_tokens(
+        self, now: int, actor: str, user_id: str, ray_id: str
+    ) -> Result[int]:
+        """Revoke every active refresh token of a user; the number revoked."""
+        try:
+            changed = await self._db.execute(
+                _OAUTH_REFRESH_TOKENS__REVOKE_USER_REFRESH_TOKENS,
+                (
+                    now,
+                    actor,
+                    user_id,
+                ),
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "revoke_user_refresh_tokens")
+        return SuccessResult(ray_id=ray_id, client_message=changed)
+
+    async def list_active_refresh_tokens_for_user(
+        self, user_id: str, limit: int, ray_id: str
+    ) -> Result[list[RefreshToken]]:
+        """The user's refresh tokens that are not revoked, newest first."""
+        try:
+            found_rows = await self._db.fetch_all(
+                _OAUTH_REFRESH_TOKENS__LIST_ACTIVE_REFRESH_TOKENS_FOR_USER,
+                (
+                    user_id,
+                    limit,
+                ),
+            )
+            values = [decode_refresh_token(r) for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "list_active_refresh_tokens_for_user")
+        return SuccessResult(ray_id=ray_id, client_message=values)
+
 
 class DeviceCodeStore(_LibsqlStore, DeviceCodeTable):
     """A device authorization grant in progress (RFC 8628)."""
@@ -1315,6 +1682,16 @@ class DeviceCodeStore(_LibsqlStore, DeviceCodeTable):
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def insert_many(self, rows: Sequence[DeviceCode], ray_id: str) -> Result[int]:
+        """Insert every DeviceCode in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _OAUTH_DEVICE_CODES__INSERT_MANY, [encode_device_code_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: str, ray_id: str) -> Result[DeviceCode]:
         """The DeviceCode with this id, or NOT_FOUND."""
@@ -1363,6 +1740,22 @@ class DeviceCodeStore(_LibsqlStore, DeviceCodeTable):
             value = None if stored is None else decode_device_code(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: DeviceCode, ray_id: str) -> Result[DeviceCode]:
+        """Insert this DeviceCode, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(
+                _OAUTH_DEVICE_CODES__UPSERT, encode_device_code_insert(row)
+            )
+            value = None if stored is None else decode_device_code(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
@@ -1576,6 +1969,63 @@ class DeviceCodeStore(_LibsqlStore, DeviceCodeTable):
             return self._failed(exc, ray_id, "count_all")
         return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
+    async def approve_device_code(
+        self, user_id: str | None, now: int, actor: str, user_code: str, ray_id: str
+    ) -> Result[DeviceCode]:
+        """The user approves a pending, unexpired device code (RFC 8628 §3.3); the
+        code as approved, or NOT_FOUND when it is unknown, expired or decided."""
+        try:
+            found = await self._db.execute_returning(
+                _OAUTH_DEVICE_CODES__APPROVE_DEVICE_CODE,
+                (
+                    user_id,
+                    now,
+                    actor,
+                    user_code,
+                ),
+            )
+            if found is None:
+                return self._not_found(ray_id)
+            value = decode_device_code(found)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "approve_device_code")
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def consume_approved_device_code(
+        self, now: int, actor: str, device_code: str, ray_id: str
+    ) -> Result[DeviceCode]:
+        """The device polls with its device_code and takes an approved grant, once;
+        NOT_FOUND while pending, after denial, or on a second poll."""
+        try:
+            found = await self._db.execute_returning(
+                _OAUTH_DEVICE_CODES__CONSUME_APPROVED_DEVICE_CODE,
+                (
+                    now,
+                    actor,
+                    device_code,
+                ),
+            )
+            if found is None:
+                return self._not_found(ray_id)
+            value = decode_device_code(found)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "consume_approved_device_code")
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def expire_device_codes(self, now: int, actor: str, ray_id: str) -> Result[int]:
+        """Mark pending device codes past their expiry as expired; how many."""
+        try:
+            changed = await self._db.execute(
+                _OAUTH_DEVICE_CODES__EXPIRE_DEVICE_CODES,
+                (
+                    now,
+                    actor,
+                ),
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "expire_device_codes")
+        return SuccessResult(ray_id=ray_id, client_message=changed)
+
 
 class AuditLogStore(_LibsqlStore, AuditLogTable):
     """One security-relevant event: a grant, a token issued or revoked, a failure.
@@ -1596,6 +2046,16 @@ class AuditLogStore(_LibsqlStore, AuditLogTable):
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def insert_many(self, rows: Sequence[AuditLog], ray_id: str) -> Result[int]:
+        """Insert every AuditLog in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _OAUTH_AUDIT_LOGS__INSERT_MANY, [encode_audit_log_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: str, ray_id: str) -> Result[AuditLog]:
         """The AuditLog with this id, or NOT_FOUND."""
@@ -1705,3 +2165,16 @@ class AuditLogStore(_LibsqlStore, AuditLogTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
         return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    async def count_audit_events_by_type(
+        self, since: int, ray_id: str
+    ) -> Result[list[CountAuditEventsByTypeRow]]:
+        """Audit events of each type since a time, most frequent first."""
+        try:
+            found_rows = await self._db.fetch_all(
+                _OAUTH_AUDIT_LOGS__COUNT_AUDIT_EVENTS_BY_TYPE, (since,)
+            )
+            values = [decode_count_audit_events_by_type_row(r) for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "count_audit_events_by_type")
+        return SuccessResult(ray_id=ray_id, client_message=values)

@@ -17,6 +17,8 @@ __all__ = [
     "RefreshToken",
     "DeviceCode",
     "AuditLog",
+    "CountAuditEventsByTypeRow",
+    "ListUserTokenGrantsRow",
 ]
 
 
@@ -182,3 +184,24 @@ class AuditLog(AuditFields):
     """The user involved, if any (no foreign key: logs outlive users)."""
     metadata: str | None = None
     """Event details as JSON."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CountAuditEventsByTypeRow:
+    """A row of the named query count_audit_events_by_type."""
+
+    event_type: str
+    """What happened, e.g. 'token.issued' or 'client.disabled'."""
+    events: int
+    last_at: int | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ListUserTokenGrantsRow:
+    """A row of the named query list_user_token_grants."""
+
+    client_id: str
+    client_identifier: str
+    """The public OAuth2 client_id."""
+    active_tokens: int
+    expires_at: int | None

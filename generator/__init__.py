@@ -15,11 +15,12 @@ from pathlib import Path
 from generator.backends import Backend, load_backend, runtime_dir
 from generator.config import Options
 from generator.context import attach_sql, build_package_view
-from generator.format import format_python
+from generator.format import format_many
 from generator.ir import Schema
 from generator.parse import parse_schema, read_schema_files
+from generator.parse_queries import parse_queries
 from generator.views import PackageView
-from generator.render import make_environment, render_template
+from generator.render import make_environment, render_template, template_path
 from generator.validate import validate_schema
 
 __all__ = ["Generation", "generate", "load_schema"]
@@ -48,7 +49,11 @@ def load_schema(options: Options) -> Schema:
     """Read, parse and cross-check the schema files named in `options`."""
     sources = read_schema_files(list(options.schema), display=options.display_path)
     schema = parse_schema(sources)
-    return validate_schema(schema, sources)
+    schema = validate_schema(schema, sources)
+    if options.queries:  # named queries (issue 7), typed against the validated schema
+        query_sources = read_schema_files(list(options.queries), display=options.display_path)
+        schema = replace(schema, queries=parse_queries(query_sources, schema))
+    return schema
 
 
 def generate(options: Options) -> Generation:
@@ -65,19 +70,38 @@ def generate(options: Options) -> Generation:
         name: (template, render_template(env, template, pkg=view))
         for name, template in COMMON_FILES.items()
     }
+    # The SQL depends on the placeholder style and dialect only: build it once for both.
+    by_style: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
     for backend in backends:
-        statements = attach_sql(view, backend)
+        style = (backend.paramstyle, backend.dialect)
+        statements = by_style.get(style)
+        if statements is None:
+            statements = by_style[style] = attach_sql(view, backend)
+        ddl = _backend_ddl(schema, options, view, backend)
         for name, template in backend.files:
             rendered[name] = (
                 template,
-                render_template(env, template, pkg=view, sql=statements, backend=backend),
+                render_template(env, template, pkg=view, sql=statements, backend=backend, ddl=ddl),
             )
-    files = {
-        name: format_python(text, template, cache) for name, (template, text) in rendered.items()
-    }
+    files = format_many(
+        {name: (text, template_path(env, template)) for name, (template, text) in rendered.items()},
+        cache,
+    )
     files["py.typed"] = ""
     files.update(_runtime_files(backends, view.header))
     return Generation(schema=schema, files=files)
+
+
+def _backend_ddl(
+    schema: Schema, options: Options, view: PackageView, backend: Backend
+) -> tuple[str, ...]:
+    """The schema DDL a backend's templates get: SQLite's, or transpiled (`ddl_dialect`)."""
+    if backend.ddl_dialect is None or backend.ddl_dialect == "sqlite":
+        return view.ddl
+    from generator.dialect import schema_ddl  # sqlglot work only for backends that ask
+
+    append_only = {t.name: t.append_only for t in view.tables}
+    return schema_ddl(schema, options, append_only, backend.ddl_dialect)
 
 
 def _with_backends(view: PackageView, backends: list[Backend]) -> PackageView:

@@ -1,4 +1,4 @@
-"""`storegen generate | check | inspect`: argparse over the pure `generate`.
+"""`storegen generate | check | inspect | backends | new-backend`: argparse over `generate`.
 
 Exit codes: 0 done, 1 `check` found a difference, 2 bad input or config.
 """
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from generator import generate, load_schema
+from generator.backends import discover_backends, scaffold_backend
 from generator.config import Options, load_options, merge_cli
 from generator.errors import StoregenError
 from generator.ir import to_json
@@ -34,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--schema", type=Path, action="append", help="a schema file (repeatable)"
         )
+        command.add_argument(
+            "--queries", type=Path, action="append", help="a named-query file (repeatable)"
+        )
         command.add_argument("--out", type=Path, help="output folder of the package")
         command.add_argument("--package", help="import name of the generated package")
         command.add_argument(
@@ -42,12 +46,69 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--templates", type=Path, action="append", help="a user template folder (repeatable)"
         )
+    backends = commands.add_parser(
+        "backends", help="list the backends found and where each comes from"
+    )
+    new_backend = commands.add_parser(
+        "new-backend", help="scaffold a new backend folder from an existing backend"
+    )
+    new_backend.add_argument("name", help="name (and module) of the new backend")
+    new_backend.add_argument(
+        "--from", dest="source", default="aiosqlite", help="backend to copy (default: aiosqlite)"
+    )
+    new_backend.add_argument(
+        "--dir",
+        type=Path,
+        help="template folder to create it in (default: the first configured `templates` "
+        "folder, else ./templates)",
+    )
+    for command in (backends, new_backend):
+        command.add_argument("--config", type=Path, help="pyproject.toml or storegen.toml to read")
+        command.add_argument(
+            "--templates", type=Path, action="append", help="a user template folder (repeatable)"
+        )
     return parser
+
+
+def _backend_options(args: argparse.Namespace) -> Options:
+    options = load_options(args.config, Path.cwd())
+    return merge_cli(options, templates=[p.resolve() for p in args.templates or []])
+
+
+def _list_backends(args: argparse.Namespace) -> int:
+    options = _backend_options(args)
+    for backend, origin in discover_backends(options.templates):
+        configured = "*" if backend.name in options.backends else " "
+        print(
+            f"{configured} {backend.name:<12} module={backend.module} driver={backend.driver} "
+            f"dialect={backend.dialect} paramstyle={backend.paramstyle} "
+            f"({origin}: {backend.folder})"
+        )
+    print("(* = configured in [tool.storegen] backends)")
+    return EXIT_OK
+
+
+def _new_backend(args: argparse.Namespace) -> int:
+    options = _backend_options(args)
+    dest = args.dir.resolve() if args.dir else None
+    if dest is None:
+        dest = options.templates[0] if options.templates else Path.cwd() / "templates"
+    folder = scaffold_backend(args.name, args.source, dest, options.templates)
+    print(f"storegen: created backend {args.name!r} from {args.source!r} in {folder}")
+    print("next: edit its templates and backend.toml; then in [tool.storegen] set")
+    print(f'  templates = ["{options.display_path(dest)}"]   # unless it is already searched')
+    print(f'  backends = [..., "{args.name}"]')
+    print("and run `storegen generate` (see docs/backends.md)")
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "backends":
+            return _list_backends(args)
+        if args.command == "new-backend":
+            return _new_backend(args)
         options = _options(args)
         return {"generate": _generate, "check": _check, "inspect": _inspect}[args.command](options)
     except StoregenError as exc:
@@ -65,6 +126,7 @@ def _options(args: argparse.Namespace) -> Options:
         package=args.package,
         backends=args.backends or [],
         templates=[p.resolve() for p in args.templates or []],
+        queries=[p.resolve() for p in args.queries or []],
     )
 
 

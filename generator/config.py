@@ -27,6 +27,7 @@ _TOP_KEYS = {
     "numeric",
     "temporal_storage",
     "templates",
+    "queries",
 }
 _TABLE_KEYS = {"model", "contract", "store", "append_only", "secret", "columns"}
 _COLUMN_KEYS = {"type", "temporal_storage", "secret", "attribute"}
@@ -81,6 +82,7 @@ class Options:
     numeric: str = "float"
     temporal_storage: str = "iso"
     templates: tuple[Path, ...] = ()
+    queries: tuple[Path, ...] = ()  # named-query files (issue 7)
 
     def table(self, name: str) -> TableOptions:
         """Options for one table (empty when config says nothing about it)."""
@@ -146,6 +148,7 @@ def options_from_mapping(raw: dict[str, Any], *, root: Path, source: str) -> Opt
         numeric=_choice(raw, "numeric", ("float", "decimal"), source, "float"),
         temporal_storage=_choice(raw, "temporal_storage", ("iso", "epoch", "str"), source, "iso"),
         templates=tuple(root / p for p in _strings(raw, "templates", source)),
+        queries=tuple(root / p for p in _strings(raw, "queries", source)),
     )
     if not options.package.isidentifier():
         raise ConfigError(f"{source}: package {options.package!r} is not a valid Python identifier")
@@ -155,7 +158,7 @@ def options_from_mapping(raw: dict[str, Any], *, root: Path, source: str) -> Opt
 def merge_cli(options: Options, **flags: Any) -> Options:
     """Flags given on the command line win over the config file."""
     given = {k: v for k, v in flags.items() if v not in (None, (), [])}
-    for key in ("schema", "templates", "backends"):
+    for key in ("schema", "templates", "backends", "queries"):
         if key in given:
             given[key] = tuple(given[key])
     package = given.get("package")

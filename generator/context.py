@@ -15,6 +15,7 @@ from generator.config import Mixin, Options
 from generator.errors import ConfigError, SchemaError
 from generator.ir import Column, Location, Schema, Table
 from generator.naming import attribute_name, class_name, method_suffix
+from generator.queries import attach_queries, query_statements
 from generator.typemap import CODECS, choose_codec, literal_annotation
 from generator.views import (
     FieldView,
@@ -66,7 +67,7 @@ def build_package_view(schema: Schema, options: Options, sources: tuple[str, ...
     applied = {m.name: m for m in mixins}
     for table in tables:
         table.apply_mixins([m for m in applied.values() if m.fits(table)])
-    return PackageView(
+    view = PackageView(
         package=options.package,
         # File names go into a docstring and the header comment: escape them.
         sources=tuple(docstring_body(s) for s in sources),
@@ -75,11 +76,15 @@ def build_package_view(schema: Schema, options: Options, sources: tuple[str, ...
         results_module=options.results_module,
         ddl=_ddl(schema, tables),
     )
+    return attach_queries(view, schema, options.acronyms)
 
 
 def attach_sql(view: PackageView, backend: Backend) -> dict[str, dict[str, str]]:
     """SQL constants per table for one backend's placeholder style."""
-    return {t.name: _table_sql(t, backend.paramstyle) for t in view.tables}
+    return {
+        t.name: {**_table_sql(t, backend.paramstyle), **query_statements(t, backend)}
+        for t in view.tables
+    }
 
 
 def _table_view(table: Table, options: Options) -> TableView:
@@ -197,11 +202,12 @@ def _methods(table: Table, view: TableView) -> list[MethodView]:
     keys: list[tuple[str, ...]] = [pk.columns] if pk else []
     keys += [u.columns for u in table.unique_keys if u.columns not in keys]
     key_params = [tuple(_param(by_column[c]) for c in key) for key in keys]
-    methods = [MethodView.insert(model, prefix)]
+    methods = [MethodView.insert(model, prefix), MethodView.insert_many(model, prefix)]
     methods += [MethodView.get(model, prefix, _suffix(p), p) for p in key_params]
     if not view.append_only:
         if pk is not None and view.update_fields:
             methods.append(MethodView.update(model, prefix))
+            methods.append(MethodView.upsert(model, prefix))
         methods += [MethodView.delete(model, prefix, _suffix(p), p) for p in key_params]
     cursor = key_params[0] if pk else ()
     single_keys = {k[0] for k in keys if len(k) == 1}
@@ -244,6 +250,13 @@ def _table_sql(table: TableView, style: str) -> dict[str, str]:
         keys = [p.column for p in method.params]
         if method.kind == "insert":
             statements[method.sql] = sql.insert_sql(table.name, writable, columns, defaults, style)
+        elif method.kind == "insert_many":
+            statements[method.sql] = sql.insert_many_sql(table.name, writable, defaults, style)
+        elif method.kind == "upsert":
+            set_columns = [f.column for f in table.update_fields]
+            statements[method.sql] = sql.upsert_sql(
+                table.name, writable, table.key_columns, set_columns, columns, defaults, style
+            )
         elif method.kind == "get":
             statements[method.sql] = sql.select_by_sql(table.name, columns, keys, style)
         elif method.kind == "update":

@@ -159,6 +159,7 @@ class Schema:
     tables: tuple[Table, ...]
     files: tuple[str, ...]
     ignored: tuple[IgnoredStatement, ...] = ()
+    queries: tuple[Query, ...] = ()  # named queries from the query files, in file order
 
     def table(self, name: str) -> Table:
         """Return the table called ``name`` (case-insensitive, as in SQLite)."""
@@ -166,6 +167,66 @@ class Schema:
             if table.name.lower() == name.lower():
                 return table
         raise KeyError(name)
+
+
+class QueryKind(enum.StrEnum):
+    """What a named query's method returns (the `:kind` of its `-- name:` line)."""
+
+    ONE = "one"  # one row, or NOT_FOUND
+    MANY = "many"  # a list of rows
+    SCALAR = "scalar"  # the first column of the first row, or NOT_FOUND
+    EXEC = "exec"  # nothing
+    EXECROWS = "execrows"  # the number of rows changed
+
+
+@dataclass(frozen=True, slots=True)
+class QueryParam:
+    """A `:name` parameter of a named query, typed like the column it meets.
+
+    Typed either by a schema column (``table``/``column``: the value travels
+    with that column's codec, Literal or bool included) or by a plain Python
+    type (``primitive``: int, str, float, bytes or bool).
+    """
+
+    name: str
+    location: Location
+    table: str | None = None
+    column: str | None = None
+    primitive: str | None = None
+    nullable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class QueryColumn:
+    """One result column of a named query, typed like `QueryParam`."""
+
+    name: str
+    table: str | None = None
+    column: str | None = None
+    primitive: str | None = None
+    nullable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A named query: annotated SQL, its typed parameters and result columns.
+
+    ``sql`` is the statement as written (SQLite dialect, ``:name``
+    parameters). ``row_table`` names the table whose model the result is
+    when the columns are exactly that table's row; otherwise the result gets
+    its own dataclass (or, for a single column, its plain type).
+    """
+
+    name: str
+    kind: QueryKind
+    table: str
+    sql: str
+    location: Location
+    params: tuple[QueryParam, ...] = ()
+    columns: tuple[QueryColumn, ...] = ()
+    row_table: str | None = None
+    writes: bool = False
+    comment: str | None = None
 
 
 def to_json(value: Any) -> Any:

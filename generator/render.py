@@ -38,6 +38,14 @@ def make_environment(user_dirs: tuple[Path, ...] = ()) -> jinja2.Environment:
     return env
 
 
+def template_path(env: jinja2.Environment, name: str) -> str:
+    """The file a template name resolves to (a user override or the built-in one)."""
+    try:
+        return env.get_template(name).filename or name
+    except jinja2.TemplateError:
+        return name
+
+
 def render_template(env: jinja2.Environment, name: str, **context: Any) -> str:
     """Render `name`, turning any Jinja failure into a TemplateError with file:line."""
     try:

@@ -125,3 +125,42 @@ def list_by_sql(
         return str(query.orderby(*_fields(table, order_by), order=Order.asc).limit(marks.next()))
     query = query.orderby(LiteralValue("rowid")).limit(marks.next())
     return str(query.offset(marks.next()))
+
+
+def insert_many_sql(
+    table_name: str, columns: Sequence[str], defaults: dict[str, str], style: str
+) -> str:
+    """The INSERT of `insert_sql` without RETURNING, for executemany."""
+    table, marks = Table(table_name), Placeholders(style)
+    values: list[Term] = []
+    for column in columns:
+        mark = marks.next()
+        values.append(_coalesce(mark, defaults[column]) if column in defaults else mark)
+    query: Any = PostgreSQLQuery.into(table).columns(*_fields(table, columns)).insert(*values)
+    return str(query)
+
+
+def upsert_sql(
+    table_name: str,
+    columns: Sequence[str],
+    keys: Sequence[str],
+    set_columns: Sequence[str],
+    returning: Sequence[str],
+    defaults: dict[str, str],
+    style: str,
+) -> str:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET <mutable columns> ... RETURNING.
+
+    Only `set_columns` are taken from the new row, so immutable columns
+    (created_at, created_by) keep what the first insert stored.
+    """
+    table, marks = Table(table_name), Placeholders(style)
+    values: list[Term] = []
+    for column in columns:
+        mark = marks.next()
+        values.append(_coalesce(mark, defaults[column]) if column in defaults else mark)
+    query: Any = PostgreSQLQuery.into(table).columns(*_fields(table, columns)).insert(*values)
+    query = query.on_conflict(*_fields(table, keys))
+    for column in set_columns:
+        query = query.do_update(table.field(column))
+    return str(query.returning(*_fields(table, returning)))

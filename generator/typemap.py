@@ -35,7 +35,8 @@ CODECS: dict[str, Codec] = {
     "str": Codec("str"),
     "float": Codec("float", encode="_convert.encode_float({}, {table!r}, {column!r})"),
     "bytes": Codec("bytes"),
-    "bool": Codec("bool", decode="bool({})"),
+    # Sent as 0/1: strict drivers (asyncpg) refuse a Python bool for an integer column.
+    "bool": Codec("bool", encode="_convert.encode_bool({})", decode="bool({})"),
     "decimal": Codec(
         "Decimal",
         imports=("from decimal import Decimal",),

@@ -69,7 +69,7 @@ class ParamView:
 class MethodView:
     """One method of a contract and of every store implementing it."""
 
-    kind: str  # insert | get | update | delete | list | count
+    kind: str  # insert | insert_many | upsert | get | update | delete | list | count
     name: str
     signature: str  # everything after `async def `
     doc: str  # docstring literal
@@ -80,6 +80,7 @@ class MethodView:
     args_after: str = "()"  # the parameter tuple past a keyset cursor
     sql: str = ""  # module constant holding the statement
     sql_after: str = ""  # constant holding the statement past a cursor
+    query: QueryView | None = None  # set for kind "query" (a named query)
 
     @staticmethod
     def insert(model: str, prefix: str) -> MethodView:
@@ -90,6 +91,34 @@ class MethodView:
             doc=safe_docstring(f"Insert a new {model}; the result holds the row as stored."),
             returns=model,
             sql=f"{prefix}__INSERT",
+        )
+
+    @staticmethod
+    def insert_many(model: str, prefix: str) -> MethodView:
+        return MethodView(
+            kind="insert_many",
+            name="insert_many",
+            signature=f"insert_many(self, rows: Sequence[{model}], ray_id: str) -> Result[int]",
+            doc=safe_docstring(
+                f"Insert every {model} in one transaction, all or nothing; the number inserted."
+            ),
+            returns="int",
+            sql=f"{prefix}__INSERT_MANY",
+        )
+
+    @staticmethod
+    def upsert(model: str, prefix: str) -> MethodView:
+        return MethodView(
+            kind="upsert",
+            name="upsert",
+            signature=f"upsert(self, row: {model}, ray_id: str) -> Result[{model}]",
+            doc=safe_docstring(
+                f"Insert this {model}, or, when its key exists, write its mutable columns.\n\n"
+                "Immutable columns (such as created_at) keep their stored value;\n"
+                "the result holds the row as stored."
+            ),
+            returns=model,
+            sql=f"{prefix}__UPSERT",
         )
 
     @staticmethod
@@ -291,6 +320,19 @@ class PackageView:
     results_module: str | None
     ddl: tuple[str, ...]
     backends: tuple[str, ...] = field(default=())
+    query_rows: tuple[QueryRowView, ...] = field(default=())
+
+    @property
+    def query_model_import(self) -> str:
+        """`from .models import <row classes of named queries>`, or "" when none."""
+        names = ", ".join(r.name for r in self.query_rows)
+        return f"from .models import {names}" if names else ""
+
+    @property
+    def query_decoder_import(self) -> str:
+        """`from ._rows import <decoders of those row classes>`, or "" when none."""
+        names = ", ".join(r.decoder for r in self.query_rows)
+        return f"from ._rows import {names}" if names else ""
 
     @property
     def header(self) -> str:
@@ -384,3 +426,33 @@ def _words(params: tuple[ParamView, ...]) -> str:
 def _tuple(items: Iterable[str]) -> str:
     values = list(items)
     return "()" if not values else f"({', '.join(values)},)"
+
+
+@dataclass(frozen=True, slots=True)
+class QueryView:
+    """How a named query's method runs: which database call, and how rows decode."""
+
+    kind: str  # one | many | scalar | exec | execrows
+    fetch: str  # the Database method: fetch_one | fetch_all | execute_returning | execute
+    decode: str  # expression with `{}` for one row
+    sql: str  # the statement as written (SQLite dialect, :name parameters)
+    param_names: tuple[str, ...]  # the :names, in placeholder order
+
+    def decode_as(self, row: str) -> str:
+        return self.decode.replace("{}", row)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryRowView:
+    """The frozen dataclass a named query returns when its rows are no table's rows."""
+
+    name: str
+    doc: str
+    fields: tuple[FieldView, ...]
+    decoder: str
+
+    @property
+    def decode_args(self) -> str:
+        return ", ".join(
+            f.attr + "=" + f.decode.replace("{}", f"r[{i}]") for i, f in enumerate(self.fields)
+        )

@@ -83,3 +83,32 @@ def sqld_factory(sqld_bin: Path, tmp_path: Path) -> Iterator[SqldFactory]:
 
 
 # ======================= end of sqld fixtures ========================
+
+
+# =====================================================================
+# postgres: a real PostgreSQL server (helpers in tests/pg_server.py)
+#
+#   postgres_server  session-scoped server: initdb in a temp folder (as the
+#                    `postgres` user when running as root), a free loopback
+#                    port, stopped by pid when the session ends.  Shared: the
+#                    conformance harness resets the `public` schema per test.
+#
+# Missing binaries FAIL the test (run `make postgres`); they never skip.
+# =====================================================================
+
+from pg_server import PostgresNotInstalled, PostgresServer, start_postgres  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    try:
+        server = start_postgres()
+    except PostgresNotInstalled as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# ===================== end of postgres fixtures ======================

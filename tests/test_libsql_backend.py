@@ -140,7 +140,7 @@ async def test_connect_remote_forms_open_libsql(url: str, client_url: str, trans
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("postgres://h/db", "unknown database URL scheme"),
+        ("mysql://h/db", "unknown database URL scheme"),
         ("mysql:db", "unknown database URL scheme"),
         ("libsql://127.0.0.1?tls=0", "needs an explicit port"),
         ("http://127.0.0.1:1?tls=1", "contradicts"),

@@ -13,7 +13,12 @@ Transports (libsql-client 0.3.1):
   stream per call; `execute_many` runs in an interactive transaction.
 * `http://`, `https://` (Hrana over HTTP): one request per call; no
   interactive transactions, so `execute_many` and `execute_script` are
-  sent as one batch, which the server runs atomically (BEGIN ... COMMIT).
+  sent as one batch, which the server runs atomically (BEGIN ... COMMIT),
+  and `transaction()` raises `TransactionUnsupported`.
+
+`async with db.transaction():` (ws only) runs every call of the current task
+on one interactive transaction (nested blocks are SAVEPOINTs); calls of other
+tasks wait until it ends, so none of them runs inside it.
 
 Errors: a server reports constraint failures as plain `SQLITE_CONSTRAINT`
 (or `PROXY_ERROR` when a replica forwarded the write) with SQLite's text in
@@ -30,13 +35,19 @@ import os
 import sqlite3
 import threading
 import urllib.parse
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import aiohttp
 import libsql_client  # type: ignore[import-untyped, unused-ignore]
 
-from .errors import ErrorCode, Failure, classify_message, classify_sqlite_error
+from .errors import (
+    ErrorCode,
+    Failure,
+    TransactionUnsupported,
+    classify_message,
+    classify_sqlite_error,
+)
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -182,6 +193,11 @@ class LibsqlDatabase:
         self._client: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing: set[asyncio.Task[None]] = set()
+        # The open interactive transaction (ws only) and the task that owns it.
+        self._tx: Any = None
+        self._tx_owner: asyncio.Task[Any] | None = None
+        self._tx_idle = asyncio.Event()
+        self._tx_depth = 0
 
     @classmethod
     def shared(
@@ -240,6 +256,8 @@ class LibsqlDatabase:
         batch = [tuple(params) for params in rows]
         if not batch:
             return 0
+        if self._in_own_transaction():
+            return await self._many_in_savepoint(sql, batch)
         if self.transport == "http":
             results = await self._call(
                 lambda client: client.batch([(sql, list(params)) for params in batch])
@@ -267,9 +285,80 @@ class LibsqlDatabase:
 
     async def execute_script(self, script: str) -> None:
         """Run a multi-statement script (e.g. the schema DDL) as one atomic batch."""
+        if self._in_own_transaction():
+            raise TransactionUnsupported("execute_script cannot run inside transaction()")
         statements = split_script(script)
         if statements:
             await self._call(lambda client: client.batch([(s,) for s in statements]))
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """Make every call of the current task inside the block one atomic unit.
+
+        Over ws: one interactive transaction (a nested block is a SAVEPOINT),
+        committed at the end, rolled back when an exception leaves the block.
+        Other tasks' calls wait until it ends. Over http: TransactionUnsupported.
+        """
+        if self.transport == "http":
+            raise TransactionUnsupported(
+                "libSQL over HTTP has no interactive transactions; connect with ws:// or wss://"
+            )
+        me = asyncio.current_task()
+        if me is not None and self._tx_owner is me:
+            self._tx_depth += 1
+            name = f"storegen_sp{self._tx_depth}"
+            try:
+                await self._call(lambda tx: tx.execute(f"SAVEPOINT {name}"))
+                try:
+                    yield
+                except BaseException:
+                    with contextlib.suppress(Exception):
+                        await self._call(lambda tx: tx.execute(f"ROLLBACK TO {name}"))
+                        await self._call(lambda tx: tx.execute(f"RELEASE {name}"))
+                    raise
+                await self._call(lambda tx: tx.execute(f"RELEASE {name}"))
+            finally:
+                self._tx_depth -= 1
+            return
+        while self._tx_owner is not None:
+            await self._tx_idle.wait()
+        self._tx_owner, self._tx_idle, self._tx_depth = me, asyncio.Event(), 0
+        try:
+            client = self._current_client()
+            self._tx = client.transaction()
+            try:
+                yield
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await self._call(lambda tx: tx.rollback())
+                raise
+            await self._call(lambda tx: tx.commit())
+        finally:
+            tx, self._tx = self._tx, None
+            self._tx_owner = None
+            self._tx_idle.set()
+            if tx is not None:
+                with contextlib.suppress(Exception):
+                    tx.close()  # a stream closed mid-transaction rolls back on the server
+
+    def _in_own_transaction(self) -> bool:
+        return self._tx_owner is not None and self._tx_owner is asyncio.current_task()
+
+    async def _many_in_savepoint(self, sql: str, batch: list[tuple[object, ...]]) -> int:
+        """`execute_many` inside the task's transaction: all or nothing, as a savepoint."""
+        await self._call(lambda tx: tx.execute("SAVEPOINT storegen_many"))
+        try:
+            count = 0
+            for params in batch:
+                result = await self._call(lambda tx: tx.execute(sql, list(params)))
+                count += int(result.rows_affected)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self._call(lambda tx: tx.execute("ROLLBACK TO storegen_many"))
+                await self._call(lambda tx: tx.execute("RELEASE storegen_many"))
+            raise
+        await self._call(lambda tx: tx.execute("RELEASE storegen_many"))
+        return count
 
     async def close(self) -> None:
         """Close the client; idempotent, and the next call reconnects."""
@@ -295,7 +384,13 @@ class LibsqlDatabase:
         closes its link, which ends the call (libsql-client 0.3.1 logs an
         InvalidStateError when a request it is still waiting on gets cancelled).
         """
-        client = self._current_client()
+        owner = self._tx_owner
+        if owner is not None and owner is asyncio.current_task():
+            client = self._tx  # the owner's calls run in its transaction
+        else:
+            while self._tx_owner is not None:  # another task's transaction: wait
+                await self._tx_idle.wait()
+            client = self._current_client()
         call = asyncio.ensure_future(op(client))
         try:
             async with asyncio.timeout(self._timeout):

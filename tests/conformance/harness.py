@@ -7,29 +7,30 @@ of one backend module bound to it (fixture `stores`), once per harness in
 
 Adding a backend
 ================
-Write an async context manager that yields a fresh database object with the
-schema created, and a raw-SQL runner; then append ONE record at the bottom of
-this file, e.g. for libSQL over WebSocket:
+Nothing to write when its driver is known: harnesses are built from the
+backends configured in pyproject.toml ([tool.storegen] backends) and the
+driver each manifest names (`DRIVER_HARNESSES` at the bottom of this file:
+aiosqlite, libsql-client over WS and HTTP, asyncpg). A backend scaffolded
+with `storegen new-backend mine --from aiosqlite` runs every test here, as
+`mine`, once it is configured and generated.
 
-    HARNESSES.append(
-        BackendHarness(
-            name="libsql-ws", module="generated.libsql", open_database=_open_libsql_ws,
-            execute_raw=_libsql_execute_raw, classify=_libsql_classify,
-        )
-    )
-
+A new driver needs one `DriverHarness`: an opener factory (given the
+generated module name, returns an async context manager yielding a fresh,
+EMPTY database with the schema created), a raw-SQL runner and a classifier.
 `open_database(ctx)` gets a `BackendContext`: `ctx.tmp_path` for file
-backends, and `ctx.request.getfixturevalue("sqld")` for a server fixture
-(see tests/conftest.py). The object it yields is what the backend's store
-constructors accept: stores are built as `getattr(module, "OAuthClientStore")(db)`.
-Pass `reopen=` when a second, independent connection to the same database
-can be opened (that enables the cross-connection tests).
+backends, and `ctx.request.getfixturevalue("sqld")` (or "postgres_server")
+for a server fixture (see tests/conftest.py). The object it yields is what
+the backend's store constructors accept: stores are built as
+`getattr(module, "OAuthClientStore")(db)`. Pass `reopen=` when a second,
+independent connection to the same database can be opened (that enables
+the cross-connection tests). A configured backend whose driver has no
+entry gets harnesses that FAIL, naming the driver, never a silent skip.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -39,6 +40,8 @@ from typing import Any
 import pytest
 
 from generated._runtime.errors import Failure, classify_sqlite_error
+from generator.backends import Backend, load_backend
+from generator.config import load_options
 from generated.contracts import (
     AccessTokenTable,
     AuditLogTable,
@@ -50,6 +53,8 @@ from generated.contracts import (
     UserTable,
 )
 from generated.schema import create_schema
+
+REPO = Path(__file__).resolve().parents[2]
 
 Database = Any
 """Whatever a backend's store constructors accept (SqliteDatabase, a client, ...)."""
@@ -168,19 +173,31 @@ def _classify_sqlite(exc: BaseException, table: str) -> Failure:
     return classify_sqlite_error(exc, table)
 
 
-HARNESSES: list[BackendHarness] = [
-    BackendHarness(
-        name="aiosqlite",
-        module="generated.aiosqlite",
-        open_database=_open_aiosqlite,
-        execute_raw=_aiosqlite_execute_raw,
-        classify=_classify_sqlite,
-        reopen=_reopen_aiosqlite,
-    ),
-]
+# ------------------------------------------------------------------ the registry
+#
+# Harnesses are built from the CONFIGURED backends ([tool.storegen] backends in
+# pyproject.toml): each backend's manifest names its driver, and each driver
+# has one or more "database openers" below. A backend added as a template
+# folder (e.g. scaffolded with `storegen new-backend mine --from aiosqlite`)
+# runs the whole suite as soon as it is configured and generated, with no
+# test written; a new driver needs one DriverHarness entry here.
 
 
-# ------------------------------------------------------------------ libSQL (a real sqld)
+@dataclass(frozen=True)
+class DriverHarness:
+    """How to open, poke and classify a database of one driver.
+
+    `make_opener(module)` gets the generated module (e.g. "generated.postgres")
+    and returns the `open_database` of the harness, so openers can use the
+    module's own `create_schema` when its DDL differs from the common one.
+    """
+
+    suffix: str
+    make_opener: Callable[[str], OpenDatabase]
+    execute_raw: Callable[[Database, str], Awaitable[object]]
+    classify: Callable[[BaseException, str], Failure]
+    reopen: ReopenDatabase | None = None
+
 
 from .harness_libsql import (  # noqa: E402
     libsql_classify,
@@ -189,22 +206,89 @@ from .harness_libsql import (  # noqa: E402
     open_libsql_ws,
     reopen_libsql,
 )
+from .harness_postgres import (  # noqa: E402
+    postgres_classify,
+    postgres_execute_raw,
+    postgres_opener,
+    reopen_postgres,
+)
 
-HARNESSES += [
-    BackendHarness(
-        name="libsql-ws",
-        module="generated.libsql",
-        open_database=open_libsql_ws,
-        execute_raw=libsql_execute_raw,
-        classify=libsql_classify,
-        reopen=reopen_libsql,
-    ),
-    BackendHarness(
-        name="libsql-http",
-        module="generated.libsql",
-        open_database=open_libsql_http,
-        execute_raw=libsql_execute_raw,
-        classify=libsql_classify,
-        reopen=reopen_libsql,
-    ),
-]
+DRIVER_HARNESSES: dict[str, list[DriverHarness]] = {
+    "aiosqlite": [
+        DriverHarness(
+            "", lambda module: _open_aiosqlite, _aiosqlite_execute_raw, _classify_sqlite,
+            _reopen_aiosqlite,
+        ),
+    ],
+    "libsql-client": [
+        DriverHarness(
+            "-ws", lambda module: open_libsql_ws, libsql_execute_raw, libsql_classify,
+            reopen_libsql,
+        ),
+        DriverHarness(
+            "-http", lambda module: open_libsql_http, libsql_execute_raw, libsql_classify,
+            reopen_libsql,
+        ),
+    ],
+    "asyncpg": [
+        DriverHarness(
+            "", postgres_opener, postgres_execute_raw, postgres_classify, reopen_postgres
+        ),
+    ],
+}  # fmt: skip
+
+
+def _no_opener(driver: str, backend: str) -> OpenDatabase:
+    def open_database(ctx: BackendContext) -> AbstractAsyncContextManager[Database]:
+        pytest.fail(
+            f"backend {backend!r} uses driver {driver!r}, which has no database opener: "
+            "add a DriverHarness for it to DRIVER_HARNESSES in tests/conformance/harness.py",
+            pytrace=False,
+        )
+
+    return open_database
+
+
+async def _raw_unsupported(db: Database, sql: str) -> object:
+    raise NotImplementedError
+
+
+def harnesses_for(backends: Iterable[Backend], package: str) -> list[BackendHarness]:
+    """One harness per (backend, driver opener); an unknown driver gets a failing one."""
+    harnesses: list[BackendHarness] = []
+    for backend in backends:
+        module = f"{package}.{backend.module}"
+        variants = DRIVER_HARNESSES.get(backend.driver)
+        if not variants:
+            harnesses.append(
+                BackendHarness(
+                    name=backend.name,
+                    module=module,
+                    open_database=_no_opener(backend.driver, backend.name),
+                    execute_raw=_raw_unsupported,
+                    classify=_classify_sqlite,
+                )
+            )
+            continue
+        for variant in variants:
+            harnesses.append(
+                BackendHarness(
+                    name=f"{backend.name}{variant.suffix}",
+                    module=module,
+                    open_database=variant.make_opener(module),
+                    execute_raw=variant.execute_raw,
+                    classify=variant.classify,
+                    reopen=variant.reopen,
+                )
+            )
+    return harnesses
+
+
+def configured_harnesses(config: Path = REPO / "pyproject.toml") -> list[BackendHarness]:
+    """The harnesses of every backend configured in `config` ([tool.storegen] backends)."""
+    options = load_options(config, config.parent)
+    backends = [load_backend(name, options.templates) for name in options.backends]
+    return harnesses_for(backends, options.package)
+
+
+HARNESSES: list[BackendHarness] = configured_harnesses()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import ClassVar
 
 from ._runtime import convert as _convert
@@ -43,6 +44,7 @@ _log = logging.getLogger(__name__)
 _EVENTS__INSERT = (
     'INSERT INTO "events" ("id","kind","payload") VALUES (?,?,?) RETURNING "id","kind","payload"'
 )
+_EVENTS__INSERT_MANY = 'INSERT INTO "events" ("id","kind","payload") VALUES (?,?,?)'
 _EVENTS__GET_BY_ID = 'SELECT "id","kind","payload" FROM "events" WHERE "id"=?'
 _EVENTS__LIST_ALL = 'SELECT "id","kind","payload" FROM "events" ORDER BY "id" ASC LIMIT ?'
 _EVENTS__LIST_ALL_AFTER = (
@@ -53,6 +55,7 @@ _EVENTS__COUNT_ALL = 'SELECT COUNT(*) FROM "events"'
 _LEDGER_ENTRIES__INSERT = (
     'INSERT INTO "ledger_entries" ("id","amount") VALUES (?,?) RETURNING "id","amount"'
 )
+_LEDGER_ENTRIES__INSERT_MANY = 'INSERT INTO "ledger_entries" ("id","amount") VALUES (?,?)'
 _LEDGER_ENTRIES__GET_BY_ID = 'SELECT "id","amount" FROM "ledger_entries" WHERE "id"=?'
 _LEDGER_ENTRIES__LIST_ALL = 'SELECT "id","amount" FROM "ledger_entries" ORDER BY "id" ASC LIMIT ?'
 _LEDGER_ENTRIES__LIST_ALL_AFTER = (
@@ -61,10 +64,12 @@ _LEDGER_ENTRIES__LIST_ALL_AFTER = (
 _LEDGER_ENTRIES__COUNT_ALL = 'SELECT COUNT(*) FROM "ledger_entries"'
 
 _DRAFTS__INSERT = 'INSERT INTO "drafts" ("id","body") VALUES (?,?) RETURNING "id","body"'
+_DRAFTS__INSERT_MANY = 'INSERT INTO "drafts" ("id","body") VALUES (?,?)'
 _DRAFTS__GET_BY_ID = 'SELECT "id","body" FROM "drafts" WHERE "id"=?'
 _DRAFTS__UPDATE = (
     'UPDATE "drafts" SET "body"=? WHERE "id"=? RETURNING "drafts"."id","drafts"."body"'
 )
+_DRAFTS__UPSERT = 'INSERT INTO "drafts" ("id","body") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "body"=EXCLUDED."body" RETURNING "id","body"'
 _DRAFTS__DELETE_BY_ID = 'DELETE FROM "drafts" WHERE "id"=?'
 _DRAFTS__LIST_ALL = 'SELECT "id","body" FROM "drafts" ORDER BY "id" ASC LIMIT ?'
 _DRAFTS__LIST_ALL_AFTER = 'SELECT "id","body" FROM "drafts" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
@@ -115,6 +120,16 @@ class EventStore(_SqliteStore, EventTable):
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def insert_many(self, rows: Sequence[Event], ray_id: str) -> Result[int]:
+        """Insert every Event in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _EVENTS__INSERT_MANY, [encode_event_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Event]:
         """The Event with this id, or NOT_FOUND."""
@@ -175,6 +190,16 @@ class LedgerEntryStore(_SqliteStore, LedgerEntryTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[LedgerEntry], ray_id: str) -> Result[int]:
+        """Insert every LedgerEntry in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _LEDGER_ENTRIES__INSERT_MANY, [encode_ledger_entry_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: str, ray_id: str) -> Result[LedgerEntry]:
         """The LedgerEntry with this id, or NOT_FOUND."""
         try:
@@ -232,6 +257,16 @@ class DraftStore(_SqliteStore, DraftTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Draft], ray_id: str) -> Result[int]:
+        """Insert every Draft in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _DRAFTS__INSERT_MANY, [encode_draft_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Draft]:
         """The Draft with this id, or NOT_FOUND."""
         try:
@@ -253,6 +288,20 @@ class DraftStore(_SqliteStore, DraftTable):
             value = None if stored is None else decode_draft(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Draft, ray_id: str) -> Result[Draft]:
+        """Insert this Draft, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_DRAFTS__UPSERT, encode_draft_insert(row))
+            value = None if stored is None else decode_draft(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

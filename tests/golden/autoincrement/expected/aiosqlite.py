@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import ClassVar
 
 from ._runtime import convert as _convert
@@ -39,10 +40,12 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _TICKETS__INSERT = 'INSERT INTO "tickets" ("id","title") VALUES (?,?) RETURNING "id","title"'
+_TICKETS__INSERT_MANY = 'INSERT INTO "tickets" ("id","title") VALUES (?,?)'
 _TICKETS__GET_BY_ID = 'SELECT "id","title" FROM "tickets" WHERE "id"=?'
 _TICKETS__UPDATE = (
     'UPDATE "tickets" SET "title"=? WHERE "id"=? RETURNING "tickets"."id","tickets"."title"'
 )
+_TICKETS__UPSERT = 'INSERT INTO "tickets" ("id","title") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title" RETURNING "id","title"'
 _TICKETS__DELETE_BY_ID = 'DELETE FROM "tickets" WHERE "id"=?'
 _TICKETS__LIST_ALL = 'SELECT "id","title" FROM "tickets" ORDER BY "id" ASC LIMIT ?'
 _TICKETS__LIST_ALL_AFTER = (
@@ -51,8 +54,10 @@ _TICKETS__LIST_ALL_AFTER = (
 _TICKETS__COUNT_ALL = 'SELECT COUNT(*) FROM "tickets"'
 
 _COMMENTS__INSERT = 'INSERT INTO "comments" ("id","ticket_id","body") VALUES (?,?,?) RETURNING "id","ticket_id","body"'
+_COMMENTS__INSERT_MANY = 'INSERT INTO "comments" ("id","ticket_id","body") VALUES (?,?,?)'
 _COMMENTS__GET_BY_ID = 'SELECT "id","ticket_id","body" FROM "comments" WHERE "id"=?'
 _COMMENTS__UPDATE = 'UPDATE "comments" SET "ticket_id"=?,"body"=? WHERE "id"=? RETURNING "comments"."id","comments"."ticket_id","comments"."body"'
+_COMMENTS__UPSERT = 'INSERT INTO "comments" ("id","ticket_id","body") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "ticket_id"=EXCLUDED."ticket_id","body"=EXCLUDED."body" RETURNING "id","ticket_id","body"'
 _COMMENTS__DELETE_BY_ID = 'DELETE FROM "comments" WHERE "id"=?'
 _COMMENTS__LIST_BY_TICKET_ID = (
     'SELECT "id","ticket_id","body" FROM "comments" WHERE "ticket_id"=? ORDER BY "id" ASC LIMIT ?'
@@ -111,6 +116,16 @@ class TicketStore(_SqliteStore, TicketTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Ticket], ray_id: str) -> Result[int]:
+        """Insert every Ticket in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _TICKETS__INSERT_MANY, [encode_ticket_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Ticket]:
         """The Ticket with this id, or NOT_FOUND."""
         try:
@@ -132,6 +147,20 @@ class TicketStore(_SqliteStore, TicketTable):
             value = None if stored is None else decode_ticket(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Ticket, ray_id: str) -> Result[Ticket]:
+        """Insert this Ticket, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_TICKETS__UPSERT, encode_ticket_insert(row))
+            value = None if stored is None else decode_ticket(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
@@ -192,6 +221,16 @@ class CommentStore(_SqliteStore, CommentTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Comment], ray_id: str) -> Result[int]:
+        """Insert every Comment in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _COMMENTS__INSERT_MANY, [encode_comment_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Comment]:
         """The Comment with this id, or NOT_FOUND."""
         try:
@@ -213,6 +252,20 @@ class CommentStore(_SqliteStore, CommentTable):
             value = None if stored is None else decode_comment(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Comment, ray_id: str) -> Result[Comment]:
+        """Insert this Comment, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_COMMENTS__UPSERT, encode_comment_insert(row))
+            value = None if stored is None else decode_comment(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Generic, TypeVar
 
 from .models import Ticket, Comment
@@ -27,6 +28,10 @@ class BaseTable(ABC, Generic[_T]):
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
+    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+        """Insert every row in one transaction, all or nothing; the number inserted."""
+
+    @abstractmethod
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many rows the table holds."""
 
@@ -44,6 +49,13 @@ class TicketTable(BaseTable[Ticket]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: Ticket, ray_id: str) -> Result[Ticket]:
+        """Insert this Ticket, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
@@ -69,6 +81,13 @@ class CommentTable(BaseTable[Comment]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: Comment, ray_id: str) -> Result[Comment]:
+        """Insert this Comment, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:

@@ -37,7 +37,7 @@ def encode_shipment_insert(row: Shipment) -> tuple[Any, ...]:
         str(row.weight),
         None if row.shipped_on is None else row.shipped_on.isoformat(),
         row.status,
-        row.fragile,
+        _convert.encode_bool(row.fragile),
         row.label,
         row.tracking_code,
     )
@@ -48,7 +48,7 @@ def encode_shipment_update(row: Shipment) -> tuple[Any, ...]:
         str(row.weight),
         None if row.shipped_on is None else row.shipped_on.isoformat(),
         row.status,
-        row.fragile,
+        _convert.encode_bool(row.fragile),
         row.label,
         row.tracking_code,
         row.id,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Generic, Literal, TypeVar
 
@@ -26,6 +27,10 @@ class BaseTable(ABC, Generic[_T]):
     @abstractmethod
     async def insert(self, row: _T, ray_id: str) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
+
+    @abstractmethod
+    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+        """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
     async def count_all(self, ray_id: str) -> Result[int]:
@@ -49,6 +54,13 @@ class ShipmentTable(BaseTable[Shipment]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: Shipment, ray_id: str) -> Result[Shipment]:
+        """Insert this Shipment, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import ClassVar, Literal
 
@@ -37,9 +38,11 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _SHIPMENTS__INSERT = 'INSERT INTO "shipments" ("id","weight","shipped_on","status","fragile","label","tracking_code") VALUES (?,?,?,?,?,?,?) RETURNING "id","weight","shipped_on","status","fragile","label","tracking_code"'
+_SHIPMENTS__INSERT_MANY = 'INSERT INTO "shipments" ("id","weight","shipped_on","status","fragile","label","tracking_code") VALUES (?,?,?,?,?,?,?)'
 _SHIPMENTS__GET_BY_ID = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" WHERE "id"=?'
 _SHIPMENTS__GET_BY_TRACKING_CODE = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" WHERE "tracking_code"=?'
 _SHIPMENTS__UPDATE = 'UPDATE "shipments" SET "weight"=?,"shipped_on"=?,"status"=?,"fragile"=?,"label"=?,"tracking_code"=? WHERE "id"=? RETURNING "shipments"."id","shipments"."weight","shipments"."shipped_on","shipments"."status","shipments"."fragile","shipments"."label","shipments"."tracking_code"'
+_SHIPMENTS__UPSERT = 'INSERT INTO "shipments" ("id","weight","shipped_on","status","fragile","label","tracking_code") VALUES (?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "weight"=EXCLUDED."weight","shipped_on"=EXCLUDED."shipped_on","status"=EXCLUDED."status","fragile"=EXCLUDED."fragile","label"=EXCLUDED."label","tracking_code"=EXCLUDED."tracking_code" RETURNING "id","weight","shipped_on","status","fragile","label","tracking_code"'
 _SHIPMENTS__DELETE_BY_ID = 'DELETE FROM "shipments" WHERE "id"=?'
 _SHIPMENTS__DELETE_BY_TRACKING_CODE = 'DELETE FROM "shipments" WHERE "tracking_code"=?'
 _SHIPMENTS__LIST_BY_STATUS = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" WHERE "status"=? ORDER BY "id" ASC LIMIT ?'
@@ -95,6 +98,16 @@ class ShipmentStore(_LibsqlStore, ShipmentTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Shipment], ray_id: str) -> Result[int]:
+        """Insert every Shipment in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _SHIPMENTS__INSERT_MANY, [encode_shipment_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: str, ray_id: str) -> Result[Shipment]:
         """The Shipment with this id, or NOT_FOUND."""
         try:
@@ -129,6 +142,22 @@ class ShipmentStore(_LibsqlStore, ShipmentTable):
             value = None if stored is None else decode_shipment(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Shipment, ray_id: str) -> Result[Shipment]:
+        """Insert this Shipment, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(
+                _SHIPMENTS__UPSERT, encode_shipment_insert(row)
+            )
+            value = None if stored is None else decode_shipment(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

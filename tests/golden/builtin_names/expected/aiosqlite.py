@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import logging
 import os
+from collections.abc import Sequence
 from typing import ClassVar
 
 from ._runtime import convert as _convert
@@ -36,8 +37,10 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _EVENTS__INSERT = 'INSERT INTO "events" ("id","datetime","str","int","float","bytes","bool","field","dataclass","token") VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING "id","datetime","str","int","float","bytes","bool","field","dataclass","token"'
+_EVENTS__INSERT_MANY = 'INSERT INTO "events" ("id","datetime","str","int","float","bytes","bool","field","dataclass","token") VALUES (?,?,?,?,?,?,?,?,?,?)'
 _EVENTS__GET_BY_ID = 'SELECT "id","datetime","str","int","float","bytes","bool","field","dataclass","token" FROM "events" WHERE "id"=?'
 _EVENTS__UPDATE = 'UPDATE "events" SET "datetime"=?,"str"=?,"int"=?,"float"=?,"bytes"=?,"bool"=?,"field"=?,"dataclass"=?,"token"=? WHERE "id"=? RETURNING "events"."id","events"."datetime","events"."str","events"."int","events"."float","events"."bytes","events"."bool","events"."field","events"."dataclass","events"."token"'
+_EVENTS__UPSERT = 'INSERT INTO "events" ("id","datetime","str","int","float","bytes","bool","field","dataclass","token") VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "datetime"=EXCLUDED."datetime","str"=EXCLUDED."str","int"=EXCLUDED."int","float"=EXCLUDED."float","bytes"=EXCLUDED."bytes","bool"=EXCLUDED."bool","field"=EXCLUDED."field","dataclass"=EXCLUDED."dataclass","token"=EXCLUDED."token" RETURNING "id","datetime","str","int","float","bytes","bool","field","dataclass","token"'
 _EVENTS__DELETE_BY_ID = 'DELETE FROM "events" WHERE "id"=?'
 _EVENTS__LIST_BY_STR = 'SELECT "id","datetime","str","int","float","bytes","bool","field","dataclass","token" FROM "events" WHERE "str"=? ORDER BY "id" ASC LIMIT ?'
 _EVENTS__LIST_BY_STR_AFTER = 'SELECT "id","datetime","str","int","float","bytes","bool","field","dataclass","token" FROM "events" WHERE "str"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
@@ -92,6 +95,16 @@ class EventStore(_SqliteStore, EventTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Event], ray_id: str) -> Result[int]:
+        """Insert every Event in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _EVENTS__INSERT_MANY, [encode_event_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Event]:
         """The Event with this id, or NOT_FOUND."""
         try:
@@ -113,6 +126,20 @@ class EventStore(_SqliteStore, EventTable):
             value = None if stored is None else decode_event(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Event, ray_id: str) -> Result[Event]:
+        """Insert this Event, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_EVENTS__UPSERT, encode_event_insert(row))
+            value = None if stored is None else decode_event(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

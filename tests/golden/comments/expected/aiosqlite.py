@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import ClassVar
 
 from ._runtime import convert as _convert
@@ -35,8 +36,10 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _DOCUMENTS__INSERT = 'INSERT INTO "documents" ("id","title","body","summary") VALUES (?,?,?,?) RETURNING "id","title","body","summary"'
+_DOCUMENTS__INSERT_MANY = 'INSERT INTO "documents" ("id","title","body","summary") VALUES (?,?,?,?)'
 _DOCUMENTS__GET_BY_ID = 'SELECT "id","title","body","summary" FROM "documents" WHERE "id"=?'
 _DOCUMENTS__UPDATE = 'UPDATE "documents" SET "title"=?,"body"=?,"summary"=? WHERE "id"=? RETURNING "documents"."id","documents"."title","documents"."body","documents"."summary"'
+_DOCUMENTS__UPSERT = 'INSERT INTO "documents" ("id","title","body","summary") VALUES (?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title","body"=EXCLUDED."body","summary"=EXCLUDED."summary" RETURNING "id","title","body","summary"'
 _DOCUMENTS__DELETE_BY_ID = 'DELETE FROM "documents" WHERE "id"=?'
 _DOCUMENTS__LIST_ALL = (
     'SELECT "id","title","body","summary" FROM "documents" ORDER BY "id" ASC LIMIT ?'
@@ -95,6 +98,16 @@ class DocumentStore(_SqliteStore, DocumentTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Document], ray_id: str) -> Result[int]:
+        """Insert every Document in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _DOCUMENTS__INSERT_MANY, [encode_document_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Document]:
         """The Document with this id, or NOT_FOUND."""
         try:
@@ -118,6 +131,22 @@ class DocumentStore(_SqliteStore, DocumentTable):
             value = None if stored is None else decode_document(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Document, ray_id: str) -> Result[Document]:
+        """Insert this Document, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(
+                _DOCUMENTS__UPSERT, encode_document_insert(row)
+            )
+            value = None if stored is None else decode_document(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import logging
 import os
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import ClassVar
 
@@ -41,8 +42,12 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _MEMBERSHIPS__INSERT = 'INSERT INTO "memberships" ("group_id","user_id","role","joined_at") VALUES (?,?,?,?) RETURNING "group_id","user_id","role","joined_at"'
+_MEMBERSHIPS__INSERT_MANY = (
+    'INSERT INTO "memberships" ("group_id","user_id","role","joined_at") VALUES (?,?,?,?)'
+)
 _MEMBERSHIPS__GET_BY_GROUP_ID_AND_USER_ID = 'SELECT "group_id","user_id","role","joined_at" FROM "memberships" WHERE "group_id"=? AND "user_id"=?'
 _MEMBERSHIPS__UPDATE = 'UPDATE "memberships" SET "role"=?,"joined_at"=? WHERE "group_id"=? AND "user_id"=? RETURNING "memberships"."group_id","memberships"."user_id","memberships"."role","memberships"."joined_at"'
+_MEMBERSHIPS__UPSERT = 'INSERT INTO "memberships" ("group_id","user_id","role","joined_at") VALUES (?,?,?,?) ON CONFLICT ("group_id", "user_id") DO UPDATE SET "role"=EXCLUDED."role","joined_at"=EXCLUDED."joined_at" RETURNING "group_id","user_id","role","joined_at"'
 _MEMBERSHIPS__DELETE_BY_GROUP_ID_AND_USER_ID = (
     'DELETE FROM "memberships" WHERE "group_id"=? AND "user_id"=?'
 )
@@ -54,10 +59,12 @@ _MEMBERSHIPS__LIST_ALL_AFTER = 'SELECT "group_id","user_id","role","joined_at" F
 _MEMBERSHIPS__COUNT_ALL = 'SELECT COUNT(*) FROM "memberships"'
 
 _DAILY_RATES__INSERT = 'INSERT INTO "daily_rates" ("day","currency","rate") VALUES (?,?,?) RETURNING "day","currency","rate"'
+_DAILY_RATES__INSERT_MANY = 'INSERT INTO "daily_rates" ("day","currency","rate") VALUES (?,?,?)'
 _DAILY_RATES__GET_BY_DAY_AND_CURRENCY = (
     'SELECT "day","currency","rate" FROM "daily_rates" WHERE "day"=? AND "currency"=?'
 )
 _DAILY_RATES__UPDATE = 'UPDATE "daily_rates" SET "rate"=? WHERE "day"=? AND "currency"=? RETURNING "daily_rates"."day","daily_rates"."currency","daily_rates"."rate"'
+_DAILY_RATES__UPSERT = 'INSERT INTO "daily_rates" ("day","currency","rate") VALUES (?,?,?) ON CONFLICT ("day", "currency") DO UPDATE SET "rate"=EXCLUDED."rate" RETURNING "day","currency","rate"'
 _DAILY_RATES__DELETE_BY_DAY_AND_CURRENCY = (
     'DELETE FROM "daily_rates" WHERE "day"=? AND "currency"=?'
 )
@@ -115,6 +122,16 @@ class MembershipStore(_SqliteStore, MembershipTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Membership], ray_id: str) -> Result[int]:
+        """Insert every Membership in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _MEMBERSHIPS__INSERT_MANY, [encode_membership_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_group_id_and_user_id(
         self, group_id: int, user_id: int, ray_id: str
     ) -> Result[Membership]:
@@ -146,6 +163,22 @@ class MembershipStore(_SqliteStore, MembershipTable):
             value = None if stored is None else decode_membership(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Membership, ray_id: str) -> Result[Membership]:
+        """Insert this Membership, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(
+                _MEMBERSHIPS__UPSERT, encode_membership_insert(row)
+            )
+            value = None if stored is None else decode_membership(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
@@ -253,6 +286,16 @@ class DailyRateStore(_SqliteStore, DailyRateTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[DailyRate], ray_id: str) -> Result[int]:
+        """Insert every DailyRate in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _DAILY_RATES__INSERT_MANY, [encode_daily_rate_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_day_and_currency(
         self, day: datetime.date, currency: str, ray_id: str
     ) -> Result[DailyRate]:
@@ -284,6 +327,22 @@ class DailyRateStore(_SqliteStore, DailyRateTable):
             value = None if stored is None else decode_daily_rate(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: DailyRate, ray_id: str) -> Result[DailyRate]:
+        """Insert this DailyRate, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(
+                _DAILY_RATES__UPSERT, encode_daily_rate_insert(row)
+            )
+            value = None if stored is None else decode_daily_rate(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

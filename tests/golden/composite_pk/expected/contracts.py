@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Generic, TypeVar
 
@@ -29,6 +30,10 @@ class BaseTable(ABC, Generic[_T]):
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
+    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+        """Insert every row in one transaction, all or nothing; the number inserted."""
+
+    @abstractmethod
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many rows the table holds."""
 
@@ -48,6 +53,13 @@ class MembershipTable(BaseTable[Membership]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: Membership, ray_id: str) -> Result[Membership]:
+        """Insert this Membership, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_group_id_and_user_id(
@@ -87,6 +99,13 @@ class DailyRateTable(BaseTable[DailyRate]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: DailyRate, ray_id: str) -> Result[DailyRate]:
+        """Insert this DailyRate, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_day_and_currency(

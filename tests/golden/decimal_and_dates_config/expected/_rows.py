@@ -44,7 +44,7 @@ def encode_invoice_insert(row: Invoice) -> tuple[Any, ...]:
         None if row.sent_at is None else row.sent_at.isoformat(sep=" "),
         _convert.encode_epoch(row.expires_at),
         row.paid_at,
-        row.reminded,
+        _convert.encode_bool(row.reminded),
         None if row.weight is None else _convert.encode_float(row.weight, "invoices", "weight"),
     )
 
@@ -59,7 +59,7 @@ def encode_invoice_update(row: Invoice) -> tuple[Any, ...]:
         None if row.sent_at is None else row.sent_at.isoformat(sep=" "),
         _convert.encode_epoch(row.expires_at),
         row.paid_at,
-        row.reminded,
+        _convert.encode_bool(row.reminded),
         None if row.weight is None else _convert.encode_float(row.weight, "invoices", "weight"),
         row.id,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import logging
 import os
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import ClassVar
 
@@ -37,8 +38,10 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _INVOICES__INSERT = 'INSERT INTO "invoices" ("id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight") VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING "id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight"'
+_INVOICES__INSERT_MANY = 'INSERT INTO "invoices" ("id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight") VALUES (?,?,?,?,?,?,?,?,?,?,?)'
 _INVOICES__GET_BY_ID = 'SELECT "id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight" FROM "invoices" WHERE "id"=?'
 _INVOICES__UPDATE = 'UPDATE "invoices" SET "total"=?,"tax"=?,"discount"=?,"issued_on"=?,"due_on"=?,"sent_at"=?,"expires_at"=?,"paid_at"=?,"reminded"=?,"weight"=? WHERE "id"=? RETURNING "invoices"."id","invoices"."total","invoices"."tax","invoices"."discount","invoices"."issued_on","invoices"."due_on","invoices"."sent_at","invoices"."expires_at","invoices"."paid_at","invoices"."reminded","invoices"."weight"'
+_INVOICES__UPSERT = 'INSERT INTO "invoices" ("id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight") VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "total"=EXCLUDED."total","tax"=EXCLUDED."tax","discount"=EXCLUDED."discount","issued_on"=EXCLUDED."issued_on","due_on"=EXCLUDED."due_on","sent_at"=EXCLUDED."sent_at","expires_at"=EXCLUDED."expires_at","paid_at"=EXCLUDED."paid_at","reminded"=EXCLUDED."reminded","weight"=EXCLUDED."weight" RETURNING "id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight"'
 _INVOICES__DELETE_BY_ID = 'DELETE FROM "invoices" WHERE "id"=?'
 _INVOICES__LIST_ALL = 'SELECT "id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight" FROM "invoices" ORDER BY "id" ASC LIMIT ?'
 _INVOICES__LIST_ALL_AFTER = 'SELECT "id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight" FROM "invoices" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
@@ -90,6 +93,16 @@ class InvoiceStore(_SqliteStore, InvoiceTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Invoice], ray_id: str) -> Result[int]:
+        """Insert every Invoice in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _INVOICES__INSERT_MANY, [encode_invoice_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Invoice]:
         """The Invoice with this id, or NOT_FOUND."""
         try:
@@ -111,6 +124,20 @@ class InvoiceStore(_SqliteStore, InvoiceTable):
             value = None if stored is None else decode_invoice(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Invoice, ray_id: str) -> Result[Invoice]:
+        """Insert this Invoice, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_INVOICES__UPSERT, encode_invoice_insert(row))
+            value = None if stored is None else decode_invoice(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Generic, TypeVar
 
@@ -28,6 +29,10 @@ class BaseTable(ABC, Generic[_T]):
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
+    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+        """Insert every row in one transaction, all or nothing; the number inserted."""
+
+    @abstractmethod
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many rows the table holds."""
 
@@ -45,6 +50,13 @@ class InvoiceTable(BaseTable[Invoice]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: Invoice, ray_id: str) -> Result[Invoice]:
+        """Insert this Invoice, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import logging
 import os
+from collections.abc import Sequence
 from typing import ClassVar
 
 from ._runtime import convert as _convert
@@ -36,8 +37,10 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _PRODUCTS__INSERT = 'INSERT INTO "products" ("id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING "id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything"'
+_PRODUCTS__INSERT_MANY = 'INSERT INTO "products" ("id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)'
 _PRODUCTS__GET_BY_ID = 'SELECT "id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything" FROM "products" WHERE "id"=?'
 _PRODUCTS__UPDATE = 'UPDATE "products" SET "name"=?,"code"=?,"letters"=?,"notes"=?,"price"=?,"amount"=?,"released"=?,"updated"=?,"seen"=?,"active"=?,"image"=?,"weight"=?,"ratio"=?,"precise"=?,"big"=?,"small"=?,"anything"=? WHERE "id"=? RETURNING "products"."id","products"."name","products"."code","products"."letters","products"."notes","products"."price","products"."amount","products"."released","products"."updated","products"."seen","products"."active","products"."image","products"."weight","products"."ratio","products"."precise","products"."big","products"."small","products"."anything"'
+_PRODUCTS__UPSERT = 'INSERT INTO "products" ("id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","code"=EXCLUDED."code","letters"=EXCLUDED."letters","notes"=EXCLUDED."notes","price"=EXCLUDED."price","amount"=EXCLUDED."amount","released"=EXCLUDED."released","updated"=EXCLUDED."updated","seen"=EXCLUDED."seen","active"=EXCLUDED."active","image"=EXCLUDED."image","weight"=EXCLUDED."weight","ratio"=EXCLUDED."ratio","precise"=EXCLUDED."precise","big"=EXCLUDED."big","small"=EXCLUDED."small","anything"=EXCLUDED."anything" RETURNING "id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything"'
 _PRODUCTS__DELETE_BY_ID = 'DELETE FROM "products" WHERE "id"=?'
 _PRODUCTS__LIST_ALL = 'SELECT "id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything" FROM "products" ORDER BY "id" ASC LIMIT ?'
 _PRODUCTS__LIST_ALL_AFTER = 'SELECT "id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything" FROM "products" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
@@ -89,6 +92,16 @@ class ProductStore(_SqliteStore, ProductTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Product], ray_id: str) -> Result[int]:
+        """Insert every Product in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _PRODUCTS__INSERT_MANY, [encode_product_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Product]:
         """The Product with this id, or NOT_FOUND."""
         try:
@@ -110,6 +123,20 @@ class ProductStore(_SqliteStore, ProductTable):
             value = None if stored is None else decode_product(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Product, ray_id: str) -> Result[Product]:
+        """Insert this Product, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_PRODUCTS__UPSERT, encode_product_insert(row))
+            value = None if stored is None else decode_product(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import ClassVar
 
 from ._runtime import convert as _convert
@@ -35,8 +36,10 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _SETTINGS__INSERT = 'INSERT INTO "settings" ("id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload") VALUES (?,?,?,?,?,?,?,?,?,COALESCE(?,(strftime(\'%s\', \'now\'))),COALESCE(?,CURRENT_TIMESTAMP),COALESCE(?,(\'x\' || \'y\')),COALESCE(?,x\'00ff\')) RETURNING "id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload"'
+_SETTINGS__INSERT_MANY = 'INSERT INTO "settings" ("id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload") VALUES (?,?,?,?,?,?,?,?,?,COALESCE(?,(strftime(\'%s\', \'now\'))),COALESCE(?,CURRENT_TIMESTAMP),COALESCE(?,(\'x\' || \'y\')),COALESCE(?,x\'00ff\'))'
 _SETTINGS__GET_BY_ID = 'SELECT "id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload" FROM "settings" WHERE "id"=?'
 _SETTINGS__UPDATE = 'UPDATE "settings" SET "name"=?,"quoted"=?,"retries"=?,"offset_ms"=?,"boost"=?,"ratio"=?,"enabled"=?,"note"=?,"updated_at"=?,"label"=?,"payload"=? WHERE "id"=? RETURNING "settings"."id","settings"."name","settings"."quoted","settings"."retries","settings"."offset_ms","settings"."boost","settings"."ratio","settings"."enabled","settings"."note","settings"."created_at","settings"."updated_at","settings"."label","settings"."payload"'
+_SETTINGS__UPSERT = 'INSERT INTO "settings" ("id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload") VALUES (?,?,?,?,?,?,?,?,?,COALESCE(?,(strftime(\'%s\', \'now\'))),COALESCE(?,CURRENT_TIMESTAMP),COALESCE(?,(\'x\' || \'y\')),COALESCE(?,x\'00ff\')) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","quoted"=EXCLUDED."quoted","retries"=EXCLUDED."retries","offset_ms"=EXCLUDED."offset_ms","boost"=EXCLUDED."boost","ratio"=EXCLUDED."ratio","enabled"=EXCLUDED."enabled","note"=EXCLUDED."note","updated_at"=EXCLUDED."updated_at","label"=EXCLUDED."label","payload"=EXCLUDED."payload" RETURNING "id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload"'
 _SETTINGS__DELETE_BY_ID = 'DELETE FROM "settings" WHERE "id"=?'
 _SETTINGS__LIST_ALL = 'SELECT "id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload" FROM "settings" ORDER BY "id" ASC LIMIT ?'
 _SETTINGS__LIST_ALL_AFTER = 'SELECT "id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload" FROM "settings" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
@@ -88,6 +91,16 @@ class SettingStore(_SqliteStore, SettingTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Setting], ray_id: str) -> Result[int]:
+        """Insert every Setting in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _SETTINGS__INSERT_MANY, [encode_setting_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Setting]:
         """The Setting with this id, or NOT_FOUND."""
         try:
@@ -109,6 +122,20 @@ class SettingStore(_SqliteStore, SettingTable):
             value = None if stored is None else decode_setting(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Setting, ray_id: str) -> Result[Setting]:
+        """Insert this Setting, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_SETTINGS__UPSERT, encode_setting_insert(row))
+            value = None if stored is None else decode_setting(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import ClassVar, Literal
 
 from ._runtime import convert as _convert
@@ -35,8 +36,10 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _ORDERS__INSERT = 'INSERT INTO "orders" ("id","status","priority","gift","express","channel","size","note") VALUES (?,?,?,?,?,?,?,?) RETURNING "id","status","priority","gift","express","channel","size","note"'
+_ORDERS__INSERT_MANY = 'INSERT INTO "orders" ("id","status","priority","gift","express","channel","size","note") VALUES (?,?,?,?,?,?,?,?)'
 _ORDERS__GET_BY_ID = 'SELECT "id","status","priority","gift","express","channel","size","note" FROM "orders" WHERE "id"=?'
 _ORDERS__UPDATE = 'UPDATE "orders" SET "status"=?,"priority"=?,"gift"=?,"express"=?,"channel"=?,"size"=?,"note"=? WHERE "id"=? RETURNING "orders"."id","orders"."status","orders"."priority","orders"."gift","orders"."express","orders"."channel","orders"."size","orders"."note"'
+_ORDERS__UPSERT = 'INSERT INTO "orders" ("id","status","priority","gift","express","channel","size","note") VALUES (?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "status"=EXCLUDED."status","priority"=EXCLUDED."priority","gift"=EXCLUDED."gift","express"=EXCLUDED."express","channel"=EXCLUDED."channel","size"=EXCLUDED."size","note"=EXCLUDED."note" RETURNING "id","status","priority","gift","express","channel","size","note"'
 _ORDERS__DELETE_BY_ID = 'DELETE FROM "orders" WHERE "id"=?'
 _ORDERS__LIST_BY_STATUS = 'SELECT "id","status","priority","gift","express","channel","size","note" FROM "orders" WHERE "status"=? ORDER BY "id" ASC LIMIT ?'
 _ORDERS__LIST_BY_STATUS_AFTER = 'SELECT "id","status","priority","gift","express","channel","size","note" FROM "orders" WHERE "status"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
@@ -91,6 +94,16 @@ class OrderStore(_SqliteStore, OrderTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Order], ray_id: str) -> Result[int]:
+        """Insert every Order in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _ORDERS__INSERT_MANY, [encode_order_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Order]:
         """The Order with this id, or NOT_FOUND."""
         try:
@@ -112,6 +125,20 @@ class OrderStore(_SqliteStore, OrderTable):
             value = None if stored is None else decode_order(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Order, ray_id: str) -> Result[Order]:
+        """Insert this Order, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_ORDERS__UPSERT, encode_order_insert(row))
+            value = None if stored is None else decode_order(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import ClassVar
 
 from ._runtime import convert as _convert
@@ -35,10 +36,12 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _WIDGETS__INSERT = 'INSERT INTO "widgets" ("id","name") VALUES (?,?) RETURNING "id","name"'
+_WIDGETS__INSERT_MANY = 'INSERT INTO "widgets" ("id","name") VALUES (?,?)'
 _WIDGETS__GET_BY_ID = 'SELECT "id","name" FROM "widgets" WHERE "id"=?'
 _WIDGETS__UPDATE = (
     'UPDATE "widgets" SET "name"=? WHERE "id"=? RETURNING "widgets"."id","widgets"."name"'
 )
+_WIDGETS__UPSERT = 'INSERT INTO "widgets" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "id","name"'
 _WIDGETS__DELETE_BY_ID = 'DELETE FROM "widgets" WHERE "id"=?'
 _WIDGETS__LIST_ALL = 'SELECT "id","name" FROM "widgets" ORDER BY "id" ASC LIMIT ?'
 _WIDGETS__LIST_ALL_AFTER = (
@@ -92,6 +95,16 @@ class WidgetStore(_SqliteStore, WidgetTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Widget], ray_id: str) -> Result[int]:
+        """Insert every Widget in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _WIDGETS__INSERT_MANY, [encode_widget_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Widget]:
         """The Widget with this id, or NOT_FOUND."""
         try:
@@ -113,6 +126,20 @@ class WidgetStore(_SqliteStore, WidgetTable):
             value = None if stored is None else decode_widget(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Widget, ray_id: str) -> Result[Widget]:
+        """Insert this Widget, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_WIDGETS__UPSERT, encode_widget_insert(row))
+            value = None if stored is None else decode_widget(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import ClassVar
 
 from ._runtime import convert as _convert
@@ -50,10 +51,12 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _AUTHORS__INSERT = 'INSERT INTO "authors" ("id","name") VALUES (?,?) RETURNING "id","name"'
+_AUTHORS__INSERT_MANY = 'INSERT INTO "authors" ("id","name") VALUES (?,?)'
 _AUTHORS__GET_BY_ID = 'SELECT "id","name" FROM "authors" WHERE "id"=?'
 _AUTHORS__UPDATE = (
     'UPDATE "authors" SET "name"=? WHERE "id"=? RETURNING "authors"."id","authors"."name"'
 )
+_AUTHORS__UPSERT = 'INSERT INTO "authors" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "id","name"'
 _AUTHORS__DELETE_BY_ID = 'DELETE FROM "authors" WHERE "id"=?'
 _AUTHORS__LIST_ALL = 'SELECT "id","name" FROM "authors" ORDER BY "id" ASC LIMIT ?'
 _AUTHORS__LIST_ALL_AFTER = (
@@ -62,8 +65,10 @@ _AUTHORS__LIST_ALL_AFTER = (
 _AUTHORS__COUNT_ALL = 'SELECT COUNT(*) FROM "authors"'
 
 _CATEGORIES__INSERT = 'INSERT INTO "categories" ("id","parent_id","name") VALUES (?,?,?) RETURNING "id","parent_id","name"'
+_CATEGORIES__INSERT_MANY = 'INSERT INTO "categories" ("id","parent_id","name") VALUES (?,?,?)'
 _CATEGORIES__GET_BY_ID = 'SELECT "id","parent_id","name" FROM "categories" WHERE "id"=?'
 _CATEGORIES__UPDATE = 'UPDATE "categories" SET "parent_id"=?,"name"=? WHERE "id"=? RETURNING "categories"."id","categories"."parent_id","categories"."name"'
+_CATEGORIES__UPSERT = 'INSERT INTO "categories" ("id","parent_id","name") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "parent_id"=EXCLUDED."parent_id","name"=EXCLUDED."name" RETURNING "id","parent_id","name"'
 _CATEGORIES__DELETE_BY_ID = 'DELETE FROM "categories" WHERE "id"=?'
 _CATEGORIES__LIST_BY_PARENT_ID = (
     'SELECT "id","parent_id","name" FROM "categories" WHERE "parent_id"=? ORDER BY "id" ASC LIMIT ?'
@@ -77,9 +82,11 @@ _CATEGORIES__LIST_ALL_AFTER = (
 _CATEGORIES__COUNT_ALL = 'SELECT COUNT(*) FROM "categories"'
 
 _BOOKS__INSERT = 'INSERT INTO "books" ("id","isbn","author_id","category_id","editor_id","reviewer_id") VALUES (?,?,?,?,?,?) RETURNING "id","isbn","author_id","category_id","editor_id","reviewer_id"'
+_BOOKS__INSERT_MANY = 'INSERT INTO "books" ("id","isbn","author_id","category_id","editor_id","reviewer_id") VALUES (?,?,?,?,?,?)'
 _BOOKS__GET_BY_ID = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "id"=?'
 _BOOKS__GET_BY_ISBN = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "isbn"=?'
 _BOOKS__UPDATE = 'UPDATE "books" SET "isbn"=?,"author_id"=?,"category_id"=?,"editor_id"=?,"reviewer_id"=? WHERE "id"=? RETURNING "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id"'
+_BOOKS__UPSERT = 'INSERT INTO "books" ("id","isbn","author_id","category_id","editor_id","reviewer_id") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "isbn"=EXCLUDED."isbn","author_id"=EXCLUDED."author_id","category_id"=EXCLUDED."category_id","editor_id"=EXCLUDED."editor_id","reviewer_id"=EXCLUDED."reviewer_id" RETURNING "id","isbn","author_id","category_id","editor_id","reviewer_id"'
 _BOOKS__DELETE_BY_ID = 'DELETE FROM "books" WHERE "id"=?'
 _BOOKS__DELETE_BY_ISBN = 'DELETE FROM "books" WHERE "isbn"=?'
 _BOOKS__LIST_BY_AUTHOR_ID = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "author_id"=? ORDER BY "id" ASC LIMIT ?'
@@ -101,6 +108,7 @@ _BOOKS__COUNT_ALL = 'SELECT COUNT(*) FROM "books"'
 _EDITIONS__INSERT = (
     'INSERT INTO "editions" ("book_isbn","number") VALUES (?,?) RETURNING "book_isbn","number"'
 )
+_EDITIONS__INSERT_MANY = 'INSERT INTO "editions" ("book_isbn","number") VALUES (?,?)'
 _EDITIONS__GET_BY_BOOK_ISBN_AND_NUMBER = (
     'SELECT "book_isbn","number" FROM "editions" WHERE "book_isbn"=? AND "number"=?'
 )
@@ -117,10 +125,14 @@ _EDITIONS__LIST_ALL_AFTER = 'SELECT "book_isbn","number" FROM "editions" WHERE (
 _EDITIONS__COUNT_ALL = 'SELECT COUNT(*) FROM "editions"'
 
 _PRINTINGS__INSERT = 'INSERT INTO "printings" ("id","book_isbn","edition_number","copies") VALUES (?,?,?,?) RETURNING "id","book_isbn","edition_number","copies"'
+_PRINTINGS__INSERT_MANY = (
+    'INSERT INTO "printings" ("id","book_isbn","edition_number","copies") VALUES (?,?,?,?)'
+)
 _PRINTINGS__GET_BY_ID = (
     'SELECT "id","book_isbn","edition_number","copies" FROM "printings" WHERE "id"=?'
 )
 _PRINTINGS__UPDATE = 'UPDATE "printings" SET "book_isbn"=?,"edition_number"=?,"copies"=? WHERE "id"=? RETURNING "printings"."id","printings"."book_isbn","printings"."edition_number","printings"."copies"'
+_PRINTINGS__UPSERT = 'INSERT INTO "printings" ("id","book_isbn","edition_number","copies") VALUES (?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "book_isbn"=EXCLUDED."book_isbn","edition_number"=EXCLUDED."edition_number","copies"=EXCLUDED."copies" RETURNING "id","book_isbn","edition_number","copies"'
 _PRINTINGS__DELETE_BY_ID = 'DELETE FROM "printings" WHERE "id"=?'
 _PRINTINGS__LIST_ALL = (
     'SELECT "id","book_isbn","edition_number","copies" FROM "printings" ORDER BY "id" ASC LIMIT ?'
@@ -174,6 +186,16 @@ class AuthorStore(_SqliteStore, AuthorTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Author], ray_id: str) -> Result[int]:
+        """Insert every Author in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _AUTHORS__INSERT_MANY, [encode_author_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Author]:
         """The Author with this id, or NOT_FOUND."""
         try:
@@ -195,6 +217,20 @@ class AuthorStore(_SqliteStore, AuthorTable):
             value = None if stored is None else decode_author(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Author, ray_id: str) -> Result[Author]:
+        """Insert this Author, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_AUTHORS__UPSERT, encode_author_insert(row))
+            value = None if stored is None else decode_author(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
@@ -257,6 +293,16 @@ class CategoryStore(_SqliteStore, CategoryTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Category], ray_id: str) -> Result[int]:
+        """Insert every Category in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _CATEGORIES__INSERT_MANY, [encode_category_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Category]:
         """The Category with this id, or NOT_FOUND."""
         try:
@@ -280,6 +326,22 @@ class CategoryStore(_SqliteStore, CategoryTable):
             value = None if stored is None else decode_category(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Category, ray_id: str) -> Result[Category]:
+        """Insert this Category, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(
+                _CATEGORIES__UPSERT, encode_category_insert(row)
+            )
+            value = None if stored is None else decode_category(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
@@ -375,6 +437,16 @@ class BookStore(_SqliteStore, BookTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Book], ray_id: str) -> Result[int]:
+        """Insert every Book in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _BOOKS__INSERT_MANY, [encode_book_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Book]:
         """The Book with this id, or NOT_FOUND."""
         try:
@@ -407,6 +479,20 @@ class BookStore(_SqliteStore, BookTable):
             value = None if stored is None else decode_book(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Book, ray_id: str) -> Result[Book]:
+        """Insert this Book, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_BOOKS__UPSERT, encode_book_insert(row))
+            value = None if stored is None else decode_book(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
@@ -617,6 +703,16 @@ class EditionStore(_SqliteStore, EditionTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Edition], ray_id: str) -> Result[int]:
+        """Insert every Edition in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _EDITIONS__INSERT_MANY, [encode_edition_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_book_isbn_and_number(
         self, book_isbn: str, number: int, ray_id: str
     ) -> Result[Edition]:
@@ -739,6 +835,16 @@ class PrintingStore(_SqliteStore, PrintingTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Printing], ray_id: str) -> Result[int]:
+        """Insert every Printing in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _PRINTINGS__INSERT_MANY, [encode_printing_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Printing]:
         """The Printing with this id, or NOT_FOUND."""
         try:
@@ -762,6 +868,22 @@ class PrintingStore(_SqliteStore, PrintingTable):
             value = None if stored is None else decode_printing(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Printing, ray_id: str) -> Result[Printing]:
+        """Insert this Printing, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(
+                _PRINTINGS__UPSERT, encode_printing_insert(row)
+            )
+            value = None if stored is None else decode_printing(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

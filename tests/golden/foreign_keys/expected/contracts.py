@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Generic, TypeVar
 
 from .models import Author, Category, Book, Edition, Printing
@@ -30,6 +31,10 @@ class BaseTable(ABC, Generic[_T]):
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
+    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+        """Insert every row in one transaction, all or nothing; the number inserted."""
+
+    @abstractmethod
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many rows the table holds."""
 
@@ -47,6 +52,13 @@ class AuthorTable(BaseTable[Author]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: Author, ray_id: str) -> Result[Author]:
+        """Insert this Author, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
@@ -72,6 +84,13 @@ class CategoryTable(BaseTable[Category]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: Category, ray_id: str) -> Result[Category]:
+        """Insert this Category, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
@@ -111,6 +130,13 @@ class BookTable(BaseTable[Book]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: Book, ray_id: str) -> Result[Book]:
+        """Insert this Book, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
@@ -212,6 +238,13 @@ class PrintingTable(BaseTable[Printing]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: Printing, ray_id: str) -> Result[Printing]:
+        """Insert this Printing, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:

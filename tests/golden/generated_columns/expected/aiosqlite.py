@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import ClassVar
 
 from ._runtime import convert as _convert
@@ -35,10 +36,12 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _LINE_ITEMS__INSERT = 'INSERT INTO "line_items" ("id","quantity","unit_price") VALUES (?,?,?) RETURNING "id","quantity","unit_price","total","label"'
+_LINE_ITEMS__INSERT_MANY = 'INSERT INTO "line_items" ("id","quantity","unit_price") VALUES (?,?,?)'
 _LINE_ITEMS__GET_BY_ID = (
     'SELECT "id","quantity","unit_price","total","label" FROM "line_items" WHERE "id"=?'
 )
 _LINE_ITEMS__UPDATE = 'UPDATE "line_items" SET "quantity"=?,"unit_price"=? WHERE "id"=? RETURNING "line_items"."id","line_items"."quantity","line_items"."unit_price","line_items"."total","line_items"."label"'
+_LINE_ITEMS__UPSERT = 'INSERT INTO "line_items" ("id","quantity","unit_price") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "quantity"=EXCLUDED."quantity","unit_price"=EXCLUDED."unit_price" RETURNING "id","quantity","unit_price","total","label"'
 _LINE_ITEMS__DELETE_BY_ID = 'DELETE FROM "line_items" WHERE "id"=?'
 _LINE_ITEMS__LIST_ALL = 'SELECT "id","quantity","unit_price","total","label" FROM "line_items" ORDER BY "id" ASC LIMIT ?'
 _LINE_ITEMS__LIST_ALL_AFTER = 'SELECT "id","quantity","unit_price","total","label" FROM "line_items" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
@@ -92,6 +95,16 @@ class LineItemStore(_SqliteStore, LineItemTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[LineItem], ray_id: str) -> Result[int]:
+        """Insert every LineItem in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _LINE_ITEMS__INSERT_MANY, [encode_line_item_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[LineItem]:
         """The LineItem with this id, or NOT_FOUND."""
         try:
@@ -115,6 +128,22 @@ class LineItemStore(_SqliteStore, LineItemTable):
             value = None if stored is None else decode_line_item(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: LineItem, ray_id: str) -> Result[LineItem]:
+        """Insert this LineItem, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(
+                _LINE_ITEMS__UPSERT, encode_line_item_insert(row)
+            )
+            value = None if stored is None else decode_line_item(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

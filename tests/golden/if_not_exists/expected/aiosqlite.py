@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import ClassVar
 
 from ._runtime import convert as _convert
@@ -37,9 +38,11 @@ _log = logging.getLogger(__name__)
 _NOTES__INSERT = (
     'INSERT INTO "notes" ("id","title","body") VALUES (?,?,?) RETURNING "id","title","body"'
 )
+_NOTES__INSERT_MANY = 'INSERT INTO "notes" ("id","title","body") VALUES (?,?,?)'
 _NOTES__GET_BY_ID = 'SELECT "id","title","body" FROM "notes" WHERE "id"=?'
 _NOTES__GET_BY_BODY = 'SELECT "id","title","body" FROM "notes" WHERE "body"=?'
 _NOTES__UPDATE = 'UPDATE "notes" SET "title"=?,"body"=? WHERE "id"=? RETURNING "notes"."id","notes"."title","notes"."body"'
+_NOTES__UPSERT = 'INSERT INTO "notes" ("id","title","body") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title","body"=EXCLUDED."body" RETURNING "id","title","body"'
 _NOTES__DELETE_BY_ID = 'DELETE FROM "notes" WHERE "id"=?'
 _NOTES__DELETE_BY_BODY = 'DELETE FROM "notes" WHERE "body"=?'
 _NOTES__LIST_BY_TITLE = (
@@ -101,6 +104,16 @@ class NoteStore(_SqliteStore, NoteTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Note], ray_id: str) -> Result[int]:
+        """Insert every Note in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _NOTES__INSERT_MANY, [encode_note_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Note]:
         """The Note with this id, or NOT_FOUND."""
         try:
@@ -133,6 +146,20 @@ class NoteStore(_SqliteStore, NoteTable):
             value = None if stored is None else decode_note(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Note, ray_id: str) -> Result[Note]:
+        """Insert this Note, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_NOTES__UPSERT, encode_note_insert(row))
+            value = None if stored is None else decode_note(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

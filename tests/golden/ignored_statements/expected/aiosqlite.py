@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import ClassVar
 
 from ._runtime import convert as _convert
@@ -37,8 +38,10 @@ _log = logging.getLogger(__name__)
 _ITEMS__INSERT = (
     'INSERT INTO "items" ("id","name","qty") VALUES (?,?,?) RETURNING "id","name","qty"'
 )
+_ITEMS__INSERT_MANY = 'INSERT INTO "items" ("id","name","qty") VALUES (?,?,?)'
 _ITEMS__GET_BY_ID = 'SELECT "id","name","qty" FROM "items" WHERE "id"=?'
 _ITEMS__UPDATE = 'UPDATE "items" SET "name"=?,"qty"=? WHERE "id"=? RETURNING "items"."id","items"."name","items"."qty"'
+_ITEMS__UPSERT = 'INSERT INTO "items" ("id","name","qty") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","qty"=EXCLUDED."qty" RETURNING "id","name","qty"'
 _ITEMS__DELETE_BY_ID = 'DELETE FROM "items" WHERE "id"=?'
 _ITEMS__LIST_ALL = 'SELECT "id","name","qty" FROM "items" ORDER BY "id" ASC LIMIT ?'
 _ITEMS__LIST_ALL_AFTER = (
@@ -92,6 +95,16 @@ class ItemStore(_SqliteStore, ItemTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Item], ray_id: str) -> Result[int]:
+        """Insert every Item in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _ITEMS__INSERT_MANY, [encode_item_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Item]:
         """The Item with this id, or NOT_FOUND."""
         try:
@@ -113,6 +126,20 @@ class ItemStore(_SqliteStore, ItemTable):
             value = None if stored is None else decode_item(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Item, ray_id: str) -> Result[Item]:
+        """Insert this Item, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_ITEMS__UPSERT, encode_item_insert(row))
+            value = None if stored is None else decode_item(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

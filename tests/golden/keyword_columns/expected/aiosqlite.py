@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import ClassVar
 
 from ._runtime import convert as _convert
@@ -35,8 +36,10 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _SCHEDULES__INSERT = 'INSERT INTO "schedules" ("id","interval","order","from","class","type","state","limit") VALUES (?,?,?,?,?,?,?,?) RETURNING "id","interval","order","from","class","type","state","limit"'
+_SCHEDULES__INSERT_MANY = 'INSERT INTO "schedules" ("id","interval","order","from","class","type","state","limit") VALUES (?,?,?,?,?,?,?,?)'
 _SCHEDULES__GET_BY_ID = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "id"=?'
 _SCHEDULES__UPDATE = 'UPDATE "schedules" SET "interval"=?,"order"=?,"from"=?,"class"=?,"type"=?,"state"=?,"limit"=? WHERE "id"=? RETURNING "schedules"."id","schedules"."interval","schedules"."order","schedules"."from","schedules"."class","schedules"."type","schedules"."state","schedules"."limit"'
+_SCHEDULES__UPSERT = 'INSERT INTO "schedules" ("id","interval","order","from","class","type","state","limit") VALUES (?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "interval"=EXCLUDED."interval","order"=EXCLUDED."order","from"=EXCLUDED."from","class"=EXCLUDED."class","type"=EXCLUDED."type","state"=EXCLUDED."state","limit"=EXCLUDED."limit" RETURNING "id","interval","order","from","class","type","state","limit"'
 _SCHEDULES__DELETE_BY_ID = 'DELETE FROM "schedules" WHERE "id"=?'
 _SCHEDULES__LIST_BY_ORDER = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "order"=? ORDER BY "id" ASC LIMIT ?'
 _SCHEDULES__LIST_BY_ORDER_AFTER = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "order"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
@@ -99,6 +102,16 @@ class ScheduleStore(_SqliteStore, ScheduleTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Schedule], ray_id: str) -> Result[int]:
+        """Insert every Schedule in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _SCHEDULES__INSERT_MANY, [encode_schedule_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Schedule]:
         """The Schedule with this id, or NOT_FOUND."""
         try:
@@ -122,6 +135,22 @@ class ScheduleStore(_SqliteStore, ScheduleTable):
             value = None if stored is None else decode_schedule(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Schedule, ray_id: str) -> Result[Schedule]:
+        """Insert this Schedule, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(
+                _SCHEDULES__UPSERT, encode_schedule_insert(row)
+            )
+            value = None if stored is None else decode_schedule(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

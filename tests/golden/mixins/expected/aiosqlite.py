@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import ClassVar
 
 from ._runtime import convert as _convert
@@ -46,16 +47,20 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _PROJECTS__INSERT = 'INSERT INTO "projects" ("id","name","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?) RETURNING "id","name","created_at","created_by","updated_at","updated_by"'
+_PROJECTS__INSERT_MANY = 'INSERT INTO "projects" ("id","name","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?)'
 _PROJECTS__GET_BY_ID = 'SELECT "id","name","created_at","created_by","updated_at","updated_by" FROM "projects" WHERE "id"=?'
 _PROJECTS__UPDATE = 'UPDATE "projects" SET "name"=?,"updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "projects"."id","projects"."name","projects"."created_at","projects"."created_by","projects"."updated_at","projects"."updated_by"'
+_PROJECTS__UPSERT = 'INSERT INTO "projects" ("id","name","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","name","created_at","created_by","updated_at","updated_by"'
 _PROJECTS__DELETE_BY_ID = 'DELETE FROM "projects" WHERE "id"=?'
 _PROJECTS__LIST_ALL = 'SELECT "id","name","created_at","created_by","updated_at","updated_by" FROM "projects" ORDER BY "id" ASC LIMIT ?'
 _PROJECTS__LIST_ALL_AFTER = 'SELECT "id","name","created_at","created_by","updated_at","updated_by" FROM "projects" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
 _PROJECTS__COUNT_ALL = 'SELECT COUNT(*) FROM "projects"'
 
 _TASKS__INSERT = 'INSERT INTO "tasks" ("id","project_id","title","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?) RETURNING "id","project_id","title","created_at","created_by","updated_at","updated_by"'
+_TASKS__INSERT_MANY = 'INSERT INTO "tasks" ("id","project_id","title","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?)'
 _TASKS__GET_BY_ID = 'SELECT "id","project_id","title","created_at","created_by","updated_at","updated_by" FROM "tasks" WHERE "id"=?'
 _TASKS__UPDATE = 'UPDATE "tasks" SET "project_id"=?,"title"=?,"updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "tasks"."id","tasks"."project_id","tasks"."title","tasks"."created_at","tasks"."created_by","tasks"."updated_at","tasks"."updated_by"'
+_TASKS__UPSERT = 'INSERT INTO "tasks" ("id","project_id","title","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "project_id"=EXCLUDED."project_id","title"=EXCLUDED."title","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","project_id","title","created_at","created_by","updated_at","updated_by"'
 _TASKS__DELETE_BY_ID = 'DELETE FROM "tasks" WHERE "id"=?'
 _TASKS__LIST_BY_PROJECT_ID = 'SELECT "id","project_id","title","created_at","created_by","updated_at","updated_by" FROM "tasks" WHERE "project_id"=? ORDER BY "id" ASC LIMIT ?'
 _TASKS__LIST_BY_PROJECT_ID_AFTER = 'SELECT "id","project_id","title","created_at","created_by","updated_at","updated_by" FROM "tasks" WHERE "project_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
@@ -65,6 +70,7 @@ _TASKS__LIST_ALL_AFTER = 'SELECT "id","project_id","title","created_at","created
 _TASKS__COUNT_ALL = 'SELECT COUNT(*) FROM "tasks"'
 
 _LABELS__INSERT = 'INSERT INTO "labels" ("id","created_at","created_by") VALUES (?,?,?) RETURNING "id","created_at","created_by"'
+_LABELS__INSERT_MANY = 'INSERT INTO "labels" ("id","created_at","created_by") VALUES (?,?,?)'
 _LABELS__GET_BY_ID = 'SELECT "id","created_at","created_by" FROM "labels" WHERE "id"=?'
 _LABELS__DELETE_BY_ID = 'DELETE FROM "labels" WHERE "id"=?'
 _LABELS__LIST_ALL = 'SELECT "id","created_at","created_by" FROM "labels" ORDER BY "id" ASC LIMIT ?'
@@ -74,10 +80,12 @@ _LABELS__LIST_ALL_AFTER = (
 _LABELS__COUNT_ALL = 'SELECT COUNT(*) FROM "labels"'
 
 _IMPORTS__INSERT = 'INSERT INTO "imports" ("id","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?) RETURNING "id","created_at","created_by","updated_at","updated_by"'
+_IMPORTS__INSERT_MANY = 'INSERT INTO "imports" ("id","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?)'
 _IMPORTS__GET_BY_ID = (
     'SELECT "id","created_at","created_by","updated_at","updated_by" FROM "imports" WHERE "id"=?'
 )
 _IMPORTS__UPDATE = 'UPDATE "imports" SET "updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "imports"."id","imports"."created_at","imports"."created_by","imports"."updated_at","imports"."updated_by"'
+_IMPORTS__UPSERT = 'INSERT INTO "imports" ("id","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","created_at","created_by","updated_at","updated_by"'
 _IMPORTS__DELETE_BY_ID = 'DELETE FROM "imports" WHERE "id"=?'
 _IMPORTS__LIST_ALL = 'SELECT "id","created_at","created_by","updated_at","updated_by" FROM "imports" ORDER BY "id" ASC LIMIT ?'
 _IMPORTS__LIST_ALL_AFTER = 'SELECT "id","created_at","created_by","updated_at","updated_by" FROM "imports" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
@@ -129,6 +137,16 @@ class ProjectStore(_SqliteStore, ProjectTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Project], ray_id: str) -> Result[int]:
+        """Insert every Project in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _PROJECTS__INSERT_MANY, [encode_project_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: str, ray_id: str) -> Result[Project]:
         """The Project with this id, or NOT_FOUND."""
         try:
@@ -150,6 +168,20 @@ class ProjectStore(_SqliteStore, ProjectTable):
             value = None if stored is None else decode_project(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Project, ray_id: str) -> Result[Project]:
+        """Insert this Project, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_PROJECTS__UPSERT, encode_project_insert(row))
+            value = None if stored is None else decode_project(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
@@ -210,6 +242,16 @@ class TaskStore(_SqliteStore, TaskTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Task], ray_id: str) -> Result[int]:
+        """Insert every Task in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _TASKS__INSERT_MANY, [encode_task_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: str, ray_id: str) -> Result[Task]:
         """The Task with this id, or NOT_FOUND."""
         try:
@@ -231,6 +273,20 @@ class TaskStore(_SqliteStore, TaskTable):
             value = None if stored is None else decode_task(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Task, ray_id: str) -> Result[Task]:
+        """Insert this Task, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_TASKS__UPSERT, encode_task_insert(row))
+            value = None if stored is None else decode_task(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
@@ -326,6 +382,16 @@ class LabelStore(_SqliteStore, LabelTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Label], ray_id: str) -> Result[int]:
+        """Insert every Label in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _LABELS__INSERT_MANY, [encode_label_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: str, ray_id: str) -> Result[Label]:
         """The Label with this id, or NOT_FOUND."""
         try:
@@ -393,6 +459,16 @@ class ImportStore(_SqliteStore, ImportTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Import], ray_id: str) -> Result[int]:
+        """Insert every Import in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _IMPORTS__INSERT_MANY, [encode_import_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: str, ray_id: str) -> Result[Import]:
         """The Import with this id, or NOT_FOUND."""
         try:
@@ -414,6 +490,20 @@ class ImportStore(_SqliteStore, ImportTable):
             value = None if stored is None else decode_import(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Import, ray_id: str) -> Result[Import]:
+        """Insert this Import, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_IMPORTS__UPSERT, encode_import_insert(row))
+            value = None if stored is None else decode_import(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

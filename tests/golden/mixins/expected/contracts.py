@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Generic, TypeVar
 
 from .models import Project, Task, Label, Import
@@ -29,6 +30,10 @@ class BaseTable(ABC, Generic[_T]):
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
+    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+        """Insert every row in one transaction, all or nothing; the number inserted."""
+
+    @abstractmethod
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many rows the table holds."""
 
@@ -46,6 +51,13 @@ class ProjectTable(BaseTable[Project]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: Project, ray_id: str) -> Result[Project]:
+        """Insert this Project, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
@@ -71,6 +83,13 @@ class TaskTable(BaseTable[Task]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: Task, ray_id: str) -> Result[Task]:
+        """Insert this Task, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
@@ -124,6 +143,13 @@ class ImportTable(BaseTable[Import]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: Import, ray_id: str) -> Result[Import]:
+        """Insert this Import, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:

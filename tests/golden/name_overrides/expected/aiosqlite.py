@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import ClassVar
 
 from ._runtime import convert as _convert
@@ -62,8 +63,12 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _OAUTH_API_CLIENTS__INSERT = 'INSERT INTO "oauth_api_clients" ("id","Redirect URL") VALUES (?,?) RETURNING "id","Redirect URL"'
+_OAUTH_API_CLIENTS__INSERT_MANY = (
+    'INSERT INTO "oauth_api_clients" ("id","Redirect URL") VALUES (?,?)'
+)
 _OAUTH_API_CLIENTS__GET_BY_ID = 'SELECT "id","Redirect URL" FROM "oauth_api_clients" WHERE "id"=?'
 _OAUTH_API_CLIENTS__UPDATE = 'UPDATE "oauth_api_clients" SET "Redirect URL"=? WHERE "id"=? RETURNING "oauth_api_clients"."id","oauth_api_clients"."Redirect URL"'
+_OAUTH_API_CLIENTS__UPSERT = 'INSERT INTO "oauth_api_clients" ("id","Redirect URL") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "Redirect URL"=EXCLUDED."Redirect URL" RETURNING "id","Redirect URL"'
 _OAUTH_API_CLIENTS__DELETE_BY_ID = 'DELETE FROM "oauth_api_clients" WHERE "id"=?'
 _OAUTH_API_CLIENTS__LIST_ALL = (
     'SELECT "id","Redirect URL" FROM "oauth_api_clients" ORDER BY "id" ASC LIMIT ?'
@@ -74,8 +79,12 @@ _OAUTH_API_CLIENTS__LIST_ALL_AFTER = (
 _OAUTH_API_CLIENTS__COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_api_clients"'
 
 _SHORT_URLS__INSERT = 'INSERT INTO "short_urls" ("id","target_url","api_client_id") VALUES (?,?,?) RETURNING "id","target_url","api_client_id"'
+_SHORT_URLS__INSERT_MANY = (
+    'INSERT INTO "short_urls" ("id","target_url","api_client_id") VALUES (?,?,?)'
+)
 _SHORT_URLS__GET_BY_ID = 'SELECT "id","target_url","api_client_id" FROM "short_urls" WHERE "id"=?'
 _SHORT_URLS__UPDATE = 'UPDATE "short_urls" SET "target_url"=?,"api_client_id"=? WHERE "id"=? RETURNING "short_urls"."id","short_urls"."target_url","short_urls"."api_client_id"'
+_SHORT_URLS__UPSERT = 'INSERT INTO "short_urls" ("id","target_url","api_client_id") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "target_url"=EXCLUDED."target_url","api_client_id"=EXCLUDED."api_client_id" RETURNING "id","target_url","api_client_id"'
 _SHORT_URLS__DELETE_BY_ID = 'DELETE FROM "short_urls" WHERE "id"=?'
 _SHORT_URLS__LIST_BY_API_CLIENT_ID = 'SELECT "id","target_url","api_client_id" FROM "short_urls" WHERE "api_client_id"=? ORDER BY "id" ASC LIMIT ?'
 _SHORT_URLS__LIST_BY_API_CLIENT_ID_AFTER = 'SELECT "id","target_url","api_client_id" FROM "short_urls" WHERE "api_client_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
@@ -87,10 +96,12 @@ _SHORT_URLS__LIST_ALL_AFTER = 'SELECT "id","target_url","api_client_id" FROM "sh
 _SHORT_URLS__COUNT_ALL = 'SELECT COUNT(*) FROM "short_urls"'
 
 _PEOPLE__INSERT = 'INSERT INTO "people" ("id","fullName") VALUES (?,?) RETURNING "id","fullName"'
+_PEOPLE__INSERT_MANY = 'INSERT INTO "people" ("id","fullName") VALUES (?,?)'
 _PEOPLE__GET_BY_ID = 'SELECT "id","fullName" FROM "people" WHERE "id"=?'
 _PEOPLE__UPDATE = (
     'UPDATE "people" SET "fullName"=? WHERE "id"=? RETURNING "people"."id","people"."fullName"'
 )
+_PEOPLE__UPSERT = 'INSERT INTO "people" ("id","fullName") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "fullName"=EXCLUDED."fullName" RETURNING "id","fullName"'
 _PEOPLE__DELETE_BY_ID = 'DELETE FROM "people" WHERE "id"=?'
 _PEOPLE__LIST_ALL = 'SELECT "id","fullName" FROM "people" ORDER BY "id" ASC LIMIT ?'
 _PEOPLE__LIST_ALL_AFTER = (
@@ -99,8 +110,10 @@ _PEOPLE__LIST_ALL_AFTER = (
 _PEOPLE__COUNT_ALL = 'SELECT COUNT(*) FROM "people"'
 
 _ADDRESSES__INSERT = 'INSERT INTO "addresses" ("id","person_id","line1") VALUES (?,?,?) RETURNING "id","person_id","line1"'
+_ADDRESSES__INSERT_MANY = 'INSERT INTO "addresses" ("id","person_id","line1") VALUES (?,?,?)'
 _ADDRESSES__GET_BY_ID = 'SELECT "id","person_id","line1" FROM "addresses" WHERE "id"=?'
 _ADDRESSES__UPDATE = 'UPDATE "addresses" SET "person_id"=?,"line1"=? WHERE "id"=? RETURNING "addresses"."id","addresses"."person_id","addresses"."line1"'
+_ADDRESSES__UPSERT = 'INSERT INTO "addresses" ("id","person_id","line1") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "person_id"=EXCLUDED."person_id","line1"=EXCLUDED."line1" RETURNING "id","person_id","line1"'
 _ADDRESSES__DELETE_BY_ID = 'DELETE FROM "addresses" WHERE "id"=?'
 _ADDRESSES__LIST_BY_PERSON_ID = (
     'SELECT "id","person_id","line1" FROM "addresses" WHERE "person_id"=? ORDER BY "id" ASC LIMIT ?'
@@ -114,10 +127,12 @@ _ADDRESSES__LIST_ALL_AFTER = (
 _ADDRESSES__COUNT_ALL = 'SELECT COUNT(*) FROM "addresses"'
 
 _STATUSES__INSERT = 'INSERT INTO "statuses" ("id","name") VALUES (?,?) RETURNING "id","name"'
+_STATUSES__INSERT_MANY = 'INSERT INTO "statuses" ("id","name") VALUES (?,?)'
 _STATUSES__GET_BY_ID = 'SELECT "id","name" FROM "statuses" WHERE "id"=?'
 _STATUSES__UPDATE = (
     'UPDATE "statuses" SET "name"=? WHERE "id"=? RETURNING "statuses"."id","statuses"."name"'
 )
+_STATUSES__UPSERT = 'INSERT INTO "statuses" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "id","name"'
 _STATUSES__DELETE_BY_ID = 'DELETE FROM "statuses" WHERE "id"=?'
 _STATUSES__LIST_ALL = 'SELECT "id","name" FROM "statuses" ORDER BY "id" ASC LIMIT ?'
 _STATUSES__LIST_ALL_AFTER = (
@@ -128,8 +143,10 @@ _STATUSES__COUNT_ALL = 'SELECT COUNT(*) FROM "statuses"'
 _C_2FA_DEVICES__INSERT = (
     'INSERT INTO "2fa_devices" ("id","model","self") VALUES (?,?,?) RETURNING "id","model","self"'
 )
+_C_2FA_DEVICES__INSERT_MANY = 'INSERT INTO "2fa_devices" ("id","model","self") VALUES (?,?,?)'
 _C_2FA_DEVICES__GET_BY_ID = 'SELECT "id","model","self" FROM "2fa_devices" WHERE "id"=?'
 _C_2FA_DEVICES__UPDATE = 'UPDATE "2fa_devices" SET "model"=?,"self"=? WHERE "id"=? RETURNING "2fa_devices"."id","2fa_devices"."model","2fa_devices"."self"'
+_C_2FA_DEVICES__UPSERT = 'INSERT INTO "2fa_devices" ("id","model","self") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "model"=EXCLUDED."model","self"=EXCLUDED."self" RETURNING "id","model","self"'
 _C_2FA_DEVICES__DELETE_BY_ID = 'DELETE FROM "2fa_devices" WHERE "id"=?'
 _C_2FA_DEVICES__LIST_ALL = 'SELECT "id","model","self" FROM "2fa_devices" ORDER BY "id" ASC LIMIT ?'
 _C_2FA_DEVICES__LIST_ALL_AFTER = (
@@ -185,6 +202,16 @@ class ClientRepository(_SqliteStore, ClientContract):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[APIClient], ray_id: str) -> Result[int]:
+        """Insert every APIClient in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _OAUTH_API_CLIENTS__INSERT_MANY, [encode_apiclient_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: str, ray_id: str) -> Result[APIClient]:
         """The APIClient with this id, or NOT_FOUND."""
         try:
@@ -208,6 +235,22 @@ class ClientRepository(_SqliteStore, ClientContract):
             value = None if stored is None else decode_apiclient(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: APIClient, ray_id: str) -> Result[APIClient]:
+        """Insert this APIClient, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(
+                _OAUTH_API_CLIENTS__UPSERT, encode_apiclient_insert(row)
+            )
+            value = None if stored is None else decode_apiclient(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
@@ -270,6 +313,16 @@ class ShortURLStore(_SqliteStore, ShortURLTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[ShortURL], ray_id: str) -> Result[int]:
+        """Insert every ShortURL in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _SHORT_URLS__INSERT_MANY, [encode_short_url_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[ShortURL]:
         """The ShortURL with this id, or NOT_FOUND."""
         try:
@@ -293,6 +346,22 @@ class ShortURLStore(_SqliteStore, ShortURLTable):
             value = None if stored is None else decode_short_url(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: ShortURL, ray_id: str) -> Result[ShortURL]:
+        """Insert this ShortURL, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(
+                _SHORT_URLS__UPSERT, encode_short_url_insert(row)
+            )
+            value = None if stored is None else decode_short_url(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
@@ -388,6 +457,16 @@ class PersonStore(_SqliteStore, PersonTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Person], ray_id: str) -> Result[int]:
+        """Insert every Person in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _PEOPLE__INSERT_MANY, [encode_person_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Person]:
         """The Person with this id, or NOT_FOUND."""
         try:
@@ -409,6 +488,20 @@ class PersonStore(_SqliteStore, PersonTable):
             value = None if stored is None else decode_person(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Person, ray_id: str) -> Result[Person]:
+        """Insert this Person, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_PEOPLE__UPSERT, encode_person_insert(row))
+            value = None if stored is None else decode_person(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
@@ -471,6 +564,16 @@ class AddressStore(_SqliteStore, AddressTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Address], ray_id: str) -> Result[int]:
+        """Insert every Address in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _ADDRESSES__INSERT_MANY, [encode_address_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Address]:
         """The Address with this id, or NOT_FOUND."""
         try:
@@ -494,6 +597,22 @@ class AddressStore(_SqliteStore, AddressTable):
             value = None if stored is None else decode_address(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Address, ray_id: str) -> Result[Address]:
+        """Insert this Address, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(
+                _ADDRESSES__UPSERT, encode_address_insert(row)
+            )
+            value = None if stored is None else decode_address(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
@@ -589,6 +708,16 @@ class StatusStore(_SqliteStore, StatusTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Status], ray_id: str) -> Result[int]:
+        """Insert every Status in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _STATUSES__INSERT_MANY, [encode_status_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Status]:
         """The Status with this id, or NOT_FOUND."""
         try:
@@ -610,6 +739,20 @@ class StatusStore(_SqliteStore, StatusTable):
             value = None if stored is None else decode_status(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Status, ray_id: str) -> Result[Status]:
+        """Insert this Status, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_STATUSES__UPSERT, encode_status_insert(row))
+            value = None if stored is None else decode_status(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
@@ -672,6 +815,16 @@ class T2faDeviceStore(_SqliteStore, T2faDeviceTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[T2faDevice], ray_id: str) -> Result[int]:
+        """Insert every T2faDevice in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _C_2FA_DEVICES__INSERT_MANY, [encode_t2fa_device_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[T2faDevice]:
         """The T2faDevice with this id, or NOT_FOUND."""
         try:
@@ -695,6 +848,22 @@ class T2faDeviceStore(_SqliteStore, T2faDeviceTable):
             value = None if stored is None else decode_t2fa_device(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: T2faDevice, ray_id: str) -> Result[T2faDevice]:
+        """Insert this T2faDevice, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(
+                _C_2FA_DEVICES__UPSERT, encode_t2fa_device_insert(row)
+            )
+            value = None if stored is None else decode_t2fa_device(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

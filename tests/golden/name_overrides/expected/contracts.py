@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Generic, TypeVar
 
 from .models import APIClient, ShortURL, Person, Address, Status, T2faDevice
@@ -31,6 +32,10 @@ class BaseTable(ABC, Generic[_T]):
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
+    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+        """Insert every row in one transaction, all or nothing; the number inserted."""
+
+    @abstractmethod
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many rows the table holds."""
 
@@ -48,6 +53,13 @@ class ClientContract(BaseTable[APIClient]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: APIClient, ray_id: str) -> Result[APIClient]:
+        """Insert this APIClient, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
@@ -73,6 +85,13 @@ class ShortURLTable(BaseTable[ShortURL]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: ShortURL, ray_id: str) -> Result[ShortURL]:
+        """Insert this ShortURL, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
@@ -110,6 +129,13 @@ class PersonTable(BaseTable[Person]):
         """
 
     @abstractmethod
+    async def upsert(self, row: Person, ray_id: str) -> Result[Person]:
+        """Insert this Person, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Person with this id; NOT_FOUND when none has it."""
 
@@ -133,6 +159,13 @@ class AddressTable(BaseTable[Address]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: Address, ray_id: str) -> Result[Address]:
+        """Insert this Address, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
@@ -170,6 +203,13 @@ class StatusTable(BaseTable[Status]):
         """
 
     @abstractmethod
+    async def upsert(self, row: Status, ray_id: str) -> Result[Status]:
+        """Insert this Status, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Status with this id; NOT_FOUND when none has it."""
 
@@ -193,6 +233,13 @@ class T2faDeviceTable(BaseTable[T2faDevice]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: T2faDevice, ray_id: str) -> Result[T2faDevice]:
+        """Insert this T2faDevice, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:

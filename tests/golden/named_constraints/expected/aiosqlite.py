@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import ClassVar, Literal
 
 from ._runtime import convert as _convert
@@ -39,11 +40,13 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _OWNERS__INSERT = 'INSERT INTO "owners" ("id","email") VALUES (?,?) RETURNING "id","email"'
+_OWNERS__INSERT_MANY = 'INSERT INTO "owners" ("id","email") VALUES (?,?)'
 _OWNERS__GET_BY_ID = 'SELECT "id","email" FROM "owners" WHERE "id"=?'
 _OWNERS__GET_BY_EMAIL = 'SELECT "id","email" FROM "owners" WHERE "email"=?'
 _OWNERS__UPDATE = (
     'UPDATE "owners" SET "email"=? WHERE "id"=? RETURNING "owners"."id","owners"."email"'
 )
+_OWNERS__UPSERT = 'INSERT INTO "owners" ("id","email") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "email"=EXCLUDED."email" RETURNING "id","email"'
 _OWNERS__DELETE_BY_ID = 'DELETE FROM "owners" WHERE "id"=?'
 _OWNERS__DELETE_BY_EMAIL = 'DELETE FROM "owners" WHERE "email"=?'
 _OWNERS__LIST_ALL = 'SELECT "id","email" FROM "owners" ORDER BY "id" ASC LIMIT ?'
@@ -51,9 +54,13 @@ _OWNERS__LIST_ALL_AFTER = 'SELECT "id","email" FROM "owners" WHERE "id">? ORDER 
 _OWNERS__COUNT_ALL = 'SELECT COUNT(*) FROM "owners"'
 
 _PETS__INSERT = 'INSERT INTO "pets" ("id","owner_id","vet_id","name","tag","kind") VALUES (?,?,?,?,?,?) RETURNING "id","owner_id","vet_id","name","tag","kind"'
+_PETS__INSERT_MANY = (
+    'INSERT INTO "pets" ("id","owner_id","vet_id","name","tag","kind") VALUES (?,?,?,?,?,?)'
+)
 _PETS__GET_BY_ID = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "id"=?'
 _PETS__GET_BY_TAG = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "tag"=?'
 _PETS__UPDATE = 'UPDATE "pets" SET "owner_id"=?,"vet_id"=?,"name"=?,"tag"=?,"kind"=? WHERE "id"=? RETURNING "pets"."id","pets"."owner_id","pets"."vet_id","pets"."name","pets"."tag","pets"."kind"'
+_PETS__UPSERT = 'INSERT INTO "pets" ("id","owner_id","vet_id","name","tag","kind") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "owner_id"=EXCLUDED."owner_id","vet_id"=EXCLUDED."vet_id","name"=EXCLUDED."name","tag"=EXCLUDED."tag","kind"=EXCLUDED."kind" RETURNING "id","owner_id","vet_id","name","tag","kind"'
 _PETS__DELETE_BY_ID = 'DELETE FROM "pets" WHERE "id"=?'
 _PETS__DELETE_BY_TAG = 'DELETE FROM "pets" WHERE "tag"=?'
 _PETS__LIST_BY_OWNER_ID = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "owner_id"=? ORDER BY "id" ASC LIMIT ?'
@@ -114,6 +121,16 @@ class OwnerStore(_SqliteStore, OwnerTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Owner], ray_id: str) -> Result[int]:
+        """Insert every Owner in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _OWNERS__INSERT_MANY, [encode_owner_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Owner]:
         """The Owner with this id, or NOT_FOUND."""
         try:
@@ -146,6 +163,20 @@ class OwnerStore(_SqliteStore, OwnerTable):
             value = None if stored is None else decode_owner(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Owner, ray_id: str) -> Result[Owner]:
+        """Insert this Owner, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_OWNERS__UPSERT, encode_owner_insert(row))
+            value = None if stored is None else decode_owner(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
@@ -216,6 +247,16 @@ class PetStore(_SqliteStore, PetTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Pet], ray_id: str) -> Result[int]:
+        """Insert every Pet in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _PETS__INSERT_MANY, [encode_pet_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Pet]:
         """The Pet with this id, or NOT_FOUND."""
         try:
@@ -248,6 +289,20 @@ class PetStore(_SqliteStore, PetTable):
             value = None if stored is None else decode_pet(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Pet, ray_id: str) -> Result[Pet]:
+        """Insert this Pet, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_PETS__UPSERT, encode_pet_insert(row))
+            value = None if stored is None else decode_pet(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Generic, Literal, TypeVar
 
 from .models import Owner, Pet
@@ -25,6 +26,10 @@ class BaseTable(ABC, Generic[_T]):
     @abstractmethod
     async def insert(self, row: _T, ray_id: str) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
+
+    @abstractmethod
+    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+        """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
     async def count_all(self, ray_id: str) -> Result[int]:
@@ -48,6 +53,13 @@ class OwnerTable(BaseTable[Owner]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: Owner, ray_id: str) -> Result[Owner]:
+        """Insert this Owner, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
@@ -81,6 +93,13 @@ class PetTable(BaseTable[Pet]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: Pet, ray_id: str) -> Result[Pet]:
+        """Insert this Pet, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import ClassVar
 
 from ._runtime import convert as _convert
@@ -37,6 +38,7 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _PAGE_VIEWS__INSERT = 'INSERT INTO "page_views" ("path","viewed_at","referrer") VALUES (?,?,?) RETURNING "path","viewed_at","referrer"'
+_PAGE_VIEWS__INSERT_MANY = 'INSERT INTO "page_views" ("path","viewed_at","referrer") VALUES (?,?,?)'
 _PAGE_VIEWS__LIST_BY_PATH = 'SELECT "path","viewed_at","referrer" FROM "page_views" WHERE "path"=? ORDER BY rowid LIMIT ? OFFSET ?'
 _PAGE_VIEWS__COUNT_BY_PATH = 'SELECT COUNT(*) FROM "page_views" WHERE "path"=?'
 _PAGE_VIEWS__LIST_ALL = (
@@ -45,6 +47,7 @@ _PAGE_VIEWS__LIST_ALL = (
 _PAGE_VIEWS__COUNT_ALL = 'SELECT COUNT(*) FROM "page_views"'
 
 _TAGS__INSERT = 'INSERT INTO "tags" ("label","color") VALUES (?,?) RETURNING "label","color"'
+_TAGS__INSERT_MANY = 'INSERT INTO "tags" ("label","color") VALUES (?,?)'
 _TAGS__GET_BY_LABEL = 'SELECT "label","color" FROM "tags" WHERE "label"=?'
 _TAGS__DELETE_BY_LABEL = 'DELETE FROM "tags" WHERE "label"=?'
 _TAGS__LIST_ALL = 'SELECT "label","color" FROM "tags" ORDER BY rowid LIMIT ? OFFSET ?'
@@ -97,6 +100,16 @@ class PageViewStore(_SqliteStore, PageViewTable):
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def insert_many(self, rows: Sequence[PageView], ray_id: str) -> Result[int]:
+        """Insert every PageView in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _PAGE_VIEWS__INSERT_MANY, [encode_page_view_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def list_by_path(
         self, path: str, ray_id: str, *, limit: int = 100, offset: int = 0
@@ -166,6 +179,16 @@ class TagStore(_SqliteStore, TagTable):
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def insert_many(self, rows: Sequence[Tag], ray_id: str) -> Result[int]:
+        """Insert every Tag in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _TAGS__INSERT_MANY, [encode_tag_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_label(self, label: str, ray_id: str) -> Result[Tag]:
         """The Tag with this label, or NOT_FOUND."""

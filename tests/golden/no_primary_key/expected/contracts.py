@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Generic, TypeVar
 
 from .models import PageView, Tag
@@ -25,6 +26,10 @@ class BaseTable(ABC, Generic[_T]):
     @abstractmethod
     async def insert(self, row: _T, ray_id: str) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
+
+    @abstractmethod
+    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+        """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
     async def count_all(self, ray_id: str) -> Result[int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import ClassVar
 
 from ._runtime import convert as _convert
@@ -35,11 +36,13 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _USER_ACCOUNTS__INSERT = 'INSERT INTO "user accounts" ("id","display name","e-mail","camelCase","say ""hi""") VALUES (?,?,?,?,?) RETURNING "id","display name","e-mail","camelCase","say ""hi"""'
+_USER_ACCOUNTS__INSERT_MANY = 'INSERT INTO "user accounts" ("id","display name","e-mail","camelCase","say ""hi""") VALUES (?,?,?,?,?)'
 _USER_ACCOUNTS__GET_BY_ID = (
     'SELECT "id","display name","e-mail","camelCase","say ""hi""" FROM "user accounts" WHERE "id"=?'
 )
 _USER_ACCOUNTS__GET_BY_E_MAIL = 'SELECT "id","display name","e-mail","camelCase","say ""hi""" FROM "user accounts" WHERE "e-mail"=?'
 _USER_ACCOUNTS__UPDATE = 'UPDATE "user accounts" SET "display name"=?,"e-mail"=?,"camelCase"=?,"say ""hi"""=? WHERE "id"=? RETURNING "user accounts"."id","user accounts"."display name","user accounts"."e-mail","user accounts"."camelCase","user accounts"."say ""hi"""'
+_USER_ACCOUNTS__UPSERT = 'INSERT INTO "user accounts" ("id","display name","e-mail","camelCase","say ""hi""") VALUES (?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "display name"=EXCLUDED."display name","e-mail"=EXCLUDED."e-mail","camelCase"=EXCLUDED."camelCase","say ""hi"""=EXCLUDED."say ""hi""" RETURNING "id","display name","e-mail","camelCase","say ""hi"""'
 _USER_ACCOUNTS__DELETE_BY_ID = 'DELETE FROM "user accounts" WHERE "id"=?'
 _USER_ACCOUNTS__DELETE_BY_E_MAIL = 'DELETE FROM "user accounts" WHERE "e-mail"=?'
 _USER_ACCOUNTS__LIST_BY_CAMEL_CASE = 'SELECT "id","display name","e-mail","camelCase","say ""hi""" FROM "user accounts" WHERE "camelCase"=? ORDER BY "id" ASC LIMIT ?'
@@ -97,6 +100,16 @@ class UserAccountStore(_SqliteStore, UserAccountTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[UserAccount], ray_id: str) -> Result[int]:
+        """Insert every UserAccount in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _USER_ACCOUNTS__INSERT_MANY, [encode_user_account_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: str, ray_id: str) -> Result[UserAccount]:
         """The UserAccount with this id, or NOT_FOUND."""
         try:
@@ -131,6 +144,22 @@ class UserAccountStore(_SqliteStore, UserAccountTable):
             value = None if stored is None else decode_user_account(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: UserAccount, ray_id: str) -> Result[UserAccount]:
+        """Insert this UserAccount, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(
+                _USER_ACCOUNTS__UPSERT, encode_user_account_insert(row)
+            )
+            value = None if stored is None else decode_user_account(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

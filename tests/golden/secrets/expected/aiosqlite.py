@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import ClassVar
 
 from ._runtime import convert as _convert
@@ -35,6 +36,9 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _API_KEYS__INSERT = 'INSERT INTO "api_keys" ("id","key_hash","salt","token","nonce","label") VALUES (?,?,?,?,?,?) RETURNING "id","key_hash","salt","token","nonce","label"'
+_API_KEYS__INSERT_MANY = (
+    'INSERT INTO "api_keys" ("id","key_hash","salt","token","nonce","label") VALUES (?,?,?,?,?,?)'
+)
 _API_KEYS__GET_BY_ID = (
     'SELECT "id","key_hash","salt","token","nonce","label" FROM "api_keys" WHERE "id"=?'
 )
@@ -42,6 +46,7 @@ _API_KEYS__GET_BY_KEY_HASH = (
     'SELECT "id","key_hash","salt","token","nonce","label" FROM "api_keys" WHERE "key_hash"=?'
 )
 _API_KEYS__UPDATE = 'UPDATE "api_keys" SET "key_hash"=?,"salt"=?,"token"=?,"nonce"=?,"label"=? WHERE "id"=? RETURNING "api_keys"."id","api_keys"."key_hash","api_keys"."salt","api_keys"."token","api_keys"."nonce","api_keys"."label"'
+_API_KEYS__UPSERT = 'INSERT INTO "api_keys" ("id","key_hash","salt","token","nonce","label") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "key_hash"=EXCLUDED."key_hash","salt"=EXCLUDED."salt","token"=EXCLUDED."token","nonce"=EXCLUDED."nonce","label"=EXCLUDED."label" RETURNING "id","key_hash","salt","token","nonce","label"'
 _API_KEYS__DELETE_BY_ID = 'DELETE FROM "api_keys" WHERE "id"=?'
 _API_KEYS__DELETE_BY_KEY_HASH = 'DELETE FROM "api_keys" WHERE "key_hash"=?'
 _API_KEYS__LIST_ALL = 'SELECT "id","key_hash","salt","token","nonce","label" FROM "api_keys" ORDER BY "id" ASC LIMIT ?'
@@ -94,6 +99,16 @@ class ApiKeyStore(_SqliteStore, ApiKeyTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[ApiKey], ray_id: str) -> Result[int]:
+        """Insert every ApiKey in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _API_KEYS__INSERT_MANY, [encode_api_key_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: str, ray_id: str) -> Result[ApiKey]:
         """The ApiKey with this id, or NOT_FOUND."""
         try:
@@ -126,6 +141,20 @@ class ApiKeyStore(_SqliteStore, ApiKeyTable):
             value = None if stored is None else decode_api_key(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: ApiKey, ray_id: str) -> Result[ApiKey]:
+        """Insert this ApiKey, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_API_KEYS__UPSERT, encode_api_key_insert(row))
+            value = None if stored is None else decode_api_key(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import ClassVar
 
 from ._runtime import convert as _convert
@@ -35,6 +36,9 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _READINGS__INSERT = 'INSERT INTO "readings" ("sensor","taken_at","value","counter") VALUES (?,?,?,?) RETURNING "sensor","taken_at","value","counter"'
+_READINGS__INSERT_MANY = (
+    'INSERT INTO "readings" ("sensor","taken_at","value","counter") VALUES (?,?,?,?)'
+)
 _READINGS__GET_BY_SENSOR_AND_TAKEN_AT = (
     'SELECT "sensor","taken_at","value","counter" FROM "readings" WHERE "sensor"=? AND "taken_at"=?'
 )
@@ -42,6 +46,7 @@ _READINGS__GET_BY_SENSOR_AND_COUNTER = (
     'SELECT "sensor","taken_at","value","counter" FROM "readings" WHERE "sensor"=? AND "counter"=?'
 )
 _READINGS__UPDATE = 'UPDATE "readings" SET "value"=?,"counter"=? WHERE "sensor"=? AND "taken_at"=? RETURNING "readings"."sensor","readings"."taken_at","readings"."value","readings"."counter"'
+_READINGS__UPSERT = 'INSERT INTO "readings" ("sensor","taken_at","value","counter") VALUES (?,?,?,?) ON CONFLICT ("sensor", "taken_at") DO UPDATE SET "value"=EXCLUDED."value","counter"=EXCLUDED."counter" RETURNING "sensor","taken_at","value","counter"'
 _READINGS__DELETE_BY_SENSOR_AND_TAKEN_AT = (
     'DELETE FROM "readings" WHERE "sensor"=? AND "taken_at"=?'
 )
@@ -96,6 +101,16 @@ class ReadingStore(_SqliteStore, ReadingTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Reading], ray_id: str) -> Result[int]:
+        """Insert every Reading in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _READINGS__INSERT_MANY, [encode_reading_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_sensor_and_taken_at(
         self, sensor: str, taken_at: int, ray_id: str
     ) -> Result[Reading]:
@@ -144,6 +159,20 @@ class ReadingStore(_SqliteStore, ReadingTable):
             value = None if stored is None else decode_reading(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Reading, ray_id: str) -> Result[Reading]:
+        """Insert this Reading, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_READINGS__UPSERT, encode_reading_insert(row))
+            value = None if stored is None else decode_reading(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

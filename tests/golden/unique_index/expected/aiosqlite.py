@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import ClassVar
 
 from ._runtime import convert as _convert
@@ -35,6 +36,9 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _ACCOUNTS__INSERT = 'INSERT INTO "accounts" ("id","email","tenant","handle","deleted_at") VALUES (?,?,?,?,?) RETURNING "id","email","tenant","handle","deleted_at"'
+_ACCOUNTS__INSERT_MANY = (
+    'INSERT INTO "accounts" ("id","email","tenant","handle","deleted_at") VALUES (?,?,?,?,?)'
+)
 _ACCOUNTS__GET_BY_ID = (
     'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "id"=?'
 )
@@ -43,6 +47,7 @@ _ACCOUNTS__GET_BY_EMAIL = (
 )
 _ACCOUNTS__GET_BY_TENANT_AND_HANDLE = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "tenant"=? AND "handle"=?'
 _ACCOUNTS__UPDATE = 'UPDATE "accounts" SET "email"=?,"tenant"=?,"handle"=?,"deleted_at"=? WHERE "id"=? RETURNING "accounts"."id","accounts"."email","accounts"."tenant","accounts"."handle","accounts"."deleted_at"'
+_ACCOUNTS__UPSERT = 'INSERT INTO "accounts" ("id","email","tenant","handle","deleted_at") VALUES (?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "email"=EXCLUDED."email","tenant"=EXCLUDED."tenant","handle"=EXCLUDED."handle","deleted_at"=EXCLUDED."deleted_at" RETURNING "id","email","tenant","handle","deleted_at"'
 _ACCOUNTS__DELETE_BY_ID = 'DELETE FROM "accounts" WHERE "id"=?'
 _ACCOUNTS__DELETE_BY_EMAIL = 'DELETE FROM "accounts" WHERE "email"=?'
 _ACCOUNTS__DELETE_BY_TENANT_AND_HANDLE = 'DELETE FROM "accounts" WHERE "tenant"=? AND "handle"=?'
@@ -101,6 +106,16 @@ class AccountStore(_SqliteStore, AccountTable):
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)
 
+    async def insert_many(self, rows: Sequence[Account], ray_id: str) -> Result[int]:
+        """Insert every Account in one transaction, all or nothing; the number inserted."""
+        try:
+            inserted = await self._db.execute_many(
+                _ACCOUNTS__INSERT_MANY, [encode_account_insert(r) for r in rows]
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "insert_many")
+        return SuccessResult(ray_id=ray_id, client_message=inserted)
+
     async def get_by_id(self, id: int, ray_id: str) -> Result[Account]:
         """The Account with this id, or NOT_FOUND."""
         try:
@@ -152,6 +167,20 @@ class AccountStore(_SqliteStore, AccountTable):
             value = None if stored is None else decode_account(stored)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
+        if value is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def upsert(self, row: Account, ray_id: str) -> Result[Account]:
+        """Insert this Account, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
+        try:
+            stored = await self._db.execute_returning(_ACCOUNTS__UPSERT, encode_account_insert(row))
+            value = None if stored is None else decode_account(stored)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "upsert")
         if value is None:
             return self._not_found(ray_id)
         return SuccessResult(ray_id=ray_id, client_message=value)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Generic, TypeVar
 
 from .models import Account
@@ -24,6 +25,10 @@ class BaseTable(ABC, Generic[_T]):
     @abstractmethod
     async def insert(self, row: _T, ray_id: str) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
+
+    @abstractmethod
+    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+        """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
     async def count_all(self, ray_id: str) -> Result[int]:
@@ -53,6 +58,13 @@ class AccountTable(BaseTable[Account]):
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+
+    @abstractmethod
+    async def upsert(self, row: Account, ray_id: str) -> Result[Account]:
+        """Insert this Account, or, when its key exists, write its mutable columns.
+
+        Immutable columns (such as created_at) keep their stored value;
+        the result holds the row as stored."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:

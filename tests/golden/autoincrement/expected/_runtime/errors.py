@@ -64,6 +64,13 @@ class EncodeError(ValueError):
         super().__init__(f"a value for {table}.{column} cannot be stored")
 
 
+class TransactionUnsupported(RuntimeError):
+    """`db.transaction()` on a transport that cannot hold a transaction open.
+
+    libSQL over HTTP sends each call as its own request; use ws:// or wss://.
+    """
+
+
 # Client-side mistakes are logged at WARNING; the rest are our problem (ERROR).
 _CLIENT_CODES = frozenset(
     {

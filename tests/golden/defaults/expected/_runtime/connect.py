@@ -8,7 +8,9 @@ The URL picks the backend, so application code is the same on both:
   `file:path.db` or `:memory:` → `SqliteDatabase` (aiosqlite, one shared
   connection per file);
 * `libsql://host` (TLS; `libsql://host:port?tls=0` without), `ws://`,
-  `wss://`, `http://`, `https://` → `LibsqlDatabase` (libsql-client).
+  `wss://`, `http://`, `https://` → `LibsqlDatabase` (libsql-client);
+* `postgresql://user@host:port/db` (or `postgres://`) → `PostgresDatabase`
+  (an asyncpg pool).
 
 Both drivers are imported only when a URL needs them, so importing the
 package does not import aiohttp.
@@ -29,11 +31,12 @@ __all__ = ["LOCAL_SCHEMES", "REMOTE_SCHEMES", "Connecting", "backend_for", "conn
 
 LOCAL_SCHEMES = ("sqlite", "file")
 REMOTE_SCHEMES = ("libsql", "ws", "wss", "http", "https")
+POSTGRES_SCHEMES = ("postgresql", "postgres")
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 
 
 def backend_for(url: str | os.PathLike[str]) -> str:
-    """The backend for this URL or path: "sqlite" or "libsql"; ValueError if unknown."""
+    """The backend for this URL or path: "sqlite", "libsql" or "postgres"; ValueError if unknown."""
     if not isinstance(url, str):
         return "sqlite"
     match = _SCHEME_RE.match(url)
@@ -44,7 +47,9 @@ def backend_for(url: str | os.PathLike[str]) -> str:
         return "sqlite"
     if scheme in REMOTE_SCHEMES:
         return "libsql"
-    known = ", ".join(f"{s}:" for s in (*LOCAL_SCHEMES, *REMOTE_SCHEMES))
+    if scheme in POSTGRES_SCHEMES:
+        return "postgres"
+    known = ", ".join(f"{s}:" for s in (*LOCAL_SCHEMES, *REMOTE_SCHEMES, *POSTGRES_SCHEMES))
     raise ValueError(f"unknown database URL scheme {scheme!r} in {url!r}; use a path or {known}")
 
 
@@ -96,6 +101,10 @@ def connect(
         sqlite = _runtime_module("sqlite", url)
         options = {} if timeout is None else {"busy_timeout_ms": int(timeout * 1000)}
         db = sqlite.SqliteDatabase.shared(url, **options)
+    elif backend == "postgres":
+        postgres = _runtime_module("postgres", url)  # imports asyncpg only now
+        options = {} if timeout is None else {"timeout": timeout}
+        db = postgres.PostgresDatabase.shared(str(url), **options)
     else:
         libsql = _runtime_module("libsql", url)
         options = {} if timeout is None else {"timeout": timeout}

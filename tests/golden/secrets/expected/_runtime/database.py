@@ -9,6 +9,7 @@ that has them: `SqliteDatabase`, `LibsqlDatabase`, or what `connect()` returns.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from .errors import Failure
@@ -39,6 +40,21 @@ class Database(Protocol):
 
     async def close(self) -> None:
         """Release the connection; the object may be used again later."""
+
+    def transaction(self) -> AbstractAsyncContextManager[None]:
+        """`async with db.transaction():` makes the current task's calls one atomic unit.
+
+        Contract every backend keeps: the outermost block commits on success and
+        rolls back when an exception leaves it (the exception propagates); a
+        nested block is a savepoint; reads inside see the block's own writes;
+        another task's calls never run inside it (they wait until it ends, or
+        run on their own connection). `execute_many` inside it is a savepoint.
+        A call that fails inside the block fails alone; the block goes on
+        (PostgreSQL needs a savepoint per statement for that: not done yet, see
+        tests/conformance/test_transactions.py).
+        A transport that cannot hold a transaction open (libSQL over HTTP)
+        raises `TransactionUnsupported` on entering the block.
+        """
 
     def classify_error(self, exc: BaseException, table: str, operation: str) -> Failure:
         """An ErrorCode and a client-safe message for what this driver raised."""

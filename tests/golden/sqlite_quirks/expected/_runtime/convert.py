@@ -20,10 +20,19 @@ __all__ = [
     "decode_epoch_date",
     "decode_iso_date",
     "decode_iso_datetime",
+    "encode_bool",
     "encode_epoch",
     "encode_epoch_date",
     "encode_float",
 ]
+
+
+def encode_bool(value: object) -> object:
+    """A bool → 0/1, what SQLite stores; anything else passes through unchanged.
+
+    Strict drivers (asyncpg) refuse a Python bool for an integer column.
+    """
+    return int(value) if isinstance(value, bool) else value
 
 
 def decode_iso_date(value: object, table: str, column: str) -> datetime.date:

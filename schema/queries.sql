@@ -1,0 +1,109 @@
+-- q_scope OAuth2: the named queries the authorization flows need beyond CRUD.
+-- Each becomes a typed method of its table's contract and of every store
+-- (see README "Named queries"). Times are unix seconds.
+
+-- How many unrevoked, unexpired access tokens a user holds for a client
+-- (to enforce oauth_client_configs.max_active_access_tokens).
+-- name: count_active_access_tokens :scalar
+SELECT COUNT(*)
+FROM oauth_access_tokens
+WHERE user_id = :user_id
+  AND client_id = :client_id
+  AND revoked_at IS NULL
+  AND expires_at > :now;
+
+-- The user's oldest active access token for a client: the one to revoke
+-- when the client's limit is reached. NOT_FOUND when there is none.
+-- name: oldest_active_access_token :one
+SELECT *
+FROM oauth_access_tokens
+WHERE user_id = :user_id
+  AND client_id = :client_id
+  AND revoked_at IS NULL
+  AND expires_at > :now
+ORDER BY created_at, id
+LIMIT 1;
+
+-- Revoke every active access token of a user (logout everywhere, account
+-- disabled); the number of tokens revoked.
+-- name: revoke_user_access_tokens :execrows
+UPDATE oauth_access_tokens
+SET revoked_at = :now, updated_at = :now, updated_by = :actor
+WHERE user_id = :user_id AND revoked_at IS NULL;
+
+-- Revoke every active refresh token of a user; the number revoked.
+-- name: revoke_user_refresh_tokens :execrows
+UPDATE oauth_refresh_tokens
+SET revoked_at = :now, updated_at = :now, updated_by = :actor
+WHERE user_id = :user_id AND revoked_at IS NULL;
+
+-- Revoke every active token a client holds for a user (consent withdrawn).
+-- name: revoke_client_access_tokens_for_user :execrows
+UPDATE oauth_access_tokens
+SET revoked_at = :now, updated_at = :now, updated_by = :actor
+WHERE client_id = :client_id AND user_id = :user_id AND revoked_at IS NULL;
+
+-- Housekeeping: delete authorization codes that expired before :now.
+-- name: delete_expired_authorization_codes :execrows
+DELETE FROM oauth_authorization_codes WHERE expires_at <= :now;
+
+-- Housekeeping: delete access tokens that expired before :before.
+-- name: delete_expired_access_tokens :execrows
+DELETE FROM oauth_access_tokens WHERE expires_at <= :before;
+
+-- Exchange an authorization code, exactly once: the first caller gets the
+-- code (and marks it consumed), every later or concurrent caller NOT_FOUND,
+-- as does a caller with an expired or unknown code.
+-- name: consume_authorization_code :one
+UPDATE oauth_authorization_codes
+SET consumed_at = :now, updated_at = :now, updated_by = :actor
+WHERE code = :code AND consumed_at IS NULL AND expires_at > :now
+RETURNING *;
+
+-- The user's refresh tokens that are not revoked, newest first.
+-- name: list_active_refresh_tokens_for_user :many
+SELECT *
+FROM oauth_refresh_tokens
+WHERE user_id = :user_id AND revoked_at IS NULL
+ORDER BY created_at DESC, id
+LIMIT :limit;
+
+-- The user approves a pending, unexpired device code (RFC 8628 §3.3); the
+-- code as approved, or NOT_FOUND when it is unknown, expired or decided.
+-- name: approve_device_code :one
+UPDATE oauth_device_codes
+SET state = 'approved', user_id = :user_id, updated_at = :now, updated_by = :actor
+WHERE user_code = :user_code AND state = 'pending' AND expires_at > :now
+RETURNING *;
+
+-- The device polls with its device_code and takes an approved grant, once;
+-- NOT_FOUND while pending, after denial, or on a second poll.
+-- name: consume_approved_device_code :one
+UPDATE oauth_device_codes
+SET state = 'consumed', updated_at = :now, updated_by = :actor
+WHERE device_code = :device_code AND state = 'approved' AND expires_at > :now
+RETURNING *;
+
+-- Mark pending device codes past their expiry as expired; how many.
+-- name: expire_device_codes :execrows
+UPDATE oauth_device_codes
+SET state = 'expired', updated_at = :now, updated_by = :actor
+WHERE state = 'pending' AND expires_at <= :now;
+
+-- Audit events of each type since a time, most frequent first.
+-- name: count_audit_events_by_type :many
+SELECT event_type, COUNT(*) AS events, MAX(created_at) AS last_at
+FROM oauth_audit_logs
+WHERE created_at >= :since
+GROUP BY event_type
+ORDER BY events DESC, event_type;
+
+-- The clients a user has live access tokens for, with how many and until when.
+-- name: list_user_token_grants :many
+SELECT c.id AS client_id, c.client_identifier, COUNT(t.id) AS active_tokens,
+       MAX(t.expires_at) AS expires_at
+FROM oauth_clients AS c
+JOIN oauth_access_tokens AS t ON t.client_id = c.id
+WHERE t.user_id = :user_id AND t.revoked_at IS NULL AND t.expires_at > :now
+GROUP BY c.id, c.client_identifier
+ORDER BY c.client_identifier;

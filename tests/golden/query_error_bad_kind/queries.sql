@@ -1,0 +1,2 @@
+-- name: first_item :first
+SELECT * FROM items ORDER BY id LIMIT 1;

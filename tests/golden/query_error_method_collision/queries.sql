@@ -1,0 +1,2 @@
+-- name: get_by_id :one
+SELECT * FROM items WHERE id = :id;

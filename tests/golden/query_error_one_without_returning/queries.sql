@@ -1,0 +1,2 @@
+-- name: rename_item :one
+UPDATE items SET name = :name WHERE id = :id;

@@ -1,0 +1,2 @@
+-- name: item_name :scalar
+SELECT id, name FROM items WHERE id = :id;

@@ -1,0 +1,2 @@
+-- name: all_items :many
+SELECT id, name FROM items WHERE ORDER BY id;

@@ -1,0 +1,3 @@
+-- name: cheap_items :many
+SELECT id, name
+FROM items WHERE cost < :limit;
