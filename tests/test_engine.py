@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-import generated._runtime.sqlite as engine
+import generated._runtime.sqlite_worker as engine
 from generated._runtime.sqlite import SqliteDatabase
 
 SCHEMA = "CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL);"

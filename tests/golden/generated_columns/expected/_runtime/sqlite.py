@@ -32,13 +32,11 @@ Three things make it faster than one hop per call, without giving up safety:
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
 import logging
 import os
 import sqlite3
 import threading
-import time
 import urllib.parse
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
@@ -46,38 +44,25 @@ from functools import partial
 from typing import Any, TypeVar
 
 import aiosqlite
-import aiosqlite.core
 
 from .errors import Failure, classify_sqlite_error
+from .sqlite_conn import _Connections
+from .sqlite_worker import (
+    _LIVE,
+    MEMORY,
+    _Batcher,
+    _commit,
+    _kind,
+    _rollback,
+    _rollback_to,
+    _run_sql,
+)
 
 _T = TypeVar("_T")
 Params = Sequence[object] | Mapping[str, object]
 Row = tuple[Any, ...]
-MEMORY = ":memory:"
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
-_EXIT_WAIT_SECONDS = 2.0
 _log = logging.getLogger(__name__)
-
-
-def _check_aiosqlite() -> None:
-    """Fail at import, with a clear message, if the internals we use moved."""
-    probe = aiosqlite.Connection(partial(sqlite3.connect, MEMORY), 64)  # not started
-    probe._running = False
-    names = ("_thread", "_tx", "_connection", "_running")
-    missing = [name for name in names if not hasattr(probe, name)]
-    missing += [n for n in ("_conn",) if not hasattr(type(probe), n)]
-    if not hasattr(aiosqlite.core, "_STOP_RUNNING_SENTINEL"):
-        missing.append("core._STOP_RUNNING_SENTINEL")
-    if missing:
-        raise ImportError(
-            f"this runtime needs aiosqlite==0.22.1 internals, but aiosqlite "
-            f"{aiosqlite.__version__} lacks {', '.join(missing)}"
-        )
-
-
-_check_aiosqlite()
-# Open connections, for the exit hook; weak, so a dropped instance is not kept.
-_LIVE: weakref.WeakSet[aiosqlite.Connection] = weakref.WeakSet()
 _SHARED: dict[str, SqliteDatabase] = {}
 _SHARED_LOCK = threading.Lock()
 
@@ -107,7 +92,7 @@ def resolve_path(path: str | os.PathLike[str]) -> str:
     return os.path.realpath(text)
 
 
-class SqliteDatabase:
+class SqliteDatabase(_Connections):
     """A lazily opened, self-healing connection to one SQLite database.
 
     The constructor is sync and cheap; the connection opens on first use, is
@@ -367,58 +352,6 @@ class SqliteDatabase:
                 batcher.flush()
         self._batchers = {}
 
-    def _inline_reader(self) -> sqlite3.Connection | None:
-        """This thread's read connection, when an inline read is safe; else None."""
-        if self._path == MEMORY:
-            return None
-        owner = self._tx_owner
-        if owner is not None and owner is asyncio.current_task():
-            return None  # our own transaction: only the writer sees its writes
-        if self._file_changed():
-            return None  # the threaded path reopens
-        local = self._local
-        reader: sqlite3.Connection | None = getattr(local, "reader", None)
-        if reader is not None and local.generation == self._generation:
-            return reader
-        if reader is not None:
-            self._drop_reader(reader)
-        try:
-            reader = sqlite3.connect(
-                self._path,
-                timeout=0,  # busy_timeout=0: never wait on the loop thread
-                isolation_level=None,  # each statement is its own read transaction
-                check_same_thread=False,  # closed from close(), maybe on another thread
-                cached_statements=256,
-            )
-            reader.execute("PRAGMA query_only=ON")
-        except sqlite3.Error:
-            return None
-        local.reader, local.generation = reader, self._generation
-        with self._readers_lock:
-            self._readers.add(reader)
-        return reader
-
-    def _inline_failed(self, reader: sqlite3.Connection, exc: sqlite3.DatabaseError) -> None:
-        """After a failed inline read: keep the reader on BUSY, drop it otherwise."""
-        if getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-            return
-        self._drop_reader(reader)
-        if getattr(self._local, "reader", None) is reader:
-            self._local.reader = None
-
-    def _drop_reader(self, reader: sqlite3.Connection) -> None:
-        with self._readers_lock:
-            self._readers.discard(reader)
-        with contextlib.suppress(sqlite3.Error):
-            reader.close()
-
-    def _close_readers(self) -> None:
-        with self._readers_lock:
-            readers, self._readers = self._readers, set()
-        for reader in readers:
-            with contextlib.suppress(sqlite3.Error):
-                reader.close()
-
     async def _connection(self) -> aiosqlite.Connection:
         conn = self._conn
         if conn is not None and not self._file_changed():
@@ -437,224 +370,6 @@ class SqliteDatabase:
                 self._conn, self._files = await self._open()
                 self._generation += 1
             return self._conn
-
-    def _file_changed(self) -> bool:
-        """Whether the file we opened is gone or replaced (one cheap stat)."""
-        opened = self._files.get(self._path)
-        if opened is None:  # :memory:
-            return False
-        try:
-            st = os.stat(self._path)
-        except FileNotFoundError:
-            return True
-        except OSError:
-            return False  # let the operation itself report the problem
-        return (st.st_dev, st.st_ino) != opened
-
-    async def _open(self) -> tuple[aiosqlite.Connection, dict[str, tuple[int, int]]]:
-        files: dict[str, tuple[int, int]] = {}
-        busy_timeout_ms, synchronous = self._options
-
-        def connect() -> sqlite3.Connection:  # on the worker: one hop with pragmas
-            conn = sqlite3.connect(
-                self._path,
-                timeout=busy_timeout_ms / 1000,
-                isolation_level=None,  # autocommit; explicit BEGIN IMMEDIATE
-                check_same_thread=False,
-            )
-            try:
-                conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
-                conn.execute("PRAGMA foreign_keys=ON")
-                if self._path != MEMORY:
-                    conn.execute("PRAGMA journal_mode=WAL").fetchall()
-                    # A first read creates -wal/-shm (and rejects a non-database).
-                    conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
-                    for name in (self._path, f"{self._path}-wal", f"{self._path}-shm"):
-                        with contextlib.suppress(FileNotFoundError):
-                            st = os.stat(name)
-                            files[name] = (st.st_dev, st.st_ino)
-                conn.execute(f"PRAGMA synchronous={synchronous}")
-            except BaseException:
-                conn.close()
-                raise
-            return conn
-
-        # aiosqlite.connect() would need a second hop for the pragmas.
-        conn = aiosqlite.Connection(connect, 64)
-        conn._thread.daemon = True  # an unclosed store must not block exit
-        try:
-            await conn
-        except Exception:
-            # A failed connect queues a stop that replies to this loop; let it
-            # land before the caller's loop may close.
-            await asyncio.to_thread(conn._thread.join, _EXIT_WAIT_SECONDS)
-            raise
-        _LIVE.add(conn)
-        return conn, files
-
-
-_READ, _WRITE = 1, 2
-_Call = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]", int]
-_Outcome = tuple["asyncio.Future[Any]", bool, Any]
-
-
-def _kind(sql: str) -> int:
-    """_READ for a SELECT, _WRITE for INSERT/UPDATE/DELETE/REPLACE, else 0 (never grouped)."""
-    head = sql.lstrip()[:7].upper()
-    if head.startswith("SELECT"):
-        return _READ
-    if head.startswith(("INSERT", "UPDATE", "DELETE", "REPLACE")):
-        return _WRITE
-    return 0
-
-
-class _Batcher:
-    """Pending calls of one event loop on one writer connection.
-
-    A call made while no job is on the worker goes at once, as a job of its
-    own. Calls made while one is queued wait for the end of the loop turn and
-    go together as ONE job; its results come back in ONE loop wake-up.
-    """
-
-    __slots__ = ("loop", "conn", "pending", "in_flight", "scheduled")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, conn: aiosqlite.Connection) -> None:
-        self.loop = loop
-        self.conn = conn
-        self.pending: list[_Call] = []
-        self.in_flight = 0
-        self.scheduled = False
-
-    def submit(
-        self, fn: Callable[[sqlite3.Connection], Any], future: asyncio.Future[Any], kind: int
-    ) -> None:
-        self.pending.append((fn, future, kind))
-        if self.in_flight == 0:
-            self.flush()
-        elif not self.scheduled:
-            self.scheduled = True
-            self.loop.call_soon(self.flush)
-
-    def flush(self) -> None:
-        self.scheduled = False
-        batch, self.pending = self.pending, []
-        if not batch:
-            return
-        conn = self.conn
-        if not conn._running:
-            for _, future, _ in batch:
-                if not future.done():
-                    future.set_exception(ValueError("Connection closed"))
-            return
-        self.in_flight += 1
-        conn._tx.put_nowait((None, partial(_run_batch, conn, batch, self)))
-
-    def deliver(self, results: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
-        """On the loop: resolve every future of one job."""
-        self.in_flight -= 1
-        for future, ok, value in results:
-            if future.done():  # cancelled by its caller
-                continue
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
-
-
-def _run_batch(conn: aiosqlite.Connection, batch: list[_Call], batcher: _Batcher) -> None:
-    """On the worker: run each call in order, then wake the loop once.
-
-    Two or more plain writes in a row (reads may sit between them) run in ONE
-    transaction, each in its own savepoint, so a failing call fails alone and
-    the group pays one commit, one fsync. Every caller resumes only after that
-    COMMIT, so durability is the same as one commit per call.
-    """
-    raw = conn._connection
-    results: list[_Outcome] = []
-    i, n = 0, len(batch)
-    while i < n:
-        j, writes = i, 0
-        while j < n and batch[j][2]:
-            writes += batch[j][2] == _WRITE
-            j += 1
-        if raw is not None and writes >= 2 and not raw.in_transaction:
-            results.extend(_run_group(raw, batch[i:j]))
-            i = j
-        else:
-            results.append(_run_one(raw, batch[i]))
-            i += 1
-    with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
-        batcher.loop.call_soon_threadsafe(batcher.deliver, results)
-
-
-def _run_one(raw: sqlite3.Connection | None, call: _Call) -> _Outcome:
-    fn, future, _ = call
-    try:
-        if raw is None:
-            raise ValueError("Connection closed")
-        return (future, True, fn(raw))
-    except BaseException as exc:  # noqa: B036 - handed to the awaiting task
-        return (future, False, exc)
-
-
-def _run_group(raw: sqlite3.Connection, group: list[_Call]) -> list[_Outcome]:
-    """Run `group` in one transaction, a savepoint per call; one COMMIT."""
-    try:
-        raw.execute("BEGIN IMMEDIATE")
-    except sqlite3.Error:
-        return [_run_one(raw, call) for call in group]
-    results: list[_Outcome] = []
-    for index, (fn, future, _) in enumerate(group):
-        try:
-            raw.execute("SAVEPOINT storegen_call")
-            value = fn(raw)
-            raw.execute("RELEASE storegen_call")
-            results.append((future, True, value))
-        except BaseException as exc:  # noqa: B036 - handed to the awaiting task
-            if raw.in_transaction:
-                try:
-                    raw.execute("ROLLBACK TO storegen_call")
-                    raw.execute("RELEASE storegen_call")
-                except sqlite3.Error:
-                    raw.execute("ROLLBACK")
-            results.append((future, False, exc))
-            if not raw.in_transaction:
-                # SQLite rolled the whole group back: run the rest one by one.
-                redo = [c for c, r in zip(group[:index], results) if r[1]]
-                failed = [r for r in results if not r[1]]
-                rest = [_run_one(raw, c) for c in redo + group[index + 1 :]]
-                return failed + rest
-    try:
-        raw.execute("COMMIT")
-    except BaseException as exc:  # noqa: B036
-        if raw.in_transaction:
-            raw.execute("ROLLBACK")
-        return [(future, False, exc) for future, _, _ in results]
-    return results
-
-
-def _run_sql(sql: str, conn: sqlite3.Connection) -> None:
-    conn.execute(sql)
-
-
-def _commit(conn: sqlite3.Connection) -> None:
-    try:
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-
-
-def _rollback(conn: sqlite3.Connection) -> None:
-    if conn.in_transaction:
-        conn.execute("ROLLBACK")
-
-
-def _rollback_to(name: str, conn: sqlite3.Connection) -> None:
-    if conn.in_transaction:
-        conn.execute(f"ROLLBACK TO {name}")
-        conn.execute(f"RELEASE {name}")
 
 
 def _remove_stale_sidecars(files: dict[str, tuple[int, int]], path: str) -> None:
@@ -675,29 +390,3 @@ def _remove_stale_sidecars(files: dict[str, tuple[int, int]], path: str) -> None
             pass
         except OSError:
             _log.warning("cannot remove stale %s", name, exc_info=True)
-
-
-def _stop_worker(conn: aiosqlite.Connection) -> object:
-    """Runs on the worker: close sqlite3, then tell the worker loop to end."""
-    raw, conn._connection = conn._connection, None
-    try:
-        if raw is not None:
-            raw.close()
-    except Exception:
-        pass  # the process is exiting; the data is already committed
-    return aiosqlite.core._STOP_RUNNING_SENTINEL
-
-
-@atexit.register
-def _close_all_at_exit() -> None:
-    """Best-effort close of connections nobody closed, bounded in time.
-
-    No event loop runs here, so queue the close straight onto each worker.
-    """
-    conns = list(_LIVE)
-    for conn in conns:
-        conn._running = False
-        conn._tx.put_nowait((None, partial(_stop_worker, conn)))
-    deadline = time.monotonic() + _EXIT_WAIT_SECONDS
-    for conn in conns:
-        conn._thread.join(max(0.0, deadline - time.monotonic()))

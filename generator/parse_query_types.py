@@ -1,0 +1,346 @@
+"""Types the result columns and ``:params`` of one statement against the schema IR.
+
+`parse_queries` hands each statement, already accepted by SQLite and parsed
+by sqlglot, to a `_Typer`; what comes back is plain IR (`QueryColumn`,
+`QueryParam`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from sqlglot import exp
+
+from generator.errors import SchemaError
+from generator.ir import Location, QueryColumn, QueryKind, QueryParam, Schema
+from generator.parse_query_scope import (
+    _AFFINITY_PRIMITIVE,
+    _UNKNOWN,
+    _WRITES,
+    PRIMITIVES,
+    _as_type,
+    _column,
+    _from,
+    _is_value,
+    _nullable,
+    _primitive,
+    _Scope,
+    _Source,
+    _Type,
+    _union,
+    _word_location,
+)
+from generator.sqltext import SourceFile, Statement, affinity_of
+
+
+class _Typer:
+    """Types result columns and parameters of one statement against the schema."""
+
+    def __init__(self, schema: Schema, query: str, source: SourceFile, statement: Statement):
+        self.schema = schema
+        self.query = query
+        self.source = source
+        self.statement = statement
+
+    def fail(self, message: str, word: str | None = None) -> SchemaError:
+        location = (_word_location(self.statement, self.source, word) if word else None) or (
+            self.statement.location
+        )
+        return SchemaError(f"query {self.query}: {message}", location)
+
+    # ---- scopes
+
+    def table_source(self, node: exp.Table, outer: bool = False) -> _Source:
+        table = self.schema.table(node.name)
+        columns = [
+            (c.name, _Type(table.name, c.name, None, _nullable(table, c)))
+            for c in table.columns
+            if c.generated or not c.hidden
+        ]
+        return _Source((node.alias_or_name).lower(), columns, table, outer)
+
+    def scope_of(self, node: exp.Expr | None) -> _Scope:
+        """The names visible in the statement or subquery that holds ``node``."""
+        holder = node
+        while holder is not None and not isinstance(holder, (exp.Select, *_WRITES)):
+            holder = holder.parent
+        if holder is None:
+            return _Scope()
+        derived = isinstance(holder.parent, exp.Subquery) and isinstance(
+            holder.parent.parent, (exp.From, exp.Join)
+        )  # a FROM subquery sees no outer names
+        parent = self.scope_of(holder.parent) if holder.parent and not derived else None
+        scope = _Scope(parent=parent)
+        if isinstance(holder, exp.Select):
+            first = _from(holder)
+            if first is not None:
+                scope.sources.append(self.from_source(first, False, scope))
+            for join in holder.args.get("joins") or ():
+                side = (join.args.get("side") or "").upper()
+                if side in ("RIGHT", "FULL"):
+                    for earlier in scope.sources:
+                        earlier.outer = True
+                scope.sources.append(self.from_source(join.this, side in ("LEFT", "FULL"), scope))
+        else:
+            target = holder.this.this if isinstance(holder.this, exp.Schema) else holder.this
+            if isinstance(target, exp.Table):
+                main = self.table_source(target)
+                scope.sources.append(main)
+                scope.sources.append(_Source("excluded", main.columns, main.table))
+            first = _from(holder)
+            if first is not None:
+                scope.sources.append(self.from_source(first, False, scope))
+        return scope
+
+    def from_source(self, node: exp.Expr, outer: bool, scope: _Scope) -> _Source:
+        if isinstance(node, exp.Table):
+            return self.table_source(node, outer)
+        if isinstance(node, exp.Subquery):
+            columns = self.select_columns(node.this, named=True)
+            return _Source(
+                node.alias.lower(), [(c.name, _as_type(c)) for c in columns], None, outer
+            )
+        raise self.fail(f"cannot type the FROM item {node.sql('sqlite')!r}")
+
+    # ---- results
+
+    def result_columns(self, tree: exp.Expr, kind: QueryKind) -> tuple[QueryColumn, ...]:
+        named = kind not in (QueryKind.SCALAR, QueryKind.EXEC, QueryKind.EXECROWS)
+        if isinstance(tree, _WRITES):
+            returning = tree.args.get("returning")
+            if returning is None:
+                return ()
+            return self.expressions_columns(returning.expressions, self.scope_of(tree), named)
+        return self.select_columns(tree, named)
+
+    def select_columns(self, tree: exp.Expr, named: bool) -> tuple[QueryColumn, ...]:
+        if isinstance(tree, exp.SetOperation):
+            left = self.select_columns(tree.this, named)
+            right = self.select_columns(tree.expression, False)
+            if len(left) != len(right):
+                raise self.fail("the parts of a compound SELECT return different column counts")
+            return tuple(
+                QueryColumn(a.name, a.table, a.column, a.primitive, a.nullable or b.nullable)
+                for a, b in zip(left, right)
+            )
+        if not isinstance(tree, exp.Select):
+            raise self.fail(f"cannot type {type(tree).__name__} statements; use a plain SELECT")
+        if tree.args.get("with") or tree.args.get("with_"):
+            raise self.fail("common table expressions (WITH) are not supported in named queries")
+        return self.expressions_columns(tree.expressions, self.scope_of(tree), named)
+
+    def expressions_columns(
+        self, expressions: Sequence[exp.Expr], scope: _Scope, named: bool
+    ) -> tuple[QueryColumn, ...]:
+        columns: list[QueryColumn] = []
+        for position, expression in enumerate(expressions, start=1):
+            if isinstance(expression, exp.Star) or (
+                isinstance(expression, exp.Column) and isinstance(expression.this, exp.Star)
+            ):
+                qualifier = expression.table if isinstance(expression, exp.Column) else None
+                for source in scope.sources:
+                    if source.alias == "excluded" or (
+                        qualifier and source.alias != qualifier.lower()
+                    ):
+                        continue
+                    for name, typed in source.columns:
+                        typed = typed.null() if source.outer else typed
+                        columns.append(_column(name, typed))
+                continue
+            if isinstance(expression.unalias(), exp.Placeholder):
+                raise self.fail("a parameter cannot be a result column", expression.unalias().name)
+            typed = self.type_of(expression, scope)
+            if not typed.known:
+                raise self.fail(
+                    f"cannot infer the type of result column {position} "
+                    f"({expression.sql('sqlite')}); wrap it in CAST(... AS INTEGER|TEXT|REAL|BLOB)"
+                )
+            name = (
+                expression.alias_or_name
+                if not isinstance(expression, exp.Column)
+                else expression.name
+            )
+            if not name or not name.isidentifier():
+                if named:
+                    raise self.fail(
+                        f"result column {position} ({expression.sql('sqlite')}) needs a name: "
+                        "add `AS name`"
+                    )
+                name = f"column_{position}"
+            columns.append(_column(name, typed))
+        seen: set[str] = set()
+        for column in columns:
+            if column.name.lower() in seen and named:
+                raise self.fail(
+                    f"two result columns are called {column.name}: rename one with `AS`",
+                    column.name,
+                )
+            seen.add(column.name.lower())
+        return tuple(columns)
+
+    def type_of(self, node: exp.Expr, scope: _Scope) -> _Type:
+        """The type of an expression; `_UNKNOWN` when it cannot be told."""
+        if isinstance(node, (exp.Alias, exp.Paren)):
+            return self.type_of(node.this, scope)
+        if isinstance(node, exp.Column):
+            found = scope.lookup(node.name, node.table or None)
+            if found is None:
+                raise self.fail(f"cannot resolve column {node.sql('sqlite')}", node.name)
+            return found
+        if isinstance(node, exp.Literal):
+            if node.is_string:
+                return _Type(primitive="str")
+            return _Type(primitive="int" if re.fullmatch(r"\d+", node.this) else "float")
+        if isinstance(node, exp.Null):
+            return _Type(nullable=True)
+        if isinstance(node, exp.Boolean):
+            return _Type(primitive="bool")
+        if isinstance(node, exp.Count):
+            return _Type(primitive="int")
+        if isinstance(node, (exp.Max, exp.Min)):
+            return self.type_of(node.this, scope).null()
+        if isinstance(node, (exp.Greatest, exp.Least)):
+            parts = [self.type_of(e, scope) for e in [node.this, *node.expressions]]
+            return _union(parts, self.schema)
+        if isinstance(node, exp.Sum):
+            inner = self.type_of(node.this, scope)
+            return _Type(
+                primitive="int" if _primitive(inner, self.schema) in ("int", "bool") else "float",
+                nullable=True,
+            )
+        if isinstance(node, exp.Avg):
+            return _Type(primitive="float", nullable=True)
+        if isinstance(node, exp.Coalesce):
+            parts = [self.type_of(e, scope) for e in [node.this, *node.expressions]]
+            known = [p for p in parts if p.known]
+            if not known:
+                return _UNKNOWN
+            first = known[0]
+            return _Type(first.table, first.column, first.primitive, all(p.nullable for p in parts))
+        if isinstance(node, exp.Case):
+            branches = [self.type_of(i.args["true"], scope) for i in node.args.get("ifs") or ()]
+            default = node.args.get("default")
+            branches.append(self.type_of(default, scope) if default else _Type(nullable=True))
+            return _union(branches, self.schema)
+        if isinstance(node, exp.If):
+            branches = [self.type_of(node.args["true"], scope)]
+            false = node.args.get("false")
+            branches.append(self.type_of(false, scope) if false else _Type(nullable=True))
+            return _union(branches, self.schema)
+        if isinstance(node, exp.Cast):
+            inner = self.type_of(node.this, scope)
+            target = _AFFINITY_PRIMITIVE[affinity_of(node.to.sql("sqlite"))]
+            return _Type(primitive=target, nullable=inner.nullable)
+        if isinstance(node, (exp.Predicate, exp.Connector, exp.Not, exp.Exists)):
+            if isinstance(node, (exp.Is, exp.Exists)):
+                return _Type(primitive="bool")
+            parts = [self.type_of(c, scope) for c in node.iter_expressions() if _is_value(c)]
+            return _Type(primitive="bool", nullable=any(p.nullable for p in parts))
+        if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)):
+            left, right = self.type_of(node.left, scope), self.type_of(node.right, scope)
+            left, right = (left if left.known else right), (right if right.known else left)
+            if not left.known:
+                return _UNKNOWN
+            kinds = {_primitive(left, self.schema), _primitive(right, self.schema)}
+            primitive = "int" if kinds <= {"int", "bool"} else "float"
+            return _Type(primitive=primitive, nullable=left.nullable or right.nullable)
+        if isinstance(node, exp.Neg):
+            inner = self.type_of(node.this, scope)
+            return _Type(primitive=_primitive(inner, self.schema), nullable=inner.nullable)
+        if isinstance(node, exp.DPipe):
+            parts = [self.type_of(node.left, scope), self.type_of(node.right, scope)]
+            return _Type(primitive="str", nullable=any(p.nullable for p in parts))
+        if isinstance(node, (exp.Length, exp.Abs, exp.Lower, exp.Upper, exp.Trim, exp.Substring)):
+            inner = self.type_of(node.this, scope)
+            primitive = "int" if isinstance(node, exp.Length) else _primitive(inner, self.schema)
+            if isinstance(node, (exp.Lower, exp.Upper, exp.Trim, exp.Substring)):
+                primitive = "str"
+            return _Type(primitive=primitive, nullable=inner.nullable)
+        if isinstance(node, exp.Subquery):
+            columns = self.select_columns(node.this, False)
+            if len(columns) != 1:
+                raise self.fail("a scalar subquery must return exactly one column")
+            return _as_type(columns[0]).null()
+        return _UNKNOWN
+
+    # ---- parameters
+
+    def param(
+        self,
+        name: str,
+        tree: exp.Expr,
+        annotated: tuple[_Type, Location] | None,
+        location: Location,
+    ) -> QueryParam:
+        if annotated is not None:
+            typed = annotated[0]
+        else:
+            # The first occurrence that tells the type wins; the parameter may be
+            # None only when every occurrence allows NULL (e.g. only assignments).
+            found = [self.param_type(p) for p in tree.find_all(exp.Placeholder) if p.name == name]
+            known = [t for t in found if t.known]
+            typed = known[0].strict().null(all(t.nullable for t in known)) if known else _UNKNOWN
+        if not typed.known:
+            raise SchemaError(
+                f"query {self.query}: cannot infer the type of :{name}; compare it with a column, "
+                f"or annotate it above the query: `-- param: {name} int` "
+                f"(one of {', '.join(PRIMITIVES)})",
+                location,
+            )
+        return QueryParam(
+            name, location, typed.table, typed.column, typed.primitive, typed.nullable
+        )
+
+    def param_type(self, node: exp.Expr) -> _Type:
+        """What a placeholder is compared with, assigned to or inserted into."""
+        child, parent = node, node.parent
+        while isinstance(parent, exp.Paren):
+            child, parent = parent, parent.parent
+        if parent is None:
+            return _UNKNOWN
+        if isinstance(parent, (exp.Limit, exp.Offset)):
+            return _Type(primitive="int")
+        scope = self.scope_of(parent)
+        if isinstance(parent, exp.EQ) and isinstance(parent.parent, (exp.Update, exp.OnConflict)):
+            if child is parent.expression and isinstance(parent.this, exp.Column):
+                return self.type_of(
+                    parent.this, scope
+                )  # an assignment keeps the column's nullability
+        if isinstance(parent, exp.Tuple) and isinstance(parent.parent, exp.Values):
+            return self.inserted_type(parent, parent.expressions.index(child))
+        if isinstance(parent, (exp.Binary)) and not isinstance(parent, exp.Connector):
+            other = parent.right if child is parent.left else parent.left
+            typed = self.type_of(other, scope)
+            if isinstance(parent, (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)):
+                return _Type(primitive=_primitive(typed, self.schema)) if typed.known else _UNKNOWN
+            if isinstance(parent, exp.DPipe):
+                return _Type(primitive="str")
+            return typed.strict() if typed.known else typed
+        if isinstance(parent, (exp.In, exp.Between)) and child is not parent.this:
+            typed = self.type_of(parent.this, scope)
+            return typed.strict()
+        if isinstance(parent, exp.Coalesce):
+            for other in [parent.this, *parent.expressions]:
+                if other is not child:
+                    typed = self.type_of(other, scope)
+                    if typed.known:
+                        return typed.strict()
+        return _UNKNOWN
+
+    def inserted_type(self, row: exp.Tuple, position: int) -> _Type:
+        insert = row.find_ancestor(exp.Insert)
+        if insert is None:
+            return _UNKNOWN
+        target = insert.this
+        table = self.schema.table((target.this if isinstance(target, exp.Schema) else target).name)
+        if isinstance(target, exp.Schema) and target.expressions:
+            names = [e.name for e in target.expressions]
+        else:
+            names = [c.name for c in table.columns if not c.hidden]
+        if position >= len(names):
+            return _UNKNOWN
+        column = table.column(names[position])
+        return _Type(
+            table.name, column.name, None, _nullable(table, column) or column.default is not None
+        )
