@@ -3,7 +3,9 @@
 A case holds ``schema.sql``, an optional ``storegen.toml`` (the keys of
 ``[tool.storegen]``, at top level) and the pinned outcome:
 
-- ``expected/``: every file of the generated package, or
+- ``expected/``: every file of the generated package except the runtime
+  helpers under ``_runtime/`` (verbatim copies of ``generator/runtime/``, pinned
+  once by ``test_runtime_is_copied_verbatim`` and in the committed generated/), or
 - ``error.txt``: the exact error message, ``schema.sql:line:col`` included;
 - ``ignored.txt`` (beside ``expected/``, only when non-empty): the statements
   the generator skipped on purpose, as ``storegen inspect`` reports them.
@@ -13,6 +15,9 @@ The case is generated from a copy in a temporary folder whose root is the case,
 so messages and headers show ``schema.sql``, and nothing is written into the
 case except by ``make golden`` (``STOREGEN_UPDATE_GOLDEN=1``), which rewrites
 the pinned outcome. Adding coverage means adding a folder.
+
+Tests that execute a golden package get a runnable copy, runtime included,
+from ``materialise_golden``.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from pathlib import Path
 import pytest
 
 from generator import generate
+from generator.backends import MANIFEST, builtin_templates_dir, load_backend, runtime_dir
 from generator.config import Options, options_from_mapping
 from generator.errors import StoregenError
 from generator.ir import Schema
@@ -34,6 +40,17 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 REPO = GOLDEN.parent.parent
 UPDATE = os.environ.get("STOREGEN_UPDATE_GOLDEN") == "1"
 UPDATE_HINT = "run `make golden` (STOREGEN_UPDATE_GOLDEN=1 pytest tests/test_golden.py) to accept"
+# Generated, but not pinned: verbatim copies of generator/runtime/ (see the module docstring).
+RUNTIME = "_runtime/"
+
+
+def is_runtime(rel: str) -> bool:
+    return rel.startswith(RUNTIME)
+
+
+def pinned_files(files: dict[str, str]) -> dict[str, str]:
+    """The generated files a golden pins: all but the runtime copies."""
+    return {rel: text for rel, text in files.items() if not is_runtime(rel)}
 
 
 def discover_cases() -> list[Path]:
@@ -63,6 +80,24 @@ def run_case(case: Path, work: Path) -> tuple[dict[str, str], Schema] | str:
     return generation.files, generation.schema
 
 
+def materialise_golden(case: Path, dest: Path, work: Path) -> Path:
+    """A runnable package at ``dest``: the case's pinned expected/ plus its runtime.
+
+    The runtime files are the ones the generator produces for this case (its
+    backends, its header); ``work`` is a scratch folder for that generation.
+    """
+    outcome = run_case(case, work)
+    if isinstance(outcome, str):
+        raise AssertionError(f"{case.name}: generation failed:\n{outcome}")
+    shutil.copytree(case / "expected", dest)
+    for rel, text in outcome[0].items():
+        if is_runtime(rel):
+            target = dest / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8", newline="\n")
+    return dest
+
+
 def ignored_text(schema: Schema) -> str:
     return "".join(f"{s.location}: {s.kind}: {s.summary}\n" for s in schema.ignored)
 
@@ -84,7 +119,7 @@ def write_outcome(case: Path, outcome: tuple[dict[str, str], Schema] | str) -> N
         error.write_text(outcome, encoding="utf-8")
         return
     files, schema = outcome
-    for rel, text in files.items():
+    for rel, text in pinned_files(files).items():
         target = expected / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8", newline="\n")
@@ -103,6 +138,7 @@ def diff_outcome(case: Path, outcome: tuple[dict[str, str], Schema] | str) -> li
     if error.is_file():
         return [f"{name}: generation succeeded, but the case pins error.txt"]
     files, schema = outcome
+    files = pinned_files(files)
     expected = read_tree(case / "expected")
     problems = []
     for rel in sorted(expected.keys() - files.keys()):
@@ -140,3 +176,45 @@ def test_golden(case: Path, tmp_path: Path) -> None:
 def test_cases_exist() -> None:
     """Discovery must find the cases: an empty parametrisation would pass silently."""
     assert len(discover_cases()) >= 20
+
+
+# Golden cases whose backends, together, list every runtime helper.
+RUNTIME_CASES = ["both_backends", "postgres_backend"]
+
+
+def leading_comments(text: str) -> str:
+    """The ``#`` lines a file starts with, newlines kept."""
+    lines = text.splitlines(keepends=True)
+    count = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
+    return "".join(lines[:count])
+
+
+@pytest.mark.parametrize("case", RUNTIME_CASES)
+def test_runtime_is_copied_verbatim(case: str, tmp_path: Path) -> None:
+    """The goldens skip `_runtime/`, so pin the copy step here: header + source, per file."""
+    outcome = run_case(GOLDEN / case, tmp_path)
+    assert not isinstance(outcome, str), outcome
+    files = outcome[0]
+    options = case_options(tmp_path / case)
+    listed = {name for b in options.backends for name in load_backend(b, options.templates).runtime}
+    runtime = {rel.removeprefix(RUNTIME): text for rel, text in files.items() if is_runtime(rel)}
+    assert sorted(runtime) == sorted({"__init__.py", *listed})
+    header = leading_comments(files["__init__.py"])  # what every generated file starts with
+    assert "DO NOT EDIT" in header
+    for name, text in runtime.items():
+        source = (runtime_dir() / name).read_text(encoding="utf-8")
+        assert text == f"{header}{source}", f"{case}: _runtime/{name} is not header + {name}"
+
+
+def test_runtime_cases_cover_every_helper() -> None:
+    """RUNTIME_CASES must name every helper some backend lists, or a copy goes unchecked."""
+    every = {
+        name
+        for manifest in sorted(builtin_templates_dir().glob(f"*/{MANIFEST}"))
+        for name in load_backend(manifest.parent.name, ()).runtime
+    }
+    covered = set()
+    for case in RUNTIME_CASES:
+        options = case_options(GOLDEN / case)
+        covered |= {n for b in options.backends for n in load_backend(b, options.templates).runtime}
+    assert every <= covered, f"runtime helpers no golden checks: {sorted(every - covered)}"

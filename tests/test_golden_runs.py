@@ -2,7 +2,8 @@
 
 Each ``tests/golden/<case>/expected/`` is copied into one temporary folder as
 the package ``golden_<case>`` (the generated code only imports itself
-relatively, so the name is free), next to a tiny ``myapp/results.py`` for the
+relatively, so the name is free), with the ``_runtime/`` helpers the generator
+produces for the case added (goldens do not pin them), next to a tiny ``myapp/results.py`` for the
 case that brings its own result classes. Then:
 
 - per case: import it, ``create_schema`` on a SQLite file, and through the
@@ -19,7 +20,6 @@ import datetime
 import importlib
 import inspect
 import os
-import shutil
 import subprocess
 import sys
 import types
@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 import pytest
+from test_golden import GOLDEN, materialise_golden
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = sorted(p.parent.parent.name for p in GOLDEN.glob("*/expected/__init__.py"))
 
 MYAPP_RESULTS = '''\
@@ -90,8 +90,9 @@ SAMPLES: list[dict[Any, Any]] = [
 def package_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every golden package as `golden_<case>`, plus `myapp`, in one folder."""
     root = tmp_path_factory.mktemp("golden-packages")
+    work = tmp_path_factory.mktemp("golden-generation")
     for case in CASES:
-        shutil.copytree(GOLDEN / case / "expected", root / f"golden_{case}")
+        materialise_golden(GOLDEN / case, root / f"golden_{case}", work)
     (root / "myapp").mkdir()
     (root / "myapp" / "__init__.py").write_text("")
     (root / "myapp" / "results.py").write_text(MYAPP_RESULTS)

@@ -1,6 +1,7 @@
 """The query_features golden package runs: every query kind, codec and row class.
 
-The committed golden output is imported as a package and driven on a real
+The committed golden output (plus the runtime helpers the generator adds for
+it, which goldens do not pin) is imported as a package and driven on a real
 SQLite file, so what the generator typed (a date parameter encoded to ISO
 text, a bool decoded from 0/1, a LEFT JOIN column that is None) is what the
 database actually hands back.
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import importlib
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,13 +18,14 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from test_golden import GOLDEN, materialise_golden
 
-EXPECTED = Path(__file__).resolve().parent / "golden" / "query_features" / "expected"
+CASE = GOLDEN / "query_features"
 
 
 @pytest.fixture
 def package(tmp_path: Path) -> Iterator[ModuleType]:
-    shutil.copytree(EXPECTED, tmp_path / "qf_golden")
+    materialise_golden(CASE, tmp_path / "qf_golden", tmp_path / "generation")
     sys.path.insert(0, str(tmp_path))
     try:
         yield importlib.import_module("qf_golden")
