@@ -82,7 +82,10 @@ def build_package_view(schema: Schema, options: Options, sources: tuple[str, ...
 def attach_sql(view: PackageView, backend: Backend) -> dict[str, dict[str, str]]:
     """SQL constants per table for one backend's placeholder style."""
     return {
-        t.name: {**_table_sql(t, backend.paramstyle), **query_statements(t, backend)}
+        t.name: {
+            **_table_sql(t, backend.paramstyle, backend.dialect),
+            **query_statements(t, backend),
+        }
         for t in view.tables
     }
 
@@ -157,6 +160,7 @@ def _field_view(table: Table, column: Column, options: Options) -> FieldView:
         decode=_nullable(_bind_codec(codec.decode, table, column), nullable),
         encode=_nullable(_bind_codec(codec.encode, table, column), nullable),
         writable=not column.generated,
+        affinity=column.affinity.value,
         imports=codec.imports
         + (("from typing import Literal",) if "Literal[" in annotation else ()),
     )
@@ -241,28 +245,31 @@ def _param(field: FieldView) -> ParamView:
     return ParamView(name=name, annotation=annotation, column=field.column, codec_encode=encode)
 
 
-def _table_sql(table: TableView, style: str) -> dict[str, str]:
+def _table_sql(table: TableView, style: str, dialect: str) -> dict[str, str]:
     columns = [f.column for f in table.fields]
+    real = _returning_workaround(table, dialect)
     writable = [f.column for f in table.fields if f.writable]
     defaults = {f.column: f.default_sql for f in table.fields if f.default_sql}
     statements: dict[str, str] = {}
     for method in table.methods:
         keys = [p.column for p in method.params]
         if method.kind == "insert":
-            statements[method.sql] = sql.insert_sql(table.name, writable, columns, defaults, style)
+            statements[method.sql] = sql.insert_sql(
+                table.name, writable, columns, defaults, style, real
+            )
         elif method.kind == "insert_many":
             statements[method.sql] = sql.insert_many_sql(table.name, writable, defaults, style)
         elif method.kind == "upsert":
             set_columns = [f.column for f in table.update_fields]
             statements[method.sql] = sql.upsert_sql(
-                table.name, writable, table.key_columns, set_columns, columns, defaults, style
+                table.name, writable, table.key_columns, set_columns, columns, defaults, style, real
             )
         elif method.kind == "get":
             statements[method.sql] = sql.select_by_sql(table.name, columns, keys, style)
         elif method.kind == "update":
             set_columns = [f.column for f in table.update_fields]
             statements[method.sql] = sql.update_sql(
-                table.name, set_columns, table.key_columns, columns, style
+                table.name, set_columns, table.key_columns, columns, style, real
             )
         elif method.kind == "delete":
             statements[method.sql] = sql.delete_by_sql(table.name, keys, style)
@@ -278,6 +285,17 @@ def _table_sql(table: TableView, style: str) -> dict[str, str]:
                     table.name, columns, keys, order, style, after=True
                 )
     return statements
+
+
+def _returning_workaround(table: TableView, dialect: str) -> frozenset[str]:
+    """The REAL columns of a SQLite table whose first column is REAL, else nothing.
+
+    SQLite 3.40 applies the first column's REAL affinity to every RETURNING
+    column (see `sql._returning`); other dialects and other tables need nothing.
+    """
+    if dialect != "sqlite" or not table.fields or table.fields[0].affinity != "REAL":
+        return frozenset()
+    return frozenset(f.column for f in table.fields if f.affinity == "REAL")
 
 
 def _mixin_views(mixins: tuple[Mixin, ...], tables: list[TableView]) -> list[MixinView]:

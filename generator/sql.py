@@ -42,12 +42,30 @@ def _fields(table: Table, columns: Sequence[str]) -> list[Term]:
     return [table.field(c) for c in columns]
 
 
+def _returning(table: Table, columns: Sequence[str], real_columns: frozenset[str]) -> list[Term]:
+    """RETURNING terms, working around SQLite 3.40's RETURNING affinity bug.
+
+    When a table's first column has REAL affinity, SQLite 3.40 applies it to
+    every RETURNING column, turning integers into (inexact) floats. Given the
+    REAL columns of such a table, return the others as `+"col"` (an expression
+    has no affinity) and the REAL ones as `CAST("col" AS REAL)`.
+    """
+    if not real_columns:
+        return _fields(table, columns)
+    quoted = {c: '"' + c.replace('"', '""') + '"' for c in columns}
+    return [
+        LiteralValue(f"CAST({quoted[c]} AS REAL)" if c in real_columns else f"+{quoted[c]}")
+        for c in columns
+    ]
+
+
 def insert_sql(
     table_name: str,
     columns: Sequence[str],
     returning: Sequence[str],
     defaults: dict[str, str],
     style: str,
+    real_columns: frozenset[str] = frozenset(),
 ) -> str:
     """INSERT ... RETURNING; a column with an expression DEFAULT gets
     `COALESCE(?, <default>)` so passing None applies the schema's default."""
@@ -57,7 +75,7 @@ def insert_sql(
         mark = marks.next()
         values.append(_coalesce(mark, defaults[column]) if column in defaults else mark)
     query: Any = PostgreSQLQuery.into(table).columns(*_fields(table, columns)).insert(*values)
-    return str(query.returning(*_fields(table, returning)))
+    return str(query.returning(*_returning(table, returning, real_columns)))
 
 
 def select_by_sql(table_name: str, columns: Sequence[str], keys: Sequence[str], style: str) -> str:
@@ -73,6 +91,7 @@ def update_sql(
     keys: Sequence[str],
     returning: Sequence[str],
     style: str,
+    real_columns: frozenset[str] = frozenset(),
 ) -> str:
     """UPDATE the mutable columns of the row with `keys`, RETURNING it."""
     table, marks = Table(table_name), Placeholders(style)
@@ -80,7 +99,7 @@ def update_sql(
     for column in set_columns:
         query = query.set(table.field(column), marks.next())
     query = query.where(_where_equal(table, keys, marks))
-    return str(query.returning(*_fields(table, returning)))
+    return str(query.returning(*_returning(table, returning, real_columns)))
 
 
 def delete_by_sql(table_name: str, keys: Sequence[str], style: str) -> str:
@@ -148,6 +167,7 @@ def upsert_sql(
     returning: Sequence[str],
     defaults: dict[str, str],
     style: str,
+    real_columns: frozenset[str] = frozenset(),
 ) -> str:
     """INSERT ... ON CONFLICT (keys) DO UPDATE SET <mutable columns> ... RETURNING.
 
@@ -163,4 +183,4 @@ def upsert_sql(
     query = query.on_conflict(*_fields(table, keys))
     for column in set_columns:
         query = query.do_update(table.field(column))
-    return str(query.returning(*_fields(table, returning)))
+    return str(query.returning(*_returning(table, returning, real_columns)))

@@ -32,6 +32,7 @@ class FieldView:
     encode: str  # expression with `{}` for the Python value
     writable: bool
     imports: tuple[str, ...] = ()
+    affinity: str = ""  # the column's SQLite affinity, for dialect workarounds
 
     @property
     def declaration(self) -> str:

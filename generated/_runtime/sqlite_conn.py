@@ -34,14 +34,28 @@ class _Connections:
     _tx_owner: asyncio.Task[Any] | None
 
     def _inline_reader(self) -> sqlite3.Connection | None:
-        """This thread's read connection, when an inline read is safe; else None."""
-        if self._path == MEMORY:
+        """This thread's read connection, when an inline read is safe; else None.
+
+        The hot path of every point read: kept to one stat and a few
+        attribute reads (the checks of `_file_changed`, inlined).
+        """
+        path = self._path
+        if path == MEMORY:
             return None
         owner = self._tx_owner
         if owner is not None and owner is asyncio.current_task():
             return None  # our own transaction: only the writer sees its writes
-        if self._file_changed():
-            return None  # the threaded path reopens
+        opened = self._files.get(path)
+        if opened is not None:
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                return None  # deleted: the threaded path reopens
+            except OSError:
+                pass  # let the read itself report the problem
+            else:
+                if (st.st_dev, st.st_ino) != opened:
+                    return None  # replaced: the threaded path reopens
         local = self._local
         reader: sqlite3.Connection | None = getattr(local, "reader", None)
         if reader is not None and local.generation == self._generation:

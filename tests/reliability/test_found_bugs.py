@@ -16,7 +16,6 @@ import pytest
 from generator.errors import SchemaError
 
 from ._support import (
-    SQLITE_RETURNING_BUG,
     forget_package,
     generate_from_sql,
     import_package,
@@ -32,16 +31,6 @@ def build(tmp_path: Path, sql: str, package: str) -> dict[str, object]:
 
 
 # ------------------------------------------------------------------ open bugs
-@pytest.mark.xfail(
-    SQLITE_RETURNING_BUG,
-    strict=True,
-    reason=(
-        "SQLite 3.40 (Debian 12's) applies column 0's REAL affinity to every RETURNING "
-        "column: insert()/update() of a table whose first column is REAL return integers "
-        "as floats, wrong past 2**53 (the row in the file is right). Fix in generator/sql.py: "
-        'RETURNING +"col" for non-REAL columns and CAST("col" AS REAL) for REAL ones'
-    ),
-)
 def test_insert_and_update_return_exact_integers_when_the_first_column_is_real(
     tmp_path: Path,
 ) -> None:
