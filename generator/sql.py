@@ -59,6 +59,17 @@ def _returning(table: Table, columns: Sequence[str], real_columns: frozenset[str
     ]
 
 
+def _insert(table: Table, columns: Sequence[str], defaults: dict[str, str], style: str) -> Any:
+    """INSERT INTO table (columns) VALUES (?...); an expression DEFAULT becomes
+    `COALESCE(?, <default>)` so passing None applies the schema's default."""
+    marks = Placeholders(style)
+    values = [
+        _coalesce(mark, defaults[column]) if column in defaults else mark
+        for column, mark in ((column, marks.next()) for column in columns)
+    ]
+    return PostgreSQLQuery.into(table).columns(*_fields(table, columns)).insert(*values)
+
+
 def insert_sql(
     table_name: str,
     columns: Sequence[str],
@@ -67,14 +78,9 @@ def insert_sql(
     style: str,
     real_columns: frozenset[str] = frozenset(),
 ) -> str:
-    """INSERT ... RETURNING; a column with an expression DEFAULT gets
-    `COALESCE(?, <default>)` so passing None applies the schema's default."""
-    table, marks = Table(table_name), Placeholders(style)
-    values: list[Term] = []
-    for column in columns:
-        mark = marks.next()
-        values.append(_coalesce(mark, defaults[column]) if column in defaults else mark)
-    query: Any = PostgreSQLQuery.into(table).columns(*_fields(table, columns)).insert(*values)
+    """INSERT ... RETURNING the row as stored."""
+    table = Table(table_name)
+    query = _insert(table, columns, defaults, style)
     return str(query.returning(*_returning(table, returning, real_columns)))
 
 
@@ -150,12 +156,8 @@ def insert_many_sql(
     table_name: str, columns: Sequence[str], defaults: dict[str, str], style: str
 ) -> str:
     """The INSERT of `insert_sql` without RETURNING, for executemany."""
-    table, marks = Table(table_name), Placeholders(style)
-    values: list[Term] = []
-    for column in columns:
-        mark = marks.next()
-        values.append(_coalesce(mark, defaults[column]) if column in defaults else mark)
-    query: Any = PostgreSQLQuery.into(table).columns(*_fields(table, columns)).insert(*values)
+    table = Table(table_name)
+    query = _insert(table, columns, defaults, style)
     return str(query)
 
 
@@ -174,12 +176,8 @@ def upsert_sql(
     Only `set_columns` are taken from the new row, so immutable columns
     (created_at, created_by) keep what the first insert stored.
     """
-    table, marks = Table(table_name), Placeholders(style)
-    values: list[Term] = []
-    for column in columns:
-        mark = marks.next()
-        values.append(_coalesce(mark, defaults[column]) if column in defaults else mark)
-    query: Any = PostgreSQLQuery.into(table).columns(*_fields(table, columns)).insert(*values)
+    table = Table(table_name)
+    query = _insert(table, columns, defaults, style)
     query = query.on_conflict(*_fields(table, keys))
     for column in set_columns:
         query = query.do_update(table.field(column))
