@@ -47,34 +47,39 @@ def count_hops(db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch) -> list[int]
     return calls
 
 
+@pytest.mark.parametrize("inline_writes", [True, False])
 async def test_point_reads_are_inline_and_see_every_earlier_write(
-    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inline_writes: bool
 ) -> None:
-    await db.execute("INSERT INTO kv VALUES ('warm', 0)", [])
-    await db.fetch_one("SELECT v FROM kv WHERE k = ?", ["warm"])  # opens the reader
-    hops = count_hops(db, monkeypatch)
-    for i in range(200):
-        await db.execute("INSERT INTO kv VALUES (?, ?)", [f"k{i}", i])
-        assert await db.fetch_one("SELECT v FROM kv WHERE k = ?", [f"k{i}"]) == (i,)
-        await db.execute("UPDATE kv SET v = ? WHERE k = ?", [i + 1000, f"k{i}"])
-        assert await db.fetch_one("SELECT v FROM kv WHERE k = ?", [f"k{i}"]) == (i + 1000,)
-        await db.execute("DELETE FROM kv WHERE k = ?", [f"k{i}"])
-        assert await db.fetch_one("SELECT v FROM kv WHERE k = ?", [f"k{i}"]) is None
-    assert len(hops) == 600  # the writes only: not one read took a hop
+    db = SqliteDatabase(tmp_path / "rw.db", synchronous="OFF", inline_writes=inline_writes)
+    try:
+        await db.execute_script(SCHEMA)
+        await db.execute("INSERT INTO kv VALUES ('warm', 0)", [])
+        await db.fetch_one("SELECT v FROM kv WHERE k = ?", ["warm"])  # opens the reader
+        hops = count_hops(db, monkeypatch)
+        for i in range(200):
+            await db.execute("INSERT INTO kv VALUES (?, ?)", [f"k{i}", i])
+            assert await db.fetch_one("SELECT v FROM kv WHERE k = ?", [f"k{i}"]) == (i,)
+            await db.execute("UPDATE kv SET v = ? WHERE k = ?", [i + 1000, f"k{i}"])
+            assert await db.fetch_one("SELECT v FROM kv WHERE k = ?", [f"k{i}"]) == (i + 1000,)
+            await db.execute("DELETE FROM kv WHERE k = ?", [f"k{i}"])
+            assert await db.fetch_one("SELECT v FROM kv WHERE k = ?", [f"k{i}"]) is None
+        # Not one read took a hop; the writes did only when told not to run inline.
+        assert len(hops) == (0 if inline_writes else 600)
+    finally:
+        await db.close()
 
 
 async def test_reads_see_writes_committed_by_another_process(db: SqliteDatabase) -> None:
     await db.fetch_one("SELECT 1 FROM kv", [])  # the reader is open before the writer starts
-    writer = textwrap.dedent(
-        """
+    writer = textwrap.dedent("""
         import sqlite3, sys
         conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
         for line in sys.stdin:
             i = int(line)
             conn.execute("INSERT OR REPLACE INTO kv VALUES ('x', ?)", (i,))
             print(i, flush=True)  # after the commit (autocommit)
-        """
-    )
+        """)
     proc = subprocess.Popen(
         [sys.executable, "-c", writer, db.path],
         stdin=subprocess.PIPE,

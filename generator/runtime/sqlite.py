@@ -7,24 +7,28 @@ ONE hop: a plain function executes on the worker thread's sqlite3 connection
 (`_conn`, `_thread`, `_tx`); they are used on purpose with the pinned
 aiosqlite==0.22.1, and checked at import so a change fails loudly.
 
-Three things make it faster than one hop per call, without giving up safety:
+Four things make it faster than one hop per call, without giving up safety:
 
-* Inline point reads. `fetch_one` of a SELECT runs on a second, read-only
-  sqlite3 connection ON the event loop thread (no hop), with busy_timeout=0.
-  In WAL mode a reader never waits for the writer; if SQLite still says BUSY
-  (an exclusive lock, a WAL recovery) or anything else goes wrong, the read
-  falls back to the worker thread, which waits and reports as before. Each
-  inline read is its own read transaction, so it sees every write committed
-  before it started: ours (a write's coroutine resumes only after its COMMIT)
-  and other processes' alike. A task inside `transaction()` never reads
-  inline: its reads go through the writer, which sees its uncommitted writes.
+* Inline point reads. `fetch_one` of a SELECT runs on a read-only sqlite3
+  connection ON the event loop thread (no hop), with busy_timeout=0. In WAL
+  mode a reader never waits for the writer; on BUSY (an exclusive lock, a WAL
+  recovery) or any other error it falls back to the worker. Each inline read
+  is its own read transaction, so it sees every write committed before it
+  started, ours and other processes'. A task inside `transaction()` never
+  reads inline: only the writer sees its uncommitted writes.
+* Inline single writes, when nothing would wait for them: no transaction is
+  open, nothing of this loop is on the worker, no other callback is due on
+  the loop, and recent inline commits took under 2 ms. Same pragmas and
+  durability (autocommit, `synchronous` as configured); a locked database
+  (busy_timeout=0) falls back to the worker before anything changed.
+  `inline_writes=False` turns this off.
 * Batched hops. Operations submitted while others are queued share one job
-  on the worker, and their results come back in one wake-up of the loop.
+  on the worker (plain writes share one COMMIT), and their results come back
+  in one wake-up of the loop.
 * `transaction()`: `async with db.transaction():` makes every call of the
   current task atomic (BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on an
   exception); a nested block is a SAVEPOINT. Other tasks' calls wait until it
-  ends (their inline reads still see the last committed state), so no foreign
-  statement ever runs inside it.
+  ends, so no foreign statement ever runs inside it.
 """
 
 from __future__ import annotations
@@ -44,9 +48,10 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from .errors import Failure, classify_sqlite_error
-from .sqlite_conn import _Connections
+from .sqlite_conn import _Connections, _FallBack, _remove_stale_sidecars
 from .sqlite_worker import (
     _LIVE,
+    _WRITE,
     MEMORY,
     _Batcher,
     _commit,
@@ -103,13 +108,17 @@ class SqliteDatabase(_Connections):
         *,
         busy_timeout_ms: int = 5000,
         synchronous: str = "FULL",
+        inline_writes: bool = True,
     ) -> None:
         if synchronous.upper() not in _SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {', '.join(_SYNCHRONOUS)}")
         if busy_timeout_ms < 0:
             raise ValueError("busy_timeout_ms must be >= 0")
         self._path = resolve_path(path)
-        self._options = (int(busy_timeout_ms), synchronous.upper())
+        self._options = (int(busy_timeout_ms), synchronous.upper(), bool(inline_writes))
+        self._inline_writes = bool(inline_writes)
+        self._inline_pause = 0  # writes left to send to the worker after a slow commit
+        self._wal = False
         self._conn: aiosqlite.Connection | None = None
         # (st_dev, st_ino) of the file and its -wal/-shm as opened; {} for memory.
         self._files: dict[str, tuple[int, int]] = {}
@@ -119,7 +128,7 @@ class SqliteDatabase(_Connections):
             weakref.WeakKeyDictionary()
         )
         self._batchers: dict[asyncio.AbstractEventLoop, _Batcher] = {}
-        # Inline readers: one per thread, replaced when `_generation` moves on.
+        # Inline readers and writers: one per thread, replaced when `_generation` moves on.
         self._local = threading.local()
         self._generation = 0
         self._readers: set[sqlite3.Connection] = set()
@@ -136,16 +145,22 @@ class SqliteDatabase(_Connections):
         *,
         busy_timeout_ms: int = 5000,
         synchronous: str = "FULL",
+        inline_writes: bool = True,
     ) -> SqliteDatabase:
         """The one instance for this file (":memory:" is always private)."""
-        db = cls(path, busy_timeout_ms=busy_timeout_ms, synchronous=synchronous)
+        db = cls(
+            path,
+            busy_timeout_ms=busy_timeout_ms,
+            synchronous=synchronous,
+            inline_writes=inline_writes,
+        )
         if db._path == MEMORY:
             return db
         with _SHARED_LOCK:
             existing = _SHARED.setdefault(db._path, db)
         if existing._options != db._options:
             raise ValueError(
-                f"{db._path} is already open with busy_timeout_ms, synchronous="
+                f"{db._path} is already open with busy_timeout_ms, synchronous, inline_writes="
                 f"{existing._options}; got {db._options}"
             )
         return existing
@@ -185,7 +200,7 @@ class SqliteDatabase(_Connections):
             finally:
                 cursor.close()  # ends the statement, so no read snapshot lingers
 
-        return await self._run(op, _kind(sql))
+        return await self._write(op, sql)
 
     async def fetch_all(self, sql: str, params: Params) -> list[Row]:
         def op(conn: sqlite3.Connection) -> list[Row]:
@@ -203,7 +218,7 @@ class SqliteDatabase(_Connections):
             cursor.close()
             return count
 
-        return await self._run(op, _kind(sql))
+        return await self._write(op, sql)
 
     async def execute_returning(self, sql: str, params: Params) -> Row | None:
         """Run `... RETURNING` to completion (so it commits); return the first row."""
@@ -212,7 +227,7 @@ class SqliteDatabase(_Connections):
             rows: list[Row] = conn.execute(sql, params).fetchall()
             return rows[0] if rows else None
 
-        return await self._run(op, _kind(sql))
+        return await self._write(op, sql)
 
     async def execute_many(self, sql: str, rows: Iterable[Sequence[object]]) -> int:
         """Run `sql` for every row in one transaction: all or nothing.
@@ -316,6 +331,16 @@ class SqliteDatabase(_Connections):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
+    async def _write(self, op: Callable[[sqlite3.Connection], _T], sql: str) -> _T:
+        """One statement: inline when nothing would wait for it, else on the worker."""
+        kind = _kind(sql)
+        if kind == _WRITE and self._inline_writes:
+            writer = self._idle_writer()
+            if writer is not None:
+                with contextlib.suppress(_FallBack):
+                    return self._write_inline(writer, op)
+        return await self._run(op, kind)
+
     async def _run(self, fn: Callable[[sqlite3.Connection], _T], kind: int = 0) -> _T:
         """Run `fn` on the worker's sqlite3 connection in one hop (or a shared one).
 
@@ -368,23 +393,3 @@ class SqliteDatabase(_Connections):
                 self._conn, self._files = await self._open()
                 self._generation += 1
             return self._conn
-
-
-def _remove_stale_sidecars(files: dict[str, tuple[int, int]], path: str) -> None:
-    """Delete OUR old -wal/-shm after the file was replaced or deleted.
-
-    SQLite leaves them when the file was unlinked under it, and would replay
-    that stale WAL into the new file. Only files with the inode we opened are
-    removed, so another file's WAL is never touched.
-    """
-    for name, opened in files.items():
-        if name == path:
-            continue
-        try:
-            st = os.stat(name)
-            if (st.st_dev, st.st_ino) == opened:
-                os.remove(name)
-        except FileNotFoundError:
-            pass
-        except OSError:
-            _log.warning("cannot remove stale %s", name, exc_info=True)

@@ -1,35 +1,55 @@
-"""Opening the writer connection, and the inline read connections.
+"""Opening the writer connection, and the inline read and write connections.
 
 Kept apart from SqliteDatabase's API: how a connection is made (one hop with
 its pragmas), how a deleted or replaced file is noticed, and the per-thread
-read-only connections that serve point reads without a thread hop.
+connections that serve point reads, and single writes while nothing else is
+waiting, without a thread hop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import sqlite3
 import threading
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import aiosqlite
 
-from .sqlite_worker import _EXIT_WAIT_SECONDS, _LIVE, MEMORY
+from .sqlite_worker import _EXIT_WAIT_SECONDS, _LIVE, MEMORY, _Batcher
+
+_T = TypeVar("_T")
+_log = logging.getLogger(__name__)
+# An inline write blocks the event loop for its commit (the fsync). One that
+# takes longer than this (a slow or busy disk) sends the next
+# _INLINE_PAUSE_WRITES writes to the worker thread, which does not block it.
+INLINE_WRITE_BUDGET_S = 0.002
+_INLINE_PAUSE_WRITES = 1000
+
+
+class _FallBack(Exception):
+    """An inline write could not run (the database is locked): use the worker."""
 
 
 class _Connections:
     """SqliteDatabase's connection handling; it owns the state declared here."""
 
     _path: str
-    _options: tuple[int, str]
+    _options: tuple[int, str, bool]
     _files: dict[str, tuple[int, int]]
     _local: threading.local
     _generation: int
     _readers: set[sqlite3.Connection]
     _readers_lock: threading.Lock
     _tx_owner: asyncio.Task[Any] | None
+    _conn: aiosqlite.Connection | None
+    _batchers: dict[asyncio.AbstractEventLoop, _Batcher]
+    _inline_pause: int
+    _wal: bool
 
     def _inline_reader(self) -> sqlite3.Connection | None:
         """This thread's read connection, when an inline read is safe; else None.
@@ -76,6 +96,76 @@ class _Connections:
             self._readers.add(reader)
         return reader
 
+    def _idle_writer(self) -> sqlite3.Connection | None:
+        """This thread's write connection, when a write may run inline; else None.
+
+        Inline only when the write would make nobody wait: no transaction is
+        open, this loop has no job on the worker and nothing queued, no other
+        task is ready to run, and recent inline commits were fast. Otherwise
+        the write takes the worker, where concurrent writes share one commit.
+        """
+        if self._inline_pause:
+            self._inline_pause -= 1
+            return None
+        if self._tx_owner is not None or self._conn is None or not self._wal:
+            return None
+        loop = asyncio.get_running_loop()
+        if getattr(loop, "_ready", True):  # other callbacks are due (or unknown loop)
+            return None
+        batcher = self._batchers.get(loop)
+        if batcher is not None and (batcher.in_flight or batcher.pending):
+            return None
+        if self._file_changed():
+            return None  # the worker path reopens the file
+        local = self._local
+        writer: sqlite3.Connection | None = getattr(local, "writer", None)
+        if writer is not None and local.writer_generation == self._generation:
+            return writer
+        if writer is not None:
+            self._drop_reader(writer)
+        _, synchronous, _ = self._options
+        try:
+            writer = sqlite3.connect(
+                self._path,
+                timeout=0,  # busy_timeout=0: a locked database falls back at once
+                isolation_level=None,  # autocommit: each write is its own transaction
+                check_same_thread=False,  # closed from close(), maybe on another thread
+                cached_statements=256,
+            )
+            writer.execute("PRAGMA foreign_keys=ON")
+            writer.execute(f"PRAGMA synchronous={synchronous}")
+        except sqlite3.Error:
+            return None
+        local.writer, local.writer_generation = writer, self._generation
+        with self._readers_lock:
+            self._readers.add(writer)
+        return writer
+
+    def _write_inline(
+        self, writer: sqlite3.Connection, op: Callable[[sqlite3.Connection], _T]
+    ) -> _T:
+        """Run one autocommitted write on the loop thread; _FallBack if it is locked.
+
+        With busy_timeout=0 a locked database fails before the statement
+        changes anything, so the caller can safely run it on the worker.
+        """
+        started = time.perf_counter()
+        try:
+            value = op(writer)
+        except sqlite3.OperationalError as exc:
+            if writer.in_transaction:
+                writer.execute("ROLLBACK")
+            if getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+                raise _FallBack from exc
+            raise
+        except BaseException:
+            if writer.in_transaction:
+                writer.execute("ROLLBACK")
+            raise
+        if time.perf_counter() - started > INLINE_WRITE_BUDGET_S:
+            self._inline_pause = _INLINE_PAUSE_WRITES
+        return value
+
     def _inline_failed(self, reader: sqlite3.Connection, exc: sqlite3.DatabaseError) -> None:
         """After a failed inline read: keep the reader on BUSY, drop it otherwise."""
         if getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
@@ -112,7 +202,7 @@ class _Connections:
 
     async def _open(self) -> tuple[aiosqlite.Connection, dict[str, tuple[int, int]]]:
         files: dict[str, tuple[int, int]] = {}
-        busy_timeout_ms, synchronous = self._options
+        busy_timeout_ms, synchronous, _ = self._options
 
         def connect() -> sqlite3.Connection:  # on the worker: one hop with pragmas
             conn = sqlite3.connect(
@@ -125,7 +215,8 @@ class _Connections:
                 conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
                 conn.execute("PRAGMA foreign_keys=ON")
                 if self._path != MEMORY:
-                    conn.execute("PRAGMA journal_mode=WAL").fetchall()
+                    mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()
+                    self._wal = mode is not None and str(mode[0]).lower() == "wal"
                     # A first read creates -wal/-shm (and rejects a non-database).
                     conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
                     for name in (self._path, f"{self._path}-wal", f"{self._path}-shm"):
@@ -150,3 +241,23 @@ class _Connections:
             raise
         _LIVE.add(conn)
         return conn, files
+
+
+def _remove_stale_sidecars(files: dict[str, tuple[int, int]], path: str) -> None:
+    """Delete OUR old -wal/-shm after the file was replaced or deleted.
+
+    SQLite leaves them when the file was unlinked under it, and would replay
+    that stale WAL into the new file. Only files with the inode we opened are
+    removed, so another file's WAL is never touched.
+    """
+    for name, opened in files.items():
+        if name == path:
+            continue
+        try:
+            st = os.stat(name)
+            if (st.st_dev, st.st_ino) == opened:
+                os.remove(name)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            _log.warning("cannot remove stale %s", name, exc_info=True)

@@ -1,0 +1,180 @@
+"""Single writes on the loop thread: only when nobody waits, and never unsafely.
+
+A write runs inline (no thread hop) when no transaction is open, nothing of
+the loop is on the worker, no other callback is due and recent commits were
+fast. These tests pin the other half: concurrent writes still go to the
+worker and share a commit, a locked database falls back and waits, a failed
+inline write leaves no transaction open, a slow commit pauses inline writes,
+and a transaction's writes never commit on their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import generated._runtime.sqlite_conn as conn_module
+import generated._runtime.sqlite_worker as worker_module
+from generated._runtime.sqlite import SqliteDatabase
+
+SCHEMA = "CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL CHECK (v >= 0));"
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[SqliteDatabase]:
+    database = SqliteDatabase(tmp_path / "inline.db")
+    await database.execute_script(SCHEMA)
+    yield database
+    await database.close()
+
+
+def count_hops(db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the calls that go through the worker thread (`_run`)."""
+    calls: list[int] = []
+    real = db._run
+
+    async def counting(fn: Callable[[sqlite3.Connection], Any], kind: int = 0) -> Any:
+        calls.append(1)
+        return await real(fn, kind)
+
+    monkeypatch.setattr(db, "_run", counting)
+    return calls
+
+
+def rows_seen_by_another_connection(path: str) -> list[tuple[str, int]]:
+    other = sqlite3.connect(path)
+    try:
+        return other.execute("SELECT k, v FROM kv ORDER BY k").fetchall()
+    finally:
+        other.close()
+
+
+async def test_an_idle_write_runs_inline_and_is_committed_on_return(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hops = count_hops(db, monkeypatch)
+    assert await db.execute("INSERT INTO kv VALUES ('a', 1)", []) == 1
+    assert await db.execute_returning("UPDATE kv SET v = 2 WHERE k = 'a' RETURNING v", []) == (2,)
+    assert await db.fetch_one("INSERT INTO kv VALUES ('b', 3) RETURNING k", []) == ("b",)
+    assert hops == []  # no thread hop at all
+    # Committed before the call returned: a fresh connection sees both rows.
+    assert rows_seen_by_another_connection(db.path) == [("a", 2), ("b", 3)]
+
+
+async def test_concurrent_writes_go_to_the_worker_and_share_a_commit(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    groups: list[int] = []
+    real_group = worker_module._run_group
+
+    def counting_group(raw: sqlite3.Connection, group: list[Any]) -> Any:
+        groups.append(len(group))
+        return real_group(raw, group)
+
+    monkeypatch.setattr(worker_module, "_run_group", counting_group)
+    hops = count_hops(db, monkeypatch)
+    counts = await asyncio.gather(
+        *(db.execute("INSERT INTO kv VALUES (?, ?)", [f"k{i:02d}", i]) for i in range(20))
+    )
+    assert counts == [1] * 20
+    assert len(hops) == 20  # other writers were due: none ran inline
+    assert getattr(db._local, "writer", None) is None
+    assert groups and max(groups) >= 2  # queued writes shared one COMMIT
+    assert len(rows_seen_by_another_connection(db.path)) == 20
+
+
+async def test_a_locked_database_falls_back_to_the_worker_and_waits(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await db.execute("INSERT INTO kv VALUES ('warm', 0)", [])  # opens the inline writer
+    locker = sqlite3.connect(db.path, isolation_level=None, check_same_thread=False)
+    locker.execute("BEGIN IMMEDIATE")
+    locker.execute("INSERT INTO kv VALUES ('theirs', 1)")
+    release = threading.Timer(0.3, lambda: locker.execute("COMMIT"))
+    hops = count_hops(db, monkeypatch)
+    started = time.monotonic()
+    release.start()
+    try:
+        assert await db.execute("INSERT INTO kv VALUES ('ours', 2)", []) == 1
+    finally:
+        release.join()
+        locker.close()
+    assert time.monotonic() - started >= 0.25  # it waited for the lock on the worker
+    assert len(hops) == 1
+    assert not db._local.writer.in_transaction
+    assert rows_seen_by_another_connection(db.path) == [("ours", 2), ("theirs", 1), ("warm", 0)]
+
+
+async def test_a_failed_inline_write_leaves_nothing_open(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await db.execute("INSERT INTO kv VALUES ('a', 1)", [])
+    hops = count_hops(db, monkeypatch)
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        await db.execute("INSERT INTO kv VALUES ('a', 5)", [])
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        await db.execute_returning("UPDATE kv SET v = -1 WHERE k = 'a' RETURNING v", [])
+    assert hops == []  # errors are raised inline, not retried on the worker
+    assert not db._local.writer.in_transaction
+    assert await db.execute("INSERT INTO kv VALUES ('b', 2)", []) == 1
+    assert rows_seen_by_another_connection(db.path) == [("a", 1), ("b", 2)]
+
+
+async def test_a_slow_commit_pauses_inline_writes(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(conn_module, "INLINE_WRITE_BUDGET_S", -1.0)  # every commit is "slow"
+    hops = count_hops(db, monkeypatch)
+    await db.execute("INSERT INTO kv VALUES ('a', 1)", [])
+    assert hops == [] and db._inline_pause == conn_module._INLINE_PAUSE_WRITES
+    for i in range(3):
+        await db.execute("INSERT INTO kv VALUES (?, 1)", [f"b{i}"])
+    assert len(hops) == 3  # the loop is no longer blocked by commits
+    assert db._inline_pause == conn_module._INLINE_PAUSE_WRITES - 3
+
+
+async def test_writes_inside_a_transaction_never_commit_on_their_own(db: SqliteDatabase) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.transaction():
+            await db.execute("INSERT INTO kv VALUES ('inside', 1)", [])
+            raise RuntimeError("roll back")
+    assert rows_seen_by_another_connection(db.path) == []
+    # Another task's write waits for the transaction, then runs.
+    order: list[str] = []
+
+    async def other() -> None:
+        await db.execute("INSERT INTO kv VALUES ('other', 1)", [])
+        order.append("other")
+
+    async with db.transaction():
+        task = asyncio.create_task(other())
+        await asyncio.sleep(0.05)
+        await db.execute("INSERT INTO kv VALUES ('mine', 1)", [])
+        order.append("mine")
+    await task
+    assert order == ["mine", "other"]
+    assert rows_seen_by_another_connection(db.path) == [("mine", 1), ("other", 1)]
+
+
+async def test_inline_writes_can_be_turned_off_and_shared_options_must_agree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "off.db"
+    db = SqliteDatabase.shared(path, inline_writes=False)
+    try:
+        await db.execute_script(SCHEMA)
+        hops = count_hops(db, monkeypatch)
+        await db.execute("INSERT INTO kv VALUES ('a', 1)", [])
+        assert len(hops) == 1
+        with pytest.raises(ValueError, match="inline_writes"):
+            SqliteDatabase.shared(path)
+        assert SqliteDatabase.shared(path, inline_writes=False) is db
+    finally:
+        await db.close()
