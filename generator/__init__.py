@@ -9,6 +9,7 @@ writes that result, `storegen check` diffs it against the disk.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -110,13 +111,30 @@ def _with_backends(view: PackageView, backends: list[Backend]) -> PackageView:
 
 
 def _runtime_files(backends: list[Backend], header: str) -> dict[str, str]:
-    """Runtime helpers, copied verbatim under `_runtime/` behind the header."""
-    wanted = sorted({name for backend in backends for name in backend.runtime})
+    """Runtime helpers, copied verbatim under `_runtime/` behind the header.
+
+    Every package gets the modules the common templates import
+    (`BASE_RUNTIME`); a manifest names the modules its stores use, and the
+    sibling modules those import (`from .sqlite_conn import ...`) come along,
+    so a manifest that lists only `sqlite.py` still ships a working package.
+    """
+    sources: dict[str, str] = {}
+    todo = sorted({*BASE_RUNTIME, *(name for backend in backends for name in backend.runtime)})
+    while todo:
+        name = todo.pop()
+        if name in sources:
+            continue
+        sources[name] = (runtime_dir() / name).read_text(encoding="utf-8")
+        todo.extend(f"{module}.py" for module in _SIBLING_IMPORT.findall(sources[name]))
     files = {
         "_runtime/__init__.py": f"{header}\n"
         + (runtime_dir() / "__init__.py").read_text(encoding="utf-8")
     }
-    for name in wanted:
-        source = (runtime_dir() / name).read_text(encoding="utf-8")
-        files[f"_runtime/{name}"] = f"{header}\n{source}"
+    for name in sorted(sources):
+        files[f"_runtime/{name}"] = f"{header}\n{sources[name]}"
     return files
+
+
+# Imported by the common templates (results, stores, __init__), whatever the backend.
+BASE_RUNTIME = ("errors.py", "convert.py", "database.py", "connect.py")
+_SIBLING_IMPORT = re.compile(r"^from \.(\w+) import", re.MULTILINE)

@@ -246,6 +246,58 @@ def test_new_backend_scaffolds_a_working_backend(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
 
 
+def test_a_manifest_naming_one_runtime_module_gets_the_modules_it_imports(
+    tmp_path: Path,
+) -> None:
+    """`runtime = ["sqlite.py"]` alone: its sibling modules are copied too, so it runs."""
+    folder = tmp_path / "user_templates" / "lean"
+    folder.mkdir(parents=True)
+    (folder / "backend.toml").write_text(
+        MANIFEST.replace('"mine', '"lean')
+        .replace(
+            'runtime = ["errors.py", "convert.py", "database.py", "sqlite.py", "connect.py"]',
+            'runtime = ["sqlite.py"]',
+        )
+        .format(extra="")
+    )
+    shutil.copy(builtin_templates_dir() / "aiosqlite" / "stores.py.j2", folder / "stores.py.j2")
+    files = generate(
+        options(tmp_path, backends=("lean",), templates=(tmp_path / "user_templates",))
+    ).files
+    runtime = sorted(name for name in files if name.startswith("_runtime/"))
+    assert runtime == [
+        "_runtime/__init__.py",
+        "_runtime/connect.py",  # the base every package gets
+        "_runtime/convert.py",
+        "_runtime/database.py",
+        "_runtime/errors.py",
+        "_runtime/sqlite.py",  # what the manifest named
+        "_runtime/sqlite_conn.py",  # what sqlite.py imports
+        "_runtime/sqlite_worker.py",
+    ]
+    out = tmp_path / "demo_pkg"
+    for name, text in files.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(text)
+    code = (
+        "import asyncio, sys\n"
+        "from demo_pkg import Team, create_schema\n"
+        "from demo_pkg.lean import TeamStore, SqliteDatabase\n"
+        "async def main():\n"
+        "    db = SqliteDatabase(sys.argv[1])\n"
+        "    await create_schema(db)\n"
+        "    team = Team(id='t1', name='a', is_active=True)\n"
+        "    assert (await TeamStore(db).insert(team, 'r1')).client_message == team\n"
+        "    await db.close()\n"
+        "asyncio.run(main())\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "x.db")], cwd=tmp_path, capture_output=True,
+        text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+
+
 def test_new_backend_refuses_a_bad_name_or_source(tmp_path: Path) -> None:
     root = project(tmp_path)
     bad = storegen(root, "new-backend", "my-backend")

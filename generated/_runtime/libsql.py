@@ -31,10 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import sqlite3
 import threading
-import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -48,6 +45,7 @@ from .errors import (
     classify_message,
     classify_sqlite_error,
 )
+from .libsql_urls import _WS_SCHEMES, _env_token, normalize_url, split_script
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -61,10 +59,7 @@ _T = TypeVar("_T")
 Row = tuple[Any, ...]
 DEFAULT_TIMEOUT = 10.0
 """Seconds one call (a query, a batch, a whole transaction) may take."""
-TOKEN_ENV_VARS = ("LIBSQL_AUTH_TOKEN", "TURSO_AUTH_TOKEN")
 _CLOSE_TIMEOUT = 1.0
-_WS_SCHEMES = ("ws", "wss")
-_HTTP_SCHEMES = ("http", "https")
 # libsql-client codes that mean the connection, not the statement, failed.
 _CONNECTION_CODES = frozenset(
     {"HRANA_WEBSOCKET_ERROR", "HRANA_PROTO_ERROR", "CLIENT_CLOSED", "STREAM_CLOSED"}
@@ -86,92 +81,6 @@ _UNAVAILABLE = Failure(ErrorCode.UNAVAILABLE, "the database is unavailable, try 
 _SHARED: dict[tuple[str, str | None, float], LibsqlDatabase] = {}
 _SHARED_LOCK = threading.Lock()
 _log = logging.getLogger(__name__)
-
-
-def normalize_url(url: str) -> tuple[str, str | None]:
-    """Check a remote URL; return the URL libsql-client gets and any `authToken`.
-
-    `libsql://host` means `wss://host`; `libsql://host:port?tls=0` means
-    `ws://host:port` (a local server without TLS). `ws`, `wss`, `http` and
-    `https` pass through. Raises ValueError for anything else.
-    """
-    parts = urllib.parse.urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in ("libsql", *_WS_SCHEMES, *_HTTP_SCHEMES):
-        raise ValueError(
-            f"not a libSQL URL (want libsql://, ws://, wss://, http:// or https://): {url!r}"
-        )
-    if not parts.hostname:
-        raise ValueError(f"libSQL URL without a host: {url!r}")
-    if parts.fragment:
-        raise ValueError(f"libSQL URL with a #fragment: {url!r}")
-    try:
-        port = parts.port
-    except ValueError:
-        raise ValueError(f"libSQL URL with a bad port: {url!r}") from None
-    tls: bool | None = None
-    token: str | None = None
-    for key, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
-        if key == "tls" and value in ("0", "1"):
-            tls = value == "1"
-        elif key == "authToken":
-            token = value or None
-        else:
-            raise ValueError(f"unsupported libSQL URL parameter {key}={value!r} (want tls=0|1)")
-    if scheme == "libsql":
-        if tls is False and port is None:
-            raise ValueError(f"libsql://...?tls=0 needs an explicit port: {url!r}")
-        scheme = "ws" if tls is False else "wss"
-    elif tls is not None and tls != scheme.endswith("s"):
-        raise ValueError(f"?tls={int(tls)} contradicts the {scheme}:// scheme: {url!r}")
-    return urllib.parse.urlunsplit((scheme, parts.netloc, parts.path, "", "")), token
-
-
-def split_script(script: str) -> list[str]:
-    """Split an SQL script into statements, the way SQLite's own tokenizer sees them.
-
-    `sqlite3.complete_statement` knows about strings, comments and trigger
-    bodies (`BEGIN ... ; ... END`), so a `;` inside any of them never splits.
-    Empty statements and comment-only text are dropped; an unterminated last
-    statement is kept (the server reports it).
-    """
-    statements: list[str] = []
-    current = ""
-    for piece in script.split(";"):
-        current = f"{current};{piece}" if current else piece
-        if sqlite3.complete_statement(current + ";"):
-            if _has_sql(current):
-                statements.append(current.strip())
-            current = ""
-    if _has_sql(current):
-        statements.append(current.strip())
-    return statements
-
-
-def _has_sql(text: str) -> bool:
-    """Whether `text` holds anything but whitespace, `;` and comments."""
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch.isspace() or ch == ";":
-            i += 1
-        elif text.startswith("--", i):
-            end = text.find("\n", i)
-            i = n if end < 0 else end + 1
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            i = n if end < 0 else end + 2
-        else:
-            return True
-    return False
-
-
-def _env_token() -> str | None:
-    for name in TOKEN_ENV_VARS:
-        value = os.environ.get(name)
-        if value:
-            return value
-    return None
 
 
 class LibsqlDatabase:
