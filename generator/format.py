@@ -4,6 +4,9 @@ Formatting is the slowest step of generation; the cache makes regenerating
 an unchanged schema cost a hash per file instead of a black run. black is
 imported only on a cache miss (`check` on an unchanged tree never pays for
 it), and when several files miss, they are formatted in parallel processes.
+On a miss, `layout.shape` first lays the text out as black would: black
+formats a second time whenever its output differs from its input, so text
+already in its layout costs one pass instead of two (about half the time).
 """
 
 from __future__ import annotations
@@ -104,7 +107,9 @@ def _chunks(source: str) -> list[str]:
         while first > 0 and lines[first - 1].lstrip().startswith("#"):
             first -= 1
         if first - begin >= _CHUNK_LINES and not lines[first - 1].strip():
-            chunks.append("".join(lines[begin:first]))
+            # Without the blank lines black would strip at its end: a chunk already
+            # in black's layout then comes back unchanged, in one pass instead of two.
+            chunks.append("".join(lines[begin:first]).rstrip("\n") + "\n")
             begin = first
     chunks.append("".join(lines[begin:]))
     return chunks
@@ -146,8 +151,25 @@ def _cache_path(source: str, cache_dir: Path | None) -> Path | None:
 
 
 def _format_or_raise(source: str, template: str) -> str:
+    """black on `source`, laid out by `layout.shape` first: the same result, about twice as fast.
+
+    black formats a second time whenever its output differs from its input, so
+    text already in its layout costs one pass instead of two.
+    """
     import black
 
+    from generator.layout import shape
+
+    try:
+        shaped = shape(source)
+    except Exception:  # an optimisation must never stop generation: black alone still works
+        shaped = source
+    if shaped != source:
+        try:
+            result: str = black.format_str(shaped, mode=black_mode())
+            return result
+        except black.parsing.InvalidInput:
+            pass  # report the error against the text the template rendered
     try:
         formatted: str = black.format_str(source, mode=black_mode())
     except black.parsing.InvalidInput as exc:

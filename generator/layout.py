@@ -1,0 +1,354 @@
+"""Black-shaped layout of rendered modules, so that black finds (almost) nothing to do.
+
+black is the slowest step of a cold generation, and it costs about twice as
+much on a line it must split as on one already split its way. The templates
+print one logical line per statement; `shape` then lays out what black would
+change, in black's own way (pinned mode, line length 100):
+
+- a statement longer than the limit, or with a magic trailing comma, is split
+  like black splits it: a `def` after its first bracket, anything else at its
+  last bracket (`x = await f(`, `return Model(`, `(` of a tuple), the body on
+  one line when it fits and one element per line (with a trailing comma)
+  otherwise; `from m import a, b` lists become one name per line;
+- a long `NAME = "string"` gets black's parentheses when that makes it fit;
+- single-quoted strings get black's preferred quotes;
+- docstrings get black's indentation and closing-quote placement.
+
+Only these shapes are touched, and only when every part is understood; any
+other line stays as printed and black handles it. black still formats the
+result and stays the authority, so a layout this module gets wrong costs
+time, never a different output, with one exception it must avoid: a trailing
+comma black would not have written is "magic" and would keep a split black
+would not make. Trailing commas are therefore added only where black splits.
+"""
+
+from __future__ import annotations
+
+import re
+
+LINE_LENGTH = 100  # generator.format pins black to the same length
+_INDENT = "    "
+
+# A string literal on one line, or a lone triple quote (the start or end of a long string).
+_QUOTED_TEXT = r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'"""
+_STRING = re.compile(r"[rRbBuUfF]*(?:\"\"\"|'''|" + _QUOTED_TEXT + ")")
+_QUOTED = re.compile(_QUOTED_TEXT)
+# black's regexes (strings.normalize_string_quotes), for ' → ".
+_ESCAPED_NEW = re.compile(r'([^\\]|^)\\((?:\\\\)*)"')
+_ESCAPED_ORIG = re.compile(r"([^\\]|^)\\((?:\\\\)*)'")
+_UNESCAPED_NEW = re.compile(r'(([^\\]|^)(\\\\)*)"')
+# What may precede the bracket a statement splits at: `x = await f(`, `return (`.
+_RHS_HEAD = re.compile(
+    r"(?:return |(?:[A-Za-z_][\w.]*(?:: [\w. |]+)? = )?(?:await )?)?(?:[A-Za-z_][\w.]*)?[(\[{]"
+)
+_DEF_HEAD = re.compile(r"(?:async )?def [A-Za-z_]\w*\(")
+_DEF_TAIL = re.compile(r"\)(?: -> [^=]+)?:")
+_STRING_ASSIGN = re.compile(
+    r"""([A-Za-z_]\w*(?:: [\w. |]+)?) = ("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')"""
+)
+_KEYWORD_TERNARY = re.compile(r"([A-Za-z_]\w*)=(.+),")
+_IMPORT = re.compile(r"from ([\w.]+) import ([\w, ]+)")
+_OPENING, _CLOSING = "([{", ")]}"
+
+
+def shape(source: str) -> str:
+    """`source` with the statements black would split already split its way."""
+    lines = source.split("\n")
+    out: list[str] = []
+    depth = 0  # brackets left open by the lines before (a list the template printed)
+    opens_block = True  # the next statement is the first of a module, class or def
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            out.append(line)
+            i += 1
+            continue
+        if depth == 0 and stripped.startswith('"""'):
+            end = _string_end(lines, i)
+            if end is None:
+                return "\n".join(out + lines[i:])
+            block = lines[i : end + 1]
+            out.extend(_docstring(block) if opens_block else block)
+            opens_block = False
+            i = end + 1
+            continue
+        code = _STRING.sub(_blank, line)
+        if '"""' in code or "'''" in code or line.endswith("\\"):
+            return "\n".join(out + lines[i:])  # a multi-line string or continuation: leave the rest
+        if "#" in code:
+            code = code[: code.index("#")]
+        after = depth + sum(code.count(c) for c in _OPENING) - sum(code.count(c) for c in _CLOSING)
+        if "'" in line and "#" not in line:
+            line = _STRING.sub(_prefer_double, line)
+        if depth == 0 and after == 0 and "#" not in line:
+            if len(line) > LINE_LENGTH or ",)" in code or ",]" in code or ",}" in code:
+                out.extend(_split(line) or [line])
+            else:
+                out.append(line)
+        else:
+            out.append(line)
+        if after == 0:
+            opens_block = code.rstrip().endswith(":")
+        depth = after
+        i += 1
+    return "\n".join(out)
+
+
+def _blank(match: re.Match[str]) -> str:
+    """A string literal as `"_"`, so brackets and commas in it do not count (triple quotes kept)."""
+    text = match.group()
+    return text if text.lstrip("rRbBuUfF") in ('"""', "'''") else '"_"'
+
+
+def _string_end(lines: list[str], start: int) -> int | None:
+    """The line closing the triple-quoted string that opens `lines[start]`."""
+    first = lines[start]
+    rest = first[first.index('"""') + 3 :]
+    if '"""' in rest:
+        return start
+    for j in range(start + 1, len(lines)):
+        if '"""' in lines[j]:
+            return j
+    return None
+
+
+def _docstring(block: list[str]) -> list[str]:
+    """A docstring laid out as black's `visit_STRING` does; unusual ones stay as they are."""
+    text = "\n".join(block)
+    indent = text[: len(text) - len(text.lstrip(" "))]
+    value = text.strip(" ")
+    if not value.endswith('"""') or value.count('"""') != 2 or len(value) < 6:
+        return block
+    if "\t" in value or "\r" in value or re.search(r"\\\s*\n", value):
+        return block
+    body = value[3:-3]
+    started_empty = not body
+    if "\n" in value:
+        body = _fix_multiline(body, indent)
+    else:
+        body = body.strip()
+    trailing_backslash = False
+    if body:
+        if body[0] == '"':
+            body = " " + body
+        if body[-1] == '"':
+            body += " "
+        if body[-1] == "\\":
+            if (len(body) - len(body.rstrip("\\"))) % 2:
+                body += " "
+                trailing_backslash = True
+    elif not started_empty:
+        body = " "
+    parts = body.splitlines()
+    last = len(parts[-1]) if body and not body.endswith("\n") else 0
+    if len(parts) > 1 and last + 3 > LINE_LENGTH and not trailing_backslash:
+        if value[-4] == "\n":
+            literal = f'"""{body}"""'
+        else:
+            literal = f'"""{body}\n{indent}"""'
+    else:
+        literal = f'"""{body}"""'
+    return (indent + literal).split("\n")
+
+
+def _fix_multiline(docstring: str, prefix: str) -> str:
+    """black's `fix_multiline_docstring` (PEP 257 indentation), tabs excluded."""
+    lines = re.split(r"\r\n|[\r\n]", docstring)
+    widths = [len(line) - len(line.lstrip()) for line in lines[1:] if line.strip()]
+    trimmed = [lines[0].strip()]
+    if widths:
+        cut = min(widths)
+        last = len(lines) - 2
+        for i, line in enumerate(lines[1:]):
+            kept = line[cut:].rstrip()
+            trimmed.append(prefix + kept if kept or i == last else "")
+    return "\n".join(trimmed)
+
+
+def _prefer_double(match: re.Match[str]) -> str:
+    literal = match.group()
+    return _double_quoted(literal) if literal[0] == "'" else literal
+
+
+def _double_quoted(literal: str) -> str:
+    """A plain '...' literal in black's preferred quotes (strings.normalize_string_quotes)."""
+    body = literal[1:-1]
+    new_body = _sub_twice(_ESCAPED_NEW, r"\1\2" + '"', body)
+    if new_body != body:
+        body = new_body
+        literal = f"'{body}'"
+    new_body = _sub_twice(_ESCAPED_ORIG, r"\1\2'", new_body)
+    new_body = _sub_twice(_UNESCAPED_NEW, r'\1\\"', new_body)
+    if new_body.count("\\") > body.count("\\"):
+        return literal
+    return f'"{new_body}"'
+
+
+def _sub_twice(regex: re.Pattern[str], replacement: str, text: str) -> str:
+    return regex.sub(replacement, regex.sub(replacement, text))
+
+
+def _split(line: str) -> list[str] | None:
+    """`line` (one whole statement) as black lays it out, or None when unsure."""
+    if not line.isascii():
+        return None  # black measures wide characters as two columns: leave those lines to it
+    code = line.lstrip(" ")
+    pad = line[: len(line) - len(code)]
+    pairs = _pairs(code)
+    if pairs is None:
+        return None
+    if len(line) <= LINE_LENGTH and not _has_magic_comma(code, pairs):
+        return [line]
+    imported = _IMPORT.fullmatch(code)
+    if imported:
+        names = [n.strip() for n in imported.group(2).split(",")]
+        if not all(names):
+            return None
+        body = [f"{pad}{_INDENT}{name}," for name in names]
+        return [f"{pad}from {imported.group(1)} import (", *body, f"{pad})"]
+    keyword = _KEYWORD_TERNARY.fullmatch(code)
+    if keyword and " if " in _outside(keyword.group(2)) and " else " in _outside(keyword.group(2)):
+        # black parenthesizes a conditional expression it must split (an argument here)
+        if len(pad + _INDENT + keyword.group(2)) > LINE_LENGTH:
+            return None
+        return [f"{pad}{keyword.group(1)}=(", f"{pad}{_INDENT}{keyword.group(2)}", f"{pad}),"]
+    if _DEF_HEAD.match(code):
+        opening = code.index("(")
+        tail = code[pairs[opening] :]
+        if not _DEF_TAIL.fullmatch(tail):
+            return None
+        return _split_at(pad, code, opening, pairs, explode_collections=False)
+    closing = max(pairs.values(), default=None)  # the last one closes at the top level
+    if closing is None:
+        assigned = _STRING_ASSIGN.fullmatch(code)
+        if assigned and len(pad + _INDENT + assigned.group(2)) <= LINE_LENGTH:
+            return [
+                f"{pad}{assigned.group(1)} = (",
+                f"{pad}{_INDENT}{assigned.group(2)}",
+                f"{pad})",
+            ]
+        return None
+    opening = next(o for o, c in pairs.items() if c == closing)
+    if code[closing + 1 :] not in ("", ",", ":") or not _RHS_HEAD.fullmatch(code[: opening + 1]):
+        return None
+    return _split_at(pad, code, opening, pairs, explode_collections=True)
+
+
+def _split_at(
+    pad: str, code: str, opening: int, pairs: dict[int, int], *, explode_collections: bool
+) -> list[str] | None:
+    """Split `code` at the bracket pair opening at `opening`: head, body, tail."""
+    closing = pairs[opening]
+    head, tail = pad + code[: opening + 1], pad + code[closing:]
+    if len(head) > LINE_LENGTH or len(tail) > LINE_LENGTH:
+        return None
+    inner = pad + _INDENT
+    items = _elements(code, opening, pairs)
+    if items is None or not items:
+        return None
+    body = code[opening + 1 : closing].strip()
+    collection = explode_collections and (opening == 0 or not _is_name_end(code[opening - 1]))
+    magic = _is_magic(code, opening, pairs)
+    nested = _has_magic_comma(body, _pairs(body) or {})
+    forced = collection and len(items) > 1
+    if not (magic or nested or forced) and len(inner + body) <= LINE_LENGTH:
+        return [head, inner + body, tail]
+    if len(items) == 1 and not magic and not nested:
+        return None  # black would split the lone element further: leave it to black
+    lines = [head]
+    for item in items:
+        element = _split(f"{inner}{item},")
+        if element is None:
+            return None
+        lines.extend(element)
+    lines.append(tail)
+    return lines
+
+
+def _outside(code: str) -> str:
+    """`code` without the contents of its brackets (strings blanked)."""
+    text = _STRING.sub('"_"', code)
+    depth, kept = 0, []
+    for char in text:
+        if char in _OPENING:
+            depth += 1
+        elif char in _CLOSING:
+            depth -= 1
+        elif depth == 0:
+            kept.append(char)
+    return "".join(kept)
+
+
+def _is_name_end(char: str) -> bool:
+    return char.isalnum() or char in "_)]"
+
+
+def _elements(code: str, opening: int, pairs: dict[int, int]) -> list[str] | None:
+    """The comma-separated elements inside the bracket at `opening` (no trailing empty one)."""
+    closing = pairs[opening]
+    items, start, i = [], opening + 1, opening + 1
+    while i < closing:
+        char = code[i]
+        if char in _OPENING:
+            i = pairs[i] + 1
+            continue
+        if char in "\"'":
+            match = _QUOTED.match(code, i)
+            if match is None:
+                return None
+            i = match.end()
+            continue
+        if char == ",":
+            items.append(code[start:i].strip())
+            start = i + 1
+        i += 1
+    last = code[start:closing].strip()
+    if last:
+        items.append(last)
+    if any(not item for item in items):
+        return None
+    return items
+
+
+def _pairs(code: str) -> dict[int, int] | None:
+    """Opening bracket index → closing bracket index, strings skipped; None if unsure."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    i = 0
+    while i < len(code):
+        char = code[i]
+        if char in "\"'":
+            match = _QUOTED.match(code, i)
+            if match is None or code.startswith(('"""', "'''"), i):
+                return None
+            i = match.end()
+            continue
+        if char == "#" or char == "\\" or char == ";":
+            return None
+        if char in _OPENING:
+            stack.append(i)
+        elif char in _CLOSING:
+            if not stack or _OPENING.index(code[stack[-1]]) != _CLOSING.index(char):
+                return None
+            pairs[stack.pop()] = i
+        i += 1
+    return None if stack else pairs
+
+
+def _has_magic_comma(code: str, pairs: dict[int, int]) -> bool:
+    return any(_is_magic(code, opening, pairs) for opening in pairs)
+
+
+def _is_magic(code: str, opening: int, pairs: dict[int, int]) -> bool:
+    """A trailing comma black keeps exploded: any but that of `(x,)` or a subscript `x[a,]`."""
+    if not code[opening + 1 : pairs[opening]].rstrip().endswith(","):
+        return False
+    if code[opening] == "{":
+        return True
+    subscript = code[opening] == "[" and opening > 0 and _is_name_end(code[opening - 1])
+    if code[opening] == "[" and not subscript:
+        return True
+    items = _elements(code, opening, pairs)
+    return items is None or len(items) > 1
