@@ -12,8 +12,8 @@ aiosqlite module, so application code does not change with the backend.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import ClassVar, Literal
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -81,6 +81,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _OAUTH_CLIENTS__INSERT = 'INSERT INTO "oauth_clients" ("id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by"'
 _OAUTH_CLIENTS__INSERT_MANY = 'INSERT INTO "oauth_clients" ("id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)'
@@ -306,6 +307,32 @@ class _LibsqlStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class OAuthClientStore(_LibsqlStore, ClientTable):
     """An application registered to request tokens (RFC 6749 §2)."""
@@ -319,12 +346,9 @@ class OAuthClientStore(_LibsqlStore, ClientTable):
             stored = await self._db.execute_returning(
                 _OAUTH_CLIENTS__INSERT, encode_oauth_client_insert(row)
             )
-            value = None if stored is None else decode_oauth_client(stored)
+            return self._one(stored, decode_oauth_client, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[OAuthClient], ray_id: str) -> Result[int]:
         """Insert every OAuthClient in one transaction, all or nothing; the number inserted."""
@@ -332,20 +356,17 @@ class OAuthClientStore(_LibsqlStore, ClientTable):
             inserted = await self._db.execute_many(
                 _OAUTH_CLIENTS__INSERT_MANY, [encode_oauth_client_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: str, ray_id: str) -> Result[OAuthClient]:
         """The OAuthClient with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_OAUTH_CLIENTS__GET_BY_ID, (id,))
-            value = None if found is None else decode_oauth_client(found)
+            return self._one(found, decode_oauth_client, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def get_by_client_identifier(
         self, client_identifier: str, ray_id: str
@@ -355,12 +376,9 @@ class OAuthClientStore(_LibsqlStore, ClientTable):
             found = await self._db.fetch_one(
                 _OAUTH_CLIENTS__GET_BY_CLIENT_IDENTIFIER, (client_identifier,)
             )
-            value = None if found is None else decode_oauth_client(found)
+            return self._one(found, decode_oauth_client, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_client_identifier")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: OAuthClient, ray_id: str) -> Result[OAuthClient]:
         """Write every mutable column of this OAuthClient, found by its key.
@@ -371,12 +389,9 @@ class OAuthClientStore(_LibsqlStore, ClientTable):
             stored = await self._db.execute_returning(
                 _OAUTH_CLIENTS__UPDATE, encode_oauth_client_update(row)
             )
-            value = None if stored is None else decode_oauth_client(stored)
+            return self._one(stored, decode_oauth_client, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: OAuthClient, ray_id: str) -> Result[OAuthClient]:
         """Insert this OAuthClient, or, when its key exists, write its mutable columns.
@@ -387,22 +402,17 @@ class OAuthClientStore(_LibsqlStore, ClientTable):
             stored = await self._db.execute_returning(
                 _OAUTH_CLIENTS__UPSERT, encode_oauth_client_insert(row)
             )
-            value = None if stored is None else decode_oauth_client(stored)
+            return self._one(stored, decode_oauth_client, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the OAuthClient with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_OAUTH_CLIENTS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def delete_by_client_identifier(
         self, client_identifier: str, ray_id: str
@@ -412,11 +422,9 @@ class OAuthClientStore(_LibsqlStore, ClientTable):
             deleted = await self._db.execute(
                 _OAUTH_CLIENTS__DELETE_BY_CLIENT_IDENTIFIER, (client_identifier,)
             )
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_client_identifier")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_by_is_enabled(
         self, is_enabled: bool, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -440,10 +448,9 @@ class OAuthClientStore(_LibsqlStore, ClientTable):
                         limit,
                     ),
                 )
-            values = [decode_oauth_client(r) for r in found_rows]
+            return self._many(found_rows, decode_oauth_client, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_is_enabled")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_is_enabled(self, is_enabled: bool, ray_id: str) -> Result[int]:
         """How many OAuthClient rows with this is_enabled."""
@@ -451,9 +458,9 @@ class OAuthClientStore(_LibsqlStore, ClientTable):
             found = await self._db.fetch_one(
                 _OAUTH_CLIENTS__COUNT_BY_IS_ENABLED, (_convert.encode_bool(is_enabled),)
             )
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_is_enabled")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -470,18 +477,17 @@ class OAuthClientStore(_LibsqlStore, ClientTable):
                         limit,
                     ),
                 )
-            values = [decode_oauth_client(r) for r in found_rows]
+            return self._many(found_rows, decode_oauth_client, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many OAuthClient rows in the table."""
         try:
             found = await self._db.fetch_one(_OAUTH_CLIENTS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_user_token_grants(
         self, user_id: str, now: int, ray_id: str
@@ -513,12 +519,9 @@ class OAuthClientConfigStore(_LibsqlStore, ClientConfigTable):
             stored = await self._db.execute_returning(
                 _OAUTH_CLIENT_CONFIGS__INSERT, encode_oauth_client_config_insert(row)
             )
-            value = None if stored is None else decode_oauth_client_config(stored)
+            return self._one(stored, decode_oauth_client_config, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[OAuthClientConfig], ray_id: str) -> Result[int]:
         """Insert every OAuthClientConfig in one transaction, all or nothing; the number inserted."""
@@ -527,20 +530,17 @@ class OAuthClientConfigStore(_LibsqlStore, ClientConfigTable):
                 _OAUTH_CLIENT_CONFIGS__INSERT_MANY,
                 [encode_oauth_client_config_insert(r) for r in rows],
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_client_id(self, client_id: str, ray_id: str) -> Result[OAuthClientConfig]:
         """The OAuthClientConfig with this client_id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_OAUTH_CLIENT_CONFIGS__GET_BY_CLIENT_ID, (client_id,))
-            value = None if found is None else decode_oauth_client_config(found)
+            return self._one(found, decode_oauth_client_config, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_client_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: OAuthClientConfig, ray_id: str) -> Result[OAuthClientConfig]:
         """Write every mutable column of this OAuthClientConfig, found by its key.
@@ -551,12 +551,9 @@ class OAuthClientConfigStore(_LibsqlStore, ClientConfigTable):
             stored = await self._db.execute_returning(
                 _OAUTH_CLIENT_CONFIGS__UPDATE, encode_oauth_client_config_update(row)
             )
-            value = None if stored is None else decode_oauth_client_config(stored)
+            return self._one(stored, decode_oauth_client_config, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: OAuthClientConfig, ray_id: str) -> Result[OAuthClientConfig]:
         """Insert this OAuthClientConfig, or, when its key exists, write its mutable columns.
@@ -567,12 +564,9 @@ class OAuthClientConfigStore(_LibsqlStore, ClientConfigTable):
             stored = await self._db.execute_returning(
                 _OAUTH_CLIENT_CONFIGS__UPSERT, encode_oauth_client_config_insert(row)
             )
-            value = None if stored is None else decode_oauth_client_config(stored)
+            return self._one(stored, decode_oauth_client_config, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_client_id(self, client_id: str, ray_id: str) -> Result[None]:
         """Delete the OAuthClientConfig with this client_id; NOT_FOUND when none has it."""
@@ -580,11 +574,9 @@ class OAuthClientConfigStore(_LibsqlStore, ClientConfigTable):
             deleted = await self._db.execute(
                 _OAUTH_CLIENT_CONFIGS__DELETE_BY_CLIENT_ID, (client_id,)
             )
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_client_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -601,18 +593,17 @@ class OAuthClientConfigStore(_LibsqlStore, ClientConfigTable):
                         limit,
                     ),
                 )
-            values = [decode_oauth_client_config(r) for r in found_rows]
+            return self._many(found_rows, decode_oauth_client_config, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many OAuthClientConfig rows in the table."""
         try:
             found = await self._db.fetch_one(_OAUTH_CLIENT_CONFIGS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
 
 class OAuthUserStore(_LibsqlStore, UserTable):
@@ -627,12 +618,9 @@ class OAuthUserStore(_LibsqlStore, UserTable):
             stored = await self._db.execute_returning(
                 _OAUTH_USERS__INSERT, encode_oauth_user_insert(row)
             )
-            value = None if stored is None else decode_oauth_user(stored)
+            return self._one(stored, decode_oauth_user, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[OAuthUser], ray_id: str) -> Result[int]:
         """Insert every OAuthUser in one transaction, all or nothing; the number inserted."""
@@ -640,31 +628,25 @@ class OAuthUserStore(_LibsqlStore, UserTable):
             inserted = await self._db.execute_many(
                 _OAUTH_USERS__INSERT_MANY, [encode_oauth_user_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: str, ray_id: str) -> Result[OAuthUser]:
         """The OAuthUser with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_OAUTH_USERS__GET_BY_ID, (id,))
-            value = None if found is None else decode_oauth_user(found)
+            return self._one(found, decode_oauth_user, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def get_by_external_id(self, external_id: str, ray_id: str) -> Result[OAuthUser]:
         """The OAuthUser with this external_id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_OAUTH_USERS__GET_BY_EXTERNAL_ID, (external_id,))
-            value = None if found is None else decode_oauth_user(found)
+            return self._one(found, decode_oauth_user, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_external_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: OAuthUser, ray_id: str) -> Result[OAuthUser]:
         """Write every mutable column of this OAuthUser, found by its key.
@@ -675,12 +657,9 @@ class OAuthUserStore(_LibsqlStore, UserTable):
             stored = await self._db.execute_returning(
                 _OAUTH_USERS__UPDATE, encode_oauth_user_update(row)
             )
-            value = None if stored is None else decode_oauth_user(stored)
+            return self._one(stored, decode_oauth_user, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: OAuthUser, ray_id: str) -> Result[OAuthUser]:
         """Insert this OAuthUser, or, when its key exists, write its mutable columns.
@@ -691,32 +670,25 @@ class OAuthUserStore(_LibsqlStore, UserTable):
             stored = await self._db.execute_returning(
                 _OAUTH_USERS__UPSERT, encode_oauth_user_insert(row)
             )
-            value = None if stored is None else decode_oauth_user(stored)
+            return self._one(stored, decode_oauth_user, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the OAuthUser with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_OAUTH_USERS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def delete_by_external_id(self, external_id: str, ray_id: str) -> Result[None]:
         """Delete the OAuthUser with this external_id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_OAUTH_USERS__DELETE_BY_EXTERNAL_ID, (external_id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_external_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -733,18 +705,17 @@ class OAuthUserStore(_LibsqlStore, UserTable):
                         limit,
                     ),
                 )
-            values = [decode_oauth_user(r) for r in found_rows]
+            return self._many(found_rows, decode_oauth_user, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many OAuthUser rows in the table."""
         try:
             found = await self._db.fetch_one(_OAUTH_USERS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
 
 class AuthorizationCodeStore(_LibsqlStore, AuthorizationCodeTable):
@@ -759,12 +730,9 @@ class AuthorizationCodeStore(_LibsqlStore, AuthorizationCodeTable):
             stored = await self._db.execute_returning(
                 _OAUTH_AUTHORIZATION_CODES__INSERT, encode_authorization_code_insert(row)
             )
-            value = None if stored is None else decode_authorization_code(stored)
+            return self._one(stored, decode_authorization_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[AuthorizationCode], ray_id: str) -> Result[int]:
         """Insert every AuthorizationCode in one transaction, all or nothing; the number inserted."""
@@ -773,31 +741,25 @@ class AuthorizationCodeStore(_LibsqlStore, AuthorizationCodeTable):
                 _OAUTH_AUTHORIZATION_CODES__INSERT_MANY,
                 [encode_authorization_code_insert(r) for r in rows],
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: str, ray_id: str) -> Result[AuthorizationCode]:
         """The AuthorizationCode with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_OAUTH_AUTHORIZATION_CODES__GET_BY_ID, (id,))
-            value = None if found is None else decode_authorization_code(found)
+            return self._one(found, decode_authorization_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def get_by_code(self, code: str, ray_id: str) -> Result[AuthorizationCode]:
         """The AuthorizationCode with this code, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_OAUTH_AUTHORIZATION_CODES__GET_BY_CODE, (code,))
-            value = None if found is None else decode_authorization_code(found)
+            return self._one(found, decode_authorization_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_code")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: AuthorizationCode, ray_id: str) -> Result[AuthorizationCode]:
         """Write every mutable column of this AuthorizationCode, found by its key.
@@ -808,12 +770,9 @@ class AuthorizationCodeStore(_LibsqlStore, AuthorizationCodeTable):
             stored = await self._db.execute_returning(
                 _OAUTH_AUTHORIZATION_CODES__UPDATE, encode_authorization_code_update(row)
             )
-            value = None if stored is None else decode_authorization_code(stored)
+            return self._one(stored, decode_authorization_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: AuthorizationCode, ray_id: str) -> Result[AuthorizationCode]:
         """Insert this AuthorizationCode, or, when its key exists, write its mutable columns.
@@ -824,32 +783,25 @@ class AuthorizationCodeStore(_LibsqlStore, AuthorizationCodeTable):
             stored = await self._db.execute_returning(
                 _OAUTH_AUTHORIZATION_CODES__UPSERT, encode_authorization_code_insert(row)
             )
-            value = None if stored is None else decode_authorization_code(stored)
+            return self._one(stored, decode_authorization_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the AuthorizationCode with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_OAUTH_AUTHORIZATION_CODES__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def delete_by_code(self, code: str, ray_id: str) -> Result[None]:
         """Delete the AuthorizationCode with this code; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_OAUTH_AUTHORIZATION_CODES__DELETE_BY_CODE, (code,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_code")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_by_client_id(
         self, client_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -873,10 +825,9 @@ class AuthorizationCodeStore(_LibsqlStore, AuthorizationCodeTable):
                         limit,
                     ),
                 )
-            values = [decode_authorization_code(r) for r in found_rows]
+            return self._many(found_rows, decode_authorization_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_client_id")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_client_id(self, client_id: str, ray_id: str) -> Result[int]:
         """How many AuthorizationCode rows with this client_id."""
@@ -884,9 +835,9 @@ class AuthorizationCodeStore(_LibsqlStore, AuthorizationCodeTable):
             found = await self._db.fetch_one(
                 _OAUTH_AUTHORIZATION_CODES__COUNT_BY_CLIENT_ID, (client_id,)
             )
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_client_id")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_by_user_id(
         self, user_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -910,10 +861,9 @@ class AuthorizationCodeStore(_LibsqlStore, AuthorizationCodeTable):
                         limit,
                     ),
                 )
-            values = [decode_authorization_code(r) for r in found_rows]
+            return self._many(found_rows, decode_authorization_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_user_id")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_user_id(self, user_id: str, ray_id: str) -> Result[int]:
         """How many AuthorizationCode rows with this user_id."""
@@ -921,9 +871,9 @@ class AuthorizationCodeStore(_LibsqlStore, AuthorizationCodeTable):
             found = await self._db.fetch_one(
                 _OAUTH_AUTHORIZATION_CODES__COUNT_BY_USER_ID, (user_id,)
             )
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_user_id")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_by_expires_at(
         self, expires_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -947,10 +897,9 @@ class AuthorizationCodeStore(_LibsqlStore, AuthorizationCodeTable):
                         limit,
                     ),
                 )
-            values = [decode_authorization_code(r) for r in found_rows]
+            return self._many(found_rows, decode_authorization_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_expires_at")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_expires_at(self, expires_at: int, ray_id: str) -> Result[int]:
         """How many AuthorizationCode rows with this expires_at."""
@@ -958,9 +907,9 @@ class AuthorizationCodeStore(_LibsqlStore, AuthorizationCodeTable):
             found = await self._db.fetch_one(
                 _OAUTH_AUTHORIZATION_CODES__COUNT_BY_EXPIRES_AT, (expires_at,)
             )
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_expires_at")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -979,18 +928,17 @@ class AuthorizationCodeStore(_LibsqlStore, AuthorizationCodeTable):
                         limit,
                     ),
                 )
-            values = [decode_authorization_code(r) for r in found_rows]
+            return self._many(found_rows, decode_authorization_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many AuthorizationCode rows in the table."""
         try:
             found = await self._db.fetch_one(_OAUTH_AUTHORIZATION_CODES__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def delete_expired_authorization_codes(self, now: int, ray_id: str) -> Result[int]:
         """Housekeeping: delete authorization codes that expired before :now."""
@@ -1037,12 +985,9 @@ class AccessTokenStore(_LibsqlStore, AccessTokenTable):
             stored = await self._db.execute_returning(
                 _OAUTH_ACCESS_TOKENS__INSERT, encode_access_token_insert(row)
             )
-            value = None if stored is None else decode_access_token(stored)
+            return self._one(stored, decode_access_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[AccessToken], ray_id: str) -> Result[int]:
         """Insert every AccessToken in one transaction, all or nothing; the number inserted."""
@@ -1050,31 +995,25 @@ class AccessTokenStore(_LibsqlStore, AccessTokenTable):
             inserted = await self._db.execute_many(
                 _OAUTH_ACCESS_TOKENS__INSERT_MANY, [encode_access_token_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: str, ray_id: str) -> Result[AccessToken]:
         """The AccessToken with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_OAUTH_ACCESS_TOKENS__GET_BY_ID, (id,))
-            value = None if found is None else decode_access_token(found)
+            return self._one(found, decode_access_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def get_by_token(self, token: str, ray_id: str) -> Result[AccessToken]:
         """The AccessToken with this token, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_OAUTH_ACCESS_TOKENS__GET_BY_TOKEN, (token,))
-            value = None if found is None else decode_access_token(found)
+            return self._one(found, decode_access_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_token")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: AccessToken, ray_id: str) -> Result[AccessToken]:
         """Write every mutable column of this AccessToken, found by its key.
@@ -1085,12 +1024,9 @@ class AccessTokenStore(_LibsqlStore, AccessTokenTable):
             stored = await self._db.execute_returning(
                 _OAUTH_ACCESS_TOKENS__UPDATE, encode_access_token_update(row)
             )
-            value = None if stored is None else decode_access_token(stored)
+            return self._one(stored, decode_access_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: AccessToken, ray_id: str) -> Result[AccessToken]:
         """Insert this AccessToken, or, when its key exists, write its mutable columns.
@@ -1101,32 +1037,25 @@ class AccessTokenStore(_LibsqlStore, AccessTokenTable):
             stored = await self._db.execute_returning(
                 _OAUTH_ACCESS_TOKENS__UPSERT, encode_access_token_insert(row)
             )
-            value = None if stored is None else decode_access_token(stored)
+            return self._one(stored, decode_access_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the AccessToken with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_OAUTH_ACCESS_TOKENS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def delete_by_token(self, token: str, ray_id: str) -> Result[None]:
         """Delete the AccessToken with this token; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_OAUTH_ACCESS_TOKENS__DELETE_BY_TOKEN, (token,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_token")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_by_client_id(
         self, client_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -1150,18 +1079,17 @@ class AccessTokenStore(_LibsqlStore, AccessTokenTable):
                         limit,
                     ),
                 )
-            values = [decode_access_token(r) for r in found_rows]
+            return self._many(found_rows, decode_access_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_client_id")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_client_id(self, client_id: str, ray_id: str) -> Result[int]:
         """How many AccessToken rows with this client_id."""
         try:
             found = await self._db.fetch_one(_OAUTH_ACCESS_TOKENS__COUNT_BY_CLIENT_ID, (client_id,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_client_id")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_by_user_id(
         self, user_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -1185,18 +1113,17 @@ class AccessTokenStore(_LibsqlStore, AccessTokenTable):
                         limit,
                     ),
                 )
-            values = [decode_access_token(r) for r in found_rows]
+            return self._many(found_rows, decode_access_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_user_id")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_user_id(self, user_id: str, ray_id: str) -> Result[int]:
         """How many AccessToken rows with this user_id."""
         try:
             found = await self._db.fetch_one(_OAUTH_ACCESS_TOKENS__COUNT_BY_USER_ID, (user_id,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_user_id")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_by_expires_at(
         self, expires_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -1220,10 +1147,9 @@ class AccessTokenStore(_LibsqlStore, AccessTokenTable):
                         limit,
                     ),
                 )
-            values = [decode_access_token(r) for r in found_rows]
+            return self._many(found_rows, decode_access_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_expires_at")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_expires_at(self, expires_at: int, ray_id: str) -> Result[int]:
         """How many AccessToken rows with this expires_at."""
@@ -1231,9 +1157,9 @@ class AccessTokenStore(_LibsqlStore, AccessTokenTable):
             found = await self._db.fetch_one(
                 _OAUTH_ACCESS_TOKENS__COUNT_BY_EXPIRES_AT, (expires_at,)
             )
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_expires_at")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_by_created_at(
         self, created_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -1257,10 +1183,9 @@ class AccessTokenStore(_LibsqlStore, AccessTokenTable):
                         limit,
                     ),
                 )
-            values = [decode_access_token(r) for r in found_rows]
+            return self._many(found_rows, decode_access_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_created_at")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_created_at(self, created_at: int, ray_id: str) -> Result[int]:
         """How many AccessToken rows with this created_at."""
@@ -1268,9 +1193,9 @@ class AccessTokenStore(_LibsqlStore, AccessTokenTable):
             found = await self._db.fetch_one(
                 _OAUTH_ACCESS_TOKENS__COUNT_BY_CREATED_AT, (created_at,)
             )
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_created_at")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -1287,18 +1212,17 @@ class AccessTokenStore(_LibsqlStore, AccessTokenTable):
                         limit,
                     ),
                 )
-            values = [decode_access_token(r) for r in found_rows]
+            return self._many(found_rows, decode_access_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many AccessToken rows in the table."""
         try:
             found = await self._db.fetch_one(_OAUTH_ACCESS_TOKENS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def count_active_access_tokens(
         self, user_id: str, client_id: str, now: int, ray_id: str
@@ -1401,12 +1325,9 @@ class RefreshTokenStore(_LibsqlStore, RefreshTokenTable):
             stored = await self._db.execute_returning(
                 _OAUTH_REFRESH_TOKENS__INSERT, encode_refresh_token_insert(row)
             )
-            value = None if stored is None else decode_refresh_token(stored)
+            return self._one(stored, decode_refresh_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[RefreshToken], ray_id: str) -> Result[int]:
         """Insert every RefreshToken in one transaction, all or nothing; the number inserted."""
@@ -1414,31 +1335,25 @@ class RefreshTokenStore(_LibsqlStore, RefreshTokenTable):
             inserted = await self._db.execute_many(
                 _OAUTH_REFRESH_TOKENS__INSERT_MANY, [encode_refresh_token_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: str, ray_id: str) -> Result[RefreshToken]:
         """The RefreshToken with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_OAUTH_REFRESH_TOKENS__GET_BY_ID, (id,))
-            value = None if found is None else decode_refresh_token(found)
+            return self._one(found, decode_refresh_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def get_by_token(self, token: str, ray_id: str) -> Result[RefreshToken]:
         """The RefreshToken with this token, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_OAUTH_REFRESH_TOKENS__GET_BY_TOKEN, (token,))
-            value = None if found is None else decode_refresh_token(found)
+            return self._one(found, decode_refresh_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_token")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: RefreshToken, ray_id: str) -> Result[RefreshToken]:
         """Write every mutable column of this RefreshToken, found by its key.
@@ -1449,12 +1364,9 @@ class RefreshTokenStore(_LibsqlStore, RefreshTokenTable):
             stored = await self._db.execute_returning(
                 _OAUTH_REFRESH_TOKENS__UPDATE, encode_refresh_token_update(row)
             )
-            value = None if stored is None else decode_refresh_token(stored)
+            return self._one(stored, decode_refresh_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: RefreshToken, ray_id: str) -> Result[RefreshToken]:
         """Insert this RefreshToken, or, when its key exists, write its mutable columns.
@@ -1465,32 +1377,25 @@ class RefreshTokenStore(_LibsqlStore, RefreshTokenTable):
             stored = await self._db.execute_returning(
                 _OAUTH_REFRESH_TOKENS__UPSERT, encode_refresh_token_insert(row)
             )
-            value = None if stored is None else decode_refresh_token(stored)
+            return self._one(stored, decode_refresh_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the RefreshToken with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_OAUTH_REFRESH_TOKENS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def delete_by_token(self, token: str, ray_id: str) -> Result[None]:
         """Delete the RefreshToken with this token; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_OAUTH_REFRESH_TOKENS__DELETE_BY_TOKEN, (token,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_token")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_by_client_id(
         self, client_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -1514,10 +1419,9 @@ class RefreshTokenStore(_LibsqlStore, RefreshTokenTable):
                         limit,
                     ),
                 )
-            values = [decode_refresh_token(r) for r in found_rows]
+            return self._many(found_rows, decode_refresh_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_client_id")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_client_id(self, client_id: str, ray_id: str) -> Result[int]:
         """How many RefreshToken rows with this client_id."""
@@ -1525,9 +1429,9 @@ class RefreshTokenStore(_LibsqlStore, RefreshTokenTable):
             found = await self._db.fetch_one(
                 _OAUTH_REFRESH_TOKENS__COUNT_BY_CLIENT_ID, (client_id,)
             )
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_client_id")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_by_user_id(
         self, user_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -1551,18 +1455,17 @@ class RefreshTokenStore(_LibsqlStore, RefreshTokenTable):
                         limit,
                     ),
                 )
-            values = [decode_refresh_token(r) for r in found_rows]
+            return self._many(found_rows, decode_refresh_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_user_id")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_user_id(self, user_id: str, ray_id: str) -> Result[int]:
         """How many RefreshToken rows with this user_id."""
         try:
             found = await self._db.fetch_one(_OAUTH_REFRESH_TOKENS__COUNT_BY_USER_ID, (user_id,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_user_id")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_by_created_at(
         self, created_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -1586,10 +1489,9 @@ class RefreshTokenStore(_LibsqlStore, RefreshTokenTable):
                         limit,
                     ),
                 )
-            values = [decode_refresh_token(r) for r in found_rows]
+            return self._many(found_rows, decode_refresh_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_created_at")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_created_at(self, created_at: int, ray_id: str) -> Result[int]:
         """How many RefreshToken rows with this created_at."""
@@ -1597,9 +1499,9 @@ class RefreshTokenStore(_LibsqlStore, RefreshTokenTable):
             found = await self._db.fetch_one(
                 _OAUTH_REFRESH_TOKENS__COUNT_BY_CREATED_AT, (created_at,)
             )
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_created_at")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -1616,18 +1518,17 @@ class RefreshTokenStore(_LibsqlStore, RefreshTokenTable):
                         limit,
                     ),
                 )
-            values = [decode_refresh_token(r) for r in found_rows]
+            return self._many(found_rows, decode_refresh_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many RefreshToken rows in the table."""
         try:
             found = await self._db.fetch_one(_OAUTH_REFRESH_TOKENS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def revoke_user_refresh_tokens(
         self, now: int, actor: str, user_id: str, ray_id: str
@@ -1676,12 +1577,9 @@ class DeviceCodeStore(_LibsqlStore, DeviceCodeTable):
             stored = await self._db.execute_returning(
                 _OAUTH_DEVICE_CODES__INSERT, encode_device_code_insert(row)
             )
-            value = None if stored is None else decode_device_code(stored)
+            return self._one(stored, decode_device_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[DeviceCode], ray_id: str) -> Result[int]:
         """Insert every DeviceCode in one transaction, all or nothing; the number inserted."""
@@ -1689,20 +1587,17 @@ class DeviceCodeStore(_LibsqlStore, DeviceCodeTable):
             inserted = await self._db.execute_many(
                 _OAUTH_DEVICE_CODES__INSERT_MANY, [encode_device_code_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: str, ray_id: str) -> Result[DeviceCode]:
         """The DeviceCode with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_OAUTH_DEVICE_CODES__GET_BY_ID, (id,))
-            value = None if found is None else decode_device_code(found)
+            return self._one(found, decode_device_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def get_by_device_code(self, device_code: str, ray_id: str) -> Result[DeviceCode]:
         """The DeviceCode with this device_code, or NOT_FOUND."""
@@ -1710,23 +1605,17 @@ class DeviceCodeStore(_LibsqlStore, DeviceCodeTable):
             found = await self._db.fetch_one(
                 _OAUTH_DEVICE_CODES__GET_BY_DEVICE_CODE, (device_code,)
             )
-            value = None if found is None else decode_device_code(found)
+            return self._one(found, decode_device_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_device_code")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def get_by_user_code(self, user_code: str, ray_id: str) -> Result[DeviceCode]:
         """The DeviceCode with this user_code, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_OAUTH_DEVICE_CODES__GET_BY_USER_CODE, (user_code,))
-            value = None if found is None else decode_device_code(found)
+            return self._one(found, decode_device_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_user_code")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: DeviceCode, ray_id: str) -> Result[DeviceCode]:
         """Write every mutable column of this DeviceCode, found by its key.
@@ -1737,12 +1626,9 @@ class DeviceCodeStore(_LibsqlStore, DeviceCodeTable):
             stored = await self._db.execute_returning(
                 _OAUTH_DEVICE_CODES__UPDATE, encode_device_code_update(row)
             )
-            value = None if stored is None else decode_device_code(stored)
+            return self._one(stored, decode_device_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: DeviceCode, ray_id: str) -> Result[DeviceCode]:
         """Insert this DeviceCode, or, when its key exists, write its mutable columns.
@@ -1753,22 +1639,17 @@ class DeviceCodeStore(_LibsqlStore, DeviceCodeTable):
             stored = await self._db.execute_returning(
                 _OAUTH_DEVICE_CODES__UPSERT, encode_device_code_insert(row)
             )
-            value = None if stored is None else decode_device_code(stored)
+            return self._one(stored, decode_device_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the DeviceCode with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_OAUTH_DEVICE_CODES__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def delete_by_device_code(self, device_code: str, ray_id: str) -> Result[None]:
         """Delete the DeviceCode with this device_code; NOT_FOUND when none has it."""
@@ -1776,21 +1657,17 @@ class DeviceCodeStore(_LibsqlStore, DeviceCodeTable):
             deleted = await self._db.execute(
                 _OAUTH_DEVICE_CODES__DELETE_BY_DEVICE_CODE, (device_code,)
             )
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_device_code")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def delete_by_user_code(self, user_code: str, ray_id: str) -> Result[None]:
         """Delete the DeviceCode with this user_code; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_OAUTH_DEVICE_CODES__DELETE_BY_USER_CODE, (user_code,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_user_code")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_by_client_id(
         self, client_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -1814,18 +1691,17 @@ class DeviceCodeStore(_LibsqlStore, DeviceCodeTable):
                         limit,
                     ),
                 )
-            values = [decode_device_code(r) for r in found_rows]
+            return self._many(found_rows, decode_device_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_client_id")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_client_id(self, client_id: str, ray_id: str) -> Result[int]:
         """How many DeviceCode rows with this client_id."""
         try:
             found = await self._db.fetch_one(_OAUTH_DEVICE_CODES__COUNT_BY_CLIENT_ID, (client_id,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_client_id")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_by_user_id(
         self, user_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -1849,18 +1725,17 @@ class DeviceCodeStore(_LibsqlStore, DeviceCodeTable):
                         limit,
                     ),
                 )
-            values = [decode_device_code(r) for r in found_rows]
+            return self._many(found_rows, decode_device_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_user_id")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_user_id(self, user_id: str, ray_id: str) -> Result[int]:
         """How many DeviceCode rows with this user_id."""
         try:
             found = await self._db.fetch_one(_OAUTH_DEVICE_CODES__COUNT_BY_USER_ID, (user_id,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_user_id")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_by_expires_at(
         self, expires_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -1884,10 +1759,9 @@ class DeviceCodeStore(_LibsqlStore, DeviceCodeTable):
                         limit,
                     ),
                 )
-            values = [decode_device_code(r) for r in found_rows]
+            return self._many(found_rows, decode_device_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_expires_at")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_expires_at(self, expires_at: int, ray_id: str) -> Result[int]:
         """How many DeviceCode rows with this expires_at."""
@@ -1895,9 +1769,9 @@ class DeviceCodeStore(_LibsqlStore, DeviceCodeTable):
             found = await self._db.fetch_one(
                 _OAUTH_DEVICE_CODES__COUNT_BY_EXPIRES_AT, (expires_at,)
             )
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_expires_at")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_by_state(
         self,
@@ -1926,10 +1800,9 @@ class DeviceCodeStore(_LibsqlStore, DeviceCodeTable):
                         limit,
                     ),
                 )
-            values = [decode_device_code(r) for r in found_rows]
+            return self._many(found_rows, decode_device_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_state")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_state(
         self, state: Literal["pending", "approved", "denied", "consumed", "expired"], ray_id: str
@@ -1937,9 +1810,9 @@ class DeviceCodeStore(_LibsqlStore, DeviceCodeTable):
         """How many DeviceCode rows with this state."""
         try:
             found = await self._db.fetch_one(_OAUTH_DEVICE_CODES__COUNT_BY_STATE, (state,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_state")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -1956,18 +1829,17 @@ class DeviceCodeStore(_LibsqlStore, DeviceCodeTable):
                         limit,
                     ),
                 )
-            values = [decode_device_code(r) for r in found_rows]
+            return self._many(found_rows, decode_device_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many DeviceCode rows in the table."""
         try:
             found = await self._db.fetch_one(_OAUTH_DEVICE_CODES__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def approve_device_code(
         self, user_id: str | None, now: int, actor: str, user_code: str, ray_id: str
@@ -2040,12 +1912,9 @@ class AuditLogStore(_LibsqlStore, AuditLogTable):
             stored = await self._db.execute_returning(
                 _OAUTH_AUDIT_LOGS__INSERT, encode_audit_log_insert(row)
             )
-            value = None if stored is None else decode_audit_log(stored)
+            return self._one(stored, decode_audit_log, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[AuditLog], ray_id: str) -> Result[int]:
         """Insert every AuditLog in one transaction, all or nothing; the number inserted."""
@@ -2053,20 +1922,17 @@ class AuditLogStore(_LibsqlStore, AuditLogTable):
             inserted = await self._db.execute_many(
                 _OAUTH_AUDIT_LOGS__INSERT_MANY, [encode_audit_log_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: str, ray_id: str) -> Result[AuditLog]:
         """The AuditLog with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_OAUTH_AUDIT_LOGS__GET_BY_ID, (id,))
-            value = None if found is None else decode_audit_log(found)
+            return self._one(found, decode_audit_log, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def list_by_event_type(
         self, event_type: str, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -2090,18 +1956,17 @@ class AuditLogStore(_LibsqlStore, AuditLogTable):
                         limit,
                     ),
                 )
-            values = [decode_audit_log(r) for r in found_rows]
+            return self._many(found_rows, decode_audit_log, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_event_type")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_event_type(self, event_type: str, ray_id: str) -> Result[int]:
         """How many AuditLog rows with this event_type."""
         try:
             found = await self._db.fetch_one(_OAUTH_AUDIT_LOGS__COUNT_BY_EVENT_TYPE, (event_type,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_event_type")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_by_created_at(
         self, created_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -2125,18 +1990,17 @@ class AuditLogStore(_LibsqlStore, AuditLogTable):
                         limit,
                     ),
                 )
-            values = [decode_audit_log(r) for r in found_rows]
+            return self._many(found_rows, decode_audit_log, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_created_at")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_created_at(self, created_at: int, ray_id: str) -> Result[int]:
         """How many AuditLog rows with this created_at."""
         try:
             found = await self._db.fetch_one(_OAUTH_AUDIT_LOGS__COUNT_BY_CREATED_AT, (created_at,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_created_at")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -2153,18 +2017,17 @@ class AuditLogStore(_LibsqlStore, AuditLogTable):
                         limit,
                     ),
                 )
-            values = [decode_audit_log(r) for r in found_rows]
+            return self._many(found_rows, decode_audit_log, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many AuditLog rows in the table."""
         try:
             found = await self._db.fetch_one(_OAUTH_AUDIT_LOGS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def count_audit_events_by_type(
         self, since: int, ray_id: str

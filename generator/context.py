@@ -41,8 +41,8 @@ _TAKEN_PARAMS = frozenset(
 # `results` whose model is `Result` breaks every `Result[...]` annotation).
 _RESERVED_CLASSES = frozenset(
     {
-        "ABC", "Any", "BaseTable", "ClassVar", "Database", "Decimal", "ErrorCode",
-        "FailedResult", "Generic", "LibsqlDatabase", "Literal", "Protocol", "Result",
+        "ABC", "Any", "BaseTable", "Callable", "ClassVar", "Database", "Decimal",
+        "ErrorCode", "FailedResult", "Generic", "LibsqlDatabase", "Literal", "Protocol", "Result",
         "SchemaTarget", "Sequence", "SqliteDatabase", "SuccessResult", "TypeAlias",
         "TypeVar",
     }

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _EVENTS__INSERT = (
     'INSERT INTO "events" ("id","kind","payload") VALUES (?,?,?) RETURNING "id","kind","payload"'
@@ -103,6 +104,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class EventStore(_SqliteStore, EventTable):
     """Something that happened; facts are never changed."""
@@ -114,12 +141,9 @@ class EventStore(_SqliteStore, EventTable):
         """Insert a new Event; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_EVENTS__INSERT, encode_event_insert(row))
-            value = None if stored is None else decode_event(stored)
+            return self._one(stored, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Event], ray_id: str) -> Result[int]:
         """Insert every Event in one transaction, all or nothing; the number inserted."""
@@ -127,20 +151,17 @@ class EventStore(_SqliteStore, EventTable):
             inserted = await self._db.execute_many(
                 _EVENTS__INSERT_MANY, [encode_event_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Event]:
         """The Event with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_EVENTS__GET_BY_ID, (id,))
-            value = None if found is None else decode_event(found)
+            return self._one(found, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -157,18 +178,17 @@ class EventStore(_SqliteStore, EventTable):
                         limit,
                     ),
                 )
-            values = [decode_event(r) for r in found_rows]
+            return self._many(found_rows, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Event rows in the table."""
         try:
             found = await self._db.fetch_one(_EVENTS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
 
 class LedgerEntryStore(_SqliteStore, LedgerEntryTable):
@@ -183,12 +203,9 @@ class LedgerEntryStore(_SqliteStore, LedgerEntryTable):
             stored = await self._db.execute_returning(
                 _LEDGER_ENTRIES__INSERT, encode_ledger_entry_insert(row)
             )
-            value = None if stored is None else decode_ledger_entry(stored)
+            return self._one(stored, decode_ledger_entry, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[LedgerEntry], ray_id: str) -> Result[int]:
         """Insert every LedgerEntry in one transaction, all or nothing; the number inserted."""
@@ -196,20 +213,17 @@ class LedgerEntryStore(_SqliteStore, LedgerEntryTable):
             inserted = await self._db.execute_many(
                 _LEDGER_ENTRIES__INSERT_MANY, [encode_ledger_entry_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: str, ray_id: str) -> Result[LedgerEntry]:
         """The LedgerEntry with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_LEDGER_ENTRIES__GET_BY_ID, (id,))
-            value = None if found is None else decode_ledger_entry(found)
+            return self._one(found, decode_ledger_entry, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -226,18 +240,17 @@ class LedgerEntryStore(_SqliteStore, LedgerEntryTable):
                         limit,
                     ),
                 )
-            values = [decode_ledger_entry(r) for r in found_rows]
+            return self._many(found_rows, decode_ledger_entry, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many LedgerEntry rows in the table."""
         try:
             found = await self._db.fetch_one(_LEDGER_ENTRIES__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
 
 class DraftStore(_SqliteStore, DraftTable):
@@ -250,12 +263,9 @@ class DraftStore(_SqliteStore, DraftTable):
         """Insert a new Draft; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_DRAFTS__INSERT, encode_draft_insert(row))
-            value = None if stored is None else decode_draft(stored)
+            return self._one(stored, decode_draft, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Draft], ray_id: str) -> Result[int]:
         """Insert every Draft in one transaction, all or nothing; the number inserted."""
@@ -263,20 +273,17 @@ class DraftStore(_SqliteStore, DraftTable):
             inserted = await self._db.execute_many(
                 _DRAFTS__INSERT_MANY, [encode_draft_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Draft]:
         """The Draft with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_DRAFTS__GET_BY_ID, (id,))
-            value = None if found is None else decode_draft(found)
+            return self._one(found, decode_draft, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Draft, ray_id: str) -> Result[Draft]:
         """Write every mutable column of this Draft, found by its key.
@@ -285,12 +292,9 @@ class DraftStore(_SqliteStore, DraftTable):
         """
         try:
             stored = await self._db.execute_returning(_DRAFTS__UPDATE, encode_draft_update(row))
-            value = None if stored is None else decode_draft(stored)
+            return self._one(stored, decode_draft, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Draft, ray_id: str) -> Result[Draft]:
         """Insert this Draft, or, when its key exists, write its mutable columns.
@@ -299,22 +303,17 @@ class DraftStore(_SqliteStore, DraftTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_DRAFTS__UPSERT, encode_draft_insert(row))
-            value = None if stored is None else decode_draft(stored)
+            return self._one(stored, decode_draft, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Draft with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_DRAFTS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -331,15 +330,14 @@ class DraftStore(_SqliteStore, DraftTable):
                         limit,
                     ),
                 )
-            values = [decode_draft(r) for r in found_rows]
+            return self._many(found_rows, decode_draft, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Draft rows in the table."""
         try:
             found = await self._db.fetch_one(_DRAFTS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _TICKETS__INSERT = 'INSERT INTO "tickets" ("id","title") VALUES (?,?) RETURNING "id","title"'
 _TICKETS__INSERT_MANY = 'INSERT INTO "tickets" ("id","title") VALUES (?,?)'
@@ -98,6 +99,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class TicketStore(_SqliteStore, TicketTable):
     """AUTOINCREMENT never reuses the id of a deleted row."""
@@ -109,12 +136,9 @@ class TicketStore(_SqliteStore, TicketTable):
         """Insert a new Ticket; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_TICKETS__INSERT, encode_ticket_insert(row))
-            value = None if stored is None else decode_ticket(stored)
+            return self._one(stored, decode_ticket, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Ticket], ray_id: str) -> Result[int]:
         """Insert every Ticket in one transaction, all or nothing; the number inserted."""
@@ -122,20 +146,17 @@ class TicketStore(_SqliteStore, TicketTable):
             inserted = await self._db.execute_many(
                 _TICKETS__INSERT_MANY, [encode_ticket_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Ticket]:
         """The Ticket with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_TICKETS__GET_BY_ID, (id,))
-            value = None if found is None else decode_ticket(found)
+            return self._one(found, decode_ticket, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Ticket, ray_id: str) -> Result[Ticket]:
         """Write every mutable column of this Ticket, found by its key.
@@ -144,12 +165,9 @@ class TicketStore(_SqliteStore, TicketTable):
         """
         try:
             stored = await self._db.execute_returning(_TICKETS__UPDATE, encode_ticket_update(row))
-            value = None if stored is None else decode_ticket(stored)
+            return self._one(stored, decode_ticket, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Ticket, ray_id: str) -> Result[Ticket]:
         """Insert this Ticket, or, when its key exists, write its mutable columns.
@@ -158,22 +176,17 @@ class TicketStore(_SqliteStore, TicketTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_TICKETS__UPSERT, encode_ticket_insert(row))
-            value = None if stored is None else decode_ticket(stored)
+            return self._one(stored, decode_ticket, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Ticket with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_TICKETS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -190,18 +203,17 @@ class TicketStore(_SqliteStore, TicketTable):
                         limit,
                     ),
                 )
-            values = [decode_ticket(r) for r in found_rows]
+            return self._many(found_rows, decode_ticket, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Ticket rows in the table."""
         try:
             found = await self._db.fetch_one(_TICKETS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
 
 class CommentStore(_SqliteStore, CommentTable):
@@ -214,12 +226,9 @@ class CommentStore(_SqliteStore, CommentTable):
         """Insert a new Comment; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_COMMENTS__INSERT, encode_comment_insert(row))
-            value = None if stored is None else decode_comment(stored)
+            return self._one(stored, decode_comment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Comment], ray_id: str) -> Result[int]:
         """Insert every Comment in one transaction, all or nothing; the number inserted."""
@@ -227,20 +236,17 @@ class CommentStore(_SqliteStore, CommentTable):
             inserted = await self._db.execute_many(
                 _COMMENTS__INSERT_MANY, [encode_comment_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Comment]:
         """The Comment with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_COMMENTS__GET_BY_ID, (id,))
-            value = None if found is None else decode_comment(found)
+            return self._one(found, decode_comment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Comment, ray_id: str) -> Result[Comment]:
         """Write every mutable column of this Comment, found by its key.
@@ -249,12 +255,9 @@ class CommentStore(_SqliteStore, CommentTable):
         """
         try:
             stored = await self._db.execute_returning(_COMMENTS__UPDATE, encode_comment_update(row))
-            value = None if stored is None else decode_comment(stored)
+            return self._one(stored, decode_comment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Comment, ray_id: str) -> Result[Comment]:
         """Insert this Comment, or, when its key exists, write its mutable columns.
@@ -263,22 +266,17 @@ class CommentStore(_SqliteStore, CommentTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_COMMENTS__UPSERT, encode_comment_insert(row))
-            value = None if stored is None else decode_comment(stored)
+            return self._one(stored, decode_comment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Comment with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_COMMENTS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_by_ticket_id(
         self, ticket_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -302,18 +300,17 @@ class CommentStore(_SqliteStore, CommentTable):
                         limit,
                     ),
                 )
-            values = [decode_comment(r) for r in found_rows]
+            return self._many(found_rows, decode_comment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_ticket_id")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_ticket_id(self, ticket_id: int, ray_id: str) -> Result[int]:
         """How many Comment rows with this ticket_id."""
         try:
             found = await self._db.fetch_one(_COMMENTS__COUNT_BY_TICKET_ID, (ticket_id,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_ticket_id")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -330,15 +327,14 @@ class CommentStore(_SqliteStore, CommentTable):
                         limit,
                     ),
                 )
-            values = [decode_comment(r) for r in found_rows]
+            return self._many(found_rows, decode_comment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Comment rows in the table."""
         try:
             found = await self._db.fetch_one(_COMMENTS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))

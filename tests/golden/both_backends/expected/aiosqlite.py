@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _SHIPMENTS__INSERT = 'INSERT INTO "shipments" ("id","weight","shipped_on","status","fragile","label","tracking_code") VALUES (?,?,?,?,?,?,?) RETURNING "id","weight","shipped_on","status","fragile","label","tracking_code"'
 _SHIPMENTS__INSERT_MANY = 'INSERT INTO "shipments" ("id","weight","shipped_on","status","fragile","label","tracking_code") VALUES (?,?,?,?,?,?,?)'
@@ -80,6 +81,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class ShipmentStore(_SqliteStore, ShipmentTable):
     """A shipment, stored locally (aiosqlite) or on a libSQL server (libsql)."""
@@ -93,12 +120,9 @@ class ShipmentStore(_SqliteStore, ShipmentTable):
             stored = await self._db.execute_returning(
                 _SHIPMENTS__INSERT, encode_shipment_insert(row)
             )
-            value = None if stored is None else decode_shipment(stored)
+            return self._one(stored, decode_shipment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Shipment], ray_id: str) -> Result[int]:
         """Insert every Shipment in one transaction, all or nothing; the number inserted."""
@@ -106,31 +130,25 @@ class ShipmentStore(_SqliteStore, ShipmentTable):
             inserted = await self._db.execute_many(
                 _SHIPMENTS__INSERT_MANY, [encode_shipment_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: str, ray_id: str) -> Result[Shipment]:
         """The Shipment with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_SHIPMENTS__GET_BY_ID, (id,))
-            value = None if found is None else decode_shipment(found)
+            return self._one(found, decode_shipment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def get_by_tracking_code(self, tracking_code: str, ray_id: str) -> Result[Shipment]:
         """The Shipment with this tracking_code, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_SHIPMENTS__GET_BY_TRACKING_CODE, (tracking_code,))
-            value = None if found is None else decode_shipment(found)
+            return self._one(found, decode_shipment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_tracking_code")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Shipment, ray_id: str) -> Result[Shipment]:
         """Write every mutable column of this Shipment, found by its key.
@@ -141,12 +159,9 @@ class ShipmentStore(_SqliteStore, ShipmentTable):
             stored = await self._db.execute_returning(
                 _SHIPMENTS__UPDATE, encode_shipment_update(row)
             )
-            value = None if stored is None else decode_shipment(stored)
+            return self._one(stored, decode_shipment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Shipment, ray_id: str) -> Result[Shipment]:
         """Insert this Shipment, or, when its key exists, write its mutable columns.
@@ -157,32 +172,25 @@ class ShipmentStore(_SqliteStore, ShipmentTable):
             stored = await self._db.execute_returning(
                 _SHIPMENTS__UPSERT, encode_shipment_insert(row)
             )
-            value = None if stored is None else decode_shipment(stored)
+            return self._one(stored, decode_shipment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the Shipment with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_SHIPMENTS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def delete_by_tracking_code(self, tracking_code: str, ray_id: str) -> Result[None]:
         """Delete the Shipment with this tracking_code; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_SHIPMENTS__DELETE_BY_TRACKING_CODE, (tracking_code,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_tracking_code")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_by_status(
         self,
@@ -211,10 +219,9 @@ class ShipmentStore(_SqliteStore, ShipmentTable):
                         limit,
                     ),
                 )
-            values = [decode_shipment(r) for r in found_rows]
+            return self._many(found_rows, decode_shipment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_status")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_status(
         self, status: Literal["packed", "sent", "lost"], ray_id: str
@@ -222,9 +229,9 @@ class ShipmentStore(_SqliteStore, ShipmentTable):
         """How many Shipment rows with this status."""
         try:
             found = await self._db.fetch_one(_SHIPMENTS__COUNT_BY_STATUS, (status,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_status")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -241,15 +248,14 @@ class ShipmentStore(_SqliteStore, ShipmentTable):
                         limit,
                     ),
                 )
-            values = [decode_shipment(r) for r in found_rows]
+            return self._many(found_rows, decode_shipment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Shipment rows in the table."""
         try:
             found = await self._db.fetch_one(_SHIPMENTS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))

@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime
 import logging
 import os
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _EVENTS__INSERT = 'INSERT INTO "events" ("id","datetime","str","int","float","bytes","bool","field","dataclass","token") VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING "id","datetime","str","int","float","bytes","bool","field","dataclass","token"'
 _EVENTS__INSERT_MANY = 'INSERT INTO "events" ("id","datetime","str","int","float","bytes","bool","field","dataclass","token") VALUES (?,?,?,?,?,?,?,?,?,?)'
@@ -77,6 +78,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class EventStore(_SqliteStore, EventTable):
     """Columns named after the types and helpers the generated models use."""
@@ -88,12 +115,9 @@ class EventStore(_SqliteStore, EventTable):
         """Insert a new Event; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_EVENTS__INSERT, encode_event_insert(row))
-            value = None if stored is None else decode_event(stored)
+            return self._one(stored, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Event], ray_id: str) -> Result[int]:
         """Insert every Event in one transaction, all or nothing; the number inserted."""
@@ -101,20 +125,17 @@ class EventStore(_SqliteStore, EventTable):
             inserted = await self._db.execute_many(
                 _EVENTS__INSERT_MANY, [encode_event_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Event]:
         """The Event with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_EVENTS__GET_BY_ID, (id,))
-            value = None if found is None else decode_event(found)
+            return self._one(found, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Event, ray_id: str) -> Result[Event]:
         """Write every mutable column of this Event, found by its key.
@@ -123,12 +144,9 @@ class EventStore(_SqliteStore, EventTable):
         """
         try:
             stored = await self._db.execute_returning(_EVENTS__UPDATE, encode_event_update(row))
-            value = None if stored is None else decode_event(stored)
+            return self._one(stored, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Event, ray_id: str) -> Result[Event]:
         """Insert this Event, or, when its key exists, write its mutable columns.
@@ -137,22 +155,17 @@ class EventStore(_SqliteStore, EventTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_EVENTS__UPSERT, encode_event_insert(row))
-            value = None if stored is None else decode_event(stored)
+            return self._one(stored, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Event with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_EVENTS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_by_str(
         self, str_: str, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -176,18 +189,17 @@ class EventStore(_SqliteStore, EventTable):
                         limit,
                     ),
                 )
-            values = [decode_event(r) for r in found_rows]
+            return self._many(found_rows, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_str")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_str(self, str_: str, ray_id: str) -> Result[int]:
         """How many Event rows with this str."""
         try:
             found = await self._db.fetch_one(_EVENTS__COUNT_BY_STR, (str_,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_str")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -204,15 +216,14 @@ class EventStore(_SqliteStore, EventTable):
                         limit,
                     ),
                 )
-            values = [decode_event(r) for r in found_rows]
+            return self._many(found_rows, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Event rows in the table."""
         try:
             found = await self._db.fetch_one(_EVENTS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))

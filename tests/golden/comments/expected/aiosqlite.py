@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _DOCUMENTS__INSERT = 'INSERT INTO "documents" ("id","title","body","summary") VALUES (?,?,?,?) RETURNING "id","title","body","summary"'
 _DOCUMENTS__INSERT_MANY = 'INSERT INTO "documents" ("id","title","body","summary") VALUES (?,?,?,?)'
@@ -77,6 +78,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class DocumentStore(_SqliteStore, DocumentTable):
     """A "quoted" table comment with a backslash \\ and \"\"\"triple quotes\"\"\".
@@ -91,12 +118,9 @@ class DocumentStore(_SqliteStore, DocumentTable):
             stored = await self._db.execute_returning(
                 _DOCUMENTS__INSERT, encode_document_insert(row)
             )
-            value = None if stored is None else decode_document(stored)
+            return self._one(stored, decode_document, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Document], ray_id: str) -> Result[int]:
         """Insert every Document in one transaction, all or nothing; the number inserted."""
@@ -104,20 +128,17 @@ class DocumentStore(_SqliteStore, DocumentTable):
             inserted = await self._db.execute_many(
                 _DOCUMENTS__INSERT_MANY, [encode_document_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Document]:
         """The Document with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_DOCUMENTS__GET_BY_ID, (id,))
-            value = None if found is None else decode_document(found)
+            return self._one(found, decode_document, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Document, ray_id: str) -> Result[Document]:
         """Write every mutable column of this Document, found by its key.
@@ -128,12 +149,9 @@ class DocumentStore(_SqliteStore, DocumentTable):
             stored = await self._db.execute_returning(
                 _DOCUMENTS__UPDATE, encode_document_update(row)
             )
-            value = None if stored is None else decode_document(stored)
+            return self._one(stored, decode_document, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Document, ray_id: str) -> Result[Document]:
         """Insert this Document, or, when its key exists, write its mutable columns.
@@ -144,22 +162,17 @@ class DocumentStore(_SqliteStore, DocumentTable):
             stored = await self._db.execute_returning(
                 _DOCUMENTS__UPSERT, encode_document_insert(row)
             )
-            value = None if stored is None else decode_document(stored)
+            return self._one(stored, decode_document, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Document with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_DOCUMENTS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -176,15 +189,14 @@ class DocumentStore(_SqliteStore, DocumentTable):
                         limit,
                     ),
                 )
-            values = [decode_document(r) for r in found_rows]
+            return self._many(found_rows, decode_document, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Document rows in the table."""
         try:
             found = await self._db.fetch_one(_DOCUMENTS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))

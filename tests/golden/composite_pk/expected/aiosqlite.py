@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _MEMBERSHIPS__INSERT = 'INSERT INTO "memberships" ("group_id","user_id","role","joined_at") VALUES (?,?,?,?) RETURNING "group_id","user_id","role","joined_at"'
 _MEMBERSHIPS__INSERT_MANY = (
@@ -102,6 +103,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class MembershipStore(_SqliteStore, MembershipTable):
     """Who belongs to which group; the pair is the key."""
@@ -115,12 +142,9 @@ class MembershipStore(_SqliteStore, MembershipTable):
             stored = await self._db.execute_returning(
                 _MEMBERSHIPS__INSERT, encode_membership_insert(row)
             )
-            value = None if stored is None else decode_membership(stored)
+            return self._one(stored, decode_membership, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Membership], ray_id: str) -> Result[int]:
         """Insert every Membership in one transaction, all or nothing; the number inserted."""
@@ -128,9 +152,9 @@ class MembershipStore(_SqliteStore, MembershipTable):
             inserted = await self._db.execute_many(
                 _MEMBERSHIPS__INSERT_MANY, [encode_membership_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_group_id_and_user_id(
         self, group_id: int, user_id: int, ray_id: str
@@ -144,12 +168,9 @@ class MembershipStore(_SqliteStore, MembershipTable):
                     user_id,
                 ),
             )
-            value = None if found is None else decode_membership(found)
+            return self._one(found, decode_membership, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_group_id_and_user_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Membership, ray_id: str) -> Result[Membership]:
         """Write every mutable column of this Membership, found by its key.
@@ -160,12 +181,9 @@ class MembershipStore(_SqliteStore, MembershipTable):
             stored = await self._db.execute_returning(
                 _MEMBERSHIPS__UPDATE, encode_membership_update(row)
             )
-            value = None if stored is None else decode_membership(stored)
+            return self._one(stored, decode_membership, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Membership, ray_id: str) -> Result[Membership]:
         """Insert this Membership, or, when its key exists, write its mutable columns.
@@ -176,12 +194,9 @@ class MembershipStore(_SqliteStore, MembershipTable):
             stored = await self._db.execute_returning(
                 _MEMBERSHIPS__UPSERT, encode_membership_insert(row)
             )
-            value = None if stored is None else decode_membership(stored)
+            return self._one(stored, decode_membership, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_group_id_and_user_id(
         self, group_id: int, user_id: int, ray_id: str
@@ -195,11 +210,9 @@ class MembershipStore(_SqliteStore, MembershipTable):
                     user_id,
                 ),
             )
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_group_id_and_user_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_by_user_id(
         self, user_id: int, ray_id: str, *, limit: int = 100, after: tuple[int, int] | None = None
@@ -224,18 +237,17 @@ class MembershipStore(_SqliteStore, MembershipTable):
                         limit,
                     ),
                 )
-            values = [decode_membership(r) for r in found_rows]
+            return self._many(found_rows, decode_membership, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_user_id")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_user_id(self, user_id: int, ray_id: str) -> Result[int]:
         """How many Membership rows with this user_id."""
         try:
             found = await self._db.fetch_one(_MEMBERSHIPS__COUNT_BY_USER_ID, (user_id,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_user_id")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: tuple[int, int] | None = None
@@ -253,18 +265,17 @@ class MembershipStore(_SqliteStore, MembershipTable):
                         limit,
                     ),
                 )
-            values = [decode_membership(r) for r in found_rows]
+            return self._many(found_rows, decode_membership, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Membership rows in the table."""
         try:
             found = await self._db.fetch_one(_MEMBERSHIPS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
 
 class DailyRateStore(_SqliteStore, DailyRateTable):
@@ -279,12 +290,9 @@ class DailyRateStore(_SqliteStore, DailyRateTable):
             stored = await self._db.execute_returning(
                 _DAILY_RATES__INSERT, encode_daily_rate_insert(row)
             )
-            value = None if stored is None else decode_daily_rate(stored)
+            return self._one(stored, decode_daily_rate, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[DailyRate], ray_id: str) -> Result[int]:
         """Insert every DailyRate in one transaction, all or nothing; the number inserted."""
@@ -292,9 +300,9 @@ class DailyRateStore(_SqliteStore, DailyRateTable):
             inserted = await self._db.execute_many(
                 _DAILY_RATES__INSERT_MANY, [encode_daily_rate_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_day_and_currency(
         self, day: datetime.date, currency: str, ray_id: str
@@ -308,12 +316,9 @@ class DailyRateStore(_SqliteStore, DailyRateTable):
                     currency,
                 ),
             )
-            value = None if found is None else decode_daily_rate(found)
+            return self._one(found, decode_daily_rate, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_day_and_currency")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: DailyRate, ray_id: str) -> Result[DailyRate]:
         """Write every mutable column of this DailyRate, found by its key.
@@ -324,12 +329,9 @@ class DailyRateStore(_SqliteStore, DailyRateTable):
             stored = await self._db.execute_returning(
                 _DAILY_RATES__UPDATE, encode_daily_rate_update(row)
             )
-            value = None if stored is None else decode_daily_rate(stored)
+            return self._one(stored, decode_daily_rate, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: DailyRate, ray_id: str) -> Result[DailyRate]:
         """Insert this DailyRate, or, when its key exists, write its mutable columns.
@@ -340,12 +342,9 @@ class DailyRateStore(_SqliteStore, DailyRateTable):
             stored = await self._db.execute_returning(
                 _DAILY_RATES__UPSERT, encode_daily_rate_insert(row)
             )
-            value = None if stored is None else decode_daily_rate(stored)
+            return self._one(stored, decode_daily_rate, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_day_and_currency(
         self, day: datetime.date, currency: str, ray_id: str
@@ -359,11 +358,9 @@ class DailyRateStore(_SqliteStore, DailyRateTable):
                     currency,
                 ),
             )
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_day_and_currency")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: tuple[datetime.date, str] | None = None
@@ -381,15 +378,14 @@ class DailyRateStore(_SqliteStore, DailyRateTable):
                         limit,
                     ),
                 )
-            values = [decode_daily_rate(r) for r in found_rows]
+            return self._many(found_rows, decode_daily_rate, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many DailyRate rows in the table."""
         try:
             found = await self._db.fetch_one(_DAILY_RATES__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))

@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _INVOICES__INSERT = 'INSERT INTO "invoices" ("id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight") VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING "id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight"'
 _INVOICES__INSERT_MANY = 'INSERT INTO "invoices" ("id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight") VALUES (?,?,?,?,?,?,?,?,?,?,?)'
@@ -75,6 +76,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class InvoiceStore(_SqliteStore, InvoiceTable):
     """A row of the invoices table."""
@@ -86,12 +113,9 @@ class InvoiceStore(_SqliteStore, InvoiceTable):
         """Insert a new Invoice; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_INVOICES__INSERT, encode_invoice_insert(row))
-            value = None if stored is None else decode_invoice(stored)
+            return self._one(stored, decode_invoice, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Invoice], ray_id: str) -> Result[int]:
         """Insert every Invoice in one transaction, all or nothing; the number inserted."""
@@ -99,20 +123,17 @@ class InvoiceStore(_SqliteStore, InvoiceTable):
             inserted = await self._db.execute_many(
                 _INVOICES__INSERT_MANY, [encode_invoice_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Invoice]:
         """The Invoice with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_INVOICES__GET_BY_ID, (id,))
-            value = None if found is None else decode_invoice(found)
+            return self._one(found, decode_invoice, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Invoice, ray_id: str) -> Result[Invoice]:
         """Write every mutable column of this Invoice, found by its key.
@@ -121,12 +142,9 @@ class InvoiceStore(_SqliteStore, InvoiceTable):
         """
         try:
             stored = await self._db.execute_returning(_INVOICES__UPDATE, encode_invoice_update(row))
-            value = None if stored is None else decode_invoice(stored)
+            return self._one(stored, decode_invoice, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Invoice, ray_id: str) -> Result[Invoice]:
         """Insert this Invoice, or, when its key exists, write its mutable columns.
@@ -135,22 +153,17 @@ class InvoiceStore(_SqliteStore, InvoiceTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_INVOICES__UPSERT, encode_invoice_insert(row))
-            value = None if stored is None else decode_invoice(stored)
+            return self._one(stored, decode_invoice, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Invoice with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_INVOICES__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -167,15 +180,14 @@ class InvoiceStore(_SqliteStore, InvoiceTable):
                         limit,
                     ),
                 )
-            values = [decode_invoice(r) for r in found_rows]
+            return self._many(found_rows, decode_invoice, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Invoice rows in the table."""
         try:
             found = await self._db.fetch_one(_INVOICES__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))

@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime
 import logging
 import os
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _PRODUCTS__INSERT = 'INSERT INTO "products" ("id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING "id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything"'
 _PRODUCTS__INSERT_MANY = 'INSERT INTO "products" ("id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)'
@@ -74,6 +75,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class ProductStore(_SqliteStore, ProductTable):
     """A row of the products table."""
@@ -85,12 +112,9 @@ class ProductStore(_SqliteStore, ProductTable):
         """Insert a new Product; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_PRODUCTS__INSERT, encode_product_insert(row))
-            value = None if stored is None else decode_product(stored)
+            return self._one(stored, decode_product, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Product], ray_id: str) -> Result[int]:
         """Insert every Product in one transaction, all or nothing; the number inserted."""
@@ -98,20 +122,17 @@ class ProductStore(_SqliteStore, ProductTable):
             inserted = await self._db.execute_many(
                 _PRODUCTS__INSERT_MANY, [encode_product_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Product]:
         """The Product with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_PRODUCTS__GET_BY_ID, (id,))
-            value = None if found is None else decode_product(found)
+            return self._one(found, decode_product, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Product, ray_id: str) -> Result[Product]:
         """Write every mutable column of this Product, found by its key.
@@ -120,12 +141,9 @@ class ProductStore(_SqliteStore, ProductTable):
         """
         try:
             stored = await self._db.execute_returning(_PRODUCTS__UPDATE, encode_product_update(row))
-            value = None if stored is None else decode_product(stored)
+            return self._one(stored, decode_product, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Product, ray_id: str) -> Result[Product]:
         """Insert this Product, or, when its key exists, write its mutable columns.
@@ -134,22 +152,17 @@ class ProductStore(_SqliteStore, ProductTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_PRODUCTS__UPSERT, encode_product_insert(row))
-            value = None if stored is None else decode_product(stored)
+            return self._one(stored, decode_product, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Product with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_PRODUCTS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -166,15 +179,14 @@ class ProductStore(_SqliteStore, ProductTable):
                         limit,
                     ),
                 )
-            values = [decode_product(r) for r in found_rows]
+            return self._many(found_rows, decode_product, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Product rows in the table."""
         try:
             found = await self._db.fetch_one(_PRODUCTS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _SETTINGS__INSERT = 'INSERT INTO "settings" ("id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload") VALUES (?,?,?,?,?,?,?,?,?,COALESCE(?,(strftime(\'%s\', \'now\'))),COALESCE(?,CURRENT_TIMESTAMP),COALESCE(?,(\'x\' || \'y\')),COALESCE(?,x\'00ff\')) RETURNING "id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload"'
 _SETTINGS__INSERT_MANY = 'INSERT INTO "settings" ("id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload") VALUES (?,?,?,?,?,?,?,?,?,COALESCE(?,(strftime(\'%s\', \'now\'))),COALESCE(?,CURRENT_TIMESTAMP),COALESCE(?,(\'x\' || \'y\')),COALESCE(?,x\'00ff\'))'
@@ -73,6 +74,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class SettingStore(_SqliteStore, SettingTable):
     """A row of the settings table."""
@@ -84,12 +111,9 @@ class SettingStore(_SqliteStore, SettingTable):
         """Insert a new Setting; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_SETTINGS__INSERT, encode_setting_insert(row))
-            value = None if stored is None else decode_setting(stored)
+            return self._one(stored, decode_setting, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Setting], ray_id: str) -> Result[int]:
         """Insert every Setting in one transaction, all or nothing; the number inserted."""
@@ -97,20 +121,17 @@ class SettingStore(_SqliteStore, SettingTable):
             inserted = await self._db.execute_many(
                 _SETTINGS__INSERT_MANY, [encode_setting_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Setting]:
         """The Setting with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_SETTINGS__GET_BY_ID, (id,))
-            value = None if found is None else decode_setting(found)
+            return self._one(found, decode_setting, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Setting, ray_id: str) -> Result[Setting]:
         """Write every mutable column of this Setting, found by its key.
@@ -119,12 +140,9 @@ class SettingStore(_SqliteStore, SettingTable):
         """
         try:
             stored = await self._db.execute_returning(_SETTINGS__UPDATE, encode_setting_update(row))
-            value = None if stored is None else decode_setting(stored)
+            return self._one(stored, decode_setting, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Setting, ray_id: str) -> Result[Setting]:
         """Insert this Setting, or, when its key exists, write its mutable columns.
@@ -133,22 +151,17 @@ class SettingStore(_SqliteStore, SettingTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_SETTINGS__UPSERT, encode_setting_insert(row))
-            value = None if stored is None else decode_setting(stored)
+            return self._one(stored, decode_setting, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Setting with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_SETTINGS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -165,15 +178,14 @@ class SettingStore(_SqliteStore, SettingTable):
                         limit,
                     ),
                 )
-            values = [decode_setting(r) for r in found_rows]
+            return self._many(found_rows, decode_setting, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Setting rows in the table."""
         try:
             found = await self._db.fetch_one(_SETTINGS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))

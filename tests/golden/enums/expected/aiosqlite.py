@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from typing import ClassVar, Literal
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _ORDERS__INSERT = 'INSERT INTO "orders" ("id","status","priority","gift","express","channel","size","note") VALUES (?,?,?,?,?,?,?,?) RETURNING "id","status","priority","gift","express","channel","size","note"'
 _ORDERS__INSERT_MANY = 'INSERT INTO "orders" ("id","status","priority","gift","express","channel","size","note") VALUES (?,?,?,?,?,?,?,?)'
@@ -76,6 +77,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class OrderStore(_SqliteStore, OrderTable):
     """A row of the orders table."""
@@ -87,12 +114,9 @@ class OrderStore(_SqliteStore, OrderTable):
         """Insert a new Order; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_ORDERS__INSERT, encode_order_insert(row))
-            value = None if stored is None else decode_order(stored)
+            return self._one(stored, decode_order, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Order], ray_id: str) -> Result[int]:
         """Insert every Order in one transaction, all or nothing; the number inserted."""
@@ -100,20 +124,17 @@ class OrderStore(_SqliteStore, OrderTable):
             inserted = await self._db.execute_many(
                 _ORDERS__INSERT_MANY, [encode_order_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Order]:
         """The Order with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_ORDERS__GET_BY_ID, (id,))
-            value = None if found is None else decode_order(found)
+            return self._one(found, decode_order, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Order, ray_id: str) -> Result[Order]:
         """Write every mutable column of this Order, found by its key.
@@ -122,12 +143,9 @@ class OrderStore(_SqliteStore, OrderTable):
         """
         try:
             stored = await self._db.execute_returning(_ORDERS__UPDATE, encode_order_update(row))
-            value = None if stored is None else decode_order(stored)
+            return self._one(stored, decode_order, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Order, ray_id: str) -> Result[Order]:
         """Insert this Order, or, when its key exists, write its mutable columns.
@@ -136,22 +154,17 @@ class OrderStore(_SqliteStore, OrderTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_ORDERS__UPSERT, encode_order_insert(row))
-            value = None if stored is None else decode_order(stored)
+            return self._one(stored, decode_order, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Order with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_ORDERS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_by_status(
         self,
@@ -180,10 +193,9 @@ class OrderStore(_SqliteStore, OrderTable):
                         limit,
                     ),
                 )
-            values = [decode_order(r) for r in found_rows]
+            return self._many(found_rows, decode_order, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_status")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_status(
         self, status: Literal["new", "paid", "shipped"], ray_id: str
@@ -191,9 +203,9 @@ class OrderStore(_SqliteStore, OrderTable):
         """How many Order rows with this status."""
         try:
             found = await self._db.fetch_one(_ORDERS__COUNT_BY_STATUS, (status,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_status")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -210,15 +222,14 @@ class OrderStore(_SqliteStore, OrderTable):
                         limit,
                     ),
                 )
-            values = [decode_order(r) for r in found_rows]
+            return self._many(found_rows, decode_order, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Order rows in the table."""
         try:
             found = await self._db.fetch_one(_ORDERS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))

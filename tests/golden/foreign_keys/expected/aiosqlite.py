@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _AUTHORS__INSERT = 'INSERT INTO "authors" ("id","name") VALUES (?,?) RETURNING "id","name"'
 _AUTHORS__INSERT_MANY = 'INSERT INTO "authors" ("id","name") VALUES (?,?)'
@@ -168,6 +169,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class AuthorStore(_SqliteStore, AuthorTable):
     """A row of the authors table."""
@@ -179,12 +206,9 @@ class AuthorStore(_SqliteStore, AuthorTable):
         """Insert a new Author; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_AUTHORS__INSERT, encode_author_insert(row))
-            value = None if stored is None else decode_author(stored)
+            return self._one(stored, decode_author, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Author], ray_id: str) -> Result[int]:
         """Insert every Author in one transaction, all or nothing; the number inserted."""
@@ -192,20 +216,17 @@ class AuthorStore(_SqliteStore, AuthorTable):
             inserted = await self._db.execute_many(
                 _AUTHORS__INSERT_MANY, [encode_author_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Author]:
         """The Author with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_AUTHORS__GET_BY_ID, (id,))
-            value = None if found is None else decode_author(found)
+            return self._one(found, decode_author, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Author, ray_id: str) -> Result[Author]:
         """Write every mutable column of this Author, found by its key.
@@ -214,12 +235,9 @@ class AuthorStore(_SqliteStore, AuthorTable):
         """
         try:
             stored = await self._db.execute_returning(_AUTHORS__UPDATE, encode_author_update(row))
-            value = None if stored is None else decode_author(stored)
+            return self._one(stored, decode_author, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Author, ray_id: str) -> Result[Author]:
         """Insert this Author, or, when its key exists, write its mutable columns.
@@ -228,22 +246,17 @@ class AuthorStore(_SqliteStore, AuthorTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_AUTHORS__UPSERT, encode_author_insert(row))
-            value = None if stored is None else decode_author(stored)
+            return self._one(stored, decode_author, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Author with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_AUTHORS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -260,18 +273,17 @@ class AuthorStore(_SqliteStore, AuthorTable):
                         limit,
                     ),
                 )
-            values = [decode_author(r) for r in found_rows]
+            return self._many(found_rows, decode_author, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Author rows in the table."""
         try:
             found = await self._db.fetch_one(_AUTHORS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
 
 class CategoryStore(_SqliteStore, CategoryTable):
@@ -286,12 +298,9 @@ class CategoryStore(_SqliteStore, CategoryTable):
             stored = await self._db.execute_returning(
                 _CATEGORIES__INSERT, encode_category_insert(row)
             )
-            value = None if stored is None else decode_category(stored)
+            return self._one(stored, decode_category, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Category], ray_id: str) -> Result[int]:
         """Insert every Category in one transaction, all or nothing; the number inserted."""
@@ -299,20 +308,17 @@ class CategoryStore(_SqliteStore, CategoryTable):
             inserted = await self._db.execute_many(
                 _CATEGORIES__INSERT_MANY, [encode_category_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Category]:
         """The Category with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_CATEGORIES__GET_BY_ID, (id,))
-            value = None if found is None else decode_category(found)
+            return self._one(found, decode_category, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Category, ray_id: str) -> Result[Category]:
         """Write every mutable column of this Category, found by its key.
@@ -323,12 +329,9 @@ class CategoryStore(_SqliteStore, CategoryTable):
             stored = await self._db.execute_returning(
                 _CATEGORIES__UPDATE, encode_category_update(row)
             )
-            value = None if stored is None else decode_category(stored)
+            return self._one(stored, decode_category, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Category, ray_id: str) -> Result[Category]:
         """Insert this Category, or, when its key exists, write its mutable columns.
@@ -339,22 +342,17 @@ class CategoryStore(_SqliteStore, CategoryTable):
             stored = await self._db.execute_returning(
                 _CATEGORIES__UPSERT, encode_category_insert(row)
             )
-            value = None if stored is None else decode_category(stored)
+            return self._one(stored, decode_category, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Category with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_CATEGORIES__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_by_parent_id(
         self, parent_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -378,18 +376,17 @@ class CategoryStore(_SqliteStore, CategoryTable):
                         limit,
                     ),
                 )
-            values = [decode_category(r) for r in found_rows]
+            return self._many(found_rows, decode_category, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_parent_id")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_parent_id(self, parent_id: int, ray_id: str) -> Result[int]:
         """How many Category rows with this parent_id."""
         try:
             found = await self._db.fetch_one(_CATEGORIES__COUNT_BY_PARENT_ID, (parent_id,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_parent_id")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -406,18 +403,17 @@ class CategoryStore(_SqliteStore, CategoryTable):
                         limit,
                     ),
                 )
-            values = [decode_category(r) for r in found_rows]
+            return self._many(found_rows, decode_category, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Category rows in the table."""
         try:
             found = await self._db.fetch_one(_CATEGORIES__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
 
 class BookStore(_SqliteStore, BookTable):
@@ -430,12 +426,9 @@ class BookStore(_SqliteStore, BookTable):
         """Insert a new Book; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_BOOKS__INSERT, encode_book_insert(row))
-            value = None if stored is None else decode_book(stored)
+            return self._one(stored, decode_book, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Book], ray_id: str) -> Result[int]:
         """Insert every Book in one transaction, all or nothing; the number inserted."""
@@ -443,31 +436,25 @@ class BookStore(_SqliteStore, BookTable):
             inserted = await self._db.execute_many(
                 _BOOKS__INSERT_MANY, [encode_book_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Book]:
         """The Book with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_BOOKS__GET_BY_ID, (id,))
-            value = None if found is None else decode_book(found)
+            return self._one(found, decode_book, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def get_by_isbn(self, isbn: str, ray_id: str) -> Result[Book]:
         """The Book with this isbn, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_BOOKS__GET_BY_ISBN, (isbn,))
-            value = None if found is None else decode_book(found)
+            return self._one(found, decode_book, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_isbn")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Book, ray_id: str) -> Result[Book]:
         """Write every mutable column of this Book, found by its key.
@@ -476,12 +463,9 @@ class BookStore(_SqliteStore, BookTable):
         """
         try:
             stored = await self._db.execute_returning(_BOOKS__UPDATE, encode_book_update(row))
-            value = None if stored is None else decode_book(stored)
+            return self._one(stored, decode_book, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Book, ray_id: str) -> Result[Book]:
         """Insert this Book, or, when its key exists, write its mutable columns.
@@ -490,32 +474,25 @@ class BookStore(_SqliteStore, BookTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_BOOKS__UPSERT, encode_book_insert(row))
-            value = None if stored is None else decode_book(stored)
+            return self._one(stored, decode_book, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Book with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_BOOKS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def delete_by_isbn(self, isbn: str, ray_id: str) -> Result[None]:
         """Delete the Book with this isbn; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_BOOKS__DELETE_BY_ISBN, (isbn,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_isbn")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_by_author_id(
         self, author_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -539,18 +516,17 @@ class BookStore(_SqliteStore, BookTable):
                         limit,
                     ),
                 )
-            values = [decode_book(r) for r in found_rows]
+            return self._many(found_rows, decode_book, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_author_id")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_author_id(self, author_id: int, ray_id: str) -> Result[int]:
         """How many Book rows with this author_id."""
         try:
             found = await self._db.fetch_one(_BOOKS__COUNT_BY_AUTHOR_ID, (author_id,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_author_id")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_by_category_id(
         self, category_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -574,18 +550,17 @@ class BookStore(_SqliteStore, BookTable):
                         limit,
                     ),
                 )
-            values = [decode_book(r) for r in found_rows]
+            return self._many(found_rows, decode_book, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_category_id")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_category_id(self, category_id: int, ray_id: str) -> Result[int]:
         """How many Book rows with this category_id."""
         try:
             found = await self._db.fetch_one(_BOOKS__COUNT_BY_CATEGORY_ID, (category_id,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_category_id")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_by_editor_id(
         self, editor_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -609,18 +584,17 @@ class BookStore(_SqliteStore, BookTable):
                         limit,
                     ),
                 )
-            values = [decode_book(r) for r in found_rows]
+            return self._many(found_rows, decode_book, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_editor_id")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_editor_id(self, editor_id: int, ray_id: str) -> Result[int]:
         """How many Book rows with this editor_id."""
         try:
             found = await self._db.fetch_one(_BOOKS__COUNT_BY_EDITOR_ID, (editor_id,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_editor_id")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_by_reviewer_id(
         self, reviewer_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -644,18 +618,17 @@ class BookStore(_SqliteStore, BookTable):
                         limit,
                     ),
                 )
-            values = [decode_book(r) for r in found_rows]
+            return self._many(found_rows, decode_book, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_reviewer_id")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_reviewer_id(self, reviewer_id: int, ray_id: str) -> Result[int]:
         """How many Book rows with this reviewer_id."""
         try:
             found = await self._db.fetch_one(_BOOKS__COUNT_BY_REVIEWER_ID, (reviewer_id,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_reviewer_id")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -672,18 +645,17 @@ class BookStore(_SqliteStore, BookTable):
                         limit,
                     ),
                 )
-            values = [decode_book(r) for r in found_rows]
+            return self._many(found_rows, decode_book, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Book rows in the table."""
         try:
             found = await self._db.fetch_one(_BOOKS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
 
 class EditionStore(_SqliteStore, EditionTable):
@@ -696,12 +668,9 @@ class EditionStore(_SqliteStore, EditionTable):
         """Insert a new Edition; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_EDITIONS__INSERT, encode_edition_insert(row))
-            value = None if stored is None else decode_edition(stored)
+            return self._one(stored, decode_edition, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Edition], ray_id: str) -> Result[int]:
         """Insert every Edition in one transaction, all or nothing; the number inserted."""
@@ -709,9 +678,9 @@ class EditionStore(_SqliteStore, EditionTable):
             inserted = await self._db.execute_many(
                 _EDITIONS__INSERT_MANY, [encode_edition_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_book_isbn_and_number(
         self, book_isbn: str, number: int, ray_id: str
@@ -725,12 +694,9 @@ class EditionStore(_SqliteStore, EditionTable):
                     number,
                 ),
             )
-            value = None if found is None else decode_edition(found)
+            return self._one(found, decode_edition, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_book_isbn_and_number")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_book_isbn_and_number(
         self, book_isbn: str, number: int, ray_id: str
@@ -744,11 +710,9 @@ class EditionStore(_SqliteStore, EditionTable):
                     number,
                 ),
             )
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_book_isbn_and_number")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_by_book_isbn(
         self, book_isbn: str, ray_id: str, *, limit: int = 100, after: tuple[str, int] | None = None
@@ -773,18 +737,17 @@ class EditionStore(_SqliteStore, EditionTable):
                         limit,
                     ),
                 )
-            values = [decode_edition(r) for r in found_rows]
+            return self._many(found_rows, decode_edition, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_book_isbn")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_book_isbn(self, book_isbn: str, ray_id: str) -> Result[int]:
         """How many Edition rows with this book_isbn."""
         try:
             found = await self._db.fetch_one(_EDITIONS__COUNT_BY_BOOK_ISBN, (book_isbn,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_book_isbn")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: tuple[str, int] | None = None
@@ -802,18 +765,17 @@ class EditionStore(_SqliteStore, EditionTable):
                         limit,
                     ),
                 )
-            values = [decode_edition(r) for r in found_rows]
+            return self._many(found_rows, decode_edition, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Edition rows in the table."""
         try:
             found = await self._db.fetch_one(_EDITIONS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
 
 class PrintingStore(_SqliteStore, PrintingTable):
@@ -828,12 +790,9 @@ class PrintingStore(_SqliteStore, PrintingTable):
             stored = await self._db.execute_returning(
                 _PRINTINGS__INSERT, encode_printing_insert(row)
             )
-            value = None if stored is None else decode_printing(stored)
+            return self._one(stored, decode_printing, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Printing], ray_id: str) -> Result[int]:
         """Insert every Printing in one transaction, all or nothing; the number inserted."""
@@ -841,20 +800,17 @@ class PrintingStore(_SqliteStore, PrintingTable):
             inserted = await self._db.execute_many(
                 _PRINTINGS__INSERT_MANY, [encode_printing_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Printing]:
         """The Printing with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_PRINTINGS__GET_BY_ID, (id,))
-            value = None if found is None else decode_printing(found)
+            return self._one(found, decode_printing, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Printing, ray_id: str) -> Result[Printing]:
         """Write every mutable column of this Printing, found by its key.
@@ -865,12 +821,9 @@ class PrintingStore(_SqliteStore, PrintingTable):
             stored = await self._db.execute_returning(
                 _PRINTINGS__UPDATE, encode_printing_update(row)
             )
-            value = None if stored is None else decode_printing(stored)
+            return self._one(stored, decode_printing, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Printing, ray_id: str) -> Result[Printing]:
         """Insert this Printing, or, when its key exists, write its mutable columns.
@@ -881,22 +834,17 @@ class PrintingStore(_SqliteStore, PrintingTable):
             stored = await self._db.execute_returning(
                 _PRINTINGS__UPSERT, encode_printing_insert(row)
             )
-            value = None if stored is None else decode_printing(stored)
+            return self._one(stored, decode_printing, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Printing with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_PRINTINGS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -913,15 +861,14 @@ class PrintingStore(_SqliteStore, PrintingTable):
                         limit,
                     ),
                 )
-            values = [decode_printing(r) for r in found_rows]
+            return self._many(found_rows, decode_printing, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Printing rows in the table."""
         try:
             found = await self._db.fetch_one(_PRINTINGS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))

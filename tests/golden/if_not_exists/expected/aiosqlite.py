@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _NOTES__INSERT = (
     'INSERT INTO "notes" ("id","title","body") VALUES (?,?,?) RETURNING "id","title","body"'
@@ -86,6 +87,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class NoteStore(_SqliteStore, NoteTable):
     """A note someone wrote down."""
@@ -97,12 +124,9 @@ class NoteStore(_SqliteStore, NoteTable):
         """Insert a new Note; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_NOTES__INSERT, encode_note_insert(row))
-            value = None if stored is None else decode_note(stored)
+            return self._one(stored, decode_note, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Note], ray_id: str) -> Result[int]:
         """Insert every Note in one transaction, all or nothing; the number inserted."""
@@ -110,31 +134,25 @@ class NoteStore(_SqliteStore, NoteTable):
             inserted = await self._db.execute_many(
                 _NOTES__INSERT_MANY, [encode_note_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Note]:
         """The Note with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_NOTES__GET_BY_ID, (id,))
-            value = None if found is None else decode_note(found)
+            return self._one(found, decode_note, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def get_by_body(self, body: str, ray_id: str) -> Result[Note]:
         """The Note with this body, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_NOTES__GET_BY_BODY, (body,))
-            value = None if found is None else decode_note(found)
+            return self._one(found, decode_note, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_body")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Note, ray_id: str) -> Result[Note]:
         """Write every mutable column of this Note, found by its key.
@@ -143,12 +161,9 @@ class NoteStore(_SqliteStore, NoteTable):
         """
         try:
             stored = await self._db.execute_returning(_NOTES__UPDATE, encode_note_update(row))
-            value = None if stored is None else decode_note(stored)
+            return self._one(stored, decode_note, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Note, ray_id: str) -> Result[Note]:
         """Insert this Note, or, when its key exists, write its mutable columns.
@@ -157,32 +172,25 @@ class NoteStore(_SqliteStore, NoteTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_NOTES__UPSERT, encode_note_insert(row))
-            value = None if stored is None else decode_note(stored)
+            return self._one(stored, decode_note, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Note with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_NOTES__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def delete_by_body(self, body: str, ray_id: str) -> Result[None]:
         """Delete the Note with this body; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_NOTES__DELETE_BY_BODY, (body,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_body")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_by_title(
         self, title: str, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -206,18 +214,17 @@ class NoteStore(_SqliteStore, NoteTable):
                         limit,
                     ),
                 )
-            values = [decode_note(r) for r in found_rows]
+            return self._many(found_rows, decode_note, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_title")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_title(self, title: str, ray_id: str) -> Result[int]:
         """How many Note rows with this title."""
         try:
             found = await self._db.fetch_one(_NOTES__COUNT_BY_TITLE, (title,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_title")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -234,15 +241,14 @@ class NoteStore(_SqliteStore, NoteTable):
                         limit,
                     ),
                 )
-            values = [decode_note(r) for r in found_rows]
+            return self._many(found_rows, decode_note, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Note rows in the table."""
         try:
             found = await self._db.fetch_one(_NOTES__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _ITEMS__INSERT = (
     'INSERT INTO "items" ("id","name","qty") VALUES (?,?,?) RETURNING "id","name","qty"'
@@ -77,6 +78,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class ItemStore(_SqliteStore, ItemTable):
     """A row of the items table."""
@@ -88,12 +115,9 @@ class ItemStore(_SqliteStore, ItemTable):
         """Insert a new Item; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_ITEMS__INSERT, encode_item_insert(row))
-            value = None if stored is None else decode_item(stored)
+            return self._one(stored, decode_item, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Item], ray_id: str) -> Result[int]:
         """Insert every Item in one transaction, all or nothing; the number inserted."""
@@ -101,20 +125,17 @@ class ItemStore(_SqliteStore, ItemTable):
             inserted = await self._db.execute_many(
                 _ITEMS__INSERT_MANY, [encode_item_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Item]:
         """The Item with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_ITEMS__GET_BY_ID, (id,))
-            value = None if found is None else decode_item(found)
+            return self._one(found, decode_item, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Item, ray_id: str) -> Result[Item]:
         """Write every mutable column of this Item, found by its key.
@@ -123,12 +144,9 @@ class ItemStore(_SqliteStore, ItemTable):
         """
         try:
             stored = await self._db.execute_returning(_ITEMS__UPDATE, encode_item_update(row))
-            value = None if stored is None else decode_item(stored)
+            return self._one(stored, decode_item, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Item, ray_id: str) -> Result[Item]:
         """Insert this Item, or, when its key exists, write its mutable columns.
@@ -137,22 +155,17 @@ class ItemStore(_SqliteStore, ItemTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_ITEMS__UPSERT, encode_item_insert(row))
-            value = None if stored is None else decode_item(stored)
+            return self._one(stored, decode_item, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Item with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_ITEMS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -169,15 +182,14 @@ class ItemStore(_SqliteStore, ItemTable):
                         limit,
                     ),
                 )
-            values = [decode_item(r) for r in found_rows]
+            return self._many(found_rows, decode_item, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Item rows in the table."""
         try:
             found = await self._db.fetch_one(_ITEMS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))

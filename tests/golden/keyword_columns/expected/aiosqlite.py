@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _SCHEDULES__INSERT = 'INSERT INTO "schedules" ("id","interval","order","from","class","type","state","limit") VALUES (?,?,?,?,?,?,?,?) RETURNING "id","interval","order","from","class","type","state","limit"'
 _SCHEDULES__INSERT_MANY = 'INSERT INTO "schedules" ("id","interval","order","from","class","type","state","limit") VALUES (?,?,?,?,?,?,?,?)'
@@ -82,6 +83,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class ScheduleStore(_SqliteStore, ScheduleTable):
     """Columns named after SQL and Python keywords, and after method parameters."""
@@ -95,12 +122,9 @@ class ScheduleStore(_SqliteStore, ScheduleTable):
             stored = await self._db.execute_returning(
                 _SCHEDULES__INSERT, encode_schedule_insert(row)
             )
-            value = None if stored is None else decode_schedule(stored)
+            return self._one(stored, decode_schedule, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Schedule], ray_id: str) -> Result[int]:
         """Insert every Schedule in one transaction, all or nothing; the number inserted."""
@@ -108,20 +132,17 @@ class ScheduleStore(_SqliteStore, ScheduleTable):
             inserted = await self._db.execute_many(
                 _SCHEDULES__INSERT_MANY, [encode_schedule_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Schedule]:
         """The Schedule with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_SCHEDULES__GET_BY_ID, (id,))
-            value = None if found is None else decode_schedule(found)
+            return self._one(found, decode_schedule, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Schedule, ray_id: str) -> Result[Schedule]:
         """Write every mutable column of this Schedule, found by its key.
@@ -132,12 +153,9 @@ class ScheduleStore(_SqliteStore, ScheduleTable):
             stored = await self._db.execute_returning(
                 _SCHEDULES__UPDATE, encode_schedule_update(row)
             )
-            value = None if stored is None else decode_schedule(stored)
+            return self._one(stored, decode_schedule, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Schedule, ray_id: str) -> Result[Schedule]:
         """Insert this Schedule, or, when its key exists, write its mutable columns.
@@ -148,22 +166,17 @@ class ScheduleStore(_SqliteStore, ScheduleTable):
             stored = await self._db.execute_returning(
                 _SCHEDULES__UPSERT, encode_schedule_insert(row)
             )
-            value = None if stored is None else decode_schedule(stored)
+            return self._one(stored, decode_schedule, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Schedule with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_SCHEDULES__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_by_order(
         self, order: int, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -187,18 +200,17 @@ class ScheduleStore(_SqliteStore, ScheduleTable):
                         limit,
                     ),
                 )
-            values = [decode_schedule(r) for r in found_rows]
+            return self._many(found_rows, decode_schedule, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_order")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_order(self, order: int, ray_id: str) -> Result[int]:
         """How many Schedule rows with this order."""
         try:
             found = await self._db.fetch_one(_SCHEDULES__COUNT_BY_ORDER, (order,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_order")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_by_class(
         self, class_: str, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -222,18 +234,17 @@ class ScheduleStore(_SqliteStore, ScheduleTable):
                         limit,
                     ),
                 )
-            values = [decode_schedule(r) for r in found_rows]
+            return self._many(found_rows, decode_schedule, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_class")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_class(self, class_: str, ray_id: str) -> Result[int]:
         """How many Schedule rows with this class."""
         try:
             found = await self._db.fetch_one(_SCHEDULES__COUNT_BY_CLASS, (class_,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_class")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_by_limit(
         self, limit_: int, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -257,18 +268,17 @@ class ScheduleStore(_SqliteStore, ScheduleTable):
                         limit,
                     ),
                 )
-            values = [decode_schedule(r) for r in found_rows]
+            return self._many(found_rows, decode_schedule, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_limit")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_limit(self, limit_: int, ray_id: str) -> Result[int]:
         """How many Schedule rows with this limit."""
         try:
             found = await self._db.fetch_one(_SCHEDULES__COUNT_BY_LIMIT, (limit_,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_limit")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -285,15 +295,14 @@ class ScheduleStore(_SqliteStore, ScheduleTable):
                         limit,
                     ),
                 )
-            values = [decode_schedule(r) for r in found_rows]
+            return self._many(found_rows, decode_schedule, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Schedule rows in the table."""
         try:
             found = await self._db.fetch_one(_SCHEDULES__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))

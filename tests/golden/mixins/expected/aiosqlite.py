@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _PROJECTS__INSERT = 'INSERT INTO "projects" ("id","name","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?) RETURNING "id","name","created_at","created_by","updated_at","updated_by"'
 _PROJECTS__INSERT_MANY = 'INSERT INTO "projects" ("id","name","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?)'
@@ -119,6 +120,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class ProjectStore(_SqliteStore, ProjectTable):
     """A row of the projects table."""
@@ -130,12 +157,9 @@ class ProjectStore(_SqliteStore, ProjectTable):
         """Insert a new Project; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_PROJECTS__INSERT, encode_project_insert(row))
-            value = None if stored is None else decode_project(stored)
+            return self._one(stored, decode_project, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Project], ray_id: str) -> Result[int]:
         """Insert every Project in one transaction, all or nothing; the number inserted."""
@@ -143,20 +167,17 @@ class ProjectStore(_SqliteStore, ProjectTable):
             inserted = await self._db.execute_many(
                 _PROJECTS__INSERT_MANY, [encode_project_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: str, ray_id: str) -> Result[Project]:
         """The Project with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_PROJECTS__GET_BY_ID, (id,))
-            value = None if found is None else decode_project(found)
+            return self._one(found, decode_project, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Project, ray_id: str) -> Result[Project]:
         """Write every mutable column of this Project, found by its key.
@@ -165,12 +186,9 @@ class ProjectStore(_SqliteStore, ProjectTable):
         """
         try:
             stored = await self._db.execute_returning(_PROJECTS__UPDATE, encode_project_update(row))
-            value = None if stored is None else decode_project(stored)
+            return self._one(stored, decode_project, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Project, ray_id: str) -> Result[Project]:
         """Insert this Project, or, when its key exists, write its mutable columns.
@@ -179,22 +197,17 @@ class ProjectStore(_SqliteStore, ProjectTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_PROJECTS__UPSERT, encode_project_insert(row))
-            value = None if stored is None else decode_project(stored)
+            return self._one(stored, decode_project, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the Project with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_PROJECTS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -211,18 +224,17 @@ class ProjectStore(_SqliteStore, ProjectTable):
                         limit,
                     ),
                 )
-            values = [decode_project(r) for r in found_rows]
+            return self._many(found_rows, decode_project, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Project rows in the table."""
         try:
             found = await self._db.fetch_one(_PROJECTS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
 
 class TaskStore(_SqliteStore, TaskTable):
@@ -235,12 +247,9 @@ class TaskStore(_SqliteStore, TaskTable):
         """Insert a new Task; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_TASKS__INSERT, encode_task_insert(row))
-            value = None if stored is None else decode_task(stored)
+            return self._one(stored, decode_task, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Task], ray_id: str) -> Result[int]:
         """Insert every Task in one transaction, all or nothing; the number inserted."""
@@ -248,20 +257,17 @@ class TaskStore(_SqliteStore, TaskTable):
             inserted = await self._db.execute_many(
                 _TASKS__INSERT_MANY, [encode_task_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: str, ray_id: str) -> Result[Task]:
         """The Task with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_TASKS__GET_BY_ID, (id,))
-            value = None if found is None else decode_task(found)
+            return self._one(found, decode_task, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Task, ray_id: str) -> Result[Task]:
         """Write every mutable column of this Task, found by its key.
@@ -270,12 +276,9 @@ class TaskStore(_SqliteStore, TaskTable):
         """
         try:
             stored = await self._db.execute_returning(_TASKS__UPDATE, encode_task_update(row))
-            value = None if stored is None else decode_task(stored)
+            return self._one(stored, decode_task, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Task, ray_id: str) -> Result[Task]:
         """Insert this Task, or, when its key exists, write its mutable columns.
@@ -284,22 +287,17 @@ class TaskStore(_SqliteStore, TaskTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_TASKS__UPSERT, encode_task_insert(row))
-            value = None if stored is None else decode_task(stored)
+            return self._one(stored, decode_task, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the Task with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_TASKS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_by_project_id(
         self, project_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -323,18 +321,17 @@ class TaskStore(_SqliteStore, TaskTable):
                         limit,
                     ),
                 )
-            values = [decode_task(r) for r in found_rows]
+            return self._many(found_rows, decode_task, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_project_id")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_project_id(self, project_id: str, ray_id: str) -> Result[int]:
         """How many Task rows with this project_id."""
         try:
             found = await self._db.fetch_one(_TASKS__COUNT_BY_PROJECT_ID, (project_id,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_project_id")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -351,18 +348,17 @@ class TaskStore(_SqliteStore, TaskTable):
                         limit,
                     ),
                 )
-            values = [decode_task(r) for r in found_rows]
+            return self._many(found_rows, decode_task, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Task rows in the table."""
         try:
             found = await self._db.fetch_one(_TASKS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
 
 class LabelStore(_SqliteStore, LabelTable):
@@ -375,12 +371,9 @@ class LabelStore(_SqliteStore, LabelTable):
         """Insert a new Label; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_LABELS__INSERT, encode_label_insert(row))
-            value = None if stored is None else decode_label(stored)
+            return self._one(stored, decode_label, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Label], ray_id: str) -> Result[int]:
         """Insert every Label in one transaction, all or nothing; the number inserted."""
@@ -388,30 +381,25 @@ class LabelStore(_SqliteStore, LabelTable):
             inserted = await self._db.execute_many(
                 _LABELS__INSERT_MANY, [encode_label_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: str, ray_id: str) -> Result[Label]:
         """The Label with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_LABELS__GET_BY_ID, (id,))
-            value = None if found is None else decode_label(found)
+            return self._one(found, decode_label, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the Label with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_LABELS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -428,18 +416,17 @@ class LabelStore(_SqliteStore, LabelTable):
                         limit,
                     ),
                 )
-            values = [decode_label(r) for r in found_rows]
+            return self._many(found_rows, decode_label, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Label rows in the table."""
         try:
             found = await self._db.fetch_one(_LABELS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
 
 class ImportStore(_SqliteStore, ImportTable):
@@ -452,12 +439,9 @@ class ImportStore(_SqliteStore, ImportTable):
         """Insert a new Import; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_IMPORTS__INSERT, encode_import_insert(row))
-            value = None if stored is None else decode_import(stored)
+            return self._one(stored, decode_import, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Import], ray_id: str) -> Result[int]:
         """Insert every Import in one transaction, all or nothing; the number inserted."""
@@ -465,20 +449,17 @@ class ImportStore(_SqliteStore, ImportTable):
             inserted = await self._db.execute_many(
                 _IMPORTS__INSERT_MANY, [encode_import_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: str, ray_id: str) -> Result[Import]:
         """The Import with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_IMPORTS__GET_BY_ID, (id,))
-            value = None if found is None else decode_import(found)
+            return self._one(found, decode_import, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Import, ray_id: str) -> Result[Import]:
         """Write every mutable column of this Import, found by its key.
@@ -487,12 +468,9 @@ class ImportStore(_SqliteStore, ImportTable):
         """
         try:
             stored = await self._db.execute_returning(_IMPORTS__UPDATE, encode_import_update(row))
-            value = None if stored is None else decode_import(stored)
+            return self._one(stored, decode_import, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Import, ray_id: str) -> Result[Import]:
         """Insert this Import, or, when its key exists, write its mutable columns.
@@ -501,22 +479,17 @@ class ImportStore(_SqliteStore, ImportTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_IMPORTS__UPSERT, encode_import_insert(row))
-            value = None if stored is None else decode_import(stored)
+            return self._one(stored, decode_import, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the Import with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_IMPORTS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -533,15 +506,14 @@ class ImportStore(_SqliteStore, ImportTable):
                         limit,
                     ),
                 )
-            values = [decode_import(r) for r in found_rows]
+            return self._many(found_rows, decode_import, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Import rows in the table."""
         try:
             found = await self._db.fetch_one(_IMPORTS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))

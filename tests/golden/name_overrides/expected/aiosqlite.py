@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -61,6 +61,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _OAUTH_API_CLIENTS__INSERT = 'INSERT INTO "oauth_api_clients" ("id","Redirect URL") VALUES (?,?) RETURNING "id","Redirect URL"'
 _OAUTH_API_CLIENTS__INSERT_MANY = (
@@ -182,6 +183,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class ClientRepository(_SqliteStore, ClientContract):
     """A row of the oauth_api_clients table."""
@@ -195,12 +222,9 @@ class ClientRepository(_SqliteStore, ClientContract):
             stored = await self._db.execute_returning(
                 _OAUTH_API_CLIENTS__INSERT, encode_apiclient_insert(row)
             )
-            value = None if stored is None else decode_apiclient(stored)
+            return self._one(stored, decode_apiclient, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[APIClient], ray_id: str) -> Result[int]:
         """Insert every APIClient in one transaction, all or nothing; the number inserted."""
@@ -208,20 +232,17 @@ class ClientRepository(_SqliteStore, ClientContract):
             inserted = await self._db.execute_many(
                 _OAUTH_API_CLIENTS__INSERT_MANY, [encode_apiclient_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: str, ray_id: str) -> Result[APIClient]:
         """The APIClient with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_OAUTH_API_CLIENTS__GET_BY_ID, (id,))
-            value = None if found is None else decode_apiclient(found)
+            return self._one(found, decode_apiclient, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: APIClient, ray_id: str) -> Result[APIClient]:
         """Write every mutable column of this APIClient, found by its key.
@@ -232,12 +253,9 @@ class ClientRepository(_SqliteStore, ClientContract):
             stored = await self._db.execute_returning(
                 _OAUTH_API_CLIENTS__UPDATE, encode_apiclient_update(row)
             )
-            value = None if stored is None else decode_apiclient(stored)
+            return self._one(stored, decode_apiclient, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: APIClient, ray_id: str) -> Result[APIClient]:
         """Insert this APIClient, or, when its key exists, write its mutable columns.
@@ -248,22 +266,17 @@ class ClientRepository(_SqliteStore, ClientContract):
             stored = await self._db.execute_returning(
                 _OAUTH_API_CLIENTS__UPSERT, encode_apiclient_insert(row)
             )
-            value = None if stored is None else decode_apiclient(stored)
+            return self._one(stored, decode_apiclient, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the APIClient with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_OAUTH_API_CLIENTS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -280,18 +293,17 @@ class ClientRepository(_SqliteStore, ClientContract):
                         limit,
                     ),
                 )
-            values = [decode_apiclient(r) for r in found_rows]
+            return self._many(found_rows, decode_apiclient, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many APIClient rows in the table."""
         try:
             found = await self._db.fetch_one(_OAUTH_API_CLIENTS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
 
 class ShortURLStore(_SqliteStore, ShortURLTable):
@@ -306,12 +318,9 @@ class ShortURLStore(_SqliteStore, ShortURLTable):
             stored = await self._db.execute_returning(
                 _SHORT_URLS__INSERT, encode_short_url_insert(row)
             )
-            value = None if stored is None else decode_short_url(stored)
+            return self._one(stored, decode_short_url, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[ShortURL], ray_id: str) -> Result[int]:
         """Insert every ShortURL in one transaction, all or nothing; the number inserted."""
@@ -319,20 +328,17 @@ class ShortURLStore(_SqliteStore, ShortURLTable):
             inserted = await self._db.execute_many(
                 _SHORT_URLS__INSERT_MANY, [encode_short_url_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[ShortURL]:
         """The ShortURL with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_SHORT_URLS__GET_BY_ID, (id,))
-            value = None if found is None else decode_short_url(found)
+            return self._one(found, decode_short_url, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: ShortURL, ray_id: str) -> Result[ShortURL]:
         """Write every mutable column of this ShortURL, found by its key.
@@ -343,12 +349,9 @@ class ShortURLStore(_SqliteStore, ShortURLTable):
             stored = await self._db.execute_returning(
                 _SHORT_URLS__UPDATE, encode_short_url_update(row)
             )
-            value = None if stored is None else decode_short_url(stored)
+            return self._one(stored, decode_short_url, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: ShortURL, ray_id: str) -> Result[ShortURL]:
         """Insert this ShortURL, or, when its key exists, write its mutable columns.
@@ -359,22 +362,17 @@ class ShortURLStore(_SqliteStore, ShortURLTable):
             stored = await self._db.execute_returning(
                 _SHORT_URLS__UPSERT, encode_short_url_insert(row)
             )
-            value = None if stored is None else decode_short_url(stored)
+            return self._one(stored, decode_short_url, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the ShortURL with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_SHORT_URLS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_by_api_client_id(
         self, api_client_id: str, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -398,18 +396,17 @@ class ShortURLStore(_SqliteStore, ShortURLTable):
                         limit,
                     ),
                 )
-            values = [decode_short_url(r) for r in found_rows]
+            return self._many(found_rows, decode_short_url, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_api_client_id")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_api_client_id(self, api_client_id: str, ray_id: str) -> Result[int]:
         """How many ShortURL rows with this api_client_id."""
         try:
             found = await self._db.fetch_one(_SHORT_URLS__COUNT_BY_API_CLIENT_ID, (api_client_id,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_api_client_id")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -426,18 +423,17 @@ class ShortURLStore(_SqliteStore, ShortURLTable):
                         limit,
                     ),
                 )
-            values = [decode_short_url(r) for r in found_rows]
+            return self._many(found_rows, decode_short_url, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many ShortURL rows in the table."""
         try:
             found = await self._db.fetch_one(_SHORT_URLS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
 
 class PersonStore(_SqliteStore, PersonTable):
@@ -450,12 +446,9 @@ class PersonStore(_SqliteStore, PersonTable):
         """Insert a new Person; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_PEOPLE__INSERT, encode_person_insert(row))
-            value = None if stored is None else decode_person(stored)
+            return self._one(stored, decode_person, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Person], ray_id: str) -> Result[int]:
         """Insert every Person in one transaction, all or nothing; the number inserted."""
@@ -463,20 +456,17 @@ class PersonStore(_SqliteStore, PersonTable):
             inserted = await self._db.execute_many(
                 _PEOPLE__INSERT_MANY, [encode_person_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Person]:
         """The Person with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_PEOPLE__GET_BY_ID, (id,))
-            value = None if found is None else decode_person(found)
+            return self._one(found, decode_person, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Person, ray_id: str) -> Result[Person]:
         """Write every mutable column of this Person, found by its key.
@@ -485,12 +475,9 @@ class PersonStore(_SqliteStore, PersonTable):
         """
         try:
             stored = await self._db.execute_returning(_PEOPLE__UPDATE, encode_person_update(row))
-            value = None if stored is None else decode_person(stored)
+            return self._one(stored, decode_person, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Person, ray_id: str) -> Result[Person]:
         """Insert this Person, or, when its key exists, write its mutable columns.
@@ -499,22 +486,17 @@ class PersonStore(_SqliteStore, PersonTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_PEOPLE__UPSERT, encode_person_insert(row))
-            value = None if stored is None else decode_person(stored)
+            return self._one(stored, decode_person, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Person with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_PEOPLE__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -531,18 +513,17 @@ class PersonStore(_SqliteStore, PersonTable):
                         limit,
                     ),
                 )
-            values = [decode_person(r) for r in found_rows]
+            return self._many(found_rows, decode_person, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Person rows in the table."""
         try:
             found = await self._db.fetch_one(_PEOPLE__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
 
 class AddressStore(_SqliteStore, AddressTable):
@@ -557,12 +538,9 @@ class AddressStore(_SqliteStore, AddressTable):
             stored = await self._db.execute_returning(
                 _ADDRESSES__INSERT, encode_address_insert(row)
             )
-            value = None if stored is None else decode_address(stored)
+            return self._one(stored, decode_address, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Address], ray_id: str) -> Result[int]:
         """Insert every Address in one transaction, all or nothing; the number inserted."""
@@ -570,20 +548,17 @@ class AddressStore(_SqliteStore, AddressTable):
             inserted = await self._db.execute_many(
                 _ADDRESSES__INSERT_MANY, [encode_address_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Address]:
         """The Address with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_ADDRESSES__GET_BY_ID, (id,))
-            value = None if found is None else decode_address(found)
+            return self._one(found, decode_address, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Address, ray_id: str) -> Result[Address]:
         """Write every mutable column of this Address, found by its key.
@@ -594,12 +569,9 @@ class AddressStore(_SqliteStore, AddressTable):
             stored = await self._db.execute_returning(
                 _ADDRESSES__UPDATE, encode_address_update(row)
             )
-            value = None if stored is None else decode_address(stored)
+            return self._one(stored, decode_address, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Address, ray_id: str) -> Result[Address]:
         """Insert this Address, or, when its key exists, write its mutable columns.
@@ -610,22 +582,17 @@ class AddressStore(_SqliteStore, AddressTable):
             stored = await self._db.execute_returning(
                 _ADDRESSES__UPSERT, encode_address_insert(row)
             )
-            value = None if stored is None else decode_address(stored)
+            return self._one(stored, decode_address, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Address with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_ADDRESSES__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_by_person_id(
         self, person_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -649,18 +616,17 @@ class AddressStore(_SqliteStore, AddressTable):
                         limit,
                     ),
                 )
-            values = [decode_address(r) for r in found_rows]
+            return self._many(found_rows, decode_address, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_person_id")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_person_id(self, person_id: int, ray_id: str) -> Result[int]:
         """How many Address rows with this person_id."""
         try:
             found = await self._db.fetch_one(_ADDRESSES__COUNT_BY_PERSON_ID, (person_id,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_person_id")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -677,18 +643,17 @@ class AddressStore(_SqliteStore, AddressTable):
                         limit,
                     ),
                 )
-            values = [decode_address(r) for r in found_rows]
+            return self._many(found_rows, decode_address, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Address rows in the table."""
         try:
             found = await self._db.fetch_one(_ADDRESSES__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
 
 class StatusStore(_SqliteStore, StatusTable):
@@ -701,12 +666,9 @@ class StatusStore(_SqliteStore, StatusTable):
         """Insert a new Status; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_STATUSES__INSERT, encode_status_insert(row))
-            value = None if stored is None else decode_status(stored)
+            return self._one(stored, decode_status, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Status], ray_id: str) -> Result[int]:
         """Insert every Status in one transaction, all or nothing; the number inserted."""
@@ -714,20 +676,17 @@ class StatusStore(_SqliteStore, StatusTable):
             inserted = await self._db.execute_many(
                 _STATUSES__INSERT_MANY, [encode_status_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Status]:
         """The Status with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_STATUSES__GET_BY_ID, (id,))
-            value = None if found is None else decode_status(found)
+            return self._one(found, decode_status, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Status, ray_id: str) -> Result[Status]:
         """Write every mutable column of this Status, found by its key.
@@ -736,12 +695,9 @@ class StatusStore(_SqliteStore, StatusTable):
         """
         try:
             stored = await self._db.execute_returning(_STATUSES__UPDATE, encode_status_update(row))
-            value = None if stored is None else decode_status(stored)
+            return self._one(stored, decode_status, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Status, ray_id: str) -> Result[Status]:
         """Insert this Status, or, when its key exists, write its mutable columns.
@@ -750,22 +706,17 @@ class StatusStore(_SqliteStore, StatusTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_STATUSES__UPSERT, encode_status_insert(row))
-            value = None if stored is None else decode_status(stored)
+            return self._one(stored, decode_status, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Status with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_STATUSES__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -782,18 +733,17 @@ class StatusStore(_SqliteStore, StatusTable):
                         limit,
                     ),
                 )
-            values = [decode_status(r) for r in found_rows]
+            return self._many(found_rows, decode_status, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Status rows in the table."""
         try:
             found = await self._db.fetch_one(_STATUSES__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
 
 class T2faDeviceStore(_SqliteStore, T2faDeviceTable):
@@ -808,12 +758,9 @@ class T2faDeviceStore(_SqliteStore, T2faDeviceTable):
             stored = await self._db.execute_returning(
                 _C_2FA_DEVICES__INSERT, encode_t2fa_device_insert(row)
             )
-            value = None if stored is None else decode_t2fa_device(stored)
+            return self._one(stored, decode_t2fa_device, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[T2faDevice], ray_id: str) -> Result[int]:
         """Insert every T2faDevice in one transaction, all or nothing; the number inserted."""
@@ -821,20 +768,17 @@ class T2faDeviceStore(_SqliteStore, T2faDeviceTable):
             inserted = await self._db.execute_many(
                 _C_2FA_DEVICES__INSERT_MANY, [encode_t2fa_device_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[T2faDevice]:
         """The T2faDevice with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_C_2FA_DEVICES__GET_BY_ID, (id,))
-            value = None if found is None else decode_t2fa_device(found)
+            return self._one(found, decode_t2fa_device, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: T2faDevice, ray_id: str) -> Result[T2faDevice]:
         """Write every mutable column of this T2faDevice, found by its key.
@@ -845,12 +789,9 @@ class T2faDeviceStore(_SqliteStore, T2faDeviceTable):
             stored = await self._db.execute_returning(
                 _C_2FA_DEVICES__UPDATE, encode_t2fa_device_update(row)
             )
-            value = None if stored is None else decode_t2fa_device(stored)
+            return self._one(stored, decode_t2fa_device, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: T2faDevice, ray_id: str) -> Result[T2faDevice]:
         """Insert this T2faDevice, or, when its key exists, write its mutable columns.
@@ -861,22 +802,17 @@ class T2faDeviceStore(_SqliteStore, T2faDeviceTable):
             stored = await self._db.execute_returning(
                 _C_2FA_DEVICES__UPSERT, encode_t2fa_device_insert(row)
             )
-            value = None if stored is None else decode_t2fa_device(stored)
+            return self._one(stored, decode_t2fa_device, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the T2faDevice with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_C_2FA_DEVICES__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -893,15 +829,14 @@ class T2faDeviceStore(_SqliteStore, T2faDeviceTable):
                         limit,
                     ),
                 )
-            values = [decode_t2fa_device(r) for r in found_rows]
+            return self._many(found_rows, decode_t2fa_device, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many T2faDevice rows in the table."""
         try:
             found = await self._db.fetch_one(_C_2FA_DEVICES__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))

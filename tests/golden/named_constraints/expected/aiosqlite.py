@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from typing import ClassVar, Literal
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _OWNERS__INSERT = 'INSERT INTO "owners" ("id","email") VALUES (?,?) RETURNING "id","email"'
 _OWNERS__INSERT_MANY = 'INSERT INTO "owners" ("id","email") VALUES (?,?)'
@@ -103,6 +104,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class OwnerStore(_SqliteStore, OwnerTable):
     """A row of the owners table."""
@@ -114,12 +141,9 @@ class OwnerStore(_SqliteStore, OwnerTable):
         """Insert a new Owner; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_OWNERS__INSERT, encode_owner_insert(row))
-            value = None if stored is None else decode_owner(stored)
+            return self._one(stored, decode_owner, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Owner], ray_id: str) -> Result[int]:
         """Insert every Owner in one transaction, all or nothing; the number inserted."""
@@ -127,31 +151,25 @@ class OwnerStore(_SqliteStore, OwnerTable):
             inserted = await self._db.execute_many(
                 _OWNERS__INSERT_MANY, [encode_owner_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Owner]:
         """The Owner with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_OWNERS__GET_BY_ID, (id,))
-            value = None if found is None else decode_owner(found)
+            return self._one(found, decode_owner, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def get_by_email(self, email: str, ray_id: str) -> Result[Owner]:
         """The Owner with this email, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_OWNERS__GET_BY_EMAIL, (email,))
-            value = None if found is None else decode_owner(found)
+            return self._one(found, decode_owner, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_email")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Owner, ray_id: str) -> Result[Owner]:
         """Write every mutable column of this Owner, found by its key.
@@ -160,12 +178,9 @@ class OwnerStore(_SqliteStore, OwnerTable):
         """
         try:
             stored = await self._db.execute_returning(_OWNERS__UPDATE, encode_owner_update(row))
-            value = None if stored is None else decode_owner(stored)
+            return self._one(stored, decode_owner, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Owner, ray_id: str) -> Result[Owner]:
         """Insert this Owner, or, when its key exists, write its mutable columns.
@@ -174,32 +189,25 @@ class OwnerStore(_SqliteStore, OwnerTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_OWNERS__UPSERT, encode_owner_insert(row))
-            value = None if stored is None else decode_owner(stored)
+            return self._one(stored, decode_owner, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Owner with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_OWNERS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def delete_by_email(self, email: str, ray_id: str) -> Result[None]:
         """Delete the Owner with this email; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_OWNERS__DELETE_BY_EMAIL, (email,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_email")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -216,18 +224,17 @@ class OwnerStore(_SqliteStore, OwnerTable):
                         limit,
                     ),
                 )
-            values = [decode_owner(r) for r in found_rows]
+            return self._many(found_rows, decode_owner, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Owner rows in the table."""
         try:
             found = await self._db.fetch_one(_OWNERS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
 
 class PetStore(_SqliteStore, PetTable):
@@ -240,12 +247,9 @@ class PetStore(_SqliteStore, PetTable):
         """Insert a new Pet; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_PETS__INSERT, encode_pet_insert(row))
-            value = None if stored is None else decode_pet(stored)
+            return self._one(stored, decode_pet, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Pet], ray_id: str) -> Result[int]:
         """Insert every Pet in one transaction, all or nothing; the number inserted."""
@@ -253,31 +257,25 @@ class PetStore(_SqliteStore, PetTable):
             inserted = await self._db.execute_many(
                 _PETS__INSERT_MANY, [encode_pet_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Pet]:
         """The Pet with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_PETS__GET_BY_ID, (id,))
-            value = None if found is None else decode_pet(found)
+            return self._one(found, decode_pet, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def get_by_tag(self, tag: str, ray_id: str) -> Result[Pet]:
         """The Pet with this tag, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_PETS__GET_BY_TAG, (tag,))
-            value = None if found is None else decode_pet(found)
+            return self._one(found, decode_pet, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_tag")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Pet, ray_id: str) -> Result[Pet]:
         """Write every mutable column of this Pet, found by its key.
@@ -286,12 +284,9 @@ class PetStore(_SqliteStore, PetTable):
         """
         try:
             stored = await self._db.execute_returning(_PETS__UPDATE, encode_pet_update(row))
-            value = None if stored is None else decode_pet(stored)
+            return self._one(stored, decode_pet, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Pet, ray_id: str) -> Result[Pet]:
         """Insert this Pet, or, when its key exists, write its mutable columns.
@@ -300,32 +295,25 @@ class PetStore(_SqliteStore, PetTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_PETS__UPSERT, encode_pet_insert(row))
-            value = None if stored is None else decode_pet(stored)
+            return self._one(stored, decode_pet, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Pet with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_PETS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def delete_by_tag(self, tag: str, ray_id: str) -> Result[None]:
         """Delete the Pet with this tag; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_PETS__DELETE_BY_TAG, (tag,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_tag")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_by_owner_id(
         self, owner_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -349,18 +337,17 @@ class PetStore(_SqliteStore, PetTable):
                         limit,
                     ),
                 )
-            values = [decode_pet(r) for r in found_rows]
+            return self._many(found_rows, decode_pet, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_owner_id")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_owner_id(self, owner_id: int, ray_id: str) -> Result[int]:
         """How many Pet rows with this owner_id."""
         try:
             found = await self._db.fetch_one(_PETS__COUNT_BY_OWNER_ID, (owner_id,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_owner_id")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_by_vet_id(
         self, vet_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -384,18 +371,17 @@ class PetStore(_SqliteStore, PetTable):
                         limit,
                     ),
                 )
-            values = [decode_pet(r) for r in found_rows]
+            return self._many(found_rows, decode_pet, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_vet_id")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_vet_id(self, vet_id: int, ray_id: str) -> Result[int]:
         """How many Pet rows with this vet_id."""
         try:
             found = await self._db.fetch_one(_PETS__COUNT_BY_VET_ID, (vet_id,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_vet_id")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -412,15 +398,14 @@ class PetStore(_SqliteStore, PetTable):
                         limit,
                     ),
                 )
-            values = [decode_pet(r) for r in found_rows]
+            return self._many(found_rows, decode_pet, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Pet rows in the table."""
         try:
             found = await self._db.fetch_one(_PETS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))

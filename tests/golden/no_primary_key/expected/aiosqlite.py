@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _PAGE_VIEWS__INSERT = 'INSERT INTO "page_views" ("path","viewed_at","referrer") VALUES (?,?,?) RETURNING "path","viewed_at","referrer"'
 _PAGE_VIEWS__INSERT_MANY = 'INSERT INTO "page_views" ("path","viewed_at","referrer") VALUES (?,?,?)'
@@ -81,6 +82,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class PageViewStore(_SqliteStore, PageViewTable):
     """One page view; nothing identifies a row, so it can only be listed and counted."""
@@ -94,12 +121,9 @@ class PageViewStore(_SqliteStore, PageViewTable):
             stored = await self._db.execute_returning(
                 _PAGE_VIEWS__INSERT, encode_page_view_insert(row)
             )
-            value = None if stored is None else decode_page_view(stored)
+            return self._one(stored, decode_page_view, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[PageView], ray_id: str) -> Result[int]:
         """Insert every PageView in one transaction, all or nothing; the number inserted."""
@@ -107,9 +131,9 @@ class PageViewStore(_SqliteStore, PageViewTable):
             inserted = await self._db.execute_many(
                 _PAGE_VIEWS__INSERT_MANY, [encode_page_view_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def list_by_path(
         self, path: str, ray_id: str, *, limit: int = 100, offset: int = 0
@@ -124,18 +148,17 @@ class PageViewStore(_SqliteStore, PageViewTable):
                     offset,
                 ),
             )
-            values = [decode_page_view(r) for r in found_rows]
+            return self._many(found_rows, decode_page_view, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_path")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_path(self, path: str, ray_id: str) -> Result[int]:
         """How many PageView rows with this path."""
         try:
             found = await self._db.fetch_one(_PAGE_VIEWS__COUNT_BY_PATH, (path,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_path")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, offset: int = 0
@@ -149,18 +172,17 @@ class PageViewStore(_SqliteStore, PageViewTable):
                     offset,
                 ),
             )
-            values = [decode_page_view(r) for r in found_rows]
+            return self._many(found_rows, decode_page_view, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many PageView rows in the table."""
         try:
             found = await self._db.fetch_one(_PAGE_VIEWS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
 
 class TagStore(_SqliteStore, TagTable):
@@ -173,12 +195,9 @@ class TagStore(_SqliteStore, TagTable):
         """Insert a new Tag; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_TAGS__INSERT, encode_tag_insert(row))
-            value = None if stored is None else decode_tag(stored)
+            return self._one(stored, decode_tag, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Tag], ray_id: str) -> Result[int]:
         """Insert every Tag in one transaction, all or nothing; the number inserted."""
@@ -186,30 +205,25 @@ class TagStore(_SqliteStore, TagTable):
             inserted = await self._db.execute_many(
                 _TAGS__INSERT_MANY, [encode_tag_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_label(self, label: str, ray_id: str) -> Result[Tag]:
         """The Tag with this label, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_TAGS__GET_BY_LABEL, (label,))
-            value = None if found is None else decode_tag(found)
+            return self._one(found, decode_tag, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_label")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_label(self, label: str, ray_id: str) -> Result[None]:
         """Delete the Tag with this label; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_TAGS__DELETE_BY_LABEL, (label,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_label")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, offset: int = 0
@@ -223,15 +237,14 @@ class TagStore(_SqliteStore, TagTable):
                     offset,
                 ),
             )
-            values = [decode_tag(r) for r in found_rows]
+            return self._many(found_rows, decode_tag, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Tag rows in the table."""
         try:
             found = await self._db.fetch_one(_TAGS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))

@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime
 import logging
 import os
-from collections.abc import Sequence
-from typing import ClassVar, Literal
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _TEAMS__INSERT = 'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES (?,?,?,?,?) RETURNING "id","name","is_active","score","founded"'
 _TEAMS__INSERT_MANY = (
@@ -119,6 +120,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class TeamStore(_SqliteStore, TeamTable):
     """A team; the key is SQLite's rowid alias (an identity column on PostgreSQL)."""
@@ -130,12 +157,9 @@ class TeamStore(_SqliteStore, TeamTable):
         """Insert a new Team; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_TEAMS__INSERT, encode_team_insert(row))
-            value = None if stored is None else decode_team(stored)
+            return self._one(stored, decode_team, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Team], ray_id: str) -> Result[int]:
         """Insert every Team in one transaction, all or nothing; the number inserted."""
@@ -143,31 +167,25 @@ class TeamStore(_SqliteStore, TeamTable):
             inserted = await self._db.execute_many(
                 _TEAMS__INSERT_MANY, [encode_team_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Team]:
         """The Team with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_TEAMS__GET_BY_ID, (id,))
-            value = None if found is None else decode_team(found)
+            return self._one(found, decode_team, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def get_by_name(self, name: str, ray_id: str) -> Result[Team]:
         """The Team with this name, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_TEAMS__GET_BY_NAME, (name,))
-            value = None if found is None else decode_team(found)
+            return self._one(found, decode_team, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_name")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Team, ray_id: str) -> Result[Team]:
         """Write every mutable column of this Team, found by its key.
@@ -176,12 +194,9 @@ class TeamStore(_SqliteStore, TeamTable):
         """
         try:
             stored = await self._db.execute_returning(_TEAMS__UPDATE, encode_team_update(row))
-            value = None if stored is None else decode_team(stored)
+            return self._one(stored, decode_team, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Team, ray_id: str) -> Result[Team]:
         """Insert this Team, or, when its key exists, write its mutable columns.
@@ -190,32 +205,25 @@ class TeamStore(_SqliteStore, TeamTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_TEAMS__UPSERT, encode_team_insert(row))
-            value = None if stored is None else decode_team(stored)
+            return self._one(stored, decode_team, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Team with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_TEAMS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def delete_by_name(self, name: str, ray_id: str) -> Result[None]:
         """Delete the Team with this name; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_TEAMS__DELETE_BY_NAME, (name,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_name")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -232,18 +240,17 @@ class TeamStore(_SqliteStore, TeamTable):
                         limit,
                     ),
                 )
-            values = [decode_team(r) for r in found_rows]
+            return self._many(found_rows, decode_team, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Team rows in the table."""
         try:
             found = await self._db.fetch_one(_TEAMS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
 
 class PlayerStore(_SqliteStore, PlayerTable):
@@ -256,12 +263,9 @@ class PlayerStore(_SqliteStore, PlayerTable):
         """Insert a new Player; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_PLAYERS__INSERT, encode_player_insert(row))
-            value = None if stored is None else decode_player(stored)
+            return self._one(stored, decode_player, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Player], ray_id: str) -> Result[int]:
         """Insert every Player in one transaction, all or nothing; the number inserted."""
@@ -269,9 +273,9 @@ class PlayerStore(_SqliteStore, PlayerTable):
             inserted = await self._db.execute_many(
                 _PLAYERS__INSERT_MANY, [encode_player_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_team_id_and_number(
         self, team_id: int, number: Literal[1, 2, 3], ray_id: str
@@ -285,12 +289,9 @@ class PlayerStore(_SqliteStore, PlayerTable):
                     number,
                 ),
             )
-            value = None if found is None else decode_player(found)
+            return self._one(found, decode_player, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_team_id_and_number")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Player, ray_id: str) -> Result[Player]:
         """Write every mutable column of this Player, found by its key.
@@ -299,12 +300,9 @@ class PlayerStore(_SqliteStore, PlayerTable):
         """
         try:
             stored = await self._db.execute_returning(_PLAYERS__UPDATE, encode_player_update(row))
-            value = None if stored is None else decode_player(stored)
+            return self._one(stored, decode_player, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Player, ray_id: str) -> Result[Player]:
         """Insert this Player, or, when its key exists, write its mutable columns.
@@ -313,12 +311,9 @@ class PlayerStore(_SqliteStore, PlayerTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_PLAYERS__UPSERT, encode_player_insert(row))
-            value = None if stored is None else decode_player(stored)
+            return self._one(stored, decode_player, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_team_id_and_number(
         self, team_id: int, number: Literal[1, 2, 3], ray_id: str
@@ -332,11 +327,9 @@ class PlayerStore(_SqliteStore, PlayerTable):
                     number,
                 ),
             )
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_team_id_and_number")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_by_team_id(
         self,
@@ -366,18 +359,17 @@ class PlayerStore(_SqliteStore, PlayerTable):
                         limit,
                     ),
                 )
-            values = [decode_player(r) for r in found_rows]
+            return self._many(found_rows, decode_player, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_team_id")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_team_id(self, team_id: int, ray_id: str) -> Result[int]:
         """How many Player rows with this team_id."""
         try:
             found = await self._db.fetch_one(_PLAYERS__COUNT_BY_TEAM_ID, (team_id,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_team_id")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_by_nickname(
         self,
@@ -407,18 +399,17 @@ class PlayerStore(_SqliteStore, PlayerTable):
                         limit,
                     ),
                 )
-            values = [decode_player(r) for r in found_rows]
+            return self._many(found_rows, decode_player, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_nickname")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_nickname(self, nickname: str, ray_id: str) -> Result[int]:
         """How many Player rows with this nickname."""
         try:
             found = await self._db.fetch_one(_PLAYERS__COUNT_BY_NICKNAME, (nickname,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_nickname")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: tuple[int, Literal[1, 2, 3]] | None = None
@@ -436,18 +427,17 @@ class PlayerStore(_SqliteStore, PlayerTable):
                         limit,
                     ),
                 )
-            values = [decode_player(r) for r in found_rows]
+            return self._many(found_rows, decode_player, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Player rows in the table."""
         try:
             found = await self._db.fetch_one(_PLAYERS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
 
 class ScoreStore(_SqliteStore, ScoreTable):
@@ -460,12 +450,9 @@ class ScoreStore(_SqliteStore, ScoreTable):
         """Insert a new Score; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_SCORES__INSERT, encode_score_insert(row))
-            value = None if stored is None else decode_score(stored)
+            return self._one(stored, decode_score, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Score], ray_id: str) -> Result[int]:
         """Insert every Score in one transaction, all or nothing; the number inserted."""
@@ -473,20 +460,17 @@ class ScoreStore(_SqliteStore, ScoreTable):
             inserted = await self._db.execute_many(
                 _SCORES__INSERT_MANY, [encode_score_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: str, ray_id: str) -> Result[Score]:
         """The Score with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_SCORES__GET_BY_ID, (id,))
-            value = None if found is None else decode_score(found)
+            return self._one(found, decode_score, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def list_by_team_id(
         self, team_id: int, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -510,18 +494,17 @@ class ScoreStore(_SqliteStore, ScoreTable):
                         limit,
                     ),
                 )
-            values = [decode_score(r) for r in found_rows]
+            return self._many(found_rows, decode_score, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_team_id")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_team_id(self, team_id: int, ray_id: str) -> Result[int]:
         """How many Score rows with this team_id."""
         try:
             found = await self._db.fetch_one(_SCORES__COUNT_BY_TEAM_ID, (team_id,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_team_id")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -538,15 +521,14 @@ class ScoreStore(_SqliteStore, ScoreTable):
                         limit,
                     ),
                 )
-            values = [decode_score(r) for r in found_rows]
+            return self._many(found_rows, decode_score, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Score rows in the table."""
         try:
             found = await self._db.fetch_one(_SCORES__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _USER_ACCOUNTS__INSERT = 'INSERT INTO "user accounts" ("id","display name","e-mail","camelCase","say ""hi""") VALUES (?,?,?,?,?) RETURNING "id","display name","e-mail","camelCase","say ""hi"""'
 _USER_ACCOUNTS__INSERT_MANY = 'INSERT INTO "user accounts" ("id","display name","e-mail","camelCase","say ""hi""") VALUES (?,?,?,?,?)'
@@ -80,6 +81,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class UserAccountStore(_SqliteStore, UserAccountTable):
     """Identifiers in all three quoting styles SQLite accepts, with spaces and dashes."""
@@ -93,12 +120,9 @@ class UserAccountStore(_SqliteStore, UserAccountTable):
             stored = await self._db.execute_returning(
                 _USER_ACCOUNTS__INSERT, encode_user_account_insert(row)
             )
-            value = None if stored is None else decode_user_account(stored)
+            return self._one(stored, decode_user_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[UserAccount], ray_id: str) -> Result[int]:
         """Insert every UserAccount in one transaction, all or nothing; the number inserted."""
@@ -106,31 +130,25 @@ class UserAccountStore(_SqliteStore, UserAccountTable):
             inserted = await self._db.execute_many(
                 _USER_ACCOUNTS__INSERT_MANY, [encode_user_account_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: str, ray_id: str) -> Result[UserAccount]:
         """The UserAccount with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_USER_ACCOUNTS__GET_BY_ID, (id,))
-            value = None if found is None else decode_user_account(found)
+            return self._one(found, decode_user_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def get_by_e_mail(self, e_mail: str, ray_id: str) -> Result[UserAccount]:
         """The UserAccount with this e-mail, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_USER_ACCOUNTS__GET_BY_E_MAIL, (e_mail,))
-            value = None if found is None else decode_user_account(found)
+            return self._one(found, decode_user_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_e_mail")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: UserAccount, ray_id: str) -> Result[UserAccount]:
         """Write every mutable column of this UserAccount, found by its key.
@@ -141,12 +159,9 @@ class UserAccountStore(_SqliteStore, UserAccountTable):
             stored = await self._db.execute_returning(
                 _USER_ACCOUNTS__UPDATE, encode_user_account_update(row)
             )
-            value = None if stored is None else decode_user_account(stored)
+            return self._one(stored, decode_user_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: UserAccount, ray_id: str) -> Result[UserAccount]:
         """Insert this UserAccount, or, when its key exists, write its mutable columns.
@@ -157,32 +172,25 @@ class UserAccountStore(_SqliteStore, UserAccountTable):
             stored = await self._db.execute_returning(
                 _USER_ACCOUNTS__UPSERT, encode_user_account_insert(row)
             )
-            value = None if stored is None else decode_user_account(stored)
+            return self._one(stored, decode_user_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the UserAccount with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_USER_ACCOUNTS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def delete_by_e_mail(self, e_mail: str, ray_id: str) -> Result[None]:
         """Delete the UserAccount with this e-mail; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_USER_ACCOUNTS__DELETE_BY_E_MAIL, (e_mail,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_e_mail")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_by_camel_case(
         self, camel_case: int, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -206,18 +214,17 @@ class UserAccountStore(_SqliteStore, UserAccountTable):
                         limit,
                     ),
                 )
-            values = [decode_user_account(r) for r in found_rows]
+            return self._many(found_rows, decode_user_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_camel_case")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_camel_case(self, camel_case: int, ray_id: str) -> Result[int]:
         """How many UserAccount rows with this camelCase."""
         try:
             found = await self._db.fetch_one(_USER_ACCOUNTS__COUNT_BY_CAMEL_CASE, (camel_case,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_camel_case")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -234,15 +241,14 @@ class UserAccountStore(_SqliteStore, UserAccountTable):
                         limit,
                     ),
                 )
-            values = [decode_user_account(r) for r in found_rows]
+            return self._many(found_rows, decode_user_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many UserAccount rows in the table."""
         try:
             found = await self._db.fetch_one(_USER_ACCOUNTS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _API_KEYS__INSERT = 'INSERT INTO "api_keys" ("id","key_hash","salt","token","nonce","label") VALUES (?,?,?,?,?,?) RETURNING "id","key_hash","salt","token","nonce","label"'
 _API_KEYS__INSERT_MANY = (
@@ -81,6 +82,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class ApiKeyStore(_SqliteStore, ApiKeyTable):
     """A row of the api_keys table."""
@@ -92,12 +119,9 @@ class ApiKeyStore(_SqliteStore, ApiKeyTable):
         """Insert a new ApiKey; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_API_KEYS__INSERT, encode_api_key_insert(row))
-            value = None if stored is None else decode_api_key(stored)
+            return self._one(stored, decode_api_key, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[ApiKey], ray_id: str) -> Result[int]:
         """Insert every ApiKey in one transaction, all or nothing; the number inserted."""
@@ -105,31 +129,25 @@ class ApiKeyStore(_SqliteStore, ApiKeyTable):
             inserted = await self._db.execute_many(
                 _API_KEYS__INSERT_MANY, [encode_api_key_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: str, ray_id: str) -> Result[ApiKey]:
         """The ApiKey with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_API_KEYS__GET_BY_ID, (id,))
-            value = None if found is None else decode_api_key(found)
+            return self._one(found, decode_api_key, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def get_by_key_hash(self, key_hash: str, ray_id: str) -> Result[ApiKey]:
         """The ApiKey with this key_hash, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_API_KEYS__GET_BY_KEY_HASH, (key_hash,))
-            value = None if found is None else decode_api_key(found)
+            return self._one(found, decode_api_key, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_key_hash")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: ApiKey, ray_id: str) -> Result[ApiKey]:
         """Write every mutable column of this ApiKey, found by its key.
@@ -138,12 +156,9 @@ class ApiKeyStore(_SqliteStore, ApiKeyTable):
         """
         try:
             stored = await self._db.execute_returning(_API_KEYS__UPDATE, encode_api_key_update(row))
-            value = None if stored is None else decode_api_key(stored)
+            return self._one(stored, decode_api_key, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: ApiKey, ray_id: str) -> Result[ApiKey]:
         """Insert this ApiKey, or, when its key exists, write its mutable columns.
@@ -152,32 +167,25 @@ class ApiKeyStore(_SqliteStore, ApiKeyTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_API_KEYS__UPSERT, encode_api_key_insert(row))
-            value = None if stored is None else decode_api_key(stored)
+            return self._one(stored, decode_api_key, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the ApiKey with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_API_KEYS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def delete_by_key_hash(self, key_hash: str, ray_id: str) -> Result[None]:
         """Delete the ApiKey with this key_hash; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_API_KEYS__DELETE_BY_KEY_HASH, (key_hash,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_key_hash")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: str | None = None
@@ -194,15 +202,14 @@ class ApiKeyStore(_SqliteStore, ApiKeyTable):
                         limit,
                     ),
                 )
-            values = [decode_api_key(r) for r in found_rows]
+            return self._many(found_rows, decode_api_key, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many ApiKey rows in the table."""
         try:
             found = await self._db.fetch_one(_API_KEYS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _READINGS__INSERT = 'INSERT INTO "readings" ("sensor","taken_at","value","counter") VALUES (?,?,?,?) RETURNING "sensor","taken_at","value","counter"'
 _READINGS__INSERT_MANY = (
@@ -83,6 +84,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class ReadingStore(_SqliteStore, ReadingTable):
     """SQLite syntax that sqlglot cannot read on its own."""
@@ -94,12 +121,9 @@ class ReadingStore(_SqliteStore, ReadingTable):
         """Insert a new Reading; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_READINGS__INSERT, encode_reading_insert(row))
-            value = None if stored is None else decode_reading(stored)
+            return self._one(stored, decode_reading, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Reading], ray_id: str) -> Result[int]:
         """Insert every Reading in one transaction, all or nothing; the number inserted."""
@@ -107,9 +131,9 @@ class ReadingStore(_SqliteStore, ReadingTable):
             inserted = await self._db.execute_many(
                 _READINGS__INSERT_MANY, [encode_reading_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_sensor_and_taken_at(
         self, sensor: str, taken_at: int, ray_id: str
@@ -123,12 +147,9 @@ class ReadingStore(_SqliteStore, ReadingTable):
                     taken_at,
                 ),
             )
-            value = None if found is None else decode_reading(found)
+            return self._one(found, decode_reading, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_sensor_and_taken_at")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def get_by_sensor_and_counter(
         self, sensor: str, counter: int, ray_id: str
@@ -142,12 +163,9 @@ class ReadingStore(_SqliteStore, ReadingTable):
                     counter,
                 ),
             )
-            value = None if found is None else decode_reading(found)
+            return self._one(found, decode_reading, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_sensor_and_counter")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Reading, ray_id: str) -> Result[Reading]:
         """Write every mutable column of this Reading, found by its key.
@@ -156,12 +174,9 @@ class ReadingStore(_SqliteStore, ReadingTable):
         """
         try:
             stored = await self._db.execute_returning(_READINGS__UPDATE, encode_reading_update(row))
-            value = None if stored is None else decode_reading(stored)
+            return self._one(stored, decode_reading, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Reading, ray_id: str) -> Result[Reading]:
         """Insert this Reading, or, when its key exists, write its mutable columns.
@@ -170,12 +185,9 @@ class ReadingStore(_SqliteStore, ReadingTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_READINGS__UPSERT, encode_reading_insert(row))
-            value = None if stored is None else decode_reading(stored)
+            return self._one(stored, decode_reading, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_sensor_and_taken_at(
         self, sensor: str, taken_at: int, ray_id: str
@@ -189,11 +201,9 @@ class ReadingStore(_SqliteStore, ReadingTable):
                     taken_at,
                 ),
             )
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_sensor_and_taken_at")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def delete_by_sensor_and_counter(
         self, sensor: str, counter: int, ray_id: str
@@ -207,11 +217,9 @@ class ReadingStore(_SqliteStore, ReadingTable):
                     counter,
                 ),
             )
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_sensor_and_counter")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: tuple[str, int] | None = None
@@ -229,15 +237,14 @@ class ReadingStore(_SqliteStore, ReadingTable):
                         limit,
                     ),
                 )
-            values = [decode_reading(r) for r in found_rows]
+            return self._many(found_rows, decode_reading, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Reading rows in the table."""
         try:
             found = await self._db.fetch_one(_READINGS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))

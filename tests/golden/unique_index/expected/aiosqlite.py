@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _ACCOUNTS__INSERT = 'INSERT INTO "accounts" ("id","email","tenant","handle","deleted_at") VALUES (?,?,?,?,?) RETURNING "id","email","tenant","handle","deleted_at"'
 _ACCOUNTS__INSERT_MANY = (
@@ -88,6 +89,32 @@ class _SqliteStore:
             client_message=f"{self.table}: no such row",
         )
 
+    # Plain (not async) helpers the method bodies call inside their try, so a
+    # decoding error still becomes a FailedResult and no await is added.
+    def _one(
+        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[_T]:
+        """The decoded row, or NOT_FOUND when there is none."""
+        if found is None:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+
+    def _many(
+        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
+    ) -> Result[list[_T]]:
+        """Every row, decoded."""
+        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+
+    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
+        """The COUNT(*) of a one-row result."""
+        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+
+    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
+        """Success when a row was deleted, else NOT_FOUND."""
+        if deleted == 0:
+            return self._not_found(ray_id)
+        return SuccessResult(ray_id=ray_id, client_message=None)
+
 
 class AccountStore(_SqliteStore, AccountTable):
     """A row of the accounts table."""
@@ -99,12 +126,9 @@ class AccountStore(_SqliteStore, AccountTable):
         """Insert a new Account; the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_ACCOUNTS__INSERT, encode_account_insert(row))
-            value = None if stored is None else decode_account(stored)
+            return self._one(stored, decode_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def insert_many(self, rows: Sequence[Account], ray_id: str) -> Result[int]:
         """Insert every Account in one transaction, all or nothing; the number inserted."""
@@ -112,31 +136,25 @@ class AccountStore(_SqliteStore, AccountTable):
             inserted = await self._db.execute_many(
                 _ACCOUNTS__INSERT_MANY, [encode_account_insert(r) for r in rows]
             )
+            return SuccessResult(ray_id=ray_id, client_message=inserted)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
-        return SuccessResult(ray_id=ray_id, client_message=inserted)
 
     async def get_by_id(self, id: int, ray_id: str) -> Result[Account]:
         """The Account with this id, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_ACCOUNTS__GET_BY_ID, (id,))
-            value = None if found is None else decode_account(found)
+            return self._one(found, decode_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def get_by_email(self, email: str, ray_id: str) -> Result[Account]:
         """The Account with this email, or NOT_FOUND."""
         try:
             found = await self._db.fetch_one(_ACCOUNTS__GET_BY_EMAIL, (email,))
-            value = None if found is None else decode_account(found)
+            return self._one(found, decode_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_email")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def get_by_tenant_and_handle(
         self, tenant: str, handle: str, ray_id: str
@@ -150,12 +168,9 @@ class AccountStore(_SqliteStore, AccountTable):
                     handle,
                 ),
             )
-            value = None if found is None else decode_account(found)
+            return self._one(found, decode_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_tenant_and_handle")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def update(self, row: Account, ray_id: str) -> Result[Account]:
         """Write every mutable column of this Account, found by its key.
@@ -164,12 +179,9 @@ class AccountStore(_SqliteStore, AccountTable):
         """
         try:
             stored = await self._db.execute_returning(_ACCOUNTS__UPDATE, encode_account_update(row))
-            value = None if stored is None else decode_account(stored)
+            return self._one(stored, decode_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def upsert(self, row: Account, ray_id: str) -> Result[Account]:
         """Insert this Account, or, when its key exists, write its mutable columns.
@@ -178,32 +190,25 @@ class AccountStore(_SqliteStore, AccountTable):
         the result holds the row as stored."""
         try:
             stored = await self._db.execute_returning(_ACCOUNTS__UPSERT, encode_account_insert(row))
-            value = None if stored is None else decode_account(stored)
+            return self._one(stored, decode_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
-        if value is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Account with this id; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_ACCOUNTS__DELETE_BY_ID, (id,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def delete_by_email(self, email: str, ray_id: str) -> Result[None]:
         """Delete the Account with this email; NOT_FOUND when none has it."""
         try:
             deleted = await self._db.execute(_ACCOUNTS__DELETE_BY_EMAIL, (email,))
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_email")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def delete_by_tenant_and_handle(
         self, tenant: str, handle: str, ray_id: str
@@ -217,11 +222,9 @@ class AccountStore(_SqliteStore, AccountTable):
                     handle,
                 ),
             )
+            return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_tenant_and_handle")
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def list_by_tenant(
         self, tenant: str, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -245,18 +248,17 @@ class AccountStore(_SqliteStore, AccountTable):
                         limit,
                     ),
                 )
-            values = [decode_account(r) for r in found_rows]
+            return self._many(found_rows, decode_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_tenant")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_by_tenant(self, tenant: str, ray_id: str) -> Result[int]:
         """How many Account rows with this tenant."""
         try:
             found = await self._db.fetch_one(_ACCOUNTS__COUNT_BY_TENANT, (tenant,))
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_tenant")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
 
     async def list_all(
         self, ray_id: str, *, limit: int = 100, after: int | None = None
@@ -273,15 +275,14 @@ class AccountStore(_SqliteStore, AccountTable):
                         limit,
                     ),
                 )
-            values = [decode_account(r) for r in found_rows]
+            return self._many(found_rows, decode_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
-        return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Account rows in the table."""
         try:
             found = await self._db.fetch_one(_ACCOUNTS__COUNT_ALL, ())
+            return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
