@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+import generated._runtime.sqlite_conn as sqlite_conn
 import generated._runtime.sqlite_worker as engine
 from generated._runtime.sqlite import SqliteDatabase
 
@@ -51,6 +52,8 @@ def count_hops(db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch) -> list[int]
 async def test_point_reads_are_inline_and_see_every_earlier_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inline_writes: bool
 ) -> None:
+    # No background checkpoint: a write meeting one on the worker would take a hop.
+    monkeypatch.setattr(sqlite_conn, "CHECKPOINT_EVERY", 10**9)
     db = SqliteDatabase(tmp_path / "rw.db", synchronous="OFF", inline_writes=inline_writes)
     try:
         await db.execute_script(SCHEMA)

@@ -127,17 +127,65 @@ async def test_a_failed_inline_write_leaves_nothing_open(
     assert rows_seen_by_another_connection(db.path) == [("a", 1), ("b", 2)]
 
 
-async def test_a_slow_commit_pauses_inline_writes(
+class _Clock:
+    """A `time` stand-in whose perf_counter makes each inline write last `duration`."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.duration = 0.0
+        self.calls = 0
+
+    def perf_counter(self) -> float:
+        self.calls += 1
+        if self.calls % 2 == 0:  # the second reading of a write: its end
+            self.now += self.duration
+        return self.now
+
+
+async def test_slow_commits_pause_inline_writes_but_a_lone_spike_does_not(
     db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(conn_module, "INLINE_WRITE_BUDGET_S", -1.0)  # every commit is "slow"
+    clock = _Clock()
+    monkeypatch.setattr(conn_module, "time", clock)
     hops = count_hops(db, monkeypatch)
-    await db.execute("INSERT INTO kv VALUES ('a', 1)", [])
-    assert hops == [] and db._inline_pause == conn_module._INLINE_PAUSE_WRITES
+    clock.duration = 0.0003  # a normal fsync
+    for i in range(20):
+        await db.execute("INSERT INTO kv VALUES (?, 1)", [f"a{i}"])
+    clock.duration = 0.020  # one 20 ms spike: the average stays under 2 ms
+    await db.execute("INSERT INTO kv VALUES ('spike', 1)", [])
+    assert hops == [] and db._inline_pause == 0
+    clock.duration = 0.005  # then a slow disk: 5 ms per commit
+    written = 0
+    while db._inline_pause == 0:
+        await db.execute("INSERT INTO kv VALUES (?, 1)", [f"slow{written}"])
+        written += 1
+        assert written < 50
+    assert hops == [] and 5 <= written <= 30  # noticed within a few commits
     for i in range(3):
         await db.execute("INSERT INTO kv VALUES (?, 1)", [f"b{i}"])
     assert len(hops) == 3  # the loop is no longer blocked by commits
     assert db._inline_pause == conn_module._INLINE_PAUSE_WRITES - 3
+
+
+async def test_checkpoints_run_on_the_worker_not_on_the_loop(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[int] = []
+    real = conn_module._passive_checkpoint
+
+    def counting(conn: sqlite3.Connection) -> None:
+        threads.append(threading.get_ident())
+        real(conn)
+
+    monkeypatch.setattr(conn_module, "_passive_checkpoint", counting)
+    monkeypatch.setattr(conn_module, "CHECKPOINT_EVERY", 10)
+    for i in range(25):
+        await db.execute("INSERT INTO kv VALUES (?, 1)", [f"k{i}"])
+    await db.fetch_all("SELECT 1", [])  # a worker round trip: queued jobs are done
+    assert len(threads) == 2
+    assert threading.get_ident() not in threads
+    assert db._local.writer.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+    assert len(rows_seen_by_another_connection(db.path)) == 25
 
 
 async def test_writes_inside_a_transaction_never_commit_on_their_own(db: SqliteDatabase) -> None:

@@ -26,11 +26,17 @@ from .sqlite_worker import _EXIT_WAIT_SECONDS, _LIVE, MEMORY, _Batcher
 
 _T = TypeVar("_T")
 _log = logging.getLogger(__name__)
-# An inline write blocks the event loop for its commit (the fsync). One that
-# takes longer than this (a slow or busy disk) sends the next
-# _INLINE_PAUSE_WRITES writes to the worker thread, which does not block it.
+# An inline write blocks the event loop for its commit (the fsync). When the
+# moving average of those commits exceeds this (a slow or busy disk; a lone
+# spike does not), the next _INLINE_PAUSE_WRITES writes take the worker
+# thread, which does not block the loop, and then inline writes are retried.
 INLINE_WRITE_BUDGET_S = 0.002
 _INLINE_PAUSE_WRITES = 1000
+_COST_WEIGHT = 0.05  # of the newest commit in the moving average (~20 writes)
+# The inline writer never checkpoints (a checkpoint copies the WAL into the
+# database file and fsyncs it: milliseconds on the loop). Every this many
+# inline writes, a PASSIVE checkpoint is queued on the worker thread instead.
+CHECKPOINT_EVERY = 200
 
 
 class _FallBack(Exception):
@@ -51,6 +57,8 @@ class _Connections:
     _conn: aiosqlite.Connection | None
     _batchers: dict[asyncio.AbstractEventLoop, _Batcher]
     _inline_pause: int
+    _inline_cost: float
+    _inline_since_checkpoint: int
     _wal: bool
 
     def _inline_reader(self) -> sqlite3.Connection | None:
@@ -136,6 +144,7 @@ class _Connections:
             )
             writer.execute("PRAGMA foreign_keys=ON")
             writer.execute(f"PRAGMA synchronous={synchronous}")
+            writer.execute("PRAGMA wal_autocheckpoint=0")  # the worker checkpoints
         except sqlite3.Error:
             return None
         local.writer, local.writer_generation = writer, self._generation
@@ -164,9 +173,34 @@ class _Connections:
             if writer.in_transaction:
                 writer.execute("ROLLBACK")
             raise
-        if time.perf_counter() - started > INLINE_WRITE_BUDGET_S:
-            self._inline_pause = _INLINE_PAUSE_WRITES
+        cost = self._inline_cost
+        cost += (time.perf_counter() - started - cost) * _COST_WEIGHT
+        if cost > INLINE_WRITE_BUDGET_S:
+            self._inline_pause, cost = _INLINE_PAUSE_WRITES, 0.0
+        self._inline_cost = cost
+        self._inline_since_checkpoint += 1
+        if self._inline_since_checkpoint >= CHECKPOINT_EVERY:
+            self._inline_since_checkpoint = 0
+            self._checkpoint_on_worker()
         return value
+
+    def _checkpoint_on_worker(self) -> None:
+        """Queue a PASSIVE checkpoint on the worker; nobody waits for it.
+
+        PASSIVE never blocks readers or writers: it copies what it can. If it
+        fails (the database is busy, a transaction began first), the next one
+        catches up, and SQLite's own auto-checkpoint on the worker remains.
+        """
+        conn = self._conn
+        if conn is None:
+            return
+        loop = asyncio.get_running_loop()
+        batcher = self._batchers.get(loop)
+        if batcher is None or batcher.conn is not conn:
+            batcher = self._batchers[loop] = _Batcher(loop, conn)
+        done: asyncio.Future[None] = loop.create_future()
+        done.add_done_callback(_ignore_outcome)
+        batcher.submit(_passive_checkpoint, done, 0)
 
     def _inline_failed(self, reader: sqlite3.Connection, exc: sqlite3.DatabaseError) -> None:
         """After a failed inline read: keep the reader on BUSY, drop it otherwise."""
@@ -243,6 +277,16 @@ class _Connections:
             raise
         _LIVE.add(conn)
         return conn, files
+
+
+def _passive_checkpoint(conn: sqlite3.Connection) -> None:
+    if not conn.in_transaction:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+
+def _ignore_outcome(future: asyncio.Future[None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        _log.debug("background checkpoint failed", exc_info=future.exception())
 
 
 def _remove_stale_sidecars(files: dict[str, tuple[int, int]], path: str) -> None:

@@ -18,7 +18,7 @@ Four things make it faster than one hop per call, without giving up safety:
   reads inline: only the writer sees its uncommitted writes.
 * Inline single writes, when nothing would wait for them: no transaction is
   open, nothing of this loop is on the worker, no other callback is due on
-  the loop, and recent inline commits took under 2 ms. Same pragmas and
+  the loop, and inline commits take under 2 ms on average. Same pragmas and
   durability (autocommit, `synchronous` as configured); a locked database
   (busy_timeout=0) falls back to the worker before anything changed.
   `inline_writes=False` turns this off.
@@ -118,6 +118,8 @@ class SqliteDatabase(_Connections):
         self._options = (int(busy_timeout_ms), synchronous.upper(), bool(inline_writes))
         self._inline_writes = bool(inline_writes)
         self._inline_pause = 0  # writes left to send to the worker after a slow commit
+        self._inline_since_checkpoint = 0
+        self._inline_cost = 0.0  # moving average of inline commit times, seconds
         self._wal = False
         self._conn: aiosqlite.Connection | None = None
         # (st_dev, st_ino) of the file and its -wal/-shm as opened; {} for memory.
