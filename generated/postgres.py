@@ -12,62 +12,11 @@ module's `create_schema` (the schema transpiled to PostgreSQL).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Literal, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.postgres import PostgresDatabase
-from .contracts import (
-    ClientTable,
-    ClientConfigTable,
-    UserTable,
-    AuthorizationCodeTable,
-    AccessTokenTable,
-    RefreshTokenTable,
-    DeviceCodeTable,
-    AuditLogTable,
-)
-from .models import (
-    OAuthClient,
-    OAuthClientConfig,
-    OAuthUser,
-    AuthorizationCode,
-    AccessToken,
-    RefreshToken,
-    DeviceCode,
-    AuditLog,
-)
-from .models import CountAuditEventsByTypeRow, ListUserTokenGrantsRow
-from ._rows import decode_count_audit_events_by_type_row, decode_list_user_token_grants_row
-from .results import FailedResult, Result, SuccessResult
 from .schema import SchemaTarget
-from ._rows import (
-    decode_oauth_client,
-    encode_oauth_client_insert,
-    encode_oauth_client_update,
-    decode_oauth_client_config,
-    encode_oauth_client_config_insert,
-    encode_oauth_client_config_update,
-    decode_oauth_user,
-    encode_oauth_user_insert,
-    encode_oauth_user_update,
-    decode_authorization_code,
-    encode_authorization_code_insert,
-    encode_authorization_code_update,
-    decode_access_token,
-    encode_access_token_insert,
-    encode_access_token_update,
-    decode_refresh_token,
-    encode_refresh_token_insert,
-    encode_refresh_token_update,
-    decode_device_code,
-    encode_device_code_insert,
-    encode_device_code_update,
-    decode_audit_log,
-    encode_audit_log_insert,
-)
 
 __all__ = [
     "POSTGRES_SCHEMA_SQL",
@@ -83,9 +32,6 @@ __all__ = [
     "DeviceCodeStore",
     "AuditLogStore",
 ]
-
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
 POSTGRES_SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS oauth_clients (\n  id TEXT PRIMARY KEY NOT NULL,\n  client_identifier TEXT NOT NULL UNIQUE,\n  client_secret TEXT,\n  is_confidential BIGINT NOT NULL CHECK (is_confidential IN (0, 1)),\n  redirect_uris TEXT NOT NULL,\n  grant_types TEXT NOT NULL,\n  scopes TEXT,\n  is_enabled BIGINT NOT NULL CHECK (is_enabled IN (0, 1)),\n  created_at BIGINT NOT NULL,\n  created_by TEXT NOT NULL,\n  updated_at BIGINT NOT NULL,\n  updated_by TEXT NOT NULL\n)",
@@ -124,209 +70,184 @@ async def create_schema(db: SchemaTarget) -> None:
     await db.execute_script(POSTGRES_SCHEMA_SQL)
 
 
-_OAUTH_CLIENTS__INSERT = 'INSERT INTO "oauth_clients" ("id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by"'
-_OAUTH_CLIENTS__INSERT_MANY = 'INSERT INTO "oauth_clients" ("id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)'
-_OAUTH_CLIENTS__GET_BY_ID = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" WHERE "id"=$1'
-_OAUTH_CLIENTS__GET_BY_CLIENT_IDENTIFIER = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" WHERE "client_identifier"=$1'
-_OAUTH_CLIENTS__UPDATE = 'UPDATE "oauth_clients" SET "client_identifier"=$1,"client_secret"=$2,"is_confidential"=$3,"redirect_uris"=$4,"grant_types"=$5,"scopes"=$6,"is_enabled"=$7,"updated_at"=$8,"updated_by"=$9 WHERE "id"=$10 RETURNING "oauth_clients"."id","oauth_clients"."client_identifier","oauth_clients"."client_secret","oauth_clients"."is_confidential","oauth_clients"."redirect_uris","oauth_clients"."grant_types","oauth_clients"."scopes","oauth_clients"."is_enabled","oauth_clients"."created_at","oauth_clients"."created_by","oauth_clients"."updated_at","oauth_clients"."updated_by"'
-_OAUTH_CLIENTS__UPSERT = 'INSERT INTO "oauth_clients" ("id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT ("id") DO UPDATE SET "client_identifier"=EXCLUDED."client_identifier","client_secret"=EXCLUDED."client_secret","is_confidential"=EXCLUDED."is_confidential","redirect_uris"=EXCLUDED."redirect_uris","grant_types"=EXCLUDED."grant_types","scopes"=EXCLUDED."scopes","is_enabled"=EXCLUDED."is_enabled","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by"'
-_OAUTH_CLIENTS__DELETE_BY_ID = 'DELETE FROM "oauth_clients" WHERE "id"=$1'
-_OAUTH_CLIENTS__DELETE_BY_CLIENT_IDENTIFIER = (
-    'DELETE FROM "oauth_clients" WHERE "client_identifier"=$1'
-)
-_OAUTH_CLIENTS__LIST_BY_IS_ENABLED = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" WHERE "is_enabled"=$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_CLIENTS__LIST_BY_IS_ENABLED_AFTER = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" WHERE "is_enabled"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
-_OAUTH_CLIENTS__COUNT_BY_IS_ENABLED = 'SELECT COUNT(*) FROM "oauth_clients" WHERE "is_enabled"=$1'
-_OAUTH_CLIENTS__LIST_ALL = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" ORDER BY "id" ASC LIMIT $1'
-_OAUTH_CLIENTS__LIST_ALL_AFTER = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" WHERE "id">$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_CLIENTS__COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_clients"'
-_OAUTH_CLIENTS__LIST_USER_TOKEN_GRANTS = "SELECT c.id AS client_id, c.client_identifier, COUNT(t.id) AS active_tokens, MAX(t.expires_at) AS expires_at FROM oauth_clients AS c JOIN oauth_access_tokens AS t ON t.client_id = c.id WHERE t.user_id = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 GROUP BY c.id, c.client_identifier ORDER BY c.client_identifier NULLS FIRST"
-
-_OAUTH_CLIENT_CONFIGS__INSERT = 'INSERT INTO "oauth_client_configs" ("client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) RETURNING "client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by"'
-_OAUTH_CLIENT_CONFIGS__INSERT_MANY = 'INSERT INTO "oauth_client_configs" ("client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)'
-_OAUTH_CLIENT_CONFIGS__GET_BY_CLIENT_ID = 'SELECT "client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_client_configs" WHERE "client_id"=$1'
-_OAUTH_CLIENT_CONFIGS__UPDATE = 'UPDATE "oauth_client_configs" SET "response_types"=$1,"require_pkce"=$2,"pkce_methods"=$3,"access_token_ttl"=$4,"refresh_token_ttl"=$5,"authorization_code_ttl"=$6,"max_active_access_tokens"=$7,"max_active_refresh_tokens"=$8,"device_code_ttl"=$9,"device_poll_interval"=$10,"metadata"=$11,"updated_at"=$12,"updated_by"=$13 WHERE "client_id"=$14 RETURNING "oauth_client_configs"."client_id","oauth_client_configs"."response_types","oauth_client_configs"."require_pkce","oauth_client_configs"."pkce_methods","oauth_client_configs"."access_token_ttl","oauth_client_configs"."refresh_token_ttl","oauth_client_configs"."authorization_code_ttl","oauth_client_configs"."max_active_access_tokens","oauth_client_configs"."max_active_refresh_tokens","oauth_client_configs"."device_code_ttl","oauth_client_configs"."device_poll_interval","oauth_client_configs"."metadata","oauth_client_configs"."created_at","oauth_client_configs"."created_by","oauth_client_configs"."updated_at","oauth_client_configs"."updated_by"'
-_OAUTH_CLIENT_CONFIGS__UPSERT = 'INSERT INTO "oauth_client_configs" ("client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) ON CONFLICT ("client_id") DO UPDATE SET "response_types"=EXCLUDED."response_types","require_pkce"=EXCLUDED."require_pkce","pkce_methods"=EXCLUDED."pkce_methods","access_token_ttl"=EXCLUDED."access_token_ttl","refresh_token_ttl"=EXCLUDED."refresh_token_ttl","authorization_code_ttl"=EXCLUDED."authorization_code_ttl","max_active_access_tokens"=EXCLUDED."max_active_access_tokens","max_active_refresh_tokens"=EXCLUDED."max_active_refresh_tokens","device_code_ttl"=EXCLUDED."device_code_ttl","device_poll_interval"=EXCLUDED."device_poll_interval","metadata"=EXCLUDED."metadata","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by"'
-_OAUTH_CLIENT_CONFIGS__DELETE_BY_CLIENT_ID = (
-    'DELETE FROM "oauth_client_configs" WHERE "client_id"=$1'
-)
-_OAUTH_CLIENT_CONFIGS__LIST_ALL = 'SELECT "client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_client_configs" ORDER BY "client_id" ASC LIMIT $1'
-_OAUTH_CLIENT_CONFIGS__LIST_ALL_AFTER = 'SELECT "client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_client_configs" WHERE "client_id">$1 ORDER BY "client_id" ASC LIMIT $2'
-_OAUTH_CLIENT_CONFIGS__COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_client_configs"'
-
-_OAUTH_USERS__INSERT = 'INSERT INTO "oauth_users" ("id","external_id","is_active","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING "id","external_id","is_active","created_at","created_by","updated_at","updated_by"'
-_OAUTH_USERS__INSERT_MANY = 'INSERT INTO "oauth_users" ("id","external_id","is_active","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7)'
-_OAUTH_USERS__GET_BY_ID = 'SELECT "id","external_id","is_active","created_at","created_by","updated_at","updated_by" FROM "oauth_users" WHERE "id"=$1'
-_OAUTH_USERS__GET_BY_EXTERNAL_ID = 'SELECT "id","external_id","is_active","created_at","created_by","updated_at","updated_by" FROM "oauth_users" WHERE "external_id"=$1'
-_OAUTH_USERS__UPDATE = 'UPDATE "oauth_users" SET "external_id"=$1,"is_active"=$2,"updated_at"=$3,"updated_by"=$4 WHERE "id"=$5 RETURNING "oauth_users"."id","oauth_users"."external_id","oauth_users"."is_active","oauth_users"."created_at","oauth_users"."created_by","oauth_users"."updated_at","oauth_users"."updated_by"'
-_OAUTH_USERS__UPSERT = 'INSERT INTO "oauth_users" ("id","external_id","is_active","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT ("id") DO UPDATE SET "external_id"=EXCLUDED."external_id","is_active"=EXCLUDED."is_active","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","external_id","is_active","created_at","created_by","updated_at","updated_by"'
-_OAUTH_USERS__DELETE_BY_ID = 'DELETE FROM "oauth_users" WHERE "id"=$1'
-_OAUTH_USERS__DELETE_BY_EXTERNAL_ID = 'DELETE FROM "oauth_users" WHERE "external_id"=$1'
-_OAUTH_USERS__LIST_ALL = 'SELECT "id","external_id","is_active","created_at","created_by","updated_at","updated_by" FROM "oauth_users" ORDER BY "id" ASC LIMIT $1'
-_OAUTH_USERS__LIST_ALL_AFTER = 'SELECT "id","external_id","is_active","created_at","created_by","updated_at","updated_by" FROM "oauth_users" WHERE "id">$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_USERS__COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_users"'
-
-_OAUTH_AUTHORIZATION_CODES__INSERT = 'INSERT INTO "oauth_authorization_codes" ("id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) RETURNING "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by"'
-_OAUTH_AUTHORIZATION_CODES__INSERT_MANY = 'INSERT INTO "oauth_authorization_codes" ("id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)'
-_OAUTH_AUTHORIZATION_CODES__GET_BY_ID = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "id"=$1'
-_OAUTH_AUTHORIZATION_CODES__GET_BY_CODE = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "code"=$1'
-_OAUTH_AUTHORIZATION_CODES__UPDATE = 'UPDATE "oauth_authorization_codes" SET "code"=$1,"client_id"=$2,"user_id"=$3,"redirect_uri"=$4,"scopes"=$5,"code_challenge"=$6,"code_challenge_method"=$7,"expires_at"=$8,"consumed_at"=$9,"updated_at"=$10,"updated_by"=$11 WHERE "id"=$12 RETURNING "oauth_authorization_codes"."id","oauth_authorization_codes"."code","oauth_authorization_codes"."client_id","oauth_authorization_codes"."user_id","oauth_authorization_codes"."redirect_uri","oauth_authorization_codes"."scopes","oauth_authorization_codes"."code_challenge","oauth_authorization_codes"."code_challenge_method","oauth_authorization_codes"."expires_at","oauth_authorization_codes"."consumed_at","oauth_authorization_codes"."created_at","oauth_authorization_codes"."created_by","oauth_authorization_codes"."updated_at","oauth_authorization_codes"."updated_by"'
-_OAUTH_AUTHORIZATION_CODES__UPSERT = 'INSERT INTO "oauth_authorization_codes" ("id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT ("id") DO UPDATE SET "code"=EXCLUDED."code","client_id"=EXCLUDED."client_id","user_id"=EXCLUDED."user_id","redirect_uri"=EXCLUDED."redirect_uri","scopes"=EXCLUDED."scopes","code_challenge"=EXCLUDED."code_challenge","code_challenge_method"=EXCLUDED."code_challenge_method","expires_at"=EXCLUDED."expires_at","consumed_at"=EXCLUDED."consumed_at","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by"'
-_OAUTH_AUTHORIZATION_CODES__DELETE_BY_ID = 'DELETE FROM "oauth_authorization_codes" WHERE "id"=$1'
-_OAUTH_AUTHORIZATION_CODES__DELETE_BY_CODE = (
-    'DELETE FROM "oauth_authorization_codes" WHERE "code"=$1'
-)
-_OAUTH_AUTHORIZATION_CODES__LIST_BY_CLIENT_ID = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "client_id"=$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_AUTHORIZATION_CODES__LIST_BY_CLIENT_ID_AFTER = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "client_id"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
-_OAUTH_AUTHORIZATION_CODES__COUNT_BY_CLIENT_ID = (
-    'SELECT COUNT(*) FROM "oauth_authorization_codes" WHERE "client_id"=$1'
-)
-_OAUTH_AUTHORIZATION_CODES__LIST_BY_USER_ID = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "user_id"=$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_AUTHORIZATION_CODES__LIST_BY_USER_ID_AFTER = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "user_id"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
-_OAUTH_AUTHORIZATION_CODES__COUNT_BY_USER_ID = (
-    'SELECT COUNT(*) FROM "oauth_authorization_codes" WHERE "user_id"=$1'
-)
-_OAUTH_AUTHORIZATION_CODES__LIST_BY_EXPIRES_AT = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "expires_at"=$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_AUTHORIZATION_CODES__LIST_BY_EXPIRES_AT_AFTER = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "expires_at"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
-_OAUTH_AUTHORIZATION_CODES__COUNT_BY_EXPIRES_AT = (
-    'SELECT COUNT(*) FROM "oauth_authorization_codes" WHERE "expires_at"=$1'
-)
-_OAUTH_AUTHORIZATION_CODES__LIST_ALL = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" ORDER BY "id" ASC LIMIT $1'
-_OAUTH_AUTHORIZATION_CODES__LIST_ALL_AFTER = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "id">$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_AUTHORIZATION_CODES__COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_authorization_codes"'
-_OAUTH_AUTHORIZATION_CODES__DELETE_EXPIRED_AUTHORIZATION_CODES = (
-    "DELETE FROM oauth_authorization_codes WHERE expires_at <= $1"
-)
-_OAUTH_AUTHORIZATION_CODES__CONSUME_AUTHORIZATION_CODE = "UPDATE oauth_authorization_codes SET consumed_at = $1, updated_at = $1, updated_by = $2 WHERE code = $3 AND consumed_at IS NULL AND expires_at > $1 RETURNING *"
-
-_OAUTH_ACCESS_TOKENS__INSERT = 'INSERT INTO "oauth_access_tokens" ("id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by"'
-_OAUTH_ACCESS_TOKENS__INSERT_MANY = 'INSERT INTO "oauth_access_tokens" ("id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)'
-_OAUTH_ACCESS_TOKENS__GET_BY_ID = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "id"=$1'
-_OAUTH_ACCESS_TOKENS__GET_BY_TOKEN = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "token"=$1'
-_OAUTH_ACCESS_TOKENS__UPDATE = 'UPDATE "oauth_access_tokens" SET "token"=$1,"client_id"=$2,"user_id"=$3,"scopes"=$4,"expires_at"=$5,"revoked_at"=$6,"updated_at"=$7,"updated_by"=$8 WHERE "id"=$9 RETURNING "oauth_access_tokens"."id","oauth_access_tokens"."token","oauth_access_tokens"."client_id","oauth_access_tokens"."user_id","oauth_access_tokens"."scopes","oauth_access_tokens"."expires_at","oauth_access_tokens"."revoked_at","oauth_access_tokens"."created_at","oauth_access_tokens"."created_by","oauth_access_tokens"."updated_at","oauth_access_tokens"."updated_by"'
-_OAUTH_ACCESS_TOKENS__UPSERT = 'INSERT INTO "oauth_access_tokens" ("id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT ("id") DO UPDATE SET "token"=EXCLUDED."token","client_id"=EXCLUDED."client_id","user_id"=EXCLUDED."user_id","scopes"=EXCLUDED."scopes","expires_at"=EXCLUDED."expires_at","revoked_at"=EXCLUDED."revoked_at","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by"'
-_OAUTH_ACCESS_TOKENS__DELETE_BY_ID = 'DELETE FROM "oauth_access_tokens" WHERE "id"=$1'
-_OAUTH_ACCESS_TOKENS__DELETE_BY_TOKEN = 'DELETE FROM "oauth_access_tokens" WHERE "token"=$1'
-_OAUTH_ACCESS_TOKENS__LIST_BY_CLIENT_ID = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "client_id"=$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_ACCESS_TOKENS__LIST_BY_CLIENT_ID_AFTER = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "client_id"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
-_OAUTH_ACCESS_TOKENS__COUNT_BY_CLIENT_ID = (
-    'SELECT COUNT(*) FROM "oauth_access_tokens" WHERE "client_id"=$1'
-)
-_OAUTH_ACCESS_TOKENS__LIST_BY_USER_ID = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "user_id"=$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_ACCESS_TOKENS__LIST_BY_USER_ID_AFTER = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "user_id"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
-_OAUTH_ACCESS_TOKENS__COUNT_BY_USER_ID = (
-    'SELECT COUNT(*) FROM "oauth_access_tokens" WHERE "user_id"=$1'
-)
-_OAUTH_ACCESS_TOKENS__LIST_BY_EXPIRES_AT = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "expires_at"=$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_ACCESS_TOKENS__LIST_BY_EXPIRES_AT_AFTER = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "expires_at"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
-_OAUTH_ACCESS_TOKENS__COUNT_BY_EXPIRES_AT = (
-    'SELECT COUNT(*) FROM "oauth_access_tokens" WHERE "expires_at"=$1'
-)
-_OAUTH_ACCESS_TOKENS__LIST_BY_CREATED_AT = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "created_at"=$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_ACCESS_TOKENS__LIST_BY_CREATED_AT_AFTER = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "created_at"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
-_OAUTH_ACCESS_TOKENS__COUNT_BY_CREATED_AT = (
-    'SELECT COUNT(*) FROM "oauth_access_tokens" WHERE "created_at"=$1'
-)
-_OAUTH_ACCESS_TOKENS__LIST_ALL = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" ORDER BY "id" ASC LIMIT $1'
-_OAUTH_ACCESS_TOKENS__LIST_ALL_AFTER = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "id">$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_ACCESS_TOKENS__COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_access_tokens"'
-_OAUTH_ACCESS_TOKENS__COUNT_ACTIVE_ACCESS_TOKENS = "SELECT COUNT(*) FROM oauth_access_tokens WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL AND expires_at > $3"
-_OAUTH_ACCESS_TOKENS__OLDEST_ACTIVE_ACCESS_TOKEN = "SELECT * FROM oauth_access_tokens WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL AND expires_at > $3 ORDER BY created_at NULLS FIRST, id NULLS FIRST LIMIT 1"
-_OAUTH_ACCESS_TOKENS__REVOKE_USER_ACCESS_TOKENS = "UPDATE oauth_access_tokens SET revoked_at = $1, updated_at = $1, updated_by = $2 WHERE user_id = $3 AND revoked_at IS NULL"
-_OAUTH_ACCESS_TOKENS__REVOKE_CLIENT_ACCESS_TOKENS_FOR_USER = "UPDATE oauth_access_tokens SET revoked_at = $1, updated_at = $1, updated_by = $2 WHERE client_id = $3 AND user_id = $4 AND revoked_at IS NULL"
-_OAUTH_ACCESS_TOKENS__DELETE_EXPIRED_ACCESS_TOKENS = (
-    "DELETE FROM oauth_access_tokens WHERE expires_at <= $1"
-)
-
-_OAUTH_REFRESH_TOKENS__INSERT = 'INSERT INTO "oauth_refresh_tokens" ("id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by"'
-_OAUTH_REFRESH_TOKENS__INSERT_MANY = 'INSERT INTO "oauth_refresh_tokens" ("id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)'
-_OAUTH_REFRESH_TOKENS__GET_BY_ID = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "id"=$1'
-_OAUTH_REFRESH_TOKENS__GET_BY_TOKEN = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "token"=$1'
-_OAUTH_REFRESH_TOKENS__UPDATE = 'UPDATE "oauth_refresh_tokens" SET "token"=$1,"client_id"=$2,"user_id"=$3,"scopes"=$4,"revoked_at"=$5,"updated_at"=$6,"updated_by"=$7 WHERE "id"=$8 RETURNING "oauth_refresh_tokens"."id","oauth_refresh_tokens"."token","oauth_refresh_tokens"."client_id","oauth_refresh_tokens"."user_id","oauth_refresh_tokens"."scopes","oauth_refresh_tokens"."revoked_at","oauth_refresh_tokens"."created_at","oauth_refresh_tokens"."created_by","oauth_refresh_tokens"."updated_at","oauth_refresh_tokens"."updated_by"'
-_OAUTH_REFRESH_TOKENS__UPSERT = 'INSERT INTO "oauth_refresh_tokens" ("id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT ("id") DO UPDATE SET "token"=EXCLUDED."token","client_id"=EXCLUDED."client_id","user_id"=EXCLUDED."user_id","scopes"=EXCLUDED."scopes","revoked_at"=EXCLUDED."revoked_at","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by"'
-_OAUTH_REFRESH_TOKENS__DELETE_BY_ID = 'DELETE FROM "oauth_refresh_tokens" WHERE "id"=$1'
-_OAUTH_REFRESH_TOKENS__DELETE_BY_TOKEN = 'DELETE FROM "oauth_refresh_tokens" WHERE "token"=$1'
-_OAUTH_REFRESH_TOKENS__LIST_BY_CLIENT_ID = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "client_id"=$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_REFRESH_TOKENS__LIST_BY_CLIENT_ID_AFTER = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "client_id"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
-_OAUTH_REFRESH_TOKENS__COUNT_BY_CLIENT_ID = (
-    'SELECT COUNT(*) FROM "oauth_refresh_tokens" WHERE "client_id"=$1'
-)
-_OAUTH_REFRESH_TOKENS__LIST_BY_USER_ID = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "user_id"=$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_REFRESH_TOKENS__LIST_BY_USER_ID_AFTER = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "user_id"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
-_OAUTH_REFRESH_TOKENS__COUNT_BY_USER_ID = (
-    'SELECT COUNT(*) FROM "oauth_refresh_tokens" WHERE "user_id"=$1'
-)
-_OAUTH_REFRESH_TOKENS__LIST_BY_CREATED_AT = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "created_at"=$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_REFRESH_TOKENS__LIST_BY_CREATED_AT_AFTER = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "created_at"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
-_OAUTH_REFRESH_TOKENS__COUNT_BY_CREATED_AT = (
-    'SELECT COUNT(*) FROM "oauth_refresh_tokens" WHERE "created_at"=$1'
-)
-_OAUTH_REFRESH_TOKENS__LIST_ALL = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" ORDER BY "id" ASC LIMIT $1'
-_OAUTH_REFRESH_TOKENS__LIST_ALL_AFTER = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "id">$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_REFRESH_TOKENS__COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_refresh_tokens"'
-_OAUTH_REFRESH_TOKENS__REVOKE_USER_REFRESH_TOKENS = "UPDATE oauth_refresh_tokens SET revoked_at = $1, updated_at = $1, updated_by = $2 WHERE user_id = $3 AND revoked_at IS NULL"
-_OAUTH_REFRESH_TOKENS__LIST_ACTIVE_REFRESH_TOKENS_FOR_USER = "SELECT * FROM oauth_refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC NULLS LAST, id NULLS FIRST LIMIT $2"
-
-_OAUTH_DEVICE_CODES__INSERT = 'INSERT INTO "oauth_device_codes" ("id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by"'
-_OAUTH_DEVICE_CODES__INSERT_MANY = 'INSERT INTO "oauth_device_codes" ("id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)'
-_OAUTH_DEVICE_CODES__GET_BY_ID = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "id"=$1'
-_OAUTH_DEVICE_CODES__GET_BY_DEVICE_CODE = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "device_code"=$1'
-_OAUTH_DEVICE_CODES__GET_BY_USER_CODE = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "user_code"=$1'
-_OAUTH_DEVICE_CODES__UPDATE = 'UPDATE "oauth_device_codes" SET "device_code"=$1,"user_code"=$2,"client_id"=$3,"user_id"=$4,"scopes"=$5,"expires_at"=$6,"interval"=$7,"state"=$8,"updated_at"=$9,"updated_by"=$10 WHERE "id"=$11 RETURNING "oauth_device_codes"."id","oauth_device_codes"."device_code","oauth_device_codes"."user_code","oauth_device_codes"."client_id","oauth_device_codes"."user_id","oauth_device_codes"."scopes","oauth_device_codes"."expires_at","oauth_device_codes"."interval","oauth_device_codes"."state","oauth_device_codes"."created_at","oauth_device_codes"."created_by","oauth_device_codes"."updated_at","oauth_device_codes"."updated_by"'
-_OAUTH_DEVICE_CODES__UPSERT = 'INSERT INTO "oauth_device_codes" ("id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT ("id") DO UPDATE SET "device_code"=EXCLUDED."device_code","user_code"=EXCLUDED."user_code","client_id"=EXCLUDED."client_id","user_id"=EXCLUDED."user_id","scopes"=EXCLUDED."scopes","expires_at"=EXCLUDED."expires_at","interval"=EXCLUDED."interval","state"=EXCLUDED."state","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by"'
-_OAUTH_DEVICE_CODES__DELETE_BY_ID = 'DELETE FROM "oauth_device_codes" WHERE "id"=$1'
-_OAUTH_DEVICE_CODES__DELETE_BY_DEVICE_CODE = (
-    'DELETE FROM "oauth_device_codes" WHERE "device_code"=$1'
-)
-_OAUTH_DEVICE_CODES__DELETE_BY_USER_CODE = 'DELETE FROM "oauth_device_codes" WHERE "user_code"=$1'
-_OAUTH_DEVICE_CODES__LIST_BY_CLIENT_ID = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "client_id"=$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_DEVICE_CODES__LIST_BY_CLIENT_ID_AFTER = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "client_id"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
-_OAUTH_DEVICE_CODES__COUNT_BY_CLIENT_ID = (
-    'SELECT COUNT(*) FROM "oauth_device_codes" WHERE "client_id"=$1'
-)
-_OAUTH_DEVICE_CODES__LIST_BY_USER_ID = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "user_id"=$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_DEVICE_CODES__LIST_BY_USER_ID_AFTER = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "user_id"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
-_OAUTH_DEVICE_CODES__COUNT_BY_USER_ID = (
-    'SELECT COUNT(*) FROM "oauth_device_codes" WHERE "user_id"=$1'
-)
-_OAUTH_DEVICE_CODES__LIST_BY_EXPIRES_AT = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "expires_at"=$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_DEVICE_CODES__LIST_BY_EXPIRES_AT_AFTER = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "expires_at"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
-_OAUTH_DEVICE_CODES__COUNT_BY_EXPIRES_AT = (
-    'SELECT COUNT(*) FROM "oauth_device_codes" WHERE "expires_at"=$1'
-)
-_OAUTH_DEVICE_CODES__LIST_BY_STATE = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "state"=$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_DEVICE_CODES__LIST_BY_STATE_AFTER = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "state"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
-_OAUTH_DEVICE_CODES__COUNT_BY_STATE = 'SELECT COUNT(*) FROM "oauth_device_codes" WHERE "state"=$1'
-_OAUTH_DEVICE_CODES__LIST_ALL = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" ORDER BY "id" ASC LIMIT $1'
-_OAUTH_DEVICE_CODES__LIST_ALL_AFTER = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "id">$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_DEVICE_CODES__COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_device_codes"'
-_OAUTH_DEVICE_CODES__APPROVE_DEVICE_CODE = "UPDATE oauth_device_codes SET state = 'approved', user_id = $1, updated_at = $2, updated_by = $3 WHERE user_code = $4 AND state = 'pending' AND expires_at > $2 RETURNING *"
-_OAUTH_DEVICE_CODES__CONSUME_APPROVED_DEVICE_CODE = "UPDATE oauth_device_codes SET state = 'consumed', updated_at = $1, updated_by = $2 WHERE device_code = $3 AND state = 'approved' AND expires_at > $1 RETURNING *"
-_OAUTH_DEVICE_CODES__EXPIRE_DEVICE_CODES = "UPDATE oauth_device_codes SET state = 'expired', updated_at = $1, updated_by = $2 WHERE state = 'pending' AND expires_at <= $1"
-
-_OAUTH_AUDIT_LOGS__INSERT = 'INSERT INTO "oauth_audit_logs" ("id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by"'
-_OAUTH_AUDIT_LOGS__INSERT_MANY = 'INSERT INTO "oauth_audit_logs" ("id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)'
-_OAUTH_AUDIT_LOGS__GET_BY_ID = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" WHERE "id"=$1'
-_OAUTH_AUDIT_LOGS__LIST_BY_EVENT_TYPE = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" WHERE "event_type"=$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_AUDIT_LOGS__LIST_BY_EVENT_TYPE_AFTER = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" WHERE "event_type"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
-_OAUTH_AUDIT_LOGS__COUNT_BY_EVENT_TYPE = (
-    'SELECT COUNT(*) FROM "oauth_audit_logs" WHERE "event_type"=$1'
-)
-_OAUTH_AUDIT_LOGS__LIST_BY_CREATED_AT = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" WHERE "created_at"=$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_AUDIT_LOGS__LIST_BY_CREATED_AT_AFTER = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" WHERE "created_at"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
-_OAUTH_AUDIT_LOGS__COUNT_BY_CREATED_AT = (
-    'SELECT COUNT(*) FROM "oauth_audit_logs" WHERE "created_at"=$1'
-)
-_OAUTH_AUDIT_LOGS__LIST_ALL = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" ORDER BY "id" ASC LIMIT $1'
-_OAUTH_AUDIT_LOGS__LIST_ALL_AFTER = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" WHERE "id">$1 ORDER BY "id" ASC LIMIT $2'
-_OAUTH_AUDIT_LOGS__COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_audit_logs"'
-_OAUTH_AUDIT_LOGS__COUNT_AUDIT_EVENTS_BY_TYPE = "SELECT event_type, COUNT(*) AS events, MAX(created_at) AS last_at FROM oauth_audit_logs WHERE created_at >= $1 GROUP BY event_type ORDER BY events DESC NULLS LAST, event_type NULLS FIRST"
+class _OAuthClientSql:
+    INSERT = 'INSERT INTO "oauth_clients" ("id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by"'
+    INSERT_MANY = 'INSERT INTO "oauth_clients" ("id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)'
+    GET_BY_ID = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" WHERE "id"=$1'
+    GET_BY_CLIENT_IDENTIFIER = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" WHERE "client_identifier"=$1'
+    UPDATE = 'UPDATE "oauth_clients" SET "client_identifier"=$1,"client_secret"=$2,"is_confidential"=$3,"redirect_uris"=$4,"grant_types"=$5,"scopes"=$6,"is_enabled"=$7,"updated_at"=$8,"updated_by"=$9 WHERE "id"=$10 RETURNING "oauth_clients"."id","oauth_clients"."client_identifier","oauth_clients"."client_secret","oauth_clients"."is_confidential","oauth_clients"."redirect_uris","oauth_clients"."grant_types","oauth_clients"."scopes","oauth_clients"."is_enabled","oauth_clients"."created_at","oauth_clients"."created_by","oauth_clients"."updated_at","oauth_clients"."updated_by"'
+    UPSERT = 'INSERT INTO "oauth_clients" ("id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT ("id") DO UPDATE SET "client_identifier"=EXCLUDED."client_identifier","client_secret"=EXCLUDED."client_secret","is_confidential"=EXCLUDED."is_confidential","redirect_uris"=EXCLUDED."redirect_uris","grant_types"=EXCLUDED."grant_types","scopes"=EXCLUDED."scopes","is_enabled"=EXCLUDED."is_enabled","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by"'
+    DELETE_BY_ID = 'DELETE FROM "oauth_clients" WHERE "id"=$1'
+    DELETE_BY_CLIENT_IDENTIFIER = 'DELETE FROM "oauth_clients" WHERE "client_identifier"=$1'
+    LIST_BY_IS_ENABLED = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" WHERE "is_enabled"=$1 ORDER BY "id" ASC LIMIT $2'
+    LIST_BY_IS_ENABLED_AFTER = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" WHERE "is_enabled"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
+    COUNT_BY_IS_ENABLED = 'SELECT COUNT(*) FROM "oauth_clients" WHERE "is_enabled"=$1'
+    LIST_ALL = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" ORDER BY "id" ASC LIMIT $1'
+    LIST_ALL_AFTER = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" WHERE "id">$1 ORDER BY "id" ASC LIMIT $2'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_clients"'
+    LIST_USER_TOKEN_GRANTS = "SELECT c.id AS client_id, c.client_identifier, COUNT(t.id) AS active_tokens, MAX(t.expires_at) AS expires_at FROM oauth_clients AS c JOIN oauth_access_tokens AS t ON t.client_id = c.id WHERE t.user_id = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 GROUP BY c.id, c.client_identifier ORDER BY c.client_identifier NULLS FIRST"
 
 
-class _PostgresStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _OAuthClientConfigSql:
+    INSERT = 'INSERT INTO "oauth_client_configs" ("client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) RETURNING "client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by"'
+    INSERT_MANY = 'INSERT INTO "oauth_client_configs" ("client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)'
+    GET_BY_CLIENT_ID = 'SELECT "client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_client_configs" WHERE "client_id"=$1'
+    UPDATE = 'UPDATE "oauth_client_configs" SET "response_types"=$1,"require_pkce"=$2,"pkce_methods"=$3,"access_token_ttl"=$4,"refresh_token_ttl"=$5,"authorization_code_ttl"=$6,"max_active_access_tokens"=$7,"max_active_refresh_tokens"=$8,"device_code_ttl"=$9,"device_poll_interval"=$10,"metadata"=$11,"updated_at"=$12,"updated_by"=$13 WHERE "client_id"=$14 RETURNING "oauth_client_configs"."client_id","oauth_client_configs"."response_types","oauth_client_configs"."require_pkce","oauth_client_configs"."pkce_methods","oauth_client_configs"."access_token_ttl","oauth_client_configs"."refresh_token_ttl","oauth_client_configs"."authorization_code_ttl","oauth_client_configs"."max_active_access_tokens","oauth_client_configs"."max_active_refresh_tokens","oauth_client_configs"."device_code_ttl","oauth_client_configs"."device_poll_interval","oauth_client_configs"."metadata","oauth_client_configs"."created_at","oauth_client_configs"."created_by","oauth_client_configs"."updated_at","oauth_client_configs"."updated_by"'
+    UPSERT = 'INSERT INTO "oauth_client_configs" ("client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) ON CONFLICT ("client_id") DO UPDATE SET "response_types"=EXCLUDED."response_types","require_pkce"=EXCLUDED."require_pkce","pkce_methods"=EXCLUDED."pkce_methods","access_token_ttl"=EXCLUDED."access_token_ttl","refresh_token_ttl"=EXCLUDED."refresh_token_ttl","authorization_code_ttl"=EXCLUDED."authorization_code_ttl","max_active_access_tokens"=EXCLUDED."max_active_access_tokens","max_active_refresh_tokens"=EXCLUDED."max_active_refresh_tokens","device_code_ttl"=EXCLUDED."device_code_ttl","device_poll_interval"=EXCLUDED."device_poll_interval","metadata"=EXCLUDED."metadata","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by"'
+    DELETE_BY_CLIENT_ID = 'DELETE FROM "oauth_client_configs" WHERE "client_id"=$1'
+    LIST_ALL = 'SELECT "client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_client_configs" ORDER BY "client_id" ASC LIMIT $1'
+    LIST_ALL_AFTER = 'SELECT "client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_client_configs" WHERE "client_id">$1 ORDER BY "client_id" ASC LIMIT $2'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_client_configs"'
 
-    table: ClassVar[str]
+
+class _OAuthUserSql:
+    INSERT = 'INSERT INTO "oauth_users" ("id","external_id","is_active","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING "id","external_id","is_active","created_at","created_by","updated_at","updated_by"'
+    INSERT_MANY = 'INSERT INTO "oauth_users" ("id","external_id","is_active","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7)'
+    GET_BY_ID = 'SELECT "id","external_id","is_active","created_at","created_by","updated_at","updated_by" FROM "oauth_users" WHERE "id"=$1'
+    GET_BY_EXTERNAL_ID = 'SELECT "id","external_id","is_active","created_at","created_by","updated_at","updated_by" FROM "oauth_users" WHERE "external_id"=$1'
+    UPDATE = 'UPDATE "oauth_users" SET "external_id"=$1,"is_active"=$2,"updated_at"=$3,"updated_by"=$4 WHERE "id"=$5 RETURNING "oauth_users"."id","oauth_users"."external_id","oauth_users"."is_active","oauth_users"."created_at","oauth_users"."created_by","oauth_users"."updated_at","oauth_users"."updated_by"'
+    UPSERT = 'INSERT INTO "oauth_users" ("id","external_id","is_active","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT ("id") DO UPDATE SET "external_id"=EXCLUDED."external_id","is_active"=EXCLUDED."is_active","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","external_id","is_active","created_at","created_by","updated_at","updated_by"'
+    DELETE_BY_ID = 'DELETE FROM "oauth_users" WHERE "id"=$1'
+    DELETE_BY_EXTERNAL_ID = 'DELETE FROM "oauth_users" WHERE "external_id"=$1'
+    LIST_ALL = 'SELECT "id","external_id","is_active","created_at","created_by","updated_at","updated_by" FROM "oauth_users" ORDER BY "id" ASC LIMIT $1'
+    LIST_ALL_AFTER = 'SELECT "id","external_id","is_active","created_at","created_by","updated_at","updated_by" FROM "oauth_users" WHERE "id">$1 ORDER BY "id" ASC LIMIT $2'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_users"'
+
+
+class _AuthorizationCodeSql:
+    INSERT = 'INSERT INTO "oauth_authorization_codes" ("id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) RETURNING "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by"'
+    INSERT_MANY = 'INSERT INTO "oauth_authorization_codes" ("id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)'
+    GET_BY_ID = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "id"=$1'
+    GET_BY_CODE = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "code"=$1'
+    UPDATE = 'UPDATE "oauth_authorization_codes" SET "code"=$1,"client_id"=$2,"user_id"=$3,"redirect_uri"=$4,"scopes"=$5,"code_challenge"=$6,"code_challenge_method"=$7,"expires_at"=$8,"consumed_at"=$9,"updated_at"=$10,"updated_by"=$11 WHERE "id"=$12 RETURNING "oauth_authorization_codes"."id","oauth_authorization_codes"."code","oauth_authorization_codes"."client_id","oauth_authorization_codes"."user_id","oauth_authorization_codes"."redirect_uri","oauth_authorization_codes"."scopes","oauth_authorization_codes"."code_challenge","oauth_authorization_codes"."code_challenge_method","oauth_authorization_codes"."expires_at","oauth_authorization_codes"."consumed_at","oauth_authorization_codes"."created_at","oauth_authorization_codes"."created_by","oauth_authorization_codes"."updated_at","oauth_authorization_codes"."updated_by"'
+    UPSERT = 'INSERT INTO "oauth_authorization_codes" ("id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT ("id") DO UPDATE SET "code"=EXCLUDED."code","client_id"=EXCLUDED."client_id","user_id"=EXCLUDED."user_id","redirect_uri"=EXCLUDED."redirect_uri","scopes"=EXCLUDED."scopes","code_challenge"=EXCLUDED."code_challenge","code_challenge_method"=EXCLUDED."code_challenge_method","expires_at"=EXCLUDED."expires_at","consumed_at"=EXCLUDED."consumed_at","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by"'
+    DELETE_BY_ID = 'DELETE FROM "oauth_authorization_codes" WHERE "id"=$1'
+    DELETE_BY_CODE = 'DELETE FROM "oauth_authorization_codes" WHERE "code"=$1'
+    LIST_BY_CLIENT_ID = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "client_id"=$1 ORDER BY "id" ASC LIMIT $2'
+    LIST_BY_CLIENT_ID_AFTER = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "client_id"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
+    COUNT_BY_CLIENT_ID = 'SELECT COUNT(*) FROM "oauth_authorization_codes" WHERE "client_id"=$1'
+    LIST_BY_USER_ID = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "user_id"=$1 ORDER BY "id" ASC LIMIT $2'
+    LIST_BY_USER_ID_AFTER = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "user_id"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
+    COUNT_BY_USER_ID = 'SELECT COUNT(*) FROM "oauth_authorization_codes" WHERE "user_id"=$1'
+    LIST_BY_EXPIRES_AT = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "expires_at"=$1 ORDER BY "id" ASC LIMIT $2'
+    LIST_BY_EXPIRES_AT_AFTER = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "expires_at"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
+    COUNT_BY_EXPIRES_AT = 'SELECT COUNT(*) FROM "oauth_authorization_codes" WHERE "expires_at"=$1'
+    LIST_ALL = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" ORDER BY "id" ASC LIMIT $1'
+    LIST_ALL_AFTER = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "id">$1 ORDER BY "id" ASC LIMIT $2'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_authorization_codes"'
+    DELETE_EXPIRED_AUTHORIZATION_CODES = (
+        "DELETE FROM oauth_authorization_codes WHERE expires_at <= $1"
+    )
+    CONSUME_AUTHORIZATION_CODE = "UPDATE oauth_authorization_codes SET consumed_at = $1, updated_at = $1, updated_by = $2 WHERE code = $3 AND consumed_at IS NULL AND expires_at > $1 RETURNING *"
+
+
+class _AccessTokenSql:
+    INSERT = 'INSERT INTO "oauth_access_tokens" ("id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by"'
+    INSERT_MANY = 'INSERT INTO "oauth_access_tokens" ("id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)'
+    GET_BY_ID = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "id"=$1'
+    GET_BY_TOKEN = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "token"=$1'
+    UPDATE = 'UPDATE "oauth_access_tokens" SET "token"=$1,"client_id"=$2,"user_id"=$3,"scopes"=$4,"expires_at"=$5,"revoked_at"=$6,"updated_at"=$7,"updated_by"=$8 WHERE "id"=$9 RETURNING "oauth_access_tokens"."id","oauth_access_tokens"."token","oauth_access_tokens"."client_id","oauth_access_tokens"."user_id","oauth_access_tokens"."scopes","oauth_access_tokens"."expires_at","oauth_access_tokens"."revoked_at","oauth_access_tokens"."created_at","oauth_access_tokens"."created_by","oauth_access_tokens"."updated_at","oauth_access_tokens"."updated_by"'
+    UPSERT = 'INSERT INTO "oauth_access_tokens" ("id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT ("id") DO UPDATE SET "token"=EXCLUDED."token","client_id"=EXCLUDED."client_id","user_id"=EXCLUDED."user_id","scopes"=EXCLUDED."scopes","expires_at"=EXCLUDED."expires_at","revoked_at"=EXCLUDED."revoked_at","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by"'
+    DELETE_BY_ID = 'DELETE FROM "oauth_access_tokens" WHERE "id"=$1'
+    DELETE_BY_TOKEN = 'DELETE FROM "oauth_access_tokens" WHERE "token"=$1'
+    LIST_BY_CLIENT_ID = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "client_id"=$1 ORDER BY "id" ASC LIMIT $2'
+    LIST_BY_CLIENT_ID_AFTER = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "client_id"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
+    COUNT_BY_CLIENT_ID = 'SELECT COUNT(*) FROM "oauth_access_tokens" WHERE "client_id"=$1'
+    LIST_BY_USER_ID = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "user_id"=$1 ORDER BY "id" ASC LIMIT $2'
+    LIST_BY_USER_ID_AFTER = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "user_id"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
+    COUNT_BY_USER_ID = 'SELECT COUNT(*) FROM "oauth_access_tokens" WHERE "user_id"=$1'
+    LIST_BY_EXPIRES_AT = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "expires_at"=$1 ORDER BY "id" ASC LIMIT $2'
+    LIST_BY_EXPIRES_AT_AFTER = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "expires_at"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
+    COUNT_BY_EXPIRES_AT = 'SELECT COUNT(*) FROM "oauth_access_tokens" WHERE "expires_at"=$1'
+    LIST_BY_CREATED_AT = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "created_at"=$1 ORDER BY "id" ASC LIMIT $2'
+    LIST_BY_CREATED_AT_AFTER = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "created_at"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
+    COUNT_BY_CREATED_AT = 'SELECT COUNT(*) FROM "oauth_access_tokens" WHERE "created_at"=$1'
+    LIST_ALL = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" ORDER BY "id" ASC LIMIT $1'
+    LIST_ALL_AFTER = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "id">$1 ORDER BY "id" ASC LIMIT $2'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_access_tokens"'
+    COUNT_ACTIVE_ACCESS_TOKENS = "SELECT COUNT(*) FROM oauth_access_tokens WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL AND expires_at > $3"
+    OLDEST_ACTIVE_ACCESS_TOKEN = "SELECT * FROM oauth_access_tokens WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL AND expires_at > $3 ORDER BY created_at NULLS FIRST, id NULLS FIRST LIMIT 1"
+    REVOKE_USER_ACCESS_TOKENS = "UPDATE oauth_access_tokens SET revoked_at = $1, updated_at = $1, updated_by = $2 WHERE user_id = $3 AND revoked_at IS NULL"
+    REVOKE_CLIENT_ACCESS_TOKENS_FOR_USER = "UPDATE oauth_access_tokens SET revoked_at = $1, updated_at = $1, updated_by = $2 WHERE client_id = $3 AND user_id = $4 AND revoked_at IS NULL"
+    DELETE_EXPIRED_ACCESS_TOKENS = "DELETE FROM oauth_access_tokens WHERE expires_at <= $1"
+
+
+class _RefreshTokenSql:
+    INSERT = 'INSERT INTO "oauth_refresh_tokens" ("id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by"'
+    INSERT_MANY = 'INSERT INTO "oauth_refresh_tokens" ("id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)'
+    GET_BY_ID = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "id"=$1'
+    GET_BY_TOKEN = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "token"=$1'
+    UPDATE = 'UPDATE "oauth_refresh_tokens" SET "token"=$1,"client_id"=$2,"user_id"=$3,"scopes"=$4,"revoked_at"=$5,"updated_at"=$6,"updated_by"=$7 WHERE "id"=$8 RETURNING "oauth_refresh_tokens"."id","oauth_refresh_tokens"."token","oauth_refresh_tokens"."client_id","oauth_refresh_tokens"."user_id","oauth_refresh_tokens"."scopes","oauth_refresh_tokens"."revoked_at","oauth_refresh_tokens"."created_at","oauth_refresh_tokens"."created_by","oauth_refresh_tokens"."updated_at","oauth_refresh_tokens"."updated_by"'
+    UPSERT = 'INSERT INTO "oauth_refresh_tokens" ("id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT ("id") DO UPDATE SET "token"=EXCLUDED."token","client_id"=EXCLUDED."client_id","user_id"=EXCLUDED."user_id","scopes"=EXCLUDED."scopes","revoked_at"=EXCLUDED."revoked_at","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by"'
+    DELETE_BY_ID = 'DELETE FROM "oauth_refresh_tokens" WHERE "id"=$1'
+    DELETE_BY_TOKEN = 'DELETE FROM "oauth_refresh_tokens" WHERE "token"=$1'
+    LIST_BY_CLIENT_ID = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "client_id"=$1 ORDER BY "id" ASC LIMIT $2'
+    LIST_BY_CLIENT_ID_AFTER = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "client_id"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
+    COUNT_BY_CLIENT_ID = 'SELECT COUNT(*) FROM "oauth_refresh_tokens" WHERE "client_id"=$1'
+    LIST_BY_USER_ID = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "user_id"=$1 ORDER BY "id" ASC LIMIT $2'
+    LIST_BY_USER_ID_AFTER = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "user_id"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
+    COUNT_BY_USER_ID = 'SELECT COUNT(*) FROM "oauth_refresh_tokens" WHERE "user_id"=$1'
+    LIST_BY_CREATED_AT = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "created_at"=$1 ORDER BY "id" ASC LIMIT $2'
+    LIST_BY_CREATED_AT_AFTER = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "created_at"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
+    COUNT_BY_CREATED_AT = 'SELECT COUNT(*) FROM "oauth_refresh_tokens" WHERE "created_at"=$1'
+    LIST_ALL = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" ORDER BY "id" ASC LIMIT $1'
+    LIST_ALL_AFTER = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "id">$1 ORDER BY "id" ASC LIMIT $2'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_refresh_tokens"'
+    REVOKE_USER_REFRESH_TOKENS = "UPDATE oauth_refresh_tokens SET revoked_at = $1, updated_at = $1, updated_by = $2 WHERE user_id = $3 AND revoked_at IS NULL"
+    LIST_ACTIVE_REFRESH_TOKENS_FOR_USER = "SELECT * FROM oauth_refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC NULLS LAST, id NULLS FIRST LIMIT $2"
+
+
+class _DeviceCodeSql:
+    INSERT = 'INSERT INTO "oauth_device_codes" ("id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by"'
+    INSERT_MANY = 'INSERT INTO "oauth_device_codes" ("id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)'
+    GET_BY_ID = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "id"=$1'
+    GET_BY_DEVICE_CODE = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "device_code"=$1'
+    GET_BY_USER_CODE = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "user_code"=$1'
+    UPDATE = 'UPDATE "oauth_device_codes" SET "device_code"=$1,"user_code"=$2,"client_id"=$3,"user_id"=$4,"scopes"=$5,"expires_at"=$6,"interval"=$7,"state"=$8,"updated_at"=$9,"updated_by"=$10 WHERE "id"=$11 RETURNING "oauth_device_codes"."id","oauth_device_codes"."device_code","oauth_device_codes"."user_code","oauth_device_codes"."client_id","oauth_device_codes"."user_id","oauth_device_codes"."scopes","oauth_device_codes"."expires_at","oauth_device_codes"."interval","oauth_device_codes"."state","oauth_device_codes"."created_at","oauth_device_codes"."created_by","oauth_device_codes"."updated_at","oauth_device_codes"."updated_by"'
+    UPSERT = 'INSERT INTO "oauth_device_codes" ("id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT ("id") DO UPDATE SET "device_code"=EXCLUDED."device_code","user_code"=EXCLUDED."user_code","client_id"=EXCLUDED."client_id","user_id"=EXCLUDED."user_id","scopes"=EXCLUDED."scopes","expires_at"=EXCLUDED."expires_at","interval"=EXCLUDED."interval","state"=EXCLUDED."state","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by"'
+    DELETE_BY_ID = 'DELETE FROM "oauth_device_codes" WHERE "id"=$1'
+    DELETE_BY_DEVICE_CODE = 'DELETE FROM "oauth_device_codes" WHERE "device_code"=$1'
+    DELETE_BY_USER_CODE = 'DELETE FROM "oauth_device_codes" WHERE "user_code"=$1'
+    LIST_BY_CLIENT_ID = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "client_id"=$1 ORDER BY "id" ASC LIMIT $2'
+    LIST_BY_CLIENT_ID_AFTER = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "client_id"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
+    COUNT_BY_CLIENT_ID = 'SELECT COUNT(*) FROM "oauth_device_codes" WHERE "client_id"=$1'
+    LIST_BY_USER_ID = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "user_id"=$1 ORDER BY "id" ASC LIMIT $2'
+    LIST_BY_USER_ID_AFTER = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "user_id"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
+    COUNT_BY_USER_ID = 'SELECT COUNT(*) FROM "oauth_device_codes" WHERE "user_id"=$1'
+    LIST_BY_EXPIRES_AT = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "expires_at"=$1 ORDER BY "id" ASC LIMIT $2'
+    LIST_BY_EXPIRES_AT_AFTER = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "expires_at"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
+    COUNT_BY_EXPIRES_AT = 'SELECT COUNT(*) FROM "oauth_device_codes" WHERE "expires_at"=$1'
+    LIST_BY_STATE = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "state"=$1 ORDER BY "id" ASC LIMIT $2'
+    LIST_BY_STATE_AFTER = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "state"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
+    COUNT_BY_STATE = 'SELECT COUNT(*) FROM "oauth_device_codes" WHERE "state"=$1'
+    LIST_ALL = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" ORDER BY "id" ASC LIMIT $1'
+    LIST_ALL_AFTER = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "id">$1 ORDER BY "id" ASC LIMIT $2'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_device_codes"'
+    APPROVE_DEVICE_CODE = "UPDATE oauth_device_codes SET state = 'approved', user_id = $1, updated_at = $2, updated_by = $3 WHERE user_code = $4 AND state = 'pending' AND expires_at > $2 RETURNING *"
+    CONSUME_APPROVED_DEVICE_CODE = "UPDATE oauth_device_codes SET state = 'consumed', updated_at = $1, updated_by = $2 WHERE device_code = $3 AND state = 'approved' AND expires_at > $1 RETURNING *"
+    EXPIRE_DEVICE_CODES = "UPDATE oauth_device_codes SET state = 'expired', updated_at = $1, updated_by = $2 WHERE state = 'pending' AND expires_at <= $1"
+
+
+class _AuditLogSql:
+    INSERT = 'INSERT INTO "oauth_audit_logs" ("id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by"'
+    INSERT_MANY = 'INSERT INTO "oauth_audit_logs" ("id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)'
+    GET_BY_ID = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" WHERE "id"=$1'
+    LIST_BY_EVENT_TYPE = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" WHERE "event_type"=$1 ORDER BY "id" ASC LIMIT $2'
+    LIST_BY_EVENT_TYPE_AFTER = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" WHERE "event_type"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
+    COUNT_BY_EVENT_TYPE = 'SELECT COUNT(*) FROM "oauth_audit_logs" WHERE "event_type"=$1'
+    LIST_BY_CREATED_AT = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" WHERE "created_at"=$1 ORDER BY "id" ASC LIMIT $2'
+    LIST_BY_CREATED_AT_AFTER = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" WHERE "created_at"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
+    COUNT_BY_CREATED_AT = 'SELECT COUNT(*) FROM "oauth_audit_logs" WHERE "created_at"=$1'
+    LIST_ALL = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" ORDER BY "id" ASC LIMIT $1'
+    LIST_ALL_AFTER = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" WHERE "id">$1 ORDER BY "id" ASC LIMIT $2'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_audit_logs"'
+    COUNT_AUDIT_EVENTS_BY_TYPE = "SELECT event_type, COUNT(*) AS events, MAX(created_at) AS last_at FROM oauth_audit_logs WHERE created_at >= $1 GROUP BY event_type ORDER BY events DESC NULLS LAST, event_type NULLS FIRST"
+
+
+class _PostgresStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
+
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db: str | Database) -> None:
         self._db: Database = PostgresDatabase.shared(db) if isinstance(db, str) else db
@@ -336,1749 +257,51 @@ class _PostgresStore:
         """The database this store runs on (shared by every store of the URL)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class OAuthClientStore(_PostgresStore, ClientTable):
+class OAuthClientStore(_PostgresStore, _stores.OAuthClientStore):
     """An application registered to request tokens (RFC 6749 §2)."""
 
-    model: ClassVar[type[OAuthClient]] = OAuthClient
-    table: ClassVar[str] = "oauth_clients"
-
-    async def insert(self, row: OAuthClient, ray_id: str) -> Result[OAuthClient]:
-        """Insert a new OAuthClient; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_CLIENTS__INSERT, encode_oauth_client_insert(row)
-            )
-            return self._one(stored, decode_oauth_client, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[OAuthClient], ray_id: str) -> Result[int]:
-        """Insert every OAuthClient in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _OAUTH_CLIENTS__INSERT_MANY, [encode_oauth_client_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: str, ray_id: str) -> Result[OAuthClient]:
-        """The OAuthClient with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_CLIENTS__GET_BY_ID, (id,))
-            return self._one(found, decode_oauth_client, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def get_by_client_identifier(
-        self, client_identifier: str, ray_id: str
-    ) -> Result[OAuthClient]:
-        """The OAuthClient with this client_identifier, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(
-                _OAUTH_CLIENTS__GET_BY_CLIENT_IDENTIFIER, (client_identifier,)
-            )
-            return self._one(found, decode_oauth_client, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_client_identifier")
-
-    async def update(self, row: OAuthClient, ray_id: str) -> Result[OAuthClient]:
-        """Write every mutable column of this OAuthClient, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_CLIENTS__UPDATE, encode_oauth_client_update(row)
-            )
-            return self._one(stored, decode_oauth_client, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: OAuthClient, ray_id: str) -> Result[OAuthClient]:
-        """Insert this OAuthClient, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_CLIENTS__UPSERT, encode_oauth_client_insert(row)
-            )
-            return self._one(stored, decode_oauth_client, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
-        """Delete the OAuthClient with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_OAUTH_CLIENTS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def delete_by_client_identifier(
-        self, client_identifier: str, ray_id: str
-    ) -> Result[None]:
-        """Delete the OAuthClient with this client_identifier; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(
-                _OAUTH_CLIENTS__DELETE_BY_CLIENT_IDENTIFIER, (client_identifier,)
-            )
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_client_identifier")
-
-    async def list_by_is_enabled(
-        self, is_enabled: bool, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[OAuthClient]]:
-        """Up to `limit` OAuthClient rows with this is_enabled, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_CLIENTS__LIST_BY_IS_ENABLED,
-                    (
-                        _convert.encode_bool(is_enabled),
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_CLIENTS__LIST_BY_IS_ENABLED_AFTER,
-                    (
-                        _convert.encode_bool(is_enabled),
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_oauth_client, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_is_enabled")
-
-    async def count_by_is_enabled(self, is_enabled: bool, ray_id: str) -> Result[int]:
-        """How many OAuthClient rows with this is_enabled."""
-        try:
-            found = await self._db.fetch_one(
-                _OAUTH_CLIENTS__COUNT_BY_IS_ENABLED, (_convert.encode_bool(is_enabled),)
-            )
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_is_enabled")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[OAuthClient]]:
-        """Up to `limit` OAuthClient rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_OAUTH_CLIENTS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_CLIENTS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_oauth_client, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many OAuthClient rows in the table."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_CLIENTS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
-
-    async def list_user_token_grants(
-        self, user_id: str, now: int, ray_id: str
-    ) -> Result[list[ListUserTokenGrantsRow]]:
-        """The clients a user has live access tokens for, with how many and until when."""
-        try:
-            found_rows = await self._db.fetch_all(
-                _OAUTH_CLIENTS__LIST_USER_TOKEN_GRANTS,
-                (
-                    user_id,
-                    now,
-                ),
-            )
-            values = [decode_list_user_token_grants_row(r) for r in found_rows]
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_user_token_grants")
-        return SuccessResult(ray_id=ray_id, client_message=values)
+    _sql = _OAuthClientSql
 
 
-class OAuthClientConfigStore(_PostgresStore, ClientConfigTable):
+class OAuthClientConfigStore(_PostgresStore, _stores.OAuthClientConfigStore):
     """Per-client policy: token lifetimes, PKCE and limits (one row per client)."""
 
-    model: ClassVar[type[OAuthClientConfig]] = OAuthClientConfig
-    table: ClassVar[str] = "oauth_client_configs"
-
-    async def insert(self, row: OAuthClientConfig, ray_id: str) -> Result[OAuthClientConfig]:
-        """Insert a new OAuthClientConfig; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_CLIENT_CONFIGS__INSERT, encode_oauth_client_config_insert(row)
-            )
-            return self._one(stored, decode_oauth_client_config, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[OAuthClientConfig], ray_id: str) -> Result[int]:
-        """Insert every OAuthClientConfig in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _OAUTH_CLIENT_CONFIGS__INSERT_MANY,
-                [encode_oauth_client_config_insert(r) for r in rows],
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_client_id(self, client_id: str, ray_id: str) -> Result[OAuthClientConfig]:
-        """The OAuthClientConfig with this client_id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_CLIENT_CONFIGS__GET_BY_CLIENT_ID, (client_id,))
-            return self._one(found, decode_oauth_client_config, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_client_id")
-
-    async def update(self, row: OAuthClientConfig, ray_id: str) -> Result[OAuthClientConfig]:
-        """Write every mutable column of this OAuthClientConfig, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_CLIENT_CONFIGS__UPDATE, encode_oauth_client_config_update(row)
-            )
-            return self._one(stored, decode_oauth_client_config, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: OAuthClientConfig, ray_id: str) -> Result[OAuthClientConfig]:
-        """Insert this OAuthClientConfig, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_CLIENT_CONFIGS__UPSERT, encode_oauth_client_config_insert(row)
-            )
-            return self._one(stored, decode_oauth_client_config, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_client_id(self, client_id: str, ray_id: str) -> Result[None]:
-        """Delete the OAuthClientConfig with this client_id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(
-                _OAUTH_CLIENT_CONFIGS__DELETE_BY_CLIENT_ID, (client_id,)
-            )
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_client_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[OAuthClientConfig]]:
-        """Up to `limit` OAuthClientConfig rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_OAUTH_CLIENT_CONFIGS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_CLIENT_CONFIGS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_oauth_client_config, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many OAuthClientConfig rows in the table."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_CLIENT_CONFIGS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _OAuthClientConfigSql
 
 
-class OAuthUserStore(_PostgresStore, UserTable):
+class OAuthUserStore(_PostgresStore, _stores.OAuthUserStore):
     """A resource owner, known to us only by the identity provider's ID."""
 
-    model: ClassVar[type[OAuthUser]] = OAuthUser
-    table: ClassVar[str] = "oauth_users"
-
-    async def insert(self, row: OAuthUser, ray_id: str) -> Result[OAuthUser]:
-        """Insert a new OAuthUser; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_USERS__INSERT, encode_oauth_user_insert(row)
-            )
-            return self._one(stored, decode_oauth_user, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[OAuthUser], ray_id: str) -> Result[int]:
-        """Insert every OAuthUser in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _OAUTH_USERS__INSERT_MANY, [encode_oauth_user_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: str, ray_id: str) -> Result[OAuthUser]:
-        """The OAuthUser with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_USERS__GET_BY_ID, (id,))
-            return self._one(found, decode_oauth_user, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def get_by_external_id(self, external_id: str, ray_id: str) -> Result[OAuthUser]:
-        """The OAuthUser with this external_id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_USERS__GET_BY_EXTERNAL_ID, (external_id,))
-            return self._one(found, decode_oauth_user, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_external_id")
-
-    async def update(self, row: OAuthUser, ray_id: str) -> Result[OAuthUser]:
-        """Write every mutable column of this OAuthUser, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_USERS__UPDATE, encode_oauth_user_update(row)
-            )
-            return self._one(stored, decode_oauth_user, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: OAuthUser, ray_id: str) -> Result[OAuthUser]:
-        """Insert this OAuthUser, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_USERS__UPSERT, encode_oauth_user_insert(row)
-            )
-            return self._one(stored, decode_oauth_user, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
-        """Delete the OAuthUser with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_OAUTH_USERS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def delete_by_external_id(self, external_id: str, ray_id: str) -> Result[None]:
-        """Delete the OAuthUser with this external_id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_OAUTH_USERS__DELETE_BY_EXTERNAL_ID, (external_id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_external_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[OAuthUser]]:
-        """Up to `limit` OAuthUser rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_OAUTH_USERS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_USERS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_oauth_user, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many OAuthUser rows in the table."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_USERS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _OAuthUserSql
 
 
-class AuthorizationCodeStore(_PostgresStore, AuthorizationCodeTable):
+class AuthorizationCodeStore(_PostgresStore, _stores.AuthorizationCodeStore):
     """A short-lived authorization code, with its PKCE challenge (RFC 7636)."""
 
-    model: ClassVar[type[AuthorizationCode]] = AuthorizationCode
-    table: ClassVar[str] = "oauth_authorization_codes"
-
-    async def insert(self, row: AuthorizationCode, ray_id: str) -> Result[AuthorizationCode]:
-        """Insert a new AuthorizationCode; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_AUTHORIZATION_CODES__INSERT, encode_authorization_code_insert(row)
-            )
-            return self._one(stored, decode_authorization_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[AuthorizationCode], ray_id: str) -> Result[int]:
-        """Insert every AuthorizationCode in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _OAUTH_AUTHORIZATION_CODES__INSERT_MANY,
-                [encode_authorization_code_insert(r) for r in rows],
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: str, ray_id: str) -> Result[AuthorizationCode]:
-        """The AuthorizationCode with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_AUTHORIZATION_CODES__GET_BY_ID, (id,))
-            return self._one(found, decode_authorization_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def get_by_code(self, code: str, ray_id: str) -> Result[AuthorizationCode]:
-        """The AuthorizationCode with this code, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_AUTHORIZATION_CODES__GET_BY_CODE, (code,))
-            return self._one(found, decode_authorization_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_code")
-
-    async def update(self, row: AuthorizationCode, ray_id: str) -> Result[AuthorizationCode]:
-        """Write every mutable column of this AuthorizationCode, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_AUTHORIZATION_CODES__UPDATE, encode_authorization_code_update(row)
-            )
-            return self._one(stored, decode_authorization_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: AuthorizationCode, ray_id: str) -> Result[AuthorizationCode]:
-        """Insert this AuthorizationCode, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_AUTHORIZATION_CODES__UPSERT, encode_authorization_code_insert(row)
-            )
-            return self._one(stored, decode_authorization_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
-        """Delete the AuthorizationCode with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_OAUTH_AUTHORIZATION_CODES__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def delete_by_code(self, code: str, ray_id: str) -> Result[None]:
-        """Delete the AuthorizationCode with this code; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_OAUTH_AUTHORIZATION_CODES__DELETE_BY_CODE, (code,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_code")
-
-    async def list_by_client_id(
-        self, client_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[AuthorizationCode]]:
-        """Up to `limit` AuthorizationCode rows with this client_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_AUTHORIZATION_CODES__LIST_BY_CLIENT_ID,
-                    (
-                        client_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_AUTHORIZATION_CODES__LIST_BY_CLIENT_ID_AFTER,
-                    (
-                        client_id,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_authorization_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_client_id")
-
-    async def count_by_client_id(self, client_id: str, ray_id: str) -> Result[int]:
-        """How many AuthorizationCode rows with this client_id."""
-        try:
-            found = await self._db.fetch_one(
-                _OAUTH_AUTHORIZATION_CODES__COUNT_BY_CLIENT_ID, (client_id,)
-            )
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_client_id")
-
-    async def list_by_user_id(
-        self, user_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[AuthorizationCode]]:
-        """Up to `limit` AuthorizationCode rows with this user_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_AUTHORIZATION_CODES__LIST_BY_USER_ID,
-                    (
-                        user_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_AUTHORIZATION_CODES__LIST_BY_USER_ID_AFTER,
-                    (
-                        user_id,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_authorization_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_user_id")
-
-    async def count_by_user_id(self, user_id: str, ray_id: str) -> Result[int]:
-        """How many AuthorizationCode rows with this user_id."""
-        try:
-            found = await self._db.fetch_one(
-                _OAUTH_AUTHORIZATION_CODES__COUNT_BY_USER_ID, (user_id,)
-            )
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_user_id")
-
-    async def list_by_expires_at(
-        self, expires_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[AuthorizationCode]]:
-        """Up to `limit` AuthorizationCode rows with this expires_at, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_AUTHORIZATION_CODES__LIST_BY_EXPIRES_AT,
-                    (
-                        expires_at,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_AUTHORIZATION_CODES__LIST_BY_EXPIRES_AT_AFTER,
-                    (
-                        expires_at,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_authorization_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_expires_at")
-
-    async def count_by_expires_at(self, expires_at: int, ray_id: str) -> Result[int]:
-        """How many AuthorizationCode rows with this expires_at."""
-        try:
-            found = await self._db.fetch_one(
-                _OAUTH_AUTHORIZATION_CODES__COUNT_BY_EXPIRES_AT, (expires_at,)
-            )
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_expires_at")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[AuthorizationCode]]:
-        """Up to `limit` AuthorizationCode rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_AUTHORIZATION_CODES__LIST_ALL, (limit,)
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_AUTHORIZATION_CODES__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_authorization_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many AuthorizationCode rows in the table."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_AUTHORIZATION_CODES__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
-
-    async def delete_expired_authorization_codes(self, now: int, ray_id: str) -> Result[int]:
-        """Housekeeping: delete authorization codes that expired before :now."""
-        try:
-            changed = await self._db.execute(
-                _OAUTH_AUTHORIZATION_CODES__DELETE_EXPIRED_AUTHORIZATION_CODES, (now,)
-            )
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_expired_authorization_codes")
-        return SuccessResult(ray_id=ray_id, client_message=changed)
-
-    async def consume_authorization_code(
-        self, now: int, actor: str, code: str, ray_id: str
-    ) -> Result[AuthorizationCode]:
-        """Exchange an authorization code, exactly once: the first caller gets the
-        code (and marks it consumed), every later or concurrent caller NOT_FOUND,
-        as does a caller with an expired or unknown code."""
-        try:
-            found = await self._db.execute_returning(
-                _OAUTH_AUTHORIZATION_CODES__CONSUME_AUTHORIZATION_CODE,
-                (
-                    now,
-                    actor,
-                    code,
-                ),
-            )
-            if found is None:
-                return self._not_found(ray_id)
-            value = decode_authorization_code(found)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "consume_authorization_code")
-        return SuccessResult(ray_id=ray_id, client_message=value)
+    _sql = _AuthorizationCodeSql
 
 
-class AccessTokenStore(_PostgresStore, AccessTokenTable):
+class AccessTokenStore(_PostgresStore, _stores.AccessTokenStore):
     """A bearer access token."""
 
-    model: ClassVar[type[AccessToken]] = AccessToken
-    table: ClassVar[str] = "oauth_access_tokens"
-
-    async def insert(self, row: AccessToken, ray_id: str) -> Result[AccessToken]:
-        """Insert a new AccessToken; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_ACCESS_TOKENS__INSERT, encode_access_token_insert(row)
-            )
-            return self._one(stored, decode_access_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[AccessToken], ray_id: str) -> Result[int]:
-        """Insert every AccessToken in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _OAUTH_ACCESS_TOKENS__INSERT_MANY, [encode_access_token_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: str, ray_id: str) -> Result[AccessToken]:
-        """The AccessToken with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_ACCESS_TOKENS__GET_BY_ID, (id,))
-            return self._one(found, decode_access_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def get_by_token(self, token: str, ray_id: str) -> Result[AccessToken]:
-        """The AccessToken with this token, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_ACCESS_TOKENS__GET_BY_TOKEN, (token,))
-            return self._one(found, decode_access_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_token")
-
-    async def update(self, row: AccessToken, ray_id: str) -> Result[AccessToken]:
-        """Write every mutable column of this AccessToken, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_ACCESS_TOKENS__UPDATE, encode_access_token_update(row)
-            )
-            return self._one(stored, decode_access_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: AccessToken, ray_id: str) -> Result[AccessToken]:
-        """Insert this AccessToken, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_ACCESS_TOKENS__UPSERT, encode_access_token_insert(row)
-            )
-            return self._one(stored, decode_access_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
-        """Delete the AccessToken with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_OAUTH_ACCESS_TOKENS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def delete_by_token(self, token: str, ray_id: str) -> Result[None]:
-        """Delete the AccessToken with this token; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_OAUTH_ACCESS_TOKENS__DELETE_BY_TOKEN, (token,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_token")
-
-    async def list_by_client_id(
-        self, client_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[AccessToken]]:
-        """Up to `limit` AccessToken rows with this client_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_ACCESS_TOKENS__LIST_BY_CLIENT_ID,
-                    (
-                        client_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_ACCESS_TOKENS__LIST_BY_CLIENT_ID_AFTER,
-                    (
-                        client_id,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_access_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_client_id")
-
-    async def count_by_client_id(self, client_id: str, ray_id: str) -> Result[int]:
-        """How many AccessToken rows with this client_id."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_ACCESS_TOKENS__COUNT_BY_CLIENT_ID, (client_id,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_client_id")
-
-    async def list_by_user_id(
-        self, user_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[AccessToken]]:
-        """Up to `limit` AccessToken rows with this user_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_ACCESS_TOKENS__LIST_BY_USER_ID,
-                    (
-                        user_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_ACCESS_TOKENS__LIST_BY_USER_ID_AFTER,
-                    (
-                        user_id,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_access_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_user_id")
-
-    async def count_by_user_id(self, user_id: str, ray_id: str) -> Result[int]:
-        """How many AccessToken rows with this user_id."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_ACCESS_TOKENS__COUNT_BY_USER_ID, (user_id,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_user_id")
-
-    async def list_by_expires_at(
-        self, expires_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[AccessToken]]:
-        """Up to `limit` AccessToken rows with this expires_at, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_ACCESS_TOKENS__LIST_BY_EXPIRES_AT,
-                    (
-                        expires_at,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_ACCESS_TOKENS__LIST_BY_EXPIRES_AT_AFTER,
-                    (
-                        expires_at,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_access_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_expires_at")
-
-    async def count_by_expires_at(self, expires_at: int, ray_id: str) -> Result[int]:
-        """How many AccessToken rows with this expires_at."""
-        try:
-            found = await self._db.fetch_one(
-                _OAUTH_ACCESS_TOKENS__COUNT_BY_EXPIRES_AT, (expires_at,)
-            )
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_expires_at")
-
-    async def list_by_created_at(
-        self, created_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[AccessToken]]:
-        """Up to `limit` AccessToken rows with this created_at, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_ACCESS_TOKENS__LIST_BY_CREATED_AT,
-                    (
-                        created_at,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_ACCESS_TOKENS__LIST_BY_CREATED_AT_AFTER,
-                    (
-                        created_at,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_access_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_created_at")
-
-    async def count_by_created_at(self, created_at: int, ray_id: str) -> Result[int]:
-        """How many AccessToken rows with this created_at."""
-        try:
-            found = await self._db.fetch_one(
-                _OAUTH_ACCESS_TOKENS__COUNT_BY_CREATED_AT, (created_at,)
-            )
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_created_at")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[AccessToken]]:
-        """Up to `limit` AccessToken rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_OAUTH_ACCESS_TOKENS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_ACCESS_TOKENS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_access_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many AccessToken rows in the table."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_ACCESS_TOKENS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
-
-    async def count_active_access_tokens(
-        self, user_id: str, client_id: str, now: int, ray_id: str
-    ) -> Result[int]:
-        """How many unrevoked, unexpired access tokens a user holds for a client
-        (to enforce oauth_client_configs.max_active_access_tokens)."""
-        try:
-            found = await self._db.fetch_one(
-                _OAUTH_ACCESS_TOKENS__COUNT_ACTIVE_ACCESS_TOKENS,
-                (
-                    user_id,
-                    client_id,
-                    now,
-                ),
-            )
-            if found is None:
-                return self._not_found(ray_id)
-            value = found[0]
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_active_access_tokens")
-        return SuccessResult(ray_id=ray_id, client_message=value)
-
-    async def oldest_active_access_token(
-        self, user_id: str, client_id: str, now: int, ray_id: str
-    ) -> Result[AccessToken]:
-        """The user's oldest active access token for a client: the one to revoke
-        when the client's limit is reached. NOT_FOUND when there is none."""
-        try:
-            found = await self._db.fetch_one(
-                _OAUTH_ACCESS_TOKENS__OLDEST_ACTIVE_ACCESS_TOKEN,
-                (
-                    user_id,
-                    client_id,
-                    now,
-                ),
-            )
-            if found is None:
-                return self._not_found(ray_id)
-            value = decode_access_token(found)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "oldest_active_access_token")
-        return SuccessResult(ray_id=ray_id, client_message=value)
-
-    async def revoke_user_access_tokens(
-        self, now: int, actor: str, user_id: str, ray_id: str
-    ) -> Result[int]:
-        """Revoke every active access token of a user (logout everywhere, account
-        disabled); the number of tokens revoked."""
-        try:
-            changed = await self._db.execute(
-                _OAUTH_ACCESS_TOKENS__REVOKE_USER_ACCESS_TOKENS,
-                (
-                    now,
-                    actor,
-                    user_id,
-                ),
-            )
-        except Exception as exc:
-            return self._failed(exc, ray_id, "revoke_user_access_tokens")
-        return SuccessResult(ray_id=ray_id, client_message=changed)
-
-    async def revoke_client_access_tokens_for_user(
-        self, now: int, actor: str, client_id: str, user_id: str, ray_id: str
-    ) -> Result[int]:
-        """Revoke every active token a client holds for a user (consent withdrawn)."""
-        try:
-            changed = await self._db.execute(
-                _OAUTH_ACCESS_TOKENS__REVOKE_CLIENT_ACCESS_TOKENS_FOR_USER,
-                (
-                    now,
-                    actor,
-                    client_id,
-                    user_id,
-                ),
-            )
-        except Exception as exc:
-            return self._failed(exc, ray_id, "revoke_client_access_tokens_for_user")
-        return SuccessResult(ray_id=ray_id, client_message=changed)
-
-    async def delete_expired_access_tokens(self, before: int, ray_id: str) -> Result[int]:
-        """Housekeeping: delete access tokens that expired before :before."""
-        try:
-            changed = await self._db.execute(
-                _OAUTH_ACCESS_TOKENS__DELETE_EXPIRED_ACCESS_TOKENS, (before,)
-            )
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_expired_access_tokens")
-        return SuccessResult(ray_id=ray_id, client_message=changed)
+    _sql = _AccessTokenSql
 
 
-class RefreshTokenStore(_PostgresStore, RefreshTokenTable):
+class RefreshTokenStore(_PostgresStore, _stores.RefreshTokenStore):
     """A refresh token; it lives until revoked or its client's refresh_token_ttl."""
 
-    model: ClassVar[type[RefreshToken]] = RefreshToken
-    table: ClassVar[str] = "oauth_refresh_tokens"
-
-    async def insert(self, row: RefreshToken, ray_id: str) -> Result[RefreshToken]:
-        """Insert a new RefreshToken; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_REFRESH_TOKENS__INSERT, encode_refresh_token_insert(row)
-            )
-            return self._one(stored, decode_refresh_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[RefreshToken], ray_id: str) -> Result[int]:
-        """Insert every RefreshToken in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _OAUTH_REFRESH_TOKENS__INSERT_MANY, [encode_refresh_token_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: str, ray_id: str) -> Result[RefreshToken]:
-        """The RefreshToken with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_REFRESH_TOKENS__GET_BY_ID, (id,))
-            return self._one(found, decode_refresh_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def get_by_token(self, token: str, ray_id: str) -> Result[RefreshToken]:
-        """The RefreshToken with this token, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_REFRESH_TOKENS__GET_BY_TOKEN, (token,))
-            return self._one(found, decode_refresh_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_token")
-
-    async def update(self, row: RefreshToken, ray_id: str) -> Result[RefreshToken]:
-        """Write every mutable column of this RefreshToken, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_REFRESH_TOKENS__UPDATE, encode_refresh_token_update(row)
-            )
-            return self._one(stored, decode_refresh_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: RefreshToken, ray_id: str) -> Result[RefreshToken]:
-        """Insert this RefreshToken, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_REFRESH_TOKENS__UPSERT, encode_refresh_token_insert(row)
-            )
-            return self._one(stored, decode_refresh_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
-        """Delete the RefreshToken with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_OAUTH_REFRESH_TOKENS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def delete_by_token(self, token: str, ray_id: str) -> Result[None]:
-        """Delete the RefreshToken with this token; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_OAUTH_REFRESH_TOKENS__DELETE_BY_TOKEN, (token,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_token")
-
-    async def list_by_client_id(
-        self, client_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[RefreshToken]]:
-        """Up to `limit` RefreshToken rows with this client_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_REFRESH_TOKENS__LIST_BY_CLIENT_ID,
-                    (
-                        client_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_REFRESH_TOKENS__LIST_BY_CLIENT_ID_AFTER,
-                    (
-                        client_id,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_refresh_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_client_id")
-
-    async def count_by_client_id(self, client_id: str, ray_id: str) -> Result[int]:
-        """How many RefreshToken rows with this client_id."""
-        try:
-            found = await self._db.fetch_one(
-                _OAUTH_REFRESH_TOKENS__COUNT_BY_CLIENT_ID, (client_id,)
-            )
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_client_id")
-
-    async def list_by_user_id(
-        self, user_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[RefreshToken]]:
-        """Up to `limit` RefreshToken rows with this user_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_REFRESH_TOKENS__LIST_BY_USER_ID,
-                    (
-                        user_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_REFRESH_TOKENS__LIST_BY_USER_ID_AFTER,
-                    (
-                        user_id,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_refresh_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_user_id")
-
-    async def count_by_user_id(self, user_id: str, ray_id: str) -> Result[int]:
-        """How many RefreshToken rows with this user_id."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_REFRESH_TOKENS__COUNT_BY_USER_ID, (user_id,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_user_id")
-
-    async def list_by_created_at(
-        self, created_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[RefreshToken]]:
-        """Up to `limit` RefreshToken rows with this created_at, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_REFRESH_TOKENS__LIST_BY_CREATED_AT,
-                    (
-                        created_at,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_REFRESH_TOKENS__LIST_BY_CREATED_AT_AFTER,
-                    (
-                        created_at,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_refresh_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_created_at")
-
-    async def count_by_created_at(self, created_at: int, ray_id: str) -> Result[int]:
-        """How many RefreshToken rows with this created_at."""
-        try:
-            found = await self._db.fetch_one(
-                _OAUTH_REFRESH_TOKENS__COUNT_BY_CREATED_AT, (created_at,)
-            )
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_created_at")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[RefreshToken]]:
-        """Up to `limit` RefreshToken rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_OAUTH_REFRESH_TOKENS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_REFRESH_TOKENS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_refresh_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many RefreshToken rows in the table."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_REFRESH_TOKENS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
-
-    async def revoke_user_refresh_tokens(
-        self, now: int, actor: str, user_id: str, ray_id: str
-    ) -> Result[int]:
-        """Revoke every active refresh token of a user; the number revoked."""
-        try:
-            changed = await self._db.execute(
-                _OAUTH_REFRESH_TOKENS__REVOKE_USER_REFRESH_TOKENS,
-                (
-                    now,
-                    actor,
-                    user_id,
-                ),
-            )
-        except Exception as exc:
-            return self._failed(exc, ray_id, "revoke_user_refresh_tokens")
-        return SuccessResult(ray_id=ray_id, client_message=changed)
-
-    async def list_active_refresh_tokens_for_user(
-        self, user_id: str, limit: int, ray_id: str
-    ) -> Result[list[RefreshToken]]:
-        """The user's refresh tokens that are not revoked, newest first."""
-        try:
-            found_rows = await self._db.fetch_all(
-                _OAUTH_REFRESH_TOKENS__LIST_ACTIVE_REFRESH_TOKENS_FOR_USER,
-                (
-                    user_id,
-                    limit,
-                ),
-            )
-            values = [decode_refresh_token(r) for r in found_rows]
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_active_refresh_tokens_for_user")
-        return SuccessResult(ray_id=ray_id, client_message=values)
+    _sql = _RefreshTokenSql
 
 
-class DeviceCodeStore(_PostgresStore, DeviceCodeTable):
+class DeviceCodeStore(_PostgresStore, _stores.DeviceCodeStore):
     """A device authorization grant in progress (RFC 8628)."""
 
-    model: ClassVar[type[DeviceCode]] = DeviceCode
-    table: ClassVar[str] = "oauth_device_codes"
-
-    async def insert(self, row: DeviceCode, ray_id: str) -> Result[DeviceCode]:
-        """Insert a new DeviceCode; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_DEVICE_CODES__INSERT, encode_device_code_insert(row)
-            )
-            return self._one(stored, decode_device_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[DeviceCode], ray_id: str) -> Result[int]:
-        """Insert every DeviceCode in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _OAUTH_DEVICE_CODES__INSERT_MANY, [encode_device_code_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: str, ray_id: str) -> Result[DeviceCode]:
-        """The DeviceCode with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_DEVICE_CODES__GET_BY_ID, (id,))
-            return self._one(found, decode_device_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def get_by_device_code(self, device_code: str, ray_id: str) -> Result[DeviceCode]:
-        """The DeviceCode with this device_code, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(
-                _OAUTH_DEVICE_CODES__GET_BY_DEVICE_CODE, (device_code,)
-            )
-            return self._one(found, decode_device_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_device_code")
-
-    async def get_by_user_code(self, user_code: str, ray_id: str) -> Result[DeviceCode]:
-        """The DeviceCode with this user_code, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_DEVICE_CODES__GET_BY_USER_CODE, (user_code,))
-            return self._one(found, decode_device_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_user_code")
-
-    async def update(self, row: DeviceCode, ray_id: str) -> Result[DeviceCode]:
-        """Write every mutable column of this DeviceCode, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_DEVICE_CODES__UPDATE, encode_device_code_update(row)
-            )
-            return self._one(stored, decode_device_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: DeviceCode, ray_id: str) -> Result[DeviceCode]:
-        """Insert this DeviceCode, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_DEVICE_CODES__UPSERT, encode_device_code_insert(row)
-            )
-            return self._one(stored, decode_device_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
-        """Delete the DeviceCode with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_OAUTH_DEVICE_CODES__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def delete_by_device_code(self, device_code: str, ray_id: str) -> Result[None]:
-        """Delete the DeviceCode with this device_code; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(
-                _OAUTH_DEVICE_CODES__DELETE_BY_DEVICE_CODE, (device_code,)
-            )
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_device_code")
-
-    async def delete_by_user_code(self, user_code: str, ray_id: str) -> Result[None]:
-        """Delete the DeviceCode with this user_code; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_OAUTH_DEVICE_CODES__DELETE_BY_USER_CODE, (user_code,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_user_code")
-
-    async def list_by_client_id(
-        self, client_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[DeviceCode]]:
-        """Up to `limit` DeviceCode rows with this client_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_DEVICE_CODES__LIST_BY_CLIENT_ID,
-                    (
-                        client_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_DEVICE_CODES__LIST_BY_CLIENT_ID_AFTER,
-                    (
-                        client_id,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_device_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_client_id")
-
-    async def count_by_client_id(self, client_id: str, ray_id: str) -> Result[int]:
-        """How many DeviceCode rows with this client_id."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_DEVICE_CODES__COUNT_BY_CLIENT_ID, (client_id,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_client_id")
-
-    async def list_by_user_id(
-        self, user_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[DeviceCode]]:
-        """Up to `limit` DeviceCode rows with this user_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_DEVICE_CODES__LIST_BY_USER_ID,
-                    (
-                        user_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_DEVICE_CODES__LIST_BY_USER_ID_AFTER,
-                    (
-                        user_id,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_device_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_user_id")
-
-    async def count_by_user_id(self, user_id: str, ray_id: str) -> Result[int]:
-        """How many DeviceCode rows with this user_id."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_DEVICE_CODES__COUNT_BY_USER_ID, (user_id,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_user_id")
-
-    async def list_by_expires_at(
-        self, expires_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[DeviceCode]]:
-        """Up to `limit` DeviceCode rows with this expires_at, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_DEVICE_CODES__LIST_BY_EXPIRES_AT,
-                    (
-                        expires_at,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_DEVICE_CODES__LIST_BY_EXPIRES_AT_AFTER,
-                    (
-                        expires_at,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_device_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_expires_at")
-
-    async def count_by_expires_at(self, expires_at: int, ray_id: str) -> Result[int]:
-        """How many DeviceCode rows with this expires_at."""
-        try:
-            found = await self._db.fetch_one(
-                _OAUTH_DEVICE_CODES__COUNT_BY_EXPIRES_AT, (expires_at,)
-            )
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_expires_at")
-
-    async def list_by_state(
-        self,
-        state: Literal["pending", "approved", "denied", "consumed", "expired"],
-        ray_id: str,
-        *,
-        limit: int = 100,
-        after: str | None = None,
-    ) -> Result[list[DeviceCode]]:
-        """Up to `limit` DeviceCode rows with this state, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_DEVICE_CODES__LIST_BY_STATE,
-                    (
-                        state,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_DEVICE_CODES__LIST_BY_STATE_AFTER,
-                    (
-                        state,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_device_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_state")
-
-    async def count_by_state(
-        self, state: Literal["pending", "approved", "denied", "consumed", "expired"], ray_id: str
-    ) -> Result[int]:
-        """How many DeviceCode rows with this state."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_DEVICE_CODES__COUNT_BY_STATE, (state,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_state")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[DeviceCode]]:
-        """Up to `limit` DeviceCode rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_OAUTH_DEVICE_CODES__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_DEVICE_CODES__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_device_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many DeviceCode rows in the table."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_DEVICE_CODES__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
-
-    async def approve_device_code(
-        self, user_id: str | None, now: int, actor: str, user_code: str, ray_id: str
-    ) -> Result[DeviceCode]:
-        """The user approves a pending, unexpired device code (RFC 8628 §3.3); the
-        code as approved, or NOT_FOUND when it is unknown, expired or decided."""
-        try:
-            found = await self._db.execute_returning(
-                _OAUTH_DEVICE_CODES__APPROVE_DEVICE_CODE,
-                (
-                    user_id,
-                    now,
-                    actor,
-                    user_code,
-                ),
-            )
-            if found is None:
-                return self._not_found(ray_id)
-            value = decode_device_code(found)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "approve_device_code")
-        return SuccessResult(ray_id=ray_id, client_message=value)
-
-    async def consume_approved_device_code(
-        self, now: int, actor: str, device_code: str, ray_id: str
-    ) -> Result[DeviceCode]:
-        """The device polls with its device_code and takes an approved grant, once;
-        NOT_FOUND while pending, after denial, or on a second poll."""
-        try:
-            found = await self._db.execute_returning(
-                _OAUTH_DEVICE_CODES__CONSUME_APPROVED_DEVICE_CODE,
-                (
-                    now,
-                    actor,
-                    device_code,
-                ),
-            )
-            if found is None:
-                return self._not_found(ray_id)
-            value = decode_device_code(found)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "consume_approved_device_code")
-        return SuccessResult(ray_id=ray_id, client_message=value)
-
-    async def expire_device_codes(self, now: int, actor: str, ray_id: str) -> Result[int]:
-        """Mark pending device codes past their expiry as expired; how many."""
-        try:
-            changed = await self._db.execute(
-                _OAUTH_DEVICE_CODES__EXPIRE_DEVICE_CODES,
-                (
-                    now,
-                    actor,
-                ),
-            )
-        except Exception as exc:
-            return self._failed(exc, ray_id, "expire_device_codes")
-        return SuccessResult(ray_id=ray_id, client_message=changed)
+    _sql = _DeviceCodeSql
 
 
-class AuditLogStore(_PostgresStore, AuditLogTable):
+class AuditLogStore(_PostgresStore, _stores.AuditLogStore):
     """One security-relevant event: a grant, a token issued or revoked, a failure.
     Rows are evidence, so they are never updated or deleted."""
 
-    model: ClassVar[type[AuditLog]] = AuditLog
-    table: ClassVar[str] = "oauth_audit_logs"
-
-    async def insert(self, row: AuditLog, ray_id: str) -> Result[AuditLog]:
-        """Insert a new AuditLog; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_AUDIT_LOGS__INSERT, encode_audit_log_insert(row)
-            )
-            return self._one(stored, decode_audit_log, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[AuditLog], ray_id: str) -> Result[int]:
-        """Insert every AuditLog in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _OAUTH_AUDIT_LOGS__INSERT_MANY, [encode_audit_log_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: str, ray_id: str) -> Result[AuditLog]:
-        """The AuditLog with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_AUDIT_LOGS__GET_BY_ID, (id,))
-            return self._one(found, decode_audit_log, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def list_by_event_type(
-        self, event_type: str, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[AuditLog]]:
-        """Up to `limit` AuditLog rows with this event_type, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_AUDIT_LOGS__LIST_BY_EVENT_TYPE,
-                    (
-                        event_type,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_AUDIT_LOGS__LIST_BY_EVENT_TYPE_AFTER,
-                    (
-                        event_type,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_audit_log, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_event_type")
-
-    async def count_by_event_type(self, event_type: str, ray_id: str) -> Result[int]:
-        """How many AuditLog rows with this event_type."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_AUDIT_LOGS__COUNT_BY_EVENT_TYPE, (event_type,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_event_type")
-
-    async def list_by_created_at(
-        self, created_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[AuditLog]]:
-        """Up to `limit` AuditLog rows with this created_at, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_AUDIT_LOGS__LIST_BY_CREATED_AT,
-                    (
-                        created_at,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_AUDIT_LOGS__LIST_BY_CREATED_AT_AFTER,
-                    (
-                        created_at,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_audit_log, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_created_at")
-
-    async def count_by_created_at(self, created_at: int, ray_id: str) -> Result[int]:
-        """How many AuditLog rows with this created_at."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_AUDIT_LOGS__COUNT_BY_CREATED_AT, (created_at,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_created_at")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[AuditLog]]:
-        """Up to `limit` AuditLog rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_OAUTH_AUDIT_LOGS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_AUDIT_LOGS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_audit_log, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many AuditLog rows in the table."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_AUDIT_LOGS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
-
-    async def count_audit_events_by_type(
-        self, since: int, ray_id: str
-    ) -> Result[list[CountAuditEventsByTypeRow]]:
-        """Audit events of each type since a time, most frequent first."""
-        try:
-            found_rows = await self._db.fetch_all(
-                _OAUTH_AUDIT_LOGS__COUNT_AUDIT_EVENTS_BY_TYPE, (since,)
-            )
-            values = [decode_count_audit_events_by_type_row(r) for r in found_rows]
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_audit_events_by_type")
-        return SuccessResult(ray_id=ray_id, client_message=values)
+    _sql = _AuditLogSql

@@ -35,6 +35,7 @@ COMMON_FILES = {
     "tables.py": "common/tables.py.j2",
     "schema.py": "common/schema.py.j2",
     "_rows.py": "common/_rows.py.j2",
+    "_stores.py": "common/_stores.py.j2",  # the store methods, shared by every backend
 }
 
 

@@ -44,7 +44,7 @@ _RESERVED_CLASSES = frozenset(
         "ABC", "Any", "BaseTable", "Callable", "ClassVar", "Database", "Decimal",
         "ErrorCode", "FailedResult", "Generic", "LibsqlDatabase", "Literal", "Protocol", "Result",
         "SchemaTarget", "Sequence", "SqliteDatabase", "SuccessResult", "TypeAlias",
-        "TypeVar",
+        "TypeVar", "_Store",
     }
 )  # fmt: skip
 
@@ -80,7 +80,7 @@ def build_package_view(schema: Schema, options: Options, sources: tuple[str, ...
 
 
 def attach_sql(view: PackageView, backend: Backend) -> dict[str, dict[str, str]]:
-    """SQL constants per table for one backend's placeholder style."""
+    """Per table, the SQL text of each statement name, in one backend's placeholder style."""
     return {
         t.name: {
             **_table_sql(t, backend.paramstyle, backend.dialect),
@@ -201,28 +201,28 @@ def _nullable(expression: str, nullable: bool) -> str:
 
 def _methods(table: Table, view: TableView) -> list[MethodView]:
     """insert, get/delete per key, update, list/count per indexed column, list/count all."""
-    model, prefix, by_column = view.model, view.sql_prefix, {f.column: f for f in view.fields}
+    model, by_column = view.model, {f.column: f for f in view.fields}
     pk = table.primary_key
     keys: list[tuple[str, ...]] = [pk.columns] if pk else []
     keys += [u.columns for u in table.unique_keys if u.columns not in keys]
     key_params = [tuple(_param(by_column[c]) for c in key) for key in keys]
-    methods = [MethodView.insert(model, prefix), MethodView.insert_many(model, prefix)]
-    methods += [MethodView.get(model, prefix, _suffix(p), p) for p in key_params]
+    methods = [MethodView.insert(model), MethodView.insert_many(model)]
+    methods += [MethodView.get(model, _suffix(p), p) for p in key_params]
     if not view.append_only:
         if pk is not None and view.update_fields:
-            methods.append(MethodView.update(model, prefix))
-            methods.append(MethodView.upsert(model, prefix))
-        methods += [MethodView.delete(model, prefix, _suffix(p), p) for p in key_params]
+            methods.append(MethodView.update(model))
+            methods.append(MethodView.upsert(model))
+        methods += [MethodView.delete(model, _suffix(p), p) for p in key_params]
     cursor = key_params[0] if pk else ()
     single_keys = {k[0] for k in keys if len(k) == 1}
     for column in _listable_columns(table):
         if column not in single_keys:
             param = _param(by_column[column])
             suffix = _suffix((param,))
-            methods.append(MethodView.list_by(model, prefix, suffix, (param,), cursor))
-            methods.append(MethodView.count_by(model, prefix, suffix, (param,)))
-    methods.append(MethodView.list_by(model, prefix, "", (), cursor))
-    methods.append(MethodView.count_by(model, prefix, "", ()))
+            methods.append(MethodView.list_by(model, suffix, (param,), cursor))
+            methods.append(MethodView.count_by(model, suffix, (param,)))
+    methods.append(MethodView.list_by(model, "", (), cursor))
+    methods.append(MethodView.count_by(model, "", ()))
     _check_methods(table, methods)
     return methods
 

@@ -68,12 +68,18 @@ def attach_queries(view: PackageView, schema: Schema, acronyms: tuple[str, ...])
                 "rename the query",
                 query.location,
             )
+        if method.sql in owner.sql_names:  # `listAll` and `list_all` both read LIST_ALL
+            raise SchemaError(
+                f"query {query.name}: its SQL would be named {method.sql}, like that of "
+                f"another method of {owner.store}; rename the query",
+                query.location,
+            )
         owner.methods = (*owner.methods, method)
     return replace(view, query_rows=tuple(rows))
 
 
 def query_statements(table: TableView, backend: Backend) -> dict[str, str]:
-    """The SQL constants of a table's named queries, in the backend's dialect."""
+    """The SQL text of a table's named queries, by statement name, in the backend's dialect."""
     statements = {}
     for method in table.methods:
         query = method.query
@@ -132,7 +138,7 @@ def _method(
         returns=returns,
         params=params,
         args=_tuple([p.encode for p in params]),
-        sql=f"{owner.sql_prefix}__{constant_name(query.name)}",
+        sql=constant_name(query.name),
         query=QueryView(
             kind=query.kind.value,
             fetch=_fetch(query),

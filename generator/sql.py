@@ -4,6 +4,8 @@ Every statement uses placeholders only, never values. The placeholder style
 comes from the backend (`?` for SQLite and libSQL, `$1` for asyncpg).
 PyPika's PostgreSQL builder is used for every dialect because it is the one
 that knows RETURNING and ON CONFLICT, and its output runs on SQLite too.
+Builders are made with `immutable=False`: each statement is built once and
+never reused, so PyPika need not copy the query at every builder call.
 """
 
 from __future__ import annotations
@@ -67,7 +69,11 @@ def _insert(table: Table, columns: Sequence[str], defaults: dict[str, str], styl
         _coalesce(mark, defaults[column]) if column in defaults else mark
         for column, mark in ((column, marks.next()) for column in columns)
     ]
-    return PostgreSQLQuery.into(table).columns(*_fields(table, columns)).insert(*values)
+    return (
+        PostgreSQLQuery.into(table, immutable=False)
+        .columns(*_fields(table, columns))
+        .insert(*values)
+    )
 
 
 def insert_sql(
@@ -87,7 +93,7 @@ def insert_sql(
 def select_by_sql(table_name: str, columns: Sequence[str], keys: Sequence[str], style: str) -> str:
     """SELECT the row whose `keys` equal the parameters."""
     table, marks = Table(table_name), Placeholders(style)
-    query = PostgreSQLQuery.from_(table).select(*_fields(table, columns))
+    query = PostgreSQLQuery.from_(table, immutable=False).select(*_fields(table, columns))
     return str(query.where(_where_equal(table, keys, marks)))
 
 
@@ -101,7 +107,7 @@ def update_sql(
 ) -> str:
     """UPDATE the mutable columns of the row with `keys`, RETURNING it."""
     table, marks = Table(table_name), Placeholders(style)
-    query: Any = PostgreSQLQuery.update(table)
+    query: Any = PostgreSQLQuery.update(table, immutable=False)
     for column in set_columns:
         query = query.set(table.field(column), marks.next())
     query = query.where(_where_equal(table, keys, marks))
@@ -111,13 +117,17 @@ def update_sql(
 def delete_by_sql(table_name: str, keys: Sequence[str], style: str) -> str:
     """DELETE the row whose `keys` equal the parameters."""
     table, marks = Table(table_name), Placeholders(style)
-    return str(PostgreSQLQuery.from_(table).delete().where(_where_equal(table, keys, marks)))
+    return str(
+        PostgreSQLQuery.from_(table, immutable=False)
+        .delete()
+        .where(_where_equal(table, keys, marks))
+    )
 
 
 def count_by_sql(table_name: str, keys: Sequence[str], style: str) -> str:
     """COUNT(*) of the rows whose `keys` equal the parameters (all rows if none)."""
     table, marks = Table(table_name), Placeholders(style)
-    query = PostgreSQLQuery.from_(table).select(fn.Count("*"))
+    query = PostgreSQLQuery.from_(table, immutable=False).select(fn.Count("*"))
     return str(query.where(_where_equal(table, keys, marks)) if keys else query)
 
 
@@ -136,7 +146,7 @@ def list_by_sql(
     Without an `order_by` (no primary key), pages are by `LIMIT ? OFFSET ?` on rowid.
     """
     table, marks = Table(table_name), Placeholders(style)
-    query: Any = PostgreSQLQuery.from_(table).select(*_fields(table, columns))
+    query: Any = PostgreSQLQuery.from_(table, immutable=False).select(*_fields(table, columns))
     criteria: list[Criterion] = [table.field(c) == marks.next() for c in keys]
     if after and order_by:
         ordered = _fields(table, order_by)

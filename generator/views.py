@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from generator.naming import attribute_name, constant_name
+from generator.naming import attribute_name
 
 # context.py imports these from here; `as` marks them re-exported for mypy.
 from generator.pysource import docstring_body as docstring_body, merge_imports
@@ -83,23 +83,23 @@ class MethodView:
     cursor: tuple[ParamView, ...] = ()
     args: str = "()"  # the parameter tuple for the main statement
     args_after: str = "()"  # the parameter tuple past a keyset cursor
-    sql: str = ""  # module constant holding the statement
-    sql_after: str = ""  # constant holding the statement past a cursor
+    sql: str = ""  # the statement's name in the table's SQL namespace (`self._sql.NAME`)
+    sql_after: str = ""  # the name of the statement past a cursor
     query: QueryView | None = None  # set for kind "query" (a named query)
 
     @staticmethod
-    def insert(model: str, prefix: str) -> MethodView:
+    def insert(model: str) -> MethodView:
         return MethodView(
             kind="insert",
             name="insert",
             signature=f"insert(self, row: {model}, ray_id: str) -> Result[{model}]",
             doc=safe_docstring(f"Insert a new {model}; the result holds the row as stored."),
             returns=model,
-            sql=f"{prefix}__INSERT",
+            sql="INSERT",
         )
 
     @staticmethod
-    def insert_many(model: str, prefix: str) -> MethodView:
+    def insert_many(model: str) -> MethodView:
         return MethodView(
             kind="insert_many",
             name="insert_many",
@@ -108,11 +108,11 @@ class MethodView:
                 f"Insert every {model} in one transaction, all or nothing; the number inserted."
             ),
             returns="int",
-            sql=f"{prefix}__INSERT_MANY",
+            sql="INSERT_MANY",
         )
 
     @staticmethod
-    def upsert(model: str, prefix: str) -> MethodView:
+    def upsert(model: str) -> MethodView:
         return MethodView(
             kind="upsert",
             name="upsert",
@@ -123,11 +123,11 @@ class MethodView:
                 "the result holds the row as stored."
             ),
             returns=model,
-            sql=f"{prefix}__UPSERT",
+            sql="UPSERT",
         )
 
     @staticmethod
-    def update(model: str, prefix: str) -> MethodView:
+    def update(model: str) -> MethodView:
         return MethodView(
             kind="update",
             name="update",
@@ -138,11 +138,11 @@ class MethodView:
                 "NOT_FOUND when no row has the key."
             ),
             returns=model,
-            sql=f"{prefix}__UPDATE",
+            sql="UPDATE",
         )
 
     @staticmethod
-    def get(model: str, prefix: str, suffix: str, params: tuple[ParamView, ...]) -> MethodView:
+    def get(model: str, suffix: str, params: tuple[ParamView, ...]) -> MethodView:
         name = f"get_by_{suffix}"
         return MethodView(
             kind="get",
@@ -152,11 +152,11 @@ class MethodView:
             returns=model,
             params=params,
             args=_tuple(p.encode for p in params),
-            sql=f"{prefix}__{name.upper()}",
+            sql=name.upper(),
         )
 
     @staticmethod
-    def delete(model: str, prefix: str, suffix: str, params: tuple[ParamView, ...]) -> MethodView:
+    def delete(model: str, suffix: str, params: tuple[ParamView, ...]) -> MethodView:
         name = f"delete_by_{suffix}"
         return MethodView(
             kind="delete",
@@ -168,13 +168,12 @@ class MethodView:
             returns="None",
             params=params,
             args=_tuple(p.encode for p in params),
-            sql=f"{prefix}__{name.upper()}",
+            sql=name.upper(),
         )
 
     @staticmethod
     def list_by(
         model: str,
-        prefix: str,
         suffix: str,
         params: tuple[ParamView, ...],
         cursor: tuple[ParamView, ...],
@@ -211,12 +210,12 @@ class MethodView:
             cursor=cursor,
             args=args,
             args_after=args_after,
-            sql=f"{prefix}__{name.upper()}",
-            sql_after=f"{prefix}__{name.upper()}_AFTER" if cursor else "",
+            sql=name.upper(),
+            sql_after=f"{name.upper()}_AFTER" if cursor else "",
         )
 
     @staticmethod
-    def count_by(model: str, prefix: str, suffix: str, params: tuple[ParamView, ...]) -> MethodView:
+    def count_by(model: str, suffix: str, params: tuple[ParamView, ...]) -> MethodView:
         name = f"count_by_{suffix}" if suffix else "count_all"
         head = f"{_declare(params)}, " if params else ""
         which = f"with this {_words(params)}" if params else "in the table"
@@ -228,7 +227,7 @@ class MethodView:
             returns="int",
             params=params,
             args=_tuple(p.encode for p in params),
-            sql=f"{prefix}__{name.upper()}",
+            sql=name.upper(),
         )
 
 
@@ -254,8 +253,14 @@ class TableView:
         return repr(self.name)
 
     @property
-    def sql_prefix(self) -> str:
-        return "_" + constant_name(self.name)
+    def sql_class(self) -> str:
+        """The backend modules' namespace class holding this table's SQL (`_sql` of its store)."""
+        return f"_{self.model}Sql"
+
+    @property
+    def sql_names(self) -> tuple[str, ...]:
+        """Every statement name the methods read as `self._sql.NAME`, in method order."""
+        return tuple(n for m in self.methods for n in (m.sql, m.sql_after) if n)
 
     @property
     def table_variable(self) -> str:
@@ -353,6 +358,10 @@ class PackageView:
     def imports(self, *extra: str) -> tuple[str, ...]:
         """The annotation imports plus `extra`, merged and sorted like isort."""
         return merge_imports([*self.annotation_imports, *extra])
+
+    def merged_imports(self, *lines: str) -> tuple[str, ...]:
+        """`lines` alone (no annotation imports), merged and sorted like isort."""
+        return merge_imports(lines)
 
     @property
     def model_imports(self) -> tuple[str, ...]:

@@ -348,6 +348,18 @@ def test_postgres_ddl_is_transpiled_and_fixed(tmp_path: Path) -> None:
     assert "CREATE TRIGGER IF NOT EXISTS" in files["schema.py"]
 
 
+def test_method_bodies_are_written_once_and_backends_hold_only_sql(tmp_path: Path) -> None:
+    files = generate(options(tmp_path, backends=("aiosqlite", "libsql", "postgres"))).files
+    shared = files["_stores.py"]
+    assert "async def get_by_id(" in shared and "self._sql.GET_BY_ID" in shared
+    for module in ("aiosqlite.py", "libsql.py", "postgres.py"):
+        text = files[module]
+        assert "async def get_by_id(" not in text and "self._db.fetch" not in text, module
+        assert "class _TeamSql:" in text and "class TeamStore(" in text, module
+        assert "_sql = _TeamSql" in text, module
+    assert '"id"=$1' in files["postgres.py"] and '"id"=?' in files["libsql.py"]
+
+
 def test_postgres_stores_use_dollar_parameters(tmp_path: Path) -> None:
     module = generate(options(tmp_path, backends=("postgres",))).files["postgres.py"]
     assert (

@@ -229,7 +229,9 @@ async def check_paging(store: Any) -> None:
         page = ok(await store.list_all("offset", offset=1), f"{name}.list_all(offset=1)")
         assert page == listed[1:], f"{name}.list_all(offset=1) is not the rest"
         return
-    getter = next(n for n in vars(type(store)) if n.startswith("get_by_"))  # the primary key's
+    # The primary key's getter: the first one the class defining the methods declares
+    # (a backend's store inherits them from the shared `_stores` module).
+    getter = next(n for c in type(store).__mro__ for n in vars(c) if n.startswith("get_by_"))
     params = key_params(getattr(store, getter))
     for i, row in enumerate(listed):
         key = tuple(attr_value(row, p) for p in params)

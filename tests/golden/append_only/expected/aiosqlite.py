@@ -12,25 +12,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import EventTable, LedgerEntryTable, DraftTable
-from .models import Event, LedgerEntry, Draft
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_event,
-    encode_event_insert,
-    decode_ledger_entry,
-    encode_ledger_entry_insert,
-    decode_draft,
-    encode_draft_insert,
-    encode_draft_update,
-)
 
 __all__ = [
     "SqliteDatabase",
@@ -39,48 +24,45 @@ __all__ = [
     "DraftStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_EVENTS__INSERT = (
-    'INSERT INTO "events" ("id","kind","payload") VALUES (?,?,?) RETURNING "id","kind","payload"'
-)
-_EVENTS__INSERT_MANY = 'INSERT INTO "events" ("id","kind","payload") VALUES (?,?,?)'
-_EVENTS__GET_BY_ID = 'SELECT "id","kind","payload" FROM "events" WHERE "id"=?'
-_EVENTS__LIST_ALL = 'SELECT "id","kind","payload" FROM "events" ORDER BY "id" ASC LIMIT ?'
-_EVENTS__LIST_ALL_AFTER = (
-    'SELECT "id","kind","payload" FROM "events" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-)
-_EVENTS__COUNT_ALL = 'SELECT COUNT(*) FROM "events"'
-
-_LEDGER_ENTRIES__INSERT = (
-    'INSERT INTO "ledger_entries" ("id","amount") VALUES (?,?) RETURNING "id","amount"'
-)
-_LEDGER_ENTRIES__INSERT_MANY = 'INSERT INTO "ledger_entries" ("id","amount") VALUES (?,?)'
-_LEDGER_ENTRIES__GET_BY_ID = 'SELECT "id","amount" FROM "ledger_entries" WHERE "id"=?'
-_LEDGER_ENTRIES__LIST_ALL = 'SELECT "id","amount" FROM "ledger_entries" ORDER BY "id" ASC LIMIT ?'
-_LEDGER_ENTRIES__LIST_ALL_AFTER = (
-    'SELECT "id","amount" FROM "ledger_entries" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-)
-_LEDGER_ENTRIES__COUNT_ALL = 'SELECT COUNT(*) FROM "ledger_entries"'
-
-_DRAFTS__INSERT = 'INSERT INTO "drafts" ("id","body") VALUES (?,?) RETURNING "id","body"'
-_DRAFTS__INSERT_MANY = 'INSERT INTO "drafts" ("id","body") VALUES (?,?)'
-_DRAFTS__GET_BY_ID = 'SELECT "id","body" FROM "drafts" WHERE "id"=?'
-_DRAFTS__UPDATE = (
-    'UPDATE "drafts" SET "body"=? WHERE "id"=? RETURNING "drafts"."id","drafts"."body"'
-)
-_DRAFTS__UPSERT = 'INSERT INTO "drafts" ("id","body") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "body"=EXCLUDED."body" RETURNING "id","body"'
-_DRAFTS__DELETE_BY_ID = 'DELETE FROM "drafts" WHERE "id"=?'
-_DRAFTS__LIST_ALL = 'SELECT "id","body" FROM "drafts" ORDER BY "id" ASC LIMIT ?'
-_DRAFTS__LIST_ALL_AFTER = 'SELECT "id","body" FROM "drafts" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-_DRAFTS__COUNT_ALL = 'SELECT COUNT(*) FROM "drafts"'
+class _EventSql:
+    INSERT = 'INSERT INTO "events" ("id","kind","payload") VALUES (?,?,?) RETURNING "id","kind","payload"'
+    INSERT_MANY = 'INSERT INTO "events" ("id","kind","payload") VALUES (?,?,?)'
+    GET_BY_ID = 'SELECT "id","kind","payload" FROM "events" WHERE "id"=?'
+    LIST_ALL = 'SELECT "id","kind","payload" FROM "events" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = (
+        'SELECT "id","kind","payload" FROM "events" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    )
+    COUNT_ALL = 'SELECT COUNT(*) FROM "events"'
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _LedgerEntrySql:
+    INSERT = 'INSERT INTO "ledger_entries" ("id","amount") VALUES (?,?) RETURNING "id","amount"'
+    INSERT_MANY = 'INSERT INTO "ledger_entries" ("id","amount") VALUES (?,?)'
+    GET_BY_ID = 'SELECT "id","amount" FROM "ledger_entries" WHERE "id"=?'
+    LIST_ALL = 'SELECT "id","amount" FROM "ledger_entries" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = (
+        'SELECT "id","amount" FROM "ledger_entries" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    )
+    COUNT_ALL = 'SELECT COUNT(*) FROM "ledger_entries"'
 
-    table: ClassVar[str]
+
+class _DraftSql:
+    INSERT = 'INSERT INTO "drafts" ("id","body") VALUES (?,?) RETURNING "id","body"'
+    INSERT_MANY = 'INSERT INTO "drafts" ("id","body") VALUES (?,?)'
+    GET_BY_ID = 'SELECT "id","body" FROM "drafts" WHERE "id"=?'
+    UPDATE = 'UPDATE "drafts" SET "body"=? WHERE "id"=? RETURNING "drafts"."id","drafts"."body"'
+    UPSERT = 'INSERT INTO "drafts" ("id","body") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "body"=EXCLUDED."body" RETURNING "id","body"'
+    DELETE_BY_ID = 'DELETE FROM "drafts" WHERE "id"=?'
+    LIST_ALL = 'SELECT "id","body" FROM "drafts" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","body" FROM "drafts" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "drafts"'
+
+
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
+
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -92,252 +74,20 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class EventStore(_SqliteStore, EventTable):
+class EventStore(_SqliteStore, _stores.EventStore):
     """Something that happened; facts are never changed."""
 
-    model: ClassVar[type[Event]] = Event
-    table: ClassVar[str] = "events"
-
-    async def insert(self, row: Event, ray_id: str) -> Result[Event]:
-        """Insert a new Event; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_EVENTS__INSERT, encode_event_insert(row))
-            return self._one(stored, decode_event, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Event], ray_id: str) -> Result[int]:
-        """Insert every Event in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _EVENTS__INSERT_MANY, [encode_event_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Event]:
-        """The Event with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_EVENTS__GET_BY_ID, (id,))
-            return self._one(found, decode_event, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Event]]:
-        """Up to `limit` Event rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_EVENTS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _EVENTS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_event, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Event rows in the table."""
-        try:
-            found = await self._db.fetch_one(_EVENTS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _EventSql
 
 
-class LedgerEntryStore(_SqliteStore, LedgerEntryTable):
+class LedgerEntryStore(_SqliteStore, _stores.LedgerEntryStore):
     """Append-only through storegen.toml instead of a directive."""
 
-    model: ClassVar[type[LedgerEntry]] = LedgerEntry
-    table: ClassVar[str] = "ledger_entries"
-
-    async def insert(self, row: LedgerEntry, ray_id: str) -> Result[LedgerEntry]:
-        """Insert a new LedgerEntry; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _LEDGER_ENTRIES__INSERT, encode_ledger_entry_insert(row)
-            )
-            return self._one(stored, decode_ledger_entry, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[LedgerEntry], ray_id: str) -> Result[int]:
-        """Insert every LedgerEntry in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _LEDGER_ENTRIES__INSERT_MANY, [encode_ledger_entry_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: str, ray_id: str) -> Result[LedgerEntry]:
-        """The LedgerEntry with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_LEDGER_ENTRIES__GET_BY_ID, (id,))
-            return self._one(found, decode_ledger_entry, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[LedgerEntry]]:
-        """Up to `limit` LedgerEntry rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_LEDGER_ENTRIES__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _LEDGER_ENTRIES__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_ledger_entry, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many LedgerEntry rows in the table."""
-        try:
-            found = await self._db.fetch_one(_LEDGER_ENTRIES__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _LedgerEntrySql
 
 
-class DraftStore(_SqliteStore, DraftTable):
+class DraftStore(_SqliteStore, _stores.DraftStore):
     """The directive says append-only; storegen.toml overrules it."""
 
-    model: ClassVar[type[Draft]] = Draft
-    table: ClassVar[str] = "drafts"
-
-    async def insert(self, row: Draft, ray_id: str) -> Result[Draft]:
-        """Insert a new Draft; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_DRAFTS__INSERT, encode_draft_insert(row))
-            return self._one(stored, decode_draft, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Draft], ray_id: str) -> Result[int]:
-        """Insert every Draft in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _DRAFTS__INSERT_MANY, [encode_draft_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Draft]:
-        """The Draft with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_DRAFTS__GET_BY_ID, (id,))
-            return self._one(found, decode_draft, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: Draft, ray_id: str) -> Result[Draft]:
-        """Write every mutable column of this Draft, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_DRAFTS__UPDATE, encode_draft_update(row))
-            return self._one(stored, decode_draft, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Draft, ray_id: str) -> Result[Draft]:
-        """Insert this Draft, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_DRAFTS__UPSERT, encode_draft_insert(row))
-            return self._one(stored, decode_draft, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Draft with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_DRAFTS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Draft]]:
-        """Up to `limit` Draft rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_DRAFTS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _DRAFTS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_draft, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Draft rows in the table."""
-        try:
-            found = await self._db.fetch_one(_DRAFTS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _DraftSql

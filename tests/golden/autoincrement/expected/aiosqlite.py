@@ -12,24 +12,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import TicketTable, CommentTable
-from .models import Ticket, Comment
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_ticket,
-    encode_ticket_insert,
-    encode_ticket_update,
-    decode_comment,
-    encode_comment_insert,
-    encode_comment_update,
-)
 
 __all__ = [
     "SqliteDatabase",
@@ -37,45 +23,42 @@ __all__ = [
     "CommentStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_TICKETS__INSERT = 'INSERT INTO "tickets" ("id","title") VALUES (?,?) RETURNING "id","title"'
-_TICKETS__INSERT_MANY = 'INSERT INTO "tickets" ("id","title") VALUES (?,?)'
-_TICKETS__GET_BY_ID = 'SELECT "id","title" FROM "tickets" WHERE "id"=?'
-_TICKETS__UPDATE = (
-    'UPDATE "tickets" SET "title"=? WHERE "id"=? RETURNING "tickets"."id","tickets"."title"'
-)
-_TICKETS__UPSERT = 'INSERT INTO "tickets" ("id","title") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title" RETURNING "id","title"'
-_TICKETS__DELETE_BY_ID = 'DELETE FROM "tickets" WHERE "id"=?'
-_TICKETS__LIST_ALL = 'SELECT "id","title" FROM "tickets" ORDER BY "id" ASC LIMIT ?'
-_TICKETS__LIST_ALL_AFTER = (
-    'SELECT "id","title" FROM "tickets" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-)
-_TICKETS__COUNT_ALL = 'SELECT COUNT(*) FROM "tickets"'
-
-_COMMENTS__INSERT = 'INSERT INTO "comments" ("id","ticket_id","body") VALUES (?,?,?) RETURNING "id","ticket_id","body"'
-_COMMENTS__INSERT_MANY = 'INSERT INTO "comments" ("id","ticket_id","body") VALUES (?,?,?)'
-_COMMENTS__GET_BY_ID = 'SELECT "id","ticket_id","body" FROM "comments" WHERE "id"=?'
-_COMMENTS__UPDATE = 'UPDATE "comments" SET "ticket_id"=?,"body"=? WHERE "id"=? RETURNING "comments"."id","comments"."ticket_id","comments"."body"'
-_COMMENTS__UPSERT = 'INSERT INTO "comments" ("id","ticket_id","body") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "ticket_id"=EXCLUDED."ticket_id","body"=EXCLUDED."body" RETURNING "id","ticket_id","body"'
-_COMMENTS__DELETE_BY_ID = 'DELETE FROM "comments" WHERE "id"=?'
-_COMMENTS__LIST_BY_TICKET_ID = (
-    'SELECT "id","ticket_id","body" FROM "comments" WHERE "ticket_id"=? ORDER BY "id" ASC LIMIT ?'
-)
-_COMMENTS__LIST_BY_TICKET_ID_AFTER = 'SELECT "id","ticket_id","body" FROM "comments" WHERE "ticket_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-_COMMENTS__COUNT_BY_TICKET_ID = 'SELECT COUNT(*) FROM "comments" WHERE "ticket_id"=?'
-_COMMENTS__LIST_ALL = 'SELECT "id","ticket_id","body" FROM "comments" ORDER BY "id" ASC LIMIT ?'
-_COMMENTS__LIST_ALL_AFTER = (
-    'SELECT "id","ticket_id","body" FROM "comments" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-)
-_COMMENTS__COUNT_ALL = 'SELECT COUNT(*) FROM "comments"'
+class _TicketSql:
+    INSERT = 'INSERT INTO "tickets" ("id","title") VALUES (?,?) RETURNING "id","title"'
+    INSERT_MANY = 'INSERT INTO "tickets" ("id","title") VALUES (?,?)'
+    GET_BY_ID = 'SELECT "id","title" FROM "tickets" WHERE "id"=?'
+    UPDATE = (
+        'UPDATE "tickets" SET "title"=? WHERE "id"=? RETURNING "tickets"."id","tickets"."title"'
+    )
+    UPSERT = 'INSERT INTO "tickets" ("id","title") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title" RETURNING "id","title"'
+    DELETE_BY_ID = 'DELETE FROM "tickets" WHERE "id"=?'
+    LIST_ALL = 'SELECT "id","title" FROM "tickets" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","title" FROM "tickets" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "tickets"'
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _CommentSql:
+    INSERT = 'INSERT INTO "comments" ("id","ticket_id","body") VALUES (?,?,?) RETURNING "id","ticket_id","body"'
+    INSERT_MANY = 'INSERT INTO "comments" ("id","ticket_id","body") VALUES (?,?,?)'
+    GET_BY_ID = 'SELECT "id","ticket_id","body" FROM "comments" WHERE "id"=?'
+    UPDATE = 'UPDATE "comments" SET "ticket_id"=?,"body"=? WHERE "id"=? RETURNING "comments"."id","comments"."ticket_id","comments"."body"'
+    UPSERT = 'INSERT INTO "comments" ("id","ticket_id","body") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "ticket_id"=EXCLUDED."ticket_id","body"=EXCLUDED."body" RETURNING "id","ticket_id","body"'
+    DELETE_BY_ID = 'DELETE FROM "comments" WHERE "id"=?'
+    LIST_BY_TICKET_ID = 'SELECT "id","ticket_id","body" FROM "comments" WHERE "ticket_id"=? ORDER BY "id" ASC LIMIT ?'
+    LIST_BY_TICKET_ID_AFTER = 'SELECT "id","ticket_id","body" FROM "comments" WHERE "ticket_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_BY_TICKET_ID = 'SELECT COUNT(*) FROM "comments" WHERE "ticket_id"=?'
+    LIST_ALL = 'SELECT "id","ticket_id","body" FROM "comments" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = (
+        'SELECT "id","ticket_id","body" FROM "comments" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    )
+    COUNT_ALL = 'SELECT COUNT(*) FROM "comments"'
 
-    table: ClassVar[str]
+
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
+
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -87,254 +70,14 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class TicketStore(_SqliteStore, TicketTable):
+class TicketStore(_SqliteStore, _stores.TicketStore):
     """AUTOINCREMENT never reuses the id of a deleted row."""
 
-    model: ClassVar[type[Ticket]] = Ticket
-    table: ClassVar[str] = "tickets"
-
-    async def insert(self, row: Ticket, ray_id: str) -> Result[Ticket]:
-        """Insert a new Ticket; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_TICKETS__INSERT, encode_ticket_insert(row))
-            return self._one(stored, decode_ticket, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Ticket], ray_id: str) -> Result[int]:
-        """Insert every Ticket in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _TICKETS__INSERT_MANY, [encode_ticket_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Ticket]:
-        """The Ticket with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_TICKETS__GET_BY_ID, (id,))
-            return self._one(found, decode_ticket, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: Ticket, ray_id: str) -> Result[Ticket]:
-        """Write every mutable column of this Ticket, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_TICKETS__UPDATE, encode_ticket_update(row))
-            return self._one(stored, decode_ticket, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Ticket, ray_id: str) -> Result[Ticket]:
-        """Insert this Ticket, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_TICKETS__UPSERT, encode_ticket_insert(row))
-            return self._one(stored, decode_ticket, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Ticket with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_TICKETS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Ticket]]:
-        """Up to `limit` Ticket rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_TICKETS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _TICKETS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_ticket, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Ticket rows in the table."""
-        try:
-            found = await self._db.fetch_one(_TICKETS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _TicketSql
 
 
-class CommentStore(_SqliteStore, CommentTable):
+class CommentStore(_SqliteStore, _stores.CommentStore):
     """A plain rowid alias, in a STRICT table."""
 
-    model: ClassVar[type[Comment]] = Comment
-    table: ClassVar[str] = "comments"
-
-    async def insert(self, row: Comment, ray_id: str) -> Result[Comment]:
-        """Insert a new Comment; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_COMMENTS__INSERT, encode_comment_insert(row))
-            return self._one(stored, decode_comment, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Comment], ray_id: str) -> Result[int]:
-        """Insert every Comment in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _COMMENTS__INSERT_MANY, [encode_comment_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Comment]:
-        """The Comment with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_COMMENTS__GET_BY_ID, (id,))
-            return self._one(found, decode_comment, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: Comment, ray_id: str) -> Result[Comment]:
-        """Write every mutable column of this Comment, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_COMMENTS__UPDATE, encode_comment_update(row))
-            return self._one(stored, decode_comment, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Comment, ray_id: str) -> Result[Comment]:
-        """Insert this Comment, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_COMMENTS__UPSERT, encode_comment_insert(row))
-            return self._one(stored, decode_comment, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Comment with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_COMMENTS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_by_ticket_id(
-        self, ticket_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Comment]]:
-        """Up to `limit` Comment rows with this ticket_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _COMMENTS__LIST_BY_TICKET_ID,
-                    (
-                        ticket_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _COMMENTS__LIST_BY_TICKET_ID_AFTER,
-                    (
-                        ticket_id,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_comment, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_ticket_id")
-
-    async def count_by_ticket_id(self, ticket_id: int, ray_id: str) -> Result[int]:
-        """How many Comment rows with this ticket_id."""
-        try:
-            found = await self._db.fetch_one(_COMMENTS__COUNT_BY_TICKET_ID, (ticket_id,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_ticket_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Comment]]:
-        """Up to `limit` Comment rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_COMMENTS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _COMMENTS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_comment, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Comment rows in the table."""
-        try:
-            found = await self._db.fetch_one(_COMMENTS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _CommentSql

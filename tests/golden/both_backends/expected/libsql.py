@@ -11,53 +11,39 @@ aiosqlite module, so application code does not change with the backend.
 
 from __future__ import annotations
 
-import datetime
 import logging
-from collections.abc import Callable, Sequence
-from decimal import Decimal
-from typing import Any, ClassVar, Literal, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.libsql import LibsqlDatabase
-from .contracts import ShipmentTable
-from .models import Shipment
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_shipment,
-    encode_shipment_insert,
-    encode_shipment_update,
-)
 
 __all__ = [
     "LibsqlDatabase",
     "ShipmentStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_SHIPMENTS__INSERT = 'INSERT INTO "shipments" ("id","weight","shipped_on","status","fragile","label","tracking_code") VALUES (?,?,?,?,?,?,?) RETURNING "id","weight","shipped_on","status","fragile","label","tracking_code"'
-_SHIPMENTS__INSERT_MANY = 'INSERT INTO "shipments" ("id","weight","shipped_on","status","fragile","label","tracking_code") VALUES (?,?,?,?,?,?,?)'
-_SHIPMENTS__GET_BY_ID = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" WHERE "id"=?'
-_SHIPMENTS__GET_BY_TRACKING_CODE = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" WHERE "tracking_code"=?'
-_SHIPMENTS__UPDATE = 'UPDATE "shipments" SET "weight"=?,"shipped_on"=?,"status"=?,"fragile"=?,"label"=?,"tracking_code"=? WHERE "id"=? RETURNING "shipments"."id","shipments"."weight","shipments"."shipped_on","shipments"."status","shipments"."fragile","shipments"."label","shipments"."tracking_code"'
-_SHIPMENTS__UPSERT = 'INSERT INTO "shipments" ("id","weight","shipped_on","status","fragile","label","tracking_code") VALUES (?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "weight"=EXCLUDED."weight","shipped_on"=EXCLUDED."shipped_on","status"=EXCLUDED."status","fragile"=EXCLUDED."fragile","label"=EXCLUDED."label","tracking_code"=EXCLUDED."tracking_code" RETURNING "id","weight","shipped_on","status","fragile","label","tracking_code"'
-_SHIPMENTS__DELETE_BY_ID = 'DELETE FROM "shipments" WHERE "id"=?'
-_SHIPMENTS__DELETE_BY_TRACKING_CODE = 'DELETE FROM "shipments" WHERE "tracking_code"=?'
-_SHIPMENTS__LIST_BY_STATUS = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" WHERE "status"=? ORDER BY "id" ASC LIMIT ?'
-_SHIPMENTS__LIST_BY_STATUS_AFTER = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" WHERE "status"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-_SHIPMENTS__COUNT_BY_STATUS = 'SELECT COUNT(*) FROM "shipments" WHERE "status"=?'
-_SHIPMENTS__LIST_ALL = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" ORDER BY "id" ASC LIMIT ?'
-_SHIPMENTS__LIST_ALL_AFTER = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-_SHIPMENTS__COUNT_ALL = 'SELECT COUNT(*) FROM "shipments"'
+class _ShipmentSql:
+    INSERT = 'INSERT INTO "shipments" ("id","weight","shipped_on","status","fragile","label","tracking_code") VALUES (?,?,?,?,?,?,?) RETURNING "id","weight","shipped_on","status","fragile","label","tracking_code"'
+    INSERT_MANY = 'INSERT INTO "shipments" ("id","weight","shipped_on","status","fragile","label","tracking_code") VALUES (?,?,?,?,?,?,?)'
+    GET_BY_ID = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" WHERE "id"=?'
+    GET_BY_TRACKING_CODE = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" WHERE "tracking_code"=?'
+    UPDATE = 'UPDATE "shipments" SET "weight"=?,"shipped_on"=?,"status"=?,"fragile"=?,"label"=?,"tracking_code"=? WHERE "id"=? RETURNING "shipments"."id","shipments"."weight","shipments"."shipped_on","shipments"."status","shipments"."fragile","shipments"."label","shipments"."tracking_code"'
+    UPSERT = 'INSERT INTO "shipments" ("id","weight","shipped_on","status","fragile","label","tracking_code") VALUES (?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "weight"=EXCLUDED."weight","shipped_on"=EXCLUDED."shipped_on","status"=EXCLUDED."status","fragile"=EXCLUDED."fragile","label"=EXCLUDED."label","tracking_code"=EXCLUDED."tracking_code" RETURNING "id","weight","shipped_on","status","fragile","label","tracking_code"'
+    DELETE_BY_ID = 'DELETE FROM "shipments" WHERE "id"=?'
+    DELETE_BY_TRACKING_CODE = 'DELETE FROM "shipments" WHERE "tracking_code"=?'
+    LIST_BY_STATUS = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" WHERE "status"=? ORDER BY "id" ASC LIMIT ?'
+    LIST_BY_STATUS_AFTER = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" WHERE "status"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_BY_STATUS = 'SELECT COUNT(*) FROM "shipments" WHERE "status"=?'
+    LIST_ALL = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "shipments"'
 
 
-class _LibsqlStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _LibsqlStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
 
-    table: ClassVar[str]
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db: str | Database) -> None:
         self._db: Database = LibsqlDatabase.shared(db) if isinstance(db, str) else db
@@ -67,193 +53,8 @@ class _LibsqlStore:
         """The database this store runs on (shared by every store of the URL)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class ShipmentStore(_LibsqlStore, ShipmentTable):
+class ShipmentStore(_LibsqlStore, _stores.ShipmentStore):
     """A shipment, stored locally (aiosqlite) or on a libSQL server (libsql)."""
 
-    model: ClassVar[type[Shipment]] = Shipment
-    table: ClassVar[str] = "shipments"
-
-    async def insert(self, row: Shipment, ray_id: str) -> Result[Shipment]:
-        """Insert a new Shipment; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _SHIPMENTS__INSERT, encode_shipment_insert(row)
-            )
-            return self._one(stored, decode_shipment, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Shipment], ray_id: str) -> Result[int]:
-        """Insert every Shipment in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _SHIPMENTS__INSERT_MANY, [encode_shipment_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: str, ray_id: str) -> Result[Shipment]:
-        """The Shipment with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_SHIPMENTS__GET_BY_ID, (id,))
-            return self._one(found, decode_shipment, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def get_by_tracking_code(self, tracking_code: str, ray_id: str) -> Result[Shipment]:
-        """The Shipment with this tracking_code, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_SHIPMENTS__GET_BY_TRACKING_CODE, (tracking_code,))
-            return self._one(found, decode_shipment, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_tracking_code")
-
-    async def update(self, row: Shipment, ray_id: str) -> Result[Shipment]:
-        """Write every mutable column of this Shipment, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(
-                _SHIPMENTS__UPDATE, encode_shipment_update(row)
-            )
-            return self._one(stored, decode_shipment, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Shipment, ray_id: str) -> Result[Shipment]:
-        """Insert this Shipment, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _SHIPMENTS__UPSERT, encode_shipment_insert(row)
-            )
-            return self._one(stored, decode_shipment, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
-        """Delete the Shipment with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_SHIPMENTS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def delete_by_tracking_code(self, tracking_code: str, ray_id: str) -> Result[None]:
-        """Delete the Shipment with this tracking_code; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_SHIPMENTS__DELETE_BY_TRACKING_CODE, (tracking_code,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_tracking_code")
-
-    async def list_by_status(
-        self,
-        status: Literal["packed", "sent", "lost"],
-        ray_id: str,
-        *,
-        limit: int = 100,
-        after: str | None = None,
-    ) -> Result[list[Shipment]]:
-        """Up to `limit` Shipment rows with this status, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _SHIPMENTS__LIST_BY_STATUS,
-                    (
-                        status,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _SHIPMENTS__LIST_BY_STATUS_AFTER,
-                    (
-                        status,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_shipment, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_status")
-
-    async def count_by_status(
-        self, status: Literal["packed", "sent", "lost"], ray_id: str
-    ) -> Result[int]:
-        """How many Shipment rows with this status."""
-        try:
-            found = await self._db.fetch_one(_SHIPMENTS__COUNT_BY_STATUS, (status,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_status")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[Shipment]]:
-        """Up to `limit` Shipment rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_SHIPMENTS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _SHIPMENTS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_shipment, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Shipment rows in the table."""
-        try:
-            found = await self._db.fetch_one(_SHIPMENTS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _ShipmentSql

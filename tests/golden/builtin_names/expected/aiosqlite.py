@@ -10,51 +10,38 @@ foreign keys, WAL and a busy timeout on.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import EventTable
-from .models import Event
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_event,
-    encode_event_insert,
-    encode_event_update,
-)
 
 __all__ = [
     "SqliteDatabase",
     "EventStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_EVENTS__INSERT = 'INSERT INTO "events" ("id","datetime","str","int","float","bytes","bool","field","dataclass","token") VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING "id","datetime","str","int","float","bytes","bool","field","dataclass","token"'
-_EVENTS__INSERT_MANY = 'INSERT INTO "events" ("id","datetime","str","int","float","bytes","bool","field","dataclass","token") VALUES (?,?,?,?,?,?,?,?,?,?)'
-_EVENTS__GET_BY_ID = 'SELECT "id","datetime","str","int","float","bytes","bool","field","dataclass","token" FROM "events" WHERE "id"=?'
-_EVENTS__UPDATE = 'UPDATE "events" SET "datetime"=?,"str"=?,"int"=?,"float"=?,"bytes"=?,"bool"=?,"field"=?,"dataclass"=?,"token"=? WHERE "id"=? RETURNING "events"."id","events"."datetime","events"."str","events"."int","events"."float","events"."bytes","events"."bool","events"."field","events"."dataclass","events"."token"'
-_EVENTS__UPSERT = 'INSERT INTO "events" ("id","datetime","str","int","float","bytes","bool","field","dataclass","token") VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "datetime"=EXCLUDED."datetime","str"=EXCLUDED."str","int"=EXCLUDED."int","float"=EXCLUDED."float","bytes"=EXCLUDED."bytes","bool"=EXCLUDED."bool","field"=EXCLUDED."field","dataclass"=EXCLUDED."dataclass","token"=EXCLUDED."token" RETURNING "id","datetime","str","int","float","bytes","bool","field","dataclass","token"'
-_EVENTS__DELETE_BY_ID = 'DELETE FROM "events" WHERE "id"=?'
-_EVENTS__LIST_BY_STR = 'SELECT "id","datetime","str","int","float","bytes","bool","field","dataclass","token" FROM "events" WHERE "str"=? ORDER BY "id" ASC LIMIT ?'
-_EVENTS__LIST_BY_STR_AFTER = 'SELECT "id","datetime","str","int","float","bytes","bool","field","dataclass","token" FROM "events" WHERE "str"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-_EVENTS__COUNT_BY_STR = 'SELECT COUNT(*) FROM "events" WHERE "str"=?'
-_EVENTS__LIST_ALL = 'SELECT "id","datetime","str","int","float","bytes","bool","field","dataclass","token" FROM "events" ORDER BY "id" ASC LIMIT ?'
-_EVENTS__LIST_ALL_AFTER = 'SELECT "id","datetime","str","int","float","bytes","bool","field","dataclass","token" FROM "events" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-_EVENTS__COUNT_ALL = 'SELECT COUNT(*) FROM "events"'
+class _EventSql:
+    INSERT = 'INSERT INTO "events" ("id","datetime","str","int","float","bytes","bool","field","dataclass","token") VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING "id","datetime","str","int","float","bytes","bool","field","dataclass","token"'
+    INSERT_MANY = 'INSERT INTO "events" ("id","datetime","str","int","float","bytes","bool","field","dataclass","token") VALUES (?,?,?,?,?,?,?,?,?,?)'
+    GET_BY_ID = 'SELECT "id","datetime","str","int","float","bytes","bool","field","dataclass","token" FROM "events" WHERE "id"=?'
+    UPDATE = 'UPDATE "events" SET "datetime"=?,"str"=?,"int"=?,"float"=?,"bytes"=?,"bool"=?,"field"=?,"dataclass"=?,"token"=? WHERE "id"=? RETURNING "events"."id","events"."datetime","events"."str","events"."int","events"."float","events"."bytes","events"."bool","events"."field","events"."dataclass","events"."token"'
+    UPSERT = 'INSERT INTO "events" ("id","datetime","str","int","float","bytes","bool","field","dataclass","token") VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "datetime"=EXCLUDED."datetime","str"=EXCLUDED."str","int"=EXCLUDED."int","float"=EXCLUDED."float","bytes"=EXCLUDED."bytes","bool"=EXCLUDED."bool","field"=EXCLUDED."field","dataclass"=EXCLUDED."dataclass","token"=EXCLUDED."token" RETURNING "id","datetime","str","int","float","bytes","bool","field","dataclass","token"'
+    DELETE_BY_ID = 'DELETE FROM "events" WHERE "id"=?'
+    LIST_BY_STR = 'SELECT "id","datetime","str","int","float","bytes","bool","field","dataclass","token" FROM "events" WHERE "str"=? ORDER BY "id" ASC LIMIT ?'
+    LIST_BY_STR_AFTER = 'SELECT "id","datetime","str","int","float","bytes","bool","field","dataclass","token" FROM "events" WHERE "str"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_BY_STR = 'SELECT COUNT(*) FROM "events" WHERE "str"=?'
+    LIST_ALL = 'SELECT "id","datetime","str","int","float","bytes","bool","field","dataclass","token" FROM "events" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","datetime","str","int","float","bytes","bool","field","dataclass","token" FROM "events" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "events"'
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
 
-    table: ClassVar[str]
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -66,164 +53,8 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class EventStore(_SqliteStore, EventTable):
+class EventStore(_SqliteStore, _stores.EventStore):
     """Columns named after the types and helpers the generated models use."""
 
-    model: ClassVar[type[Event]] = Event
-    table: ClassVar[str] = "events"
-
-    async def insert(self, row: Event, ray_id: str) -> Result[Event]:
-        """Insert a new Event; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_EVENTS__INSERT, encode_event_insert(row))
-            return self._one(stored, decode_event, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Event], ray_id: str) -> Result[int]:
-        """Insert every Event in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _EVENTS__INSERT_MANY, [encode_event_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Event]:
-        """The Event with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_EVENTS__GET_BY_ID, (id,))
-            return self._one(found, decode_event, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: Event, ray_id: str) -> Result[Event]:
-        """Write every mutable column of this Event, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_EVENTS__UPDATE, encode_event_update(row))
-            return self._one(stored, decode_event, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Event, ray_id: str) -> Result[Event]:
-        """Insert this Event, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_EVENTS__UPSERT, encode_event_insert(row))
-            return self._one(stored, decode_event, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Event with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_EVENTS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_by_str(
-        self, str_: str, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Event]]:
-        """Up to `limit` Event rows with this str, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _EVENTS__LIST_BY_STR,
-                    (
-                        str_,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _EVENTS__LIST_BY_STR_AFTER,
-                    (
-                        str_,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_event, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_str")
-
-    async def count_by_str(self, str_: str, ray_id: str) -> Result[int]:
-        """How many Event rows with this str."""
-        try:
-            found = await self._db.fetch_one(_EVENTS__COUNT_BY_STR, (str_,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_str")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Event]]:
-        """Up to `limit` Event rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_EVENTS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _EVENTS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_event, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Event rows in the table."""
-        try:
-            found = await self._db.fetch_one(_EVENTS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _EventSql

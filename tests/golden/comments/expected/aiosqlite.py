@@ -12,49 +12,33 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import DocumentTable
-from .models import Document
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_document,
-    encode_document_insert,
-    encode_document_update,
-)
 
 __all__ = [
     "SqliteDatabase",
     "DocumentStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_DOCUMENTS__INSERT = 'INSERT INTO "documents" ("id","title","body","summary") VALUES (?,?,?,?) RETURNING "id","title","body","summary"'
-_DOCUMENTS__INSERT_MANY = 'INSERT INTO "documents" ("id","title","body","summary") VALUES (?,?,?,?)'
-_DOCUMENTS__GET_BY_ID = 'SELECT "id","title","body","summary" FROM "documents" WHERE "id"=?'
-_DOCUMENTS__UPDATE = 'UPDATE "documents" SET "title"=?,"body"=?,"summary"=? WHERE "id"=? RETURNING "documents"."id","documents"."title","documents"."body","documents"."summary"'
-_DOCUMENTS__UPSERT = 'INSERT INTO "documents" ("id","title","body","summary") VALUES (?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title","body"=EXCLUDED."body","summary"=EXCLUDED."summary" RETURNING "id","title","body","summary"'
-_DOCUMENTS__DELETE_BY_ID = 'DELETE FROM "documents" WHERE "id"=?'
-_DOCUMENTS__LIST_ALL = (
-    'SELECT "id","title","body","summary" FROM "documents" ORDER BY "id" ASC LIMIT ?'
-)
-_DOCUMENTS__LIST_ALL_AFTER = (
-    'SELECT "id","title","body","summary" FROM "documents" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-)
-_DOCUMENTS__COUNT_ALL = 'SELECT COUNT(*) FROM "documents"'
+class _DocumentSql:
+    INSERT = 'INSERT INTO "documents" ("id","title","body","summary") VALUES (?,?,?,?) RETURNING "id","title","body","summary"'
+    INSERT_MANY = 'INSERT INTO "documents" ("id","title","body","summary") VALUES (?,?,?,?)'
+    GET_BY_ID = 'SELECT "id","title","body","summary" FROM "documents" WHERE "id"=?'
+    UPDATE = 'UPDATE "documents" SET "title"=?,"body"=?,"summary"=? WHERE "id"=? RETURNING "documents"."id","documents"."title","documents"."body","documents"."summary"'
+    UPSERT = 'INSERT INTO "documents" ("id","title","body","summary") VALUES (?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title","body"=EXCLUDED."body","summary"=EXCLUDED."summary" RETURNING "id","title","body","summary"'
+    DELETE_BY_ID = 'DELETE FROM "documents" WHERE "id"=?'
+    LIST_ALL = 'SELECT "id","title","body","summary" FROM "documents" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","title","body","summary" FROM "documents" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "documents"'
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
 
-    table: ClassVar[str]
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -66,137 +50,9 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class DocumentStore(_SqliteStore, DocumentTable):
+class DocumentStore(_SqliteStore, _stores.DocumentStore):
     """A "quoted" table comment with a backslash \\ and \"\"\"triple quotes\"\"\".
     It spans two lines."""
 
-    model: ClassVar[type[Document]] = Document
-    table: ClassVar[str] = "documents"
-
-    async def insert(self, row: Document, ray_id: str) -> Result[Document]:
-        """Insert a new Document; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _DOCUMENTS__INSERT, encode_document_insert(row)
-            )
-            return self._one(stored, decode_document, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Document], ray_id: str) -> Result[int]:
-        """Insert every Document in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _DOCUMENTS__INSERT_MANY, [encode_document_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Document]:
-        """The Document with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_DOCUMENTS__GET_BY_ID, (id,))
-            return self._one(found, decode_document, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: Document, ray_id: str) -> Result[Document]:
-        """Write every mutable column of this Document, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(
-                _DOCUMENTS__UPDATE, encode_document_update(row)
-            )
-            return self._one(stored, decode_document, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Document, ray_id: str) -> Result[Document]:
-        """Insert this Document, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _DOCUMENTS__UPSERT, encode_document_insert(row)
-            )
-            return self._one(stored, decode_document, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Document with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_DOCUMENTS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Document]]:
-        """Up to `limit` Document rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_DOCUMENTS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _DOCUMENTS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_document, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Document rows in the table."""
-        try:
-            found = await self._db.fetch_one(_DOCUMENTS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _DocumentSql

@@ -10,28 +10,12 @@ foreign keys, WAL and a busy timeout on.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import os
-from collections.abc import Callable, Sequence
-from decimal import Decimal
-from typing import Any, ClassVar, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import MembershipTable, DailyRateTable
-from .models import Membership, DailyRate
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_membership,
-    encode_membership_insert,
-    encode_membership_update,
-    decode_daily_rate,
-    encode_daily_rate_insert,
-    encode_daily_rate_update,
-)
 
 __all__ = [
     "SqliteDatabase",
@@ -39,47 +23,42 @@ __all__ = [
     "DailyRateStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_MEMBERSHIPS__INSERT = 'INSERT INTO "memberships" ("group_id","user_id","role","joined_at") VALUES (?,?,?,?) RETURNING "group_id","user_id","role","joined_at"'
-_MEMBERSHIPS__INSERT_MANY = (
-    'INSERT INTO "memberships" ("group_id","user_id","role","joined_at") VALUES (?,?,?,?)'
-)
-_MEMBERSHIPS__GET_BY_GROUP_ID_AND_USER_ID = 'SELECT "group_id","user_id","role","joined_at" FROM "memberships" WHERE "group_id"=? AND "user_id"=?'
-_MEMBERSHIPS__UPDATE = 'UPDATE "memberships" SET "role"=?,"joined_at"=? WHERE "group_id"=? AND "user_id"=? RETURNING "memberships"."group_id","memberships"."user_id","memberships"."role","memberships"."joined_at"'
-_MEMBERSHIPS__UPSERT = 'INSERT INTO "memberships" ("group_id","user_id","role","joined_at") VALUES (?,?,?,?) ON CONFLICT ("group_id", "user_id") DO UPDATE SET "role"=EXCLUDED."role","joined_at"=EXCLUDED."joined_at" RETURNING "group_id","user_id","role","joined_at"'
-_MEMBERSHIPS__DELETE_BY_GROUP_ID_AND_USER_ID = (
-    'DELETE FROM "memberships" WHERE "group_id"=? AND "user_id"=?'
-)
-_MEMBERSHIPS__LIST_BY_USER_ID = 'SELECT "group_id","user_id","role","joined_at" FROM "memberships" WHERE "user_id"=? ORDER BY "group_id" ASC,"user_id" ASC LIMIT ?'
-_MEMBERSHIPS__LIST_BY_USER_ID_AFTER = 'SELECT "group_id","user_id","role","joined_at" FROM "memberships" WHERE "user_id"=? AND ("group_id","user_id")>(?,?) ORDER BY "group_id" ASC,"user_id" ASC LIMIT ?'
-_MEMBERSHIPS__COUNT_BY_USER_ID = 'SELECT COUNT(*) FROM "memberships" WHERE "user_id"=?'
-_MEMBERSHIPS__LIST_ALL = 'SELECT "group_id","user_id","role","joined_at" FROM "memberships" ORDER BY "group_id" ASC,"user_id" ASC LIMIT ?'
-_MEMBERSHIPS__LIST_ALL_AFTER = 'SELECT "group_id","user_id","role","joined_at" FROM "memberships" WHERE ("group_id","user_id")>(?,?) ORDER BY "group_id" ASC,"user_id" ASC LIMIT ?'
-_MEMBERSHIPS__COUNT_ALL = 'SELECT COUNT(*) FROM "memberships"'
-
-_DAILY_RATES__INSERT = 'INSERT INTO "daily_rates" ("day","currency","rate") VALUES (?,?,?) RETURNING "day","currency","rate"'
-_DAILY_RATES__INSERT_MANY = 'INSERT INTO "daily_rates" ("day","currency","rate") VALUES (?,?,?)'
-_DAILY_RATES__GET_BY_DAY_AND_CURRENCY = (
-    'SELECT "day","currency","rate" FROM "daily_rates" WHERE "day"=? AND "currency"=?'
-)
-_DAILY_RATES__UPDATE = 'UPDATE "daily_rates" SET "rate"=? WHERE "day"=? AND "currency"=? RETURNING "daily_rates"."day","daily_rates"."currency","daily_rates"."rate"'
-_DAILY_RATES__UPSERT = 'INSERT INTO "daily_rates" ("day","currency","rate") VALUES (?,?,?) ON CONFLICT ("day", "currency") DO UPDATE SET "rate"=EXCLUDED."rate" RETURNING "day","currency","rate"'
-_DAILY_RATES__DELETE_BY_DAY_AND_CURRENCY = (
-    'DELETE FROM "daily_rates" WHERE "day"=? AND "currency"=?'
-)
-_DAILY_RATES__LIST_ALL = (
-    'SELECT "day","currency","rate" FROM "daily_rates" ORDER BY "day" ASC,"currency" ASC LIMIT ?'
-)
-_DAILY_RATES__LIST_ALL_AFTER = 'SELECT "day","currency","rate" FROM "daily_rates" WHERE ("day","currency")>(?,?) ORDER BY "day" ASC,"currency" ASC LIMIT ?'
-_DAILY_RATES__COUNT_ALL = 'SELECT COUNT(*) FROM "daily_rates"'
+class _MembershipSql:
+    INSERT = 'INSERT INTO "memberships" ("group_id","user_id","role","joined_at") VALUES (?,?,?,?) RETURNING "group_id","user_id","role","joined_at"'
+    INSERT_MANY = (
+        'INSERT INTO "memberships" ("group_id","user_id","role","joined_at") VALUES (?,?,?,?)'
+    )
+    GET_BY_GROUP_ID_AND_USER_ID = 'SELECT "group_id","user_id","role","joined_at" FROM "memberships" WHERE "group_id"=? AND "user_id"=?'
+    UPDATE = 'UPDATE "memberships" SET "role"=?,"joined_at"=? WHERE "group_id"=? AND "user_id"=? RETURNING "memberships"."group_id","memberships"."user_id","memberships"."role","memberships"."joined_at"'
+    UPSERT = 'INSERT INTO "memberships" ("group_id","user_id","role","joined_at") VALUES (?,?,?,?) ON CONFLICT ("group_id", "user_id") DO UPDATE SET "role"=EXCLUDED."role","joined_at"=EXCLUDED."joined_at" RETURNING "group_id","user_id","role","joined_at"'
+    DELETE_BY_GROUP_ID_AND_USER_ID = 'DELETE FROM "memberships" WHERE "group_id"=? AND "user_id"=?'
+    LIST_BY_USER_ID = 'SELECT "group_id","user_id","role","joined_at" FROM "memberships" WHERE "user_id"=? ORDER BY "group_id" ASC,"user_id" ASC LIMIT ?'
+    LIST_BY_USER_ID_AFTER = 'SELECT "group_id","user_id","role","joined_at" FROM "memberships" WHERE "user_id"=? AND ("group_id","user_id")>(?,?) ORDER BY "group_id" ASC,"user_id" ASC LIMIT ?'
+    COUNT_BY_USER_ID = 'SELECT COUNT(*) FROM "memberships" WHERE "user_id"=?'
+    LIST_ALL = 'SELECT "group_id","user_id","role","joined_at" FROM "memberships" ORDER BY "group_id" ASC,"user_id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "group_id","user_id","role","joined_at" FROM "memberships" WHERE ("group_id","user_id")>(?,?) ORDER BY "group_id" ASC,"user_id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "memberships"'
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _DailyRateSql:
+    INSERT = 'INSERT INTO "daily_rates" ("day","currency","rate") VALUES (?,?,?) RETURNING "day","currency","rate"'
+    INSERT_MANY = 'INSERT INTO "daily_rates" ("day","currency","rate") VALUES (?,?,?)'
+    GET_BY_DAY_AND_CURRENCY = (
+        'SELECT "day","currency","rate" FROM "daily_rates" WHERE "day"=? AND "currency"=?'
+    )
+    UPDATE = 'UPDATE "daily_rates" SET "rate"=? WHERE "day"=? AND "currency"=? RETURNING "daily_rates"."day","daily_rates"."currency","daily_rates"."rate"'
+    UPSERT = 'INSERT INTO "daily_rates" ("day","currency","rate") VALUES (?,?,?) ON CONFLICT ("day", "currency") DO UPDATE SET "rate"=EXCLUDED."rate" RETURNING "day","currency","rate"'
+    DELETE_BY_DAY_AND_CURRENCY = 'DELETE FROM "daily_rates" WHERE "day"=? AND "currency"=?'
+    LIST_ALL = 'SELECT "day","currency","rate" FROM "daily_rates" ORDER BY "day" ASC,"currency" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "day","currency","rate" FROM "daily_rates" WHERE ("day","currency")>(?,?) ORDER BY "day" ASC,"currency" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "daily_rates"'
 
-    table: ClassVar[str]
+
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
+
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -91,301 +70,14 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class MembershipStore(_SqliteStore, MembershipTable):
+class MembershipStore(_SqliteStore, _stores.MembershipStore):
     """Who belongs to which group; the pair is the key."""
 
-    model: ClassVar[type[Membership]] = Membership
-    table: ClassVar[str] = "memberships"
-
-    async def insert(self, row: Membership, ray_id: str) -> Result[Membership]:
-        """Insert a new Membership; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _MEMBERSHIPS__INSERT, encode_membership_insert(row)
-            )
-            return self._one(stored, decode_membership, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Membership], ray_id: str) -> Result[int]:
-        """Insert every Membership in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _MEMBERSHIPS__INSERT_MANY, [encode_membership_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_group_id_and_user_id(
-        self, group_id: int, user_id: int, ray_id: str
-    ) -> Result[Membership]:
-        """The Membership with this group_id and user_id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(
-                _MEMBERSHIPS__GET_BY_GROUP_ID_AND_USER_ID,
-                (
-                    group_id,
-                    user_id,
-                ),
-            )
-            return self._one(found, decode_membership, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_group_id_and_user_id")
-
-    async def update(self, row: Membership, ray_id: str) -> Result[Membership]:
-        """Write every mutable column of this Membership, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(
-                _MEMBERSHIPS__UPDATE, encode_membership_update(row)
-            )
-            return self._one(stored, decode_membership, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Membership, ray_id: str) -> Result[Membership]:
-        """Insert this Membership, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _MEMBERSHIPS__UPSERT, encode_membership_insert(row)
-            )
-            return self._one(stored, decode_membership, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_group_id_and_user_id(
-        self, group_id: int, user_id: int, ray_id: str
-    ) -> Result[None]:
-        """Delete the Membership with this group_id and user_id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(
-                _MEMBERSHIPS__DELETE_BY_GROUP_ID_AND_USER_ID,
-                (
-                    group_id,
-                    user_id,
-                ),
-            )
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_group_id_and_user_id")
-
-    async def list_by_user_id(
-        self, user_id: int, ray_id: str, *, limit: int = 100, after: tuple[int, int] | None = None
-    ) -> Result[list[Membership]]:
-        """Up to `limit` Membership rows with this user_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _MEMBERSHIPS__LIST_BY_USER_ID,
-                    (
-                        user_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _MEMBERSHIPS__LIST_BY_USER_ID_AFTER,
-                    (
-                        user_id,
-                        after[0],
-                        after[1],
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_membership, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_user_id")
-
-    async def count_by_user_id(self, user_id: int, ray_id: str) -> Result[int]:
-        """How many Membership rows with this user_id."""
-        try:
-            found = await self._db.fetch_one(_MEMBERSHIPS__COUNT_BY_USER_ID, (user_id,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_user_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[int, int] | None = None
-    ) -> Result[list[Membership]]:
-        """Up to `limit` Membership rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_MEMBERSHIPS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _MEMBERSHIPS__LIST_ALL_AFTER,
-                    (
-                        after[0],
-                        after[1],
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_membership, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Membership rows in the table."""
-        try:
-            found = await self._db.fetch_one(_MEMBERSHIPS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _MembershipSql
 
 
-class DailyRateStore(_SqliteStore, DailyRateTable):
+class DailyRateStore(_SqliteStore, _stores.DailyRateStore):
     """A composite key whose columns convert: the paging cursor must convert too."""
 
-    model: ClassVar[type[DailyRate]] = DailyRate
-    table: ClassVar[str] = "daily_rates"
-
-    async def insert(self, row: DailyRate, ray_id: str) -> Result[DailyRate]:
-        """Insert a new DailyRate; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _DAILY_RATES__INSERT, encode_daily_rate_insert(row)
-            )
-            return self._one(stored, decode_daily_rate, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[DailyRate], ray_id: str) -> Result[int]:
-        """Insert every DailyRate in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _DAILY_RATES__INSERT_MANY, [encode_daily_rate_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_day_and_currency(
-        self, day: datetime.date, currency: str, ray_id: str
-    ) -> Result[DailyRate]:
-        """The DailyRate with this day and currency, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(
-                _DAILY_RATES__GET_BY_DAY_AND_CURRENCY,
-                (
-                    _convert.encode_epoch_date(day),
-                    currency,
-                ),
-            )
-            return self._one(found, decode_daily_rate, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_day_and_currency")
-
-    async def update(self, row: DailyRate, ray_id: str) -> Result[DailyRate]:
-        """Write every mutable column of this DailyRate, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(
-                _DAILY_RATES__UPDATE, encode_daily_rate_update(row)
-            )
-            return self._one(stored, decode_daily_rate, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: DailyRate, ray_id: str) -> Result[DailyRate]:
-        """Insert this DailyRate, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _DAILY_RATES__UPSERT, encode_daily_rate_insert(row)
-            )
-            return self._one(stored, decode_daily_rate, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_day_and_currency(
-        self, day: datetime.date, currency: str, ray_id: str
-    ) -> Result[None]:
-        """Delete the DailyRate with this day and currency; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(
-                _DAILY_RATES__DELETE_BY_DAY_AND_CURRENCY,
-                (
-                    _convert.encode_epoch_date(day),
-                    currency,
-                ),
-            )
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_day_and_currency")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[datetime.date, str] | None = None
-    ) -> Result[list[DailyRate]]:
-        """Up to `limit` DailyRate rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_DAILY_RATES__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _DAILY_RATES__LIST_ALL_AFTER,
-                    (
-                        _convert.encode_epoch_date(after[0]),
-                        after[1],
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_daily_rate, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many DailyRate rows in the table."""
-        try:
-            found = await self._db.fetch_one(_DAILY_RATES__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _DailyRateSql

@@ -10,49 +10,35 @@ foreign keys, WAL and a busy timeout on.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import os
-from collections.abc import Callable, Sequence
-from decimal import Decimal
-from typing import Any, ClassVar, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import InvoiceTable
-from .models import Invoice
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_invoice,
-    encode_invoice_insert,
-    encode_invoice_update,
-)
 
 __all__ = [
     "SqliteDatabase",
     "InvoiceStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_INVOICES__INSERT = 'INSERT INTO "invoices" ("id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight") VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING "id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight"'
-_INVOICES__INSERT_MANY = 'INSERT INTO "invoices" ("id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight") VALUES (?,?,?,?,?,?,?,?,?,?,?)'
-_INVOICES__GET_BY_ID = 'SELECT "id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight" FROM "invoices" WHERE "id"=?'
-_INVOICES__UPDATE = 'UPDATE "invoices" SET "total"=?,"tax"=?,"discount"=?,"issued_on"=?,"due_on"=?,"sent_at"=?,"expires_at"=?,"paid_at"=?,"reminded"=?,"weight"=? WHERE "id"=? RETURNING "invoices"."id","invoices"."total","invoices"."tax","invoices"."discount","invoices"."issued_on","invoices"."due_on","invoices"."sent_at","invoices"."expires_at","invoices"."paid_at","invoices"."reminded","invoices"."weight"'
-_INVOICES__UPSERT = 'INSERT INTO "invoices" ("id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight") VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "total"=EXCLUDED."total","tax"=EXCLUDED."tax","discount"=EXCLUDED."discount","issued_on"=EXCLUDED."issued_on","due_on"=EXCLUDED."due_on","sent_at"=EXCLUDED."sent_at","expires_at"=EXCLUDED."expires_at","paid_at"=EXCLUDED."paid_at","reminded"=EXCLUDED."reminded","weight"=EXCLUDED."weight" RETURNING "id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight"'
-_INVOICES__DELETE_BY_ID = 'DELETE FROM "invoices" WHERE "id"=?'
-_INVOICES__LIST_ALL = 'SELECT "id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight" FROM "invoices" ORDER BY "id" ASC LIMIT ?'
-_INVOICES__LIST_ALL_AFTER = 'SELECT "id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight" FROM "invoices" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-_INVOICES__COUNT_ALL = 'SELECT COUNT(*) FROM "invoices"'
+class _InvoiceSql:
+    INSERT = 'INSERT INTO "invoices" ("id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight") VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING "id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight"'
+    INSERT_MANY = 'INSERT INTO "invoices" ("id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight") VALUES (?,?,?,?,?,?,?,?,?,?,?)'
+    GET_BY_ID = 'SELECT "id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight" FROM "invoices" WHERE "id"=?'
+    UPDATE = 'UPDATE "invoices" SET "total"=?,"tax"=?,"discount"=?,"issued_on"=?,"due_on"=?,"sent_at"=?,"expires_at"=?,"paid_at"=?,"reminded"=?,"weight"=? WHERE "id"=? RETURNING "invoices"."id","invoices"."total","invoices"."tax","invoices"."discount","invoices"."issued_on","invoices"."due_on","invoices"."sent_at","invoices"."expires_at","invoices"."paid_at","invoices"."reminded","invoices"."weight"'
+    UPSERT = 'INSERT INTO "invoices" ("id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight") VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "total"=EXCLUDED."total","tax"=EXCLUDED."tax","discount"=EXCLUDED."discount","issued_on"=EXCLUDED."issued_on","due_on"=EXCLUDED."due_on","sent_at"=EXCLUDED."sent_at","expires_at"=EXCLUDED."expires_at","paid_at"=EXCLUDED."paid_at","reminded"=EXCLUDED."reminded","weight"=EXCLUDED."weight" RETURNING "id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight"'
+    DELETE_BY_ID = 'DELETE FROM "invoices" WHERE "id"=?'
+    LIST_ALL = 'SELECT "id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight" FROM "invoices" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight" FROM "invoices" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "invoices"'
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
 
-    table: ClassVar[str]
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -64,130 +50,8 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class InvoiceStore(_SqliteStore, InvoiceTable):
+class InvoiceStore(_SqliteStore, _stores.InvoiceStore):
     """A row of the invoices table."""
 
-    model: ClassVar[type[Invoice]] = Invoice
-    table: ClassVar[str] = "invoices"
-
-    async def insert(self, row: Invoice, ray_id: str) -> Result[Invoice]:
-        """Insert a new Invoice; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_INVOICES__INSERT, encode_invoice_insert(row))
-            return self._one(stored, decode_invoice, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Invoice], ray_id: str) -> Result[int]:
-        """Insert every Invoice in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _INVOICES__INSERT_MANY, [encode_invoice_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Invoice]:
-        """The Invoice with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_INVOICES__GET_BY_ID, (id,))
-            return self._one(found, decode_invoice, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: Invoice, ray_id: str) -> Result[Invoice]:
-        """Write every mutable column of this Invoice, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_INVOICES__UPDATE, encode_invoice_update(row))
-            return self._one(stored, decode_invoice, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Invoice, ray_id: str) -> Result[Invoice]:
-        """Insert this Invoice, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_INVOICES__UPSERT, encode_invoice_insert(row))
-            return self._one(stored, decode_invoice, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Invoice with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_INVOICES__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Invoice]]:
-        """Up to `limit` Invoice rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_INVOICES__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _INVOICES__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_invoice, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Invoice rows in the table."""
-        try:
-            found = await self._db.fetch_one(_INVOICES__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _InvoiceSql

@@ -10,48 +10,35 @@ foreign keys, WAL and a busy timeout on.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import ProductTable
-from .models import Product
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_product,
-    encode_product_insert,
-    encode_product_update,
-)
 
 __all__ = [
     "SqliteDatabase",
     "ProductStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_PRODUCTS__INSERT = 'INSERT INTO "products" ("id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING "id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything"'
-_PRODUCTS__INSERT_MANY = 'INSERT INTO "products" ("id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)'
-_PRODUCTS__GET_BY_ID = 'SELECT "id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything" FROM "products" WHERE "id"=?'
-_PRODUCTS__UPDATE = 'UPDATE "products" SET "name"=?,"code"=?,"letters"=?,"notes"=?,"price"=?,"amount"=?,"released"=?,"updated"=?,"seen"=?,"active"=?,"image"=?,"weight"=?,"ratio"=?,"precise"=?,"big"=?,"small"=?,"anything"=? WHERE "id"=? RETURNING "products"."id","products"."name","products"."code","products"."letters","products"."notes","products"."price","products"."amount","products"."released","products"."updated","products"."seen","products"."active","products"."image","products"."weight","products"."ratio","products"."precise","products"."big","products"."small","products"."anything"'
-_PRODUCTS__UPSERT = 'INSERT INTO "products" ("id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","code"=EXCLUDED."code","letters"=EXCLUDED."letters","notes"=EXCLUDED."notes","price"=EXCLUDED."price","amount"=EXCLUDED."amount","released"=EXCLUDED."released","updated"=EXCLUDED."updated","seen"=EXCLUDED."seen","active"=EXCLUDED."active","image"=EXCLUDED."image","weight"=EXCLUDED."weight","ratio"=EXCLUDED."ratio","precise"=EXCLUDED."precise","big"=EXCLUDED."big","small"=EXCLUDED."small","anything"=EXCLUDED."anything" RETURNING "id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything"'
-_PRODUCTS__DELETE_BY_ID = 'DELETE FROM "products" WHERE "id"=?'
-_PRODUCTS__LIST_ALL = 'SELECT "id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything" FROM "products" ORDER BY "id" ASC LIMIT ?'
-_PRODUCTS__LIST_ALL_AFTER = 'SELECT "id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything" FROM "products" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-_PRODUCTS__COUNT_ALL = 'SELECT COUNT(*) FROM "products"'
+class _ProductSql:
+    INSERT = 'INSERT INTO "products" ("id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING "id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything"'
+    INSERT_MANY = 'INSERT INTO "products" ("id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)'
+    GET_BY_ID = 'SELECT "id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything" FROM "products" WHERE "id"=?'
+    UPDATE = 'UPDATE "products" SET "name"=?,"code"=?,"letters"=?,"notes"=?,"price"=?,"amount"=?,"released"=?,"updated"=?,"seen"=?,"active"=?,"image"=?,"weight"=?,"ratio"=?,"precise"=?,"big"=?,"small"=?,"anything"=? WHERE "id"=? RETURNING "products"."id","products"."name","products"."code","products"."letters","products"."notes","products"."price","products"."amount","products"."released","products"."updated","products"."seen","products"."active","products"."image","products"."weight","products"."ratio","products"."precise","products"."big","products"."small","products"."anything"'
+    UPSERT = 'INSERT INTO "products" ("id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","code"=EXCLUDED."code","letters"=EXCLUDED."letters","notes"=EXCLUDED."notes","price"=EXCLUDED."price","amount"=EXCLUDED."amount","released"=EXCLUDED."released","updated"=EXCLUDED."updated","seen"=EXCLUDED."seen","active"=EXCLUDED."active","image"=EXCLUDED."image","weight"=EXCLUDED."weight","ratio"=EXCLUDED."ratio","precise"=EXCLUDED."precise","big"=EXCLUDED."big","small"=EXCLUDED."small","anything"=EXCLUDED."anything" RETURNING "id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything"'
+    DELETE_BY_ID = 'DELETE FROM "products" WHERE "id"=?'
+    LIST_ALL = 'SELECT "id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything" FROM "products" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything" FROM "products" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "products"'
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
 
-    table: ClassVar[str]
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -63,130 +50,8 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class ProductStore(_SqliteStore, ProductTable):
+class ProductStore(_SqliteStore, _stores.ProductStore):
     """A row of the products table."""
 
-    model: ClassVar[type[Product]] = Product
-    table: ClassVar[str] = "products"
-
-    async def insert(self, row: Product, ray_id: str) -> Result[Product]:
-        """Insert a new Product; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_PRODUCTS__INSERT, encode_product_insert(row))
-            return self._one(stored, decode_product, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Product], ray_id: str) -> Result[int]:
-        """Insert every Product in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _PRODUCTS__INSERT_MANY, [encode_product_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Product]:
-        """The Product with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_PRODUCTS__GET_BY_ID, (id,))
-            return self._one(found, decode_product, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: Product, ray_id: str) -> Result[Product]:
-        """Write every mutable column of this Product, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_PRODUCTS__UPDATE, encode_product_update(row))
-            return self._one(stored, decode_product, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Product, ray_id: str) -> Result[Product]:
-        """Insert this Product, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_PRODUCTS__UPSERT, encode_product_insert(row))
-            return self._one(stored, decode_product, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Product with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_PRODUCTS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Product]]:
-        """Up to `limit` Product rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_PRODUCTS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _PRODUCTS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_product, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Product rows in the table."""
-        try:
-            found = await self._db.fetch_one(_PRODUCTS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _ProductSql

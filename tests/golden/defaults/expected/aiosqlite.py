@@ -12,45 +12,33 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import SettingTable
-from .models import Setting
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_setting,
-    encode_setting_insert,
-    encode_setting_update,
-)
 
 __all__ = [
     "SqliteDatabase",
     "SettingStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_SETTINGS__INSERT = 'INSERT INTO "settings" ("id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload") VALUES (?,?,?,?,?,?,?,?,?,COALESCE(?,(strftime(\'%s\', \'now\'))),COALESCE(?,CURRENT_TIMESTAMP),COALESCE(?,(\'x\' || \'y\')),COALESCE(?,x\'00ff\')) RETURNING "id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload"'
-_SETTINGS__INSERT_MANY = 'INSERT INTO "settings" ("id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload") VALUES (?,?,?,?,?,?,?,?,?,COALESCE(?,(strftime(\'%s\', \'now\'))),COALESCE(?,CURRENT_TIMESTAMP),COALESCE(?,(\'x\' || \'y\')),COALESCE(?,x\'00ff\'))'
-_SETTINGS__GET_BY_ID = 'SELECT "id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload" FROM "settings" WHERE "id"=?'
-_SETTINGS__UPDATE = 'UPDATE "settings" SET "name"=?,"quoted"=?,"retries"=?,"offset_ms"=?,"boost"=?,"ratio"=?,"enabled"=?,"note"=?,"updated_at"=?,"label"=?,"payload"=? WHERE "id"=? RETURNING "settings"."id","settings"."name","settings"."quoted","settings"."retries","settings"."offset_ms","settings"."boost","settings"."ratio","settings"."enabled","settings"."note","settings"."created_at","settings"."updated_at","settings"."label","settings"."payload"'
-_SETTINGS__UPSERT = 'INSERT INTO "settings" ("id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload") VALUES (?,?,?,?,?,?,?,?,?,COALESCE(?,(strftime(\'%s\', \'now\'))),COALESCE(?,CURRENT_TIMESTAMP),COALESCE(?,(\'x\' || \'y\')),COALESCE(?,x\'00ff\')) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","quoted"=EXCLUDED."quoted","retries"=EXCLUDED."retries","offset_ms"=EXCLUDED."offset_ms","boost"=EXCLUDED."boost","ratio"=EXCLUDED."ratio","enabled"=EXCLUDED."enabled","note"=EXCLUDED."note","updated_at"=EXCLUDED."updated_at","label"=EXCLUDED."label","payload"=EXCLUDED."payload" RETURNING "id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload"'
-_SETTINGS__DELETE_BY_ID = 'DELETE FROM "settings" WHERE "id"=?'
-_SETTINGS__LIST_ALL = 'SELECT "id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload" FROM "settings" ORDER BY "id" ASC LIMIT ?'
-_SETTINGS__LIST_ALL_AFTER = 'SELECT "id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload" FROM "settings" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-_SETTINGS__COUNT_ALL = 'SELECT COUNT(*) FROM "settings"'
+class _SettingSql:
+    INSERT = 'INSERT INTO "settings" ("id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload") VALUES (?,?,?,?,?,?,?,?,?,COALESCE(?,(strftime(\'%s\', \'now\'))),COALESCE(?,CURRENT_TIMESTAMP),COALESCE(?,(\'x\' || \'y\')),COALESCE(?,x\'00ff\')) RETURNING "id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload"'
+    INSERT_MANY = 'INSERT INTO "settings" ("id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload") VALUES (?,?,?,?,?,?,?,?,?,COALESCE(?,(strftime(\'%s\', \'now\'))),COALESCE(?,CURRENT_TIMESTAMP),COALESCE(?,(\'x\' || \'y\')),COALESCE(?,x\'00ff\'))'
+    GET_BY_ID = 'SELECT "id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload" FROM "settings" WHERE "id"=?'
+    UPDATE = 'UPDATE "settings" SET "name"=?,"quoted"=?,"retries"=?,"offset_ms"=?,"boost"=?,"ratio"=?,"enabled"=?,"note"=?,"updated_at"=?,"label"=?,"payload"=? WHERE "id"=? RETURNING "settings"."id","settings"."name","settings"."quoted","settings"."retries","settings"."offset_ms","settings"."boost","settings"."ratio","settings"."enabled","settings"."note","settings"."created_at","settings"."updated_at","settings"."label","settings"."payload"'
+    UPSERT = 'INSERT INTO "settings" ("id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload") VALUES (?,?,?,?,?,?,?,?,?,COALESCE(?,(strftime(\'%s\', \'now\'))),COALESCE(?,CURRENT_TIMESTAMP),COALESCE(?,(\'x\' || \'y\')),COALESCE(?,x\'00ff\')) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","quoted"=EXCLUDED."quoted","retries"=EXCLUDED."retries","offset_ms"=EXCLUDED."offset_ms","boost"=EXCLUDED."boost","ratio"=EXCLUDED."ratio","enabled"=EXCLUDED."enabled","note"=EXCLUDED."note","updated_at"=EXCLUDED."updated_at","label"=EXCLUDED."label","payload"=EXCLUDED."payload" RETURNING "id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload"'
+    DELETE_BY_ID = 'DELETE FROM "settings" WHERE "id"=?'
+    LIST_ALL = 'SELECT "id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload" FROM "settings" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload" FROM "settings" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "settings"'
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
 
-    table: ClassVar[str]
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -62,130 +50,8 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class SettingStore(_SqliteStore, SettingTable):
+class SettingStore(_SqliteStore, _stores.SettingStore):
     """A row of the settings table."""
 
-    model: ClassVar[type[Setting]] = Setting
-    table: ClassVar[str] = "settings"
-
-    async def insert(self, row: Setting, ray_id: str) -> Result[Setting]:
-        """Insert a new Setting; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_SETTINGS__INSERT, encode_setting_insert(row))
-            return self._one(stored, decode_setting, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Setting], ray_id: str) -> Result[int]:
-        """Insert every Setting in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _SETTINGS__INSERT_MANY, [encode_setting_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Setting]:
-        """The Setting with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_SETTINGS__GET_BY_ID, (id,))
-            return self._one(found, decode_setting, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: Setting, ray_id: str) -> Result[Setting]:
-        """Write every mutable column of this Setting, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_SETTINGS__UPDATE, encode_setting_update(row))
-            return self._one(stored, decode_setting, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Setting, ray_id: str) -> Result[Setting]:
-        """Insert this Setting, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_SETTINGS__UPSERT, encode_setting_insert(row))
-            return self._one(stored, decode_setting, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Setting with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_SETTINGS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Setting]]:
-        """Up to `limit` Setting rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_SETTINGS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _SETTINGS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_setting, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Setting rows in the table."""
-        try:
-            found = await self._db.fetch_one(_SETTINGS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _SettingSql

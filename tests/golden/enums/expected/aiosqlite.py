@@ -12,48 +12,36 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Literal, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import OrderTable
-from .models import Order
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_order,
-    encode_order_insert,
-    encode_order_update,
-)
 
 __all__ = [
     "SqliteDatabase",
     "OrderStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_ORDERS__INSERT = 'INSERT INTO "orders" ("id","status","priority","gift","express","channel","size","note") VALUES (?,?,?,?,?,?,?,?) RETURNING "id","status","priority","gift","express","channel","size","note"'
-_ORDERS__INSERT_MANY = 'INSERT INTO "orders" ("id","status","priority","gift","express","channel","size","note") VALUES (?,?,?,?,?,?,?,?)'
-_ORDERS__GET_BY_ID = 'SELECT "id","status","priority","gift","express","channel","size","note" FROM "orders" WHERE "id"=?'
-_ORDERS__UPDATE = 'UPDATE "orders" SET "status"=?,"priority"=?,"gift"=?,"express"=?,"channel"=?,"size"=?,"note"=? WHERE "id"=? RETURNING "orders"."id","orders"."status","orders"."priority","orders"."gift","orders"."express","orders"."channel","orders"."size","orders"."note"'
-_ORDERS__UPSERT = 'INSERT INTO "orders" ("id","status","priority","gift","express","channel","size","note") VALUES (?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "status"=EXCLUDED."status","priority"=EXCLUDED."priority","gift"=EXCLUDED."gift","express"=EXCLUDED."express","channel"=EXCLUDED."channel","size"=EXCLUDED."size","note"=EXCLUDED."note" RETURNING "id","status","priority","gift","express","channel","size","note"'
-_ORDERS__DELETE_BY_ID = 'DELETE FROM "orders" WHERE "id"=?'
-_ORDERS__LIST_BY_STATUS = 'SELECT "id","status","priority","gift","express","channel","size","note" FROM "orders" WHERE "status"=? ORDER BY "id" ASC LIMIT ?'
-_ORDERS__LIST_BY_STATUS_AFTER = 'SELECT "id","status","priority","gift","express","channel","size","note" FROM "orders" WHERE "status"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-_ORDERS__COUNT_BY_STATUS = 'SELECT COUNT(*) FROM "orders" WHERE "status"=?'
-_ORDERS__LIST_ALL = 'SELECT "id","status","priority","gift","express","channel","size","note" FROM "orders" ORDER BY "id" ASC LIMIT ?'
-_ORDERS__LIST_ALL_AFTER = 'SELECT "id","status","priority","gift","express","channel","size","note" FROM "orders" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-_ORDERS__COUNT_ALL = 'SELECT COUNT(*) FROM "orders"'
+class _OrderSql:
+    INSERT = 'INSERT INTO "orders" ("id","status","priority","gift","express","channel","size","note") VALUES (?,?,?,?,?,?,?,?) RETURNING "id","status","priority","gift","express","channel","size","note"'
+    INSERT_MANY = 'INSERT INTO "orders" ("id","status","priority","gift","express","channel","size","note") VALUES (?,?,?,?,?,?,?,?)'
+    GET_BY_ID = 'SELECT "id","status","priority","gift","express","channel","size","note" FROM "orders" WHERE "id"=?'
+    UPDATE = 'UPDATE "orders" SET "status"=?,"priority"=?,"gift"=?,"express"=?,"channel"=?,"size"=?,"note"=? WHERE "id"=? RETURNING "orders"."id","orders"."status","orders"."priority","orders"."gift","orders"."express","orders"."channel","orders"."size","orders"."note"'
+    UPSERT = 'INSERT INTO "orders" ("id","status","priority","gift","express","channel","size","note") VALUES (?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "status"=EXCLUDED."status","priority"=EXCLUDED."priority","gift"=EXCLUDED."gift","express"=EXCLUDED."express","channel"=EXCLUDED."channel","size"=EXCLUDED."size","note"=EXCLUDED."note" RETURNING "id","status","priority","gift","express","channel","size","note"'
+    DELETE_BY_ID = 'DELETE FROM "orders" WHERE "id"=?'
+    LIST_BY_STATUS = 'SELECT "id","status","priority","gift","express","channel","size","note" FROM "orders" WHERE "status"=? ORDER BY "id" ASC LIMIT ?'
+    LIST_BY_STATUS_AFTER = 'SELECT "id","status","priority","gift","express","channel","size","note" FROM "orders" WHERE "status"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_BY_STATUS = 'SELECT COUNT(*) FROM "orders" WHERE "status"=?'
+    LIST_ALL = 'SELECT "id","status","priority","gift","express","channel","size","note" FROM "orders" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","status","priority","gift","express","channel","size","note" FROM "orders" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "orders"'
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
 
-    table: ClassVar[str]
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -65,171 +53,8 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class OrderStore(_SqliteStore, OrderTable):
+class OrderStore(_SqliteStore, _stores.OrderStore):
     """A row of the orders table."""
 
-    model: ClassVar[type[Order]] = Order
-    table: ClassVar[str] = "orders"
-
-    async def insert(self, row: Order, ray_id: str) -> Result[Order]:
-        """Insert a new Order; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_ORDERS__INSERT, encode_order_insert(row))
-            return self._one(stored, decode_order, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Order], ray_id: str) -> Result[int]:
-        """Insert every Order in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _ORDERS__INSERT_MANY, [encode_order_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Order]:
-        """The Order with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_ORDERS__GET_BY_ID, (id,))
-            return self._one(found, decode_order, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: Order, ray_id: str) -> Result[Order]:
-        """Write every mutable column of this Order, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_ORDERS__UPDATE, encode_order_update(row))
-            return self._one(stored, decode_order, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Order, ray_id: str) -> Result[Order]:
-        """Insert this Order, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_ORDERS__UPSERT, encode_order_insert(row))
-            return self._one(stored, decode_order, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Order with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_ORDERS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_by_status(
-        self,
-        status: Literal["new", "paid", "shipped"],
-        ray_id: str,
-        *,
-        limit: int = 100,
-        after: int | None = None,
-    ) -> Result[list[Order]]:
-        """Up to `limit` Order rows with this status, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _ORDERS__LIST_BY_STATUS,
-                    (
-                        status,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _ORDERS__LIST_BY_STATUS_AFTER,
-                    (
-                        status,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_order, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_status")
-
-    async def count_by_status(
-        self, status: Literal["new", "paid", "shipped"], ray_id: str
-    ) -> Result[int]:
-        """How many Order rows with this status."""
-        try:
-            found = await self._db.fetch_one(_ORDERS__COUNT_BY_STATUS, (status,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_status")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Order]]:
-        """Up to `limit` Order rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_ORDERS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _ORDERS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_order, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Order rows in the table."""
-        try:
-            found = await self._db.fetch_one(_ORDERS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _OrderSql

@@ -12,32 +12,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import AuthorTable, CategoryTable, BookTable, EditionTable, PrintingTable
-from .models import Author, Category, Book, Edition, Printing
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_author,
-    encode_author_insert,
-    encode_author_update,
-    decode_category,
-    encode_category_insert,
-    encode_category_update,
-    decode_book,
-    encode_book_insert,
-    encode_book_update,
-    decode_edition,
-    encode_edition_insert,
-    decode_printing,
-    encode_printing_insert,
-    encode_printing_update,
-)
 
 __all__ = [
     "SqliteDatabase",
@@ -48,104 +26,99 @@ __all__ = [
     "PrintingStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_AUTHORS__INSERT = 'INSERT INTO "authors" ("id","name") VALUES (?,?) RETURNING "id","name"'
-_AUTHORS__INSERT_MANY = 'INSERT INTO "authors" ("id","name") VALUES (?,?)'
-_AUTHORS__GET_BY_ID = 'SELECT "id","name" FROM "authors" WHERE "id"=?'
-_AUTHORS__UPDATE = (
-    'UPDATE "authors" SET "name"=? WHERE "id"=? RETURNING "authors"."id","authors"."name"'
-)
-_AUTHORS__UPSERT = 'INSERT INTO "authors" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "id","name"'
-_AUTHORS__DELETE_BY_ID = 'DELETE FROM "authors" WHERE "id"=?'
-_AUTHORS__LIST_ALL = 'SELECT "id","name" FROM "authors" ORDER BY "id" ASC LIMIT ?'
-_AUTHORS__LIST_ALL_AFTER = (
-    'SELECT "id","name" FROM "authors" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-)
-_AUTHORS__COUNT_ALL = 'SELECT COUNT(*) FROM "authors"'
-
-_CATEGORIES__INSERT = 'INSERT INTO "categories" ("id","parent_id","name") VALUES (?,?,?) RETURNING "id","parent_id","name"'
-_CATEGORIES__INSERT_MANY = 'INSERT INTO "categories" ("id","parent_id","name") VALUES (?,?,?)'
-_CATEGORIES__GET_BY_ID = 'SELECT "id","parent_id","name" FROM "categories" WHERE "id"=?'
-_CATEGORIES__UPDATE = 'UPDATE "categories" SET "parent_id"=?,"name"=? WHERE "id"=? RETURNING "categories"."id","categories"."parent_id","categories"."name"'
-_CATEGORIES__UPSERT = 'INSERT INTO "categories" ("id","parent_id","name") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "parent_id"=EXCLUDED."parent_id","name"=EXCLUDED."name" RETURNING "id","parent_id","name"'
-_CATEGORIES__DELETE_BY_ID = 'DELETE FROM "categories" WHERE "id"=?'
-_CATEGORIES__LIST_BY_PARENT_ID = (
-    'SELECT "id","parent_id","name" FROM "categories" WHERE "parent_id"=? ORDER BY "id" ASC LIMIT ?'
-)
-_CATEGORIES__LIST_BY_PARENT_ID_AFTER = 'SELECT "id","parent_id","name" FROM "categories" WHERE "parent_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-_CATEGORIES__COUNT_BY_PARENT_ID = 'SELECT COUNT(*) FROM "categories" WHERE "parent_id"=?'
-_CATEGORIES__LIST_ALL = 'SELECT "id","parent_id","name" FROM "categories" ORDER BY "id" ASC LIMIT ?'
-_CATEGORIES__LIST_ALL_AFTER = (
-    'SELECT "id","parent_id","name" FROM "categories" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-)
-_CATEGORIES__COUNT_ALL = 'SELECT COUNT(*) FROM "categories"'
-
-_BOOKS__INSERT = 'INSERT INTO "books" ("id","isbn","author_id","category_id","editor_id","reviewer_id") VALUES (?,?,?,?,?,?) RETURNING "id","isbn","author_id","category_id","editor_id","reviewer_id"'
-_BOOKS__INSERT_MANY = 'INSERT INTO "books" ("id","isbn","author_id","category_id","editor_id","reviewer_id") VALUES (?,?,?,?,?,?)'
-_BOOKS__GET_BY_ID = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "id"=?'
-_BOOKS__GET_BY_ISBN = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "isbn"=?'
-_BOOKS__UPDATE = 'UPDATE "books" SET "isbn"=?,"author_id"=?,"category_id"=?,"editor_id"=?,"reviewer_id"=? WHERE "id"=? RETURNING "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id"'
-_BOOKS__UPSERT = 'INSERT INTO "books" ("id","isbn","author_id","category_id","editor_id","reviewer_id") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "isbn"=EXCLUDED."isbn","author_id"=EXCLUDED."author_id","category_id"=EXCLUDED."category_id","editor_id"=EXCLUDED."editor_id","reviewer_id"=EXCLUDED."reviewer_id" RETURNING "id","isbn","author_id","category_id","editor_id","reviewer_id"'
-_BOOKS__DELETE_BY_ID = 'DELETE FROM "books" WHERE "id"=?'
-_BOOKS__DELETE_BY_ISBN = 'DELETE FROM "books" WHERE "isbn"=?'
-_BOOKS__LIST_BY_AUTHOR_ID = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "author_id"=? ORDER BY "id" ASC LIMIT ?'
-_BOOKS__LIST_BY_AUTHOR_ID_AFTER = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "author_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-_BOOKS__COUNT_BY_AUTHOR_ID = 'SELECT COUNT(*) FROM "books" WHERE "author_id"=?'
-_BOOKS__LIST_BY_CATEGORY_ID = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "category_id"=? ORDER BY "id" ASC LIMIT ?'
-_BOOKS__LIST_BY_CATEGORY_ID_AFTER = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "category_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-_BOOKS__COUNT_BY_CATEGORY_ID = 'SELECT COUNT(*) FROM "books" WHERE "category_id"=?'
-_BOOKS__LIST_BY_EDITOR_ID = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "editor_id"=? ORDER BY "id" ASC LIMIT ?'
-_BOOKS__LIST_BY_EDITOR_ID_AFTER = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "editor_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-_BOOKS__COUNT_BY_EDITOR_ID = 'SELECT COUNT(*) FROM "books" WHERE "editor_id"=?'
-_BOOKS__LIST_BY_REVIEWER_ID = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "reviewer_id"=? ORDER BY "id" ASC LIMIT ?'
-_BOOKS__LIST_BY_REVIEWER_ID_AFTER = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "reviewer_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-_BOOKS__COUNT_BY_REVIEWER_ID = 'SELECT COUNT(*) FROM "books" WHERE "reviewer_id"=?'
-_BOOKS__LIST_ALL = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" ORDER BY "id" ASC LIMIT ?'
-_BOOKS__LIST_ALL_AFTER = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-_BOOKS__COUNT_ALL = 'SELECT COUNT(*) FROM "books"'
-
-_EDITIONS__INSERT = (
-    'INSERT INTO "editions" ("book_isbn","number") VALUES (?,?) RETURNING "book_isbn","number"'
-)
-_EDITIONS__INSERT_MANY = 'INSERT INTO "editions" ("book_isbn","number") VALUES (?,?)'
-_EDITIONS__GET_BY_BOOK_ISBN_AND_NUMBER = (
-    'SELECT "book_isbn","number" FROM "editions" WHERE "book_isbn"=? AND "number"=?'
-)
-_EDITIONS__DELETE_BY_BOOK_ISBN_AND_NUMBER = (
-    'DELETE FROM "editions" WHERE "book_isbn"=? AND "number"=?'
-)
-_EDITIONS__LIST_BY_BOOK_ISBN = 'SELECT "book_isbn","number" FROM "editions" WHERE "book_isbn"=? ORDER BY "book_isbn" ASC,"number" ASC LIMIT ?'
-_EDITIONS__LIST_BY_BOOK_ISBN_AFTER = 'SELECT "book_isbn","number" FROM "editions" WHERE "book_isbn"=? AND ("book_isbn","number")>(?,?) ORDER BY "book_isbn" ASC,"number" ASC LIMIT ?'
-_EDITIONS__COUNT_BY_BOOK_ISBN = 'SELECT COUNT(*) FROM "editions" WHERE "book_isbn"=?'
-_EDITIONS__LIST_ALL = (
-    'SELECT "book_isbn","number" FROM "editions" ORDER BY "book_isbn" ASC,"number" ASC LIMIT ?'
-)
-_EDITIONS__LIST_ALL_AFTER = 'SELECT "book_isbn","number" FROM "editions" WHERE ("book_isbn","number")>(?,?) ORDER BY "book_isbn" ASC,"number" ASC LIMIT ?'
-_EDITIONS__COUNT_ALL = 'SELECT COUNT(*) FROM "editions"'
-
-_PRINTINGS__INSERT = 'INSERT INTO "printings" ("id","book_isbn","edition_number","copies") VALUES (?,?,?,?) RETURNING "id","book_isbn","edition_number","copies"'
-_PRINTINGS__INSERT_MANY = (
-    'INSERT INTO "printings" ("id","book_isbn","edition_number","copies") VALUES (?,?,?,?)'
-)
-_PRINTINGS__GET_BY_ID = (
-    'SELECT "id","book_isbn","edition_number","copies" FROM "printings" WHERE "id"=?'
-)
-_PRINTINGS__UPDATE = 'UPDATE "printings" SET "book_isbn"=?,"edition_number"=?,"copies"=? WHERE "id"=? RETURNING "printings"."id","printings"."book_isbn","printings"."edition_number","printings"."copies"'
-_PRINTINGS__UPSERT = 'INSERT INTO "printings" ("id","book_isbn","edition_number","copies") VALUES (?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "book_isbn"=EXCLUDED."book_isbn","edition_number"=EXCLUDED."edition_number","copies"=EXCLUDED."copies" RETURNING "id","book_isbn","edition_number","copies"'
-_PRINTINGS__DELETE_BY_ID = 'DELETE FROM "printings" WHERE "id"=?'
-_PRINTINGS__LIST_ALL = (
-    'SELECT "id","book_isbn","edition_number","copies" FROM "printings" ORDER BY "id" ASC LIMIT ?'
-)
-_PRINTINGS__LIST_ALL_AFTER = 'SELECT "id","book_isbn","edition_number","copies" FROM "printings" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-_PRINTINGS__COUNT_ALL = 'SELECT COUNT(*) FROM "printings"'
+class _AuthorSql:
+    INSERT = 'INSERT INTO "authors" ("id","name") VALUES (?,?) RETURNING "id","name"'
+    INSERT_MANY = 'INSERT INTO "authors" ("id","name") VALUES (?,?)'
+    GET_BY_ID = 'SELECT "id","name" FROM "authors" WHERE "id"=?'
+    UPDATE = 'UPDATE "authors" SET "name"=? WHERE "id"=? RETURNING "authors"."id","authors"."name"'
+    UPSERT = 'INSERT INTO "authors" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "id","name"'
+    DELETE_BY_ID = 'DELETE FROM "authors" WHERE "id"=?'
+    LIST_ALL = 'SELECT "id","name" FROM "authors" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","name" FROM "authors" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "authors"'
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _CategorySql:
+    INSERT = 'INSERT INTO "categories" ("id","parent_id","name") VALUES (?,?,?) RETURNING "id","parent_id","name"'
+    INSERT_MANY = 'INSERT INTO "categories" ("id","parent_id","name") VALUES (?,?,?)'
+    GET_BY_ID = 'SELECT "id","parent_id","name" FROM "categories" WHERE "id"=?'
+    UPDATE = 'UPDATE "categories" SET "parent_id"=?,"name"=? WHERE "id"=? RETURNING "categories"."id","categories"."parent_id","categories"."name"'
+    UPSERT = 'INSERT INTO "categories" ("id","parent_id","name") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "parent_id"=EXCLUDED."parent_id","name"=EXCLUDED."name" RETURNING "id","parent_id","name"'
+    DELETE_BY_ID = 'DELETE FROM "categories" WHERE "id"=?'
+    LIST_BY_PARENT_ID = 'SELECT "id","parent_id","name" FROM "categories" WHERE "parent_id"=? ORDER BY "id" ASC LIMIT ?'
+    LIST_BY_PARENT_ID_AFTER = 'SELECT "id","parent_id","name" FROM "categories" WHERE "parent_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_BY_PARENT_ID = 'SELECT COUNT(*) FROM "categories" WHERE "parent_id"=?'
+    LIST_ALL = 'SELECT "id","parent_id","name" FROM "categories" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = (
+        'SELECT "id","parent_id","name" FROM "categories" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    )
+    COUNT_ALL = 'SELECT COUNT(*) FROM "categories"'
 
-    table: ClassVar[str]
+
+class _BookSql:
+    INSERT = 'INSERT INTO "books" ("id","isbn","author_id","category_id","editor_id","reviewer_id") VALUES (?,?,?,?,?,?) RETURNING "id","isbn","author_id","category_id","editor_id","reviewer_id"'
+    INSERT_MANY = 'INSERT INTO "books" ("id","isbn","author_id","category_id","editor_id","reviewer_id") VALUES (?,?,?,?,?,?)'
+    GET_BY_ID = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "id"=?'
+    GET_BY_ISBN = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "isbn"=?'
+    UPDATE = 'UPDATE "books" SET "isbn"=?,"author_id"=?,"category_id"=?,"editor_id"=?,"reviewer_id"=? WHERE "id"=? RETURNING "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id"'
+    UPSERT = 'INSERT INTO "books" ("id","isbn","author_id","category_id","editor_id","reviewer_id") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "isbn"=EXCLUDED."isbn","author_id"=EXCLUDED."author_id","category_id"=EXCLUDED."category_id","editor_id"=EXCLUDED."editor_id","reviewer_id"=EXCLUDED."reviewer_id" RETURNING "id","isbn","author_id","category_id","editor_id","reviewer_id"'
+    DELETE_BY_ID = 'DELETE FROM "books" WHERE "id"=?'
+    DELETE_BY_ISBN = 'DELETE FROM "books" WHERE "isbn"=?'
+    LIST_BY_AUTHOR_ID = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "author_id"=? ORDER BY "id" ASC LIMIT ?'
+    LIST_BY_AUTHOR_ID_AFTER = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "author_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_BY_AUTHOR_ID = 'SELECT COUNT(*) FROM "books" WHERE "author_id"=?'
+    LIST_BY_CATEGORY_ID = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "category_id"=? ORDER BY "id" ASC LIMIT ?'
+    LIST_BY_CATEGORY_ID_AFTER = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "category_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_BY_CATEGORY_ID = 'SELECT COUNT(*) FROM "books" WHERE "category_id"=?'
+    LIST_BY_EDITOR_ID = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "editor_id"=? ORDER BY "id" ASC LIMIT ?'
+    LIST_BY_EDITOR_ID_AFTER = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "editor_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_BY_EDITOR_ID = 'SELECT COUNT(*) FROM "books" WHERE "editor_id"=?'
+    LIST_BY_REVIEWER_ID = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "reviewer_id"=? ORDER BY "id" ASC LIMIT ?'
+    LIST_BY_REVIEWER_ID_AFTER = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "reviewer_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_BY_REVIEWER_ID = 'SELECT COUNT(*) FROM "books" WHERE "reviewer_id"=?'
+    LIST_ALL = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "books"'
+
+
+class _EditionSql:
+    INSERT = (
+        'INSERT INTO "editions" ("book_isbn","number") VALUES (?,?) RETURNING "book_isbn","number"'
+    )
+    INSERT_MANY = 'INSERT INTO "editions" ("book_isbn","number") VALUES (?,?)'
+    GET_BY_BOOK_ISBN_AND_NUMBER = (
+        'SELECT "book_isbn","number" FROM "editions" WHERE "book_isbn"=? AND "number"=?'
+    )
+    DELETE_BY_BOOK_ISBN_AND_NUMBER = 'DELETE FROM "editions" WHERE "book_isbn"=? AND "number"=?'
+    LIST_BY_BOOK_ISBN = 'SELECT "book_isbn","number" FROM "editions" WHERE "book_isbn"=? ORDER BY "book_isbn" ASC,"number" ASC LIMIT ?'
+    LIST_BY_BOOK_ISBN_AFTER = 'SELECT "book_isbn","number" FROM "editions" WHERE "book_isbn"=? AND ("book_isbn","number")>(?,?) ORDER BY "book_isbn" ASC,"number" ASC LIMIT ?'
+    COUNT_BY_BOOK_ISBN = 'SELECT COUNT(*) FROM "editions" WHERE "book_isbn"=?'
+    LIST_ALL = (
+        'SELECT "book_isbn","number" FROM "editions" ORDER BY "book_isbn" ASC,"number" ASC LIMIT ?'
+    )
+    LIST_ALL_AFTER = 'SELECT "book_isbn","number" FROM "editions" WHERE ("book_isbn","number")>(?,?) ORDER BY "book_isbn" ASC,"number" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "editions"'
+
+
+class _PrintingSql:
+    INSERT = 'INSERT INTO "printings" ("id","book_isbn","edition_number","copies") VALUES (?,?,?,?) RETURNING "id","book_isbn","edition_number","copies"'
+    INSERT_MANY = (
+        'INSERT INTO "printings" ("id","book_isbn","edition_number","copies") VALUES (?,?,?,?)'
+    )
+    GET_BY_ID = 'SELECT "id","book_isbn","edition_number","copies" FROM "printings" WHERE "id"=?'
+    UPDATE = 'UPDATE "printings" SET "book_isbn"=?,"edition_number"=?,"copies"=? WHERE "id"=? RETURNING "printings"."id","printings"."book_isbn","printings"."edition_number","printings"."copies"'
+    UPSERT = 'INSERT INTO "printings" ("id","book_isbn","edition_number","copies") VALUES (?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "book_isbn"=EXCLUDED."book_isbn","edition_number"=EXCLUDED."edition_number","copies"=EXCLUDED."copies" RETURNING "id","book_isbn","edition_number","copies"'
+    DELETE_BY_ID = 'DELETE FROM "printings" WHERE "id"=?'
+    LIST_ALL = 'SELECT "id","book_isbn","edition_number","copies" FROM "printings" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","book_isbn","edition_number","copies" FROM "printings" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "printings"'
+
+
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
+
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -157,718 +130,32 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class AuthorStore(_SqliteStore, AuthorTable):
+class AuthorStore(_SqliteStore, _stores.AuthorStore):
     """A row of the authors table."""
 
-    model: ClassVar[type[Author]] = Author
-    table: ClassVar[str] = "authors"
-
-    async def insert(self, row: Author, ray_id: str) -> Result[Author]:
-        """Insert a new Author; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_AUTHORS__INSERT, encode_author_insert(row))
-            return self._one(stored, decode_author, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Author], ray_id: str) -> Result[int]:
-        """Insert every Author in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _AUTHORS__INSERT_MANY, [encode_author_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Author]:
-        """The Author with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_AUTHORS__GET_BY_ID, (id,))
-            return self._one(found, decode_author, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: Author, ray_id: str) -> Result[Author]:
-        """Write every mutable column of this Author, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_AUTHORS__UPDATE, encode_author_update(row))
-            return self._one(stored, decode_author, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Author, ray_id: str) -> Result[Author]:
-        """Insert this Author, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_AUTHORS__UPSERT, encode_author_insert(row))
-            return self._one(stored, decode_author, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Author with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_AUTHORS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Author]]:
-        """Up to `limit` Author rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_AUTHORS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _AUTHORS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_author, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Author rows in the table."""
-        try:
-            found = await self._db.fetch_one(_AUTHORS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _AuthorSql
 
 
-class CategoryStore(_SqliteStore, CategoryTable):
+class CategoryStore(_SqliteStore, _stores.CategoryStore):
     """A tree: each category may sit under another one."""
 
-    model: ClassVar[type[Category]] = Category
-    table: ClassVar[str] = "categories"
-
-    async def insert(self, row: Category, ray_id: str) -> Result[Category]:
-        """Insert a new Category; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _CATEGORIES__INSERT, encode_category_insert(row)
-            )
-            return self._one(stored, decode_category, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Category], ray_id: str) -> Result[int]:
-        """Insert every Category in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _CATEGORIES__INSERT_MANY, [encode_category_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Category]:
-        """The Category with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_CATEGORIES__GET_BY_ID, (id,))
-            return self._one(found, decode_category, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: Category, ray_id: str) -> Result[Category]:
-        """Write every mutable column of this Category, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(
-                _CATEGORIES__UPDATE, encode_category_update(row)
-            )
-            return self._one(stored, decode_category, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Category, ray_id: str) -> Result[Category]:
-        """Insert this Category, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _CATEGORIES__UPSERT, encode_category_insert(row)
-            )
-            return self._one(stored, decode_category, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Category with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_CATEGORIES__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_by_parent_id(
-        self, parent_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Category]]:
-        """Up to `limit` Category rows with this parent_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _CATEGORIES__LIST_BY_PARENT_ID,
-                    (
-                        parent_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _CATEGORIES__LIST_BY_PARENT_ID_AFTER,
-                    (
-                        parent_id,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_category, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_parent_id")
-
-    async def count_by_parent_id(self, parent_id: int, ray_id: str) -> Result[int]:
-        """How many Category rows with this parent_id."""
-        try:
-            found = await self._db.fetch_one(_CATEGORIES__COUNT_BY_PARENT_ID, (parent_id,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_parent_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Category]]:
-        """Up to `limit` Category rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_CATEGORIES__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _CATEGORIES__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_category, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Category rows in the table."""
-        try:
-            found = await self._db.fetch_one(_CATEGORIES__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _CategorySql
 
 
-class BookStore(_SqliteStore, BookTable):
+class BookStore(_SqliteStore, _stores.BookStore):
     """A row of the books table."""
 
-    model: ClassVar[type[Book]] = Book
-    table: ClassVar[str] = "books"
-
-    async def insert(self, row: Book, ray_id: str) -> Result[Book]:
-        """Insert a new Book; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_BOOKS__INSERT, encode_book_insert(row))
-            return self._one(stored, decode_book, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Book], ray_id: str) -> Result[int]:
-        """Insert every Book in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _BOOKS__INSERT_MANY, [encode_book_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Book]:
-        """The Book with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_BOOKS__GET_BY_ID, (id,))
-            return self._one(found, decode_book, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def get_by_isbn(self, isbn: str, ray_id: str) -> Result[Book]:
-        """The Book with this isbn, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_BOOKS__GET_BY_ISBN, (isbn,))
-            return self._one(found, decode_book, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_isbn")
-
-    async def update(self, row: Book, ray_id: str) -> Result[Book]:
-        """Write every mutable column of this Book, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_BOOKS__UPDATE, encode_book_update(row))
-            return self._one(stored, decode_book, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Book, ray_id: str) -> Result[Book]:
-        """Insert this Book, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_BOOKS__UPSERT, encode_book_insert(row))
-            return self._one(stored, decode_book, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Book with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_BOOKS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def delete_by_isbn(self, isbn: str, ray_id: str) -> Result[None]:
-        """Delete the Book with this isbn; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_BOOKS__DELETE_BY_ISBN, (isbn,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_isbn")
-
-    async def list_by_author_id(
-        self, author_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Book]]:
-        """Up to `limit` Book rows with this author_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _BOOKS__LIST_BY_AUTHOR_ID,
-                    (
-                        author_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _BOOKS__LIST_BY_AUTHOR_ID_AFTER,
-                    (
-                        author_id,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_book, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_author_id")
-
-    async def count_by_author_id(self, author_id: int, ray_id: str) -> Result[int]:
-        """How many Book rows with this author_id."""
-        try:
-            found = await self._db.fetch_one(_BOOKS__COUNT_BY_AUTHOR_ID, (author_id,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_author_id")
-
-    async def list_by_category_id(
-        self, category_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Book]]:
-        """Up to `limit` Book rows with this category_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _BOOKS__LIST_BY_CATEGORY_ID,
-                    (
-                        category_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _BOOKS__LIST_BY_CATEGORY_ID_AFTER,
-                    (
-                        category_id,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_book, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_category_id")
-
-    async def count_by_category_id(self, category_id: int, ray_id: str) -> Result[int]:
-        """How many Book rows with this category_id."""
-        try:
-            found = await self._db.fetch_one(_BOOKS__COUNT_BY_CATEGORY_ID, (category_id,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_category_id")
-
-    async def list_by_editor_id(
-        self, editor_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Book]]:
-        """Up to `limit` Book rows with this editor_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _BOOKS__LIST_BY_EDITOR_ID,
-                    (
-                        editor_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _BOOKS__LIST_BY_EDITOR_ID_AFTER,
-                    (
-                        editor_id,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_book, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_editor_id")
-
-    async def count_by_editor_id(self, editor_id: int, ray_id: str) -> Result[int]:
-        """How many Book rows with this editor_id."""
-        try:
-            found = await self._db.fetch_one(_BOOKS__COUNT_BY_EDITOR_ID, (editor_id,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_editor_id")
-
-    async def list_by_reviewer_id(
-        self, reviewer_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Book]]:
-        """Up to `limit` Book rows with this reviewer_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _BOOKS__LIST_BY_REVIEWER_ID,
-                    (
-                        reviewer_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _BOOKS__LIST_BY_REVIEWER_ID_AFTER,
-                    (
-                        reviewer_id,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_book, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_reviewer_id")
-
-    async def count_by_reviewer_id(self, reviewer_id: int, ray_id: str) -> Result[int]:
-        """How many Book rows with this reviewer_id."""
-        try:
-            found = await self._db.fetch_one(_BOOKS__COUNT_BY_REVIEWER_ID, (reviewer_id,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_reviewer_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Book]]:
-        """Up to `limit` Book rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_BOOKS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _BOOKS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_book, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Book rows in the table."""
-        try:
-            found = await self._db.fetch_one(_BOOKS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _BookSql
 
 
-class EditionStore(_SqliteStore, EditionTable):
+class EditionStore(_SqliteStore, _stores.EditionStore):
     """A row of the editions table."""
 
-    model: ClassVar[type[Edition]] = Edition
-    table: ClassVar[str] = "editions"
-
-    async def insert(self, row: Edition, ray_id: str) -> Result[Edition]:
-        """Insert a new Edition; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_EDITIONS__INSERT, encode_edition_insert(row))
-            return self._one(stored, decode_edition, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Edition], ray_id: str) -> Result[int]:
-        """Insert every Edition in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _EDITIONS__INSERT_MANY, [encode_edition_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_book_isbn_and_number(
-        self, book_isbn: str, number: int, ray_id: str
-    ) -> Result[Edition]:
-        """The Edition with this book_isbn and number, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(
-                _EDITIONS__GET_BY_BOOK_ISBN_AND_NUMBER,
-                (
-                    book_isbn,
-                    number,
-                ),
-            )
-            return self._one(found, decode_edition, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_book_isbn_and_number")
-
-    async def delete_by_book_isbn_and_number(
-        self, book_isbn: str, number: int, ray_id: str
-    ) -> Result[None]:
-        """Delete the Edition with this book_isbn and number; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(
-                _EDITIONS__DELETE_BY_BOOK_ISBN_AND_NUMBER,
-                (
-                    book_isbn,
-                    number,
-                ),
-            )
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_book_isbn_and_number")
-
-    async def list_by_book_isbn(
-        self, book_isbn: str, ray_id: str, *, limit: int = 100, after: tuple[str, int] | None = None
-    ) -> Result[list[Edition]]:
-        """Up to `limit` Edition rows with this book_isbn, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _EDITIONS__LIST_BY_BOOK_ISBN,
-                    (
-                        book_isbn,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _EDITIONS__LIST_BY_BOOK_ISBN_AFTER,
-                    (
-                        book_isbn,
-                        after[0],
-                        after[1],
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_edition, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_book_isbn")
-
-    async def count_by_book_isbn(self, book_isbn: str, ray_id: str) -> Result[int]:
-        """How many Edition rows with this book_isbn."""
-        try:
-            found = await self._db.fetch_one(_EDITIONS__COUNT_BY_BOOK_ISBN, (book_isbn,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_book_isbn")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[str, int] | None = None
-    ) -> Result[list[Edition]]:
-        """Up to `limit` Edition rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_EDITIONS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _EDITIONS__LIST_ALL_AFTER,
-                    (
-                        after[0],
-                        after[1],
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_edition, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Edition rows in the table."""
-        try:
-            found = await self._db.fetch_one(_EDITIONS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _EditionSql
 
 
-class PrintingStore(_SqliteStore, PrintingTable):
+class PrintingStore(_SqliteStore, _stores.PrintingStore):
     """A row of the printings table."""
 
-    model: ClassVar[type[Printing]] = Printing
-    table: ClassVar[str] = "printings"
-
-    async def insert(self, row: Printing, ray_id: str) -> Result[Printing]:
-        """Insert a new Printing; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _PRINTINGS__INSERT, encode_printing_insert(row)
-            )
-            return self._one(stored, decode_printing, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Printing], ray_id: str) -> Result[int]:
-        """Insert every Printing in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _PRINTINGS__INSERT_MANY, [encode_printing_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Printing]:
-        """The Printing with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_PRINTINGS__GET_BY_ID, (id,))
-            return self._one(found, decode_printing, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: Printing, ray_id: str) -> Result[Printing]:
-        """Write every mutable column of this Printing, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(
-                _PRINTINGS__UPDATE, encode_printing_update(row)
-            )
-            return self._one(stored, decode_printing, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Printing, ray_id: str) -> Result[Printing]:
-        """Insert this Printing, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _PRINTINGS__UPSERT, encode_printing_insert(row)
-            )
-            return self._one(stored, decode_printing, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Printing with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_PRINTINGS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Printing]]:
-        """Up to `limit` Printing rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_PRINTINGS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _PRINTINGS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_printing, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Printing rows in the table."""
-        try:
-            found = await self._db.fetch_one(_PRINTINGS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _PrintingSql

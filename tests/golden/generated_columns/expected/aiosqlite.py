@@ -12,47 +12,33 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import LineItemTable
-from .models import LineItem
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_line_item,
-    encode_line_item_insert,
-    encode_line_item_update,
-)
 
 __all__ = [
     "SqliteDatabase",
     "LineItemStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_LINE_ITEMS__INSERT = 'INSERT INTO "line_items" ("id","quantity","unit_price") VALUES (?,?,?) RETURNING "id","quantity","unit_price","total","label"'
-_LINE_ITEMS__INSERT_MANY = 'INSERT INTO "line_items" ("id","quantity","unit_price") VALUES (?,?,?)'
-_LINE_ITEMS__GET_BY_ID = (
-    'SELECT "id","quantity","unit_price","total","label" FROM "line_items" WHERE "id"=?'
-)
-_LINE_ITEMS__UPDATE = 'UPDATE "line_items" SET "quantity"=?,"unit_price"=? WHERE "id"=? RETURNING "line_items"."id","line_items"."quantity","line_items"."unit_price","line_items"."total","line_items"."label"'
-_LINE_ITEMS__UPSERT = 'INSERT INTO "line_items" ("id","quantity","unit_price") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "quantity"=EXCLUDED."quantity","unit_price"=EXCLUDED."unit_price" RETURNING "id","quantity","unit_price","total","label"'
-_LINE_ITEMS__DELETE_BY_ID = 'DELETE FROM "line_items" WHERE "id"=?'
-_LINE_ITEMS__LIST_ALL = 'SELECT "id","quantity","unit_price","total","label" FROM "line_items" ORDER BY "id" ASC LIMIT ?'
-_LINE_ITEMS__LIST_ALL_AFTER = 'SELECT "id","quantity","unit_price","total","label" FROM "line_items" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-_LINE_ITEMS__COUNT_ALL = 'SELECT COUNT(*) FROM "line_items"'
+class _LineItemSql:
+    INSERT = 'INSERT INTO "line_items" ("id","quantity","unit_price") VALUES (?,?,?) RETURNING "id","quantity","unit_price","total","label"'
+    INSERT_MANY = 'INSERT INTO "line_items" ("id","quantity","unit_price") VALUES (?,?,?)'
+    GET_BY_ID = 'SELECT "id","quantity","unit_price","total","label" FROM "line_items" WHERE "id"=?'
+    UPDATE = 'UPDATE "line_items" SET "quantity"=?,"unit_price"=? WHERE "id"=? RETURNING "line_items"."id","line_items"."quantity","line_items"."unit_price","line_items"."total","line_items"."label"'
+    UPSERT = 'INSERT INTO "line_items" ("id","quantity","unit_price") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "quantity"=EXCLUDED."quantity","unit_price"=EXCLUDED."unit_price" RETURNING "id","quantity","unit_price","total","label"'
+    DELETE_BY_ID = 'DELETE FROM "line_items" WHERE "id"=?'
+    LIST_ALL = 'SELECT "id","quantity","unit_price","total","label" FROM "line_items" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","quantity","unit_price","total","label" FROM "line_items" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "line_items"'
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
 
-    table: ClassVar[str]
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -64,136 +50,8 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class LineItemStore(_SqliteStore, LineItemTable):
+class LineItemStore(_SqliteStore, _stores.LineItemStore):
     """A row of the line_items table."""
 
-    model: ClassVar[type[LineItem]] = LineItem
-    table: ClassVar[str] = "line_items"
-
-    async def insert(self, row: LineItem, ray_id: str) -> Result[LineItem]:
-        """Insert a new LineItem; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _LINE_ITEMS__INSERT, encode_line_item_insert(row)
-            )
-            return self._one(stored, decode_line_item, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[LineItem], ray_id: str) -> Result[int]:
-        """Insert every LineItem in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _LINE_ITEMS__INSERT_MANY, [encode_line_item_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[LineItem]:
-        """The LineItem with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_LINE_ITEMS__GET_BY_ID, (id,))
-            return self._one(found, decode_line_item, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: LineItem, ray_id: str) -> Result[LineItem]:
-        """Write every mutable column of this LineItem, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(
-                _LINE_ITEMS__UPDATE, encode_line_item_update(row)
-            )
-            return self._one(stored, decode_line_item, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: LineItem, ray_id: str) -> Result[LineItem]:
-        """Insert this LineItem, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _LINE_ITEMS__UPSERT, encode_line_item_insert(row)
-            )
-            return self._one(stored, decode_line_item, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the LineItem with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_LINE_ITEMS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[LineItem]]:
-        """Up to `limit` LineItem rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_LINE_ITEMS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _LINE_ITEMS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_line_item, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many LineItem rows in the table."""
-        try:
-            found = await self._db.fetch_one(_LINE_ITEMS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _LineItemSql

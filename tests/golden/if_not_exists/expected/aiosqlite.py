@@ -12,58 +12,44 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import NoteTable
-from .models import Note
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_note,
-    encode_note_insert,
-    encode_note_update,
-)
 
 __all__ = [
     "SqliteDatabase",
     "NoteStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_NOTES__INSERT = (
-    'INSERT INTO "notes" ("id","title","body") VALUES (?,?,?) RETURNING "id","title","body"'
-)
-_NOTES__INSERT_MANY = 'INSERT INTO "notes" ("id","title","body") VALUES (?,?,?)'
-_NOTES__GET_BY_ID = 'SELECT "id","title","body" FROM "notes" WHERE "id"=?'
-_NOTES__GET_BY_BODY = 'SELECT "id","title","body" FROM "notes" WHERE "body"=?'
-_NOTES__UPDATE = 'UPDATE "notes" SET "title"=?,"body"=? WHERE "id"=? RETURNING "notes"."id","notes"."title","notes"."body"'
-_NOTES__UPSERT = 'INSERT INTO "notes" ("id","title","body") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title","body"=EXCLUDED."body" RETURNING "id","title","body"'
-_NOTES__DELETE_BY_ID = 'DELETE FROM "notes" WHERE "id"=?'
-_NOTES__DELETE_BY_BODY = 'DELETE FROM "notes" WHERE "body"=?'
-_NOTES__LIST_BY_TITLE = (
-    'SELECT "id","title","body" FROM "notes" WHERE "title"=? ORDER BY "id" ASC LIMIT ?'
-)
-_NOTES__LIST_BY_TITLE_AFTER = (
-    'SELECT "id","title","body" FROM "notes" WHERE "title"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-)
-_NOTES__COUNT_BY_TITLE = 'SELECT COUNT(*) FROM "notes" WHERE "title"=?'
-_NOTES__LIST_ALL = 'SELECT "id","title","body" FROM "notes" ORDER BY "id" ASC LIMIT ?'
-_NOTES__LIST_ALL_AFTER = (
-    'SELECT "id","title","body" FROM "notes" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-)
-_NOTES__COUNT_ALL = 'SELECT COUNT(*) FROM "notes"'
+class _NoteSql:
+    INSERT = (
+        'INSERT INTO "notes" ("id","title","body") VALUES (?,?,?) RETURNING "id","title","body"'
+    )
+    INSERT_MANY = 'INSERT INTO "notes" ("id","title","body") VALUES (?,?,?)'
+    GET_BY_ID = 'SELECT "id","title","body" FROM "notes" WHERE "id"=?'
+    GET_BY_BODY = 'SELECT "id","title","body" FROM "notes" WHERE "body"=?'
+    UPDATE = 'UPDATE "notes" SET "title"=?,"body"=? WHERE "id"=? RETURNING "notes"."id","notes"."title","notes"."body"'
+    UPSERT = 'INSERT INTO "notes" ("id","title","body") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title","body"=EXCLUDED."body" RETURNING "id","title","body"'
+    DELETE_BY_ID = 'DELETE FROM "notes" WHERE "id"=?'
+    DELETE_BY_BODY = 'DELETE FROM "notes" WHERE "body"=?'
+    LIST_BY_TITLE = (
+        'SELECT "id","title","body" FROM "notes" WHERE "title"=? ORDER BY "id" ASC LIMIT ?'
+    )
+    LIST_BY_TITLE_AFTER = 'SELECT "id","title","body" FROM "notes" WHERE "title"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_BY_TITLE = 'SELECT COUNT(*) FROM "notes" WHERE "title"=?'
+    LIST_ALL = 'SELECT "id","title","body" FROM "notes" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = (
+        'SELECT "id","title","body" FROM "notes" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    )
+    COUNT_ALL = 'SELECT COUNT(*) FROM "notes"'
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
 
-    table: ClassVar[str]
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -75,180 +61,8 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class NoteStore(_SqliteStore, NoteTable):
+class NoteStore(_SqliteStore, _stores.NoteStore):
     """A note someone wrote down."""
 
-    model: ClassVar[type[Note]] = Note
-    table: ClassVar[str] = "notes"
-
-    async def insert(self, row: Note, ray_id: str) -> Result[Note]:
-        """Insert a new Note; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_NOTES__INSERT, encode_note_insert(row))
-            return self._one(stored, decode_note, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Note], ray_id: str) -> Result[int]:
-        """Insert every Note in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _NOTES__INSERT_MANY, [encode_note_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Note]:
-        """The Note with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_NOTES__GET_BY_ID, (id,))
-            return self._one(found, decode_note, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def get_by_body(self, body: str, ray_id: str) -> Result[Note]:
-        """The Note with this body, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_NOTES__GET_BY_BODY, (body,))
-            return self._one(found, decode_note, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_body")
-
-    async def update(self, row: Note, ray_id: str) -> Result[Note]:
-        """Write every mutable column of this Note, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_NOTES__UPDATE, encode_note_update(row))
-            return self._one(stored, decode_note, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Note, ray_id: str) -> Result[Note]:
-        """Insert this Note, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_NOTES__UPSERT, encode_note_insert(row))
-            return self._one(stored, decode_note, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Note with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_NOTES__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def delete_by_body(self, body: str, ray_id: str) -> Result[None]:
-        """Delete the Note with this body; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_NOTES__DELETE_BY_BODY, (body,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_body")
-
-    async def list_by_title(
-        self, title: str, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Note]]:
-        """Up to `limit` Note rows with this title, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _NOTES__LIST_BY_TITLE,
-                    (
-                        title,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _NOTES__LIST_BY_TITLE_AFTER,
-                    (
-                        title,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_note, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_title")
-
-    async def count_by_title(self, title: str, ray_id: str) -> Result[int]:
-        """How many Note rows with this title."""
-        try:
-            found = await self._db.fetch_one(_NOTES__COUNT_BY_TITLE, (title,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_title")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Note]]:
-        """Up to `limit` Note rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_NOTES__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _NOTES__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_note, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Note rows in the table."""
-        try:
-            found = await self._db.fetch_one(_NOTES__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _NoteSql

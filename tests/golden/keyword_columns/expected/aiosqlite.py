@@ -12,54 +12,42 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import ScheduleTable
-from .models import Schedule
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_schedule,
-    encode_schedule_insert,
-    encode_schedule_update,
-)
 
 __all__ = [
     "SqliteDatabase",
     "ScheduleStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_SCHEDULES__INSERT = 'INSERT INTO "schedules" ("id","interval","order","from","class","type","state","limit") VALUES (?,?,?,?,?,?,?,?) RETURNING "id","interval","order","from","class","type","state","limit"'
-_SCHEDULES__INSERT_MANY = 'INSERT INTO "schedules" ("id","interval","order","from","class","type","state","limit") VALUES (?,?,?,?,?,?,?,?)'
-_SCHEDULES__GET_BY_ID = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "id"=?'
-_SCHEDULES__UPDATE = 'UPDATE "schedules" SET "interval"=?,"order"=?,"from"=?,"class"=?,"type"=?,"state"=?,"limit"=? WHERE "id"=? RETURNING "schedules"."id","schedules"."interval","schedules"."order","schedules"."from","schedules"."class","schedules"."type","schedules"."state","schedules"."limit"'
-_SCHEDULES__UPSERT = 'INSERT INTO "schedules" ("id","interval","order","from","class","type","state","limit") VALUES (?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "interval"=EXCLUDED."interval","order"=EXCLUDED."order","from"=EXCLUDED."from","class"=EXCLUDED."class","type"=EXCLUDED."type","state"=EXCLUDED."state","limit"=EXCLUDED."limit" RETURNING "id","interval","order","from","class","type","state","limit"'
-_SCHEDULES__DELETE_BY_ID = 'DELETE FROM "schedules" WHERE "id"=?'
-_SCHEDULES__LIST_BY_ORDER = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "order"=? ORDER BY "id" ASC LIMIT ?'
-_SCHEDULES__LIST_BY_ORDER_AFTER = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "order"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-_SCHEDULES__COUNT_BY_ORDER = 'SELECT COUNT(*) FROM "schedules" WHERE "order"=?'
-_SCHEDULES__LIST_BY_CLASS = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "class"=? ORDER BY "id" ASC LIMIT ?'
-_SCHEDULES__LIST_BY_CLASS_AFTER = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "class"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-_SCHEDULES__COUNT_BY_CLASS = 'SELECT COUNT(*) FROM "schedules" WHERE "class"=?'
-_SCHEDULES__LIST_BY_LIMIT = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "limit"=? ORDER BY "id" ASC LIMIT ?'
-_SCHEDULES__LIST_BY_LIMIT_AFTER = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "limit"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-_SCHEDULES__COUNT_BY_LIMIT = 'SELECT COUNT(*) FROM "schedules" WHERE "limit"=?'
-_SCHEDULES__LIST_ALL = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" ORDER BY "id" ASC LIMIT ?'
-_SCHEDULES__LIST_ALL_AFTER = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-_SCHEDULES__COUNT_ALL = 'SELECT COUNT(*) FROM "schedules"'
+class _ScheduleSql:
+    INSERT = 'INSERT INTO "schedules" ("id","interval","order","from","class","type","state","limit") VALUES (?,?,?,?,?,?,?,?) RETURNING "id","interval","order","from","class","type","state","limit"'
+    INSERT_MANY = 'INSERT INTO "schedules" ("id","interval","order","from","class","type","state","limit") VALUES (?,?,?,?,?,?,?,?)'
+    GET_BY_ID = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "id"=?'
+    UPDATE = 'UPDATE "schedules" SET "interval"=?,"order"=?,"from"=?,"class"=?,"type"=?,"state"=?,"limit"=? WHERE "id"=? RETURNING "schedules"."id","schedules"."interval","schedules"."order","schedules"."from","schedules"."class","schedules"."type","schedules"."state","schedules"."limit"'
+    UPSERT = 'INSERT INTO "schedules" ("id","interval","order","from","class","type","state","limit") VALUES (?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "interval"=EXCLUDED."interval","order"=EXCLUDED."order","from"=EXCLUDED."from","class"=EXCLUDED."class","type"=EXCLUDED."type","state"=EXCLUDED."state","limit"=EXCLUDED."limit" RETURNING "id","interval","order","from","class","type","state","limit"'
+    DELETE_BY_ID = 'DELETE FROM "schedules" WHERE "id"=?'
+    LIST_BY_ORDER = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "order"=? ORDER BY "id" ASC LIMIT ?'
+    LIST_BY_ORDER_AFTER = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "order"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_BY_ORDER = 'SELECT COUNT(*) FROM "schedules" WHERE "order"=?'
+    LIST_BY_CLASS = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "class"=? ORDER BY "id" ASC LIMIT ?'
+    LIST_BY_CLASS_AFTER = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "class"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_BY_CLASS = 'SELECT COUNT(*) FROM "schedules" WHERE "class"=?'
+    LIST_BY_LIMIT = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "limit"=? ORDER BY "id" ASC LIMIT ?'
+    LIST_BY_LIMIT_AFTER = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "limit"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_BY_LIMIT = 'SELECT COUNT(*) FROM "schedules" WHERE "limit"=?'
+    LIST_ALL = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "schedules"'
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
 
-    table: ClassVar[str]
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -71,238 +59,8 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class ScheduleStore(_SqliteStore, ScheduleTable):
+class ScheduleStore(_SqliteStore, _stores.ScheduleStore):
     """Columns named after SQL and Python keywords, and after method parameters."""
 
-    model: ClassVar[type[Schedule]] = Schedule
-    table: ClassVar[str] = "schedules"
-
-    async def insert(self, row: Schedule, ray_id: str) -> Result[Schedule]:
-        """Insert a new Schedule; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _SCHEDULES__INSERT, encode_schedule_insert(row)
-            )
-            return self._one(stored, decode_schedule, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Schedule], ray_id: str) -> Result[int]:
-        """Insert every Schedule in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _SCHEDULES__INSERT_MANY, [encode_schedule_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Schedule]:
-        """The Schedule with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_SCHEDULES__GET_BY_ID, (id,))
-            return self._one(found, decode_schedule, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: Schedule, ray_id: str) -> Result[Schedule]:
-        """Write every mutable column of this Schedule, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(
-                _SCHEDULES__UPDATE, encode_schedule_update(row)
-            )
-            return self._one(stored, decode_schedule, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Schedule, ray_id: str) -> Result[Schedule]:
-        """Insert this Schedule, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _SCHEDULES__UPSERT, encode_schedule_insert(row)
-            )
-            return self._one(stored, decode_schedule, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Schedule with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_SCHEDULES__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_by_order(
-        self, order: int, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Schedule]]:
-        """Up to `limit` Schedule rows with this order, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _SCHEDULES__LIST_BY_ORDER,
-                    (
-                        order,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _SCHEDULES__LIST_BY_ORDER_AFTER,
-                    (
-                        order,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_schedule, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_order")
-
-    async def count_by_order(self, order: int, ray_id: str) -> Result[int]:
-        """How many Schedule rows with this order."""
-        try:
-            found = await self._db.fetch_one(_SCHEDULES__COUNT_BY_ORDER, (order,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_order")
-
-    async def list_by_class(
-        self, class_: str, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Schedule]]:
-        """Up to `limit` Schedule rows with this class, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _SCHEDULES__LIST_BY_CLASS,
-                    (
-                        class_,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _SCHEDULES__LIST_BY_CLASS_AFTER,
-                    (
-                        class_,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_schedule, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_class")
-
-    async def count_by_class(self, class_: str, ray_id: str) -> Result[int]:
-        """How many Schedule rows with this class."""
-        try:
-            found = await self._db.fetch_one(_SCHEDULES__COUNT_BY_CLASS, (class_,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_class")
-
-    async def list_by_limit(
-        self, limit_: int, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Schedule]]:
-        """Up to `limit` Schedule rows with this limit, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _SCHEDULES__LIST_BY_LIMIT,
-                    (
-                        limit_,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _SCHEDULES__LIST_BY_LIMIT_AFTER,
-                    (
-                        limit_,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_schedule, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_limit")
-
-    async def count_by_limit(self, limit_: int, ray_id: str) -> Result[int]:
-        """How many Schedule rows with this limit."""
-        try:
-            found = await self._db.fetch_one(_SCHEDULES__COUNT_BY_LIMIT, (limit_,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_limit")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Schedule]]:
-        """Up to `limit` Schedule rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_SCHEDULES__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _SCHEDULES__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_schedule, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Schedule rows in the table."""
-        try:
-            found = await self._db.fetch_one(_SCHEDULES__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _ScheduleSql

@@ -12,29 +12,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import ProjectTable, TaskTable, LabelTable, ImportTable
-from .models import Project, Task, Label, Import
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_project,
-    encode_project_insert,
-    encode_project_update,
-    decode_task,
-    encode_task_insert,
-    encode_task_update,
-    decode_label,
-    encode_label_insert,
-    decode_import,
-    encode_import_insert,
-    encode_import_update,
-)
 
 __all__ = [
     "SqliteDatabase",
@@ -44,59 +25,62 @@ __all__ = [
     "ImportStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_PROJECTS__INSERT = 'INSERT INTO "projects" ("id","name","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?) RETURNING "id","name","created_at","created_by","updated_at","updated_by"'
-_PROJECTS__INSERT_MANY = 'INSERT INTO "projects" ("id","name","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?)'
-_PROJECTS__GET_BY_ID = 'SELECT "id","name","created_at","created_by","updated_at","updated_by" FROM "projects" WHERE "id"=?'
-_PROJECTS__UPDATE = 'UPDATE "projects" SET "name"=?,"updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "projects"."id","projects"."name","projects"."created_at","projects"."created_by","projects"."updated_at","projects"."updated_by"'
-_PROJECTS__UPSERT = 'INSERT INTO "projects" ("id","name","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","name","created_at","created_by","updated_at","updated_by"'
-_PROJECTS__DELETE_BY_ID = 'DELETE FROM "projects" WHERE "id"=?'
-_PROJECTS__LIST_ALL = 'SELECT "id","name","created_at","created_by","updated_at","updated_by" FROM "projects" ORDER BY "id" ASC LIMIT ?'
-_PROJECTS__LIST_ALL_AFTER = 'SELECT "id","name","created_at","created_by","updated_at","updated_by" FROM "projects" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-_PROJECTS__COUNT_ALL = 'SELECT COUNT(*) FROM "projects"'
-
-_TASKS__INSERT = 'INSERT INTO "tasks" ("id","project_id","title","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?) RETURNING "id","project_id","title","created_at","created_by","updated_at","updated_by"'
-_TASKS__INSERT_MANY = 'INSERT INTO "tasks" ("id","project_id","title","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?)'
-_TASKS__GET_BY_ID = 'SELECT "id","project_id","title","created_at","created_by","updated_at","updated_by" FROM "tasks" WHERE "id"=?'
-_TASKS__UPDATE = 'UPDATE "tasks" SET "project_id"=?,"title"=?,"updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "tasks"."id","tasks"."project_id","tasks"."title","tasks"."created_at","tasks"."created_by","tasks"."updated_at","tasks"."updated_by"'
-_TASKS__UPSERT = 'INSERT INTO "tasks" ("id","project_id","title","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "project_id"=EXCLUDED."project_id","title"=EXCLUDED."title","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","project_id","title","created_at","created_by","updated_at","updated_by"'
-_TASKS__DELETE_BY_ID = 'DELETE FROM "tasks" WHERE "id"=?'
-_TASKS__LIST_BY_PROJECT_ID = 'SELECT "id","project_id","title","created_at","created_by","updated_at","updated_by" FROM "tasks" WHERE "project_id"=? ORDER BY "id" ASC LIMIT ?'
-_TASKS__LIST_BY_PROJECT_ID_AFTER = 'SELECT "id","project_id","title","created_at","created_by","updated_at","updated_by" FROM "tasks" WHERE "project_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-_TASKS__COUNT_BY_PROJECT_ID = 'SELECT COUNT(*) FROM "tasks" WHERE "project_id"=?'
-_TASKS__LIST_ALL = 'SELECT "id","project_id","title","created_at","created_by","updated_at","updated_by" FROM "tasks" ORDER BY "id" ASC LIMIT ?'
-_TASKS__LIST_ALL_AFTER = 'SELECT "id","project_id","title","created_at","created_by","updated_at","updated_by" FROM "tasks" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-_TASKS__COUNT_ALL = 'SELECT COUNT(*) FROM "tasks"'
-
-_LABELS__INSERT = 'INSERT INTO "labels" ("id","created_at","created_by") VALUES (?,?,?) RETURNING "id","created_at","created_by"'
-_LABELS__INSERT_MANY = 'INSERT INTO "labels" ("id","created_at","created_by") VALUES (?,?,?)'
-_LABELS__GET_BY_ID = 'SELECT "id","created_at","created_by" FROM "labels" WHERE "id"=?'
-_LABELS__DELETE_BY_ID = 'DELETE FROM "labels" WHERE "id"=?'
-_LABELS__LIST_ALL = 'SELECT "id","created_at","created_by" FROM "labels" ORDER BY "id" ASC LIMIT ?'
-_LABELS__LIST_ALL_AFTER = (
-    'SELECT "id","created_at","created_by" FROM "labels" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-)
-_LABELS__COUNT_ALL = 'SELECT COUNT(*) FROM "labels"'
-
-_IMPORTS__INSERT = 'INSERT INTO "imports" ("id","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?) RETURNING "id","created_at","created_by","updated_at","updated_by"'
-_IMPORTS__INSERT_MANY = 'INSERT INTO "imports" ("id","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?)'
-_IMPORTS__GET_BY_ID = (
-    'SELECT "id","created_at","created_by","updated_at","updated_by" FROM "imports" WHERE "id"=?'
-)
-_IMPORTS__UPDATE = 'UPDATE "imports" SET "updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "imports"."id","imports"."created_at","imports"."created_by","imports"."updated_at","imports"."updated_by"'
-_IMPORTS__UPSERT = 'INSERT INTO "imports" ("id","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","created_at","created_by","updated_at","updated_by"'
-_IMPORTS__DELETE_BY_ID = 'DELETE FROM "imports" WHERE "id"=?'
-_IMPORTS__LIST_ALL = 'SELECT "id","created_at","created_by","updated_at","updated_by" FROM "imports" ORDER BY "id" ASC LIMIT ?'
-_IMPORTS__LIST_ALL_AFTER = 'SELECT "id","created_at","created_by","updated_at","updated_by" FROM "imports" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-_IMPORTS__COUNT_ALL = 'SELECT COUNT(*) FROM "imports"'
+class _ProjectSql:
+    INSERT = 'INSERT INTO "projects" ("id","name","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?) RETURNING "id","name","created_at","created_by","updated_at","updated_by"'
+    INSERT_MANY = 'INSERT INTO "projects" ("id","name","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?)'
+    GET_BY_ID = 'SELECT "id","name","created_at","created_by","updated_at","updated_by" FROM "projects" WHERE "id"=?'
+    UPDATE = 'UPDATE "projects" SET "name"=?,"updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "projects"."id","projects"."name","projects"."created_at","projects"."created_by","projects"."updated_at","projects"."updated_by"'
+    UPSERT = 'INSERT INTO "projects" ("id","name","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","name","created_at","created_by","updated_at","updated_by"'
+    DELETE_BY_ID = 'DELETE FROM "projects" WHERE "id"=?'
+    LIST_ALL = 'SELECT "id","name","created_at","created_by","updated_at","updated_by" FROM "projects" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","name","created_at","created_by","updated_at","updated_by" FROM "projects" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "projects"'
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _TaskSql:
+    INSERT = 'INSERT INTO "tasks" ("id","project_id","title","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?) RETURNING "id","project_id","title","created_at","created_by","updated_at","updated_by"'
+    INSERT_MANY = 'INSERT INTO "tasks" ("id","project_id","title","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?)'
+    GET_BY_ID = 'SELECT "id","project_id","title","created_at","created_by","updated_at","updated_by" FROM "tasks" WHERE "id"=?'
+    UPDATE = 'UPDATE "tasks" SET "project_id"=?,"title"=?,"updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "tasks"."id","tasks"."project_id","tasks"."title","tasks"."created_at","tasks"."created_by","tasks"."updated_at","tasks"."updated_by"'
+    UPSERT = 'INSERT INTO "tasks" ("id","project_id","title","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "project_id"=EXCLUDED."project_id","title"=EXCLUDED."title","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","project_id","title","created_at","created_by","updated_at","updated_by"'
+    DELETE_BY_ID = 'DELETE FROM "tasks" WHERE "id"=?'
+    LIST_BY_PROJECT_ID = 'SELECT "id","project_id","title","created_at","created_by","updated_at","updated_by" FROM "tasks" WHERE "project_id"=? ORDER BY "id" ASC LIMIT ?'
+    LIST_BY_PROJECT_ID_AFTER = 'SELECT "id","project_id","title","created_at","created_by","updated_at","updated_by" FROM "tasks" WHERE "project_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_BY_PROJECT_ID = 'SELECT COUNT(*) FROM "tasks" WHERE "project_id"=?'
+    LIST_ALL = 'SELECT "id","project_id","title","created_at","created_by","updated_at","updated_by" FROM "tasks" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","project_id","title","created_at","created_by","updated_at","updated_by" FROM "tasks" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "tasks"'
 
-    table: ClassVar[str]
+
+class _LabelSql:
+    INSERT = 'INSERT INTO "labels" ("id","created_at","created_by") VALUES (?,?,?) RETURNING "id","created_at","created_by"'
+    INSERT_MANY = 'INSERT INTO "labels" ("id","created_at","created_by") VALUES (?,?,?)'
+    GET_BY_ID = 'SELECT "id","created_at","created_by" FROM "labels" WHERE "id"=?'
+    DELETE_BY_ID = 'DELETE FROM "labels" WHERE "id"=?'
+    LIST_ALL = 'SELECT "id","created_at","created_by" FROM "labels" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = (
+        'SELECT "id","created_at","created_by" FROM "labels" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    )
+    COUNT_ALL = 'SELECT COUNT(*) FROM "labels"'
+
+
+class _ImportSql:
+    INSERT = 'INSERT INTO "imports" ("id","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?) RETURNING "id","created_at","created_by","updated_at","updated_by"'
+    INSERT_MANY = 'INSERT INTO "imports" ("id","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?)'
+    GET_BY_ID = 'SELECT "id","created_at","created_by","updated_at","updated_by" FROM "imports" WHERE "id"=?'
+    UPDATE = 'UPDATE "imports" SET "updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "imports"."id","imports"."created_at","imports"."created_by","imports"."updated_at","imports"."updated_by"'
+    UPSERT = 'INSERT INTO "imports" ("id","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","created_at","created_by","updated_at","updated_by"'
+    DELETE_BY_ID = 'DELETE FROM "imports" WHERE "id"=?'
+    LIST_ALL = 'SELECT "id","created_at","created_by","updated_at","updated_by" FROM "imports" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","created_at","created_by","updated_at","updated_by" FROM "imports" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "imports"'
+
+
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
+
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -108,412 +92,26 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class ProjectStore(_SqliteStore, ProjectTable):
+class ProjectStore(_SqliteStore, _stores.ProjectStore):
     """A row of the projects table."""
 
-    model: ClassVar[type[Project]] = Project
-    table: ClassVar[str] = "projects"
-
-    async def insert(self, row: Project, ray_id: str) -> Result[Project]:
-        """Insert a new Project; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_PROJECTS__INSERT, encode_project_insert(row))
-            return self._one(stored, decode_project, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Project], ray_id: str) -> Result[int]:
-        """Insert every Project in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _PROJECTS__INSERT_MANY, [encode_project_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: str, ray_id: str) -> Result[Project]:
-        """The Project with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_PROJECTS__GET_BY_ID, (id,))
-            return self._one(found, decode_project, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: Project, ray_id: str) -> Result[Project]:
-        """Write every mutable column of this Project, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_PROJECTS__UPDATE, encode_project_update(row))
-            return self._one(stored, decode_project, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Project, ray_id: str) -> Result[Project]:
-        """Insert this Project, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_PROJECTS__UPSERT, encode_project_insert(row))
-            return self._one(stored, decode_project, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
-        """Delete the Project with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_PROJECTS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[Project]]:
-        """Up to `limit` Project rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_PROJECTS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _PROJECTS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_project, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Project rows in the table."""
-        try:
-            found = await self._db.fetch_one(_PROJECTS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _ProjectSql
 
 
-class TaskStore(_SqliteStore, TaskTable):
+class TaskStore(_SqliteStore, _stores.TaskStore):
     """A row of the tasks table."""
 
-    model: ClassVar[type[Task]] = Task
-    table: ClassVar[str] = "tasks"
-
-    async def insert(self, row: Task, ray_id: str) -> Result[Task]:
-        """Insert a new Task; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_TASKS__INSERT, encode_task_insert(row))
-            return self._one(stored, decode_task, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Task], ray_id: str) -> Result[int]:
-        """Insert every Task in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _TASKS__INSERT_MANY, [encode_task_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: str, ray_id: str) -> Result[Task]:
-        """The Task with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_TASKS__GET_BY_ID, (id,))
-            return self._one(found, decode_task, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: Task, ray_id: str) -> Result[Task]:
-        """Write every mutable column of this Task, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_TASKS__UPDATE, encode_task_update(row))
-            return self._one(stored, decode_task, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Task, ray_id: str) -> Result[Task]:
-        """Insert this Task, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_TASKS__UPSERT, encode_task_insert(row))
-            return self._one(stored, decode_task, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
-        """Delete the Task with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_TASKS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_by_project_id(
-        self, project_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[Task]]:
-        """Up to `limit` Task rows with this project_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _TASKS__LIST_BY_PROJECT_ID,
-                    (
-                        project_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _TASKS__LIST_BY_PROJECT_ID_AFTER,
-                    (
-                        project_id,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_task, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_project_id")
-
-    async def count_by_project_id(self, project_id: str, ray_id: str) -> Result[int]:
-        """How many Task rows with this project_id."""
-        try:
-            found = await self._db.fetch_one(_TASKS__COUNT_BY_PROJECT_ID, (project_id,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_project_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[Task]]:
-        """Up to `limit` Task rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_TASKS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _TASKS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_task, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Task rows in the table."""
-        try:
-            found = await self._db.fetch_one(_TASKS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _TaskSql
 
 
-class LabelStore(_SqliteStore, LabelTable):
+class LabelStore(_SqliteStore, _stores.LabelStore):
     """Only some of the audit columns: no mixin."""
 
-    model: ClassVar[type[Label]] = Label
-    table: ClassVar[str] = "labels"
-
-    async def insert(self, row: Label, ray_id: str) -> Result[Label]:
-        """Insert a new Label; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_LABELS__INSERT, encode_label_insert(row))
-            return self._one(stored, decode_label, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Label], ray_id: str) -> Result[int]:
-        """Insert every Label in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _LABELS__INSERT_MANY, [encode_label_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: str, ray_id: str) -> Result[Label]:
-        """The Label with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_LABELS__GET_BY_ID, (id,))
-            return self._one(found, decode_label, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
-        """Delete the Label with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_LABELS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[Label]]:
-        """Up to `limit` Label rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_LABELS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _LABELS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_label, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Label rows in the table."""
-        try:
-            found = await self._db.fetch_one(_LABELS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _LabelSql
 
 
-class ImportStore(_SqliteStore, ImportTable):
+class ImportStore(_SqliteStore, _stores.ImportStore):
     """All the audit columns, but created_at is text: the mixin does not fit."""
 
-    model: ClassVar[type[Import]] = Import
-    table: ClassVar[str] = "imports"
-
-    async def insert(self, row: Import, ray_id: str) -> Result[Import]:
-        """Insert a new Import; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_IMPORTS__INSERT, encode_import_insert(row))
-            return self._one(stored, decode_import, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Import], ray_id: str) -> Result[int]:
-        """Insert every Import in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _IMPORTS__INSERT_MANY, [encode_import_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: str, ray_id: str) -> Result[Import]:
-        """The Import with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_IMPORTS__GET_BY_ID, (id,))
-            return self._one(found, decode_import, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: Import, ray_id: str) -> Result[Import]:
-        """Write every mutable column of this Import, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_IMPORTS__UPDATE, encode_import_update(row))
-            return self._one(stored, decode_import, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Import, ray_id: str) -> Result[Import]:
-        """Insert this Import, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_IMPORTS__UPSERT, encode_import_insert(row))
-            return self._one(stored, decode_import, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
-        """Delete the Import with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_IMPORTS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[Import]]:
-        """Up to `limit` Import rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_IMPORTS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _IMPORTS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_import, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Import rows in the table."""
-        try:
-            found = await self._db.fetch_one(_IMPORTS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _ImportSql

@@ -12,43 +12,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import (
-    ClientContract,
-    ShortURLTable,
-    PersonTable,
-    AddressTable,
-    StatusTable,
-    T2faDeviceTable,
-)
-from .models import APIClient, ShortURL, Person, Address, Status, T2faDevice
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_apiclient,
-    encode_apiclient_insert,
-    encode_apiclient_update,
-    decode_short_url,
-    encode_short_url_insert,
-    encode_short_url_update,
-    decode_person,
-    encode_person_insert,
-    encode_person_update,
-    decode_address,
-    encode_address_insert,
-    encode_address_update,
-    decode_status,
-    encode_status_insert,
-    encode_status_update,
-    decode_t2fa_device,
-    encode_t2fa_device_insert,
-    encode_t2fa_device_update,
-)
 
 __all__ = [
     "SqliteDatabase",
@@ -60,106 +27,101 @@ __all__ = [
     "T2faDeviceStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_OAUTH_API_CLIENTS__INSERT = 'INSERT INTO "oauth_api_clients" ("id","Redirect URL") VALUES (?,?) RETURNING "id","Redirect URL"'
-_OAUTH_API_CLIENTS__INSERT_MANY = (
-    'INSERT INTO "oauth_api_clients" ("id","Redirect URL") VALUES (?,?)'
-)
-_OAUTH_API_CLIENTS__GET_BY_ID = 'SELECT "id","Redirect URL" FROM "oauth_api_clients" WHERE "id"=?'
-_OAUTH_API_CLIENTS__UPDATE = 'UPDATE "oauth_api_clients" SET "Redirect URL"=? WHERE "id"=? RETURNING "oauth_api_clients"."id","oauth_api_clients"."Redirect URL"'
-_OAUTH_API_CLIENTS__UPSERT = 'INSERT INTO "oauth_api_clients" ("id","Redirect URL") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "Redirect URL"=EXCLUDED."Redirect URL" RETURNING "id","Redirect URL"'
-_OAUTH_API_CLIENTS__DELETE_BY_ID = 'DELETE FROM "oauth_api_clients" WHERE "id"=?'
-_OAUTH_API_CLIENTS__LIST_ALL = (
-    'SELECT "id","Redirect URL" FROM "oauth_api_clients" ORDER BY "id" ASC LIMIT ?'
-)
-_OAUTH_API_CLIENTS__LIST_ALL_AFTER = (
-    'SELECT "id","Redirect URL" FROM "oauth_api_clients" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-)
-_OAUTH_API_CLIENTS__COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_api_clients"'
-
-_SHORT_URLS__INSERT = 'INSERT INTO "short_urls" ("id","target_url","api_client_id") VALUES (?,?,?) RETURNING "id","target_url","api_client_id"'
-_SHORT_URLS__INSERT_MANY = (
-    'INSERT INTO "short_urls" ("id","target_url","api_client_id") VALUES (?,?,?)'
-)
-_SHORT_URLS__GET_BY_ID = 'SELECT "id","target_url","api_client_id" FROM "short_urls" WHERE "id"=?'
-_SHORT_URLS__UPDATE = 'UPDATE "short_urls" SET "target_url"=?,"api_client_id"=? WHERE "id"=? RETURNING "short_urls"."id","short_urls"."target_url","short_urls"."api_client_id"'
-_SHORT_URLS__UPSERT = 'INSERT INTO "short_urls" ("id","target_url","api_client_id") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "target_url"=EXCLUDED."target_url","api_client_id"=EXCLUDED."api_client_id" RETURNING "id","target_url","api_client_id"'
-_SHORT_URLS__DELETE_BY_ID = 'DELETE FROM "short_urls" WHERE "id"=?'
-_SHORT_URLS__LIST_BY_API_CLIENT_ID = 'SELECT "id","target_url","api_client_id" FROM "short_urls" WHERE "api_client_id"=? ORDER BY "id" ASC LIMIT ?'
-_SHORT_URLS__LIST_BY_API_CLIENT_ID_AFTER = 'SELECT "id","target_url","api_client_id" FROM "short_urls" WHERE "api_client_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-_SHORT_URLS__COUNT_BY_API_CLIENT_ID = 'SELECT COUNT(*) FROM "short_urls" WHERE "api_client_id"=?'
-_SHORT_URLS__LIST_ALL = (
-    'SELECT "id","target_url","api_client_id" FROM "short_urls" ORDER BY "id" ASC LIMIT ?'
-)
-_SHORT_URLS__LIST_ALL_AFTER = 'SELECT "id","target_url","api_client_id" FROM "short_urls" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-_SHORT_URLS__COUNT_ALL = 'SELECT COUNT(*) FROM "short_urls"'
-
-_PEOPLE__INSERT = 'INSERT INTO "people" ("id","fullName") VALUES (?,?) RETURNING "id","fullName"'
-_PEOPLE__INSERT_MANY = 'INSERT INTO "people" ("id","fullName") VALUES (?,?)'
-_PEOPLE__GET_BY_ID = 'SELECT "id","fullName" FROM "people" WHERE "id"=?'
-_PEOPLE__UPDATE = (
-    'UPDATE "people" SET "fullName"=? WHERE "id"=? RETURNING "people"."id","people"."fullName"'
-)
-_PEOPLE__UPSERT = 'INSERT INTO "people" ("id","fullName") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "fullName"=EXCLUDED."fullName" RETURNING "id","fullName"'
-_PEOPLE__DELETE_BY_ID = 'DELETE FROM "people" WHERE "id"=?'
-_PEOPLE__LIST_ALL = 'SELECT "id","fullName" FROM "people" ORDER BY "id" ASC LIMIT ?'
-_PEOPLE__LIST_ALL_AFTER = (
-    'SELECT "id","fullName" FROM "people" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-)
-_PEOPLE__COUNT_ALL = 'SELECT COUNT(*) FROM "people"'
-
-_ADDRESSES__INSERT = 'INSERT INTO "addresses" ("id","person_id","line1") VALUES (?,?,?) RETURNING "id","person_id","line1"'
-_ADDRESSES__INSERT_MANY = 'INSERT INTO "addresses" ("id","person_id","line1") VALUES (?,?,?)'
-_ADDRESSES__GET_BY_ID = 'SELECT "id","person_id","line1" FROM "addresses" WHERE "id"=?'
-_ADDRESSES__UPDATE = 'UPDATE "addresses" SET "person_id"=?,"line1"=? WHERE "id"=? RETURNING "addresses"."id","addresses"."person_id","addresses"."line1"'
-_ADDRESSES__UPSERT = 'INSERT INTO "addresses" ("id","person_id","line1") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "person_id"=EXCLUDED."person_id","line1"=EXCLUDED."line1" RETURNING "id","person_id","line1"'
-_ADDRESSES__DELETE_BY_ID = 'DELETE FROM "addresses" WHERE "id"=?'
-_ADDRESSES__LIST_BY_PERSON_ID = (
-    'SELECT "id","person_id","line1" FROM "addresses" WHERE "person_id"=? ORDER BY "id" ASC LIMIT ?'
-)
-_ADDRESSES__LIST_BY_PERSON_ID_AFTER = 'SELECT "id","person_id","line1" FROM "addresses" WHERE "person_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-_ADDRESSES__COUNT_BY_PERSON_ID = 'SELECT COUNT(*) FROM "addresses" WHERE "person_id"=?'
-_ADDRESSES__LIST_ALL = 'SELECT "id","person_id","line1" FROM "addresses" ORDER BY "id" ASC LIMIT ?'
-_ADDRESSES__LIST_ALL_AFTER = (
-    'SELECT "id","person_id","line1" FROM "addresses" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-)
-_ADDRESSES__COUNT_ALL = 'SELECT COUNT(*) FROM "addresses"'
-
-_STATUSES__INSERT = 'INSERT INTO "statuses" ("id","name") VALUES (?,?) RETURNING "id","name"'
-_STATUSES__INSERT_MANY = 'INSERT INTO "statuses" ("id","name") VALUES (?,?)'
-_STATUSES__GET_BY_ID = 'SELECT "id","name" FROM "statuses" WHERE "id"=?'
-_STATUSES__UPDATE = (
-    'UPDATE "statuses" SET "name"=? WHERE "id"=? RETURNING "statuses"."id","statuses"."name"'
-)
-_STATUSES__UPSERT = 'INSERT INTO "statuses" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "id","name"'
-_STATUSES__DELETE_BY_ID = 'DELETE FROM "statuses" WHERE "id"=?'
-_STATUSES__LIST_ALL = 'SELECT "id","name" FROM "statuses" ORDER BY "id" ASC LIMIT ?'
-_STATUSES__LIST_ALL_AFTER = (
-    'SELECT "id","name" FROM "statuses" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-)
-_STATUSES__COUNT_ALL = 'SELECT COUNT(*) FROM "statuses"'
-
-_C_2FA_DEVICES__INSERT = (
-    'INSERT INTO "2fa_devices" ("id","model","self") VALUES (?,?,?) RETURNING "id","model","self"'
-)
-_C_2FA_DEVICES__INSERT_MANY = 'INSERT INTO "2fa_devices" ("id","model","self") VALUES (?,?,?)'
-_C_2FA_DEVICES__GET_BY_ID = 'SELECT "id","model","self" FROM "2fa_devices" WHERE "id"=?'
-_C_2FA_DEVICES__UPDATE = 'UPDATE "2fa_devices" SET "model"=?,"self"=? WHERE "id"=? RETURNING "2fa_devices"."id","2fa_devices"."model","2fa_devices"."self"'
-_C_2FA_DEVICES__UPSERT = 'INSERT INTO "2fa_devices" ("id","model","self") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "model"=EXCLUDED."model","self"=EXCLUDED."self" RETURNING "id","model","self"'
-_C_2FA_DEVICES__DELETE_BY_ID = 'DELETE FROM "2fa_devices" WHERE "id"=?'
-_C_2FA_DEVICES__LIST_ALL = 'SELECT "id","model","self" FROM "2fa_devices" ORDER BY "id" ASC LIMIT ?'
-_C_2FA_DEVICES__LIST_ALL_AFTER = (
-    'SELECT "id","model","self" FROM "2fa_devices" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-)
-_C_2FA_DEVICES__COUNT_ALL = 'SELECT COUNT(*) FROM "2fa_devices"'
+class _APIClientSql:
+    INSERT = 'INSERT INTO "oauth_api_clients" ("id","Redirect URL") VALUES (?,?) RETURNING "id","Redirect URL"'
+    INSERT_MANY = 'INSERT INTO "oauth_api_clients" ("id","Redirect URL") VALUES (?,?)'
+    GET_BY_ID = 'SELECT "id","Redirect URL" FROM "oauth_api_clients" WHERE "id"=?'
+    UPDATE = 'UPDATE "oauth_api_clients" SET "Redirect URL"=? WHERE "id"=? RETURNING "oauth_api_clients"."id","oauth_api_clients"."Redirect URL"'
+    UPSERT = 'INSERT INTO "oauth_api_clients" ("id","Redirect URL") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "Redirect URL"=EXCLUDED."Redirect URL" RETURNING "id","Redirect URL"'
+    DELETE_BY_ID = 'DELETE FROM "oauth_api_clients" WHERE "id"=?'
+    LIST_ALL = 'SELECT "id","Redirect URL" FROM "oauth_api_clients" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = (
+        'SELECT "id","Redirect URL" FROM "oauth_api_clients" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    )
+    COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_api_clients"'
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _ShortURLSql:
+    INSERT = 'INSERT INTO "short_urls" ("id","target_url","api_client_id") VALUES (?,?,?) RETURNING "id","target_url","api_client_id"'
+    INSERT_MANY = 'INSERT INTO "short_urls" ("id","target_url","api_client_id") VALUES (?,?,?)'
+    GET_BY_ID = 'SELECT "id","target_url","api_client_id" FROM "short_urls" WHERE "id"=?'
+    UPDATE = 'UPDATE "short_urls" SET "target_url"=?,"api_client_id"=? WHERE "id"=? RETURNING "short_urls"."id","short_urls"."target_url","short_urls"."api_client_id"'
+    UPSERT = 'INSERT INTO "short_urls" ("id","target_url","api_client_id") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "target_url"=EXCLUDED."target_url","api_client_id"=EXCLUDED."api_client_id" RETURNING "id","target_url","api_client_id"'
+    DELETE_BY_ID = 'DELETE FROM "short_urls" WHERE "id"=?'
+    LIST_BY_API_CLIENT_ID = 'SELECT "id","target_url","api_client_id" FROM "short_urls" WHERE "api_client_id"=? ORDER BY "id" ASC LIMIT ?'
+    LIST_BY_API_CLIENT_ID_AFTER = 'SELECT "id","target_url","api_client_id" FROM "short_urls" WHERE "api_client_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_BY_API_CLIENT_ID = 'SELECT COUNT(*) FROM "short_urls" WHERE "api_client_id"=?'
+    LIST_ALL = (
+        'SELECT "id","target_url","api_client_id" FROM "short_urls" ORDER BY "id" ASC LIMIT ?'
+    )
+    LIST_ALL_AFTER = 'SELECT "id","target_url","api_client_id" FROM "short_urls" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "short_urls"'
 
-    table: ClassVar[str]
+
+class _PersonSql:
+    INSERT = 'INSERT INTO "people" ("id","fullName") VALUES (?,?) RETURNING "id","fullName"'
+    INSERT_MANY = 'INSERT INTO "people" ("id","fullName") VALUES (?,?)'
+    GET_BY_ID = 'SELECT "id","fullName" FROM "people" WHERE "id"=?'
+    UPDATE = (
+        'UPDATE "people" SET "fullName"=? WHERE "id"=? RETURNING "people"."id","people"."fullName"'
+    )
+    UPSERT = 'INSERT INTO "people" ("id","fullName") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "fullName"=EXCLUDED."fullName" RETURNING "id","fullName"'
+    DELETE_BY_ID = 'DELETE FROM "people" WHERE "id"=?'
+    LIST_ALL = 'SELECT "id","fullName" FROM "people" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","fullName" FROM "people" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "people"'
+
+
+class _AddressSql:
+    INSERT = 'INSERT INTO "addresses" ("id","person_id","line1") VALUES (?,?,?) RETURNING "id","person_id","line1"'
+    INSERT_MANY = 'INSERT INTO "addresses" ("id","person_id","line1") VALUES (?,?,?)'
+    GET_BY_ID = 'SELECT "id","person_id","line1" FROM "addresses" WHERE "id"=?'
+    UPDATE = 'UPDATE "addresses" SET "person_id"=?,"line1"=? WHERE "id"=? RETURNING "addresses"."id","addresses"."person_id","addresses"."line1"'
+    UPSERT = 'INSERT INTO "addresses" ("id","person_id","line1") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "person_id"=EXCLUDED."person_id","line1"=EXCLUDED."line1" RETURNING "id","person_id","line1"'
+    DELETE_BY_ID = 'DELETE FROM "addresses" WHERE "id"=?'
+    LIST_BY_PERSON_ID = 'SELECT "id","person_id","line1" FROM "addresses" WHERE "person_id"=? ORDER BY "id" ASC LIMIT ?'
+    LIST_BY_PERSON_ID_AFTER = 'SELECT "id","person_id","line1" FROM "addresses" WHERE "person_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_BY_PERSON_ID = 'SELECT COUNT(*) FROM "addresses" WHERE "person_id"=?'
+    LIST_ALL = 'SELECT "id","person_id","line1" FROM "addresses" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = (
+        'SELECT "id","person_id","line1" FROM "addresses" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    )
+    COUNT_ALL = 'SELECT COUNT(*) FROM "addresses"'
+
+
+class _StatusSql:
+    INSERT = 'INSERT INTO "statuses" ("id","name") VALUES (?,?) RETURNING "id","name"'
+    INSERT_MANY = 'INSERT INTO "statuses" ("id","name") VALUES (?,?)'
+    GET_BY_ID = 'SELECT "id","name" FROM "statuses" WHERE "id"=?'
+    UPDATE = (
+        'UPDATE "statuses" SET "name"=? WHERE "id"=? RETURNING "statuses"."id","statuses"."name"'
+    )
+    UPSERT = 'INSERT INTO "statuses" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "id","name"'
+    DELETE_BY_ID = 'DELETE FROM "statuses" WHERE "id"=?'
+    LIST_ALL = 'SELECT "id","name" FROM "statuses" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","name" FROM "statuses" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "statuses"'
+
+
+class _T2faDeviceSql:
+    INSERT = 'INSERT INTO "2fa_devices" ("id","model","self") VALUES (?,?,?) RETURNING "id","model","self"'
+    INSERT_MANY = 'INSERT INTO "2fa_devices" ("id","model","self") VALUES (?,?,?)'
+    GET_BY_ID = 'SELECT "id","model","self" FROM "2fa_devices" WHERE "id"=?'
+    UPDATE = 'UPDATE "2fa_devices" SET "model"=?,"self"=? WHERE "id"=? RETURNING "2fa_devices"."id","2fa_devices"."model","2fa_devices"."self"'
+    UPSERT = 'INSERT INTO "2fa_devices" ("id","model","self") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "model"=EXCLUDED."model","self"=EXCLUDED."self" RETURNING "id","model","self"'
+    DELETE_BY_ID = 'DELETE FROM "2fa_devices" WHERE "id"=?'
+    LIST_ALL = 'SELECT "id","model","self" FROM "2fa_devices" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = (
+        'SELECT "id","model","self" FROM "2fa_devices" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    )
+    COUNT_ALL = 'SELECT COUNT(*) FROM "2fa_devices"'
+
+
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
+
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -171,672 +133,38 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class ClientRepository(_SqliteStore, ClientContract):
+class ClientRepository(_SqliteStore, _stores.ClientRepository):
     """A row of the oauth_api_clients table."""
 
-    model: ClassVar[type[APIClient]] = APIClient
-    table: ClassVar[str] = "oauth_api_clients"
-
-    async def insert(self, row: APIClient, ray_id: str) -> Result[APIClient]:
-        """Insert a new APIClient; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_API_CLIENTS__INSERT, encode_apiclient_insert(row)
-            )
-            return self._one(stored, decode_apiclient, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[APIClient], ray_id: str) -> Result[int]:
-        """Insert every APIClient in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _OAUTH_API_CLIENTS__INSERT_MANY, [encode_apiclient_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: str, ray_id: str) -> Result[APIClient]:
-        """The APIClient with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_API_CLIENTS__GET_BY_ID, (id,))
-            return self._one(found, decode_apiclient, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: APIClient, ray_id: str) -> Result[APIClient]:
-        """Write every mutable column of this APIClient, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_API_CLIENTS__UPDATE, encode_apiclient_update(row)
-            )
-            return self._one(stored, decode_apiclient, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: APIClient, ray_id: str) -> Result[APIClient]:
-        """Insert this APIClient, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _OAUTH_API_CLIENTS__UPSERT, encode_apiclient_insert(row)
-            )
-            return self._one(stored, decode_apiclient, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
-        """Delete the APIClient with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_OAUTH_API_CLIENTS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[APIClient]]:
-        """Up to `limit` APIClient rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_OAUTH_API_CLIENTS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OAUTH_API_CLIENTS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_apiclient, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many APIClient rows in the table."""
-        try:
-            found = await self._db.fetch_one(_OAUTH_API_CLIENTS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _APIClientSql
 
 
-class ShortURLStore(_SqliteStore, ShortURLTable):
+class ShortURLStore(_SqliteStore, _stores.ShortURLStore):
     """A row of the short_urls table."""
 
-    model: ClassVar[type[ShortURL]] = ShortURL
-    table: ClassVar[str] = "short_urls"
-
-    async def insert(self, row: ShortURL, ray_id: str) -> Result[ShortURL]:
-        """Insert a new ShortURL; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _SHORT_URLS__INSERT, encode_short_url_insert(row)
-            )
-            return self._one(stored, decode_short_url, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[ShortURL], ray_id: str) -> Result[int]:
-        """Insert every ShortURL in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _SHORT_URLS__INSERT_MANY, [encode_short_url_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[ShortURL]:
-        """The ShortURL with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_SHORT_URLS__GET_BY_ID, (id,))
-            return self._one(found, decode_short_url, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: ShortURL, ray_id: str) -> Result[ShortURL]:
-        """Write every mutable column of this ShortURL, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(
-                _SHORT_URLS__UPDATE, encode_short_url_update(row)
-            )
-            return self._one(stored, decode_short_url, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: ShortURL, ray_id: str) -> Result[ShortURL]:
-        """Insert this ShortURL, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _SHORT_URLS__UPSERT, encode_short_url_insert(row)
-            )
-            return self._one(stored, decode_short_url, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the ShortURL with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_SHORT_URLS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_by_api_client_id(
-        self, api_client_id: str, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[ShortURL]]:
-        """Up to `limit` ShortURL rows with this api_client_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _SHORT_URLS__LIST_BY_API_CLIENT_ID,
-                    (
-                        api_client_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _SHORT_URLS__LIST_BY_API_CLIENT_ID_AFTER,
-                    (
-                        api_client_id,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_short_url, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_api_client_id")
-
-    async def count_by_api_client_id(self, api_client_id: str, ray_id: str) -> Result[int]:
-        """How many ShortURL rows with this api_client_id."""
-        try:
-            found = await self._db.fetch_one(_SHORT_URLS__COUNT_BY_API_CLIENT_ID, (api_client_id,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_api_client_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[ShortURL]]:
-        """Up to `limit` ShortURL rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_SHORT_URLS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _SHORT_URLS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_short_url, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many ShortURL rows in the table."""
-        try:
-            found = await self._db.fetch_one(_SHORT_URLS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _ShortURLSql
 
 
-class PersonStore(_SqliteStore, PersonTable):
+class PersonStore(_SqliteStore, _stores.PersonStore):
     """A row of the people table."""
 
-    model: ClassVar[type[Person]] = Person
-    table: ClassVar[str] = "people"
-
-    async def insert(self, row: Person, ray_id: str) -> Result[Person]:
-        """Insert a new Person; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_PEOPLE__INSERT, encode_person_insert(row))
-            return self._one(stored, decode_person, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Person], ray_id: str) -> Result[int]:
-        """Insert every Person in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _PEOPLE__INSERT_MANY, [encode_person_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Person]:
-        """The Person with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_PEOPLE__GET_BY_ID, (id,))
-            return self._one(found, decode_person, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: Person, ray_id: str) -> Result[Person]:
-        """Write every mutable column of this Person, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_PEOPLE__UPDATE, encode_person_update(row))
-            return self._one(stored, decode_person, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Person, ray_id: str) -> Result[Person]:
-        """Insert this Person, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_PEOPLE__UPSERT, encode_person_insert(row))
-            return self._one(stored, decode_person, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Person with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_PEOPLE__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Person]]:
-        """Up to `limit` Person rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_PEOPLE__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _PEOPLE__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_person, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Person rows in the table."""
-        try:
-            found = await self._db.fetch_one(_PEOPLE__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _PersonSql
 
 
-class AddressStore(_SqliteStore, AddressTable):
+class AddressStore(_SqliteStore, _stores.AddressStore):
     """A row of the addresses table."""
 
-    model: ClassVar[type[Address]] = Address
-    table: ClassVar[str] = "addresses"
-
-    async def insert(self, row: Address, ray_id: str) -> Result[Address]:
-        """Insert a new Address; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _ADDRESSES__INSERT, encode_address_insert(row)
-            )
-            return self._one(stored, decode_address, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Address], ray_id: str) -> Result[int]:
-        """Insert every Address in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _ADDRESSES__INSERT_MANY, [encode_address_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Address]:
-        """The Address with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_ADDRESSES__GET_BY_ID, (id,))
-            return self._one(found, decode_address, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: Address, ray_id: str) -> Result[Address]:
-        """Write every mutable column of this Address, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(
-                _ADDRESSES__UPDATE, encode_address_update(row)
-            )
-            return self._one(stored, decode_address, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Address, ray_id: str) -> Result[Address]:
-        """Insert this Address, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _ADDRESSES__UPSERT, encode_address_insert(row)
-            )
-            return self._one(stored, decode_address, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Address with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_ADDRESSES__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_by_person_id(
-        self, person_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Address]]:
-        """Up to `limit` Address rows with this person_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _ADDRESSES__LIST_BY_PERSON_ID,
-                    (
-                        person_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _ADDRESSES__LIST_BY_PERSON_ID_AFTER,
-                    (
-                        person_id,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_address, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_person_id")
-
-    async def count_by_person_id(self, person_id: int, ray_id: str) -> Result[int]:
-        """How many Address rows with this person_id."""
-        try:
-            found = await self._db.fetch_one(_ADDRESSES__COUNT_BY_PERSON_ID, (person_id,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_person_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Address]]:
-        """Up to `limit` Address rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_ADDRESSES__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _ADDRESSES__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_address, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Address rows in the table."""
-        try:
-            found = await self._db.fetch_one(_ADDRESSES__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _AddressSql
 
 
-class StatusStore(_SqliteStore, StatusTable):
+class StatusStore(_SqliteStore, _stores.StatusStore):
     """A row of the statuses table."""
 
-    model: ClassVar[type[Status]] = Status
-    table: ClassVar[str] = "statuses"
-
-    async def insert(self, row: Status, ray_id: str) -> Result[Status]:
-        """Insert a new Status; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_STATUSES__INSERT, encode_status_insert(row))
-            return self._one(stored, decode_status, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Status], ray_id: str) -> Result[int]:
-        """Insert every Status in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _STATUSES__INSERT_MANY, [encode_status_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Status]:
-        """The Status with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_STATUSES__GET_BY_ID, (id,))
-            return self._one(found, decode_status, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: Status, ray_id: str) -> Result[Status]:
-        """Write every mutable column of this Status, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_STATUSES__UPDATE, encode_status_update(row))
-            return self._one(stored, decode_status, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Status, ray_id: str) -> Result[Status]:
-        """Insert this Status, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_STATUSES__UPSERT, encode_status_insert(row))
-            return self._one(stored, decode_status, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Status with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_STATUSES__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Status]]:
-        """Up to `limit` Status rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_STATUSES__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _STATUSES__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_status, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Status rows in the table."""
-        try:
-            found = await self._db.fetch_one(_STATUSES__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _StatusSql
 
 
-class T2faDeviceStore(_SqliteStore, T2faDeviceTable):
+class T2faDeviceStore(_SqliteStore, _stores.T2faDeviceStore):
     """A row of the 2fa_devices table."""
 
-    model: ClassVar[type[T2faDevice]] = T2faDevice
-    table: ClassVar[str] = "2fa_devices"
-
-    async def insert(self, row: T2faDevice, ray_id: str) -> Result[T2faDevice]:
-        """Insert a new T2faDevice; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _C_2FA_DEVICES__INSERT, encode_t2fa_device_insert(row)
-            )
-            return self._one(stored, decode_t2fa_device, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[T2faDevice], ray_id: str) -> Result[int]:
-        """Insert every T2faDevice in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _C_2FA_DEVICES__INSERT_MANY, [encode_t2fa_device_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[T2faDevice]:
-        """The T2faDevice with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_C_2FA_DEVICES__GET_BY_ID, (id,))
-            return self._one(found, decode_t2fa_device, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: T2faDevice, ray_id: str) -> Result[T2faDevice]:
-        """Write every mutable column of this T2faDevice, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(
-                _C_2FA_DEVICES__UPDATE, encode_t2fa_device_update(row)
-            )
-            return self._one(stored, decode_t2fa_device, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: T2faDevice, ray_id: str) -> Result[T2faDevice]:
-        """Insert this T2faDevice, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _C_2FA_DEVICES__UPSERT, encode_t2fa_device_insert(row)
-            )
-            return self._one(stored, decode_t2fa_device, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the T2faDevice with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_C_2FA_DEVICES__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[T2faDevice]]:
-        """Up to `limit` T2faDevice rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_C_2FA_DEVICES__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _C_2FA_DEVICES__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_t2fa_device, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many T2faDevice rows in the table."""
-        try:
-            found = await self._db.fetch_one(_C_2FA_DEVICES__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _T2faDeviceSql

@@ -12,24 +12,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Literal, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import OwnerTable, PetTable
-from .models import Owner, Pet
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_owner,
-    encode_owner_insert,
-    encode_owner_update,
-    decode_pet,
-    encode_pet_insert,
-    encode_pet_update,
-)
 
 __all__ = [
     "SqliteDatabase",
@@ -37,50 +23,49 @@ __all__ = [
     "PetStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_OWNERS__INSERT = 'INSERT INTO "owners" ("id","email") VALUES (?,?) RETURNING "id","email"'
-_OWNERS__INSERT_MANY = 'INSERT INTO "owners" ("id","email") VALUES (?,?)'
-_OWNERS__GET_BY_ID = 'SELECT "id","email" FROM "owners" WHERE "id"=?'
-_OWNERS__GET_BY_EMAIL = 'SELECT "id","email" FROM "owners" WHERE "email"=?'
-_OWNERS__UPDATE = (
-    'UPDATE "owners" SET "email"=? WHERE "id"=? RETURNING "owners"."id","owners"."email"'
-)
-_OWNERS__UPSERT = 'INSERT INTO "owners" ("id","email") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "email"=EXCLUDED."email" RETURNING "id","email"'
-_OWNERS__DELETE_BY_ID = 'DELETE FROM "owners" WHERE "id"=?'
-_OWNERS__DELETE_BY_EMAIL = 'DELETE FROM "owners" WHERE "email"=?'
-_OWNERS__LIST_ALL = 'SELECT "id","email" FROM "owners" ORDER BY "id" ASC LIMIT ?'
-_OWNERS__LIST_ALL_AFTER = 'SELECT "id","email" FROM "owners" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-_OWNERS__COUNT_ALL = 'SELECT COUNT(*) FROM "owners"'
-
-_PETS__INSERT = 'INSERT INTO "pets" ("id","owner_id","vet_id","name","tag","kind") VALUES (?,?,?,?,?,?) RETURNING "id","owner_id","vet_id","name","tag","kind"'
-_PETS__INSERT_MANY = (
-    'INSERT INTO "pets" ("id","owner_id","vet_id","name","tag","kind") VALUES (?,?,?,?,?,?)'
-)
-_PETS__GET_BY_ID = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "id"=?'
-_PETS__GET_BY_TAG = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "tag"=?'
-_PETS__UPDATE = 'UPDATE "pets" SET "owner_id"=?,"vet_id"=?,"name"=?,"tag"=?,"kind"=? WHERE "id"=? RETURNING "pets"."id","pets"."owner_id","pets"."vet_id","pets"."name","pets"."tag","pets"."kind"'
-_PETS__UPSERT = 'INSERT INTO "pets" ("id","owner_id","vet_id","name","tag","kind") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "owner_id"=EXCLUDED."owner_id","vet_id"=EXCLUDED."vet_id","name"=EXCLUDED."name","tag"=EXCLUDED."tag","kind"=EXCLUDED."kind" RETURNING "id","owner_id","vet_id","name","tag","kind"'
-_PETS__DELETE_BY_ID = 'DELETE FROM "pets" WHERE "id"=?'
-_PETS__DELETE_BY_TAG = 'DELETE FROM "pets" WHERE "tag"=?'
-_PETS__LIST_BY_OWNER_ID = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "owner_id"=? ORDER BY "id" ASC LIMIT ?'
-_PETS__LIST_BY_OWNER_ID_AFTER = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "owner_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-_PETS__COUNT_BY_OWNER_ID = 'SELECT COUNT(*) FROM "pets" WHERE "owner_id"=?'
-_PETS__LIST_BY_VET_ID = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "vet_id"=? ORDER BY "id" ASC LIMIT ?'
-_PETS__LIST_BY_VET_ID_AFTER = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "vet_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-_PETS__COUNT_BY_VET_ID = 'SELECT COUNT(*) FROM "pets" WHERE "vet_id"=?'
-_PETS__LIST_ALL = (
-    'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" ORDER BY "id" ASC LIMIT ?'
-)
-_PETS__LIST_ALL_AFTER = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-_PETS__COUNT_ALL = 'SELECT COUNT(*) FROM "pets"'
+class _OwnerSql:
+    INSERT = 'INSERT INTO "owners" ("id","email") VALUES (?,?) RETURNING "id","email"'
+    INSERT_MANY = 'INSERT INTO "owners" ("id","email") VALUES (?,?)'
+    GET_BY_ID = 'SELECT "id","email" FROM "owners" WHERE "id"=?'
+    GET_BY_EMAIL = 'SELECT "id","email" FROM "owners" WHERE "email"=?'
+    UPDATE = 'UPDATE "owners" SET "email"=? WHERE "id"=? RETURNING "owners"."id","owners"."email"'
+    UPSERT = 'INSERT INTO "owners" ("id","email") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "email"=EXCLUDED."email" RETURNING "id","email"'
+    DELETE_BY_ID = 'DELETE FROM "owners" WHERE "id"=?'
+    DELETE_BY_EMAIL = 'DELETE FROM "owners" WHERE "email"=?'
+    LIST_ALL = 'SELECT "id","email" FROM "owners" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","email" FROM "owners" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "owners"'
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _PetSql:
+    INSERT = 'INSERT INTO "pets" ("id","owner_id","vet_id","name","tag","kind") VALUES (?,?,?,?,?,?) RETURNING "id","owner_id","vet_id","name","tag","kind"'
+    INSERT_MANY = (
+        'INSERT INTO "pets" ("id","owner_id","vet_id","name","tag","kind") VALUES (?,?,?,?,?,?)'
+    )
+    GET_BY_ID = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "id"=?'
+    GET_BY_TAG = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "tag"=?'
+    UPDATE = 'UPDATE "pets" SET "owner_id"=?,"vet_id"=?,"name"=?,"tag"=?,"kind"=? WHERE "id"=? RETURNING "pets"."id","pets"."owner_id","pets"."vet_id","pets"."name","pets"."tag","pets"."kind"'
+    UPSERT = 'INSERT INTO "pets" ("id","owner_id","vet_id","name","tag","kind") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "owner_id"=EXCLUDED."owner_id","vet_id"=EXCLUDED."vet_id","name"=EXCLUDED."name","tag"=EXCLUDED."tag","kind"=EXCLUDED."kind" RETURNING "id","owner_id","vet_id","name","tag","kind"'
+    DELETE_BY_ID = 'DELETE FROM "pets" WHERE "id"=?'
+    DELETE_BY_TAG = 'DELETE FROM "pets" WHERE "tag"=?'
+    LIST_BY_OWNER_ID = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "owner_id"=? ORDER BY "id" ASC LIMIT ?'
+    LIST_BY_OWNER_ID_AFTER = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "owner_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_BY_OWNER_ID = 'SELECT COUNT(*) FROM "pets" WHERE "owner_id"=?'
+    LIST_BY_VET_ID = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "vet_id"=? ORDER BY "id" ASC LIMIT ?'
+    LIST_BY_VET_ID_AFTER = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "vet_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_BY_VET_ID = 'SELECT COUNT(*) FROM "pets" WHERE "vet_id"=?'
+    LIST_ALL = (
+        'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" ORDER BY "id" ASC LIMIT ?'
+    )
+    LIST_ALL_AFTER = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "pets"'
 
-    table: ClassVar[str]
+
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
+
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -92,320 +77,14 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class OwnerStore(_SqliteStore, OwnerTable):
+class OwnerStore(_SqliteStore, _stores.OwnerStore):
     """A row of the owners table."""
 
-    model: ClassVar[type[Owner]] = Owner
-    table: ClassVar[str] = "owners"
-
-    async def insert(self, row: Owner, ray_id: str) -> Result[Owner]:
-        """Insert a new Owner; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_OWNERS__INSERT, encode_owner_insert(row))
-            return self._one(stored, decode_owner, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Owner], ray_id: str) -> Result[int]:
-        """Insert every Owner in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _OWNERS__INSERT_MANY, [encode_owner_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Owner]:
-        """The Owner with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_OWNERS__GET_BY_ID, (id,))
-            return self._one(found, decode_owner, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def get_by_email(self, email: str, ray_id: str) -> Result[Owner]:
-        """The Owner with this email, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_OWNERS__GET_BY_EMAIL, (email,))
-            return self._one(found, decode_owner, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_email")
-
-    async def update(self, row: Owner, ray_id: str) -> Result[Owner]:
-        """Write every mutable column of this Owner, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_OWNERS__UPDATE, encode_owner_update(row))
-            return self._one(stored, decode_owner, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Owner, ray_id: str) -> Result[Owner]:
-        """Insert this Owner, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_OWNERS__UPSERT, encode_owner_insert(row))
-            return self._one(stored, decode_owner, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Owner with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_OWNERS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def delete_by_email(self, email: str, ray_id: str) -> Result[None]:
-        """Delete the Owner with this email; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_OWNERS__DELETE_BY_EMAIL, (email,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_email")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Owner]]:
-        """Up to `limit` Owner rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_OWNERS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _OWNERS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_owner, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Owner rows in the table."""
-        try:
-            found = await self._db.fetch_one(_OWNERS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _OwnerSql
 
 
-class PetStore(_SqliteStore, PetTable):
+class PetStore(_SqliteStore, _stores.PetStore):
     """A row of the pets table."""
 
-    model: ClassVar[type[Pet]] = Pet
-    table: ClassVar[str] = "pets"
-
-    async def insert(self, row: Pet, ray_id: str) -> Result[Pet]:
-        """Insert a new Pet; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_PETS__INSERT, encode_pet_insert(row))
-            return self._one(stored, decode_pet, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Pet], ray_id: str) -> Result[int]:
-        """Insert every Pet in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _PETS__INSERT_MANY, [encode_pet_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Pet]:
-        """The Pet with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_PETS__GET_BY_ID, (id,))
-            return self._one(found, decode_pet, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def get_by_tag(self, tag: str, ray_id: str) -> Result[Pet]:
-        """The Pet with this tag, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_PETS__GET_BY_TAG, (tag,))
-            return self._one(found, decode_pet, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_tag")
-
-    async def update(self, row: Pet, ray_id: str) -> Result[Pet]:
-        """Write every mutable column of this Pet, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_PETS__UPDATE, encode_pet_update(row))
-            return self._one(stored, decode_pet, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Pet, ray_id: str) -> Result[Pet]:
-        """Insert this Pet, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_PETS__UPSERT, encode_pet_insert(row))
-            return self._one(stored, decode_pet, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Pet with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_PETS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def delete_by_tag(self, tag: str, ray_id: str) -> Result[None]:
-        """Delete the Pet with this tag; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_PETS__DELETE_BY_TAG, (tag,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_tag")
-
-    async def list_by_owner_id(
-        self, owner_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Pet]]:
-        """Up to `limit` Pet rows with this owner_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _PETS__LIST_BY_OWNER_ID,
-                    (
-                        owner_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _PETS__LIST_BY_OWNER_ID_AFTER,
-                    (
-                        owner_id,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_pet, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_owner_id")
-
-    async def count_by_owner_id(self, owner_id: int, ray_id: str) -> Result[int]:
-        """How many Pet rows with this owner_id."""
-        try:
-            found = await self._db.fetch_one(_PETS__COUNT_BY_OWNER_ID, (owner_id,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_owner_id")
-
-    async def list_by_vet_id(
-        self, vet_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Pet]]:
-        """Up to `limit` Pet rows with this vet_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _PETS__LIST_BY_VET_ID,
-                    (
-                        vet_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _PETS__LIST_BY_VET_ID_AFTER,
-                    (
-                        vet_id,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_pet, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_vet_id")
-
-    async def count_by_vet_id(self, vet_id: int, ray_id: str) -> Result[int]:
-        """How many Pet rows with this vet_id."""
-        try:
-            found = await self._db.fetch_one(_PETS__COUNT_BY_VET_ID, (vet_id,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_vet_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Pet]]:
-        """Up to `limit` Pet rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_PETS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _PETS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_pet, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Pet rows in the table."""
-        try:
-            found = await self._db.fetch_one(_PETS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _PetSql

@@ -12,22 +12,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import PageViewTable, TagTable
-from .models import PageView, Tag
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_page_view,
-    encode_page_view_insert,
-    decode_tag,
-    encode_tag_insert,
-)
 
 __all__ = [
     "SqliteDatabase",
@@ -35,30 +23,31 @@ __all__ = [
     "TagStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_PAGE_VIEWS__INSERT = 'INSERT INTO "page_views" ("path","viewed_at","referrer") VALUES (?,?,?) RETURNING "path","viewed_at","referrer"'
-_PAGE_VIEWS__INSERT_MANY = 'INSERT INTO "page_views" ("path","viewed_at","referrer") VALUES (?,?,?)'
-_PAGE_VIEWS__LIST_BY_PATH = 'SELECT "path","viewed_at","referrer" FROM "page_views" WHERE "path"=? ORDER BY rowid LIMIT ? OFFSET ?'
-_PAGE_VIEWS__COUNT_BY_PATH = 'SELECT COUNT(*) FROM "page_views" WHERE "path"=?'
-_PAGE_VIEWS__LIST_ALL = (
-    'SELECT "path","viewed_at","referrer" FROM "page_views" ORDER BY rowid LIMIT ? OFFSET ?'
-)
-_PAGE_VIEWS__COUNT_ALL = 'SELECT COUNT(*) FROM "page_views"'
-
-_TAGS__INSERT = 'INSERT INTO "tags" ("label","color") VALUES (?,?) RETURNING "label","color"'
-_TAGS__INSERT_MANY = 'INSERT INTO "tags" ("label","color") VALUES (?,?)'
-_TAGS__GET_BY_LABEL = 'SELECT "label","color" FROM "tags" WHERE "label"=?'
-_TAGS__DELETE_BY_LABEL = 'DELETE FROM "tags" WHERE "label"=?'
-_TAGS__LIST_ALL = 'SELECT "label","color" FROM "tags" ORDER BY rowid LIMIT ? OFFSET ?'
-_TAGS__COUNT_ALL = 'SELECT COUNT(*) FROM "tags"'
+class _PageViewSql:
+    INSERT = 'INSERT INTO "page_views" ("path","viewed_at","referrer") VALUES (?,?,?) RETURNING "path","viewed_at","referrer"'
+    INSERT_MANY = 'INSERT INTO "page_views" ("path","viewed_at","referrer") VALUES (?,?,?)'
+    LIST_BY_PATH = 'SELECT "path","viewed_at","referrer" FROM "page_views" WHERE "path"=? ORDER BY rowid LIMIT ? OFFSET ?'
+    COUNT_BY_PATH = 'SELECT COUNT(*) FROM "page_views" WHERE "path"=?'
+    LIST_ALL = (
+        'SELECT "path","viewed_at","referrer" FROM "page_views" ORDER BY rowid LIMIT ? OFFSET ?'
+    )
+    COUNT_ALL = 'SELECT COUNT(*) FROM "page_views"'
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _TagSql:
+    INSERT = 'INSERT INTO "tags" ("label","color") VALUES (?,?) RETURNING "label","color"'
+    INSERT_MANY = 'INSERT INTO "tags" ("label","color") VALUES (?,?)'
+    GET_BY_LABEL = 'SELECT "label","color" FROM "tags" WHERE "label"=?'
+    DELETE_BY_LABEL = 'DELETE FROM "tags" WHERE "label"=?'
+    LIST_ALL = 'SELECT "label","color" FROM "tags" ORDER BY rowid LIMIT ? OFFSET ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "tags"'
 
-    table: ClassVar[str]
+
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
+
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -70,181 +59,14 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class PageViewStore(_SqliteStore, PageViewTable):
+class PageViewStore(_SqliteStore, _stores.PageViewStore):
     """One page view; nothing identifies a row, so it can only be listed and counted."""
 
-    model: ClassVar[type[PageView]] = PageView
-    table: ClassVar[str] = "page_views"
-
-    async def insert(self, row: PageView, ray_id: str) -> Result[PageView]:
-        """Insert a new PageView; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _PAGE_VIEWS__INSERT, encode_page_view_insert(row)
-            )
-            return self._one(stored, decode_page_view, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[PageView], ray_id: str) -> Result[int]:
-        """Insert every PageView in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _PAGE_VIEWS__INSERT_MANY, [encode_page_view_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def list_by_path(
-        self, path: str, ray_id: str, *, limit: int = 100, offset: int = 0
-    ) -> Result[list[PageView]]:
-        """Up to `limit` PageView rows with this path, in insertion order; the table has no key, so pages use `offset`."""
-        try:
-            found_rows = await self._db.fetch_all(
-                _PAGE_VIEWS__LIST_BY_PATH,
-                (
-                    path,
-                    limit,
-                    offset,
-                ),
-            )
-            return self._many(found_rows, decode_page_view, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_path")
-
-    async def count_by_path(self, path: str, ray_id: str) -> Result[int]:
-        """How many PageView rows with this path."""
-        try:
-            found = await self._db.fetch_one(_PAGE_VIEWS__COUNT_BY_PATH, (path,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_path")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, offset: int = 0
-    ) -> Result[list[PageView]]:
-        """Up to `limit` PageView rows of the table, in insertion order; the table has no key, so pages use `offset`."""
-        try:
-            found_rows = await self._db.fetch_all(
-                _PAGE_VIEWS__LIST_ALL,
-                (
-                    limit,
-                    offset,
-                ),
-            )
-            return self._many(found_rows, decode_page_view, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many PageView rows in the table."""
-        try:
-            found = await self._db.fetch_one(_PAGE_VIEWS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _PageViewSql
 
 
-class TagStore(_SqliteStore, TagTable):
+class TagStore(_SqliteStore, _stores.TagStore):
     """No primary key, but a UNIQUE column still finds one row."""
 
-    model: ClassVar[type[Tag]] = Tag
-    table: ClassVar[str] = "tags"
-
-    async def insert(self, row: Tag, ray_id: str) -> Result[Tag]:
-        """Insert a new Tag; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_TAGS__INSERT, encode_tag_insert(row))
-            return self._one(stored, decode_tag, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Tag], ray_id: str) -> Result[int]:
-        """Insert every Tag in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _TAGS__INSERT_MANY, [encode_tag_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_label(self, label: str, ray_id: str) -> Result[Tag]:
-        """The Tag with this label, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_TAGS__GET_BY_LABEL, (label,))
-            return self._one(found, decode_tag, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_label")
-
-    async def delete_by_label(self, label: str, ray_id: str) -> Result[None]:
-        """Delete the Tag with this label; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_TAGS__DELETE_BY_LABEL, (label,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_label")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, offset: int = 0
-    ) -> Result[list[Tag]]:
-        """Up to `limit` Tag rows of the table, in insertion order; the table has no key, so pages use `offset`."""
-        try:
-            found_rows = await self._db.fetch_all(
-                _TAGS__LIST_ALL,
-                (
-                    limit,
-                    offset,
-                ),
-            )
-            return self._many(found_rows, decode_tag, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Tag rows in the table."""
-        try:
-            found = await self._db.fetch_one(_TAGS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _TagSql

@@ -10,29 +10,12 @@ foreign keys, WAL and a busy timeout on.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Literal, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import TeamTable, PlayerTable, ScoreTable
-from .models import Team, Player, Score
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_team,
-    encode_team_insert,
-    encode_team_update,
-    decode_player,
-    encode_player_insert,
-    encode_player_update,
-    decode_score,
-    encode_score_insert,
-)
 
 __all__ = [
     "SqliteDatabase",
@@ -41,62 +24,65 @@ __all__ = [
     "ScoreStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_TEAMS__INSERT = 'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES (?,?,?,?,?) RETURNING "id","name","is_active","score","founded"'
-_TEAMS__INSERT_MANY = (
-    'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES (?,?,?,?,?)'
-)
-_TEAMS__GET_BY_ID = 'SELECT "id","name","is_active","score","founded" FROM "teams" WHERE "id"=?'
-_TEAMS__GET_BY_NAME = 'SELECT "id","name","is_active","score","founded" FROM "teams" WHERE "name"=?'
-_TEAMS__UPDATE = 'UPDATE "teams" SET "name"=?,"is_active"=?,"score"=?,"founded"=? WHERE "id"=? RETURNING "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded"'
-_TEAMS__UPSERT = 'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES (?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","is_active"=EXCLUDED."is_active","score"=EXCLUDED."score","founded"=EXCLUDED."founded" RETURNING "id","name","is_active","score","founded"'
-_TEAMS__DELETE_BY_ID = 'DELETE FROM "teams" WHERE "id"=?'
-_TEAMS__DELETE_BY_NAME = 'DELETE FROM "teams" WHERE "name"=?'
-_TEAMS__LIST_ALL = (
-    'SELECT "id","name","is_active","score","founded" FROM "teams" ORDER BY "id" ASC LIMIT ?'
-)
-_TEAMS__LIST_ALL_AFTER = 'SELECT "id","name","is_active","score","founded" FROM "teams" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-_TEAMS__COUNT_ALL = 'SELECT COUNT(*) FROM "teams"'
-
-_PLAYERS__INSERT = 'INSERT INTO "players" ("team_id","number","nickname") VALUES (?,?,?) RETURNING "team_id","number","nickname"'
-_PLAYERS__INSERT_MANY = 'INSERT INTO "players" ("team_id","number","nickname") VALUES (?,?,?)'
-_PLAYERS__GET_BY_TEAM_ID_AND_NUMBER = (
-    'SELECT "team_id","number","nickname" FROM "players" WHERE "team_id"=? AND "number"=?'
-)
-_PLAYERS__UPDATE = 'UPDATE "players" SET "nickname"=? WHERE "team_id"=? AND "number"=? RETURNING "players"."team_id","players"."number","players"."nickname"'
-_PLAYERS__UPSERT = 'INSERT INTO "players" ("team_id","number","nickname") VALUES (?,?,?) ON CONFLICT ("team_id", "number") DO UPDATE SET "nickname"=EXCLUDED."nickname" RETURNING "team_id","number","nickname"'
-_PLAYERS__DELETE_BY_TEAM_ID_AND_NUMBER = 'DELETE FROM "players" WHERE "team_id"=? AND "number"=?'
-_PLAYERS__LIST_BY_TEAM_ID = 'SELECT "team_id","number","nickname" FROM "players" WHERE "team_id"=? ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
-_PLAYERS__LIST_BY_TEAM_ID_AFTER = 'SELECT "team_id","number","nickname" FROM "players" WHERE "team_id"=? AND ("team_id","number")>(?,?) ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
-_PLAYERS__COUNT_BY_TEAM_ID = 'SELECT COUNT(*) FROM "players" WHERE "team_id"=?'
-_PLAYERS__LIST_BY_NICKNAME = 'SELECT "team_id","number","nickname" FROM "players" WHERE "nickname"=? ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
-_PLAYERS__LIST_BY_NICKNAME_AFTER = 'SELECT "team_id","number","nickname" FROM "players" WHERE "nickname"=? AND ("team_id","number")>(?,?) ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
-_PLAYERS__COUNT_BY_NICKNAME = 'SELECT COUNT(*) FROM "players" WHERE "nickname"=?'
-_PLAYERS__LIST_ALL = 'SELECT "team_id","number","nickname" FROM "players" ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
-_PLAYERS__LIST_ALL_AFTER = 'SELECT "team_id","number","nickname" FROM "players" WHERE ("team_id","number")>(?,?) ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
-_PLAYERS__COUNT_ALL = 'SELECT COUNT(*) FROM "players"'
-
-_SCORES__INSERT = 'INSERT INTO "scores" ("id","team_id","points") VALUES (?,?,?) RETURNING "id","team_id","points"'
-_SCORES__INSERT_MANY = 'INSERT INTO "scores" ("id","team_id","points") VALUES (?,?,?)'
-_SCORES__GET_BY_ID = 'SELECT "id","team_id","points" FROM "scores" WHERE "id"=?'
-_SCORES__LIST_BY_TEAM_ID = (
-    'SELECT "id","team_id","points" FROM "scores" WHERE "team_id"=? ORDER BY "id" ASC LIMIT ?'
-)
-_SCORES__LIST_BY_TEAM_ID_AFTER = 'SELECT "id","team_id","points" FROM "scores" WHERE "team_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-_SCORES__COUNT_BY_TEAM_ID = 'SELECT COUNT(*) FROM "scores" WHERE "team_id"=?'
-_SCORES__LIST_ALL = 'SELECT "id","team_id","points" FROM "scores" ORDER BY "id" ASC LIMIT ?'
-_SCORES__LIST_ALL_AFTER = (
-    'SELECT "id","team_id","points" FROM "scores" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-)
-_SCORES__COUNT_ALL = 'SELECT COUNT(*) FROM "scores"'
+class _TeamSql:
+    INSERT = 'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES (?,?,?,?,?) RETURNING "id","name","is_active","score","founded"'
+    INSERT_MANY = (
+        'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES (?,?,?,?,?)'
+    )
+    GET_BY_ID = 'SELECT "id","name","is_active","score","founded" FROM "teams" WHERE "id"=?'
+    GET_BY_NAME = 'SELECT "id","name","is_active","score","founded" FROM "teams" WHERE "name"=?'
+    UPDATE = 'UPDATE "teams" SET "name"=?,"is_active"=?,"score"=?,"founded"=? WHERE "id"=? RETURNING "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded"'
+    UPSERT = 'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES (?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","is_active"=EXCLUDED."is_active","score"=EXCLUDED."score","founded"=EXCLUDED."founded" RETURNING "id","name","is_active","score","founded"'
+    DELETE_BY_ID = 'DELETE FROM "teams" WHERE "id"=?'
+    DELETE_BY_NAME = 'DELETE FROM "teams" WHERE "name"=?'
+    LIST_ALL = (
+        'SELECT "id","name","is_active","score","founded" FROM "teams" ORDER BY "id" ASC LIMIT ?'
+    )
+    LIST_ALL_AFTER = 'SELECT "id","name","is_active","score","founded" FROM "teams" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "teams"'
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _PlayerSql:
+    INSERT = 'INSERT INTO "players" ("team_id","number","nickname") VALUES (?,?,?) RETURNING "team_id","number","nickname"'
+    INSERT_MANY = 'INSERT INTO "players" ("team_id","number","nickname") VALUES (?,?,?)'
+    GET_BY_TEAM_ID_AND_NUMBER = (
+        'SELECT "team_id","number","nickname" FROM "players" WHERE "team_id"=? AND "number"=?'
+    )
+    UPDATE = 'UPDATE "players" SET "nickname"=? WHERE "team_id"=? AND "number"=? RETURNING "players"."team_id","players"."number","players"."nickname"'
+    UPSERT = 'INSERT INTO "players" ("team_id","number","nickname") VALUES (?,?,?) ON CONFLICT ("team_id", "number") DO UPDATE SET "nickname"=EXCLUDED."nickname" RETURNING "team_id","number","nickname"'
+    DELETE_BY_TEAM_ID_AND_NUMBER = 'DELETE FROM "players" WHERE "team_id"=? AND "number"=?'
+    LIST_BY_TEAM_ID = 'SELECT "team_id","number","nickname" FROM "players" WHERE "team_id"=? ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
+    LIST_BY_TEAM_ID_AFTER = 'SELECT "team_id","number","nickname" FROM "players" WHERE "team_id"=? AND ("team_id","number")>(?,?) ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
+    COUNT_BY_TEAM_ID = 'SELECT COUNT(*) FROM "players" WHERE "team_id"=?'
+    LIST_BY_NICKNAME = 'SELECT "team_id","number","nickname" FROM "players" WHERE "nickname"=? ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
+    LIST_BY_NICKNAME_AFTER = 'SELECT "team_id","number","nickname" FROM "players" WHERE "nickname"=? AND ("team_id","number")>(?,?) ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
+    COUNT_BY_NICKNAME = 'SELECT COUNT(*) FROM "players" WHERE "nickname"=?'
+    LIST_ALL = 'SELECT "team_id","number","nickname" FROM "players" ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "team_id","number","nickname" FROM "players" WHERE ("team_id","number")>(?,?) ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "players"'
 
-    table: ClassVar[str]
+
+class _ScoreSql:
+    INSERT = 'INSERT INTO "scores" ("id","team_id","points") VALUES (?,?,?) RETURNING "id","team_id","points"'
+    INSERT_MANY = 'INSERT INTO "scores" ("id","team_id","points") VALUES (?,?,?)'
+    GET_BY_ID = 'SELECT "id","team_id","points" FROM "scores" WHERE "id"=?'
+    LIST_BY_TEAM_ID = (
+        'SELECT "id","team_id","points" FROM "scores" WHERE "team_id"=? ORDER BY "id" ASC LIMIT ?'
+    )
+    LIST_BY_TEAM_ID_AFTER = 'SELECT "id","team_id","points" FROM "scores" WHERE "team_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_BY_TEAM_ID = 'SELECT COUNT(*) FROM "scores" WHERE "team_id"=?'
+    LIST_ALL = 'SELECT "id","team_id","points" FROM "scores" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = (
+        'SELECT "id","team_id","points" FROM "scores" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    )
+    COUNT_ALL = 'SELECT COUNT(*) FROM "scores"'
+
+
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
+
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -108,427 +94,20 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class TeamStore(_SqliteStore, TeamTable):
+class TeamStore(_SqliteStore, _stores.TeamStore):
     """A team; the key is SQLite's rowid alias (an identity column on PostgreSQL)."""
 
-    model: ClassVar[type[Team]] = Team
-    table: ClassVar[str] = "teams"
-
-    async def insert(self, row: Team, ray_id: str) -> Result[Team]:
-        """Insert a new Team; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_TEAMS__INSERT, encode_team_insert(row))
-            return self._one(stored, decode_team, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Team], ray_id: str) -> Result[int]:
-        """Insert every Team in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _TEAMS__INSERT_MANY, [encode_team_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Team]:
-        """The Team with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_TEAMS__GET_BY_ID, (id,))
-            return self._one(found, decode_team, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def get_by_name(self, name: str, ray_id: str) -> Result[Team]:
-        """The Team with this name, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_TEAMS__GET_BY_NAME, (name,))
-            return self._one(found, decode_team, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_name")
-
-    async def update(self, row: Team, ray_id: str) -> Result[Team]:
-        """Write every mutable column of this Team, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_TEAMS__UPDATE, encode_team_update(row))
-            return self._one(stored, decode_team, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Team, ray_id: str) -> Result[Team]:
-        """Insert this Team, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_TEAMS__UPSERT, encode_team_insert(row))
-            return self._one(stored, decode_team, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Team with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_TEAMS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def delete_by_name(self, name: str, ray_id: str) -> Result[None]:
-        """Delete the Team with this name; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_TEAMS__DELETE_BY_NAME, (name,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_name")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Team]]:
-        """Up to `limit` Team rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_TEAMS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _TEAMS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_team, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Team rows in the table."""
-        try:
-            found = await self._db.fetch_one(_TEAMS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _TeamSql
 
 
-class PlayerStore(_SqliteStore, PlayerTable):
+class PlayerStore(_SqliteStore, _stores.PlayerStore):
     """A player of a team."""
 
-    model: ClassVar[type[Player]] = Player
-    table: ClassVar[str] = "players"
-
-    async def insert(self, row: Player, ray_id: str) -> Result[Player]:
-        """Insert a new Player; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_PLAYERS__INSERT, encode_player_insert(row))
-            return self._one(stored, decode_player, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Player], ray_id: str) -> Result[int]:
-        """Insert every Player in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _PLAYERS__INSERT_MANY, [encode_player_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_team_id_and_number(
-        self, team_id: int, number: Literal[1, 2, 3], ray_id: str
-    ) -> Result[Player]:
-        """The Player with this team_id and number, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(
-                _PLAYERS__GET_BY_TEAM_ID_AND_NUMBER,
-                (
-                    team_id,
-                    number,
-                ),
-            )
-            return self._one(found, decode_player, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_team_id_and_number")
-
-    async def update(self, row: Player, ray_id: str) -> Result[Player]:
-        """Write every mutable column of this Player, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_PLAYERS__UPDATE, encode_player_update(row))
-            return self._one(stored, decode_player, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Player, ray_id: str) -> Result[Player]:
-        """Insert this Player, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_PLAYERS__UPSERT, encode_player_insert(row))
-            return self._one(stored, decode_player, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_team_id_and_number(
-        self, team_id: int, number: Literal[1, 2, 3], ray_id: str
-    ) -> Result[None]:
-        """Delete the Player with this team_id and number; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(
-                _PLAYERS__DELETE_BY_TEAM_ID_AND_NUMBER,
-                (
-                    team_id,
-                    number,
-                ),
-            )
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_team_id_and_number")
-
-    async def list_by_team_id(
-        self,
-        team_id: int,
-        ray_id: str,
-        *,
-        limit: int = 100,
-        after: tuple[int, Literal[1, 2, 3]] | None = None,
-    ) -> Result[list[Player]]:
-        """Up to `limit` Player rows with this team_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _PLAYERS__LIST_BY_TEAM_ID,
-                    (
-                        team_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _PLAYERS__LIST_BY_TEAM_ID_AFTER,
-                    (
-                        team_id,
-                        after[0],
-                        after[1],
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_player, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_team_id")
-
-    async def count_by_team_id(self, team_id: int, ray_id: str) -> Result[int]:
-        """How many Player rows with this team_id."""
-        try:
-            found = await self._db.fetch_one(_PLAYERS__COUNT_BY_TEAM_ID, (team_id,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_team_id")
-
-    async def list_by_nickname(
-        self,
-        nickname: str,
-        ray_id: str,
-        *,
-        limit: int = 100,
-        after: tuple[int, Literal[1, 2, 3]] | None = None,
-    ) -> Result[list[Player]]:
-        """Up to `limit` Player rows with this nickname, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _PLAYERS__LIST_BY_NICKNAME,
-                    (
-                        nickname,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _PLAYERS__LIST_BY_NICKNAME_AFTER,
-                    (
-                        nickname,
-                        after[0],
-                        after[1],
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_player, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_nickname")
-
-    async def count_by_nickname(self, nickname: str, ray_id: str) -> Result[int]:
-        """How many Player rows with this nickname."""
-        try:
-            found = await self._db.fetch_one(_PLAYERS__COUNT_BY_NICKNAME, (nickname,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_nickname")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[int, Literal[1, 2, 3]] | None = None
-    ) -> Result[list[Player]]:
-        """Up to `limit` Player rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_PLAYERS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _PLAYERS__LIST_ALL_AFTER,
-                    (
-                        after[0],
-                        after[1],
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_player, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Player rows in the table."""
-        try:
-            found = await self._db.fetch_one(_PLAYERS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _PlayerSql
 
 
-class ScoreStore(_SqliteStore, ScoreTable):
+class ScoreStore(_SqliteStore, _stores.ScoreStore):
     """Scores are evidence: never changed."""
 
-    model: ClassVar[type[Score]] = Score
-    table: ClassVar[str] = "scores"
-
-    async def insert(self, row: Score, ray_id: str) -> Result[Score]:
-        """Insert a new Score; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_SCORES__INSERT, encode_score_insert(row))
-            return self._one(stored, decode_score, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Score], ray_id: str) -> Result[int]:
-        """Insert every Score in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _SCORES__INSERT_MANY, [encode_score_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: str, ray_id: str) -> Result[Score]:
-        """The Score with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_SCORES__GET_BY_ID, (id,))
-            return self._one(found, decode_score, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def list_by_team_id(
-        self, team_id: int, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[Score]]:
-        """Up to `limit` Score rows with this team_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _SCORES__LIST_BY_TEAM_ID,
-                    (
-                        team_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _SCORES__LIST_BY_TEAM_ID_AFTER,
-                    (
-                        team_id,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_score, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_team_id")
-
-    async def count_by_team_id(self, team_id: int, ray_id: str) -> Result[int]:
-        """How many Score rows with this team_id."""
-        try:
-            found = await self._db.fetch_one(_SCORES__COUNT_BY_TEAM_ID, (team_id,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_team_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[Score]]:
-        """Up to `limit` Score rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_SCORES__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _SCORES__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_score, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Score rows in the table."""
-        try:
-            found = await self._db.fetch_one(_SCORES__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _ScoreSql

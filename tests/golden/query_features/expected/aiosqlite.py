@@ -10,29 +10,12 @@ foreign keys, WAL and a busy timeout on.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Literal, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import ProjectTable, TaskTable
-from .models import Project, Task
-from .models import ProjectSummariesRow, TasksLongerThanRow
-from ._rows import decode_project_summaries_row, decode_tasks_longer_than_row
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_project,
-    encode_project_insert,
-    encode_project_update,
-    decode_task,
-    encode_task_insert,
-    encode_task_update,
-)
 
 __all__ = [
     "SqliteDatabase",
@@ -40,60 +23,55 @@ __all__ = [
     "TaskStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_PROJECTS__INSERT = 'INSERT INTO "projects" ("id","name","archived") VALUES (?,?,?) RETURNING "id","name","archived"'
-_PROJECTS__INSERT_MANY = 'INSERT INTO "projects" ("id","name","archived") VALUES (?,?,?)'
-_PROJECTS__GET_BY_ID = 'SELECT "id","name","archived" FROM "projects" WHERE "id"=?'
-_PROJECTS__GET_BY_NAME = 'SELECT "id","name","archived" FROM "projects" WHERE "name"=?'
-_PROJECTS__UPDATE = 'UPDATE "projects" SET "name"=?,"archived"=? WHERE "id"=? RETURNING "projects"."id","projects"."name","projects"."archived"'
-_PROJECTS__UPSERT = 'INSERT INTO "projects" ("id","name","archived") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","archived"=EXCLUDED."archived" RETURNING "id","name","archived"'
-_PROJECTS__DELETE_BY_ID = 'DELETE FROM "projects" WHERE "id"=?'
-_PROJECTS__DELETE_BY_NAME = 'DELETE FROM "projects" WHERE "name"=?'
-_PROJECTS__LIST_ALL = 'SELECT "id","name","archived" FROM "projects" ORDER BY "id" ASC LIMIT ?'
-_PROJECTS__LIST_ALL_AFTER = (
-    'SELECT "id","name","archived" FROM "projects" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-)
-_PROJECTS__COUNT_ALL = 'SELECT COUNT(*) FROM "projects"'
-_PROJECTS__FIND_PROJECT_BY_NAME = "SELECT * FROM projects WHERE name = ?1"
-_PROJECTS__PROJECT_SUMMARIES = "SELECT p.id, p.name, p.archived, COUNT(t.id) AS tasks, SUM(t.estimate) AS total_estimate, MIN(t.due) AS first_due, t.title AS any_title, COALESCE(MAX(t.done_at), 0) AS last_done, CASE WHEN p.archived THEN 'archived' ELSE 'active' END AS state FROM projects AS p LEFT JOIN tasks AS t ON t.project_id = p.id GROUP BY p.id ORDER BY p.id"
-_PROJECTS__TASK_TITLES = "SELECT title FROM tasks WHERE project_id = ?1 ORDER BY title"
-_PROJECTS__ARCHIVE_PROJECT = "UPDATE projects SET archived = ?1 WHERE id = ?2"
-
-_TASKS__INSERT = 'INSERT INTO "tasks" ("id","project_id","title","status","due","estimate","done_at") VALUES (?,?,?,?,?,?,?) RETURNING "id","project_id","title","status","due","estimate","done_at"'
-_TASKS__INSERT_MANY = 'INSERT INTO "tasks" ("id","project_id","title","status","due","estimate","done_at") VALUES (?,?,?,?,?,?,?)'
-_TASKS__GET_BY_ID = (
-    'SELECT "id","project_id","title","status","due","estimate","done_at" FROM "tasks" WHERE "id"=?'
-)
-_TASKS__UPDATE = 'UPDATE "tasks" SET "project_id"=?,"title"=?,"status"=?,"due"=?,"estimate"=?,"done_at"=? WHERE "id"=? RETURNING "tasks"."id","tasks"."project_id","tasks"."title","tasks"."status","tasks"."due","tasks"."estimate","tasks"."done_at"'
-_TASKS__UPSERT = 'INSERT INTO "tasks" ("id","project_id","title","status","due","estimate","done_at") VALUES (?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "project_id"=EXCLUDED."project_id","title"=EXCLUDED."title","status"=EXCLUDED."status","due"=EXCLUDED."due","estimate"=EXCLUDED."estimate","done_at"=EXCLUDED."done_at" RETURNING "id","project_id","title","status","due","estimate","done_at"'
-_TASKS__DELETE_BY_ID = 'DELETE FROM "tasks" WHERE "id"=?'
-_TASKS__LIST_BY_PROJECT_ID = 'SELECT "id","project_id","title","status","due","estimate","done_at" FROM "tasks" WHERE "project_id"=? ORDER BY "id" ASC LIMIT ?'
-_TASKS__LIST_BY_PROJECT_ID_AFTER = 'SELECT "id","project_id","title","status","due","estimate","done_at" FROM "tasks" WHERE "project_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-_TASKS__COUNT_BY_PROJECT_ID = 'SELECT COUNT(*) FROM "tasks" WHERE "project_id"=?'
-_TASKS__LIST_ALL = 'SELECT "id","project_id","title","status","due","estimate","done_at" FROM "tasks" ORDER BY "id" ASC LIMIT ?'
-_TASKS__LIST_ALL_AFTER = 'SELECT "id","project_id","title","status","due","estimate","done_at" FROM "tasks" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-_TASKS__COUNT_ALL = 'SELECT COUNT(*) FROM "tasks"'
-_TASKS__OPEN_TASKS = (
-    "SELECT * FROM tasks WHERE project_id = ?1 AND status = 'open' ORDER BY id LIMIT ?2 OFFSET ?3"
-)
-_TASKS__TASKS_DUE = "SELECT * FROM tasks WHERE status = ?1 AND due <= ?2"
-_TASKS__COUNT_OPEN_TASKS = "SELECT COUNT(*) FROM tasks WHERE status = 'open'"
-_TASKS__LATEST_DONE_AT = "SELECT MAX(done_at) FROM tasks WHERE project_id = ?1"
-_TASKS__FINISH_TASK = (
-    "UPDATE tasks SET status = 'done', done_at = ?1 WHERE id = ?2 AND status = 'open' RETURNING *"
-)
-_TASKS__ADD_TASK = "INSERT INTO tasks (project_id, title, status, due) VALUES (?1, ?2, 'open', ?3)"
-_TASKS__TASKS_LONGER_THAN = (
-    "SELECT id, title, estimate FROM tasks WHERE estimate * 1.0 > ?1 + 0 AND ?1 > 0"
-)
+class _ProjectSql:
+    INSERT = 'INSERT INTO "projects" ("id","name","archived") VALUES (?,?,?) RETURNING "id","name","archived"'
+    INSERT_MANY = 'INSERT INTO "projects" ("id","name","archived") VALUES (?,?,?)'
+    GET_BY_ID = 'SELECT "id","name","archived" FROM "projects" WHERE "id"=?'
+    GET_BY_NAME = 'SELECT "id","name","archived" FROM "projects" WHERE "name"=?'
+    UPDATE = 'UPDATE "projects" SET "name"=?,"archived"=? WHERE "id"=? RETURNING "projects"."id","projects"."name","projects"."archived"'
+    UPSERT = 'INSERT INTO "projects" ("id","name","archived") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","archived"=EXCLUDED."archived" RETURNING "id","name","archived"'
+    DELETE_BY_ID = 'DELETE FROM "projects" WHERE "id"=?'
+    DELETE_BY_NAME = 'DELETE FROM "projects" WHERE "name"=?'
+    LIST_ALL = 'SELECT "id","name","archived" FROM "projects" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = (
+        'SELECT "id","name","archived" FROM "projects" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    )
+    COUNT_ALL = 'SELECT COUNT(*) FROM "projects"'
+    FIND_PROJECT_BY_NAME = "SELECT * FROM projects WHERE name = ?1"
+    PROJECT_SUMMARIES = "SELECT p.id, p.name, p.archived, COUNT(t.id) AS tasks, SUM(t.estimate) AS total_estimate, MIN(t.due) AS first_due, t.title AS any_title, COALESCE(MAX(t.done_at), 0) AS last_done, CASE WHEN p.archived THEN 'archived' ELSE 'active' END AS state FROM projects AS p LEFT JOIN tasks AS t ON t.project_id = p.id GROUP BY p.id ORDER BY p.id"
+    TASK_TITLES = "SELECT title FROM tasks WHERE project_id = ?1 ORDER BY title"
+    ARCHIVE_PROJECT = "UPDATE projects SET archived = ?1 WHERE id = ?2"
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _TaskSql:
+    INSERT = 'INSERT INTO "tasks" ("id","project_id","title","status","due","estimate","done_at") VALUES (?,?,?,?,?,?,?) RETURNING "id","project_id","title","status","due","estimate","done_at"'
+    INSERT_MANY = 'INSERT INTO "tasks" ("id","project_id","title","status","due","estimate","done_at") VALUES (?,?,?,?,?,?,?)'
+    GET_BY_ID = 'SELECT "id","project_id","title","status","due","estimate","done_at" FROM "tasks" WHERE "id"=?'
+    UPDATE = 'UPDATE "tasks" SET "project_id"=?,"title"=?,"status"=?,"due"=?,"estimate"=?,"done_at"=? WHERE "id"=? RETURNING "tasks"."id","tasks"."project_id","tasks"."title","tasks"."status","tasks"."due","tasks"."estimate","tasks"."done_at"'
+    UPSERT = 'INSERT INTO "tasks" ("id","project_id","title","status","due","estimate","done_at") VALUES (?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "project_id"=EXCLUDED."project_id","title"=EXCLUDED."title","status"=EXCLUDED."status","due"=EXCLUDED."due","estimate"=EXCLUDED."estimate","done_at"=EXCLUDED."done_at" RETURNING "id","project_id","title","status","due","estimate","done_at"'
+    DELETE_BY_ID = 'DELETE FROM "tasks" WHERE "id"=?'
+    LIST_BY_PROJECT_ID = 'SELECT "id","project_id","title","status","due","estimate","done_at" FROM "tasks" WHERE "project_id"=? ORDER BY "id" ASC LIMIT ?'
+    LIST_BY_PROJECT_ID_AFTER = 'SELECT "id","project_id","title","status","due","estimate","done_at" FROM "tasks" WHERE "project_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_BY_PROJECT_ID = 'SELECT COUNT(*) FROM "tasks" WHERE "project_id"=?'
+    LIST_ALL = 'SELECT "id","project_id","title","status","due","estimate","done_at" FROM "tasks" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","project_id","title","status","due","estimate","done_at" FROM "tasks" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "tasks"'
+    OPEN_TASKS = "SELECT * FROM tasks WHERE project_id = ?1 AND status = 'open' ORDER BY id LIMIT ?2 OFFSET ?3"
+    TASKS_DUE = "SELECT * FROM tasks WHERE status = ?1 AND due <= ?2"
+    COUNT_OPEN_TASKS = "SELECT COUNT(*) FROM tasks WHERE status = 'open'"
+    LATEST_DONE_AT = "SELECT MAX(done_at) FROM tasks WHERE project_id = ?1"
+    FINISH_TASK = "UPDATE tasks SET status = 'done', done_at = ?1 WHERE id = ?2 AND status = 'open' RETURNING *"
+    ADD_TASK = "INSERT INTO tasks (project_id, title, status, due) VALUES (?1, ?2, 'open', ?3)"
+    TASKS_LONGER_THAN = (
+        "SELECT id, title, estimate FROM tasks WHERE estimate * 1.0 > ?1 + 0 AND ?1 > 0"
+    )
 
-    table: ClassVar[str]
+
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
+
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -105,416 +83,14 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class ProjectStore(_SqliteStore, ProjectTable):
+class ProjectStore(_SqliteStore, _stores.ProjectStore):
     """A tiny task tracker, to exercise named queries."""
 
-    model: ClassVar[type[Project]] = Project
-    table: ClassVar[str] = "projects"
-
-    async def insert(self, row: Project, ray_id: str) -> Result[Project]:
-        """Insert a new Project; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_PROJECTS__INSERT, encode_project_insert(row))
-            return self._one(stored, decode_project, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Project], ray_id: str) -> Result[int]:
-        """Insert every Project in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _PROJECTS__INSERT_MANY, [encode_project_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Project]:
-        """The Project with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_PROJECTS__GET_BY_ID, (id,))
-            return self._one(found, decode_project, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def get_by_name(self, name: str, ray_id: str) -> Result[Project]:
-        """The Project with this name, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_PROJECTS__GET_BY_NAME, (name,))
-            return self._one(found, decode_project, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_name")
-
-    async def update(self, row: Project, ray_id: str) -> Result[Project]:
-        """Write every mutable column of this Project, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_PROJECTS__UPDATE, encode_project_update(row))
-            return self._one(stored, decode_project, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Project, ray_id: str) -> Result[Project]:
-        """Insert this Project, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_PROJECTS__UPSERT, encode_project_insert(row))
-            return self._one(stored, decode_project, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Project with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_PROJECTS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def delete_by_name(self, name: str, ray_id: str) -> Result[None]:
-        """Delete the Project with this name; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_PROJECTS__DELETE_BY_NAME, (name,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_name")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Project]]:
-        """Up to `limit` Project rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_PROJECTS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _PROJECTS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_project, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Project rows in the table."""
-        try:
-            found = await self._db.fetch_one(_PROJECTS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
-
-    async def find_project_by_name(self, name: str, ray_id: str) -> Result[Project]:
-        """A whole table row (SELECT *) maps to the table's model; NOT_FOUND when missing."""
-        try:
-            found = await self._db.fetch_one(_PROJECTS__FIND_PROJECT_BY_NAME, (name,))
-            if found is None:
-                return self._not_found(ray_id)
-            value = decode_project(found)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "find_project_by_name")
-        return SuccessResult(ray_id=ray_id, client_message=value)
-
-    async def project_summaries(self, ray_id: str) -> Result[list[ProjectSummariesRow]]:
-        """Other shapes get a frozen row dataclass; the LEFT JOIN side is nullable,
-        COALESCE with a non-null argument is not, CASE is the union of its branches."""
-        try:
-            found_rows = await self._db.fetch_all(_PROJECTS__PROJECT_SUMMARIES, ())
-            values = [decode_project_summaries_row(r) for r in found_rows]
-        except Exception as exc:
-            return self._failed(exc, ray_id, "project_summaries")
-        return SuccessResult(ray_id=ray_id, client_message=values)
-
-    async def task_titles(self, project_id: int, ray_id: str) -> Result[list[str]]:
-        """A single non-row column gives a list of plain values."""
-        try:
-            found_rows = await self._db.fetch_all(_PROJECTS__TASK_TITLES, (project_id,))
-            values = [r[0] for r in found_rows]
-        except Exception as exc:
-            return self._failed(exc, ray_id, "task_titles")
-        return SuccessResult(ray_id=ray_id, client_message=values)
-
-    async def archive_project(self, archived: bool, id: int, ray_id: str) -> Result[int]:
-        """The named query archive_project (:execrows)."""
-        try:
-            changed = await self._db.execute(
-                _PROJECTS__ARCHIVE_PROJECT,
-                (
-                    _convert.encode_bool(archived),
-                    id,
-                ),
-            )
-        except Exception as exc:
-            return self._failed(exc, ray_id, "archive_project")
-        return SuccessResult(ray_id=ray_id, client_message=changed)
+    _sql = _ProjectSql
 
 
-class TaskStore(_SqliteStore, TaskTable):
+class TaskStore(_SqliteStore, _stores.TaskStore):
     """A row of the tasks table."""
 
-    model: ClassVar[type[Task]] = Task
-    table: ClassVar[str] = "tasks"
-
-    async def insert(self, row: Task, ray_id: str) -> Result[Task]:
-        """Insert a new Task; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_TASKS__INSERT, encode_task_insert(row))
-            return self._one(stored, decode_task, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Task], ray_id: str) -> Result[int]:
-        """Insert every Task in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _TASKS__INSERT_MANY, [encode_task_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Task]:
-        """The Task with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_TASKS__GET_BY_ID, (id,))
-            return self._one(found, decode_task, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def update(self, row: Task, ray_id: str) -> Result[Task]:
-        """Write every mutable column of this Task, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_TASKS__UPDATE, encode_task_update(row))
-            return self._one(stored, decode_task, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Task, ray_id: str) -> Result[Task]:
-        """Insert this Task, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_TASKS__UPSERT, encode_task_insert(row))
-            return self._one(stored, decode_task, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Task with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_TASKS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def list_by_project_id(
-        self, project_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Task]]:
-        """Up to `limit` Task rows with this project_id, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _TASKS__LIST_BY_PROJECT_ID,
-                    (
-                        project_id,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _TASKS__LIST_BY_PROJECT_ID_AFTER,
-                    (
-                        project_id,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_task, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_project_id")
-
-    async def count_by_project_id(self, project_id: int, ray_id: str) -> Result[int]:
-        """How many Task rows with this project_id."""
-        try:
-            found = await self._db.fetch_one(_TASKS__COUNT_BY_PROJECT_ID, (project_id,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_project_id")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Task]]:
-        """Up to `limit` Task rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_TASKS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _TASKS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_task, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Task rows in the table."""
-        try:
-            found = await self._db.fetch_one(_TASKS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
-
-    async def open_tasks(
-        self, project_id: int, limit: int, offset: int, ray_id: str
-    ) -> Result[list[Task]]:
-        """The named query open_tasks (:many)."""
-        try:
-            found_rows = await self._db.fetch_all(
-                _TASKS__OPEN_TASKS,
-                (
-                    project_id,
-                    limit,
-                    offset,
-                ),
-            )
-            values = [decode_task(r) for r in found_rows]
-        except Exception as exc:
-            return self._failed(exc, ray_id, "open_tasks")
-        return SuccessResult(ray_id=ray_id, client_message=values)
-
-    async def tasks_due(
-        self, status: Literal["open", "done"], due: datetime.date, ray_id: str
-    ) -> Result[list[Task]]:
-        """Params take the column's codec: :status is a Literal, :due a date."""
-        try:
-            found_rows = await self._db.fetch_all(
-                _TASKS__TASKS_DUE,
-                (
-                    status,
-                    due.isoformat(),
-                ),
-            )
-            values = [decode_task(r) for r in found_rows]
-        except Exception as exc:
-            return self._failed(exc, ray_id, "tasks_due")
-        return SuccessResult(ray_id=ray_id, client_message=values)
-
-    async def count_open_tasks(self, ray_id: str) -> Result[int]:
-        """COUNT(*) is a non-null int."""
-        try:
-            found = await self._db.fetch_one(_TASKS__COUNT_OPEN_TASKS, ())
-            if found is None:
-                return self._not_found(ray_id)
-            value = found[0]
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_open_tasks")
-        return SuccessResult(ray_id=ray_id, client_message=value)
-
-    async def latest_done_at(self, project_id: int, ray_id: str) -> Result[int | None]:
-        """MAX is nullable even on a NOT NULL column."""
-        try:
-            found = await self._db.fetch_one(_TASKS__LATEST_DONE_AT, (project_id,))
-            if found is None:
-                return self._not_found(ray_id)
-            value = found[0]
-        except Exception as exc:
-            return self._failed(exc, ray_id, "latest_done_at")
-        return SuccessResult(ray_id=ray_id, client_message=value)
-
-    async def finish_task(self, done_at: int | None, id: int, ray_id: str) -> Result[Task]:
-        """UPDATE ... RETURNING * maps to the model; assigned params keep the column's nullability."""
-        try:
-            found = await self._db.execute_returning(
-                _TASKS__FINISH_TASK,
-                (
-                    done_at,
-                    id,
-                ),
-            )
-            if found is None:
-                return self._not_found(ray_id)
-            value = decode_task(found)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "finish_task")
-        return SuccessResult(ray_id=ray_id, client_message=value)
-
-    async def add_task(
-        self, project_id: int, title: str, due: datetime.date | None, ray_id: str
-    ) -> Result[None]:
-        """Inserted params are typed by the column list."""
-        try:
-            await self._db.execute(
-                _TASKS__ADD_TASK,
-                (
-                    project_id,
-                    title,
-                    None if due is None else due.isoformat(),
-                ),
-            )
-        except Exception as exc:
-            return self._failed(exc, ray_id, "add_task")
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-    async def tasks_longer_than(
-        self, hours: float, ray_id: str
-    ) -> Result[list[TasksLongerThanRow]]:
-        """A parameter only used in an expression needs an annotation."""
-        try:
-            found_rows = await self._db.fetch_all(_TASKS__TASKS_LONGER_THAN, (hours,))
-            values = [decode_tasks_longer_than_row(r) for r in found_rows]
-        except Exception as exc:
-            return self._failed(exc, ray_id, "tasks_longer_than")
-        return SuccessResult(ray_id=ray_id, client_message=values)
+    _sql = _TaskSql

@@ -12,52 +12,38 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import UserAccountTable
-from .models import UserAccount
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_user_account,
-    encode_user_account_insert,
-    encode_user_account_update,
-)
 
 __all__ = [
     "SqliteDatabase",
     "UserAccountStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_USER_ACCOUNTS__INSERT = 'INSERT INTO "user accounts" ("id","display name","e-mail","camelCase","say ""hi""") VALUES (?,?,?,?,?) RETURNING "id","display name","e-mail","camelCase","say ""hi"""'
-_USER_ACCOUNTS__INSERT_MANY = 'INSERT INTO "user accounts" ("id","display name","e-mail","camelCase","say ""hi""") VALUES (?,?,?,?,?)'
-_USER_ACCOUNTS__GET_BY_ID = (
-    'SELECT "id","display name","e-mail","camelCase","say ""hi""" FROM "user accounts" WHERE "id"=?'
-)
-_USER_ACCOUNTS__GET_BY_E_MAIL = 'SELECT "id","display name","e-mail","camelCase","say ""hi""" FROM "user accounts" WHERE "e-mail"=?'
-_USER_ACCOUNTS__UPDATE = 'UPDATE "user accounts" SET "display name"=?,"e-mail"=?,"camelCase"=?,"say ""hi"""=? WHERE "id"=? RETURNING "user accounts"."id","user accounts"."display name","user accounts"."e-mail","user accounts"."camelCase","user accounts"."say ""hi"""'
-_USER_ACCOUNTS__UPSERT = 'INSERT INTO "user accounts" ("id","display name","e-mail","camelCase","say ""hi""") VALUES (?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "display name"=EXCLUDED."display name","e-mail"=EXCLUDED."e-mail","camelCase"=EXCLUDED."camelCase","say ""hi"""=EXCLUDED."say ""hi""" RETURNING "id","display name","e-mail","camelCase","say ""hi"""'
-_USER_ACCOUNTS__DELETE_BY_ID = 'DELETE FROM "user accounts" WHERE "id"=?'
-_USER_ACCOUNTS__DELETE_BY_E_MAIL = 'DELETE FROM "user accounts" WHERE "e-mail"=?'
-_USER_ACCOUNTS__LIST_BY_CAMEL_CASE = 'SELECT "id","display name","e-mail","camelCase","say ""hi""" FROM "user accounts" WHERE "camelCase"=? ORDER BY "id" ASC LIMIT ?'
-_USER_ACCOUNTS__LIST_BY_CAMEL_CASE_AFTER = 'SELECT "id","display name","e-mail","camelCase","say ""hi""" FROM "user accounts" WHERE "camelCase"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-_USER_ACCOUNTS__COUNT_BY_CAMEL_CASE = 'SELECT COUNT(*) FROM "user accounts" WHERE "camelCase"=?'
-_USER_ACCOUNTS__LIST_ALL = 'SELECT "id","display name","e-mail","camelCase","say ""hi""" FROM "user accounts" ORDER BY "id" ASC LIMIT ?'
-_USER_ACCOUNTS__LIST_ALL_AFTER = 'SELECT "id","display name","e-mail","camelCase","say ""hi""" FROM "user accounts" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-_USER_ACCOUNTS__COUNT_ALL = 'SELECT COUNT(*) FROM "user accounts"'
+class _UserAccountSql:
+    INSERT = 'INSERT INTO "user accounts" ("id","display name","e-mail","camelCase","say ""hi""") VALUES (?,?,?,?,?) RETURNING "id","display name","e-mail","camelCase","say ""hi"""'
+    INSERT_MANY = 'INSERT INTO "user accounts" ("id","display name","e-mail","camelCase","say ""hi""") VALUES (?,?,?,?,?)'
+    GET_BY_ID = 'SELECT "id","display name","e-mail","camelCase","say ""hi""" FROM "user accounts" WHERE "id"=?'
+    GET_BY_E_MAIL = 'SELECT "id","display name","e-mail","camelCase","say ""hi""" FROM "user accounts" WHERE "e-mail"=?'
+    UPDATE = 'UPDATE "user accounts" SET "display name"=?,"e-mail"=?,"camelCase"=?,"say ""hi"""=? WHERE "id"=? RETURNING "user accounts"."id","user accounts"."display name","user accounts"."e-mail","user accounts"."camelCase","user accounts"."say ""hi"""'
+    UPSERT = 'INSERT INTO "user accounts" ("id","display name","e-mail","camelCase","say ""hi""") VALUES (?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "display name"=EXCLUDED."display name","e-mail"=EXCLUDED."e-mail","camelCase"=EXCLUDED."camelCase","say ""hi"""=EXCLUDED."say ""hi""" RETURNING "id","display name","e-mail","camelCase","say ""hi"""'
+    DELETE_BY_ID = 'DELETE FROM "user accounts" WHERE "id"=?'
+    DELETE_BY_E_MAIL = 'DELETE FROM "user accounts" WHERE "e-mail"=?'
+    LIST_BY_CAMEL_CASE = 'SELECT "id","display name","e-mail","camelCase","say ""hi""" FROM "user accounts" WHERE "camelCase"=? ORDER BY "id" ASC LIMIT ?'
+    LIST_BY_CAMEL_CASE_AFTER = 'SELECT "id","display name","e-mail","camelCase","say ""hi""" FROM "user accounts" WHERE "camelCase"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_BY_CAMEL_CASE = 'SELECT COUNT(*) FROM "user accounts" WHERE "camelCase"=?'
+    LIST_ALL = 'SELECT "id","display name","e-mail","camelCase","say ""hi""" FROM "user accounts" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","display name","e-mail","camelCase","say ""hi""" FROM "user accounts" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "user accounts"'
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
 
-    table: ClassVar[str]
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -69,186 +55,8 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class UserAccountStore(_SqliteStore, UserAccountTable):
+class UserAccountStore(_SqliteStore, _stores.UserAccountStore):
     """Identifiers in all three quoting styles SQLite accepts, with spaces and dashes."""
 
-    model: ClassVar[type[UserAccount]] = UserAccount
-    table: ClassVar[str] = "user accounts"
-
-    async def insert(self, row: UserAccount, ray_id: str) -> Result[UserAccount]:
-        """Insert a new UserAccount; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _USER_ACCOUNTS__INSERT, encode_user_account_insert(row)
-            )
-            return self._one(stored, decode_user_account, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[UserAccount], ray_id: str) -> Result[int]:
-        """Insert every UserAccount in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _USER_ACCOUNTS__INSERT_MANY, [encode_user_account_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: str, ray_id: str) -> Result[UserAccount]:
-        """The UserAccount with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_USER_ACCOUNTS__GET_BY_ID, (id,))
-            return self._one(found, decode_user_account, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def get_by_e_mail(self, e_mail: str, ray_id: str) -> Result[UserAccount]:
-        """The UserAccount with this e-mail, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_USER_ACCOUNTS__GET_BY_E_MAIL, (e_mail,))
-            return self._one(found, decode_user_account, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_e_mail")
-
-    async def update(self, row: UserAccount, ray_id: str) -> Result[UserAccount]:
-        """Write every mutable column of this UserAccount, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(
-                _USER_ACCOUNTS__UPDATE, encode_user_account_update(row)
-            )
-            return self._one(stored, decode_user_account, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: UserAccount, ray_id: str) -> Result[UserAccount]:
-        """Insert this UserAccount, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(
-                _USER_ACCOUNTS__UPSERT, encode_user_account_insert(row)
-            )
-            return self._one(stored, decode_user_account, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
-        """Delete the UserAccount with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_USER_ACCOUNTS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def delete_by_e_mail(self, e_mail: str, ray_id: str) -> Result[None]:
-        """Delete the UserAccount with this e-mail; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_USER_ACCOUNTS__DELETE_BY_E_MAIL, (e_mail,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_e_mail")
-
-    async def list_by_camel_case(
-        self, camel_case: int, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[UserAccount]]:
-        """Up to `limit` UserAccount rows with this camelCase, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _USER_ACCOUNTS__LIST_BY_CAMEL_CASE,
-                    (
-                        camel_case,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _USER_ACCOUNTS__LIST_BY_CAMEL_CASE_AFTER,
-                    (
-                        camel_case,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_user_account, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_camel_case")
-
-    async def count_by_camel_case(self, camel_case: int, ray_id: str) -> Result[int]:
-        """How many UserAccount rows with this camelCase."""
-        try:
-            found = await self._db.fetch_one(_USER_ACCOUNTS__COUNT_BY_CAMEL_CASE, (camel_case,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_camel_case")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[UserAccount]]:
-        """Up to `limit` UserAccount rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_USER_ACCOUNTS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _USER_ACCOUNTS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_user_account, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many UserAccount rows in the table."""
-        try:
-            found = await self._db.fetch_one(_USER_ACCOUNTS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _UserAccountSql

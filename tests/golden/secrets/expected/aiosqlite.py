@@ -12,53 +12,37 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import ApiKeyTable
-from .models import ApiKey
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_api_key,
-    encode_api_key_insert,
-    encode_api_key_update,
-)
 
 __all__ = [
     "SqliteDatabase",
     "ApiKeyStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_API_KEYS__INSERT = 'INSERT INTO "api_keys" ("id","key_hash","salt","token","nonce","label") VALUES (?,?,?,?,?,?) RETURNING "id","key_hash","salt","token","nonce","label"'
-_API_KEYS__INSERT_MANY = (
-    'INSERT INTO "api_keys" ("id","key_hash","salt","token","nonce","label") VALUES (?,?,?,?,?,?)'
-)
-_API_KEYS__GET_BY_ID = (
-    'SELECT "id","key_hash","salt","token","nonce","label" FROM "api_keys" WHERE "id"=?'
-)
-_API_KEYS__GET_BY_KEY_HASH = (
-    'SELECT "id","key_hash","salt","token","nonce","label" FROM "api_keys" WHERE "key_hash"=?'
-)
-_API_KEYS__UPDATE = 'UPDATE "api_keys" SET "key_hash"=?,"salt"=?,"token"=?,"nonce"=?,"label"=? WHERE "id"=? RETURNING "api_keys"."id","api_keys"."key_hash","api_keys"."salt","api_keys"."token","api_keys"."nonce","api_keys"."label"'
-_API_KEYS__UPSERT = 'INSERT INTO "api_keys" ("id","key_hash","salt","token","nonce","label") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "key_hash"=EXCLUDED."key_hash","salt"=EXCLUDED."salt","token"=EXCLUDED."token","nonce"=EXCLUDED."nonce","label"=EXCLUDED."label" RETURNING "id","key_hash","salt","token","nonce","label"'
-_API_KEYS__DELETE_BY_ID = 'DELETE FROM "api_keys" WHERE "id"=?'
-_API_KEYS__DELETE_BY_KEY_HASH = 'DELETE FROM "api_keys" WHERE "key_hash"=?'
-_API_KEYS__LIST_ALL = 'SELECT "id","key_hash","salt","token","nonce","label" FROM "api_keys" ORDER BY "id" ASC LIMIT ?'
-_API_KEYS__LIST_ALL_AFTER = 'SELECT "id","key_hash","salt","token","nonce","label" FROM "api_keys" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-_API_KEYS__COUNT_ALL = 'SELECT COUNT(*) FROM "api_keys"'
+class _ApiKeySql:
+    INSERT = 'INSERT INTO "api_keys" ("id","key_hash","salt","token","nonce","label") VALUES (?,?,?,?,?,?) RETURNING "id","key_hash","salt","token","nonce","label"'
+    INSERT_MANY = 'INSERT INTO "api_keys" ("id","key_hash","salt","token","nonce","label") VALUES (?,?,?,?,?,?)'
+    GET_BY_ID = 'SELECT "id","key_hash","salt","token","nonce","label" FROM "api_keys" WHERE "id"=?'
+    GET_BY_KEY_HASH = (
+        'SELECT "id","key_hash","salt","token","nonce","label" FROM "api_keys" WHERE "key_hash"=?'
+    )
+    UPDATE = 'UPDATE "api_keys" SET "key_hash"=?,"salt"=?,"token"=?,"nonce"=?,"label"=? WHERE "id"=? RETURNING "api_keys"."id","api_keys"."key_hash","api_keys"."salt","api_keys"."token","api_keys"."nonce","api_keys"."label"'
+    UPSERT = 'INSERT INTO "api_keys" ("id","key_hash","salt","token","nonce","label") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "key_hash"=EXCLUDED."key_hash","salt"=EXCLUDED."salt","token"=EXCLUDED."token","nonce"=EXCLUDED."nonce","label"=EXCLUDED."label" RETURNING "id","key_hash","salt","token","nonce","label"'
+    DELETE_BY_ID = 'DELETE FROM "api_keys" WHERE "id"=?'
+    DELETE_BY_KEY_HASH = 'DELETE FROM "api_keys" WHERE "key_hash"=?'
+    LIST_ALL = 'SELECT "id","key_hash","salt","token","nonce","label" FROM "api_keys" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","key_hash","salt","token","nonce","label" FROM "api_keys" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "api_keys"'
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
 
-    table: ClassVar[str]
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -70,146 +54,8 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class ApiKeyStore(_SqliteStore, ApiKeyTable):
+class ApiKeyStore(_SqliteStore, _stores.ApiKeyStore):
     """A row of the api_keys table."""
 
-    model: ClassVar[type[ApiKey]] = ApiKey
-    table: ClassVar[str] = "api_keys"
-
-    async def insert(self, row: ApiKey, ray_id: str) -> Result[ApiKey]:
-        """Insert a new ApiKey; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_API_KEYS__INSERT, encode_api_key_insert(row))
-            return self._one(stored, decode_api_key, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[ApiKey], ray_id: str) -> Result[int]:
-        """Insert every ApiKey in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _API_KEYS__INSERT_MANY, [encode_api_key_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: str, ray_id: str) -> Result[ApiKey]:
-        """The ApiKey with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_API_KEYS__GET_BY_ID, (id,))
-            return self._one(found, decode_api_key, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def get_by_key_hash(self, key_hash: str, ray_id: str) -> Result[ApiKey]:
-        """The ApiKey with this key_hash, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_API_KEYS__GET_BY_KEY_HASH, (key_hash,))
-            return self._one(found, decode_api_key, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_key_hash")
-
-    async def update(self, row: ApiKey, ray_id: str) -> Result[ApiKey]:
-        """Write every mutable column of this ApiKey, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_API_KEYS__UPDATE, encode_api_key_update(row))
-            return self._one(stored, decode_api_key, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: ApiKey, ray_id: str) -> Result[ApiKey]:
-        """Insert this ApiKey, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_API_KEYS__UPSERT, encode_api_key_insert(row))
-            return self._one(stored, decode_api_key, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
-        """Delete the ApiKey with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_API_KEYS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def delete_by_key_hash(self, key_hash: str, ray_id: str) -> Result[None]:
-        """Delete the ApiKey with this key_hash; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_API_KEYS__DELETE_BY_KEY_HASH, (key_hash,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_key_hash")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
-    ) -> Result[list[ApiKey]]:
-        """Up to `limit` ApiKey rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_API_KEYS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _API_KEYS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_api_key, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many ApiKey rows in the table."""
-        try:
-            found = await self._db.fetch_one(_API_KEYS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _ApiKeySql

@@ -12,55 +12,35 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import ReadingTable
-from .models import Reading
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_reading,
-    encode_reading_insert,
-    encode_reading_update,
-)
 
 __all__ = [
     "SqliteDatabase",
     "ReadingStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_READINGS__INSERT = 'INSERT INTO "readings" ("sensor","taken_at","value","counter") VALUES (?,?,?,?) RETURNING "sensor","taken_at","value","counter"'
-_READINGS__INSERT_MANY = (
-    'INSERT INTO "readings" ("sensor","taken_at","value","counter") VALUES (?,?,?,?)'
-)
-_READINGS__GET_BY_SENSOR_AND_TAKEN_AT = (
-    'SELECT "sensor","taken_at","value","counter" FROM "readings" WHERE "sensor"=? AND "taken_at"=?'
-)
-_READINGS__GET_BY_SENSOR_AND_COUNTER = (
-    'SELECT "sensor","taken_at","value","counter" FROM "readings" WHERE "sensor"=? AND "counter"=?'
-)
-_READINGS__UPDATE = 'UPDATE "readings" SET "value"=?,"counter"=? WHERE "sensor"=? AND "taken_at"=? RETURNING "readings"."sensor","readings"."taken_at","readings"."value","readings"."counter"'
-_READINGS__UPSERT = 'INSERT INTO "readings" ("sensor","taken_at","value","counter") VALUES (?,?,?,?) ON CONFLICT ("sensor", "taken_at") DO UPDATE SET "value"=EXCLUDED."value","counter"=EXCLUDED."counter" RETURNING "sensor","taken_at","value","counter"'
-_READINGS__DELETE_BY_SENSOR_AND_TAKEN_AT = (
-    'DELETE FROM "readings" WHERE "sensor"=? AND "taken_at"=?'
-)
-_READINGS__DELETE_BY_SENSOR_AND_COUNTER = 'DELETE FROM "readings" WHERE "sensor"=? AND "counter"=?'
-_READINGS__LIST_ALL = 'SELECT "sensor","taken_at","value","counter" FROM "readings" ORDER BY "sensor" ASC,"taken_at" ASC LIMIT ?'
-_READINGS__LIST_ALL_AFTER = 'SELECT "sensor","taken_at","value","counter" FROM "readings" WHERE ("sensor","taken_at")>(?,?) ORDER BY "sensor" ASC,"taken_at" ASC LIMIT ?'
-_READINGS__COUNT_ALL = 'SELECT COUNT(*) FROM "readings"'
+class _ReadingSql:
+    INSERT = 'INSERT INTO "readings" ("sensor","taken_at","value","counter") VALUES (?,?,?,?) RETURNING "sensor","taken_at","value","counter"'
+    INSERT_MANY = 'INSERT INTO "readings" ("sensor","taken_at","value","counter") VALUES (?,?,?,?)'
+    GET_BY_SENSOR_AND_TAKEN_AT = 'SELECT "sensor","taken_at","value","counter" FROM "readings" WHERE "sensor"=? AND "taken_at"=?'
+    GET_BY_SENSOR_AND_COUNTER = 'SELECT "sensor","taken_at","value","counter" FROM "readings" WHERE "sensor"=? AND "counter"=?'
+    UPDATE = 'UPDATE "readings" SET "value"=?,"counter"=? WHERE "sensor"=? AND "taken_at"=? RETURNING "readings"."sensor","readings"."taken_at","readings"."value","readings"."counter"'
+    UPSERT = 'INSERT INTO "readings" ("sensor","taken_at","value","counter") VALUES (?,?,?,?) ON CONFLICT ("sensor", "taken_at") DO UPDATE SET "value"=EXCLUDED."value","counter"=EXCLUDED."counter" RETURNING "sensor","taken_at","value","counter"'
+    DELETE_BY_SENSOR_AND_TAKEN_AT = 'DELETE FROM "readings" WHERE "sensor"=? AND "taken_at"=?'
+    DELETE_BY_SENSOR_AND_COUNTER = 'DELETE FROM "readings" WHERE "sensor"=? AND "counter"=?'
+    LIST_ALL = 'SELECT "sensor","taken_at","value","counter" FROM "readings" ORDER BY "sensor" ASC,"taken_at" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "sensor","taken_at","value","counter" FROM "readings" WHERE ("sensor","taken_at")>(?,?) ORDER BY "sensor" ASC,"taken_at" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "readings"'
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
 
-    table: ClassVar[str]
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -72,179 +52,8 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class ReadingStore(_SqliteStore, ReadingTable):
+class ReadingStore(_SqliteStore, _stores.ReadingStore):
     """SQLite syntax that sqlglot cannot read on its own."""
 
-    model: ClassVar[type[Reading]] = Reading
-    table: ClassVar[str] = "readings"
-
-    async def insert(self, row: Reading, ray_id: str) -> Result[Reading]:
-        """Insert a new Reading; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_READINGS__INSERT, encode_reading_insert(row))
-            return self._one(stored, decode_reading, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Reading], ray_id: str) -> Result[int]:
-        """Insert every Reading in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _READINGS__INSERT_MANY, [encode_reading_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_sensor_and_taken_at(
-        self, sensor: str, taken_at: int, ray_id: str
-    ) -> Result[Reading]:
-        """The Reading with this sensor and taken_at, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(
-                _READINGS__GET_BY_SENSOR_AND_TAKEN_AT,
-                (
-                    sensor,
-                    taken_at,
-                ),
-            )
-            return self._one(found, decode_reading, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_sensor_and_taken_at")
-
-    async def get_by_sensor_and_counter(
-        self, sensor: str, counter: int, ray_id: str
-    ) -> Result[Reading]:
-        """The Reading with this sensor and counter, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(
-                _READINGS__GET_BY_SENSOR_AND_COUNTER,
-                (
-                    sensor,
-                    counter,
-                ),
-            )
-            return self._one(found, decode_reading, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_sensor_and_counter")
-
-    async def update(self, row: Reading, ray_id: str) -> Result[Reading]:
-        """Write every mutable column of this Reading, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_READINGS__UPDATE, encode_reading_update(row))
-            return self._one(stored, decode_reading, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Reading, ray_id: str) -> Result[Reading]:
-        """Insert this Reading, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_READINGS__UPSERT, encode_reading_insert(row))
-            return self._one(stored, decode_reading, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_sensor_and_taken_at(
-        self, sensor: str, taken_at: int, ray_id: str
-    ) -> Result[None]:
-        """Delete the Reading with this sensor and taken_at; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(
-                _READINGS__DELETE_BY_SENSOR_AND_TAKEN_AT,
-                (
-                    sensor,
-                    taken_at,
-                ),
-            )
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_sensor_and_taken_at")
-
-    async def delete_by_sensor_and_counter(
-        self, sensor: str, counter: int, ray_id: str
-    ) -> Result[None]:
-        """Delete the Reading with this sensor and counter; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(
-                _READINGS__DELETE_BY_SENSOR_AND_COUNTER,
-                (
-                    sensor,
-                    counter,
-                ),
-            )
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_sensor_and_counter")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[str, int] | None = None
-    ) -> Result[list[Reading]]:
-        """Up to `limit` Reading rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_READINGS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _READINGS__LIST_ALL_AFTER,
-                    (
-                        after[0],
-                        after[1],
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_reading, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Reading rows in the table."""
-        try:
-            found = await self._db.fetch_one(_READINGS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _ReadingSql

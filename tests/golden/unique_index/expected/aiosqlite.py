@@ -12,60 +12,44 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
 
-from ._runtime import convert as _convert
+from . import _stores
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
 from ._runtime.sqlite import SqliteDatabase
-from .contracts import AccountTable
-from .models import Account
-from .results import FailedResult, Result, SuccessResult
-from ._rows import (
-    decode_account,
-    encode_account_insert,
-    encode_account_update,
-)
 
 __all__ = [
     "SqliteDatabase",
     "AccountStore",
 ]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
-_ACCOUNTS__INSERT = 'INSERT INTO "accounts" ("id","email","tenant","handle","deleted_at") VALUES (?,?,?,?,?) RETURNING "id","email","tenant","handle","deleted_at"'
-_ACCOUNTS__INSERT_MANY = (
-    'INSERT INTO "accounts" ("id","email","tenant","handle","deleted_at") VALUES (?,?,?,?,?)'
-)
-_ACCOUNTS__GET_BY_ID = (
-    'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "id"=?'
-)
-_ACCOUNTS__GET_BY_EMAIL = (
-    'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "email"=?'
-)
-_ACCOUNTS__GET_BY_TENANT_AND_HANDLE = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "tenant"=? AND "handle"=?'
-_ACCOUNTS__UPDATE = 'UPDATE "accounts" SET "email"=?,"tenant"=?,"handle"=?,"deleted_at"=? WHERE "id"=? RETURNING "accounts"."id","accounts"."email","accounts"."tenant","accounts"."handle","accounts"."deleted_at"'
-_ACCOUNTS__UPSERT = 'INSERT INTO "accounts" ("id","email","tenant","handle","deleted_at") VALUES (?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "email"=EXCLUDED."email","tenant"=EXCLUDED."tenant","handle"=EXCLUDED."handle","deleted_at"=EXCLUDED."deleted_at" RETURNING "id","email","tenant","handle","deleted_at"'
-_ACCOUNTS__DELETE_BY_ID = 'DELETE FROM "accounts" WHERE "id"=?'
-_ACCOUNTS__DELETE_BY_EMAIL = 'DELETE FROM "accounts" WHERE "email"=?'
-_ACCOUNTS__DELETE_BY_TENANT_AND_HANDLE = 'DELETE FROM "accounts" WHERE "tenant"=? AND "handle"=?'
-_ACCOUNTS__LIST_BY_TENANT = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "tenant"=? ORDER BY "id" ASC LIMIT ?'
-_ACCOUNTS__LIST_BY_TENANT_AFTER = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "tenant"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-_ACCOUNTS__COUNT_BY_TENANT = 'SELECT COUNT(*) FROM "accounts" WHERE "tenant"=?'
-_ACCOUNTS__LIST_ALL = (
-    'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" ORDER BY "id" ASC LIMIT ?'
-)
-_ACCOUNTS__LIST_ALL_AFTER = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-_ACCOUNTS__COUNT_ALL = 'SELECT COUNT(*) FROM "accounts"'
+class _AccountSql:
+    INSERT = 'INSERT INTO "accounts" ("id","email","tenant","handle","deleted_at") VALUES (?,?,?,?,?) RETURNING "id","email","tenant","handle","deleted_at"'
+    INSERT_MANY = (
+        'INSERT INTO "accounts" ("id","email","tenant","handle","deleted_at") VALUES (?,?,?,?,?)'
+    )
+    GET_BY_ID = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "id"=?'
+    GET_BY_EMAIL = (
+        'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "email"=?'
+    )
+    GET_BY_TENANT_AND_HANDLE = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "tenant"=? AND "handle"=?'
+    UPDATE = 'UPDATE "accounts" SET "email"=?,"tenant"=?,"handle"=?,"deleted_at"=? WHERE "id"=? RETURNING "accounts"."id","accounts"."email","accounts"."tenant","accounts"."handle","accounts"."deleted_at"'
+    UPSERT = 'INSERT INTO "accounts" ("id","email","tenant","handle","deleted_at") VALUES (?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "email"=EXCLUDED."email","tenant"=EXCLUDED."tenant","handle"=EXCLUDED."handle","deleted_at"=EXCLUDED."deleted_at" RETURNING "id","email","tenant","handle","deleted_at"'
+    DELETE_BY_ID = 'DELETE FROM "accounts" WHERE "id"=?'
+    DELETE_BY_EMAIL = 'DELETE FROM "accounts" WHERE "email"=?'
+    DELETE_BY_TENANT_AND_HANDLE = 'DELETE FROM "accounts" WHERE "tenant"=? AND "handle"=?'
+    LIST_BY_TENANT = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "tenant"=? ORDER BY "id" ASC LIMIT ?'
+    LIST_BY_TENANT_AFTER = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "tenant"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_BY_TENANT = 'SELECT COUNT(*) FROM "accounts" WHERE "tenant"=?'
+    LIST_ALL = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "accounts"'
 
 
-class _SqliteStore:
-    """Connection handling and error mapping shared by the stores below."""
+class _SqliteStore(_stores._Store):
+    """How the stores below open their database; their methods are in `_stores`."""
 
-    table: ClassVar[str]
+    _log = logging.getLogger(__name__)
 
     def __init__(self, db_path: str | os.PathLike[str] | Database) -> None:
         self._db: Database = (
@@ -77,212 +61,8 @@ class _SqliteStore:
         """The database this store runs on (shared by every store of the file)."""
         return self._db
 
-    def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
-        failure = self._db.classify_error(exc, self.table, operation)
-        log_failure(_log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
-        return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
-    def _not_found(self, ray_id: str) -> FailedResult:
-        return FailedResult(
-            ray_id=ray_id,
-            error_code=ErrorCode.NOT_FOUND,
-            client_message=f"{self.table}: no such row",
-        )
-
-    # Plain (not async) helpers the method bodies call inside their try, so a
-    # decoding error still becomes a FailedResult and no await is added.
-    def _one(
-        self, found: Sequence[Any] | None, decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[_T]:
-        """The decoded row, or NOT_FOUND when there is none."""
-        if found is None:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
-
-    def _many(
-        self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
-    ) -> Result[list[_T]]:
-        """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
-
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
-
-    def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
-        """Success when a row was deleted, else NOT_FOUND."""
-        if deleted == 0:
-            return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
-
-
-class AccountStore(_SqliteStore, AccountTable):
+class AccountStore(_SqliteStore, _stores.AccountStore):
     """A row of the accounts table."""
 
-    model: ClassVar[type[Account]] = Account
-    table: ClassVar[str] = "accounts"
-
-    async def insert(self, row: Account, ray_id: str) -> Result[Account]:
-        """Insert a new Account; the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_ACCOUNTS__INSERT, encode_account_insert(row))
-            return self._one(stored, decode_account, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert")
-
-    async def insert_many(self, rows: Sequence[Account], ray_id: str) -> Result[int]:
-        """Insert every Account in one transaction, all or nothing; the number inserted."""
-        try:
-            inserted = await self._db.execute_many(
-                _ACCOUNTS__INSERT_MANY, [encode_account_insert(r) for r in rows]
-            )
-            return SuccessResult(ray_id=ray_id, client_message=inserted)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "insert_many")
-
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Account]:
-        """The Account with this id, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_ACCOUNTS__GET_BY_ID, (id,))
-            return self._one(found, decode_account, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_id")
-
-    async def get_by_email(self, email: str, ray_id: str) -> Result[Account]:
-        """The Account with this email, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(_ACCOUNTS__GET_BY_EMAIL, (email,))
-            return self._one(found, decode_account, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_email")
-
-    async def get_by_tenant_and_handle(
-        self, tenant: str, handle: str, ray_id: str
-    ) -> Result[Account]:
-        """The Account with this tenant and handle, or NOT_FOUND."""
-        try:
-            found = await self._db.fetch_one(
-                _ACCOUNTS__GET_BY_TENANT_AND_HANDLE,
-                (
-                    tenant,
-                    handle,
-                ),
-            )
-            return self._one(found, decode_account, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "get_by_tenant_and_handle")
-
-    async def update(self, row: Account, ray_id: str) -> Result[Account]:
-        """Write every mutable column of this Account, found by its key.
-
-        Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
-        """
-        try:
-            stored = await self._db.execute_returning(_ACCOUNTS__UPDATE, encode_account_update(row))
-            return self._one(stored, decode_account, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "update")
-
-    async def upsert(self, row: Account, ray_id: str) -> Result[Account]:
-        """Insert this Account, or, when its key exists, write its mutable columns.
-
-        Immutable columns (such as created_at) keep their stored value;
-        the result holds the row as stored."""
-        try:
-            stored = await self._db.execute_returning(_ACCOUNTS__UPSERT, encode_account_insert(row))
-            return self._one(stored, decode_account, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "upsert")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
-        """Delete the Account with this id; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_ACCOUNTS__DELETE_BY_ID, (id,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_id")
-
-    async def delete_by_email(self, email: str, ray_id: str) -> Result[None]:
-        """Delete the Account with this email; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(_ACCOUNTS__DELETE_BY_EMAIL, (email,))
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_email")
-
-    async def delete_by_tenant_and_handle(
-        self, tenant: str, handle: str, ray_id: str
-    ) -> Result[None]:
-        """Delete the Account with this tenant and handle; NOT_FOUND when none has it."""
-        try:
-            deleted = await self._db.execute(
-                _ACCOUNTS__DELETE_BY_TENANT_AND_HANDLE,
-                (
-                    tenant,
-                    handle,
-                ),
-            )
-            return self._deleted(deleted, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "delete_by_tenant_and_handle")
-
-    async def list_by_tenant(
-        self, tenant: str, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Account]]:
-        """Up to `limit` Account rows with this tenant, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(
-                    _ACCOUNTS__LIST_BY_TENANT,
-                    (
-                        tenant,
-                        limit,
-                    ),
-                )
-            else:
-                found_rows = await self._db.fetch_all(
-                    _ACCOUNTS__LIST_BY_TENANT_AFTER,
-                    (
-                        tenant,
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_account, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_by_tenant")
-
-    async def count_by_tenant(self, tenant: str, ray_id: str) -> Result[int]:
-        """How many Account rows with this tenant."""
-        try:
-            found = await self._db.fetch_one(_ACCOUNTS__COUNT_BY_TENANT, (tenant,))
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_by_tenant")
-
-    async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
-    ) -> Result[list[Account]]:
-        """Up to `limit` Account rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
-        try:
-            if after is None:
-                found_rows = await self._db.fetch_all(_ACCOUNTS__LIST_ALL, (limit,))
-            else:
-                found_rows = await self._db.fetch_all(
-                    _ACCOUNTS__LIST_ALL_AFTER,
-                    (
-                        after,
-                        limit,
-                    ),
-                )
-            return self._many(found_rows, decode_account, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_all")
-
-    async def count_all(self, ray_id: str) -> Result[int]:
-        """How many Account rows in the table."""
-        try:
-            found = await self._db.fetch_one(_ACCOUNTS__COUNT_ALL, ())
-            return self._count(found, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "count_all")
+    _sql = _AccountSql

@@ -1,0 +1,2 @@
+-- name: listAll :many
+SELECT * FROM items ORDER BY name;
