@@ -4,7 +4,7 @@
 returns every output file as text, writing nothing. `storegen generate`
 writes that result, `storegen check` diffs it against the disk.
 
-    schema/*.sql ─parse─▶ IR ─validate─▶ views ─render─▶ black ─▶ files
+    schema/*.sql ─parse─▶ IR ─validate─▶ views ─render─▶ prune imports ─▶ layout+black ─▶ files
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from generator.backends import Backend, load_backend, runtime_dir
 from generator.config import Options
 from generator.context import attach_sql, build_package_view
 from generator.format import format_many
+from generator.imports import prune_unused_imports
 from generator.ir import Schema
 from generator.parse import parse_schema, read_schema_files
 from generator.parse_queries import parse_queries
@@ -86,7 +87,10 @@ def generate(options: Options) -> Generation:
                 render_template(env, template, pkg=view, sql=statements, backend=backend, ddl=ddl),
             )
     files = format_many(
-        {name: (text, template_path(env, template)) for name, (template, text) in rendered.items()},
+        {
+            name: (prune_unused_imports(name, text), template_path(env, template))
+            for name, (template, text) in rendered.items()
+        },
         cache,
     )
     files["py.typed"] = ""

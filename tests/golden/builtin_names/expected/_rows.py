@@ -8,7 +8,6 @@ dict; encoders give the parameter tuples the stores send.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Sequence
 from typing import Any
 

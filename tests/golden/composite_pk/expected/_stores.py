@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert

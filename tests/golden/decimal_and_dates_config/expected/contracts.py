@@ -4,10 +4,8 @@
 
 from __future__ import annotations
 
-import datetime
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Generic, TypeVar
 
 from .models import Invoice

@@ -9,7 +9,7 @@ dict; encoders give the parameter tuples the stores send.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 from ._runtime import convert as _convert
 from .models import Order

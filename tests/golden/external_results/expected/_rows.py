@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ._runtime import convert as _convert
 from .models import Widget
 
 

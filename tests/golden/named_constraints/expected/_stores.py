@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from ._runtime import convert as _convert
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure
 from .contracts import OwnerTable, PetTable

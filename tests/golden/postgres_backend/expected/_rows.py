@@ -8,9 +8,8 @@ dict; encoders give the parameter tuples the stores send.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 from ._runtime import convert as _convert
 from .models import Team, Player, Score

@@ -10,12 +10,10 @@ classes have no constructor.
 
 from __future__ import annotations
 
-import datetime
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
-from ._runtime import convert as _convert
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure
 from .contracts import TeamTable, PlayerTable, ScoreTable

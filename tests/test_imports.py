@@ -1,0 +1,89 @@
+"""Unused imports are pruned from rendered modules, and only where that is safe."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from generator.imports import prune_unused_imports
+
+REPO = Path(__file__).resolve().parent.parent
+
+SOURCE = '''\
+"""A module."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from decimal import Decimal
+from typing import Any, Literal, TypeVar
+from ._runtime import convert as _convert
+from .models import (
+    A,
+    B,
+)
+
+__all__ = ["B", "f"]
+_log = logging.getLogger(__name__)
+
+
+def f(x: "Any") -> Literal["a"]:
+    _convert.encode_bool(True)
+    return "a"
+'''
+
+
+def test_unused_names_go_and_used_ones_stay() -> None:
+    pruned = prune_unused_imports("_stores.py", SOURCE)
+    assert "import datetime" not in pruned
+    assert "Decimal" not in pruned
+    assert "from typing import Any, Literal\n" in pruned  # quoted annotation "Any" counts
+    assert "from ._runtime import convert as _convert" in pruned
+    assert "from .models import B\n" in pruned  # listed in __all__: a re-export
+    assert "from __future__ import annotations" in pruned
+    assert "import logging" in pruned
+    ast.parse(pruned)
+
+
+@pytest.mark.parametrize("name", ["__init__.py", "public.py", "notes.txt"])
+def test_modules_that_may_re_export_are_left_alone(name: str) -> None:
+    source = SOURCE.replace('__all__ = ["B", "f"]\n', "")
+    assert prune_unused_imports(name, source) == source
+
+
+def test_text_that_does_not_parse_is_left_for_black_to_report() -> None:
+    broken = "import os\ndef f(:\n"
+    assert prune_unused_imports("_x.py", broken) == broken
+
+
+def unused_imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    exported: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "__all__":
+            exported = {e.value for e in node.value.elts if isinstance(e, ast.Constant)}
+    found = []
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and getattr(node, "module", "") != (
+            "__future__"
+        ):
+            for alias in node.names:
+                bound = alias.asname or alias.name.split(".")[0]
+                if bound not in names and bound not in exported:
+                    found.append(f"{path.relative_to(REPO)}: {bound}")
+    return found
+
+
+def test_no_generated_module_imports_what_it_does_not_use() -> None:
+    modules = [
+        path
+        for folder in [REPO / "generated", *sorted((REPO / "tests" / "golden").glob("*/expected"))]
+        for path in folder.glob("*.py")
+        if path.name != "__init__.py"
+    ]
+    assert len(modules) > 100
+    assert [problem for path in modules for problem in unused_imports(path)] == []
