@@ -470,7 +470,7 @@ def render(tbls: list[Tbl]) -> str:
             out.append(f"-- {t.comment}")
         if t.append_only:
             out.append("-- @append-only")
-        items = []
+        items: list[tuple[str, str]] = []  # (definition, trailing comment)
         for col in t.columns:
             parts = [q(col.name)]
             if col.type:
@@ -493,31 +493,30 @@ def render(tbls: list[Tbl]) -> str:
             for fk in t.fks:
                 if fk.inline and fk.columns == (col.name,):
                     parts.append(references(tbls, fk))
-            line = " ".join(parts)
+            comment = ""
             if col.comment is not None or col.secret:
-                secret = "@secret " if col.secret else ""
-                line += f", -- {secret}{col.comment or ''}"
-            else:
-                line += ","
-            items.append(line)
+                comment = f" -- {'@secret ' if col.secret else ''}{col.comment or ''}"
+            items.append((" ".join(parts), comment))
         if t.pk and not t.pk_inline:
-            items.append(f"PRIMARY KEY ({', '.join(q(c) for c in t.pk)}),")
+            items.append((f"PRIMARY KEY ({', '.join(q(c) for c in t.pk)})", ""))
         for key in t.uniques:
-            items.append(
-                f"CONSTRAINT {q('uq ' + '_'.join(key))} UNIQUE ({', '.join(q(c) for c in key)}),"
-            )
+            columns_sql = ", ".join(q(c) for c in key)
+            items.append((f"CONSTRAINT {q('uq ' + '_'.join(key))} UNIQUE ({columns_sql})", ""))
         for fk in t.fks:
             if not fk.inline:
                 cols = ", ".join(q(c) for c in fk.columns)
-                items.append(f"FOREIGN KEY ({cols}) {references(tbls, fk)},")
-        # The last item's comma goes, its comment stays.
-        last = items[-1]
-        items[-1] = last[:-1] if last.endswith(",") else last.replace(", --", " --", 1)
+                items.append((f"FOREIGN KEY ({cols}) {references(tbls, fk)}", ""))
+        # Every item but the last ends with a comma, before its comment (a comment
+        # may itself end in a comma, so the comma is never found by searching).
+        lines = [
+            definition + ("," if n < len(items) - 1 else "") + comment
+            for n, (definition, comment) in enumerate(items)
+        ]
         options = ", ".join(
             o for o, on in (("WITHOUT ROWID", t.without_rowid), ("STRICT", t.strict)) if on
         )
         out.append(f"CREATE TABLE {q(t.name)} (")
-        out += [f"    {item}" for item in items]
+        out += [f"    {line}" for line in lines]
         out.append(f") {options};" if options else ");")
         for n, key in enumerate(t.unique_indexes):
             name = q(f"ux {t.name} {n}")
