@@ -62,8 +62,6 @@ def python_literal(value: int | float | str | None, codec: str) -> str | None:
         return repr(float(value))
     if codec == "str" and isinstance(value, str):
         return repr(value)
-    if codec == "dynamic" and isinstance(value, (int, float, str)):
-        return repr(value)  # no affinity: SQLite stores the literal as written
     if codec == "decimal" and isinstance(value, (int, float, str)):
         try:
             return f"Decimal({str(Decimal(str(value)))!r})"

@@ -35,9 +35,6 @@ CODECS: dict[str, Codec] = {
     "str": Codec("str"),
     "float": Codec("float", encode="_convert.encode_float({}, {table!r}, {column!r})"),
     "bytes": Codec("bytes"),
-    # A column declared without a type keeps whatever it is given (SQLite's
-    # dynamic typing): any of the four storage classes comes back.
-    "dynamic": Codec("int | float | str | bytes"),
     # Sent as 0/1: strict drivers (asyncpg) refuse a Python bool for an integer column.
     "bool": Codec("bool", encode="_convert.encode_bool({})", decode="bool({})"),
     "decimal": Codec(
@@ -126,8 +123,6 @@ def choose_codec(
         return kind
     if base in _DECIMAL_TYPES and numeric == "decimal":
         return "decimal"
-    if not base:
-        return "dynamic"
     return _AFFINITY_CODECS[column.affinity]
 
 

@@ -71,7 +71,7 @@ TYPES = [
     ("TEXT", "text"),
     ("CLOB", "text"),
     ("BLOB", "blob"),
-    ("", "dynamic"),
+    ("", "blob"),
     ("REAL", "float"),
     ("DOUBLE", "float"),
     ("DOUBLE PRECISION", "float"),
@@ -109,7 +109,6 @@ ANNOTATIONS = {
     "int": "int",
     "text": "str",
     "blob": "bytes",
-    "dynamic": "int | float | str | bytes",
     "float": "float",
     "numeric": "float",
     "bool": "bool",
@@ -271,13 +270,6 @@ def values_for(col: Col) -> st.SearchStrategy[Any]:
         return texts
     if kind == "blob":
         return st.binary(max_size=16)
-    if kind == "dynamic":  # no declared type: each value keeps its own storage class
-        return st.one_of(
-            st.integers(-(2**63), 2**63 - 1),
-            texts,
-            st.binary(max_size=16),
-            st.floats(allow_nan=False),
-        )
     if kind in ("float", "numeric"):
         return st.floats(allow_nan=False)
     if kind == "bool":
@@ -297,7 +289,7 @@ def default_for(draw: st.DrawFn, col: Col) -> tuple[str, bool] | None:
         value = draw(st.sampled_from(col.check))
         return (sql_text(value) if isinstance(value, str) else str(value)), False
     kind = col.kind
-    if kind in ("int", "dynamic"):
+    if kind == "int":
         number = draw(st.integers(-1000, 1000))
         return draw(st.sampled_from([str(number), f"({number})"])), False
     if kind == "text":

@@ -33,4 +33,4 @@ class Product:
     precise: float | None = None
     big: int | None = None
     small: int | None = None
-    anything: int | float | str | bytes | None = None
+    anything: bytes | None = None
