@@ -226,3 +226,21 @@ async def test_inline_writes_can_be_turned_off_and_shared_options_must_agree(
         assert SqliteDatabase.shared(path, inline_writes=False) is db
     finally:
         await db.close()
+
+
+async def test_a_long_statement_is_interrupted_and_run_again_on_the_worker(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bulk UPDATE must not hold the loop: past its budget it moves to the worker, once."""
+    await db.execute_many("INSERT INTO kv VALUES (?, ?)", [(f"k{i}", i) for i in range(20_000)])
+    monkeypatch.setattr(conn_module, "INLINE_STATEMENT_BUDGET_S", 0.0)  # every statement is long
+    hops = count_hops(db, monkeypatch)
+    assert await db.execute("UPDATE kv SET v = v + 1", []) == 20_000
+    assert len(hops) == 1  # interrupted inline, then run on the worker
+    assert not db._local.writer.in_transaction
+    # Applied exactly once: the interrupted attempt was rolled back.
+    assert await db.fetch_one("SELECT sum(v) FROM kv", []) == (sum(range(20_000)) + 20_000,)
+    monkeypatch.setattr(conn_module, "INLINE_STATEMENT_BUDGET_S", 10.0)
+    assert await db.execute("UPDATE kv SET v = v - 1", []) == 20_000
+    assert len(hops) == 1  # within budget: inline again
+    assert await db.fetch_one("SELECT sum(v) FROM kv", []) == (sum(range(20_000)),)

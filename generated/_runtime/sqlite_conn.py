@@ -33,6 +33,12 @@ _log = logging.getLogger(__name__)
 INLINE_WRITE_BUDGET_S = 0.002
 _INLINE_PAUSE_WRITES = 1000
 _COST_WEIGHT = 0.05  # of the newest commit in the moving average (~20 writes)
+# A statement still running after this long on the loop (a bulk UPDATE or
+# DELETE of a named query) is interrupted, rolled back by SQLite, and run
+# again on the worker thread: an inline write never holds the loop for long.
+INLINE_STATEMENT_BUDGET_S = 0.005
+_PROGRESS_STEPS = 1000  # SQLite VM steps between two looks at the clock
+_monotonic = time.monotonic  # the interrupt's clock; tests may replace `time`
 # The inline writer never checkpoints (a checkpoint copies the WAL into the
 # database file and fsyncs it: milliseconds on the loop). Every this many
 # inline writes, a PASSIVE checkpoint is queued on the worker thread instead.
@@ -151,7 +157,9 @@ class _Connections:
             writer.execute("PRAGMA wal_autocheckpoint=0")  # the worker checkpoints
         except sqlite3.Error:
             return None
-        local.writer, local.writer_generation = writer, self._generation
+        deadline = [0.0]  # set by _write_inline before each statement
+        writer.set_progress_handler(lambda: _monotonic() > deadline[0], _PROGRESS_STEPS)
+        local.writer, local.writer_generation, local.deadline = writer, self._generation, deadline
         with self._readers_lock:
             self._readers.add(writer)
         return writer
@@ -162,15 +170,21 @@ class _Connections:
         """Run one autocommitted write on the loop thread; _FallBack if it is locked.
 
         With busy_timeout=0 a locked database fails before the statement
-        changes anything, so the caller can safely run it on the worker.
+        changes anything, and a statement interrupted for running too long is
+        rolled back by SQLite, so in both cases the caller can safely run it
+        again on the worker.
         """
+        self._local.deadline[0] = _monotonic() + INLINE_STATEMENT_BUDGET_S
         started = time.perf_counter()
         try:
             value = op(writer)
         except sqlite3.OperationalError as exc:
             if writer.in_transaction:
                 writer.execute("ROLLBACK")
-            if getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+            name = getattr(exc, "sqlite_errorname", "")
+            if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or (
+                name == "SQLITE_INTERRUPT" and _monotonic() > self._local.deadline[0]
+            ):
                 raise _FallBack from exc
             raise
         except BaseException:

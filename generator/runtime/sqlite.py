@@ -20,8 +20,9 @@ Four things make it faster than one hop per call, without giving up safety:
   open, nothing of this loop is on the worker, no other callback is due on
   the loop, and inline commits take under 2 ms on average. Same pragmas and
   durability (autocommit, `synchronous` as configured); a locked database
-  (busy_timeout=0) falls back to the worker before anything changed.
-  `inline_writes=False` turns this off.
+  (busy_timeout=0) falls back to the worker before anything changed, and a
+  statement still running after 5 ms is interrupted (SQLite rolls it back)
+  and run again on the worker. `inline_writes=False` turns this off.
 * Batched hops. Operations submitted while others are queued share one job
   on the worker (plain writes share one COMMIT), and their results come back
   in one wake-up of the loop.
