@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from generator import sql
 from generator.backends import Backend
 from generator.config import Mixin, Options
-from generator.errors import ConfigError, SchemaError
+from generator.context_checks import (
+    check_methods,
+    check_reserved,
+    check_unique,
+    check_unique_attrs,
+)
+from generator.errors import SchemaError
 from generator.ir import Column, Location, Schema, Table
 from generator.naming import attribute_name, class_name, method_suffix
 from generator.queries import attach_queries, query_statements
@@ -36,18 +42,6 @@ _TAKEN_PARAMS = frozenset(
     | {"stored", "value", "found", "found_rows", "values", "deleted", "exc"}
 )
 
-# Names the generated modules import or define beside the table classes: a
-# model, contract, store or mixin with one of them would shadow it (a table
-# `results` whose model is `Result` breaks every `Result[...]` annotation).
-_RESERVED_CLASSES = frozenset(
-    {
-        "ABC", "Any", "BaseTable", "Callable", "ClassVar", "Database", "Decimal",
-        "ErrorCode", "FailedResult", "Generic", "LibsqlDatabase", "Literal", "Protocol", "Result",
-        "SchemaTarget", "Sequence", "SqliteDatabase", "SuccessResult", "TypeAlias",
-        "TypeVar", "_Store",
-    }
-)  # fmt: skip
-
 
 def build_package_view(schema: Schema, options: Options, sources: tuple[str, ...]) -> PackageView:
     """The view shared by every template: models, contracts and table facts."""
@@ -58,11 +52,11 @@ def build_package_view(schema: Schema, options: Options, sources: tuple[str, ...
             where,
         )
     tables = [_table_view(t, options) for t in schema.tables]
-    _check_unique([t.model for t in tables], "model class", schema)
-    _check_unique([t.store for t in tables], "store class", schema)
-    _check_unique([t.contract for t in tables], "contract class", schema)
-    _check_unique([t.decoder for t in tables], "decoder function", schema)
-    _check_reserved(tables, options.mixins, schema)
+    check_unique([t.model for t in tables], "model class", schema)
+    check_unique([t.store for t in tables], "store class", schema)
+    check_unique([t.contract for t in tables], "contract class", schema)
+    check_unique([t.decoder for t in tables], "decoder function", schema)
+    check_reserved(tables, options.mixins, schema)
     mixins = _mixin_views(options.mixins, tables)
     applied = {m.name: m for m in mixins}
     for table in tables:
@@ -98,7 +92,7 @@ def _table_view(table: Table, options: Options) -> TableView:
         for column in table.columns
         if column.generated or not column.hidden  # generated columns are read-only fields
     )
-    _check_unique_attrs(table, fields)
+    check_unique_attrs(table, fields)
     append_only = (
         table.append_only if table_options.append_only is None else table_options.append_only
     )
@@ -223,7 +217,7 @@ def _methods(table: Table, view: TableView) -> list[MethodView]:
             methods.append(MethodView.count_by(model, suffix, (param,)))
     methods.append(MethodView.list_by(model, "", (), cursor))
     methods.append(MethodView.count_by(model, "", ()))
-    _check_methods(table, methods)
+    check_methods(table, methods)
     return methods
 
 
@@ -359,64 +353,3 @@ def _quote(identifier: str) -> str:
 
 def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def _check_unique(names: list[str], what: str, schema: Schema) -> None:
-    seen: dict[str, int] = {}
-    for index, name in enumerate(names):
-        if name in seen:
-            first, second = schema.tables[seen[name]], schema.tables[index]
-            raise SchemaError(
-                f"tables {first.name!r} and {second.name!r} both become the {what} {name!r}; "
-                f"rename one in [tool.storegen.tables.{second.name}]",
-                second.location,
-            )
-        seen[name] = index
-
-
-def _check_reserved(tables: list[TableView], mixins: tuple[Mixin, ...], schema: Schema) -> None:
-    for index, table in enumerate(tables):
-        for what, name in (
-            ("model", table.model),
-            ("contract", table.contract),
-            ("store", table.store),
-        ):
-            if name in _RESERVED_CLASSES:
-                raise SchemaError(
-                    f"table {table.name!r} becomes the {what} class {name!r}, a name the "
-                    f"generated code already uses; set another '{what}' in "
-                    f"[tool.storegen.tables.{table.name}]",
-                    schema.tables[index].location,
-                )
-    for mixin in mixins:
-        if mixin.name in _RESERVED_CLASSES:
-            raise ConfigError(
-                f"mixin {mixin.name!r}: the generated code already uses that name; rename it"
-            )
-
-
-def _check_methods(table: Table, methods: list[MethodView]) -> None:
-    """Two keys may spell the same method: UNIQUE (a, b) and a column `a_and_b`."""
-    seen: set[str] = set()
-    for method in methods:
-        if method.name in seen:
-            raise SchemaError(
-                f"table {table.name!r} would get two methods named {method.name!r}; "
-                "rename a column, or set an 'attribute' for it in "
-                f"[tool.storegen.tables.{table.name}.columns]",
-                table.location,
-            )
-        seen.add(method.name)
-
-
-def _check_unique_attrs(table: Table, fields: tuple[FieldView, ...]) -> None:
-    seen: dict[str, str] = {}
-    for field in fields:
-        if field.attr in seen:
-            raise SchemaError(
-                f"columns {seen[field.attr]!r} and {field.column!r} of table {table.name!r} both become "
-                f"the attribute {field.attr!r}; set an 'attribute' for one in "
-                f"[tool.storegen.tables.{table.name}.columns.{field.column}]",
-                table.column(field.column).location,
-            )
-        seen[field.attr] = field.column

@@ -2,11 +2,12 @@
 
 Built by `context.py`; documented for template authors in docs/backends.md.
 Nothing here decides what the generated code does, it only spells it.
+The method views (`MethodView`, `ParamView`, `QueryView`) live in
+`views_methods.py` and are re-exported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from generator.naming import attribute_name
@@ -15,6 +16,12 @@ from generator.naming import attribute_name
 from generator.pysource import docstring_body as docstring_body, merge_imports
 from generator.pysource import python_literal as python_literal
 from generator.pysource import safe_docstring as safe_docstring
+
+# Method views live in views_methods.py; re-exported so `generator.views` still has them.
+from generator.views_methods import MethodView as MethodView
+from generator.views_methods import ParamView as ParamView
+from generator.views_methods import QueryView as QueryView
+from generator.views_methods import arg_tuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,189 +53,6 @@ class FieldView:
     def encoded(self, owner: str) -> str:
         """The expression sending `owner.attr` to the database."""
         return self.encode.replace("{}", f"{owner}.{self.attr}")
-
-
-@dataclass(frozen=True, slots=True)
-class ParamView:
-    """A method parameter bound to a key column."""
-
-    name: str
-    annotation: str
-    column: str
-    codec_encode: str  # expression with `{}` for the value
-
-    @property
-    def declaration(self) -> str:
-        return f"{self.name}: {self.annotation}"
-
-    @property
-    def encode(self) -> str:
-        """The expression sending this parameter to the database."""
-        return self.encode_as(self.name)
-
-    def encode_as(self, variable: str) -> str:
-        return self.codec_encode.replace("{}", variable)
-
-
-@dataclass(frozen=True, slots=True)
-class MethodView:
-    """One method of a contract and of every store implementing it."""
-
-    kind: str  # insert | insert_many | upsert | get | update | delete | list | count
-    name: str
-    signature: str  # everything after `async def `
-    doc: str  # docstring literal
-    returns: str  # the T of Result[T]
-    params: tuple[ParamView, ...] = ()
-    cursor: tuple[ParamView, ...] = ()
-    args: str = "()"  # the parameter tuple for the main statement
-    args_after: str = "()"  # the parameter tuple past a keyset cursor
-    sql: str = ""  # the statement's name in the table's SQL namespace (`self._sql.NAME`)
-    sql_after: str = ""  # the name of the statement past a cursor
-    query: QueryView | None = None  # set for kind "query" (a named query)
-
-    @staticmethod
-    def insert(model: str) -> MethodView:
-        return MethodView(
-            kind="insert",
-            name="insert",
-            signature=f"insert(self, row: {model}, ray_id: str) -> Result[{model}]",
-            doc=safe_docstring(f"Insert a new {model}; the result holds the row as stored."),
-            returns=model,
-            sql="INSERT",
-        )
-
-    @staticmethod
-    def insert_many(model: str) -> MethodView:
-        return MethodView(
-            kind="insert_many",
-            name="insert_many",
-            signature=f"insert_many(self, rows: Sequence[{model}], ray_id: str) -> Result[int]",
-            doc=safe_docstring(
-                f"Insert every {model} in one transaction, all or nothing; the number inserted."
-            ),
-            returns="int",
-            sql="INSERT_MANY",
-        )
-
-    @staticmethod
-    def upsert(model: str) -> MethodView:
-        return MethodView(
-            kind="upsert",
-            name="upsert",
-            signature=f"upsert(self, row: {model}, ray_id: str) -> Result[{model}]",
-            doc=safe_docstring(
-                f"Insert this {model}, or, when its key exists, write its mutable columns.\n\n"
-                "Immutable columns (such as created_at) keep their stored value;\n"
-                "the result holds the row as stored."
-            ),
-            returns=model,
-            sql="UPSERT",
-        )
-
-    @staticmethod
-    def update(model: str) -> MethodView:
-        return MethodView(
-            kind="update",
-            name="update",
-            signature=f"update(self, row: {model}, ray_id: str) -> Result[{model}]",
-            doc=safe_docstring(
-                f"Write every mutable column of this {model}, found by its key.\n\n"
-                "Immutable columns (such as created_at) are never overwritten. "
-                "NOT_FOUND when no row has the key."
-            ),
-            returns=model,
-            sql="UPDATE",
-        )
-
-    @staticmethod
-    def get(model: str, suffix: str, params: tuple[ParamView, ...]) -> MethodView:
-        name = f"get_by_{suffix}"
-        return MethodView(
-            kind="get",
-            name=name,
-            signature=f"{name}(self, {_declare(params)}, ray_id: str) -> Result[{model}]",
-            doc=safe_docstring(f"The {model} with this {_words(params)}, or NOT_FOUND."),
-            returns=model,
-            params=params,
-            args=_tuple(p.encode for p in params),
-            sql=name.upper(),
-        )
-
-    @staticmethod
-    def delete(model: str, suffix: str, params: tuple[ParamView, ...]) -> MethodView:
-        name = f"delete_by_{suffix}"
-        return MethodView(
-            kind="delete",
-            name=name,
-            signature=f"{name}(self, {_declare(params)}, ray_id: str) -> Result[None]",
-            doc=safe_docstring(
-                f"Delete the {model} with this {_words(params)}; NOT_FOUND when none has it."
-            ),
-            returns="None",
-            params=params,
-            args=_tuple(p.encode for p in params),
-            sql=name.upper(),
-        )
-
-    @staticmethod
-    def list_by(
-        model: str,
-        suffix: str,
-        params: tuple[ParamView, ...],
-        cursor: tuple[ParamView, ...],
-    ) -> MethodView:
-        name = f"list_by_{suffix}" if suffix else "list_all"
-        keys = [p.encode for p in params]
-        if cursor:
-            after_type = (
-                cursor[0].annotation
-                if len(cursor) == 1
-                else f"tuple[{', '.join(c.annotation for c in cursor)}]"
-            )
-            paging = f"limit: int = 100, after: {after_type} | None = None"
-            after = (  # each cursor column converts like its key column
-                [cursor[0].encode_as("after")]
-                if len(cursor) == 1
-                else [c.encode_as(f"after[{i}]") for i, c in enumerate(cursor)]
-            )
-            args, args_after = _tuple([*keys, "limit"]), _tuple([*keys, *after, "limit"])
-            how = "ordered by primary key; pass the last row's key as `after` for the next page"
-        else:
-            paging = "limit: int = 100, offset: int = 0"
-            args, args_after = _tuple([*keys, "limit", "offset"]), ""
-            how = "in insertion order; the table has no key, so pages use `offset`"
-        head = f"{_declare(params)}, " if params else ""
-        which = f"with this {_words(params)}" if params else "of the table"
-        return MethodView(
-            kind="list",
-            name=name,
-            signature=f"{name}(self, {head}ray_id: str, *, {paging}) -> Result[list[{model}]]",
-            doc=safe_docstring(f"Up to `limit` {model} rows {which}, {how}."),
-            returns=f"list[{model}]",
-            params=params,
-            cursor=cursor,
-            args=args,
-            args_after=args_after,
-            sql=name.upper(),
-            sql_after=f"{name.upper()}_AFTER" if cursor else "",
-        )
-
-    @staticmethod
-    def count_by(model: str, suffix: str, params: tuple[ParamView, ...]) -> MethodView:
-        name = f"count_by_{suffix}" if suffix else "count_all"
-        head = f"{_declare(params)}, " if params else ""
-        which = f"with this {_words(params)}" if params else "in the table"
-        return MethodView(
-            kind="count",
-            name=name,
-            signature=f"{name}(self, {head}ray_id: str) -> Result[int]",
-            doc=safe_docstring(f"How many {model} rows {which}."),
-            returns="int",
-            params=params,
-            args=_tuple(p.encode for p in params),
-            sql=name.upper(),
-        )
 
 
 @dataclass(slots=True)
@@ -277,13 +101,13 @@ class TableView:
 
     @property
     def insert_args(self) -> str:
-        return _tuple(f.encoded("row") for f in self.fields if f.writable)
+        return arg_tuple(f.encoded("row") for f in self.fields if f.writable)
 
     @property
     def update_args(self) -> str:
         by_column = {f.column: f for f in self.fields}
         keys = [by_column[c].encoded("row") for c in self.key_columns]
-        return _tuple([*(f.encoded("row") for f in self.update_fields), *keys])
+        return arg_tuple([*(f.encoded("row") for f in self.update_fields), *keys])
 
     @property
     def decode_args(self) -> str:
@@ -367,33 +191,6 @@ class PackageView:
     def model_imports(self) -> tuple[str, ...]:
         secrets = any(f.secret for t in self.tables for f in t.fields)
         return self.imports("from dataclasses import dataclass" + (", field" if secrets else ""))
-
-
-def _declare(params: tuple[ParamView, ...]) -> str:
-    return ", ".join(p.declaration for p in params)
-
-
-def _words(params: tuple[ParamView, ...]) -> str:
-    return " and ".join(p.column for p in params)
-
-
-def _tuple(items: Iterable[str]) -> str:
-    values = list(items)
-    return "()" if not values else f"({', '.join(values)},)"
-
-
-@dataclass(frozen=True, slots=True)
-class QueryView:
-    """How a named query's method runs: which database call, and how rows decode."""
-
-    kind: str  # one | many | scalar | exec | execrows
-    fetch: str  # the Database method: fetch_one | fetch_all | execute_returning | execute
-    decode: str  # expression with `{}` for one row
-    sql: str  # the statement as written (SQLite dialect, :name parameters)
-    param_names: tuple[str, ...]  # the :names, in placeholder order
-
-    def decode_as(self, row: str) -> str:
-        return self.decode.replace("{}", row)
 
 
 @dataclass(frozen=True, slots=True)
