@@ -47,10 +47,15 @@ async def smoke(db_file: Path) -> None:
             ("delete_by_id", await clients.delete_by_id("smoke-client", "smoke-5")),
             ("get_by_id after delete", await clients.get_by_id("smoke-client", "smoke-6")),
         ]
-    for name, result in steps:
-        outcome = "ok" if isinstance(result, SuccessResult) else f"failed ({result.error_code})"
-        print(f"  {name:<26} {outcome}")
     expected_failures = {"get_by_id after delete"}
+    for name, result in steps:
+        if isinstance(result, SuccessResult):
+            outcome = "ok" if name not in expected_failures else "UNEXPECTED success"
+        elif name in expected_failures:
+            outcome = f"ok ({result.error_code}, as expected)"
+        else:
+            outcome = f"failed ({result.error_code})"
+        print(f"  {name:<26} {outcome}")
     broken = [n for n, r in steps if isinstance(r, SuccessResult) == (n in expected_failures)]
     if broken:
         raise SystemExit(f"smoke run failed at: {', '.join(broken)}")
