@@ -14,7 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import pytest
 
 import generated._runtime.sqlite_conn as sqlite_conn
 import generated._runtime.sqlite_worker as engine
+from engine_support import count_hops
 from generated._runtime.sqlite import SqliteDatabase
 
 SCHEMA = "CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL);"
@@ -33,19 +34,6 @@ async def db(tmp_path: Path) -> AsyncIterator[SqliteDatabase]:
     await database.execute_script(SCHEMA)
     yield database
     await database.close()
-
-
-def count_hops(db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Count the calls that go through the worker thread (`_run`)."""
-    calls: list[int] = []
-    real = db._run
-
-    async def counting(fn: Callable[[sqlite3.Connection], Any], kind: int = 0) -> Any:
-        calls.append(1)
-        return await real(fn, kind)
-
-    monkeypatch.setattr(db, "_run", counting)
-    return calls
 
 
 @pytest.mark.parametrize("inline_writes", [True, False])
