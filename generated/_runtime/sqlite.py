@@ -119,7 +119,6 @@ class SqliteDatabase(_Connections):
             raise ValueError("busy_timeout_ms must be >= 0")
         self._path = resolve_path(path)
         self._options = (int(busy_timeout_ms), synchronous.upper(), bool(inline_writes))
-        self._inline_writes = bool(inline_writes)
         self._inline_pause = 0  # writes left to send to the worker after a slow commit
         self._inline_since_checkpoint = 0
         self._inline_cost = 0.0  # moving average of inline commit times, seconds
@@ -339,7 +338,7 @@ class SqliteDatabase(_Connections):
     async def _write(self, op: Callable[[sqlite3.Connection], _T], sql: str) -> _T:
         """One statement: inline when nothing would wait for it, else on the worker."""
         kind = _kind(sql)
-        if kind == _WRITE and self._inline_writes:
+        if kind == _WRITE and self._options[2]:  # inline_writes
             writer = self._idle_writer()
             if writer is not None:
                 with contextlib.suppress(_FallBack):
@@ -367,10 +366,7 @@ class SqliteDatabase(_Connections):
                 return await self._run(fn, kind)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[_T] = loop.create_future()
-        batcher = self._batchers.get(loop)
-        if batcher is None or batcher.conn is not conn:
-            batcher = self._batchers[loop] = _Batcher(loop, conn)
-        batcher.submit(fn, future, kind)
+        self._batcher(loop, conn).submit(fn, future, kind)
         return await future
 
     def _flush_all(self, conn: aiosqlite.Connection) -> None:

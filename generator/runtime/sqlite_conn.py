@@ -176,7 +176,7 @@ class _Connections:
         started = time.perf_counter()
         try:
             value = op(writer)
-        except sqlite3.OperationalError as exc:
+        except BaseException as exc:
             if writer.in_transaction:
                 writer.execute("ROLLBACK")
             name = getattr(exc, "sqlite_errorname", "")
@@ -184,10 +184,6 @@ class _Connections:
                 name == "SQLITE_INTERRUPT" and _monotonic() > self._local.deadline[0]
             ):
                 raise _FallBack from exc
-            raise
-        except BaseException:
-            if writer.in_transaction:
-                writer.execute("ROLLBACK")
             raise
         cost = self._inline_cost
         cost += (time.perf_counter() - started - cost) * _COST_WEIGHT
@@ -211,12 +207,16 @@ class _Connections:
         if conn is None:
             return
         loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        done.add_done_callback(_ignore_outcome)
+        self._batcher(loop, conn).submit(_passive_checkpoint, done, 0)
+
+    def _batcher(self, loop: asyncio.AbstractEventLoop, conn: aiosqlite.Connection) -> _Batcher:
+        """The queue of `loop`'s calls to the worker of `conn` (a new one after a reopen)."""
         batcher = self._batchers.get(loop)
         if batcher is None or batcher.conn is not conn:
             batcher = self._batchers[loop] = _Batcher(loop, conn)
-        done: asyncio.Future[None] = loop.create_future()
-        done.add_done_callback(_ignore_outcome)
-        batcher.submit(_passive_checkpoint, done, 0)
+        return batcher
 
     def _inline_failed(self, reader: sqlite3.Connection, exc: sqlite3.DatabaseError) -> None:
         """After a failed inline read: keep the reader on BUSY, drop it otherwise."""
