@@ -25,7 +25,7 @@ from generator.views import PackageView
 from generator.render import make_environment, render_template, template_path
 from generator.validate import validate_schema
 
-__all__ = ["Generation", "generate", "load_schema"]
+__all__ = ["BASE_RUNTIME", "Generation", "generate", "load_schema"]
 
 # Files every package gets, whatever the backends: output name → template.
 COMMON_FILES = {

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import shutil
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from generator import generate
+from generator import BASE_RUNTIME, generate
 from generator.backends import MANIFEST, builtin_templates_dir, load_backend, runtime_dir
 from generator.config import Options, options_from_mapping
 from generator.errors import StoregenError
@@ -198,7 +199,14 @@ def test_runtime_is_copied_verbatim(case: str, tmp_path: Path) -> None:
     options = case_options(tmp_path / case)
     listed = {name for b in options.backends for name in load_backend(b, options.templates).runtime}
     runtime = {rel.removeprefix(RUNTIME): text for rel, text in files.items() if is_runtime(rel)}
-    assert sorted(runtime) == sorted({"__init__.py", *listed})
+    # What the manifests name, the base every package needs, and what those import:
+    # no more, no less.
+    siblings = {
+        f"{module}.py"
+        for text in runtime.values()
+        for module in re.findall(r"^from \.(\w+) import", text, re.MULTILINE)
+    }
+    assert sorted(runtime) == sorted({"__init__.py", *listed, *BASE_RUNTIME, *siblings})
     header = leading_comments(files["__init__.py"])  # what every generated file starts with
     assert "DO NOT EDIT" in header
     for name, text in runtime.items():
