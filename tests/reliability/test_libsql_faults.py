@@ -44,9 +44,6 @@ from generated.schema import create_schema  # noqa: E402
 TASKS = 16
 ROWS_PER_TASK = 30
 TIMEOUT = 5.0  # generous: on a loaded 2-core box a reconnect alone can take seconds
-# Open bug (test_found_bugs.py): while sqld starts, HTTP calls may get a 404 that
-# the runtime calls DB_ERROR. Until fixed, the http run retries it and counts it.
-HTTP_404_IS_DB_ERROR = True
 SqldFactory = Callable[..., SqldServer]
 
 
@@ -54,7 +51,6 @@ SqldFactory = Callable[..., SqldServer]
 class Tally:
     acked: dict[str, AuditLog] = field(default_factory=dict)
     unavailable: int = 0
-    startup_404: int = 0
     committed_before_drop: int = 0
     server_hangs: int = 0
     slowest: float = 0.0
@@ -83,9 +79,7 @@ async def timed(tally: Tally, call: Any) -> Any:
     return result
 
 
-async def writer(
-    number: int, store: AuditLogStore, tally: Tally, deadline: float, transport: str
-) -> None:
+async def writer(number: int, store: AuditLogStore, tally: Tally, deadline: float) -> None:
     for i in range(ROWS_PER_TASK):
         wanted = row(f"t{number:02d}-{i:03d}")
         retried = False
@@ -100,15 +94,6 @@ async def writer(
             assert isinstance(result, FailedResult)
             if result.error_code == ErrorCode.UNAVAILABLE:
                 tally.unavailable += 1
-                retried = True
-                await asyncio.sleep(0.05)
-            elif (
-                result.error_code == ErrorCode.DB_ERROR
-                and transport == "http"
-                and HTTP_404_IS_DB_ERROR
-                and tally.startup_404 < 5
-            ):
-                tally.startup_404 += 1
                 retried = True
                 await asyncio.sleep(0.05)
             elif result.error_code == ErrorCode.ALREADY_EXISTS and retried:
@@ -173,7 +158,7 @@ async def test_server_killed_and_restarted_under_load_loses_nothing(
         store = AuditLogStore(db)
         tally = Tally()
         deadline = time.monotonic() + 90
-        writers = [writer(n, store, tally, deadline, transport) for n in range(TASKS)]
+        writers = [writer(n, store, tally, deadline) for n in range(TASKS)]
         done = asyncio.Event()
         watch = asyncio.create_task(watchdog(server, tally, done))
         try:
@@ -210,8 +195,7 @@ async def test_server_killed_and_restarted_under_load_loses_nothing(
     )
     print(
         f"libsql {transport}: {len(tally.acked)} acknowledged inserts across a SIGKILL and a stop, "
-        f"{tally.unavailable} UNAVAILABLE while down ({tally.startup_404} DB_ERROR from the "
-        f"startup 404), {tally.committed_before_drop} committed "
+        f"{tally.unavailable} UNAVAILABLE while down, {tally.committed_before_drop} committed "
         f"just before a drop, slowest call {tally.slowest:.2f}s, "
         f"{tally.server_hangs} sqld hang(s) restarted by the watchdog"
     )
