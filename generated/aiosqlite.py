@@ -14,6 +14,16 @@ import logging
 import os
 
 from . import _stores
+from ._sql_sqlite_qmark import (
+    _OAuthClientSql,
+    _OAuthClientConfigSql,
+    _OAuthUserSql,
+    _AuthorizationCodeSql,
+    _AccessTokenSql,
+    _RefreshTokenSql,
+    _DeviceCodeSql,
+    _AuditLogSql,
+)
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
@@ -28,180 +38,6 @@ __all__ = [
     "DeviceCodeStore",
     "AuditLogStore",
 ]
-
-
-class _OAuthClientSql:
-    INSERT = 'INSERT INTO "oauth_clients" ("id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by"'
-    INSERT_MANY = 'INSERT INTO "oauth_clients" ("id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)'
-    GET_BY_ID = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" WHERE "id"=?'
-    GET_BY_CLIENT_IDENTIFIER = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" WHERE "client_identifier"=?'
-    UPDATE = 'UPDATE "oauth_clients" SET "client_identifier"=?,"client_secret"=?,"is_confidential"=?,"redirect_uris"=?,"grant_types"=?,"scopes"=?,"is_enabled"=?,"updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "oauth_clients"."id","oauth_clients"."client_identifier","oauth_clients"."client_secret","oauth_clients"."is_confidential","oauth_clients"."redirect_uris","oauth_clients"."grant_types","oauth_clients"."scopes","oauth_clients"."is_enabled","oauth_clients"."created_at","oauth_clients"."created_by","oauth_clients"."updated_at","oauth_clients"."updated_by"'
-    UPSERT = 'INSERT INTO "oauth_clients" ("id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "client_identifier"=EXCLUDED."client_identifier","client_secret"=EXCLUDED."client_secret","is_confidential"=EXCLUDED."is_confidential","redirect_uris"=EXCLUDED."redirect_uris","grant_types"=EXCLUDED."grant_types","scopes"=EXCLUDED."scopes","is_enabled"=EXCLUDED."is_enabled","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by"'
-    DELETE_BY_ID = 'DELETE FROM "oauth_clients" WHERE "id"=?'
-    DELETE_BY_CLIENT_IDENTIFIER = 'DELETE FROM "oauth_clients" WHERE "client_identifier"=?'
-    LIST_BY_IS_ENABLED = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" WHERE "is_enabled"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_IS_ENABLED_AFTER = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" WHERE "is_enabled"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_IS_ENABLED = 'SELECT COUNT(*) FROM "oauth_clients" WHERE "is_enabled"=?'
-    LIST_ALL = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_clients"'
-    LIST_USER_TOKEN_GRANTS = "SELECT c.id AS client_id, c.client_identifier, COUNT(t.id) AS active_tokens, MAX(t.expires_at) AS expires_at FROM oauth_clients AS c JOIN oauth_access_tokens AS t ON t.client_id = c.id WHERE t.user_id = ?1 AND t.revoked_at IS NULL AND t.expires_at > ?2 GROUP BY c.id, c.client_identifier ORDER BY c.client_identifier"
-
-
-class _OAuthClientConfigSql:
-    INSERT = 'INSERT INTO "oauth_client_configs" ("client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING "client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by"'
-    INSERT_MANY = 'INSERT INTO "oauth_client_configs" ("client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)'
-    GET_BY_CLIENT_ID = 'SELECT "client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_client_configs" WHERE "client_id"=?'
-    UPDATE = 'UPDATE "oauth_client_configs" SET "response_types"=?,"require_pkce"=?,"pkce_methods"=?,"access_token_ttl"=?,"refresh_token_ttl"=?,"authorization_code_ttl"=?,"max_active_access_tokens"=?,"max_active_refresh_tokens"=?,"device_code_ttl"=?,"device_poll_interval"=?,"metadata"=?,"updated_at"=?,"updated_by"=? WHERE "client_id"=? RETURNING "oauth_client_configs"."client_id","oauth_client_configs"."response_types","oauth_client_configs"."require_pkce","oauth_client_configs"."pkce_methods","oauth_client_configs"."access_token_ttl","oauth_client_configs"."refresh_token_ttl","oauth_client_configs"."authorization_code_ttl","oauth_client_configs"."max_active_access_tokens","oauth_client_configs"."max_active_refresh_tokens","oauth_client_configs"."device_code_ttl","oauth_client_configs"."device_poll_interval","oauth_client_configs"."metadata","oauth_client_configs"."created_at","oauth_client_configs"."created_by","oauth_client_configs"."updated_at","oauth_client_configs"."updated_by"'
-    UPSERT = 'INSERT INTO "oauth_client_configs" ("client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("client_id") DO UPDATE SET "response_types"=EXCLUDED."response_types","require_pkce"=EXCLUDED."require_pkce","pkce_methods"=EXCLUDED."pkce_methods","access_token_ttl"=EXCLUDED."access_token_ttl","refresh_token_ttl"=EXCLUDED."refresh_token_ttl","authorization_code_ttl"=EXCLUDED."authorization_code_ttl","max_active_access_tokens"=EXCLUDED."max_active_access_tokens","max_active_refresh_tokens"=EXCLUDED."max_active_refresh_tokens","device_code_ttl"=EXCLUDED."device_code_ttl","device_poll_interval"=EXCLUDED."device_poll_interval","metadata"=EXCLUDED."metadata","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by"'
-    DELETE_BY_CLIENT_ID = 'DELETE FROM "oauth_client_configs" WHERE "client_id"=?'
-    LIST_ALL = 'SELECT "client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_client_configs" ORDER BY "client_id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_client_configs" WHERE "client_id">? ORDER BY "client_id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_client_configs"'
-
-
-class _OAuthUserSql:
-    INSERT = 'INSERT INTO "oauth_users" ("id","external_id","is_active","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?) RETURNING "id","external_id","is_active","created_at","created_by","updated_at","updated_by"'
-    INSERT_MANY = 'INSERT INTO "oauth_users" ("id","external_id","is_active","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?)'
-    GET_BY_ID = 'SELECT "id","external_id","is_active","created_at","created_by","updated_at","updated_by" FROM "oauth_users" WHERE "id"=?'
-    GET_BY_EXTERNAL_ID = 'SELECT "id","external_id","is_active","created_at","created_by","updated_at","updated_by" FROM "oauth_users" WHERE "external_id"=?'
-    UPDATE = 'UPDATE "oauth_users" SET "external_id"=?,"is_active"=?,"updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "oauth_users"."id","oauth_users"."external_id","oauth_users"."is_active","oauth_users"."created_at","oauth_users"."created_by","oauth_users"."updated_at","oauth_users"."updated_by"'
-    UPSERT = 'INSERT INTO "oauth_users" ("id","external_id","is_active","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "external_id"=EXCLUDED."external_id","is_active"=EXCLUDED."is_active","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","external_id","is_active","created_at","created_by","updated_at","updated_by"'
-    DELETE_BY_ID = 'DELETE FROM "oauth_users" WHERE "id"=?'
-    DELETE_BY_EXTERNAL_ID = 'DELETE FROM "oauth_users" WHERE "external_id"=?'
-    LIST_ALL = 'SELECT "id","external_id","is_active","created_at","created_by","updated_at","updated_by" FROM "oauth_users" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","external_id","is_active","created_at","created_by","updated_at","updated_by" FROM "oauth_users" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_users"'
-
-
-class _AuthorizationCodeSql:
-    INSERT = 'INSERT INTO "oauth_authorization_codes" ("id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by"'
-    INSERT_MANY = 'INSERT INTO "oauth_authorization_codes" ("id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)'
-    GET_BY_ID = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "id"=?'
-    GET_BY_CODE = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "code"=?'
-    UPDATE = 'UPDATE "oauth_authorization_codes" SET "code"=?,"client_id"=?,"user_id"=?,"redirect_uri"=?,"scopes"=?,"code_challenge"=?,"code_challenge_method"=?,"expires_at"=?,"consumed_at"=?,"updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "oauth_authorization_codes"."id","oauth_authorization_codes"."code","oauth_authorization_codes"."client_id","oauth_authorization_codes"."user_id","oauth_authorization_codes"."redirect_uri","oauth_authorization_codes"."scopes","oauth_authorization_codes"."code_challenge","oauth_authorization_codes"."code_challenge_method","oauth_authorization_codes"."expires_at","oauth_authorization_codes"."consumed_at","oauth_authorization_codes"."created_at","oauth_authorization_codes"."created_by","oauth_authorization_codes"."updated_at","oauth_authorization_codes"."updated_by"'
-    UPSERT = 'INSERT INTO "oauth_authorization_codes" ("id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "code"=EXCLUDED."code","client_id"=EXCLUDED."client_id","user_id"=EXCLUDED."user_id","redirect_uri"=EXCLUDED."redirect_uri","scopes"=EXCLUDED."scopes","code_challenge"=EXCLUDED."code_challenge","code_challenge_method"=EXCLUDED."code_challenge_method","expires_at"=EXCLUDED."expires_at","consumed_at"=EXCLUDED."consumed_at","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by"'
-    DELETE_BY_ID = 'DELETE FROM "oauth_authorization_codes" WHERE "id"=?'
-    DELETE_BY_CODE = 'DELETE FROM "oauth_authorization_codes" WHERE "code"=?'
-    LIST_BY_CLIENT_ID = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "client_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_CLIENT_ID_AFTER = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "client_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_CLIENT_ID = 'SELECT COUNT(*) FROM "oauth_authorization_codes" WHERE "client_id"=?'
-    LIST_BY_USER_ID = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "user_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_USER_ID_AFTER = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "user_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_USER_ID = 'SELECT COUNT(*) FROM "oauth_authorization_codes" WHERE "user_id"=?'
-    LIST_BY_EXPIRES_AT = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "expires_at"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_EXPIRES_AT_AFTER = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "expires_at"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_EXPIRES_AT = 'SELECT COUNT(*) FROM "oauth_authorization_codes" WHERE "expires_at"=?'
-    LIST_ALL = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by" FROM "oauth_authorization_codes" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_authorization_codes"'
-    DELETE_EXPIRED_AUTHORIZATION_CODES = (
-        "DELETE FROM oauth_authorization_codes WHERE expires_at <= ?1"
-    )
-    CONSUME_AUTHORIZATION_CODE = "UPDATE oauth_authorization_codes SET consumed_at = ?1, updated_at = ?1, updated_by = ?2 WHERE code = ?3 AND consumed_at IS NULL AND expires_at > ?1 RETURNING *"
-
-
-class _AccessTokenSql:
-    INSERT = 'INSERT INTO "oauth_access_tokens" ("id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by"'
-    INSERT_MANY = 'INSERT INTO "oauth_access_tokens" ("id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?)'
-    GET_BY_ID = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "id"=?'
-    GET_BY_TOKEN = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "token"=?'
-    UPDATE = 'UPDATE "oauth_access_tokens" SET "token"=?,"client_id"=?,"user_id"=?,"scopes"=?,"expires_at"=?,"revoked_at"=?,"updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "oauth_access_tokens"."id","oauth_access_tokens"."token","oauth_access_tokens"."client_id","oauth_access_tokens"."user_id","oauth_access_tokens"."scopes","oauth_access_tokens"."expires_at","oauth_access_tokens"."revoked_at","oauth_access_tokens"."created_at","oauth_access_tokens"."created_by","oauth_access_tokens"."updated_at","oauth_access_tokens"."updated_by"'
-    UPSERT = 'INSERT INTO "oauth_access_tokens" ("id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "token"=EXCLUDED."token","client_id"=EXCLUDED."client_id","user_id"=EXCLUDED."user_id","scopes"=EXCLUDED."scopes","expires_at"=EXCLUDED."expires_at","revoked_at"=EXCLUDED."revoked_at","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by"'
-    DELETE_BY_ID = 'DELETE FROM "oauth_access_tokens" WHERE "id"=?'
-    DELETE_BY_TOKEN = 'DELETE FROM "oauth_access_tokens" WHERE "token"=?'
-    LIST_BY_CLIENT_ID = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "client_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_CLIENT_ID_AFTER = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "client_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_CLIENT_ID = 'SELECT COUNT(*) FROM "oauth_access_tokens" WHERE "client_id"=?'
-    LIST_BY_USER_ID = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "user_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_USER_ID_AFTER = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "user_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_USER_ID = 'SELECT COUNT(*) FROM "oauth_access_tokens" WHERE "user_id"=?'
-    LIST_BY_EXPIRES_AT = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "expires_at"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_EXPIRES_AT_AFTER = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "expires_at"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_EXPIRES_AT = 'SELECT COUNT(*) FROM "oauth_access_tokens" WHERE "expires_at"=?'
-    LIST_BY_CREATED_AT = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "created_at"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_CREATED_AT_AFTER = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "created_at"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_CREATED_AT = 'SELECT COUNT(*) FROM "oauth_access_tokens" WHERE "created_at"=?'
-    LIST_ALL = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_access_tokens" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_access_tokens"'
-    COUNT_ACTIVE_ACCESS_TOKENS = "SELECT COUNT(*) FROM oauth_access_tokens WHERE user_id = ?1 AND client_id = ?2 AND revoked_at IS NULL AND expires_at > ?3"
-    OLDEST_ACTIVE_ACCESS_TOKEN = "SELECT * FROM oauth_access_tokens WHERE user_id = ?1 AND client_id = ?2 AND revoked_at IS NULL AND expires_at > ?3 ORDER BY created_at, id LIMIT 1"
-    REVOKE_USER_ACCESS_TOKENS = "UPDATE oauth_access_tokens SET revoked_at = ?1, updated_at = ?1, updated_by = ?2 WHERE user_id = ?3 AND revoked_at IS NULL"
-    REVOKE_CLIENT_ACCESS_TOKENS_FOR_USER = "UPDATE oauth_access_tokens SET revoked_at = ?1, updated_at = ?1, updated_by = ?2 WHERE client_id = ?3 AND user_id = ?4 AND revoked_at IS NULL"
-    DELETE_EXPIRED_ACCESS_TOKENS = "DELETE FROM oauth_access_tokens WHERE expires_at <= ?1"
-
-
-class _RefreshTokenSql:
-    INSERT = 'INSERT INTO "oauth_refresh_tokens" ("id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by"'
-    INSERT_MANY = 'INSERT INTO "oauth_refresh_tokens" ("id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?)'
-    GET_BY_ID = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "id"=?'
-    GET_BY_TOKEN = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "token"=?'
-    UPDATE = 'UPDATE "oauth_refresh_tokens" SET "token"=?,"client_id"=?,"user_id"=?,"scopes"=?,"revoked_at"=?,"updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "oauth_refresh_tokens"."id","oauth_refresh_tokens"."token","oauth_refresh_tokens"."client_id","oauth_refresh_tokens"."user_id","oauth_refresh_tokens"."scopes","oauth_refresh_tokens"."revoked_at","oauth_refresh_tokens"."created_at","oauth_refresh_tokens"."created_by","oauth_refresh_tokens"."updated_at","oauth_refresh_tokens"."updated_by"'
-    UPSERT = 'INSERT INTO "oauth_refresh_tokens" ("id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "token"=EXCLUDED."token","client_id"=EXCLUDED."client_id","user_id"=EXCLUDED."user_id","scopes"=EXCLUDED."scopes","revoked_at"=EXCLUDED."revoked_at","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by"'
-    DELETE_BY_ID = 'DELETE FROM "oauth_refresh_tokens" WHERE "id"=?'
-    DELETE_BY_TOKEN = 'DELETE FROM "oauth_refresh_tokens" WHERE "token"=?'
-    LIST_BY_CLIENT_ID = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "client_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_CLIENT_ID_AFTER = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "client_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_CLIENT_ID = 'SELECT COUNT(*) FROM "oauth_refresh_tokens" WHERE "client_id"=?'
-    LIST_BY_USER_ID = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "user_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_USER_ID_AFTER = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "user_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_USER_ID = 'SELECT COUNT(*) FROM "oauth_refresh_tokens" WHERE "user_id"=?'
-    LIST_BY_CREATED_AT = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "created_at"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_CREATED_AT_AFTER = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "created_at"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_CREATED_AT = 'SELECT COUNT(*) FROM "oauth_refresh_tokens" WHERE "created_at"=?'
-    LIST_ALL = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by" FROM "oauth_refresh_tokens" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_refresh_tokens"'
-    REVOKE_USER_REFRESH_TOKENS = "UPDATE oauth_refresh_tokens SET revoked_at = ?1, updated_at = ?1, updated_by = ?2 WHERE user_id = ?3 AND revoked_at IS NULL"
-    LIST_ACTIVE_REFRESH_TOKENS_FOR_USER = "SELECT * FROM oauth_refresh_tokens WHERE user_id = ?1 AND revoked_at IS NULL ORDER BY created_at DESC, id LIMIT ?2"
-
-
-class _DeviceCodeSql:
-    INSERT = 'INSERT INTO "oauth_device_codes" ("id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by"'
-    INSERT_MANY = 'INSERT INTO "oauth_device_codes" ("id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)'
-    GET_BY_ID = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "id"=?'
-    GET_BY_DEVICE_CODE = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "device_code"=?'
-    GET_BY_USER_CODE = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "user_code"=?'
-    UPDATE = 'UPDATE "oauth_device_codes" SET "device_code"=?,"user_code"=?,"client_id"=?,"user_id"=?,"scopes"=?,"expires_at"=?,"interval"=?,"state"=?,"updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "oauth_device_codes"."id","oauth_device_codes"."device_code","oauth_device_codes"."user_code","oauth_device_codes"."client_id","oauth_device_codes"."user_id","oauth_device_codes"."scopes","oauth_device_codes"."expires_at","oauth_device_codes"."interval","oauth_device_codes"."state","oauth_device_codes"."created_at","oauth_device_codes"."created_by","oauth_device_codes"."updated_at","oauth_device_codes"."updated_by"'
-    UPSERT = 'INSERT INTO "oauth_device_codes" ("id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "device_code"=EXCLUDED."device_code","user_code"=EXCLUDED."user_code","client_id"=EXCLUDED."client_id","user_id"=EXCLUDED."user_id","scopes"=EXCLUDED."scopes","expires_at"=EXCLUDED."expires_at","interval"=EXCLUDED."interval","state"=EXCLUDED."state","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by"'
-    DELETE_BY_ID = 'DELETE FROM "oauth_device_codes" WHERE "id"=?'
-    DELETE_BY_DEVICE_CODE = 'DELETE FROM "oauth_device_codes" WHERE "device_code"=?'
-    DELETE_BY_USER_CODE = 'DELETE FROM "oauth_device_codes" WHERE "user_code"=?'
-    LIST_BY_CLIENT_ID = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "client_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_CLIENT_ID_AFTER = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "client_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_CLIENT_ID = 'SELECT COUNT(*) FROM "oauth_device_codes" WHERE "client_id"=?'
-    LIST_BY_USER_ID = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "user_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_USER_ID_AFTER = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "user_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_USER_ID = 'SELECT COUNT(*) FROM "oauth_device_codes" WHERE "user_id"=?'
-    LIST_BY_EXPIRES_AT = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "expires_at"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_EXPIRES_AT_AFTER = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "expires_at"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_EXPIRES_AT = 'SELECT COUNT(*) FROM "oauth_device_codes" WHERE "expires_at"=?'
-    LIST_BY_STATE = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "state"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_STATE_AFTER = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "state"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_STATE = 'SELECT COUNT(*) FROM "oauth_device_codes" WHERE "state"=?'
-    LIST_ALL = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_device_codes"'
-    APPROVE_DEVICE_CODE = "UPDATE oauth_device_codes SET state = 'approved', user_id = ?1, updated_at = ?2, updated_by = ?3 WHERE user_code = ?4 AND state = 'pending' AND expires_at > ?2 RETURNING *"
-    CONSUME_APPROVED_DEVICE_CODE = "UPDATE oauth_device_codes SET state = 'consumed', updated_at = ?1, updated_by = ?2 WHERE device_code = ?3 AND state = 'approved' AND expires_at > ?1 RETURNING *"
-    EXPIRE_DEVICE_CODES = "UPDATE oauth_device_codes SET state = 'expired', updated_at = ?1, updated_by = ?2 WHERE state = 'pending' AND expires_at <= ?1"
-
-
-class _AuditLogSql:
-    INSERT = 'INSERT INTO "oauth_audit_logs" ("id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by"'
-    INSERT_MANY = 'INSERT INTO "oauth_audit_logs" ("id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?,?,?,?)'
-    GET_BY_ID = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" WHERE "id"=?'
-    LIST_BY_EVENT_TYPE = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" WHERE "event_type"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_EVENT_TYPE_AFTER = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" WHERE "event_type"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_EVENT_TYPE = 'SELECT COUNT(*) FROM "oauth_audit_logs" WHERE "event_type"=?'
-    LIST_BY_CREATED_AT = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" WHERE "created_at"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_CREATED_AT_AFTER = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" WHERE "created_at"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_CREATED_AT = 'SELECT COUNT(*) FROM "oauth_audit_logs" WHERE "created_at"=?'
-    LIST_ALL = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","event_type","subject","client_id","user_id","metadata","created_at","created_by","updated_at","updated_by" FROM "oauth_audit_logs" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_audit_logs"'
-    COUNT_AUDIT_EVENTS_BY_TYPE = "SELECT event_type, COUNT(*) AS events, MAX(created_at) AS last_at FROM oauth_audit_logs WHERE created_at >= ?1 GROUP BY event_type ORDER BY events DESC, event_type"
 
 
 class _SqliteStore(_stores._Store):

@@ -27,6 +27,8 @@ from generator.validate import validate_schema
 
 __all__ = ["BASE_RUNTIME", "Generation", "generate", "load_schema"]
 
+# The SQL of one dialect and placeholder style, shared by its backend modules.
+SQL_TEMPLATE = "common/_sql.py.j2"
 # Files every package gets, whatever the backends: output name → template.
 COMMON_FILES = {
     "__init__.py": "common/__init__.py.j2",
@@ -74,18 +76,25 @@ def generate(options: Options) -> Generation:
         for name, template in COMMON_FILES.items()
     }
     # The SQL depends on the placeholder style and dialect only: build it once for both.
+    # One SQL module per style, which every backend module of that style imports.
     by_style: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
     for backend in backends:
         style = (backend.paramstyle, backend.dialect)
+        sql_module = f"_sql_{backend.dialect}_{backend.paramstyle}"
         statements = by_style.get(style)
         if statements is None:
             statements = by_style[style] = attach_sql(view, backend)
+            rendered[f"{sql_module}.py"] = (
+                SQL_TEMPLATE,
+                render_template(env, SQL_TEMPLATE, pkg=view, sql=statements, backend=backend),
+            )
         ddl = _backend_ddl(schema, options, view, backend)
         for name, template in backend.files:
-            rendered[name] = (
-                template,
-                render_template(env, template, pkg=view, sql=statements, backend=backend, ddl=ddl),
-            )
+            text = render_template(
+                env, template, pkg=view, sql=statements, sql_module=sql_module,
+                backend=backend, ddl=ddl,
+            )  # fmt: skip
+            rendered[name] = (template, text)
     files = format_many(
         {
             name: (prune_unused_imports(name, text), template_path(env, template))

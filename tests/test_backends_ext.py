@@ -352,20 +352,30 @@ def test_method_bodies_are_written_once_and_backends_hold_only_sql(tmp_path: Pat
     files = generate(options(tmp_path, backends=("aiosqlite", "libsql", "postgres"))).files
     shared = files["_stores.py"]
     assert "async def get_by_id(" in shared and "self._sql.GET_BY_ID" in shared
-    for module in ("aiosqlite.py", "libsql.py", "postgres.py"):
+    # The SQL is written once per dialect and placeholder style: aiosqlite and
+    # libsql import the same module.
+    sql_module = {"aiosqlite.py": "_sql_sqlite_qmark", "libsql.py": "_sql_sqlite_qmark"}
+    sql_module["postgres.py"] = "_sql_postgres_dollar"
+    assert sorted(name for name in files if name.startswith("_sql_")) == [
+        "_sql_postgres_dollar.py",
+        "_sql_sqlite_qmark.py",
+    ]
+    for module, source in sql_module.items():
         text = files[module]
         assert "async def get_by_id(" not in text and "self._db.fetch" not in text, module
-        assert "class _TeamSql:" in text and "class TeamStore(" in text, module
-        assert "_sql = _TeamSql" in text, module
-    assert '"id"=$1' in files["postgres.py"] and '"id"=?' in files["libsql.py"]
+        assert "class _TeamSql:" not in text and "class TeamStore(" in text, module
+        assert f"from .{source} import" in text and "_sql = _TeamSql" in text, module
+        assert "class _TeamSql:" in files[f"{source}.py"]
+    assert (
+        '"id"=$1' in files["_sql_postgres_dollar.py"] and '"id"=?' in files["_sql_sqlite_qmark.py"]
+    )
 
 
 def test_postgres_stores_use_dollar_parameters(tmp_path: Path) -> None:
-    module = generate(options(tmp_path, backends=("postgres",))).files["postgres.py"]
-    assert (
-        '"id"=$1' in module
-        and "?" not in module.split("class _PostgresStore")[0].split("POSTGRES_SCHEMA_SQL =")[1]
-    )
+    files = generate(options(tmp_path, backends=("postgres",))).files
+    sql = files["_sql_postgres_dollar.py"]
+    assert '"id"=$1' in sql and "?" not in sql
+    assert "from ._sql_postgres_dollar import" in files["postgres.py"]
 
 
 # ------------------------------------------------------------------ postgres runtime

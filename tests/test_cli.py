@@ -162,7 +162,7 @@ def test_check_shows_a_schema_change_as_a_diff(generated: Path) -> None:
 
     done = ok(storegen(generated, "check"), 1)
     assert "+++ b/models.py" in done.stdout and "+    age: int | None = None\n" in done.stdout
-    assert "+++ b/aiosqlite.py" in done.stdout
+    assert "+++ b/_sql_sqlite_qmark.py" in done.stdout  # the new column in the SQL
 
     ok(storegen(generated, "generate"))
     ok(storegen(generated, "check"))

@@ -14,6 +14,7 @@ import logging
 import os
 
 from . import _stores
+from ._sql_sqlite_qmark import _EventSql, _LedgerEntrySql, _DraftSql
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
@@ -23,40 +24,6 @@ __all__ = [
     "LedgerEntryStore",
     "DraftStore",
 ]
-
-
-class _EventSql:
-    INSERT = 'INSERT INTO "events" ("id","kind","payload") VALUES (?,?,?) RETURNING "id","kind","payload"'
-    INSERT_MANY = 'INSERT INTO "events" ("id","kind","payload") VALUES (?,?,?)'
-    GET_BY_ID = 'SELECT "id","kind","payload" FROM "events" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","kind","payload" FROM "events" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = (
-        'SELECT "id","kind","payload" FROM "events" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    )
-    COUNT_ALL = 'SELECT COUNT(*) FROM "events"'
-
-
-class _LedgerEntrySql:
-    INSERT = 'INSERT INTO "ledger_entries" ("id","amount") VALUES (?,?) RETURNING "id","amount"'
-    INSERT_MANY = 'INSERT INTO "ledger_entries" ("id","amount") VALUES (?,?)'
-    GET_BY_ID = 'SELECT "id","amount" FROM "ledger_entries" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","amount" FROM "ledger_entries" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = (
-        'SELECT "id","amount" FROM "ledger_entries" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    )
-    COUNT_ALL = 'SELECT COUNT(*) FROM "ledger_entries"'
-
-
-class _DraftSql:
-    INSERT = 'INSERT INTO "drafts" ("id","body") VALUES (?,?) RETURNING "id","body"'
-    INSERT_MANY = 'INSERT INTO "drafts" ("id","body") VALUES (?,?)'
-    GET_BY_ID = 'SELECT "id","body" FROM "drafts" WHERE "id"=?'
-    UPDATE = 'UPDATE "drafts" SET "body"=? WHERE "id"=? RETURNING "drafts"."id","drafts"."body"'
-    UPSERT = 'INSERT INTO "drafts" ("id","body") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "body"=EXCLUDED."body" RETURNING "id","body"'
-    DELETE_BY_ID = 'DELETE FROM "drafts" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","body" FROM "drafts" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","body" FROM "drafts" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "drafts"'
 
 
 class _SqliteStore(_stores._Store):

@@ -14,6 +14,7 @@ import logging
 import os
 
 from . import _stores
+from ._sql_sqlite_qmark import _TicketSql, _CommentSql
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
@@ -22,37 +23,6 @@ __all__ = [
     "TicketStore",
     "CommentStore",
 ]
-
-
-class _TicketSql:
-    INSERT = 'INSERT INTO "tickets" ("id","title") VALUES (?,?) RETURNING "id","title"'
-    INSERT_MANY = 'INSERT INTO "tickets" ("id","title") VALUES (?,?)'
-    GET_BY_ID = 'SELECT "id","title" FROM "tickets" WHERE "id"=?'
-    UPDATE = (
-        'UPDATE "tickets" SET "title"=? WHERE "id"=? RETURNING "tickets"."id","tickets"."title"'
-    )
-    UPSERT = 'INSERT INTO "tickets" ("id","title") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title" RETURNING "id","title"'
-    DELETE_BY_ID = 'DELETE FROM "tickets" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","title" FROM "tickets" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","title" FROM "tickets" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "tickets"'
-
-
-class _CommentSql:
-    INSERT = 'INSERT INTO "comments" ("id","ticket_id","body") VALUES (?,?,?) RETURNING "id","ticket_id","body"'
-    INSERT_MANY = 'INSERT INTO "comments" ("id","ticket_id","body") VALUES (?,?,?)'
-    GET_BY_ID = 'SELECT "id","ticket_id","body" FROM "comments" WHERE "id"=?'
-    UPDATE = 'UPDATE "comments" SET "ticket_id"=?,"body"=? WHERE "id"=? RETURNING "comments"."id","comments"."ticket_id","comments"."body"'
-    UPSERT = 'INSERT INTO "comments" ("id","ticket_id","body") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "ticket_id"=EXCLUDED."ticket_id","body"=EXCLUDED."body" RETURNING "id","ticket_id","body"'
-    DELETE_BY_ID = 'DELETE FROM "comments" WHERE "id"=?'
-    LIST_BY_TICKET_ID = 'SELECT "id","ticket_id","body" FROM "comments" WHERE "ticket_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_TICKET_ID_AFTER = 'SELECT "id","ticket_id","body" FROM "comments" WHERE "ticket_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_TICKET_ID = 'SELECT COUNT(*) FROM "comments" WHERE "ticket_id"=?'
-    LIST_ALL = 'SELECT "id","ticket_id","body" FROM "comments" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = (
-        'SELECT "id","ticket_id","body" FROM "comments" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    )
-    COUNT_ALL = 'SELECT COUNT(*) FROM "comments"'
 
 
 class _SqliteStore(_stores._Store):

@@ -14,6 +14,7 @@ import logging
 import os
 
 from . import _stores
+from ._sql_sqlite_qmark import _ShipmentSql
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
@@ -21,23 +22,6 @@ __all__ = [
     "SqliteDatabase",
     "ShipmentStore",
 ]
-
-
-class _ShipmentSql:
-    INSERT = 'INSERT INTO "shipments" ("id","weight","shipped_on","status","fragile","label","tracking_code") VALUES (?,?,?,?,?,?,?) RETURNING "id","weight","shipped_on","status","fragile","label","tracking_code"'
-    INSERT_MANY = 'INSERT INTO "shipments" ("id","weight","shipped_on","status","fragile","label","tracking_code") VALUES (?,?,?,?,?,?,?)'
-    GET_BY_ID = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" WHERE "id"=?'
-    GET_BY_TRACKING_CODE = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" WHERE "tracking_code"=?'
-    UPDATE = 'UPDATE "shipments" SET "weight"=?,"shipped_on"=?,"status"=?,"fragile"=?,"label"=?,"tracking_code"=? WHERE "id"=? RETURNING "shipments"."id","shipments"."weight","shipments"."shipped_on","shipments"."status","shipments"."fragile","shipments"."label","shipments"."tracking_code"'
-    UPSERT = 'INSERT INTO "shipments" ("id","weight","shipped_on","status","fragile","label","tracking_code") VALUES (?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "weight"=EXCLUDED."weight","shipped_on"=EXCLUDED."shipped_on","status"=EXCLUDED."status","fragile"=EXCLUDED."fragile","label"=EXCLUDED."label","tracking_code"=EXCLUDED."tracking_code" RETURNING "id","weight","shipped_on","status","fragile","label","tracking_code"'
-    DELETE_BY_ID = 'DELETE FROM "shipments" WHERE "id"=?'
-    DELETE_BY_TRACKING_CODE = 'DELETE FROM "shipments" WHERE "tracking_code"=?'
-    LIST_BY_STATUS = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" WHERE "status"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_STATUS_AFTER = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" WHERE "status"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_STATUS = 'SELECT COUNT(*) FROM "shipments" WHERE "status"=?'
-    LIST_ALL = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "shipments"'
 
 
 class _SqliteStore(_stores._Store):

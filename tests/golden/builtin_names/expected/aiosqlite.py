@@ -14,6 +14,7 @@ import logging
 import os
 
 from . import _stores
+from ._sql_sqlite_qmark import _EventSql
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
@@ -21,21 +22,6 @@ __all__ = [
     "SqliteDatabase",
     "EventStore",
 ]
-
-
-class _EventSql:
-    INSERT = 'INSERT INTO "events" ("id","datetime","str","int","float","bytes","bool","field","dataclass","token") VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING "id","datetime","str","int","float","bytes","bool","field","dataclass","token"'
-    INSERT_MANY = 'INSERT INTO "events" ("id","datetime","str","int","float","bytes","bool","field","dataclass","token") VALUES (?,?,?,?,?,?,?,?,?,?)'
-    GET_BY_ID = 'SELECT "id","datetime","str","int","float","bytes","bool","field","dataclass","token" FROM "events" WHERE "id"=?'
-    UPDATE = 'UPDATE "events" SET "datetime"=?,"str"=?,"int"=?,"float"=?,"bytes"=?,"bool"=?,"field"=?,"dataclass"=?,"token"=? WHERE "id"=? RETURNING "events"."id","events"."datetime","events"."str","events"."int","events"."float","events"."bytes","events"."bool","events"."field","events"."dataclass","events"."token"'
-    UPSERT = 'INSERT INTO "events" ("id","datetime","str","int","float","bytes","bool","field","dataclass","token") VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "datetime"=EXCLUDED."datetime","str"=EXCLUDED."str","int"=EXCLUDED."int","float"=EXCLUDED."float","bytes"=EXCLUDED."bytes","bool"=EXCLUDED."bool","field"=EXCLUDED."field","dataclass"=EXCLUDED."dataclass","token"=EXCLUDED."token" RETURNING "id","datetime","str","int","float","bytes","bool","field","dataclass","token"'
-    DELETE_BY_ID = 'DELETE FROM "events" WHERE "id"=?'
-    LIST_BY_STR = 'SELECT "id","datetime","str","int","float","bytes","bool","field","dataclass","token" FROM "events" WHERE "str"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_STR_AFTER = 'SELECT "id","datetime","str","int","float","bytes","bool","field","dataclass","token" FROM "events" WHERE "str"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_STR = 'SELECT COUNT(*) FROM "events" WHERE "str"=?'
-    LIST_ALL = 'SELECT "id","datetime","str","int","float","bytes","bool","field","dataclass","token" FROM "events" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","datetime","str","int","float","bytes","bool","field","dataclass","token" FROM "events" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "events"'
 
 
 class _SqliteStore(_stores._Store):

@@ -14,6 +14,7 @@ import logging
 import os
 
 from . import _stores
+from ._sql_sqlite_qmark import _DocumentSql
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
@@ -21,18 +22,6 @@ __all__ = [
     "SqliteDatabase",
     "DocumentStore",
 ]
-
-
-class _DocumentSql:
-    INSERT = 'INSERT INTO "documents" ("id","title","body","summary") VALUES (?,?,?,?) RETURNING "id","title","body","summary"'
-    INSERT_MANY = 'INSERT INTO "documents" ("id","title","body","summary") VALUES (?,?,?,?)'
-    GET_BY_ID = 'SELECT "id","title","body","summary" FROM "documents" WHERE "id"=?'
-    UPDATE = 'UPDATE "documents" SET "title"=?,"body"=?,"summary"=? WHERE "id"=? RETURNING "documents"."id","documents"."title","documents"."body","documents"."summary"'
-    UPSERT = 'INSERT INTO "documents" ("id","title","body","summary") VALUES (?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title","body"=EXCLUDED."body","summary"=EXCLUDED."summary" RETURNING "id","title","body","summary"'
-    DELETE_BY_ID = 'DELETE FROM "documents" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","title","body","summary" FROM "documents" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","title","body","summary" FROM "documents" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "documents"'
 
 
 class _SqliteStore(_stores._Store):

@@ -14,6 +14,7 @@ import logging
 import os
 
 from . import _stores
+from ._sql_sqlite_qmark import _InvoiceSql
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
@@ -21,18 +22,6 @@ __all__ = [
     "SqliteDatabase",
     "InvoiceStore",
 ]
-
-
-class _InvoiceSql:
-    INSERT = 'INSERT INTO "invoices" ("id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight") VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING "id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight"'
-    INSERT_MANY = 'INSERT INTO "invoices" ("id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight") VALUES (?,?,?,?,?,?,?,?,?,?,?)'
-    GET_BY_ID = 'SELECT "id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight" FROM "invoices" WHERE "id"=?'
-    UPDATE = 'UPDATE "invoices" SET "total"=?,"tax"=?,"discount"=?,"issued_on"=?,"due_on"=?,"sent_at"=?,"expires_at"=?,"paid_at"=?,"reminded"=?,"weight"=? WHERE "id"=? RETURNING "invoices"."id","invoices"."total","invoices"."tax","invoices"."discount","invoices"."issued_on","invoices"."due_on","invoices"."sent_at","invoices"."expires_at","invoices"."paid_at","invoices"."reminded","invoices"."weight"'
-    UPSERT = 'INSERT INTO "invoices" ("id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight") VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "total"=EXCLUDED."total","tax"=EXCLUDED."tax","discount"=EXCLUDED."discount","issued_on"=EXCLUDED."issued_on","due_on"=EXCLUDED."due_on","sent_at"=EXCLUDED."sent_at","expires_at"=EXCLUDED."expires_at","paid_at"=EXCLUDED."paid_at","reminded"=EXCLUDED."reminded","weight"=EXCLUDED."weight" RETURNING "id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight"'
-    DELETE_BY_ID = 'DELETE FROM "invoices" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight" FROM "invoices" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight" FROM "invoices" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "invoices"'
 
 
 class _SqliteStore(_stores._Store):

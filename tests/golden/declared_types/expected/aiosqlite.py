@@ -14,6 +14,7 @@ import logging
 import os
 
 from . import _stores
+from ._sql_sqlite_qmark import _ProductSql
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
@@ -21,18 +22,6 @@ __all__ = [
     "SqliteDatabase",
     "ProductStore",
 ]
-
-
-class _ProductSql:
-    INSERT = 'INSERT INTO "products" ("id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING "id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything"'
-    INSERT_MANY = 'INSERT INTO "products" ("id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)'
-    GET_BY_ID = 'SELECT "id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything" FROM "products" WHERE "id"=?'
-    UPDATE = 'UPDATE "products" SET "name"=?,"code"=?,"letters"=?,"notes"=?,"price"=?,"amount"=?,"released"=?,"updated"=?,"seen"=?,"active"=?,"image"=?,"weight"=?,"ratio"=?,"precise"=?,"big"=?,"small"=?,"anything"=? WHERE "id"=? RETURNING "products"."id","products"."name","products"."code","products"."letters","products"."notes","products"."price","products"."amount","products"."released","products"."updated","products"."seen","products"."active","products"."image","products"."weight","products"."ratio","products"."precise","products"."big","products"."small","products"."anything"'
-    UPSERT = 'INSERT INTO "products" ("id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","code"=EXCLUDED."code","letters"=EXCLUDED."letters","notes"=EXCLUDED."notes","price"=EXCLUDED."price","amount"=EXCLUDED."amount","released"=EXCLUDED."released","updated"=EXCLUDED."updated","seen"=EXCLUDED."seen","active"=EXCLUDED."active","image"=EXCLUDED."image","weight"=EXCLUDED."weight","ratio"=EXCLUDED."ratio","precise"=EXCLUDED."precise","big"=EXCLUDED."big","small"=EXCLUDED."small","anything"=EXCLUDED."anything" RETURNING "id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything"'
-    DELETE_BY_ID = 'DELETE FROM "products" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything" FROM "products" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","anything" FROM "products" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "products"'
 
 
 class _SqliteStore(_stores._Store):

@@ -14,6 +14,7 @@ import logging
 import os
 
 from . import _stores
+from ._sql_sqlite_qmark import _SettingSql
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
@@ -21,18 +22,6 @@ __all__ = [
     "SqliteDatabase",
     "SettingStore",
 ]
-
-
-class _SettingSql:
-    INSERT = 'INSERT INTO "settings" ("id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload") VALUES (?,?,?,?,?,?,?,?,?,COALESCE(?,(strftime(\'%s\', \'now\'))),COALESCE(?,CURRENT_TIMESTAMP),COALESCE(?,(\'x\' || \'y\')),COALESCE(?,x\'00ff\')) RETURNING "id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload"'
-    INSERT_MANY = 'INSERT INTO "settings" ("id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload") VALUES (?,?,?,?,?,?,?,?,?,COALESCE(?,(strftime(\'%s\', \'now\'))),COALESCE(?,CURRENT_TIMESTAMP),COALESCE(?,(\'x\' || \'y\')),COALESCE(?,x\'00ff\'))'
-    GET_BY_ID = 'SELECT "id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload" FROM "settings" WHERE "id"=?'
-    UPDATE = 'UPDATE "settings" SET "name"=?,"quoted"=?,"retries"=?,"offset_ms"=?,"boost"=?,"ratio"=?,"enabled"=?,"note"=?,"updated_at"=?,"label"=?,"payload"=? WHERE "id"=? RETURNING "settings"."id","settings"."name","settings"."quoted","settings"."retries","settings"."offset_ms","settings"."boost","settings"."ratio","settings"."enabled","settings"."note","settings"."created_at","settings"."updated_at","settings"."label","settings"."payload"'
-    UPSERT = 'INSERT INTO "settings" ("id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload") VALUES (?,?,?,?,?,?,?,?,?,COALESCE(?,(strftime(\'%s\', \'now\'))),COALESCE(?,CURRENT_TIMESTAMP),COALESCE(?,(\'x\' || \'y\')),COALESCE(?,x\'00ff\')) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","quoted"=EXCLUDED."quoted","retries"=EXCLUDED."retries","offset_ms"=EXCLUDED."offset_ms","boost"=EXCLUDED."boost","ratio"=EXCLUDED."ratio","enabled"=EXCLUDED."enabled","note"=EXCLUDED."note","updated_at"=EXCLUDED."updated_at","label"=EXCLUDED."label","payload"=EXCLUDED."payload" RETURNING "id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload"'
-    DELETE_BY_ID = 'DELETE FROM "settings" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload" FROM "settings" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload" FROM "settings" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "settings"'
 
 
 class _SqliteStore(_stores._Store):

@@ -14,6 +14,7 @@ import logging
 import os
 
 from . import _stores
+from ._sql_sqlite_qmark import _OrderSql
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
@@ -21,21 +22,6 @@ __all__ = [
     "SqliteDatabase",
     "OrderStore",
 ]
-
-
-class _OrderSql:
-    INSERT = 'INSERT INTO "orders" ("id","status","priority","gift","express","channel","size","note") VALUES (?,?,?,?,?,?,?,?) RETURNING "id","status","priority","gift","express","channel","size","note"'
-    INSERT_MANY = 'INSERT INTO "orders" ("id","status","priority","gift","express","channel","size","note") VALUES (?,?,?,?,?,?,?,?)'
-    GET_BY_ID = 'SELECT "id","status","priority","gift","express","channel","size","note" FROM "orders" WHERE "id"=?'
-    UPDATE = 'UPDATE "orders" SET "status"=?,"priority"=?,"gift"=?,"express"=?,"channel"=?,"size"=?,"note"=? WHERE "id"=? RETURNING "orders"."id","orders"."status","orders"."priority","orders"."gift","orders"."express","orders"."channel","orders"."size","orders"."note"'
-    UPSERT = 'INSERT INTO "orders" ("id","status","priority","gift","express","channel","size","note") VALUES (?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "status"=EXCLUDED."status","priority"=EXCLUDED."priority","gift"=EXCLUDED."gift","express"=EXCLUDED."express","channel"=EXCLUDED."channel","size"=EXCLUDED."size","note"=EXCLUDED."note" RETURNING "id","status","priority","gift","express","channel","size","note"'
-    DELETE_BY_ID = 'DELETE FROM "orders" WHERE "id"=?'
-    LIST_BY_STATUS = 'SELECT "id","status","priority","gift","express","channel","size","note" FROM "orders" WHERE "status"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_STATUS_AFTER = 'SELECT "id","status","priority","gift","express","channel","size","note" FROM "orders" WHERE "status"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_STATUS = 'SELECT COUNT(*) FROM "orders" WHERE "status"=?'
-    LIST_ALL = 'SELECT "id","status","priority","gift","express","channel","size","note" FROM "orders" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","status","priority","gift","express","channel","size","note" FROM "orders" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "orders"'
 
 
 class _SqliteStore(_stores._Store):

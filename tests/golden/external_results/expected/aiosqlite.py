@@ -14,6 +14,7 @@ import logging
 import os
 
 from . import _stores
+from ._sql_sqlite_qmark import _WidgetSql
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
@@ -21,18 +22,6 @@ __all__ = [
     "SqliteDatabase",
     "WidgetStore",
 ]
-
-
-class _WidgetSql:
-    INSERT = 'INSERT INTO "widgets" ("id","name") VALUES (?,?) RETURNING "id","name"'
-    INSERT_MANY = 'INSERT INTO "widgets" ("id","name") VALUES (?,?)'
-    GET_BY_ID = 'SELECT "id","name" FROM "widgets" WHERE "id"=?'
-    UPDATE = 'UPDATE "widgets" SET "name"=? WHERE "id"=? RETURNING "widgets"."id","widgets"."name"'
-    UPSERT = 'INSERT INTO "widgets" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "id","name"'
-    DELETE_BY_ID = 'DELETE FROM "widgets" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","name" FROM "widgets" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","name" FROM "widgets" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "widgets"'
 
 
 class _SqliteStore(_stores._Store):

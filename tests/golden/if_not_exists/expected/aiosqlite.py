@@ -14,6 +14,7 @@ import logging
 import os
 
 from . import _stores
+from ._sql_sqlite_qmark import _NoteSql
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
@@ -21,29 +22,6 @@ __all__ = [
     "SqliteDatabase",
     "NoteStore",
 ]
-
-
-class _NoteSql:
-    INSERT = (
-        'INSERT INTO "notes" ("id","title","body") VALUES (?,?,?) RETURNING "id","title","body"'
-    )
-    INSERT_MANY = 'INSERT INTO "notes" ("id","title","body") VALUES (?,?,?)'
-    GET_BY_ID = 'SELECT "id","title","body" FROM "notes" WHERE "id"=?'
-    GET_BY_BODY = 'SELECT "id","title","body" FROM "notes" WHERE "body"=?'
-    UPDATE = 'UPDATE "notes" SET "title"=?,"body"=? WHERE "id"=? RETURNING "notes"."id","notes"."title","notes"."body"'
-    UPSERT = 'INSERT INTO "notes" ("id","title","body") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title","body"=EXCLUDED."body" RETURNING "id","title","body"'
-    DELETE_BY_ID = 'DELETE FROM "notes" WHERE "id"=?'
-    DELETE_BY_BODY = 'DELETE FROM "notes" WHERE "body"=?'
-    LIST_BY_TITLE = (
-        'SELECT "id","title","body" FROM "notes" WHERE "title"=? ORDER BY "id" ASC LIMIT ?'
-    )
-    LIST_BY_TITLE_AFTER = 'SELECT "id","title","body" FROM "notes" WHERE "title"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_TITLE = 'SELECT COUNT(*) FROM "notes" WHERE "title"=?'
-    LIST_ALL = 'SELECT "id","title","body" FROM "notes" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = (
-        'SELECT "id","title","body" FROM "notes" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    )
-    COUNT_ALL = 'SELECT COUNT(*) FROM "notes"'
 
 
 class _SqliteStore(_stores._Store):

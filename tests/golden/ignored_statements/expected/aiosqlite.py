@@ -14,6 +14,7 @@ import logging
 import os
 
 from . import _stores
+from ._sql_sqlite_qmark import _ItemSql
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
@@ -21,18 +22,6 @@ __all__ = [
     "SqliteDatabase",
     "ItemStore",
 ]
-
-
-class _ItemSql:
-    INSERT = 'INSERT INTO "items" ("id","name","qty") VALUES (?,?,?) RETURNING "id","name","qty"'
-    INSERT_MANY = 'INSERT INTO "items" ("id","name","qty") VALUES (?,?,?)'
-    GET_BY_ID = 'SELECT "id","name","qty" FROM "items" WHERE "id"=?'
-    UPDATE = 'UPDATE "items" SET "name"=?,"qty"=? WHERE "id"=? RETURNING "items"."id","items"."name","items"."qty"'
-    UPSERT = 'INSERT INTO "items" ("id","name","qty") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","qty"=EXCLUDED."qty" RETURNING "id","name","qty"'
-    DELETE_BY_ID = 'DELETE FROM "items" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","name","qty" FROM "items" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","name","qty" FROM "items" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "items"'
 
 
 class _SqliteStore(_stores._Store):

@@ -14,6 +14,7 @@ import logging
 import os
 
 from . import _stores
+from ._sql_sqlite_qmark import _ScheduleSql
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
@@ -21,27 +22,6 @@ __all__ = [
     "SqliteDatabase",
     "ScheduleStore",
 ]
-
-
-class _ScheduleSql:
-    INSERT = 'INSERT INTO "schedules" ("id","interval","order","from","class","type","state","limit") VALUES (?,?,?,?,?,?,?,?) RETURNING "id","interval","order","from","class","type","state","limit"'
-    INSERT_MANY = 'INSERT INTO "schedules" ("id","interval","order","from","class","type","state","limit") VALUES (?,?,?,?,?,?,?,?)'
-    GET_BY_ID = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "id"=?'
-    UPDATE = 'UPDATE "schedules" SET "interval"=?,"order"=?,"from"=?,"class"=?,"type"=?,"state"=?,"limit"=? WHERE "id"=? RETURNING "schedules"."id","schedules"."interval","schedules"."order","schedules"."from","schedules"."class","schedules"."type","schedules"."state","schedules"."limit"'
-    UPSERT = 'INSERT INTO "schedules" ("id","interval","order","from","class","type","state","limit") VALUES (?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "interval"=EXCLUDED."interval","order"=EXCLUDED."order","from"=EXCLUDED."from","class"=EXCLUDED."class","type"=EXCLUDED."type","state"=EXCLUDED."state","limit"=EXCLUDED."limit" RETURNING "id","interval","order","from","class","type","state","limit"'
-    DELETE_BY_ID = 'DELETE FROM "schedules" WHERE "id"=?'
-    LIST_BY_ORDER = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "order"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_ORDER_AFTER = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "order"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_ORDER = 'SELECT COUNT(*) FROM "schedules" WHERE "order"=?'
-    LIST_BY_CLASS = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "class"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_CLASS_AFTER = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "class"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_CLASS = 'SELECT COUNT(*) FROM "schedules" WHERE "class"=?'
-    LIST_BY_LIMIT = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "limit"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_LIMIT_AFTER = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "limit"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_LIMIT = 'SELECT COUNT(*) FROM "schedules" WHERE "limit"=?'
-    LIST_ALL = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","interval","order","from","class","type","state","limit" FROM "schedules" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "schedules"'
 
 
 class _SqliteStore(_stores._Store):

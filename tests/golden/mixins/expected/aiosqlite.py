@@ -14,6 +14,7 @@ import logging
 import os
 
 from . import _stores
+from ._sql_sqlite_qmark import _ProjectSql, _TaskSql, _LabelSql, _ImportSql
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
@@ -24,57 +25,6 @@ __all__ = [
     "LabelStore",
     "ImportStore",
 ]
-
-
-class _ProjectSql:
-    INSERT = 'INSERT INTO "projects" ("id","name","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?) RETURNING "id","name","created_at","created_by","updated_at","updated_by"'
-    INSERT_MANY = 'INSERT INTO "projects" ("id","name","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?)'
-    GET_BY_ID = 'SELECT "id","name","created_at","created_by","updated_at","updated_by" FROM "projects" WHERE "id"=?'
-    UPDATE = 'UPDATE "projects" SET "name"=?,"updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "projects"."id","projects"."name","projects"."created_at","projects"."created_by","projects"."updated_at","projects"."updated_by"'
-    UPSERT = 'INSERT INTO "projects" ("id","name","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","name","created_at","created_by","updated_at","updated_by"'
-    DELETE_BY_ID = 'DELETE FROM "projects" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","name","created_at","created_by","updated_at","updated_by" FROM "projects" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","name","created_at","created_by","updated_at","updated_by" FROM "projects" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "projects"'
-
-
-class _TaskSql:
-    INSERT = 'INSERT INTO "tasks" ("id","project_id","title","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?) RETURNING "id","project_id","title","created_at","created_by","updated_at","updated_by"'
-    INSERT_MANY = 'INSERT INTO "tasks" ("id","project_id","title","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?)'
-    GET_BY_ID = 'SELECT "id","project_id","title","created_at","created_by","updated_at","updated_by" FROM "tasks" WHERE "id"=?'
-    UPDATE = 'UPDATE "tasks" SET "project_id"=?,"title"=?,"updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "tasks"."id","tasks"."project_id","tasks"."title","tasks"."created_at","tasks"."created_by","tasks"."updated_at","tasks"."updated_by"'
-    UPSERT = 'INSERT INTO "tasks" ("id","project_id","title","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "project_id"=EXCLUDED."project_id","title"=EXCLUDED."title","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","project_id","title","created_at","created_by","updated_at","updated_by"'
-    DELETE_BY_ID = 'DELETE FROM "tasks" WHERE "id"=?'
-    LIST_BY_PROJECT_ID = 'SELECT "id","project_id","title","created_at","created_by","updated_at","updated_by" FROM "tasks" WHERE "project_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_PROJECT_ID_AFTER = 'SELECT "id","project_id","title","created_at","created_by","updated_at","updated_by" FROM "tasks" WHERE "project_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_PROJECT_ID = 'SELECT COUNT(*) FROM "tasks" WHERE "project_id"=?'
-    LIST_ALL = 'SELECT "id","project_id","title","created_at","created_by","updated_at","updated_by" FROM "tasks" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","project_id","title","created_at","created_by","updated_at","updated_by" FROM "tasks" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "tasks"'
-
-
-class _LabelSql:
-    INSERT = 'INSERT INTO "labels" ("id","created_at","created_by") VALUES (?,?,?) RETURNING "id","created_at","created_by"'
-    INSERT_MANY = 'INSERT INTO "labels" ("id","created_at","created_by") VALUES (?,?,?)'
-    GET_BY_ID = 'SELECT "id","created_at","created_by" FROM "labels" WHERE "id"=?'
-    DELETE_BY_ID = 'DELETE FROM "labels" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","created_at","created_by" FROM "labels" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = (
-        'SELECT "id","created_at","created_by" FROM "labels" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    )
-    COUNT_ALL = 'SELECT COUNT(*) FROM "labels"'
-
-
-class _ImportSql:
-    INSERT = 'INSERT INTO "imports" ("id","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?) RETURNING "id","created_at","created_by","updated_at","updated_by"'
-    INSERT_MANY = 'INSERT INTO "imports" ("id","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?)'
-    GET_BY_ID = 'SELECT "id","created_at","created_by","updated_at","updated_by" FROM "imports" WHERE "id"=?'
-    UPDATE = 'UPDATE "imports" SET "updated_at"=?,"updated_by"=? WHERE "id"=? RETURNING "imports"."id","imports"."created_at","imports"."created_by","imports"."updated_at","imports"."updated_by"'
-    UPSERT = 'INSERT INTO "imports" ("id","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","created_at","created_by","updated_at","updated_by"'
-    DELETE_BY_ID = 'DELETE FROM "imports" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","created_at","created_by","updated_at","updated_by" FROM "imports" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","created_at","created_by","updated_at","updated_by" FROM "imports" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "imports"'
 
 
 class _SqliteStore(_stores._Store):

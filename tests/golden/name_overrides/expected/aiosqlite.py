@@ -14,6 +14,14 @@ import logging
 import os
 
 from . import _stores
+from ._sql_sqlite_qmark import (
+    _APIClientSql,
+    _ShortURLSql,
+    _PersonSql,
+    _AddressSql,
+    _StatusSql,
+    _T2faDeviceSql,
+)
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
@@ -26,96 +34,6 @@ __all__ = [
     "StatusStore",
     "T2faDeviceStore",
 ]
-
-
-class _APIClientSql:
-    INSERT = 'INSERT INTO "oauth_api_clients" ("id","Redirect URL") VALUES (?,?) RETURNING "id","Redirect URL"'
-    INSERT_MANY = 'INSERT INTO "oauth_api_clients" ("id","Redirect URL") VALUES (?,?)'
-    GET_BY_ID = 'SELECT "id","Redirect URL" FROM "oauth_api_clients" WHERE "id"=?'
-    UPDATE = 'UPDATE "oauth_api_clients" SET "Redirect URL"=? WHERE "id"=? RETURNING "oauth_api_clients"."id","oauth_api_clients"."Redirect URL"'
-    UPSERT = 'INSERT INTO "oauth_api_clients" ("id","Redirect URL") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "Redirect URL"=EXCLUDED."Redirect URL" RETURNING "id","Redirect URL"'
-    DELETE_BY_ID = 'DELETE FROM "oauth_api_clients" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","Redirect URL" FROM "oauth_api_clients" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = (
-        'SELECT "id","Redirect URL" FROM "oauth_api_clients" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    )
-    COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_api_clients"'
-
-
-class _ShortURLSql:
-    INSERT = 'INSERT INTO "short_urls" ("id","target_url","api_client_id") VALUES (?,?,?) RETURNING "id","target_url","api_client_id"'
-    INSERT_MANY = 'INSERT INTO "short_urls" ("id","target_url","api_client_id") VALUES (?,?,?)'
-    GET_BY_ID = 'SELECT "id","target_url","api_client_id" FROM "short_urls" WHERE "id"=?'
-    UPDATE = 'UPDATE "short_urls" SET "target_url"=?,"api_client_id"=? WHERE "id"=? RETURNING "short_urls"."id","short_urls"."target_url","short_urls"."api_client_id"'
-    UPSERT = 'INSERT INTO "short_urls" ("id","target_url","api_client_id") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "target_url"=EXCLUDED."target_url","api_client_id"=EXCLUDED."api_client_id" RETURNING "id","target_url","api_client_id"'
-    DELETE_BY_ID = 'DELETE FROM "short_urls" WHERE "id"=?'
-    LIST_BY_API_CLIENT_ID = 'SELECT "id","target_url","api_client_id" FROM "short_urls" WHERE "api_client_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_API_CLIENT_ID_AFTER = 'SELECT "id","target_url","api_client_id" FROM "short_urls" WHERE "api_client_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_API_CLIENT_ID = 'SELECT COUNT(*) FROM "short_urls" WHERE "api_client_id"=?'
-    LIST_ALL = (
-        'SELECT "id","target_url","api_client_id" FROM "short_urls" ORDER BY "id" ASC LIMIT ?'
-    )
-    LIST_ALL_AFTER = 'SELECT "id","target_url","api_client_id" FROM "short_urls" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "short_urls"'
-
-
-class _PersonSql:
-    INSERT = 'INSERT INTO "people" ("id","fullName") VALUES (?,?) RETURNING "id","fullName"'
-    INSERT_MANY = 'INSERT INTO "people" ("id","fullName") VALUES (?,?)'
-    GET_BY_ID = 'SELECT "id","fullName" FROM "people" WHERE "id"=?'
-    UPDATE = (
-        'UPDATE "people" SET "fullName"=? WHERE "id"=? RETURNING "people"."id","people"."fullName"'
-    )
-    UPSERT = 'INSERT INTO "people" ("id","fullName") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "fullName"=EXCLUDED."fullName" RETURNING "id","fullName"'
-    DELETE_BY_ID = 'DELETE FROM "people" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","fullName" FROM "people" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","fullName" FROM "people" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "people"'
-
-
-class _AddressSql:
-    INSERT = 'INSERT INTO "addresses" ("id","person_id","line1") VALUES (?,?,?) RETURNING "id","person_id","line1"'
-    INSERT_MANY = 'INSERT INTO "addresses" ("id","person_id","line1") VALUES (?,?,?)'
-    GET_BY_ID = 'SELECT "id","person_id","line1" FROM "addresses" WHERE "id"=?'
-    UPDATE = 'UPDATE "addresses" SET "person_id"=?,"line1"=? WHERE "id"=? RETURNING "addresses"."id","addresses"."person_id","addresses"."line1"'
-    UPSERT = 'INSERT INTO "addresses" ("id","person_id","line1") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "person_id"=EXCLUDED."person_id","line1"=EXCLUDED."line1" RETURNING "id","person_id","line1"'
-    DELETE_BY_ID = 'DELETE FROM "addresses" WHERE "id"=?'
-    LIST_BY_PERSON_ID = 'SELECT "id","person_id","line1" FROM "addresses" WHERE "person_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_PERSON_ID_AFTER = 'SELECT "id","person_id","line1" FROM "addresses" WHERE "person_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_PERSON_ID = 'SELECT COUNT(*) FROM "addresses" WHERE "person_id"=?'
-    LIST_ALL = 'SELECT "id","person_id","line1" FROM "addresses" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = (
-        'SELECT "id","person_id","line1" FROM "addresses" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    )
-    COUNT_ALL = 'SELECT COUNT(*) FROM "addresses"'
-
-
-class _StatusSql:
-    INSERT = 'INSERT INTO "statuses" ("id","name") VALUES (?,?) RETURNING "id","name"'
-    INSERT_MANY = 'INSERT INTO "statuses" ("id","name") VALUES (?,?)'
-    GET_BY_ID = 'SELECT "id","name" FROM "statuses" WHERE "id"=?'
-    UPDATE = (
-        'UPDATE "statuses" SET "name"=? WHERE "id"=? RETURNING "statuses"."id","statuses"."name"'
-    )
-    UPSERT = 'INSERT INTO "statuses" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "id","name"'
-    DELETE_BY_ID = 'DELETE FROM "statuses" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","name" FROM "statuses" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","name" FROM "statuses" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "statuses"'
-
-
-class _T2faDeviceSql:
-    INSERT = 'INSERT INTO "2fa_devices" ("id","model","self") VALUES (?,?,?) RETURNING "id","model","self"'
-    INSERT_MANY = 'INSERT INTO "2fa_devices" ("id","model","self") VALUES (?,?,?)'
-    GET_BY_ID = 'SELECT "id","model","self" FROM "2fa_devices" WHERE "id"=?'
-    UPDATE = 'UPDATE "2fa_devices" SET "model"=?,"self"=? WHERE "id"=? RETURNING "2fa_devices"."id","2fa_devices"."model","2fa_devices"."self"'
-    UPSERT = 'INSERT INTO "2fa_devices" ("id","model","self") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "model"=EXCLUDED."model","self"=EXCLUDED."self" RETURNING "id","model","self"'
-    DELETE_BY_ID = 'DELETE FROM "2fa_devices" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","model","self" FROM "2fa_devices" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = (
-        'SELECT "id","model","self" FROM "2fa_devices" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    )
-    COUNT_ALL = 'SELECT COUNT(*) FROM "2fa_devices"'
 
 
 class _SqliteStore(_stores._Store):

@@ -14,6 +14,7 @@ import logging
 import os
 
 from . import _stores
+from ._sql_sqlite_qmark import _PageViewSql, _TagSql
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
@@ -22,26 +23,6 @@ __all__ = [
     "PageViewStore",
     "TagStore",
 ]
-
-
-class _PageViewSql:
-    INSERT = 'INSERT INTO "page_views" ("path","viewed_at","referrer") VALUES (?,?,?) RETURNING "path","viewed_at","referrer"'
-    INSERT_MANY = 'INSERT INTO "page_views" ("path","viewed_at","referrer") VALUES (?,?,?)'
-    LIST_BY_PATH = 'SELECT "path","viewed_at","referrer" FROM "page_views" WHERE "path"=? ORDER BY rowid LIMIT ? OFFSET ?'
-    COUNT_BY_PATH = 'SELECT COUNT(*) FROM "page_views" WHERE "path"=?'
-    LIST_ALL = (
-        'SELECT "path","viewed_at","referrer" FROM "page_views" ORDER BY rowid LIMIT ? OFFSET ?'
-    )
-    COUNT_ALL = 'SELECT COUNT(*) FROM "page_views"'
-
-
-class _TagSql:
-    INSERT = 'INSERT INTO "tags" ("label","color") VALUES (?,?) RETURNING "label","color"'
-    INSERT_MANY = 'INSERT INTO "tags" ("label","color") VALUES (?,?)'
-    GET_BY_LABEL = 'SELECT "label","color" FROM "tags" WHERE "label"=?'
-    DELETE_BY_LABEL = 'DELETE FROM "tags" WHERE "label"=?'
-    LIST_ALL = 'SELECT "label","color" FROM "tags" ORDER BY rowid LIMIT ? OFFSET ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "tags"'
 
 
 class _SqliteStore(_stores._Store):

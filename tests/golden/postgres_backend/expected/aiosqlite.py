@@ -14,6 +14,7 @@ import logging
 import os
 
 from . import _stores
+from ._sql_sqlite_qmark import _TeamSql, _PlayerSql, _ScoreSql
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
@@ -23,60 +24,6 @@ __all__ = [
     "PlayerStore",
     "ScoreStore",
 ]
-
-
-class _TeamSql:
-    INSERT = 'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES (?,?,?,?,?) RETURNING "id","name","is_active","score","founded"'
-    INSERT_MANY = (
-        'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES (?,?,?,?,?)'
-    )
-    GET_BY_ID = 'SELECT "id","name","is_active","score","founded" FROM "teams" WHERE "id"=?'
-    GET_BY_NAME = 'SELECT "id","name","is_active","score","founded" FROM "teams" WHERE "name"=?'
-    UPDATE = 'UPDATE "teams" SET "name"=?,"is_active"=?,"score"=?,"founded"=? WHERE "id"=? RETURNING "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded"'
-    UPSERT = 'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES (?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","is_active"=EXCLUDED."is_active","score"=EXCLUDED."score","founded"=EXCLUDED."founded" RETURNING "id","name","is_active","score","founded"'
-    DELETE_BY_ID = 'DELETE FROM "teams" WHERE "id"=?'
-    DELETE_BY_NAME = 'DELETE FROM "teams" WHERE "name"=?'
-    LIST_ALL = (
-        'SELECT "id","name","is_active","score","founded" FROM "teams" ORDER BY "id" ASC LIMIT ?'
-    )
-    LIST_ALL_AFTER = 'SELECT "id","name","is_active","score","founded" FROM "teams" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "teams"'
-
-
-class _PlayerSql:
-    INSERT = 'INSERT INTO "players" ("team_id","number","nickname") VALUES (?,?,?) RETURNING "team_id","number","nickname"'
-    INSERT_MANY = 'INSERT INTO "players" ("team_id","number","nickname") VALUES (?,?,?)'
-    GET_BY_TEAM_ID_AND_NUMBER = (
-        'SELECT "team_id","number","nickname" FROM "players" WHERE "team_id"=? AND "number"=?'
-    )
-    UPDATE = 'UPDATE "players" SET "nickname"=? WHERE "team_id"=? AND "number"=? RETURNING "players"."team_id","players"."number","players"."nickname"'
-    UPSERT = 'INSERT INTO "players" ("team_id","number","nickname") VALUES (?,?,?) ON CONFLICT ("team_id", "number") DO UPDATE SET "nickname"=EXCLUDED."nickname" RETURNING "team_id","number","nickname"'
-    DELETE_BY_TEAM_ID_AND_NUMBER = 'DELETE FROM "players" WHERE "team_id"=? AND "number"=?'
-    LIST_BY_TEAM_ID = 'SELECT "team_id","number","nickname" FROM "players" WHERE "team_id"=? ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
-    LIST_BY_TEAM_ID_AFTER = 'SELECT "team_id","number","nickname" FROM "players" WHERE "team_id"=? AND ("team_id","number")>(?,?) ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
-    COUNT_BY_TEAM_ID = 'SELECT COUNT(*) FROM "players" WHERE "team_id"=?'
-    LIST_BY_NICKNAME = 'SELECT "team_id","number","nickname" FROM "players" WHERE "nickname"=? ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
-    LIST_BY_NICKNAME_AFTER = 'SELECT "team_id","number","nickname" FROM "players" WHERE "nickname"=? AND ("team_id","number")>(?,?) ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
-    COUNT_BY_NICKNAME = 'SELECT COUNT(*) FROM "players" WHERE "nickname"=?'
-    LIST_ALL = 'SELECT "team_id","number","nickname" FROM "players" ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "team_id","number","nickname" FROM "players" WHERE ("team_id","number")>(?,?) ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "players"'
-
-
-class _ScoreSql:
-    INSERT = 'INSERT INTO "scores" ("id","team_id","points") VALUES (?,?,?) RETURNING "id","team_id","points"'
-    INSERT_MANY = 'INSERT INTO "scores" ("id","team_id","points") VALUES (?,?,?)'
-    GET_BY_ID = 'SELECT "id","team_id","points" FROM "scores" WHERE "id"=?'
-    LIST_BY_TEAM_ID = (
-        'SELECT "id","team_id","points" FROM "scores" WHERE "team_id"=? ORDER BY "id" ASC LIMIT ?'
-    )
-    LIST_BY_TEAM_ID_AFTER = 'SELECT "id","team_id","points" FROM "scores" WHERE "team_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_TEAM_ID = 'SELECT COUNT(*) FROM "scores" WHERE "team_id"=?'
-    LIST_ALL = 'SELECT "id","team_id","points" FROM "scores" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = (
-        'SELECT "id","team_id","points" FROM "scores" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    )
-    COUNT_ALL = 'SELECT COUNT(*) FROM "scores"'
 
 
 class _SqliteStore(_stores._Store):

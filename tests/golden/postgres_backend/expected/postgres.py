@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from . import _stores
+from ._sql_postgres_dollar import _TeamSql, _PlayerSql, _ScoreSql
 from ._runtime.database import Database
 from ._runtime.postgres import PostgresDatabase
 from .schema import SchemaTarget
@@ -48,60 +49,6 @@ POSTGRES_SCHEMA_SQL = "".join(statement + ";\n" for statement in POSTGRES_SCHEMA
 async def create_schema(db: SchemaTarget) -> None:
     """Create every table, index and trigger on PostgreSQL (one transaction)."""
     await db.execute_script(POSTGRES_SCHEMA_SQL)
-
-
-class _TeamSql:
-    INSERT = 'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES ($1,$2,$3,$4,$5) RETURNING "id","name","is_active","score","founded"'
-    INSERT_MANY = (
-        'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES ($1,$2,$3,$4,$5)'
-    )
-    GET_BY_ID = 'SELECT "id","name","is_active","score","founded" FROM "teams" WHERE "id"=$1'
-    GET_BY_NAME = 'SELECT "id","name","is_active","score","founded" FROM "teams" WHERE "name"=$1'
-    UPDATE = 'UPDATE "teams" SET "name"=$1,"is_active"=$2,"score"=$3,"founded"=$4 WHERE "id"=$5 RETURNING "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded"'
-    UPSERT = 'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES ($1,$2,$3,$4,$5) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","is_active"=EXCLUDED."is_active","score"=EXCLUDED."score","founded"=EXCLUDED."founded" RETURNING "id","name","is_active","score","founded"'
-    DELETE_BY_ID = 'DELETE FROM "teams" WHERE "id"=$1'
-    DELETE_BY_NAME = 'DELETE FROM "teams" WHERE "name"=$1'
-    LIST_ALL = (
-        'SELECT "id","name","is_active","score","founded" FROM "teams" ORDER BY "id" ASC LIMIT $1'
-    )
-    LIST_ALL_AFTER = 'SELECT "id","name","is_active","score","founded" FROM "teams" WHERE "id">$1 ORDER BY "id" ASC LIMIT $2'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "teams"'
-
-
-class _PlayerSql:
-    INSERT = 'INSERT INTO "players" ("team_id","number","nickname") VALUES ($1,$2,$3) RETURNING "team_id","number","nickname"'
-    INSERT_MANY = 'INSERT INTO "players" ("team_id","number","nickname") VALUES ($1,$2,$3)'
-    GET_BY_TEAM_ID_AND_NUMBER = (
-        'SELECT "team_id","number","nickname" FROM "players" WHERE "team_id"=$1 AND "number"=$2'
-    )
-    UPDATE = 'UPDATE "players" SET "nickname"=$1 WHERE "team_id"=$2 AND "number"=$3 RETURNING "players"."team_id","players"."number","players"."nickname"'
-    UPSERT = 'INSERT INTO "players" ("team_id","number","nickname") VALUES ($1,$2,$3) ON CONFLICT ("team_id", "number") DO UPDATE SET "nickname"=EXCLUDED."nickname" RETURNING "team_id","number","nickname"'
-    DELETE_BY_TEAM_ID_AND_NUMBER = 'DELETE FROM "players" WHERE "team_id"=$1 AND "number"=$2'
-    LIST_BY_TEAM_ID = 'SELECT "team_id","number","nickname" FROM "players" WHERE "team_id"=$1 ORDER BY "team_id" ASC,"number" ASC LIMIT $2'
-    LIST_BY_TEAM_ID_AFTER = 'SELECT "team_id","number","nickname" FROM "players" WHERE "team_id"=$1 AND ("team_id","number")>($2,$3) ORDER BY "team_id" ASC,"number" ASC LIMIT $4'
-    COUNT_BY_TEAM_ID = 'SELECT COUNT(*) FROM "players" WHERE "team_id"=$1'
-    LIST_BY_NICKNAME = 'SELECT "team_id","number","nickname" FROM "players" WHERE "nickname"=$1 ORDER BY "team_id" ASC,"number" ASC LIMIT $2'
-    LIST_BY_NICKNAME_AFTER = 'SELECT "team_id","number","nickname" FROM "players" WHERE "nickname"=$1 AND ("team_id","number")>($2,$3) ORDER BY "team_id" ASC,"number" ASC LIMIT $4'
-    COUNT_BY_NICKNAME = 'SELECT COUNT(*) FROM "players" WHERE "nickname"=$1'
-    LIST_ALL = 'SELECT "team_id","number","nickname" FROM "players" ORDER BY "team_id" ASC,"number" ASC LIMIT $1'
-    LIST_ALL_AFTER = 'SELECT "team_id","number","nickname" FROM "players" WHERE ("team_id","number")>($1,$2) ORDER BY "team_id" ASC,"number" ASC LIMIT $3'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "players"'
-
-
-class _ScoreSql:
-    INSERT = 'INSERT INTO "scores" ("id","team_id","points") VALUES ($1,$2,$3) RETURNING "id","team_id","points"'
-    INSERT_MANY = 'INSERT INTO "scores" ("id","team_id","points") VALUES ($1,$2,$3)'
-    GET_BY_ID = 'SELECT "id","team_id","points" FROM "scores" WHERE "id"=$1'
-    LIST_BY_TEAM_ID = (
-        'SELECT "id","team_id","points" FROM "scores" WHERE "team_id"=$1 ORDER BY "id" ASC LIMIT $2'
-    )
-    LIST_BY_TEAM_ID_AFTER = 'SELECT "id","team_id","points" FROM "scores" WHERE "team_id"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
-    COUNT_BY_TEAM_ID = 'SELECT COUNT(*) FROM "scores" WHERE "team_id"=$1'
-    LIST_ALL = 'SELECT "id","team_id","points" FROM "scores" ORDER BY "id" ASC LIMIT $1'
-    LIST_ALL_AFTER = (
-        'SELECT "id","team_id","points" FROM "scores" WHERE "id">$1 ORDER BY "id" ASC LIMIT $2'
-    )
-    COUNT_ALL = 'SELECT COUNT(*) FROM "scores"'
 
 
 class _PostgresStore(_stores._Store):

@@ -14,6 +14,7 @@ import logging
 import os
 
 from . import _stores
+from ._sql_sqlite_qmark import _UserAccountSql
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
@@ -21,23 +22,6 @@ __all__ = [
     "SqliteDatabase",
     "UserAccountStore",
 ]
-
-
-class _UserAccountSql:
-    INSERT = 'INSERT INTO "user accounts" ("id","display name","e-mail","camelCase","say ""hi""") VALUES (?,?,?,?,?) RETURNING "id","display name","e-mail","camelCase","say ""hi"""'
-    INSERT_MANY = 'INSERT INTO "user accounts" ("id","display name","e-mail","camelCase","say ""hi""") VALUES (?,?,?,?,?)'
-    GET_BY_ID = 'SELECT "id","display name","e-mail","camelCase","say ""hi""" FROM "user accounts" WHERE "id"=?'
-    GET_BY_E_MAIL = 'SELECT "id","display name","e-mail","camelCase","say ""hi""" FROM "user accounts" WHERE "e-mail"=?'
-    UPDATE = 'UPDATE "user accounts" SET "display name"=?,"e-mail"=?,"camelCase"=?,"say ""hi"""=? WHERE "id"=? RETURNING "user accounts"."id","user accounts"."display name","user accounts"."e-mail","user accounts"."camelCase","user accounts"."say ""hi"""'
-    UPSERT = 'INSERT INTO "user accounts" ("id","display name","e-mail","camelCase","say ""hi""") VALUES (?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "display name"=EXCLUDED."display name","e-mail"=EXCLUDED."e-mail","camelCase"=EXCLUDED."camelCase","say ""hi"""=EXCLUDED."say ""hi""" RETURNING "id","display name","e-mail","camelCase","say ""hi"""'
-    DELETE_BY_ID = 'DELETE FROM "user accounts" WHERE "id"=?'
-    DELETE_BY_E_MAIL = 'DELETE FROM "user accounts" WHERE "e-mail"=?'
-    LIST_BY_CAMEL_CASE = 'SELECT "id","display name","e-mail","camelCase","say ""hi""" FROM "user accounts" WHERE "camelCase"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_CAMEL_CASE_AFTER = 'SELECT "id","display name","e-mail","camelCase","say ""hi""" FROM "user accounts" WHERE "camelCase"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_CAMEL_CASE = 'SELECT COUNT(*) FROM "user accounts" WHERE "camelCase"=?'
-    LIST_ALL = 'SELECT "id","display name","e-mail","camelCase","say ""hi""" FROM "user accounts" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","display name","e-mail","camelCase","say ""hi""" FROM "user accounts" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "user accounts"'
 
 
 class _SqliteStore(_stores._Store):

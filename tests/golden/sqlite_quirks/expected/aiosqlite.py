@@ -14,6 +14,7 @@ import logging
 import os
 
 from . import _stores
+from ._sql_sqlite_qmark import _ReadingSql
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
@@ -21,20 +22,6 @@ __all__ = [
     "SqliteDatabase",
     "ReadingStore",
 ]
-
-
-class _ReadingSql:
-    INSERT = 'INSERT INTO "readings" ("sensor","taken_at","value","counter") VALUES (?,?,?,?) RETURNING "sensor","taken_at","value","counter"'
-    INSERT_MANY = 'INSERT INTO "readings" ("sensor","taken_at","value","counter") VALUES (?,?,?,?)'
-    GET_BY_SENSOR_AND_TAKEN_AT = 'SELECT "sensor","taken_at","value","counter" FROM "readings" WHERE "sensor"=? AND "taken_at"=?'
-    GET_BY_SENSOR_AND_COUNTER = 'SELECT "sensor","taken_at","value","counter" FROM "readings" WHERE "sensor"=? AND "counter"=?'
-    UPDATE = 'UPDATE "readings" SET "value"=?,"counter"=? WHERE "sensor"=? AND "taken_at"=? RETURNING "readings"."sensor","readings"."taken_at","readings"."value","readings"."counter"'
-    UPSERT = 'INSERT INTO "readings" ("sensor","taken_at","value","counter") VALUES (?,?,?,?) ON CONFLICT ("sensor", "taken_at") DO UPDATE SET "value"=EXCLUDED."value","counter"=EXCLUDED."counter" RETURNING "sensor","taken_at","value","counter"'
-    DELETE_BY_SENSOR_AND_TAKEN_AT = 'DELETE FROM "readings" WHERE "sensor"=? AND "taken_at"=?'
-    DELETE_BY_SENSOR_AND_COUNTER = 'DELETE FROM "readings" WHERE "sensor"=? AND "counter"=?'
-    LIST_ALL = 'SELECT "sensor","taken_at","value","counter" FROM "readings" ORDER BY "sensor" ASC,"taken_at" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "sensor","taken_at","value","counter" FROM "readings" WHERE ("sensor","taken_at")>(?,?) ORDER BY "sensor" ASC,"taken_at" ASC LIMIT ?'
-    COUNT_ALL = 'SELECT COUNT(*) FROM "readings"'
 
 
 class _SqliteStore(_stores._Store):
