@@ -27,8 +27,8 @@ import black
 
 import generator
 from generator.config import Options, load_options, options_from_mapping
-from generator.format import black_mode
-from generator.layout import shape
+from generator.output.format import black_mode
+from generator.output.layout import shape
 
 REPO = Path(__file__).resolve().parent.parent
 

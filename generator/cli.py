@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from generator import generate, load_schema
-from generator.backends import discover_backends, scaffold_backend
+from generator.backends.manifest import discover_backends, scaffold_backend
 from generator.config import Options, load_options, merge_cli
 from generator.errors import StoregenError
-from generator.ir import to_json
-from generator.write import diff_files, write_files
+from generator.schema.ir import to_json
+from generator.output.write import diff_files, write_files
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generator.ir import Location
+from generator.schema.ir import Location
 
 
 class StoregenError(Exception):

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from generator import generate
-from generator.backends import builtin_templates_dir, load_backend
+from generator.backends.manifest import builtin_templates_dir, load_backend
 from generator.config import Options
 
 REPO = Path(__file__).resolve().parent.parent
@@ -450,7 +450,7 @@ async def test_golden_schemas_run_on_postgres(
 
     from generated._runtime.postgres import PostgresDatabase
     from generator.config import merge_cli
-    from generator.write import write_files
+    from generator.output.write import write_files
 
     root = tmp_path / case
     shutil.copytree(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from generator import generate
 from generator.config import load_options
-from generator.write import diff_files
+from generator.output.write import diff_files
 
 REPO = Path(__file__).resolve().parent.parent
 

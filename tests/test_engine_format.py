@@ -7,7 +7,7 @@ from pathlib import Path
 import black
 import pytest
 
-import generator.format as fmt
+import generator.output.format as fmt
 
 GENERATED = Path(__file__).resolve().parent.parent / "generated"
 

@@ -32,10 +32,10 @@ from pathlib import Path
 import pytest
 
 from generator import BASE_RUNTIME, generate
-from generator.backends import MANIFEST, builtin_templates_dir, load_backend, runtime_dir
+from generator.backends.manifest import MANIFEST, builtin_templates_dir, load_backend, runtime_dir
 from generator.config import Options, options_from_mapping
 from generator.errors import StoregenError
-from generator.ir import Schema
+from generator.schema.ir import Schema
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 REPO = GOLDEN.parent.parent

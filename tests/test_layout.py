@@ -19,8 +19,8 @@ import pytest
 
 import generator
 from generator.config import Options, load_options
-from generator.format import _chunks, _format_all, black_mode
-from generator.layout import shape
+from generator.output.format import _chunks, _format_all, black_mode
+from generator.output.layout import shape
 from tests.test_golden import REPO, case_options, discover_cases
 
 CACHE = REPO / ".storegen-cache" / "black"

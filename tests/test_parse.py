@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from generator.errors import SchemaError
-from generator.ir import Affinity, Default, FkAction, ForeignKey, Index, PrimaryKey, Schema
-from generator.ir import Table, UniqueKey
-from generator.parse import parse_schema, read_schema_files
-from generator.validate import validate_schema
+from generator.schema.ir import Affinity, Default, FkAction, ForeignKey, Index, PrimaryKey, Schema
+from generator.schema.ir import Table, UniqueKey
+from generator.schema.parse import parse_schema, read_schema_files
+from generator.schema.validate import validate_schema
 
 FILES = "\n-- next file --\n"
 ROOT = Path(__file__).resolve().parent.parent

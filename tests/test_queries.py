@@ -15,11 +15,11 @@ import pytest
 
 from generator.cli import main
 from generator.errors import SchemaError
-from generator.ir import Query, QueryColumn, QueryParam
-from generator.parse import parse_schema
-from generator.parse_queries import parse_queries, placeholder_sql, transpile_query
-from generator.queries import row_class_name
-from generator.validate import validate_schema
+from generator.schema.ir import Query, QueryColumn, QueryParam
+from generator.schema.parse import parse_schema
+from generator.queries.parse import parse_queries, placeholder_sql, transpile_query
+from generator.queries.methods import row_class_name
+from generator.schema.validate import validate_schema
 
 SCHEMA = """
 CREATE TABLE users (

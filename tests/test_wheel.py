@@ -66,7 +66,7 @@ def test_wheel_generates_outside_the_repo(tmp_path: Path) -> None:
     where = run(
         [
             str(python), "-I", "-c",
-            "import generator, generator.backends as b; "
+            "import generator, generator.backends.manifest as b; "
             "print(generator.__file__); print(b.builtin_templates_dir()); print(b.runtime_dir())",
         ],
         project,

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from generator import generate
-from generator.context import build_package_view
+from generator.render.context import build_package_view
 
 from ._support import FIGURES, forget_package, import_package, options_for, write_package
 

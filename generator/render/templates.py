@@ -13,7 +13,7 @@ from typing import Any
 
 import jinja2
 
-from generator.backends import builtin_templates_dir
+from generator.backends.manifest import builtin_templates_dir
 from generator.errors import TemplateError
 
 

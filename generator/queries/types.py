@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from sqlglot import exp
 
 from generator.errors import SchemaError
-from generator.ir import Location, QueryColumn, QueryKind, QueryParam, Schema
-from generator.parse_query_scope import (
+from generator.schema.ir import Location, QueryColumn, QueryKind, QueryParam, Schema
+from generator.queries.scope import (
     _AFFINITY_PRIMITIVE,
     _UNKNOWN,
     _WRITES,
@@ -31,7 +31,7 @@ from generator.parse_query_scope import (
     _union,
     _word_location,
 )
-from generator.sqltext import SourceFile, Statement, affinity_of
+from generator.schema.lex import SourceFile, Statement, affinity_of
 
 
 class _Typer:

@@ -32,8 +32,8 @@ from sqlglot import exp
 
 from generator.config import Options
 from generator.errors import ConfigError
-from generator.ir import Schema, Table
-from generator.typemap import choose_codec
+from generator.schema.ir import Schema, Table
+from generator.render.typemap import choose_codec
 
 __all__ = ["DDL_DIALECTS", "schema_ddl", "transpile_expression"]
 

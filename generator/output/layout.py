@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 
-LINE_LENGTH = 100  # generator.format pins black to the same length
+LINE_LENGTH = 100  # generator.output.format pins black to the same length
 _INDENT = "    "
 
 # A string literal on one line, or a lone triple quote (the start or end of a long string).

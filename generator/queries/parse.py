@@ -29,8 +29,8 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from generator.errors import SchemaError
-from generator.ir import Location, Query, QueryColumn, QueryKind, Schema
-from generator.parse_query_scope import (
+from generator.schema.ir import Location, Query, QueryColumn, QueryKind, Schema
+from generator.queries.scope import (
     _WRITES,
     PRIMITIVES,
     _from,
@@ -38,8 +38,8 @@ from generator.parse_query_scope import (
     _Type,
     _word_location,
 )
-from generator.parse_query_types import _Typer
-from generator.sqltext import SourceFile, Statement, Token, scan_source
+from generator.queries.types import _Typer
+from generator.schema.lex import SourceFile, Statement, Token, scan_source
 
 __all__ = ["PRIMITIVES", "parse_queries", "placeholder_sql", "transpile_query"]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from generator.config import Mixin
 from generator.errors import ConfigError, SchemaError
-from generator.ir import Schema, Table
-from generator.views import FieldView, MethodView, TableView
+from generator.schema.ir import Schema, Table
+from generator.render.views import FieldView, MethodView, TableView
 
 # Names the generated modules import or define beside the table classes: a
 # model, contract, store or mixin with one of them would shadow it (a table

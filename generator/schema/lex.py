@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from generator.errors import SchemaError
-from generator.ir import Affinity, Location
+from generator.schema.ir import Affinity, Location
 
 _TOKEN = re.compile(
     r"""

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from generator.errors import SchemaError
-from generator.ir import Location
-from generator.sqltext import SourceFile, Token, matching_paren
+from generator.schema.ir import Location
+from generator.schema.lex import SourceFile, Token, matching_paren
 
 # Each of these words starts a column constraint, so it ends a declared type.
 _CONSTRAINT_WORDS = frozenset(

@@ -17,8 +17,8 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from generator.errors import SchemaError
-from generator.ir import Location
-from generator.sqltext import SourceFile, Statement
+from generator.schema.ir import Location
+from generator.schema.lex import SourceFile, Statement
 
 
 def parse_create(

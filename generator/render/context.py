@@ -9,21 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator import sql
-from generator.backends import Backend
+from generator.backends import sql
+from generator.backends.manifest import Backend
 from generator.config import Mixin, Options
-from generator.context_checks import (
+from generator.render.checks import (
     check_methods,
     check_reserved,
     check_unique,
     check_unique_attrs,
 )
 from generator.errors import SchemaError
-from generator.ir import Column, Location, Schema, Table
-from generator.naming import attribute_name, class_name, method_suffix
-from generator.queries import attach_queries, query_statements
-from generator.typemap import CODECS, choose_codec, literal_annotation
-from generator.views import (
+from generator.schema.ir import Column, Location, Schema, Table
+from generator.render.naming import attribute_name, class_name, method_suffix
+from generator.queries.methods import attach_queries, query_statements
+from generator.render.typemap import CODECS, choose_codec, literal_annotation
+from generator.render.views import (
     FieldView,
     MethodView,
     MixinView,

@@ -158,7 +158,7 @@ def _format_or_raise(source: str, template: str) -> str:
     """
     import black
 
-    from generator.layout import shape
+    from generator.output.layout import shape
 
     try:
         shaped = shape(source)

@@ -17,10 +17,10 @@ from pathlib import Path
 from sqlglot import exp
 
 from generator.errors import SchemaError
-from generator.ir import ForeignKey, IgnoredStatement, Index, Location, Schema, Table, UniqueKey
-from generator.parse_sqlglot import parse_create
-from generator.parse_table import ParsedTable, parse_table
-from generator.sqltext import SCHEMA_PHRASES, SourceFile, Statement, check_parentheses, scan_source
+from generator.schema.ir import ForeignKey, IgnoredStatement, Index, Location, Schema, Table, UniqueKey
+from generator.schema.sqlglot_adapter import parse_create
+from generator.schema.tables import ParsedTable, parse_table
+from generator.schema.lex import SCHEMA_PHRASES, SourceFile, Statement, check_parentheses, scan_source
 
 # Statements that cannot change the tables the generator sees.
 _IGNORED = frozenset(

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from contextlib import closing
 
 from generator.errors import SchemaError
-from generator.ir import Column, PrimaryKey, Schema, Table
-from generator.sqltext import SCHEMA_PHRASES, affinity_of, scan_source
+from generator.schema.ir import Column, PrimaryKey, Schema, Table
+from generator.schema.lex import SCHEMA_PHRASES, affinity_of, scan_source
 
 # PRAGMA table_xinfo's `hidden`: 2 is a VIRTUAL generated column, 3 a STORED one.
 _GENERATED = (2, 3)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from generator.errors import ConfigError
-from generator.ir import Affinity, Column
+from generator.schema.ir import Affinity, Column
 
 
 @dataclass(frozen=True, slots=True)

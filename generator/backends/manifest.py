@@ -39,16 +39,16 @@ class Backend:
 
 def builtin_templates_dir() -> Path:
     """The built-in `templates/` folder, in a checkout or in an installed wheel."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "templates", here / "templates"):
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package.parent / "templates", package / "templates"):
         if (candidate / "common").is_dir():
             return candidate
-    raise ConfigError(f"storegen is installed without its templates (looked beside {here})")
+    raise ConfigError(f"storegen is installed without its templates (looked beside {package})")
 
 
 def runtime_dir() -> Path:
     """Plain Python modules copied verbatim into every generated package."""
-    return Path(__file__).resolve().parent / "runtime"
+    return Path(__file__).resolve().parent.parent / "runtime"
 
 
 def load_backend(name: str, search: tuple[Path, ...]) -> Backend:

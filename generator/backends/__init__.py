@@ -1,0 +1,1 @@
+"""What differs per database: backend manifests, the SQL each dialect needs, and DDL translation."""
