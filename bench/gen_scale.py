@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-STOREGEN = [sys.executable, "-m", "generator"]
+STOREGEN = [sys.executable, "-m", "storegen"]
 
 
 def synthetic_schema(tables: int) -> str:

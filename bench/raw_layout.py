@@ -25,10 +25,10 @@ from pathlib import Path
 
 import black
 
-import generator
-from generator.config import Options, load_options, options_from_mapping
-from generator.output.format import black_mode
-from generator.output.layout import shape
+import storegen
+from storegen.config import Options, load_options, options_from_mapping
+from storegen.output.format import black_mode
+from storegen.output.layout import shape
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -41,12 +41,12 @@ def raw_modules(options: Options) -> dict[str, str]:
         captured.update({name: text for name, (text, _) in sources.items()})
         return {name: text for name, (text, _) in sources.items()}
 
-    real = generator.format_many  # type: ignore[attr-defined]
-    generator.format_many = capture  # type: ignore[attr-defined]
+    real = storegen.format_many  # type: ignore[attr-defined]
+    storegen.format_many = capture  # type: ignore[attr-defined]
     try:
-        generator.generate(options)
+        storegen.generate(options)
     finally:
-        generator.format_many = real  # type: ignore[attr-defined]
+        storegen.format_many = real  # type: ignore[attr-defined]
     return captured
 
 

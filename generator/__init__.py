@@ -13,17 +13,17 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from generator.backends.manifest import Backend, load_backend, runtime_dir
-from generator.config import Options
-from generator.render.context import attach_sql, build_package_view
-from generator.output.format import format_many
-from generator.output.imports import prune_unused_imports
-from generator.schema.ir import Schema
-from generator.schema.parse import parse_schema, read_schema_files
-from generator.queries.parse import parse_queries
-from generator.render.views import PackageView
-from generator.render.templates import make_environment, render_template, template_path
-from generator.schema.validate import validate_schema
+from .backends.manifest import Backend, load_backend, runtime_dir
+from .config import Options
+from .render.context import attach_sql, build_package_view
+from .output.format import format_many
+from .output.imports import prune_unused_imports
+from .schema.ir import Schema
+from .schema.parse import parse_schema, read_schema_files
+from .queries.parse import parse_queries
+from .render.views import PackageView
+from .render.templates import make_environment, render_template, template_path
+from .schema.validate import validate_schema
 
 __all__ = ["BASE_RUNTIME", "Generation", "generate", "load_schema"]
 
@@ -113,7 +113,7 @@ def _backend_ddl(
     """The schema DDL a backend's templates get: SQLite's, or transpiled (`ddl_dialect`)."""
     if backend.ddl_dialect is None or backend.ddl_dialect == "sqlite":
         return view.ddl
-    from generator.backends.dialect import schema_ddl  # sqlglot work only for backends that ask
+    from .backends.dialect import schema_ddl  # sqlglot work only for backends that ask
 
     append_only = {t.name: t.append_only for t in view.tables}
     return schema_ddl(schema, options, append_only, backend.ddl_dialect)

@@ -12,12 +12,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from generator import generate, load_schema
-from generator.backends.manifest import discover_backends, scaffold_backend
-from generator.config import Options, load_options, merge_cli
-from generator.errors import StoregenError
-from generator.schema.ir import to_json
-from generator.output.write import diff_files, write_files
+from . import generate, load_schema
+from .backends.manifest import discover_backends, scaffold_backend
+from .config import Options, load_options, merge_cli
+from .errors import StoregenError
+from .schema.ir import to_json
+from .output.write import diff_files, write_files
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
 

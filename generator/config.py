@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from generator.errors import ConfigError
+from .errors import ConfigError
 
 _TOP_KEYS = {
     "schema",

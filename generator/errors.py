@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generator.schema.ir import Location
+from .schema.ir import Location
 
 
 class StoregenError(Exception):

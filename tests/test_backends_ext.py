@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from generator import generate
-from generator.backends.manifest import builtin_templates_dir, load_backend
-from generator.config import Options
+from storegen import generate
+from storegen.backends.manifest import builtin_templates_dir, load_backend
+from storegen.config import Options
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -56,7 +56,7 @@ def options(root: Path, *, backends: tuple[str, ...] = ("aiosqlite",), **more: o
 
 def storegen(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "generator", *args],
+        [sys.executable, "-m", "storegen", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -449,8 +449,8 @@ async def test_golden_schemas_run_on_postgres(
     from test_golden import case_options
 
     from generated._runtime.postgres import PostgresDatabase
-    from generator.config import merge_cli
-    from generator.output.write import write_files
+    from storegen.config import merge_cli
+    from storegen.output.write import write_files
 
     root = tmp_path / case
     shutil.copytree(

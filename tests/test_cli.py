@@ -1,4 +1,4 @@
-"""The real `storegen` command, run as `python -m generator` in a throwaway project.
+"""The real `storegen` command, run as `python -m storegen` in a throwaway project.
 
 Exit codes: 0 done, 1 `check` found a difference, 2 bad input or config (and
 then nothing is written).
@@ -89,7 +89,7 @@ def generated(generated_once: Path, tmp_path: Path) -> Path:
 def storegen(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     return subprocess.run(
-        [sys.executable, "-m", "generator", *args],
+        [sys.executable, "-m", "storegen", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

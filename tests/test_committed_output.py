@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator import generate
-from generator.config import load_options
-from generator.output.write import diff_files
+from storegen import generate
+from storegen.config import load_options
+from storegen.output.write import diff_files
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import black
 import pytest
 
-import generator.output.format as fmt
+import storegen.output.format as fmt
 
 GENERATED = Path(__file__).resolve().parent.parent / "generated"
 
@@ -55,7 +55,7 @@ def test_chunks_equal_whole_module_black(
 
 
 def test_invalid_code_names_the_template(tmp_path: Path) -> None:
-    from generator.errors import TemplateError
+    from storegen.errors import TemplateError
 
     with pytest.raises(TemplateError, match="broken.j2"):
         fmt.format_many({"a.py": ("def f(:\n", "broken.j2"), "b.py": ("x = 1\n", "ok.j2")}, None)

@@ -31,11 +31,11 @@ from pathlib import Path
 
 import pytest
 
-from generator import BASE_RUNTIME, generate
-from generator.backends.manifest import MANIFEST, builtin_templates_dir, load_backend, runtime_dir
-from generator.config import Options, options_from_mapping
-from generator.errors import StoregenError
-from generator.schema.ir import Schema
+from storegen import BASE_RUNTIME, generate
+from storegen.backends.manifest import MANIFEST, builtin_templates_dir, load_backend, runtime_dir
+from storegen.config import Options, options_from_mapping
+from storegen.errors import StoregenError
+from storegen.schema.ir import Schema
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 REPO = GOLDEN.parent.parent

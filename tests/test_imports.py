@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.output.imports import prune_unused_imports
+from storegen.output.imports import prune_unused_imports
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-import generator
-from generator.config import Options, load_options
-from generator.output.format import _chunks, _format_all, black_mode
-from generator.output.layout import shape
+import storegen
+from storegen.config import Options, load_options
+from storegen.output.format import _chunks, _format_all, black_mode
+from storegen.output.layout import shape
 from tests.test_golden import REPO, case_options, discover_cases
 
 CACHE = REPO / ".storegen-cache" / "black"
@@ -136,7 +136,7 @@ def test_shape_leaves_unsure_lines(name: str) -> None:
 def rendered_modules(options: Options) -> dict[str, str]:
     """Every module `generate` hands to black, as rendered (generation itself runs normally)."""
     captured: dict[str, str] = {}
-    real = generator.format_many  # type: ignore[attr-defined]
+    real = storegen.format_many  # type: ignore[attr-defined]
 
     def capture(
         sources: dict[str, tuple[str, str]], cache_dir: Path | None = None
@@ -144,11 +144,11 @@ def rendered_modules(options: Options) -> dict[str, str]:
         captured.update({name: text for name, (text, _) in sources.items()})
         return real(sources, cache_dir)
 
-    generator.format_many = capture  # type: ignore[attr-defined]
+    storegen.format_many = capture  # type: ignore[attr-defined]
     try:
-        generator.generate(options)
+        storegen.generate(options)
     finally:
-        generator.format_many = real  # type: ignore[attr-defined]
+        storegen.format_many = real  # type: ignore[attr-defined]
     return captured
 
 

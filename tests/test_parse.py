@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from generator.errors import SchemaError
-from generator.schema.ir import Affinity, Default, FkAction, ForeignKey, Index, PrimaryKey, Schema
-from generator.schema.ir import Table, UniqueKey
-from generator.schema.parse import parse_schema, read_schema_files
-from generator.schema.validate import validate_schema
+from storegen.errors import SchemaError
+from storegen.schema.ir import Affinity, Default, FkAction, ForeignKey, Index, PrimaryKey, Schema
+from storegen.schema.ir import Table, UniqueKey
+from storegen.schema.parse import parse_schema, read_schema_files
+from storegen.schema.validate import validate_schema
 
 FILES = "\n-- next file --\n"
 ROOT = Path(__file__).resolve().parent.parent

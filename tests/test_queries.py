@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
-from generator.errors import SchemaError
-from generator.schema.ir import Query, QueryColumn, QueryParam
-from generator.schema.parse import parse_schema
-from generator.queries.parse import parse_queries, placeholder_sql, transpile_query
-from generator.queries.methods import row_class_name
-from generator.schema.validate import validate_schema
+from storegen.cli import main
+from storegen.errors import SchemaError
+from storegen.schema.ir import Query, QueryColumn, QueryParam
+from storegen.schema.parse import parse_schema
+from storegen.queries.parse import parse_queries, placeholder_sql, transpile_query
+from storegen.queries.methods import row_class_name
+from storegen.schema.validate import validate_schema
 
 SCHEMA = """
 CREATE TABLE users (

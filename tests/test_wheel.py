@@ -19,8 +19,8 @@ import sysconfig
 import venv
 from pathlib import Path
 
-from generator import generate
-from generator.config import load_options
+from storegen import generate
+from storegen.config import load_options
 
 REPO = Path(__file__).resolve().parent.parent
 # Everything the wheel does not need: copying less keeps the build fast and clean.
@@ -66,8 +66,8 @@ def test_wheel_generates_outside_the_repo(tmp_path: Path) -> None:
     where = run(
         [
             str(python), "-I", "-c",
-            "import generator, generator.backends.manifest as b; "
-            "print(generator.__file__); print(b.builtin_templates_dir()); print(b.runtime_dir())",
+            "import storegen, storegen.backends.manifest as b; "
+            "print(storegen.__file__); print(b.builtin_templates_dir()); print(b.runtime_dir())",
         ],
         project,
     ).stdout.split()  # fmt: skip

@@ -30,10 +30,10 @@ from collections.abc import Callable
 import sqlglot
 from sqlglot import exp
 
-from generator.config import Options
-from generator.errors import ConfigError
-from generator.schema.ir import Schema, Table
-from generator.render.typemap import choose_codec
+from ..config import Options
+from ..errors import ConfigError
+from ..schema.ir import Schema, Table
+from ..render.typemap import choose_codec
 
 __all__ = ["DDL_DIALECTS", "schema_ddl", "transpile_expression"]
 

@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.errors import ConfigError
+from ..errors import ConfigError
 
 MANIFEST = "backend.toml"
 _REQUIRED_KEYS = {"name", "module", "driver", "dialect", "paramstyle", "files", "runtime"}

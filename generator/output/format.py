@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from generator.errors import TemplateError
+from ..errors import TemplateError
 
 # The pinned mode, spelled out so the cache key needs no `import black`.
 TARGET_VERSION = "PY311"
@@ -158,7 +158,7 @@ def _format_or_raise(source: str, template: str) -> str:
     """
     import black
 
-    from generator.output.layout import shape
+    from .layout import shape
 
     try:
         shaped = shape(source)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import keyword
 from dataclasses import replace
 
-from generator.backends.manifest import Backend
-from generator.errors import SchemaError
-from generator.schema.ir import Query, QueryColumn, QueryKind, QueryParam, Schema
-from generator.render.naming import attribute_name, constant_name, split_words
-from generator.queries.parse import placeholder_sql, transpile_query
-from generator.render.views import (
+from ..backends.manifest import Backend
+from ..errors import SchemaError
+from ..schema.ir import Query, QueryColumn, QueryKind, QueryParam, Schema
+from ..render.naming import attribute_name, constant_name, split_words
+from .parse import placeholder_sql, transpile_query
+from ..render.views import (
     FieldView,
     MethodView,
     PackageView,

@@ -28,9 +28,9 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from generator.errors import SchemaError
-from generator.schema.ir import Location, Query, QueryColumn, QueryKind, Schema
-from generator.queries.scope import (
+from ..errors import SchemaError
+from ..schema.ir import Location, Query, QueryColumn, QueryKind, Schema
+from .scope import (
     _WRITES,
     PRIMITIVES,
     _from,
@@ -38,8 +38,8 @@ from generator.queries.scope import (
     _Type,
     _word_location,
 )
-from generator.queries.types import _Typer
-from generator.schema.lex import SourceFile, Statement, Token, scan_source
+from .types import _Typer
+from ..schema.lex import SourceFile, Statement, Token, scan_source
 
 __all__ = ["PRIMITIVES", "parse_queries", "placeholder_sql", "transpile_query"]
 

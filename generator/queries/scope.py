@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from generator.schema.ir import Affinity, Column, Location, QueryColumn, Schema, Table
-from generator.schema.lex import SourceFile, Statement
+from ..schema.ir import Affinity, Column, Location, QueryColumn, Schema, Table
+from ..schema.lex import SourceFile, Statement
 
 PRIMITIVES = ("int", "str", "float", "bytes", "bool")
 _WRITES = (exp.Insert, exp.Update, exp.Delete)

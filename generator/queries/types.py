@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 from sqlglot import exp
 
-from generator.errors import SchemaError
-from generator.schema.ir import Location, QueryColumn, QueryKind, QueryParam, Schema
-from generator.queries.scope import (
+from ..errors import SchemaError
+from ..schema.ir import Location, QueryColumn, QueryKind, QueryParam, Schema
+from .scope import (
     _AFFINITY_PRIMITIVE,
     _UNKNOWN,
     _WRITES,
@@ -31,7 +31,7 @@ from generator.queries.scope import (
     _union,
     _word_location,
 )
-from generator.schema.lex import SourceFile, Statement, affinity_of
+from ..schema.lex import SourceFile, Statement, affinity_of
 
 
 class _Typer:

@@ -8,10 +8,10 @@ is a `SchemaError` (or `ConfigError`) naming the setting that fixes it.
 
 from __future__ import annotations
 
-from generator.config import Mixin
-from generator.errors import ConfigError, SchemaError
-from generator.schema.ir import Schema, Table
-from generator.render.views import FieldView, MethodView, TableView
+from ..config import Mixin
+from ..errors import ConfigError, SchemaError
+from ..schema.ir import Schema, Table
+from .views import FieldView, MethodView, TableView
 
 # Names the generated modules import or define beside the table classes: a
 # model, contract, store or mixin with one of them would shadow it (a table

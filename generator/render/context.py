@@ -9,21 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.backends import sql
-from generator.backends.manifest import Backend
-from generator.config import Mixin, Options
-from generator.render.checks import (
+from ..backends import sql
+from ..backends.manifest import Backend
+from ..config import Mixin, Options
+from .checks import (
     check_methods,
     check_reserved,
     check_unique,
     check_unique_attrs,
 )
-from generator.errors import SchemaError
-from generator.schema.ir import Column, Location, Schema, Table
-from generator.render.naming import attribute_name, class_name, method_suffix
-from generator.queries.methods import attach_queries, query_statements
-from generator.render.typemap import CODECS, choose_codec, literal_annotation
-from generator.render.views import (
+from ..errors import SchemaError
+from ..schema.ir import Column, Location, Schema, Table
+from .naming import attribute_name, class_name, method_suffix
+from ..queries.methods import attach_queries, query_statements
+from .typemap import CODECS, choose_codec, literal_annotation
+from .views import (
     FieldView,
     MethodView,
     MixinView,

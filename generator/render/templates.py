@@ -13,8 +13,8 @@ from typing import Any
 
 import jinja2
 
-from generator.backends.manifest import builtin_templates_dir
-from generator.errors import TemplateError
+from ..backends.manifest import builtin_templates_dir
+from ..errors import TemplateError
 
 
 def make_environment(user_dirs: tuple[Path, ...] = ()) -> jinja2.Environment:

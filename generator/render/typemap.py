@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.errors import ConfigError
-from generator.schema.ir import Affinity, Column
+from ..errors import ConfigError
+from ..schema.ir import Affinity, Column
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from generator.render.naming import attribute_name
+from .naming import attribute_name
 
 # context.py imports these from here; `as` marks them re-exported for mypy.
-from generator.render.pysource import docstring_body as docstring_body, merge_imports
-from generator.render.pysource import python_literal as python_literal
-from generator.render.pysource import safe_docstring as safe_docstring
+from .pysource import docstring_body as docstring_body, merge_imports
+from .pysource import python_literal as python_literal
+from .pysource import safe_docstring as safe_docstring
 
 # Method views live in views_methods.py; re-exported so `generator.render.views` still has them.
-from generator.render.views_methods import MethodView as MethodView
-from generator.render.views_methods import ParamView as ParamView
-from generator.render.views_methods import QueryView as QueryView
-from generator.render.views_methods import arg_tuple
+from .views_methods import MethodView as MethodView
+from .views_methods import ParamView as ParamView
+from .views_methods import QueryView as QueryView
+from .views_methods import arg_tuple
 
 
 @dataclass(frozen=True, slots=True)

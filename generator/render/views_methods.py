@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from generator.render.pysource import safe_docstring
+from .pysource import safe_docstring
 
 
 @dataclass(frozen=True, slots=True)

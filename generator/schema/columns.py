@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from generator.errors import SchemaError
-from generator.schema.ir import Location
-from generator.schema.lex import SourceFile, Token, matching_paren
+from ..errors import SchemaError
+from .ir import Location
+from .lex import SourceFile, Token, matching_paren
 
 # Each of these words starts a column constraint, so it ends a declared type.
 _CONSTRAINT_WORDS = frozenset(

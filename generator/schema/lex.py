@@ -17,8 +17,8 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from generator.errors import SchemaError
-from generator.schema.ir import Affinity, Location
+from ..errors import SchemaError
+from .ir import Affinity, Location
 
 _TOKEN = re.compile(
     r"""

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from generator.errors import SchemaError
-from generator.schema.ir import ForeignKey, IgnoredStatement, Index, Location, Schema, Table, UniqueKey
-from generator.schema.sqlglot_adapter import parse_create
-from generator.schema.tables import ParsedTable, parse_table
-from generator.schema.lex import SCHEMA_PHRASES, SourceFile, Statement, check_parentheses, scan_source
+from ..errors import SchemaError
+from .ir import ForeignKey, IgnoredStatement, Index, Location, Schema, Table, UniqueKey
+from .sqlglot_adapter import parse_create
+from .tables import ParsedTable, parse_table
+from .lex import SCHEMA_PHRASES, SourceFile, Statement, check_parentheses, scan_source
 
 # Statements that cannot change the tables the generator sees.
 _IGNORED = frozenset(

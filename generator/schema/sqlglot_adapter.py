@@ -16,9 +16,9 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from generator.errors import SchemaError
-from generator.schema.ir import Location
-from generator.schema.lex import SourceFile, Statement
+from ..errors import SchemaError
+from .ir import Location
+from .lex import SourceFile, Statement
 
 
 def parse_create(

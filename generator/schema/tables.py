@@ -16,13 +16,13 @@ from decimal import Decimal
 
 from sqlglot import exp
 
-from generator.errors import SchemaError
-from generator.schema.ir import Column, Default, FkAction, ForeignKey, Location
-from generator.schema.ir import PrimaryKey, Table, UniqueKey
-from generator.schema.columns import Element, declared_type, default_text, split_elements
-from generator.schema.columns import table_options, unparsable_spans
-from generator.schema.sqlglot_adapter import parse_create
-from generator.schema.lex import SourceFile, Statement, affinity_of, matching_paren
+from ..errors import SchemaError
+from .ir import Column, Default, FkAction, ForeignKey, Location
+from .ir import PrimaryKey, Table, UniqueKey
+from .columns import Element, declared_type, default_text, split_elements
+from .columns import table_options, unparsable_spans
+from .sqlglot_adapter import parse_create
+from .lex import SourceFile, Statement, affinity_of, matching_paren
 
 _FK_ACTION = re.compile(r"ON (DELETE|UPDATE) (.+)", re.IGNORECASE)
 _Literal = int | float | str | None

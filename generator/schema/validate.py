@@ -13,9 +13,9 @@ import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
 
-from generator.errors import SchemaError
-from generator.schema.ir import Column, PrimaryKey, Schema, Table
-from generator.schema.lex import SCHEMA_PHRASES, affinity_of, scan_source
+from ..errors import SchemaError
+from .ir import Column, PrimaryKey, Schema, Table
+from .lex import SCHEMA_PHRASES, affinity_of, scan_source
 
 # PRAGMA table_xinfo's `hidden`: 2 is a VIRTUAL generated column, 3 a STORED one.
 _GENERATED = (2, 3)

@@ -40,8 +40,8 @@ from typing import Any
 import pytest
 
 from generated._runtime.errors import Failure, classify_sqlite_error
-from generator.backends.manifest import Backend, load_backend
-from generator.config import load_options
+from storegen.backends.manifest import Backend, load_backend
+from storegen.config import load_options
 from generated.contracts import (
     AccessTokenTable,
     AuditLogTable,

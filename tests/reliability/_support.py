@@ -17,8 +17,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from generator import Generation, generate
-from generator.config import Options, options_from_mapping
+from storegen import Generation, generate
+from storegen.config import Options, options_from_mapping
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # the committed package `generated` lives at the root

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import SchemaError
+from storegen.errors import SchemaError
 
 from ._support import (
     forget_package,

@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from generator import generate
-from generator.render.context import build_package_view
+from storegen import generate
+from storegen.render.context import build_package_view
 
 from ._support import FIGURES, forget_package, import_package, options_for, write_package
 

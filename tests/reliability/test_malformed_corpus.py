@@ -2,7 +2,7 @@
 
 Every file in tests/corpus/ plus inputs built here (a 10 MB file, binary
 garbage, non-UTF-8 and UTF-16 bytes) is fed to
-``python -m generator generate --schema F --out OUT`` in a throwaway project
+``python -m storegen generate --schema F --out OUT`` in a throwaway project
 whose OUT already holds a valid generation. Each run must exit 2 with
 ``storegen: error: <file>:<line>:<col>: <specific message>`` (no traceback),
 and leave every file of OUT byte-for-byte as it was, with no file added.
@@ -150,7 +150,7 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 def run_cli(project: Path, schema: Path, out: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "generator", "generate", "--schema", str(schema), "--out", str(out)],
+        [sys.executable, "-m", "storegen", "generate", "--schema", str(schema), "--out", str(out)],
         cwd=project,
         capture_output=True,
         text=True,

@@ -30,10 +30,10 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from generator.render.context import build_package_view
-from generator.errors import SchemaError
-from generator.render.naming import attribute_name, class_name
-from generator.render.views import PackageView, TableView
+from storegen.render.context import build_package_view
+from storegen.errors import SchemaError
+from storegen.render.naming import attribute_name, class_name
+from storegen.render.views import PackageView, TableView
 
 from ._support import (
     FIGURES,
