@@ -1,4 +1,4 @@
-"""`storegen generate | check | inspect | backends | new-backend`: argparse over `generate`.
+"""`storegen init | generate | check | inspect | backends | new-backend`: argparse over `generate`.
 
 Exit codes: 0 done, 1 `check` found a difference, 2 bad input or config.
 """
@@ -15,7 +15,9 @@ from pathlib import Path
 from . import generate, load_schema
 from .backends.manifest import discover_backends, scaffold_backend
 from .config import Options, load_options, merge_cli
+from .api.report import api_changes, format_report, read_package
 from .errors import StoregenError
+from .init import SCHEMA_FILE, apply_init, plan_init
 from .schema.ir import to_json
 from .output.write import diff_files, write_files
 
@@ -27,7 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (
         ("generate", "regenerate the package from the schema files"),
-        ("check", "exit 1 and print a diff when the package on disk is not a fresh generation"),
+        (
+            "check",
+            "exit 1 and print a diff and the API changes when the package on disk is not a "
+            "fresh generation",
+        ),
         ("inspect", "print the parsed schema (IR) as JSON, with the statements it ignored"),
     ):
         command = commands.add_parser(name, help=help_text)
@@ -46,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--templates", type=Path, action="append", help="a user template folder (repeatable)"
         )
+        if name == "check":
+            command.add_argument(
+                "--breaking-only",
+                action="store_true",
+                help="print only breaking API changes; exit 1 only when there is one",
+            )
     backends = commands.add_parser(
         "backends", help="list the backends found and where each comes from"
     )
@@ -62,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="template folder to create it in (default: the first configured `templates` "
         "folder, else ./templates)",
     )
+    init = commands.add_parser(
+        "init", help="start a project: config block, example schema, first generation"
+    )
+    init.add_argument("dir", nargs="?", type=Path, default=Path("."), help="(default: .)")
+    init.add_argument("--package", default="db", help="the generated package (default: db)")
     for command in (backends, new_backend):
         command.add_argument("--config", type=Path, help="pyproject.toml or storegen.toml to read")
         command.add_argument(
@@ -109,8 +126,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list_backends(args)
         if args.command == "new-backend":
             return _new_backend(args)
+        if args.command == "init":
+            return _init(args)
         options = _options(args)
-        return {"generate": _generate, "check": _check, "inspect": _inspect}[args.command](options)
+        if args.command == "check":
+            return _check(options, breaking_only=args.breaking_only)
+        return {"generate": _generate, "inspect": _inspect}[args.command](options)
     except StoregenError as exc:
         print(f"storegen: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -133,6 +154,7 @@ def _options(args: argparse.Namespace) -> Options:
 def _generate(options: Options) -> int:
     started = time.perf_counter()
     generation = generate(options)
+    previous = read_package(options.out)
     plan = write_files(generation.files, options.out)
     elapsed = time.perf_counter() - started
     print(
@@ -140,13 +162,26 @@ def _generate(options: Options) -> int:
         f"{len(plan.changed)} written, {len(plan.unchanged)} unchanged, {len(plan.stale)} removed "
         f"in {elapsed:.2f}s"
     )
+    if previous is not None:
+        sys.stdout.write(format_report(api_changes(previous, generation.files)))
     return EXIT_OK
 
 
-def _check(options: Options) -> int:
-    diff = diff_files(generate(options).files, options.out)
+def _check(options: Options, *, breaking_only: bool = False) -> int:
+    files = generate(options).files
+    diff = diff_files(files, options.out)
+    previous = read_package(options.out)
+    changes = api_changes(previous, files) if diff and previous is not None else []
+    if breaking_only:
+        sys.stdout.write(format_report(changes, breaking_only=True))
+        if any(c.breaking for c in changes):
+            print("storegen: the new generation breaks callers of the package", file=sys.stderr)
+            return EXIT_DIFFERENT
+        print(f"storegen: no breaking API change in {options.display_path(options.out)}")
+        return EXIT_OK
     if diff:
         sys.stdout.write(diff)
+        sys.stdout.write(format_report(changes) or "storegen: public API unchanged\n")
         print(
             f"storegen: {options.display_path(options.out)} is out of date; run `storegen generate`",
             file=sys.stderr,
@@ -154,6 +189,17 @@ def _check(options: Options) -> int:
         return EXIT_DIFFERENT
     print(f"storegen: {options.display_path(options.out)} is up to date")
     return EXIT_OK
+
+
+def _init(args: argparse.Namespace) -> int:
+    root = args.dir.resolve()
+    plan = plan_init(root, args.package)
+    apply_init(plan)
+    for path in (plan.pyproject, plan.schema, plan.migrations):
+        print(f"storegen: wrote {path.relative_to(root).as_posix()}")
+    status = _generate(load_options(plan.pyproject, root))
+    print(f"next: edit {SCHEMA_FILE}, then run `storegen generate`")
+    return status
 
 
 def _inspect(options: Options) -> int:
