@@ -95,7 +95,7 @@ test: venv tools postgres
 	$(VPY) -m pytest -q $(PYTEST_ARGS)
 
 golden: venv
-	STOREGEN_UPDATE_GOLDEN=1 $(VPY) -m pytest -q tests/test_golden.py
+	STOREGEN_UPDATE_GOLDEN=1 $(VPY) -m pytest -q tests/test_golden.py tests/test_api_changes.py
 
 bench: venv
 	$(VPY) -m pip install -q -e '.[bench]'
