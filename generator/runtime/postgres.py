@@ -25,7 +25,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-import asyncpg  # type: ignore[import-untyped, unused-ignore]
+try:  # the driver is an extra: say which one, in one line, instead of a bare ModuleNotFoundError
+    import asyncpg  # type: ignore[import-untyped, unused-ignore]
+except ImportError:
+    raise ImportError(
+        "the postgres stores need the asyncpg driver: pip install 'storegen[postgres]'"
+    ) from None
 
 from .errors import DecodeError, ErrorCode, Failure, classify_message
 
