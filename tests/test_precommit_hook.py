@@ -3,7 +3,8 @@
 The hook repo is a committed copy of this source tree in a temp folder:
 `try-repo` clones it (a dirty working tree would only contribute tracked
 files), and pre-commit builds the hook's own virtualenv from it with pip,
-through pip's configured index. The user project is a temp git repo made by
+from a local wheelhouse that pip filled once from its configured index
+(wheelhouse.py): the hook's environment gets no network of its own. The user project is a temp git repo made by
 `storegen init`; `--all-files` runs on its tracked files, so each step stages.
 """
 
@@ -16,6 +17,7 @@ import sys
 from pathlib import Path
 
 from test_wheel import NOT_SHIPPED, REPO
+from wheelhouse import offline_pip_env
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
@@ -29,7 +31,7 @@ def sh(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Complet
 
 def test_try_repo_fails_on_a_stale_package_and_passes_after_generate(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    env.update(GIT_ENV, PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
+    env = offline_pip_env({**env, **GIT_ENV, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")})
     hooks, project = tmp_path / "storegen", tmp_path / "project"
     shutil.copytree(REPO, hooks, ignore=NOT_SHIPPED)
     for step in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "hooks"]):

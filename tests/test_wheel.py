@@ -20,6 +20,7 @@ import venv
 from pathlib import Path
 
 from storegen import generate
+from wheelhouse import wheelhouse
 from storegen.config import load_options
 
 REPO = Path(__file__).resolve().parent.parent
@@ -94,9 +95,10 @@ def test_wheel_generates_outside_the_repo(tmp_path: Path) -> None:
 def test_wheel_without_extras_generates_and_runs_aiosqlite(tmp_path: Path) -> None:
     """A new user's path: `pip install storegen`, init, generate; drivers only as extras.
 
-    The fresh venv installs the wheel with its real dependencies through pip's
-    configured index (this machine's PyPI mirror), as a user would.
+    The fresh venv installs the wheel and its real dependencies with pip, from
+    wheels pip fetched once from its configured index (see wheelhouse.py).
     """
+    offline = ["--no-index", "--find-links", str(wheelhouse())]
     source, dist, env_dir, project = (tmp_path / n for n in ("src", "dist", "venv", "project"))
     shutil.copytree(REPO, source, ignore=NOT_SHIPPED)
     run(
@@ -106,7 +108,7 @@ def test_wheel_without_extras_generates_and_runs_aiosqlite(tmp_path: Path) -> No
     (wheel,) = dist.glob("storegen-*.whl")
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python, storegen = env_dir / "bin" / "python", env_dir / "bin" / "storegen"
-    run([str(python), "-m", "pip", "install", "-q", str(wheel)], tmp_path)
+    run([str(python), "-m", "pip", "install", "-q", *offline, str(wheel)], tmp_path)
     installed = run([str(python), "-m", "pip", "list", "--format=freeze"], tmp_path).stdout
     names = {line.split("==")[0].lower() for line in installed.split()}
     for driver in ("asyncpg", "libsql-client", "sphinx", "aiohttp", "pytest", "mypy"):
@@ -131,5 +133,5 @@ def test_wheel_without_extras_generates_and_runs_aiosqlite(tmp_path: Path) -> No
         "pip install 'storegen[postgres]'"
     ), missing.stderr
 
-    run([str(python), "-m", "pip", "install", "-q", f"{wheel}[postgres]"], tmp_path)
+    run([str(python), "-m", "pip", "install", "-q", *offline, f"{wheel}[postgres]"], tmp_path)
     run([str(python), "-c", "import db.postgres; print(db.postgres.UserStore)"], project)
