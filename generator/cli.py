@@ -194,9 +194,10 @@ def _check(options: Options, *, breaking_only: bool = False) -> int:
 def _init(args: argparse.Namespace) -> int:
     root = args.dir.resolve()
     plan = plan_init(root, args.package)
+    appended = plan.pyproject.exists()
     apply_init(plan)
-    for path in (plan.pyproject, plan.schema, plan.migrations):
-        print(f"storegen: wrote {path.relative_to(root).as_posix()}")
+    verb = "added [tool.storegen] to" if appended else "wrote"
+    print(f"storegen: {verb} pyproject.toml; wrote {SCHEMA_FILE} (an example); made migrations/")
     status = _generate(load_options(plan.pyproject, root))
     print(f"next: edit {SCHEMA_FILE}, then run `storegen generate`")
     return status
