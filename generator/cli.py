@@ -181,7 +181,8 @@ def _check(options: Options, *, breaking_only: bool = False) -> int:
         return EXIT_OK
     if diff:
         sys.stdout.write(diff)
-        sys.stdout.write(format_report(changes) or "storegen: public API unchanged\n")
+        if previous is not None:  # no package yet: nothing to compare with
+            sys.stdout.write(format_report(changes) or "storegen: public API unchanged\n")
         print(
             f"storegen: {options.display_path(options.out)} is out of date; run `storegen generate`",
             file=sys.stderr,

@@ -99,3 +99,10 @@ def test_breaking_only_exit_code(case: str, code: int, tmp_path: Path) -> None:
     full = storegen(["check", "--config", "storegen.toml"], project)
     assert full.returncode == (0 if case == "unchanged" else 1), full.stderr
     assert (case == "unchanged") or "storegen: public API:" in full.stdout
+    # generate prints the same report after writing; then check is clean.
+    generated = storegen(["generate", "--config", "storegen.toml"], project)
+    assert generated.returncode == 0, generated.stderr
+    report = generated.stdout.split("\n", 1)[1]  # after the summary line
+    expected = (CASES / case / "expected.txt").read_text()
+    assert report == ("" if case == "unchanged" else expected), generated.stdout
+    assert storegen(["check", "--config", "storegen.toml"], project).returncode == 0
