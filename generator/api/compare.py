@@ -5,8 +5,9 @@ package may fail against the new one: a name it used is gone or renamed, a
 type it passed or read changed, a value it read may now be None, or a
 constructor or method now needs an argument it does not pass.
 Renames are inferred: a removed and an added name of the same class with the
-same type (or signature, or largely the same members for a class), paired
-only when the match is unique.
+same type (a field) or signature (a method), a model with mostly the same
+fields, a contract or store serving the (renamed) same model; paired only when
+the match is unique.
 """
 
 from __future__ import annotations
@@ -38,7 +39,21 @@ def compare_api(old: Api, new: Api) -> list[Change]:
     changes: list[Change] = []
     removed = [old[k] for k in old if k not in new]
     added = [new[k] for k in new if k not in old]
-    renamed = _pair(removed, added, _class_match)
+    # Models first, by their fields; then contracts and stores, by the model they serve.
+    models = [c for c in removed if c.module == "models"], [
+        c for c in added if c.module == "models"
+    ]
+    renamed = _pair(*models, _model_match)
+    model_renames = {a.name: b.name for a, b in renamed}
+    others = [c for c in removed if c.module != "models"], [
+        c for c in added if c.module != "models"
+    ]
+    renamed += _pair(
+        *others,
+        lambda a, b: a.module == b.module
+        and bool(a.anchor)
+        and model_renames.get(a.anchor, a.anchor) == b.anchor,
+    )
     renames = {a.name: b.name for a, b in renamed}
     for a, b in renamed:
         changes.append(Change(a.key, f"class renamed to {b.name}", True))
@@ -77,11 +92,9 @@ def _pair(
     return pairs
 
 
-def _class_match(a: ClassApi, b: ClassApi) -> bool:
-    """Same module and most members shared (a table or model renamed, its columns kept)."""
-    if a.module != b.module:
-        return False
-    ours, theirs = a.members(), b.members()
+def _model_match(a: ClassApi, b: ClassApi) -> bool:
+    """Most fields shared, name and type (a table or model renamed, its columns kept)."""
+    ours, theirs = set(a.fields), set(b.fields)
     union = ours | theirs
     return bool(union) and len(ours & theirs) * 2 >= len(union)
 

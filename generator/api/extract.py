@@ -59,6 +59,7 @@ class ClassApi:
     name: str
     fields: tuple[FieldApi, ...] = ()
     methods: tuple[MethodApi, ...] = ()
+    anchor: str = ""  # the model a contract or store serves (the model itself for a model)
 
     @property
     def key(self) -> str:
@@ -93,10 +94,29 @@ def _read_module(module: str, tree: ast.Module) -> list[ClassApi]:
             name=name,
             fields=tuple(_fields(node, classes)),
             methods=tuple(sorted(_methods(node, classes, {}).values(), key=lambda m: m.name)),
+            anchor=name if module == "models" else _anchor(node),
         )
         for name, node in classes.items()
         if not name.startswith("_")
     ]
+
+
+def _anchor(node: ast.ClassDef) -> str:
+    """The model a class serves: `BaseTable[Model]` of a contract, `_sql = _ModelSql` of a store.
+
+    It ties a renamed contract or store to its renamed model; "" when unknown
+    (then a rename shows as a removal and an addition).
+    """
+    for base in node.bases:
+        if isinstance(base, ast.Subscript):
+            first = base.slice.elts[0] if isinstance(base.slice, ast.Tuple) else base.slice
+            return ast.unparse(first)
+    for item in node.body:
+        if isinstance(item, ast.Assign) and [ast.unparse(t) for t in item.targets] == ["_sql"]:
+            found = re.fullmatch(r"_(\w+)Sql", ast.unparse(item.value))
+            if found:
+                return found.group(1)
+    return ""
 
 
 def _fields(node: ast.ClassDef, classes: dict[str, ast.ClassDef]) -> list[FieldApi]:
