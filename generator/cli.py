@@ -1,4 +1,4 @@
-"""`storegen generate | check | inspect | backends | new-backend`: argparse over `generate`.
+"""`storegen generate | check | inspect | docs | backends | new-backend`: argparse over `generate`.
 
 Exit codes: 0 done, 1 `check` found a difference, 2 bad input or config.
 """
@@ -15,9 +15,10 @@ from pathlib import Path
 from . import generate, load_schema
 from .backends.manifest import discover_backends, scaffold_backend
 from .config import Options, load_options, merge_cli
+from .docs import schema_page
 from .errors import StoregenError
-from .schema.ir import to_json
-from .output.write import diff_files, write_files
+from .schema.ir import Schema, to_json
+from .output.write import diff_file, diff_files, write_file, write_files
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("generate", "regenerate the package from the schema files"),
         ("check", "exit 1 and print a diff when the package on disk is not a fresh generation"),
         ("inspect", "print the parsed schema (IR) as JSON, with the statements it ignored"),
+        ("docs", "write the schema reference page (Markdown, Mermaid ER diagram)"),
     ):
         command = commands.add_parser(name, help=help_text)
         command.add_argument("--config", type=Path, help="pyproject.toml or storegen.toml to read")
@@ -46,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--templates", type=Path, action="append", help="a user template folder (repeatable)"
         )
+        command.add_argument("--docs", type=Path, help="the schema reference page to write")
     backends = commands.add_parser(
         "backends", help="list the backends found and where each comes from"
     )
@@ -110,7 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "new-backend":
             return _new_backend(args)
         options = _options(args)
-        return {"generate": _generate, "check": _check, "inspect": _inspect}[args.command](options)
+        commands = {"generate": _generate, "check": _check, "inspect": _inspect, "docs": _docs}
+        return commands[args.command](options)
     except StoregenError as exc:
         print(f"storegen: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -127,6 +131,7 @@ def _options(args: argparse.Namespace) -> Options:
         backends=args.backends or [],
         templates=[p.resolve() for p in args.templates or []],
         queries=[p.resolve() for p in args.queries or []],
+        docs=args.docs.resolve() if args.docs else None,
     )
 
 
@@ -134,6 +139,8 @@ def _generate(options: Options) -> int:
     started = time.perf_counter()
     generation = generate(options)
     plan = write_files(generation.files, options.out)
+    if options.docs is not None:
+        write_file(options.docs, schema_page(generation.schema, options))
     elapsed = time.perf_counter() - started
     print(
         f"storegen: {len(generation.schema.tables)} tables → {options.display_path(options.out)}: "
@@ -144,15 +151,44 @@ def _generate(options: Options) -> int:
 
 
 def _check(options: Options) -> int:
-    diff = diff_files(generate(options).files, options.out)
-    if diff:
-        sys.stdout.write(diff)
+    generation = generate(options)
+    stale = []
+    for target, diff in (
+        (options.out, diff_files(generation.files, options.out)),
+        (options.docs, _docs_diff(generation.schema, options)),
+    ):
+        if diff and target is not None:
+            sys.stdout.write(diff)
+            stale.append(options.display_path(target))
+    if stale:
         print(
-            f"storegen: {options.display_path(options.out)} is out of date; run `storegen generate`",
+            f"storegen: {' and '.join(stale)} {'are' if len(stale) > 1 else 'is'} out of date; "
+            "run `storegen generate`",
             file=sys.stderr,
         )
         return EXIT_DIFFERENT
-    print(f"storegen: {options.display_path(options.out)} is up to date")
+    checked = [options.out, *([options.docs] if options.docs is not None else [])]
+    verb = "are" if len(checked) > 1 else "is"
+    print(f"storegen: {' and '.join(options.display_path(p) for p in checked)} {verb} up to date")
+    return EXIT_OK
+
+
+def _docs_diff(schema: Schema, options: Options) -> str:
+    if options.docs is None:
+        return ""
+    shown = options.display_path(options.docs)
+    return diff_file(options.docs, schema_page(schema, options), shown)
+
+
+def _docs(options: Options) -> int:
+    """Write the page where `--docs` or the `docs` key says, else print it."""
+    page = schema_page(load_schema(options), options)
+    if options.docs is None:
+        sys.stdout.write(page)
+        return EXIT_OK
+    changed = write_file(options.docs, page)
+    state = "written" if changed else "unchanged"
+    print(f"storegen: {options.display_path(options.docs)} {state}")
     return EXIT_OK
 
 

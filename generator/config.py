@@ -28,6 +28,7 @@ _TOP_KEYS = {
     "temporal_storage",
     "templates",
     "queries",
+    "docs",
 }
 _TABLE_KEYS = {"model", "contract", "store", "append_only", "secret", "columns"}
 _COLUMN_KEYS = {"type", "temporal_storage", "secret", "attribute"}
@@ -83,6 +84,7 @@ class Options:
     temporal_storage: str = "iso"
     templates: tuple[Path, ...] = ()
     queries: tuple[Path, ...] = ()  # named-query files (issue 7)
+    docs: Path | None = None  # the schema reference page (`storegen docs`), if wanted
 
     def table(self, name: str) -> TableOptions:
         """Options for one table (empty when config says nothing about it)."""
@@ -149,6 +151,7 @@ def options_from_mapping(raw: dict[str, Any], *, root: Path, source: str) -> Opt
         temporal_storage=_choice(raw, "temporal_storage", ("iso", "epoch", "str"), source, "iso"),
         templates=tuple(root / p for p in _strings(raw, "templates", source)),
         queries=tuple(root / p for p in _strings(raw, "queries", source)),
+        docs=_path(raw, "docs", root, source),
     )
     if not options.package.isidentifier():
         raise ConfigError(f"{source}: package {options.package!r} is not a valid Python identifier")
@@ -221,6 +224,15 @@ def _strings(
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{where}: '{key}' must be a list of strings")
     return tuple(value)
+
+
+def _path(raw: dict[str, Any], key: str, root: Path, where: str) -> Path | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}: '{key}' must be a file path (a string)")
+    return root / value
 
 
 def _choice(
