@@ -35,7 +35,7 @@ help:
 	@echo "  generate  storegen generate, then run examples/smoke.py"
 	@echo "  check     storegen check (generated/ is up to date with schema/)"
 	@echo "  test      full pytest suite (needs venv + tools); extra args: PYTEST_ARGS='-k foo'"
-	@echo "  golden    rewrite golden files: STOREGEN_UPDATE_GOLDEN=1 pytest tests/test_golden.py"
+	@echo "  golden    rewrite golden files (package and schema page): STOREGEN_UPDATE_GOLDEN=1 pytest ..."
 	@echo "  docs      storegen docs (docs/schema.md), then mkdocs build --strict into site/"
 	@echo "  bench     install the bench extra (SQLAlchemy), then python -m bench (~3 min)"
 	@echo "  clean     remove .venv, tools/ and caches"
@@ -96,7 +96,8 @@ test: venv tools postgres
 	$(VPY) -m pytest -q $(PYTEST_ARGS)
 
 golden: venv
-	STOREGEN_UPDATE_GOLDEN=1 $(VPY) -m pytest -q tests/test_golden.py
+	STOREGEN_UPDATE_GOLDEN=1 $(VPY) -m pytest -q tests/test_golden.py \
+	  tests/test_schema_docs.py::test_page_matches_golden
 
 # The schema page first, so the site never shows a stale diagram.
 docs: venv
