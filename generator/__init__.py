@@ -1,10 +1,8 @@
 """storegen: SQLite schema files → a typed, async storage package.
 
 `generate(options)` is the one pure entry point: it reads the schema files and
-returns every output file as text, writing nothing. `storegen generate`
-writes that result, `storegen check` diffs it against the disk.
-
-    schema/*.sql ─parse─▶ IR ─validate─▶ views ─render─▶ prune imports ─▶ layout+black ─▶ files
+returns every output file as text, writing nothing, so `storegen generate`
+and `storegen check` are both built on this one call.
 """
 
 from __future__ import annotations

@@ -2,8 +2,7 @@
 
 A backend manifest may say `ddl_dialect = "postgres"`: its templates then get
 the schema's statements transpiled to that dialect (the `ddl` variable)
-instead of the SQLite text. Besides `parse*.py`, this is the only module that
-imports sqlglot.
+instead of the SQLite text.
 
 What plain transpiling gets wrong, and is fixed here:
 
