@@ -131,10 +131,10 @@ def test_page_lists_columns_keys_indexes_and_every_method_of_the_store() -> None
     relations = relations_options()
     page = schema_page(load_schema(relations), relations)
     assert (
-        "| `password_hash` | `TEXT` | `str` | no |  | yes |  | Never shown &#124; never logged. |"
-        in page
+        "| `password_hash` | `TEXT` → `str` | no |  | **secret** (kept out of `repr`). "
+        "Never shown &#124; never logged. |" in page
     )
-    assert "| `nickname` | `TEXT` | <code>str &#124; None</code> | yes | `'n/a'` |" in page
+    assert "| `nickname` | `TEXT` → <code>str &#124; None</code> | yes | `'n/a'` |" in page
     assert "- `idx_events_at` on (`at`) where `what <> 'noise'`" in page
     assert "(generated, read-only)" in page
     assert "- foreign key (`team_id`, `email`) → [people](#people) (`team_id`, `email`), " in page

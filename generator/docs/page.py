@@ -22,7 +22,8 @@ _LEGEND = (
     "UK unique). On a line, the parent's end reads `||` exactly one (the foreign "
     "key is NOT NULL) or `|o` zero or one (it may be NULL); the child's end reads "
     "`o{` zero or many, or `o|` zero or one (the foreign key is also a unique key). "
-    "A solid line means the foreign key is part of the child's primary key."
+    "A solid line means the foreign key is part of the child's primary key, a dashed "
+    "line that it is not."
 )
 # Where a UniqueKey came from, as the page says it.
 _ORIGIN = {
@@ -66,14 +67,14 @@ def render_page(
     lines += [_LEGEND, ""]
     anchors.add("Tables")
     table_anchors = {t.name: anchors.add(t.name) for t in schema.tables}
-    lines += ["## Tables", "", "| table | model | store | columns | methods | about |"]
-    lines += ["|---|---|---|---|---|---|"]
+    lines += ["## Tables", "", "| table | model | columns | methods | about |"]
+    lines += ["|---|---|---|---|---|"]
     by_name = {v.name: v for v in views}
     for table in schema.tables:
         table_view = by_name[table.name]
         lines.append(
             f"| [{heading_text(table.name)}](#{table_anchors[table.name]}) "
-            f"| {code(table_view.model)} | {code(table_view.store)} | {len(table.columns)} "
+            f"| {code(table_view.model)} | {len(table.columns)} "
             f"| {len(table_view.methods)} | {prose(_first_sentence(table.comment or ''))} |"
         )
     lines.append("")
@@ -107,31 +108,35 @@ def _table_section(
 
 
 def _columns(table: Table, view: TableView) -> list[str]:
+    """One row per column: name and key roles, SQL → Python type, NULL, default, notes."""
     fields = {f.column: f for f in view.fields}
     lines = [
         "**Columns**",
         "",
-        "| column | SQL type | Python type | null | default | secret | key | about |",
-        "|---|---|---|---|---|---|---|---|",
+        "| column | type | null | default | about |",
+        "|---|---|---|---|---|",
     ]
     for column in table.columns:
         field: FieldView | None = fields.get(column.name)
-        notes = [column.comment or ""]
+        notes = []
+        if field is not None and field.secret:
+            notes.append("**secret** (kept out of `repr`).")
+        notes.append(prose(column.comment or ""))
         if column.generated:
             notes.append("(generated, read-only)")
         if column.hidden and not column.generated:
             notes.append("(hidden: not in the model)")
         if column.autoincrement:
             notes.append("(AUTOINCREMENT)")
+        types = [code(column.declared_type) if column.declared_type else ""]
+        if field is not None:
+            types.append(code(field.annotation))
         cells = [
-            code(column.name),
-            code(column.declared_type) if column.declared_type else "",
-            code(field.annotation) if field else "",
+            " ".join((code(column.name), *key_marks(table, column))),
+            " → ".join(t for t in types if t),
             "yes" if is_nullable(table, column.name) else "no",
             code(column.default.sql) if column.default else "",
-            "yes" if field is not None and field.secret else "",
-            ", ".join(key_marks(table, column)),
-            prose(" ".join(n for n in notes if n)),
+            " ".join(n for n in notes if n),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return [*lines, ""]
