@@ -15,7 +15,7 @@ from pathlib import Path
 from . import generate, load_schema
 from .backends.manifest import discover_backends, scaffold_backend
 from .config import Options, load_options, merge_cli
-from .docs import schema_page
+from .schemadoc import schema_page
 from .errors import StoregenError
 from .schema.ir import Schema, to_json
 from .output.write import diff_file, diff_files, write_file, write_files

@@ -18,9 +18,9 @@ import pytest
 from storegen import load_schema
 from storegen.cli import main
 from storegen.config import Options, load_options, options_from_mapping
-from storegen.docs import schema_page
-from storegen.docs.erd import er_diagram, is_nullable, relationship
-from storegen.docs.markdown import Anchors, code, heading_text, prose
+from storegen.schemadoc import schema_page
+from storegen.schemadoc.erd import er_diagram, is_nullable, relationship
+from storegen.schemadoc.markdown import Anchors, code, heading_text, prose
 from storegen.errors import ConfigError
 from test_golden import GOLDEN, case_options
 
