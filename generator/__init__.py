@@ -55,7 +55,7 @@ def load_schema(options: Options) -> Schema:
     """Read, parse and cross-check the schema files named in `options`."""
     if not options.schema:
         raise ConfigError(
-            "no schema files configured: add `schema = [\"schema/app.sql\"]` under "
+            'no schema files configured: add `schema = ["schema/app.sql"]` under '
             "[tool.storegen] in pyproject.toml, or pass --schema FILE"
         )
     sources = read_schema_files(list(options.schema), display=options.display_path)

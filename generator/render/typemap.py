@@ -90,9 +90,7 @@ _DECIMAL_TYPES = frozenset({"DECIMAL", "NUMERIC"})
 _TEXT_TYPES = frozenset({"JSON", "UUID", "TIME"})
 # Names without an affinity keyword that we map on purpose. Any other such name
 # (`TXT`, `STRING`, `VARCHR`) gets NUMERIC affinity in SQLite: most likely a typo.
-KNOWN_NUMERIC_NAMES = frozenset(
-    {*_TEMPORAL_TYPES, *_BOOLEAN_TYPES, *_DECIMAL_TYPES, *_TEXT_TYPES}
-)
+KNOWN_NUMERIC_NAMES = frozenset({*_TEMPORAL_TYPES, *_BOOLEAN_TYPES, *_DECIMAL_TYPES, *_TEXT_TYPES})
 # What a user can put in a column's `type` override (internal codecs excluded).
 OVERRIDE_CHOICES = tuple(sorted(name for name in CODECS if name != "numeric_text"))
 
