@@ -91,6 +91,8 @@ _TEXT_TYPES = frozenset({"JSON", "UUID", "TIME"})
 # Names without an affinity keyword that we map on purpose. Any other such name
 # (`TXT`, `STRING`, `VARCHR`) gets NUMERIC affinity in SQLite: most likely a typo.
 KNOWN_NUMERIC_NAMES = frozenset({*_TEMPORAL_TYPES, *_BOOLEAN_TYPES, *_DECIMAL_TYPES, *_TEXT_TYPES})
+# Codecs whose values a TEXT-affinity column would store (and return) as text.
+_NUMBER_CODECS = frozenset({"int", "bool", "float", "epoch_date", "epoch_datetime"})
 # What a user can put in a column's `type` override (internal codecs excluded).
 OVERRIDE_CHOICES = tuple(sorted(name for name in CODECS if name != "numeric_text"))
 
@@ -127,6 +129,12 @@ def choose_codec(
                 f"column {table}.{column.name}: unknown type override {override!r}; "
                 f"choose one of {', '.join(OVERRIDE_CHOICES)}"
             )
+        if override in _NUMBER_CODECS and column.affinity is Affinity.TEXT:
+            raise ConfigError(
+                f"column {table}.{column.name}: type override {override!r} on declared type "
+                f"'{column.declared_type}': SQLite stores numbers in a TEXT-affinity column as "
+                "text, so they would come back as str; declare the column INTEGER or REAL"
+            )
         return _guard_text(override, column)
     check_declared_type(column, table)
     base = base_type_name(column.declared_type)
@@ -162,6 +170,9 @@ def check_declared_type(column: Column, table: str) -> None:
     `type` override in config confirms either on purpose.
     """
     where = f"column {table}.{column.name}"
+    declared = (
+        f"declared type '{column.declared_type}'" if column.declared_type else "no declared type"
+    )
     how = (
         f"fix the type, or confirm it with [tool.storegen.tables.{table}.columns."
         f'{column.name}] type = "..." ({", ".join(OVERRIDE_CHOICES)})'
@@ -169,7 +180,7 @@ def check_declared_type(column: Column, table: str) -> None:
     base = base_type_name(column.declared_type)
     if column.affinity is Affinity.NUMERIC and base not in KNOWN_NUMERIC_NAMES:
         raise SchemaError(
-            f"{where}: declared type '{column.declared_type}' has none of SQLite's type "
+            f"{where}: {declared} has none of SQLite's type "
             "keywords (INT, CHAR, CLOB, TEXT, BLOB, REAL, FLOA, DOUB) and is not a type "
             f"storegen knows, so SQLite gives it NUMERIC affinity{_did_you_mean(base)}; {how}",
             column.location,
@@ -178,15 +189,15 @@ def check_declared_type(column: Column, table: str) -> None:
     strings = bool(values) and all(isinstance(v, str) for v in values)
     if strings and column.affinity is not Affinity.TEXT:
         raise SchemaError(
-            f"{where}: CHECK lists strings, but declared type '{column.declared_type}' "
-            f"gives {column.affinity.value} affinity, not TEXT; {how}",
+            f"{where}: CHECK lists strings, but {declared} gives "
+            f"{column.affinity.value} affinity, not TEXT; {how}",
             column.location,
         )
     numeric = (Affinity.INTEGER, Affinity.NUMERIC, Affinity.REAL)
     if values and not strings and column.affinity not in numeric:
         raise SchemaError(
-            f"{where}: CHECK lists integers, but declared type '{column.declared_type}' "
-            f"gives {column.affinity.value} affinity, which stores them "
+            f"{where}: CHECK lists integers, but {declared} gives "
+            f"{column.affinity.value} affinity, which stores them "
             f"{'as text' if column.affinity is Affinity.TEXT else 'untyped'}; {how}",
             column.location,
         )
