@@ -91,7 +91,9 @@ def _foreign_key_failure(exc: Any, table: str, operation: str | None) -> Failure
             ErrorCode.FOREIGN_KEY_VIOLATION, f"a row in {table} is still referred to by a row{by}"
         )
     subject = f"{table}.{key}" if named else table
-    return Failure(ErrorCode.FOREIGN_KEY_VIOLATION, f"{subject} refers to a row that does not exist")
+    return Failure(
+        ErrorCode.FOREIGN_KEY_VIOLATION, f"{subject} refers to a row that does not exist"
+    )
 
 
 def classify_postgres_error(

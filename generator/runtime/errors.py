@@ -247,9 +247,11 @@ def log_failure(
     Expected outcomes (ALREADY_EXISTS, a FK or CHECK violation ...) are INFO
     without traceback: Python's last-resort handler prints WARNING and above
     to stderr of any app that has not configured logging. Server-side
-    trouble (UNAVAILABLE, DB_ERROR, INVALID_DATA) is ERROR with traceback.
+    trouble (UNAVAILABLE, DB_ERROR, a stored value that does not decode) is
+    ERROR with traceback.
     """
-    client_side = failure.code in _CLIENT_CODES
+    # A value the caller passed that cannot be stored (NaN) is theirs to fix, too.
+    client_side = failure.code in _CLIENT_CODES or isinstance(exc, EncodeError)
     logger.log(
         logging.INFO if client_side else logging.ERROR,
         "storage %s on %s failed: code=%s error=%s.%s sqlite_errorname=%s " "ray_id=%s: %s",
