@@ -18,6 +18,7 @@ from sqlglot import exp
 
 from ..errors import SchemaError
 from .ir import ForeignKey, IgnoredStatement, Index, Location, Schema, Table, UniqueKey
+from .bare_names import index_name_tokens
 from .sqlglot_adapter import parse_create
 from .tables import ParsedTable, parse_table
 from .lex import SCHEMA_PHRASES, SourceFile, Statement, check_parentheses, scan_source
@@ -116,7 +117,7 @@ def parse_schema(sources: Sequence[tuple[str, str]]) -> Schema:
                 _add_table(tables, parse_table(statement, source))
             elif phrase in SCHEMA_PHRASES:
                 check_parentheses(statement, source)
-                index = _parse_index(statement, source)
+                index = _parse_index(statement, source, tables)
                 if index is None:
                     ignored.append(_ignored(statement, "expression index"))
                 else:
@@ -131,9 +132,12 @@ def parse_schema(sources: Sequence[tuple[str, str]]) -> Schema:
     return Schema(tuple(linked), tuple(path for path, _ in sources), tuple(ignored))
 
 
-def _parse_index(statement: Statement, source: SourceFile) -> _ParsedIndex | None:
+def _parse_index(
+    statement: Statement, source: SourceFile, tables: dict[str, ParsedTable]
+) -> _ParsedIndex | None:
     """Turn a CREATE [UNIQUE] INDEX into an Index; None for an expression index."""
-    create = parse_create(statement, source, _index_schema_prefix(statement))
+    names = index_name_tokens(statement.tokens, _index_columns(statement, tables))
+    create = parse_create(statement, source, _index_schema_prefix(statement), names)
     node = create.this
     if not isinstance(node, exp.Index):
         raise SchemaError(
@@ -153,6 +157,18 @@ def _parse_index(statement: Statement, source: SourceFile) -> _ParsedIndex | Non
         where = source.text[tokens[where_at + 1].start : tokens[-1].end]
     index = Index(node.name, tuple(columns), statement.text, bool(create.args.get("unique")), where)
     return _ParsedIndex(node.args["table"].name, index, statement.location)
+
+
+def _index_columns(statement: Statement, tables: dict[str, ParsedTable]) -> set[str]:
+    """The lower-case column names of the indexed table, if it is defined already."""
+    tokens = statement.tokens
+    on_at = next((i for i, t in enumerate(tokens) if t.keyword == "ON"), len(tokens) - 1)
+    if on_at + 1 >= len(tokens):
+        return set()
+    target = tokens[on_at + 1]
+    name = target.text[1:-1] if target.kind == "quoted" else target.text
+    parsed = tables.get(name.lower())
+    return {c.name.lower() for c in parsed.table.columns} if parsed else set()
 
 
 def _index_schema_prefix(statement: Statement) -> list[tuple[int, int, str]]:

@@ -21,6 +21,7 @@ from .ir import Column, Default, FkAction, ForeignKey, Location
 from .ir import PrimaryKey, Table, UniqueKey
 from .columns import Element, declared_type, default_text, split_elements
 from .columns import table_options, unparsable_spans
+from .bare_names import table_name_tokens
 from .sqlglot_adapter import parse_create
 from .lex import SourceFile, Statement, affinity_of, matching_paren
 
@@ -155,7 +156,9 @@ def parse_table(statement: Statement, source: SourceFile) -> ParsedTable:
     elements = split_elements(tokens, open_at, close_at, source)
     without_rowid, strict = table_options(tokens[close_at + 1 :], source)
     blanks = [(tokens[close_at].end, tokens[-1].end, "")] + unparsable_spans(tokens, elements)
-    schema = parse_create(statement, source, blanks).this
+    columns = {e.tokens[0].text.lower() for e in elements if e.is_column}
+    names = table_name_tokens(tokens, (e.tokens for e in elements), columns)
+    schema = parse_create(statement, source, blanks, names).this
     if not isinstance(schema, exp.Schema) or len(schema.expressions) != len(elements):
         raise SchemaError("storegen misread this column list; please report it", statement.location)
     if schema.this.db.lower() not in ("", "main"):
