@@ -435,6 +435,7 @@ PG_GOLDEN_CASES = [
     "enums", "foreign_keys", "if_not_exists", "keyword_columns", "mixins", "name_overrides",
     "named_constraints", "quoted_identifiers", "secrets", "unique_index",
     "autoincrement", "generated_columns", "sqlite_quirks", "builtin_names", "postgres_backend",
+    "bare_keywords",
 ]  # fmt: skip
 
 

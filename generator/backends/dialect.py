@@ -29,20 +29,20 @@ from collections.abc import Callable
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.postgres import Postgres
+from sqlglot.tokens import TokenType
 
 from ..config import Options
 from ..errors import ConfigError
 from ..schema.ir import Schema, Table
+from ..schema.parse import index_tree
+from ..schema.tables import table_tree
 from ..render.typemap import choose_codec
 
 __all__ = ["DDL_DIALECTS", "schema_ddl", "transpile_expression"]
 
-_CONFLICT_CLAUSE = re.compile(
-    r"\bON\s+CONFLICT\s+(?:ROLLBACK|ABORT|FAIL|IGNORE|REPLACE)\b", re.IGNORECASE
-)
-
-_KEY_LIST = re.compile(r"(\b(?:PRIMARY\s+KEY|UNIQUE)\s*\()([^()]*)\)", re.IGNORECASE)
-_KEY_EXTRAS = re.compile(r"\s+(?:ASC|DESC|COLLATE\s+\w+)\b", re.IGNORECASE)
+_PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+_POSTGRES = Postgres()
 
 _SHORT_GROUP = re.compile(r"\(\n\s+([^()\n]{1,60})\n\s*\)")
 
@@ -83,7 +83,7 @@ def _postgres(schema: Schema, options: Options, append_only: dict[str, bool]) ->
     statements: list[str] = []
     for table in schema.tables:
         statements.append(_postgres_table(table, options))
-        statements.extend(_postgres_index(index.sql) for index in table.indexes)
+        statements.extend(_postgres_index(table, index.sql) for index in table.indexes)
         statements.extend(_postgres_rowid_alias(table))
     for table in schema.tables:
         if append_only.get(table.name, table.append_only):
@@ -111,44 +111,10 @@ def _strip_comments(tree: exp.Expr) -> None:
         node.comments = None
 
 
-def _parse_table(table: Table) -> exp.Expr:
-    """sqlglot's tree of a CREATE TABLE, past what sqlglot cannot read.
-
-    Table options (WITHOUT ROWID, STRICT) are cut off: PostgreSQL has neither.
-    Declared type names SQLite accepts but sqlglot does not (`UNSIGNED BIG
-    INT`) are replaced, since every column type is set from its codec anyway.
-    """
-    text = table.sql
-    if table.without_rowid or table.strict:
-        text = text[: text.rindex(")") + 1]
-    # SQLite's conflict clauses (`NOT NULL ON CONFLICT FAIL`) have no PostgreSQL meaning.
-    text = _CONFLICT_CLAUSE.sub("", text)
-    # Key column lists in PostgreSQL are plain names: no ASC/DESC, no COLLATE.
-    text = _KEY_LIST.sub(lambda m: m.group(1) + _KEY_EXTRAS.sub("", m.group(2)) + ")", text)
-    try:
-        return sqlglot.parse_one(text, read="sqlite")
-    except sqlglot.errors.ParseError:
-        pass
-    for column in table.columns:
-        if column.declared_type:
-            text = re.sub(
-                rf"((?:\b{re.escape(column.name)}\b|\"{re.escape(column.name)}\")\s+)"
-                rf"{re.escape(column.declared_type)}",
-                r"\1TEXT",
-                text,
-                count=1,
-            )
-    try:
-        return sqlglot.parse_one(text, read="sqlite")
-    except sqlglot.errors.ParseError as exc:
-        raise ConfigError(
-            f"table {table.name}: cannot transpile its CREATE TABLE to PostgreSQL: {exc}"
-        ) from None
-
-
 def _postgres_table(table: Table, options: Options) -> str:
-    tree = _parse_table(table)
+    tree = table_tree(table.sql)
     _strip_comments(tree)
+    _quote_names(tree)
     alias = _rowid_alias(table)
     schema = tree.this
     if isinstance(schema, exp.Schema):  # a column without a type parses as a bare name
@@ -213,17 +179,10 @@ def _postgres_rowid_alias(table: Table) -> list[str]:
     ]
 
 
-def _postgres_index(sql: str) -> str:
-    # PostgreSQL index names take no schema (SQLite's `main.` / `temp.`).
-    sql = re.sub(
-        r"^(\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?)"
-        r"(?:\"?main\"?|\"?temp\"?)\s*\.\s*",
-        r"\1",
-        sql,
-        flags=re.IGNORECASE,
-    )
-    tree = sqlglot.parse_one(sql, read="sqlite")
+def _postgres_index(table: Table, sql: str) -> str:
+    tree = index_tree(sql, {column.name.lower() for column in table.columns})
     _strip_comments(tree)
+    _quote_names(tree)
     for ordered in tree.find_all(exp.Ordered):
         ordered.set("nulls_first", None)  # SQLite's NULLS FIRST matters for no lookup
     for collate in list(tree.find_all(exp.Collate)):
@@ -232,6 +191,23 @@ def _postgres_index(sql: str) -> str:
         else:
             collate.replace(collate.this)
     return tree.sql(dialect="postgres")
+
+
+def _quote_names(tree: exp.Expr) -> None:
+    """Quote a name PostgreSQL would fold to lower case or read as a keyword.
+
+    The stores quote every name with its declared spelling, so the table must
+    be created with that spelling too.
+    """
+    for identifier in tree.find_all(exp.Identifier):
+        name = identifier.this
+        if not _PLAIN_NAME.fullmatch(name) or _is_keyword(name):
+            identifier.set("quoted", True)
+
+
+def _is_keyword(name: str) -> bool:
+    tokens = _POSTGRES.tokenize(name)
+    return len(tokens) != 1 or tokens[0].token_type != TokenType.VAR
 
 
 def _quote(identifier: str) -> str:

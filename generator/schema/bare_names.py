@@ -24,6 +24,8 @@ _OPERAND_AFTER_WORDS = frozenset(
 )
 _OPERAND_AFTER_PUNCT = frozenset("( , = < > + - * / % | & ~ !".split())
 _EXPRESSION_STARTS = frozenset({"CHECK", "AS"})
+# In an expression SQLite reads these as the keyword even when a column has the name.
+_ALWAYS_KEYWORDS = frozenset({"CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP"})
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
@@ -138,6 +140,8 @@ def _operands(tokens: Sequence[Token], columns: set[str]) -> list[Token]:
     for i in range(1, len(tokens) - 1):
         token, before, after = tokens[i], tokens[i - 1], tokens[i + 1]
         if token.kind != "word" or token.text.lower() not in columns:
+            continue
+        if token.keyword in _ALWAYS_KEYWORDS:
             continue
         if after.text in ("(", "."):
             continue

@@ -159,6 +159,18 @@ def _parse_index(
     return _ParsedIndex(node.args["table"].name, index, statement.location)
 
 
+def index_tree(sql: str, columns: set[str]) -> exp.Create:
+    """sqlglot's tree of a CREATE INDEX that `parse_schema` accepted, for transpiling.
+
+    ``columns`` are the indexed table's column names, lower-cased; a ``main.``
+    before the index name is gone.
+    """
+    source = scan_source("schema.sql", sql)
+    statement = source.statements[0]
+    names = index_name_tokens(statement.tokens, columns)
+    return parse_create(statement, source, _index_schema_prefix(statement), names)
+
+
 def _index_columns(statement: Statement, tables: dict[str, ParsedTable]) -> set[str]:
     """The lower-case column names of the indexed table, if it is defined already."""
     tokens = statement.tokens

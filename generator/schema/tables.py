@@ -23,7 +23,7 @@ from .columns import Element, declared_type, default_text, split_elements
 from .columns import table_options, unparsable_spans
 from .bare_names import table_name_tokens
 from .sqlglot_adapter import parse_create
-from .lex import SourceFile, Statement, affinity_of, matching_paren
+from .lex import SourceFile, Statement, affinity_of, matching_paren, scan_source
 
 _FK_ACTION = re.compile(r"ON (DELETE|UPDATE) (.+)", re.IGNORECASE)
 _Literal = int | float | str | None
@@ -155,10 +155,7 @@ def parse_table(statement: Statement, source: SourceFile) -> ParsedTable:
     close_at = matching_paren(tokens, open_at)
     elements = split_elements(tokens, open_at, close_at, source)
     without_rowid, strict = table_options(tokens[close_at + 1 :], source)
-    blanks = [(tokens[close_at].end, tokens[-1].end, "")] + unparsable_spans(tokens, elements)
-    columns = {e.tokens[0].text.lower() for e in elements if e.is_column}
-    names = table_name_tokens(tokens, (e.tokens for e in elements), columns)
-    schema = parse_create(statement, source, blanks, names).this
+    schema = _sqlglot_tree(statement, source, open_at, elements).this
     if not isinstance(schema, exp.Schema) or len(schema.expressions) != len(elements):
         raise SchemaError("storegen misread this column list; please report it", statement.location)
     if schema.this.db.lower() not in ("", "main"):
@@ -172,6 +169,32 @@ def parse_table(statement: Statement, source: SourceFile) -> ParsedTable:
         else:
             _add_table_constraint(draft, node, None, element.location)
     return _finish(draft, statement, without_rowid, strict)
+
+
+def table_tree(sql: str) -> exp.Create:
+    """sqlglot's tree of a CREATE TABLE that `parse_table` accepted, for transpiling.
+
+    Declared types read as ``T`` (the caller sets types), and table options,
+    ON CONFLICT clauses and ASC/DESC/COLLATE in key lists are gone.
+    """
+    source = scan_source("schema.sql", sql)
+    statement = source.statements[0]
+    tokens = statement.tokens
+    open_at = next(i for i, t in enumerate(tokens) if t.text == "(")
+    elements = split_elements(tokens, open_at, matching_paren(tokens, open_at), source)
+    return _sqlglot_tree(statement, source, open_at, elements)
+
+
+def _sqlglot_tree(
+    statement: Statement, source: SourceFile, open_at: int, elements: Sequence[Element]
+) -> exp.Create:
+    """Parse with what sqlglot cannot read hidden, and bare names as placeholders."""
+    tokens = statement.tokens
+    close_at = matching_paren(tokens, open_at)
+    blanks = [(tokens[close_at].end, tokens[-1].end, "")] + unparsable_spans(tokens, elements)
+    columns = {e.tokens[0].text.lower() for e in elements if e.is_column}
+    names = table_name_tokens(tokens, (e.tokens for e in elements), columns)
+    return parse_create(statement, source, blanks, names)
 
 
 def _finish(draft: _Draft, statement: Statement, without_rowid: bool, strict: bool) -> ParsedTable:
