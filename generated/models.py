@@ -156,7 +156,7 @@ class DeviceCode(AuditFields):
     device_code: str = field(repr=False)
     """The code the device polls with."""
     user_code: str
-    """The short code the user types in."""
+    """The short code the user types in, in any case."""
     client_id: str
     user_id: str | None = None
     """The user who approved or denied the request; NULL while pending."""

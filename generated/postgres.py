@@ -63,6 +63,7 @@ POSTGRES_SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS oauth_device_codes (\n  id TEXT PRIMARY KEY NOT NULL,\n  device_code TEXT NOT NULL UNIQUE,\n  user_code TEXT NOT NULL UNIQUE,\n  client_id TEXT NOT NULL REFERENCES oauth_clients (id) ON DELETE CASCADE,\n  user_id TEXT REFERENCES oauth_users (id) ON DELETE SET NULL,\n  scopes TEXT,\n  expires_at BIGINT NOT NULL,\n  \"interval\" BIGINT NOT NULL,\n  state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'consumed', 'expired')),\n  created_at BIGINT NOT NULL,\n  created_by TEXT NOT NULL,\n  updated_at BIGINT NOT NULL,\n  updated_by TEXT NOT NULL\n)",
     "CREATE INDEX IF NOT EXISTS idx_oauth_device_codes_state ON oauth_device_codes(state)",
     "CREATE INDEX IF NOT EXISTS idx_oauth_device_codes_expires_at ON oauth_device_codes(expires_at)",
+    'CREATE UNIQUE INDEX IF NOT EXISTS "oauth_device_codes_user_code_nocase" ON "oauth_device_codes" (lower("user_code"))',
     "CREATE TABLE IF NOT EXISTS oauth_audit_logs (\n  id TEXT PRIMARY KEY NOT NULL,\n  event_type TEXT NOT NULL,\n  subject TEXT,\n  client_id TEXT,\n  user_id TEXT,\n  metadata TEXT,\n  created_at BIGINT NOT NULL,\n  created_by TEXT NOT NULL,\n  updated_at BIGINT NOT NULL,\n  updated_by TEXT NOT NULL\n)",
     "CREATE INDEX IF NOT EXISTS idx_oauth_audit_logs_created_at ON oauth_audit_logs(created_at)",
     "CREATE INDEX IF NOT EXISTS idx_oauth_audit_logs_event_type ON oauth_audit_logs(event_type)",

@@ -33,7 +33,7 @@ from sqlglot.dialects.postgres import Postgres
 from sqlglot.tokens import TokenType
 
 from ..config import Options
-from ..errors import ConfigError
+from ..errors import ConfigError, SchemaError
 from ..schema.ir import Schema, Table
 from ..schema.parse import index_tree
 from ..schema.tables import table_tree
@@ -82,8 +82,10 @@ def transpile_expression(sql: str, dialect: str) -> str:
 def _postgres(schema: Schema, options: Options, append_only: dict[str, bool]) -> tuple[str, ...]:
     statements: list[str] = []
     for table in schema.tables:
+        _refuse_collations(table)
         statements.append(_postgres_table(table, options))
         statements.extend(_postgres_index(table, index.sql) for index in table.indexes)
+        statements.extend(_postgres_nocase_keys(table))
         statements.extend(_postgres_rowid_alias(table))
     for table in schema.tables:
         if append_only.get(table.name, table.append_only):
@@ -183,14 +185,64 @@ def _postgres_index(table: Table, sql: str) -> str:
     tree = index_tree(sql, {column.name.lower() for column in table.columns})
     _strip_comments(tree)
     _quote_names(tree)
+    for ordered in tree.find_all(exp.Ordered):  # a NOCASE column indexes as lower(x)
+        target = ordered.this
+        if isinstance(target, exp.Column) and _collation(table, target.name) == "NOCASE":
+            target.replace(exp.Lower(this=target.copy()))
     for ordered in tree.find_all(exp.Ordered):
         ordered.set("nulls_first", None)  # SQLite's NULLS FIRST matters for no lookup
     for collate in list(tree.find_all(exp.Collate)):
-        if collate.expression.name.upper() == "NOCASE":  # case-insensitive: index lower(x)
+        collation = collate.expression.name.upper()
+        if collation == "NOCASE":  # case-insensitive: index lower(x)
             collate.replace(exp.Lower(this=collate.this))
-        else:
+        elif collation == "BINARY":
             collate.replace(collate.this)
+        else:
+            raise SchemaError(
+                f"an index on {table.name} uses COLLATE {collation}, which storegen cannot "
+                "keep on PostgreSQL (it keeps BINARY and NOCASE)",
+                table.location,
+            )
     return tree.sql(dialect="postgres")
+
+
+def _refuse_collations(table: Table) -> None:
+    """COLLATE is never dropped silently: PostgreSQL gets NOCASE (as lower()) and BINARY."""
+    for column in table.columns:
+        if column.collation not in (None, "BINARY", "NOCASE"):
+            raise SchemaError(
+                f"column {table.name}.{column.name} is COLLATE {column.collation}, which "
+                "storegen cannot keep on PostgreSQL (it keeps BINARY and NOCASE, as lower())",
+                column.location,
+            )
+
+
+def _collation(table: Table, name: str) -> str | None:
+    try:
+        return table.column(name).collation
+    except KeyError:
+        return None
+
+
+def _postgres_nocase_keys(table: Table) -> list[str]:
+    """A unique index on `lower(x)` for each key SQLite keeps unique case-insensitively.
+
+    The key's own constraint stays (foreign keys may need it); the index adds
+    the case-insensitive uniqueness and serves `lower(x) = lower($1)` lookups.
+    UNIQUE indexes are transpiled with `lower()` already (see _postgres_index).
+    """
+    keys = [table.primary_key] if table.primary_key else []
+    keys += [key for key in table.unique_keys if key.origin != "index"]
+    statements = []
+    for key in keys:
+        if not key.nocase:
+            continue
+        terms = [f"lower({_quote(c)})" if c in key.nocase else _quote(c) for c in key.columns]
+        name = _quote(f"{table.name}_{'_'.join(key.columns)}_nocase")
+        statements.append(
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {name} ON {_quote(table.name)} ({', '.join(terms)})"
+        )
+    return statements
 
 
 def _quote_names(tree: exp.Expr) -> None:

@@ -107,6 +107,9 @@ def _table_view(table: Table, options: Options) -> TableView:
     )
     pk_columns = table.primary_key.columns if table.primary_key else ()
     view.key_columns = pk_columns
+    view.nocase_columns = frozenset(c.name for c in table.columns if c.collation == "NOCASE")
+    keys = [table.primary_key] if table.primary_key else []
+    view.nocase_keys = {k.columns: frozenset(k.nocase) for k in [*keys, *table.unique_keys]}
     if table.primary_key is not None and not append_only:
         view.update_fields = tuple(
             f
@@ -247,6 +250,7 @@ def _table_sql(table: TableView, style: str, dialect: str) -> dict[str, str]:
     statements: dict[str, str] = {}
     for method in table.methods:
         keys = [p.column for p in method.params]
+        nocase = _nocase(table, tuple(keys), dialect)
         if method.kind == "insert":
             statements[method.sql] = sql.insert_sql(
                 table.name, writable, columns, defaults, style, real
@@ -259,26 +263,45 @@ def _table_sql(table: TableView, style: str, dialect: str) -> dict[str, str]:
                 table.name, writable, table.key_columns, set_columns, columns, defaults, style, real
             )
         elif method.kind == "get":
-            statements[method.sql] = sql.select_by_sql(table.name, columns, keys, style)
+            statements[method.sql] = sql.select_by_sql(table.name, columns, keys, style, nocase)
         elif method.kind == "update":
             set_columns = [f.column for f in table.update_fields]
             statements[method.sql] = sql.update_sql(
-                table.name, set_columns, table.key_columns, columns, style, real
+                table.name,
+                set_columns,
+                table.key_columns,
+                columns,
+                style,
+                real,
+                _nocase(table, table.key_columns, dialect),
             )
         elif method.kind == "delete":
-            statements[method.sql] = sql.delete_by_sql(table.name, keys, style)
+            statements[method.sql] = sql.delete_by_sql(table.name, keys, style, nocase)
         elif method.kind == "count":
-            statements[method.sql] = sql.count_by_sql(table.name, keys, style)
+            statements[method.sql] = sql.count_by_sql(table.name, keys, style, nocase)
         elif method.kind == "list":
             order = [p.column for p in method.cursor]
             statements[method.sql] = sql.list_by_sql(
-                table.name, columns, keys, order, style, after=False
+                table.name, columns, keys, order, style, after=False, nocase=nocase
             )
             if method.sql_after:
                 statements[method.sql_after] = sql.list_by_sql(
-                    table.name, columns, keys, order, style, after=True
+                    table.name, columns, keys, order, style, after=True, nocase=nocase
                 )
     return statements
+
+
+def _nocase(table: TableView, keys: tuple[str, ...], dialect: str) -> sql.Nocase:
+    """Case-insensitive key columns, as the dialect must spell them.
+
+    SQLite already compares a NOCASE column with NOCASE, so only a key whose
+    list says COLLATE NOCASE over another column collation needs it written;
+    PostgreSQL needs `lower()` for every one.
+    """
+    columns = table.nocase(keys)
+    if dialect == "sqlite":
+        return sql.Nocase(sorted(columns - table.nocase_columns))
+    return sql.Nocase(sorted(columns), lower=True)
 
 
 def _returning_workaround(table: TableView, dialect: str) -> frozenset[str]:

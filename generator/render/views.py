@@ -71,6 +71,14 @@ class TableView:
     update_fields: tuple[FieldView, ...] = ()
     bases: tuple[str, ...] = ()
     own_fields: tuple[FieldView, ...] = ()
+    # Case-insensitive (COLLATE NOCASE) comparisons: per key, and per column.
+    nocase_keys: dict[tuple[str, ...], frozenset[str]] = field(default_factory=dict)
+    nocase_columns: frozenset[str] = frozenset()
+
+    def nocase(self, columns: tuple[str, ...]) -> frozenset[str]:
+        """Which of these key columns a lookup compares case-insensitively."""
+        found = self.nocase_keys.get(columns)
+        return found if found is not None else self.nocase_columns & frozenset(columns)
 
     @property
     def name_literal(self) -> str:

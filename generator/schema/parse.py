@@ -46,6 +46,7 @@ class _ParsedIndex:
     table_name: str
     index: Index
     location: Location
+    listed: dict[str, str]  # COLLATE written after a column name, by lower name
 
 
 def read_schema_files(
@@ -143,20 +144,23 @@ def _parse_index(
         raise SchemaError(
             "storegen misread this CREATE INDEX; please report it", statement.location
         )
-    columns = []
+    columns, listed = [], {}
     for ordered in node.args["params"].args.get("columns") or ():
         target = ordered.this if isinstance(ordered, exp.Ordered) else ordered
+        collation = target.expression.name.upper() if isinstance(target, exp.Collate) else None
         target = target.this if isinstance(target, exp.Collate) else target
         if not isinstance(target, exp.Column):
             return None
         columns.append(target.name)
+        if collation:
+            listed[target.name.lower()] = collation
     tokens = statement.tokens
     where_at = next((i for i, t in enumerate(tokens) if t.keyword == "WHERE"), None)
     where = None
     if where_at is not None:
         where = source.text[tokens[where_at + 1].start : tokens[-1].end]
     index = Index(node.name, tuple(columns), statement.text, bool(create.args.get("unique")), where)
-    return _ParsedIndex(node.args["table"].name, index, statement.location)
+    return _ParsedIndex(node.args["table"].name, index, statement.location, listed)
 
 
 def index_tree(sql: str, columns: set[str]) -> exp.Create:
@@ -235,7 +239,12 @@ def _attach_indexes(tables: dict[str, ParsedTable], indexes: Sequence[_ParsedInd
         index = dataclasses.replace(index, columns=columns)
         unique_keys = table.unique_keys
         if index.unique and index.where is None:
-            unique_keys += (UniqueKey(columns, "index", index.name),)
+            nocase = tuple(
+                name
+                for name in columns
+                if parsed.listed.get(name.lower(), table.column(name).collation) == "NOCASE"
+            )
+            unique_keys += (UniqueKey(columns, "index", index.name, nocase),)
         table = dataclasses.replace(
             table, indexes=table.indexes + (index,), unique_keys=unique_keys
         )

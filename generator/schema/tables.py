@@ -20,7 +20,7 @@ from ..errors import SchemaError
 from .ir import Column, Default, FkAction, ForeignKey, Location
 from .ir import PrimaryKey, Table, UniqueKey
 from .columns import Element, declared_type, default_text, split_elements
-from .columns import table_options, unparsable_spans
+from .columns import listed_collations, table_options, unparsable_spans
 from .bare_names import table_name_tokens
 from .sqlglot_adapter import parse_create
 from .lex import SourceFile, Statement, affinity_of, matching_paren, scan_source
@@ -50,6 +50,9 @@ class _Draft:
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     fk_locations: list[Location] = field(default_factory=list)
     enums: list[tuple[str, tuple[int | str, ...], Location]] = field(default_factory=list)
+    # COLLATE written in a table-level key list, per key: by unique_keys index, and the PK's.
+    listed: dict[int, dict[str, str]] = field(default_factory=dict)
+    pk_listed: dict[str, str] = field(default_factory=dict)
 
     def add_column(self, column: Column) -> None:
         first = self.columns.get(column.name.lower())
@@ -167,7 +170,13 @@ def parse_table(statement: Statement, source: SourceFile) -> ParsedTable:
         if element.is_column:
             _add_column(draft, element, node)
         else:
+            unique_count, had_pk = len(draft.unique_keys), draft.primary_key is not None
             _add_table_constraint(draft, node, None, element.location)
+            listed = listed_collations(element)
+            if len(draft.unique_keys) > unique_count:
+                draft.listed[unique_count] = listed
+            if draft.primary_key is not None and not had_pk:
+                draft.pk_listed = listed
     return _finish(draft, statement, without_rowid, strict)
 
 
@@ -217,6 +226,7 @@ def _finish(draft: _Draft, statement: Statement, without_rowid: bool, strict: bo
         first = columns[names[0].lower()]
         primary_key = PrimaryKey(
             names,
+            nocase=_nocase(columns, names, draft.pk_listed),
             rowid_alias=len(names) == 1
             and first.declared_type.upper() == "INTEGER"
             and not desc
@@ -231,7 +241,10 @@ def _finish(draft: _Draft, statement: Statement, without_rowid: bool, strict: bo
         location=statement.location,
         sql=statement.text,
         primary_key=primary_key,
-        unique_keys=tuple(draft.unique_keys),
+        unique_keys=tuple(
+            dataclasses.replace(key, nocase=_nocase(columns, key.columns, draft.listed.get(i, {})))
+            for i, key in enumerate(draft.unique_keys)
+        ),
         foreign_keys=tuple(draft.foreign_keys),
         comment=comment,
         append_only="append-only" in directives,
@@ -239,6 +252,17 @@ def _finish(draft: _Draft, statement: Statement, without_rowid: bool, strict: bo
         strict=strict,
     )
     return ParsedTable(table, tuple(draft.fk_locations))
+
+
+def _nocase(
+    columns: dict[str, Column], names: tuple[str, ...], listed: dict[str, str]
+) -> tuple[str, ...]:
+    """The key columns compared with NOCASE: as listed in the key, else the column's own."""
+    return tuple(
+        name
+        for name in names
+        if listed.get(name.lower(), columns[name.lower()].collation) == "NOCASE"
+    )
 
 
 def _add_column(draft: _Draft, element: Element, node: exp.Expression) -> None:
@@ -337,7 +361,7 @@ def _reference(draft: _Draft, column: Column, constraint: _Constraint, element: 
 
 
 def _collate(draft: _Draft, column: Column, constraint: _Constraint, element: Element) -> Column:
-    return column  # SQLite applies collations; the generated code has no use for them
+    return dataclasses.replace(column, collation=constraint.kind.this.name.upper())
 
 
 _COLUMN_CONSTRAINTS: dict[type[exp.Expression], _ColumnHandler] = {
