@@ -38,6 +38,7 @@ from ..schema.ir import Schema, Table
 from ..schema.parse import index_tree
 from ..schema.tables import table_tree
 from ..render.typemap import choose_codec
+from .pg_defaults import postgres_default
 
 __all__ = ["DDL_DIALECTS", "schema_ddl", "transpile_expression"]
 
@@ -93,6 +94,19 @@ def _postgres(schema: Schema, options: Options, append_only: dict[str, bool]) ->
     return tuple(statements)
 
 
+def postgres_defaults(table: Table, options: Options) -> dict[str, str]:
+    """Each expression DEFAULT PostgreSQL can compute exactly, in PostgreSQL SQL."""
+    found = {}
+    for column in table.columns:
+        if column.default is not None and not column.default.is_literal:
+            translated = postgres_default(
+                column.default.sql, _column_type(table, column.name, options)
+            )
+            if translated is not None:
+                found[column.name] = translated
+    return found
+
+
 def _column_type(table: Table, column_name: str, options: Options) -> str:
     column = table.column(column_name)
     column_options = options.table(table.name).columns.get(column.name)
@@ -136,6 +150,8 @@ def _postgres_table(table: Table, options: Options) -> str:
         ]
         for constraint in constraints:
             default = constraint.args.get("kind")
+            if isinstance(default, exp.DefaultColumnConstraint):
+                _translate_default(table, column_def.name, default, options)
             if isinstance(default, exp.DefaultColumnConstraint) and pg_type == "BIGINT":
                 # SQLite's TRUE/FALSE are 1/0; the column is an integer here.
                 for boolean in list(default.find_all(exp.Boolean)):
@@ -204,6 +220,25 @@ def _postgres_index(table: Table, sql: str) -> str:
                 table.location,
             )
     return tree.sql(dialect="postgres")
+
+
+def _translate_default(
+    table: Table, name: str, default: exp.DefaultColumnConstraint, options: Options
+) -> None:
+    """Put PostgreSQL's form of an expression DEFAULT in the DDL, or refuse it."""
+    column = table.column(name)
+    if column.default is None or column.default.is_literal:
+        return
+    translated = postgres_defaults(table, options).get(column.name)
+    if translated is None:
+        raise SchemaError(
+            f"column {table.name}.{column.name} has DEFAULT {column.default.sql}, which storegen "
+            "cannot compute exactly on PostgreSQL (it translates constants and SQLite's clock: "
+            "CURRENT_TIMESTAMP, datetime('now'), unixepoch(), strftime(fmt, 'now')); "
+            "give the value in the insert and drop the DEFAULT, or use a literal DEFAULT",
+            column.location,
+        )
+    default.set("this", sqlglot.parse_one(translated, read="postgres"))
 
 
 def _refuse_collations(table: Table) -> None:

@@ -194,11 +194,13 @@ def list_by_sql(
     *,
     after: bool,
     nocase: Nocase = NO_NOCASE,
+    rowless_order: Sequence[str] = (),
 ) -> str:
     """One page of rows with `keys`, ordered by `order_by` (the primary key).
 
     With `after`, the page starts past a keyset cursor: `(pk...) > (?...)`.
-    Without an `order_by` (no primary key), pages are by `LIMIT ? OFFSET ?` on rowid.
+    Without an `order_by` (no primary key), pages are by `LIMIT ? OFFSET ?` on
+    rowid, or on `rowless_order` where there is no rowid (PostgreSQL).
     """
     table, marks = Table(table_name), Placeholders(style)
     query: Any = PostgreSQLQuery.from_(table, immutable=False).select(*_fields(table, columns))
@@ -213,7 +215,11 @@ def list_by_sql(
         query = query.where(Criterion.all(criteria))
     if order_by:
         return str(query.orderby(*_fields(table, order_by), order=Order.asc).limit(marks.next()))
-    query = query.orderby(LiteralValue("rowid")).limit(marks.next())
+    if rowless_order:
+        query = query.orderby(*_fields(table, rowless_order), order=Order.asc)
+    else:
+        query = query.orderby(LiteralValue("rowid"))
+    query = query.limit(marks.next())
     return str(query.offset(marks.next()))
 
 

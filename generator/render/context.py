@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..backends import sql
+from ..backends.dialect import postgres_defaults
 from ..backends.manifest import Backend
 from ..config import Mixin, Options
 from .checks import (
@@ -110,6 +111,9 @@ def _table_view(table: Table, options: Options) -> TableView:
     view.nocase_columns = frozenset(c.name for c in table.columns if c.collation == "NOCASE")
     keys = [table.primary_key] if table.primary_key else []
     view.nocase_keys = {k.columns: frozenset(k.nocase) for k in [*keys, *table.unique_keys]}
+    view.postgres_defaults = postgres_defaults(table, options)
+    if table.primary_key is None:
+        view.rowless_order = _rowless_order(table, fields)
     if table.primary_key is not None and not append_only:
         view.update_fields = tuple(
             f
@@ -247,6 +251,8 @@ def _table_sql(table: TableView, style: str, dialect: str) -> dict[str, str]:
     real = _returning_workaround(table, dialect)
     writable = [f.column for f in table.fields if f.writable]
     defaults = {f.column: f.default_sql for f in table.fields if f.default_sql}
+    if dialect == "postgres":  # untranslatable ones are refused with the DDL (dialect.py)
+        defaults = {c: table.postgres_defaults.get(c, sql) for c, sql in defaults.items()}
     statements: dict[str, str] = {}
     for method in table.methods:
         keys = [p.column for p in method.params]
@@ -281,14 +287,35 @@ def _table_sql(table: TableView, style: str, dialect: str) -> dict[str, str]:
             statements[method.sql] = sql.count_by_sql(table.name, keys, style, nocase)
         elif method.kind == "list":
             order = [p.column for p in method.cursor]
+            rowless = table.rowless_order if dialect != "sqlite" else ()
             statements[method.sql] = sql.list_by_sql(
-                table.name, columns, keys, order, style, after=False, nocase=nocase
+                table.name,
+                columns,
+                keys,
+                order,
+                style,
+                after=False,
+                nocase=nocase,
+                rowless_order=rowless,
             )
             if method.sql_after:
                 statements[method.sql_after] = sql.list_by_sql(
                     table.name, columns, keys, order, style, after=True, nocase=nocase
                 )
     return statements
+
+
+def _rowless_order(table: Table, fields: tuple[FieldView, ...]) -> tuple[str, ...]:
+    """What orders pages of a table without a primary key where there is no rowid.
+
+    A unique key of NOT NULL columns when there is one; else every column:
+    rows that tie on all of them are identical, so any order of them gives
+    the same pages.
+    """
+    for key in table.unique_keys:
+        if all(table.column(c).not_null for c in key.columns):
+            return key.columns
+    return tuple(f.column for f in fields)
 
 
 def _nocase(table: TableView, keys: tuple[str, ...], dialect: str) -> sql.Nocase:
