@@ -35,7 +35,13 @@ def table_name_tokens(
     """The name tokens of a CREATE TABLE; ``elements`` are its column list items."""
     names = _object_name(tokens, "TABLE")
     for items in elements:
-        if items and items[0].keyword not in ("CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"):
+        if items and items[0].keyword not in (
+            "CONSTRAINT",
+            "PRIMARY",
+            "UNIQUE",
+            "CHECK",
+            "FOREIGN",
+        ):
             names.append(items[0])
         names += _names_in(items, columns)
     return [token for token in names if token.kind == "word"]
