@@ -28,13 +28,12 @@ import re
 from collections.abc import Callable
 
 import sqlglot
-from sqlglot import exp
+from sqlglot import TokenType, exp
 from sqlglot.dialects.postgres import Postgres
-from sqlglot.tokens import TokenType
 
 from ..config import Options
 from ..errors import ConfigError, SchemaError
-from ..schema.ir import Schema, Table
+from ..schema.ir import PrimaryKey, Schema, Table, UniqueKey
 from ..schema.parse import index_tree
 from ..schema.tables import table_tree
 from ..render.typemap import choose_codec
@@ -266,7 +265,7 @@ def _postgres_nocase_keys(table: Table) -> list[str]:
     the case-insensitive uniqueness and serves `lower(x) = lower($1)` lookups.
     UNIQUE indexes are transpiled with `lower()` already (see _postgres_index).
     """
-    keys = [table.primary_key] if table.primary_key else []
+    keys: list[PrimaryKey | UniqueKey] = [table.primary_key] if table.primary_key else []
     keys += [key for key in table.unique_keys if key.origin != "index"]
     statements = []
     for key in keys:

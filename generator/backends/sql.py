@@ -52,16 +52,16 @@ class Nocase:
         if column not in self.columns:
             return field == mark
         if self.lower:
-            folded: Criterion = fn.Lower(field) == fn.Lower(mark)  # type: ignore[no-untyped-call]
+            folded: Criterion = fn.Lower(field) == fn.Lower(mark)
             return folded
         return _CollateNocase(field, mark)
 
 
-class _CollateNocase(Criterion):  # type: ignore[misc]
+class _CollateNocase(Criterion):
     """`left=right COLLATE NOCASE`: SQLite compares with the explicit collation."""
 
     def __init__(self, left: Term, right: Term) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
+        super().__init__()
         self.left, self.right = left, right
 
     def nodes_(self) -> Iterator[Any]:

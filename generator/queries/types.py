@@ -116,7 +116,8 @@ class _Typer:
                     inside = node.find_ancestor(exp.CTE) is cte
                     if inside and not clause.args.get("recursive"):
                         break  # without RECURSIVE, a CTE's own name is the table
-                    return cte
+                    found: exp.CTE = cte
+                    return found
             ancestor = ancestor.parent
         return None
 

@@ -20,7 +20,7 @@ from .checks import (
     check_unique_attrs,
 )
 from ..errors import SchemaError
-from ..schema.ir import Column, Location, Schema, Table
+from ..schema.ir import Column, Location, PrimaryKey, Schema, Table, UniqueKey
 from .naming import attribute_name, class_name, method_suffix
 from ..queries.methods import attach_queries, query_statements
 from .typemap import CODECS, choose_codec, literal_annotation
@@ -109,7 +109,7 @@ def _table_view(table: Table, options: Options) -> TableView:
     pk_columns = table.primary_key.columns if table.primary_key else ()
     view.key_columns = pk_columns
     view.nocase_columns = frozenset(c.name for c in table.columns if c.collation == "NOCASE")
-    keys = [table.primary_key] if table.primary_key else []
+    keys: list[PrimaryKey | UniqueKey] = [table.primary_key] if table.primary_key else []
     view.nocase_keys = {k.columns: frozenset(k.nocase) for k in [*keys, *table.unique_keys]}
     view.postgres_defaults = postgres_defaults(table, options)
     if table.primary_key is None:
