@@ -149,8 +149,8 @@ def _operands(tokens: Sequence[Token], columns: set[str]) -> list[Token]:
             continue
         if token.keyword in _ALWAYS_KEYWORDS:
             continue
-        if after.text in ("(", "."):
-            continue
+        if after.text in ("(", ".") or (names and names[-1] is before):
+            continue  # a call, a qualifier, or an operator right after an operand
         if before.keyword in _OPERAND_AFTER_WORDS or (
             before.kind == "punct" and before.text in _OPERAND_AFTER_PUNCT
         ):

@@ -113,6 +113,39 @@ def test_bare_keyword_columns_parse_as_sqlite_reads_them(tmp_path: Path, name: s
     assert (child.indexes[0].columns, child.indexes[0].where) == ((name,), f"{ref} IS NOT NULL")
 
 
+def test_a_bare_keyword_column_beside_the_same_keyword_as_an_operator(tmp_path: Path) -> None:
+    """`like LIKE 'a%'`: the column is hidden from sqlglot, the operator is not."""
+    sql = (
+        "CREATE TABLE for (\n    id INTEGER PRIMARY KEY,\n"
+        "    like TEXT NOT NULL UNIQUE CHECK (like LIKE 'a%'),\n"
+        "    glob TEXT CHECK (length(glob) < 4 AND glob GLOB 'b*')\n);\n"
+    )
+    mods = build(tmp_path, sql, "bare_ops")
+
+    async def scenario() -> list[object]:
+        db = mods["aiosqlite"].SqliteDatabase(tmp_path / "k.db")  # type: ignore[attr-defined]
+        try:
+            await mods["schema"].create_schema(db)  # type: ignore[attr-defined]
+            store = mods["aiosqlite"].ForStore(db)  # type: ignore[attr-defined]
+            model = mods["models"].For  # type: ignore[attr-defined]
+            return [
+                await store.insert(model(id=1, like="abc", glob="bx"), "r"),
+                await store.insert(model(id=2, like="zzz", glob=None), "r"),
+                await store.insert(model(id=3, like="ayy", glob="bxxxx"), "r"),
+                await store.get_by_like("abc", "r"),
+            ]
+        finally:
+            await db.close()
+
+    try:
+        ok, bad_like, bad_glob, found = asyncio.run(scenario())
+    finally:
+        forget_package("bare_ops")
+    assert ok.status is True and found.client_message == ok.client_message  # type: ignore[attr-defined]
+    for refused in (bad_like, bad_glob):
+        assert refused.error_code.name == "CHECK_VIOLATION"  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize("name", BARE_TABLES)
 def test_bare_keyword_tables_parse_as_sqlite_reads_them(tmp_path: Path, name: str) -> None:
     sql = (
