@@ -130,3 +130,11 @@ def test_what_postgres_cannot_keep_is_refused_with_a_position(
     assert message in str(caught.value)
     assert caught.value.location is not None
     assert (caught.value.location.line, caught.value.location.col) == (3, 5)
+
+
+def test_a_key_list_collation_postgres_cannot_keep_is_refused(tmp_path: Path) -> None:
+    sql = "CREATE TABLE t (\n    a TEXT,\n    UNIQUE (a COLLATE RTRIM)\n);\n"
+    generate_from_sql(tmp_path, sql, "pg_refuse_list")
+    with pytest.raises(SchemaError, match="COLLATE other than BINARY or NOCASE") as caught:
+        generate_from_sql(tmp_path, sql, "pg_refuse_list", backends=BACKENDS)
+    assert str(caught.value).startswith("pg_refuse_list.sql:1:1:")

@@ -41,6 +41,7 @@ from .pg_defaults import postgres_default
 
 __all__ = ["DDL_DIALECTS", "schema_ddl", "transpile_expression"]
 
+_OTHER_COLLATION = re.compile(r"\bCOLLATE\s+[\"`\[]?(?!(?:BINARY|NOCASE)\b)\w", re.IGNORECASE)
 _PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 _POSTGRES = Postgres()
 
@@ -249,6 +250,12 @@ def _refuse_collations(table: Table) -> None:
                 "storegen cannot keep on PostgreSQL (it keeps BINARY and NOCASE, as lower())",
                 column.location,
             )
+    if _OTHER_COLLATION.search(table.sql):  # one in a table-level key list
+        raise SchemaError(
+            f"table {table.name} has a key list with a COLLATE other than BINARY or NOCASE, "
+            "which storegen cannot keep on PostgreSQL",
+            table.location,
+        )
 
 
 def _collation(table: Table, name: str) -> str | None:
