@@ -142,7 +142,7 @@ def _list_items(tokens: Sequence[Token], open_at: int) -> list[Token]:
 
 def _operands(tokens: Sequence[Token], columns: set[str]) -> list[Token]:
     """Words naming a column where an operand may stand (not calls, not qualifiers)."""
-    names = []
+    names: list[Token] = []
     for i in range(1, len(tokens) - 1):
         token, before, after = tokens[i], tokens[i - 1], tokens[i + 1]
         if token.kind != "word" or token.text.lower() not in columns:
