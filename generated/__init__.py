@@ -20,6 +20,8 @@ from .models import (
     AuditLog,
     CountAuditEventsByTypeRow,
     ListUserTokenGrantsRow,
+    CountLiveTokensPerClientRow,
+    CountTokensExpiringByDayRow,
 )
 from .results import ErrorCode, FailedResult, Result, SuccessResult
 from .schema import SCHEMA_SQL, SCHEMA_STATEMENTS, create_schema
@@ -44,4 +46,6 @@ __all__ = [
     "AuditLog",
     "CountAuditEventsByTypeRow",
     "ListUserTokenGrantsRow",
+    "CountLiveTokensPerClientRow",
+    "CountTokensExpiringByDayRow",
 ]

@@ -22,7 +22,12 @@ from .models import (
     DeviceCode,
     AuditLog,
 )
-from .models import CountAuditEventsByTypeRow, ListUserTokenGrantsRow
+from .models import (
+    CountAuditEventsByTypeRow,
+    ListUserTokenGrantsRow,
+    CountLiveTokensPerClientRow,
+    CountTokensExpiringByDayRow,
+)
 
 
 def decode_oauth_client(r: Sequence[Any]) -> OAuthClient:
@@ -403,3 +408,11 @@ def decode_list_user_token_grants_row(r: Sequence[Any]) -> ListUserTokenGrantsRo
     return ListUserTokenGrantsRow(
         client_id=r[0], client_identifier=r[1], active_tokens=r[2], expires_at=r[3]
     )
+
+
+def decode_count_live_tokens_per_client_row(r: Sequence[Any]) -> CountLiveTokensPerClientRow:
+    return CountLiveTokensPerClientRow(client_id=r[0], live_tokens=r[1])
+
+
+def decode_count_tokens_expiring_by_day_row(r: Sequence[Any]) -> CountTokensExpiringByDayRow:
+    return CountTokensExpiringByDayRow(day=r[0], expiring=r[1])

@@ -35,6 +35,7 @@ class _OAuthClientSql:
     LIST_ALL_AFTER = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" WHERE "id">$1 ORDER BY "id" ASC LIMIT $2'
     COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_clients"'
     LIST_USER_TOKEN_GRANTS = "SELECT c.id AS client_id, c.client_identifier, COUNT(t.id) AS active_tokens, MAX(t.expires_at) AS expires_at FROM oauth_clients AS c JOIN oauth_access_tokens AS t ON t.client_id = c.id WHERE t.user_id = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 GROUP BY c.id, c.client_identifier ORDER BY c.client_identifier NULLS FIRST"
+    COUNT_LIVE_TOKENS_PER_CLIENT = "WITH live AS (SELECT client_id, COUNT(*) AS tokens FROM oauth_access_tokens WHERE revoked_at IS NULL AND expires_at > $1 GROUP BY client_id) SELECT c.id AS client_id, COALESCE(l.tokens, 0) AS live_tokens FROM oauth_clients AS c LEFT JOIN live AS l ON l.client_id = c.id ORDER BY c.id NULLS FIRST"
 
 
 class _OAuthClientConfigSql:
@@ -119,6 +120,7 @@ class _AccessTokenSql:
     REVOKE_USER_ACCESS_TOKENS = "UPDATE oauth_access_tokens SET revoked_at = $1, updated_at = $1, updated_by = $2 WHERE user_id = $3 AND revoked_at IS NULL"
     REVOKE_CLIENT_ACCESS_TOKENS_FOR_USER = "UPDATE oauth_access_tokens SET revoked_at = $1, updated_at = $1, updated_by = $2 WHERE client_id = $3 AND user_id = $4 AND revoked_at IS NULL"
     DELETE_EXPIRED_ACCESS_TOKENS = "DELETE FROM oauth_access_tokens WHERE expires_at <= $1"
+    COUNT_TOKENS_EXPIRING_BY_DAY = "WITH RECURSIVE days(day) AS (SELECT 0 UNION ALL SELECT day + 1 FROM days WHERE day + 1 < $1) SELECT d.day, COUNT(t.id) AS expiring FROM days AS d LEFT JOIN oauth_access_tokens AS t ON t.revoked_at IS NULL AND t.expires_at >= $2 + d.day * 86400 AND t.expires_at < $2 + (d.day + 1) * 86400 GROUP BY d.day ORDER BY d.day NULLS FIRST"
 
 
 class _RefreshTokenSql:
@@ -151,12 +153,12 @@ class _DeviceCodeSql:
     INSERT_MANY = 'INSERT INTO "oauth_device_codes" ("id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)'
     GET_BY_ID = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "id"=$1'
     GET_BY_DEVICE_CODE = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "device_code"=$1'
-    GET_BY_USER_CODE = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "user_code"=$1'
+    GET_BY_USER_CODE = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE LOWER("user_code")=LOWER($1)'
     UPDATE = 'UPDATE "oauth_device_codes" SET "device_code"=$1,"user_code"=$2,"client_id"=$3,"user_id"=$4,"scopes"=$5,"expires_at"=$6,"interval"=$7,"state"=$8,"updated_at"=$9,"updated_by"=$10 WHERE "id"=$11 RETURNING "oauth_device_codes"."id","oauth_device_codes"."device_code","oauth_device_codes"."user_code","oauth_device_codes"."client_id","oauth_device_codes"."user_id","oauth_device_codes"."scopes","oauth_device_codes"."expires_at","oauth_device_codes"."interval","oauth_device_codes"."state","oauth_device_codes"."created_at","oauth_device_codes"."created_by","oauth_device_codes"."updated_at","oauth_device_codes"."updated_by"'
     UPSERT = 'INSERT INTO "oauth_device_codes" ("id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT ("id") DO UPDATE SET "device_code"=EXCLUDED."device_code","user_code"=EXCLUDED."user_code","client_id"=EXCLUDED."client_id","user_id"=EXCLUDED."user_id","scopes"=EXCLUDED."scopes","expires_at"=EXCLUDED."expires_at","interval"=EXCLUDED."interval","state"=EXCLUDED."state","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by"'
     DELETE_BY_ID = 'DELETE FROM "oauth_device_codes" WHERE "id"=$1'
     DELETE_BY_DEVICE_CODE = 'DELETE FROM "oauth_device_codes" WHERE "device_code"=$1'
-    DELETE_BY_USER_CODE = 'DELETE FROM "oauth_device_codes" WHERE "user_code"=$1'
+    DELETE_BY_USER_CODE = 'DELETE FROM "oauth_device_codes" WHERE LOWER("user_code")=LOWER($1)'
     LIST_BY_CLIENT_ID = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "client_id"=$1 ORDER BY "id" ASC LIMIT $2'
     LIST_BY_CLIENT_ID_AFTER = 'SELECT "id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by" FROM "oauth_device_codes" WHERE "client_id"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
     COUNT_BY_CLIENT_ID = 'SELECT COUNT(*) FROM "oauth_device_codes" WHERE "client_id"=$1'

@@ -35,6 +35,7 @@ class _OAuthClientSql:
     LIST_ALL_AFTER = 'SELECT "id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by" FROM "oauth_clients" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_clients"'
     LIST_USER_TOKEN_GRANTS = "SELECT c.id AS client_id, c.client_identifier, COUNT(t.id) AS active_tokens, MAX(t.expires_at) AS expires_at FROM oauth_clients AS c JOIN oauth_access_tokens AS t ON t.client_id = c.id WHERE t.user_id = ?1 AND t.revoked_at IS NULL AND t.expires_at > ?2 GROUP BY c.id, c.client_identifier ORDER BY c.client_identifier"
+    COUNT_LIVE_TOKENS_PER_CLIENT = "WITH live AS ( SELECT client_id, COUNT(*) AS tokens FROM oauth_access_tokens WHERE revoked_at IS NULL AND expires_at > ?1 GROUP BY client_id ) SELECT c.id AS client_id, COALESCE(l.tokens, 0) AS live_tokens FROM oauth_clients AS c LEFT JOIN live AS l ON l.client_id = c.id ORDER BY c.id"
 
 
 class _OAuthClientConfigSql:
@@ -119,6 +120,7 @@ class _AccessTokenSql:
     REVOKE_USER_ACCESS_TOKENS = "UPDATE oauth_access_tokens SET revoked_at = ?1, updated_at = ?1, updated_by = ?2 WHERE user_id = ?3 AND revoked_at IS NULL"
     REVOKE_CLIENT_ACCESS_TOKENS_FOR_USER = "UPDATE oauth_access_tokens SET revoked_at = ?1, updated_at = ?1, updated_by = ?2 WHERE client_id = ?3 AND user_id = ?4 AND revoked_at IS NULL"
     DELETE_EXPIRED_ACCESS_TOKENS = "DELETE FROM oauth_access_tokens WHERE expires_at <= ?1"
+    COUNT_TOKENS_EXPIRING_BY_DAY = "WITH RECURSIVE days(day) AS ( SELECT 0 UNION ALL SELECT day + 1 FROM days WHERE day + 1 < ?1 ) SELECT d.day, COUNT(t.id) AS expiring FROM days AS d LEFT JOIN oauth_access_tokens AS t ON t.revoked_at IS NULL AND t.expires_at >= ?2 + d.day * 86400 AND t.expires_at < ?2 + (d.day + 1) * 86400 GROUP BY d.day ORDER BY d.day"
 
 
 class _RefreshTokenSql:

@@ -37,8 +37,18 @@ from .models import (
     DeviceCode,
     AuditLog,
 )
-from .models import CountAuditEventsByTypeRow, ListUserTokenGrantsRow
-from ._rows import decode_count_audit_events_by_type_row, decode_list_user_token_grants_row
+from .models import (
+    CountAuditEventsByTypeRow,
+    ListUserTokenGrantsRow,
+    CountLiveTokensPerClientRow,
+    CountTokensExpiringByDayRow,
+)
+from ._rows import (
+    decode_count_audit_events_by_type_row,
+    decode_list_user_token_grants_row,
+    decode_count_live_tokens_per_client_row,
+    decode_count_tokens_expiring_by_day_row,
+)
 from .results import FailedResult, Result, SuccessResult
 from ._rows import (
     decode_oauth_client,
@@ -305,6 +315,18 @@ class OAuthClientStore(_Store, ClientTable):
             values = [decode_list_user_token_grants_row(r) for r in found_rows]
         except Exception as exc:
             return self._failed(exc, ray_id, "list_user_token_grants")
+        return SuccessResult(ray_id=ray_id, client_message=values)
+
+    async def count_live_tokens_per_client(
+        self, now: int, ray_id: str
+    ) -> Result[list[CountLiveTokensPerClientRow]]:
+        """Each client's live access tokens, clients without any included: a CTE
+        counts them, the LEFT JOIN keeps every client."""
+        try:
+            found_rows = await self._db.fetch_all(self._sql.COUNT_LIVE_TOKENS_PER_CLIENT, (now,))
+            values = [decode_count_live_tokens_per_client_row(r) for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "count_live_tokens_per_client")
         return SuccessResult(ray_id=ray_id, client_message=values)
 
 
@@ -1099,6 +1121,24 @@ class AccessTokenStore(_Store, AccessTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_expired_access_tokens")
         return SuccessResult(ray_id=ray_id, client_message=changed)
+
+    async def count_tokens_expiring_by_day(
+        self, days: int, now: int, ray_id: str
+    ) -> Result[list[CountTokensExpiringByDayRow]]:
+        """Live access tokens expiring on each of the next :days days (day 0 starts
+        at :now); a recursive CTE numbers the days, so quiet days count 0."""
+        try:
+            found_rows = await self._db.fetch_all(
+                self._sql.COUNT_TOKENS_EXPIRING_BY_DAY,
+                (
+                    days,
+                    now,
+                ),
+            )
+            values = [decode_count_tokens_expiring_by_day_row(r) for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "count_tokens_expiring_by_day")
+        return SuccessResult(ray_id=ray_id, client_message=values)
 
 
 class RefreshTokenStore(_Store, RefreshTokenTable):

@@ -18,7 +18,12 @@ from .models import (
     DeviceCode,
     AuditLog,
 )
-from .models import CountAuditEventsByTypeRow, ListUserTokenGrantsRow
+from .models import (
+    CountAuditEventsByTypeRow,
+    ListUserTokenGrantsRow,
+    CountLiveTokensPerClientRow,
+    CountTokensExpiringByDayRow,
+)
 from .results import Result
 
 _T = TypeVar("_T")
@@ -110,6 +115,13 @@ class ClientTable(BaseTable[OAuthClient]):
         self, user_id: str, now: int, ray_id: str
     ) -> Result[list[ListUserTokenGrantsRow]]:
         """The clients a user has live access tokens for, with how many and until when."""
+
+    @abstractmethod
+    async def count_live_tokens_per_client(
+        self, now: int, ray_id: str
+    ) -> Result[list[CountLiveTokensPerClientRow]]:
+        """Each client's live access tokens, clients without any included: a CTE
+        counts them, the LEFT JOIN keeps every client."""
 
 
 class ClientConfigTable(BaseTable[OAuthClientConfig]):
@@ -375,6 +387,13 @@ class AccessTokenTable(BaseTable[AccessToken]):
     @abstractmethod
     async def delete_expired_access_tokens(self, before: int, ray_id: str) -> Result[int]:
         """Housekeeping: delete access tokens that expired before :before."""
+
+    @abstractmethod
+    async def count_tokens_expiring_by_day(
+        self, days: int, now: int, ray_id: str
+    ) -> Result[list[CountTokensExpiringByDayRow]]:
+        """Live access tokens expiring on each of the next :days days (day 0 starts
+        at :now); a recursive CTE numbers the days, so quiet days count 0."""
 
 
 class RefreshTokenTable(BaseTable[RefreshToken]):

@@ -19,6 +19,8 @@ __all__ = [
     "AuditLog",
     "CountAuditEventsByTypeRow",
     "ListUserTokenGrantsRow",
+    "CountLiveTokensPerClientRow",
+    "CountTokensExpiringByDayRow",
 ]
 
 
@@ -156,7 +158,7 @@ class DeviceCode(AuditFields):
     device_code: str = field(repr=False)
     """The code the device polls with."""
     user_code: str
-    """The short code the user types in."""
+    """The short code the user types in, in any case."""
     client_id: str
     user_id: str | None = None
     """The user who approved or denied the request; NULL while pending."""
@@ -205,3 +207,19 @@ class ListUserTokenGrantsRow:
     """The public OAuth2 client_id."""
     active_tokens: int
     expires_at: int | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CountLiveTokensPerClientRow:
+    """A row of the named query count_live_tokens_per_client."""
+
+    client_id: str
+    live_tokens: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CountTokensExpiringByDayRow:
+    """A row of the named query count_tokens_expiring_by_day."""
+
+    day: int
+    expiring: int

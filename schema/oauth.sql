@@ -122,7 +122,7 @@ CREATE INDEX IF NOT EXISTS idx_oauth_refresh_tokens_created_at ON oauth_refresh_
 CREATE TABLE IF NOT EXISTS oauth_device_codes (
     id TEXT PRIMARY KEY NOT NULL,
     device_code TEXT NOT NULL UNIQUE, -- @secret The code the device polls with.
-    user_code TEXT NOT NULL UNIQUE, -- The short code the user types in.
+    user_code TEXT NOT NULL UNIQUE COLLATE NOCASE, -- The short code the user types in, in any case.
     client_id TEXT NOT NULL REFERENCES oauth_clients (id) ON DELETE CASCADE,
     -- The user who approved or denied the request; NULL while pending.
     user_id TEXT REFERENCES oauth_users (id) ON DELETE SET NULL,

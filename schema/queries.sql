@@ -107,3 +107,35 @@ JOIN oauth_access_tokens AS t ON t.client_id = c.id
 WHERE t.user_id = :user_id AND t.revoked_at IS NULL AND t.expires_at > :now
 GROUP BY c.id, c.client_identifier
 ORDER BY c.client_identifier;
+
+-- Each client's live access tokens, clients without any included: a CTE
+-- counts them, the LEFT JOIN keeps every client.
+-- name: count_live_tokens_per_client :many
+WITH live AS (
+    SELECT client_id, COUNT(*) AS tokens
+    FROM oauth_access_tokens
+    WHERE revoked_at IS NULL AND expires_at > :now
+    GROUP BY client_id
+)
+SELECT c.id AS client_id, COALESCE(l.tokens, 0) AS live_tokens
+FROM oauth_clients AS c
+LEFT JOIN live AS l ON l.client_id = c.id
+ORDER BY c.id;
+
+-- Live access tokens expiring on each of the next :days days (day 0 starts
+-- at :now); a recursive CTE numbers the days, so quiet days count 0.
+-- name: count_tokens_expiring_by_day :many
+-- table: oauth_access_tokens
+WITH RECURSIVE days(day) AS (
+    SELECT 0
+    UNION ALL
+    SELECT day + 1 FROM days WHERE day + 1 < :days
+)
+SELECT d.day, COUNT(t.id) AS expiring
+FROM days AS d
+LEFT JOIN oauth_access_tokens AS t
+    ON t.revoked_at IS NULL
+    AND t.expires_at >= :now + d.day * 86400
+    AND t.expires_at < :now + (d.day + 1) * 86400
+GROUP BY d.day
+ORDER BY d.day;

@@ -429,12 +429,13 @@ def test_generated_package_modules_import_without_asyncpg_use() -> None:
 # ------------------------------------------------------------------ golden schemas on PostgreSQL
 
 # Golden cases whose schemas fit the postgres backend's documented limits
-# (not: tables without a primary key, rowid aliases, expression defaults, named queries).
+# (not: named queries).
 PG_GOLDEN_CASES = [
     "append_only", "comments", "composite_pk", "decimal_and_dates_config", "declared_types",
     "enums", "foreign_keys", "if_not_exists", "keyword_columns", "mixins", "name_overrides",
     "named_constraints", "quoted_identifiers", "secrets", "unique_index",
     "autoincrement", "generated_columns", "sqlite_quirks", "builtin_names", "postgres_backend",
+    "bare_keywords", "defaults", "no_primary_key",
 ]  # fmt: skip
 
 

@@ -92,6 +92,30 @@ COLUMN_CASES = [
     ("SELECT s.t FROM (SELECT title AS t FROM posts) AS s", "t:posts.title"),
     ("SELECT id FROM users UNION SELECT author_id FROM posts", "id:users.id"),
     ("SELECT LENGTH(title) AS n, LOWER(nickname) AS l FROM posts, users", "n:int l:str?"),
+    # WITH: a CTE's columns come from its own select list (or its column list).
+    ("WITH t AS (SELECT id, email FROM users) SELECT * FROM t", "id:users.id email:users.email"),
+    (
+        "WITH t(a, b) AS (SELECT id, nickname FROM users) SELECT t.a, b FROM t",
+        "a:users.id b:users.nickname?",
+    ),
+    (
+        "WITH a AS (SELECT id FROM users), b AS (SELECT id AS k FROM a) SELECT k FROM b",
+        "k:users.id",
+    ),
+    (
+        "WITH h AS (SELECT author_id, SUM(views) AS v FROM posts GROUP BY author_id) "
+        "SELECT u.email, h.v FROM users u LEFT JOIN h ON h.author_id = u.id",
+        "email:users.email v:int?",
+    ),
+    (
+        "WITH RECURSIVE c(id, depth) AS (SELECT id, 0 FROM posts UNION ALL "
+        "SELECT p.id, c.depth + 1 FROM posts p JOIN c ON p.views = c.id) SELECT id, depth FROM c",
+        "id:posts.id depth:int",
+    ),
+    (
+        "WITH posts AS (SELECT email AS title FROM users) SELECT title FROM posts",
+        "title:users.email",
+    ),
 ]
 
 
@@ -117,6 +141,12 @@ PARAM_CASES = [
     (
         "SELECT id FROM posts WHERE author_id IN (SELECT id FROM users WHERE email = :e)",
         "e:users.email",
+    ),
+    ("WITH t(x) AS (SELECT email FROM users) SELECT x FROM t WHERE x = :e", "e:users.email"),
+    (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :top) "
+        "SELECT p.id FROM posts p JOIN n ON p.views = n.i",
+        "top:int",
     ),
 ]
 

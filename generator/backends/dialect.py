@@ -27,21 +27,22 @@ import re
 from collections.abc import Callable
 
 import sqlglot
-from sqlglot import exp
+from sqlglot import TokenType, exp
+from sqlglot.dialects.postgres import Postgres
 
 from ..config import Options
-from ..errors import ConfigError
-from ..schema.ir import Schema, Table
+from ..errors import ConfigError, SchemaError
+from ..schema.ir import PrimaryKey, Schema, Table, UniqueKey
+from ..schema.parse import index_tree
+from ..schema.tables import table_tree
 from ..render.typemap import choose_codec
+from .pg_defaults import postgres_default
 
 __all__ = ["DDL_DIALECTS", "schema_ddl", "transpile_expression"]
 
-_CONFLICT_CLAUSE = re.compile(
-    r"\bON\s+CONFLICT\s+(?:ROLLBACK|ABORT|FAIL|IGNORE|REPLACE)\b", re.IGNORECASE
-)
-
-_KEY_LIST = re.compile(r"(\b(?:PRIMARY\s+KEY|UNIQUE)\s*\()([^()]*)\)", re.IGNORECASE)
-_KEY_EXTRAS = re.compile(r"\s+(?:ASC|DESC|COLLATE\s+\w+)\b", re.IGNORECASE)
+_OTHER_COLLATION = re.compile(r"\bCOLLATE\s+[\"`\[]?(?!(?:BINARY|NOCASE)\b)\w", re.IGNORECASE)
+_PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+_POSTGRES = Postgres()
 
 _SHORT_GROUP = re.compile(r"\(\n\s+([^()\n]{1,60})\n\s*\)")
 
@@ -81,13 +82,28 @@ def transpile_expression(sql: str, dialect: str) -> str:
 def _postgres(schema: Schema, options: Options, append_only: dict[str, bool]) -> tuple[str, ...]:
     statements: list[str] = []
     for table in schema.tables:
+        _refuse_collations(table)
         statements.append(_postgres_table(table, options))
-        statements.extend(_postgres_index(index.sql) for index in table.indexes)
+        statements.extend(_postgres_index(table, index.sql) for index in table.indexes)
+        statements.extend(_postgres_nocase_keys(table))
         statements.extend(_postgres_rowid_alias(table))
     for table in schema.tables:
         if append_only.get(table.name, table.append_only):
             statements.extend(_postgres_append_only(table))
     return tuple(statements)
+
+
+def postgres_defaults(table: Table, options: Options) -> dict[str, str]:
+    """Each expression DEFAULT PostgreSQL can compute exactly, in PostgreSQL SQL."""
+    found = {}
+    for column in table.columns:
+        if column.default is not None and not column.default.is_literal:
+            translated = postgres_default(
+                column.default.sql, _column_type(table, column.name, options)
+            )
+            if translated is not None:
+                found[column.name] = translated
+    return found
 
 
 def _column_type(table: Table, column_name: str, options: Options) -> str:
@@ -111,44 +127,10 @@ def _strip_comments(tree: exp.Expr) -> None:
         node.comments = None
 
 
-def _parse_table(table: Table) -> exp.Expr:
-    """sqlglot's tree of a CREATE TABLE, past what sqlglot cannot read.
-
-    Table options (WITHOUT ROWID, STRICT) are cut off: PostgreSQL has neither.
-    Declared type names SQLite accepts but sqlglot does not (`UNSIGNED BIG
-    INT`) are replaced, since every column type is set from its codec anyway.
-    """
-    text = table.sql
-    if table.without_rowid or table.strict:
-        text = text[: text.rindex(")") + 1]
-    # SQLite's conflict clauses (`NOT NULL ON CONFLICT FAIL`) have no PostgreSQL meaning.
-    text = _CONFLICT_CLAUSE.sub("", text)
-    # Key column lists in PostgreSQL are plain names: no ASC/DESC, no COLLATE.
-    text = _KEY_LIST.sub(lambda m: m.group(1) + _KEY_EXTRAS.sub("", m.group(2)) + ")", text)
-    try:
-        return sqlglot.parse_one(text, read="sqlite")
-    except sqlglot.errors.ParseError:
-        pass
-    for column in table.columns:
-        if column.declared_type:
-            text = re.sub(
-                rf"((?:\b{re.escape(column.name)}\b|\"{re.escape(column.name)}\")\s+)"
-                rf"{re.escape(column.declared_type)}",
-                r"\1TEXT",
-                text,
-                count=1,
-            )
-    try:
-        return sqlglot.parse_one(text, read="sqlite")
-    except sqlglot.errors.ParseError as exc:
-        raise ConfigError(
-            f"table {table.name}: cannot transpile its CREATE TABLE to PostgreSQL: {exc}"
-        ) from None
-
-
 def _postgres_table(table: Table, options: Options) -> str:
-    tree = _parse_table(table)
+    tree = table_tree(table.sql)
     _strip_comments(tree)
+    _quote_names(tree)
     alias = _rowid_alias(table)
     schema = tree.this
     if isinstance(schema, exp.Schema):  # a column without a type parses as a bare name
@@ -168,6 +150,8 @@ def _postgres_table(table: Table, options: Options) -> str:
         ]
         for constraint in constraints:
             default = constraint.args.get("kind")
+            if isinstance(default, exp.DefaultColumnConstraint):
+                _translate_default(table, column_def.name, default, options)
             if isinstance(default, exp.DefaultColumnConstraint) and pg_type == "BIGINT":
                 # SQLite's TRUE/FALSE are 1/0; the column is an integer here.
                 for boolean in list(default.find_all(exp.Boolean)):
@@ -213,25 +197,110 @@ def _postgres_rowid_alias(table: Table) -> list[str]:
     ]
 
 
-def _postgres_index(sql: str) -> str:
-    # PostgreSQL index names take no schema (SQLite's `main.` / `temp.`).
-    sql = re.sub(
-        r"^(\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?)"
-        r"(?:\"?main\"?|\"?temp\"?)\s*\.\s*",
-        r"\1",
-        sql,
-        flags=re.IGNORECASE,
-    )
-    tree = sqlglot.parse_one(sql, read="sqlite")
+def _postgres_index(table: Table, sql: str) -> str:
+    tree = index_tree(sql, {column.name.lower() for column in table.columns})
     _strip_comments(tree)
+    _quote_names(tree)
+    for ordered in tree.find_all(exp.Ordered):  # a NOCASE column indexes as lower(x)
+        target = ordered.this
+        if isinstance(target, exp.Column) and _collation(table, target.name) == "NOCASE":
+            target.replace(exp.Lower(this=target.copy()))
     for ordered in tree.find_all(exp.Ordered):
         ordered.set("nulls_first", None)  # SQLite's NULLS FIRST matters for no lookup
     for collate in list(tree.find_all(exp.Collate)):
-        if collate.expression.name.upper() == "NOCASE":  # case-insensitive: index lower(x)
+        collation = collate.expression.name.upper()
+        if collation == "NOCASE":  # case-insensitive: index lower(x)
             collate.replace(exp.Lower(this=collate.this))
-        else:
+        elif collation == "BINARY":
             collate.replace(collate.this)
+        else:
+            raise SchemaError(
+                f"an index on {table.name} uses COLLATE {collation}, which storegen cannot "
+                "keep on PostgreSQL (it keeps BINARY and NOCASE)",
+                table.location,
+            )
     return tree.sql(dialect="postgres")
+
+
+def _translate_default(
+    table: Table, name: str, default: exp.DefaultColumnConstraint, options: Options
+) -> None:
+    """Put PostgreSQL's form of an expression DEFAULT in the DDL, or refuse it."""
+    column = table.column(name)
+    if column.default is None or column.default.is_literal:
+        return
+    translated = postgres_defaults(table, options).get(column.name)
+    if translated is None:
+        raise SchemaError(
+            f"column {table.name}.{column.name} has DEFAULT {column.default.sql}, which storegen "
+            "cannot compute exactly on PostgreSQL (it translates constants and SQLite's clock: "
+            "CURRENT_TIMESTAMP, datetime('now'), unixepoch(), strftime(fmt, 'now')); "
+            "give the value in the insert and drop the DEFAULT, or use a literal DEFAULT",
+            column.location,
+        )
+    default.set("this", sqlglot.parse_one(translated, read="postgres"))
+
+
+def _refuse_collations(table: Table) -> None:
+    """COLLATE is never dropped silently: PostgreSQL gets NOCASE (as lower()) and BINARY."""
+    for column in table.columns:
+        if column.collation not in (None, "BINARY", "NOCASE"):
+            raise SchemaError(
+                f"column {table.name}.{column.name} is COLLATE {column.collation}, which "
+                "storegen cannot keep on PostgreSQL (it keeps BINARY and NOCASE, as lower())",
+                column.location,
+            )
+    if _OTHER_COLLATION.search(table.sql):  # one in a table-level key list
+        raise SchemaError(
+            f"table {table.name} has a key list with a COLLATE other than BINARY or NOCASE, "
+            "which storegen cannot keep on PostgreSQL",
+            table.location,
+        )
+
+
+def _collation(table: Table, name: str) -> str | None:
+    try:
+        return table.column(name).collation
+    except KeyError:
+        return None
+
+
+def _postgres_nocase_keys(table: Table) -> list[str]:
+    """A unique index on `lower(x)` for each key SQLite keeps unique case-insensitively.
+
+    The key's own constraint stays (foreign keys may need it); the index adds
+    the case-insensitive uniqueness and serves `lower(x) = lower($1)` lookups.
+    UNIQUE indexes are transpiled with `lower()` already (see _postgres_index).
+    """
+    keys: list[PrimaryKey | UniqueKey] = [table.primary_key] if table.primary_key else []
+    keys += [key for key in table.unique_keys if key.origin != "index"]
+    statements = []
+    for key in keys:
+        if not key.nocase:
+            continue
+        terms = [f"lower({_quote(c)})" if c in key.nocase else _quote(c) for c in key.columns]
+        name = _quote(f"{table.name}_{'_'.join(key.columns)}_nocase")
+        statements.append(
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {name} ON {_quote(table.name)} ({', '.join(terms)})"
+        )
+    return statements
+
+
+def _quote_names(tree: exp.Expr) -> None:
+    """Quote a name PostgreSQL would fold to lower case or read as a keyword.
+
+    The stores quote every name with its declared spelling, so the table must
+    be created with that spelling too.
+    """
+    for identifier in tree.find_all(exp.Identifier):
+        name = identifier.this
+        if not _PLAIN_NAME.fullmatch(name) or _is_keyword(name):
+            identifier.set("quoted", True)
+
+
+def _is_keyword(name: str) -> bool:
+    tokens = _POSTGRES.tokenize(name)
+    return len(tokens) != 1 or tokens[0].token_type != TokenType.VAR
 
 
 def _quote(identifier: str) -> str:

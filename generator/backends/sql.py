@@ -10,7 +10,7 @@ never reused, so PyPika need not copy the query at every builder call.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pypika import Order, Parameter, PostgreSQLQuery, Table, Tuple
@@ -35,8 +35,51 @@ def _coalesce(mark: Parameter, default_sql: str) -> Term:
     return coalesce
 
 
-def _where_equal(table: Table, columns: Sequence[str], marks: Placeholders) -> Criterion:
-    criteria = [table.field(c) == marks.next() for c in columns]
+class Nocase:
+    """Columns compared case-insensitively, and how the dialect says so.
+
+    SQLite: `"col" = ? COLLATE NOCASE` (the comparison's collation, which a
+    NOCASE index serves). PostgreSQL has no NOCASE: `lower("col") = lower($1)`,
+    which the DDL's `lower()` indexes serve.
+    """
+
+    def __init__(self, columns: Sequence[str] = (), *, lower: bool = False) -> None:
+        self.columns = frozenset(columns)
+        self.lower = lower
+
+    def equal(self, table: Table, column: str, mark: Parameter) -> Criterion:
+        field = table.field(column)
+        if column not in self.columns:
+            return field == mark
+        if self.lower:
+            folded: Criterion = fn.Lower(field) == fn.Lower(mark)
+            return folded
+        return _CollateNocase(field, mark)
+
+
+class _CollateNocase(Criterion):
+    """`left=right COLLATE NOCASE`: SQLite compares with the explicit collation."""
+
+    def __init__(self, left: Term, right: Term) -> None:
+        super().__init__()
+        self.left, self.right = left, right
+
+    def nodes_(self) -> Iterator[Any]:
+        yield self
+        yield from self.left.nodes_()
+        yield from self.right.nodes_()
+
+    def get_sql(self, **kwargs: Any) -> str:
+        return f"{self.left.get_sql(**kwargs)}={self.right.get_sql(**kwargs)} COLLATE NOCASE"
+
+
+NO_NOCASE = Nocase()
+
+
+def _where_equal(
+    table: Table, columns: Sequence[str], marks: Placeholders, nocase: Nocase = NO_NOCASE
+) -> Criterion:
+    criteria = [nocase.equal(table, c, marks.next()) for c in columns]
     return Criterion.all(criteria)
 
 
@@ -90,11 +133,17 @@ def insert_sql(
     return str(query.returning(*_returning(table, returning, real_columns)))
 
 
-def select_by_sql(table_name: str, columns: Sequence[str], keys: Sequence[str], style: str) -> str:
+def select_by_sql(
+    table_name: str,
+    columns: Sequence[str],
+    keys: Sequence[str],
+    style: str,
+    nocase: Nocase = NO_NOCASE,
+) -> str:
     """SELECT the row whose `keys` equal the parameters."""
     table, marks = Table(table_name), Placeholders(style)
     query = PostgreSQLQuery.from_(table, immutable=False).select(*_fields(table, columns))
-    return str(query.where(_where_equal(table, keys, marks)))
+    return str(query.where(_where_equal(table, keys, marks, nocase)))
 
 
 def update_sql(
@@ -104,31 +153,36 @@ def update_sql(
     returning: Sequence[str],
     style: str,
     real_columns: frozenset[str] = frozenset(),
+    nocase: Nocase = NO_NOCASE,
 ) -> str:
     """UPDATE the mutable columns of the row with `keys`, RETURNING it."""
     table, marks = Table(table_name), Placeholders(style)
     query: Any = PostgreSQLQuery.update(table, immutable=False)
     for column in set_columns:
         query = query.set(table.field(column), marks.next())
-    query = query.where(_where_equal(table, keys, marks))
+    query = query.where(_where_equal(table, keys, marks, nocase))
     return str(query.returning(*_returning(table, returning, real_columns)))
 
 
-def delete_by_sql(table_name: str, keys: Sequence[str], style: str) -> str:
+def delete_by_sql(
+    table_name: str, keys: Sequence[str], style: str, nocase: Nocase = NO_NOCASE
+) -> str:
     """DELETE the row whose `keys` equal the parameters."""
     table, marks = Table(table_name), Placeholders(style)
     return str(
         PostgreSQLQuery.from_(table, immutable=False)
         .delete()
-        .where(_where_equal(table, keys, marks))
+        .where(_where_equal(table, keys, marks, nocase))
     )
 
 
-def count_by_sql(table_name: str, keys: Sequence[str], style: str) -> str:
+def count_by_sql(
+    table_name: str, keys: Sequence[str], style: str, nocase: Nocase = NO_NOCASE
+) -> str:
     """COUNT(*) of the rows whose `keys` equal the parameters (all rows if none)."""
     table, marks = Table(table_name), Placeholders(style)
     query = PostgreSQLQuery.from_(table, immutable=False).select(fn.Count("*"))
-    return str(query.where(_where_equal(table, keys, marks)) if keys else query)
+    return str(query.where(_where_equal(table, keys, marks, nocase)) if keys else query)
 
 
 def list_by_sql(
@@ -139,15 +193,18 @@ def list_by_sql(
     style: str,
     *,
     after: bool,
+    nocase: Nocase = NO_NOCASE,
+    rowless_order: Sequence[str] = (),
 ) -> str:
     """One page of rows with `keys`, ordered by `order_by` (the primary key).
 
     With `after`, the page starts past a keyset cursor: `(pk...) > (?...)`.
-    Without an `order_by` (no primary key), pages are by `LIMIT ? OFFSET ?` on rowid.
+    Without an `order_by` (no primary key), pages are by `LIMIT ? OFFSET ?` on
+    rowid, or on `rowless_order` where there is no rowid (PostgreSQL).
     """
     table, marks = Table(table_name), Placeholders(style)
     query: Any = PostgreSQLQuery.from_(table, immutable=False).select(*_fields(table, columns))
-    criteria: list[Criterion] = [table.field(c) == marks.next() for c in keys]
+    criteria: list[Criterion] = [nocase.equal(table, c, marks.next()) for c in keys]
     if after and order_by:
         ordered = _fields(table, order_by)
         cursor = [marks.next() for _ in order_by]
@@ -158,7 +215,11 @@ def list_by_sql(
         query = query.where(Criterion.all(criteria))
     if order_by:
         return str(query.orderby(*_fields(table, order_by), order=Order.asc).limit(marks.next()))
-    query = query.orderby(LiteralValue("rowid")).limit(marks.next())
+    if rowless_order:
+        query = query.orderby(*_fields(table, rowless_order), order=Order.asc)
+    else:
+        query = query.orderby(LiteralValue("rowid"))
+    query = query.limit(marks.next())
     return str(query.offset(marks.next()))
 
 

@@ -344,7 +344,8 @@ def _owner(header: _Header, tree: exp.Expr, schema: Schema, location: Location) 
         ) from None
 
 
-def _target_table(tree: exp.Expr) -> str | None:
+def _target_table(tree: exp.Expr, seen: frozenset[str] = frozenset()) -> str | None:
+    """The table a statement reads or writes: through FROM subqueries and CTEs."""
     if isinstance(tree, exp.Insert):
         target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
         return target.name if isinstance(target, exp.Table) else None
@@ -356,9 +357,13 @@ def _target_table(tree: exp.Expr) -> str | None:
     if isinstance(select, exp.Select):
         source = _from(select)
         if isinstance(source, exp.Table):
-            return source.name
+            name = source.name.lower()
+            ctes = {cte.alias.lower(): cte.this for cte in tree.root().find_all(exp.CTE)}
+            if name in ctes and name not in seen:
+                return _target_table(ctes[name], seen | {name})
+            return source.name if name not in ctes else None
         if isinstance(source, exp.Subquery):
-            return _target_table(source.this)
+            return _target_table(source.this, seen)
     return None
 
 

@@ -42,6 +42,8 @@ class _Typer:
         self.query = query
         self.source = source
         self.statement = statement
+        self._ctes: dict[int, list[tuple[str, _Type]]] = {}  # typed CTEs, by id
+        self._typing: set[int] = set()  # CTEs being typed (a recursive one sees its anchor)
 
     def fail(self, message: str, word: str | None = None) -> SchemaError:
         location = (_word_location(self.statement, self.source, word) if word else None) or (
@@ -52,6 +54,9 @@ class _Typer:
     # ---- scopes
 
     def table_source(self, node: exp.Table, outer: bool = False) -> _Source:
+        cte = self.cte_of(node)
+        if cte is not None:
+            return _Source((node.alias_or_name).lower(), self.cte_columns(cte), None, outer)
         table = self.schema.table(node.name)
         columns = [
             (c.name, _Type(table.name, c.name, None, _nullable(table, c)))
@@ -67,9 +72,13 @@ class _Typer:
             holder = holder.parent
         if holder is None:
             return _Scope()
-        derived = isinstance(holder.parent, exp.Subquery) and isinstance(
-            holder.parent.parent, (exp.From, exp.Join)
-        )  # a FROM subquery sees no outer names
+        above = holder.parent
+        while isinstance(above, exp.SetOperation):
+            above = above.parent
+        derived = isinstance(above, exp.CTE) or (
+            isinstance(holder.parent, exp.Subquery)
+            and isinstance(holder.parent.parent, (exp.From, exp.Join))
+        )  # a CTE or FROM subquery sees no outer names
         parent = self.scope_of(holder.parent) if holder.parent and not derived else None
         scope = _Scope(parent=parent)
         if isinstance(holder, exp.Select):
@@ -92,6 +101,58 @@ class _Typer:
             if first is not None:
                 scope.sources.append(self.from_source(first, False, scope))
         return scope
+
+    def cte_of(self, node: exp.Table) -> exp.CTE | None:
+        """The common table expression a FROM name means, if any (it hides a table)."""
+        if node.db:
+            return None
+        ancestor: exp.Expr | None = node.parent
+        while ancestor is not None:
+            clause = ancestor.args.get("with_") or ancestor.args.get("with")
+            if isinstance(clause, exp.With):
+                for cte in clause.expressions:
+                    if cte.alias.lower() != node.name.lower():
+                        continue
+                    inside = node.find_ancestor(exp.CTE) is cte
+                    if inside and not clause.args.get("recursive"):
+                        break  # without RECURSIVE, a CTE's own name is the table
+                    found: exp.CTE = cte
+                    return found
+            ancestor = ancestor.parent
+        return None
+
+    def cte_columns(self, cte: exp.CTE) -> list[tuple[str, _Type]]:
+        """A CTE's columns, typed through its own select list.
+
+        A recursive CTE is typed from its anchor (the first SELECT of its
+        UNION) while its recursive part is typed; nullability then joins both.
+        """
+        key = id(cte)
+        if key in self._ctes:
+            return self._ctes[key]
+        body = cte.this
+        if key in self._typing:
+            while isinstance(body, exp.SetOperation):
+                body = body.this
+            return self._name_cte(cte, self.select_columns(body, named=False))
+        self._typing.add(key)
+        try:
+            columns = self._name_cte(cte, self.select_columns(body, named=False))
+        finally:
+            self._typing.discard(key)
+        self._ctes[key] = columns
+        return columns
+
+    def _name_cte(self, cte: exp.CTE, columns: Sequence[QueryColumn]) -> list[tuple[str, _Type]]:
+        alias = cte.args.get("alias")
+        names = [c.name for c in alias.columns] if isinstance(alias, exp.TableAlias) else []
+        if names and len(names) != len(columns):
+            raise self.fail(
+                f"WITH {cte.alias} names {len(names)} columns but its SELECT returns "
+                f"{len(columns)}",
+                cte.alias,
+            )
+        return [(names[i] if names else c.name, _as_type(c)) for i, c in enumerate(columns)]
 
     def from_source(self, node: exp.Expr, outer: bool, scope: _Scope) -> _Source:
         if isinstance(node, exp.Table):
@@ -126,8 +187,6 @@ class _Typer:
             )
         if not isinstance(tree, exp.Select):
             raise self.fail(f"cannot type {type(tree).__name__} statements; use a plain SELECT")
-        if tree.args.get("with") or tree.args.get("with_"):
-            raise self.fail("common table expressions (WITH) are not supported in named queries")
         return self.expressions_columns(tree.expressions, self.scope_of(tree), named)
 
     def expressions_columns(

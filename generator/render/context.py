@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..backends import sql
+from ..backends.dialect import postgres_defaults
 from ..backends.manifest import Backend
 from ..config import Mixin, Options
 from .checks import (
@@ -20,7 +21,7 @@ from .checks import (
     check_unique_attrs,
 )
 from ..errors import SchemaError
-from ..schema.ir import Column, Location, Schema, Table
+from ..schema.ir import Column, Location, PrimaryKey, Schema, Table, UniqueKey
 from .naming import attribute_name, class_name, method_suffix
 from ..queries.methods import attach_queries, query_statements
 from .typemap import CODECS, choose_codec, literal_annotation
@@ -113,6 +114,12 @@ def _table_view(table: Table, options: Options) -> TableView:
     )
     pk_columns = table.primary_key.columns if table.primary_key else ()
     view.key_columns = pk_columns
+    view.nocase_columns = frozenset(c.name for c in table.columns if c.collation == "NOCASE")
+    keys: list[PrimaryKey | UniqueKey] = [table.primary_key] if table.primary_key else []
+    view.nocase_keys = {k.columns: frozenset(k.nocase) for k in [*keys, *table.unique_keys]}
+    view.postgres_defaults = postgres_defaults(table, options)
+    if table.primary_key is None:
+        view.rowless_order = _rowless_order(table, fields)
     if table.primary_key is not None and not append_only:
         view.update_fields = tuple(
             f
@@ -254,9 +261,12 @@ def _table_sql(table: TableView, style: str, dialect: str) -> dict[str, str]:
     real = _returning_workaround(table, dialect)
     writable = [f.column for f in table.fields if f.writable]
     defaults = {f.column: f.default_sql for f in table.fields if f.default_sql}
+    if dialect == "postgres":  # untranslatable ones are refused with the DDL (dialect.py)
+        defaults = {c: table.postgres_defaults.get(c, sql) for c, sql in defaults.items()}
     statements: dict[str, str] = {}
     for method in table.methods:
         keys = [p.column for p in method.params]
+        nocase = _nocase(table, tuple(keys), dialect)
         if method.kind == "insert":
             statements[method.sql] = sql.insert_sql(
                 table.name, writable, columns, defaults, style, real
@@ -269,26 +279,66 @@ def _table_sql(table: TableView, style: str, dialect: str) -> dict[str, str]:
                 table.name, writable, table.key_columns, set_columns, columns, defaults, style, real
             )
         elif method.kind == "get":
-            statements[method.sql] = sql.select_by_sql(table.name, columns, keys, style)
+            statements[method.sql] = sql.select_by_sql(table.name, columns, keys, style, nocase)
         elif method.kind == "update":
             set_columns = [f.column for f in table.update_fields]
             statements[method.sql] = sql.update_sql(
-                table.name, set_columns, table.key_columns, columns, style, real
+                table.name,
+                set_columns,
+                table.key_columns,
+                columns,
+                style,
+                real,
+                _nocase(table, table.key_columns, dialect),
             )
         elif method.kind == "delete":
-            statements[method.sql] = sql.delete_by_sql(table.name, keys, style)
+            statements[method.sql] = sql.delete_by_sql(table.name, keys, style, nocase)
         elif method.kind == "count":
-            statements[method.sql] = sql.count_by_sql(table.name, keys, style)
+            statements[method.sql] = sql.count_by_sql(table.name, keys, style, nocase)
         elif method.kind == "list":
             order = [p.column for p in method.cursor]
+            rowless = table.rowless_order if dialect != "sqlite" else ()
             statements[method.sql] = sql.list_by_sql(
-                table.name, columns, keys, order, style, after=False
+                table.name,
+                columns,
+                keys,
+                order,
+                style,
+                after=False,
+                nocase=nocase,
+                rowless_order=rowless,
             )
             if method.sql_after:
                 statements[method.sql_after] = sql.list_by_sql(
-                    table.name, columns, keys, order, style, after=True
+                    table.name, columns, keys, order, style, after=True, nocase=nocase
                 )
     return statements
+
+
+def _rowless_order(table: Table, fields: tuple[FieldView, ...]) -> tuple[str, ...]:
+    """What orders pages of a table without a primary key where there is no rowid.
+
+    A unique key of NOT NULL columns when there is one; else every column:
+    rows that tie on all of them are identical, so any order of them gives
+    the same pages.
+    """
+    for key in table.unique_keys:
+        if all(table.column(c).not_null for c in key.columns):
+            return key.columns
+    return tuple(f.column for f in fields)
+
+
+def _nocase(table: TableView, keys: tuple[str, ...], dialect: str) -> sql.Nocase:
+    """Case-insensitive key columns, as the dialect must spell them.
+
+    SQLite already compares a NOCASE column with NOCASE, so only a key whose
+    list says COLLATE NOCASE over another column collation needs it written;
+    PostgreSQL needs `lower()` for every one.
+    """
+    columns = table.nocase(keys)
+    if dialect == "sqlite":
+        return sql.Nocase(sorted(columns - table.nocase_columns))
+    return sql.Nocase(sorted(columns), lower=True)
 
 
 def _returning_workaround(table: TableView, dialect: str) -> frozenset[str]:

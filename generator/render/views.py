@@ -73,6 +73,19 @@ class TableView:
     own_fields: tuple[FieldView, ...] = ()
     # Each foreign key's columns as a failure message names them: `author_id`, `(a, b)`.
     foreign_keys: tuple[str, ...] = ()
+    # Case-insensitive (COLLATE NOCASE) comparisons: per key, and per column.
+    nocase_keys: dict[tuple[str, ...], frozenset[str]] = field(default_factory=dict)
+    nocase_columns: frozenset[str] = frozenset()
+    # Expression DEFAULTs as PostgreSQL computes them (pg_defaults), by column.
+    postgres_defaults: dict[str, str] = field(default_factory=dict)
+    # A table without a primary key: the columns its list pages order by
+    # where there is no rowid (PostgreSQL): a NOT NULL unique key, or all.
+    rowless_order: tuple[str, ...] = ()
+
+    def nocase(self, columns: tuple[str, ...]) -> frozenset[str]:
+        """Which of these key columns a lookup compares case-insensitively."""
+        found = self.nocase_keys.get(columns)
+        return found if found is not None else self.nocase_columns & frozenset(columns)
 
     @property
     def name_literal(self) -> str:

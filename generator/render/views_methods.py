@@ -162,7 +162,7 @@ class MethodView:
         else:
             paging = "limit: int = 100, offset: int = 0"
             args, args_after = arg_tuple([*keys, "limit", "offset"]), ""
-            how = "in insertion order; the table has no key, so pages use `offset`"
+            how = "in a stable order (rowid on SQLite); the table has no key, so pages use `offset`"
         head = f"{_declare(params)}, " if params else ""
         which = f"with this {_words(params)}" if params else "of the table"
         return MethodView(

@@ -42,9 +42,10 @@ DEFAULT_TIMEOUT = 10.0
 """Seconds one call (a query, a script, a whole `execute_many`) may take."""
 SCHEMES = ("postgresql", "postgres")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_KEY_RE = re.compile(r"^Key \(([^)]*)\)=")
+_KEY_RE = re.compile(r"^Key \((.*?)\)=\(")
 # `Key (cols)=(values) is not present in table "t".` / `... is still referenced from table "t".`
 _FK_DETAIL = re.compile(r'^Key \(([^)]*)\)=.*?(?:table "([^"]*)"\.)?$', re.DOTALL)
+_LOWER_RE = re.compile(r"^lower\((.*)\)$")  # a NOCASE key's index is on lower(column)
 _UNAVAILABLE = Failure(ErrorCode.UNAVAILABLE, "the database is unavailable, try again")
 _SHARED: dict[tuple[str, float], PostgresDatabase] = {}
 _SHARED_LOCK = threading.Lock()
@@ -60,6 +61,7 @@ def _unique_failure(exc: Any, table: str) -> Failure:
     detail = getattr(exc, "detail", None) or ""
     match = _KEY_RE.match(detail)
     columns = [c.strip() for c in match.group(1).split(",")] if match else []
+    columns = [(m.group(1) if (m := _LOWER_RE.match(c)) else c) for c in columns]
     if columns and all(_ident(c) for c in columns):
         text = (
             f"{owner}.{columns[0]} already exists"

@@ -136,3 +136,24 @@ def unparsable_spans(
         if tokens[i].keyword == "ON" and tokens[i + 1].keyword == "CONFLICT":
             spans.append((tokens[i].start, tokens[i + 2].end, ""))
     return spans
+
+
+def listed_collations(element: Element) -> dict[str, str]:
+    """``COLLATE x`` after the names of a table-level key list: lower name -> X.
+
+    sqlglot never sees these (`unparsable_spans` hides them), yet they decide
+    whether the key is case-insensitive.
+    """
+    items = element.tokens
+    open_at = next((i for i, t in enumerate(items) if t.text == "("), len(items))
+    found: dict[str, str] = {}
+    name: str | None = None
+    for i in range(open_at + 1, len(items) - 1):
+        token = items[i]
+        if items[i - 1].text in ("(", ","):
+            name = token.text[1:-1] if token.kind == "quoted" else token.text
+        elif token.keyword == "COLLATE" and name is not None:
+            found[name.lower()] = items[i + 1].text.strip('"`[]').upper()
+        elif token.text == ")":
+            break
+    return found

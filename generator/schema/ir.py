@@ -74,6 +74,7 @@ class Column:
     autoincrement: bool = False
     comment: str | None = None
     secret: bool = False
+    collation: str | None = None  # COLLATE name, upper-cased: NOCASE, RTRIM, BINARY
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,7 @@ class PrimaryKey:
     columns: tuple[str, ...]
     rowid_alias: bool = False
     autoincrement: bool = False
+    nocase: tuple[str, ...] = ()  # key columns SQLite compares with NOCASE
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,9 @@ class UniqueKey:
     columns: tuple[str, ...]
     origin: str  # "column" | "table" | "index"
     name: str | None = None
+    # Key columns whose uniqueness (and so lookup) is case-insensitive: the key
+    # list says COLLATE NOCASE, or says nothing and the column is NOCASE.
+    nocase: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

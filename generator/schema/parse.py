@@ -18,6 +18,7 @@ from sqlglot import exp
 
 from ..errors import SchemaError
 from .ir import ForeignKey, IgnoredStatement, Index, Location, Schema, Table, UniqueKey
+from .bare_names import index_name_tokens
 from .sqlglot_adapter import parse_create
 from .tables import ParsedTable, parse_table
 from .lex import SCHEMA_PHRASES, SourceFile, Statement, check_parentheses, scan_source
@@ -45,6 +46,7 @@ class _ParsedIndex:
     table_name: str
     index: Index
     location: Location
+    listed: dict[str, str]  # COLLATE written after a column name, by lower name
 
 
 def read_schema_files(
@@ -117,7 +119,7 @@ def parse_schema(sources: Sequence[tuple[str, str]]) -> Schema:
                 _add_table(tables, parse_table(statement, source))
             elif phrase in SCHEMA_PHRASES:
                 check_parentheses(statement, source)
-                index = _parse_index(statement, source)
+                index = _parse_index(statement, source, tables)
                 if index is None:
                     ignored.append(_ignored(statement, "expression index"))
                 else:
@@ -132,28 +134,58 @@ def parse_schema(sources: Sequence[tuple[str, str]]) -> Schema:
     return Schema(tuple(linked), tuple(path for path, _ in sources), tuple(ignored))
 
 
-def _parse_index(statement: Statement, source: SourceFile) -> _ParsedIndex | None:
+def _parse_index(
+    statement: Statement, source: SourceFile, tables: dict[str, ParsedTable]
+) -> _ParsedIndex | None:
     """Turn a CREATE [UNIQUE] INDEX into an Index; None for an expression index."""
-    create = parse_create(statement, source, _index_schema_prefix(statement))
+    names = index_name_tokens(statement.tokens, _index_columns(statement, tables))
+    create = parse_create(statement, source, _index_schema_prefix(statement), names)
     node = create.this
     if not isinstance(node, exp.Index):
         raise SchemaError(
             "storegen misread this CREATE INDEX; please report it", statement.location
         )
-    columns = []
+    columns, listed = [], {}
     for ordered in node.args["params"].args.get("columns") or ():
         target = ordered.this if isinstance(ordered, exp.Ordered) else ordered
+        collation = target.expression.name.upper() if isinstance(target, exp.Collate) else None
         target = target.this if isinstance(target, exp.Collate) else target
         if not isinstance(target, exp.Column):
             return None
         columns.append(target.name)
+        if collation:
+            listed[target.name.lower()] = collation
     tokens = statement.tokens
     where_at = next((i for i, t in enumerate(tokens) if t.keyword == "WHERE"), None)
     where = None
     if where_at is not None:
         where = source.text[tokens[where_at + 1].start : tokens[-1].end]
     index = Index(node.name, tuple(columns), statement.text, bool(create.args.get("unique")), where)
-    return _ParsedIndex(node.args["table"].name, index, statement.location)
+    return _ParsedIndex(node.args["table"].name, index, statement.location, listed)
+
+
+def index_tree(sql: str, columns: set[str]) -> exp.Create:
+    """sqlglot's tree of a CREATE INDEX that `parse_schema` accepted, for transpiling.
+
+    ``columns`` are the indexed table's column names, lower-cased; a ``main.``
+    before the index name is gone.
+    """
+    source = scan_source("schema.sql", sql)
+    statement = source.statements[0]
+    names = index_name_tokens(statement.tokens, columns)
+    return parse_create(statement, source, _index_schema_prefix(statement), names)
+
+
+def _index_columns(statement: Statement, tables: dict[str, ParsedTable]) -> set[str]:
+    """The lower-case column names of the indexed table, if it is defined already."""
+    tokens = statement.tokens
+    on_at = next((i for i, t in enumerate(tokens) if t.keyword == "ON"), len(tokens) - 1)
+    if on_at + 1 >= len(tokens):
+        return set()
+    target = tokens[on_at + 1]
+    name = target.text[1:-1] if target.kind == "quoted" else target.text
+    parsed = tables.get(name.lower())
+    return {c.name.lower() for c in parsed.table.columns} if parsed else set()
 
 
 def _index_schema_prefix(statement: Statement) -> list[tuple[int, int, str]]:
@@ -208,7 +240,12 @@ def _attach_indexes(tables: dict[str, ParsedTable], indexes: Sequence[_ParsedInd
         index = dataclasses.replace(index, columns=columns)
         unique_keys = table.unique_keys
         if index.unique and index.where is None:
-            unique_keys += (UniqueKey(columns, "index", index.name),)
+            nocase = tuple(
+                name
+                for name in columns
+                if parsed.listed.get(name.lower(), table.column(name).collation) == "NOCASE"
+            )
+            unique_keys += (UniqueKey(columns, "index", index.name, nocase),)
         table = dataclasses.replace(
             table, indexes=table.indexes + (index,), unique_keys=unique_keys
         )

@@ -18,20 +18,29 @@ from sqlglot.errors import ParseError, TokenError
 
 from ..errors import SchemaError
 from .ir import Location
-from .lex import SourceFile, Statement
+from .bare_names import placeholders
+from .lex import SourceFile, Statement, Token
 
 
 def parse_create(
-    statement: Statement, source: SourceFile, blanks: Sequence[tuple[int, int, str]]
+    statement: Statement,
+    source: SourceFile,
+    blanks: Sequence[tuple[int, int, str]],
+    names: Sequence[Token] = (),
 ) -> exp.Create:
-    """Parse a CREATE statement with sqlglot, ``blanks`` hidden first.
+    """Parse a CREATE statement with sqlglot, ``blanks`` and ``names`` hidden first.
 
     Each blank is ``(start, end, placeholder)`` in file offsets; it is replaced
     by spaces (newlines kept) so sqlglot's positions still match the file.
+    Each name token is replaced by a same-length placeholder that sqlglot
+    cannot take for a keyword, and its identifiers are given the name back.
     Raises SchemaError at the offending token.
     """
     base = statement.tokens[0].start
     chars = list(statement.text)
+    hidden = placeholders(names, (t.text for t in statement.tokens if t.kind == "word"))
+    restore = {placeholder: token.text for token, placeholder in hidden.items()}
+    blanks = [*blanks, *((t.start, t.end, p) for t, p in hidden.items())]
     for start, end, placeholder in blanks:
         for k in range(start - base, end - base):
             chars[k] = "\n" if chars[k] == "\n" else " "
@@ -46,7 +55,18 @@ def parse_create(
         raise _unparsable(statement, statement.location, str(error)) from None
     if not isinstance(node, exp.Create):
         raise _unparsable(statement, statement.location, "it fell back to an opaque command")
+    restore_names(node, restore)
     return node
+
+
+def restore_names(tree: exp.Expr, restore: dict[str, str]) -> None:
+    """Give every placeholder identifier its name back."""
+    if not restore:
+        return
+    for identifier in tree.find_all(exp.Identifier):
+        name = restore.get(identifier.this)
+        if name is not None:
+            identifier.set("this", name)
 
 
 def _error_location(detail: dict[str, Any], statement: Statement, source: SourceFile) -> Location:

@@ -20,9 +20,10 @@ from ..errors import SchemaError
 from .ir import Column, Default, FkAction, ForeignKey, Location
 from .ir import PrimaryKey, Table, UniqueKey
 from .columns import Element, declared_type, default_text, split_elements
-from .columns import table_options, unparsable_spans
+from .columns import listed_collations, table_options, unparsable_spans
+from .bare_names import table_name_tokens
 from .sqlglot_adapter import parse_create
-from .lex import SourceFile, Statement, affinity_of, matching_paren
+from .lex import SourceFile, Statement, affinity_of, matching_paren, scan_source
 
 _FK_ACTION = re.compile(r"ON (DELETE|UPDATE) (.+)", re.IGNORECASE)
 _Literal = int | float | str | None
@@ -49,6 +50,9 @@ class _Draft:
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     fk_locations: list[Location] = field(default_factory=list)
     enums: list[tuple[str, tuple[int | str, ...], Location]] = field(default_factory=list)
+    # COLLATE written in a table-level key list, per key: by unique_keys index, and the PK's.
+    listed: dict[int, dict[str, str]] = field(default_factory=dict)
+    pk_listed: dict[str, str] = field(default_factory=dict)
 
     def add_column(self, column: Column) -> None:
         first = self.columns.get(column.name.lower())
@@ -154,8 +158,7 @@ def parse_table(statement: Statement, source: SourceFile) -> ParsedTable:
     close_at = matching_paren(tokens, open_at)
     elements = split_elements(tokens, open_at, close_at, source)
     without_rowid, strict = table_options(tokens[close_at + 1 :], source)
-    blanks = [(tokens[close_at].end, tokens[-1].end, "")] + unparsable_spans(tokens, elements)
-    schema = parse_create(statement, source, blanks).this
+    schema = _sqlglot_tree(statement, source, open_at, elements).this
     if not isinstance(schema, exp.Schema) or len(schema.expressions) != len(elements):
         raise SchemaError("storegen misread this column list; please report it", statement.location)
     if schema.this.db.lower() not in ("", "main"):
@@ -167,8 +170,40 @@ def parse_table(statement: Statement, source: SourceFile) -> ParsedTable:
         if element.is_column:
             _add_column(draft, element, node)
         else:
+            unique_count, had_pk = len(draft.unique_keys), draft.primary_key is not None
             _add_table_constraint(draft, node, None, element.location)
+            listed = listed_collations(element)
+            if len(draft.unique_keys) > unique_count:
+                draft.listed[unique_count] = listed
+            if draft.primary_key is not None and not had_pk:
+                draft.pk_listed = listed
     return _finish(draft, statement, without_rowid, strict)
+
+
+def table_tree(sql: str) -> exp.Create:
+    """sqlglot's tree of a CREATE TABLE that `parse_table` accepted, for transpiling.
+
+    Declared types read as ``T`` (the caller sets types), and table options,
+    ON CONFLICT clauses and ASC/DESC/COLLATE in key lists are gone.
+    """
+    source = scan_source("schema.sql", sql)
+    statement = source.statements[0]
+    tokens = statement.tokens
+    open_at = next(i for i, t in enumerate(tokens) if t.text == "(")
+    elements = split_elements(tokens, open_at, matching_paren(tokens, open_at), source)
+    return _sqlglot_tree(statement, source, open_at, elements)
+
+
+def _sqlglot_tree(
+    statement: Statement, source: SourceFile, open_at: int, elements: Sequence[Element]
+) -> exp.Create:
+    """Parse with what sqlglot cannot read hidden, and bare names as placeholders."""
+    tokens = statement.tokens
+    close_at = matching_paren(tokens, open_at)
+    blanks = [(tokens[close_at].end, tokens[-1].end, "")] + unparsable_spans(tokens, elements)
+    columns = {e.tokens[0].text.lower() for e in elements if e.is_column}
+    names = table_name_tokens(tokens, (e.tokens for e in elements), columns)
+    return parse_create(statement, source, blanks, names)
 
 
 def _finish(draft: _Draft, statement: Statement, without_rowid: bool, strict: bool) -> ParsedTable:
@@ -191,6 +226,7 @@ def _finish(draft: _Draft, statement: Statement, without_rowid: bool, strict: bo
         first = columns[names[0].lower()]
         primary_key = PrimaryKey(
             names,
+            nocase=_nocase(columns, names, draft.pk_listed),
             rowid_alias=len(names) == 1
             and first.declared_type.upper() == "INTEGER"
             and not desc
@@ -205,7 +241,10 @@ def _finish(draft: _Draft, statement: Statement, without_rowid: bool, strict: bo
         location=statement.location,
         sql=statement.text,
         primary_key=primary_key,
-        unique_keys=tuple(draft.unique_keys),
+        unique_keys=tuple(
+            dataclasses.replace(key, nocase=_nocase(columns, key.columns, draft.listed.get(i, {})))
+            for i, key in enumerate(draft.unique_keys)
+        ),
         foreign_keys=tuple(draft.foreign_keys),
         comment=comment,
         append_only="append-only" in directives,
@@ -213,6 +252,17 @@ def _finish(draft: _Draft, statement: Statement, without_rowid: bool, strict: bo
         strict=strict,
     )
     return ParsedTable(table, tuple(draft.fk_locations))
+
+
+def _nocase(
+    columns: dict[str, Column], names: tuple[str, ...], listed: dict[str, str]
+) -> tuple[str, ...]:
+    """The key columns compared with NOCASE: as listed in the key, else the column's own."""
+    return tuple(
+        name
+        for name in names
+        if listed.get(name.lower(), columns[name.lower()].collation) == "NOCASE"
+    )
 
 
 def _add_column(draft: _Draft, element: Element, node: exp.Expression) -> None:
@@ -311,7 +361,7 @@ def _reference(draft: _Draft, column: Column, constraint: _Constraint, element: 
 
 
 def _collate(draft: _Draft, column: Column, constraint: _Constraint, element: Element) -> Column:
-    return column  # SQLite applies collations; the generated code has no use for them
+    return dataclasses.replace(column, collation=constraint.kind.this.name.upper())
 
 
 _COLUMN_CONSTRAINTS: dict[type[exp.Expression], _ColumnHandler] = {

@@ -12,7 +12,12 @@ import asyncio
 from dataclasses import replace
 from typing import Any
 
-from generated.models import CountAuditEventsByTypeRow, ListUserTokenGrantsRow
+from generated.models import (
+    CountAuditEventsByTypeRow,
+    CountLiveTokensPerClientRow,
+    CountTokensExpiringByDayRow,
+    ListUserTokenGrantsRow,
+)
 from generated.results import ErrorCode, FailedResult, SuccessResult
 
 from . import factories as f
@@ -312,4 +317,44 @@ async def test_list_user_token_grants(stores: Stores) -> None:
             active_tokens=2,
             expires_at=LATER + 5,
         )
+    ]
+
+
+# ------------------------------------------------------------------ WITH / WITH RECURSIVE
+
+
+async def test_count_live_tokens_per_client(stores: Stores) -> None:
+    """A CTE's columns are typed through its select list (tokens: int, COALESCEd)."""
+    client, user, other_client, _ = await _tokens(stores)
+    for row in (
+        f.make_access_token(client, user, expires_at=LATER),
+        f.make_access_token(client, None, expires_at=LATER),
+        f.make_access_token(client, user, expires_at=NOW),  # expired
+        f.make_access_token(client, user, revoked_at=1, expires_at=LATER),
+    ):
+        await insert_ok(stores.access_tokens, row)
+    rows = await _ok(lambda **kw: stores.clients.count_live_tokens_per_client(NOW, **kw))
+    assert rows == sorted(
+        [
+            CountLiveTokensPerClientRow(client_id=client, live_tokens=2),
+            CountLiveTokensPerClientRow(client_id=other_client, live_tokens=0),
+        ],
+        key=lambda row: row.client_id,
+    )
+
+
+async def test_count_tokens_expiring_by_day(stores: Stores) -> None:
+    """WITH RECURSIVE: the days come from the recursion, typed from its anchor."""
+    client, user, _, _ = await _tokens(stores)
+    day = 86400
+    for expires_at in (NOW + 5, NOW + day - 1, NOW + 2 * day + 7, NOW + 9 * day):
+        await insert_ok(
+            stores.access_tokens, f.make_access_token(client, user, expires_at=expires_at)
+        )
+    rows = await _ok(lambda **kw: stores.access_tokens.count_tokens_expiring_by_day(4, NOW, **kw))
+    assert rows == [
+        CountTokensExpiringByDayRow(day=0, expiring=2),
+        CountTokensExpiringByDayRow(day=1, expiring=0),
+        CountTokensExpiringByDayRow(day=2, expiring=1),
+        CountTokensExpiringByDayRow(day=3, expiring=0),
     ]

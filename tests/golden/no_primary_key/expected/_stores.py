@@ -118,7 +118,7 @@ class PageViewStore(_Store, PageViewTable):
     async def list_by_path(
         self, path: str, ray_id: str, *, limit: int = 100, offset: int = 0
     ) -> Result[list[PageView]]:
-        """Up to `limit` PageView rows with this path, in insertion order; the table has no key, so pages use `offset`."""
+        """Up to `limit` PageView rows with this path, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
         try:
             found_rows = await self._db.fetch_all(
                 self._sql.LIST_BY_PATH,
@@ -143,7 +143,7 @@ class PageViewStore(_Store, PageViewTable):
     async def list_all(
         self, ray_id: str, *, limit: int = 100, offset: int = 0
     ) -> Result[list[PageView]]:
-        """Up to `limit` PageView rows of the table, in insertion order; the table has no key, so pages use `offset`."""
+        """Up to `limit` PageView rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
         try:
             found_rows = await self._db.fetch_all(
                 self._sql.LIST_ALL,
@@ -209,7 +209,7 @@ class TagStore(_Store, TagTable):
     async def list_all(
         self, ray_id: str, *, limit: int = 100, offset: int = 0
     ) -> Result[list[Tag]]:
-        """Up to `limit` Tag rows of the table, in insertion order; the table has no key, so pages use `offset`."""
+        """Up to `limit` Tag rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
         try:
             found_rows = await self._db.fetch_all(
                 self._sql.LIST_ALL,

@@ -43,7 +43,7 @@ class PageViewTable(BaseTable[PageView]):
     async def list_by_path(
         self, path: str, ray_id: str, *, limit: int = 100, offset: int = 0
     ) -> Result[list[PageView]]:
-        """Up to `limit` PageView rows with this path, in insertion order; the table has no key, so pages use `offset`."""
+        """Up to `limit` PageView rows with this path, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
 
     @abstractmethod
     async def count_by_path(self, path: str, ray_id: str) -> Result[int]:
@@ -53,7 +53,7 @@ class PageViewTable(BaseTable[PageView]):
     async def list_all(
         self, ray_id: str, *, limit: int = 100, offset: int = 0
     ) -> Result[list[PageView]]:
-        """Up to `limit` PageView rows of the table, in insertion order; the table has no key, so pages use `offset`."""
+        """Up to `limit` PageView rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
 
 
 class TagTable(BaseTable[Tag]):
@@ -71,4 +71,4 @@ class TagTable(BaseTable[Tag]):
     async def list_all(
         self, ray_id: str, *, limit: int = 100, offset: int = 0
     ) -> Result[list[Tag]]:
-        """Up to `limit` Tag rows of the table, in insertion order; the table has no key, so pages use `offset`."""
+        """Up to `limit` Tag rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""

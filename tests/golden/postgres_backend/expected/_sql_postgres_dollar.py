@@ -20,11 +20,11 @@ class _TeamSql:
         'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES ($1,$2,$3,$4,$5)'
     )
     GET_BY_ID = 'SELECT "id","name","is_active","score","founded" FROM "teams" WHERE "id"=$1'
-    GET_BY_NAME = 'SELECT "id","name","is_active","score","founded" FROM "teams" WHERE "name"=$1'
+    GET_BY_NAME = 'SELECT "id","name","is_active","score","founded" FROM "teams" WHERE LOWER("name")=LOWER($1)'
     UPDATE = 'UPDATE "teams" SET "name"=$1,"is_active"=$2,"score"=$3,"founded"=$4 WHERE "id"=$5 RETURNING "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded"'
     UPSERT = 'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES ($1,$2,$3,$4,$5) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","is_active"=EXCLUDED."is_active","score"=EXCLUDED."score","founded"=EXCLUDED."founded" RETURNING "id","name","is_active","score","founded"'
     DELETE_BY_ID = 'DELETE FROM "teams" WHERE "id"=$1'
-    DELETE_BY_NAME = 'DELETE FROM "teams" WHERE "name"=$1'
+    DELETE_BY_NAME = 'DELETE FROM "teams" WHERE LOWER("name")=LOWER($1)'
     LIST_ALL = (
         'SELECT "id","name","is_active","score","founded" FROM "teams" ORDER BY "id" ASC LIMIT $1'
     )

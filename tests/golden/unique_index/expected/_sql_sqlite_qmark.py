@@ -18,14 +18,12 @@ class _AccountSql:
         'INSERT INTO "accounts" ("id","email","tenant","handle","deleted_at") VALUES (?,?,?,?,?)'
     )
     GET_BY_ID = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "id"=?'
-    GET_BY_EMAIL = (
-        'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "email"=?'
-    )
+    GET_BY_EMAIL = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "email"=? COLLATE NOCASE'
     GET_BY_TENANT_AND_HANDLE = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "tenant"=? AND "handle"=?'
     UPDATE = 'UPDATE "accounts" SET "email"=?,"tenant"=?,"handle"=?,"deleted_at"=? WHERE "id"=? RETURNING "accounts"."id","accounts"."email","accounts"."tenant","accounts"."handle","accounts"."deleted_at"'
     UPSERT = 'INSERT INTO "accounts" ("id","email","tenant","handle","deleted_at") VALUES (?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "email"=EXCLUDED."email","tenant"=EXCLUDED."tenant","handle"=EXCLUDED."handle","deleted_at"=EXCLUDED."deleted_at" RETURNING "id","email","tenant","handle","deleted_at"'
     DELETE_BY_ID = 'DELETE FROM "accounts" WHERE "id"=?'
-    DELETE_BY_EMAIL = 'DELETE FROM "accounts" WHERE "email"=?'
+    DELETE_BY_EMAIL = 'DELETE FROM "accounts" WHERE "email"=? COLLATE NOCASE'
     DELETE_BY_TENANT_AND_HANDLE = 'DELETE FROM "accounts" WHERE "tenant"=? AND "handle"=?'
     LIST_BY_TENANT = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "tenant"=? ORDER BY "id" ASC LIMIT ?'
     LIST_BY_TENANT_AFTER = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "tenant"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
