@@ -24,6 +24,7 @@ from .naming import attribute_name, class_name, method_suffix
 from ..queries.methods import attach_queries, query_statements
 from .typemap import CODECS, choose_codec, literal_annotation
 from .views import (
+    DB_DEFAULT,
     FieldView,
     MethodView,
     MixinView,
@@ -139,9 +140,11 @@ def _field_view(table: Table, column: Column, options: Options) -> FieldView:
         column_options.attribute if column_options and column_options.attribute else None
     ) or attribute_name(column.name)
     default_py, default_sql = _default(table, column, codec_name)
-    in_key = table.primary_key is not None and column.name in table.primary_key.columns
-    # SQLite lets a non-INTEGER primary key hold NULL (a legacy quirk); a key is never None here.
-    not_null = column.not_null or (in_key and default_py is None)
+    pk = table.primary_key
+    in_key = pk is not None and column.name in pk.columns
+    # A rowid alias is never NULL once stored, and SQLite lets a non-INTEGER
+    # primary key hold NULL only as a legacy quirk: a key is never None on a row.
+    not_null = column.not_null or (in_key and not column.generated)
     nullable = not not_null or default_py == "None"
     return FieldView(
         attr=attr,
@@ -157,6 +160,8 @@ def _field_view(table: Table, column: Column, options: Options) -> FieldView:
         affinity=column.affinity.value,
         imports=codec.imports
         + (("from typing import Literal",) if "Literal[" in annotation else ()),
+        db_filled=default_py == DB_DEFAULT,
+        table=table.name,
     )
 
 
@@ -171,12 +176,14 @@ def _default(table: Table, column: Column, codec_name: str) -> tuple[str | None,
     """(Python default, SQL default to COALESCE with) for a column.
 
     A literal default becomes the dataclass default. An expression default,
-    a generated column and a rowid alias default to None, and the database
-    fills them in: inserts send `COALESCE(?, <default>)`.
+    a generated column and a rowid alias default to the `DEFAULT` sentinel
+    (typed to fit the field, so the row type stays exact), and the database
+    fills them in: inserts send NULL in their place, as `COALESCE(?, <default>)`
+    for an expression default.
     """
     pk = table.primary_key
     if column.generated or (pk is not None and pk.rowid_alias and pk.columns == (column.name,)):
-        return "None", None
+        return DB_DEFAULT, None
     if column.default is None:
         in_key = pk is not None and column.name in pk.columns
         return (None if column.not_null or in_key else "None"), None
@@ -184,7 +191,7 @@ def _default(table: Table, column: Column, codec_name: str) -> tuple[str | None,
         literal = python_literal(column.default.value, codec_name)
         if literal is not None:
             return literal, None
-    return "None", column.default.sql
+    return DB_DEFAULT, column.default.sql
 
 
 def _nullable(expression: str, nullable: bool) -> str:

@@ -8,11 +8,15 @@ that does not convert raises `DecodeError` naming the column, never the value.
 from __future__ import annotations
 
 import datetime
+import enum
 from decimal import Decimal, InvalidOperation
+from typing import Final, Never, NoReturn, cast
 
 from .errors import DecodeError, EncodeError
 
 __all__ = [
+    "DEFAULT",
+    "DbDefault",
     "decode_decimal",
     "decode_epoch",
     "decode_epoch_date",
@@ -22,7 +26,30 @@ __all__ = [
     "encode_epoch",
     "encode_epoch_date",
     "encode_float",
+    "refuse_default",
 ]
+
+
+class DbDefault(enum.Enum):
+    """The type of `DEFAULT`: "let the database fill this column in"."""
+
+    DEFAULT = "DEFAULT"
+
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+# The default of every model field the database fills in on insert (a rowid
+# alias, an expression DEFAULT, a generated column). Statically it is `Never`,
+# the type that fits every annotation, so `id: int = DEFAULT` keeps rows exact
+# (`row.id + 1` needs no assert) while `Model(...)` may still omit the field.
+# Stores never return it: a row read back always holds the stored value.
+DEFAULT: Final[Never] = cast(Never, DbDefault.DEFAULT)
+
+
+def refuse_default(table: str, column: str) -> NoReturn:
+    """`DEFAULT` where a real value is needed (an update's key or SET column)."""
+    raise EncodeError(table, column)
 
 
 def encode_bool(value: object) -> object:

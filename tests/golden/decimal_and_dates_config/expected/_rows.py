@@ -33,7 +33,7 @@ def decode_invoice(r: Sequence[Any]) -> Invoice:
 
 def encode_invoice_insert(row: Invoice) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         str(row.total),
         str(row.tax),
         None if row.discount is None else str(row.discount),
@@ -59,5 +59,5 @@ def encode_invoice_update(row: Invoice) -> tuple[Any, ...]:
         row.paid_at,
         _convert.encode_bool(row.reminded),
         None if row.weight is None else _convert.encode_float(row.weight, "invoices", "weight"),
-        row.id,
+        _convert.refuse_default("invoices", "id") if row.id is _convert.DEFAULT else row.id,
     )

@@ -40,7 +40,7 @@ def decode_product(r: Sequence[Any]) -> Product:
 
 def encode_product_insert(row: Product) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.name,
         row.code,
         row.letters,
@@ -80,5 +80,5 @@ def encode_product_update(row: Product) -> tuple[Any, ...]:
         row.big,
         row.small,
         row.anything,
-        row.id,
+        _convert.refuse_default("products", "id") if row.id is _convert.DEFAULT else row.id,
     )
