@@ -7,7 +7,7 @@ views, so reading this module tells you what the generated code will do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..backends import sql
 from ..backends.manifest import Backend
@@ -225,7 +225,27 @@ def _methods(table: Table, view: TableView) -> list[MethodView]:
     methods.append(MethodView.list_by(model, "", (), cursor))
     methods.append(MethodView.count_by(model, "", ()))
     check_methods(table, methods)
-    return methods
+    return _with_read_back(table, view, methods)
+
+
+def _with_read_back(table: Table, view: TableView, methods: list[MethodView]) -> list[MethodView]:
+    """Writes whose row an AFTER trigger rewrites read it back by key, in the same transaction.
+
+    RETURNING is evaluated before AFTER triggers run. insert reads back after
+    an AFTER INSERT trigger, update after an AFTER UPDATE one, upsert after
+    either; tables without a primary key (or such triggers) keep one statement.
+    """
+    events = set(table.rewritten_after)
+    get = next((m for m in methods if m.kind == "get"), None)
+    if not events or table.primary_key is None or get is None:
+        return methods
+    positions = [i for c in view.key_columns for i, f in enumerate(view.fields) if f.column == c]
+    key = "(" + "".join(f"{i}, " for i in positions) + ")"
+    needs = {"insert": {"INSERT"}, "update": {"UPDATE"}, "upsert": {"INSERT", "UPDATE"}}
+    return [
+        replace(m, read_back=get.sql, read_back_key=key) if needs.get(m.kind, set()) & events else m
+        for m in methods
+    ]
 
 
 def _suffix(params: tuple[ParamView, ...]) -> str:
