@@ -59,6 +59,13 @@ CREATE TABLE notes (
     touched INTEGER NOT NULL DEFAULT 0
 );
 
+-- Exact decimals (numeric = "decimal"): 28 significant digits, on every backend.
+CREATE TABLE prices (
+    id INTEGER PRIMARY KEY,
+    amount DECIMAL(38, 10) NOT NULL,
+    loose NUMERIC
+);
+
 -- Its AFTER INSERT trigger writes another table only: no read back.
 CREATE TRIGGER notes_log AFTER INSERT ON notes
 BEGIN
@@ -116,6 +123,7 @@ def pkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
         out=root / PACKAGE,
         package=PACKAGE,
         backends=("aiosqlite", "libsql", "postgres"),
+        numeric="decimal",
     )
     write_files(generate(options).files, options.out)
     return root
@@ -321,3 +329,45 @@ def test_after_triggers_that_write_their_own_table_are_found(
     other = "CREATE TABLE other (y INTEGER);\n"
     schema = parse_schema([("s.sql", TABLE + other + trigger + ";\n")])
     assert schema.table("t").rewritten_after == expected
+
+
+@pytest.mark.parametrize("backend_name", OPENERS)
+async def test_decimals_round_trip_exactly_or_are_refused(
+    backend_name: str, pkg: Path, request: pytest.FixtureRequest
+) -> None:
+    from decimal import Decimal
+
+    async with OPENERS[backend_name](pkg, request) as (backend, db):
+        models = _module(pkg, "models")
+        prices = backend.PriceStore(db)
+        exact = [
+            (Decimal("123456789012345678.1234567890"), Decimal("1234567890123456789012345678")),
+            (Decimal("0.1000000000"), Decimal("0.1000000000000000055511151231257827")),
+            (Decimal("-0.0000000001"), Decimal("-9999999999999999999999999999")),
+            (Decimal("9999999999999999999999999999"), None),  # 28 integer digits
+        ]
+        for amount, loose in exact:
+            stored = _ok(await prices.insert(models.Price(amount=amount, loose=loose), "r1"))
+            assert (stored.amount, stored.loose) == (amount, loose)
+            found = _ok(await prices.get_by_id(stored.id, "r2"))
+            assert (found.amount, found.loose) == (amount, loose)
+            assert str(found.loose) == str(loose) if loose is not None else found.loose is None
+        changed = _ok(await prices.update(dataclasses.replace(found, amount=Decimal("1.5")), "r3"))
+        assert _ok(await prices.get_by_id(found.id, "r4")).amount == changed.amount == Decimal("1.5")
+        assert _ok(await prices.insert_many([models.Price(amount=Decimal("7.25"))], "r5")) == 1
+        listed = _ok(await prices.list_all("r6"))
+        assert [p.amount for p in listed] == [*(a for a, _ in exact[:3]), Decimal("1.5"), Decimal("7.25")]
+
+        # Past the declared scale or precision, NaN, infinity: refused, nothing written.
+        for bad in (
+            Decimal("0.12345678901"),
+            Decimal("100000000000000000000000000000"),
+            Decimal("NaN"),
+            Decimal("Infinity"),
+        ):
+            refused = await prices.insert(models.Price(amount=bad), "r7")
+            assert refused.status is False and refused.error_code.name == "INVALID_DATA", bad
+        assert _ok(await prices.count_all("r8")) == 5
+        if backend_name == "aiosqlite":  # NUMERIC affinity did not turn them into REALs
+            kinds = await db.fetch_all("SELECT DISTINCT typeof(amount) FROM prices", ())
+            assert [k for (k,) in kinds] == ["blob"]

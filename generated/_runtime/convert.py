@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT",
     "DbDefault",
     "decode_decimal",
+    "encode_decimal",
     "decode_epoch",
     "decode_epoch_date",
     "decode_iso_date",
@@ -117,8 +118,31 @@ def decode_epoch_date(value: object, table: str, column: str) -> datetime.date:
     return decode_epoch(value, table, column).date()
 
 
+def encode_decimal(
+    value: Decimal, table: str, column: str, digits: tuple[int, int] | None
+) -> str:
+    """A Decimal as exact text; refused (INVALID_DATA) when it cannot be kept exactly.
+
+    SQLite stores the text as a BLOB (the SQL casts it), which NUMERIC affinity
+    leaves alone; as a REAL it would keep only 15 digits. PostgreSQL would
+    round a value past the column's DECIMAL(p, s) scale: such values, and
+    NaN and infinities, are refused instead.
+    """
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise EncodeError(table, column)
+    if digits is not None and value:
+        precision, scale = digits
+        exponent = value.normalize().as_tuple().exponent
+        fraction = max(0, -exponent) if isinstance(exponent, int) else 0
+        if fraction > scale or value.adjusted() + 1 > precision - scale:
+            raise EncodeError(table, column)
+    return format(value, "f")
+
+
 def decode_decimal(value: object, table: str, column: str) -> Decimal:
-    """Text or a number → Decimal, exact for text."""
+    """Stored text (a BLOB on SQLite) or a number → Decimal, exact for text."""
+    if isinstance(value, bytes):
+        value = value.decode("ascii", errors="replace")
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
         try:
             return Decimal(str(value))

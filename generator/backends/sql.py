@@ -10,7 +10,7 @@ never reused, so PyPika need not copy the query at every builder call.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from pypika import Order, Parameter, PostgreSQLQuery, Table, Tuple
@@ -61,13 +61,24 @@ def _returning(table: Table, columns: Sequence[str], real_columns: frozenset[str
     ]
 
 
-def _insert(table: Table, columns: Sequence[str], defaults: dict[str, str], style: str) -> Any:
+def _blob(mark: Parameter, column: str, blobs: Collection[str]) -> Term:
+    """`CAST(? AS BLOB)` for a column in `blobs`: stored as given, whatever its affinity."""
+    return LiteralValue(f"CAST({mark.get_sql()} AS BLOB)") if column in blobs else mark
+
+
+def _insert(
+    table: Table,
+    columns: Sequence[str],
+    defaults: dict[str, str],
+    style: str,
+    blobs: Collection[str] = (),
+) -> Any:
     """INSERT INTO table (columns) VALUES (?...); an expression DEFAULT becomes
     `COALESCE(?, <default>)` so passing None applies the schema's default."""
     marks = Placeholders(style)
     values = [
         _coalesce(mark, defaults[column]) if column in defaults else mark
-        for column, mark in ((column, marks.next()) for column in columns)
+        for column, mark in ((column, _blob(marks.next(), column, blobs)) for column in columns)
     ]
     return (
         PostgreSQLQuery.into(table, immutable=False)
@@ -83,10 +94,11 @@ def insert_sql(
     defaults: dict[str, str],
     style: str,
     real_columns: frozenset[str] = frozenset(),
+    blobs: Collection[str] = (),
 ) -> str:
     """INSERT ... RETURNING the row as stored."""
     table = Table(table_name)
-    query = _insert(table, columns, defaults, style)
+    query = _insert(table, columns, defaults, style, blobs)
     return str(query.returning(*_returning(table, returning, real_columns)))
 
 
@@ -104,12 +116,13 @@ def update_sql(
     returning: Sequence[str],
     style: str,
     real_columns: frozenset[str] = frozenset(),
+    blobs: Collection[str] = (),
 ) -> str:
     """UPDATE the mutable columns of the row with `keys`, RETURNING it."""
     table, marks = Table(table_name), Placeholders(style)
     query: Any = PostgreSQLQuery.update(table, immutable=False)
     for column in set_columns:
-        query = query.set(table.field(column), marks.next())
+        query = query.set(table.field(column), _blob(marks.next(), column, blobs))
     query = query.where(_where_equal(table, keys, marks))
     return str(query.returning(*_returning(table, returning, real_columns)))
 
@@ -163,11 +176,15 @@ def list_by_sql(
 
 
 def insert_many_sql(
-    table_name: str, columns: Sequence[str], defaults: dict[str, str], style: str
+    table_name: str,
+    columns: Sequence[str],
+    defaults: dict[str, str],
+    style: str,
+    blobs: Collection[str] = (),
 ) -> str:
     """The INSERT of `insert_sql` without RETURNING, for executemany."""
     table = Table(table_name)
-    query = _insert(table, columns, defaults, style)
+    query = _insert(table, columns, defaults, style, blobs)
     return str(query)
 
 
@@ -180,6 +197,7 @@ def upsert_sql(
     defaults: dict[str, str],
     style: str,
     real_columns: frozenset[str] = frozenset(),
+    blobs: Collection[str] = (),
 ) -> str:
     """INSERT ... ON CONFLICT (keys) DO UPDATE SET <mutable columns> ... RETURNING.
 
@@ -187,7 +205,7 @@ def upsert_sql(
     (created_at, created_by) keep what the first insert stored.
     """
     table = Table(table_name)
-    query = _insert(table, columns, defaults, style)
+    query = _insert(table, columns, defaults, style, blobs)
     query = query.on_conflict(*_fields(table, keys))
     for column in set_columns:
         query = query.do_update(table.field(column))

@@ -22,7 +22,7 @@ from ..errors import SchemaError
 from ..schema.ir import Column, Location, Schema, Table
 from .naming import attribute_name, class_name, method_suffix
 from ..queries.methods import attach_queries, query_statements
-from .typemap import CODECS, choose_codec, literal_annotation
+from .typemap import CODECS, choose_codec, declared_digits, literal_annotation
 from .views import (
     DB_DEFAULT,
     FieldView,
@@ -162,13 +162,16 @@ def _field_view(table: Table, column: Column, options: Options) -> FieldView:
         + (("from typing import Literal",) if "Literal[" in annotation else ()),
         db_filled=default_py == DB_DEFAULT,
         table=table.name,
+        exact_text=codec_name == "decimal",
     )
 
 
 def _bind_codec(expression: str, table: Table, column: Column) -> str:
-    """Fill in the table and column a codec names in its errors."""
-    return expression.replace("{table!r}", repr(table.name)).replace(
-        "{column!r}", repr(column.name)
+    """Fill in the table and column a codec names in its errors (and DECIMAL digits)."""
+    return (
+        expression.replace("{table!r}", repr(table.name))
+        .replace("{column!r}", repr(column.name))
+        .replace("{digits!r}", repr(declared_digits(column.declared_type)))
     )
 
 
@@ -271,26 +274,39 @@ def _table_sql(table: TableView, style: str, dialect: str) -> dict[str, str]:
     real = _returning_workaround(table, dialect)
     writable = [f.column for f in table.fields if f.writable]
     defaults = {f.column: f.default_sql for f in table.fields if f.default_sql}
+    # SQLite's NUMERIC affinity would turn decimal text into an inexact REAL:
+    # a BLOB is stored as given (see convert.encode_decimal).
+    blobs = {f.column for f in table.fields if f.exact_text} if dialect == "sqlite" else set()
     statements: dict[str, str] = {}
     for method in table.methods:
         keys = [p.column for p in method.params]
         if method.kind == "insert":
             statements[method.sql] = sql.insert_sql(
-                table.name, writable, columns, defaults, style, real
+                table.name, writable, columns, defaults, style, real, blobs
             )
         elif method.kind == "insert_many":
-            statements[method.sql] = sql.insert_many_sql(table.name, writable, defaults, style)
+            statements[method.sql] = sql.insert_many_sql(
+                table.name, writable, defaults, style, blobs
+            )
         elif method.kind == "upsert":
             set_columns = [f.column for f in table.update_fields]
             statements[method.sql] = sql.upsert_sql(
-                table.name, writable, table.key_columns, set_columns, columns, defaults, style, real
+                table.name,
+                writable,
+                table.key_columns,
+                set_columns,
+                columns,
+                defaults,
+                style,
+                real,
+                blobs,
             )
         elif method.kind == "get":
             statements[method.sql] = sql.select_by_sql(table.name, columns, keys, style)
         elif method.kind == "update":
             set_columns = [f.column for f in table.update_fields]
             statements[method.sql] = sql.update_sql(
-                table.name, set_columns, table.key_columns, columns, style, real
+                table.name, set_columns, table.key_columns, columns, style, real, blobs
             )
         elif method.kind == "delete":
             statements[method.sql] = sql.delete_by_sql(table.name, keys, style)

@@ -47,6 +47,7 @@ class FieldView:
     table: str = ""  # the table's name, for the errors the encoders raise
     affinity: str = ""  # the column's SQLite affinity, for dialect workarounds
     db_filled: bool = False  # default is the DEFAULT sentinel: the database fills it in
+    exact_text: bool = False  # an exact decimal, sent as text (a BLOB on SQLite)
 
     @property
     def declaration(self) -> str:

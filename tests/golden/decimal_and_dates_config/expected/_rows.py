@@ -34,9 +34,13 @@ def decode_invoice(r: Sequence[Any]) -> Invoice:
 def encode_invoice_insert(row: Invoice) -> tuple[Any, ...]:
     return (
         None if row.id is _convert.DEFAULT else row.id,
-        str(row.total),
-        str(row.tax),
-        None if row.discount is None else str(row.discount),
+        _convert.encode_decimal(row.total, "invoices", "total", (12, 2)),
+        _convert.encode_decimal(row.tax, "invoices", "tax", (5, 2)),
+        (
+            None
+            if row.discount is None
+            else _convert.encode_decimal(row.discount, "invoices", "discount", (5, 2))
+        ),
         _convert.encode_epoch_date(row.issued_on),
         row.due_on.isoformat(),
         None if row.sent_at is None else row.sent_at.isoformat(sep=" "),
@@ -49,9 +53,13 @@ def encode_invoice_insert(row: Invoice) -> tuple[Any, ...]:
 
 def encode_invoice_update(row: Invoice) -> tuple[Any, ...]:
     return (
-        str(row.total),
-        str(row.tax),
-        None if row.discount is None else str(row.discount),
+        _convert.encode_decimal(row.total, "invoices", "total", (12, 2)),
+        _convert.encode_decimal(row.tax, "invoices", "tax", (5, 2)),
+        (
+            None
+            if row.discount is None
+            else _convert.encode_decimal(row.discount, "invoices", "discount", (5, 2))
+        ),
         _convert.encode_epoch_date(row.issued_on),
         row.due_on.isoformat(),
         None if row.sent_at is None else row.sent_at.isoformat(sep=" "),
