@@ -30,13 +30,15 @@ class Placeholders:
         return Parameter("?" if self._style == "qmark" else f"${self._count}")
 
 
-def _coalesce(mark: Parameter, default_sql: str) -> Term:
+def _coalesce(mark: Term, default_sql: str) -> Term:
     coalesce: Term = fn.Coalesce(mark, LiteralValue(default_sql))  # type: ignore[no-untyped-call]
     return coalesce
 
 
-def _where_equal(table: Table, columns: Sequence[str], marks: Placeholders) -> Criterion:
-    criteria = [table.field(c) == marks.next() for c in columns]
+def _where_equal(
+    table: Table, columns: Sequence[str], marks: Placeholders, blobs: Collection[str] = ()
+) -> Criterion:
+    criteria = [table.field(c) == _blob(marks.next(), c, blobs) for c in columns]
     return Criterion.all(criteria)
 
 
@@ -102,11 +104,17 @@ def insert_sql(
     return str(query.returning(*_returning(table, returning, real_columns)))
 
 
-def select_by_sql(table_name: str, columns: Sequence[str], keys: Sequence[str], style: str) -> str:
+def select_by_sql(
+    table_name: str,
+    columns: Sequence[str],
+    keys: Sequence[str],
+    style: str,
+    blobs: Collection[str] = (),
+) -> str:
     """SELECT the row whose `keys` equal the parameters."""
     table, marks = Table(table_name), Placeholders(style)
     query = PostgreSQLQuery.from_(table, immutable=False).select(*_fields(table, columns))
-    return str(query.where(_where_equal(table, keys, marks)))
+    return str(query.where(_where_equal(table, keys, marks, blobs)))
 
 
 def update_sql(
@@ -123,25 +131,29 @@ def update_sql(
     query: Any = PostgreSQLQuery.update(table, immutable=False)
     for column in set_columns:
         query = query.set(table.field(column), _blob(marks.next(), column, blobs))
-    query = query.where(_where_equal(table, keys, marks))
+    query = query.where(_where_equal(table, keys, marks, blobs))
     return str(query.returning(*_returning(table, returning, real_columns)))
 
 
-def delete_by_sql(table_name: str, keys: Sequence[str], style: str) -> str:
+def delete_by_sql(
+    table_name: str, keys: Sequence[str], style: str, blobs: Collection[str] = ()
+) -> str:
     """DELETE the row whose `keys` equal the parameters."""
     table, marks = Table(table_name), Placeholders(style)
     return str(
         PostgreSQLQuery.from_(table, immutable=False)
         .delete()
-        .where(_where_equal(table, keys, marks))
+        .where(_where_equal(table, keys, marks, blobs))
     )
 
 
-def count_by_sql(table_name: str, keys: Sequence[str], style: str) -> str:
+def count_by_sql(
+    table_name: str, keys: Sequence[str], style: str, blobs: Collection[str] = ()
+) -> str:
     """COUNT(*) of the rows whose `keys` equal the parameters (all rows if none)."""
     table, marks = Table(table_name), Placeholders(style)
     query = PostgreSQLQuery.from_(table, immutable=False).select(fn.Count("*"))
-    return str(query.where(_where_equal(table, keys, marks)) if keys else query)
+    return str(query.where(_where_equal(table, keys, marks, blobs)) if keys else query)
 
 
 def list_by_sql(
@@ -152,6 +164,7 @@ def list_by_sql(
     style: str,
     *,
     after: bool,
+    blobs: Collection[str] = (),
 ) -> str:
     """One page of rows with `keys`, ordered by `order_by` (the primary key).
 
@@ -160,10 +173,10 @@ def list_by_sql(
     """
     table, marks = Table(table_name), Placeholders(style)
     query: Any = PostgreSQLQuery.from_(table, immutable=False).select(*_fields(table, columns))
-    criteria: list[Criterion] = [table.field(c) == marks.next() for c in keys]
+    criteria: list[Criterion] = [table.field(c) == _blob(marks.next(), c, blobs) for c in keys]
     if after and order_by:
         ordered = _fields(table, order_by)
-        cursor = [marks.next() for _ in order_by]
+        cursor = [_blob(marks.next(), c, blobs) for c in order_by]
         criteria.append(
             ordered[0] > cursor[0] if len(ordered) == 1 else Tuple(*ordered) > Tuple(*cursor)
         )

@@ -302,24 +302,24 @@ def _table_sql(table: TableView, style: str, dialect: str) -> dict[str, str]:
                 blobs,
             )
         elif method.kind == "get":
-            statements[method.sql] = sql.select_by_sql(table.name, columns, keys, style)
+            statements[method.sql] = sql.select_by_sql(table.name, columns, keys, style, blobs)
         elif method.kind == "update":
             set_columns = [f.column for f in table.update_fields]
             statements[method.sql] = sql.update_sql(
                 table.name, set_columns, table.key_columns, columns, style, real, blobs
             )
         elif method.kind == "delete":
-            statements[method.sql] = sql.delete_by_sql(table.name, keys, style)
+            statements[method.sql] = sql.delete_by_sql(table.name, keys, style, blobs)
         elif method.kind == "count":
-            statements[method.sql] = sql.count_by_sql(table.name, keys, style)
+            statements[method.sql] = sql.count_by_sql(table.name, keys, style, blobs)
         elif method.kind == "list":
             order = [p.column for p in method.cursor]
             statements[method.sql] = sql.list_by_sql(
-                table.name, columns, keys, order, style, after=False
+                table.name, columns, keys, order, style, after=False, blobs=blobs
             )
             if method.sql_after:
                 statements[method.sql_after] = sql.list_by_sql(
-                    table.name, columns, keys, order, style, after=True
+                    table.name, columns, keys, order, style, after=True, blobs=blobs
                 )
     return statements
 

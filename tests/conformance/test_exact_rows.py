@@ -1,7 +1,10 @@
-"""Exact row types (issue 15 item 1) and rows rewritten by AFTER triggers (item 2).
+"""Issue 15: exact row types (1), rows AFTER triggers rewrite (2), exact decimals (7).
 
-One package is generated for the three backends from `SCHEMA`, then run on a
-SQLite file, a real sqld (WebSocket and HTTP) and a real PostgreSQL:
+The suite's `generated` package (the OAuth schema) has no rowid alias,
+expression default, AFTER trigger or DECIMAL column, so these cases generate
+their own package from `SCHEMA`, for every configured backend, and run it on
+each harness of the suite (a SQLite file, a real sqld over WebSocket and
+HTTP, a real PostgreSQL); a configured driver without an opener here fails:
 
 - the database fills in what `DEFAULT` leaves out (rowid alias, expression
   defaults), and the rows that come back hold the stored values, typed exactly;
@@ -27,6 +30,8 @@ import pytest
 from storegen import generate
 from storegen.config import Options
 from storegen.output.write import write_files
+
+from .harness import HARNESSES
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = "exact_rows_pkg"
@@ -63,7 +68,8 @@ CREATE TABLE notes (
 CREATE TABLE prices (
     id INTEGER PRIMARY KEY,
     amount DECIMAL(38, 10) NOT NULL,
-    loose NUMERIC
+    loose NUMERIC,
+    code DECIMAL(20, 4) UNIQUE
 );
 
 -- Its AFTER INSERT trigger writes another table only: no read back.
@@ -149,7 +155,9 @@ def test_db_filled_columns_are_exact_on_the_model(pkg: Path) -> None:
         "touched": "int",
     }
     account = models.Account(email="x")  # everything the database fills in may be left out
-    assert repr(account.id) == "DEFAULT" and account.plan is _module(pkg, "_runtime.convert").DEFAULT
+    assert (
+        repr(account.id) == "DEFAULT" and account.plan is _module(pkg, "_runtime.convert").DEFAULT
+    )
 
 
 def test_mypy_accepts_reading_db_filled_columns_without_asserts(pkg: Path) -> None:
@@ -222,12 +230,20 @@ async def _postgres(pkg: Path, request: pytest.FixtureRequest) -> AsyncIterator[
         yield backend, db
 
 
-OPENERS: dict[str, Callable[[Path, pytest.FixtureRequest], Any]] = {
+_OPENERS: dict[str, Callable[[Path, pytest.FixtureRequest], Any]] = {
     "aiosqlite": _sqlite,
     "libsql-ws": lambda pkg, request: _libsql(pkg, request, "ws"),
     "libsql-http": lambda pkg, request: _libsql(pkg, request, "http"),
     "postgres": _postgres,
 }
+
+
+def _no_opener(pkg: Path, request: pytest.FixtureRequest) -> Any:
+    pytest.fail("no opener for this harness in tests/conformance/test_exact_rows.py")
+
+
+# One case per harness of the suite (configured backends × drivers).
+OPENERS = {h.name: _OPENERS.get(h.name, _no_opener) for h in HARNESSES}
 
 
 def _ok(result: Any) -> Any:
@@ -353,10 +369,16 @@ async def test_decimals_round_trip_exactly_or_are_refused(
             assert (found.amount, found.loose) == (amount, loose)
             assert str(found.loose) == str(loose) if loose is not None else found.loose is None
         changed = _ok(await prices.update(dataclasses.replace(found, amount=Decimal("1.5")), "r3"))
-        assert _ok(await prices.get_by_id(found.id, "r4")).amount == changed.amount == Decimal("1.5")
+        assert (
+            _ok(await prices.get_by_id(found.id, "r4")).amount == changed.amount == Decimal("1.5")
+        )
         assert _ok(await prices.insert_many([models.Price(amount=Decimal("7.25"))], "r5")) == 1
         listed = _ok(await prices.list_all("r6"))
-        assert [p.amount for p in listed] == [*(a for a, _ in exact[:3]), Decimal("1.5"), Decimal("7.25")]
+        assert [p.amount for p in listed] == [
+            *(a for a, _ in exact[:3]),
+            Decimal("1.5"),
+            Decimal("7.25"),
+        ]
 
         # Past the declared scale or precision, NaN, infinity: refused, nothing written.
         for bad in (
@@ -368,6 +390,14 @@ async def test_decimals_round_trip_exactly_or_are_refused(
             refused = await prices.insert(models.Price(amount=bad), "r7")
             assert refused.status is False and refused.error_code.name == "INVALID_DATA", bad
         assert _ok(await prices.count_all("r8")) == 5
+
+        # A decimal key finds its row (the key is compared as stored).
+        code = Decimal("1234567890123456.1234")
+        keyed = _ok(await prices.insert(models.Price(amount=Decimal("2"), code=code), "r9"))
+        assert _ok(await prices.get_by_code(code, "r10")) == keyed
+        assert _ok(await prices.delete_by_code(code, "r11")) is None
+        missing = await prices.get_by_code(code, "r12")
+        assert missing.status is False and missing.error_code.name == "NOT_FOUND"
         if backend_name == "aiosqlite":  # NUMERIC affinity did not turn them into REALs
             kinds = await db.fetch_all("SELECT DISTINCT typeof(amount) FROM prices", ())
             assert [k for (k,) in kinds] == ["blob"]
