@@ -45,7 +45,11 @@ def encode_invoice_insert(row: Invoice) -> tuple[Any, ...]:
         row.due_on.isoformat(),
         None if row.sent_at is None else row.sent_at.isoformat(sep=" "),
         _convert.encode_epoch(row.expires_at),
-        row.paid_at,
+        (
+            None
+            if row.paid_at is None
+            else _convert.encode_numeric_text(row.paid_at, "invoices", "paid_at")
+        ),
         _convert.encode_bool(row.reminded),
         None if row.weight is None else _convert.encode_float(row.weight, "invoices", "weight"),
     )
@@ -64,7 +68,11 @@ def encode_invoice_update(row: Invoice) -> tuple[Any, ...]:
         row.due_on.isoformat(),
         None if row.sent_at is None else row.sent_at.isoformat(sep=" "),
         _convert.encode_epoch(row.expires_at),
-        row.paid_at,
+        (
+            None
+            if row.paid_at is None
+            else _convert.encode_numeric_text(row.paid_at, "invoices", "paid_at")
+        ),
         _convert.encode_bool(row.reminded),
         None if row.weight is None else _convert.encode_float(row.weight, "invoices", "weight"),
         _convert.refuse_default("invoices", "id") if row.id is _convert.DEFAULT else row.id,
