@@ -56,7 +56,7 @@ class OAuthClient(AuditFields):
 
 
 @dataclass(kw_only=True, slots=True)
-class OAuthClientConfig(AuditFields):
+class OAuthClientConfig:
     """Per-client policy: token lifetimes, PKCE and limits (one row per client)."""
 
     client_id: str
@@ -82,10 +82,14 @@ class OAuthClientConfig(AuditFields):
     """Minimum seconds between device token polls."""
     metadata: str | None = None
     """Free-form JSON for client settings without a column."""
+    created_at: int
+    created_by: str
+    updated_at: int
+    updated_by: str
 
 
 @dataclass(kw_only=True, slots=True)
-class OAuthUser(AuditFields):
+class OAuthUser:
     """A resource owner, known to us only by the identity provider's ID."""
 
     id: str
@@ -93,10 +97,14 @@ class OAuthUser(AuditFields):
     """The user's ID at the identity provider."""
     is_active: bool
     """0 refuses new grants for this user."""
+    created_at: int
+    created_by: str
+    updated_at: int
+    updated_by: str
 
 
 @dataclass(kw_only=True, slots=True)
-class AuthorizationCode(AuditFields):
+class AuthorizationCode:
     """A short-lived authorization code, with its PKCE challenge (RFC 7636)."""
 
     id: str
@@ -115,10 +123,14 @@ class AuthorizationCode(AuditFields):
     expires_at: int
     consumed_at: int | None = None
     """When the code was exchanged; a code works only once."""
+    created_at: int
+    created_by: str
+    updated_at: int
+    updated_by: str
 
 
 @dataclass(kw_only=True, slots=True)
-class AccessToken(AuditFields):
+class AccessToken:
     """A bearer access token."""
 
     id: str
@@ -132,10 +144,14 @@ class AccessToken(AuditFields):
     expires_at: int
     revoked_at: int | None = None
     """NULL while the token is valid."""
+    created_at: int
+    created_by: str
+    updated_at: int
+    updated_by: str
 
 
 @dataclass(kw_only=True, slots=True)
-class RefreshToken(AuditFields):
+class RefreshToken:
     """A refresh token; it lives until revoked or its client's refresh_token_ttl."""
 
     id: str
@@ -148,10 +164,14 @@ class RefreshToken(AuditFields):
     """Granted scopes, space-separated."""
     revoked_at: int | None = None
     """NULL while the token is valid."""
+    created_at: int
+    created_by: str
+    updated_at: int
+    updated_by: str
 
 
 @dataclass(kw_only=True, slots=True)
-class DeviceCode(AuditFields):
+class DeviceCode:
     """A device authorization grant in progress (RFC 8628)."""
 
     id: str
@@ -168,10 +188,14 @@ class DeviceCode(AuditFields):
     interval: int
     """Minimum seconds between polls."""
     state: Literal["pending", "approved", "denied", "consumed", "expired"]
+    created_at: int
+    created_by: str
+    updated_at: int
+    updated_by: str
 
 
 @dataclass(kw_only=True, slots=True)
-class AuditLog(AuditFields):
+class AuditLog:
     """One security-relevant event: a grant, a token issued or revoked, a failure.
     Rows are evidence, so they are never updated or deleted."""
 
@@ -186,6 +210,10 @@ class AuditLog(AuditFields):
     """The user involved, if any (no foreign key: logs outlive users)."""
     metadata: str | None = None
     """Event details as JSON."""
+    created_at: int
+    created_by: str
+    updated_at: int
+    updated_by: str
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -34,7 +34,7 @@ except ImportError:
         "the postgres stores need the asyncpg driver: pip install 'storegen[postgres]'"
     ) from None
 
-from .errors import DecodeError, ErrorCode, Failure, classify_message
+from .errors import DecodeError, EncodeError, ErrorCode, Failure, classify_message
 
 __all__ = ["DEFAULT_TIMEOUT", "PostgresDatabase", "classify_postgres_error"]
 
@@ -111,6 +111,8 @@ def classify_postgres_error(
         return Failure(
             ErrorCode.INVALID_DATA, f"a stored value in {exc.table}.{exc.column} cannot be read"
         )
+    if isinstance(exc, EncodeError):
+        return Failure(ErrorCode.INVALID_DATA, str(exc))
     errors: Any = asyncpg.exceptions
     if isinstance(exc, errors.UniqueViolationError):
         return _unique_failure(exc, table)
@@ -241,6 +243,21 @@ class PostgresDatabase:
 
     async def execute_returning(self, sql: str, params: Sequence[object]) -> Row | None:
         return await self.fetch_one(sql, params)
+
+    async def execute_then_fetch(
+        self, sql: str, params: Sequence[object], read_sql: str, key_at: Sequence[int]
+    ) -> Row | None:
+        """The write, then a read by the returned key, in one transaction."""
+
+        async def op(conn: Any) -> Row | None:
+            async with conn.transaction():
+                written = await conn.fetchrow(sql, *params)
+                if written is None:
+                    return None
+                found = await conn.fetchrow(read_sql, *(written[i] for i in key_at))
+            return None if found is None else tuple(found)
+
+        return await self._run(op)
 
     async def execute_many(self, sql: str, rows: Iterable[Sequence[object]]) -> int:
         batch = [tuple(r) for r in rows]

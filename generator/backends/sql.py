@@ -10,7 +10,7 @@ never reused, so PyPika need not copy the query at every builder call.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from pypika import Order, Parameter, PostgreSQLQuery, Table, Tuple
@@ -30,7 +30,7 @@ class Placeholders:
         return Parameter("?" if self._style == "qmark" else f"${self._count}")
 
 
-def _coalesce(mark: Parameter, default_sql: str) -> Term:
+def _coalesce(mark: Term, default_sql: str) -> Term:
     coalesce: Term = fn.Coalesce(mark, LiteralValue(default_sql))  # type: ignore[no-untyped-call]
     return coalesce
 
@@ -47,7 +47,7 @@ class Nocase:
         self.columns = frozenset(columns)
         self.lower = lower
 
-    def equal(self, table: Table, column: str, mark: Parameter) -> Criterion:
+    def equal(self, table: Table, column: str, mark: Term) -> Criterion:
         field = table.field(column)
         if column not in self.columns:
             return field == mark
@@ -77,9 +77,13 @@ NO_NOCASE = Nocase()
 
 
 def _where_equal(
-    table: Table, columns: Sequence[str], marks: Placeholders, nocase: Nocase = NO_NOCASE
+    table: Table,
+    columns: Sequence[str],
+    marks: Placeholders,
+    nocase: Nocase = NO_NOCASE,
+    blobs: Collection[str] = (),
 ) -> Criterion:
-    criteria = [nocase.equal(table, c, marks.next()) for c in columns]
+    criteria = [nocase.equal(table, c, _blob(marks.next(), c, blobs)) for c in columns]
     return Criterion.all(criteria)
 
 
@@ -104,13 +108,24 @@ def _returning(table: Table, columns: Sequence[str], real_columns: frozenset[str
     ]
 
 
-def _insert(table: Table, columns: Sequence[str], defaults: dict[str, str], style: str) -> Any:
+def _blob(mark: Parameter, column: str, blobs: Collection[str]) -> Term:
+    """`CAST(? AS BLOB)` for a column in `blobs`: stored as given, whatever its affinity."""
+    return LiteralValue(f"CAST({mark.get_sql()} AS BLOB)") if column in blobs else mark
+
+
+def _insert(
+    table: Table,
+    columns: Sequence[str],
+    defaults: dict[str, str],
+    style: str,
+    blobs: Collection[str] = (),
+) -> Any:
     """INSERT INTO table (columns) VALUES (?...); an expression DEFAULT becomes
     `COALESCE(?, <default>)` so passing None applies the schema's default."""
     marks = Placeholders(style)
     values = [
         _coalesce(mark, defaults[column]) if column in defaults else mark
-        for column, mark in ((column, marks.next()) for column in columns)
+        for column, mark in ((column, _blob(marks.next(), column, blobs)) for column in columns)
     ]
     return (
         PostgreSQLQuery.into(table, immutable=False)
@@ -126,10 +141,11 @@ def insert_sql(
     defaults: dict[str, str],
     style: str,
     real_columns: frozenset[str] = frozenset(),
+    blobs: Collection[str] = (),
 ) -> str:
     """INSERT ... RETURNING the row as stored."""
     table = Table(table_name)
-    query = _insert(table, columns, defaults, style)
+    query = _insert(table, columns, defaults, style, blobs)
     return str(query.returning(*_returning(table, returning, real_columns)))
 
 
@@ -139,11 +155,12 @@ def select_by_sql(
     keys: Sequence[str],
     style: str,
     nocase: Nocase = NO_NOCASE,
+    blobs: Collection[str] = (),
 ) -> str:
     """SELECT the row whose `keys` equal the parameters."""
     table, marks = Table(table_name), Placeholders(style)
     query = PostgreSQLQuery.from_(table, immutable=False).select(*_fields(table, columns))
-    return str(query.where(_where_equal(table, keys, marks, nocase)))
+    return str(query.where(_where_equal(table, keys, marks, nocase, blobs)))
 
 
 def update_sql(
@@ -154,35 +171,44 @@ def update_sql(
     style: str,
     real_columns: frozenset[str] = frozenset(),
     nocase: Nocase = NO_NOCASE,
+    blobs: Collection[str] = (),
 ) -> str:
     """UPDATE the mutable columns of the row with `keys`, RETURNING it."""
     table, marks = Table(table_name), Placeholders(style)
     query: Any = PostgreSQLQuery.update(table, immutable=False)
     for column in set_columns:
-        query = query.set(table.field(column), marks.next())
-    query = query.where(_where_equal(table, keys, marks, nocase))
+        query = query.set(table.field(column), _blob(marks.next(), column, blobs))
+    query = query.where(_where_equal(table, keys, marks, nocase, blobs))
     return str(query.returning(*_returning(table, returning, real_columns)))
 
 
 def delete_by_sql(
-    table_name: str, keys: Sequence[str], style: str, nocase: Nocase = NO_NOCASE
+    table_name: str,
+    keys: Sequence[str],
+    style: str,
+    nocase: Nocase = NO_NOCASE,
+    blobs: Collection[str] = (),
 ) -> str:
     """DELETE the row whose `keys` equal the parameters."""
     table, marks = Table(table_name), Placeholders(style)
     return str(
         PostgreSQLQuery.from_(table, immutable=False)
         .delete()
-        .where(_where_equal(table, keys, marks, nocase))
+        .where(_where_equal(table, keys, marks, nocase, blobs))
     )
 
 
 def count_by_sql(
-    table_name: str, keys: Sequence[str], style: str, nocase: Nocase = NO_NOCASE
+    table_name: str,
+    keys: Sequence[str],
+    style: str,
+    nocase: Nocase = NO_NOCASE,
+    blobs: Collection[str] = (),
 ) -> str:
     """COUNT(*) of the rows whose `keys` equal the parameters (all rows if none)."""
     table, marks = Table(table_name), Placeholders(style)
     query = PostgreSQLQuery.from_(table, immutable=False).select(fn.Count("*"))
-    return str(query.where(_where_equal(table, keys, marks, nocase)) if keys else query)
+    return str(query.where(_where_equal(table, keys, marks, nocase, blobs)) if keys else query)
 
 
 def list_by_sql(
@@ -195,6 +221,7 @@ def list_by_sql(
     after: bool,
     nocase: Nocase = NO_NOCASE,
     rowless_order: Sequence[str] = (),
+    blobs: Collection[str] = (),
 ) -> str:
     """One page of rows with `keys`, ordered by `order_by` (the primary key).
 
@@ -204,10 +231,12 @@ def list_by_sql(
     """
     table, marks = Table(table_name), Placeholders(style)
     query: Any = PostgreSQLQuery.from_(table, immutable=False).select(*_fields(table, columns))
-    criteria: list[Criterion] = [nocase.equal(table, c, marks.next()) for c in keys]
+    criteria: list[Criterion] = [
+        nocase.equal(table, c, _blob(marks.next(), c, blobs)) for c in keys
+    ]
     if after and order_by:
         ordered = _fields(table, order_by)
-        cursor = [marks.next() for _ in order_by]
+        cursor = [_blob(marks.next(), c, blobs) for c in order_by]
         criteria.append(
             ordered[0] > cursor[0] if len(ordered) == 1 else Tuple(*ordered) > Tuple(*cursor)
         )
@@ -224,11 +253,15 @@ def list_by_sql(
 
 
 def insert_many_sql(
-    table_name: str, columns: Sequence[str], defaults: dict[str, str], style: str
+    table_name: str,
+    columns: Sequence[str],
+    defaults: dict[str, str],
+    style: str,
+    blobs: Collection[str] = (),
 ) -> str:
     """The INSERT of `insert_sql` without RETURNING, for executemany."""
     table = Table(table_name)
-    query = _insert(table, columns, defaults, style)
+    query = _insert(table, columns, defaults, style, blobs)
     return str(query)
 
 
@@ -241,6 +274,7 @@ def upsert_sql(
     defaults: dict[str, str],
     style: str,
     real_columns: frozenset[str] = frozenset(),
+    blobs: Collection[str] = (),
 ) -> str:
     """INSERT ... ON CONFLICT (keys) DO UPDATE SET <mutable columns> ... RETURNING.
 
@@ -248,7 +282,7 @@ def upsert_sql(
     (created_at, created_by) keep what the first insert stored.
     """
     table = Table(table_name)
-    query = _insert(table, columns, defaults, style)
+    query = _insert(table, columns, defaults, style, blobs)
     query = query.on_conflict(*_fields(table, keys))
     for column in set_columns:
         query = query.do_update(table.field(column))

@@ -214,6 +214,15 @@ def _split(line: str) -> list[str] | None:
         if len(pad + _INDENT + keyword.group(2)) > LINE_LENGTH:
             return None
         return [f"{pad}{keyword.group(1)}=(", f"{pad}{_INDENT}{keyword.group(2)}", f"{pad}),"]
+    ternary = _ternary(code[:-1]) if code.endswith(",") else None
+    if ternary is not None:
+        # an element of an exploded collection: black parenthesizes a conditional
+        # expression too long for its line, then splits it at each top-level if/else
+        whole = f"{pad}{_INDENT}{code[:-1]}"
+        parts = [whole] if len(whole) <= LINE_LENGTH else [pad + _INDENT + p for p in ternary]
+        if any(len(part) > LINE_LENGTH for part in parts):
+            return None
+        return [f"{pad}(", *parts, f"{pad}),"]
     if _DEF_HEAD.match(code):
         opening = code.index("(")
         tail = code[pairs[opening] :]
@@ -265,6 +274,23 @@ def _split_at(
         lines.extend(element)
     lines.append(tail)
     return lines
+
+
+def _ternary(code: str) -> list[str] | None:
+    """`a if b else c` cut before each top-level `if` and `else`; None if not a ternary."""
+    text = _STRING.sub(lambda m: "_" * len(m.group()), code)
+    depth, cuts = 0, []
+    for i, char in enumerate(text):
+        if char in _OPENING:
+            depth += 1
+        elif char in _CLOSING:
+            depth -= 1
+        elif depth == 0 and char == " " and text.startswith((" if ", " else "), i):
+            cuts.append(i)
+    if len(cuts) < 2 or "lambda" in text or " for " in text:
+        return None
+    bounds = [0, *cuts, len(code)]
+    return [code[a:b].strip() for a, b in zip(bounds, bounds[1:])]
 
 
 def _outside(code: str) -> str:

@@ -7,7 +7,7 @@ views, so reading this module tells you what the generated code will do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..backends import sql
 from ..backends.dialect import postgres_defaults
@@ -24,8 +24,9 @@ from ..errors import SchemaError
 from ..schema.ir import Column, Location, PrimaryKey, Schema, Table, UniqueKey
 from .naming import attribute_name, class_name, method_suffix
 from ..queries.methods import attach_queries, query_statements
-from .typemap import CODECS, choose_codec, literal_annotation
+from .typemap import CODECS, choose_codec, declared_digits, literal_annotation
 from .views import (
+    DB_DEFAULT,
     FieldView,
     MethodView,
     MixinView,
@@ -156,9 +157,11 @@ def _field_view(table: Table, column: Column, options: Options) -> FieldView:
         column_options.attribute if column_options and column_options.attribute else None
     ) or attribute_name(column.name)
     default_py, default_sql = _default(table, column, codec_name)
-    in_key = table.primary_key is not None and column.name in table.primary_key.columns
-    # SQLite lets a non-INTEGER primary key hold NULL (a legacy quirk); a key is never None here.
-    not_null = column.not_null or (in_key and default_py is None)
+    pk = table.primary_key
+    in_key = pk is not None and column.name in pk.columns
+    # A rowid alias is never NULL once stored, and SQLite lets a non-INTEGER
+    # primary key hold NULL only as a legacy quirk: a key is never None on a row.
+    not_null = column.not_null or (in_key and not column.generated)
     nullable = not not_null or default_py == "None"
     return FieldView(
         attr=attr,
@@ -174,13 +177,18 @@ def _field_view(table: Table, column: Column, options: Options) -> FieldView:
         affinity=column.affinity.value,
         imports=codec.imports
         + (("from typing import Literal",) if "Literal[" in annotation else ()),
+        db_filled=default_py == DB_DEFAULT,
+        table=table.name,
+        exact_text=codec_name == "decimal",
     )
 
 
 def _bind_codec(expression: str, table: Table, column: Column) -> str:
-    """Fill in the table and column a codec names in its errors."""
-    return expression.replace("{table!r}", repr(table.name)).replace(
-        "{column!r}", repr(column.name)
+    """Fill in the table and column a codec names in its errors (and DECIMAL digits)."""
+    return (
+        expression.replace("{table!r}", repr(table.name))
+        .replace("{column!r}", repr(column.name))
+        .replace("{digits!r}", repr(declared_digits(column.declared_type)))
     )
 
 
@@ -188,12 +196,14 @@ def _default(table: Table, column: Column, codec_name: str) -> tuple[str | None,
     """(Python default, SQL default to COALESCE with) for a column.
 
     A literal default becomes the dataclass default. An expression default,
-    a generated column and a rowid alias default to None, and the database
-    fills them in: inserts send `COALESCE(?, <default>)`.
+    a generated column and a rowid alias default to the `DEFAULT` sentinel
+    (typed to fit the field, so the row type stays exact), and the database
+    fills them in: inserts send NULL in their place, as `COALESCE(?, <default>)`
+    for an expression default.
     """
     pk = table.primary_key
     if column.generated or (pk is not None and pk.rowid_alias and pk.columns == (column.name,)):
-        return "None", None
+        return DB_DEFAULT, None
     if column.default is None:
         in_key = pk is not None and column.name in pk.columns
         return (None if column.not_null or in_key else "None"), None
@@ -201,7 +211,7 @@ def _default(table: Table, column: Column, codec_name: str) -> tuple[str | None,
         literal = python_literal(column.default.value, codec_name)
         if literal is not None:
             return literal, None
-    return "None", column.default.sql
+    return DB_DEFAULT, column.default.sql
 
 
 def _nullable(expression: str, nullable: bool) -> str:
@@ -235,7 +245,27 @@ def _methods(table: Table, view: TableView) -> list[MethodView]:
     methods.append(MethodView.list_by(model, "", (), cursor))
     methods.append(MethodView.count_by(model, "", ()))
     check_methods(table, methods)
-    return methods
+    return _with_read_back(table, view, methods)
+
+
+def _with_read_back(table: Table, view: TableView, methods: list[MethodView]) -> list[MethodView]:
+    """Writes whose row an AFTER trigger rewrites read it back by key, in the same transaction.
+
+    RETURNING is evaluated before AFTER triggers run. insert reads back after
+    an AFTER INSERT trigger, update after an AFTER UPDATE one, upsert after
+    either; tables without a primary key (or such triggers) keep one statement.
+    """
+    events = set(table.rewritten_after)
+    get = next((m for m in methods if m.kind == "get"), None)
+    if not events or table.primary_key is None or get is None:
+        return methods
+    positions = [i for c in view.key_columns for i, f in enumerate(view.fields) if f.column == c]
+    key = "(" + "".join(f"{i}, " for i in positions) + ")"
+    needs = {"insert": {"INSERT"}, "update": {"UPDATE"}, "upsert": {"INSERT", "UPDATE"}}
+    return [
+        replace(m, read_back=get.sql, read_back_key=key) if needs.get(m.kind, set()) & events else m
+        for m in methods
+    ]
 
 
 def _suffix(params: tuple[ParamView, ...]) -> str:
@@ -263,23 +293,38 @@ def _table_sql(table: TableView, style: str, dialect: str) -> dict[str, str]:
     defaults = {f.column: f.default_sql for f in table.fields if f.default_sql}
     if dialect == "postgres":  # untranslatable ones are refused with the DDL (dialect.py)
         defaults = {c: table.postgres_defaults.get(c, sql) for c, sql in defaults.items()}
+    # SQLite's NUMERIC affinity would turn decimal text into an inexact REAL:
+    # a BLOB is stored as given (see convert.encode_decimal).
+    blobs = {f.column for f in table.fields if f.exact_text} if dialect == "sqlite" else set()
     statements: dict[str, str] = {}
     for method in table.methods:
         keys = [p.column for p in method.params]
         nocase = _nocase(table, tuple(keys), dialect)
         if method.kind == "insert":
             statements[method.sql] = sql.insert_sql(
-                table.name, writable, columns, defaults, style, real
+                table.name, writable, columns, defaults, style, real, blobs
             )
         elif method.kind == "insert_many":
-            statements[method.sql] = sql.insert_many_sql(table.name, writable, defaults, style)
+            statements[method.sql] = sql.insert_many_sql(
+                table.name, writable, defaults, style, blobs
+            )
         elif method.kind == "upsert":
             set_columns = [f.column for f in table.update_fields]
             statements[method.sql] = sql.upsert_sql(
-                table.name, writable, table.key_columns, set_columns, columns, defaults, style, real
+                table.name,
+                writable,
+                table.key_columns,
+                set_columns,
+                columns,
+                defaults,
+                style,
+                real,
+                blobs,
             )
         elif method.kind == "get":
-            statements[method.sql] = sql.select_by_sql(table.name, columns, keys, style, nocase)
+            statements[method.sql] = sql.select_by_sql(
+                table.name, columns, keys, style, nocase, blobs
+            )
         elif method.kind == "update":
             set_columns = [f.column for f in table.update_fields]
             statements[method.sql] = sql.update_sql(
@@ -290,11 +335,12 @@ def _table_sql(table: TableView, style: str, dialect: str) -> dict[str, str]:
                 style,
                 real,
                 _nocase(table, table.key_columns, dialect),
+                blobs,
             )
         elif method.kind == "delete":
-            statements[method.sql] = sql.delete_by_sql(table.name, keys, style, nocase)
+            statements[method.sql] = sql.delete_by_sql(table.name, keys, style, nocase, blobs)
         elif method.kind == "count":
-            statements[method.sql] = sql.count_by_sql(table.name, keys, style, nocase)
+            statements[method.sql] = sql.count_by_sql(table.name, keys, style, nocase, blobs)
         elif method.kind == "list":
             order = [p.column for p in method.cursor]
             rowless = table.rowless_order if dialect != "sqlite" else ()
@@ -307,10 +353,11 @@ def _table_sql(table: TableView, style: str, dialect: str) -> dict[str, str]:
                 after=False,
                 nocase=nocase,
                 rowless_order=rowless,
+                blobs=blobs,
             )
             if method.sql_after:
                 statements[method.sql_after] = sql.list_by_sql(
-                    table.name, columns, keys, order, style, after=True, nocase=nocase
+                    table.name, columns, keys, order, style, after=True, nocase=nocase, blobs=blobs
                 )
     return statements
 

@@ -10,6 +10,7 @@ expression is the value being converted.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 
 from ..errors import ConfigError, SchemaError
@@ -44,7 +45,7 @@ CODECS: dict[str, Codec] = {
     "decimal": Codec(
         "Decimal",
         imports=("from decimal import Decimal",),
-        encode="str({})",
+        encode="_convert.encode_decimal({}, {table!r}, {column!r}, {digits!r})",
         decode="_convert.decode_decimal({}, {table!r}, {column!r})",
     ),
     "date": Codec(
@@ -152,6 +153,14 @@ def choose_codec(
     if base in _TEXT_TYPES:
         return _guard_text("str", column)
     return _AFFINITY_CODECS[column.affinity]
+
+
+def declared_digits(declared_type: str) -> tuple[int, int] | None:
+    """``DECIMAL(10, 2)`` → ``(10, 2)``; ``DECIMAL(10)`` → ``(10, 0)``; else None."""
+    found = re.fullmatch(r"[^(]*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)\s*", declared_type)
+    if found is None:
+        return None
+    return int(found[1]), int(found[2] or 0)
 
 
 def _guard_text(codec: str, column: Column) -> str:

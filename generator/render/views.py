@@ -23,6 +23,11 @@ from .views_methods import ParamView as ParamView
 from .views_methods import QueryView as QueryView
 from .views_methods import arg_tuple
 
+# The Python default of a column the database fills in (rowid alias, expression
+# DEFAULT, generated column): the `DEFAULT` sentinel of `_runtime/convert.py`.
+DB_DEFAULT = "DEFAULT"
+_SENTINEL = "_convert.DEFAULT"
+
 
 @dataclass(frozen=True, slots=True)
 class FieldView:
@@ -39,7 +44,10 @@ class FieldView:
     encode: str  # expression with `{}` for the Python value
     writable: bool
     imports: tuple[str, ...] = ()
+    table: str = ""  # the table's name, for the errors the encoders raise
     affinity: str = ""  # the column's SQLite affinity, for dialect workarounds
+    db_filled: bool = False  # default is the DEFAULT sentinel: the database fills it in
+    exact_text: bool = False  # an exact decimal, sent as text (a BLOB on SQLite)
 
     @property
     def declaration(self) -> str:
@@ -51,8 +59,25 @@ class FieldView:
         return text if self.default is None else f"{text} = {self.default}"
 
     def encoded(self, owner: str) -> str:
-        """The expression sending `owner.attr` to the database."""
-        return self.encode.replace("{}", f"{owner}.{self.attr}")
+        """The expression sending `owner.attr` to the database in an insert.
+
+        The `DEFAULT` sentinel goes as NULL: the insert's SQL (COALESCE, or
+        the rowid) puts the database's value in its place.
+        """
+        value = f"{owner}.{self.attr}"
+        encode = self.encode.replace("{}", value)
+        if not self.db_filled:
+            return encode
+        return f"None if {value} is {_SENTINEL} else {encode}"
+
+    def encoded_for_update(self, owner: str) -> str:
+        """Like `encoded`, but `DEFAULT` is refused: an update writes the row's own values."""
+        value = f"{owner}.{self.attr}"
+        encode = self.encode.replace("{}", value)
+        if not self.db_filled:
+            return encode
+        refuse = f"_convert.refuse_default({self.table!r}, {self.column!r})"
+        return f"{refuse} if {value} is {_SENTINEL} else {encode}"
 
 
 @dataclass(slots=True)
@@ -125,8 +150,9 @@ class TableView:
     @property
     def update_args(self) -> str:
         by_column = {f.column: f for f in self.fields}
-        keys = [by_column[c].encoded("row") for c in self.key_columns]
-        return arg_tuple([*(f.encoded("row") for f in self.update_fields), *keys])
+        keys = [by_column[c].encoded_for_update("row") for c in self.key_columns]
+        sets = (f.encoded_for_update("row") for f in self.update_fields)
+        return arg_tuple([*sets, *keys])
 
     @property
     def decode_args(self) -> str:
@@ -210,6 +236,11 @@ class PackageView:
     def model_imports(self) -> tuple[str, ...]:
         secrets = any(f.secret for t in self.tables for f in t.fields)
         return self.imports("from dataclasses import dataclass" + (", field" if secrets else ""))
+
+    @property
+    def uses_db_default(self) -> bool:
+        """True when some model field defaults to the `DEFAULT` sentinel."""
+        return any(f.db_filled for t in self.tables for f in t.fields)
 
 
 @dataclass(frozen=True, slots=True)

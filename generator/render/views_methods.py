@@ -51,6 +51,10 @@ class MethodView:
     sql: str = ""  # the statement's name in the table's SQL namespace (`self._sql.NAME`)
     sql_after: str = ""  # the name of the statement past a cursor
     query: QueryView | None = None  # set for kind "query" (a named query)
+    # For a write whose row an AFTER trigger rewrites: the get-by-key statement
+    # that reads it back, and the positions of the key in the RETURNING row.
+    read_back: str = ""
+    read_back_key: str = "()"
 
     @staticmethod
     def insert(model: str) -> MethodView:

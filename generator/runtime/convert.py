@@ -8,12 +8,17 @@ that does not convert raises `DecodeError` naming the column, never the value.
 from __future__ import annotations
 
 import datetime
+import enum
 from decimal import Decimal, InvalidOperation
+from typing import Final, Never, NoReturn, cast
 
 from .errors import DecodeError, EncodeError
 
 __all__ = [
+    "DEFAULT",
+    "DbDefault",
     "decode_decimal",
+    "encode_decimal",
     "decode_epoch",
     "decode_epoch_date",
     "decode_iso_date",
@@ -22,8 +27,31 @@ __all__ = [
     "encode_epoch",
     "encode_epoch_date",
     "encode_float",
+    "refuse_default",
     "encode_numeric_text",
 ]
+
+
+class DbDefault(enum.Enum):
+    """The type of `DEFAULT`: "let the database fill this column in"."""
+
+    DEFAULT = "DEFAULT"
+
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+# The default of every model field the database fills in on insert (a rowid
+# alias, an expression DEFAULT, a generated column). Statically it is `Never`,
+# the type that fits every annotation, so `id: int = DEFAULT` keeps rows exact
+# (`row.id + 1` needs no assert) while `Model(...)` may still omit the field.
+# Stores never return it: a row read back always holds the stored value.
+DEFAULT: Final[Never] = cast(Never, DbDefault.DEFAULT)
+
+
+def refuse_default(table: str, column: str) -> NoReturn:
+    """`DEFAULT` where a real value is needed (an update's key or SET column)."""
+    raise EncodeError(table, column)
 
 
 def encode_bool(value: object) -> object:
@@ -103,8 +131,29 @@ def decode_epoch_date(value: object, table: str, column: str) -> datetime.date:
     return decode_epoch(value, table, column).date()
 
 
+def encode_decimal(value: Decimal, table: str, column: str, digits: tuple[int, int] | None) -> str:
+    """A Decimal as exact text; refused (INVALID_DATA) when it cannot be kept exactly.
+
+    SQLite stores the text as a BLOB (the SQL casts it), which NUMERIC affinity
+    leaves alone; as a REAL it would keep only 15 digits. PostgreSQL would
+    round a value past the column's DECIMAL(p, s) scale: such values, and
+    NaN and infinities, are refused instead.
+    """
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise EncodeError(table, column)
+    if digits is not None and value:
+        precision, scale = digits
+        exponent = value.normalize().as_tuple().exponent
+        fraction = max(0, -exponent) if isinstance(exponent, int) else 0
+        if fraction > scale or value.adjusted() + 1 > precision - scale:
+            raise EncodeError(table, column)
+    return format(value, "f")
+
+
 def decode_decimal(value: object, table: str, column: str) -> Decimal:
-    """Text or a number → Decimal, exact for text."""
+    """Stored text (a BLOB on SQLite) or a number → Decimal, exact for text."""
+    if isinstance(value, bytes):
+        value = value.decode("ascii", errors="replace")
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
         try:
             return Decimal(str(value))

@@ -30,6 +30,15 @@ class Database(Protocol):
     async def execute_returning(self, sql: str, params: Sequence[object]) -> Row | None:
         """Run one write with RETURNING and commit it; the row it returned."""
 
+    async def execute_then_fetch(
+        self, sql: str, params: Sequence[object], read_sql: str, key_at: Sequence[int]
+    ) -> Row | None:
+        """Run a write with RETURNING, then `read_sql` with the returned row's
+        values at `key_at`, in one transaction; the row read, or None.
+
+        RETURNING is evaluated before AFTER triggers run: this reads what they stored.
+        """
+
     async def execute_many(self, sql: str, rows: Iterable[Sequence[object]]) -> int:
         """Run one statement per parameter row, all in one transaction."""
 

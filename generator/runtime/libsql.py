@@ -163,6 +163,41 @@ class LibsqlDatabase:
         result = await self._call(lambda client: client.execute(sql, params))
         return _first(result)
 
+    async def execute_then_fetch(
+        self, sql: str, params: Sequence[object], read_sql: str, key_at: Sequence[int]
+    ) -> Row | None:
+        """The write, then a read by the returned key.
+
+        Over WebSocket (or inside `transaction()`) in one transaction; over HTTP,
+        which has no interactive transactions, as two requests.
+        """
+        if self._in_own_transaction() or self.transport == "http":
+            written = await self.execute_returning(sql, params)
+            return (
+                None
+                if written is None
+                else await self.fetch_one(read_sql, [written[i] for i in key_at])
+            )
+
+        async def in_transaction(client: Any) -> Row | None:
+            tx = client.transaction()
+            try:
+                written = _first(await tx.execute(sql, list(params)))
+                found = None
+                if written is not None:
+                    found = _first(await tx.execute(read_sql, [written[i] for i in key_at]))
+                await tx.commit()
+                return found
+            except Exception as exc:
+                if not _is_connection_error(exc):
+                    with contextlib.suppress(Exception):
+                        await tx.rollback()
+                raise
+            finally:
+                tx.close()
+
+        return await self._call(in_transaction)
+
     async def execute_many(self, sql: str, rows: Iterable[Sequence[object]]) -> int:
         """Run `sql` for every row, all or nothing.
 

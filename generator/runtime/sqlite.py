@@ -231,6 +231,28 @@ class SqliteDatabase(_Connections):
 
         return await self._write(op, sql)
 
+    async def execute_then_fetch(
+        self, sql: str, params: Params, read_sql: str, key_at: Sequence[int]
+    ) -> Row | None:
+        """The write, then a read by the returned key: one hop, one transaction."""
+
+        def op(conn: sqlite3.Connection) -> Row | None:
+            nested = conn.in_transaction
+            conn.execute("SAVEPOINT storegen_read_back" if nested else "BEGIN IMMEDIATE")
+            try:
+                written = conn.execute(sql, params).fetchall()
+                found: Row | None = None
+                if written:
+                    key = [written[0][i] for i in key_at]
+                    found = conn.execute(read_sql, key).fetchone()
+                conn.execute("RELEASE storegen_read_back" if nested else "COMMIT")
+            except BaseException:
+                _undo(conn, nested, "storegen_read_back")
+                raise
+            return found
+
+        return await self._run(op, _kind(sql))
+
     async def execute_many(self, sql: str, rows: Iterable[Sequence[object]]) -> int:
         """Run `sql` for every row in one transaction: all or nothing.
 
@@ -248,11 +270,7 @@ class SqliteDatabase(_Connections):
                 count = conn.executemany(sql, batch).rowcount
                 conn.execute("RELEASE storegen_many" if nested else "COMMIT")
             except BaseException:
-                if nested:
-                    conn.execute("ROLLBACK TO storegen_many")
-                    conn.execute("RELEASE storegen_many")
-                elif conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                _undo(conn, nested, "storegen_many")
                 raise
             return count
 
@@ -392,3 +410,12 @@ class SqliteDatabase(_Connections):
                 self._conn, self._files = await self._open()
                 self._generation += 1
             return self._conn
+
+
+def _undo(conn: sqlite3.Connection, nested: bool, savepoint: str) -> None:
+    """Roll back a failed multi-statement call: its savepoint, or the whole transaction."""
+    if nested:
+        conn.execute(f"ROLLBACK TO {savepoint}")
+        conn.execute(f"RELEASE {savepoint}")
+    elif conn.in_transaction:
+        conn.execute("ROLLBACK")

@@ -138,6 +138,9 @@ class Table:
     append_only: bool = False
     without_rowid: bool = False
     strict: bool = False
+    # "INSERT" / "UPDATE": events whose AFTER triggers write this table's rows
+    # (RETURNING cannot see those writes, so the stores read the row back).
+    rewritten_after: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column:
         """Return the column called ``name`` (case-insensitive, as in SQLite)."""

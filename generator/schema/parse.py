@@ -21,6 +21,7 @@ from .ir import ForeignKey, IgnoredStatement, Index, Location, Schema, Table, Un
 from .bare_names import index_name_tokens
 from .sqlglot_adapter import parse_create
 from .tables import ParsedTable, parse_table
+from .triggers import rewritten_table
 from .lex import SCHEMA_PHRASES, SourceFile, Statement, check_parentheses, scan_source
 
 # Statements that cannot change the tables the generator sees.
@@ -108,12 +109,15 @@ def parse_schema(sources: Sequence[tuple[str, str]]) -> Schema:
     tables: dict[str, ParsedTable] = {}
     indexes: list[_ParsedIndex] = []
     ignored: list[IgnoredStatement] = []
+    rewritten: list[tuple[str, str]] = []  # (table, event) of AFTER triggers writing the row
     for path, text in sources:
         source = scan_source(path, text)
         for statement in source.statements:
             phrase = statement.phrase
             if phrase in _IGNORED:
                 ignored.append(_ignored(statement, phrase.removeprefix("CREATE ").lower()))
+                if phrase.endswith("TRIGGER") and (found := rewritten_table(statement)):
+                    rewritten.append(found)
             elif phrase == "CREATE TABLE":
                 check_parentheses(statement, source)
                 _add_table(tables, parse_table(statement, source))
@@ -130,8 +134,21 @@ def parse_schema(sources: Sequence[tuple[str, str]]) -> Schema:
                 )
         source.check_directives_claimed()
     _attach_indexes(tables, indexes)
+    _mark_rewritten(tables, rewritten)
     linked = [_link_foreign_keys(parsed, tables) for parsed in tables.values()]
     return Schema(tuple(linked), tuple(path for path, _ in sources), tuple(ignored))
+
+
+def _mark_rewritten(tables: dict[str, ParsedTable], rewritten: list[tuple[str, str]]) -> None:
+    """Record on each table the events whose AFTER triggers rewrite its rows."""
+    for name, event in rewritten:
+        parsed = tables.get(name.lower())
+        if parsed is None or event in parsed.table.rewritten_after:
+            continue
+        events = tuple(sorted({*parsed.table.rewritten_after, event}))
+        tables[name.lower()] = dataclasses.replace(
+            parsed, table=dataclasses.replace(parsed.table, rewritten_after=events)
+        )
 
 
 def _parse_index(

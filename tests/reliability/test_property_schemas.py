@@ -5,7 +5,9 @@ keywords SQLite accepts such as `like` or a table `for`, mixed case, spaces,
 quotes, names of things the generated code itself uses), COLLATE NOCASE
 columns and key lists (their keys are also looked up in another case),
 every declared-type spelling SQLite's affinity rules care about, NULL/NOT
-NULL, literal and expression defaults, composite/missing/rowid primary keys,
+NULL, literal and expression defaults (sent as `DEFAULT`), composite/missing/rowid
+primary keys, AFTER INSERT/UPDATE triggers that rewrite the row (checked on the
+rows insert and update return),
 UNIQUE keys and indexes, CHECK IN-lists, generated columns, and foreign keys
 with every action, self-references and cycles. For each schema:
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime
+import importlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -204,6 +207,22 @@ class Tbl:
     row: dict[str, Any] = field(default_factory=dict)  # column -> value (FKs filled later)
     quoting: int = 3
     listed_nocase: bool = False  # UNIQUE lists and unique indexes say COLLATE NOCASE
+    touched: str | None = None  # a column AFTER INSERT/UPDATE triggers rewrite (issue 15)
+
+    def triggers(self) -> list[str]:
+        """AFTER triggers that write this table's own row: RETURNING cannot see them."""
+        if self.touched is None:
+            return []
+        q = lambda name: quote(name, self.quoting)  # noqa: E731
+        row = " AND ".join(f"{q(c)} IS NEW.{q(c)}" for c in self.pk)
+        return [
+            f"CREATE TRIGGER {q(f'trg {self.name} {event}')} AFTER {event} ON {q(self.name)} "
+            f"BEGIN UPDATE {q(self.name)} SET {q(self.touched)} = {value} WHERE {row}; END"
+            for event, value in (
+                ("INSERT", TOUCHED_ON_INSERT),
+                ("UPDATE", f"{q(self.touched)} + 1"),
+            )
+        ]
 
     def col(self, name: str) -> Col:
         return next(c for c in self.columns if c.name == name)
@@ -226,6 +245,10 @@ class Tbl:
             and not self.pk_desc
             and not self.without_rowid
         )
+
+
+# The AFTER INSERT trigger sets 7; its UPDATE fires the AFTER UPDATE trigger (+1).
+TOUCHED_ON_INSERT = 7
 
 
 @dataclass
@@ -393,6 +416,15 @@ def tables(draw: st.DrawFn) -> list[Tbl]:
             table.comment = draw(comment_texts)
         table.append_only = draw(st.integers(0, 6)) == 0
         table.listed_nocase = draw(st.integers(0, 2)) == 0
+        if table.pk and not table.append_only and draw(st.integers(0, 2)) == 0:
+            taken = {c.name.lower() for c in table.columns} | {
+                attribute_name(c.name) for c in table.columns
+            }
+            touched = "zz touched"
+            while touched.lower() in taken or attribute_name(touched) in taken:
+                touched += "x"
+            table.columns.append(Col(touched, "INTEGER", "int", not_null=True, default="0"))
+            table.touched = touched
         result.append(table)
     return result
 
@@ -529,6 +561,7 @@ def render(tbls: list[Tbl]) -> str:
             )
         for n, column in enumerate(t.indexes):
             out.append(f"CREATE INDEX {q(f'ix {t.name} {n}')} ON {q(t.name)} ({q(column)});")
+        out += [f"{trigger};" for trigger in t.triggers()]
         out.append("")
     return "\n".join(out)
 
@@ -548,6 +581,7 @@ async def round_trip(
 ) -> int:
     """Insert a row per table, fix up forward references, check every read method."""
     stores_mod, results = mods["aiosqlite"], mods["results"]
+    DEFAULT = importlib.import_module(f"{mods['models'].__package__}._runtime.convert").DEFAULT
     db = stores_mod.SqliteDatabase(db_path)
     views = {tv.name: tv for tv in view.tables}
     operations = 0
@@ -558,6 +592,9 @@ async def round_trip(
 
     try:
         await mods["schema"].create_schema(db)
+        # create_schema installs no user triggers: run the schema's own.
+        for trigger in (trigger for t in case.tables for trigger in t.triggers()):
+            await db.execute(trigger, ())
         stored: dict[int, Any] = {}
         for i, table in enumerate(case.tables):
             tv = views[table.name]
@@ -580,7 +617,11 @@ async def round_trip(
                 )
                 assert annotation.startswith(expected), (col, annotation)
             model = getattr(mods["models"], tv.model)
-            row = model(**{attr[c]: v for c, v in values.items()})
+            # What the database fills in goes as DEFAULT (an expression default, a rowid alias).
+            filled = {f.column for f in tv.fields if f.db_filled}
+            row = model(
+                **{attr[c]: DEFAULT if v is None and c in filled else v for c, v in values.items()}
+            )
             for col in table.columns:
                 if col.secret:
                     assert not re.search(rf"\b{attr[col.name]}=", repr(row)), repr(row)
@@ -591,6 +632,8 @@ async def round_trip(
                 value = getattr(got, attr[col.name])
                 if col.generated is not None:
                     assert value == col.generated
+                elif col.name == table.touched:  # rewritten by both AFTER triggers
+                    assert value == TOUCHED_ON_INSERT + 1, (col, value)
                 elif values.get(col.name) is None and (
                     col.expr_default or (table.rowid_alias and col.name == table.pk[0])
                 ):
@@ -614,6 +657,9 @@ async def round_trip(
             if fk_columns_immutable(view, tv, changes):
                 continue
             wanted = dataclasses.replace(stored[i], **changes)
+            if table.touched is not None:  # rewritten by the AFTER UPDATE trigger
+                touched = attr[table.touched]
+                wanted = dataclasses.replace(wanted, **{touched: getattr(wanted, touched) + 1})
             store = getattr(stores_mod, tv.store)(db)
             updated = ok(await store.update(wanted, "ray"), f"update {table.name}")
             operations += 1
@@ -692,7 +738,14 @@ def test_random_schemas_generate_import_round_trip_and_type_check(
     out = root / "out"
     out.mkdir()
     written: list[tuple[int, str]] = []  # (size, package) of each generated package
-    counts = {"examples": 0, "generated": 0, "rejected": 0, "tables": 0, "operations": 0}
+    counts = {
+        "examples": 0,
+        "generated": 0,
+        "rejected": 0,
+        "tables": 0,
+        "operations": 0,
+        "triggered": 0,
+    }
 
     @settings(
         max_examples=EXAMPLES,
@@ -722,6 +775,7 @@ def test_random_schemas_generate_import_round_trip_and_type_check(
             db_path = root / f"{package}.db"
             counts["operations"] += asyncio.run(round_trip(case, view, mods, db_path))
             counts["tables"] += len(case.tables)
+            counts["triggered"] += sum(t.touched is not None for t in case.tables)
         finally:
             forget_package(package)
 
@@ -734,6 +788,7 @@ def test_random_schemas_generate_import_round_trip_and_type_check(
     FIGURES["property: schemas rejected (name collisions)"] += counts["rejected"]
     FIGURES["property: tables round-tripped"] += counts["tables"]
     FIGURES["property: store operations"] += counts["operations"]
+    FIGURES["property: tables with AFTER triggers rewriting the row"] += counts["triggered"]
     FIGURES["property: packages under mypy --strict"] += len(sample)
     print(
         f"property test: {counts['examples']} schemas, {counts['generated']} generated, "

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ._runtime import convert as _convert
 from .models import Event, LedgerEntry, Draft
 
 
@@ -20,7 +21,7 @@ def decode_event(r: Sequence[Any]) -> Event:
 
 def encode_event_insert(row: Event) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.kind,
         row.payload,
     )
@@ -43,7 +44,7 @@ def decode_draft(r: Sequence[Any]) -> Draft:
 
 def encode_draft_insert(row: Draft) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.body,
     )
 
@@ -51,5 +52,5 @@ def encode_draft_insert(row: Draft) -> tuple[Any, ...]:
 def encode_draft_update(row: Draft) -> tuple[Any, ...]:
     return (
         row.body,
-        row.id,
+        _convert.refuse_default("drafts", "id") if row.id is _convert.DEFAULT else row.id,
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._runtime.convert import DEFAULT
+
 __all__ = [
     "Event",
     "LedgerEntry",
@@ -17,7 +19,7 @@ __all__ = [
 class Event:
     """Something that happened; facts are never changed."""
 
-    id: int | None = None
+    id: int = DEFAULT
     kind: str
     payload: str | None = None
 
@@ -34,5 +36,5 @@ class LedgerEntry:
 class Draft:
     """The directive says append-only; storegen.toml overrules it."""
 
-    id: int | None = None
+    id: int = DEFAULT
     body: str

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ._runtime import convert as _convert
 from .models import Ticket, Comment
 
 
@@ -20,7 +21,7 @@ def decode_ticket(r: Sequence[Any]) -> Ticket:
 
 def encode_ticket_insert(row: Ticket) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.title,
     )
 
@@ -28,7 +29,7 @@ def encode_ticket_insert(row: Ticket) -> tuple[Any, ...]:
 def encode_ticket_update(row: Ticket) -> tuple[Any, ...]:
     return (
         row.title,
-        row.id,
+        _convert.refuse_default("tickets", "id") if row.id is _convert.DEFAULT else row.id,
     )
 
 
@@ -38,7 +39,7 @@ def decode_comment(r: Sequence[Any]) -> Comment:
 
 def encode_comment_insert(row: Comment) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.ticket_id,
         row.body,
     )
@@ -48,5 +49,5 @@ def encode_comment_update(row: Comment) -> tuple[Any, ...]:
     return (
         row.ticket_id,
         row.body,
-        row.id,
+        _convert.refuse_default("comments", "id") if row.id is _convert.DEFAULT else row.id,
     )

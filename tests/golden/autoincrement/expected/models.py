@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._runtime.convert import DEFAULT
+
 __all__ = [
     "Ticket",
     "Comment",
@@ -16,7 +18,7 @@ __all__ = [
 class Ticket:
     """AUTOINCREMENT never reuses the id of a deleted row."""
 
-    id: int | None = None
+    id: int = DEFAULT
     title: str
 
 
@@ -24,6 +26,6 @@ class Ticket:
 class Comment:
     """A plain rowid alias, in a STRICT table."""
 
-    id: int | None = None
+    id: int = DEFAULT
     ticket_id: int
     body: str

@@ -23,7 +23,7 @@ def decode_for(r: Sequence[Any]) -> For:
 
 def encode_for_insert(row: For) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.like,
         row.any,
         _convert.encode_bool(row.true),
@@ -39,7 +39,7 @@ def encode_for_update(row: For) -> tuple[Any, ...]:
         _convert.encode_bool(row.true),
         row.current_date,
         row.exclude,
-        row.id,
+        _convert.refuse_default("for", "id") if row.id is _convert.DEFAULT else row.id,
     )
 
 
@@ -49,7 +49,7 @@ def decode_with(r: Sequence[Any]) -> With:
 
 def encode_with_insert(row: With) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.regexp,
         row.cross,
     )
@@ -59,5 +59,5 @@ def encode_with_update(row: With) -> tuple[Any, ...]:
     return (
         row.regexp,
         row.cross,
-        row.id,
+        _convert.refuse_default("with", "id") if row.id is _convert.DEFAULT else row.id,
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._runtime.convert import DEFAULT
+
 __all__ = [
     "For",
     "With",
@@ -16,19 +18,19 @@ __all__ = [
 class For:
     """Keywords SQLite accepts as bare names, though sqlglot reads them as keywords."""
 
-    id: int | None = None
+    id: int = DEFAULT
     like: str
     any: str | None = None
     true: bool
     current_date: str | None = None
     exclude: str | None = None
-    glob: str | None = None
+    glob: str | None = DEFAULT
 
 
 @dataclass(kw_only=True, slots=True)
 class With:
     """A row of the with table."""
 
-    id: int | None = None
+    id: int = DEFAULT
     regexp: int
     cross: str

@@ -32,7 +32,7 @@ def decode_shipment(r: Sequence[Any]) -> Shipment:
 def encode_shipment_insert(row: Shipment) -> tuple[Any, ...]:
     return (
         row.id,
-        str(row.weight),
+        _convert.encode_decimal(row.weight, "shipments", "weight", (8, 3)),
         None if row.shipped_on is None else row.shipped_on.isoformat(),
         row.status,
         _convert.encode_bool(row.fragile),
@@ -43,7 +43,7 @@ def encode_shipment_insert(row: Shipment) -> tuple[Any, ...]:
 
 def encode_shipment_update(row: Shipment) -> tuple[Any, ...]:
     return (
-        str(row.weight),
+        _convert.encode_decimal(row.weight, "shipments", "weight", (8, 3)),
         None if row.shipped_on is None else row.shipped_on.isoformat(),
         row.status,
         _convert.encode_bool(row.fragile),

@@ -13,12 +13,12 @@ __all__ = [
 
 
 class _ShipmentSql:
-    INSERT = 'INSERT INTO "shipments" ("id","weight","shipped_on","status","fragile","label","tracking_code") VALUES (?,?,?,?,?,?,?) RETURNING "id","weight","shipped_on","status","fragile","label","tracking_code"'
-    INSERT_MANY = 'INSERT INTO "shipments" ("id","weight","shipped_on","status","fragile","label","tracking_code") VALUES (?,?,?,?,?,?,?)'
+    INSERT = 'INSERT INTO "shipments" ("id","weight","shipped_on","status","fragile","label","tracking_code") VALUES (?,CAST(? AS BLOB),?,?,?,?,?) RETURNING "id","weight","shipped_on","status","fragile","label","tracking_code"'
+    INSERT_MANY = 'INSERT INTO "shipments" ("id","weight","shipped_on","status","fragile","label","tracking_code") VALUES (?,CAST(? AS BLOB),?,?,?,?,?)'
     GET_BY_ID = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" WHERE "id"=?'
     GET_BY_TRACKING_CODE = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" WHERE "tracking_code"=?'
-    UPDATE = 'UPDATE "shipments" SET "weight"=?,"shipped_on"=?,"status"=?,"fragile"=?,"label"=?,"tracking_code"=? WHERE "id"=? RETURNING "shipments"."id","shipments"."weight","shipments"."shipped_on","shipments"."status","shipments"."fragile","shipments"."label","shipments"."tracking_code"'
-    UPSERT = 'INSERT INTO "shipments" ("id","weight","shipped_on","status","fragile","label","tracking_code") VALUES (?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "weight"=EXCLUDED."weight","shipped_on"=EXCLUDED."shipped_on","status"=EXCLUDED."status","fragile"=EXCLUDED."fragile","label"=EXCLUDED."label","tracking_code"=EXCLUDED."tracking_code" RETURNING "id","weight","shipped_on","status","fragile","label","tracking_code"'
+    UPDATE = 'UPDATE "shipments" SET "weight"=CAST(? AS BLOB),"shipped_on"=?,"status"=?,"fragile"=?,"label"=?,"tracking_code"=? WHERE "id"=? RETURNING "shipments"."id","shipments"."weight","shipments"."shipped_on","shipments"."status","shipments"."fragile","shipments"."label","shipments"."tracking_code"'
+    UPSERT = 'INSERT INTO "shipments" ("id","weight","shipped_on","status","fragile","label","tracking_code") VALUES (?,CAST(? AS BLOB),?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "weight"=EXCLUDED."weight","shipped_on"=EXCLUDED."shipped_on","status"=EXCLUDED."status","fragile"=EXCLUDED."fragile","label"=EXCLUDED."label","tracking_code"=EXCLUDED."tracking_code" RETURNING "id","weight","shipped_on","status","fragile","label","tracking_code"'
     DELETE_BY_ID = 'DELETE FROM "shipments" WHERE "id"=?'
     DELETE_BY_TRACKING_CODE = 'DELETE FROM "shipments" WHERE "tracking_code"=?'
     LIST_BY_STATUS = 'SELECT "id","weight","shipped_on","status","fragile","label","tracking_code" FROM "shipments" WHERE "status"=? ORDER BY "id" ASC LIMIT ?'

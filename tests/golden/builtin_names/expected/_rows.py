@@ -32,7 +32,7 @@ def decode_event(r: Sequence[Any]) -> Event:
 
 def encode_event_insert(row: Event) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.datetime_.isoformat(sep=" "),
         row.str_,
         row.int_,
@@ -56,5 +56,5 @@ def encode_event_update(row: Event) -> tuple[Any, ...]:
         row.field_,
         row.dataclass_,
         row.token,
-        row.id,
+        _convert.refuse_default("events", "id") if row.id is _convert.DEFAULT else row.id,
     )

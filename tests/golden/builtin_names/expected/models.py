@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from ._runtime.convert import DEFAULT
+
 __all__ = [
     "Event",
 ]
@@ -16,7 +18,7 @@ __all__ = [
 class Event:
     """Columns named after the types and helpers the generated models use."""
 
-    id: int | None = None
+    id: int = DEFAULT
     datetime_: datetime.datetime
     str_: str | None = None
     int_: int | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ._runtime import convert as _convert
 from .models import Document
 
 
@@ -20,7 +21,7 @@ def decode_document(r: Sequence[Any]) -> Document:
 
 def encode_document_insert(row: Document) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.title,
         row.body,
         row.summary,
@@ -32,5 +33,5 @@ def encode_document_update(row: Document) -> tuple[Any, ...]:
         row.title,
         row.body,
         row.summary,
-        row.id,
+        _convert.refuse_default("documents", "id") if row.id is _convert.DEFAULT else row.id,
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._runtime.convert import DEFAULT
+
 __all__ = [
     "Document",
 ]
@@ -16,7 +18,7 @@ class Document:
     """A "quoted" table comment with a backslash \\ and \"\"\"triple quotes\"\"\".
     It spans two lines."""
 
-    id: int | None = None
+    id: int = DEFAULT
     """The key."""
     title: str
     """Ends with a quote: \""""

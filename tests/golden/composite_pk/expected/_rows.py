@@ -49,13 +49,13 @@ def encode_daily_rate_insert(row: DailyRate) -> tuple[Any, ...]:
     return (
         _convert.encode_epoch_date(row.day),
         row.currency,
-        str(row.rate),
+        _convert.encode_decimal(row.rate, "daily_rates", "rate", (12, 6)),
     )
 
 
 def encode_daily_rate_update(row: DailyRate) -> tuple[Any, ...]:
     return (
-        str(row.rate),
+        _convert.encode_decimal(row.rate, "daily_rates", "rate", (12, 6)),
         _convert.encode_epoch_date(row.day),
         row.currency,
     )

@@ -31,13 +31,13 @@ class _MembershipSql:
 
 
 class _DailyRateSql:
-    INSERT = 'INSERT INTO "daily_rates" ("day","currency","rate") VALUES (?,?,?) RETURNING "day","currency","rate"'
-    INSERT_MANY = 'INSERT INTO "daily_rates" ("day","currency","rate") VALUES (?,?,?)'
+    INSERT = 'INSERT INTO "daily_rates" ("day","currency","rate") VALUES (?,?,CAST(? AS BLOB)) RETURNING "day","currency","rate"'
+    INSERT_MANY = 'INSERT INTO "daily_rates" ("day","currency","rate") VALUES (?,?,CAST(? AS BLOB))'
     GET_BY_DAY_AND_CURRENCY = (
         'SELECT "day","currency","rate" FROM "daily_rates" WHERE "day"=? AND "currency"=?'
     )
-    UPDATE = 'UPDATE "daily_rates" SET "rate"=? WHERE "day"=? AND "currency"=? RETURNING "daily_rates"."day","daily_rates"."currency","daily_rates"."rate"'
-    UPSERT = 'INSERT INTO "daily_rates" ("day","currency","rate") VALUES (?,?,?) ON CONFLICT ("day", "currency") DO UPDATE SET "rate"=EXCLUDED."rate" RETURNING "day","currency","rate"'
+    UPDATE = 'UPDATE "daily_rates" SET "rate"=CAST(? AS BLOB) WHERE "day"=? AND "currency"=? RETURNING "daily_rates"."day","daily_rates"."currency","daily_rates"."rate"'
+    UPSERT = 'INSERT INTO "daily_rates" ("day","currency","rate") VALUES (?,?,CAST(? AS BLOB)) ON CONFLICT ("day", "currency") DO UPDATE SET "rate"=EXCLUDED."rate" RETURNING "day","currency","rate"'
     DELETE_BY_DAY_AND_CURRENCY = 'DELETE FROM "daily_rates" WHERE "day"=? AND "currency"=?'
     LIST_ALL = 'SELECT "day","currency","rate" FROM "daily_rates" ORDER BY "day" ASC,"currency" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "day","currency","rate" FROM "daily_rates" WHERE ("day","currency")>(?,?) ORDER BY "day" ASC,"currency" ASC LIMIT ?'

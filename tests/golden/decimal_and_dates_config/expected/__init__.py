@@ -8,6 +8,7 @@ Stores live in one module per backend (aiosqlite).
 from __future__ import annotations
 
 from ._runtime.connect import connect
+from ._runtime.convert import DEFAULT
 from .models import (
     Invoice,
 )
@@ -15,6 +16,7 @@ from .results import ErrorCode, FailedResult, Result, SuccessResult
 from .schema import SCHEMA_SQL, SCHEMA_STATEMENTS, create_schema
 
 __all__ = [
+    "DEFAULT",
     "ErrorCode",
     "FailedResult",
     "Result",

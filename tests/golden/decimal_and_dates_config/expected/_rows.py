@@ -33,10 +33,14 @@ def decode_invoice(r: Sequence[Any]) -> Invoice:
 
 def encode_invoice_insert(row: Invoice) -> tuple[Any, ...]:
     return (
-        row.id,
-        str(row.total),
-        str(row.tax),
-        None if row.discount is None else str(row.discount),
+        None if row.id is _convert.DEFAULT else row.id,
+        _convert.encode_decimal(row.total, "invoices", "total", (12, 2)),
+        _convert.encode_decimal(row.tax, "invoices", "tax", (5, 2)),
+        (
+            None
+            if row.discount is None
+            else _convert.encode_decimal(row.discount, "invoices", "discount", (5, 2))
+        ),
         _convert.encode_epoch_date(row.issued_on),
         row.due_on.isoformat(),
         None if row.sent_at is None else row.sent_at.isoformat(sep=" "),
@@ -53,9 +57,13 @@ def encode_invoice_insert(row: Invoice) -> tuple[Any, ...]:
 
 def encode_invoice_update(row: Invoice) -> tuple[Any, ...]:
     return (
-        str(row.total),
-        str(row.tax),
-        None if row.discount is None else str(row.discount),
+        _convert.encode_decimal(row.total, "invoices", "total", (12, 2)),
+        _convert.encode_decimal(row.tax, "invoices", "tax", (5, 2)),
+        (
+            None
+            if row.discount is None
+            else _convert.encode_decimal(row.discount, "invoices", "discount", (5, 2))
+        ),
         _convert.encode_epoch_date(row.issued_on),
         row.due_on.isoformat(),
         None if row.sent_at is None else row.sent_at.isoformat(sep=" "),
@@ -67,5 +75,5 @@ def encode_invoice_update(row: Invoice) -> tuple[Any, ...]:
         ),
         _convert.encode_bool(row.reminded),
         None if row.weight is None else _convert.encode_float(row.weight, "invoices", "weight"),
-        row.id,
+        _convert.refuse_default("invoices", "id") if row.id is _convert.DEFAULT else row.id,
     )

@@ -8,6 +8,8 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ._runtime.convert import DEFAULT
+
 __all__ = [
     "Invoice",
 ]
@@ -17,7 +19,7 @@ __all__ = [
 class Invoice:
     """A row of the invoices table."""
 
-    id: int | None = None
+    id: int = DEFAULT
     total: Decimal
     tax: Decimal = Decimal("0")
     discount: Decimal | None = None

@@ -43,7 +43,7 @@ def decode_product(r: Sequence[Any]) -> Product:
 
 def encode_product_insert(row: Product) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.name,
         row.code,
         row.letters,
@@ -89,5 +89,5 @@ def encode_product_update(row: Product) -> tuple[Any, ...]:
         None if row.uid is None else _convert.encode_numeric_text(row.uid, "products", "uid"),
         None if row.opens is None else _convert.encode_numeric_text(row.opens, "products", "opens"),
         row.anything,
-        row.id,
+        _convert.refuse_default("products", "id") if row.id is _convert.DEFAULT else row.id,
     )

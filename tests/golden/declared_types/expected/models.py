@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from ._runtime.convert import DEFAULT
+
 __all__ = [
     "Product",
 ]
@@ -16,7 +18,7 @@ __all__ = [
 class Product:
     """A row of the products table."""
 
-    id: int | None = None
+    id: int = DEFAULT
     name: str
     code: str | None = None
     letters: str | None = None

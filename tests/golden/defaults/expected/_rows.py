@@ -35,7 +35,7 @@ def decode_setting(r: Sequence[Any]) -> Setting:
 
 def encode_setting_insert(row: Setting) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.name,
         row.quoted,
         row.retries,
@@ -44,10 +44,10 @@ def encode_setting_insert(row: Setting) -> tuple[Any, ...]:
         _convert.encode_float(row.ratio, "settings", "ratio"),
         _convert.encode_bool(row.enabled),
         row.note,
-        row.created_at,
-        row.updated_at,
-        row.label,
-        row.payload,
+        None if row.created_at is _convert.DEFAULT else row.created_at,
+        None if row.updated_at is _convert.DEFAULT else row.updated_at,
+        None if row.label is _convert.DEFAULT else row.label,
+        None if row.payload is _convert.DEFAULT else row.payload,
     )
 
 
@@ -61,8 +61,20 @@ def encode_setting_update(row: Setting) -> tuple[Any, ...]:
         _convert.encode_float(row.ratio, "settings", "ratio"),
         _convert.encode_bool(row.enabled),
         row.note,
-        row.updated_at,
-        row.label,
-        row.payload,
-        row.id,
+        (
+            _convert.refuse_default("settings", "updated_at")
+            if row.updated_at is _convert.DEFAULT
+            else row.updated_at
+        ),
+        (
+            _convert.refuse_default("settings", "label")
+            if row.label is _convert.DEFAULT
+            else row.label
+        ),
+        (
+            _convert.refuse_default("settings", "payload")
+            if row.payload is _convert.DEFAULT
+            else row.payload
+        ),
+        _convert.refuse_default("settings", "id") if row.id is _convert.DEFAULT else row.id,
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._runtime.convert import DEFAULT
+
 __all__ = [
     "Setting",
 ]
@@ -15,7 +17,7 @@ __all__ = [
 class Setting:
     """A row of the settings table."""
 
-    id: int | None = None
+    id: int = DEFAULT
     name: str = "unnamed"
     quoted: str = "it's"
     retries: int = 3
@@ -24,7 +26,7 @@ class Setting:
     ratio: float = 0.5
     enabled: bool = True
     note: str | None = None
-    created_at: int | None = None
-    updated_at: str | None = None
-    label: str | None = None
-    payload: bytes | None = None
+    created_at: int = DEFAULT
+    updated_at: str = DEFAULT
+    label: str = DEFAULT
+    payload: bytes | None = DEFAULT

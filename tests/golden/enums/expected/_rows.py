@@ -30,7 +30,7 @@ def decode_order(r: Sequence[Any]) -> Order:
 
 def encode_order_insert(row: Order) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.status,
         row.priority,
         _convert.encode_bool(row.gift),
@@ -50,5 +50,5 @@ def encode_order_update(row: Order) -> tuple[Any, ...]:
         row.channel,
         row.size,
         row.note,
-        row.id,
+        _convert.refuse_default("orders", "id") if row.id is _convert.DEFAULT else row.id,
     )

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ._runtime.convert import DEFAULT
+
 __all__ = [
     "Order",
 ]
@@ -16,7 +18,7 @@ __all__ = [
 class Order:
     """A row of the orders table."""
 
-    id: int | None = None
+    id: int = DEFAULT
     status: Literal["new", "paid", "shipped"]
     priority: Literal[1, 2, 3] = 2
     gift: bool = False

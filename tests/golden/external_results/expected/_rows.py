@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ._runtime import convert as _convert
 from .models import Widget
 
 
@@ -20,7 +21,7 @@ def decode_widget(r: Sequence[Any]) -> Widget:
 
 def encode_widget_insert(row: Widget) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.name,
     )
 
@@ -28,5 +29,5 @@ def encode_widget_insert(row: Widget) -> tuple[Any, ...]:
 def encode_widget_update(row: Widget) -> tuple[Any, ...]:
     return (
         row.name,
-        row.id,
+        _convert.refuse_default("widgets", "id") if row.id is _convert.DEFAULT else row.id,
     )

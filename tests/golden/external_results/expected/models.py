@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._runtime.convert import DEFAULT
+
 __all__ = [
     "Widget",
 ]
@@ -15,5 +17,5 @@ __all__ = [
 class Widget:
     """A row of the widgets table."""
 
-    id: int | None = None
+    id: int = DEFAULT
     name: str

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ._runtime import convert as _convert
 from .models import Author, Category, Book, Edition, Printing
 
 
@@ -20,7 +21,7 @@ def decode_author(r: Sequence[Any]) -> Author:
 
 def encode_author_insert(row: Author) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.name,
     )
 
@@ -28,7 +29,7 @@ def encode_author_insert(row: Author) -> tuple[Any, ...]:
 def encode_author_update(row: Author) -> tuple[Any, ...]:
     return (
         row.name,
-        row.id,
+        _convert.refuse_default("authors", "id") if row.id is _convert.DEFAULT else row.id,
     )
 
 
@@ -38,7 +39,7 @@ def decode_category(r: Sequence[Any]) -> Category:
 
 def encode_category_insert(row: Category) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.parent_id,
         row.name,
     )
@@ -48,7 +49,7 @@ def encode_category_update(row: Category) -> tuple[Any, ...]:
     return (
         row.parent_id,
         row.name,
-        row.id,
+        _convert.refuse_default("categories", "id") if row.id is _convert.DEFAULT else row.id,
     )
 
 
@@ -60,7 +61,7 @@ def decode_book(r: Sequence[Any]) -> Book:
 
 def encode_book_insert(row: Book) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.isbn,
         row.author_id,
         row.category_id,
@@ -76,7 +77,7 @@ def encode_book_update(row: Book) -> tuple[Any, ...]:
         row.category_id,
         row.editor_id,
         row.reviewer_id,
-        row.id,
+        _convert.refuse_default("books", "id") if row.id is _convert.DEFAULT else row.id,
     )
 
 
@@ -97,7 +98,7 @@ def decode_printing(r: Sequence[Any]) -> Printing:
 
 def encode_printing_insert(row: Printing) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.book_isbn,
         row.edition_number,
         row.copies,
@@ -109,5 +110,5 @@ def encode_printing_update(row: Printing) -> tuple[Any, ...]:
         row.book_isbn,
         row.edition_number,
         row.copies,
-        row.id,
+        _convert.refuse_default("printings", "id") if row.id is _convert.DEFAULT else row.id,
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._runtime.convert import DEFAULT
+
 __all__ = [
     "Author",
     "Category",
@@ -19,7 +21,7 @@ __all__ = [
 class Author:
     """A row of the authors table."""
 
-    id: int | None = None
+    id: int = DEFAULT
     name: str
 
 
@@ -27,7 +29,7 @@ class Author:
 class Category:
     """A tree: each category may sit under another one."""
 
-    id: int | None = None
+    id: int = DEFAULT
     parent_id: int | None = None
     name: str
 
@@ -36,7 +38,7 @@ class Category:
 class Book:
     """A row of the books table."""
 
-    id: int | None = None
+    id: int = DEFAULT
     isbn: str
     author_id: int
     category_id: int | None = None
@@ -56,7 +58,7 @@ class Edition:
 class Printing:
     """A row of the printings table."""
 
-    id: int | None = None
+    id: int = DEFAULT
     book_isbn: str
     edition_number: int
     copies: int

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ._runtime import convert as _convert
 from .models import LineItem
 
 
@@ -20,7 +21,7 @@ def decode_line_item(r: Sequence[Any]) -> LineItem:
 
 def encode_line_item_insert(row: LineItem) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.quantity,
         row.unit_price,
     )
@@ -30,5 +31,5 @@ def encode_line_item_update(row: LineItem) -> tuple[Any, ...]:
     return (
         row.quantity,
         row.unit_price,
-        row.id,
+        _convert.refuse_default("line_items", "id") if row.id is _convert.DEFAULT else row.id,
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._runtime.convert import DEFAULT
+
 __all__ = [
     "LineItem",
 ]
@@ -15,8 +17,8 @@ __all__ = [
 class LineItem:
     """A row of the line_items table."""
 
-    id: int | None = None
+    id: int = DEFAULT
     quantity: int
     unit_price: int
-    total: int | None = None
-    label: str | None = None
+    total: int | None = DEFAULT
+    label: str | None = DEFAULT

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ._runtime import convert as _convert
 from .models import Note
 
 
@@ -20,7 +21,7 @@ def decode_note(r: Sequence[Any]) -> Note:
 
 def encode_note_insert(row: Note) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.title,
         row.body,
     )
@@ -30,5 +31,5 @@ def encode_note_update(row: Note) -> tuple[Any, ...]:
     return (
         row.title,
         row.body,
-        row.id,
+        _convert.refuse_default("notes", "id") if row.id is _convert.DEFAULT else row.id,
     )

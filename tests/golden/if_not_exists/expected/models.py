@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._runtime.convert import DEFAULT
+
 __all__ = [
     "Note",
 ]
@@ -15,6 +17,6 @@ __all__ = [
 class Note:
     """A note someone wrote down."""
 
-    id: int | None = None
+    id: int = DEFAULT
     title: str
     body: str | None = None

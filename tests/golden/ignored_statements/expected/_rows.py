@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ._runtime import convert as _convert
 from .models import Item
 
 
@@ -20,7 +21,7 @@ def decode_item(r: Sequence[Any]) -> Item:
 
 def encode_item_insert(row: Item) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.name,
         row.qty,
     )
@@ -30,5 +31,5 @@ def encode_item_update(row: Item) -> tuple[Any, ...]:
     return (
         row.name,
         row.qty,
-        row.id,
+        _convert.refuse_default("items", "id") if row.id is _convert.DEFAULT else row.id,
     )

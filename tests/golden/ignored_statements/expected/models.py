@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._runtime.convert import DEFAULT
+
 __all__ = [
     "Item",
 ]
@@ -15,6 +17,6 @@ __all__ = [
 class Item:
     """A row of the items table."""
 
-    id: int | None = None
+    id: int = DEFAULT
     name: str
     qty: int = 0

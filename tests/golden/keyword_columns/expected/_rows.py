@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ._runtime import convert as _convert
 from .models import Schedule
 
 
@@ -29,7 +30,7 @@ def decode_schedule(r: Sequence[Any]) -> Schedule:
 
 def encode_schedule_insert(row: Schedule) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.interval,
         row.order,
         row.from_,
@@ -49,5 +50,5 @@ def encode_schedule_update(row: Schedule) -> tuple[Any, ...]:
         row.type,
         row.state,
         row.limit,
-        row.id,
+        _convert.refuse_default("schedules", "id") if row.id is _convert.DEFAULT else row.id,
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._runtime.convert import DEFAULT
+
 __all__ = [
     "Schedule",
 ]
@@ -15,7 +17,7 @@ __all__ = [
 class Schedule:
     """Columns named after SQL and Python keywords, and after method parameters."""
 
-    id: int | None = None
+    id: int = DEFAULT
     interval: int
     order: int
     from_: str

@@ -34,12 +34,16 @@ class Project(AuditFields):
 
 
 @dataclass(kw_only=True, slots=True)
-class Task(AuditFields):
+class Task:
     """A row of the tasks table."""
 
     id: str
     project_id: str
     title: str
+    created_at: int
+    created_by: str
+    updated_at: int
+    updated_by: str
 
 
 @dataclass(kw_only=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ._runtime import convert as _convert
 from .models import APIClient, ShortURL, Person, Address, Status, T2faDevice
 
 
@@ -38,7 +39,7 @@ def decode_short_url(r: Sequence[Any]) -> ShortURL:
 
 def encode_short_url_insert(row: ShortURL) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.target_url,
         row.api_client_id,
     )
@@ -48,7 +49,7 @@ def encode_short_url_update(row: ShortURL) -> tuple[Any, ...]:
     return (
         row.target_url,
         row.api_client_id,
-        row.id,
+        _convert.refuse_default("short_urls", "id") if row.id is _convert.DEFAULT else row.id,
     )
 
 
@@ -58,7 +59,7 @@ def decode_person(r: Sequence[Any]) -> Person:
 
 def encode_person_insert(row: Person) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.full_name,
     )
 
@@ -66,7 +67,7 @@ def encode_person_insert(row: Person) -> tuple[Any, ...]:
 def encode_person_update(row: Person) -> tuple[Any, ...]:
     return (
         row.full_name,
-        row.id,
+        _convert.refuse_default("people", "id") if row.id is _convert.DEFAULT else row.id,
     )
 
 
@@ -76,7 +77,7 @@ def decode_address(r: Sequence[Any]) -> Address:
 
 def encode_address_insert(row: Address) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.person_id,
         row.line1,
     )
@@ -86,7 +87,7 @@ def encode_address_update(row: Address) -> tuple[Any, ...]:
     return (
         row.person_id,
         row.line1,
-        row.id,
+        _convert.refuse_default("addresses", "id") if row.id is _convert.DEFAULT else row.id,
     )
 
 
@@ -96,7 +97,7 @@ def decode_status(r: Sequence[Any]) -> Status:
 
 def encode_status_insert(row: Status) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.name,
     )
 
@@ -104,7 +105,7 @@ def encode_status_insert(row: Status) -> tuple[Any, ...]:
 def encode_status_update(row: Status) -> tuple[Any, ...]:
     return (
         row.name,
-        row.id,
+        _convert.refuse_default("statuses", "id") if row.id is _convert.DEFAULT else row.id,
     )
 
 
@@ -114,7 +115,7 @@ def decode_t2fa_device(r: Sequence[Any]) -> T2faDevice:
 
 def encode_t2fa_device_insert(row: T2faDevice) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.model_,
         row.self_,
     )
@@ -124,5 +125,5 @@ def encode_t2fa_device_update(row: T2faDevice) -> tuple[Any, ...]:
     return (
         row.model_,
         row.self_,
-        row.id,
+        _convert.refuse_default("2fa_devices", "id") if row.id is _convert.DEFAULT else row.id,
     )

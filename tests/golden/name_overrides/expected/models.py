@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._runtime.convert import DEFAULT
+
 __all__ = [
     "APIClient",
     "ShortURL",
@@ -28,7 +30,7 @@ class APIClient:
 class ShortURL:
     """A row of the short_urls table."""
 
-    id: int | None = None
+    id: int = DEFAULT
     target_url: str
     api_client_id: str | None = None
 
@@ -37,7 +39,7 @@ class ShortURL:
 class Person:
     """A row of the people table."""
 
-    id: int | None = None
+    id: int = DEFAULT
     full_name: str
 
 
@@ -45,7 +47,7 @@ class Person:
 class Address:
     """A row of the addresses table."""
 
-    id: int | None = None
+    id: int = DEFAULT
     person_id: int
     line1: str
 
@@ -54,7 +56,7 @@ class Address:
 class Status:
     """A row of the statuses table."""
 
-    id: int | None = None
+    id: int = DEFAULT
     name: str
 
 
@@ -62,6 +64,6 @@ class Status:
 class T2faDevice:
     """A row of the 2fa_devices table."""
 
-    id: int | None = None
+    id: int = DEFAULT
     model_: str
     self_: str | None = None

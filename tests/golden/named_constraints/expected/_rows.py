@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ._runtime import convert as _convert
 from .models import Owner, Pet
 
 
@@ -20,7 +21,7 @@ def decode_owner(r: Sequence[Any]) -> Owner:
 
 def encode_owner_insert(row: Owner) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.email,
     )
 
@@ -28,7 +29,7 @@ def encode_owner_insert(row: Owner) -> tuple[Any, ...]:
 def encode_owner_update(row: Owner) -> tuple[Any, ...]:
     return (
         row.email,
-        row.id,
+        _convert.refuse_default("owners", "id") if row.id is _convert.DEFAULT else row.id,
     )
 
 
@@ -38,7 +39,7 @@ def decode_pet(r: Sequence[Any]) -> Pet:
 
 def encode_pet_insert(row: Pet) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.owner_id,
         row.vet_id,
         row.name,
@@ -54,5 +55,5 @@ def encode_pet_update(row: Pet) -> tuple[Any, ...]:
         row.name,
         row.tag,
         row.kind,
-        row.id,
+        _convert.refuse_default("pets", "id") if row.id is _convert.DEFAULT else row.id,
     )

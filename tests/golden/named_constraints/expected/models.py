@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ._runtime.convert import DEFAULT
+
 __all__ = [
     "Owner",
     "Pet",
@@ -17,7 +19,7 @@ __all__ = [
 class Owner:
     """A row of the owners table."""
 
-    id: int | None = None
+    id: int = DEFAULT
     email: str
 
 
@@ -25,7 +27,7 @@ class Owner:
 class Pet:
     """A row of the pets table."""
 
-    id: int | None = None
+    id: int = DEFAULT
     owner_id: int
     vet_id: int | None = None
     name: str

@@ -27,7 +27,7 @@ def decode_team(r: Sequence[Any]) -> Team:
 
 def encode_team_insert(row: Team) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.name,
         _convert.encode_bool(row.is_active),
         None if row.score is None else _convert.encode_float(row.score, "teams", "score"),
@@ -41,7 +41,7 @@ def encode_team_update(row: Team) -> tuple[Any, ...]:
         _convert.encode_bool(row.is_active),
         None if row.score is None else _convert.encode_float(row.score, "teams", "score"),
         None if row.founded is None else row.founded.isoformat(),
-        row.id,
+        _convert.refuse_default("teams", "id") if row.id is _convert.DEFAULT else row.id,
     )
 
 

@@ -8,6 +8,8 @@ import datetime
 from dataclasses import dataclass
 from typing import Literal
 
+from ._runtime.convert import DEFAULT
+
 __all__ = [
     "Team",
     "Player",
@@ -19,7 +21,7 @@ __all__ = [
 class Team:
     """A team; the key is SQLite's rowid alias (an identity column on PostgreSQL)."""
 
-    id: int | None = None
+    id: int = DEFAULT
     name: str
     """Shown in the UI."""
     is_active: bool = True

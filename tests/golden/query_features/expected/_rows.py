@@ -22,7 +22,7 @@ def decode_project(r: Sequence[Any]) -> Project:
 
 def encode_project_insert(row: Project) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.name,
         _convert.encode_bool(row.archived),
     )
@@ -32,7 +32,7 @@ def encode_project_update(row: Project) -> tuple[Any, ...]:
     return (
         row.name,
         _convert.encode_bool(row.archived),
-        row.id,
+        _convert.refuse_default("projects", "id") if row.id is _convert.DEFAULT else row.id,
     )
 
 
@@ -50,7 +50,7 @@ def decode_task(r: Sequence[Any]) -> Task:
 
 def encode_task_insert(row: Task) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.project_id,
         row.title,
         row.status,
@@ -68,7 +68,7 @@ def encode_task_update(row: Task) -> tuple[Any, ...]:
         None if row.due is None else row.due.isoformat(),
         None if row.estimate is None else _convert.encode_float(row.estimate, "tasks", "estimate"),
         row.done_at,
-        row.id,
+        _convert.refuse_default("tasks", "id") if row.id is _convert.DEFAULT else row.id,
     )
 
 

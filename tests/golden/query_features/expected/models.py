@@ -8,6 +8,8 @@ import datetime
 from dataclasses import dataclass
 from typing import Literal
 
+from ._runtime.convert import DEFAULT
+
 __all__ = [
     "Project",
     "Task",
@@ -20,7 +22,7 @@ __all__ = [
 class Project:
     """A tiny task tracker, to exercise named queries."""
 
-    id: int | None = None
+    id: int = DEFAULT
     name: str
     archived: bool = False
 
@@ -29,7 +31,7 @@ class Project:
 class Task:
     """A row of the tasks table."""
 
-    id: int | None = None
+    id: int = DEFAULT
     project_id: int
     title: str
     status: Literal["open", "done"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ._runtime import convert as _convert
 from .models import Account
 
 
@@ -20,7 +21,7 @@ def decode_account(r: Sequence[Any]) -> Account:
 
 def encode_account_insert(row: Account) -> tuple[Any, ...]:
     return (
-        row.id,
+        None if row.id is _convert.DEFAULT else row.id,
         row.email,
         row.tenant,
         row.handle,
@@ -34,5 +35,5 @@ def encode_account_update(row: Account) -> tuple[Any, ...]:
         row.tenant,
         row.handle,
         row.deleted_at,
-        row.id,
+        _convert.refuse_default("accounts", "id") if row.id is _convert.DEFAULT else row.id,
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._runtime.convert import DEFAULT
+
 __all__ = [
     "Account",
 ]
@@ -15,7 +17,7 @@ __all__ = [
 class Account:
     """A row of the accounts table."""
 
-    id: int | None = None
+    id: int = DEFAULT
     email: str
     tenant: str
     handle: str
