@@ -41,6 +41,7 @@ _KEY_RE = re.compile(r"^Key \(([^)]*)\)=")
 _UNAVAILABLE = Failure(ErrorCode.UNAVAILABLE, "the database is unavailable, try again")
 _SHARED: dict[tuple[str, float], PostgresDatabase] = {}
 _SHARED_LOCK = threading.Lock()
+MIGRATION_LOCK_KEY = 0x73746F7265676E  # "storegn": the advisory lock `migrate()` takes
 
 
 def _ident(name: object) -> str | None:
@@ -179,6 +180,11 @@ class PostgresDatabase:
             return _SHARED.setdefault((db._url, db._timeout), db)
 
     @property
+    def sql_dialect(self) -> str:
+        """The SQL dialect of this database's DDL and migrations: "postgres"."""
+        return "postgres"
+
+    @property
     def url(self) -> str:
         """The DSN the pool connects to."""
         return self._url
@@ -243,6 +249,17 @@ class PostgresDatabase:
         pool = await self._get_pool()
         async with pool.acquire() as conn:
             yield conn
+
+    @asynccontextmanager
+    async def migration_transaction(self, *, foreign_keys_off: bool = False) -> AsyncIterator[None]:
+        """`transaction()` holding the migrations' advisory lock until it ends.
+
+        Concurrent migrators queue on `pg_advisory_xact_lock`. PostgreSQL
+        alters tables in place, so `foreign_keys_off` changes nothing here.
+        """
+        async with self.transaction():
+            await self.execute("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY])
+            yield
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
