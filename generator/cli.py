@@ -1,4 +1,4 @@
-"""`storegen generate | check | inspect | backends | new-backend`: argparse over `generate`.
+"""`storegen generate | check | inspect | migrate | backends | new-backend`: argparse over `generate`.
 
 Exit codes: 0 done, 1 `check` found a difference, 2 bad input or config.
 """
@@ -16,6 +16,8 @@ from . import generate, load_schema
 from .backends.manifest import discover_backends, scaffold_backend
 from .config import Options, load_options, merge_cli
 from .errors import StoregenError
+from .migrations.command import add_arguments as add_migrate_arguments
+from .migrations.command import migration_drift, run_migrate
 from .schema.ir import to_json
 from .output.write import diff_files, write_files
 
@@ -29,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("generate", "regenerate the package from the schema files"),
         ("check", "exit 1 and print a diff when the package on disk is not a fresh generation"),
         ("inspect", "print the parsed schema (IR) as JSON, with the statements it ignored"),
+        ("migrate", "write the next migration (migrations/NNNN_name.sql) from the schema files"),
     ):
         command = commands.add_parser(name, help=help_text)
         command.add_argument("--config", type=Path, help="pyproject.toml or storegen.toml to read")
@@ -46,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--templates", type=Path, action="append", help="a user template folder (repeatable)"
         )
+    add_migrate_arguments(commands.choices["migrate"])
     backends = commands.add_parser(
         "backends", help="list the backends found and where each comes from"
     )
@@ -110,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "new-backend":
             return _new_backend(args)
         options = _options(args)
+        if args.command == "migrate":
+            return run_migrate(options, args)
         return {"generate": _generate, "check": _check, "inspect": _inspect}[args.command](options)
     except StoregenError as exc:
         print(f"storegen: error: {exc}", file=sys.stderr)
@@ -145,12 +151,17 @@ def _generate(options: Options) -> int:
 
 def _check(options: Options) -> int:
     diff = diff_files(generate(options).files, options.out)
+    drift = migration_drift(options)  # None: the project keeps no migrations
+    if drift:
+        print("\n".join(f"  {line}" for line in drift[1:]))
+        print(f"storegen: {drift[0]}", file=sys.stderr)
     if diff:
         sys.stdout.write(diff)
         print(
             f"storegen: {options.display_path(options.out)} is out of date; run `storegen generate`",
             file=sys.stderr,
         )
+    if diff or drift:
         return EXIT_DIFFERENT
     print(f"storegen: {options.display_path(options.out)} is up to date")
     return EXIT_OK

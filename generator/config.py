@@ -28,6 +28,7 @@ _TOP_KEYS = {
     "temporal_storage",
     "templates",
     "queries",
+    "migrations",
 }
 _TABLE_KEYS = {"model", "contract", "store", "append_only", "secret", "columns"}
 _COLUMN_KEYS = {"type", "temporal_storage", "secret", "attribute"}
@@ -83,6 +84,7 @@ class Options:
     temporal_storage: str = "iso"
     templates: tuple[Path, ...] = ()
     queries: tuple[Path, ...] = ()  # named-query files (issue 7)
+    migrations: Path = Path("migrations")  # `storegen migrate` writes here (issue 12)
 
     def table(self, name: str) -> TableOptions:
         """Options for one table (empty when config says nothing about it)."""
@@ -112,7 +114,7 @@ def load_options(config_file: Path | None, cwd: Path) -> Options:
     """
     path = config_file or find_pyproject(cwd)
     if path is None:
-        return Options(root=cwd)
+        return Options(root=cwd, migrations=cwd / "migrations")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -149,6 +151,7 @@ def options_from_mapping(raw: dict[str, Any], *, root: Path, source: str) -> Opt
         temporal_storage=_choice(raw, "temporal_storage", ("iso", "epoch", "str"), source, "iso"),
         templates=tuple(root / p for p in _strings(raw, "templates", source)),
         queries=tuple(root / p for p in _strings(raw, "queries", source)),
+        migrations=root / str(raw.get("migrations", "migrations")),
     )
     if not options.package.isidentifier():
         raise ConfigError(f"{source}: package {options.package!r} is not a valid Python identifier")

@@ -280,3 +280,41 @@ def _postgres_append_only(table: Table) -> list[str]:
 DDL_DIALECTS: dict[str, Callable[[Schema, Options, dict[str, bool]], tuple[str, ...]]] = {
     "postgres": _postgres,
 }
+
+
+# ------------------------------------------------------------------ per table (migrations)
+# `storegen migrate` writes PostgreSQL migrations one table at a time from these.
+
+
+def postgres_create_table(table: Table, options: Options, name: str | None = None) -> str:
+    """The table's PostgreSQL CREATE TABLE, optionally under another name (a rebuild's)."""
+    sql = _postgres_table(table, options)
+    if name is None:
+        return sql
+    tree = sqlglot.parse_one(sql, read="postgres")
+    tree.this.this.set("this", exp.to_identifier(name, quoted=True))
+    return _SHORT_GROUP.sub(r"(\1)", tree.sql(dialect="postgres", pretty=True))
+
+
+def postgres_column_definitions(table: Table, options: Options) -> dict[str, str]:
+    """Each column's PostgreSQL definition, by lower-case name (for ADD COLUMN)."""
+    tree = sqlglot.parse_one(_postgres_table(table, options), read="postgres")
+    return {
+        column_def.name.lower(): column_def.sql(dialect="postgres")
+        for column_def in tree.find_all(exp.ColumnDef)
+    }
+
+
+def postgres_column_type(table: Table, column: str, options: Options) -> str:
+    """The PostgreSQL type a column gets (from its codec)."""
+    return _column_type(table, column, options)
+
+
+def postgres_index(sql: str) -> str:
+    """A SQLite CREATE INDEX in PostgreSQL."""
+    return _postgres_index(sql)
+
+
+def postgres_table_triggers(table: Table, append_only: bool) -> list[str]:
+    """The rowid-alias and append-only trigger functions and triggers of one table."""
+    return _postgres_rowid_alias(table) + (_postgres_append_only(table) if append_only else [])

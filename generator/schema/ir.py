@@ -75,6 +75,8 @@ class Column:
     autoincrement: bool = False
     comment: str | None = None
     secret: bool = False
+    renamed_from: str | None = None  # `-- @renamed-from old`, for `storegen migrate`
+    backfill: str | None = None  # `-- @backfill EXPR`, for `storegen migrate`
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +136,7 @@ class Table:
     append_only: bool = False
     without_rowid: bool = False
     strict: bool = False
+    renamed_from: str | None = None  # `-- @renamed-from old`, for `storegen migrate`
 
     def column(self, name: str) -> Column:
         """Return the column called ``name`` (case-insensitive, as in SQLite)."""
