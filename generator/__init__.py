@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .backends.manifest import Backend, load_backend, runtime_dir
 from .config import Options
-from .render.context import attach_sql, build_package_view
+from .render.context import attach_sql, build_package_view, if_not_exists
 from .output.format import format_many
 from .output.imports import prune_unused_imports
 from .schema.ir import Schema
@@ -116,7 +116,8 @@ def _backend_ddl(
     from .backends.dialect import schema_ddl  # sqlglot work only for backends that ask
 
     append_only = {t.name: t.append_only for t in view.tables}
-    return schema_ddl(schema, options, append_only, backend.ddl_dialect)
+    statements = schema_ddl(schema, options, append_only, backend.ddl_dialect)
+    return tuple(if_not_exists(statement) for statement in statements)
 
 
 def _with_backends(view: PackageView, backends: list[Backend]) -> PackageView:
@@ -150,5 +151,5 @@ def _runtime_files(backends: list[Backend], header: str) -> dict[str, str]:
 
 
 # Imported by the common templates (results, stores, __init__), whatever the backend.
-BASE_RUNTIME = ("errors.py", "convert.py", "database.py", "connect.py")
+BASE_RUNTIME = ("errors.py", "convert.py", "database.py", "connect.py", "migrate.py")
 _SIBLING_IMPORT = re.compile(r"^from \.(\w+) import", re.MULTILINE)

@@ -8,6 +8,7 @@ SQLite text runs on files and sqld, the PostgreSQL text on PostgreSQL.
 
 from __future__ import annotations
 
+import importlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -16,10 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from storegen.runtime.libsql import LibsqlDatabase
 from storegen.runtime.migrate import Migration
-from storegen.runtime.postgres import PostgresDatabase
-from storegen.runtime.sqlite import SqliteDatabase
 
 KINDS = ("sqlite", "sqld", "postgres")
 
@@ -40,17 +38,26 @@ async def create_pg_database(base_url: str) -> str:
 
 
 @asynccontextmanager
-async def fresh_database(kind: str, request: Any, tmp_path: Path) -> AsyncIterator[Any]:
-    """An empty database of `kind`, closed afterwards."""
+async def fresh_database(
+    kind: str, request: Any, tmp_path: Path, runtime: str = "storegen.runtime"
+) -> AsyncIterator[Any]:
+    """An empty database of `kind`, closed afterwards.
+
+    `runtime` is the package whose database classes to use: `storegen.runtime`,
+    or `generated._runtime` for tests that drive the generated stores.
+    """
     db: Any
     if kind == "sqlite":
-        db = SqliteDatabase(tmp_path / f"{uuid.uuid4().hex[:8]}.db")
+        sqlite = importlib.import_module(f"{runtime}.sqlite")
+        db = sqlite.SqliteDatabase(tmp_path / f"{uuid.uuid4().hex[:8]}.db")
     elif kind == "sqld":
         server = request.getfixturevalue("sqld_factory")()
-        db = LibsqlDatabase(server.ws_url, timeout=30.0)
+        libsql = importlib.import_module(f"{runtime}.libsql")
+        db = libsql.LibsqlDatabase(server.ws_url, timeout=30.0)
     else:
         server = request.getfixturevalue("postgres_server")
-        db = PostgresDatabase(await create_pg_database(server.url), timeout=30.0)
+        postgres = importlib.import_module(f"{runtime}.postgres")
+        db = postgres.PostgresDatabase(await create_pg_database(server.url), timeout=30.0)
     try:
         yield db
     finally:
@@ -58,19 +65,15 @@ async def fresh_database(kind: str, request: Any, tmp_path: Path) -> AsyncIterat
 
 
 def other_handle(db: Any) -> Any:
-    """A second, independent database object on the same database."""
-    if isinstance(db, SqliteDatabase):
-        return SqliteDatabase(db.path)
-    if isinstance(db, LibsqlDatabase):
-        return LibsqlDatabase(db.url, timeout=db.timeout)
-    return PostgresDatabase(db.url, timeout=db.timeout)
+    """A second, independent database object (of the same class) on the same database."""
+    if hasattr(db, "path"):
+        return type(db)(db.path)
+    return type(db)(db.url, timeout=db.timeout)
 
 
 def url_of(db: Any) -> str:
     """What another process passes to `connect()` to reach the same database."""
-    if isinstance(db, SqliteDatabase):
-        return db.path
-    return str(db.url)
+    return str(db.path) if hasattr(db, "path") else str(db.url)
 
 
 # A parent with cascading children, then a parent rebuild (the FK trap).

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 import asyncpg  # type: ignore[import-untyped, unused-ignore]
 
-from .errors import DecodeError, ErrorCode, Failure, classify_message
+from .errors import DecodeError, ErrorCode, Failure, classify_message, schema_mismatch
 
 __all__ = ["DEFAULT_TIMEOUT", "PostgresDatabase", "classify_postgres_error"]
 
@@ -43,6 +43,7 @@ _KEY_RE = re.compile(r"^Key \(([^)]*)\)=")
 _UNAVAILABLE = Failure(ErrorCode.UNAVAILABLE, "the database is unavailable, try again")
 _SHARED: dict[tuple[str, float], PostgresDatabase] = {}
 _SHARED_LOCK = threading.Lock()
+MIGRATION_LOCK_KEY = 0x73746F7265676E  # "storegn": the advisory lock `migrate()` takes
 
 
 def _ident(name: object) -> str | None:
@@ -102,6 +103,8 @@ def classify_postgres_error(
         else:
             text = f"{table} refers to a row that does not exist"
         return Failure(ErrorCode.FOREIGN_KEY_VIOLATION, text)
+    if isinstance(exc, (errors.UndefinedTableError, errors.UndefinedColumnError)):
+        return schema_mismatch(table)
     if isinstance(exc, errors.RaiseError):
         # Our triggers' texts: "append-only: t", "UNIQUE constraint failed: t.pk".
         return classify_message("SQLITE_CONSTRAINT", str(exc), table, operation=operation)
@@ -181,6 +184,11 @@ class PostgresDatabase:
             return _SHARED.setdefault((db._url, db._timeout), db)
 
     @property
+    def sql_dialect(self) -> str:
+        """The SQL dialect of this database's DDL and migrations: "postgres"."""
+        return "postgres"
+
+    @property
     def url(self) -> str:
         """The DSN the pool connects to."""
         return self._url
@@ -245,6 +253,17 @@ class PostgresDatabase:
         pool = await self._get_pool()
         async with pool.acquire() as conn:
             yield conn
+
+    @asynccontextmanager
+    async def migration_transaction(self, *, foreign_keys_off: bool = False) -> AsyncIterator[None]:
+        """`transaction()` holding the migrations' advisory lock until it ends.
+
+        Concurrent migrators queue on `pg_advisory_xact_lock`. PostgreSQL
+        alters tables in place, so `foreign_keys_off` changes nothing here.
+        """
+        async with self.transaction():
+            await self.execute("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY])
+            yield
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

@@ -7,6 +7,7 @@ views, so reading this module tells you what the generated code will do.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..backends import sql
@@ -307,12 +308,29 @@ def _mixin_views(mixins: tuple[Mixin, ...], tables: list[TableView]) -> list[Mix
     return views
 
 
+# CREATE TABLE / INDEX without IF NOT EXISTS, after any leading comments.
+_CREATE_WITHOUT_IF = re.compile(
+    r"^((?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*CREATE\s+(?:(?:TEMP|TEMPORARY)\s+)?"
+    r"(?:UNIQUE\s+)?(?:TABLE|INDEX)\s+)(?!IF\s+NOT\s+EXISTS\b)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def if_not_exists(statement: str) -> str:
+    """`statement` with IF NOT EXISTS, so `create_schema` can run at every start.
+
+    Whatever the schema file says: without it, the second start of an app
+    that calls `create_schema` fails with "table ... already exists".
+    """
+    return _CREATE_WITHOUT_IF.sub(r"\1IF NOT EXISTS ", statement, count=1)
+
+
 def _ddl(schema: Schema, views: list[TableView]) -> tuple[str, ...]:
-    """Tables and indexes as written, then triggers that make append-only real."""
+    """Tables and indexes as written (made idempotent), then append-only triggers."""
     statements: list[str] = []
     for table in schema.tables:
-        statements.append(table.sql)
-        statements.extend(index.sql for index in table.indexes)
+        statements.append(if_not_exists(table.sql))
+        statements.extend(if_not_exists(index.sql) for index in table.indexes)
     for table, view in zip(schema.tables, views):
         if view.append_only:
             statements.extend(_append_only_triggers(table))

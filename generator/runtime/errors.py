@@ -27,6 +27,7 @@ class ErrorCode(enum.StrEnum):
     APPEND_ONLY = "APPEND_ONLY"
     INVALID_DATA = "INVALID_DATA"
     UNAVAILABLE = "UNAVAILABLE"
+    SCHEMA_MISMATCH = "SCHEMA_MISMATCH"
     DB_ERROR = "DB_ERROR"
 
 
@@ -95,6 +96,9 @@ _UNIQUE_RE = re.compile(rf"UNIQUE constraint failed: (?:({_COLUMNS})|index '({_I
 _NOT_NULL_RE = re.compile(rf"NOT NULL constraint failed: ({_IDENT})\.({_IDENT})")
 _CHECK_RE = re.compile(rf"CHECK constraint failed: \(?\s*({_IDENT})\b(?!\s*\()")
 _APPEND_ONLY_RE = re.compile(rf"append-only(?::\s*({_IDENT}))?")
+# The database lacks a table or column the code uses: it is behind the code.
+_SCHEMA_BEHIND_RE = re.compile(r"\bno such (?:table|column)\b|\bhas no column named\b")
+_SCHEMA_BEHIND_HINT = "database schema is behind: run migrate()"
 _DATATYPE_RE = re.compile(rf"cannot store \w+ value in \w+ column ({_IDENT})\.({_IDENT})")
 # A leading keyword in a raw CHECK expression is not a column name.
 _NOT_COLUMNS = frozenset({"NOT", "CASE", "CAST", "EXISTS", "NULL", "TRUE", "FALSE"})
@@ -187,7 +191,14 @@ def classify_message(
         return _constraint_failure(kind, message, table, operation)
     if code_name.startswith(_UNAVAILABLE_PREFIXES):
         return Failure(ErrorCode.UNAVAILABLE, "the database is unavailable, try again")
+    if _SCHEMA_BEHIND_RE.search(message):
+        return schema_mismatch(table)
     return Failure(ErrorCode.DB_ERROR, "database error")
+
+
+def schema_mismatch(table: str) -> Failure:
+    """The database misses a table or column the code uses; names the table only."""
+    return Failure(ErrorCode.SCHEMA_MISMATCH, f"the database schema of {table} is out of date")
 
 
 def classify_sqlite_error(
@@ -230,6 +241,7 @@ def log_failure(
     (UNAVAILABLE, DB_ERROR, INVALID_DATA) is ERROR with traceback.
     """
     client_side = failure.code in _CLIENT_CODES
+    behind = failure.code is ErrorCode.SCHEMA_MISMATCH
     logger.log(
         logging.WARNING if client_side else logging.ERROR,
         "storage %s on %s failed: code=%s error=%s.%s sqlite_errorname=%s " "ray_id=%s: %s",
@@ -240,7 +252,7 @@ def log_failure(
         type(exc).__qualname__,
         getattr(exc, "sqlite_errorname", None) or "-",
         ray_id,
-        failure.message,
+        _SCHEMA_BEHIND_HINT if behind else failure.message,
         exc_info=None if client_side else exc,
         extra={"ray_id": ray_id},
     )

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 import asyncpg  # type: ignore[import-untyped, unused-ignore]
 
-from .errors import DecodeError, ErrorCode, Failure, classify_message
+from .errors import DecodeError, ErrorCode, Failure, classify_message, schema_mismatch
 
 __all__ = ["DEFAULT_TIMEOUT", "PostgresDatabase", "classify_postgres_error"]
 
@@ -101,6 +101,8 @@ def classify_postgres_error(
         else:
             text = f"{table} refers to a row that does not exist"
         return Failure(ErrorCode.FOREIGN_KEY_VIOLATION, text)
+    if isinstance(exc, (errors.UndefinedTableError, errors.UndefinedColumnError)):
+        return schema_mismatch(table)
     if isinstance(exc, errors.RaiseError):
         # Our triggers' texts: "append-only: t", "UNIQUE constraint failed: t.pk".
         return classify_message("SQLITE_CONSTRAINT", str(exc), table, operation=operation)
