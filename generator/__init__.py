@@ -39,6 +39,7 @@ COMMON_FILES = {
     "schema.py": "common/schema.py.j2",
     "_rows.py": "common/_rows.py.j2",
     "_stores.py": "common/_stores.py.j2",  # the store methods, shared by every backend
+    "migrations.py": "common/migrations.py.j2",  # the committed migrations, embedded
 }
 
 
@@ -68,7 +69,7 @@ def generate(options: Options) -> Generation:
     view = build_package_view(
         schema, options, tuple(options.display_path(p) for p in options.schema)
     )
-    view = _with_backends(view, backends)
+    view = _with_backends(view, backends, options)
     env = make_environment(options.templates)
     cache = options.root / ".storegen-cache" / "black"
     rendered: dict[str, tuple[str, str]] = {
@@ -120,9 +121,16 @@ def _backend_ddl(
     return tuple(if_not_exists(statement) for statement in statements)
 
 
-def _with_backends(view: PackageView, backends: list[Backend]) -> PackageView:
+def _with_backends(
+    view: PackageView, backends: list[Backend], options: Options
+) -> PackageView:
+    from .migrations.embed import migration_sets
 
-    return replace(view, backends=tuple(b.module for b in backends))
+    return replace(
+        view,
+        backends=tuple(b.module for b in backends),
+        migration_sets=migration_sets(options, backends),
+    )
 
 
 def _runtime_files(backends: list[Backend], header: str) -> dict[str, str]:

@@ -76,7 +76,21 @@ def schema_ddl(
 
 def transpile_expression(sql: str, dialect: str) -> str:
     """One SQLite expression (a DEFAULT, a CHECK) in `dialect`."""
-    return sqlglot.transpile(sql, read="sqlite", write=dialect)[0]
+    tree = sqlglot.parse_one(sql, read="sqlite")
+    if dialect == "postgres":
+        _blob_literals(tree)
+    return tree.sql(dialect=dialect)
+
+
+def _blob_literals(tree: exp.Expr) -> None:
+    """SQLite's X'00ff' is a BLOB; PostgreSQL reads x'00ff' as a bit string: decode it."""
+    for literal in list(tree.find_all(exp.HexString)):
+        literal.replace(
+            exp.Anonymous(
+                this="decode",
+                expressions=[exp.Literal.string(literal.this), exp.Literal.string("hex")],
+            )
+        )
 
 
 def _postgres(schema: Schema, options: Options, append_only: dict[str, bool]) -> tuple[str, ...]:
@@ -149,6 +163,7 @@ def _parse_table(table: Table) -> exp.Expr:
 def _postgres_table(table: Table, options: Options) -> str:
     tree = _parse_table(table)
     _strip_comments(tree)
+    _blob_literals(tree)
     alias = _rowid_alias(table)
     schema = tree.this
     if isinstance(schema, exp.Schema):  # a column without a type parses as a bare name

@@ -125,8 +125,11 @@ def diff_schemas(
     finally:
         work.close()
     changed = {p.table.name.lower() for p in plans if p.old_name is None or p.rebuild}
-    drop_indexes, create_indexes = _objects(current.indexes, target.indexes, changed)
-    drop_triggers, create_triggers = _objects(current.triggers, target.triggers, changed)
+    # A rename makes SQLite rewrite the statements that name it (quoting the new
+    # name): recreate them, so the database holds the schema's own text.
+    renamed = {p.table.name.lower() for p in plans if p.renamed or p.renames}
+    drop_indexes, create_indexes = _objects(current.indexes, target.indexes, changed, renamed)
+    drop_triggers, create_triggers = _objects(current.triggers, target.triggers, changed, renamed)
     dropped = {name.lower() for name in drop_tables}
     return Diff(
         tables=plans,
@@ -300,15 +303,21 @@ def alter_statements(plan: TablePlan) -> list[str]:
 
 
 def _objects(
-    current: dict[str, DbObject], target: dict[str, DbObject], changed: set[str]
+    current: dict[str, DbObject],
+    target: dict[str, DbObject],
+    changed: set[str],
+    renamed: set[str],
 ) -> tuple[list[DbObject], list[DbObject]]:
     """Indexes or triggers to drop first and to create last.
 
     Those of new and rebuilt tables are all created again (a rebuild drops
-    them with the old table); others only when added or changed.
+    them with the old table); those of renamed tables are dropped and created
+    again; others only when added or changed.
     """
     drop = [
-        obj for key, obj in current.items() if key not in target or obj.canon != target[key].canon
+        obj
+        for key, obj in current.items()
+        if key not in target or obj.canon != target[key].canon or obj.table.lower() in renamed
     ]
     dropped = {obj.name.lower() for obj in drop}
     create = [

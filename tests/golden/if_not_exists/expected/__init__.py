@@ -8,6 +8,7 @@ Stores live in one module per backend (aiosqlite).
 from __future__ import annotations
 
 from ._runtime.connect import connect
+from .migrations import MigrationError, migrate, schema_drift
 from .models import (
     Note,
 )
@@ -17,11 +18,14 @@ from .schema import SCHEMA_SQL, SCHEMA_STATEMENTS, create_schema
 __all__ = [
     "ErrorCode",
     "FailedResult",
+    "MigrationError",
     "Result",
     "SCHEMA_SQL",
     "SCHEMA_STATEMENTS",
     "SuccessResult",
     "connect",
     "create_schema",
+    "migrate",
+    "schema_drift",
     "Note",
 ]
