@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from storegen.runtime.migrate import Migration
+from generated._runtime.migrate import Migration
 
 KINDS = ("sqlite", "sqld", "postgres")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -178,3 +179,21 @@ async def test_schema_drift_lists_each_difference(db: Any) -> None:
     assert any(line.startswith("column child.rank: missing") for line in drift)
     assert not any("storegen_migrations" in line for line in drift)
     assert len(drift) == 3, drift
+
+
+async def test_waits_out_another_writer_holding_the_lock(db: Any, kind: str) -> None:
+    """A lock held longer than SQLite's busy timeout is retried until `lock_timeout`."""
+    if kind != "sqlite":
+        pytest.skip("the busy timeout is a property of the local SQLite connection")
+    steps = migrations(db, "initial")
+    impatient = type(db)(db.path, busy_timeout_ms=50)
+    holder = sqlite3.connect(db.path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            await apply_migrations(impatient, steps, lock_timeout=0.3)
+        asyncio.get_running_loop().call_later(0.5, holder.execute, "COMMIT")
+        assert await apply_migrations(impatient, steps, lock_timeout=30) == ["0001_initial"]
+    finally:
+        holder.close()
+        await impatient.close()

@@ -26,14 +26,16 @@ The database objects of every backend offer `migration_transaction()`,
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import hashlib
 import logging
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from .libsql_urls import split_script
 from .schema_info import (
@@ -53,6 +55,7 @@ __all__ = [
     "schema_drift",
 ]
 
+_T = TypeVar("_T")
 RECORDS_TABLE = "storegen_migrations"
 _CREATE_RECORDS = (
     f"CREATE TABLE IF NOT EXISTS {RECORDS_TABLE} (name TEXT PRIMARY KEY, "
@@ -105,12 +108,30 @@ class _Rollback(Exception):
     """Leaves a transaction block so that everything it did is rolled back."""
 
 
-async def apply_migrations(db: MigrationTarget, migrations: Sequence[Migration]) -> list[str]:
+async def apply_migrations(
+    db: MigrationTarget, migrations: Sequence[Migration], *, lock_timeout: float = 600.0
+) -> list[str]:
     """Apply the pending migrations in order; the names of those this call ran.
 
-    Safe to call at every start and from several processes at once.
+    Safe to call at every start and from several processes at once. While
+    another migrator holds the lock longer than the driver waits (SQLite's
+    busy timeout, sqld's SQLITE_BUSY), the step is retried for up to
+    `lock_timeout` seconds: a step is one transaction, so a retry repeats nothing.
     """
     _check_sequence(migrations)
+    deadline = time.monotonic() + lock_timeout
+    records = await _retry_locked(deadline, lambda: _prepare(db, migrations))
+    ran: list[str] = []
+    for migration in migrations:
+        if migration.name not in records:
+            if await _retry_locked(deadline, lambda: _apply_one(db, migrations, migration)):
+                _log.info("applied migration %s", migration.name)
+                ran.append(migration.name)
+    return ran
+
+
+async def _prepare(db: MigrationTarget, migrations: Sequence[Migration]) -> dict[str, str]:
+    """Create the records table (adopting a create_schema database); check the records."""
     dialect = db.sql_dialect
     async with db.migration_transaction():
         records = await _read_records(db, dialect)
@@ -121,20 +142,45 @@ async def apply_migrations(db: MigrationTarget, migrations: Sequence[Migration])
                 await _record(db, dialect, migration)
             records = {m.name: m.checksum for m in adopted}
         _verify(records, migrations)
-    ran: list[str] = []
-    for migration in migrations:
-        if migration.name in records:
-            continue
-        async with db.migration_transaction(foreign_keys_off=migration.foreign_keys_off):
-            records = await _read_records(db, dialect) or {}
-            _verify(records, migrations)
-            if migration.name in records:  # another migrator ran it while we waited
-                continue
-            await _run(db, dialect, migration)
-            await _record(db, dialect, migration)
-        _log.info("applied migration %s", migration.name)
-        ran.append(migration.name)
-    return ran
+    return records
+
+
+async def _apply_one(
+    db: MigrationTarget, migrations: Sequence[Migration], migration: Migration
+) -> bool:
+    """Run and record one migration in one locked transaction; False if already applied."""
+    dialect = db.sql_dialect
+    async with db.migration_transaction(foreign_keys_off=migration.foreign_keys_off):
+        records = await _read_records(db, dialect) or {}
+        _verify(records, migrations)
+        if migration.name in records:  # another migrator ran it while we waited
+            return False
+        await _run(db, dialect, migration)
+        await _record(db, dialect, migration)
+    return True
+
+
+async def _retry_locked(deadline: float, step: Callable[[], Awaitable[_T]]) -> _T:
+    """Run `step` again while the database is locked by another migrator."""
+    pause = 0.01
+    while True:
+        try:
+            return await step()
+        except Exception as exc:
+            if not _is_locked(exc) or time.monotonic() + pause > deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.5)
+
+
+def _is_locked(exc: BaseException) -> bool:
+    """SQLite's "database is locked" / SQLITE_BUSY, from any driver, also as a cause."""
+    while exc is not None:
+        text = f"{getattr(exc, 'code', '')} {exc}".upper()
+        if "SQLITE_BUSY" in text or "DATABASE IS LOCKED" in text:
+            return True
+        exc = exc.__cause__  # type: ignore[assignment]
+    return False
 
 
 async def schema_drift(db: MigrationTarget, expected_ddl: str) -> list[str]:
