@@ -207,6 +207,8 @@ def _plan_columns(plan: TablePlan, current: Snapshot, target: Snapshot) -> list[
                     )
                 )
             modified = True  # ALTER TABLE cannot add it: rebuild with the backfill
+        elif old is None and column.generated:
+            modified = True  # a new generated column: rebuild, SQLite computes it
         plan.copy[column.name] = _copy_expression(column, old)
     if modified or new_text.canon[2] != old_text.canon[2] or new_text.canon[3] != old_text.canon[3]:
         plan.rebuild = True

@@ -240,11 +240,25 @@ def _param(field: FieldView) -> ParamView:
     return ParamView(name=name, annotation=annotation, column=field.column, codec_encode=encode)
 
 
+_BLOB_LITERAL = re.compile(r"(?<![\w'])[xX]'[0-9a-fA-F]*'")
+
+
+def _dialect_default(default_sql: str, dialect: str) -> str:
+    """A DEFAULT for `COALESCE(?, default)`: PostgreSQL reads X'00ff' as bits, not bytes."""
+    if dialect == "postgres" and _BLOB_LITERAL.search(default_sql):
+        from ..backends.dialect import transpile_expression
+
+        return transpile_expression(default_sql, dialect)
+    return default_sql
+
+
 def _table_sql(table: TableView, style: str, dialect: str) -> dict[str, str]:
     columns = [f.column for f in table.fields]
     real = _returning_workaround(table, dialect)
     writable = [f.column for f in table.fields if f.writable]
-    defaults = {f.column: f.default_sql for f in table.fields if f.default_sql}
+    defaults = {
+        f.column: _dialect_default(f.default_sql, dialect) for f in table.fields if f.default_sql
+    }
     statements: dict[str, str] = {}
     for method in table.methods:
         keys = [p.column for p in method.params]
