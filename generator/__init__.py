@@ -121,9 +121,7 @@ def _backend_ddl(
     return tuple(if_not_exists(statement) for statement in statements)
 
 
-def _with_backends(
-    view: PackageView, backends: list[Backend], options: Options
-) -> PackageView:
+def _with_backends(view: PackageView, backends: list[Backend], options: Options) -> PackageView:
     from .migrations.embed import migration_sets
 
     return replace(
