@@ -7,6 +7,7 @@ PostgreSQL (its own folder), and reads the rows back.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -271,3 +272,14 @@ def test_check_exits_1_when_the_schema_changed_since_the_last_migration(project:
     project.migrate()
     assert project.storegen("generate").code == 0
     assert project.storegen("check").code == 0
+
+
+def test_directives_reach_the_ir_and_stay_out_of_docstrings(project: Project) -> None:
+    project.schema(V2_RENAMES.replace("-- @renamed-from teams", "-- Squads. @renamed-from teams"))
+    run = project.storegen("inspect")
+    assert run.code == 0, run.err
+    tables = {t["name"]: t for t in json.loads(run.out)["tables"]}
+    assert (tables["squads"]["renamed_from"], tables["squads"]["comment"]) == ("teams", "Squads.")
+    columns = {c["name"]: c for c in tables["squads"]["columns"] + tables["players"]["columns"]}
+    assert columns["code"]["backfill"] == "'S-' || name"
+    assert (columns["nickname"]["renamed_from"], columns["nickname"]["comment"]) == ("nick", None)
