@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import load_schema
@@ -48,7 +48,7 @@ class _Target:
 
 
 def _target(options: Options) -> _Target:
-    schema = load_schema(options)
+    schema = load_schema(replace(options, queries=()))  # queries change no DDL: skip them
     view = build_package_view(
         schema, options, tuple(options.display_path(p) for p in options.schema)
     )
