@@ -197,3 +197,20 @@ async def test_waits_out_another_writer_holding_the_lock(db: Any, kind: str) -> 
     finally:
         holder.close()
         await impatient.close()
+
+
+async def test_libsql_over_http_is_refused(kind: str, request: pytest.FixtureRequest) -> None:
+    """HTTP has no interactive transaction, so no lock: refused before anything runs."""
+    if kind != "sqld":
+        pytest.skip("a libSQL transport")
+    from storegen.runtime.errors import TransactionUnsupported
+    from storegen.runtime.libsql import LibsqlDatabase
+
+    server = request.getfixturevalue("sqld_factory")()
+    http = LibsqlDatabase(server.http_url)
+    try:
+        with pytest.raises(TransactionUnsupported, match="ws://"):
+            await apply_migrations(http, migrations(http, "initial"))
+        assert await http.fetch_all("SELECT name FROM sqlite_master", ()) == []
+    finally:
+        await http.close()
