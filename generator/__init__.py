@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .backends.manifest import Backend, load_backend, runtime_dir
 from .config import Options
+from .errors import ConfigError
 from .render.context import attach_sql, build_package_view, if_not_exists
 from .output.format import format_many
 from .output.imports import prune_unused_imports
@@ -53,11 +54,18 @@ class Generation:
 
 def load_schema(options: Options) -> Schema:
     """Read, parse and cross-check the schema files named in `options`."""
+    if not options.schema:
+        raise ConfigError(
+            'no schema files configured: add `schema = ["schema/app.sql"]` under '
+            "[tool.storegen] in pyproject.toml, or pass --schema FILE"
+        )
     sources = read_schema_files(list(options.schema), display=options.display_path)
     schema = parse_schema(sources)
     schema = validate_schema(schema, sources)
     if options.queries:  # named queries (issue 7), typed against the validated schema
-        query_sources = read_schema_files(list(options.queries), display=options.display_path)
+        query_sources = read_schema_files(
+            list(options.queries), display=options.display_path, kind="query file"
+        )
         schema = replace(schema, queries=parse_queries(query_sources, schema))
     return schema
 

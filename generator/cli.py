@@ -6,7 +6,9 @@ Exit codes: 0 done, 1 `check` found a difference, 2 bad input or config.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -24,37 +26,77 @@ from .output.write import diff_files, write_files
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
 
 
+# What `storegen --help` says: for users, not the module docstring.
+DESCRIPTION = "Generate a typed, async storage package from SQLite schema files."
+EPILOG = (
+    "Settings come from [tool.storegen] in pyproject.toml; flags override them. "
+    "Exit codes: 0 done, 1 `check` found a difference, 2 bad input or config. "
+    "`storegen COMMAND --help` describes one command."
+)
+
+
+def storegen_version() -> str:
+    """The installed distribution's version (a source checkout may have none)."""
+    try:
+        return importlib.metadata.version("storegen")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="storegen", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="storegen", description=DESCRIPTION, epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=f"storegen {storegen_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in (
-        ("generate", "regenerate the package from the schema files"),
-        ("check", "exit 1 and print a diff when the package on disk is not a fresh generation"),
-        ("inspect", "print the parsed schema (IR) as JSON, with the statements it ignored"),
+        ("generate", "write the package from the schema files"),
+        ("check", "exit 1 and print a diff when the package on disk is out of date"),
+        ("inspect", "print the parsed schema as JSON, with the statements it ignored"),
         ("migrate", "write the next migration (migrations/NNNN_name.sql) from the schema files"),
     ):
-        command = commands.add_parser(name, help=help_text)
-        command.add_argument("--config", type=Path, help="pyproject.toml or storegen.toml to read")
+        command = commands.add_parser(name, help=help_text, description=_sentence(help_text))
         command.add_argument(
-            "--schema", type=Path, action="append", help="a schema file (repeatable)"
+            "--config", metavar="FILE", type=Path, help="pyproject.toml or storegen.toml to read"
         )
         command.add_argument(
-            "--queries", type=Path, action="append", help="a named-query file (repeatable)"
+            "--schema",
+            metavar="FILE",
+            type=Path,
+            action="append",
+            help="a schema file (repeatable)",
         )
-        command.add_argument("--out", type=Path, help="output folder of the package")
-        command.add_argument("--package", help="import name of the generated package")
         command.add_argument(
-            "--backend", action="append", dest="backends", help="a backend (repeatable)"
+            "--queries",
+            metavar="FILE",
+            type=Path,
+            action="append",
+            help="a named-query file (repeatable)",
+        )
+        command.add_argument("--out", metavar="DIR", type=Path, help="output folder of the package")
+        command.add_argument(
+            "--package", metavar="NAME", help="import name of the generated package"
         )
         command.add_argument(
-            "--templates", type=Path, action="append", help="a user template folder (repeatable)"
+            "--backend",
+            metavar="NAME",
+            action="append",
+            dest="backends",
+            help="a backend (repeatable)",
+        )
+        command.add_argument(
+            "--templates",
+            metavar="DIR",
+            type=Path,
+            action="append",
+            help="a user template folder, searched after the configured ones (repeatable)",
         )
     add_migrate_arguments(commands.choices["migrate"])
+    backends_help = "list the backends found and where each comes from"
     backends = commands.add_parser(
-        "backends", help="list the backends found and where each comes from"
+        "backends", help=backends_help, description=_sentence(backends_help)
     )
+    new_backend_help = "scaffold a new backend folder from an existing backend"
     new_backend = commands.add_parser(
-        "new-backend", help="scaffold a new backend folder from an existing backend"
+        "new-backend", help=new_backend_help, description=_sentence(new_backend_help)
     )
     new_backend.add_argument("name", help="name (and module) of the new backend")
     new_backend.add_argument(
@@ -67,11 +109,22 @@ def build_parser() -> argparse.ArgumentParser:
         "folder, else ./templates)",
     )
     for command in (backends, new_backend):
-        command.add_argument("--config", type=Path, help="pyproject.toml or storegen.toml to read")
         command.add_argument(
-            "--templates", type=Path, action="append", help="a user template folder (repeatable)"
+            "--config", metavar="FILE", type=Path, help="pyproject.toml or storegen.toml to read"
+        )
+        command.add_argument(
+            "--templates",
+            metavar="DIR",
+            type=Path,
+            action="append",
+            help="a user template folder, searched after the configured ones (repeatable)",
         )
     return parser
+
+
+def _sentence(help_text: str) -> str:
+    """A command's one-line help as the sentence its own --help starts with."""
+    return help_text[0].upper() + help_text[1:] + "."
 
 
 def _backend_options(args: argparse.Namespace) -> Options:
@@ -107,7 +160,17 @@ def _new_backend(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        return _run(build_parser().parse_args(argv))
+    except BrokenPipeError:
+        # `storegen inspect | head`: the reader left, which is no error of ours. Point
+        # stdout at /dev/null so the interpreter's final flush stays quiet too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         if args.command == "backends":
             return _list_backends(args)

@@ -113,6 +113,7 @@ def _column_type(table: Table, column_name: str, options: Options) -> str:
     ) or options.temporal_storage
     codec = choose_codec(
         column,
+        table=table.name,
         override=column_options.type if column_options else None,
         numeric=options.numeric,
         temporal_storage=storage,
