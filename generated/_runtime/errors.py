@@ -261,7 +261,8 @@ def log_failure(
     without traceback: Python's last-resort handler prints WARNING and above
     to stderr of any app that has not configured logging. Server-side
     trouble (UNAVAILABLE, DB_ERROR, a stored value that does not decode) is
-    ERROR with traceback.
+    ERROR with traceback; SCHEMA_MISMATCH too, with "database schema is
+    behind: run migrate()" as its text.
     """
     # A value the caller passed that cannot be stored (NaN) is theirs to fix, too.
     client_side = failure.code in _CLIENT_CODES or isinstance(exc, EncodeError)
