@@ -91,6 +91,11 @@ class Options:
         """Options for one table (empty when config says nothing about it)."""
         return self.tables.get(name) or TableOptions()
 
+    @property
+    def migrations_dir(self) -> Path:
+        """The migrations folder; a relative `migrations` is relative to root, not the cwd."""
+        return self.root / self.migrations
+
     def display_path(self, path: Path) -> str:
         """A path as users see it in messages and headers: relative to root."""
         try:

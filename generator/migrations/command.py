@@ -76,7 +76,7 @@ def plan_next(
     the schema on replay (a storegen bug, never written).
     """
     target = _target(options)
-    folder, shown = options.migrations, options.display_path(options.migrations)
+    folder, shown = options.migrations_dir, options.display_path(options.migrations_dir)
     migrations = read_migrations(folder, shown)
     _check_dialect_folders(options, target.dialects, [m.name for m in migrations])
     replayed = replay(migrations)
@@ -124,13 +124,13 @@ def _file_text(statements: list[str], summary: list[str], sources: str, header: 
 def _check_dialect_folders(options: Options, dialects: tuple[str, ...], names: list[str]) -> None:
     """Each dialect's folder must hold the same migrations as the SQLite one."""
     for dialect in dialects:
-        folder = options.migrations / dialect
+        folder = options.migrations_dir / dialect
         shown = options.display_path(folder)
         have = [m.name for m in read_migrations(folder, shown)]
         if have != names:
             missing = sorted(set(names) - set(have)) or sorted(set(have) - set(names))
             raise StoregenError(
-                f"{shown} does not match {options.display_path(options.migrations)} "
+                f"{shown} does not match {options.display_path(options.migrations_dir)} "
                 f"({', '.join(missing)} differs): each migration needs its {dialect} file"
             )
 
@@ -140,10 +140,12 @@ def migration_drift(options: Options) -> list[str] | None:
 
     None when the project has no migrations folder (it does not use them).
     """
-    if not options.migrations.is_dir():
+    if not options.migrations_dir.is_dir():
         return None
     target = _target(options)
-    migrations = read_migrations(options.migrations, options.display_path(options.migrations))
+    migrations = read_migrations(
+        options.migrations_dir, options.display_path(options.migrations_dir)
+    )
     _check_dialect_folders(options, target.dialects, [m.name for m in migrations])
     current = snapshot(replay(migrations).db)
     problems = describe_differences(current, target.snapshot)

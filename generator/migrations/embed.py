@@ -19,7 +19,7 @@ __all__ = ["migration_sets"]
 
 def migration_sets(options: Options, backends: list[Backend]) -> tuple[MigrationSetView, ...]:
     """SQLite's set first, then one per `ddl_dialect`, each read from its folder."""
-    sets = [_set(options, "sqlite", options.migrations, "schema", "SCHEMA_SQL")]
+    sets = [_set(options, "sqlite", options.migrations_dir, "schema", "SCHEMA_SQL")]
     for backend in backends:
         dialect = backend.ddl_dialect
         if dialect and dialect != "sqlite" and all(s.dialect != dialect for s in sets):
@@ -27,7 +27,7 @@ def migration_sets(options: Options, backends: list[Backend]) -> tuple[Migration
                 _set(
                     options,
                     dialect,
-                    options.migrations / dialect,
+                    options.migrations_dir / dialect,
                     backend.module,
                     f"{backend.name.upper()}_SCHEMA_SQL",
                 )
