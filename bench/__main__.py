@@ -5,9 +5,11 @@
    then pinned to one CPU (a child process, so every thread is pinned);
 2. generation time of the repo's schema (bench/gen_scale.py; the synthetic
    100/250/500-table runs take minutes: `python -m bench.gen_scale`);
-3. the per-operation cost over libSQL (bench/libsql_cost.py).
+3. the per-operation cost over libSQL (bench/libsql_cost.py);
+4. a 1,000,000-row table rebuild: `apply_migrations` vs the hand-written
+   `INSERT INTO new SELECT` (bench/migrate_rebuild.py).
 
-    python -m bench [--rounds 3] [--n 200] [--skip-libsql]
+    python -m bench [--rounds 3] [--n 200] [--skip-libsql] [--skip-migrate]
 """
 
 from __future__ import annotations
@@ -16,19 +18,29 @@ import argparse
 import subprocess
 import sys
 
-from bench import engine, gen_scale
+from bench import engine, gen_scale, migrate_rebuild
 
 parser = argparse.ArgumentParser(description="storegen benchmarks")
 parser.add_argument("--rounds", type=int, default=3)
 parser.add_argument("--n", type=int, default=200)
 parser.add_argument("--skip-libsql", action="store_true")
+parser.add_argument("--skip-migrate", action="store_true")
 args = parser.parse_args()
 
 print("## Engine (ops/s; ratio to hand-optimized aiosqlite)\n", flush=True)
 engine.main(["--rounds", str(args.rounds), "--n", str(args.n)])
 print(flush=True)
 subprocess.run(
-    [sys.executable, "-m", "bench.engine", "--pin", "--rounds", str(args.rounds), "--n", str(args.n)],
+    [
+        sys.executable,
+        "-m",
+        "bench.engine",
+        "--pin",
+        "--rounds",
+        str(args.rounds),
+        "--n",
+        str(args.n),
+    ],
     check=True,
 )
 print("\n## Generation time (wall, whole process)\n", flush=True)
@@ -38,3 +50,6 @@ if not args.skip_libsql:
     from bench.libsql_cost import main
 
     main([])
+if not args.skip_migrate:
+    print("\n## Migration: table rebuild\n", flush=True)
+    migrate_rebuild.main(["--rounds", str(args.rounds)])

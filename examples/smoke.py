@@ -1,8 +1,9 @@
 """Smoke-run the generated stores on an embedded SQLite file.
 
-`make generate` runs this after regenerating: it creates the schema in a
-throwaway database file, drives one client through insert → get → update →
-list → delete, and prints what it did, so a broken generation shows at once.
+`make generate` runs this after regenerating: it brings a throwaway database
+file to the schema with the embedded migrations (`migrate`, as an app does at
+start-up), drives one client through insert → get → update → list → delete,
+and prints what it did, so a broken generation shows at once.
 """
 
 from __future__ import annotations
@@ -13,14 +14,17 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from generated import OAuthClient, SuccessResult, create_schema
+from generated import OAuthClient, SuccessResult, migrate, schema_drift
 from generated.aiosqlite import OAuthClientStore, SqliteDatabase
 
 
 async def smoke(db_file: Path) -> None:
     db = SqliteDatabase(str(db_file))
     async with db:
-        await create_schema(db)
+        applied = await migrate(db)
+        print(f"  migrate                    applied {', '.join(applied)}")
+        if await migrate(db) or await schema_drift(db):
+            raise SystemExit("smoke run failed: a second migrate() or schema_drift() found work")
         clients = OAuthClientStore(db)
         now = int(time.time())
         client = OAuthClient(

@@ -14,7 +14,7 @@ from pathlib import Path
 from .backends.manifest import Backend, load_backend, runtime_dir
 from .config import Options
 from .errors import ConfigError
-from .render.context import attach_sql, build_package_view
+from .render.context import attach_sql, build_package_view, if_not_exists
 from .output.format import format_many
 from .output.imports import prune_unused_imports
 from .schema.ir import Schema
@@ -38,6 +38,7 @@ COMMON_FILES = {
     "schema.py": "common/schema.py.j2",
     "_rows.py": "common/_rows.py.j2",
     "_stores.py": "common/_stores.py.j2",  # the store methods, shared by every backend
+    "migrations.py": "common/migrations.py.j2",  # the committed migrations, embedded
 }
 
 
@@ -74,7 +75,7 @@ def generate(options: Options) -> Generation:
     view = build_package_view(
         schema, options, tuple(options.display_path(p) for p in options.schema)
     )
-    view = _with_backends(view, backends)
+    view = _with_backends(view, backends, options)
     env = make_environment(options.templates)
     cache = options.root / ".storegen-cache" / "black"
     rendered: dict[str, tuple[str, str]] = {
@@ -122,12 +123,18 @@ def _backend_ddl(
     from .backends.dialect import schema_ddl  # sqlglot work only for backends that ask
 
     append_only = {t.name: t.append_only for t in view.tables}
-    return schema_ddl(schema, options, append_only, backend.ddl_dialect)
+    statements = schema_ddl(schema, options, append_only, backend.ddl_dialect)
+    return tuple(if_not_exists(statement) for statement in statements)
 
 
-def _with_backends(view: PackageView, backends: list[Backend]) -> PackageView:
+def _with_backends(view: PackageView, backends: list[Backend], options: Options) -> PackageView:
+    from .migrations.embed import migration_sets
 
-    return replace(view, backends=tuple(b.module for b in backends))
+    return replace(
+        view,
+        backends=tuple(b.module for b in backends),
+        migration_sets=migration_sets(options, backends),
+    )
 
 
 def _runtime_files(backends: list[Backend], header: str) -> dict[str, str]:
@@ -156,5 +163,5 @@ def _runtime_files(backends: list[Backend], header: str) -> dict[str, str]:
 
 
 # Imported by the common templates (results, stores, __init__), whatever the backend.
-BASE_RUNTIME = ("errors.py", "convert.py", "database.py", "connect.py")
+BASE_RUNTIME = ("errors.py", "convert.py", "database.py", "connect.py", "migrate.py")
 _SIBLING_IMPORT = re.compile(r"^from \.(\w+) import", re.MULTILINE)

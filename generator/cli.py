@@ -1,4 +1,4 @@
-"""The `storegen` command: argparse over `generate`, one function per subcommand.
+"""`storegen generate | check | inspect | migrate | backends | new-backend`: argparse over `generate`.
 
 Exit codes: 0 done, 1 `check` found a difference, 2 bad input or config.
 """
@@ -23,6 +23,8 @@ from .errors import StoregenError
 from .init import SCHEMA_FILE, apply_init, plan_init
 from .schema.ir import Schema, to_json
 from .output.write import diff_file, diff_files, write_file, write_files
+from .migrations.command import add_arguments as add_migrate_arguments
+from .migrations.command import migration_drift, run_migrate
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -56,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         ("inspect", "print the parsed schema as JSON, with the statements it ignored"),
         ("docs", "write the schema reference page (Markdown, with a Mermaid ER diagram)"),
+        ("migrate", "write the next migration (migrations/NNNN_name.sql) from the schema files"),
     ):
         command = commands.add_parser(name, help=help_text, description=_sentence(help_text))
         command.add_argument(
@@ -102,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
                 action="store_true",
                 help="print only breaking API changes; exit 1 only when there is one",
             )
+    add_migrate_arguments(commands.choices["migrate"])
     backends_help = "list the backends found and where each comes from"
     backends = commands.add_parser(
         "backends", help=backends_help, description=_sentence(backends_help)
@@ -197,6 +201,8 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "init":
             return _init(args)
         options = _options(args)
+        if args.command == "migrate":
+            return run_migrate(options, args)
         if args.command == "check" and args.breaking_only:
             return _check_breaking(options)
         commands = {"generate": _generate, "check": _check, "inspect": _inspect, "docs": _docs}
@@ -253,12 +259,17 @@ def _check(options: Options) -> int:
             if previous is not None:  # no package yet: nothing to compare with
                 report = format_report(api_changes(previous, generation.files))
                 sys.stdout.write(report or "storegen: public API unchanged\n")
+    drift = migration_drift(options)  # None: the project keeps no migrations
+    if drift:
+        print("\n".join(f"  {line}" for line in drift[1:]))
+        print(f"storegen: {drift[0]}", file=sys.stderr)
     if stale:
         print(
             f"storegen: {' and '.join(stale)} {'are' if len(stale) > 1 else 'is'} out of date; "
             "run `storegen generate`",
             file=sys.stderr,
         )
+    if stale or drift:
         return EXIT_DIFFERENT
     checked = [options.out, *([options.docs] if options.docs is not None else [])]
     verb = "are" if len(checked) > 1 else "is"

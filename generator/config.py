@@ -30,6 +30,7 @@ _TOP_KEYS = {
     "templates",
     "queries",
     "docs",
+    "migrations",
 }
 _TABLE_KEYS = {"model", "contract", "store", "append_only", "secret", "columns"}
 _COLUMN_KEYS = {"type", "temporal_storage", "secret", "attribute"}
@@ -86,10 +87,16 @@ class Options:
     templates: tuple[Path, ...] = ()
     queries: tuple[Path, ...] = ()  # named-query files (issue 7)
     docs: Path | None = None  # the schema reference page (`storegen docs`), if wanted
+    migrations: Path = Path("migrations")  # `storegen migrate` writes here (issue 12)
 
     def table(self, name: str) -> TableOptions:
         """Options for one table (empty when config says nothing about it)."""
         return self.tables.get(name) or TableOptions()
+
+    @property
+    def migrations_dir(self) -> Path:
+        """The migrations folder; a relative `migrations` is relative to root, not the cwd."""
+        return self.root / self.migrations
 
     def display_path(self, path: Path) -> str:
         """A path as users see it in messages and headers: relative to root."""
@@ -115,7 +122,7 @@ def load_options(config_file: Path | None, cwd: Path) -> Options:
     """
     path = config_file or find_pyproject(cwd)
     if path is None:
-        return Options(root=cwd)
+        return Options(root=cwd, migrations=cwd / "migrations")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -153,6 +160,7 @@ def options_from_mapping(raw: dict[str, Any], *, root: Path, source: str) -> Opt
         templates=tuple(root / p for p in _strings(raw, "templates", source)),
         queries=tuple(root / p for p in _strings(raw, "queries", source)),
         docs=_path(raw, "docs", root, source),
+        migrations=root / str(raw.get("migrations", "migrations")),
     )
     problem = package_problem(options.package)
     if problem:

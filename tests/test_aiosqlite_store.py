@@ -118,9 +118,12 @@ async def test_deleted_file_reconnects(db_file: Path) -> None:
 
     db_file.unlink()
 
-    # The store reopens a NEW, empty file: the table is gone. A clean failure, no exception.
+    # The store reopens a NEW, empty file: the table is gone. A clean failure, no exception:
+    # the database is behind the code (SCHEMA_MISMATCH, issue 12).
     ray_id = new_ray_id()
-    message = expect_failure(await store.get_by_id(old.id, ray_id), ErrorCode.DB_ERROR, ray_id)
+    message = expect_failure(
+        await store.get_by_id(old.id, ray_id), ErrorCode.SCHEMA_MISMATCH, ray_id
+    )
     assert old.id not in message
     assert db_file.exists()
 

@@ -271,6 +271,9 @@ def test_a_manifest_naming_one_runtime_module_gets_the_modules_it_imports(
         "_runtime/convert.py",
         "_runtime/database.py",
         "_runtime/errors.py",
+        "_runtime/libsql_urls.py",  # what migrate.py imports (pure Python, no driver)
+        "_runtime/migrate.py",  # the base too: migrate() runs in every package
+        "_runtime/schema_info.py",
         "_runtime/sqlite.py",  # what the manifest named
         "_runtime/sqlite_conn.py",  # what sqlite.py imports
         "_runtime/sqlite_worker.py",
@@ -341,7 +344,7 @@ def test_postgres_ddl_is_transpiled_and_fixed(tmp_path: Path) -> None:
     assert "is_active BIGINT NOT NULL CHECK (is_active IN (0, 1))" in ddl
     assert "score DOUBLE PRECISION" in ddl and "founded TEXT" in ddl  # what the codecs send
     assert " INT " not in ddl and "NULLS FIRST" not in ddl
-    assert "CREATE INDEX idx_teams_is_active ON teams(is_active)" in ddl
+    assert "CREATE INDEX IF NOT EXISTS idx_teams_is_active ON teams(is_active)" in ddl
     assert "LANGUAGE plpgsql" in ddl
     assert "'append-only: events'" in ddl and "'UNIQUE constraint failed: events.id'" in ddl
     # The SQLite DDL of the common schema module is untouched.

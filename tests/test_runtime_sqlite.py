@@ -410,9 +410,14 @@ def test_classify_message_generic_constraint_code() -> None:
     assert classify_message("SQLITE_BUSY", "database is locked", "t").code == (
         ErrorCode.UNAVAILABLE
     )
-    assert classify_message("SQLITE_ERROR", "no such table: t", "t") == Failure(
+    assert classify_message("SQLITE_ERROR", 'near "x": syntax error', "t") == Failure(
         ErrorCode.DB_ERROR, "database error"
     )
+    # A database behind the code (issue 12): the table only, never the column.
+    for text in ("no such table: t", "no such column: secret_col", "table t has no column named c"):
+        assert classify_message("SQLITE_ERROR", text, "t") == Failure(
+            ErrorCode.SCHEMA_MISMATCH, "the database schema of t is out of date"
+        )
 
 
 async def test_classify_busy_and_unavailable(tmp_path: Path) -> None:

@@ -50,6 +50,15 @@ class Database(Protocol):
     async def close(self) -> None:
         """Release the connection; the object may be used again later."""
 
+    @property
+    def sql_dialect(self) -> str:
+        """ "sqlite" (SQLite files, libSQL servers) or "postgres": which migrations apply."""
+
+    def migration_transaction(
+        self, *, foreign_keys_off: bool = False
+    ) -> AbstractAsyncContextManager[None]:
+        """The locked transaction `migrate()` runs each step in (see runtime/migrate.py)."""
+
     def transaction(self) -> AbstractAsyncContextManager[None]:
         """`async with db.transaction():` makes the current task's calls one atomic unit.
 

@@ -29,6 +29,7 @@ class ErrorCode(enum.StrEnum):
     APPEND_ONLY = "APPEND_ONLY"
     INVALID_DATA = "INVALID_DATA"
     UNAVAILABLE = "UNAVAILABLE"
+    SCHEMA_MISMATCH = "SCHEMA_MISMATCH"
     DB_ERROR = "DB_ERROR"
 
 
@@ -98,6 +99,9 @@ _UNIQUE_RE = re.compile(rf"UNIQUE constraint failed: (?:({_COLUMNS})|index '({_I
 _NOT_NULL_RE = re.compile(rf"NOT NULL constraint failed: ({_IDENT})\.({_IDENT})")
 _CHECK_RE = re.compile(rf"CHECK constraint failed: \(?\s*({_IDENT})\b(?!\s*\()")
 _APPEND_ONLY_RE = re.compile(rf"append-only(?::\s*({_IDENT}))?")
+# The database lacks a table or column the code uses: it is behind the code.
+_SCHEMA_BEHIND_RE = re.compile(r"\bno such (?:table|column)\b|\bhas no column named\b")
+_SCHEMA_BEHIND_HINT = "database schema is behind: run migrate()"
 _DATATYPE_RE = re.compile(rf"cannot store \w+ value in \w+ column ({_IDENT})\.({_IDENT})")
 _UNNAMED_REFERENCE = " refers to a row that does not exist"
 # A leading keyword in a raw CHECK expression is not a column name.
@@ -207,7 +211,14 @@ def classify_message(
         return _constraint_failure(kind, message, table, operation)
     if code_name.startswith(_UNAVAILABLE_PREFIXES):
         return Failure(ErrorCode.UNAVAILABLE, "the database is unavailable, try again")
+    if _SCHEMA_BEHIND_RE.search(message):
+        return schema_mismatch(table)
     return Failure(ErrorCode.DB_ERROR, "database error")
+
+
+def schema_mismatch(table: str) -> Failure:
+    """The database misses a table or column the code uses; names the table only."""
+    return Failure(ErrorCode.SCHEMA_MISMATCH, f"the database schema of {table} is out of date")
 
 
 def classify_sqlite_error(
@@ -250,10 +261,12 @@ def log_failure(
     without traceback: Python's last-resort handler prints WARNING and above
     to stderr of any app that has not configured logging. Server-side
     trouble (UNAVAILABLE, DB_ERROR, a stored value that does not decode) is
-    ERROR with traceback.
+    ERROR with traceback; SCHEMA_MISMATCH too, with "database schema is
+    behind: run migrate()" as its text.
     """
     # A value the caller passed that cannot be stored (NaN) is theirs to fix, too.
     client_side = failure.code in _CLIENT_CODES or isinstance(exc, EncodeError)
+    behind = failure.code is ErrorCode.SCHEMA_MISMATCH
     logger.log(
         logging.INFO if client_side else logging.ERROR,
         "storage %s on %s failed: code=%s error=%s.%s sqlite_errorname=%s " "ray_id=%s: %s",
@@ -264,7 +277,7 @@ def log_failure(
         type(exc).__qualname__,
         getattr(exc, "sqlite_errorname", None) or "-",
         ray_id,
-        failure.message,
+        _SCHEMA_BEHIND_HINT if behind else failure.message,
         exc_info=None if client_side else exc,
         extra={"ray_id": ray_id},
     )

@@ -34,7 +34,14 @@ except ImportError:
         "the postgres stores need the asyncpg driver: pip install 'storegen[postgres]'"
     ) from None
 
-from .errors import DecodeError, EncodeError, ErrorCode, Failure, classify_message
+from .errors import (
+    DecodeError,
+    EncodeError,
+    ErrorCode,
+    Failure,
+    classify_message,
+    schema_mismatch,
+)
 
 __all__ = ["DEFAULT_TIMEOUT", "PostgresDatabase", "classify_postgres_error"]
 
@@ -51,6 +58,7 @@ _LOWER_RE = re.compile(r"^lower\((.*)\)$")  # a NOCASE key's index is on lower(c
 _UNAVAILABLE = Failure(ErrorCode.UNAVAILABLE, "the database is unavailable, try again")
 _SHARED: dict[tuple[str, float], PostgresDatabase] = {}
 _SHARED_LOCK = threading.Lock()
+MIGRATION_LOCK_KEY = 0x73746F7265676E  # "storegn": the advisory lock `migrate()` takes
 
 
 def _ident(name: object) -> str | None:
@@ -127,6 +135,8 @@ def classify_postgres_error(
         return _check_failure(exc, table)
     if isinstance(exc, errors.ForeignKeyViolationError):
         return _foreign_key_failure(exc, table, operation)
+    if isinstance(exc, (errors.UndefinedTableError, errors.UndefinedColumnError)):
+        return schema_mismatch(table)
     if isinstance(exc, errors.RaiseError):
         # Our triggers' texts: "append-only: t", "UNIQUE constraint failed: t.pk".
         return classify_message("SQLITE_CONSTRAINT", str(exc), table, operation=operation)
@@ -204,6 +214,11 @@ class PostgresDatabase:
         db = cls(url, timeout=timeout)
         with _SHARED_LOCK:
             return _SHARED.setdefault((db._url, db._timeout), db)
+
+    @property
+    def sql_dialect(self) -> str:
+        """The SQL dialect of this database's DDL and migrations: "postgres"."""
+        return "postgres"
 
     @property
     def url(self) -> str:
@@ -285,6 +300,17 @@ class PostgresDatabase:
         pool = await self._get_pool()
         async with pool.acquire() as conn:
             yield conn
+
+    @asynccontextmanager
+    async def migration_transaction(self, *, foreign_keys_off: bool = False) -> AsyncIterator[None]:
+        """`transaction()` holding the migrations' advisory lock until it ends.
+
+        Concurrent migrators queue on `pg_advisory_xact_lock`. PostgreSQL
+        alters tables in place, so `foreign_keys_off` changes nothing here.
+        """
+        async with self.transaction():
+            await self.execute("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY])
+            yield
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

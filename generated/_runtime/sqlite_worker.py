@@ -205,6 +205,41 @@ def _rollback(conn: sqlite3.Connection) -> None:
         conn.execute("ROLLBACK")
 
 
+def _begin(foreign_keys_off: bool, conn: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE; with `foreign_keys_off`, turn FKs off first.
+
+    The pragma is a no-op inside a transaction (a rebuild would then fire
+    ON DELETE CASCADE), so it runs before BEGIN and is checked to have held.
+    """
+    if foreign_keys_off:
+        if conn.in_transaction:
+            raise sqlite3.OperationalError(
+                "foreign keys can only be turned off outside a transaction"
+            )
+        conn.execute("PRAGMA foreign_keys=OFF")
+        if conn.execute("PRAGMA foreign_keys").fetchone() != (0,):
+            conn.execute("PRAGMA foreign_keys=ON")
+            raise sqlite3.OperationalError("PRAGMA foreign_keys=OFF did not take effect")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except BaseException:
+        if foreign_keys_off:
+            conn.execute("PRAGMA foreign_keys=ON")
+        raise
+
+
+def _end(commit: bool, foreign_keys_off: bool, conn: sqlite3.Connection) -> None:
+    """COMMIT (or ROLLBACK), then foreign keys back on if `_begin` turned them off."""
+    try:
+        if commit:
+            _commit(conn)
+        else:
+            _rollback(conn)
+    finally:
+        if foreign_keys_off:
+            conn.execute("PRAGMA foreign_keys=ON")
+
+
 def _rollback_to(name: str, conn: sqlite3.Connection) -> None:
     if conn.in_transaction:
         conn.execute(f"ROLLBACK TO {name}")

@@ -76,7 +76,21 @@ def schema_ddl(
 
 def transpile_expression(sql: str, dialect: str) -> str:
     """One SQLite expression (a DEFAULT, a CHECK) in `dialect`."""
-    return sqlglot.transpile(sql, read="sqlite", write=dialect)[0]
+    tree = sqlglot.parse_one(sql, read="sqlite")
+    if dialect == "postgres":
+        _blob_literals(tree)
+    return tree.sql(dialect=dialect)
+
+
+def _blob_literals(tree: exp.Expr) -> None:
+    """SQLite's X'00ff' is a BLOB; PostgreSQL reads x'00ff' as a bit string: decode it."""
+    for literal in list(tree.find_all(exp.HexString)):
+        literal.replace(
+            exp.Anonymous(
+                this="decode",
+                expressions=[exp.Literal.string(literal.this), exp.Literal.string("hex")],
+            )
+        )
 
 
 def _postgres(schema: Schema, options: Options, append_only: dict[str, bool]) -> tuple[str, ...]:
@@ -131,6 +145,7 @@ def _postgres_table(table: Table, options: Options) -> str:
     tree = table_tree(table.sql)
     _strip_comments(tree)
     _quote_names(tree)
+    _blob_literals(tree)
     alias = _rowid_alias(table)
     schema = tree.this
     if isinstance(schema, exp.Schema):  # a column without a type parses as a bare name
@@ -349,3 +364,41 @@ def _postgres_append_only(table: Table) -> list[str]:
 DDL_DIALECTS: dict[str, Callable[[Schema, Options, dict[str, bool]], tuple[str, ...]]] = {
     "postgres": _postgres,
 }
+
+
+# ------------------------------------------------------------------ per table (migrations)
+# `storegen migrate` writes PostgreSQL migrations one table at a time from these.
+
+
+def postgres_create_table(table: Table, options: Options, name: str | None = None) -> str:
+    """The table's PostgreSQL CREATE TABLE, optionally under another name (a rebuild's)."""
+    sql = _postgres_table(table, options)
+    if name is None:
+        return sql
+    tree = sqlglot.parse_one(sql, read="postgres")
+    tree.this.this.set("this", exp.to_identifier(name, quoted=True))
+    return _SHORT_GROUP.sub(r"(\1)", tree.sql(dialect="postgres", pretty=True))
+
+
+def postgres_column_definitions(table: Table, options: Options) -> dict[str, str]:
+    """Each column's PostgreSQL definition, by lower-case name (for ADD COLUMN)."""
+    tree = sqlglot.parse_one(_postgres_table(table, options), read="postgres")
+    return {
+        column_def.name.lower(): column_def.sql(dialect="postgres")
+        for column_def in tree.find_all(exp.ColumnDef)
+    }
+
+
+def postgres_column_type(table: Table, column: str, options: Options) -> str:
+    """The PostgreSQL type a column gets (from its codec)."""
+    return _column_type(table, column, options)
+
+
+def postgres_index(table: Table, sql: str) -> str:
+    """A SQLite CREATE INDEX on `table` in PostgreSQL (NOCASE columns index as lower())."""
+    return _postgres_index(table, sql)
+
+
+def postgres_table_triggers(table: Table, append_only: bool) -> list[str]:
+    """The rowid-alias and append-only trigger functions and triggers of one table."""
+    return _postgres_rowid_alias(table) + (_postgres_append_only(table) if append_only else [])

@@ -7,6 +7,7 @@ views, so reading this module tells you what the generated code will do.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from ..backends import sql
@@ -286,11 +287,25 @@ def _param(field: FieldView) -> ParamView:
     return ParamView(name=name, annotation=annotation, column=field.column, codec_encode=encode)
 
 
+_BLOB_LITERAL = re.compile(r"(?<![\w'])[xX]'[0-9a-fA-F]*'")
+
+
+def _dialect_default(default_sql: str, dialect: str) -> str:
+    """A DEFAULT for `COALESCE(?, default)`: PostgreSQL reads X'00ff' as bits, not bytes."""
+    if dialect == "postgres" and _BLOB_LITERAL.search(default_sql):
+        from ..backends.dialect import transpile_expression
+
+        return transpile_expression(default_sql, dialect)
+    return default_sql
+
+
 def _table_sql(table: TableView, style: str, dialect: str) -> dict[str, str]:
     columns = [f.column for f in table.fields]
     real = _returning_workaround(table, dialect)
     writable = [f.column for f in table.fields if f.writable]
-    defaults = {f.column: f.default_sql for f in table.fields if f.default_sql}
+    defaults = {
+        f.column: _dialect_default(f.default_sql, dialect) for f in table.fields if f.default_sql
+    }
     if dialect == "postgres":  # untranslatable ones are refused with the DDL (dialect.py)
         defaults = {c: table.postgres_defaults.get(c, sql) for c, sql in defaults.items()}
     # SQLite's NUMERIC affinity would turn decimal text into an inexact REAL:
@@ -414,12 +429,29 @@ def _mixin_views(mixins: tuple[Mixin, ...], tables: list[TableView]) -> list[Mix
     return views
 
 
+# CREATE TABLE / INDEX without IF NOT EXISTS, after any leading comments.
+_CREATE_WITHOUT_IF = re.compile(
+    r"^((?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*CREATE\s+(?:(?:TEMP|TEMPORARY)\s+)?"
+    r"(?:UNIQUE\s+)?(?:TABLE|INDEX)\s+)(?!IF\s+NOT\s+EXISTS\b)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def if_not_exists(statement: str) -> str:
+    """`statement` with IF NOT EXISTS, so `create_schema` can run at every start.
+
+    Whatever the schema file says: without it, the second start of an app
+    that calls `create_schema` fails with "table ... already exists".
+    """
+    return _CREATE_WITHOUT_IF.sub(r"\1IF NOT EXISTS ", statement, count=1)
+
+
 def _ddl(schema: Schema, views: list[TableView]) -> tuple[str, ...]:
-    """Tables and indexes as written, then triggers that make append-only real."""
+    """Tables and indexes as written (made idempotent), then append-only triggers."""
     statements: list[str] = []
     for table in schema.tables:
-        statements.append(table.sql)
-        statements.extend(index.sql for index in table.indexes)
+        statements.append(if_not_exists(table.sql))
+        statements.extend(if_not_exists(index.sql) for index in table.indexes)
     for table, view in zip(schema.tables, views):
         if view.append_only:
             statements.extend(_append_only_triggers(table))

@@ -189,6 +189,27 @@ class MixinView:
 
 
 @dataclass(frozen=True, slots=True)
+class MigrationView:
+    """One migration file, embedded as text."""
+
+    name: str
+    sql: str
+    foreign_keys_off: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationSetView:
+    """One dialect's migrations: a constant in migrations.py, and where its DDL lives."""
+
+    constant: str  # SQLITE_MIGRATIONS, POSTGRES_MIGRATIONS
+    dialect: str  # the `sql_dialect` of the databases it is for
+    folder: str  # as shown in the docstring
+    migrations: tuple[MigrationView, ...]
+    ddl_module: str  # the module defining the schema DDL for `schema_drift`
+    ddl_name: str
+
+
+@dataclass(frozen=True, slots=True)
 class PackageView:
     """The whole generated package, as the templates see it."""
 
@@ -200,6 +221,7 @@ class PackageView:
     ddl: tuple[str, ...]
     backends: tuple[str, ...] = field(default=())
     query_rows: tuple[QueryRowView, ...] = field(default=())
+    migration_sets: tuple[MigrationSetView, ...] = field(default=())
 
     @property
     def query_model_import(self) -> str:

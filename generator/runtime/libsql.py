@@ -36,6 +36,9 @@ from typing import Any, TypeVar
 try:  # the driver is an extra: say which one, in one line, instead of a bare ModuleNotFoundError
     import aiohttp
     import libsql_client  # type: ignore[import-untyped, unused-ignore]
+    from libsql_client.hrana.client import (  # type: ignore[import-untyped, unused-ignore]
+        HranaTransaction,
+    )
 except ImportError:
     raise ImportError(
         "the libsql stores need the libsql-client driver: pip install 'storegen[libsql]'"
@@ -122,6 +125,11 @@ class LibsqlDatabase:
         db = cls(url, auth_token=auth_token, timeout=timeout)
         with _SHARED_LOCK:
             return _SHARED.setdefault((db._url, db._auth_token, db._timeout), db)
+
+    @property
+    def sql_dialect(self) -> str:
+        """The SQL dialect of this database's DDL and migrations: "sqlite"."""
+        return "sqlite"
 
     @property
     def url(self) -> str:
@@ -241,14 +249,28 @@ class LibsqlDatabase:
         if statements:
             await self._call(lambda client: client.batch([(s,) for s in statements]))
 
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
+    def migration_transaction(
+        self, *, foreign_keys_off: bool = False
+    ) -> contextlib.AbstractAsyncContextManager[None]:
+        """`transaction()` for `apply_migrations`: BEGIN IMMEDIATE on its own stream.
+
+        A stream is a connection on sqld, so with `foreign_keys_off` the
+        pragma runs on that stream before BEGIN, and FKs go back on after
+        COMMIT; nothing else ever runs on that stream.
+        """
+        return self._transaction(lambda client: _MigrationTransaction(client, foreign_keys_off))
+
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[None]:
         """Make every call of the current task inside the block one atomic unit.
 
         Over ws: one interactive transaction (a nested block is a SAVEPOINT),
         committed at the end, rolled back when an exception leaves the block.
         Other tasks' calls wait until it ends. Over http: TransactionUnsupported.
         """
+        return self._transaction(lambda client: client.transaction())
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self, open_tx: Callable[[Any], Any]) -> AsyncIterator[None]:
         if self.transport == "http":
             raise TransactionUnsupported(
                 "libSQL over HTTP has no interactive transactions; connect with ws:// or wss://"
@@ -275,7 +297,7 @@ class LibsqlDatabase:
         self._tx_owner, self._tx_idle, self._tx_depth = me, asyncio.Event(), 0
         try:
             client = self._current_client()
-            self._tx = client.transaction()
+            self._tx = open_tx(client)
             try:
                 yield
             except BaseException:
@@ -455,3 +477,40 @@ async def _close_quietly(client: Any, timeout: float) -> None:
             await client.close()
     except Exception:
         _log.debug("closing the libSQL client failed", exc_info=True)
+
+
+class _MigrationTransaction(HranaTransaction):  # type: ignore[misc, unused-ignore]
+    """libsql-client's interactive transaction, begun IMMEDIATE, FKs optionally off.
+
+    Its stock transaction sends a deferred BEGIN: two migrators would both
+    read the records and then deadlock on the first write. The stream is
+    opened through the client's `_open_stream` (libsql-client==0.3.1 pinned).
+    """
+
+    def __init__(self, client: Any, foreign_keys_off: bool) -> None:
+        stream = client._open_stream()
+        self._foreign_keys_off = foreign_keys_off
+        if foreign_keys_off:  # the stream's first statement: outside any transaction
+            pragma = stream.execute({"sql": "PRAGMA foreign_keys=OFF", "want_rows": False})
+            pragma.add_done_callback(_consume_outcome)
+        self._stream = stream
+        self._begin_fut = stream.execute({"sql": "BEGIN IMMEDIATE", "want_rows": False})
+
+    async def commit(self) -> None:
+        await self._end("COMMIT")
+
+    async def rollback(self) -> None:
+        await self._end("ROLLBACK")
+
+    async def _end(self, sql: str) -> None:
+        await self._begin_fut
+        if self._stream.closed:
+            if sql == "COMMIT":
+                raise libsql_client.LibsqlError("The transaction is closed", "TRANSACTION_CLOSED")
+            return
+        done = self._stream.execute({"sql": sql, "want_rows": False})
+        if self._foreign_keys_off:
+            restore = self._stream.execute({"sql": "PRAGMA foreign_keys=ON", "want_rows": False})
+            restore.add_done_callback(_consume_outcome)
+        self._stream.close()
+        await done

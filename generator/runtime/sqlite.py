@@ -55,9 +55,9 @@ from .sqlite_worker import (
     _WRITE,
     MEMORY,
     _Batcher,
-    _commit,
+    _begin,
+    _end,
     _kind,
-    _rollback,
     _rollback_to,
     _run_sql,
 )
@@ -166,6 +166,11 @@ class SqliteDatabase(_Connections):
                 f"{existing._options}; got {db._options}"
             )
         return existing
+
+    @property
+    def sql_dialect(self) -> str:
+        """The SQL dialect of this database's DDL and migrations: "sqlite"."""
+        return "sqlite"
 
     @property
     def path(self) -> str:
@@ -294,8 +299,18 @@ class SqliteDatabase(_Connections):
 
         await self._run(op)
 
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
+    def migration_transaction(
+        self, *, foreign_keys_off: bool = False
+    ) -> contextlib.AbstractAsyncContextManager[None]:
+        """`transaction()` for `apply_migrations`: BEGIN IMMEDIATE, not nested.
+
+        With `foreign_keys_off`, FKs are off on the connection from before
+        BEGIN until after COMMIT/ROLLBACK (SQLite's table-rebuild protocol);
+        other tasks' calls wait meanwhile, so none of them runs without FKs.
+        """
+        return self._transaction(foreign_keys_off)
+
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[None]:
         """Make every call of the current task inside the block one atomic unit.
 
         The outermost block is BEGIN IMMEDIATE ... COMMIT; a nested block is a
@@ -304,8 +319,14 @@ class SqliteDatabase(_Connections):
         tasks spawned inside the block are other tasks too. A store method
         that returns a FailedResult inside the block does not roll back.
         """
+        return self._transaction(False)
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self, foreign_keys_off: bool) -> AsyncIterator[None]:
         me = asyncio.current_task()
         if me is not None and self._tx_owner is me:
+            if foreign_keys_off:
+                raise sqlite3.OperationalError("foreign keys cannot be turned off in a transaction")
             self._tx_depth += 1
             name = f"storegen_sp{self._tx_depth}"
             try:
@@ -323,13 +344,13 @@ class SqliteDatabase(_Connections):
             await self._tx_idle.wait()
         self._tx_owner, self._tx_idle, self._tx_depth = me, asyncio.Event(), 0
         try:
-            await self._run(partial(_run_sql, "BEGIN IMMEDIATE"))
+            await self._run(partial(_begin, foreign_keys_off))
             try:
                 yield
             except BaseException:
-                await self._run(_rollback)
+                await self._run(partial(_end, False, foreign_keys_off))
                 raise
-            await self._run(_commit)
+            await self._run(partial(_end, True, foreign_keys_off))
         finally:
             # The ROLLBACK/COMMIT is queued before anything a waiter submits.
             self._tx_owner = None

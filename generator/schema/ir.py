@@ -75,6 +75,8 @@ class Column:
     comment: str | None = None
     secret: bool = False
     collation: str | None = None  # COLLATE name, upper-cased: NOCASE, RTRIM, BINARY
+    renamed_from: str | None = None  # `-- @renamed-from old`, for `storegen migrate`
+    backfill: str | None = None  # `-- @backfill EXPR`, for `storegen migrate`
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +143,7 @@ class Table:
     # "INSERT" / "UPDATE": events whose AFTER triggers write this table's rows
     # (RETURNING cannot see those writes, so the stores read the row back).
     rewritten_after: tuple[str, ...] = ()
+    renamed_from: str | None = None  # `-- @renamed-from old`, for `storegen migrate`
 
     def column(self, name: str) -> Column:
         """Return the column called ``name`` (case-insensitive, as in SQLite)."""

@@ -42,6 +42,9 @@ _UNTERMINATED = {
 }
 _DIRECTIVE = re.compile(r"(?<!\S)@([A-Za-z][\w-]*)")
 DIRECTIVE_TARGETS = {"append-only": "table", "secret": "column"}
+# `storegen migrate` directives: each takes the rest of its comment as argument.
+ARGUMENT_DIRECTIVES = {"renamed-from": ("table", "column"), "backfill": ("column",)}
+_ARGUMENT_DIRECTIVE = re.compile(r"(?<!\S)@(renamed-from|backfill)(?![\w-])\s*(.*)$")
 _CREATE_MODIFIERS = {"TEMP", "TEMPORARY", "UNIQUE", "VIRTUAL"}
 _TRIGGER_PREFIXES = [["CREATE"], ["CREATE", "TEMP"], ["CREATE", "TEMPORARY"]]
 SCHEMA_PHRASES = frozenset({"CREATE TABLE", "CREATE INDEX", "CREATE UNIQUE INDEX"})
@@ -126,20 +129,32 @@ class SourceFile:
         found = [self.comments[line] for line in lines if line in self.comments]
         return [c for c in found if not c.own_line and start <= c.start < end]
 
-    def docstring(self, comments: list[Comment], target: str) -> tuple[str | None, set[str]]:
+    def docstring(self, comments: list[Comment], target: str) -> tuple[str | None, dict[str, str]]:
         """Join comments into a docstring and take out their directives.
+
+        Returns the docstring and the directives by name, each with its
+        argument ("" for a flag such as ``@secret``).
 
         Raises SchemaError for a directive storegen does not know, or one that
         belongs to another kind of object (``@secret`` above a table).
         """
-        lines, directives = [], set()
+        lines, directives = [], {}
         for comment in comments:
             self.claimed.add(comment.location.line)
-            for name in _DIRECTIVE.findall(comment.text):
+            text = comment.text
+            if match := _ARGUMENT_DIRECTIVE.search(text):
+                name, argument = match[1], match[2].strip()
+                if target not in ARGUMENT_DIRECTIVES[name]:
+                    raise SchemaError(_directive_problem(name, target), comment.location)
+                if not argument:
+                    raise SchemaError(f"directive '@{name}' needs an argument", comment.location)
+                directives[name] = argument
+                text = text[: match.start()]
+            for name in _DIRECTIVE.findall(text):
                 if DIRECTIVE_TARGETS.get(name) != target:
                     raise SchemaError(_directive_problem(name, target), comment.location)
-                directives.add(name)
-            text = " ".join(_DIRECTIVE.sub("", comment.text).split())
+                directives[name] = ""
+            text = " ".join(_DIRECTIVE.sub("", text).split())
             if text:
                 lines.append(text)
         return "\n".join(lines) or None, directives
@@ -224,9 +239,10 @@ def _split(tokens: list[Token], source: SourceFile) -> Iterator[list[Token]]:
 
 
 def _directive_problem(name: str, target: str) -> str:
-    where = DIRECTIVE_TARGETS.get(name)
-    if where is None:
+    where = DIRECTIVE_TARGETS.get(name) or " or ".join(ARGUMENT_DIRECTIVES.get(name, ()))
+    if not where:
         known = ", ".join(f"@{n} ({t}s)" for n, t in DIRECTIVE_TARGETS.items())
+        known += ", @renamed-from OLD (tables and columns), @backfill EXPR (columns)"
         return f"unknown directive '@{name}'; storegen knows {known}"
     return f"directive '@{name}' belongs in a {where} comment, not a {target} comment"
 

@@ -250,6 +250,7 @@ def _finish(draft: _Draft, statement: Statement, without_rowid: bool, strict: bo
         append_only="append-only" in directives,
         without_rowid=without_rowid,
         strict=strict,
+        renamed_from=directives.get("renamed-from"),
     )
     return ParsedTable(table, tuple(draft.fk_locations))
 
@@ -279,6 +280,8 @@ def _add_column(draft: _Draft, element: Element, node: exp.Expression) -> None:
         location=element.location,
         comment=comment,
         secret="secret" in directives,
+        renamed_from=directives.get("renamed-from"),
+        backfill=directives.get("backfill"),
     )
     for constraint in node.args.get("constraints") or ():
         handler = _COLUMN_CONSTRAINTS.get(type(constraint.kind))

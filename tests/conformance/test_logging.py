@@ -49,14 +49,16 @@ async def test_server_side_failure_is_logged_as_error(
     token = f.make_refresh_token(client.id, None)
     ray_id = new_ray_id()
 
+    # A missing table: the database is behind the code (issue 12).
     message = expect_failure(
-        await stores.refresh_tokens.insert(token, ray_id), ErrorCode.DB_ERROR, ray_id
+        await stores.refresh_tokens.insert(token, ray_id), ErrorCode.SCHEMA_MISMATCH, ray_id
     )
 
     assert token.token not in message
     (record,) = records_for(caplog, ray_id)
     assert record.levelno == logging.ERROR
-    assert ErrorCode.DB_ERROR.value in record.getMessage()
+    assert ErrorCode.SCHEMA_MISMATCH.value in record.getMessage()
+    assert "database schema is behind: run migrate()" in record.getMessage()
     assert record.exc_info is not None  # operators get the traceback...
     assert token.token not in caplog.text  # ...without the values
     assert f.SECRET_PREFIX not in caplog.text

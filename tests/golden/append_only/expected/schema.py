@@ -9,9 +9,9 @@ from typing import Protocol
 __all__ = ["SCHEMA_STATEMENTS", "SCHEMA_SQL", "SchemaTarget", "create_schema"]
 
 SCHEMA_STATEMENTS: tuple[str, ...] = (
-    "CREATE TABLE events (\n    id INTEGER PRIMARY KEY,\n    kind TEXT NOT NULL,\n    payload TEXT\n)",
-    "CREATE TABLE ledger_entries (\n    id TEXT PRIMARY KEY,\n    amount INTEGER NOT NULL\n)",
-    "CREATE TABLE drafts (\n    id INTEGER PRIMARY KEY,\n    body TEXT NOT NULL\n)",
+    "CREATE TABLE IF NOT EXISTS events (\n    id INTEGER PRIMARY KEY,\n    kind TEXT NOT NULL,\n    payload TEXT\n)",
+    "CREATE TABLE IF NOT EXISTS ledger_entries (\n    id TEXT PRIMARY KEY,\n    amount INTEGER NOT NULL\n)",
+    "CREATE TABLE IF NOT EXISTS drafts (\n    id INTEGER PRIMARY KEY,\n    body TEXT NOT NULL\n)",
     'CREATE TRIGGER IF NOT EXISTS "events_append_only_update" BEFORE UPDATE ON "events" BEGIN SELECT RAISE(ABORT, \'append-only: events\'); END',
     'CREATE TRIGGER IF NOT EXISTS "events_append_only_delete" BEFORE DELETE ON "events" BEGIN SELECT RAISE(ABORT, \'append-only: events\'); END',
     'CREATE TRIGGER IF NOT EXISTS "events_append_only_replace" BEFORE INSERT ON "events" WHEN EXISTS (SELECT 1 FROM "events" WHERE "id" = NEW."id") BEGIN SELECT RAISE(ABORT, \'UNIQUE constraint failed: events.id\'); END',
@@ -31,5 +31,9 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger (idempotent where the DDL says IF NOT EXISTS)."""
+    """Create every table, index and trigger that is missing; safe at every start.
+
+    Idempotent (IF NOT EXISTS), so it never changes an existing table: a
+    database made by an older schema is brought forward by `migrate()`.
+    """
     await db.execute_script(SCHEMA_SQL)

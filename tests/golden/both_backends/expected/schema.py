@@ -9,8 +9,8 @@ from typing import Protocol
 __all__ = ["SCHEMA_STATEMENTS", "SCHEMA_SQL", "SchemaTarget", "create_schema"]
 
 SCHEMA_STATEMENTS: tuple[str, ...] = (
-    "CREATE TABLE shipments (\n    id TEXT PRIMARY KEY,\n    weight DECIMAL(8, 3) NOT NULL,\n    shipped_on DATE,\n    status TEXT NOT NULL DEFAULT 'packed' CHECK (status IN ('packed', 'sent', 'lost')),\n    fragile BOOLEAN NOT NULL DEFAULT FALSE,\n    label BLOB,\n    tracking_code TEXT UNIQUE -- @secret\n)",
-    "CREATE INDEX idx_shipments_status ON shipments (status)",
+    "CREATE TABLE IF NOT EXISTS shipments (\n    id TEXT PRIMARY KEY,\n    weight DECIMAL(8, 3) NOT NULL,\n    shipped_on DATE,\n    status TEXT NOT NULL DEFAULT 'packed' CHECK (status IN ('packed', 'sent', 'lost')),\n    fragile BOOLEAN NOT NULL DEFAULT FALSE,\n    label BLOB,\n    tracking_code TEXT UNIQUE -- @secret\n)",
+    "CREATE INDEX IF NOT EXISTS idx_shipments_status ON shipments (status)",
 )
 """Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
 
@@ -24,5 +24,9 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger (idempotent where the DDL says IF NOT EXISTS)."""
+    """Create every table, index and trigger that is missing; safe at every start.
+
+    Idempotent (IF NOT EXISTS), so it never changes an existing table: a
+    database made by an older schema is brought forward by `migrate()`.
+    """
     await db.execute_script(SCHEMA_SQL)

@@ -9,8 +9,8 @@ from typing import Protocol
 __all__ = ["SCHEMA_STATEMENTS", "SCHEMA_SQL", "SchemaTarget", "create_schema"]
 
 SCHEMA_STATEMENTS: tuple[str, ...] = (
-    "CREATE TABLE events (\n    id INTEGER PRIMARY KEY,\n    datetime DATETIME NOT NULL,\n    str TEXT,\n    int INTEGER,\n    float REAL,\n    bytes BLOB,\n    bool BOOLEAN,\n    field TEXT NOT NULL DEFAULT 'f',\n    dataclass TEXT,\n    token TEXT -- @secret\n)",
-    "CREATE INDEX idx_events_str ON events (str)",
+    "CREATE TABLE IF NOT EXISTS events (\n    id INTEGER PRIMARY KEY,\n    datetime DATETIME NOT NULL,\n    str TEXT,\n    int INTEGER,\n    float REAL,\n    bytes BLOB,\n    bool BOOLEAN,\n    field TEXT NOT NULL DEFAULT 'f',\n    dataclass TEXT,\n    token TEXT -- @secret\n)",
+    "CREATE INDEX IF NOT EXISTS idx_events_str ON events (str)",
 )
 """Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
 
@@ -24,5 +24,9 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger (idempotent where the DDL says IF NOT EXISTS)."""
+    """Create every table, index and trigger that is missing; safe at every start.
+
+    Idempotent (IF NOT EXISTS), so it never changes an existing table: a
+    database made by an older schema is brought forward by `migrate()`.
+    """
     await db.execute_script(SCHEMA_SQL)

@@ -9,9 +9,9 @@ from typing import Protocol
 __all__ = ["SCHEMA_STATEMENTS", "SCHEMA_SQL", "SchemaTarget", "create_schema"]
 
 SCHEMA_STATEMENTS: tuple[str, ...] = (
-    "CREATE TABLE memberships (\n    group_id INTEGER NOT NULL,\n    user_id INTEGER NOT NULL,\n    role TEXT NOT NULL,\n    joined_at INTEGER NOT NULL,\n    PRIMARY KEY (group_id, user_id)\n) WITHOUT ROWID",
-    "CREATE INDEX idx_memberships_user_id ON memberships (user_id)",
-    "CREATE TABLE daily_rates (\n    day DATE NOT NULL,\n    currency TEXT NOT NULL,\n    rate DECIMAL(12, 6) NOT NULL,\n    PRIMARY KEY (day, currency)\n)",
+    "CREATE TABLE IF NOT EXISTS memberships (\n    group_id INTEGER NOT NULL,\n    user_id INTEGER NOT NULL,\n    role TEXT NOT NULL,\n    joined_at INTEGER NOT NULL,\n    PRIMARY KEY (group_id, user_id)\n) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS idx_memberships_user_id ON memberships (user_id)",
+    "CREATE TABLE IF NOT EXISTS daily_rates (\n    day DATE NOT NULL,\n    currency TEXT NOT NULL,\n    rate DECIMAL(12, 6) NOT NULL,\n    PRIMARY KEY (day, currency)\n)",
 )
 """Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
 
@@ -25,5 +25,9 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger (idempotent where the DDL says IF NOT EXISTS)."""
+    """Create every table, index and trigger that is missing; safe at every start.
+
+    Idempotent (IF NOT EXISTS), so it never changes an existing table: a
+    database made by an older schema is brought forward by `migrate()`.
+    """
     await db.execute_script(SCHEMA_SQL)

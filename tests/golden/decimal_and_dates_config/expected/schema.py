@@ -9,7 +9,7 @@ from typing import Protocol
 __all__ = ["SCHEMA_STATEMENTS", "SCHEMA_SQL", "SchemaTarget", "create_schema"]
 
 SCHEMA_STATEMENTS: tuple[str, ...] = (
-    "CREATE TABLE invoices (\n    id INTEGER PRIMARY KEY,\n    total DECIMAL(12, 2) NOT NULL,\n    tax NUMERIC(5, 2) NOT NULL DEFAULT 0,\n    discount DECIMAL(5, 2),\n    issued_on DATE NOT NULL,\n    due_on DATE NOT NULL,\n    sent_at DATETIME,\n    expires_at TIMESTAMP NOT NULL,\n    paid_at TIMESTAMP,\n    reminded INTEGER NOT NULL DEFAULT 0,\n    weight REAL\n)",
+    "CREATE TABLE IF NOT EXISTS invoices (\n    id INTEGER PRIMARY KEY,\n    total DECIMAL(12, 2) NOT NULL,\n    tax NUMERIC(5, 2) NOT NULL DEFAULT 0,\n    discount DECIMAL(5, 2),\n    issued_on DATE NOT NULL,\n    due_on DATE NOT NULL,\n    sent_at DATETIME,\n    expires_at TIMESTAMP NOT NULL,\n    paid_at TIMESTAMP,\n    reminded INTEGER NOT NULL DEFAULT 0,\n    weight REAL\n)",
 )
 """Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
 
@@ -23,5 +23,9 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger (idempotent where the DDL says IF NOT EXISTS)."""
+    """Create every table, index and trigger that is missing; safe at every start.
+
+    Idempotent (IF NOT EXISTS), so it never changes an existing table: a
+    database made by an older schema is brought forward by `migrate()`.
+    """
     await db.execute_script(SCHEMA_SQL)

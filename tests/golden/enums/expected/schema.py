@@ -9,8 +9,8 @@ from typing import Protocol
 __all__ = ["SCHEMA_STATEMENTS", "SCHEMA_SQL", "SchemaTarget", "create_schema"]
 
 SCHEMA_STATEMENTS: tuple[str, ...] = (
-    "CREATE TABLE orders (\n    id INTEGER PRIMARY KEY,\n    status TEXT NOT NULL CHECK (status IN ('new', 'paid', 'shipped')),\n    priority INTEGER NOT NULL DEFAULT 2 CHECK (priority IN (1, 2, 3)),\n    gift INTEGER NOT NULL DEFAULT 0 CHECK (gift IN (0, 1)),\n    express BOOLEAN NOT NULL DEFAULT FALSE,\n    channel TEXT CHECK (channel IN ('web', 'store')),\n    size TEXT NOT NULL DEFAULT 'm',\n    note TEXT CHECK (note NOT IN ('')),\n    CHECK ((size IN ('s', 'm', 'l'))),\n    CHECK (priority > 0)\n)",
-    "CREATE INDEX idx_orders_status ON orders (status)",
+    "CREATE TABLE IF NOT EXISTS orders (\n    id INTEGER PRIMARY KEY,\n    status TEXT NOT NULL CHECK (status IN ('new', 'paid', 'shipped')),\n    priority INTEGER NOT NULL DEFAULT 2 CHECK (priority IN (1, 2, 3)),\n    gift INTEGER NOT NULL DEFAULT 0 CHECK (gift IN (0, 1)),\n    express BOOLEAN NOT NULL DEFAULT FALSE,\n    channel TEXT CHECK (channel IN ('web', 'store')),\n    size TEXT NOT NULL DEFAULT 'm',\n    note TEXT CHECK (note NOT IN ('')),\n    CHECK ((size IN ('s', 'm', 'l'))),\n    CHECK (priority > 0)\n)",
+    "CREATE INDEX IF NOT EXISTS idx_orders_status ON orders (status)",
 )
 """Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
 
@@ -24,5 +24,9 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger (idempotent where the DDL says IF NOT EXISTS)."""
+    """Create every table, index and trigger that is missing; safe at every start.
+
+    Idempotent (IF NOT EXISTS), so it never changes an existing table: a
+    database made by an older schema is brought forward by `migrate()`.
+    """
     await db.execute_script(SCHEMA_SQL)

@@ -9,11 +9,11 @@ from typing import Protocol
 __all__ = ["SCHEMA_STATEMENTS", "SCHEMA_SQL", "SchemaTarget", "create_schema"]
 
 SCHEMA_STATEMENTS: tuple[str, ...] = (
-    "CREATE TABLE authors (\n    id INTEGER PRIMARY KEY,\n    name TEXT NOT NULL\n)",
-    "CREATE TABLE categories (\n    id INTEGER PRIMARY KEY,\n    parent_id INTEGER REFERENCES categories (id) ON DELETE CASCADE,\n    name TEXT NOT NULL\n)",
-    "CREATE TABLE books (\n    id INTEGER PRIMARY KEY,\n    isbn TEXT NOT NULL UNIQUE,\n    author_id INTEGER NOT NULL REFERENCES authors ON DELETE RESTRICT ON UPDATE CASCADE,\n    category_id INTEGER REFERENCES categories (id) ON DELETE SET NULL,\n    editor_id INTEGER DEFAULT 1 REFERENCES authors (id) ON DELETE SET DEFAULT,\n    reviewer_id INTEGER REFERENCES authors (id) ON DELETE NO ACTION ON UPDATE NO ACTION\n)",
-    "CREATE TABLE editions (\n    book_isbn TEXT NOT NULL,\n    number INTEGER NOT NULL,\n    PRIMARY KEY (book_isbn, number),\n    FOREIGN KEY (book_isbn) REFERENCES books (isbn) ON UPDATE CASCADE ON DELETE CASCADE\n)",
-    "CREATE TABLE printings (\n    id INTEGER PRIMARY KEY,\n    book_isbn TEXT NOT NULL,\n    edition_number INTEGER NOT NULL,\n    copies INTEGER NOT NULL,\n    FOREIGN KEY (book_isbn, edition_number) REFERENCES editions (book_isbn, number)\n)",
+    "CREATE TABLE IF NOT EXISTS authors (\n    id INTEGER PRIMARY KEY,\n    name TEXT NOT NULL\n)",
+    "CREATE TABLE IF NOT EXISTS categories (\n    id INTEGER PRIMARY KEY,\n    parent_id INTEGER REFERENCES categories (id) ON DELETE CASCADE,\n    name TEXT NOT NULL\n)",
+    "CREATE TABLE IF NOT EXISTS books (\n    id INTEGER PRIMARY KEY,\n    isbn TEXT NOT NULL UNIQUE,\n    author_id INTEGER NOT NULL REFERENCES authors ON DELETE RESTRICT ON UPDATE CASCADE,\n    category_id INTEGER REFERENCES categories (id) ON DELETE SET NULL,\n    editor_id INTEGER DEFAULT 1 REFERENCES authors (id) ON DELETE SET DEFAULT,\n    reviewer_id INTEGER REFERENCES authors (id) ON DELETE NO ACTION ON UPDATE NO ACTION\n)",
+    "CREATE TABLE IF NOT EXISTS editions (\n    book_isbn TEXT NOT NULL,\n    number INTEGER NOT NULL,\n    PRIMARY KEY (book_isbn, number),\n    FOREIGN KEY (book_isbn) REFERENCES books (isbn) ON UPDATE CASCADE ON DELETE CASCADE\n)",
+    "CREATE TABLE IF NOT EXISTS printings (\n    id INTEGER PRIMARY KEY,\n    book_isbn TEXT NOT NULL,\n    edition_number INTEGER NOT NULL,\n    copies INTEGER NOT NULL,\n    FOREIGN KEY (book_isbn, edition_number) REFERENCES editions (book_isbn, number)\n)",
 )
 """Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
 
@@ -27,5 +27,9 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger (idempotent where the DDL says IF NOT EXISTS)."""
+    """Create every table, index and trigger that is missing; safe at every start.
+
+    Idempotent (IF NOT EXISTS), so it never changes an existing table: a
+    database made by an older schema is brought forward by `migrate()`.
+    """
     await db.execute_script(SCHEMA_SQL)

@@ -9,10 +9,10 @@ from typing import Protocol
 __all__ = ["SCHEMA_STATEMENTS", "SCHEMA_SQL", "SchemaTarget", "create_schema"]
 
 SCHEMA_STATEMENTS: tuple[str, ...] = (
-    'CREATE TABLE schedules (\n    id INTEGER PRIMARY KEY,\n    interval INTEGER NOT NULL,\n    "order" INTEGER NOT NULL,\n    "from" TEXT NOT NULL,\n    class TEXT,\n    type TEXT,\n    state TEXT NOT NULL,\n    "limit" INTEGER\n)',
-    "CREATE INDEX idx_schedules_class ON schedules (class)",
-    'CREATE INDEX idx_schedules_limit ON schedules ("limit")',
-    'CREATE INDEX idx_schedules_order ON schedules ("order")',
+    'CREATE TABLE IF NOT EXISTS schedules (\n    id INTEGER PRIMARY KEY,\n    interval INTEGER NOT NULL,\n    "order" INTEGER NOT NULL,\n    "from" TEXT NOT NULL,\n    class TEXT,\n    type TEXT,\n    state TEXT NOT NULL,\n    "limit" INTEGER\n)',
+    "CREATE INDEX IF NOT EXISTS idx_schedules_class ON schedules (class)",
+    'CREATE INDEX IF NOT EXISTS idx_schedules_limit ON schedules ("limit")',
+    'CREATE INDEX IF NOT EXISTS idx_schedules_order ON schedules ("order")',
 )
 """Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
 
@@ -26,5 +26,9 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger (idempotent where the DDL says IF NOT EXISTS)."""
+    """Create every table, index and trigger that is missing; safe at every start.
+
+    Idempotent (IF NOT EXISTS), so it never changes an existing table: a
+    database made by an older schema is brought forward by `migrate()`.
+    """
     await db.execute_script(SCHEMA_SQL)

@@ -9,10 +9,10 @@ from typing import Protocol
 __all__ = ["SCHEMA_STATEMENTS", "SCHEMA_SQL", "SchemaTarget", "create_schema"]
 
 SCHEMA_STATEMENTS: tuple[str, ...] = (
-    "CREATE TABLE projects (\n    id TEXT PRIMARY KEY,\n    name TEXT NOT NULL,\n    created_at INTEGER NOT NULL,\n    created_by TEXT NOT NULL,\n    updated_at INTEGER NOT NULL,\n    updated_by TEXT NOT NULL\n)",
-    "CREATE TABLE tasks (\n    id TEXT PRIMARY KEY,\n    project_id TEXT NOT NULL REFERENCES projects (id),\n    title TEXT NOT NULL,\n    created_at INTEGER NOT NULL,\n    created_by TEXT NOT NULL,\n    updated_at INTEGER NOT NULL,\n    updated_by TEXT NOT NULL\n)",
-    "CREATE TABLE labels (\n    id TEXT PRIMARY KEY,\n    created_at INTEGER NOT NULL,\n    created_by TEXT NOT NULL\n)",
-    "CREATE TABLE imports (\n    id TEXT PRIMARY KEY,\n    created_at TEXT NOT NULL,\n    created_by TEXT NOT NULL,\n    updated_at INTEGER NOT NULL,\n    updated_by TEXT NOT NULL\n)",
+    "CREATE TABLE IF NOT EXISTS projects (\n    id TEXT PRIMARY KEY,\n    name TEXT NOT NULL,\n    created_at INTEGER NOT NULL,\n    created_by TEXT NOT NULL,\n    updated_at INTEGER NOT NULL,\n    updated_by TEXT NOT NULL\n)",
+    "CREATE TABLE IF NOT EXISTS tasks (\n    id TEXT PRIMARY KEY,\n    project_id TEXT NOT NULL REFERENCES projects (id),\n    title TEXT NOT NULL,\n    created_at INTEGER NOT NULL,\n    created_by TEXT NOT NULL,\n    updated_at INTEGER NOT NULL,\n    updated_by TEXT NOT NULL\n)",
+    "CREATE TABLE IF NOT EXISTS labels (\n    id TEXT PRIMARY KEY,\n    created_at INTEGER NOT NULL,\n    created_by TEXT NOT NULL\n)",
+    "CREATE TABLE IF NOT EXISTS imports (\n    id TEXT PRIMARY KEY,\n    created_at TEXT NOT NULL,\n    created_by TEXT NOT NULL,\n    updated_at INTEGER NOT NULL,\n    updated_by TEXT NOT NULL\n)",
 )
 """Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
 
@@ -26,5 +26,9 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger (idempotent where the DDL says IF NOT EXISTS)."""
+    """Create every table, index and trigger that is missing; safe at every start.
+
+    Idempotent (IF NOT EXISTS), so it never changes an existing table: a
+    database made by an older schema is brought forward by `migrate()`.
+    """
     await db.execute_script(SCHEMA_SQL)

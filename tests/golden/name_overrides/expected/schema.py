@@ -9,12 +9,12 @@ from typing import Protocol
 __all__ = ["SCHEMA_STATEMENTS", "SCHEMA_SQL", "SchemaTarget", "create_schema"]
 
 SCHEMA_STATEMENTS: tuple[str, ...] = (
-    'CREATE TABLE oauth_api_clients (\n    id TEXT PRIMARY KEY,\n    "Redirect URL" TEXT NOT NULL\n)',
-    "CREATE TABLE short_urls (\n    id INTEGER PRIMARY KEY,\n    target_url TEXT NOT NULL,\n    api_client_id TEXT REFERENCES oauth_api_clients (id)\n)",
-    'CREATE TABLE people (\n    id INTEGER PRIMARY KEY,\n    "fullName" TEXT NOT NULL\n)',
-    "CREATE TABLE addresses (\n    id INTEGER PRIMARY KEY,\n    person_id INTEGER NOT NULL REFERENCES people (id),\n    line1 TEXT NOT NULL\n)",
-    "CREATE TABLE statuses (\n    id INTEGER PRIMARY KEY,\n    name TEXT NOT NULL\n)",
-    'CREATE TABLE "2fa_devices" (\n    id INTEGER PRIMARY KEY,\n    model TEXT NOT NULL,\n    self TEXT\n)',
+    'CREATE TABLE IF NOT EXISTS oauth_api_clients (\n    id TEXT PRIMARY KEY,\n    "Redirect URL" TEXT NOT NULL\n)',
+    "CREATE TABLE IF NOT EXISTS short_urls (\n    id INTEGER PRIMARY KEY,\n    target_url TEXT NOT NULL,\n    api_client_id TEXT REFERENCES oauth_api_clients (id)\n)",
+    'CREATE TABLE IF NOT EXISTS people (\n    id INTEGER PRIMARY KEY,\n    "fullName" TEXT NOT NULL\n)',
+    "CREATE TABLE IF NOT EXISTS addresses (\n    id INTEGER PRIMARY KEY,\n    person_id INTEGER NOT NULL REFERENCES people (id),\n    line1 TEXT NOT NULL\n)",
+    "CREATE TABLE IF NOT EXISTS statuses (\n    id INTEGER PRIMARY KEY,\n    name TEXT NOT NULL\n)",
+    'CREATE TABLE IF NOT EXISTS "2fa_devices" (\n    id INTEGER PRIMARY KEY,\n    model TEXT NOT NULL,\n    self TEXT\n)',
 )
 """Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
 
@@ -28,5 +28,9 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger (idempotent where the DDL says IF NOT EXISTS)."""
+    """Create every table, index and trigger that is missing; safe at every start.
+
+    Idempotent (IF NOT EXISTS), so it never changes an existing table: a
+    database made by an older schema is brought forward by `migrate()`.
+    """
     await db.execute_script(SCHEMA_SQL)

@@ -9,9 +9,9 @@ from typing import Protocol
 __all__ = ["SCHEMA_STATEMENTS", "SCHEMA_SQL", "SchemaTarget", "create_schema"]
 
 SCHEMA_STATEMENTS: tuple[str, ...] = (
-    "CREATE TABLE page_views (\n    path TEXT NOT NULL,\n    viewed_at INTEGER NOT NULL,\n    referrer TEXT\n)",
-    "CREATE INDEX idx_page_views_path ON page_views (path)",
-    "CREATE TABLE tags (\n    label TEXT NOT NULL UNIQUE,\n    color TEXT\n)",
+    "CREATE TABLE IF NOT EXISTS page_views (\n    path TEXT NOT NULL,\n    viewed_at INTEGER NOT NULL,\n    referrer TEXT\n)",
+    "CREATE INDEX IF NOT EXISTS idx_page_views_path ON page_views (path)",
+    "CREATE TABLE IF NOT EXISTS tags (\n    label TEXT NOT NULL UNIQUE,\n    color TEXT\n)",
 )
 """Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
 
@@ -25,5 +25,9 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger (idempotent where the DDL says IF NOT EXISTS)."""
+    """Create every table, index and trigger that is missing; safe at every start.
+
+    Idempotent (IF NOT EXISTS), so it never changes an existing table: a
+    database made by an older schema is brought forward by `migrate()`.
+    """
     await db.execute_script(SCHEMA_SQL)

@@ -9,11 +9,11 @@ from typing import Protocol
 __all__ = ["SCHEMA_STATEMENTS", "SCHEMA_SQL", "SchemaTarget", "create_schema"]
 
 SCHEMA_STATEMENTS: tuple[str, ...] = (
-    "CREATE TABLE teams (\n    id INTEGER PRIMARY KEY,\n    name TEXT NOT NULL COLLATE NOCASE, -- Shown in the UI.\n    is_active BOOLEAN NOT NULL DEFAULT TRUE,\n    score REAL,\n    founded DATE\n)",
-    "CREATE UNIQUE INDEX ux_teams_name ON teams (name COLLATE NOCASE)",
-    "CREATE TABLE players (\n    team_id INTEGER NOT NULL REFERENCES teams (id) ON DELETE CASCADE,\n    number INTEGER NOT NULL CHECK (number IN (1, 2, 3)),\n    nickname TEXT NOT NULL ON CONFLICT FAIL,\n    PRIMARY KEY (team_id DESC, number)\n) WITHOUT ROWID",
-    "CREATE INDEX idx_players_nickname ON players (nickname)",
-    "CREATE TABLE scores (\n    id TEXT PRIMARY KEY NOT NULL,\n    team_id INTEGER NOT NULL REFERENCES teams (id),\n    points INTEGER NOT NULL\n)",
+    "CREATE TABLE IF NOT EXISTS teams (\n    id INTEGER PRIMARY KEY,\n    name TEXT NOT NULL COLLATE NOCASE, -- Shown in the UI.\n    is_active BOOLEAN NOT NULL DEFAULT TRUE,\n    score REAL,\n    founded DATE\n)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS ux_teams_name ON teams (name COLLATE NOCASE)",
+    "CREATE TABLE IF NOT EXISTS players (\n    team_id INTEGER NOT NULL REFERENCES teams (id) ON DELETE CASCADE,\n    number INTEGER NOT NULL CHECK (number IN (1, 2, 3)),\n    nickname TEXT NOT NULL ON CONFLICT FAIL,\n    PRIMARY KEY (team_id DESC, number)\n) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS idx_players_nickname ON players (nickname)",
+    "CREATE TABLE IF NOT EXISTS scores (\n    id TEXT PRIMARY KEY NOT NULL,\n    team_id INTEGER NOT NULL REFERENCES teams (id),\n    points INTEGER NOT NULL\n)",
     'CREATE TRIGGER IF NOT EXISTS "scores_append_only_update" BEFORE UPDATE ON "scores" BEGIN SELECT RAISE(ABORT, \'append-only: scores\'); END',
     'CREATE TRIGGER IF NOT EXISTS "scores_append_only_delete" BEFORE DELETE ON "scores" BEGIN SELECT RAISE(ABORT, \'append-only: scores\'); END',
     'CREATE TRIGGER IF NOT EXISTS "scores_append_only_replace" BEFORE INSERT ON "scores" WHEN EXISTS (SELECT 1 FROM "scores" WHERE "id" = NEW."id") BEGIN SELECT RAISE(ABORT, \'UNIQUE constraint failed: scores.id\'); END',
@@ -30,5 +30,9 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger (idempotent where the DDL says IF NOT EXISTS)."""
+    """Create every table, index and trigger that is missing; safe at every start.
+
+    Idempotent (IF NOT EXISTS), so it never changes an existing table: a
+    database made by an older schema is brought forward by `migrate()`.
+    """
     await db.execute_script(SCHEMA_SQL)

@@ -9,8 +9,8 @@ from typing import Protocol
 __all__ = ["SCHEMA_STATEMENTS", "SCHEMA_SQL", "SchemaTarget", "create_schema"]
 
 SCHEMA_STATEMENTS: tuple[str, ...] = (
-    "CREATE TABLE projects (\n    id INTEGER PRIMARY KEY,\n    name TEXT NOT NULL UNIQUE,\n    archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1))\n)",
-    "CREATE TABLE tasks (\n    id INTEGER PRIMARY KEY,\n    project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,\n    title TEXT NOT NULL,\n    status TEXT NOT NULL CHECK (status IN ('open', 'done')),\n    due DATE,\n    estimate REAL,\n    done_at INTEGER\n)",
+    "CREATE TABLE IF NOT EXISTS projects (\n    id INTEGER PRIMARY KEY,\n    name TEXT NOT NULL UNIQUE,\n    archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1))\n)",
+    "CREATE TABLE IF NOT EXISTS tasks (\n    id INTEGER PRIMARY KEY,\n    project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,\n    title TEXT NOT NULL,\n    status TEXT NOT NULL CHECK (status IN ('open', 'done')),\n    due DATE,\n    estimate REAL,\n    done_at INTEGER\n)",
 )
 """Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
 
@@ -24,5 +24,9 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger (idempotent where the DDL says IF NOT EXISTS)."""
+    """Create every table, index and trigger that is missing; safe at every start.
+
+    Idempotent (IF NOT EXISTS), so it never changes an existing table: a
+    database made by an older schema is brought forward by `migrate()`.
+    """
     await db.execute_script(SCHEMA_SQL)

@@ -9,11 +9,11 @@ from typing import Protocol
 __all__ = ["SCHEMA_STATEMENTS", "SCHEMA_SQL", "SchemaTarget", "create_schema"]
 
 SCHEMA_STATEMENTS: tuple[str, ...] = (
-    "CREATE TABLE accounts (\n    id INTEGER PRIMARY KEY,\n    email TEXT NOT NULL,\n    tenant TEXT NOT NULL,\n    handle TEXT NOT NULL,\n    deleted_at INTEGER\n)",
-    "CREATE UNIQUE INDEX ux_accounts_email ON accounts (email COLLATE NOCASE)",
-    "CREATE UNIQUE INDEX ux_accounts_tenant_handle ON accounts (tenant, handle)",
-    "CREATE UNIQUE INDEX ux_accounts_live_handle ON accounts (handle) WHERE deleted_at IS NULL",
-    "CREATE INDEX idx_accounts_tenant ON accounts (tenant)",
+    "CREATE TABLE IF NOT EXISTS accounts (\n    id INTEGER PRIMARY KEY,\n    email TEXT NOT NULL,\n    tenant TEXT NOT NULL,\n    handle TEXT NOT NULL,\n    deleted_at INTEGER\n)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS ux_accounts_email ON accounts (email COLLATE NOCASE)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS ux_accounts_tenant_handle ON accounts (tenant, handle)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS ux_accounts_live_handle ON accounts (handle) WHERE deleted_at IS NULL",
+    "CREATE INDEX IF NOT EXISTS idx_accounts_tenant ON accounts (tenant)",
 )
 """Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
 
@@ -27,5 +27,9 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger (idempotent where the DDL says IF NOT EXISTS)."""
+    """Create every table, index and trigger that is missing; safe at every start.
+
+    Idempotent (IF NOT EXISTS), so it never changes an existing table: a
+    database made by an older schema is brought forward by `migrate()`.
+    """
     await db.execute_script(SCHEMA_SQL)

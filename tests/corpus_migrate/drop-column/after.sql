@@ -1,0 +1,10 @@
+CREATE TABLE teams (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE players (
+    id INTEGER PRIMARY KEY,
+    team_id INTEGER NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
+    name TEXT NOT NULL
+);
+CREATE INDEX idx_players_team ON players (team_id);

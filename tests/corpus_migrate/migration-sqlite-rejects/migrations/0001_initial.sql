@@ -1,0 +1,3 @@
+-- first
+CREATE TABLE x (a);
+ALTER TABLE nope ADD COLUMN b;

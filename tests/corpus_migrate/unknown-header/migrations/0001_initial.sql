@@ -1,0 +1,2 @@
+-- storegen: foreign_keys=of
+CREATE TABLE x (a);
