@@ -71,6 +71,8 @@ class TableView:
     update_fields: tuple[FieldView, ...] = ()
     bases: tuple[str, ...] = ()
     own_fields: tuple[FieldView, ...] = ()
+    # Each foreign key's columns as a failure message names them: `author_id`, `(a, b)`.
+    foreign_keys: tuple[str, ...] = ()
     # Case-insensitive (COLLATE NOCASE) comparisons: per key, and per column.
     nocase_keys: dict[tuple[str, ...], frozenset[str]] = field(default_factory=dict)
     nocase_columns: frozenset[str] = frozenset()
@@ -88,6 +90,10 @@ class TableView:
     @property
     def name_literal(self) -> str:
         return repr(self.name)
+
+    @property
+    def foreign_keys_literal(self) -> str:
+        return repr(self.foreign_keys)
 
     @property
     def sql_class(self) -> str:
