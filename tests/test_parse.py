@@ -105,7 +105,7 @@ CONSTRUCTS = [
     P("CREATE TABLE t (a TEXT UNIQUE)", tbl("unique_keys"), (UniqueKey(("a",), "column"),), id="unique-column"),
     P("CREATE TABLE t (a TEXT CONSTRAINT u_a UNIQUE)", tbl("unique_keys"), (UniqueKey(("a",), "column", "u_a"),), id="unique-column-named"),
     P("CREATE TABLE t (a TEXT, b TEXT, CONSTRAINT u_ab UNIQUE (a, b))", tbl("unique_keys"), (UniqueKey(("a", "b"), "table", "u_ab"),), id="unique-table-named"),
-    P("CREATE TABLE t (a TEXT, UNIQUE (A COLLATE NOCASE DESC))", tbl("unique_keys"), (UniqueKey(("a",), "table"),), id="unique-collate-desc"),
+    P("CREATE TABLE t (a TEXT, UNIQUE (A COLLATE NOCASE DESC))", tbl("unique_keys"), (UniqueKey(("a",), "table", nocase=("a",)),), id="unique-collate-desc"),
     P("CREATE TABLE t (a TEXT); CREATE UNIQUE INDEX ux ON t (A)", tbl("unique_keys"), (UniqueKey(("a",), "index", "ux"),), id="unique-index"),
     P("CREATE TABLE t (a TEXT); CREATE UNIQUE INDEX ux ON t (a)", tbl("indexes"), (Index("ux", ("a",), "CREATE UNIQUE INDEX ux ON t (a)", True),), id="unique-index-listed"),
     P("CREATE TABLE t (a TEXT); CREATE UNIQUE INDEX ux ON t (a) WHERE a IS NOT NULL", tbl("unique_keys"), (), id="partial-unique-is-no-key"),
