@@ -411,7 +411,9 @@ class LibsqlReplicaDatabase:
         loop = asyncio.get_running_loop()
         async with self._open_locks.setdefault(loop, asyncio.Lock()):
             if self._syncer is not None and self._file_changed():
-                _log.warning("%s was deleted or replaced; rebuilding it from the primary", self._path)
+                _log.warning(
+                    "%s was deleted or replaced; rebuilding it from the primary", self._path
+                )
                 await self._close_local()
                 for suffix in ("", *_SIDECARS):
                     with contextlib.suppress(FileNotFoundError):
