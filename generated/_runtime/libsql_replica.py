@@ -13,9 +13,11 @@ the primary's changes into the file (libsql-experimental 0.0.55; the newer
   working (stale) while the primary is down.
 * Writes (`execute*`) go to the primary through `LibsqlDatabase` (libsql-client,
   off the loop thread) and return as soon as the primary committed.
-* Read-your-writes: a read that comes after a write first waits for a sync
-  that began after that write returned (one sync serves every read waiting). If that sync fails (the primary just
-  went away), the read is served from the file, stale, with a warning.
+* Read-your-writes: until a sync that began after our last write has
+  finished, reads go to the primary (one round trip, cheaper than waiting for
+  the sync, which they start in the background); then they are local again.
+  If the primary cannot be reached, they are served from the file, stale,
+  with a warning.
 * `transaction()` is the primary's interactive transaction (ws/wss writes
   only; over http it raises `TransactionUnsupported`). The owning task's reads
   go to the primary inside it, so they see the block's own writes.
@@ -61,7 +63,7 @@ def _import_quietly() -> Any:
 
 _lx = _import_quietly()
 
-from .errors import Failure  # noqa: E402
+from .errors import ErrorCode, Failure  # noqa: E402
 from .libsql import DEFAULT_TIMEOUT, LibsqlDatabase, classify_libsql_error  # noqa: E402
 
 __all__ = ["LibsqlReplicaDatabase", "ReplicaSyncError", "parse_replica_url"]
@@ -75,6 +77,7 @@ _SHARED_LOCK = threading.Lock()
 # next connect refuses ("Can not sync a database without a wal_index").
 _SIDECARS = ("-wal", "-shm", "-client_wal_index", "-info")
 _CLOSE_TIMEOUT = 5.0
+_STALE: Any = object()  # a remote read failed: read the local file instead
 
 
 class ReplicaSyncError(ConnectionError):
@@ -269,10 +272,10 @@ class LibsqlReplicaDatabase:
     # ------------------------------------------------------------- reads
     async def fetch_one(self, sql: str, params: Sequence[object]) -> Row | None:
         """The first row, from the local file: a SELECT runs inline on the loop thread."""
-        if self._remote._in_own_transaction():
-            return await self._remote.fetch_one(sql, params)
-        if self._written != self._synced:
-            await self._catch_up()
+        if self._remote._in_own_transaction() or self._written != self._synced:
+            found: Row | None = await self._read_remote(self._remote.fetch_one, sql, params)
+            if found is not _STALE:
+                return found
         if sql.startswith("SELECT"):
             reader = self._inline_reader() or await self._open_inline_reader()
             try:
@@ -281,21 +284,39 @@ class LibsqlReplicaDatabase:
                 return row
             except ValueError:
                 self._local.reader = None  # e.g. busy: the read thread tries again
-        found: Row | None = await self._read_thread(
-            lambda conn: conn.execute(sql, tuple(params)).fetchone()
-        )
+        found = await self._read_thread(lambda conn: conn.execute(sql, tuple(params)).fetchone())
         return found
 
     async def fetch_all(self, sql: str, params: Sequence[object]) -> list[Row]:
         """Every row, from the local file, in one hop to the read thread."""
-        if self._remote._in_own_transaction():
-            return await self._remote.fetch_all(sql, params)
-        if self._written != self._synced:
-            await self._catch_up()
+        if self._remote._in_own_transaction() or self._written != self._synced:
+            found: list[Row] = await self._read_remote(self._remote.fetch_all, sql, params)
+            if found is not _STALE:
+                return found
         rows: list[Row] = await self._read_thread(
             lambda conn: conn.execute(sql, tuple(params)).fetchall()
         )
         return rows
+
+    async def _read_remote(
+        self, read: Callable[[str, Sequence[object]], Awaitable[Any]], sql: str, params: Any
+    ) -> Any:
+        """A read while the file lags our own writes (or inside our transaction).
+
+        The primary answers it (one round trip, less than waiting for a sync),
+        and a sync starts in the background so the reads after it are local
+        again. If the primary cannot be reached, _STALE: read the file.
+        """
+        if self._remote._in_own_transaction():
+            return await read(sql, params)
+        self._start_sync()
+        try:
+            return await read(sql, params)
+        except Exception as exc:
+            if classify_libsql_error(exc, "").code is not ErrorCode.UNAVAILABLE:
+                raise
+        _log.warning("reading %s without the latest writes: the primary is unreachable", self._path)
+        return _STALE
 
     # ------------------------------------------------------------- writes
     async def execute(self, sql: str, params: Sequence[object]) -> int:
@@ -351,16 +372,6 @@ class LibsqlReplicaDatabase:
         ReplicaSyncError when the primary cannot be reached in time.
         """
         await self._sync_once()
-
-    async def _catch_up(self) -> None:
-        """Wait for a sync that began after the last write; on failure, go on stale."""
-        target = self._written
-        try:
-            while self._synced < target:
-                await asyncio.shield(self._start_sync())
-        except ReplicaSyncError:
-            self._synced = max(self._synced, target)
-            _log.warning("reading %s without the latest writes: the sync failed", self._path)
 
     def _start_sync(self) -> asyncio.Task[None]:
         """A sync that pulls every write done so far: the running one, or one queued after it."""

@@ -1,0 +1,169 @@
+"""Turso embedded replica vs libSQL over WebSocket and HTTP, side by side.
+
+    python -m bench.replica_cost [--n 300] [--rounds 3]
+
+One throwaway sqld on loopback (tools/bin/sqld, or $SQLD_BIN). For each
+backend the generated `AccessTokenStore` runs against it: point reads by id
+and by token, single inserts (median µs per call), and a mix of 32 concurrent
+tasks × 20 calls (70% get_by_id, 10% get_by_token, 10% insert, 10% update;
+ops/s), as bench/engine.py's mix32. The replica reads its local file and
+writes to the same sqld; reads that come after a write go to the primary
+until a sync (which they start) has pulled it: read-your-writes, which the
+mix pays. Rounds rotate the order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))  # servers.py, conformance/factories.py
+
+from conformance import factories as f  # noqa: E402
+from generated import SuccessResult, connect, create_schema  # noqa: E402
+from generated.libsql_replica import AccessTokenStore, OAuthClientStore  # noqa: E402
+from servers import SqldServer, start_sqld  # noqa: E402
+
+BACKENDS = ("replica", "libsql ws", "libsql http")
+OPS = ("get_by_id", "get_by_token", "insert", "mix32 (ops/s)", "mix32 failed calls")
+MIX_TASKS, MIX_OPS = 32, 20
+Figures = dict[str, dict[str, list[float]]]
+
+
+def _url(name: str, server: SqldServer, tmp: Path, round_: int) -> str:
+    if name == "replica":
+        return f"libsql://127.0.0.1:{server.http_port}?tls=0&replica={tmp / f'r{round_}.db'}"
+    return server.ws_url if name == "libsql ws" else server.http_url
+
+
+async def _median_us(n: int, call: Callable[[], Awaitable[Any]]) -> float:
+    for _ in range(min(20, n)):  # warm up: connection, statement caches
+        await call()
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        await call()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1e6
+
+
+async def _measure(url: str, n: int) -> dict[str, float]:
+    async with connect(url, timeout=30) as db:
+        await create_schema(db)
+        client = f.make_client()
+        assert isinstance(await OAuthClientStore(db).insert(client, "bench"), SuccessResult)
+        store = AccessTokenStore(db)
+        rows = [f.make_access_token(client.id, None) for _ in range(50)]
+        assert isinstance(await store.insert_many(rows, "bench"), SuccessResult)
+        one = rows[0]
+
+        async def get() -> None:
+            assert isinstance(await store.get_by_id(one.id, "bench"), SuccessResult)
+
+        async def by_token() -> None:
+            assert isinstance(await store.get_by_token(one.token, "bench"), SuccessResult)
+
+        async def insert() -> None:
+            row = f.make_access_token(client.id, None)
+            assert isinstance(await store.insert(row, "bench"), SuccessResult)
+
+        figures = {
+            "get_by_id": await _median_us(n, get),
+            "get_by_token": await _median_us(n, by_token),
+            "insert": await _median_us(n, insert),
+        }
+        if hasattr(db, "sync"):  # the mix starts from a synced file
+            await db.sync()
+
+        async def task(seed: int) -> None:
+            rnd = random.Random(seed)
+            for _ in range(MIX_OPS):
+                roll, row = rnd.random(), rnd.choice(rows)
+                if roll < 0.7:
+                    result = await store.get_by_id(row.id, "mix")
+                elif roll < 0.8:
+                    result = await store.get_by_token(row.token, "mix")
+                elif roll < 0.9:
+                    result = await store.insert(f.make_access_token(client.id, None), "mix")
+                else:
+                    result = await store.update(replace(row, scopes=f"s{seed}"), "mix")
+                if not isinstance(result, SuccessResult):
+                    # sqld answers SQLITE_BUSY (UNAVAILABLE) to some of 32 concurrent
+                    # writers on a loaded machine: counted, not hidden.
+                    failed.append(result.error_code.value)
+
+        failed: list[str] = []
+        start = time.perf_counter()
+        await asyncio.gather(*(task(i) for i in range(MIX_TASKS)))
+        figures["mix32 (ops/s)"] = MIX_TASKS * MIX_OPS / (time.perf_counter() - start)
+        figures["mix32 failed calls"] = float(len(failed))
+        return figures
+
+
+async def _run(n: int, rounds: int) -> Figures:
+    results: Figures = {name: {op: [] for op in OPS} for name in BACKENDS}
+    with tempfile.TemporaryDirectory(prefix="storegen-bench-") as tmp:
+        server = start_sqld(Path(tmp) / "sqld")
+        try:
+            for r in range(rounds):
+                order = BACKENDS[r % 3 :] + BACKENDS[: r % 3]
+                for name in order:
+                    figures = await _measure(_url(name, server, Path(tmp), r), n)
+                    for op, value in figures.items():
+                        results[name][op].append(value)
+        finally:
+            server.stop()
+    return results
+
+
+def run(n: int = 300, rounds: int = 3) -> Figures:
+    """Per backend and operation, one figure per round (µs, or ops/s for the mix)."""
+    return asyncio.run(_run(n, rounds))
+
+
+def format_table(results: Figures) -> str:
+    """Median of the rounds; the ratio says how many times better than libsql ws."""
+    ws = {op: statistics.median(v) for op, v in results["libsql ws"].items()}
+    lines = ["| operation | " + " | ".join(BACKENDS) + " |", "|---" * (len(BACKENDS) + 1) + "|"]
+    for op in OPS:
+        cells = []
+        if op == "mix32 failed calls":
+            totals = [
+                f"{sum(results[name][op]):.0f} of {MIX_TASKS * MIX_OPS * len(results[name][op])}"
+                for name in BACKENDS
+            ]
+            lines.append(f"| {op} | " + " | ".join(totals) + " |")
+            continue
+        for name in BACKENDS:
+            value = statistics.median(results[name][op])
+            better = value / ws[op] if op.startswith("mix") else ws[op] / value
+            unit = "" if op.startswith("mix") else " µs"
+            cells.append(f"{value:,.0f}{unit} **{better:.2f}×**")
+        lines.append(f"| {op} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=300, help="calls per single operation")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    print(
+        f"one local sqld on loopback; median of {args.rounds} rounds; single operations: "
+        f"median µs of {args.n} calls; mix32: ops/s; **×** = times better than libsql ws"
+    )
+    print(format_table(run(args.n, args.rounds)))
+
+
+if __name__ == "__main__":
+    main()
