@@ -504,3 +504,21 @@ async def test_cancelled_ws_transaction_is_rolled_back(sqld: SqldServer) -> None
         # Nothing was committed, and the write lock is free again.
         assert await db.execute(insert, (-1,)) == 1
         assert await db.fetch_all(f"SELECT v FROM {table}", ()) == [(-1,)]
+
+
+@pytest.mark.parametrize("transport", ["ws", "http"])
+async def test_write_burst_waits_out_a_locked_database(sqld: SqldServer, transport: str) -> None:
+    # sqld serves concurrent HTTP requests on separate connections: a burst of
+    # writes meets SQLITE_BUSY, which must be retried, not reported UNAVAILABLE.
+    table = f"burst_{uuid.uuid4().hex[:10]}"
+    async with connect(url_of(sqld, transport)) as db:
+        await db.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, v INTEGER)", ())
+        insert = f"INSERT INTO {table} (v) VALUES (?)"
+        singles = [db.execute_returning(insert + " RETURNING v", (i,)) for i in range(150)]
+        batches = [
+            db.execute_many(insert, [(1000 + 10 * b + i,) for i in range(10)]) for b in range(30)
+        ]
+        reads = [db.fetch_one(f"SELECT count(*) FROM {table}", ()) for _ in range(30)]
+        results = await asyncio.gather(*singles, *batches, *reads)
+        assert results[:180] == [(i,) for i in range(150)] + [10] * 30
+        assert await db.fetch_one(f"SELECT count(*) FROM {table}", ()) == (450,)

@@ -58,6 +58,9 @@ Row = tuple[Any, ...]
 DEFAULT_TIMEOUT = 10.0
 """Seconds one call (a query, a batch, a whole transaction) may take."""
 _CLOSE_TIMEOUT = 1.0
+# A locked database is retried after 2 ms, doubling up to 50 ms, until the deadline.
+_BUSY_FIRST_PAUSE = 0.002
+_BUSY_MAX_PAUSE = 0.05
 # libsql-client codes that mean the connection, not the statement, failed.
 _CONNECTION_CODES = frozenset(
     {"HRANA_WEBSOCKET_ERROR", "HRANA_PROTO_ERROR", "CLIENT_CLOSED", "STREAM_CLOSED"}
@@ -294,11 +297,12 @@ class LibsqlDatabase:
         owner = self._tx_owner
         if owner is not None and owner is asyncio.current_task():
             client = self._tx  # the owner's calls run in its transaction
+            call = asyncio.ensure_future(op(client))
         else:
             while self._tx_owner is not None:  # another task's transaction: wait
                 await self._tx_idle.wait()
             client = self._current_client()
-        call = asyncio.ensure_future(op(client))
+            call = asyncio.ensure_future(_retry_busy(op, client))
         try:
             async with asyncio.timeout(self._timeout):
                 return await asyncio.shield(call)
@@ -372,6 +376,30 @@ def _is_connection_error(exc: BaseException) -> bool:
             return True
         return code == "SERVER_ERROR" and any(s in str(exc) for s in _UNAVAILABLE_STATUSES)
     return False
+
+
+async def _retry_busy(op: Callable[[Any], Awaitable[_T]], client: Any) -> _T:
+    """Run `op`, again after a short pause while the server answers SQLITE_BUSY.
+
+    sqld runs concurrent HTTP requests on separate connections, so a burst of
+    writes can find the database locked. A busy statement or batch changed
+    nothing (a batch is one transaction; `execute_many` rolls back), so running
+    it again is safe; `_call`'s deadline bounds the retries.
+    """
+    pause = _BUSY_FIRST_PAUSE
+    while True:
+        try:
+            return await op(client)
+        except libsql_client.LibsqlError as exc:
+            if not _is_busy(exc):
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, _BUSY_MAX_PAUSE)
+
+
+def _is_busy(exc: libsql_client.LibsqlError) -> bool:
+    """Whether the server refused `exc`'s statement because the database was locked."""
+    return any(name in f"{exc.code} {exc}".upper() for name in ("SQLITE_BUSY", "SQLITE_LOCKED"))
 
 
 def _consume_outcome(call: asyncio.Future[Any]) -> None:
