@@ -5,7 +5,9 @@
    then pinned to one CPU (a child process, so every thread is pinned);
 2. generation time of the repo's schema (bench/gen_scale.py; the synthetic
    100/250/500-table runs take minutes: `python -m bench.gen_scale`);
-3. the per-operation cost over libSQL (bench/libsql_cost.py).
+3. the per-operation cost over libSQL (bench/libsql_cost.py);
+4. the Turso embedded replica against libSQL ws and http on one sqld
+   (bench/replica_cost.py).
 
     python -m bench [--rounds 3] [--n 200] [--skip-libsql]
 """
@@ -38,3 +40,7 @@ if not args.skip_libsql:
     from bench.libsql_cost import main
 
     main([])
+    print("\n## Turso embedded replica vs libSQL ws / http\n", flush=True)
+    from bench.replica_cost import main as replica_main
+
+    replica_main([])
