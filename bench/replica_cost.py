@@ -7,9 +7,11 @@ backend the generated `AccessTokenStore` runs against it: point reads by id
 and by token, single inserts (median µs per call), and a mix of 32 concurrent
 tasks × 20 calls (70% get_by_id, 10% get_by_token, 10% insert, 10% update;
 ops/s), as bench/engine.py's mix32. The replica reads its local file and
-writes to the same sqld; reads that come after a write go to the primary
-until a sync (which they start) has pulled it: read-your-writes, which the
-mix pays. Rounds rotate the order.
+writes to the same sqld over the same WebSocket port as `libsql ws`; reads
+that come after a write go to the primary until a sync (which they start)
+has pulled it: read-your-writes, which the mix pays. `replica no-ryw`
+(`read_your_writes=False`) reads the file regardless, for comparison.
+Rounds rotate the order.
 """
 
 from __future__ import annotations
@@ -32,19 +34,29 @@ sys.path.insert(0, str(REPO / "tests"))  # servers.py, conformance/factories.py
 
 from conformance import factories as f  # noqa: E402
 from generated import SuccessResult, connect, create_schema  # noqa: E402
-from generated.libsql_replica import AccessTokenStore, OAuthClientStore  # noqa: E402
+from generated.libsql_replica import (  # noqa: E402
+    AccessTokenStore,
+    LibsqlReplicaDatabase,
+    OAuthClientStore,
+)
 from servers import SqldServer, start_sqld  # noqa: E402
 
-BACKENDS = ("replica", "libsql ws", "libsql http")
+BACKENDS = ("replica", "replica no-ryw", "libsql ws", "libsql http")
 OPS = ("get_by_id", "get_by_token", "insert", "mix32 (ops/s)", "mix32 failed calls")
 MIX_TASKS, MIX_OPS = 32, 20
 Figures = dict[str, dict[str, list[float]]]
 
 
-def _url(name: str, server: SqldServer, tmp: Path, round_: int) -> str:
-    if name == "replica":
-        return f"libsql://127.0.0.1:{server.http_port}?tls=0&replica={tmp / f'r{round_}.db'}"
-    return server.ws_url if name == "libsql ws" else server.http_url
+def _open(name: str, server: SqldServer, tmp: Path, round_: int) -> Any:
+    """The database of one backend; the replicas write over the same ws port as `libsql ws`."""
+    if name.startswith("replica"):
+        return LibsqlReplicaDatabase(
+            tmp / f"{name}-{round_}.db".replace(" ", "-"),
+            server.http_url,
+            write_url=server.ws_url,
+            read_your_writes=name == "replica",
+        )
+    return connect(server.ws_url if name == "libsql ws" else server.http_url)
 
 
 async def _median_us(n: int, call: Callable[[], Awaitable[Any]]) -> float:
@@ -58,8 +70,8 @@ async def _median_us(n: int, call: Callable[[], Awaitable[Any]]) -> float:
     return statistics.median(samples) * 1e6
 
 
-async def _measure(url: str, n: int) -> dict[str, float]:
-    async with connect(url) as db:  # the default 10 s deadline per call
+async def _measure(opened: Any, n: int) -> dict[str, float]:
+    async with opened as db:  # the default 10 s deadline per call
         await create_schema(db)
         client = f.make_client()
         assert isinstance(await OAuthClientStore(db).insert(client, "bench"), SuccessResult)
@@ -117,9 +129,9 @@ async def _run(n: int, rounds: int) -> Figures:
         server = start_sqld(Path(tmp) / "sqld")
         try:
             for r in range(rounds):
-                order = BACKENDS[r % 3 :] + BACKENDS[: r % 3]
+                order = BACKENDS[r % len(BACKENDS) :] + BACKENDS[: r % len(BACKENDS)]
                 for name in order:
-                    figures = await _measure(_url(name, server, Path(tmp), r), n)
+                    figures = await _measure(_open(name, server, Path(tmp), r), n)
                     for op, value in figures.items():
                         results[name][op].append(value)
         finally:

@@ -24,7 +24,7 @@ from generated._runtime.errors import TransactionUnsupported
 from generated._runtime.libsql_replica import LibsqlReplicaDatabase, parse_replica_url
 from generated.libsql_replica import AuditLogStore, OAuthClientStore, OAuthUserStore
 from generated.models import AuditLog
-from generated.results import SuccessResult
+from generated.results import ErrorCode, FailedResult, SuccessResult
 
 SqldFactory = Callable[..., SqldServer]
 REPO = Path(__file__).resolve().parent.parent
@@ -83,6 +83,25 @@ async def test_point_reads_run_inline_and_see_every_write(
         with pytest.raises(StopIteration) as done:
             call.send(None)
         assert done.value.value.client_message == audit("a3")
+
+
+async def test_write_url_and_reads_without_read_your_writes(
+    sqld_factory: SqldFactory, tmp_path: Path
+) -> None:
+    server = sqld_factory()
+    db = LibsqlReplicaDatabase(
+        tmp_path / "local.db", server.http_url, write_url=server.ws_url, read_your_writes=False
+    )
+    assert (db.url, db.sync_url) == (server.ws_url, server.http_url)
+    async with db:
+        await create_schema(db)
+        await db.sync()
+        store = AuditLogStore(db)
+        assert isinstance(await store.insert(audit("w"), "w"), SuccessResult)
+        stale = await store.get_by_id("w", "r1")  # the file, not synced since the write
+        assert isinstance(stale, FailedResult) and stale.error_code is ErrorCode.NOT_FOUND
+        await db.sync()
+        assert (await store.get_by_id("w", "r2")).client_message == audit("w")
 
 
 async def test_transactions_across_stores_commit_and_roll_back(

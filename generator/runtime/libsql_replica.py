@@ -172,9 +172,13 @@ class LibsqlReplicaDatabase:
 
     `sync_url` is the primary (`libsql://db.turso.io`, or
     `libsql://127.0.0.1:8080?tls=0` for a local sqld: its HTTP port serves
-    both the sync and the WebSocket writes). `sync_interval` (seconds) also
-    syncs in the background. The constructor does no I/O; the first call opens
-    the file and syncs it.
+    both the sync and the WebSocket writes). `write_url` sends the writes
+    elsewhere (a local sqld's `--hrana-listen-addr` port is faster than the
+    WebSocket upgrade of its HTTP port). `sync_interval` (seconds) also syncs
+    in the background. `read_your_writes=False` reads the file even while it
+    lags our own writes (until the next sync): faster under a write-heavy mix,
+    but a read may miss a write that has returned. The constructor does no
+    I/O; the first call opens the file and syncs it.
     """
 
     def __init__(
@@ -184,17 +188,23 @@ class LibsqlReplicaDatabase:
         *,
         auth_token: str | None = None,
         sync_interval: float | None = None,
+        write_url: str | None = None,
+        read_your_writes: bool = True,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         if sync_interval is not None and not sync_interval > 0:
             raise ValueError("sync_interval must be > 0 seconds")
         self._path = os.path.realpath(os.fspath(local_path))
-        self._remote = LibsqlDatabase(sync_url, auth_token=auth_token, timeout=timeout)
-        http = "https" if self._remote.url.startswith(("wss:", "https:")) else "http"
-        self._sync_url = urllib.parse.urlunsplit(
-            (http, *urllib.parse.urlsplit(self._remote.url)[1:])
+        primary = LibsqlDatabase(sync_url, auth_token=auth_token, timeout=timeout)
+        http = "https" if primary.url.startswith(("wss:", "https:")) else "http"
+        self._sync_url = urllib.parse.urlunsplit((http, *urllib.parse.urlsplit(primary.url)[1:]))
+        self._remote = (
+            primary
+            if write_url is None
+            else LibsqlDatabase(write_url, auth_token=auth_token, timeout=timeout)
         )
-        self._token = self._remote._auth_token or ""
+        self._read_your_writes = bool(read_your_writes)
+        self._token = primary._auth_token or ""
         self._interval = sync_interval
         self._timeout = float(timeout)
         self._syncer: _Thread | None = None  # owns the sync_url connection
@@ -220,15 +230,17 @@ class LibsqlReplicaDatabase:
         *,
         auth_token: str | None = None,
         sync_interval: float | None = None,
+        write_url: str | None = None,
+        read_your_writes: bool = True,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> LibsqlReplicaDatabase:
         """The one instance for this file (two syncers on one file would clash)."""
         db = cls(
             local_path, sync_url, auth_token=auth_token, sync_interval=sync_interval,
-            timeout=timeout,
+            write_url=write_url, read_your_writes=read_your_writes, timeout=timeout,
         )  # fmt: skip
         with _SHARED_LOCK:
-            existing = _SHARED.setdefault((db._path, db._remote.url), db)
+            existing = _SHARED.setdefault((db._path, db._sync_url), db)
         return existing
 
     @classmethod
@@ -270,7 +282,7 @@ class LibsqlReplicaDatabase:
     # ------------------------------------------------------------- reads
     async def fetch_one(self, sql: str, params: Sequence[object]) -> Row | None:
         """The first row, from the local file: a SELECT runs inline on the loop thread."""
-        if self._remote._in_own_transaction() or self._written != self._synced:
+        if self._remote._in_own_transaction() or self._behind():
             found: Row | None = await self._read_remote(self._remote.fetch_one, sql, params)
             if found is not _STALE:
                 return found
@@ -287,7 +299,7 @@ class LibsqlReplicaDatabase:
 
     async def fetch_all(self, sql: str, params: Sequence[object]) -> list[Row]:
         """Every row, from the local file, in one hop to the read thread."""
-        if self._remote._in_own_transaction() or self._written != self._synced:
+        if self._remote._in_own_transaction() or self._behind():
             found: list[Row] = await self._read_remote(self._remote.fetch_all, sql, params)
             if found is not _STALE:
                 return found
@@ -295,6 +307,10 @@ class LibsqlReplicaDatabase:
             lambda conn: conn.execute(sql, tuple(params)).fetchall()
         )
         return rows
+
+    def _behind(self) -> bool:
+        """Whether the file may lack a write of ours that has returned."""
+        return self._written != self._synced and self._read_your_writes
 
     async def _read_remote(
         self, read: Callable[[str, Sequence[object]], Awaitable[Any]], sql: str, params: Any
