@@ -23,7 +23,8 @@ the primary's changes into the file (libsql-experimental 0.0.55; the newer
 The local file is read through libsql's own SQLite copy, never through the
 stdlib sqlite3: two SQLite libraries in one process do not see each other's
 POSIX locks (sqlite.org/howtocorrupt.html, section 2.2.1), so a stdlib reader
-could recover or checkpoint the WAL under libsql's replicator.
+could recover or checkpoint the WAL under libsql's replicator. The driver and
+its connection threads are in `libsql_replica_driver`.
 """
 
 from __future__ import annotations
@@ -32,37 +33,16 @@ import asyncio
 import contextlib
 import logging
 import os
-import queue
 import threading
 import urllib.parse
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-
-def _import_quietly() -> Any:
-    """Import the driver with its Rust log output off, unless RUST_LOG is set.
-
-    libsql's tracing subscriber reads RUST_LOG once, at import, and otherwise
-    prints an INFO line to stderr on every handshake with the primary.
-    """
-    if "RUST_LOG" in os.environ:
-        import libsql_experimental  # type: ignore[import-untyped, unused-ignore]
-
-        return libsql_experimental
-    os.environ["RUST_LOG"] = "off"
-    try:
-        import libsql_experimental
-
-        return libsql_experimental
-    finally:
-        os.environ.pop("RUST_LOG", None)
-
-
-_lx = _import_quietly()
-
-from .errors import ErrorCode, Failure  # noqa: E402
-from .libsql import DEFAULT_TIMEOUT, LibsqlDatabase, classify_libsql_error  # noqa: E402
+from .errors import ErrorCode, Failure
+from .libsql import DEFAULT_TIMEOUT, LibsqlDatabase, classify_libsql_error
+from .libsql_replica_driver import Thread, has_tables, lx
+from .libsql_urls import parse_replica_url
 
 __all__ = ["LibsqlReplicaDatabase", "ReplicaSyncError", "parse_replica_url"]
 
@@ -80,91 +60,6 @@ _STALE: Any = object()  # a remote read failed: read the local file instead
 
 class ReplicaSyncError(ConnectionError):
     """A sync with the primary failed (unreachable, refused, or timed out)."""
-
-
-def parse_replica_url(url: str) -> tuple[str, str, float | None]:
-    """`libsql://host?replica=/path/local.db[&sync_interval=S]` → (path, primary URL, interval).
-
-    Any libSQL scheme works (`libsql`, `ws(s)`, `http(s)`), with `tls=0` and
-    `authToken=` as for `LibsqlDatabase`; the primary URL keeps those.
-    """
-    parts = urllib.parse.urlsplit(url)
-    kept: list[tuple[str, str]] = []
-    path: str | None = None
-    interval: float | None = None
-    for key, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
-        if key == "replica":
-            path = value
-        elif key == "sync_interval":
-            try:
-                interval = float(value)
-            except ValueError:
-                raise ValueError(f"sync_interval must be seconds: {url!r}") from None
-        else:
-            kept.append((key, value))
-    if not path:
-        raise ValueError(f"replica URL without replica=/path/local.db: {url!r}")
-    query = urllib.parse.urlencode(kept)
-    primary = urllib.parse.urlunsplit(
-        (parts.scheme, parts.netloc, parts.path, query, parts.fragment)
-    )
-    return path, primary, interval
-
-
-class _Thread:
-    """One daemon thread that owns its driver connection; one hop per call.
-
-    A daemon, so a replica that is never closed (or a sync stuck on a dead
-    primary) does not keep the interpreter from exiting.
-    """
-
-    def __init__(self, name: str, generation: int = 0) -> None:
-        self._calls: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self.conn: Any = None
-        self.generation = generation
-        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            item = self._calls.get()
-            if item is None:
-                if self.conn is not None:
-                    with contextlib.suppress(Exception):
-                        self.conn.close()
-                return
-            fn, future, loop = item
-            try:
-                outcome: tuple[bool, Any] = (True, fn(self))
-            except BaseException as exc:  # noqa: B036 - handed to the awaiting task
-                outcome = (False, exc)
-            with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits
-                loop.call_soon_threadsafe(_deliver, future, outcome)
-
-    async def run(self, fn: Callable[[_Thread], _T]) -> _T:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[_T] = loop.create_future()
-        self._calls.put((fn, future, loop))
-        return await future
-
-    def stop(self) -> None:
-        """Close the connection on the thread, then end it (queued after pending calls)."""
-        self._calls.put(None)
-
-    async def finish(self, timeout: float) -> None:
-        """`stop()`, then wait (at most `timeout` s: a sync may hang) until it ended."""
-        self.stop()
-        await asyncio.to_thread(self._thread.join, timeout)
-
-
-def _deliver(future: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:
-    if future.done():
-        return
-    ok, value = outcome
-    if ok:
-        future.set_result(value)
-    else:
-        future.set_exception(value)
 
 
 class LibsqlReplicaDatabase:
@@ -207,8 +102,8 @@ class LibsqlReplicaDatabase:
         self._token = primary._auth_token or ""
         self._interval = sync_interval
         self._timeout = float(timeout)
-        self._syncer: _Thread | None = None  # owns the sync_url connection
-        self._reader: _Thread | None = None  # fetch_all and inline fallbacks
+        self._syncer: Thread | None = None  # owns the sync_url connection
+        self._reader: Thread | None = None  # fetch_all and inline fallbacks
         self._local = threading.local()  # the inline reader of each loop thread
         self._generation = 0
         self._inode: tuple[int, int] | None = None
@@ -426,7 +321,7 @@ class LibsqlReplicaDatabase:
         self._synced = max(self._synced, mark)
 
     # ------------------------------------------------------------- connections
-    async def _open(self) -> _Thread:
+    async def _open(self) -> Thread:
         """The sync thread and its connection; the file is rebuilt when it is gone.
 
         The first open also syncs once; if that fails, an existing file is
@@ -449,11 +344,11 @@ class LibsqlReplicaDatabase:
                 self._syncer = await self._start_syncer()
             return self._syncer
 
-    async def _start_syncer(self) -> _Thread:
-        thread = _Thread("storegen-replica-sync")
+    async def _start_syncer(self) -> Thread:
+        thread = Thread("storegen-replica-sync")
 
-        def connect(me: _Thread) -> tuple[int, int]:
-            me.conn = _lx.connect(
+        def connect(me: Thread) -> tuple[int, int]:
+            me.conn = lx.connect(
                 self._path,
                 isolation_level=None,
                 sync_url=self._sync_url,
@@ -463,7 +358,7 @@ class LibsqlReplicaDatabase:
             try:
                 me.conn.sync()
             except ValueError:
-                if not _has_tables(me.conn):
+                if not has_tables(me.conn):
                     raise
                 _log.warning("opening %s stale: the first sync failed", self._path)
             st = os.stat(self._path)
@@ -501,7 +396,7 @@ class LibsqlReplicaDatabase:
 
     async def _open_inline_reader(self) -> Any:
         await self._open()
-        reader = _lx.connect(self._path, isolation_level=None)
+        reader = lx.connect(self._path, isolation_level=None)
         self._local.reader, self._local.generation = reader, self._generation
         return reader
 
@@ -511,11 +406,11 @@ class LibsqlReplicaDatabase:
         if thread is None or thread.generation != self._generation:
             if thread is not None:
                 thread.stop()
-            thread = self._reader = _Thread("storegen-replica-read", self._generation)
+            thread = self._reader = Thread("storegen-replica-read", self._generation)
 
-        def read(me: _Thread) -> _T:
+        def read(me: Thread) -> _T:
             if me.conn is None:
-                me.conn = _lx.connect(self._path, isolation_level=None)
+                me.conn = lx.connect(self._path, isolation_level=None)
             return fn(me.conn)
 
         return await thread.run(read)
@@ -545,11 +440,6 @@ class LibsqlReplicaDatabase:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
-
-
-def _has_tables(conn: Any) -> bool:
-    """Whether an earlier sync left a schema in the file (so stale reads make sense)."""
-    return bool(conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0])
 
 
 def _consume_outcome(task: asyncio.Task[None]) -> None:
