@@ -77,8 +77,9 @@ async def test_point_reads_run_inline_and_see_every_write(
             assert isinstance(await writer.insert(audit(f"a{i}"), "w"), SuccessResult)
             got = await reader.get_by_id(f"a{i}", "r")  # read-your-writes, every time
             assert isinstance(got, SuccessResult) and got.client_message == audit(f"a{i}")
-        # With nothing written since, a point read completes without suspending:
-        # it ran on the loop thread, no hop to a thread or the network.
+        # Caught up (nothing written since the last sync), a point read completes
+        # without suspending: it ran on the loop thread, no hop, no network.
+        await db.sync()
         call = reader.get_by_id("a3", "inline")
         with pytest.raises(StopIteration) as done:
             call.send(None)

@@ -88,6 +88,8 @@ async def test_primary_down_reads_stale_writes_unavailable_then_recover(
         assert isinstance(done, SuccessResult), done
         # Read-your-writes again, and a write of someone else arrives by sync.
         assert (await store.get_by_id("after", "r8")).client_message == row("after")
+        # Caught up: until the next write, reads are local and others' writes need a sync.
+        await db.sync()
         server.query(
             "INSERT INTO oauth_audit_logs (id, event_type, subject, created_at, created_by, "
             "updated_at, updated_by) VALUES ('other', 'e', 's', 0, 'x', 0, 'x')"
@@ -167,7 +169,7 @@ async def test_two_processes_on_two_replicas_see_each_others_writes(
     try:
         await create_schema(db)
         store = AuditLogStore(db)
-        assert (await store.count_all("p0")).client_message == 0  # synced: no write pending
+        await db.sync()  # caught up: reads are local until our next write
         child = await asyncio.create_subprocess_exec(
             sys.executable, "-c", CHILD.format(repo=str(REPO), url=child_url),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
