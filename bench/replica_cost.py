@@ -48,6 +48,7 @@ OPS = ("get_by_id", "get_by_token", "insert", "mix32 (ops/s)", "mix32 failed cal
 MIX_TASKS, MIX_OPS = 32, 20
 CHUNK = 20  # calls of one backend in a row, before the next backend's turn
 TIMEOUT = 30.0  # per call: generous, for a loaded 2-core machine
+SYNC_TIMEOUT = 120.0
 Figures = dict[str, dict[str, list[float]]]
 
 
@@ -61,7 +62,9 @@ def _open(name: str, server: SqldServer, tmp: Path) -> Any:
             server.http_url,
             write_url=server.ws_url,
             read_your_writes=name == "replica",
-            timeout=TIMEOUT,
+            # A sync pulls every other backend's writes since the last one: a
+            # sync of ~700 writes' frames took over 30 s once on this machine.
+            timeout=SYNC_TIMEOUT,
         )
     return connect(server.ws_url if name == "libsql ws" else server.http_url, timeout=TIMEOUT)
 
