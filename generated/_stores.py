@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
+from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import (
     ClientTable,
     ClientConfigTable,
@@ -84,6 +84,7 @@ class _Store:
     """Error mapping and result helpers shared by every store."""
 
     table: ClassVar[str]
+    _foreign_keys: ClassVar[tuple[str, ...]] = ()  # for naming a FOREIGN_KEY_VIOLATION
     _db: Database
     # Failures are logged under the backend module's name (each sets its own).
     _log: ClassVar[logging.Logger] = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ class _Store:
 
     def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
         failure = self._db.classify_error(exc, self.table, operation)
+        failure = name_foreign_key(failure, self.table, self._foreign_keys)
         log_failure(self._log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
         return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
@@ -311,6 +313,7 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
 
     model: ClassVar[type[OAuthClientConfig]] = OAuthClientConfig
     table: ClassVar[str] = "oauth_client_configs"
+    _foreign_keys: ClassVar[tuple[str, ...]] = ("client_id",)
     _sql: ClassVar[Any]  # set by each backend module: its _OAuthClientConfigSql
 
     async def insert(self, row: OAuthClientConfig, ray_id: str) -> Result[OAuthClientConfig]:
@@ -521,6 +524,7 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
 
     model: ClassVar[type[AuthorizationCode]] = AuthorizationCode
     table: ClassVar[str] = "oauth_authorization_codes"
+    _foreign_keys: ClassVar[tuple[str, ...]] = ("client_id", "user_id")
     _sql: ClassVar[Any]  # set by each backend module: its _AuthorizationCodeSql
 
     async def insert(self, row: AuthorizationCode, ray_id: str) -> Result[AuthorizationCode]:
@@ -766,6 +770,7 @@ class AccessTokenStore(_Store, AccessTokenTable):
 
     model: ClassVar[type[AccessToken]] = AccessToken
     table: ClassVar[str] = "oauth_access_tokens"
+    _foreign_keys: ClassVar[tuple[str, ...]] = ("client_id", "user_id")
     _sql: ClassVar[Any]  # set by each backend module: its _AccessTokenSql
 
     async def insert(self, row: AccessToken, ray_id: str) -> Result[AccessToken]:
@@ -1101,6 +1106,7 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
 
     model: ClassVar[type[RefreshToken]] = RefreshToken
     table: ClassVar[str] = "oauth_refresh_tokens"
+    _foreign_keys: ClassVar[tuple[str, ...]] = ("client_id", "user_id")
     _sql: ClassVar[Any]  # set by each backend module: its _RefreshTokenSql
 
     async def insert(self, row: RefreshToken, ray_id: str) -> Result[RefreshToken]:
@@ -1350,6 +1356,7 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
 
     model: ClassVar[type[DeviceCode]] = DeviceCode
     table: ClassVar[str] = "oauth_device_codes"
+    _foreign_keys: ClassVar[tuple[str, ...]] = ("client_id", "user_id")
     _sql: ClassVar[Any]  # set by each backend module: its _DeviceCodeSql
 
     async def insert(self, row: DeviceCode, ray_id: str) -> Result[DeviceCode]:

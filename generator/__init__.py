@@ -1,10 +1,8 @@
 """storegen: SQLite schema files → a typed, async storage package.
 
 `generate(options)` is the one pure entry point: it reads the schema files and
-returns every output file as text, writing nothing. `storegen generate`
-writes that result, `storegen check` diffs it against the disk.
-
-    schema/*.sql ─parse─▶ IR ─validate─▶ views ─render─▶ prune imports ─▶ layout+black ─▶ files
+returns every output file as text, writing nothing, so `storegen generate`
+and `storegen check` are both built on this one call.
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ from pathlib import Path
 
 from .backends.manifest import Backend, load_backend, runtime_dir
 from .config import Options
+from .errors import ConfigError
 from .render.context import attach_sql, build_package_view
 from .output.format import format_many
 from .output.imports import prune_unused_imports
@@ -52,11 +51,18 @@ class Generation:
 
 def load_schema(options: Options) -> Schema:
     """Read, parse and cross-check the schema files named in `options`."""
+    if not options.schema:
+        raise ConfigError(
+            'no schema files configured: add `schema = ["schema/app.sql"]` under '
+            "[tool.storegen] in pyproject.toml, or pass --schema FILE"
+        )
     sources = read_schema_files(list(options.schema), display=options.display_path)
     schema = parse_schema(sources)
     schema = validate_schema(schema, sources)
     if options.queries:  # named queries (issue 7), typed against the validated schema
-        query_sources = read_schema_files(list(options.queries), display=options.display_path)
+        query_sources = read_schema_files(
+            list(options.queries), display=options.display_path, kind="query file"
+        )
         schema = replace(schema, queries=parse_queries(query_sources, schema))
     return schema
 

@@ -1,4 +1,4 @@
-"""`python -m generator` is the `storegen` command."""
+"""`python -m storegen` is the `storegen` command."""
 
 import sys
 

@@ -1,4 +1,4 @@
-"""`storegen generate | check | inspect | backends | new-backend`: argparse over `generate`.
+"""The `storegen` command: argparse over `generate`, one function per subcommand.
 
 Exit codes: 0 done, 1 `check` found a difference, 2 bad input or config.
 """
@@ -6,7 +6,9 @@ Exit codes: 0 done, 1 `check` found a difference, 2 bad input or config.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -15,42 +17,98 @@ from pathlib import Path
 from . import generate, load_schema
 from .backends.manifest import discover_backends, scaffold_backend
 from .config import Options, load_options, merge_cli
+from .schemadoc import schema_page
+from .api.report import api_changes, format_report, read_package
 from .errors import StoregenError
-from .schema.ir import to_json
-from .output.write import diff_files, write_files
+from .init import SCHEMA_FILE, apply_init, plan_init
+from .schema.ir import Schema, to_json
+from .output.write import diff_file, diff_files, write_file, write_files
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
 
 
+# What `storegen --help` says: for users, not the module docstring.
+DESCRIPTION = "Generate a typed, async storage package from SQLite schema files."
+EPILOG = (
+    "Settings come from [tool.storegen] in pyproject.toml; flags override them. "
+    "Exit codes: 0 done, 1 `check` found a difference, 2 bad input or config. "
+    "`storegen COMMAND --help` describes one command."
+)
+
+
+def storegen_version() -> str:
+    """The installed distribution's version (a source checkout may have none)."""
+    try:
+        return importlib.metadata.version("storegen")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="storegen", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="storegen", description=DESCRIPTION, epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=f"storegen {storegen_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in (
-        ("generate", "regenerate the package from the schema files"),
-        ("check", "exit 1 and print a diff when the package on disk is not a fresh generation"),
-        ("inspect", "print the parsed schema (IR) as JSON, with the statements it ignored"),
+        ("generate", "write the package from the schema files"),
+        (
+            "check",
+            "exit 1 and print a diff and the API changes when the package on disk is out of date",
+        ),
+        ("inspect", "print the parsed schema as JSON, with the statements it ignored"),
+        ("docs", "write the schema reference page (Markdown, with a Mermaid ER diagram)"),
     ):
-        command = commands.add_parser(name, help=help_text)
-        command.add_argument("--config", type=Path, help="pyproject.toml or storegen.toml to read")
+        command = commands.add_parser(name, help=help_text, description=_sentence(help_text))
         command.add_argument(
-            "--schema", type=Path, action="append", help="a schema file (repeatable)"
+            "--config", metavar="FILE", type=Path, help="pyproject.toml or storegen.toml to read"
         )
         command.add_argument(
-            "--queries", type=Path, action="append", help="a named-query file (repeatable)"
+            "--schema",
+            metavar="FILE",
+            type=Path,
+            action="append",
+            help="a schema file (repeatable)",
         )
-        command.add_argument("--out", type=Path, help="output folder of the package")
-        command.add_argument("--package", help="import name of the generated package")
         command.add_argument(
-            "--backend", action="append", dest="backends", help="a backend (repeatable)"
+            "--queries",
+            metavar="FILE",
+            type=Path,
+            action="append",
+            help="a named-query file (repeatable)",
+        )
+        command.add_argument("--out", metavar="DIR", type=Path, help="output folder of the package")
+        command.add_argument(
+            "--package", metavar="NAME", help="import name of the generated package"
         )
         command.add_argument(
-            "--templates", type=Path, action="append", help="a user template folder (repeatable)"
+            "--backend",
+            metavar="NAME",
+            action="append",
+            dest="backends",
+            help="a backend (repeatable)",
         )
+        command.add_argument(
+            "--templates",
+            metavar="DIR",
+            type=Path,
+            action="append",
+            help="a user template folder, searched after the configured ones (repeatable)",
+        )
+        command.add_argument(
+            "--docs", metavar="FILE", type=Path, help="the schema reference page to write"
+        )
+        if name == "check":
+            command.add_argument(
+                "--breaking-only",
+                action="store_true",
+                help="print only breaking API changes; exit 1 only when there is one",
+            )
+    backends_help = "list the backends found and where each comes from"
     backends = commands.add_parser(
-        "backends", help="list the backends found and where each comes from"
+        "backends", help=backends_help, description=_sentence(backends_help)
     )
+    new_backend_help = "scaffold a new backend folder from an existing backend"
     new_backend = commands.add_parser(
-        "new-backend", help="scaffold a new backend folder from an existing backend"
+        "new-backend", help=new_backend_help, description=_sentence(new_backend_help)
     )
     new_backend.add_argument("name", help="name (and module) of the new backend")
     new_backend.add_argument(
@@ -62,12 +120,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="template folder to create it in (default: the first configured `templates` "
         "folder, else ./templates)",
     )
+    init_help = "start a project: config block, example schema, migrations/, first generation"
+    init = commands.add_parser("init", help=init_help, description=_sentence(init_help))
+    init.add_argument("dir", nargs="?", type=Path, default=Path("."), help="(default: .)")
+    init.add_argument(
+        "--package", metavar="NAME", default="db", help="the generated package (default: db)"
+    )
     for command in (backends, new_backend):
-        command.add_argument("--config", type=Path, help="pyproject.toml or storegen.toml to read")
         command.add_argument(
-            "--templates", type=Path, action="append", help="a user template folder (repeatable)"
+            "--config", metavar="FILE", type=Path, help="pyproject.toml or storegen.toml to read"
+        )
+        command.add_argument(
+            "--templates",
+            metavar="DIR",
+            type=Path,
+            action="append",
+            help="a user template folder, searched after the configured ones (repeatable)",
         )
     return parser
+
+
+def _sentence(help_text: str) -> str:
+    """A command's one-line help as the sentence its own --help starts with."""
+    return help_text[0].upper() + help_text[1:] + "."
 
 
 def _backend_options(args: argparse.Namespace) -> Options:
@@ -103,14 +178,29 @@ def _new_backend(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        return _run(build_parser().parse_args(argv))
+    except BrokenPipeError:
+        # `storegen inspect | head`: the reader left, which is no error of ours. Point
+        # stdout at /dev/null so the interpreter's final flush stays quiet too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         if args.command == "backends":
             return _list_backends(args)
         if args.command == "new-backend":
             return _new_backend(args)
+        if args.command == "init":
+            return _init(args)
         options = _options(args)
-        return {"generate": _generate, "check": _check, "inspect": _inspect}[args.command](options)
+        if args.command == "check" and args.breaking_only:
+            return _check_breaking(options)
+        commands = {"generate": _generate, "check": _check, "inspect": _inspect, "docs": _docs}
+        return commands[args.command](options)
     except StoregenError as exc:
         print(f"storegen: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -127,32 +217,96 @@ def _options(args: argparse.Namespace) -> Options:
         backends=args.backends or [],
         templates=[p.resolve() for p in args.templates or []],
         queries=[p.resolve() for p in args.queries or []],
+        docs=args.docs.resolve() if args.docs else None,
     )
 
 
 def _generate(options: Options) -> int:
     started = time.perf_counter()
     generation = generate(options)
+    previous = read_package(options.out)
     plan = write_files(generation.files, options.out)
+    if options.docs is not None:
+        write_file(options.docs, schema_page(generation.schema, options))
     elapsed = time.perf_counter() - started
     print(
         f"storegen: {len(generation.schema.tables)} tables → {options.display_path(options.out)}: "
         f"{len(plan.changed)} written, {len(plan.unchanged)} unchanged, {len(plan.stale)} removed "
         f"in {elapsed:.2f}s"
     )
+    if previous is not None:
+        sys.stdout.write(format_report(api_changes(previous, generation.files)))
     return EXIT_OK
 
 
 def _check(options: Options) -> int:
-    diff = diff_files(generate(options).files, options.out)
-    if diff:
-        sys.stdout.write(diff)
+    generation = generate(options)
+    stale = []
+    for target, diff in (
+        (options.out, diff_files(generation.files, options.out)),
+        (options.docs, _docs_diff(generation.schema, options)),
+    ):
+        if diff and target is not None:
+            sys.stdout.write(diff)
+            stale.append(options.display_path(target))
+            previous = read_package(options.out) if target == options.out else None
+            if previous is not None:  # no package yet: nothing to compare with
+                report = format_report(api_changes(previous, generation.files))
+                sys.stdout.write(report or "storegen: public API unchanged\n")
+    if stale:
         print(
-            f"storegen: {options.display_path(options.out)} is out of date; run `storegen generate`",
+            f"storegen: {' and '.join(stale)} {'are' if len(stale) > 1 else 'is'} out of date; "
+            "run `storegen generate`",
             file=sys.stderr,
         )
         return EXIT_DIFFERENT
-    print(f"storegen: {options.display_path(options.out)} is up to date")
+    checked = [options.out, *([options.docs] if options.docs is not None else [])]
+    verb = "are" if len(checked) > 1 else "is"
+    print(f"storegen: {' and '.join(options.display_path(p) for p in checked)} {verb} up to date")
+    return EXIT_OK
+
+
+def _check_breaking(options: Options) -> int:
+    """`check --breaking-only`: exit 1 only when the API change breaks callers."""
+    files = generate(options).files
+    previous = read_package(options.out)
+    changes = api_changes(previous, files) if previous is not None else []
+    sys.stdout.write(format_report(changes, breaking_only=True))
+    if any(c.breaking for c in changes):
+        print("storegen: the new generation breaks callers of the package", file=sys.stderr)
+        return EXIT_DIFFERENT
+    print(f"storegen: no breaking API change in {options.display_path(options.out)}")
+    return EXIT_OK
+
+
+def _init(args: argparse.Namespace) -> int:
+    root = args.dir.resolve()
+    plan = plan_init(root, args.package)
+    appended = plan.pyproject.exists()
+    apply_init(plan)
+    verb = "added [tool.storegen] to" if appended else "wrote"
+    print(f"storegen: {verb} pyproject.toml; wrote {SCHEMA_FILE} (an example); made migrations/")
+    status = _generate(load_options(plan.pyproject, root))
+    print(f"next: edit {SCHEMA_FILE}, then run `storegen generate`")
+    return status
+
+
+def _docs_diff(schema: Schema, options: Options) -> str:
+    if options.docs is None:
+        return ""
+    shown = options.display_path(options.docs)
+    return diff_file(options.docs, schema_page(schema, options), shown)
+
+
+def _docs(options: Options) -> int:
+    """Write the page where `--docs` or the `docs` key says, else print it."""
+    page = schema_page(load_schema(options), options)
+    if options.docs is None:
+        sys.stdout.write(page)
+        return EXIT_OK
+    changed = write_file(options.docs, page)
+    state = "written" if changed else "unchanged"
+    print(f"storegen: {options.display_path(options.docs)} {state}")
     return EXIT_OK
 
 

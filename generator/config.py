@@ -7,6 +7,7 @@ nothing.
 
 from __future__ import annotations
 
+import keyword
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,6 +29,7 @@ _TOP_KEYS = {
     "temporal_storage",
     "templates",
     "queries",
+    "docs",
 }
 _TABLE_KEYS = {"model", "contract", "store", "append_only", "secret", "columns"}
 _COLUMN_KEYS = {"type", "temporal_storage", "secret", "attribute"}
@@ -83,6 +85,7 @@ class Options:
     temporal_storage: str = "iso"
     templates: tuple[Path, ...] = ()
     queries: tuple[Path, ...] = ()  # named-query files (issue 7)
+    docs: Path | None = None  # the schema reference page (`storegen docs`), if wanted
 
     def table(self, name: str) -> TableOptions:
         """Options for one table (empty when config says nothing about it)."""
@@ -149,21 +152,39 @@ def options_from_mapping(raw: dict[str, Any], *, root: Path, source: str) -> Opt
         temporal_storage=_choice(raw, "temporal_storage", ("iso", "epoch", "str"), source, "iso"),
         templates=tuple(root / p for p in _strings(raw, "templates", source)),
         queries=tuple(root / p for p in _strings(raw, "queries", source)),
+        docs=_path(raw, "docs", root, source),
     )
-    if not options.package.isidentifier():
-        raise ConfigError(f"{source}: package {options.package!r} is not a valid Python identifier")
+    problem = package_problem(options.package)
+    if problem:
+        raise ConfigError(f"{source}: package {options.package!r} {problem}")
     return options
 
 
+def package_problem(package: str) -> str | None:
+    """Why `package` cannot be an import name (`blog-store`, `class`), or None."""
+    if not package.isidentifier():
+        return "is not a valid Python identifier"
+    if keyword.iskeyword(package):
+        return "is a Python keyword, so `import` cannot name it"
+    return None
+
+
 def merge_cli(options: Options, **flags: Any) -> Options:
-    """Flags given on the command line win over the config file."""
+    """Flags given on the command line win over the config file.
+
+    `--templates` adds folders after the configured ones (docs/backends.md);
+    every other flag replaces its config value.
+    """
     given = {k: v for k, v in flags.items() if v not in (None, (), [])}
     for key in ("schema", "templates", "backends", "queries"):
         if key in given:
             given[key] = tuple(given[key])
+    if "templates" in given:
+        given["templates"] = options.templates + given["templates"]
     package = given.get("package")
-    if package is not None and not package.isidentifier():
-        raise ConfigError(f"--package {package!r} is not a valid Python identifier")
+    problem = package_problem(package) if package is not None else None
+    if problem:
+        raise ConfigError(f"--package {package!r} {problem}")
     return replace(options, **given)
 
 
@@ -174,7 +195,12 @@ def _table_options(raw: Any, where: str) -> TableOptions:
     for name, value in _mapping(table.get("columns", {}), f"{where} columns").items():
         column = _mapping(value, f"{where} columns.{name}")
         _reject_unknown(column, _COLUMN_KEYS, f"{where} columns.{name}")
-        columns[name] = ColumnOptions(**column)
+        columns[name] = _column_options(column, f"{where} columns.{name}")
+    for key in ("model", "contract", "store"):
+        if key in table and not str(table[key]).isidentifier():
+            raise ConfigError(f"{where}: '{key}' must be a class name, not {table[key]!r}")
+    if "append_only" in table and not isinstance(table["append_only"], bool):
+        raise ConfigError(f"{where}: 'append_only' must be true or false")
     return TableOptions(
         model=table.get("model"),
         contract=table.get("contract"),
@@ -183,6 +209,19 @@ def _table_options(raw: Any, where: str) -> TableOptions:
         secret=_strings(table, "secret", where),
         columns=columns,
     )
+
+
+def _column_options(column: dict[str, Any], where: str) -> ColumnOptions:
+    """Check each value's type and spelling: `temporal_storage = "epcoh"` must not pass."""
+    for key in ("type", "attribute"):
+        if key in column and not isinstance(column[key], str):
+            raise ConfigError(f"{where}: '{key}' must be a string")
+    if "secret" in column and not isinstance(column["secret"], bool):
+        raise ConfigError(f"{where}: 'secret' must be true or false")
+    storage = column.get("temporal_storage")
+    if storage is not None:
+        _choice(column, "temporal_storage", ("iso", "epoch", "str"), where, "iso")
+    return ColumnOptions(**column)
 
 
 def _mixin(name: str, raw: Any, where: str) -> Mixin:
@@ -221,6 +260,15 @@ def _strings(
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{where}: '{key}' must be a list of strings")
     return tuple(value)
+
+
+def _path(raw: dict[str, Any], key: str, root: Path, where: str) -> Path | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}: '{key}' must be a file path (a string)")
+    return root / value
 
 
 def _choice(

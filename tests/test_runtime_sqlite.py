@@ -469,12 +469,12 @@ async def test_log_failure_levels_and_no_values(
             table="codes",
             operation="get",
         )
-    warning, error = caplog.records
-    assert warning.levelno == logging.WARNING and warning.exc_info is None
-    assert warning.ray_id == "ray-1"  # type: ignore[attr-defined]
+    info, error = caplog.records
+    assert info.levelno == logging.INFO and info.exc_info is None
+    assert info.ray_id == "ray-1"  # type: ignore[attr-defined]
     for part in ("ray-1", "codes", "create", "ALREADY_EXISTS", "IntegrityError"):
-        assert part in warning.getMessage()
-    assert "SQLITE_CONSTRAINT_PRIMARYKEY" in warning.getMessage()
+        assert part in info.getMessage()
+    assert "SQLITE_CONSTRAINT_PRIMARYKEY" in info.getMessage()
     assert error.levelno == logging.ERROR and error.exc_info is not None
     assert "INVALID_DATA" in error.getMessage()
     assert SECRET not in caplog.text

@@ -20,6 +20,7 @@ import venv
 from pathlib import Path
 
 from storegen import generate
+from wheelhouse import wheelhouse
 from storegen.config import load_options
 
 REPO = Path(__file__).resolve().parent.parent
@@ -89,3 +90,48 @@ def test_wheel_generates_outside_the_repo(tmp_path: Path) -> None:
     assert {k for k in produced if k.startswith("_runtime/")}, "no runtime files shipped"
     different = sorted(k for k in produced if produced[k] != expected[k])
     assert not different, f"the wheel generates other files than the source tree: {different}"
+
+
+def test_wheel_without_extras_generates_and_runs_aiosqlite(tmp_path: Path) -> None:
+    """A new user's path: `pip install storegen`, init, generate; drivers only as extras.
+
+    The fresh venv installs the wheel and its real dependencies with pip, from
+    wheels pip fetched once from its configured index (see wheelhouse.py).
+    """
+    offline = ["--no-index", "--find-links", str(wheelhouse())]
+    source, dist, env_dir, project = (tmp_path / n for n in ("src", "dist", "venv", "project"))
+    shutil.copytree(REPO, source, ignore=NOT_SHIPPED)
+    run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(source)],
+        tmp_path,
+    )
+    (wheel,) = dist.glob("storegen-*.whl")
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    python, storegen = env_dir / "bin" / "python", env_dir / "bin" / "storegen"
+    run([str(python), "-m", "pip", "install", "-q", *offline, str(wheel)], tmp_path)
+    installed = run([str(python), "-m", "pip", "list", "--format=freeze"], tmp_path).stdout
+    names = {line.split("==")[0].lower() for line in installed.split()}
+    for driver in ("asyncpg", "libsql-client", "sphinx", "aiohttp", "pytest", "mypy"):
+        assert driver not in names, f"the base install pulls {driver}: {sorted(names)}"
+
+    project.mkdir()
+    assert "written" in run([str(storegen), "init"], project).stdout
+    # Generating for a backend whose driver is not installed works...
+    config = project / "pyproject.toml"
+    config.write_text(config.read_text().replace('["aiosqlite"]', '["aiosqlite", "postgres"]'))
+    run([str(storegen), "generate"], project)
+    run([str(storegen), "check"], project)
+    run([str(python), "-c", "import db.aiosqlite; print(db.aiosqlite.UserStore)"], project)
+    # ...and importing that backend says, in one line, which extra to install.
+    missing = subprocess.run(
+        [str(python), "-c", "import db.postgres"], cwd=project, capture_output=True, text=True
+    )
+    assert missing.returncode == 1
+    last = missing.stderr.strip().splitlines()[-1]
+    assert last == (
+        "ImportError: the postgres stores need the asyncpg driver: "
+        "pip install 'storegen[postgres]'"
+    ), missing.stderr
+
+    run([str(python), "-m", "pip", "install", "-q", *offline, f"{wheel}[postgres]"], tmp_path)
+    run([str(python), "-c", "import db.postgres; print(db.postgres.UserStore)"], project)

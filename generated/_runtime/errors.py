@@ -71,7 +71,8 @@ class TransactionUnsupported(RuntimeError):
     """
 
 
-# Client-side mistakes are logged at WARNING; the rest are our problem (ERROR).
+# Expected outcomes of a client's request are logged at INFO, so an app that never
+# configured logging does not print them; the rest are our problem (ERROR).
 _CLIENT_CODES = frozenset(
     {
         ErrorCode.NOT_FOUND,
@@ -98,6 +99,7 @@ _NOT_NULL_RE = re.compile(rf"NOT NULL constraint failed: ({_IDENT})\.({_IDENT})"
 _CHECK_RE = re.compile(rf"CHECK constraint failed: \(?\s*({_IDENT})\b(?!\s*\()")
 _APPEND_ONLY_RE = re.compile(rf"append-only(?::\s*({_IDENT}))?")
 _DATATYPE_RE = re.compile(rf"cannot store \w+ value in \w+ column ({_IDENT})\.({_IDENT})")
+_UNNAMED_REFERENCE = " refers to a row that does not exist"
 # A leading keyword in a raw CHECK expression is not a column name.
 _NOT_COLUMNS = frozenset({"NOT", "CASE", "CAST", "EXISTS", "NULL", "TRUE", "FALSE"})
 
@@ -162,7 +164,7 @@ def _constraint_failure(kind: str, message: str, table: str, operation: str | No
         if operation is not None and operation.startswith("delete"):
             text = f"a row in {table} is still referred to by another row"
         else:
-            text = f"{table} refers to a row that does not exist"
+            text = f"{table}{_UNNAMED_REFERENCE}"
         return Failure(ErrorCode.FOREIGN_KEY_VIOLATION, text)
     append_only = _APPEND_ONLY_RE.search(message)
     if append_only is not None:
@@ -172,6 +174,22 @@ def _constraint_failure(kind: str, message: str, table: str, operation: str | No
         text = f"{datatype.group(1)}.{datatype.group(2)} has the wrong type"
         return Failure(ErrorCode.CONSTRAINT_VIOLATION, text)
     return Failure(ErrorCode.CONSTRAINT_VIOLATION, f"a change to {table} violates a constraint")
+
+
+def name_foreign_key(failure: Failure, table: str, foreign_keys: tuple[str, ...]) -> Failure:
+    """Name the foreign key an engine left unnamed, from the table's own list.
+
+    SQLite (and libSQL) say only "FOREIGN KEY constraint failed". With one
+    foreign key on the table it must be that one; with several, the message
+    lists them all, since the engine does not tell which.
+    """
+    if failure.code is not ErrorCode.FOREIGN_KEY_VIOLATION or not foreign_keys:
+        return failure
+    if failure.message != f"{table}{_UNNAMED_REFERENCE}":
+        return failure
+    named = [f"{table}.{columns}" for columns in foreign_keys]
+    subject = named[0] if len(named) == 1 else f"one of {', '.join(named)}"
+    return Failure(failure.code, f"{subject}{_UNNAMED_REFERENCE}")
 
 
 def classify_message(
@@ -228,12 +246,16 @@ def log_failure(
 ) -> None:
     """Log a failure for operators: identifiers and error names, never values.
 
-    Client mistakes are WARNING without traceback; server-side trouble
-    (UNAVAILABLE, DB_ERROR, INVALID_DATA) is ERROR with traceback.
+    Expected outcomes (ALREADY_EXISTS, a FK or CHECK violation ...) are INFO
+    without traceback: Python's last-resort handler prints WARNING and above
+    to stderr of any app that has not configured logging. Server-side
+    trouble (UNAVAILABLE, DB_ERROR, a stored value that does not decode) is
+    ERROR with traceback.
     """
-    client_side = failure.code in _CLIENT_CODES
+    # A value the caller passed that cannot be stored (NaN) is theirs to fix, too.
+    client_side = failure.code in _CLIENT_CODES or isinstance(exc, EncodeError)
     logger.log(
-        logging.WARNING if client_side else logging.ERROR,
+        logging.INFO if client_side else logging.ERROR,
         "storage %s on %s failed: code=%s error=%s.%s sqlite_errorname=%s " "ray_id=%s: %s",
         operation,
         table,

@@ -35,8 +35,13 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-import aiohttp
-import libsql_client  # type: ignore[import-untyped, unused-ignore]
+try:  # the driver is an extra: say which one, in one line, instead of a bare ModuleNotFoundError
+    import aiohttp
+    import libsql_client  # type: ignore[import-untyped, unused-ignore]
+except ImportError:
+    raise ImportError(
+        "the libsql stores need the libsql-client driver: pip install 'storegen[libsql]'"
+    ) from None
 
 from .errors import (
     ErrorCode,

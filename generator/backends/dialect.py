@@ -2,8 +2,7 @@
 
 A backend manifest may say `ddl_dialect = "postgres"`: its templates then get
 the schema's statements transpiled to that dialect (the `ddl` variable)
-instead of the SQLite text. Besides `parse*.py`, this is the only module that
-imports sqlglot.
+instead of the SQLite text.
 
 What plain transpiling gets wrong, and is fixed here:
 
@@ -99,6 +98,7 @@ def _column_type(table: Table, column_name: str, options: Options) -> str:
     ) or options.temporal_storage
     codec = choose_codec(
         column,
+        table=table.name,
         override=column_options.type if column_options else None,
         numeric=options.numeric,
         temporal_storage=storage,

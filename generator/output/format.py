@@ -204,10 +204,16 @@ def _template_line(template: str, source: str, message: str) -> str:
     return f"{template}:{found[0]}" if len(found) == 1 else template
 
 
+_GITIGNORE = "# storegen's black cache: safe to delete, never to commit.\n*\n"
+
+
 def _store(path: Path, text: str) -> None:
     """Best effort: a cache that cannot be written only costs speed."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        ignore = path.parent / ".gitignore"
+        if not ignore.is_file():  # the cache never shows up in the user's `git status`
+            ignore.write_text(_GITIGNORE, encoding="utf-8")
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)

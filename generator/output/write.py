@@ -92,3 +92,29 @@ def _read(path: Path) -> str | None:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
+
+
+def write_file(path: Path, text: str) -> bool:
+    """Write one file (the schema docs page) atomically; False when it was already `text`."""
+    if _read(path) == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8", newline="\n")
+    os.replace(tmp, path)
+    return True
+
+
+def diff_file(path: Path, text: str, shown: str) -> str:
+    """A unified diff from one file on disk (`shown` in the header) to `text`."""
+    old = _read(path)
+    if old == text:
+        return ""
+    return "".join(
+        difflib.unified_diff(
+            (old or "").splitlines(keepends=True),
+            text.splitlines(keepends=True),
+            f"a/{shown}" if old is not None else "/dev/null",
+            f"b/{shown}",
+        )
+    )

@@ -1,19 +1,11 @@
 """Query files to IR: annotated SQL statements, typed against the schema.
 
-A query file holds SQLite statements, each under a header of ``--`` comments:
-
-    -- Active access tokens of a user for a client.
-    -- name: count_active_access_tokens :scalar
-    -- table: oauth_access_tokens        (optional: whose contract gets it)
-    -- param: since int                  (optional: type a parameter by hand)
-    SELECT COUNT(*) FROM oauth_access_tokens WHERE user_id = :user_id AND ...;
-
-Each statement is first prepared by SQLite against an in-memory database
-built from the schema (SQLite has the last word on unknown tables, columns
-and syntax), then parsed with sqlglot to type every result column and every
-``:param`` from the schema IR (`parse_query_types`). The result is plain IR
-(`Query`); sqlglot stops here. `transpile_query` turns a query into another
-dialect's SQL for backends that are not SQLite.
+Each statement (its ``-- name:`` header format is in docs/queries.md) is
+first prepared by SQLite against an in-memory database built from the schema,
+so SQLite has the last word on unknown tables, columns and syntax; then
+sqlglot parses it and `types.py` types every result column and ``:param``
+from the schema IR. `transpile_query` writes a query in another dialect for
+backends that are not SQLite.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 A value's type while typing (`_Type`), the names a statement can see
 (`_Source`, `_Scope`) and how types combine (`_primitive`, `_union`). Kept
-apart from `parse_query_types` so the reader and the typer both use it
-without importing each other.
+apart from `types.py` so the reader and the typer both use it without
+importing each other.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from sqlglot import exp
 
 from ..errors import SchemaError
-from ..schema.ir import Location, QueryColumn, QueryKind, QueryParam, Schema
+from ..schema.ir import Affinity, Location, QueryColumn, QueryKind, QueryParam, Schema
 from .scope import (
     _AFFINITY_PRIMITIVE,
     _UNKNOWN,
@@ -230,7 +230,17 @@ class _Typer:
             return _union(branches, self.schema)
         if isinstance(node, exp.Cast):
             inner = self.type_of(node.this, scope)
-            target = _AFFINITY_PRIMITIVE[affinity_of(node.to.sql("sqlite"))]
+            type_name = node.to.sql("sqlite")
+            affinity = affinity_of(type_name)
+            if affinity is Affinity.NUMERIC and type_name.split("(")[0].upper() != "NUMERIC":
+                # CAST('2024-05-01' AS DATE) is 2024 in SQLite; CAST(x AS TXT) a number.
+                raise self.fail(
+                    f"CAST to '{type_name}' converts to a number in SQLite (the name has no "
+                    "INT, CHAR, CLOB, TEXT, BLOB, REAL, FLOA or DOUB); cast AS TEXT, "
+                    "INTEGER, REAL, BLOB or NUMERIC",
+                    type_name.split("(")[0],
+                )
+            target = _AFFINITY_PRIMITIVE[affinity]
             return _Type(primitive=target, nullable=inner.nullable)
         if isinstance(node, (exp.Predicate, exp.Connector, exp.Not, exp.Exists)):
             if isinstance(node, (exp.Is, exp.Exists)):

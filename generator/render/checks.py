@@ -8,7 +8,9 @@ is a `SchemaError` (or `ConfigError`) naming the setting that fixes it.
 
 from __future__ import annotations
 
-from ..config import Mixin
+import difflib
+
+from ..config import Mixin, Options
 from ..errors import ConfigError, SchemaError
 from ..schema.ir import Schema, Table
 from .views import FieldView, MethodView, TableView
@@ -85,3 +87,33 @@ def check_unique_attrs(table: Table, fields: tuple[FieldView, ...]) -> None:
                 table.column(field.column).location,
             )
         seen[field.attr] = field.column
+
+
+def check_config_names(schema: Schema, options: Options) -> None:
+    """Every table and column that config names must exist, spelled as in the schema.
+
+    Otherwise a typo (`[tool.storegen.tables.post]`, `secret = ["pasword"]`)
+    would silently configure nothing.
+    """
+    tables = {t.name: t for t in schema.tables}
+    for name, table_options in options.tables.items():
+        table = tables.get(name)
+        if table is None:
+            raise ConfigError(
+                f"config [tables.{name}]: no table {name!r} in the schema"
+                f"{_suggest(name, list(tables))}"
+            )
+        columns = [c.name for c in table.columns]
+        named = [*table_options.columns, *table_options.secret]
+        for column in named:
+            if column not in columns:
+                raise ConfigError(
+                    f"config [tables.{name}]: table {name} has no column {column!r}"
+                    f"{_suggest(column, columns)}"
+                )
+
+
+def _suggest(name: str, choices: list[str]) -> str:
+    exact = [c for c in choices if c.lower() == name.lower()]
+    close = exact or difflib.get_close_matches(name, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -13,6 +13,7 @@ from ..backends import sql
 from ..backends.manifest import Backend
 from ..config import Mixin, Options
 from .checks import (
+    check_config_names,
     check_methods,
     check_reserved,
     check_unique,
@@ -51,6 +52,7 @@ def build_package_view(schema: Schema, options: Options, sources: tuple[str, ...
             f"no CREATE TABLE in {', '.join(schema.files) or 'the schema'}: nothing to generate",
             where,
         )
+    check_config_names(schema, options)
     tables = [_table_view(t, options) for t in schema.tables]
     check_unique([t.model for t in tables], "model class", schema)
     check_unique([t.store for t in tables], "store class", schema)
@@ -104,6 +106,10 @@ def _table_view(table: Table, options: Options) -> TableView:
         doc=safe_docstring(table.comment or f"A row of the {table.name} table."),
         fields=fields,
         append_only=append_only,
+        foreign_keys=tuple(
+            fk.columns[0] if len(fk.columns) == 1 else f"({', '.join(fk.columns)})"
+            for fk in table.foreign_keys
+        ),
     )
     pk_columns = table.primary_key.columns if table.primary_key else ()
     view.key_columns = pk_columns
@@ -126,11 +132,15 @@ def _field_view(table: Table, column: Column, options: Options) -> FieldView:
         column_options.temporal_storage if column_options else None
     ) or options.temporal_storage
     codec_name = choose_codec(
-        column, override=override, numeric=options.numeric, temporal_storage=storage
+        column,
+        table=table.name,
+        override=override,
+        numeric=options.numeric,
+        temporal_storage=storage,
     )
     codec = CODECS[codec_name]
     annotation = codec.annotation
-    if column.check_in is not None and codec_name in ("str", "int"):
+    if column.check_in is not None and annotation in ("str", "int"):
         annotation = literal_annotation(column.check_in)
     secret = column.secret or column.name in options.table(table.name).secret
     if column_options and column_options.secret is not None:

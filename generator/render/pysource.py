@@ -60,7 +60,7 @@ def python_literal(value: int | float | str | None, codec: str) -> str | None:
         return repr(value)
     if codec == "float" and isinstance(value, (int, float)):
         return repr(float(value))
-    if codec == "str" and isinstance(value, str):
+    if codec in ("str", "numeric_text") and isinstance(value, str):
         return repr(value)
     if codec == "decimal" and isinstance(value, (int, float, str)):
         try:

@@ -9,9 +9,10 @@ expression is the value being converted.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
-from ..errors import ConfigError
+from ..errors import ConfigError, SchemaError
 from ..schema.ir import Affinity, Column
 
 
@@ -35,6 +36,9 @@ CODECS: dict[str, Codec] = {
     "str": Codec("str"),
     "float": Codec("float", encode="_convert.encode_float({}, {table!r}, {column!r})"),
     "bytes": Codec("bytes"),
+    # Text in a NUMERIC-affinity column (JSON, UUID, TIME, an override): SQLite would
+    # turn '42' into 42, so text that looks like a number is refused, never changed.
+    "numeric_text": Codec("str", encode="_convert.encode_numeric_text({}, {table!r}, {column!r})"),
     # Sent as 0/1: strict drivers (asyncpg) refuse a Python bool for an integer column.
     "bool": Codec("bool", encode="_convert.encode_bool({})", decode="bool({})"),
     "decimal": Codec(
@@ -82,6 +86,15 @@ _AFFINITY_CODECS = {
 _TEMPORAL_TYPES = {"DATE": "date", "DATETIME": "datetime", "TIMESTAMP": "datetime"}
 _BOOLEAN_TYPES = frozenset({"BOOLEAN", "BOOL"})
 _DECIMAL_TYPES = frozenset({"DECIMAL", "NUMERIC"})
+# Text kept as text, although SQLite gives these names NUMERIC affinity.
+_TEXT_TYPES = frozenset({"JSON", "UUID", "TIME"})
+# Names without an affinity keyword that we map on purpose. Any other such name
+# (`TXT`, `STRING`, `VARCHR`) gets NUMERIC affinity in SQLite: most likely a typo.
+KNOWN_NUMERIC_NAMES = frozenset({*_TEMPORAL_TYPES, *_BOOLEAN_TYPES, *_DECIMAL_TYPES, *_TEXT_TYPES})
+# Codecs whose values a TEXT-affinity column would store (and return) as text.
+_NUMBER_CODECS = frozenset({"int", "bool", "float", "epoch_date", "epoch_datetime"})
+# What a user can put in a column's `type` override (internal codecs excluded).
+OVERRIDE_CHOICES = tuple(sorted(name for name in CODECS if name != "numeric_text"))
 
 
 def base_type_name(declared_type: str) -> str:
@@ -92,6 +105,7 @@ def base_type_name(declared_type: str) -> str:
 def choose_codec(
     column: Column,
     *,
+    table: str,
     override: str | None = None,
     numeric: str = "float",
     temporal_storage: str = "iso",
@@ -100,30 +114,103 @@ def choose_codec(
 
     Args:
         column: the IR column.
+        table: the column's table, for messages.
         override: a codec name from config (``int``, ``decimal``, ``str`` ...).
         numeric: ``float`` or ``decimal`` for NUMERIC/DECIMAL columns.
         temporal_storage: ``iso`` (text), ``epoch`` (integer) or ``str`` (no conversion).
+
+    Raises:
+        SchemaError: a declared type or CHECK enum that looks like a mistake
+            (see `check_declared_type`) and no override confirms it.
     """
     if override is not None:
-        if override not in CODECS:
+        if override not in OVERRIDE_CHOICES:
             raise ConfigError(
-                f"column {column.name}: unknown type override {override!r}; "
-                f"choose one of {', '.join(sorted(CODECS))}"
+                f"column {table}.{column.name}: unknown type override {override!r}; "
+                f"choose one of {', '.join(OVERRIDE_CHOICES)}"
             )
-        return override
+        if override in _NUMBER_CODECS and column.affinity is Affinity.TEXT:
+            raise ConfigError(
+                f"column {table}.{column.name}: type override {override!r} on declared type "
+                f"'{column.declared_type}': SQLite stores numbers in a TEXT-affinity column as "
+                "text, so they would come back as str; declare the column INTEGER or REAL"
+            )
+        return _guard_text(override, column)
+    check_declared_type(column, table)
     base = base_type_name(column.declared_type)
     if base in _BOOLEAN_TYPES or column.check_in in ((0, 1), (1, 0)):
         return "bool"
     if base in _TEMPORAL_TYPES:
         kind = _TEMPORAL_TYPES[base]
         if temporal_storage == "str":
-            return "str"
+            return _guard_text("str", column)
         if temporal_storage == "epoch":
             return f"epoch_{kind}"
         return kind
     if base in _DECIMAL_TYPES and numeric == "decimal":
         return "decimal"
+    if base in _TEXT_TYPES:
+        return _guard_text("str", column)
     return _AFFINITY_CODECS[column.affinity]
+
+
+def _guard_text(codec: str, column: Column) -> str:
+    """`str` in a NUMERIC-affinity column needs the guard against SQLite's conversion."""
+    return "numeric_text" if codec == "str" and column.affinity is Affinity.NUMERIC else codec
+
+
+def check_declared_type(column: Column, table: str) -> None:
+    """Refuse a declared type that SQLite would read differently from its author.
+
+    SQLite accepts any type name and derives an affinity from keywords in it
+    (INT; CHAR, CLOB, TEXT; BLOB; REAL, FLOA, DOUB), else NUMERIC. A name
+    with none of them that we do not know (`TXT`, `STRING`) is almost always
+    a typo, and would silently become a float. A CHECK enum must agree with
+    the affinity too: strings need TEXT, integers a numeric affinity. A
+    `type` override in config confirms either on purpose.
+    """
+    where = f"column {table}.{column.name}"
+    declared = (
+        f"declared type '{column.declared_type}'" if column.declared_type else "no declared type"
+    )
+    how = (
+        f"fix the type, or confirm it with [tool.storegen.tables.{table}.columns."
+        f'{column.name}] type = "..." ({", ".join(OVERRIDE_CHOICES)})'
+    )
+    base = base_type_name(column.declared_type)
+    if column.affinity is Affinity.NUMERIC and base not in KNOWN_NUMERIC_NAMES:
+        raise SchemaError(
+            f"{where}: {declared} has none of SQLite's type "
+            "keywords (INT, CHAR, CLOB, TEXT, BLOB, REAL, FLOA, DOUB) and is not a type "
+            f"storegen knows, so SQLite gives it NUMERIC affinity{_did_you_mean(base)}; {how}",
+            column.location,
+        )
+    values = column.check_in or ()
+    strings = bool(values) and all(isinstance(v, str) for v in values)
+    if strings and column.affinity is not Affinity.TEXT:
+        raise SchemaError(
+            f"{where}: CHECK lists strings, but {declared} gives "
+            f"{column.affinity.value} affinity, not TEXT; {how}",
+            column.location,
+        )
+    numeric = (Affinity.INTEGER, Affinity.NUMERIC, Affinity.REAL)
+    if values and not strings and column.affinity not in numeric:
+        raise SchemaError(
+            f"{where}: CHECK lists integers, but {declared} gives "
+            f"{column.affinity.value} affinity, which stores them "
+            f"{'as text' if column.affinity is Affinity.TEXT else 'untyped'}; {how}",
+            column.location,
+        )
+
+
+def _did_you_mean(base: str) -> str:
+    """` (did you mean TEXT?)` for a near miss of a common type name."""
+    common = ["TEXT", "INTEGER", "INT", "REAL", "BLOB", "VARCHAR", "NUMERIC", "BOOLEAN"]
+    common += sorted(KNOWN_NUMERIC_NAMES - set(common))
+    close = difflib.get_close_matches(base, common, n=1, cutoff=0.6)
+    if base == "STRING":
+        return " (did you mean TEXT? SQLite reads STRING as NUMERIC)"
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def literal_annotation(values: tuple[int | str, ...]) -> str:

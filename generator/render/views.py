@@ -71,10 +71,16 @@ class TableView:
     update_fields: tuple[FieldView, ...] = ()
     bases: tuple[str, ...] = ()
     own_fields: tuple[FieldView, ...] = ()
+    # Each foreign key's columns as a failure message names them: `author_id`, `(a, b)`.
+    foreign_keys: tuple[str, ...] = ()
 
     @property
     def name_literal(self) -> str:
         return repr(self.name)
+
+    @property
+    def foreign_keys_literal(self) -> str:
+        return repr(self.foreign_keys)
 
     @property
     def sql_class(self) -> str:

@@ -1,8 +1,8 @@
 """The views of store methods: their parameters, signatures, docstrings and arguments.
 
 `MethodView` spells one method of a contract and its stores (built by
-`context.py`, and by `queries.py` for named queries, with a `QueryView`);
-split from `views.py` so that module stays about tables and the package.
+`context.py`, and by `queries/methods.py` for named queries, with a
+`QueryView`); split from `views.py` so that module stays about tables.
 """
 
 from __future__ import annotations

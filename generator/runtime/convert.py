@@ -22,6 +22,7 @@ __all__ = [
     "encode_epoch",
     "encode_epoch_date",
     "encode_float",
+    "encode_numeric_text",
 ]
 
 
@@ -58,6 +59,20 @@ def encode_float(value: float, table: str, column: str) -> float:
     if value != value:
         raise EncodeError(table, column)
     return value
+
+
+def encode_numeric_text(value: str, table: str, column: str) -> str:
+    """Text for a NUMERIC-affinity column (JSON, UUID, TIME): kept exactly, or refused.
+
+    SQLite stores text that reads as a number ('42', ' 1e3') as that number,
+    so it would come back changed. Refuse what Python's float() accepts: a
+    superset of SQLite's numeric literals.
+    """
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return value
+    raise EncodeError(table, column)
 
 
 def encode_epoch(value: datetime.datetime) -> int:

@@ -25,7 +25,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-import asyncpg  # type: ignore[import-untyped, unused-ignore]
+try:  # the driver is an extra: say which one, in one line, instead of a bare ModuleNotFoundError
+    import asyncpg  # type: ignore[import-untyped, unused-ignore]
+except ImportError:
+    raise ImportError(
+        "the postgres stores need the asyncpg driver: pip install 'storegen[postgres]'"
+    ) from None
 
 from .errors import DecodeError, ErrorCode, Failure, classify_message
 
@@ -38,6 +43,8 @@ DEFAULT_TIMEOUT = 10.0
 SCHEMES = ("postgresql", "postgres")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _KEY_RE = re.compile(r"^Key \(([^)]*)\)=")
+# `Key (cols)=(values) is not present in table "t".` / `... is still referenced from table "t".`
+_FK_DETAIL = re.compile(r'^Key \(([^)]*)\)=.*?(?:table "([^"]*)"\.)?$', re.DOTALL)
 _UNAVAILABLE = Failure(ErrorCode.UNAVAILABLE, "the database is unavailable, try again")
 _SHARED: dict[tuple[str, float], PostgresDatabase] = {}
 _SHARED_LOCK = threading.Lock()
@@ -74,6 +81,24 @@ def _check_failure(exc: Any, table: str) -> Failure:
     return Failure(ErrorCode.CHECK_VIOLATION, f"a value in {owner} violates a CHECK constraint")
 
 
+def _foreign_key_failure(exc: Any, table: str, operation: str | None) -> Failure:
+    """PostgreSQL's detail names the key columns (`Key (author_id)=(...)`): keep only those."""
+    match = _FK_DETAIL.match(getattr(exc, "detail", None) or "")
+    columns = [c.strip() for c in match.group(1).split(",")] if match else []
+    named = bool(columns) and all(_ident(c) for c in columns)
+    key = columns[0] if len(columns) == 1 else f"({', '.join(columns)})"
+    if operation is not None and operation.startswith("delete"):
+        child = _ident(match.group(2)) if match and match.group(2) else None
+        by = f" in {child}" if child else ""
+        return Failure(
+            ErrorCode.FOREIGN_KEY_VIOLATION, f"a row in {table} is still referred to by a row{by}"
+        )
+    subject = f"{table}.{key}" if named else table
+    return Failure(
+        ErrorCode.FOREIGN_KEY_VIOLATION, f"{subject} refers to a row that does not exist"
+    )
+
+
 def classify_postgres_error(
     exc: BaseException, table: str, *, operation: str | None = None
 ) -> Failure:
@@ -95,11 +120,7 @@ def classify_postgres_error(
     if isinstance(exc, errors.CheckViolationError):
         return _check_failure(exc, table)
     if isinstance(exc, errors.ForeignKeyViolationError):
-        if operation is not None and operation.startswith("delete"):
-            text = f"a row in {table} is still referred to by another row"
-        else:
-            text = f"{table} refers to a row that does not exist"
-        return Failure(ErrorCode.FOREIGN_KEY_VIOLATION, text)
+        return _foreign_key_failure(exc, table, operation)
     if isinstance(exc, errors.RaiseError):
         # Our triggers' texts: "append-only: t", "UNIQUE constraint failed: t.pk".
         return classify_message("SQLITE_CONSTRAINT", str(exc), table, operation=operation)

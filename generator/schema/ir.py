@@ -1,9 +1,8 @@
 """The typed intermediate representation between parsing and rendering.
 
-Everything here is plain, frozen data: no sqlglot and no Jinja. `parse.py`
-produces it, `directives.py` annotates it, `context.py` reads it. It is
-serialisable to JSON (``to_json``) so ``storegen inspect`` can show exactly
-what the generator understood.
+Plain, frozen data, with no sqlglot and no Jinja: `schema/parse.py` builds it,
+`render/context.py` reads it, and ``to_json`` lets ``storegen inspect`` show
+exactly what the generator understood.
 """
 
 from __future__ import annotations

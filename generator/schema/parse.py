@@ -48,13 +48,14 @@ class _ParsedIndex:
 
 
 def read_schema_files(
-    paths: Sequence[Path], display: Callable[[Path], str] = str
+    paths: Sequence[Path], display: Callable[[Path], str] = str, kind: str = "schema file"
 ) -> list[tuple[str, str]]:
     """Read schema files as text, so that parsing itself never touches the disk.
 
     Args:
         paths: The schema files, in the order their statements should run.
         display: How a path appears in messages; the path as given by default.
+        kind: What the files are, for messages (``schema file``, ``query file``).
 
     Returns:
         ``(display_path, sql_text)`` pairs, ready for `parse_schema`.
@@ -69,10 +70,10 @@ def read_schema_files(
         try:
             data = path.read_bytes()
         except OSError as error:
-            raise SchemaError(f"{shown}: cannot read schema file: {error.strerror}") from None
+            raise SchemaError(f"{shown}: cannot read {kind}: {error.strerror}") from None
         if b"\0" in data:
             raise SchemaError(
-                "binary data (a NUL byte) in a schema file: is this really SQL?",
+                f"binary data (a NUL byte) in a {kind}: is this really SQL?",
                 _byte_location(shown, data, data.index(b"\0")),
             )
         try:

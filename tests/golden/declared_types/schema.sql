@@ -16,5 +16,8 @@ CREATE TABLE products (
     precise DOUBLE PRECISION,
     big UNSIGNED BIG INT,
     small INT2,
+    meta JSON,
+    uid UUID,
+    opens TIME,
     anything
 );

@@ -41,7 +41,11 @@ def encode_invoice_insert(row: Invoice) -> tuple[Any, ...]:
         row.due_on.isoformat(),
         None if row.sent_at is None else row.sent_at.isoformat(sep=" "),
         _convert.encode_epoch(row.expires_at),
-        row.paid_at,
+        (
+            None
+            if row.paid_at is None
+            else _convert.encode_numeric_text(row.paid_at, "invoices", "paid_at")
+        ),
         _convert.encode_bool(row.reminded),
         None if row.weight is None else _convert.encode_float(row.weight, "invoices", "weight"),
     )
@@ -56,7 +60,11 @@ def encode_invoice_update(row: Invoice) -> tuple[Any, ...]:
         row.due_on.isoformat(),
         None if row.sent_at is None else row.sent_at.isoformat(sep=" "),
         _convert.encode_epoch(row.expires_at),
-        row.paid_at,
+        (
+            None
+            if row.paid_at is None
+            else _convert.encode_numeric_text(row.paid_at, "invoices", "paid_at")
+        ),
         _convert.encode_bool(row.reminded),
         None if row.weight is None else _convert.encode_float(row.weight, "invoices", "weight"),
         row.id,

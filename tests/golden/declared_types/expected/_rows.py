@@ -34,7 +34,10 @@ def decode_product(r: Sequence[Any]) -> Product:
         precise=r[14],
         big=r[15],
         small=r[16],
-        anything=r[17],
+        meta=r[17],
+        uid=r[18],
+        opens=r[19],
+        anything=r[20],
     )
 
 
@@ -57,6 +60,9 @@ def encode_product_insert(row: Product) -> tuple[Any, ...]:
         None if row.precise is None else _convert.encode_float(row.precise, "products", "precise"),
         row.big,
         row.small,
+        None if row.meta is None else _convert.encode_numeric_text(row.meta, "products", "meta"),
+        None if row.uid is None else _convert.encode_numeric_text(row.uid, "products", "uid"),
+        None if row.opens is None else _convert.encode_numeric_text(row.opens, "products", "opens"),
         row.anything,
     )
 
@@ -79,6 +85,9 @@ def encode_product_update(row: Product) -> tuple[Any, ...]:
         None if row.precise is None else _convert.encode_float(row.precise, "products", "precise"),
         row.big,
         row.small,
+        None if row.meta is None else _convert.encode_numeric_text(row.meta, "products", "meta"),
+        None if row.uid is None else _convert.encode_numeric_text(row.uid, "products", "uid"),
+        None if row.opens is None else _convert.encode_numeric_text(row.opens, "products", "opens"),
         row.anything,
         row.id,
     )

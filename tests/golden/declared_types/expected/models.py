@@ -33,4 +33,7 @@ class Product:
     precise: float | None = None
     big: int | None = None
     small: int | None = None
+    meta: str | None = None
+    uid: str | None = None
+    opens: str | None = None
     anything: bytes | None = None

@@ -9,7 +9,7 @@ from typing import Protocol
 __all__ = ["SCHEMA_STATEMENTS", "SCHEMA_SQL", "SchemaTarget", "create_schema"]
 
 SCHEMA_STATEMENTS: tuple[str, ...] = (
-    "CREATE TABLE products (\n    id INTEGER PRIMARY KEY,\n    name NVARCHAR(40) NOT NULL,\n    code VARCHAR(8),\n    letters CHARACTER(20),\n    notes CLOB,\n    price DECIMAL(10, 2) NOT NULL,\n    amount NUMERIC,\n    released DATE,\n    updated DATETIME,\n    seen TIMESTAMP,\n    active BOOLEAN NOT NULL,\n    image BLOB,\n    weight REAL,\n    ratio FLOAT,\n    precise DOUBLE PRECISION,\n    big UNSIGNED BIG INT,\n    small INT2,\n    anything\n)",
+    "CREATE TABLE products (\n    id INTEGER PRIMARY KEY,\n    name NVARCHAR(40) NOT NULL,\n    code VARCHAR(8),\n    letters CHARACTER(20),\n    notes CLOB,\n    price DECIMAL(10, 2) NOT NULL,\n    amount NUMERIC,\n    released DATE,\n    updated DATETIME,\n    seen TIMESTAMP,\n    active BOOLEAN NOT NULL,\n    image BLOB,\n    weight REAL,\n    ratio FLOAT,\n    precise DOUBLE PRECISION,\n    big UNSIGNED BIG INT,\n    small INT2,\n    meta JSON,\n    uid UUID,\n    opens TIME,\n    anything\n)",
 )
 """Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
 

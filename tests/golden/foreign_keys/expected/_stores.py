@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
+from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import AuthorTable, CategoryTable, BookTable, EditionTable, PrintingTable
 from .models import Author, Category, Book, Edition, Printing
 from .results import FailedResult, Result, SuccessResult
@@ -51,6 +51,7 @@ class _Store:
     """Error mapping and result helpers shared by every store."""
 
     table: ClassVar[str]
+    _foreign_keys: ClassVar[tuple[str, ...]] = ()  # for naming a FOREIGN_KEY_VIOLATION
     _db: Database
     # Failures are logged under the backend module's name (each sets its own).
     _log: ClassVar[logging.Logger] = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class _Store:
 
     def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
         failure = self._db.classify_error(exc, self.table, operation)
+        failure = name_foreign_key(failure, self.table, self._foreign_keys)
         log_failure(self._log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
         return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
@@ -195,6 +197,7 @@ class CategoryStore(_Store, CategoryTable):
 
     model: ClassVar[type[Category]] = Category
     table: ClassVar[str] = "categories"
+    _foreign_keys: ClassVar[tuple[str, ...]] = ("parent_id",)
     _sql: ClassVar[Any]  # set by each backend module: its _CategorySql
 
     async def insert(self, row: Category, ray_id: str) -> Result[Category]:
@@ -320,6 +323,12 @@ class BookStore(_Store, BookTable):
 
     model: ClassVar[type[Book]] = Book
     table: ClassVar[str] = "books"
+    _foreign_keys: ClassVar[tuple[str, ...]] = (
+        "author_id",
+        "category_id",
+        "editor_id",
+        "reviewer_id",
+    )
     _sql: ClassVar[Any]  # set by each backend module: its _BookSql
 
     async def insert(self, row: Book, ray_id: str) -> Result[Book]:
@@ -563,6 +572,7 @@ class EditionStore(_Store, EditionTable):
 
     model: ClassVar[type[Edition]] = Edition
     table: ClassVar[str] = "editions"
+    _foreign_keys: ClassVar[tuple[str, ...]] = ("book_isbn",)
     _sql: ClassVar[Any]  # set by each backend module: its _EditionSql
 
     async def insert(self, row: Edition, ray_id: str) -> Result[Edition]:
@@ -684,6 +694,7 @@ class PrintingStore(_Store, PrintingTable):
 
     model: ClassVar[type[Printing]] = Printing
     table: ClassVar[str] = "printings"
+    _foreign_keys: ClassVar[tuple[str, ...]] = ("(book_isbn, edition_number)",)
     _sql: ClassVar[Any]  # set by each backend module: its _PrintingSql
 
     async def insert(self, row: Printing, ray_id: str) -> Result[Printing]:

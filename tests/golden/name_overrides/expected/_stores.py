@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
+from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import (
     ClientContract,
     ShortURLTable,
@@ -63,6 +63,7 @@ class _Store:
     """Error mapping and result helpers shared by every store."""
 
     table: ClassVar[str]
+    _foreign_keys: ClassVar[tuple[str, ...]] = ()  # for naming a FOREIGN_KEY_VIOLATION
     _db: Database
     # Failures are logged under the backend module's name (each sets its own).
     _log: ClassVar[logging.Logger] = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class _Store:
 
     def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
         failure = self._db.classify_error(exc, self.table, operation)
+        failure = name_foreign_key(failure, self.table, self._foreign_keys)
         log_failure(self._log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
         return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
@@ -213,6 +215,7 @@ class ShortURLStore(_Store, ShortURLTable):
 
     model: ClassVar[type[ShortURL]] = ShortURL
     table: ClassVar[str] = "short_urls"
+    _foreign_keys: ClassVar[tuple[str, ...]] = ("api_client_id",)
     _sql: ClassVar[Any]  # set by each backend module: its _ShortURLSql
 
     async def insert(self, row: ShortURL, ray_id: str) -> Result[ShortURL]:
@@ -435,6 +438,7 @@ class AddressStore(_Store, AddressTable):
 
     model: ClassVar[type[Address]] = Address
     table: ClassVar[str] = "addresses"
+    _foreign_keys: ClassVar[tuple[str, ...]] = ("person_id",)
     _sql: ClassVar[Any]  # set by each backend module: its _AddressSql
 
     async def insert(self, row: Address, ray_id: str) -> Result[Address]:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
+from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import TeamTable, PlayerTable, ScoreTable
 from .models import Team, Player, Score
 from .results import FailedResult, Result, SuccessResult
@@ -43,6 +43,7 @@ class _Store:
     """Error mapping and result helpers shared by every store."""
 
     table: ClassVar[str]
+    _foreign_keys: ClassVar[tuple[str, ...]] = ()  # for naming a FOREIGN_KEY_VIOLATION
     _db: Database
     # Failures are logged under the backend module's name (each sets its own).
     _log: ClassVar[logging.Logger] = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class _Store:
 
     def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
         failure = self._db.classify_error(exc, self.table, operation)
+        failure = name_foreign_key(failure, self.table, self._foreign_keys)
         log_failure(self._log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
         return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
@@ -203,6 +205,7 @@ class PlayerStore(_Store, PlayerTable):
 
     model: ClassVar[type[Player]] = Player
     table: ClassVar[str] = "players"
+    _foreign_keys: ClassVar[tuple[str, ...]] = ("team_id",)
     _sql: ClassVar[Any]  # set by each backend module: its _PlayerSql
 
     async def insert(self, row: Player, ray_id: str) -> Result[Player]:
@@ -391,6 +394,7 @@ class ScoreStore(_Store, ScoreTable):
 
     model: ClassVar[type[Score]] = Score
     table: ClassVar[str] = "scores"
+    _foreign_keys: ClassVar[tuple[str, ...]] = ("team_id",)
     _sql: ClassVar[Any]  # set by each backend module: its _ScoreSql
 
     async def insert(self, row: Score, ray_id: str) -> Result[Score]:

@@ -1,0 +1,7 @@
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    bio TEXT
+);
+CREATE TABLE teams (id INTEGER PRIMARY KEY, title TEXT NOT NULL);

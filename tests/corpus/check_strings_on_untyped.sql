@@ -1,0 +1,4 @@
+CREATE TABLE tasks (
+    id INTEGER PRIMARY KEY,
+    kind CHECK (kind IN ('bug', 'feature'))
+);

@@ -1,0 +1,4 @@
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    email VARCHR(200) NOT NULL UNIQUE
+);
