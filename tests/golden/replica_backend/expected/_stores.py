@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime.database import Database
-from ._runtime.errors import ErrorCode, log_failure
+from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import NoteTable
 from .models import Note
 from .results import FailedResult, Result, SuccessResult
@@ -36,6 +36,7 @@ class _Store:
     """Error mapping and result helpers shared by every store."""
 
     table: ClassVar[str]
+    _foreign_keys: ClassVar[tuple[str, ...]] = ()  # for naming a FOREIGN_KEY_VIOLATION
     _db: Database
     # Failures are logged under the backend module's name (each sets its own).
     _log: ClassVar[logging.Logger] = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class _Store:
 
     def _failed(self, exc: Exception, ray_id: str, operation: str) -> FailedResult:
         failure = self._db.classify_error(exc, self.table, operation)
+        failure = name_foreign_key(failure, self.table, self._foreign_keys)
         log_failure(self._log, failure, exc, ray_id=ray_id, table=self.table, operation=operation)
         return FailedResult(ray_id=ray_id, error_code=failure.code, client_message=failure.message)
 
