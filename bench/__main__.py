@@ -8,6 +8,8 @@
 3. the per-operation cost over libSQL (bench/libsql_cost.py);
 4. a 1,000,000-row table rebuild: `apply_migrations` vs the hand-written
    `INSERT INTO new SELECT` (bench/migrate_rebuild.py).
+5. the Turso embedded replica against libSQL ws and http on one sqld
+   (bench/replica_cost.py).
 
     python -m bench [--rounds 3] [--n 200] [--skip-libsql] [--skip-migrate]
 """
@@ -50,6 +52,10 @@ if not args.skip_libsql:
     from bench.libsql_cost import main
 
     main([])
+    print("\n## Turso embedded replica vs libSQL ws / http\n", flush=True)
+    from bench.replica_cost import main as replica_main
+
+    replica_main([])
 if not args.skip_migrate:
     print("\n## Migration: table rebuild\n", flush=True)
     migrate_rebuild.main(["--rounds", str(args.rounds)])

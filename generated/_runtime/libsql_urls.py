@@ -3,7 +3,8 @@
 """What a libSQL URL and an SQL script mean, before anything is sent.
 
 `normalize_url` checks a URL and maps `libsql://` to the WebSocket scheme
-libsql-client speaks; the auth token comes from the URL, the caller or the
+libsql-client speaks; `parse_replica_url` takes an embedded replica's
+`replica=` and `sync_interval=` off a URL; the auth token comes from the URL, the caller or the
 environment; `split_script` cuts a script into statements the way SQLite's
 own tokenizer does (HTTP batches need one statement per entry).
 """
@@ -56,6 +57,35 @@ def normalize_url(url: str) -> tuple[str, str | None]:
     elif tls is not None and tls != scheme.endswith("s"):
         raise ValueError(f"?tls={int(tls)} contradicts the {scheme}:// scheme: {url!r}")
     return urllib.parse.urlunsplit((scheme, parts.netloc, parts.path, "", "")), token
+
+
+def parse_replica_url(url: str) -> tuple[str, str, float | None]:
+    """`libsql://host?replica=/path/local.db[&sync_interval=S]` → (path, primary URL, interval).
+
+    Any libSQL scheme works (`libsql`, `ws(s)`, `http(s)`), with `tls=0` and
+    `authToken=` as for `LibsqlDatabase`; the primary URL keeps those.
+    """
+    parts = urllib.parse.urlsplit(url)
+    kept: list[tuple[str, str]] = []
+    path: str | None = None
+    interval: float | None = None
+    for key, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
+        if key == "replica":
+            path = value
+        elif key == "sync_interval":
+            try:
+                interval = float(value)
+            except ValueError:
+                raise ValueError(f"sync_interval must be seconds: {url!r}") from None
+        else:
+            kept.append((key, value))
+    if not path:
+        raise ValueError(f"replica URL without replica=/path/local.db: {url!r}")
+    query = urllib.parse.urlencode(kept)
+    primary = urllib.parse.urlunsplit(
+        (parts.scheme, parts.netloc, parts.path, query, parts.fragment)
+    )
+    return path, primary, interval
 
 
 def split_script(script: str) -> list[str]:

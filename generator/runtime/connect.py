@@ -8,7 +8,10 @@ The URL picks the backend, so application code is the same on both:
 * `libsql://host` (TLS; `libsql://host:port?tls=0` without), `ws://`,
   `wss://`, `http://`, `https://` → `LibsqlDatabase` (libsql-client);
 * `postgresql://user@host:port/db` (or `postgres://`) → `PostgresDatabase`
-  (an asyncpg pool).
+  (an asyncpg pool);
+* a libSQL URL with `replica=/path/local.db` (`libsql://host?replica=...`,
+  optionally `&sync_interval=SECONDS`) → `LibsqlReplicaDatabase`, a Turso
+  embedded replica: reads from that local file, writes to the primary.
 
 Both drivers are imported only when a URL needs them, so importing the
 package does not import aiohttp.
@@ -19,6 +22,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import urllib.parse
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -34,7 +38,10 @@ _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 
 
 def backend_for(url: str | os.PathLike[str]) -> str:
-    """The backend for this URL or path: "sqlite", "libsql" or "postgres"; ValueError if unknown."""
+    """The backend for this URL or path: "sqlite", "libsql", "libsql_replica" or "postgres".
+
+    ValueError if the scheme is unknown.
+    """
     if not isinstance(url, str):
         return "sqlite"
     match = _SCHEME_RE.match(url)
@@ -44,7 +51,9 @@ def backend_for(url: str | os.PathLike[str]) -> str:
     if scheme in LOCAL_SCHEMES:
         return "sqlite"
     if scheme in REMOTE_SCHEMES:
-        return "libsql"
+        query = urllib.parse.urlsplit(url).query
+        replica = any(k == "replica" for k, _ in urllib.parse.parse_qsl(query))
+        return "libsql_replica" if replica else "libsql"
     if scheme in POSTGRES_SCHEMES:
         return "postgres"
     known = ", ".join(f"{s}:" for s in (*LOCAL_SCHEMES, *REMOTE_SCHEMES, *POSTGRES_SCHEMES))
@@ -103,6 +112,10 @@ def connect(
         postgres = _runtime_module("postgres", url)  # imports asyncpg only now
         options = {} if timeout is None else {"timeout": timeout}
         db = postgres.PostgresDatabase.shared(str(url), **options)
+    elif backend == "libsql_replica":
+        replica = _runtime_module("libsql_replica", url)  # imports libsql-experimental now
+        options = {} if timeout is None else {"timeout": timeout}
+        db = replica.LibsqlReplicaDatabase.from_url(str(url), auth_token=auth_token, **options)
     else:
         libsql = _runtime_module("libsql", url)
         options = {} if timeout is None else {"timeout": timeout}

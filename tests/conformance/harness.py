@@ -10,7 +10,8 @@ Adding a backend
 Nothing to write when its driver is known: harnesses are built from the
 backends configured in pyproject.toml ([tool.storegen] backends) and the
 driver each manifest names (`DRIVER_HARNESSES` at the bottom of this file:
-aiosqlite, libsql-client over WS and HTTP, asyncpg). A backend scaffolded
+aiosqlite, libsql-client over WS and HTTP, a libsql-experimental
+embedded replica, asyncpg). A backend scaffolded
 with `storegen new-backend mine --from aiosqlite` runs every test here, as
 `mine`, once it is configured and generated.
 
@@ -206,6 +207,7 @@ from .harness_libsql import (  # noqa: E402
     open_libsql_ws,
     reopen_libsql,
 )
+from .harness_replica import open_replica, reopen_replica  # noqa: E402
 from .harness_postgres import (  # noqa: E402
     postgres_classify,
     postgres_execute_raw,
@@ -228,6 +230,11 @@ DRIVER_HARNESSES: dict[str, list[DriverHarness]] = {
         DriverHarness(
             "-http", lambda module: open_libsql_http, libsql_execute_raw, libsql_classify,
             reopen_libsql,
+        ),
+    ],
+    "libsql-experimental": [
+        DriverHarness(
+            "", lambda module: open_replica, libsql_execute_raw, libsql_classify, reopen_replica
         ),
     ],
     "asyncpg": [

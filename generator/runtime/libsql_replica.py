@@ -1,0 +1,448 @@
+"""A Turso embedded replica: a local file synced from the primary.
+
+Reads run on the local file, writes go to the primary, and `sync()` pulls
+the primary's changes into the file (libsql-experimental 0.0.55; the newer
+`libsql` 0.1.x cannot sync from sqld 0.24). How each call is served:
+
+* `fetch_one` of a SELECT runs inline on the event loop thread, on a local
+  read connection (~15 us, no thread hop), as the SQLite engine's inline
+  point reads do. `fetch_all` takes one hop to a read thread (a long list
+  must not stall the loop). Reads never wait for the network, so they keep
+  working (stale) while the primary is down.
+* Writes (`execute*`) go to the primary through `LibsqlDatabase` (libsql-client,
+  off the loop thread) and return as soon as the primary committed.
+* Read-your-writes: until a sync that began after our last write has
+  finished, reads go to the primary (one round trip, cheaper than waiting for
+  the sync, which they start in the background); then they are local again.
+  If the primary cannot be reached, they are served from the file, stale,
+  with a warning.
+* `transaction()` is the primary's interactive transaction (ws/wss writes
+  only; over http it raises `TransactionUnsupported`). The owning task's reads
+  go to the primary inside it, so they see the block's own writes.
+
+The local file is read through libsql's own SQLite copy, never through the
+stdlib sqlite3: two SQLite libraries in one process do not see each other's
+POSIX locks (sqlite.org/howtocorrupt.html, section 2.2.1), so a stdlib reader
+could recover or checkpoint the WAL under libsql's replicator. The driver and
+its connection threads are in `libsql_replica_driver`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import threading
+import urllib.parse
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from .errors import ErrorCode, Failure
+from .libsql import DEFAULT_TIMEOUT, LibsqlDatabase, classify_libsql_error
+from .libsql_replica_driver import Thread, has_tables, lx
+from .libsql_urls import parse_replica_url
+
+__all__ = ["LibsqlReplicaDatabase", "ReplicaSyncError", "parse_replica_url"]
+
+_T = TypeVar("_T")
+Row = tuple[Any, ...]
+_log = logging.getLogger(__name__)
+_SHARED: dict[tuple[str, str], LibsqlReplicaDatabase] = {}
+_SHARED_LOCK = threading.Lock()
+# Files libsql keeps beside the database; a rebuild removes them all, or the
+# next connect refuses ("Can not sync a database without a wal_index").
+_SIDECARS = ("-wal", "-shm", "-client_wal_index", "-info")
+_CLOSE_TIMEOUT = 5.0
+_STALE: Any = object()  # a remote read failed: read the local file instead
+
+
+class ReplicaSyncError(ConnectionError):
+    """A sync with the primary failed (unreachable, refused, or timed out)."""
+
+
+class LibsqlReplicaDatabase:
+    """A local replica file of a libSQL primary: local reads, forwarded writes.
+
+    `sync_url` is the primary (`libsql://db.turso.io`, or
+    `libsql://127.0.0.1:8080?tls=0` for a local sqld: its HTTP port serves
+    both the sync and the WebSocket writes). `write_url` sends the writes
+    elsewhere (a local sqld's `--hrana-listen-addr` port is faster than the
+    WebSocket upgrade of its HTTP port). `sync_interval` (seconds) also syncs
+    in the background. `read_your_writes=False` reads the file even while it
+    lags our own writes (until the next sync): faster under a write-heavy mix,
+    but a read may miss a write that has returned. The constructor does no
+    I/O; the first call opens the file and syncs it.
+    """
+
+    def __init__(
+        self,
+        local_path: str | os.PathLike[str],
+        sync_url: str,
+        *,
+        auth_token: str | None = None,
+        sync_interval: float | None = None,
+        write_url: str | None = None,
+        read_your_writes: bool = True,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        if sync_interval is not None and not sync_interval > 0:
+            raise ValueError("sync_interval must be > 0 seconds")
+        self._path = os.path.realpath(os.fspath(local_path))
+        primary = LibsqlDatabase(sync_url, auth_token=auth_token, timeout=timeout)
+        http = "https" if primary.url.startswith(("wss:", "https:")) else "http"
+        self._sync_url = urllib.parse.urlunsplit((http, *urllib.parse.urlsplit(primary.url)[1:]))
+        self._remote = (
+            primary
+            if write_url is None
+            else LibsqlDatabase(write_url, auth_token=auth_token, timeout=timeout)
+        )
+        self._read_your_writes = bool(read_your_writes)
+        self._token = primary._auth_token or ""
+        self._interval = sync_interval
+        self._timeout = float(timeout)
+        self._syncer: Thread | None = None  # owns the sync_url connection
+        self._reader: Thread | None = None  # fetch_all and inline fallbacks
+        self._local = threading.local()  # the inline reader of each loop thread
+        self._generation = 0
+        self._inode: tuple[int, int] | None = None
+        self._open_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+        # Read-your-writes: writes done vs. writes a finished sync has pulled.
+        self._written = 0
+        self._synced = 0
+        self._sync_task: asyncio.Task[None] | None = None
+        self._sync_mark = 0  # writes counted when the running sync started
+        self._next_sync: asyncio.Task[None] | None = None
+
+    @classmethod
+    def shared(
+        cls,
+        local_path: str | os.PathLike[str],
+        sync_url: str,
+        *,
+        auth_token: str | None = None,
+        sync_interval: float | None = None,
+        write_url: str | None = None,
+        read_your_writes: bool = True,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> LibsqlReplicaDatabase:
+        """The one instance for this file (two syncers on one file would clash)."""
+        db = cls(
+            local_path, sync_url, auth_token=auth_token, sync_interval=sync_interval,
+            write_url=write_url, read_your_writes=read_your_writes, timeout=timeout,
+        )  # fmt: skip
+        with _SHARED_LOCK:
+            existing = _SHARED.setdefault((db._path, db._sync_url), db)
+        return existing
+
+    @classmethod
+    def from_url(
+        cls, url: str, *, auth_token: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> LibsqlReplicaDatabase:
+        """The shared instance for `libsql://host?replica=/path/local.db` (see parse_replica_url)."""
+        path, primary, interval = parse_replica_url(url)
+        return cls.shared(
+            path, primary, auth_token=auth_token, sync_interval=interval, timeout=timeout
+        )
+
+    @property
+    def path(self) -> str:
+        """The local replica file (absolute)."""
+        return self._path
+
+    @property
+    def url(self) -> str:
+        """Where writes go (the primary, as libsql-client sees it)."""
+        return self._remote.url
+
+    @property
+    def sync_url(self) -> str:
+        """Where `sync()` pulls from (the primary's HTTP endpoint)."""
+        return self._sync_url
+
+    @property
+    def timeout(self) -> float:
+        return self._timeout
+
+    def __repr__(self) -> str:
+        return f"LibsqlReplicaDatabase({self._path!r}, {self._sync_url!r})"
+
+    def classify_error(self, exc: BaseException, table: str, operation: str) -> Failure:
+        """libsql-client errors as for LibsqlDatabase; a failed sync is UNAVAILABLE."""
+        return classify_libsql_error(exc, table, operation=operation)
+
+    # ------------------------------------------------------------- reads
+    async def fetch_one(self, sql: str, params: Sequence[object]) -> Row | None:
+        """The first row, from the local file: a SELECT runs inline on the loop thread."""
+        if self._remote._in_own_transaction() or self._behind():
+            found: Row | None = await self._read_remote(self._remote.fetch_one, sql, params)
+            if found is not _STALE:
+                return found
+        if sql.startswith("SELECT"):
+            reader = self._inline_reader() or await self._open_inline_reader()
+            try:
+                cursor = reader.execute(sql, tuple(params))
+                row: Row | None = cursor.fetchone()
+                return row
+            except ValueError:
+                self._local.reader = None  # e.g. busy: the read thread tries again
+        found = await self._read_thread(lambda conn: conn.execute(sql, tuple(params)).fetchone())
+        return found
+
+    async def fetch_all(self, sql: str, params: Sequence[object]) -> list[Row]:
+        """Every row, from the local file, in one hop to the read thread."""
+        if self._remote._in_own_transaction() or self._behind():
+            found: list[Row] = await self._read_remote(self._remote.fetch_all, sql, params)
+            if found is not _STALE:
+                return found
+        rows: list[Row] = await self._read_thread(
+            lambda conn: conn.execute(sql, tuple(params)).fetchall()
+        )
+        return rows
+
+    def _behind(self) -> bool:
+        """Whether the file may lack a write of ours that has returned."""
+        return self._written != self._synced and self._read_your_writes
+
+    async def _read_remote(
+        self, read: Callable[[str, Sequence[object]], Awaitable[Any]], sql: str, params: Any
+    ) -> Any:
+        """A read while the file lags our own writes (or inside our transaction).
+
+        The primary answers it (one round trip, less than waiting for a sync),
+        and a sync starts in the background so the reads after it are local
+        again. If the primary cannot be reached, _STALE: read the file.
+        """
+        if self._remote._in_own_transaction():
+            return await read(sql, params)
+        self._start_sync()
+        try:
+            return await read(sql, params)
+        except Exception as exc:
+            if classify_libsql_error(exc, "").code is not ErrorCode.UNAVAILABLE:
+                raise
+        _log.warning("reading %s without the latest writes: the primary is unreachable", self._path)
+        return _STALE
+
+    # ------------------------------------------------------------- writes
+    async def execute(self, sql: str, params: Sequence[object]) -> int:
+        """Run one write on the primary; return the number of rows it changed."""
+        return await self._write(self._remote.execute(sql, params))
+
+    async def execute_returning(self, sql: str, params: Sequence[object]) -> Row | None:
+        """Run `... RETURNING` on the primary; return the first row."""
+        return await self._write(self._remote.execute_returning(sql, params))
+
+    async def execute_many(self, sql: str, rows: Iterable[Sequence[object]]) -> int:
+        """Run `sql` for every row on the primary, all or nothing."""
+        return await self._write(self._remote.execute_many(sql, rows))
+
+    async def execute_script(self, script: str) -> None:
+        """Run a DDL script on the primary (one atomic batch)."""
+        await self._write(self._remote.execute_script(script))
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """The primary's interactive transaction (ws/wss only), as `LibsqlDatabase.transaction`.
+
+        Inside it the owning task reads from the primary (its own writes are
+        not in the file yet); when it ends, the file is synced before the
+        next read.
+        """
+        outermost = not self._remote._in_own_transaction()
+        try:
+            async with self._remote.transaction():
+                yield
+        finally:
+            if outermost:
+                self._wrote()
+
+    async def _write(self, call: Awaitable[_T]) -> _T:
+        try:
+            return await call
+        finally:
+            # Even a failed or timed-out write may have reached the primary.
+            if not self._remote._in_own_transaction():
+                self._wrote()
+
+    def _wrote(self) -> None:
+        """Count a write: the next read syncs first (not now: a sync per write
+        would double the primary's work and slow the writes that follow)."""
+        self._written += 1
+
+    # ------------------------------------------------------------- sync
+    async def sync(self) -> None:
+        """Pull the primary's changes into the local file now.
+
+        Rebuilds the file first if it was deleted or replaced. Raises
+        ReplicaSyncError when the primary cannot be reached in time.
+        """
+        await self._sync_once()
+
+    def _start_sync(self) -> asyncio.Task[None]:
+        """A sync that pulls every write done so far: the running one, or one queued after it."""
+        loop = asyncio.get_running_loop()
+        running = self._sync_task
+        if running is None or running.done() or running.get_loop() is not loop:
+            running = self._sync_task = loop.create_task(self._sync_once(self._written))
+            running.add_done_callback(_consume_outcome)
+            self._sync_mark = self._written
+            return running
+        if self._sync_mark >= self._written:
+            return running
+        queued = self._next_sync
+        if queued is None or queued.done():
+            # It starts when the running one ends, so it covers every write before then.
+            queued = self._next_sync = loop.create_task(self._sync_after(running))
+            queued.add_done_callback(_consume_outcome)
+        return queued
+
+    async def _sync_after(self, running: asyncio.Task[None]) -> None:
+        with contextlib.suppress(Exception):
+            await running
+        self._sync_task, self._next_sync = asyncio.current_task(), None
+        self._sync_mark = self._written
+        await self._sync_once(self._written)
+
+    async def _sync_once(self, mark: int | None = None) -> None:
+        """One sync; on success every write counted before it started is in the file."""
+        mark = self._written if mark is None else mark
+        syncer = await self._open()
+        try:
+            async with asyncio.timeout(self._timeout):
+                await syncer.run(lambda thread: thread.conn.sync())
+        except TimeoutError:
+            raise ReplicaSyncError(f"sync from the primary took over {self._timeout} s") from None
+        except ValueError as exc:
+            raise ReplicaSyncError(f"sync from the primary failed: {exc}") from None
+        self._synced = max(self._synced, mark)
+
+    # ------------------------------------------------------------- connections
+    async def _open(self) -> Thread:
+        """The sync thread and its connection; the file is rebuilt when it is gone.
+
+        The first open also syncs once; if that fails, an existing file is
+        still read (stale), and a missing one makes the call fail UNAVAILABLE.
+        """
+        syncer = self._syncer
+        if syncer is not None and not self._file_changed():
+            return syncer
+        loop = asyncio.get_running_loop()
+        async with self._open_locks.setdefault(loop, asyncio.Lock()):
+            if self._syncer is not None and self._file_changed():
+                _log.warning(
+                    "%s was deleted or replaced; rebuilding it from the primary", self._path
+                )
+                await self._close_local()
+                for suffix in ("", *_SIDECARS):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.remove(self._path + suffix)
+            if self._syncer is None:
+                self._syncer = await self._start_syncer()
+            return self._syncer
+
+    async def _start_syncer(self) -> Thread:
+        thread = Thread("storegen-replica-sync")
+
+        def connect(me: Thread) -> tuple[int, int]:
+            me.conn = lx.connect(
+                self._path,
+                isolation_level=None,
+                sync_url=self._sync_url,
+                sync_interval=self._interval,
+                auth_token=self._token,
+            )
+            try:
+                me.conn.sync()
+            except ValueError:
+                if not has_tables(me.conn):
+                    raise
+                _log.warning("opening %s stale: the first sync failed", self._path)
+            st = os.stat(self._path)
+            return (st.st_dev, st.st_ino)
+
+        try:
+            async with asyncio.timeout(self._timeout):
+                self._inode = await thread.run(connect)
+        except BaseException as exc:
+            thread.stop()
+            if isinstance(exc, (TimeoutError, ValueError)):
+                raise ReplicaSyncError(f"cannot open the replica {self._path}: {exc}") from None
+            raise
+        self._generation += 1
+        return thread
+
+    def _file_changed(self) -> bool:
+        if self._inode is None:
+            return False
+        try:
+            st = os.stat(self._path)
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) != self._inode
+
+    def _inline_reader(self) -> Any:
+        """This thread's local read connection, if opened for the current file."""
+        local = self._local
+        reader = getattr(local, "reader", None)
+        if reader is not None and local.generation == self._generation:
+            return reader
+        return None
+
+    async def _open_inline_reader(self) -> Any:
+        await self._open()
+        reader = lx.connect(self._path, isolation_level=None)
+        self._local.reader, self._local.generation = reader, self._generation
+        return reader
+
+    async def _read_thread(self, fn: Callable[[Any], _T]) -> _T:
+        await self._open()
+        thread = self._reader
+        if thread is None or thread.generation != self._generation:
+            if thread is not None:
+                thread.stop()
+            thread = self._reader = Thread("storegen-replica-read", self._generation)
+
+        def read(me: Thread) -> _T:
+            if me.conn is None:
+                me.conn = lx.connect(self._path, isolation_level=None)
+            return fn(me.conn)
+
+        return await thread.run(read)
+
+    async def _close_local(self) -> None:
+        """Close every local connection (the threads close theirs before they end)."""
+        syncer, self._syncer = self._syncer, None
+        reader, self._reader = self._reader, None
+        self._generation += 1
+        self._inode = None
+        local_reader = getattr(self._local, "reader", None)
+        self._local.reader = None
+        if local_reader is not None:
+            with contextlib.suppress(Exception):
+                local_reader.close()
+        for thread in (reader, syncer):
+            if thread is not None:
+                await thread.finish(_CLOSE_TIMEOUT)
+
+    async def close(self) -> None:
+        """Close the primary client and the local connections; the next call reopens."""
+        await self._close_local()
+        await self._remote.close()
+
+    async def __aenter__(self) -> LibsqlReplicaDatabase:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+
+def _consume_outcome(task: asyncio.Task[None]) -> None:
+    """A background sync's failure is reported to whoever waits on it, else logged."""
+    if not task.cancelled() and task.exception() is not None:
+        _log.debug("background sync failed", exc_info=task.exception())
