@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ._runtime.connect import connect
 from ._runtime.convert import DEFAULT
+from .migrations import MigrationError, migrate, schema_drift
 from .models import (
     Event,
     LedgerEntry,
@@ -21,12 +22,15 @@ __all__ = [
     "DEFAULT",
     "ErrorCode",
     "FailedResult",
+    "MigrationError",
     "Result",
     "SCHEMA_SQL",
     "SCHEMA_STATEMENTS",
     "SuccessResult",
     "connect",
     "create_schema",
+    "migrate",
+    "schema_drift",
     "Event",
     "LedgerEntry",
     "Draft",

@@ -9,10 +9,10 @@ from typing import Protocol
 __all__ = ["SCHEMA_STATEMENTS", "SCHEMA_SQL", "SchemaTarget", "create_schema"]
 
 SCHEMA_STATEMENTS: tuple[str, ...] = (
-    "CREATE TABLE for (\n    id INTEGER PRIMARY KEY,\n    like TEXT NOT NULL UNIQUE,\n    any TEXT,\n    true INTEGER NOT NULL CHECK (true IN (0, 1)),\n    current_date TEXT,\n    exclude TEXT,\n    glob TEXT AS (upper(like))\n)",
-    "CREATE INDEX idx_for_any ON for (any) WHERE any IS NOT NULL",
-    "CREATE TABLE with (\n    id INTEGER PRIMARY KEY,\n    regexp INTEGER NOT NULL REFERENCES for (id) ON DELETE CASCADE,\n    cross TEXT NOT NULL,\n    UNIQUE (regexp, cross)\n)",
-    "CREATE INDEX idx_with_regexp ON with (regexp)",
+    "CREATE TABLE IF NOT EXISTS for (\n    id INTEGER PRIMARY KEY,\n    like TEXT NOT NULL UNIQUE,\n    any TEXT,\n    true INTEGER NOT NULL CHECK (true IN (0, 1)),\n    current_date TEXT,\n    exclude TEXT,\n    glob TEXT AS (upper(like))\n)",
+    "CREATE INDEX IF NOT EXISTS idx_for_any ON for (any) WHERE any IS NOT NULL",
+    "CREATE TABLE IF NOT EXISTS with (\n    id INTEGER PRIMARY KEY,\n    regexp INTEGER NOT NULL REFERENCES for (id) ON DELETE CASCADE,\n    cross TEXT NOT NULL,\n    UNIQUE (regexp, cross)\n)",
+    "CREATE INDEX IF NOT EXISTS idx_with_regexp ON with (regexp)",
 )
 """Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
 
@@ -26,5 +26,9 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger (idempotent where the DDL says IF NOT EXISTS)."""
+    """Create every table, index and trigger that is missing; safe at every start.
+
+    Idempotent (IF NOT EXISTS), so it never changes an existing table: a
+    database made by an older schema is brought forward by `migrate()`.
+    """
     await db.execute_script(SCHEMA_SQL)

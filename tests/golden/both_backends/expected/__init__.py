@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ._runtime.connect import connect
 from ._runtime.convert import DEFAULT
+from .migrations import MigrationError, migrate, schema_drift
 from .models import (
     Shipment,
 )
@@ -19,11 +20,14 @@ __all__ = [
     "DEFAULT",
     "ErrorCode",
     "FailedResult",
+    "MigrationError",
     "Result",
     "SCHEMA_SQL",
     "SCHEMA_STATEMENTS",
     "SuccessResult",
     "connect",
     "create_schema",
+    "migrate",
+    "schema_drift",
     "Shipment",
 ]

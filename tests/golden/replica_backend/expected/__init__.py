@@ -8,6 +8,8 @@ Stores live in one module per backend (aiosqlite, libsql_replica).
 from __future__ import annotations
 
 from ._runtime.connect import connect
+from ._runtime.convert import DEFAULT
+from .migrations import MigrationError, migrate, schema_drift
 from .models import (
     Note,
 )
@@ -15,13 +17,17 @@ from .results import ErrorCode, FailedResult, Result, SuccessResult
 from .schema import SCHEMA_SQL, SCHEMA_STATEMENTS, create_schema
 
 __all__ = [
+    "DEFAULT",
     "ErrorCode",
     "FailedResult",
+    "MigrationError",
     "Result",
     "SCHEMA_SQL",
     "SCHEMA_STATEMENTS",
     "SuccessResult",
     "connect",
     "create_schema",
+    "migrate",
+    "schema_drift",
     "Note",
 ]

@@ -9,8 +9,8 @@ from typing import Protocol
 __all__ = ["SCHEMA_STATEMENTS", "SCHEMA_SQL", "SchemaTarget", "create_schema"]
 
 SCHEMA_STATEMENTS: tuple[str, ...] = (
-    "CREATE TABLE notes (\n    id TEXT PRIMARY KEY,\n    body TEXT NOT NULL,\n    pinned BOOLEAN NOT NULL DEFAULT FALSE,\n    updated_at INTEGER NOT NULL\n)",
-    "CREATE INDEX ix_notes_updated_at ON notes (updated_at)",
+    "CREATE TABLE IF NOT EXISTS notes (\n    id TEXT PRIMARY KEY,\n    body TEXT NOT NULL,\n    pinned BOOLEAN NOT NULL DEFAULT FALSE,\n    updated_at INTEGER NOT NULL\n)",
+    "CREATE INDEX IF NOT EXISTS ix_notes_updated_at ON notes (updated_at)",
 )
 """Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
 
@@ -24,5 +24,9 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger (idempotent where the DDL says IF NOT EXISTS)."""
+    """Create every table, index and trigger that is missing; safe at every start.
+
+    Idempotent (IF NOT EXISTS), so it never changes an existing table: a
+    database made by an older schema is brought forward by `migrate()`.
+    """
     await db.execute_script(SCHEMA_SQL)
