@@ -29,6 +29,10 @@ DB_DEFAULT = "DEFAULT"
 _SENTINEL = "_convert.DEFAULT"
 
 
+# `_foreign_keys` is printed at this indent, in a file black formats at 100 columns.
+_FOREIGN_KEYS_PREFIX = "    _foreign_keys: ClassVar[tuple[str, ...]] = "
+_LINE_LENGTH = 100
+
 @dataclass(frozen=True, slots=True)
 class FieldView:
     """One dataclass field, and how its value converts to and from the database."""
@@ -118,7 +122,11 @@ class TableView:
 
     @property
     def foreign_keys_literal(self) -> str:
-        return repr(self.foreign_keys)
+        """The tuple as black lays it out: on the line when it fits, else one per line."""
+        flat = repr(self.foreign_keys)
+        if len(_FOREIGN_KEYS_PREFIX) + len(flat) <= _LINE_LENGTH:
+            return flat
+        return "(\n" + "".join(f"        {key!r},\n" for key in self.foreign_keys) + "    )"
 
     @property
     def sql_class(self) -> str:
