@@ -297,8 +297,11 @@ def _init(args: argparse.Namespace) -> int:
     apply_init(plan)
     verb = "added [tool.storegen] to" if appended else "wrote"
     print(f"storegen: {verb} pyproject.toml; wrote {SCHEMA_FILE} (an example); made migrations/")
-    status = _generate(load_options(plan.pyproject, root))
-    print(f"next: edit {SCHEMA_FILE}, then run `storegen generate`")
+    options = load_options(plan.pyproject, root)
+    # The first migration, so `check` is clean and `migrate(db)` can build the database.
+    first = argparse.Namespace(name="initial", allow_destructive=False, dry_run=False)
+    status = run_migrate(options, first) or _generate(options)
+    print(f"next: edit {SCHEMA_FILE}, then run `storegen migrate` and `storegen generate`")
     return status
 
 

@@ -49,6 +49,7 @@ def test_init_makes_a_working_project(tmp_path: Path) -> None:
     project = tmp_path / "app"
     assert (project / "schema" / "schema.sql").is_file()
     assert (project / "migrations").is_dir()
+    assert (project / "migrations" / "0001_initial.sql").is_file()  # check is clean at once
     config = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["storegen"]
     assert config == {
         "schema": ["schema/schema.sql"], "out": "db", "package": "db", "backends": ["aiosqlite"]
