@@ -14,7 +14,8 @@ from pathlib import Path
 from .backends.manifest import Backend, load_backend, runtime_dir
 from .config import Options
 from .errors import ConfigError
-from .render.context import attach_sql, build_package_view, if_not_exists
+from .backends.ddl import if_not_exists
+from .render.context import attach_sql, build_package_view
 from .output.format import format_many
 from .output.imports import prune_unused_imports
 from .schema.ir import Schema

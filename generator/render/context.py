@@ -7,10 +7,10 @@ views, so reading this module tells you what the generated code will do.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
-from ..backends import sql
+from ..backends.ddl import schema_ddl
+from ..backends.store_sql import table_statements
 from ..backends.dialect import postgres_defaults
 from ..backends.manifest import Backend
 from ..config import Mixin, Options
@@ -73,7 +73,7 @@ def build_package_view(schema: Schema, options: Options, sources: tuple[str, ...
         tables=tuple(tables),
         mixins=tuple(m for m in mixins if any(m.name in t.bases for t in tables)),
         results_module=options.results_module,
-        ddl=_ddl(schema, tables),
+        ddl=schema_ddl(schema, tables),
     )
     return attach_queries(view, schema, options.acronyms)
 
@@ -82,7 +82,7 @@ def attach_sql(view: PackageView, backend: Backend) -> dict[str, dict[str, str]]
     """Per table, the SQL text of each statement name, in one backend's placeholder style."""
     return {
         t.name: {
-            **_table_sql(t, backend.paramstyle, backend.dialect),
+            **table_statements(t, backend.paramstyle, backend.dialect),
             **query_statements(t, backend),
         }
         for t in view.tables
@@ -287,96 +287,6 @@ def _param(field: FieldView) -> ParamView:
     return ParamView(name=name, annotation=annotation, column=field.column, codec_encode=encode)
 
 
-_BLOB_LITERAL = re.compile(r"(?<![\w'])[xX]'[0-9a-fA-F]*'")
-
-
-def _dialect_default(default_sql: str, dialect: str) -> str:
-    """A DEFAULT for `COALESCE(?, default)`: PostgreSQL reads X'00ff' as bits, not bytes."""
-    if dialect == "postgres" and _BLOB_LITERAL.search(default_sql):
-        from ..backends.dialect import transpile_expression
-
-        return transpile_expression(default_sql, dialect)
-    return default_sql
-
-
-def _table_sql(table: TableView, style: str, dialect: str) -> dict[str, str]:
-    columns = [f.column for f in table.fields]
-    real = _returning_workaround(table, dialect)
-    writable = [f.column for f in table.fields if f.writable]
-    defaults = {
-        f.column: _dialect_default(f.default_sql, dialect) for f in table.fields if f.default_sql
-    }
-    if dialect == "postgres":  # untranslatable ones are refused with the DDL (dialect.py)
-        defaults = {c: table.postgres_defaults.get(c, sql) for c, sql in defaults.items()}
-    # SQLite's NUMERIC affinity would turn decimal text into an inexact REAL:
-    # a BLOB is stored as given (see convert.encode_decimal).
-    blobs = {f.column for f in table.fields if f.exact_text} if dialect == "sqlite" else set()
-    statements: dict[str, str] = {}
-    for method in table.methods:
-        keys = [p.column for p in method.params]
-        nocase = _nocase(table, tuple(keys), dialect)
-        if method.kind == "insert":
-            statements[method.sql] = sql.insert_sql(
-                table.name, writable, columns, defaults, style, real, blobs
-            )
-        elif method.kind == "insert_many":
-            statements[method.sql] = sql.insert_many_sql(
-                table.name, writable, defaults, style, blobs
-            )
-        elif method.kind == "upsert":
-            set_columns = [f.column for f in table.update_fields]
-            statements[method.sql] = sql.upsert_sql(
-                table.name,
-                writable,
-                table.key_columns,
-                set_columns,
-                columns,
-                defaults,
-                style,
-                real,
-                blobs,
-            )
-        elif method.kind == "get":
-            statements[method.sql] = sql.select_by_sql(
-                table.name, columns, keys, style, nocase, blobs
-            )
-        elif method.kind == "update":
-            set_columns = [f.column for f in table.update_fields]
-            statements[method.sql] = sql.update_sql(
-                table.name,
-                set_columns,
-                table.key_columns,
-                columns,
-                style,
-                real,
-                _nocase(table, table.key_columns, dialect),
-                blobs,
-            )
-        elif method.kind == "delete":
-            statements[method.sql] = sql.delete_by_sql(table.name, keys, style, nocase, blobs)
-        elif method.kind == "count":
-            statements[method.sql] = sql.count_by_sql(table.name, keys, style, nocase, blobs)
-        elif method.kind == "list":
-            order = [p.column for p in method.cursor]
-            rowless = table.rowless_order if dialect != "sqlite" else ()
-            statements[method.sql] = sql.list_by_sql(
-                table.name,
-                columns,
-                keys,
-                order,
-                style,
-                after=False,
-                nocase=nocase,
-                rowless_order=rowless,
-                blobs=blobs,
-            )
-            if method.sql_after:
-                statements[method.sql_after] = sql.list_by_sql(
-                    table.name, columns, keys, order, style, after=True, nocase=nocase, blobs=blobs
-                )
-    return statements
-
-
 def _rowless_order(table: Table, fields: tuple[FieldView, ...]) -> tuple[str, ...]:
     """What orders pages of a table without a primary key where there is no rowid.
 
@@ -388,30 +298,6 @@ def _rowless_order(table: Table, fields: tuple[FieldView, ...]) -> tuple[str, ..
         if all(table.column(c).not_null for c in key.columns):
             return key.columns
     return tuple(f.column for f in fields)
-
-
-def _nocase(table: TableView, keys: tuple[str, ...], dialect: str) -> sql.Nocase:
-    """Case-insensitive key columns, as the dialect must spell them.
-
-    SQLite already compares a NOCASE column with NOCASE, so only a key whose
-    list says COLLATE NOCASE over another column collation needs it written;
-    PostgreSQL needs `lower()` for every one.
-    """
-    columns = table.nocase(keys)
-    if dialect == "sqlite":
-        return sql.Nocase(sorted(columns - table.nocase_columns))
-    return sql.Nocase(sorted(columns), lower=True)
-
-
-def _returning_workaround(table: TableView, dialect: str) -> frozenset[str]:
-    """The REAL columns of a SQLite table whose first column is REAL, else nothing.
-
-    SQLite 3.40 applies the first column's REAL affinity to every RETURNING
-    column (see `sql._returning`); other dialects and other tables need nothing.
-    """
-    if dialect != "sqlite" or not table.fields or table.fields[0].affinity != "REAL":
-        return frozenset()
-    return frozenset(f.column for f in table.fields if f.affinity == "REAL")
 
 
 def _mixin_views(mixins: tuple[Mixin, ...], tables: list[TableView]) -> list[MixinView]:
@@ -427,68 +313,3 @@ def _mixin_views(mixins: tuple[Mixin, ...], tables: list[TableView]) -> list[Mix
                 )
                 break
     return views
-
-
-# CREATE TABLE / INDEX without IF NOT EXISTS, after any leading comments.
-_CREATE_WITHOUT_IF = re.compile(
-    r"^((?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*CREATE\s+(?:(?:TEMP|TEMPORARY)\s+)?"
-    r"(?:UNIQUE\s+)?(?:TABLE|INDEX)\s+)(?!IF\s+NOT\s+EXISTS\b)",
-    re.IGNORECASE | re.DOTALL,
-)
-
-
-def if_not_exists(statement: str) -> str:
-    """`statement` with IF NOT EXISTS, so `create_schema` can run at every start.
-
-    Whatever the schema file says: without it, the second start of an app
-    that calls `create_schema` fails with "table ... already exists".
-    """
-    return _CREATE_WITHOUT_IF.sub(r"\1IF NOT EXISTS ", statement, count=1)
-
-
-def _ddl(schema: Schema, views: list[TableView]) -> tuple[str, ...]:
-    """Tables and indexes as written (made idempotent), then append-only triggers."""
-    statements: list[str] = []
-    for table in schema.tables:
-        statements.append(if_not_exists(table.sql))
-        statements.extend(if_not_exists(index.sql) for index in table.indexes)
-    for table, view in zip(schema.tables, views):
-        if view.append_only:
-            statements.extend(_append_only_triggers(table))
-    return tuple(statements)
-
-
-def _append_only_triggers(table: Table) -> list[str]:
-    """Triggers that make the database itself refuse to change an append-only table.
-
-    UPDATE and DELETE abort. So does an INSERT whose key already exists, with
-    SQLite's own duplicate-key message: an `INSERT OR REPLACE` would otherwise
-    delete the old row without firing DELETE triggers.
-    """
-    target = _quote(table.name)
-    abort = (
-        f"SELECT RAISE(ABORT, '{('append-only: ' + table.name).replace(chr(39), chr(39) * 2)}');"
-    )
-    triggers = [
-        f"CREATE TRIGGER IF NOT EXISTS {_quote(f'{table.name}_append_only_{op.lower()}')} "
-        f"BEFORE {op} ON {target} BEGIN {abort} END"
-        for op in ("UPDATE", "DELETE")
-    ]
-    if table.primary_key is not None:
-        key = table.primary_key.columns
-        same_key = " AND ".join(f"{_quote(c)} = NEW.{_quote(c)}" for c in key)
-        duplicate = "UNIQUE constraint failed: " + ", ".join(f"{table.name}.{c}" for c in key)
-        triggers.append(
-            f"CREATE TRIGGER IF NOT EXISTS {_quote(f'{table.name}_append_only_replace')} "
-            f"BEFORE INSERT ON {target} WHEN EXISTS (SELECT 1 FROM {target} WHERE {same_key}) "
-            f"BEGIN SELECT RAISE(ABORT, {_sql_string(duplicate)}); END"
-        )
-    return triggers
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

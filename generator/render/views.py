@@ -33,6 +33,7 @@ _SENTINEL = "_convert.DEFAULT"
 _FOREIGN_KEYS_PREFIX = "    _foreign_keys: ClassVar[tuple[str, ...]] = "
 _LINE_LENGTH = 100
 
+
 @dataclass(frozen=True, slots=True)
 class FieldView:
     """One dataclass field, and how its value converts to and from the database."""
