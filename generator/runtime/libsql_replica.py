@@ -236,6 +236,12 @@ class LibsqlReplicaDatabase:
         """Run `... RETURNING` on the primary; return the first row."""
         return await self._write(self._remote.execute_returning(sql, params))
 
+    async def execute_then_fetch(
+        self, sql: str, params: Sequence[object], read_sql: str, key_at: Sequence[int]
+    ) -> Row | None:
+        """The write, then a read by its key, on the primary (AFTER triggers' values)."""
+        return await self._write(self._remote.execute_then_fetch(sql, params, read_sql, key_at))
+
     async def execute_many(self, sql: str, rows: Iterable[Sequence[object]]) -> int:
         """Run `sql` for every row on the primary, all or nothing."""
         return await self._write(self._remote.execute_many(sql, rows))
@@ -243,6 +249,20 @@ class LibsqlReplicaDatabase:
     async def execute_script(self, script: str) -> None:
         """Run a DDL script on the primary (one atomic batch)."""
         await self._write(self._remote.execute_script(script))
+
+    @property
+    def sql_dialect(self) -> str:
+        """The SQL dialect of this database's DDL and migrations: "sqlite"."""
+        return "sqlite"
+
+    @contextlib.asynccontextmanager
+    async def migration_transaction(self, *, foreign_keys_off: bool = False) -> AsyncIterator[None]:
+        """The primary's locked migration transaction; the file syncs before the next read."""
+        try:
+            async with self._remote.migration_transaction(foreign_keys_off=foreign_keys_off):
+                yield
+        finally:
+            self._wrote()
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

@@ -128,7 +128,7 @@ def pkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
         schema=(root / "schema.sql",),
         out=root / PACKAGE,
         package=PACKAGE,
-        backends=("aiosqlite", "libsql", "postgres"),
+        backends=("aiosqlite", "libsql", "libsql_replica", "postgres"),
         numeric="decimal",
     )
     write_files(generate(options).files, options.out)
@@ -220,6 +220,21 @@ async def _libsql(pkg: Path, request: pytest.FixtureRequest, scheme: str) -> Asy
 
 
 @asynccontextmanager
+async def _replica(pkg: Path, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    backend = _module(pkg, "libsql_replica")
+    server = request.getfixturevalue("sqld_factory")()
+    local = pkg / f"replica-{id(request)}.db"
+    db = backend.LibsqlReplicaDatabase(str(local), server.http_url, timeout=10)
+    try:
+        await _module(pkg, "schema").create_schema(db)
+        for statement in _sqlite_triggers():
+            await db.execute(statement, ())
+        yield backend, db
+    finally:
+        await db.close()
+
+
+@asynccontextmanager
 async def _postgres(pkg: Path, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
     backend = _module(pkg, "postgres")
     server = request.getfixturevalue("postgres_server")
@@ -234,6 +249,7 @@ _OPENERS: dict[str, Callable[[Path, pytest.FixtureRequest], Any]] = {
     "aiosqlite": _sqlite,
     "libsql-ws": lambda pkg, request: _libsql(pkg, request, "ws"),
     "libsql-http": lambda pkg, request: _libsql(pkg, request, "http"),
+    "libsql_replica": _replica,
     "postgres": _postgres,
 }
 

@@ -657,13 +657,14 @@ async def round_trip(
             if fk_columns_immutable(view, tv, changes):
                 continue
             wanted = dataclasses.replace(stored[i], **changes)
-            if table.touched is not None:  # rewritten by the AFTER UPDATE trigger
+            expected = wanted
+            if table.touched is not None:  # the AFTER UPDATE trigger adds 1 to what was sent
                 touched = attr[table.touched]
-                wanted = dataclasses.replace(wanted, **{touched: getattr(wanted, touched) + 1})
+                expected = dataclasses.replace(wanted, **{touched: getattr(wanted, touched) + 1})
             store = getattr(stores_mod, tv.store)(db)
             updated = ok(await store.update(wanted, "ray"), f"update {table.name}")
             operations += 1
-            assert updated == wanted
+            assert updated == expected
             stored[i] = updated
         for i, table in enumerate(case.tables):
             operations += await check_reads(

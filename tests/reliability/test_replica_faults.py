@@ -61,6 +61,9 @@ async def test_primary_down_reads_stale_writes_unavailable_then_recover(
         store = AuditLogStore(db)
         assert isinstance(await store.insert(row("before"), "r1"), SuccessResult)
         assert (await store.get_by_id("before", "r2")).client_message == row("before")
+        # The file holds the row before the primary goes (r2 may have been answered by
+        # the primary while the background sync was still running).
+        await db.sync()
 
         server.stop()  # SIGTERM to its own pid, then wait
         assert not server.running
