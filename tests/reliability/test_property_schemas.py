@@ -229,12 +229,20 @@ class Tbl:
 
     @property
     def keys(self) -> list[tuple[str, ...]]:
-        """Column sets a foreign key may reference."""
+        """Column sets a foreign key may reference.
+
+        Not a UNIQUE list that says COLLATE NOCASE over a column of another
+        collation: SQLite needs the parent key's index in the column's own
+        collation ("foreign key mismatch" at the first write otherwise).
+        """
+        listed = [
+            key
+            for key in self.uniques + self.unique_indexes
+            if not self.listed_nocase
+            or all(self.col(c).kind != "text" or self.col(c).nocase for c in key)
+        ]
         return (
-            ([self.pk] if self.pk else [])
-            + self.uniques
-            + self.unique_indexes
-            + [(c.name,) for c in self.columns if c.unique]
+            ([self.pk] if self.pk else []) + listed + [(c.name,) for c in self.columns if c.unique]
         )
 
     @property
