@@ -399,6 +399,11 @@ def postgres_index(table: Table, sql: str) -> str:
     return _postgres_index(table, sql)
 
 
+def postgres_nocase_keys(table: Table) -> list[str]:
+    """The lower() unique indexes of the table's NOCASE keys (see _postgres_nocase_keys)."""
+    return _postgres_nocase_keys(table)
+
+
 def postgres_table_triggers(table: Table, append_only: bool) -> list[str]:
     """The rowid-alias and append-only trigger functions and triggers of one table."""
     return _postgres_rowid_alias(table) + (_postgres_append_only(table) if append_only else [])

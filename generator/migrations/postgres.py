@@ -13,6 +13,7 @@ copied keys.
 from __future__ import annotations
 
 from ..backends.dialect import (
+    postgres_nocase_keys,
     postgres_column_definitions,
     postgres_column_type,
     postgres_create_table,
@@ -71,6 +72,10 @@ def postgres_statements(
     statements += [
         postgres_index(by_name[obj.table.lower()], obj.sql) for obj in diff.create_indexes
     ]
+    # A NOCASE key's lower() index belongs to the table: made with it, and again after a rebuild.
+    made = {p.table.name.lower() for p in diff.tables if p.old_name is None} | set(rebuilt)
+    for name in sorted(made):
+        statements += postgres_nocase_keys(by_name[name])
     return statements
 
 

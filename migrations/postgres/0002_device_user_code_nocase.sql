@@ -41,3 +41,5 @@ $storegen$;
 CREATE INDEX idx_oauth_device_codes_state ON oauth_device_codes(state);
 
 CREATE INDEX idx_oauth_device_codes_expires_at ON oauth_device_codes(expires_at);
+
+CREATE UNIQUE INDEX IF NOT EXISTS "oauth_device_codes_user_code_nocase" ON "oauth_device_codes" (lower("user_code"));
