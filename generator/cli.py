@@ -52,10 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in (
         ("generate", "write the package from the schema files"),
-        (
-            "check",
-            "exit 1 and print a diff and the API changes when the package on disk is out of date",
-        ),
+        ("check", "exit 1, with a diff and the API changes, when the package is stale"),
         ("inspect", "print the parsed schema as JSON, with the statements it ignored"),
         ("docs", "write the schema reference page (Markdown, with a Mermaid ER diagram)"),
         ("migrate", "write the next migration (migrations/NNNN_name.sql) from the schema files"),
