@@ -10,6 +10,7 @@ import re
 
 from ..render.views import TableView
 from ..schema.ir import Schema, Table
+from .sql import quote_identifier as _quote, sql_string as _sql_string
 
 # CREATE TABLE / INDEX without IF NOT EXISTS, after any leading comments.
 _CREATE_WITHOUT_IF = re.compile(
@@ -66,11 +67,3 @@ def _append_only_triggers(table: Table) -> list[str]:
             f"BEGIN SELECT RAISE(ABORT, {_sql_string(duplicate)}); END"
         )
     return triggers
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

@@ -37,6 +37,7 @@ from ..schema.parse import index_tree
 from ..schema.tables import table_tree
 from ..render.typemap import choose_codec
 from .pg_defaults import postgres_default
+from .sql import quote_identifier as _quote, sql_string as _string
 
 __all__ = ["DDL_DIALECTS", "schema_ddl", "transpile_expression"]
 
@@ -316,14 +317,6 @@ def _quote_names(tree: exp.Expr) -> None:
 def _is_keyword(name: str) -> bool:
     tokens = _POSTGRES.tokenize(name)
     return len(tokens) != 1 or tokens[0].token_type != TokenType.VAR
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _postgres_append_only(table: Table) -> list[str]:

@@ -287,3 +287,13 @@ def upsert_sql(
     for column in set_columns:
         query = query.do_update(table.field(column))
     return str(query.returning(*_returning(table, returning, real_columns)))
+
+
+def quote_identifier(identifier: str) -> str:
+    """`"name"`, with embedded quotes doubled: SQLite and PostgreSQL read it alike."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def sql_string(text: str) -> str:
+    """`'text'`, with embedded quotes doubled: a string literal in either dialect."""
+    return "'" + text.replace("'", "''") + "'"

@@ -25,16 +25,9 @@ from ..config import Options
 from ..schema.ir import ForeignKey, Schema, Table
 from .diff import Diff, TablePlan
 from .plan import REBUILD_PREFIX
+from ..backends.sql import quote_identifier as _q, sql_string as _s
 
 __all__ = ["postgres_statements"]
-
-
-def _q(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _s(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def postgres_statements(
