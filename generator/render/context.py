@@ -25,6 +25,7 @@ from ..errors import SchemaError
 from ..schema.ir import Column, Location, PrimaryKey, Schema, Table, UniqueKey
 from .naming import attribute_name, class_name, method_suffix
 from ..queries.methods import attach_queries, query_statements
+from .flavours import FLAVOURS
 from .typemap import CODECS, choose_codec, declared_digits, literal_annotation
 from .views import (
     DB_DEFAULT,
@@ -74,6 +75,7 @@ def build_package_view(schema: Schema, options: Options, sources: tuple[str, ...
         mixins=tuple(m for m in mixins if any(m.name in t.bases for t in tables)),
         results_module=options.results_module,
         ddl=schema_ddl(schema, tables),
+        models=FLAVOURS[options.models],
     )
     return attach_queries(view, schema, options.acronyms)
 
