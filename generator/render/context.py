@@ -17,6 +17,7 @@ from ..config import Mixin, Options
 from .checks import (
     check_config_names,
     check_methods,
+    check_model_attrs,
     check_reserved,
     check_unique,
     check_unique_attrs,
@@ -100,6 +101,7 @@ def _table_view(table: Table, options: Options) -> TableView:
         if column.generated or not column.hidden  # generated columns are read-only fields
     )
     check_unique_attrs(table, fields)
+    check_model_attrs(table, fields, options.models)
     append_only = (
         table.append_only if table_options.append_only is None else table_options.append_only
     )
