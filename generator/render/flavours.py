@@ -42,16 +42,19 @@ class ModelFlavour:
         return '"""Domain dataclasses, one per table."""'
 
     def class_head(self, name: str, bases: tuple[str, ...], *, frozen: bool = False) -> str:
-        """The decorator (dataclasses) and the `class` line of one model."""
+        """The decorator (dataclasses) and the `class` line of one model.
+
+        A frozen pydantic model says so as a class keyword, `frozen=True`:
+        pydantic reads it as `model_config = ConfigDict(frozen=True)`, and
+        type checkers read it through `dataclass_transform`, so mypy (without
+        the pydantic plugin) and pyright flag an assignment to a field.
+        """
         if self.pydantic:
-            return f"class {name}({', '.join(bases or ('BaseModel',))}):"
+            keywords = ", frozen=True" if frozen else ""
+            return f"class {name}({', '.join(bases or ('BaseModel',))}{keywords}):"
         decorator = _FROZEN_DATACLASS if frozen else _DATACLASS
         inherits = f"({', '.join(bases)})" if bases else ""
         return f"{decorator}\nclass {name}{inherits}:"
-
-    def config_lines(self, *, frozen: bool = False) -> tuple[str, ...]:
-        """Class-body lines after the docstring: pydantic's frozen config, when frozen."""
-        return ("model_config = ConfigDict(frozen=True)",) if self.pydantic and frozen else ()
 
     def declaration(self, f: FieldView) -> str:
         """`name: type = default`; a secret stays out of repr (and, for pydantic, dumps)."""
@@ -60,12 +63,12 @@ class ModelFlavour:
         default = "" if f.default is None else f"default={f.default}, "
         return f"{f.attr}: {f.annotation} = Field({default}repr=False, exclude=True)"
 
-    def imports(self, annotation_imports: tuple[str, ...], *, secrets: bool, frozen: bool) -> tuple[str, ...]:
+    def imports(self, annotation_imports: tuple[str, ...], *, secrets: bool) -> tuple[str, ...]:
         """The models module's imports: the annotations' plus the flavour's own."""
         if not self.pydantic:
             own = "from dataclasses import dataclass" + (", field" if secrets else "")
             return merge_imports([*annotation_imports, own])
-        names = ["BaseModel", *(["ConfigDict"] if frozen else []), *(["Field"] if secrets else [])]
+        names = ["BaseModel", *(["Field"] if secrets else [])]
         stdlib = merge_imports(annotation_imports)
         # A third-party import: its own group after the standard library's, as isort does.
         return (*stdlib, *([""] if stdlib else []), f"from pydantic import {', '.join(names)}")

@@ -268,8 +268,7 @@ class PackageView:
     @property
     def model_imports(self) -> tuple[str, ...]:
         secrets = any(f.secret for t in self.tables for f in t.fields)
-        frozen = bool(self.query_rows)
-        return self.models.imports(self.annotation_imports, secrets=secrets, frozen=frozen)
+        return self.models.imports(self.annotation_imports, secrets=secrets)
 
     @property
     def uses_db_default(self) -> bool:

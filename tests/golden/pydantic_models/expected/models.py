@@ -8,7 +8,7 @@ import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from ._runtime.convert import DEFAULT
 
@@ -59,10 +59,8 @@ class Order(BaseModel):
     created_by: str
 
 
-class OrderTotalsRow(BaseModel):
+class OrderTotalsRow(BaseModel, frozen=True):
     """A row of the named query order_totals."""
-
-    model_config = ConfigDict(frozen=True)
 
     account_id: int
     plan: Literal["free", "pro"]
