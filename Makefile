@@ -40,7 +40,7 @@ help:
 	@echo "  test      full pytest suite (needs venv + tools); extra args: PYTEST_ARGS='-k foo'"
 	@echo "  golden    rewrite golden files (package and schema page): STOREGEN_UPDATE_GOLDEN=1 pytest ..."
 	@echo "  docs      storegen docs (docs/schema.md), then mkdocs build --strict into site/"
-	@echo "  bench     install the bench extra (SQLAlchemy), then python -m bench (~3 min)"
+	@echo "  bench     install the bench and pydantic extras, then python -m bench (~3 min)"
 	@echo "  clean     remove .venv, tools/ and caches"
 
 # ---------------------------------------------------------------- venv
@@ -114,7 +114,7 @@ docs: venv
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 bench: venv
-	$(VPY) -m pip install -q -e '.[bench]'
+	$(VPY) -m pip install -q -e '.[bench,pydantic]'
 	$(VPY) -m bench
 
 clean:
