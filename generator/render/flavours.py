@@ -86,9 +86,9 @@ class ModelFlavour:
         return ("from ._runtime.errors import DecodeError",) if self.pydantic else ()
 
     @property
-    def rows_helpers(self) -> str:
-        """Source of the helper pydantic decoders share (`""` for dataclasses)."""
-        return _PYDANTIC_DECODE_ERROR if self.pydantic else ""
+    def rows_helpers(self) -> tuple[str, ...]:
+        """Source of the helper pydantic decoders share (none for dataclasses)."""
+        return (_PYDANTIC_DECODE_ERROR,) if self.pydantic else ()
 
     def decode_body(self, model: str, args: str, owner: str) -> str:
         """The body of a decoder building `model` from a row's converted values.
@@ -109,13 +109,10 @@ class ModelFlavour:
         )
 
 
-_PYDANTIC_DECODE_ERROR = '''
-
-def _decode_error(owner: str, exc: ValidationError) -> DecodeError:
+_PYDANTIC_DECODE_ERROR = '''def _decode_error(owner: str, exc: ValidationError) -> DecodeError:
     """The first field pydantic refused, as a `DecodeError`: it names the field, never the value."""
     loc = exc.errors(include_input=False, include_url=False)[0]["loc"]
-    return DecodeError(owner, str(loc[0]) if loc else "?")
-'''
+    return DecodeError(owner, str(loc[0]) if loc else "?")'''
 
 DATACLASS = ModelFlavour("dataclass")
 PYDANTIC = ModelFlavour("pydantic")
