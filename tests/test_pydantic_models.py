@@ -208,3 +208,25 @@ async def test_a_stored_value_that_does_not_fit_is_invalid_data(
     assert result.status is False
     assert result.error_code == ErrorCode.INVALID_DATA
     assert result.client_message == "a stored value in accounts.created_at cannot be read"
+
+
+def test_api_report_reads_pydantic_fields() -> None:
+    """`storegen check`'s API report sees pydantic fields as it sees dataclass ones."""
+    from storegen.api.compare import compare_api
+    from storegen.api.extract import read_api
+
+    expected = GOLDEN / "pydantic_models" / "expected"
+    files = {p.name: p.read_text() for p in expected.glob("*.py")}
+    api = read_api(files)
+    fields = {f.name: f for f in api["models.Account"].fields}
+    assert fields["password_hash"].required  # Field(repr=False, exclude=True)
+    assert not fields["recovery_code"].required  # Field(default=None, ...)
+    assert fields["created_at"].required and list(fields)[:2] == ["created_at", "created_by"]
+    assert [f.name for f in api["models.OrderTotalsRow"].fields] == [
+        "account_id", "plan", "orders", "last_order_at",
+    ]  # fmt: skip
+    as_dataclasses = files["models.py"].replace(
+        "password_hash: str = Field(repr=False, exclude=True)",
+        "password_hash: str = field(repr=False)",
+    )
+    assert compare_api(api, read_api({**files, "models.py": as_dataclasses})) == []
