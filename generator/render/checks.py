@@ -103,12 +103,15 @@ _BASEMODEL_NAMES = frozenset(
 )  # fmt: skip
 
 
+def shadows_model_api(attr: str, models: str) -> bool:
+    """True when a field named `attr` would shadow an attribute of the model base class."""
+    return models == "pydantic" and attr in _BASEMODEL_NAMES
+
+
 def check_model_attrs(table: Table, fields: tuple[FieldView, ...], models: str) -> None:
     """With `models = "pydantic"`, no field may take a name BaseModel already has."""
-    if models != "pydantic":
-        return
     for field in fields:
-        if field.attr in _BASEMODEL_NAMES:
+        if shadows_model_api(field.attr, models):
             raise SchemaError(
                 f"column {field.column!r} of table {table.name!r} becomes the attribute "
                 f"{field.attr!r}, which pydantic's BaseModel already has; set an 'attribute' "
