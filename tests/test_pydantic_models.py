@@ -116,12 +116,19 @@ def test_only_the_pydantic_flavour_imports_pydantic(pydantic_root: Path) -> None
 
 
 @pytest.fixture(scope="module")
-def golden(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
-    """The golden case pydantic_models as the importable package `golden_pydantic`."""
+def golden_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding the golden case pydantic_models as the package `golden_pydantic`."""
     root = tmp_path_factory.mktemp("golden-pydantic")
     materialise_golden(
         GOLDEN / "pydantic_models", root / "golden_pydantic", tmp_path_factory.mktemp("work")
     )
+    return root
+
+
+@pytest.fixture(scope="module")
+def golden(golden_root: Path) -> ModuleType:
+    """`golden_pydantic`, imported."""
+    root = golden_root
     sys.path.insert(0, str(root))
     try:
         return importlib.import_module("golden_pydantic")
@@ -230,3 +237,15 @@ def test_api_report_reads_pydantic_fields() -> None:
         "password_hash: str = field(repr=False)",
     )
     assert compare_api(api, read_api({**files, "models.py": as_dataclasses})) == []
+
+
+def test_without_pydantic_the_import_names_the_extra(golden_root: Path) -> None:
+    """pydantic is the app's dependency only with this flavour: a missing one says which extra."""
+    blocked = "import sys; sys.modules['pydantic'] = None; import golden_pydantic"
+    done = subprocess.run(
+        [sys.executable, "-c", blocked], cwd=golden_root, capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        "ImportError: the generated models need pydantic: pip install 'storegen[pydantic]'"
+    )

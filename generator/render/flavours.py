@@ -70,8 +70,17 @@ class ModelFlavour:
             return merge_imports([*annotation_imports, own])
         names = ["BaseModel", *(["Field"] if secrets else [])]
         stdlib = merge_imports(annotation_imports)
-        # A third-party import: its own group after the standard library's, as isort does.
-        return (*stdlib, *([""] if stdlib else []), f"from pydantic import {', '.join(names)}")
+        # A third-party import: its own group after the standard library's, as isort does;
+        # pydantic is an extra, so a missing one says which, in one line.
+        guarded = (
+            "try:\n"
+            f"    from pydantic import {', '.join(names)}\n"
+            "except ImportError:\n"
+            "    raise ImportError(\n"
+            "        \"the generated models need pydantic: pip install 'storegen[pydantic]'\"\n"
+            "    ) from None"
+        )
+        return (*stdlib, *([""] if stdlib else []), guarded)
 
     @property
     def rows_imports(self) -> tuple[str, ...]:

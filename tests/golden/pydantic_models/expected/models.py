@@ -8,7 +8,12 @@ import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, Field
+try:
+    from pydantic import BaseModel, Field
+except ImportError:
+    raise ImportError(
+        "the generated models need pydantic: pip install 'storegen[pydantic]'"
+    ) from None
 
 from ._runtime.convert import DEFAULT
 
