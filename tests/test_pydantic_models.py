@@ -14,11 +14,13 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import re
 import subprocess
 import sys
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -200,21 +202,32 @@ async def test_query_rows_are_frozen(golden: ModuleType, tmp_path: Path) -> None
 
 
 async def test_a_stored_value_that_does_not_fit_is_invalid_data(
-    golden: ModuleType, tmp_path: Path
+    golden: ModuleType, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A TEXT in an INTEGER column (SQLite allows it): INVALID_DATA naming the field only."""
-    from golden_pydantic.aiosqlite import AccountStore, SqliteDatabase
+    """Text in an INTEGER column (SQLite allows it): INVALID_DATA naming the column only."""
+    caplog.set_level(logging.DEBUG)
+    from golden_pydantic.aiosqlite import AccountStore, OrderStore, SqliteDatabase
     from golden_pydantic.results import ErrorCode
 
     async with SqliteDatabase(str(tmp_path / "db.sqlite")) as db:
         await golden.create_schema(db)
-        store = AccountStore(db)
-        stored = (await store.insert(account(golden), "r1")).client_message
+        accounts, orders = AccountStore(db), OrderStore(db)
+        stored = (await accounts.insert(account(golden), "r1")).client_message
+        order = golden.Order(
+            id="o1", account_id=stored.id, status="open", total=Decimal("9.50"), qty=2,
+            created_at=1, created_by="test",
+        )  # fmt: skip
+        assert (await orders.insert(order, "r2")).client_message == order
         await db.execute("UPDATE accounts SET created_at = 'not-a-number-s3cr3t'", ())
-        result = await store.get_by_id(stored.id, "r2")
-    assert result.status is False
-    assert result.error_code == ErrorCode.INVALID_DATA
-    assert result.client_message == "a stored value in accounts.created_at cannot be read"
+        await db.execute("UPDATE orders SET quantity = 'lots-s3cr3t'", ())
+        bad_account = await accounts.get_by_id(stored.id, "r3")
+        bad_order = await orders.get_by_id("o1", "r4")
+    for result, where in ((bad_account, "accounts.created_at"), (bad_order, "orders.quantity")):
+        assert result.status is False
+        assert result.error_code == ErrorCode.INVALID_DATA
+        assert result.client_message == f"a stored value in {where} cannot be read"
+    assert "orders.quantity" in caplog.text  # logged for operators, by column
+    assert "s3cr3t" not in caplog.text  # never the value
 
 
 def test_api_report_reads_pydantic_fields() -> None:

@@ -46,8 +46,8 @@ class ModelFlavour:
 
         A frozen pydantic model says so as a class keyword, `frozen=True`:
         pydantic reads it as `model_config = ConfigDict(frozen=True)`, and
-        type checkers read it through `dataclass_transform`, so mypy (without
-        the pydantic plugin) and pyright flag an assignment to a field.
+        type checkers read it through `dataclass_transform`, so mypy flags an
+        assignment to a field even without the pydantic plugin.
         """
         if self.pydantic:
             keywords = ", frozen=True" if frozen else ""
@@ -99,7 +99,7 @@ class ModelFlavour:
         """Source of the helper pydantic decoders share (none for dataclasses)."""
         return (_PYDANTIC_DECODE_ERROR,) if self.pydantic else ()
 
-    def decode_body(self, model: str, args: str, owner: str) -> str:
+    def decode_body(self, model: str, args: str, owner: str, fields: tuple[FieldView, ...]) -> str:
         """The body of a decoder building `model` from a row's converted values.
 
         pydantic: validating `__init__`, not `model_construct`. The values are
@@ -107,21 +107,26 @@ class ModelFlavour:
         them in Rust faster than `model_construct` copies them in Python (2.6
         vs 7 µs for a 12-field model, pydantic 2.14). A stored value that
         still does not fit its annotation fails as a `DecodeError` naming the
-        field, never the value, like every other unreadable value.
+        column (`fields` map attributes back to columns), never the value.
         """
         build = f"return {model}({args})"
         if not self.pydantic:
             return f"    {build}"
+        renamed = {f.attr: f.column for f in fields if f.attr != f.column}
+        columns = f", {renamed!r}" if renamed else ""
         return (
             f"    try:\n        {build}\n    except ValidationError as exc:\n"
-            f"        raise _decode_error({owner!r}, exc) from None"
+            f"        raise _decode_error({owner!r}, exc{columns}) from None"
         )
 
 
-_PYDANTIC_DECODE_ERROR = '''def _decode_error(owner: str, exc: ValidationError) -> DecodeError:
-    """The first field pydantic refused, as a `DecodeError`: it names the field, never the value."""
+_PYDANTIC_DECODE_ERROR = '''def _decode_error(
+    owner: str, exc: ValidationError, columns: dict[str, str] | None = None
+) -> DecodeError:
+    """The first field pydantic refused, as a `DecodeError` naming its column, never the value."""
     loc = exc.errors(include_input=False, include_url=False)[0]["loc"]
-    return DecodeError(owner, str(loc[0]) if loc else "?")'''
+    attr = str(loc[0]) if loc else "?"
+    return DecodeError(owner, (columns or {}).get(attr, attr))'''
 
 DATACLASS = ModelFlavour("dataclass")
 PYDANTIC = ModelFlavour("pydantic")

@@ -25,6 +25,7 @@ CREATE TABLE orders (
     account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     status TEXT NOT NULL CHECK (status IN ('open', 'paid', 'shipped')),
     total DECIMAL(10, 2) NOT NULL,
+    quantity INTEGER NOT NULL DEFAULT 1, -- Renamed `qty` in storegen.toml.
     created_at INTEGER NOT NULL,
     created_by TEXT NOT NULL
 );

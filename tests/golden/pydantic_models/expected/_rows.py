@@ -19,10 +19,13 @@ from .models import Account, Order
 from .models import OrderTotalsRow
 
 
-def _decode_error(owner: str, exc: ValidationError) -> DecodeError:
-    """The first field pydantic refused, as a `DecodeError`: it names the field, never the value."""
+def _decode_error(
+    owner: str, exc: ValidationError, columns: dict[str, str] | None = None
+) -> DecodeError:
+    """The first field pydantic refused, as a `DecodeError` naming its column, never the value."""
     loc = exc.errors(include_input=False, include_url=False)[0]["loc"]
-    return DecodeError(owner, str(loc[0]) if loc else "?")
+    attr = str(loc[0]) if loc else "?"
+    return DecodeError(owner, (columns or {}).get(attr, attr))
 
 
 def decode_account(r: Sequence[Any]) -> Account:
@@ -99,11 +102,12 @@ def decode_order(r: Sequence[Any]) -> Order:
             account_id=r[1],
             status=r[2],
             total=_convert.decode_decimal(r[3], "orders", "total"),
-            created_at=r[4],
-            created_by=r[5],
+            qty=r[4],
+            created_at=r[5],
+            created_by=r[6],
         )
     except ValidationError as exc:
-        raise _decode_error("orders", exc) from None
+        raise _decode_error("orders", exc, {"qty": "quantity"}) from None
 
 
 def encode_order_insert(row: Order) -> tuple[Any, ...]:
@@ -112,6 +116,7 @@ def encode_order_insert(row: Order) -> tuple[Any, ...]:
         row.account_id,
         row.status,
         _convert.encode_decimal(row.total, "orders", "total", (10, 2)),
+        row.qty,
         row.created_at,
         row.created_by,
     )
@@ -122,6 +127,7 @@ def encode_order_update(row: Order) -> tuple[Any, ...]:
         row.account_id,
         row.status,
         _convert.encode_decimal(row.total, "orders", "total", (10, 2)),
+        row.qty,
         row.id,
     )
 

@@ -60,6 +60,8 @@ class Order(BaseModel):
     account_id: int
     status: Literal["open", "paid", "shipped"]
     total: Decimal
+    qty: int = 1
+    """Renamed `qty` in storegen.toml."""
     created_at: int
     created_by: str
 

@@ -10,7 +10,7 @@ __all__ = ["SCHEMA_STATEMENTS", "SCHEMA_SQL", "SchemaTarget", "create_schema"]
 
 SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS accounts (\n    id INTEGER PRIMARY KEY,\n    email TEXT NOT NULL UNIQUE COLLATE NOCASE, -- Where receipts go.\n    password_hash TEXT NOT NULL, -- @secret Never in a repr, a log or a dump.\n    recovery_code TEXT, -- @secret Optional, and secret too.\n    plan TEXT NOT NULL DEFAULT 'free' CHECK (plan IN ('free', 'pro')),\n    balance DECIMAL(10, 2) NOT NULL DEFAULT 0,\n    born_on DATE,\n    last_seen_at TIMESTAMP,\n    avatar BLOB,\n    score REAL NOT NULL DEFAULT 0.5,\n    is_admin BOOLEAN NOT NULL DEFAULT FALSE,\n    joined_at INTEGER NOT NULL DEFAULT (strftime('%s', 'now')),\n    email_domain TEXT GENERATED ALWAYS AS (substr(email, instr(email, '@') + 1)) VIRTUAL,\n    created_at INTEGER NOT NULL,\n    created_by TEXT NOT NULL\n)",
-    "CREATE TABLE IF NOT EXISTS orders (\n    id TEXT PRIMARY KEY,\n    account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,\n    status TEXT NOT NULL CHECK (status IN ('open', 'paid', 'shipped')),\n    total DECIMAL(10, 2) NOT NULL,\n    created_at INTEGER NOT NULL,\n    created_by TEXT NOT NULL\n)",
+    "CREATE TABLE IF NOT EXISTS orders (\n    id TEXT PRIMARY KEY,\n    account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,\n    status TEXT NOT NULL CHECK (status IN ('open', 'paid', 'shipped')),\n    total DECIMAL(10, 2) NOT NULL,\n    quantity INTEGER NOT NULL DEFAULT 1, -- Renamed `qty` in storegen.toml.\n    created_at INTEGER NOT NULL,\n    created_by TEXT NOT NULL\n)",
     "CREATE INDEX IF NOT EXISTS orders_by_account ON orders (account_id)",
 )
 """Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
