@@ -21,8 +21,6 @@ from .harness import BackendHarness, Database, Stores
 from .support import expect_failure, expect_success, new_ray_id
 
 NO_TRANSACTIONS = ("libsql-http",)
-
-
 # PostgreSQL aborts the whole transaction when one statement fails, unless the
 # runtime wraps each statement in a savepoint; until the postgres runtime does,
 # the test that a failed call leaves the block usable is skipped there.
@@ -105,9 +103,7 @@ async def test_failed_result_inside_keeps_the_transaction(
         expect_success(await stores.clients.insert(client, "r1"), "r1")
         expect_failure(await stores.clients.insert(client, "r2"), ErrorCode.ALREADY_EXISTS, "r2")
         batch = [f.make_client(), client]  # the second row is a duplicate: none is kept
-        expect_failure(
-            await stores.clients.insert_many(batch, "r3"), ErrorCode.ALREADY_EXISTS, "r3"
-        )
+        expect_failure(await stores.clients.insert_many(batch, "r3"), ErrorCode.ALREADY_EXISTS, "r3")
     assert {c.id for c in expect_success(await stores.clients.list_all("r4"), "r4")} == {client.id}
 
 
