@@ -15,13 +15,8 @@ Transports (libsql-client 0.3.1):
   and `transaction()` raises `TransactionUnsupported`.
 
 `async with db.transaction():` (ws only) runs every call of the current task
-on one interactive transaction (nested blocks are SAVEPOINTs); calls of other
-tasks wait until it ends, so none of them runs inside it.
-
-Errors: a server reports constraint failures as plain `SQLITE_CONSTRAINT`
-(or `PROXY_ERROR` when a replica forwarded the write) with SQLite's text in
-the explanation; `classify_message` infers the specific kind from that text.
-Connection failures (aiohttp errors, OSError, timeouts) become UNAVAILABLE.
+on one interactive transaction: `libsql_transactions`. What the driver's
+errors mean: `libsql_errors`.
 """
 
 from __future__ import annotations
@@ -30,27 +25,17 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-try:  # the driver is an extra: say which one, in one line, instead of a bare ModuleNotFoundError
-    import aiohttp
-    import libsql_client  # type: ignore[import-untyped, unused-ignore]
-    from libsql_client.hrana.client import (  # type: ignore[import-untyped, unused-ignore]
-        HranaTransaction,
-    )
-except ImportError:
-    raise ImportError(
-        "the libsql stores need the libsql-client driver: pip install 'storegen[libsql]'"
-    ) from None
-
-from .errors import (
-    ErrorCode,
-    Failure,
-    TransactionUnsupported,
-    classify_message,
-    classify_sqlite_error,
+from .errors import Failure, TransactionUnsupported
+from .libsql_errors import (
+    classify_libsql_error,
+    is_busy,
+    is_connection_error,
+    libsql_client,
 )
+from .libsql_transactions import _Transactions
 from .libsql_urls import _WS_SCHEMES, _env_token, normalize_url, split_script
 
 __all__ = [
@@ -69,30 +54,12 @@ _CLOSE_TIMEOUT = 1.0
 # A locked database is retried after 2 ms, doubling up to 50 ms, until the deadline.
 _BUSY_FIRST_PAUSE = 0.002
 _BUSY_MAX_PAUSE = 0.05
-# libsql-client codes that mean the connection, not the statement, failed.
-_CONNECTION_CODES = frozenset(
-    {"HRANA_WEBSOCKET_ERROR", "HRANA_PROTO_ERROR", "CLIENT_CLOSED", "STREAM_CLOSED"}
-)
-# HTTP statuses of a proxy or load balancer in front of a server that is down.
-# 404: sqld answers "Namespace `default` doesn't exist" for a moment while it starts.
-_UNAVAILABLE_STATUSES = (
-    "HTTP status 404",
-    "HTTP status 502",
-    "HTTP status 503",
-    "HTTP status 504",
-)
-_CONSTRAINT_TEXTS = (
-    "constraint failed",
-    "append-only",
-    "cannot store",
-)
-_UNAVAILABLE = Failure(ErrorCode.UNAVAILABLE, "the database is unavailable, try again")
 _SHARED: dict[tuple[str, str | None, float], LibsqlDatabase] = {}
 _SHARED_LOCK = threading.Lock()
 _log = logging.getLogger(__name__)
 
 
-class LibsqlDatabase:
+class LibsqlDatabase(_Transactions):
     """A libSQL server (sqld, Turso) reached over WebSocket or HTTP.
 
     The constructor is sync and does no I/O; the client opens on first use.
@@ -197,7 +164,7 @@ class LibsqlDatabase:
                 await tx.commit()
                 return found
             except Exception as exc:
-                if not _is_connection_error(exc):
+                if not is_connection_error(exc):
                     with contextlib.suppress(Exception):
                         await tx.rollback()
                 raise
@@ -232,7 +199,7 @@ class LibsqlDatabase:
                 await tx.commit()
                 return count
             except Exception as exc:
-                if not _is_connection_error(exc):
+                if not is_connection_error(exc):
                     with contextlib.suppress(Exception):
                         await tx.rollback()
                 raise
@@ -248,89 +215,6 @@ class LibsqlDatabase:
         statements = split_script(script)
         if statements:
             await self._call(lambda client: client.batch([(s,) for s in statements]))
-
-    def migration_transaction(
-        self, *, foreign_keys_off: bool = False
-    ) -> contextlib.AbstractAsyncContextManager[None]:
-        """`transaction()` for `apply_migrations`: BEGIN IMMEDIATE on its own stream.
-
-        A stream is a connection on sqld, so with `foreign_keys_off` the
-        pragma runs on that stream before BEGIN, and FKs go back on after
-        COMMIT; nothing else ever runs on that stream.
-        """
-        return self._transaction(lambda client: _MigrationTransaction(client, foreign_keys_off))
-
-    def transaction(self) -> contextlib.AbstractAsyncContextManager[None]:
-        """Make every call of the current task inside the block one atomic unit.
-
-        Over ws: one interactive transaction (a nested block is a SAVEPOINT),
-        committed at the end, rolled back when an exception leaves the block.
-        Other tasks' calls wait until it ends. Over http: TransactionUnsupported.
-        """
-        return self._transaction(lambda client: client.transaction())
-
-    @contextlib.asynccontextmanager
-    async def _transaction(self, open_tx: Callable[[Any], Any]) -> AsyncIterator[None]:
-        if self.transport == "http":
-            raise TransactionUnsupported(
-                "libSQL over HTTP has no interactive transactions; connect with ws:// or wss://"
-            )
-        me = asyncio.current_task()
-        if me is not None and self._tx_owner is me:
-            self._tx_depth += 1
-            name = f"storegen_sp{self._tx_depth}"
-            try:
-                await self._call(lambda tx: tx.execute(f"SAVEPOINT {name}"))
-                try:
-                    yield
-                except BaseException:
-                    with contextlib.suppress(Exception):
-                        await self._call(lambda tx: tx.execute(f"ROLLBACK TO {name}"))
-                        await self._call(lambda tx: tx.execute(f"RELEASE {name}"))
-                    raise
-                await self._call(lambda tx: tx.execute(f"RELEASE {name}"))
-            finally:
-                self._tx_depth -= 1
-            return
-        while self._tx_owner is not None:
-            await self._tx_idle.wait()
-        self._tx_owner, self._tx_idle, self._tx_depth = me, asyncio.Event(), 0
-        try:
-            client = self._current_client()
-            self._tx = open_tx(client)
-            try:
-                yield
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    await self._call(lambda tx: tx.rollback())
-                raise
-            await self._call(lambda tx: tx.commit())
-        finally:
-            tx, self._tx = self._tx, None
-            self._tx_owner = None
-            self._tx_idle.set()
-            if tx is not None:
-                with contextlib.suppress(Exception):
-                    tx.close()  # a stream closed mid-transaction rolls back on the server
-
-    def _in_own_transaction(self) -> bool:
-        return self._tx_owner is not None and self._tx_owner is asyncio.current_task()
-
-    async def _many_in_savepoint(self, sql: str, batch: list[tuple[object, ...]]) -> int:
-        """`execute_many` inside the task's transaction: all or nothing, as a savepoint."""
-        await self._call(lambda tx: tx.execute("SAVEPOINT storegen_many"))
-        try:
-            count = 0
-            for params in batch:
-                result = await self._call(lambda tx: tx.execute(sql, list(params)))
-                count += int(result.rows_affected)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await self._call(lambda tx: tx.execute("ROLLBACK TO storegen_many"))
-                await self._call(lambda tx: tx.execute("RELEASE storegen_many"))
-            raise
-        await self._call(lambda tx: tx.execute("RELEASE storegen_many"))
-        return count
 
     async def close(self) -> None:
         """Close the client; idempotent, and the next call reconnects."""
@@ -376,7 +260,7 @@ class LibsqlDatabase:
             call.cancel()  # the caller gave up: roll back, do not finish in the background
             raise
         except Exception as exc:
-            if _is_connection_error(exc):
+            if is_connection_error(exc):
                 self._discard(client)
             raise
 
@@ -403,41 +287,9 @@ class LibsqlDatabase:
         task.add_done_callback(self._closing.discard)
 
 
-def classify_libsql_error(
-    exc: BaseException, table: str, *, operation: str | None = None
-) -> Failure:
-    """Classify what libsql-client or aiohttp raised while working on `table`.
-
-    A server says only `SQLITE_CONSTRAINT` (or `PROXY_ERROR` for a write a
-    replica forwarded) and puts SQLite's message in the explanation, from
-    which `classify_message` infers the specific kind.
-    """
-    if _is_connection_error(exc):
-        return _UNAVAILABLE
-    if isinstance(exc, libsql_client.LibsqlError):
-        code = str(exc.code).upper()
-        message = str(exc.explanation)
-        if not code.startswith("SQLITE_") and any(t in message for t in _CONSTRAINT_TEXTS):
-            code = "SQLITE_CONSTRAINT"
-        return classify_message(code, message, table, operation=operation)
-    return classify_sqlite_error(exc, table, operation=operation)
-
-
 def _first(result: Any) -> Row | None:
     rows = result.rows
     return rows[0].astuple() if rows else None
-
-
-def _is_connection_error(exc: BaseException) -> bool:
-    """Whether `exc` means the server is unreachable, gone or silent."""
-    if isinstance(exc, (aiohttp.ClientError, OSError, TimeoutError)):
-        return True
-    if isinstance(exc, libsql_client.LibsqlError):
-        code = str(exc.code).upper()
-        if code in _CONNECTION_CODES:
-            return True
-        return code == "SERVER_ERROR" and any(s in str(exc) for s in _UNAVAILABLE_STATUSES)
-    return False
 
 
 async def _retry_busy(op: Callable[[Any], Awaitable[_T]], client: Any) -> _T:
@@ -453,15 +305,10 @@ async def _retry_busy(op: Callable[[Any], Awaitable[_T]], client: Any) -> _T:
         try:
             return await op(client)
         except libsql_client.LibsqlError as exc:
-            if not _is_busy(exc):
+            if not is_busy(exc):
                 raise
         await asyncio.sleep(pause)
         pause = min(pause * 2, _BUSY_MAX_PAUSE)
-
-
-def _is_busy(exc: libsql_client.LibsqlError) -> bool:
-    """Whether the server refused `exc`'s statement because the database was locked."""
-    return any(name in f"{exc.code} {exc}".upper() for name in ("SQLITE_BUSY", "SQLITE_LOCKED"))
 
 
 def _consume_outcome(call: asyncio.Future[Any]) -> None:
@@ -477,40 +324,3 @@ async def _close_quietly(client: Any, timeout: float) -> None:
             await client.close()
     except Exception:
         _log.debug("closing the libSQL client failed", exc_info=True)
-
-
-class _MigrationTransaction(HranaTransaction):  # type: ignore[misc, unused-ignore]
-    """libsql-client's interactive transaction, begun IMMEDIATE, FKs optionally off.
-
-    Its stock transaction sends a deferred BEGIN: two migrators would both
-    read the records and then deadlock on the first write. The stream is
-    opened through the client's `_open_stream` (libsql-client==0.3.1 pinned).
-    """
-
-    def __init__(self, client: Any, foreign_keys_off: bool) -> None:
-        stream = client._open_stream()
-        self._foreign_keys_off = foreign_keys_off
-        if foreign_keys_off:  # the stream's first statement: outside any transaction
-            pragma = stream.execute({"sql": "PRAGMA foreign_keys=OFF", "want_rows": False})
-            pragma.add_done_callback(_consume_outcome)
-        self._stream = stream
-        self._begin_fut = stream.execute({"sql": "BEGIN IMMEDIATE", "want_rows": False})
-
-    async def commit(self) -> None:
-        await self._end("COMMIT")
-
-    async def rollback(self) -> None:
-        await self._end("ROLLBACK")
-
-    async def _end(self, sql: str) -> None:
-        await self._begin_fut
-        if self._stream.closed:
-            if sql == "COMMIT":
-                raise libsql_client.LibsqlError("The transaction is closed", "TRANSACTION_CLOSED")
-            return
-        done = self._stream.execute({"sql": sql, "want_rows": False})
-        if self._foreign_keys_off:
-            restore = self._stream.execute({"sql": "PRAGMA foreign_keys=ON", "want_rows": False})
-            restore.add_done_callback(_consume_outcome)
-        self._stream.close()
-        await done
