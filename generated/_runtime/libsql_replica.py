@@ -22,11 +22,9 @@ the primary's changes into the file (libsql-experimental 0.0.55; the newer
   only; over http it raises `TransactionUnsupported`). The owning task's reads
   go to the primary inside it, so they see the block's own writes.
 
-The local file is read through libsql's own SQLite copy, never through the
-stdlib sqlite3: two SQLite libraries in one process do not see each other's
-POSIX locks (sqlite.org/howtocorrupt.html, section 2.2.1), so a stdlib reader
-could recover or checkpoint the WAL under libsql's replicator. The driver and
-its connection threads are in `libsql_replica_driver`.
+The local file and its connections (a sync process, local readers) are in
+`libsql_replica_local`; the driver and its connection threads in
+`libsql_replica_driver`.
 """
 
 from __future__ import annotations
@@ -37,13 +35,12 @@ import logging
 import os
 import threading
 import urllib.parse
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from .errors import ErrorCode, Failure
 from .libsql import DEFAULT_TIMEOUT, LibsqlDatabase, classify_libsql_error
-from .libsql_replica_driver import Thread, has_tables, lx
+from .libsql_replica_local import ReplicaSyncError, _LocalFile
 from .libsql_urls import parse_replica_url
 
 __all__ = ["LibsqlReplicaDatabase", "ReplicaSyncError", "parse_replica_url"]
@@ -53,18 +50,10 @@ Row = tuple[Any, ...]
 _log = logging.getLogger(__name__)
 _SHARED: dict[tuple[str, str], LibsqlReplicaDatabase] = {}
 _SHARED_LOCK = threading.Lock()
-# Files libsql keeps beside the database; a rebuild removes them all, or the
-# next connect refuses ("Can not sync a database without a wal_index").
-_SIDECARS = ("-wal", "-shm", "-client_wal_index", "-info")
-_CLOSE_TIMEOUT = 5.0
 _STALE: Any = object()  # a remote read failed: read the local file instead
 
 
-class ReplicaSyncError(ConnectionError):
-    """A sync with the primary failed (unreachable, refused, or timed out)."""
-
-
-class LibsqlReplicaDatabase:
+class LibsqlReplicaDatabase(_LocalFile):
     """A local replica file of a libSQL primary: local reads, forwarded writes.
 
     `sync_url` is the primary (`libsql://db.turso.io`, or
@@ -91,27 +80,21 @@ class LibsqlReplicaDatabase:
     ) -> None:
         if sync_interval is not None and not sync_interval > 0:
             raise ValueError("sync_interval must be > 0 seconds")
-        self._path = os.path.realpath(os.fspath(local_path))
         primary = LibsqlDatabase(sync_url, auth_token=auth_token, timeout=timeout)
         http = "https" if primary.url.startswith(("wss:", "https:")) else "http"
-        self._sync_url = urllib.parse.urlunsplit((http, *urllib.parse.urlsplit(primary.url)[1:]))
+        self._init_local(
+            os.path.realpath(os.fspath(local_path)),
+            urllib.parse.urlunsplit((http, *urllib.parse.urlsplit(primary.url)[1:])),
+            primary._auth_token or "",
+            sync_interval,
+            float(timeout),
+        )
         self._remote = (
             primary
             if write_url is None
             else LibsqlDatabase(write_url, auth_token=auth_token, timeout=timeout)
         )
         self._read_your_writes = bool(read_your_writes)
-        self._token = primary._auth_token or ""
-        self._interval = sync_interval
-        self._timeout = float(timeout)
-        self._syncer: Thread | None = None  # owns the sync_url connection
-        self._reader: Thread | None = None  # fetch_all and inline fallbacks
-        self._local = threading.local()  # the inline reader of each loop thread
-        self._generation = 0
-        self._inode: tuple[int, int] | None = None
-        self._open_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
         # Read-your-writes: writes done vs. writes a finished sync has pulled.
         self._written = 0
         self._synced = 0
@@ -341,116 +324,6 @@ class LibsqlReplicaDatabase:
         except ValueError as exc:
             raise ReplicaSyncError(f"sync from the primary failed: {exc}") from None
         self._synced = max(self._synced, mark)
-
-    # ------------------------------------------------------------- connections
-    async def _open(self) -> Thread:
-        """The sync thread and its connection; the file is rebuilt when it is gone.
-
-        The first open also syncs once; if that fails, an existing file is
-        still read (stale), and a missing one makes the call fail UNAVAILABLE.
-        """
-        syncer = self._syncer
-        if syncer is not None and not self._file_changed():
-            return syncer
-        loop = asyncio.get_running_loop()
-        async with self._open_locks.setdefault(loop, asyncio.Lock()):
-            if self._syncer is not None and self._file_changed():
-                _log.warning(
-                    "%s was deleted or replaced; rebuilding it from the primary", self._path
-                )
-                await self._close_local()
-                for suffix in ("", *_SIDECARS):
-                    with contextlib.suppress(FileNotFoundError):
-                        os.remove(self._path + suffix)
-            if self._syncer is None:
-                self._syncer = await self._start_syncer()
-            return self._syncer
-
-    async def _start_syncer(self) -> Thread:
-        thread = Thread("storegen-replica-sync")
-
-        def connect(me: Thread) -> tuple[int, int]:
-            me.conn = lx.connect(
-                self._path,
-                isolation_level=None,
-                sync_url=self._sync_url,
-                sync_interval=self._interval,
-                auth_token=self._token,
-            )
-            try:
-                me.conn.sync()
-            except ValueError:
-                if not has_tables(me.conn):
-                    raise
-                _log.warning("opening %s stale: the first sync failed", self._path)
-            st = os.stat(self._path)
-            return (st.st_dev, st.st_ino)
-
-        try:
-            async with asyncio.timeout(self._timeout):
-                self._inode = await thread.run(connect)
-        except BaseException as exc:
-            thread.stop()
-            if isinstance(exc, (TimeoutError, ValueError)):
-                raise ReplicaSyncError(f"cannot open the replica {self._path}: {exc}") from None
-            raise
-        self._generation += 1
-        return thread
-
-    def _file_changed(self) -> bool:
-        if self._inode is None:
-            return False
-        try:
-            st = os.stat(self._path)
-        except FileNotFoundError:
-            return True
-        except OSError:
-            return False
-        return (st.st_dev, st.st_ino) != self._inode
-
-    def _inline_reader(self) -> Any:
-        """This thread's local read connection, if opened for the current file."""
-        local = self._local
-        reader = getattr(local, "reader", None)
-        if reader is not None and local.generation == self._generation:
-            return reader
-        return None
-
-    async def _open_inline_reader(self) -> Any:
-        await self._open()
-        reader = lx.connect(self._path, isolation_level=None)
-        self._local.reader, self._local.generation = reader, self._generation
-        return reader
-
-    async def _read_thread(self, fn: Callable[[Any], _T]) -> _T:
-        await self._open()
-        thread = self._reader
-        if thread is None or thread.generation != self._generation:
-            if thread is not None:
-                thread.stop()
-            thread = self._reader = Thread("storegen-replica-read", self._generation)
-
-        def read(me: Thread) -> _T:
-            if me.conn is None:
-                me.conn = lx.connect(self._path, isolation_level=None)
-            return fn(me.conn)
-
-        return await thread.run(read)
-
-    async def _close_local(self) -> None:
-        """Close every local connection (the threads close theirs before they end)."""
-        syncer, self._syncer = self._syncer, None
-        reader, self._reader = self._reader, None
-        self._generation += 1
-        self._inode = None
-        local_reader = getattr(self._local, "reader", None)
-        self._local.reader = None
-        if local_reader is not None:
-            with contextlib.suppress(Exception):
-                local_reader.close()
-        for thread in (reader, syncer):
-            if thread is not None:
-                await thread.finish(_CLOSE_TIMEOUT)
 
     async def close(self) -> None:
         """Close the primary client and the local connections; the next call reopens."""

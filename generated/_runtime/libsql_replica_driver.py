@@ -11,6 +11,7 @@ primary never keeps the interpreter from exiting.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import queue
@@ -18,7 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["Thread", "has_tables", "lx"]
+__all__ = ["Thread", "lx"]
 
 _T = TypeVar("_T")
 
@@ -67,40 +68,34 @@ class Thread:
                     with contextlib.suppress(Exception):
                         self.conn.close()
                 return
-            fn, future, loop = item
+            fn, future = item
+            if not future.set_running_or_notify_cancel():
+                continue
             try:
-                outcome: tuple[bool, Any] = (True, fn(self))
-            except BaseException as exc:  # noqa: B036 - handed to the awaiting task
-                outcome = (False, exc)
-            with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits
-                loop.call_soon_threadsafe(_deliver, future, outcome)
+                future.set_result(fn(self))
+            except BaseException as exc:  # noqa: B036 - handed to whoever waits
+                future.set_exception(exc)
+
+    def submit(self, fn: Callable[[Thread], _T]) -> concurrent.futures.Future[_T]:
+        """Queue `fn`; its future is not tied to an event loop, so a call begun
+        under one loop (a slow first sync) can be awaited from the next."""
+        future: concurrent.futures.Future[_T] = concurrent.futures.Future()
+        self._calls.put((fn, future))
+        return future
 
     async def run(self, fn: Callable[[Thread], _T]) -> _T:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[_T] = loop.create_future()
-        self._calls.put((fn, future, loop))
-        return await future
+        return await asyncio.wrap_future(self.submit(fn))
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
 
     def stop(self) -> None:
         """Close the connection on the thread, then end it (queued after pending calls)."""
         self._calls.put(None)
 
-    async def finish(self, timeout: float) -> None:
-        """`stop()`, then wait (at most `timeout` s: a sync may hang) until it ended."""
+    async def finish(self, timeout: float) -> bool:
+        """`stop()`, then wait (at most `timeout` s: a sync may hang); whether it ended."""
         self.stop()
         await asyncio.to_thread(self._thread.join, timeout)
-
-
-def _deliver(future: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:
-    if future.done():
-        return
-    ok, value = outcome
-    if ok:
-        future.set_result(value)
-    else:
-        future.set_exception(value)
-
-
-def has_tables(conn: Any) -> bool:
-    """Whether an earlier sync left a schema in the file (so stale reads make sense)."""
-    return bool(conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0])
+        return not self._thread.is_alive()

@@ -13,12 +13,13 @@ A second connection (`reopen`) is a second replica file of the same primary.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from generated import connect
-from generated._runtime.libsql_replica import LibsqlReplicaDatabase
+from generated._runtime.libsql_replica import LibsqlReplicaDatabase, ReplicaSyncError
 
 from .harness_libsql import TIMEOUT_S, conformance_server, reset_database
 
@@ -40,9 +41,26 @@ def open_replica(ctx: Any) -> Any:
 
 @asynccontextmanager
 async def reopen_replica(db: Any) -> AsyncIterator[Any]:
-    """Another replica file of the same primary (its own sync, its own client)."""
+    """Another replica file of the same primary (its own sync, its own client).
+
+    Its first open replays the primary's whole log, every earlier test's reset
+    included: on a loaded machine that takes longer than one call's deadline,
+    so wait for it as an application would, before the test's calls.
+    """
     other = LibsqlReplicaDatabase(db.path + ".other.db", db.url, timeout=TIMEOUT_S)
     try:
+        await _wait_until_open(other)
         yield other
     finally:
         await other.close()
+
+
+async def _wait_until_open(db: LibsqlReplicaDatabase, within: float = 180.0) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            await db.sync()
+            return
+        except ReplicaSyncError:
+            if time.monotonic() > deadline:
+                raise

@@ -4,6 +4,8 @@
   back UNAVAILABLE within the timeout;
 * primary back: writes work again and a sync catches up;
 * the local file deleted: the next sync rebuilds it from the primary;
+* a first sync slower than the deadline goes on after the call gave up, and
+  the next call waits on it: one file never gets a second syncer;
 * two processes with two replica files of one primary see each other's
   writes after a sync (and the driver's log lines stay off their stderr).
 
@@ -15,13 +17,16 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from servers import SqldServer
 
-from generated._runtime.libsql_replica import LibsqlReplicaDatabase
+import pytest
+
+from generated._runtime.libsql_replica import LibsqlReplicaDatabase, ReplicaSyncError
 from generated.libsql_replica import AuditLogStore
 from generated.models import AuditLog
 from generated.results import ErrorCode, FailedResult, SuccessResult
@@ -107,6 +112,49 @@ async def test_primary_down_reads_stale_writes_unavailable_then_recover(
         await db.close()
 
 
+def sync_threads() -> int:
+    return sum(t.name == "storegen-replica-sync" for t in threading.enumerate())
+
+
+async def test_a_slow_first_sync_goes_on_and_the_next_call_waits_on_it(
+    sqld_factory: SqldFactory, tmp_path: Path
+) -> None:
+    server = sqld_factory()
+    writer = LibsqlReplicaDatabase(tmp_path / "writer.db", primary_url(server), timeout=TIMEOUT)
+    try:
+        await create_schema(writer)
+        rows = [row(f"r{i}") for i in range(20)]
+        assert isinstance(await AuditLogStore(writer).insert_many(rows, "w1"), SuccessResult)
+    finally:
+        await writer.close()
+    before = sync_threads()
+    late = LibsqlReplicaDatabase(tmp_path / "late.db", primary_url(server), timeout=1.0)
+    try:
+        server.pause()  # SIGSTOP: the first sync hangs past the deadline
+        try:
+            for _ in range(2):
+                started = time.monotonic()
+                with pytest.raises(ReplicaSyncError, match="still running"):
+                    await late.sync()
+                assert time.monotonic() - started < 1.0 + 1.0
+            assert sync_threads() == before + 1  # the second call waited on the first open
+        finally:
+            server.resume()
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                await late.sync()
+                break
+            except ReplicaSyncError:
+                assert time.monotonic() < deadline
+        assert sync_threads() == before + 1
+        counted = await AuditLogStore(late).count_all("r1")
+        assert isinstance(counted, SuccessResult) and counted.client_message == 20
+    finally:
+        await late.close()
+    assert sync_threads() == before
+
+
 async def test_deleted_local_file_is_rebuilt_by_the_next_sync(
     sqld_factory: SqldFactory, tmp_path: Path
 ) -> None:
@@ -119,6 +167,7 @@ async def test_deleted_local_file_is_rebuilt_by_the_next_sync(
         rows = [row(f"kept-{i}") for i in range(20)]
         assert isinstance(await store.insert_many(rows, "r1"), SuccessResult)
         assert (await store.count_all("r2")).client_message == 20
+        await db.sync()  # the file exists (the first open syncs it in a child process)
 
         removed = [p for p in tmp_path.iterdir() if p.name.startswith("local.db")]
         assert local in removed and len(removed) >= 2  # the file, libsql's index (and WAL, -shm)
