@@ -28,10 +28,11 @@ Four things make it faster than one hop per call, without giving up safety:
 * Batched hops. Operations submitted while others are queued share one job
   on the worker (plain writes share one COMMIT), and their results come back
   in one wake-up of the loop.
-* `transaction()`: `async with db.transaction():` makes every call of the
-  current task atomic (BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on an
-  exception); a nested block is a SAVEPOINT. Other tasks' calls wait until it
-  ends, so no foreign statement ever runs inside it.
+* `transaction()` (in `sqlite_transactions.py`): `async with
+  db.transaction():` makes every call of the current task atomic (BEGIN
+  IMMEDIATE ... COMMIT, or ROLLBACK on an exception); a nested block is a
+  SAVEPOINT. Other tasks' calls wait until it ends, so no foreign statement
+  ever runs inside it.
 """
 
 from __future__ import annotations
@@ -44,25 +45,15 @@ import sqlite3
 import threading
 import urllib.parse
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from functools import partial
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import aiosqlite
 
 from .errors import Failure, classify_sqlite_error
 from .sqlite_conn import _Connections, _FallBack, _remove_stale_sidecars
-from .sqlite_worker import (
-    _LIVE,
-    _WRITE,
-    MEMORY,
-    _Batcher,
-    _begin,
-    _end,
-    _kind,
-    _rollback_to,
-    _run_sql,
-)
+from .sqlite_transactions import _Transactions, _undo
+from .sqlite_worker import _LIVE, _WRITE, MEMORY, _Batcher, _kind
 
 _T = TypeVar("_T")
 Params = Sequence[object] | Mapping[str, object]
@@ -98,7 +89,7 @@ def resolve_path(path: str | os.PathLike[str]) -> str:
     return os.path.realpath(text)
 
 
-class SqliteDatabase(_Connections):
+class SqliteDatabase(_Transactions, _Connections):
     """A lazily opened, self-healing connection to one SQLite database.
 
     The constructor is sync and cheap; the connection opens on first use, is
@@ -301,63 +292,6 @@ class SqliteDatabase(_Connections):
 
         await self._run(op)
 
-    def migration_transaction(
-        self, *, foreign_keys_off: bool = False
-    ) -> contextlib.AbstractAsyncContextManager[None]:
-        """`transaction()` for `apply_migrations`: BEGIN IMMEDIATE, not nested.
-
-        With `foreign_keys_off`, FKs are off on the connection from before
-        BEGIN until after COMMIT/ROLLBACK (SQLite's table-rebuild protocol);
-        other tasks' calls wait meanwhile, so none of them runs without FKs.
-        """
-        return self._transaction(foreign_keys_off)
-
-    def transaction(self) -> contextlib.AbstractAsyncContextManager[None]:
-        """Make every call of the current task inside the block one atomic unit.
-
-        The outermost block is BEGIN IMMEDIATE ... COMMIT; a nested block is a
-        SAVEPOINT. An exception leaving a block rolls that block back and
-        propagates. Other tasks' calls wait until the outermost block ends;
-        tasks spawned inside the block are other tasks too. A store method
-        that returns a FailedResult inside the block does not roll back.
-        """
-        return self._transaction(False)
-
-    @contextlib.asynccontextmanager
-    async def _transaction(self, foreign_keys_off: bool) -> AsyncIterator[None]:
-        me = asyncio.current_task()
-        if me is not None and self._tx_owner is me:
-            if foreign_keys_off:
-                raise sqlite3.OperationalError("foreign keys cannot be turned off in a transaction")
-            self._tx_depth += 1
-            name = f"storegen_sp{self._tx_depth}"
-            try:
-                await self._run(partial(_run_sql, f"SAVEPOINT {name}"))
-                try:
-                    yield
-                except BaseException:
-                    await self._run(partial(_rollback_to, name))
-                    raise
-                await self._run(partial(_run_sql, f"RELEASE {name}"))
-            finally:
-                self._tx_depth -= 1
-            return
-        while self._tx_owner is not None:
-            await self._tx_idle.wait()
-        self._tx_owner, self._tx_idle, self._tx_depth = me, asyncio.Event(), 0
-        try:
-            await self._run(partial(_begin, foreign_keys_off))
-            try:
-                yield
-            except BaseException:
-                await self._run(partial(_end, False, foreign_keys_off))
-                raise
-            await self._run(partial(_end, True, foreign_keys_off))
-        finally:
-            # The ROLLBACK/COMMIT is queued before anything a waiter submits.
-            self._tx_owner = None
-            self._tx_idle.set()
-
     async def close(self) -> None:
         """Close the connection; idempotent, and the next use reopens it."""
         conn, self._conn, self._files = self._conn, None, {}
@@ -433,12 +367,3 @@ class SqliteDatabase(_Connections):
                 self._conn, self._files = await self._open()
                 self._generation += 1
             return self._conn
-
-
-def _undo(conn: sqlite3.Connection, nested: bool, savepoint: str) -> None:
-    """Roll back a failed multi-statement call: its savepoint, or the whole transaction."""
-    if nested:
-        conn.execute(f"ROLLBACK TO {savepoint}")
-        conn.execute(f"RELEASE {savepoint}")
-    elif conn.in_transaction:
-        conn.execute("ROLLBACK")

@@ -15,10 +15,8 @@ What plain transpiling gets wrong, and is fixed here:
 * comments are dropped (they are docstrings in the generated code already);
 * indexes lose the `NULLS FIRST` that sqlglot adds to keep SQLite's ordering;
 * PRAGMA statements never reach the IR, so they are not emitted;
-* append-only triggers are written for the dialect (PL/pgSQL for postgres)
-  with the same messages as SQLite's: `append-only: <table>` for UPDATE,
-  DELETE and TRUNCATE, `UNIQUE constraint failed: <table>.<pk>` for an
-  INSERT over an existing key.
+* SQLite behaviour PostgreSQL has no clause for (the rowid alias, append-only
+  tables) becomes triggers, written in `pg_triggers.py`.
 """
 
 from __future__ import annotations
@@ -37,7 +35,8 @@ from ..schema.parse import index_tree
 from ..schema.tables import table_tree
 from ..render.typemap import choose_codec
 from .pg_defaults import postgres_default
-from .sql import quote_identifier as _quote, sql_string as _string
+from .pg_triggers import _postgres_append_only, _postgres_rowid_alias, _rowid_alias
+from .sql import quote_identifier as _quote
 
 __all__ = ["DDL_DIALECTS", "schema_ddl", "transpile_expression"]
 
@@ -174,43 +173,13 @@ def _postgres_table(table: Table, options: Options) -> str:
                     boolean.replace(exp.Literal.number(1 if boolean.this else 0))
         if column_def.name == alias:
             # SQLite's INTEGER PRIMARY KEY numbers rows itself: an identity column,
-            # filled by a trigger when the insert sends NULL (see _postgres_rowid_alias).
+            # filled by a trigger when the insert sends NULL (see pg_triggers.py).
             constraints.append(
                 exp.ColumnConstraint(kind=exp.GeneratedAsIdentityColumnConstraint(this=False))
             )
         column_def.set("constraints", constraints)
     # Pretty, but a short parenthesised list stays on its line: REFERENCES t (id).
     return _SHORT_GROUP.sub(r"(\1)", tree.sql(dialect="postgres", pretty=True))
-
-
-def _rowid_alias(table: Table) -> str | None:
-    key = table.primary_key
-    return key.columns[0] if key is not None and key.rowid_alias else None
-
-
-def _postgres_rowid_alias(table: Table) -> list[str]:
-    """A NULL key from the insert takes the identity's next value, as in SQLite.
-
-    Inserts send every column, so an explicit NULL would bypass the identity's
-    DEFAULT: a BEFORE INSERT trigger fills it instead.
-    """
-    column = _rowid_alias(table)
-    if column is None:
-        return []
-    function = _quote(f"{table.name}_rowid")
-    sequence = f"pg_get_serial_sequence({_string(_quote(table.name))}, {_string(column)})"
-    key = f"NEW.{_quote(column)}"
-    body = (  # an explicit key moves the sequence past it, so later NULLs never collide
-        f"BEGIN\n  IF {key} IS NULL THEN\n    {key} := nextval({sequence});\n"
-        f"  ELSIF {key} > COALESCE(pg_sequence_last_value({sequence}::regclass), 0) THEN\n"
-        f"    PERFORM setval({sequence}, {key});\n  END IF;\n  RETURN NEW;\nEND"
-    )
-    return [
-        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS "
-        f"$storegen$\n{body}\n$storegen$",
-        f"CREATE OR REPLACE TRIGGER {_quote(f'{table.name}_rowid')} BEFORE INSERT ON "
-        f"{_quote(table.name)} FOR EACH ROW EXECUTE FUNCTION {function}()",
-    ]
 
 
 def _postgres_index(table: Table, sql: str) -> str:
@@ -319,41 +288,6 @@ def _is_keyword(name: str) -> bool:
     return len(tokens) != 1 or tokens[0].token_type != TokenType.VAR
 
 
-def _postgres_append_only(table: Table) -> list[str]:
-    """A trigger function refusing UPDATE/DELETE/TRUNCATE and an INSERT over a key."""
-    function = _quote(f"{table.name}_append_only")
-    target = _quote(table.name)
-    refuse = f"RAISE EXCEPTION USING MESSAGE = {_string('append-only: ' + table.name)};"
-    duplicate = ""
-    if table.primary_key is not None:
-        key = table.primary_key.columns
-        same_key = " AND ".join(f"{_quote(c)} = NEW.{_quote(c)}" for c in key)
-        message = "UNIQUE constraint failed: " + ", ".join(f"{table.name}.{c}" for c in key)
-        duplicate = (
-            f"    IF EXISTS (SELECT 1 FROM {target} WHERE {same_key}) THEN\n"
-            f"      RAISE EXCEPTION USING MESSAGE = {_string(message)};\n"
-            "    END IF;\n"
-        )
-    body = (
-        "BEGIN\n"
-        "  IF TG_OP = 'INSERT' THEN\n"
-        f"{duplicate}"
-        "    RETURN NEW;\n"
-        "  END IF;\n"
-        f"  {refuse}\n"
-        "END"
-    )
-    return [
-        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS "
-        f"$storegen$\n{body}\n$storegen$",
-        f"CREATE OR REPLACE TRIGGER {_quote(f'{table.name}_append_only')} "
-        f"BEFORE INSERT OR UPDATE OR DELETE ON {target} "
-        f"FOR EACH ROW EXECUTE FUNCTION {function}()",
-        f"CREATE OR REPLACE TRIGGER {_quote(f'{table.name}_append_only_truncate')} "
-        f"BEFORE TRUNCATE ON {target} FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
-    ]
-
-
 DDL_DIALECTS: dict[str, Callable[[Schema, Options, dict[str, bool]], tuple[str, ...]]] = {
     "postgres": _postgres,
 }
@@ -395,8 +329,3 @@ def postgres_index(table: Table, sql: str) -> str:
 def postgres_nocase_keys(table: Table) -> list[str]:
     """The lower() unique indexes of the table's NOCASE keys (see _postgres_nocase_keys)."""
     return _postgres_nocase_keys(table)
-
-
-def postgres_table_triggers(table: Table, append_only: bool) -> list[str]:
-    """The rowid-alias and append-only trigger functions and triggers of one table."""
-    return _postgres_rowid_alias(table) + (_postgres_append_only(table) if append_only else [])

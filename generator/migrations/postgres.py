@@ -18,9 +18,9 @@ from ..backends.dialect import (
     postgres_column_type,
     postgres_create_table,
     postgres_index,
-    postgres_table_triggers,
     transpile_expression,
 )
+from ..backends.pg_triggers import postgres_table_triggers
 from ..config import Options
 from ..schema.ir import ForeignKey, Schema, Table
 from .diff import Diff, TablePlan

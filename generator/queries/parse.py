@@ -3,9 +3,9 @@
 Each statement (its ``-- name:`` header format is in docs/queries.md) is
 first prepared by SQLite against an in-memory database built from the schema,
 so SQLite has the last word on unknown tables, columns and syntax; then
-sqlglot parses it and `types.py` types every result column and ``:param``
-from the schema IR. `transpile_query` writes a query in another dialect for
-backends that are not SQLite.
+sqlglot parses it, `types.py` types every result column and `params.py`
+every ``:param`` from the schema IR. `transpile_query` writes a query in
+another dialect for backends that are not SQLite.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from .scope import (
     _Type,
     _word_location,
 )
-from .types import _Typer
+from .params import _QueryTyper
 from ..schema.lex import SourceFile, Statement, Token, scan_source
 
 __all__ = ["PRIMITIVES", "parse_queries", "placeholder_sql", "transpile_query"]
@@ -203,7 +203,7 @@ def _query(
     _prepare(statement, source, names, db, header.name)
     tree = _parse(statement, source, header.name)
     writes = isinstance(tree, _WRITES)
-    typer = _Typer(schema, header.name, source, statement)
+    typer = _QueryTyper(schema, header.name, source, statement)
     columns = typer.result_columns(tree, header.kind)
     params = tuple(
         typer.param(name, tree, header.params.get(name), _param_location(statement, source, name))

@@ -2,31 +2,27 @@
 
 sqlglot parses the column list once `parse_columns` has hidden what it cannot
 read; its nodes give NOT NULL, keys, CHECKs, DEFAULT values and generated
-columns. Declared types, DEFAULT text, positions and comments come from our
-tokens, because sqlglot normalises or drops them.
+columns, each applied to the table being built by `constraints.py`. Declared
+types, DEFAULT text, positions and comments come from our tokens, because
+sqlglot normalises or drops them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlglot import exp
 
 from ..errors import SchemaError
-from .ir import Column, Default, FkAction, ForeignKey, Location
-from .ir import PrimaryKey, Table, UniqueKey
-from .columns import Element, declared_type, default_text, split_elements
+from .ir import Column, Location, PrimaryKey, Table
+from .columns import Element, split_elements
 from .columns import listed_collations, table_options, unparsable_spans
+from .constraints import _add_column, _add_table_constraint, _Draft
 from .bare_names import table_name_tokens
 from .sqlglot_adapter import parse_create
-from .lex import SourceFile, Statement, affinity_of, matching_paren, scan_source
-
-_FK_ACTION = re.compile(r"ON (DELETE|UPDATE) (.+)", re.IGNORECASE)
-_Literal = int | float | str | None
+from .lex import SourceFile, Statement, matching_paren, scan_source
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,109 +31,6 @@ class ParsedTable:
 
     table: Table
     fk_locations: tuple[Location, ...]  # one per foreign key, for later errors
-
-
-@dataclass
-class _Draft:
-    """A table being assembled, one column list item at a time."""
-
-    name: str
-    source: SourceFile
-    body_start: int
-    columns: dict[str, Column] = field(default_factory=dict)  # by lower-case name
-    primary_key: tuple[tuple[str, ...], bool, Location] | None = None  # columns, DESC
-    unique_keys: list[UniqueKey] = field(default_factory=list)
-    foreign_keys: list[ForeignKey] = field(default_factory=list)
-    fk_locations: list[Location] = field(default_factory=list)
-    enums: list[tuple[str, tuple[int | str, ...], Location]] = field(default_factory=list)
-    # COLLATE written in a table-level key list, per key: by unique_keys index, and the PK's.
-    listed: dict[int, dict[str, str]] = field(default_factory=dict)
-    pk_listed: dict[str, str] = field(default_factory=dict)
-
-    def add_column(self, column: Column) -> None:
-        first = self.columns.get(column.name.lower())
-        if first:
-            raise SchemaError(
-                f"duplicate column '{column.name}' in table {self.name} "
-                f"(first declared at {first.location})",
-                column.location,
-            )
-        self.columns[column.name.lower()] = column
-
-    def names(self, nodes: Sequence[exp.Expression], location: Location) -> tuple[str, ...]:
-        """Resolve constraint column names to the columns' declared spelling."""
-        names = []
-        for node in nodes:
-            column = self.columns.get(node.name.lower())
-            if column is None:
-                raise SchemaError(f"table {self.name} has no column '{node.name}'", location)
-            names.append(column.name)
-        return tuple(names)
-
-    def set_primary_key(self, columns: tuple[str, ...], desc: bool, location: Location) -> None:
-        if self.primary_key:
-            raise SchemaError(
-                f"table {self.name} has more than one PRIMARY KEY "
-                f"(the first is at {self.primary_key[2]})",
-                location,
-            )
-        self.primary_key = (columns, desc, location)
-
-    def add_foreign_key(
-        self,
-        columns: tuple[str, ...],
-        reference: exp.Reference,
-        name: str | None,
-        location: Location,
-    ) -> None:
-        target = reference.this
-        parent = target.this if isinstance(target, exp.Schema) else target
-        ref_columns = (
-            tuple(e.name for e in target.expressions) if isinstance(target, exp.Schema) else ()
-        )
-        actions = {}
-        for option in reference.args.get("options") or ():
-            if match := _FK_ACTION.fullmatch(str(option)):
-                action = " ".join(match[2].upper().split())
-                if action not in {known.value for known in FkAction}:
-                    raise SchemaError(f"unknown foreign key action '{match[0]}'", location)
-                actions[match[1].upper()] = FkAction(action)
-        self.foreign_keys.append(
-            ForeignKey(
-                columns,
-                parent.name,
-                ref_columns,
-                on_delete=actions.get("DELETE", FkAction.NO_ACTION),
-                on_update=actions.get("UPDATE", FkAction.NO_ACTION),
-                name=name,
-            )
-        )
-        self.fk_locations.append(location)
-
-    def add_check(self, expression: exp.Expression, location: Location) -> None:
-        """Record ``CHECK (col IN (literals...))`` as an enum; other shapes stay SQL's job."""
-        check = _unparen(expression)
-        target = _unparen(check.this) if isinstance(check, exp.In) else None
-        if not isinstance(target, exp.Column):
-            return
-        shown = f"CHECK ({target.name} IN (...))"
-        if check.args.get("query"):
-            raise SchemaError(
-                f"{shown} with a subquery cannot become an enum (and SQLite rejects "
-                "subqueries in CHECK constraints)",
-                location,
-            )
-        if not check.expressions:
-            raise SchemaError(f"CHECK ({target.name} IN ()) allows no value at all", location)
-        literals = [_literal(node) for node in check.expressions]
-        ints = tuple(value for ok, value in literals if ok and isinstance(value, int))
-        strings = tuple(value for ok, value in literals if ok and isinstance(value, str))
-        if len(literals) not in (len(ints), len(strings)):
-            raise SchemaError(
-                f"{shown} cannot become an enum: list only integer literals or only string literals",
-                location,
-            )
-        self.enums.append((target.name, ints or strings, location))
 
 
 def parse_table(statement: Statement, source: SourceFile) -> ParsedTable:
@@ -264,142 +157,3 @@ def _nocase(
         for name in names
         if listed.get(name.lower(), columns[name.lower()].collation) == "NOCASE"
     )
-
-
-def _add_column(draft: _Draft, element: Element, node: exp.Expression) -> None:
-    source, tokens = draft.source, element.tokens
-    declared = declared_type(element, source)
-    comments = source.comments_above(element.location.line, after=draft.body_start)
-    comments += source.comments_between(tokens[0].start, element.end)
-    comment, directives = source.docstring(comments, "column")
-    column = Column(
-        name=node.name,
-        declared_type=declared,
-        affinity=affinity_of(declared),
-        not_null=False,
-        location=element.location,
-        comment=comment,
-        secret="secret" in directives,
-        renamed_from=directives.get("renamed-from"),
-        backfill=directives.get("backfill"),
-    )
-    for constraint in node.args.get("constraints") or ():
-        handler = _COLUMN_CONSTRAINTS.get(type(constraint.kind))
-        if handler is None:
-            raise SchemaError(
-                f"unsupported column constraint: {constraint.sql(dialect='sqlite')}",
-                element.location,
-            )
-        column = handler(draft, column, constraint, element)
-    draft.add_column(column)
-
-
-def _add_table_constraint(
-    draft: _Draft, node: exp.Expression, name: str | None, location: Location
-) -> None:
-    if isinstance(node, exp.Constraint):
-        for inner in node.expressions:
-            _add_table_constraint(draft, inner, node.name, location)
-    elif isinstance(node, exp.PrimaryKey):
-        draft.set_primary_key(draft.names(node.expressions, location), False, location)
-    elif isinstance(node, exp.UniqueColumnConstraint):
-        columns = draft.names(node.this.expressions, location)
-        draft.unique_keys.append(UniqueKey(columns, "table", name))
-    elif isinstance(node, exp.ForeignKey):
-        columns = draft.names(node.expressions, location)
-        draft.add_foreign_key(columns, node.args["reference"], name, location)
-    elif isinstance(node, exp.CheckColumnConstraint):
-        draft.add_check(node.this, location)
-    else:
-        raise SchemaError(f"unsupported table constraint: {node.sql(dialect='sqlite')}", location)
-
-
-_Constraint = exp.ColumnConstraint
-_ColumnHandler = Callable[[_Draft, Column, _Constraint, Element], Column]
-
-
-def _not_null(draft: _Draft, column: Column, constraint: _Constraint, element: Element) -> Column:
-    return dataclasses.replace(column, not_null=not constraint.kind.args.get("allow_null"))
-
-
-def _primary_key(
-    draft: _Draft, column: Column, constraint: _Constraint, element: Element
-) -> Column:
-    desc = bool(constraint.kind.args.get("desc"))
-    draft.set_primary_key((column.name,), desc, element.location)
-    return column
-
-
-def _unique(draft: _Draft, column: Column, constraint: _Constraint, element: Element) -> Column:
-    draft.unique_keys.append(UniqueKey((column.name,), "column", constraint.name or None))
-    return column
-
-
-def _default(draft: _Draft, column: Column, constraint: _Constraint, element: Element) -> Column:
-    is_literal, value = _literal(constraint.kind.this)
-    default = Default(default_text(element, draft.source), is_literal, value)
-    return dataclasses.replace(column, default=default)
-
-
-def _check(draft: _Draft, column: Column, constraint: _Constraint, element: Element) -> Column:
-    draft.add_check(constraint.kind.this, element.location)
-    return column
-
-
-def _autoincrement(
-    draft: _Draft, column: Column, constraint: _Constraint, element: Element
-) -> Column:
-    return dataclasses.replace(column, autoincrement=True)
-
-
-def _generated(draft: _Draft, column: Column, constraint: _Constraint, element: Element) -> Column:
-    return dataclasses.replace(column, generated=True)
-
-
-def _reference(draft: _Draft, column: Column, constraint: _Constraint, element: Element) -> Column:
-    reference = constraint.kind
-    assert isinstance(reference, exp.Reference)
-    draft.add_foreign_key((column.name,), reference, constraint.name or None, element.location)
-    return column
-
-
-def _collate(draft: _Draft, column: Column, constraint: _Constraint, element: Element) -> Column:
-    return dataclasses.replace(column, collation=constraint.kind.this.name.upper())
-
-
-_COLUMN_CONSTRAINTS: dict[type[exp.Expression], _ColumnHandler] = {
-    exp.NotNullColumnConstraint: _not_null,
-    exp.PrimaryKeyColumnConstraint: _primary_key,
-    exp.UniqueColumnConstraint: _unique,
-    exp.DefaultColumnConstraint: _default,
-    exp.CheckColumnConstraint: _check,
-    exp.AutoIncrementColumnConstraint: _autoincrement,
-    exp.ComputedColumnConstraint: _generated,
-    exp.Reference: _reference,
-    exp.CollateColumnConstraint: _collate,
-}
-
-
-def _literal(node: exp.Expression) -> tuple[bool, _Literal]:
-    """(True, value) for NULL, TRUE/FALSE (1/0), numbers and strings; else (False, None)."""
-    node = _unparen(node)
-    negative = isinstance(node, exp.Neg)
-    if negative:
-        node = _unparen(node.this)
-    if isinstance(node, exp.Literal) and node.is_string and not negative:
-        return True, str(node.this)
-    if isinstance(node, exp.Literal) and node.is_number:
-        number = node.to_py()
-        value = float(number) if isinstance(number, Decimal) else int(number)
-        return True, -value if negative else value
-    if isinstance(node, exp.Null) and not negative:
-        return True, None
-    if isinstance(node, exp.Boolean) and not negative:
-        return True, int(node.this)
-    return False, None
-
-
-def _unparen(node: exp.Expression) -> exp.Expression:
-    while isinstance(node, exp.Paren):
-        node = node.this
-    return node

@@ -1,0 +1,99 @@
+"""SqliteDatabase's `transaction()`: one task's calls as one atomic unit.
+
+The task that opens a transaction owns the writer connection until it ends
+(BEGIN IMMEDIATE ... COMMIT, a SAVEPOINT per nested block); other tasks'
+calls wait in `SqliteDatabase._run` meanwhile, so no foreign statement runs
+inside it. Kept apart from the operations in `sqlite.py`, which funnel
+through `_run` like these do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .sqlite_worker import _begin, _end, _rollback_to, _run_sql
+
+_T = TypeVar("_T")
+
+
+class _Transactions:
+    """SqliteDatabase's transactions; it owns the state declared here."""
+
+    _tx_owner: asyncio.Task[Any] | None
+    _tx_idle: asyncio.Event
+    _tx_depth: int
+
+    if TYPE_CHECKING:  # SqliteDatabase's one funnel to the writer
+
+        async def _run(self, fn: Callable[[sqlite3.Connection], _T], kind: int = 0) -> _T: ...
+
+    def migration_transaction(
+        self, *, foreign_keys_off: bool = False
+    ) -> contextlib.AbstractAsyncContextManager[None]:
+        """`transaction()` for `apply_migrations`: BEGIN IMMEDIATE, not nested.
+
+        With `foreign_keys_off`, FKs are off on the connection from before
+        BEGIN until after COMMIT/ROLLBACK (SQLite's table-rebuild protocol);
+        other tasks' calls wait meanwhile, so none of them runs without FKs.
+        """
+        return self._transaction(foreign_keys_off)
+
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Make every call of the current task inside the block one atomic unit.
+
+        The outermost block is BEGIN IMMEDIATE ... COMMIT; a nested block is a
+        SAVEPOINT. An exception leaving a block rolls that block back and
+        propagates. Other tasks' calls wait until the outermost block ends;
+        tasks spawned inside the block are other tasks too. A store method
+        that returns a FailedResult inside the block does not roll back.
+        """
+        return self._transaction(False)
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self, foreign_keys_off: bool) -> AsyncIterator[None]:
+        me = asyncio.current_task()
+        if me is not None and self._tx_owner is me:
+            if foreign_keys_off:
+                raise sqlite3.OperationalError("foreign keys cannot be turned off in a transaction")
+            self._tx_depth += 1
+            name = f"storegen_sp{self._tx_depth}"
+            try:
+                await self._run(partial(_run_sql, f"SAVEPOINT {name}"))
+                try:
+                    yield
+                except BaseException:
+                    await self._run(partial(_rollback_to, name))
+                    raise
+                await self._run(partial(_run_sql, f"RELEASE {name}"))
+            finally:
+                self._tx_depth -= 1
+            return
+        while self._tx_owner is not None:
+            await self._tx_idle.wait()
+        self._tx_owner, self._tx_idle, self._tx_depth = me, asyncio.Event(), 0
+        try:
+            await self._run(partial(_begin, foreign_keys_off))
+            try:
+                yield
+            except BaseException:
+                await self._run(partial(_end, False, foreign_keys_off))
+                raise
+            await self._run(partial(_end, True, foreign_keys_off))
+        finally:
+            # The ROLLBACK/COMMIT is queued before anything a waiter submits.
+            self._tx_owner = None
+            self._tx_idle.set()
+
+
+def _undo(conn: sqlite3.Connection, nested: bool, savepoint: str) -> None:
+    """Roll back a failed multi-statement call: its savepoint, or the whole transaction."""
+    if nested:
+        conn.execute(f"ROLLBACK TO {savepoint}")
+        conn.execute(f"RELEASE {savepoint}")
+    elif conn.in_transaction:
+        conn.execute("ROLLBACK")
