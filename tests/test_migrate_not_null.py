@@ -4,8 +4,10 @@ The sqld case is the regression for the "NULL value in p_t1.c11" that the
 property test found: `ALTER TABLE ADD COLUMN c REAL NOT NULL DEFAULT 89.5`
 leaves the existing rows without the column (they read the DEFAULT), and
 `PRAGMA integrity_check` / `quick_check` of SQLite 3.42.0-3.45.1 (sqld has 3.45.1)
-reads a missing REAL default as NULL. `storegen migrate` therefore
-rebuilds the table for such a column, which writes the value into every row.
+reads a missing REAL default as NULL. `storegen migrate` therefore follows
+such an ADD COLUMN with `UPDATE t SET c = c`, which writes the value into
+every row (PostgreSQL keeps its plain ALTER), or rebuilds a table with
+triggers.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def _text_of_0002(project: Project) -> str:
 
 
 @pytest.mark.parametrize(
-    ("column", "rebuilt"),
+    ("column", "filled"),
     [
         ("rating REAL NOT NULL DEFAULT 89.5", True),
         ("rating REAL NOT NULL DEFAULT 7", True),  # REAL affinity stores 7.0
@@ -60,8 +62,8 @@ def _text_of_0002(project: Project) -> str:
         ("rating REAL DEFAULT 89.5", False),  # nullable: integrity_check skips it
     ],
 )
-def test_a_not_null_column_whose_default_is_stored_as_real_is_added_by_a_rebuild(
-    column: str, rebuilt: bool, tmp_path: Path
+def test_a_not_null_column_whose_default_is_stored_as_real_is_written_into_every_row(
+    column: str, filled: bool, tmp_path: Path
 ) -> None:
     project = Project(tmp_path / "proj")
     project.schema(V1)
@@ -70,19 +72,37 @@ def test_a_not_null_column_whose_default_is_stored_as_real_is_added_by_a_rebuild
     run = project.migrate()
     assert run.code == 0, run.err
     text = _text_of_0002(project)
-    assert (f"ADD COLUMN {column};" not in text) is rebuilt, text
-    assert text.startswith(FOREIGN_KEYS_OFF) is rebuilt
-    assert ("_storegen_new_players" in text) is rebuilt
+    assert f"ALTER TABLE players ADD COLUMN {column};" in text
+    assert ("UPDATE players SET rating = rating;" in text) is filled, text
+    assert "_storegen_new_" not in text and not text.startswith(FOREIGN_KEYS_OFF)
+    [pg] = [t for n, t in project.files().items() if n.startswith("postgres/0002")]
+    assert 'ALTER TABLE "players" ADD COLUMN rating' in pg  # PostgreSQL needs no fill
+    assert "UPDATE" not in pg and "_storegen_new_" not in pg
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "sqld"])
-async def test_a_real_default_reaches_every_row_and_the_checks_stay_clean(
-    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+def test_an_append_only_table_is_rebuilt_instead_since_an_update_would_abort(
+    tmp_path: Path,
 ) -> None:
     project = Project(tmp_path / "proj")
-    project.schema(V1)
+    project.schema("-- @append-only\n" + V1)
     assert project.migrate().code == 0
-    project.schema(_add("rating REAL NOT NULL DEFAULT 89.5"))
+    project.schema("-- @append-only\n" + _add("rating REAL NOT NULL DEFAULT 89.5"))
+    run = project.migrate()
+    assert run.code == 0, run.err
+    text = _text_of_0002(project)
+    assert text.startswith(FOREIGN_KEYS_OFF) and "_storegen_new_players" in text
+    assert "UPDATE players SET" not in text
+
+
+@pytest.mark.parametrize("head", ["", "-- @append-only\n"], ids=["plain", "append_only"])
+@pytest.mark.parametrize("kind", ["sqlite", "sqld"])
+async def test_a_real_default_reaches_every_row_and_the_checks_stay_clean(
+    kind: str, head: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    project = Project(tmp_path / "proj")
+    project.schema(head + V1)
+    assert project.migrate().code == 0
+    project.schema(head + _add("rating REAL NOT NULL DEFAULT 89.5"))
     assert project.migrate().code == 0
     async with fresh_database(kind, request, tmp_path) as db:
         await _v1_with_rows(project, db)
@@ -95,6 +115,9 @@ async def test_a_real_default_reaches_every_row_and_the_checks_stay_clean(
         assert await _rows(db, "PRAGMA foreign_key_check") == []
         indexes = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'players'"
         assert await _rows(db, indexes) == [("idx_players_name",)]
+        if head:  # the rebuild kept the table append-only
+            with pytest.raises(Exception, match="append-only"):
+                await db.execute("UPDATE players SET rating = 1.0", ())
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "sqld"])

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ..errors import SchemaError
 from ..schema.ir import Column, Location, Schema, Table
 from ..schema.lex import affinity_of
+from .fill import has_triggers, stores_real_default
 from .replay import ColumnInfo, DbObject, Replay, Snapshot, clone_db, snapshot
 from .sqltext import quote, split_table
 
@@ -34,6 +35,7 @@ class TablePlan:
     adds: list[str] = field(default_factory=list)
     drops: list[str] = field(default_factory=list)
     copy: dict[str, str] = field(default_factory=dict)  # rebuild: column -> SQL over the old
+    fill: list[str] = field(default_factory=list)  # adds SQLite writes into every row
     rebuild: bool = False
     changed: bool = False
 
@@ -209,9 +211,11 @@ def _plan_columns(plan: TablePlan, current: Snapshot, target: Snapshot) -> list[
             modified = True  # ALTER TABLE cannot add it: rebuild with the backfill
         elif old is None and column.generated:
             modified = True  # a new generated column: rebuild, SQLite computes it
-        elif column.not_null and _default_stored_as_real(new):
-            modified = True  # ADD COLUMN would leave rows that SQLite 3.45.1 checks as NULL
+        elif column.not_null and stores_real_default(new):
+            plan.fill.append(column.name)  # see .fill
         plan.copy[column.name] = _copy_expression(column, old)
+    if plan.fill and has_triggers(table.name, current, target):
+        modified = True  # an UPDATE would fire them (append-only: abort); rebuild instead
     if modified or new_text.canon[2] != old_text.canon[2] or new_text.canon[3] != old_text.canon[3]:
         plan.rebuild = True
     if plan.renames or plan.adds or plan.drops or plan.rebuild:
@@ -252,26 +256,6 @@ def _losses(table: Table, column: Column, old: ColumnInfo, new: ColumnInfo) -> l
             )
         )
     return losses
-
-
-def _default_stored_as_real(column: ColumnInfo) -> bool:
-    """Whether the column's DEFAULT, after its type affinity, is a REAL value.
-
-    ALTER TABLE ADD COLUMN rewrites no row: existing rows lack the column and
-    read its DEFAULT. `PRAGMA integrity_check` and `quick_check` of SQLite
-    3.42.0-3.45.1 (the engine of sqld and Turso; Ubuntu 24.04 ships 3.45.1)
-    skip that DEFAULT when it is REAL and report "NULL value in t.c" for a NOT
-    NULL column. A rebuild writes the value into every row, so both agree.
-    """
-    if column.default is None:
-        return False
-    probe = sqlite3.connect(":memory:")
-    try:
-        probe.execute(f"CREATE TABLE probe (v {column.type} DEFAULT {column.default})")
-        probe.execute("INSERT INTO probe DEFAULT VALUES")
-        return bool(probe.execute("SELECT typeof(v) = 'real' FROM probe").fetchone()[0])
-    finally:
-        probe.close()
 
 
 def _copy_expression(column: Column, old: ColumnInfo | None) -> str:
