@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ..errors import SchemaError
 from ..schema.ir import Column, Location, Schema, Table
 from ..schema.lex import affinity_of
-from .fill import has_triggers, stores_real_default
+from .fill import must_rebuild_to_fill, stores_real_default
 from .replay import ColumnInfo, DbObject, Replay, Snapshot, clone_db, snapshot
 from .sqltext import quote, split_table
 
@@ -214,8 +214,8 @@ def _plan_columns(plan: TablePlan, current: Snapshot, target: Snapshot) -> list[
         elif column.not_null and stores_real_default(new):
             plan.fill.append(column.name)  # see .fill
         plan.copy[column.name] = _copy_expression(column, old)
-    if plan.fill and has_triggers(table.name, current, target):
-        modified = True  # an UPDATE would fire them (append-only: abort); rebuild instead
+    if plan.fill and must_rebuild_to_fill(table, plan.fill, current, target):
+        modified = True
     if modified or new_text.canon[2] != old_text.canon[2] or new_text.canon[3] != old_text.canon[3]:
         plan.rebuild = True
     if plan.renames or plan.adds or plan.drops or plan.rebuild:

@@ -6,18 +6,23 @@ SQLite 3.42.0 to 3.45.1 (fixed in 3.45.2) read a missing REAL DEFAULT as
 NULL and report "NULL value in t.c" for a NOT NULL column. sqld and Turso
 run libSQL 3.45.1, and so does Ubuntu 24.04's SQLite. So after such an ADD
 COLUMN the SQLite file writes the value into every row (`UPDATE t SET c = c`);
-PostgreSQL keeps its plain ALTER. A table with triggers is rebuilt instead,
-since the UPDATE would fire them (an append-only table's would abort it).
+PostgreSQL keeps its plain ALTER. Rebuilt instead: a table with triggers,
+since the UPDATE would fire them (an append-only table's would abort it), and
+a new column with a CHECK or a STRICT table, since then ADD COLUMN itself
+verifies the rows with `quick_check`, and fails on sqld with "NOT NULL
+constraint failed".
 """
 
 from __future__ import annotations
 
 import sqlite3
 
+from ..schema.ir import Table
+from ..schema.lex import scan_source
 from .replay import ColumnInfo, Snapshot
-from .sqltext import quote
+from .sqltext import quote, split_table
 
-__all__ = ["fill_statements", "has_triggers", "stores_real_default"]
+__all__ = ["fill_statements", "must_rebuild_to_fill", "stores_real_default"]
 
 
 def stores_real_default(column: ColumnInfo) -> bool:
@@ -37,11 +42,24 @@ def stores_real_default(column: ColumnInfo) -> bool:
         probe.close()
 
 
-def has_triggers(table: str, current: Snapshot, target: Snapshot) -> bool:
-    """Whether the table has triggers before or after: an UPDATE of it would fire them."""
+def must_rebuild_to_fill(
+    table: Table, columns: list[str], current: Snapshot, target: Snapshot
+) -> bool:
+    """Whether ADD COLUMN + UPDATE cannot fill `columns` of `table`: rebuild it.
+
+    An UPDATE fires the table's triggers. SQLite's ADD COLUMN re-verifies the
+    table with `quick_check` when the new column has a CHECK or the table is
+    STRICT, and the bug makes that fail (measured on sqld).
+    """
+    key = table.name.lower()
+    triggers = (*current.triggers.values(), *target.triggers.values())
+    if table.strict or any(obj.table.lower() == key for obj in triggers):
+        return True
+    definitions = split_table(table.sql).columns
     return any(
-        obj.table.lower() == table.lower()
-        for obj in (*current.triggers.values(), *target.triggers.values())
+        token.keyword == "CHECK"
+        for column in columns
+        for token in scan_source("<sql>", definitions[column.lower()]).statements[0].tokens
     )
 
 
