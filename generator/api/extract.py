@@ -139,10 +139,16 @@ def _fields(node: ast.ClassDef, classes: dict[str, ast.ClassDef]) -> list[FieldA
     return [f for f in inherited if f.name not in names] + own
 
 
+# What declares a field with options: a dataclass `field(...)`, a pydantic `Field(...)`.
+_FIELD_CALLS = ("field", "dataclasses.field", "Field", "pydantic.Field")
+
+
 def _required(value: ast.expr | None) -> bool:
     if value is None:
         return True
-    if isinstance(value, ast.Call) and ast.unparse(value.func) in ("field", "dataclasses.field"):
+    if isinstance(value, ast.Call) and ast.unparse(value.func) in _FIELD_CALLS:
+        if value.args:  # pydantic's positional default; `Field(...)` is required
+            return isinstance(value.args[0], ast.Constant) and value.args[0].value is Ellipsis
         return not any(k.arg in ("default", "default_factory") for k in value.keywords)
     return False
 

@@ -210,10 +210,15 @@ def _split(line: str) -> list[str] | None:
         return [f"{pad}from {imported.group(1)} import (", *body, f"{pad})"]
     keyword = _KEYWORD_TERNARY.fullmatch(code)
     if keyword and " if " in _outside(keyword.group(2)) and " else " in _outside(keyword.group(2)):
-        # black parenthesizes a conditional expression it must split (an argument here)
-        if len(pad + _INDENT + keyword.group(2)) > LINE_LENGTH:
+        # black parenthesizes a conditional expression it must split (an argument here),
+        # and splits it at each top-level if/else when it is still too long
+        whole = f"{pad}{_INDENT}{keyword.group(2)}"
+        parts = [whole]
+        if len(whole) > LINE_LENGTH:
+            parts = [pad + _INDENT + p for p in _ternary(keyword.group(2)) or []]
+        if not parts or any(len(part) > LINE_LENGTH for part in parts):
             return None
-        return [f"{pad}{keyword.group(1)}=(", f"{pad}{_INDENT}{keyword.group(2)}", f"{pad}),"]
+        return [f"{pad}{keyword.group(1)}=(", *parts, f"{pad}),"]
     ternary = _ternary(code[:-1]) if code.endswith(",") else None
     if ternary is not None:
         # an element of an exploded collection: black parenthesizes a conditional

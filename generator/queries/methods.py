@@ -15,6 +15,7 @@ from dataclasses import replace
 from ..backends.manifest import Backend
 from ..errors import SchemaError
 from ..schema.ir import Query, QueryColumn, QueryKind, QueryParam, Schema
+from ..render.checks import shadows_model_api
 from ..render.naming import attribute_name, constant_name, split_words
 from .parse import placeholder_sql, transpile_query
 from ..render.views import (
@@ -61,6 +62,13 @@ def attach_queries(view: PackageView, schema: Schema, acronyms: tuple[str, ...])
                 )
             taken_classes.add(row.name)
             rows.append(row)
+            for f in row.fields:
+                if shadows_model_api(f.attr, view.models.name):
+                    raise SchemaError(
+                        f"query {query.name}: result column {f.column!r} becomes the attribute "
+                        f"{f.attr!r}, which pydantic's BaseModel already has; rename it with `AS`",
+                        query.location,
+                    )
         method = _method(query, owner, tables, row)
         if any(m.name == method.name for m in owner.methods):
             raise SchemaError(

@@ -89,6 +89,37 @@ def check_unique_attrs(table: Table, fields: tuple[FieldView, ...]) -> None:
         seen[field.attr] = field.column
 
 
+# pydantic v2's BaseModel attributes (2.14): a field of that name shadows a
+# method (a warning at import) or, for `model_config`, fails the class.
+_BASEMODEL_NAMES = frozenset(
+    {
+        "construct", "copy", "dict", "from_orm", "json", "model_computed_fields", "model_config",
+        "model_construct", "model_copy", "model_dump", "model_dump_json", "model_extra",
+        "model_fields", "model_fields_set", "model_json_schema", "model_parametrized_name",
+        "model_post_init", "model_rebuild", "model_validate", "model_validate_json",
+        "model_validate_strings", "parse_file", "parse_obj", "parse_raw", "schema",
+        "schema_json", "update_forward_refs", "validate",
+    }
+)  # fmt: skip
+
+
+def shadows_model_api(attr: str, models: str) -> bool:
+    """True when a field named `attr` would shadow an attribute of the model base class."""
+    return models == "pydantic" and attr in _BASEMODEL_NAMES
+
+
+def check_model_attrs(table: Table, fields: tuple[FieldView, ...], models: str) -> None:
+    """With `models = "pydantic"`, no field may take a name BaseModel already has."""
+    for field in fields:
+        if shadows_model_api(field.attr, models):
+            raise SchemaError(
+                f"column {field.column!r} of table {table.name!r} becomes the attribute "
+                f"{field.attr!r}, which pydantic's BaseModel already has; set an 'attribute' "
+                f"in [tool.storegen.tables.{table.name}.columns.{field.column}]",
+                table.column(field.column).location,
+            )
+
+
 def check_config_names(schema: Schema, options: Options) -> None:
     """Every table and column that config names must exist, spelled as in the schema.
 

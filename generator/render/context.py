@@ -17,6 +17,7 @@ from ..config import Mixin, Options
 from .checks import (
     check_config_names,
     check_methods,
+    check_model_attrs,
     check_reserved,
     check_unique,
     check_unique_attrs,
@@ -25,6 +26,7 @@ from ..errors import SchemaError
 from ..schema.ir import Column, Location, PrimaryKey, Schema, Table, UniqueKey
 from .naming import attribute_name, class_name, method_suffix
 from ..queries.methods import attach_queries, query_statements
+from .flavours import FLAVOURS
 from .typemap import CODECS, choose_codec, declared_digits, literal_annotation
 from .views import (
     DB_DEFAULT,
@@ -74,6 +76,7 @@ def build_package_view(schema: Schema, options: Options, sources: tuple[str, ...
         mixins=tuple(m for m in mixins if any(m.name in t.bases for t in tables)),
         results_module=options.results_module,
         ddl=schema_ddl(schema, tables),
+        models=FLAVOURS[options.models],
     )
     return attach_queries(view, schema, options.acronyms)
 
@@ -98,6 +101,7 @@ def _table_view(table: Table, options: Options) -> TableView:
         if column.generated or not column.hidden  # generated columns are read-only fields
     )
     check_unique_attrs(table, fields)
+    check_model_attrs(table, fields, options.models)
     append_only = (
         table.append_only if table_options.append_only is None else table_options.append_only
     )

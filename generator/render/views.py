@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .flavours import DATACLASS, ModelFlavour
 from .naming import attribute_name
 
 # context.py imports these from here; `as` marks them re-exported for mypy.
@@ -231,6 +232,7 @@ class PackageView:
     backends: tuple[str, ...] = field(default=())
     query_rows: tuple[QueryRowView, ...] = field(default=())
     migration_sets: tuple[MigrationSetView, ...] = field(default=())
+    models: ModelFlavour = DATACLASS  # dataclasses or pydantic BaseModels
 
     @property
     def query_model_import(self) -> str:
@@ -266,7 +268,7 @@ class PackageView:
     @property
     def model_imports(self) -> tuple[str, ...]:
         secrets = any(f.secret for t in self.tables for f in t.fields)
-        return self.imports("from dataclasses import dataclass" + (", field" if secrets else ""))
+        return self.models.imports(self.annotation_imports, secrets=secrets)
 
     @property
     def uses_db_default(self) -> bool:

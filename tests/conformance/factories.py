@@ -8,7 +8,6 @@ that no secret leaks into a repr, a client message or a log line.
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from typing import Any
 
 from generated.models import (
@@ -21,6 +20,8 @@ from generated.models import (
     OAuthUser,
     RefreshToken,
 )
+
+from .rows import replace
 
 SECRET_PREFIX = "s3cr3t-VALUE-"
 CREATED_AT = 1_700_000_000

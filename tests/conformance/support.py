@@ -7,7 +7,7 @@ import types
 import typing
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 import pytest
@@ -35,12 +35,13 @@ from generated.models import (
 )
 from generated.results import ErrorCode, FailedResult, SuccessResult
 
+from .rows import field_names, replace
 from . import factories as f
 from .harness import Stores
 
 T = TypeVar("T")
 Row = Any
-"""An instance of one of the generated model dataclasses."""
+"""An instance of one of the generated models (dataclass or pydantic)."""
 
 
 # ------------------------------------------------------------------ results
@@ -77,9 +78,9 @@ async def insert_ok(store: BaseTable[T], row: T) -> T:
 
 
 def field_hints(model: type) -> dict[str, Any]:
-    """Resolved annotations of a model's dataclass fields."""
+    """Resolved annotations of a model's fields."""
     hints = typing.get_type_hints(model)
-    return {fld.name: hints[fld.name] for fld in dataclasses.fields(model)}
+    return {name: hints[name] for name in field_names(model)}
 
 
 def is_optional(hint: Any) -> bool:

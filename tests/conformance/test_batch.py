@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from generated.results import ErrorCode
 
+from .rows import replace
 from . import factories as f
 from .harness import Stores
 from .support import (

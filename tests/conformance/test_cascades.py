@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from generated.models import (
@@ -17,6 +17,7 @@ from generated.models import (
 )
 from generated.results import ErrorCode
 
+from .rows import replace
 from . import factories as f
 from .harness import Stores
 from .support import expect_failure, expect_success, insert_ok, new_ray_id

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import typing
-from dataclasses import replace
 from typing import Any, Literal
 
 import pytest
 
+from .rows import replace
 from . import factories as f
 from .harness import Stores
 from .support import (

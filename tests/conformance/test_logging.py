@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 import pytest
 
 from generated.results import ErrorCode
 
+from .rows import replace
 from . import factories as f
 from .harness import BackendHarness, Database, Stores
 from .support import expect_failure, insert_ok, new_ray_id

@@ -8,10 +8,9 @@ differing only in case is refused as a duplicate.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from generated.results import ErrorCode
 
+from .rows import replace
 from .harness import Stores
 from .support import expect_failure, expect_success, insert_ok, new_ray_id
 from .support import _build_device_code as build_device_code

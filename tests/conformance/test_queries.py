@@ -9,7 +9,6 @@ connection and across two, exactly one wins.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from typing import Any
 
 from generated.models import (
@@ -20,6 +19,7 @@ from generated.models import (
 )
 from generated.results import ErrorCode, FailedResult, SuccessResult
 
+from .rows import replace
 from . import factories as f
 from .harness import BackendHarness, Database, Stores
 from .support import (

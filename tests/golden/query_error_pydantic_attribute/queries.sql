@@ -1,0 +1,2 @@
+-- name: priced :many
+SELECT id, price * 2 AS schema FROM items;
