@@ -283,3 +283,23 @@ def test_directives_reach_the_ir_and_stay_out_of_docstrings(project: Project) ->
     columns = {c["name"]: c for c in tables["squads"]["columns"] + tables["players"]["columns"]}
     assert columns["code"]["backfill"] == "'S-' || name"
     assert (columns["nickname"]["renamed_from"], columns["nickname"]["comment"]) == ("nick", None)
+
+
+def test_renamed_from_and_backfill_share_one_comment(project: Project) -> None:
+    """Each argument directive ends where the next begins (the property test
+    found a backfill swallowed into the rename's argument, then lost)."""
+    project.migrate()
+    project.schema(
+        V1.replace(
+            "    nick TEXT\n", "    handle TEXT NOT NULL -- @renamed-from nick @backfill name\n"
+        )
+    )
+    run = project.storegen("inspect")
+    assert run.code == 0, run.err
+    [players] = [t for t in json.loads(run.out)["tables"] if t["name"] == "players"]
+    [handle] = [c for c in players["columns"] if c["name"] == "handle"]
+    assert (handle["renamed_from"], handle["backfill"]) == ("nick", "name")
+    run = project.migrate()
+    assert run.code == 0, run.err
+    [text] = [t for n, t in project.files().items() if n.startswith("0002")]
+    assert "COALESCE(nick, name)" in text

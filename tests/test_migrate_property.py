@@ -133,16 +133,7 @@ async def _one_case(kind: str, seed: int, request: pytest.FixtureRequest, tmp_pa
         assert drift == [], f"{case}: {drift}"
 
 
-# Open bug, found after the merges of 2026-12-02: on sqld (not on SQLite files or
-# PostgreSQL) some sequences leave NULLs in NOT NULL columns (integrity_check:
-# "NULL value in p_t1.c11"; STOREGEN_PROPERTY_SEED=147244 replays one). Not strict:
-# most seeds hit it, some do not. Named in the README's known gaps.
-_SQLD_NULLS = pytest.mark.xfail(
-    reason="migrations on sqld can leave NULLs in NOT NULL columns (open bug)", strict=False
-)
-
-
-@pytest.mark.parametrize("kind", ["sqlite", pytest.param("sqld", marks=_SQLD_NULLS), "postgres"])
+@pytest.mark.parametrize("kind", ["sqlite", "sqld", "postgres"])
 async def test_random_edit_sequences_keep_every_row(
     kind: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ..errors import SchemaError
 from ..schema.ir import Column, Location, Schema, Table
 from ..schema.lex import affinity_of
+from .fill import must_rebuild_to_fill, stores_real_default
 from .replay import ColumnInfo, DbObject, Replay, Snapshot, clone_db, snapshot
 from .sqltext import quote, split_table
 
@@ -34,6 +35,7 @@ class TablePlan:
     adds: list[str] = field(default_factory=list)
     drops: list[str] = field(default_factory=list)
     copy: dict[str, str] = field(default_factory=dict)  # rebuild: column -> SQL over the old
+    fill: list[str] = field(default_factory=list)  # adds SQLite writes into every row
     rebuild: bool = False
     changed: bool = False
 
@@ -209,7 +211,11 @@ def _plan_columns(plan: TablePlan, current: Snapshot, target: Snapshot) -> list[
             modified = True  # ALTER TABLE cannot add it: rebuild with the backfill
         elif old is None and column.generated:
             modified = True  # a new generated column: rebuild, SQLite computes it
+        elif column.not_null and stores_real_default(new):
+            plan.fill.append(column.name)  # see .fill
         plan.copy[column.name] = _copy_expression(column, old)
+    if plan.fill and must_rebuild_to_fill(table, plan.fill, current, target):
+        modified = True
     if modified or new_text.canon[2] != old_text.canon[2] or new_text.canon[3] != old_text.canon[3]:
         plan.rebuild = True
     if plan.renames or plan.adds or plan.drops or plan.rebuild:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from ..schema.ir import Table
 from ..schema.lex import scan_source
 from .diff import Diff, TablePlan, alter_statements
+from .fill import fill_statements
 from .sqltext import quote, strip_comments
 
 __all__ = ["REBUILD_PREFIX", "create_table", "needs_foreign_keys_off", "sqlite_statements"]
@@ -50,7 +51,7 @@ def sqlite_statements(diff: Diff) -> list[str]:
         elif plan.rebuild:
             statements += rebuild_statements(plan)
         elif plan.changed:
-            statements += alter_statements(plan)
+            statements += alter_statements(plan) + fill_statements(plan.table.name, plan.fill)
     statements += [strip_comments(obj.sql) for obj in diff.create_indexes]
     statements += [obj.sql for obj in diff.create_triggers]
     return statements

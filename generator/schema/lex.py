@@ -42,9 +42,11 @@ _UNTERMINATED = {
 }
 _DIRECTIVE = re.compile(r"(?<!\S)@([A-Za-z][\w-]*)")
 DIRECTIVE_TARGETS = {"append-only": "table", "secret": "column"}
-# `storegen migrate` directives: each takes the rest of its comment as argument.
+# `storegen migrate` directives: each takes the rest of its comment as argument,
+# up to the next of them (`-- @renamed-from c1 @backfill 'x' || id` sets both).
 ARGUMENT_DIRECTIVES = {"renamed-from": ("table", "column"), "backfill": ("column",)}
-_ARGUMENT_DIRECTIVE = re.compile(r"(?<!\S)@(renamed-from|backfill)(?![\w-])\s*(.*)$")
+_ARGUMENT_START = r"(?<!\S)@(renamed-from|backfill)(?![\w-])"
+_ARGUMENT_DIRECTIVE = re.compile(_ARGUMENT_START + r"\s*(.*?)\s*(?=" + _ARGUMENT_START + r"|$)")
 _CREATE_MODIFIERS = {"TEMP", "TEMPORARY", "UNIQUE", "VIRTUAL"}
 _TRIGGER_PREFIXES = [["CREATE"], ["CREATE", "TEMP"], ["CREATE", "TEMPORARY"]]
 SCHEMA_PHRASES = frozenset({"CREATE TABLE", "CREATE INDEX", "CREATE UNIQUE INDEX"})
@@ -142,14 +144,16 @@ class SourceFile:
         for comment in comments:
             self.claimed.add(comment.location.line)
             text = comment.text
-            if match := _ARGUMENT_DIRECTIVE.search(text):
+            arguments = list(_ARGUMENT_DIRECTIVE.finditer(text))
+            for match in arguments:
                 name, argument = match[1], match[2].strip()
                 if target not in ARGUMENT_DIRECTIVES[name]:
                     raise SchemaError(_directive_problem(name, target), comment.location)
                 if not argument:
                     raise SchemaError(f"directive '@{name}' needs an argument", comment.location)
                 directives[name] = argument
-                text = text[: match.start()]
+            if arguments:
+                text = text[: arguments[0].start()]
             for name in _DIRECTIVE.findall(text):
                 if DIRECTIVE_TARGETS.get(name) != target:
                     raise SchemaError(_directive_problem(name, target), comment.location)
