@@ -6,6 +6,7 @@
 * the local file deleted: the next sync rebuilds it from the primary;
 * a first sync slower than the deadline goes on after the call gave up, and
   the next call waits on it: one file never gets a second syncer;
+* a sync stuck on a stalled primary stalls neither the event loop nor close();
 * two processes with two replica files of one primary see each other's
   writes after a sync (and the driver's log lines stay off their stderr).
 
@@ -153,6 +154,39 @@ async def test_a_slow_first_sync_goes_on_and_the_next_call_waits_on_it(
     finally:
         await late.close()
     assert sync_threads() == before
+
+
+async def test_close_ends_a_sync_stuck_on_a_stalled_primary(
+    sqld_factory: SqldFactory, tmp_path: Path
+) -> None:
+    server = sqld_factory()
+    db = LibsqlReplicaDatabase(tmp_path / "local.db", primary_url(server), timeout=1.0)
+    before = sync_threads()
+    try:
+        await create_schema(db)
+        await db.sync()
+        server.pause()
+        # The event loop keeps running while the sync hangs (it is another process).
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.05)
+                ticks += 1
+
+        ticker = asyncio.create_task(tick())
+        with pytest.raises(ReplicaSyncError):
+            await db.sync()
+        ticker.cancel()
+        assert ticks >= 10
+        started = time.monotonic()
+        await db.close()  # the stuck sync process is killed, its thread ends
+        assert time.monotonic() - started < 15
+        assert sync_threads() == before
+    finally:
+        server.resume()
+        await db.close()
 
 
 async def test_deleted_local_file_is_rebuilt_by_the_next_sync(
