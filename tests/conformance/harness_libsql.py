@@ -32,15 +32,24 @@ __all__ = [
     "open_libsql_ws",
     "reopen_libsql",
     "reset_database",
+    "reset_or_flag",
 ]
 
 TIMEOUT_S = 10.0
 _server: SqldServer | None = None
+_server_failed_a_reset = False
 
 
 def conformance_server(request: pytest.FixtureRequest) -> SqldServer:
-    """The suite's own sqld (not the shared `sqld` fixture: the reset drops everything)."""
-    global _server
+    """The suite's own sqld (not the shared `sqld` fixture: the reset drops everything).
+
+    A server that failed a test's reset is replaced, so one wedged server
+    fails one test, not every libSQL test after it at a deadline each.
+    """
+    global _server, _server_failed_a_reset
+    if _server is not None and _server_failed_a_reset:
+        _server.stop()
+        _server_failed_a_reset = False
     if _server is None or not _server.running:
         binary: Path = request.getfixturevalue("sqld_bin")
         factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
@@ -67,8 +76,18 @@ async def reset_database(db: Any) -> None:
 @asynccontextmanager
 async def _open(url: str) -> AsyncIterator[Any]:
     async with connect(url, timeout=TIMEOUT_S) as db:
-        await reset_database(db)
+        await reset_or_flag(db)
         yield db
+
+
+async def reset_or_flag(db: Any) -> None:
+    """`reset_database`; if that fails, the next test gets a new server."""
+    global _server_failed_a_reset
+    try:
+        await reset_database(db)
+    except BaseException:
+        _server_failed_a_reset = True
+        raise
 
 
 def open_libsql_ws(ctx: Any) -> Any:

@@ -21,7 +21,7 @@ from typing import Any
 from generated import connect
 from generated._runtime.libsql_replica import LibsqlReplicaDatabase, ReplicaSyncError
 
-from .harness_libsql import TIMEOUT_S, conformance_server, reset_database
+from .harness_libsql import TIMEOUT_S, conformance_server, reset_or_flag
 
 __all__ = ["open_replica", "reopen_replica"]
 
@@ -29,7 +29,7 @@ __all__ = ["open_replica", "reopen_replica"]
 @asynccontextmanager
 async def _open(url: str) -> AsyncIterator[Any]:
     async with connect(url, timeout=TIMEOUT_S) as db:
-        await reset_database(db)
+        await reset_or_flag(db)
         yield db
 
 
