@@ -47,9 +47,9 @@ class _Qualified(Field):
     PyPika namespaces fields only in queries with joins; this one always is.
     """
 
-    def get_sql(self, **kwargs: Any) -> str:
+    def get_sql(self, secondary_quote_char: str = "'", **kwargs: Any) -> str:
         kwargs["with_namespace"] = True
-        return super().get_sql(**kwargs)
+        return super().get_sql(secondary_quote_char=secondary_quote_char, **kwargs)
 
 
 def _column(table: Table, column: str) -> Field:
