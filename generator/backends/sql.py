@@ -4,6 +4,12 @@ Every statement uses placeholders only, never values. The placeholder style
 comes from the backend (`?` for SQLite and libSQL, `$1` for asyncpg).
 PyPika's PostgreSQL builder is used for every dialect because it is the one
 that knows RETURNING and ON CONFLICT, and its output runs on SQLite too.
+Column references in expressions (SELECT list, WHERE, ORDER BY, RETURNING)
+are qualified, `"t"."col"`: SQLite reads an unknown bare `"col"` as the
+string 'col' (its DQS quirk), so a database behind the code would answer
+wrong data or no row, where `"t"."col"` fails "no such column", i.e.
+SCHEMA_MISMATCH. INSERT column lists, SET targets and ON CONFLICT targets
+stay bare: they cannot be qualified, and a missing one already fails.
 Builders are made with `immutable=False`: each statement is built once and
 never reused, so PyPika need not copy the query at every builder call.
 """
@@ -15,7 +21,7 @@ from typing import Any
 
 from pypika import Order, Parameter, PostgreSQLQuery, Table, Tuple
 from pypika import functions as fn
-from pypika.terms import Criterion, LiteralValue, Term
+from pypika.terms import Criterion, Field, LiteralValue, Term
 
 
 class Placeholders:
@@ -35,6 +41,22 @@ def _coalesce(mark: Term, default_sql: str) -> Term:
     return coalesce
 
 
+class _Qualified(Field):
+    """A column as `"table"."column"` wherever it is printed (see the module docstring).
+
+    PyPika namespaces fields only in queries with joins; this one always is.
+    """
+
+    def get_sql(self, secondary_quote_char: str = "'", **kwargs: Any) -> str:
+        kwargs["with_namespace"] = True
+        return super().get_sql(secondary_quote_char=secondary_quote_char, **kwargs)
+
+
+def _column(table: Table, column: str) -> Field:
+    """`column` of `table` for an expression: qualified, so never a string literal."""
+    return _Qualified(column, table=table)
+
+
 class Nocase:
     """Columns compared case-insensitively, and how the dialect says so.
 
@@ -48,7 +70,7 @@ class Nocase:
         self.lower = lower
 
     def equal(self, table: Table, column: str, mark: Term) -> Criterion:
-        field = table.field(column)
+        field = _column(table, column)
         if column not in self.columns:
             return field == mark
         if self.lower:
@@ -88,6 +110,12 @@ def _where_equal(
 
 
 def _fields(table: Table, columns: Sequence[str]) -> list[Term]:
+    """Qualified columns, for expressions (SELECT list, ORDER BY, RETURNING)."""
+    return [_column(table, c) for c in columns]
+
+
+def _names(table: Table, columns: Sequence[str]) -> list[Term]:
+    """Bare columns, for INSERT column lists and ON CONFLICT targets."""
     return [table.field(c) for c in columns]
 
 
@@ -101,7 +129,7 @@ def _returning(table: Table, columns: Sequence[str], real_columns: frozenset[str
     """
     if not real_columns:
         return _fields(table, columns)
-    quoted = {c: '"' + c.replace('"', '""') + '"' for c in columns}
+    quoted = {c: _column(table, c).get_sql(quote_char='"') for c in columns}
     return [
         LiteralValue(f"CAST({quoted[c]} AS REAL)" if c in real_columns else f"+{quoted[c]}")
         for c in columns
@@ -129,7 +157,7 @@ def _insert(
     ]
     return (
         PostgreSQLQuery.into(table, immutable=False)
-        .columns(*_fields(table, columns))
+        .columns(*_names(table, columns))
         .insert(*values)
     )
 
@@ -283,7 +311,7 @@ def upsert_sql(
     """
     table = Table(table_name)
     query = _insert(table, columns, defaults, style, blobs)
-    query = query.on_conflict(*_fields(table, keys))
+    query = query.on_conflict(*_names(table, keys))
     for column in set_columns:
         query = query.do_update(table.field(column))
     return str(query.returning(*_returning(table, returning, real_columns)))

@@ -15,34 +15,36 @@ __all__ = [
 
 
 class _EventSql:
-    INSERT = 'INSERT INTO "events" ("id","kind","payload") VALUES (?,?,?) RETURNING "id","kind","payload"'
+    INSERT = 'INSERT INTO "events" ("id","kind","payload") VALUES (?,?,?) RETURNING "events"."id","events"."kind","events"."payload"'
     INSERT_MANY = 'INSERT INTO "events" ("id","kind","payload") VALUES (?,?,?)'
-    GET_BY_ID = 'SELECT "id","kind","payload" FROM "events" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","kind","payload" FROM "events" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = (
-        'SELECT "id","kind","payload" FROM "events" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    )
+    GET_BY_ID = 'SELECT "events"."id","events"."kind","events"."payload" FROM "events" WHERE "events"."id"=?'
+    LIST_ALL = 'SELECT "events"."id","events"."kind","events"."payload" FROM "events" ORDER BY "events"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "events"."id","events"."kind","events"."payload" FROM "events" WHERE "events"."id">? ORDER BY "events"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "events"'
 
 
 class _LedgerEntrySql:
-    INSERT = 'INSERT INTO "ledger_entries" ("id","amount") VALUES (?,?) RETURNING "id","amount"'
+    INSERT = 'INSERT INTO "ledger_entries" ("id","amount") VALUES (?,?) RETURNING "ledger_entries"."id","ledger_entries"."amount"'
     INSERT_MANY = 'INSERT INTO "ledger_entries" ("id","amount") VALUES (?,?)'
-    GET_BY_ID = 'SELECT "id","amount" FROM "ledger_entries" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","amount" FROM "ledger_entries" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = (
-        'SELECT "id","amount" FROM "ledger_entries" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    )
+    GET_BY_ID = 'SELECT "ledger_entries"."id","ledger_entries"."amount" FROM "ledger_entries" WHERE "ledger_entries"."id"=?'
+    LIST_ALL = 'SELECT "ledger_entries"."id","ledger_entries"."amount" FROM "ledger_entries" ORDER BY "ledger_entries"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "ledger_entries"."id","ledger_entries"."amount" FROM "ledger_entries" WHERE "ledger_entries"."id">? ORDER BY "ledger_entries"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "ledger_entries"'
 
 
 class _DraftSql:
-    INSERT = 'INSERT INTO "drafts" ("id","body") VALUES (?,?) RETURNING "id","body"'
+    INSERT = (
+        'INSERT INTO "drafts" ("id","body") VALUES (?,?) RETURNING "drafts"."id","drafts"."body"'
+    )
     INSERT_MANY = 'INSERT INTO "drafts" ("id","body") VALUES (?,?)'
-    GET_BY_ID = 'SELECT "id","body" FROM "drafts" WHERE "id"=?'
-    UPDATE = 'UPDATE "drafts" SET "body"=? WHERE "id"=? RETURNING "drafts"."id","drafts"."body"'
-    UPSERT = 'INSERT INTO "drafts" ("id","body") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "body"=EXCLUDED."body" RETURNING "id","body"'
-    DELETE_BY_ID = 'DELETE FROM "drafts" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","body" FROM "drafts" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","body" FROM "drafts" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    GET_BY_ID = 'SELECT "drafts"."id","drafts"."body" FROM "drafts" WHERE "drafts"."id"=?'
+    UPDATE = (
+        'UPDATE "drafts" SET "body"=? WHERE "drafts"."id"=? RETURNING "drafts"."id","drafts"."body"'
+    )
+    UPSERT = 'INSERT INTO "drafts" ("id","body") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "body"=EXCLUDED."body" RETURNING "drafts"."id","drafts"."body"'
+    DELETE_BY_ID = 'DELETE FROM "drafts" WHERE "drafts"."id"=?'
+    LIST_ALL = (
+        'SELECT "drafts"."id","drafts"."body" FROM "drafts" ORDER BY "drafts"."id" ASC LIMIT ?'
+    )
+    LIST_ALL_AFTER = 'SELECT "drafts"."id","drafts"."body" FROM "drafts" WHERE "drafts"."id">? ORDER BY "drafts"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "drafts"'

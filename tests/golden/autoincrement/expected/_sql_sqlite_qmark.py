@@ -14,31 +14,29 @@ __all__ = [
 
 
 class _TicketSql:
-    INSERT = 'INSERT INTO "tickets" ("id","title") VALUES (?,?) RETURNING "id","title"'
+    INSERT = 'INSERT INTO "tickets" ("id","title") VALUES (?,?) RETURNING "tickets"."id","tickets"."title"'
     INSERT_MANY = 'INSERT INTO "tickets" ("id","title") VALUES (?,?)'
-    GET_BY_ID = 'SELECT "id","title" FROM "tickets" WHERE "id"=?'
-    UPDATE = (
-        'UPDATE "tickets" SET "title"=? WHERE "id"=? RETURNING "tickets"."id","tickets"."title"'
+    GET_BY_ID = 'SELECT "tickets"."id","tickets"."title" FROM "tickets" WHERE "tickets"."id"=?'
+    UPDATE = 'UPDATE "tickets" SET "title"=? WHERE "tickets"."id"=? RETURNING "tickets"."id","tickets"."title"'
+    UPSERT = 'INSERT INTO "tickets" ("id","title") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title" RETURNING "tickets"."id","tickets"."title"'
+    DELETE_BY_ID = 'DELETE FROM "tickets" WHERE "tickets"."id"=?'
+    LIST_ALL = (
+        'SELECT "tickets"."id","tickets"."title" FROM "tickets" ORDER BY "tickets"."id" ASC LIMIT ?'
     )
-    UPSERT = 'INSERT INTO "tickets" ("id","title") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title" RETURNING "id","title"'
-    DELETE_BY_ID = 'DELETE FROM "tickets" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","title" FROM "tickets" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","title" FROM "tickets" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "tickets"."id","tickets"."title" FROM "tickets" WHERE "tickets"."id">? ORDER BY "tickets"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "tickets"'
 
 
 class _CommentSql:
-    INSERT = 'INSERT INTO "comments" ("id","ticket_id","body") VALUES (?,?,?) RETURNING "id","ticket_id","body"'
+    INSERT = 'INSERT INTO "comments" ("id","ticket_id","body") VALUES (?,?,?) RETURNING "comments"."id","comments"."ticket_id","comments"."body"'
     INSERT_MANY = 'INSERT INTO "comments" ("id","ticket_id","body") VALUES (?,?,?)'
-    GET_BY_ID = 'SELECT "id","ticket_id","body" FROM "comments" WHERE "id"=?'
-    UPDATE = 'UPDATE "comments" SET "ticket_id"=?,"body"=? WHERE "id"=? RETURNING "comments"."id","comments"."ticket_id","comments"."body"'
-    UPSERT = 'INSERT INTO "comments" ("id","ticket_id","body") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "ticket_id"=EXCLUDED."ticket_id","body"=EXCLUDED."body" RETURNING "id","ticket_id","body"'
-    DELETE_BY_ID = 'DELETE FROM "comments" WHERE "id"=?'
-    LIST_BY_TICKET_ID = 'SELECT "id","ticket_id","body" FROM "comments" WHERE "ticket_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_TICKET_ID_AFTER = 'SELECT "id","ticket_id","body" FROM "comments" WHERE "ticket_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_TICKET_ID = 'SELECT COUNT(*) FROM "comments" WHERE "ticket_id"=?'
-    LIST_ALL = 'SELECT "id","ticket_id","body" FROM "comments" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = (
-        'SELECT "id","ticket_id","body" FROM "comments" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    )
+    GET_BY_ID = 'SELECT "comments"."id","comments"."ticket_id","comments"."body" FROM "comments" WHERE "comments"."id"=?'
+    UPDATE = 'UPDATE "comments" SET "ticket_id"=?,"body"=? WHERE "comments"."id"=? RETURNING "comments"."id","comments"."ticket_id","comments"."body"'
+    UPSERT = 'INSERT INTO "comments" ("id","ticket_id","body") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "ticket_id"=EXCLUDED."ticket_id","body"=EXCLUDED."body" RETURNING "comments"."id","comments"."ticket_id","comments"."body"'
+    DELETE_BY_ID = 'DELETE FROM "comments" WHERE "comments"."id"=?'
+    LIST_BY_TICKET_ID = 'SELECT "comments"."id","comments"."ticket_id","comments"."body" FROM "comments" WHERE "comments"."ticket_id"=? ORDER BY "comments"."id" ASC LIMIT ?'
+    LIST_BY_TICKET_ID_AFTER = 'SELECT "comments"."id","comments"."ticket_id","comments"."body" FROM "comments" WHERE "comments"."ticket_id"=? AND "comments"."id">? ORDER BY "comments"."id" ASC LIMIT ?'
+    COUNT_BY_TICKET_ID = 'SELECT COUNT(*) FROM "comments" WHERE "comments"."ticket_id"=?'
+    LIST_ALL = 'SELECT "comments"."id","comments"."ticket_id","comments"."body" FROM "comments" ORDER BY "comments"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "comments"."id","comments"."ticket_id","comments"."body" FROM "comments" WHERE "comments"."id">? ORDER BY "comments"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "comments"'

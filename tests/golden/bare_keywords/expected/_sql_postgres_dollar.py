@@ -14,44 +14,34 @@ __all__ = [
 
 
 class _ForSql:
-    INSERT = 'INSERT INTO "for" ("id","like","any","true","current_date","exclude") VALUES ($1,$2,$3,$4,$5,$6) RETURNING "id","like","any","true","current_date","exclude","glob"'
+    INSERT = 'INSERT INTO "for" ("id","like","any","true","current_date","exclude") VALUES ($1,$2,$3,$4,$5,$6) RETURNING "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob"'
     INSERT_MANY = 'INSERT INTO "for" ("id","like","any","true","current_date","exclude") VALUES ($1,$2,$3,$4,$5,$6)'
-    GET_BY_ID = (
-        'SELECT "id","like","any","true","current_date","exclude","glob" FROM "for" WHERE "id"=$1'
-    )
-    GET_BY_LIKE = (
-        'SELECT "id","like","any","true","current_date","exclude","glob" FROM "for" WHERE "like"=$1'
-    )
-    UPDATE = 'UPDATE "for" SET "like"=$1,"any"=$2,"true"=$3,"current_date"=$4,"exclude"=$5 WHERE "id"=$6 RETURNING "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob"'
-    UPSERT = 'INSERT INTO "for" ("id","like","any","true","current_date","exclude") VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT ("id") DO UPDATE SET "like"=EXCLUDED."like","any"=EXCLUDED."any","true"=EXCLUDED."true","current_date"=EXCLUDED."current_date","exclude"=EXCLUDED."exclude" RETURNING "id","like","any","true","current_date","exclude","glob"'
-    DELETE_BY_ID = 'DELETE FROM "for" WHERE "id"=$1'
-    DELETE_BY_LIKE = 'DELETE FROM "for" WHERE "like"=$1'
-    LIST_BY_ANY = 'SELECT "id","like","any","true","current_date","exclude","glob" FROM "for" WHERE "any"=$1 ORDER BY "id" ASC LIMIT $2'
-    LIST_BY_ANY_AFTER = 'SELECT "id","like","any","true","current_date","exclude","glob" FROM "for" WHERE "any"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
-    COUNT_BY_ANY = 'SELECT COUNT(*) FROM "for" WHERE "any"=$1'
-    LIST_ALL = 'SELECT "id","like","any","true","current_date","exclude","glob" FROM "for" ORDER BY "id" ASC LIMIT $1'
-    LIST_ALL_AFTER = 'SELECT "id","like","any","true","current_date","exclude","glob" FROM "for" WHERE "id">$1 ORDER BY "id" ASC LIMIT $2'
+    GET_BY_ID = 'SELECT "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob" FROM "for" WHERE "for"."id"=$1'
+    GET_BY_LIKE = 'SELECT "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob" FROM "for" WHERE "for"."like"=$1'
+    UPDATE = 'UPDATE "for" SET "like"=$1,"any"=$2,"true"=$3,"current_date"=$4,"exclude"=$5 WHERE "for"."id"=$6 RETURNING "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob"'
+    UPSERT = 'INSERT INTO "for" ("id","like","any","true","current_date","exclude") VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT ("id") DO UPDATE SET "like"=EXCLUDED."like","any"=EXCLUDED."any","true"=EXCLUDED."true","current_date"=EXCLUDED."current_date","exclude"=EXCLUDED."exclude" RETURNING "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob"'
+    DELETE_BY_ID = 'DELETE FROM "for" WHERE "for"."id"=$1'
+    DELETE_BY_LIKE = 'DELETE FROM "for" WHERE "for"."like"=$1'
+    LIST_BY_ANY = 'SELECT "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob" FROM "for" WHERE "for"."any"=$1 ORDER BY "for"."id" ASC LIMIT $2'
+    LIST_BY_ANY_AFTER = 'SELECT "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob" FROM "for" WHERE "for"."any"=$1 AND "for"."id">$2 ORDER BY "for"."id" ASC LIMIT $3'
+    COUNT_BY_ANY = 'SELECT COUNT(*) FROM "for" WHERE "for"."any"=$1'
+    LIST_ALL = 'SELECT "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob" FROM "for" ORDER BY "for"."id" ASC LIMIT $1'
+    LIST_ALL_AFTER = 'SELECT "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob" FROM "for" WHERE "for"."id">$1 ORDER BY "for"."id" ASC LIMIT $2'
     COUNT_ALL = 'SELECT COUNT(*) FROM "for"'
 
 
 class _WithSql:
-    INSERT = 'INSERT INTO "with" ("id","regexp","cross") VALUES ($1,$2,$3) RETURNING "id","regexp","cross"'
+    INSERT = 'INSERT INTO "with" ("id","regexp","cross") VALUES ($1,$2,$3) RETURNING "with"."id","with"."regexp","with"."cross"'
     INSERT_MANY = 'INSERT INTO "with" ("id","regexp","cross") VALUES ($1,$2,$3)'
-    GET_BY_ID = 'SELECT "id","regexp","cross" FROM "with" WHERE "id"=$1'
-    GET_BY_REGEXP_AND_CROSS = (
-        'SELECT "id","regexp","cross" FROM "with" WHERE "regexp"=$1 AND "cross"=$2'
-    )
-    UPDATE = 'UPDATE "with" SET "regexp"=$1,"cross"=$2 WHERE "id"=$3 RETURNING "with"."id","with"."regexp","with"."cross"'
-    UPSERT = 'INSERT INTO "with" ("id","regexp","cross") VALUES ($1,$2,$3) ON CONFLICT ("id") DO UPDATE SET "regexp"=EXCLUDED."regexp","cross"=EXCLUDED."cross" RETURNING "id","regexp","cross"'
-    DELETE_BY_ID = 'DELETE FROM "with" WHERE "id"=$1'
-    DELETE_BY_REGEXP_AND_CROSS = 'DELETE FROM "with" WHERE "regexp"=$1 AND "cross"=$2'
-    LIST_BY_REGEXP = (
-        'SELECT "id","regexp","cross" FROM "with" WHERE "regexp"=$1 ORDER BY "id" ASC LIMIT $2'
-    )
-    LIST_BY_REGEXP_AFTER = 'SELECT "id","regexp","cross" FROM "with" WHERE "regexp"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
-    COUNT_BY_REGEXP = 'SELECT COUNT(*) FROM "with" WHERE "regexp"=$1'
-    LIST_ALL = 'SELECT "id","regexp","cross" FROM "with" ORDER BY "id" ASC LIMIT $1'
-    LIST_ALL_AFTER = (
-        'SELECT "id","regexp","cross" FROM "with" WHERE "id">$1 ORDER BY "id" ASC LIMIT $2'
-    )
+    GET_BY_ID = 'SELECT "with"."id","with"."regexp","with"."cross" FROM "with" WHERE "with"."id"=$1'
+    GET_BY_REGEXP_AND_CROSS = 'SELECT "with"."id","with"."regexp","with"."cross" FROM "with" WHERE "with"."regexp"=$1 AND "with"."cross"=$2'
+    UPDATE = 'UPDATE "with" SET "regexp"=$1,"cross"=$2 WHERE "with"."id"=$3 RETURNING "with"."id","with"."regexp","with"."cross"'
+    UPSERT = 'INSERT INTO "with" ("id","regexp","cross") VALUES ($1,$2,$3) ON CONFLICT ("id") DO UPDATE SET "regexp"=EXCLUDED."regexp","cross"=EXCLUDED."cross" RETURNING "with"."id","with"."regexp","with"."cross"'
+    DELETE_BY_ID = 'DELETE FROM "with" WHERE "with"."id"=$1'
+    DELETE_BY_REGEXP_AND_CROSS = 'DELETE FROM "with" WHERE "with"."regexp"=$1 AND "with"."cross"=$2'
+    LIST_BY_REGEXP = 'SELECT "with"."id","with"."regexp","with"."cross" FROM "with" WHERE "with"."regexp"=$1 ORDER BY "with"."id" ASC LIMIT $2'
+    LIST_BY_REGEXP_AFTER = 'SELECT "with"."id","with"."regexp","with"."cross" FROM "with" WHERE "with"."regexp"=$1 AND "with"."id">$2 ORDER BY "with"."id" ASC LIMIT $3'
+    COUNT_BY_REGEXP = 'SELECT COUNT(*) FROM "with" WHERE "with"."regexp"=$1'
+    LIST_ALL = 'SELECT "with"."id","with"."regexp","with"."cross" FROM "with" ORDER BY "with"."id" ASC LIMIT $1'
+    LIST_ALL_AFTER = 'SELECT "with"."id","with"."regexp","with"."cross" FROM "with" WHERE "with"."id">$1 ORDER BY "with"."id" ASC LIMIT $2'
     COUNT_ALL = 'SELECT COUNT(*) FROM "with"'

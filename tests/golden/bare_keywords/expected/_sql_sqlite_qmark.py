@@ -14,48 +14,36 @@ __all__ = [
 
 
 class _ForSql:
-    INSERT = 'INSERT INTO "for" ("id","like","any","true","current_date","exclude") VALUES (?,?,?,?,?,?) RETURNING "id","like","any","true","current_date","exclude","glob"'
+    INSERT = 'INSERT INTO "for" ("id","like","any","true","current_date","exclude") VALUES (?,?,?,?,?,?) RETURNING "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob"'
     INSERT_MANY = (
         'INSERT INTO "for" ("id","like","any","true","current_date","exclude") VALUES (?,?,?,?,?,?)'
     )
-    GET_BY_ID = (
-        'SELECT "id","like","any","true","current_date","exclude","glob" FROM "for" WHERE "id"=?'
-    )
-    GET_BY_LIKE = (
-        'SELECT "id","like","any","true","current_date","exclude","glob" FROM "for" WHERE "like"=?'
-    )
-    UPDATE = 'UPDATE "for" SET "like"=?,"any"=?,"true"=?,"current_date"=?,"exclude"=? WHERE "id"=? RETURNING "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob"'
-    UPSERT = 'INSERT INTO "for" ("id","like","any","true","current_date","exclude") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "like"=EXCLUDED."like","any"=EXCLUDED."any","true"=EXCLUDED."true","current_date"=EXCLUDED."current_date","exclude"=EXCLUDED."exclude" RETURNING "id","like","any","true","current_date","exclude","glob"'
-    DELETE_BY_ID = 'DELETE FROM "for" WHERE "id"=?'
-    DELETE_BY_LIKE = 'DELETE FROM "for" WHERE "like"=?'
-    LIST_BY_ANY = 'SELECT "id","like","any","true","current_date","exclude","glob" FROM "for" WHERE "any"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_ANY_AFTER = 'SELECT "id","like","any","true","current_date","exclude","glob" FROM "for" WHERE "any"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_ANY = 'SELECT COUNT(*) FROM "for" WHERE "any"=?'
-    LIST_ALL = 'SELECT "id","like","any","true","current_date","exclude","glob" FROM "for" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","like","any","true","current_date","exclude","glob" FROM "for" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    GET_BY_ID = 'SELECT "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob" FROM "for" WHERE "for"."id"=?'
+    GET_BY_LIKE = 'SELECT "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob" FROM "for" WHERE "for"."like"=?'
+    UPDATE = 'UPDATE "for" SET "like"=?,"any"=?,"true"=?,"current_date"=?,"exclude"=? WHERE "for"."id"=? RETURNING "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob"'
+    UPSERT = 'INSERT INTO "for" ("id","like","any","true","current_date","exclude") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "like"=EXCLUDED."like","any"=EXCLUDED."any","true"=EXCLUDED."true","current_date"=EXCLUDED."current_date","exclude"=EXCLUDED."exclude" RETURNING "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob"'
+    DELETE_BY_ID = 'DELETE FROM "for" WHERE "for"."id"=?'
+    DELETE_BY_LIKE = 'DELETE FROM "for" WHERE "for"."like"=?'
+    LIST_BY_ANY = 'SELECT "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob" FROM "for" WHERE "for"."any"=? ORDER BY "for"."id" ASC LIMIT ?'
+    LIST_BY_ANY_AFTER = 'SELECT "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob" FROM "for" WHERE "for"."any"=? AND "for"."id">? ORDER BY "for"."id" ASC LIMIT ?'
+    COUNT_BY_ANY = 'SELECT COUNT(*) FROM "for" WHERE "for"."any"=?'
+    LIST_ALL = 'SELECT "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob" FROM "for" ORDER BY "for"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob" FROM "for" WHERE "for"."id">? ORDER BY "for"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "for"'
 
 
 class _WithSql:
-    INSERT = (
-        'INSERT INTO "with" ("id","regexp","cross") VALUES (?,?,?) RETURNING "id","regexp","cross"'
-    )
+    INSERT = 'INSERT INTO "with" ("id","regexp","cross") VALUES (?,?,?) RETURNING "with"."id","with"."regexp","with"."cross"'
     INSERT_MANY = 'INSERT INTO "with" ("id","regexp","cross") VALUES (?,?,?)'
-    GET_BY_ID = 'SELECT "id","regexp","cross" FROM "with" WHERE "id"=?'
-    GET_BY_REGEXP_AND_CROSS = (
-        'SELECT "id","regexp","cross" FROM "with" WHERE "regexp"=? AND "cross"=?'
-    )
-    UPDATE = 'UPDATE "with" SET "regexp"=?,"cross"=? WHERE "id"=? RETURNING "with"."id","with"."regexp","with"."cross"'
-    UPSERT = 'INSERT INTO "with" ("id","regexp","cross") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "regexp"=EXCLUDED."regexp","cross"=EXCLUDED."cross" RETURNING "id","regexp","cross"'
-    DELETE_BY_ID = 'DELETE FROM "with" WHERE "id"=?'
-    DELETE_BY_REGEXP_AND_CROSS = 'DELETE FROM "with" WHERE "regexp"=? AND "cross"=?'
-    LIST_BY_REGEXP = (
-        'SELECT "id","regexp","cross" FROM "with" WHERE "regexp"=? ORDER BY "id" ASC LIMIT ?'
-    )
-    LIST_BY_REGEXP_AFTER = 'SELECT "id","regexp","cross" FROM "with" WHERE "regexp"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_REGEXP = 'SELECT COUNT(*) FROM "with" WHERE "regexp"=?'
-    LIST_ALL = 'SELECT "id","regexp","cross" FROM "with" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = (
-        'SELECT "id","regexp","cross" FROM "with" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    )
+    GET_BY_ID = 'SELECT "with"."id","with"."regexp","with"."cross" FROM "with" WHERE "with"."id"=?'
+    GET_BY_REGEXP_AND_CROSS = 'SELECT "with"."id","with"."regexp","with"."cross" FROM "with" WHERE "with"."regexp"=? AND "with"."cross"=?'
+    UPDATE = 'UPDATE "with" SET "regexp"=?,"cross"=? WHERE "with"."id"=? RETURNING "with"."id","with"."regexp","with"."cross"'
+    UPSERT = 'INSERT INTO "with" ("id","regexp","cross") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "regexp"=EXCLUDED."regexp","cross"=EXCLUDED."cross" RETURNING "with"."id","with"."regexp","with"."cross"'
+    DELETE_BY_ID = 'DELETE FROM "with" WHERE "with"."id"=?'
+    DELETE_BY_REGEXP_AND_CROSS = 'DELETE FROM "with" WHERE "with"."regexp"=? AND "with"."cross"=?'
+    LIST_BY_REGEXP = 'SELECT "with"."id","with"."regexp","with"."cross" FROM "with" WHERE "with"."regexp"=? ORDER BY "with"."id" ASC LIMIT ?'
+    LIST_BY_REGEXP_AFTER = 'SELECT "with"."id","with"."regexp","with"."cross" FROM "with" WHERE "with"."regexp"=? AND "with"."id">? ORDER BY "with"."id" ASC LIMIT ?'
+    COUNT_BY_REGEXP = 'SELECT COUNT(*) FROM "with" WHERE "with"."regexp"=?'
+    LIST_ALL = 'SELECT "with"."id","with"."regexp","with"."cross" FROM "with" ORDER BY "with"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "with"."id","with"."regexp","with"."cross" FROM "with" WHERE "with"."id">? ORDER BY "with"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "with"'

@@ -13,12 +13,12 @@ __all__ = [
 
 
 class _DocumentSql:
-    INSERT = 'INSERT INTO "documents" ("id","title","body","summary") VALUES (?,?,?,?) RETURNING "id","title","body","summary"'
+    INSERT = 'INSERT INTO "documents" ("id","title","body","summary") VALUES (?,?,?,?) RETURNING "documents"."id","documents"."title","documents"."body","documents"."summary"'
     INSERT_MANY = 'INSERT INTO "documents" ("id","title","body","summary") VALUES (?,?,?,?)'
-    GET_BY_ID = 'SELECT "id","title","body","summary" FROM "documents" WHERE "id"=?'
-    UPDATE = 'UPDATE "documents" SET "title"=?,"body"=?,"summary"=? WHERE "id"=? RETURNING "documents"."id","documents"."title","documents"."body","documents"."summary"'
-    UPSERT = 'INSERT INTO "documents" ("id","title","body","summary") VALUES (?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title","body"=EXCLUDED."body","summary"=EXCLUDED."summary" RETURNING "id","title","body","summary"'
-    DELETE_BY_ID = 'DELETE FROM "documents" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","title","body","summary" FROM "documents" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","title","body","summary" FROM "documents" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    GET_BY_ID = 'SELECT "documents"."id","documents"."title","documents"."body","documents"."summary" FROM "documents" WHERE "documents"."id"=?'
+    UPDATE = 'UPDATE "documents" SET "title"=?,"body"=?,"summary"=? WHERE "documents"."id"=? RETURNING "documents"."id","documents"."title","documents"."body","documents"."summary"'
+    UPSERT = 'INSERT INTO "documents" ("id","title","body","summary") VALUES (?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title","body"=EXCLUDED."body","summary"=EXCLUDED."summary" RETURNING "documents"."id","documents"."title","documents"."body","documents"."summary"'
+    DELETE_BY_ID = 'DELETE FROM "documents" WHERE "documents"."id"=?'
+    LIST_ALL = 'SELECT "documents"."id","documents"."title","documents"."body","documents"."summary" FROM "documents" ORDER BY "documents"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "documents"."id","documents"."title","documents"."body","documents"."summary" FROM "documents" WHERE "documents"."id">? ORDER BY "documents"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "documents"'

@@ -14,31 +14,33 @@ __all__ = [
 
 
 class _MembershipSql:
-    INSERT = 'INSERT INTO "memberships" ("group_id","user_id","role","joined_at") VALUES (?,?,?,?) RETURNING "group_id","user_id","role","joined_at"'
+    INSERT = 'INSERT INTO "memberships" ("group_id","user_id","role","joined_at") VALUES (?,?,?,?) RETURNING "memberships"."group_id","memberships"."user_id","memberships"."role","memberships"."joined_at"'
     INSERT_MANY = (
         'INSERT INTO "memberships" ("group_id","user_id","role","joined_at") VALUES (?,?,?,?)'
     )
-    GET_BY_GROUP_ID_AND_USER_ID = 'SELECT "group_id","user_id","role","joined_at" FROM "memberships" WHERE "group_id"=? AND "user_id"=?'
-    UPDATE = 'UPDATE "memberships" SET "role"=?,"joined_at"=? WHERE "group_id"=? AND "user_id"=? RETURNING "memberships"."group_id","memberships"."user_id","memberships"."role","memberships"."joined_at"'
-    UPSERT = 'INSERT INTO "memberships" ("group_id","user_id","role","joined_at") VALUES (?,?,?,?) ON CONFLICT ("group_id", "user_id") DO UPDATE SET "role"=EXCLUDED."role","joined_at"=EXCLUDED."joined_at" RETURNING "group_id","user_id","role","joined_at"'
-    DELETE_BY_GROUP_ID_AND_USER_ID = 'DELETE FROM "memberships" WHERE "group_id"=? AND "user_id"=?'
-    LIST_BY_USER_ID = 'SELECT "group_id","user_id","role","joined_at" FROM "memberships" WHERE "user_id"=? ORDER BY "group_id" ASC,"user_id" ASC LIMIT ?'
-    LIST_BY_USER_ID_AFTER = 'SELECT "group_id","user_id","role","joined_at" FROM "memberships" WHERE "user_id"=? AND ("group_id","user_id")>(?,?) ORDER BY "group_id" ASC,"user_id" ASC LIMIT ?'
-    COUNT_BY_USER_ID = 'SELECT COUNT(*) FROM "memberships" WHERE "user_id"=?'
-    LIST_ALL = 'SELECT "group_id","user_id","role","joined_at" FROM "memberships" ORDER BY "group_id" ASC,"user_id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "group_id","user_id","role","joined_at" FROM "memberships" WHERE ("group_id","user_id")>(?,?) ORDER BY "group_id" ASC,"user_id" ASC LIMIT ?'
+    GET_BY_GROUP_ID_AND_USER_ID = 'SELECT "memberships"."group_id","memberships"."user_id","memberships"."role","memberships"."joined_at" FROM "memberships" WHERE "memberships"."group_id"=? AND "memberships"."user_id"=?'
+    UPDATE = 'UPDATE "memberships" SET "role"=?,"joined_at"=? WHERE "memberships"."group_id"=? AND "memberships"."user_id"=? RETURNING "memberships"."group_id","memberships"."user_id","memberships"."role","memberships"."joined_at"'
+    UPSERT = 'INSERT INTO "memberships" ("group_id","user_id","role","joined_at") VALUES (?,?,?,?) ON CONFLICT ("group_id", "user_id") DO UPDATE SET "role"=EXCLUDED."role","joined_at"=EXCLUDED."joined_at" RETURNING "memberships"."group_id","memberships"."user_id","memberships"."role","memberships"."joined_at"'
+    DELETE_BY_GROUP_ID_AND_USER_ID = (
+        'DELETE FROM "memberships" WHERE "memberships"."group_id"=? AND "memberships"."user_id"=?'
+    )
+    LIST_BY_USER_ID = 'SELECT "memberships"."group_id","memberships"."user_id","memberships"."role","memberships"."joined_at" FROM "memberships" WHERE "memberships"."user_id"=? ORDER BY "memberships"."group_id" ASC,"memberships"."user_id" ASC LIMIT ?'
+    LIST_BY_USER_ID_AFTER = 'SELECT "memberships"."group_id","memberships"."user_id","memberships"."role","memberships"."joined_at" FROM "memberships" WHERE "memberships"."user_id"=? AND ("memberships"."group_id","memberships"."user_id")>(?,?) ORDER BY "memberships"."group_id" ASC,"memberships"."user_id" ASC LIMIT ?'
+    COUNT_BY_USER_ID = 'SELECT COUNT(*) FROM "memberships" WHERE "memberships"."user_id"=?'
+    LIST_ALL = 'SELECT "memberships"."group_id","memberships"."user_id","memberships"."role","memberships"."joined_at" FROM "memberships" ORDER BY "memberships"."group_id" ASC,"memberships"."user_id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "memberships"."group_id","memberships"."user_id","memberships"."role","memberships"."joined_at" FROM "memberships" WHERE ("memberships"."group_id","memberships"."user_id")>(?,?) ORDER BY "memberships"."group_id" ASC,"memberships"."user_id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "memberships"'
 
 
 class _DailyRateSql:
-    INSERT = 'INSERT INTO "daily_rates" ("day","currency","rate") VALUES (?,?,CAST(? AS BLOB)) RETURNING "day","currency","rate"'
+    INSERT = 'INSERT INTO "daily_rates" ("day","currency","rate") VALUES (?,?,CAST(? AS BLOB)) RETURNING "daily_rates"."day","daily_rates"."currency","daily_rates"."rate"'
     INSERT_MANY = 'INSERT INTO "daily_rates" ("day","currency","rate") VALUES (?,?,CAST(? AS BLOB))'
-    GET_BY_DAY_AND_CURRENCY = (
-        'SELECT "day","currency","rate" FROM "daily_rates" WHERE "day"=? AND "currency"=?'
+    GET_BY_DAY_AND_CURRENCY = 'SELECT "daily_rates"."day","daily_rates"."currency","daily_rates"."rate" FROM "daily_rates" WHERE "daily_rates"."day"=? AND "daily_rates"."currency"=?'
+    UPDATE = 'UPDATE "daily_rates" SET "rate"=CAST(? AS BLOB) WHERE "daily_rates"."day"=? AND "daily_rates"."currency"=? RETURNING "daily_rates"."day","daily_rates"."currency","daily_rates"."rate"'
+    UPSERT = 'INSERT INTO "daily_rates" ("day","currency","rate") VALUES (?,?,CAST(? AS BLOB)) ON CONFLICT ("day", "currency") DO UPDATE SET "rate"=EXCLUDED."rate" RETURNING "daily_rates"."day","daily_rates"."currency","daily_rates"."rate"'
+    DELETE_BY_DAY_AND_CURRENCY = (
+        'DELETE FROM "daily_rates" WHERE "daily_rates"."day"=? AND "daily_rates"."currency"=?'
     )
-    UPDATE = 'UPDATE "daily_rates" SET "rate"=CAST(? AS BLOB) WHERE "day"=? AND "currency"=? RETURNING "daily_rates"."day","daily_rates"."currency","daily_rates"."rate"'
-    UPSERT = 'INSERT INTO "daily_rates" ("day","currency","rate") VALUES (?,?,CAST(? AS BLOB)) ON CONFLICT ("day", "currency") DO UPDATE SET "rate"=EXCLUDED."rate" RETURNING "day","currency","rate"'
-    DELETE_BY_DAY_AND_CURRENCY = 'DELETE FROM "daily_rates" WHERE "day"=? AND "currency"=?'
-    LIST_ALL = 'SELECT "day","currency","rate" FROM "daily_rates" ORDER BY "day" ASC,"currency" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "day","currency","rate" FROM "daily_rates" WHERE ("day","currency")>(?,?) ORDER BY "day" ASC,"currency" ASC LIMIT ?'
+    LIST_ALL = 'SELECT "daily_rates"."day","daily_rates"."currency","daily_rates"."rate" FROM "daily_rates" ORDER BY "daily_rates"."day" ASC,"daily_rates"."currency" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "daily_rates"."day","daily_rates"."currency","daily_rates"."rate" FROM "daily_rates" WHERE ("daily_rates"."day","daily_rates"."currency")>(?,?) ORDER BY "daily_rates"."day" ASC,"daily_rates"."currency" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "daily_rates"'

@@ -13,12 +13,16 @@ __all__ = [
 
 
 class _WidgetSql:
-    INSERT = 'INSERT INTO "widgets" ("id","name") VALUES (?,?) RETURNING "id","name"'
+    INSERT = (
+        'INSERT INTO "widgets" ("id","name") VALUES (?,?) RETURNING "widgets"."id","widgets"."name"'
+    )
     INSERT_MANY = 'INSERT INTO "widgets" ("id","name") VALUES (?,?)'
-    GET_BY_ID = 'SELECT "id","name" FROM "widgets" WHERE "id"=?'
-    UPDATE = 'UPDATE "widgets" SET "name"=? WHERE "id"=? RETURNING "widgets"."id","widgets"."name"'
-    UPSERT = 'INSERT INTO "widgets" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "id","name"'
-    DELETE_BY_ID = 'DELETE FROM "widgets" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","name" FROM "widgets" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","name" FROM "widgets" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    GET_BY_ID = 'SELECT "widgets"."id","widgets"."name" FROM "widgets" WHERE "widgets"."id"=?'
+    UPDATE = 'UPDATE "widgets" SET "name"=? WHERE "widgets"."id"=? RETURNING "widgets"."id","widgets"."name"'
+    UPSERT = 'INSERT INTO "widgets" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "widgets"."id","widgets"."name"'
+    DELETE_BY_ID = 'DELETE FROM "widgets" WHERE "widgets"."id"=?'
+    LIST_ALL = (
+        'SELECT "widgets"."id","widgets"."name" FROM "widgets" ORDER BY "widgets"."id" ASC LIMIT ?'
+    )
+    LIST_ALL_AFTER = 'SELECT "widgets"."id","widgets"."name" FROM "widgets" WHERE "widgets"."id">? ORDER BY "widgets"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "widgets"'

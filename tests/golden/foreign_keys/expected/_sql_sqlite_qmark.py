@@ -17,88 +17,86 @@ __all__ = [
 
 
 class _AuthorSql:
-    INSERT = 'INSERT INTO "authors" ("id","name") VALUES (?,?) RETURNING "id","name"'
+    INSERT = (
+        'INSERT INTO "authors" ("id","name") VALUES (?,?) RETURNING "authors"."id","authors"."name"'
+    )
     INSERT_MANY = 'INSERT INTO "authors" ("id","name") VALUES (?,?)'
-    GET_BY_ID = 'SELECT "id","name" FROM "authors" WHERE "id"=?'
-    UPDATE = 'UPDATE "authors" SET "name"=? WHERE "id"=? RETURNING "authors"."id","authors"."name"'
-    UPSERT = 'INSERT INTO "authors" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "id","name"'
-    DELETE_BY_ID = 'DELETE FROM "authors" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","name" FROM "authors" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","name" FROM "authors" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    GET_BY_ID = 'SELECT "authors"."id","authors"."name" FROM "authors" WHERE "authors"."id"=?'
+    UPDATE = 'UPDATE "authors" SET "name"=? WHERE "authors"."id"=? RETURNING "authors"."id","authors"."name"'
+    UPSERT = 'INSERT INTO "authors" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "authors"."id","authors"."name"'
+    DELETE_BY_ID = 'DELETE FROM "authors" WHERE "authors"."id"=?'
+    LIST_ALL = (
+        'SELECT "authors"."id","authors"."name" FROM "authors" ORDER BY "authors"."id" ASC LIMIT ?'
+    )
+    LIST_ALL_AFTER = 'SELECT "authors"."id","authors"."name" FROM "authors" WHERE "authors"."id">? ORDER BY "authors"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "authors"'
 
 
 class _CategorySql:
-    INSERT = 'INSERT INTO "categories" ("id","parent_id","name") VALUES (?,?,?) RETURNING "id","parent_id","name"'
+    INSERT = 'INSERT INTO "categories" ("id","parent_id","name") VALUES (?,?,?) RETURNING "categories"."id","categories"."parent_id","categories"."name"'
     INSERT_MANY = 'INSERT INTO "categories" ("id","parent_id","name") VALUES (?,?,?)'
-    GET_BY_ID = 'SELECT "id","parent_id","name" FROM "categories" WHERE "id"=?'
-    UPDATE = 'UPDATE "categories" SET "parent_id"=?,"name"=? WHERE "id"=? RETURNING "categories"."id","categories"."parent_id","categories"."name"'
-    UPSERT = 'INSERT INTO "categories" ("id","parent_id","name") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "parent_id"=EXCLUDED."parent_id","name"=EXCLUDED."name" RETURNING "id","parent_id","name"'
-    DELETE_BY_ID = 'DELETE FROM "categories" WHERE "id"=?'
-    LIST_BY_PARENT_ID = 'SELECT "id","parent_id","name" FROM "categories" WHERE "parent_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_PARENT_ID_AFTER = 'SELECT "id","parent_id","name" FROM "categories" WHERE "parent_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_PARENT_ID = 'SELECT COUNT(*) FROM "categories" WHERE "parent_id"=?'
-    LIST_ALL = 'SELECT "id","parent_id","name" FROM "categories" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = (
-        'SELECT "id","parent_id","name" FROM "categories" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    )
+    GET_BY_ID = 'SELECT "categories"."id","categories"."parent_id","categories"."name" FROM "categories" WHERE "categories"."id"=?'
+    UPDATE = 'UPDATE "categories" SET "parent_id"=?,"name"=? WHERE "categories"."id"=? RETURNING "categories"."id","categories"."parent_id","categories"."name"'
+    UPSERT = 'INSERT INTO "categories" ("id","parent_id","name") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "parent_id"=EXCLUDED."parent_id","name"=EXCLUDED."name" RETURNING "categories"."id","categories"."parent_id","categories"."name"'
+    DELETE_BY_ID = 'DELETE FROM "categories" WHERE "categories"."id"=?'
+    LIST_BY_PARENT_ID = 'SELECT "categories"."id","categories"."parent_id","categories"."name" FROM "categories" WHERE "categories"."parent_id"=? ORDER BY "categories"."id" ASC LIMIT ?'
+    LIST_BY_PARENT_ID_AFTER = 'SELECT "categories"."id","categories"."parent_id","categories"."name" FROM "categories" WHERE "categories"."parent_id"=? AND "categories"."id">? ORDER BY "categories"."id" ASC LIMIT ?'
+    COUNT_BY_PARENT_ID = 'SELECT COUNT(*) FROM "categories" WHERE "categories"."parent_id"=?'
+    LIST_ALL = 'SELECT "categories"."id","categories"."parent_id","categories"."name" FROM "categories" ORDER BY "categories"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "categories"."id","categories"."parent_id","categories"."name" FROM "categories" WHERE "categories"."id">? ORDER BY "categories"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "categories"'
 
 
 class _BookSql:
-    INSERT = 'INSERT INTO "books" ("id","isbn","author_id","category_id","editor_id","reviewer_id") VALUES (?,?,?,?,?,?) RETURNING "id","isbn","author_id","category_id","editor_id","reviewer_id"'
+    INSERT = 'INSERT INTO "books" ("id","isbn","author_id","category_id","editor_id","reviewer_id") VALUES (?,?,?,?,?,?) RETURNING "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id"'
     INSERT_MANY = 'INSERT INTO "books" ("id","isbn","author_id","category_id","editor_id","reviewer_id") VALUES (?,?,?,?,?,?)'
-    GET_BY_ID = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "id"=?'
-    GET_BY_ISBN = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "isbn"=?'
-    UPDATE = 'UPDATE "books" SET "isbn"=?,"author_id"=?,"category_id"=?,"editor_id"=?,"reviewer_id"=? WHERE "id"=? RETURNING "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id"'
-    UPSERT = 'INSERT INTO "books" ("id","isbn","author_id","category_id","editor_id","reviewer_id") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "isbn"=EXCLUDED."isbn","author_id"=EXCLUDED."author_id","category_id"=EXCLUDED."category_id","editor_id"=EXCLUDED."editor_id","reviewer_id"=EXCLUDED."reviewer_id" RETURNING "id","isbn","author_id","category_id","editor_id","reviewer_id"'
-    DELETE_BY_ID = 'DELETE FROM "books" WHERE "id"=?'
-    DELETE_BY_ISBN = 'DELETE FROM "books" WHERE "isbn"=?'
-    LIST_BY_AUTHOR_ID = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "author_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_AUTHOR_ID_AFTER = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "author_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_AUTHOR_ID = 'SELECT COUNT(*) FROM "books" WHERE "author_id"=?'
-    LIST_BY_CATEGORY_ID = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "category_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_CATEGORY_ID_AFTER = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "category_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_CATEGORY_ID = 'SELECT COUNT(*) FROM "books" WHERE "category_id"=?'
-    LIST_BY_EDITOR_ID = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "editor_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_EDITOR_ID_AFTER = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "editor_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_EDITOR_ID = 'SELECT COUNT(*) FROM "books" WHERE "editor_id"=?'
-    LIST_BY_REVIEWER_ID = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "reviewer_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_REVIEWER_ID_AFTER = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "reviewer_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_REVIEWER_ID = 'SELECT COUNT(*) FROM "books" WHERE "reviewer_id"=?'
-    LIST_ALL = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","isbn","author_id","category_id","editor_id","reviewer_id" FROM "books" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    GET_BY_ID = 'SELECT "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id" FROM "books" WHERE "books"."id"=?'
+    GET_BY_ISBN = 'SELECT "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id" FROM "books" WHERE "books"."isbn"=?'
+    UPDATE = 'UPDATE "books" SET "isbn"=?,"author_id"=?,"category_id"=?,"editor_id"=?,"reviewer_id"=? WHERE "books"."id"=? RETURNING "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id"'
+    UPSERT = 'INSERT INTO "books" ("id","isbn","author_id","category_id","editor_id","reviewer_id") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "isbn"=EXCLUDED."isbn","author_id"=EXCLUDED."author_id","category_id"=EXCLUDED."category_id","editor_id"=EXCLUDED."editor_id","reviewer_id"=EXCLUDED."reviewer_id" RETURNING "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id"'
+    DELETE_BY_ID = 'DELETE FROM "books" WHERE "books"."id"=?'
+    DELETE_BY_ISBN = 'DELETE FROM "books" WHERE "books"."isbn"=?'
+    LIST_BY_AUTHOR_ID = 'SELECT "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id" FROM "books" WHERE "books"."author_id"=? ORDER BY "books"."id" ASC LIMIT ?'
+    LIST_BY_AUTHOR_ID_AFTER = 'SELECT "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id" FROM "books" WHERE "books"."author_id"=? AND "books"."id">? ORDER BY "books"."id" ASC LIMIT ?'
+    COUNT_BY_AUTHOR_ID = 'SELECT COUNT(*) FROM "books" WHERE "books"."author_id"=?'
+    LIST_BY_CATEGORY_ID = 'SELECT "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id" FROM "books" WHERE "books"."category_id"=? ORDER BY "books"."id" ASC LIMIT ?'
+    LIST_BY_CATEGORY_ID_AFTER = 'SELECT "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id" FROM "books" WHERE "books"."category_id"=? AND "books"."id">? ORDER BY "books"."id" ASC LIMIT ?'
+    COUNT_BY_CATEGORY_ID = 'SELECT COUNT(*) FROM "books" WHERE "books"."category_id"=?'
+    LIST_BY_EDITOR_ID = 'SELECT "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id" FROM "books" WHERE "books"."editor_id"=? ORDER BY "books"."id" ASC LIMIT ?'
+    LIST_BY_EDITOR_ID_AFTER = 'SELECT "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id" FROM "books" WHERE "books"."editor_id"=? AND "books"."id">? ORDER BY "books"."id" ASC LIMIT ?'
+    COUNT_BY_EDITOR_ID = 'SELECT COUNT(*) FROM "books" WHERE "books"."editor_id"=?'
+    LIST_BY_REVIEWER_ID = 'SELECT "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id" FROM "books" WHERE "books"."reviewer_id"=? ORDER BY "books"."id" ASC LIMIT ?'
+    LIST_BY_REVIEWER_ID_AFTER = 'SELECT "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id" FROM "books" WHERE "books"."reviewer_id"=? AND "books"."id">? ORDER BY "books"."id" ASC LIMIT ?'
+    COUNT_BY_REVIEWER_ID = 'SELECT COUNT(*) FROM "books" WHERE "books"."reviewer_id"=?'
+    LIST_ALL = 'SELECT "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id" FROM "books" ORDER BY "books"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id" FROM "books" WHERE "books"."id">? ORDER BY "books"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "books"'
 
 
 class _EditionSql:
-    INSERT = (
-        'INSERT INTO "editions" ("book_isbn","number") VALUES (?,?) RETURNING "book_isbn","number"'
-    )
+    INSERT = 'INSERT INTO "editions" ("book_isbn","number") VALUES (?,?) RETURNING "editions"."book_isbn","editions"."number"'
     INSERT_MANY = 'INSERT INTO "editions" ("book_isbn","number") VALUES (?,?)'
-    GET_BY_BOOK_ISBN_AND_NUMBER = (
-        'SELECT "book_isbn","number" FROM "editions" WHERE "book_isbn"=? AND "number"=?'
+    GET_BY_BOOK_ISBN_AND_NUMBER = 'SELECT "editions"."book_isbn","editions"."number" FROM "editions" WHERE "editions"."book_isbn"=? AND "editions"."number"=?'
+    DELETE_BY_BOOK_ISBN_AND_NUMBER = (
+        'DELETE FROM "editions" WHERE "editions"."book_isbn"=? AND "editions"."number"=?'
     )
-    DELETE_BY_BOOK_ISBN_AND_NUMBER = 'DELETE FROM "editions" WHERE "book_isbn"=? AND "number"=?'
-    LIST_BY_BOOK_ISBN = 'SELECT "book_isbn","number" FROM "editions" WHERE "book_isbn"=? ORDER BY "book_isbn" ASC,"number" ASC LIMIT ?'
-    LIST_BY_BOOK_ISBN_AFTER = 'SELECT "book_isbn","number" FROM "editions" WHERE "book_isbn"=? AND ("book_isbn","number")>(?,?) ORDER BY "book_isbn" ASC,"number" ASC LIMIT ?'
-    COUNT_BY_BOOK_ISBN = 'SELECT COUNT(*) FROM "editions" WHERE "book_isbn"=?'
-    LIST_ALL = (
-        'SELECT "book_isbn","number" FROM "editions" ORDER BY "book_isbn" ASC,"number" ASC LIMIT ?'
-    )
-    LIST_ALL_AFTER = 'SELECT "book_isbn","number" FROM "editions" WHERE ("book_isbn","number")>(?,?) ORDER BY "book_isbn" ASC,"number" ASC LIMIT ?'
+    LIST_BY_BOOK_ISBN = 'SELECT "editions"."book_isbn","editions"."number" FROM "editions" WHERE "editions"."book_isbn"=? ORDER BY "editions"."book_isbn" ASC,"editions"."number" ASC LIMIT ?'
+    LIST_BY_BOOK_ISBN_AFTER = 'SELECT "editions"."book_isbn","editions"."number" FROM "editions" WHERE "editions"."book_isbn"=? AND ("editions"."book_isbn","editions"."number")>(?,?) ORDER BY "editions"."book_isbn" ASC,"editions"."number" ASC LIMIT ?'
+    COUNT_BY_BOOK_ISBN = 'SELECT COUNT(*) FROM "editions" WHERE "editions"."book_isbn"=?'
+    LIST_ALL = 'SELECT "editions"."book_isbn","editions"."number" FROM "editions" ORDER BY "editions"."book_isbn" ASC,"editions"."number" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "editions"."book_isbn","editions"."number" FROM "editions" WHERE ("editions"."book_isbn","editions"."number")>(?,?) ORDER BY "editions"."book_isbn" ASC,"editions"."number" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "editions"'
 
 
 class _PrintingSql:
-    INSERT = 'INSERT INTO "printings" ("id","book_isbn","edition_number","copies") VALUES (?,?,?,?) RETURNING "id","book_isbn","edition_number","copies"'
+    INSERT = 'INSERT INTO "printings" ("id","book_isbn","edition_number","copies") VALUES (?,?,?,?) RETURNING "printings"."id","printings"."book_isbn","printings"."edition_number","printings"."copies"'
     INSERT_MANY = (
         'INSERT INTO "printings" ("id","book_isbn","edition_number","copies") VALUES (?,?,?,?)'
     )
-    GET_BY_ID = 'SELECT "id","book_isbn","edition_number","copies" FROM "printings" WHERE "id"=?'
-    UPDATE = 'UPDATE "printings" SET "book_isbn"=?,"edition_number"=?,"copies"=? WHERE "id"=? RETURNING "printings"."id","printings"."book_isbn","printings"."edition_number","printings"."copies"'
-    UPSERT = 'INSERT INTO "printings" ("id","book_isbn","edition_number","copies") VALUES (?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "book_isbn"=EXCLUDED."book_isbn","edition_number"=EXCLUDED."edition_number","copies"=EXCLUDED."copies" RETURNING "id","book_isbn","edition_number","copies"'
-    DELETE_BY_ID = 'DELETE FROM "printings" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","book_isbn","edition_number","copies" FROM "printings" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","book_isbn","edition_number","copies" FROM "printings" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    GET_BY_ID = 'SELECT "printings"."id","printings"."book_isbn","printings"."edition_number","printings"."copies" FROM "printings" WHERE "printings"."id"=?'
+    UPDATE = 'UPDATE "printings" SET "book_isbn"=?,"edition_number"=?,"copies"=? WHERE "printings"."id"=? RETURNING "printings"."id","printings"."book_isbn","printings"."edition_number","printings"."copies"'
+    UPSERT = 'INSERT INTO "printings" ("id","book_isbn","edition_number","copies") VALUES (?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "book_isbn"=EXCLUDED."book_isbn","edition_number"=EXCLUDED."edition_number","copies"=EXCLUDED."copies" RETURNING "printings"."id","printings"."book_isbn","printings"."edition_number","printings"."copies"'
+    DELETE_BY_ID = 'DELETE FROM "printings" WHERE "printings"."id"=?'
+    LIST_ALL = 'SELECT "printings"."id","printings"."book_isbn","printings"."edition_number","printings"."copies" FROM "printings" ORDER BY "printings"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "printings"."id","printings"."book_isbn","printings"."edition_number","printings"."copies" FROM "printings" WHERE "printings"."id">? ORDER BY "printings"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "printings"'

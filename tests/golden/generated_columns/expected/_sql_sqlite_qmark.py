@@ -13,12 +13,12 @@ __all__ = [
 
 
 class _LineItemSql:
-    INSERT = 'INSERT INTO "line_items" ("id","quantity","unit_price") VALUES (?,?,?) RETURNING "id","quantity","unit_price","total","label"'
+    INSERT = 'INSERT INTO "line_items" ("id","quantity","unit_price") VALUES (?,?,?) RETURNING "line_items"."id","line_items"."quantity","line_items"."unit_price","line_items"."total","line_items"."label"'
     INSERT_MANY = 'INSERT INTO "line_items" ("id","quantity","unit_price") VALUES (?,?,?)'
-    GET_BY_ID = 'SELECT "id","quantity","unit_price","total","label" FROM "line_items" WHERE "id"=?'
-    UPDATE = 'UPDATE "line_items" SET "quantity"=?,"unit_price"=? WHERE "id"=? RETURNING "line_items"."id","line_items"."quantity","line_items"."unit_price","line_items"."total","line_items"."label"'
-    UPSERT = 'INSERT INTO "line_items" ("id","quantity","unit_price") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "quantity"=EXCLUDED."quantity","unit_price"=EXCLUDED."unit_price" RETURNING "id","quantity","unit_price","total","label"'
-    DELETE_BY_ID = 'DELETE FROM "line_items" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","quantity","unit_price","total","label" FROM "line_items" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","quantity","unit_price","total","label" FROM "line_items" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    GET_BY_ID = 'SELECT "line_items"."id","line_items"."quantity","line_items"."unit_price","line_items"."total","line_items"."label" FROM "line_items" WHERE "line_items"."id"=?'
+    UPDATE = 'UPDATE "line_items" SET "quantity"=?,"unit_price"=? WHERE "line_items"."id"=? RETURNING "line_items"."id","line_items"."quantity","line_items"."unit_price","line_items"."total","line_items"."label"'
+    UPSERT = 'INSERT INTO "line_items" ("id","quantity","unit_price") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "quantity"=EXCLUDED."quantity","unit_price"=EXCLUDED."unit_price" RETURNING "line_items"."id","line_items"."quantity","line_items"."unit_price","line_items"."total","line_items"."label"'
+    DELETE_BY_ID = 'DELETE FROM "line_items" WHERE "line_items"."id"=?'
+    LIST_ALL = 'SELECT "line_items"."id","line_items"."quantity","line_items"."unit_price","line_items"."total","line_items"."label" FROM "line_items" ORDER BY "line_items"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "line_items"."id","line_items"."quantity","line_items"."unit_price","line_items"."total","line_items"."label" FROM "line_items" WHERE "line_items"."id">? ORDER BY "line_items"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "line_items"'

@@ -13,23 +13,21 @@ __all__ = [
 
 
 class _NoteSql:
-    INSERT = (
-        'INSERT INTO "notes" ("id","title","body") VALUES (?,?,?) RETURNING "id","title","body"'
-    )
+    INSERT = 'INSERT INTO "notes" ("id","title","body") VALUES (?,?,?) RETURNING "notes"."id","notes"."title","notes"."body"'
     INSERT_MANY = 'INSERT INTO "notes" ("id","title","body") VALUES (?,?,?)'
-    GET_BY_ID = 'SELECT "id","title","body" FROM "notes" WHERE "id"=?'
-    GET_BY_BODY = 'SELECT "id","title","body" FROM "notes" WHERE "body"=?'
-    UPDATE = 'UPDATE "notes" SET "title"=?,"body"=? WHERE "id"=? RETURNING "notes"."id","notes"."title","notes"."body"'
-    UPSERT = 'INSERT INTO "notes" ("id","title","body") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title","body"=EXCLUDED."body" RETURNING "id","title","body"'
-    DELETE_BY_ID = 'DELETE FROM "notes" WHERE "id"=?'
-    DELETE_BY_BODY = 'DELETE FROM "notes" WHERE "body"=?'
-    LIST_BY_TITLE = (
-        'SELECT "id","title","body" FROM "notes" WHERE "title"=? ORDER BY "id" ASC LIMIT ?'
+    GET_BY_ID = (
+        'SELECT "notes"."id","notes"."title","notes"."body" FROM "notes" WHERE "notes"."id"=?'
     )
-    LIST_BY_TITLE_AFTER = 'SELECT "id","title","body" FROM "notes" WHERE "title"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_TITLE = 'SELECT COUNT(*) FROM "notes" WHERE "title"=?'
-    LIST_ALL = 'SELECT "id","title","body" FROM "notes" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = (
-        'SELECT "id","title","body" FROM "notes" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    GET_BY_BODY = (
+        'SELECT "notes"."id","notes"."title","notes"."body" FROM "notes" WHERE "notes"."body"=?'
     )
+    UPDATE = 'UPDATE "notes" SET "title"=?,"body"=? WHERE "notes"."id"=? RETURNING "notes"."id","notes"."title","notes"."body"'
+    UPSERT = 'INSERT INTO "notes" ("id","title","body") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title","body"=EXCLUDED."body" RETURNING "notes"."id","notes"."title","notes"."body"'
+    DELETE_BY_ID = 'DELETE FROM "notes" WHERE "notes"."id"=?'
+    DELETE_BY_BODY = 'DELETE FROM "notes" WHERE "notes"."body"=?'
+    LIST_BY_TITLE = 'SELECT "notes"."id","notes"."title","notes"."body" FROM "notes" WHERE "notes"."title"=? ORDER BY "notes"."id" ASC LIMIT ?'
+    LIST_BY_TITLE_AFTER = 'SELECT "notes"."id","notes"."title","notes"."body" FROM "notes" WHERE "notes"."title"=? AND "notes"."id">? ORDER BY "notes"."id" ASC LIMIT ?'
+    COUNT_BY_TITLE = 'SELECT COUNT(*) FROM "notes" WHERE "notes"."title"=?'
+    LIST_ALL = 'SELECT "notes"."id","notes"."title","notes"."body" FROM "notes" ORDER BY "notes"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "notes"."id","notes"."title","notes"."body" FROM "notes" WHERE "notes"."id">? ORDER BY "notes"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "notes"'

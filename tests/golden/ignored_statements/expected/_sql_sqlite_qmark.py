@@ -13,12 +13,12 @@ __all__ = [
 
 
 class _ItemSql:
-    INSERT = 'INSERT INTO "items" ("id","name","qty") VALUES (?,?,?) RETURNING "id","name","qty"'
+    INSERT = 'INSERT INTO "items" ("id","name","qty") VALUES (?,?,?) RETURNING "items"."id","items"."name","items"."qty"'
     INSERT_MANY = 'INSERT INTO "items" ("id","name","qty") VALUES (?,?,?)'
-    GET_BY_ID = 'SELECT "id","name","qty" FROM "items" WHERE "id"=?'
-    UPDATE = 'UPDATE "items" SET "name"=?,"qty"=? WHERE "id"=? RETURNING "items"."id","items"."name","items"."qty"'
-    UPSERT = 'INSERT INTO "items" ("id","name","qty") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","qty"=EXCLUDED."qty" RETURNING "id","name","qty"'
-    DELETE_BY_ID = 'DELETE FROM "items" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","name","qty" FROM "items" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","name","qty" FROM "items" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    GET_BY_ID = 'SELECT "items"."id","items"."name","items"."qty" FROM "items" WHERE "items"."id"=?'
+    UPDATE = 'UPDATE "items" SET "name"=?,"qty"=? WHERE "items"."id"=? RETURNING "items"."id","items"."name","items"."qty"'
+    UPSERT = 'INSERT INTO "items" ("id","name","qty") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","qty"=EXCLUDED."qty" RETURNING "items"."id","items"."name","items"."qty"'
+    DELETE_BY_ID = 'DELETE FROM "items" WHERE "items"."id"=?'
+    LIST_ALL = 'SELECT "items"."id","items"."name","items"."qty" FROM "items" ORDER BY "items"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "items"."id","items"."name","items"."qty" FROM "items" WHERE "items"."id">? ORDER BY "items"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "items"'

@@ -18,90 +18,82 @@ __all__ = [
 
 
 class _APIClientSql:
-    INSERT = 'INSERT INTO "oauth_api_clients" ("id","Redirect URL") VALUES (?,?) RETURNING "id","Redirect URL"'
+    INSERT = 'INSERT INTO "oauth_api_clients" ("id","Redirect URL") VALUES (?,?) RETURNING "oauth_api_clients"."id","oauth_api_clients"."Redirect URL"'
     INSERT_MANY = 'INSERT INTO "oauth_api_clients" ("id","Redirect URL") VALUES (?,?)'
-    GET_BY_ID = 'SELECT "id","Redirect URL" FROM "oauth_api_clients" WHERE "id"=?'
-    UPDATE = 'UPDATE "oauth_api_clients" SET "Redirect URL"=? WHERE "id"=? RETURNING "oauth_api_clients"."id","oauth_api_clients"."Redirect URL"'
-    UPSERT = 'INSERT INTO "oauth_api_clients" ("id","Redirect URL") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "Redirect URL"=EXCLUDED."Redirect URL" RETURNING "id","Redirect URL"'
-    DELETE_BY_ID = 'DELETE FROM "oauth_api_clients" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","Redirect URL" FROM "oauth_api_clients" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = (
-        'SELECT "id","Redirect URL" FROM "oauth_api_clients" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    )
+    GET_BY_ID = 'SELECT "oauth_api_clients"."id","oauth_api_clients"."Redirect URL" FROM "oauth_api_clients" WHERE "oauth_api_clients"."id"=?'
+    UPDATE = 'UPDATE "oauth_api_clients" SET "Redirect URL"=? WHERE "oauth_api_clients"."id"=? RETURNING "oauth_api_clients"."id","oauth_api_clients"."Redirect URL"'
+    UPSERT = 'INSERT INTO "oauth_api_clients" ("id","Redirect URL") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "Redirect URL"=EXCLUDED."Redirect URL" RETURNING "oauth_api_clients"."id","oauth_api_clients"."Redirect URL"'
+    DELETE_BY_ID = 'DELETE FROM "oauth_api_clients" WHERE "oauth_api_clients"."id"=?'
+    LIST_ALL = 'SELECT "oauth_api_clients"."id","oauth_api_clients"."Redirect URL" FROM "oauth_api_clients" ORDER BY "oauth_api_clients"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "oauth_api_clients"."id","oauth_api_clients"."Redirect URL" FROM "oauth_api_clients" WHERE "oauth_api_clients"."id">? ORDER BY "oauth_api_clients"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_api_clients"'
 
 
 class _ShortURLSql:
-    INSERT = 'INSERT INTO "short_urls" ("id","target_url","api_client_id") VALUES (?,?,?) RETURNING "id","target_url","api_client_id"'
+    INSERT = 'INSERT INTO "short_urls" ("id","target_url","api_client_id") VALUES (?,?,?) RETURNING "short_urls"."id","short_urls"."target_url","short_urls"."api_client_id"'
     INSERT_MANY = 'INSERT INTO "short_urls" ("id","target_url","api_client_id") VALUES (?,?,?)'
-    GET_BY_ID = 'SELECT "id","target_url","api_client_id" FROM "short_urls" WHERE "id"=?'
-    UPDATE = 'UPDATE "short_urls" SET "target_url"=?,"api_client_id"=? WHERE "id"=? RETURNING "short_urls"."id","short_urls"."target_url","short_urls"."api_client_id"'
-    UPSERT = 'INSERT INTO "short_urls" ("id","target_url","api_client_id") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "target_url"=EXCLUDED."target_url","api_client_id"=EXCLUDED."api_client_id" RETURNING "id","target_url","api_client_id"'
-    DELETE_BY_ID = 'DELETE FROM "short_urls" WHERE "id"=?'
-    LIST_BY_API_CLIENT_ID = 'SELECT "id","target_url","api_client_id" FROM "short_urls" WHERE "api_client_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_API_CLIENT_ID_AFTER = 'SELECT "id","target_url","api_client_id" FROM "short_urls" WHERE "api_client_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_API_CLIENT_ID = 'SELECT COUNT(*) FROM "short_urls" WHERE "api_client_id"=?'
-    LIST_ALL = (
-        'SELECT "id","target_url","api_client_id" FROM "short_urls" ORDER BY "id" ASC LIMIT ?'
+    GET_BY_ID = 'SELECT "short_urls"."id","short_urls"."target_url","short_urls"."api_client_id" FROM "short_urls" WHERE "short_urls"."id"=?'
+    UPDATE = 'UPDATE "short_urls" SET "target_url"=?,"api_client_id"=? WHERE "short_urls"."id"=? RETURNING "short_urls"."id","short_urls"."target_url","short_urls"."api_client_id"'
+    UPSERT = 'INSERT INTO "short_urls" ("id","target_url","api_client_id") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "target_url"=EXCLUDED."target_url","api_client_id"=EXCLUDED."api_client_id" RETURNING "short_urls"."id","short_urls"."target_url","short_urls"."api_client_id"'
+    DELETE_BY_ID = 'DELETE FROM "short_urls" WHERE "short_urls"."id"=?'
+    LIST_BY_API_CLIENT_ID = 'SELECT "short_urls"."id","short_urls"."target_url","short_urls"."api_client_id" FROM "short_urls" WHERE "short_urls"."api_client_id"=? ORDER BY "short_urls"."id" ASC LIMIT ?'
+    LIST_BY_API_CLIENT_ID_AFTER = 'SELECT "short_urls"."id","short_urls"."target_url","short_urls"."api_client_id" FROM "short_urls" WHERE "short_urls"."api_client_id"=? AND "short_urls"."id">? ORDER BY "short_urls"."id" ASC LIMIT ?'
+    COUNT_BY_API_CLIENT_ID = (
+        'SELECT COUNT(*) FROM "short_urls" WHERE "short_urls"."api_client_id"=?'
     )
-    LIST_ALL_AFTER = 'SELECT "id","target_url","api_client_id" FROM "short_urls" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL = 'SELECT "short_urls"."id","short_urls"."target_url","short_urls"."api_client_id" FROM "short_urls" ORDER BY "short_urls"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "short_urls"."id","short_urls"."target_url","short_urls"."api_client_id" FROM "short_urls" WHERE "short_urls"."id">? ORDER BY "short_urls"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "short_urls"'
 
 
 class _PersonSql:
-    INSERT = 'INSERT INTO "people" ("id","fullName") VALUES (?,?) RETURNING "id","fullName"'
+    INSERT = 'INSERT INTO "people" ("id","fullName") VALUES (?,?) RETURNING "people"."id","people"."fullName"'
     INSERT_MANY = 'INSERT INTO "people" ("id","fullName") VALUES (?,?)'
-    GET_BY_ID = 'SELECT "id","fullName" FROM "people" WHERE "id"=?'
-    UPDATE = (
-        'UPDATE "people" SET "fullName"=? WHERE "id"=? RETURNING "people"."id","people"."fullName"'
+    GET_BY_ID = 'SELECT "people"."id","people"."fullName" FROM "people" WHERE "people"."id"=?'
+    UPDATE = 'UPDATE "people" SET "fullName"=? WHERE "people"."id"=? RETURNING "people"."id","people"."fullName"'
+    UPSERT = 'INSERT INTO "people" ("id","fullName") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "fullName"=EXCLUDED."fullName" RETURNING "people"."id","people"."fullName"'
+    DELETE_BY_ID = 'DELETE FROM "people" WHERE "people"."id"=?'
+    LIST_ALL = (
+        'SELECT "people"."id","people"."fullName" FROM "people" ORDER BY "people"."id" ASC LIMIT ?'
     )
-    UPSERT = 'INSERT INTO "people" ("id","fullName") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "fullName"=EXCLUDED."fullName" RETURNING "id","fullName"'
-    DELETE_BY_ID = 'DELETE FROM "people" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","fullName" FROM "people" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","fullName" FROM "people" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "people"."id","people"."fullName" FROM "people" WHERE "people"."id">? ORDER BY "people"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "people"'
 
 
 class _AddressSql:
-    INSERT = 'INSERT INTO "addresses" ("id","person_id","line1") VALUES (?,?,?) RETURNING "id","person_id","line1"'
+    INSERT = 'INSERT INTO "addresses" ("id","person_id","line1") VALUES (?,?,?) RETURNING "addresses"."id","addresses"."person_id","addresses"."line1"'
     INSERT_MANY = 'INSERT INTO "addresses" ("id","person_id","line1") VALUES (?,?,?)'
-    GET_BY_ID = 'SELECT "id","person_id","line1" FROM "addresses" WHERE "id"=?'
-    UPDATE = 'UPDATE "addresses" SET "person_id"=?,"line1"=? WHERE "id"=? RETURNING "addresses"."id","addresses"."person_id","addresses"."line1"'
-    UPSERT = 'INSERT INTO "addresses" ("id","person_id","line1") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "person_id"=EXCLUDED."person_id","line1"=EXCLUDED."line1" RETURNING "id","person_id","line1"'
-    DELETE_BY_ID = 'DELETE FROM "addresses" WHERE "id"=?'
-    LIST_BY_PERSON_ID = 'SELECT "id","person_id","line1" FROM "addresses" WHERE "person_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_PERSON_ID_AFTER = 'SELECT "id","person_id","line1" FROM "addresses" WHERE "person_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_PERSON_ID = 'SELECT COUNT(*) FROM "addresses" WHERE "person_id"=?'
-    LIST_ALL = 'SELECT "id","person_id","line1" FROM "addresses" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = (
-        'SELECT "id","person_id","line1" FROM "addresses" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    )
+    GET_BY_ID = 'SELECT "addresses"."id","addresses"."person_id","addresses"."line1" FROM "addresses" WHERE "addresses"."id"=?'
+    UPDATE = 'UPDATE "addresses" SET "person_id"=?,"line1"=? WHERE "addresses"."id"=? RETURNING "addresses"."id","addresses"."person_id","addresses"."line1"'
+    UPSERT = 'INSERT INTO "addresses" ("id","person_id","line1") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "person_id"=EXCLUDED."person_id","line1"=EXCLUDED."line1" RETURNING "addresses"."id","addresses"."person_id","addresses"."line1"'
+    DELETE_BY_ID = 'DELETE FROM "addresses" WHERE "addresses"."id"=?'
+    LIST_BY_PERSON_ID = 'SELECT "addresses"."id","addresses"."person_id","addresses"."line1" FROM "addresses" WHERE "addresses"."person_id"=? ORDER BY "addresses"."id" ASC LIMIT ?'
+    LIST_BY_PERSON_ID_AFTER = 'SELECT "addresses"."id","addresses"."person_id","addresses"."line1" FROM "addresses" WHERE "addresses"."person_id"=? AND "addresses"."id">? ORDER BY "addresses"."id" ASC LIMIT ?'
+    COUNT_BY_PERSON_ID = 'SELECT COUNT(*) FROM "addresses" WHERE "addresses"."person_id"=?'
+    LIST_ALL = 'SELECT "addresses"."id","addresses"."person_id","addresses"."line1" FROM "addresses" ORDER BY "addresses"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "addresses"."id","addresses"."person_id","addresses"."line1" FROM "addresses" WHERE "addresses"."id">? ORDER BY "addresses"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "addresses"'
 
 
 class _StatusSql:
-    INSERT = 'INSERT INTO "statuses" ("id","name") VALUES (?,?) RETURNING "id","name"'
+    INSERT = 'INSERT INTO "statuses" ("id","name") VALUES (?,?) RETURNING "statuses"."id","statuses"."name"'
     INSERT_MANY = 'INSERT INTO "statuses" ("id","name") VALUES (?,?)'
-    GET_BY_ID = 'SELECT "id","name" FROM "statuses" WHERE "id"=?'
-    UPDATE = (
-        'UPDATE "statuses" SET "name"=? WHERE "id"=? RETURNING "statuses"."id","statuses"."name"'
-    )
-    UPSERT = 'INSERT INTO "statuses" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "id","name"'
-    DELETE_BY_ID = 'DELETE FROM "statuses" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","name" FROM "statuses" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","name" FROM "statuses" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    GET_BY_ID = 'SELECT "statuses"."id","statuses"."name" FROM "statuses" WHERE "statuses"."id"=?'
+    UPDATE = 'UPDATE "statuses" SET "name"=? WHERE "statuses"."id"=? RETURNING "statuses"."id","statuses"."name"'
+    UPSERT = 'INSERT INTO "statuses" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "statuses"."id","statuses"."name"'
+    DELETE_BY_ID = 'DELETE FROM "statuses" WHERE "statuses"."id"=?'
+    LIST_ALL = 'SELECT "statuses"."id","statuses"."name" FROM "statuses" ORDER BY "statuses"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "statuses"."id","statuses"."name" FROM "statuses" WHERE "statuses"."id">? ORDER BY "statuses"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "statuses"'
 
 
 class _T2faDeviceSql:
-    INSERT = 'INSERT INTO "2fa_devices" ("id","model","self") VALUES (?,?,?) RETURNING "id","model","self"'
+    INSERT = 'INSERT INTO "2fa_devices" ("id","model","self") VALUES (?,?,?) RETURNING "2fa_devices"."id","2fa_devices"."model","2fa_devices"."self"'
     INSERT_MANY = 'INSERT INTO "2fa_devices" ("id","model","self") VALUES (?,?,?)'
-    GET_BY_ID = 'SELECT "id","model","self" FROM "2fa_devices" WHERE "id"=?'
-    UPDATE = 'UPDATE "2fa_devices" SET "model"=?,"self"=? WHERE "id"=? RETURNING "2fa_devices"."id","2fa_devices"."model","2fa_devices"."self"'
-    UPSERT = 'INSERT INTO "2fa_devices" ("id","model","self") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "model"=EXCLUDED."model","self"=EXCLUDED."self" RETURNING "id","model","self"'
-    DELETE_BY_ID = 'DELETE FROM "2fa_devices" WHERE "id"=?'
-    LIST_ALL = 'SELECT "id","model","self" FROM "2fa_devices" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = (
-        'SELECT "id","model","self" FROM "2fa_devices" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    )
+    GET_BY_ID = 'SELECT "2fa_devices"."id","2fa_devices"."model","2fa_devices"."self" FROM "2fa_devices" WHERE "2fa_devices"."id"=?'
+    UPDATE = 'UPDATE "2fa_devices" SET "model"=?,"self"=? WHERE "2fa_devices"."id"=? RETURNING "2fa_devices"."id","2fa_devices"."model","2fa_devices"."self"'
+    UPSERT = 'INSERT INTO "2fa_devices" ("id","model","self") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "model"=EXCLUDED."model","self"=EXCLUDED."self" RETURNING "2fa_devices"."id","2fa_devices"."model","2fa_devices"."self"'
+    DELETE_BY_ID = 'DELETE FROM "2fa_devices" WHERE "2fa_devices"."id"=?'
+    LIST_ALL = 'SELECT "2fa_devices"."id","2fa_devices"."model","2fa_devices"."self" FROM "2fa_devices" ORDER BY "2fa_devices"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "2fa_devices"."id","2fa_devices"."model","2fa_devices"."self" FROM "2fa_devices" WHERE "2fa_devices"."id">? ORDER BY "2fa_devices"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "2fa_devices"'

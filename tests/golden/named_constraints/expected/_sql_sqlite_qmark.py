@@ -14,38 +14,40 @@ __all__ = [
 
 
 class _OwnerSql:
-    INSERT = 'INSERT INTO "owners" ("id","email") VALUES (?,?) RETURNING "id","email"'
+    INSERT = (
+        'INSERT INTO "owners" ("id","email") VALUES (?,?) RETURNING "owners"."id","owners"."email"'
+    )
     INSERT_MANY = 'INSERT INTO "owners" ("id","email") VALUES (?,?)'
-    GET_BY_ID = 'SELECT "id","email" FROM "owners" WHERE "id"=?'
-    GET_BY_EMAIL = 'SELECT "id","email" FROM "owners" WHERE "email"=?'
-    UPDATE = 'UPDATE "owners" SET "email"=? WHERE "id"=? RETURNING "owners"."id","owners"."email"'
-    UPSERT = 'INSERT INTO "owners" ("id","email") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "email"=EXCLUDED."email" RETURNING "id","email"'
-    DELETE_BY_ID = 'DELETE FROM "owners" WHERE "id"=?'
-    DELETE_BY_EMAIL = 'DELETE FROM "owners" WHERE "email"=?'
-    LIST_ALL = 'SELECT "id","email" FROM "owners" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","email" FROM "owners" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    GET_BY_ID = 'SELECT "owners"."id","owners"."email" FROM "owners" WHERE "owners"."id"=?'
+    GET_BY_EMAIL = 'SELECT "owners"."id","owners"."email" FROM "owners" WHERE "owners"."email"=?'
+    UPDATE = 'UPDATE "owners" SET "email"=? WHERE "owners"."id"=? RETURNING "owners"."id","owners"."email"'
+    UPSERT = 'INSERT INTO "owners" ("id","email") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "email"=EXCLUDED."email" RETURNING "owners"."id","owners"."email"'
+    DELETE_BY_ID = 'DELETE FROM "owners" WHERE "owners"."id"=?'
+    DELETE_BY_EMAIL = 'DELETE FROM "owners" WHERE "owners"."email"=?'
+    LIST_ALL = (
+        'SELECT "owners"."id","owners"."email" FROM "owners" ORDER BY "owners"."id" ASC LIMIT ?'
+    )
+    LIST_ALL_AFTER = 'SELECT "owners"."id","owners"."email" FROM "owners" WHERE "owners"."id">? ORDER BY "owners"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "owners"'
 
 
 class _PetSql:
-    INSERT = 'INSERT INTO "pets" ("id","owner_id","vet_id","name","tag","kind") VALUES (?,?,?,?,?,?) RETURNING "id","owner_id","vet_id","name","tag","kind"'
+    INSERT = 'INSERT INTO "pets" ("id","owner_id","vet_id","name","tag","kind") VALUES (?,?,?,?,?,?) RETURNING "pets"."id","pets"."owner_id","pets"."vet_id","pets"."name","pets"."tag","pets"."kind"'
     INSERT_MANY = (
         'INSERT INTO "pets" ("id","owner_id","vet_id","name","tag","kind") VALUES (?,?,?,?,?,?)'
     )
-    GET_BY_ID = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "id"=?'
-    GET_BY_TAG = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "tag"=?'
-    UPDATE = 'UPDATE "pets" SET "owner_id"=?,"vet_id"=?,"name"=?,"tag"=?,"kind"=? WHERE "id"=? RETURNING "pets"."id","pets"."owner_id","pets"."vet_id","pets"."name","pets"."tag","pets"."kind"'
-    UPSERT = 'INSERT INTO "pets" ("id","owner_id","vet_id","name","tag","kind") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "owner_id"=EXCLUDED."owner_id","vet_id"=EXCLUDED."vet_id","name"=EXCLUDED."name","tag"=EXCLUDED."tag","kind"=EXCLUDED."kind" RETURNING "id","owner_id","vet_id","name","tag","kind"'
-    DELETE_BY_ID = 'DELETE FROM "pets" WHERE "id"=?'
-    DELETE_BY_TAG = 'DELETE FROM "pets" WHERE "tag"=?'
-    LIST_BY_OWNER_ID = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "owner_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_OWNER_ID_AFTER = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "owner_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_OWNER_ID = 'SELECT COUNT(*) FROM "pets" WHERE "owner_id"=?'
-    LIST_BY_VET_ID = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "vet_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_VET_ID_AFTER = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "vet_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_VET_ID = 'SELECT COUNT(*) FROM "pets" WHERE "vet_id"=?'
-    LIST_ALL = (
-        'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" ORDER BY "id" ASC LIMIT ?'
-    )
-    LIST_ALL_AFTER = 'SELECT "id","owner_id","vet_id","name","tag","kind" FROM "pets" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    GET_BY_ID = 'SELECT "pets"."id","pets"."owner_id","pets"."vet_id","pets"."name","pets"."tag","pets"."kind" FROM "pets" WHERE "pets"."id"=?'
+    GET_BY_TAG = 'SELECT "pets"."id","pets"."owner_id","pets"."vet_id","pets"."name","pets"."tag","pets"."kind" FROM "pets" WHERE "pets"."tag"=?'
+    UPDATE = 'UPDATE "pets" SET "owner_id"=?,"vet_id"=?,"name"=?,"tag"=?,"kind"=? WHERE "pets"."id"=? RETURNING "pets"."id","pets"."owner_id","pets"."vet_id","pets"."name","pets"."tag","pets"."kind"'
+    UPSERT = 'INSERT INTO "pets" ("id","owner_id","vet_id","name","tag","kind") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "owner_id"=EXCLUDED."owner_id","vet_id"=EXCLUDED."vet_id","name"=EXCLUDED."name","tag"=EXCLUDED."tag","kind"=EXCLUDED."kind" RETURNING "pets"."id","pets"."owner_id","pets"."vet_id","pets"."name","pets"."tag","pets"."kind"'
+    DELETE_BY_ID = 'DELETE FROM "pets" WHERE "pets"."id"=?'
+    DELETE_BY_TAG = 'DELETE FROM "pets" WHERE "pets"."tag"=?'
+    LIST_BY_OWNER_ID = 'SELECT "pets"."id","pets"."owner_id","pets"."vet_id","pets"."name","pets"."tag","pets"."kind" FROM "pets" WHERE "pets"."owner_id"=? ORDER BY "pets"."id" ASC LIMIT ?'
+    LIST_BY_OWNER_ID_AFTER = 'SELECT "pets"."id","pets"."owner_id","pets"."vet_id","pets"."name","pets"."tag","pets"."kind" FROM "pets" WHERE "pets"."owner_id"=? AND "pets"."id">? ORDER BY "pets"."id" ASC LIMIT ?'
+    COUNT_BY_OWNER_ID = 'SELECT COUNT(*) FROM "pets" WHERE "pets"."owner_id"=?'
+    LIST_BY_VET_ID = 'SELECT "pets"."id","pets"."owner_id","pets"."vet_id","pets"."name","pets"."tag","pets"."kind" FROM "pets" WHERE "pets"."vet_id"=? ORDER BY "pets"."id" ASC LIMIT ?'
+    LIST_BY_VET_ID_AFTER = 'SELECT "pets"."id","pets"."owner_id","pets"."vet_id","pets"."name","pets"."tag","pets"."kind" FROM "pets" WHERE "pets"."vet_id"=? AND "pets"."id">? ORDER BY "pets"."id" ASC LIMIT ?'
+    COUNT_BY_VET_ID = 'SELECT COUNT(*) FROM "pets" WHERE "pets"."vet_id"=?'
+    LIST_ALL = 'SELECT "pets"."id","pets"."owner_id","pets"."vet_id","pets"."name","pets"."tag","pets"."kind" FROM "pets" ORDER BY "pets"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "pets"."id","pets"."owner_id","pets"."vet_id","pets"."name","pets"."tag","pets"."kind" FROM "pets" WHERE "pets"."id">? ORDER BY "pets"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "pets"'

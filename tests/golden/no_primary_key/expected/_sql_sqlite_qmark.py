@@ -14,20 +14,20 @@ __all__ = [
 
 
 class _PageViewSql:
-    INSERT = 'INSERT INTO "page_views" ("path","viewed_at","referrer") VALUES (?,?,?) RETURNING "path","viewed_at","referrer"'
+    INSERT = 'INSERT INTO "page_views" ("path","viewed_at","referrer") VALUES (?,?,?) RETURNING "page_views"."path","page_views"."viewed_at","page_views"."referrer"'
     INSERT_MANY = 'INSERT INTO "page_views" ("path","viewed_at","referrer") VALUES (?,?,?)'
-    LIST_BY_PATH = 'SELECT "path","viewed_at","referrer" FROM "page_views" WHERE "path"=? ORDER BY rowid LIMIT ? OFFSET ?'
-    COUNT_BY_PATH = 'SELECT COUNT(*) FROM "page_views" WHERE "path"=?'
-    LIST_ALL = (
-        'SELECT "path","viewed_at","referrer" FROM "page_views" ORDER BY rowid LIMIT ? OFFSET ?'
-    )
+    LIST_BY_PATH = 'SELECT "page_views"."path","page_views"."viewed_at","page_views"."referrer" FROM "page_views" WHERE "page_views"."path"=? ORDER BY rowid LIMIT ? OFFSET ?'
+    COUNT_BY_PATH = 'SELECT COUNT(*) FROM "page_views" WHERE "page_views"."path"=?'
+    LIST_ALL = 'SELECT "page_views"."path","page_views"."viewed_at","page_views"."referrer" FROM "page_views" ORDER BY rowid LIMIT ? OFFSET ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "page_views"'
 
 
 class _TagSql:
-    INSERT = 'INSERT INTO "tags" ("label","color") VALUES (?,?) RETURNING "label","color"'
+    INSERT = (
+        'INSERT INTO "tags" ("label","color") VALUES (?,?) RETURNING "tags"."label","tags"."color"'
+    )
     INSERT_MANY = 'INSERT INTO "tags" ("label","color") VALUES (?,?)'
-    GET_BY_LABEL = 'SELECT "label","color" FROM "tags" WHERE "label"=?'
-    DELETE_BY_LABEL = 'DELETE FROM "tags" WHERE "label"=?'
-    LIST_ALL = 'SELECT "label","color" FROM "tags" ORDER BY rowid LIMIT ? OFFSET ?'
+    GET_BY_LABEL = 'SELECT "tags"."label","tags"."color" FROM "tags" WHERE "tags"."label"=?'
+    DELETE_BY_LABEL = 'DELETE FROM "tags" WHERE "tags"."label"=?'
+    LIST_ALL = 'SELECT "tags"."label","tags"."color" FROM "tags" ORDER BY rowid LIMIT ? OFFSET ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "tags"'

@@ -15,54 +15,48 @@ __all__ = [
 
 
 class _TeamSql:
-    INSERT = 'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES ($1,$2,$3,$4,$5) RETURNING "id","name","is_active","score","founded"'
+    INSERT = 'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES ($1,$2,$3,$4,$5) RETURNING "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded"'
     INSERT_MANY = (
         'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES ($1,$2,$3,$4,$5)'
     )
-    GET_BY_ID = 'SELECT "id","name","is_active","score","founded" FROM "teams" WHERE "id"=$1'
-    GET_BY_NAME = 'SELECT "id","name","is_active","score","founded" FROM "teams" WHERE LOWER("name")=LOWER($1)'
-    UPDATE = 'UPDATE "teams" SET "name"=$1,"is_active"=$2,"score"=$3,"founded"=$4 WHERE "id"=$5 RETURNING "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded"'
-    UPSERT = 'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES ($1,$2,$3,$4,$5) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","is_active"=EXCLUDED."is_active","score"=EXCLUDED."score","founded"=EXCLUDED."founded" RETURNING "id","name","is_active","score","founded"'
-    DELETE_BY_ID = 'DELETE FROM "teams" WHERE "id"=$1'
-    DELETE_BY_NAME = 'DELETE FROM "teams" WHERE LOWER("name")=LOWER($1)'
-    LIST_ALL = (
-        'SELECT "id","name","is_active","score","founded" FROM "teams" ORDER BY "id" ASC LIMIT $1'
-    )
-    LIST_ALL_AFTER = 'SELECT "id","name","is_active","score","founded" FROM "teams" WHERE "id">$1 ORDER BY "id" ASC LIMIT $2'
+    GET_BY_ID = 'SELECT "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded" FROM "teams" WHERE "teams"."id"=$1'
+    GET_BY_NAME = 'SELECT "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded" FROM "teams" WHERE LOWER("teams"."name")=LOWER($1)'
+    UPDATE = 'UPDATE "teams" SET "name"=$1,"is_active"=$2,"score"=$3,"founded"=$4 WHERE "teams"."id"=$5 RETURNING "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded"'
+    UPSERT = 'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES ($1,$2,$3,$4,$5) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","is_active"=EXCLUDED."is_active","score"=EXCLUDED."score","founded"=EXCLUDED."founded" RETURNING "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded"'
+    DELETE_BY_ID = 'DELETE FROM "teams" WHERE "teams"."id"=$1'
+    DELETE_BY_NAME = 'DELETE FROM "teams" WHERE LOWER("teams"."name")=LOWER($1)'
+    LIST_ALL = 'SELECT "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded" FROM "teams" ORDER BY "teams"."id" ASC LIMIT $1'
+    LIST_ALL_AFTER = 'SELECT "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded" FROM "teams" WHERE "teams"."id">$1 ORDER BY "teams"."id" ASC LIMIT $2'
     COUNT_ALL = 'SELECT COUNT(*) FROM "teams"'
 
 
 class _PlayerSql:
-    INSERT = 'INSERT INTO "players" ("team_id","number","nickname") VALUES ($1,$2,$3) RETURNING "team_id","number","nickname"'
+    INSERT = 'INSERT INTO "players" ("team_id","number","nickname") VALUES ($1,$2,$3) RETURNING "players"."team_id","players"."number","players"."nickname"'
     INSERT_MANY = 'INSERT INTO "players" ("team_id","number","nickname") VALUES ($1,$2,$3)'
-    GET_BY_TEAM_ID_AND_NUMBER = (
-        'SELECT "team_id","number","nickname" FROM "players" WHERE "team_id"=$1 AND "number"=$2'
+    GET_BY_TEAM_ID_AND_NUMBER = 'SELECT "players"."team_id","players"."number","players"."nickname" FROM "players" WHERE "players"."team_id"=$1 AND "players"."number"=$2'
+    UPDATE = 'UPDATE "players" SET "nickname"=$1 WHERE "players"."team_id"=$2 AND "players"."number"=$3 RETURNING "players"."team_id","players"."number","players"."nickname"'
+    UPSERT = 'INSERT INTO "players" ("team_id","number","nickname") VALUES ($1,$2,$3) ON CONFLICT ("team_id", "number") DO UPDATE SET "nickname"=EXCLUDED."nickname" RETURNING "players"."team_id","players"."number","players"."nickname"'
+    DELETE_BY_TEAM_ID_AND_NUMBER = (
+        'DELETE FROM "players" WHERE "players"."team_id"=$1 AND "players"."number"=$2'
     )
-    UPDATE = 'UPDATE "players" SET "nickname"=$1 WHERE "team_id"=$2 AND "number"=$3 RETURNING "players"."team_id","players"."number","players"."nickname"'
-    UPSERT = 'INSERT INTO "players" ("team_id","number","nickname") VALUES ($1,$2,$3) ON CONFLICT ("team_id", "number") DO UPDATE SET "nickname"=EXCLUDED."nickname" RETURNING "team_id","number","nickname"'
-    DELETE_BY_TEAM_ID_AND_NUMBER = 'DELETE FROM "players" WHERE "team_id"=$1 AND "number"=$2'
-    LIST_BY_TEAM_ID = 'SELECT "team_id","number","nickname" FROM "players" WHERE "team_id"=$1 ORDER BY "team_id" ASC,"number" ASC LIMIT $2'
-    LIST_BY_TEAM_ID_AFTER = 'SELECT "team_id","number","nickname" FROM "players" WHERE "team_id"=$1 AND ("team_id","number")>($2,$3) ORDER BY "team_id" ASC,"number" ASC LIMIT $4'
-    COUNT_BY_TEAM_ID = 'SELECT COUNT(*) FROM "players" WHERE "team_id"=$1'
-    LIST_BY_NICKNAME = 'SELECT "team_id","number","nickname" FROM "players" WHERE "nickname"=$1 ORDER BY "team_id" ASC,"number" ASC LIMIT $2'
-    LIST_BY_NICKNAME_AFTER = 'SELECT "team_id","number","nickname" FROM "players" WHERE "nickname"=$1 AND ("team_id","number")>($2,$3) ORDER BY "team_id" ASC,"number" ASC LIMIT $4'
-    COUNT_BY_NICKNAME = 'SELECT COUNT(*) FROM "players" WHERE "nickname"=$1'
-    LIST_ALL = 'SELECT "team_id","number","nickname" FROM "players" ORDER BY "team_id" ASC,"number" ASC LIMIT $1'
-    LIST_ALL_AFTER = 'SELECT "team_id","number","nickname" FROM "players" WHERE ("team_id","number")>($1,$2) ORDER BY "team_id" ASC,"number" ASC LIMIT $3'
+    LIST_BY_TEAM_ID = 'SELECT "players"."team_id","players"."number","players"."nickname" FROM "players" WHERE "players"."team_id"=$1 ORDER BY "players"."team_id" ASC,"players"."number" ASC LIMIT $2'
+    LIST_BY_TEAM_ID_AFTER = 'SELECT "players"."team_id","players"."number","players"."nickname" FROM "players" WHERE "players"."team_id"=$1 AND ("players"."team_id","players"."number")>($2,$3) ORDER BY "players"."team_id" ASC,"players"."number" ASC LIMIT $4'
+    COUNT_BY_TEAM_ID = 'SELECT COUNT(*) FROM "players" WHERE "players"."team_id"=$1'
+    LIST_BY_NICKNAME = 'SELECT "players"."team_id","players"."number","players"."nickname" FROM "players" WHERE "players"."nickname"=$1 ORDER BY "players"."team_id" ASC,"players"."number" ASC LIMIT $2'
+    LIST_BY_NICKNAME_AFTER = 'SELECT "players"."team_id","players"."number","players"."nickname" FROM "players" WHERE "players"."nickname"=$1 AND ("players"."team_id","players"."number")>($2,$3) ORDER BY "players"."team_id" ASC,"players"."number" ASC LIMIT $4'
+    COUNT_BY_NICKNAME = 'SELECT COUNT(*) FROM "players" WHERE "players"."nickname"=$1'
+    LIST_ALL = 'SELECT "players"."team_id","players"."number","players"."nickname" FROM "players" ORDER BY "players"."team_id" ASC,"players"."number" ASC LIMIT $1'
+    LIST_ALL_AFTER = 'SELECT "players"."team_id","players"."number","players"."nickname" FROM "players" WHERE ("players"."team_id","players"."number")>($1,$2) ORDER BY "players"."team_id" ASC,"players"."number" ASC LIMIT $3'
     COUNT_ALL = 'SELECT COUNT(*) FROM "players"'
 
 
 class _ScoreSql:
-    INSERT = 'INSERT INTO "scores" ("id","team_id","points") VALUES ($1,$2,$3) RETURNING "id","team_id","points"'
+    INSERT = 'INSERT INTO "scores" ("id","team_id","points") VALUES ($1,$2,$3) RETURNING "scores"."id","scores"."team_id","scores"."points"'
     INSERT_MANY = 'INSERT INTO "scores" ("id","team_id","points") VALUES ($1,$2,$3)'
-    GET_BY_ID = 'SELECT "id","team_id","points" FROM "scores" WHERE "id"=$1'
-    LIST_BY_TEAM_ID = (
-        'SELECT "id","team_id","points" FROM "scores" WHERE "team_id"=$1 ORDER BY "id" ASC LIMIT $2'
-    )
-    LIST_BY_TEAM_ID_AFTER = 'SELECT "id","team_id","points" FROM "scores" WHERE "team_id"=$1 AND "id">$2 ORDER BY "id" ASC LIMIT $3'
-    COUNT_BY_TEAM_ID = 'SELECT COUNT(*) FROM "scores" WHERE "team_id"=$1'
-    LIST_ALL = 'SELECT "id","team_id","points" FROM "scores" ORDER BY "id" ASC LIMIT $1'
-    LIST_ALL_AFTER = (
-        'SELECT "id","team_id","points" FROM "scores" WHERE "id">$1 ORDER BY "id" ASC LIMIT $2'
-    )
+    GET_BY_ID = 'SELECT "scores"."id","scores"."team_id","scores"."points" FROM "scores" WHERE "scores"."id"=$1'
+    LIST_BY_TEAM_ID = 'SELECT "scores"."id","scores"."team_id","scores"."points" FROM "scores" WHERE "scores"."team_id"=$1 ORDER BY "scores"."id" ASC LIMIT $2'
+    LIST_BY_TEAM_ID_AFTER = 'SELECT "scores"."id","scores"."team_id","scores"."points" FROM "scores" WHERE "scores"."team_id"=$1 AND "scores"."id">$2 ORDER BY "scores"."id" ASC LIMIT $3'
+    COUNT_BY_TEAM_ID = 'SELECT COUNT(*) FROM "scores" WHERE "scores"."team_id"=$1'
+    LIST_ALL = 'SELECT "scores"."id","scores"."team_id","scores"."points" FROM "scores" ORDER BY "scores"."id" ASC LIMIT $1'
+    LIST_ALL_AFTER = 'SELECT "scores"."id","scores"."team_id","scores"."points" FROM "scores" WHERE "scores"."id">$1 ORDER BY "scores"."id" ASC LIMIT $2'
     COUNT_ALL = 'SELECT COUNT(*) FROM "scores"'

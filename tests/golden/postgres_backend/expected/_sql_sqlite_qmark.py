@@ -15,54 +15,48 @@ __all__ = [
 
 
 class _TeamSql:
-    INSERT = 'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES (?,?,?,?,?) RETURNING "id","name","is_active","score","founded"'
+    INSERT = 'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES (?,?,?,?,?) RETURNING "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded"'
     INSERT_MANY = (
         'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES (?,?,?,?,?)'
     )
-    GET_BY_ID = 'SELECT "id","name","is_active","score","founded" FROM "teams" WHERE "id"=?'
-    GET_BY_NAME = 'SELECT "id","name","is_active","score","founded" FROM "teams" WHERE "name"=?'
-    UPDATE = 'UPDATE "teams" SET "name"=?,"is_active"=?,"score"=?,"founded"=? WHERE "id"=? RETURNING "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded"'
-    UPSERT = 'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES (?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","is_active"=EXCLUDED."is_active","score"=EXCLUDED."score","founded"=EXCLUDED."founded" RETURNING "id","name","is_active","score","founded"'
-    DELETE_BY_ID = 'DELETE FROM "teams" WHERE "id"=?'
-    DELETE_BY_NAME = 'DELETE FROM "teams" WHERE "name"=?'
-    LIST_ALL = (
-        'SELECT "id","name","is_active","score","founded" FROM "teams" ORDER BY "id" ASC LIMIT ?'
-    )
-    LIST_ALL_AFTER = 'SELECT "id","name","is_active","score","founded" FROM "teams" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    GET_BY_ID = 'SELECT "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded" FROM "teams" WHERE "teams"."id"=?'
+    GET_BY_NAME = 'SELECT "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded" FROM "teams" WHERE "teams"."name"=?'
+    UPDATE = 'UPDATE "teams" SET "name"=?,"is_active"=?,"score"=?,"founded"=? WHERE "teams"."id"=? RETURNING "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded"'
+    UPSERT = 'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES (?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","is_active"=EXCLUDED."is_active","score"=EXCLUDED."score","founded"=EXCLUDED."founded" RETURNING "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded"'
+    DELETE_BY_ID = 'DELETE FROM "teams" WHERE "teams"."id"=?'
+    DELETE_BY_NAME = 'DELETE FROM "teams" WHERE "teams"."name"=?'
+    LIST_ALL = 'SELECT "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded" FROM "teams" ORDER BY "teams"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded" FROM "teams" WHERE "teams"."id">? ORDER BY "teams"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "teams"'
 
 
 class _PlayerSql:
-    INSERT = 'INSERT INTO "players" ("team_id","number","nickname") VALUES (?,?,?) RETURNING "team_id","number","nickname"'
+    INSERT = 'INSERT INTO "players" ("team_id","number","nickname") VALUES (?,?,?) RETURNING "players"."team_id","players"."number","players"."nickname"'
     INSERT_MANY = 'INSERT INTO "players" ("team_id","number","nickname") VALUES (?,?,?)'
-    GET_BY_TEAM_ID_AND_NUMBER = (
-        'SELECT "team_id","number","nickname" FROM "players" WHERE "team_id"=? AND "number"=?'
+    GET_BY_TEAM_ID_AND_NUMBER = 'SELECT "players"."team_id","players"."number","players"."nickname" FROM "players" WHERE "players"."team_id"=? AND "players"."number"=?'
+    UPDATE = 'UPDATE "players" SET "nickname"=? WHERE "players"."team_id"=? AND "players"."number"=? RETURNING "players"."team_id","players"."number","players"."nickname"'
+    UPSERT = 'INSERT INTO "players" ("team_id","number","nickname") VALUES (?,?,?) ON CONFLICT ("team_id", "number") DO UPDATE SET "nickname"=EXCLUDED."nickname" RETURNING "players"."team_id","players"."number","players"."nickname"'
+    DELETE_BY_TEAM_ID_AND_NUMBER = (
+        'DELETE FROM "players" WHERE "players"."team_id"=? AND "players"."number"=?'
     )
-    UPDATE = 'UPDATE "players" SET "nickname"=? WHERE "team_id"=? AND "number"=? RETURNING "players"."team_id","players"."number","players"."nickname"'
-    UPSERT = 'INSERT INTO "players" ("team_id","number","nickname") VALUES (?,?,?) ON CONFLICT ("team_id", "number") DO UPDATE SET "nickname"=EXCLUDED."nickname" RETURNING "team_id","number","nickname"'
-    DELETE_BY_TEAM_ID_AND_NUMBER = 'DELETE FROM "players" WHERE "team_id"=? AND "number"=?'
-    LIST_BY_TEAM_ID = 'SELECT "team_id","number","nickname" FROM "players" WHERE "team_id"=? ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
-    LIST_BY_TEAM_ID_AFTER = 'SELECT "team_id","number","nickname" FROM "players" WHERE "team_id"=? AND ("team_id","number")>(?,?) ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
-    COUNT_BY_TEAM_ID = 'SELECT COUNT(*) FROM "players" WHERE "team_id"=?'
-    LIST_BY_NICKNAME = 'SELECT "team_id","number","nickname" FROM "players" WHERE "nickname"=? ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
-    LIST_BY_NICKNAME_AFTER = 'SELECT "team_id","number","nickname" FROM "players" WHERE "nickname"=? AND ("team_id","number")>(?,?) ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
-    COUNT_BY_NICKNAME = 'SELECT COUNT(*) FROM "players" WHERE "nickname"=?'
-    LIST_ALL = 'SELECT "team_id","number","nickname" FROM "players" ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "team_id","number","nickname" FROM "players" WHERE ("team_id","number")>(?,?) ORDER BY "team_id" ASC,"number" ASC LIMIT ?'
+    LIST_BY_TEAM_ID = 'SELECT "players"."team_id","players"."number","players"."nickname" FROM "players" WHERE "players"."team_id"=? ORDER BY "players"."team_id" ASC,"players"."number" ASC LIMIT ?'
+    LIST_BY_TEAM_ID_AFTER = 'SELECT "players"."team_id","players"."number","players"."nickname" FROM "players" WHERE "players"."team_id"=? AND ("players"."team_id","players"."number")>(?,?) ORDER BY "players"."team_id" ASC,"players"."number" ASC LIMIT ?'
+    COUNT_BY_TEAM_ID = 'SELECT COUNT(*) FROM "players" WHERE "players"."team_id"=?'
+    LIST_BY_NICKNAME = 'SELECT "players"."team_id","players"."number","players"."nickname" FROM "players" WHERE "players"."nickname"=? ORDER BY "players"."team_id" ASC,"players"."number" ASC LIMIT ?'
+    LIST_BY_NICKNAME_AFTER = 'SELECT "players"."team_id","players"."number","players"."nickname" FROM "players" WHERE "players"."nickname"=? AND ("players"."team_id","players"."number")>(?,?) ORDER BY "players"."team_id" ASC,"players"."number" ASC LIMIT ?'
+    COUNT_BY_NICKNAME = 'SELECT COUNT(*) FROM "players" WHERE "players"."nickname"=?'
+    LIST_ALL = 'SELECT "players"."team_id","players"."number","players"."nickname" FROM "players" ORDER BY "players"."team_id" ASC,"players"."number" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "players"."team_id","players"."number","players"."nickname" FROM "players" WHERE ("players"."team_id","players"."number")>(?,?) ORDER BY "players"."team_id" ASC,"players"."number" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "players"'
 
 
 class _ScoreSql:
-    INSERT = 'INSERT INTO "scores" ("id","team_id","points") VALUES (?,?,?) RETURNING "id","team_id","points"'
+    INSERT = 'INSERT INTO "scores" ("id","team_id","points") VALUES (?,?,?) RETURNING "scores"."id","scores"."team_id","scores"."points"'
     INSERT_MANY = 'INSERT INTO "scores" ("id","team_id","points") VALUES (?,?,?)'
-    GET_BY_ID = 'SELECT "id","team_id","points" FROM "scores" WHERE "id"=?'
-    LIST_BY_TEAM_ID = (
-        'SELECT "id","team_id","points" FROM "scores" WHERE "team_id"=? ORDER BY "id" ASC LIMIT ?'
-    )
-    LIST_BY_TEAM_ID_AFTER = 'SELECT "id","team_id","points" FROM "scores" WHERE "team_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_TEAM_ID = 'SELECT COUNT(*) FROM "scores" WHERE "team_id"=?'
-    LIST_ALL = 'SELECT "id","team_id","points" FROM "scores" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = (
-        'SELECT "id","team_id","points" FROM "scores" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    )
+    GET_BY_ID = 'SELECT "scores"."id","scores"."team_id","scores"."points" FROM "scores" WHERE "scores"."id"=?'
+    LIST_BY_TEAM_ID = 'SELECT "scores"."id","scores"."team_id","scores"."points" FROM "scores" WHERE "scores"."team_id"=? ORDER BY "scores"."id" ASC LIMIT ?'
+    LIST_BY_TEAM_ID_AFTER = 'SELECT "scores"."id","scores"."team_id","scores"."points" FROM "scores" WHERE "scores"."team_id"=? AND "scores"."id">? ORDER BY "scores"."id" ASC LIMIT ?'
+    COUNT_BY_TEAM_ID = 'SELECT COUNT(*) FROM "scores" WHERE "scores"."team_id"=?'
+    LIST_ALL = 'SELECT "scores"."id","scores"."team_id","scores"."points" FROM "scores" ORDER BY "scores"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "scores"."id","scores"."team_id","scores"."points" FROM "scores" WHERE "scores"."id">? ORDER BY "scores"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "scores"'

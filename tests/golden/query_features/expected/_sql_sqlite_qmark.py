@@ -14,18 +14,16 @@ __all__ = [
 
 
 class _ProjectSql:
-    INSERT = 'INSERT INTO "projects" ("id","name","archived") VALUES (?,?,?) RETURNING "id","name","archived"'
+    INSERT = 'INSERT INTO "projects" ("id","name","archived") VALUES (?,?,?) RETURNING "projects"."id","projects"."name","projects"."archived"'
     INSERT_MANY = 'INSERT INTO "projects" ("id","name","archived") VALUES (?,?,?)'
-    GET_BY_ID = 'SELECT "id","name","archived" FROM "projects" WHERE "id"=?'
-    GET_BY_NAME = 'SELECT "id","name","archived" FROM "projects" WHERE "name"=?'
-    UPDATE = 'UPDATE "projects" SET "name"=?,"archived"=? WHERE "id"=? RETURNING "projects"."id","projects"."name","projects"."archived"'
-    UPSERT = 'INSERT INTO "projects" ("id","name","archived") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","archived"=EXCLUDED."archived" RETURNING "id","name","archived"'
-    DELETE_BY_ID = 'DELETE FROM "projects" WHERE "id"=?'
-    DELETE_BY_NAME = 'DELETE FROM "projects" WHERE "name"=?'
-    LIST_ALL = 'SELECT "id","name","archived" FROM "projects" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = (
-        'SELECT "id","name","archived" FROM "projects" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
-    )
+    GET_BY_ID = 'SELECT "projects"."id","projects"."name","projects"."archived" FROM "projects" WHERE "projects"."id"=?'
+    GET_BY_NAME = 'SELECT "projects"."id","projects"."name","projects"."archived" FROM "projects" WHERE "projects"."name"=?'
+    UPDATE = 'UPDATE "projects" SET "name"=?,"archived"=? WHERE "projects"."id"=? RETURNING "projects"."id","projects"."name","projects"."archived"'
+    UPSERT = 'INSERT INTO "projects" ("id","name","archived") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","archived"=EXCLUDED."archived" RETURNING "projects"."id","projects"."name","projects"."archived"'
+    DELETE_BY_ID = 'DELETE FROM "projects" WHERE "projects"."id"=?'
+    DELETE_BY_NAME = 'DELETE FROM "projects" WHERE "projects"."name"=?'
+    LIST_ALL = 'SELECT "projects"."id","projects"."name","projects"."archived" FROM "projects" ORDER BY "projects"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "projects"."id","projects"."name","projects"."archived" FROM "projects" WHERE "projects"."id">? ORDER BY "projects"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "projects"'
     FIND_PROJECT_BY_NAME = "SELECT * FROM projects WHERE name = ?1"
     PROJECT_SUMMARIES = "SELECT p.id, p.name, p.archived, COUNT(t.id) AS tasks, SUM(t.estimate) AS total_estimate, MIN(t.due) AS first_due, t.title AS any_title, COALESCE(MAX(t.done_at), 0) AS last_done, CASE WHEN p.archived THEN 'archived' ELSE 'active' END AS state FROM projects AS p LEFT JOIN tasks AS t ON t.project_id = p.id GROUP BY p.id ORDER BY p.id"
@@ -34,17 +32,17 @@ class _ProjectSql:
 
 
 class _TaskSql:
-    INSERT = 'INSERT INTO "tasks" ("id","project_id","title","status","due","estimate","done_at") VALUES (?,?,?,?,?,?,?) RETURNING "id","project_id","title","status","due","estimate","done_at"'
+    INSERT = 'INSERT INTO "tasks" ("id","project_id","title","status","due","estimate","done_at") VALUES (?,?,?,?,?,?,?) RETURNING "tasks"."id","tasks"."project_id","tasks"."title","tasks"."status","tasks"."due","tasks"."estimate","tasks"."done_at"'
     INSERT_MANY = 'INSERT INTO "tasks" ("id","project_id","title","status","due","estimate","done_at") VALUES (?,?,?,?,?,?,?)'
-    GET_BY_ID = 'SELECT "id","project_id","title","status","due","estimate","done_at" FROM "tasks" WHERE "id"=?'
-    UPDATE = 'UPDATE "tasks" SET "project_id"=?,"title"=?,"status"=?,"due"=?,"estimate"=?,"done_at"=? WHERE "id"=? RETURNING "tasks"."id","tasks"."project_id","tasks"."title","tasks"."status","tasks"."due","tasks"."estimate","tasks"."done_at"'
-    UPSERT = 'INSERT INTO "tasks" ("id","project_id","title","status","due","estimate","done_at") VALUES (?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "project_id"=EXCLUDED."project_id","title"=EXCLUDED."title","status"=EXCLUDED."status","due"=EXCLUDED."due","estimate"=EXCLUDED."estimate","done_at"=EXCLUDED."done_at" RETURNING "id","project_id","title","status","due","estimate","done_at"'
-    DELETE_BY_ID = 'DELETE FROM "tasks" WHERE "id"=?'
-    LIST_BY_PROJECT_ID = 'SELECT "id","project_id","title","status","due","estimate","done_at" FROM "tasks" WHERE "project_id"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_PROJECT_ID_AFTER = 'SELECT "id","project_id","title","status","due","estimate","done_at" FROM "tasks" WHERE "project_id"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_PROJECT_ID = 'SELECT COUNT(*) FROM "tasks" WHERE "project_id"=?'
-    LIST_ALL = 'SELECT "id","project_id","title","status","due","estimate","done_at" FROM "tasks" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","project_id","title","status","due","estimate","done_at" FROM "tasks" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    GET_BY_ID = 'SELECT "tasks"."id","tasks"."project_id","tasks"."title","tasks"."status","tasks"."due","tasks"."estimate","tasks"."done_at" FROM "tasks" WHERE "tasks"."id"=?'
+    UPDATE = 'UPDATE "tasks" SET "project_id"=?,"title"=?,"status"=?,"due"=?,"estimate"=?,"done_at"=? WHERE "tasks"."id"=? RETURNING "tasks"."id","tasks"."project_id","tasks"."title","tasks"."status","tasks"."due","tasks"."estimate","tasks"."done_at"'
+    UPSERT = 'INSERT INTO "tasks" ("id","project_id","title","status","due","estimate","done_at") VALUES (?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "project_id"=EXCLUDED."project_id","title"=EXCLUDED."title","status"=EXCLUDED."status","due"=EXCLUDED."due","estimate"=EXCLUDED."estimate","done_at"=EXCLUDED."done_at" RETURNING "tasks"."id","tasks"."project_id","tasks"."title","tasks"."status","tasks"."due","tasks"."estimate","tasks"."done_at"'
+    DELETE_BY_ID = 'DELETE FROM "tasks" WHERE "tasks"."id"=?'
+    LIST_BY_PROJECT_ID = 'SELECT "tasks"."id","tasks"."project_id","tasks"."title","tasks"."status","tasks"."due","tasks"."estimate","tasks"."done_at" FROM "tasks" WHERE "tasks"."project_id"=? ORDER BY "tasks"."id" ASC LIMIT ?'
+    LIST_BY_PROJECT_ID_AFTER = 'SELECT "tasks"."id","tasks"."project_id","tasks"."title","tasks"."status","tasks"."due","tasks"."estimate","tasks"."done_at" FROM "tasks" WHERE "tasks"."project_id"=? AND "tasks"."id">? ORDER BY "tasks"."id" ASC LIMIT ?'
+    COUNT_BY_PROJECT_ID = 'SELECT COUNT(*) FROM "tasks" WHERE "tasks"."project_id"=?'
+    LIST_ALL = 'SELECT "tasks"."id","tasks"."project_id","tasks"."title","tasks"."status","tasks"."due","tasks"."estimate","tasks"."done_at" FROM "tasks" ORDER BY "tasks"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "tasks"."id","tasks"."project_id","tasks"."title","tasks"."status","tasks"."due","tasks"."estimate","tasks"."done_at" FROM "tasks" WHERE "tasks"."id">? ORDER BY "tasks"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "tasks"'
     OPEN_TASKS = "SELECT * FROM tasks WHERE project_id = ?1 AND status = 'open' ORDER BY id LIMIT ?2 OFFSET ?3"
     TASKS_DUE = "SELECT * FROM tasks WHERE status = ?1 AND due <= ?2"

@@ -13,16 +13,14 @@ __all__ = [
 
 
 class _ApiKeySql:
-    INSERT = 'INSERT INTO "api_keys" ("id","key_hash","salt","token","nonce","label") VALUES (?,?,?,?,?,?) RETURNING "id","key_hash","salt","token","nonce","label"'
+    INSERT = 'INSERT INTO "api_keys" ("id","key_hash","salt","token","nonce","label") VALUES (?,?,?,?,?,?) RETURNING "api_keys"."id","api_keys"."key_hash","api_keys"."salt","api_keys"."token","api_keys"."nonce","api_keys"."label"'
     INSERT_MANY = 'INSERT INTO "api_keys" ("id","key_hash","salt","token","nonce","label") VALUES (?,?,?,?,?,?)'
-    GET_BY_ID = 'SELECT "id","key_hash","salt","token","nonce","label" FROM "api_keys" WHERE "id"=?'
-    GET_BY_KEY_HASH = (
-        'SELECT "id","key_hash","salt","token","nonce","label" FROM "api_keys" WHERE "key_hash"=?'
-    )
-    UPDATE = 'UPDATE "api_keys" SET "key_hash"=?,"salt"=?,"token"=?,"nonce"=?,"label"=? WHERE "id"=? RETURNING "api_keys"."id","api_keys"."key_hash","api_keys"."salt","api_keys"."token","api_keys"."nonce","api_keys"."label"'
-    UPSERT = 'INSERT INTO "api_keys" ("id","key_hash","salt","token","nonce","label") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "key_hash"=EXCLUDED."key_hash","salt"=EXCLUDED."salt","token"=EXCLUDED."token","nonce"=EXCLUDED."nonce","label"=EXCLUDED."label" RETURNING "id","key_hash","salt","token","nonce","label"'
-    DELETE_BY_ID = 'DELETE FROM "api_keys" WHERE "id"=?'
-    DELETE_BY_KEY_HASH = 'DELETE FROM "api_keys" WHERE "key_hash"=?'
-    LIST_ALL = 'SELECT "id","key_hash","salt","token","nonce","label" FROM "api_keys" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","key_hash","salt","token","nonce","label" FROM "api_keys" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    GET_BY_ID = 'SELECT "api_keys"."id","api_keys"."key_hash","api_keys"."salt","api_keys"."token","api_keys"."nonce","api_keys"."label" FROM "api_keys" WHERE "api_keys"."id"=?'
+    GET_BY_KEY_HASH = 'SELECT "api_keys"."id","api_keys"."key_hash","api_keys"."salt","api_keys"."token","api_keys"."nonce","api_keys"."label" FROM "api_keys" WHERE "api_keys"."key_hash"=?'
+    UPDATE = 'UPDATE "api_keys" SET "key_hash"=?,"salt"=?,"token"=?,"nonce"=?,"label"=? WHERE "api_keys"."id"=? RETURNING "api_keys"."id","api_keys"."key_hash","api_keys"."salt","api_keys"."token","api_keys"."nonce","api_keys"."label"'
+    UPSERT = 'INSERT INTO "api_keys" ("id","key_hash","salt","token","nonce","label") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "key_hash"=EXCLUDED."key_hash","salt"=EXCLUDED."salt","token"=EXCLUDED."token","nonce"=EXCLUDED."nonce","label"=EXCLUDED."label" RETURNING "api_keys"."id","api_keys"."key_hash","api_keys"."salt","api_keys"."token","api_keys"."nonce","api_keys"."label"'
+    DELETE_BY_ID = 'DELETE FROM "api_keys" WHERE "api_keys"."id"=?'
+    DELETE_BY_KEY_HASH = 'DELETE FROM "api_keys" WHERE "api_keys"."key_hash"=?'
+    LIST_ALL = 'SELECT "api_keys"."id","api_keys"."key_hash","api_keys"."salt","api_keys"."token","api_keys"."nonce","api_keys"."label" FROM "api_keys" ORDER BY "api_keys"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "api_keys"."id","api_keys"."key_hash","api_keys"."salt","api_keys"."token","api_keys"."nonce","api_keys"."label" FROM "api_keys" WHERE "api_keys"."id">? ORDER BY "api_keys"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "api_keys"'

@@ -13,14 +13,18 @@ __all__ = [
 
 
 class _ReadingSql:
-    INSERT = 'INSERT INTO "readings" ("sensor","taken_at","value","counter") VALUES (?,?,?,?) RETURNING "sensor","taken_at","value","counter"'
+    INSERT = 'INSERT INTO "readings" ("sensor","taken_at","value","counter") VALUES (?,?,?,?) RETURNING "readings"."sensor","readings"."taken_at","readings"."value","readings"."counter"'
     INSERT_MANY = 'INSERT INTO "readings" ("sensor","taken_at","value","counter") VALUES (?,?,?,?)'
-    GET_BY_SENSOR_AND_TAKEN_AT = 'SELECT "sensor","taken_at","value","counter" FROM "readings" WHERE "sensor"=? AND "taken_at"=?'
-    GET_BY_SENSOR_AND_COUNTER = 'SELECT "sensor","taken_at","value","counter" FROM "readings" WHERE "sensor"=? AND "counter"=?'
-    UPDATE = 'UPDATE "readings" SET "value"=?,"counter"=? WHERE "sensor"=? AND "taken_at"=? RETURNING "readings"."sensor","readings"."taken_at","readings"."value","readings"."counter"'
-    UPSERT = 'INSERT INTO "readings" ("sensor","taken_at","value","counter") VALUES (?,?,?,?) ON CONFLICT ("sensor", "taken_at") DO UPDATE SET "value"=EXCLUDED."value","counter"=EXCLUDED."counter" RETURNING "sensor","taken_at","value","counter"'
-    DELETE_BY_SENSOR_AND_TAKEN_AT = 'DELETE FROM "readings" WHERE "sensor"=? AND "taken_at"=?'
-    DELETE_BY_SENSOR_AND_COUNTER = 'DELETE FROM "readings" WHERE "sensor"=? AND "counter"=?'
-    LIST_ALL = 'SELECT "sensor","taken_at","value","counter" FROM "readings" ORDER BY "sensor" ASC,"taken_at" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "sensor","taken_at","value","counter" FROM "readings" WHERE ("sensor","taken_at")>(?,?) ORDER BY "sensor" ASC,"taken_at" ASC LIMIT ?'
+    GET_BY_SENSOR_AND_TAKEN_AT = 'SELECT "readings"."sensor","readings"."taken_at","readings"."value","readings"."counter" FROM "readings" WHERE "readings"."sensor"=? AND "readings"."taken_at"=?'
+    GET_BY_SENSOR_AND_COUNTER = 'SELECT "readings"."sensor","readings"."taken_at","readings"."value","readings"."counter" FROM "readings" WHERE "readings"."sensor"=? AND "readings"."counter"=?'
+    UPDATE = 'UPDATE "readings" SET "value"=?,"counter"=? WHERE "readings"."sensor"=? AND "readings"."taken_at"=? RETURNING "readings"."sensor","readings"."taken_at","readings"."value","readings"."counter"'
+    UPSERT = 'INSERT INTO "readings" ("sensor","taken_at","value","counter") VALUES (?,?,?,?) ON CONFLICT ("sensor", "taken_at") DO UPDATE SET "value"=EXCLUDED."value","counter"=EXCLUDED."counter" RETURNING "readings"."sensor","readings"."taken_at","readings"."value","readings"."counter"'
+    DELETE_BY_SENSOR_AND_TAKEN_AT = (
+        'DELETE FROM "readings" WHERE "readings"."sensor"=? AND "readings"."taken_at"=?'
+    )
+    DELETE_BY_SENSOR_AND_COUNTER = (
+        'DELETE FROM "readings" WHERE "readings"."sensor"=? AND "readings"."counter"=?'
+    )
+    LIST_ALL = 'SELECT "readings"."sensor","readings"."taken_at","readings"."value","readings"."counter" FROM "readings" ORDER BY "readings"."sensor" ASC,"readings"."taken_at" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "readings"."sensor","readings"."taken_at","readings"."value","readings"."counter" FROM "readings" WHERE ("readings"."sensor","readings"."taken_at")>(?,?) ORDER BY "readings"."sensor" ASC,"readings"."taken_at" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "readings"'

@@ -13,21 +13,23 @@ __all__ = [
 
 
 class _AccountSql:
-    INSERT = 'INSERT INTO "accounts" ("id","email","tenant","handle","deleted_at") VALUES (?,?,?,?,?) RETURNING "id","email","tenant","handle","deleted_at"'
+    INSERT = 'INSERT INTO "accounts" ("id","email","tenant","handle","deleted_at") VALUES (?,?,?,?,?) RETURNING "accounts"."id","accounts"."email","accounts"."tenant","accounts"."handle","accounts"."deleted_at"'
     INSERT_MANY = (
         'INSERT INTO "accounts" ("id","email","tenant","handle","deleted_at") VALUES (?,?,?,?,?)'
     )
-    GET_BY_ID = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "id"=?'
-    GET_BY_EMAIL = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "email"=? COLLATE NOCASE'
-    GET_BY_TENANT_AND_HANDLE = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "tenant"=? AND "handle"=?'
-    UPDATE = 'UPDATE "accounts" SET "email"=?,"tenant"=?,"handle"=?,"deleted_at"=? WHERE "id"=? RETURNING "accounts"."id","accounts"."email","accounts"."tenant","accounts"."handle","accounts"."deleted_at"'
-    UPSERT = 'INSERT INTO "accounts" ("id","email","tenant","handle","deleted_at") VALUES (?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "email"=EXCLUDED."email","tenant"=EXCLUDED."tenant","handle"=EXCLUDED."handle","deleted_at"=EXCLUDED."deleted_at" RETURNING "id","email","tenant","handle","deleted_at"'
-    DELETE_BY_ID = 'DELETE FROM "accounts" WHERE "id"=?'
-    DELETE_BY_EMAIL = 'DELETE FROM "accounts" WHERE "email"=? COLLATE NOCASE'
-    DELETE_BY_TENANT_AND_HANDLE = 'DELETE FROM "accounts" WHERE "tenant"=? AND "handle"=?'
-    LIST_BY_TENANT = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "tenant"=? ORDER BY "id" ASC LIMIT ?'
-    LIST_BY_TENANT_AFTER = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "tenant"=? AND "id">? ORDER BY "id" ASC LIMIT ?'
-    COUNT_BY_TENANT = 'SELECT COUNT(*) FROM "accounts" WHERE "tenant"=?'
-    LIST_ALL = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" ORDER BY "id" ASC LIMIT ?'
-    LIST_ALL_AFTER = 'SELECT "id","email","tenant","handle","deleted_at" FROM "accounts" WHERE "id">? ORDER BY "id" ASC LIMIT ?'
+    GET_BY_ID = 'SELECT "accounts"."id","accounts"."email","accounts"."tenant","accounts"."handle","accounts"."deleted_at" FROM "accounts" WHERE "accounts"."id"=?'
+    GET_BY_EMAIL = 'SELECT "accounts"."id","accounts"."email","accounts"."tenant","accounts"."handle","accounts"."deleted_at" FROM "accounts" WHERE "accounts"."email"=? COLLATE NOCASE'
+    GET_BY_TENANT_AND_HANDLE = 'SELECT "accounts"."id","accounts"."email","accounts"."tenant","accounts"."handle","accounts"."deleted_at" FROM "accounts" WHERE "accounts"."tenant"=? AND "accounts"."handle"=?'
+    UPDATE = 'UPDATE "accounts" SET "email"=?,"tenant"=?,"handle"=?,"deleted_at"=? WHERE "accounts"."id"=? RETURNING "accounts"."id","accounts"."email","accounts"."tenant","accounts"."handle","accounts"."deleted_at"'
+    UPSERT = 'INSERT INTO "accounts" ("id","email","tenant","handle","deleted_at") VALUES (?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "email"=EXCLUDED."email","tenant"=EXCLUDED."tenant","handle"=EXCLUDED."handle","deleted_at"=EXCLUDED."deleted_at" RETURNING "accounts"."id","accounts"."email","accounts"."tenant","accounts"."handle","accounts"."deleted_at"'
+    DELETE_BY_ID = 'DELETE FROM "accounts" WHERE "accounts"."id"=?'
+    DELETE_BY_EMAIL = 'DELETE FROM "accounts" WHERE "accounts"."email"=? COLLATE NOCASE'
+    DELETE_BY_TENANT_AND_HANDLE = (
+        'DELETE FROM "accounts" WHERE "accounts"."tenant"=? AND "accounts"."handle"=?'
+    )
+    LIST_BY_TENANT = 'SELECT "accounts"."id","accounts"."email","accounts"."tenant","accounts"."handle","accounts"."deleted_at" FROM "accounts" WHERE "accounts"."tenant"=? ORDER BY "accounts"."id" ASC LIMIT ?'
+    LIST_BY_TENANT_AFTER = 'SELECT "accounts"."id","accounts"."email","accounts"."tenant","accounts"."handle","accounts"."deleted_at" FROM "accounts" WHERE "accounts"."tenant"=? AND "accounts"."id">? ORDER BY "accounts"."id" ASC LIMIT ?'
+    COUNT_BY_TENANT = 'SELECT COUNT(*) FROM "accounts" WHERE "accounts"."tenant"=?'
+    LIST_ALL = 'SELECT "accounts"."id","accounts"."email","accounts"."tenant","accounts"."handle","accounts"."deleted_at" FROM "accounts" ORDER BY "accounts"."id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "accounts"."id","accounts"."email","accounts"."tenant","accounts"."handle","accounts"."deleted_at" FROM "accounts" WHERE "accounts"."id">? ORDER BY "accounts"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "accounts"'
