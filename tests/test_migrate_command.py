@@ -303,3 +303,50 @@ def test_renamed_from_and_backfill_share_one_comment(project: Project) -> None:
     assert run.code == 0, run.err
     [text] = [t for n, t in project.files().items() if n.startswith("0002")]
     assert "COALESCE(nick, name)" in text
+
+
+async def test_a_postgres_backend_added_after_migrations_gets_catch_up_files(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A ddl_dialect backend configured after the first migrations: `check` says so,
+    `migrate` writes its files (the first creates the whole schema, the later ones
+    change nothing), a new PostgreSQL database migrates to the schema, and the next
+    edit gets a normal file for both engines."""
+    late = Project(tmp_path / "late", backends=("aiosqlite",))
+    late.schema(V1)
+    assert late.migrate().code == 0
+    late.schema(V2_TYPES)
+    assert late.migrate().code == 0
+    assert len(late.files()) == 2 and all("/" not in name for name in late.files())
+    config = late.root / "pyproject.toml"
+    config.write_text(config.read_text().replace('["aiosqlite"]', '["aiosqlite", "postgres"]'))
+
+    stale = late.storegen("check")
+    assert stale.code == 1 and "migrations/postgres has no migrations yet" in stale.out + stale.err
+    run = late.migrate()
+    assert run.code == 0, run.err
+    names = [m.name for m in late.migrations()]
+    assert [m.name for m in late.migrations("postgres")] == names
+    first, second = late.migrations("postgres")
+    assert "CREATE TABLE" in first.sql and "CHECK" in first.sql  # the schema as of 0002
+    assert "CREATE" not in second.sql and "ALTER" not in second.sql
+    assert late.migrate().code == 0 and "no changes" in late.migrate().out
+
+    async with fresh_database("postgres", request, tmp_path) as db:
+        assert await apply_migrations(db, late.migrations("postgres")) == names
+        await _insert(db, "teams", DATA["teams"])
+        await _insert(db, "players", [(1, 1, "ann", "a")])
+        assert await _rows(db, "SELECT nick FROM players") == [("a",)]
+        with pytest.raises(Exception):  # the CHECK of 0002 is there
+            await _insert(db, "teams", [(3, "")])
+
+    late.schema(
+        V2_TYPES.replace(
+            "    nick TEXT NOT NULL DEFAULT ''\n",
+            "    nick TEXT NOT NULL DEFAULT '',\n    age INTEGER\n",
+        )
+    )
+    third = late.migrate()
+    assert third.code == 0, third.err
+    added = [n for n in late.files() if n.startswith(("0003", "postgres/0003"))]
+    assert len(added) == 2 and "ADD COLUMN" in late.files()[added[1]].upper()

@@ -78,34 +78,83 @@ def plan_next(
     target = _target(options)
     folder, shown = options.migrations_dir, options.display_path(options.migrations_dir)
     migrations = read_migrations(folder, shown)
-    _check_dialect_folders(options, target.dialects, [m.name for m in migrations])
+    names = [m.name for m in migrations]
+    late = _late_dialects(options, target.dialects, names)
+    _check_dialect_folders(options, tuple(d for d in target.dialects if d not in late), names)
     replayed = replay(migrations)
     diff = diff_schemas(
         replayed, target.schema, target.snapshot, allow_destructive=allow_destructive
     )
-    if diff.empty:
+    if diff.empty and not late:
         return None
-    summary = diff.summary()
-    stem = file_name(len(migrations) + 1, name or _default_name(migrations == [], summary))[:-4]
     sources = ", ".join(target.schema.files)
-    fk_off = needs_foreign_keys_off(diff)
-    text = _file_text(
-        sqlite_statements(diff), summary, sources, FOREIGN_KEYS_OFF if fk_off else None
-    )
-    run_migration(replayed, f"{shown}/{stem}.sql", text, fk_off)
-    problems = describe_differences(snapshot(replayed.db), target.snapshot)
-    if problems:
-        raise StoregenError(
-            "the planned migration does not reproduce the schema on replay (please report it):\n  "
-            + "\n  ".join(problems)
+    files: dict[Path, str] = {}
+    summary: list[str] = []
+    stems = list(names)
+    if not diff.empty:
+        summary = diff.summary()
+        stem = file_name(len(migrations) + 1, name or _default_name(migrations == [], summary))
+        stems.append(stem[:-4])
+        fk_off = needs_foreign_keys_off(diff)
+        text = _file_text(
+            sqlite_statements(diff), summary, sources, FOREIGN_KEYS_OFF if fk_off else None
         )
-    files = {folder / f"{stem}.sql": text}
-    for dialect in target.dialects:
-        statements = postgres_statements(diff, target.schema, options, target.append_only)
-        files[folder / dialect / f"{stem}.sql"] = _file_text(
-            statements, summary, sources, f"-- {dialect} version of {stem}.sql"
+        run_migration(replayed, f"{shown}/{stem}", text, fk_off)
+        problems = describe_differences(snapshot(replayed.db), target.snapshot)
+        if problems:
+            raise StoregenError(
+                "the planned migration does not reproduce the schema on replay (please report"
+                " it):\n  " + "\n  ".join(problems)
+            )
+        files[folder / stem] = text
+        for dialect in target.dialects:
+            if dialect not in late:
+                statements = postgres_statements(diff, target.schema, options, target.append_only)
+                files[folder / dialect / stem] = _file_text(
+                    statements, summary, sources, f"-- {dialect} version of {stem}"
+                )
+    if late:
+        files.update(_catch_up_files(options, target, late, stems, sources))
+        summary.append(
+            f"{', '.join(late)}: a file for each of the {len(names)} earlier migrations"
+            " (the backend came after them; the first creates the whole schema)"
         )
-    return Draft(stem, files, summary)
+    return Draft(stems[-1], files, summary)
+
+
+def _late_dialects(options: Options, dialects: tuple[str, ...], names: list[str]) -> list[str]:
+    """Dialects whose folder holds no migration yet while SQLite's does: backends added late."""
+    late = []
+    for dialect in dialects:
+        folder = options.migrations_dir / dialect
+        if names and not read_migrations(folder, options.display_path(folder)):
+            late.append(dialect)
+    return late
+
+
+def _catch_up_files(
+    options: Options, target: _Target, dialects: list[str], stems: list[str], sources: str
+) -> dict[Path, str]:
+    """The files of a backend added after the first migration.
+
+    No database of that engine can predate its backend, so its first file
+    creates the whole current schema and the later ones change nothing; the
+    next migration gets a normal file of its own.
+    """
+    whole = diff_schemas(replay([]), target.schema, target.snapshot, allow_destructive=True)
+    first = postgres_statements(whole, target.schema, options, target.append_only)
+    files: dict[Path, str] = {}
+    for dialect in dialects:
+        for index, stem in enumerate(stems):
+            header = f"-- {dialect} version of {stem}.sql, written when the backend was added"
+            if index == 0:
+                files[options.migrations_dir / dialect / f"{stem}.sql"] = _file_text(
+                    first, ["creates the whole schema as of " + stems[-1]], sources, header
+                )
+            else:
+                note = f"-- Nothing to do: {stems[0]}.sql of this folder already made it."
+                files[options.migrations_dir / dialect / f"{stem}.sql"] = f"{header}\n{note}\n"
+    return files
 
 
 def _default_name(first: bool, summary: list[str]) -> str:
@@ -146,9 +195,14 @@ def migration_drift(options: Options) -> list[str] | None:
     migrations = read_migrations(
         options.migrations_dir, options.display_path(options.migrations_dir)
     )
-    _check_dialect_folders(options, target.dialects, [m.name for m in migrations])
+    applied = [m.name for m in migrations]
+    late = _late_dialects(options, target.dialects, applied)
+    _check_dialect_folders(options, tuple(d for d in target.dialects if d not in late), applied)
     current = snapshot(replay(migrations).db)
     problems = describe_differences(current, target.snapshot)
+    if late and not problems:
+        folders = ", ".join(options.display_path(options.migrations_dir / d) for d in late)
+        return [f"{folders} has no migrations yet (a backend added later): run `storegen migrate`"]
     if not problems:
         return []
     files: list[str] = []

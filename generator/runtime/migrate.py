@@ -252,6 +252,8 @@ async def _record(db: MigrationTarget, dialect: str, migration: Migration) -> No
 
 async def _run(db: MigrationTarget, dialect: str, migration: Migration) -> None:
     """Run one migration's statements inside the open transaction."""
+    if not split_script(migration.sql):
+        return  # comments only (e.g. a catch-up file of a backend added later)
     try:
         if dialect == "postgres":
             await db.execute(migration.sql, ())  # simple protocol: many statements at once

@@ -1,0 +1,3 @@
+-- Written by hand for the corpus.
+
+ALTER TABLE players ADD COLUMN rating INTEGER;
