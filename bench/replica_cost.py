@@ -11,6 +11,8 @@ writes to the same sqld over the same WebSocket port as `libsql ws`; reads
 that come after a write go to the primary until a sync (which they start)
 has pulled it: read-your-writes, which the mix pays. `replica no-ryw`
 (`read_your_writes=False`) reads the file regardless, for comparison.
+`mix32 ceiling` runs the mix's writes alone and reports them as mix ops/s,
+against ws's mix: what a mix could reach if its reads cost nothing.
 All four stay open; single calls are interleaved in chunks and the mix
 runs rotate, so the load of a shared machine falls on every backend alike.
 """
@@ -44,9 +46,12 @@ from generated.libsql_replica import (  # noqa: E402
 from servers import SqldServer, start_sqld  # noqa: E402
 
 BACKENDS = ("replica", "replica no-ryw", "libsql ws", "libsql http")
-OPS = ("get_by_id", "get_by_token", "insert", "mix32 (ops/s)", "mix32 failed calls")
+CEILING = "mix32 ceiling (ops/s)"
+OPS = ("get_by_id", "get_by_token", "insert", "mix32 (ops/s)", CEILING, "mix32 failed calls")
 MIX_TASKS, MIX_OPS = 32, 20
+MIX_CALLS = MIX_TASKS * MIX_OPS + MIX_TASKS * (MIX_OPS // 5)  # the mix, then its writes alone
 CHUNK = 20  # calls of one backend in a row, before the next backend's turn
+PROBE_EVERY = 5.0  # the watchdog's write probe: how often, and its deadline
 TIMEOUT = 30.0  # per call: generous, for a loaded 2-core machine
 SYNC_TIMEOUT = 120.0
 Figures = dict[str, dict[str, list[float]]]
@@ -120,19 +125,70 @@ async def _mix(store: Any, client_id: str, rows: list[Any]) -> tuple[float, int]
     return MIX_TASKS * MIX_OPS / (time.perf_counter() - start), len(failed)
 
 
+async def _ceiling(store: Any, client_id: str, rows: list[Any]) -> tuple[float, int]:
+    """The mix's writes alone (32 tasks x 4, inserts and updates), as mix32 ops/s.
+
+    What a mix run would reach if its reads cost nothing: the bound that the
+    primary's write path puts on every backend here. Failed calls counted.
+    """
+    failed = 0
+    writes = MIX_OPS // 5  # the mix's 20% writes
+
+    async def task(seed: int) -> None:
+        nonlocal failed
+        rnd = random.Random(seed)
+        for i in range(writes):
+            if i % 2:
+                result = await store.insert(f.make_access_token(client_id, None), "mix")
+            else:
+                result = await store.update(replace(rnd.choice(rows), scopes=f"s{seed}"), "mix")
+            failed += not isinstance(result, SuccessResult)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(task(i) for i in range(MIX_TASKS)))
+    return MIX_TASKS * MIX_OPS / (time.perf_counter() - start), failed
+
+
+async def _watchdog(server: SqldServer, restarts: list[float]) -> None:
+    """Restart sqld when it stops taking writes, so that the bench ends.
+
+    sqld 0.24.32 can stall every writer under this load (docs/libsql.md,
+    bench/sqld_write_stall.py). Every PROBE_EVERY s, one write over a fresh
+    HTTP connection; two failures in a row restart sqld. The calls caught in
+    the stall fail and are counted in the table, and the restarts are printed.
+    """
+    misses = 0
+    while True:
+        await asyncio.sleep(PROBE_EVERY)
+        try:
+            async with connect(server.http_url, timeout=PROBE_EVERY) as db:
+                await db.execute("INSERT INTO bench_probe DEFAULT VALUES", ())
+            misses = 0
+        except Exception:
+            misses += 1
+        if misses >= 2:
+            await asyncio.to_thread(server.restart)
+            restarts.append(time.monotonic())
+            misses = 0
+
+
 def _rotated(i: int) -> tuple[str, ...]:
     return BACKENDS[i % len(BACKENDS) :] + BACKENDS[: i % len(BACKENDS)]
 
 
-async def _run(n: int, rounds: int) -> Figures:
+async def _run(n: int, rounds: int) -> tuple[Figures, int]:
     """All four backends open at once; calls interleaved in chunks of CHUNK.
 
     The machine's load moves by the minute (other jobs share its 2 cores), so
     every backend gets a slice of each minute instead of a minute of its own.
     """
     results: Figures = {name: {op: [] for op in OPS} for name in BACKENDS}
+    restarts: list[float] = []
     with tempfile.TemporaryDirectory(prefix="storegen-bench-") as tmp:
         server = start_sqld(Path(tmp) / "sqld")
+        async with connect(server.http_url, timeout=TIMEOUT) as db:
+            await db.execute_script("CREATE TABLE bench_probe (id INTEGER PRIMARY KEY)")
+        watchdog = asyncio.create_task(_watchdog(server, restarts))
         try:
             async with contextlib.AsyncExitStack() as stack:
                 dbs = {
@@ -162,15 +218,20 @@ async def _run(n: int, rounds: int) -> Figures:
                         if hasattr(dbs[name], "sync"):  # start from a synced file
                             await dbs[name].sync()
                         ops, failed = await _mix(*setups[name])
+                        bound, failed_writes = await _ceiling(*setups[name])
                         results[name]["mix32 (ops/s)"].append(ops)
-                        results[name]["mix32 failed calls"].append(float(failed))
+                        results[name][CEILING].append(bound)
+                        results[name]["mix32 failed calls"].append(float(failed + failed_writes))
         finally:
+            watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watchdog
             server.stop()
-    return results
+    return results, len(restarts)
 
 
-def run(n: int = 300, rounds: int = 3) -> Figures:
-    """Per backend: median µs per operation, and ops/s of each mix round."""
+def run(n: int = 300, rounds: int = 3) -> tuple[Figures, int]:
+    """Per backend: median µs per operation and ops/s of each mix round; sqld restarts."""
     return asyncio.run(_run(n, rounds))
 
 
@@ -182,14 +243,16 @@ def format_table(results: Figures) -> str:
         cells = []
         if op == "mix32 failed calls":
             totals = [
-                f"{sum(results[name][op]):.0f} of {MIX_TASKS * MIX_OPS * len(results[name][op])}"
+                f"{sum(results[name][op]):.0f} of {MIX_CALLS * len(results[name][op])}"
                 for name in BACKENDS
             ]
             lines.append(f"| {op} | " + " | ".join(totals) + " |")
             continue
         for name in BACKENDS:
             value = statistics.median(results[name][op])
-            better = value / ws[op] if op.startswith("mix") else ws[op] / value
+            # The ceiling is what the mix could reach: compared with ws's mix.
+            base = ws["mix32 (ops/s)"] if op == CEILING else ws[op]
+            better = value / base if op.startswith("mix") else base / value
             unit = "" if op.startswith("mix") else " µs"
             cells.append(f"{value:,.0f}{unit} **{better:.2f}×**")
         lines.append(f"| {op} | " + " | ".join(cells) + " |")
@@ -209,7 +272,9 @@ def main(argv: list[str] | None = None) -> None:
         f"interleaved {CHUNK} at a time; mix32: ops/s, median of {args.rounds} runs; "
         "**×** = times better than libsql ws"
     )
-    print(format_table(run(args.n, args.rounds)))
+    results, restarts = run(args.n, args.rounds)
+    print(format_table(results))
+    print(f"sqld restarts by the watchdog (it stopped taking writes): {restarts}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,142 @@
+"""Reproduce sqld 0.24.32 stopping taking writes under a ws mix (not part of `make bench`).
+
+    python -m bench.sqld_write_stall [--rounds 60] [--timeout 10] [--transport ws|http]
+
+One throwaway sqld on loopback and one libsql database (ws by default). Each round runs
+bench/replica_cost.py's mix32 (32 tasks x 20 calls: 70% get_by_id, 10%
+get_by_token, 10% insert, 10% update) and counts failed calls. A round still
+running after timeout/2 is probed with one insert over a fresh HTTP
+connection, which tells a server-wide stall from one in our client. At the
+first round with failures, the ws database is closed and the HTTP probe
+repeated after 1, 5, 20 and 40 s, SQLite's write lock on sqld's file is
+tried from outside, sqld is restarted and probed again, and the tail of its
+log is printed.
+Measured 2026-12-03 (bench/RESULTS.md): stalls after 12 and 36 rounds, the
+probe failed while the ws client was open and succeeded 1 s after it closed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))  # servers.py, conformance/factories.py
+
+from bench.replica_cost import MIX_OPS, MIX_TASKS, _setup  # noqa: E402
+from conformance import factories as f  # noqa: E402
+from generated import SuccessResult, connect  # noqa: E402
+from generated.libsql import AccessTokenStore  # noqa: E402
+from servers import SqldServer, start_sqld  # noqa: E402
+
+
+async def _probe(server: SqldServer, client_id: str) -> str:
+    """One insert over a fresh HTTP connection: 'ok' or the error code, and its time."""
+    start = time.perf_counter()
+    async with connect(server.http_url, timeout=5) as db:
+        result = await AccessTokenStore(db).insert(f.make_access_token(client_id, None), "probe")
+    outcome = "ok" if isinstance(result, SuccessResult) else result.error_code.value
+    return f"{outcome} in {time.perf_counter() - start:.2f}s"
+
+
+def _sqlite_lock(server: SqldServer) -> str:
+    """Whether BEGIN IMMEDIATE gets SQLite's write lock on sqld's file from outside."""
+    files = sorted(server.data_dir.glob("dbs/*/data"))
+    if not files:
+        return "no data file found"
+    conn = sqlite3.connect(files[0], timeout=2.0)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        return "free (the stall is above SQLite, in sqld)"
+    except sqlite3.OperationalError as exc:
+        return f"held ({exc})"
+    finally:
+        conn.close()
+
+
+async def _round(store: Any, client_id: str, rows: list[Any], seed: int) -> list[str]:
+    """One mix32 round; the failed calls as 'op: CODE after Ns'."""
+    failed: list[str] = []
+
+    async def task(index: int) -> None:
+        rnd = random.Random(seed * 1000 + index)
+        for _ in range(MIX_OPS):
+            roll, row, start = rnd.random(), rnd.choice(rows), time.perf_counter()
+            if roll < 0.7:
+                op, result = "get_by_id", await store.get_by_id(row.id, "stall")
+            elif roll < 0.8:
+                op, result = "get_by_token", await store.get_by_token(row.token, "stall")
+            elif roll < 0.9:
+                token = f.make_access_token(client_id, None)
+                op, result = "insert", await store.insert(token, "stall")
+            else:
+                op, result = "update", await store.update(replace(row, scopes="s"), "stall")
+            if not isinstance(result, SuccessResult):
+                took = time.perf_counter() - start
+                failed.append(f"{op}: {result.error_code.value} after {took:.1f}s")
+
+    await asyncio.gather(*(task(i) for i in range(MIX_TASKS)))
+    return failed
+
+
+async def _run(rounds: int, timeout: float, transport: str) -> None:
+    with tempfile.TemporaryDirectory(prefix="storegen-stall-") as tmp:
+        server = start_sqld(Path(tmp) / "sqld")
+        try:
+            url = server.ws_url if transport == "ws" else server.http_url
+            async with connect(url, timeout=timeout) as db:
+                store, client_id, rows = await _setup(db)
+                for seed in range(rounds):
+                    start = time.perf_counter()
+                    running = asyncio.ensure_future(_round(store, client_id, rows, seed))
+                    done, _ = await asyncio.wait([running], timeout=timeout / 2)
+                    probe = (
+                        ""
+                        if done
+                        else f", HTTP probe while running: {await _probe(server, client_id)}"
+                    )
+                    failed = await running
+                    took = time.perf_counter() - start
+                    print(f"round {seed}: {took:.2f}s, {len(failed)} failed{probe}", flush=True)
+                    if failed:
+                        print("  first failures:", failed[:3], flush=True)
+                        break
+                else:
+                    print(f"no stall in {rounds} rounds")
+                    return
+            print(f"{transport} database closed", flush=True)
+            for wait in (1, 5, 20, 40):
+                await asyncio.sleep(wait)
+                print(f"  {wait}s later, HTTP probe: {await _probe(server, client_id)}", flush=True)
+            print(f"  SQLite's own write lock on the file: {_sqlite_lock(server)}", flush=True)
+            server.restart()
+            print(
+                f"  after a sqld restart, HTTP probe: {await _probe(server, client_id)}", flush=True
+            )
+            print(server.log_text()[-3000:])
+        finally:
+            server.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.getLogger("generated").setLevel(logging.CRITICAL)  # failures are counted
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument("--timeout", type=float, default=10.0, help="per call, seconds")
+    parser.add_argument("--transport", choices=("ws", "http"), default="ws")
+    args = parser.parse_args(argv)
+    asyncio.run(_run(args.rounds, args.timeout, args.transport))
+
+
+if __name__ == "__main__":
+    main()
