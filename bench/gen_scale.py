@@ -25,7 +25,9 @@ def synthetic_schema(tables: int) -> str:
     """`tables` tables, each with a key, a unique column, an index and a foreign key."""
     parts = []
     for i in range(tables):
-        parent = f"    parent_id TEXT REFERENCES t{i - 1:04d} (id) ON DELETE CASCADE,\n" if i else ""
+        parent = (
+            f"    parent_id TEXT REFERENCES t{i - 1:04d} (id) ON DELETE CASCADE,\n" if i else ""
+        )
         parts.append(
             f"CREATE TABLE t{i:04d} (\n"
             "    id TEXT PRIMARY KEY NOT NULL,\n"
