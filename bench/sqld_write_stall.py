@@ -20,19 +20,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import random
 import sqlite3
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))  # servers.py, conformance/factories.py
 
-from bench.replica_cost import MIX_OPS, MIX_TASKS, _setup  # noqa: E402
+from bench.replica_cost import _mix, _setup  # noqa: E402
 from conformance import factories as f  # noqa: E402
 from generated import SuccessResult, connect  # noqa: E402
 from generated.libsql import AccessTokenStore  # noqa: E402
@@ -64,31 +62,6 @@ def _sqlite_lock(server: SqldServer) -> str:
         conn.close()
 
 
-async def _round(store: Any, client_id: str, rows: list[Any], seed: int) -> list[str]:
-    """One mix32 round; the failed calls as 'op: CODE after Ns'."""
-    failed: list[str] = []
-
-    async def task(index: int) -> None:
-        rnd = random.Random(seed * 1000 + index)
-        for _ in range(MIX_OPS):
-            roll, row, start = rnd.random(), rnd.choice(rows), time.perf_counter()
-            if roll < 0.7:
-                op, result = "get_by_id", await store.get_by_id(row.id, "stall")
-            elif roll < 0.8:
-                op, result = "get_by_token", await store.get_by_token(row.token, "stall")
-            elif roll < 0.9:
-                token = f.make_access_token(client_id, None)
-                op, result = "insert", await store.insert(token, "stall")
-            else:
-                op, result = "update", await store.update(replace(row, scopes="s"), "stall")
-            if not isinstance(result, SuccessResult):
-                took = time.perf_counter() - start
-                failed.append(f"{op}: {result.error_code.value} after {took:.1f}s")
-
-    await asyncio.gather(*(task(i) for i in range(MIX_TASKS)))
-    return failed
-
-
 async def _run(rounds: int, timeout: float, transport: str) -> None:
     with tempfile.TemporaryDirectory(prefix="storegen-stall-") as tmp:
         server = start_sqld(Path(tmp) / "sqld")
@@ -98,18 +71,17 @@ async def _run(rounds: int, timeout: float, transport: str) -> None:
                 store, client_id, rows = await _setup(db)
                 for seed in range(rounds):
                     start = time.perf_counter()
-                    running = asyncio.ensure_future(_round(store, client_id, rows, seed))
+                    running = asyncio.ensure_future(_mix(store, client_id, rows))
                     done, _ = await asyncio.wait([running], timeout=timeout / 2)
                     probe = (
                         ""
                         if done
                         else f", HTTP probe while running: {await _probe(server, client_id)}"
                     )
-                    failed = await running
+                    _, failed = await running
                     took = time.perf_counter() - start
-                    print(f"round {seed}: {took:.2f}s, {len(failed)} failed{probe}", flush=True)
+                    print(f"round {seed}: {took:.2f}s, {failed} failed{probe}", flush=True)
                     if failed:
-                        print("  first failures:", failed[:3], flush=True)
                         break
                 else:
                     print(f"no stall in {rounds} rounds")
