@@ -510,8 +510,11 @@ async def test_cancelled_ws_transaction_is_rolled_back(sqld: SqldServer) -> None
 async def test_write_burst_waits_out_a_locked_database(sqld: SqldServer, transport: str) -> None:
     # sqld serves concurrent HTTP requests on separate connections: a burst of
     # writes meets SQLITE_BUSY, which must be retried, not reported UNAVAILABLE.
+    # The deadline is not under test here: sqld may wait 5 s on its own lock
+    # per try on a loaded machine, and one call past the default 10 s drops
+    # the shared ws client under every call in flight (seen once in CI).
     table = f"burst_{uuid.uuid4().hex[:10]}"
-    async with connect(url_of(sqld, transport)) as db:
+    async with connect(url_of(sqld, transport), timeout=60.0) as db:
         await db.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, v INTEGER)", ())
         insert = f"INSERT INTO {table} (v) VALUES (?)"
         singles = [db.execute_returning(insert + " RETURNING v", (i,)) for i in range(150)]
