@@ -78,6 +78,7 @@ class LibsqlDatabase(_Transactions):
         self._client: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing: set[asyncio.Task[None]] = set()
+        self._answers = 0  # calls the server has answered: proof the link is alive
         # The open interactive transaction (ws only) and the task that owns it.
         self._tx: Any = None
         self._tx_owner: asyncio.Task[Any] | None = None
@@ -236,9 +237,11 @@ class LibsqlDatabase(_Transactions):
         """Run `op` on the client within the deadline; drop the client if the link failed.
 
         The single funnel for all SQL, so reconnects and timeouts live in one place.
-        On a timeout the call is not cancelled but abandoned: dropping the client
-        closes its link, which ends the call (libsql-client 0.3.1 logs an
-        InvalidStateError when a request it is still waiting on gets cancelled).
+        On a timeout the call is not cancelled but abandoned (libsql-client 0.3.1
+        logs an InvalidStateError when a request it is still waiting on gets
+        cancelled). The client is dropped only if nothing came back while the
+        call waited: a silent server. A link that answered other calls is alive,
+        and closing it would fail every call in flight on it, not just the slow one.
         """
         owner = self._tx_owner
         if owner is not None and owner is asyncio.current_task():
@@ -248,13 +251,16 @@ class LibsqlDatabase(_Transactions):
             while self._tx_owner is not None:  # another task's transaction: wait
                 await self._tx_idle.wait()
             client = self._current_client()
-            call = asyncio.ensure_future(_retry_busy(op, client))
+            deadline = asyncio.get_running_loop().time() + self._timeout
+            call = asyncio.ensure_future(_retry_busy(op, client, deadline))
+        answers = self._answers
         try:
             async with asyncio.timeout(self._timeout):
-                return await asyncio.shield(call)
+                result = await asyncio.shield(call)
         except TimeoutError:
             call.add_done_callback(_consume_outcome)
-            self._discard(client)
+            if self._answers == answers:
+                self._discard(client)
             raise
         except asyncio.CancelledError:
             call.cancel()  # the caller gave up: roll back, do not finish in the background
@@ -262,7 +268,11 @@ class LibsqlDatabase(_Transactions):
         except Exception as exc:
             if is_connection_error(exc):
                 self._discard(client)
+            else:
+                self._answers += 1  # an SQL error is an answer too
             raise
+        self._answers += 1
+        return result
 
     def _current_client(self) -> Any:
         """The client for the running loop, created (sync, no I/O yet) when missing."""
@@ -292,20 +302,21 @@ def _first(result: Any) -> Row | None:
     return rows[0].astuple() if rows else None
 
 
-async def _retry_busy(op: Callable[[Any], Awaitable[_T]], client: Any) -> _T:
+async def _retry_busy(op: Callable[[Any], Awaitable[_T]], client: Any, deadline: float) -> _T:
     """Run `op`, again after a short pause while the server answers SQLITE_BUSY.
 
     sqld runs concurrent HTTP requests on separate connections, so a burst of
     writes can find the database locked. A busy statement or batch changed
     nothing (a batch is one transaction; `execute_many` rolls back), so running
-    it again is safe; `_call`'s deadline bounds the retries.
+    it again is safe. No try starts after `deadline`: a call that `_call`
+    has abandoned must not be applied later by a retry nobody waits for.
     """
     pause = _BUSY_FIRST_PAUSE
     while True:
         try:
             return await op(client)
         except libsql_client.LibsqlError as exc:
-            if not is_busy(exc):
+            if not is_busy(exc) or asyncio.get_running_loop().time() + pause >= deadline:
                 raise
         await asyncio.sleep(pause)
         pause = min(pause * 2, _BUSY_MAX_PAUSE)
