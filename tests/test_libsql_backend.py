@@ -506,15 +506,10 @@ async def test_cancelled_ws_transaction_is_rolled_back(sqld: SqldServer) -> None
         assert await db.fetch_all(f"SELECT v FROM {table}", ()) == [(-1,)]
 
 
-@pytest.mark.parametrize("transport", ["ws", "http"])
-async def test_write_burst_waits_out_a_locked_database(sqld: SqldServer, transport: str) -> None:
-    # sqld serves concurrent HTTP requests on separate connections: a burst of
-    # writes meets SQLITE_BUSY, which must be retried, not reported UNAVAILABLE.
-    # The deadline is not under test here: sqld may wait 5 s on its own lock
-    # per try on a loaded machine, and a call past the default 10 s fails
-    # (seen once in CI; see the next test for what it does to the others).
+async def _burst(url: str) -> tuple[list[Any], Any]:
+    """150 single inserts, 30 ten-row batches and 30 reads at once; then the count."""
     table = f"burst_{uuid.uuid4().hex[:10]}"
-    async with connect(url_of(sqld, transport), timeout=60.0) as db:
+    async with connect(url, timeout=20.0) as db:
         await db.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, v INTEGER)", ())
         insert = f"INSERT INTO {table} (v) VALUES (?)"
         singles = [db.execute_returning(insert + " RETURNING v", (i,)) for i in range(150)]
@@ -523,8 +518,39 @@ async def test_write_burst_waits_out_a_locked_database(sqld: SqldServer, transpo
         ]
         reads = [db.fetch_one(f"SELECT count(*) FROM {table}", ()) for _ in range(30)]
         results = await asyncio.gather(*singles, *batches, *reads)
-        assert results[:180] == [(i,) for i in range(150)] + [10] * 30
-        assert await db.fetch_one(f"SELECT count(*) FROM {table}", ()) == (450,)
+        return results, await db.fetch_one(f"SELECT count(*) FROM {table}", ())
+
+
+def _sqld_fault(exc: BaseException) -> bool:
+    """One of sqld 0.24.32's own faults under this burst (docs/libsql.md).
+
+    Measured: about 1 burst in 20-30, on ws and http alike, sqld stops taking
+    writes while reads go on (the calls run past their deadline), or, on ws,
+    the socket closes under every call in 0.1 s.
+    """
+    if isinstance(exc, TimeoutError):
+        return True
+    return isinstance(exc, libsql_client.LibsqlError) and "WebSocket was closed" in str(exc)
+
+
+@pytest.mark.parametrize("transport", ["ws", "http"])
+async def test_write_burst_waits_out_a_locked_database(
+    sqld_factory: SqldFactory, transport: str
+) -> None:
+    # sqld serves concurrent HTTP requests on separate connections: a burst of
+    # writes meets SQLITE_BUSY, which must be retried, not reported UNAVAILABLE.
+    # Each try gets a fresh sqld; a try that meets one of sqld's own faults is
+    # run again on a new server, up to three tries. What the burst returns is
+    # checked exactly every time.
+    for attempt in range(3):
+        try:
+            results, count = await _burst(url_of(sqld_factory(), transport))
+            break
+        except Exception as exc:
+            if not _sqld_fault(exc) or attempt == 2:
+                raise
+    assert results[:180] == [(i,) for i in range(150)] + [10] * 30
+    assert count == (450,)
 
 
 @pytest.mark.parametrize("transport", ["ws", "http"])
