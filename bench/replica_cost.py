@@ -153,16 +153,17 @@ async def _watchdog(server: SqldServer, restarts: list[float]) -> None:
     """Restart sqld when it stops taking writes, so that the bench ends.
 
     sqld 0.24.32 can stall every writer under this load (docs/libsql.md,
-    bench/sqld_write_stall.py). Every PROBE_EVERY s, one write over a fresh
-    HTTP connection; two failures in a row restart sqld. The calls caught in
+    bench/sqld_write_stall.py). Every PROBE_EVERY s, one write over plain
+    HTTP (`SqldServer.query`); two failures in a row restart sqld. The calls caught in
     the stall fail and are counted in the table, and the restarts are printed.
     """
     misses = 0
     while True:
         await asyncio.sleep(PROBE_EVERY)
         try:
-            async with connect(server.http_url, timeout=PROBE_EVERY) as db:
-                await db.execute("INSERT INTO bench_probe DEFAULT VALUES", ())
+            await asyncio.to_thread(
+                server.query, "INSERT INTO bench_probe DEFAULT VALUES", PROBE_EVERY
+            )
             misses = 0
         except Exception:
             misses += 1
@@ -186,8 +187,7 @@ async def _run(n: int, rounds: int) -> tuple[Figures, int]:
     restarts: list[float] = []
     with tempfile.TemporaryDirectory(prefix="storegen-bench-") as tmp:
         server = start_sqld(Path(tmp) / "sqld")
-        async with connect(server.http_url, timeout=TIMEOUT) as db:
-            await db.execute_script("CREATE TABLE bench_probe (id INTEGER PRIMARY KEY)")
+        server.query("CREATE TABLE bench_probe (id INTEGER PRIMARY KEY)")
         watchdog = asyncio.create_task(_watchdog(server, restarts))
         try:
             async with contextlib.AsyncExitStack() as stack:
