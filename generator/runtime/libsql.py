@@ -14,6 +14,12 @@ Transports (libsql-client 0.3.1):
   sent as one batch, which the server runs atomically (BEGIN ... COMMIT),
   and `transaction()` raises `TransactionUnsupported`.
 
+At most `max_in_flight` calls (default 64) are in flight per database;
+the rest queue, within their deadline. sqld 0.24.32 drops the whole
+WebSocket, failing every call on it, when about 128 or more streams are open
+at once (docs/libsql.md): 420 concurrent calls on one socket lost it in
+40 bursts of 40, 210 in about 1 of 30, 105 in none of 80.
+
 `async with db.transaction():` (ws only) runs every call of the current task
 on one interactive transaction: `libsql_transactions`. What the driver's
 errors mean: `libsql_errors`.
@@ -39,6 +45,7 @@ from .libsql_transactions import _Transactions
 from .libsql_urls import _WS_SCHEMES, _env_token, normalize_url, split_script
 
 __all__ = [
+    "DEFAULT_MAX_IN_FLIGHT",
     "DEFAULT_TIMEOUT",
     "LibsqlDatabase",
     "classify_libsql_error",
@@ -50,6 +57,8 @@ _T = TypeVar("_T")
 Row = tuple[Any, ...]
 DEFAULT_TIMEOUT = 10.0
 """Seconds one call (a query, a batch, a whole transaction) may take."""
+DEFAULT_MAX_IN_FLIGHT = 64
+"""Calls one database runs at once; half sqld's default connection cap (128)."""
 _CLOSE_TIMEOUT = 1.0
 # A locked database is retried after 2 ms, doubling up to 50 ms, until the deadline.
 _BUSY_FIRST_PAUSE = 0.002
@@ -65,19 +74,30 @@ class LibsqlDatabase(_Transactions):
     The constructor is sync and does no I/O; the client opens on first use.
     `auth_token` falls back to `authToken=` in the URL, then to the
     environment variables LIBSQL_AUTH_TOKEN and TURSO_AUTH_TOKEN.
+    `max_in_flight` caps the calls sent at once; the others wait their turn.
     """
 
     def __init__(
-        self, url: str, *, auth_token: str | None = None, timeout: float = DEFAULT_TIMEOUT
+        self,
+        url: str,
+        *,
+        auth_token: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     ) -> None:
         if not timeout > 0:
             raise ValueError("timeout must be > 0 seconds")
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
         self._url, url_token = normalize_url(url)
         self._auth_token = auth_token or url_token or _env_token()
         self._timeout = float(timeout)
         self._client: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing: set[asyncio.Task[None]] = set()
+        self._max_in_flight = max_in_flight
+        self._slots: asyncio.Semaphore | None = None  # bound to self._slots_loop
+        self._slots_loop: asyncio.AbstractEventLoop | None = None
         self._answers = 0  # calls the server has answered: proof the link is alive
         # The open interactive transaction (ws only) and the task that owns it.
         self._tx: Any = None
@@ -236,7 +256,8 @@ class LibsqlDatabase(_Transactions):
     async def _call(self, op: Callable[[Any], Awaitable[_T]]) -> _T:
         """Run `op` on the client within the deadline; drop the client if the link failed.
 
-        The single funnel for all SQL, so reconnects and timeouts live in one place.
+        The single funnel for all SQL, so reconnects, timeouts and the in-flight
+        cap live in one place. The deadline counts the wait for a free slot.
         On a timeout the call is not cancelled but abandoned (libsql-client 0.3.1
         logs an InvalidStateError when a request it is still waiting on gets
         cancelled). The client is dropped only if nothing came back while the
@@ -246,16 +267,22 @@ class LibsqlDatabase(_Transactions):
         owner = self._tx_owner
         if owner is not None and owner is asyncio.current_task():
             client = self._tx  # the owner's calls run in its transaction
+            deadline = asyncio.get_running_loop().time() + self._timeout
             call = asyncio.ensure_future(op(client))
         else:
             while self._tx_owner is not None:  # another task's transaction: wait
                 await self._tx_idle.wait()
-            client = self._current_client()
+            slots = self._loop_slots()
             deadline = asyncio.get_running_loop().time() + self._timeout
+            async with asyncio.timeout_at(deadline):  # nothing is sent while queued
+                await slots.acquire()
+            client = self._current_client()
             call = asyncio.ensure_future(_retry_busy(op, client, deadline))
+            # An abandoned call still holds its stream: the slot frees when it ends.
+            call.add_done_callback(lambda _: slots.release())
         answers = self._answers
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout_at(deadline):
                 result = await asyncio.shield(call)
         except TimeoutError:
             call.add_done_callback(_consume_outcome)
@@ -273,6 +300,13 @@ class LibsqlDatabase(_Transactions):
             raise
         self._answers += 1
         return result
+
+    def _loop_slots(self) -> asyncio.Semaphore:
+        """The in-flight cap for the running loop (kept across reconnects)."""
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots_loop is not loop:
+            self._slots, self._slots_loop = asyncio.Semaphore(self._max_in_flight), loop
+        return self._slots
 
     def _current_client(self) -> Any:
         """The client for the running loop, created (sync, no I/O yet) when missing."""
