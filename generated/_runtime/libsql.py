@@ -231,6 +231,26 @@ class LibsqlDatabase(_Transactions):
 
         return await self._call(in_transaction)
 
+    async def execute_batch(
+        self, statements: Sequence[tuple[str, Sequence[object]]]
+    ) -> list[tuple[list[Row], int]]:
+        """Run several statements as one atomic batch (one request, BEGIN ... COMMIT).
+
+        Returns each statement's rows and changed-row count. A failing
+        statement rolls the whole batch back and raises its error.
+        """
+        if self._in_own_transaction():
+            raise TransactionUnsupported("execute_batch cannot run inside transaction()")
+        if not statements:
+            return []
+        results = await self._call(
+            lambda client: client.batch([(sql, list(params)) for sql, params in statements])
+        )
+        return [
+            ([row.astuple() for row in result.rows], int(result.rows_affected))
+            for result in results
+        ]
+
     async def execute_script(self, script: str) -> None:
         """Run a multi-statement script (e.g. the schema DDL) as one atomic batch."""
         if self._in_own_transaction():

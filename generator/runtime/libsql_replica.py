@@ -10,12 +10,15 @@ the primary's changes into the file (libsql-experimental 0.0.55; the newer
   must not stall the loop). Reads never wait for the network, so they keep
   working (stale) while the primary is down.
 * Writes (`execute*`) go to the primary through `LibsqlDatabase` (libsql-client,
-  off the loop thread) and return as soon as the primary committed.
-* Read-your-writes: until a sync that began after our last write has
-  finished, reads go to the primary (one round trip, cheaper than waiting for
-  the sync, which they start in the background); then they are local again.
-  If the primary cannot be reached, they are served from the file, stale,
-  with a warning.
+  off the loop thread). Concurrent single-statement writes share one batch
+  (`libsql_replica_writes`): one request and one transaction on the primary.
+* Read-your-writes: a write that shared its batch returns after one sync,
+  shared by the whole batch, has pulled it into the file, so reads stay
+  local under concurrent writes. A lone write returns as soon as the primary
+  committed (a sync would double its time); until a sync that began after it
+  has finished, reads go to the primary (one round trip, which starts that
+  sync in the background), then they are local again. If the primary cannot
+  be reached, they are served from the file, stale, with a warning.
 * `transaction()` is the primary's interactive transaction (ws/wss writes
   only; over http it raises `TransactionUnsupported`). The owning task's reads
   go to the primary inside it, so they see the block's own writes.
@@ -39,6 +42,7 @@ from typing import Any, TypeVar
 from .errors import ErrorCode, Failure
 from .libsql import DEFAULT_TIMEOUT, LibsqlDatabase, classify_libsql_error
 from .libsql_replica_local import ReplicaSyncError, _LocalFile
+from .libsql_replica_writes import BatchedWrite, WriteBatcher
 from .libsql_urls import parse_replica_url
 
 __all__ = ["LibsqlReplicaDatabase", "ReplicaSyncError", "parse_replica_url"]
@@ -93,9 +97,12 @@ class LibsqlReplicaDatabase(_LocalFile):
             else LibsqlDatabase(write_url, auth_token=auth_token, timeout=timeout)
         )
         self._read_your_writes = bool(read_your_writes)
-        # Read-your-writes: writes done vs. writes a finished sync has pulled.
+        # Read-your-writes: writes done, writes returned before a sync pulled
+        # them, and writes a finished sync has pulled (all counts, monotonic).
         self._written = 0
+        self._owed = 0
         self._synced = 0
+        self._batcher = WriteBatcher(self._remote, self._count_writes)
         self._sync_task: asyncio.Task[None] | None = None
         self._sync_mark = 0  # writes counted when the running sync started
         self._next_sync: asyncio.Task[None] | None = None
@@ -188,7 +195,7 @@ class LibsqlReplicaDatabase(_LocalFile):
 
     def _behind(self) -> bool:
         """Whether the file may lack a write of ours that has returned."""
-        return self._written != self._synced and self._read_your_writes
+        return self._owed > self._synced and self._read_your_writes
 
     async def _read_remote(
         self, read: Callable[[str, Sequence[object]], Awaitable[Any]], sql: str, params: Any
@@ -213,11 +220,16 @@ class LibsqlReplicaDatabase(_LocalFile):
     # ------------------------------------------------------------- writes
     async def execute(self, sql: str, params: Sequence[object]) -> int:
         """Run one write on the primary; return the number of rows it changed."""
-        return await self._write(self._remote.execute(sql, params))
+        if self._remote._in_own_transaction():
+            return await self._remote.execute(sql, params)
+        return (await self._batched(sql, params)).changed
 
     async def execute_returning(self, sql: str, params: Sequence[object]) -> Row | None:
         """Run `... RETURNING` on the primary; return the first row."""
-        return await self._write(self._remote.execute_returning(sql, params))
+        if self._remote._in_own_transaction():
+            return await self._remote.execute_returning(sql, params)
+        written = await self._batched(sql, params)
+        return written.rows[0] if written.rows else None
 
     async def execute_then_fetch(
         self, sql: str, params: Sequence[object], read_sql: str, key_at: Sequence[int]
@@ -263,6 +275,31 @@ class LibsqlReplicaDatabase(_LocalFile):
             if outermost:
                 self._wrote()
 
+    async def _batched(self, sql: str, params: Sequence[object]) -> BatchedWrite:
+        """One write in a shared batch; read-your-writes as the module docstring says."""
+        try:
+            written = await self._batcher.write(sql, params)
+        except BaseException:
+            self._owe(self._written)  # it may have reached the primary
+            raise
+        try:
+            if written.shared and self._read_your_writes:
+                with contextlib.suppress(Exception):  # unsynced: reads ask the primary
+                    await asyncio.shield(self._start_sync())
+        finally:
+            if self._synced < written.mark:
+                self._owe(written.mark)
+        return written
+
+    def _count_writes(self, count: int) -> int:
+        """Count writes that may have reached the primary; the new total."""
+        self._written += count
+        return self._written
+
+    def _owe(self, mark: int) -> None:
+        """Writes up to `mark` returned before a sync pulled them: reads ask the primary."""
+        self._owed = max(self._owed, mark)
+
     async def _write(self, call: Awaitable[_T]) -> _T:
         try:
             return await call
@@ -274,7 +311,7 @@ class LibsqlReplicaDatabase(_LocalFile):
     def _wrote(self) -> None:
         """Count a write: the next read syncs first (not now: a sync per write
         would double the primary's work and slow the writes that follow)."""
-        self._written += 1
+        self._owe(self._count_writes(1))
 
     # ------------------------------------------------------------- sync
     async def sync(self) -> None:

@@ -1,0 +1,125 @@
+"""Group commit for the replica's writes: concurrent writes share one request.
+
+sqld applies writes one at a time, each in its own transaction, so 128
+concurrent single inserts over ws took 167 ms where one batch of the same
+128 took 3.1 ms. While a batch is in flight, the writes that arrive queue up
+and go together as the next batch: one request, one transaction on the
+primary. A write that finds nothing in flight goes at once, so a lone write
+pays nothing extra.
+
+A batch is all or nothing. If it fails on a statement (a constraint, say),
+nothing of it was applied, and its writes are sent again one by one, so each
+gets its own answer. If the link fails, every write of the batch gets that
+error: whether it was applied is unknown, as for any write that times out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ErrorCode
+from .libsql import LibsqlDatabase, classify_libsql_error
+
+__all__ = ["BatchedWrite", "WriteBatcher"]
+
+Row = tuple[Any, ...]
+_MAX_BATCH = 64  # statements per request: bounds one transaction's length
+
+
+@dataclass(frozen=True)
+class BatchedWrite:
+    """What one write returned, and whether it shared its batch with others."""
+
+    rows: list[Row]
+    changed: int
+    mark: int  # the write counter after its batch, for read-your-writes
+    shared: bool
+
+
+@dataclass
+class _Pending:
+    sql: str
+    params: Sequence[object]
+    done: asyncio.Future[BatchedWrite] = field(repr=False)
+
+
+class WriteBatcher:
+    """Queues single-statement writes and sends them to `remote` in batches.
+
+    `committed(n)` is called once per batch that may have reached the
+    primary (n writes) and returns the write counter the batch ends at.
+    """
+
+    def __init__(self, remote: LibsqlDatabase, committed: Callable[[int], int]) -> None:
+        self._remote = remote
+        self._committed = committed
+        self._queue: list[_Pending] = []
+        self._sender: asyncio.Task[None] | None = None
+
+    async def write(self, sql: str, params: Sequence[object]) -> BatchedWrite:
+        """Send one write with whatever else is waiting; its rows and count.
+
+        Within the primary's timeout, counting the wait for the batch ahead.
+        """
+        loop = asyncio.get_running_loop()
+        pending = _Pending(sql, params, loop.create_future())
+        if self._sender is None or self._sender.done() or self._sender.get_loop() is not loop:
+            # Writes left by a loop that ended can never be answered: drop them.
+            self._queue = [p for p in self._queue if p.done.get_loop() is loop]
+            self._sender = loop.create_task(self._send_all())
+        self._queue.append(pending)
+        try:
+            async with asyncio.timeout(self._remote.timeout):  # the wait in line counts
+                return await asyncio.shield(pending.done)
+        except (asyncio.CancelledError, TimeoutError):
+            if pending in self._queue:  # not sent yet: it never will be
+                self._queue.remove(pending)
+            raise
+
+    async def _send_all(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:_MAX_BATCH], self._queue[_MAX_BATCH:]
+            await self._send(batch)
+
+    async def _send(self, batch: list[_Pending]) -> None:
+        try:
+            results = await self._remote.execute_batch([(p.sql, p.params) for p in batch])
+        except Exception as exc:
+            if len(batch) > 1 and _statement_error(exc):
+                await asyncio.gather(*(self._send([p]) for p in batch))  # each its own answer
+                return
+            self._committed(len(batch))  # it may have been applied
+            for p in batch:
+                _settle(p.done, exc=exc)
+            return
+        mark = self._committed(len(batch))
+        for p, (rows, changed) in zip(batch, results, strict=True):
+            _settle(p.done, BatchedWrite(rows, changed, mark, shared=len(batch) > 1))
+
+
+def _statement_error(exc: Exception) -> bool:
+    """Whether the server refused a statement (the batch was rolled back), not the link."""
+    if isinstance(exc, TimeoutError):
+        return False
+    return classify_libsql_error(exc, "").code is not ErrorCode.UNAVAILABLE
+
+
+def _settle(
+    done: asyncio.Future[BatchedWrite],
+    result: BatchedWrite | None = None,
+    *,
+    exc: BaseException | None = None,
+) -> None:
+    if done.done():
+        return
+    if exc is not None:
+        done.set_exception(exc)
+        with contextlib.suppress(BaseException):
+            done.exception()  # a writer that gave up must not leave it unretrieved
+    else:
+        assert result is not None
+        done.set_result(result)
