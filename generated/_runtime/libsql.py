@@ -37,11 +37,12 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from .errors import Failure, TransactionUnsupported
+from .libsql_batch import WriteBatcher
 from .libsql_errors import (
     classify_libsql_error,
-    is_busy,
     is_connection_error,
     libsql_client,
+    retry_busy,
 )
 from .libsql_transactions import _Transactions
 from .libsql_urls import _WS_SCHEMES, _env_token, normalize_url, split_script
@@ -62,9 +63,6 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_IN_FLIGHT = 64
 """Calls one database runs at once; half sqld's default connection cap (128)."""
 _CLOSE_TIMEOUT = 1.0
-# A locked database is retried after 2 ms, doubling up to 50 ms, until the deadline.
-_BUSY_FIRST_PAUSE = 0.002
-_BUSY_MAX_PAUSE = 0.05
 _SHARED: dict[tuple[str, str | None, float], LibsqlDatabase] = {}
 _SHARED_LOCK = threading.Lock()
 _log = logging.getLogger(__name__)
@@ -101,6 +99,7 @@ class LibsqlDatabase(_Transactions):
         self._slots: asyncio.Semaphore | None = None  # bound to self._slots_loop
         self._slots_loop: asyncio.AbstractEventLoop | None = None
         self._answers = 0  # calls the server has answered: proof the link is alive
+        self._writes = WriteBatcher(self.execute_batch, self._execute_alone, self._timeout)
         # The open interactive transaction (ws only) and the task that owns it.
         self._tx: Any = None
         self._tx_owner: asyncio.Task[Any] | None = None
@@ -152,14 +151,27 @@ class LibsqlDatabase(_Transactions):
         return [row.astuple() for row in result.rows]
 
     async def execute(self, sql: str, params: Sequence[object]) -> int:
-        """Run one statement (autocommitted); return the number of rows it changed."""
-        result = await self._call(lambda client: client.execute(sql, params))
-        return int(result.rows_affected)
+        """Run one write (committed with the writes queued beside it: `libsql_batch`);
+        return the number of rows it changed."""
+        if self._in_own_transaction():
+            return (await self._execute_alone((sql, params)))[1]
+        return (await self._writes.write(sql, params)).changed
 
     async def execute_returning(self, sql: str, params: Sequence[object]) -> Row | None:
-        """Run `... RETURNING` (autocommitted); return the first row."""
+        """Run `... RETURNING` (as `execute`); return the first row."""
+        if self._in_own_transaction():
+            rows = (await self._execute_alone((sql, params)))[0]
+        else:
+            rows = (await self._writes.write(sql, params)).rows
+        return rows[0] if rows else None
+
+    async def _execute_alone(
+        self, statement: tuple[str, Sequence[object]]
+    ) -> tuple[list[Row], int]:
+        """One statement in its own request: its rows and the rows it changed."""
+        sql, params = statement
         result = await self._call(lambda client: client.execute(sql, params))
-        return _first(result)
+        return [row.astuple() for row in result.rows], int(result.rows_affected)
 
     async def execute_then_fetch(
         self, sql: str, params: Sequence[object], read_sql: str, key_at: Sequence[int]
@@ -299,7 +311,7 @@ class LibsqlDatabase(_Transactions):
             async with asyncio.timeout_at(deadline):  # nothing is sent while queued
                 await slots.acquire()
             client = self._current_client()
-            call = asyncio.ensure_future(_retry_busy(op, client, deadline))
+            call = asyncio.ensure_future(retry_busy(op, client, deadline))
             # An abandoned call still holds its stream: the slot frees when it ends.
             call.add_done_callback(lambda _: slots.release())
         answers = self._answers
@@ -356,26 +368,6 @@ class LibsqlDatabase(_Transactions):
 def _first(result: Any) -> Row | None:
     rows = result.rows
     return rows[0].astuple() if rows else None
-
-
-async def _retry_busy(op: Callable[[Any], Awaitable[_T]], client: Any, deadline: float) -> _T:
-    """Run `op`, again after a short pause while the server answers SQLITE_BUSY.
-
-    sqld runs concurrent HTTP requests on separate connections, so a burst of
-    writes can find the database locked. A busy statement or batch changed
-    nothing (a batch is one transaction; `execute_many` rolls back), so running
-    it again is safe. No try starts after `deadline`: a call that `_call`
-    has abandoned must not be applied later by a retry nobody waits for.
-    """
-    pause = _BUSY_FIRST_PAUSE
-    while True:
-        try:
-            return await op(client)
-        except libsql_client.LibsqlError as exc:
-            if not is_busy(exc) or asyncio.get_running_loop().time() + pause >= deadline:
-                raise
-        await asyncio.sleep(pause)
-        pause = min(pause * 2, _BUSY_MAX_PAUSE)
 
 
 def _consume_outcome(call: asyncio.Future[Any]) -> None:

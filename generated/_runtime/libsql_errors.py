@@ -2,6 +2,8 @@
 # Change the schema or the templates and run `storegen generate`.
 """What libsql-client's failures mean: a statement's error, a busy database, or a lost link.
 
+A busy answer is retried (`retry_busy`) until the call's deadline.
+
 A server reports constraint failures as plain `SQLITE_CONSTRAINT` (or
 `PROXY_ERROR` when a replica forwarded the write) with SQLite's text in the
 explanation; `classify_message` infers the specific kind from that text.
@@ -22,6 +24,10 @@ except ImportError:
         "the libsql stores need the libsql-client driver: pip install 'storegen[libsql]'"
     ) from None
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
 from .errors import ErrorCode, Failure, classify_message, classify_sqlite_error
 
 __all__ = [
@@ -31,6 +37,7 @@ __all__ = [
     "is_busy",
     "is_connection_error",
     "libsql_client",
+    "retry_busy",
 ]
 
 # libsql-client codes that mean the connection, not the statement, failed.
@@ -88,3 +95,29 @@ def is_connection_error(exc: BaseException) -> bool:
 def is_busy(exc: libsql_client.LibsqlError) -> bool:
     """Whether the server refused `exc`'s statement because the database was locked."""
     return any(name in f"{exc.code} {exc}".upper() for name in ("SQLITE_BUSY", "SQLITE_LOCKED"))
+
+
+_T = TypeVar("_T")
+# A locked database is retried after 2 ms, doubling up to 50 ms, until the deadline.
+_BUSY_FIRST_PAUSE = 0.002
+_BUSY_MAX_PAUSE = 0.05
+
+
+async def retry_busy(op: Callable[[Any], Awaitable[_T]], client: Any, deadline: float) -> _T:
+    """Run `op`, again after a short pause while the server answers SQLITE_BUSY.
+
+    sqld runs concurrent HTTP requests on separate connections, so a burst of
+    writes can find the database locked. A busy statement or batch changed
+    nothing (a batch is one transaction; `execute_many` rolls back), so running
+    it again is safe. No try starts after `deadline`: a call that `_call`
+    has abandoned must not be applied later by a retry nobody waits for.
+    """
+    pause = _BUSY_FIRST_PAUSE
+    while True:
+        try:
+            return await op(client)
+        except libsql_client.LibsqlError as exc:
+            if not is_busy(exc) or asyncio.get_running_loop().time() + pause >= deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, _BUSY_MAX_PAUSE)

@@ -11,7 +11,7 @@ the primary's changes into the file (libsql-experimental 0.0.55; the newer
   working (stale) while the primary is down.
 * Writes (`execute*`) go to the primary through `LibsqlDatabase` (libsql-client,
   off the loop thread). Concurrent single-statement writes share one batch
-  (`libsql_replica_writes`): one request and one transaction on the primary.
+  (`libsql_batch`): one request and one transaction on the primary.
 * Read-your-writes: a write that shared its batch returns after one sync,
   shared by the whole batch, has pulled it into the file, so reads stay
   local under concurrent writes. A lone write returns as soon as the primary
@@ -42,7 +42,7 @@ from typing import Any, TypeVar
 from .errors import ErrorCode, Failure
 from .libsql import DEFAULT_TIMEOUT, LibsqlDatabase, classify_libsql_error
 from .libsql_replica_local import ReplicaSyncError, _LocalFile
-from .libsql_replica_writes import BatchedWrite, WriteBatcher
+from .libsql_batch import BatchedWrite, WriteBatcher
 from .libsql_urls import parse_replica_url
 
 __all__ = ["LibsqlReplicaDatabase", "ReplicaSyncError", "parse_replica_url"]
@@ -102,7 +102,12 @@ class LibsqlReplicaDatabase(_LocalFile):
         self._written = 0
         self._owed = 0
         self._synced = 0
-        self._batcher = WriteBatcher(self._remote, self._count_writes)
+        self._batcher = WriteBatcher(
+            self._remote.execute_batch,
+            self._remote._execute_alone,
+            float(timeout),
+            committed=self._count_writes,
+        )
         self._sync_task: asyncio.Task[None] | None = None
         self._sync_mark = 0  # writes counted when the running sync started
         self._next_sync: asyncio.Task[None] | None = None

@@ -1,7 +1,7 @@
-"""The embedded replica's group commit: concurrent writes share one batch.
+"""Group commit: concurrent writes share one batch (replica and libsql).
 
-Against a real sqld of the test's own. `execute_batch` is wrapped only to
-count what reaches the primary; the calls themselves are real.
+Against a real sqld of the test's own. The batcher's senders are wrapped only
+to count what reaches the primary; the calls themselves are real.
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ import pytest
 from servers import SqldServer
 from test_libsql_replica import audit, url_of
 
+import generated.libsql
 from generated import connect, create_schema
+from generated._runtime.libsql import LibsqlDatabase
+from generated._runtime.libsql_batch import WriteBatcher
 from generated._runtime.libsql_replica import LibsqlReplicaDatabase
 from generated.libsql_replica import AuditLogStore
 from generated.results import ErrorCode, FailedResult, SuccessResult
@@ -35,16 +38,20 @@ async def replica_of(server: SqldServer, tmp_path: Path) -> AsyncIterator[Libsql
         yield db
 
 
-def count_batches(db: LibsqlReplicaDatabase) -> list[int]:
-    """The size of every batch sent to the primary from now on."""
+def count_batches(batcher: WriteBatcher) -> list[int]:
+    """The size of every request of writes sent to the primary from now on."""
     sizes: list[int] = []
-    send: Callable[[Sequence[Any]], Awaitable[Any]] = db._remote.execute_batch
+    send_batch, send_one = batcher._send_batch, batcher._send_one
 
-    async def counted(statements: Sequence[Any]) -> Any:
+    async def counted_batch(statements: list[Any]) -> Any:
         sizes.append(len(statements))
-        return await send(statements)
+        return await send_batch(statements)
 
-    db._remote.execute_batch = counted  # type: ignore[method-assign]
+    async def counted_one(statement: Any) -> Any:
+        sizes.append(1)
+        return await send_one(statement)
+
+    batcher._send_batch, batcher._send_one = counted_batch, counted_one
     return sizes
 
 
@@ -61,7 +68,7 @@ async def test_concurrent_writes_share_batches_and_reads_stay_local(
     server = sqld_factory()
     async with replica_of(server, tmp_path) as db:
         await db.sync()
-        sizes = count_batches(db)
+        sizes = count_batches(db._batcher)
         store = AuditLogStore(db)
         results = await asyncio.gather(*(store.insert(audit(f"c{i}"), "w") for i in range(40)))
         assert [r.client_message for r in results] == [audit(f"c{i}") for i in range(40)]
@@ -84,7 +91,7 @@ async def test_a_refused_write_fails_alone_and_its_batch_is_sent_again(
     async with replica_of(server, tmp_path) as db:
         store = AuditLogStore(db)
         assert isinstance(await store.insert(audit("dup"), "w"), SuccessResult)
-        sizes = count_batches(db)
+        sizes = count_batches(db._batcher)
         idents = ["d0", "d1", "dup", "d3", "d4"]
         results = await asyncio.gather(*(store.insert(audit(i), "w") for i in idents))
         assert sizes[0] == 5 and sorted(sizes[1:]) == [1] * 5, sizes
@@ -106,7 +113,7 @@ async def test_a_write_cancelled_in_line_is_never_sent(
     server = sqld_factory()
     async with replica_of(server, tmp_path) as db:
         store = AuditLogStore(db)
-        sizes = count_batches(db)
+        sizes = count_batches(db._batcher)
         async with libsql_client.create_client(server.ws_url) as holder:
             tx = holder.transaction()
             await tx.execute("INSERT INTO oauth_audit_logs (id, event_type, subject, created_at, "
@@ -131,3 +138,26 @@ async def test_a_write_cancelled_in_line_is_never_sent(
         assert isinstance(missing, FailedResult) and missing.error_code is ErrorCode.NOT_FOUND
         rows = server.query("SELECT id FROM oauth_audit_logs ORDER BY id")
         assert rows == [["first"]]
+
+
+@pytest.mark.parametrize("transport", ["ws", "http"])
+async def test_libsql_writes_share_batches_and_a_duplicate_fails_alone(
+    sqld_factory: SqldFactory, transport: str
+) -> None:
+    server = sqld_factory()
+    url = server.ws_url if transport == "ws" else server.http_url
+    async with connect(url, timeout=10) as db:
+        assert isinstance(db, LibsqlDatabase)
+        await create_schema(db)
+        sizes = count_batches(db._writes)
+        store = generated.libsql.AuditLogStore(db)
+        idents = [f"c{i}" for i in range(40)] + ["c7"]  # c7 twice: one is refused
+        results = await asyncio.gather(*(store.insert(audit(i), "w") for i in idents))
+        # One batch, refused whole for the duplicate, then each write on its own.
+        assert sizes == [41] + [1] * 41, sizes
+        refused = [r for r in results if isinstance(r, FailedResult)]
+        assert [r.error_code for r in refused] == [ErrorCode.ALREADY_EXISTS]
+        for ident, result in zip(idents, results):
+            if isinstance(result, SuccessResult):
+                assert result.client_message == audit(ident)
+        assert server.query("SELECT count(*) FROM oauth_audit_logs") == [["40"]]
