@@ -163,3 +163,33 @@ async def test_rows_that_cannot_satisfy_not_null_fail_the_migration_and_change_n
         assert after == schema_before
         assert await _rows(db, "PRAGMA integrity_check") == [("ok",)]
         assert (await _rows(db, "PRAGMA foreign_keys"))[0][0] == 1
+
+
+V1_SCORE = V1.replace("    nick TEXT\n", "    nick TEXT,\n    score INTEGER\n")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "sqld", "postgres"])
+async def test_an_integer_column_renamed_to_text_not_null_keeps_its_values(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    # Found by the property test on PostgreSQL (seed 44317818): the rebuild
+    # copied COALESCE(score, '') and PostgreSQL cannot give '' the BIGINT type
+    # that the column gave the COALESCE. Each side is cast to TEXT first now.
+    project = Project(tmp_path / "proj")
+    project.schema(V1_SCORE)
+    assert project.migrate().code == 0
+    renamed = "points TEXT NOT NULL DEFAULT '' -- @renamed-from score"
+    project.schema(V1_SCORE.replace("score INTEGER", renamed))
+    assert project.migrate("--allow-destructive").code == 0
+    async with fresh_database(kind, request, tmp_path) as db:
+        steps = project.for_db(db)
+        await apply_migrations(db, steps[:1])
+        marks = "$1, $2, $3" if db.sql_dialect == "postgres" else "?, ?, ?"
+        for row in [(1, "ann", 7), (2, "bob", None), (3, "cy", -12)]:
+            await db.execute(f"INSERT INTO players (id, name, score) VALUES ({marks})", row)
+        assert await apply_migrations(db, steps) == [steps[1].name]
+        assert await _rows(db, "SELECT id, name, points FROM players ORDER BY id") == [
+            (1, "ann", "7"),
+            (2, "bob", ""),
+            (3, "cy", "-12"),
+        ]

@@ -12,6 +12,9 @@ copied keys.
 
 from __future__ import annotations
 
+import sqlglot
+from sqlglot import exp
+
 from ..backends.dialect import (
     postgres_nocase_keys,
     postgres_column_definitions,
@@ -98,14 +101,30 @@ def _alters(plan: TablePlan, options: Options) -> list[str]:
     return statements
 
 
+def _cast_copy(source: str, to: str) -> str:
+    """One copied column of a rebuild, as its new type.
+
+    The arguments of a COALESCE (a column made NOT NULL: `COALESCE(old,
+    default)`) are cast first: PostgreSQL gives a COALESCE one type from its
+    arguments, so a BIGINT column and a '' default would fail to mix.
+    """
+    expression = transpile_expression(source, "postgres")
+    tree = sqlglot.parse_one(expression, read="postgres")
+    if isinstance(tree, exp.Coalesce):
+        target = exp.DataType.build(to, dialect="postgres")
+        for argument in [tree.this, *tree.expressions]:
+            argument.replace(exp.Cast(this=argument.copy(), to=target.copy()))
+        expression = tree.sql(dialect="postgres")
+    return f"CAST({expression} AS {to})"
+
+
 def _rebuild(plan: TablePlan, options: Options, append_only: bool) -> list[str]:
     table = plan.table
     name, temporary = table.name, REBUILD_PREFIX + table.name
     copied = [(column, source) for column, source in plan.copy.items() if source]
     columns = ", ".join(_q(column) for column, _ in copied)
     sources = ", ".join(
-        f"CAST({transpile_expression(source, 'postgres')} AS "
-        f"{postgres_column_type(table, column, options)})"
+        _cast_copy(source, postgres_column_type(table, column, options))
         for column, source in copied
     )
     statements = [postgres_create_table(table, options, temporary)]
