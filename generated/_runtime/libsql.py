@@ -22,6 +22,10 @@ WebSocket, failing every call on it, when about 128 or more streams are open
 at once (docs/libsql.md): 420 concurrent calls on one socket lost it in
 40 bursts of 40, 210 in about 1 of 30, 105 in none of 80.
 
+Single-statement writes (`execute`, `execute_returning`) outside a
+transaction go through `libsql_batch`: one batch in flight at a time, the
+writes that arrive meanwhile sent together next (group commit).
+
 `async with db.transaction():` (ws only) runs every call of the current task
 on one interactive transaction: `libsql_transactions`. What the driver's
 errors mean: `libsql_errors`.
