@@ -39,6 +39,7 @@ from generated._runtime.libsql import (
     normalize_url,
     split_script,
 )
+from generated._runtime.libsql_errors import retry_busy
 from generated._runtime.sqlite import SqliteDatabase
 from servers import SqldServer, free_ports
 
@@ -591,3 +592,31 @@ async def test_a_call_past_its_deadline_fails_alone(sqld: SqldServer, transport:
         assert await write_b == 1
         found = await db.fetch_all(f"SELECT v FROM {table} WHERE v IN (0, 2)", ())
         assert found == [(2,)]
+
+
+async def test_busy_retries_stop_at_the_deadline() -> None:
+    # The retry loop alone, fed the error a locked sqld answers with (sqld says
+    # BUSY only to concurrent HTTP requests, which no test can time reliably).
+    loop = asyncio.get_running_loop()
+    starts: list[float] = []
+
+    async def locked(client: object) -> None:
+        starts.append(loop.time())
+        raise libsql_client.LibsqlError("database is locked", "SQLITE_BUSY")
+
+    deadline = loop.time() + 0.3
+    with pytest.raises(libsql_client.LibsqlError, match="SQLITE_BUSY"):
+        await retry_busy(locked, None, deadline)
+    assert len(starts) >= 5  # retried, with pauses of 2 ms doubling up to 50 ms
+    assert all(start < deadline for start in starts)  # no try starts past it
+    assert loop.time() < deadline + 0.06  # and it gives up within one pause
+
+    starts.clear()
+
+    async def refused(client: object) -> None:
+        starts.append(loop.time())
+        raise libsql_client.LibsqlError("UNIQUE constraint failed: t.id", "SQLITE_CONSTRAINT")
+
+    with pytest.raises(libsql_client.LibsqlError, match="SQLITE_CONSTRAINT"):
+        await retry_busy(refused, None, loop.time() + 0.3)
+    assert len(starts) == 1  # only a busy answer is retried
