@@ -230,6 +230,8 @@ class LibsqlDatabase(_Transactions):
             tx = client.transaction()
             try:
                 count = 0
+                # One by one: pipelined, two such transactions deadlock on sqld
+                # 0.24.32 until it ends one after 5 s (docs/libsql.md, "What it costs").
                 for params in batch:
                     result = await tx.execute(sql, list(params))
                     count += int(result.rows_affected)
