@@ -68,7 +68,7 @@ async def test_concurrent_writes_share_batches_and_reads_stay_local(
     server = sqld_factory()
     async with replica_of(server, tmp_path) as db:
         await db.sync()
-        sizes = count_batches(db._batcher)
+        sizes = count_batches(db._writes)
         store = AuditLogStore(db)
         results = await asyncio.gather(*(store.insert(audit(f"c{i}"), "w") for i in range(40)))
         assert [r.client_message for r in results] == [audit(f"c{i}") for i in range(40)]
@@ -84,27 +84,6 @@ async def test_concurrent_writes_share_batches_and_reads_stay_local(
         assert rows == [["40"]]  # Hrana sends integers as strings
 
 
-async def test_a_refused_write_fails_alone_and_its_batch_is_sent_again(
-    sqld_factory: SqldFactory, tmp_path: Path
-) -> None:
-    server = sqld_factory()
-    async with replica_of(server, tmp_path) as db:
-        store = AuditLogStore(db)
-        assert isinstance(await store.insert(audit("dup"), "w"), SuccessResult)
-        sizes = count_batches(db._batcher)
-        idents = ["d0", "d1", "dup", "d3", "d4"]
-        results = await asyncio.gather(*(store.insert(audit(i), "w") for i in idents))
-        assert sizes[0] == 5 and sorted(sizes[1:]) == [1] * 5, sizes
-        refused = results[2]
-        assert isinstance(refused, FailedResult)
-        assert refused.error_code is ErrorCode.ALREADY_EXISTS
-        for ident, result in zip(idents, results):
-            if ident != "dup":
-                assert isinstance(result, SuccessResult) and result.client_message == audit(ident)
-                found = await store.get_by_id(ident, "r")
-                assert found.client_message == audit(ident)
-
-
 async def test_a_write_cancelled_in_line_is_never_sent(
     sqld_factory: SqldFactory, tmp_path: Path
 ) -> None:
@@ -113,7 +92,7 @@ async def test_a_write_cancelled_in_line_is_never_sent(
     server = sqld_factory()
     async with replica_of(server, tmp_path) as db:
         store = AuditLogStore(db)
-        sizes = count_batches(db._batcher)
+        sizes = count_batches(db._writes)
         async with libsql_client.create_client(server.ws_url) as holder:
             tx = holder.transaction()
             await tx.execute("INSERT INTO oauth_audit_logs (id, event_type, subject, created_at, "
@@ -140,17 +119,29 @@ async def test_a_write_cancelled_in_line_is_never_sent(
         assert rows == [["first"]]
 
 
-@pytest.mark.parametrize("transport", ["ws", "http"])
-async def test_libsql_writes_share_batches_and_a_duplicate_fails_alone(
-    sqld_factory: SqldFactory, transport: str
-) -> None:
-    server = sqld_factory()
-    url = server.ws_url if transport == "ws" else server.http_url
-    async with connect(url, timeout=10) as db:
+@contextlib.asynccontextmanager
+async def database(
+    kind: str, server: SqldServer, tmp_path: Path
+) -> AsyncIterator[LibsqlDatabase | LibsqlReplicaDatabase]:
+    """A replica of `server`'s database, or `server` itself over ws or http; schema made."""
+    if kind == "replica":
+        async with replica_of(server, tmp_path) as replica:
+            yield replica
+        return
+    async with connect(server.ws_url if kind == "ws" else server.http_url, timeout=10) as db:
         assert isinstance(db, LibsqlDatabase)
         await create_schema(db)
+        yield db
+
+
+@pytest.mark.parametrize("kind", ["replica", "ws", "http"])
+async def test_a_refused_write_fails_alone_and_its_batch_is_sent_again(
+    sqld_factory: SqldFactory, kind: str, tmp_path: Path
+) -> None:
+    server = sqld_factory()
+    async with database(kind, server, tmp_path) as db:
         sizes = count_batches(db._writes)
-        store = generated.libsql.AuditLogStore(db)
+        store = (AuditLogStore if kind == "replica" else generated.libsql.AuditLogStore)(db)
         idents = [f"c{i}" for i in range(40)] + ["c7"]  # c7 twice: one is refused
         results = await asyncio.gather(*(store.insert(audit(i), "w") for i in idents))
         # One batch, refused whole for the duplicate, then each write on its own.
@@ -160,4 +151,5 @@ async def test_libsql_writes_share_batches_and_a_duplicate_fails_alone(
         for ident, result in zip(idents, results):
             if isinstance(result, SuccessResult):
                 assert result.client_message == audit(ident)
+                assert (await store.get_by_id(ident, "r")).client_message == audit(ident)
         assert server.query("SELECT count(*) FROM oauth_audit_logs") == [["40"]]

@@ -104,10 +104,10 @@ class LibsqlReplicaDatabase(_LocalFile):
         self._written = 0
         self._owed = 0
         self._synced = 0
-        self._batcher = WriteBatcher(
+        self._writes = WriteBatcher(
             self._remote.execute_batch,
             self._remote._execute_alone,
-            float(timeout),
+            self._remote.timeout,
             committed=self._count_writes,
         )
         self._sync_task: asyncio.Task[None] | None = None
@@ -285,7 +285,7 @@ class LibsqlReplicaDatabase(_LocalFile):
     async def _batched(self, sql: str, params: Sequence[object]) -> BatchedWrite:
         """One write in a shared batch; read-your-writes as the module docstring says."""
         try:
-            written = await self._batcher.write(sql, params)
+            written = await self._writes.write(sql, params)
         except BaseException:
             self._owe(self._written)  # it may have reached the primary
             raise

@@ -8,9 +8,9 @@ transaction on the primary. A write that finds nothing in flight goes at
 once, on its own, so a lone write pays nothing extra.
 
 One write transaction per database at a time also keeps sqld's write queue
-short: under many concurrent writers, sqld 0.24.32 can hand its write lock to
-a WAL checkpoint that never takes it, and every writer then waits for ever
-(docs/libsql.md).
+short. With many writers queued, sqld 0.24.32 can stop taking writes until
+it is restarted; its debug log points to a race in how it hands its write
+lock to a WAL checkpoint (docs/libsql.md).
 
 A batch is all or nothing. If it fails on a statement (a constraint, say),
 nothing of it was applied, and its writes are sent again one by one, so each
@@ -21,7 +21,6 @@ error: whether it was applied is unknown, as for any write that times out.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,11 +112,11 @@ class WriteBatcher:
                 return
             self._committed(len(batch))  # it may have been applied
             for p in batch:
-                _settle(p.done, exc=exc)
+                _fail(p.done, exc)
             return
         mark = self._committed(len(batch))
         for p, (rows, changed) in zip(batch, outcomes, strict=True):
-            _settle(p.done, BatchedWrite(rows, changed, mark, shared=len(batch) > 1))
+            p.done.set_result(BatchedWrite(rows, changed, mark, shared=len(batch) > 1))
 
 
 def _statement_error(exc: Exception) -> bool:
@@ -127,18 +126,6 @@ def _statement_error(exc: Exception) -> bool:
     return classify_libsql_error(exc, "").code is not ErrorCode.UNAVAILABLE
 
 
-def _settle(
-    done: asyncio.Future[BatchedWrite],
-    result: BatchedWrite | None = None,
-    *,
-    exc: BaseException | None = None,
-) -> None:
-    if done.done():
-        return
-    if exc is not None:
-        done.set_exception(exc)
-        with contextlib.suppress(BaseException):
-            done.exception()  # a writer that gave up must not leave it unretrieved
-    else:
-        assert result is not None
-        done.set_result(result)
+def _fail(done: asyncio.Future[BatchedWrite], exc: BaseException) -> None:
+    done.set_exception(exc)
+    done.exception()  # retrieved: a writer that gave up must not leave it "never retrieved"
