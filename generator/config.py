@@ -27,6 +27,7 @@ _TOP_KEYS = {
     "results_module",
     "numeric",
     "temporal_storage",
+    "naive_datetimes",
     "templates",
     "queries",
     "docs",
@@ -88,6 +89,7 @@ class Options:
     results_module: str | None = None
     numeric: str = "float"
     temporal_storage: str = "iso"
+    naive_datetimes: str = "refuse"  # or "utc": a naive datetime on write is taken as UTC
     templates: tuple[Path, ...] = ()
     queries: tuple[Path, ...] = ()  # named-query files (issue 7)
     docs: Path | None = None  # the schema reference page (`storegen docs`), if wanted
@@ -162,6 +164,7 @@ def options_from_mapping(raw: dict[str, Any], *, root: Path, source: str) -> Opt
         results_module=raw.get("results_module"),
         numeric=_choice(raw, "numeric", ("float", "decimal"), source, "float"),
         temporal_storage=_choice(raw, "temporal_storage", ("iso", "epoch", "str"), source, "iso"),
+        naive_datetimes=_choice(raw, "naive_datetimes", ("refuse", "utc"), source, "refuse"),
         templates=tuple(root / p for p in _strings(raw, "templates", source)),
         queries=tuple(root / p for p in _strings(raw, "queries", source)),
         docs=_path(raw, "docs", root, source),

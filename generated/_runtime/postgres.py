@@ -180,6 +180,11 @@ def _status_count(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
+async def _init_connection(conn: Any) -> None:
+    """timestamptz as UTC text, both ways: the shared codecs send and parse that text."""
+    await conn.set_type_codec("timestamptz", schema="pg_catalog", encoder=str, decoder=str)
+
+
 class PostgresDatabase:
     """A PostgreSQL server reached through an asyncpg pool.
 
@@ -390,5 +395,7 @@ class PostgresDatabase:
                     max_size=self._max_size,
                     timeout=self._timeout,
                     command_timeout=self._timeout,
+                    init=_init_connection,
+                    server_settings={"timezone": "UTC"},
                 )
         return self._pool

@@ -10,7 +10,8 @@ What plain transpiling gets wrong, and is fixed here:
   name: every codec stores SQLite's storage classes (ISO dates are text,
   booleans are 0/1 integers, decimals are text), so INTEGER becomes BIGINT
   (SQLite integers are 64-bit), a BOOLEAN or `CHECK (x IN (0, 1))` column is
-  a BIGINT keeping its CHECK, DATE/DATETIME stay TEXT, REAL is DOUBLE
+  a BIGINT keeping its CHECK, DATE stays TEXT, DATETIME/TIMESTAMP are
+  TIMESTAMPTZ (sent and read as UTC text), REAL is DOUBLE
   PRECISION, BLOB is BYTEA;
 * comments are dropped (they are docstrings in the generated code already);
 * indexes lose the `NULLS FIRST` that sqlglot adds to keep SQLite's ordering;
@@ -57,7 +58,7 @@ _POSTGRES_TYPES = {
     "str": "TEXT",
     "decimal": "TEXT",
     "date": "TEXT",
-    "datetime": "TEXT",
+    "datetime": "TIMESTAMPTZ",
 }
 
 

@@ -21,6 +21,7 @@ import re
 __all__ = ["postgres_default"]
 
 _NOW = "now() AT TIME ZONE 'UTC'"
+_SECOND = "date_trunc('second', now())"
 _EPOCH = "floor(extract(epoch FROM now()))::bigint"
 _CLOCK = {
     "current_timestamp": "YYYY-MM-DD HH24:MI:SS",
@@ -44,7 +45,8 @@ def postgres_default(sql: str, column_type: str) -> str | None:
     """PostgreSQL SQL giving the value SQLite's DEFAULT ``sql`` gives, or None.
 
     ``column_type`` is the column's PostgreSQL type: the clock's text fits a
-    TEXT column, the epoch a BIGINT (or TEXT) one.
+    TEXT column, the epoch a BIGINT (or TEXT) one; a TIMESTAMPTZ column takes
+    CURRENT_TIMESTAMP and datetime('now'), to the whole second as SQLite's.
     """
     text = sql.strip()
     while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
@@ -57,6 +59,8 @@ def postgres_default(sql: str, column_type: str) -> str | None:
     compact = _SPACE_OUTSIDE_STRINGS.sub(lambda m: m.group(1) or "", text)
     lowered = _lower_outside_strings(compact)
     is_text = column_type == "TEXT"
+    if column_type == "TIMESTAMPTZ":  # SQLite's clock has whole seconds
+        return _SECOND if lowered in ("current_timestamp", "datetime('now')") else None
     epoch = _EPOCH + ("::text" if is_text else "")
     if lowered in _CLOCK and is_text:
         return f"to_char({_NOW}, '{_CLOCK[lowered]}')"

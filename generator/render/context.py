@@ -27,7 +27,7 @@ from ..schema.ir import Column, Location, PrimaryKey, Schema, Table, UniqueKey
 from .naming import attribute_name, class_name, method_suffix
 from ..queries.methods import attach_queries, query_statements
 from .flavours import FLAVOURS
-from .typemap import CODECS, choose_codec, declared_digits, literal_annotation
+from .typemap import CODECS, NAIVE_UTC_CODECS, choose_codec, declared_digits, literal_annotation
 from .views import (
     DB_DEFAULT,
     FieldView,
@@ -151,6 +151,8 @@ def _field_view(table: Table, column: Column, options: Options) -> FieldView:
         numeric=options.numeric,
         temporal_storage=storage,
     )
+    if options.naive_datetimes == "utc":
+        codec_name = NAIVE_UTC_CODECS.get(codec_name, codec_name)
     codec = CODECS[codec_name]
     annotation = codec.annotation
     if column.check_in is not None and annotation in ("str", "int"):

@@ -54,16 +54,17 @@ CODECS: dict[str, Codec] = {
         encode="{}.isoformat()",
         decode="_convert.decode_iso_date({}, {table!r}, {column!r})",
     ),
+    # Aware UTC on read; canonical UTC text on write (docs/types.md, "Datetimes").
     "datetime": Codec(
         "datetime.datetime",
         imports=("import datetime",),
-        encode="{}.isoformat(sep=' ')",
-        decode="_convert.decode_iso_datetime({}, {table!r}, {column!r})",
+        encode="_convert.encode_utc_datetime({}, {table!r}, {column!r})",
+        decode="_convert.decode_utc_datetime({}, {table!r}, {column!r})",
     ),
     "epoch_datetime": Codec(
         "datetime.datetime",
         imports=("import datetime",),
-        encode="_convert.encode_epoch({})",
+        encode="_convert.encode_epoch({}, {table!r}, {column!r}, False)",
         decode="_convert.decode_epoch({}, {table!r}, {column!r})",
     ),
     "epoch_date": Codec(
@@ -73,6 +74,22 @@ CODECS: dict[str, Codec] = {
         decode="_convert.decode_epoch_date({}, {table!r}, {column!r})",
     ),
 }
+
+# `naive_datetimes = "utc"`: the same codecs, taking a naive datetime as UTC
+# instead of refusing it. Chosen in render/context.py, never by name in config.
+CODECS["datetime_naive_utc"] = Codec(
+    "datetime.datetime",
+    imports=("import datetime",),
+    encode="_convert.encode_utc_datetime_naive({}, {table!r}, {column!r})",
+    decode=CODECS["datetime"].decode,
+)
+CODECS["epoch_datetime_naive_utc"] = Codec(
+    "datetime.datetime",
+    imports=("import datetime",),
+    encode="_convert.encode_epoch({}, {table!r}, {column!r}, True)",
+    decode=CODECS["epoch_datetime"].decode,
+)
+NAIVE_UTC_CODECS = {"datetime": "datetime_naive_utc", "epoch_datetime": "epoch_datetime_naive_utc"}
 
 # Default codec per affinity; NUMERIC is float unless config says decimal.
 _AFFINITY_CODECS = {
@@ -95,7 +112,9 @@ KNOWN_NUMERIC_NAMES = frozenset({*_TEMPORAL_TYPES, *_BOOLEAN_TYPES, *_DECIMAL_TY
 # Codecs whose values a TEXT-affinity column would store (and return) as text.
 _NUMBER_CODECS = frozenset({"int", "bool", "float", "epoch_date", "epoch_datetime"})
 # What a user can put in a column's `type` override (internal codecs excluded).
-OVERRIDE_CHOICES = tuple(sorted(name for name in CODECS if name != "numeric_text"))
+OVERRIDE_CHOICES = tuple(
+    sorted(name for name in CODECS if name != "numeric_text" and not name.endswith("_naive_utc"))
+)
 
 
 def base_type_name(declared_type: str) -> str:

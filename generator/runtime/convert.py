@@ -22,7 +22,9 @@ __all__ = [
     "decode_epoch",
     "decode_epoch_date",
     "decode_iso_date",
-    "decode_iso_datetime",
+    "decode_utc_datetime",
+    "encode_utc_datetime",
+    "encode_utc_datetime_naive",
     "encode_bool",
     "encode_epoch",
     "encode_epoch_date",
@@ -72,14 +74,61 @@ def decode_iso_date(value: object, table: str, column: str) -> datetime.date:
     raise DecodeError(table, column)
 
 
-def decode_iso_datetime(value: object, table: str, column: str) -> datetime.datetime:
-    """`'2024-05-01 12:00:00'` (or with a `T`, an offset, fractions) → datetime."""
+_UTC = datetime.timezone.utc
+
+
+def decode_utc_datetime(value: object, table: str, column: str) -> datetime.datetime:
+    """Stored text (any ISO-8601 form) → an aware UTC datetime.
+
+    Canonical rows (`2026-12-05 04:34:34`, what CURRENT_TIMESTAMP writes) and
+    naive text from other writers are UTC; text with an offset (`T`, `+02:00`,
+    `Z`, PostgreSQL's `+00`) is converted to UTC. A datetime (a driver that
+    decodes timestamps itself) is converted too.
+    """
     if isinstance(value, str):
         try:
-            return datetime.datetime.fromisoformat(value)
+            parsed = datetime.datetime.fromisoformat(value)
         except ValueError:
-            pass
-    raise DecodeError(table, column)
+            raise DecodeError(table, column, "an ISO-8601 datetime") from None
+    elif isinstance(value, datetime.datetime):
+        parsed = value
+    else:
+        raise DecodeError(table, column, "an ISO-8601 datetime")
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=_UTC)
+    return parsed if parsed.tzinfo is _UTC else parsed.astimezone(_UTC)
+
+
+def encode_utc_datetime(value: datetime.datetime, table: str, column: str) -> str:
+    """An aware datetime → canonical UTC text; a naive one is refused (INVALID_DATA).
+
+    `YYYY-MM-DD HH:MM:SS`, plus `.ffffff` only when there are microseconds:
+    the form CURRENT_TIMESTAMP writes, and one that sorts as text in time
+    order (a whole second is a prefix of its fractions, so it sorts first).
+    """
+    if not isinstance(value, datetime.datetime):
+        raise EncodeError(table, column, "needs a datetime")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise EncodeError(table, column, _NAIVE)
+    if value.tzinfo is not _UTC:
+        try:
+            value = value.astimezone(_UTC)
+        except OverflowError:  # 0001-01-01 00:00+01:00 has no UTC datetime
+            raise EncodeError(table, column, "is out of range in UTC") from None
+    return value.replace(tzinfo=None).isoformat(sep=" ")
+
+
+def encode_utc_datetime_naive(value: datetime.datetime, table: str, column: str) -> str:
+    """Like `encode_utc_datetime`, but a naive datetime is taken as UTC (config says so)."""
+    if isinstance(value, datetime.datetime) and value.tzinfo is None:
+        return value.isoformat(sep=" ")
+    return encode_utc_datetime(value, table, column)
+
+
+_NAIVE = (
+    "is a naive datetime: give it a tzinfo (datetime.timezone.utc), or set "
+    'naive_datetimes = "utc" in [tool.storegen]'
+)
 
 
 def encode_float(value: float, table: str, column: str) -> float:
@@ -103,10 +152,14 @@ def encode_numeric_text(value: str, table: str, column: str) -> str:
     raise EncodeError(table, column)
 
 
-def encode_epoch(value: datetime.datetime) -> int:
-    """A datetime → unix seconds; naive datetimes are taken as UTC."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.timezone.utc)
+def encode_epoch(value: datetime.datetime, table: str, column: str, naive_utc: bool) -> int:
+    """An aware datetime → unix seconds; a naive one is refused unless config says UTC."""
+    if not isinstance(value, datetime.datetime):
+        raise EncodeError(table, column, "needs a datetime")
+    if value.tzinfo is None or value.utcoffset() is None:
+        if not naive_utc:
+            raise EncodeError(table, column, _NAIVE)
+        value = value.replace(tzinfo=_UTC)
     return int(value.timestamp())
 
 

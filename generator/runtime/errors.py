@@ -57,10 +57,11 @@ class DecodeError(Exception):
 class EncodeError(ValueError):
     """A Python value that cannot be stored faithfully (NaN, which SQLite turns into NULL)."""
 
-    def __init__(self, table: str, column: str) -> None:
+    def __init__(self, table: str, column: str, reason: str = "") -> None:
         self.table = table
         self.column = column
-        super().__init__(f"a value for {table}.{column} cannot be stored")
+        # `reason` is client-safe text that names no value ("is a naive datetime: ...").
+        super().__init__(f"a value for {table}.{column} {reason or 'cannot be stored'}")
 
 
 class TransactionUnsupported(RuntimeError):

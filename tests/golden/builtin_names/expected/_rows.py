@@ -18,7 +18,7 @@ from .models import Event
 def decode_event(r: Sequence[Any]) -> Event:
     return Event(
         id=r[0],
-        datetime_=_convert.decode_iso_datetime(r[1], "events", "datetime"),
+        datetime_=_convert.decode_utc_datetime(r[1], "events", "datetime"),
         str_=r[2],
         int_=r[3],
         float_=r[4],
@@ -33,7 +33,7 @@ def decode_event(r: Sequence[Any]) -> Event:
 def encode_event_insert(row: Event) -> tuple[Any, ...]:
     return (
         None if row.id is _convert.DEFAULT else row.id,
-        row.datetime_.isoformat(sep=" "),
+        _convert.encode_utc_datetime(row.datetime_, "events", "datetime"),
         row.str_,
         row.int_,
         None if row.float_ is None else _convert.encode_float(row.float_, "events", "float"),
@@ -47,7 +47,7 @@ def encode_event_insert(row: Event) -> tuple[Any, ...]:
 
 def encode_event_update(row: Event) -> tuple[Any, ...]:
     return (
-        row.datetime_.isoformat(sep=" "),
+        _convert.encode_utc_datetime(row.datetime_, "events", "datetime"),
         row.str_,
         row.int_,
         None if row.float_ is None else _convert.encode_float(row.float_, "events", "float"),

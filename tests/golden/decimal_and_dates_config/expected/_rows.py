@@ -23,7 +23,7 @@ def decode_invoice(r: Sequence[Any]) -> Invoice:
         discount=None if r[3] is None else _convert.decode_decimal(r[3], "invoices", "discount"),
         issued_on=_convert.decode_epoch_date(r[4], "invoices", "issued_on"),
         due_on=_convert.decode_iso_date(r[5], "invoices", "due_on"),
-        sent_at=None if r[6] is None else _convert.decode_iso_datetime(r[6], "invoices", "sent_at"),
+        sent_at=None if r[6] is None else _convert.decode_utc_datetime(r[6], "invoices", "sent_at"),
         expires_at=_convert.decode_epoch(r[7], "invoices", "expires_at"),
         paid_at=r[8],
         reminded=bool(r[9]),
@@ -43,8 +43,12 @@ def encode_invoice_insert(row: Invoice) -> tuple[Any, ...]:
         ),
         _convert.encode_epoch_date(row.issued_on),
         row.due_on.isoformat(),
-        None if row.sent_at is None else row.sent_at.isoformat(sep=" "),
-        _convert.encode_epoch(row.expires_at),
+        (
+            None
+            if row.sent_at is None
+            else _convert.encode_utc_datetime(row.sent_at, "invoices", "sent_at")
+        ),
+        _convert.encode_epoch(row.expires_at, "invoices", "expires_at", False),
         (
             None
             if row.paid_at is None
@@ -66,8 +70,12 @@ def encode_invoice_update(row: Invoice) -> tuple[Any, ...]:
         ),
         _convert.encode_epoch_date(row.issued_on),
         row.due_on.isoformat(),
-        None if row.sent_at is None else row.sent_at.isoformat(sep=" "),
-        _convert.encode_epoch(row.expires_at),
+        (
+            None
+            if row.sent_at is None
+            else _convert.encode_utc_datetime(row.sent_at, "invoices", "sent_at")
+        ),
+        _convert.encode_epoch(row.expires_at, "invoices", "expires_at", False),
         (
             None
             if row.paid_at is None

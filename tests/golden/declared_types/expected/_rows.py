@@ -25,8 +25,8 @@ def decode_product(r: Sequence[Any]) -> Product:
         price=r[5],
         amount=r[6],
         released=None if r[7] is None else _convert.decode_iso_date(r[7], "products", "released"),
-        updated=None if r[8] is None else _convert.decode_iso_datetime(r[8], "products", "updated"),
-        seen=None if r[9] is None else _convert.decode_iso_datetime(r[9], "products", "seen"),
+        updated=None if r[8] is None else _convert.decode_utc_datetime(r[8], "products", "updated"),
+        seen=None if r[9] is None else _convert.decode_utc_datetime(r[9], "products", "seen"),
         active=bool(r[10]),
         image=r[11],
         weight=r[12],
@@ -51,8 +51,12 @@ def encode_product_insert(row: Product) -> tuple[Any, ...]:
         _convert.encode_float(row.price, "products", "price"),
         None if row.amount is None else _convert.encode_float(row.amount, "products", "amount"),
         None if row.released is None else row.released.isoformat(),
-        None if row.updated is None else row.updated.isoformat(sep=" "),
-        None if row.seen is None else row.seen.isoformat(sep=" "),
+        (
+            None
+            if row.updated is None
+            else _convert.encode_utc_datetime(row.updated, "products", "updated")
+        ),
+        None if row.seen is None else _convert.encode_utc_datetime(row.seen, "products", "seen"),
         _convert.encode_bool(row.active),
         row.image,
         None if row.weight is None else _convert.encode_float(row.weight, "products", "weight"),
@@ -76,8 +80,12 @@ def encode_product_update(row: Product) -> tuple[Any, ...]:
         _convert.encode_float(row.price, "products", "price"),
         None if row.amount is None else _convert.encode_float(row.amount, "products", "amount"),
         None if row.released is None else row.released.isoformat(),
-        None if row.updated is None else row.updated.isoformat(sep=" "),
-        None if row.seen is None else row.seen.isoformat(sep=" "),
+        (
+            None
+            if row.updated is None
+            else _convert.encode_utc_datetime(row.updated, "products", "updated")
+        ),
+        None if row.seen is None else _convert.encode_utc_datetime(row.seen, "products", "seen"),
         _convert.encode_bool(row.active),
         row.image,
         None if row.weight is None else _convert.encode_float(row.weight, "products", "weight"),

@@ -41,7 +41,7 @@ def decode_account(r: Sequence[Any]) -> Account:
             last_seen_at=(
                 None
                 if r[7] is None
-                else _convert.decode_iso_datetime(r[7], "accounts", "last_seen_at")
+                else _convert.decode_utc_datetime(r[7], "accounts", "last_seen_at")
             ),
             avatar=r[8],
             score=r[9],
@@ -64,7 +64,11 @@ def encode_account_insert(row: Account) -> tuple[Any, ...]:
         row.plan,
         _convert.encode_decimal(row.balance, "accounts", "balance", (10, 2)),
         None if row.born_on is None else row.born_on.isoformat(),
-        None if row.last_seen_at is None else row.last_seen_at.isoformat(sep=" "),
+        (
+            None
+            if row.last_seen_at is None
+            else _convert.encode_utc_datetime(row.last_seen_at, "accounts", "last_seen_at")
+        ),
         row.avatar,
         _convert.encode_float(row.score, "accounts", "score"),
         _convert.encode_bool(row.is_admin),
@@ -82,7 +86,11 @@ def encode_account_update(row: Account) -> tuple[Any, ...]:
         row.plan,
         _convert.encode_decimal(row.balance, "accounts", "balance", (10, 2)),
         None if row.born_on is None else row.born_on.isoformat(),
-        None if row.last_seen_at is None else row.last_seen_at.isoformat(sep=" "),
+        (
+            None
+            if row.last_seen_at is None
+            else _convert.encode_utc_datetime(row.last_seen_at, "accounts", "last_seen_at")
+        ),
         row.avatar,
         _convert.encode_float(row.score, "accounts", "score"),
         _convert.encode_bool(row.is_admin),
