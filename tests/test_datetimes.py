@@ -101,9 +101,7 @@ async def test_one_rule_on_every_backend(
             assert "2026" not in naive.client_message  # names no value
             assert ok(await events.count_all("r")) == len(expected)
             kept = ok(await events.get_by_id(filled.id, "r"))
-            stale = await events.update(
-                type(kept)(id=kept.id, label="x", at=NAIVE, due=None), "r"
-            )
+            stale = await events.update(type(kept)(id=kept.id, label="x", at=NAIVE, due=None), "r")
             assert stale.status is False and stale.error_code.name == "INVALID_DATA"
             assert ok(await events.get_by_id(filled.id, "r")) == kept
 

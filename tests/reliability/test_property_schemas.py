@@ -314,7 +314,10 @@ def values_for(col: Col) -> st.SearchStrategy[Any]:
         return st.dates()
     if kind == "datetime":
         # Aware only: a naive datetime is refused (INVALID_DATA) unless config says UTC.
-        zones = [datetime.timezone.utc, datetime.timezone(datetime.timedelta(hours=-9, minutes=-30))]
+        zones = [
+            datetime.timezone.utc,
+            datetime.timezone(datetime.timedelta(hours=-9, minutes=-30)),
+        ]
         return st.datetimes(
             min_value=datetime.datetime(2, 1, 1),
             max_value=datetime.datetime(9998, 12, 31),
