@@ -35,7 +35,7 @@ _TOP_KEYS = {
     "models",
 }
 _TABLE_KEYS = {"model", "contract", "store", "append_only", "secret", "columns"}
-_COLUMN_KEYS = {"type", "temporal_storage", "secret", "attribute"}
+_COLUMN_KEYS = {"type", "temporal_storage", "secret", "attribute", "json"}
 _MIXIN_KEYS = {"columns", "doc"}
 # What the generated model classes are: stdlib dataclasses (no dependency) or
 # pydantic v2 BaseModels (the generated package then needs pydantic).
@@ -50,6 +50,7 @@ class ColumnOptions:
     temporal_storage: str | None = None
     secret: bool | None = None
     attribute: str | None = None
+    json: str | None = None  # "module.path:Name": a JSON column holds that class
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +231,7 @@ def _table_options(raw: Any, where: str) -> TableOptions:
 
 def _column_options(column: dict[str, Any], where: str) -> ColumnOptions:
     """Check each value's type and spelling: `temporal_storage = "epcoh"` must not pass."""
-    for key in ("type", "attribute"):
+    for key in ("type", "attribute", "json"):
         if key in column and not isinstance(column[key], str):
             raise ConfigError(f"{where}: '{key}' must be a string")
     if "secret" in column and not isinstance(column["secret"], bool):

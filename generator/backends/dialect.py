@@ -33,6 +33,7 @@ from ..config import Options
 from ..errors import ConfigError, SchemaError
 from ..schema.ir import PrimaryKey, Schema, Table, UniqueKey
 from ..schema.parse import index_tree
+from ..schema.constraints import json_valid_column
 from ..schema.tables import table_tree
 from ..render.typemap import choose_codec
 from .pg_defaults import postgres_default
@@ -59,6 +60,7 @@ _POSTGRES_TYPES = {
     "decimal": "TEXT",
     "date": "TEXT",
     "datetime": "TIMESTAMPTZ",
+    "json": "JSONB",
 }
 
 
@@ -147,6 +149,7 @@ def _postgres_table(table: Table, options: Options) -> str:
     _strip_comments(tree)
     _quote_names(tree)
     _blob_literals(tree)
+    _drop_json_valid(tree, table, options)
     alias = _rowid_alias(table)
     schema = tree.this
     if isinstance(schema, exp.Schema):  # a column without a type parses as a bare name
@@ -181,6 +184,16 @@ def _postgres_table(table: Table, options: Options) -> str:
         column_def.set("constraints", constraints)
     # Pretty, but a short parenthesised list stays on its line: REFERENCES t (id).
     return _SHORT_GROUP.sub(r"(\1)", tree.sql(dialect="postgres", pretty=True))
+
+
+def _drop_json_valid(tree: exp.Expr, table: Table, options: Options) -> None:
+    """`CHECK (json_valid(col))` has no PostgreSQL function: a jsonb column is valid by type."""
+    for check in list(tree.find_all(exp.CheckColumnConstraint)):
+        column = json_valid_column(check.this)
+        if column is not None and _column_type(table, column, options) == "JSONB":
+            holder = check.parent
+            target = holder if isinstance(holder, (exp.ColumnConstraint, exp.Constraint)) else check
+            target.pop()
 
 
 def _postgres_index(table: Table, sql: str) -> str:

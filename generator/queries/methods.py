@@ -36,7 +36,7 @@ _TAKEN = frozenset(
 _NULL = "None if {} is None else "
 # Attributes every store already has: a query method must not shadow them.
 _STORE_ATTRIBUTES = frozenset({"db", "model", "table"})
-_PRIMITIVE_DECODE = {"bool": "bool({})"}
+_PRIMITIVE_DECODE = {"bool": "bool({})", "JsonValue": "_convert.decode_json({}, 'query', '->')"}
 
 
 def attach_queries(view: PackageView, schema: Schema, acronyms: tuple[str, ...]) -> PackageView:

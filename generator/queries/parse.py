@@ -121,6 +121,8 @@ def transpile_query(sql: str, params: Sequence[str], dialect: str) -> str:
     numbers = {name: i + 1 for i, name in enumerate(params)}
     for placeholder in list(tree.find_all(exp.Placeholder)):
         placeholder.replace(exp.Parameter(this=exp.Literal.number(numbers[placeholder.name])))
+    for extract in tree.find_all(exp.JSONExtract, exp.JSONExtractScalar):
+        extract.set("only_json_types", True)  # `->`/`->>` chains: JSON_EXTRACT_PATH refuses jsonb
     return tree.sql(dialect=dialect)
 
 

@@ -325,6 +325,10 @@ class _Typer:
             if isinstance(node, (exp.Lower, exp.Upper, exp.Trim, exp.Substring)):
                 primitive = "str"
             return _Type(primitive=primitive, nullable=inner.nullable)
+        if isinstance(node, exp.JSONExtract):  # x -> '$.a': the sub-value, as JSON text
+            return _Type(primitive="JsonValue", nullable=True)
+        if isinstance(node, exp.JSONExtractScalar):  # x ->> '$.a', json_extract(x, '$.a')
+            return _Type(primitive="int | float | str", nullable=True)  # objects come as text
         if isinstance(node, exp.Subquery):
             columns = self.select_columns(node.this, False)
             if len(columns) != 1:

@@ -22,12 +22,12 @@ from .checks import (
     check_unique,
     check_unique_attrs,
 )
-from ..errors import SchemaError
-from ..schema.ir import Column, Location, PrimaryKey, Schema, Table, UniqueKey
+from ..errors import ConfigError, SchemaError
+from ..schema.ir import Affinity, Column, Location, PrimaryKey, Schema, Table, UniqueKey
 from .naming import attribute_name, class_name, method_suffix
 from ..queries.methods import attach_queries, query_statements
 from .flavours import FLAVOURS
-from .typemap import CODECS, NAIVE_UTC_CODECS, choose_codec, declared_digits, literal_annotation
+from .typemap import CODECS, NAIVE_UTC_CODECS, choose_codec, json_class_codec, declared_digits, literal_annotation
 from .views import (
     DB_DEFAULT,
     FieldView,
@@ -154,6 +154,14 @@ def _field_view(table: Table, column: Column, options: Options) -> FieldView:
     if options.naive_datetimes == "utc":
         codec_name = NAIVE_UTC_CODECS.get(codec_name, codec_name)
     codec = CODECS[codec_name]
+    if column_options and column_options.json:
+        where = f"[tool.storegen.tables.{table.name}.columns.{column.name}]"
+        if codec_name != "json":
+            raise ConfigError(
+                f"{where}: json = {column_options.json!r} needs a JSON column: declare it "
+                f"JSON or JSONB, or add CHECK (json_valid({column.name}))"
+            )
+        codec = json_class_codec(column_options.json, where)
     annotation = codec.annotation
     if column.check_in is not None and annotation in ("str", "int"):
         annotation = literal_annotation(column.check_in)
@@ -196,6 +204,7 @@ def _bind_codec(expression: str, table: Table, column: Column) -> str:
         expression.replace("{table!r}", repr(table.name))
         .replace("{column!r}", repr(column.name))
         .replace("{digits!r}", repr(declared_digits(column.declared_type)))
+        .replace("{numeric!r}", repr(column.affinity is Affinity.NUMERIC))
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .pysource import merge_imports
+from .typemap import JSON_IMPORT as _JSON_IMPORT
 
 if TYPE_CHECKING:  # views.py imports this module
     from .views import FieldView
@@ -64,11 +65,18 @@ class ModelFlavour:
         return f"{f.attr}: {f.annotation} = Field({default}repr=False, exclude=True)"
 
     def imports(self, annotation_imports: tuple[str, ...], *, secrets: bool) -> tuple[str, ...]:
-        """The models module's imports: the annotations' plus the flavour's own."""
+        """The models module's imports: the annotations' plus the flavour's own.
+
+        `JsonValue` is defined here for the rest of the package: the runtime's
+        recursive alias for dataclasses, pydantic's own for pydantic models
+        (pydantic cannot build a schema from a plain recursive alias).
+        """
+        json = _JSON_IMPORT in annotation_imports
+        annotation_imports = tuple(i for i in annotation_imports if i != _JSON_IMPORT)
         if not self.pydantic:
             own = "from dataclasses import dataclass" + (", field" if secrets else "")
-            return merge_imports([*annotation_imports, own])
-        names = ["BaseModel", *(["Field"] if secrets else [])]
+            return merge_imports([*annotation_imports, own])  # JsonValue: models_runtime_import
+        names = ["BaseModel", *(["Field"] if secrets else []), *(["JsonValue"] if json else [])]
         stdlib = merge_imports(annotation_imports)
         # A third-party import: its own group after the standard library's, as isort does;
         # pydantic is an extra, so a missing one says which, in one line.

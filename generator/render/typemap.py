@@ -75,6 +75,35 @@ CODECS: dict[str, Codec] = {
     ),
 }
 
+# JSON columns (declared JSON/JSONB, or CHECK (json_valid(col))): JsonValue, which
+# models.py defines (or takes from pydantic) and every other module imports from it.
+JSON_IMPORT = "from .models import JsonValue"
+CODECS["json"] = Codec(
+    "JsonValue",
+    imports=(JSON_IMPORT,),
+    encode="_convert.encode_json({}, {table!r}, {column!r}, {numeric!r})",
+    decode="_convert.decode_json({}, {table!r}, {column!r})",
+)
+JSON_CODECS = frozenset({"json"})
+
+
+def json_class_codec(reference: str, where: str) -> Codec:
+    """The codec of a JSON column typed with a class from config (`"myapp.models:Settings"`)."""
+    module, _, name = reference.partition(":")
+    if not (name.isidentifier() and all(p.isidentifier() for p in module.split("."))):
+        raise ConfigError(
+            f"{where}: json = {reference!r} must name a class as \"module.path:Name\" "
+            "(anything pydantic's TypeAdapter accepts: a BaseModel, TypedDict, dataclass, "
+            "or an alias such as Items = list[Item])"
+        )
+    return Codec(
+        name,
+        imports=(f"from {module} import {name}",),
+        encode=f"_convert.encode_json_as({name}, {{}}, {{table!r}}, {{column!r}}, {{numeric!r}})",
+        decode=f"_convert.decode_json_as({name}, {{}}, {{table!r}}, {{column!r}})",
+    )
+
+
 # `naive_datetimes = "utc"`: the same codecs, taking a naive datetime as UTC
 # instead of refusing it. Chosen in render/context.py, never by name in config.
 CODECS["datetime_naive_utc"] = Codec(
@@ -105,10 +134,13 @@ _TEMPORAL_TYPES = {"DATE": "date", "DATETIME": "datetime", "TIMESTAMP": "datetim
 _BOOLEAN_TYPES = frozenset({"BOOLEAN", "BOOL"})
 _DECIMAL_TYPES = frozenset({"DECIMAL", "NUMERIC"})
 # Text kept as text, although SQLite gives these names NUMERIC affinity.
-_TEXT_TYPES = frozenset({"JSON", "UUID", "TIME"})
+_TEXT_TYPES = frozenset({"UUID", "TIME"})
+_JSON_TYPES = frozenset({"JSON", "JSONB"})
 # Names without an affinity keyword that we map on purpose. Any other such name
 # (`TXT`, `STRING`, `VARCHR`) gets NUMERIC affinity in SQLite: most likely a typo.
-KNOWN_NUMERIC_NAMES = frozenset({*_TEMPORAL_TYPES, *_BOOLEAN_TYPES, *_DECIMAL_TYPES, *_TEXT_TYPES})
+KNOWN_NUMERIC_NAMES = frozenset(
+    {*_TEMPORAL_TYPES, *_BOOLEAN_TYPES, *_DECIMAL_TYPES, *_TEXT_TYPES, *_JSON_TYPES}
+)
 # Codecs whose values a TEXT-affinity column would store (and return) as text.
 _NUMBER_CODECS = frozenset({"int", "bool", "float", "epoch_date", "epoch_datetime"})
 # What a user can put in a column's `type` override (internal codecs excluded).
@@ -169,6 +201,8 @@ def choose_codec(
         return kind
     if base in _DECIMAL_TYPES and numeric == "decimal":
         return "decimal"
+    if base in _JSON_TYPES or column.json_check:
+        return "json"
     if base in _TEXT_TYPES:
         return _guard_text("str", column)
     return _AFFINITY_CODECS[column.affinity]

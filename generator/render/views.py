@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .flavours import DATACLASS, ModelFlavour
+from .typemap import JSON_IMPORT
 from .naming import attribute_name
 
 # context.py imports these from here; `as` marks them re-exported for mypy.
@@ -254,8 +255,21 @@ class PackageView:
 
     @property
     def annotation_imports(self) -> tuple[str, ...]:
-        """Imports that field annotations need (datetime, Decimal, Literal)."""
-        return tuple(sorted({i for t in self.tables for f in t.fields for i in f.imports}))
+        """Imports that field annotations need (datetime, Decimal, Literal, JsonValue)."""
+        found = {i for t in self.tables for f in t.fields for i in f.imports}
+        found |= {i for r in self.query_rows for f in r.fields for i in f.imports}
+        if self.uses_json:
+            found.add(JSON_IMPORT)
+        return tuple(sorted(found))
+
+    @property
+    def uses_json(self) -> bool:
+        """True when an annotation names `JsonValue`: models.py then defines and exports it."""
+        fields = [f for t in self.tables for f in t.fields]
+        fields += [f for r in self.query_rows for f in r.fields]
+        return any("JsonValue" in f.annotation for f in fields) or any(
+            "JsonValue" in m.signature for t in self.tables for m in t.methods
+        )
 
     def imports(self, *extra: str) -> tuple[str, ...]:
         """The annotation imports plus `extra`, merged and sorted like isort."""
@@ -269,6 +283,13 @@ class PackageView:
     def model_imports(self) -> tuple[str, ...]:
         secrets = any(f.secret for t in self.tables for f in t.fields)
         return self.models.imports(self.annotation_imports, secrets=secrets)
+
+    @property
+    def models_runtime_import(self) -> str:
+        """models.py's `from ._runtime.convert import ...` (DEFAULT, the dataclasses' JsonValue)."""
+        names = ["DEFAULT"] if self.uses_db_default else []
+        names += ["JsonValue"] if self.uses_json and not self.models.pydantic else []
+        return f"from ._runtime.convert import {', '.join(names)}" if names else ""
 
     @property
     def uses_db_default(self) -> bool:

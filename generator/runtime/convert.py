@@ -14,8 +14,20 @@ from typing import Final, Never, NoReturn, cast
 
 from .errors import DecodeError, EncodeError
 
+# JSON columns: re-exported so generated code reaches every codec as `_convert.*`.
+from .jsonvalue import JsonValue as JsonValue
+from .jsonvalue import decode_json as decode_json
+from .jsonvalue import decode_json_as as decode_json_as
+from .jsonvalue import encode_json as encode_json
+from .jsonvalue import encode_json_as as encode_json_as
+
 __all__ = [
     "DEFAULT",
+    "JsonValue",
+    "decode_json",
+    "decode_json_as",
+    "encode_json",
+    "encode_json_as",
     "DbDefault",
     "decode_decimal",
     "encode_decimal",

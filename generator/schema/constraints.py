@@ -39,6 +39,7 @@ class _Draft:
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     fk_locations: list[Location] = field(default_factory=list)
     enums: list[tuple[str, tuple[int | str, ...], Location]] = field(default_factory=list)
+    json_checks: list[str] = field(default_factory=list)  # CHECK (json_valid(col))
     # COLLATE written in a table-level key list, per key: by unique_keys index, and the PK's.
     listed: dict[int, dict[str, str]] = field(default_factory=dict)
     pk_listed: dict[str, str] = field(default_factory=dict)
@@ -106,6 +107,10 @@ class _Draft:
     def add_check(self, expression: exp.Expression, location: Location) -> None:
         """Record ``CHECK (col IN (literals...))`` as an enum; other shapes stay SQL's job."""
         check = _unparen(expression)
+        json_column = json_valid_column(check)
+        if json_column is not None:
+            self.json_checks.append(json_column)
+            return
         target = _unparen(check.this) if isinstance(check, exp.In) else None
         if not isinstance(target, exp.Column):
             return
@@ -127,6 +132,31 @@ class _Draft:
                 location,
             )
         self.enums.append((target.name, ints or strings, location))
+
+
+def json_valid_column(check: exp.Expression) -> str | None:
+    """The column of `CHECK (json_valid(col))` (or `col IS NULL OR json_valid(col)`), else None.
+
+    Such a column holds JSON: typed JsonValue (render/typemap.py), jsonb on PostgreSQL.
+    SQLite before 3.45 gives json_valid(NULL) = 0, hence the IS NULL form for nullable ones.
+    """
+    check = _unparen(check)
+    if isinstance(check, exp.Or):
+        sides = [_unparen(check.this), _unparen(check.expression)]
+        named = [json_valid_column(side) for side in sides]
+        nulls = [
+            side.this.name
+            for side in sides
+            if isinstance(side, exp.Is)
+            and isinstance(side.expression, exp.Null)
+            and isinstance(side.this, exp.Column)
+        ]
+        found = next((n for n in named if n), None)
+        return found if found is not None and nulls == [found] else None
+    if not (isinstance(check, exp.Anonymous) and check.name.lower() == "json_valid"):
+        return None
+    argument = _unparen(check.expressions[0]) if len(check.expressions) == 1 else None
+    return argument.name if isinstance(argument, exp.Column) else None
 
 
 def _add_column(draft: _Draft, element: Element, node: exp.Expression) -> None:

@@ -69,6 +69,7 @@ class Column:
     location: Location
     default: Default | None = None
     check_in: tuple[int | str, ...] | None = None
+    json_check: bool = False  # CHECK (json_valid(col)): the column holds JSON text
     generated: bool = False
     hidden: bool = False
     autoincrement: bool = False

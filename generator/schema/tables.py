@@ -113,6 +113,10 @@ def _finish(draft: _Draft, statement: Statement, without_rowid: bool, strict: bo
                 location,
             )
         columns[name.lower()] = dataclasses.replace(column, check_in=values)
+    for name in draft.json_checks:
+        column = columns.get(name.lower())
+        if column is not None:  # an unknown name: SQLite's own check refuses it
+            columns[name.lower()] = dataclasses.replace(column, json_check=True)
     primary_key = None
     if draft.primary_key:
         names, desc, _ = draft.primary_key

@@ -11,6 +11,7 @@ from ._runtime.connect import connect
 from ._runtime.convert import DEFAULT
 from .migrations import MigrationError, migrate, schema_drift
 from .models import (
+    JsonValue,
     Product,
 )
 from .results import ErrorCode, FailedResult, Result, SuccessResult
@@ -20,6 +21,7 @@ __all__ = [
     "DEFAULT",
     "ErrorCode",
     "FailedResult",
+    "JsonValue",
     "MigrationError",
     "Result",
     "SCHEMA_SQL",

@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from ._runtime.convert import DEFAULT
+from ._runtime.convert import DEFAULT, JsonValue
 
 __all__ = [
+    "JsonValue",
     "Product",
 ]
 
@@ -35,7 +36,7 @@ class Product:
     precise: float | None = None
     big: int | None = None
     small: int | None = None
-    meta: str | None = None
+    meta: JsonValue | None = None
     uid: str | None = None
     opens: str | None = None
     anything: bytes | None = None
