@@ -271,6 +271,7 @@ def test_a_manifest_naming_one_runtime_module_gets_the_modules_it_imports(
         "_runtime/convert.py",
         "_runtime/database.py",
         "_runtime/errors.py",
+        "_runtime/jsonvalue.py",  # what convert.py imports (JSON columns)
         "_runtime/libsql_urls.py",  # what migrate.py imports (pure Python, no driver)
         "_runtime/migrate.py",  # the base too: migrate() runs in every package
         "_runtime/schema_info.py",

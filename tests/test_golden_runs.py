@@ -72,6 +72,7 @@ SAMPLES: list[dict[Any, Any]] = [
         Decimal: Decimal("12.34"),
         datetime.date: datetime.date(2024, 5, 1),
         datetime.datetime: datetime.datetime(2024, 5, 1, 12, 30, 15, tzinfo=UTC),
+        "json": {"kind": "signup", "user": {"name": "Ada", "tags": [1, 2.5, None, True]}},
     },
     {
         int: 2,
@@ -82,6 +83,7 @@ SAMPLES: list[dict[Any, Any]] = [
         Decimal: Decimal("-7.5"),
         datetime.date: datetime.date(1999, 12, 31),
         datetime.datetime: datetime.datetime(1999, 12, 31, 23, 59, 59, tzinfo=UTC),
+        "json": ["y", {"k": []}],
     },
 ]
 
@@ -102,6 +104,11 @@ def package_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def sample(hint: Any, values: dict[Any, Any]) -> Any:
     """A value for a field annotation: the first literal, or the set's value for the type."""
     origin = get_origin(hint)
+    json_alias = getattr(hint, "__name__", "") == "JsonValue"  # pydantic's TypeAliasType
+    if json_alias or (
+        origin in (Union, types.UnionType) and any(get_origin(a) is dict for a in get_args(hint))
+    ):
+        return values["json"]  # JsonValue
     if origin in (Union, types.UnionType):
         return sample(next(a for a in get_args(hint) if a is not type(None)), values)
     if origin is Literal:

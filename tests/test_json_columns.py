@@ -30,7 +30,7 @@ CREATE TABLE js_docs (
 QUERIES = """\
 -- name: json_parts :many
 SELECT id, settings ->> '$.theme' AS theme, payload -> '$.nested' AS nested,
-       json_extract(payload, '$.n') AS n
+       json_extract(payload, '$.n') AS n, payload ->> '$.nested.e' AS e
 FROM js_docs ORDER BY id;
 """
 MODELS = '''\
@@ -111,6 +111,7 @@ async def test_nested_values_and_a_configured_class_round_trip(
         parts = ok(await docs.json_parts("r"))
         # ->> and json_extract give SQLite's SQL value, PostgreSQL's ->> text; -> gives JSON.
         n = "42" if backend == "postgres" else 42
+        assert [p.e for p in parts] == ["\u2603", None, None, None, None]
         assert [(p.theme, p.nested, p.n) for p in parts] == [
             ("dark", NESTED["nested"], n),
             ("", None, None),

@@ -32,6 +32,7 @@ from .scope import (
 )
 from .params import _QueryTyper
 from ..schema.lex import SourceFile, Statement, Token, scan_source
+from .json_paths import json_operators
 
 __all__ = ["PRIMITIVES", "parse_queries", "placeholder_sql", "transpile_query"]
 
@@ -121,8 +122,7 @@ def transpile_query(sql: str, params: Sequence[str], dialect: str) -> str:
     numbers = {name: i + 1 for i, name in enumerate(params)}
     for placeholder in list(tree.find_all(exp.Placeholder)):
         placeholder.replace(exp.Parameter(this=exp.Literal.number(numbers[placeholder.name])))
-    for extract in tree.find_all(exp.JSONExtract, exp.JSONExtractScalar):
-        extract.set("only_json_types", True)  # `->`/`->>` chains: JSON_EXTRACT_PATH refuses jsonb
+    json_operators(tree)
     return tree.sql(dialect=dialect)
 
 

@@ -27,7 +27,14 @@ from ..schema.ir import Affinity, Column, Location, PrimaryKey, Schema, Table, U
 from .naming import attribute_name, class_name, method_suffix
 from ..queries.methods import attach_queries, query_statements
 from .flavours import FLAVOURS
-from .typemap import CODECS, NAIVE_UTC_CODECS, choose_codec, json_class_codec, declared_digits, literal_annotation
+from .typemap import (
+    CODECS,
+    NAIVE_UTC_CODECS,
+    choose_codec,
+    json_class_codec,
+    declared_digits,
+    literal_annotation,
+)
 from .views import (
     DB_DEFAULT,
     FieldView,

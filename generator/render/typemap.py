@@ -92,7 +92,7 @@ def json_class_codec(reference: str, where: str) -> Codec:
     module, _, name = reference.partition(":")
     if not (name.isidentifier() and all(p.isidentifier() for p in module.split("."))):
         raise ConfigError(
-            f"{where}: json = {reference!r} must name a class as \"module.path:Name\" "
+            f'{where}: json = {reference!r} must name a class as "module.path:Name" '
             "(anything pydantic's TypeAdapter accepts: a BaseModel, TypedDict, dataclass, "
             "or an alias such as Items = list[Item])"
         )

@@ -20,9 +20,7 @@ from .errors import DecodeError, EncodeError
 __all__ = ["JsonValue", "decode_json", "decode_json_as", "encode_json", "encode_json_as"]
 
 # What `json.loads` returns. Recursive, and checked as such by mypy --strict.
-JsonValue: TypeAlias = Union[
-    dict[str, "JsonValue"], list["JsonValue"], str, int, float, bool, None
-]
+JsonValue: TypeAlias = Union[dict[str, "JsonValue"], list["JsonValue"], str, int, float, bool, None]
 
 _dumps = json.JSONEncoder(
     ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
