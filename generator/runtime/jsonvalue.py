@@ -37,8 +37,8 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(name)  # NaN, Infinity: not JSON
 
 
-def _loads(text: str | bytes) -> Any:
-    return json.loads(text, parse_constant=_refuse_constant)
+# Built once: json.loads(text, parse_constant=...) would build a decoder per call.
+_loads = json.JSONDecoder(parse_constant=_refuse_constant).decode
 
 
 def _check_text(text: str, value: object, table: str, column: str, numeric: bool) -> str:

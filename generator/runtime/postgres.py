@@ -32,6 +32,7 @@ except ImportError:
         "the postgres stores need the asyncpg driver: pip install 'storegen[postgres]'"
     ) from None
 
+from .postgres_codecs import SERVER_SETTINGS, init_connection
 from .errors import (
     DecodeError,
     EncodeError,
@@ -176,11 +177,6 @@ def _status_count(status: str) -> int:
     """`"DELETE 3"` / `"INSERT 0 1"` / `"UPDATE 2"` → the number of rows."""
     last = status.rsplit(" ", 1)[-1]
     return int(last) if last.isdigit() else 0
-
-
-async def _init_connection(conn: Any) -> None:
-    """timestamptz as UTC text, both ways: the shared codecs send and parse that text."""
-    await conn.set_type_codec("timestamptz", schema="pg_catalog", encoder=str, decoder=str)
 
 
 class PostgresDatabase:
@@ -393,7 +389,7 @@ class PostgresDatabase:
                     max_size=self._max_size,
                     timeout=self._timeout,
                     command_timeout=self._timeout,
-                    init=_init_connection,
-                    server_settings={"timezone": "UTC"},
+                    init=init_connection,
+                    server_settings=dict(SERVER_SETTINGS),
                 )
         return self._pool
