@@ -9,6 +9,7 @@ stored value that does not decode is INVALID_DATA, logged with its ray_id.
 from __future__ import annotations
 
 import logging
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -235,3 +236,22 @@ def test_user_script_passes_mypy_strict(package: ModuleType) -> None:
     done = subprocess.run([*mypy, "js_wrong.py"], cwd=out, capture_output=True, text=True)
     assert "js_wrong.py:6: error" in done.stdout, done.stdout  # a set is no JsonValue
     assert "js_wrong.py:7: error" in done.stdout, done.stdout  # a dict is no Settings
+
+
+@pytest.mark.parametrize(
+    ("column", "reference", "message"),
+    [
+        ("settings", "Settings", 'must name a class as "module.path:Name"'),
+        ("settings", "js_models:", 'must name a class as "module.path:Name"'),
+        ("plain", "js_models:Settings", "needs a JSON column: declare it JSON or JSONB"),
+    ],
+)
+def test_a_json_class_must_be_spelled_and_placed_right(
+    tmp_path: Path, column: str, reference: str, message: str
+) -> None:
+    from storegen.errors import ConfigError
+
+    schema = SCHEMA.replace("id INTEGER PRIMARY KEY,", "id INTEGER PRIMARY KEY, plain TEXT,")
+    config = {"tables": {"js_docs": {"columns": {column: {"json": reference}}}}}
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        build_package(tmp_path, "js_bad", schema, **config)
