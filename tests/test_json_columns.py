@@ -25,7 +25,8 @@ CREATE TABLE js_docs (
     payload JSON NOT NULL,
     extra JSONB,
     notes TEXT CHECK (notes IS NULL OR json_valid(notes)),
-    settings TEXT NOT NULL CHECK (json_valid(settings))
+    settings TEXT NOT NULL CHECK (json_valid(settings)),
+    items TEXT CHECK (items IS NULL OR json_valid(items))
 );
 """
 QUERIES = """\
@@ -39,7 +40,17 @@ MODELS = '''\
 
 from __future__ import annotations
 
+from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
+
 from pydantic import BaseModel
+
+
+class Item(TypedDict):
+    sku: str
+    qty: int
+
+
+Items = list[Item]
 
 
 class Limits(BaseModel):
@@ -52,7 +63,16 @@ class Settings(BaseModel):
     tags: list[str]
     limits: Limits | None = None
 '''
-CONFIG = {"tables": {"js_docs": {"columns": {"settings": {"json": "js_models:Settings"}}}}}
+CONFIG = {
+    "tables": {
+        "js_docs": {
+            "columns": {
+                "settings": {"json": "js_models:Settings"},  # a BaseModel
+                "items": {"json": "js_models:Items"},  # list[TypedDict]
+            }
+        }
+    }
+}
 NESTED: Any = {
     "a": [1, 2.5, None, True, False, {"b": 'ü\n"x', "": -0.5}],
     "n": 42,
@@ -93,7 +113,13 @@ async def test_nested_values_and_a_configured_class_round_trip(
             payload=NESTED, extra=[1, "two", {"three": 3.0}], notes=None, settings=settings
         ),
         package.JsDoc(payload=42, extra=None, notes=1.5, settings=Settings(theme="", tags=[])),
-        package.JsDoc(payload=[], extra={}, notes="just text", settings=settings),
+        package.JsDoc(
+            payload=[],
+            extra={},
+            notes="just text",
+            settings=settings,
+            items=[{"sku": "a", "qty": 2}],
+        ),
         package.JsDoc(payload="x", extra=True, notes=None, settings=settings),
         package.JsDoc(payload=None, extra=None, notes=[None], settings=settings),
     ]
@@ -101,7 +127,7 @@ async def test_nested_values_and_a_configured_class_round_trip(
         docs = store(db)
         for row in rows:
             stored = ok(await docs.insert(row, "r"))
-            for name in ("payload", "extra", "notes", "settings"):
+            for name in ("payload", "extra", "notes", "settings", "items"):
                 assert getattr(stored, name) == getattr(row, name), name
             assert isinstance(stored.settings, Settings)
             again = ok(await docs.get_by_id(stored.id, "r"))
@@ -152,6 +178,11 @@ async def test_values_that_would_not_round_trip_are_refused(
             await docs.insert(package.JsDoc(payload={}, settings={"theme": 1, "tags": []}), "r")
         )
         assert message == "a value for js_docs.settings does not validate as Settings"
+        wrong_items: Any = [{"sku": "a", "qty": "many"}]
+        message = refused(
+            await docs.insert(package.JsDoc(payload={}, settings=good, items=wrong_items), "r")
+        )
+        assert message == "a value for js_docs.items does not validate as list"
         changed = package.JsDoc(id=kept.id, payload={"x": float("nan")}, settings=good)
         refused(await docs.update(changed, "r"))
         assert ok(await docs.list_all("r")) == [kept]  # nothing written
