@@ -24,7 +24,8 @@ CREATE TABLE dt_events (
     id INTEGER PRIMARY KEY,
     label TEXT NOT NULL,
     at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    due DATETIME
+    due DATETIME,
+    since TIMESTAMP DEFAULT '2026-01-01 00:00:00'
 );
 """
 QUERIES = """\
@@ -85,6 +86,7 @@ async def test_one_rule_on_every_backend(
         filled = ok(await events.insert(model(label="default"), "r"))
         after = datetime.datetime.now(UTC)
         assert filled.at.tzinfo is UTC and before <= filled.at <= after, filled.at
+        assert filled.since == datetime.datetime(2026, 1, 1, tzinfo=UTC)  # a literal DEFAULT
         expected = {filled.id: filled.at}
         for i, value in enumerate(AWARE):
             row = ok(await events.insert(model(label=f"aware{i}", at=value, due=value), "r"))

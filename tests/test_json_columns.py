@@ -26,7 +26,8 @@ CREATE TABLE js_docs (
     extra JSONB,
     notes TEXT CHECK (notes IS NULL OR json_valid(notes)),
     settings TEXT NOT NULL CHECK (json_valid(settings)),
-    items TEXT CHECK (items IS NULL OR json_valid(items))
+    items TEXT CHECK (items IS NULL OR json_valid(items)),
+    meta TEXT NOT NULL DEFAULT '{"v": 1}' CHECK (json_valid(meta))
 );
 """
 QUERIES = """\
@@ -130,6 +131,7 @@ async def test_nested_values_and_a_configured_class_round_trip(
             for name in ("payload", "extra", "notes", "settings", "items"):
                 assert getattr(stored, name) == getattr(row, name), name
             assert isinstance(stored.settings, Settings)
+            assert stored.meta == {"v": 1}  # the DEFAULT, decoded
             again = ok(await docs.get_by_id(stored.id, "r"))
             assert again == stored
             assert type(again.payload) is type(row.payload)

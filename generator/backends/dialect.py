@@ -114,10 +114,12 @@ def postgres_defaults(table: Table, options: Options) -> dict[str, str]:
     """Each expression DEFAULT PostgreSQL can compute exactly, in PostgreSQL SQL."""
     found = {}
     for column in table.columns:
-        if column.default is not None and not column.default.is_literal:
-            translated = postgres_default(
-                column.default.sql, _column_type(table, column.name, options)
-            )
+        if column.default is None:
+            continue
+        pg_type = _column_type(table, column.name, options)
+        # A literal of a type the text does not name is cast: `COALESCE($1, '{}')` is text.
+        if not column.default.is_literal or pg_type in ("JSONB", "TIMESTAMPTZ"):
+            translated = postgres_default(column.default.sql, pg_type)
             if translated is not None:
                 found[column.name] = translated
     return found

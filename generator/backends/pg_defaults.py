@@ -51,8 +51,9 @@ def postgres_default(sql: str, column_type: str) -> str | None:
     text = sql.strip()
     while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
         text = text[1:-1].strip()
-    if _CONSTANT.fullmatch(text):
-        return f"({text})"
+    if _CONSTANT.fullmatch(text):  # typed, or COALESCE($n, '...') would make it text
+        cast = {"JSONB": "::jsonb", "TIMESTAMPTZ": "::timestamptz"}.get(column_type, "")
+        return f"({text}){cast}"
     blob = _BLOB.fullmatch(text)
     if blob and column_type == "BYTEA":
         return f"'\\x{blob.group(1)}'::bytea"

@@ -13,11 +13,11 @@ __all__ = [
 
 
 class _EventSql:
-    INSERT = 'INSERT INTO "events" ("id","payload","tags","meta","note") VALUES ($1,$2,$3,COALESCE($4,\'{}\'),$5) RETURNING "events"."id","events"."payload","events"."tags","events"."meta","events"."note"'
-    INSERT_MANY = 'INSERT INTO "events" ("id","payload","tags","meta","note") VALUES ($1,$2,$3,COALESCE($4,\'{}\'),$5)'
+    INSERT = 'INSERT INTO "events" ("id","payload","tags","meta","note") VALUES ($1,$2,$3,COALESCE($4,(\'{}\')::jsonb),$5) RETURNING "events"."id","events"."payload","events"."tags","events"."meta","events"."note"'
+    INSERT_MANY = 'INSERT INTO "events" ("id","payload","tags","meta","note") VALUES ($1,$2,$3,COALESCE($4,(\'{}\')::jsonb),$5)'
     GET_BY_ID = 'SELECT "events"."id","events"."payload","events"."tags","events"."meta","events"."note" FROM "events" WHERE "events"."id"=$1'
     UPDATE = 'UPDATE "events" SET "payload"=$1,"tags"=$2,"meta"=$3,"note"=$4 WHERE "events"."id"=$5 RETURNING "events"."id","events"."payload","events"."tags","events"."meta","events"."note"'
-    UPSERT = 'INSERT INTO "events" ("id","payload","tags","meta","note") VALUES ($1,$2,$3,COALESCE($4,\'{}\'),$5) ON CONFLICT ("id") DO UPDATE SET "payload"=EXCLUDED."payload","tags"=EXCLUDED."tags","meta"=EXCLUDED."meta","note"=EXCLUDED."note" RETURNING "events"."id","events"."payload","events"."tags","events"."meta","events"."note"'
+    UPSERT = 'INSERT INTO "events" ("id","payload","tags","meta","note") VALUES ($1,$2,$3,COALESCE($4,(\'{}\')::jsonb),$5) ON CONFLICT ("id") DO UPDATE SET "payload"=EXCLUDED."payload","tags"=EXCLUDED."tags","meta"=EXCLUDED."meta","note"=EXCLUDED."note" RETURNING "events"."id","events"."payload","events"."tags","events"."meta","events"."note"'
     DELETE_BY_ID = 'DELETE FROM "events" WHERE "events"."id"=$1'
     LIST_ALL = 'SELECT "events"."id","events"."payload","events"."tags","events"."meta","events"."note" FROM "events" ORDER BY "events"."id" ASC LIMIT $1'
     LIST_ALL_AFTER = 'SELECT "events"."id","events"."payload","events"."tags","events"."meta","events"."note" FROM "events" WHERE "events"."id">$1 ORDER BY "events"."id" ASC LIMIT $2'
