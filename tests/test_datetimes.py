@@ -25,7 +25,8 @@ CREATE TABLE dt_events (
     label TEXT NOT NULL,
     at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
     due DATETIME,
-    since TIMESTAMP DEFAULT '2026-01-01 00:00:00'
+    since TIMESTAMP DEFAULT '2026-01-01 00:00:00',
+    stamp TIMESTAMP -- unix seconds (temporal_storage = "epoch"): the same rule
 );
 """
 QUERIES = """\
@@ -64,13 +65,20 @@ NAIVE = datetime.datetime(2026, 12, 5, 4, 30, 0, 750000)
 def package(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     naive: str = request.param
     root = tmp_path_factory.mktemp(f"dt-{naive}")
-    config = {} if naive == "refuse" else {"naive_datetimes": "utc"}
+    config: dict[str, Any] = {} if naive == "refuse" else {"naive_datetimes": "utc"}
+    config["tables"] = {"dt_events": {"columns": {"stamp": {"temporal_storage": "epoch"}}}}
     return build_package(root, f"dt_{naive}", SCHEMA, QUERIES, **config)
 
 
 def ok(result: Any) -> Any:
     assert result.status is True, result
     return result.client_message
+
+
+def refused(result: Any) -> str:
+    assert result.status is False and result.error_code.name == "INVALID_DATA", result
+    message: str = result.client_message
+    return message
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -89,17 +97,29 @@ async def test_one_rule_on_every_backend(
         assert filled.since == datetime.datetime(2026, 1, 1, tzinfo=UTC)  # a literal DEFAULT
         expected = {filled.id: filled.at}
         for i, value in enumerate(AWARE):
-            row = ok(await events.insert(model(label=f"aware{i}", at=value, due=value), "r"))
+            whole = value.replace(microsecond=0)
+            row = ok(
+                await events.insert(model(label=f"aware{i}", at=value, due=value, stamp=whole), "r")
+            )
             assert row.at == value and row.at.tzinfo is UTC and row.due == value
+            assert row.stamp == whole and row.stamp.tzinfo is UTC
             expected[row.id] = value
+        naive_stamp = await events.insert(
+            model(label="naive epoch", at=AWARE[0], stamp=NAIVE.replace(microsecond=0)), "r"
+        )
+        if naive_utc:
+            row = ok(naive_stamp)
+            assert row.stamp == NAIVE.replace(microsecond=0, tzinfo=UTC)
+            expected[row.id] = AWARE[0]
+        else:
+            assert "naive datetime" in refused(naive_stamp)
         naive = await events.insert(model(label="naive", at=NAIVE), "r")
         if naive_utc:
             row = ok(naive)
             assert row.at == NAIVE.replace(tzinfo=UTC) and row.at.tzinfo is UTC
             expected[row.id] = row.at
         else:
-            assert naive.status is False and naive.error_code.name == "INVALID_DATA"
-            assert "naive datetime" in naive.client_message
+            assert "naive datetime" in refused(naive)
             assert "2026" not in naive.client_message  # names no value
             assert ok(await events.count_all("r")) == len(expected)
             kept = ok(await events.get_by_id(filled.id, "r"))
