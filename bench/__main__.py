@@ -11,7 +11,8 @@
 5. the Turso embedded replica against libSQL ws and http on one sqld
    (bench/replica_cost.py);
 6. point read, pydantic models vs dataclass: what `models = "pydantic"`
-   costs per read (bench/model_cost.py).
+   costs per read (bench/model_cost.py);
+7. value codecs: datetimes and JSON columns, ns per value (bench/codec_cost.py).
 
     python -m bench [--rounds 3] [--n 200] [--skip-libsql] [--skip-migrate]
 """
@@ -22,7 +23,7 @@ import argparse
 import subprocess
 import sys
 
-from bench import engine, gen_scale, migrate_rebuild, model_cost
+from bench import codec_cost, engine, gen_scale, migrate_rebuild, model_cost
 
 parser = argparse.ArgumentParser(description="storegen benchmarks")
 parser.add_argument("--rounds", type=int, default=3)
@@ -49,6 +50,8 @@ subprocess.run(
 )
 print("\n## Point read, pydantic models vs dataclass (µs per call)\n", flush=True)
 model_cost.main(["--rounds", str(max(args.rounds, 5))])
+print("\n## Value codecs, datetimes and JSON (ns per value)\n", flush=True)
+codec_cost.main(["--rounds", str(max(args.rounds, 5))])
 print("\n## Generation time (wall, whole process)\n", flush=True)
 gen_scale.main(["--sizes", ""])
 if not args.skip_libsql:
