@@ -36,7 +36,8 @@ _TAKEN = frozenset(
 _NULL = "None if {} is None else "
 # Attributes every store already has: a query method must not shadow them.
 _STORE_ATTRIBUTES = frozenset({"db", "model", "table"})
-_PRIMITIVE_DECODE = {"bool": "bool({})", "JsonValue": "_convert.decode_json({}, 'query', '->')"}
+# JsonValue (`x -> '$.path'`): `{query}`/`{column}` name the result in a DecodeError.
+_PRIMITIVE_DECODE = {"bool": "bool({})", "JsonValue": "_convert.decode_json({}, {query}, {column})"}
 
 
 def attach_queries(view: PackageView, schema: Schema, acronyms: tuple[str, ...]) -> PackageView:
@@ -177,7 +178,7 @@ def _result(
     if row is not None:
         return row.name, f"{row.decoder}({{}})"
     annotation, decode, _ = _codec(query.columns[0], tables, query.columns[0].nullable)
-    return annotation, decode.replace("{}", "{}[0]")
+    return annotation, _named(decode, query, query.columns[0]).replace("{}", "{}[0]")
 
 
 def _row_view(
@@ -192,6 +193,7 @@ def _row_view(
     seen: dict[str, str] = {}
     for column in query.columns:
         annotation, decode, field = _codec(column, tables, column.nullable)
+        decode = _named(decode, query, column)
         attr = attribute_name(column.name)
         if attr in seen:
             raise SchemaError(
@@ -254,6 +256,11 @@ def _codec(
         if decode != "{}":
             decode = _NULL + decode
     return annotation, decode, field
+
+
+def _named(decode: str, query: Query, column: QueryColumn) -> str:
+    """Name the query and result column a decoder's DecodeError reports."""
+    return decode.replace("{query}", repr(query.name)).replace("{column}", repr(column.name))
 
 
 def _tuple(items: list[str]) -> str:

@@ -57,7 +57,7 @@ def encode_event_update(row: Event) -> tuple[Any, ...]:
 def decode_event_summaries_row(r: Sequence[Any]) -> EventSummariesRow:
     return EventSummariesRow(
         id=r[0],
-        kind=None if r[1] is None else _convert.decode_json(r[1], "query", "->"),
+        kind=None if r[1] is None else _convert.decode_json(r[1], "event_summaries", "kind"),
         user_name=r[2],
         source=r[3],
     )
