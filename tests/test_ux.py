@@ -89,8 +89,8 @@ def test_a_type_typo_exits_2_at_the_column_and_writes_nothing(tmp_path: Path) ->
 def test_the_override_confirms_the_type_and_keeps_the_enum(blog: Path) -> None:
     models = (blog / "blog" / "models.py").read_text()
     assert '    status: Literal["draft", "published"] = "draft"\n' in models
-    # JSON and UUID are known names: text, not the float NUMERIC affinity would give.
-    assert "    meta: str | None = None\n" in models
+    # JSON and UUID are known names, not the float NUMERIC affinity would give.
+    assert "    meta: JsonValue | None = None\n" in models
     assert "    uid: str | None = None\n" in models
 
 
@@ -185,7 +185,7 @@ async def main() -> None:
     assert not isinstance(ann, FailedResult)
     author_id = ann.client_message.id
     out = {}
-    meta = '{"tags": ["a", "b"], "n": 1}'
+    meta = {"tags": ["a", "b"], "n": 1}  # a JSON column holds JsonValue
     uid = "0f8e2a8c-4b0e-4a55-9a37-52b1b56c2c11"
     stored = await posts.insert(Post(author_id=author_id, title="t", meta=meta, uid=uid), "r2")
     assert not isinstance(stored, FailedResult), stored
@@ -193,7 +193,7 @@ async def main() -> None:
     assert not isinstance(found, FailedResult)
     out["round_trip"] = [found.client_message.meta, found.client_message.uid, found.client_message.status]
     results = {
-        "number_like_json": await posts.insert(Post(author_id=author_id, title="n", meta="42"), "r4"),
+        "number_like_json": await posts.insert(Post(author_id=author_id, title="n", meta=2.0), "r4"),
         "unknown_author": await posts.insert(Post(author_id=author_id + 99, title="x"), "r5"),
         "duplicate_name": await authors.insert(Author(name="ann"), "r6"),
     }
@@ -220,12 +220,13 @@ def test_the_generated_package_keeps_text_names_the_key_and_logs_quietly(blog: P
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert out["round_trip"] == [
-        '{"tags": ["a", "b"], "n": 1}',
+        {"tags": ["a", "b"], "n": 1},
         "0f8e2a8c-4b0e-4a55-9a37-52b1b56c2c11",
         "draft",
     ]
-    # SQLite would store '42' in a JSON (NUMERIC affinity) column as the number 42.
-    assert out["number_like_json"] == ["INVALID_DATA", "a value for posts.meta cannot be stored"]
+    # SQLite would store '2.0' in a JSON (NUMERIC affinity) column as the integer 2.
+    assert out["number_like_json"][0] == "INVALID_DATA"
+    assert out["number_like_json"][1].startswith("a value for posts.meta is a bare JSON number")
     assert out["unknown_author"] == [
         "FOREIGN_KEY_VIOLATION",
         "posts.author_id refers to a row that does not exist",
