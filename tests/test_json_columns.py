@@ -168,6 +168,7 @@ async def test_values_that_would_not_round_trip_are_refused(
         2.0,  # but make 2.0 the integer 2
         2**70,
         {"nul": "a\x00b"},
+        ["lone surrogate \ud800"],
     ]
     async with open_backend(package, backend, tmp_path, request) as db:
         docs = store(db)

@@ -47,6 +47,11 @@ def _check_text(text: str, value: object, table: str, column: str, numeric: bool
     """Refuse text that a backend would not hand back unchanged."""
     if "\\u0000" in text:  # json.dumps escapes NUL; jsonb refuses the escape
         raise EncodeError(table, column, "holds a NUL character, which jsonb cannot store")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate ("\ud800"): no UTF-8 text holds it
+            raise EncodeError(table, column, "holds text that is not valid Unicode") from None
     if numeric and not isinstance(value, bool):
         if isinstance(value, float) or (isinstance(value, int) and not -_INT64 <= value < _INT64):
             raise EncodeError(table, column, _NUMBER)
