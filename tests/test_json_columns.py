@@ -278,6 +278,7 @@ def test_user_script_passes_mypy_strict(package: ModuleType) -> None:
         ("settings", "Settings", 'must name a class as "module.path:Name"'),
         ("settings", "js_models:", 'must name a class as "module.path:Name"'),
         ("plain", "js_models:Settings", "needs a JSON column: declare it JSON or JSONB"),
+        ("settings", "js_models:JsDoc", "json class 'JsDoc' would clash with a name"),
     ],
 )
 def test_a_json_class_must_be_spelled_and_placed_right(

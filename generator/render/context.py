@@ -71,6 +71,7 @@ def build_package_view(schema: Schema, options: Options, sources: tuple[str, ...
     check_unique([t.contract for t in tables], "contract class", schema)
     check_unique([t.decoder for t in tables], "decoder function", schema)
     check_reserved(tables, options.mixins, schema)
+    _check_json_classes(tables, options)
     mixins = _mixin_views(options.mixins, tables)
     applied = {m.name: m for m in mixins}
     for table in tables:
@@ -203,6 +204,27 @@ def _field_view(table: Table, column: Column, options: Options) -> FieldView:
         table=table.name,
         exact_text=codec_name == "decimal",
     )
+
+
+# Names models.py binds besides the model classes: a JSON class must not shadow them.
+_MODELS_NAMES = frozenset(
+    {"DEFAULT", "JsonValue", "dataclass", "field", "datetime", "Decimal", "Literal"}
+    | {"BaseModel", "Field"}
+)
+
+
+def _check_json_classes(tables: list[TableView], options: Options) -> None:
+    """A class named by `json = "module:Name"` is imported into models.py: no clash allowed."""
+    taken = _MODELS_NAMES | {t.model for t in tables} | {m.name for m in options.mixins}
+    for table, table_options in options.tables.items():
+        for column, column_options in table_options.columns.items():
+            name = (column_options.json or "").partition(":")[2]
+            if name in taken:
+                raise ConfigError(
+                    f"[tool.storegen.tables.{table}.columns.{column}]: json class {name!r} "
+                    "would clash with a name of the generated models.py; import it under "
+                    "another name in your module (e.g. `Settings as SettingsJson`) and name that"
+                )
 
 
 def _bind_codec(expression: str, table: Table, column: Column) -> str:

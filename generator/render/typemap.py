@@ -84,7 +84,6 @@ CODECS["json"] = Codec(
     encode="_convert.encode_json({}, {table!r}, {column!r}, {numeric!r})",
     decode="_convert.decode_json({}, {table!r}, {column!r})",
 )
-JSON_CODECS = frozenset({"json"})
 
 
 def json_class_codec(reference: str, where: str) -> Codec:
