@@ -212,22 +212,16 @@ def _split(line: str) -> list[str] | None:
     if keyword and " if " in _outside(keyword.group(2)) and " else " in _outside(keyword.group(2)):
         # black parenthesizes a conditional expression it must split (an argument here),
         # and splits it at each top-level if/else when it is still too long
-        whole = f"{pad}{_INDENT}{keyword.group(2)}"
-        parts = [whole]
-        if len(whole) > LINE_LENGTH:
-            parts = [pad + _INDENT + p for p in _ternary(keyword.group(2)) or []]
-        if not parts or any(len(part) > LINE_LENGTH for part in parts):
+        parts = _ternary_lines(pad + _INDENT, keyword.group(2)) or []
+        if not parts:
             return None
         return [f"{pad}{keyword.group(1)}=(", *parts, f"{pad}),"]
     ternary = _ternary(code[:-1]) if code.endswith(",") else None
     if ternary is not None:
         # an element of an exploded collection: black parenthesizes a conditional
         # expression too long for its line, then splits it at each top-level if/else
-        whole = f"{pad}{_INDENT}{code[:-1]}"
-        parts = [whole] if len(whole) <= LINE_LENGTH else [pad + _INDENT + p for p in ternary]
-        if any(len(part) > LINE_LENGTH for part in parts):
-            return None
-        return [f"{pad}(", *parts, f"{pad}),"]
+        lines = _ternary_lines(pad + _INDENT, code[:-1])
+        return None if lines is None else [f"{pad}(", *lines, f"{pad}),"]
     if _DEF_HEAD.match(code):
         opening = code.index("(")
         tail = code[pairs[opening] :]
@@ -279,6 +273,27 @@ def _split_at(
         lines.extend(element)
     lines.append(tail)
     return lines
+
+
+def _ternary_lines(pad: str, code: str) -> list[str] | None:
+    """A conditional expression as black lays it out at `pad` (None if unsure): on one
+    line, else cut at its top-level `if` and `else`; a conditional nested in `else`
+    stays on that line when it fits, else is parenthesized and laid out one level in."""
+    if len(pad + code) <= LINE_LENGTH:
+        return [pad + code]
+    parts = _ternary(code)
+    if parts is None:
+        return None
+    lines = [pad + p for p in parts[:2]]
+    rest = " ".join(parts[2:]).removeprefix("else ")
+    if len(parts) > 3 and len(f"{pad}else {rest}") > LINE_LENGTH:
+        nested = _ternary_lines(pad + _INDENT, rest)
+        if nested is None:
+            return None
+        lines += [f"{pad}else (", *nested, f"{pad})"]
+    else:
+        lines.append(f"{pad}else {rest}")
+    return lines if all(len(line) <= LINE_LENGTH for line in lines) else None
 
 
 def _ternary(code: str) -> list[str] | None:
