@@ -162,3 +162,33 @@ async def test_rows_in_other_forms_read_as_utc(
         rows = ok(await store_class(db).list_all("r"))
         assert [r.at for r in rows] == list(stored.values())
         assert all(r.at.tzinfo is UTC for r in rows)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_every_write_path_stores_the_canonical_form(
+    package: ModuleType, backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """insert_many, update and upsert encode like insert; a naive value fails the whole batch."""
+    store_class = module(package, backend).DtEventStore
+    model = package.DtEvent
+    naive_utc = package.__name__.endswith("_utc")
+    async with open_backend(package, backend, tmp_path, request) as db:
+        events = store_class(db)
+        batch = [model(id=i + 1, label=f"b{i}", at=value) for i, value in enumerate(AWARE[:3])]
+        assert ok(await events.insert_many(batch, "r")) == 3
+        mixed = [model(id=10, label="ok", at=AWARE[3]), model(id=11, label="naive", at=NAIVE)]
+        result = await events.insert_many(mixed, "r")
+        if naive_utc:
+            assert ok(result) == 2
+        else:
+            refused(result)
+            assert ok(await events.count_all("r")) == 3  # all or nothing
+        moved = AWARE[5]
+        updated = ok(
+            await events.update(model(id=1, label="u", at=moved, due=moved, since=None), "r")
+        )
+        assert updated.at == moved and updated.due == moved and updated.at.tzinfo is UTC
+        upserted = ok(await events.upsert(model(id=2, label="up", at=AWARE[6]), "r"))
+        assert upserted.at == AWARE[6] and upserted.at.tzinfo is UTC
+        rows = {r.id: r.at for r in ok(await events.in_time_order("r"))}
+        assert rows[1] == moved and rows[2] == AWARE[6] and rows[3] == AWARE[2]
