@@ -1,7 +1,8 @@
 """The schema DDL a generated package embeds for `create_schema`.
 
 The tables and indexes as the schema files write them, made idempotent, then
-the triggers that make the database itself enforce append-only tables.
+the triggers that make the database itself enforce append-only tables, then
+the user's FTS5 tables, views and triggers (in an order SQLite accepts).
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from ..render.views import TableView
 from ..schema.ir import Schema, Table
 from .sql import quote_identifier as _quote, sql_string as _sql_string
 
-# CREATE TABLE / INDEX without IF NOT EXISTS, after any leading comments.
+# CREATE TABLE / INDEX / VIEW / TRIGGER without IF NOT EXISTS, after any leading comments.
 _CREATE_WITHOUT_IF = re.compile(
     r"^((?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*CREATE\s+(?:(?:TEMP|TEMPORARY)\s+)?"
-    r"(?:UNIQUE\s+)?(?:TABLE|INDEX)\s+)(?!IF\s+NOT\s+EXISTS\b)",
+    r"(?:UNIQUE\s+|VIRTUAL\s+)?(?:TABLE|INDEX|VIEW|TRIGGER)\s+)(?!IF\s+NOT\s+EXISTS\b)",
     re.IGNORECASE | re.DOTALL,
 )
 
@@ -30,7 +31,7 @@ def if_not_exists(statement: str) -> str:
 
 
 def schema_ddl(schema: Schema, views: list[TableView]) -> tuple[str, ...]:
-    """Tables and indexes as written (made idempotent), then append-only triggers."""
+    """Tables and indexes as written (made idempotent), append-only triggers, then the rest."""
     statements: list[str] = []
     for table in schema.tables:
         statements.append(if_not_exists(table.sql))
@@ -38,6 +39,7 @@ def schema_ddl(schema: Schema, views: list[TableView]) -> tuple[str, ...]:
     for table, view in zip(schema.tables, views):
         if view.append_only:
             statements.extend(_append_only_triggers(table))
+    statements.extend(if_not_exists(sql) for sql in schema.objects_sql())
     return tuple(statements)
 
 

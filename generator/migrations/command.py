@@ -213,7 +213,7 @@ def migration_drift(options: Options) -> list[str] | None:
             for k, o in (*target.snapshot.indexes.items(), *target.snapshot.triggers.items())
             if o.table.lower() == key
         }
-        if any(line.split(" ", 2)[1].rstrip(":").lower() in names for line in problems):
+        if any(line.split(":", 1)[0].rsplit(" ", 1)[-1].lower() in names for line in problems):
             files.append(table.location.file)
     changed = ", ".join(dict.fromkeys(files)) or ", ".join(target.schema.files)
     verb = "changed" if migrations else "has no migration yet"

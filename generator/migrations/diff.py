@@ -16,6 +16,7 @@ from ..errors import SchemaError
 from ..schema.ir import Column, Location, Schema, Table
 from ..schema.lex import affinity_of
 from .fill import must_rebuild_to_fill, stores_real_default
+from .objects import ObjectChanges, plan_objects
 from .replay import ColumnInfo, DbObject, Replay, Snapshot, clone_db, snapshot
 from .sqltext import quote, split_table
 
@@ -54,11 +55,17 @@ class Diff:
     create_indexes: list[DbObject]
     drop_triggers: list[DbObject]
     create_triggers: list[DbObject]
+    objects: ObjectChanges = field(default_factory=ObjectChanges)
 
     @property
     def empty(self) -> bool:
+        objects = self.objects
         return not (
-            self.drop_tables
+            objects.drop_views
+            or objects.create_views
+            or objects.drop_virtual
+            or objects.create_virtual
+            or self.drop_tables
             or self.drop_indexes
             or self.create_indexes
             or self.drop_triggers
@@ -68,7 +75,10 @@ class Diff:
 
     def summary(self) -> list[str]:
         """One line per change, in the order the SQL makes them."""
-        lines = [f"drop table {name}" for name in self.drop_tables]
+        objects = self.objects
+        lines = [f"drop view {o.name}" for o in objects.drop_views]
+        lines += [f"drop trigger {o.name}" for o in self.drop_triggers]
+        lines += [f"drop table {name}" for name in self.drop_tables]
         for plan in self.tables:
             name = plan.table.name
             if plan.old_name is None:
@@ -83,8 +93,11 @@ class Diff:
                 lines.append(f"rebuild table {name}")
         lines += [f"drop index {o.name}" for o in self.drop_indexes]
         lines += [f"create index {o.name}" for o in self.create_indexes]
-        lines += [f"drop trigger {o.name}" for o in self.drop_triggers]
+        lines += [f"drop virtual table {o.name}" for o in objects.drop_virtual]
+        lines += [f"create virtual table {o.name}" for o in objects.create_virtual]
+        lines += [f"create view {o.name}" for o in objects.create_views]
         lines += [f"create trigger {o.name}" for o in self.create_triggers]
+        lines += [f"rebuild search index {name}" for name in objects.rebuild_virtual]
         return lines
 
 
@@ -131,15 +144,18 @@ def diff_schemas(
     # name): recreate them, so the database holds the schema's own text.
     renamed = {p.table.name.lower() for p in plans if p.renamed or p.renames}
     drop_indexes, create_indexes = _objects(current.indexes, target.indexes, changed, renamed)
-    drop_triggers, create_triggers = _objects(current.triggers, target.triggers, changed, renamed)
     dropped = {name.lower() for name in drop_tables}
+    objects = plan_objects(current, target, schema, changed | dropped, renamed)
+    if objects.refusals and not allow_destructive:
+        raise objects.refusals[0]
     return Diff(
         tables=plans,
         drop_tables=drop_tables,
         drop_indexes=[o for o in drop_indexes if o.table.lower() not in dropped],
         create_indexes=create_indexes,
-        drop_triggers=[o for o in drop_triggers if o.table.lower() not in dropped],
-        create_triggers=create_triggers,
+        drop_triggers=objects.drop_triggers,
+        create_triggers=objects.create_triggers,
+        objects=objects,
     )
 
 
@@ -343,6 +359,8 @@ def describe_differences(current: Snapshot, target: Snapshot) -> list[str]:
         ("table", current.tables, target.tables),
         ("index", current.indexes, target.indexes),
         ("trigger", current.triggers, target.triggers),
+        ("view", current.views, target.views),
+        ("virtual table", current.virtual, target.virtual),
     ):
         for key, obj in want.items():
             if key not in have:

@@ -3,7 +3,8 @@
 The rebuild follows sqlite.org/lang_altertable.html ("Making Other Kinds Of
 Table Schema Changes"): create the new table under a temporary name, copy
 the rows, drop the old table, rename the new one, recreate its indexes and
-triggers. Foreign keys must be off for it (or dropping a parent would fire
+triggers. The views and triggers that refer to a changed table are dropped
+before any table changes and created again at the end (`objects.py`). Foreign keys must be off for it (or dropping a parent would fire
 its ON DELETE CASCADE), and `PRAGMA foreign_keys` is a no-op inside a
 transaction, so the file asks the runtime for it in its header; the runtime
 runs `PRAGMA foreign_key_check` before COMMIT.
@@ -15,6 +16,8 @@ from ..schema.ir import Table
 from ..schema.lex import scan_source
 from .diff import Diff, TablePlan, alter_statements
 from .fill import fill_statements
+from .objects import rebuild_statements as fts_rebuild_statements
+from .objects import virtual_create_statements, virtual_drop_statements
 from .sqltext import quote, strip_comments
 
 __all__ = ["REBUILD_PREFIX", "create_table", "needs_foreign_keys_off", "sqlite_statements"]
@@ -37,13 +40,15 @@ def create_table(table: Table, name: str) -> str:
 
 def sqlite_statements(diff: Diff) -> list[str]:
     """Every statement of the migration, in an order SQLite accepts."""
-    statements = [f"DROP TABLE {quote(name)}" for name in diff.drop_tables]
+    statements = [f"DROP VIEW {quote(obj.name)}" for obj in diff.objects.drop_views]
+    statements += [f"DROP TRIGGER {quote(obj.name)}" for obj in diff.drop_triggers]
+    statements += virtual_drop_statements(diff.objects)
+    statements += [f"DROP TABLE {quote(name)}" for name in diff.drop_tables]
     statements += [
         f"ALTER TABLE {quote(plan.old_name or '')} RENAME TO {quote(plan.table.name)}"
         for plan in diff.tables
         if plan.renamed
     ]
-    statements += [f"DROP TRIGGER {quote(obj.name)}" for obj in diff.drop_triggers]
     statements += [f"DROP INDEX {quote(obj.name)}" for obj in diff.drop_indexes]
     for plan in diff.tables:
         if plan.old_name is None:
@@ -53,7 +58,10 @@ def sqlite_statements(diff: Diff) -> list[str]:
         elif plan.changed:
             statements += alter_statements(plan) + fill_statements(plan.table.name, plan.fill)
     statements += [strip_comments(obj.sql) for obj in diff.create_indexes]
-    statements += [obj.sql for obj in diff.create_triggers]
+    statements += virtual_create_statements(diff.objects)
+    statements += [strip_comments(obj.sql) for obj in diff.objects.create_views]
+    statements += [strip_comments(obj.sql) for obj in diff.create_triggers]
+    statements += fts_rebuild_statements(diff.objects)
     return statements
 
 

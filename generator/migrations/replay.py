@@ -46,7 +46,7 @@ class ColumnInfo:
 
 @dataclass(frozen=True, slots=True)
 class DbObject:
-    """A table, index or trigger as SQLite stores it."""
+    """A table, index, trigger, view or virtual table as SQLite stores it."""
 
     kind: str
     name: str
@@ -60,13 +60,28 @@ class DbObject:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """Every user table, index and trigger of a database, by lower-case name."""
+    """Every user table, index, trigger, view and virtual table of a database, by lower-case name.
+
+    The tables a virtual table keeps its data in (FTS5's shadow tables) are
+    left out: they come and go with it.
+    """
 
     tables: dict[str, DbObject]
     indexes: dict[str, DbObject]
     triggers: dict[str, DbObject]
     columns: dict[str, tuple[ColumnInfo, ...]]
     texts: dict[str, TableText] = field(default_factory=dict)
+    views: dict[str, DbObject] = field(default_factory=dict)
+    virtual: dict[str, DbObject] = field(default_factory=dict)
+    virtual_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def all_names(self) -> dict[str, str]:
+        """Lower-case name -> name of every table, view and virtual table."""
+        return {
+            key: obj.name
+            for kind in (self.tables, self.views, self.virtual)
+            for key, obj in kind.items()
+        }
 
     def text(self, table: str) -> TableText:
         """The table's definition, cut into parts (cached)."""
@@ -85,9 +100,17 @@ def snapshot(db: sqlite3.Connection) -> Snapshot:
         "SELECT type, name, tbl_name, sql FROM sqlite_master "
         "WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid"
     ).fetchall()
-    found: dict[str, dict[str, DbObject]] = {"table": {}, "index": {}, "trigger": {}}
+    shadow = {
+        name.lower()
+        for name, in db.execute("SELECT name FROM pragma_table_list WHERE type = 'shadow'")
+    }
+    found: dict[str, dict[str, DbObject]] = {
+        "table": {}, "index": {}, "trigger": {}, "view": {}, "virtual": {}
+    }  # fmt: skip
     for kind, name, table, sql in rows:
-        if kind in found and table.lower() not in _OWN_TABLES:
+        if kind == "table" and sql[:22].upper().startswith("CREATE VIRTUAL"):
+            kind = "virtual"
+        if kind in found and table.lower() not in _OWN_TABLES and name.lower() not in shadow:
             found[kind][name.lower()] = DbObject(kind, name, table, sql)
     columns = {
         key: tuple(
@@ -98,7 +121,25 @@ def snapshot(db: sqlite3.Connection) -> Snapshot:
         )
         for key, obj in found["table"].items()
     }
-    return Snapshot(found["table"], found["index"], found["trigger"], columns)
+    virtual_columns = {
+        key: tuple(
+            name
+            for name, hidden in db.execute(
+                "SELECT name, hidden FROM pragma_table_xinfo(?)", (obj.name,)
+            )
+            if not hidden
+        )
+        for key, obj in found["virtual"].items()
+    }
+    return Snapshot(
+        found["table"],
+        found["index"],
+        found["trigger"],
+        columns,
+        views=found["view"],
+        virtual=found["virtual"],
+        virtual_columns=virtual_columns,
+    )
 
 
 @dataclass

@@ -265,6 +265,8 @@ def _schema_database(schema: Schema) -> sqlite3.Connection:
         db.execute(table.sql)
         for index in table.indexes:
             db.execute(index.sql)
+    for sql in schema.objects_sql():  # queries may read views and FTS5 tables
+        db.execute(sql)
     return db
 
 

@@ -319,7 +319,11 @@ def _suffix(params: tuple[ParamView, ...]) -> str:
 
 def _listable_columns(table: Table) -> list[str]:
     """Single columns that are indexed or are a foreign key, in column order."""
-    wanted = {i.columns[0] for i in table.indexes if len(i.columns) == 1 and not i.unique}
+    wanted = {
+        i.columns[0]
+        for i in table.indexes
+        if len(i.columns) == 1 and not i.unique and not i.expression
+    }
     wanted |= {fk.columns[0] for fk in table.foreign_keys if len(fk.columns) == 1}
     return [c.name for c in table.columns if c.name in wanted]
 

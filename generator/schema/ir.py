@@ -116,13 +116,14 @@ class ForeignKey:
 
 @dataclass(frozen=True, slots=True)
 class Index:
-    """A CREATE INDEX on plain columns (expression indexes are not kept)."""
+    """A CREATE INDEX; ``columns`` lists its plain columns (``expression``: it has others too)."""
 
     name: str
     columns: tuple[str, ...]
     sql: str
     unique: bool = False
     where: str | None = None
+    expression: bool = False  # an expression is indexed: created as written, no lookup key
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +156,64 @@ class Table:
 
 
 @dataclass(frozen=True, slots=True)
+class View:
+    """A CREATE VIEW, created as written once the objects it reads exist.
+
+    ``columns`` are the view's result columns as SQLite reports them
+    (declared type from the column they come from, if any); ``depends_on``
+    names the tables, views and virtual tables its SELECT mentions.
+    """
+
+    name: str
+    sql: str
+    location: Location
+    depends_on: tuple[str, ...] = ()
+    columns: tuple[Column, ...] = ()
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """A user's CREATE TRIGGER, created as written after the tables and views.
+
+    ``table`` is the table or view it fires on; ``depends_on`` every table,
+    view or virtual table its text mentions (the ON table included).
+    """
+
+    name: str
+    table: str
+    sql: str
+    location: Location
+    depends_on: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VirtualTable:
+    """A CREATE VIRTUAL TABLE ... USING fts5(...): the one module storegen carries.
+
+    ``content`` is the external-content table (``content='notes'``), ``""``
+    for a contentless table (``content=''``), None when the table holds its
+    own text; ``columns`` are the indexed columns, in order.
+    """
+
+    name: str
+    module: str
+    sql: str
+    location: Location
+    columns: tuple[str, ...] = ()
+    content: str | None = None
+    content_rowid: str | None = None
+    depends_on: tuple[str, ...] = ()
+
+    @property
+    def holds_content(self) -> bool:
+        """Whether dropping it loses text that lives nowhere else."""
+        return self.content is None
+
+
+@dataclass(frozen=True, slots=True)
 class IgnoredStatement:
-    """A statement the generator skips on purpose (PRAGMA, INSERT, VIEW, ...)."""
+    """A statement that is not schema (PRAGMA, data INSERT, DROP ... IF EXISTS), passed over."""
 
     kind: str
     location: Location
@@ -165,12 +222,33 @@ class IgnoredStatement:
 
 @dataclass(frozen=True, slots=True)
 class Schema:
-    """Every table from every schema file, in declaration order."""
+    """Every table, view, trigger and virtual table from every schema file, in declaration order."""
 
     tables: tuple[Table, ...]
     files: tuple[str, ...]
     ignored: tuple[IgnoredStatement, ...] = ()
     queries: tuple[Query, ...] = ()  # named queries from the query files, in file order
+    views: tuple[View, ...] = ()
+    triggers: tuple[Trigger, ...] = ()  # the user's own, not the append-only ones
+    virtual_tables: tuple[VirtualTable, ...] = ()
+
+    def view(self, name: str) -> View | None:
+        """The view called ``name`` (case-insensitive), or None."""
+        return next((v for v in self.views if v.name.lower() == name.lower()), None)
+
+    def virtual_table(self, name: str) -> VirtualTable | None:
+        """The virtual table called ``name`` (case-insensitive), or None."""
+        return next((v for v in self.virtual_tables if v.name.lower() == name.lower()), None)
+
+    def objects_sql(self) -> tuple[str, ...]:
+        """Virtual tables, views, then triggers, each kind in file order: an order SQLite accepts.
+
+        A view may read a virtual table, and a trigger may fire on a view or
+        write a virtual table, so each kind follows the ones it can need.
+        """
+        return tuple(
+            o.sql for o in (*self.virtual_tables, *self.views, *self.triggers)
+        )
 
     def table(self, name: str) -> Table:
         """Return the table called ``name`` (case-insensitive, as in SQLite)."""

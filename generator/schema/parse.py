@@ -1,9 +1,10 @@
 """Schema files to IR: read them, dispatch each statement, then link tables.
 
 Statements are dispatched on their leading keywords. CREATE TABLE and CREATE
-INDEX become IR (`parse_table`); statements with no bearing on the generated
-code are listed as ignored, so ``storegen inspect`` can show them; anything
-else fails loudly rather than being skipped. Linking happens once every file
+INDEX become IR (`parse_table`); views, triggers and FTS5 tables become IR
+too (`objects.py`), kept as written; statements that are not schema (PRAGMA,
+data INSERTs, DROP ... IF EXISTS) are listed as passed over, so ``storegen
+generate`` can say so; anything else fails loudly rather than being skipped. Linking happens once every file
 is read, because a foreign key may name a table from a later file.
 """
 
@@ -18,25 +19,31 @@ from sqlglot import exp
 
 from ..errors import SchemaError
 from .ir import ForeignKey, IgnoredStatement, Index, Location, Schema, Table, UniqueKey
+from .ir import Trigger, View, VirtualTable
+from .objects import link_objects, parse_trigger, parse_view, parse_virtual_table
 from .bare_names import index_name_tokens
 from .sqlglot_adapter import parse_create
 from .tables import ParsedTable, parse_table
 from .triggers import rewritten_table
 from .lex import SCHEMA_PHRASES, SourceFile, Statement, check_parentheses, scan_source
 
-# Statements that cannot change the tables the generator sees.
+# Statements that are not schema: data, transactions, connection settings.
+# PRAGMA lines are passed over: they set up a connection, not the schema, and
+# the generated runtime sets what it needs (foreign_keys=ON) on every connection.
 _IGNORED = frozenset(
     {
         "PRAGMA", "INSERT", "REPLACE", "UPDATE", "DELETE", "SELECT", "WITH", "VALUES",
         "DROP", "BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE",
         "ANALYZE", "VACUUM", "REINDEX", "EXPLAIN", "ATTACH", "DETACH",
-        "CREATE VIEW", "CREATE TEMP VIEW", "CREATE TRIGGER", "CREATE TEMP TRIGGER",
     }
 )  # fmt: skip
+_TEMPORARY = "temporary {} are not supported: they vanish with the connection"
 _UNSUPPORTED = {
     "ALTER": "ALTER TABLE is not supported: write the final shape in the CREATE TABLE",
-    "CREATE VIRTUAL TABLE": "virtual tables (CREATE VIRTUAL TABLE) are not supported",
-    "CREATE TEMP TABLE": "temporary tables are not supported: they vanish with the connection",
+    "CREATE TEMP TABLE": _TEMPORARY.format("tables"),
+    "CREATE TEMP VIEW": _TEMPORARY.format("views"),
+    "CREATE TEMP TRIGGER": _TEMPORARY.format("triggers"),
+    "CREATE TEMP VIRTUAL TABLE": _TEMPORARY.format("virtual tables"),
 }
 
 
@@ -98,7 +105,8 @@ def parse_schema(sources: Sequence[tuple[str, str]]) -> Schema:
 
     Returns:
         Every table (with its indexes, and foreign keys resolved to the
-        parent's columns) and every statement skipped on purpose.
+        parent's columns), view, trigger and FTS5 table, and every
+        statement passed over because it is not schema.
 
     Raises:
         SchemaError: At ``file:line:col``, for anything that cannot be
@@ -110,24 +118,29 @@ def parse_schema(sources: Sequence[tuple[str, str]]) -> Schema:
     indexes: list[_ParsedIndex] = []
     ignored: list[IgnoredStatement] = []
     rewritten: list[tuple[str, str]] = []  # (table, event) of AFTER triggers writing the row
+    views: list[tuple[View, Statement]] = []
+    triggers: list[tuple[Trigger, Statement]] = []
+    virtual: list[tuple[VirtualTable, Statement]] = []
     for path, text in sources:
         source = scan_source(path, text)
         for statement in source.statements:
             phrase = statement.phrase
             if phrase in _IGNORED:
-                ignored.append(_ignored(statement, phrase.removeprefix("CREATE ").lower()))
-                if phrase.endswith("TRIGGER") and (found := rewritten_table(statement)):
+                ignored.append(_ignored(statement, phrase.lower()))
+            elif phrase == "CREATE VIEW":
+                views.append((parse_view(statement), statement))
+            elif phrase == "CREATE TRIGGER":
+                triggers.append((parse_trigger(statement), statement))
+                if found := rewritten_table(statement):
                     rewritten.append(found)
+            elif phrase == "CREATE VIRTUAL TABLE":
+                virtual.append((parse_virtual_table(statement), statement))
             elif phrase == "CREATE TABLE":
                 check_parentheses(statement, source)
                 _add_table(tables, parse_table(statement, source))
             elif phrase in SCHEMA_PHRASES:
                 check_parentheses(statement, source)
-                index = _parse_index(statement, source, tables)
-                if index is None:
-                    ignored.append(_ignored(statement, "expression index"))
-                else:
-                    indexes.append(index)
+                indexes.append(_parse_index(statement, source, tables))
             else:
                 raise SchemaError(
                     _UNSUPPORTED.get(phrase) or _unknown(statement), statement.location
@@ -136,7 +149,15 @@ def parse_schema(sources: Sequence[tuple[str, str]]) -> Schema:
     _attach_indexes(tables, indexes)
     _mark_rewritten(tables, rewritten)
     linked = [_link_foreign_keys(parsed, tables) for parsed in tables.values()]
-    return Schema(tuple(linked), tuple(path for path, _ in sources), tuple(ignored))
+    objects = link_objects(views, triggers, virtual, [t.name for t in linked])
+    return Schema(
+        tuple(linked),
+        tuple(path for path, _ in sources),
+        tuple(ignored),
+        views=objects[0],
+        triggers=objects[1],
+        virtual_tables=objects[2],
+    )
 
 
 def _mark_rewritten(tables: dict[str, ParsedTable], rewritten: list[tuple[str, str]]) -> None:
@@ -153,8 +174,8 @@ def _mark_rewritten(tables: dict[str, ParsedTable], rewritten: list[tuple[str, s
 
 def _parse_index(
     statement: Statement, source: SourceFile, tables: dict[str, ParsedTable]
-) -> _ParsedIndex | None:
-    """Turn a CREATE [UNIQUE] INDEX into an Index; None for an expression index."""
+) -> _ParsedIndex:
+    """Turn a CREATE [UNIQUE] INDEX into an Index (``expression`` set when not on plain columns)."""
     names = index_name_tokens(statement.tokens, _index_columns(statement, tables))
     create = parse_create(statement, source, _index_schema_prefix(statement), names)
     node = create.this
@@ -162,13 +183,14 @@ def _parse_index(
         raise SchemaError(
             "storegen misread this CREATE INDEX; please report it", statement.location
         )
-    columns, listed = [], {}
+    columns, listed, expression = [], {}, False
     for ordered in node.args["params"].args.get("columns") or ():
         target = ordered.this if isinstance(ordered, exp.Ordered) else ordered
         collation = target.expression.name.upper() if isinstance(target, exp.Collate) else None
         target = target.this if isinstance(target, exp.Collate) else target
         if not isinstance(target, exp.Column):
-            return None
+            expression = True
+            continue
         columns.append(target.name)
         if collation:
             listed[target.name.lower()] = collation
@@ -177,7 +199,8 @@ def _parse_index(
     where = None
     if where_at is not None:
         where = source.text[tokens[where_at + 1].start : tokens[-1].end]
-    index = Index(node.name, tuple(columns), statement.text, bool(create.args.get("unique")), where)
+    unique = bool(create.args.get("unique"))
+    index = Index(node.name, tuple(columns), statement.text, unique, where, expression)
     return _ParsedIndex(node.args["table"].name, index, statement.location, listed)
 
 
@@ -256,7 +279,7 @@ def _attach_indexes(tables: dict[str, ParsedTable], indexes: Sequence[_ParsedInd
         )
         index = dataclasses.replace(index, columns=columns)
         unique_keys = table.unique_keys
-        if index.unique and index.where is None:
+        if index.unique and index.where is None and not index.expression:
             nocase = tuple(
                 name
                 for name in columns
@@ -335,7 +358,8 @@ def _ignored(statement: Statement, kind: str) -> IgnoredStatement:
 def _unknown(statement: Statement) -> str:
     return (
         f"unrecognised statement '{statement.phrase or statement.tokens[0].text}': storegen reads "
-        "CREATE TABLE and CREATE INDEX, and skips PRAGMA, DML, views and triggers"
+        "CREATE TABLE, INDEX, VIEW, TRIGGER and VIRTUAL TABLE (fts5), and passes over PRAGMA "
+        "and data statements"
     )
 
 

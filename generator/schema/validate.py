@@ -1,9 +1,10 @@
 """Run the schema's DDL in SQLite and reconcile the IR with what SQLite reports.
 
 sqlglot accepts some SQL that SQLite rejects, and the generated code will run
-against SQLite, so SQLite has the last word: every CREATE TABLE and CREATE
-INDEX is executed in an in-memory database, in file order, and its PRAGMAs
-settle the exact declared types, generated columns and rowid aliases.
+against SQLite, so SQLite has the last word: every CREATE TABLE, INDEX, VIEW,
+TRIGGER and VIRTUAL TABLE is executed in an in-memory database, in file
+order, and its PRAGMAs settle the exact declared types, generated columns
+and rowid aliases, and the columns of each view and FTS5 table.
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from collections.abc import Sequence
 from contextlib import closing
 
 from ..errors import SchemaError
-from .ir import Column, PrimaryKey, Schema, Table
+from .ir import Column, PrimaryKey, Schema, Table, View, VirtualTable
 from .lex import SCHEMA_PHRASES, affinity_of, scan_source
+
+# Everything `parse_schema` turns into IR, and so runs here.
+_RUN = SCHEMA_PHRASES | {"CREATE VIEW", "CREATE TRIGGER", "CREATE VIRTUAL TABLE"}
 
 # PRAGMA table_xinfo's `hidden`: 2 is a VIRTUAL generated column, 3 a STORED one.
 _GENERATED = (2, 3)
@@ -39,7 +43,7 @@ def validate_schema(schema: Schema, sources: Sequence[tuple[str, str]]) -> Schem
     with closing(sqlite3.connect(":memory:")) as db:
         for path, text in sources:
             for statement in scan_source(path, text).statements:
-                if statement.phrase not in SCHEMA_PHRASES:
+                if statement.phrase not in _RUN:
                     continue
                 try:
                     db.execute(statement.text)
@@ -47,7 +51,49 @@ def validate_schema(schema: Schema, sources: Sequence[tuple[str, str]]) -> Schem
                     raise SchemaError(
                         f"SQLite rejects this statement: {error}", statement.location
                     ) from None
-        return dataclasses.replace(schema, tables=tuple(_reconcile(db, t) for t in schema.tables))
+        return dataclasses.replace(
+            schema,
+            tables=tuple(_reconcile(db, t) for t in schema.tables),
+            views=tuple(_view_columns(db, v) for v in schema.views),
+            virtual_tables=tuple(_check_virtual(db, v) for v in schema.virtual_tables),
+        )
+
+
+def _view_columns(db: sqlite3.Connection, view: View) -> View:
+    """A view's columns as SQLite compiles them; a view over a missing table fails here.
+
+    SQLite accepts such a view at CREATE and fails only when it is read.
+    """
+    try:
+        db.execute(f'SELECT * FROM "{view.name.replace(chr(34), chr(34) * 2)}" LIMIT 0')
+    except sqlite3.Error as error:
+        raise SchemaError(f"SQLite rejects view {view.name}: {error}", view.location) from None
+    rows = db.execute("SELECT name, type FROM pragma_table_xinfo(?)", (view.name,)).fetchall()
+    columns = tuple(
+        Column(name, declared, affinity_of(declared), False, view.location)
+        for name, declared in rows
+    )
+    return dataclasses.replace(view, columns=columns)
+
+
+def _check_virtual(db: sqlite3.Connection, table: VirtualTable) -> VirtualTable:
+    """The FTS5 columns as SQLite reports them (its hidden rank column left out)."""
+    rows = db.execute("SELECT name, hidden FROM pragma_table_xinfo(?)", (table.name,))
+    columns = tuple(name for name, hidden in rows.fetchall() if not hidden)
+    if [c.lower() for c in columns] != [c.lower() for c in table.columns]:
+        raise SchemaError(
+            f"storegen read different columns for {table.name} than SQLite "
+            f"({', '.join(columns)}); please report it",
+            table.location,
+        )
+    if table.content:
+        try:
+            db.execute(f'SELECT * FROM "{table.name.replace(chr(34), chr(34) * 2)}" LIMIT 0')
+        except sqlite3.Error as error:
+            raise SchemaError(
+                f"SQLite rejects {table.name}'s content table: {error}", table.location
+            ) from None
+    return dataclasses.replace(table, columns=columns)
 
 
 def _reconcile(db: sqlite3.Connection, table: Table) -> Table:

@@ -19,7 +19,7 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     'CREATE TRIGGER IF NOT EXISTS "ledger_entries_append_only_delete" BEFORE DELETE ON "ledger_entries" BEGIN SELECT RAISE(ABORT, \'append-only: ledger_entries\'); END',
     'CREATE TRIGGER IF NOT EXISTS "ledger_entries_append_only_replace" BEFORE INSERT ON "ledger_entries" WHEN EXISTS (SELECT 1 FROM "ledger_entries" WHERE "id" = NEW."id") BEGIN SELECT RAISE(ABORT, \'UNIQUE constraint failed: ledger_entries.id\'); END',
 )
-"""Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
+"""Every CREATE TABLE, INDEX, VIRTUAL TABLE, VIEW and TRIGGER, in an order SQLite accepts."""
 
 SCHEMA_SQL = "".join(statement + ";\n" for statement in SCHEMA_STATEMENTS)
 
@@ -31,7 +31,7 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger that is missing; safe at every start.
+    """Create every missing table, index, view, trigger and FTS5 table; safe at every start.
 
     Idempotent (IF NOT EXISTS), so it never changes an existing table: a
     database made by an older schema is brought forward by `migrate()`.

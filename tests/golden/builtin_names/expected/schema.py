@@ -12,7 +12,7 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS events (\n    id INTEGER PRIMARY KEY,\n    datetime DATETIME NOT NULL,\n    str TEXT,\n    int INTEGER,\n    float REAL,\n    bytes BLOB,\n    bool BOOLEAN,\n    field TEXT NOT NULL DEFAULT 'f',\n    dataclass TEXT,\n    token TEXT -- @secret\n)",
     "CREATE INDEX IF NOT EXISTS idx_events_str ON events (str)",
 )
-"""Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
+"""Every CREATE TABLE, INDEX, VIRTUAL TABLE, VIEW and TRIGGER, in an order SQLite accepts."""
 
 SCHEMA_SQL = "".join(statement + ";\n" for statement in SCHEMA_STATEMENTS)
 
@@ -24,7 +24,7 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger that is missing; safe at every start.
+    """Create every missing table, index, view, trigger and FTS5 table; safe at every start.
 
     Idempotent (IF NOT EXISTS), so it never changes an existing table: a
     database made by an older schema is brought forward by `migrate()`.

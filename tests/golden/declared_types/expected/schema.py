@@ -11,7 +11,7 @@ __all__ = ["SCHEMA_STATEMENTS", "SCHEMA_SQL", "SchemaTarget", "create_schema"]
 SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS products (\n    id INTEGER PRIMARY KEY,\n    name NVARCHAR(40) NOT NULL,\n    code VARCHAR(8),\n    letters CHARACTER(20),\n    notes CLOB,\n    price DECIMAL(10, 2) NOT NULL,\n    amount NUMERIC,\n    released DATE,\n    updated DATETIME,\n    seen TIMESTAMP,\n    active BOOLEAN NOT NULL,\n    image BLOB,\n    weight REAL,\n    ratio FLOAT,\n    precise DOUBLE PRECISION,\n    big UNSIGNED BIG INT,\n    small INT2,\n    meta JSON,\n    uid UUID,\n    opens TIME,\n    anything\n)",
 )
-"""Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
+"""Every CREATE TABLE, INDEX, VIRTUAL TABLE, VIEW and TRIGGER, in an order SQLite accepts."""
 
 SCHEMA_SQL = "".join(statement + ";\n" for statement in SCHEMA_STATEMENTS)
 
@@ -23,7 +23,7 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger that is missing; safe at every start.
+    """Create every missing table, index, view, trigger and FTS5 table; safe at every start.
 
     Idempotent (IF NOT EXISTS), so it never changes an existing table: a
     database made by an older schema is brought forward by `migrate()`.

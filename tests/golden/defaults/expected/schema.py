@@ -11,7 +11,7 @@ __all__ = ["SCHEMA_STATEMENTS", "SCHEMA_SQL", "SchemaTarget", "create_schema"]
 SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS settings (\n    id INTEGER PRIMARY KEY,\n    name TEXT NOT NULL DEFAULT 'unnamed',\n    quoted TEXT NOT NULL DEFAULT 'it''s',\n    retries INTEGER NOT NULL DEFAULT 3,\n    offset_ms INTEGER NOT NULL DEFAULT -1,\n    boost INTEGER NOT NULL DEFAULT +5,\n    ratio REAL NOT NULL DEFAULT 0.5,\n    enabled BOOLEAN NOT NULL DEFAULT TRUE,\n    note TEXT DEFAULT NULL,\n    created_at INTEGER NOT NULL DEFAULT (strftime('%s', 'now')),\n    updated_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,\n    label TEXT NOT NULL DEFAULT ('x' || 'y'),\n    payload BLOB DEFAULT x'00ff'\n)",
 )
-"""Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
+"""Every CREATE TABLE, INDEX, VIRTUAL TABLE, VIEW and TRIGGER, in an order SQLite accepts."""
 
 SCHEMA_SQL = "".join(statement + ";\n" for statement in SCHEMA_STATEMENTS)
 
@@ -23,7 +23,7 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger that is missing; safe at every start.
+    """Create every missing table, index, view, trigger and FTS5 table; safe at every start.
 
     Idempotent (IF NOT EXISTS), so it never changes an existing table: a
     database made by an older schema is brought forward by `migrate()`.

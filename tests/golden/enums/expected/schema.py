@@ -12,7 +12,7 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS orders (\n    id INTEGER PRIMARY KEY,\n    status TEXT NOT NULL CHECK (status IN ('new', 'paid', 'shipped')),\n    priority INTEGER NOT NULL DEFAULT 2 CHECK (priority IN (1, 2, 3)),\n    gift INTEGER NOT NULL DEFAULT 0 CHECK (gift IN (0, 1)),\n    express BOOLEAN NOT NULL DEFAULT FALSE,\n    channel TEXT CHECK (channel IN ('web', 'store')),\n    size TEXT NOT NULL DEFAULT 'm',\n    note TEXT CHECK (note NOT IN ('')),\n    CHECK ((size IN ('s', 'm', 'l'))),\n    CHECK (priority > 0)\n)",
     "CREATE INDEX IF NOT EXISTS idx_orders_status ON orders (status)",
 )
-"""Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
+"""Every CREATE TABLE, INDEX, VIRTUAL TABLE, VIEW and TRIGGER, in an order SQLite accepts."""
 
 SCHEMA_SQL = "".join(statement + ";\n" for statement in SCHEMA_STATEMENTS)
 
@@ -24,7 +24,7 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger that is missing; safe at every start.
+    """Create every missing table, index, view, trigger and FTS5 table; safe at every start.
 
     Idempotent (IF NOT EXISTS), so it never changes an existing table: a
     database made by an older schema is brought forward by `migrate()`.

@@ -15,7 +15,7 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS editions (\n    book_isbn TEXT NOT NULL,\n    number INTEGER NOT NULL,\n    PRIMARY KEY (book_isbn, number),\n    FOREIGN KEY (book_isbn) REFERENCES books (isbn) ON UPDATE CASCADE ON DELETE CASCADE\n)",
     "CREATE TABLE IF NOT EXISTS printings (\n    id INTEGER PRIMARY KEY,\n    book_isbn TEXT NOT NULL,\n    edition_number INTEGER NOT NULL,\n    copies INTEGER NOT NULL,\n    FOREIGN KEY (book_isbn, edition_number) REFERENCES editions (book_isbn, number)\n)",
 )
-"""Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
+"""Every CREATE TABLE, INDEX, VIRTUAL TABLE, VIEW and TRIGGER, in an order SQLite accepts."""
 
 SCHEMA_SQL = "".join(statement + ";\n" for statement in SCHEMA_STATEMENTS)
 
@@ -27,7 +27,7 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger that is missing; safe at every start.
+    """Create every missing table, index, view, trigger and FTS5 table; safe at every start.
 
     Idempotent (IF NOT EXISTS), so it never changes an existing table: a
     database made by an older schema is brought forward by `migrate()`.

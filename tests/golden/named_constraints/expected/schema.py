@@ -12,7 +12,7 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS owners (\n    id INTEGER CONSTRAINT pk_owners PRIMARY KEY,\n    email TEXT CONSTRAINT nn_owners_email NOT NULL CONSTRAINT uq_owners_email UNIQUE\n)",
     "CREATE TABLE IF NOT EXISTS pets (\n    id INTEGER NOT NULL,\n    owner_id INTEGER NOT NULL CONSTRAINT fk_pets_owner REFERENCES owners (id) ON DELETE CASCADE,\n    vet_id INTEGER,\n    name TEXT NOT NULL,\n    tag TEXT,\n    kind TEXT NOT NULL CONSTRAINT ck_pets_kind CHECK (kind IN ('cat', 'dog')),\n    CONSTRAINT pk_pets PRIMARY KEY (id),\n    CONSTRAINT uq_pets_tag UNIQUE (tag),\n    CONSTRAINT fk_pets_vet FOREIGN KEY (vet_id) REFERENCES owners (id) ON DELETE SET NULL,\n    CONSTRAINT ck_pets_name CHECK (length(name) > 0)\n)",
 )
-"""Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
+"""Every CREATE TABLE, INDEX, VIRTUAL TABLE, VIEW and TRIGGER, in an order SQLite accepts."""
 
 SCHEMA_SQL = "".join(statement + ";\n" for statement in SCHEMA_STATEMENTS)
 
@@ -24,7 +24,7 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger that is missing; safe at every start.
+    """Create every missing table, index, view, trigger and FTS5 table; safe at every start.
 
     Idempotent (IF NOT EXISTS), so it never changes an existing table: a
     database made by an older schema is brought forward by `migrate()`.

@@ -18,7 +18,7 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     'CREATE TRIGGER IF NOT EXISTS "scores_append_only_delete" BEFORE DELETE ON "scores" BEGIN SELECT RAISE(ABORT, \'append-only: scores\'); END',
     'CREATE TRIGGER IF NOT EXISTS "scores_append_only_replace" BEFORE INSERT ON "scores" WHEN EXISTS (SELECT 1 FROM "scores" WHERE "id" = NEW."id") BEGIN SELECT RAISE(ABORT, \'UNIQUE constraint failed: scores.id\'); END',
 )
-"""Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
+"""Every CREATE TABLE, INDEX, VIRTUAL TABLE, VIEW and TRIGGER, in an order SQLite accepts."""
 
 SCHEMA_SQL = "".join(statement + ";\n" for statement in SCHEMA_STATEMENTS)
 
@@ -30,7 +30,7 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger that is missing; safe at every start.
+    """Create every missing table, index, view, trigger and FTS5 table; safe at every start.
 
     Idempotent (IF NOT EXISTS), so it never changes an existing table: a
     database made by an older schema is brought forward by `migrate()`.

@@ -13,7 +13,7 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS orders (\n    id TEXT PRIMARY KEY,\n    account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,\n    status TEXT NOT NULL CHECK (status IN ('open', 'paid', 'shipped')),\n    total DECIMAL(10, 2) NOT NULL,\n    quantity INTEGER NOT NULL DEFAULT 1, -- Renamed `qty` in storegen.toml.\n    created_at INTEGER NOT NULL,\n    created_by TEXT NOT NULL\n)",
     "CREATE INDEX IF NOT EXISTS orders_by_account ON orders (account_id)",
 )
-"""Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
+"""Every CREATE TABLE, INDEX, VIRTUAL TABLE, VIEW and TRIGGER, in an order SQLite accepts."""
 
 SCHEMA_SQL = "".join(statement + ";\n" for statement in SCHEMA_STATEMENTS)
 
@@ -25,7 +25,7 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger that is missing; safe at every start.
+    """Create every missing table, index, view, trigger and FTS5 table; safe at every start.
 
     Idempotent (IF NOT EXISTS), so it never changes an existing table: a
     database made by an older schema is brought forward by `migrate()`.

@@ -12,7 +12,7 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS projects (\n    id INTEGER PRIMARY KEY,\n    name TEXT NOT NULL UNIQUE,\n    archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1))\n)",
     "CREATE TABLE IF NOT EXISTS tasks (\n    id INTEGER PRIMARY KEY,\n    project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,\n    title TEXT NOT NULL,\n    status TEXT NOT NULL CHECK (status IN ('open', 'done')),\n    due DATE,\n    estimate REAL,\n    done_at INTEGER\n)",
 )
-"""Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
+"""Every CREATE TABLE, INDEX, VIRTUAL TABLE, VIEW and TRIGGER, in an order SQLite accepts."""
 
 SCHEMA_SQL = "".join(statement + ";\n" for statement in SCHEMA_STATEMENTS)
 
@@ -24,7 +24,7 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger that is missing; safe at every start.
+    """Create every missing table, index, view, trigger and FTS5 table; safe at every start.
 
     Idempotent (IF NOT EXISTS), so it never changes an existing table: a
     database made by an older schema is brought forward by `migrate()`.
