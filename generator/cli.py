@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in (
         ("generate", "write the package from the schema files"),
         ("check", "exit 1, with a diff and the API changes, when the package is stale"),
-        ("inspect", "print the parsed schema as JSON, with the statements it ignored"),
+        ("inspect", "print the parsed schema as JSON, with the statements passed over"),
         ("docs", "write the schema reference page (Markdown, with a Mermaid ER diagram)"),
         ("migrate", "write the next migration (migrations/NNNN_name.sql) from the schema files"),
     ):
@@ -233,13 +233,36 @@ def _generate(options: Options) -> int:
         write_file(options.docs, schema_page(generation.schema, options))
     elapsed = time.perf_counter() - started
     print(
-        f"storegen: {len(generation.schema.tables)} tables → {options.display_path(options.out)}: "
+        f"storegen: {_counts(generation.schema)} → {options.display_path(options.out)}: "
         f"{len(plan.changed)} written, {len(plan.unchanged)} unchanged, {len(plan.stale)} removed "
         f"in {elapsed:.2f}s"
     )
+    if generation.schema.passed_over:
+        print(passed_over_line(generation.schema))
     if previous is not None:
         sys.stdout.write(format_report(api_changes(previous, generation.files)))
     return EXIT_OK
+
+
+def _counts(schema: Schema) -> str:
+    """"3 tables, 1 view, 2 triggers": what the schema holds, each kind that is there."""
+    kinds = [
+        (len(schema.tables), "tables", "tables"),  # always plural, as scripts match it
+        (len(schema.views), "view", "views"),
+        (len(schema.triggers), "trigger", "triggers"),
+        (len(schema.virtual_tables), "FTS5 table", "FTS5 tables"),
+    ]
+    shown = [f"{n} {one if n == 1 else many}" for n, one, many in kinds if n or many == "tables"]
+    return ", ".join(shown)
+
+
+def passed_over_line(schema: Schema) -> str:
+    """One line naming the statements that are not schema, so nothing is skipped unsaid."""
+    passed = schema.passed_over
+    where = ", ".join(f"{s.location} {s.kind.upper()}" for s in passed[:5])
+    more = f" and {len(passed) - 5} more" if len(passed) > 5 else ""
+    noun = "statement" if len(passed) == 1 else "statements"
+    return f"storegen: passed over {len(passed)} non-schema {noun}: {where}{more}"
 
 
 def _check(options: Options) -> int:

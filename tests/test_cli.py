@@ -50,7 +50,7 @@ CREATE VIEW player_names AS SELECT name FROM players;
 """
 
 SUMMARY = re.compile(
-    r"^storegen: (?P<tables>\d+) tables → (?P<out>\S+): (?P<written>\d+) written, "
+    r"^storegen: (?P<tables>\d+) tables(?:, \d+ [\w ]+?)* → (?P<out>\S+): (?P<written>\d+) written, "
     r"(?P<unchanged>\d+) unchanged, (?P<removed>\d+) removed in \d+\.\d\ds$"
 )
 
@@ -108,7 +108,10 @@ def ok(done: subprocess.CompletedProcess[str], code: int = 0) -> subprocess.Comp
 
 
 def summary(done: subprocess.CompletedProcess[str]) -> dict[str, str]:
-    match = SUMMARY.match(done.stdout.strip())
+    first, *rest = done.stdout.strip().splitlines()
+    # The one other line allowed says which non-schema statements were passed over.
+    assert all(line.startswith("storegen: passed over ") for line in rest), done.stdout
+    match = SUMMARY.match(first)
     assert match, f"not the one-line summary: {done.stdout!r}"
     return match.groupdict()
 
@@ -127,8 +130,13 @@ def tree_state(folder: Path) -> str:
 
 
 def test_generate_prints_summary_then_writes_nothing_new(project: Path) -> None:
-    first = summary(ok(storegen(project, "generate")))
+    done = ok(storegen(project, "generate"))
+    first = summary(done)
     assert first["tables"] == "2" and first["out"] == OUT
+    assert done.stdout.startswith("storegen: 2 tables, 1 view → ")
+    assert done.stdout.splitlines()[1] == (
+        "storegen: passed over 1 non-schema statement: schema/app.sql:1:1 PRAGMA"
+    )
     assert int(first["written"]) >= 8 and first["unchanged"] == "0" == first["removed"]
     assert (project / OUT / "models.py").is_file() and (project / OUT / "aiosqlite.py").is_file()
     before = tree_state(project / OUT)
@@ -186,19 +194,23 @@ def test_stale_generated_files_are_reported_and_removed(generated: Path) -> None
     ok(storegen(generated, "check"))
 
 
-def test_inspect_prints_tables_and_ignored_statements(project: Path) -> None:
+def test_inspect_prints_tables_views_and_passed_over_statements(project: Path) -> None:
     done = ok(storegen(project, "inspect"))
     schema = json.loads(done.stdout)
     assert [t["name"] for t in schema["tables"]] == ["teams", "players"]
     players = schema["tables"][1]
     assert [c["name"] for c in players["columns"]] == ["id", "team_id", "name"]
     assert players["foreign_keys"][0]["ref_table"] == "teams"
-    ignored = [(s["kind"], s["location"]["line"], s["summary"]) for s in schema["ignored"]]
-    assert ignored == [
-        ("pragma", 1, "PRAGMA foreign_keys = ON"),
-        ("view", 14, "CREATE VIEW player_names AS SELECT name FROM players"),
-    ]
-    assert schema["ignored"][0]["location"]["file"] == "schema/app.sql"
+    passed = [(s["kind"], s["location"]["line"], s["summary"]) for s in schema["passed_over"]]
+    assert passed == [("pragma", 1, "PRAGMA foreign_keys = ON")]
+    assert schema["passed_over"][0]["location"]["file"] == "schema/app.sql"
+    assert "ignored" not in schema, "no list may hide schema objects"
+    (view,) = schema["views"]
+    assert (view["name"], view["depends_on"], view["location"]["line"]) == (
+        "player_names",
+        ["players"],
+        14,
+    )
     assert not (project / OUT).exists(), "inspect must not write"
 
 

@@ -7,7 +7,7 @@ A case holds ``schema.sql``, an optional ``storegen.toml`` (the keys of
   helpers under ``_runtime/`` (verbatim copies of ``generator/runtime/``, pinned
   once by ``test_runtime_is_copied_verbatim`` and in the committed generated/), or
 - ``error.txt``: the exact error message, ``schema.sql:line:col`` included;
-- ``ignored.txt`` (beside ``expected/``, only when non-empty): the statements
+- ``passed_over.txt`` (beside ``expected/``, only when non-empty): the statements
   the generator skipped on purpose, as ``storegen inspect`` reports them.
 
 Unless the case's storegen.toml says otherwise, ``schema`` is ``schema.sql``.
@@ -99,8 +99,8 @@ def materialise_golden(case: Path, dest: Path, work: Path) -> Path:
     return dest
 
 
-def ignored_text(schema: Schema) -> str:
-    return "".join(f"{s.location}: {s.kind}: {s.summary}\n" for s in schema.ignored)
+def passed_over_text(schema: Schema) -> str:
+    return "".join(f"{s.location}: {s.kind}: {s.summary}\n" for s in schema.passed_over)
 
 
 def read_tree(folder: Path) -> dict[str, str]:
@@ -112,7 +112,7 @@ def read_tree(folder: Path) -> dict[str, str]:
 
 
 def write_outcome(case: Path, outcome: tuple[dict[str, str], Schema] | str) -> None:
-    expected, error, ignored = case / "expected", case / "error.txt", case / "ignored.txt"
+    expected, error, ignored = case / "expected", case / "error.txt", case / "passed_over.txt"
     shutil.rmtree(expected, ignore_errors=True)
     for stale in (error, ignored):
         stale.unlink(missing_ok=True)
@@ -124,8 +124,8 @@ def write_outcome(case: Path, outcome: tuple[dict[str, str], Schema] | str) -> N
         target = expected / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8", newline="\n")
-    if schema.ignored:
-        ignored.write_text(ignored_text(schema), encoding="utf-8")
+    if schema.passed_over:
+        ignored.write_text(passed_over_text(schema), encoding="utf-8")
 
 
 def diff_outcome(case: Path, outcome: tuple[dict[str, str], Schema] | str) -> list[str]:
@@ -148,9 +148,9 @@ def diff_outcome(case: Path, outcome: tuple[dict[str, str], Schema] | str) -> li
         problems.append(f"{name}/expected/{rel}: generated, but not pinned")
     for rel in sorted(files.keys() & expected.keys()):
         problems += _diff(expected[rel], files[rel], f"{name}/expected/{rel}")
-    ignored = case / "ignored.txt"
+    ignored = case / "passed_over.txt"
     pinned = ignored.read_text(encoding="utf-8") if ignored.is_file() else ""
-    problems += _diff(pinned, ignored_text(schema), f"{name}/ignored.txt")
+    problems += _diff(pinned, passed_over_text(schema), f"{name}/passed_over.txt")
     return problems
 
 

@@ -158,11 +158,11 @@ CONSTRUCTS = [
     P("CREATE TABLE t (a TEXT, b TEXT) -- email me@example.com", attr("b", "secret"), False, id="at-sign-in-word"),
     P("-- it's; not a string\nCREATE TABLE t (\n  a TEXT /* ; */ -- x; 'y\n)", lambda s: (table(s).comment, attr("a", "comment")(s)), ("it's; not a string", "x; 'y"), id="comment-with-quote-and-semicolon"),
     # statements that are skipped on purpose, and what survives them
-    P("PRAGMA foreign_keys = ON;\nCREATE TABLE t (a INT);\n" + TRIGGER + "CREATE VIEW v AS SELECT a FROM t;\nINSERT INTO t VALUES (1);\nCREATE TABLE u (b)", lambda s: [(i.kind, i.location.line, i.summary) for i in s.ignored], [("pragma", 1, "PRAGMA foreign_keys = ON"), ("insert", 8, "INSERT INTO t VALUES (1)")], id="ignored"),
+    P("PRAGMA foreign_keys = ON;\nCREATE TABLE t (a INT);\n" + TRIGGER + "CREATE VIEW v AS SELECT a FROM t;\nINSERT INTO t VALUES (1);\nCREATE TABLE u (b)", lambda s: [(i.kind, i.location.line, i.summary) for i in s.passed_over], [("pragma", 1, "PRAGMA foreign_keys = ON"), ("insert", 8, "INSERT INTO t VALUES (1)")], id="ignored"),
     P("CREATE TABLE t (a INT);\n" + TRIGGER + "CREATE VIEW v AS SELECT a FROM t;", lambda s: ([(v.name, v.depends_on, [c.name for c in v.columns]) for v in s.views], [(t.name, t.table, t.depends_on, t.location.line) for t in s.triggers]), ([("v", ("t",), ["a"])], [("trg", "t", ("t",), 2)]), id="views-and-triggers-kept"),
     P("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\nCREATE VIRTUAL TABLE notes_fts USING fts5(body, content='notes', content_rowid='id');\nCREATE VIRTUAL TABLE own USING fts5(a, b UNINDEXED, tokenize = 'porter')", lambda s: [(v.name, v.module, v.columns, v.content, v.content_rowid, v.depends_on, v.holds_content) for v in s.virtual_tables], [("notes_fts", "fts5", ("body",), "notes", "id", ("notes",), False), ("own", "fts5", ("a", "b"), None, None, (), True)], id="fts5-kept"),
     P("CREATE TABLE t (a INT);\n" + TRIGGER + "CREATE TABLE u (b)", lambda s: [t.name for t in s.tables], ["t", "u"], id="table-after-trigger"),
-    P("BEGIN;\nCREATE TABLE t (a);\nUPDATE t SET a = 1;\nDELETE FROM t;\nDROP TABLE IF EXISTS x;\nANALYZE;\nCOMMIT;", lambda s: [i.kind for i in s.ignored], ["begin", "update", "delete", "drop", "analyze", "commit"], id="ignored-kinds"),
+    P("BEGIN;\nCREATE TABLE t (a);\nUPDATE t SET a = 1;\nDELETE FROM t;\nDROP TABLE IF EXISTS x;\nANALYZE;\nCOMMIT;", lambda s: [i.kind for i in s.passed_over], ["begin", "update", "delete", "drop", "analyze", "commit"], id="ignored-kinds"),
     # text and positions
     P("\n  CREATE TABLE t (\n  a INT\n);\n", lambda s: (str(table(s).location), str(attr("a", "location")(s)), table(s).sql), ("schema.sql:2:3", "schema.sql:3:3", "CREATE TABLE t (\n  a INT\n)"), id="sql-and-locations"),
     P("CREATE TABLE t (a)" + FILES + "CREATE TABLE u (b)", lambda s: (s.files, [str(t.location) for t in s.tables]), (("a.sql", "b.sql"), ["a.sql:1:1", "b.sql:1:1"]), id="files"),
@@ -375,7 +375,7 @@ def test_real_schema() -> None:
     assert device.column("interval").not_null
     assert tables["oauth_clients"].column("is_enabled").check_in == (0, 1)
     assert tables["oauth_access_tokens"].column("user_id").not_null is False
-    assert [(i.kind, str(i.location)) for i in schema.ignored] == [
+    assert [(i.kind, str(i.location)) for i in schema.passed_over] == [
         ("pragma", f"{paths[0]}:5:1"),
         ("pragma", f"{paths[1]}:5:1"),
     ]

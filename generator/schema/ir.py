@@ -212,7 +212,7 @@ class VirtualTable:
 
 
 @dataclass(frozen=True, slots=True)
-class IgnoredStatement:
+class PassedOver:
     """A statement that is not schema (PRAGMA, data INSERT, DROP ... IF EXISTS), passed over."""
 
     kind: str
@@ -226,7 +226,7 @@ class Schema:
 
     tables: tuple[Table, ...]
     files: tuple[str, ...]
-    ignored: tuple[IgnoredStatement, ...] = ()
+    passed_over: tuple[PassedOver, ...] = ()
     queries: tuple[Query, ...] = ()  # named queries from the query files, in file order
     views: tuple[View, ...] = ()
     triggers: tuple[Trigger, ...] = ()  # the user's own, not the append-only ones

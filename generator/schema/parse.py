@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlglot import exp
 
 from ..errors import SchemaError
-from .ir import ForeignKey, IgnoredStatement, Index, Location, Schema, Table, UniqueKey
+from .ir import ForeignKey, PassedOver, Index, Location, Schema, Table, UniqueKey
 from .ir import Trigger, View, VirtualTable
 from .objects import link_objects, parse_trigger, parse_view, parse_virtual_table
 from .bare_names import index_name_tokens
@@ -116,7 +116,7 @@ def parse_schema(sources: Sequence[tuple[str, str]]) -> Schema:
     """
     tables: dict[str, ParsedTable] = {}
     indexes: list[_ParsedIndex] = []
-    ignored: list[IgnoredStatement] = []
+    passed_over: list[PassedOver] = []
     rewritten: list[tuple[str, str]] = []  # (table, event) of AFTER triggers writing the row
     views: list[tuple[View, Statement]] = []
     triggers: list[tuple[Trigger, Statement]] = []
@@ -126,7 +126,7 @@ def parse_schema(sources: Sequence[tuple[str, str]]) -> Schema:
         for statement in source.statements:
             phrase = statement.phrase
             if phrase in _IGNORED:
-                ignored.append(_ignored(statement, phrase.lower()))
+                passed_over.append(_passed_over(statement, phrase.lower()))
             elif phrase == "CREATE VIEW":
                 views.append((parse_view(statement), statement))
             elif phrase == "CREATE TRIGGER":
@@ -153,7 +153,7 @@ def parse_schema(sources: Sequence[tuple[str, str]]) -> Schema:
     return Schema(
         tuple(linked),
         tuple(path for path, _ in sources),
-        tuple(ignored),
+        tuple(passed_over),
         views=objects[0],
         triggers=objects[1],
         virtual_tables=objects[2],
@@ -349,10 +349,10 @@ def _column_name(table: Table, name: str, user: str, location: Location) -> str:
         ) from None
 
 
-def _ignored(statement: Statement, kind: str) -> IgnoredStatement:
+def _passed_over(statement: Statement, kind: str) -> PassedOver:
     first_line = statement.text.split("\n", 1)[0]
     summary = first_line if len(first_line) <= 80 else first_line[:77] + "..."
-    return IgnoredStatement(kind, statement.location, summary)
+    return PassedOver(kind, statement.location, summary)
 
 
 def _unknown(statement: Statement) -> str:
