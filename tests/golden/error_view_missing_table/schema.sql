@@ -1,0 +1,4 @@
+CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL);
+
+CREATE VIEW recent_notes AS
+    SELECT id, title FROM note ORDER BY id DESC LIMIT 10;
