@@ -125,7 +125,7 @@ def _backend_ddl(
 
     append_only = {t.name: t.append_only for t in view.tables}
     statements = schema_ddl(schema, options, append_only, backend.ddl_dialect)
-    return tuple(if_not_exists(statement) for statement in statements)
+    return tuple(if_not_exists(statement, backend.ddl_dialect) for statement in statements)
 
 
 def _with_backends(view: PackageView, backends: list[Backend], options: Options) -> PackageView:

@@ -33,10 +33,14 @@ _TOP_KEYS = {
     "docs",
     "migrations",
     "models",
+    "views",
+    "postgres",
 }
 _TABLE_KEYS = {"model", "contract", "store", "append_only", "secret", "columns"}
 _COLUMN_KEYS = {"type", "temporal_storage", "secret", "attribute", "json"}
 _MIXIN_KEYS = {"columns", "doc"}
+_VIEW_KEYS = {"key", "model", "store"}
+_POSTGRES_KEYS = {"objects"}
 # What the generated model classes are: stdlib dataclasses (no dependency) or
 # pydantic v2 BaseModels (the generated package then needs pydantic).
 MODEL_FLAVOURS = ("dataclass", "pydantic")
@@ -63,6 +67,15 @@ class TableOptions:
     append_only: bool | None = None
     secret: tuple[str, ...] = ()
     columns: dict[str, ColumnOptions] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ViewOptions:
+    """Per-view settings: the column(s) that identify a row, for get_by and keyset paging."""
+
+    key: tuple[str, ...] = ()
+    model: str | None = None
+    store: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +109,9 @@ class Options:
     docs: Path | None = None  # the schema reference page (`storegen docs`), if wanted
     migrations: Path = Path("migrations")  # `storegen migrate` writes here (issue 12)
     models: str = "dataclass"  # one of MODEL_FLAVOURS
+    views: dict[str, ViewOptions] = field(default_factory=dict)  # [tool.storegen.views.<name>]
+    # [tool.storegen.postgres] objects: the PostgreSQL text of triggers and FTS5 tables
+    postgres_objects: Path | None = None
 
     def table(self, name: str) -> TableOptions:
         """Options for one table (empty when config says nothing about it)."""
@@ -171,6 +187,11 @@ def options_from_mapping(raw: dict[str, Any], *, root: Path, source: str) -> Opt
         docs=_path(raw, "docs", root, source),
         migrations=root / str(raw.get("migrations", "migrations")),
         models=_choice(raw, "models", MODEL_FLAVOURS, source, "dataclass"),
+        views={
+            name: _view_options(value, f"{source} [views.{name}]")
+            for name, value in _mapping(raw.get("views", {}), f"{source} views").items()
+        },
+        postgres_objects=_postgres_objects(raw, root, source),
     )
     problem = package_problem(options.package)
     if problem:
@@ -204,6 +225,22 @@ def merge_cli(options: Options, **flags: Any) -> Options:
     if problem:
         raise ConfigError(f"--package {package!r} {problem}")
     return replace(options, **given)
+
+
+def _view_options(raw: Any, where: str) -> ViewOptions:
+    view = _mapping(raw, where)
+    _reject_unknown(view, _VIEW_KEYS, where)
+    keys = _strings(view, "key", where)
+    for name in ("model", "store"):
+        if name in view and not str(view[name]).isidentifier():
+            raise ConfigError(f"{where}: '{name}' must be a class name, not {view[name]!r}")
+    return ViewOptions(key=keys, model=view.get("model"), store=view.get("store"))
+
+
+def _postgres_objects(raw: dict[str, Any], root: Path, source: str) -> Path | None:
+    section = _mapping(raw.get("postgres", {}), f"{source} postgres")
+    _reject_unknown(section, _POSTGRES_KEYS, f"{source} [postgres]")
+    return _path(section, "objects", root, f"{source} [postgres]")
 
 
 def _table_options(raw: Any, where: str) -> TableOptions:

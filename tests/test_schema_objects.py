@@ -142,3 +142,98 @@ async def test_triggers_fire_and_views_answer(db: Any, package: ModuleType) -> N
         "SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ? ORDER BY rank", ("freddie",)
     )
     assert [r[0] for r in found] == [1]
+
+
+# ---------------------------------------------------------------- PostgreSQL
+# Views are transpiled; the triggers and FTS5 tables come from the case's
+# postgres_objects.sql (named by [postgres] objects in its storegen.toml).
+
+_PG_CATALOG = """
+SELECT 'view', viewname FROM pg_views WHERE schemaname = 'public'
+UNION ALL
+SELECT 'trigger', t.tgname FROM pg_trigger AS t JOIN pg_class AS c ON c.oid = t.tgrelid
+JOIN pg_namespace AS n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public' AND NOT t.tgisinternal
+UNION ALL
+SELECT 'table', tablename FROM pg_tables WHERE schemaname = 'public'
+"""
+
+
+def expected_on_postgres() -> dict[str, set[str]]:
+    """Every view, user trigger and table (FTS5 tables included) of the schema file."""
+    found = sqlite3_objects((CASE / "schema.sql").read_text())
+    shadow = {
+        n for t, n, _ in found if t == "table" and n.startswith(("tracks_fts_", "staff_notes_"))
+    }
+    return {
+        kind: {n for t, n, _ in found if t == kind and n not in shadow}
+        for kind in ("view", "trigger", "table")
+    }
+
+
+@pytest.fixture
+async def pg(request: pytest.FixtureRequest, package: ModuleType) -> AsyncIterator[Any]:
+    from migrate_support import create_pg_database
+
+    server = request.getfixturevalue("postgres_server")
+    postgres = importlib.import_module(f"{package.__name__}._runtime.postgres")
+    database = postgres.PostgresDatabase(await create_pg_database(server.url), timeout=30.0)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+async def pg_catalog(db: Any) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {"view": set(), "trigger": set(), "table": set()}
+    for kind, name in await db.fetch_all(_PG_CATALOG, ()):
+        if not name.startswith("storegen_"):
+            found[kind].add(name)
+    return found
+
+
+def _user_objects(found: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Leave out storegen's own PostgreSQL triggers (rowid alias, append-only)."""
+    triggers = {t for t in found["trigger"] if not t.endswith(("_rowid", "_append_only"))}
+    return {**found, "trigger": triggers}
+
+
+async def test_postgres_create_schema_carries_every_object(
+    pg: Any, package: ModuleType
+) -> None:
+    expected = expected_on_postgres()
+    assert len(expected["view"]) == 5 and len(expected["trigger"]) == 6
+    create_schema = importlib.import_module(f"{package.__name__}.postgres").create_schema
+    await create_schema(pg)
+    assert _user_objects(await pg_catalog(pg)) == expected
+    await create_schema(pg)  # idempotent
+    assert _user_objects(await pg_catalog(pg)) == expected
+
+
+async def test_postgres_migrations_carry_every_object(pg: Any, package: ModuleType) -> None:
+    assert await package.migrate(pg) == ["0001_initial"]
+    assert _user_objects(await pg_catalog(pg)) == expected_on_postgres()
+    assert await package.schema_drift(pg) == []
+
+
+async def test_postgres_triggers_fire_and_search_answers(pg: Any, package: ModuleType) -> None:
+    await importlib.import_module(f"{package.__name__}.postgres").create_schema(pg)
+    await pg.execute_script("""
+        INSERT INTO artists (id, "name") VALUES (1, 'Miles Davis');
+        INSERT INTO albums (id, title, artist_id) VALUES (1, 'Kind of Blue', 1);
+        INSERT INTO media_types (id, "name") VALUES (1, 'AAC');
+        INSERT INTO tracks (id, "name", album_id, media_type_id, composer, milliseconds, unit_price)
+        VALUES (1, 'So What', 1, 1, 'Miles Davis', 545000, 0.99),
+               (2, 'Blue in Green', 1, 1, 'Bill Evans', 337000, 0.99);
+        UPDATE tracks SET unit_price = 1.29 WHERE id = 2;
+        UPDATE track_details SET track_name = 'Freddie Freeloader' WHERE track_id = 1;
+        """)
+    audit = await pg.fetch_all("SELECT track_id, old_price, new_price FROM price_changes", ())
+    assert [tuple(r) for r in audit] == [(2, 0.99, 1.29)]
+    summary = await pg.fetch_all("SELECT title, artist, track_count FROM album_summaries", ())
+    assert [tuple(r) for r in summary] == [("Kind of Blue", "Miles Davis", 2)]
+    found = await pg.fetch_all(
+        "SELECT \"rowid\" FROM tracks_fts WHERE document @@ plainto_tsquery('simple', $1)",
+        ("freddie",),
+    )
+    assert [r[0] for r in found] == [1]

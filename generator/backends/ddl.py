@@ -21,13 +21,22 @@ _CREATE_WITHOUT_IF = re.compile(
 )
 
 
-def if_not_exists(statement: str) -> str:
+# PostgreSQL has IF NOT EXISTS for tables and indexes only (views: OR REPLACE).
+_POSTGRES_CREATE_WITHOUT_IF = re.compile(
+    r"^((?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)\s+)"
+    r"(?!IF\s+NOT\s+EXISTS\b)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def if_not_exists(statement: str, dialect: str = "sqlite") -> str:
     """`statement` with IF NOT EXISTS, so `create_schema` can run at every start.
 
     Whatever the schema file says: without it, the second start of an app
     that calls `create_schema` fails with "table ... already exists".
     """
-    return _CREATE_WITHOUT_IF.sub(r"\1IF NOT EXISTS ", statement, count=1)
+    pattern = _POSTGRES_CREATE_WITHOUT_IF if dialect == "postgres" else _CREATE_WITHOUT_IF
+    return pattern.sub(r"\1IF NOT EXISTS ", statement, count=1)
 
 
 def schema_ddl(schema: Schema, views: list[TableView]) -> tuple[str, ...]:

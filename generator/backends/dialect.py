@@ -17,7 +17,9 @@ What plain transpiling gets wrong, and is fixed here:
 * indexes lose the `NULLS FIRST` that sqlglot adds to keep SQLite's ordering;
 * PRAGMA statements never reach the IR, so they are not emitted;
 * SQLite behaviour PostgreSQL has no clause for (the rowid alias, append-only
-  tables) becomes triggers, written in `pg_triggers.py`.
+  tables) becomes triggers, written in `pg_triggers.py`;
+* views are transpiled; the user's triggers and FTS5 tables come from the
+  PostgreSQL text the user writes (`pg_objects.py`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from ..schema.constraints import json_valid_column
 from ..schema.tables import table_tree
 from ..render.typemap import choose_codec
 from .pg_defaults import postgres_default
+from .pg_objects import postgres_objects
 from .pg_triggers import _postgres_append_only, _postgres_rowid_alias, _rowid_alias
 from .sql import quote_identifier as _quote
 
@@ -107,6 +110,7 @@ def _postgres(schema: Schema, options: Options, append_only: dict[str, bool]) ->
     for table in schema.tables:
         if append_only.get(table.name, table.append_only):
             statements.extend(_postgres_append_only(table))
+    statements.extend(o.create for o in postgres_objects(schema, options))
     return tuple(statements)
 
 

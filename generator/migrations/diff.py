@@ -145,7 +145,9 @@ def diff_schemas(
     renamed = {p.table.name.lower() for p in plans if p.renamed or p.renames}
     drop_indexes, create_indexes = _objects(current.indexes, target.indexes, changed, renamed)
     dropped = {name.lower() for name in drop_tables}
-    objects = plan_objects(current, target, schema, changed | dropped, renamed)
+    # A column drop fails under a view that reads the column (SQLite and PostgreSQL).
+    shrunk = {p.table.name.lower() for p in plans if p.drops}
+    objects = plan_objects(current, target, schema, changed | dropped | shrunk, renamed)
     if objects.refusals and not allow_destructive:
         raise objects.refusals[0]
     return Diff(

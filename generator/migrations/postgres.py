@@ -8,6 +8,12 @@ added back (checking every row, as `foreign_key_check` does on SQLite);
 constraints of the new table are renamed to the names a fresh CREATE TABLE
 gives; and the identity sequence of an INTEGER PRIMARY KEY moves past the
 copied keys.
+
+Views and the user's triggers are dropped and created as on SQLite, in their
+PostgreSQL form (`backends/pg_objects.py`). An FTS5 table's PostgreSQL form
+is the user's own table: it is created when new and dropped when gone, but a
+changed FTS5 definition leaves it as it is (storegen cannot know how to
+carry its rows); the file says so in a comment.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from ..backends.dialect import (
     postgres_index,
     transpile_expression,
 )
+from ..backends.pg_objects import PostgresObject, postgres_objects
 from ..backends.pg_triggers import postgres_table_triggers
 from ..config import Options
 from ..schema.ir import ForeignKey, Schema, Table
@@ -37,7 +44,9 @@ def postgres_statements(
     diff: Diff, schema: Schema, options: Options, append_only: dict[str, bool]
 ) -> list[str]:
     """Every statement of the PostgreSQL migration, in order."""
-    statements = [f"DROP TABLE {_q(name)} CASCADE" for name in diff.drop_tables]
+    objects = {o.name.lower(): o for o in postgres_objects(schema, options)}
+    statements = _drop_objects(diff, schema)
+    statements += [f"DROP TABLE {_q(name)} CASCADE" for name in diff.drop_tables]
     statements += [_drop_functions(name) for name in diff.drop_tables]
     trigger_tables = {o.table.lower() for o in (*diff.drop_triggers, *diff.create_triggers)}
     for plan in diff.tables:
@@ -72,6 +81,50 @@ def postgres_statements(
     made = {p.table.name.lower() for p in diff.tables if p.old_name is None} | set(rebuilt)
     for name in sorted(made):
         statements += postgres_nocase_keys(by_name[name])
+    return statements + _create_objects(diff, schema, objects)
+
+
+def _user_trigger(schema: Schema, name: str) -> bool:
+    return any(t.name.lower() == name.lower() for t in schema.triggers)
+
+
+def _drop_objects(diff: Diff, schema: Schema) -> list[str]:
+    """Views and the user's triggers that change or go, before any table changes."""
+    old_names = {p.table.name.lower(): p.old_name or "" for p in diff.tables if p.renamed}
+    statements = [f"DROP VIEW IF EXISTS {_q(o.name)}" for o in diff.objects.drop_views]
+    for trigger in diff.drop_triggers:
+        if trigger.name.endswith(("_append_only_update", "_append_only_delete",
+                                  "_append_only_replace")):  # fmt: skip
+            continue  # SQLite's append-only triggers: PostgreSQL has its own (see below)
+        table = old_names.get(trigger.table.lower(), trigger.table)
+        statements.append(f"DROP TRIGGER IF EXISTS {_q(trigger.name)} ON {_q(table)}")
+    for virtual in diff.objects.drop_virtual:
+        if schema.virtual_table(virtual.name) is None:
+            statements.append(f"DROP TABLE IF EXISTS {_q(virtual.name)}")
+        else:
+            statements.append(
+                f"-- {virtual.name}: its FTS5 definition changed; its PostgreSQL form is left "
+                "as it is"
+            )
+    return statements
+
+
+def _create_objects(
+    diff: Diff, schema: Schema, objects: dict[str, PostgresObject]
+) -> list[str]:
+    """New virtual tables, then the views and the user's triggers to (re-)create."""
+    changed = {o.name.lower() for o in diff.objects.drop_virtual}
+    statements = [
+        objects[o.name.lower()].create
+        for o in diff.objects.create_virtual
+        if o.name.lower() not in changed
+    ]
+    statements += [objects[o.name.lower()].create for o in diff.objects.create_views]
+    statements += [
+        objects[o.name.lower()].create
+        for o in diff.create_triggers
+        if _user_trigger(schema, o.name)
+    ]
     return statements
 
 

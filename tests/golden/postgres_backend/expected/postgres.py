@@ -41,7 +41,7 @@ POSTGRES_SCHEMA_STATEMENTS: tuple[str, ...] = (
     'CREATE OR REPLACE TRIGGER "scores_append_only" BEFORE INSERT OR UPDATE OR DELETE ON "scores" FOR EACH ROW EXECUTE FUNCTION "scores_append_only"()',
     'CREATE OR REPLACE TRIGGER "scores_append_only_truncate" BEFORE TRUNCATE ON "scores" FOR EACH STATEMENT EXECUTE FUNCTION "scores_append_only"()',
 )
-"""The schema transpiled to PostgreSQL: tables, indexes, append-only triggers."""
+"""The schema in PostgreSQL: tables, indexes, append-only triggers, views, your triggers."""
 
 POSTGRES_SCHEMA_SQL = "".join(statement + ";\n" for statement in POSTGRES_SCHEMA_STATEMENTS)
 
