@@ -20,6 +20,7 @@ from .output.format import format_many
 from .output.imports import prune_unused_imports
 from .schema.ir import Schema
 from .schema.parse import parse_schema, read_schema_files
+from .queries.objects import refuse_search_off_sqlite
 from .queries.parse import parse_queries
 from .render.views import PackageView
 from .render.templates import make_environment, render_template, template_path
@@ -73,6 +74,10 @@ def generate(options: Options) -> Generation:
     """Produce the whole package in memory. Raises StoregenError on bad input."""
     schema = load_schema(options)
     backends = [load_backend(name, options.templates) for name in options.backends]
+    for backend in backends:
+        if backend.dialect != "sqlite":
+            for query in schema.queries:  # FTS5 is SQLite's alone
+                refuse_search_off_sqlite(query, backend.dialect)
     view = build_package_view(
         schema, options, tuple(options.display_path(p) for p in options.schema)
     )

@@ -30,6 +30,7 @@ from .scope import (
     _Type,
     _word_location,
 )
+from .objects import table_behind
 from .params import _QueryTyper
 from ..schema.lex import SourceFile, Statement, Token, scan_source
 from .json_paths import json_operators
@@ -339,6 +340,7 @@ def _owner(header: _Header, tree: exp.Expr, schema: Schema, location: Location) 
                 location,
             )
         wanted = target
+    wanted = table_behind(wanted, schema) or wanted
     try:
         return schema.table(wanted).name
     except KeyError:

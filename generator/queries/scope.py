@@ -57,6 +57,7 @@ class _Source:
     columns: list[tuple[str, _Type]]
     table: Table | None = None
     outer: bool = False  # on the nullable side of an outer join
+    hidden: list[tuple[str, _Type]] = field(default_factory=list)  # by name only, not in `*`
 
 
 @dataclass
@@ -70,7 +71,7 @@ class _Scope:
             for source in scope.sources:
                 if qualifier is not None and source.alias != qualifier.lower():
                     continue
-                for column, typed in source.columns:
+                for column, typed in (*source.columns, *source.hidden):
                     if column.lower() == name.lower():
                         return typed.null() if source.outer else typed
             scope = scope.parent

@@ -31,6 +31,7 @@ from .scope import (
     _word_location,
 )
 from ..schema.lex import SourceFile, Statement, affinity_of
+from .objects import fts_source, search_function_type, view_columns
 
 
 class _Typer:
@@ -56,6 +57,13 @@ class _Typer:
         cte = self.cte_of(node)
         if cte is not None:
             return _Source((node.alias_or_name).lower(), self.cte_columns(cte), None, outer)
+        view = self.schema.view(node.name)
+        if view is not None:
+            return _Source(node.alias_or_name.lower(), view_columns(self, view), None, outer)
+        virtual = self.schema.virtual_table(node.name)
+        if virtual is not None:
+            matched = node.root().find(exp.Match) is not None
+            return fts_source(node.alias_or_name.lower(), virtual, outer, matched)
         table = self.schema.table(node.name)
         columns = [
             (c.name, _Type(table.name, c.name, None, _nullable(table, c)))
@@ -334,4 +342,6 @@ class _Typer:
             if len(columns) != 1:
                 raise self.fail("a scalar subquery must return exactly one column")
             return _as_type(columns[0]).null()
+        if isinstance(node, exp.Anonymous):
+            return search_function_type(node) or _UNKNOWN
         return _UNKNOWN

@@ -12,6 +12,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
 from ..errors import SchemaError
 from .ir import Trigger, View, VirtualTable
 from .lex import Statement, Token
@@ -143,6 +147,21 @@ def referenced_names(sql_tokens: Iterable[Token], names: dict[str, str], own: st
     return tuple(found.values())
 
 
+def _read_tables(view: View, statement: Statement, names: dict[str, str]) -> tuple[str, ...]:
+    """The tables and views a view's SELECT reads, in order (its CTE names excluded)."""
+    try:
+        tree = sqlglot.parse_one(view.sql, read="sqlite")
+    except SqlglotError:
+        return referenced_names(statement.tokens, names, view.name)
+    ctes = {cte.alias.lower() for cte in tree.find_all(exp.CTE)}
+    found = dict.fromkeys(
+        names[t.name.lower()]
+        for t in tree.find_all(exp.Table)
+        if t.name.lower() in names and t.name.lower() not in ctes | {view.name.lower()}
+    )
+    return tuple(found)
+
+
 def link_objects(
     views: list[tuple[View, Statement]],
     triggers: list[tuple[Trigger, Statement]],
@@ -173,8 +192,7 @@ def link_objects(
                 statement.location,
             )
     linked_views = tuple(
-        dataclasses.replace(v, depends_on=referenced_names(s.tokens, names, v.name))
-        for v, s in views
+        dataclasses.replace(v, depends_on=_read_tables(v, s, names)) for v, s in views
     )
     linked_triggers = tuple(
         dataclasses.replace(

@@ -26,6 +26,9 @@ from .models import (
     InvoiceLine,
     Review,
     PriceChange,
+    TrackDetailRowsRow,
+    AlbumSummaryRow,
+    SpendersRow,
 )
 from .results import ErrorCode, FailedResult, Result, SuccessResult
 from .schema import SCHEMA_SQL, SCHEMA_STATEMENTS, create_schema
@@ -58,4 +61,7 @@ __all__ = [
     "InvoiceLine",
     "Review",
     "PriceChange",
+    "TrackDetailRowsRow",
+    "AlbumSummaryRow",
+    "SpendersRow",
 ]

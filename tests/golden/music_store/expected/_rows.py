@@ -29,6 +29,7 @@ from .models import (
     Review,
     PriceChange,
 )
+from .models import TrackDetailRowsRow, AlbumSummaryRow, SpendersRow
 
 
 def decode_artist(r: Sequence[Any]) -> Artist:
@@ -353,3 +354,22 @@ def encode_price_change_update(row: PriceChange) -> tuple[Any, ...]:
         ),
         _convert.refuse_default("price_changes", "id") if row.id is _convert.DEFAULT else row.id,
     )
+
+
+def decode_track_detail_rows_row(r: Sequence[Any]) -> TrackDetailRowsRow:
+    return TrackDetailRowsRow(
+        track_id=r[0],
+        track_name=r[1],
+        album_title=r[2],
+        artist_name=r[3],
+        genre_name=r[4],
+        unit_price=r[5],
+    )
+
+
+def decode_album_summary_row(r: Sequence[Any]) -> AlbumSummaryRow:
+    return AlbumSummaryRow(album_id=r[0], title=r[1], artist=r[2], track_count=r[3], total_ms=r[4])
+
+
+def decode_spenders_row(r: Sequence[Any]) -> SpendersRow:
+    return SpendersRow(customer_id=r[0], email=r[1], spent=r[2])

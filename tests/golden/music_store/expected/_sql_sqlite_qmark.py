@@ -57,6 +57,7 @@ class _AlbumSql:
     LIST_ALL = 'SELECT "albums"."id","albums"."title","albums"."artist_id","albums"."released" FROM "albums" ORDER BY "albums"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "albums"."id","albums"."title","albums"."artist_id","albums"."released" FROM "albums" WHERE "albums"."id">? ORDER BY "albums"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "albums"'
+    ALBUM_SUMMARY = "SELECT album_id, title, artist, track_count, total_ms FROM album_summaries WHERE album_id = ?1"
 
 
 class _GenreSql:
@@ -112,6 +113,7 @@ class _TrackSql:
     LIST_ALL = 'SELECT "tracks"."id","tracks"."name","tracks"."album_id","tracks"."media_type_id","tracks"."genre_id","tracks"."composer","tracks"."milliseconds","tracks"."unit_price" FROM "tracks" ORDER BY "tracks"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "tracks"."id","tracks"."name","tracks"."album_id","tracks"."media_type_id","tracks"."genre_id","tracks"."composer","tracks"."milliseconds","tracks"."unit_price" FROM "tracks" WHERE "tracks"."id">? ORDER BY "tracks"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "tracks"'
+    TRACK_DETAIL_ROWS = "SELECT * FROM track_details WHERE track_id > ?1 ORDER BY track_id"
 
 
 class _PlaylistSql:
@@ -214,6 +216,7 @@ class _CustomerSql:
     LIST_ALL = 'SELECT "customers"."id","customers"."first_name","customers"."last_name","customers"."email","customers"."country","customers"."support_rep_id" FROM "customers" ORDER BY "customers"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "customers"."id","customers"."first_name","customers"."last_name","customers"."email","customers"."country","customers"."support_rep_id" FROM "customers" WHERE "customers"."id">? ORDER BY "customers"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "customers"'
+    SPENDERS = "SELECT customer_id, email, spent FROM big_spenders ORDER BY spent DESC"
 
 
 class _InvoiceSql:

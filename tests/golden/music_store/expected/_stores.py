@@ -50,6 +50,8 @@ from .models import (
     Review,
     PriceChange,
 )
+from .models import TrackDetailRowsRow, AlbumSummaryRow, SpendersRow
+from ._rows import decode_track_detail_rows_row, decode_album_summary_row, decode_spenders_row
 from .results import FailedResult, Result, SuccessResult
 from ._rows import (
     decode_artist,
@@ -403,6 +405,17 @@ class AlbumStore(_Store, AlbumTable):
             return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
+
+    async def album_summary(self, album_id: int, ray_id: str) -> Result[AlbumSummaryRow]:
+        """The named query album_summary (:one)."""
+        try:
+            found = await self._db.fetch_one(self._sql.ALBUM_SUMMARY, (album_id,))
+            if found is None:
+                return self._not_found(ray_id)
+            value = decode_album_summary_row(found)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "album_summary")
+        return SuccessResult(ray_id=ray_id, client_message=value)
 
 
 class GenreStore(_Store, GenreTable):
@@ -817,6 +830,15 @@ class TrackStore(_Store, TrackTable):
             return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
+
+    async def track_detail_rows(self, after: int, ray_id: str) -> Result[list[TrackDetailRowsRow]]:
+        """Tracks with their album, artist and genre (a view), after a track id."""
+        try:
+            found_rows = await self._db.fetch_all(self._sql.TRACK_DETAIL_ROWS, (after,))
+            values = [decode_track_detail_rows_row(r) for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "track_detail_rows")
+        return SuccessResult(ray_id=ray_id, client_message=values)
 
 
 class PlaylistStore(_Store, PlaylistTable):
@@ -1594,6 +1616,15 @@ class CustomerStore(_Store, CustomerTable):
             return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
+
+    async def spenders(self, ray_id: str) -> Result[list[SpendersRow]]:
+        """The named query spenders (:many)."""
+        try:
+            found_rows = await self._db.fetch_all(self._sql.SPENDERS, ())
+            values = [decode_spenders_row(r) for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "spenders")
+        return SuccessResult(ray_id=ray_id, client_message=values)
 
 
 class InvoiceStore(_Store, InvoiceTable):

@@ -25,6 +25,7 @@ from .models import (
     Review,
     PriceChange,
 )
+from .models import TrackDetailRowsRow, AlbumSummaryRow, SpendersRow
 from .results import Result
 
 _T = TypeVar("_T")
@@ -145,6 +146,10 @@ class AlbumTable(BaseTable[Album]):
         self, ray_id: str, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Album]]:
         """Up to `limit` Album rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+
+    @abstractmethod
+    async def album_summary(self, album_id: int, ray_id: str) -> Result[AlbumSummaryRow]:
+        """The named query album_summary (:one)."""
 
 
 class GenreTable(BaseTable[Genre]):
@@ -287,6 +292,10 @@ class TrackTable(BaseTable[Track]):
         self, ray_id: str, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Track]]:
         """Up to `limit` Track rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+
+    @abstractmethod
+    async def track_detail_rows(self, after: int, ray_id: str) -> Result[list[TrackDetailRowsRow]]:
+        """Tracks with their album, artist and genre (a view), after a track id."""
 
 
 class PlaylistTable(BaseTable[Playlist]):
@@ -532,6 +541,10 @@ class CustomerTable(BaseTable[Customer]):
         self, ray_id: str, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Customer]]:
         """Up to `limit` Customer rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+
+    @abstractmethod
+    async def spenders(self, ray_id: str) -> Result[list[SpendersRow]]:
+        """The named query spenders (:many)."""
 
 
 class InvoiceTable(BaseTable[Invoice]):

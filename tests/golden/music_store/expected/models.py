@@ -24,6 +24,9 @@ __all__ = [
     "InvoiceLine",
     "Review",
     "PriceChange",
+    "TrackDetailRowsRow",
+    "AlbumSummaryRow",
+    "SpendersRow",
 ]
 
 
@@ -171,3 +174,35 @@ class PriceChange:
     old_price: float
     new_price: float
     changed_at: str = DEFAULT
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TrackDetailRowsRow:
+    """A row of the named query track_detail_rows."""
+
+    track_id: int
+    track_name: str
+    album_title: str
+    artist_name: str
+    genre_name: str | None
+    unit_price: float
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AlbumSummaryRow:
+    """A row of the named query album_summary."""
+
+    album_id: int
+    title: str
+    artist: str
+    track_count: int
+    total_ms: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SpendersRow:
+    """A row of the named query spenders."""
+
+    customer_id: int
+    email: str
+    spent: float
