@@ -96,7 +96,8 @@ def postgres_objects(schema: Schema, options: Options) -> list[PostgresObject]:
             names no object of the schema.
     """
     overrides = read_overrides(options)
-    known = {o.name.lower() for o in (*schema.virtual_tables, *schema.views, *schema.triggers)}
+    known = {v.name.lower() for v in schema.virtual_tables}
+    known |= {v.name.lower() for v in schema.views} | {t.name.lower() for t in schema.triggers}
     for key, (_, where) in overrides.items():
         if key not in known:
             raise SchemaError(

@@ -246,8 +246,10 @@ class Schema:
         A view may read a virtual table, and a trigger may fire on a view or
         write a virtual table, so each kind follows the ones it can need.
         """
-        return tuple(
-            o.sql for o in (*self.virtual_tables, *self.views, *self.triggers)
+        return (
+            tuple(v.sql for v in self.virtual_tables)
+            + tuple(v.sql for v in self.views)
+            + tuple(t.sql for t in self.triggers)
         )
 
     def table(self, name: str) -> Table:

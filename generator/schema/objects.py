@@ -171,7 +171,8 @@ def link_objects(
     """Fill in each object's dependencies, once every file is read; refuse duplicate names."""
     names: dict[str, str] = {n.lower(): n for n in table_names}
     seen = dict.fromkeys(names, "table")
-    for obj, statement in [*views, *virtual]:
+    named: list[tuple[View | VirtualTable, Statement]] = [*views, *virtual]
+    for obj, statement in named:
         kind = "view" if isinstance(obj, View) else "virtual table"
         if obj.name.lower() in seen:
             raise SchemaError(
