@@ -13,6 +13,7 @@ and HTTP, and an embedded replica:
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import sqlite3
 import sys
@@ -198,9 +199,7 @@ def _user_objects(found: dict[str, set[str]]) -> dict[str, set[str]]:
     return {**found, "trigger": triggers}
 
 
-async def test_postgres_create_schema_carries_every_object(
-    pg: Any, package: ModuleType
-) -> None:
+async def test_postgres_create_schema_carries_every_object(pg: Any, package: ModuleType) -> None:
     expected = expected_on_postgres()
     assert len(expected["view"]) == 5 and len(expected["trigger"]) == 6
     create_schema = importlib.import_module(f"{package.__name__}.postgres").create_schema
@@ -237,3 +236,55 @@ async def test_postgres_triggers_fire_and_search_answers(pg: Any, package: Modul
         ("freddie",),
     )
     assert [r[0] for r in found] == [1]
+
+
+# ---------------------------------------------------------------- view stores
+
+SALES = """
+    INSERT INTO artists (id, "name") VALUES (1, 'Miles Davis'), (2, 'Bill Evans');
+    INSERT INTO albums (id, title, artist_id) VALUES (1, 'Kind of Blue', 1), (2, 'Sunday', 2);
+    INSERT INTO genres (id, "name") VALUES (1, 'Jazz');
+    INSERT INTO media_types (id, "name") VALUES (1, 'AAC');
+    INSERT INTO tracks (id, "name", album_id, media_type_id, genre_id, milliseconds)
+    VALUES (1, 'So What', 1, 1, 1, 545000), (2, 'Blue in Green', 1, 1, NULL, 337000),
+           (3, 'Gloria', 2, 1, 1, 300000);
+"""
+
+
+async def check_view_stores(package: ModuleType, module: str, db: Any) -> None:
+    stores = importlib.import_module(f"{package.__name__}.{module}")
+    albums, details = stores.AlbumSummaryStore(db), stores.TrackDetailStore(db)
+    summary = (await albums.get_by_album_id(1, "v")).client_message
+    assert summary == package.models.AlbumSummary(
+        album_id=1, title="Kind of Blue", artist="Miles Davis", track_count=2, total_ms=882000
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        summary.title = "changed"  # type: ignore[misc]
+    assert (await albums.get_by_album_id(9, "v")).error_code.value == "NOT_FOUND"
+    assert (await details.count_all("v")).client_message == 3
+    first = (await details.list_all("v", limit=2)).client_message
+    rest = (await details.list_all("v", after=first[-1].track_id)).client_message
+    assert [d.track_id for d in first + rest] == [1, 2, 3]
+    assert [d.genre_name for d in first + rest] == ["Jazz", None, "Jazz"]  # LEFT JOIN: optional
+    spenders = stores.BigSpenderStore(db)
+    assert (await spenders.list_all("v", offset=0)).client_message == []
+    assert not hasattr(details, "insert") and not hasattr(details, "delete_by_track_id")
+
+
+async def test_view_stores_read_on_every_backend(db: Any, package: ModuleType) -> None:
+    await package.create_schema(db)
+    await db.execute_script(SALES)
+    if hasattr(db, "sync"):
+        await db.sync()
+    module = {
+        "SqliteDatabase": "aiosqlite",
+        "LibsqlDatabase": "libsql",
+        "LibsqlReplicaDatabase": "libsql_replica",
+    }[type(db).__name__]
+    await check_view_stores(package, module, db)
+
+
+async def test_view_stores_read_on_postgres(pg: Any, package: ModuleType) -> None:
+    await importlib.import_module(f"{package.__name__}.postgres").create_schema(pg)
+    await pg.execute_script(SALES)
+    await check_view_stores(package, "postgres", pg)

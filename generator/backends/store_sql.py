@@ -83,7 +83,8 @@ def table_statements(table: TableView, style: str, dialect: str) -> dict[str, st
             statements[method.sql] = sql.count_by_sql(table.name, keys, style, nocase, blobs)
         elif method.kind == "list":
             order = [p.column for p in method.cursor]
-            rowless = table.rowless_order if dialect != "sqlite" else ()
+            # No rowid on PostgreSQL, nor in a view.
+            rowless = table.rowless_order if dialect != "sqlite" or table.read_only else ()
             statements[method.sql] = sql.list_by_sql(
                 table.name,
                 columns,

@@ -28,6 +28,9 @@ _RESERVED_CLASSES = frozenset(
 )  # fmt: skip
 
 
+RESERVED_CLASSES = _RESERVED_CLASSES  # for the view stores' own check
+
+
 def check_unique(names: list[str], what: str, schema: Schema) -> None:
     seen: dict[str, int] = {}
     for index, name in enumerate(names):

@@ -15,6 +15,7 @@ from ..backends.dialect import postgres_defaults
 from ..backends.manifest import Backend
 from ..config import Mixin, Options
 from .checks import (
+    RESERVED_CLASSES,
     check_config_names,
     check_methods,
     check_model_attrs,
@@ -27,6 +28,7 @@ from ..schema.ir import Affinity, Column, Location, PrimaryKey, Schema, Table, U
 from .naming import attribute_name, class_name, method_suffix
 from ..queries.methods import attach_queries, query_statements
 from .flavours import FLAVOURS
+from .view_stores import view_stores
 from .typemap import (
     CODECS,
     NAIVE_UTC_CODECS,
@@ -76,11 +78,15 @@ def build_package_view(schema: Schema, options: Options, sources: tuple[str, ...
     applied = {m.name: m for m in mixins}
     for table in tables:
         table.apply_mixins([m for m in applied.values() if m.fits(table)])
+    taken = {name for t in tables for name in (t.model, t.contract, t.store)}
+    read_only = view_stores(schema, options, _table_view, taken | RESERVED_CLASSES)
+    for store in read_only:
+        store.apply_mixins([])  # no mixins: a view's model is frozen
     view = PackageView(
         package=options.package,
         # File names go into a docstring and the header comment: escape them.
         sources=tuple(docstring_body(s) for s in sources),
-        tables=tuple(tables),
+        tables=(*tables, *read_only),
         mixins=tuple(m for m in mixins if any(m.name in t.bases for t in tables)),
         results_module=options.results_module,
         ddl=schema_ddl(schema, tables),

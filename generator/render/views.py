@@ -113,6 +113,7 @@ class TableView:
     # A table without a primary key: the columns its list pages order by
     # where there is no rowid (PostgreSQL): a NOT NULL unique key, or all.
     rowless_order: tuple[str, ...] = ()
+    read_only: bool = False  # a view's store: reads only, a frozen model
 
     def nocase(self, columns: tuple[str, ...]) -> frozenset[str]:
         """Which of these key columns a lookup compares case-insensitively."""

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._runtime import convert as _convert
-from .models import Item
+from .models import Item, ItemName
 
 
 def decode_item(r: Sequence[Any]) -> Item:
@@ -33,3 +33,7 @@ def encode_item_update(row: Item) -> tuple[Any, ...]:
         row.qty,
         _convert.refuse_default("items", "id") if row.id is _convert.DEFAULT else row.id,
     )
+
+
+def decode_item_name(r: Sequence[Any]) -> ItemName:
+    return ItemName(name=r[0])

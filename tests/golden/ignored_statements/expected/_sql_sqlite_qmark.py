@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "_ItemSql",
+    "_ItemNameSql",
 ]
 
 
@@ -22,3 +23,8 @@ class _ItemSql:
     LIST_ALL = 'SELECT "items"."id","items"."name","items"."qty" FROM "items" ORDER BY "items"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "items"."id","items"."name","items"."qty" FROM "items" WHERE "items"."id">? ORDER BY "items"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "items"'
+
+
+class _ItemNameSql:
+    LIST_ALL = 'SELECT "item_names"."name" FROM "item_names" ORDER BY "item_names"."name" ASC LIMIT ? OFFSET ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "item_names"'

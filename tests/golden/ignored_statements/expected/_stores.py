@@ -16,17 +16,19 @@ from typing import Any, ClassVar, TypeVar
 
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
-from .contracts import ItemTable
-from .models import Item
+from .contracts import ItemTable, ItemNameView
+from .models import Item, ItemName
 from .results import FailedResult, Result, SuccessResult
 from ._rows import (
     decode_item,
     encode_item_insert,
     encode_item_update,
+    decode_item_name,
 )
 
 __all__ = [
     "ItemStore",
+    "ItemNameStore",
 ]
 
 _T = TypeVar("_T")
@@ -170,6 +172,38 @@ class ItemStore(_Store, ItemTable):
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many Item rows in the table."""
+        try:
+            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return self._count(found, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "count_all")
+
+
+class ItemNameStore(_Store, ItemNameView):
+    """A row of the item_names view (read-only)."""
+
+    model: ClassVar[type[ItemName]] = ItemName
+    table: ClassVar[str] = "item_names"
+    _sql: ClassVar[Any]  # set by each backend module: its _ItemNameSql
+
+    async def list_all(
+        self, ray_id: str, *, limit: int = 100, offset: int = 0
+    ) -> Result[list[ItemName]]:
+        """Up to `limit` ItemName rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
+        try:
+            found_rows = await self._db.fetch_all(
+                self._sql.LIST_ALL,
+                (
+                    limit,
+                    offset,
+                ),
+            )
+            return self._many(found_rows, decode_item_name, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "list_all")
+
+    async def count_all(self, ray_id: str) -> Result[int]:
+        """How many ItemName rows in the table."""
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

@@ -14,13 +14,14 @@ import logging
 import os
 
 from . import _stores
-from ._sql_sqlite_qmark import _ItemSql
+from ._sql_sqlite_qmark import _ItemSql, _ItemNameSql
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
 __all__ = [
     "SqliteDatabase",
     "ItemStore",
+    "ItemNameStore",
 ]
 
 
@@ -44,3 +45,9 @@ class ItemStore(_SqliteStore, _stores.ItemStore):
     """A row of the items table."""
 
     _sql = _ItemSql
+
+
+class ItemNameStore(_SqliteStore, _stores.ItemNameStore):
+    """A row of the item_names view (read-only)."""
+
+    _sql = _ItemNameSql

@@ -8,14 +8,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from .models import Item
+from .models import Item, ItemName
 from .results import Result
 
 _T = TypeVar("_T")
 
 __all__ = [
     "BaseTable",
+    "BaseView",
     "ItemTable",
+    "ItemNameView",
 ]
 
 
@@ -33,6 +35,14 @@ class BaseTable(ABC, Generic[_T]):
     @abstractmethod
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many rows the table holds."""
+
+
+class BaseView(ABC, Generic[_T]):
+    """What every view offers, whatever the backend: reads only."""
+
+    @abstractmethod
+    async def count_all(self, ray_id: str) -> Result[int]:
+        """How many rows the view holds."""
 
 
 class ItemTable(BaseTable[Item]):
@@ -65,3 +75,13 @@ class ItemTable(BaseTable[Item]):
         self, ray_id: str, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Item]]:
         """Up to `limit` Item rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+
+
+class ItemNameView(BaseView[ItemName]):
+    """A row of the item_names view (read-only)."""
+
+    @abstractmethod
+    async def list_all(
+        self, ray_id: str, *, limit: int = 100, offset: int = 0
+    ) -> Result[list[ItemName]]:
+        """Up to `limit` ItemName rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""

@@ -10,6 +10,7 @@ from ._runtime.convert import DEFAULT
 
 __all__ = [
     "Item",
+    "ItemName",
 ]
 
 
@@ -20,3 +21,10 @@ class Item:
     id: int = DEFAULT
     name: str
     qty: int = 0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ItemName:
+    """A row of the item_names view (read-only)."""
+
+    name: str

@@ -12,6 +12,9 @@ from pypika import Table
 
 __all__ = [
     "items",
+    "item_names",
 ]
 
 items = Table("items")
+
+item_names = Table("item_names")

@@ -28,6 +28,11 @@ from .models import (
     InvoiceLine,
     Review,
     PriceChange,
+    AlbumSummary,
+    TrackDetail,
+    InvoiceTotal,
+    CustomerTotal,
+    BigSpender,
 )
 from .models import TrackDetailRowsRow, AlbumSummaryRow, SpendersRow
 
@@ -354,6 +359,33 @@ def encode_price_change_update(row: PriceChange) -> tuple[Any, ...]:
         ),
         _convert.refuse_default("price_changes", "id") if row.id is _convert.DEFAULT else row.id,
     )
+
+
+def decode_album_summary(r: Sequence[Any]) -> AlbumSummary:
+    return AlbumSummary(album_id=r[0], title=r[1], artist=r[2], track_count=r[3], total_ms=r[4])
+
+
+def decode_track_detail(r: Sequence[Any]) -> TrackDetail:
+    return TrackDetail(
+        track_id=r[0],
+        track_name=r[1],
+        album_title=r[2],
+        artist_name=r[3],
+        genre_name=r[4],
+        unit_price=r[5],
+    )
+
+
+def decode_invoice_total(r: Sequence[Any]) -> InvoiceTotal:
+    return InvoiceTotal(invoice_id=r[0], customer_id=r[1], lines=r[2], total=r[3])
+
+
+def decode_customer_total(r: Sequence[Any]) -> CustomerTotal:
+    return CustomerTotal(customer_id=r[0], email=r[1], invoices=r[2], spent=r[3])
+
+
+def decode_big_spender(r: Sequence[Any]) -> BigSpender:
+    return BigSpender(customer_id=r[0], email=r[1], spent=r[2])
 
 
 def decode_track_detail_rows_row(r: Sequence[Any]) -> TrackDetailRowsRow:

@@ -23,6 +23,11 @@ __all__ = [
     "_InvoiceLineSql",
     "_ReviewSql",
     "_PriceChangeSql",
+    "_AlbumSummarySql",
+    "_TrackDetailSql",
+    "_InvoiceTotalSql",
+    "_CustomerTotalSql",
+    "_BigSpenderSql",
 ]
 
 
@@ -284,3 +289,32 @@ class _PriceChangeSql:
     LIST_ALL = 'SELECT "price_changes"."id","price_changes"."track_id","price_changes"."old_price","price_changes"."new_price","price_changes"."changed_at" FROM "price_changes" ORDER BY "price_changes"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "price_changes"."id","price_changes"."track_id","price_changes"."old_price","price_changes"."new_price","price_changes"."changed_at" FROM "price_changes" WHERE "price_changes"."id">? ORDER BY "price_changes"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "price_changes"'
+
+
+class _AlbumSummarySql:
+    GET_BY_ALBUM_ID = 'SELECT "album_summaries"."album_id","album_summaries"."title","album_summaries"."artist","album_summaries"."track_count","album_summaries"."total_ms" FROM "album_summaries" WHERE "album_summaries"."album_id"=?'
+    LIST_ALL = 'SELECT "album_summaries"."album_id","album_summaries"."title","album_summaries"."artist","album_summaries"."track_count","album_summaries"."total_ms" FROM "album_summaries" ORDER BY "album_summaries"."album_id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "album_summaries"."album_id","album_summaries"."title","album_summaries"."artist","album_summaries"."track_count","album_summaries"."total_ms" FROM "album_summaries" WHERE "album_summaries"."album_id">? ORDER BY "album_summaries"."album_id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "album_summaries"'
+
+
+class _TrackDetailSql:
+    GET_BY_TRACK_ID = 'SELECT "track_details"."track_id","track_details"."track_name","track_details"."album_title","track_details"."artist_name","track_details"."genre_name","track_details"."unit_price" FROM "track_details" WHERE "track_details"."track_id"=?'
+    LIST_ALL = 'SELECT "track_details"."track_id","track_details"."track_name","track_details"."album_title","track_details"."artist_name","track_details"."genre_name","track_details"."unit_price" FROM "track_details" ORDER BY "track_details"."track_id" ASC LIMIT ?'
+    LIST_ALL_AFTER = 'SELECT "track_details"."track_id","track_details"."track_name","track_details"."album_title","track_details"."artist_name","track_details"."genre_name","track_details"."unit_price" FROM "track_details" WHERE "track_details"."track_id">? ORDER BY "track_details"."track_id" ASC LIMIT ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "track_details"'
+
+
+class _InvoiceTotalSql:
+    LIST_ALL = 'SELECT "invoice_totals"."invoice_id","invoice_totals"."customer_id","invoice_totals"."lines","invoice_totals"."total" FROM "invoice_totals" ORDER BY "invoice_totals"."invoice_id" ASC,"invoice_totals"."customer_id" ASC,"invoice_totals"."lines" ASC,"invoice_totals"."total" ASC LIMIT ? OFFSET ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "invoice_totals"'
+
+
+class _CustomerTotalSql:
+    LIST_ALL = 'SELECT "customer_totals"."customer_id","customer_totals"."email","customer_totals"."invoices","customer_totals"."spent" FROM "customer_totals" ORDER BY "customer_totals"."customer_id" ASC,"customer_totals"."email" ASC,"customer_totals"."invoices" ASC,"customer_totals"."spent" ASC LIMIT ? OFFSET ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "customer_totals"'
+
+
+class _BigSpenderSql:
+    LIST_ALL = 'SELECT "big_spenders"."customer_id","big_spenders"."email","big_spenders"."spent" FROM "big_spenders" ORDER BY "big_spenders"."customer_id" ASC,"big_spenders"."email" ASC,"big_spenders"."spent" ASC LIMIT ? OFFSET ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "big_spenders"'

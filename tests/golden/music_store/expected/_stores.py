@@ -32,6 +32,11 @@ from .contracts import (
     InvoiceLineTable,
     ReviewTable,
     PriceChangeTable,
+    AlbumSummaryView,
+    TrackDetailView,
+    InvoiceTotalView,
+    CustomerTotalView,
+    BigSpenderView,
 )
 from .models import (
     Artist,
@@ -49,6 +54,11 @@ from .models import (
     InvoiceLine,
     Review,
     PriceChange,
+    AlbumSummary,
+    TrackDetail,
+    InvoiceTotal,
+    CustomerTotal,
+    BigSpender,
 )
 from .models import TrackDetailRowsRow, AlbumSummaryRow, SpendersRow
 from ._rows import decode_track_detail_rows_row, decode_album_summary_row, decode_spenders_row
@@ -97,6 +107,11 @@ from ._rows import (
     decode_price_change,
     encode_price_change_insert,
     encode_price_change_update,
+    decode_album_summary,
+    decode_track_detail,
+    decode_invoice_total,
+    decode_customer_total,
+    decode_big_spender,
 )
 
 __all__ = [
@@ -115,6 +130,11 @@ __all__ = [
     "InvoiceLineStore",
     "ReviewStore",
     "PriceChangeStore",
+    "AlbumSummaryStore",
+    "TrackDetailStore",
+    "InvoiceTotalStore",
+    "CustomerTotalStore",
+    "BigSpenderStore",
 ]
 
 _T = TypeVar("_T")
@@ -2217,6 +2237,188 @@ class PriceChangeStore(_Store, PriceChangeTable):
 
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many PriceChange rows in the table."""
+        try:
+            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return self._count(found, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "count_all")
+
+
+class AlbumSummaryStore(_Store, AlbumSummaryView):
+    """A row of the album_summaries view (read-only)."""
+
+    model: ClassVar[type[AlbumSummary]] = AlbumSummary
+    table: ClassVar[str] = "album_summaries"
+    _sql: ClassVar[Any]  # set by each backend module: its _AlbumSummarySql
+
+    async def get_by_album_id(self, album_id: int, ray_id: str) -> Result[AlbumSummary]:
+        """The AlbumSummary with this album_id, or NOT_FOUND."""
+        try:
+            found = await self._db.fetch_one(self._sql.GET_BY_ALBUM_ID, (album_id,))
+            return self._one(found, decode_album_summary, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "get_by_album_id")
+
+    async def list_all(
+        self, ray_id: str, *, limit: int = 100, after: int | None = None
+    ) -> Result[list[AlbumSummary]]:
+        """Up to `limit` AlbumSummary rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        try:
+            if after is None:
+                found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
+            else:
+                found_rows = await self._db.fetch_all(
+                    self._sql.LIST_ALL_AFTER,
+                    (
+                        after,
+                        limit,
+                    ),
+                )
+            return self._many(found_rows, decode_album_summary, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "list_all")
+
+    async def count_all(self, ray_id: str) -> Result[int]:
+        """How many AlbumSummary rows in the table."""
+        try:
+            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return self._count(found, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "count_all")
+
+
+class TrackDetailStore(_Store, TrackDetailView):
+    """A row of the track_details view (read-only)."""
+
+    model: ClassVar[type[TrackDetail]] = TrackDetail
+    table: ClassVar[str] = "track_details"
+    _sql: ClassVar[Any]  # set by each backend module: its _TrackDetailSql
+
+    async def get_by_track_id(self, track_id: int, ray_id: str) -> Result[TrackDetail]:
+        """The TrackDetail with this track_id, or NOT_FOUND."""
+        try:
+            found = await self._db.fetch_one(self._sql.GET_BY_TRACK_ID, (track_id,))
+            return self._one(found, decode_track_detail, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "get_by_track_id")
+
+    async def list_all(
+        self, ray_id: str, *, limit: int = 100, after: int | None = None
+    ) -> Result[list[TrackDetail]]:
+        """Up to `limit` TrackDetail rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        try:
+            if after is None:
+                found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
+            else:
+                found_rows = await self._db.fetch_all(
+                    self._sql.LIST_ALL_AFTER,
+                    (
+                        after,
+                        limit,
+                    ),
+                )
+            return self._many(found_rows, decode_track_detail, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "list_all")
+
+    async def count_all(self, ray_id: str) -> Result[int]:
+        """How many TrackDetail rows in the table."""
+        try:
+            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return self._count(found, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "count_all")
+
+
+class InvoiceTotalStore(_Store, InvoiceTotalView):
+    """A row of the invoice_totals view (read-only)."""
+
+    model: ClassVar[type[InvoiceTotal]] = InvoiceTotal
+    table: ClassVar[str] = "invoice_totals"
+    _sql: ClassVar[Any]  # set by each backend module: its _InvoiceTotalSql
+
+    async def list_all(
+        self, ray_id: str, *, limit: int = 100, offset: int = 0
+    ) -> Result[list[InvoiceTotal]]:
+        """Up to `limit` InvoiceTotal rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
+        try:
+            found_rows = await self._db.fetch_all(
+                self._sql.LIST_ALL,
+                (
+                    limit,
+                    offset,
+                ),
+            )
+            return self._many(found_rows, decode_invoice_total, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "list_all")
+
+    async def count_all(self, ray_id: str) -> Result[int]:
+        """How many InvoiceTotal rows in the table."""
+        try:
+            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return self._count(found, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "count_all")
+
+
+class CustomerTotalStore(_Store, CustomerTotalView):
+    """A row of the customer_totals view (read-only)."""
+
+    model: ClassVar[type[CustomerTotal]] = CustomerTotal
+    table: ClassVar[str] = "customer_totals"
+    _sql: ClassVar[Any]  # set by each backend module: its _CustomerTotalSql
+
+    async def list_all(
+        self, ray_id: str, *, limit: int = 100, offset: int = 0
+    ) -> Result[list[CustomerTotal]]:
+        """Up to `limit` CustomerTotal rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
+        try:
+            found_rows = await self._db.fetch_all(
+                self._sql.LIST_ALL,
+                (
+                    limit,
+                    offset,
+                ),
+            )
+            return self._many(found_rows, decode_customer_total, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "list_all")
+
+    async def count_all(self, ray_id: str) -> Result[int]:
+        """How many CustomerTotal rows in the table."""
+        try:
+            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return self._count(found, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "count_all")
+
+
+class BigSpenderStore(_Store, BigSpenderView):
+    """A row of the big_spenders view (read-only)."""
+
+    model: ClassVar[type[BigSpender]] = BigSpender
+    table: ClassVar[str] = "big_spenders"
+    _sql: ClassVar[Any]  # set by each backend module: its _BigSpenderSql
+
+    async def list_all(
+        self, ray_id: str, *, limit: int = 100, offset: int = 0
+    ) -> Result[list[BigSpender]]:
+        """Up to `limit` BigSpender rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
+        try:
+            found_rows = await self._db.fetch_all(
+                self._sql.LIST_ALL,
+                (
+                    limit,
+                    offset,
+                ),
+            )
+            return self._many(found_rows, decode_big_spender, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "list_all")
+
+    async def count_all(self, ray_id: str) -> Result[int]:
+        """How many BigSpender rows in the table."""
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

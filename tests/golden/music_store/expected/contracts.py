@@ -24,6 +24,11 @@ from .models import (
     InvoiceLine,
     Review,
     PriceChange,
+    AlbumSummary,
+    TrackDetail,
+    InvoiceTotal,
+    CustomerTotal,
+    BigSpender,
 )
 from .models import TrackDetailRowsRow, AlbumSummaryRow, SpendersRow
 from .results import Result
@@ -32,6 +37,7 @@ _T = TypeVar("_T")
 
 __all__ = [
     "BaseTable",
+    "BaseView",
     "ArtistTable",
     "AlbumTable",
     "GenreTable",
@@ -47,6 +53,11 @@ __all__ = [
     "InvoiceLineTable",
     "ReviewTable",
     "PriceChangeTable",
+    "AlbumSummaryView",
+    "TrackDetailView",
+    "InvoiceTotalView",
+    "CustomerTotalView",
+    "BigSpenderView",
 ]
 
 
@@ -64,6 +75,14 @@ class BaseTable(ABC, Generic[_T]):
     @abstractmethod
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many rows the table holds."""
+
+
+class BaseView(ABC, Generic[_T]):
+    """What every view offers, whatever the backend: reads only."""
+
+    @abstractmethod
+    async def count_all(self, ray_id: str) -> Result[int]:
+        """How many rows the view holds."""
 
 
 class ArtistTable(BaseTable[Artist]):
@@ -741,3 +760,61 @@ class PriceChangeTable(BaseTable[PriceChange]):
         self, ray_id: str, *, limit: int = 100, after: int | None = None
     ) -> Result[list[PriceChange]]:
         """Up to `limit` PriceChange rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+
+
+class AlbumSummaryView(BaseView[AlbumSummary]):
+    """A row of the album_summaries view (read-only)."""
+
+    @abstractmethod
+    async def get_by_album_id(self, album_id: int, ray_id: str) -> Result[AlbumSummary]:
+        """The AlbumSummary with this album_id, or NOT_FOUND."""
+
+    @abstractmethod
+    async def list_all(
+        self, ray_id: str, *, limit: int = 100, after: int | None = None
+    ) -> Result[list[AlbumSummary]]:
+        """Up to `limit` AlbumSummary rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+
+
+class TrackDetailView(BaseView[TrackDetail]):
+    """A row of the track_details view (read-only)."""
+
+    @abstractmethod
+    async def get_by_track_id(self, track_id: int, ray_id: str) -> Result[TrackDetail]:
+        """The TrackDetail with this track_id, or NOT_FOUND."""
+
+    @abstractmethod
+    async def list_all(
+        self, ray_id: str, *, limit: int = 100, after: int | None = None
+    ) -> Result[list[TrackDetail]]:
+        """Up to `limit` TrackDetail rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+
+
+class InvoiceTotalView(BaseView[InvoiceTotal]):
+    """A row of the invoice_totals view (read-only)."""
+
+    @abstractmethod
+    async def list_all(
+        self, ray_id: str, *, limit: int = 100, offset: int = 0
+    ) -> Result[list[InvoiceTotal]]:
+        """Up to `limit` InvoiceTotal rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
+
+
+class CustomerTotalView(BaseView[CustomerTotal]):
+    """A row of the customer_totals view (read-only)."""
+
+    @abstractmethod
+    async def list_all(
+        self, ray_id: str, *, limit: int = 100, offset: int = 0
+    ) -> Result[list[CustomerTotal]]:
+        """Up to `limit` CustomerTotal rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
+
+
+class BigSpenderView(BaseView[BigSpender]):
+    """A row of the big_spenders view (read-only)."""
+
+    @abstractmethod
+    async def list_all(
+        self, ray_id: str, *, limit: int = 100, offset: int = 0
+    ) -> Result[list[BigSpender]]:
+        """Up to `limit` BigSpender rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""

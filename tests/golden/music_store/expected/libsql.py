@@ -30,6 +30,11 @@ from ._sql_sqlite_qmark import (
     _InvoiceLineSql,
     _ReviewSql,
     _PriceChangeSql,
+    _AlbumSummarySql,
+    _TrackDetailSql,
+    _InvoiceTotalSql,
+    _CustomerTotalSql,
+    _BigSpenderSql,
 )
 from ._runtime.database import Database
 from ._runtime.libsql import LibsqlDatabase
@@ -51,6 +56,11 @@ __all__ = [
     "InvoiceLineStore",
     "ReviewStore",
     "PriceChangeStore",
+    "AlbumSummaryStore",
+    "TrackDetailStore",
+    "InvoiceTotalStore",
+    "CustomerTotalStore",
+    "BigSpenderStore",
 ]
 
 
@@ -156,3 +166,33 @@ class PriceChangeStore(_LibsqlStore, _stores.PriceChangeStore):
     """A row of the price_changes table."""
 
     _sql = _PriceChangeSql
+
+
+class AlbumSummaryStore(_LibsqlStore, _stores.AlbumSummaryStore):
+    """A row of the album_summaries view (read-only)."""
+
+    _sql = _AlbumSummarySql
+
+
+class TrackDetailStore(_LibsqlStore, _stores.TrackDetailStore):
+    """A row of the track_details view (read-only)."""
+
+    _sql = _TrackDetailSql
+
+
+class InvoiceTotalStore(_LibsqlStore, _stores.InvoiceTotalStore):
+    """A row of the invoice_totals view (read-only)."""
+
+    _sql = _InvoiceTotalSql
+
+
+class CustomerTotalStore(_LibsqlStore, _stores.CustomerTotalStore):
+    """A row of the customer_totals view (read-only)."""
+
+    _sql = _CustomerTotalSql
+
+
+class BigSpenderStore(_LibsqlStore, _stores.BigSpenderStore):
+    """A row of the big_spenders view (read-only)."""
+
+    _sql = _BigSpenderSql

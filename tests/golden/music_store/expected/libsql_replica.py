@@ -32,6 +32,11 @@ from ._sql_sqlite_qmark import (
     _InvoiceLineSql,
     _ReviewSql,
     _PriceChangeSql,
+    _AlbumSummarySql,
+    _TrackDetailSql,
+    _InvoiceTotalSql,
+    _CustomerTotalSql,
+    _BigSpenderSql,
 )
 from ._runtime.database import Database
 from ._runtime.libsql_replica import LibsqlReplicaDatabase
@@ -53,6 +58,11 @@ __all__ = [
     "InvoiceLineStore",
     "ReviewStore",
     "PriceChangeStore",
+    "AlbumSummaryStore",
+    "TrackDetailStore",
+    "InvoiceTotalStore",
+    "CustomerTotalStore",
+    "BigSpenderStore",
 ]
 
 
@@ -158,3 +168,33 @@ class PriceChangeStore(_LibsqlReplicaStore, _stores.PriceChangeStore):
     """A row of the price_changes table."""
 
     _sql = _PriceChangeSql
+
+
+class AlbumSummaryStore(_LibsqlReplicaStore, _stores.AlbumSummaryStore):
+    """A row of the album_summaries view (read-only)."""
+
+    _sql = _AlbumSummarySql
+
+
+class TrackDetailStore(_LibsqlReplicaStore, _stores.TrackDetailStore):
+    """A row of the track_details view (read-only)."""
+
+    _sql = _TrackDetailSql
+
+
+class InvoiceTotalStore(_LibsqlReplicaStore, _stores.InvoiceTotalStore):
+    """A row of the invoice_totals view (read-only)."""
+
+    _sql = _InvoiceTotalSql
+
+
+class CustomerTotalStore(_LibsqlReplicaStore, _stores.CustomerTotalStore):
+    """A row of the customer_totals view (read-only)."""
+
+    _sql = _CustomerTotalSql
+
+
+class BigSpenderStore(_LibsqlReplicaStore, _stores.BigSpenderStore):
+    """A row of the big_spenders view (read-only)."""
+
+    _sql = _BigSpenderSql

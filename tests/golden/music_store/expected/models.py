@@ -24,6 +24,11 @@ __all__ = [
     "InvoiceLine",
     "Review",
     "PriceChange",
+    "AlbumSummary",
+    "TrackDetail",
+    "InvoiceTotal",
+    "CustomerTotal",
+    "BigSpender",
     "TrackDetailRowsRow",
     "AlbumSummaryRow",
     "SpendersRow",
@@ -174,6 +179,58 @@ class PriceChange:
     old_price: float
     new_price: float
     changed_at: str = DEFAULT
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AlbumSummary:
+    """A row of the album_summaries view (read-only)."""
+
+    album_id: int
+    title: str
+    artist: str
+    track_count: int
+    total_ms: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TrackDetail:
+    """A row of the track_details view (read-only)."""
+
+    track_id: int
+    track_name: str
+    album_title: str
+    artist_name: str
+    genre_name: str | None = None
+    unit_price: float
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class InvoiceTotal:
+    """A row of the invoice_totals view (read-only)."""
+
+    invoice_id: int
+    customer_id: int
+    lines: int
+    total: float
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CustomerTotal:
+    """A row of the customer_totals view (read-only)."""
+
+    customer_id: int
+    email: str
+    invoices: int
+    spent: float
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BigSpender:
+    """A row of the big_spenders view (read-only)."""
+
+    customer_id: int
+    email: str
+    spent: float
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

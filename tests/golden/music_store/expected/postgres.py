@@ -30,6 +30,11 @@ from ._sql_postgres_dollar import (
     _InvoiceLineSql,
     _ReviewSql,
     _PriceChangeSql,
+    _AlbumSummarySql,
+    _TrackDetailSql,
+    _InvoiceTotalSql,
+    _CustomerTotalSql,
+    _BigSpenderSql,
 )
 from ._runtime.database import Database
 from ._runtime.postgres import PostgresDatabase
@@ -55,6 +60,11 @@ __all__ = [
     "InvoiceLineStore",
     "ReviewStore",
     "PriceChangeStore",
+    "AlbumSummaryStore",
+    "TrackDetailStore",
+    "InvoiceTotalStore",
+    "CustomerTotalStore",
+    "BigSpenderStore",
 ]
 
 POSTGRES_SCHEMA_STATEMENTS: tuple[str, ...] = (
@@ -224,3 +234,33 @@ class PriceChangeStore(_PostgresStore, _stores.PriceChangeStore):
     """A row of the price_changes table."""
 
     _sql = _PriceChangeSql
+
+
+class AlbumSummaryStore(_PostgresStore, _stores.AlbumSummaryStore):
+    """A row of the album_summaries view (read-only)."""
+
+    _sql = _AlbumSummarySql
+
+
+class TrackDetailStore(_PostgresStore, _stores.TrackDetailStore):
+    """A row of the track_details view (read-only)."""
+
+    _sql = _TrackDetailSql
+
+
+class InvoiceTotalStore(_PostgresStore, _stores.InvoiceTotalStore):
+    """A row of the invoice_totals view (read-only)."""
+
+    _sql = _InvoiceTotalSql
+
+
+class CustomerTotalStore(_PostgresStore, _stores.CustomerTotalStore):
+    """A row of the customer_totals view (read-only)."""
+
+    _sql = _CustomerTotalSql
+
+
+class BigSpenderStore(_PostgresStore, _stores.BigSpenderStore):
+    """A row of the big_spenders view (read-only)."""
+
+    _sql = _BigSpenderSql

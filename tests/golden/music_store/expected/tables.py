@@ -26,6 +26,11 @@ __all__ = [
     "invoice_lines",
     "reviews",
     "price_changes",
+    "album_summaries",
+    "track_details",
+    "invoice_totals",
+    "customer_totals",
+    "big_spenders",
 ]
 
 artists = Table("artists")
@@ -57,3 +62,13 @@ invoice_lines = Table("invoice_lines")
 reviews = Table("reviews")
 
 price_changes = Table("price_changes")
+
+album_summaries = Table("album_summaries")
+
+track_details = Table("track_details")
+
+invoice_totals = Table("invoice_totals")
+
+customer_totals = Table("customer_totals")
+
+big_spenders = Table("big_spenders")

@@ -12,6 +12,7 @@ from ._runtime.convert import DEFAULT
 from .migrations import MigrationError, migrate, schema_drift
 from .models import (
     Note,
+    RecentNote,
     SearchRow,
     RecentRow,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "migrate",
     "schema_drift",
     "Note",
+    "RecentNote",
     "SearchRow",
     "RecentRow",
 ]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._runtime import convert as _convert
-from .models import Note
+from .models import Note, RecentNote
 from .models import SearchRow, RecentRow
 
 
@@ -36,6 +36,10 @@ def encode_note_update(row: Note) -> tuple[Any, ...]:
         row.updated_at,
         _convert.refuse_default("notes", "id") if row.id is _convert.DEFAULT else row.id,
     )
+
+
+def decode_recent_note(r: Sequence[Any]) -> RecentNote:
+    return RecentNote(id=r[0], title=r[1], updated_at=r[2])
 
 
 def decode_search_row(r: Sequence[Any]) -> SearchRow:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "_NoteSql",
+    "_RecentNoteSql",
 ]
 
 
@@ -25,3 +26,8 @@ class _NoteSql:
     SEARCH = "SELECT notes.id, notes.title, bm25(notes_fts) AS score, highlight(notes_fts, 0, '[', ']') AS marked_title, snippet(notes_fts, 1, '[', ']', '...', 8) AS excerpt FROM notes_fts JOIN notes ON notes.id = notes_fts.rowid WHERE notes_fts MATCH ?1 ORDER BY rank, notes.id"
     SEARCH_IDS = "SELECT rowid AS id FROM notes_fts WHERE notes_fts MATCH ?1 ORDER BY rowid"
     RECENT = "SELECT id, title, updated_at FROM recent_notes"
+
+
+class _RecentNoteSql:
+    LIST_ALL = 'SELECT "recent_notes"."id","recent_notes"."title","recent_notes"."updated_at" FROM "recent_notes" ORDER BY "recent_notes"."id" ASC,"recent_notes"."title" ASC,"recent_notes"."updated_at" ASC LIMIT ? OFFSET ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "recent_notes"'

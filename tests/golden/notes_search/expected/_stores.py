@@ -16,8 +16,8 @@ from typing import Any, ClassVar, TypeVar
 
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
-from .contracts import NoteTable
-from .models import Note
+from .contracts import NoteTable, RecentNoteView
+from .models import Note, RecentNote
 from .models import SearchRow, RecentRow
 from ._rows import decode_search_row, decode_recent_row
 from .results import FailedResult, Result, SuccessResult
@@ -25,10 +25,12 @@ from ._rows import (
     decode_note,
     encode_note_insert,
     encode_note_update,
+    decode_recent_note,
 )
 
 __all__ = [
     "NoteStore",
+    "RecentNoteStore",
 ]
 
 _T = TypeVar("_T")
@@ -205,3 +207,35 @@ class NoteStore(_Store, NoteTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "recent")
         return SuccessResult(ray_id=ray_id, client_message=values)
+
+
+class RecentNoteStore(_Store, RecentNoteView):
+    """A row of the recent_notes view (read-only)."""
+
+    model: ClassVar[type[RecentNote]] = RecentNote
+    table: ClassVar[str] = "recent_notes"
+    _sql: ClassVar[Any]  # set by each backend module: its _RecentNoteSql
+
+    async def list_all(
+        self, ray_id: str, *, limit: int = 100, offset: int = 0
+    ) -> Result[list[RecentNote]]:
+        """Up to `limit` RecentNote rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
+        try:
+            found_rows = await self._db.fetch_all(
+                self._sql.LIST_ALL,
+                (
+                    limit,
+                    offset,
+                ),
+            )
+            return self._many(found_rows, decode_recent_note, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "list_all")
+
+    async def count_all(self, ray_id: str) -> Result[int]:
+        """How many RecentNote rows in the table."""
+        try:
+            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return self._count(found, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "count_all")

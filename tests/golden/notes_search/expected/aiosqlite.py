@@ -14,13 +14,14 @@ import logging
 import os
 
 from . import _stores
-from ._sql_sqlite_qmark import _NoteSql
+from ._sql_sqlite_qmark import _NoteSql, _RecentNoteSql
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
 __all__ = [
     "SqliteDatabase",
     "NoteStore",
+    "RecentNoteStore",
 ]
 
 
@@ -45,3 +46,9 @@ class NoteStore(_SqliteStore, _stores.NoteStore):
     SQLite's FTS5 page (external content: the index holds no text of its own)."""
 
     _sql = _NoteSql
+
+
+class RecentNoteStore(_SqliteStore, _stores.RecentNoteStore):
+    """A row of the recent_notes view (read-only)."""
+
+    _sql = _RecentNoteSql

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from .models import Note
+from .models import Note, RecentNote
 from .models import SearchRow, RecentRow
 from .results import Result
 
@@ -16,7 +16,9 @@ _T = TypeVar("_T")
 
 __all__ = [
     "BaseTable",
+    "BaseView",
     "NoteTable",
+    "RecentNoteView",
 ]
 
 
@@ -34,6 +36,14 @@ class BaseTable(ABC, Generic[_T]):
     @abstractmethod
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many rows the table holds."""
+
+
+class BaseView(ABC, Generic[_T]):
+    """What every view offers, whatever the backend: reads only."""
+
+    @abstractmethod
+    async def count_all(self, ray_id: str) -> Result[int]:
+        """How many rows the view holds."""
 
 
 class NoteTable(BaseTable[Note]):
@@ -79,3 +89,13 @@ class NoteTable(BaseTable[Note]):
     @abstractmethod
     async def recent(self, ray_id: str) -> Result[list[RecentRow]]:
         """The named query recent (:many)."""
+
+
+class RecentNoteView(BaseView[RecentNote]):
+    """A row of the recent_notes view (read-only)."""
+
+    @abstractmethod
+    async def list_all(
+        self, ray_id: str, *, limit: int = 100, offset: int = 0
+    ) -> Result[list[RecentNote]]:
+        """Up to `limit` RecentNote rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""

@@ -14,13 +14,14 @@ from __future__ import annotations
 import logging
 
 from . import _stores
-from ._sql_sqlite_qmark import _NoteSql
+from ._sql_sqlite_qmark import _NoteSql, _RecentNoteSql
 from ._runtime.database import Database
 from ._runtime.libsql import LibsqlDatabase
 
 __all__ = [
     "LibsqlDatabase",
     "NoteStore",
+    "RecentNoteStore",
 ]
 
 
@@ -43,3 +44,9 @@ class NoteStore(_LibsqlStore, _stores.NoteStore):
     SQLite's FTS5 page (external content: the index holds no text of its own)."""
 
     _sql = _NoteSql
+
+
+class RecentNoteStore(_LibsqlStore, _stores.RecentNoteStore):
+    """A row of the recent_notes view (read-only)."""
+
+    _sql = _RecentNoteSql

@@ -16,13 +16,14 @@ from __future__ import annotations
 import logging
 
 from . import _stores
-from ._sql_sqlite_qmark import _NoteSql
+from ._sql_sqlite_qmark import _NoteSql, _RecentNoteSql
 from ._runtime.database import Database
 from ._runtime.libsql_replica import LibsqlReplicaDatabase
 
 __all__ = [
     "LibsqlReplicaDatabase",
     "NoteStore",
+    "RecentNoteStore",
 ]
 
 
@@ -45,3 +46,9 @@ class NoteStore(_LibsqlReplicaStore, _stores.NoteStore):
     SQLite's FTS5 page (external content: the index holds no text of its own)."""
 
     _sql = _NoteSql
+
+
+class RecentNoteStore(_LibsqlReplicaStore, _stores.RecentNoteStore):
+    """A row of the recent_notes view (read-only)."""
+
+    _sql = _RecentNoteSql

@@ -10,6 +10,7 @@ from ._runtime.convert import DEFAULT
 
 __all__ = [
     "Note",
+    "RecentNote",
     "SearchRow",
     "RecentRow",
 ]
@@ -23,6 +24,15 @@ class Note:
     id: int = DEFAULT
     title: str
     body: str | None = None
+    updated_at: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RecentNote:
+    """A row of the recent_notes view (read-only)."""
+
+    id: int
+    title: str
     updated_at: str | None = None
 
 

@@ -12,6 +12,9 @@ from pypika import Table
 
 __all__ = [
     "notes",
+    "recent_notes",
 ]
 
 notes = Table("notes")
+
+recent_notes = Table("recent_notes")
