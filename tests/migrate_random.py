@@ -1,8 +1,10 @@
 """Random schemas, random edit sequences, and the rows each edit should leave behind.
 
 `RandomSchema` is a small model of a schema (tables with an INTEGER PRIMARY
-KEY `id`, typed columns, foreign keys to earlier tables, indexes) that prints
-itself as a schema file. `edit()` applies one random change to the model and
+KEY `id`, typed columns, foreign keys to earlier tables, indexes; with
+`objects=True` also views over them, views over those views, triggers and
+external-content FTS5 tables with their sync triggers) that prints itself as
+a schema file (and, for PostgreSQL, the objects file those need). `edit()` applies one random change to the model and
 records, per column, how the values the database holds must change: the
 property test compares the rows after `migrate()` with that expectation.
 """
@@ -54,6 +56,7 @@ class Tab:
     columns: list[Col]
     indexes: list[tuple[str, str]] = field(default_factory=list)  # (name, column)
     renamed_from: str | None = None
+    objects: frozenset[str] = frozenset()  # "view", "view2", "trigger", "fts"
     old_name: str | None = None  # name in v1 (None: new in v2)
     old_columns: dict[str, str] = field(default_factory=dict)  # v2 column -> v1 column
     transforms: dict[str, Callable[[Value], Value]] = field(default_factory=dict)
@@ -74,8 +77,11 @@ class Tab:
 class RandomSchema:
     """A random v1; `edit()` turns it step by step into v2."""
 
-    def __init__(self, rng: random.Random, prefix: str) -> None:
+    def __init__(self, rng: random.Random, prefix: str, objects: bool = False) -> None:
         self.rng, self.prefix, self.counter = rng, prefix, 0
+        # Objects are drawn from their own generator: the tables and edits stay
+        # those of the same seed without objects.
+        self.objects_rng = random.Random(rng.random()) if objects else None
         self.tables: list[Tab] = []
         for _ in range(rng.randint(2, 3)):
             self._new_table(v1=True)
@@ -91,6 +97,13 @@ class RandomSchema:
             parent = self.rng.choice(self.tables)
             columns.append(Col(self.fresh("ref"), "INTEGER", references=parent.name))
         table = Tab(name, columns, old_name=name if v1 else None)
+        if self.objects_rng is not None:
+            draw = self.objects_rng.random
+            table.objects = frozenset(
+                kind
+                for kind, chance in (("view", 0.6), ("view2", 0.3), ("trigger", 0.5), ("fts", 0.5))
+                if draw() < chance
+            )
         table.old_columns = {c.name: c.name for c in columns} if v1 else {}
         if self.rng.random() < 0.5:
             plain = [c for c in columns if not c.references]
@@ -108,7 +121,13 @@ class RandomSchema:
         return column
 
     def text(self) -> str:
-        return "\n".join(t.sql() for t in self.tables)
+        return "\n".join(t.sql() for t in self.tables) + "".join(
+            sql for t in self.tables for sql, _ in _objects(t)
+        )
+
+    def postgres_text(self) -> str:
+        """The PostgreSQL objects file: a no-op trigger, an FTS stand-in table."""
+        return "".join(pg for t in self.tables for _, pg in _objects(t) if pg)
 
     def clear_directives(self) -> None:
         for table in self.tables:
@@ -253,6 +272,63 @@ class RandomSchema:
         column = self.rng.choice(with_default)
         column.default = _literal(column.type, self.rng)
         return f"change default of {table.name}.{column.name}"
+
+
+def _objects(table: Tab) -> list[tuple[str, str]]:
+    """(SQLite DDL, PostgreSQL section) of the table's views, triggers and FTS5 table.
+
+    Each is printed from the table's current columns and name, so a renamed
+    or dropped column or table changes it; the view and the trigger also
+    read the parent table, so its rebuild must carry them.
+    """
+    name, found = table.name, []
+    parent = next((c for c in table.columns if c.references), None)
+    if "view" in table.objects:
+        picked = ", ".join(["t.id", *(f"t.{c.name}" for c in table.columns)])
+        join = ""
+        if parent is not None:
+            picked += ", p.id AS parent_id"
+            join = f" LEFT JOIN {parent.references} AS p ON p.id = t.{parent.name}"
+        found.append(
+            (f"CREATE VIEW {name}_v AS SELECT {picked} FROM {name} AS t{join};\n", "")
+        )
+        if "view2" in table.objects:
+            found.append((f"CREATE VIEW {name}_vv AS SELECT id FROM {name}_v WHERE id > 0;\n", ""))
+    triggers: list[tuple[str, str, str]] = []  # (name, event, body)
+    if "trigger" in table.objects:
+        guard = f" AND EXISTS (SELECT 1 FROM {parent.references})" if parent else ""
+        body = f"SELECT RAISE(ABORT, 'negative id') WHERE NEW.id < 0{guard};"
+        triggers.append((f"{name}_guard", "UPDATE", body))
+    text = [c.name for c in table.columns if c.type == "TEXT" and not c.references]
+    if "fts" in table.objects and text:
+        fts, column = f"{name}_fts", text[0]
+        found.append(
+            (
+                f"CREATE VIRTUAL TABLE {fts} USING fts5({column}, content='{name}', "
+                "content_rowid='id');\n",
+                f'-- storegen: {fts}\nCREATE TABLE IF NOT EXISTS {fts} ("rowid" BIGINT PRIMARY KEY);\n',
+            )
+        )
+        add = f"INSERT INTO {fts} (rowid, {column}) VALUES (new.id, new.{column});"
+        remove = (
+            f"INSERT INTO {fts} ({fts}, rowid, {column}) VALUES ('delete', old.id, old.{column});"
+        )
+        triggers += [
+            (f"{fts}_ai", "INSERT", add),
+            (f"{fts}_ad", "DELETE", remove),
+            (f"{fts}_au", "UPDATE", f"{remove} {add}"),
+        ]
+    for trigger, event, body in triggers:
+        found.append(
+            (
+                f"CREATE TRIGGER {trigger} AFTER {event} ON {name} BEGIN {body} END;\n",
+                f"-- storegen: {trigger}\nCREATE OR REPLACE FUNCTION {trigger}() RETURNS trigger "
+                "LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;\n"
+                f"CREATE OR REPLACE TRIGGER {trigger} AFTER {event} ON {name} "
+                f"FOR EACH ROW EXECUTE FUNCTION {trigger}();\n",
+            )
+        )
+    return found
 
 
 def _chain(table: Tab, column: str, step: Callable[[Value], Value]) -> None:

@@ -104,23 +104,37 @@ async def _check_rows(db: Any, table: Tab, before: list[dict[str, Any]], case: s
             ), f"{case}: {table.name}.{new} id={row['id']}: {got[at]!r} != {want!r}"
 
 
-async def _one_case(kind: str, seed: int, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+def _write(project: Project, model: RandomSchema) -> None:
+    project.schema(model.text())
+    (project.root / "schema" / "pg.sql").write_text(model.postgres_text())
+
+
+async def _one_case(
+    kind: str, seed: int, request: pytest.FixtureRequest, tmp_path: Path, objects: bool = False
+) -> None:
     rng = random.Random(seed)
     folder = tmp_path / f"case{seed}"
     project = Project(folder)
-    model = RandomSchema(rng, prefix="p")
-    project.schema(model.text())
+    if objects:  # views, triggers and FTS5 tables; PostgreSQL gets their text from pg.sql
+        config = project.root / "pyproject.toml"
+        config.write_text(
+            config.read_text() + '\n[tool.storegen.postgres]\nobjects = "schema/pg.sql"\n'
+        )
+    model = RandomSchema(rng, prefix="p", objects=objects)
+    _write(project, model)
     assert project.migrate().code == 0
     edits = [model.edit() for _ in range(rng.randint(1, 4))]
-    case = f"seed={seed} kind={kind} edits={edits}"
-    project.schema(model.text())
+    case = f"seed={seed} kind={kind} objects={objects} edits={edits}"
+    _write(project, model)
     run = project.migrate("--allow-destructive")
     assert run.code == 0, f"{case}: {run.err}"
     async with fresh_database(kind, request, folder) as db:
         steps = project.for_db(db)
         assert await apply_migrations(db, steps[:1]) == ["0001_initial"]
         rows = await _fill(
-            db, RandomSchema(random.Random(seed), prefix="p"), random.Random(seed + 1)
+            db,
+            RandomSchema(random.Random(seed), prefix="p", objects=objects),
+            random.Random(seed + 1),
         )
         assert await apply_migrations(db, steps) == [m.name for m in steps[1:]], case
         for table in model.tables:
@@ -139,3 +153,13 @@ async def test_random_edit_sequences_keep_every_row(
 ) -> None:
     for offset in range(SEQUENCES):
         await _one_case(kind, SEED * 100 + offset, request, tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "sqld", "postgres"])
+async def test_random_edits_under_views_triggers_and_fts_keep_every_row(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """The same property with views (and views over them), triggers and external-content
+    FTS5 tables on the tables: rebuilds, renames and drops carry them along."""
+    for offset in range(SEQUENCES):
+        await _one_case(kind, SEED * 100 + 50 + offset, request, tmp_path, objects=True)
