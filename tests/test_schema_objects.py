@@ -115,6 +115,8 @@ async def test_migrations_make_what_sqlite3_makes(db: Any, package: ModuleType) 
     assert await package.migrate(db) == ["0001_initial"]
     assert await catalog(db) == sqlite3_objects((CASE / "schema.sql").read_text())
     assert await package.schema_drift(db) == []
+    await db.execute("DROP VIEW big_spenders", ())  # drift sees a view that went missing
+    assert await package.schema_drift(db) == ["view big_spenders: missing"]
 
 
 async def test_triggers_fire_and_views_answer(db: Any, package: ModuleType) -> None:
@@ -213,6 +215,8 @@ async def test_postgres_migrations_carry_every_object(pg: Any, package: ModuleTy
     assert await package.migrate(pg) == ["0001_initial"]
     assert _user_objects(await pg_catalog(pg)) == expected_on_postgres()
     assert await package.schema_drift(pg) == []
+    await pg.execute("DROP VIEW big_spenders", ())
+    assert await package.schema_drift(pg) == ["view big_spenders: missing"]
 
 
 async def test_postgres_triggers_fire_and_search_answers(pg: Any, package: ModuleType) -> None:

@@ -4,7 +4,8 @@
 database holds with what the code expects. Both sides are read the same way
 (from the engine's own catalog, never from our DDL text), so the comparison
 sees what the engine made of the DDL: declared types, NOT NULL, defaults,
-primary keys, indexes, unique constraints, foreign keys and triggers.
+primary keys, indexes, unique constraints, foreign keys, triggers and views
+(by their column names).
 
 A description maps an object key (`table users`, `column users.email`,
 `index idx_users_email`, ...) to a readable value; differences are one line
@@ -45,6 +46,10 @@ _SQLITE_FOREIGN_KEYS = (
     "WHERE m.type = 'table' ORDER BY m.name, f.id, f.seq"
 )
 _SQLITE_TRIGGERS = "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'"
+_SQLITE_VIEWS = (
+    "SELECT m.name, p.name FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p "
+    "WHERE m.type = 'view' ORDER BY m.name, p.cid"
+)
 
 
 def _internal(name: str) -> bool:
@@ -113,7 +118,18 @@ async def describe_sqlite(query: Query) -> Description:
     for name, table in await query(_SQLITE_TRIGGERS, ()):
         if not _internal(table):
             found[f"trigger {name}"] = f"on {table}"
+    _views(found, await query(_SQLITE_VIEWS, ()))
     return found
+
+
+def _views(found: Description, rows: Sequence[Sequence[Any]]) -> None:
+    """`view NAME`: its column names, in order (a changed view shows as changed)."""
+    columns: dict[str, list[str]] = {}
+    for view, column in rows:
+        columns.setdefault(str(view), []).append(str(column))
+    for view, names in columns.items():
+        if not _internal(view):
+            found[f"view {view}"] = ", ".join(names)
 
 
 def replay_sqlite(scripts: Sequence[str]) -> list[Description]:
@@ -182,6 +198,14 @@ JOIN pg_class c ON c.oid = t.tgrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = current_schema() AND NOT t.tgisinternal
 """
+_PG_VIEWS = """
+SELECT c.relname, a.attname
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE n.nspname = current_schema() AND c.relkind = 'v'
+ORDER BY c.relname, a.attnum
+"""
 
 
 async def describe_postgres(query: Query) -> Description:
@@ -212,6 +236,7 @@ async def describe_postgres(query: Query) -> Description:
     for name, table in await query(_PG_TRIGGERS, ()):
         if not _internal(table):
             found[f"trigger {name}"] = f"on {table}"
+    _views(found, await query(_PG_VIEWS, ()))
     return found
 
 
