@@ -245,7 +245,7 @@ def _generate(options: Options) -> int:
 
 
 def _counts(schema: Schema) -> str:
-    """"3 tables, 1 view, 2 triggers": what the schema holds, each kind that is there."""
+    """What the schema holds, each kind that is there: `3 tables, 1 view, 2 triggers`."""
     kinds = [
         (len(schema.tables), "tables", "tables"),  # always plural, as scripts match it
         (len(schema.views), "view", "views"),

@@ -289,9 +289,7 @@ def _objects(table: Tab) -> list[tuple[str, str]]:
         if parent is not None:
             picked += ", p.id AS parent_id"
             join = f" LEFT JOIN {parent.references} AS p ON p.id = t.{parent.name}"
-        found.append(
-            (f"CREATE VIEW {name}_v AS SELECT {picked} FROM {name} AS t{join};\n", "")
-        )
+        found.append((f"CREATE VIEW {name}_v AS SELECT {picked} FROM {name} AS t{join};\n", ""))
         if "view2" in table.objects:
             found.append((f"CREATE VIEW {name}_vv AS SELECT id FROM {name}_v WHERE id > 0;\n", ""))
     triggers: list[tuple[str, str, str]] = []  # (name, event, body)

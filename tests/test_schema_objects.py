@@ -262,6 +262,8 @@ async def check_view_stores(package: ModuleType, module: str, db: Any) -> None:
     assert summary == package.models.AlbumSummary(
         album_id=1, title="Kind of Blue", artist="Miles Davis", track_count=2, total_ms=882000
     )
+    # Exactly the model's types: PostgreSQL's SUM of a BIGINT is a NUMERIC unless cast.
+    assert type(summary.total_ms) is int and type(summary.track_count) is int
     with pytest.raises(dataclasses.FrozenInstanceError):
         summary.title = "changed"  # type: ignore[misc]
     assert (await albums.get_by_album_id(9, "v")).error_code.value == "NOT_FOUND"

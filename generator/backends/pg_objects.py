@@ -111,7 +111,7 @@ def postgres_objects(schema: Schema, options: Options) -> list[PostgresObject]:
         else "schema/postgres_objects.sql"
     )
     found = [_virtual(v, overrides, hint) for v in schema.virtual_tables]
-    found += [_view(v, overrides, hint) for v in schema.views]
+    found += [_view(v, overrides, hint, schema) for v in schema.views]
     found += [_trigger(t, overrides, hint) for t in schema.triggers]
     return found
 
@@ -141,13 +141,17 @@ def _virtual(
     )
 
 
-def _view(view: View, overrides: dict[str, tuple[str, Location]], hint: str) -> PostgresObject:
+def _view(
+    view: View, overrides: dict[str, tuple[str, Location]], hint: str, schema: Schema
+) -> PostgresObject:
     drop = f"DROP VIEW IF EXISTS {_quote(view.name)}"
     section = overrides.get(view.name.lower())
     if section is not None:
         return PostgresObject("view", view.name, section[0], drop)
     try:
-        return PostgresObject("view", view.name, transpile_view(view.sql), drop)
+        return PostgresObject(
+            "view", view.name, transpile_view(view.sql, _casts(view, schema)), drop
+        )
     except SqlglotError as error:
         raise _needs(
             "view",
@@ -158,13 +162,48 @@ def _view(view: View, overrides: dict[str, tuple[str, Location]], hint: str) -> 
         ) from None
 
 
-def transpile_view(sql: str) -> str:
-    """CREATE OR REPLACE VIEW in PostgreSQL, names quoted as the tables were made."""
+# What a computed view column is cast to, so PostgreSQL returns what the model says:
+# its SUM of a BIGINT is a NUMERIC (a Decimal), where SQLite gives an integer.
+_PG_CASTS = {"int": "BIGINT", "float": "DOUBLE PRECISION", "str": "TEXT", "bool": "BIGINT"}
+
+
+def _casts(view: View, schema: Schema) -> dict[int, str]:
+    """Per position of the view's select list, the PostgreSQL type of a computed column."""
+    from ..queries.objects import view_columns  # the view's columns, typed as the stores see them
+    from ..queries.types import _Typer
+    from ..schema.lex import scan_source
+
+    source = scan_source(view.location.file, view.sql)
+    typer = _Typer(schema, f"view {view.name}", source, source.statements[0])
+    try:
+        typed = view_columns(typer, view)
+    except SchemaError:
+        return {}  # untyped: transpiled as written (its store refuses it with the reason)
+    return {
+        at: _PG_CASTS[t.primitive]
+        for at, (_, t) in enumerate(typed)
+        if t.primitive in _PG_CASTS and t.column is None
+    }
+
+
+def transpile_view(sql: str, casts: dict[int, str] | None = None) -> str:
+    """CREATE OR REPLACE VIEW in PostgreSQL, names quoted as the tables were made.
+
+    ``casts`` gives, per position of the select list, the type a computed
+    column is cast to (see `_casts`).
+    """
     from .dialect import _blob_literals, _quote_names, _strip_comments  # dialect imports us
 
     tree = sqlglot.parse_one(sql, read="sqlite", error_level=ErrorLevel.RAISE)
     if not isinstance(tree, exp.Create):
         raise SqlglotError("not a CREATE VIEW")
+    select = tree.expression
+    if casts and isinstance(select, exp.Select):
+        for at, projection in enumerate(select.expressions):
+            if at in casts and not isinstance(projection.unalias(), (exp.Column, exp.Star)):
+                name = projection.alias_or_name
+                cast = exp.Cast(this=projection.unalias().copy(), to=exp.DataType.build(casts[at]))
+                projection.replace(exp.alias_(cast, name) if name else cast)
     _strip_comments(tree)
     _quote_names(tree)
     _blob_literals(tree)

@@ -99,8 +99,10 @@ def plan_objects(
         for key, obj in current.views.items():
             if key in dropped_views:
                 continue
-            if key not in target.views or obj.canon != target.views[key].canon or (
-                refers[key] & touched
+            if (
+                key not in target.views
+                or obj.canon != target.views[key].canon
+                or (refers[key] & touched)
             ):
                 dropped_views.add(key)
                 touched.add(key)
@@ -202,4 +204,6 @@ def virtual_create_statements(changes: ObjectChanges) -> list[str]:
 
 def rebuild_statements(changes: ObjectChanges) -> list[str]:
     """Refill each re-created external-content index from its content table."""
-    return [f"INSERT INTO {quote(n)} ({quote(n)}) VALUES ('rebuild')" for n in changes.rebuild_virtual]
+    return [
+        f"INSERT INTO {quote(n)} ({quote(n)}) VALUES ('rebuild')" for n in changes.rebuild_virtual
+    ]

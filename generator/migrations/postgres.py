@@ -109,9 +109,7 @@ def _drop_objects(diff: Diff, schema: Schema) -> list[str]:
     return statements
 
 
-def _create_objects(
-    diff: Diff, schema: Schema, objects: dict[str, PostgresObject]
-) -> list[str]:
+def _create_objects(diff: Diff, schema: Schema, objects: dict[str, PostgresObject]) -> list[str]:
     """New virtual tables, then the views and the user's triggers to (re-)create."""
     changed = {o.name.lower() for o in diff.objects.drop_virtual}
     statements = [

@@ -131,7 +131,9 @@ def _arguments(tokens: Sequence[Token]) -> list[list[Token]]:
     return [a for a in arguments if a]
 
 
-def referenced_names(sql_tokens: Iterable[Token], names: dict[str, str], own: str) -> tuple[str, ...]:
+def referenced_names(
+    sql_tokens: Iterable[Token], names: dict[str, str], own: str
+) -> tuple[str, ...]:
     """Every name of ``names`` (lower -> declared) that a statement mentions, but its own.
 
     Over-inclusion is harmless: a column called like a table only makes a

@@ -295,13 +295,13 @@ CREATE TABLE IF NOT EXISTS staff_notes (
 );
 CREATE INDEX IF NOT EXISTS staff_notes_document ON staff_notes USING gin (document);
 
-CREATE OR REPLACE VIEW album_summaries AS SELECT al.id AS album_id, al.title, ar."name" AS artist, COUNT(t.id) AS track_count, COALESCE(SUM(t.milliseconds), 0) AS total_ms FROM albums AS al JOIN artists AS ar ON ar.id = al.artist_id LEFT JOIN tracks AS t ON t.album_id = al.id GROUP BY al.id, al.title, ar."name";
+CREATE OR REPLACE VIEW album_summaries AS SELECT al.id AS album_id, al.title, ar."name" AS artist, CAST(COUNT(t.id) AS BIGINT) AS track_count, CAST(COALESCE(SUM(t.milliseconds), 0) AS BIGINT) AS total_ms FROM albums AS al JOIN artists AS ar ON ar.id = al.artist_id LEFT JOIN tracks AS t ON t.album_id = al.id GROUP BY al.id, al.title, ar."name";
 
 CREATE OR REPLACE VIEW track_details AS SELECT t.id AS track_id, t."name" AS track_name, al.title AS album_title, ar."name" AS artist_name, g."name" AS genre_name, t.unit_price FROM tracks AS t JOIN albums AS al ON al.id = t.album_id JOIN artists AS ar ON ar.id = al.artist_id LEFT JOIN genres AS g ON g.id = t.genre_id;
 
-CREATE OR REPLACE VIEW invoice_totals AS SELECT i.id AS invoice_id, i.customer_id, COUNT(l.line_no) AS lines, COALESCE(SUM(l.unit_price * l.quantity), 0.0) AS total FROM invoices AS i LEFT JOIN invoice_lines AS l ON l.invoice_id = i.id GROUP BY i.id, i.customer_id;
+CREATE OR REPLACE VIEW invoice_totals AS SELECT i.id AS invoice_id, i.customer_id, CAST(COUNT(l.line_no) AS BIGINT) AS lines, CAST(COALESCE(SUM(l.unit_price * l.quantity), 0.0) AS DOUBLE PRECISION) AS total FROM invoices AS i LEFT JOIN invoice_lines AS l ON l.invoice_id = i.id GROUP BY i.id, i.customer_id;
 
-CREATE OR REPLACE VIEW customer_totals AS SELECT c.id AS customer_id, c.email, COUNT(t.invoice_id) AS invoices, COALESCE(SUM(t.total), 0.0) AS spent FROM customers AS c LEFT JOIN invoice_totals AS t ON t.customer_id = c.id GROUP BY c.id, c.email;
+CREATE OR REPLACE VIEW customer_totals AS SELECT c.id AS customer_id, c.email, CAST(COUNT(t.invoice_id) AS BIGINT) AS invoices, CAST(COALESCE(SUM(t.total), 0.0) AS DOUBLE PRECISION) AS spent FROM customers AS c LEFT JOIN invoice_totals AS t ON t.customer_id = c.id GROUP BY c.id, c.email;
 
 CREATE OR REPLACE VIEW big_spenders AS SELECT customer_id, email, spent FROM customer_totals WHERE spent >= 10;
 
