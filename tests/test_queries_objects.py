@@ -89,3 +89,15 @@ def test_unknown_view_is_still_refused_by_sqlite() -> None:
     with pytest.raises(SchemaError) as caught:
         query("notes_search", "-- name: r :many\nSELECT id FROM recent_note;")
     assert "no such table: recent_note" in caught.value.message
+
+
+def test_a_query_over_an_index_holding_its_own_text_names_its_table() -> None:
+    sql = "-- name: notes :many\nSELECT rowid AS id FROM staff_notes WHERE staff_notes MATCH :q;"
+    with pytest.raises(SchemaError) as caught:
+        query("music_store", sql)
+    assert caught.value.message == (
+        "query notes reads staff_notes, which has no table behind it to belong to: "
+        "add `-- table: TABLE` above it"
+    )
+    found = query("music_store", sql.replace(":many\n", ":many\n-- table: employees\n"))
+    assert found.table == "employees"

@@ -39,6 +39,7 @@ CASES = {
     "quoted_identifiers": lambda: case_options(GOLDEN / "quoted_identifiers"),
     "query_features": lambda: case_options(GOLDEN / "query_features"),
     "composite_pk": lambda: case_options(GOLDEN / "composite_pk"),
+    "music_store": lambda: case_options(GOLDEN / "music_store"),  # views, triggers, FTS5
 }
 
 

@@ -17,7 +17,7 @@ import sqlglot
 from sqlglot import exp
 
 from ..errors import SchemaError
-from ..schema.ir import Query, Schema, View, VirtualTable
+from ..schema.ir import Location, Query, Schema, View, VirtualTable
 from .scope import _Source, _Type
 
 if TYPE_CHECKING:
@@ -80,16 +80,29 @@ def search_function_type(node: exp.Anonymous) -> _Type | None:
     return _FUNCTIONS.get(str(node.this).lower())
 
 
-def table_behind(name: str, schema: Schema) -> str | None:
+def table_behind(
+    name: str, schema: Schema, query: str = "", location: Location | None = None
+) -> str | None:
     """The table whose store gets a query over a view (the first table it reads) or an
-    external-content FTS5 table (its content table); None for a table."""
-    view = schema.view(name)
+    external-content FTS5 table (its content table); None for a table.
+
+    Raises SchemaError for a view or FTS5 table with no table behind it.
+    """
+    view, virtual = schema.view(name), schema.virtual_table(name)
+    found = None
     if view is not None:
         tables = {t.name.lower() for t in schema.tables}
         behind = (table_behind(d, schema) or d for d in view.depends_on)
-        return next((d for d in behind if d.lower() in tables), None)
-    virtual = schema.virtual_table(name)
-    return virtual.content if virtual is not None and virtual.content else None
+        found = next((d for d in behind if d.lower() in tables), None)
+    elif virtual is not None:
+        found = virtual.content or None
+    if found is None and (view or virtual):
+        raise SchemaError(
+            f"query {query} reads {name}, which has no table behind it to belong to: "
+            "add `-- table: TABLE` above it",
+            location,
+        )
+    return found
 
 
 def refuse_search_off_sqlite(query: Query, dialect: str) -> None:

@@ -340,7 +340,7 @@ def _owner(header: _Header, tree: exp.Expr, schema: Schema, location: Location) 
                 location,
             )
         wanted = target
-    wanted = table_behind(wanted, schema) or wanted
+    wanted = table_behind(wanted, schema, header.name, location) or wanted
     try:
         return schema.table(wanted).name
     except KeyError:

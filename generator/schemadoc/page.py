@@ -16,6 +16,7 @@ from ..render.views import FieldView, MethodView, TableView
 from ..schema.ir import Query, Schema, Table
 from .erd import er_diagram, is_nullable, key_marks
 from .markdown import Anchors, code, heading_text, prose
+from .objects import objects_section
 
 _LEGEND = (
     "Each box is a table with its key columns (PK primary key, FK foreign key, "
@@ -78,6 +79,7 @@ def render_page(
             f"| {len(table_view.methods)} | {prose(_first_sentence(table.comment or ''))} |"
         )
     lines.append("")
+    lines += objects_section(schema, by_name, anchors)
     for table in schema.tables:
         lines += _table_section(schema, table, by_name[table.name], table_anchors)
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -174,7 +176,12 @@ def _indexes(table: Table) -> list[str]:
     for index in table.indexes:
         unique = "unique " if index.unique else ""
         where = f" where {code(index.where)}" if index.where else ""
-        lines.append(f"- {unique}{code(index.name)} on {_columns_code(index.columns)}{where}")
+        on = code(index.sql) if index.expression else _columns_code(index.columns)
+        lines.append(
+            f"- {unique}{code(index.name)}: {on}{where}"
+            if index.expression
+            else f"- {unique}{code(index.name)} on {on}{where}"
+        )
     return [*lines, ""]
 
 
