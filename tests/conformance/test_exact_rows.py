@@ -79,19 +79,23 @@ BEGIN
 END;
 """
 
-# The same triggers for PostgreSQL (create_schema installs no user triggers).
+# The same triggers for PostgreSQL, as the objects file create_schema installs them.
 PG_TRIGGERS = """\
-CREATE FUNCTION accounts_touch_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+-- storegen: accounts_touch_insert
+CREATE OR REPLACE FUNCTION accounts_touch_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN UPDATE accounts SET touched = touched + 1 WHERE id = NEW.id; RETURN NULL; END $$;
-CREATE TRIGGER accounts_touch_insert AFTER INSERT ON accounts
+CREATE OR REPLACE TRIGGER accounts_touch_insert AFTER INSERT ON accounts
 FOR EACH ROW EXECUTE FUNCTION accounts_touch_insert();
-CREATE FUNCTION accounts_touch_update() RETURNS trigger LANGUAGE plpgsql AS $$
+-- storegen: accounts_touch_update
+CREATE OR REPLACE FUNCTION accounts_touch_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN UPDATE accounts SET touched = touched + 10 WHERE id = NEW.id; RETURN NULL; END $$;
-CREATE TRIGGER accounts_touch_update AFTER UPDATE OF email ON accounts
+CREATE OR REPLACE TRIGGER accounts_touch_update AFTER UPDATE OF email ON accounts
 FOR EACH ROW EXECUTE FUNCTION accounts_touch_update();
-CREATE FUNCTION notes_log() RETURNS trigger LANGUAGE plpgsql AS $$
+-- storegen: notes_log
+CREATE OR REPLACE FUNCTION notes_log() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN INSERT INTO accounts (email) VALUES ('log-' || NEW.id); RETURN NULL; END $$;
-CREATE TRIGGER notes_log AFTER INSERT ON notes FOR EACH ROW EXECUTE FUNCTION notes_log();
+CREATE OR REPLACE TRIGGER notes_log AFTER INSERT ON notes
+FOR EACH ROW EXECUTE FUNCTION notes_log();
 """
 
 USER_CODE = """\
@@ -123,6 +127,7 @@ def nullable(account: Account) -> str:
 def pkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("exact_rows")
     (root / "schema.sql").write_text(SCHEMA, encoding="utf-8")
+    (root / "pg.sql").write_text(PG_TRIGGERS, encoding="utf-8")
     options = Options(
         root=root,
         schema=(root / "schema.sql",),
@@ -130,6 +135,7 @@ def pkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
         package=PACKAGE,
         backends=("aiosqlite", "libsql", "libsql_replica", "postgres"),
         numeric="decimal",
+        postgres_objects=root / "pg.sql",
     )
     write_files(generate(options).files, options.out)
     return root
@@ -193,15 +199,8 @@ def test_only_tables_whose_after_triggers_rewrite_the_row_read_back(pkg: Path) -
 async def _sqlite(pkg: Path, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
     backend = _module(pkg, "aiosqlite")
     async with backend.SqliteDatabase(str(pkg / f"db-{id(request)}.sqlite")) as db:
-        await _module(pkg, "schema").create_schema(db)
-        await db.execute_script(";\n".join(_sqlite_triggers()))
+        await _module(pkg, "schema").create_schema(db)  # the triggers too
         yield backend, db
-
-
-def _sqlite_triggers() -> list[str]:
-    """The schema's CREATE TRIGGER statements (create_schema installs no user triggers)."""
-    parts = SCHEMA.split("CREATE TRIGGER")[1:]
-    return ["CREATE TRIGGER" + part.split("END;")[0] + "END" for part in parts]
 
 
 @asynccontextmanager
@@ -211,9 +210,7 @@ async def _libsql(pkg: Path, request: pytest.FixtureRequest, scheme: str) -> Asy
     url = server.ws_url if scheme == "ws" else server.http_url
     db = backend.LibsqlDatabase(url, timeout=10)
     try:
-        await _module(pkg, "schema").create_schema(db)
-        for statement in _sqlite_triggers():
-            await db.execute(statement, ())
+        await _module(pkg, "schema").create_schema(db)  # the triggers too
         yield backend, db
     finally:
         await db.close()
@@ -226,9 +223,7 @@ async def _replica(pkg: Path, request: pytest.FixtureRequest) -> AsyncIterator[A
     local = pkg / f"replica-{id(request)}.db"
     db = backend.LibsqlReplicaDatabase(str(local), server.http_url, timeout=10)
     try:
-        await _module(pkg, "schema").create_schema(db)
-        for statement in _sqlite_triggers():
-            await db.execute(statement, ())
+        await _module(pkg, "schema").create_schema(db)  # the triggers too
         yield backend, db
     finally:
         await db.close()
@@ -240,8 +235,7 @@ async def _postgres(pkg: Path, request: pytest.FixtureRequest) -> AsyncIterator[
     server = request.getfixturevalue("postgres_server")
     async with backend.PostgresDatabase(server.url, timeout=10) as db:
         await db.execute_script("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
-        await backend.create_schema(db)
-        await db.execute_script(PG_TRIGGERS)
+        await backend.create_schema(db)  # the triggers too, from pg.sql
         yield backend, db
 
 
@@ -348,7 +342,7 @@ TABLE = "CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER NOT NULL DEFAULT 0);\
     [
         ("CREATE TRIGGER a AFTER INSERT ON t BEGIN UPDATE t SET x = 1 WHERE id = NEW.id; END", ("INSERT",)),
         ("CREATE TRIGGER a AFTER UPDATE OF x ON t BEGIN UPDATE OR IGNORE \"t\" SET x = 1; END", ("UPDATE",)),
-        ("CREATE TEMP TRIGGER IF NOT EXISTS a AFTER INSERT ON main.t FOR EACH ROW WHEN NEW.x > 0 "
+        ("CREATE TRIGGER IF NOT EXISTS a AFTER INSERT ON main.t FOR EACH ROW WHEN NEW.x > 0 "
          "BEGIN INSERT OR REPLACE INTO t (id, x) VALUES (NEW.id, 2); END", ("INSERT",)),
         ("CREATE TRIGGER a AFTER INSERT ON t BEGIN INSERT INTO t (x) VALUES (1); END", ()),
         ("CREATE TRIGGER a BEFORE INSERT ON t BEGIN UPDATE t SET x = 1; END", ()),
