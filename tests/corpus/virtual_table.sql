@@ -1,1 +1,2 @@
-CREATE VIRTUAL TABLE docs USING fts5(body);
+CREATE TABLE places (id INTEGER PRIMARY KEY);
+CREATE VIRTUAL TABLE boxes USING rtree(id, min_x, max_x);
