@@ -114,7 +114,10 @@ EXPECTED: dict[str, tuple[str | None, str]] = {
     "unterminated_bracket_identifier.sql": ("3:5", r"unterminated quoted identifier"),
     "unterminated_quoted_identifier.sql": ("1:14", r"unterminated quoted identifier"),
     "unterminated_string.sql": ("3:32", r"unterminated string literal"),
-    "virtual_table.sql": ("2:1", r"virtual table boxes uses module 'rtree', which storegen does not support"),
+    "virtual_table.sql": (
+        "2:1",
+        r"virtual table boxes uses module 'rtree', which storegen does not support",
+    ),
 }
 
 TEN_MB = 10 * 1024 * 1024
