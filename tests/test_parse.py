@@ -223,6 +223,9 @@ ERRORS = [
     P("CREATE TEMP TABLE t (a)", "temporary tables are not supported", "schema.sql:1:1", id="temp-table"),
     P("CREATE TABLE t (a);\nALTER TABLE t ADD COLUMN b", "ALTER TABLE is not supported", "schema.sql:2:1", id="alter-table"),
     P("CREATE TABLE other.t (a INT)", "tables in attached schema 'other' are not supported", "schema.sql:1:1", id="attached-schema"),
+    P("CREATE TABLE t (a);\nDROP TABLE IF EXISTS t", "this DROP removes t, which the schema files define before it", "schema.sql:2:1", id="drop-after-create"),
+    P("CREATE TABLE t (a);\nCREATE VIEW v AS SELECT a FROM t;\nDROP VIEW main.v", "this DROP removes v", "schema.sql:3:1", id="drop-view-after-create"),
+    P("DROP TABLE old;\nCREATE TABLE t (a)", "DROP without IF EXISTS is not schema", "schema.sql:1:1", id="drop-without-if-exists"),
     P("CREATE TABLE t (a);\n  FROBNICATE t", "unrecognised statement 'FROBNICATE'", "schema.sql:2:3", id="unknown-statement"),
     # indexes
     P("CREATE INDEX i ON nope (a)", "index i is on table 'nope', which no schema file defines", "schema.sql:1:1", id="index-unknown-table"),

@@ -22,6 +22,7 @@ from .lex import Statement, Token
 
 __all__ = [
     "CARRIED_MODULES",
+    "check_drop",
     "link_objects",
     "parse_trigger",
     "parse_view",
@@ -210,3 +211,34 @@ def link_objects(
         for v, s in virtual
     )
     return linked_views, linked_triggers, linked_virtual
+
+
+def check_drop(
+    statement: Statement, made: Iterable[str], objects: Iterable[View | Trigger | VirtualTable]
+) -> None:
+    """A DROP may only be a preamble: IF EXISTS, before anything of that name is made.
+
+    Dropping what the files define would make the database differ from the IR;
+    a DROP without IF EXISTS fails on an empty database.
+    """
+    defined = {n.lower() for n in made} | {o.name.lower() for o in objects}
+    words = [t.keyword for t in statement.tokens]
+    tokens = statement.tokens
+    at = 2
+    conditional = words[at : at + 2] == ["IF", "EXISTS"]
+    at += 2 if conditional else 0
+    if at + 1 < len(tokens) and tokens[at + 1].text == ".":
+        at += 2
+    name = tokens[at].text.strip('"`[]') if at < len(tokens) else ""
+    if name.lower() in defined:
+        raise SchemaError(
+            f"this DROP removes {name}, which the schema files define before it: write the "
+            "final shape only (migrations are made by `storegen migrate`)",
+            statement.location,
+        )
+    if not conditional:
+        raise SchemaError(
+            "DROP without IF EXISTS is not schema: it fails on an empty database; write "
+            "DROP ... IF EXISTS (a preamble, passed over) or leave it out",
+            statement.location,
+        )

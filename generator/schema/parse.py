@@ -3,9 +3,10 @@
 Statements are dispatched on their leading keywords. CREATE TABLE and CREATE
 INDEX become IR (`parse_table`); views, triggers and FTS5 tables become IR
 too (`objects.py`), kept as written; statements that are not schema (PRAGMA,
-data INSERTs, DROP ... IF EXISTS) are listed as passed over, so ``storegen
-generate`` can say so; anything else fails loudly rather than being skipped. Linking happens once every file
-is read, because a foreign key may name a table from a later file.
+data INSERTs, DROP ... IF EXISTS preambles) are listed as passed over, so
+``storegen generate`` can say so; anything else fails loudly rather than
+being skipped. Linking happens once every file is read, because a foreign
+key may name a table from a later file.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlglot import exp
 from ..errors import SchemaError
 from .ir import ForeignKey, PassedOver, Index, Location, Schema, Table, UniqueKey
 from .ir import Trigger, View, VirtualTable
-from .objects import link_objects, parse_trigger, parse_view, parse_virtual_table
+from .objects import check_drop, link_objects, parse_trigger, parse_view, parse_virtual_table
 from .bare_names import index_name_tokens
 from .sqlglot_adapter import parse_create
 from .tables import ParsedTable, parse_table
@@ -126,6 +127,11 @@ def parse_schema(sources: Sequence[tuple[str, str]]) -> Schema:
         for statement in source.statements:
             phrase = statement.phrase
             if phrase in _IGNORED:
+                if phrase == "DROP":
+                    made = [*tables, *(i.index.name.lower() for i in indexes)]
+                    named: list[View | Trigger | VirtualTable] = [v for v, _ in views]
+                    named += [t for t, _ in triggers] + [v for v, _ in virtual]
+                    check_drop(statement, made, named)
                 passed_over.append(_passed_over(statement, phrase.lower()))
             elif phrase == "CREATE VIEW":
                 views.append((parse_view(statement), statement))
