@@ -1,0 +1,58 @@
+"""`[tool.storegen.views.<name>]`: a typo is refused, never ignored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storegen.config import options_from_mapping
+from storegen.errors import ConfigError, SchemaError
+from storegen.render.context import build_package_view
+from storegen.schema.parse import parse_schema
+from storegen.schema.validate import validate_schema
+
+SCHEMA = """\
+CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL, score REAL);
+CREATE VIEW top_notes AS SELECT id, title, score * 2 AS doubled FROM notes;
+"""
+
+
+def build(tmp_path: Path, views: dict[str, object], schema: str = SCHEMA) -> list[str]:
+    sources = [("schema.sql", schema)]
+    parsed = validate_schema(parse_schema(sources), sources)
+    options = options_from_mapping({"views": views}, root=tmp_path, source="test")
+    view = build_package_view(parsed, options, ("schema.sql",))
+    return [f"{t.store}: {', '.join(m.name for m in t.methods)}" for t in view.tables]
+
+
+def test_a_key_gives_get_by_and_keyset_paging(tmp_path: Path) -> None:
+    assert build(tmp_path, {"top_notes": {"key": "id"}})[1] == (
+        "TopNoteStore: get_by_id, list_all, count_all"
+    )
+    assert build(tmp_path, {})[1] == "TopNoteStore: list_all, count_all"
+
+
+@pytest.mark.parametrize(
+    ("views", "message"),
+    [
+        ({"top_note": {"key": "id"}}, "[tool.storegen.views.top_note]: no view 'top_note'"),
+        ({"top_notes": {"key": "ident"}}, "the view has no column 'ident'"),
+        ({"top_notes": {"keys": "id"}}, "keys"),
+        ({"top_notes": {"store": "not a class"}}, "'store' must be a class name"),
+    ],
+    ids=["unknown-view", "unknown-key", "unknown-setting", "bad-class"],
+)
+def test_config_mistakes_are_refused(
+    tmp_path: Path, views: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        build(tmp_path, views)
+    assert message in str(caught.value)
+
+
+def test_a_view_class_that_collides_is_refused_at_the_view(tmp_path: Path) -> None:
+    with pytest.raises(SchemaError) as caught:
+        build(tmp_path, {"top_notes": {"model": "Note"}})
+    assert "view top_notes becomes the class 'Note', which is taken" in caught.value.message
+    assert str(caught.value.location) == "schema.sql:2:1"
