@@ -393,6 +393,27 @@ def test_validate_refuses_a_view_over_a_missing_table() -> None:
     assert str(caught.value.location) == "schema.sql:3:1"
 
 
+@pytest.mark.parametrize(
+    ("fts", "problem"),
+    [
+        ("fts5(body, content='note', content_rowid='id')", "no such table: note"),
+        ("fts5(text, content='notes', content_rowid='id')", "no such column: text"),
+        ("fts5(body, content='notes', content_rowid='ident')", "no such column: ident"),
+    ],
+)
+def test_validate_refuses_an_fts_table_that_does_not_fit_its_content(
+    fts: str, problem: str
+) -> None:
+    """FTS5 reads its content table only at query time: storegen checks it at once."""
+    sql = f"CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\nCREATE VIRTUAL TABLE f USING {fts}"
+    with pytest.raises(SchemaError) as caught:
+        load(sql)
+    assert problem in caught.value.message and "content_rowid and every indexed column" in (
+        caught.value.message
+    )
+    assert str(caught.value.location) == "schema.sql:2:1"
+
+
 def test_validate_checks_foreign_key_targets() -> None:
     """validate_schema re-checks what SQLite only checks on writes."""
     schema = parse_schema(sources(PARENT + "CREATE TABLE t (a INT REFERENCES p)"))

@@ -65,7 +65,7 @@ def _view_columns(db: sqlite3.Connection, view: View) -> View:
     SQLite accepts such a view at CREATE and fails only when it is read.
     """
     try:
-        db.execute(f'SELECT * FROM "{view.name.replace(chr(34), chr(34) * 2)}" LIMIT 0')
+        db.execute(f"SELECT * FROM {_quote(view.name)} LIMIT 0")
     except sqlite3.Error as error:
         raise SchemaError(f"SQLite rejects view {view.name}: {error}", view.location) from None
     rows = db.execute("SELECT name, type FROM pragma_table_xinfo(?)", (view.name,)).fetchall()
@@ -86,14 +86,23 @@ def _check_virtual(db: sqlite3.Connection, table: VirtualTable) -> VirtualTable:
             f"({', '.join(columns)}); please report it",
             table.location,
         )
-    if table.content:
+    if table.content:  # FTS5 reads it only at query time: check it now
+        names = [table.content_rowid or "rowid", *columns]
+        listed = ", ".join(_quote(n) for n in names)
         try:
-            db.execute(f'SELECT * FROM "{table.name.replace(chr(34), chr(34) * 2)}" LIMIT 0')
+            db.execute(f"SELECT {listed} FROM {_quote(table.content)} LIMIT 0")
         except sqlite3.Error as error:
             raise SchemaError(
-                f"SQLite rejects {table.name}'s content table: {error}", table.location
+                f"{table.name}: content='{table.content}' does not fit ({error}): the content "
+                "table must have content_rowid and every indexed column",
+                table.location,
             ) from None
     return dataclasses.replace(table, columns=columns)
+
+
+def _quote(name: str) -> str:
+    """Backquoted: a double-quoted name that matches no column would pass as a string."""
+    return "`" + name.replace("`", "``") + "`"
 
 
 def _reconcile(db: sqlite3.Connection, table: Table) -> Table:
