@@ -31,7 +31,7 @@ from .lex import SCHEMA_PHRASES, SourceFile, Statement, check_parentheses, scan_
 # Statements that are not schema: data, transactions, connection settings.
 # PRAGMA lines are passed over: they set up a connection, not the schema, and
 # the generated runtime sets what it needs (foreign_keys=ON) on every connection.
-_IGNORED = frozenset(
+_NOT_SCHEMA = frozenset(
     {
         "PRAGMA", "INSERT", "REPLACE", "UPDATE", "DELETE", "SELECT", "WITH", "VALUES",
         "DROP", "BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE",
@@ -126,7 +126,7 @@ def parse_schema(sources: Sequence[tuple[str, str]]) -> Schema:
         source = scan_source(path, text)
         for statement in source.statements:
             phrase = statement.phrase
-            if phrase in _IGNORED:
+            if phrase in _NOT_SCHEMA:
                 if phrase == "DROP":
                     made = [*tables, *(i.index.name.lower() for i in indexes)]
                     named: list[View | Trigger | VirtualTable] = [v for v, _ in views]
