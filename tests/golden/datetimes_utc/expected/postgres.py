@@ -33,7 +33,7 @@ POSTGRES_SCHEMA_STATEMENTS: tuple[str, ...] = (
     'CREATE OR REPLACE FUNCTION "sessions_rowid"() RETURNS trigger LANGUAGE plpgsql AS $storegen$\nBEGIN\n  IF NEW."id" IS NULL THEN\n    NEW."id" := nextval(pg_get_serial_sequence(\'"sessions"\', \'id\'));\n  ELSIF NEW."id" > COALESCE(pg_sequence_last_value(pg_get_serial_sequence(\'"sessions"\', \'id\')::regclass), 0) THEN\n    PERFORM setval(pg_get_serial_sequence(\'"sessions"\', \'id\'), NEW."id");\n  END IF;\n  RETURN NEW;\nEND\n$storegen$',
     'CREATE OR REPLACE TRIGGER "sessions_rowid" BEFORE INSERT ON "sessions" FOR EACH ROW EXECUTE FUNCTION "sessions_rowid"()',
 )
-"""The schema transpiled to PostgreSQL: tables, indexes, append-only triggers."""
+"""The schema in PostgreSQL: tables, indexes, append-only triggers, views, your triggers."""
 
 POSTGRES_SCHEMA_SQL = "".join(statement + ";\n" for statement in POSTGRES_SCHEMA_STATEMENTS)
 

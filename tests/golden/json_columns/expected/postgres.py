@@ -32,7 +32,7 @@ POSTGRES_SCHEMA_STATEMENTS: tuple[str, ...] = (
     'CREATE OR REPLACE FUNCTION "events_rowid"() RETURNS trigger LANGUAGE plpgsql AS $storegen$\nBEGIN\n  IF NEW."id" IS NULL THEN\n    NEW."id" := nextval(pg_get_serial_sequence(\'"events"\', \'id\'));\n  ELSIF NEW."id" > COALESCE(pg_sequence_last_value(pg_get_serial_sequence(\'"events"\', \'id\')::regclass), 0) THEN\n    PERFORM setval(pg_get_serial_sequence(\'"events"\', \'id\'), NEW."id");\n  END IF;\n  RETURN NEW;\nEND\n$storegen$',
     'CREATE OR REPLACE TRIGGER "events_rowid" BEFORE INSERT ON "events" FOR EACH ROW EXECUTE FUNCTION "events_rowid"()',
 )
-"""The schema transpiled to PostgreSQL: tables, indexes, append-only triggers."""
+"""The schema in PostgreSQL: tables, indexes, append-only triggers, views, your triggers."""
 
 POSTGRES_SCHEMA_SQL = "".join(statement + ";\n" for statement in POSTGRES_SCHEMA_STATEMENTS)
 
