@@ -56,3 +56,40 @@ def test_a_view_class_that_collides_is_refused_at_the_view(tmp_path: Path) -> No
         build(tmp_path, {"top_notes": {"model": "Note"}})
     assert "view top_notes becomes the class 'Note', which is taken" in caught.value.message
     assert str(caught.value.location) == "schema.sql:2:1"
+
+
+JSON_SCHEMA = """\
+CREATE TABLE events (id INTEGER PRIMARY KEY, payload JSON NOT NULL);
+CREATE VIEW event_payloads AS SELECT e.id, e.payload FROM events AS e;
+"""
+
+
+async def test_a_view_over_a_json_column_decodes_it(tmp_path: Path) -> None:
+    """A view column keeps the codec of the table column it comes from."""
+    import importlib
+    import sys
+
+    from storegen import generate
+    from storegen.output.write import write_files
+
+    (tmp_path / "schema.sql").write_text(JSON_SCHEMA)
+    options = options_from_mapping(
+        {"schema": ["schema.sql"], "package": "jsonview", "out": "jsonview",
+         "views": {"event_payloads": {"key": "id"}}},
+        root=tmp_path,
+        source="test",
+    )  # fmt: skip
+    write_files(generate(options).files, options.out)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        package = importlib.import_module("jsonview")
+        stores = importlib.import_module("jsonview.aiosqlite")
+    finally:
+        sys.path.remove(str(tmp_path))
+    async with stores.SqliteDatabase(tmp_path / "app.db") as db:
+        await package.create_schema(db)
+        payload = {"kind": "signup", "tags": ["a", 1.5, None], "n": 2}
+        inserted = await stores.EventStore(db).insert(package.Event(payload=payload), "ray")
+        assert inserted.status, inserted
+        found = await stores.EventPayloadStore(db).get_by_id(inserted.client_message.id, "ray")
+        assert found.status and found.client_message.payload == payload
