@@ -134,7 +134,9 @@ def parse_schema(sources: Sequence[tuple[str, str]]) -> Schema:
                     check_drop(statement, made, named)
                 passed_over.append(_passed_over(statement, phrase.lower()))
             elif phrase == "CREATE VIEW":
-                views.append((parse_view(statement), statement))
+                above = source.comments_above(statement.location.line, after=0)
+                doc = source.docstring(above, "view")[0]  # the view model's docstring
+                views.append((dataclasses.replace(parse_view(statement), comment=doc), statement))
             elif phrase == "CREATE TRIGGER":
                 triggers.append((parse_trigger(statement), statement))
                 if found := rewritten_table(statement):

@@ -113,7 +113,7 @@ CREATE TABLE price_changes (
     changed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))
 );
 
--- Reports.
+-- Each album with its artist, track count and total length (a report).
 CREATE VIEW album_summaries AS
 SELECT
     al.id AS album_id,

@@ -2245,7 +2245,7 @@ class PriceChangeStore(_Store, PriceChangeTable):
 
 
 class AlbumSummaryStore(_Store, AlbumSummaryView):
-    """A row of the album_summaries view (read-only)."""
+    """Each album with its artist, track count and total length (a report)."""
 
     model: ClassVar[type[AlbumSummary]] = AlbumSummary
     table: ClassVar[str] = "album_summaries"
@@ -2395,7 +2395,7 @@ class CustomerTotalStore(_Store, CustomerTotalView):
 
 
 class BigSpenderStore(_Store, BigSpenderView):
-    """A row of the big_spenders view (read-only)."""
+    """A view over a view: re-created whenever the one below it is."""
 
     model: ClassVar[type[BigSpender]] = BigSpender
     table: ClassVar[str] = "big_spenders"

@@ -763,7 +763,7 @@ class PriceChangeTable(BaseTable[PriceChange]):
 
 
 class AlbumSummaryView(BaseView[AlbumSummary]):
-    """A row of the album_summaries view (read-only)."""
+    """Each album with its artist, track count and total length (a report)."""
 
     @abstractmethod
     async def get_by_album_id(self, album_id: int, ray_id: str) -> Result[AlbumSummary]:
@@ -811,7 +811,7 @@ class CustomerTotalView(BaseView[CustomerTotal]):
 
 
 class BigSpenderView(BaseView[BigSpender]):
-    """A row of the big_spenders view (read-only)."""
+    """A view over a view: re-created whenever the one below it is."""
 
     @abstractmethod
     async def list_all(

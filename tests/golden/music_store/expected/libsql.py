@@ -169,7 +169,7 @@ class PriceChangeStore(_LibsqlStore, _stores.PriceChangeStore):
 
 
 class AlbumSummaryStore(_LibsqlStore, _stores.AlbumSummaryStore):
-    """A row of the album_summaries view (read-only)."""
+    """Each album with its artist, track count and total length (a report)."""
 
     _sql = _AlbumSummarySql
 
@@ -193,6 +193,6 @@ class CustomerTotalStore(_LibsqlStore, _stores.CustomerTotalStore):
 
 
 class BigSpenderStore(_LibsqlStore, _stores.BigSpenderStore):
-    """A row of the big_spenders view (read-only)."""
+    """A view over a view: re-created whenever the one below it is."""
 
     _sql = _BigSpenderSql

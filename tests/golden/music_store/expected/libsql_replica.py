@@ -171,7 +171,7 @@ class PriceChangeStore(_LibsqlReplicaStore, _stores.PriceChangeStore):
 
 
 class AlbumSummaryStore(_LibsqlReplicaStore, _stores.AlbumSummaryStore):
-    """A row of the album_summaries view (read-only)."""
+    """Each album with its artist, track count and total length (a report)."""
 
     _sql = _AlbumSummarySql
 
@@ -195,6 +195,6 @@ class CustomerTotalStore(_LibsqlReplicaStore, _stores.CustomerTotalStore):
 
 
 class BigSpenderStore(_LibsqlReplicaStore, _stores.BigSpenderStore):
-    """A row of the big_spenders view (read-only)."""
+    """A view over a view: re-created whenever the one below it is."""
 
     _sql = _BigSpenderSql

@@ -183,7 +183,7 @@ class PriceChange:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AlbumSummary:
-    """A row of the album_summaries view (read-only)."""
+    """Each album with its artist, track count and total length (a report)."""
 
     album_id: int
     title: str
@@ -226,7 +226,7 @@ class CustomerTotal:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class BigSpender:
-    """A row of the big_spenders view (read-only)."""
+    """A view over a view: re-created whenever the one below it is."""
 
     customer_id: int
     email: str

@@ -237,7 +237,7 @@ class PriceChangeStore(_PostgresStore, _stores.PriceChangeStore):
 
 
 class AlbumSummaryStore(_PostgresStore, _stores.AlbumSummaryStore):
-    """A row of the album_summaries view (read-only)."""
+    """Each album with its artist, track count and total length (a report)."""
 
     _sql = _AlbumSummarySql
 
@@ -261,6 +261,6 @@ class CustomerTotalStore(_PostgresStore, _stores.CustomerTotalStore):
 
 
 class BigSpenderStore(_PostgresStore, _stores.BigSpenderStore):
-    """A row of the big_spenders view (read-only)."""
+    """A view over a view: re-created whenever the one below it is."""
 
     _sql = _BigSpenderSql

@@ -210,7 +210,7 @@ class NoteStore(_Store, NoteTable):
 
 
 class RecentNoteStore(_Store, RecentNoteView):
-    """A row of the recent_notes view (read-only)."""
+    """The most recent notes, for the front page."""
 
     model: ClassVar[type[RecentNote]] = RecentNote
     table: ClassVar[str] = "recent_notes"

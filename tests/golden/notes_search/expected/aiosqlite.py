@@ -49,6 +49,6 @@ class NoteStore(_SqliteStore, _stores.NoteStore):
 
 
 class RecentNoteStore(_SqliteStore, _stores.RecentNoteStore):
-    """A row of the recent_notes view (read-only)."""
+    """The most recent notes, for the front page."""
 
     _sql = _RecentNoteSql

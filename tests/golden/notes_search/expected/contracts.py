@@ -92,7 +92,7 @@ class NoteTable(BaseTable[Note]):
 
 
 class RecentNoteView(BaseView[RecentNote]):
-    """A row of the recent_notes view (read-only)."""
+    """The most recent notes, for the front page."""
 
     @abstractmethod
     async def list_all(

@@ -47,6 +47,6 @@ class NoteStore(_LibsqlStore, _stores.NoteStore):
 
 
 class RecentNoteStore(_LibsqlStore, _stores.RecentNoteStore):
-    """A row of the recent_notes view (read-only)."""
+    """The most recent notes, for the front page."""
 
     _sql = _RecentNoteSql

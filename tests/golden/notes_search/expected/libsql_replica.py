@@ -49,6 +49,6 @@ class NoteStore(_LibsqlReplicaStore, _stores.NoteStore):
 
 
 class RecentNoteStore(_LibsqlReplicaStore, _stores.RecentNoteStore):
-    """A row of the recent_notes view (read-only)."""
+    """The most recent notes, for the front page."""
 
     _sql = _RecentNoteSql

@@ -29,7 +29,7 @@ class Note:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RecentNote:
-    """A row of the recent_notes view (read-only)."""
+    """The most recent notes, for the front page."""
 
     id: int
     title: str
