@@ -4,10 +4,11 @@ The rebuild follows sqlite.org/lang_altertable.html ("Making Other Kinds Of
 Table Schema Changes"): create the new table under a temporary name, copy
 the rows, drop the old table, rename the new one, recreate its indexes and
 triggers. The views and triggers that refer to a changed table are dropped
-before any table changes and created again at the end (`objects.py`). Foreign keys must be off for it (or dropping a parent would fire
-its ON DELETE CASCADE), and `PRAGMA foreign_keys` is a no-op inside a
-transaction, so the file asks the runtime for it in its header; the runtime
-runs `PRAGMA foreign_key_check` before COMMIT.
+before any table changes and created again at the end (`objects.py`).
+Foreign keys must be off for it (or dropping a parent would fire its ON
+DELETE CASCADE), and `PRAGMA foreign_keys` is a no-op inside a transaction,
+so the file asks the runtime for it in its header; the runtime runs
+`PRAGMA foreign_key_check` before COMMIT.
 """
 
 from __future__ import annotations
