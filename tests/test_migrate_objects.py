@@ -214,3 +214,36 @@ def test_dropping_an_external_content_index_is_not_destructive(project: Project)
     assert run.code == 0, run.err
     text = _new_file(project)
     assert "DROP TABLE notes_fts;" in text and "DROP TRIGGER notes_fts_insert;" in text
+
+
+V1_COLUMN = """\
+CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL, old TEXT);
+CREATE VIEW note_titles AS SELECT id, title, old FROM notes;
+"""
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_a_column_dropped_under_a_view_is_a_plain_drop(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """The view goes first and comes back after, so no rebuild is needed (nor CASCADE)."""
+    project = Project(tmp_path / "cols", ("aiosqlite", "postgres"))
+    project.schema(V1_COLUMN)
+    assert project.migrate().code == 0
+    project.schema(V1_COLUMN.replace(", old TEXT", "").replace(", old FROM", " FROM"))
+    run = project.migrate("--allow-destructive")
+    assert run.code == 0, run.err
+    text = _new_file(project)
+    assert "ALTER TABLE notes DROP COLUMN old;" in text and "_storegen_new_" not in text
+    assert text.index("DROP VIEW note_titles;") < text.index("DROP COLUMN")
+    async with fresh_database(kind, request, tmp_path) as db:
+        steps = project.for_db(db)
+        await apply_migrations(db, steps[:1])
+        await db.execute_script(
+            "INSERT INTO notes (id, title, old) VALUES (1, 'a', 'x'), (2, 'b', NULL)"
+        )
+        await apply_migrations(db, steps)
+        assert await _rows(db, "SELECT id, title FROM note_titles ORDER BY id") == [
+            (1, "a"),
+            (2, "b"),
+        ]

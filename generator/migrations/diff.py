@@ -299,6 +299,11 @@ def _try_plain_alters(work: sqlite3.Connection, plans: list[TablePlan], target: 
         return
     trial = clone_db(work)
     try:
+        # Views and triggers are dropped before the ALTERs and made again after
+        # them (objects.py): one that reads a dropped column must not force a rebuild.
+        kept = "SELECT type, name FROM sqlite_master WHERE type IN ('view', 'trigger')"
+        for kind, name in trial.execute(kept).fetchall():
+            trial.execute(f"DROP {kind.upper()} IF EXISTS {quote(name)}")
         for plan in candidates:
             for statement in alter_statements(plan):
                 try:
