@@ -22,7 +22,13 @@ from typing import Any
 import aiosqlite
 import aiosqlite.core
 
-MEMORY = ":memory:"
+from .sqlite_common import MEMORY
+from .sqlite_common import READ as _READ
+from .sqlite_common import WRITE as _WRITE
+from .sqlite_common import kind as _kind
+from .sqlite_common import run_group as _run_group
+from .sqlite_common import run_one as _run_one
+
 _EXIT_WAIT_SECONDS = 2.0
 
 
@@ -47,19 +53,8 @@ _check_aiosqlite()
 _LIVE: weakref.WeakSet[aiosqlite.Connection] = weakref.WeakSet()
 
 
-_READ, _WRITE = 1, 2
 _Call = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]", int]
 _Outcome = tuple["asyncio.Future[Any]", bool, Any]
-
-
-def _kind(sql: str) -> int:
-    """_READ for a SELECT, _WRITE for INSERT/UPDATE/DELETE/REPLACE, else 0 (never grouped)."""
-    head = sql.lstrip()[:7].upper()
-    if head.startswith("SELECT"):
-        return _READ
-    if head.startswith(("INSERT", "UPDATE", "DELETE", "REPLACE")):
-        return _WRITE
-    return 0
 
 
 class _Batcher:
@@ -139,111 +134,6 @@ def _run_batch(conn: aiosqlite.Connection, batch: list[_Call], batcher: _Batcher
             i += 1
     with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
         batcher.loop.call_soon_threadsafe(batcher.deliver, results)
-
-
-def _run_one(raw: sqlite3.Connection | None, call: _Call) -> _Outcome:
-    fn, future, _ = call
-    try:
-        if raw is None:
-            raise ValueError("Connection closed")
-        return (future, True, fn(raw))
-    except BaseException as exc:  # noqa: B036 - handed to the awaiting task
-        return (future, False, exc)
-
-
-def _run_group(raw: sqlite3.Connection, group: list[_Call]) -> list[_Outcome]:
-    """Run `group` in one transaction, a savepoint per call; one COMMIT."""
-    try:
-        raw.execute("BEGIN IMMEDIATE")
-    except sqlite3.Error:
-        return [_run_one(raw, call) for call in group]
-    results: list[_Outcome] = []
-    for index, (fn, future, _) in enumerate(group):
-        try:
-            raw.execute("SAVEPOINT storegen_call")
-            value = fn(raw)
-            raw.execute("RELEASE storegen_call")
-            results.append((future, True, value))
-        except BaseException as exc:  # noqa: B036 - handed to the awaiting task
-            if raw.in_transaction:
-                try:
-                    raw.execute("ROLLBACK TO storegen_call")
-                    raw.execute("RELEASE storegen_call")
-                except sqlite3.Error:
-                    raw.execute("ROLLBACK")
-            results.append((future, False, exc))
-            if not raw.in_transaction:
-                # SQLite rolled the whole group back: run the rest one by one.
-                redo = [c for c, r in zip(group[:index], results) if r[1]]
-                failed = [r for r in results if not r[1]]
-                rest = [_run_one(raw, c) for c in redo + group[index + 1 :]]
-                return failed + rest
-    try:
-        raw.execute("COMMIT")
-    except BaseException as exc:  # noqa: B036
-        if raw.in_transaction:
-            raw.execute("ROLLBACK")
-        return [(future, False, exc) for future, _, _ in results]
-    return results
-
-
-def _run_sql(sql: str, conn: sqlite3.Connection) -> None:
-    conn.execute(sql)
-
-
-def _commit(conn: sqlite3.Connection) -> None:
-    try:
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-
-
-def _rollback(conn: sqlite3.Connection) -> None:
-    if conn.in_transaction:
-        conn.execute("ROLLBACK")
-
-
-def _begin(foreign_keys_off: bool, conn: sqlite3.Connection) -> None:
-    """BEGIN IMMEDIATE; with `foreign_keys_off`, turn FKs off first.
-
-    The pragma is a no-op inside a transaction (a rebuild would then fire
-    ON DELETE CASCADE), so it runs before BEGIN and is checked to have held.
-    """
-    if foreign_keys_off:
-        if conn.in_transaction:
-            raise sqlite3.OperationalError(
-                "foreign keys can only be turned off outside a transaction"
-            )
-        conn.execute("PRAGMA foreign_keys=OFF")
-        if conn.execute("PRAGMA foreign_keys").fetchone() != (0,):
-            conn.execute("PRAGMA foreign_keys=ON")
-            raise sqlite3.OperationalError("PRAGMA foreign_keys=OFF did not take effect")
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    except BaseException:
-        if foreign_keys_off:
-            conn.execute("PRAGMA foreign_keys=ON")
-        raise
-
-
-def _end(commit: bool, foreign_keys_off: bool, conn: sqlite3.Connection) -> None:
-    """COMMIT (or ROLLBACK), then foreign keys back on if `_begin` turned them off."""
-    try:
-        if commit:
-            _commit(conn)
-        else:
-            _rollback(conn)
-    finally:
-        if foreign_keys_off:
-            conn.execute("PRAGMA foreign_keys=ON")
-
-
-def _rollback_to(name: str, conn: sqlite3.Connection) -> None:
-    if conn.in_transaction:
-        conn.execute(f"ROLLBACK TO {name}")
-        conn.execute(f"RELEASE {name}")
 
 
 def _stop_worker(conn: aiosqlite.Connection) -> object:

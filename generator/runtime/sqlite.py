@@ -41,50 +41,28 @@ import logging
 import os
 import sqlite3
 import threading
-import urllib.parse
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 import aiosqlite
 
 from .errors import Failure, classify_sqlite_error
 from .sqlite_conn import _Connections, _FallBack, _remove_stale_sidecars
-from .sqlite_transactions import _Transactions, _undo
-from .sqlite_worker import _LIVE, _WRITE, MEMORY, _Batcher, _kind
+from .sqlite_common import MEMORY, check_options, many, resolve_path, then_fetch
+from .sqlite_common import script as run_script
+from .sqlite_transactions import _Transactions
+from .sqlite_common import WRITE as _WRITE
+from .sqlite_common import kind as _kind
+from .sqlite_worker import _LIVE, _Batcher
 
 _T = TypeVar("_T")
 Params = Sequence[object] | Mapping[str, object]
 Row = tuple[Any, ...]
-_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 _log = logging.getLogger(__name__)
 _SHARED: dict[str, SqliteDatabase] = {}
 _SHARED_LOCK = threading.Lock()
-
-
-def resolve_path(path: str | os.PathLike[str]) -> str:
-    """Normalise a path, `sqlite:///rel`, `sqlite:////abs` or `file:` URI.
-
-    Returns an absolute, symlink-free path (the registry key), or ":memory:".
-    """
-    text = os.fspath(path)
-    if text.startswith("sqlite://"):
-        rest = text[len("sqlite://") :]
-        if rest in ("", "/", "/" + MEMORY):
-            return MEMORY
-        if not rest.startswith("/") or "?" in rest:
-            raise ValueError(f"expected sqlite:///path or sqlite:////abs/path: {text}")
-        text = rest[1:]
-    elif text.startswith("file:"):
-        parts = urllib.parse.urlsplit(text)
-        if parts.query or parts.fragment or parts.netloc not in ("", "localhost"):
-            raise ValueError(f"file: URI with a host or parameters: {text}")
-        text = urllib.parse.unquote(parts.path)
-    if text == MEMORY:
-        return MEMORY
-    if not text:
-        raise ValueError("empty database path")
-    return os.path.realpath(text)
 
 
 class SqliteDatabase(_Transactions, _Connections):
@@ -102,12 +80,9 @@ class SqliteDatabase(_Transactions, _Connections):
         synchronous: str = "FULL",
         inline_writes: bool = True,
     ) -> None:
-        if synchronous.upper() not in _SYNCHRONOUS:
-            raise ValueError(f"synchronous must be one of {', '.join(_SYNCHRONOUS)}")
-        if busy_timeout_ms < 0:
-            raise ValueError("busy_timeout_ms must be >= 0")
+        busy_timeout_ms, synchronous = check_options(busy_timeout_ms, synchronous)
         self._path = resolve_path(path)
-        self._options = (int(busy_timeout_ms), synchronous.upper(), bool(inline_writes))
+        self._options = (busy_timeout_ms, synchronous, bool(inline_writes))
         self._inline_pause = 0  # writes left to send to the worker after a slow commit
         self._inline_since_checkpoint = 0
         self._inline_cost = 0.0  # moving average of inline commit times, seconds
@@ -231,22 +206,7 @@ class SqliteDatabase(_Transactions, _Connections):
         self, sql: str, params: Params, read_sql: str, key_at: Sequence[int]
     ) -> Row | None:
         """The write, then a read by the returned key: one hop, one transaction."""
-
-        def op(conn: sqlite3.Connection) -> Row | None:
-            nested = conn.in_transaction
-            conn.execute("SAVEPOINT storegen_read_back" if nested else "BEGIN IMMEDIATE")
-            try:
-                written = conn.execute(sql, params).fetchall()
-                found: Row | None = None
-                if written:
-                    key = [written[0][i] for i in key_at]
-                    found = conn.execute(read_sql, key).fetchone()
-                conn.execute("RELEASE storegen_read_back" if nested else "COMMIT")
-            except BaseException:
-                _undo(conn, nested, "storegen_read_back")
-                raise
-            return found
-
+        op = partial(then_fetch, sql, params, read_sql, key_at)
         return await self._run(op, _kind(sql))
 
     async def execute_many(self, sql: str, rows: Iterable[Sequence[object]]) -> int:
@@ -258,37 +218,14 @@ class SqliteDatabase(_Transactions, _Connections):
         batch = list(rows)  # consume the caller's iterable here, not on the worker
         if not batch:
             return 0
-
-        def op(conn: sqlite3.Connection) -> int:
-            nested = conn.in_transaction
-            conn.execute("SAVEPOINT storegen_many" if nested else "BEGIN IMMEDIATE")
-            try:
-                count = conn.executemany(sql, batch).rowcount
-                conn.execute("RELEASE storegen_many" if nested else "COMMIT")
-            except BaseException:
-                _undo(conn, nested, "storegen_many")
-                raise
-            return count
-
+        op = partial(many, sql, batch)
         return await self._run(op, _kind(sql))
 
     async def execute_script(self, script: str) -> None:
         """Run a DDL script in one transaction; it must not BEGIN/COMMIT itself."""
         if self._tx_owner is not None and self._tx_owner is asyncio.current_task():
             raise sqlite3.OperationalError("execute_script cannot run inside transaction()")
-
-        def op(conn: sqlite3.Connection) -> None:
-            try:
-                conn.executescript(f"BEGIN IMMEDIATE;\n{script}\n;\nCOMMIT;")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            if conn.in_transaction:  # e.g. an unclosed /* swallowed the COMMIT
-                conn.execute("ROLLBACK")
-                raise sqlite3.OperationalError("schema script is incomplete")
-
-        await self._run(op)
+        await self._run(partial(run_script, script))
 
     async def close(self) -> None:
         """Close the connection; idempotent, and the next use reopens it."""

@@ -20,7 +20,8 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from .sqlite_worker import _EXIT_WAIT_SECONDS, _LIVE, MEMORY, _Batcher
+from .sqlite_common import MEMORY, open_writer
+from .sqlite_worker import _EXIT_WAIT_SECONDS, _LIVE, _Batcher
 
 _T = TypeVar("_T")
 _log = logging.getLogger(__name__)
@@ -257,28 +258,8 @@ class _Connections:
         busy_timeout_ms, synchronous, _ = self._options
 
         def connect() -> sqlite3.Connection:  # on the worker: one hop with pragmas
-            conn = sqlite3.connect(
-                self._path,
-                timeout=busy_timeout_ms / 1000,
-                isolation_level=None,  # autocommit; explicit BEGIN IMMEDIATE
-                check_same_thread=False,
-            )
-            try:
-                conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
-                conn.execute("PRAGMA foreign_keys=ON")
-                if self._path != MEMORY:
-                    mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()
-                    self._wal = mode is not None and str(mode[0]).lower() == "wal"
-                    # A first read creates -wal/-shm (and rejects a non-database).
-                    conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
-                    for name in (self._path, f"{self._path}-wal", f"{self._path}-shm"):
-                        with contextlib.suppress(FileNotFoundError):
-                            st = os.stat(name)
-                            files[name] = (st.st_dev, st.st_ino)
-                conn.execute(f"PRAGMA synchronous={synchronous}")
-            except BaseException:
-                conn.close()
-                raise
+            conn, self._wal, opened = open_writer(self._path, busy_timeout_ms, synchronous)
+            files.update(opened)
             return conn
 
         # aiosqlite.connect() would need a second hop for the pragmas.

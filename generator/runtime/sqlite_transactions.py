@@ -16,7 +16,10 @@ from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .sqlite_worker import _begin, _end, _rollback_to, _run_sql
+from .sqlite_common import begin as _begin
+from .sqlite_common import end as _end
+from .sqlite_common import rollback_to as _rollback_to
+from .sqlite_common import run_sql as _run_sql
 
 _T = TypeVar("_T")
 
@@ -89,11 +92,3 @@ class _Transactions:
             self._tx_owner = None
             self._tx_idle.set()
 
-
-def _undo(conn: sqlite3.Connection, nested: bool, savepoint: str) -> None:
-    """Roll back a failed multi-statement call: its savepoint, or the whole transaction."""
-    if nested:
-        conn.execute(f"ROLLBACK TO {savepoint}")
-        conn.execute(f"RELEASE {savepoint}")
-    elif conn.in_transaction:
-        conn.execute("ROLLBACK")

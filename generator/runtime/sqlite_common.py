@@ -1,0 +1,274 @@
+"""What the async (aiosqlite) and sync (stdlib sqlite3) SQLite engines share.
+
+Plain functions on a `sqlite3.Connection`, no driver import: how a path is
+resolved, how a writer connection is opened (pragmas, WAL, durability), and
+the transaction steps (BEGIN IMMEDIATE with foreign keys off for a rebuild,
+COMMIT or ROLLBACK, savepoints). `sqlite.py` runs them on its worker thread,
+`sqlite_sync.py` on the caller's thread; both get the same behaviour from
+one copy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import urllib.parse
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+MEMORY = ":memory:"
+SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def check_options(busy_timeout_ms: int, synchronous: str) -> tuple[int, str]:
+    """The validated (busy timeout, synchronous level); ValueError when out of range."""
+    if synchronous.upper() not in SYNCHRONOUS:
+        raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}")
+    if busy_timeout_ms < 0:
+        raise ValueError("busy_timeout_ms must be >= 0")
+    return int(busy_timeout_ms), synchronous.upper()
+
+
+def resolve_path(path: str | os.PathLike[str]) -> str:
+    """Normalise a path, `sqlite:///rel`, `sqlite:////abs` or `file:` URI.
+
+    Returns an absolute, symlink-free path (the registry key), or ":memory:".
+    """
+    text = os.fspath(path)
+    if text.startswith("sqlite://"):
+        rest = text[len("sqlite://") :]
+        if rest in ("", "/", "/" + MEMORY):
+            return MEMORY
+        if not rest.startswith("/") or "?" in rest:
+            raise ValueError(f"expected sqlite:///path or sqlite:////abs/path: {text}")
+        text = rest[1:]
+    elif text.startswith("file:"):
+        parts = urllib.parse.urlsplit(text)
+        if parts.query or parts.fragment or parts.netloc not in ("", "localhost"):
+            raise ValueError(f"file: URI with a host or parameters: {text}")
+        text = urllib.parse.unquote(parts.path)
+    if text == MEMORY:
+        return MEMORY
+    if not text:
+        raise ValueError("empty database path")
+    return os.path.realpath(text)
+
+
+def open_writer(
+    path: str, busy_timeout_ms: int, synchronous: str
+) -> tuple[sqlite3.Connection, bool, dict[str, tuple[int, int]]]:
+    """A writer connection with every pragma set: (connection, WAL on?, files opened).
+
+    Autocommit (explicit BEGIN IMMEDIATE), busy timeout, foreign keys on, WAL
+    and `synchronous` as asked. `files` maps the database and its -wal/-shm
+    to (st_dev, st_ino), so a deleted or replaced file can be noticed.
+    """
+    files: dict[str, tuple[int, int]] = {}
+    wal = False
+    conn = sqlite3.connect(
+        path,
+        timeout=busy_timeout_ms / 1000,
+        isolation_level=None,  # autocommit; explicit BEGIN IMMEDIATE
+        check_same_thread=False,
+        cached_statements=256,
+    )
+    try:
+        conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        if path != MEMORY:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()
+            wal = mode is not None and str(mode[0]).lower() == "wal"
+            # A first read creates -wal/-shm (and rejects a non-database).
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
+            for name in (path, f"{path}-wal", f"{path}-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    st = os.stat(name)
+                    files[name] = (st.st_dev, st.st_ino)
+        conn.execute(f"PRAGMA synchronous={synchronous}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn, wal, files
+
+
+def run_sql(sql: str, conn: sqlite3.Connection) -> None:
+    conn.execute(sql)
+
+
+def commit(conn: sqlite3.Connection) -> None:
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+def begin(foreign_keys_off: bool, conn: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE; with `foreign_keys_off`, turn FKs off first.
+
+    The pragma is a no-op inside a transaction (a rebuild would then fire
+    ON DELETE CASCADE), so it runs before BEGIN and is checked to have held.
+    """
+    if foreign_keys_off:
+        if conn.in_transaction:
+            raise sqlite3.OperationalError(
+                "foreign keys can only be turned off outside a transaction"
+            )
+        conn.execute("PRAGMA foreign_keys=OFF")
+        if conn.execute("PRAGMA foreign_keys").fetchone() != (0,):
+            conn.execute("PRAGMA foreign_keys=ON")
+            raise sqlite3.OperationalError("PRAGMA foreign_keys=OFF did not take effect")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except BaseException:
+        if foreign_keys_off:
+            conn.execute("PRAGMA foreign_keys=ON")
+        raise
+
+
+def end(commit_it: bool, foreign_keys_off: bool, conn: sqlite3.Connection) -> None:
+    """COMMIT (or ROLLBACK), then foreign keys back on if `begin` turned them off."""
+    try:
+        if commit_it:
+            commit(conn)
+        else:
+            rollback(conn)
+    finally:
+        if foreign_keys_off:
+            conn.execute("PRAGMA foreign_keys=ON")
+
+
+def rollback_to(name: str, conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute(f"ROLLBACK TO {name}")
+        conn.execute(f"RELEASE {name}")
+
+
+def undo(conn: sqlite3.Connection, nested: bool, savepoint: str) -> None:
+    """Roll back a failed multi-statement call: its savepoint, or the whole transaction."""
+    if nested:
+        conn.execute(f"ROLLBACK TO {savepoint}")
+        conn.execute(f"RELEASE {savepoint}")
+    elif conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+def many(sql: str, batch: Sequence[Any], conn: sqlite3.Connection) -> int:
+    """`sql` once per row, all or nothing: a transaction, or a savepoint inside one."""
+    nested = conn.in_transaction
+    conn.execute("SAVEPOINT storegen_many" if nested else "BEGIN IMMEDIATE")
+    try:
+        count: int = conn.executemany(sql, batch).rowcount
+        conn.execute("RELEASE storegen_many" if nested else "COMMIT")
+    except BaseException:
+        undo(conn, nested, "storegen_many")
+        raise
+    return count
+
+
+def then_fetch(
+    sql: str, params: Any, read_sql: str, key_at: Sequence[int], conn: sqlite3.Connection
+) -> tuple[Any, ...] | None:
+    """A write with RETURNING, then a read by the returned key, in one transaction."""
+    nested = conn.in_transaction
+    conn.execute("SAVEPOINT storegen_read_back" if nested else "BEGIN IMMEDIATE")
+    try:
+        written = conn.execute(sql, params).fetchall()
+        found: tuple[Any, ...] | None = None
+        if written:
+            key = [written[0][i] for i in key_at]
+            found = conn.execute(read_sql, key).fetchone()
+        conn.execute("RELEASE storegen_read_back" if nested else "COMMIT")
+    except BaseException:
+        undo(conn, nested, "storegen_read_back")
+        raise
+    return found
+
+
+def script(text: str, conn: sqlite3.Connection) -> None:
+    """A DDL script in one transaction; it must not BEGIN/COMMIT itself."""
+    try:
+        conn.executescript(f"BEGIN IMMEDIATE;\n{text}\n;\nCOMMIT;")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    if conn.in_transaction:  # e.g. an unclosed /* swallowed the COMMIT
+        conn.execute("ROLLBACK")
+        raise sqlite3.OperationalError("schema script is incomplete")
+
+
+READ, WRITE = 1, 2
+_K = TypeVar("_K")
+# A call: (function of the connection, whom to answer, READ/WRITE/0); its
+# outcome: (whom to answer, succeeded?, value or exception).
+Call = tuple[Callable[[sqlite3.Connection], Any], _K, int]
+Outcome = tuple[_K, bool, Any]
+
+
+def kind(sql: str) -> int:
+    """READ for a SELECT, WRITE for INSERT/UPDATE/DELETE/REPLACE, else 0 (never grouped)."""
+    head = sql.lstrip()[:7].upper()
+    if head.startswith("SELECT"):
+        return READ
+    if head.startswith(("INSERT", "UPDATE", "DELETE", "REPLACE")):
+        return WRITE
+    return 0
+
+
+def run_one(raw: sqlite3.Connection | None, call: Call[_K]) -> Outcome[_K]:
+    fn, answer, _ = call
+    try:
+        if raw is None:
+            raise ValueError("Connection closed")
+        return (answer, True, fn(raw))
+    except BaseException as exc:  # noqa: B036 - handed to the caller
+        return (answer, False, exc)
+
+
+def run_group(raw: sqlite3.Connection, group: list[Call[_K]]) -> list[Outcome[_K]]:
+    """Run `group` in one transaction, a savepoint per call; one COMMIT (group commit).
+
+    A failing call fails alone (its savepoint is rolled back); every caller
+    learns its outcome only after the COMMIT, so durability is that of one
+    commit per call. The async worker and the sync writer both use this.
+    """
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error:
+        return [run_one(raw, call) for call in group]
+    results: list[Outcome[_K]] = []
+    for index, (fn, answer, _) in enumerate(group):
+        try:
+            raw.execute("SAVEPOINT storegen_call")
+            value = fn(raw)
+            raw.execute("RELEASE storegen_call")
+            results.append((answer, True, value))
+        except BaseException as exc:  # noqa: B036 - handed to the caller
+            if raw.in_transaction:
+                try:
+                    raw.execute("ROLLBACK TO storegen_call")
+                    raw.execute("RELEASE storegen_call")
+                except sqlite3.Error:
+                    raw.execute("ROLLBACK")
+            results.append((answer, False, exc))
+            if not raw.in_transaction:
+                # SQLite rolled the whole group back: run the rest one by one.
+                redo = [c for c, r in zip(group[:index], results) if r[1]]
+                failed = [r for r in results if not r[1]]
+                rest = [run_one(raw, c) for c in redo + group[index + 1 :]]
+                return failed + rest
+    try:
+        raw.execute("COMMIT")
+    except BaseException as exc:  # noqa: B036
+        if raw.in_transaction:
+            raw.execute("ROLLBACK")
+        return [(answer, False, exc) for answer, _, _ in results]
+    return results
