@@ -22,6 +22,7 @@ from .schema.ir import Schema
 from .schema.parse import parse_schema, read_schema_files
 from .queries.objects import refuse_search_off_sqlite
 from .queries.parse import parse_queries
+from .render.faces import SYNC_FILES, face
 from .render.views import PackageView
 from .render.templates import make_environment, render_template, template_path
 from .schema.validate import validate_schema
@@ -85,9 +86,14 @@ def generate(options: Options) -> Generation:
     env = make_environment(options.templates)
     cache = options.root / ".storegen-cache" / "black"
     rendered: dict[str, tuple[str, str]] = {
-        name: (template, render_template(env, template, pkg=view))
+        name: (template, render_template(env, template, pkg=view, **face(None, backends)))
         for name, template in COMMON_FILES.items()
     }
+    sync_backend = next((b for b in backends if b.sync), None)
+    if sync_backend is not None:  # the same store templates again, without async/await
+        sync_face = face(sync_backend, backends)
+        for name, template in SYNC_FILES.items():
+            rendered[name] = (template, render_template(env, template, pkg=view, **sync_face))
     # The SQL depends on the placeholder style and dialect only: build it once for both.
     # One SQL module per style, which every backend module of that style imports.
     by_style: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
@@ -105,7 +111,7 @@ def generate(options: Options) -> Generation:
         for name, template in backend.files:
             text = render_template(
                 env, template, pkg=view, sql=statements, sql_module=sql_module,
-                backend=backend, ddl=ddl,
+                backend=backend, ddl=ddl, **face(backend, backends),
             )  # fmt: skip
             rendered[name] = (template, text)
     files = format_many(

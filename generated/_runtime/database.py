@@ -9,7 +9,7 @@ that has them: `SqliteDatabase`, `LibsqlDatabase`, or what `connect()` returns.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any, Protocol
 
 from .errors import Failure
@@ -73,6 +73,57 @@ class Database(Protocol):
         A transport that cannot hold a transaction open (libSQL over HTTP)
         raises `TransactionUnsupported` on entering the block.
         """
+
+    def classify_error(self, exc: BaseException, table: str, operation: str) -> Failure:
+        """An ErrorCode and a client-safe message for what this driver raised."""
+
+
+class SyncDatabase(Protocol):
+    """The same interface without `await`: what the sync stores call.
+
+    Offered by `SyncSqliteDatabase` (backend `sqlite3`). Same contract as
+    `Database`, with threads in place of tasks: `with db.transaction():`
+    makes the calling thread's calls one atomic unit, and other threads'
+    calls never run inside it.
+    """
+
+    def fetch_one(self, sql: str, params: Sequence[object]) -> Row | None:
+        """The first row of a query, or None."""
+
+    def fetch_all(self, sql: str, params: Sequence[object]) -> Sequence[Row]:
+        """Every row of a query."""
+
+    def execute(self, sql: str, params: Sequence[object]) -> int:
+        """Run one write and commit it; the number of rows it changed."""
+
+    def execute_returning(self, sql: str, params: Sequence[object]) -> Row | None:
+        """Run one write with RETURNING and commit it; the row it returned."""
+
+    def execute_then_fetch(
+        self, sql: str, params: Sequence[object], read_sql: str, key_at: Sequence[int]
+    ) -> Row | None:
+        """A write with RETURNING, then `read_sql` by the returned key, in one transaction."""
+
+    def execute_many(self, sql: str, rows: Iterable[Sequence[object]]) -> int:
+        """Run one statement per parameter row, all in one transaction."""
+
+    def execute_script(self, script: str) -> None:
+        """Run a multi-statement DDL script."""
+
+    def close(self) -> None:
+        """Release the connections; the object may be used again later."""
+
+    @property
+    def sql_dialect(self) -> str:
+        """ "sqlite" or "postgres": which migrations apply."""
+
+    def migration_transaction(
+        self, *, foreign_keys_off: bool = False
+    ) -> AbstractContextManager[None]:
+        """The locked transaction a sync `migrate()` runs each step in."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """`with db.transaction():` makes the current thread's calls one atomic unit."""
 
     def classify_error(self, exc: BaseException, table: str, operation: str) -> Failure:
         """An ErrorCode and a client-safe message for what this driver raised."""

@@ -17,7 +17,9 @@ MANIFEST = "backend.toml"
 _REQUIRED_KEYS = {"name", "module", "driver", "dialect", "paramstyle", "files", "runtime"}
 # Optional keys: `ddl_dialect` asks for the schema DDL transpiled to that
 # dialect (the `ddl` template variable); `description` is shown by `storegen backends`.
-_OPTIONAL_KEYS = {"ddl_dialect", "description"}
+# `sync = true`: the backend's stores are sync (no `async def`); the package
+# then also gets `_sync_stores.py` and `sync_contracts.py` (render/faces.py).
+_OPTIONAL_KEYS = {"ddl_dialect", "description", "sync"}
 _PARAMSTYLES = {"qmark", "dollar"}
 
 
@@ -35,6 +37,7 @@ class Backend:
     folder: Path
     ddl_dialect: str | None = None
     description: str = ""
+    sync: bool = False
 
 
 def builtin_templates_dir() -> Path:
@@ -84,7 +87,9 @@ def read_manifest(path: Path) -> Backend:
             ", ".join(sorted(_REQUIRED_KEYS)) + "; optional: " + ", ".join(sorted(_OPTIONAL_KEYS))
         )
         raise ConfigError(f"{path}: {'; '.join(p for p in parts if p)} (a manifest has {allowed})")
-    for key in ("name", "module", "driver", "dialect", "paramstyle", *_OPTIONAL_KEYS):
+    if not isinstance(raw.get("sync", False), bool):
+        raise ConfigError(f"{path}: 'sync' must be true or false")
+    for key in ("name", "module", "driver", "dialect", "paramstyle", "ddl_dialect", "description"):
         if key in raw and not isinstance(raw[key], str):
             raise ConfigError(f"{path}: {key!r} must be a string")
     if not isinstance(raw["runtime"], list) or not all(isinstance(r, str) for r in raw["runtime"]):
@@ -111,6 +116,7 @@ def read_manifest(path: Path) -> Backend:
         folder=path.parent,
         ddl_dialect=raw.get("ddl_dialect"),
         description=str(raw.get("description", "")),
+        sync=bool(raw.get("sync", False)),
     )
 
 
@@ -167,6 +173,8 @@ def scaffold_backend(name: str, source: str, dest: Path, search: tuple[Path, ...
     if origin.ddl_dialect:
         lines.append(f"ddl_dialect = {_toml(origin.ddl_dialect)}")
     lines.append(f"description = {_toml(f'Scaffolded from {origin.name}')}")
+    if origin.sync:
+        lines.append("sync = true")
     lines.append("runtime = [" + ", ".join(_toml(r) for r in origin.runtime) + "]")
     lines += ["", "[files]", *(f"{_toml(out)} = {_toml(tpl)}" for out, tpl in files)]
     (folder / MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")

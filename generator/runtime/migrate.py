@@ -107,7 +107,11 @@ class _Rollback(Exception):
 
 
 async def apply_migrations(
-    db: MigrationTarget, migrations: Sequence[Migration], *, lock_timeout: float = 600.0
+    db: MigrationTarget,
+    migrations: Sequence[Migration],
+    *,
+    lock_timeout: float = 600.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> list[str]:
     """Apply the pending migrations in order; the names of those this call ran.
 
@@ -115,14 +119,16 @@ async def apply_migrations(
     another migrator holds the lock longer than the driver waits (SQLite's
     busy timeout, sqld's SQLITE_BUSY), the step is retried for up to
     `lock_timeout` seconds: a step is one transaction, so a retry repeats nothing.
+    `sleep` waits between retries (the sync `migrate` passes a blocking one:
+    runtime/sync_bridge.py drives this same coroutine without an event loop).
     """
     _check_sequence(migrations)
     deadline = time.monotonic() + lock_timeout
-    records = await _retry_locked(deadline, lambda: _prepare(db, migrations))
+    records = await _retry_locked(deadline, sleep, lambda: _prepare(db, migrations))
     ran: list[str] = []
     for migration in migrations:
         if migration.name not in records:
-            if await _retry_locked(deadline, lambda: _apply_one(db, migrations, migration)):
+            if await _retry_locked(deadline, sleep, lambda: _apply_one(db, migrations, migration)):
                 _log.info("applied migration %s", migration.name)
                 ran.append(migration.name)
     return ran
@@ -158,7 +164,9 @@ async def _apply_one(
     return True
 
 
-async def _retry_locked(deadline: float, step: Callable[[], Awaitable[_T]]) -> _T:
+async def _retry_locked(
+    deadline: float, sleep: Callable[[float], Awaitable[None]], step: Callable[[], Awaitable[_T]]
+) -> _T:
     """Run `step` again while the database is locked by another migrator."""
     pause = 0.01
     while True:
@@ -167,7 +175,7 @@ async def _retry_locked(deadline: float, step: Callable[[], Awaitable[_T]]) -> _
         except Exception as exc:
             if not _is_locked(exc) or time.monotonic() + pause > deadline:
                 raise
-        await asyncio.sleep(pause)
+        await sleep(pause)
         pause = min(pause * 2, 0.5)
 
 

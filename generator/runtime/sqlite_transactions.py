@@ -91,4 +91,3 @@ class _Transactions:
             # The ROLLBACK/COMMIT is queued before anything a waiter submits.
             self._tx_owner = None
             self._tx_idle.set()
-

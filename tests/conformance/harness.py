@@ -83,6 +83,8 @@ class BackendHarness:
         execute_raw: runs one SQL statement outside the stores (raises on error).
         classify: maps what `execute_raw` raised to the runtime's `Failure`.
         reopen: opens a second, independent connection to the same database.
+        sync: the module's stores are sync; `load_module()` gives them awaitable
+            methods, each task on a thread of its own (harness_sync.py).
     """
 
     name: str
@@ -91,6 +93,7 @@ class BackendHarness:
     execute_raw: Callable[[Database, str], Awaitable[object]]
     classify: Callable[[BaseException, str], Failure]
     reopen: ReopenDatabase | None = None
+    sync: bool = False
 
     @property
     def supports_cross_process(self) -> bool:
@@ -98,6 +101,13 @@ class BackendHarness:
         return self.reopen is not None
 
     def load_module(self) -> ModuleType:
+        """The store classes the tests bind (a sync module's, seen as async)."""
+        if self.sync:
+            return sync_module(self.module)
+        return importlib.import_module(self.module)
+
+    def real_module(self) -> ModuleType:
+        """The generated module itself, for tests of the classes' shape."""
         return importlib.import_module(self.module)
 
 
@@ -214,6 +224,7 @@ class DriverHarness:
     execute_raw: Callable[[Database, str], Awaitable[object]]
     classify: Callable[[BaseException, str], Failure]
     reopen: ReopenDatabase | None = None
+    sync: bool = False
 
 
 from .harness_libsql import (  # noqa: E402
@@ -224,6 +235,12 @@ from .harness_libsql import (  # noqa: E402
     reopen_libsql,
 )
 from .harness_replica import open_replica, reopen_replica  # noqa: E402
+from .harness_sync import (  # noqa: E402
+    reopen_sqlite3,
+    sqlite3_execute_raw,
+    sqlite3_opener,
+    sync_module,
+)
 from .harness_postgres import (  # noqa: E402
     postgres_classify,
     postgres_execute_raw,
@@ -256,6 +273,11 @@ DRIVER_HARNESSES: dict[str, list[DriverHarness]] = {
     "asyncpg": [
         DriverHarness(
             "", postgres_opener, postgres_execute_raw, postgres_classify, reopen_postgres
+        ),
+    ],
+    "sqlite3": [
+        DriverHarness(
+            "", sqlite3_opener, sqlite3_execute_raw, _classify_sqlite, reopen_sqlite3, sync=True
         ),
     ],
 }  # fmt: skip
@@ -302,6 +324,7 @@ def harnesses_for(backends: Iterable[Backend], package: str) -> list[BackendHarn
                     execute_raw=variant.execute_raw,
                     classify=variant.classify,
                     reopen=variant.reopen,
+                    sync=variant.sync,
                 )
             )
     return harnesses

@@ -32,6 +32,7 @@ from storegen.config import Options
 from storegen.output.write import write_files
 
 from .harness import HARNESSES
+from .harness_sync import AsyncDb, SyncModule, in_task_thread
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = "exact_rows_pkg"
@@ -133,7 +134,7 @@ def pkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
         schema=(root / "schema.sql",),
         out=root / PACKAGE,
         package=PACKAGE,
-        backends=("aiosqlite", "libsql", "libsql_replica", "postgres"),
+        backends=("aiosqlite", "libsql", "libsql_replica", "postgres", "sqlite3"),
         numeric="decimal",
         postgres_objects=root / "pg.sql",
     )
@@ -204,6 +205,19 @@ async def _sqlite(pkg: Path, request: pytest.FixtureRequest) -> AsyncIterator[An
 
 
 @asynccontextmanager
+async def _sqlite3(pkg: Path, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """The sync stores, seen as async ones (tests/conformance/harness_sync.py)."""
+    real = _module(pkg, "sqlite3")
+    db = AsyncDb(real.SyncSqliteDatabase(str(pkg / f"db-{id(request)}.sync.sqlite")))
+    try:
+        await in_task_thread(real.create_schema, db.sync_db)
+        await db.execute_script(";\n".join(_sqlite_triggers()))
+        yield SyncModule(real), db
+    finally:
+        await in_task_thread(db.sync_db.close)
+
+
+@asynccontextmanager
 async def _libsql(pkg: Path, request: pytest.FixtureRequest, scheme: str) -> AsyncIterator[Any]:
     backend = _module(pkg, "libsql")
     server = request.getfixturevalue("sqld_factory")()
@@ -245,6 +259,7 @@ _OPENERS: dict[str, Callable[[Path, pytest.FixtureRequest], Any]] = {
     "libsql-http": lambda pkg, request: _libsql(pkg, request, "http"),
     "libsql_replica": _replica,
     "postgres": _postgres,
+    "sqlite3": _sqlite3,
 }
 
 
@@ -412,6 +427,6 @@ async def test_decimals_round_trip_exactly_or_are_refused(
         assert _ok(await prices.delete_by_code(code, "r11")) is None
         missing = await prices.get_by_code(code, "r12")
         assert missing.status is False and missing.error_code.name == "NOT_FOUND"
-        if backend_name == "aiosqlite":  # NUMERIC affinity did not turn them into REALs
+        if backend_name in ("aiosqlite", "sqlite3"):  # NUMERIC kept them exact
             kinds = await db.fetch_all("SELECT DISTINCT typeof(amount) FROM prices", ())
             assert [k for (k,) in kinds] == ["blob"]

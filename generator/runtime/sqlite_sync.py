@@ -1,0 +1,379 @@
+"""The sync SQLite engine (stdlib sqlite3): one database object per file, shared by threads.
+
+What the stores of the `sqlite3` backend run on. No event loop, no thread
+hop: every call runs on the caller's thread, so a point read costs what a
+hand-written `conn.execute(...).fetchone()` costs plus the store's decode.
+
+The thread model (measured in bench/sync_threads.py; see docs/usage.md):
+
+* Writes go to ONE writer connection behind a lock, with a writer queue: a
+  thread appends its write to the queue, then takes the lock; the thread
+  that holds it runs every write queued so far, several of them in one
+  transaction (a savepoint each, one COMMIT: group commit, the same code as
+  the async worker's, `sqlite_common.run_group`). A thread whose write was
+  run by another finds it done when it gets the lock. So threads never
+  contend inside SQLite (no `database is locked` between them), and under
+  load N writes share one fsync. Alone, a write is one autocommitted
+  statement, as the hand-written code would run it.
+* Reads (a SELECT through `fetch_one` / `fetch_all`) run on a read-only
+  connection of the calling thread, without the lock: under WAL a reader
+  never waits for the writer, reads of several threads overlap (sqlite3
+  releases the GIL while SQLite works), and each read is its own read
+  transaction, so it sees every write committed before it.
+* `with db.transaction():` takes the writer lock for the whole block
+  (BEGIN IMMEDIATE ... COMMIT, a SAVEPOINT when nested): the calling
+  thread's reads and writes inside run on the writer and see the block's
+  writes; other threads' writes wait until the block ends, their reads see
+  what was committed before it.
+
+The same pragmas and durability as the async engine (`sqlite_common.open_writer`):
+foreign keys on, WAL, busy timeout, `synchronous=FULL` by default.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
+from typing import Any, TypeVar
+
+from .errors import Failure, classify_sqlite_error
+from .sqlite_common import (
+    MEMORY,
+    READ,
+    WRITE,
+    begin,
+    check_options,
+    end,
+    kind,
+    many,
+    open_writer,
+    resolve_path,
+    rollback_to,
+    run_group,
+    run_one,
+    run_sql,
+    then_fetch,
+)
+from .sqlite_common import script as run_script
+
+__all__ = ["SyncSqliteDatabase"]
+
+_T = TypeVar("_T")
+Params = Sequence[object] | Mapping[str, object]
+Row = tuple[Any, ...]
+_SHARED: dict[str, SyncSqliteDatabase] = {}
+_SHARED_LOCK = threading.Lock()
+_get_ident = threading.get_ident
+
+
+class _Answer:
+    """Where the thread that runs a queued write leaves its outcome."""
+
+    __slots__ = ("done", "ok", "value")
+
+    def __init__(self) -> None:
+        self.done = False
+        self.ok = False
+        self.value: Any = None
+
+
+class _Reader:
+    """A thread's read connection, tagged with the writer generation it belongs to."""
+
+    __slots__ = ("conn", "generation")
+
+    def __init__(self, conn: sqlite3.Connection, generation: int) -> None:
+        self.conn = conn
+        self.generation = generation
+
+
+class SyncSqliteDatabase:
+    """A lazily opened SQLite database, safe to share between threads.
+
+    The constructor is cheap; the writer opens on first use. `close()` closes
+    every connection; the next call opens them again.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout_ms: int = 5000,
+        synchronous: str = "FULL",
+    ) -> None:
+        self._options = check_options(busy_timeout_ms, synchronous)
+        self._path = resolve_path(path)
+        self._lock = threading.Lock()  # the writer connection and the queue's runner
+        self._queue: collections.deque[tuple[Callable[[sqlite3.Connection], Any], _Answer, int]]
+        self._queue = collections.deque()
+        self._conn: sqlite3.Connection | None = None
+        self._owner = 0  # ident of the thread whose transaction holds the lock
+        self._depth = 0
+        self._generation = 0
+        self._local = threading.local()
+        self._readers: set[_Reader] = set()
+        self._readers_lock = threading.Lock()
+
+    @classmethod
+    def shared(
+        cls, path: str | os.PathLike[str], *, busy_timeout_ms: int = 5000, synchronous: str = "FULL"
+    ) -> SyncSqliteDatabase:
+        """The one instance for this file in this process (":memory:" is always private)."""
+        db = cls(path, busy_timeout_ms=busy_timeout_ms, synchronous=synchronous)
+        if db._path == MEMORY:
+            return db
+        with _SHARED_LOCK:
+            existing = _SHARED.setdefault(db._path, db)
+        if existing._options != db._options:
+            raise ValueError(
+                f"{db._path} is already open with busy_timeout_ms, synchronous="
+                f"{existing._options}; got {db._options}"
+            )
+        return existing
+
+    @property
+    def sql_dialect(self) -> str:
+        """The SQL dialect of this database's DDL and migrations: "sqlite"."""
+        return "sqlite"
+
+    @property
+    def path(self) -> str:
+        """The resolved absolute path, or ":memory:"."""
+        return self._path
+
+    def __repr__(self) -> str:
+        return f"SyncSqliteDatabase({self._path!r})"
+
+    def classify_error(self, exc: BaseException, table: str, operation: str) -> Failure:
+        """Map what sqlite3 raised to an ErrorCode and a client-safe message."""
+        return classify_sqlite_error(exc, table, operation=operation)
+
+    # ------------------------------------------------------------ reads
+
+    def fetch_one(self, sql: str, params: Params) -> Row | None:
+        """The first row; a SELECT outside this thread's transaction runs on its reader."""
+        if self._owner != _get_ident() and sql.startswith("SELECT"):
+            reader = self._reader()
+            if reader is not None:
+                row: Row | None = reader.execute(sql, params).fetchone()
+                return row
+        return self._call(partial(_fetch_one, sql, params), kind(sql))
+
+    def fetch_all(self, sql: str, params: Params) -> list[Row]:
+        """Every row of a query."""
+        if self._owner != _get_ident() and sql.startswith("SELECT"):
+            reader = self._reader()
+            if reader is not None:
+                rows: list[Row] = reader.execute(sql, params).fetchall()
+                return rows
+        return self._call(partial(_fetch_all, sql, params), kind(sql))
+
+    # ------------------------------------------------------------ writes
+
+    def execute(self, sql: str, params: Params) -> int:
+        """Run one statement (autocommitted, or in the open transaction); its rowcount."""
+        return self._call(partial(_execute, sql, params), kind(sql))
+
+    def execute_returning(self, sql: str, params: Params) -> Row | None:
+        """Run `... RETURNING` to completion (so it commits); the first row."""
+        return self._call(partial(_fetch_first, sql, params), kind(sql))
+
+    def execute_then_fetch(
+        self, sql: str, params: Params, read_sql: str, key_at: Sequence[int]
+    ) -> Row | None:
+        """The write, then a read by the returned key, in one transaction."""
+        return self._call(partial(then_fetch, sql, params, read_sql, key_at), 0)
+
+    def execute_many(self, sql: str, rows: Iterable[Sequence[object]]) -> int:
+        """Run `sql` for every row in one transaction (a savepoint inside one): all or nothing."""
+        batch = list(rows)
+        if not batch:
+            return 0
+        return self._call(partial(many, sql, batch), 0)
+
+    def execute_script(self, script: str) -> None:
+        """Run a DDL script in one transaction; it must not BEGIN/COMMIT itself."""
+        if self._owner == _get_ident():
+            raise sqlite3.OperationalError("execute_script cannot run inside transaction()")
+        self._call(partial(run_script, script), 0)
+
+    # ------------------------------------------------------------ transactions
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """Make every call of this thread inside the block one atomic unit.
+
+        The outermost block is BEGIN IMMEDIATE ... COMMIT; a nested block is a
+        SAVEPOINT. An exception leaving a block rolls that block back and
+        propagates. Other threads' writes wait until the outermost block ends;
+        their reads see what was committed before it. A store method that
+        returns a FailedResult inside the block does not roll back.
+        """
+        return self._transaction(False)
+
+    def migration_transaction(
+        self, *, foreign_keys_off: bool = False
+    ) -> contextlib.AbstractContextManager[None]:
+        """`transaction()` for migrations; `foreign_keys_off` turns FKs off around it."""
+        return self._transaction(foreign_keys_off)
+
+    @contextlib.contextmanager
+    def _transaction(self, foreign_keys_off: bool) -> Iterator[None]:
+        me = _get_ident()
+        if self._owner == me:
+            if foreign_keys_off:
+                raise sqlite3.OperationalError("foreign keys cannot be turned off in a transaction")
+            conn = self._writer()
+            self._depth += 1
+            name = f"storegen_sp{self._depth}"
+            try:
+                run_sql(f"SAVEPOINT {name}", conn)
+                try:
+                    yield
+                except BaseException:
+                    rollback_to(name, conn)
+                    raise
+                run_sql(f"RELEASE {name}", conn)
+            finally:
+                self._depth -= 1
+            return
+        with self._lock:
+            conn = self._connection()
+            begin(foreign_keys_off, conn)
+            self._owner, self._depth = me, 0
+            try:
+                try:
+                    yield
+                except BaseException:
+                    end(False, foreign_keys_off, conn)
+                    raise
+                end(True, foreign_keys_off, conn)
+            finally:
+                self._owner = 0
+
+    # ------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Close every connection; idempotent, and the next call opens them again."""
+        with self._lock:
+            conn, self._conn = self._conn, None
+            self._generation += 1
+            with self._readers_lock:
+                readers, self._readers = self._readers, set()
+            for reader in readers:
+                with contextlib.suppress(sqlite3.Error):
+                    reader.conn.close()
+            if conn is not None:
+                conn.close()
+
+    def __enter__(self) -> SyncSqliteDatabase:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ the writer
+
+    def _call(self, fn: Callable[[sqlite3.Connection], _T], call_kind: int) -> _T:
+        """Run `fn` on the writer: at once in our transaction, else through the queue."""
+        if self._owner == _get_ident():
+            return fn(self._writer())
+        answer = _Answer()
+        self._queue.append((fn, answer, call_kind))
+        with self._lock:
+            if not answer.done:  # nobody ran it yet: run everything queued
+                self._run_queue(self._connection())
+        if answer.ok:
+            value: _T = answer.value
+            return value
+        raise answer.value
+
+    def _run_queue(self, conn: sqlite3.Connection) -> None:
+        """Under the lock: every queued call, consecutive writes sharing one COMMIT."""
+        queue = self._queue
+        batch = []
+        while queue:
+            batch.append(queue.popleft())
+        i, n = 0, len(batch)
+        while i < n:
+            j, writes = i, 0
+            while j < n and batch[j][2] in (READ, WRITE):
+                writes += batch[j][2] == WRITE
+                j += 1
+            if writes >= 2 and not conn.in_transaction:
+                outcomes = run_group(conn, batch[i:j])
+                i = j
+            else:
+                outcomes = [run_one(conn, batch[i])]
+                i += 1
+            for answer, ok, value in outcomes:
+                answer.ok, answer.value, answer.done = ok, value, True
+
+    def _writer(self) -> sqlite3.Connection:
+        conn = self._conn
+        if conn is None:  # closed by close() from inside a transaction
+            raise sqlite3.ProgrammingError("the database was closed inside a transaction")
+        return conn
+
+    def _connection(self) -> sqlite3.Connection:
+        """The writer, opened on first use (call with the lock held)."""
+        conn = self._conn
+        if conn is None:
+            busy_timeout_ms, synchronous = self._options
+            conn, _, _ = open_writer(self._path, busy_timeout_ms, synchronous)
+            self._conn = conn
+        return conn
+
+    def _reader(self) -> sqlite3.Connection | None:
+        """This thread's read connection (None for ":memory:": reads take the writer)."""
+        local = self._local
+        reader: _Reader | None = getattr(local, "reader", None)
+        if reader is not None and reader.generation == self._generation:
+            return reader.conn
+        if self._path == MEMORY:
+            return None
+        if self._conn is None:  # the writer first: it makes the file and turns WAL on
+            with self._lock:
+                self._connection()
+        conn = sqlite3.connect(
+            self._path,
+            timeout=self._options[0] / 1000,
+            isolation_level=None,  # each statement is its own read transaction
+            check_same_thread=False,  # closed by close(), maybe on another thread
+            cached_statements=256,
+        )
+        conn.execute("PRAGMA query_only=ON")
+        local.reader = reader = _Reader(conn, self._generation)
+        with self._readers_lock:
+            self._readers.add(reader)
+        return conn
+
+
+def _fetch_one(sql: str, params: Params, conn: sqlite3.Connection) -> Row | None:
+    cursor = conn.execute(sql, params)
+    try:
+        row: Row | None = cursor.fetchone()
+        return row
+    finally:
+        cursor.close()  # ends the statement, so no read snapshot lingers
+
+
+def _fetch_all(sql: str, params: Params, conn: sqlite3.Connection) -> list[Row]:
+    rows: list[Row] = conn.execute(sql, params).fetchall()
+    return rows
+
+
+def _fetch_first(sql: str, params: Params, conn: sqlite3.Connection) -> Row | None:
+    rows: list[Row] = conn.execute(sql, params).fetchall()
+    return rows[0] if rows else None
+
+
+def _execute(sql: str, params: Params, conn: sqlite3.Connection) -> int:
+    cursor = conn.execute(sql, params)
+    count = cursor.rowcount
+    cursor.close()
+    return count
