@@ -2,6 +2,7 @@
 
     python _workers.py writer DB NUMBER COUNT GO_FILE   -> one JSON summary line
     python _workers.py stream DB PREFIX                  -> one id per committed insert
+    python _workers.py stream_sync DB PREFIX             -> the same, sync stores, 4 threads
 
 Each process opens its own `SqliteDatabase`, so each has its own connection
 and competes for SQLite's write lock with the others. Run it with the repo
@@ -109,6 +110,41 @@ async def stream(path: str, prefix: str) -> None:
         i += 1
 
 
+def stream_sync(path: str, prefix: str, threads: int = 4) -> None:
+    """`stream` on the sync stores: 4 threads share one database object, so their
+    inserts go through the writer queue and share commits (group commit)."""
+    import threading
+
+    from generated.sqlite3 import AuditLogStore as SyncAuditLogStore
+    from generated.sqlite3 import SyncSqliteDatabase
+
+    store = SyncAuditLogStore(SyncSqliteDatabase(path))
+    printing = threading.Lock()
+
+    def insert_forever(n: int) -> None:
+        i = 0
+        while True:
+            ident = f"{prefix}-t{n}-{i:06d}"
+            row = AuditLog(
+                id=ident, event_type="crash.test", subject=None, client_id=None, user_id=None,
+                metadata="x" * (i % 200), created_at=NOW, created_by="crash", updated_at=NOW,
+                updated_by="crash",
+            )  # fmt: skip
+            result = store.insert(row, f"ray-{ident}")
+            with printing:
+                if not isinstance(result, SuccessResult):
+                    print(f"FAILED {result!r}", flush=True)
+                    os._exit(1)
+                print(ident, flush=True)
+            i += 1
+
+    workers = [threading.Thread(target=insert_forever, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+
 def main(argv: list[str]) -> None:
     mode = argv[0]
     if mode == "writer":
@@ -116,6 +152,8 @@ def main(argv: list[str]) -> None:
         print(json.dumps(asyncio.run(writer(path, number, count, go_file))), flush=True)
     elif mode == "stream":
         asyncio.run(stream(argv[1], argv[2]))
+    elif mode == "stream_sync":
+        stream_sync(argv[1], argv[2])
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 
