@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime
 import enum
 from decimal import Decimal, InvalidOperation
-from typing import Final, Never, NoReturn, cast
+from collections.abc import Callable
+from typing import Any, Final, Never, NoReturn, TypeVar, cast
 
 from .errors import DecodeError, EncodeError
 
@@ -45,7 +46,10 @@ __all__ = [
     "encode_float",
     "refuse_default",
     "encode_numeric_text",
+    "success_builder",
 ]
+
+_R = TypeVar("_R")
 
 
 class DbDefault(enum.Enum):
@@ -234,3 +238,37 @@ def decode_decimal(value: object, table: str, column: str) -> Decimal:
         except InvalidOperation:
             pass
     raise DecodeError(table, column)
+
+
+def success_builder(cls: Callable[..., _R]) -> Callable[[str, Any], _R]:
+    """A fast `cls(ray_id=..., client_message=value)`, for the stores' hot path.
+
+    The generated SuccessResult is a frozen, slotted dataclass: its `__init__`
+    sets each field through `object.__setattr__` (~0.5 us a result, a tenth
+    of a point read). Setting the three slots directly gives the same object
+    for ~0.2 us. Any other class (a `results_module` of the user's) keeps
+    its own constructor.
+    """
+    slots = getattr(cls, "__slots__", None)
+    fields = getattr(cls, "__dataclass_fields__", None)
+    if (
+        not isinstance(cls, type)
+        or fields is None
+        or set(fields) != {"ray_id", "client_message", "status"}
+        or sorted(slots or ()) != ["client_message", "ray_id", "status"]
+        or hasattr(cls, "__post_init__")
+    ):
+        return lambda ray_id, value: cls(ray_id=ray_id, client_message=value)
+    new = object.__new__
+    set_ray_id = cls.__dict__["ray_id"].__set__
+    set_value = cls.__dict__["client_message"].__set__
+    set_status = cls.__dict__["status"].__set__
+
+    def build(ray_id: str, value: Any) -> _R:
+        result: _R = new(cls)
+        set_ray_id(result, ray_id)
+        set_value(result, value)
+        set_status(result, True)
+        return result
+
+    return build

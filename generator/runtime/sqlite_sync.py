@@ -82,16 +82,6 @@ class _Answer:
         self.value: Any = None
 
 
-class _Reader:
-    """A thread's read connection, tagged with the writer generation it belongs to."""
-
-    __slots__ = ("conn", "generation")
-
-    def __init__(self, conn: sqlite3.Connection, generation: int) -> None:
-        self.conn = conn
-        self.generation = generation
-
-
 class SyncSqliteDatabase:
     """A lazily opened SQLite database, safe to share between threads.
 
@@ -114,9 +104,9 @@ class SyncSqliteDatabase:
         self._conn: sqlite3.Connection | None = None
         self._owner = 0  # ident of the thread whose transaction holds the lock
         self._depth = 0
-        self._generation = 0
-        self._local = threading.local()
-        self._readers: set[_Reader] = set()
+        # Read connections by thread ident (a dead thread's ident, reused by a
+        # new thread, reuses its connection); replaced wholesale by close().
+        self._readers: dict[int, sqlite3.Connection] = {}
         self._readers_lock = threading.Lock()
 
     @classmethod
@@ -157,8 +147,9 @@ class SyncSqliteDatabase:
 
     def fetch_one(self, sql: str, params: Params) -> Row | None:
         """The first row; a SELECT outside this thread's transaction runs on its reader."""
-        if self._owner != _get_ident() and sql.startswith("SELECT"):
-            reader = self._reader()
+        me = _get_ident()
+        if self._owner != me and sql.startswith("SELECT"):
+            reader = self._readers.get(me) or self._reader(me)
             if reader is not None:
                 row: Row | None = reader.execute(sql, params).fetchone()
                 return row
@@ -166,8 +157,9 @@ class SyncSqliteDatabase:
 
     def fetch_all(self, sql: str, params: Params) -> list[Row]:
         """Every row of a query."""
-        if self._owner != _get_ident() and sql.startswith("SELECT"):
-            reader = self._reader()
+        me = _get_ident()
+        if self._owner != me and sql.startswith("SELECT"):
+            reader = self._readers.get(me) or self._reader(me)
             if reader is not None:
                 rows: list[Row] = reader.execute(sql, params).fetchall()
                 return rows
@@ -259,14 +251,12 @@ class SyncSqliteDatabase:
 
     def close(self) -> None:
         """Close every connection; idempotent, and the next call opens them again."""
-        with self._lock:
+        with self._lock, self._readers_lock:
             conn, self._conn = self._conn, None
-            self._generation += 1
-            with self._readers_lock:
-                readers, self._readers = self._readers, set()
-            for reader in readers:
+            readers, self._readers = self._readers, {}
+            for reader in readers.values():
                 with contextlib.suppress(sqlite3.Error):
-                    reader.conn.close()
+                    reader.close()
             if conn is not None:
                 conn.close()
 
@@ -279,12 +269,23 @@ class SyncSqliteDatabase:
     # ------------------------------------------------------------ the writer
 
     def _call(self, fn: Callable[[sqlite3.Connection], _T], call_kind: int) -> _T:
-        """Run `fn` on the writer: at once in our transaction, else through the queue."""
+        """Run `fn` on the writer: at once in our transaction, else through the queue.
+
+        Uncontended (the lock free, nothing queued) it runs at once, alone: one
+        autocommitted statement, as hand-written code would run it. Otherwise
+        it is queued, and whoever holds the lock next runs it with the rest.
+        """
         if self._owner == _get_ident():
             return fn(self._writer())
+        lock = self._lock
+        if not self._queue and lock.acquire(blocking=False):
+            try:
+                return fn(self._conn or self._connection())
+            finally:
+                lock.release()
         answer = _Answer()
         self._queue.append((fn, answer, call_kind))
-        with self._lock:
+        with lock:
             if not answer.done:  # nobody ran it yet: run everything queued
                 self._run_queue(self._connection())
         if answer.ok:
@@ -328,12 +329,8 @@ class SyncSqliteDatabase:
             self._conn = conn
         return conn
 
-    def _reader(self) -> sqlite3.Connection | None:
-        """This thread's read connection (None for ":memory:": reads take the writer)."""
-        local = self._local
-        reader: _Reader | None = getattr(local, "reader", None)
-        if reader is not None and reader.generation == self._generation:
-            return reader.conn
+    def _reader(self, me: int) -> sqlite3.Connection | None:
+        """Open thread `me`'s read connection (None for ":memory:": reads take the writer)."""
         if self._path == MEMORY:
             return None
         if self._conn is None:  # the writer first: it makes the file and turns WAL on
@@ -347,9 +344,8 @@ class SyncSqliteDatabase:
             cached_statements=256,
         )
         conn.execute("PRAGMA query_only=ON")
-        local.reader = reader = _Reader(conn, self._generation)
-        with self._readers_lock:
-            self._readers.add(reader)
+        with self._readers_lock:  # copy on write: readers of the dict never lock
+            self._readers = {**self._readers, me: conn}
         return conn
 
 
