@@ -12,7 +12,10 @@
    (bench/replica_cost.py);
 6. point read, pydantic models vs dataclass: what `models = "pydantic"`
    costs per read (bench/model_cost.py);
-7. value codecs: datetimes and JSON columns, ns per value (bench/codec_cost.py).
+7. value codecs: datetimes and JSON columns, ns per value (bench/codec_cost.py);
+8. the sync stores (backend sqlite3) vs inline sqlite3, with the async store
+   vs its floor beside them (bench/sync_engine.py), and 16 threads sharing
+   one sync database under the three thread models (bench/sync_threads.py).
 
     python -m bench [--rounds 3] [--n 200] [--skip-libsql] [--skip-migrate]
 """
@@ -23,7 +26,15 @@ import argparse
 import subprocess
 import sys
 
-from bench import codec_cost, engine, gen_scale, migrate_rebuild, model_cost
+from bench import (
+    codec_cost,
+    engine,
+    gen_scale,
+    migrate_rebuild,
+    model_cost,
+    sync_engine,
+    sync_threads,
+)
 
 parser = argparse.ArgumentParser(description="storegen benchmarks")
 parser.add_argument("--rounds", type=int, default=3)
@@ -48,6 +59,10 @@ subprocess.run(
     ],
     check=True,
 )
+print("\n## Sync stores (sqlite3 backend) vs inline sqlite3\n", flush=True)
+sync_engine.main(["--rounds", str(args.rounds), "--n", str(args.n)])
+print("\n## 16 threads on one sync database: the thread models\n", flush=True)
+sync_threads.main(["--rounds", str(args.rounds)])
 print("\n## Point read, pydantic models vs dataclass (µs per call)\n", flush=True)
 model_cost.main(["--rounds", str(max(args.rounds, 5))])
 print("\n## Value codecs, datetimes and JSON (ns per value)\n", flush=True)

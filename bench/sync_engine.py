@@ -1,6 +1,6 @@
 """Side by side: the sync stores (backend sqlite3) against inline sqlite3, the floor.
 
-    python -m bench.sync_engine [--rounds 5] [--n 400] [--synchronous FULL,NORMAL] [--pin]
+    python -m bench.sync_engine [--rounds 5] [--n 400] [--synchronous FULL,OFF] [--pin]
 
 The workload of bench/engine.py: the access-token table on an SQLite file in
 WAL mode; `n` calls of each operation (insert_many: one call of 10,000 rows).
@@ -13,6 +13,10 @@ Every round runs every approach on a fresh file, in an order that rotates.
   async_store the generated async AccessTokenStore (aiosqlite backend), one
               asyncio loop, awaited call by call, next to its own floor:
   async_floor inline sqlite3 called inside the coroutine (bench/engine.py's `sync`)
+
+One table per `synchronous` level: FULL is the async table's workload (an
+fsync per commit, which dominates every write); OFF takes the disk's fsync
+out, so the per-call cost of the Python layers shows.
 
 Printed: ops/s, median (min-max) over the rounds, and the ratios
 sync_store / inline and async_store / async_floor (the issue-24 targets:
@@ -52,6 +56,8 @@ from generated._rows import (
     encode_access_token_insert,
     encode_access_token_update,
 )
+from generated._runtime.sqlite import SqliteDatabase
+from generated.aiosqlite import AccessTokenStore as AsyncAccessTokenStore
 from generated.results import FailedResult, Result
 from generated.sqlite3 import AccessTokenStore, SyncSqliteDatabase, create_schema
 
@@ -180,8 +186,8 @@ class AsyncStore(engine.Generated):
     synchronous = "FULL"
 
     async def open(self) -> None:
-        self.db = engine.SqliteDatabase(self.path, synchronous=self.synchronous)
-        self.store = engine.AccessTokenStore(self.db)
+        self.db = SqliteDatabase(self.path, synchronous=self.synchronous)
+        self.store = AsyncAccessTokenStore(self.db)
 
 
 class AsyncFloor(engine.Sync):
@@ -258,7 +264,7 @@ def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--n", type=int, default=400, help="calls per operation and round")
-    parser.add_argument("--synchronous", default="FULL,NORMAL", help="one table per level")
+    parser.add_argument("--synchronous", default="FULL,OFF", help="one table per level")
     parser.add_argument("--pin", action="store_true", help="pin the process to one CPU")
     args = parser.parse_args(argv)
     where = f"pinned to CPU {engine.pin_to_one_cpu()}" if args.pin else "unpinned"

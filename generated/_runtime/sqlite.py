@@ -158,12 +158,10 @@ class SqliteDatabase(_Transactions, _Connections):
             reader = self._inline_reader()
             if reader is not None:
                 try:
-                    cursor = reader.execute(sql, params)
-                    try:
-                        row: Row | None = cursor.fetchone()
-                        return row
-                    finally:
-                        cursor.close()  # ends the read transaction now
+                    # The cursor is dropped at once, which resets the statement
+                    # and so ends the read transaction now.
+                    row: Row | None = reader.execute(sql, params).fetchone()
+                    return row
                 except sqlite3.DatabaseError as exc:
                     self._inline_failed(reader, exc)  # then take the threaded path
 
