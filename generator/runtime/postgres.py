@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import re
 import threading
 import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
@@ -33,144 +32,50 @@ except ImportError:
     ) from None
 
 from .postgres_codecs import SERVER_SETTINGS, init_connection
-from .errors import (
-    DecodeError,
-    EncodeError,
-    ErrorCode,
-    Failure,
-    classify_message,
-    schema_mismatch,
+from .errors import Failure
+from .postgres_common import (
+    DEFAULT_TIMEOUT,
+    MIGRATION_LOCK_KEY,
+    PgError,
+    check_url,
+    classify_postgres,
 )
 
 __all__ = ["DEFAULT_TIMEOUT", "PostgresDatabase", "classify_postgres_error"]
 
 _T = TypeVar("_T")
 Row = tuple[Any, ...]
-DEFAULT_TIMEOUT = 10.0
-"""Seconds one call (a query, a script, a whole `execute_many`) may take."""
-SCHEMES = ("postgresql", "postgres")
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_KEY_RE = re.compile(r"^Key \((.*?)\)=\(")
-# `Key (cols)=(values) is not present in table "t".` / `... is still referenced from table "t".`
-_FK_DETAIL = re.compile(r'^Key \(([^)]*)\)=.*?(?:table "([^"]*)"\.)?$', re.DOTALL)
-_LOWER_RE = re.compile(r"^lower\((.*)\)$")  # a NOCASE key's index is on lower(column)
-_UNAVAILABLE = Failure(ErrorCode.UNAVAILABLE, "the database is unavailable, try again")
 _SHARED: dict[tuple[str, float], PostgresDatabase] = {}
 _SHARED_LOCK = threading.Lock()
-MIGRATION_LOCK_KEY = 0x73746F7265676E  # "storegn": the advisory lock `migrate()` takes
-
-
-def _ident(name: object) -> str | None:
-    """`name` if it is a plain identifier (safe to show), else None."""
-    return name if isinstance(name, str) and _IDENT.match(name) else None
-
-
-def _unique_failure(exc: Any, table: str) -> Failure:
-    owner = _ident(getattr(exc, "table_name", None)) or table
-    detail = getattr(exc, "detail", None) or ""
-    match = _KEY_RE.match(detail)
-    columns = [c.strip() for c in match.group(1).split(",")] if match else []
-    columns = [(m.group(1) if (m := _LOWER_RE.match(c)) else c) for c in columns]
-    if columns and all(_ident(c) for c in columns):
-        text = (
-            f"{owner}.{columns[0]} already exists"
-            if len(columns) == 1
-            else f"{owner}.({', '.join(columns)}) already exists"
-        )
-    else:
-        text = f"a matching row already exists in {owner}"
-    return Failure(ErrorCode.ALREADY_EXISTS, text)
-
-
-def _check_failure(exc: Any, table: str) -> Failure:
-    owner = _ident(getattr(exc, "table_name", None)) or table
-    constraint = _ident(getattr(exc, "constraint_name", None))
-    if constraint is not None:
-        # Postgres names column CHECKs `<table>_<column>_check`: show the column.
-        column = constraint.removeprefix(f"{owner}_").removesuffix("_check")
-        return Failure(ErrorCode.CHECK_VIOLATION, f"a value in {owner} violates CHECK {column}")
-    return Failure(ErrorCode.CHECK_VIOLATION, f"a value in {owner} violates a CHECK constraint")
-
-
-def _foreign_key_failure(exc: Any, table: str, operation: str | None) -> Failure:
-    """PostgreSQL's detail names the key columns (`Key (author_id)=(...)`): keep only those."""
-    match = _FK_DETAIL.match(getattr(exc, "detail", None) or "")
-    columns = [c.strip() for c in match.group(1).split(",")] if match else []
-    named = bool(columns) and all(_ident(c) for c in columns)
-    key = columns[0] if len(columns) == 1 else f"({', '.join(columns)})"
-    if operation is not None and operation.startswith("delete"):
-        child = _ident(match.group(2)) if match and match.group(2) else None
-        by = f" in {child}" if child else ""
-        return Failure(
-            ErrorCode.FOREIGN_KEY_VIOLATION, f"a row in {table} is still referred to by a row{by}"
-        )
-    subject = f"{table}.{key}" if named else table
-    return Failure(
-        ErrorCode.FOREIGN_KEY_VIOLATION, f"{subject} refers to a row that does not exist"
-    )
 
 
 def classify_postgres_error(
     exc: BaseException, table: str, *, operation: str | None = None
 ) -> Failure:
     """An ErrorCode and a client-safe message for what asyncpg (or a decoder) raised."""
-    if isinstance(exc, DecodeError):
-        return Failure(
-            ErrorCode.INVALID_DATA, f"a stored value in {exc.table}.{exc.column} cannot be read"
-        )
-    if isinstance(exc, EncodeError):
-        return Failure(ErrorCode.INVALID_DATA, str(exc))
     errors: Any = asyncpg.exceptions
-    if isinstance(exc, errors.UniqueViolationError):
-        return _unique_failure(exc, table)
-    if isinstance(exc, errors.NotNullViolationError):
-        owner = _ident(getattr(exc, "table_name", None)) or table
-        column = _ident(getattr(exc, "column_name", None))
-        text = (
-            f"{owner}.{column} is required" if column else f"a required value in {owner} is missing"
+    error = None
+    if isinstance(exc, errors.PostgresError):
+        error = PgError(
+            sqlstate=str(getattr(exc, "sqlstate", "") or ""),
+            message=str(exc),
+            table_name=getattr(exc, "table_name", None),
+            column_name=getattr(exc, "column_name", None),
+            constraint_name=getattr(exc, "constraint_name", None),
+            detail=getattr(exc, "detail", None),
         )
-        return Failure(ErrorCode.NOT_NULL_VIOLATION, text)
-    if isinstance(exc, errors.CheckViolationError):
-        return _check_failure(exc, table)
-    if isinstance(exc, errors.ForeignKeyViolationError):
-        return _foreign_key_failure(exc, table, operation)
-    if isinstance(exc, (errors.UndefinedTableError, errors.UndefinedColumnError)):
-        return schema_mismatch(table)
-    if isinstance(exc, errors.RaiseError):
-        # Our triggers' texts: "append-only: t", "UNIQUE constraint failed: t.pk".
-        return classify_message("SQLITE_CONSTRAINT", str(exc), table, operation=operation)
-    if isinstance(exc, errors.IntegrityConstraintViolationError):
-        return Failure(ErrorCode.CONSTRAINT_VIOLATION, f"a change to {table} violates a constraint")
-    if isinstance(
+    unavailable = isinstance(
         exc,
         (
-            errors.PostgresConnectionError,
-            errors.CannotConnectNowError,
-            errors.OperatorInterventionError,
-            errors.InsufficientResourcesError,
             errors.ConnectionDoesNotExistError,
             errors.InterfaceError,
-            errors.TooManyConnectionsError,
             ConnectionError,
             OSError,
             TimeoutError,
             asyncio.TimeoutError,
         ),
-    ) and not isinstance(exc, errors.DataError):
-        return _UNAVAILABLE
-    return Failure(ErrorCode.DB_ERROR, "database error")
-
-
-def check_url(url: str) -> str:
-    """Check a `postgresql://` (or `postgres://`) URL; return it as asyncpg's DSN."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme.lower() not in SCHEMES:
-        raise ValueError(f"not a PostgreSQL URL (want postgresql:// or postgres://): {url!r}")
-    try:
-        parts.port
-    except ValueError:
-        raise ValueError(f"PostgreSQL URL with a bad port: {url!r}") from None
-    return url
+    ) and not isinstance(exc, errors.DataError)
+    return classify_postgres(exc, error, table, operation, unavailable=unavailable)
 
 
 def _status_count(status: str) -> int:
