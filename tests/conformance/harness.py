@@ -236,6 +236,10 @@ from .harness_libsql import (  # noqa: E402
 )
 from .harness_replica import open_replica, reopen_replica  # noqa: E402
 from .harness_sync import (  # noqa: E402
+    postgres_sync_execute_raw,
+    postgres_sync_opener,
+    psycopg_classify,
+    reopen_postgres_sync,
     reopen_sqlite3,
     sqlite3_execute_raw,
     sqlite3_opener,
@@ -278,6 +282,12 @@ DRIVER_HARNESSES: dict[str, list[DriverHarness]] = {
     "sqlite3": [
         DriverHarness(
             "", sqlite3_opener, sqlite3_execute_raw, _classify_sqlite, reopen_sqlite3, sync=True
+        ),
+    ],
+    "psycopg": [
+        DriverHarness(
+            "", postgres_sync_opener, postgres_sync_execute_raw, psycopg_classify,
+            reopen_postgres_sync, sync=True,
         ),
     ],
 }  # fmt: skip

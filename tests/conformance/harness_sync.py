@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
+import re
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -29,6 +30,7 @@ from types import ModuleType, TracebackType
 from typing import Any, TypeVar
 
 _T = TypeVar("_T")
+_REPLACE = re.compile(r"^\s*REPLACE\s+INTO\b", re.IGNORECASE)
 _THREADS: dict[asyncio.Task[Any], ThreadPoolExecutor] = {}
 
 
@@ -167,3 +169,41 @@ async def reopen_sqlite3(db: AsyncDb) -> AsyncIterator[AsyncDb]:
 
 async def sqlite3_execute_raw(db: AsyncDb, sql: str) -> object:
     return await in_task_thread(db.sync_db.execute, sql, ())
+
+
+def postgres_sync_opener(module: str) -> Callable[[Any], AbstractAsyncContextManager[AsyncDb]]:
+    """The suite's PostgreSQL server, `public` recreated, then the module's create_schema."""
+
+    @asynccontextmanager
+    async def open_database(ctx: Any) -> AsyncIterator[AsyncDb]:
+        real = importlib.import_module(module)
+        server = ctx.request.getfixturevalue("postgres_server")
+        db = AsyncDb(real.SyncPostgresDatabase(server.url, timeout=10.0))  # not .shared()
+        try:
+            await db.execute_script("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
+            await in_task_thread(real.create_schema, db.sync_db)
+            yield db
+        finally:
+            await in_task_thread(db.sync_db.close)
+
+    return open_database
+
+
+@asynccontextmanager
+async def reopen_postgres_sync(db: AsyncDb) -> AsyncIterator[AsyncDb]:
+    other = AsyncDb(type(db.sync_db)(db.sync_db.url, timeout=10.0))
+    try:
+        yield other
+    finally:
+        await in_task_thread(other.sync_db.close)
+
+
+async def postgres_sync_execute_raw(db: AsyncDb, sql: str) -> object:
+    """The suite's SQLite-flavoured statement; REPLACE INTO is a plain INSERT here."""
+    return await in_task_thread(db.sync_db.execute, _REPLACE.sub("INSERT INTO", sql), ())
+
+
+def psycopg_classify(exc: BaseException, table: str) -> Any:
+    from generated._runtime.postgres_sync import classify_psycopg_error
+
+    return classify_psycopg_error(exc, table)

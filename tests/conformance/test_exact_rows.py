@@ -134,7 +134,7 @@ def pkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
         schema=(root / "schema.sql",),
         out=root / PACKAGE,
         package=PACKAGE,
-        backends=("aiosqlite", "libsql", "libsql_replica", "postgres", "sqlite3"),
+        backends=("aiosqlite", "libsql", "libsql_replica", "postgres", "sqlite3", "postgres_sync"),
         numeric="decimal",
         postgres_objects=root / "pg.sql",
     )
@@ -253,6 +253,21 @@ async def _postgres(pkg: Path, request: pytest.FixtureRequest) -> AsyncIterator[
         yield backend, db
 
 
+@asynccontextmanager
+async def _postgres_sync(pkg: Path, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """The sync psycopg stores, seen as async ones (tests/conformance/harness_sync.py)."""
+    real = _module(pkg, "postgres_sync")
+    server = request.getfixturevalue("postgres_server")
+    db = AsyncDb(real.SyncPostgresDatabase(server.url, timeout=10))
+    try:
+        await db.execute_script("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
+        await in_task_thread(real.create_schema, db.sync_db)
+        await db.execute_script(PG_TRIGGERS)
+        yield SyncModule(real), db
+    finally:
+        await in_task_thread(db.sync_db.close)
+
+
 _OPENERS: dict[str, Callable[[Path, pytest.FixtureRequest], Any]] = {
     "aiosqlite": _sqlite,
     "libsql-ws": lambda pkg, request: _libsql(pkg, request, "ws"),
@@ -260,6 +275,7 @@ _OPENERS: dict[str, Callable[[Path, pytest.FixtureRequest], Any]] = {
     "libsql_replica": _replica,
     "postgres": _postgres,
     "sqlite3": _sqlite3,
+    "postgres_sync": _postgres_sync,
 }
 
 
