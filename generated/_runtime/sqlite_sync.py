@@ -155,7 +155,7 @@ class SyncSqliteDatabase:
             if reader is not None:
                 row: Row | None = reader.execute(sql, params).fetchone()
                 return row
-        return self._call(partial(_fetch_one, sql, params), kind(sql))
+        return self._call(partial(_fetch_one, sql, params), sql)
 
     def fetch_all(self, sql: str, params: Params) -> list[Row]:
         """Every row of a query."""
@@ -165,36 +165,36 @@ class SyncSqliteDatabase:
             if reader is not None:
                 rows: list[Row] = reader.execute(sql, params).fetchall()
                 return rows
-        return self._call(partial(_fetch_all, sql, params), kind(sql))
+        return self._call(partial(_fetch_all, sql, params), sql)
 
     # ------------------------------------------------------------ writes
 
     def execute(self, sql: str, params: Params) -> int:
         """Run one statement (autocommitted, or in the open transaction); its rowcount."""
-        return self._call(partial(_execute, sql, params), kind(sql))
+        return self._call(partial(_execute, sql, params), sql)
 
     def execute_returning(self, sql: str, params: Params) -> Row | None:
         """Run `... RETURNING` to completion (so it commits); the first row."""
-        return self._call(partial(_fetch_first, sql, params), kind(sql))
+        return self._call(partial(_fetch_first, sql, params), sql)
 
     def execute_then_fetch(
         self, sql: str, params: Params, read_sql: str, key_at: Sequence[int]
     ) -> Row | None:
         """The write, then a read by the returned key, in one transaction."""
-        return self._call(partial(then_fetch, sql, params, read_sql, key_at), 0)
+        return self._call(partial(then_fetch, sql, params, read_sql, key_at), None)
 
     def execute_many(self, sql: str, rows: Iterable[Sequence[object]]) -> int:
         """Run `sql` for every row in one transaction (a savepoint inside one): all or nothing."""
         batch = list(rows)
         if not batch:
             return 0
-        return self._call(partial(many, sql, batch), 0)
+        return self._call(partial(many, sql, batch), None)
 
     def execute_script(self, script: str) -> None:
         """Run a DDL script in one transaction; it must not BEGIN/COMMIT itself."""
         if self._owner == _get_ident():
             raise sqlite3.OperationalError("execute_script cannot run inside transaction()")
-        self._call(partial(run_script, script), 0)
+        self._call(partial(run_script, script), None)
 
     # ------------------------------------------------------------ transactions
 
@@ -270,12 +270,14 @@ class SyncSqliteDatabase:
 
     # ------------------------------------------------------------ the writer
 
-    def _call(self, fn: Callable[[sqlite3.Connection], _T], call_kind: int) -> _T:
+    def _call(self, fn: Callable[[sqlite3.Connection], _T], sql: str | None) -> _T:
         """Run `fn` on the writer: at once in our transaction, else through the queue.
 
         Uncontended (the lock free, nothing queued) it runs at once, alone: one
         autocommitted statement, as hand-written code would run it. Otherwise
-        it is queued, and whoever holds the lock next runs it with the rest.
+        it is queued, and whoever holds the lock next runs it with the rest;
+        `sql` (None: a call of several statements) says whether it may share
+        a transaction there (READ / WRITE).
         """
         if self._owner == _get_ident():
             return fn(self._writer())
@@ -286,7 +288,7 @@ class SyncSqliteDatabase:
             finally:
                 lock.release()
         answer = _Answer()
-        self._queue.append((fn, answer, call_kind))
+        self._queue.append((fn, answer, 0 if sql is None else kind(sql)))
         with lock:
             if not answer.done:  # nobody ran it yet: run everything queued
                 self._run_queue(self._connection())
