@@ -200,38 +200,45 @@ class AsyncFloor(engine.Sync):
         self.conn.execute(f"PRAGMA synchronous={self.synchronous}")
 
 
-async def _measure_async(
-    name: str, path: Path, ops: tuple[str, ...], n: int, synchronous: str
-) -> dict[str, float]:
-    approach = (AsyncStore if name == "async_store" else AsyncFloor)(path)
-    approach.synchronous = synchronous
-    await approach.open()
-    try:
-        return {op: await engine.measure(approach, op, n) for op in ops}
-    finally:
-        await approach.close()
-
-
 def run(rounds: int, n: int, synchronous: str) -> dict[str, dict[str, list[float]]]:
+    """Per round: every approach on a fresh file of its own, opened together; then
+    each operation runs on every approach back to back (the order rotating), so a
+    burst of load on a shared machine falls on all of them alike."""
     results: dict[str, dict[str, list[float]]] = {a: {op: [] for op in OPS} for a in APPROACHES}
     with tempfile.TemporaryDirectory(prefix="storegen-sync-bench-") as tmp:
         for r in range(rounds):
-            order = APPROACHES[r % 4 :] + APPROACHES[: r % 4]
-            for name in order[::-1] if r % 2 else order:
-                path = Path(tmp) / f"{name}-{r}.db"
-                _prepare(path)
-                gc.collect()
-                if name.startswith("async"):
-                    rates = asyncio.run(_measure_async(name, path, OPS, n, synchronous))
-                else:
-                    approach = (Inline if name == "inline" else SyncStore)(path, synchronous)
-                    rows: list[AccessToken] = []
-                    try:
-                        rates = {op: measure_sync(approach, op, n, rows) for op in OPS}
-                    finally:
+            loop = asyncio.new_event_loop()
+            opened: dict[str, Any] = {}
+            rows: dict[str, list[AccessToken]] = {"inline": [], "sync_store": []}
+            try:
+                for name in APPROACHES:
+                    path = Path(tmp) / f"{name}-{r}.db"
+                    _prepare(path)
+                    if name == "inline":
+                        opened[name] = Inline(path, synchronous)
+                    elif name == "sync_store":
+                        opened[name] = SyncStore(path, synchronous)
+                    else:
+                        approach = (AsyncStore if name == "async_store" else AsyncFloor)(path)
+                        approach.synchronous = synchronous
+                        loop.run_until_complete(approach.open())
+                        opened[name] = approach
+                for i, op in enumerate(OPS):
+                    order = APPROACHES[(r + i) % 4 :] + APPROACHES[: (r + i) % 4]
+                    for name in order[::-1] if r % 2 else order:
+                        gc.collect()
+                        if name.startswith("async"):
+                            rate = loop.run_until_complete(engine.measure(opened[name], op, n))
+                        else:
+                            rate = measure_sync(opened[name], op, n, rows[name])
+                        results[name][op].append(rate)
+            finally:
+                for name, approach in opened.items():
+                    if name.startswith("async"):
+                        loop.run_until_complete(approach.close())
+                    else:
                         approach.close()
-                for op, rate in rates.items():
-                    results[name][op].append(rate)
+                loop.close()
     return results
 
 
