@@ -16,7 +16,12 @@ from pathlib import Path
 import pytest
 
 from storegen import generate
-from storegen.backends.manifest import builtin_templates_dir, load_backend
+from storegen.backends.manifest import (
+    builtin_templates_dir,
+    load_backend,
+    read_manifest,
+    scaffold_backend,
+)
 from storegen.config import Options
 
 REPO = Path(__file__).resolve().parent.parent
@@ -170,9 +175,10 @@ runtime = ["errors.py", "convert.py", "database.py", "sqlite.py", "connect.py"]
         (MANIFEST.replace("qmark", "named").format(extra=""), "paramstyle must be one of"),
         (MANIFEST.replace('"sqlite.py"', '"nosuch.py"').format(extra=""), "'nosuch.py'"),
         ("name = \n", "cannot read manifest"),
+        (MANIFEST.format(extra='sync = "yes"\n'), "'sync' must be true or false"),
     ],
     ids=["missing-key", "unknown-key", "unknown-ddl-dialect", "bad-paramstyle", "bad-runtime",
-         "not-toml"],
+         "not-toml", "sync-not-bool"],
 )  # fmt: skip
 def test_a_bad_manifest_exits_2_with_a_clear_message(
     tmp_path: Path, manifest: str, message: str
@@ -375,6 +381,36 @@ def test_method_bodies_are_written_once_and_backends_hold_only_sql(tmp_path: Pat
     assert (
         '"id"=$1' in files["_sql_postgres_dollar.py"] and '"id"=?' in files["_sql_sqlite_qmark.py"]
     )
+
+
+def test_sync_stores_are_the_async_bodies_without_async_and_await(tmp_path: Path) -> None:
+    """One template, two faces: strip `async `/`await ` from the async stores and
+    contracts and the sync ones remain, but for the protocol and module names."""
+    files = generate(options(tmp_path, backends=("aiosqlite", "sqlite3", "postgres_sync"))).files
+    for async_name, sync_name in (
+        ("_stores.py", "_sync_stores.py"),
+        ("contracts.py", "sync_contracts.py"),
+    ):
+        stripped = files[async_name].replace("async def ", "def ").replace("await self.", "self.")
+        synced = (
+            files[sync_name]
+            .replace("SyncDatabase", "Database")
+            .replace("sync_contracts", "contracts")
+            .replace("sync stores' methods", "stores' methods")
+            .replace("every sync backend", "every backend")
+            .replace("(sqlite3, postgres_sync)", "(aiosqlite)")
+        )
+        assert synced == stripped, sync_name
+    assert "await self." not in files["_sync_stores.py"] and "async def" not in files["_sync_stores.py"]
+    for module in ("sqlite3.py", "postgres_sync.py"):
+        assert "from . import _sync_stores" in files[module]
+        assert "class TeamStore(" in files[module] and "async def" not in files[module]
+
+
+def test_new_backend_from_a_sync_backend_stays_sync(tmp_path: Path) -> None:
+    folder = scaffold_backend("mysync", "sqlite3", tmp_path, ())
+    assert "sync = true" in (folder / "backend.toml").read_text()
+    assert read_manifest(folder / "backend.toml").sync
 
 
 def test_postgres_stores_use_dollar_parameters(tmp_path: Path) -> None:
