@@ -401,7 +401,10 @@ def test_sync_stores_are_the_async_bodies_without_async_and_await(tmp_path: Path
             .replace("(sqlite3, postgres_sync)", "(aiosqlite)")
         )
         assert synced == stripped, sync_name
-    assert "await self." not in files["_sync_stores.py"] and "async def" not in files["_sync_stores.py"]
+    assert (
+        "await self." not in files["_sync_stores.py"]
+        and "async def" not in files["_sync_stores.py"]
+    )
     for module in ("sqlite3.py", "postgres_sync.py"):
         assert "from . import _sync_stores" in files[module]
         assert "class TeamStore(" in files[module] and "async def" not in files[module]
