@@ -311,7 +311,7 @@ def _with_read_back(table: Table, view: TableView, methods: list[MethodView]) ->
     if not events or table.primary_key is None or get is None:
         return methods
     positions = [i for c in view.key_columns for i, f in enumerate(view.fields) if f.column == c]
-    key = "(" + "".join(f"{i}, " for i in positions) + ")"
+    key = "(" + ", ".join(str(i) for i in positions) + ("," if len(positions) == 1 else "") + ")"
     needs = {"insert": {"INSERT"}, "update": {"UPDATE"}, "upsert": {"INSERT", "UPDATE"}}
     return [
         replace(m, read_back=get.sql, read_back_key=key) if needs.get(m.kind, set()) & events else m
