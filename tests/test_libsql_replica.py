@@ -171,3 +171,21 @@ def test_driver_log_lines_only_when_asked(
         assert done.stdout.endswith("\n(0,)\n")
     else:
         assert (done.stdout, done.stderr) == ("(0,)\n", "")
+
+
+async def test_reads_by_an_integer_past_2_53_find_the_right_row(
+    sqld_factory: SqldFactory, tmp_path: Path
+) -> None:
+    """libsql-experimental binds integer parameters through a float (2**53 + 1 became
+    2**53): such reads must ask the primary, not look up another row locally."""
+    server = sqld_factory()
+    async with connect(url_of(server, tmp_path / "local.db"), timeout=5) as db:
+        await db.execute("CREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT NOT NULL)", ())
+        for key, value in ((2**53, "two53"), (2**53 + 1, "two53+1"), (2**63 - 1, "max")):
+            await db.execute("INSERT INTO big (id, v) VALUES (?, ?)", (key, value))
+        await db.sync()
+        for key, value in ((2**53 + 1, "two53+1"), (2**63 - 1, "max"), (2**53, "two53")):
+            assert await db.fetch_one("SELECT v FROM big WHERE id = ?", (key,)) == (value,)
+            assert await db.fetch_all("SELECT id FROM big WHERE id >= ?", (key,)) == [
+                (k,) for k in sorted((2**53, 2**53 + 1, 2**63 - 1)) if k >= key
+            ]

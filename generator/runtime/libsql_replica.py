@@ -53,6 +53,7 @@ _log = logging.getLogger(__name__)
 _SHARED: dict[tuple[str, str], LibsqlReplicaDatabase] = {}
 _SHARED_LOCK = threading.Lock()
 _STALE: Any = object()  # a remote read failed: read the local file instead
+_EXACT_INT = 2**53  # every integer up to this magnitude survives a trip through a float
 
 
 class LibsqlReplicaDatabase(_LocalFile):
@@ -172,6 +173,8 @@ class LibsqlReplicaDatabase(_LocalFile):
     # ------------------------------------------------------------- reads
     async def fetch_one(self, sql: str, params: Sequence[object]) -> Row | None:
         """The first row, from the local file: a SELECT runs inline on the loop thread."""
+        if _inexact(params):
+            return await self._remote.fetch_one(sql, params)
         if self._remote._in_own_transaction() or self._behind():
             found: Row | None = await self._read_remote(self._remote.fetch_one, sql, params)
             if found is not _STALE:
@@ -189,6 +192,8 @@ class LibsqlReplicaDatabase(_LocalFile):
 
     async def fetch_all(self, sql: str, params: Sequence[object]) -> list[Row]:
         """Every row, from the local file, in one hop to the read thread."""
+        if _inexact(params):
+            return await self._remote.fetch_all(sql, params)
         if self._remote._in_own_transaction() or self._behind():
             found: list[Row] = await self._read_remote(self._remote.fetch_all, sql, params)
             if found is not _STALE:
@@ -375,6 +380,13 @@ class LibsqlReplicaDatabase(_LocalFile):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+
+def _inexact(params: Sequence[object]) -> bool:
+    """Whether libsql-experimental would change a parameter: it binds integers through
+    a float, so past 2**53 a local read looks up another value (measured, 0.0.55:
+    `WHERE id = 2**53 + 1` found the row 2**53). Such reads ask the primary."""
+    return any(type(p) is int and not -_EXACT_INT <= p <= _EXACT_INT for p in params)
 
 
 def _consume_outcome(task: asyncio.Task[None]) -> None:
