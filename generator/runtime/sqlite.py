@@ -49,8 +49,9 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from .errors import Failure, classify_sqlite_error
-from .sqlite_conn import _Connections, _FallBack, _remove_stale_sidecars
 from .sqlite_common import MEMORY, check_options, many, resolve_path, then_fetch
+from .sqlite_common import remove_stale_sidecars as _remove_stale_sidecars
+from .sqlite_conn import _Connections, _FallBack
 from .sqlite_common import script as run_script
 from .sqlite_transactions import _Transactions
 from .sqlite_common import WRITE as _WRITE

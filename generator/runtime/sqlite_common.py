@@ -11,6 +11,7 @@ one copy.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 import urllib.parse
@@ -18,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 MEMORY = ":memory:"
+_log = logging.getLogger(__name__)
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
@@ -90,6 +92,40 @@ def open_writer(
         conn.close()
         raise
     return conn, wal, files
+
+
+def remove_stale_sidecars(files: dict[str, tuple[int, int]], path: str) -> None:
+    """Delete OUR old -wal/-shm after the file was replaced or deleted.
+
+    SQLite leaves them when the file was unlinked under it, and would replay
+    that stale WAL into the new file. Only files with the inode we opened are
+    removed, so another file's WAL is never touched.
+    """
+    for name, opened in files.items():
+        if name == path:
+            continue
+        try:
+            st = os.stat(name)
+            if (st.st_dev, st.st_ino) == opened:
+                os.remove(name)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            _log.warning("cannot remove stale %s", name, exc_info=True)
+
+
+def file_changed(path: str, files: dict[str, tuple[int, int]]) -> bool:
+    """Whether the file opened as `files[path]` is gone or replaced (one stat)."""
+    opened = files.get(path)
+    if opened is None:  # :memory:
+        return False
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False  # let the operation itself report the problem
+    return (st.st_dev, st.st_ino) != opened
 
 
 def run_sql(sql: str, conn: sqlite3.Connection) -> None:

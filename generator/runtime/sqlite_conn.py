@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from .sqlite_common import MEMORY, open_writer
+from .sqlite_common import MEMORY, file_changed, open_writer
 from .sqlite_worker import _EXIT_WAIT_SECONDS, _LIVE, _Batcher
 
 _T = TypeVar("_T")
@@ -242,16 +242,7 @@ class _Connections:
 
     def _file_changed(self) -> bool:
         """Whether the file we opened is gone or replaced (one cheap stat)."""
-        opened = self._files.get(self._path)
-        if opened is None:  # :memory:
-            return False
-        try:
-            st = os.stat(self._path)
-        except FileNotFoundError:
-            return True
-        except OSError:
-            return False  # let the operation itself report the problem
-        return (st.st_dev, st.st_ino) != opened
+        return file_changed(self._path, self._files)
 
     async def _open(self) -> tuple[aiosqlite.Connection, dict[str, tuple[int, int]]]:
         files: dict[str, tuple[int, int]] = {}
@@ -284,23 +275,3 @@ def _passive_checkpoint(conn: sqlite3.Connection) -> None:
 def _ignore_outcome(future: asyncio.Future[None]) -> None:
     if not future.cancelled() and future.exception() is not None:
         _log.debug("background checkpoint failed", exc_info=future.exception())
-
-
-def _remove_stale_sidecars(files: dict[str, tuple[int, int]], path: str) -> None:
-    """Delete OUR old -wal/-shm after the file was replaced or deleted.
-
-    SQLite leaves them when the file was unlinked under it, and would replay
-    that stale WAL into the new file. Only files with the inode we opened are
-    removed, so another file's WAL is never touched.
-    """
-    for name, opened in files.items():
-        if name == path:
-            continue
-        try:
-            st = os.stat(name)
-            if (st.st_dev, st.st_ino) == opened:
-                os.remove(name)
-        except FileNotFoundError:
-            pass
-        except OSError:
-            _log.warning("cannot remove stale %s", name, exc_info=True)

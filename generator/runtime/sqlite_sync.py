@@ -27,13 +27,15 @@ The thread model (measured in bench/sync_threads.py; see docs/usage.md):
   what was committed before it.
 
 The same pragmas and durability as the async engine (`sqlite_common.open_writer`):
-foreign keys on, WAL, busy timeout, `synchronous=FULL` by default.
+foreign keys on, WAL, busy timeout, `synchronous=FULL` by default. A deleted or
+replaced file is noticed by the next write (reads before it read the old one).
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import logging
 import os
 import sqlite3
 import threading
@@ -49,9 +51,11 @@ from .sqlite_common import (
     begin,
     check_options,
     end,
+    file_changed,
     kind,
     many,
     open_writer,
+    remove_stale_sidecars,
     resolve_path,
     rollback_to,
     run_group,
@@ -66,6 +70,7 @@ __all__ = ["SyncSqliteDatabase"]
 _T = TypeVar("_T")
 Params = Sequence[object] | Mapping[str, object]
 Row = tuple[Any, ...]
+_log = logging.getLogger(__name__)
 _SHARED: dict[str, SyncSqliteDatabase] = {}
 _SHARED_LOCK = threading.Lock()
 _get_ident = threading.get_ident
@@ -102,6 +107,7 @@ class SyncSqliteDatabase:
         self._queue: collections.deque[tuple[Callable[[sqlite3.Connection], Any], _Answer, int]]
         self._queue = collections.deque()
         self._conn: sqlite3.Connection | None = None
+        self._files: dict[str, tuple[int, int]] = {}  # (st_dev, st_ino) as opened
         self._owner = 0  # ident of the thread whose transaction holds the lock
         self._depth = 0
         # Read connections by thread ident (a dead thread's ident, reused by a
@@ -251,14 +257,18 @@ class SyncSqliteDatabase:
 
     def close(self) -> None:
         """Close every connection; idempotent, and the next call opens them again."""
-        with self._lock, self._readers_lock:
+        with self._lock:
+            self._close_all()
+
+    def _close_all(self) -> None:
+        with self._readers_lock:
             conn, self._conn = self._conn, None
             readers, self._readers = self._readers, {}
-            for reader in readers.values():
-                with contextlib.suppress(sqlite3.Error):
-                    reader.close()
-            if conn is not None:
-                conn.close()
+        for reader in readers.values():
+            with contextlib.suppress(sqlite3.Error):
+                reader.close()
+        if conn is not None:
+            conn.close()
 
     def __enter__(self) -> SyncSqliteDatabase:
         return self
@@ -282,7 +292,7 @@ class SyncSqliteDatabase:
         lock = self._lock
         if not self._queue and lock.acquire(blocking=False):
             try:
-                return fn(self._conn or self._connection())
+                return fn(self._connection())
             finally:
                 lock.release()
         answer = _Answer()
@@ -323,11 +333,19 @@ class SyncSqliteDatabase:
         return conn
 
     def _connection(self) -> sqlite3.Connection:
-        """The writer, opened on first use (call with the lock held)."""
+        """The writer (call with the lock held), opened on first use, and again
+        when the file was deleted or replaced under it (one stat per write), so
+        a write never goes to an unlinked file. Readers follow: they reopen."""
         conn = self._conn
+        if conn is not None and file_changed(self._path, self._files):
+            _log.warning("%s was deleted or replaced; reopening it", self._path)
+            files = self._files
+            self._close_all()
+            remove_stale_sidecars(files, self._path)
+            conn = None
         if conn is None:
             busy_timeout_ms, synchronous = self._options
-            conn, _, _ = open_writer(self._path, busy_timeout_ms, synchronous)
+            conn, _, self._files = open_writer(self._path, busy_timeout_ms, synchronous)
             self._conn = conn
         return conn
 

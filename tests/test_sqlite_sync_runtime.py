@@ -1,0 +1,94 @@
+"""The sync SQLite engine (`_runtime/sqlite_sync.py`) beyond what the conformance suite checks.
+
+The same pragmas as the async engine, a file deleted or replaced under it,
+and the thread model of `transaction()`: another thread's read sees only
+what was committed, and its write waits for the block to end.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from generated._runtime.sqlite_sync import SyncSqliteDatabase
+
+
+def pragmas(db: SyncSqliteDatabase) -> tuple[object, ...]:
+    with db.transaction():  # on the writer
+        return tuple(
+            db.fetch_one(f"PRAGMA {name}", ())[0]  # type: ignore[index]
+            for name in ("foreign_keys", "journal_mode", "busy_timeout", "synchronous")
+        )
+
+
+def test_the_writer_has_the_async_engines_pragmas(tmp_path: Path) -> None:
+    db = SyncSqliteDatabase(tmp_path / "p.db")
+    assert pragmas(db) == (1, "wal", 5000, 2)
+    other = SyncSqliteDatabase(tmp_path / "q.db", synchronous="NORMAL", busy_timeout_ms=250)
+    assert pragmas(other) == (1, "wal", 250, 1)
+    with pytest.raises(ValueError):
+        SyncSqliteDatabase(tmp_path / "r.db", synchronous="SOMETIMES")
+    db.close()
+    other.close()
+
+
+def test_a_deleted_file_is_recreated_by_the_next_write(tmp_path: Path) -> None:
+    path = tmp_path / "gone.db"
+    db = SyncSqliteDatabase(path)
+    db.execute_script("CREATE TABLE t (x); INSERT INTO t VALUES ('old');")
+    assert db.fetch_all("SELECT x FROM t", ()) == [("old",)]
+    os.remove(path)
+    db.execute("CREATE TABLE u (y)", ())  # not into the unlinked file
+    assert pragmas(db) == (1, "wal", 5000, 2)
+    db.close()
+    with sqlite3.connect(path) as check:
+        assert check.execute("SELECT name FROM sqlite_master").fetchall() == [("u",)]
+    check.close()
+
+
+def test_a_replaced_file_takes_the_next_write_and_the_reads_after_it(tmp_path: Path) -> None:
+    path, other = tmp_path / "live.db", tmp_path / "other.db"
+    db = SyncSqliteDatabase(path)
+    db.execute_script("CREATE TABLE t (x); INSERT INTO t VALUES ('old');")
+    assert db.fetch_all("SELECT x FROM t", ()) == [("old",)]  # this thread's reader is open
+    fresh = sqlite3.connect(other)
+    fresh.executescript("CREATE TABLE t (x); INSERT INTO t VALUES ('new');")
+    fresh.close()
+    os.replace(other, path)
+    db.execute("INSERT INTO t VALUES ('newer')", ())
+    assert db.fetch_all("SELECT x FROM t ORDER BY rowid", ()) == [("new",), ("newer",)]
+    db.close()
+
+
+def test_a_transaction_belongs_to_its_thread(tmp_path: Path) -> None:
+    db = SyncSqliteDatabase(tmp_path / "tx.db")
+    db.execute_script("CREATE TABLE t (x TEXT PRIMARY KEY)")
+    seen: list[object] = []
+    wrote_at: list[float] = []
+
+    def other_thread() -> None:
+        seen.append(db.fetch_all("SELECT x FROM t", ()))  # the committed state, at once
+        db.execute("INSERT INTO t VALUES ('theirs')", ())  # waits for the block
+        wrote_at.append(time.monotonic())
+
+    with db.transaction():
+        db.execute("INSERT INTO t VALUES ('mine')", ())
+        assert db.fetch_all("SELECT x FROM t", ()) == [("mine",)]  # my own write
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        time.sleep(0.2)
+        assert seen == [[]] and wrote_at == []  # read done, write still waiting
+        ended = time.monotonic()
+    worker.join(10)
+    assert wrote_at and wrote_at[0] >= ended
+    assert sorted(db.fetch_all("SELECT x FROM t", ())) == [("mine",), ("theirs",)]
+    with pytest.raises(RuntimeError), db.transaction():
+        db.execute("INSERT INTO t VALUES ('dropped')", ())
+        raise RuntimeError
+    assert ("dropped",) not in db.fetch_all("SELECT x FROM t", ())
+    db.close()
