@@ -22,9 +22,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent / "reliability"))
 from _support import forget_package, options_for, write_package  # noqa: E402
 
+from conformance.harness_sync import AsyncDb, SyncModule, in_task_thread  # noqa: E402
 from storegen import generate  # noqa: E402
 
-BACKENDS = ("aiosqlite", "libsql-ws", "libsql-http", "libsql_replica", "postgres")
+BACKENDS = (
+    "aiosqlite", "libsql-ws", "libsql-http", "libsql_replica", "postgres", "sqlite3",
+    "postgres_sync",
+)  # fmt: skip
+SYNC_BACKENDS = ("sqlite3", "postgres_sync")  # seen as async (conformance/harness_sync.py)
 TIMEOUT_S = 15.0
 
 
@@ -34,7 +39,16 @@ def build_package(
     """Generate `schema` (+ named `queries`) with every backend, write it, import it."""
     schema_file = tmp_path / f"{package}.sql"
     schema_file.write_text(schema, encoding="utf-8")
-    extra: dict[str, Any] = {"backends": ["aiosqlite", "libsql", "libsql_replica", "postgres"]}
+    extra: dict[str, Any] = {
+        "backends": [
+            "aiosqlite",
+            "libsql",
+            "libsql_replica",
+            "postgres",
+            "sqlite3",
+            "postgres_sync",
+        ]
+    }
     if queries:
         (tmp_path / f"{package}_queries.sql").write_text(queries, encoding="utf-8")
         extra["queries"] = [f"{package}_queries.sql"]
@@ -52,7 +66,8 @@ def build_package(
 def module(package: ModuleType, backend: str) -> ModuleType:
     """The backend module holding the stores (`libsql-ws` and `libsql-http` share one)."""
     name = "libsql" if backend.startswith("libsql-") else backend
-    return importlib.import_module(f"{package.__name__}.{name}")
+    real = importlib.import_module(f"{package.__name__}.{name}")
+    return SyncModule(real) if backend in SYNC_BACKENDS else real
 
 
 @asynccontextmanager
@@ -62,7 +77,16 @@ async def open_backend(
     """A database of `backend` with the package's schema created and its tables empty."""
     tables = [t for t in package.SCHEMA_STATEMENTS if t.lstrip().upper().startswith("CREATE TABLE")]
     names = [t.split("(")[0].split()[-1] for t in tables]
-    if backend == "aiosqlite":
+    if backend in SYNC_BACKENDS:
+        real = importlib.import_module(f"{package.__name__}.{backend}")
+        if backend == "sqlite3":
+            db = AsyncDb(real.SyncSqliteDatabase(str(tmp_path / f"{backend}.db")))
+        else:
+            server = request.getfixturevalue("postgres_server")
+            db = AsyncDb(real.SyncPostgresDatabase(server.url, timeout=TIMEOUT_S))
+            await db.execute_script("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
+        await in_task_thread(real.create_schema, db.sync_db)
+    elif backend == "aiosqlite":
         db = module(package, backend).SqliteDatabase(str(tmp_path / f"{backend}.db"))
         await package.create_schema(db)
     elif backend == "postgres":

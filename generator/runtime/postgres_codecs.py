@@ -18,17 +18,18 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["SERVER_SETTINGS", "init_connection"]
+__all__ = ["SERVER_SETTINGS", "init_connection", "utc_text"]
 
 SERVER_SETTINGS = {"timezone": "UTC"}
 
 
-def _utc_text(text: str) -> str:
+def utc_text(text: str) -> str:
+    """PostgreSQL's UTC timestamptz text without its `+00`: the canonical form."""
     return text[:-3] if text.endswith("+00") else text
 
 
 async def init_connection(conn: Any) -> None:
     """Run on every new pooled connection (asyncpg's `init`)."""
     await conn.set_type_codec(
-        "timestamptz", schema="pg_catalog", encoder=str, decoder=_utc_text, format="text"
+        "timestamptz", schema="pg_catalog", encoder=str, decoder=utc_text, format="text"
     )

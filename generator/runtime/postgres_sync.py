@@ -29,7 +29,10 @@ except ImportError:
         "the postgres_sync stores need psycopg 3: pip install 'storegen[postgres-sync]'"
     ) from None
 
+from psycopg.types.string import TextLoader
+
 from .errors import Failure
+from .postgres_codecs import SERVER_SETTINGS, utc_text
 from .postgres_common import (
     DEFAULT_TIMEOUT,
     MIGRATION_LOCK_KEY,
@@ -66,6 +69,14 @@ def classify_psycopg_error(
         exc, (psycopg.OperationalError, psycopg.InterfaceError, ConnectionError, TimeoutError)
     )
     return classify_postgres(exc, error, table, operation, unavailable=unavailable)
+
+
+class _UtcTextLoader(TextLoader):
+    """timestamptz as the canonical UTC text the shared decoders read (see postgres_codecs)."""
+
+    def load(self, data: Any) -> str:
+        text = super().load(data)
+        return utc_text(text if isinstance(text, str) else text.decode())
 
 
 class SyncPostgresDatabase:
@@ -207,8 +218,16 @@ class SyncPostgresDatabase:
             autocommit=True,
             cursor_factory=psycopg.RawCursor,
             connect_timeout=max(1, math.ceil(self._timeout)),
-            options=f"-c statement_timeout={int(self._timeout * 1000)}",
+            options=" ".join(
+                [f"-c statement_timeout={int(self._timeout * 1000)}"]
+                + [f"-c {name}={value}" for name, value in SERVER_SETTINGS.items()]
+            ),
         )
+        # The same value forms as the asyncpg backend (postgres_codecs.py): the
+        # session in UTC, timestamptz as canonical UTC text, json(b) as text.
+        conn.adapters.register_loader("timestamptz", _UtcTextLoader)
+        conn.adapters.register_loader("jsonb", TextLoader)
+        conn.adapters.register_loader("json", TextLoader)
         with self._conns_lock:  # copy on write: readers of the dict never lock
             self._conns = {**self._conns, me: conn}
         return conn
