@@ -386,7 +386,10 @@ def test_method_bodies_are_written_once_and_backends_hold_only_sql(tmp_path: Pat
 def test_sync_stores_are_the_async_bodies_without_async_and_await(tmp_path: Path) -> None:
     """One template, two faces: strip `async `/`await ` from the async stores and
     contracts and the sync ones remain, but for the protocol and module names."""
+    view = "CREATE VIEW active_teams AS SELECT id, name FROM teams WHERE is_active = 1;\n"
+    (tmp_path / "schema.sql").write_text(SCHEMA + view)  # a read-only view store too
     files = generate(options(tmp_path, backends=("aiosqlite", "sqlite3", "postgres_sync"))).files
+    assert "class ActiveTeamStore(" in files["_sync_stores.py"]
     for async_name, sync_name in (
         ("_stores.py", "_sync_stores.py"),
         ("contracts.py", "sync_contracts.py"),

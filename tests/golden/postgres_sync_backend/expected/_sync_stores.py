@@ -17,17 +17,19 @@ from typing import Any, ClassVar, TypeVar
 from ._runtime import convert as _convert
 from ._runtime.database import SyncDatabase
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
-from .sync_contracts import NoteTable
-from .models import Note
+from .sync_contracts import NoteTable, PinnedNoteView
+from .models import Note, PinnedNote
 from .results import FailedResult, Result, SuccessResult
 from ._rows import (
     decode_note,
     encode_note_insert,
     encode_note_update,
+    decode_pinned_note,
 )
 
 __all__ = [
     "NoteStore",
+    "PinnedNoteStore",
 ]
 
 _T = TypeVar("_T")
@@ -128,9 +130,7 @@ class NoteStore(_Store, NoteTable):
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
         try:
-            stored = self._db.execute_then_fetch(
-                self._sql.UPDATE, encode_note_update(row), self._sql.GET_BY_ID, (0,)
-            )
+            stored = self._db.execute_returning(self._sql.UPDATE, encode_note_update(row))
             return self._one(stored, decode_note, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
@@ -141,9 +141,7 @@ class NoteStore(_Store, NoteTable):
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
         try:
-            stored = self._db.execute_then_fetch(
-                self._sql.UPSERT, encode_note_insert(row), self._sql.GET_BY_ID, (0,)
-            )
+            stored = self._db.execute_returning(self._sql.UPSERT, encode_note_insert(row))
             return self._one(stored, decode_note, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
@@ -211,6 +209,38 @@ class NoteStore(_Store, NoteTable):
 
     def count_all(self, ray_id: str) -> Result[int]:
         """How many Note rows in the table."""
+        try:
+            found = self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return self._count(found, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "count_all")
+
+
+class PinnedNoteStore(_Store, PinnedNoteView):
+    """Notes worth a look: a read-only view store, sync too."""
+
+    model: ClassVar[type[PinnedNote]] = PinnedNote
+    table: ClassVar[str] = "pinned_notes"
+    _sql: ClassVar[Any]  # set by each backend module: its _PinnedNoteSql
+
+    def list_all(
+        self, ray_id: str, *, limit: int = 100, offset: int = 0
+    ) -> Result[list[PinnedNote]]:
+        """Up to `limit` PinnedNote rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
+        try:
+            found_rows = self._db.fetch_all(
+                self._sql.LIST_ALL,
+                (
+                    limit,
+                    offset,
+                ),
+            )
+            return self._many(found_rows, decode_pinned_note, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "list_all")
+
+    def count_all(self, ray_id: str) -> Result[int]:
+        """How many PinnedNote rows in the table."""
         try:
             found = self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

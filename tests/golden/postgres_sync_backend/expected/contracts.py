@@ -8,14 +8,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from .models import Note
+from .models import Note, PinnedNote
 from .results import Result
 
 _T = TypeVar("_T")
 
 __all__ = [
     "BaseTable",
+    "BaseView",
     "NoteTable",
+    "PinnedNoteView",
 ]
 
 
@@ -33,6 +35,14 @@ class BaseTable(ABC, Generic[_T]):
     @abstractmethod
     async def count_all(self, ray_id: str) -> Result[int]:
         """How many rows the table holds."""
+
+
+class BaseView(ABC, Generic[_T]):
+    """What every view offers, whatever the backend: reads only."""
+
+    @abstractmethod
+    async def count_all(self, ray_id: str) -> Result[int]:
+        """How many rows the view holds."""
 
 
 class NoteTable(BaseTable[Note]):
@@ -75,3 +85,13 @@ class NoteTable(BaseTable[Note]):
         self, ray_id: str, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Note]]:
         """Up to `limit` Note rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+
+
+class PinnedNoteView(BaseView[PinnedNote]):
+    """Notes worth a look: a read-only view store, sync too."""
+
+    @abstractmethod
+    async def list_all(
+        self, ray_id: str, *, limit: int = 100, offset: int = 0
+    ) -> Result[list[PinnedNote]]:
+        """Up to `limit` PinnedNote rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""

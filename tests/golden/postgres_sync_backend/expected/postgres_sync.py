@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 
 from . import _sync_stores
-from ._sql_postgres_dollar import _NoteSql
+from ._sql_postgres_dollar import _NoteSql, _PinnedNoteSql
 from ._runtime.database import SyncDatabase
 from ._runtime.postgres_sync import SyncPostgresDatabase
 from ._runtime.sync_bridge import migrate_sync, schema_drift_sync
@@ -28,6 +28,7 @@ __all__ = [
     "migrate",
     "schema_drift",
     "NoteStore",
+    "PinnedNoteStore",
 ]
 
 POSTGRES_SYNC_SCHEMA_STATEMENTS: tuple[str, ...] = (
@@ -35,6 +36,7 @@ POSTGRES_SYNC_SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS ix_notes_updated_at ON notes(updated_at)",
     'CREATE OR REPLACE FUNCTION "notes_rowid"() RETURNS trigger LANGUAGE plpgsql AS $storegen$\nBEGIN\n  IF NEW."id" IS NULL THEN\n    NEW."id" := nextval(pg_get_serial_sequence(\'"notes"\', \'id\'));\n  ELSIF NEW."id" > COALESCE(pg_sequence_last_value(pg_get_serial_sequence(\'"notes"\', \'id\')::regclass), 0) THEN\n    PERFORM setval(pg_get_serial_sequence(\'"notes"\', \'id\'), NEW."id");\n  END IF;\n  RETURN NEW;\nEND\n$storegen$',
     'CREATE OR REPLACE TRIGGER "notes_rowid" BEFORE INSERT ON "notes" FOR EACH ROW EXECUTE FUNCTION "notes_rowid"()',
+    "CREATE OR REPLACE VIEW pinned_notes AS SELECT id, body FROM notes WHERE pinned",
 )
 """The schema transpiled to PostgreSQL: tables, indexes, append-only triggers."""
 
@@ -76,3 +78,9 @@ class NoteStore(_PostgresSyncStore, _sync_stores.NoteStore):
     """The sync psycopg backend: the same method bodies, the postgres SQL, no await."""
 
     _sql = _NoteSql
+
+
+class PinnedNoteStore(_PostgresSyncStore, _sync_stores.PinnedNoteStore):
+    """Notes worth a look: a read-only view store, sync too."""
+
+    _sql = _PinnedNoteSql

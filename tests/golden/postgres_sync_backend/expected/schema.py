@@ -11,8 +11,9 @@ __all__ = ["SCHEMA_STATEMENTS", "SCHEMA_SQL", "SchemaTarget", "create_schema"]
 SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS notes (\n    id INTEGER PRIMARY KEY,\n    body TEXT NOT NULL,\n    pinned BOOLEAN NOT NULL DEFAULT FALSE,\n    updated_at INTEGER NOT NULL\n)",
     "CREATE INDEX IF NOT EXISTS ix_notes_updated_at ON notes (updated_at)",
+    "CREATE VIEW IF NOT EXISTS pinned_notes AS SELECT id, body FROM notes WHERE pinned",
 )
-"""Every CREATE TABLE, CREATE INDEX and append-only trigger, in order."""
+"""Every CREATE TABLE, INDEX, VIRTUAL TABLE, VIEW and TRIGGER, in an order SQLite accepts."""
 
 SCHEMA_SQL = "".join(statement + ";\n" for statement in SCHEMA_STATEMENTS)
 
@@ -24,7 +25,7 @@ class SchemaTarget(Protocol):
 
 
 async def create_schema(db: SchemaTarget) -> None:
-    """Create every table, index and trigger that is missing; safe at every start.
+    """Create every missing table, index, view, trigger and FTS5 table; safe at every start.
 
     Idempotent (IF NOT EXISTS), so it never changes an existing table: a
     database made by an older schema is brought forward by `migrate()`.

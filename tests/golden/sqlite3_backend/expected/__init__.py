@@ -12,6 +12,7 @@ from ._runtime.convert import DEFAULT
 from .migrations import MigrationError, migrate, schema_drift
 from .models import (
     Note,
+    PinnedNote,
 )
 from .results import ErrorCode, FailedResult, Result, SuccessResult
 from .schema import SCHEMA_SQL, SCHEMA_STATEMENTS, create_schema
@@ -30,4 +31,5 @@ __all__ = [
     "migrate",
     "schema_drift",
     "Note",
+    "PinnedNote",
 ]

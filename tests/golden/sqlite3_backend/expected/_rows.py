@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._runtime import convert as _convert
-from .models import Note
+from .models import Note, PinnedNote
 
 
 def decode_note(r: Sequence[Any]) -> Note:
@@ -35,3 +35,7 @@ def encode_note_update(row: Note) -> tuple[Any, ...]:
         row.updated_at,
         _convert.refuse_default("notes", "id") if row.id is _convert.DEFAULT else row.id,
     )
+
+
+def decode_pinned_note(r: Sequence[Any]) -> PinnedNote:
+    return PinnedNote(id=r[0], body=r[1])

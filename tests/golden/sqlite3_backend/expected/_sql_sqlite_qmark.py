@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "_NoteSql",
+    "_PinnedNoteSql",
 ]
 
 
@@ -25,3 +26,8 @@ class _NoteSql:
     LIST_ALL = 'SELECT "notes"."id","notes"."body","notes"."pinned","notes"."updated_at" FROM "notes" ORDER BY "notes"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "notes"."id","notes"."body","notes"."pinned","notes"."updated_at" FROM "notes" WHERE "notes"."id">? ORDER BY "notes"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "notes"'
+
+
+class _PinnedNoteSql:
+    LIST_ALL = 'SELECT "pinned_notes"."id","pinned_notes"."body" FROM "pinned_notes" ORDER BY "pinned_notes"."id" ASC,"pinned_notes"."body" ASC LIMIT ? OFFSET ?'
+    COUNT_ALL = 'SELECT COUNT(*) FROM "pinned_notes"'

@@ -14,13 +14,14 @@ import logging
 import os
 
 from . import _stores
-from ._sql_sqlite_qmark import _NoteSql
+from ._sql_sqlite_qmark import _NoteSql, _PinnedNoteSql
 from ._runtime.database import Database
 from ._runtime.sqlite import SqliteDatabase
 
 __all__ = [
     "SqliteDatabase",
     "NoteStore",
+    "PinnedNoteStore",
 ]
 
 
@@ -44,3 +45,9 @@ class NoteStore(_SqliteStore, _stores.NoteStore):
     """The sync sqlite3 backend: the same method bodies as the async stores, without await."""
 
     _sql = _NoteSql
+
+
+class PinnedNoteStore(_SqliteStore, _stores.PinnedNoteStore):
+    """Notes worth a look: a read-only view store, sync too."""
+
+    _sql = _PinnedNoteSql

@@ -10,6 +10,7 @@ from ._runtime.convert import DEFAULT
 
 __all__ = [
     "Note",
+    "PinnedNote",
 ]
 
 
@@ -21,3 +22,11 @@ class Note:
     body: str
     pinned: bool = False
     updated_at: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PinnedNote:
+    """Notes worth a look: a read-only view store, sync too."""
+
+    id: int
+    body: str

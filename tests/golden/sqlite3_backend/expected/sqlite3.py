@@ -17,7 +17,7 @@ import logging
 import os
 
 from . import _sync_stores
-from ._sql_sqlite_qmark import _NoteSql
+from ._sql_sqlite_qmark import _NoteSql, _PinnedNoteSql
 from ._runtime.database import SyncDatabase
 from ._runtime.sqlite_sync import SyncSqliteDatabase
 from ._runtime.sync_bridge import migrate_sync, schema_drift_sync
@@ -30,6 +30,7 @@ __all__ = [
     "migrate",
     "schema_drift",
     "NoteStore",
+    "PinnedNoteStore",
 ]
 
 
@@ -70,3 +71,9 @@ class NoteStore(_Sqlite3Store, _sync_stores.NoteStore):
     """The sync sqlite3 backend: the same method bodies as the async stores, without await."""
 
     _sql = _NoteSql
+
+
+class PinnedNoteStore(_Sqlite3Store, _sync_stores.PinnedNoteStore):
+    """Notes worth a look: a read-only view store, sync too."""
+
+    _sql = _PinnedNoteSql

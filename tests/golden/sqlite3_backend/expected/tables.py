@@ -12,6 +12,9 @@ from pypika import Table
 
 __all__ = [
     "notes",
+    "pinned_notes",
 ]
 
 notes = Table("notes")
+
+pinned_notes = Table("pinned_notes")
