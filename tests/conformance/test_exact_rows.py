@@ -211,7 +211,6 @@ async def _sqlite3(pkg: Path, request: pytest.FixtureRequest) -> AsyncIterator[A
     db = AsyncDb(real.SyncSqliteDatabase(str(pkg / f"db-{id(request)}.sync.sqlite")))
     try:
         await in_task_thread(real.create_schema, db.sync_db)
-        await db.execute_script(";\n".join(_sqlite_triggers()))
         yield SyncModule(real), db
     finally:
         await in_task_thread(db.sync_db.close)
@@ -262,7 +261,6 @@ async def _postgres_sync(pkg: Path, request: pytest.FixtureRequest) -> AsyncIter
     try:
         await db.execute_script("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
         await in_task_thread(real.create_schema, db.sync_db)
-        await db.execute_script(PG_TRIGGERS)
         yield SyncModule(real), db
     finally:
         await in_task_thread(db.sync_db.close)
