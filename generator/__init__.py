@@ -16,8 +16,7 @@ from .config import Options
 from .errors import ConfigError
 from .backends.ddl import if_not_exists
 from .render.context import attach_sql, build_package_view
-from .output.format import format_many
-from .output.imports import prune_unused_imports
+from .output.finish import finish_many
 from .schema.ir import Schema
 from .schema.parse import parse_schema, read_schema_files
 from .queries.objects import refuse_search_off_sqlite
@@ -108,12 +107,11 @@ def generate(options: Options) -> Generation:
                 backend=backend, ddl=ddl,
             )  # fmt: skip
             rendered[name] = (template, text)
-    files = format_many(
-        {
-            name: (prune_unused_imports(name, text), template_path(env, template))
-            for name, (template, text) in rendered.items()
-        },
+    # Built-in templates print black-stable code: black runs only over user templates.
+    files = finish_many(
+        {name: (text, template_path(env, template)) for name, (template, text) in rendered.items()},
         cache,
+        black=bool(options.templates),
     )
     files["py.typed"] = ""
     files.update(_runtime_files(backends, view.header))

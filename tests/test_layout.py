@@ -134,21 +134,21 @@ def test_shape_leaves_unsure_lines(name: str) -> None:
 
 
 def rendered_modules(options: Options) -> dict[str, str]:
-    """Every module `generate` hands to black, as rendered (generation itself runs normally)."""
+    """Every module `generate` hands to `finish_many`, as rendered (generation runs normally)."""
     captured: dict[str, str] = {}
-    real = storegen.format_many  # type: ignore[attr-defined]
+    real = storegen.finish_many  # type: ignore[attr-defined]
 
     def capture(
-        sources: dict[str, tuple[str, str]], cache_dir: Path | None = None
+        sources: dict[str, tuple[str, str]], cache_dir: Path | None, *, black: bool
     ) -> dict[str, str]:
         captured.update({name: text for name, (text, _) in sources.items()})
-        return real(sources, cache_dir)
+        return real(sources, cache_dir, black=black)
 
-    storegen.format_many = capture  # type: ignore[attr-defined]
+    storegen.finish_many = capture  # type: ignore[attr-defined]
     try:
         storegen.generate(options)
     finally:
-        storegen.format_many = real  # type: ignore[attr-defined]
+        storegen.finish_many = real  # type: ignore[attr-defined]
     return captured
 
 
