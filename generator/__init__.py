@@ -7,23 +7,20 @@ and `storegen check` are both built on this one call.
 
 from __future__ import annotations
 
+import pickle
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .backends.manifest import Backend, load_backend, runtime_dir
 from .config import Options
 from .errors import ConfigError
-from .backends.ddl import if_not_exists
-from .render.context import attach_sql, build_package_view
 from .output.finish import finish_many
-from .schema.ir import Schema
-from .schema.parse import parse_schema, read_schema_files
-from .queries.objects import refuse_search_off_sqlite
-from .queries.parse import parse_queries
-from .render.views import PackageView
-from .render.templates import make_environment, render_template, template_path
-from .schema.validate import validate_schema
+
+if TYPE_CHECKING:  # the heavy modules (sqlglot, jinja2, pypika) load only on a cache miss
+    from .backends.manifest import Backend
+    from .render.views import PackageView
+    from .schema.ir import Schema
 
 __all__ = ["BASE_RUNTIME", "Generation", "generate", "load_schema"]
 
@@ -43,12 +40,29 @@ COMMON_FILES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
 class Generation:
-    """The parsed schema and every file of the package, relative to `out`."""
+    """The parsed schema and every file of the package, relative to `out`.
 
-    schema: Schema
-    files: dict[str, str]
+    From the cache, the schema stays pickled until someone asks for it
+    (`check` without a docs page never does).
+    """
+
+    __slots__ = ("files", "_schema", "_pickled")
+
+    def __init__(
+        self, schema: Schema | None = None, files: dict[str, str] | None = None,
+        *, pickled: bytes | None = None,
+    ) -> None:  # fmt: skip
+        self.files: dict[str, str] = files if files is not None else {}
+        self._schema = schema
+        self._pickled = pickled
+
+    @property
+    def schema(self) -> Schema:
+        if self._schema is None:
+            assert self._pickled is not None, "a Generation needs a schema"
+            self._schema = pickle.loads(self._pickled)
+        return self._schema
 
 
 def load_schema(options: Options) -> Schema:
@@ -58,6 +72,10 @@ def load_schema(options: Options) -> Schema:
             'no schema files configured: add `schema = ["schema/app.sql"]` under '
             "[tool.storegen] in pyproject.toml, or pass --schema FILE"
         )
+    from .queries.parse import parse_queries
+    from .schema.parse import parse_schema, read_schema_files
+    from .schema.validate import validate_schema
+
     sources = read_schema_files(list(options.schema), display=options.display_path)
     schema = parse_schema(sources)
     schema = validate_schema(schema, sources)
@@ -69,8 +87,35 @@ def load_schema(options: Options) -> Schema:
     return schema
 
 
-def generate(options: Options) -> Generation:
-    """Produce the whole package in memory. Raises StoregenError on bad input."""
+def generate(options: Options, *, cache: bool = True) -> Generation:
+    """Produce the whole package in memory. Raises StoregenError on bad input.
+
+    With `cache`, a generation from exactly the same inputs (output/cache.py
+    lists them) is read back from `.storegen-cache/generation` instead.
+    """
+    from .backends.manifest import builtin_templates_dir
+    from .output import cache as generations
+
+    if not cache:
+        return _generate(options)
+    key = generations.generation_key(
+        options, Path(__file__).resolve().parent, [builtin_templates_dir(), *options.templates]
+    )
+    hit = generations.load(options.root, key)
+    if hit is not None:
+        return Generation(files=hit[0], pickled=hit[1])
+    generation = _generate(options)
+    pickled = pickle.dumps(generation.schema, protocol=pickle.HIGHEST_PROTOCOL)
+    generations.store(options.root, key, generation.files, pickled)
+    return generation
+
+
+def _generate(options: Options) -> Generation:
+    from .backends.manifest import load_backend
+    from .queries.objects import refuse_search_off_sqlite
+    from .render.context import attach_sql, build_package_view
+    from .render.templates import make_environment, render_template, template_path
+
     schema = load_schema(options)
     backends = [load_backend(name, options.templates) for name in options.backends]
     for backend in backends:
@@ -124,6 +169,7 @@ def _backend_ddl(
     """The schema DDL a backend's templates get: SQLite's, or transpiled (`ddl_dialect`)."""
     if backend.ddl_dialect is None or backend.ddl_dialect == "sqlite":
         return view.ddl
+    from .backends.ddl import if_not_exists
     from .backends.dialect import schema_ddl  # sqlglot work only for backends that ask
 
     append_only = {t.name: t.append_only for t in view.tables}
@@ -149,6 +195,8 @@ def _runtime_files(backends: list[Backend], header: str) -> dict[str, str]:
     sibling modules those import (`from .sqlite_conn import ...`) come along,
     so a manifest that lists only `sqlite.py` still ships a working package.
     """
+    from .backends.manifest import runtime_dir
+
     sources: dict[str, str] = {}
     todo = sorted({*BASE_RUNTIME, *(name for backend in backends for name in backend.runtime)})
     while todo:

@@ -146,7 +146,7 @@ def rendered_modules(options: Options) -> dict[str, str]:
 
     storegen.finish_many = capture  # type: ignore[attr-defined]
     try:
-        storegen.generate(options)
+        storegen.generate(options, cache=False)
     finally:
         storegen.finish_many = real  # type: ignore[attr-defined]
     return captured

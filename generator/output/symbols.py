@@ -27,7 +27,10 @@ import _symtable  # type: ignore[import-not-found,unused-ignore]  # CPython's, b
 from .imports import all_names, bound_name, drop_imports, used_names
 
 UNSURE = object()
-_DEF = ("class ", "def ", "async def ")
+_TOP_LEVEL = ("class ", "def ", "async def ", "@")
+# Pieces of about this many lines: the symbol table of a whole 4 MB module
+# costs ~250 MB (CPython builds its syntax tree first).
+_PIECE_LINES = 1000
 # After the header: anything that could bind a module-level name the way an
 # import does, or name what the module exports.
 _LATE = re.compile(r"^[^#\n]*\b(?:import|__all__)\b")
@@ -37,16 +40,20 @@ _WORD = re.compile(r"\w+")
 
 def fast_prune(source: str, *, prunable: bool, private: bool) -> object:
     """The pruned text, None when `source` is not valid Python, or UNSURE."""
-    try:
-        # Without the future import, annotations are expressions the table visits.
-        top = _symtable.symtable(_FUTURE.sub("", source, count=1), "<rendered>", "exec")
-    except (SyntaxError, ValueError):
-        return UNSURE  # the whole tree decides (and names the error)
+    lines = source.split("\n")
+    bounds = [*_piece_starts(lines), len(lines)]
+    read: set[str] = set()
+    for number, (begin, end) in enumerate(zip(bounds, bounds[1:])):
+        piece = "\n".join(lines[begin:end])
+        if number == 0:  # without the future import, annotations are expressions it visits
+            piece = _FUTURE.sub("", piece, count=1)
+        try:
+            read |= _read_somewhere(_symtable.symtable(piece, "<rendered>", "exec"))
+        except (SyntaxError, ValueError):
+            return UNSURE  # a split in the wrong place, or broken code: the whole tree decides
     if not prunable:
         return source
-    lines = source.split("\n")
-    starts = _piece_starts(top, lines)
-    cut = starts[0] if starts else len(lines)
+    cut = bounds[1]
     late = _late_all(lines, cut)
     if late is UNSURE:
         return UNSURE
@@ -68,46 +75,44 @@ def fast_prune(source: str, *, prunable: bool, private: bool) -> object:
         and not (isinstance(node, ast.ImportFrom) and node.module == "__future__")
         for alias in node.names
     } - (exported or set())
-    used = (_read_somewhere(top) | used_names(header)) & wanted
-    unknown = wanted - used
-    if unknown:  # read nowhere as a plain name: in a quoted annotation, or unused
-        rest = "\n".join(lines[cut:])
-        mentioned = {m.group(0) for m in _WORD.finditer(rest)} & unknown
-        bounds = [*starts, len(lines)]
-        for begin, end in zip(bounds, bounds[1:]):
-            if not mentioned:
-                break
-            text = "\n".join(lines[begin:end])
-            if not mentioned & set(_WORD.findall(text)):
-                continue
+    used = (read | used_names(header)) & wanted
+    mentioned = wanted - used  # read nowhere as a plain name: a quoted annotation, or unused
+    if mentioned:
+        mentioned &= set(_WORD.findall("\n".join(lines[cut:])))
+    for begin, end in zip(bounds[1:], bounds[2:]):
+        if not mentioned:
+            break
+        text = "\n".join(lines[begin:end])
+        if mentioned & set(_WORD.findall(text)):
             try:
                 found = used_names(ast.parse(text)) & mentioned
-            except SyntaxError:
+            except SyntaxError:  # cannot happen after the symbol table took it; to be sure
                 return UNSURE
             used |= found
             mentioned -= found
     return drop_imports(source, [(0, header)], used | (exported or set()))
 
 
-def _piece_starts(top: Any, lines: list[str]) -> list[int]:
-    """Line indexes where a top-level def or class (with its decorators) begins.
+def _piece_starts(lines: list[str]) -> list[int]:
+    """0, the end of the header, then about every `_PIECE_LINES` lines, before a top-level def.
 
-    Only where the symbol table has that function or class scope at that
-    line: a `def` at the start of a line inside a string is no boundary.
+    A start is a line that begins a def, class or decorator after a blank
+    line. One inside a string or brackets leaves the piece before it
+    unparsable (it ends inside that string or bracket), and then the whole
+    tree decides; when every piece parses, each one started where the whole
+    module is at its top level, so together they are its statements.
     """
-    defined = {
-        child.lineno - 1
-        for child in top.children
-        if child.type in (_symtable.TYPE_FUNCTION, _symtable.TYPE_CLASS)
-    }
-    starts: list[int] = []
-    for number in sorted(defined):
-        if number >= len(lines) or not lines[number].startswith(_DEF):
-            continue
-        while number > 0 and lines[number - 1].startswith("@"):
-            number -= 1
-        if not starts or number > starts[-1]:
+    starts = [0]
+    for number, line in enumerate(lines):
+        if (
+            line.startswith(_TOP_LEVEL)
+            and number
+            and not lines[number - 1].strip()
+            and (len(starts) == 1 or number - starts[-1] >= _PIECE_LINES)
+        ):
             starts.append(number)
+    if len(starts) == 1:
+        starts.append(len(lines))  # no def or class: all header
     return starts
 
 

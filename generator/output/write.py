@@ -34,9 +34,12 @@ def plan_write(files: dict[str, str], out: Path) -> Plan:
     return Plan(tuple(changed), tuple(unchanged), tuple(_stale(files, out)))
 
 
-def write_files(files: dict[str, str], out: Path) -> Plan:
-    """Write what changed, atomically per file, and delete stale generated files."""
-    plan = plan_write(files, out)
+def write_files(files: dict[str, str], out: Path, plan: Plan | None = None) -> Plan:
+    """Write what changed, atomically per file, and delete stale generated files.
+
+    `plan`: the one `plan_write` just made for the same files and folder.
+    """
+    plan = plan_write(files, out) if plan is None else plan
     for rel in plan.changed:
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)

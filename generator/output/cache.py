@@ -1,0 +1,122 @@
+"""Whole generations, cached by the hash of everything they are made from.
+
+`storegen check` runs on every commit (the pre-commit hook, CI) and almost
+always finds the package up to date; regenerating an unchanged tree cost
+seconds at 500 tables. The key covers every input of `generate`, so a hit
+can only be the same output:
+
+- the schema and query files, and every file of the migrations folder
+  (their bytes, and their paths);
+- the options (`repr`: every config key, the root and all paths);
+- every file of the storegen package itself (the generator code and the
+  runtime it copies) and of every template folder, built-in and user;
+- the installed distributions (`name-version.dist-info` of every sys.path
+  folder: storegen, black, sqlglot, jinja2, pypika...) and the Python version.
+
+A missing or unreadable input is hashed as such and generation then reports
+it; only a successful generation is stored. A cache that cannot be read or
+written costs speed, never output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+from pathlib import Path
+from typing import Any
+
+# Generations kept per project (a 500-table package is ~9 MB).
+KEEP = 4
+_FOLDER = ("generation",)
+
+
+def generation_key(options: Any, package_dir: Path, template_dirs: list[Path]) -> str:
+    """The hash of every input a generation with `options` reads."""
+    digest = hashlib.sha256()
+
+    def add(label: str, data: bytes) -> None:
+        digest.update(f"{label}\0{len(data)}\0".encode())
+        digest.update(data)
+
+    add("python", sys.version.encode())
+    add("distributions", "\n".join(installed_distributions()).encode())
+    add("options", repr(options).encode())
+    for kind, paths in (("schema", options.schema), ("queries", options.queries)):
+        for path in paths:
+            add(f"{kind}:{path}", _read(path))
+    folders = [("package", package_dir), *(("templates", d) for d in template_dirs)]
+    folders.append(("migrations", options.migrations_dir))
+    for kind, folder in folders:
+        for path in _files(folder):
+            add(f"{kind}:{path}", _read(path))
+    return digest.hexdigest()
+
+
+def installed_distributions() -> list[str]:
+    """`name-version.dist-info` (and .egg-info) of every folder on sys.path, sorted.
+
+    One directory listing per folder instead of `importlib.metadata` (~4 ms a
+    package): a changed version of any installed package changes the key.
+    """
+    found: set[str] = set()
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        found.update(f"{entry}/{n}" for n in names if n.endswith((".dist-info", ".egg-info")))
+    return sorted(found)
+
+
+def _files(folder: Path) -> list[Path]:
+    """Every file under `folder` but bytecode caches, in a stable order."""
+    if not folder.is_dir():
+        return []
+    found = []
+    for parent, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        found.extend(Path(parent) / n for n in sorted(names) if not n.endswith(".pyc"))
+    return found
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return b"+" + path.read_bytes()
+    except OSError as error:
+        return f"-{error.errno}".encode()
+
+
+def load(root: Path, key: str) -> tuple[dict[str, str], bytes] | None:
+    """The files and the pickled schema stored under `key`, or None."""
+    try:
+        with (_folder(root) / f"{key}.pickle").open("rb") as handle:
+            files, schema = pickle.load(handle)
+    except Exception:  # missing, partly written by a crash, or from another Python
+        return None
+    if not isinstance(files, dict) or not isinstance(schema, bytes):
+        return None
+    return files, schema
+
+
+def store(root: Path, key: str, files: dict[str, str], schema: bytes) -> None:
+    """Best effort: write the entry atomically, keep the newest `KEEP`."""
+    folder = _folder(root)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        ignore = folder.parent / ".gitignore"
+        if not ignore.is_file():  # the cache never shows up in the user's `git status`
+            ignore.write_text("# storegen's cache: safe to delete, never to commit.\n*\n")
+        tmp = folder / f".{key}.{os.getpid()}.tmp"
+        tmp.write_bytes(pickle.dumps((files, schema), protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, folder / f"{key}.pickle")
+        entries = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[KEEP:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _folder(root: Path) -> Path:
+    return root.joinpath(".storegen-cache", *_FOLDER)
