@@ -37,16 +37,18 @@ def raw_modules(options: Options) -> dict[str, str]:
     """Every templated module of the package, as rendered (before shape and black)."""
     captured: dict[str, str] = {}
 
-    def capture(sources: dict[str, tuple[str, str]], cache_dir: object = None) -> dict[str, str]:
+    def capture(
+        sources: dict[str, tuple[str, str]], cache_dir: object = None, *, black: bool = False
+    ) -> dict[str, str]:
         captured.update({name: text for name, (text, _) in sources.items()})
         return {name: text for name, (text, _) in sources.items()}
 
-    real = storegen.format_many  # type: ignore[attr-defined]
-    storegen.format_many = capture  # type: ignore[attr-defined]
+    real = storegen.finish_many  # type: ignore[attr-defined]
+    storegen.finish_many = capture  # type: ignore[attr-defined]
     try:
-        storegen.generate(options)
+        storegen.generate(options, cache=False)
     finally:
-        storegen.format_many = real  # type: ignore[attr-defined]
+        storegen.finish_many = real  # type: ignore[attr-defined]
     return captured
 
 

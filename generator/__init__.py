@@ -113,6 +113,7 @@ def generate(options: Options, *, cache: bool = True) -> Generation:
 def _generate(options: Options) -> Generation:
     from .backends.manifest import load_backend
     from .queries.objects import refuse_search_off_sqlite
+    from .output.cache import template_bytecode_cache
     from .render.context import attach_sql, build_package_view
     from .render.templates import make_environment, render_template, template_path
 
@@ -127,6 +128,7 @@ def _generate(options: Options) -> Generation:
     )
     view = _with_backends(view, backends, options)
     env = make_environment(options.templates)
+    env.bytecode_cache = template_bytecode_cache(env)
     cache = options.root / ".storegen-cache" / "black"
     rendered: dict[str, tuple[str, str]] = {
         name: (template, render_template(env, template, pkg=view))

@@ -250,7 +250,7 @@ def _generate(options: Options) -> int:
     # The API report compares with the package as it was; the same files change no API.
     changes = plan.changed or plan.stale
     previous = None
-    if changes:
+    if changes and options.out.is_dir():
         from .api.report import read_package
 
         previous = read_package(options.out)

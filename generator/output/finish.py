@@ -11,10 +11,8 @@ finished on every core, one file per task, largest first.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
@@ -46,17 +44,20 @@ def finish_many(
 
 def _lay_out(name: str, source: str, template: str) -> str:
     """Prune, then `shape`: black's layout without black. Broken code goes to black to report."""
-    from .format import format_or_raise
     from .layout import shape
 
     pruned = prune_checked(name, source)
     if pruned is None:  # not valid Python: black names the template line (TemplateError)
+        from .format import format_or_raise
+
         return format_or_raise(source, template)
     if not name.endswith(".py"):
         return pruned
     try:
         return shape(pruned)
     except Exception:  # shape gave up on something: black still lays it out
+        from .format import format_or_raise
+
         return format_or_raise(pruned, template)
 
 
@@ -67,6 +68,9 @@ def run_jobs(
     workers = min(len(jobs), os.cpu_count() or 1)
     if size < PARALLEL_MIN_BYTES or workers < 2 or os.name != "posix":
         return {name: work(*args) for name, args in jobs.items()}
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     # Largest first, so the long files start at once.
     order = sorted(jobs, key=lambda name: -sum(len(str(a)) for a in jobs[name]))
     context = multiprocessing.get_context("fork")

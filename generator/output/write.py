@@ -7,7 +7,6 @@ generation wrote but this one no longer produces.
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +52,8 @@ def write_files(files: dict[str, str], out: Path, plan: Plan | None = None) -> P
 
 def diff_files(files: dict[str, str], out: Path) -> str:
     """A unified diff from the folder's content to the generated content."""
+    import difflib
+
     plan = plan_write(files, out)
     chunks: list[str] = []
     for rel in plan.changed:
@@ -110,6 +111,8 @@ def write_file(path: Path, text: str) -> bool:
 
 def diff_file(path: Path, text: str, shown: str) -> str:
     """A unified diff from one file on disk (`shown` in the header) to `text`."""
+    import difflib
+
     old = _read(path)
     if old == text:
         return ""
