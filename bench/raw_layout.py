@@ -22,6 +22,7 @@ import tempfile
 import time
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import black
 
@@ -38,8 +39,10 @@ def raw_modules(options: Options) -> dict[str, str]:
     captured: dict[str, str] = {}
 
     def capture(
-        sources: dict[str, tuple[str, str]], cache_dir: object = None, *, black: bool = False
+        sources: dict[str, tuple[str, str]], cache_dir: object = None, **kwargs: Any
     ) -> dict[str, str]:
+        if kwargs.get("early") is not None:
+            kwargs["early"].close()  # workers already started on the common files
         captured.update({name: text for name, (text, _) in sources.items()})
         return {name: text for name, (text, _) in sources.items()}
 

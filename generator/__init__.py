@@ -11,11 +11,11 @@ import pickle
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .config import Options
 from .errors import ConfigError
-from .output.finish import finish_many
+from .output.finish import finish_many, start_early
 
 if TYPE_CHECKING:  # the heavy modules (sqlglot, jinja2, pypika) load only on a cache miss
     from .backends.manifest import Backend
@@ -114,7 +114,7 @@ def _generate(options: Options) -> Generation:
     from .backends.manifest import load_backend
     from .queries.objects import refuse_search_off_sqlite
     from .output.cache import template_bytecode_cache
-    from .render.context import attach_sql, build_package_view
+    from .render.context import build_package_view
     from .render.templates import make_environment, render_template, template_path
 
     schema = load_schema(options)
@@ -131,9 +131,37 @@ def _generate(options: Options) -> Generation:
     env.bytecode_cache = template_bytecode_cache(env)
     cache = options.root / ".storegen-cache" / "black"
     rendered: dict[str, tuple[str, str]] = {
-        name: (template, render_template(env, template, pkg=view))
+        name: (render_template(env, template, pkg=view), template_path(env, template))
         for name, template in COMMON_FILES.items()
     }
+    # The common files are most of a large package: the other cores finish them
+    # (prune, lay out) while this one builds the SQL and renders the backends.
+    early = start_early(rendered, black=bool(options.templates))
+    try:
+        _render_backends(rendered, env, schema, options, view, backends)
+    except BaseException:
+        if early is not None:
+            early.close()
+        raise
+    # Built-in templates print black-stable code: black runs only over user templates.
+    files = finish_many(rendered, cache, black=bool(options.templates), early=early)
+    files["py.typed"] = ""
+    files.update(_runtime_files(backends, view.header))
+    return Generation(schema=schema, files=files)
+
+
+def _render_backends(
+    rendered: dict[str, tuple[str, str]],
+    env: Any,
+    schema: Schema,
+    options: Options,
+    view: PackageView,
+    backends: list[Backend],
+) -> None:
+    """Add every backend module, and one SQL module per SQL style, to `rendered`."""
+    from .render.context import attach_sql
+    from .render.templates import render_template, template_path
+
     # The SQL depends on the placeholder style and dialect only: build it once for both.
     # One SQL module per style, which every backend module of that style imports.
     by_style: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
@@ -144,8 +172,8 @@ def _generate(options: Options) -> Generation:
         if statements is None:
             statements = by_style[style] = attach_sql(view, backend)
             rendered[f"{sql_module}.py"] = (
-                SQL_TEMPLATE,
                 render_template(env, SQL_TEMPLATE, pkg=view, sql=statements, backend=backend),
+                template_path(env, SQL_TEMPLATE),
             )
         ddl = _backend_ddl(schema, options, view, backend)
         for name, template in backend.files:
@@ -153,16 +181,7 @@ def _generate(options: Options) -> Generation:
                 env, template, pkg=view, sql=statements, sql_module=sql_module,
                 backend=backend, ddl=ddl,
             )  # fmt: skip
-            rendered[name] = (template, text)
-    # Built-in templates print black-stable code: black runs only over user templates.
-    files = finish_many(
-        {name: (text, template_path(env, template)) for name, (template, text) in rendered.items()},
-        cache,
-        black=bool(options.templates),
-    )
-    files["py.typed"] = ""
-    files.update(_runtime_files(backends, view.header))
-    return Generation(schema=schema, files=files)
+            rendered[name] = (text, template_path(env, template))
 
 
 def _backend_ddl(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -139,10 +140,10 @@ def rendered_modules(options: Options) -> dict[str, str]:
     real = storegen.finish_many  # type: ignore[attr-defined]
 
     def capture(
-        sources: dict[str, tuple[str, str]], cache_dir: Path | None, *, black: bool
+        sources: dict[str, tuple[str, str]], cache_dir: Path | None, **kwargs: Any
     ) -> dict[str, str]:
         captured.update({name: text for name, (text, _) in sources.items()})
-        return real(sources, cache_dir, black=black)
+        return real(sources, cache_dir, **kwargs)  # type: ignore[no-any-return]
 
     storegen.finish_many = capture  # type: ignore[attr-defined]
     try:

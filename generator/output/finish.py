@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .imports import prune_checked, prune_unused_imports
 
@@ -24,10 +24,40 @@ PARALLEL_MIN_BYTES = 1_000_000
 _T = TypeVar("_T")
 
 
+class Early:
+    """Files handed to worker processes before the rest of the package was rendered."""
+
+    def __init__(self, pool: Any, futures: dict[str, Any]) -> None:
+        self.pool, self.futures = pool, futures
+
+    def close(self) -> None:
+        """Stop the workers (generation failed before `finish_many` collected them)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def start_early(sources: dict[str, tuple[str, str]], *, black: bool) -> Early | None:
+    """Start finishing `sources` on the other cores while the caller renders the rest.
+
+    Only for built-in output (black has its own pool) and when the text is
+    large enough to pay for the processes; None otherwise.
+    """
+    if black or not _parallel(sum(len(text) for text, _ in sources.values()), len(sources)):
+        return None
+    pool = _pool()
+    return Early(pool, _submit(pool, sources, {}))
+
+
 def finish_many(
-    sources: dict[str, tuple[str, str]], cache_dir: Path | None, *, black: bool
+    sources: dict[str, tuple[str, str]],
+    cache_dir: Path | None,
+    *,
+    black: bool,
+    early: Early | None = None,
 ) -> dict[str, str]:
-    """Every `name: (rendered text, template file)` as written; `black` for user templates."""
+    """Every `name: (rendered text, template file)` as written; `black` for user templates.
+
+    `early`: what `start_early` already handed to workers (same names, same text).
+    """
     if black:
         from .format import format_many
 
@@ -38,8 +68,41 @@ def finish_many(
             },
             cache_dir,
         )
-    jobs = {name: (name, text, template) for name, (text, template) in sources.items()}
-    return run_jobs(_lay_out, jobs, sum(len(text) for text, _ in sources.values()))
+    if early is None:
+        jobs = {name: (name, text, template) for name, (text, template) in sources.items()}
+        return run_jobs(_lay_out, jobs, sum(len(text) for text, _ in sources.values()))
+    with early.pool:
+        futures = _submit(early.pool, sources, early.futures)
+        return {name: futures[name].result() for name in sources}
+
+
+def _submit(
+    pool: Any, sources: dict[str, tuple[str, str]], started: dict[str, Any]
+) -> dict[str, Any]:
+    """Submit what is not started yet, largest first, so the long files start at once."""
+    futures = dict(started)
+    for name in sorted(sources, key=lambda n: -len(sources[n][0])):
+        if name not in futures:
+            text, template = sources[name]
+            futures[name] = pool.submit(_lay_out, name, text, template)
+    return futures
+
+
+def _parallel(size: int, count: int) -> bool:
+    return size >= PARALLEL_MIN_BYTES and count > 1 and _workers() > 1 and os.name == "posix"
+
+
+def _workers() -> int:
+    return os.cpu_count() or 1
+
+
+def _pool() -> Any:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork: the workers start with the modules already imported.
+    context = multiprocessing.get_context("fork")
+    return ProcessPoolExecutor(max_workers=_workers(), mp_context=context)
 
 
 def _lay_out(name: str, source: str, template: str) -> str:
@@ -65,16 +128,10 @@ def run_jobs(
     work: Callable[..., _T], jobs: Mapping[str, tuple[object, ...]], size: int
 ) -> dict[str, _T]:
     """`work(*args)` for every job, in forked processes when `size` bytes make it worth it."""
-    workers = min(len(jobs), os.cpu_count() or 1)
-    if size < PARALLEL_MIN_BYTES or workers < 2 or os.name != "posix":
+    if not _parallel(size, len(jobs)):
         return {name: work(*args) for name, args in jobs.items()}
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     # Largest first, so the long files start at once.
     order = sorted(jobs, key=lambda name: -sum(len(str(a)) for a in jobs[name]))
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with _pool() as pool:
         futures = {name: pool.submit(work, *jobs[name]) for name in order}
-        done = {name: futures[name].result() for name in order}
-    return {name: done[name] for name in jobs}
+        return {name: futures[name].result() for name in jobs}
