@@ -47,13 +47,15 @@ class Generation:
     (`check` without a docs page never does).
     """
 
-    __slots__ = ("files", "_schema", "_pickled")
+    __slots__ = ("files", "key", "_schema", "_pickled")
 
     def __init__(
         self, schema: Schema | None = None, files: dict[str, str] | None = None,
         *, pickled: bytes | None = None,
     ) -> None:  # fmt: skip
         self.files: dict[str, str] = files if files is not None else {}
+        # The cache key of its inputs (None when generated without the cache).
+        self.key: str | None = None
         self._schema = schema
         self._pickled = pickled
 
@@ -103,8 +105,11 @@ def generate(options: Options, *, cache: bool = True) -> Generation:
     )
     hit = generations.load(options.root, key)
     if hit is not None:
-        return Generation(files=hit[0], pickled=hit[1])
+        generation = Generation(files=hit[0], pickled=hit[1])
+        generation.key = key
+        return generation
     generation = _generate(options)
+    generation.key = key
     pickled = pickle.dumps(generation.schema, protocol=pickle.HIGHEST_PROTOCOL)
     generations.store(options.root, key, generation.files, pickled)
     return generation

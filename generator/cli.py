@@ -297,6 +297,7 @@ def passed_over_line(schema: Schema) -> str:
 
 def _check(options: Options) -> int:
     from . import generate
+    from .output.cache import migration_drift
     from .output.write import diff_files
 
     generation = generate(options)
@@ -314,7 +315,7 @@ def _check(options: Options) -> int:
             if previous is not None:  # no package yet: nothing to compare with
                 report = format_report(api_changes(previous, generation.files))
                 sys.stdout.write(report or "storegen: public API unchanged\n")
-    drift = _migration_drift(options)  # None: the project keeps no migrations
+    drift = migration_drift(options, generation)  # None: the project keeps no migrations
     if drift:
         print("\n".join(f"  {line}" for line in drift[1:]))
         print(f"storegen: {drift[0]}", file=sys.stderr)
@@ -369,19 +370,11 @@ def _init(args: argparse.Namespace) -> int:
 def _docs_diff(generation: Generation, options: Options) -> str:
     if options.docs is None:
         return ""
+    from .output.cache import docs_page
     from .output.write import diff_file
-    from .schemadoc import schema_page
 
-    shown = options.display_path(options.docs)
-    return diff_file(options.docs, schema_page(generation.schema, options), shown)
-
-
-def _migration_drift(options: Options) -> list[str] | None:
-    if not options.migrations_dir.is_dir():
-        return None  # the project keeps no migrations (and sqlglot stays unloaded)
-    from .migrations.command import migration_drift
-
-    return migration_drift(options)
+    page = docs_page(generation, options)
+    return diff_file(options.docs, page, options.display_path(options.docs))
 
 
 def _docs(options: Options) -> int:

@@ -186,3 +186,22 @@ def test_a_failed_generation_is_not_cached(project: Path, runs: list[Path]) -> N
             generate(project)
     assert len(runs) == 2
     assert not list((project / ".storegen-cache").glob("generation/*.pickle"))
+
+
+def test_check_remembers_no_stale_migration_drift(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`check` keeps the drift beside the generation; a schema edit is still drift."""
+    from storegen.cli import main
+
+    monkeypatch.chdir(project)
+    (project / "migrations").mkdir()
+    assert main(["migrate", "--name", "initial"]) == 0
+    assert main(["generate"]) == 0
+    assert main(["check"]) == 0
+    assert main(["check"]) == 0  # from the cache
+    (project / "schema.sql").write_text(SCHEMA.replace("body TEXT NOT NULL", "body TEXT"), "utf-8")
+    assert main(["generate"]) == 0
+    capsys.readouterr()
+    assert main(["check"]) == 1
+    assert "migrat" in capsys.readouterr().err

@@ -11,7 +11,11 @@ can only be the same output:
 - every file of the storegen package itself (the generator code and the
   runtime it copies) and of every template folder, built-in and user;
 - the installed distributions (`name-version.dist-info` of every sys.path
-  folder: storegen, black, sqlglot, jinja2, pypika...) and the Python version.
+  folder: storegen, black, sqlglot, jinja2, pypika...), the Python version and
+  the SQLite library it links.
+
+`memo` keeps what `check` derives from the same inputs (the schema page, the
+migration drift) beside the generation.
 
 A missing or unreadable input is hashed as such and generation then reports
 it; only a successful generation is stored. A cache that cannot be read or
@@ -25,7 +29,10 @@ import os
 import pickle
 import sys
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 # Generations kept per project (a 500-table package is ~9 MB).
 KEEP = 4
@@ -40,7 +47,9 @@ def generation_key(options: Any, package_dir: Path, template_dirs: list[Path]) -
         digest.update(f"{label}\0{len(data)}\0".encode())
         digest.update(data)
 
-    add("python", sys.version.encode())
+    import sqlite3  # migrations replay, and schema checks run, on the linked SQLite
+
+    add("python", f"{sys.version}\0{sqlite3.sqlite_version}".encode())
     add("distributions", "\n".join(installed_distributions()).encode())
     add("options", repr(options).encode())
     for kind, paths in (("schema", options.schema), ("queries", options.queries)):
@@ -114,8 +123,58 @@ def store(root: Path, key: str, files: dict[str, str], schema: bytes) -> None:
         entries = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in entries[KEEP:]:
             old.unlink(missing_ok=True)
+            for extra in folder.glob(f"{old.stem}.*.memo"):
+                extra.unlink(missing_ok=True)
     except OSError:
         pass
+
+
+def memo(root: Path, key: str | None, name: str, compute: Callable[[], _T]) -> _T:
+    """`compute()`, stored beside the generation `key`: a pure function of the same inputs.
+
+    For what `check` derives from those inputs besides the files (the schema
+    page, the migration drift). No key (an uncached generation): computed.
+    """
+    if key is None:
+        return compute()
+    path = _folder(root) / f"{key}.{name}.memo"
+    try:
+        with path.open("rb") as handle:
+            return pickle.load(handle)  # type: ignore[no-any-return]
+    except Exception:  # missing or unreadable: compute it
+        pass
+    value = compute()
+    try:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return value
+
+
+def docs_page(generation: Any, options: Any) -> str:
+    """The schema reference page of `generation`, remembered with it."""
+
+    def page() -> str:
+        from ..schemadoc import schema_page
+
+        return schema_page(generation.schema, options)
+
+    return memo(options.root, generation.key, "docs", page)
+
+
+def migration_drift(options: Any, generation: Any) -> list[str] | None:
+    """`migrations.command.migration_drift`, remembered with the generation (same inputs)."""
+    if not options.migrations_dir.is_dir():
+        return None  # the project keeps no migrations (and sqlglot stays unloaded)
+
+    def drift() -> list[str] | None:
+        from ..migrations.command import migration_drift as compute
+
+        return compute(options)
+
+    return memo(options.root, generation.key, "drift", drift)
 
 
 def _folder(root: Path) -> Path:
