@@ -79,7 +79,11 @@ def shape(source: str) -> str:
             return "\n".join(out + lines[i:])  # a multi-line string or continuation: leave the rest
         if "#" in code:
             code = code[: code.index("#")]
-        after = depth + sum(code.count(c) for c in _OPENING) - sum(code.count(c) for c in _CLOSING)
+        after = (
+            depth
+            + code.count("(") + code.count("[") + code.count("{")
+            - code.count(")") - code.count("]") - code.count("}")
+        )  # fmt: skip
         if "'" in line and "#" not in line:
             line = _STRING.sub(_prefer_double, line)
         if depth == 0 and after == 0 and "#" not in line:
@@ -175,6 +179,8 @@ def _prefer_double(match: re.Match[str]) -> str:
 def _double_quoted(literal: str) -> str:
     """A plain '...' literal in black's preferred quotes (strings.normalize_string_quotes)."""
     body = literal[1:-1]
+    if "\\" not in body:  # no escapes: a '"' inside would need one, so black keeps '...'
+        return literal if '"' in body else f'"{body}"'
     new_body = _sub_twice(_ESCAPED_NEW, r"\1\2" + '"', body)
     if new_body != body:
         body = new_body
