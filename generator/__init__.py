@@ -110,7 +110,10 @@ def generate(options: Options, *, cache: bool = True) -> Generation:
         return generation
     generation = _generate(options)
     generation.key = key
-    pickled = pickle.dumps(generation.schema, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        pickled = pickle.dumps(generation.schema, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - a schema that cannot be stored is only not cached
+        return generation
     generations.store(options.root, key, generation.files, pickled)
     return generation
 

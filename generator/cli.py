@@ -49,12 +49,15 @@ class _Version(argparse.Action):
     """`--version`, looking the version up only when asked (importlib.metadata is slow)."""
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
-        parser.exit(message=f"storegen {storegen_version()}\n")
+        sys.stdout.write(f"storegen {storegen_version()}\n")
+        parser.exit()
 
 
 def build_parser(wants_migrate: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="storegen", description=DESCRIPTION, epilog=EPILOG)
-    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
+    parser.add_argument(
+        "--version", action=_Version, nargs=0, help="show program's version number and exit"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in (
         ("generate", "write the package from the schema files"),
