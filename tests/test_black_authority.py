@@ -104,3 +104,39 @@ def _whole_tree_prune(name: str, text: str) -> str:
         return prune_unused_imports(name, text)
     finally:
         symbols.fast_prune = real  # type: ignore[assignment]
+
+
+def test_random_schemas_give_black_stable_output(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Beyond the goldens: the property suite's random schemas (keyword and quoted names,
+    every declared type, defaults, CHECK lists...) give output black leaves unchanged."""
+    from hypothesis import HealthCheck, given, note, settings
+
+    from storegen.errors import SchemaError
+    from tests.reliability._support import generate_from_sql
+    from tests.reliability.test_property_schemas import Case, cases
+
+    root = tmp_path_factory.mktemp("authority")
+    seen = [0]
+
+    @settings(
+        max_examples=12,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(case=cases())
+    def check(case: Case) -> None:
+        seen[0] += 1
+        note(case.sql)
+        try:
+            generation = generate_from_sql(root, case.sql, f"auth_pkg_{seen[0]}")
+        except SchemaError:
+            return  # a refused name collision: nothing rendered
+        for name, text in generation.files.items():
+            if name.endswith(".py") and not name.startswith("_runtime/"):
+                formatted = black.format_str(text, mode=black_mode())
+                assert formatted == text, f"{name} is not black-stable for:\n{case.sql}"
+
+    check()
+    assert seen[0] >= 12

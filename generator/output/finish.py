@@ -107,7 +107,7 @@ def _pool() -> Any:
 
 def _lay_out(name: str, source: str, template: str) -> str:
     """Prune, then `shape`: black's layout without black. Broken code goes to black to report."""
-    from .layout import shape
+    from .layout import shape_or_none
 
     pruned = prune_checked(name, source)
     if pruned is None:  # not valid Python: black names the template line (TemplateError)
@@ -117,11 +117,14 @@ def _lay_out(name: str, source: str, template: str) -> str:
     if not name.endswith(".py"):
         return pruned
     try:
-        return shape(pruned)
-    except Exception:  # shape gave up on something: black still lays it out
+        shaped = shape_or_none(pruned)
+    except Exception:  # an optimisation must never stop generation
+        shaped = None
+    if shaped is None:  # a line shape cannot vouch for (an unusual name, a long one): black
         from .format import format_or_raise
 
         return format_or_raise(pruned, template)
+    return shaped
 
 
 def run_jobs(

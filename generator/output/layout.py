@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import re
 
+from .rules import docstring, left_by_black, lone_string, suspect
+
 LINE_LENGTH = 100  # generator.output.format pins black to the same length
 _INDENT = "    "
 
@@ -53,6 +55,30 @@ _OPENING, _CLOSING = "([{", ")]}"
 
 def shape(source: str) -> str:
     """`source` with the statements black would split already split its way."""
+    return _shape(source, strict=False)
+
+
+def shape_or_none(source: str) -> str | None:
+    """`shape(source)`, or None when some line may still be black's to change.
+
+    Without black (built-in templates), a None means: run black on this file.
+    None whenever a line is left as printed that black could change: one it
+    would split that `shape` cannot, a long or non-ASCII line (black counts
+    wide characters twice), a multi-line string, an unusual docstring, a
+    prefixed '...' string or a '...' string beside a comment, trailing
+    whitespace, or blank lines black would remove.
+    """
+    try:
+        return _shape(source, strict=True)
+    except _Unsure:
+        return None
+
+
+class _Unsure(Exception):
+    """A line `shape` leaves as printed, which black might still change."""
+
+
+def _shape(source: str, *, strict: bool) -> str:
     lines = source.split("\n")
     out: list[str] = []
     depth = 0  # brackets left open by the lines before (a list the template printed)
@@ -61,24 +87,33 @@ def shape(source: str) -> str:
     while i < len(lines):
         line = lines[i]
         stripped = line.strip()
+        if strict and suspect(lines, i, line, stripped):
+            raise _Unsure
         if not stripped or stripped.startswith("#"):
             out.append(line)
             i += 1
             continue
         if depth == 0 and stripped.startswith('"""'):
             end = _string_end(lines, i)
+            shaped = docstring(lines[i : (end or i) + 1]) if opens_block and end else None
+            if strict and (end is None or (opens_block and shaped is None)):
+                raise _Unsure
             if end is None:
                 return "\n".join(out + lines[i:])
             block = lines[i : end + 1]
-            out.extend(_docstring(block) if opens_block else block)
+            out.extend(shaped or block)
             opens_block = False
             i = end + 1
             continue
         code = _STRING.sub(_blank, line)
         if '"""' in code or "'''" in code or line.endswith("\\"):
+            if strict:
+                raise _Unsure
             return "\n".join(out + lines[i:])  # a multi-line string or continuation: leave the rest
         if "#" in code:
             code = code[: code.index("#")]
+        if strict and _ODD_SPACING.search(code.strip()):
+            raise _Unsure  # spacing black would normalise: `(0, )`, `a,b`, `f( x)`
         after = (
             depth
             + code.count("(") + code.count("[") + code.count("{")
@@ -86,18 +121,33 @@ def shape(source: str) -> str:
         )  # fmt: skip
         if "'" in line and "#" not in line:
             line = _STRING.sub(_prefer_double, line)
+            if strict and _PREFIXED_SINGLE.search(line):
+                raise _Unsure  # black prefers double quotes on f/r/b strings too
+        elif strict and "'" in line:
+            raise _Unsure
         if depth == 0 and after == 0 and "#" not in line:
             if len(line) > LINE_LENGTH or ",)" in code or ",]" in code or ",}" in code:
-                out.extend(_split(line) or [line])
+                split = _split(line)
+                if split is None and strict and not left_by_black(line):
+                    raise _Unsure
+                out.extend(split or [line])
             else:
                 out.append(line)
         else:
+            if strict and len(line) > LINE_LENGTH and not lone_string(line):
+                raise _Unsure
             out.append(line)
         if after == 0:
             opens_block = code.rstrip().endswith(":")
         depth = after
         i += 1
     return "\n".join(out)
+
+
+# Spacing black normalises, in code with its strings blanked (strict mode).
+_ODD_SPACING = re.compile(r"[(\[{] |(?<=\S) [)\]}]|\S {2,}\S| ,|,(?=[^\s)\]}])")
+# A string with a prefix in single quotes: black would make it double-quoted.
+_PREFIXED_SINGLE = re.compile(r"(?<![\w'\"])[rRbBuUfF]+'")
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -116,59 +166,6 @@ def _string_end(lines: list[str], start: int) -> int | None:
         if '"""' in lines[j]:
             return j
     return None
-
-
-def _docstring(block: list[str]) -> list[str]:
-    """A docstring laid out as black's `visit_STRING` does; unusual ones stay as they are."""
-    text = "\n".join(block)
-    indent = text[: len(text) - len(text.lstrip(" "))]
-    value = text.strip(" ")
-    if not value.endswith('"""') or value.count('"""') != 2 or len(value) < 6:
-        return block
-    if "\t" in value or "\r" in value or re.search(r"\\\s*\n", value):
-        return block
-    body = value[3:-3]
-    started_empty = not body
-    if "\n" in value:
-        body = _fix_multiline(body, indent)
-    else:
-        body = body.strip()
-    trailing_backslash = False
-    if body:
-        if body[0] == '"':
-            body = " " + body
-        if body[-1] == '"':
-            body += " "
-        if body[-1] == "\\":
-            if (len(body) - len(body.rstrip("\\"))) % 2:
-                body += " "
-                trailing_backslash = True
-    elif not started_empty:
-        body = " "
-    parts = body.splitlines()
-    last = len(parts[-1]) if body and not body.endswith("\n") else 0
-    if len(parts) > 1 and last + 3 > LINE_LENGTH and not trailing_backslash:
-        if value[-4] == "\n":
-            literal = f'"""{body}"""'
-        else:
-            literal = f'"""{body}\n{indent}"""'
-    else:
-        literal = f'"""{body}"""'
-    return (indent + literal).split("\n")
-
-
-def _fix_multiline(docstring: str, prefix: str) -> str:
-    """black's `fix_multiline_docstring` (PEP 257 indentation), tabs excluded."""
-    lines = re.split(r"\r\n|[\r\n]", docstring)
-    widths = [len(line) - len(line.lstrip()) for line in lines[1:] if line.strip()]
-    trimmed = [lines[0].strip()]
-    if widths:
-        cut = min(widths)
-        last = len(lines) - 2
-        for i, line in enumerate(lines[1:]):
-            kept = line[cut:].rstrip()
-            trimmed.append(prefix + kept if kept or i == last else "")
-    return "\n".join(trimmed)
 
 
 def _prefer_double(match: re.Match[str]) -> str:
@@ -313,7 +310,7 @@ def _ternary(code: str) -> list[str] | None:
             depth -= 1
         elif depth == 0 and char == " " and text.startswith((" if ", " else "), i):
             cuts.append(i)
-    if len(cuts) < 2 or "lambda" in text or " for " in text:
+    if len(cuts) != 2 or "lambda" in text or " for " in text:  # nested: black keeps the tail
         return None
     bounds = [0, *cuts, len(code)]
     return [code[a:b].strip() for a, b in zip(bounds, bounds[1:])]
