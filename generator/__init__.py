@@ -144,7 +144,7 @@ def _generate(options: Options) -> Generation:
     }
     # The common files are most of a large package: the other cores finish them
     # (prune, lay out) while this one builds the SQL and renders the backends.
-    early = start_early(rendered, black=bool(options.templates))
+    early = start_early(rendered, black=bool(options.templates), cache_dir=cache)
     try:
         _render_backends(rendered, env, schema, options, view, backends)
     except BaseException:

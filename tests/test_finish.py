@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import storegen
@@ -18,8 +20,8 @@ def test_parallel_finishing_gives_the_same_package(monkeypatch: pytest.MonkeyPat
     started: list[int] = []
     real_start = finish.start_early
 
-    def start(sources: dict[str, tuple[str, str]], *, black: bool) -> finish.Early | None:
-        early = real_start(sources, black=black)
+    def start(sources: dict[str, tuple[str, str]], **kwargs: Any) -> finish.Early | None:
+        early = real_start(sources, **kwargs)
         started.append(0 if early is None else len(early.futures))
         return early
 
@@ -49,3 +51,20 @@ def test_user_templates_still_go_through_black() -> None:
     assert finish.finish_many(sources, None, black=True) == {"_m.py": "import os\n\nX = os.sep\n"}
     # Without black, the layout is shape's alone (the built-in templates print black's).
     assert finish.finish_many(sources, None, black=False) == {"_m.py": "import os\nX=os.sep\n"}
+
+
+@pytest.mark.parametrize(
+    "printed, expected",
+    [
+        ("X = (0, )\n", "X = (0,)\n"),  # spacing shape does not normalise
+        ("X = 'ÜberTabelle' + '" + "x" * 100 + "'\n", None),  # long and non-ASCII
+        ("def f(a,b):\n    return a\n", "def f(a, b):\n    return a\n"),
+    ],
+)
+def test_lines_shape_cannot_vouch_for_go_through_black(printed: str, expected: str | None) -> None:
+    import black
+
+    from storegen.output.format import black_mode
+
+    want = expected or black.format_str(printed, mode=black_mode())
+    assert finish.finish_many({"_m.py": (printed, "t.j2")}, None, black=False) == {"_m.py": want}

@@ -35,7 +35,9 @@ class Early:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def start_early(sources: dict[str, tuple[str, str]], *, black: bool) -> Early | None:
+def start_early(
+    sources: dict[str, tuple[str, str]], *, black: bool, cache_dir: Path | None = None
+) -> Early | None:
     """Start finishing `sources` on the other cores while the caller renders the rest.
 
     Only for built-in output (black has its own pool) and when the text is
@@ -44,7 +46,7 @@ def start_early(sources: dict[str, tuple[str, str]], *, black: bool) -> Early | 
     if black or not _parallel(sum(len(text) for text, _ in sources.values()), len(sources)):
         return None
     pool = _pool()
-    return Early(pool, _submit(pool, sources, {}))
+    return Early(pool, _submit(pool, sources, {}, cache_dir))
 
 
 def finish_many(
@@ -69,22 +71,24 @@ def finish_many(
             cache_dir,
         )
     if early is None:
-        jobs = {name: (name, text, template) for name, (text, template) in sources.items()}
+        jobs = {
+            name: (name, text, template, cache_dir) for name, (text, template) in sources.items()
+        }
         return run_jobs(_lay_out, jobs, sum(len(text) for text, _ in sources.values()))
     with early.pool:
-        futures = _submit(early.pool, sources, early.futures)
+        futures = _submit(early.pool, sources, early.futures, cache_dir)
         return {name: futures[name].result() for name in sources}
 
 
 def _submit(
-    pool: Any, sources: dict[str, tuple[str, str]], started: dict[str, Any]
+    pool: Any, sources: dict[str, tuple[str, str]], started: dict[str, Any], cache: Path | None
 ) -> dict[str, Any]:
     """Submit what is not started yet, largest first, so the long files start at once."""
     futures = dict(started)
     for name in sorted(sources, key=lambda n: -len(sources[n][0])):
         if name not in futures:
             text, template = sources[name]
-            futures[name] = pool.submit(_lay_out, name, text, template)
+            futures[name] = pool.submit(_lay_out, name, text, template, cache)
     return futures
 
 
@@ -105,7 +109,7 @@ def _pool() -> Any:
     return ProcessPoolExecutor(max_workers=_workers(), mp_context=context)
 
 
-def _lay_out(name: str, source: str, template: str) -> str:
+def _lay_out(name: str, source: str, template: str, cache_dir: Path | None) -> str:
     """Prune, then `shape`: black's layout without black. Broken code goes to black to report."""
     from .layout import shape_or_none
 
@@ -120,11 +124,16 @@ def _lay_out(name: str, source: str, template: str) -> str:
         shaped = shape_or_none(pruned)
     except Exception:  # an optimisation must never stop generation
         shaped = None
-    if shaped is None:  # a line shape cannot vouch for (an unusual name, a long one): black
-        from .format import format_or_raise
+    return _black(pruned, template, cache_dir) if shaped is None else shaped
 
-        return format_or_raise(pruned, template)
-    return shaped
+
+def _black(source: str, template: str, cache_dir: Path | None) -> str:
+    """A file shape cannot vouch for (an unusual name, a long one): black, as `format_many`
+    does it (chunks through the cache), in this process."""
+    from .format import _chunks, _join, format_python
+
+    parts = [format_python(chunk, template, cache_dir) for chunk in _chunks(source)]
+    return parts[0] if len(parts) == 1 else _join(parts)
 
 
 def run_jobs(
