@@ -68,6 +68,8 @@ def shape_or_none(source: str) -> str | None:
     prefixed '...' string or a '...' string beside a comment, trailing
     whitespace, or blank lines black would remove.
     """
+    if source and not source.endswith("\n"):
+        return None  # black ends every file with one newline
     try:
         return _shape(source, strict=True)
     except _Unsure:

@@ -68,19 +68,23 @@ _PLAIN_STRING_ASSIGN = re.compile(
 
 def suspect(lines: list[str], i: int, line: str, stripped: str) -> bool:
     """A line black may change that `shape` does not look at (strict mode)."""
-    if not line.isascii() and (len(line) > LINE_LENGTH or _width(line) > LINE_LENGTH):
+    if stripped:
+        if line[-1] in " \t\f\v" or "\t" in line or "\r" in line:
+            return True  # trailing whitespace, tabs, carriage returns
+        if line.isascii():
+            return False
         # black measures wide characters as two columns; a lone string it cannot split anyway
-        return not lone_string(line)
-    if line != line.rstrip() or "\t" in line or "\r" in line:
-        return True  # trailing whitespace, tabs, carriage returns
-    if not stripped:  # at most 2 blank lines in a row, none at the start or the end
-        return (
-            i == 0
-            or (i >= 2 and not lines[i - 1].strip() and not lines[i - 2].strip())
-            or (i == len(lines) - 2 and lines[-1] == "")
-            or (i == len(lines) - 1 and not lines[i - 1].strip())
-        )
-    return False
+        too_wide = len(line) > LINE_LENGTH or _width(line) > LINE_LENGTH
+        return too_wide and not lone_string(line)
+    if line:
+        return True  # a line of only whitespace
+    # at most 2 blank lines in a row, none at the start or before the end
+    return (
+        i == 0
+        or (i >= 2 and not lines[i - 1].strip() and not lines[i - 2].strip())
+        or (i == len(lines) - 2 and lines[-1] == "")
+        or (i == len(lines) - 1 and not lines[i - 1].strip())
+    )
 
 
 def left_by_black(line: str) -> bool:
