@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 
-from .rules import docstring, left_by_black, lone_string, suspect
+from .rules import ODD_SPACING, PREFIXED_SINGLE, docstring, left_by_black, lone_string, suspect
 
 LINE_LENGTH = 100  # generator.output.format pins black to the same length
 _INDENT = "    "
@@ -114,7 +114,7 @@ def _shape(source: str, *, strict: bool) -> str:
             return "\n".join(out + lines[i:])  # a multi-line string or continuation: leave the rest
         if "#" in code:
             code = code[: code.index("#")]
-        if strict and _ODD_SPACING.search(code.strip()):
+        if strict and ODD_SPACING.search(code.strip()):
             raise _Unsure  # spacing black would normalise: `(0, )`, `a,b`, `f( x)`
         after = (
             depth
@@ -123,7 +123,7 @@ def _shape(source: str, *, strict: bool) -> str:
         )  # fmt: skip
         if "'" in line and "#" not in line:
             line = _STRING.sub(_prefer_double, line)
-            if strict and _PREFIXED_SINGLE.search(line):
+            if strict and PREFIXED_SINGLE.search(line):
                 raise _Unsure  # black prefers double quotes on f/r/b strings too
         elif strict and "'" in line:
             raise _Unsure
@@ -144,12 +144,6 @@ def _shape(source: str, *, strict: bool) -> str:
         depth = after
         i += 1
     return "\n".join(out)
-
-
-# Spacing black normalises, in code with its strings blanked (strict mode).
-_ODD_SPACING = re.compile(r"[(\[{] |(?<=\S) [)\]}]|\S {2,}\S| ,|,(?=[^\s)\]}])")
-# A string with a prefix in single quotes: black would make it double-quoted.
-_PREFIXED_SINGLE = re.compile(r"(?<![\w'\"])[rRbBuUfF]+'")
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -312,7 +306,7 @@ def _ternary(code: str) -> list[str] | None:
             depth -= 1
         elif depth == 0 and char == " " and text.startswith((" if ", " else "), i):
             cuts.append(i)
-    if len(cuts) != 2 or "lambda" in text or " for " in text:  # nested: black keeps the tail
+    if len(cuts) < 2 or "lambda" in text or " for " in text:
         return None
     bounds = [0, *cuts, len(code)]
     return [code[a:b].strip() for a, b in zip(bounds, bounds[1:])]

@@ -60,6 +60,10 @@ def fix_multiline(docstring: str, prefix: str) -> str:
     return "\n".join(trimmed)
 
 
+# Spacing black normalises, in code with its strings blanked (strict mode).
+ODD_SPACING = re.compile(r"[(\[{] |(?<=\S) [)\]}]|\S {2,}\S| ,|,(?=[^\s)\]}])")
+# A string with a prefix in single quotes: black would make it double-quoted.
+PREFIXED_SINGLE = re.compile(r"(?<![\w'\"])[rRbBuUfF]+'")
 _LONE_STRING = re.compile(r""" *(?:[A-Za-z_]\w*=)?(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'),?""")
 _PLAIN_STRING_ASSIGN = re.compile(
     r""" *[A-Za-z_]\w* = (?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')"""
