@@ -259,9 +259,9 @@ def _generate(options: Options) -> int:
         previous = read_package(options.out)
     write_files(generation.files, options.out, plan)
     if options.docs is not None:
-        from .schemadoc import schema_page
+        from .output.cache import docs_page
 
-        write_file(options.docs, schema_page(generation.schema, options))
+        write_file(options.docs, docs_page(generation, options))
     elapsed = time.perf_counter() - started
     print(
         f"storegen: {_counts(generation.schema)} → {options.display_path(options.out)}: "
