@@ -7,8 +7,8 @@ and `storegen check` are both built on this one call.
 
 from __future__ import annotations
 
-import pickle
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,28 +43,39 @@ COMMON_FILES = {
 class Generation:
     """The parsed schema and every file of the package, relative to `out`.
 
-    From the cache, the schema stays pickled until someone asks for it
-    (`check` without a docs page never does).
+    From the cache, the schema is parsed again only if someone asks for it
+    (its inputs are unchanged, by the cache key): `check` and `generate`
+    never do (the schema page and the table count are kept with the files).
     """
 
-    __slots__ = ("files", "key", "_schema", "_pickled")
+    __slots__ = ("files", "key", "_schema", "_load", "_tables")
 
     def __init__(
         self, schema: Schema | None = None, files: dict[str, str] | None = None,
-        *, pickled: bytes | None = None,
+        *, load: Callable[[], Schema] | None = None, tables: int | None = None,
     ) -> None:  # fmt: skip
         self.files: dict[str, str] = files if files is not None else {}
         # The cache key of its inputs (None when generated without the cache).
         self.key: str | None = None
         self._schema = schema
-        self._pickled = pickled
+        self._load = load
+        self._tables = tables
 
     @property
     def schema(self) -> Schema:
         if self._schema is None:
-            assert self._pickled is not None, "a Generation needs a schema"
-            self._schema = pickle.loads(self._pickled)
+            assert self._load is not None, "a Generation needs a schema"
+            self._schema = self._load()
         return self._schema
+
+    @property
+    def table_count(self) -> int:
+        """How many tables the schema has (known without parsing it again)."""
+        return (
+            self._tables
+            if self._schema is None and self._tables is not None
+            else len(self.schema.tables)
+        )
 
 
 def load_schema(options: Options) -> Schema:
@@ -105,16 +116,12 @@ def generate(options: Options, *, cache: bool = True) -> Generation:
     )
     hit = generations.load(options.root, key)
     if hit is not None:
-        generation = Generation(files=hit[0], pickled=hit[1])
+        generation = Generation(files=hit[0], load=lambda: load_schema(options), tables=hit[1])
         generation.key = key
         return generation
     generation = _generate(options)
     generation.key = key
-    try:
-        pickled = pickle.dumps(generation.schema, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:  # noqa: BLE001 - a schema that cannot be stored is only not cached
-        return generation
-    generations.store(options.root, key, generation.files, pickled)
+    generations.store(options.root, key, generation.files, len(generation.schema.tables))
     return generation
 
 

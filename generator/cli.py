@@ -18,6 +18,7 @@ from .errors import StoregenError
 
 if TYPE_CHECKING:
     from . import Generation
+    from .schema.ir import Schema
 
 # Each command imports what it needs when it runs: `storegen check` on an
 # unchanged tree reads its answer from the cache and never loads sqlglot,
@@ -263,18 +264,30 @@ def _generate(options: Options) -> int:
 
         write_file(options.docs, docs_page(generation, options))
     elapsed = time.perf_counter() - started
+    summary, passed_over = _summary(generation, options)
     print(
-        f"storegen: {_counts(generation.schema)} → {options.display_path(options.out)}: "
+        f"storegen: {summary} → {options.display_path(options.out)}: "
         f"{len(plan.changed)} written, {len(plan.unchanged)} unchanged, {len(plan.stale)} removed "
         f"in {elapsed:.2f}s"
     )
-    if generation.schema.passed_over:
-        print(passed_over_line(generation.schema))
+    if passed_over:
+        print(passed_over)
     if previous is not None:
         from .api.report import api_changes, format_report
 
         sys.stdout.write(format_report(api_changes(previous, generation.files)))
     return EXIT_OK
+
+
+def _summary(generation: Generation, options: Options) -> tuple[str, str | None]:
+    """What the schema holds, and the statements passed over: kept with a cached generation."""
+    from .output.cache import memo
+
+    def compute() -> tuple[str, str | None]:
+        schema = generation.schema
+        return _counts(schema), passed_over_line(schema) if schema.passed_over else None
+
+    return memo(options.root, generation.key, "summary", compute)
 
 
 def _counts(schema: Schema) -> str:

@@ -97,19 +97,19 @@ def _read(path: Path) -> bytes:
         return f"-{error.errno}".encode()
 
 
-def load(root: Path, key: str) -> tuple[dict[str, str], bytes] | None:
-    """The files and the pickled schema stored under `key`, or None."""
+def load(root: Path, key: str) -> tuple[dict[str, str], int] | None:
+    """The files and the table count stored under `key`, or None."""
     try:
         with (_folder(root) / f"{key}.pickle").open("rb") as handle:
-            files, schema = pickle.load(handle)
+            files, tables = pickle.load(handle)
     except Exception:  # missing, partly written by a crash, or from another Python
         return None
-    if not isinstance(files, dict) or not isinstance(schema, bytes):
+    if not isinstance(files, dict) or not isinstance(tables, int):
         return None
-    return files, schema
+    return files, tables
 
 
-def store(root: Path, key: str, files: dict[str, str], schema: bytes) -> None:
+def store(root: Path, key: str, files: dict[str, str], tables: int) -> None:
     """Best effort: write the entry atomically, keep the newest `KEEP`."""
     folder = _folder(root)
     try:
@@ -118,7 +118,7 @@ def store(root: Path, key: str, files: dict[str, str], schema: bytes) -> None:
         if not ignore.is_file():  # the cache never shows up in the user's `git status`
             ignore.write_text("# storegen's cache: safe to delete, never to commit.\n*\n")
         tmp = folder / f".{key}.{os.getpid()}.tmp"
-        tmp.write_bytes(pickle.dumps((files, schema), protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.write_bytes(pickle.dumps((files, tables), protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(tmp, folder / f"{key}.pickle")
         entries = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in entries[KEEP:]:
