@@ -18,7 +18,6 @@ from .errors import StoregenError
 
 if TYPE_CHECKING:
     from . import Generation
-    from .schema.ir import Schema
 
 # Each command imports what it needs when it runs: `storegen check` on an
 # unchanged tree reads its answer from the cache and never loads sqlglot,
@@ -264,7 +263,9 @@ def _generate(options: Options) -> int:
 
         write_file(options.docs, docs_page(generation, options))
     elapsed = time.perf_counter() - started
-    summary, passed_over = _summary(generation, options)
+    from .summary import schema_summary
+
+    summary, passed_over = schema_summary(generation, options)
     print(
         f"storegen: {summary} → {options.display_path(options.out)}: "
         f"{len(plan.changed)} written, {len(plan.unchanged)} unchanged, {len(plan.stale)} removed "
@@ -277,38 +278,6 @@ def _generate(options: Options) -> int:
 
         sys.stdout.write(format_report(api_changes(previous, generation.files)))
     return EXIT_OK
-
-
-def _summary(generation: Generation, options: Options) -> tuple[str, str | None]:
-    """What the schema holds, and the statements passed over: kept with a cached generation."""
-    from .output.cache import memo
-
-    def compute() -> tuple[str, str | None]:
-        schema = generation.schema
-        return _counts(schema), passed_over_line(schema) if schema.passed_over else None
-
-    return memo(options.root, generation.key, "summary", compute)
-
-
-def _counts(schema: Schema) -> str:
-    """What the schema holds, each kind that is there: `3 tables, 1 view, 2 triggers`."""
-    kinds = [
-        (len(schema.tables), "tables", "tables"),  # always plural, as scripts match it
-        (len(schema.views), "view", "views"),
-        (len(schema.triggers), "trigger", "triggers"),
-        (len(schema.virtual_tables), "FTS5 table", "FTS5 tables"),
-    ]
-    shown = [f"{n} {one if n == 1 else many}" for n, one, many in kinds if n or many == "tables"]
-    return ", ".join(shown)
-
-
-def passed_over_line(schema: Schema) -> str:
-    """One line naming the statements that are not schema, so nothing is skipped unsaid."""
-    passed = schema.passed_over
-    where = ", ".join(f"{s.location} {s.kind.upper()}" for s in passed[:5])
-    more = f" and {len(passed) - 5} more" if len(passed) > 5 else ""
-    noun = "statement" if len(passed) == 1 else "statements"
-    return f"storegen: passed over {len(passed)} non-schema {noun}: {where}{more}"
 
 
 def _check(options: Options) -> int:
