@@ -3,8 +3,10 @@
 1. the engine: generated stores vs hand-optimized aiosqlite, sync sqlite3,
    SQLAlchemy async ORM and the seed pattern (bench/engine.py), unpinned and
    then pinned to one CPU (a child process, so every thread is pinned);
-2. generation time of the repo's schema (bench/gen_scale.py; the synthetic
-   100/250/500-table runs take minutes: `python -m bench.gen_scale`);
+2. generation time of the repo's schema (bench/gen_scale.py), and storegen
+   against sqlc 1.31.1 on synthetic schemas of 8, 100 and 500 tables with
+   2 named queries each: cold, `check` on an unchanged tree, peak memory,
+   ratios (bench/vs_sqlc.py, issue 25);
 3. the per-operation cost over libSQL (bench/libsql_cost.py);
 4. a 1,000,000-row table rebuild: `apply_migrations` vs the hand-written
    `INSERT INTO new SELECT` (bench/migrate_rebuild.py).
@@ -34,6 +36,7 @@ from bench import (
     model_cost,
     sync_engine,
     sync_threads,
+    vs_sqlc,
 )
 
 parser = argparse.ArgumentParser(description="storegen benchmarks")
@@ -69,6 +72,8 @@ print("\n## Value codecs, datetimes and JSON (ns per value)\n", flush=True)
 codec_cost.main(["--rounds", str(max(args.rounds, 5))])
 print("\n## Generation time (wall, whole process)\n", flush=True)
 gen_scale.main(["--sizes", ""])
+print("\n## Generation: storegen vs sqlc (issue 25)\n", flush=True)
+vs_sqlc.main(["--rounds", str(args.rounds)])
 if not args.skip_libsql:
     print("\n## libSQL cost per operation\n", flush=True)
     from bench.libsql_cost import main

@@ -22,6 +22,7 @@ import tempfile
 import time
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import black
 
@@ -37,16 +38,20 @@ def raw_modules(options: Options) -> dict[str, str]:
     """Every templated module of the package, as rendered (before shape and black)."""
     captured: dict[str, str] = {}
 
-    def capture(sources: dict[str, tuple[str, str]], cache_dir: object = None) -> dict[str, str]:
+    def capture(
+        sources: dict[str, tuple[str, str]], cache_dir: object = None, **kwargs: Any
+    ) -> dict[str, str]:
+        if kwargs.get("early") is not None:
+            kwargs["early"].close()  # workers already started on the common files
         captured.update({name: text for name, (text, _) in sources.items()})
         return {name: text for name, (text, _) in sources.items()}
 
-    real = storegen.format_many  # type: ignore[attr-defined]
-    storegen.format_many = capture  # type: ignore[attr-defined]
+    real = storegen.finish_many  # type: ignore[attr-defined]
+    storegen.finish_many = capture  # type: ignore[attr-defined]
     try:
-        storegen.generate(options)
+        storegen.generate(options, cache=False)
     finally:
-        storegen.format_many = real  # type: ignore[attr-defined]
+        storegen.finish_many = real  # type: ignore[attr-defined]
     return captured
 
 

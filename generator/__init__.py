@@ -8,24 +8,19 @@ and `storegen check` are both built on this one call.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .backends.manifest import Backend, load_backend, runtime_dir
 from .config import Options
 from .errors import ConfigError
-from .backends.ddl import if_not_exists
-from .render.context import attach_sql, build_package_view
-from .output.format import format_many
-from .output.imports import prune_unused_imports
-from .schema.ir import Schema
-from .schema.parse import parse_schema, read_schema_files
-from .queries.objects import refuse_search_off_sqlite
-from .queries.parse import parse_queries
-from .render.faces import SYNC_FILES, face
-from .render.views import PackageView
-from .render.templates import make_environment, render_template, template_path
-from .schema.validate import validate_schema
+from .output.finish import finish_many, start_early
+
+if TYPE_CHECKING:  # the heavy modules (sqlglot, jinja2, pypika) load only on a cache miss
+    from .backends.manifest import Backend
+    from .render.views import PackageView
+    from .schema.ir import Schema
 
 __all__ = ["BASE_RUNTIME", "Generation", "generate", "load_schema"]
 
@@ -45,12 +40,42 @@ COMMON_FILES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
 class Generation:
-    """The parsed schema and every file of the package, relative to `out`."""
+    """The parsed schema and every file of the package, relative to `out`.
 
-    schema: Schema
-    files: dict[str, str]
+    From the cache, the schema is parsed again only if someone asks for it
+    (its inputs are unchanged, by the cache key): `check` and `generate`
+    never do (the schema page and the table count are kept with the files).
+    """
+
+    __slots__ = ("files", "key", "_schema", "_load", "_tables")
+
+    def __init__(
+        self, schema: Schema | None = None, files: dict[str, str] | None = None,
+        *, load: Callable[[], Schema] | None = None, tables: int | None = None,
+    ) -> None:  # fmt: skip
+        self.files: dict[str, str] = files if files is not None else {}
+        # The cache key of its inputs (None when generated without the cache).
+        self.key: str | None = None
+        self._schema = schema
+        self._load = load
+        self._tables = tables
+
+    @property
+    def schema(self) -> Schema:
+        if self._schema is None:
+            assert self._load is not None, "a Generation needs a schema"
+            self._schema = self._load()
+        return self._schema
+
+    @property
+    def table_count(self) -> int:
+        """How many tables the schema has (known without parsing it again)."""
+        return (
+            self._tables
+            if self._schema is None and self._tables is not None
+            else len(self.schema.tables)
+        )
 
 
 def load_schema(options: Options) -> Schema:
@@ -60,6 +85,10 @@ def load_schema(options: Options) -> Schema:
             'no schema files configured: add `schema = ["schema/app.sql"]` under '
             "[tool.storegen] in pyproject.toml, or pass --schema FILE"
         )
+    from .queries.parse import parse_queries
+    from .schema.parse import parse_schema, read_schema_files
+    from .schema.validate import validate_schema
+
     sources = read_schema_files(list(options.schema), display=options.display_path)
     schema = parse_schema(sources)
     schema = validate_schema(schema, sources)
@@ -71,8 +100,39 @@ def load_schema(options: Options) -> Schema:
     return schema
 
 
-def generate(options: Options) -> Generation:
-    """Produce the whole package in memory. Raises StoregenError on bad input."""
+def generate(options: Options, *, cache: bool = True) -> Generation:
+    """Produce the whole package in memory. Raises StoregenError on bad input.
+
+    With `cache`, a generation from exactly the same inputs (output/cache.py
+    lists them) is read back from `.storegen-cache/generation` instead.
+    """
+    from .backends.manifest import builtin_templates_dir
+    from .output import cache as generations
+
+    if not cache:
+        return _generate(options)
+    key = generations.generation_key(
+        options, Path(__file__).resolve().parent, [builtin_templates_dir(), *options.templates]
+    )
+    hit = generations.load(options.root, key)
+    if hit is not None:
+        generation = Generation(files=hit[0], load=lambda: load_schema(options), tables=hit[1])
+        generation.key = key
+        return generation
+    generation = _generate(options)
+    generation.key = key
+    generations.store(options.root, key, generation.files, len(generation.schema.tables))
+    return generation
+
+
+def _generate(options: Options) -> Generation:
+    from .backends.manifest import load_backend
+    from .queries.objects import refuse_search_off_sqlite
+    from .output.cache import template_bytecode_cache
+    from .render.context import build_package_view
+    from .render.faces import SYNC_FILES, face
+    from .render.templates import make_environment, render_template, template_path
+
     schema = load_schema(options)
     backends = [load_backend(name, options.templates) for name in options.backends]
     for backend in backends:
@@ -84,16 +144,52 @@ def generate(options: Options) -> Generation:
     )
     view = _with_backends(view, backends, options)
     env = make_environment(options.templates)
+    env.bytecode_cache = template_bytecode_cache(env)
     cache = options.root / ".storegen-cache" / "black"
     rendered: dict[str, tuple[str, str]] = {
-        name: (template, render_template(env, template, pkg=view, **face(None, backends)))
+        name: (
+            render_template(env, template, pkg=view, **face(None, backends)),
+            template_path(env, template),
+        )
         for name, template in COMMON_FILES.items()
     }
     sync_backend = next((b for b in backends if b.sync), None)
     if sync_backend is not None:  # the same store templates again, without async/await
         sync_face = face(sync_backend, backends)
         for name, template in SYNC_FILES.items():
-            rendered[name] = (template, render_template(env, template, pkg=view, **sync_face))
+            rendered[name] = (
+                render_template(env, template, pkg=view, **sync_face),
+                template_path(env, template),
+            )
+    # The common files are most of a large package: the other cores finish them
+    # (prune, lay out) while this one builds the SQL and renders the backends.
+    early = start_early(rendered, black=bool(options.templates), cache_dir=cache)
+    try:
+        _render_backends(rendered, env, schema, options, view, backends)
+    except BaseException:
+        if early is not None:
+            early.close()
+        raise
+    # Built-in templates print black-stable code: black runs only over user templates.
+    files = finish_many(rendered, cache, black=bool(options.templates), early=early)
+    files["py.typed"] = ""
+    files.update(_runtime_files(backends, view.header))
+    return Generation(schema=schema, files=files)
+
+
+def _render_backends(
+    rendered: dict[str, tuple[str, str]],
+    env: Any,
+    schema: Schema,
+    options: Options,
+    view: PackageView,
+    backends: list[Backend],
+) -> None:
+    """Add every backend module, and one SQL module per SQL style, to `rendered`."""
+    from .render.context import attach_sql
+    from .render.faces import face
+    from .render.templates import render_template, template_path
+
     # The SQL depends on the placeholder style and dialect only: build it once for both.
     # One SQL module per style, which every backend module of that style imports.
     by_style: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
@@ -104,8 +200,8 @@ def generate(options: Options) -> Generation:
         if statements is None:
             statements = by_style[style] = attach_sql(view, backend)
             rendered[f"{sql_module}.py"] = (
-                SQL_TEMPLATE,
                 render_template(env, SQL_TEMPLATE, pkg=view, sql=statements, backend=backend),
+                template_path(env, SQL_TEMPLATE),
             )
         ddl = _backend_ddl(schema, options, view, backend)
         for name, template in backend.files:
@@ -113,17 +209,7 @@ def generate(options: Options) -> Generation:
                 env, template, pkg=view, sql=statements, sql_module=sql_module,
                 backend=backend, ddl=ddl, **face(backend, backends),
             )  # fmt: skip
-            rendered[name] = (template, text)
-    files = format_many(
-        {
-            name: (prune_unused_imports(name, text), template_path(env, template))
-            for name, (template, text) in rendered.items()
-        },
-        cache,
-    )
-    files["py.typed"] = ""
-    files.update(_runtime_files(backends, view.header))
-    return Generation(schema=schema, files=files)
+            rendered[name] = (text, template_path(env, template))
 
 
 def _backend_ddl(
@@ -132,6 +218,7 @@ def _backend_ddl(
     """The schema DDL a backend's templates get: SQLite's, or transpiled (`ddl_dialect`)."""
     if backend.ddl_dialect is None or backend.ddl_dialect == "sqlite":
         return view.ddl
+    from .backends.ddl import if_not_exists
     from .backends.dialect import schema_ddl  # sqlglot work only for backends that ask
 
     append_only = {t.name: t.append_only for t in view.tables}
@@ -157,6 +244,8 @@ def _runtime_files(backends: list[Backend], header: str) -> dict[str, str]:
     sibling modules those import (`from .sqlite_conn import ...`) come along,
     so a manifest that lists only `sqlite.py` still ships a working package.
     """
+    from .backends.manifest import runtime_dir
+
     sources: dict[str, str] = {}
     todo = sorted({*BASE_RUNTIME, *(name for backend in backends for name in backend.runtime)})
     while todo:

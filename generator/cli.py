@@ -6,25 +6,22 @@ Exit codes: 0 done, 1 `check` found a difference, 2 bad input or config.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
-import json
 import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import generate, load_schema
-from .backends.manifest import discover_backends, scaffold_backend
 from .config import Options, load_options, merge_cli
-from .schemadoc import schema_page
-from .api.report import api_changes, format_report, read_package
 from .errors import StoregenError
-from .init import SCHEMA_FILE, apply_init, plan_init
-from .schema.ir import Schema, to_json
-from .output.write import diff_file, diff_files, write_file, write_files
-from .migrations.command import add_arguments as add_migrate_arguments
-from .migrations.command import migration_drift, run_migrate
+
+if TYPE_CHECKING:
+    from . import Generation
+
+# Each command imports what it needs when it runs: `storegen check` on an
+# unchanged tree reads its answer from the cache and never loads sqlglot,
+# jinja2, black or the API report (start-up is most of its time).
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -40,15 +37,27 @@ EPILOG = (
 
 def storegen_version() -> str:
     """The installed distribution's version (a source checkout may have none)."""
+    import importlib.metadata
+
     try:
         return importlib.metadata.version("storegen")
     except importlib.metadata.PackageNotFoundError:
         return "unknown (not installed)"
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Version(argparse.Action):
+    """`--version`, looking the version up only when asked (importlib.metadata is slow)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        sys.stdout.write(f"storegen {storegen_version()}\n")
+        parser.exit()
+
+
+def build_parser(wants_migrate: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="storegen", description=DESCRIPTION, epilog=EPILOG)
-    parser.add_argument("--version", action="version", version=f"storegen {storegen_version()}")
+    parser.add_argument(
+        "--version", action=_Version, nargs=0, help="show program's version number and exit"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in (
         ("generate", "write the package from the schema files"),
@@ -102,7 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
                 action="store_true",
                 help="print only breaking API changes; exit 1 only when there is one",
             )
-    add_migrate_arguments(commands.choices["migrate"])
+    if wants_migrate:  # its options come from the migrations package: import it only then
+        from .migrations.command import add_arguments as add_migrate_arguments
+
+        add_migrate_arguments(commands.choices["migrate"])
     backends_help = "list the backends found and where each comes from"
     backends = commands.add_parser(
         "backends", help=backends_help, description=_sentence(backends_help)
@@ -152,6 +164,8 @@ def _backend_options(args: argparse.Namespace) -> Options:
 
 
 def _list_backends(args: argparse.Namespace) -> int:
+    from .backends.manifest import discover_backends
+
     options = _backend_options(args)
     for backend, origin in discover_backends(options.templates):
         configured = "*" if backend.name in options.backends else " "
@@ -165,6 +179,8 @@ def _list_backends(args: argparse.Namespace) -> int:
 
 
 def _new_backend(args: argparse.Namespace) -> int:
+    from .backends.manifest import scaffold_backend
+
     options = _backend_options(args)
     dest = args.dir.resolve() if args.dir else None
     if dest is None:
@@ -180,7 +196,8 @@ def _new_backend(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        return _run(build_parser().parse_args(argv))
+        words = sys.argv[1:] if argv is None else list(argv)
+        return _run(build_parser(wants_migrate="migrate" in words).parse_args(argv))
     except BrokenPipeError:
         # `storegen inspect | head`: the reader left, which is no error of ours. Point
         # stdout at /dev/null so the interpreter's final flush stays quiet too.
@@ -199,6 +216,8 @@ def _run(args: argparse.Namespace) -> int:
             return _init(args)
         options = _options(args)
         if args.command == "migrate":
+            from .migrations.command import run_migrate
+
             return run_migrate(options, args)
         if args.command == "check" and args.breaking_only:
             return _check_breaking(options)
@@ -225,61 +244,63 @@ def _options(args: argparse.Namespace) -> Options:
 
 
 def _generate(options: Options) -> int:
+    from . import generate
+    from .output.write import plan_write, write_file, write_files
+
     started = time.perf_counter()
     generation = generate(options)
-    previous = read_package(options.out)
-    plan = write_files(generation.files, options.out)
+    plan = plan_write(generation.files, options.out)
+    # The API report compares with the package as it was; the same files change no API.
+    changes = plan.changed or plan.stale
+    previous = None
+    if changes and options.out.is_dir():
+        from .api.report import read_package
+
+        previous = read_package(options.out)
+    write_files(generation.files, options.out, plan)
     if options.docs is not None:
-        write_file(options.docs, schema_page(generation.schema, options))
+        from .output.cache import docs_page
+
+        write_file(options.docs, docs_page(generation, options))
     elapsed = time.perf_counter() - started
+    from .summary import schema_summary
+
+    summary, passed_over = schema_summary(generation, options)
     print(
-        f"storegen: {_counts(generation.schema)} → {options.display_path(options.out)}: "
+        f"storegen: {summary} → {options.display_path(options.out)}: "
         f"{len(plan.changed)} written, {len(plan.unchanged)} unchanged, {len(plan.stale)} removed "
         f"in {elapsed:.2f}s"
     )
-    if generation.schema.passed_over:
-        print(passed_over_line(generation.schema))
+    if passed_over:
+        print(passed_over)
     if previous is not None:
+        from .api.report import api_changes, format_report
+
         sys.stdout.write(format_report(api_changes(previous, generation.files)))
     return EXIT_OK
 
 
-def _counts(schema: Schema) -> str:
-    """What the schema holds, each kind that is there: `3 tables, 1 view, 2 triggers`."""
-    kinds = [
-        (len(schema.tables), "tables", "tables"),  # always plural, as scripts match it
-        (len(schema.views), "view", "views"),
-        (len(schema.triggers), "trigger", "triggers"),
-        (len(schema.virtual_tables), "FTS5 table", "FTS5 tables"),
-    ]
-    shown = [f"{n} {one if n == 1 else many}" for n, one, many in kinds if n or many == "tables"]
-    return ", ".join(shown)
-
-
-def passed_over_line(schema: Schema) -> str:
-    """One line naming the statements that are not schema, so nothing is skipped unsaid."""
-    passed = schema.passed_over
-    where = ", ".join(f"{s.location} {s.kind.upper()}" for s in passed[:5])
-    more = f" and {len(passed) - 5} more" if len(passed) > 5 else ""
-    noun = "statement" if len(passed) == 1 else "statements"
-    return f"storegen: passed over {len(passed)} non-schema {noun}: {where}{more}"
-
-
 def _check(options: Options) -> int:
+    from . import generate
+    from .output.cache import migration_drift
+    from .output.write import diff_files
+
     generation = generate(options)
     stale = []
     for target, diff in (
         (options.out, diff_files(generation.files, options.out)),
-        (options.docs, _docs_diff(generation.schema, options)),
+        (options.docs, _docs_diff(generation, options)),
     ):
         if diff and target is not None:
+            from .api.report import api_changes, format_report, read_package
+
             sys.stdout.write(diff)
             stale.append(options.display_path(target))
             previous = read_package(options.out) if target == options.out else None
             if previous is not None:  # no package yet: nothing to compare with
                 report = format_report(api_changes(previous, generation.files))
                 sys.stdout.write(report or "storegen: public API unchanged\n")
-    drift = migration_drift(options)  # None: the project keeps no migrations
+    drift = migration_drift(options, generation)  # None: the project keeps no migrations
     if drift:
         print("\n".join(f"  {line}" for line in drift[1:]))
         print(f"storegen: {drift[0]}", file=sys.stderr)
@@ -299,6 +320,9 @@ def _check(options: Options) -> int:
 
 def _check_breaking(options: Options) -> int:
     """`check --breaking-only`: exit 1 only when the API change breaks callers."""
+    from . import generate
+    from .api.report import api_changes, format_report, read_package
+
     files = generate(options).files
     previous = read_package(options.out)
     changes = api_changes(previous, files) if previous is not None else []
@@ -311,6 +335,9 @@ def _check_breaking(options: Options) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
+    from .init import SCHEMA_FILE, apply_init, plan_init
+    from .migrations.command import run_migrate
+
     root = args.dir.resolve()
     plan = plan_init(root, args.package)
     appended = plan.pyproject.exists()
@@ -325,15 +352,22 @@ def _init(args: argparse.Namespace) -> int:
     return status
 
 
-def _docs_diff(schema: Schema, options: Options) -> str:
+def _docs_diff(generation: Generation, options: Options) -> str:
     if options.docs is None:
         return ""
-    shown = options.display_path(options.docs)
-    return diff_file(options.docs, schema_page(schema, options), shown)
+    from .output.cache import docs_page
+    from .output.write import diff_file
+
+    page = docs_page(generation, options)
+    return diff_file(options.docs, page, options.display_path(options.docs))
 
 
 def _docs(options: Options) -> int:
     """Write the page where `--docs` or the `docs` key says, else print it."""
+    from . import load_schema
+    from .output.write import write_file
+    from .schemadoc import schema_page
+
     page = schema_page(load_schema(options), options)
     if options.docs is None:
         sys.stdout.write(page)
@@ -345,6 +379,11 @@ def _docs(options: Options) -> int:
 
 
 def _inspect(options: Options) -> int:
+    import json
+
+    from . import load_schema
+    from .schema.ir import to_json
+
     schema = load_schema(options)
     json.dump(to_json(schema), sys.stdout, indent=2)
     sys.stdout.write("\n")

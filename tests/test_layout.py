@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,6 +56,10 @@ CASES = {
         "limit: int = 100) -> Result[list[Something]]:\n        pass\n",
         "class A:\n    async def list_by_something(\n        self, something: str, ray_id: str, "
         "*, limit: int = 100\n    ) -> Result[list[Something]]:\n        pass\n",
+    ),
+    "a lone def parameter gets black's trailing comma": (
+        "def decode_" + "x" * 70 + "(r: Sequence[Any]) -> " + "X" * 70 + ":\n    pass\n",
+        "def decode_" + "x" * 70 + "(\n    r: Sequence[Any],\n) -> " + "X" * 70 + ":\n    pass\n",
     ),
     "def parameters one per line": (
         "def f(" + ", ".join(f"parameter_{i}: int" for i in range(8)) + ") -> None:\n    pass\n",
@@ -134,21 +139,21 @@ def test_shape_leaves_unsure_lines(name: str) -> None:
 
 
 def rendered_modules(options: Options) -> dict[str, str]:
-    """Every module `generate` hands to black, as rendered (generation itself runs normally)."""
+    """Every module `generate` hands to `finish_many`, as rendered (generation runs normally)."""
     captured: dict[str, str] = {}
-    real = storegen.format_many  # type: ignore[attr-defined]
+    real = storegen.finish_many  # type: ignore[attr-defined]
 
     def capture(
-        sources: dict[str, tuple[str, str]], cache_dir: Path | None = None
+        sources: dict[str, tuple[str, str]], cache_dir: Path | None, **kwargs: Any
     ) -> dict[str, str]:
         captured.update({name: text for name, (text, _) in sources.items()})
-        return real(sources, cache_dir)
+        return real(sources, cache_dir, **kwargs)  # type: ignore[no-any-return]
 
-    storegen.format_many = capture  # type: ignore[attr-defined]
+    storegen.finish_many = capture  # type: ignore[attr-defined]
     try:
-        storegen.generate(options)
+        storegen.generate(options, cache=False)
     finally:
-        storegen.format_many = real  # type: ignore[attr-defined]
+        storegen.finish_many = real  # type: ignore[attr-defined]
     return captured
 
 

@@ -355,13 +355,13 @@ def test_templates_flag_adds_to_the_configured_folders(tmp_path: Path) -> None:
     assert "# from from_flag\n" in (root / "blog" / "results.py").read_text()
 
 
-def test_the_black_cache_stays_out_of_git_status(tmp_path: Path) -> None:
+def test_the_cache_stays_out_of_git_status(tmp_path: Path) -> None:
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
     root = blog_project(tmp_path / "app", shared_cache=False)
     subprocess.run(["git", "init", "-q"], cwd=root, check=True)
     ok(storegen(root, "generate"))
-    assert any((root / ".storegen-cache" / "black").glob("*.py"))  # the cache is in use
+    assert any((root / ".storegen-cache" / "generation").glob("*.pickle"))  # the cache is in use
     status = subprocess.run(
         ["git", "status", "--porcelain", "--untracked-files=all"],
         cwd=root,

@@ -47,7 +47,7 @@ def format_python(source: str, template: str, cache_dir: Path | None = None) -> 
     cached = _cache_path(source, cache_dir)
     if cached is not None and cached.is_file():
         return cached.read_text(encoding="utf-8")
-    formatted = _format_or_raise(source, template)
+    formatted = format_or_raise(source, template)
     if cached is not None:
         _store(cached, formatted)
     return formatted
@@ -131,10 +131,10 @@ def _format_all(sources: dict[Any, tuple[str, str]], cache_dir: Path | None) -> 
         order = sorted(missing, key=lambda n: -len(missing[n][0]))
         context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = {n: pool.submit(_format_or_raise, *missing[n]) for n in order}
+            futures = {n: pool.submit(format_or_raise, *missing[n]) for n in order}
             formatted = {n: futures[n].result() for n in order}
     else:
-        formatted = {n: _format_or_raise(*missing[n]) for n in missing}
+        formatted = {n: format_or_raise(*missing[n]) for n in missing}
     for name, text in formatted.items():
         cached = _cache_path(missing[name][0], cache_dir)
         if cached is not None:
@@ -150,7 +150,7 @@ def _cache_path(source: str, cache_dir: Path | None) -> Path | None:
     return cache_dir / f"{key}.py"
 
 
-def _format_or_raise(source: str, template: str) -> str:
+def format_or_raise(source: str, template: str) -> str:
     """black on `source`, laid out by `layout.shape` first: the same result, about twice as fast.
 
     black formats a second time whenever its output differs from its input, so

@@ -1,30 +1,29 @@
-"""Black-shaped layout of rendered modules, so that black finds (almost) nothing to do.
+"""Black-shaped layout of rendered modules: black's output without running black.
 
-black is the slowest step of a cold generation, and it costs about twice as
-much on a line it must split as on one already split its way. The templates
-print one logical line per statement; `shape` then lays out what black would
-change, in black's own way (pinned mode, line length 100):
+black was the slowest step of a cold generation. The templates print one
+logical line per statement; `shape` lays out what black would change, in
+black's own way (pinned mode, line length 100):
 
-- a statement longer than the limit, or with a magic trailing comma, is split
-  like black splits it: a `def` after its first bracket, anything else at its
-  last bracket (`x = await f(`, `return Model(`, `(` of a tuple), the body on
-  one line when it fits and one element per line (with a trailing comma)
-  otherwise; `from m import a, b` lists become one name per line;
+- a statement too long, or with a magic trailing comma, is split as black
+  splits it: a `def` after its first bracket, anything else at its last one,
+  the body on one line when it fits, else one element per line with a
+  trailing comma; `from m import a, b` lists become one name per line;
 - a long `NAME = "string"` gets black's parentheses when that makes it fit;
-- single-quoted strings get black's preferred quotes;
-- docstrings get black's indentation and closing-quote placement.
+- strings get black's preferred quotes, docstrings its indentation and closing.
 
-Only these shapes are touched, and only when every part is understood; any
-other line stays as printed and black handles it. black still formats the
-result and stays the authority, so a layout this module gets wrong costs
-time, never a different output, with one exception it must avoid: a trailing
-comma black would not have written is "magic" and would keep a split black
-would not make. Trailing commas are therefore added only where black splits.
+Only these shapes are touched, and only when every part is understood. For
+built-in templates the result is written without black (output/finish.py): in
+strict mode a line `shape` cannot vouch for sends its file to black, and
+tests/test_black_authority.py keeps black the judge. Trailing commas are added
+only where black splits (and after a lone def parameter): elsewhere they would
+be "magic" and keep a split black would not make.
 """
 
 from __future__ import annotations
 
 import re
+
+from .rules import ODD_SPACING, PREFIXED_SINGLE, docstring, left_by_black, lone_string, suspect
 
 LINE_LENGTH = 100  # generator.output.format pins black to the same length
 _INDENT = "    "
@@ -53,6 +52,32 @@ _OPENING, _CLOSING = "([{", ")]}"
 
 def shape(source: str) -> str:
     """`source` with the statements black would split already split its way."""
+    return _shape(source, strict=False)
+
+
+def shape_or_none(source: str) -> str | None:
+    """`shape(source)`, or None when some line may still be black's to change.
+
+    Without black (built-in templates), a None means: run black on this file.
+    None whenever a line is left as printed that black could change: one it
+    would split that `shape` cannot, a long or non-ASCII line (black counts
+    wide characters twice), a multi-line string, an unusual docstring, a
+    prefixed '...' string or a '...' string beside a comment, trailing
+    whitespace, or blank lines black would remove.
+    """
+    if source and not source.endswith("\n"):
+        return None  # black ends every file with one newline
+    try:
+        return _shape(source, strict=True)
+    except _Unsure:
+        return None
+
+
+class _Unsure(Exception):
+    """A line `shape` leaves as printed, which black might still change."""
+
+
+def _shape(source: str, *, strict: bool) -> str:
     lines = source.split("\n")
     out: list[str] = []
     depth = 0  # brackets left open by the lines before (a list the template printed)
@@ -61,33 +86,55 @@ def shape(source: str) -> str:
     while i < len(lines):
         line = lines[i]
         stripped = line.strip()
+        if strict and suspect(lines, i, line, stripped):
+            raise _Unsure
         if not stripped or stripped.startswith("#"):
             out.append(line)
             i += 1
             continue
         if depth == 0 and stripped.startswith('"""'):
             end = _string_end(lines, i)
+            shaped = docstring(lines[i : (end or i) + 1]) if opens_block and end else None
+            if strict and (end is None or (opens_block and shaped is None)):
+                raise _Unsure
             if end is None:
                 return "\n".join(out + lines[i:])
             block = lines[i : end + 1]
-            out.extend(_docstring(block) if opens_block else block)
+            out.extend(shaped or block)
             opens_block = False
             i = end + 1
             continue
         code = _STRING.sub(_blank, line)
         if '"""' in code or "'''" in code or line.endswith("\\"):
+            if strict:
+                raise _Unsure
             return "\n".join(out + lines[i:])  # a multi-line string or continuation: leave the rest
         if "#" in code:
             code = code[: code.index("#")]
-        after = depth + sum(code.count(c) for c in _OPENING) - sum(code.count(c) for c in _CLOSING)
+        if strict and ODD_SPACING.search(code.strip()):
+            raise _Unsure  # spacing black would normalise: `(0, )`, `a,b`, `f( x)`
+        after = (
+            depth
+            + code.count("(") + code.count("[") + code.count("{")
+            - code.count(")") - code.count("]") - code.count("}")
+        )  # fmt: skip
         if "'" in line and "#" not in line:
             line = _STRING.sub(_prefer_double, line)
+            if strict and PREFIXED_SINGLE.search(line):
+                raise _Unsure  # black prefers double quotes on f/r/b strings too
+        elif strict and "'" in line:
+            raise _Unsure
         if depth == 0 and after == 0 and "#" not in line:
             if len(line) > LINE_LENGTH or ",)" in code or ",]" in code or ",}" in code:
-                out.extend(_split(line) or [line])
+                split = _split(line)
+                if split is None and strict and not left_by_black(line):
+                    raise _Unsure
+                out.extend(split or [line])
             else:
                 out.append(line)
         else:
+            if strict and len(line) > LINE_LENGTH and not lone_string(line):
+                raise _Unsure
             out.append(line)
         if after == 0:
             opens_block = code.rstrip().endswith(":")
@@ -114,59 +161,6 @@ def _string_end(lines: list[str], start: int) -> int | None:
     return None
 
 
-def _docstring(block: list[str]) -> list[str]:
-    """A docstring laid out as black's `visit_STRING` does; unusual ones stay as they are."""
-    text = "\n".join(block)
-    indent = text[: len(text) - len(text.lstrip(" "))]
-    value = text.strip(" ")
-    if not value.endswith('"""') or value.count('"""') != 2 or len(value) < 6:
-        return block
-    if "\t" in value or "\r" in value or re.search(r"\\\s*\n", value):
-        return block
-    body = value[3:-3]
-    started_empty = not body
-    if "\n" in value:
-        body = _fix_multiline(body, indent)
-    else:
-        body = body.strip()
-    trailing_backslash = False
-    if body:
-        if body[0] == '"':
-            body = " " + body
-        if body[-1] == '"':
-            body += " "
-        if body[-1] == "\\":
-            if (len(body) - len(body.rstrip("\\"))) % 2:
-                body += " "
-                trailing_backslash = True
-    elif not started_empty:
-        body = " "
-    parts = body.splitlines()
-    last = len(parts[-1]) if body and not body.endswith("\n") else 0
-    if len(parts) > 1 and last + 3 > LINE_LENGTH and not trailing_backslash:
-        if value[-4] == "\n":
-            literal = f'"""{body}"""'
-        else:
-            literal = f'"""{body}\n{indent}"""'
-    else:
-        literal = f'"""{body}"""'
-    return (indent + literal).split("\n")
-
-
-def _fix_multiline(docstring: str, prefix: str) -> str:
-    """black's `fix_multiline_docstring` (PEP 257 indentation), tabs excluded."""
-    lines = re.split(r"\r\n|[\r\n]", docstring)
-    widths = [len(line) - len(line.lstrip()) for line in lines[1:] if line.strip()]
-    trimmed = [lines[0].strip()]
-    if widths:
-        cut = min(widths)
-        last = len(lines) - 2
-        for i, line in enumerate(lines[1:]):
-            kept = line[cut:].rstrip()
-            trimmed.append(prefix + kept if kept or i == last else "")
-    return "\n".join(trimmed)
-
-
 def _prefer_double(match: re.Match[str]) -> str:
     literal = match.group()
     return _double_quoted(literal) if literal[0] == "'" else literal
@@ -175,6 +169,8 @@ def _prefer_double(match: re.Match[str]) -> str:
 def _double_quoted(literal: str) -> str:
     """A plain '...' literal in black's preferred quotes (strings.normalize_string_quotes)."""
     body = literal[1:-1]
+    if "\\" not in body:  # no escapes: a '"' inside would need one, so black keeps '...'
+        return literal if '"' in body else f'"{body}"'
     new_body = _sub_twice(_ESCAPED_NEW, r"\1\2" + '"', body)
     if new_body != body:
         body = new_body
@@ -227,7 +223,7 @@ def _split(line: str) -> list[str] | None:
         tail = code[pairs[opening] :]
         if not _DEF_TAIL.fullmatch(tail):
             return None
-        return _split_at(pad, code, opening, pairs, explode_collections=False)
+        return _split_at(pad, code, opening, pairs, explode_collections=False, signature=True)
     closing = max(pairs.values(), default=None)  # the last one closes at the top level
     if closing is None:
         assigned = _STRING_ASSIGN.fullmatch(code)
@@ -245,9 +241,11 @@ def _split(line: str) -> list[str] | None:
 
 
 def _split_at(
-    pad: str, code: str, opening: int, pairs: dict[int, int], *, explode_collections: bool
-) -> list[str] | None:
-    """Split `code` at the bracket pair opening at `opening`: head, body, tail."""
+    pad: str, code: str, opening: int, pairs: dict[int, int], *,
+    explode_collections: bool, signature: bool = False,
+) -> list[str] | None:  # fmt: skip
+    """Split `code` at the bracket pair at `opening`: head, body, tail (a lone def
+    parameter, `signature`, gets the trailing comma black adds)."""
     closing = pairs[opening]
     head, tail = pad + code[: opening + 1], pad + code[closing:]
     if len(head) > LINE_LENGTH or len(tail) > LINE_LENGTH:
@@ -261,6 +259,8 @@ def _split_at(
     magic = _is_magic(code, opening, pairs)
     nested = _has_magic_comma(body, _pairs(body) or {})
     forced = collection and len(items) > 1
+    if signature and len(items) == 1 and not magic:
+        body += ","
     if not (magic or nested or forced) and len(inner + body) <= LINE_LENGTH:
         return [head, inner + body, tail]
     if len(items) == 1 and not magic and not nested:

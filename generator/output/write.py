@@ -7,7 +7,6 @@ generation wrote but this one no longer produces.
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,9 +33,12 @@ def plan_write(files: dict[str, str], out: Path) -> Plan:
     return Plan(tuple(changed), tuple(unchanged), tuple(_stale(files, out)))
 
 
-def write_files(files: dict[str, str], out: Path) -> Plan:
-    """Write what changed, atomically per file, and delete stale generated files."""
-    plan = plan_write(files, out)
+def write_files(files: dict[str, str], out: Path, plan: Plan | None = None) -> Plan:
+    """Write what changed, atomically per file, and delete stale generated files.
+
+    `plan`: the one `plan_write` just made for the same files and folder.
+    """
+    plan = plan_write(files, out) if plan is None else plan
     for rel in plan.changed:
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -50,6 +52,8 @@ def write_files(files: dict[str, str], out: Path) -> Plan:
 
 def diff_files(files: dict[str, str], out: Path) -> str:
     """A unified diff from the folder's content to the generated content."""
+    import difflib
+
     plan = plan_write(files, out)
     chunks: list[str] = []
     for rel in plan.changed:
@@ -107,6 +111,8 @@ def write_file(path: Path, text: str) -> bool:
 
 def diff_file(path: Path, text: str, shown: str) -> str:
     """A unified diff from one file on disk (`shown` in the header) to `text`."""
+    import difflib
+
     old = _read(path)
     if old == text:
         return ""

@@ -1,0 +1,109 @@
+"""black's rules `layout.shape` leans on: docstrings, and the lines it cannot vouch for."""
+
+from __future__ import annotations
+
+import re
+
+LINE_LENGTH = 100  # generator.output.format pins black to the same length
+
+
+def docstring(block: list[str]) -> list[str] | None:
+    """A docstring laid out as black's `visit_STRING` does; None for an unusual one."""
+    text = "\n".join(block)
+    indent = text[: len(text) - len(text.lstrip(" "))]
+    value = text.strip(" ")
+    if not value.endswith('"""') or value.count('"""') != 2 or len(value) < 6:
+        return None
+    if "\t" in value or "\r" in value or re.search(r"\\\s*\n", value):
+        return None
+    body = value[3:-3]
+    started_empty = not body
+    if "\n" in value:
+        body = fix_multiline(body, indent)
+    else:
+        body = body.strip()
+    trailing_backslash = False
+    if body:
+        if body[0] == '"':
+            body = " " + body
+        if body[-1] == '"':
+            body += " "
+        if body[-1] == "\\":
+            if (len(body) - len(body.rstrip("\\"))) % 2:
+                body += " "
+                trailing_backslash = True
+    elif not started_empty:
+        body = " "
+    parts = body.splitlines()
+    last = len(parts[-1]) if body and not body.endswith("\n") else 0
+    if len(parts) > 1 and last + 3 > LINE_LENGTH and not trailing_backslash:
+        if value[-4] == "\n":
+            literal = f'"""{body}"""'
+        else:
+            literal = f'"""{body}\n{indent}"""'
+    else:
+        literal = f'"""{body}"""'
+    return (indent + literal).split("\n")
+
+
+def fix_multiline(docstring: str, prefix: str) -> str:
+    """black's `fix_multiline_docstring` (PEP 257 indentation), tabs excluded."""
+    lines = re.split(r"\r\n|[\r\n]", docstring)
+    widths = [len(line) - len(line.lstrip()) for line in lines[1:] if line.strip()]
+    trimmed = [lines[0].strip()]
+    if widths:
+        cut = min(widths)
+        last = len(lines) - 2
+        for i, line in enumerate(lines[1:]):
+            kept = line[cut:].rstrip()
+            trimmed.append(prefix + kept if kept or i == last else "")
+    return "\n".join(trimmed)
+
+
+# Spacing black normalises, in code with its strings blanked (strict mode).
+ODD_SPACING = re.compile(r"[(\[{] |(?<=\S) [)\]}]|\S {2,}\S| ,|,(?=[^\s)\]}])")
+# A string with a prefix in single quotes: black would make it double-quoted.
+PREFIXED_SINGLE = re.compile(r"(?<![\w'\"])[rRbBuUfF]+'")
+_LONE_STRING = re.compile(r""" *(?:[A-Za-z_]\w*=)?(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'),?""")
+_PLAIN_STRING_ASSIGN = re.compile(
+    r""" *[A-Za-z_]\w* = (?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')"""
+)
+
+
+def suspect(lines: list[str], i: int, line: str, stripped: str) -> bool:
+    """A line black may change that `shape` does not look at (strict mode)."""
+    if stripped:
+        if line[-1] in " \t\f\v" or "\t" in line or "\r" in line:
+            return True  # trailing whitespace, tabs, carriage returns
+        if line.isascii():
+            return False
+        # black measures wide characters as two columns; a lone string it cannot split anyway
+        too_wide = len(line) > LINE_LENGTH or _width(line) > LINE_LENGTH
+        return too_wide and not lone_string(line)
+    if line:
+        return True  # a line of only whitespace
+    # at most 2 blank lines in a row, none at the start or before the end
+    return (
+        i == 0
+        or (i >= 2 and not lines[i - 1].strip() and not lines[i - 2].strip())
+        or (i == len(lines) - 2 and lines[-1] == "")
+        or (i == len(lines) - 1 and not lines[i - 1].strip())
+    )
+
+
+def left_by_black(line: str) -> bool:
+    """A plain `NAME = "string"` too long even inside parentheses: black leaves it as it is."""
+    return line.isascii() and bool(_PLAIN_STRING_ASSIGN.fullmatch(line))
+
+
+def lone_string(line: str) -> bool:
+    """An element line of a split call or collection that is one string (`"..."`, `k="...",`):
+    black cannot split it further and leaves it as it is, however long."""
+    return bool(_LONE_STRING.fullmatch(line))
+
+
+def _width(line: str) -> int:
+    """At least black's width of `line`: east-asian wide and full-width characters count 2."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)

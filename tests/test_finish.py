@@ -1,0 +1,70 @@
+"""Finishing rendered modules without black: in parallel or not, the same bytes; errors still named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import storegen
+import storegen.output.finish as finish
+from storegen.config import load_options
+from storegen.errors import TemplateError
+from tests.test_golden import REPO
+
+
+def test_parallel_finishing_gives_the_same_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The repo package is below the pool's threshold: force the pool (and the early start)."""
+    options = load_options(None, REPO)
+    inline = storegen.generate(options, cache=False).files
+    started: list[int] = []
+    real_start = finish.start_early
+
+    def start(sources: dict[str, tuple[str, str]], **kwargs: Any) -> finish.Early | None:
+        early = real_start(sources, **kwargs)
+        started.append(0 if early is None else len(early.futures))
+        return early
+
+    monkeypatch.setattr(finish, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(storegen, "start_early", start)
+    assert storegen.generate(options, cache=False).files == inline
+    assert started and started[0] >= 5, "the common files should have started early"
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_broken_rendered_code_names_its_template(
+    monkeypatch: pytest.MonkeyPatch, parallel: bool
+) -> None:
+    if parallel:
+        monkeypatch.setattr(finish, "PARALLEL_MIN_BYTES", 1)
+    sources = {
+        "_a.py": ("import os\n\ndef f(:\n    pass\n", "templates/common/_a.py.j2"),
+        "b.py": ("x = 1\n", "templates/common/b.py.j2"),
+    }
+    early = finish.start_early({"b.py": sources["b.py"]}, black=False)
+    with pytest.raises(TemplateError, match="_a.py.j2"):
+        finish.finish_many(sources, None, black=False, early=early)
+
+
+def test_user_templates_still_go_through_black() -> None:
+    sources = {"_m.py": ("import os\nimport sys\nX=os.sep\n", "mine.j2")}
+    assert finish.finish_many(sources, None, black=True) == {"_m.py": "import os\n\nX = os.sep\n"}
+    # Without black, the layout is shape's alone (the built-in templates print black's).
+    assert finish.finish_many(sources, None, black=False) == {"_m.py": "import os\nX=os.sep\n"}
+
+
+@pytest.mark.parametrize(
+    "printed, expected",
+    [
+        ("X = (0, )\n", "X = (0,)\n"),  # spacing shape does not normalise
+        ("X = 'ÜberTabelle' + '" + "x" * 100 + "'\n", None),  # long and non-ASCII
+        ("def f(a,b):\n    return a\n", "def f(a, b):\n    return a\n"),
+    ],
+)
+def test_lines_shape_cannot_vouch_for_go_through_black(printed: str, expected: str | None) -> None:
+    import black
+
+    from storegen.output.format import black_mode
+
+    want = expected or black.format_str(printed, mode=black_mode())
+    assert finish.finish_many({"_m.py": (printed, "t.j2")}, None, black=False) == {"_m.py": want}

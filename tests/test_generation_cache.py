@@ -1,0 +1,207 @@
+"""The generation cache never serves output for changed inputs (issue 25).
+
+One test per input the key covers: schema, queries, config, built-in
+templates, user templates, the migrations folder, the storegen package's own
+code and its version, black's version (user templates run through black).
+Each one changes that input alone and checks that generation ran again and
+its output shows the change; a control test checks a hit is really served.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import storegen
+import storegen.backends.manifest as manifest
+import storegen.output.cache as cache
+import storegen.render.templates as templates
+from storegen.config import Options, load_options
+
+SCHEMA = """CREATE TABLE notes (
+    id TEXT PRIMARY KEY NOT NULL,
+    body TEXT NOT NULL
+);
+"""
+QUERIES = """-- name: note_by_body :one
+SELECT * FROM notes WHERE body = :body;
+"""
+CONFIG = """[tool.storegen]
+schema = ["schema.sql"]
+queries = ["queries.sql"]
+out = "out"
+package = "out"
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "schema.sql").write_text(SCHEMA, encoding="utf-8")
+    (tmp_path / "queries.sql").write_text(QUERIES, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(CONFIG, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Path]]:
+    """The roots generation really ran for (a cache hit adds nothing)."""
+    ran: list[Path] = []
+    real = storegen._generate  # type: ignore[attr-defined]
+
+    def counting(options: Options) -> storegen.Generation:
+        ran.append(options.root)
+        return real(options)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(storegen, "_generate", counting)
+    yield ran
+
+
+def generate(root: Path) -> dict[str, str]:
+    return storegen.generate(load_options(None, root)).files
+
+
+def test_unchanged_inputs_are_served_from_the_cache(project: Path, runs: list[Path]) -> None:
+    first = generate(project)
+    second = generation = storegen.generate(load_options(None, project))
+    assert len(runs) == 1, "the second generation should have been a cache hit"
+    assert second.files == first
+    assert generation.schema.tables[0].name == "notes"  # the schema comes back too
+
+
+def test_a_changed_schema_generates_again(project: Path, runs: list[Path]) -> None:
+    generate(project)
+    (project / "schema.sql").write_text(SCHEMA.replace("body TEXT", "text TEXT"), "utf-8")
+    (project / "queries.sql").write_text(QUERIES.replace("body", "text"), "utf-8")
+    files = generate(project)
+    assert len(runs) == 2
+    assert "text: str" in files["models.py"] and "body: str" not in files["models.py"]
+
+
+def test_changed_queries_generate_again(project: Path, runs: list[Path]) -> None:
+    generate(project)
+    (project / "queries.sql").write_text(QUERIES.replace("note_by_body", "find_note"), "utf-8")
+    files = generate(project)
+    assert len(runs) == 2
+    assert "find_note" in files["_stores.py"] and "note_by_body" not in files["_stores.py"]
+
+
+def test_a_changed_config_generates_again(project: Path, runs: list[Path]) -> None:
+    generate(project)
+    with (project / "pyproject.toml").open("a", encoding="utf-8") as config:
+        config.write('\n[tool.storegen.tables.notes]\nmodel = "Memo"\n')
+    files = generate(project)
+    assert len(runs) == 2
+    assert "class Memo" in files["models.py"]
+
+
+def test_changed_built_in_templates_generate_again(
+    project: Path,
+    runs: list[Path],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    builtin = tmp_path_factory.mktemp("builtin") / "templates"
+    shutil.copytree(manifest.builtin_templates_dir(), builtin)
+    monkeypatch.setattr(manifest, "builtin_templates_dir", lambda: builtin)
+    monkeypatch.setattr(templates, "builtin_templates_dir", lambda: builtin)
+    generate(project)
+    models = builtin / "common" / "models.py.j2"
+    models.write_text(models.read_text("utf-8") + "\nCHANGED_TEMPLATE = 1\n", "utf-8")
+    files = generate(project)
+    assert len(runs) == 2
+    assert "CHANGED_TEMPLATE = 1" in files["models.py"]
+
+
+def test_changed_user_templates_generate_again(project: Path, runs: list[Path]) -> None:
+    override = project / "tpl" / "common" / "models.py.j2"
+    override.parent.mkdir(parents=True)
+    override.write_text('{% extends "builtin/common/models.py.j2" %}\n', "utf-8")
+    with (project / "pyproject.toml").open("a", encoding="utf-8") as config:
+        config.write('templates = ["tpl"]\n')
+    generate(project)
+    builtin = (manifest.builtin_templates_dir() / "common" / "models.py.j2").read_text("utf-8")
+    override.write_text(builtin + "\nUSER_TEMPLATE='changed'\n", "utf-8")
+    files = generate(project)
+    assert len(runs) == 2
+    assert 'USER_TEMPLATE = "changed"' in files["models.py"]  # black ran over it
+
+
+def test_changed_migrations_generate_again(project: Path, runs: list[Path]) -> None:
+    generate(project)
+    migrations = project / "migrations"
+    migrations.mkdir()
+    (migrations / "0001_initial.sql").write_text(SCHEMA, "utf-8")
+    files = generate(project)
+    assert len(runs) == 2
+    assert "0001_initial" in files["migrations.py"]
+
+
+def test_changed_storegen_code_changes_the_key(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """An editable install keeps its version while its code changes: the code is in the key."""
+    options = load_options(None, project)
+    package = tmp_path_factory.mktemp("pkg") / "storegen"
+    package.mkdir()
+    (package / "__init__.py").write_text("VERSION = 1\n", "utf-8")
+    before = cache.generation_key(options, package, [])
+    (package / "__init__.py").write_text("VERSION = 2\n", "utf-8")
+    assert cache.generation_key(options, package, []) != before
+
+
+@pytest.mark.parametrize("dist", ["storegen", "black", "sqlglot"])
+def test_another_installed_version_generates_again(
+    project: Path, runs: list[Path], monkeypatch: pytest.MonkeyPatch, dist: str
+) -> None:
+    """storegen's own version, and black's where black runs (user templates), and the rest."""
+    override = project / "tpl" / "common" / "models.py.j2"
+    override.parent.mkdir(parents=True)
+    override.write_text('{% extends "builtin/common/models.py.j2" %}\n', "utf-8")
+    with (project / "pyproject.toml").open("a", encoding="utf-8") as config:
+        config.write('templates = ["tpl"]\n')
+    installed = cache.installed_distributions()
+    assert any(f"/{dist}-" in entry for entry in installed), installed
+    generate(project)
+    upgraded = [e.replace(f"/{dist}-", f"/{dist}-99.") for e in installed]
+    monkeypatch.setattr(cache, "installed_distributions", lambda: upgraded)
+    generate(project)
+    assert len(runs) == 2
+
+
+def test_a_corrupt_entry_is_ignored(project: Path, runs: list[Path]) -> None:
+    first = generate(project)
+    for entry in (project / ".storegen-cache" / "generation").glob("*.pickle"):
+        entry.write_bytes(b"not a pickle")
+    assert generate(project) == first
+    assert len(runs) == 2
+
+
+def test_a_failed_generation_is_not_cached(project: Path, runs: list[Path]) -> None:
+    (project / "schema.sql").write_text("CREATE TABLE broken (", "utf-8")
+    for _ in range(2):
+        with pytest.raises(storegen.errors.StoregenError):
+            generate(project)
+    assert len(runs) == 2
+    assert not list((project / ".storegen-cache").glob("generation/*.pickle"))
+
+
+def test_check_remembers_no_stale_migration_drift(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`check` keeps the drift beside the generation; a schema edit is still drift."""
+    from storegen.cli import main
+
+    monkeypatch.chdir(project)
+    (project / "migrations").mkdir()
+    assert main(["migrate", "--name", "initial"]) == 0
+    assert main(["generate"]) == 0
+    assert main(["check"]) == 0
+    assert main(["check"]) == 0  # from the cache
+    (project / "schema.sql").write_text(SCHEMA.replace("body TEXT NOT NULL", "body TEXT"), "utf-8")
+    assert main(["generate"]) == 0
+    capsys.readouterr()
+    assert main(["check"]) == 1
+    assert "migrat" in capsys.readouterr().err
