@@ -40,6 +40,10 @@ class _OAuthClientSql:
     COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_clients"'
     LIST_USER_TOKEN_GRANTS = "SELECT c.id AS client_id, c.client_identifier, COUNT(t.id) AS active_tokens, MAX(t.expires_at) AS expires_at FROM oauth_clients AS c JOIN oauth_access_tokens AS t ON t.client_id = c.id WHERE t.user_id = ?1 AND t.revoked_at IS NULL AND t.expires_at > ?2 GROUP BY c.id, c.client_identifier ORDER BY c.client_identifier"
     COUNT_LIVE_TOKENS_PER_CLIENT = "WITH live AS ( SELECT client_id, COUNT(*) AS tokens FROM oauth_access_tokens WHERE revoked_at IS NULL AND expires_at > ?1 GROUP BY client_id ) SELECT c.id AS client_id, COALESCE(l.tokens, 0) AS live_tokens FROM oauth_clients AS c LEFT JOIN live AS l ON l.client_id = c.id ORDER BY c.id"
+    _IN_LIST = "json"
+    LIST_CLIENTS_BY_IDS = (
+        "SELECT * FROM oauth_clients WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id"
+    )
 
 
 class _OAuthClientConfigSql:
@@ -139,6 +143,267 @@ class _AccessTokenSql:
     REVOKE_CLIENT_ACCESS_TOKENS_FOR_USER = "UPDATE oauth_access_tokens SET revoked_at = ?1, updated_at = ?1, updated_by = ?2 WHERE client_id = ?3 AND user_id = ?4 AND revoked_at IS NULL"
     DELETE_EXPIRED_ACCESS_TOKENS = "DELETE FROM oauth_access_tokens WHERE expires_at <= ?1"
     COUNT_TOKENS_EXPIRING_BY_DAY = "WITH RECURSIVE days(day) AS ( SELECT 0 UNION ALL SELECT day + 1 FROM days WHERE day + 1 < ?1 ) SELECT d.day, COUNT(t.id) AS expiring FROM days AS d LEFT JOIN oauth_access_tokens AS t ON t.revoked_at IS NULL AND t.expires_at >= ?2 + d.day * 86400 AND t.expires_at < ?2 + (d.day + 1) * 86400 GROUP BY d.day ORDER BY d.day"
+    _IN_LIST = "json"
+    REVOKE_ACCESS_TOKENS_BY_IDS = "UPDATE oauth_access_tokens SET revoked_at = ?1, updated_at = ?1, updated_by = ?2 WHERE id IN (SELECT value FROM json_each(?3)) AND revoked_at IS NULL"
+    REVOKE_ACCESS_TOKENS_BY_VALUE = "UPDATE oauth_access_tokens SET revoked_at = ?1, updated_at = ?1, updated_by = ?2 WHERE token = ?3 AND revoked_at IS NULL"
+    SEARCH_ACCESS_TOKENS = {
+        (0, "created_at", False): (
+            "SELECT * FROM oauth_access_tokens ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT ?1",
+            (3,),
+        ),
+        (0, "created_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE (oauth_access_tokens.created_at, oauth_access_tokens.id) > (?1, ?2) ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT ?3",
+            (4, 6, 3),
+        ),
+        (0, "-created_at", False): (
+            "SELECT * FROM oauth_access_tokens ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT ?1",
+            (3,),
+        ),
+        (0, "-created_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE (oauth_access_tokens.created_at, oauth_access_tokens.id) < (?1, ?2) ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT ?3",
+            (4, 6, 3),
+        ),
+        (0, "expires_at", False): (
+            "SELECT * FROM oauth_access_tokens ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT ?1",
+            (3,),
+        ),
+        (0, "expires_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE (oauth_access_tokens.expires_at, oauth_access_tokens.id) > (?1, ?2) ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT ?3",
+            (5, 6, 3),
+        ),
+        (0, "-expires_at", False): (
+            "SELECT * FROM oauth_access_tokens ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT ?1",
+            (3,),
+        ),
+        (0, "-expires_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE (oauth_access_tokens.expires_at, oauth_access_tokens.id) < (?1, ?2) ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT ?3",
+            (5, 6, 3),
+        ),
+        (1, "created_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE client_id = ?1 ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT ?2",
+            (0, 3),
+        ),
+        (1, "created_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE client_id = ?1 AND (oauth_access_tokens.created_at, oauth_access_tokens.id) > (?2, ?3) ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT ?4",
+            (0, 4, 6, 3),
+        ),
+        (1, "-created_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE client_id = ?1 ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT ?2",
+            (0, 3),
+        ),
+        (1, "-created_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE client_id = ?1 AND (oauth_access_tokens.created_at, oauth_access_tokens.id) < (?2, ?3) ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT ?4",
+            (0, 4, 6, 3),
+        ),
+        (1, "expires_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE client_id = ?1 ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT ?2",
+            (0, 3),
+        ),
+        (1, "expires_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE client_id = ?1 AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) > (?2, ?3) ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT ?4",
+            (0, 5, 6, 3),
+        ),
+        (1, "-expires_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE client_id = ?1 ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT ?2",
+            (0, 3),
+        ),
+        (1, "-expires_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE client_id = ?1 AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) < (?2, ?3) ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT ?4",
+            (0, 5, 6, 3),
+        ),
+        (2, "created_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE user_id = ?1 ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT ?2",
+            (1, 3),
+        ),
+        (2, "created_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE user_id = ?1 AND (oauth_access_tokens.created_at, oauth_access_tokens.id) > (?2, ?3) ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT ?4",
+            (1, 4, 6, 3),
+        ),
+        (2, "-created_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE user_id = ?1 ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT ?2",
+            (1, 3),
+        ),
+        (2, "-created_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE user_id = ?1 AND (oauth_access_tokens.created_at, oauth_access_tokens.id) < (?2, ?3) ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT ?4",
+            (1, 4, 6, 3),
+        ),
+        (2, "expires_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE user_id = ?1 ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT ?2",
+            (1, 3),
+        ),
+        (2, "expires_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE user_id = ?1 AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) > (?2, ?3) ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT ?4",
+            (1, 5, 6, 3),
+        ),
+        (2, "-expires_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE user_id = ?1 ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT ?2",
+            (1, 3),
+        ),
+        (2, "-expires_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE user_id = ?1 AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) < (?2, ?3) ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT ?4",
+            (1, 5, 6, 3),
+        ),
+        (3, "created_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE client_id = ?1 AND user_id = ?2 ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT ?3",
+            (0, 1, 3),
+        ),
+        (3, "created_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = ?1 AND user_id = ?2) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) > (?3, ?4) ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT ?5",
+            (0, 1, 4, 6, 3),
+        ),
+        (3, "-created_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE client_id = ?1 AND user_id = ?2 ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT ?3",
+            (0, 1, 3),
+        ),
+        (3, "-created_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = ?1 AND user_id = ?2) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) < (?3, ?4) ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT ?5",
+            (0, 1, 4, 6, 3),
+        ),
+        (3, "expires_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE client_id = ?1 AND user_id = ?2 ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT ?3",
+            (0, 1, 3),
+        ),
+        (3, "expires_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = ?1 AND user_id = ?2) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) > (?3, ?4) ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT ?5",
+            (0, 1, 5, 6, 3),
+        ),
+        (3, "-expires_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE client_id = ?1 AND user_id = ?2 ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT ?3",
+            (0, 1, 3),
+        ),
+        (3, "-expires_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = ?1 AND user_id = ?2) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) < (?3, ?4) ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT ?5",
+            (0, 1, 5, 6, 3),
+        ),
+        (4, "created_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE expires_at > ?1 ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT ?2",
+            (2, 3),
+        ),
+        (4, "created_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE expires_at > ?1 AND (oauth_access_tokens.created_at, oauth_access_tokens.id) > (?2, ?3) ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT ?4",
+            (2, 4, 6, 3),
+        ),
+        (4, "-created_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE expires_at > ?1 ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT ?2",
+            (2, 3),
+        ),
+        (4, "-created_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE expires_at > ?1 AND (oauth_access_tokens.created_at, oauth_access_tokens.id) < (?2, ?3) ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT ?4",
+            (2, 4, 6, 3),
+        ),
+        (4, "expires_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE expires_at > ?1 ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT ?2",
+            (2, 3),
+        ),
+        (4, "expires_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE expires_at > ?1 AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) > (?2, ?3) ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT ?4",
+            (2, 5, 6, 3),
+        ),
+        (4, "-expires_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE expires_at > ?1 ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT ?2",
+            (2, 3),
+        ),
+        (4, "-expires_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE expires_at > ?1 AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) < (?2, ?3) ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT ?4",
+            (2, 5, 6, 3),
+        ),
+        (5, "created_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE client_id = ?1 AND expires_at > ?2 ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT ?3",
+            (0, 2, 3),
+        ),
+        (5, "created_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = ?1 AND expires_at > ?2) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) > (?3, ?4) ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT ?5",
+            (0, 2, 4, 6, 3),
+        ),
+        (5, "-created_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE client_id = ?1 AND expires_at > ?2 ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT ?3",
+            (0, 2, 3),
+        ),
+        (5, "-created_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = ?1 AND expires_at > ?2) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) < (?3, ?4) ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT ?5",
+            (0, 2, 4, 6, 3),
+        ),
+        (5, "expires_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE client_id = ?1 AND expires_at > ?2 ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT ?3",
+            (0, 2, 3),
+        ),
+        (5, "expires_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = ?1 AND expires_at > ?2) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) > (?3, ?4) ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT ?5",
+            (0, 2, 5, 6, 3),
+        ),
+        (5, "-expires_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE client_id = ?1 AND expires_at > ?2 ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT ?3",
+            (0, 2, 3),
+        ),
+        (5, "-expires_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = ?1 AND expires_at > ?2) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) < (?3, ?4) ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT ?5",
+            (0, 2, 5, 6, 3),
+        ),
+        (6, "created_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE user_id = ?1 AND expires_at > ?2 ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT ?3",
+            (1, 2, 3),
+        ),
+        (6, "created_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE (user_id = ?1 AND expires_at > ?2) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) > (?3, ?4) ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT ?5",
+            (1, 2, 4, 6, 3),
+        ),
+        (6, "-created_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE user_id = ?1 AND expires_at > ?2 ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT ?3",
+            (1, 2, 3),
+        ),
+        (6, "-created_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE (user_id = ?1 AND expires_at > ?2) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) < (?3, ?4) ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT ?5",
+            (1, 2, 4, 6, 3),
+        ),
+        (6, "expires_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE user_id = ?1 AND expires_at > ?2 ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT ?3",
+            (1, 2, 3),
+        ),
+        (6, "expires_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE (user_id = ?1 AND expires_at > ?2) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) > (?3, ?4) ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT ?5",
+            (1, 2, 5, 6, 3),
+        ),
+        (6, "-expires_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE user_id = ?1 AND expires_at > ?2 ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT ?3",
+            (1, 2, 3),
+        ),
+        (6, "-expires_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE (user_id = ?1 AND expires_at > ?2) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) < (?3, ?4) ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT ?5",
+            (1, 2, 5, 6, 3),
+        ),
+        (7, "created_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE client_id = ?1 AND user_id = ?2 AND expires_at > ?3 ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT ?4",
+            (0, 1, 2, 3),
+        ),
+        (7, "created_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = ?1 AND user_id = ?2 AND expires_at > ?3) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) > (?4, ?5) ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT ?6",
+            (0, 1, 2, 4, 6, 3),
+        ),
+        (7, "-created_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE client_id = ?1 AND user_id = ?2 AND expires_at > ?3 ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT ?4",
+            (0, 1, 2, 3),
+        ),
+        (7, "-created_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = ?1 AND user_id = ?2 AND expires_at > ?3) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) < (?4, ?5) ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT ?6",
+            (0, 1, 2, 4, 6, 3),
+        ),
+        (7, "expires_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE client_id = ?1 AND user_id = ?2 AND expires_at > ?3 ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT ?4",
+            (0, 1, 2, 3),
+        ),
+        (7, "expires_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = ?1 AND user_id = ?2 AND expires_at > ?3) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) > (?4, ?5) ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT ?6",
+            (0, 1, 2, 5, 6, 3),
+        ),
+        (7, "-expires_at", False): (
+            "SELECT * FROM oauth_access_tokens WHERE client_id = ?1 AND user_id = ?2 AND expires_at > ?3 ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT ?4",
+            (0, 1, 2, 3),
+        ),
+        (7, "-expires_at", True): (
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = ?1 AND user_id = ?2 AND expires_at > ?3) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) < (?4, ?5) ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT ?6",
+            (0, 1, 2, 5, 6, 3),
+        ),
+    }
 
 
 class _RefreshTokenSql:
@@ -233,3 +498,262 @@ class _AuditLogSql:
     LIST_ALL_AFTER = 'SELECT "oauth_audit_logs"."id","oauth_audit_logs"."event_type","oauth_audit_logs"."subject","oauth_audit_logs"."client_id","oauth_audit_logs"."user_id","oauth_audit_logs"."metadata","oauth_audit_logs"."created_at","oauth_audit_logs"."created_by","oauth_audit_logs"."updated_at","oauth_audit_logs"."updated_by" FROM "oauth_audit_logs" WHERE "oauth_audit_logs"."id">? ORDER BY "oauth_audit_logs"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "oauth_audit_logs"'
     COUNT_AUDIT_EVENTS_BY_TYPE = "SELECT event_type, COUNT(*) AS events, MAX(created_at) AS last_at FROM oauth_audit_logs WHERE created_at >= ?1 GROUP BY event_type ORDER BY events DESC, event_type"
+    _IN_LIST = "json"
+    SEARCH_AUDIT_LOGS = {
+        (0, "created_at", False): (
+            "SELECT * FROM oauth_audit_logs ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?1",
+            (4,),
+        ),
+        (0, "created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (oauth_audit_logs.created_at, oauth_audit_logs.id) > (?1, ?2) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?3",
+            (5, 6, 4),
+        ),
+        (0, "-created_at", False): (
+            "SELECT * FROM oauth_audit_logs ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?1",
+            (4,),
+        ),
+        (0, "-created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (oauth_audit_logs.created_at, oauth_audit_logs.id) < (?1, ?2) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?3",
+            (5, 6, 4),
+        ),
+        (1, "created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE event_type IN (SELECT value FROM json_each(?1)) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?2",
+            (0, 4),
+        ),
+        (1, "created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE event_type IN (SELECT value FROM json_each(?1)) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > (?2, ?3) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?4",
+            (0, 5, 6, 4),
+        ),
+        (1, "-created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE event_type IN (SELECT value FROM json_each(?1)) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?2",
+            (0, 4),
+        ),
+        (1, "-created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE event_type IN (SELECT value FROM json_each(?1)) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < (?2, ?3) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?4",
+            (0, 5, 6, 4),
+        ),
+        (2, "created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE client_id = ?1 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?2",
+            (1, 4),
+        ),
+        (2, "created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE client_id = ?1 AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > (?2, ?3) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?4",
+            (1, 5, 6, 4),
+        ),
+        (2, "-created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE client_id = ?1 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?2",
+            (1, 4),
+        ),
+        (2, "-created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE client_id = ?1 AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < (?2, ?3) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?4",
+            (1, 5, 6, 4),
+        ),
+        (3, "created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE event_type IN (SELECT value FROM json_each(?1)) AND client_id = ?2 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?3",
+            (0, 1, 4),
+        ),
+        (3, "created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (event_type IN (SELECT value FROM json_each(?1)) AND client_id = ?2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > (?3, ?4) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?5",
+            (0, 1, 5, 6, 4),
+        ),
+        (3, "-created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE event_type IN (SELECT value FROM json_each(?1)) AND client_id = ?2 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?3",
+            (0, 1, 4),
+        ),
+        (3, "-created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (event_type IN (SELECT value FROM json_each(?1)) AND client_id = ?2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < (?3, ?4) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?5",
+            (0, 1, 5, 6, 4),
+        ),
+        (4, "created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE user_id = ?1 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?2",
+            (2, 4),
+        ),
+        (4, "created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE user_id = ?1 AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > (?2, ?3) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?4",
+            (2, 5, 6, 4),
+        ),
+        (4, "-created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE user_id = ?1 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?2",
+            (2, 4),
+        ),
+        (4, "-created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE user_id = ?1 AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < (?2, ?3) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?4",
+            (2, 5, 6, 4),
+        ),
+        (5, "created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE event_type IN (SELECT value FROM json_each(?1)) AND user_id = ?2 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?3",
+            (0, 2, 4),
+        ),
+        (5, "created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (event_type IN (SELECT value FROM json_each(?1)) AND user_id = ?2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > (?3, ?4) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?5",
+            (0, 2, 5, 6, 4),
+        ),
+        (5, "-created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE event_type IN (SELECT value FROM json_each(?1)) AND user_id = ?2 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?3",
+            (0, 2, 4),
+        ),
+        (5, "-created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (event_type IN (SELECT value FROM json_each(?1)) AND user_id = ?2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < (?3, ?4) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?5",
+            (0, 2, 5, 6, 4),
+        ),
+        (6, "created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE client_id = ?1 AND user_id = ?2 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?3",
+            (1, 2, 4),
+        ),
+        (6, "created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (client_id = ?1 AND user_id = ?2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > (?3, ?4) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?5",
+            (1, 2, 5, 6, 4),
+        ),
+        (6, "-created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE client_id = ?1 AND user_id = ?2 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?3",
+            (1, 2, 4),
+        ),
+        (6, "-created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (client_id = ?1 AND user_id = ?2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < (?3, ?4) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?5",
+            (1, 2, 5, 6, 4),
+        ),
+        (7, "created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE event_type IN (SELECT value FROM json_each(?1)) AND client_id = ?2 AND user_id = ?3 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?4",
+            (0, 1, 2, 4),
+        ),
+        (7, "created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (event_type IN (SELECT value FROM json_each(?1)) AND client_id = ?2 AND user_id = ?3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > (?4, ?5) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?6",
+            (0, 1, 2, 5, 6, 4),
+        ),
+        (7, "-created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE event_type IN (SELECT value FROM json_each(?1)) AND client_id = ?2 AND user_id = ?3 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?4",
+            (0, 1, 2, 4),
+        ),
+        (7, "-created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (event_type IN (SELECT value FROM json_each(?1)) AND client_id = ?2 AND user_id = ?3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < (?4, ?5) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?6",
+            (0, 1, 2, 5, 6, 4),
+        ),
+        (8, "created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE created_at >= ?1 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?2",
+            (3, 4),
+        ),
+        (8, "created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE created_at >= ?1 AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > (?2, ?3) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?4",
+            (3, 5, 6, 4),
+        ),
+        (8, "-created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE created_at >= ?1 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?2",
+            (3, 4),
+        ),
+        (8, "-created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE created_at >= ?1 AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < (?2, ?3) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?4",
+            (3, 5, 6, 4),
+        ),
+        (9, "created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE event_type IN (SELECT value FROM json_each(?1)) AND created_at >= ?2 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?3",
+            (0, 3, 4),
+        ),
+        (9, "created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (event_type IN (SELECT value FROM json_each(?1)) AND created_at >= ?2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > (?3, ?4) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?5",
+            (0, 3, 5, 6, 4),
+        ),
+        (9, "-created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE event_type IN (SELECT value FROM json_each(?1)) AND created_at >= ?2 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?3",
+            (0, 3, 4),
+        ),
+        (9, "-created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (event_type IN (SELECT value FROM json_each(?1)) AND created_at >= ?2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < (?3, ?4) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?5",
+            (0, 3, 5, 6, 4),
+        ),
+        (10, "created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE client_id = ?1 AND created_at >= ?2 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?3",
+            (1, 3, 4),
+        ),
+        (10, "created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (client_id = ?1 AND created_at >= ?2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > (?3, ?4) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?5",
+            (1, 3, 5, 6, 4),
+        ),
+        (10, "-created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE client_id = ?1 AND created_at >= ?2 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?3",
+            (1, 3, 4),
+        ),
+        (10, "-created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (client_id = ?1 AND created_at >= ?2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < (?3, ?4) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?5",
+            (1, 3, 5, 6, 4),
+        ),
+        (11, "created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE event_type IN (SELECT value FROM json_each(?1)) AND client_id = ?2 AND created_at >= ?3 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?4",
+            (0, 1, 3, 4),
+        ),
+        (11, "created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (event_type IN (SELECT value FROM json_each(?1)) AND client_id = ?2 AND created_at >= ?3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > (?4, ?5) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?6",
+            (0, 1, 3, 5, 6, 4),
+        ),
+        (11, "-created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE event_type IN (SELECT value FROM json_each(?1)) AND client_id = ?2 AND created_at >= ?3 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?4",
+            (0, 1, 3, 4),
+        ),
+        (11, "-created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (event_type IN (SELECT value FROM json_each(?1)) AND client_id = ?2 AND created_at >= ?3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < (?4, ?5) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?6",
+            (0, 1, 3, 5, 6, 4),
+        ),
+        (12, "created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE user_id = ?1 AND created_at >= ?2 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?3",
+            (2, 3, 4),
+        ),
+        (12, "created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (user_id = ?1 AND created_at >= ?2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > (?3, ?4) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?5",
+            (2, 3, 5, 6, 4),
+        ),
+        (12, "-created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE user_id = ?1 AND created_at >= ?2 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?3",
+            (2, 3, 4),
+        ),
+        (12, "-created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (user_id = ?1 AND created_at >= ?2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < (?3, ?4) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?5",
+            (2, 3, 5, 6, 4),
+        ),
+        (13, "created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE event_type IN (SELECT value FROM json_each(?1)) AND user_id = ?2 AND created_at >= ?3 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?4",
+            (0, 2, 3, 4),
+        ),
+        (13, "created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (event_type IN (SELECT value FROM json_each(?1)) AND user_id = ?2 AND created_at >= ?3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > (?4, ?5) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?6",
+            (0, 2, 3, 5, 6, 4),
+        ),
+        (13, "-created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE event_type IN (SELECT value FROM json_each(?1)) AND user_id = ?2 AND created_at >= ?3 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?4",
+            (0, 2, 3, 4),
+        ),
+        (13, "-created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (event_type IN (SELECT value FROM json_each(?1)) AND user_id = ?2 AND created_at >= ?3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < (?4, ?5) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?6",
+            (0, 2, 3, 5, 6, 4),
+        ),
+        (14, "created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE client_id = ?1 AND user_id = ?2 AND created_at >= ?3 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?4",
+            (1, 2, 3, 4),
+        ),
+        (14, "created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (client_id = ?1 AND user_id = ?2 AND created_at >= ?3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > (?4, ?5) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?6",
+            (1, 2, 3, 5, 6, 4),
+        ),
+        (14, "-created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE client_id = ?1 AND user_id = ?2 AND created_at >= ?3 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?4",
+            (1, 2, 3, 4),
+        ),
+        (14, "-created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (client_id = ?1 AND user_id = ?2 AND created_at >= ?3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < (?4, ?5) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?6",
+            (1, 2, 3, 5, 6, 4),
+        ),
+        (15, "created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE event_type IN (SELECT value FROM json_each(?1)) AND client_id = ?2 AND user_id = ?3 AND created_at >= ?4 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?5",
+            (0, 1, 2, 3, 4),
+        ),
+        (15, "created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (event_type IN (SELECT value FROM json_each(?1)) AND client_id = ?2 AND user_id = ?3 AND created_at >= ?4) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > (?5, ?6) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT ?7",
+            (0, 1, 2, 3, 5, 6, 4),
+        ),
+        (15, "-created_at", False): (
+            "SELECT * FROM oauth_audit_logs WHERE event_type IN (SELECT value FROM json_each(?1)) AND client_id = ?2 AND user_id = ?3 AND created_at >= ?4 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?5",
+            (0, 1, 2, 3, 4),
+        ),
+        (15, "-created_at", True): (
+            "SELECT * FROM oauth_audit_logs WHERE (event_type IN (SELECT value FROM json_each(?1)) AND client_id = ?2 AND user_id = ?3 AND created_at >= ?4) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < (?5, ?6) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT ?7",
+            (0, 1, 2, 3, 5, 6, 4),
+        ),
+    }

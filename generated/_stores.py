@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import (
@@ -329,6 +330,21 @@ class OAuthClientStore(_Store, ClientTable):
             values = [decode_count_live_tokens_per_client_row(r) for r in found_rows]
         except Exception as exc:
             return self._failed(exc, ray_id, "count_live_tokens_per_client")
+        return SuccessResult(ray_id=ray_id, client_message=values)
+
+    async def list_clients_by_ids(
+        self, ids: Sequence[str], ray_id: str
+    ) -> Result[list[OAuthClient]]:
+        """The clients with these ids (to show the clients of a list of grants at
+        once); ids that match no client are left out."""
+        try:
+            found_rows = await self._db.fetch_all(
+                self._sql.LIST_CLIENTS_BY_IDS,
+                (_dynamic.in_list(self._sql._IN_LIST, _dynamic.sequence(ids, "ids")),),
+            )
+            values = [decode_oauth_client(r) for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "list_clients_by_ids")
         return SuccessResult(ray_id=ray_id, client_message=values)
 
 
@@ -1142,6 +1158,84 @@ class AccessTokenStore(_Store, AccessTokenTable):
             return self._failed(exc, ray_id, "count_tokens_expiring_by_day")
         return SuccessResult(ray_id=ray_id, client_message=values)
 
+    async def revoke_access_tokens_by_ids(
+        self, now: int, actor: str, ids: Sequence[str], ray_id: str
+    ) -> Result[int]:
+        """Revoke the active access tokens with these ids (an admin's bulk action);
+        the number revoked."""
+        try:
+            changed = await self._db.execute(
+                self._sql.REVOKE_ACCESS_TOKENS_BY_IDS,
+                (
+                    now,
+                    actor,
+                    _dynamic.in_list(self._sql._IN_LIST, _dynamic.sequence(ids, "ids")),
+                ),
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "revoke_access_tokens_by_ids")
+        return SuccessResult(ray_id=ray_id, client_message=changed)
+
+    async def revoke_access_tokens_by_value(
+        self, params: Sequence[tuple[int, str, str]], ray_id: str
+    ) -> Result[int]:
+        """Revoke tokens by value (RFC 7009), many at once, in one transaction; the
+        number revoked. Each parameter set is (now, actor, token)."""
+        try:
+            changed = await self._db.execute_many(self._sql.REVOKE_ACCESS_TOKENS_BY_VALUE, params)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "revoke_access_tokens_by_value")
+        return SuccessResult(ray_id=ray_id, client_message=changed)
+
+    async def search_access_tokens(
+        self,
+        ray_id: str,
+        *,
+        client_id: str | None = None,
+        user_id: str | None = None,
+        expires_after: int | None = None,
+        order_by: Literal["created_at", "-created_at", "expires_at", "-expires_at"] = "created_at",
+        limit: int = 100,
+        after: AccessToken | None = None,
+    ) -> Result[list[AccessToken]]:
+        """The admin screen's access tokens: by client, by user, expiring after a
+        time, any of them or none, in the order picked, a page at a time."""
+        try:
+            statement, bound = _dynamic.pick(
+                self._sql.SEARCH_ACCESS_TOKENS,
+                (
+                    (client_id is not None)
+                    | ((user_id is not None) << 1)
+                    | ((expires_after is not None) << 2),
+                    order_by,
+                    after is not None,
+                ),
+                (
+                    client_id,
+                    user_id,
+                    expires_after,
+                    limit,
+                    *(
+                        (
+                            after.created_at,
+                            after.expires_at,
+                            after.id,
+                        )
+                        if after is not None
+                        else (
+                            None,
+                            None,
+                            None,
+                        )
+                    ),
+                ),
+            )
+            found_rows = await self._db.fetch_all(statement, bound)
+            values = [decode_access_token(r) for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "search_access_tokens")
+        return SuccessResult(ray_id=ray_id, client_message=values)
+
 
 class RefreshTokenStore(_Store, RefreshTokenTable):
     """A refresh token; it lives until revoked or its client's refresh_token_ttl."""
@@ -1863,4 +1957,60 @@ class AuditLogStore(_Store, AuditLogTable):
             values = [decode_count_audit_events_by_type_row(r) for r in found_rows]
         except Exception as exc:
             return self._failed(exc, ray_id, "count_audit_events_by_type")
+        return SuccessResult(ray_id=ray_id, client_message=values)
+
+    async def search_audit_logs(
+        self,
+        ray_id: str,
+        *,
+        event_types: Sequence[str] | None = None,
+        client_id: str | None = None,
+        user_id: str | None = None,
+        since: int | None = None,
+        order_by: Literal["created_at", "-created_at"] = "created_at",
+        limit: int = 100,
+        after: AuditLog | None = None,
+    ) -> Result[list[AuditLog]]:
+        """The audit trail, filtered by event types, client, user and start time
+        (each only when given), newest or oldest first, a page at a time."""
+        try:
+            statement, bound = _dynamic.pick(
+                self._sql.SEARCH_AUDIT_LOGS,
+                (
+                    (event_types is not None)
+                    | ((client_id is not None) << 1)
+                    | ((user_id is not None) << 2)
+                    | ((since is not None) << 3),
+                    order_by,
+                    after is not None,
+                ),
+                (
+                    (
+                        None
+                        if event_types is None
+                        else _dynamic.in_list(
+                            self._sql._IN_LIST, _dynamic.sequence(event_types, "event_types")
+                        )
+                    ),
+                    client_id,
+                    user_id,
+                    since,
+                    limit,
+                    *(
+                        (
+                            after.created_at,
+                            after.id,
+                        )
+                        if after is not None
+                        else (
+                            None,
+                            None,
+                        )
+                    ),
+                ),
+            )
+            found_rows = await self._db.fetch_all(statement, bound)
+            values = [decode_audit_log(r) for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "search_audit_logs")
         return SuccessResult(ray_id=ray_id, client_message=values)

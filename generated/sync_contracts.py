@@ -119,6 +119,11 @@ class ClientTable(BaseTable[OAuthClient]):
         """Each client's live access tokens, clients without any included: a CTE
         counts them, the LEFT JOIN keeps every client."""
 
+    @abstractmethod
+    def list_clients_by_ids(self, ids: Sequence[str], ray_id: str) -> Result[list[OAuthClient]]:
+        """The clients with these ids (to show the clients of a list of grants at
+        once); ids that match no client are left out."""
+
 
 class ClientConfigTable(BaseTable[OAuthClientConfig]):
     """Per-client policy: token lifetimes, PKCE and limits (one row per client)."""
@@ -391,6 +396,35 @@ class AccessTokenTable(BaseTable[AccessToken]):
         """Live access tokens expiring on each of the next :days days (day 0 starts
         at :now); a recursive CTE numbers the days, so quiet days count 0."""
 
+    @abstractmethod
+    def revoke_access_tokens_by_ids(
+        self, now: int, actor: str, ids: Sequence[str], ray_id: str
+    ) -> Result[int]:
+        """Revoke the active access tokens with these ids (an admin's bulk action);
+        the number revoked."""
+
+    @abstractmethod
+    def revoke_access_tokens_by_value(
+        self, params: Sequence[tuple[int, str, str]], ray_id: str
+    ) -> Result[int]:
+        """Revoke tokens by value (RFC 7009), many at once, in one transaction; the
+        number revoked. Each parameter set is (now, actor, token)."""
+
+    @abstractmethod
+    def search_access_tokens(
+        self,
+        ray_id: str,
+        *,
+        client_id: str | None = None,
+        user_id: str | None = None,
+        expires_after: int | None = None,
+        order_by: Literal["created_at", "-created_at", "expires_at", "-expires_at"] = "created_at",
+        limit: int = 100,
+        after: AccessToken | None = None,
+    ) -> Result[list[AccessToken]]:
+        """The admin screen's access tokens: by client, by user, expiring after a
+        time, any of them or none, in the order picked, a page at a time."""
+
 
 class RefreshTokenTable(BaseTable[RefreshToken]):
     """A refresh token; it lives until revoked or its client's refresh_token_ttl."""
@@ -626,3 +660,19 @@ class AuditLogTable(BaseTable[AuditLog]):
         self, since: int, ray_id: str
     ) -> Result[list[CountAuditEventsByTypeRow]]:
         """Audit events of each type since a time, most frequent first."""
+
+    @abstractmethod
+    def search_audit_logs(
+        self,
+        ray_id: str,
+        *,
+        event_types: Sequence[str] | None = None,
+        client_id: str | None = None,
+        user_id: str | None = None,
+        since: int | None = None,
+        order_by: Literal["created_at", "-created_at"] = "created_at",
+        limit: int = 100,
+        after: AuditLog | None = None,
+    ) -> Result[list[AuditLog]]:
+        """The audit trail, filtered by event types, client, user and start time
+        (each only when given), newest or oldest first, a page at a time."""

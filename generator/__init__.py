@@ -192,7 +192,7 @@ def _render_backends(
 
     # The SQL depends on the placeholder style and dialect only: build it once for both.
     # One SQL module per style, which every backend module of that style imports.
-    by_style: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
+    by_style: dict[tuple[str, str], dict[str, dict[str, object]]] = {}
     for backend in backends:
         style = (backend.paramstyle, backend.dialect)
         sql_module = f"_sql_{backend.dialect}_{backend.paramstyle}"
@@ -264,5 +264,12 @@ def _runtime_files(backends: list[Backend], header: str) -> dict[str, str]:
 
 
 # Imported by the common templates (results, stores, __init__), whatever the backend.
-BASE_RUNTIME = ("errors.py", "convert.py", "database.py", "connect.py", "migrate.py")
+BASE_RUNTIME = (
+    "errors.py",
+    "convert.py",
+    "database.py",
+    "connect.py",
+    "migrate.py",
+    "dynamic.py",
+)
 _SIBLING_IMPORT = re.compile(r"^from \.(\w+) import", re.MULTILINE)

@@ -139,3 +139,43 @@ LEFT JOIN oauth_access_tokens AS t
     AND t.expires_at < :now + (d.day + 1) * 86400
 GROUP BY d.day
 ORDER BY d.day;
+
+-- The clients with these ids (to show the clients of a list of grants at
+-- once); ids that match no client are left out.
+-- name: list_clients_by_ids :many
+SELECT * FROM oauth_clients WHERE id IN (:ids) ORDER BY id;
+
+-- Revoke the active access tokens with these ids (an admin's bulk action);
+-- the number revoked.
+-- name: revoke_access_tokens_by_ids :execrows
+UPDATE oauth_access_tokens
+SET revoked_at = :now, updated_at = :now, updated_by = :actor
+WHERE id IN (:ids) AND revoked_at IS NULL;
+
+-- Revoke tokens by value (RFC 7009), many at once, in one transaction; the
+-- number revoked. Each parameter set is (now, actor, token).
+-- name: revoke_access_tokens_by_value :batchexec
+UPDATE oauth_access_tokens
+SET revoked_at = :now, updated_at = :now, updated_by = :actor
+WHERE token = :token AND revoked_at IS NULL;
+
+-- The admin screen's access tokens: by client, by user, expiring after a
+-- time, any of them or none, in the order picked, a page at a time.
+-- name: search_access_tokens :many
+-- @optional client_id, user_id, expires_after
+-- @order-by created_at, expires_at
+SELECT *
+FROM oauth_access_tokens
+WHERE client_id = :client_id AND user_id = :user_id AND expires_at > :expires_after;
+
+-- The audit trail, filtered by event types, client, user and start time
+-- (each only when given), newest or oldest first, a page at a time.
+-- name: search_audit_logs :many
+-- @optional event_types, client_id, user_id, since
+-- @order-by created_at
+SELECT *
+FROM oauth_audit_logs
+WHERE event_type IN (:event_types)
+  AND client_id = :client_id
+  AND user_id = :user_id
+  AND created_at >= :since;

@@ -10,6 +10,7 @@ kind "query" plus, when its rows are no table's rows, a frozen row dataclass.
 from __future__ import annotations
 
 import keyword
+from collections.abc import Sequence
 from dataclasses import replace
 
 from ..backends.manifest import Backend
@@ -17,7 +18,9 @@ from ..errors import SchemaError
 from ..schema.ir import Query, QueryColumn, QueryKind, QueryParam, Schema
 from ..render.checks import shadows_model_api
 from ..render.naming import attribute_name, constant_name, split_words
-from .parse import placeholder_sql, transpile_query
+from .calls import DYNAMIC_TAKEN, IN_LIST, KIND_RETURNS, Call, build_call, cursor_fields
+from .calls import full_names, sequence_param
+from .sqltext import param_names, placeholder_sql, transpile_query
 from ..render.views import (
     FieldView,
     MethodView,
@@ -87,18 +90,36 @@ def attach_queries(view: PackageView, schema: Schema, acronyms: tuple[str, ...])
     return replace(view, query_rows=tuple(rows))
 
 
-def query_statements(table: TableView, backend: Backend) -> dict[str, str]:
-    """The SQL text of a table's named queries, by statement name, in the backend's dialect."""
-    statements = {}
+def query_statements(table: TableView, backend: Backend) -> dict[str, object]:
+    """The SQL of a table's named queries, by statement name, in the backend's dialect.
+
+    A plain query has one text. A query whose text depends on the call has
+    a dict: its variant key → (text, positions of its parameters in the
+    method's full argument tuple). `_IN_LIST` says how IN-lists bind.
+    """
+    statements: dict[str, object] = {}
     for method in table.methods:
         query = method.query
         if query is None:
             continue
-        if backend.dialect == "sqlite":
-            statements[method.sql] = placeholder_sql(query.sql, query.param_names)
-        else:
-            statements[method.sql] = transpile_query(query.sql, query.param_names, backend.dialect)
+        if query.sequences:
+            statements[IN_LIST] = "json" if backend.dialect == "sqlite" else "array"
+        if not query.variants:
+            statements[method.sql] = _dialect_sql(query.sql, query.param_names, query, backend)
+            continue
+        variants = {}
+        for mask, order, after, sql in query.variants:
+            names = param_names(sql)
+            picks = tuple(query.full_names.index(n) for n in names)
+            variants[(mask, order, after)] = (_dialect_sql(sql, names, query, backend), picks)
+        statements[method.sql] = variants
     return statements
+
+
+def _dialect_sql(sql: str, names: Sequence[str], query: QueryView, backend: Backend) -> str:
+    if backend.dialect == "sqlite":
+        return placeholder_sql(sql, names, query.sequences)
+    return transpile_query(sql, names, backend.dialect, query.sequences)
 
 
 def row_class_name(query_name: str, acronyms: tuple[str, ...] = ()) -> str:
@@ -122,7 +143,8 @@ def _method(
             f"with '_', or is one of {', '.join(sorted(_STORE_ATTRIBUTES))})",
             query.location,
         )
-    params = tuple(_param(p, tables) for p in query.params)
+    taken = _TAKEN | (DYNAMIC_TAKEN if query.variants else frozenset())
+    params = tuple(_param(p, tables, taken) for p in query.params)
     names = [p.name for p in params]
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:
@@ -134,28 +156,49 @@ def _method(
         QueryKind.ONE: value,
         QueryKind.MANY: f"list[{value}]",
         QueryKind.SCALAR: value,
-        QueryKind.EXEC: "None",
-        QueryKind.EXECROWS: "int",
+        **KIND_RETURNS,
     }[query.kind]
-    declared = "".join(f"{p.declaration}, " for p in params)
+    sql_name = constant_name(query.name)
+    call = build_call(query, params, sql_name, value, cursor_fields(query, tables, row))
+    head = f"{call.leading}ray_id: str{call.keywords}"
+    if query.kind is QueryKind.BATCHEXEC:
+        head, call = _batch(params, call)
     doc = query.comment or f"The named query {query.name} (:{query.kind.value})."
     return MethodView(
         kind="query",
         name=query.name,
-        signature=f"{query.name}(self, {declared}ray_id: str) -> Result[{returns}]",
+        signature=f"{query.name}(self, {head}) -> Result[{returns}]",
         doc=safe_docstring(doc),
         returns=returns,
         params=params,
-        args=_tuple([p.encode for p in params]),
-        sql=constant_name(query.name),
+        args=call.arguments,
+        sql=sql_name,
         query=QueryView(
             kind=query.kind.value,
             fetch=_fetch(query),
             decode=decode,
             sql=query.sql,
             param_names=tuple(p.name for p in query.params),
+            statement=call.statement,
+            arguments=call.arguments,
+            prelude=call.prelude,
+            sequences=tuple(p.name for p in query.params if p.sequence),
+            variants=tuple((v.mask, v.order, v.after, v.sql) for v in query.variants),
+            full_names=tuple(full_names(query)),
         ),
     )
+
+
+def _batch(params: tuple[ParamView, ...], call: Call) -> tuple[str, Call]:
+    """`:batchexec` takes one tuple of the query's parameters per run."""
+    if len(params) == 0:
+        return "params: Sequence[tuple[()]], ray_id: str", replace(call, arguments="params")
+    types = ", ".join(p.annotation for p in params)
+    head = f"params: Sequence[tuple[{types}]], ray_id: str"
+    if all(p.codec_encode == "{}" for p in params):
+        return head, replace(call, arguments="params")
+    row = ", ".join(p.encode_as(f"p[{i}]") for i, p in enumerate(params))
+    return head, replace(call, arguments=f"[({row},) for p in params]")
 
 
 def _fetch(query: Query) -> str:
@@ -170,7 +213,7 @@ def _result(
     query: Query, tables: dict[str, TableView], row: QueryRowView | None
 ) -> tuple[str, str]:
     """(the Python type of one result, the expression decoding one row `{}`)."""
-    if query.kind in (QueryKind.EXEC, QueryKind.EXECROWS):
+    if query.kind in KIND_RETURNS:
         return "None", "None"
     if query.row_table is not None and query.kind is not QueryKind.SCALAR:
         table = tables[query.row_table]
@@ -225,16 +268,19 @@ def _row_view(
     )
 
 
-def _param(param: QueryParam, tables: dict[str, TableView]) -> ParamView:
+def _param(param: QueryParam, tables: dict[str, TableView], taken: frozenset[str]) -> ParamView:
     annotation, _, field = _codec(param, tables, param.nullable)
     encode = field.encode.removeprefix(_NULL) if field is not None else "{}"
-    if param.nullable and encode != "{}":
-        encode = _NULL + encode
     name = attribute_name(param.name)
-    name = f"{name}_" if name in _TAKEN else name
-    return ParamView(
+    name = f"{name}_" if name in taken else name
+    view = ParamView(
         name=name, annotation=annotation, column=param.column or param.name, codec_encode=encode
     )
+    if param.sequence:
+        return sequence_param(view, param.optional)
+    if (param.nullable or param.optional) and encode != "{}":
+        view = replace(view, codec_encode=_NULL + encode)
+    return view
 
 
 def _codec(

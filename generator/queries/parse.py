@@ -14,7 +14,7 @@ import re
 import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlglot
 from sqlglot import exp
@@ -31,9 +31,11 @@ from .scope import (
     _word_location,
 )
 from .objects import table_behind
+from .dynamic import plan_dynamic, read_directive
+from .kinds import check_kind, lastid_sql
 from .params import _QueryTyper
-from ..schema.lex import SourceFile, Statement, Token, scan_source
-from .json_paths import json_operators
+from ..schema.lex import SourceFile, Statement, scan_source
+from .sqltext import placeholder_sql, transpile_query
 
 __all__ = ["PRIMITIVES", "parse_queries", "placeholder_sql", "transpile_query"]
 
@@ -51,6 +53,8 @@ class _Header:
     params: dict[str, tuple[_Type, Location]]
     doc: str | None
     location: Location
+    optional: tuple[str, ...] = ()
+    order_by: tuple[str, ...] = ()
 
 
 def parse_queries(sources: Sequence[tuple[str, str]], schema: Schema) -> tuple[Query, ...]:
@@ -88,45 +92,6 @@ def parse_queries(sources: Sequence[tuple[str, str]], schema: Schema) -> tuple[Q
     return tuple(queries)
 
 
-def placeholder_sql(sql: str, params: Sequence[str]) -> str:
-    """SQLite text with each ``:name`` turned into ``?N`` (N = its place in ``params``).
-
-    Whitespace and comments between tokens collapse to one space, so the
-    statement prints on one line; string literals are kept as written.
-    """
-    source = scan_source("<query>", sql)
-    tokens = [t for s in source.statements for t in s.tokens]
-    numbers = {name: i + 1 for i, name in enumerate(params)}
-    out: list[str] = []
-    previous: Token | None = None
-    skip = False
-    for i, token in enumerate(tokens):
-        if skip:
-            skip = False
-            previous = token
-            continue
-        if previous is not None and token.start > previous.end:
-            out.append(" ")
-        following = tokens[i + 1] if i + 1 < len(tokens) else None
-        if token.text == ":" and following is not None and following.start == token.end:
-            out.append(f"?{numbers[following.text]}")
-            skip = True
-        else:
-            out.append(token.text)
-        previous = token
-    return "".join(out)
-
-
-def transpile_query(sql: str, params: Sequence[str], dialect: str) -> str:
-    """The query in another dialect, ``:name`` turned into ``$N`` (N = its place in ``params``)."""
-    tree = sqlglot.parse_one(sql, read="sqlite")
-    numbers = {name: i + 1 for i, name in enumerate(params)}
-    for placeholder in list(tree.find_all(exp.Placeholder)):
-        placeholder.replace(exp.Parameter(this=exp.Literal.number(numbers[placeholder.name])))
-    json_operators(tree)
-    return tree.sql(dialect=dialect)
-
-
 # ------------------------------------------------------------------ header
 
 
@@ -138,9 +103,15 @@ def _header(statement: Statement, source: SourceFile, after: int) -> _Header:
     params: dict[str, tuple[_Type, Location]] = {}
     doc: list[str] = []
     where = statement.location
+    directives: dict[str, tuple[str, ...]] = {}
     for comment in comments:
         text = comment.text
-        if match := _NAME.match(text):
+        if text.startswith("@"):
+            word, names = read_directive(text, comment.location)
+            if word in directives:
+                raise SchemaError(f"`@{word}` is given twice", comment.location)
+            directives[word] = names
+        elif match := _NAME.match(text):
             name, where = match["name"], comment.location
             if not name.isidentifier():
                 raise SchemaError(f"query name {name!r} is not a valid identifier", where)
@@ -167,10 +138,19 @@ def _header(statement: Statement, source: SourceFile, after: int) -> _Header:
     if name is None or kind is None:
         raise SchemaError(
             "this statement has no `-- name: NAME :kind` line directly above it "
-            "(kinds: :one, :many, :scalar, :exec, :execrows)",
+            f"(kinds: {', '.join(':' + k.value for k in QueryKind)})",
             statement.location,
         )
-    return _Header(name, kind, table, params, "\n".join(doc) or None, where)
+    return _Header(
+        name,
+        kind,
+        table,
+        params,
+        "\n".join(doc) or None,
+        where,
+        directives.get("optional", ()),
+        directives.get("order-by", ()),
+    )
 
 
 def _annotated_type(text: str, location: Location) -> _Type:
@@ -219,18 +199,31 @@ def _query(
                 location,
             )
     _check_kind(header, tree, columns, writes, statement.location)
+    check_kind(header.kind, header.name, tree, writes, schema, statement.location)
     owner = _owner(header, tree, schema, statement.location)
+    dynamic = plan_dynamic(
+        tree, header.name, header.kind, header.optional, header.order_by, params, columns,
+        schema, owner, db, header.location,
+    )  # fmt: skip
+    params = tuple(
+        replace(p, sequence=p.name in dynamic.sequences, optional=p.name in dynamic.optional)
+        for p in params
+    )
     return Query(
         name=header.name,
         kind=header.kind,
         table=owner,
-        sql=statement.text,
+        sql=statement.text if header.kind is not QueryKind.EXECLASTID else lastid_sql(tree, schema),
         location=header.location,
         params=params,
         columns=columns,
         row_table=_row_table(columns, schema),
         writes=writes,
         comment=header.doc,
+        optional=dynamic.optional,
+        order_by=dynamic.order_by,
+        cursor=dynamic.cursor,
+        variants=dynamic.variants,
     )
 
 

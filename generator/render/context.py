@@ -95,7 +95,7 @@ def build_package_view(schema: Schema, options: Options, sources: tuple[str, ...
     return attach_queries(view, schema, options.acronyms)
 
 
-def attach_sql(view: PackageView, backend: Backend) -> dict[str, dict[str, str]]:
+def attach_sql(view: PackageView, backend: Backend) -> dict[str, dict[str, object]]:
     """Per table, the SQL text of each statement name, in one backend's placeholder style."""
     return {
         t.name: {

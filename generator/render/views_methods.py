@@ -204,11 +204,22 @@ class MethodView:
 class QueryView:
     """How a named query's method runs: which database call, and how rows decode."""
 
-    kind: str  # one | many | scalar | exec | execrows
+    kind: str  # one | many | scalar | exec | execrows | execlastid | batchexec
     fetch: str  # the Database method: fetch_one | fetch_all | execute_returning | execute
     decode: str  # expression with `{}` for one row
     sql: str  # the statement as written (SQLite dialect, :name parameters)
     param_names: tuple[str, ...]  # the :names, in placeholder order
+    # The SQL and the parameters the call sends (Python source). A query whose
+    # text depends on the call (IN-lists aside) picks its precomputed variant:
+    # `prelude` binds `statement` and `bound` from `_dynamic.pick`.
+    statement: str = ""
+    arguments: str = "()"
+    prelude: str = ""
+    sequences: tuple[str, ...] = ()  # IN-list parameters: one value each
+    # (mask, order, after, SQLite text with :names) per variant, and the :names
+    # of the full argument tuple the variants pick their parameters from.
+    variants: tuple[tuple[int, str, bool, str], ...] = ()
+    full_names: tuple[str, ...] = ()
 
     def decode_as(self, row: str) -> str:
         return self.decode.replace("{}", row)

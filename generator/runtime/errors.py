@@ -26,6 +26,7 @@ class ErrorCode(enum.StrEnum):
     CONSTRAINT_VIOLATION = "CONSTRAINT_VIOLATION"
     APPEND_ONLY = "APPEND_ONLY"
     INVALID_DATA = "INVALID_DATA"
+    INVALID_ARGUMENT = "INVALID_ARGUMENT"
     UNAVAILABLE = "UNAVAILABLE"
     SCHEMA_MISMATCH = "SCHEMA_MISMATCH"
     DB_ERROR = "DB_ERROR"
@@ -64,6 +65,13 @@ class EncodeError(ValueError):
         super().__init__(f"a value for {table}.{column} {reason or 'cannot be stored'}")
 
 
+class InvalidArgument(ValueError):
+    """An argument no statement exists for (a str as an IN-list, an unknown order_by).
+
+    Its message names the parameter and what it must be, never the value.
+    """
+
+
 class TransactionUnsupported(RuntimeError):
     """`db.transaction()` on a transport that cannot hold a transaction open.
 
@@ -82,6 +90,7 @@ _CLIENT_CODES = frozenset(
         ErrorCode.NOT_NULL_VIOLATION,
         ErrorCode.CONSTRAINT_VIOLATION,
         ErrorCode.APPEND_ONLY,
+        ErrorCode.INVALID_ARGUMENT,
     }
 )
 _UNAVAILABLE_PREFIXES = (
@@ -234,6 +243,8 @@ def classify_sqlite_error(
         )
     if isinstance(exc, EncodeError):
         return Failure(ErrorCode.INVALID_DATA, str(exc))
+    if isinstance(exc, InvalidArgument):
+        return Failure(ErrorCode.INVALID_ARGUMENT, str(exc))
     if isinstance(exc, sqlite3.Error):
         name = getattr(exc, "sqlite_errorname", None)
         if not isinstance(name, str):

@@ -13,7 +13,15 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 
-from .errors import DecodeError, EncodeError, ErrorCode, Failure, classify_message, schema_mismatch
+from .errors import (
+    DecodeError,
+    EncodeError,
+    ErrorCode,
+    Failure,
+    InvalidArgument,
+    classify_message,
+    schema_mismatch,
+)
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -70,6 +78,8 @@ def classify_postgres(
         )
     if isinstance(exc, EncodeError):
         return Failure(ErrorCode.INVALID_DATA, str(exc))
+    if isinstance(exc, InvalidArgument):
+        return Failure(ErrorCode.INVALID_ARGUMENT, str(exc))
     if error is not None and error.sqlstate:
         failure = _by_sqlstate(error, table, operation)
         if failure is not None:

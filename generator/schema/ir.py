@@ -268,6 +268,8 @@ class QueryKind(enum.StrEnum):
     SCALAR = "scalar"  # the first column of the first row, or NOT_FOUND
     EXEC = "exec"  # nothing
     EXECROWS = "execrows"  # the number of rows changed
+    EXECLASTID = "execlastid"  # the integer key of the row inserted
+    BATCHEXEC = "batchexec"  # one write per parameter set, one transaction; rows changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +287,34 @@ class QueryParam:
     column: str | None = None
     primitive: str | None = None
     nullable: bool = False
+    sequence: bool = False  # used as `IN (:name)`: the method takes a Sequence[T]
+    optional: bool = False  # named by `-- @optional`: None leaves its predicate out
+
+
+@dataclass(frozen=True, slots=True)
+class QueryVariant:
+    """One precomputed statement of a query whose text depends on the call.
+
+    ``mask`` has bit i set when the i-th `@optional` parameter is given;
+    ``order`` is the `@order-by` choice ("" without one, "-col" descending);
+    ``after`` is whether a keyset cursor is given. ``sql`` is SQLite text
+    with ``:name`` parameters (``:__limit``, ``:__after_<column>`` added).
+    """
+
+    mask: int
+    order: str
+    after: bool
+    sql: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueryEmbed:
+    """`embed(t)` in a select list: result columns [start, stop) are table t's row."""
+
+    table: str
+    start: int
+    stop: int
+    outer: bool  # the optional side of an outer join: the model may be None
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +348,11 @@ class Query:
     row_table: str | None = None
     writes: bool = False
     comment: str | None = None
+    optional: tuple[str, ...] = ()  # `-- @optional` parameters, in mask-bit order
+    order_by: tuple[str, ...] = ()  # `-- @order-by` result columns; choices col / -col
+    cursor: tuple[str, ...] = ()  # result columns a keyset cursor row supplies
+    variants: tuple[QueryVariant, ...] = ()  # set when the text depends on the call
+    embeds: tuple[QueryEmbed, ...] = ()
 
 
 def to_json(value: Any) -> Any:

@@ -1,0 +1,86 @@
+"""A named query's text in a backend's dialect and placeholder style.
+
+SQLite and libSQL get the statement as written, ``:name`` turned into
+``?N``; PostgreSQL gets it transpiled by sqlglot with ``$N``. An IN-list
+parameter (``IN (:ids)``) binds one value either way: a JSON array read by
+``json_each(?N)`` on SQLite, an array compared with ``= ANY($N)`` on PostgreSQL,
+so any length (none, or 100,000) is one statement with one variable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+import sqlglot
+from sqlglot import exp
+
+from ..schema.lex import Token, scan_source
+from .json_paths import json_operators
+
+# What an IN-list parameter becomes on SQLite: every value of one JSON array.
+JSON_LIST = "SELECT value FROM json_each(?{})"
+
+
+def placeholder_sql(sql: str, params: Sequence[str], sequences: Collection[str] = ()) -> str:
+    """SQLite text with each ``:name`` turned into ``?N`` (N = its place in ``params``).
+
+    Whitespace and comments between tokens collapse to one space, so the
+    statement prints on one line; string literals are kept as written. A
+    name in ``sequences`` (the whole list of an ``IN (...)``) reads its
+    values from one JSON-array parameter.
+    """
+    source = scan_source("<query>", sql)
+    tokens = [t for s in source.statements for t in s.tokens]
+    numbers = {name: i + 1 for i, name in enumerate(params)}
+    out: list[str] = []
+    previous: Token | None = None
+    skip = False
+    for i, token in enumerate(tokens):
+        if skip:
+            skip = False
+            previous = token
+            continue
+        if previous is not None and token.start > previous.end:
+            out.append(" ")
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        if token.text == ":" and following is not None and following.start == token.end:
+            number = numbers[following.text]
+            out.append(JSON_LIST.format(number) if following.text in sequences else f"?{number}")
+            skip = True
+        else:
+            out.append(token.text)
+        previous = token
+    return "".join(out)
+
+
+def transpile_query(
+    sql: str, params: Sequence[str], dialect: str, sequences: Collection[str] = ()
+) -> str:
+    """The query in another dialect, ``:name`` turned into ``$N`` (N = its place in ``params``).
+
+    ``x IN (:name)`` for a name in ``sequences`` becomes ``x = ANY($N)``.
+    """
+    tree = sqlglot.parse_one(sql, read="sqlite")
+    numbers = {name: i + 1 for i, name in enumerate(params)}
+    for node in list(tree.find_all(exp.In)):
+        items = node.expressions
+        if len(items) == 1 and isinstance(items[0], exp.Placeholder):
+            if items[0].name in sequences:
+                array = exp.Paren(this=items[0].copy())
+                node.replace(exp.EQ(this=node.this.copy(), expression=exp.Any(this=array)))
+    for placeholder in list(tree.find_all(exp.Placeholder)):
+        placeholder.replace(exp.Parameter(this=exp.Literal.number(numbers[placeholder.name])))
+    json_operators(tree)
+    return tree.sql(dialect=dialect)
+
+
+def param_names(sql: str) -> list[str]:
+    """The ``:name`` parameters of SQLite text, in order of first appearance."""
+    tokens = [t for s in scan_source("<query>", sql).statements for t in s.tokens]
+    names: list[str] = []
+    for i, token in enumerate(tokens[:-1]):
+        following = tokens[i + 1]
+        if token.text == ":" and following.start == token.end and following.kind == "word":
+            if following.text not in names:
+                names.append(following.text)
+    return names
