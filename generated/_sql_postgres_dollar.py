@@ -26,6 +26,22 @@ class _OAuthClientSql:
     GET_BY_CLIENT_IDENTIFIER = 'SELECT "oauth_clients"."id","oauth_clients"."client_identifier","oauth_clients"."client_secret","oauth_clients"."is_confidential","oauth_clients"."redirect_uris","oauth_clients"."grant_types","oauth_clients"."scopes","oauth_clients"."is_enabled","oauth_clients"."created_at","oauth_clients"."created_by","oauth_clients"."updated_at","oauth_clients"."updated_by" FROM "oauth_clients" WHERE "oauth_clients"."client_identifier"=$1'
     UPDATE = 'UPDATE "oauth_clients" SET "client_identifier"=$1,"client_secret"=$2,"is_confidential"=$3,"redirect_uris"=$4,"grant_types"=$5,"scopes"=$6,"is_enabled"=$7,"updated_at"=$8,"updated_by"=$9 WHERE "oauth_clients"."id"=$10 RETURNING "oauth_clients"."id","oauth_clients"."client_identifier","oauth_clients"."client_secret","oauth_clients"."is_confidential","oauth_clients"."redirect_uris","oauth_clients"."grant_types","oauth_clients"."scopes","oauth_clients"."is_enabled","oauth_clients"."created_at","oauth_clients"."created_by","oauth_clients"."updated_at","oauth_clients"."updated_by"'
     UPSERT = 'INSERT INTO "oauth_clients" ("id","client_identifier","client_secret","is_confidential","redirect_uris","grant_types","scopes","is_enabled","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT ("id") DO UPDATE SET "client_identifier"=EXCLUDED."client_identifier","client_secret"=EXCLUDED."client_secret","is_confidential"=EXCLUDED."is_confidential","redirect_uris"=EXCLUDED."redirect_uris","grant_types"=EXCLUDED."grant_types","scopes"=EXCLUDED."scopes","is_enabled"=EXCLUDED."is_enabled","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "oauth_clients"."id","oauth_clients"."client_identifier","oauth_clients"."client_secret","oauth_clients"."is_confidential","oauth_clients"."redirect_uris","oauth_clients"."grant_types","oauth_clients"."scopes","oauth_clients"."is_enabled","oauth_clients"."created_at","oauth_clients"."created_by","oauth_clients"."updated_at","oauth_clients"."updated_by"'
+    PATCH_BY_ID = (
+        'UPDATE "oauth_clients" SET ',
+        (
+            '"client_identifier"=\x00',
+            '"client_secret"=\x00',
+            '"is_confidential"=\x00',
+            '"redirect_uris"=\x00',
+            '"grant_types"=\x00',
+            '"scopes"=\x00',
+            '"is_enabled"=\x00',
+            '"updated_at"=\x00',
+            '"updated_by"=\x00',
+        ),
+        ' WHERE "oauth_clients"."id"=\x00 RETURNING "oauth_clients"."id","oauth_clients"."client_identifier","oauth_clients"."client_secret","oauth_clients"."is_confidential","oauth_clients"."redirect_uris","oauth_clients"."grant_types","oauth_clients"."scopes","oauth_clients"."is_enabled","oauth_clients"."created_at","oauth_clients"."created_by","oauth_clients"."updated_at","oauth_clients"."updated_by"',
+        "dollar",
+    )
     DELETE_BY_ID = 'DELETE FROM "oauth_clients" WHERE "oauth_clients"."id"=$1'
     DELETE_BY_CLIENT_IDENTIFIER = (
         'DELETE FROM "oauth_clients" WHERE "oauth_clients"."client_identifier"=$1'
@@ -50,6 +66,26 @@ class _OAuthClientConfigSql:
     GET_BY_CLIENT_ID = 'SELECT "oauth_client_configs"."client_id","oauth_client_configs"."response_types","oauth_client_configs"."require_pkce","oauth_client_configs"."pkce_methods","oauth_client_configs"."access_token_ttl","oauth_client_configs"."refresh_token_ttl","oauth_client_configs"."authorization_code_ttl","oauth_client_configs"."max_active_access_tokens","oauth_client_configs"."max_active_refresh_tokens","oauth_client_configs"."device_code_ttl","oauth_client_configs"."device_poll_interval","oauth_client_configs"."metadata","oauth_client_configs"."created_at","oauth_client_configs"."created_by","oauth_client_configs"."updated_at","oauth_client_configs"."updated_by" FROM "oauth_client_configs" WHERE "oauth_client_configs"."client_id"=$1'
     UPDATE = 'UPDATE "oauth_client_configs" SET "response_types"=$1,"require_pkce"=$2,"pkce_methods"=$3,"access_token_ttl"=$4,"refresh_token_ttl"=$5,"authorization_code_ttl"=$6,"max_active_access_tokens"=$7,"max_active_refresh_tokens"=$8,"device_code_ttl"=$9,"device_poll_interval"=$10,"metadata"=$11,"updated_at"=$12,"updated_by"=$13 WHERE "oauth_client_configs"."client_id"=$14 RETURNING "oauth_client_configs"."client_id","oauth_client_configs"."response_types","oauth_client_configs"."require_pkce","oauth_client_configs"."pkce_methods","oauth_client_configs"."access_token_ttl","oauth_client_configs"."refresh_token_ttl","oauth_client_configs"."authorization_code_ttl","oauth_client_configs"."max_active_access_tokens","oauth_client_configs"."max_active_refresh_tokens","oauth_client_configs"."device_code_ttl","oauth_client_configs"."device_poll_interval","oauth_client_configs"."metadata","oauth_client_configs"."created_at","oauth_client_configs"."created_by","oauth_client_configs"."updated_at","oauth_client_configs"."updated_by"'
     UPSERT = 'INSERT INTO "oauth_client_configs" ("client_id","response_types","require_pkce","pkce_methods","access_token_ttl","refresh_token_ttl","authorization_code_ttl","max_active_access_tokens","max_active_refresh_tokens","device_code_ttl","device_poll_interval","metadata","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) ON CONFLICT ("client_id") DO UPDATE SET "response_types"=EXCLUDED."response_types","require_pkce"=EXCLUDED."require_pkce","pkce_methods"=EXCLUDED."pkce_methods","access_token_ttl"=EXCLUDED."access_token_ttl","refresh_token_ttl"=EXCLUDED."refresh_token_ttl","authorization_code_ttl"=EXCLUDED."authorization_code_ttl","max_active_access_tokens"=EXCLUDED."max_active_access_tokens","max_active_refresh_tokens"=EXCLUDED."max_active_refresh_tokens","device_code_ttl"=EXCLUDED."device_code_ttl","device_poll_interval"=EXCLUDED."device_poll_interval","metadata"=EXCLUDED."metadata","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "oauth_client_configs"."client_id","oauth_client_configs"."response_types","oauth_client_configs"."require_pkce","oauth_client_configs"."pkce_methods","oauth_client_configs"."access_token_ttl","oauth_client_configs"."refresh_token_ttl","oauth_client_configs"."authorization_code_ttl","oauth_client_configs"."max_active_access_tokens","oauth_client_configs"."max_active_refresh_tokens","oauth_client_configs"."device_code_ttl","oauth_client_configs"."device_poll_interval","oauth_client_configs"."metadata","oauth_client_configs"."created_at","oauth_client_configs"."created_by","oauth_client_configs"."updated_at","oauth_client_configs"."updated_by"'
+    PATCH_BY_CLIENT_ID = (
+        'UPDATE "oauth_client_configs" SET ',
+        (
+            '"response_types"=\x00',
+            '"require_pkce"=\x00',
+            '"pkce_methods"=\x00',
+            '"access_token_ttl"=\x00',
+            '"refresh_token_ttl"=\x00',
+            '"authorization_code_ttl"=\x00',
+            '"max_active_access_tokens"=\x00',
+            '"max_active_refresh_tokens"=\x00',
+            '"device_code_ttl"=\x00',
+            '"device_poll_interval"=\x00',
+            '"metadata"=\x00',
+            '"updated_at"=\x00',
+            '"updated_by"=\x00',
+        ),
+        ' WHERE "oauth_client_configs"."client_id"=\x00 RETURNING "oauth_client_configs"."client_id","oauth_client_configs"."response_types","oauth_client_configs"."require_pkce","oauth_client_configs"."pkce_methods","oauth_client_configs"."access_token_ttl","oauth_client_configs"."refresh_token_ttl","oauth_client_configs"."authorization_code_ttl","oauth_client_configs"."max_active_access_tokens","oauth_client_configs"."max_active_refresh_tokens","oauth_client_configs"."device_code_ttl","oauth_client_configs"."device_poll_interval","oauth_client_configs"."metadata","oauth_client_configs"."created_at","oauth_client_configs"."created_by","oauth_client_configs"."updated_at","oauth_client_configs"."updated_by"',
+        "dollar",
+    )
     DELETE_BY_CLIENT_ID = (
         'DELETE FROM "oauth_client_configs" WHERE "oauth_client_configs"."client_id"=$1'
     )
@@ -65,6 +101,12 @@ class _OAuthUserSql:
     GET_BY_EXTERNAL_ID = 'SELECT "oauth_users"."id","oauth_users"."external_id","oauth_users"."is_active","oauth_users"."created_at","oauth_users"."created_by","oauth_users"."updated_at","oauth_users"."updated_by" FROM "oauth_users" WHERE "oauth_users"."external_id"=$1'
     UPDATE = 'UPDATE "oauth_users" SET "external_id"=$1,"is_active"=$2,"updated_at"=$3,"updated_by"=$4 WHERE "oauth_users"."id"=$5 RETURNING "oauth_users"."id","oauth_users"."external_id","oauth_users"."is_active","oauth_users"."created_at","oauth_users"."created_by","oauth_users"."updated_at","oauth_users"."updated_by"'
     UPSERT = 'INSERT INTO "oauth_users" ("id","external_id","is_active","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT ("id") DO UPDATE SET "external_id"=EXCLUDED."external_id","is_active"=EXCLUDED."is_active","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "oauth_users"."id","oauth_users"."external_id","oauth_users"."is_active","oauth_users"."created_at","oauth_users"."created_by","oauth_users"."updated_at","oauth_users"."updated_by"'
+    PATCH_BY_ID = (
+        'UPDATE "oauth_users" SET ',
+        ('"external_id"=\x00', '"is_active"=\x00', '"updated_at"=\x00', '"updated_by"=\x00'),
+        ' WHERE "oauth_users"."id"=\x00 RETURNING "oauth_users"."id","oauth_users"."external_id","oauth_users"."is_active","oauth_users"."created_at","oauth_users"."created_by","oauth_users"."updated_at","oauth_users"."updated_by"',
+        "dollar",
+    )
     DELETE_BY_ID = 'DELETE FROM "oauth_users" WHERE "oauth_users"."id"=$1'
     DELETE_BY_EXTERNAL_ID = 'DELETE FROM "oauth_users" WHERE "oauth_users"."external_id"=$1'
     LIST_ALL = 'SELECT "oauth_users"."id","oauth_users"."external_id","oauth_users"."is_active","oauth_users"."created_at","oauth_users"."created_by","oauth_users"."updated_at","oauth_users"."updated_by" FROM "oauth_users" ORDER BY "oauth_users"."id" ASC LIMIT $1'
@@ -79,6 +121,24 @@ class _AuthorizationCodeSql:
     GET_BY_CODE = 'SELECT "oauth_authorization_codes"."id","oauth_authorization_codes"."code","oauth_authorization_codes"."client_id","oauth_authorization_codes"."user_id","oauth_authorization_codes"."redirect_uri","oauth_authorization_codes"."scopes","oauth_authorization_codes"."code_challenge","oauth_authorization_codes"."code_challenge_method","oauth_authorization_codes"."expires_at","oauth_authorization_codes"."consumed_at","oauth_authorization_codes"."created_at","oauth_authorization_codes"."created_by","oauth_authorization_codes"."updated_at","oauth_authorization_codes"."updated_by" FROM "oauth_authorization_codes" WHERE "oauth_authorization_codes"."code"=$1'
     UPDATE = 'UPDATE "oauth_authorization_codes" SET "code"=$1,"client_id"=$2,"user_id"=$3,"redirect_uri"=$4,"scopes"=$5,"code_challenge"=$6,"code_challenge_method"=$7,"expires_at"=$8,"consumed_at"=$9,"updated_at"=$10,"updated_by"=$11 WHERE "oauth_authorization_codes"."id"=$12 RETURNING "oauth_authorization_codes"."id","oauth_authorization_codes"."code","oauth_authorization_codes"."client_id","oauth_authorization_codes"."user_id","oauth_authorization_codes"."redirect_uri","oauth_authorization_codes"."scopes","oauth_authorization_codes"."code_challenge","oauth_authorization_codes"."code_challenge_method","oauth_authorization_codes"."expires_at","oauth_authorization_codes"."consumed_at","oauth_authorization_codes"."created_at","oauth_authorization_codes"."created_by","oauth_authorization_codes"."updated_at","oauth_authorization_codes"."updated_by"'
     UPSERT = 'INSERT INTO "oauth_authorization_codes" ("id","code","client_id","user_id","redirect_uri","scopes","code_challenge","code_challenge_method","expires_at","consumed_at","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT ("id") DO UPDATE SET "code"=EXCLUDED."code","client_id"=EXCLUDED."client_id","user_id"=EXCLUDED."user_id","redirect_uri"=EXCLUDED."redirect_uri","scopes"=EXCLUDED."scopes","code_challenge"=EXCLUDED."code_challenge","code_challenge_method"=EXCLUDED."code_challenge_method","expires_at"=EXCLUDED."expires_at","consumed_at"=EXCLUDED."consumed_at","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "oauth_authorization_codes"."id","oauth_authorization_codes"."code","oauth_authorization_codes"."client_id","oauth_authorization_codes"."user_id","oauth_authorization_codes"."redirect_uri","oauth_authorization_codes"."scopes","oauth_authorization_codes"."code_challenge","oauth_authorization_codes"."code_challenge_method","oauth_authorization_codes"."expires_at","oauth_authorization_codes"."consumed_at","oauth_authorization_codes"."created_at","oauth_authorization_codes"."created_by","oauth_authorization_codes"."updated_at","oauth_authorization_codes"."updated_by"'
+    PATCH_BY_ID = (
+        'UPDATE "oauth_authorization_codes" SET ',
+        (
+            '"code"=\x00',
+            '"client_id"=\x00',
+            '"user_id"=\x00',
+            '"redirect_uri"=\x00',
+            '"scopes"=\x00',
+            '"code_challenge"=\x00',
+            '"code_challenge_method"=\x00',
+            '"expires_at"=\x00',
+            '"consumed_at"=\x00',
+            '"updated_at"=\x00',
+            '"updated_by"=\x00',
+        ),
+        ' WHERE "oauth_authorization_codes"."id"=\x00 RETURNING "oauth_authorization_codes"."id","oauth_authorization_codes"."code","oauth_authorization_codes"."client_id","oauth_authorization_codes"."user_id","oauth_authorization_codes"."redirect_uri","oauth_authorization_codes"."scopes","oauth_authorization_codes"."code_challenge","oauth_authorization_codes"."code_challenge_method","oauth_authorization_codes"."expires_at","oauth_authorization_codes"."consumed_at","oauth_authorization_codes"."created_at","oauth_authorization_codes"."created_by","oauth_authorization_codes"."updated_at","oauth_authorization_codes"."updated_by"',
+        "dollar",
+    )
     DELETE_BY_ID = (
         'DELETE FROM "oauth_authorization_codes" WHERE "oauth_authorization_codes"."id"=$1'
     )
@@ -110,6 +170,21 @@ class _AccessTokenSql:
     GET_BY_TOKEN = 'SELECT "oauth_access_tokens"."id","oauth_access_tokens"."token","oauth_access_tokens"."client_id","oauth_access_tokens"."user_id","oauth_access_tokens"."scopes","oauth_access_tokens"."expires_at","oauth_access_tokens"."revoked_at","oauth_access_tokens"."created_at","oauth_access_tokens"."created_by","oauth_access_tokens"."updated_at","oauth_access_tokens"."updated_by" FROM "oauth_access_tokens" WHERE "oauth_access_tokens"."token"=$1'
     UPDATE = 'UPDATE "oauth_access_tokens" SET "token"=$1,"client_id"=$2,"user_id"=$3,"scopes"=$4,"expires_at"=$5,"revoked_at"=$6,"updated_at"=$7,"updated_by"=$8 WHERE "oauth_access_tokens"."id"=$9 RETURNING "oauth_access_tokens"."id","oauth_access_tokens"."token","oauth_access_tokens"."client_id","oauth_access_tokens"."user_id","oauth_access_tokens"."scopes","oauth_access_tokens"."expires_at","oauth_access_tokens"."revoked_at","oauth_access_tokens"."created_at","oauth_access_tokens"."created_by","oauth_access_tokens"."updated_at","oauth_access_tokens"."updated_by"'
     UPSERT = 'INSERT INTO "oauth_access_tokens" ("id","token","client_id","user_id","scopes","expires_at","revoked_at","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT ("id") DO UPDATE SET "token"=EXCLUDED."token","client_id"=EXCLUDED."client_id","user_id"=EXCLUDED."user_id","scopes"=EXCLUDED."scopes","expires_at"=EXCLUDED."expires_at","revoked_at"=EXCLUDED."revoked_at","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "oauth_access_tokens"."id","oauth_access_tokens"."token","oauth_access_tokens"."client_id","oauth_access_tokens"."user_id","oauth_access_tokens"."scopes","oauth_access_tokens"."expires_at","oauth_access_tokens"."revoked_at","oauth_access_tokens"."created_at","oauth_access_tokens"."created_by","oauth_access_tokens"."updated_at","oauth_access_tokens"."updated_by"'
+    PATCH_BY_ID = (
+        'UPDATE "oauth_access_tokens" SET ',
+        (
+            '"token"=\x00',
+            '"client_id"=\x00',
+            '"user_id"=\x00',
+            '"scopes"=\x00',
+            '"expires_at"=\x00',
+            '"revoked_at"=\x00',
+            '"updated_at"=\x00',
+            '"updated_by"=\x00',
+        ),
+        ' WHERE "oauth_access_tokens"."id"=\x00 RETURNING "oauth_access_tokens"."id","oauth_access_tokens"."token","oauth_access_tokens"."client_id","oauth_access_tokens"."user_id","oauth_access_tokens"."scopes","oauth_access_tokens"."expires_at","oauth_access_tokens"."revoked_at","oauth_access_tokens"."created_at","oauth_access_tokens"."created_by","oauth_access_tokens"."updated_at","oauth_access_tokens"."updated_by"',
+        "dollar",
+    )
     DELETE_BY_ID = 'DELETE FROM "oauth_access_tokens" WHERE "oauth_access_tokens"."id"=$1'
     DELETE_BY_TOKEN = 'DELETE FROM "oauth_access_tokens" WHERE "oauth_access_tokens"."token"=$1'
     LIST_BY_CLIENT_ID = 'SELECT "oauth_access_tokens"."id","oauth_access_tokens"."token","oauth_access_tokens"."client_id","oauth_access_tokens"."user_id","oauth_access_tokens"."scopes","oauth_access_tokens"."expires_at","oauth_access_tokens"."revoked_at","oauth_access_tokens"."created_at","oauth_access_tokens"."created_by","oauth_access_tokens"."updated_at","oauth_access_tokens"."updated_by" FROM "oauth_access_tokens" WHERE "oauth_access_tokens"."client_id"=$1 ORDER BY "oauth_access_tokens"."id" ASC LIMIT $2'
@@ -411,6 +486,20 @@ class _RefreshTokenSql:
     GET_BY_TOKEN = 'SELECT "oauth_refresh_tokens"."id","oauth_refresh_tokens"."token","oauth_refresh_tokens"."client_id","oauth_refresh_tokens"."user_id","oauth_refresh_tokens"."scopes","oauth_refresh_tokens"."revoked_at","oauth_refresh_tokens"."created_at","oauth_refresh_tokens"."created_by","oauth_refresh_tokens"."updated_at","oauth_refresh_tokens"."updated_by" FROM "oauth_refresh_tokens" WHERE "oauth_refresh_tokens"."token"=$1'
     UPDATE = 'UPDATE "oauth_refresh_tokens" SET "token"=$1,"client_id"=$2,"user_id"=$3,"scopes"=$4,"revoked_at"=$5,"updated_at"=$6,"updated_by"=$7 WHERE "oauth_refresh_tokens"."id"=$8 RETURNING "oauth_refresh_tokens"."id","oauth_refresh_tokens"."token","oauth_refresh_tokens"."client_id","oauth_refresh_tokens"."user_id","oauth_refresh_tokens"."scopes","oauth_refresh_tokens"."revoked_at","oauth_refresh_tokens"."created_at","oauth_refresh_tokens"."created_by","oauth_refresh_tokens"."updated_at","oauth_refresh_tokens"."updated_by"'
     UPSERT = 'INSERT INTO "oauth_refresh_tokens" ("id","token","client_id","user_id","scopes","revoked_at","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT ("id") DO UPDATE SET "token"=EXCLUDED."token","client_id"=EXCLUDED."client_id","user_id"=EXCLUDED."user_id","scopes"=EXCLUDED."scopes","revoked_at"=EXCLUDED."revoked_at","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "oauth_refresh_tokens"."id","oauth_refresh_tokens"."token","oauth_refresh_tokens"."client_id","oauth_refresh_tokens"."user_id","oauth_refresh_tokens"."scopes","oauth_refresh_tokens"."revoked_at","oauth_refresh_tokens"."created_at","oauth_refresh_tokens"."created_by","oauth_refresh_tokens"."updated_at","oauth_refresh_tokens"."updated_by"'
+    PATCH_BY_ID = (
+        'UPDATE "oauth_refresh_tokens" SET ',
+        (
+            '"token"=\x00',
+            '"client_id"=\x00',
+            '"user_id"=\x00',
+            '"scopes"=\x00',
+            '"revoked_at"=\x00',
+            '"updated_at"=\x00',
+            '"updated_by"=\x00',
+        ),
+        ' WHERE "oauth_refresh_tokens"."id"=\x00 RETURNING "oauth_refresh_tokens"."id","oauth_refresh_tokens"."token","oauth_refresh_tokens"."client_id","oauth_refresh_tokens"."user_id","oauth_refresh_tokens"."scopes","oauth_refresh_tokens"."revoked_at","oauth_refresh_tokens"."created_at","oauth_refresh_tokens"."created_by","oauth_refresh_tokens"."updated_at","oauth_refresh_tokens"."updated_by"',
+        "dollar",
+    )
     DELETE_BY_ID = 'DELETE FROM "oauth_refresh_tokens" WHERE "oauth_refresh_tokens"."id"=$1'
     DELETE_BY_TOKEN = 'DELETE FROM "oauth_refresh_tokens" WHERE "oauth_refresh_tokens"."token"=$1'
     LIST_BY_CLIENT_ID = 'SELECT "oauth_refresh_tokens"."id","oauth_refresh_tokens"."token","oauth_refresh_tokens"."client_id","oauth_refresh_tokens"."user_id","oauth_refresh_tokens"."scopes","oauth_refresh_tokens"."revoked_at","oauth_refresh_tokens"."created_at","oauth_refresh_tokens"."created_by","oauth_refresh_tokens"."updated_at","oauth_refresh_tokens"."updated_by" FROM "oauth_refresh_tokens" WHERE "oauth_refresh_tokens"."client_id"=$1 ORDER BY "oauth_refresh_tokens"."id" ASC LIMIT $2'
@@ -443,6 +532,23 @@ class _DeviceCodeSql:
     GET_BY_USER_CODE = 'SELECT "oauth_device_codes"."id","oauth_device_codes"."device_code","oauth_device_codes"."user_code","oauth_device_codes"."client_id","oauth_device_codes"."user_id","oauth_device_codes"."scopes","oauth_device_codes"."expires_at","oauth_device_codes"."interval","oauth_device_codes"."state","oauth_device_codes"."created_at","oauth_device_codes"."created_by","oauth_device_codes"."updated_at","oauth_device_codes"."updated_by" FROM "oauth_device_codes" WHERE LOWER("oauth_device_codes"."user_code")=LOWER($1)'
     UPDATE = 'UPDATE "oauth_device_codes" SET "device_code"=$1,"user_code"=$2,"client_id"=$3,"user_id"=$4,"scopes"=$5,"expires_at"=$6,"interval"=$7,"state"=$8,"updated_at"=$9,"updated_by"=$10 WHERE "oauth_device_codes"."id"=$11 RETURNING "oauth_device_codes"."id","oauth_device_codes"."device_code","oauth_device_codes"."user_code","oauth_device_codes"."client_id","oauth_device_codes"."user_id","oauth_device_codes"."scopes","oauth_device_codes"."expires_at","oauth_device_codes"."interval","oauth_device_codes"."state","oauth_device_codes"."created_at","oauth_device_codes"."created_by","oauth_device_codes"."updated_at","oauth_device_codes"."updated_by"'
     UPSERT = 'INSERT INTO "oauth_device_codes" ("id","device_code","user_code","client_id","user_id","scopes","expires_at","interval","state","created_at","created_by","updated_at","updated_by") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT ("id") DO UPDATE SET "device_code"=EXCLUDED."device_code","user_code"=EXCLUDED."user_code","client_id"=EXCLUDED."client_id","user_id"=EXCLUDED."user_id","scopes"=EXCLUDED."scopes","expires_at"=EXCLUDED."expires_at","interval"=EXCLUDED."interval","state"=EXCLUDED."state","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "oauth_device_codes"."id","oauth_device_codes"."device_code","oauth_device_codes"."user_code","oauth_device_codes"."client_id","oauth_device_codes"."user_id","oauth_device_codes"."scopes","oauth_device_codes"."expires_at","oauth_device_codes"."interval","oauth_device_codes"."state","oauth_device_codes"."created_at","oauth_device_codes"."created_by","oauth_device_codes"."updated_at","oauth_device_codes"."updated_by"'
+    PATCH_BY_ID = (
+        'UPDATE "oauth_device_codes" SET ',
+        (
+            '"device_code"=\x00',
+            '"user_code"=\x00',
+            '"client_id"=\x00',
+            '"user_id"=\x00',
+            '"scopes"=\x00',
+            '"expires_at"=\x00',
+            '"interval"=\x00',
+            '"state"=\x00',
+            '"updated_at"=\x00',
+            '"updated_by"=\x00',
+        ),
+        ' WHERE "oauth_device_codes"."id"=\x00 RETURNING "oauth_device_codes"."id","oauth_device_codes"."device_code","oauth_device_codes"."user_code","oauth_device_codes"."client_id","oauth_device_codes"."user_id","oauth_device_codes"."scopes","oauth_device_codes"."expires_at","oauth_device_codes"."interval","oauth_device_codes"."state","oauth_device_codes"."created_at","oauth_device_codes"."created_by","oauth_device_codes"."updated_at","oauth_device_codes"."updated_by"',
+        "dollar",
+    )
     DELETE_BY_ID = 'DELETE FROM "oauth_device_codes" WHERE "oauth_device_codes"."id"=$1'
     DELETE_BY_DEVICE_CODE = (
         'DELETE FROM "oauth_device_codes" WHERE "oauth_device_codes"."device_code"=$1'

@@ -210,6 +210,57 @@ class OAuthClientStore(_Store, ClientTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    def patch_by_id(
+        self,
+        id: str,
+        ray_id: str,
+        *,
+        client_identifier: str | _dynamic.Unset = _dynamic.UNSET,
+        client_secret: str | None | _dynamic.Unset = _dynamic.UNSET,
+        is_confidential: bool | _dynamic.Unset = _dynamic.UNSET,
+        redirect_uris: str | _dynamic.Unset = _dynamic.UNSET,
+        grant_types: str | _dynamic.Unset = _dynamic.UNSET,
+        scopes: str | None | _dynamic.Unset = _dynamic.UNSET,
+        is_enabled: bool | _dynamic.Unset = _dynamic.UNSET,
+        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
+        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[OAuthClient]:
+        """Write only the given columns of the OAuthClient with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    client_identifier,
+                    client_secret,
+                    (
+                        is_confidential
+                        if is_confidential is _dynamic.UNSET
+                        else _convert.encode_bool(is_confidential)
+                    ),
+                    redirect_uris,
+                    grant_types,
+                    scopes,
+                    (
+                        is_enabled
+                        if is_enabled is _dynamic.UNSET
+                        else _convert.encode_bool(is_enabled)
+                    ),
+                    updated_at,
+                    updated_by,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_oauth_client, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the OAuthClient with this id; NOT_FOUND when none has it."""
         try:
@@ -394,6 +445,61 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    def patch_by_client_id(
+        self,
+        client_id: str,
+        ray_id: str,
+        *,
+        response_types: str | _dynamic.Unset = _dynamic.UNSET,
+        require_pkce: bool | _dynamic.Unset = _dynamic.UNSET,
+        pkce_methods: str | None | _dynamic.Unset = _dynamic.UNSET,
+        access_token_ttl: int | _dynamic.Unset = _dynamic.UNSET,
+        refresh_token_ttl: int | None | _dynamic.Unset = _dynamic.UNSET,
+        authorization_code_ttl: int | _dynamic.Unset = _dynamic.UNSET,
+        max_active_access_tokens: int | None | _dynamic.Unset = _dynamic.UNSET,
+        max_active_refresh_tokens: int | None | _dynamic.Unset = _dynamic.UNSET,
+        device_code_ttl: int | None | _dynamic.Unset = _dynamic.UNSET,
+        device_poll_interval: int | None | _dynamic.Unset = _dynamic.UNSET,
+        metadata: str | None | _dynamic.Unset = _dynamic.UNSET,
+        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
+        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[OAuthClientConfig]:
+        """Write only the given columns of the OAuthClientConfig with this client_id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_CLIENT_ID,
+                (
+                    response_types,
+                    (
+                        require_pkce
+                        if require_pkce is _dynamic.UNSET
+                        else _convert.encode_bool(require_pkce)
+                    ),
+                    pkce_methods,
+                    access_token_ttl,
+                    refresh_token_ttl,
+                    authorization_code_ttl,
+                    max_active_access_tokens,
+                    max_active_refresh_tokens,
+                    device_code_ttl,
+                    device_poll_interval,
+                    metadata,
+                    updated_at,
+                    updated_by,
+                ),
+                (client_id,),
+            )
+            if statement is None:
+                stored = self._db.fetch_one(self._sql.GET_BY_CLIENT_ID, bound)
+            else:
+                stored = self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_oauth_client_config, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_client_id")
+
     def delete_by_client_id(self, client_id: str, ray_id: str) -> Result[None]:
         """Delete the OAuthClientConfig with this client_id; NOT_FOUND when none has it."""
         try:
@@ -492,6 +598,39 @@ class OAuthUserStore(_Store, UserTable):
             return self._one(stored, decode_oauth_user, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    def patch_by_id(
+        self,
+        id: str,
+        ray_id: str,
+        *,
+        external_id: str | _dynamic.Unset = _dynamic.UNSET,
+        is_active: bool | _dynamic.Unset = _dynamic.UNSET,
+        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
+        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[OAuthUser]:
+        """Write only the given columns of the OAuthUser with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    external_id,
+                    is_active if is_active is _dynamic.UNSET else _convert.encode_bool(is_active),
+                    updated_at,
+                    updated_by,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_oauth_user, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the OAuthUser with this id; NOT_FOUND when none has it."""
@@ -606,6 +745,53 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
             return self._one(stored, decode_authorization_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    def patch_by_id(
+        self,
+        id: str,
+        ray_id: str,
+        *,
+        code: str | _dynamic.Unset = _dynamic.UNSET,
+        client_id: str | _dynamic.Unset = _dynamic.UNSET,
+        user_id: str | _dynamic.Unset = _dynamic.UNSET,
+        redirect_uri: str | _dynamic.Unset = _dynamic.UNSET,
+        scopes: str | None | _dynamic.Unset = _dynamic.UNSET,
+        code_challenge: str | None | _dynamic.Unset = _dynamic.UNSET,
+        code_challenge_method: str | None | _dynamic.Unset = _dynamic.UNSET,
+        expires_at: int | _dynamic.Unset = _dynamic.UNSET,
+        consumed_at: int | None | _dynamic.Unset = _dynamic.UNSET,
+        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
+        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[AuthorizationCode]:
+        """Write only the given columns of the AuthorizationCode with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    code,
+                    client_id,
+                    user_id,
+                    redirect_uri,
+                    scopes,
+                    code_challenge,
+                    code_challenge_method,
+                    expires_at,
+                    consumed_at,
+                    updated_at,
+                    updated_by,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_authorization_code, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the AuthorizationCode with this id; NOT_FOUND when none has it."""
@@ -846,6 +1032,47 @@ class AccessTokenStore(_Store, AccessTokenTable):
             return self._one(stored, decode_access_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    def patch_by_id(
+        self,
+        id: str,
+        ray_id: str,
+        *,
+        token: str | _dynamic.Unset = _dynamic.UNSET,
+        client_id: str | _dynamic.Unset = _dynamic.UNSET,
+        user_id: str | None | _dynamic.Unset = _dynamic.UNSET,
+        scopes: str | None | _dynamic.Unset = _dynamic.UNSET,
+        expires_at: int | _dynamic.Unset = _dynamic.UNSET,
+        revoked_at: int | None | _dynamic.Unset = _dynamic.UNSET,
+        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
+        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[AccessToken]:
+        """Write only the given columns of the AccessToken with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    token,
+                    client_id,
+                    user_id,
+                    scopes,
+                    expires_at,
+                    revoked_at,
+                    updated_at,
+                    updated_by,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_access_token, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the AccessToken with this id; NOT_FOUND when none has it."""
@@ -1273,6 +1500,45 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    def patch_by_id(
+        self,
+        id: str,
+        ray_id: str,
+        *,
+        token: str | _dynamic.Unset = _dynamic.UNSET,
+        client_id: str | _dynamic.Unset = _dynamic.UNSET,
+        user_id: str | None | _dynamic.Unset = _dynamic.UNSET,
+        scopes: str | None | _dynamic.Unset = _dynamic.UNSET,
+        revoked_at: int | None | _dynamic.Unset = _dynamic.UNSET,
+        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
+        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[RefreshToken]:
+        """Write only the given columns of the RefreshToken with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    token,
+                    client_id,
+                    user_id,
+                    scopes,
+                    revoked_at,
+                    updated_at,
+                    updated_by,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_refresh_token, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the RefreshToken with this id; NOT_FOUND when none has it."""
         try:
@@ -1524,6 +1790,53 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
             return self._one(stored, decode_device_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    def patch_by_id(
+        self,
+        id: str,
+        ray_id: str,
+        *,
+        device_code: str | _dynamic.Unset = _dynamic.UNSET,
+        user_code: str | _dynamic.Unset = _dynamic.UNSET,
+        client_id: str | _dynamic.Unset = _dynamic.UNSET,
+        user_id: str | None | _dynamic.Unset = _dynamic.UNSET,
+        scopes: str | None | _dynamic.Unset = _dynamic.UNSET,
+        expires_at: int | _dynamic.Unset = _dynamic.UNSET,
+        interval: int | _dynamic.Unset = _dynamic.UNSET,
+        state: (
+            Literal["pending", "approved", "denied", "consumed", "expired"] | _dynamic.Unset
+        ) = _dynamic.UNSET,
+        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
+        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[DeviceCode]:
+        """Write only the given columns of the DeviceCode with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    device_code,
+                    user_code,
+                    client_id,
+                    user_id,
+                    scopes,
+                    expires_at,
+                    interval,
+                    state,
+                    updated_at,
+                    updated_by,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_device_code, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the DeviceCode with this id; NOT_FOUND when none has it."""

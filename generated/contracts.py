@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, Literal, TypeVar
 
+from ._runtime import dynamic as _dynamic
 from .models import (
     OAuthClient,
     OAuthClientConfig,
@@ -85,6 +86,27 @@ class ClientTable(BaseTable[OAuthClient]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str,
+        *,
+        client_identifier: str | _dynamic.Unset = _dynamic.UNSET,
+        client_secret: str | None | _dynamic.Unset = _dynamic.UNSET,
+        is_confidential: bool | _dynamic.Unset = _dynamic.UNSET,
+        redirect_uris: str | _dynamic.Unset = _dynamic.UNSET,
+        grant_types: str | _dynamic.Unset = _dynamic.UNSET,
+        scopes: str | None | _dynamic.Unset = _dynamic.UNSET,
+        is_enabled: bool | _dynamic.Unset = _dynamic.UNSET,
+        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
+        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[OAuthClient]:
+        """Write only the given columns of the OAuthClient with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the OAuthClient with this id; NOT_FOUND when none has it."""
 
@@ -153,6 +175,31 @@ class ClientConfigTable(BaseTable[OAuthClientConfig]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_client_id(
+        self,
+        client_id: str,
+        ray_id: str,
+        *,
+        response_types: str | _dynamic.Unset = _dynamic.UNSET,
+        require_pkce: bool | _dynamic.Unset = _dynamic.UNSET,
+        pkce_methods: str | None | _dynamic.Unset = _dynamic.UNSET,
+        access_token_ttl: int | _dynamic.Unset = _dynamic.UNSET,
+        refresh_token_ttl: int | None | _dynamic.Unset = _dynamic.UNSET,
+        authorization_code_ttl: int | _dynamic.Unset = _dynamic.UNSET,
+        max_active_access_tokens: int | None | _dynamic.Unset = _dynamic.UNSET,
+        max_active_refresh_tokens: int | None | _dynamic.Unset = _dynamic.UNSET,
+        device_code_ttl: int | None | _dynamic.Unset = _dynamic.UNSET,
+        device_poll_interval: int | None | _dynamic.Unset = _dynamic.UNSET,
+        metadata: str | None | _dynamic.Unset = _dynamic.UNSET,
+        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
+        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[OAuthClientConfig]:
+        """Write only the given columns of the OAuthClientConfig with this client_id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_client_id(self, client_id: str, ray_id: str) -> Result[None]:
         """Delete the OAuthClientConfig with this client_id; NOT_FOUND when none has it."""
 
@@ -187,6 +234,22 @@ class UserTable(BaseTable[OAuthUser]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str,
+        *,
+        external_id: str | _dynamic.Unset = _dynamic.UNSET,
+        is_active: bool | _dynamic.Unset = _dynamic.UNSET,
+        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
+        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[OAuthUser]:
+        """Write only the given columns of the OAuthUser with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
@@ -227,6 +290,29 @@ class AuthorizationCodeTable(BaseTable[AuthorizationCode]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str,
+        *,
+        code: str | _dynamic.Unset = _dynamic.UNSET,
+        client_id: str | _dynamic.Unset = _dynamic.UNSET,
+        user_id: str | _dynamic.Unset = _dynamic.UNSET,
+        redirect_uri: str | _dynamic.Unset = _dynamic.UNSET,
+        scopes: str | None | _dynamic.Unset = _dynamic.UNSET,
+        code_challenge: str | None | _dynamic.Unset = _dynamic.UNSET,
+        code_challenge_method: str | None | _dynamic.Unset = _dynamic.UNSET,
+        expires_at: int | _dynamic.Unset = _dynamic.UNSET,
+        consumed_at: int | None | _dynamic.Unset = _dynamic.UNSET,
+        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
+        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[AuthorizationCode]:
+        """Write only the given columns of the AuthorizationCode with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
@@ -309,6 +395,26 @@ class AccessTokenTable(BaseTable[AccessToken]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str,
+        *,
+        token: str | _dynamic.Unset = _dynamic.UNSET,
+        client_id: str | _dynamic.Unset = _dynamic.UNSET,
+        user_id: str | None | _dynamic.Unset = _dynamic.UNSET,
+        scopes: str | None | _dynamic.Unset = _dynamic.UNSET,
+        expires_at: int | _dynamic.Unset = _dynamic.UNSET,
+        revoked_at: int | None | _dynamic.Unset = _dynamic.UNSET,
+        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
+        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[AccessToken]:
+        """Write only the given columns of the AccessToken with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
@@ -458,6 +564,25 @@ class RefreshTokenTable(BaseTable[RefreshToken]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str,
+        *,
+        token: str | _dynamic.Unset = _dynamic.UNSET,
+        client_id: str | _dynamic.Unset = _dynamic.UNSET,
+        user_id: str | None | _dynamic.Unset = _dynamic.UNSET,
+        scopes: str | None | _dynamic.Unset = _dynamic.UNSET,
+        revoked_at: int | None | _dynamic.Unset = _dynamic.UNSET,
+        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
+        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[RefreshToken]:
+        """Write only the given columns of the RefreshToken with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the RefreshToken with this id; NOT_FOUND when none has it."""
 
@@ -542,6 +667,30 @@ class DeviceCodeTable(BaseTable[DeviceCode]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str,
+        *,
+        device_code: str | _dynamic.Unset = _dynamic.UNSET,
+        user_code: str | _dynamic.Unset = _dynamic.UNSET,
+        client_id: str | _dynamic.Unset = _dynamic.UNSET,
+        user_id: str | None | _dynamic.Unset = _dynamic.UNSET,
+        scopes: str | None | _dynamic.Unset = _dynamic.UNSET,
+        expires_at: int | _dynamic.Unset = _dynamic.UNSET,
+        interval: int | _dynamic.Unset = _dynamic.UNSET,
+        state: (
+            Literal["pending", "approved", "denied", "consumed", "expired"] | _dynamic.Unset
+        ) = _dynamic.UNSET,
+        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
+        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[DeviceCode]:
+        """Write only the given columns of the DeviceCode with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:

@@ -25,6 +25,7 @@ __all__ = [
     "UNSET",
     "Unset",
     "in_list",
+    "patch",
     "patch_sql",
     "pick",
     "sequence",
@@ -107,6 +108,25 @@ def patch_sql(parts: PatchParts, mask: int) -> str:
         found = _number(head + chosen + tail, style)
         _PATCHES[key] = found
     return found
+
+
+def patch(
+    parts: PatchParts, values: Sequence[object], keys: Sequence[object]
+) -> tuple[str | None, list[object]]:
+    """The UPDATE for the columns given (not UNSET) and its parameters, then the key's.
+
+    None when no column is given: there is nothing to write, the caller reads the row.
+    """
+    mask = 0
+    bound: list[object] = []
+    for i, value in enumerate(values):
+        if value is not UNSET:
+            mask |= 1 << i
+            bound.append(value)
+    bound.extend(keys)
+    if not mask:
+        return None, list(keys)
+    return patch_sql(parts, mask), bound
 
 
 def _number(text: str, style: str) -> str:

@@ -33,6 +33,8 @@ class Placeholders:
 
     def next(self) -> Parameter:
         self._count += 1
+        if self._style == "marker":  # numbered later, per combination (patch_sql.py)
+            return Parameter("\x00")
         return Parameter("?" if self._style == "qmark" else f"${self._count}")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from . import sql
+from .patch_sql import patch_parts
 from ..render.views import TableView
 
 _BLOB_LITERAL = re.compile(r"(?<![\w'])[xX]'[0-9a-fA-F]*'")
@@ -24,7 +25,7 @@ def _dialect_default(default_sql: str, dialect: str) -> str:
     return default_sql
 
 
-def table_statements(table: TableView, style: str, dialect: str) -> dict[str, str]:
+def table_statements(table: TableView, style: str, dialect: str) -> dict[str, object]:
     columns = [f.column for f in table.fields]
     real = _returning_workaround(table, dialect)
     writable = [f.column for f in table.fields if f.writable]
@@ -36,7 +37,7 @@ def table_statements(table: TableView, style: str, dialect: str) -> dict[str, st
     # SQLite's NUMERIC affinity would turn decimal text into an inexact REAL:
     # a BLOB is stored as given (see convert.encode_decimal).
     blobs = {f.column for f in table.fields if f.exact_text} if dialect == "sqlite" else set()
-    statements: dict[str, str] = {}
+    statements: dict[str, object] = {}
     for method in table.methods:
         keys = [p.column for p in method.params]
         nocase = _nocase(table, tuple(keys), dialect)
@@ -77,6 +78,9 @@ def table_statements(table: TableView, style: str, dialect: str) -> dict[str, st
                 _nocase(table, table.key_columns, dialect),
                 blobs,
             )
+        elif method.kind == "patch":
+            keys_nocase = _nocase(table, table.key_columns, dialect)
+            statements[method.sql] = patch_parts(table, style, real, keys_nocase, blobs)
         elif method.kind == "delete":
             statements[method.sql] = sql.delete_by_sql(table.name, keys, style, nocase, blobs)
         elif method.kind == "count":

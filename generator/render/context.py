@@ -29,6 +29,7 @@ from .naming import attribute_name, class_name, method_suffix
 from ..queries.methods import attach_queries, query_statements
 from .flavours import FLAVOURS
 from .view_stores import view_stores
+from .patch import patch_method
 from .typemap import (
     CODECS,
     NAIVE_UTC_CODECS,
@@ -284,6 +285,8 @@ def _methods(table: Table, view: TableView) -> list[MethodView]:
         if pk is not None and view.update_fields:
             methods.append(MethodView.update(model))
             methods.append(MethodView.upsert(model))
+            get = f"GET_BY_{_suffix(key_params[0])}".upper()
+            methods.append(patch_method(view, _suffix(key_params[0]), key_params[0], get))
         methods += [MethodView.delete(model, _suffix(p), p) for p in key_params]
     cursor = key_params[0] if pk else ()
     single_keys = {k[0] for k in keys if len(k) == 1}
@@ -313,6 +316,7 @@ def _with_read_back(table: Table, view: TableView, methods: list[MethodView]) ->
     positions = [i for c in view.key_columns for i, f in enumerate(view.fields) if f.column == c]
     key = "(" + ", ".join(str(i) for i in positions) + ("," if len(positions) == 1 else "") + ")"
     needs = {"insert": {"INSERT"}, "update": {"UPDATE"}, "upsert": {"INSERT", "UPDATE"}}
+    needs["patch"] = {"UPDATE"}
     return [
         replace(m, read_back=get.sql, read_back_key=key) if needs.get(m.kind, set()) & events else m
         for m in methods

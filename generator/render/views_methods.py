@@ -55,6 +55,8 @@ class MethodView:
     # that reads it back, and the positions of the key in the RETURNING row.
     read_back: str = ""
     read_back_key: str = "()"
+    # patch: the get-by-key statement that answers a call giving no column.
+    fallback: str = ""
 
     @staticmethod
     def insert(model: str) -> MethodView:

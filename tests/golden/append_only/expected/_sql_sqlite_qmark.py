@@ -42,6 +42,12 @@ class _DraftSql:
         'UPDATE "drafts" SET "body"=? WHERE "drafts"."id"=? RETURNING "drafts"."id","drafts"."body"'
     )
     UPSERT = 'INSERT INTO "drafts" ("id","body") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "body"=EXCLUDED."body" RETURNING "drafts"."id","drafts"."body"'
+    PATCH_BY_ID = (
+        'UPDATE "drafts" SET ',
+        ('"body"=\x00',),
+        ' WHERE "drafts"."id"=\x00 RETURNING "drafts"."id","drafts"."body"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "drafts" WHERE "drafts"."id"=?'
     LIST_ALL = (
         'SELECT "drafts"."id","drafts"."body" FROM "drafts" ORDER BY "drafts"."id" ASC LIMIT ?'

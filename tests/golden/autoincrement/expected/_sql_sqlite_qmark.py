@@ -19,6 +19,12 @@ class _TicketSql:
     GET_BY_ID = 'SELECT "tickets"."id","tickets"."title" FROM "tickets" WHERE "tickets"."id"=?'
     UPDATE = 'UPDATE "tickets" SET "title"=? WHERE "tickets"."id"=? RETURNING "tickets"."id","tickets"."title"'
     UPSERT = 'INSERT INTO "tickets" ("id","title") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title" RETURNING "tickets"."id","tickets"."title"'
+    PATCH_BY_ID = (
+        'UPDATE "tickets" SET ',
+        ('"title"=\x00',),
+        ' WHERE "tickets"."id"=\x00 RETURNING "tickets"."id","tickets"."title"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "tickets" WHERE "tickets"."id"=?'
     LIST_ALL = (
         'SELECT "tickets"."id","tickets"."title" FROM "tickets" ORDER BY "tickets"."id" ASC LIMIT ?'
@@ -33,6 +39,12 @@ class _CommentSql:
     GET_BY_ID = 'SELECT "comments"."id","comments"."ticket_id","comments"."body" FROM "comments" WHERE "comments"."id"=?'
     UPDATE = 'UPDATE "comments" SET "ticket_id"=?,"body"=? WHERE "comments"."id"=? RETURNING "comments"."id","comments"."ticket_id","comments"."body"'
     UPSERT = 'INSERT INTO "comments" ("id","ticket_id","body") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "ticket_id"=EXCLUDED."ticket_id","body"=EXCLUDED."body" RETURNING "comments"."id","comments"."ticket_id","comments"."body"'
+    PATCH_BY_ID = (
+        'UPDATE "comments" SET ',
+        ('"ticket_id"=\x00', '"body"=\x00'),
+        ' WHERE "comments"."id"=\x00 RETURNING "comments"."id","comments"."ticket_id","comments"."body"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "comments" WHERE "comments"."id"=?'
     LIST_BY_TICKET_ID = 'SELECT "comments"."id","comments"."ticket_id","comments"."body" FROM "comments" WHERE "comments"."ticket_id"=? ORDER BY "comments"."id" ASC LIMIT ?'
     LIST_BY_TICKET_ID_AFTER = 'SELECT "comments"."id","comments"."ticket_id","comments"."body" FROM "comments" WHERE "comments"."ticket_id"=? AND "comments"."id">? ORDER BY "comments"."id" ASC LIMIT ?'

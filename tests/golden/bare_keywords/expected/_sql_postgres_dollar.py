@@ -20,6 +20,12 @@ class _ForSql:
     GET_BY_LIKE = 'SELECT "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob" FROM "for" WHERE "for"."like"=$1'
     UPDATE = 'UPDATE "for" SET "like"=$1,"any"=$2,"true"=$3,"current_date"=$4,"exclude"=$5 WHERE "for"."id"=$6 RETURNING "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob"'
     UPSERT = 'INSERT INTO "for" ("id","like","any","true","current_date","exclude") VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT ("id") DO UPDATE SET "like"=EXCLUDED."like","any"=EXCLUDED."any","true"=EXCLUDED."true","current_date"=EXCLUDED."current_date","exclude"=EXCLUDED."exclude" RETURNING "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob"'
+    PATCH_BY_ID = (
+        'UPDATE "for" SET ',
+        ('"like"=\x00', '"any"=\x00', '"true"=\x00', '"current_date"=\x00', '"exclude"=\x00'),
+        ' WHERE "for"."id"=\x00 RETURNING "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob"',
+        "dollar",
+    )
     DELETE_BY_ID = 'DELETE FROM "for" WHERE "for"."id"=$1'
     DELETE_BY_LIKE = 'DELETE FROM "for" WHERE "for"."like"=$1'
     LIST_BY_ANY = 'SELECT "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob" FROM "for" WHERE "for"."any"=$1 ORDER BY "for"."id" ASC LIMIT $2'
@@ -37,6 +43,12 @@ class _WithSql:
     GET_BY_REGEXP_AND_CROSS = 'SELECT "with"."id","with"."regexp","with"."cross" FROM "with" WHERE "with"."regexp"=$1 AND "with"."cross"=$2'
     UPDATE = 'UPDATE "with" SET "regexp"=$1,"cross"=$2 WHERE "with"."id"=$3 RETURNING "with"."id","with"."regexp","with"."cross"'
     UPSERT = 'INSERT INTO "with" ("id","regexp","cross") VALUES ($1,$2,$3) ON CONFLICT ("id") DO UPDATE SET "regexp"=EXCLUDED."regexp","cross"=EXCLUDED."cross" RETURNING "with"."id","with"."regexp","with"."cross"'
+    PATCH_BY_ID = (
+        'UPDATE "with" SET ',
+        ('"regexp"=\x00', '"cross"=\x00'),
+        ' WHERE "with"."id"=\x00 RETURNING "with"."id","with"."regexp","with"."cross"',
+        "dollar",
+    )
     DELETE_BY_ID = 'DELETE FROM "with" WHERE "with"."id"=$1'
     DELETE_BY_REGEXP_AND_CROSS = 'DELETE FROM "with" WHERE "with"."regexp"=$1 AND "with"."cross"=$2'
     LIST_BY_REGEXP = 'SELECT "with"."id","with"."regexp","with"."cross" FROM "with" WHERE "with"."regexp"=$1 ORDER BY "with"."id" ASC LIMIT $2'

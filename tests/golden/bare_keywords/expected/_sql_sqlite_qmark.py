@@ -22,6 +22,12 @@ class _ForSql:
     GET_BY_LIKE = 'SELECT "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob" FROM "for" WHERE "for"."like"=?'
     UPDATE = 'UPDATE "for" SET "like"=?,"any"=?,"true"=?,"current_date"=?,"exclude"=? WHERE "for"."id"=? RETURNING "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob"'
     UPSERT = 'INSERT INTO "for" ("id","like","any","true","current_date","exclude") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "like"=EXCLUDED."like","any"=EXCLUDED."any","true"=EXCLUDED."true","current_date"=EXCLUDED."current_date","exclude"=EXCLUDED."exclude" RETURNING "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob"'
+    PATCH_BY_ID = (
+        'UPDATE "for" SET ',
+        ('"like"=\x00', '"any"=\x00', '"true"=\x00', '"current_date"=\x00', '"exclude"=\x00'),
+        ' WHERE "for"."id"=\x00 RETURNING "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "for" WHERE "for"."id"=?'
     DELETE_BY_LIKE = 'DELETE FROM "for" WHERE "for"."like"=?'
     LIST_BY_ANY = 'SELECT "for"."id","for"."like","for"."any","for"."true","for"."current_date","for"."exclude","for"."glob" FROM "for" WHERE "for"."any"=? ORDER BY "for"."id" ASC LIMIT ?'
@@ -39,6 +45,12 @@ class _WithSql:
     GET_BY_REGEXP_AND_CROSS = 'SELECT "with"."id","with"."regexp","with"."cross" FROM "with" WHERE "with"."regexp"=? AND "with"."cross"=?'
     UPDATE = 'UPDATE "with" SET "regexp"=?,"cross"=? WHERE "with"."id"=? RETURNING "with"."id","with"."regexp","with"."cross"'
     UPSERT = 'INSERT INTO "with" ("id","regexp","cross") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "regexp"=EXCLUDED."regexp","cross"=EXCLUDED."cross" RETURNING "with"."id","with"."regexp","with"."cross"'
+    PATCH_BY_ID = (
+        'UPDATE "with" SET ',
+        ('"regexp"=\x00', '"cross"=\x00'),
+        ' WHERE "with"."id"=\x00 RETURNING "with"."id","with"."regexp","with"."cross"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "with" WHERE "with"."id"=?'
     DELETE_BY_REGEXP_AND_CROSS = 'DELETE FROM "with" WHERE "with"."regexp"=? AND "with"."cross"=?'
     LIST_BY_REGEXP = 'SELECT "with"."id","with"."regexp","with"."cross" FROM "with" WHERE "with"."regexp"=? ORDER BY "with"."id" ASC LIMIT ?'

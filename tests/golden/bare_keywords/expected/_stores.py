@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ForTable, WithTable
@@ -155,6 +156,41 @@ class ForStore(_Store, ForTable):
             return self._one(stored, decode_for, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        like: str | _dynamic.Unset = _dynamic.UNSET,
+        any: str | None | _dynamic.Unset = _dynamic.UNSET,
+        true: bool | _dynamic.Unset = _dynamic.UNSET,
+        current_date: str | None | _dynamic.Unset = _dynamic.UNSET,
+        exclude: str | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[For]:
+        """Write only the given columns of the For with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    like,
+                    any,
+                    true if true is _dynamic.UNSET else _convert.encode_bool(true),
+                    current_date,
+                    exclude,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_for, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the For with this id; NOT_FOUND when none has it."""
@@ -303,6 +339,35 @@ class WithStore(_Store, WithTable):
             return self._one(stored, decode_with, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        regexp: int | _dynamic.Unset = _dynamic.UNSET,
+        cross: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[With]:
+        """Write only the given columns of the With with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    regexp,
+                    cross,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_with, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the With with this id; NOT_FOUND when none has it."""

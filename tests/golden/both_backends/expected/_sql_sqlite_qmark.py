@@ -19,6 +19,19 @@ class _ShipmentSql:
     GET_BY_TRACKING_CODE = 'SELECT "shipments"."id","shipments"."weight","shipments"."shipped_on","shipments"."status","shipments"."fragile","shipments"."label","shipments"."tracking_code" FROM "shipments" WHERE "shipments"."tracking_code"=?'
     UPDATE = 'UPDATE "shipments" SET "weight"=CAST(? AS BLOB),"shipped_on"=?,"status"=?,"fragile"=?,"label"=?,"tracking_code"=? WHERE "shipments"."id"=? RETURNING "shipments"."id","shipments"."weight","shipments"."shipped_on","shipments"."status","shipments"."fragile","shipments"."label","shipments"."tracking_code"'
     UPSERT = 'INSERT INTO "shipments" ("id","weight","shipped_on","status","fragile","label","tracking_code") VALUES (?,CAST(? AS BLOB),?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "weight"=EXCLUDED."weight","shipped_on"=EXCLUDED."shipped_on","status"=EXCLUDED."status","fragile"=EXCLUDED."fragile","label"=EXCLUDED."label","tracking_code"=EXCLUDED."tracking_code" RETURNING "shipments"."id","shipments"."weight","shipments"."shipped_on","shipments"."status","shipments"."fragile","shipments"."label","shipments"."tracking_code"'
+    PATCH_BY_ID = (
+        'UPDATE "shipments" SET ',
+        (
+            '"weight"=CAST(\x00 AS BLOB)',
+            '"shipped_on"=\x00',
+            '"status"=\x00',
+            '"fragile"=\x00',
+            '"label"=\x00',
+            '"tracking_code"=\x00',
+        ),
+        ' WHERE "shipments"."id"=\x00 RETURNING "shipments"."id","shipments"."weight","shipments"."shipped_on","shipments"."status","shipments"."fragile","shipments"."label","shipments"."tracking_code"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "shipments" WHERE "shipments"."id"=?'
     DELETE_BY_TRACKING_CODE = 'DELETE FROM "shipments" WHERE "shipments"."tracking_code"=?'
     LIST_BY_STATUS = 'SELECT "shipments"."id","shipments"."weight","shipments"."shipped_on","shipments"."status","shipments"."fragile","shipments"."label","shipments"."tracking_code" FROM "shipments" WHERE "shipments"."status"=? ORDER BY "shipments"."id" ASC LIMIT ?'

@@ -10,11 +10,14 @@ classes have no constructor.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ShipmentTable
@@ -151,6 +154,51 @@ class ShipmentStore(_Store, ShipmentTable):
             return self._one(stored, decode_shipment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str,
+        *,
+        weight: Decimal | _dynamic.Unset = _dynamic.UNSET,
+        shipped_on: datetime.date | None | _dynamic.Unset = _dynamic.UNSET,
+        status: Literal["packed", "sent", "lost"] | _dynamic.Unset = _dynamic.UNSET,
+        fragile: bool | _dynamic.Unset = _dynamic.UNSET,
+        label: bytes | None | _dynamic.Unset = _dynamic.UNSET,
+        tracking_code: str | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Shipment]:
+        """Write only the given columns of the Shipment with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    (
+                        weight
+                        if weight is _dynamic.UNSET
+                        else _convert.encode_decimal(weight, "shipments", "weight", (8, 3))
+                    ),
+                    (
+                        shipped_on
+                        if shipped_on is _dynamic.UNSET
+                        else None if shipped_on is None else shipped_on.isoformat()
+                    ),
+                    status,
+                    fragile if fragile is _dynamic.UNSET else _convert.encode_bool(fragile),
+                    label,
+                    tracking_code,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_shipment, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the Shipment with this id; NOT_FOUND when none has it."""

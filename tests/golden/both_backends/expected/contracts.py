@@ -4,10 +4,13 @@
 
 from __future__ import annotations
 
+import datetime
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Generic, Literal, TypeVar
 
+from ._runtime import dynamic as _dynamic
 from .models import Shipment
 from .results import Result
 
@@ -59,6 +62,24 @@ class ShipmentTable(BaseTable[Shipment]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str,
+        *,
+        weight: Decimal | _dynamic.Unset = _dynamic.UNSET,
+        shipped_on: datetime.date | None | _dynamic.Unset = _dynamic.UNSET,
+        status: Literal["packed", "sent", "lost"] | _dynamic.Unset = _dynamic.UNSET,
+        fragile: bool | _dynamic.Unset = _dynamic.UNSET,
+        label: bytes | None | _dynamic.Unset = _dynamic.UNSET,
+        tracking_code: str | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Shipment]:
+        """Write only the given columns of the Shipment with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:

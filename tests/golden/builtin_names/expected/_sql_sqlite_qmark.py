@@ -18,6 +18,22 @@ class _EventSql:
     GET_BY_ID = 'SELECT "events"."id","events"."datetime","events"."str","events"."int","events"."float","events"."bytes","events"."bool","events"."field","events"."dataclass","events"."token" FROM "events" WHERE "events"."id"=?'
     UPDATE = 'UPDATE "events" SET "datetime"=?,"str"=?,"int"=?,"float"=?,"bytes"=?,"bool"=?,"field"=?,"dataclass"=?,"token"=? WHERE "events"."id"=? RETURNING "events"."id","events"."datetime","events"."str","events"."int","events"."float","events"."bytes","events"."bool","events"."field","events"."dataclass","events"."token"'
     UPSERT = 'INSERT INTO "events" ("id","datetime","str","int","float","bytes","bool","field","dataclass","token") VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "datetime"=EXCLUDED."datetime","str"=EXCLUDED."str","int"=EXCLUDED."int","float"=EXCLUDED."float","bytes"=EXCLUDED."bytes","bool"=EXCLUDED."bool","field"=EXCLUDED."field","dataclass"=EXCLUDED."dataclass","token"=EXCLUDED."token" RETURNING "events"."id","events"."datetime","events"."str","events"."int","events"."float","events"."bytes","events"."bool","events"."field","events"."dataclass","events"."token"'
+    PATCH_BY_ID = (
+        'UPDATE "events" SET ',
+        (
+            '"datetime"=\x00',
+            '"str"=\x00',
+            '"int"=\x00',
+            '"float"=\x00',
+            '"bytes"=\x00',
+            '"bool"=\x00',
+            '"field"=\x00',
+            '"dataclass"=\x00',
+            '"token"=\x00',
+        ),
+        ' WHERE "events"."id"=\x00 RETURNING "events"."id","events"."datetime","events"."str","events"."int","events"."float","events"."bytes","events"."bool","events"."field","events"."dataclass","events"."token"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "events" WHERE "events"."id"=?'
     LIST_BY_STR = 'SELECT "events"."id","events"."datetime","events"."str","events"."int","events"."float","events"."bytes","events"."bool","events"."field","events"."dataclass","events"."token" FROM "events" WHERE "events"."str"=? ORDER BY "events"."id" ASC LIMIT ?'
     LIST_BY_STR_AFTER = 'SELECT "events"."id","events"."datetime","events"."str","events"."int","events"."float","events"."bytes","events"."bool","events"."field","events"."dataclass","events"."token" FROM "events" WHERE "events"."str"=? AND "events"."id">? ORDER BY "events"."id" ASC LIMIT ?'

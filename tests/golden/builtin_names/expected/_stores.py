@@ -10,11 +10,13 @@ classes have no constructor.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import EventTable
@@ -143,6 +145,65 @@ class EventStore(_Store, EventTable):
             return self._one(stored, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        datetime_: datetime.datetime | _dynamic.Unset = _dynamic.UNSET,
+        str_: str | None | _dynamic.Unset = _dynamic.UNSET,
+        int_: int | None | _dynamic.Unset = _dynamic.UNSET,
+        float_: float | None | _dynamic.Unset = _dynamic.UNSET,
+        bytes_: bytes | None | _dynamic.Unset = _dynamic.UNSET,
+        bool_: bool | None | _dynamic.Unset = _dynamic.UNSET,
+        field_: str | _dynamic.Unset = _dynamic.UNSET,
+        dataclass_: str | None | _dynamic.Unset = _dynamic.UNSET,
+        token: str | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Event]:
+        """Write only the given columns of the Event with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    (
+                        datetime_
+                        if datetime_ is _dynamic.UNSET
+                        else _convert.encode_utc_datetime(datetime_, "events", "datetime")
+                    ),
+                    str_,
+                    int_,
+                    (
+                        float_
+                        if float_ is _dynamic.UNSET
+                        else (
+                            None
+                            if float_ is None
+                            else _convert.encode_float(float_, "events", "float")
+                        )
+                    ),
+                    bytes_,
+                    (
+                        bool_
+                        if bool_ is _dynamic.UNSET
+                        else None if bool_ is None else _convert.encode_bool(bool_)
+                    ),
+                    field_,
+                    dataclass_,
+                    token,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_event, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Event with this id; NOT_FOUND when none has it."""

@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+import datetime
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime import dynamic as _dynamic
 from .models import Event
 from .results import Result
 
@@ -55,6 +57,27 @@ class EventTable(BaseTable[Event]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        datetime_: datetime.datetime | _dynamic.Unset = _dynamic.UNSET,
+        str_: str | None | _dynamic.Unset = _dynamic.UNSET,
+        int_: int | None | _dynamic.Unset = _dynamic.UNSET,
+        float_: float | None | _dynamic.Unset = _dynamic.UNSET,
+        bytes_: bytes | None | _dynamic.Unset = _dynamic.UNSET,
+        bool_: bool | None | _dynamic.Unset = _dynamic.UNSET,
+        field_: str | _dynamic.Unset = _dynamic.UNSET,
+        dataclass_: str | None | _dynamic.Unset = _dynamic.UNSET,
+        token: str | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Event]:
+        """Write only the given columns of the Event with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:

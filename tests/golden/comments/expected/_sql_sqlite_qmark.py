@@ -18,6 +18,12 @@ class _DocumentSql:
     GET_BY_ID = 'SELECT "documents"."id","documents"."title","documents"."body","documents"."summary" FROM "documents" WHERE "documents"."id"=?'
     UPDATE = 'UPDATE "documents" SET "title"=?,"body"=?,"summary"=? WHERE "documents"."id"=? RETURNING "documents"."id","documents"."title","documents"."body","documents"."summary"'
     UPSERT = 'INSERT INTO "documents" ("id","title","body","summary") VALUES (?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title","body"=EXCLUDED."body","summary"=EXCLUDED."summary" RETURNING "documents"."id","documents"."title","documents"."body","documents"."summary"'
+    PATCH_BY_ID = (
+        'UPDATE "documents" SET ',
+        ('"title"=\x00', '"body"=\x00', '"summary"=\x00'),
+        ' WHERE "documents"."id"=\x00 RETURNING "documents"."id","documents"."title","documents"."body","documents"."summary"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "documents" WHERE "documents"."id"=?'
     LIST_ALL = 'SELECT "documents"."id","documents"."title","documents"."body","documents"."summary" FROM "documents" ORDER BY "documents"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "documents"."id","documents"."title","documents"."body","documents"."summary" FROM "documents" WHERE "documents"."id">? ORDER BY "documents"."id" ASC LIMIT ?'

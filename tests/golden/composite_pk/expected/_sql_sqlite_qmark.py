@@ -21,6 +21,12 @@ class _MembershipSql:
     GET_BY_GROUP_ID_AND_USER_ID = 'SELECT "memberships"."group_id","memberships"."user_id","memberships"."role","memberships"."joined_at" FROM "memberships" WHERE "memberships"."group_id"=? AND "memberships"."user_id"=?'
     UPDATE = 'UPDATE "memberships" SET "role"=?,"joined_at"=? WHERE "memberships"."group_id"=? AND "memberships"."user_id"=? RETURNING "memberships"."group_id","memberships"."user_id","memberships"."role","memberships"."joined_at"'
     UPSERT = 'INSERT INTO "memberships" ("group_id","user_id","role","joined_at") VALUES (?,?,?,?) ON CONFLICT ("group_id", "user_id") DO UPDATE SET "role"=EXCLUDED."role","joined_at"=EXCLUDED."joined_at" RETURNING "memberships"."group_id","memberships"."user_id","memberships"."role","memberships"."joined_at"'
+    PATCH_BY_GROUP_ID_AND_USER_ID = (
+        'UPDATE "memberships" SET ',
+        ('"role"=\x00', '"joined_at"=\x00'),
+        ' WHERE "memberships"."group_id"=\x00 AND "memberships"."user_id"=\x00 RETURNING "memberships"."group_id","memberships"."user_id","memberships"."role","memberships"."joined_at"',
+        "qmark",
+    )
     DELETE_BY_GROUP_ID_AND_USER_ID = (
         'DELETE FROM "memberships" WHERE "memberships"."group_id"=? AND "memberships"."user_id"=?'
     )
@@ -38,6 +44,12 @@ class _DailyRateSql:
     GET_BY_DAY_AND_CURRENCY = 'SELECT "daily_rates"."day","daily_rates"."currency","daily_rates"."rate" FROM "daily_rates" WHERE "daily_rates"."day"=? AND "daily_rates"."currency"=?'
     UPDATE = 'UPDATE "daily_rates" SET "rate"=CAST(? AS BLOB) WHERE "daily_rates"."day"=? AND "daily_rates"."currency"=? RETURNING "daily_rates"."day","daily_rates"."currency","daily_rates"."rate"'
     UPSERT = 'INSERT INTO "daily_rates" ("day","currency","rate") VALUES (?,?,CAST(? AS BLOB)) ON CONFLICT ("day", "currency") DO UPDATE SET "rate"=EXCLUDED."rate" RETURNING "daily_rates"."day","daily_rates"."currency","daily_rates"."rate"'
+    PATCH_BY_DAY_AND_CURRENCY = (
+        'UPDATE "daily_rates" SET ',
+        ('"rate"=CAST(\x00 AS BLOB)',),
+        ' WHERE "daily_rates"."day"=\x00 AND "daily_rates"."currency"=\x00 RETURNING "daily_rates"."day","daily_rates"."currency","daily_rates"."rate"',
+        "qmark",
+    )
     DELETE_BY_DAY_AND_CURRENCY = (
         'DELETE FROM "daily_rates" WHERE "daily_rates"."day"=? AND "daily_rates"."currency"=?'
     )

@@ -13,9 +13,11 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import MembershipTable, DailyRateTable
@@ -162,6 +164,39 @@ class MembershipStore(_Store, MembershipTable):
             return self._one(stored, decode_membership, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_group_id_and_user_id(
+        self,
+        group_id: int,
+        user_id: int,
+        ray_id: str,
+        *,
+        role: str | _dynamic.Unset = _dynamic.UNSET,
+        joined_at: int | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Membership]:
+        """Write only the given columns of the Membership with this group_id and user_id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_GROUP_ID_AND_USER_ID,
+                (
+                    role,
+                    joined_at,
+                ),
+                (
+                    group_id,
+                    user_id,
+                ),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_GROUP_ID_AND_USER_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_membership, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_group_id_and_user_id")
 
     async def delete_by_group_id_and_user_id(
         self, group_id: int, user_id: int, ray_id: str
@@ -311,6 +346,41 @@ class DailyRateStore(_Store, DailyRateTable):
             return self._one(stored, decode_daily_rate, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_day_and_currency(
+        self,
+        day: datetime.date,
+        currency: str,
+        ray_id: str,
+        *,
+        rate: Decimal | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[DailyRate]:
+        """Write only the given columns of the DailyRate with this day and currency.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_DAY_AND_CURRENCY,
+                (
+                    (
+                        rate
+                        if rate is _dynamic.UNSET
+                        else _convert.encode_decimal(rate, "daily_rates", "rate", (12, 6))
+                    ),
+                ),
+                (
+                    _convert.encode_epoch_date(day),
+                    currency,
+                ),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_DAY_AND_CURRENCY, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_daily_rate, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_day_and_currency")
 
     async def delete_by_day_and_currency(
         self, day: datetime.date, currency: str, ray_id: str

@@ -7,8 +7,10 @@ from __future__ import annotations
 import datetime
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Generic, TypeVar
 
+from ._runtime import dynamic as _dynamic
 from .models import Membership, DailyRate
 from .results import Result
 
@@ -61,6 +63,21 @@ class MembershipTable(BaseTable[Membership]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_group_id_and_user_id(
+        self,
+        group_id: int,
+        user_id: int,
+        ray_id: str,
+        *,
+        role: str | _dynamic.Unset = _dynamic.UNSET,
+        joined_at: int | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Membership]:
+        """Write only the given columns of the Membership with this group_id and user_id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_group_id_and_user_id(
         self, group_id: int, user_id: int, ray_id: str
     ) -> Result[None]:
@@ -105,6 +122,20 @@ class DailyRateTable(BaseTable[DailyRate]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_day_and_currency(
+        self,
+        day: datetime.date,
+        currency: str,
+        ray_id: str,
+        *,
+        rate: Decimal | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[DailyRate]:
+        """Write only the given columns of the DailyRate with this day and currency.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_day_and_currency(

@@ -18,6 +18,12 @@ class _SessionSql:
     GET_BY_ID = 'SELECT "sessions"."id","sessions"."started_at","sessions"."seen_at","sessions"."ended_at","sessions"."expires_at" FROM "sessions" WHERE "sessions"."id"=$1'
     UPDATE = 'UPDATE "sessions" SET "started_at"=$1,"seen_at"=$2,"ended_at"=$3,"expires_at"=$4 WHERE "sessions"."id"=$5 RETURNING "sessions"."id","sessions"."started_at","sessions"."seen_at","sessions"."ended_at","sessions"."expires_at"'
     UPSERT = 'INSERT INTO "sessions" ("id","started_at","seen_at","ended_at","expires_at") VALUES ($1,COALESCE($2,date_trunc(\'second\', now())),COALESCE($3,date_trunc(\'second\', now())),$4,$5) ON CONFLICT ("id") DO UPDATE SET "started_at"=EXCLUDED."started_at","seen_at"=EXCLUDED."seen_at","ended_at"=EXCLUDED."ended_at","expires_at"=EXCLUDED."expires_at" RETURNING "sessions"."id","sessions"."started_at","sessions"."seen_at","sessions"."ended_at","sessions"."expires_at"'
+    PATCH_BY_ID = (
+        'UPDATE "sessions" SET ',
+        ('"started_at"=\x00', '"seen_at"=\x00', '"ended_at"=\x00', '"expires_at"=\x00'),
+        ' WHERE "sessions"."id"=\x00 RETURNING "sessions"."id","sessions"."started_at","sessions"."seen_at","sessions"."ended_at","sessions"."expires_at"',
+        "dollar",
+    )
     DELETE_BY_ID = 'DELETE FROM "sessions" WHERE "sessions"."id"=$1'
     LIST_BY_EXPIRES_AT = 'SELECT "sessions"."id","sessions"."started_at","sessions"."seen_at","sessions"."ended_at","sessions"."expires_at" FROM "sessions" WHERE "sessions"."expires_at"=$1 ORDER BY "sessions"."id" ASC LIMIT $2'
     LIST_BY_EXPIRES_AT_AFTER = 'SELECT "sessions"."id","sessions"."started_at","sessions"."seen_at","sessions"."ended_at","sessions"."expires_at" FROM "sessions" WHERE "sessions"."expires_at"=$1 AND "sessions"."id">$2 ORDER BY "sessions"."id" ASC LIMIT $3'

@@ -18,6 +18,12 @@ class _SessionSql:
     GET_BY_ID = 'SELECT "sessions"."id","sessions"."started_at","sessions"."seen_at","sessions"."ended_at","sessions"."expires_at" FROM "sessions" WHERE "sessions"."id"=?'
     UPDATE = 'UPDATE "sessions" SET "started_at"=?,"seen_at"=?,"ended_at"=?,"expires_at"=? WHERE "sessions"."id"=? RETURNING "sessions"."id","sessions"."started_at","sessions"."seen_at","sessions"."ended_at","sessions"."expires_at"'
     UPSERT = 'INSERT INTO "sessions" ("id","started_at","seen_at","ended_at","expires_at") VALUES (?,COALESCE(?,CURRENT_TIMESTAMP),COALESCE(?,(datetime(\'now\'))),?,?) ON CONFLICT ("id") DO UPDATE SET "started_at"=EXCLUDED."started_at","seen_at"=EXCLUDED."seen_at","ended_at"=EXCLUDED."ended_at","expires_at"=EXCLUDED."expires_at" RETURNING "sessions"."id","sessions"."started_at","sessions"."seen_at","sessions"."ended_at","sessions"."expires_at"'
+    PATCH_BY_ID = (
+        'UPDATE "sessions" SET ',
+        ('"started_at"=\x00', '"seen_at"=\x00', '"ended_at"=\x00', '"expires_at"=\x00'),
+        ' WHERE "sessions"."id"=\x00 RETURNING "sessions"."id","sessions"."started_at","sessions"."seen_at","sessions"."ended_at","sessions"."expires_at"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "sessions" WHERE "sessions"."id"=?'
     LIST_BY_EXPIRES_AT = 'SELECT "sessions"."id","sessions"."started_at","sessions"."seen_at","sessions"."ended_at","sessions"."expires_at" FROM "sessions" WHERE "sessions"."expires_at"=? ORDER BY "sessions"."id" ASC LIMIT ?'
     LIST_BY_EXPIRES_AT_AFTER = 'SELECT "sessions"."id","sessions"."started_at","sessions"."seen_at","sessions"."ended_at","sessions"."expires_at" FROM "sessions" WHERE "sessions"."expires_at"=? AND "sessions"."id">? ORDER BY "sessions"."id" ASC LIMIT ?'

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import SessionTable
@@ -144,6 +145,77 @@ class SessionStore(_Store, SessionTable):
             return self._one(stored, decode_session, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        started_at: datetime.datetime | _dynamic.Unset = _dynamic.UNSET,
+        seen_at: datetime.datetime | None | _dynamic.Unset = _dynamic.UNSET,
+        ended_at: datetime.datetime | None | _dynamic.Unset = _dynamic.UNSET,
+        expires_at: datetime.datetime | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Session]:
+        """Write only the given columns of the Session with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    (
+                        started_at
+                        if started_at is _dynamic.UNSET
+                        else (
+                            _convert.refuse_default("sessions", "started_at")
+                            if started_at is _convert.DEFAULT
+                            else _convert.encode_utc_datetime_naive(
+                                started_at, "sessions", "started_at"
+                            )
+                        )
+                    ),
+                    (
+                        seen_at
+                        if seen_at is _dynamic.UNSET
+                        else (
+                            _convert.refuse_default("sessions", "seen_at")
+                            if seen_at is _convert.DEFAULT
+                            else (
+                                None
+                                if seen_at is None
+                                else _convert.encode_utc_datetime_naive(
+                                    seen_at, "sessions", "seen_at"
+                                )
+                            )
+                        )
+                    ),
+                    (
+                        ended_at
+                        if ended_at is _dynamic.UNSET
+                        else (
+                            None
+                            if ended_at is None
+                            else _convert.encode_utc_datetime_naive(
+                                ended_at, "sessions", "ended_at"
+                            )
+                        )
+                    ),
+                    (
+                        expires_at
+                        if expires_at is _dynamic.UNSET
+                        else _convert.encode_epoch(expires_at, "sessions", "expires_at", True)
+                    ),
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_session, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Session with this id; NOT_FOUND when none has it."""

@@ -18,6 +18,23 @@ class _InvoiceSql:
     GET_BY_ID = 'SELECT "invoices"."id","invoices"."total","invoices"."tax","invoices"."discount","invoices"."issued_on","invoices"."due_on","invoices"."sent_at","invoices"."expires_at","invoices"."paid_at","invoices"."reminded","invoices"."weight" FROM "invoices" WHERE "invoices"."id"=?'
     UPDATE = 'UPDATE "invoices" SET "total"=CAST(? AS BLOB),"tax"=CAST(? AS BLOB),"discount"=CAST(? AS BLOB),"issued_on"=?,"due_on"=?,"sent_at"=?,"expires_at"=?,"paid_at"=?,"reminded"=?,"weight"=? WHERE "invoices"."id"=? RETURNING "invoices"."id","invoices"."total","invoices"."tax","invoices"."discount","invoices"."issued_on","invoices"."due_on","invoices"."sent_at","invoices"."expires_at","invoices"."paid_at","invoices"."reminded","invoices"."weight"'
     UPSERT = 'INSERT INTO "invoices" ("id","total","tax","discount","issued_on","due_on","sent_at","expires_at","paid_at","reminded","weight") VALUES (?,CAST(? AS BLOB),CAST(? AS BLOB),CAST(? AS BLOB),?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "total"=EXCLUDED."total","tax"=EXCLUDED."tax","discount"=EXCLUDED."discount","issued_on"=EXCLUDED."issued_on","due_on"=EXCLUDED."due_on","sent_at"=EXCLUDED."sent_at","expires_at"=EXCLUDED."expires_at","paid_at"=EXCLUDED."paid_at","reminded"=EXCLUDED."reminded","weight"=EXCLUDED."weight" RETURNING "invoices"."id","invoices"."total","invoices"."tax","invoices"."discount","invoices"."issued_on","invoices"."due_on","invoices"."sent_at","invoices"."expires_at","invoices"."paid_at","invoices"."reminded","invoices"."weight"'
+    PATCH_BY_ID = (
+        'UPDATE "invoices" SET ',
+        (
+            '"total"=CAST(\x00 AS BLOB)',
+            '"tax"=CAST(\x00 AS BLOB)',
+            '"discount"=CAST(\x00 AS BLOB)',
+            '"issued_on"=\x00',
+            '"due_on"=\x00',
+            '"sent_at"=\x00',
+            '"expires_at"=\x00',
+            '"paid_at"=\x00',
+            '"reminded"=\x00',
+            '"weight"=\x00',
+        ),
+        ' WHERE "invoices"."id"=\x00 RETURNING "invoices"."id","invoices"."total","invoices"."tax","invoices"."discount","invoices"."issued_on","invoices"."due_on","invoices"."sent_at","invoices"."expires_at","invoices"."paid_at","invoices"."reminded","invoices"."weight"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "invoices" WHERE "invoices"."id"=?'
     LIST_ALL = 'SELECT "invoices"."id","invoices"."total","invoices"."tax","invoices"."discount","invoices"."issued_on","invoices"."due_on","invoices"."sent_at","invoices"."expires_at","invoices"."paid_at","invoices"."reminded","invoices"."weight" FROM "invoices" ORDER BY "invoices"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "invoices"."id","invoices"."total","invoices"."tax","invoices"."discount","invoices"."issued_on","invoices"."due_on","invoices"."sent_at","invoices"."expires_at","invoices"."paid_at","invoices"."reminded","invoices"."weight" FROM "invoices" WHERE "invoices"."id">? ORDER BY "invoices"."id" ASC LIMIT ?'

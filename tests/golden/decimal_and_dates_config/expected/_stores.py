@@ -10,11 +10,14 @@ classes have no constructor.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import InvoiceTable
@@ -143,6 +146,99 @@ class InvoiceStore(_Store, InvoiceTable):
             return self._one(stored, decode_invoice, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        total: Decimal | _dynamic.Unset = _dynamic.UNSET,
+        tax: Decimal | _dynamic.Unset = _dynamic.UNSET,
+        discount: Decimal | None | _dynamic.Unset = _dynamic.UNSET,
+        issued_on: datetime.date | _dynamic.Unset = _dynamic.UNSET,
+        due_on: datetime.date | _dynamic.Unset = _dynamic.UNSET,
+        sent_at: datetime.datetime | None | _dynamic.Unset = _dynamic.UNSET,
+        expires_at: datetime.datetime | _dynamic.Unset = _dynamic.UNSET,
+        paid_at: str | None | _dynamic.Unset = _dynamic.UNSET,
+        reminded: bool | _dynamic.Unset = _dynamic.UNSET,
+        weight: float | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Invoice]:
+        """Write only the given columns of the Invoice with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    (
+                        total
+                        if total is _dynamic.UNSET
+                        else _convert.encode_decimal(total, "invoices", "total", (12, 2))
+                    ),
+                    (
+                        tax
+                        if tax is _dynamic.UNSET
+                        else _convert.encode_decimal(tax, "invoices", "tax", (5, 2))
+                    ),
+                    (
+                        discount
+                        if discount is _dynamic.UNSET
+                        else (
+                            None
+                            if discount is None
+                            else _convert.encode_decimal(discount, "invoices", "discount", (5, 2))
+                        )
+                    ),
+                    (
+                        issued_on
+                        if issued_on is _dynamic.UNSET
+                        else _convert.encode_epoch_date(issued_on)
+                    ),
+                    due_on if due_on is _dynamic.UNSET else due_on.isoformat(),
+                    (
+                        sent_at
+                        if sent_at is _dynamic.UNSET
+                        else (
+                            None
+                            if sent_at is None
+                            else _convert.encode_utc_datetime(sent_at, "invoices", "sent_at")
+                        )
+                    ),
+                    (
+                        expires_at
+                        if expires_at is _dynamic.UNSET
+                        else _convert.encode_epoch(expires_at, "invoices", "expires_at", False)
+                    ),
+                    (
+                        paid_at
+                        if paid_at is _dynamic.UNSET
+                        else (
+                            None
+                            if paid_at is None
+                            else _convert.encode_numeric_text(paid_at, "invoices", "paid_at")
+                        )
+                    ),
+                    reminded if reminded is _dynamic.UNSET else _convert.encode_bool(reminded),
+                    (
+                        weight
+                        if weight is _dynamic.UNSET
+                        else (
+                            None
+                            if weight is None
+                            else _convert.encode_float(weight, "invoices", "weight")
+                        )
+                    ),
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_invoice, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Invoice with this id; NOT_FOUND when none has it."""

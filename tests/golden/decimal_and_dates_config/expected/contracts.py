@@ -4,10 +4,13 @@
 
 from __future__ import annotations
 
+import datetime
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Generic, TypeVar
 
+from ._runtime import dynamic as _dynamic
 from .models import Invoice
 from .results import Result
 
@@ -55,6 +58,28 @@ class InvoiceTable(BaseTable[Invoice]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        total: Decimal | _dynamic.Unset = _dynamic.UNSET,
+        tax: Decimal | _dynamic.Unset = _dynamic.UNSET,
+        discount: Decimal | None | _dynamic.Unset = _dynamic.UNSET,
+        issued_on: datetime.date | _dynamic.Unset = _dynamic.UNSET,
+        due_on: datetime.date | _dynamic.Unset = _dynamic.UNSET,
+        sent_at: datetime.datetime | None | _dynamic.Unset = _dynamic.UNSET,
+        expires_at: datetime.datetime | _dynamic.Unset = _dynamic.UNSET,
+        paid_at: str | None | _dynamic.Unset = _dynamic.UNSET,
+        reminded: bool | _dynamic.Unset = _dynamic.UNSET,
+        weight: float | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Invoice]:
+        """Write only the given columns of the Invoice with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:

@@ -18,6 +18,33 @@ class _ProductSql:
     GET_BY_ID = 'SELECT "products"."id","products"."name","products"."code","products"."letters","products"."notes","products"."price","products"."amount","products"."released","products"."updated","products"."seen","products"."active","products"."image","products"."weight","products"."ratio","products"."precise","products"."big","products"."small","products"."meta","products"."uid","products"."opens","products"."anything" FROM "products" WHERE "products"."id"=?'
     UPDATE = 'UPDATE "products" SET "name"=?,"code"=?,"letters"=?,"notes"=?,"price"=?,"amount"=?,"released"=?,"updated"=?,"seen"=?,"active"=?,"image"=?,"weight"=?,"ratio"=?,"precise"=?,"big"=?,"small"=?,"meta"=?,"uid"=?,"opens"=?,"anything"=? WHERE "products"."id"=? RETURNING "products"."id","products"."name","products"."code","products"."letters","products"."notes","products"."price","products"."amount","products"."released","products"."updated","products"."seen","products"."active","products"."image","products"."weight","products"."ratio","products"."precise","products"."big","products"."small","products"."meta","products"."uid","products"."opens","products"."anything"'
     UPSERT = 'INSERT INTO "products" ("id","name","code","letters","notes","price","amount","released","updated","seen","active","image","weight","ratio","precise","big","small","meta","uid","opens","anything") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","code"=EXCLUDED."code","letters"=EXCLUDED."letters","notes"=EXCLUDED."notes","price"=EXCLUDED."price","amount"=EXCLUDED."amount","released"=EXCLUDED."released","updated"=EXCLUDED."updated","seen"=EXCLUDED."seen","active"=EXCLUDED."active","image"=EXCLUDED."image","weight"=EXCLUDED."weight","ratio"=EXCLUDED."ratio","precise"=EXCLUDED."precise","big"=EXCLUDED."big","small"=EXCLUDED."small","meta"=EXCLUDED."meta","uid"=EXCLUDED."uid","opens"=EXCLUDED."opens","anything"=EXCLUDED."anything" RETURNING "products"."id","products"."name","products"."code","products"."letters","products"."notes","products"."price","products"."amount","products"."released","products"."updated","products"."seen","products"."active","products"."image","products"."weight","products"."ratio","products"."precise","products"."big","products"."small","products"."meta","products"."uid","products"."opens","products"."anything"'
+    PATCH_BY_ID = (
+        'UPDATE "products" SET ',
+        (
+            '"name"=\x00',
+            '"code"=\x00',
+            '"letters"=\x00',
+            '"notes"=\x00',
+            '"price"=\x00',
+            '"amount"=\x00',
+            '"released"=\x00',
+            '"updated"=\x00',
+            '"seen"=\x00',
+            '"active"=\x00',
+            '"image"=\x00',
+            '"weight"=\x00',
+            '"ratio"=\x00',
+            '"precise"=\x00',
+            '"big"=\x00',
+            '"small"=\x00',
+            '"meta"=\x00',
+            '"uid"=\x00',
+            '"opens"=\x00',
+            '"anything"=\x00',
+        ),
+        ' WHERE "products"."id"=\x00 RETURNING "products"."id","products"."name","products"."code","products"."letters","products"."notes","products"."price","products"."amount","products"."released","products"."updated","products"."seen","products"."active","products"."image","products"."weight","products"."ratio","products"."precise","products"."big","products"."small","products"."meta","products"."uid","products"."opens","products"."anything"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "products" WHERE "products"."id"=?'
     LIST_ALL = 'SELECT "products"."id","products"."name","products"."code","products"."letters","products"."notes","products"."price","products"."amount","products"."released","products"."updated","products"."seen","products"."active","products"."image","products"."weight","products"."ratio","products"."precise","products"."big","products"."small","products"."meta","products"."uid","products"."opens","products"."anything" FROM "products" ORDER BY "products"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "products"."id","products"."name","products"."code","products"."letters","products"."notes","products"."price","products"."amount","products"."released","products"."updated","products"."seen","products"."active","products"."image","products"."weight","products"."ratio","products"."precise","products"."big","products"."small","products"."meta","products"."uid","products"."opens","products"."anything" FROM "products" WHERE "products"."id">? ORDER BY "products"."id" ASC LIMIT ?'

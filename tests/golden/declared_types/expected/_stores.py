@@ -10,11 +10,14 @@ classes have no constructor.
 
 from __future__ import annotations
 
+import datetime
 import logging
+from .models import JsonValue
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ProductTable
@@ -143,6 +146,151 @@ class ProductStore(_Store, ProductTable):
             return self._one(stored, decode_product, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        name: str | _dynamic.Unset = _dynamic.UNSET,
+        code: str | None | _dynamic.Unset = _dynamic.UNSET,
+        letters: str | None | _dynamic.Unset = _dynamic.UNSET,
+        notes: str | None | _dynamic.Unset = _dynamic.UNSET,
+        price: float | _dynamic.Unset = _dynamic.UNSET,
+        amount: float | None | _dynamic.Unset = _dynamic.UNSET,
+        released: datetime.date | None | _dynamic.Unset = _dynamic.UNSET,
+        updated: datetime.datetime | None | _dynamic.Unset = _dynamic.UNSET,
+        seen: datetime.datetime | None | _dynamic.Unset = _dynamic.UNSET,
+        active: bool | _dynamic.Unset = _dynamic.UNSET,
+        image: bytes | None | _dynamic.Unset = _dynamic.UNSET,
+        weight: float | None | _dynamic.Unset = _dynamic.UNSET,
+        ratio: float | None | _dynamic.Unset = _dynamic.UNSET,
+        precise: float | None | _dynamic.Unset = _dynamic.UNSET,
+        big: int | None | _dynamic.Unset = _dynamic.UNSET,
+        small: int | None | _dynamic.Unset = _dynamic.UNSET,
+        meta: JsonValue | None | _dynamic.Unset = _dynamic.UNSET,
+        uid: str | None | _dynamic.Unset = _dynamic.UNSET,
+        opens: str | None | _dynamic.Unset = _dynamic.UNSET,
+        anything: bytes | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Product]:
+        """Write only the given columns of the Product with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    name,
+                    code,
+                    letters,
+                    notes,
+                    (
+                        price
+                        if price is _dynamic.UNSET
+                        else _convert.encode_float(price, "products", "price")
+                    ),
+                    (
+                        amount
+                        if amount is _dynamic.UNSET
+                        else (
+                            None
+                            if amount is None
+                            else _convert.encode_float(amount, "products", "amount")
+                        )
+                    ),
+                    (
+                        released
+                        if released is _dynamic.UNSET
+                        else None if released is None else released.isoformat()
+                    ),
+                    (
+                        updated
+                        if updated is _dynamic.UNSET
+                        else (
+                            None
+                            if updated is None
+                            else _convert.encode_utc_datetime(updated, "products", "updated")
+                        )
+                    ),
+                    (
+                        seen
+                        if seen is _dynamic.UNSET
+                        else (
+                            None
+                            if seen is None
+                            else _convert.encode_utc_datetime(seen, "products", "seen")
+                        )
+                    ),
+                    active if active is _dynamic.UNSET else _convert.encode_bool(active),
+                    image,
+                    (
+                        weight
+                        if weight is _dynamic.UNSET
+                        else (
+                            None
+                            if weight is None
+                            else _convert.encode_float(weight, "products", "weight")
+                        )
+                    ),
+                    (
+                        ratio
+                        if ratio is _dynamic.UNSET
+                        else (
+                            None
+                            if ratio is None
+                            else _convert.encode_float(ratio, "products", "ratio")
+                        )
+                    ),
+                    (
+                        precise
+                        if precise is _dynamic.UNSET
+                        else (
+                            None
+                            if precise is None
+                            else _convert.encode_float(precise, "products", "precise")
+                        )
+                    ),
+                    big,
+                    small,
+                    (
+                        meta
+                        if meta is _dynamic.UNSET
+                        else (
+                            None
+                            if meta is None
+                            else _convert.encode_json(meta, "products", "meta", True)
+                        )
+                    ),
+                    (
+                        uid
+                        if uid is _dynamic.UNSET
+                        else (
+                            None
+                            if uid is None
+                            else _convert.encode_numeric_text(uid, "products", "uid")
+                        )
+                    ),
+                    (
+                        opens
+                        if opens is _dynamic.UNSET
+                        else (
+                            None
+                            if opens is None
+                            else _convert.encode_numeric_text(opens, "products", "opens")
+                        )
+                    ),
+                    anything,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_product, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Product with this id; NOT_FOUND when none has it."""

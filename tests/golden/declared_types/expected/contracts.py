@@ -4,10 +4,13 @@
 
 from __future__ import annotations
 
+import datetime
+from .models import JsonValue
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime import dynamic as _dynamic
 from .models import Product
 from .results import Result
 
@@ -55,6 +58,38 @@ class ProductTable(BaseTable[Product]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        name: str | _dynamic.Unset = _dynamic.UNSET,
+        code: str | None | _dynamic.Unset = _dynamic.UNSET,
+        letters: str | None | _dynamic.Unset = _dynamic.UNSET,
+        notes: str | None | _dynamic.Unset = _dynamic.UNSET,
+        price: float | _dynamic.Unset = _dynamic.UNSET,
+        amount: float | None | _dynamic.Unset = _dynamic.UNSET,
+        released: datetime.date | None | _dynamic.Unset = _dynamic.UNSET,
+        updated: datetime.datetime | None | _dynamic.Unset = _dynamic.UNSET,
+        seen: datetime.datetime | None | _dynamic.Unset = _dynamic.UNSET,
+        active: bool | _dynamic.Unset = _dynamic.UNSET,
+        image: bytes | None | _dynamic.Unset = _dynamic.UNSET,
+        weight: float | None | _dynamic.Unset = _dynamic.UNSET,
+        ratio: float | None | _dynamic.Unset = _dynamic.UNSET,
+        precise: float | None | _dynamic.Unset = _dynamic.UNSET,
+        big: int | None | _dynamic.Unset = _dynamic.UNSET,
+        small: int | None | _dynamic.Unset = _dynamic.UNSET,
+        meta: JsonValue | None | _dynamic.Unset = _dynamic.UNSET,
+        uid: str | None | _dynamic.Unset = _dynamic.UNSET,
+        opens: str | None | _dynamic.Unset = _dynamic.UNSET,
+        anything: bytes | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Product]:
+        """Write only the given columns of the Product with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:

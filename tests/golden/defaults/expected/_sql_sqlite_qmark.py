@@ -18,6 +18,24 @@ class _SettingSql:
     GET_BY_ID = 'SELECT "settings"."id","settings"."name","settings"."quoted","settings"."retries","settings"."offset_ms","settings"."boost","settings"."ratio","settings"."enabled","settings"."note","settings"."created_at","settings"."updated_at","settings"."label","settings"."payload" FROM "settings" WHERE "settings"."id"=?'
     UPDATE = 'UPDATE "settings" SET "name"=?,"quoted"=?,"retries"=?,"offset_ms"=?,"boost"=?,"ratio"=?,"enabled"=?,"note"=?,"updated_at"=?,"label"=?,"payload"=? WHERE "settings"."id"=? RETURNING "settings"."id","settings"."name","settings"."quoted","settings"."retries","settings"."offset_ms","settings"."boost","settings"."ratio","settings"."enabled","settings"."note","settings"."created_at","settings"."updated_at","settings"."label","settings"."payload"'
     UPSERT = 'INSERT INTO "settings" ("id","name","quoted","retries","offset_ms","boost","ratio","enabled","note","created_at","updated_at","label","payload") VALUES (?,?,?,?,?,?,?,?,?,COALESCE(?,(strftime(\'%s\', \'now\'))),COALESCE(?,CURRENT_TIMESTAMP),COALESCE(?,(\'x\' || \'y\')),COALESCE(?,x\'00ff\')) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","quoted"=EXCLUDED."quoted","retries"=EXCLUDED."retries","offset_ms"=EXCLUDED."offset_ms","boost"=EXCLUDED."boost","ratio"=EXCLUDED."ratio","enabled"=EXCLUDED."enabled","note"=EXCLUDED."note","updated_at"=EXCLUDED."updated_at","label"=EXCLUDED."label","payload"=EXCLUDED."payload" RETURNING "settings"."id","settings"."name","settings"."quoted","settings"."retries","settings"."offset_ms","settings"."boost","settings"."ratio","settings"."enabled","settings"."note","settings"."created_at","settings"."updated_at","settings"."label","settings"."payload"'
+    PATCH_BY_ID = (
+        'UPDATE "settings" SET ',
+        (
+            '"name"=\x00',
+            '"quoted"=\x00',
+            '"retries"=\x00',
+            '"offset_ms"=\x00',
+            '"boost"=\x00',
+            '"ratio"=\x00',
+            '"enabled"=\x00',
+            '"note"=\x00',
+            '"updated_at"=\x00',
+            '"label"=\x00',
+            '"payload"=\x00',
+        ),
+        ' WHERE "settings"."id"=\x00 RETURNING "settings"."id","settings"."name","settings"."quoted","settings"."retries","settings"."offset_ms","settings"."boost","settings"."ratio","settings"."enabled","settings"."note","settings"."created_at","settings"."updated_at","settings"."label","settings"."payload"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "settings" WHERE "settings"."id"=?'
     LIST_ALL = 'SELECT "settings"."id","settings"."name","settings"."quoted","settings"."retries","settings"."offset_ms","settings"."boost","settings"."ratio","settings"."enabled","settings"."note","settings"."created_at","settings"."updated_at","settings"."label","settings"."payload" FROM "settings" ORDER BY "settings"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "settings"."id","settings"."name","settings"."quoted","settings"."retries","settings"."offset_ms","settings"."boost","settings"."ratio","settings"."enabled","settings"."note","settings"."created_at","settings"."updated_at","settings"."label","settings"."payload" FROM "settings" WHERE "settings"."id">? ORDER BY "settings"."id" ASC LIMIT ?'

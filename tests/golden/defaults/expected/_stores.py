@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import SettingTable
@@ -143,6 +144,81 @@ class SettingStore(_Store, SettingTable):
             return self._one(stored, decode_setting, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        name: str | _dynamic.Unset = _dynamic.UNSET,
+        quoted: str | _dynamic.Unset = _dynamic.UNSET,
+        retries: int | _dynamic.Unset = _dynamic.UNSET,
+        offset_ms: int | _dynamic.Unset = _dynamic.UNSET,
+        boost: int | _dynamic.Unset = _dynamic.UNSET,
+        ratio: float | _dynamic.Unset = _dynamic.UNSET,
+        enabled: bool | _dynamic.Unset = _dynamic.UNSET,
+        note: str | None | _dynamic.Unset = _dynamic.UNSET,
+        updated_at: str | _dynamic.Unset = _dynamic.UNSET,
+        label: str | _dynamic.Unset = _dynamic.UNSET,
+        payload: bytes | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Setting]:
+        """Write only the given columns of the Setting with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    name,
+                    quoted,
+                    retries,
+                    offset_ms,
+                    boost,
+                    (
+                        ratio
+                        if ratio is _dynamic.UNSET
+                        else _convert.encode_float(ratio, "settings", "ratio")
+                    ),
+                    enabled if enabled is _dynamic.UNSET else _convert.encode_bool(enabled),
+                    note,
+                    (
+                        updated_at
+                        if updated_at is _dynamic.UNSET
+                        else (
+                            _convert.refuse_default("settings", "updated_at")
+                            if updated_at is _convert.DEFAULT
+                            else updated_at
+                        )
+                    ),
+                    (
+                        label
+                        if label is _dynamic.UNSET
+                        else (
+                            _convert.refuse_default("settings", "label")
+                            if label is _convert.DEFAULT
+                            else label
+                        )
+                    ),
+                    (
+                        payload
+                        if payload is _dynamic.UNSET
+                        else (
+                            _convert.refuse_default("settings", "payload")
+                            if payload is _convert.DEFAULT
+                            else payload
+                        )
+                    ),
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_setting, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Setting with this id; NOT_FOUND when none has it."""

@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime import dynamic as _dynamic
 from .models import Setting
 from .results import Result
 
@@ -55,6 +56,29 @@ class SettingTable(BaseTable[Setting]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        name: str | _dynamic.Unset = _dynamic.UNSET,
+        quoted: str | _dynamic.Unset = _dynamic.UNSET,
+        retries: int | _dynamic.Unset = _dynamic.UNSET,
+        offset_ms: int | _dynamic.Unset = _dynamic.UNSET,
+        boost: int | _dynamic.Unset = _dynamic.UNSET,
+        ratio: float | _dynamic.Unset = _dynamic.UNSET,
+        enabled: bool | _dynamic.Unset = _dynamic.UNSET,
+        note: str | None | _dynamic.Unset = _dynamic.UNSET,
+        updated_at: str | _dynamic.Unset = _dynamic.UNSET,
+        label: str | _dynamic.Unset = _dynamic.UNSET,
+        payload: bytes | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Setting]:
+        """Write only the given columns of the Setting with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:

@@ -18,6 +18,20 @@ class _OrderSql:
     GET_BY_ID = 'SELECT "orders"."id","orders"."status","orders"."priority","orders"."gift","orders"."express","orders"."channel","orders"."size","orders"."note" FROM "orders" WHERE "orders"."id"=?'
     UPDATE = 'UPDATE "orders" SET "status"=?,"priority"=?,"gift"=?,"express"=?,"channel"=?,"size"=?,"note"=? WHERE "orders"."id"=? RETURNING "orders"."id","orders"."status","orders"."priority","orders"."gift","orders"."express","orders"."channel","orders"."size","orders"."note"'
     UPSERT = 'INSERT INTO "orders" ("id","status","priority","gift","express","channel","size","note") VALUES (?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "status"=EXCLUDED."status","priority"=EXCLUDED."priority","gift"=EXCLUDED."gift","express"=EXCLUDED."express","channel"=EXCLUDED."channel","size"=EXCLUDED."size","note"=EXCLUDED."note" RETURNING "orders"."id","orders"."status","orders"."priority","orders"."gift","orders"."express","orders"."channel","orders"."size","orders"."note"'
+    PATCH_BY_ID = (
+        'UPDATE "orders" SET ',
+        (
+            '"status"=\x00',
+            '"priority"=\x00',
+            '"gift"=\x00',
+            '"express"=\x00',
+            '"channel"=\x00',
+            '"size"=\x00',
+            '"note"=\x00',
+        ),
+        ' WHERE "orders"."id"=\x00 RETURNING "orders"."id","orders"."status","orders"."priority","orders"."gift","orders"."express","orders"."channel","orders"."size","orders"."note"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "orders" WHERE "orders"."id"=?'
     LIST_BY_STATUS = 'SELECT "orders"."id","orders"."status","orders"."priority","orders"."gift","orders"."express","orders"."channel","orders"."size","orders"."note" FROM "orders" WHERE "orders"."status"=? ORDER BY "orders"."id" ASC LIMIT ?'
     LIST_BY_STATUS_AFTER = 'SELECT "orders"."id","orders"."status","orders"."priority","orders"."gift","orders"."express","orders"."channel","orders"."size","orders"."note" FROM "orders" WHERE "orders"."status"=? AND "orders"."id">? ORDER BY "orders"."id" ASC LIMIT ?'

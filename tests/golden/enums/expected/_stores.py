@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import OrderTable
@@ -143,6 +144,45 @@ class OrderStore(_Store, OrderTable):
             return self._one(stored, decode_order, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        status: Literal["new", "paid", "shipped"] | _dynamic.Unset = _dynamic.UNSET,
+        priority: Literal[1, 2, 3] | _dynamic.Unset = _dynamic.UNSET,
+        gift: bool | _dynamic.Unset = _dynamic.UNSET,
+        express: bool | _dynamic.Unset = _dynamic.UNSET,
+        channel: Literal["web", "store"] | None | _dynamic.Unset = _dynamic.UNSET,
+        size: Literal["s", "m", "l"] | _dynamic.Unset = _dynamic.UNSET,
+        note: str | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Order]:
+        """Write only the given columns of the Order with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    status,
+                    priority,
+                    gift if gift is _dynamic.UNSET else _convert.encode_bool(gift),
+                    express if express is _dynamic.UNSET else _convert.encode_bool(express),
+                    channel,
+                    size,
+                    note,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_order, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Order with this id; NOT_FOUND when none has it."""

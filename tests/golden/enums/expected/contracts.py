@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, Literal, TypeVar
 
+from ._runtime import dynamic as _dynamic
 from .models import Order
 from .results import Result
 
@@ -55,6 +56,25 @@ class OrderTable(BaseTable[Order]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        status: Literal["new", "paid", "shipped"] | _dynamic.Unset = _dynamic.UNSET,
+        priority: Literal[1, 2, 3] | _dynamic.Unset = _dynamic.UNSET,
+        gift: bool | _dynamic.Unset = _dynamic.UNSET,
+        express: bool | _dynamic.Unset = _dynamic.UNSET,
+        channel: Literal["web", "store"] | None | _dynamic.Unset = _dynamic.UNSET,
+        size: Literal["s", "m", "l"] | _dynamic.Unset = _dynamic.UNSET,
+        note: str | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Order]:
+        """Write only the given columns of the Order with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:

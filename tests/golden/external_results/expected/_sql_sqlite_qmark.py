@@ -20,6 +20,12 @@ class _WidgetSql:
     GET_BY_ID = 'SELECT "widgets"."id","widgets"."name" FROM "widgets" WHERE "widgets"."id"=?'
     UPDATE = 'UPDATE "widgets" SET "name"=? WHERE "widgets"."id"=? RETURNING "widgets"."id","widgets"."name"'
     UPSERT = 'INSERT INTO "widgets" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "widgets"."id","widgets"."name"'
+    PATCH_BY_ID = (
+        'UPDATE "widgets" SET ',
+        ('"name"=\x00',),
+        ' WHERE "widgets"."id"=\x00 RETURNING "widgets"."id","widgets"."name"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "widgets" WHERE "widgets"."id"=?'
     LIST_ALL = (
         'SELECT "widgets"."id","widgets"."name" FROM "widgets" ORDER BY "widgets"."id" ASC LIMIT ?'

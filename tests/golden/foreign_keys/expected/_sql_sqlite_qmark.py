@@ -24,6 +24,12 @@ class _AuthorSql:
     GET_BY_ID = 'SELECT "authors"."id","authors"."name" FROM "authors" WHERE "authors"."id"=?'
     UPDATE = 'UPDATE "authors" SET "name"=? WHERE "authors"."id"=? RETURNING "authors"."id","authors"."name"'
     UPSERT = 'INSERT INTO "authors" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "authors"."id","authors"."name"'
+    PATCH_BY_ID = (
+        'UPDATE "authors" SET ',
+        ('"name"=\x00',),
+        ' WHERE "authors"."id"=\x00 RETURNING "authors"."id","authors"."name"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "authors" WHERE "authors"."id"=?'
     LIST_ALL = (
         'SELECT "authors"."id","authors"."name" FROM "authors" ORDER BY "authors"."id" ASC LIMIT ?'
@@ -38,6 +44,12 @@ class _CategorySql:
     GET_BY_ID = 'SELECT "categories"."id","categories"."parent_id","categories"."name" FROM "categories" WHERE "categories"."id"=?'
     UPDATE = 'UPDATE "categories" SET "parent_id"=?,"name"=? WHERE "categories"."id"=? RETURNING "categories"."id","categories"."parent_id","categories"."name"'
     UPSERT = 'INSERT INTO "categories" ("id","parent_id","name") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "parent_id"=EXCLUDED."parent_id","name"=EXCLUDED."name" RETURNING "categories"."id","categories"."parent_id","categories"."name"'
+    PATCH_BY_ID = (
+        'UPDATE "categories" SET ',
+        ('"parent_id"=\x00', '"name"=\x00'),
+        ' WHERE "categories"."id"=\x00 RETURNING "categories"."id","categories"."parent_id","categories"."name"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "categories" WHERE "categories"."id"=?'
     LIST_BY_PARENT_ID = 'SELECT "categories"."id","categories"."parent_id","categories"."name" FROM "categories" WHERE "categories"."parent_id"=? ORDER BY "categories"."id" ASC LIMIT ?'
     LIST_BY_PARENT_ID_AFTER = 'SELECT "categories"."id","categories"."parent_id","categories"."name" FROM "categories" WHERE "categories"."parent_id"=? AND "categories"."id">? ORDER BY "categories"."id" ASC LIMIT ?'
@@ -54,6 +66,18 @@ class _BookSql:
     GET_BY_ISBN = 'SELECT "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id" FROM "books" WHERE "books"."isbn"=?'
     UPDATE = 'UPDATE "books" SET "isbn"=?,"author_id"=?,"category_id"=?,"editor_id"=?,"reviewer_id"=? WHERE "books"."id"=? RETURNING "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id"'
     UPSERT = 'INSERT INTO "books" ("id","isbn","author_id","category_id","editor_id","reviewer_id") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "isbn"=EXCLUDED."isbn","author_id"=EXCLUDED."author_id","category_id"=EXCLUDED."category_id","editor_id"=EXCLUDED."editor_id","reviewer_id"=EXCLUDED."reviewer_id" RETURNING "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id"'
+    PATCH_BY_ID = (
+        'UPDATE "books" SET ',
+        (
+            '"isbn"=\x00',
+            '"author_id"=\x00',
+            '"category_id"=\x00',
+            '"editor_id"=\x00',
+            '"reviewer_id"=\x00',
+        ),
+        ' WHERE "books"."id"=\x00 RETURNING "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "books" WHERE "books"."id"=?'
     DELETE_BY_ISBN = 'DELETE FROM "books" WHERE "books"."isbn"=?'
     LIST_BY_AUTHOR_ID = 'SELECT "books"."id","books"."isbn","books"."author_id","books"."category_id","books"."editor_id","books"."reviewer_id" FROM "books" WHERE "books"."author_id"=? ORDER BY "books"."id" ASC LIMIT ?'
@@ -96,6 +120,12 @@ class _PrintingSql:
     GET_BY_ID = 'SELECT "printings"."id","printings"."book_isbn","printings"."edition_number","printings"."copies" FROM "printings" WHERE "printings"."id"=?'
     UPDATE = 'UPDATE "printings" SET "book_isbn"=?,"edition_number"=?,"copies"=? WHERE "printings"."id"=? RETURNING "printings"."id","printings"."book_isbn","printings"."edition_number","printings"."copies"'
     UPSERT = 'INSERT INTO "printings" ("id","book_isbn","edition_number","copies") VALUES (?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "book_isbn"=EXCLUDED."book_isbn","edition_number"=EXCLUDED."edition_number","copies"=EXCLUDED."copies" RETURNING "printings"."id","printings"."book_isbn","printings"."edition_number","printings"."copies"'
+    PATCH_BY_ID = (
+        'UPDATE "printings" SET ',
+        ('"book_isbn"=\x00', '"edition_number"=\x00', '"copies"=\x00'),
+        ' WHERE "printings"."id"=\x00 RETURNING "printings"."id","printings"."book_isbn","printings"."edition_number","printings"."copies"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "printings" WHERE "printings"."id"=?'
     LIST_ALL = 'SELECT "printings"."id","printings"."book_isbn","printings"."edition_number","printings"."copies" FROM "printings" ORDER BY "printings"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "printings"."id","printings"."book_isbn","printings"."edition_number","printings"."copies" FROM "printings" WHERE "printings"."id">? ORDER BY "printings"."id" ASC LIMIT ?'

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import AuthorTable, CategoryTable, BookTable, EditionTable, PrintingTable
@@ -159,6 +160,23 @@ class AuthorStore(_Store, AuthorTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+    ) -> Result[Author]:
+        """Write only the given columns of the Author with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(self._sql.PATCH_BY_ID, (name,), (id,))
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_author, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Author with this id; NOT_FOUND when none has it."""
         try:
@@ -250,6 +268,35 @@ class CategoryStore(_Store, CategoryTable):
             return self._one(stored, decode_category, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        parent_id: int | None | _dynamic.Unset = _dynamic.UNSET,
+        name: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Category]:
+        """Write only the given columns of the Category with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    parent_id,
+                    name,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_category, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Category with this id; NOT_FOUND when none has it."""
@@ -389,6 +436,41 @@ class BookStore(_Store, BookTable):
             return self._one(stored, decode_book, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        isbn: str | _dynamic.Unset = _dynamic.UNSET,
+        author_id: int | _dynamic.Unset = _dynamic.UNSET,
+        category_id: int | None | _dynamic.Unset = _dynamic.UNSET,
+        editor_id: int | None | _dynamic.Unset = _dynamic.UNSET,
+        reviewer_id: int | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Book]:
+        """Write only the given columns of the Book with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    isbn,
+                    author_id,
+                    category_id,
+                    editor_id,
+                    reviewer_id,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_book, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Book with this id; NOT_FOUND when none has it."""
@@ -747,6 +829,37 @@ class PrintingStore(_Store, PrintingTable):
             return self._one(stored, decode_printing, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        book_isbn: str | _dynamic.Unset = _dynamic.UNSET,
+        edition_number: int | _dynamic.Unset = _dynamic.UNSET,
+        copies: int | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Printing]:
+        """Write only the given columns of the Printing with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    book_isbn,
+                    edition_number,
+                    copies,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_printing, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Printing with this id; NOT_FOUND when none has it."""

@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime import dynamic as _dynamic
 from .models import Author, Category, Book, Edition, Printing
 from .results import Result
 
@@ -61,6 +62,15 @@ class AuthorTable(BaseTable[Author]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+    ) -> Result[Author]:
+        """Write only the given columns of the Author with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Author with this id; NOT_FOUND when none has it."""
 
@@ -91,6 +101,20 @@ class CategoryTable(BaseTable[Category]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        parent_id: int | None | _dynamic.Unset = _dynamic.UNSET,
+        name: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Category]:
+        """Write only the given columns of the Category with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
@@ -137,6 +161,23 @@ class BookTable(BaseTable[Book]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        isbn: str | _dynamic.Unset = _dynamic.UNSET,
+        author_id: int | _dynamic.Unset = _dynamic.UNSET,
+        category_id: int | None | _dynamic.Unset = _dynamic.UNSET,
+        editor_id: int | None | _dynamic.Unset = _dynamic.UNSET,
+        reviewer_id: int | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Book]:
+        """Write only the given columns of the Book with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
@@ -245,6 +286,21 @@ class PrintingTable(BaseTable[Printing]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        book_isbn: str | _dynamic.Unset = _dynamic.UNSET,
+        edition_number: int | _dynamic.Unset = _dynamic.UNSET,
+        copies: int | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Printing]:
+        """Write only the given columns of the Printing with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:

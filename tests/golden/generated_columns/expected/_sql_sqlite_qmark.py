@@ -18,6 +18,12 @@ class _LineItemSql:
     GET_BY_ID = 'SELECT "line_items"."id","line_items"."quantity","line_items"."unit_price","line_items"."total","line_items"."label" FROM "line_items" WHERE "line_items"."id"=?'
     UPDATE = 'UPDATE "line_items" SET "quantity"=?,"unit_price"=? WHERE "line_items"."id"=? RETURNING "line_items"."id","line_items"."quantity","line_items"."unit_price","line_items"."total","line_items"."label"'
     UPSERT = 'INSERT INTO "line_items" ("id","quantity","unit_price") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "quantity"=EXCLUDED."quantity","unit_price"=EXCLUDED."unit_price" RETURNING "line_items"."id","line_items"."quantity","line_items"."unit_price","line_items"."total","line_items"."label"'
+    PATCH_BY_ID = (
+        'UPDATE "line_items" SET ',
+        ('"quantity"=\x00', '"unit_price"=\x00'),
+        ' WHERE "line_items"."id"=\x00 RETURNING "line_items"."id","line_items"."quantity","line_items"."unit_price","line_items"."total","line_items"."label"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "line_items" WHERE "line_items"."id"=?'
     LIST_ALL = 'SELECT "line_items"."id","line_items"."quantity","line_items"."unit_price","line_items"."total","line_items"."label" FROM "line_items" ORDER BY "line_items"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "line_items"."id","line_items"."quantity","line_items"."unit_price","line_items"."total","line_items"."label" FROM "line_items" WHERE "line_items"."id">? ORDER BY "line_items"."id" ASC LIMIT ?'

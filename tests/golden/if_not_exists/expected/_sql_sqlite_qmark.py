@@ -23,6 +23,12 @@ class _NoteSql:
     )
     UPDATE = 'UPDATE "notes" SET "title"=?,"body"=? WHERE "notes"."id"=? RETURNING "notes"."id","notes"."title","notes"."body"'
     UPSERT = 'INSERT INTO "notes" ("id","title","body") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title","body"=EXCLUDED."body" RETURNING "notes"."id","notes"."title","notes"."body"'
+    PATCH_BY_ID = (
+        'UPDATE "notes" SET ',
+        ('"title"=\x00', '"body"=\x00'),
+        ' WHERE "notes"."id"=\x00 RETURNING "notes"."id","notes"."title","notes"."body"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "notes" WHERE "notes"."id"=?'
     DELETE_BY_BODY = 'DELETE FROM "notes" WHERE "notes"."body"=?'
     LIST_BY_TITLE = 'SELECT "notes"."id","notes"."title","notes"."body" FROM "notes" WHERE "notes"."title"=? ORDER BY "notes"."id" ASC LIMIT ?'

@@ -19,6 +19,12 @@ class _ItemSql:
     GET_BY_ID = 'SELECT "items"."id","items"."name","items"."qty" FROM "items" WHERE "items"."id"=?'
     UPDATE = 'UPDATE "items" SET "name"=?,"qty"=? WHERE "items"."id"=? RETURNING "items"."id","items"."name","items"."qty"'
     UPSERT = 'INSERT INTO "items" ("id","name","qty") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","qty"=EXCLUDED."qty" RETURNING "items"."id","items"."name","items"."qty"'
+    PATCH_BY_ID = (
+        'UPDATE "items" SET ',
+        ('"name"=\x00', '"qty"=\x00'),
+        ' WHERE "items"."id"=\x00 RETURNING "items"."id","items"."name","items"."qty"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "items" WHERE "items"."id"=?'
     LIST_ALL = 'SELECT "items"."id","items"."name","items"."qty" FROM "items" ORDER BY "items"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "items"."id","items"."name","items"."qty" FROM "items" WHERE "items"."id">? ORDER BY "items"."id" ASC LIMIT ?'

@@ -18,6 +18,12 @@ class _EventSql:
     GET_BY_ID = 'SELECT "events"."id","events"."payload","events"."tags","events"."meta","events"."note" FROM "events" WHERE "events"."id"=$1'
     UPDATE = 'UPDATE "events" SET "payload"=$1,"tags"=$2,"meta"=$3,"note"=$4 WHERE "events"."id"=$5 RETURNING "events"."id","events"."payload","events"."tags","events"."meta","events"."note"'
     UPSERT = 'INSERT INTO "events" ("id","payload","tags","meta","note") VALUES ($1,$2,$3,COALESCE($4,(\'{}\')::jsonb),$5) ON CONFLICT ("id") DO UPDATE SET "payload"=EXCLUDED."payload","tags"=EXCLUDED."tags","meta"=EXCLUDED."meta","note"=EXCLUDED."note" RETURNING "events"."id","events"."payload","events"."tags","events"."meta","events"."note"'
+    PATCH_BY_ID = (
+        'UPDATE "events" SET ',
+        ('"payload"=\x00', '"tags"=\x00', '"meta"=\x00', '"note"=\x00'),
+        ' WHERE "events"."id"=\x00 RETURNING "events"."id","events"."payload","events"."tags","events"."meta","events"."note"',
+        "dollar",
+    )
     DELETE_BY_ID = 'DELETE FROM "events" WHERE "events"."id"=$1'
     LIST_ALL = 'SELECT "events"."id","events"."payload","events"."tags","events"."meta","events"."note" FROM "events" ORDER BY "events"."id" ASC LIMIT $1'
     LIST_ALL_AFTER = 'SELECT "events"."id","events"."payload","events"."tags","events"."meta","events"."note" FROM "events" WHERE "events"."id">$1 ORDER BY "events"."id" ASC LIMIT $2'

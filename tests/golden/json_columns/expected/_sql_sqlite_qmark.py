@@ -18,6 +18,12 @@ class _EventSql:
     GET_BY_ID = 'SELECT "events"."id","events"."payload","events"."tags","events"."meta","events"."note" FROM "events" WHERE "events"."id"=?'
     UPDATE = 'UPDATE "events" SET "payload"=?,"tags"=?,"meta"=?,"note"=? WHERE "events"."id"=? RETURNING "events"."id","events"."payload","events"."tags","events"."meta","events"."note"'
     UPSERT = 'INSERT INTO "events" ("id","payload","tags","meta","note") VALUES (?,?,?,COALESCE(?,\'{}\'),?) ON CONFLICT ("id") DO UPDATE SET "payload"=EXCLUDED."payload","tags"=EXCLUDED."tags","meta"=EXCLUDED."meta","note"=EXCLUDED."note" RETURNING "events"."id","events"."payload","events"."tags","events"."meta","events"."note"'
+    PATCH_BY_ID = (
+        'UPDATE "events" SET ',
+        ('"payload"=\x00', '"tags"=\x00', '"meta"=\x00', '"note"=\x00'),
+        ' WHERE "events"."id"=\x00 RETURNING "events"."id","events"."payload","events"."tags","events"."meta","events"."note"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "events" WHERE "events"."id"=?'
     LIST_ALL = 'SELECT "events"."id","events"."payload","events"."tags","events"."meta","events"."note" FROM "events" ORDER BY "events"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "events"."id","events"."payload","events"."tags","events"."meta","events"."note" FROM "events" WHERE "events"."id">? ORDER BY "events"."id" ASC LIMIT ?'

@@ -11,10 +11,12 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+from .models import JsonValue
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import EventTable
@@ -145,6 +147,67 @@ class EventStore(_Store, EventTable):
             return self._one(stored, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        payload: JsonValue | _dynamic.Unset = _dynamic.UNSET,
+        tags: JsonValue | None | _dynamic.Unset = _dynamic.UNSET,
+        meta: JsonValue | _dynamic.Unset = _dynamic.UNSET,
+        note: JsonValue | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Event]:
+        """Write only the given columns of the Event with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    (
+                        payload
+                        if payload is _dynamic.UNSET
+                        else _convert.encode_json(payload, "events", "payload", True)
+                    ),
+                    (
+                        tags
+                        if tags is _dynamic.UNSET
+                        else (
+                            None
+                            if tags is None
+                            else _convert.encode_json(tags, "events", "tags", True)
+                        )
+                    ),
+                    (
+                        meta
+                        if meta is _dynamic.UNSET
+                        else (
+                            _convert.refuse_default("events", "meta")
+                            if meta is _convert.DEFAULT
+                            else _convert.encode_json(meta, "events", "meta", False)
+                        )
+                    ),
+                    (
+                        note
+                        if note is _dynamic.UNSET
+                        else (
+                            None
+                            if note is None
+                            else _convert.encode_json(note, "events", "note", False)
+                        )
+                    ),
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_event, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Event with this id; NOT_FOUND when none has it."""

@@ -18,6 +18,12 @@ class _DocumentSql:
     GET_BY_ID = 'SELECT "documents"."id","documents"."body","documents"."labels" FROM "documents" WHERE "documents"."id"=?'
     UPDATE = 'UPDATE "documents" SET "body"=?,"labels"=? WHERE "documents"."id"=? RETURNING "documents"."id","documents"."body","documents"."labels"'
     UPSERT = 'INSERT INTO "documents" ("id","body","labels") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "body"=EXCLUDED."body","labels"=EXCLUDED."labels" RETURNING "documents"."id","documents"."body","documents"."labels"'
+    PATCH_BY_ID = (
+        'UPDATE "documents" SET ',
+        ('"body"=\x00', '"labels"=\x00'),
+        ' WHERE "documents"."id"=\x00 RETURNING "documents"."id","documents"."body","documents"."labels"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "documents" WHERE "documents"."id"=?'
     LIST_ALL = 'SELECT "documents"."id","documents"."body","documents"."labels" FROM "documents" ORDER BY "documents"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "documents"."id","documents"."body","documents"."labels" FROM "documents" WHERE "documents"."id">? ORDER BY "documents"."id" ASC LIMIT ?'

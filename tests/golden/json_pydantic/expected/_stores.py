@@ -11,10 +11,12 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+from .models import JsonValue
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import DocumentTable
@@ -143,6 +145,47 @@ class DocumentStore(_Store, DocumentTable):
             return self._one(stored, decode_document, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str,
+        *,
+        body: JsonValue | _dynamic.Unset = _dynamic.UNSET,
+        labels: JsonValue | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Document]:
+        """Write only the given columns of the Document with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    (
+                        body
+                        if body is _dynamic.UNSET
+                        else _convert.encode_json(body, "documents", "body", True)
+                    ),
+                    (
+                        labels
+                        if labels is _dynamic.UNSET
+                        else (
+                            None
+                            if labels is None
+                            else _convert.encode_json(labels, "documents", "labels", True)
+                        )
+                    ),
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_document, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the Document with this id; NOT_FOUND when none has it."""

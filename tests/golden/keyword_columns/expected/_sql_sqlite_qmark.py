@@ -18,6 +18,20 @@ class _ScheduleSql:
     GET_BY_ID = 'SELECT "schedules"."id","schedules"."interval","schedules"."order","schedules"."from","schedules"."class","schedules"."type","schedules"."state","schedules"."limit" FROM "schedules" WHERE "schedules"."id"=?'
     UPDATE = 'UPDATE "schedules" SET "interval"=?,"order"=?,"from"=?,"class"=?,"type"=?,"state"=?,"limit"=? WHERE "schedules"."id"=? RETURNING "schedules"."id","schedules"."interval","schedules"."order","schedules"."from","schedules"."class","schedules"."type","schedules"."state","schedules"."limit"'
     UPSERT = 'INSERT INTO "schedules" ("id","interval","order","from","class","type","state","limit") VALUES (?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "interval"=EXCLUDED."interval","order"=EXCLUDED."order","from"=EXCLUDED."from","class"=EXCLUDED."class","type"=EXCLUDED."type","state"=EXCLUDED."state","limit"=EXCLUDED."limit" RETURNING "schedules"."id","schedules"."interval","schedules"."order","schedules"."from","schedules"."class","schedules"."type","schedules"."state","schedules"."limit"'
+    PATCH_BY_ID = (
+        'UPDATE "schedules" SET ',
+        (
+            '"interval"=\x00',
+            '"order"=\x00',
+            '"from"=\x00',
+            '"class"=\x00',
+            '"type"=\x00',
+            '"state"=\x00',
+            '"limit"=\x00',
+        ),
+        ' WHERE "schedules"."id"=\x00 RETURNING "schedules"."id","schedules"."interval","schedules"."order","schedules"."from","schedules"."class","schedules"."type","schedules"."state","schedules"."limit"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "schedules" WHERE "schedules"."id"=?'
     LIST_BY_ORDER = 'SELECT "schedules"."id","schedules"."interval","schedules"."order","schedules"."from","schedules"."class","schedules"."type","schedules"."state","schedules"."limit" FROM "schedules" WHERE "schedules"."order"=? ORDER BY "schedules"."id" ASC LIMIT ?'
     LIST_BY_ORDER_AFTER = 'SELECT "schedules"."id","schedules"."interval","schedules"."order","schedules"."from","schedules"."class","schedules"."type","schedules"."state","schedules"."limit" FROM "schedules" WHERE "schedules"."order"=? AND "schedules"."id">? ORDER BY "schedules"."id" ASC LIMIT ?'

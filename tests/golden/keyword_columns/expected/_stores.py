@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ScheduleTable
@@ -143,6 +144,45 @@ class ScheduleStore(_Store, ScheduleTable):
             return self._one(stored, decode_schedule, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        interval: int | _dynamic.Unset = _dynamic.UNSET,
+        order: int | _dynamic.Unset = _dynamic.UNSET,
+        from_: str | _dynamic.Unset = _dynamic.UNSET,
+        class_: str | None | _dynamic.Unset = _dynamic.UNSET,
+        type: str | None | _dynamic.Unset = _dynamic.UNSET,
+        state: str | _dynamic.Unset = _dynamic.UNSET,
+        limit: int | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Schedule]:
+        """Write only the given columns of the Schedule with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    interval,
+                    order,
+                    from_,
+                    class_,
+                    type,
+                    state,
+                    limit,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_schedule, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Schedule with this id; NOT_FOUND when none has it."""

@@ -21,6 +21,12 @@ class _ProjectSql:
     GET_BY_ID = 'SELECT "projects"."id","projects"."name","projects"."created_at","projects"."created_by","projects"."updated_at","projects"."updated_by" FROM "projects" WHERE "projects"."id"=?'
     UPDATE = 'UPDATE "projects" SET "name"=?,"updated_at"=?,"updated_by"=? WHERE "projects"."id"=? RETURNING "projects"."id","projects"."name","projects"."created_at","projects"."created_by","projects"."updated_at","projects"."updated_by"'
     UPSERT = 'INSERT INTO "projects" ("id","name","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "projects"."id","projects"."name","projects"."created_at","projects"."created_by","projects"."updated_at","projects"."updated_by"'
+    PATCH_BY_ID = (
+        'UPDATE "projects" SET ',
+        ('"name"=\x00', '"updated_at"=\x00', '"updated_by"=\x00'),
+        ' WHERE "projects"."id"=\x00 RETURNING "projects"."id","projects"."name","projects"."created_at","projects"."created_by","projects"."updated_at","projects"."updated_by"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "projects" WHERE "projects"."id"=?'
     LIST_ALL = 'SELECT "projects"."id","projects"."name","projects"."created_at","projects"."created_by","projects"."updated_at","projects"."updated_by" FROM "projects" ORDER BY "projects"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "projects"."id","projects"."name","projects"."created_at","projects"."created_by","projects"."updated_at","projects"."updated_by" FROM "projects" WHERE "projects"."id">? ORDER BY "projects"."id" ASC LIMIT ?'
@@ -33,6 +39,12 @@ class _TaskSql:
     GET_BY_ID = 'SELECT "tasks"."id","tasks"."project_id","tasks"."title","tasks"."created_at","tasks"."created_by","tasks"."updated_at","tasks"."updated_by" FROM "tasks" WHERE "tasks"."id"=?'
     UPDATE = 'UPDATE "tasks" SET "project_id"=?,"title"=?,"updated_at"=?,"updated_by"=? WHERE "tasks"."id"=? RETURNING "tasks"."id","tasks"."project_id","tasks"."title","tasks"."created_at","tasks"."created_by","tasks"."updated_at","tasks"."updated_by"'
     UPSERT = 'INSERT INTO "tasks" ("id","project_id","title","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "project_id"=EXCLUDED."project_id","title"=EXCLUDED."title","updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "tasks"."id","tasks"."project_id","tasks"."title","tasks"."created_at","tasks"."created_by","tasks"."updated_at","tasks"."updated_by"'
+    PATCH_BY_ID = (
+        'UPDATE "tasks" SET ',
+        ('"project_id"=\x00', '"title"=\x00', '"updated_at"=\x00', '"updated_by"=\x00'),
+        ' WHERE "tasks"."id"=\x00 RETURNING "tasks"."id","tasks"."project_id","tasks"."title","tasks"."created_at","tasks"."created_by","tasks"."updated_at","tasks"."updated_by"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "tasks" WHERE "tasks"."id"=?'
     LIST_BY_PROJECT_ID = 'SELECT "tasks"."id","tasks"."project_id","tasks"."title","tasks"."created_at","tasks"."created_by","tasks"."updated_at","tasks"."updated_by" FROM "tasks" WHERE "tasks"."project_id"=? ORDER BY "tasks"."id" ASC LIMIT ?'
     LIST_BY_PROJECT_ID_AFTER = 'SELECT "tasks"."id","tasks"."project_id","tasks"."title","tasks"."created_at","tasks"."created_by","tasks"."updated_at","tasks"."updated_by" FROM "tasks" WHERE "tasks"."project_id"=? AND "tasks"."id">? ORDER BY "tasks"."id" ASC LIMIT ?'
@@ -58,6 +70,12 @@ class _ImportSql:
     GET_BY_ID = 'SELECT "imports"."id","imports"."created_at","imports"."created_by","imports"."updated_at","imports"."updated_by" FROM "imports" WHERE "imports"."id"=?'
     UPDATE = 'UPDATE "imports" SET "updated_at"=?,"updated_by"=? WHERE "imports"."id"=? RETURNING "imports"."id","imports"."created_at","imports"."created_by","imports"."updated_at","imports"."updated_by"'
     UPSERT = 'INSERT INTO "imports" ("id","created_at","created_by","updated_at","updated_by") VALUES (?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "updated_at"=EXCLUDED."updated_at","updated_by"=EXCLUDED."updated_by" RETURNING "imports"."id","imports"."created_at","imports"."created_by","imports"."updated_at","imports"."updated_by"'
+    PATCH_BY_ID = (
+        'UPDATE "imports" SET ',
+        ('"updated_at"=\x00', '"updated_by"=\x00'),
+        ' WHERE "imports"."id"=\x00 RETURNING "imports"."id","imports"."created_at","imports"."created_by","imports"."updated_at","imports"."updated_by"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "imports" WHERE "imports"."id"=?'
     LIST_ALL = 'SELECT "imports"."id","imports"."created_at","imports"."created_by","imports"."updated_at","imports"."updated_by" FROM "imports" ORDER BY "imports"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "imports"."id","imports"."created_at","imports"."created_by","imports"."updated_at","imports"."updated_by" FROM "imports" WHERE "imports"."id">? ORDER BY "imports"."id" ASC LIMIT ?'

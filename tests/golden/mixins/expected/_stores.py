@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ProjectTable, TaskTable, LabelTable, ImportTable
@@ -155,6 +156,37 @@ class ProjectStore(_Store, ProjectTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str,
+        *,
+        name: str | _dynamic.Unset = _dynamic.UNSET,
+        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
+        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Project]:
+        """Write only the given columns of the Project with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    name,
+                    updated_at,
+                    updated_by,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_project, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the Project with this id; NOT_FOUND when none has it."""
         try:
@@ -246,6 +278,39 @@ class TaskStore(_Store, TaskTable):
             return self._one(stored, decode_task, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str,
+        *,
+        project_id: str | _dynamic.Unset = _dynamic.UNSET,
+        title: str | _dynamic.Unset = _dynamic.UNSET,
+        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
+        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Task]:
+        """Write only the given columns of the Task with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    project_id,
+                    title,
+                    updated_at,
+                    updated_by,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_task, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the Task with this id; NOT_FOUND when none has it."""
@@ -440,6 +505,35 @@ class ImportStore(_Store, ImportTable):
             return self._one(stored, decode_import, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str,
+        *,
+        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
+        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Import]:
+        """Write only the given columns of the Import with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    updated_at,
+                    updated_by,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_import, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the Import with this id; NOT_FOUND when none has it."""

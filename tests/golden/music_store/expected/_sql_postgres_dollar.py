@@ -38,6 +38,12 @@ class _ArtistSql:
     GET_BY_NAME = 'SELECT "artists"."id","artists"."name" FROM "artists" WHERE "artists"."name"=$1'
     UPDATE = 'UPDATE "artists" SET "name"=$1 WHERE "artists"."id"=$2 RETURNING "artists"."id","artists"."name"'
     UPSERT = 'INSERT INTO "artists" ("id","name") VALUES ($1,$2) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "artists"."id","artists"."name"'
+    PATCH_BY_ID = (
+        'UPDATE "artists" SET ',
+        ('"name"=\x00',),
+        ' WHERE "artists"."id"=\x00 RETURNING "artists"."id","artists"."name"',
+        "dollar",
+    )
     DELETE_BY_ID = 'DELETE FROM "artists" WHERE "artists"."id"=$1'
     DELETE_BY_NAME = 'DELETE FROM "artists" WHERE "artists"."name"=$1'
     LIST_ALL = (
@@ -53,6 +59,12 @@ class _AlbumSql:
     GET_BY_ID = 'SELECT "albums"."id","albums"."title","albums"."artist_id","albums"."released" FROM "albums" WHERE "albums"."id"=$1'
     UPDATE = 'UPDATE "albums" SET "title"=$1,"artist_id"=$2,"released"=$3 WHERE "albums"."id"=$4 RETURNING "albums"."id","albums"."title","albums"."artist_id","albums"."released"'
     UPSERT = 'INSERT INTO "albums" ("id","title","artist_id","released") VALUES ($1,$2,$3,$4) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title","artist_id"=EXCLUDED."artist_id","released"=EXCLUDED."released" RETURNING "albums"."id","albums"."title","albums"."artist_id","albums"."released"'
+    PATCH_BY_ID = (
+        'UPDATE "albums" SET ',
+        ('"title"=\x00', '"artist_id"=\x00', '"released"=\x00'),
+        ' WHERE "albums"."id"=\x00 RETURNING "albums"."id","albums"."title","albums"."artist_id","albums"."released"',
+        "dollar",
+    )
     DELETE_BY_ID = 'DELETE FROM "albums" WHERE "albums"."id"=$1'
     LIST_BY_ARTIST_ID = 'SELECT "albums"."id","albums"."title","albums"."artist_id","albums"."released" FROM "albums" WHERE "albums"."artist_id"=$1 ORDER BY "albums"."id" ASC LIMIT $2'
     LIST_BY_ARTIST_ID_AFTER = 'SELECT "albums"."id","albums"."title","albums"."artist_id","albums"."released" FROM "albums" WHERE "albums"."artist_id"=$1 AND "albums"."id">$2 ORDER BY "albums"."id" ASC LIMIT $3'
@@ -72,6 +84,12 @@ class _GenreSql:
     GET_BY_NAME = 'SELECT "genres"."id","genres"."name" FROM "genres" WHERE "genres"."name"=$1'
     UPDATE = 'UPDATE "genres" SET "name"=$1 WHERE "genres"."id"=$2 RETURNING "genres"."id","genres"."name"'
     UPSERT = 'INSERT INTO "genres" ("id","name") VALUES ($1,$2) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "genres"."id","genres"."name"'
+    PATCH_BY_ID = (
+        'UPDATE "genres" SET ',
+        ('"name"=\x00',),
+        ' WHERE "genres"."id"=\x00 RETURNING "genres"."id","genres"."name"',
+        "dollar",
+    )
     DELETE_BY_ID = 'DELETE FROM "genres" WHERE "genres"."id"=$1'
     DELETE_BY_NAME = 'DELETE FROM "genres" WHERE "genres"."name"=$1'
     LIST_ALL = (
@@ -88,6 +106,12 @@ class _MediaTypeSql:
     GET_BY_NAME = 'SELECT "media_types"."id","media_types"."name" FROM "media_types" WHERE "media_types"."name"=$1'
     UPDATE = 'UPDATE "media_types" SET "name"=$1 WHERE "media_types"."id"=$2 RETURNING "media_types"."id","media_types"."name"'
     UPSERT = 'INSERT INTO "media_types" ("id","name") VALUES ($1,$2) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "media_types"."id","media_types"."name"'
+    PATCH_BY_ID = (
+        'UPDATE "media_types" SET ',
+        ('"name"=\x00',),
+        ' WHERE "media_types"."id"=\x00 RETURNING "media_types"."id","media_types"."name"',
+        "dollar",
+    )
     DELETE_BY_ID = 'DELETE FROM "media_types" WHERE "media_types"."id"=$1'
     DELETE_BY_NAME = 'DELETE FROM "media_types" WHERE "media_types"."name"=$1'
     LIST_ALL = 'SELECT "media_types"."id","media_types"."name" FROM "media_types" ORDER BY "media_types"."id" ASC LIMIT $1'
@@ -101,6 +125,20 @@ class _TrackSql:
     GET_BY_ID = 'SELECT "tracks"."id","tracks"."name","tracks"."album_id","tracks"."media_type_id","tracks"."genre_id","tracks"."composer","tracks"."milliseconds","tracks"."unit_price" FROM "tracks" WHERE "tracks"."id"=$1'
     UPDATE = 'UPDATE "tracks" SET "name"=$1,"album_id"=$2,"media_type_id"=$3,"genre_id"=$4,"composer"=$5,"milliseconds"=$6,"unit_price"=$7 WHERE "tracks"."id"=$8 RETURNING "tracks"."id","tracks"."name","tracks"."album_id","tracks"."media_type_id","tracks"."genre_id","tracks"."composer","tracks"."milliseconds","tracks"."unit_price"'
     UPSERT = 'INSERT INTO "tracks" ("id","name","album_id","media_type_id","genre_id","composer","milliseconds","unit_price") VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","album_id"=EXCLUDED."album_id","media_type_id"=EXCLUDED."media_type_id","genre_id"=EXCLUDED."genre_id","composer"=EXCLUDED."composer","milliseconds"=EXCLUDED."milliseconds","unit_price"=EXCLUDED."unit_price" RETURNING "tracks"."id","tracks"."name","tracks"."album_id","tracks"."media_type_id","tracks"."genre_id","tracks"."composer","tracks"."milliseconds","tracks"."unit_price"'
+    PATCH_BY_ID = (
+        'UPDATE "tracks" SET ',
+        (
+            '"name"=\x00',
+            '"album_id"=\x00',
+            '"media_type_id"=\x00',
+            '"genre_id"=\x00',
+            '"composer"=\x00',
+            '"milliseconds"=\x00',
+            '"unit_price"=\x00',
+        ),
+        ' WHERE "tracks"."id"=\x00 RETURNING "tracks"."id","tracks"."name","tracks"."album_id","tracks"."media_type_id","tracks"."genre_id","tracks"."composer","tracks"."milliseconds","tracks"."unit_price"',
+        "dollar",
+    )
     DELETE_BY_ID = 'DELETE FROM "tracks" WHERE "tracks"."id"=$1'
     LIST_BY_ALBUM_ID = 'SELECT "tracks"."id","tracks"."name","tracks"."album_id","tracks"."media_type_id","tracks"."genre_id","tracks"."composer","tracks"."milliseconds","tracks"."unit_price" FROM "tracks" WHERE "tracks"."album_id"=$1 ORDER BY "tracks"."id" ASC LIMIT $2'
     LIST_BY_ALBUM_ID_AFTER = 'SELECT "tracks"."id","tracks"."name","tracks"."album_id","tracks"."media_type_id","tracks"."genre_id","tracks"."composer","tracks"."milliseconds","tracks"."unit_price" FROM "tracks" WHERE "tracks"."album_id"=$1 AND "tracks"."id">$2 ORDER BY "tracks"."id" ASC LIMIT $3'
@@ -127,6 +165,12 @@ class _PlaylistSql:
     )
     UPDATE = 'UPDATE "playlists" SET "name"=$1 WHERE "playlists"."id"=$2 RETURNING "playlists"."id","playlists"."name"'
     UPSERT = 'INSERT INTO "playlists" ("id","name") VALUES ($1,$2) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "playlists"."id","playlists"."name"'
+    PATCH_BY_ID = (
+        'UPDATE "playlists" SET ',
+        ('"name"=\x00',),
+        ' WHERE "playlists"."id"=\x00 RETURNING "playlists"."id","playlists"."name"',
+        "dollar",
+    )
     DELETE_BY_ID = 'DELETE FROM "playlists" WHERE "playlists"."id"=$1'
     LIST_ALL = 'SELECT "playlists"."id","playlists"."name" FROM "playlists" ORDER BY "playlists"."id" ASC LIMIT $1'
     LIST_ALL_AFTER = 'SELECT "playlists"."id","playlists"."name" FROM "playlists" WHERE "playlists"."id">$1 ORDER BY "playlists"."id" ASC LIMIT $2'
@@ -141,6 +185,12 @@ class _PlaylistTrackSql:
     GET_BY_PLAYLIST_ID_AND_TRACK_ID = 'SELECT "playlist_tracks"."playlist_id","playlist_tracks"."track_id","playlist_tracks"."position" FROM "playlist_tracks" WHERE "playlist_tracks"."playlist_id"=$1 AND "playlist_tracks"."track_id"=$2'
     UPDATE = 'UPDATE "playlist_tracks" SET "position"=$1 WHERE "playlist_tracks"."playlist_id"=$2 AND "playlist_tracks"."track_id"=$3 RETURNING "playlist_tracks"."playlist_id","playlist_tracks"."track_id","playlist_tracks"."position"'
     UPSERT = 'INSERT INTO "playlist_tracks" ("playlist_id","track_id","position") VALUES ($1,$2,$3) ON CONFLICT ("playlist_id", "track_id") DO UPDATE SET "position"=EXCLUDED."position" RETURNING "playlist_tracks"."playlist_id","playlist_tracks"."track_id","playlist_tracks"."position"'
+    PATCH_BY_PLAYLIST_ID_AND_TRACK_ID = (
+        'UPDATE "playlist_tracks" SET ',
+        ('"position"=\x00',),
+        ' WHERE "playlist_tracks"."playlist_id"=\x00 AND "playlist_tracks"."track_id"=\x00 RETURNING "playlist_tracks"."playlist_id","playlist_tracks"."track_id","playlist_tracks"."position"',
+        "dollar",
+    )
     DELETE_BY_PLAYLIST_ID_AND_TRACK_ID = 'DELETE FROM "playlist_tracks" WHERE "playlist_tracks"."playlist_id"=$1 AND "playlist_tracks"."track_id"=$2'
     LIST_BY_PLAYLIST_ID = 'SELECT "playlist_tracks"."playlist_id","playlist_tracks"."track_id","playlist_tracks"."position" FROM "playlist_tracks" WHERE "playlist_tracks"."playlist_id"=$1 ORDER BY "playlist_tracks"."playlist_id" ASC,"playlist_tracks"."track_id" ASC LIMIT $2'
     LIST_BY_PLAYLIST_ID_AFTER = 'SELECT "playlist_tracks"."playlist_id","playlist_tracks"."track_id","playlist_tracks"."position" FROM "playlist_tracks" WHERE "playlist_tracks"."playlist_id"=$1 AND ("playlist_tracks"."playlist_id","playlist_tracks"."track_id")>($2,$3) ORDER BY "playlist_tracks"."playlist_id" ASC,"playlist_tracks"."track_id" ASC LIMIT $4'
@@ -191,6 +241,18 @@ class _EmployeeSql:
     GET_BY_ID = 'SELECT "employees"."id","employees"."last_name","employees"."first_name","employees"."title","employees"."reports_to","employees"."hired_on" FROM "employees" WHERE "employees"."id"=$1'
     UPDATE = 'UPDATE "employees" SET "last_name"=$1,"first_name"=$2,"title"=$3,"reports_to"=$4,"hired_on"=$5 WHERE "employees"."id"=$6 RETURNING "employees"."id","employees"."last_name","employees"."first_name","employees"."title","employees"."reports_to","employees"."hired_on"'
     UPSERT = 'INSERT INTO "employees" ("id","last_name","first_name","title","reports_to","hired_on") VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT ("id") DO UPDATE SET "last_name"=EXCLUDED."last_name","first_name"=EXCLUDED."first_name","title"=EXCLUDED."title","reports_to"=EXCLUDED."reports_to","hired_on"=EXCLUDED."hired_on" RETURNING "employees"."id","employees"."last_name","employees"."first_name","employees"."title","employees"."reports_to","employees"."hired_on"'
+    PATCH_BY_ID = (
+        'UPDATE "employees" SET ',
+        (
+            '"last_name"=\x00',
+            '"first_name"=\x00',
+            '"title"=\x00',
+            '"reports_to"=\x00',
+            '"hired_on"=\x00',
+        ),
+        ' WHERE "employees"."id"=\x00 RETURNING "employees"."id","employees"."last_name","employees"."first_name","employees"."title","employees"."reports_to","employees"."hired_on"',
+        "dollar",
+    )
     DELETE_BY_ID = 'DELETE FROM "employees" WHERE "employees"."id"=$1'
     LIST_BY_REPORTS_TO = 'SELECT "employees"."id","employees"."last_name","employees"."first_name","employees"."title","employees"."reports_to","employees"."hired_on" FROM "employees" WHERE "employees"."reports_to"=$1 ORDER BY "employees"."id" ASC LIMIT $2'
     LIST_BY_REPORTS_TO_AFTER = 'SELECT "employees"."id","employees"."last_name","employees"."first_name","employees"."title","employees"."reports_to","employees"."hired_on" FROM "employees" WHERE "employees"."reports_to"=$1 AND "employees"."id">$2 ORDER BY "employees"."id" ASC LIMIT $3'
@@ -207,6 +269,18 @@ class _CustomerSql:
     GET_BY_EMAIL = 'SELECT "customers"."id","customers"."first_name","customers"."last_name","customers"."email","customers"."country","customers"."support_rep_id" FROM "customers" WHERE "customers"."email"=$1'
     UPDATE = 'UPDATE "customers" SET "first_name"=$1,"last_name"=$2,"email"=$3,"country"=$4,"support_rep_id"=$5 WHERE "customers"."id"=$6 RETURNING "customers"."id","customers"."first_name","customers"."last_name","customers"."email","customers"."country","customers"."support_rep_id"'
     UPSERT = 'INSERT INTO "customers" ("id","first_name","last_name","email","country","support_rep_id") VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT ("id") DO UPDATE SET "first_name"=EXCLUDED."first_name","last_name"=EXCLUDED."last_name","email"=EXCLUDED."email","country"=EXCLUDED."country","support_rep_id"=EXCLUDED."support_rep_id" RETURNING "customers"."id","customers"."first_name","customers"."last_name","customers"."email","customers"."country","customers"."support_rep_id"'
+    PATCH_BY_ID = (
+        'UPDATE "customers" SET ',
+        (
+            '"first_name"=\x00',
+            '"last_name"=\x00',
+            '"email"=\x00',
+            '"country"=\x00',
+            '"support_rep_id"=\x00',
+        ),
+        ' WHERE "customers"."id"=\x00 RETURNING "customers"."id","customers"."first_name","customers"."last_name","customers"."email","customers"."country","customers"."support_rep_id"',
+        "dollar",
+    )
     DELETE_BY_ID = 'DELETE FROM "customers" WHERE "customers"."id"=$1'
     DELETE_BY_EMAIL = 'DELETE FROM "customers" WHERE "customers"."email"=$1'
     LIST_BY_SUPPORT_REP_ID = 'SELECT "customers"."id","customers"."first_name","customers"."last_name","customers"."email","customers"."country","customers"."support_rep_id" FROM "customers" WHERE "customers"."support_rep_id"=$1 ORDER BY "customers"."id" ASC LIMIT $2'
@@ -226,6 +300,12 @@ class _InvoiceSql:
     GET_BY_ID = 'SELECT "invoices"."id","invoices"."customer_id","invoices"."invoiced_on","invoices"."billing_country" FROM "invoices" WHERE "invoices"."id"=$1'
     UPDATE = 'UPDATE "invoices" SET "customer_id"=$1,"invoiced_on"=$2,"billing_country"=$3 WHERE "invoices"."id"=$4 RETURNING "invoices"."id","invoices"."customer_id","invoices"."invoiced_on","invoices"."billing_country"'
     UPSERT = 'INSERT INTO "invoices" ("id","customer_id","invoiced_on","billing_country") VALUES ($1,$2,$3,$4) ON CONFLICT ("id") DO UPDATE SET "customer_id"=EXCLUDED."customer_id","invoiced_on"=EXCLUDED."invoiced_on","billing_country"=EXCLUDED."billing_country" RETURNING "invoices"."id","invoices"."customer_id","invoices"."invoiced_on","invoices"."billing_country"'
+    PATCH_BY_ID = (
+        'UPDATE "invoices" SET ',
+        ('"customer_id"=\x00', '"invoiced_on"=\x00', '"billing_country"=\x00'),
+        ' WHERE "invoices"."id"=\x00 RETURNING "invoices"."id","invoices"."customer_id","invoices"."invoiced_on","invoices"."billing_country"',
+        "dollar",
+    )
     DELETE_BY_ID = 'DELETE FROM "invoices" WHERE "invoices"."id"=$1'
     LIST_BY_CUSTOMER_ID = 'SELECT "invoices"."id","invoices"."customer_id","invoices"."invoiced_on","invoices"."billing_country" FROM "invoices" WHERE "invoices"."customer_id"=$1 ORDER BY "invoices"."id" ASC LIMIT $2'
     LIST_BY_CUSTOMER_ID_AFTER = 'SELECT "invoices"."id","invoices"."customer_id","invoices"."invoiced_on","invoices"."billing_country" FROM "invoices" WHERE "invoices"."customer_id"=$1 AND "invoices"."id">$2 ORDER BY "invoices"."id" ASC LIMIT $3'
@@ -241,6 +321,12 @@ class _InvoiceLineSql:
     GET_BY_INVOICE_ID_AND_LINE_NO = 'SELECT "invoice_lines"."invoice_id","invoice_lines"."line_no","invoice_lines"."track_id","invoice_lines"."unit_price","invoice_lines"."quantity" FROM "invoice_lines" WHERE "invoice_lines"."invoice_id"=$1 AND "invoice_lines"."line_no"=$2'
     UPDATE = 'UPDATE "invoice_lines" SET "track_id"=$1,"unit_price"=$2,"quantity"=$3 WHERE "invoice_lines"."invoice_id"=$4 AND "invoice_lines"."line_no"=$5 RETURNING "invoice_lines"."invoice_id","invoice_lines"."line_no","invoice_lines"."track_id","invoice_lines"."unit_price","invoice_lines"."quantity"'
     UPSERT = 'INSERT INTO "invoice_lines" ("invoice_id","line_no","track_id","unit_price","quantity") VALUES ($1,$2,$3,$4,$5) ON CONFLICT ("invoice_id", "line_no") DO UPDATE SET "track_id"=EXCLUDED."track_id","unit_price"=EXCLUDED."unit_price","quantity"=EXCLUDED."quantity" RETURNING "invoice_lines"."invoice_id","invoice_lines"."line_no","invoice_lines"."track_id","invoice_lines"."unit_price","invoice_lines"."quantity"'
+    PATCH_BY_INVOICE_ID_AND_LINE_NO = (
+        'UPDATE "invoice_lines" SET ',
+        ('"track_id"=\x00', '"unit_price"=\x00', '"quantity"=\x00'),
+        ' WHERE "invoice_lines"."invoice_id"=\x00 AND "invoice_lines"."line_no"=\x00 RETURNING "invoice_lines"."invoice_id","invoice_lines"."line_no","invoice_lines"."track_id","invoice_lines"."unit_price","invoice_lines"."quantity"',
+        "dollar",
+    )
     DELETE_BY_INVOICE_ID_AND_LINE_NO = 'DELETE FROM "invoice_lines" WHERE "invoice_lines"."invoice_id"=$1 AND "invoice_lines"."line_no"=$2'
     LIST_BY_INVOICE_ID = 'SELECT "invoice_lines"."invoice_id","invoice_lines"."line_no","invoice_lines"."track_id","invoice_lines"."unit_price","invoice_lines"."quantity" FROM "invoice_lines" WHERE "invoice_lines"."invoice_id"=$1 ORDER BY "invoice_lines"."invoice_id" ASC,"invoice_lines"."line_no" ASC LIMIT $2'
     LIST_BY_INVOICE_ID_AFTER = 'SELECT "invoice_lines"."invoice_id","invoice_lines"."line_no","invoice_lines"."track_id","invoice_lines"."unit_price","invoice_lines"."quantity" FROM "invoice_lines" WHERE "invoice_lines"."invoice_id"=$1 AND ("invoice_lines"."invoice_id","invoice_lines"."line_no")>($2,$3) ORDER BY "invoice_lines"."invoice_id" ASC,"invoice_lines"."line_no" ASC LIMIT $4'
@@ -263,6 +349,12 @@ class _ReviewSql:
     GET_BY_CUSTOMER_ID_AND_TRACK_ID = 'SELECT "reviews"."customer_id","reviews"."track_id","reviews"."stars","reviews"."body" FROM "reviews" WHERE "reviews"."customer_id"=$1 AND "reviews"."track_id"=$2'
     UPDATE = 'UPDATE "reviews" SET "stars"=$1,"body"=$2 WHERE "reviews"."customer_id"=$3 AND "reviews"."track_id"=$4 RETURNING "reviews"."customer_id","reviews"."track_id","reviews"."stars","reviews"."body"'
     UPSERT = 'INSERT INTO "reviews" ("customer_id","track_id","stars","body") VALUES ($1,$2,$3,$4) ON CONFLICT ("customer_id", "track_id") DO UPDATE SET "stars"=EXCLUDED."stars","body"=EXCLUDED."body" RETURNING "reviews"."customer_id","reviews"."track_id","reviews"."stars","reviews"."body"'
+    PATCH_BY_CUSTOMER_ID_AND_TRACK_ID = (
+        'UPDATE "reviews" SET ',
+        ('"stars"=\x00', '"body"=\x00'),
+        ' WHERE "reviews"."customer_id"=\x00 AND "reviews"."track_id"=\x00 RETURNING "reviews"."customer_id","reviews"."track_id","reviews"."stars","reviews"."body"',
+        "dollar",
+    )
     DELETE_BY_CUSTOMER_ID_AND_TRACK_ID = (
         'DELETE FROM "reviews" WHERE "reviews"."customer_id"=$1 AND "reviews"."track_id"=$2'
     )
@@ -283,6 +375,12 @@ class _PriceChangeSql:
     GET_BY_ID = 'SELECT "price_changes"."id","price_changes"."track_id","price_changes"."old_price","price_changes"."new_price","price_changes"."changed_at" FROM "price_changes" WHERE "price_changes"."id"=$1'
     UPDATE = 'UPDATE "price_changes" SET "track_id"=$1,"old_price"=$2,"new_price"=$3,"changed_at"=$4 WHERE "price_changes"."id"=$5 RETURNING "price_changes"."id","price_changes"."track_id","price_changes"."old_price","price_changes"."new_price","price_changes"."changed_at"'
     UPSERT = 'INSERT INTO "price_changes" ("id","track_id","old_price","new_price","changed_at") VALUES ($1,$2,$3,$4,COALESCE($5,to_char(now() AT TIME ZONE \'UTC\', \'YYYY"-"MM"-"DD" "HH24":"MI":"SS.MS\'))) ON CONFLICT ("id") DO UPDATE SET "track_id"=EXCLUDED."track_id","old_price"=EXCLUDED."old_price","new_price"=EXCLUDED."new_price","changed_at"=EXCLUDED."changed_at" RETURNING "price_changes"."id","price_changes"."track_id","price_changes"."old_price","price_changes"."new_price","price_changes"."changed_at"'
+    PATCH_BY_ID = (
+        'UPDATE "price_changes" SET ',
+        ('"track_id"=\x00', '"old_price"=\x00', '"new_price"=\x00', '"changed_at"=\x00'),
+        ' WHERE "price_changes"."id"=\x00 RETURNING "price_changes"."id","price_changes"."track_id","price_changes"."old_price","price_changes"."new_price","price_changes"."changed_at"',
+        "dollar",
+    )
     DELETE_BY_ID = 'DELETE FROM "price_changes" WHERE "price_changes"."id"=$1'
     LIST_ALL = 'SELECT "price_changes"."id","price_changes"."track_id","price_changes"."old_price","price_changes"."new_price","price_changes"."changed_at" FROM "price_changes" ORDER BY "price_changes"."id" ASC LIMIT $1'
     LIST_ALL_AFTER = 'SELECT "price_changes"."id","price_changes"."track_id","price_changes"."old_price","price_changes"."new_price","price_changes"."changed_at" FROM "price_changes" WHERE "price_changes"."id">$1 ORDER BY "price_changes"."id" ASC LIMIT $2'

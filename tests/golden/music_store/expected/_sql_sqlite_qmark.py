@@ -40,6 +40,12 @@ class _ArtistSql:
     GET_BY_NAME = 'SELECT "artists"."id","artists"."name" FROM "artists" WHERE "artists"."name"=?'
     UPDATE = 'UPDATE "artists" SET "name"=? WHERE "artists"."id"=? RETURNING "artists"."id","artists"."name"'
     UPSERT = 'INSERT INTO "artists" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "artists"."id","artists"."name"'
+    PATCH_BY_ID = (
+        'UPDATE "artists" SET ',
+        ('"name"=\x00',),
+        ' WHERE "artists"."id"=\x00 RETURNING "artists"."id","artists"."name"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "artists" WHERE "artists"."id"=?'
     DELETE_BY_NAME = 'DELETE FROM "artists" WHERE "artists"."name"=?'
     LIST_ALL = (
@@ -55,6 +61,12 @@ class _AlbumSql:
     GET_BY_ID = 'SELECT "albums"."id","albums"."title","albums"."artist_id","albums"."released" FROM "albums" WHERE "albums"."id"=?'
     UPDATE = 'UPDATE "albums" SET "title"=?,"artist_id"=?,"released"=? WHERE "albums"."id"=? RETURNING "albums"."id","albums"."title","albums"."artist_id","albums"."released"'
     UPSERT = 'INSERT INTO "albums" ("id","title","artist_id","released") VALUES (?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title","artist_id"=EXCLUDED."artist_id","released"=EXCLUDED."released" RETURNING "albums"."id","albums"."title","albums"."artist_id","albums"."released"'
+    PATCH_BY_ID = (
+        'UPDATE "albums" SET ',
+        ('"title"=\x00', '"artist_id"=\x00', '"released"=\x00'),
+        ' WHERE "albums"."id"=\x00 RETURNING "albums"."id","albums"."title","albums"."artist_id","albums"."released"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "albums" WHERE "albums"."id"=?'
     LIST_BY_ARTIST_ID = 'SELECT "albums"."id","albums"."title","albums"."artist_id","albums"."released" FROM "albums" WHERE "albums"."artist_id"=? ORDER BY "albums"."id" ASC LIMIT ?'
     LIST_BY_ARTIST_ID_AFTER = 'SELECT "albums"."id","albums"."title","albums"."artist_id","albums"."released" FROM "albums" WHERE "albums"."artist_id"=? AND "albums"."id">? ORDER BY "albums"."id" ASC LIMIT ?'
@@ -76,6 +88,12 @@ class _GenreSql:
         'UPDATE "genres" SET "name"=? WHERE "genres"."id"=? RETURNING "genres"."id","genres"."name"'
     )
     UPSERT = 'INSERT INTO "genres" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "genres"."id","genres"."name"'
+    PATCH_BY_ID = (
+        'UPDATE "genres" SET ',
+        ('"name"=\x00',),
+        ' WHERE "genres"."id"=\x00 RETURNING "genres"."id","genres"."name"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "genres" WHERE "genres"."id"=?'
     DELETE_BY_NAME = 'DELETE FROM "genres" WHERE "genres"."name"=?'
     LIST_ALL = (
@@ -92,6 +110,12 @@ class _MediaTypeSql:
     GET_BY_NAME = 'SELECT "media_types"."id","media_types"."name" FROM "media_types" WHERE "media_types"."name"=?'
     UPDATE = 'UPDATE "media_types" SET "name"=? WHERE "media_types"."id"=? RETURNING "media_types"."id","media_types"."name"'
     UPSERT = 'INSERT INTO "media_types" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "media_types"."id","media_types"."name"'
+    PATCH_BY_ID = (
+        'UPDATE "media_types" SET ',
+        ('"name"=\x00',),
+        ' WHERE "media_types"."id"=\x00 RETURNING "media_types"."id","media_types"."name"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "media_types" WHERE "media_types"."id"=?'
     DELETE_BY_NAME = 'DELETE FROM "media_types" WHERE "media_types"."name"=?'
     LIST_ALL = 'SELECT "media_types"."id","media_types"."name" FROM "media_types" ORDER BY "media_types"."id" ASC LIMIT ?'
@@ -105,6 +129,20 @@ class _TrackSql:
     GET_BY_ID = 'SELECT "tracks"."id","tracks"."name","tracks"."album_id","tracks"."media_type_id","tracks"."genre_id","tracks"."composer","tracks"."milliseconds","tracks"."unit_price" FROM "tracks" WHERE "tracks"."id"=?'
     UPDATE = 'UPDATE "tracks" SET "name"=?,"album_id"=?,"media_type_id"=?,"genre_id"=?,"composer"=?,"milliseconds"=?,"unit_price"=? WHERE "tracks"."id"=? RETURNING "tracks"."id","tracks"."name","tracks"."album_id","tracks"."media_type_id","tracks"."genre_id","tracks"."composer","tracks"."milliseconds","tracks"."unit_price"'
     UPSERT = 'INSERT INTO "tracks" ("id","name","album_id","media_type_id","genre_id","composer","milliseconds","unit_price") VALUES (?,?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","album_id"=EXCLUDED."album_id","media_type_id"=EXCLUDED."media_type_id","genre_id"=EXCLUDED."genre_id","composer"=EXCLUDED."composer","milliseconds"=EXCLUDED."milliseconds","unit_price"=EXCLUDED."unit_price" RETURNING "tracks"."id","tracks"."name","tracks"."album_id","tracks"."media_type_id","tracks"."genre_id","tracks"."composer","tracks"."milliseconds","tracks"."unit_price"'
+    PATCH_BY_ID = (
+        'UPDATE "tracks" SET ',
+        (
+            '"name"=\x00',
+            '"album_id"=\x00',
+            '"media_type_id"=\x00',
+            '"genre_id"=\x00',
+            '"composer"=\x00',
+            '"milliseconds"=\x00',
+            '"unit_price"=\x00',
+        ),
+        ' WHERE "tracks"."id"=\x00 RETURNING "tracks"."id","tracks"."name","tracks"."album_id","tracks"."media_type_id","tracks"."genre_id","tracks"."composer","tracks"."milliseconds","tracks"."unit_price"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "tracks" WHERE "tracks"."id"=?'
     LIST_BY_ALBUM_ID = 'SELECT "tracks"."id","tracks"."name","tracks"."album_id","tracks"."media_type_id","tracks"."genre_id","tracks"."composer","tracks"."milliseconds","tracks"."unit_price" FROM "tracks" WHERE "tracks"."album_id"=? ORDER BY "tracks"."id" ASC LIMIT ?'
     LIST_BY_ALBUM_ID_AFTER = 'SELECT "tracks"."id","tracks"."name","tracks"."album_id","tracks"."media_type_id","tracks"."genre_id","tracks"."composer","tracks"."milliseconds","tracks"."unit_price" FROM "tracks" WHERE "tracks"."album_id"=? AND "tracks"."id">? ORDER BY "tracks"."id" ASC LIMIT ?'
@@ -129,6 +167,12 @@ class _PlaylistSql:
     )
     UPDATE = 'UPDATE "playlists" SET "name"=? WHERE "playlists"."id"=? RETURNING "playlists"."id","playlists"."name"'
     UPSERT = 'INSERT INTO "playlists" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "playlists"."id","playlists"."name"'
+    PATCH_BY_ID = (
+        'UPDATE "playlists" SET ',
+        ('"name"=\x00',),
+        ' WHERE "playlists"."id"=\x00 RETURNING "playlists"."id","playlists"."name"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "playlists" WHERE "playlists"."id"=?'
     LIST_ALL = 'SELECT "playlists"."id","playlists"."name" FROM "playlists" ORDER BY "playlists"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "playlists"."id","playlists"."name" FROM "playlists" WHERE "playlists"."id">? ORDER BY "playlists"."id" ASC LIMIT ?'
@@ -143,6 +187,12 @@ class _PlaylistTrackSql:
     GET_BY_PLAYLIST_ID_AND_TRACK_ID = 'SELECT "playlist_tracks"."playlist_id","playlist_tracks"."track_id","playlist_tracks"."position" FROM "playlist_tracks" WHERE "playlist_tracks"."playlist_id"=? AND "playlist_tracks"."track_id"=?'
     UPDATE = 'UPDATE "playlist_tracks" SET "position"=? WHERE "playlist_tracks"."playlist_id"=? AND "playlist_tracks"."track_id"=? RETURNING "playlist_tracks"."playlist_id","playlist_tracks"."track_id","playlist_tracks"."position"'
     UPSERT = 'INSERT INTO "playlist_tracks" ("playlist_id","track_id","position") VALUES (?,?,?) ON CONFLICT ("playlist_id", "track_id") DO UPDATE SET "position"=EXCLUDED."position" RETURNING "playlist_tracks"."playlist_id","playlist_tracks"."track_id","playlist_tracks"."position"'
+    PATCH_BY_PLAYLIST_ID_AND_TRACK_ID = (
+        'UPDATE "playlist_tracks" SET ',
+        ('"position"=\x00',),
+        ' WHERE "playlist_tracks"."playlist_id"=\x00 AND "playlist_tracks"."track_id"=\x00 RETURNING "playlist_tracks"."playlist_id","playlist_tracks"."track_id","playlist_tracks"."position"',
+        "qmark",
+    )
     DELETE_BY_PLAYLIST_ID_AND_TRACK_ID = 'DELETE FROM "playlist_tracks" WHERE "playlist_tracks"."playlist_id"=? AND "playlist_tracks"."track_id"=?'
     LIST_BY_PLAYLIST_ID = 'SELECT "playlist_tracks"."playlist_id","playlist_tracks"."track_id","playlist_tracks"."position" FROM "playlist_tracks" WHERE "playlist_tracks"."playlist_id"=? ORDER BY "playlist_tracks"."playlist_id" ASC,"playlist_tracks"."track_id" ASC LIMIT ?'
     LIST_BY_PLAYLIST_ID_AFTER = 'SELECT "playlist_tracks"."playlist_id","playlist_tracks"."track_id","playlist_tracks"."position" FROM "playlist_tracks" WHERE "playlist_tracks"."playlist_id"=? AND ("playlist_tracks"."playlist_id","playlist_tracks"."track_id")>(?,?) ORDER BY "playlist_tracks"."playlist_id" ASC,"playlist_tracks"."track_id" ASC LIMIT ?'
@@ -195,6 +245,18 @@ class _EmployeeSql:
     GET_BY_ID = 'SELECT "employees"."id","employees"."last_name","employees"."first_name","employees"."title","employees"."reports_to","employees"."hired_on" FROM "employees" WHERE "employees"."id"=?'
     UPDATE = 'UPDATE "employees" SET "last_name"=?,"first_name"=?,"title"=?,"reports_to"=?,"hired_on"=? WHERE "employees"."id"=? RETURNING "employees"."id","employees"."last_name","employees"."first_name","employees"."title","employees"."reports_to","employees"."hired_on"'
     UPSERT = 'INSERT INTO "employees" ("id","last_name","first_name","title","reports_to","hired_on") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "last_name"=EXCLUDED."last_name","first_name"=EXCLUDED."first_name","title"=EXCLUDED."title","reports_to"=EXCLUDED."reports_to","hired_on"=EXCLUDED."hired_on" RETURNING "employees"."id","employees"."last_name","employees"."first_name","employees"."title","employees"."reports_to","employees"."hired_on"'
+    PATCH_BY_ID = (
+        'UPDATE "employees" SET ',
+        (
+            '"last_name"=\x00',
+            '"first_name"=\x00',
+            '"title"=\x00',
+            '"reports_to"=\x00',
+            '"hired_on"=\x00',
+        ),
+        ' WHERE "employees"."id"=\x00 RETURNING "employees"."id","employees"."last_name","employees"."first_name","employees"."title","employees"."reports_to","employees"."hired_on"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "employees" WHERE "employees"."id"=?'
     LIST_BY_REPORTS_TO = 'SELECT "employees"."id","employees"."last_name","employees"."first_name","employees"."title","employees"."reports_to","employees"."hired_on" FROM "employees" WHERE "employees"."reports_to"=? ORDER BY "employees"."id" ASC LIMIT ?'
     LIST_BY_REPORTS_TO_AFTER = 'SELECT "employees"."id","employees"."last_name","employees"."first_name","employees"."title","employees"."reports_to","employees"."hired_on" FROM "employees" WHERE "employees"."reports_to"=? AND "employees"."id">? ORDER BY "employees"."id" ASC LIMIT ?'
@@ -211,6 +273,18 @@ class _CustomerSql:
     GET_BY_EMAIL = 'SELECT "customers"."id","customers"."first_name","customers"."last_name","customers"."email","customers"."country","customers"."support_rep_id" FROM "customers" WHERE "customers"."email"=?'
     UPDATE = 'UPDATE "customers" SET "first_name"=?,"last_name"=?,"email"=?,"country"=?,"support_rep_id"=? WHERE "customers"."id"=? RETURNING "customers"."id","customers"."first_name","customers"."last_name","customers"."email","customers"."country","customers"."support_rep_id"'
     UPSERT = 'INSERT INTO "customers" ("id","first_name","last_name","email","country","support_rep_id") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "first_name"=EXCLUDED."first_name","last_name"=EXCLUDED."last_name","email"=EXCLUDED."email","country"=EXCLUDED."country","support_rep_id"=EXCLUDED."support_rep_id" RETURNING "customers"."id","customers"."first_name","customers"."last_name","customers"."email","customers"."country","customers"."support_rep_id"'
+    PATCH_BY_ID = (
+        'UPDATE "customers" SET ',
+        (
+            '"first_name"=\x00',
+            '"last_name"=\x00',
+            '"email"=\x00',
+            '"country"=\x00',
+            '"support_rep_id"=\x00',
+        ),
+        ' WHERE "customers"."id"=\x00 RETURNING "customers"."id","customers"."first_name","customers"."last_name","customers"."email","customers"."country","customers"."support_rep_id"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "customers" WHERE "customers"."id"=?'
     DELETE_BY_EMAIL = 'DELETE FROM "customers" WHERE "customers"."email"=?'
     LIST_BY_SUPPORT_REP_ID = 'SELECT "customers"."id","customers"."first_name","customers"."last_name","customers"."email","customers"."country","customers"."support_rep_id" FROM "customers" WHERE "customers"."support_rep_id"=? ORDER BY "customers"."id" ASC LIMIT ?'
@@ -230,6 +304,12 @@ class _InvoiceSql:
     GET_BY_ID = 'SELECT "invoices"."id","invoices"."customer_id","invoices"."invoiced_on","invoices"."billing_country" FROM "invoices" WHERE "invoices"."id"=?'
     UPDATE = 'UPDATE "invoices" SET "customer_id"=?,"invoiced_on"=?,"billing_country"=? WHERE "invoices"."id"=? RETURNING "invoices"."id","invoices"."customer_id","invoices"."invoiced_on","invoices"."billing_country"'
     UPSERT = 'INSERT INTO "invoices" ("id","customer_id","invoiced_on","billing_country") VALUES (?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "customer_id"=EXCLUDED."customer_id","invoiced_on"=EXCLUDED."invoiced_on","billing_country"=EXCLUDED."billing_country" RETURNING "invoices"."id","invoices"."customer_id","invoices"."invoiced_on","invoices"."billing_country"'
+    PATCH_BY_ID = (
+        'UPDATE "invoices" SET ',
+        ('"customer_id"=\x00', '"invoiced_on"=\x00', '"billing_country"=\x00'),
+        ' WHERE "invoices"."id"=\x00 RETURNING "invoices"."id","invoices"."customer_id","invoices"."invoiced_on","invoices"."billing_country"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "invoices" WHERE "invoices"."id"=?'
     LIST_BY_CUSTOMER_ID = 'SELECT "invoices"."id","invoices"."customer_id","invoices"."invoiced_on","invoices"."billing_country" FROM "invoices" WHERE "invoices"."customer_id"=? ORDER BY "invoices"."id" ASC LIMIT ?'
     LIST_BY_CUSTOMER_ID_AFTER = 'SELECT "invoices"."id","invoices"."customer_id","invoices"."invoiced_on","invoices"."billing_country" FROM "invoices" WHERE "invoices"."customer_id"=? AND "invoices"."id">? ORDER BY "invoices"."id" ASC LIMIT ?'
@@ -245,6 +325,12 @@ class _InvoiceLineSql:
     GET_BY_INVOICE_ID_AND_LINE_NO = 'SELECT "invoice_lines"."invoice_id","invoice_lines"."line_no","invoice_lines"."track_id","invoice_lines"."unit_price","invoice_lines"."quantity" FROM "invoice_lines" WHERE "invoice_lines"."invoice_id"=? AND "invoice_lines"."line_no"=?'
     UPDATE = 'UPDATE "invoice_lines" SET "track_id"=?,"unit_price"=?,"quantity"=? WHERE "invoice_lines"."invoice_id"=? AND "invoice_lines"."line_no"=? RETURNING "invoice_lines"."invoice_id","invoice_lines"."line_no","invoice_lines"."track_id","invoice_lines"."unit_price","invoice_lines"."quantity"'
     UPSERT = 'INSERT INTO "invoice_lines" ("invoice_id","line_no","track_id","unit_price","quantity") VALUES (?,?,?,?,?) ON CONFLICT ("invoice_id", "line_no") DO UPDATE SET "track_id"=EXCLUDED."track_id","unit_price"=EXCLUDED."unit_price","quantity"=EXCLUDED."quantity" RETURNING "invoice_lines"."invoice_id","invoice_lines"."line_no","invoice_lines"."track_id","invoice_lines"."unit_price","invoice_lines"."quantity"'
+    PATCH_BY_INVOICE_ID_AND_LINE_NO = (
+        'UPDATE "invoice_lines" SET ',
+        ('"track_id"=\x00', '"unit_price"=\x00', '"quantity"=\x00'),
+        ' WHERE "invoice_lines"."invoice_id"=\x00 AND "invoice_lines"."line_no"=\x00 RETURNING "invoice_lines"."invoice_id","invoice_lines"."line_no","invoice_lines"."track_id","invoice_lines"."unit_price","invoice_lines"."quantity"',
+        "qmark",
+    )
     DELETE_BY_INVOICE_ID_AND_LINE_NO = 'DELETE FROM "invoice_lines" WHERE "invoice_lines"."invoice_id"=? AND "invoice_lines"."line_no"=?'
     LIST_BY_INVOICE_ID = 'SELECT "invoice_lines"."invoice_id","invoice_lines"."line_no","invoice_lines"."track_id","invoice_lines"."unit_price","invoice_lines"."quantity" FROM "invoice_lines" WHERE "invoice_lines"."invoice_id"=? ORDER BY "invoice_lines"."invoice_id" ASC,"invoice_lines"."line_no" ASC LIMIT ?'
     LIST_BY_INVOICE_ID_AFTER = 'SELECT "invoice_lines"."invoice_id","invoice_lines"."line_no","invoice_lines"."track_id","invoice_lines"."unit_price","invoice_lines"."quantity" FROM "invoice_lines" WHERE "invoice_lines"."invoice_id"=? AND ("invoice_lines"."invoice_id","invoice_lines"."line_no")>(?,?) ORDER BY "invoice_lines"."invoice_id" ASC,"invoice_lines"."line_no" ASC LIMIT ?'
@@ -265,6 +351,12 @@ class _ReviewSql:
     GET_BY_CUSTOMER_ID_AND_TRACK_ID = 'SELECT "reviews"."customer_id","reviews"."track_id","reviews"."stars","reviews"."body" FROM "reviews" WHERE "reviews"."customer_id"=? AND "reviews"."track_id"=?'
     UPDATE = 'UPDATE "reviews" SET "stars"=?,"body"=? WHERE "reviews"."customer_id"=? AND "reviews"."track_id"=? RETURNING "reviews"."customer_id","reviews"."track_id","reviews"."stars","reviews"."body"'
     UPSERT = 'INSERT INTO "reviews" ("customer_id","track_id","stars","body") VALUES (?,?,?,?) ON CONFLICT ("customer_id", "track_id") DO UPDATE SET "stars"=EXCLUDED."stars","body"=EXCLUDED."body" RETURNING "reviews"."customer_id","reviews"."track_id","reviews"."stars","reviews"."body"'
+    PATCH_BY_CUSTOMER_ID_AND_TRACK_ID = (
+        'UPDATE "reviews" SET ',
+        ('"stars"=\x00', '"body"=\x00'),
+        ' WHERE "reviews"."customer_id"=\x00 AND "reviews"."track_id"=\x00 RETURNING "reviews"."customer_id","reviews"."track_id","reviews"."stars","reviews"."body"',
+        "qmark",
+    )
     DELETE_BY_CUSTOMER_ID_AND_TRACK_ID = (
         'DELETE FROM "reviews" WHERE "reviews"."customer_id"=? AND "reviews"."track_id"=?'
     )
@@ -285,6 +377,12 @@ class _PriceChangeSql:
     GET_BY_ID = 'SELECT "price_changes"."id","price_changes"."track_id","price_changes"."old_price","price_changes"."new_price","price_changes"."changed_at" FROM "price_changes" WHERE "price_changes"."id"=?'
     UPDATE = 'UPDATE "price_changes" SET "track_id"=?,"old_price"=?,"new_price"=?,"changed_at"=? WHERE "price_changes"."id"=? RETURNING "price_changes"."id","price_changes"."track_id","price_changes"."old_price","price_changes"."new_price","price_changes"."changed_at"'
     UPSERT = 'INSERT INTO "price_changes" ("id","track_id","old_price","new_price","changed_at") VALUES (?,?,?,?,COALESCE(?,(strftime(\'%Y-%m-%d %H:%M:%f\', \'now\')))) ON CONFLICT ("id") DO UPDATE SET "track_id"=EXCLUDED."track_id","old_price"=EXCLUDED."old_price","new_price"=EXCLUDED."new_price","changed_at"=EXCLUDED."changed_at" RETURNING "price_changes"."id","price_changes"."track_id","price_changes"."old_price","price_changes"."new_price","price_changes"."changed_at"'
+    PATCH_BY_ID = (
+        'UPDATE "price_changes" SET ',
+        ('"track_id"=\x00', '"old_price"=\x00', '"new_price"=\x00', '"changed_at"=\x00'),
+        ' WHERE "price_changes"."id"=\x00 RETURNING "price_changes"."id","price_changes"."track_id","price_changes"."old_price","price_changes"."new_price","price_changes"."changed_at"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "price_changes" WHERE "price_changes"."id"=?'
     LIST_ALL = 'SELECT "price_changes"."id","price_changes"."track_id","price_changes"."old_price","price_changes"."new_price","price_changes"."changed_at" FROM "price_changes" ORDER BY "price_changes"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "price_changes"."id","price_changes"."track_id","price_changes"."old_price","price_changes"."new_price","price_changes"."changed_at" FROM "price_changes" WHERE "price_changes"."id">? ORDER BY "price_changes"."id" ASC LIMIT ?'

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import (
@@ -260,6 +261,23 @@ class ArtistStore(_Store, ArtistTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+    ) -> Result[Artist]:
+        """Write only the given columns of the Artist with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(self._sql.PATCH_BY_ID, (name,), (id,))
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_artist, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Artist with this id; NOT_FOUND when none has it."""
         try:
@@ -359,6 +377,37 @@ class AlbumStore(_Store, AlbumTable):
             return self._one(stored, decode_album, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        title: str | _dynamic.Unset = _dynamic.UNSET,
+        artist_id: int | _dynamic.Unset = _dynamic.UNSET,
+        released: int | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Album]:
+        """Write only the given columns of the Album with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    title,
+                    artist_id,
+                    released,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_album, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Album with this id; NOT_FOUND when none has it."""
@@ -504,6 +553,23 @@ class GenreStore(_Store, GenreTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+    ) -> Result[Genre]:
+        """Write only the given columns of the Genre with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(self._sql.PATCH_BY_ID, (name,), (id,))
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_genre, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Genre with this id; NOT_FOUND when none has it."""
         try:
@@ -617,6 +683,23 @@ class MediaTypeStore(_Store, MediaTypeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+    ) -> Result[MediaType]:
+        """Write only the given columns of the MediaType with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(self._sql.PATCH_BY_ID, (name,), (id,))
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_media_type, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the MediaType with this id; NOT_FOUND when none has it."""
         try:
@@ -716,6 +799,49 @@ class TrackStore(_Store, TrackTable):
             return self._one(stored, decode_track, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        name: str | _dynamic.Unset = _dynamic.UNSET,
+        album_id: int | _dynamic.Unset = _dynamic.UNSET,
+        media_type_id: int | _dynamic.Unset = _dynamic.UNSET,
+        genre_id: int | None | _dynamic.Unset = _dynamic.UNSET,
+        composer: str | None | _dynamic.Unset = _dynamic.UNSET,
+        milliseconds: int | _dynamic.Unset = _dynamic.UNSET,
+        unit_price: float | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Track]:
+        """Write only the given columns of the Track with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    name,
+                    album_id,
+                    media_type_id,
+                    genre_id,
+                    composer,
+                    milliseconds,
+                    (
+                        unit_price
+                        if unit_price is _dynamic.UNSET
+                        else _convert.encode_float(unit_price, "tracks", "unit_price")
+                    ),
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_track, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Track with this id; NOT_FOUND when none has it."""
@@ -919,6 +1045,23 @@ class PlaylistStore(_Store, PlaylistTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+    ) -> Result[Playlist]:
+        """Write only the given columns of the Playlist with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(self._sql.PATCH_BY_ID, (name,), (id,))
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_playlist, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Playlist with this id; NOT_FOUND when none has it."""
         try:
@@ -1024,6 +1167,35 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
             return self._one(stored, decode_playlist_track, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_playlist_id_and_track_id(
+        self,
+        playlist_id: int,
+        track_id: int,
+        ray_id: str,
+        *,
+        position: int | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[PlaylistTrack]:
+        """Write only the given columns of the PlaylistTrack with this playlist_id and track_id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_PLAYLIST_ID_AND_TRACK_ID,
+                (position,),
+                (
+                    playlist_id,
+                    track_id,
+                ),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_PLAYLIST_ID_AND_TRACK_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_playlist_track, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_playlist_id_and_track_id")
 
     async def delete_by_playlist_id_and_track_id(
         self, playlist_id: int, track_id: int, ray_id: str
@@ -1429,6 +1601,41 @@ class EmployeeStore(_Store, EmployeeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        last_name: str | _dynamic.Unset = _dynamic.UNSET,
+        first_name: str | _dynamic.Unset = _dynamic.UNSET,
+        title: str | None | _dynamic.Unset = _dynamic.UNSET,
+        reports_to: int | None | _dynamic.Unset = _dynamic.UNSET,
+        hired_on: str | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Employee]:
+        """Write only the given columns of the Employee with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    last_name,
+                    first_name,
+                    title,
+                    reports_to,
+                    hired_on,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_employee, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Employee with this id; NOT_FOUND when none has it."""
         try:
@@ -1562,6 +1769,41 @@ class CustomerStore(_Store, CustomerTable):
             return self._one(stored, decode_customer, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        first_name: str | _dynamic.Unset = _dynamic.UNSET,
+        last_name: str | _dynamic.Unset = _dynamic.UNSET,
+        email: str | _dynamic.Unset = _dynamic.UNSET,
+        country: str | None | _dynamic.Unset = _dynamic.UNSET,
+        support_rep_id: int | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Customer]:
+        """Write only the given columns of the Customer with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    first_name,
+                    last_name,
+                    email,
+                    country,
+                    support_rep_id,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_customer, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Customer with this id; NOT_FOUND when none has it."""
@@ -1706,6 +1948,37 @@ class InvoiceStore(_Store, InvoiceTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        customer_id: int | _dynamic.Unset = _dynamic.UNSET,
+        invoiced_on: str | _dynamic.Unset = _dynamic.UNSET,
+        billing_country: str | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Invoice]:
+        """Write only the given columns of the Invoice with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    customer_id,
+                    invoiced_on,
+                    billing_country,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_invoice, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Invoice with this id; NOT_FOUND when none has it."""
         try:
@@ -1845,6 +2118,45 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
             return self._one(stored, decode_invoice_line, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_invoice_id_and_line_no(
+        self,
+        invoice_id: int,
+        line_no: int,
+        ray_id: str,
+        *,
+        track_id: int | _dynamic.Unset = _dynamic.UNSET,
+        unit_price: float | _dynamic.Unset = _dynamic.UNSET,
+        quantity: int | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[InvoiceLine]:
+        """Write only the given columns of the InvoiceLine with this invoice_id and line_no.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_INVOICE_ID_AND_LINE_NO,
+                (
+                    track_id,
+                    (
+                        unit_price
+                        if unit_price is _dynamic.UNSET
+                        else _convert.encode_float(unit_price, "invoice_lines", "unit_price")
+                    ),
+                    quantity,
+                ),
+                (
+                    invoice_id,
+                    line_no,
+                ),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_INVOICE_ID_AND_LINE_NO, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_invoice_line, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_invoice_id_and_line_no")
 
     async def delete_by_invoice_id_and_line_no(
         self, invoice_id: int, line_no: int, ray_id: str
@@ -2030,6 +2342,39 @@ class ReviewStore(_Store, ReviewTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_customer_id_and_track_id(
+        self,
+        customer_id: int,
+        track_id: int,
+        ray_id: str,
+        *,
+        stars: int | _dynamic.Unset = _dynamic.UNSET,
+        body: str | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Review]:
+        """Write only the given columns of the Review with this customer_id and track_id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_CUSTOMER_ID_AND_TRACK_ID,
+                (
+                    stars,
+                    body,
+                ),
+                (
+                    customer_id,
+                    track_id,
+                ),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_CUSTOMER_ID_AND_TRACK_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_review, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_customer_id_and_track_id")
+
     async def delete_by_customer_id_and_track_id(
         self, customer_id: int, track_id: int, ray_id: str
     ) -> Result[None]:
@@ -2210,6 +2555,55 @@ class PriceChangeStore(_Store, PriceChangeTable):
             return self._one(stored, decode_price_change, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        track_id: int | _dynamic.Unset = _dynamic.UNSET,
+        old_price: float | _dynamic.Unset = _dynamic.UNSET,
+        new_price: float | _dynamic.Unset = _dynamic.UNSET,
+        changed_at: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[PriceChange]:
+        """Write only the given columns of the PriceChange with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    track_id,
+                    (
+                        old_price
+                        if old_price is _dynamic.UNSET
+                        else _convert.encode_float(old_price, "price_changes", "old_price")
+                    ),
+                    (
+                        new_price
+                        if new_price is _dynamic.UNSET
+                        else _convert.encode_float(new_price, "price_changes", "new_price")
+                    ),
+                    (
+                        changed_at
+                        if changed_at is _dynamic.UNSET
+                        else (
+                            _convert.refuse_default("price_changes", "changed_at")
+                            if changed_at is _convert.DEFAULT
+                            else changed_at
+                        )
+                    ),
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_price_change, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the PriceChange with this id; NOT_FOUND when none has it."""

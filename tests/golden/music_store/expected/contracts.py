@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime import dynamic as _dynamic
 from .models import (
     Artist,
     Album,
@@ -111,6 +112,15 @@ class ArtistTable(BaseTable[Artist]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+    ) -> Result[Artist]:
+        """Write only the given columns of the Artist with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Artist with this id; NOT_FOUND when none has it."""
 
@@ -145,6 +155,21 @@ class AlbumTable(BaseTable[Album]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        title: str | _dynamic.Unset = _dynamic.UNSET,
+        artist_id: int | _dynamic.Unset = _dynamic.UNSET,
+        released: int | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Album]:
+        """Write only the given columns of the Album with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
@@ -197,6 +222,15 @@ class GenreTable(BaseTable[Genre]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+    ) -> Result[Genre]:
+        """Write only the given columns of the Genre with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Genre with this id; NOT_FOUND when none has it."""
 
@@ -237,6 +271,15 @@ class MediaTypeTable(BaseTable[MediaType]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+    ) -> Result[MediaType]:
+        """Write only the given columns of the MediaType with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the MediaType with this id; NOT_FOUND when none has it."""
 
@@ -271,6 +314,25 @@ class TrackTable(BaseTable[Track]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        name: str | _dynamic.Unset = _dynamic.UNSET,
+        album_id: int | _dynamic.Unset = _dynamic.UNSET,
+        media_type_id: int | _dynamic.Unset = _dynamic.UNSET,
+        genre_id: int | None | _dynamic.Unset = _dynamic.UNSET,
+        composer: str | None | _dynamic.Unset = _dynamic.UNSET,
+        milliseconds: int | _dynamic.Unset = _dynamic.UNSET,
+        unit_price: float | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Track]:
+        """Write only the given columns of the Track with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
@@ -339,6 +401,15 @@ class PlaylistTable(BaseTable[Playlist]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+    ) -> Result[Playlist]:
+        """Write only the given columns of the Playlist with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Playlist with this id; NOT_FOUND when none has it."""
 
@@ -371,6 +442,20 @@ class PlaylistTrackTable(BaseTable[PlaylistTrack]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_playlist_id_and_track_id(
+        self,
+        playlist_id: int,
+        track_id: int,
+        ray_id: str,
+        *,
+        position: int | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[PlaylistTrack]:
+        """Write only the given columns of the PlaylistTrack with this playlist_id and track_id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_playlist_id_and_track_id(
@@ -492,6 +577,23 @@ class EmployeeTable(BaseTable[Employee]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        last_name: str | _dynamic.Unset = _dynamic.UNSET,
+        first_name: str | _dynamic.Unset = _dynamic.UNSET,
+        title: str | None | _dynamic.Unset = _dynamic.UNSET,
+        reports_to: int | None | _dynamic.Unset = _dynamic.UNSET,
+        hired_on: str | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Employee]:
+        """Write only the given columns of the Employee with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Employee with this id; NOT_FOUND when none has it."""
 
@@ -536,6 +638,23 @@ class CustomerTable(BaseTable[Customer]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        first_name: str | _dynamic.Unset = _dynamic.UNSET,
+        last_name: str | _dynamic.Unset = _dynamic.UNSET,
+        email: str | _dynamic.Unset = _dynamic.UNSET,
+        country: str | None | _dynamic.Unset = _dynamic.UNSET,
+        support_rep_id: int | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Customer]:
+        """Write only the given columns of the Customer with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
@@ -588,6 +707,21 @@ class InvoiceTable(BaseTable[Invoice]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        customer_id: int | _dynamic.Unset = _dynamic.UNSET,
+        invoiced_on: str | _dynamic.Unset = _dynamic.UNSET,
+        billing_country: str | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Invoice]:
+        """Write only the given columns of the Invoice with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Invoice with this id; NOT_FOUND when none has it."""
 
@@ -630,6 +764,22 @@ class InvoiceLineTable(BaseTable[InvoiceLine]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_invoice_id_and_line_no(
+        self,
+        invoice_id: int,
+        line_no: int,
+        ray_id: str,
+        *,
+        track_id: int | _dynamic.Unset = _dynamic.UNSET,
+        unit_price: float | _dynamic.Unset = _dynamic.UNSET,
+        quantity: int | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[InvoiceLine]:
+        """Write only the given columns of the InvoiceLine with this invoice_id and line_no.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_invoice_id_and_line_no(
@@ -693,6 +843,21 @@ class ReviewTable(BaseTable[Review]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_customer_id_and_track_id(
+        self,
+        customer_id: int,
+        track_id: int,
+        ray_id: str,
+        *,
+        stars: int | _dynamic.Unset = _dynamic.UNSET,
+        body: str | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Review]:
+        """Write only the given columns of the Review with this customer_id and track_id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_customer_id_and_track_id(
         self, customer_id: int, track_id: int, ray_id: str
     ) -> Result[None]:
@@ -750,6 +915,22 @@ class PriceChangeTable(BaseTable[PriceChange]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        track_id: int | _dynamic.Unset = _dynamic.UNSET,
+        old_price: float | _dynamic.Unset = _dynamic.UNSET,
+        new_price: float | _dynamic.Unset = _dynamic.UNSET,
+        changed_at: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[PriceChange]:
+        """Write only the given columns of the PriceChange with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:

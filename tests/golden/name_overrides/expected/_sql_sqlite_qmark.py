@@ -23,6 +23,12 @@ class _APIClientSql:
     GET_BY_ID = 'SELECT "oauth_api_clients"."id","oauth_api_clients"."Redirect URL" FROM "oauth_api_clients" WHERE "oauth_api_clients"."id"=?'
     UPDATE = 'UPDATE "oauth_api_clients" SET "Redirect URL"=? WHERE "oauth_api_clients"."id"=? RETURNING "oauth_api_clients"."id","oauth_api_clients"."Redirect URL"'
     UPSERT = 'INSERT INTO "oauth_api_clients" ("id","Redirect URL") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "Redirect URL"=EXCLUDED."Redirect URL" RETURNING "oauth_api_clients"."id","oauth_api_clients"."Redirect URL"'
+    PATCH_BY_ID = (
+        'UPDATE "oauth_api_clients" SET ',
+        ('"Redirect URL"=\x00',),
+        ' WHERE "oauth_api_clients"."id"=\x00 RETURNING "oauth_api_clients"."id","oauth_api_clients"."Redirect URL"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "oauth_api_clients" WHERE "oauth_api_clients"."id"=?'
     LIST_ALL = 'SELECT "oauth_api_clients"."id","oauth_api_clients"."Redirect URL" FROM "oauth_api_clients" ORDER BY "oauth_api_clients"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "oauth_api_clients"."id","oauth_api_clients"."Redirect URL" FROM "oauth_api_clients" WHERE "oauth_api_clients"."id">? ORDER BY "oauth_api_clients"."id" ASC LIMIT ?'
@@ -35,6 +41,12 @@ class _ShortURLSql:
     GET_BY_ID = 'SELECT "short_urls"."id","short_urls"."target_url","short_urls"."api_client_id" FROM "short_urls" WHERE "short_urls"."id"=?'
     UPDATE = 'UPDATE "short_urls" SET "target_url"=?,"api_client_id"=? WHERE "short_urls"."id"=? RETURNING "short_urls"."id","short_urls"."target_url","short_urls"."api_client_id"'
     UPSERT = 'INSERT INTO "short_urls" ("id","target_url","api_client_id") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "target_url"=EXCLUDED."target_url","api_client_id"=EXCLUDED."api_client_id" RETURNING "short_urls"."id","short_urls"."target_url","short_urls"."api_client_id"'
+    PATCH_BY_ID = (
+        'UPDATE "short_urls" SET ',
+        ('"target_url"=\x00', '"api_client_id"=\x00'),
+        ' WHERE "short_urls"."id"=\x00 RETURNING "short_urls"."id","short_urls"."target_url","short_urls"."api_client_id"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "short_urls" WHERE "short_urls"."id"=?'
     LIST_BY_API_CLIENT_ID = 'SELECT "short_urls"."id","short_urls"."target_url","short_urls"."api_client_id" FROM "short_urls" WHERE "short_urls"."api_client_id"=? ORDER BY "short_urls"."id" ASC LIMIT ?'
     LIST_BY_API_CLIENT_ID_AFTER = 'SELECT "short_urls"."id","short_urls"."target_url","short_urls"."api_client_id" FROM "short_urls" WHERE "short_urls"."api_client_id"=? AND "short_urls"."id">? ORDER BY "short_urls"."id" ASC LIMIT ?'
@@ -52,6 +64,12 @@ class _PersonSql:
     GET_BY_ID = 'SELECT "people"."id","people"."fullName" FROM "people" WHERE "people"."id"=?'
     UPDATE = 'UPDATE "people" SET "fullName"=? WHERE "people"."id"=? RETURNING "people"."id","people"."fullName"'
     UPSERT = 'INSERT INTO "people" ("id","fullName") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "fullName"=EXCLUDED."fullName" RETURNING "people"."id","people"."fullName"'
+    PATCH_BY_ID = (
+        'UPDATE "people" SET ',
+        ('"fullName"=\x00',),
+        ' WHERE "people"."id"=\x00 RETURNING "people"."id","people"."fullName"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "people" WHERE "people"."id"=?'
     LIST_ALL = (
         'SELECT "people"."id","people"."fullName" FROM "people" ORDER BY "people"."id" ASC LIMIT ?'
@@ -66,6 +84,12 @@ class _AddressSql:
     GET_BY_ID = 'SELECT "addresses"."id","addresses"."person_id","addresses"."line1" FROM "addresses" WHERE "addresses"."id"=?'
     UPDATE = 'UPDATE "addresses" SET "person_id"=?,"line1"=? WHERE "addresses"."id"=? RETURNING "addresses"."id","addresses"."person_id","addresses"."line1"'
     UPSERT = 'INSERT INTO "addresses" ("id","person_id","line1") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "person_id"=EXCLUDED."person_id","line1"=EXCLUDED."line1" RETURNING "addresses"."id","addresses"."person_id","addresses"."line1"'
+    PATCH_BY_ID = (
+        'UPDATE "addresses" SET ',
+        ('"person_id"=\x00', '"line1"=\x00'),
+        ' WHERE "addresses"."id"=\x00 RETURNING "addresses"."id","addresses"."person_id","addresses"."line1"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "addresses" WHERE "addresses"."id"=?'
     LIST_BY_PERSON_ID = 'SELECT "addresses"."id","addresses"."person_id","addresses"."line1" FROM "addresses" WHERE "addresses"."person_id"=? ORDER BY "addresses"."id" ASC LIMIT ?'
     LIST_BY_PERSON_ID_AFTER = 'SELECT "addresses"."id","addresses"."person_id","addresses"."line1" FROM "addresses" WHERE "addresses"."person_id"=? AND "addresses"."id">? ORDER BY "addresses"."id" ASC LIMIT ?'
@@ -81,6 +105,12 @@ class _StatusSql:
     GET_BY_ID = 'SELECT "statuses"."id","statuses"."name" FROM "statuses" WHERE "statuses"."id"=?'
     UPDATE = 'UPDATE "statuses" SET "name"=? WHERE "statuses"."id"=? RETURNING "statuses"."id","statuses"."name"'
     UPSERT = 'INSERT INTO "statuses" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "statuses"."id","statuses"."name"'
+    PATCH_BY_ID = (
+        'UPDATE "statuses" SET ',
+        ('"name"=\x00',),
+        ' WHERE "statuses"."id"=\x00 RETURNING "statuses"."id","statuses"."name"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "statuses" WHERE "statuses"."id"=?'
     LIST_ALL = 'SELECT "statuses"."id","statuses"."name" FROM "statuses" ORDER BY "statuses"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "statuses"."id","statuses"."name" FROM "statuses" WHERE "statuses"."id">? ORDER BY "statuses"."id" ASC LIMIT ?'
@@ -93,6 +123,12 @@ class _T2faDeviceSql:
     GET_BY_ID = 'SELECT "2fa_devices"."id","2fa_devices"."model","2fa_devices"."self" FROM "2fa_devices" WHERE "2fa_devices"."id"=?'
     UPDATE = 'UPDATE "2fa_devices" SET "model"=?,"self"=? WHERE "2fa_devices"."id"=? RETURNING "2fa_devices"."id","2fa_devices"."model","2fa_devices"."self"'
     UPSERT = 'INSERT INTO "2fa_devices" ("id","model","self") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "model"=EXCLUDED."model","self"=EXCLUDED."self" RETURNING "2fa_devices"."id","2fa_devices"."model","2fa_devices"."self"'
+    PATCH_BY_ID = (
+        'UPDATE "2fa_devices" SET ',
+        ('"model"=\x00', '"self"=\x00'),
+        ' WHERE "2fa_devices"."id"=\x00 RETURNING "2fa_devices"."id","2fa_devices"."model","2fa_devices"."self"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "2fa_devices" WHERE "2fa_devices"."id"=?'
     LIST_ALL = 'SELECT "2fa_devices"."id","2fa_devices"."model","2fa_devices"."self" FROM "2fa_devices" ORDER BY "2fa_devices"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "2fa_devices"."id","2fa_devices"."model","2fa_devices"."self" FROM "2fa_devices" WHERE "2fa_devices"."id">? ORDER BY "2fa_devices"."id" ASC LIMIT ?'

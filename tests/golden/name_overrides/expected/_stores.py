@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import (
@@ -177,6 +178,23 @@ class ClientRepository(_Store, ClientContract):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self, id: str, ray_id: str, *, redirect_to: str | _dynamic.Unset = _dynamic.UNSET
+    ) -> Result[APIClient]:
+        """Write only the given columns of the APIClient with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(self._sql.PATCH_BY_ID, (redirect_to,), (id,))
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_apiclient, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the APIClient with this id; NOT_FOUND when none has it."""
         try:
@@ -274,6 +292,35 @@ class ShortURLStore(_Store, ShortURLTable):
             return self._one(stored, decode_short_url, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        target_url: str | _dynamic.Unset = _dynamic.UNSET,
+        api_client_id: str | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[ShortURL]:
+        """Write only the given columns of the ShortURL with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    target_url,
+                    api_client_id,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_short_url, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the ShortURL with this id; NOT_FOUND when none has it."""
@@ -400,6 +447,23 @@ class PersonStore(_Store, PersonTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self, id: int, ray_id: str, *, full_name: str | _dynamic.Unset = _dynamic.UNSET
+    ) -> Result[Person]:
+        """Write only the given columns of the Person with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(self._sql.PATCH_BY_ID, (full_name,), (id,))
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_person, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Person with this id; NOT_FOUND when none has it."""
         try:
@@ -491,6 +555,35 @@ class AddressStore(_Store, AddressTable):
             return self._one(stored, decode_address, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        person_id: int | _dynamic.Unset = _dynamic.UNSET,
+        line1: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Address]:
+        """Write only the given columns of the Address with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    person_id,
+                    line1,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_address, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Address with this id; NOT_FOUND when none has it."""
@@ -617,6 +710,23 @@ class StatusStore(_Store, StatusTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+    ) -> Result[Status]:
+        """Write only the given columns of the Status with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(self._sql.PATCH_BY_ID, (name,), (id,))
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_status, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Status with this id; NOT_FOUND when none has it."""
         try:
@@ -713,6 +823,35 @@ class T2faDeviceStore(_Store, T2faDeviceTable):
             return self._one(stored, decode_t2fa_device, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        model_: str | _dynamic.Unset = _dynamic.UNSET,
+        self_: str | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[T2faDevice]:
+        """Write only the given columns of the T2faDevice with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    model_,
+                    self_,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_t2fa_device, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the T2faDevice with this id; NOT_FOUND when none has it."""

@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime import dynamic as _dynamic
 from .models import APIClient, ShortURL, Person, Address, Status, T2faDevice
 from .results import Result
 
@@ -62,6 +63,15 @@ class ClientContract(BaseTable[APIClient]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self, id: str, ray_id: str, *, redirect_to: str | _dynamic.Unset = _dynamic.UNSET
+    ) -> Result[APIClient]:
+        """Write only the given columns of the APIClient with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the APIClient with this id; NOT_FOUND when none has it."""
 
@@ -92,6 +102,20 @@ class ShortURLTable(BaseTable[ShortURL]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        target_url: str | _dynamic.Unset = _dynamic.UNSET,
+        api_client_id: str | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[ShortURL]:
+        """Write only the given columns of the ShortURL with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
@@ -136,6 +160,15 @@ class PersonTable(BaseTable[Person]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self, id: int, ray_id: str, *, full_name: str | _dynamic.Unset = _dynamic.UNSET
+    ) -> Result[Person]:
+        """Write only the given columns of the Person with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Person with this id; NOT_FOUND when none has it."""
 
@@ -166,6 +199,20 @@ class AddressTable(BaseTable[Address]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        person_id: int | _dynamic.Unset = _dynamic.UNSET,
+        line1: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Address]:
+        """Write only the given columns of the Address with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
@@ -210,6 +257,15 @@ class StatusTable(BaseTable[Status]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+    ) -> Result[Status]:
+        """Write only the given columns of the Status with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Status with this id; NOT_FOUND when none has it."""
 
@@ -240,6 +296,20 @@ class T2faDeviceTable(BaseTable[T2faDevice]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        model_: str | _dynamic.Unset = _dynamic.UNSET,
+        self_: str | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[T2faDevice]:
+        """Write only the given columns of the T2faDevice with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:

@@ -22,6 +22,12 @@ class _OwnerSql:
     GET_BY_EMAIL = 'SELECT "owners"."id","owners"."email" FROM "owners" WHERE "owners"."email"=?'
     UPDATE = 'UPDATE "owners" SET "email"=? WHERE "owners"."id"=? RETURNING "owners"."id","owners"."email"'
     UPSERT = 'INSERT INTO "owners" ("id","email") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "email"=EXCLUDED."email" RETURNING "owners"."id","owners"."email"'
+    PATCH_BY_ID = (
+        'UPDATE "owners" SET ',
+        ('"email"=\x00',),
+        ' WHERE "owners"."id"=\x00 RETURNING "owners"."id","owners"."email"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "owners" WHERE "owners"."id"=?'
     DELETE_BY_EMAIL = 'DELETE FROM "owners" WHERE "owners"."email"=?'
     LIST_ALL = (
@@ -40,6 +46,12 @@ class _PetSql:
     GET_BY_TAG = 'SELECT "pets"."id","pets"."owner_id","pets"."vet_id","pets"."name","pets"."tag","pets"."kind" FROM "pets" WHERE "pets"."tag"=?'
     UPDATE = 'UPDATE "pets" SET "owner_id"=?,"vet_id"=?,"name"=?,"tag"=?,"kind"=? WHERE "pets"."id"=? RETURNING "pets"."id","pets"."owner_id","pets"."vet_id","pets"."name","pets"."tag","pets"."kind"'
     UPSERT = 'INSERT INTO "pets" ("id","owner_id","vet_id","name","tag","kind") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "owner_id"=EXCLUDED."owner_id","vet_id"=EXCLUDED."vet_id","name"=EXCLUDED."name","tag"=EXCLUDED."tag","kind"=EXCLUDED."kind" RETURNING "pets"."id","pets"."owner_id","pets"."vet_id","pets"."name","pets"."tag","pets"."kind"'
+    PATCH_BY_ID = (
+        'UPDATE "pets" SET ',
+        ('"owner_id"=\x00', '"vet_id"=\x00', '"name"=\x00', '"tag"=\x00', '"kind"=\x00'),
+        ' WHERE "pets"."id"=\x00 RETURNING "pets"."id","pets"."owner_id","pets"."vet_id","pets"."name","pets"."tag","pets"."kind"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "pets" WHERE "pets"."id"=?'
     DELETE_BY_TAG = 'DELETE FROM "pets" WHERE "pets"."tag"=?'
     LIST_BY_OWNER_ID = 'SELECT "pets"."id","pets"."owner_id","pets"."vet_id","pets"."name","pets"."tag","pets"."kind" FROM "pets" WHERE "pets"."owner_id"=? ORDER BY "pets"."id" ASC LIMIT ?'

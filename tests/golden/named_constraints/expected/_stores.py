@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import OwnerTable, PetTable
@@ -156,6 +157,23 @@ class OwnerStore(_Store, OwnerTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self, id: int, ray_id: str, *, email: str | _dynamic.Unset = _dynamic.UNSET
+    ) -> Result[Owner]:
+        """Write only the given columns of the Owner with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(self._sql.PATCH_BY_ID, (email,), (id,))
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_owner, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Owner with this id; NOT_FOUND when none has it."""
         try:
@@ -263,6 +281,41 @@ class PetStore(_Store, PetTable):
             return self._one(stored, decode_pet, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        owner_id: int | _dynamic.Unset = _dynamic.UNSET,
+        vet_id: int | None | _dynamic.Unset = _dynamic.UNSET,
+        name: str | _dynamic.Unset = _dynamic.UNSET,
+        tag: str | None | _dynamic.Unset = _dynamic.UNSET,
+        kind: Literal["cat", "dog"] | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Pet]:
+        """Write only the given columns of the Pet with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    owner_id,
+                    vet_id,
+                    name,
+                    tag,
+                    kind,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_pet, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Pet with this id; NOT_FOUND when none has it."""

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
+from ._runtime import dynamic as _dynamic
 from .models import Owner, Pet
 from .results import Result
 
@@ -62,6 +63,15 @@ class OwnerTable(BaseTable[Owner]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self, id: int, ray_id: str, *, email: str | _dynamic.Unset = _dynamic.UNSET
+    ) -> Result[Owner]:
+        """Write only the given columns of the Owner with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Owner with this id; NOT_FOUND when none has it."""
 
@@ -100,6 +110,23 @@ class PetTable(BaseTable[Pet]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        owner_id: int | _dynamic.Unset = _dynamic.UNSET,
+        vet_id: int | None | _dynamic.Unset = _dynamic.UNSET,
+        name: str | _dynamic.Unset = _dynamic.UNSET,
+        tag: str | None | _dynamic.Unset = _dynamic.UNSET,
+        kind: Literal["cat", "dog"] | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Pet]:
+        """Write only the given columns of the Pet with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:

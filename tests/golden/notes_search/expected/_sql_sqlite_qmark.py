@@ -19,6 +19,12 @@ class _NoteSql:
     GET_BY_ID = 'SELECT "notes"."id","notes"."title","notes"."body","notes"."updated_at" FROM "notes" WHERE "notes"."id"=?'
     UPDATE = 'UPDATE "notes" SET "title"=?,"body"=?,"updated_at"=? WHERE "notes"."id"=? RETURNING "notes"."id","notes"."title","notes"."body","notes"."updated_at"'
     UPSERT = 'INSERT INTO "notes" ("id","title","body","updated_at") VALUES (?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "title"=EXCLUDED."title","body"=EXCLUDED."body","updated_at"=EXCLUDED."updated_at" RETURNING "notes"."id","notes"."title","notes"."body","notes"."updated_at"'
+    PATCH_BY_ID = (
+        'UPDATE "notes" SET ',
+        ('"title"=\x00', '"body"=\x00', '"updated_at"=\x00'),
+        ' WHERE "notes"."id"=\x00 RETURNING "notes"."id","notes"."title","notes"."body","notes"."updated_at"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "notes" WHERE "notes"."id"=?'
     LIST_ALL = 'SELECT "notes"."id","notes"."title","notes"."body","notes"."updated_at" FROM "notes" ORDER BY "notes"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "notes"."id","notes"."title","notes"."body","notes"."updated_at" FROM "notes" WHERE "notes"."id">? ORDER BY "notes"."id" ASC LIMIT ?'

@@ -23,6 +23,12 @@ class _TeamSql:
     GET_BY_NAME = 'SELECT "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded" FROM "teams" WHERE LOWER("teams"."name")=LOWER($1)'
     UPDATE = 'UPDATE "teams" SET "name"=$1,"is_active"=$2,"score"=$3,"founded"=$4 WHERE "teams"."id"=$5 RETURNING "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded"'
     UPSERT = 'INSERT INTO "teams" ("id","name","is_active","score","founded") VALUES ($1,$2,$3,$4,$5) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","is_active"=EXCLUDED."is_active","score"=EXCLUDED."score","founded"=EXCLUDED."founded" RETURNING "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded"'
+    PATCH_BY_ID = (
+        'UPDATE "teams" SET ',
+        ('"name"=\x00', '"is_active"=\x00', '"score"=\x00', '"founded"=\x00'),
+        ' WHERE "teams"."id"=\x00 RETURNING "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded"',
+        "dollar",
+    )
     DELETE_BY_ID = 'DELETE FROM "teams" WHERE "teams"."id"=$1'
     DELETE_BY_NAME = 'DELETE FROM "teams" WHERE LOWER("teams"."name")=LOWER($1)'
     LIST_ALL = 'SELECT "teams"."id","teams"."name","teams"."is_active","teams"."score","teams"."founded" FROM "teams" ORDER BY "teams"."id" ASC LIMIT $1'
@@ -36,6 +42,12 @@ class _PlayerSql:
     GET_BY_TEAM_ID_AND_NUMBER = 'SELECT "players"."team_id","players"."number","players"."nickname" FROM "players" WHERE "players"."team_id"=$1 AND "players"."number"=$2'
     UPDATE = 'UPDATE "players" SET "nickname"=$1 WHERE "players"."team_id"=$2 AND "players"."number"=$3 RETURNING "players"."team_id","players"."number","players"."nickname"'
     UPSERT = 'INSERT INTO "players" ("team_id","number","nickname") VALUES ($1,$2,$3) ON CONFLICT ("team_id", "number") DO UPDATE SET "nickname"=EXCLUDED."nickname" RETURNING "players"."team_id","players"."number","players"."nickname"'
+    PATCH_BY_TEAM_ID_AND_NUMBER = (
+        'UPDATE "players" SET ',
+        ('"nickname"=\x00',),
+        ' WHERE "players"."team_id"=\x00 AND "players"."number"=\x00 RETURNING "players"."team_id","players"."number","players"."nickname"',
+        "dollar",
+    )
     DELETE_BY_TEAM_ID_AND_NUMBER = (
         'DELETE FROM "players" WHERE "players"."team_id"=$1 AND "players"."number"=$2'
     )

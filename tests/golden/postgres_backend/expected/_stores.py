@@ -10,11 +10,13 @@ classes have no constructor.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import TeamTable, PlayerTable, ScoreTable
@@ -159,6 +161,51 @@ class TeamStore(_Store, TeamTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        name: str | _dynamic.Unset = _dynamic.UNSET,
+        is_active: bool | _dynamic.Unset = _dynamic.UNSET,
+        score: float | None | _dynamic.Unset = _dynamic.UNSET,
+        founded: datetime.date | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Team]:
+        """Write only the given columns of the Team with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    name,
+                    is_active if is_active is _dynamic.UNSET else _convert.encode_bool(is_active),
+                    (
+                        score
+                        if score is _dynamic.UNSET
+                        else (
+                            None
+                            if score is None
+                            else _convert.encode_float(score, "teams", "score")
+                        )
+                    ),
+                    (
+                        founded
+                        if founded is _dynamic.UNSET
+                        else None if founded is None else founded.isoformat()
+                    ),
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_team, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Team with this id; NOT_FOUND when none has it."""
         try:
@@ -266,6 +313,35 @@ class PlayerStore(_Store, PlayerTable):
             return self._one(stored, decode_player, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_team_id_and_number(
+        self,
+        team_id: int,
+        number: Literal[1, 2, 3],
+        ray_id: str,
+        *,
+        nickname: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Player]:
+        """Write only the given columns of the Player with this team_id and number.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_TEAM_ID_AND_NUMBER,
+                (nickname,),
+                (
+                    team_id,
+                    number,
+                ),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_TEAM_ID_AND_NUMBER, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_player, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_team_id_and_number")
 
     async def delete_by_team_id_and_number(
         self, team_id: int, number: Literal[1, 2, 3], ray_id: str

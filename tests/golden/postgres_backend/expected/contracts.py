@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+import datetime
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, Literal, TypeVar
 
+from ._runtime import dynamic as _dynamic
 from .models import Team, Player, Score
 from .results import Result
 
@@ -63,6 +65,22 @@ class TeamTable(BaseTable[Team]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        name: str | _dynamic.Unset = _dynamic.UNSET,
+        is_active: bool | _dynamic.Unset = _dynamic.UNSET,
+        score: float | None | _dynamic.Unset = _dynamic.UNSET,
+        founded: datetime.date | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Team]:
+        """Write only the given columns of the Team with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Team with this id; NOT_FOUND when none has it."""
 
@@ -99,6 +117,20 @@ class PlayerTable(BaseTable[Player]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_team_id_and_number(
+        self,
+        team_id: int,
+        number: Literal[1, 2, 3],
+        ray_id: str,
+        *,
+        nickname: str | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Player]:
+        """Write only the given columns of the Player with this team_id and number.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_team_id_and_number(

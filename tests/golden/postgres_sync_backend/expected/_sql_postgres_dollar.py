@@ -19,6 +19,12 @@ class _NoteSql:
     GET_BY_ID = 'SELECT "notes"."id","notes"."body","notes"."pinned","notes"."updated_at" FROM "notes" WHERE "notes"."id"=$1'
     UPDATE = 'UPDATE "notes" SET "body"=$1,"pinned"=$2,"updated_at"=$3 WHERE "notes"."id"=$4 RETURNING "notes"."id","notes"."body","notes"."pinned","notes"."updated_at"'
     UPSERT = 'INSERT INTO "notes" ("id","body","pinned","updated_at") VALUES ($1,$2,$3,$4) ON CONFLICT ("id") DO UPDATE SET "body"=EXCLUDED."body","pinned"=EXCLUDED."pinned","updated_at"=EXCLUDED."updated_at" RETURNING "notes"."id","notes"."body","notes"."pinned","notes"."updated_at"'
+    PATCH_BY_ID = (
+        'UPDATE "notes" SET ',
+        ('"body"=\x00', '"pinned"=\x00', '"updated_at"=\x00'),
+        ' WHERE "notes"."id"=\x00 RETURNING "notes"."id","notes"."body","notes"."pinned","notes"."updated_at"',
+        "dollar",
+    )
     DELETE_BY_ID = 'DELETE FROM "notes" WHERE "notes"."id"=$1'
     LIST_BY_UPDATED_AT = 'SELECT "notes"."id","notes"."body","notes"."pinned","notes"."updated_at" FROM "notes" WHERE "notes"."updated_at"=$1 ORDER BY "notes"."id" ASC LIMIT $2'
     LIST_BY_UPDATED_AT_AFTER = 'SELECT "notes"."id","notes"."body","notes"."pinned","notes"."updated_at" FROM "notes" WHERE "notes"."updated_at"=$1 AND "notes"."id">$2 ORDER BY "notes"."id" ASC LIMIT $3'

@@ -20,6 +20,24 @@ class _AccountSql:
     GET_BY_EMAIL = 'SELECT "accounts"."id","accounts"."email","accounts"."password_hash","accounts"."recovery_code","accounts"."plan","accounts"."balance","accounts"."born_on","accounts"."last_seen_at","accounts"."avatar","accounts"."score","accounts"."is_admin","accounts"."joined_at","accounts"."email_domain","accounts"."created_at","accounts"."created_by" FROM "accounts" WHERE "accounts"."email"=?'
     UPDATE = 'UPDATE "accounts" SET "email"=?,"password_hash"=?,"recovery_code"=?,"plan"=?,"balance"=CAST(? AS BLOB),"born_on"=?,"last_seen_at"=?,"avatar"=?,"score"=?,"is_admin"=?,"joined_at"=? WHERE "accounts"."id"=? RETURNING "accounts"."id","accounts"."email","accounts"."password_hash","accounts"."recovery_code","accounts"."plan","accounts"."balance","accounts"."born_on","accounts"."last_seen_at","accounts"."avatar","accounts"."score","accounts"."is_admin","accounts"."joined_at","accounts"."email_domain","accounts"."created_at","accounts"."created_by"'
     UPSERT = 'INSERT INTO "accounts" ("id","email","password_hash","recovery_code","plan","balance","born_on","last_seen_at","avatar","score","is_admin","joined_at","created_at","created_by") VALUES (?,?,?,?,?,CAST(? AS BLOB),?,?,?,?,?,COALESCE(?,(strftime(\'%s\', \'now\'))),?,?) ON CONFLICT ("id") DO UPDATE SET "email"=EXCLUDED."email","password_hash"=EXCLUDED."password_hash","recovery_code"=EXCLUDED."recovery_code","plan"=EXCLUDED."plan","balance"=EXCLUDED."balance","born_on"=EXCLUDED."born_on","last_seen_at"=EXCLUDED."last_seen_at","avatar"=EXCLUDED."avatar","score"=EXCLUDED."score","is_admin"=EXCLUDED."is_admin","joined_at"=EXCLUDED."joined_at" RETURNING "accounts"."id","accounts"."email","accounts"."password_hash","accounts"."recovery_code","accounts"."plan","accounts"."balance","accounts"."born_on","accounts"."last_seen_at","accounts"."avatar","accounts"."score","accounts"."is_admin","accounts"."joined_at","accounts"."email_domain","accounts"."created_at","accounts"."created_by"'
+    PATCH_BY_ID = (
+        'UPDATE "accounts" SET ',
+        (
+            '"email"=\x00',
+            '"password_hash"=\x00',
+            '"recovery_code"=\x00',
+            '"plan"=\x00',
+            '"balance"=CAST(\x00 AS BLOB)',
+            '"born_on"=\x00',
+            '"last_seen_at"=\x00',
+            '"avatar"=\x00',
+            '"score"=\x00',
+            '"is_admin"=\x00',
+            '"joined_at"=\x00',
+        ),
+        ' WHERE "accounts"."id"=\x00 RETURNING "accounts"."id","accounts"."email","accounts"."password_hash","accounts"."recovery_code","accounts"."plan","accounts"."balance","accounts"."born_on","accounts"."last_seen_at","accounts"."avatar","accounts"."score","accounts"."is_admin","accounts"."joined_at","accounts"."email_domain","accounts"."created_at","accounts"."created_by"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "accounts" WHERE "accounts"."id"=?'
     DELETE_BY_EMAIL = 'DELETE FROM "accounts" WHERE "accounts"."email"=?'
     LIST_ALL = 'SELECT "accounts"."id","accounts"."email","accounts"."password_hash","accounts"."recovery_code","accounts"."plan","accounts"."balance","accounts"."born_on","accounts"."last_seen_at","accounts"."avatar","accounts"."score","accounts"."is_admin","accounts"."joined_at","accounts"."email_domain","accounts"."created_at","accounts"."created_by" FROM "accounts" ORDER BY "accounts"."id" ASC LIMIT ?'
@@ -34,6 +52,12 @@ class _OrderSql:
     GET_BY_ID = 'SELECT "orders"."id","orders"."account_id","orders"."status","orders"."total","orders"."quantity","orders"."created_at","orders"."created_by" FROM "orders" WHERE "orders"."id"=?'
     UPDATE = 'UPDATE "orders" SET "account_id"=?,"status"=?,"total"=CAST(? AS BLOB),"quantity"=? WHERE "orders"."id"=? RETURNING "orders"."id","orders"."account_id","orders"."status","orders"."total","orders"."quantity","orders"."created_at","orders"."created_by"'
     UPSERT = 'INSERT INTO "orders" ("id","account_id","status","total","quantity","created_at","created_by") VALUES (?,?,?,CAST(? AS BLOB),?,?,?) ON CONFLICT ("id") DO UPDATE SET "account_id"=EXCLUDED."account_id","status"=EXCLUDED."status","total"=EXCLUDED."total","quantity"=EXCLUDED."quantity" RETURNING "orders"."id","orders"."account_id","orders"."status","orders"."total","orders"."quantity","orders"."created_at","orders"."created_by"'
+    PATCH_BY_ID = (
+        'UPDATE "orders" SET ',
+        ('"account_id"=\x00', '"status"=\x00', '"total"=CAST(\x00 AS BLOB)', '"quantity"=\x00'),
+        ' WHERE "orders"."id"=\x00 RETURNING "orders"."id","orders"."account_id","orders"."status","orders"."total","orders"."quantity","orders"."created_at","orders"."created_by"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "orders" WHERE "orders"."id"=?'
     LIST_BY_ACCOUNT_ID = 'SELECT "orders"."id","orders"."account_id","orders"."status","orders"."total","orders"."quantity","orders"."created_at","orders"."created_by" FROM "orders" WHERE "orders"."account_id"=? ORDER BY "orders"."id" ASC LIMIT ?'
     LIST_BY_ACCOUNT_ID_AFTER = 'SELECT "orders"."id","orders"."account_id","orders"."status","orders"."total","orders"."quantity","orders"."created_at","orders"."created_by" FROM "orders" WHERE "orders"."account_id"=? AND "orders"."id">? ORDER BY "orders"."id" ASC LIMIT ?'

@@ -10,11 +10,14 @@ classes have no constructor.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
+from decimal import Decimal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import AccountTable, OrderTable
@@ -158,6 +161,83 @@ class AccountStore(_Store, AccountTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        email: str | _dynamic.Unset = _dynamic.UNSET,
+        password_hash: str | _dynamic.Unset = _dynamic.UNSET,
+        recovery_code: str | None | _dynamic.Unset = _dynamic.UNSET,
+        plan: Literal["free", "pro"] | _dynamic.Unset = _dynamic.UNSET,
+        balance: Decimal | _dynamic.Unset = _dynamic.UNSET,
+        born_on: datetime.date | None | _dynamic.Unset = _dynamic.UNSET,
+        last_seen_at: datetime.datetime | None | _dynamic.Unset = _dynamic.UNSET,
+        avatar: bytes | None | _dynamic.Unset = _dynamic.UNSET,
+        score: float | _dynamic.Unset = _dynamic.UNSET,
+        is_admin: bool | _dynamic.Unset = _dynamic.UNSET,
+        joined_at: int | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Account]:
+        """Write only the given columns of the Account with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    email,
+                    password_hash,
+                    recovery_code,
+                    plan,
+                    (
+                        balance
+                        if balance is _dynamic.UNSET
+                        else _convert.encode_decimal(balance, "accounts", "balance", (10, 2))
+                    ),
+                    (
+                        born_on
+                        if born_on is _dynamic.UNSET
+                        else None if born_on is None else born_on.isoformat()
+                    ),
+                    (
+                        last_seen_at
+                        if last_seen_at is _dynamic.UNSET
+                        else (
+                            None
+                            if last_seen_at is None
+                            else _convert.encode_utc_datetime(
+                                last_seen_at, "accounts", "last_seen_at"
+                            )
+                        )
+                    ),
+                    avatar,
+                    (
+                        score
+                        if score is _dynamic.UNSET
+                        else _convert.encode_float(score, "accounts", "score")
+                    ),
+                    is_admin if is_admin is _dynamic.UNSET else _convert.encode_bool(is_admin),
+                    (
+                        joined_at
+                        if joined_at is _dynamic.UNSET
+                        else (
+                            _convert.refuse_default("accounts", "joined_at")
+                            if joined_at is _convert.DEFAULT
+                            else joined_at
+                        )
+                    ),
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_account, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Account with this id; NOT_FOUND when none has it."""
         try:
@@ -266,6 +346,43 @@ class OrderStore(_Store, OrderTable):
             return self._one(stored, decode_order, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str,
+        *,
+        account_id: int | _dynamic.Unset = _dynamic.UNSET,
+        status: Literal["open", "paid", "shipped"] | _dynamic.Unset = _dynamic.UNSET,
+        total: Decimal | _dynamic.Unset = _dynamic.UNSET,
+        qty: int | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Order]:
+        """Write only the given columns of the Order with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    account_id,
+                    status,
+                    (
+                        total
+                        if total is _dynamic.UNSET
+                        else _convert.encode_decimal(total, "orders", "total", (10, 2))
+                    ),
+                    qty,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_order, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the Order with this id; NOT_FOUND when none has it."""

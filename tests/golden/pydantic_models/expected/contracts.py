@@ -4,10 +4,13 @@
 
 from __future__ import annotations
 
+import datetime
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Generic, TypeVar
+from decimal import Decimal
+from typing import Generic, Literal, TypeVar
 
+from ._runtime import dynamic as _dynamic
 from .models import Account, Order
 from .models import OrderTotalsRow
 from .results import Result
@@ -63,6 +66,29 @@ class AccountTable(BaseTable[Account]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        email: str | _dynamic.Unset = _dynamic.UNSET,
+        password_hash: str | _dynamic.Unset = _dynamic.UNSET,
+        recovery_code: str | None | _dynamic.Unset = _dynamic.UNSET,
+        plan: Literal["free", "pro"] | _dynamic.Unset = _dynamic.UNSET,
+        balance: Decimal | _dynamic.Unset = _dynamic.UNSET,
+        born_on: datetime.date | None | _dynamic.Unset = _dynamic.UNSET,
+        last_seen_at: datetime.datetime | None | _dynamic.Unset = _dynamic.UNSET,
+        avatar: bytes | None | _dynamic.Unset = _dynamic.UNSET,
+        score: float | _dynamic.Unset = _dynamic.UNSET,
+        is_admin: bool | _dynamic.Unset = _dynamic.UNSET,
+        joined_at: int | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Account]:
+        """Write only the given columns of the Account with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Account with this id; NOT_FOUND when none has it."""
 
@@ -101,6 +127,22 @@ class OrderTable(BaseTable[Order]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str,
+        *,
+        account_id: int | _dynamic.Unset = _dynamic.UNSET,
+        status: Literal["open", "paid", "shipped"] | _dynamic.Unset = _dynamic.UNSET,
+        total: Decimal | _dynamic.Unset = _dynamic.UNSET,
+        qty: int | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Order]:
+        """Write only the given columns of the Order with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:

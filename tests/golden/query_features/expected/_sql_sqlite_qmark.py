@@ -20,6 +20,12 @@ class _ProjectSql:
     GET_BY_NAME = 'SELECT "projects"."id","projects"."name","projects"."archived" FROM "projects" WHERE "projects"."name"=?'
     UPDATE = 'UPDATE "projects" SET "name"=?,"archived"=? WHERE "projects"."id"=? RETURNING "projects"."id","projects"."name","projects"."archived"'
     UPSERT = 'INSERT INTO "projects" ("id","name","archived") VALUES (?,?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","archived"=EXCLUDED."archived" RETURNING "projects"."id","projects"."name","projects"."archived"'
+    PATCH_BY_ID = (
+        'UPDATE "projects" SET ',
+        ('"name"=\x00', '"archived"=\x00'),
+        ' WHERE "projects"."id"=\x00 RETURNING "projects"."id","projects"."name","projects"."archived"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "projects" WHERE "projects"."id"=?'
     DELETE_BY_NAME = 'DELETE FROM "projects" WHERE "projects"."name"=?'
     LIST_ALL = 'SELECT "projects"."id","projects"."name","projects"."archived" FROM "projects" ORDER BY "projects"."id" ASC LIMIT ?'
@@ -37,6 +43,19 @@ class _TaskSql:
     GET_BY_ID = 'SELECT "tasks"."id","tasks"."project_id","tasks"."title","tasks"."status","tasks"."due","tasks"."estimate","tasks"."done_at" FROM "tasks" WHERE "tasks"."id"=?'
     UPDATE = 'UPDATE "tasks" SET "project_id"=?,"title"=?,"status"=?,"due"=?,"estimate"=?,"done_at"=? WHERE "tasks"."id"=? RETURNING "tasks"."id","tasks"."project_id","tasks"."title","tasks"."status","tasks"."due","tasks"."estimate","tasks"."done_at"'
     UPSERT = 'INSERT INTO "tasks" ("id","project_id","title","status","due","estimate","done_at") VALUES (?,?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "project_id"=EXCLUDED."project_id","title"=EXCLUDED."title","status"=EXCLUDED."status","due"=EXCLUDED."due","estimate"=EXCLUDED."estimate","done_at"=EXCLUDED."done_at" RETURNING "tasks"."id","tasks"."project_id","tasks"."title","tasks"."status","tasks"."due","tasks"."estimate","tasks"."done_at"'
+    PATCH_BY_ID = (
+        'UPDATE "tasks" SET ',
+        (
+            '"project_id"=\x00',
+            '"title"=\x00',
+            '"status"=\x00',
+            '"due"=\x00',
+            '"estimate"=\x00',
+            '"done_at"=\x00',
+        ),
+        ' WHERE "tasks"."id"=\x00 RETURNING "tasks"."id","tasks"."project_id","tasks"."title","tasks"."status","tasks"."due","tasks"."estimate","tasks"."done_at"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "tasks" WHERE "tasks"."id"=?'
     LIST_BY_PROJECT_ID = 'SELECT "tasks"."id","tasks"."project_id","tasks"."title","tasks"."status","tasks"."due","tasks"."estimate","tasks"."done_at" FROM "tasks" WHERE "tasks"."project_id"=? ORDER BY "tasks"."id" ASC LIMIT ?'
     LIST_BY_PROJECT_ID_AFTER = 'SELECT "tasks"."id","tasks"."project_id","tasks"."title","tasks"."status","tasks"."due","tasks"."estimate","tasks"."done_at" FROM "tasks" WHERE "tasks"."project_id"=? AND "tasks"."id">? ORDER BY "tasks"."id" ASC LIMIT ?'

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ProjectTable, TaskTable
@@ -158,6 +159,35 @@ class ProjectStore(_Store, ProjectTable):
             return self._one(stored, decode_project, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        name: str | _dynamic.Unset = _dynamic.UNSET,
+        archived: bool | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Project]:
+        """Write only the given columns of the Project with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    name,
+                    archived if archived is _dynamic.UNSET else _convert.encode_bool(archived),
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_project, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Project with this id; NOT_FOUND when none has it."""
@@ -302,6 +332,51 @@ class TaskStore(_Store, TaskTable):
             return self._one(stored, decode_task, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        project_id: int | _dynamic.Unset = _dynamic.UNSET,
+        title: str | _dynamic.Unset = _dynamic.UNSET,
+        status: Literal["open", "done"] | _dynamic.Unset = _dynamic.UNSET,
+        due: datetime.date | None | _dynamic.Unset = _dynamic.UNSET,
+        estimate: float | None | _dynamic.Unset = _dynamic.UNSET,
+        done_at: int | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Task]:
+        """Write only the given columns of the Task with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    project_id,
+                    title,
+                    status,
+                    due if due is _dynamic.UNSET else None if due is None else due.isoformat(),
+                    (
+                        estimate
+                        if estimate is _dynamic.UNSET
+                        else (
+                            None
+                            if estimate is None
+                            else _convert.encode_float(estimate, "tasks", "estimate")
+                        )
+                    ),
+                    done_at,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_task, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Task with this id; NOT_FOUND when none has it."""

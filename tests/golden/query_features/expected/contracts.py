@@ -9,6 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, Literal, TypeVar
 
+from ._runtime import dynamic as _dynamic
 from .models import Project, Task
 from .models import ProjectSummariesRow, TasksLongerThanRow
 from .results import Result
@@ -64,6 +65,20 @@ class ProjectTable(BaseTable[Project]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        name: str | _dynamic.Unset = _dynamic.UNSET,
+        archived: bool | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Project]:
+        """Write only the given columns of the Project with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
         """Delete the Project with this id; NOT_FOUND when none has it."""
 
@@ -115,6 +130,24 @@ class TaskTable(BaseTable[Task]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str,
+        *,
+        project_id: int | _dynamic.Unset = _dynamic.UNSET,
+        title: str | _dynamic.Unset = _dynamic.UNSET,
+        status: Literal["open", "done"] | _dynamic.Unset = _dynamic.UNSET,
+        due: datetime.date | None | _dynamic.Unset = _dynamic.UNSET,
+        estimate: float | None | _dynamic.Unset = _dynamic.UNSET,
+        done_at: int | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Task]:
+        """Write only the given columns of the Task with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:

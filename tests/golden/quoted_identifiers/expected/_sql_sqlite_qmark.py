@@ -19,6 +19,12 @@ class _UserAccountSql:
     GET_BY_E_MAIL = 'SELECT "user accounts"."id","user accounts"."display name","user accounts"."e-mail","user accounts"."camelCase","user accounts"."say ""hi""" FROM "user accounts" WHERE "user accounts"."e-mail"=?'
     UPDATE = 'UPDATE "user accounts" SET "display name"=?,"e-mail"=?,"camelCase"=?,"say ""hi"""=? WHERE "user accounts"."id"=? RETURNING "user accounts"."id","user accounts"."display name","user accounts"."e-mail","user accounts"."camelCase","user accounts"."say ""hi"""'
     UPSERT = 'INSERT INTO "user accounts" ("id","display name","e-mail","camelCase","say ""hi""") VALUES (?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "display name"=EXCLUDED."display name","e-mail"=EXCLUDED."e-mail","camelCase"=EXCLUDED."camelCase","say ""hi"""=EXCLUDED."say ""hi""" RETURNING "user accounts"."id","user accounts"."display name","user accounts"."e-mail","user accounts"."camelCase","user accounts"."say ""hi"""'
+    PATCH_BY_ID = (
+        'UPDATE "user accounts" SET ',
+        ('"display name"=\x00', '"e-mail"=\x00', '"camelCase"=\x00', '"say ""hi"""=\x00'),
+        ' WHERE "user accounts"."id"=\x00 RETURNING "user accounts"."id","user accounts"."display name","user accounts"."e-mail","user accounts"."camelCase","user accounts"."say ""hi"""',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "user accounts" WHERE "user accounts"."id"=?'
     DELETE_BY_E_MAIL = 'DELETE FROM "user accounts" WHERE "user accounts"."e-mail"=?'
     LIST_BY_CAMEL_CASE = 'SELECT "user accounts"."id","user accounts"."display name","user accounts"."e-mail","user accounts"."camelCase","user accounts"."say ""hi""" FROM "user accounts" WHERE "user accounts"."camelCase"=? ORDER BY "user accounts"."id" ASC LIMIT ?'

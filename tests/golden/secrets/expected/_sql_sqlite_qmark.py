@@ -19,6 +19,12 @@ class _ApiKeySql:
     GET_BY_KEY_HASH = 'SELECT "api_keys"."id","api_keys"."key_hash","api_keys"."salt","api_keys"."token","api_keys"."nonce","api_keys"."label" FROM "api_keys" WHERE "api_keys"."key_hash"=?'
     UPDATE = 'UPDATE "api_keys" SET "key_hash"=?,"salt"=?,"token"=?,"nonce"=?,"label"=? WHERE "api_keys"."id"=? RETURNING "api_keys"."id","api_keys"."key_hash","api_keys"."salt","api_keys"."token","api_keys"."nonce","api_keys"."label"'
     UPSERT = 'INSERT INTO "api_keys" ("id","key_hash","salt","token","nonce","label") VALUES (?,?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "key_hash"=EXCLUDED."key_hash","salt"=EXCLUDED."salt","token"=EXCLUDED."token","nonce"=EXCLUDED."nonce","label"=EXCLUDED."label" RETURNING "api_keys"."id","api_keys"."key_hash","api_keys"."salt","api_keys"."token","api_keys"."nonce","api_keys"."label"'
+    PATCH_BY_ID = (
+        'UPDATE "api_keys" SET ',
+        ('"key_hash"=\x00', '"salt"=\x00', '"token"=\x00', '"nonce"=\x00', '"label"=\x00'),
+        ' WHERE "api_keys"."id"=\x00 RETURNING "api_keys"."id","api_keys"."key_hash","api_keys"."salt","api_keys"."token","api_keys"."nonce","api_keys"."label"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "api_keys" WHERE "api_keys"."id"=?'
     DELETE_BY_KEY_HASH = 'DELETE FROM "api_keys" WHERE "api_keys"."key_hash"=?'
     LIST_ALL = 'SELECT "api_keys"."id","api_keys"."key_hash","api_keys"."salt","api_keys"."token","api_keys"."nonce","api_keys"."label" FROM "api_keys" ORDER BY "api_keys"."id" ASC LIMIT ?'

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ApiKeyTable
@@ -151,6 +152,41 @@ class ApiKeyStore(_Store, ApiKeyTable):
             return self._one(stored, decode_api_key, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str,
+        *,
+        key_hash: str | _dynamic.Unset = _dynamic.UNSET,
+        salt: bytes | _dynamic.Unset = _dynamic.UNSET,
+        token: str | None | _dynamic.Unset = _dynamic.UNSET,
+        nonce: str | None | _dynamic.Unset = _dynamic.UNSET,
+        label: str | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[ApiKey]:
+        """Write only the given columns of the ApiKey with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        try:
+            statement, bound = _dynamic.patch(
+                self._sql.PATCH_BY_ID,
+                (
+                    key_hash,
+                    salt,
+                    token,
+                    nonce,
+                    label,
+                ),
+                (id,),
+            )
+            if statement is None:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            else:
+                stored = await self._db.execute_returning(statement, bound)
+            return self._one(stored, decode_api_key, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
         """Delete the ApiKey with this id; NOT_FOUND when none has it."""

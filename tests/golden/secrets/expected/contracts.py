@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime import dynamic as _dynamic
 from .models import ApiKey
 from .results import Result
 
@@ -59,6 +60,23 @@ class ApiKeyTable(BaseTable[ApiKey]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str,
+        *,
+        key_hash: str | _dynamic.Unset = _dynamic.UNSET,
+        salt: bytes | _dynamic.Unset = _dynamic.UNSET,
+        token: str | None | _dynamic.Unset = _dynamic.UNSET,
+        nonce: str | None | _dynamic.Unset = _dynamic.UNSET,
+        label: str | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[ApiKey]:
+        """Write only the given columns of the ApiKey with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:

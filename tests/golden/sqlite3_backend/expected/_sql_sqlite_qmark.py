@@ -19,6 +19,12 @@ class _NoteSql:
     GET_BY_ID = 'SELECT "notes"."id","notes"."body","notes"."pinned","notes"."updated_at" FROM "notes" WHERE "notes"."id"=?'
     UPDATE = 'UPDATE "notes" SET "body"=?,"pinned"=?,"updated_at"=? WHERE "notes"."id"=? RETURNING "notes"."id","notes"."body","notes"."pinned","notes"."updated_at"'
     UPSERT = 'INSERT INTO "notes" ("id","body","pinned","updated_at") VALUES (?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "body"=EXCLUDED."body","pinned"=EXCLUDED."pinned","updated_at"=EXCLUDED."updated_at" RETURNING "notes"."id","notes"."body","notes"."pinned","notes"."updated_at"'
+    PATCH_BY_ID = (
+        'UPDATE "notes" SET ',
+        ('"body"=\x00', '"pinned"=\x00', '"updated_at"=\x00'),
+        ' WHERE "notes"."id"=\x00 RETURNING "notes"."id","notes"."body","notes"."pinned","notes"."updated_at"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "notes" WHERE "notes"."id"=?'
     LIST_BY_UPDATED_AT = 'SELECT "notes"."id","notes"."body","notes"."pinned","notes"."updated_at" FROM "notes" WHERE "notes"."updated_at"=? ORDER BY "notes"."id" ASC LIMIT ?'
     LIST_BY_UPDATED_AT_AFTER = 'SELECT "notes"."id","notes"."body","notes"."pinned","notes"."updated_at" FROM "notes" WHERE "notes"."updated_at"=? AND "notes"."id">? ORDER BY "notes"."id" ASC LIMIT ?'

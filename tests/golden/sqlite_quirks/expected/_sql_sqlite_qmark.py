@@ -19,6 +19,12 @@ class _ReadingSql:
     GET_BY_SENSOR_AND_COUNTER = 'SELECT "readings"."sensor","readings"."taken_at","readings"."value","readings"."counter" FROM "readings" WHERE "readings"."sensor"=? AND "readings"."counter"=?'
     UPDATE = 'UPDATE "readings" SET "value"=?,"counter"=? WHERE "readings"."sensor"=? AND "readings"."taken_at"=? RETURNING "readings"."sensor","readings"."taken_at","readings"."value","readings"."counter"'
     UPSERT = 'INSERT INTO "readings" ("sensor","taken_at","value","counter") VALUES (?,?,?,?) ON CONFLICT ("sensor", "taken_at") DO UPDATE SET "value"=EXCLUDED."value","counter"=EXCLUDED."counter" RETURNING "readings"."sensor","readings"."taken_at","readings"."value","readings"."counter"'
+    PATCH_BY_SENSOR_AND_TAKEN_AT = (
+        'UPDATE "readings" SET ',
+        ('"value"=\x00', '"counter"=\x00'),
+        ' WHERE "readings"."sensor"=\x00 AND "readings"."taken_at"=\x00 RETURNING "readings"."sensor","readings"."taken_at","readings"."value","readings"."counter"',
+        "qmark",
+    )
     DELETE_BY_SENSOR_AND_TAKEN_AT = (
         'DELETE FROM "readings" WHERE "readings"."sensor"=? AND "readings"."taken_at"=?'
     )

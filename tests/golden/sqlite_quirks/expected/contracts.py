@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime import dynamic as _dynamic
 from .models import Reading
 from .results import Result
 
@@ -63,6 +64,21 @@ class ReadingTable(BaseTable[Reading]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_sensor_and_taken_at(
+        self,
+        sensor: str,
+        taken_at: int,
+        ray_id: str,
+        *,
+        value: float | _dynamic.Unset = _dynamic.UNSET,
+        counter: int | None | _dynamic.Unset = _dynamic.UNSET,
+    ) -> Result[Reading]:
+        """Write only the given columns of the Reading with this sensor and taken_at.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_sensor_and_taken_at(

@@ -22,6 +22,12 @@ class _AccountSql:
     GET_BY_TENANT_AND_HANDLE = 'SELECT "accounts"."id","accounts"."email","accounts"."tenant","accounts"."handle","accounts"."deleted_at" FROM "accounts" WHERE "accounts"."tenant"=? AND "accounts"."handle"=?'
     UPDATE = 'UPDATE "accounts" SET "email"=?,"tenant"=?,"handle"=?,"deleted_at"=? WHERE "accounts"."id"=? RETURNING "accounts"."id","accounts"."email","accounts"."tenant","accounts"."handle","accounts"."deleted_at"'
     UPSERT = 'INSERT INTO "accounts" ("id","email","tenant","handle","deleted_at") VALUES (?,?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "email"=EXCLUDED."email","tenant"=EXCLUDED."tenant","handle"=EXCLUDED."handle","deleted_at"=EXCLUDED."deleted_at" RETURNING "accounts"."id","accounts"."email","accounts"."tenant","accounts"."handle","accounts"."deleted_at"'
+    PATCH_BY_ID = (
+        'UPDATE "accounts" SET ',
+        ('"email"=\x00', '"tenant"=\x00', '"handle"=\x00', '"deleted_at"=\x00'),
+        ' WHERE "accounts"."id"=\x00 RETURNING "accounts"."id","accounts"."email","accounts"."tenant","accounts"."handle","accounts"."deleted_at"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "accounts" WHERE "accounts"."id"=?'
     DELETE_BY_EMAIL = 'DELETE FROM "accounts" WHERE "accounts"."email"=? COLLATE NOCASE'
     DELETE_BY_TENANT_AND_HANDLE = (
