@@ -24,6 +24,8 @@ from .models import (
     ListUserTokenGrantsRow,
     CountLiveTokensPerClientRow,
     CountTokensExpiringByDayRow,
+    ListUserTokensWithClientsRow,
+    ListDeviceCodesWithUsersRow,
 )
 from .results import ErrorCode, FailedResult, Result, SuccessResult
 from .schema import SCHEMA_SQL, SCHEMA_STATEMENTS, create_schema
@@ -54,4 +56,6 @@ __all__ = [
     "ListUserTokenGrantsRow",
     "CountLiveTokensPerClientRow",
     "CountTokensExpiringByDayRow",
+    "ListUserTokensWithClientsRow",
+    "ListDeviceCodesWithUsersRow",
 ]

@@ -27,6 +27,8 @@ from .models import (
     ListUserTokenGrantsRow,
     CountLiveTokensPerClientRow,
     CountTokensExpiringByDayRow,
+    ListUserTokensWithClientsRow,
+    ListDeviceCodesWithUsersRow,
 )
 
 
@@ -416,3 +418,17 @@ def decode_count_live_tokens_per_client_row(r: Sequence[Any]) -> CountLiveTokens
 
 def decode_count_tokens_expiring_by_day_row(r: Sequence[Any]) -> CountTokensExpiringByDayRow:
     return CountTokensExpiringByDayRow(day=r[0], expiring=r[1])
+
+
+def decode_list_user_tokens_with_clients_row(r: Sequence[Any]) -> ListUserTokensWithClientsRow:
+    return ListUserTokensWithClientsRow(
+        access_token=decode_access_token(r[0:11]), oauth_client=decode_oauth_client(r[11:23])
+    )
+
+
+def decode_list_device_codes_with_users_row(r: Sequence[Any]) -> ListDeviceCodesWithUsersRow:
+    return ListDeviceCodesWithUsersRow(
+        device_code=decode_device_code(r[0:13]),
+        oauth_user=None if r[13] is None else decode_oauth_user(r[13:20]),
+        current_state=r[20],
+    )

@@ -477,6 +477,7 @@ class _AccessTokenSql:
             (0, 1, 2, 5, 6, 3),
         ),
     }
+    LIST_USER_TOKENS_WITH_CLIENTS = "SELECT t.*, c.* FROM oauth_access_tokens AS t JOIN oauth_clients AS c ON c.id = t.client_id WHERE t.user_id = $1 AND t.revoked_at IS NULL ORDER BY t.created_at NULLS FIRST, t.id NULLS FIRST"
 
 
 class _RefreshTokenSql:
@@ -582,6 +583,7 @@ class _DeviceCodeSql:
     APPROVE_DEVICE_CODE = "UPDATE oauth_device_codes SET state = 'approved', user_id = $1, updated_at = $2, updated_by = $3 WHERE user_code = $4 AND state = 'pending' AND expires_at > $2 RETURNING *"
     CONSUME_APPROVED_DEVICE_CODE = "UPDATE oauth_device_codes SET state = 'consumed', updated_at = $1, updated_by = $2 WHERE device_code = $3 AND state = 'approved' AND expires_at > $1 RETURNING *"
     EXPIRE_DEVICE_CODES = "UPDATE oauth_device_codes SET state = 'expired', updated_at = $1, updated_by = $2 WHERE state = 'pending' AND expires_at <= $1"
+    LIST_DEVICE_CODES_WITH_USERS = "SELECT d.*, u.*, d.state AS current_state FROM oauth_device_codes AS d LEFT JOIN oauth_users AS u ON u.id = d.user_id WHERE d.client_id = $1 ORDER BY d.created_at NULLS FIRST, d.id NULLS FIRST"
 
 
 class _AuditLogSql:

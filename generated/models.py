@@ -21,6 +21,8 @@ __all__ = [
     "ListUserTokenGrantsRow",
     "CountLiveTokensPerClientRow",
     "CountTokensExpiringByDayRow",
+    "ListUserTokensWithClientsRow",
+    "ListDeviceCodesWithUsersRow",
 ]
 
 
@@ -251,3 +253,20 @@ class CountTokensExpiringByDayRow:
 
     day: int
     expiring: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ListUserTokensWithClientsRow:
+    """A row of the named query list_user_tokens_with_clients."""
+
+    access_token: AccessToken
+    oauth_client: OAuthClient
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ListDeviceCodesWithUsersRow:
+    """A row of the named query list_device_codes_with_users."""
+
+    device_code: DeviceCode
+    oauth_user: OAuthUser | None
+    current_state: Literal["pending", "approved", "denied", "consumed", "expired"]

@@ -179,3 +179,21 @@ WHERE event_type IN (:event_types)
   AND client_id = :client_id
   AND user_id = :user_id
   AND created_at >= :since;
+
+-- A user's unrevoked access tokens, each with the client it was issued to
+-- (the "connected apps" screen): rows with .access_token and .oauth_client.
+-- name: list_user_tokens_with_clients :many
+SELECT embed(t), embed(c)
+FROM oauth_access_tokens AS t
+JOIN oauth_clients AS c ON c.id = t.client_id
+WHERE t.user_id = :user_id AND t.revoked_at IS NULL
+ORDER BY t.created_at, t.id;
+
+-- A client's device codes with the user who decided each; .oauth_user is
+-- None while the code is pending (LEFT JOIN).
+-- name: list_device_codes_with_users :many
+SELECT embed(d), embed(u), d.state AS current_state
+FROM oauth_device_codes AS d
+LEFT JOIN oauth_users AS u ON u.id = d.user_id
+WHERE d.client_id = :client_id
+ORDER BY d.created_at, d.id;

@@ -11,6 +11,7 @@ from sqlglot import exp
 
 from ..errors import SchemaError
 from ..schema.ir import Location, QueryKind, Schema
+from .scope import _from
 
 
 def check_kind(
@@ -55,3 +56,26 @@ def _integer_key(tree: exp.Expr, schema: Schema) -> str | None:
     if key is None or not key.rowid_alias:
         return None
     return key.columns[0]
+
+
+def target_table(tree: exp.Expr, seen: frozenset[str] = frozenset()) -> str | None:
+    """The table a statement reads or writes: through FROM subqueries and CTEs."""
+    if isinstance(tree, exp.Insert):
+        target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        return target.name if isinstance(target, exp.Table) else None
+    if isinstance(tree, (exp.Update, exp.Delete)):
+        return tree.this.name if isinstance(tree.this, exp.Table) else None
+    select = tree
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    if isinstance(select, exp.Select):
+        source = _from(select)
+        if isinstance(source, exp.Table):
+            name = source.name.lower()
+            ctes = {cte.alias.lower(): cte.this for cte in tree.root().find_all(exp.CTE)}
+            if name in ctes and name not in seen:
+                return target_table(ctes[name], seen | {name})
+            return source.name if name not in ctes else None
+        if isinstance(source, exp.Subquery):
+            return target_table(source.this, seen)
+    return None

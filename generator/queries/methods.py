@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from ..backends.manifest import Backend
 from ..errors import SchemaError
-from ..schema.ir import Query, QueryColumn, QueryKind, QueryParam, Schema
+from ..schema.ir import Query, QueryColumn, QueryEmbed, QueryKind, QueryParam, Schema
 from ..render.checks import shadows_model_api
 from ..render.naming import attribute_name, constant_name, split_words
 from .calls import DYNAMIC_TAKEN, IN_LIST, KIND_RETURNS, Call, build_call, cursor_fields
@@ -229,12 +229,22 @@ def _row_view(
 ) -> QueryRowView | None:
     if query.kind not in (QueryKind.ONE, QueryKind.MANY) or query.row_table is not None:
         return None
-    if len(query.columns) == 1:
+    if len(query.columns) == 1 and not query.embeds:
         return None
     name = row_class_name(query.name, acronyms)
     fields = []
+    positions: list[int] = []
     seen: dict[str, str] = {}
-    for column in query.columns:
+    embeds = {e.start: e for e in query.embeds}
+    inside = range(0)
+    for position, column in enumerate(query.columns):
+        if position in inside:
+            continue
+        positions.append(position)
+        if position in embeds:
+            inside = range(position, embeds[position].stop)
+            fields.append(_embed_field(embeds[position], tables, seen, query))
+            continue
         annotation, decode, field = _codec(column, tables, column.nullable)
         decode = _named(decode, query, column)
         attr = attribute_name(column.name)
@@ -265,6 +275,41 @@ def _row_view(
         doc=safe_docstring(f"A row of the named query {query.name}."),
         fields=tuple(fields),
         decoder=f"decode_{query.name}_row",
+        positions=tuple(positions),
+    )
+
+
+def _embed_field(
+    embed: QueryEmbed, tables: dict[str, TableView], seen: dict[str, str], query: Query
+) -> FieldView:
+    """One field holding an embedded table's model, decoded by that table's decoder."""
+    table = tables[embed.table]
+    attr = attribute_name(table.model).rstrip("_")
+    if attr in seen:
+        raise SchemaError(
+            f"query {query.name}: embed({embed.table}) becomes the attribute {attr!r}, "
+            f"as does {seen[attr]!r}; rename the other column with `AS`",
+            query.location,
+        )
+    seen[attr] = f"embed({embed.table})"
+    decode = f"{table.decoder}(r[{embed.start}:{embed.stop}])"
+    annotation = table.model
+    if embed.outer:  # the optional side of an outer join: no row when its key is NULL
+        keys = [i for i, f in enumerate(table.fields) if f.column in table.key_columns]
+        probe = embed.start + (keys[0] if keys else 0)
+        decode = f"None if r[{probe}] is None else {decode}"
+        annotation += " | None"
+    return FieldView(
+        attr=attr,
+        column=embed.table,
+        annotation=annotation,
+        default=None,
+        default_sql=None,
+        secret=False,
+        doc=None,
+        decode=decode,
+        encode="{}",
+        writable=False,
     )
 
 

@@ -21,7 +21,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from ..errors import SchemaError
-from ..schema.ir import Location, Query, QueryColumn, QueryKind, Schema
+from ..schema.ir import Location, Query, QueryColumn, QueryEmbed, QueryKind, Schema
 from .scope import (
     _WRITES,
     PRIMITIVES,
@@ -32,7 +32,8 @@ from .scope import (
 )
 from .objects import table_behind
 from .dynamic import plan_dynamic, read_directive
-from .kinds import check_kind, lastid_sql
+from .embed import plan_embeds, rewrite_embeds
+from .kinds import check_kind, lastid_sql, target_table
 from .params import _QueryTyper
 from ..schema.lex import SourceFile, Statement, scan_source
 from .sqltext import placeholder_sql, transpile_query
@@ -77,6 +78,7 @@ def parse_queries(sources: Sequence[tuple[str, str]], schema: Schema) -> tuple[Q
     seen: dict[str, Location] = {}
     with closing(_schema_database(schema)) as db:
         for path, text in sources:
+            text, embedded = rewrite_embeds(text)
             source = scan_source(path, text)
             previous_end = 0
             for statement in source.statements:
@@ -88,7 +90,9 @@ def parse_queries(sources: Sequence[tuple[str, str]], schema: Schema) -> tuple[Q
                         header.location,
                     )
                 seen[header.name] = header.location
-                queries.append(_query(statement, source, header, schema, db))
+                span = range(statement.tokens[0].start, statement.tokens[-1].end)
+                embeds = [name for at, name in embedded if at in span]
+                queries.append(_query(statement, source, header, schema, db, embeds))
     return tuple(queries)
 
 
@@ -175,6 +179,7 @@ def _query(
     header: _Header,
     schema: Schema,
     db: sqlite3.Connection,
+    embeds: list[str],
 ) -> Query:
     if statement.phrase not in _PHRASES:
         raise SchemaError(
@@ -187,7 +192,8 @@ def _query(
     tree = _parse(statement, source, header.name)
     writes = isinstance(tree, _WRITES)
     typer = _QueryTyper(schema, header.name, source, statement)
-    columns = typer.result_columns(tree, header.kind)
+    columns = typer.result_columns(tree, QueryKind.EXEC if embeds else header.kind)
+    embedded = _embeds(tree, embeds, typer, header) if embeds else ()
     params = tuple(
         typer.param(name, tree, header.params.get(name), _param_location(statement, source, name))
         for name in names
@@ -217,14 +223,35 @@ def _query(
         location=header.location,
         params=params,
         columns=columns,
-        row_table=_row_table(columns, schema),
+        row_table=None if embedded else _row_table(columns, schema),
         writes=writes,
         comment=header.doc,
         optional=dynamic.optional,
         order_by=dynamic.order_by,
         cursor=dynamic.cursor,
         variants=dynamic.variants,
+        embeds=embedded,
     )
+
+
+def _embeds(
+    tree: exp.Expr, names: list[str], typer: _QueryTyper, header: _Header
+) -> tuple[QueryEmbed, ...]:
+    """`embed(t)` items; the other result columns still need their own unique names."""
+    if header.kind not in (QueryKind.ONE, QueryKind.MANY):
+        raise typer.fail(f"embed(...) needs :one or :many, not :{header.kind.value}")
+    scope = typer.scope_of(tree)
+    found = plan_embeds(
+        tree, names, scope, lambda e: typer.expressions_columns([e], scope, False), typer.fail
+    )
+    embedded = {e.start for e in found}
+    positions, start = [], 0
+    for item in tree.expressions:
+        if start not in embedded:
+            positions.append(item)
+        start += len(typer.expressions_columns([item], scope, False))
+    typer.expressions_columns(positions, scope, True)
+    return found
 
 
 def _param_names(statement: Statement, source: SourceFile) -> list[str]:
@@ -325,7 +352,7 @@ def _check_kind(
 def _owner(header: _Header, tree: exp.Expr, schema: Schema, location: Location) -> str:
     wanted = header.table
     if wanted is None:
-        target = _target_table(tree)
+        target = target_table(tree)
         if target is None:
             raise SchemaError(
                 f"query {header.name}: cannot tell which table it belongs to; "
@@ -341,29 +368,6 @@ def _owner(header: _Header, tree: exp.Expr, schema: Schema, location: Location) 
             f"query {header.name} belongs to table '{wanted}', which no schema file defines",
             header.location,
         ) from None
-
-
-def _target_table(tree: exp.Expr, seen: frozenset[str] = frozenset()) -> str | None:
-    """The table a statement reads or writes: through FROM subqueries and CTEs."""
-    if isinstance(tree, exp.Insert):
-        target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
-        return target.name if isinstance(target, exp.Table) else None
-    if isinstance(tree, (exp.Update, exp.Delete)):
-        return tree.this.name if isinstance(tree.this, exp.Table) else None
-    select = tree
-    while isinstance(select, exp.SetOperation):
-        select = select.this
-    if isinstance(select, exp.Select):
-        source = _from(select)
-        if isinstance(source, exp.Table):
-            name = source.name.lower()
-            ctes = {cte.alias.lower(): cte.this for cte in tree.root().find_all(exp.CTE)}
-            if name in ctes and name not in seen:
-                return _target_table(ctes[name], seen | {name})
-            return source.name if name not in ctes else None
-        if isinstance(source, exp.Subquery):
-            return _target_table(source.this, seen)
-    return None
 
 
 def _row_table(columns: tuple[QueryColumn, ...], schema: Schema) -> str | None:

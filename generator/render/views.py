@@ -306,9 +306,12 @@ class QueryRowView:
     doc: str
     fields: tuple[FieldView, ...]
     decoder: str
+    # Each field's result column; an embedded model's decode names its own slice.
+    positions: tuple[int, ...] = ()
 
     @property
     def decode_args(self) -> str:
+        at = self.positions or tuple(range(len(self.fields)))
         return ", ".join(
-            f.attr + "=" + f.decode.replace("{}", f"r[{i}]") for i, f in enumerate(self.fields)
+            f.attr + "=" + f.decode.replace("{}", f"r[{at[i]}]") for i, f in enumerate(self.fields)
         )

@@ -176,3 +176,34 @@ async def test_payloads_are_bound_as_values(stores: Stores) -> None:
     if stores.clients.db.sql_dialect == "sqlite":
         found = await stores.clients.db.fetch_one("PRAGMA integrity_check", ())
         assert found is not None and found[0] == "ok"
+
+
+# ------------------------------------------------------------------ embed
+
+
+async def test_embed_returns_each_tables_model(stores: Stores) -> None:
+    client = await insert_ok(stores.clients, f.make_client())
+    user = await insert_ok(stores.users, f.make_user())
+    token = await insert_ok(stores.access_tokens, f.make_access_token(client.id, user.id))
+    await insert_ok(
+        stores.access_tokens, f.make_access_token(client.id, user.id, revoked_at=f.CREATED_AT)
+    )
+    rows = await _ok(stores.access_tokens.list_user_tokens_with_clients, user_id=user.id)
+    assert [(r.access_token, r.oauth_client) for r in rows] == [(token, client)]
+
+
+async def test_embed_on_the_outer_side_is_none_without_a_row(stores: Stores) -> None:
+    client = await new_client_id(stores)
+    user = await insert_ok(stores.users, f.make_user())
+    pending = await insert_ok(
+        stores.device_codes, f.make_device_code(client, None, created_at=f.CREATED_AT)
+    )
+    approved = await insert_ok(
+        stores.device_codes,
+        f.make_device_code(client, user.id, state="approved", created_at=f.CREATED_AT + 1),
+    )
+    rows = await _ok(stores.device_codes.list_device_codes_with_users, client_id=client)
+    assert [(r.device_code, r.oauth_user, r.current_state) for r in rows] == [
+        (pending, None, "pending"),
+        (approved, user, "approved"),
+    ]

@@ -1,0 +1,62 @@
+"""`embed(t)` in a select list: table t's whole row becomes one field of the result.
+
+As sqlc's `sqlc.embed`: ``SELECT embed(p), embed(a) FROM posts AS p JOIN
+authors AS a ...`` gives rows with ``.post: Post`` and ``.author: Author``,
+decoded by the tables' own decoders; ``Author | None`` when the join is LEFT
+and the author can be missing. The file text is rewritten before anything
+else reads it, ``embed(a)`` → ``a.*`` padded to the same length, so every
+``file:line:col`` stays true; what was embedded is remembered by offset.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from sqlglot import exp
+
+from ..errors import SchemaError
+from ..schema.ir import QueryColumn, QueryEmbed
+from .scope import _Scope
+
+_EMBED = re.compile(r"\bembed\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)", re.IGNORECASE)
+
+
+def rewrite_embeds(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """The text with each ``embed(t)`` as ``t.*`` (same length), and (offset, t) of each."""
+    found: list[tuple[int, str]] = []
+
+    def star(match: re.Match[str]) -> str:
+        found.append((match.start(), match[1]))
+        replacement = f"{match[1]}.*"
+        return replacement + " " * (len(match[0]) - len(replacement))
+
+    return _EMBED.sub(star, text), found
+
+
+def plan_embeds(
+    tree: exp.Expr,
+    names: list[str],
+    scope: _Scope,
+    width: Callable[[exp.Expr], tuple[QueryColumn, ...]],
+    fail: Callable[[str], SchemaError],
+) -> tuple[QueryEmbed, ...]:
+    """Where each embedded table's columns sit in the result, and whether it may be missing."""
+    if not isinstance(tree, exp.Select):
+        raise fail("embed(...) belongs in the select list of a SELECT")
+    wanted = {n.lower() for n in names}
+    embeds: list[QueryEmbed] = []
+    start = 0
+    for item in tree.expressions:
+        count = len(width(item))
+        qualifier = item.table.lower() if isinstance(item, exp.Column) else ""
+        if isinstance(item, exp.Column) and isinstance(item.this, exp.Star) and qualifier in wanted:
+            source = next((s for s in scope.sources if s.alias == qualifier), None)
+            if source is None or source.table is None:
+                raise fail(f"embed({qualifier}) must name a table of the FROM clause")
+            embeds.append(QueryEmbed(source.table.name, start, start + count, source.outer))
+            wanted.discard(qualifier)
+        start += count
+    if wanted:
+        raise fail(f"embed({sorted(wanted)[0]}) must be an item of the select list")
+    return tuple(embeds)
