@@ -69,6 +69,8 @@ class _QueryTyper(_Typer):
                 return _Type(primitive=_primitive(typed, self.schema)) if typed.known else _UNKNOWN
             if isinstance(parent, exp.DPipe):
                 return _Type(primitive="str")
+            if isinstance(parent, (exp.Is, exp.NullSafeEQ)):  # `col IS :x`: None means NULL
+                return typed.null() if typed.known else typed
             return typed.strict() if typed.known else typed
         if isinstance(parent, (exp.In, exp.Between)) and child is not parent.this:
             typed = self.type_of(parent.this, scope)
