@@ -17,7 +17,9 @@
 7. value codecs: datetimes and JSON columns, ns per value (bench/codec_cost.py);
 8. the sync stores (backend sqlite3) vs inline sqlite3, with the async store
    vs its floor beside them (bench/sync_engine.py), and 16 threads sharing
-   one sync database under the three thread models (bench/sync_threads.py).
+   one sync database under the three thread models (bench/sync_threads.py);
+9. dynamic named queries (an @optional filter, a 1,000-id IN-list) vs
+   hand-written aiosqlite (bench/dynamic_queries.py).
 
     python -m bench [--rounds 3] [--n 200] [--skip-libsql] [--skip-migrate]
 """
@@ -30,6 +32,7 @@ import sys
 
 from bench import (
     codec_cost,
+    dynamic_queries,
     engine,
     gen_scale,
     migrate_rebuild,
@@ -70,6 +73,8 @@ print("\n## Point read, pydantic models vs dataclass (µs per call)\n", flush=Tr
 model_cost.main(["--rounds", str(max(args.rounds, 5))])
 print("\n## Value codecs, datetimes and JSON (ns per value)\n", flush=True)
 codec_cost.main(["--rounds", str(max(args.rounds, 5))])
+print("\n## Dynamic named queries vs hand-written aiosqlite (calls/s)\n", flush=True)
+dynamic_queries.main(["--rounds", str(max(args.rounds, 9))])
 print("\n## Generation time (wall, whole process)\n", flush=True)
 gen_scale.main(["--sizes", ""])
 print("\n## Generation: storegen vs sqlc (issue 25)\n", flush=True)

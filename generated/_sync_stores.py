@@ -43,12 +43,16 @@ from .models import (
     ListUserTokenGrantsRow,
     CountLiveTokensPerClientRow,
     CountTokensExpiringByDayRow,
+    ListUserTokensWithClientsRow,
+    ListDeviceCodesWithUsersRow,
 )
 from ._rows import (
     decode_count_audit_events_by_type_row,
     decode_list_user_token_grants_row,
     decode_count_live_tokens_per_client_row,
     decode_count_tokens_expiring_by_day_row,
+    decode_list_user_tokens_with_clients_row,
+    decode_list_device_codes_with_users_row,
 )
 from .results import FailedResult, Result, SuccessResult
 from ._rows import (
@@ -1435,6 +1439,18 @@ class AccessTokenStore(_Store, AccessTokenTable):
             return self._failed(exc, ray_id, "search_access_tokens")
         return SuccessResult(ray_id=ray_id, client_message=values)
 
+    def list_user_tokens_with_clients(
+        self, user_id: str, ray_id: str
+    ) -> Result[list[ListUserTokensWithClientsRow]]:
+        """A user's unrevoked access tokens, each with the client it was issued to
+        (the "connected apps" screen): rows with .access_token and .oauth_client."""
+        try:
+            found_rows = self._db.fetch_all(self._sql.LIST_USER_TOKENS_WITH_CLIENTS, (user_id,))
+            values = [decode_list_user_tokens_with_clients_row(r) for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "list_user_tokens_with_clients")
+        return SuccessResult(ray_id=ray_id, client_message=values)
+
 
 class RefreshTokenStore(_Store, RefreshTokenTable):
     """A refresh token; it lives until revoked or its client's refresh_token_ttl."""
@@ -2088,6 +2104,18 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "expire_device_codes")
         return SuccessResult(ray_id=ray_id, client_message=changed)
+
+    def list_device_codes_with_users(
+        self, client_id: str, ray_id: str
+    ) -> Result[list[ListDeviceCodesWithUsersRow]]:
+        """A client's device codes with the user who decided each; .oauth_user is
+        None while the code is pending (LEFT JOIN)."""
+        try:
+            found_rows = self._db.fetch_all(self._sql.LIST_DEVICE_CODES_WITH_USERS, (client_id,))
+            values = [decode_list_device_codes_with_users_row(r) for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "list_device_codes_with_users")
+        return SuccessResult(ray_id=ray_id, client_message=values)
 
 
 class AuditLogStore(_Store, AuditLogTable):

@@ -24,6 +24,8 @@ from .models import (
     ListUserTokenGrantsRow,
     CountLiveTokensPerClientRow,
     CountTokensExpiringByDayRow,
+    ListUserTokensWithClientsRow,
+    ListDeviceCodesWithUsersRow,
 )
 from .results import Result
 
@@ -531,6 +533,13 @@ class AccessTokenTable(BaseTable[AccessToken]):
         """The admin screen's access tokens: by client, by user, expiring after a
         time, any of them or none, in the order picked, a page at a time."""
 
+    @abstractmethod
+    def list_user_tokens_with_clients(
+        self, user_id: str, ray_id: str
+    ) -> Result[list[ListUserTokensWithClientsRow]]:
+        """A user's unrevoked access tokens, each with the client it was issued to
+        (the "connected apps" screen): rows with .access_token and .oauth_client."""
+
 
 class RefreshTokenTable(BaseTable[RefreshToken]):
     """A refresh token; it lives until revoked or its client's refresh_token_ttl."""
@@ -768,6 +777,13 @@ class DeviceCodeTable(BaseTable[DeviceCode]):
     @abstractmethod
     def expire_device_codes(self, now: int, actor: str, ray_id: str) -> Result[int]:
         """Mark pending device codes past their expiry as expired; how many."""
+
+    @abstractmethod
+    def list_device_codes_with_users(
+        self, client_id: str, ray_id: str
+    ) -> Result[list[ListDeviceCodesWithUsersRow]]:
+        """A client's device codes with the user who decided each; .oauth_user is
+        None while the code is pending (LEFT JOIN)."""
 
 
 class AuditLogTable(BaseTable[AuditLog]):
