@@ -84,11 +84,14 @@ def plan_dynamic(
     owner: str,
     db: sqlite3.Connection,
     location: Location,
+    directive_at: dict[str, Location] | None = None,
 ) -> Dynamic:
     """Check the directives against the statement and build its variants."""
+    at = directive_at or {}
 
     def fail(message: str, word: str | None = None) -> SchemaError:
-        return SchemaError(f"query {name}: {message}", location)
+        directive = "order-by" if "@order-by" in message else "optional"
+        return SchemaError(f"query {name}: {message}", at.get(directive, location))
 
     sequences = sequence_params(tree, fail)
     if not optional and not order_by:
@@ -186,11 +189,11 @@ def _check_order(
     """(the result columns a cursor row supplies, those that are the owner's key)."""
     if kind is not QueryKind.MANY or not isinstance(tree, exp.Select):
         raise fail("`@order-by` needs a :many SELECT (no UNION)")
-    for clause in ("order", "limit", "offset", "group", "distinct"):
+    clauses = {"order": "ORDER BY", "limit": "LIMIT", "offset": "OFFSET", "group": "GROUP BY"}
+    for clause, spelled in {**clauses, "distinct": "DISTINCT"}.items():
         if tree.args.get(clause):
             raise fail(
-                f"`@order-by` writes ORDER BY and LIMIT itself: remove the statement's "
-                f"{clause.upper()}"
+                f"`@order-by` writes ORDER BY and LIMIT itself: remove the statement's {spelled}"
             )
     by_name = {c.name: c for c in columns}
     for wanted in order_by:

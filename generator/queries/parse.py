@@ -56,6 +56,7 @@ class _Header:
     location: Location
     optional: tuple[str, ...] = ()
     order_by: tuple[str, ...] = ()
+    directive_at: tuple[tuple[str, Location], ...] = ()
 
 
 def parse_queries(sources: Sequence[tuple[str, str]], schema: Schema) -> tuple[Query, ...]:
@@ -108,6 +109,7 @@ def _header(statement: Statement, source: SourceFile, after: int) -> _Header:
     doc: list[str] = []
     where = statement.location
     directives: dict[str, tuple[str, ...]] = {}
+    found_at: list[tuple[str, Location]] = []
     for comment in comments:
         text = comment.text
         if text.startswith("@"):
@@ -115,6 +117,7 @@ def _header(statement: Statement, source: SourceFile, after: int) -> _Header:
             if word in directives:
                 raise SchemaError(f"`@{word}` is given twice", comment.location)
             directives[word] = names
+            found_at.append((word, comment.location))
         elif match := _NAME.match(text):
             name, where = match["name"], comment.location
             if not name.isidentifier():
@@ -154,6 +157,7 @@ def _header(statement: Statement, source: SourceFile, after: int) -> _Header:
         where,
         directives.get("optional", ()),
         directives.get("order-by", ()),
+        tuple(found_at),
     )
 
 
@@ -209,7 +213,7 @@ def _query(
     owner = _owner(header, tree, schema, statement.location)
     dynamic = plan_dynamic(
         tree, header.name, header.kind, header.optional, header.order_by, params, columns,
-        schema, owner, db, header.location,
+        schema, owner, db, header.location, dict(header.directive_at),
     )  # fmt: skip
     params = tuple(
         replace(p, sequence=p.name in dynamic.sequences, optional=p.name in dynamic.optional)

@@ -1,0 +1,2 @@
+-- name: add_tag :execlastid
+INSERT INTO tags (name) VALUES (:name);

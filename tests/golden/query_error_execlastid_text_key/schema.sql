@@ -1,0 +1,3 @@
+CREATE TABLE tags (
+    name TEXT PRIMARY KEY NOT NULL
+);

@@ -1,0 +1,3 @@
+-- name: rename_item :exec
+-- @optional name
+UPDATE items SET name = :name WHERE id = :id;

@@ -1,0 +1,3 @@
+-- name: list_items :many
+-- @order-by name
+SELECT * FROM items ORDER BY id;

@@ -1,0 +1,3 @@
+-- name: list_items :many
+-- @optinal name
+SELECT * FROM items WHERE name = :name;
