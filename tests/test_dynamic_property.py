@@ -4,7 +4,8 @@ For 200 random combinations of its optional filters (an IN-list that is
 None, empty, one value, many, with duplicates; client; user; start time), a
 sort choice and a page size, over random rows (ties in created_at included),
 walking every keyset page gives exactly the rows the reference filter keeps,
-in the reference order. Run on SQLite (aiosqlite) and on PostgreSQL.
+in the reference order. Run on SQLite (aiosqlite), libSQL (sqld over ws)
+and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
         running.close()
 
 
-@pytest.fixture(params=["aiosqlite", "postgres"])
+@pytest.fixture(params=["aiosqlite", "libsql-ws", "postgres"])
 def store(
     request: pytest.FixtureRequest, loop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> Iterator[Any]:
@@ -73,6 +74,19 @@ def store(
 
         db: Any = SqliteDatabase(str(tmp_path / "prop.db"), synchronous="OFF")
         loop.run_until_complete(create_schema(db))
+
+        async def empty() -> None:  # append-only: its DELETE trigger refuses row deletes
+            await db.execute_script("DROP TABLE oauth_audit_logs")
+            await create_schema(db)
+
+    elif request.param == "libsql-ws":
+        from conformance.harness_libsql import conformance_server, reset_database
+        from generated.libsql import AuditLogStore, LibsqlDatabase
+        from generated.schema import create_schema
+
+        server = conformance_server(request)
+        db = LibsqlDatabase(f"libsql://127.0.0.1:{server.hrana_port}?tls=0", timeout=10)
+        loop.run_until_complete(reset_database(db))
 
         async def empty() -> None:  # append-only: its DELETE trigger refuses row deletes
             await db.execute_script("DROP TABLE oauth_audit_logs")

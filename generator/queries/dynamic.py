@@ -122,6 +122,12 @@ def plan_dynamic(
                     _order(shaped, order, keys, columns, after)
                 sql = shaped.sql(dialect="sqlite")
                 _compile(db, sql, fail)
+                lost = sorted(known - set(optional) - set(param_names(sql)))
+                if lost:
+                    raise fail(
+                        f"@optional: leaving out a filter would also drop :{lost[0]}, which is "
+                        "in the same term; split the term with AND"
+                    )
                 variants.append(QueryVariant(mask, order, after, sql))
     return Dynamic(sequences, optional, order_by, cursor, tuple(variants))
 
