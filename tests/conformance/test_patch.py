@@ -14,6 +14,7 @@ import inspect
 from generated.results import ErrorCode
 
 from . import factories as f
+from .rows import replace
 from .harness import BackendHarness, Stores
 from .support import expect_failure, expect_success, insert_ok, new_client_id, new_ray_id
 
@@ -24,7 +25,7 @@ async def test_patch_writes_only_the_columns_given(stores: Stores) -> None:
     patched = expect_success(
         await stores.clients.patch_by_id(client.id, ray_id, is_enabled=False, scopes=None), ray_id
     )
-    assert patched == client.__class__(**{**vars_of(client), "is_enabled": False, "scopes": None})
+    assert patched == replace(client, is_enabled=False, scopes=None)
     ray_id = new_ray_id()
     stored = expect_success(await stores.clients.get_by_id(client.id, ray_id), ray_id)
     assert stored == patched
@@ -74,7 +75,3 @@ def test_immutable_columns_and_append_only_tables(harness: BackendHarness) -> No
     assert "is_enabled" in keywords and "updated_at" in keywords
     assert "created_at" not in keywords and "created_by" not in keywords
     assert not hasattr(module.AuditLogStore, "patch_by_id")
-
-
-def vars_of(row: object) -> dict[str, object]:
-    return {name: getattr(row, name) for name in row.__dataclass_fields__}  # type: ignore[attr-defined]
