@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import SyncDatabase
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .sync_contracts import (
@@ -219,48 +220,56 @@ class OAuthClientStore(_Store, ClientTable):
         id: str,
         ray_id: str,
         *,
-        client_identifier: str | _dynamic.Unset = _dynamic.UNSET,
-        client_secret: str | None | _dynamic.Unset = _dynamic.UNSET,
-        is_confidential: bool | _dynamic.Unset = _dynamic.UNSET,
-        redirect_uris: str | _dynamic.Unset = _dynamic.UNSET,
-        grant_types: str | _dynamic.Unset = _dynamic.UNSET,
-        scopes: str | None | _dynamic.Unset = _dynamic.UNSET,
-        is_enabled: bool | _dynamic.Unset = _dynamic.UNSET,
-        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
-        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+        client_identifier: str | Unset = UNSET,
+        client_secret: str | None | Unset = UNSET,
+        is_confidential: bool | Unset = UNSET,
+        redirect_uris: str | Unset = UNSET,
+        grant_types: str | Unset = UNSET,
+        scopes: str | None | Unset = UNSET,
+        is_enabled: bool | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
     ) -> Result[OAuthClient]:
         """Write only the given columns of the OAuthClient with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    client_identifier,
-                    client_secret,
-                    (
-                        is_confidential
-                        if is_confidential is _dynamic.UNSET
-                        else _convert.encode_bool(is_confidential)
-                    ),
-                    redirect_uris,
-                    grant_types,
-                    scopes,
-                    (
-                        is_enabled
-                        if is_enabled is _dynamic.UNSET
-                        else _convert.encode_bool(is_enabled)
-                    ),
-                    updated_at,
-                    updated_by,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if client_identifier is not UNSET:
+                mask |= 1
+                given.append(client_identifier)
+            if client_secret is not UNSET:
+                mask |= 2
+                given.append(client_secret)
+            if is_confidential is not UNSET:
+                mask |= 4
+                given.append(_convert.encode_bool(is_confidential))
+            if redirect_uris is not UNSET:
+                mask |= 8
+                given.append(redirect_uris)
+            if grant_types is not UNSET:
+                mask |= 16
+                given.append(grant_types)
+            if scopes is not UNSET:
+                mask |= 32
+                given.append(scopes)
+            if is_enabled is not UNSET:
+                mask |= 64
+                given.append(_convert.encode_bool(is_enabled))
+            if updated_at is not UNSET:
+                mask |= 128
+                given.append(updated_at)
+            if updated_by is not UNSET:
+                mask |= 256
+                given.append(updated_by)
+            keys = (id,)
+            if not mask:
+                stored = self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_oauth_client, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -378,8 +387,7 @@ class OAuthClientStore(_Store, ClientTable):
         once); ids that match no client are left out."""
         try:
             found_rows = self._db.fetch_all(
-                self._sql.LIST_CLIENTS_BY_IDS,
-                (_dynamic.in_list(self._sql._IN_LIST, _dynamic.sequence(ids, "ids")),),
+                self._sql.LIST_CLIENTS_BY_IDS, (_dynamic.in_list(self._sql._IN_LIST, ids, "ids"),)
             )
             values = [decode_oauth_client(r) for r in found_rows]
         except Exception as exc:
@@ -454,52 +462,72 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
         client_id: str,
         ray_id: str,
         *,
-        response_types: str | _dynamic.Unset = _dynamic.UNSET,
-        require_pkce: bool | _dynamic.Unset = _dynamic.UNSET,
-        pkce_methods: str | None | _dynamic.Unset = _dynamic.UNSET,
-        access_token_ttl: int | _dynamic.Unset = _dynamic.UNSET,
-        refresh_token_ttl: int | None | _dynamic.Unset = _dynamic.UNSET,
-        authorization_code_ttl: int | _dynamic.Unset = _dynamic.UNSET,
-        max_active_access_tokens: int | None | _dynamic.Unset = _dynamic.UNSET,
-        max_active_refresh_tokens: int | None | _dynamic.Unset = _dynamic.UNSET,
-        device_code_ttl: int | None | _dynamic.Unset = _dynamic.UNSET,
-        device_poll_interval: int | None | _dynamic.Unset = _dynamic.UNSET,
-        metadata: str | None | _dynamic.Unset = _dynamic.UNSET,
-        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
-        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+        response_types: str | Unset = UNSET,
+        require_pkce: bool | Unset = UNSET,
+        pkce_methods: str | None | Unset = UNSET,
+        access_token_ttl: int | Unset = UNSET,
+        refresh_token_ttl: int | None | Unset = UNSET,
+        authorization_code_ttl: int | Unset = UNSET,
+        max_active_access_tokens: int | None | Unset = UNSET,
+        max_active_refresh_tokens: int | None | Unset = UNSET,
+        device_code_ttl: int | None | Unset = UNSET,
+        device_poll_interval: int | None | Unset = UNSET,
+        metadata: str | None | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
     ) -> Result[OAuthClientConfig]:
         """Write only the given columns of the OAuthClientConfig with this client_id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_CLIENT_ID,
-                (
-                    response_types,
-                    (
-                        require_pkce
-                        if require_pkce is _dynamic.UNSET
-                        else _convert.encode_bool(require_pkce)
-                    ),
-                    pkce_methods,
-                    access_token_ttl,
-                    refresh_token_ttl,
-                    authorization_code_ttl,
-                    max_active_access_tokens,
-                    max_active_refresh_tokens,
-                    device_code_ttl,
-                    device_poll_interval,
-                    metadata,
-                    updated_at,
-                    updated_by,
-                ),
-                (client_id,),
-            )
-            if statement is None:
-                stored = self._db.fetch_one(self._sql.GET_BY_CLIENT_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if response_types is not UNSET:
+                mask |= 1
+                given.append(response_types)
+            if require_pkce is not UNSET:
+                mask |= 2
+                given.append(_convert.encode_bool(require_pkce))
+            if pkce_methods is not UNSET:
+                mask |= 4
+                given.append(pkce_methods)
+            if access_token_ttl is not UNSET:
+                mask |= 8
+                given.append(access_token_ttl)
+            if refresh_token_ttl is not UNSET:
+                mask |= 16
+                given.append(refresh_token_ttl)
+            if authorization_code_ttl is not UNSET:
+                mask |= 32
+                given.append(authorization_code_ttl)
+            if max_active_access_tokens is not UNSET:
+                mask |= 64
+                given.append(max_active_access_tokens)
+            if max_active_refresh_tokens is not UNSET:
+                mask |= 128
+                given.append(max_active_refresh_tokens)
+            if device_code_ttl is not UNSET:
+                mask |= 256
+                given.append(device_code_ttl)
+            if device_poll_interval is not UNSET:
+                mask |= 512
+                given.append(device_poll_interval)
+            if metadata is not UNSET:
+                mask |= 1024
+                given.append(metadata)
+            if updated_at is not UNSET:
+                mask |= 2048
+                given.append(updated_at)
+            if updated_by is not UNSET:
+                mask |= 4096
+                given.append(updated_by)
+            keys = (client_id,)
+            if not mask:
+                stored = self._db.fetch_one(self._sql.GET_BY_CLIENT_ID, keys)
             else:
-                stored = self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_CLIENT_ID, mask)
+                stored = self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_oauth_client_config, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_client_id")
@@ -608,30 +636,36 @@ class OAuthUserStore(_Store, UserTable):
         id: str,
         ray_id: str,
         *,
-        external_id: str | _dynamic.Unset = _dynamic.UNSET,
-        is_active: bool | _dynamic.Unset = _dynamic.UNSET,
-        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
-        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+        external_id: str | Unset = UNSET,
+        is_active: bool | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
     ) -> Result[OAuthUser]:
         """Write only the given columns of the OAuthUser with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    external_id,
-                    is_active if is_active is _dynamic.UNSET else _convert.encode_bool(is_active),
-                    updated_at,
-                    updated_by,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if external_id is not UNSET:
+                mask |= 1
+                given.append(external_id)
+            if is_active is not UNSET:
+                mask |= 2
+                given.append(_convert.encode_bool(is_active))
+            if updated_at is not UNSET:
+                mask |= 4
+                given.append(updated_at)
+            if updated_by is not UNSET:
+                mask |= 8
+                given.append(updated_by)
+            keys = (id,)
+            if not mask:
+                stored = self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_oauth_user, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -755,44 +789,64 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         id: str,
         ray_id: str,
         *,
-        code: str | _dynamic.Unset = _dynamic.UNSET,
-        client_id: str | _dynamic.Unset = _dynamic.UNSET,
-        user_id: str | _dynamic.Unset = _dynamic.UNSET,
-        redirect_uri: str | _dynamic.Unset = _dynamic.UNSET,
-        scopes: str | None | _dynamic.Unset = _dynamic.UNSET,
-        code_challenge: str | None | _dynamic.Unset = _dynamic.UNSET,
-        code_challenge_method: str | None | _dynamic.Unset = _dynamic.UNSET,
-        expires_at: int | _dynamic.Unset = _dynamic.UNSET,
-        consumed_at: int | None | _dynamic.Unset = _dynamic.UNSET,
-        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
-        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+        code: str | Unset = UNSET,
+        client_id: str | Unset = UNSET,
+        user_id: str | Unset = UNSET,
+        redirect_uri: str | Unset = UNSET,
+        scopes: str | None | Unset = UNSET,
+        code_challenge: str | None | Unset = UNSET,
+        code_challenge_method: str | None | Unset = UNSET,
+        expires_at: int | Unset = UNSET,
+        consumed_at: int | None | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
     ) -> Result[AuthorizationCode]:
         """Write only the given columns of the AuthorizationCode with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    code,
-                    client_id,
-                    user_id,
-                    redirect_uri,
-                    scopes,
-                    code_challenge,
-                    code_challenge_method,
-                    expires_at,
-                    consumed_at,
-                    updated_at,
-                    updated_by,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if code is not UNSET:
+                mask |= 1
+                given.append(code)
+            if client_id is not UNSET:
+                mask |= 2
+                given.append(client_id)
+            if user_id is not UNSET:
+                mask |= 4
+                given.append(user_id)
+            if redirect_uri is not UNSET:
+                mask |= 8
+                given.append(redirect_uri)
+            if scopes is not UNSET:
+                mask |= 16
+                given.append(scopes)
+            if code_challenge is not UNSET:
+                mask |= 32
+                given.append(code_challenge)
+            if code_challenge_method is not UNSET:
+                mask |= 64
+                given.append(code_challenge_method)
+            if expires_at is not UNSET:
+                mask |= 128
+                given.append(expires_at)
+            if consumed_at is not UNSET:
+                mask |= 256
+                given.append(consumed_at)
+            if updated_at is not UNSET:
+                mask |= 512
+                given.append(updated_at)
+            if updated_by is not UNSET:
+                mask |= 1024
+                given.append(updated_by)
+            keys = (id,)
+            if not mask:
+                stored = self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_authorization_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -1042,38 +1096,52 @@ class AccessTokenStore(_Store, AccessTokenTable):
         id: str,
         ray_id: str,
         *,
-        token: str | _dynamic.Unset = _dynamic.UNSET,
-        client_id: str | _dynamic.Unset = _dynamic.UNSET,
-        user_id: str | None | _dynamic.Unset = _dynamic.UNSET,
-        scopes: str | None | _dynamic.Unset = _dynamic.UNSET,
-        expires_at: int | _dynamic.Unset = _dynamic.UNSET,
-        revoked_at: int | None | _dynamic.Unset = _dynamic.UNSET,
-        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
-        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+        token: str | Unset = UNSET,
+        client_id: str | Unset = UNSET,
+        user_id: str | None | Unset = UNSET,
+        scopes: str | None | Unset = UNSET,
+        expires_at: int | Unset = UNSET,
+        revoked_at: int | None | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
     ) -> Result[AccessToken]:
         """Write only the given columns of the AccessToken with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    token,
-                    client_id,
-                    user_id,
-                    scopes,
-                    expires_at,
-                    revoked_at,
-                    updated_at,
-                    updated_by,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if token is not UNSET:
+                mask |= 1
+                given.append(token)
+            if client_id is not UNSET:
+                mask |= 2
+                given.append(client_id)
+            if user_id is not UNSET:
+                mask |= 4
+                given.append(user_id)
+            if scopes is not UNSET:
+                mask |= 8
+                given.append(scopes)
+            if expires_at is not UNSET:
+                mask |= 16
+                given.append(expires_at)
+            if revoked_at is not UNSET:
+                mask |= 32
+                given.append(revoked_at)
+            if updated_at is not UNSET:
+                mask |= 64
+                given.append(updated_at)
+            if updated_by is not UNSET:
+                mask |= 128
+                given.append(updated_by)
+            keys = (id,)
+            if not mask:
+                stored = self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_access_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -1372,7 +1440,7 @@ class AccessTokenStore(_Store, AccessTokenTable):
                 (
                     now,
                     actor,
-                    _dynamic.in_list(self._sql._IN_LIST, _dynamic.sequence(ids, "ids")),
+                    _dynamic.in_list(self._sql._IN_LIST, ids, "ids"),
                 ),
             )
         except Exception as exc:
@@ -1404,36 +1472,27 @@ class AccessTokenStore(_Store, AccessTokenTable):
         """The admin screen's access tokens: by client, by user, expiring after a
         time, any of them or none, in the order picked, a page at a time."""
         try:
-            statement, bound = _dynamic.pick(
-                self._sql.SEARCH_ACCESS_TOKENS,
-                (
-                    (client_id is not None)
-                    | ((user_id is not None) << 1)
-                    | ((expires_after is not None) << 2),
-                    order_by,
-                    after is not None,
-                ),
-                (
-                    client_id,
-                    user_id,
-                    expires_after,
-                    limit,
-                    *(
-                        (
-                            after.created_at,
-                            after.expires_at,
-                            after.id,
-                        )
-                        if after is not None
-                        else (
-                            None,
-                            None,
-                            None,
-                        )
-                    ),
-                ),
-            )
-            found_rows = self._db.fetch_all(statement, bound)
+            mask = 0
+            full: list[object] = []
+            if client_id is not None:
+                mask |= 1
+            full.append(client_id)
+            if user_id is not None:
+                mask |= 2
+            full.append(user_id)
+            if expires_after is not None:
+                mask |= 4
+            full.append(expires_after)
+            full.append(limit)
+            if after is None:
+                full.extend([None] * 3)
+            else:
+                full.append(after.created_at)
+                full.append(after.expires_at)
+                full.append(after.id)
+            key = (mask, order_by, after is not None)
+            picked = _dynamic.pick(self._sql.SEARCH_ACCESS_TOKENS, key, full)
+            found_rows = self._db.fetch_all(picked[0], picked[1])
             values = [decode_access_token(r) for r in found_rows]
         except Exception as exc:
             return self._failed(exc, ray_id, "search_access_tokens")
@@ -1521,36 +1580,48 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         id: str,
         ray_id: str,
         *,
-        token: str | _dynamic.Unset = _dynamic.UNSET,
-        client_id: str | _dynamic.Unset = _dynamic.UNSET,
-        user_id: str | None | _dynamic.Unset = _dynamic.UNSET,
-        scopes: str | None | _dynamic.Unset = _dynamic.UNSET,
-        revoked_at: int | None | _dynamic.Unset = _dynamic.UNSET,
-        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
-        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+        token: str | Unset = UNSET,
+        client_id: str | Unset = UNSET,
+        user_id: str | None | Unset = UNSET,
+        scopes: str | None | Unset = UNSET,
+        revoked_at: int | None | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
     ) -> Result[RefreshToken]:
         """Write only the given columns of the RefreshToken with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    token,
-                    client_id,
-                    user_id,
-                    scopes,
-                    revoked_at,
-                    updated_at,
-                    updated_by,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if token is not UNSET:
+                mask |= 1
+                given.append(token)
+            if client_id is not UNSET:
+                mask |= 2
+                given.append(client_id)
+            if user_id is not UNSET:
+                mask |= 4
+                given.append(user_id)
+            if scopes is not UNSET:
+                mask |= 8
+                given.append(scopes)
+            if revoked_at is not UNSET:
+                mask |= 16
+                given.append(revoked_at)
+            if updated_at is not UNSET:
+                mask |= 32
+                given.append(updated_at)
+            if updated_by is not UNSET:
+                mask |= 64
+                given.append(updated_by)
+            keys = (id,)
+            if not mask:
+                stored = self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_refresh_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -1812,44 +1883,60 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         id: str,
         ray_id: str,
         *,
-        device_code: str | _dynamic.Unset = _dynamic.UNSET,
-        user_code: str | _dynamic.Unset = _dynamic.UNSET,
-        client_id: str | _dynamic.Unset = _dynamic.UNSET,
-        user_id: str | None | _dynamic.Unset = _dynamic.UNSET,
-        scopes: str | None | _dynamic.Unset = _dynamic.UNSET,
-        expires_at: int | _dynamic.Unset = _dynamic.UNSET,
-        interval: int | _dynamic.Unset = _dynamic.UNSET,
-        state: (
-            Literal["pending", "approved", "denied", "consumed", "expired"] | _dynamic.Unset
-        ) = _dynamic.UNSET,
-        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
-        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+        device_code: str | Unset = UNSET,
+        user_code: str | Unset = UNSET,
+        client_id: str | Unset = UNSET,
+        user_id: str | None | Unset = UNSET,
+        scopes: str | None | Unset = UNSET,
+        expires_at: int | Unset = UNSET,
+        interval: int | Unset = UNSET,
+        state: Literal["pending", "approved", "denied", "consumed", "expired"] | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
     ) -> Result[DeviceCode]:
         """Write only the given columns of the DeviceCode with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    device_code,
-                    user_code,
-                    client_id,
-                    user_id,
-                    scopes,
-                    expires_at,
-                    interval,
-                    state,
-                    updated_at,
-                    updated_by,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if device_code is not UNSET:
+                mask |= 1
+                given.append(device_code)
+            if user_code is not UNSET:
+                mask |= 2
+                given.append(user_code)
+            if client_id is not UNSET:
+                mask |= 4
+                given.append(client_id)
+            if user_id is not UNSET:
+                mask |= 8
+                given.append(user_id)
+            if scopes is not UNSET:
+                mask |= 16
+                given.append(scopes)
+            if expires_at is not UNSET:
+                mask |= 32
+                given.append(expires_at)
+            if interval is not UNSET:
+                mask |= 64
+                given.append(interval)
+            if state is not UNSET:
+                mask |= 128
+                given.append(state)
+            if updated_at is not UNSET:
+                mask |= 256
+                given.append(updated_at)
+            if updated_by is not UNSET:
+                mask |= 512
+                given.append(updated_by)
+            keys = (id,)
+            if not mask:
+                stored = self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_device_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -2273,42 +2360,31 @@ class AuditLogStore(_Store, AuditLogTable):
         """The audit trail, filtered by event types, client, user and start time
         (each only when given), newest or oldest first, a page at a time."""
         try:
-            statement, bound = _dynamic.pick(
-                self._sql.SEARCH_AUDIT_LOGS,
-                (
-                    (event_types is not None)
-                    | ((client_id is not None) << 1)
-                    | ((user_id is not None) << 2)
-                    | ((since is not None) << 3),
-                    order_by,
-                    after is not None,
-                ),
-                (
-                    (
-                        None
-                        if event_types is None
-                        else _dynamic.in_list(
-                            self._sql._IN_LIST, _dynamic.sequence(event_types, "event_types")
-                        )
-                    ),
-                    client_id,
-                    user_id,
-                    since,
-                    limit,
-                    *(
-                        (
-                            after.created_at,
-                            after.id,
-                        )
-                        if after is not None
-                        else (
-                            None,
-                            None,
-                        )
-                    ),
-                ),
-            )
-            found_rows = self._db.fetch_all(statement, bound)
+            mask = 0
+            full: list[object] = []
+            if event_types is None:
+                full.append(None)
+            else:
+                mask |= 1
+                full.append(_dynamic.in_list(self._sql._IN_LIST, event_types, "event_types"))
+            if client_id is not None:
+                mask |= 2
+            full.append(client_id)
+            if user_id is not None:
+                mask |= 4
+            full.append(user_id)
+            if since is not None:
+                mask |= 8
+            full.append(since)
+            full.append(limit)
+            if after is None:
+                full.extend([None] * 2)
+            else:
+                full.append(after.created_at)
+                full.append(after.id)
+            key = (mask, order_by, after is not None)
+            picked = _dynamic.pick(self._sql.SEARCH_AUDIT_LOGS, key, full)
+            found_rows = self._db.fetch_all(picked[0], picked[1])
             values = [decode_audit_log(r) for r in found_rows]
         except Exception as exc:
             return self._failed(exc, ray_id, "search_audit_logs")

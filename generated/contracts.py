@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, Literal, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import (
     OAuthClient,
     OAuthClientConfig,
@@ -93,15 +93,15 @@ class ClientTable(BaseTable[OAuthClient]):
         id: str,
         ray_id: str,
         *,
-        client_identifier: str | _dynamic.Unset = _dynamic.UNSET,
-        client_secret: str | None | _dynamic.Unset = _dynamic.UNSET,
-        is_confidential: bool | _dynamic.Unset = _dynamic.UNSET,
-        redirect_uris: str | _dynamic.Unset = _dynamic.UNSET,
-        grant_types: str | _dynamic.Unset = _dynamic.UNSET,
-        scopes: str | None | _dynamic.Unset = _dynamic.UNSET,
-        is_enabled: bool | _dynamic.Unset = _dynamic.UNSET,
-        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
-        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+        client_identifier: str | Unset = UNSET,
+        client_secret: str | None | Unset = UNSET,
+        is_confidential: bool | Unset = UNSET,
+        redirect_uris: str | Unset = UNSET,
+        grant_types: str | Unset = UNSET,
+        scopes: str | None | Unset = UNSET,
+        is_enabled: bool | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
     ) -> Result[OAuthClient]:
         """Write only the given columns of the OAuthClient with this id.
 
@@ -182,19 +182,19 @@ class ClientConfigTable(BaseTable[OAuthClientConfig]):
         client_id: str,
         ray_id: str,
         *,
-        response_types: str | _dynamic.Unset = _dynamic.UNSET,
-        require_pkce: bool | _dynamic.Unset = _dynamic.UNSET,
-        pkce_methods: str | None | _dynamic.Unset = _dynamic.UNSET,
-        access_token_ttl: int | _dynamic.Unset = _dynamic.UNSET,
-        refresh_token_ttl: int | None | _dynamic.Unset = _dynamic.UNSET,
-        authorization_code_ttl: int | _dynamic.Unset = _dynamic.UNSET,
-        max_active_access_tokens: int | None | _dynamic.Unset = _dynamic.UNSET,
-        max_active_refresh_tokens: int | None | _dynamic.Unset = _dynamic.UNSET,
-        device_code_ttl: int | None | _dynamic.Unset = _dynamic.UNSET,
-        device_poll_interval: int | None | _dynamic.Unset = _dynamic.UNSET,
-        metadata: str | None | _dynamic.Unset = _dynamic.UNSET,
-        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
-        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+        response_types: str | Unset = UNSET,
+        require_pkce: bool | Unset = UNSET,
+        pkce_methods: str | None | Unset = UNSET,
+        access_token_ttl: int | Unset = UNSET,
+        refresh_token_ttl: int | None | Unset = UNSET,
+        authorization_code_ttl: int | Unset = UNSET,
+        max_active_access_tokens: int | None | Unset = UNSET,
+        max_active_refresh_tokens: int | None | Unset = UNSET,
+        device_code_ttl: int | None | Unset = UNSET,
+        device_poll_interval: int | None | Unset = UNSET,
+        metadata: str | None | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
     ) -> Result[OAuthClientConfig]:
         """Write only the given columns of the OAuthClientConfig with this client_id.
 
@@ -243,10 +243,10 @@ class UserTable(BaseTable[OAuthUser]):
         id: str,
         ray_id: str,
         *,
-        external_id: str | _dynamic.Unset = _dynamic.UNSET,
-        is_active: bool | _dynamic.Unset = _dynamic.UNSET,
-        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
-        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+        external_id: str | Unset = UNSET,
+        is_active: bool | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
     ) -> Result[OAuthUser]:
         """Write only the given columns of the OAuthUser with this id.
 
@@ -299,17 +299,17 @@ class AuthorizationCodeTable(BaseTable[AuthorizationCode]):
         id: str,
         ray_id: str,
         *,
-        code: str | _dynamic.Unset = _dynamic.UNSET,
-        client_id: str | _dynamic.Unset = _dynamic.UNSET,
-        user_id: str | _dynamic.Unset = _dynamic.UNSET,
-        redirect_uri: str | _dynamic.Unset = _dynamic.UNSET,
-        scopes: str | None | _dynamic.Unset = _dynamic.UNSET,
-        code_challenge: str | None | _dynamic.Unset = _dynamic.UNSET,
-        code_challenge_method: str | None | _dynamic.Unset = _dynamic.UNSET,
-        expires_at: int | _dynamic.Unset = _dynamic.UNSET,
-        consumed_at: int | None | _dynamic.Unset = _dynamic.UNSET,
-        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
-        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+        code: str | Unset = UNSET,
+        client_id: str | Unset = UNSET,
+        user_id: str | Unset = UNSET,
+        redirect_uri: str | Unset = UNSET,
+        scopes: str | None | Unset = UNSET,
+        code_challenge: str | None | Unset = UNSET,
+        code_challenge_method: str | None | Unset = UNSET,
+        expires_at: int | Unset = UNSET,
+        consumed_at: int | None | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
     ) -> Result[AuthorizationCode]:
         """Write only the given columns of the AuthorizationCode with this id.
 
@@ -404,14 +404,14 @@ class AccessTokenTable(BaseTable[AccessToken]):
         id: str,
         ray_id: str,
         *,
-        token: str | _dynamic.Unset = _dynamic.UNSET,
-        client_id: str | _dynamic.Unset = _dynamic.UNSET,
-        user_id: str | None | _dynamic.Unset = _dynamic.UNSET,
-        scopes: str | None | _dynamic.Unset = _dynamic.UNSET,
-        expires_at: int | _dynamic.Unset = _dynamic.UNSET,
-        revoked_at: int | None | _dynamic.Unset = _dynamic.UNSET,
-        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
-        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+        token: str | Unset = UNSET,
+        client_id: str | Unset = UNSET,
+        user_id: str | None | Unset = UNSET,
+        scopes: str | None | Unset = UNSET,
+        expires_at: int | Unset = UNSET,
+        revoked_at: int | None | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
     ) -> Result[AccessToken]:
         """Write only the given columns of the AccessToken with this id.
 
@@ -578,13 +578,13 @@ class RefreshTokenTable(BaseTable[RefreshToken]):
         id: str,
         ray_id: str,
         *,
-        token: str | _dynamic.Unset = _dynamic.UNSET,
-        client_id: str | _dynamic.Unset = _dynamic.UNSET,
-        user_id: str | None | _dynamic.Unset = _dynamic.UNSET,
-        scopes: str | None | _dynamic.Unset = _dynamic.UNSET,
-        revoked_at: int | None | _dynamic.Unset = _dynamic.UNSET,
-        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
-        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+        token: str | Unset = UNSET,
+        client_id: str | Unset = UNSET,
+        user_id: str | None | Unset = UNSET,
+        scopes: str | None | Unset = UNSET,
+        revoked_at: int | None | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
     ) -> Result[RefreshToken]:
         """Write only the given columns of the RefreshToken with this id.
 
@@ -683,18 +683,16 @@ class DeviceCodeTable(BaseTable[DeviceCode]):
         id: str,
         ray_id: str,
         *,
-        device_code: str | _dynamic.Unset = _dynamic.UNSET,
-        user_code: str | _dynamic.Unset = _dynamic.UNSET,
-        client_id: str | _dynamic.Unset = _dynamic.UNSET,
-        user_id: str | None | _dynamic.Unset = _dynamic.UNSET,
-        scopes: str | None | _dynamic.Unset = _dynamic.UNSET,
-        expires_at: int | _dynamic.Unset = _dynamic.UNSET,
-        interval: int | _dynamic.Unset = _dynamic.UNSET,
-        state: (
-            Literal["pending", "approved", "denied", "consumed", "expired"] | _dynamic.Unset
-        ) = _dynamic.UNSET,
-        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
-        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+        device_code: str | Unset = UNSET,
+        user_code: str | Unset = UNSET,
+        client_id: str | Unset = UNSET,
+        user_id: str | None | Unset = UNSET,
+        scopes: str | None | Unset = UNSET,
+        expires_at: int | Unset = UNSET,
+        interval: int | Unset = UNSET,
+        state: Literal["pending", "approved", "denied", "consumed", "expired"] | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
     ) -> Result[DeviceCode]:
         """Write only the given columns of the DeviceCode with this id.
 

@@ -18,7 +18,9 @@ from .dynamic import AFTER, LIMIT
 _NULL = "None if {} is None else "
 IN_LIST = "_IN_LIST"  # the _sql class attribute naming the IN-list style
 # Local names of a dynamic query's body, and the paging keywords.
-DYNAMIC_TAKEN = frozenset({"statement", "bound", "order_by", "limit", "after"})
+DYNAMIC_TAKEN = frozenset(
+    {"statement", "bound", "order_by", "limit", "after", "mask", "full", "key"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,15 +31,14 @@ class Call:
     keywords: str  # `, *, x: int | None = None, ...` after ray_id, or ""
     statement: str
     arguments: str
-    prelude: str
+    prelude: tuple[str, ...]
 
 
 def sequence_param(param: ParamView, optional: bool) -> ParamView:
     """An IN-list parameter: a Sequence[T], each value through T's codec, sent as one value."""
     each = param.codec_encode
-    checked = f'_dynamic.sequence({{}}, "{param.name}")'
-    values = checked if each == "{}" else f"[{each.replace('{}', 'v')} for v in {checked}]"
-    encode = f"_dynamic.in_list(self._sql.{IN_LIST}, {values})"
+    codec = "" if each == "{}" else f", lambda v: {each.replace('{}', 'v')}"
+    encode = f'_dynamic.in_list(self._sql.{IN_LIST}, {{}}, "{param.name}"{codec})'
     return ParamView(
         name=param.name,
         annotation=f"Sequence[{param.annotation}]",
@@ -64,25 +65,39 @@ def build_call(
     encoded = [v.encode for v in params]
     if not query.variants:
         tail = "".join(f", {k}" for k in ["*", *keywords]) if keywords else ""
-        return Call(leading, tail, f"self._sql.{sql_name}", _tuple(encoded), "")
+        return Call(leading, tail, f"self._sql.{sql_name}", _tuple(encoded), ())
     if query.order_by:
         choices = [c for n in query.order_by for c in (n, f"-{n}")]
         literal = ", ".join(f'"{c}"' for c in choices)
         keywords.append(f'order_by: Literal[{literal}] = "{query.order_by[0]}"')
         keywords += ["limit: int = 100", f"after: {row_type} | None = None"]
-        after = [f.encode.replace("{}", f"after.{f.attr}") for f in cursor_fields]
-        nones = ", ".join("None" for _ in after)
-        encoded += ["limit", f"*(({', '.join(after)},) if after is not None else ({nones},))"]
-    bits = [
-        f"(({v.name} is not None) << {i})" if i else f"({v.name} is not None)"
-        for i, v in enumerate(v for v, p in zip(params, query.params) if p.optional)
-    ]
-    mask = " | ".join(bits) or "0"
+    lines = ["mask = 0", "full: list[object] = []"]
+    bit = 0
+    for view, param in zip(params, query.params):
+        if not param.optional:
+            lines.append(f"full.append({view.encode})")
+            continue
+        encode = view.codec_encode.removeprefix(_NULL).replace("{}", view.name)
+        if encode == view.name:
+            lines += [f"if {view.name} is not None:", f"    mask |= {1 << bit}"]
+            lines.append(f"full.append({view.name})")
+        else:
+            lines += [f"if {view.name} is None:", "    full.append(None)", "else:"]
+            lines += [f"    mask |= {1 << bit}", f"    full.append({encode})"]
+        bit += 1
+    if query.order_by:
+        lines += ["full.append(limit)", "if after is None:"]
+        lines.append(f"    full.extend([None] * {len(cursor_fields)})")
+        lines.append("else:")
+        lines += [
+            f"    full.append({f.encode.replace('{}', f'after.{f.attr}')})" for f in cursor_fields
+        ]
     order = "order_by" if query.order_by else '""'
     after_given = "after is not None" if query.order_by else "False"
-    key = f"({mask}, {order}, {after_given})"
-    prelude = f"statement, bound = _dynamic.pick(self._sql.{sql_name}, {key}, {_tuple(encoded)})"
-    return Call(leading, "".join(f", {k}" for k in ["*", *keywords]), "statement", "bound", prelude)
+    lines.append(f"key = (mask, {order}, {after_given})")
+    lines.append(f"picked = _dynamic.pick(self._sql.{sql_name}, key, full)")
+    tail = "".join(f", {k}" for k in ["*", *keywords])
+    return Call(leading, tail, "picked[0]", "picked[1]", tuple(lines))
 
 
 def full_names(query: Query) -> list[str]:

@@ -198,7 +198,8 @@ def _batch(params: tuple[ParamView, ...], call: Call) -> tuple[str, Call]:
     if all(p.codec_encode == "{}" for p in params):
         return head, replace(call, arguments="params")
     row = ", ".join(p.encode_as(f"p[{i}]") for i, p in enumerate(params))
-    return head, replace(call, arguments=f"[({row},) for p in params]")
+    row = f"({row},)" if len(params) == 1 else f"({row})"  # no magic trailing comma
+    return head, replace(call, arguments=f"[{row} for p in params]")
 
 
 def _fetch(query: Query) -> str:

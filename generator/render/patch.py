@@ -12,31 +12,28 @@ from __future__ import annotations
 
 from .pysource import safe_docstring
 from .views import FieldView, TableView
-from .views_methods import MethodView, ParamView, arg_tuple
+from .views_methods import MethodView, ParamView
 
-_UNSET = "_dynamic.UNSET"
+_UNSET = "UNSET"
 
 
 def patch_method(view: TableView, suffix: str, keys: tuple[ParamView, ...], get: str) -> MethodView:
     """The patch method of a table, found by the key `keys` (its primary key)."""
     name = f"patch_by_{suffix}"
-    taken = {"self", "ray_id", "statement", "bound", "stored", "exc", *(k.name for k in keys)}
+    taken = {"self", "ray_id", "statement", "keys", "stored", "exc", "mask", "given"}
+    taken |= {k.name for k in keys}
     fields = view.update_fields
     words = [_keyword(f, taken) for f in fields]
     declared = ", ".join(k.declaration for k in keys)
     keywords = "".join(f", {attr}: {_annotation(f)} = {_UNSET}" for f, attr in zip(fields, words))
-    values = [
-        (
-            attr
-            if _encode(f, attr) == attr
-            else f"{attr} if {attr} is {_UNSET} else {_encode(f, attr)}"
-        )
-        for f, attr in zip(fields, words)
-    ]
+    lines = []
+    for bit, (field, attr) in enumerate(zip(fields, words)):
+        lines += [f"if {attr} is not {_UNSET}:", f"    mask |= {1 << bit}"]
+        lines += ["    " + line for line in _append(field, attr)]
     return MethodView(
         kind="patch",
         name=name,
-        signature=(f"{name}(self, {declared}, ray_id: str, *{keywords}) -> Result[{view.model}]"),
+        signature=f"{name}(self, {declared}, ray_id: str, *{keywords}) -> Result[{view.model}]",
         doc=safe_docstring(
             f"Write only the given columns of the {view.model} with this "
             f"{' and '.join(k.column for k in keys)}.\n\n"
@@ -45,10 +42,10 @@ def patch_method(view: TableView, suffix: str, keys: tuple[ParamView, ...], get:
         ),
         returns=view.model,
         params=keys,
-        args=arg_tuple(values),
-        args_after=arg_tuple(k.encode for k in keys),
+        args_after=_tuple([k.encode for k in keys]),
         sql=name.upper(),
         fallback=get,
+        lines=tuple(lines),
     )
 
 
@@ -57,9 +54,25 @@ def _keyword(field: FieldView, taken: set[str]) -> str:
 
 
 def _annotation(field: FieldView) -> str:
-    return f"{field.annotation} | _dynamic.Unset"
+    return f"{field.annotation} | Unset"
 
 
-def _encode(field: FieldView, attr: str) -> str:
-    """The column's update encoding (DEFAULT refused) applied to the keyword `attr`."""
-    return field.encoded_for_update("__patch__").replace(f"__patch__.{field.attr}", attr)
+def _append(field: FieldView, attr: str) -> list[str]:
+    """Statements appending the column's value as the database stores it (as `update`)."""
+    lines = []
+    if field.db_filled:  # the DEFAULT sentinel is for inserts; an update needs a value
+        lines += [f"if {attr} is _convert.DEFAULT:"]
+        lines += [f"    _convert.refuse_default({field.table!r}, {field.column!r})"]
+    null = "None if {} is None else "
+    if field.encode.startswith(null):
+        codec = field.encode.removeprefix(null).replace("{}", attr)
+        lines += [f"if {attr} is None:", "    given.append(None)", "else:"]
+        lines += [f"    given.append({codec})"]
+    else:
+        lines += [f"given.append({field.encode.replace('{}', attr)})"]
+    return lines
+
+
+def _tuple(items: list[str]) -> str:
+    """A tuple without a magic trailing comma (black would keep it exploded)."""
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"

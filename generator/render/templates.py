@@ -15,6 +15,7 @@ import jinja2
 
 from ..backends.manifest import builtin_templates_dir
 from ..errors import TemplateError
+from .literal import assignment
 
 
 def make_environment(user_dirs: tuple[Path, ...] = ()) -> jinja2.Environment:
@@ -35,6 +36,7 @@ def make_environment(user_dirs: tuple[Path, ...] = ()) -> jinja2.Environment:
         autoescape=False,
     )
     env.filters["pyrepr"] = repr
+    env.filters["pyassign"] = assignment  # plain data, laid out as black would
     return env
 
 

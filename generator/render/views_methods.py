@@ -55,8 +55,10 @@ class MethodView:
     # that reads it back, and the positions of the key in the RETURNING row.
     read_back: str = ""
     read_back_key: str = "()"
-    # patch: the get-by-key statement that answers a call giving no column.
+    # patch: the get-by-key statement that answers a call giving no column,
+    # and the lines (Python source) that collect the columns given.
     fallback: str = ""
+    lines: tuple[str, ...] = ()
 
     @staticmethod
     def insert(model: str) -> MethodView:
@@ -216,7 +218,7 @@ class QueryView:
     # `prelude` binds `statement` and `bound` from `_dynamic.pick`.
     statement: str = ""
     arguments: str = "()"
-    prelude: str = ""
+    prelude: tuple[str, ...] = ()
     sequences: tuple[str, ...] = ()  # IN-list parameters: one value each
     # (mask, order, after, SQLite text with :names) per variant, and the :names
     # of the full argument tuple the variants pick their parameters from.

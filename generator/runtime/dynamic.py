@@ -23,7 +23,6 @@ __all__ = [
     "UNSET",
     "Unset",
     "in_list",
-    "patch",
     "patch_sql",
     "pick",
     "sequence",
@@ -59,19 +58,27 @@ def sequence(values: Iterable[Any], name: str) -> Sequence[Any]:
     return values if isinstance(values, (list, tuple)) else list(values)
 
 
-def in_list(style: str, values: Sequence[Any]) -> object:
-    """One bound parameter holding every value of an IN-list.
+def in_list(
+    style: str,
+    values: Iterable[Any],
+    name: str,
+    encode: Callable[[Any], object] | None = None,
+) -> object:
+    """One bound parameter holding every value of an IN-list (each through `encode`).
 
     "json" (SQLite, libSQL): a JSON array the statement reads with
     `json_each(?)`, so any length binds one variable. "array" (PostgreSQL):
-    the list itself, for `= ANY($n)`.
+    a list, for `= ANY($n)`.
     """
+    checked = sequence(values, name)
+    if encode is not None:
+        checked = [encode(v) for v in checked]
     if style == "json":
         try:
-            return json.dumps(values, ensure_ascii=False, allow_nan=False)
+            return json.dumps(checked, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError):
-            raise InvalidArgument("an IN-list holds a value JSON cannot carry") from None
-    return list(values)
+            raise InvalidArgument(f"{name} holds a value JSON cannot carry") from None
+    return list(checked)
 
 
 def pick(
@@ -108,25 +115,6 @@ def patch_sql(parts: PatchParts, mask: int) -> str:
     return found
 
 
-def patch(
-    parts: PatchParts, values: Sequence[object], keys: Sequence[object]
-) -> tuple[str | None, list[object]]:
-    """The UPDATE for the columns given (not UNSET) and its parameters, then the key's.
-
-    None when no column is given: there is nothing to write, the caller reads the row.
-    """
-    mask = 0
-    bound: list[object] = []
-    for i, value in enumerate(values):
-        if value is not UNSET:
-            mask |= 1 << i
-            bound.append(value)
-    bound.extend(keys)
-    if not mask:
-        return None, list(keys)
-    return patch_sql(parts, mask), bound
-
-
 def _number(text: str, style: str) -> str:
     pieces = text.split("\x00")
     if style == "qmark":
@@ -135,8 +123,3 @@ def _number(text: str, style: str) -> str:
     for n, piece in enumerate(pieces[1:], start=1):
         out.append(f"${n}{piece}")
     return "".join(out)
-
-
-def encode_each(values: Sequence[Any], encode: Callable[[Any], object]) -> list[object]:
-    """Every value of an IN-list through its column's codec."""
-    return [encode(v) for v in values]

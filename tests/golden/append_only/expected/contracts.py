@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Event, LedgerEntry, Draft
 from .results import Result
 
@@ -89,7 +89,7 @@ class DraftTable(BaseTable[Draft]):
 
     @abstractmethod
     async def patch_by_id(
-        self, id: int, ray_id: str, *, body: str | _dynamic.Unset = _dynamic.UNSET
+        self, id: int, ray_id: str, *, body: str | Unset = UNSET
     ) -> Result[Draft]:
         """Write only the given columns of the Draft with this id.
 

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Ticket, Comment
 from .results import Result
 
@@ -60,7 +60,7 @@ class TicketTable(BaseTable[Ticket]):
 
     @abstractmethod
     async def patch_by_id(
-        self, id: int, ray_id: str, *, title: str | _dynamic.Unset = _dynamic.UNSET
+        self, id: int, ray_id: str, *, title: str | Unset = UNSET
     ) -> Result[Ticket]:
         """Write only the given columns of the Ticket with this id.
 
@@ -101,12 +101,7 @@ class CommentTable(BaseTable[Comment]):
 
     @abstractmethod
     async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        ticket_id: int | _dynamic.Unset = _dynamic.UNSET,
-        body: str | _dynamic.Unset = _dynamic.UNSET,
+        self, id: int, ray_id: str, *, ticket_id: int | Unset = UNSET, body: str | Unset = UNSET
     ) -> Result[Comment]:
         """Write only the given columns of the Comment with this id.
 

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ForTable, WithTable
@@ -162,32 +163,40 @@ class ForStore(_Store, ForTable):
         id: int,
         ray_id: str,
         *,
-        like: str | _dynamic.Unset = _dynamic.UNSET,
-        any: str | None | _dynamic.Unset = _dynamic.UNSET,
-        true: bool | _dynamic.Unset = _dynamic.UNSET,
-        current_date: str | None | _dynamic.Unset = _dynamic.UNSET,
-        exclude: str | None | _dynamic.Unset = _dynamic.UNSET,
+        like: str | Unset = UNSET,
+        any: str | None | Unset = UNSET,
+        true: bool | Unset = UNSET,
+        current_date: str | None | Unset = UNSET,
+        exclude: str | None | Unset = UNSET,
     ) -> Result[For]:
         """Write only the given columns of the For with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    like,
-                    any,
-                    true if true is _dynamic.UNSET else _convert.encode_bool(true),
-                    current_date,
-                    exclude,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if like is not UNSET:
+                mask |= 1
+                given.append(like)
+            if any is not UNSET:
+                mask |= 2
+                given.append(any)
+            if true is not UNSET:
+                mask |= 4
+                given.append(_convert.encode_bool(true))
+            if current_date is not UNSET:
+                mask |= 8
+                given.append(current_date)
+            if exclude is not UNSET:
+                mask |= 16
+                given.append(exclude)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_for, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -341,30 +350,27 @@ class WithStore(_Store, WithTable):
             return self._failed(exc, ray_id, "upsert")
 
     async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        regexp: int | _dynamic.Unset = _dynamic.UNSET,
-        cross: str | _dynamic.Unset = _dynamic.UNSET,
+        self, id: int, ray_id: str, *, regexp: int | Unset = UNSET, cross: str | Unset = UNSET
     ) -> Result[With]:
         """Write only the given columns of the With with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    regexp,
-                    cross,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if regexp is not UNSET:
+                mask |= 1
+                given.append(regexp)
+            if cross is not UNSET:
+                mask |= 2
+                given.append(cross)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_with, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")

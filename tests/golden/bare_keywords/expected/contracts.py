@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import For, With
 from .results import Result
 
@@ -68,11 +68,11 @@ class ForTable(BaseTable[For]):
         id: int,
         ray_id: str,
         *,
-        like: str | _dynamic.Unset = _dynamic.UNSET,
-        any: str | None | _dynamic.Unset = _dynamic.UNSET,
-        true: bool | _dynamic.Unset = _dynamic.UNSET,
-        current_date: str | None | _dynamic.Unset = _dynamic.UNSET,
-        exclude: str | None | _dynamic.Unset = _dynamic.UNSET,
+        like: str | Unset = UNSET,
+        any: str | None | Unset = UNSET,
+        true: bool | Unset = UNSET,
+        current_date: str | None | Unset = UNSET,
+        exclude: str | None | Unset = UNSET,
     ) -> Result[For]:
         """Write only the given columns of the For with this id.
 
@@ -131,12 +131,7 @@ class WithTable(BaseTable[With]):
 
     @abstractmethod
     async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        regexp: int | _dynamic.Unset = _dynamic.UNSET,
-        cross: str | _dynamic.Unset = _dynamic.UNSET,
+        self, id: int, ray_id: str, *, regexp: int | Unset = UNSET, cross: str | Unset = UNSET
     ) -> Result[With]:
         """Write only the given columns of the With with this id.
 

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ShipmentTable
@@ -160,42 +161,47 @@ class ShipmentStore(_Store, ShipmentTable):
         id: str,
         ray_id: str,
         *,
-        weight: Decimal | _dynamic.Unset = _dynamic.UNSET,
-        shipped_on: datetime.date | None | _dynamic.Unset = _dynamic.UNSET,
-        status: Literal["packed", "sent", "lost"] | _dynamic.Unset = _dynamic.UNSET,
-        fragile: bool | _dynamic.Unset = _dynamic.UNSET,
-        label: bytes | None | _dynamic.Unset = _dynamic.UNSET,
-        tracking_code: str | None | _dynamic.Unset = _dynamic.UNSET,
+        weight: Decimal | Unset = UNSET,
+        shipped_on: datetime.date | None | Unset = UNSET,
+        status: Literal["packed", "sent", "lost"] | Unset = UNSET,
+        fragile: bool | Unset = UNSET,
+        label: bytes | None | Unset = UNSET,
+        tracking_code: str | None | Unset = UNSET,
     ) -> Result[Shipment]:
         """Write only the given columns of the Shipment with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    (
-                        weight
-                        if weight is _dynamic.UNSET
-                        else _convert.encode_decimal(weight, "shipments", "weight", (8, 3))
-                    ),
-                    (
-                        shipped_on
-                        if shipped_on is _dynamic.UNSET
-                        else None if shipped_on is None else shipped_on.isoformat()
-                    ),
-                    status,
-                    fragile if fragile is _dynamic.UNSET else _convert.encode_bool(fragile),
-                    label,
-                    tracking_code,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if weight is not UNSET:
+                mask |= 1
+                given.append(_convert.encode_decimal(weight, "shipments", "weight", (8, 3)))
+            if shipped_on is not UNSET:
+                mask |= 2
+                if shipped_on is None:
+                    given.append(None)
+                else:
+                    given.append(shipped_on.isoformat())
+            if status is not UNSET:
+                mask |= 4
+                given.append(status)
+            if fragile is not UNSET:
+                mask |= 8
+                given.append(_convert.encode_bool(fragile))
+            if label is not UNSET:
+                mask |= 16
+                given.append(label)
+            if tracking_code is not UNSET:
+                mask |= 32
+                given.append(tracking_code)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_shipment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Generic, Literal, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Shipment
 from .results import Result
 
@@ -69,12 +69,12 @@ class ShipmentTable(BaseTable[Shipment]):
         id: str,
         ray_id: str,
         *,
-        weight: Decimal | _dynamic.Unset = _dynamic.UNSET,
-        shipped_on: datetime.date | None | _dynamic.Unset = _dynamic.UNSET,
-        status: Literal["packed", "sent", "lost"] | _dynamic.Unset = _dynamic.UNSET,
-        fragile: bool | _dynamic.Unset = _dynamic.UNSET,
-        label: bytes | None | _dynamic.Unset = _dynamic.UNSET,
-        tracking_code: str | None | _dynamic.Unset = _dynamic.UNSET,
+        weight: Decimal | Unset = UNSET,
+        shipped_on: datetime.date | None | Unset = UNSET,
+        status: Literal["packed", "sent", "lost"] | Unset = UNSET,
+        fragile: bool | Unset = UNSET,
+        label: bytes | None | Unset = UNSET,
+        tracking_code: str | None | Unset = UNSET,
     ) -> Result[Shipment]:
         """Write only the given columns of the Shipment with this id.
 

@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Event
 from .results import Result
 
@@ -64,15 +64,15 @@ class EventTable(BaseTable[Event]):
         id: int,
         ray_id: str,
         *,
-        datetime_: datetime.datetime | _dynamic.Unset = _dynamic.UNSET,
-        str_: str | None | _dynamic.Unset = _dynamic.UNSET,
-        int_: int | None | _dynamic.Unset = _dynamic.UNSET,
-        float_: float | None | _dynamic.Unset = _dynamic.UNSET,
-        bytes_: bytes | None | _dynamic.Unset = _dynamic.UNSET,
-        bool_: bool | None | _dynamic.Unset = _dynamic.UNSET,
-        field_: str | _dynamic.Unset = _dynamic.UNSET,
-        dataclass_: str | None | _dynamic.Unset = _dynamic.UNSET,
-        token: str | None | _dynamic.Unset = _dynamic.UNSET,
+        datetime_: datetime.datetime | Unset = UNSET,
+        str_: str | None | Unset = UNSET,
+        int_: int | None | Unset = UNSET,
+        float_: float | None | Unset = UNSET,
+        bytes_: bytes | None | Unset = UNSET,
+        bool_: bool | None | Unset = UNSET,
+        field_: str | Unset = UNSET,
+        dataclass_: str | None | Unset = UNSET,
+        token: str | None | Unset = UNSET,
     ) -> Result[Event]:
         """Write only the given columns of the Event with this id.
 

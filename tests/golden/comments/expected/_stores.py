@@ -16,6 +16,7 @@ from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import DocumentTable
@@ -151,28 +152,32 @@ class DocumentStore(_Store, DocumentTable):
         id: int,
         ray_id: str,
         *,
-        title: str | _dynamic.Unset = _dynamic.UNSET,
-        body: str | None | _dynamic.Unset = _dynamic.UNSET,
-        summary: str | None | _dynamic.Unset = _dynamic.UNSET,
+        title: str | Unset = UNSET,
+        body: str | None | Unset = UNSET,
+        summary: str | None | Unset = UNSET,
     ) -> Result[Document]:
         """Write only the given columns of the Document with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    title,
-                    body,
-                    summary,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if title is not UNSET:
+                mask |= 1
+                given.append(title)
+            if body is not UNSET:
+                mask |= 2
+                given.append(body)
+            if summary is not UNSET:
+                mask |= 4
+                given.append(summary)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_document, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")

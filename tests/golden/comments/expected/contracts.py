@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Document
 from .results import Result
 
@@ -64,9 +64,9 @@ class DocumentTable(BaseTable[Document]):
         id: int,
         ray_id: str,
         *,
-        title: str | _dynamic.Unset = _dynamic.UNSET,
-        body: str | None | _dynamic.Unset = _dynamic.UNSET,
-        summary: str | None | _dynamic.Unset = _dynamic.UNSET,
+        title: str | Unset = UNSET,
+        body: str | None | Unset = UNSET,
+        summary: str | None | Unset = UNSET,
     ) -> Result[Document]:
         """Write only the given columns of the Document with this id.
 

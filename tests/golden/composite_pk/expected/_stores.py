@@ -18,6 +18,7 @@ from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import MembershipTable, DailyRateTable
@@ -171,29 +172,28 @@ class MembershipStore(_Store, MembershipTable):
         user_id: int,
         ray_id: str,
         *,
-        role: str | _dynamic.Unset = _dynamic.UNSET,
-        joined_at: int | _dynamic.Unset = _dynamic.UNSET,
+        role: str | Unset = UNSET,
+        joined_at: int | Unset = UNSET,
     ) -> Result[Membership]:
         """Write only the given columns of the Membership with this group_id and user_id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_GROUP_ID_AND_USER_ID,
-                (
-                    role,
-                    joined_at,
-                ),
-                (
-                    group_id,
-                    user_id,
-                ),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_GROUP_ID_AND_USER_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if role is not UNSET:
+                mask |= 1
+                given.append(role)
+            if joined_at is not UNSET:
+                mask |= 2
+                given.append(joined_at)
+            keys = (group_id, user_id)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_GROUP_ID_AND_USER_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_GROUP_ID_AND_USER_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_membership, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_group_id_and_user_id")
@@ -348,36 +348,24 @@ class DailyRateStore(_Store, DailyRateTable):
             return self._failed(exc, ray_id, "upsert")
 
     async def patch_by_day_and_currency(
-        self,
-        day: datetime.date,
-        currency: str,
-        ray_id: str,
-        *,
-        rate: Decimal | _dynamic.Unset = _dynamic.UNSET,
+        self, day: datetime.date, currency: str, ray_id: str, *, rate: Decimal | Unset = UNSET
     ) -> Result[DailyRate]:
         """Write only the given columns of the DailyRate with this day and currency.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_DAY_AND_CURRENCY,
-                (
-                    (
-                        rate
-                        if rate is _dynamic.UNSET
-                        else _convert.encode_decimal(rate, "daily_rates", "rate", (12, 6))
-                    ),
-                ),
-                (
-                    _convert.encode_epoch_date(day),
-                    currency,
-                ),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_DAY_AND_CURRENCY, bound)
+            mask = 0
+            given: list[object] = []
+            if rate is not UNSET:
+                mask |= 1
+                given.append(_convert.encode_decimal(rate, "daily_rates", "rate", (12, 6)))
+            keys = (_convert.encode_epoch_date(day), currency)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_DAY_AND_CURRENCY, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_DAY_AND_CURRENCY, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_daily_rate, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_day_and_currency")

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Membership, DailyRate
 from .results import Result
 
@@ -69,8 +69,8 @@ class MembershipTable(BaseTable[Membership]):
         user_id: int,
         ray_id: str,
         *,
-        role: str | _dynamic.Unset = _dynamic.UNSET,
-        joined_at: int | _dynamic.Unset = _dynamic.UNSET,
+        role: str | Unset = UNSET,
+        joined_at: int | Unset = UNSET,
     ) -> Result[Membership]:
         """Write only the given columns of the Membership with this group_id and user_id.
 
@@ -125,12 +125,7 @@ class DailyRateTable(BaseTable[DailyRate]):
 
     @abstractmethod
     async def patch_by_day_and_currency(
-        self,
-        day: datetime.date,
-        currency: str,
-        ray_id: str,
-        *,
-        rate: Decimal | _dynamic.Unset = _dynamic.UNSET,
+        self, day: datetime.date, currency: str, ray_id: str, *, rate: Decimal | Unset = UNSET
     ) -> Result[DailyRate]:
         """Write only the given columns of the DailyRate with this day and currency.
 

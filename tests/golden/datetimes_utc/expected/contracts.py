@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Session
 from .results import Result
 
@@ -64,10 +64,10 @@ class SessionTable(BaseTable[Session]):
         id: int,
         ray_id: str,
         *,
-        started_at: datetime.datetime | _dynamic.Unset = _dynamic.UNSET,
-        seen_at: datetime.datetime | None | _dynamic.Unset = _dynamic.UNSET,
-        ended_at: datetime.datetime | None | _dynamic.Unset = _dynamic.UNSET,
-        expires_at: datetime.datetime | _dynamic.Unset = _dynamic.UNSET,
+        started_at: datetime.datetime | Unset = UNSET,
+        seen_at: datetime.datetime | None | Unset = UNSET,
+        ended_at: datetime.datetime | None | Unset = UNSET,
+        expires_at: datetime.datetime | Unset = UNSET,
     ) -> Result[Session]:
         """Write only the given columns of the Session with this id.
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Invoice
 from .results import Result
 
@@ -65,16 +65,16 @@ class InvoiceTable(BaseTable[Invoice]):
         id: int,
         ray_id: str,
         *,
-        total: Decimal | _dynamic.Unset = _dynamic.UNSET,
-        tax: Decimal | _dynamic.Unset = _dynamic.UNSET,
-        discount: Decimal | None | _dynamic.Unset = _dynamic.UNSET,
-        issued_on: datetime.date | _dynamic.Unset = _dynamic.UNSET,
-        due_on: datetime.date | _dynamic.Unset = _dynamic.UNSET,
-        sent_at: datetime.datetime | None | _dynamic.Unset = _dynamic.UNSET,
-        expires_at: datetime.datetime | _dynamic.Unset = _dynamic.UNSET,
-        paid_at: str | None | _dynamic.Unset = _dynamic.UNSET,
-        reminded: bool | _dynamic.Unset = _dynamic.UNSET,
-        weight: float | None | _dynamic.Unset = _dynamic.UNSET,
+        total: Decimal | Unset = UNSET,
+        tax: Decimal | Unset = UNSET,
+        discount: Decimal | None | Unset = UNSET,
+        issued_on: datetime.date | Unset = UNSET,
+        due_on: datetime.date | Unset = UNSET,
+        sent_at: datetime.datetime | None | Unset = UNSET,
+        expires_at: datetime.datetime | Unset = UNSET,
+        paid_at: str | None | Unset = UNSET,
+        reminded: bool | Unset = UNSET,
+        weight: float | None | Unset = UNSET,
     ) -> Result[Invoice]:
         """Write only the given columns of the Invoice with this id.
 

@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Product
 from .results import Result
 
@@ -65,26 +65,26 @@ class ProductTable(BaseTable[Product]):
         id: int,
         ray_id: str,
         *,
-        name: str | _dynamic.Unset = _dynamic.UNSET,
-        code: str | None | _dynamic.Unset = _dynamic.UNSET,
-        letters: str | None | _dynamic.Unset = _dynamic.UNSET,
-        notes: str | None | _dynamic.Unset = _dynamic.UNSET,
-        price: float | _dynamic.Unset = _dynamic.UNSET,
-        amount: float | None | _dynamic.Unset = _dynamic.UNSET,
-        released: datetime.date | None | _dynamic.Unset = _dynamic.UNSET,
-        updated: datetime.datetime | None | _dynamic.Unset = _dynamic.UNSET,
-        seen: datetime.datetime | None | _dynamic.Unset = _dynamic.UNSET,
-        active: bool | _dynamic.Unset = _dynamic.UNSET,
-        image: bytes | None | _dynamic.Unset = _dynamic.UNSET,
-        weight: float | None | _dynamic.Unset = _dynamic.UNSET,
-        ratio: float | None | _dynamic.Unset = _dynamic.UNSET,
-        precise: float | None | _dynamic.Unset = _dynamic.UNSET,
-        big: int | None | _dynamic.Unset = _dynamic.UNSET,
-        small: int | None | _dynamic.Unset = _dynamic.UNSET,
-        meta: JsonValue | None | _dynamic.Unset = _dynamic.UNSET,
-        uid: str | None | _dynamic.Unset = _dynamic.UNSET,
-        opens: str | None | _dynamic.Unset = _dynamic.UNSET,
-        anything: bytes | None | _dynamic.Unset = _dynamic.UNSET,
+        name: str | Unset = UNSET,
+        code: str | None | Unset = UNSET,
+        letters: str | None | Unset = UNSET,
+        notes: str | None | Unset = UNSET,
+        price: float | Unset = UNSET,
+        amount: float | None | Unset = UNSET,
+        released: datetime.date | None | Unset = UNSET,
+        updated: datetime.datetime | None | Unset = UNSET,
+        seen: datetime.datetime | None | Unset = UNSET,
+        active: bool | Unset = UNSET,
+        image: bytes | None | Unset = UNSET,
+        weight: float | None | Unset = UNSET,
+        ratio: float | None | Unset = UNSET,
+        precise: float | None | Unset = UNSET,
+        big: int | None | Unset = UNSET,
+        small: int | None | Unset = UNSET,
+        meta: JsonValue | None | Unset = UNSET,
+        uid: str | None | Unset = UNSET,
+        opens: str | None | Unset = UNSET,
+        anything: bytes | None | Unset = UNSET,
     ) -> Result[Product]:
         """Write only the given columns of the Product with this id.
 

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Setting
 from .results import Result
 
@@ -63,17 +63,17 @@ class SettingTable(BaseTable[Setting]):
         id: int,
         ray_id: str,
         *,
-        name: str | _dynamic.Unset = _dynamic.UNSET,
-        quoted: str | _dynamic.Unset = _dynamic.UNSET,
-        retries: int | _dynamic.Unset = _dynamic.UNSET,
-        offset_ms: int | _dynamic.Unset = _dynamic.UNSET,
-        boost: int | _dynamic.Unset = _dynamic.UNSET,
-        ratio: float | _dynamic.Unset = _dynamic.UNSET,
-        enabled: bool | _dynamic.Unset = _dynamic.UNSET,
-        note: str | None | _dynamic.Unset = _dynamic.UNSET,
-        updated_at: str | _dynamic.Unset = _dynamic.UNSET,
-        label: str | _dynamic.Unset = _dynamic.UNSET,
-        payload: bytes | None | _dynamic.Unset = _dynamic.UNSET,
+        name: str | Unset = UNSET,
+        quoted: str | Unset = UNSET,
+        retries: int | Unset = UNSET,
+        offset_ms: int | Unset = UNSET,
+        boost: int | Unset = UNSET,
+        ratio: float | Unset = UNSET,
+        enabled: bool | Unset = UNSET,
+        note: str | None | Unset = UNSET,
+        updated_at: str | Unset = UNSET,
+        label: str | Unset = UNSET,
+        payload: bytes | None | Unset = UNSET,
     ) -> Result[Setting]:
         """Write only the given columns of the Setting with this id.
 

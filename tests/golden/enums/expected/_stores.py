@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import OrderTable
@@ -150,36 +151,48 @@ class OrderStore(_Store, OrderTable):
         id: int,
         ray_id: str,
         *,
-        status: Literal["new", "paid", "shipped"] | _dynamic.Unset = _dynamic.UNSET,
-        priority: Literal[1, 2, 3] | _dynamic.Unset = _dynamic.UNSET,
-        gift: bool | _dynamic.Unset = _dynamic.UNSET,
-        express: bool | _dynamic.Unset = _dynamic.UNSET,
-        channel: Literal["web", "store"] | None | _dynamic.Unset = _dynamic.UNSET,
-        size: Literal["s", "m", "l"] | _dynamic.Unset = _dynamic.UNSET,
-        note: str | None | _dynamic.Unset = _dynamic.UNSET,
+        status: Literal["new", "paid", "shipped"] | Unset = UNSET,
+        priority: Literal[1, 2, 3] | Unset = UNSET,
+        gift: bool | Unset = UNSET,
+        express: bool | Unset = UNSET,
+        channel: Literal["web", "store"] | None | Unset = UNSET,
+        size: Literal["s", "m", "l"] | Unset = UNSET,
+        note: str | None | Unset = UNSET,
     ) -> Result[Order]:
         """Write only the given columns of the Order with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    status,
-                    priority,
-                    gift if gift is _dynamic.UNSET else _convert.encode_bool(gift),
-                    express if express is _dynamic.UNSET else _convert.encode_bool(express),
-                    channel,
-                    size,
-                    note,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if status is not UNSET:
+                mask |= 1
+                given.append(status)
+            if priority is not UNSET:
+                mask |= 2
+                given.append(priority)
+            if gift is not UNSET:
+                mask |= 4
+                given.append(_convert.encode_bool(gift))
+            if express is not UNSET:
+                mask |= 8
+                given.append(_convert.encode_bool(express))
+            if channel is not UNSET:
+                mask |= 16
+                given.append(channel)
+            if size is not UNSET:
+                mask |= 32
+                given.append(size)
+            if note is not UNSET:
+                mask |= 64
+                given.append(note)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_order, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")

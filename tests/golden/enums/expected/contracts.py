@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, Literal, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Order
 from .results import Result
 
@@ -63,13 +63,13 @@ class OrderTable(BaseTable[Order]):
         id: int,
         ray_id: str,
         *,
-        status: Literal["new", "paid", "shipped"] | _dynamic.Unset = _dynamic.UNSET,
-        priority: Literal[1, 2, 3] | _dynamic.Unset = _dynamic.UNSET,
-        gift: bool | _dynamic.Unset = _dynamic.UNSET,
-        express: bool | _dynamic.Unset = _dynamic.UNSET,
-        channel: Literal["web", "store"] | None | _dynamic.Unset = _dynamic.UNSET,
-        size: Literal["s", "m", "l"] | _dynamic.Unset = _dynamic.UNSET,
-        note: str | None | _dynamic.Unset = _dynamic.UNSET,
+        status: Literal["new", "paid", "shipped"] | Unset = UNSET,
+        priority: Literal[1, 2, 3] | Unset = UNSET,
+        gift: bool | Unset = UNSET,
+        express: bool | Unset = UNSET,
+        channel: Literal["web", "store"] | None | Unset = UNSET,
+        size: Literal["s", "m", "l"] | Unset = UNSET,
+        note: str | None | Unset = UNSET,
     ) -> Result[Order]:
         """Write only the given columns of the Order with this id.
 

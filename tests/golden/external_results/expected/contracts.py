@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Widget
 from .results import Result
 
@@ -59,7 +59,7 @@ class WidgetTable(BaseTable[Widget]):
 
     @abstractmethod
     async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+        self, id: int, ray_id: str, *, name: str | Unset = UNSET
     ) -> Result[Widget]:
         """Write only the given columns of the Widget with this id.
 

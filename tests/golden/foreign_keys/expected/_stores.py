@@ -16,6 +16,7 @@ from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import AuthorTable, CategoryTable, BookTable, EditionTable, PrintingTable
@@ -161,18 +162,24 @@ class AuthorStore(_Store, AuthorTable):
             return self._failed(exc, ray_id, "upsert")
 
     async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+        self, id: int, ray_id: str, *, name: str | Unset = UNSET
     ) -> Result[Author]:
         """Write only the given columns of the Author with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(self._sql.PATCH_BY_ID, (name,), (id,))
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if name is not UNSET:
+                mask |= 1
+                given.append(name)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_author, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -274,26 +281,28 @@ class CategoryStore(_Store, CategoryTable):
         id: int,
         ray_id: str,
         *,
-        parent_id: int | None | _dynamic.Unset = _dynamic.UNSET,
-        name: str | _dynamic.Unset = _dynamic.UNSET,
+        parent_id: int | None | Unset = UNSET,
+        name: str | Unset = UNSET,
     ) -> Result[Category]:
         """Write only the given columns of the Category with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    parent_id,
-                    name,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if parent_id is not UNSET:
+                mask |= 1
+                given.append(parent_id)
+            if name is not UNSET:
+                mask |= 2
+                given.append(name)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_category, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -442,32 +451,40 @@ class BookStore(_Store, BookTable):
         id: int,
         ray_id: str,
         *,
-        isbn: str | _dynamic.Unset = _dynamic.UNSET,
-        author_id: int | _dynamic.Unset = _dynamic.UNSET,
-        category_id: int | None | _dynamic.Unset = _dynamic.UNSET,
-        editor_id: int | None | _dynamic.Unset = _dynamic.UNSET,
-        reviewer_id: int | None | _dynamic.Unset = _dynamic.UNSET,
+        isbn: str | Unset = UNSET,
+        author_id: int | Unset = UNSET,
+        category_id: int | None | Unset = UNSET,
+        editor_id: int | None | Unset = UNSET,
+        reviewer_id: int | None | Unset = UNSET,
     ) -> Result[Book]:
         """Write only the given columns of the Book with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    isbn,
-                    author_id,
-                    category_id,
-                    editor_id,
-                    reviewer_id,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if isbn is not UNSET:
+                mask |= 1
+                given.append(isbn)
+            if author_id is not UNSET:
+                mask |= 2
+                given.append(author_id)
+            if category_id is not UNSET:
+                mask |= 4
+                given.append(category_id)
+            if editor_id is not UNSET:
+                mask |= 8
+                given.append(editor_id)
+            if reviewer_id is not UNSET:
+                mask |= 16
+                given.append(reviewer_id)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_book, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -835,28 +852,32 @@ class PrintingStore(_Store, PrintingTable):
         id: int,
         ray_id: str,
         *,
-        book_isbn: str | _dynamic.Unset = _dynamic.UNSET,
-        edition_number: int | _dynamic.Unset = _dynamic.UNSET,
-        copies: int | _dynamic.Unset = _dynamic.UNSET,
+        book_isbn: str | Unset = UNSET,
+        edition_number: int | Unset = UNSET,
+        copies: int | Unset = UNSET,
     ) -> Result[Printing]:
         """Write only the given columns of the Printing with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    book_isbn,
-                    edition_number,
-                    copies,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if book_isbn is not UNSET:
+                mask |= 1
+                given.append(book_isbn)
+            if edition_number is not UNSET:
+                mask |= 2
+                given.append(edition_number)
+            if copies is not UNSET:
+                mask |= 4
+                given.append(copies)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_printing, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Author, Category, Book, Edition, Printing
 from .results import Result
 
@@ -63,7 +63,7 @@ class AuthorTable(BaseTable[Author]):
 
     @abstractmethod
     async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+        self, id: int, ray_id: str, *, name: str | Unset = UNSET
     ) -> Result[Author]:
         """Write only the given columns of the Author with this id.
 
@@ -108,8 +108,8 @@ class CategoryTable(BaseTable[Category]):
         id: int,
         ray_id: str,
         *,
-        parent_id: int | None | _dynamic.Unset = _dynamic.UNSET,
-        name: str | _dynamic.Unset = _dynamic.UNSET,
+        parent_id: int | None | Unset = UNSET,
+        name: str | Unset = UNSET,
     ) -> Result[Category]:
         """Write only the given columns of the Category with this id.
 
@@ -168,11 +168,11 @@ class BookTable(BaseTable[Book]):
         id: int,
         ray_id: str,
         *,
-        isbn: str | _dynamic.Unset = _dynamic.UNSET,
-        author_id: int | _dynamic.Unset = _dynamic.UNSET,
-        category_id: int | None | _dynamic.Unset = _dynamic.UNSET,
-        editor_id: int | None | _dynamic.Unset = _dynamic.UNSET,
-        reviewer_id: int | None | _dynamic.Unset = _dynamic.UNSET,
+        isbn: str | Unset = UNSET,
+        author_id: int | Unset = UNSET,
+        category_id: int | None | Unset = UNSET,
+        editor_id: int | None | Unset = UNSET,
+        reviewer_id: int | None | Unset = UNSET,
     ) -> Result[Book]:
         """Write only the given columns of the Book with this id.
 
@@ -293,9 +293,9 @@ class PrintingTable(BaseTable[Printing]):
         id: int,
         ray_id: str,
         *,
-        book_isbn: str | _dynamic.Unset = _dynamic.UNSET,
-        edition_number: int | _dynamic.Unset = _dynamic.UNSET,
-        copies: int | _dynamic.Unset = _dynamic.UNSET,
+        book_isbn: str | Unset = UNSET,
+        edition_number: int | Unset = UNSET,
+        copies: int | Unset = UNSET,
     ) -> Result[Printing]:
         """Write only the given columns of the Printing with this id.
 

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import LineItem
 from .results import Result
 
@@ -63,8 +63,8 @@ class LineItemTable(BaseTable[LineItem]):
         id: int,
         ray_id: str,
         *,
-        quantity: int | _dynamic.Unset = _dynamic.UNSET,
-        unit_price: int | _dynamic.Unset = _dynamic.UNSET,
+        quantity: int | Unset = UNSET,
+        unit_price: int | Unset = UNSET,
     ) -> Result[LineItem]:
         """Write only the given columns of the LineItem with this id.
 

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Note
 from .results import Result
 
@@ -63,12 +63,7 @@ class NoteTable(BaseTable[Note]):
 
     @abstractmethod
     async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        title: str | _dynamic.Unset = _dynamic.UNSET,
-        body: str | None | _dynamic.Unset = _dynamic.UNSET,
+        self, id: int, ray_id: str, *, title: str | Unset = UNSET, body: str | None | Unset = UNSET
     ) -> Result[Note]:
         """Write only the given columns of the Note with this id.
 

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Item, ItemName
 from .results import Result
 
@@ -69,12 +69,7 @@ class ItemTable(BaseTable[Item]):
 
     @abstractmethod
     async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        name: str | _dynamic.Unset = _dynamic.UNSET,
-        qty: int | _dynamic.Unset = _dynamic.UNSET,
+        self, id: int, ray_id: str, *, name: str | Unset = UNSET, qty: int | Unset = UNSET
     ) -> Result[Item]:
         """Write only the given columns of the Item with this id.
 

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import EventTable
@@ -153,58 +154,44 @@ class EventStore(_Store, EventTable):
         id: int,
         ray_id: str,
         *,
-        payload: JsonValue | _dynamic.Unset = _dynamic.UNSET,
-        tags: JsonValue | None | _dynamic.Unset = _dynamic.UNSET,
-        meta: JsonValue | _dynamic.Unset = _dynamic.UNSET,
-        note: JsonValue | None | _dynamic.Unset = _dynamic.UNSET,
+        payload: JsonValue | Unset = UNSET,
+        tags: JsonValue | None | Unset = UNSET,
+        meta: JsonValue | Unset = UNSET,
+        note: JsonValue | None | Unset = UNSET,
     ) -> Result[Event]:
         """Write only the given columns of the Event with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    (
-                        payload
-                        if payload is _dynamic.UNSET
-                        else _convert.encode_json(payload, "events", "payload", True)
-                    ),
-                    (
-                        tags
-                        if tags is _dynamic.UNSET
-                        else (
-                            None
-                            if tags is None
-                            else _convert.encode_json(tags, "events", "tags", True)
-                        )
-                    ),
-                    (
-                        meta
-                        if meta is _dynamic.UNSET
-                        else (
-                            _convert.refuse_default("events", "meta")
-                            if meta is _convert.DEFAULT
-                            else _convert.encode_json(meta, "events", "meta", False)
-                        )
-                    ),
-                    (
-                        note
-                        if note is _dynamic.UNSET
-                        else (
-                            None
-                            if note is None
-                            else _convert.encode_json(note, "events", "note", False)
-                        )
-                    ),
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if payload is not UNSET:
+                mask |= 1
+                given.append(_convert.encode_json(payload, "events", "payload", True))
+            if tags is not UNSET:
+                mask |= 2
+                if tags is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_json(tags, "events", "tags", True))
+            if meta is not UNSET:
+                mask |= 4
+                if meta is _convert.DEFAULT:
+                    _convert.refuse_default("events", "meta")
+                given.append(_convert.encode_json(meta, "events", "meta", False))
+            if note is not UNSET:
+                mask |= 8
+                if note is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_json(note, "events", "note", False))
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")

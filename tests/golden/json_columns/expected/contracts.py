@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Event
 from .models import EventSummariesRow
 from .results import Result
@@ -65,10 +65,10 @@ class EventTable(BaseTable[Event]):
         id: int,
         ray_id: str,
         *,
-        payload: JsonValue | _dynamic.Unset = _dynamic.UNSET,
-        tags: JsonValue | None | _dynamic.Unset = _dynamic.UNSET,
-        meta: JsonValue | _dynamic.Unset = _dynamic.UNSET,
-        note: JsonValue | None | _dynamic.Unset = _dynamic.UNSET,
+        payload: JsonValue | Unset = UNSET,
+        tags: JsonValue | None | Unset = UNSET,
+        meta: JsonValue | Unset = UNSET,
+        note: JsonValue | None | Unset = UNSET,
     ) -> Result[Event]:
         """Write only the given columns of the Event with this id.
 

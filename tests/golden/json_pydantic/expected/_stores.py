@@ -17,6 +17,7 @@ from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import DocumentTable
@@ -151,38 +152,31 @@ class DocumentStore(_Store, DocumentTable):
         id: str,
         ray_id: str,
         *,
-        body: JsonValue | _dynamic.Unset = _dynamic.UNSET,
-        labels: JsonValue | None | _dynamic.Unset = _dynamic.UNSET,
+        body: JsonValue | Unset = UNSET,
+        labels: JsonValue | None | Unset = UNSET,
     ) -> Result[Document]:
         """Write only the given columns of the Document with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    (
-                        body
-                        if body is _dynamic.UNSET
-                        else _convert.encode_json(body, "documents", "body", True)
-                    ),
-                    (
-                        labels
-                        if labels is _dynamic.UNSET
-                        else (
-                            None
-                            if labels is None
-                            else _convert.encode_json(labels, "documents", "labels", True)
-                        )
-                    ),
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if body is not UNSET:
+                mask |= 1
+                given.append(_convert.encode_json(body, "documents", "body", True))
+            if labels is not UNSET:
+                mask |= 2
+                if labels is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_json(labels, "documents", "labels", True))
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_document, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")

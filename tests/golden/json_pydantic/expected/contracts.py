@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Document
 from .results import Result
 
@@ -64,8 +64,8 @@ class DocumentTable(BaseTable[Document]):
         id: str,
         ray_id: str,
         *,
-        body: JsonValue | _dynamic.Unset = _dynamic.UNSET,
-        labels: JsonValue | None | _dynamic.Unset = _dynamic.UNSET,
+        body: JsonValue | Unset = UNSET,
+        labels: JsonValue | None | Unset = UNSET,
     ) -> Result[Document]:
         """Write only the given columns of the Document with this id.
 

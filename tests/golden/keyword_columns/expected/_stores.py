@@ -16,6 +16,7 @@ from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ScheduleTable
@@ -150,36 +151,48 @@ class ScheduleStore(_Store, ScheduleTable):
         id: int,
         ray_id: str,
         *,
-        interval: int | _dynamic.Unset = _dynamic.UNSET,
-        order: int | _dynamic.Unset = _dynamic.UNSET,
-        from_: str | _dynamic.Unset = _dynamic.UNSET,
-        class_: str | None | _dynamic.Unset = _dynamic.UNSET,
-        type: str | None | _dynamic.Unset = _dynamic.UNSET,
-        state: str | _dynamic.Unset = _dynamic.UNSET,
-        limit: int | None | _dynamic.Unset = _dynamic.UNSET,
+        interval: int | Unset = UNSET,
+        order: int | Unset = UNSET,
+        from_: str | Unset = UNSET,
+        class_: str | None | Unset = UNSET,
+        type: str | None | Unset = UNSET,
+        state: str | Unset = UNSET,
+        limit: int | None | Unset = UNSET,
     ) -> Result[Schedule]:
         """Write only the given columns of the Schedule with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    interval,
-                    order,
-                    from_,
-                    class_,
-                    type,
-                    state,
-                    limit,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if interval is not UNSET:
+                mask |= 1
+                given.append(interval)
+            if order is not UNSET:
+                mask |= 2
+                given.append(order)
+            if from_ is not UNSET:
+                mask |= 4
+                given.append(from_)
+            if class_ is not UNSET:
+                mask |= 8
+                given.append(class_)
+            if type is not UNSET:
+                mask |= 16
+                given.append(type)
+            if state is not UNSET:
+                mask |= 32
+                given.append(state)
+            if limit is not UNSET:
+                mask |= 64
+                given.append(limit)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_schedule, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")

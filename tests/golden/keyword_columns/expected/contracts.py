@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Schedule
 from .results import Result
 
@@ -63,13 +63,13 @@ class ScheduleTable(BaseTable[Schedule]):
         id: int,
         ray_id: str,
         *,
-        interval: int | _dynamic.Unset = _dynamic.UNSET,
-        order: int | _dynamic.Unset = _dynamic.UNSET,
-        from_: str | _dynamic.Unset = _dynamic.UNSET,
-        class_: str | None | _dynamic.Unset = _dynamic.UNSET,
-        type: str | None | _dynamic.Unset = _dynamic.UNSET,
-        state: str | _dynamic.Unset = _dynamic.UNSET,
-        limit: int | None | _dynamic.Unset = _dynamic.UNSET,
+        interval: int | Unset = UNSET,
+        order: int | Unset = UNSET,
+        from_: str | Unset = UNSET,
+        class_: str | None | Unset = UNSET,
+        type: str | None | Unset = UNSET,
+        state: str | Unset = UNSET,
+        limit: int | None | Unset = UNSET,
     ) -> Result[Schedule]:
         """Write only the given columns of the Schedule with this id.
 

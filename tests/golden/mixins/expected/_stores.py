@@ -16,6 +16,7 @@ from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ProjectTable, TaskTable, LabelTable, ImportTable
@@ -161,28 +162,32 @@ class ProjectStore(_Store, ProjectTable):
         id: str,
         ray_id: str,
         *,
-        name: str | _dynamic.Unset = _dynamic.UNSET,
-        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
-        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+        name: str | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
     ) -> Result[Project]:
         """Write only the given columns of the Project with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    name,
-                    updated_at,
-                    updated_by,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if name is not UNSET:
+                mask |= 1
+                given.append(name)
+            if updated_at is not UNSET:
+                mask |= 2
+                given.append(updated_at)
+            if updated_by is not UNSET:
+                mask |= 4
+                given.append(updated_by)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_project, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -284,30 +289,36 @@ class TaskStore(_Store, TaskTable):
         id: str,
         ray_id: str,
         *,
-        project_id: str | _dynamic.Unset = _dynamic.UNSET,
-        title: str | _dynamic.Unset = _dynamic.UNSET,
-        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
-        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+        project_id: str | Unset = UNSET,
+        title: str | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
     ) -> Result[Task]:
         """Write only the given columns of the Task with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    project_id,
-                    title,
-                    updated_at,
-                    updated_by,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if project_id is not UNSET:
+                mask |= 1
+                given.append(project_id)
+            if title is not UNSET:
+                mask |= 2
+                given.append(title)
+            if updated_at is not UNSET:
+                mask |= 4
+                given.append(updated_at)
+            if updated_by is not UNSET:
+                mask |= 8
+                given.append(updated_by)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_task, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -511,26 +522,28 @@ class ImportStore(_Store, ImportTable):
         id: str,
         ray_id: str,
         *,
-        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
-        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
     ) -> Result[Import]:
         """Write only the given columns of the Import with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    updated_at,
-                    updated_by,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if updated_at is not UNSET:
+                mask |= 1
+                given.append(updated_at)
+            if updated_by is not UNSET:
+                mask |= 2
+                given.append(updated_by)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_import, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Project, Task, Label, Import
 from .results import Result
 
@@ -66,9 +66,9 @@ class ProjectTable(BaseTable[Project]):
         id: str,
         ray_id: str,
         *,
-        name: str | _dynamic.Unset = _dynamic.UNSET,
-        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
-        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+        name: str | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
     ) -> Result[Project]:
         """Write only the given columns of the Project with this id.
 
@@ -113,10 +113,10 @@ class TaskTable(BaseTable[Task]):
         id: str,
         ray_id: str,
         *,
-        project_id: str | _dynamic.Unset = _dynamic.UNSET,
-        title: str | _dynamic.Unset = _dynamic.UNSET,
-        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
-        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+        project_id: str | Unset = UNSET,
+        title: str | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
     ) -> Result[Task]:
         """Write only the given columns of the Task with this id.
 
@@ -189,8 +189,8 @@ class ImportTable(BaseTable[Import]):
         id: str,
         ray_id: str,
         *,
-        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
-        updated_by: str | _dynamic.Unset = _dynamic.UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
     ) -> Result[Import]:
         """Write only the given columns of the Import with this id.
 

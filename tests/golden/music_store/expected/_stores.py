@@ -16,6 +16,7 @@ from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import (
@@ -262,18 +263,24 @@ class ArtistStore(_Store, ArtistTable):
             return self._failed(exc, ray_id, "upsert")
 
     async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+        self, id: int, ray_id: str, *, name: str | Unset = UNSET
     ) -> Result[Artist]:
         """Write only the given columns of the Artist with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(self._sql.PATCH_BY_ID, (name,), (id,))
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if name is not UNSET:
+                mask |= 1
+                given.append(name)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_artist, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -383,28 +390,32 @@ class AlbumStore(_Store, AlbumTable):
         id: int,
         ray_id: str,
         *,
-        title: str | _dynamic.Unset = _dynamic.UNSET,
-        artist_id: int | _dynamic.Unset = _dynamic.UNSET,
-        released: int | None | _dynamic.Unset = _dynamic.UNSET,
+        title: str | Unset = UNSET,
+        artist_id: int | Unset = UNSET,
+        released: int | None | Unset = UNSET,
     ) -> Result[Album]:
         """Write only the given columns of the Album with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    title,
-                    artist_id,
-                    released,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if title is not UNSET:
+                mask |= 1
+                given.append(title)
+            if artist_id is not UNSET:
+                mask |= 2
+                given.append(artist_id)
+            if released is not UNSET:
+                mask |= 4
+                given.append(released)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_album, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -554,18 +565,24 @@ class GenreStore(_Store, GenreTable):
             return self._failed(exc, ray_id, "upsert")
 
     async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+        self, id: int, ray_id: str, *, name: str | Unset = UNSET
     ) -> Result[Genre]:
         """Write only the given columns of the Genre with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(self._sql.PATCH_BY_ID, (name,), (id,))
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if name is not UNSET:
+                mask |= 1
+                given.append(name)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_genre, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -684,18 +701,24 @@ class MediaTypeStore(_Store, MediaTypeTable):
             return self._failed(exc, ray_id, "upsert")
 
     async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+        self, id: int, ray_id: str, *, name: str | Unset = UNSET
     ) -> Result[MediaType]:
         """Write only the given columns of the MediaType with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(self._sql.PATCH_BY_ID, (name,), (id,))
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if name is not UNSET:
+                mask |= 1
+                given.append(name)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_media_type, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -805,40 +828,48 @@ class TrackStore(_Store, TrackTable):
         id: int,
         ray_id: str,
         *,
-        name: str | _dynamic.Unset = _dynamic.UNSET,
-        album_id: int | _dynamic.Unset = _dynamic.UNSET,
-        media_type_id: int | _dynamic.Unset = _dynamic.UNSET,
-        genre_id: int | None | _dynamic.Unset = _dynamic.UNSET,
-        composer: str | None | _dynamic.Unset = _dynamic.UNSET,
-        milliseconds: int | _dynamic.Unset = _dynamic.UNSET,
-        unit_price: float | _dynamic.Unset = _dynamic.UNSET,
+        name: str | Unset = UNSET,
+        album_id: int | Unset = UNSET,
+        media_type_id: int | Unset = UNSET,
+        genre_id: int | None | Unset = UNSET,
+        composer: str | None | Unset = UNSET,
+        milliseconds: int | Unset = UNSET,
+        unit_price: float | Unset = UNSET,
     ) -> Result[Track]:
         """Write only the given columns of the Track with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    name,
-                    album_id,
-                    media_type_id,
-                    genre_id,
-                    composer,
-                    milliseconds,
-                    (
-                        unit_price
-                        if unit_price is _dynamic.UNSET
-                        else _convert.encode_float(unit_price, "tracks", "unit_price")
-                    ),
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if name is not UNSET:
+                mask |= 1
+                given.append(name)
+            if album_id is not UNSET:
+                mask |= 2
+                given.append(album_id)
+            if media_type_id is not UNSET:
+                mask |= 4
+                given.append(media_type_id)
+            if genre_id is not UNSET:
+                mask |= 8
+                given.append(genre_id)
+            if composer is not UNSET:
+                mask |= 16
+                given.append(composer)
+            if milliseconds is not UNSET:
+                mask |= 32
+                given.append(milliseconds)
+            if unit_price is not UNSET:
+                mask |= 64
+                given.append(_convert.encode_float(unit_price, "tracks", "unit_price"))
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_track, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -1046,18 +1077,24 @@ class PlaylistStore(_Store, PlaylistTable):
             return self._failed(exc, ray_id, "upsert")
 
     async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+        self, id: int, ray_id: str, *, name: str | Unset = UNSET
     ) -> Result[Playlist]:
         """Write only the given columns of the Playlist with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(self._sql.PATCH_BY_ID, (name,), (id,))
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if name is not UNSET:
+                mask |= 1
+                given.append(name)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_playlist, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -1169,30 +1206,24 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
             return self._failed(exc, ray_id, "upsert")
 
     async def patch_by_playlist_id_and_track_id(
-        self,
-        playlist_id: int,
-        track_id: int,
-        ray_id: str,
-        *,
-        position: int | _dynamic.Unset = _dynamic.UNSET,
+        self, playlist_id: int, track_id: int, ray_id: str, *, position: int | Unset = UNSET
     ) -> Result[PlaylistTrack]:
         """Write only the given columns of the PlaylistTrack with this playlist_id and track_id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_PLAYLIST_ID_AND_TRACK_ID,
-                (position,),
-                (
-                    playlist_id,
-                    track_id,
-                ),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_PLAYLIST_ID_AND_TRACK_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if position is not UNSET:
+                mask |= 1
+                given.append(position)
+            keys = (playlist_id, track_id)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_PLAYLIST_ID_AND_TRACK_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_PLAYLIST_ID_AND_TRACK_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_playlist_track, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_playlist_id_and_track_id")
@@ -1606,32 +1637,40 @@ class EmployeeStore(_Store, EmployeeTable):
         id: int,
         ray_id: str,
         *,
-        last_name: str | _dynamic.Unset = _dynamic.UNSET,
-        first_name: str | _dynamic.Unset = _dynamic.UNSET,
-        title: str | None | _dynamic.Unset = _dynamic.UNSET,
-        reports_to: int | None | _dynamic.Unset = _dynamic.UNSET,
-        hired_on: str | None | _dynamic.Unset = _dynamic.UNSET,
+        last_name: str | Unset = UNSET,
+        first_name: str | Unset = UNSET,
+        title: str | None | Unset = UNSET,
+        reports_to: int | None | Unset = UNSET,
+        hired_on: str | None | Unset = UNSET,
     ) -> Result[Employee]:
         """Write only the given columns of the Employee with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    last_name,
-                    first_name,
-                    title,
-                    reports_to,
-                    hired_on,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if last_name is not UNSET:
+                mask |= 1
+                given.append(last_name)
+            if first_name is not UNSET:
+                mask |= 2
+                given.append(first_name)
+            if title is not UNSET:
+                mask |= 4
+                given.append(title)
+            if reports_to is not UNSET:
+                mask |= 8
+                given.append(reports_to)
+            if hired_on is not UNSET:
+                mask |= 16
+                given.append(hired_on)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_employee, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -1775,32 +1814,40 @@ class CustomerStore(_Store, CustomerTable):
         id: int,
         ray_id: str,
         *,
-        first_name: str | _dynamic.Unset = _dynamic.UNSET,
-        last_name: str | _dynamic.Unset = _dynamic.UNSET,
-        email: str | _dynamic.Unset = _dynamic.UNSET,
-        country: str | None | _dynamic.Unset = _dynamic.UNSET,
-        support_rep_id: int | None | _dynamic.Unset = _dynamic.UNSET,
+        first_name: str | Unset = UNSET,
+        last_name: str | Unset = UNSET,
+        email: str | Unset = UNSET,
+        country: str | None | Unset = UNSET,
+        support_rep_id: int | None | Unset = UNSET,
     ) -> Result[Customer]:
         """Write only the given columns of the Customer with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    first_name,
-                    last_name,
-                    email,
-                    country,
-                    support_rep_id,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if first_name is not UNSET:
+                mask |= 1
+                given.append(first_name)
+            if last_name is not UNSET:
+                mask |= 2
+                given.append(last_name)
+            if email is not UNSET:
+                mask |= 4
+                given.append(email)
+            if country is not UNSET:
+                mask |= 8
+                given.append(country)
+            if support_rep_id is not UNSET:
+                mask |= 16
+                given.append(support_rep_id)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_customer, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -1953,28 +2000,32 @@ class InvoiceStore(_Store, InvoiceTable):
         id: int,
         ray_id: str,
         *,
-        customer_id: int | _dynamic.Unset = _dynamic.UNSET,
-        invoiced_on: str | _dynamic.Unset = _dynamic.UNSET,
-        billing_country: str | None | _dynamic.Unset = _dynamic.UNSET,
+        customer_id: int | Unset = UNSET,
+        invoiced_on: str | Unset = UNSET,
+        billing_country: str | None | Unset = UNSET,
     ) -> Result[Invoice]:
         """Write only the given columns of the Invoice with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    customer_id,
-                    invoiced_on,
-                    billing_country,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if customer_id is not UNSET:
+                mask |= 1
+                given.append(customer_id)
+            if invoiced_on is not UNSET:
+                mask |= 2
+                given.append(invoiced_on)
+            if billing_country is not UNSET:
+                mask |= 4
+                given.append(billing_country)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_invoice, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -2125,35 +2176,32 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
         line_no: int,
         ray_id: str,
         *,
-        track_id: int | _dynamic.Unset = _dynamic.UNSET,
-        unit_price: float | _dynamic.Unset = _dynamic.UNSET,
-        quantity: int | _dynamic.Unset = _dynamic.UNSET,
+        track_id: int | Unset = UNSET,
+        unit_price: float | Unset = UNSET,
+        quantity: int | Unset = UNSET,
     ) -> Result[InvoiceLine]:
         """Write only the given columns of the InvoiceLine with this invoice_id and line_no.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_INVOICE_ID_AND_LINE_NO,
-                (
-                    track_id,
-                    (
-                        unit_price
-                        if unit_price is _dynamic.UNSET
-                        else _convert.encode_float(unit_price, "invoice_lines", "unit_price")
-                    ),
-                    quantity,
-                ),
-                (
-                    invoice_id,
-                    line_no,
-                ),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_INVOICE_ID_AND_LINE_NO, bound)
+            mask = 0
+            given: list[object] = []
+            if track_id is not UNSET:
+                mask |= 1
+                given.append(track_id)
+            if unit_price is not UNSET:
+                mask |= 2
+                given.append(_convert.encode_float(unit_price, "invoice_lines", "unit_price"))
+            if quantity is not UNSET:
+                mask |= 4
+                given.append(quantity)
+            keys = (invoice_id, line_no)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_INVOICE_ID_AND_LINE_NO, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_INVOICE_ID_AND_LINE_NO, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_invoice_line, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_invoice_id_and_line_no")
@@ -2348,29 +2396,28 @@ class ReviewStore(_Store, ReviewTable):
         track_id: int,
         ray_id: str,
         *,
-        stars: int | _dynamic.Unset = _dynamic.UNSET,
-        body: str | None | _dynamic.Unset = _dynamic.UNSET,
+        stars: int | Unset = UNSET,
+        body: str | None | Unset = UNSET,
     ) -> Result[Review]:
         """Write only the given columns of the Review with this customer_id and track_id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_CUSTOMER_ID_AND_TRACK_ID,
-                (
-                    stars,
-                    body,
-                ),
-                (
-                    customer_id,
-                    track_id,
-                ),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_CUSTOMER_ID_AND_TRACK_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if stars is not UNSET:
+                mask |= 1
+                given.append(stars)
+            if body is not UNSET:
+                mask |= 2
+                given.append(body)
+            keys = (customer_id, track_id)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_CUSTOMER_ID_AND_TRACK_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_CUSTOMER_ID_AND_TRACK_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_review, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_customer_id_and_track_id")
@@ -2561,46 +2608,38 @@ class PriceChangeStore(_Store, PriceChangeTable):
         id: int,
         ray_id: str,
         *,
-        track_id: int | _dynamic.Unset = _dynamic.UNSET,
-        old_price: float | _dynamic.Unset = _dynamic.UNSET,
-        new_price: float | _dynamic.Unset = _dynamic.UNSET,
-        changed_at: str | _dynamic.Unset = _dynamic.UNSET,
+        track_id: int | Unset = UNSET,
+        old_price: float | Unset = UNSET,
+        new_price: float | Unset = UNSET,
+        changed_at: str | Unset = UNSET,
     ) -> Result[PriceChange]:
         """Write only the given columns of the PriceChange with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    track_id,
-                    (
-                        old_price
-                        if old_price is _dynamic.UNSET
-                        else _convert.encode_float(old_price, "price_changes", "old_price")
-                    ),
-                    (
-                        new_price
-                        if new_price is _dynamic.UNSET
-                        else _convert.encode_float(new_price, "price_changes", "new_price")
-                    ),
-                    (
-                        changed_at
-                        if changed_at is _dynamic.UNSET
-                        else (
-                            _convert.refuse_default("price_changes", "changed_at")
-                            if changed_at is _convert.DEFAULT
-                            else changed_at
-                        )
-                    ),
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if track_id is not UNSET:
+                mask |= 1
+                given.append(track_id)
+            if old_price is not UNSET:
+                mask |= 2
+                given.append(_convert.encode_float(old_price, "price_changes", "old_price"))
+            if new_price is not UNSET:
+                mask |= 4
+                given.append(_convert.encode_float(new_price, "price_changes", "new_price"))
+            if changed_at is not UNSET:
+                mask |= 8
+                if changed_at is _convert.DEFAULT:
+                    _convert.refuse_default("price_changes", "changed_at")
+                given.append(changed_at)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_price_change, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import (
     Artist,
     Album,
@@ -113,7 +113,7 @@ class ArtistTable(BaseTable[Artist]):
 
     @abstractmethod
     async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+        self, id: int, ray_id: str, *, name: str | Unset = UNSET
     ) -> Result[Artist]:
         """Write only the given columns of the Artist with this id.
 
@@ -162,9 +162,9 @@ class AlbumTable(BaseTable[Album]):
         id: int,
         ray_id: str,
         *,
-        title: str | _dynamic.Unset = _dynamic.UNSET,
-        artist_id: int | _dynamic.Unset = _dynamic.UNSET,
-        released: int | None | _dynamic.Unset = _dynamic.UNSET,
+        title: str | Unset = UNSET,
+        artist_id: int | Unset = UNSET,
+        released: int | None | Unset = UNSET,
     ) -> Result[Album]:
         """Write only the given columns of the Album with this id.
 
@@ -223,7 +223,7 @@ class GenreTable(BaseTable[Genre]):
 
     @abstractmethod
     async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+        self, id: int, ray_id: str, *, name: str | Unset = UNSET
     ) -> Result[Genre]:
         """Write only the given columns of the Genre with this id.
 
@@ -272,7 +272,7 @@ class MediaTypeTable(BaseTable[MediaType]):
 
     @abstractmethod
     async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+        self, id: int, ray_id: str, *, name: str | Unset = UNSET
     ) -> Result[MediaType]:
         """Write only the given columns of the MediaType with this id.
 
@@ -321,13 +321,13 @@ class TrackTable(BaseTable[Track]):
         id: int,
         ray_id: str,
         *,
-        name: str | _dynamic.Unset = _dynamic.UNSET,
-        album_id: int | _dynamic.Unset = _dynamic.UNSET,
-        media_type_id: int | _dynamic.Unset = _dynamic.UNSET,
-        genre_id: int | None | _dynamic.Unset = _dynamic.UNSET,
-        composer: str | None | _dynamic.Unset = _dynamic.UNSET,
-        milliseconds: int | _dynamic.Unset = _dynamic.UNSET,
-        unit_price: float | _dynamic.Unset = _dynamic.UNSET,
+        name: str | Unset = UNSET,
+        album_id: int | Unset = UNSET,
+        media_type_id: int | Unset = UNSET,
+        genre_id: int | None | Unset = UNSET,
+        composer: str | None | Unset = UNSET,
+        milliseconds: int | Unset = UNSET,
+        unit_price: float | Unset = UNSET,
     ) -> Result[Track]:
         """Write only the given columns of the Track with this id.
 
@@ -402,7 +402,7 @@ class PlaylistTable(BaseTable[Playlist]):
 
     @abstractmethod
     async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+        self, id: int, ray_id: str, *, name: str | Unset = UNSET
     ) -> Result[Playlist]:
         """Write only the given columns of the Playlist with this id.
 
@@ -445,12 +445,7 @@ class PlaylistTrackTable(BaseTable[PlaylistTrack]):
 
     @abstractmethod
     async def patch_by_playlist_id_and_track_id(
-        self,
-        playlist_id: int,
-        track_id: int,
-        ray_id: str,
-        *,
-        position: int | _dynamic.Unset = _dynamic.UNSET,
+        self, playlist_id: int, track_id: int, ray_id: str, *, position: int | Unset = UNSET
     ) -> Result[PlaylistTrack]:
         """Write only the given columns of the PlaylistTrack with this playlist_id and track_id.
 
@@ -582,11 +577,11 @@ class EmployeeTable(BaseTable[Employee]):
         id: int,
         ray_id: str,
         *,
-        last_name: str | _dynamic.Unset = _dynamic.UNSET,
-        first_name: str | _dynamic.Unset = _dynamic.UNSET,
-        title: str | None | _dynamic.Unset = _dynamic.UNSET,
-        reports_to: int | None | _dynamic.Unset = _dynamic.UNSET,
-        hired_on: str | None | _dynamic.Unset = _dynamic.UNSET,
+        last_name: str | Unset = UNSET,
+        first_name: str | Unset = UNSET,
+        title: str | None | Unset = UNSET,
+        reports_to: int | None | Unset = UNSET,
+        hired_on: str | None | Unset = UNSET,
     ) -> Result[Employee]:
         """Write only the given columns of the Employee with this id.
 
@@ -645,11 +640,11 @@ class CustomerTable(BaseTable[Customer]):
         id: int,
         ray_id: str,
         *,
-        first_name: str | _dynamic.Unset = _dynamic.UNSET,
-        last_name: str | _dynamic.Unset = _dynamic.UNSET,
-        email: str | _dynamic.Unset = _dynamic.UNSET,
-        country: str | None | _dynamic.Unset = _dynamic.UNSET,
-        support_rep_id: int | None | _dynamic.Unset = _dynamic.UNSET,
+        first_name: str | Unset = UNSET,
+        last_name: str | Unset = UNSET,
+        email: str | Unset = UNSET,
+        country: str | None | Unset = UNSET,
+        support_rep_id: int | None | Unset = UNSET,
     ) -> Result[Customer]:
         """Write only the given columns of the Customer with this id.
 
@@ -712,9 +707,9 @@ class InvoiceTable(BaseTable[Invoice]):
         id: int,
         ray_id: str,
         *,
-        customer_id: int | _dynamic.Unset = _dynamic.UNSET,
-        invoiced_on: str | _dynamic.Unset = _dynamic.UNSET,
-        billing_country: str | None | _dynamic.Unset = _dynamic.UNSET,
+        customer_id: int | Unset = UNSET,
+        invoiced_on: str | Unset = UNSET,
+        billing_country: str | None | Unset = UNSET,
     ) -> Result[Invoice]:
         """Write only the given columns of the Invoice with this id.
 
@@ -772,9 +767,9 @@ class InvoiceLineTable(BaseTable[InvoiceLine]):
         line_no: int,
         ray_id: str,
         *,
-        track_id: int | _dynamic.Unset = _dynamic.UNSET,
-        unit_price: float | _dynamic.Unset = _dynamic.UNSET,
-        quantity: int | _dynamic.Unset = _dynamic.UNSET,
+        track_id: int | Unset = UNSET,
+        unit_price: float | Unset = UNSET,
+        quantity: int | Unset = UNSET,
     ) -> Result[InvoiceLine]:
         """Write only the given columns of the InvoiceLine with this invoice_id and line_no.
 
@@ -849,8 +844,8 @@ class ReviewTable(BaseTable[Review]):
         track_id: int,
         ray_id: str,
         *,
-        stars: int | _dynamic.Unset = _dynamic.UNSET,
-        body: str | None | _dynamic.Unset = _dynamic.UNSET,
+        stars: int | Unset = UNSET,
+        body: str | None | Unset = UNSET,
     ) -> Result[Review]:
         """Write only the given columns of the Review with this customer_id and track_id.
 
@@ -922,10 +917,10 @@ class PriceChangeTable(BaseTable[PriceChange]):
         id: int,
         ray_id: str,
         *,
-        track_id: int | _dynamic.Unset = _dynamic.UNSET,
-        old_price: float | _dynamic.Unset = _dynamic.UNSET,
-        new_price: float | _dynamic.Unset = _dynamic.UNSET,
-        changed_at: str | _dynamic.Unset = _dynamic.UNSET,
+        track_id: int | Unset = UNSET,
+        old_price: float | Unset = UNSET,
+        new_price: float | Unset = UNSET,
+        changed_at: str | Unset = UNSET,
     ) -> Result[PriceChange]:
         """Write only the given columns of the PriceChange with this id.
 

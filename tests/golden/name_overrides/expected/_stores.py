@@ -16,6 +16,7 @@ from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import (
@@ -179,18 +180,24 @@ class ClientRepository(_Store, ClientContract):
             return self._failed(exc, ray_id, "upsert")
 
     async def patch_by_id(
-        self, id: str, ray_id: str, *, redirect_to: str | _dynamic.Unset = _dynamic.UNSET
+        self, id: str, ray_id: str, *, redirect_to: str | Unset = UNSET
     ) -> Result[APIClient]:
         """Write only the given columns of the APIClient with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(self._sql.PATCH_BY_ID, (redirect_to,), (id,))
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if redirect_to is not UNSET:
+                mask |= 1
+                given.append(redirect_to)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_apiclient, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -298,26 +305,28 @@ class ShortURLStore(_Store, ShortURLTable):
         id: int,
         ray_id: str,
         *,
-        target_url: str | _dynamic.Unset = _dynamic.UNSET,
-        api_client_id: str | None | _dynamic.Unset = _dynamic.UNSET,
+        target_url: str | Unset = UNSET,
+        api_client_id: str | None | Unset = UNSET,
     ) -> Result[ShortURL]:
         """Write only the given columns of the ShortURL with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    target_url,
-                    api_client_id,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if target_url is not UNSET:
+                mask |= 1
+                given.append(target_url)
+            if api_client_id is not UNSET:
+                mask |= 2
+                given.append(api_client_id)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_short_url, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -448,18 +457,24 @@ class PersonStore(_Store, PersonTable):
             return self._failed(exc, ray_id, "upsert")
 
     async def patch_by_id(
-        self, id: int, ray_id: str, *, full_name: str | _dynamic.Unset = _dynamic.UNSET
+        self, id: int, ray_id: str, *, full_name: str | Unset = UNSET
     ) -> Result[Person]:
         """Write only the given columns of the Person with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(self._sql.PATCH_BY_ID, (full_name,), (id,))
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if full_name is not UNSET:
+                mask |= 1
+                given.append(full_name)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_person, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -557,30 +572,27 @@ class AddressStore(_Store, AddressTable):
             return self._failed(exc, ray_id, "upsert")
 
     async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        person_id: int | _dynamic.Unset = _dynamic.UNSET,
-        line1: str | _dynamic.Unset = _dynamic.UNSET,
+        self, id: int, ray_id: str, *, person_id: int | Unset = UNSET, line1: str | Unset = UNSET
     ) -> Result[Address]:
         """Write only the given columns of the Address with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    person_id,
-                    line1,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if person_id is not UNSET:
+                mask |= 1
+                given.append(person_id)
+            if line1 is not UNSET:
+                mask |= 2
+                given.append(line1)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_address, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -711,18 +723,24 @@ class StatusStore(_Store, StatusTable):
             return self._failed(exc, ray_id, "upsert")
 
     async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+        self, id: int, ray_id: str, *, name: str | Unset = UNSET
     ) -> Result[Status]:
         """Write only the given columns of the Status with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(self._sql.PATCH_BY_ID, (name,), (id,))
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if name is not UNSET:
+                mask |= 1
+                given.append(name)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_status, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -829,26 +847,28 @@ class T2faDeviceStore(_Store, T2faDeviceTable):
         id: int,
         ray_id: str,
         *,
-        model_: str | _dynamic.Unset = _dynamic.UNSET,
-        self_: str | None | _dynamic.Unset = _dynamic.UNSET,
+        model_: str | Unset = UNSET,
+        self_: str | None | Unset = UNSET,
     ) -> Result[T2faDevice]:
         """Write only the given columns of the T2faDevice with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    model_,
-                    self_,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if model_ is not UNSET:
+                mask |= 1
+                given.append(model_)
+            if self_ is not UNSET:
+                mask |= 2
+                given.append(self_)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_t2fa_device, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")

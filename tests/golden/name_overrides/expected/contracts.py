@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import APIClient, ShortURL, Person, Address, Status, T2faDevice
 from .results import Result
 
@@ -64,7 +64,7 @@ class ClientContract(BaseTable[APIClient]):
 
     @abstractmethod
     async def patch_by_id(
-        self, id: str, ray_id: str, *, redirect_to: str | _dynamic.Unset = _dynamic.UNSET
+        self, id: str, ray_id: str, *, redirect_to: str | Unset = UNSET
     ) -> Result[APIClient]:
         """Write only the given columns of the APIClient with this id.
 
@@ -109,8 +109,8 @@ class ShortURLTable(BaseTable[ShortURL]):
         id: int,
         ray_id: str,
         *,
-        target_url: str | _dynamic.Unset = _dynamic.UNSET,
-        api_client_id: str | None | _dynamic.Unset = _dynamic.UNSET,
+        target_url: str | Unset = UNSET,
+        api_client_id: str | None | Unset = UNSET,
     ) -> Result[ShortURL]:
         """Write only the given columns of the ShortURL with this id.
 
@@ -161,7 +161,7 @@ class PersonTable(BaseTable[Person]):
 
     @abstractmethod
     async def patch_by_id(
-        self, id: int, ray_id: str, *, full_name: str | _dynamic.Unset = _dynamic.UNSET
+        self, id: int, ray_id: str, *, full_name: str | Unset = UNSET
     ) -> Result[Person]:
         """Write only the given columns of the Person with this id.
 
@@ -202,12 +202,7 @@ class AddressTable(BaseTable[Address]):
 
     @abstractmethod
     async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        person_id: int | _dynamic.Unset = _dynamic.UNSET,
-        line1: str | _dynamic.Unset = _dynamic.UNSET,
+        self, id: int, ray_id: str, *, person_id: int | Unset = UNSET, line1: str | Unset = UNSET
     ) -> Result[Address]:
         """Write only the given columns of the Address with this id.
 
@@ -258,7 +253,7 @@ class StatusTable(BaseTable[Status]):
 
     @abstractmethod
     async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | _dynamic.Unset = _dynamic.UNSET
+        self, id: int, ray_id: str, *, name: str | Unset = UNSET
     ) -> Result[Status]:
         """Write only the given columns of the Status with this id.
 
@@ -303,8 +298,8 @@ class T2faDeviceTable(BaseTable[T2faDevice]):
         id: int,
         ray_id: str,
         *,
-        model_: str | _dynamic.Unset = _dynamic.UNSET,
-        self_: str | None | _dynamic.Unset = _dynamic.UNSET,
+        model_: str | Unset = UNSET,
+        self_: str | None | Unset = UNSET,
     ) -> Result[T2faDevice]:
         """Write only the given columns of the T2faDevice with this id.
 

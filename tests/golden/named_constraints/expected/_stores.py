@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import OwnerTable, PetTable
@@ -158,18 +159,24 @@ class OwnerStore(_Store, OwnerTable):
             return self._failed(exc, ray_id, "upsert")
 
     async def patch_by_id(
-        self, id: int, ray_id: str, *, email: str | _dynamic.Unset = _dynamic.UNSET
+        self, id: int, ray_id: str, *, email: str | Unset = UNSET
     ) -> Result[Owner]:
         """Write only the given columns of the Owner with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(self._sql.PATCH_BY_ID, (email,), (id,))
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if email is not UNSET:
+                mask |= 1
+                given.append(email)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_owner, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -287,32 +294,40 @@ class PetStore(_Store, PetTable):
         id: int,
         ray_id: str,
         *,
-        owner_id: int | _dynamic.Unset = _dynamic.UNSET,
-        vet_id: int | None | _dynamic.Unset = _dynamic.UNSET,
-        name: str | _dynamic.Unset = _dynamic.UNSET,
-        tag: str | None | _dynamic.Unset = _dynamic.UNSET,
-        kind: Literal["cat", "dog"] | _dynamic.Unset = _dynamic.UNSET,
+        owner_id: int | Unset = UNSET,
+        vet_id: int | None | Unset = UNSET,
+        name: str | Unset = UNSET,
+        tag: str | None | Unset = UNSET,
+        kind: Literal["cat", "dog"] | Unset = UNSET,
     ) -> Result[Pet]:
         """Write only the given columns of the Pet with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    owner_id,
-                    vet_id,
-                    name,
-                    tag,
-                    kind,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if owner_id is not UNSET:
+                mask |= 1
+                given.append(owner_id)
+            if vet_id is not UNSET:
+                mask |= 2
+                given.append(vet_id)
+            if name is not UNSET:
+                mask |= 4
+                given.append(name)
+            if tag is not UNSET:
+                mask |= 8
+                given.append(tag)
+            if kind is not UNSET:
+                mask |= 16
+                given.append(kind)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_pet, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, Literal, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Owner, Pet
 from .results import Result
 
@@ -64,7 +64,7 @@ class OwnerTable(BaseTable[Owner]):
 
     @abstractmethod
     async def patch_by_id(
-        self, id: int, ray_id: str, *, email: str | _dynamic.Unset = _dynamic.UNSET
+        self, id: int, ray_id: str, *, email: str | Unset = UNSET
     ) -> Result[Owner]:
         """Write only the given columns of the Owner with this id.
 
@@ -117,11 +117,11 @@ class PetTable(BaseTable[Pet]):
         id: int,
         ray_id: str,
         *,
-        owner_id: int | _dynamic.Unset = _dynamic.UNSET,
-        vet_id: int | None | _dynamic.Unset = _dynamic.UNSET,
-        name: str | _dynamic.Unset = _dynamic.UNSET,
-        tag: str | None | _dynamic.Unset = _dynamic.UNSET,
-        kind: Literal["cat", "dog"] | _dynamic.Unset = _dynamic.UNSET,
+        owner_id: int | Unset = UNSET,
+        vet_id: int | None | Unset = UNSET,
+        name: str | Unset = UNSET,
+        tag: str | None | Unset = UNSET,
+        kind: Literal["cat", "dog"] | Unset = UNSET,
     ) -> Result[Pet]:
         """Write only the given columns of the Pet with this id.
 

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Note, RecentNote
 from .models import SearchRow, RecentRow
 from .results import Result
@@ -75,9 +75,9 @@ class NoteTable(BaseTable[Note]):
         id: int,
         ray_id: str,
         *,
-        title: str | _dynamic.Unset = _dynamic.UNSET,
-        body: str | None | _dynamic.Unset = _dynamic.UNSET,
-        updated_at: str | None | _dynamic.Unset = _dynamic.UNSET,
+        title: str | Unset = UNSET,
+        body: str | None | Unset = UNSET,
+        updated_at: str | None | Unset = UNSET,
     ) -> Result[Note]:
         """Write only the given columns of the Note with this id.
 

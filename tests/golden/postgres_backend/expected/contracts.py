@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, Literal, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Team, Player, Score
 from .results import Result
 
@@ -70,10 +70,10 @@ class TeamTable(BaseTable[Team]):
         id: int,
         ray_id: str,
         *,
-        name: str | _dynamic.Unset = _dynamic.UNSET,
-        is_active: bool | _dynamic.Unset = _dynamic.UNSET,
-        score: float | None | _dynamic.Unset = _dynamic.UNSET,
-        founded: datetime.date | None | _dynamic.Unset = _dynamic.UNSET,
+        name: str | Unset = UNSET,
+        is_active: bool | Unset = UNSET,
+        score: float | None | Unset = UNSET,
+        founded: datetime.date | None | Unset = UNSET,
     ) -> Result[Team]:
         """Write only the given columns of the Team with this id.
 
@@ -120,12 +120,7 @@ class PlayerTable(BaseTable[Player]):
 
     @abstractmethod
     async def patch_by_team_id_and_number(
-        self,
-        team_id: int,
-        number: Literal[1, 2, 3],
-        ray_id: str,
-        *,
-        nickname: str | _dynamic.Unset = _dynamic.UNSET,
+        self, team_id: int, number: Literal[1, 2, 3], ray_id: str, *, nickname: str | Unset = UNSET
     ) -> Result[Player]:
         """Write only the given columns of the Player with this team_id and number.
 

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import NoteTable, PinnedNoteView
@@ -152,28 +153,32 @@ class NoteStore(_Store, NoteTable):
         id: int,
         ray_id: str,
         *,
-        body: str | _dynamic.Unset = _dynamic.UNSET,
-        pinned: bool | _dynamic.Unset = _dynamic.UNSET,
-        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
+        body: str | Unset = UNSET,
+        pinned: bool | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
     ) -> Result[Note]:
         """Write only the given columns of the Note with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    body,
-                    pinned if pinned is _dynamic.UNSET else _convert.encode_bool(pinned),
-                    updated_at,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if body is not UNSET:
+                mask |= 1
+                given.append(body)
+            if pinned is not UNSET:
+                mask |= 2
+                given.append(_convert.encode_bool(pinned))
+            if updated_at is not UNSET:
+                mask |= 4
+                given.append(updated_at)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_note, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import AccountTable, OrderTable
@@ -166,74 +167,74 @@ class AccountStore(_Store, AccountTable):
         id: int,
         ray_id: str,
         *,
-        email: str | _dynamic.Unset = _dynamic.UNSET,
-        password_hash: str | _dynamic.Unset = _dynamic.UNSET,
-        recovery_code: str | None | _dynamic.Unset = _dynamic.UNSET,
-        plan: Literal["free", "pro"] | _dynamic.Unset = _dynamic.UNSET,
-        balance: Decimal | _dynamic.Unset = _dynamic.UNSET,
-        born_on: datetime.date | None | _dynamic.Unset = _dynamic.UNSET,
-        last_seen_at: datetime.datetime | None | _dynamic.Unset = _dynamic.UNSET,
-        avatar: bytes | None | _dynamic.Unset = _dynamic.UNSET,
-        score: float | _dynamic.Unset = _dynamic.UNSET,
-        is_admin: bool | _dynamic.Unset = _dynamic.UNSET,
-        joined_at: int | _dynamic.Unset = _dynamic.UNSET,
+        email: str | Unset = UNSET,
+        password_hash: str | Unset = UNSET,
+        recovery_code: str | None | Unset = UNSET,
+        plan: Literal["free", "pro"] | Unset = UNSET,
+        balance: Decimal | Unset = UNSET,
+        born_on: datetime.date | None | Unset = UNSET,
+        last_seen_at: datetime.datetime | None | Unset = UNSET,
+        avatar: bytes | None | Unset = UNSET,
+        score: float | Unset = UNSET,
+        is_admin: bool | Unset = UNSET,
+        joined_at: int | Unset = UNSET,
     ) -> Result[Account]:
         """Write only the given columns of the Account with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    email,
-                    password_hash,
-                    recovery_code,
-                    plan,
-                    (
-                        balance
-                        if balance is _dynamic.UNSET
-                        else _convert.encode_decimal(balance, "accounts", "balance", (10, 2))
-                    ),
-                    (
-                        born_on
-                        if born_on is _dynamic.UNSET
-                        else None if born_on is None else born_on.isoformat()
-                    ),
-                    (
-                        last_seen_at
-                        if last_seen_at is _dynamic.UNSET
-                        else (
-                            None
-                            if last_seen_at is None
-                            else _convert.encode_utc_datetime(
-                                last_seen_at, "accounts", "last_seen_at"
-                            )
-                        )
-                    ),
-                    avatar,
-                    (
-                        score
-                        if score is _dynamic.UNSET
-                        else _convert.encode_float(score, "accounts", "score")
-                    ),
-                    is_admin if is_admin is _dynamic.UNSET else _convert.encode_bool(is_admin),
-                    (
-                        joined_at
-                        if joined_at is _dynamic.UNSET
-                        else (
-                            _convert.refuse_default("accounts", "joined_at")
-                            if joined_at is _convert.DEFAULT
-                            else joined_at
-                        )
-                    ),
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if email is not UNSET:
+                mask |= 1
+                given.append(email)
+            if password_hash is not UNSET:
+                mask |= 2
+                given.append(password_hash)
+            if recovery_code is not UNSET:
+                mask |= 4
+                given.append(recovery_code)
+            if plan is not UNSET:
+                mask |= 8
+                given.append(plan)
+            if balance is not UNSET:
+                mask |= 16
+                given.append(_convert.encode_decimal(balance, "accounts", "balance", (10, 2)))
+            if born_on is not UNSET:
+                mask |= 32
+                if born_on is None:
+                    given.append(None)
+                else:
+                    given.append(born_on.isoformat())
+            if last_seen_at is not UNSET:
+                mask |= 64
+                if last_seen_at is None:
+                    given.append(None)
+                else:
+                    given.append(
+                        _convert.encode_utc_datetime(last_seen_at, "accounts", "last_seen_at")
+                    )
+            if avatar is not UNSET:
+                mask |= 128
+                given.append(avatar)
+            if score is not UNSET:
+                mask |= 256
+                given.append(_convert.encode_float(score, "accounts", "score"))
+            if is_admin is not UNSET:
+                mask |= 512
+                given.append(_convert.encode_bool(is_admin))
+            if joined_at is not UNSET:
+                mask |= 1024
+                if joined_at is _convert.DEFAULT:
+                    _convert.refuse_default("accounts", "joined_at")
+                given.append(joined_at)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
@@ -352,34 +353,36 @@ class OrderStore(_Store, OrderTable):
         id: str,
         ray_id: str,
         *,
-        account_id: int | _dynamic.Unset = _dynamic.UNSET,
-        status: Literal["open", "paid", "shipped"] | _dynamic.Unset = _dynamic.UNSET,
-        total: Decimal | _dynamic.Unset = _dynamic.UNSET,
-        qty: int | _dynamic.Unset = _dynamic.UNSET,
+        account_id: int | Unset = UNSET,
+        status: Literal["open", "paid", "shipped"] | Unset = UNSET,
+        total: Decimal | Unset = UNSET,
+        qty: int | Unset = UNSET,
     ) -> Result[Order]:
         """Write only the given columns of the Order with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    account_id,
-                    status,
-                    (
-                        total
-                        if total is _dynamic.UNSET
-                        else _convert.encode_decimal(total, "orders", "total", (10, 2))
-                    ),
-                    qty,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if account_id is not UNSET:
+                mask |= 1
+                given.append(account_id)
+            if status is not UNSET:
+                mask |= 2
+                given.append(status)
+            if total is not UNSET:
+                mask |= 4
+                given.append(_convert.encode_decimal(total, "orders", "total", (10, 2)))
+            if qty is not UNSET:
+                mask |= 8
+                given.append(qty)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_order, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")

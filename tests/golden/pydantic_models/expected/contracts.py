@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Generic, Literal, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Account, Order
 from .models import OrderTotalsRow
 from .results import Result
@@ -71,17 +71,17 @@ class AccountTable(BaseTable[Account]):
         id: int,
         ray_id: str,
         *,
-        email: str | _dynamic.Unset = _dynamic.UNSET,
-        password_hash: str | _dynamic.Unset = _dynamic.UNSET,
-        recovery_code: str | None | _dynamic.Unset = _dynamic.UNSET,
-        plan: Literal["free", "pro"] | _dynamic.Unset = _dynamic.UNSET,
-        balance: Decimal | _dynamic.Unset = _dynamic.UNSET,
-        born_on: datetime.date | None | _dynamic.Unset = _dynamic.UNSET,
-        last_seen_at: datetime.datetime | None | _dynamic.Unset = _dynamic.UNSET,
-        avatar: bytes | None | _dynamic.Unset = _dynamic.UNSET,
-        score: float | _dynamic.Unset = _dynamic.UNSET,
-        is_admin: bool | _dynamic.Unset = _dynamic.UNSET,
-        joined_at: int | _dynamic.Unset = _dynamic.UNSET,
+        email: str | Unset = UNSET,
+        password_hash: str | Unset = UNSET,
+        recovery_code: str | None | Unset = UNSET,
+        plan: Literal["free", "pro"] | Unset = UNSET,
+        balance: Decimal | Unset = UNSET,
+        born_on: datetime.date | None | Unset = UNSET,
+        last_seen_at: datetime.datetime | None | Unset = UNSET,
+        avatar: bytes | None | Unset = UNSET,
+        score: float | Unset = UNSET,
+        is_admin: bool | Unset = UNSET,
+        joined_at: int | Unset = UNSET,
     ) -> Result[Account]:
         """Write only the given columns of the Account with this id.
 
@@ -134,10 +134,10 @@ class OrderTable(BaseTable[Order]):
         id: str,
         ray_id: str,
         *,
-        account_id: int | _dynamic.Unset = _dynamic.UNSET,
-        status: Literal["open", "paid", "shipped"] | _dynamic.Unset = _dynamic.UNSET,
-        total: Decimal | _dynamic.Unset = _dynamic.UNSET,
-        qty: int | _dynamic.Unset = _dynamic.UNSET,
+        account_id: int | Unset = UNSET,
+        status: Literal["open", "paid", "shipped"] | Unset = UNSET,
+        total: Decimal | Unset = UNSET,
+        qty: int | Unset = UNSET,
     ) -> Result[Order]:
         """Write only the given columns of the Order with this id.
 

@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, Literal, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Project, Task
 from .models import ProjectSummariesRow, TasksLongerThanRow
 from .results import Result
@@ -66,12 +66,7 @@ class ProjectTable(BaseTable[Project]):
 
     @abstractmethod
     async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        name: str | _dynamic.Unset = _dynamic.UNSET,
-        archived: bool | _dynamic.Unset = _dynamic.UNSET,
+        self, id: int, ray_id: str, *, name: str | Unset = UNSET, archived: bool | Unset = UNSET
     ) -> Result[Project]:
         """Write only the given columns of the Project with this id.
 
@@ -137,12 +132,12 @@ class TaskTable(BaseTable[Task]):
         id: int,
         ray_id: str,
         *,
-        project_id: int | _dynamic.Unset = _dynamic.UNSET,
-        title: str | _dynamic.Unset = _dynamic.UNSET,
-        status: Literal["open", "done"] | _dynamic.Unset = _dynamic.UNSET,
-        due: datetime.date | None | _dynamic.Unset = _dynamic.UNSET,
-        estimate: float | None | _dynamic.Unset = _dynamic.UNSET,
-        done_at: int | None | _dynamic.Unset = _dynamic.UNSET,
+        project_id: int | Unset = UNSET,
+        title: str | Unset = UNSET,
+        status: Literal["open", "done"] | Unset = UNSET,
+        due: datetime.date | None | Unset = UNSET,
+        estimate: float | None | Unset = UNSET,
+        done_at: int | None | Unset = UNSET,
     ) -> Result[Task]:
         """Write only the given columns of the Task with this id.
 

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import UserAccount
 from .results import Result
 
@@ -67,10 +67,10 @@ class UserAccountTable(BaseTable[UserAccount]):
         id: str,
         ray_id: str,
         *,
-        display_name: str | _dynamic.Unset = _dynamic.UNSET,
-        e_mail: str | None | _dynamic.Unset = _dynamic.UNSET,
-        camel_case: int | None | _dynamic.Unset = _dynamic.UNSET,
-        say_hi: str | None | _dynamic.Unset = _dynamic.UNSET,
+        display_name: str | Unset = UNSET,
+        e_mail: str | None | Unset = UNSET,
+        camel_case: int | None | Unset = UNSET,
+        say_hi: str | None | Unset = UNSET,
     ) -> Result[UserAccount]:
         """Write only the given columns of the UserAccount with this id.
 

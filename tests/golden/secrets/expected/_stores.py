@@ -16,6 +16,7 @@ from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ApiKeyTable
@@ -158,32 +159,40 @@ class ApiKeyStore(_Store, ApiKeyTable):
         id: str,
         ray_id: str,
         *,
-        key_hash: str | _dynamic.Unset = _dynamic.UNSET,
-        salt: bytes | _dynamic.Unset = _dynamic.UNSET,
-        token: str | None | _dynamic.Unset = _dynamic.UNSET,
-        nonce: str | None | _dynamic.Unset = _dynamic.UNSET,
-        label: str | None | _dynamic.Unset = _dynamic.UNSET,
+        key_hash: str | Unset = UNSET,
+        salt: bytes | Unset = UNSET,
+        token: str | None | Unset = UNSET,
+        nonce: str | None | Unset = UNSET,
+        label: str | None | Unset = UNSET,
     ) -> Result[ApiKey]:
         """Write only the given columns of the ApiKey with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_ID,
-                (
-                    key_hash,
-                    salt,
-                    token,
-                    nonce,
-                    label,
-                ),
-                (id,),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, bound)
+            mask = 0
+            given: list[object] = []
+            if key_hash is not UNSET:
+                mask |= 1
+                given.append(key_hash)
+            if salt is not UNSET:
+                mask |= 2
+                given.append(salt)
+            if token is not UNSET:
+                mask |= 4
+                given.append(token)
+            if nonce is not UNSET:
+                mask |= 8
+                given.append(nonce)
+            if label is not UNSET:
+                mask |= 16
+                given.append(label)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_api_key, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import ApiKey
 from .results import Result
 
@@ -67,11 +67,11 @@ class ApiKeyTable(BaseTable[ApiKey]):
         id: str,
         ray_id: str,
         *,
-        key_hash: str | _dynamic.Unset = _dynamic.UNSET,
-        salt: bytes | _dynamic.Unset = _dynamic.UNSET,
-        token: str | None | _dynamic.Unset = _dynamic.UNSET,
-        nonce: str | None | _dynamic.Unset = _dynamic.UNSET,
-        label: str | None | _dynamic.Unset = _dynamic.UNSET,
+        key_hash: str | Unset = UNSET,
+        salt: bytes | Unset = UNSET,
+        token: str | None | Unset = UNSET,
+        nonce: str | None | Unset = UNSET,
+        label: str | None | Unset = UNSET,
     ) -> Result[ApiKey]:
         """Write only the given columns of the ApiKey with this id.
 

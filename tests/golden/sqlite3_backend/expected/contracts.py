@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Note, PinnedNote
 from .results import Result
 
@@ -73,9 +73,9 @@ class NoteTable(BaseTable[Note]):
         id: int,
         ray_id: str,
         *,
-        body: str | _dynamic.Unset = _dynamic.UNSET,
-        pinned: bool | _dynamic.Unset = _dynamic.UNSET,
-        updated_at: int | _dynamic.Unset = _dynamic.UNSET,
+        body: str | Unset = UNSET,
+        pinned: bool | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
     ) -> Result[Note]:
         """Write only the given columns of the Note with this id.
 

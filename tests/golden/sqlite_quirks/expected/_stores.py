@@ -16,6 +16,7 @@ from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ReadingTable
@@ -175,33 +176,28 @@ class ReadingStore(_Store, ReadingTable):
         taken_at: int,
         ray_id: str,
         *,
-        value: float | _dynamic.Unset = _dynamic.UNSET,
-        counter: int | None | _dynamic.Unset = _dynamic.UNSET,
+        value: float | Unset = UNSET,
+        counter: int | None | Unset = UNSET,
     ) -> Result[Reading]:
         """Write only the given columns of the Reading with this sensor and taken_at.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
         try:
-            statement, bound = _dynamic.patch(
-                self._sql.PATCH_BY_SENSOR_AND_TAKEN_AT,
-                (
-                    (
-                        value
-                        if value is _dynamic.UNSET
-                        else _convert.encode_float(value, "readings", "value")
-                    ),
-                    counter,
-                ),
-                (
-                    sensor,
-                    taken_at,
-                ),
-            )
-            if statement is None:
-                stored = await self._db.fetch_one(self._sql.GET_BY_SENSOR_AND_TAKEN_AT, bound)
+            mask = 0
+            given: list[object] = []
+            if value is not UNSET:
+                mask |= 1
+                given.append(_convert.encode_float(value, "readings", "value"))
+            if counter is not UNSET:
+                mask |= 2
+                given.append(counter)
+            keys = (sensor, taken_at)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_SENSOR_AND_TAKEN_AT, keys)
             else:
-                stored = await self._db.execute_returning(statement, bound)
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_SENSOR_AND_TAKEN_AT, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
             return self._one(stored, decode_reading, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_sensor_and_taken_at")

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Reading
 from .results import Result
 
@@ -72,8 +72,8 @@ class ReadingTable(BaseTable[Reading]):
         taken_at: int,
         ray_id: str,
         *,
-        value: float | _dynamic.Unset = _dynamic.UNSET,
-        counter: int | None | _dynamic.Unset = _dynamic.UNSET,
+        value: float | Unset = UNSET,
+        counter: int | None | Unset = UNSET,
     ) -> Result[Reading]:
         """Write only the given columns of the Reading with this sensor and taken_at.
 

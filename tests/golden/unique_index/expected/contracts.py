@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from .models import Account
 from .results import Result
 
@@ -73,10 +73,10 @@ class AccountTable(BaseTable[Account]):
         id: int,
         ray_id: str,
         *,
-        email: str | _dynamic.Unset = _dynamic.UNSET,
-        tenant: str | _dynamic.Unset = _dynamic.UNSET,
-        handle: str | _dynamic.Unset = _dynamic.UNSET,
-        deleted_at: int | None | _dynamic.Unset = _dynamic.UNSET,
+        email: str | Unset = UNSET,
+        tenant: str | Unset = UNSET,
+        handle: str | Unset = UNSET,
+        deleted_at: int | None | Unset = UNSET,
     ) -> Result[Account]:
         """Write only the given columns of the Account with this id.
 
