@@ -109,6 +109,15 @@ async def test_every_kind_runs(backend: tuple[ModuleType, Any], package: ModuleT
     assert [p.title for p in pages] == ["d-title", "c-title", "b-title", "a-title"]
     assert code(await posts.list_posts("r", order_by="edits")) == "INVALID_ARGUMENT"
 
+    titles, after_row = [], None
+    while page := ok(await posts.list_post_titles("r", status="draft", limit=1, after=after_row)):
+        titles += [(p.title, p.created_at) for p in page]
+        after_row = page[-1]
+    assert titles == [("a-title", 10)]  # the others were published above
+    newest = ok(await posts.list_post_titles("r", order_by="-created_at", limit=2))
+    assert [p.id for p in newest] == [ids[3], ids[1]]  # created_at 20, then 10 (higher id)
+    assert isinstance(newest[0], package.ListPostTitlesRow)
+
     assert ok(await posts.posts_with_author(None, "r")) == [ids[2]]
     assert ok(await posts.posts_with_author(bob, "r")) == [ids[1]]
 

@@ -97,6 +97,11 @@ def plan_dynamic(
     if not optional and not order_by:
         return Dynamic(sequences)
     known = {p.name for p in params}
+    if optional and isinstance(tree, (exp.Insert, exp.Update, exp.Delete)):
+        raise fail(
+            "`@optional` filters reads only: a write whose filters were all None would "
+            "change every row"
+        )
     for wanted in optional:
         if wanted not in known:
             raise fail(f"`@optional {wanted}` names no parameter of the query")

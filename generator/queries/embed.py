@@ -10,28 +10,39 @@ else reads it, ``embed(a)`` → ``a.*`` padded to the same length, so every
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from sqlglot import exp
 
 from ..errors import SchemaError
 from ..schema.ir import QueryColumn, QueryEmbed
+from ..schema.lex import scan_source
 from .scope import _Scope
 
-_EMBED = re.compile(r"\bembed\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)", re.IGNORECASE)
 
+def rewrite_embeds(path: str, text: str) -> tuple[str, list[tuple[int, str]]]:
+    """The text with each ``embed(t)`` as ``t.*`` (same length), and (offset, t) of each.
 
-def rewrite_embeds(text: str) -> tuple[str, list[tuple[int, str]]]:
-    """The text with each ``embed(t)`` as ``t.*`` (same length), and (offset, t) of each."""
+    Found among the statements' tokens, so comments and string literals keep
+    their text.
+    """
     found: list[tuple[int, str]] = []
-
-    def star(match: re.Match[str]) -> str:
-        found.append((match.start(), match[1]))
-        replacement = f"{match[1]}.*"
-        return replacement + " " * (len(match[0]) - len(replacement))
-
-    return _EMBED.sub(star, text), found
+    pieces: list[str] = []
+    done = 0
+    for statement in scan_source(path, text).statements:
+        tokens = statement.tokens
+        for i in range(len(tokens) - 3):
+            word, opening, name, closing = tokens[i : i + 4]
+            if (
+                word.keyword == "EMBED"
+                and (opening.text, closing.text) == ("(", ")")
+                and name.kind == "word"
+            ):
+                star = f"{name.text}.*"
+                pieces += [text[done : word.start], star.ljust(closing.end - word.start)]
+                done = closing.end
+                found.append((word.start, name.text))
+    return "".join(pieces) + text[done:], found
 
 
 def plan_embeds(

@@ -79,7 +79,7 @@ def parse_queries(sources: Sequence[tuple[str, str]], schema: Schema) -> tuple[Q
     seen: dict[str, Location] = {}
     with closing(_schema_database(schema)) as db:
         for path, text in sources:
-            text, embedded = rewrite_embeds(text)
+            text, embedded = rewrite_embeds(path, text)
             source = scan_source(path, text)
             previous_end = 0
             for statement in source.statements:
@@ -242,8 +242,8 @@ def _embeds(
     tree: exp.Expr, names: list[str], typer: _QueryTyper, header: _Header
 ) -> tuple[QueryEmbed, ...]:
     """`embed(t)` items; the other result columns still need their own unique names."""
-    if header.kind not in (QueryKind.ONE, QueryKind.MANY):
-        raise typer.fail(f"embed(...) needs :one or :many, not :{header.kind.value}")
+    if header.kind not in (QueryKind.ONE, QueryKind.MANY) or header.order_by:
+        raise typer.fail("embed(...) needs :one or :many, without `@order-by`")
     scope = typer.scope_of(tree)
     found = plan_embeds(
         tree, names, scope, lambda e: typer.expressions_columns([e], scope, False), typer.fail

@@ -35,3 +35,9 @@ SELECT id FROM posts WHERE author_id IS :author_id ORDER BY id;
 -- Each post with its author; none for an orphan post.
 -- name: posts_with_authors :many
 SELECT embed(p), embed(a) FROM posts AS p LEFT JOIN authors AS a ON a.id = p.author_id ORDER BY p.id;
+
+-- Titles only, a page at a time in the order picked: rows of their own class.
+-- name: list_post_titles :many
+-- @optional status
+-- @order-by title, created_at
+SELECT id, title, created_at FROM posts WHERE status = :status;

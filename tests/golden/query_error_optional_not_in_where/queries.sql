@@ -1,3 +1,3 @@
--- name: rename_item :exec
--- @optional name
-UPDATE items SET name = :name WHERE id = :id;
+-- name: some_items :many
+-- @optional n
+SELECT * FROM items ORDER BY id LIMIT :n;
