@@ -1,4 +1,5 @@
-"""The dynamic_queries golden package runs on SQLite and PostgreSQL (issue 22).
+"""The dynamic_queries golden package runs on every backend (issue 22): aiosqlite,
+libSQL over ws and http, the embedded replica, and PostgreSQL.
 
 `:execlastid`, `:batchexec`, IN / NOT IN lists (empty included), `@optional`
 with an optional IN-list, `@order-by` with keyset pages, `IS :x` (None is
@@ -21,6 +22,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from conformance.harness_libsql import conformance_server
 from test_golden import GOLDEN, materialise_golden
 
 from generated import _sql_sqlite_qmark as oauth_sql
@@ -43,15 +45,33 @@ def package(tmp_path: Path) -> Iterator[ModuleType]:
             del sys.modules[name]
 
 
-@pytest_asyncio.fixture(params=["aiosqlite", "postgres"])
+@pytest_asyncio.fixture(params=["aiosqlite", "libsql-ws", "libsql-http", "replica", "postgres"])
 async def backend(
     request: pytest.FixtureRequest, package: ModuleType, tmp_path: Path
 ) -> AsyncIterator[tuple[ModuleType, Any]]:
-    module = importlib.import_module(f"dq_golden.{request.param}")
+    name = {"libsql-ws": "libsql", "libsql-http": "libsql", "replica": "libsql_replica"}
+    module = importlib.import_module(f"dq_golden.{name.get(request.param, request.param)}")
     if request.param == "aiosqlite":
         db = module.SqliteDatabase(str(tmp_path / "dq.db"))
         await package.create_schema(db)
         await db.execute_script(TRIGGER)
+    elif request.param != "postgres":  # the conformance suite's sqld, emptied first
+        server = conformance_server(request)
+        url = {
+            "libsql-ws": f"libsql://127.0.0.1:{server.hrana_port}?tls=0",
+            "libsql-http": server.http_url,
+            "replica": f"libsql://127.0.0.1:{server.http_port}?tls=0"
+            f"&replica={server.base_dir / 'dq-replica.db'}",
+        }[request.param]
+        db = await package.connect(url, timeout=10)
+        tables = await db.fetch_all(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' "
+            "AND name NOT LIKE 'libsql%'",
+            (),
+        )
+        drops = [f'DROP TABLE IF EXISTS "{t}"' for (t,) in tables]
+        await db.execute_script(";\n".join(["PRAGMA defer_foreign_keys = ON", *drops]))
+        await package.create_schema(db)
     else:
         server = request.getfixturevalue("postgres_server")
         db = module.PostgresDatabase(server.url, timeout=10)

@@ -2,7 +2,7 @@
 # Change the schema or the templates and run `storegen generate`.
 """Typed storage for schema.sql: models, results and contracts.
 
-Stores live in one module per backend (aiosqlite, postgres).
+Stores live in one module per backend (aiosqlite, postgres, libsql, libsql_replica).
 """
 
 from __future__ import annotations
