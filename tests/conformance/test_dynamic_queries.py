@@ -172,7 +172,14 @@ async def test_payloads_are_bound_as_values(stores: Stores) -> None:
         assert await _ok(stores.clients.list_clients_by_ids, ids=[payload]) == []
         revoke = stores.access_tokens.revoke_access_tokens_by_ids
         assert await _ok(revoke, now=1, actor=payload, ids=[payload]) == 0
+    client = await insert_ok(stores.clients, f.make_client())
+    for payload in PAYLOADS:  # a patched value is bound too, and stored as given
+        patched = await _ok(stores.clients.patch_by_id, id=client.id, scopes=payload)
+        assert patched.scopes == payload
     assert len(await _ok(search, limit=1000)) == len(rows)
+    assert [c.id for c in await _ok(stores.clients.list_clients_by_ids, ids=[client.id])] == [
+        client.id
+    ]
     if stores.clients.db.sql_dialect == "sqlite":
         found = await stores.clients.db.fetch_one("PRAGMA integrity_check", ())
         assert found is not None and found[0] == "ok"
