@@ -276,6 +276,7 @@ def test_a_manifest_naming_one_runtime_module_gets_the_modules_it_imports(
         "_runtime/connect.py",  # the base every package gets
         "_runtime/convert.py",
         "_runtime/database.py",
+        "_runtime/dynamic.py",  # the base too: IN-lists, query variants, patches
         "_runtime/errors.py",
         "_runtime/jsonvalue.py",  # what convert.py imports (JSON columns)
         "_runtime/libsql_urls.py",  # what migrate.py imports (pure Python, no driver)

@@ -64,9 +64,10 @@ async def backend(
             f"&replica={server.base_dir / 'dq-replica.db'}",
         }[request.param]
         db = await package.connect(url, timeout=10)
-        tables = await db.fetch_all(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' "
-            "AND name NOT LIKE 'libsql%'",
+        tables = await db.fetch_all(  # newest first: children before their parents
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'libsql\\_%' ESCAPE '\\' "
+            "ORDER BY rowid DESC",
             (),
         )
         drops = [f'DROP TABLE IF EXISTS "{t}"' for (t,) in tables]
