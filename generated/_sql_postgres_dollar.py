@@ -221,259 +221,259 @@ class _AccessTokenSql:
     REVOKE_ACCESS_TOKENS_BY_VALUE = "UPDATE oauth_access_tokens SET revoked_at = $1, updated_at = $1, updated_by = $2 WHERE token = $3 AND revoked_at IS NULL"
     SEARCH_ACCESS_TOKENS = {
         (0, "created_at", False): (
-            "SELECT * FROM oauth_access_tokens ORDER BY oauth_access_tokens.created_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $1",
+            "SELECT * FROM oauth_access_tokens ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT $1",
             (3,),
         ),
         (0, "created_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE (oauth_access_tokens.created_at, oauth_access_tokens.id) > ($1, $2) ORDER BY oauth_access_tokens.created_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM oauth_access_tokens WHERE (oauth_access_tokens.created_at, oauth_access_tokens.id) > ($1, $2) ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT $3",
             (4, 6, 3),
         ),
         (0, "-created_at", False): (
-            "SELECT * FROM oauth_access_tokens ORDER BY oauth_access_tokens.created_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $1",
+            "SELECT * FROM oauth_access_tokens ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT $1",
             (3,),
         ),
         (0, "-created_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE (oauth_access_tokens.created_at, oauth_access_tokens.id) < ($1, $2) ORDER BY oauth_access_tokens.created_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM oauth_access_tokens WHERE (oauth_access_tokens.created_at, oauth_access_tokens.id) < ($1, $2) ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT $3",
             (4, 6, 3),
         ),
         (0, "expires_at", False): (
-            "SELECT * FROM oauth_access_tokens ORDER BY oauth_access_tokens.expires_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $1",
+            "SELECT * FROM oauth_access_tokens ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT $1",
             (3,),
         ),
         (0, "expires_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE (oauth_access_tokens.expires_at, oauth_access_tokens.id) > ($1, $2) ORDER BY oauth_access_tokens.expires_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM oauth_access_tokens WHERE (oauth_access_tokens.expires_at, oauth_access_tokens.id) > ($1, $2) ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT $3",
             (5, 6, 3),
         ),
         (0, "-expires_at", False): (
-            "SELECT * FROM oauth_access_tokens ORDER BY oauth_access_tokens.expires_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $1",
+            "SELECT * FROM oauth_access_tokens ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT $1",
             (3,),
         ),
         (0, "-expires_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE (oauth_access_tokens.expires_at, oauth_access_tokens.id) < ($1, $2) ORDER BY oauth_access_tokens.expires_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM oauth_access_tokens WHERE (oauth_access_tokens.expires_at, oauth_access_tokens.id) < ($1, $2) ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT $3",
             (5, 6, 3),
         ),
         (1, "created_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 ORDER BY oauth_access_tokens.created_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $2",
+            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT $2",
             (0, 3),
         ),
         (1, "created_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND (oauth_access_tokens.created_at, oauth_access_tokens.id) > ($2, $3) ORDER BY oauth_access_tokens.created_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND (oauth_access_tokens.created_at, oauth_access_tokens.id) > ($2, $3) ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT $4",
             (0, 4, 6, 3),
         ),
         (1, "-created_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 ORDER BY oauth_access_tokens.created_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $2",
+            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT $2",
             (0, 3),
         ),
         (1, "-created_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND (oauth_access_tokens.created_at, oauth_access_tokens.id) < ($2, $3) ORDER BY oauth_access_tokens.created_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND (oauth_access_tokens.created_at, oauth_access_tokens.id) < ($2, $3) ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT $4",
             (0, 4, 6, 3),
         ),
         (1, "expires_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 ORDER BY oauth_access_tokens.expires_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $2",
+            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT $2",
             (0, 3),
         ),
         (1, "expires_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) > ($2, $3) ORDER BY oauth_access_tokens.expires_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) > ($2, $3) ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT $4",
             (0, 5, 6, 3),
         ),
         (1, "-expires_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 ORDER BY oauth_access_tokens.expires_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $2",
+            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT $2",
             (0, 3),
         ),
         (1, "-expires_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) < ($2, $3) ORDER BY oauth_access_tokens.expires_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) < ($2, $3) ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT $4",
             (0, 5, 6, 3),
         ),
         (2, "created_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 ORDER BY oauth_access_tokens.created_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $2",
+            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT $2",
             (1, 3),
         ),
         (2, "created_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 AND (oauth_access_tokens.created_at, oauth_access_tokens.id) > ($2, $3) ORDER BY oauth_access_tokens.created_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 AND (oauth_access_tokens.created_at, oauth_access_tokens.id) > ($2, $3) ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT $4",
             (1, 4, 6, 3),
         ),
         (2, "-created_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 ORDER BY oauth_access_tokens.created_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $2",
+            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT $2",
             (1, 3),
         ),
         (2, "-created_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 AND (oauth_access_tokens.created_at, oauth_access_tokens.id) < ($2, $3) ORDER BY oauth_access_tokens.created_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 AND (oauth_access_tokens.created_at, oauth_access_tokens.id) < ($2, $3) ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT $4",
             (1, 4, 6, 3),
         ),
         (2, "expires_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 ORDER BY oauth_access_tokens.expires_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $2",
+            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT $2",
             (1, 3),
         ),
         (2, "expires_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) > ($2, $3) ORDER BY oauth_access_tokens.expires_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) > ($2, $3) ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT $4",
             (1, 5, 6, 3),
         ),
         (2, "-expires_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 ORDER BY oauth_access_tokens.expires_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $2",
+            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT $2",
             (1, 3),
         ),
         (2, "-expires_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) < ($2, $3) ORDER BY oauth_access_tokens.expires_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) < ($2, $3) ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT $4",
             (1, 5, 6, 3),
         ),
         (3, "created_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND user_id = $2 ORDER BY oauth_access_tokens.created_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND user_id = $2 ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT $3",
             (0, 1, 3),
         ),
         (3, "created_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND user_id = $2) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) > ($3, $4) ORDER BY oauth_access_tokens.created_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $5",
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND user_id = $2) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) > ($3, $4) ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT $5",
             (0, 1, 4, 6, 3),
         ),
         (3, "-created_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND user_id = $2 ORDER BY oauth_access_tokens.created_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND user_id = $2 ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT $3",
             (0, 1, 3),
         ),
         (3, "-created_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND user_id = $2) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) < ($3, $4) ORDER BY oauth_access_tokens.created_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $5",
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND user_id = $2) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) < ($3, $4) ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT $5",
             (0, 1, 4, 6, 3),
         ),
         (3, "expires_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND user_id = $2 ORDER BY oauth_access_tokens.expires_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND user_id = $2 ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT $3",
             (0, 1, 3),
         ),
         (3, "expires_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND user_id = $2) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) > ($3, $4) ORDER BY oauth_access_tokens.expires_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $5",
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND user_id = $2) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) > ($3, $4) ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT $5",
             (0, 1, 5, 6, 3),
         ),
         (3, "-expires_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND user_id = $2 ORDER BY oauth_access_tokens.expires_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND user_id = $2 ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT $3",
             (0, 1, 3),
         ),
         (3, "-expires_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND user_id = $2) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) < ($3, $4) ORDER BY oauth_access_tokens.expires_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $5",
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND user_id = $2) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) < ($3, $4) ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT $5",
             (0, 1, 5, 6, 3),
         ),
         (4, "created_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE expires_at > $1 ORDER BY oauth_access_tokens.created_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $2",
+            "SELECT * FROM oauth_access_tokens WHERE expires_at > $1 ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT $2",
             (2, 3),
         ),
         (4, "created_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE expires_at > $1 AND (oauth_access_tokens.created_at, oauth_access_tokens.id) > ($2, $3) ORDER BY oauth_access_tokens.created_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM oauth_access_tokens WHERE expires_at > $1 AND (oauth_access_tokens.created_at, oauth_access_tokens.id) > ($2, $3) ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT $4",
             (2, 4, 6, 3),
         ),
         (4, "-created_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE expires_at > $1 ORDER BY oauth_access_tokens.created_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $2",
+            "SELECT * FROM oauth_access_tokens WHERE expires_at > $1 ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT $2",
             (2, 3),
         ),
         (4, "-created_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE expires_at > $1 AND (oauth_access_tokens.created_at, oauth_access_tokens.id) < ($2, $3) ORDER BY oauth_access_tokens.created_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM oauth_access_tokens WHERE expires_at > $1 AND (oauth_access_tokens.created_at, oauth_access_tokens.id) < ($2, $3) ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT $4",
             (2, 4, 6, 3),
         ),
         (4, "expires_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE expires_at > $1 ORDER BY oauth_access_tokens.expires_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $2",
+            "SELECT * FROM oauth_access_tokens WHERE expires_at > $1 ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT $2",
             (2, 3),
         ),
         (4, "expires_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE expires_at > $1 AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) > ($2, $3) ORDER BY oauth_access_tokens.expires_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM oauth_access_tokens WHERE expires_at > $1 AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) > ($2, $3) ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT $4",
             (2, 5, 6, 3),
         ),
         (4, "-expires_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE expires_at > $1 ORDER BY oauth_access_tokens.expires_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $2",
+            "SELECT * FROM oauth_access_tokens WHERE expires_at > $1 ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT $2",
             (2, 3),
         ),
         (4, "-expires_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE expires_at > $1 AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) < ($2, $3) ORDER BY oauth_access_tokens.expires_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM oauth_access_tokens WHERE expires_at > $1 AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) < ($2, $3) ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT $4",
             (2, 5, 6, 3),
         ),
         (5, "created_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND expires_at > $2 ORDER BY oauth_access_tokens.created_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND expires_at > $2 ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT $3",
             (0, 2, 3),
         ),
         (5, "created_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND expires_at > $2) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) > ($3, $4) ORDER BY oauth_access_tokens.created_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $5",
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND expires_at > $2) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) > ($3, $4) ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT $5",
             (0, 2, 4, 6, 3),
         ),
         (5, "-created_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND expires_at > $2 ORDER BY oauth_access_tokens.created_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND expires_at > $2 ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT $3",
             (0, 2, 3),
         ),
         (5, "-created_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND expires_at > $2) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) < ($3, $4) ORDER BY oauth_access_tokens.created_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $5",
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND expires_at > $2) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) < ($3, $4) ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT $5",
             (0, 2, 4, 6, 3),
         ),
         (5, "expires_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND expires_at > $2 ORDER BY oauth_access_tokens.expires_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND expires_at > $2 ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT $3",
             (0, 2, 3),
         ),
         (5, "expires_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND expires_at > $2) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) > ($3, $4) ORDER BY oauth_access_tokens.expires_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $5",
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND expires_at > $2) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) > ($3, $4) ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT $5",
             (0, 2, 5, 6, 3),
         ),
         (5, "-expires_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND expires_at > $2 ORDER BY oauth_access_tokens.expires_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND expires_at > $2 ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT $3",
             (0, 2, 3),
         ),
         (5, "-expires_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND expires_at > $2) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) < ($3, $4) ORDER BY oauth_access_tokens.expires_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $5",
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND expires_at > $2) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) < ($3, $4) ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT $5",
             (0, 2, 5, 6, 3),
         ),
         (6, "created_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 AND expires_at > $2 ORDER BY oauth_access_tokens.created_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 AND expires_at > $2 ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT $3",
             (1, 2, 3),
         ),
         (6, "created_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE (user_id = $1 AND expires_at > $2) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) > ($3, $4) ORDER BY oauth_access_tokens.created_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $5",
+            "SELECT * FROM oauth_access_tokens WHERE (user_id = $1 AND expires_at > $2) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) > ($3, $4) ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT $5",
             (1, 2, 4, 6, 3),
         ),
         (6, "-created_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 AND expires_at > $2 ORDER BY oauth_access_tokens.created_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 AND expires_at > $2 ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT $3",
             (1, 2, 3),
         ),
         (6, "-created_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE (user_id = $1 AND expires_at > $2) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) < ($3, $4) ORDER BY oauth_access_tokens.created_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $5",
+            "SELECT * FROM oauth_access_tokens WHERE (user_id = $1 AND expires_at > $2) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) < ($3, $4) ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT $5",
             (1, 2, 4, 6, 3),
         ),
         (6, "expires_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 AND expires_at > $2 ORDER BY oauth_access_tokens.expires_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 AND expires_at > $2 ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT $3",
             (1, 2, 3),
         ),
         (6, "expires_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE (user_id = $1 AND expires_at > $2) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) > ($3, $4) ORDER BY oauth_access_tokens.expires_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $5",
+            "SELECT * FROM oauth_access_tokens WHERE (user_id = $1 AND expires_at > $2) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) > ($3, $4) ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT $5",
             (1, 2, 5, 6, 3),
         ),
         (6, "-expires_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 AND expires_at > $2 ORDER BY oauth_access_tokens.expires_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM oauth_access_tokens WHERE user_id = $1 AND expires_at > $2 ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT $3",
             (1, 2, 3),
         ),
         (6, "-expires_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE (user_id = $1 AND expires_at > $2) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) < ($3, $4) ORDER BY oauth_access_tokens.expires_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $5",
+            "SELECT * FROM oauth_access_tokens WHERE (user_id = $1 AND expires_at > $2) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) < ($3, $4) ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT $5",
             (1, 2, 5, 6, 3),
         ),
         (7, "created_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND user_id = $2 AND expires_at > $3 ORDER BY oauth_access_tokens.created_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND user_id = $2 AND expires_at > $3 ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT $4",
             (0, 1, 2, 3),
         ),
         (7, "created_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND user_id = $2 AND expires_at > $3) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) > ($4, $5) ORDER BY oauth_access_tokens.created_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $6",
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND user_id = $2 AND expires_at > $3) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) > ($4, $5) ORDER BY oauth_access_tokens.created_at ASC, oauth_access_tokens.id ASC LIMIT $6",
             (0, 1, 2, 4, 6, 3),
         ),
         (7, "-created_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND user_id = $2 AND expires_at > $3 ORDER BY oauth_access_tokens.created_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND user_id = $2 AND expires_at > $3 ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT $4",
             (0, 1, 2, 3),
         ),
         (7, "-created_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND user_id = $2 AND expires_at > $3) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) < ($4, $5) ORDER BY oauth_access_tokens.created_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $6",
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND user_id = $2 AND expires_at > $3) AND (oauth_access_tokens.created_at, oauth_access_tokens.id) < ($4, $5) ORDER BY oauth_access_tokens.created_at DESC, oauth_access_tokens.id DESC LIMIT $6",
             (0, 1, 2, 4, 6, 3),
         ),
         (7, "expires_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND user_id = $2 AND expires_at > $3 ORDER BY oauth_access_tokens.expires_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND user_id = $2 AND expires_at > $3 ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT $4",
             (0, 1, 2, 3),
         ),
         (7, "expires_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND user_id = $2 AND expires_at > $3) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) > ($4, $5) ORDER BY oauth_access_tokens.expires_at ASC NULLS FIRST, oauth_access_tokens.id ASC NULLS FIRST LIMIT $6",
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND user_id = $2 AND expires_at > $3) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) > ($4, $5) ORDER BY oauth_access_tokens.expires_at ASC, oauth_access_tokens.id ASC LIMIT $6",
             (0, 1, 2, 5, 6, 3),
         ),
         (7, "-expires_at", False): (
-            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND user_id = $2 AND expires_at > $3 ORDER BY oauth_access_tokens.expires_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM oauth_access_tokens WHERE client_id = $1 AND user_id = $2 AND expires_at > $3 ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT $4",
             (0, 1, 2, 3),
         ),
         (7, "-expires_at", True): (
-            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND user_id = $2 AND expires_at > $3) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) < ($4, $5) ORDER BY oauth_access_tokens.expires_at DESC NULLS LAST, oauth_access_tokens.id DESC NULLS LAST LIMIT $6",
+            "SELECT * FROM oauth_access_tokens WHERE (client_id = $1 AND user_id = $2 AND expires_at > $3) AND (oauth_access_tokens.expires_at, oauth_access_tokens.id) < ($4, $5) ORDER BY oauth_access_tokens.expires_at DESC, oauth_access_tokens.id DESC LIMIT $6",
             (0, 1, 2, 5, 6, 3),
         ),
     }
@@ -607,259 +607,259 @@ class _AuditLogSql:
     _IN_LIST = "array"
     SEARCH_AUDIT_LOGS = {
         (0, "created_at", False): (
-            "SELECT * FROM oauth_audit_logs ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $1",
+            "SELECT * FROM oauth_audit_logs ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $1",
             (4,),
         ),
         (0, "created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($1, $2) ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM oauth_audit_logs WHERE (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($1, $2) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $3",
             (5, 6, 4),
         ),
         (0, "-created_at", False): (
-            "SELECT * FROM oauth_audit_logs ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $1",
+            "SELECT * FROM oauth_audit_logs ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $1",
             (4,),
         ),
         (0, "-created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($1, $2) ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM oauth_audit_logs WHERE (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($1, $2) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $3",
             (5, 6, 4),
         ),
         (1, "created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $2",
+            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $2",
             (0, 4),
         ),
         (1, "created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($2, $3) ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($2, $3) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $4",
             (0, 5, 6, 4),
         ),
         (1, "-created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $2",
+            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $2",
             (0, 4),
         ),
         (1, "-created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($2, $3) ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($2, $3) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $4",
             (0, 5, 6, 4),
         ),
         (2, "created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE client_id = $1 ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $2",
+            "SELECT * FROM oauth_audit_logs WHERE client_id = $1 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $2",
             (1, 4),
         ),
         (2, "created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE client_id = $1 AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($2, $3) ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM oauth_audit_logs WHERE client_id = $1 AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($2, $3) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $4",
             (1, 5, 6, 4),
         ),
         (2, "-created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE client_id = $1 ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $2",
+            "SELECT * FROM oauth_audit_logs WHERE client_id = $1 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $2",
             (1, 4),
         ),
         (2, "-created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE client_id = $1 AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($2, $3) ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM oauth_audit_logs WHERE client_id = $1 AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($2, $3) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $4",
             (1, 5, 6, 4),
         ),
         (3, "created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND client_id = $2 ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND client_id = $2 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $3",
             (0, 1, 4),
         ),
         (3, "created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND client_id = $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($3, $4) ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $5",
+            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND client_id = $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($3, $4) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $5",
             (0, 1, 5, 6, 4),
         ),
         (3, "-created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND client_id = $2 ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND client_id = $2 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $3",
             (0, 1, 4),
         ),
         (3, "-created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND client_id = $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($3, $4) ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $5",
+            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND client_id = $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($3, $4) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $5",
             (0, 1, 5, 6, 4),
         ),
         (4, "created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE user_id = $1 ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $2",
+            "SELECT * FROM oauth_audit_logs WHERE user_id = $1 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $2",
             (2, 4),
         ),
         (4, "created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE user_id = $1 AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($2, $3) ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM oauth_audit_logs WHERE user_id = $1 AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($2, $3) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $4",
             (2, 5, 6, 4),
         ),
         (4, "-created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE user_id = $1 ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $2",
+            "SELECT * FROM oauth_audit_logs WHERE user_id = $1 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $2",
             (2, 4),
         ),
         (4, "-created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE user_id = $1 AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($2, $3) ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM oauth_audit_logs WHERE user_id = $1 AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($2, $3) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $4",
             (2, 5, 6, 4),
         ),
         (5, "created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND user_id = $2 ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND user_id = $2 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $3",
             (0, 2, 4),
         ),
         (5, "created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND user_id = $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($3, $4) ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $5",
+            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND user_id = $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($3, $4) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $5",
             (0, 2, 5, 6, 4),
         ),
         (5, "-created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND user_id = $2 ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND user_id = $2 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $3",
             (0, 2, 4),
         ),
         (5, "-created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND user_id = $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($3, $4) ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $5",
+            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND user_id = $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($3, $4) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $5",
             (0, 2, 5, 6, 4),
         ),
         (6, "created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE client_id = $1 AND user_id = $2 ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM oauth_audit_logs WHERE client_id = $1 AND user_id = $2 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $3",
             (1, 2, 4),
         ),
         (6, "created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (client_id = $1 AND user_id = $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($3, $4) ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $5",
+            "SELECT * FROM oauth_audit_logs WHERE (client_id = $1 AND user_id = $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($3, $4) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $5",
             (1, 2, 5, 6, 4),
         ),
         (6, "-created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE client_id = $1 AND user_id = $2 ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM oauth_audit_logs WHERE client_id = $1 AND user_id = $2 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $3",
             (1, 2, 4),
         ),
         (6, "-created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (client_id = $1 AND user_id = $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($3, $4) ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $5",
+            "SELECT * FROM oauth_audit_logs WHERE (client_id = $1 AND user_id = $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($3, $4) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $5",
             (1, 2, 5, 6, 4),
         ),
         (7, "created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND client_id = $2 AND user_id = $3 ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND client_id = $2 AND user_id = $3 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $4",
             (0, 1, 2, 4),
         ),
         (7, "created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND client_id = $2 AND user_id = $3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($4, $5) ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $6",
+            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND client_id = $2 AND user_id = $3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($4, $5) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $6",
             (0, 1, 2, 5, 6, 4),
         ),
         (7, "-created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND client_id = $2 AND user_id = $3 ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND client_id = $2 AND user_id = $3 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $4",
             (0, 1, 2, 4),
         ),
         (7, "-created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND client_id = $2 AND user_id = $3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($4, $5) ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $6",
+            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND client_id = $2 AND user_id = $3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($4, $5) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $6",
             (0, 1, 2, 5, 6, 4),
         ),
         (8, "created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE created_at >= $1 ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $2",
+            "SELECT * FROM oauth_audit_logs WHERE created_at >= $1 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $2",
             (3, 4),
         ),
         (8, "created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE created_at >= $1 AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($2, $3) ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM oauth_audit_logs WHERE created_at >= $1 AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($2, $3) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $4",
             (3, 5, 6, 4),
         ),
         (8, "-created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE created_at >= $1 ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $2",
+            "SELECT * FROM oauth_audit_logs WHERE created_at >= $1 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $2",
             (3, 4),
         ),
         (8, "-created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE created_at >= $1 AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($2, $3) ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM oauth_audit_logs WHERE created_at >= $1 AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($2, $3) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $4",
             (3, 5, 6, 4),
         ),
         (9, "created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND created_at >= $2 ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND created_at >= $2 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $3",
             (0, 3, 4),
         ),
         (9, "created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND created_at >= $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($3, $4) ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $5",
+            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND created_at >= $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($3, $4) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $5",
             (0, 3, 5, 6, 4),
         ),
         (9, "-created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND created_at >= $2 ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND created_at >= $2 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $3",
             (0, 3, 4),
         ),
         (9, "-created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND created_at >= $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($3, $4) ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $5",
+            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND created_at >= $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($3, $4) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $5",
             (0, 3, 5, 6, 4),
         ),
         (10, "created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE client_id = $1 AND created_at >= $2 ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM oauth_audit_logs WHERE client_id = $1 AND created_at >= $2 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $3",
             (1, 3, 4),
         ),
         (10, "created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (client_id = $1 AND created_at >= $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($3, $4) ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $5",
+            "SELECT * FROM oauth_audit_logs WHERE (client_id = $1 AND created_at >= $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($3, $4) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $5",
             (1, 3, 5, 6, 4),
         ),
         (10, "-created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE client_id = $1 AND created_at >= $2 ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM oauth_audit_logs WHERE client_id = $1 AND created_at >= $2 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $3",
             (1, 3, 4),
         ),
         (10, "-created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (client_id = $1 AND created_at >= $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($3, $4) ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $5",
+            "SELECT * FROM oauth_audit_logs WHERE (client_id = $1 AND created_at >= $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($3, $4) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $5",
             (1, 3, 5, 6, 4),
         ),
         (11, "created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND client_id = $2 AND created_at >= $3 ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND client_id = $2 AND created_at >= $3 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $4",
             (0, 1, 3, 4),
         ),
         (11, "created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND client_id = $2 AND created_at >= $3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($4, $5) ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $6",
+            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND client_id = $2 AND created_at >= $3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($4, $5) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $6",
             (0, 1, 3, 5, 6, 4),
         ),
         (11, "-created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND client_id = $2 AND created_at >= $3 ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND client_id = $2 AND created_at >= $3 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $4",
             (0, 1, 3, 4),
         ),
         (11, "-created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND client_id = $2 AND created_at >= $3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($4, $5) ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $6",
+            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND client_id = $2 AND created_at >= $3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($4, $5) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $6",
             (0, 1, 3, 5, 6, 4),
         ),
         (12, "created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE user_id = $1 AND created_at >= $2 ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM oauth_audit_logs WHERE user_id = $1 AND created_at >= $2 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $3",
             (2, 3, 4),
         ),
         (12, "created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (user_id = $1 AND created_at >= $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($3, $4) ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $5",
+            "SELECT * FROM oauth_audit_logs WHERE (user_id = $1 AND created_at >= $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($3, $4) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $5",
             (2, 3, 5, 6, 4),
         ),
         (12, "-created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE user_id = $1 AND created_at >= $2 ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM oauth_audit_logs WHERE user_id = $1 AND created_at >= $2 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $3",
             (2, 3, 4),
         ),
         (12, "-created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (user_id = $1 AND created_at >= $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($3, $4) ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $5",
+            "SELECT * FROM oauth_audit_logs WHERE (user_id = $1 AND created_at >= $2) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($3, $4) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $5",
             (2, 3, 5, 6, 4),
         ),
         (13, "created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND user_id = $2 AND created_at >= $3 ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND user_id = $2 AND created_at >= $3 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $4",
             (0, 2, 3, 4),
         ),
         (13, "created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND user_id = $2 AND created_at >= $3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($4, $5) ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $6",
+            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND user_id = $2 AND created_at >= $3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($4, $5) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $6",
             (0, 2, 3, 5, 6, 4),
         ),
         (13, "-created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND user_id = $2 AND created_at >= $3 ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND user_id = $2 AND created_at >= $3 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $4",
             (0, 2, 3, 4),
         ),
         (13, "-created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND user_id = $2 AND created_at >= $3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($4, $5) ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $6",
+            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND user_id = $2 AND created_at >= $3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($4, $5) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $6",
             (0, 2, 3, 5, 6, 4),
         ),
         (14, "created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE client_id = $1 AND user_id = $2 AND created_at >= $3 ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM oauth_audit_logs WHERE client_id = $1 AND user_id = $2 AND created_at >= $3 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $4",
             (1, 2, 3, 4),
         ),
         (14, "created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (client_id = $1 AND user_id = $2 AND created_at >= $3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($4, $5) ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $6",
+            "SELECT * FROM oauth_audit_logs WHERE (client_id = $1 AND user_id = $2 AND created_at >= $3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($4, $5) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $6",
             (1, 2, 3, 5, 6, 4),
         ),
         (14, "-created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE client_id = $1 AND user_id = $2 AND created_at >= $3 ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM oauth_audit_logs WHERE client_id = $1 AND user_id = $2 AND created_at >= $3 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $4",
             (1, 2, 3, 4),
         ),
         (14, "-created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (client_id = $1 AND user_id = $2 AND created_at >= $3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($4, $5) ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $6",
+            "SELECT * FROM oauth_audit_logs WHERE (client_id = $1 AND user_id = $2 AND created_at >= $3) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($4, $5) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $6",
             (1, 2, 3, 5, 6, 4),
         ),
         (15, "created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND client_id = $2 AND user_id = $3 AND created_at >= $4 ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $5",
+            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND client_id = $2 AND user_id = $3 AND created_at >= $4 ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $5",
             (0, 1, 2, 3, 4),
         ),
         (15, "created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND client_id = $2 AND user_id = $3 AND created_at >= $4) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($5, $6) ORDER BY oauth_audit_logs.created_at ASC NULLS FIRST, oauth_audit_logs.id ASC NULLS FIRST LIMIT $7",
+            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND client_id = $2 AND user_id = $3 AND created_at >= $4) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) > ($5, $6) ORDER BY oauth_audit_logs.created_at ASC, oauth_audit_logs.id ASC LIMIT $7",
             (0, 1, 2, 3, 5, 6, 4),
         ),
         (15, "-created_at", False): (
-            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND client_id = $2 AND user_id = $3 AND created_at >= $4 ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $5",
+            "SELECT * FROM oauth_audit_logs WHERE event_type = ANY($1) AND client_id = $2 AND user_id = $3 AND created_at >= $4 ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $5",
             (0, 1, 2, 3, 4),
         ),
         (15, "-created_at", True): (
-            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND client_id = $2 AND user_id = $3 AND created_at >= $4) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($5, $6) ORDER BY oauth_audit_logs.created_at DESC NULLS LAST, oauth_audit_logs.id DESC NULLS LAST LIMIT $7",
+            "SELECT * FROM oauth_audit_logs WHERE (event_type = ANY($1) AND client_id = $2 AND user_id = $3 AND created_at >= $4) AND (oauth_audit_logs.created_at, oauth_audit_logs.id) < ($5, $6) ORDER BY oauth_audit_logs.created_at DESC, oauth_audit_logs.id DESC LIMIT $7",
             (0, 1, 2, 3, 5, 6, 4),
         ),
     }

@@ -111,15 +111,18 @@ def query_statements(table: TableView, backend: Backend) -> dict[str, object]:
         for mask, order, after, sql in query.variants:
             names = param_names(sql)
             picks = tuple(query.full_names.index(n) for n in names)
-            variants[(mask, order, after)] = (_dialect_sql(sql, names, query, backend), picks)
+            text = _dialect_sql(sql, names, query, backend, bool(order))
+            variants[(mask, order, after)] = (text, picks)
         statements[method.sql] = variants
     return statements
 
 
-def _dialect_sql(sql: str, names: Sequence[str], query: QueryView, backend: Backend) -> str:
+def _dialect_sql(
+    sql: str, names: Sequence[str], query: QueryView, backend: Backend, ordered: bool = False
+) -> str:
     if backend.dialect == "sqlite":
         return placeholder_sql(sql, names, query.sequences)
-    return transpile_query(sql, names, backend.dialect, query.sequences)
+    return transpile_query(sql, names, backend.dialect, query.sequences, ordered)
 
 
 def row_class_name(query_name: str, acronyms: tuple[str, ...] = ()) -> str:

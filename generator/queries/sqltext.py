@@ -54,13 +54,24 @@ def placeholder_sql(sql: str, params: Sequence[str], sequences: Collection[str] 
 
 
 def transpile_query(
-    sql: str, params: Sequence[str], dialect: str, sequences: Collection[str] = ()
+    sql: str,
+    params: Sequence[str],
+    dialect: str,
+    sequences: Collection[str] = (),
+    not_null_order: bool = False,
 ) -> str:
     """The query in another dialect, ``:name`` turned into ``$N`` (N = its place in ``params``).
 
     ``x IN (:name)`` for a name in ``sequences`` becomes ``x = ANY($N)``.
+    ``not_null_order``: the top-level ORDER BY sorts NOT NULL columns (an
+    `@order-by`), so it needs no NULLS FIRST/LAST, which would keep an index
+    from serving the order.
     """
     tree = sqlglot.parse_one(sql, read="sqlite")
+    order = tree.args.get("order")
+    if not_null_order and isinstance(order, exp.Order):
+        for ordered in order.expressions:
+            ordered.set("nulls_first", bool(ordered.args.get("desc")))
     numbers = {name: i + 1 for i, name in enumerate(params)}
     for node in list(tree.find_all(exp.In)):
         items = node.expressions

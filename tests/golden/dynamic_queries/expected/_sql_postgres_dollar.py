@@ -70,259 +70,259 @@ class _PostSql:
     POSTS_EXCEPT = "SELECT id FROM posts WHERE NOT id = ANY($1) ORDER BY id NULLS FIRST"
     LIST_POSTS = {
         (0, "created_at", False): (
-            "SELECT * FROM posts ORDER BY posts.created_at ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $1",
+            "SELECT * FROM posts ORDER BY posts.created_at ASC, posts.id ASC LIMIT $1",
             (3,),
         ),
         (0, "created_at", True): (
-            "SELECT * FROM posts WHERE (posts.created_at, posts.id) > ($1, $2) ORDER BY posts.created_at ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM posts WHERE (posts.created_at, posts.id) > ($1, $2) ORDER BY posts.created_at ASC, posts.id ASC LIMIT $3",
             (4, 6, 3),
         ),
         (0, "-created_at", False): (
-            "SELECT * FROM posts ORDER BY posts.created_at DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $1",
+            "SELECT * FROM posts ORDER BY posts.created_at DESC, posts.id DESC LIMIT $1",
             (3,),
         ),
         (0, "-created_at", True): (
-            "SELECT * FROM posts WHERE (posts.created_at, posts.id) < ($1, $2) ORDER BY posts.created_at DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM posts WHERE (posts.created_at, posts.id) < ($1, $2) ORDER BY posts.created_at DESC, posts.id DESC LIMIT $3",
             (4, 6, 3),
         ),
         (0, "title", False): (
-            "SELECT * FROM posts ORDER BY posts.title ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $1",
+            "SELECT * FROM posts ORDER BY posts.title ASC, posts.id ASC LIMIT $1",
             (3,),
         ),
         (0, "title", True): (
-            "SELECT * FROM posts WHERE (posts.title, posts.id) > ($1, $2) ORDER BY posts.title ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM posts WHERE (posts.title, posts.id) > ($1, $2) ORDER BY posts.title ASC, posts.id ASC LIMIT $3",
             (5, 6, 3),
         ),
         (0, "-title", False): (
-            "SELECT * FROM posts ORDER BY posts.title DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $1",
+            "SELECT * FROM posts ORDER BY posts.title DESC, posts.id DESC LIMIT $1",
             (3,),
         ),
         (0, "-title", True): (
-            "SELECT * FROM posts WHERE (posts.title, posts.id) < ($1, $2) ORDER BY posts.title DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM posts WHERE (posts.title, posts.id) < ($1, $2) ORDER BY posts.title DESC, posts.id DESC LIMIT $3",
             (5, 6, 3),
         ),
         (1, "created_at", False): (
-            "SELECT * FROM posts WHERE author_id = $1 ORDER BY posts.created_at ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $2",
+            "SELECT * FROM posts WHERE author_id = $1 ORDER BY posts.created_at ASC, posts.id ASC LIMIT $2",
             (0, 3),
         ),
         (1, "created_at", True): (
-            "SELECT * FROM posts WHERE author_id = $1 AND (posts.created_at, posts.id) > ($2, $3) ORDER BY posts.created_at ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM posts WHERE author_id = $1 AND (posts.created_at, posts.id) > ($2, $3) ORDER BY posts.created_at ASC, posts.id ASC LIMIT $4",
             (0, 4, 6, 3),
         ),
         (1, "-created_at", False): (
-            "SELECT * FROM posts WHERE author_id = $1 ORDER BY posts.created_at DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $2",
+            "SELECT * FROM posts WHERE author_id = $1 ORDER BY posts.created_at DESC, posts.id DESC LIMIT $2",
             (0, 3),
         ),
         (1, "-created_at", True): (
-            "SELECT * FROM posts WHERE author_id = $1 AND (posts.created_at, posts.id) < ($2, $3) ORDER BY posts.created_at DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM posts WHERE author_id = $1 AND (posts.created_at, posts.id) < ($2, $3) ORDER BY posts.created_at DESC, posts.id DESC LIMIT $4",
             (0, 4, 6, 3),
         ),
         (1, "title", False): (
-            "SELECT * FROM posts WHERE author_id = $1 ORDER BY posts.title ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $2",
+            "SELECT * FROM posts WHERE author_id = $1 ORDER BY posts.title ASC, posts.id ASC LIMIT $2",
             (0, 3),
         ),
         (1, "title", True): (
-            "SELECT * FROM posts WHERE author_id = $1 AND (posts.title, posts.id) > ($2, $3) ORDER BY posts.title ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM posts WHERE author_id = $1 AND (posts.title, posts.id) > ($2, $3) ORDER BY posts.title ASC, posts.id ASC LIMIT $4",
             (0, 5, 6, 3),
         ),
         (1, "-title", False): (
-            "SELECT * FROM posts WHERE author_id = $1 ORDER BY posts.title DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $2",
+            "SELECT * FROM posts WHERE author_id = $1 ORDER BY posts.title DESC, posts.id DESC LIMIT $2",
             (0, 3),
         ),
         (1, "-title", True): (
-            "SELECT * FROM posts WHERE author_id = $1 AND (posts.title, posts.id) < ($2, $3) ORDER BY posts.title DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM posts WHERE author_id = $1 AND (posts.title, posts.id) < ($2, $3) ORDER BY posts.title DESC, posts.id DESC LIMIT $4",
             (0, 5, 6, 3),
         ),
         (2, "created_at", False): (
-            "SELECT * FROM posts WHERE status = $1 ORDER BY posts.created_at ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $2",
+            "SELECT * FROM posts WHERE status = $1 ORDER BY posts.created_at ASC, posts.id ASC LIMIT $2",
             (1, 3),
         ),
         (2, "created_at", True): (
-            "SELECT * FROM posts WHERE status = $1 AND (posts.created_at, posts.id) > ($2, $3) ORDER BY posts.created_at ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM posts WHERE status = $1 AND (posts.created_at, posts.id) > ($2, $3) ORDER BY posts.created_at ASC, posts.id ASC LIMIT $4",
             (1, 4, 6, 3),
         ),
         (2, "-created_at", False): (
-            "SELECT * FROM posts WHERE status = $1 ORDER BY posts.created_at DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $2",
+            "SELECT * FROM posts WHERE status = $1 ORDER BY posts.created_at DESC, posts.id DESC LIMIT $2",
             (1, 3),
         ),
         (2, "-created_at", True): (
-            "SELECT * FROM posts WHERE status = $1 AND (posts.created_at, posts.id) < ($2, $3) ORDER BY posts.created_at DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM posts WHERE status = $1 AND (posts.created_at, posts.id) < ($2, $3) ORDER BY posts.created_at DESC, posts.id DESC LIMIT $4",
             (1, 4, 6, 3),
         ),
         (2, "title", False): (
-            "SELECT * FROM posts WHERE status = $1 ORDER BY posts.title ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $2",
+            "SELECT * FROM posts WHERE status = $1 ORDER BY posts.title ASC, posts.id ASC LIMIT $2",
             (1, 3),
         ),
         (2, "title", True): (
-            "SELECT * FROM posts WHERE status = $1 AND (posts.title, posts.id) > ($2, $3) ORDER BY posts.title ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM posts WHERE status = $1 AND (posts.title, posts.id) > ($2, $3) ORDER BY posts.title ASC, posts.id ASC LIMIT $4",
             (1, 5, 6, 3),
         ),
         (2, "-title", False): (
-            "SELECT * FROM posts WHERE status = $1 ORDER BY posts.title DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $2",
+            "SELECT * FROM posts WHERE status = $1 ORDER BY posts.title DESC, posts.id DESC LIMIT $2",
             (1, 3),
         ),
         (2, "-title", True): (
-            "SELECT * FROM posts WHERE status = $1 AND (posts.title, posts.id) < ($2, $3) ORDER BY posts.title DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM posts WHERE status = $1 AND (posts.title, posts.id) < ($2, $3) ORDER BY posts.title DESC, posts.id DESC LIMIT $4",
             (1, 5, 6, 3),
         ),
         (3, "created_at", False): (
-            "SELECT * FROM posts WHERE author_id = $1 AND status = $2 ORDER BY posts.created_at ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM posts WHERE author_id = $1 AND status = $2 ORDER BY posts.created_at ASC, posts.id ASC LIMIT $3",
             (0, 1, 3),
         ),
         (3, "created_at", True): (
-            "SELECT * FROM posts WHERE (author_id = $1 AND status = $2) AND (posts.created_at, posts.id) > ($3, $4) ORDER BY posts.created_at ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $5",
+            "SELECT * FROM posts WHERE (author_id = $1 AND status = $2) AND (posts.created_at, posts.id) > ($3, $4) ORDER BY posts.created_at ASC, posts.id ASC LIMIT $5",
             (0, 1, 4, 6, 3),
         ),
         (3, "-created_at", False): (
-            "SELECT * FROM posts WHERE author_id = $1 AND status = $2 ORDER BY posts.created_at DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM posts WHERE author_id = $1 AND status = $2 ORDER BY posts.created_at DESC, posts.id DESC LIMIT $3",
             (0, 1, 3),
         ),
         (3, "-created_at", True): (
-            "SELECT * FROM posts WHERE (author_id = $1 AND status = $2) AND (posts.created_at, posts.id) < ($3, $4) ORDER BY posts.created_at DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $5",
+            "SELECT * FROM posts WHERE (author_id = $1 AND status = $2) AND (posts.created_at, posts.id) < ($3, $4) ORDER BY posts.created_at DESC, posts.id DESC LIMIT $5",
             (0, 1, 4, 6, 3),
         ),
         (3, "title", False): (
-            "SELECT * FROM posts WHERE author_id = $1 AND status = $2 ORDER BY posts.title ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM posts WHERE author_id = $1 AND status = $2 ORDER BY posts.title ASC, posts.id ASC LIMIT $3",
             (0, 1, 3),
         ),
         (3, "title", True): (
-            "SELECT * FROM posts WHERE (author_id = $1 AND status = $2) AND (posts.title, posts.id) > ($3, $4) ORDER BY posts.title ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $5",
+            "SELECT * FROM posts WHERE (author_id = $1 AND status = $2) AND (posts.title, posts.id) > ($3, $4) ORDER BY posts.title ASC, posts.id ASC LIMIT $5",
             (0, 1, 5, 6, 3),
         ),
         (3, "-title", False): (
-            "SELECT * FROM posts WHERE author_id = $1 AND status = $2 ORDER BY posts.title DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM posts WHERE author_id = $1 AND status = $2 ORDER BY posts.title DESC, posts.id DESC LIMIT $3",
             (0, 1, 3),
         ),
         (3, "-title", True): (
-            "SELECT * FROM posts WHERE (author_id = $1 AND status = $2) AND (posts.title, posts.id) < ($3, $4) ORDER BY posts.title DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $5",
+            "SELECT * FROM posts WHERE (author_id = $1 AND status = $2) AND (posts.title, posts.id) < ($3, $4) ORDER BY posts.title DESC, posts.id DESC LIMIT $5",
             (0, 1, 5, 6, 3),
         ),
         (4, "created_at", False): (
-            "SELECT * FROM posts WHERE id = ANY($1) ORDER BY posts.created_at ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $2",
+            "SELECT * FROM posts WHERE id = ANY($1) ORDER BY posts.created_at ASC, posts.id ASC LIMIT $2",
             (2, 3),
         ),
         (4, "created_at", True): (
-            "SELECT * FROM posts WHERE id = ANY($1) AND (posts.created_at, posts.id) > ($2, $3) ORDER BY posts.created_at ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM posts WHERE id = ANY($1) AND (posts.created_at, posts.id) > ($2, $3) ORDER BY posts.created_at ASC, posts.id ASC LIMIT $4",
             (2, 4, 6, 3),
         ),
         (4, "-created_at", False): (
-            "SELECT * FROM posts WHERE id = ANY($1) ORDER BY posts.created_at DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $2",
+            "SELECT * FROM posts WHERE id = ANY($1) ORDER BY posts.created_at DESC, posts.id DESC LIMIT $2",
             (2, 3),
         ),
         (4, "-created_at", True): (
-            "SELECT * FROM posts WHERE id = ANY($1) AND (posts.created_at, posts.id) < ($2, $3) ORDER BY posts.created_at DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM posts WHERE id = ANY($1) AND (posts.created_at, posts.id) < ($2, $3) ORDER BY posts.created_at DESC, posts.id DESC LIMIT $4",
             (2, 4, 6, 3),
         ),
         (4, "title", False): (
-            "SELECT * FROM posts WHERE id = ANY($1) ORDER BY posts.title ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $2",
+            "SELECT * FROM posts WHERE id = ANY($1) ORDER BY posts.title ASC, posts.id ASC LIMIT $2",
             (2, 3),
         ),
         (4, "title", True): (
-            "SELECT * FROM posts WHERE id = ANY($1) AND (posts.title, posts.id) > ($2, $3) ORDER BY posts.title ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM posts WHERE id = ANY($1) AND (posts.title, posts.id) > ($2, $3) ORDER BY posts.title ASC, posts.id ASC LIMIT $4",
             (2, 5, 6, 3),
         ),
         (4, "-title", False): (
-            "SELECT * FROM posts WHERE id = ANY($1) ORDER BY posts.title DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $2",
+            "SELECT * FROM posts WHERE id = ANY($1) ORDER BY posts.title DESC, posts.id DESC LIMIT $2",
             (2, 3),
         ),
         (4, "-title", True): (
-            "SELECT * FROM posts WHERE id = ANY($1) AND (posts.title, posts.id) < ($2, $3) ORDER BY posts.title DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM posts WHERE id = ANY($1) AND (posts.title, posts.id) < ($2, $3) ORDER BY posts.title DESC, posts.id DESC LIMIT $4",
             (2, 5, 6, 3),
         ),
         (5, "created_at", False): (
-            "SELECT * FROM posts WHERE author_id = $1 AND id = ANY($2) ORDER BY posts.created_at ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM posts WHERE author_id = $1 AND id = ANY($2) ORDER BY posts.created_at ASC, posts.id ASC LIMIT $3",
             (0, 2, 3),
         ),
         (5, "created_at", True): (
-            "SELECT * FROM posts WHERE (author_id = $1 AND id = ANY($2)) AND (posts.created_at, posts.id) > ($3, $4) ORDER BY posts.created_at ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $5",
+            "SELECT * FROM posts WHERE (author_id = $1 AND id = ANY($2)) AND (posts.created_at, posts.id) > ($3, $4) ORDER BY posts.created_at ASC, posts.id ASC LIMIT $5",
             (0, 2, 4, 6, 3),
         ),
         (5, "-created_at", False): (
-            "SELECT * FROM posts WHERE author_id = $1 AND id = ANY($2) ORDER BY posts.created_at DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM posts WHERE author_id = $1 AND id = ANY($2) ORDER BY posts.created_at DESC, posts.id DESC LIMIT $3",
             (0, 2, 3),
         ),
         (5, "-created_at", True): (
-            "SELECT * FROM posts WHERE (author_id = $1 AND id = ANY($2)) AND (posts.created_at, posts.id) < ($3, $4) ORDER BY posts.created_at DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $5",
+            "SELECT * FROM posts WHERE (author_id = $1 AND id = ANY($2)) AND (posts.created_at, posts.id) < ($3, $4) ORDER BY posts.created_at DESC, posts.id DESC LIMIT $5",
             (0, 2, 4, 6, 3),
         ),
         (5, "title", False): (
-            "SELECT * FROM posts WHERE author_id = $1 AND id = ANY($2) ORDER BY posts.title ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM posts WHERE author_id = $1 AND id = ANY($2) ORDER BY posts.title ASC, posts.id ASC LIMIT $3",
             (0, 2, 3),
         ),
         (5, "title", True): (
-            "SELECT * FROM posts WHERE (author_id = $1 AND id = ANY($2)) AND (posts.title, posts.id) > ($3, $4) ORDER BY posts.title ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $5",
+            "SELECT * FROM posts WHERE (author_id = $1 AND id = ANY($2)) AND (posts.title, posts.id) > ($3, $4) ORDER BY posts.title ASC, posts.id ASC LIMIT $5",
             (0, 2, 5, 6, 3),
         ),
         (5, "-title", False): (
-            "SELECT * FROM posts WHERE author_id = $1 AND id = ANY($2) ORDER BY posts.title DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM posts WHERE author_id = $1 AND id = ANY($2) ORDER BY posts.title DESC, posts.id DESC LIMIT $3",
             (0, 2, 3),
         ),
         (5, "-title", True): (
-            "SELECT * FROM posts WHERE (author_id = $1 AND id = ANY($2)) AND (posts.title, posts.id) < ($3, $4) ORDER BY posts.title DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $5",
+            "SELECT * FROM posts WHERE (author_id = $1 AND id = ANY($2)) AND (posts.title, posts.id) < ($3, $4) ORDER BY posts.title DESC, posts.id DESC LIMIT $5",
             (0, 2, 5, 6, 3),
         ),
         (6, "created_at", False): (
-            "SELECT * FROM posts WHERE status = $1 AND id = ANY($2) ORDER BY posts.created_at ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM posts WHERE status = $1 AND id = ANY($2) ORDER BY posts.created_at ASC, posts.id ASC LIMIT $3",
             (1, 2, 3),
         ),
         (6, "created_at", True): (
-            "SELECT * FROM posts WHERE (status = $1 AND id = ANY($2)) AND (posts.created_at, posts.id) > ($3, $4) ORDER BY posts.created_at ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $5",
+            "SELECT * FROM posts WHERE (status = $1 AND id = ANY($2)) AND (posts.created_at, posts.id) > ($3, $4) ORDER BY posts.created_at ASC, posts.id ASC LIMIT $5",
             (1, 2, 4, 6, 3),
         ),
         (6, "-created_at", False): (
-            "SELECT * FROM posts WHERE status = $1 AND id = ANY($2) ORDER BY posts.created_at DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM posts WHERE status = $1 AND id = ANY($2) ORDER BY posts.created_at DESC, posts.id DESC LIMIT $3",
             (1, 2, 3),
         ),
         (6, "-created_at", True): (
-            "SELECT * FROM posts WHERE (status = $1 AND id = ANY($2)) AND (posts.created_at, posts.id) < ($3, $4) ORDER BY posts.created_at DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $5",
+            "SELECT * FROM posts WHERE (status = $1 AND id = ANY($2)) AND (posts.created_at, posts.id) < ($3, $4) ORDER BY posts.created_at DESC, posts.id DESC LIMIT $5",
             (1, 2, 4, 6, 3),
         ),
         (6, "title", False): (
-            "SELECT * FROM posts WHERE status = $1 AND id = ANY($2) ORDER BY posts.title ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $3",
+            "SELECT * FROM posts WHERE status = $1 AND id = ANY($2) ORDER BY posts.title ASC, posts.id ASC LIMIT $3",
             (1, 2, 3),
         ),
         (6, "title", True): (
-            "SELECT * FROM posts WHERE (status = $1 AND id = ANY($2)) AND (posts.title, posts.id) > ($3, $4) ORDER BY posts.title ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $5",
+            "SELECT * FROM posts WHERE (status = $1 AND id = ANY($2)) AND (posts.title, posts.id) > ($3, $4) ORDER BY posts.title ASC, posts.id ASC LIMIT $5",
             (1, 2, 5, 6, 3),
         ),
         (6, "-title", False): (
-            "SELECT * FROM posts WHERE status = $1 AND id = ANY($2) ORDER BY posts.title DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $3",
+            "SELECT * FROM posts WHERE status = $1 AND id = ANY($2) ORDER BY posts.title DESC, posts.id DESC LIMIT $3",
             (1, 2, 3),
         ),
         (6, "-title", True): (
-            "SELECT * FROM posts WHERE (status = $1 AND id = ANY($2)) AND (posts.title, posts.id) < ($3, $4) ORDER BY posts.title DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $5",
+            "SELECT * FROM posts WHERE (status = $1 AND id = ANY($2)) AND (posts.title, posts.id) < ($3, $4) ORDER BY posts.title DESC, posts.id DESC LIMIT $5",
             (1, 2, 5, 6, 3),
         ),
         (7, "created_at", False): (
-            "SELECT * FROM posts WHERE author_id = $1 AND status = $2 AND id = ANY($3) ORDER BY posts.created_at ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM posts WHERE author_id = $1 AND status = $2 AND id = ANY($3) ORDER BY posts.created_at ASC, posts.id ASC LIMIT $4",
             (0, 1, 2, 3),
         ),
         (7, "created_at", True): (
-            "SELECT * FROM posts WHERE (author_id = $1 AND status = $2 AND id = ANY($3)) AND (posts.created_at, posts.id) > ($4, $5) ORDER BY posts.created_at ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $6",
+            "SELECT * FROM posts WHERE (author_id = $1 AND status = $2 AND id = ANY($3)) AND (posts.created_at, posts.id) > ($4, $5) ORDER BY posts.created_at ASC, posts.id ASC LIMIT $6",
             (0, 1, 2, 4, 6, 3),
         ),
         (7, "-created_at", False): (
-            "SELECT * FROM posts WHERE author_id = $1 AND status = $2 AND id = ANY($3) ORDER BY posts.created_at DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM posts WHERE author_id = $1 AND status = $2 AND id = ANY($3) ORDER BY posts.created_at DESC, posts.id DESC LIMIT $4",
             (0, 1, 2, 3),
         ),
         (7, "-created_at", True): (
-            "SELECT * FROM posts WHERE (author_id = $1 AND status = $2 AND id = ANY($3)) AND (posts.created_at, posts.id) < ($4, $5) ORDER BY posts.created_at DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $6",
+            "SELECT * FROM posts WHERE (author_id = $1 AND status = $2 AND id = ANY($3)) AND (posts.created_at, posts.id) < ($4, $5) ORDER BY posts.created_at DESC, posts.id DESC LIMIT $6",
             (0, 1, 2, 4, 6, 3),
         ),
         (7, "title", False): (
-            "SELECT * FROM posts WHERE author_id = $1 AND status = $2 AND id = ANY($3) ORDER BY posts.title ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $4",
+            "SELECT * FROM posts WHERE author_id = $1 AND status = $2 AND id = ANY($3) ORDER BY posts.title ASC, posts.id ASC LIMIT $4",
             (0, 1, 2, 3),
         ),
         (7, "title", True): (
-            "SELECT * FROM posts WHERE (author_id = $1 AND status = $2 AND id = ANY($3)) AND (posts.title, posts.id) > ($4, $5) ORDER BY posts.title ASC NULLS FIRST, posts.id ASC NULLS FIRST LIMIT $6",
+            "SELECT * FROM posts WHERE (author_id = $1 AND status = $2 AND id = ANY($3)) AND (posts.title, posts.id) > ($4, $5) ORDER BY posts.title ASC, posts.id ASC LIMIT $6",
             (0, 1, 2, 5, 6, 3),
         ),
         (7, "-title", False): (
-            "SELECT * FROM posts WHERE author_id = $1 AND status = $2 AND id = ANY($3) ORDER BY posts.title DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $4",
+            "SELECT * FROM posts WHERE author_id = $1 AND status = $2 AND id = ANY($3) ORDER BY posts.title DESC, posts.id DESC LIMIT $4",
             (0, 1, 2, 3),
         ),
         (7, "-title", True): (
-            "SELECT * FROM posts WHERE (author_id = $1 AND status = $2 AND id = ANY($3)) AND (posts.title, posts.id) < ($4, $5) ORDER BY posts.title DESC NULLS LAST, posts.id DESC NULLS LAST LIMIT $6",
+            "SELECT * FROM posts WHERE (author_id = $1 AND status = $2 AND id = ANY($3)) AND (posts.title, posts.id) < ($4, $5) ORDER BY posts.title DESC, posts.id DESC LIMIT $6",
             (0, 1, 2, 5, 6, 3),
         ),
     }
@@ -332,67 +332,67 @@ class _PostSql:
     POSTS_WITH_AUTHORS = "SELECT p.*, a.* FROM posts AS p LEFT JOIN authors AS a ON a.id = p.author_id ORDER BY p.id NULLS FIRST"
     LIST_POST_TITLES = {
         (0, "title", False): (
-            "SELECT id, title, created_at FROM posts ORDER BY title ASC NULLS FIRST, id ASC NULLS FIRST LIMIT $1",
+            "SELECT id, title, created_at FROM posts ORDER BY title ASC, id ASC LIMIT $1",
             (1,),
         ),
         (0, "title", True): (
-            "SELECT id, title, created_at FROM posts WHERE (title, id) > ($1, $2) ORDER BY title ASC NULLS FIRST, id ASC NULLS FIRST LIMIT $3",
+            "SELECT id, title, created_at FROM posts WHERE (title, id) > ($1, $2) ORDER BY title ASC, id ASC LIMIT $3",
             (2, 4, 1),
         ),
         (0, "-title", False): (
-            "SELECT id, title, created_at FROM posts ORDER BY title DESC NULLS LAST, id DESC NULLS LAST LIMIT $1",
+            "SELECT id, title, created_at FROM posts ORDER BY title DESC, id DESC LIMIT $1",
             (1,),
         ),
         (0, "-title", True): (
-            "SELECT id, title, created_at FROM posts WHERE (title, id) < ($1, $2) ORDER BY title DESC NULLS LAST, id DESC NULLS LAST LIMIT $3",
+            "SELECT id, title, created_at FROM posts WHERE (title, id) < ($1, $2) ORDER BY title DESC, id DESC LIMIT $3",
             (2, 4, 1),
         ),
         (0, "created_at", False): (
-            "SELECT id, title, created_at FROM posts ORDER BY created_at ASC NULLS FIRST, id ASC NULLS FIRST LIMIT $1",
+            "SELECT id, title, created_at FROM posts ORDER BY created_at ASC, id ASC LIMIT $1",
             (1,),
         ),
         (0, "created_at", True): (
-            "SELECT id, title, created_at FROM posts WHERE (created_at, id) > ($1, $2) ORDER BY created_at ASC NULLS FIRST, id ASC NULLS FIRST LIMIT $3",
+            "SELECT id, title, created_at FROM posts WHERE (created_at, id) > ($1, $2) ORDER BY created_at ASC, id ASC LIMIT $3",
             (3, 4, 1),
         ),
         (0, "-created_at", False): (
-            "SELECT id, title, created_at FROM posts ORDER BY created_at DESC NULLS LAST, id DESC NULLS LAST LIMIT $1",
+            "SELECT id, title, created_at FROM posts ORDER BY created_at DESC, id DESC LIMIT $1",
             (1,),
         ),
         (0, "-created_at", True): (
-            "SELECT id, title, created_at FROM posts WHERE (created_at, id) < ($1, $2) ORDER BY created_at DESC NULLS LAST, id DESC NULLS LAST LIMIT $3",
+            "SELECT id, title, created_at FROM posts WHERE (created_at, id) < ($1, $2) ORDER BY created_at DESC, id DESC LIMIT $3",
             (3, 4, 1),
         ),
         (1, "title", False): (
-            "SELECT id, title, created_at FROM posts WHERE status = $1 ORDER BY title ASC NULLS FIRST, id ASC NULLS FIRST LIMIT $2",
+            "SELECT id, title, created_at FROM posts WHERE status = $1 ORDER BY title ASC, id ASC LIMIT $2",
             (0, 1),
         ),
         (1, "title", True): (
-            "SELECT id, title, created_at FROM posts WHERE status = $1 AND (title, id) > ($2, $3) ORDER BY title ASC NULLS FIRST, id ASC NULLS FIRST LIMIT $4",
+            "SELECT id, title, created_at FROM posts WHERE status = $1 AND (title, id) > ($2, $3) ORDER BY title ASC, id ASC LIMIT $4",
             (0, 2, 4, 1),
         ),
         (1, "-title", False): (
-            "SELECT id, title, created_at FROM posts WHERE status = $1 ORDER BY title DESC NULLS LAST, id DESC NULLS LAST LIMIT $2",
+            "SELECT id, title, created_at FROM posts WHERE status = $1 ORDER BY title DESC, id DESC LIMIT $2",
             (0, 1),
         ),
         (1, "-title", True): (
-            "SELECT id, title, created_at FROM posts WHERE status = $1 AND (title, id) < ($2, $3) ORDER BY title DESC NULLS LAST, id DESC NULLS LAST LIMIT $4",
+            "SELECT id, title, created_at FROM posts WHERE status = $1 AND (title, id) < ($2, $3) ORDER BY title DESC, id DESC LIMIT $4",
             (0, 2, 4, 1),
         ),
         (1, "created_at", False): (
-            "SELECT id, title, created_at FROM posts WHERE status = $1 ORDER BY created_at ASC NULLS FIRST, id ASC NULLS FIRST LIMIT $2",
+            "SELECT id, title, created_at FROM posts WHERE status = $1 ORDER BY created_at ASC, id ASC LIMIT $2",
             (0, 1),
         ),
         (1, "created_at", True): (
-            "SELECT id, title, created_at FROM posts WHERE status = $1 AND (created_at, id) > ($2, $3) ORDER BY created_at ASC NULLS FIRST, id ASC NULLS FIRST LIMIT $4",
+            "SELECT id, title, created_at FROM posts WHERE status = $1 AND (created_at, id) > ($2, $3) ORDER BY created_at ASC, id ASC LIMIT $4",
             (0, 3, 4, 1),
         ),
         (1, "-created_at", False): (
-            "SELECT id, title, created_at FROM posts WHERE status = $1 ORDER BY created_at DESC NULLS LAST, id DESC NULLS LAST LIMIT $2",
+            "SELECT id, title, created_at FROM posts WHERE status = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
             (0, 1),
         ),
         (1, "-created_at", True): (
-            "SELECT id, title, created_at FROM posts WHERE status = $1 AND (created_at, id) < ($2, $3) ORDER BY created_at DESC NULLS LAST, id DESC NULLS LAST LIMIT $4",
+            "SELECT id, title, created_at FROM posts WHERE status = $1 AND (created_at, id) < ($2, $3) ORDER BY created_at DESC, id DESC LIMIT $4",
             (0, 3, 4, 1),
         ),
     }
