@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
+from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
@@ -43,6 +44,8 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+# SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
+_success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
 
 
 class _Store:
@@ -80,23 +83,23 @@ class _Store:
         """The decoded row, or NOT_FOUND when there is none."""
         if found is None:
             return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+        return _success(ray_id, decode(found))
 
     def _many(
         self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
     ) -> Result[list[_T]]:
         """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+        return _success(ray_id, [decode(r) for r in found])
 
     def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
         """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+        return _success(ray_id, 0 if found is None else int(found[0]))
 
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
             return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
+        return _success(ray_id, None)
 
 
 class AuthorStore(_Store, AuthorTable):
@@ -218,16 +221,16 @@ class AuthorStore(_Store, AuthorTable):
     async def add_author_once(self, name: str, email: str | None, ray_id: str) -> Result[int]:
         """Add an author unless one has the name; the id, or NOT_FOUND when ignored."""
         try:
-            found_rows = await self._db.fetch_all(
+            found = await self._db.execute_returning(
                 self._sql.ADD_AUTHOR_ONCE,
                 (
                     name,
                     email,
                 ),
             )
-            if not found_rows:
+            if found is None:
                 return self._not_found(ray_id)
-            changed = int(found_rows[-1][0])
+            changed = int(found[0])
         except Exception as exc:
             return self._failed(exc, ray_id, "add_author_once")
         return SuccessResult(ray_id=ray_id, client_message=changed)
@@ -495,7 +498,7 @@ class PostStore(_Store, PostTable):
     ) -> Result[int]:
         """Add a post; its new id."""
         try:
-            found_rows = await self._db.fetch_all(
+            found = await self._db.execute_returning(
                 self._sql.ADD_POST,
                 (
                     author_id,
@@ -504,9 +507,9 @@ class PostStore(_Store, PostTable):
                     created_at,
                 ),
             )
-            if not found_rows:
+            if found is None:
                 return self._not_found(ray_id)
-            changed = int(found_rows[-1][0])
+            changed = int(found[0])
         except Exception as exc:
             return self._failed(exc, ray_id, "add_post")
         return SuccessResult(ray_id=ray_id, client_message=changed)
