@@ -7,4 +7,6 @@ BEGIN
     RETURN NEW;
 END $$;
 CREATE OR REPLACE TRIGGER posts_count_edits AFTER UPDATE OF title, status ON posts
-    FOR EACH ROW EXECUTE FUNCTION posts_count_edits();
+    FOR EACH ROW
+    WHEN (OLD.title IS DISTINCT FROM NEW.title OR OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION posts_count_edits();

@@ -19,8 +19,10 @@ CREATE INDEX posts_author_id ON posts (author_id);
 CREATE INDEX posts_status ON posts (status);
 CREATE INDEX posts_created_at ON posts (created_at);
 
--- Every update counts as an edit: the row an update returns must show it.
+-- Every change of title or status counts as an edit: the row an update
+-- returns must show it.
 CREATE TRIGGER posts_count_edits AFTER UPDATE OF title, status ON posts
+WHEN OLD.title IS NOT NEW.title OR OLD.status IS NOT NEW.status
 BEGIN
     UPDATE posts SET edits = edits + 1 WHERE id = NEW.id;
 END;

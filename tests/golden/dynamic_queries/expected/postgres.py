@@ -38,7 +38,7 @@ POSTGRES_SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS posts_created_at ON posts(created_at)",
     'CREATE OR REPLACE FUNCTION "posts_rowid"() RETURNS trigger LANGUAGE plpgsql AS $storegen$\nBEGIN\n  IF NEW."id" IS NULL THEN\n    NEW."id" := nextval(pg_get_serial_sequence(\'"posts"\', \'id\'));\n  ELSIF NEW."id" > COALESCE(pg_sequence_last_value(pg_get_serial_sequence(\'"posts"\', \'id\')::regclass), 0) THEN\n    PERFORM setval(pg_get_serial_sequence(\'"posts"\', \'id\'), NEW."id");\n  END IF;\n  RETURN NEW;\nEND\n$storegen$',
     'CREATE OR REPLACE TRIGGER "posts_rowid" BEFORE INSERT ON "posts" FOR EACH ROW EXECUTE FUNCTION "posts_rowid"()',
-    "CREATE OR REPLACE FUNCTION posts_count_edits() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n    UPDATE posts SET edits = edits + 1 WHERE id = NEW.id;\n    RETURN NEW;\nEND $$;\nCREATE OR REPLACE TRIGGER posts_count_edits AFTER UPDATE OF title, status ON posts\n    FOR EACH ROW EXECUTE FUNCTION posts_count_edits()",
+    "CREATE OR REPLACE FUNCTION posts_count_edits() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n    UPDATE posts SET edits = edits + 1 WHERE id = NEW.id;\n    RETURN NEW;\nEND $$;\nCREATE OR REPLACE TRIGGER posts_count_edits AFTER UPDATE OF title, status ON posts\n    FOR EACH ROW\n    WHEN (OLD.title IS DISTINCT FROM NEW.title OR OLD.status IS DISTINCT FROM NEW.status)\n    EXECUTE FUNCTION posts_count_edits()",
 )
 """The schema in PostgreSQL: tables, indexes, append-only triggers, views, your triggers."""
 

@@ -14,7 +14,7 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS posts_author_id ON posts (author_id)",
     "CREATE INDEX IF NOT EXISTS posts_status ON posts (status)",
     "CREATE INDEX IF NOT EXISTS posts_created_at ON posts (created_at)",
-    "CREATE TRIGGER IF NOT EXISTS posts_count_edits AFTER UPDATE OF title, status ON posts\nBEGIN\n    UPDATE posts SET edits = edits + 1 WHERE id = NEW.id;\nEND",
+    "CREATE TRIGGER IF NOT EXISTS posts_count_edits AFTER UPDATE OF title, status ON posts\nWHEN OLD.title IS NOT NEW.title OR OLD.status IS NOT NEW.status\nBEGIN\n    UPDATE posts SET edits = edits + 1 WHERE id = NEW.id;\nEND",
 )
 """Every CREATE TABLE, INDEX, VIRTUAL TABLE, VIEW and TRIGGER, in an order SQLite accepts."""
 
