@@ -31,3 +31,11 @@ class _NoteSql:
     LIST_ALL = 'SELECT "notes"."id","notes"."body","notes"."pinned","notes"."updated_at" FROM "notes" ORDER BY "notes"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "notes"."id","notes"."body","notes"."pinned","notes"."updated_at" FROM "notes" WHERE "notes"."id">? ORDER BY "notes"."id" ASC LIMIT ?'
     COUNT_ALL = 'SELECT COUNT(*) FROM "notes"'
+    PIN_NOTES_BEFORE = (
+        "UPDATE notes SET pinned = TRUE, updated_at = ?1 WHERE updated_at < ?2 RETURNING *"
+    )
+    TOUCH_NOTE = "UPDATE notes SET updated_at = ?1 WHERE id = ?2 RETURNING *"
+    UNPIN_NOTES_BEFORE = "WITH stale AS (SELECT id FROM notes WHERE updated_at < ?1) UPDATE notes SET pinned = FALSE WHERE id IN (SELECT id FROM stale) RETURNING id"
+    REPLACE_NOTE = "INSERT OR REPLACE INTO notes (id, body, pinned, updated_at) VALUES (?1, ?2, FALSE, ?3) RETURNING *"
+    DELETE_NOTES_BEFORE = "DELETE FROM notes WHERE updated_at < ?1 RETURNING id"
+    PINNED_NOTES = "SELECT * FROM notes WHERE pinned ORDER BY id"

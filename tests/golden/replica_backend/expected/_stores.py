@@ -249,3 +249,80 @@ class NoteStore(_Store, NoteTable):
             return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
+
+    async def pin_notes_before(self, now: int, before: int, ray_id: str) -> Result[list[Note]]:
+        """A :many write: every row it changed."""
+        try:
+            found_rows = await self._db.fetch_all(
+                self._sql.PIN_NOTES_BEFORE,
+                (
+                    now,
+                    before,
+                ),
+            )
+            values = [decode_note(r) for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "pin_notes_before")
+        return SuccessResult(ray_id=ray_id, client_message=values)
+
+    async def touch_note(self, now: int, id: str, ray_id: str) -> Result[Note]:
+        """A :one write."""
+        try:
+            found = await self._db.execute_returning(
+                self._sql.TOUCH_NOTE,
+                (
+                    now,
+                    id,
+                ),
+            )
+            if found is None:
+                return self._not_found(ray_id)
+            value = decode_note(found)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "touch_note")
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def unpin_notes_before(self, before: int, ray_id: str) -> Result[list[str]]:
+        """A write behind a CTE: it does not start with UPDATE."""
+        try:
+            found_rows = await self._db.fetch_all(self._sql.UNPIN_NOTES_BEFORE, (before,))
+            values = [r[0] for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "unpin_notes_before")
+        return SuccessResult(ray_id=ray_id, client_message=values)
+
+    async def replace_note(self, id: str, body: str, now: int, ray_id: str) -> Result[Note]:
+        """INSERT OR REPLACE, one row back."""
+        try:
+            found = await self._db.execute_returning(
+                self._sql.REPLACE_NOTE,
+                (
+                    id,
+                    body,
+                    now,
+                ),
+            )
+            if found is None:
+                return self._not_found(ray_id)
+            value = decode_note(found)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "replace_note")
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def delete_notes_before(self, before: int, ray_id: str) -> Result[list[str]]:
+        """A :many DELETE."""
+        try:
+            found_rows = await self._db.fetch_all(self._sql.DELETE_NOTES_BEFORE, (before,))
+            values = [r[0] for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "delete_notes_before")
+        return SuccessResult(ray_id=ray_id, client_message=values)
+
+    async def pinned_notes(self, ray_id: str) -> Result[list[Note]]:
+        """A plain read, for contrast: it stays local."""
+        try:
+            found_rows = await self._db.fetch_all(self._sql.PINNED_NOTES, ())
+            values = [decode_note(r) for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "pinned_notes")
+        return SuccessResult(ray_id=ray_id, client_message=values)

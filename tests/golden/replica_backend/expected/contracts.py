@@ -91,3 +91,27 @@ class NoteTable(BaseTable[Note]):
         self, ray_id: str, *, limit: int = 100, after: str | None = None
     ) -> Result[list[Note]]:
         """Up to `limit` Note rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+
+    @abstractmethod
+    async def pin_notes_before(self, now: int, before: int, ray_id: str) -> Result[list[Note]]:
+        """A :many write: every row it changed."""
+
+    @abstractmethod
+    async def touch_note(self, now: int, id: str, ray_id: str) -> Result[Note]:
+        """A :one write."""
+
+    @abstractmethod
+    async def unpin_notes_before(self, before: int, ray_id: str) -> Result[list[str]]:
+        """A write behind a CTE: it does not start with UPDATE."""
+
+    @abstractmethod
+    async def replace_note(self, id: str, body: str, now: int, ray_id: str) -> Result[Note]:
+        """INSERT OR REPLACE, one row back."""
+
+    @abstractmethod
+    async def delete_notes_before(self, before: int, ray_id: str) -> Result[list[str]]:
+        """A :many DELETE."""
+
+    @abstractmethod
+    async def pinned_notes(self, ray_id: str) -> Result[list[Note]]:
+        """A plain read, for contrast: it stays local."""
