@@ -7,13 +7,13 @@ the primary's changes into the file (libsql-experimental 0.0.55; the newer
 `libsql` 0.1.x cannot sync from sqld 0.24). How each call is served:
 
 * `fetch_one` of a SELECT runs inline on the event loop thread, on a local
-  read connection (~15 us, no thread hop), as the SQLite engine's inline
-  point reads do. `fetch_all` takes one hop to a read thread (a long list
-  must not stall the loop). Reads never wait for the network, so they keep
-  working (stale) while the primary is down.
-* Writes (`execute*`) go to the primary through `LibsqlDatabase` (libsql-client,
-  off the loop thread). Concurrent single-statement writes share one batch
-  (`libsql_batch`): one request and one transaction on the primary.
+  read connection (~15 us, no thread hop). `fetch_all` takes one hop to a
+  read thread (a long list must not stall the loop). Reads never wait for the
+  network, so they keep working (stale) while the primary is down.
+* Writes (`execute*`, and a fetch whose statement writes: `:many` UPDATE ...
+  RETURNING) go to the primary through `LibsqlDatabase` (libsql-client). The
+  file's own connections are query_only. Concurrent single-statement writes
+  share one batch (`libsql_batch`): one request and one transaction there.
 * Read-your-writes: a write that shared its batch returns after one sync,
   shared by the whole batch, has pulled it into the file, so reads stay
   local under concurrent writes. A lone write returns as soon as the primary
@@ -25,9 +25,7 @@ the primary's changes into the file (libsql-experimental 0.0.55; the newer
   only; over http it raises `TransactionUnsupported`). The owning task's reads
   go to the primary inside it, so they see the block's own writes.
 
-The local file and its connections (a sync process, local readers) are in
-`libsql_replica_local`; the driver and its connection threads in
-`libsql_replica_driver`.
+The file, its connections, what writes: `libsql_replica_local`; threads: `libsql_replica_driver`.
 """
 
 from __future__ import annotations
@@ -175,6 +173,8 @@ class LibsqlReplicaDatabase(_LocalFile):
     # ------------------------------------------------------------- reads
     async def fetch_one(self, sql: str, params: Sequence[object]) -> Row | None:
         """The first row, from the local file: a SELECT runs inline on the loop thread."""
+        if not sql.startswith("SELECT") and await self._is_write(sql):  # UPDATE ... RETURNING
+            return next(iter(await self._write_rows(sql, params)), None)
         if _inexact(params):
             return await self._remote.fetch_one(sql, params)
         if self._remote._in_own_transaction() or self._behind():
@@ -194,6 +194,8 @@ class LibsqlReplicaDatabase(_LocalFile):
 
     async def fetch_all(self, sql: str, params: Sequence[object]) -> list[Row]:
         """Every row, from the local file, in one hop to the read thread."""
+        if not sql.startswith("SELECT") and await self._is_write(sql):  # UPDATE ... RETURNING
+            return await self._write_rows(sql, params)
         if _inexact(params):
             return await self._remote.fetch_all(sql, params)
         if self._remote._in_own_transaction() or self._behind():
@@ -238,10 +240,13 @@ class LibsqlReplicaDatabase(_LocalFile):
 
     async def execute_returning(self, sql: str, params: Sequence[object]) -> Row | None:
         """Run `... RETURNING` on the primary; return the first row."""
+        return next(iter(await self._write_rows(sql, params)), None)
+
+    async def _write_rows(self, sql: str, params: Sequence[object]) -> list[Row]:
+        """Every row a write returned, run on the primary as `execute` runs it."""
         if self._remote._in_own_transaction():
-            return await self._remote.execute_returning(sql, params)
-        written = await self._batched(sql, params)
-        return written.rows[0] if written.rows else None
+            return (await self._remote._execute_alone((sql, params)))[0]
+        return (await self._batched(sql, params)).rows
 
     async def execute_then_fetch(
         self, sql: str, params: Sequence[object], read_sql: str, key_at: Sequence[int]

@@ -30,6 +30,8 @@ _log = logging.getLogger(__name__)
 # next connect refuses ("Can not sync a database without a wal_index").
 _SIDECARS = ("-wal", "-shm", "-client_wal_index", "-info")
 _CLOSE_TIMEOUT = 5.0
+_WRITE_HEADS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_KNOWN_MAX = 4096  # statements classified by their plan, kept (generated SQL is a fixed set)
 
 
 class ReplicaSyncError(ConnectionError):
@@ -47,6 +49,7 @@ class _LocalFile:
         self._syncer: Thread | None = None  # owns the sync process
         self._reader: Thread | None = None  # fetch_all and inline fallbacks
         self._local = threading.local()  # the inline reader of each loop thread
+        self._writes_by_plan: dict[str, bool] = {}
         self._generation = 0
         self._inode: tuple[int, int] | None = None
         self._open_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
@@ -133,6 +136,33 @@ class _LocalFile:
             return False
         return (st.st_dev, st.st_ino) != self._inode
 
+    async def _is_write(self, sql: str) -> bool:
+        """Whether `sql` writes, so it must run on the primary, never on the file.
+
+        A `:many`/`:one` query may be `UPDATE ... RETURNING` (or `WITH ...
+        UPDATE`): the stores send it to fetch_all/fetch_one. A SELECT never
+        writes in SQLite and INSERT/UPDATE/DELETE/REPLACE always do; anything
+        else (WITH, VALUES, a leading comment) is decided by SQLite itself:
+        its plan opens a write transaction or not (what sqlite3_stmt_readonly
+        reads), once per statement. Unplannable here (e.g. its table is not
+        synced yet): a write, so the primary answers, correct if slower.
+        """
+        head = sql.lstrip()[:7].upper()
+        if head.startswith("SELECT"):
+            return False
+        if head.startswith(_WRITE_HEADS):
+            return True
+        known = self._writes_by_plan.get(sql)
+        if known is None:
+            try:
+                plan = await self._read_thread(lambda c: c.execute("EXPLAIN " + sql).fetchall())
+            except ValueError:
+                return True
+            known = any(op[1] == "OpenWrite" or (op[1] == "Transaction" and op[3]) for op in plan)
+            if len(self._writes_by_plan) < _KNOWN_MAX:
+                self._writes_by_plan[sql] = known
+        return known
+
     def _inline_reader(self) -> Any:
         """This thread's local read connection, if opened for the current file."""
         local = self._local
@@ -143,7 +173,7 @@ class _LocalFile:
 
     async def _open_inline_reader(self) -> Any:
         await self._open()
-        reader = lx.connect(self._path, isolation_level=None)
+        reader = _read_only(lx.connect(self._path, isolation_level=None))
         self._local.reader, self._local.generation = reader, self._generation
         return reader
 
@@ -157,7 +187,7 @@ class _LocalFile:
 
         def read(me: Thread) -> _T:
             if me.conn is None:
-                me.conn = lx.connect(self._path, isolation_level=None)
+                me.conn = _read_only(lx.connect(self._path, isolation_level=None))
             return fn(me.conn)
 
         return await thread.run(read)
@@ -177,6 +207,14 @@ class _LocalFile:
         for thread in (reader, syncer, opening[0] if opening else None):
             if thread is not None:
                 await _end(thread)
+
+
+def _read_only(conn: Any) -> Any:
+    """A local connection that cannot write: a write that reached the file would
+    fork it from the primary, so SQLite refuses it ("attempt to write a readonly
+    database") before it changes anything."""
+    conn.execute("PRAGMA query_only = 1")
+    return conn
 
 
 async def _end(thread: Thread) -> None:
