@@ -350,3 +350,13 @@ async def test_a_postgres_backend_added_after_migrations_gets_catch_up_files(
     assert third.code == 0, third.err
     added = [n for n in late.files() if n.startswith(("0003", "postgres/0003"))]
     assert len(added) == 2 and "ADD COLUMN" in late.files()[added[1]].upper()
+
+
+def test_a_long_default_name_is_cut_between_words(project: Project) -> None:
+    """Issue 23 (4): `..._to_full_name_an.sql` was cut mid-word."""
+    project.migrate()
+    project.schema(V1.replace("    nick TEXT\n", "    nickname_on_profile TEXT -- @renamed-from nick\n"))
+    run = project.migrate()
+    assert run.code == 0, run.err
+    [name] = [n for n in project.files() if n.startswith("0002")]
+    assert name == "0002_rename_column_players_nick_to_nickname_on.sql"

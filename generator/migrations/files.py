@@ -29,6 +29,7 @@ FOREIGN_KEYS_OFF = "-- storegen: foreign_keys=off"
 _NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 _HEADER = re.compile(r"--\s*storegen:\s*(.*)")
 _KNOWN_FLAGS = frozenset({"foreign_keys=off"})
+_MAX_NAME = 48
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +43,19 @@ class MigrationFile:
 
 
 def slug(text: str) -> str:
-    """A migration name: lower-case words joined by `_`, at most 48 characters."""
-    words = re.findall(r"[a-z0-9]+", text.lower())
-    return "_".join(words)[:48].rstrip("_") or "change"
+    """A migration name: lower-case words joined by `_`, at most 48 characters.
+
+    A long name is cut between words (`..._to_full_name`, not `..._full_name_an`);
+    only a single word longer than the limit is cut inside itself.
+    """
+    name = ""
+    for word in re.findall(r"[a-z0-9]+", text.lower()):
+        longer = f"{name}_{word}" if name else word
+        if len(longer) > _MAX_NAME:
+            name = name or word[:_MAX_NAME]
+            break
+        name = longer
+    return name or "change"
 
 
 def file_name(number: int, name: str) -> str:
