@@ -231,9 +231,9 @@ ERRORS = [
     P("CREATE INDEX i ON nope (a)", "index i is on table 'nope', which no schema file defines", "schema.sql:1:1", id="index-unknown-table"),
     P("CREATE TABLE t (a INT);\nCREATE INDEX i ON t (b)", "index i names column 'b', which table t does not have", "schema.sql:2:1", id="index-unknown-column"),
     # directives
-    P("-- @secrte\nCREATE TABLE t (a INT)", "unknown directive '@secrte'", "schema.sql:1:1", id="unknown-directive"),
-    P("-- @secret\nCREATE TABLE t (a INT)", "directive '@secret' belongs in a column comment, not a table comment", "schema.sql:1:1", id="secret-on-table"),
-    P("CREATE TABLE t (\n  a INT -- @append-only\n)", "directive '@append-only' belongs in a table comment", "schema.sql:2:9", id="append-only-on-column"),
+    P("-- @secrte\nCREATE TABLE t (a INT)", "unknown directive '@secrte'", "schema.sql:1:4", id="unknown-directive"),
+    P("-- @secret\nCREATE TABLE t (a INT)", "directive '@secret' belongs in a column comment, not a table comment", "schema.sql:1:4", id="secret-on-table"),
+    P("CREATE TABLE t (\n  a INT -- @append-only\n)", "directive '@append-only' belongs in a table comment", "schema.sql:2:12", id="append-only-on-column"),
     P("CREATE TABLE t (\n  a INT,\n  -- @secret\n\n  b INT\n)", "directive '@secret' is not attached to any table or column", "schema.sql:3:3", id="stray-directive"),
 ]
 # fmt: on

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import SchemaError
+from .directives import DIRECTIVE, read_directives
 from .ir import Affinity, Location
 
 _TOKEN = re.compile(
@@ -40,13 +41,6 @@ _UNTERMINATED = {
     "[": "quoted identifier",
     "/*": "block comment",
 }
-_DIRECTIVE = re.compile(r"(?<!\S)@([A-Za-z][\w-]*)")
-DIRECTIVE_TARGETS = {"append-only": "table", "secret": "column"}
-# `storegen migrate` directives: each takes the rest of its comment as argument,
-# up to the next of them (`-- @renamed-from c1 @backfill 'x' || id` sets both).
-ARGUMENT_DIRECTIVES = {"renamed-from": ("table", "column"), "backfill": ("column",)}
-_ARGUMENT_START = r"(?<!\S)@(renamed-from|backfill)(?![\w-])"
-_ARGUMENT_DIRECTIVE = re.compile(_ARGUMENT_START + r"\s*(.*?)\s*(?=" + _ARGUMENT_START + r"|$)")
 _CREATE_MODIFIERS = {"TEMP", "TEMPORARY", "UNIQUE", "VIRTUAL"}
 _TRIGGER_PREFIXES = [["CREATE"], ["CREATE", "TEMP"], ["CREATE", "TEMPORARY"]]
 SCHEMA_PHRASES = frozenset({"CREATE TABLE", "CREATE INDEX", "CREATE UNIQUE INDEX"})
@@ -143,22 +137,13 @@ class SourceFile:
         lines, directives = [], {}
         for comment in comments:
             self.claimed.add(comment.location.line)
-            text = comment.text
-            arguments = list(_ARGUMENT_DIRECTIVE.finditer(text))
-            for match in arguments:
-                name, argument = match[1], match[2].strip()
-                if target not in ARGUMENT_DIRECTIVES[name]:
-                    raise SchemaError(_directive_problem(name, target), comment.location)
-                if not argument:
-                    raise SchemaError(f"directive '@{name}' needs an argument", comment.location)
-                directives[name] = argument
-            if arguments:
-                text = text[: arguments[0].start()]
-            for name in _DIRECTIVE.findall(text):
-                if DIRECTIVE_TARGETS.get(name) != target:
-                    raise SchemaError(_directive_problem(name, target), comment.location)
-                directives[name] = ""
-            text = " ".join(_DIRECTIVE.sub("", text).split())
+            at = self.text.find(comment.text, comment.start) if comment.text else comment.start
+
+            def locate(offset: int, at: int = at) -> Location:
+                return self.locate(at + offset)
+
+            text, found = read_directives(comment.text, target, locate)
+            directives.update(found)
             if text:
                 lines.append(text)
         return "\n".join(lines) or None, directives
@@ -169,7 +154,7 @@ class SourceFile:
         A stray ``@secret`` would otherwise leave a secret column unprotected.
         """
         for line, comment in sorted(self.comments.items()):
-            match = _DIRECTIVE.search(comment.text)
+            match = DIRECTIVE.search(comment.text)
             if match and line not in self.claimed:
                 raise SchemaError(
                     f"directive '@{match[1]}' is not attached to any table or column: "
@@ -240,15 +225,6 @@ def _split(tokens: list[Token], source: SourceFile) -> Iterator[list[Token]]:
         )
     if current:
         yield current
-
-
-def _directive_problem(name: str, target: str) -> str:
-    where = DIRECTIVE_TARGETS.get(name) or " or ".join(ARGUMENT_DIRECTIVES.get(name, ()))
-    if not where:
-        known = ", ".join(f"@{n} ({t}s)" for n, t in DIRECTIVE_TARGETS.items())
-        known += ", @renamed-from OLD (tables and columns), @backfill EXPR (columns)"
-        return f"unknown directive '@{name}'; storegen knows {known}"
-    return f"directive '@{name}' belongs in a {where} comment, not a {target} comment"
 
 
 def check_parentheses(statement: Statement, source: SourceFile) -> None:
