@@ -343,12 +343,20 @@ def _init(args: argparse.Namespace) -> int:
     appended = plan.pyproject.exists()
     apply_init(plan)
     verb = "added [tool.storegen] to" if appended else "wrote"
-    print(f"storegen: {verb} pyproject.toml; wrote {SCHEMA_FILE} (an example); made migrations/")
+    print(
+        f"storegen: {verb} pyproject.toml; wrote {SCHEMA_FILE} (an example); "
+        "made migrations/ (empty)"
+    )
+    # No migration yet: the first one is written from the user's own schema,
+    # so replacing the example never reads as dropping its tables.
     options = load_options(plan.pyproject, root)
-    # The first migration, so `check` is clean and `migrate(db)` can build the database.
-    first = argparse.Namespace(name="initial", allow_destructive=False, dry_run=False)
-    status = run_migrate(options, first) or _generate(options)
-    print(f"next: edit {SCHEMA_FILE}, then run `storegen migrate` and `storegen generate`")
+    status = _generate(options)
+    if status == EXIT_OK:
+        shown = options.display_path(options.migrations_dir)
+        print(
+            f"next: replace the example in {SCHEMA_FILE} with your tables, then run "
+            f"`storegen migrate` (writes {shown}/0001_initial.sql) and `storegen generate`"
+        )
     return status
 
 

@@ -48,15 +48,16 @@ def test_init_makes_a_working_project(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     project = tmp_path / "app"
     assert (project / "schema" / "schema.sql").is_file()
-    assert (project / "migrations").is_dir()
-    assert (project / "migrations" / "0001_initial.sql").is_file()  # check is clean at once
+    assert list((project / "migrations").iterdir()) == []  # the first one is the user's schema
     config = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["storegen"]
     assert config == {
         "schema": ["schema/schema.sql"], "out": "db", "package": "db", "backends": ["aiosqlite"]
     }  # fmt: skip
     assert "2 tables → db: " in done.stdout
-    checked = storegen(["check"], project)
-    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert [line for line in done.stdout.splitlines() if line.startswith("next:")] == [
+        "next: replace the example in schema/schema.sql with your tables, then run "
+        "`storegen migrate` (writes migrations/0001_initial.sql) and `storegen generate`"
+    ]
     run = subprocess.run(
         [sys.executable, "-c", USE_STORES], cwd=project, capture_output=True, text=True,
         timeout=60,
@@ -94,3 +95,30 @@ def test_init_refuses_an_existing_schema(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "schema.sql already exists" in done.stderr
     assert tree(tmp_path) == before, "init wrote something before refusing"
+
+
+MY_SCHEMA = """\
+CREATE TABLE projects (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL
+);
+"""
+
+
+def test_replacing_the_example_then_migrating_needs_no_flag(tmp_path: Path) -> None:
+    """Issue 23 (2): init used to leave 0001_initial.sql for the example, so the
+    user's first `migrate` wanted --allow-destructive to drop users and notes."""
+    assert storegen(["init", "app"], tmp_path).returncode == 0
+    project = tmp_path / "app"
+    pending = storegen(["check"], project)
+    assert pending.returncode == 1
+    assert "schema/schema.sql has no migration yet: run `storegen migrate`" in pending.stderr
+    (project / "schema" / "schema.sql").write_text(MY_SCHEMA)
+    migrated = storegen(["migrate"], project)
+    assert migrated.returncode == 0, migrated.stderr
+    assert sorted(p.name for p in (project / "migrations").iterdir()) == ["0001_initial.sql"]
+    assert "CREATE TABLE projects" in (project / "migrations" / "0001_initial.sql").read_text()
+    assert "users" not in (project / "migrations" / "0001_initial.sql").read_text()
+    assert storegen(["generate"], project).returncode == 0
+    checked = storegen(["check"], project)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

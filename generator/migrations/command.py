@@ -216,8 +216,8 @@ def migration_drift(options: Options) -> list[str] | None:
         if any(line.split(":", 1)[0].rsplit(" ", 1)[-1].lower() in names for line in problems):
             files.append(table.location.file)
     changed = ", ".join(dict.fromkeys(files)) or ", ".join(target.schema.files)
-    verb = "changed" if migrations else "has no migration yet"
-    return [f"{changed} {verb} since the last migration: run `storegen migrate`", *problems]
+    state = "changed since the last migration" if migrations else "has no migration yet"
+    return [f"{changed} {state}: run `storegen migrate`", *problems]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
