@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import Options
-from .errors import ConfigError
+from .errors import ConfigError, SchemaError
 from .output.finish import finish_many, start_early
 
 if TYPE_CHECKING:  # the heavy modules (sqlglot, jinja2, pypika) load only on a cache miss
@@ -48,7 +48,7 @@ class Generation:
     never do (the schema page and the table count are kept with the files).
     """
 
-    __slots__ = ("files", "key", "_schema", "_load", "_tables")
+    __slots__ = ("files", "key", "warnings", "_schema", "_load", "_tables")
 
     def __init__(
         self, schema: Schema | None = None, files: dict[str, str] | None = None,
@@ -57,6 +57,9 @@ class Generation:
         self.files: dict[str, str] = files if files is not None else {}
         # The cache key of its inputs (None when generated without the cache).
         self.key: str | None = None
+        # Near-miss type names (render/type_typos.py), found when the schema was
+        # parsed; a cached generation has none to show (they were shown then).
+        self.warnings: tuple[SchemaError, ...] = ()
         self._schema = schema
         self._load = load
         self._tables = tables
@@ -80,6 +83,8 @@ class Generation:
 
 def load_schema(options: Options) -> Schema:
     """Read, parse and cross-check the schema files named in `options`."""
+    if not options.schema and options.missing_config:
+        raise ConfigError(options.missing_config)
     if not options.schema:
         raise ConfigError(
             'no schema files configured: add `schema = ["schema/app.sql"]` under '
@@ -97,6 +102,11 @@ def load_schema(options: Options) -> Schema:
             list(options.queries), display=options.display_path, kind="query file"
         )
         schema = replace(schema, queries=parse_queries(query_sources, schema))
+    if options.strict_types:
+        from .render.type_typos import near_miss_types
+
+        for warning in near_miss_types(schema, options):
+            raise SchemaError(f"{warning.message} (--strict-types)", warning.location)
     return schema
 
 
@@ -131,6 +141,7 @@ def _generate(options: Options) -> Generation:
     from .output.cache import template_bytecode_cache
     from .render.context import build_package_view
     from .render.faces import SYNC_FILES, face
+    from .render.type_typos import near_miss_types
     from .render.templates import make_environment, render_template, template_path
 
     schema = load_schema(options)
@@ -174,7 +185,9 @@ def _generate(options: Options) -> Generation:
     files = finish_many(rendered, cache, black=bool(options.templates), early=early)
     files["py.typed"] = ""
     files.update(_runtime_files(backends, view.header))
-    return Generation(schema=schema, files=files)
+    generation = Generation(schema=schema, files=files)
+    generation.warnings = tuple(near_miss_types(schema, options))
+    return generation
 
 
 def _render_backends(

@@ -105,6 +105,12 @@ def build_parser(wants_migrate: bool = True) -> argparse.ArgumentParser:
         command.add_argument(
             "--docs", metavar="FILE", type=Path, help="the schema reference page to write"
         )
+        command.add_argument(
+            "--strict-types",
+            action="store_true",
+            default=None,
+            help="exit 2 on a declared type one edit away from a known one (INTERGER)",
+        )
         if name == "check":
             command.add_argument(
                 "--breaking-only",
@@ -240,6 +246,7 @@ def _options(args: argparse.Namespace) -> Options:
         templates=[p.resolve() for p in args.templates or []],
         queries=[p.resolve() for p in args.queries or []],
         docs=args.docs.resolve() if args.docs else None,
+        strict_types=args.strict_types,
     )
 
 
@@ -249,6 +256,7 @@ def _generate(options: Options) -> int:
 
     started = time.perf_counter()
     generation = generate(options)
+    _warn(generation)
     plan = plan_write(generation.files, options.out)
     # The API report compares with the package as it was; the same files change no API.
     changes = plan.changed or plan.stale
@@ -286,6 +294,7 @@ def _check(options: Options) -> int:
     from .output.write import diff_files
 
     generation = generate(options)
+    _warn(generation)
     stale = []
     for target, diff in (
         (options.out, diff_files(generation.files, options.out)),
@@ -335,29 +344,9 @@ def _check_breaking(options: Options) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from .init import SCHEMA_FILE, apply_init, plan_init
-    from .migrations.command import run_migrate
+    from .init import run_init
 
-    root = args.dir.resolve()
-    plan = plan_init(root, args.package)
-    appended = plan.pyproject.exists()
-    apply_init(plan)
-    verb = "added [tool.storegen] to" if appended else "wrote"
-    print(
-        f"storegen: {verb} pyproject.toml; wrote {SCHEMA_FILE} (an example); "
-        "made migrations/ (empty)"
-    )
-    # No migration yet: the first one is written from the user's own schema,
-    # so replacing the example never reads as dropping its tables.
-    options = load_options(plan.pyproject, root)
-    status = _generate(options)
-    if status == EXIT_OK:
-        shown = options.display_path(options.migrations_dir)
-        print(
-            f"next: replace the example in {SCHEMA_FILE} with your tables, then run "
-            f"`storegen migrate` (writes {shown}/0001_initial.sql) and `storegen generate`"
-        )
-    return status
+    return run_init(args.dir.resolve(), args.package, _generate)
 
 
 def _docs_diff(generation: Generation, options: Options) -> str:
@@ -396,6 +385,11 @@ def _inspect(options: Options) -> int:
     json.dump(to_json(schema), sys.stdout, indent=2)
     sys.stdout.write("\n")
     return EXIT_OK
+
+
+def _warn(generation: Generation) -> None:
+    for warning in generation.warnings:
+        print(f"storegen: warning: {warning} (--strict-types makes it an error)", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ nothing.
 
 from __future__ import annotations
 
+import difflib
 import keyword
+import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,6 +19,7 @@ from .errors import ConfigError
 
 _TOP_KEYS = {
     "schema",
+    "strict_types",
     "out",
     "package",
     "backends",
@@ -44,6 +47,7 @@ _POSTGRES_KEYS = {"objects"}
 # What the generated model classes are: stdlib dataclasses (no dependency) or
 # pydantic v2 BaseModels (the generated package then needs pydantic).
 MODEL_FLAVOURS = ("dataclass", "pydantic")
+_HOW = ": run `storegen init`, or pass --config FILE or --schema FILE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +116,9 @@ class Options:
     views: dict[str, ViewOptions] = field(default_factory=dict)  # [tool.storegen.views.<name>]
     # [tool.storegen.postgres] objects: the PostgreSQL text of triggers and FTS5 tables
     postgres_objects: Path | None = None
+    strict_types: bool = False  # `--strict-types`: a near-miss type name exits 2
+    # Why no config was found ("" when one was): the message when schema files are needed.
+    missing_config: str = ""
 
     def table(self, name: str) -> TableOptions:
         """Options for one table (empty when config says nothing about it)."""
@@ -140,19 +147,66 @@ def find_pyproject(start: Path) -> Path | None:
 
 
 def load_options(config_file: Path | None, cwd: Path) -> Options:
-    """Read `[tool.storegen]` from `config_file` (or the nearest pyproject.toml).
+    """Read `[tool.storegen]` from `config_file` (or the nearest pyproject.toml having it).
 
-    A `storegen.toml` file may hold the same keys at top level.
+    A `storegen.toml` file may hold the same keys at top level. Without a
+    config, the options say why in `missing_config` (a near-miss section
+    name such as `[tool.storgen]` included), for the error a command that
+    needs schema files then gives.
     """
-    path = config_file or find_pyproject(cwd)
-    if path is None:
-        return Options(root=cwd, migrations=cwd / "migrations")
+    if config_file is not None:
+        data = _read_toml(config_file)
+        if config_file.name != "pyproject.toml":
+            return options_from_mapping(data, root=config_file.parent, source=str(config_file))
+        section = data.get("tool", {}).get("storegen")
+        if section is None:
+            shown = _shown(config_file, cwd)
+            why = _section_problem(shown, data) or f"no [tool.storegen] in {shown}{_HOW}"
+            return _unconfigured(config_file.parent, why)
+        return options_from_mapping(section, root=config_file.parent, source=str(config_file))
+    near_miss, root = "", None
+    for folder in (cwd, *cwd.parents):
+        candidate = folder / "pyproject.toml"
+        if not candidate.is_file():
+            continue
+        root = root or folder  # paths stay relative to the nearest project
+        data = _read_toml(candidate)
+        section = data.get("tool", {}).get("storegen")
+        if section is not None:
+            return options_from_mapping(section, root=folder, source=str(candidate))
+        near_miss = near_miss or _section_problem(_shown(candidate, cwd), data)
+    why = near_miss or f"no pyproject.toml with [tool.storegen] here or above{_HOW}"
+    return _unconfigured(root or cwd, why)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config: {exc}") from None
-    section = data.get("tool", {}).get("storegen") if path.name == "pyproject.toml" else data
-    return options_from_mapping(section or {}, root=path.parent, source=str(path))
+
+
+def _shown(path: Path, cwd: Path) -> str:
+    """`pyproject.toml`, `../pyproject.toml`: the file as the user would type it."""
+    try:
+        return os.path.relpath(path, cwd)
+    except ValueError:  # another drive
+        return str(path)
+
+
+def _section_problem(path: str, data: dict[str, Any]) -> str:
+    """`no [tool.storegen] in … (found [tool.storgen]: did you mean …?)`, or ""."""
+    tool = data.get("tool", {})
+    found = [f"[tool.{k}]" for k in difflib.get_close_matches("storegen", list(tool), 1, 0.75)]
+    if "storegen" in data:
+        found = ["[storegen]"]
+    if not found:
+        return ""
+    return f"no [tool.storegen] in {path} (found {found[0]}: did you mean [tool.storegen]?)"
+
+
+def _unconfigured(root: Path, why: str) -> Options:
+    return Options(root=root, migrations=root / "migrations", missing_config=why)
 
 
 def options_from_mapping(raw: dict[str, Any], *, root: Path, source: str) -> Options:
@@ -192,6 +246,7 @@ def options_from_mapping(raw: dict[str, Any], *, root: Path, source: str) -> Opt
             for name, value in _mapping(raw.get("views", {}), f"{source} views").items()
         },
         postgres_objects=_postgres_objects(raw, root, source),
+        strict_types=_flag(raw, "strict_types", source),
     )
     problem = package_problem(options.package)
     if problem:
@@ -199,8 +254,17 @@ def options_from_mapping(raw: dict[str, Any], *, root: Path, source: str) -> Opt
     return options
 
 
-def package_problem(package: str) -> str | None:
+def package_problem(package: str, *, out_flag: bool = True) -> str | None:
     """Why `package` cannot be an import name (`blog-store`, `class`), or None."""
+    parts = package.split(".")
+    if len(parts) > 1 and all(part.isidentifier() for part in parts):
+        folder = "/".join(parts)
+        return (
+            "is a dotted name, but `package` is the import name of one folder: to place "
+            f'it in a sub-folder, set out = "{folder}" and package = "{parts[-1]}" in '
+            f"[tool.storegen]"
+            + (f" (or pass --out {folder} --package {parts[-1]})" if out_flag else "")
+        )
     if not package.isidentifier():
         return "is not a valid Python identifier"
     if keyword.iskeyword(package):
@@ -288,6 +352,13 @@ def _mixin(name: str, raw: Any, where: str) -> Mixin:
     if not name.isidentifier():
         raise ConfigError(f"{where}: mixin name {name!r} is not a valid class name")
     return Mixin(name=name, columns=columns, doc=str(mixin.get("doc", "")))
+
+
+def _flag(raw: dict[str, Any], key: str, where: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: {key!r} must be true or false")
+    return value
 
 
 def _reject_unknown(raw: dict[str, Any], allowed: set[str], where: str) -> None:

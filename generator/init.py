@@ -10,9 +10,11 @@ already exists: init never overwrites a user's work.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .config import Options, load_options, package_problem
 from .errors import ConfigError
 
 SCHEMA_FILE = "schema/schema.sql"
@@ -68,8 +70,9 @@ class InitPlan:
 
 def plan_init(root: Path, package: str) -> InitPlan:
     """Check that init may write in `root`; raises ConfigError (exit 2) when it may not."""
-    if not package.isidentifier():
-        raise ConfigError(f"--package {package!r} is not a valid Python identifier")
+    problem = package_problem(package, out_flag=False)
+    if problem:
+        raise ConfigError(f"--package {package!r} {problem}")
     if root.exists() and not root.is_dir():
         raise ConfigError(f"{root}: not a folder")
     plan = InitPlan(
@@ -114,3 +117,26 @@ def apply_init(plan: InitPlan) -> None:
     plan.schema.parent.mkdir(parents=True, exist_ok=True)
     plan.schema.write_text(EXAMPLE_SCHEMA, encoding="utf-8", newline="\n")
     plan.migrations.mkdir(exist_ok=True)
+
+
+def run_init(root: Path, package: str, generate: Callable[[Options], int]) -> int:
+    """`storegen init`: write the project, generate its package, say what is next."""
+    plan = plan_init(root, package)
+    appended = plan.pyproject.exists()
+    apply_init(plan)
+    verb = "added [tool.storegen] to" if appended else "wrote"
+    print(
+        f"storegen: {verb} pyproject.toml; wrote {SCHEMA_FILE} (an example); "
+        "made migrations/ (empty)"
+    )
+    # No migration yet: the first one is written from the user's own schema,
+    # so replacing the example never reads as dropping its tables.
+    options = load_options(plan.pyproject, root)
+    status = generate(options)
+    if status == 0:
+        shown = options.display_path(options.migrations_dir)
+        print(
+            f"next: replace the example in {SCHEMA_FILE} with your tables, then run "
+            f"`storegen migrate` (writes {shown}/0001_initial.sql) and `storegen generate`"
+        )
+    return status

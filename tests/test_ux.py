@@ -326,11 +326,20 @@ def test_a_missing_queries_file_is_called_a_query_file(blog: Path) -> None:
     assert message == "nope.sql: cannot read query file: No such file or directory"
 
 
-def test_no_config_says_no_schema_files_are_configured(tmp_path: Path) -> None:
+def test_no_config_says_no_pyproject_with_the_section(tmp_path: Path) -> None:
+    message = error_line(storegen(tmp_path, "generate"))
+    assert message == (
+        "no pyproject.toml with [tool.storegen] here or above: run `storegen init`, "
+        "or pass --config FILE or --schema FILE"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_section_without_schema_says_no_schema_files_are_configured(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.storegen]\npackage = "db"\n')
     message = error_line(storegen(tmp_path, "generate"))
     assert message.startswith("no schema files configured: add `schema = [")
     assert "[tool.storegen] in pyproject.toml, or pass --schema FILE" in message
-    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("how", ["flag", "config"])

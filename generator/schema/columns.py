@@ -91,7 +91,33 @@ def split_elements(
         end = tokens[i + 1].start if i < close_at else tokens[close_at].start
         elements.append(Element(tuple(tokens[start:i]), end, source.locate(tokens[start].start)))
         start = i + 1
+    for element in elements:
+        if element.is_column:
+            _check_type_on_one_line(element, source)
     return elements
+
+
+def _check_type_on_one_line(element: Element, source: SourceFile) -> None:
+    """Refuse a declared type that runs onto the next line: a comma is missing.
+
+    SQLite reads `body TEXT` newline `status TEXT NOT NULL` as one column
+    `body` of type `TEXT status TEXT`; the first sign used to be a CHECK
+    naming a column the table lacks, far from the cause.
+    """
+    tokens = element.tokens
+    words = tokens[: _type_end(tokens)]
+    for at, (before, after) in enumerate(zip(words, words[1:])):
+        if at == 0 and len(words) < 3:
+            continue  # `body` newline `TEXT`: odd layout, but one column
+        if source.locate(after.start).line != source.locate(before.end).line:
+            kept = source.text[tokens[0].start : before.end]
+            declared = source.text[words[1].start : words[-1].end] if len(words) > 1 else ""
+            raise SchemaError(
+                f"is a comma missing after `{kept}`? Without one, SQLite reads the next "
+                f"line as part of this column: `{tokens[0].text}` with the declared type "
+                f"`{' '.join(declared.split())}`",
+                source.locate(before.end),
+            )
 
 
 def table_options(tokens: Sequence[Token], source: SourceFile) -> tuple[bool, bool]:

@@ -1,0 +1,4 @@
+CREATE TABLE counters (
+    id INTEGER PRIMARY KEY,
+    hits INTERGER NOT NULL
+);
