@@ -11,12 +11,11 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import (
@@ -44,16 +43,12 @@ from .models import (
     ListUserTokenGrantsRow,
     CountLiveTokensPerClientRow,
     CountTokensExpiringByDayRow,
-    ListUserTokensWithClientsRow,
-    ListDeviceCodesWithUsersRow,
 )
 from ._rows import (
     decode_count_audit_events_by_type_row,
     decode_list_user_token_grants_row,
     decode_count_live_tokens_per_client_row,
     decode_count_tokens_expiring_by_day_row,
-    decode_list_user_tokens_with_clients_row,
-    decode_list_device_codes_with_users_row,
 )
 from .results import FailedResult, Result, SuccessResult
 from ._rows import (
@@ -96,6 +91,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -159,8 +159,9 @@ class OAuthClientStore(_Store, ClientTable):
     table: ClassVar[str] = "oauth_clients"
     _sql: ClassVar[Any]  # set by each backend module: its _OAuthClientSql
 
-    async def insert(self, row: OAuthClient, ray_id: str) -> Result[OAuthClient]:
+    async def insert(self, row: OAuthClient, ray_id: str | None = None) -> Result[OAuthClient]:
         """Insert a new OAuthClient; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_oauth_client_insert(row)
@@ -169,8 +170,11 @@ class OAuthClientStore(_Store, ClientTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[OAuthClient], ray_id: str) -> Result[int]:
+    async def insert_many(
+        self, rows: Sequence[OAuthClient], ray_id: str | None = None
+    ) -> Result[int]:
         """Insert every OAuthClient in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_oauth_client_insert(r) for r in rows]
@@ -179,8 +183,9 @@ class OAuthClientStore(_Store, ClientTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: str, ray_id: str) -> Result[OAuthClient]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[OAuthClient]:
         """The OAuthClient with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_oauth_client, ray_id)
@@ -188,9 +193,10 @@ class OAuthClientStore(_Store, ClientTable):
             return self._failed(exc, ray_id, "get_by_id")
 
     async def get_by_client_identifier(
-        self, client_identifier: str, ray_id: str
+        self, client_identifier: str, ray_id: str | None = None
     ) -> Result[OAuthClient]:
         """The OAuthClient with this client_identifier, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(
                 self._sql.GET_BY_CLIENT_IDENTIFIER, (client_identifier,)
@@ -199,11 +205,12 @@ class OAuthClientStore(_Store, ClientTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_client_identifier")
 
-    async def update(self, row: OAuthClient, ray_id: str) -> Result[OAuthClient]:
+    async def update(self, row: OAuthClient, ray_id: str | None = None) -> Result[OAuthClient]:
         """Write every mutable column of this OAuthClient, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_oauth_client_update(row)
@@ -212,11 +219,12 @@ class OAuthClientStore(_Store, ClientTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: OAuthClient, ray_id: str) -> Result[OAuthClient]:
+    async def upsert(self, row: OAuthClient, ray_id: str | None = None) -> Result[OAuthClient]:
         """Insert this OAuthClient, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_oauth_client_insert(row)
@@ -225,67 +233,9 @@ class OAuthClientStore(_Store, ClientTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        client_identifier: str | Unset = UNSET,
-        client_secret: str | None | Unset = UNSET,
-        is_confidential: bool | Unset = UNSET,
-        redirect_uris: str | Unset = UNSET,
-        grant_types: str | Unset = UNSET,
-        scopes: str | None | Unset = UNSET,
-        is_enabled: bool | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[OAuthClient]:
-        """Write only the given columns of the OAuthClient with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if client_identifier is not UNSET:
-                mask |= 1
-                given.append(client_identifier)
-            if client_secret is not UNSET:
-                mask |= 2
-                given.append(client_secret)
-            if is_confidential is not UNSET:
-                mask |= 4
-                given.append(_convert.encode_bool(is_confidential))
-            if redirect_uris is not UNSET:
-                mask |= 8
-                given.append(redirect_uris)
-            if grant_types is not UNSET:
-                mask |= 16
-                given.append(grant_types)
-            if scopes is not UNSET:
-                mask |= 32
-                given.append(scopes)
-            if is_enabled is not UNSET:
-                mask |= 64
-                given.append(_convert.encode_bool(is_enabled))
-            if updated_at is not UNSET:
-                mask |= 128
-                given.append(updated_at)
-            if updated_by is not UNSET:
-                mask |= 256
-                given.append(updated_by)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_oauth_client, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the OAuthClient with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -293,9 +243,10 @@ class OAuthClientStore(_Store, ClientTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def delete_by_client_identifier(
-        self, client_identifier: str, ray_id: str
+        self, client_identifier: str, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the OAuthClient with this client_identifier; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(
                 self._sql.DELETE_BY_CLIENT_IDENTIFIER, (client_identifier,)
@@ -305,9 +256,15 @@ class OAuthClientStore(_Store, ClientTable):
             return self._failed(exc, ray_id, "delete_by_client_identifier")
 
     async def list_by_is_enabled(
-        self, is_enabled: bool, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        is_enabled: bool,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[OAuthClient]]:
         """Up to `limit` OAuthClient rows with this is_enabled, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -330,8 +287,9 @@ class OAuthClientStore(_Store, ClientTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_is_enabled")
 
-    async def count_by_is_enabled(self, is_enabled: bool, ray_id: str) -> Result[int]:
+    async def count_by_is_enabled(self, is_enabled: bool, ray_id: str | None = None) -> Result[int]:
         """How many OAuthClient rows with this is_enabled."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(
                 self._sql.COUNT_BY_IS_ENABLED, (_convert.encode_bool(is_enabled),)
@@ -341,9 +299,10 @@ class OAuthClientStore(_Store, ClientTable):
             return self._failed(exc, ray_id, "count_by_is_enabled")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[OAuthClient]]:
         """Up to `limit` OAuthClient rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -359,8 +318,9 @@ class OAuthClientStore(_Store, ClientTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many OAuthClient rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -368,9 +328,10 @@ class OAuthClientStore(_Store, ClientTable):
             return self._failed(exc, ray_id, "count_all")
 
     async def list_user_token_grants(
-        self, user_id: str, now: int, ray_id: str
+        self, user_id: str, now: int, ray_id: str | None = None
     ) -> Result[list[ListUserTokenGrantsRow]]:
         """The clients a user has live access tokens for, with how many and until when."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(
                 self._sql.LIST_USER_TOKEN_GRANTS,
@@ -385,29 +346,16 @@ class OAuthClientStore(_Store, ClientTable):
         return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def count_live_tokens_per_client(
-        self, now: int, ray_id: str
+        self, now: int, ray_id: str | None = None
     ) -> Result[list[CountLiveTokensPerClientRow]]:
         """Each client's live access tokens, clients without any included: a CTE
         counts them, the LEFT JOIN keeps every client."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(self._sql.COUNT_LIVE_TOKENS_PER_CLIENT, (now,))
             values = [decode_count_live_tokens_per_client_row(r) for r in found_rows]
         except Exception as exc:
             return self._failed(exc, ray_id, "count_live_tokens_per_client")
-        return SuccessResult(ray_id=ray_id, client_message=values)
-
-    async def list_clients_by_ids(
-        self, ids: Sequence[str], ray_id: str
-    ) -> Result[list[OAuthClient]]:
-        """The clients with these ids (to show the clients of a list of grants at
-        once); ids that match no client are left out."""
-        try:
-            found_rows = await self._db.fetch_all(
-                self._sql.LIST_CLIENTS_BY_IDS, (_dynamic.in_list(self._sql._IN_LIST, ids, "ids"),)
-            )
-            values = [decode_oauth_client(r) for r in found_rows]
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_clients_by_ids")
         return SuccessResult(ray_id=ray_id, client_message=values)
 
 
@@ -419,8 +367,11 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("client_id",)
     _sql: ClassVar[Any]  # set by each backend module: its _OAuthClientConfigSql
 
-    async def insert(self, row: OAuthClientConfig, ray_id: str) -> Result[OAuthClientConfig]:
+    async def insert(
+        self, row: OAuthClientConfig, ray_id: str | None = None
+    ) -> Result[OAuthClientConfig]:
         """Insert a new OAuthClientConfig; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_oauth_client_config_insert(row)
@@ -429,8 +380,11 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[OAuthClientConfig], ray_id: str) -> Result[int]:
+    async def insert_many(
+        self, rows: Sequence[OAuthClientConfig], ray_id: str | None = None
+    ) -> Result[int]:
         """Insert every OAuthClientConfig in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_oauth_client_config_insert(r) for r in rows]
@@ -439,19 +393,25 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_client_id(self, client_id: str, ray_id: str) -> Result[OAuthClientConfig]:
+    async def get_by_client_id(
+        self, client_id: str, ray_id: str | None = None
+    ) -> Result[OAuthClientConfig]:
         """The OAuthClientConfig with this client_id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_CLIENT_ID, (client_id,))
             return self._one(found, decode_oauth_client_config, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_client_id")
 
-    async def update(self, row: OAuthClientConfig, ray_id: str) -> Result[OAuthClientConfig]:
+    async def update(
+        self, row: OAuthClientConfig, ray_id: str | None = None
+    ) -> Result[OAuthClientConfig]:
         """Write every mutable column of this OAuthClientConfig, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_oauth_client_config_update(row)
@@ -460,11 +420,14 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: OAuthClientConfig, ray_id: str) -> Result[OAuthClientConfig]:
+    async def upsert(
+        self, row: OAuthClientConfig, ray_id: str | None = None
+    ) -> Result[OAuthClientConfig]:
         """Insert this OAuthClientConfig, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_oauth_client_config_insert(row)
@@ -473,83 +436,9 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_client_id(
-        self,
-        client_id: str,
-        ray_id: str,
-        *,
-        response_types: str | Unset = UNSET,
-        require_pkce: bool | Unset = UNSET,
-        pkce_methods: str | None | Unset = UNSET,
-        access_token_ttl: int | Unset = UNSET,
-        refresh_token_ttl: int | None | Unset = UNSET,
-        authorization_code_ttl: int | Unset = UNSET,
-        max_active_access_tokens: int | None | Unset = UNSET,
-        max_active_refresh_tokens: int | None | Unset = UNSET,
-        device_code_ttl: int | None | Unset = UNSET,
-        device_poll_interval: int | None | Unset = UNSET,
-        metadata: str | None | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[OAuthClientConfig]:
-        """Write only the given columns of the OAuthClientConfig with this client_id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if response_types is not UNSET:
-                mask |= 1
-                given.append(response_types)
-            if require_pkce is not UNSET:
-                mask |= 2
-                given.append(_convert.encode_bool(require_pkce))
-            if pkce_methods is not UNSET:
-                mask |= 4
-                given.append(pkce_methods)
-            if access_token_ttl is not UNSET:
-                mask |= 8
-                given.append(access_token_ttl)
-            if refresh_token_ttl is not UNSET:
-                mask |= 16
-                given.append(refresh_token_ttl)
-            if authorization_code_ttl is not UNSET:
-                mask |= 32
-                given.append(authorization_code_ttl)
-            if max_active_access_tokens is not UNSET:
-                mask |= 64
-                given.append(max_active_access_tokens)
-            if max_active_refresh_tokens is not UNSET:
-                mask |= 128
-                given.append(max_active_refresh_tokens)
-            if device_code_ttl is not UNSET:
-                mask |= 256
-                given.append(device_code_ttl)
-            if device_poll_interval is not UNSET:
-                mask |= 512
-                given.append(device_poll_interval)
-            if metadata is not UNSET:
-                mask |= 1024
-                given.append(metadata)
-            if updated_at is not UNSET:
-                mask |= 2048
-                given.append(updated_at)
-            if updated_by is not UNSET:
-                mask |= 4096
-                given.append(updated_by)
-            keys = (client_id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_CLIENT_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_CLIENT_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_oauth_client_config, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_client_id")
-
-    async def delete_by_client_id(self, client_id: str, ray_id: str) -> Result[None]:
+    async def delete_by_client_id(self, client_id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the OAuthClientConfig with this client_id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_CLIENT_ID, (client_id,))
             return self._deleted(deleted, ray_id)
@@ -557,9 +446,10 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
             return self._failed(exc, ray_id, "delete_by_client_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[OAuthClientConfig]]:
         """Up to `limit` OAuthClientConfig rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -575,8 +465,9 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many OAuthClientConfig rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -591,8 +482,9 @@ class OAuthUserStore(_Store, UserTable):
     table: ClassVar[str] = "oauth_users"
     _sql: ClassVar[Any]  # set by each backend module: its _OAuthUserSql
 
-    async def insert(self, row: OAuthUser, ray_id: str) -> Result[OAuthUser]:
+    async def insert(self, row: OAuthUser, ray_id: str | None = None) -> Result[OAuthUser]:
         """Insert a new OAuthUser; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_oauth_user_insert(row)
@@ -601,8 +493,11 @@ class OAuthUserStore(_Store, UserTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[OAuthUser], ray_id: str) -> Result[int]:
+    async def insert_many(
+        self, rows: Sequence[OAuthUser], ray_id: str | None = None
+    ) -> Result[int]:
         """Insert every OAuthUser in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_oauth_user_insert(r) for r in rows]
@@ -611,27 +506,32 @@ class OAuthUserStore(_Store, UserTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: str, ray_id: str) -> Result[OAuthUser]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[OAuthUser]:
         """The OAuthUser with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_oauth_user, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def get_by_external_id(self, external_id: str, ray_id: str) -> Result[OAuthUser]:
+    async def get_by_external_id(
+        self, external_id: str, ray_id: str | None = None
+    ) -> Result[OAuthUser]:
         """The OAuthUser with this external_id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_EXTERNAL_ID, (external_id,))
             return self._one(found, decode_oauth_user, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_external_id")
 
-    async def update(self, row: OAuthUser, ray_id: str) -> Result[OAuthUser]:
+    async def update(self, row: OAuthUser, ray_id: str | None = None) -> Result[OAuthUser]:
         """Write every mutable column of this OAuthUser, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_oauth_user_update(row)
@@ -640,11 +540,12 @@ class OAuthUserStore(_Store, UserTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: OAuthUser, ray_id: str) -> Result[OAuthUser]:
+    async def upsert(self, row: OAuthUser, ray_id: str | None = None) -> Result[OAuthUser]:
         """Insert this OAuthUser, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_oauth_user_insert(row)
@@ -653,55 +554,20 @@ class OAuthUserStore(_Store, UserTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        external_id: str | Unset = UNSET,
-        is_active: bool | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[OAuthUser]:
-        """Write only the given columns of the OAuthUser with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if external_id is not UNSET:
-                mask |= 1
-                given.append(external_id)
-            if is_active is not UNSET:
-                mask |= 2
-                given.append(_convert.encode_bool(is_active))
-            if updated_at is not UNSET:
-                mask |= 4
-                given.append(updated_at)
-            if updated_by is not UNSET:
-                mask |= 8
-                given.append(updated_by)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_oauth_user, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the OAuthUser with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    async def delete_by_external_id(self, external_id: str, ray_id: str) -> Result[None]:
+    async def delete_by_external_id(
+        self, external_id: str, ray_id: str | None = None
+    ) -> Result[None]:
         """Delete the OAuthUser with this external_id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_EXTERNAL_ID, (external_id,))
             return self._deleted(deleted, ray_id)
@@ -709,9 +575,10 @@ class OAuthUserStore(_Store, UserTable):
             return self._failed(exc, ray_id, "delete_by_external_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[OAuthUser]]:
         """Up to `limit` OAuthUser rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -727,8 +594,9 @@ class OAuthUserStore(_Store, UserTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many OAuthUser rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -744,8 +612,11 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("client_id", "user_id")
     _sql: ClassVar[Any]  # set by each backend module: its _AuthorizationCodeSql
 
-    async def insert(self, row: AuthorizationCode, ray_id: str) -> Result[AuthorizationCode]:
+    async def insert(
+        self, row: AuthorizationCode, ray_id: str | None = None
+    ) -> Result[AuthorizationCode]:
         """Insert a new AuthorizationCode; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_authorization_code_insert(row)
@@ -754,8 +625,11 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[AuthorizationCode], ray_id: str) -> Result[int]:
+    async def insert_many(
+        self, rows: Sequence[AuthorizationCode], ray_id: str | None = None
+    ) -> Result[int]:
         """Insert every AuthorizationCode in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_authorization_code_insert(r) for r in rows]
@@ -764,27 +638,32 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: str, ray_id: str) -> Result[AuthorizationCode]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[AuthorizationCode]:
         """The AuthorizationCode with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_authorization_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def get_by_code(self, code: str, ray_id: str) -> Result[AuthorizationCode]:
+    async def get_by_code(self, code: str, ray_id: str | None = None) -> Result[AuthorizationCode]:
         """The AuthorizationCode with this code, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_CODE, (code,))
             return self._one(found, decode_authorization_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_code")
 
-    async def update(self, row: AuthorizationCode, ray_id: str) -> Result[AuthorizationCode]:
+    async def update(
+        self, row: AuthorizationCode, ray_id: str | None = None
+    ) -> Result[AuthorizationCode]:
         """Write every mutable column of this AuthorizationCode, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_authorization_code_update(row)
@@ -793,11 +672,14 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: AuthorizationCode, ray_id: str) -> Result[AuthorizationCode]:
+    async def upsert(
+        self, row: AuthorizationCode, ray_id: str | None = None
+    ) -> Result[AuthorizationCode]:
         """Insert this AuthorizationCode, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_authorization_code_insert(row)
@@ -806,83 +688,18 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        code: str | Unset = UNSET,
-        client_id: str | Unset = UNSET,
-        user_id: str | Unset = UNSET,
-        redirect_uri: str | Unset = UNSET,
-        scopes: str | None | Unset = UNSET,
-        code_challenge: str | None | Unset = UNSET,
-        code_challenge_method: str | None | Unset = UNSET,
-        expires_at: int | Unset = UNSET,
-        consumed_at: int | None | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[AuthorizationCode]:
-        """Write only the given columns of the AuthorizationCode with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if code is not UNSET:
-                mask |= 1
-                given.append(code)
-            if client_id is not UNSET:
-                mask |= 2
-                given.append(client_id)
-            if user_id is not UNSET:
-                mask |= 4
-                given.append(user_id)
-            if redirect_uri is not UNSET:
-                mask |= 8
-                given.append(redirect_uri)
-            if scopes is not UNSET:
-                mask |= 16
-                given.append(scopes)
-            if code_challenge is not UNSET:
-                mask |= 32
-                given.append(code_challenge)
-            if code_challenge_method is not UNSET:
-                mask |= 64
-                given.append(code_challenge_method)
-            if expires_at is not UNSET:
-                mask |= 128
-                given.append(expires_at)
-            if consumed_at is not UNSET:
-                mask |= 256
-                given.append(consumed_at)
-            if updated_at is not UNSET:
-                mask |= 512
-                given.append(updated_at)
-            if updated_by is not UNSET:
-                mask |= 1024
-                given.append(updated_by)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_authorization_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the AuthorizationCode with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    async def delete_by_code(self, code: str, ray_id: str) -> Result[None]:
+    async def delete_by_code(self, code: str, ray_id: str | None = None) -> Result[None]:
         """Delete the AuthorizationCode with this code; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_CODE, (code,))
             return self._deleted(deleted, ray_id)
@@ -890,9 +707,15 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
             return self._failed(exc, ray_id, "delete_by_code")
 
     async def list_by_client_id(
-        self, client_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        client_id: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[AuthorizationCode]]:
         """Up to `limit` AuthorizationCode rows with this client_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -915,8 +738,9 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_client_id")
 
-    async def count_by_client_id(self, client_id: str, ray_id: str) -> Result[int]:
+    async def count_by_client_id(self, client_id: str, ray_id: str | None = None) -> Result[int]:
         """How many AuthorizationCode rows with this client_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
             return self._count(found, ray_id)
@@ -924,9 +748,10 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
             return self._failed(exc, ray_id, "count_by_client_id")
 
     async def list_by_user_id(
-        self, user_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, user_id: str, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[AuthorizationCode]]:
         """Up to `limit` AuthorizationCode rows with this user_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -949,8 +774,9 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_user_id")
 
-    async def count_by_user_id(self, user_id: str, ray_id: str) -> Result[int]:
+    async def count_by_user_id(self, user_id: str, ray_id: str | None = None) -> Result[int]:
         """How many AuthorizationCode rows with this user_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
             return self._count(found, ray_id)
@@ -958,9 +784,15 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
             return self._failed(exc, ray_id, "count_by_user_id")
 
     async def list_by_expires_at(
-        self, expires_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        expires_at: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[AuthorizationCode]]:
         """Up to `limit` AuthorizationCode rows with this expires_at, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -983,8 +815,9 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_expires_at")
 
-    async def count_by_expires_at(self, expires_at: int, ray_id: str) -> Result[int]:
+    async def count_by_expires_at(self, expires_at: int, ray_id: str | None = None) -> Result[int]:
         """How many AuthorizationCode rows with this expires_at."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
             return self._count(found, ray_id)
@@ -992,9 +825,10 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
             return self._failed(exc, ray_id, "count_by_expires_at")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[AuthorizationCode]]:
         """Up to `limit` AuthorizationCode rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -1010,16 +844,20 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many AuthorizationCode rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
-    async def delete_expired_authorization_codes(self, now: int, ray_id: str) -> Result[int]:
+    async def delete_expired_authorization_codes(
+        self, now: int, ray_id: str | None = None
+    ) -> Result[int]:
         """Housekeeping: delete authorization codes that expired before :now."""
+        ray_id = ray_id or _new_ray_id()
         try:
             changed = await self._db.execute(self._sql.DELETE_EXPIRED_AUTHORIZATION_CODES, (now,))
         except Exception as exc:
@@ -1027,11 +865,12 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         return SuccessResult(ray_id=ray_id, client_message=changed)
 
     async def consume_authorization_code(
-        self, now: int, actor: str, code: str, ray_id: str
+        self, now: int, actor: str, code: str, ray_id: str | None = None
     ) -> Result[AuthorizationCode]:
         """Exchange an authorization code, exactly once: the first caller gets the
         code (and marks it consumed), every later or concurrent caller NOT_FOUND,
         as does a caller with an expired or unknown code."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.execute_returning(
                 self._sql.CONSUME_AUTHORIZATION_CODE,
@@ -1057,8 +896,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("client_id", "user_id")
     _sql: ClassVar[Any]  # set by each backend module: its _AccessTokenSql
 
-    async def insert(self, row: AccessToken, ray_id: str) -> Result[AccessToken]:
+    async def insert(self, row: AccessToken, ray_id: str | None = None) -> Result[AccessToken]:
         """Insert a new AccessToken; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_access_token_insert(row)
@@ -1067,8 +907,11 @@ class AccessTokenStore(_Store, AccessTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[AccessToken], ray_id: str) -> Result[int]:
+    async def insert_many(
+        self, rows: Sequence[AccessToken], ray_id: str | None = None
+    ) -> Result[int]:
         """Insert every AccessToken in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_access_token_insert(r) for r in rows]
@@ -1077,27 +920,30 @@ class AccessTokenStore(_Store, AccessTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: str, ray_id: str) -> Result[AccessToken]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[AccessToken]:
         """The AccessToken with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_access_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def get_by_token(self, token: str, ray_id: str) -> Result[AccessToken]:
+    async def get_by_token(self, token: str, ray_id: str | None = None) -> Result[AccessToken]:
         """The AccessToken with this token, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_TOKEN, (token,))
             return self._one(found, decode_access_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_token")
 
-    async def update(self, row: AccessToken, ray_id: str) -> Result[AccessToken]:
+    async def update(self, row: AccessToken, ray_id: str | None = None) -> Result[AccessToken]:
         """Write every mutable column of this AccessToken, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_access_token_update(row)
@@ -1106,11 +952,12 @@ class AccessTokenStore(_Store, AccessTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: AccessToken, ray_id: str) -> Result[AccessToken]:
+    async def upsert(self, row: AccessToken, ray_id: str | None = None) -> Result[AccessToken]:
         """Insert this AccessToken, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_access_token_insert(row)
@@ -1119,71 +966,18 @@ class AccessTokenStore(_Store, AccessTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        token: str | Unset = UNSET,
-        client_id: str | Unset = UNSET,
-        user_id: str | None | Unset = UNSET,
-        scopes: str | None | Unset = UNSET,
-        expires_at: int | Unset = UNSET,
-        revoked_at: int | None | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[AccessToken]:
-        """Write only the given columns of the AccessToken with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if token is not UNSET:
-                mask |= 1
-                given.append(token)
-            if client_id is not UNSET:
-                mask |= 2
-                given.append(client_id)
-            if user_id is not UNSET:
-                mask |= 4
-                given.append(user_id)
-            if scopes is not UNSET:
-                mask |= 8
-                given.append(scopes)
-            if expires_at is not UNSET:
-                mask |= 16
-                given.append(expires_at)
-            if revoked_at is not UNSET:
-                mask |= 32
-                given.append(revoked_at)
-            if updated_at is not UNSET:
-                mask |= 64
-                given.append(updated_at)
-            if updated_by is not UNSET:
-                mask |= 128
-                given.append(updated_by)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_access_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the AccessToken with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    async def delete_by_token(self, token: str, ray_id: str) -> Result[None]:
+    async def delete_by_token(self, token: str, ray_id: str | None = None) -> Result[None]:
         """Delete the AccessToken with this token; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_TOKEN, (token,))
             return self._deleted(deleted, ray_id)
@@ -1191,9 +985,15 @@ class AccessTokenStore(_Store, AccessTokenTable):
             return self._failed(exc, ray_id, "delete_by_token")
 
     async def list_by_client_id(
-        self, client_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        client_id: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[AccessToken]]:
         """Up to `limit` AccessToken rows with this client_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -1216,8 +1016,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_client_id")
 
-    async def count_by_client_id(self, client_id: str, ray_id: str) -> Result[int]:
+    async def count_by_client_id(self, client_id: str, ray_id: str | None = None) -> Result[int]:
         """How many AccessToken rows with this client_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
             return self._count(found, ray_id)
@@ -1225,9 +1026,10 @@ class AccessTokenStore(_Store, AccessTokenTable):
             return self._failed(exc, ray_id, "count_by_client_id")
 
     async def list_by_user_id(
-        self, user_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, user_id: str, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[AccessToken]]:
         """Up to `limit` AccessToken rows with this user_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -1250,8 +1052,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_user_id")
 
-    async def count_by_user_id(self, user_id: str, ray_id: str) -> Result[int]:
+    async def count_by_user_id(self, user_id: str, ray_id: str | None = None) -> Result[int]:
         """How many AccessToken rows with this user_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
             return self._count(found, ray_id)
@@ -1259,9 +1062,15 @@ class AccessTokenStore(_Store, AccessTokenTable):
             return self._failed(exc, ray_id, "count_by_user_id")
 
     async def list_by_expires_at(
-        self, expires_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        expires_at: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[AccessToken]]:
         """Up to `limit` AccessToken rows with this expires_at, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -1284,8 +1093,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_expires_at")
 
-    async def count_by_expires_at(self, expires_at: int, ray_id: str) -> Result[int]:
+    async def count_by_expires_at(self, expires_at: int, ray_id: str | None = None) -> Result[int]:
         """How many AccessToken rows with this expires_at."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
             return self._count(found, ray_id)
@@ -1293,9 +1103,15 @@ class AccessTokenStore(_Store, AccessTokenTable):
             return self._failed(exc, ray_id, "count_by_expires_at")
 
     async def list_by_created_at(
-        self, created_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        created_at: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[AccessToken]]:
         """Up to `limit` AccessToken rows with this created_at, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -1318,8 +1134,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_created_at")
 
-    async def count_by_created_at(self, created_at: int, ray_id: str) -> Result[int]:
+    async def count_by_created_at(self, created_at: int, ray_id: str | None = None) -> Result[int]:
         """How many AccessToken rows with this created_at."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
             return self._count(found, ray_id)
@@ -1327,9 +1144,10 @@ class AccessTokenStore(_Store, AccessTokenTable):
             return self._failed(exc, ray_id, "count_by_created_at")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[AccessToken]]:
         """Up to `limit` AccessToken rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -1345,8 +1163,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many AccessToken rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -1354,10 +1173,11 @@ class AccessTokenStore(_Store, AccessTokenTable):
             return self._failed(exc, ray_id, "count_all")
 
     async def count_active_access_tokens(
-        self, user_id: str, client_id: str, now: int, ray_id: str
+        self, user_id: str, client_id: str, now: int, ray_id: str | None = None
     ) -> Result[int]:
         """How many unrevoked, unexpired access tokens a user holds for a client
         (to enforce oauth_client_configs.max_active_access_tokens)."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(
                 self._sql.COUNT_ACTIVE_ACCESS_TOKENS,
@@ -1375,10 +1195,11 @@ class AccessTokenStore(_Store, AccessTokenTable):
         return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def oldest_active_access_token(
-        self, user_id: str, client_id: str, now: int, ray_id: str
+        self, user_id: str, client_id: str, now: int, ray_id: str | None = None
     ) -> Result[AccessToken]:
         """The user's oldest active access token for a client: the one to revoke
         when the client's limit is reached. NOT_FOUND when there is none."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(
                 self._sql.OLDEST_ACTIVE_ACCESS_TOKEN,
@@ -1396,10 +1217,11 @@ class AccessTokenStore(_Store, AccessTokenTable):
         return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def revoke_user_access_tokens(
-        self, now: int, actor: str, user_id: str, ray_id: str
+        self, now: int, actor: str, user_id: str, ray_id: str | None = None
     ) -> Result[int]:
         """Revoke every active access token of a user (logout everywhere, account
         disabled); the number of tokens revoked."""
+        ray_id = ray_id or _new_ray_id()
         try:
             changed = await self._db.execute(
                 self._sql.REVOKE_USER_ACCESS_TOKENS,
@@ -1414,9 +1236,10 @@ class AccessTokenStore(_Store, AccessTokenTable):
         return SuccessResult(ray_id=ray_id, client_message=changed)
 
     async def revoke_client_access_tokens_for_user(
-        self, now: int, actor: str, client_id: str, user_id: str, ray_id: str
+        self, now: int, actor: str, client_id: str, user_id: str, ray_id: str | None = None
     ) -> Result[int]:
         """Revoke every active token a client holds for a user (consent withdrawn)."""
+        ray_id = ray_id or _new_ray_id()
         try:
             changed = await self._db.execute(
                 self._sql.REVOKE_CLIENT_ACCESS_TOKENS_FOR_USER,
@@ -1431,8 +1254,11 @@ class AccessTokenStore(_Store, AccessTokenTable):
             return self._failed(exc, ray_id, "revoke_client_access_tokens_for_user")
         return SuccessResult(ray_id=ray_id, client_message=changed)
 
-    async def delete_expired_access_tokens(self, before: int, ray_id: str) -> Result[int]:
+    async def delete_expired_access_tokens(
+        self, before: int, ray_id: str | None = None
+    ) -> Result[int]:
         """Housekeeping: delete access tokens that expired before :before."""
+        ray_id = ray_id or _new_ray_id()
         try:
             changed = await self._db.execute(self._sql.DELETE_EXPIRED_ACCESS_TOKENS, (before,))
         except Exception as exc:
@@ -1440,10 +1266,11 @@ class AccessTokenStore(_Store, AccessTokenTable):
         return SuccessResult(ray_id=ray_id, client_message=changed)
 
     async def count_tokens_expiring_by_day(
-        self, days: int, now: int, ray_id: str
+        self, days: int, now: int, ray_id: str | None = None
     ) -> Result[list[CountTokensExpiringByDayRow]]:
         """Live access tokens expiring on each of the next :days days (day 0 starts
         at :now); a recursive CTE numbers the days, so quiet days count 0."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(
                 self._sql.COUNT_TOKENS_EXPIRING_BY_DAY,
@@ -1457,89 +1284,6 @@ class AccessTokenStore(_Store, AccessTokenTable):
             return self._failed(exc, ray_id, "count_tokens_expiring_by_day")
         return SuccessResult(ray_id=ray_id, client_message=values)
 
-    async def revoke_access_tokens_by_ids(
-        self, now: int, actor: str, ids: Sequence[str], ray_id: str
-    ) -> Result[int]:
-        """Revoke the active access tokens with these ids (an admin's bulk action);
-        the number revoked."""
-        try:
-            changed = await self._db.execute(
-                self._sql.REVOKE_ACCESS_TOKENS_BY_IDS,
-                (
-                    now,
-                    actor,
-                    _dynamic.in_list(self._sql._IN_LIST, ids, "ids"),
-                ),
-            )
-        except Exception as exc:
-            return self._failed(exc, ray_id, "revoke_access_tokens_by_ids")
-        return SuccessResult(ray_id=ray_id, client_message=changed)
-
-    async def revoke_access_tokens_by_value(
-        self, params: Sequence[tuple[int, str, str]], ray_id: str
-    ) -> Result[int]:
-        """Revoke tokens by value (RFC 7009), many at once, in one transaction; the
-        number revoked. Each parameter set is (now, actor, token)."""
-        try:
-            changed = await self._db.execute_many(self._sql.REVOKE_ACCESS_TOKENS_BY_VALUE, params)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "revoke_access_tokens_by_value")
-        return SuccessResult(ray_id=ray_id, client_message=changed)
-
-    async def search_access_tokens(
-        self,
-        ray_id: str,
-        *,
-        client_id: str | None = None,
-        user_id: str | None = None,
-        expires_after: int | None = None,
-        order_by: Literal["created_at", "-created_at", "expires_at", "-expires_at"] = "created_at",
-        limit: int = 100,
-        after: AccessToken | None = None,
-    ) -> Result[list[AccessToken]]:
-        """The admin screen's access tokens: by client, by user, expiring after a
-        time, any of them or none, in the order picked, a page at a time."""
-        try:
-            mask = 0
-            full: list[object] = []
-            if client_id is not None:
-                mask |= 1
-            full.append(client_id)
-            if user_id is not None:
-                mask |= 2
-            full.append(user_id)
-            if expires_after is not None:
-                mask |= 4
-            full.append(expires_after)
-            full.append(limit)
-            if after is None:
-                full.extend([None] * 3)
-            else:
-                full.append(after.created_at)
-                full.append(after.expires_at)
-                full.append(after.id)
-            key = (mask, order_by, after is not None)
-            picked = _dynamic.pick(self._sql.SEARCH_ACCESS_TOKENS, key, full)
-            found_rows = await self._db.fetch_all(picked[0], picked[1])
-            values = [decode_access_token(r) for r in found_rows]
-        except Exception as exc:
-            return self._failed(exc, ray_id, "search_access_tokens")
-        return SuccessResult(ray_id=ray_id, client_message=values)
-
-    async def list_user_tokens_with_clients(
-        self, user_id: str, ray_id: str
-    ) -> Result[list[ListUserTokensWithClientsRow]]:
-        """A user's unrevoked access tokens, each with the client it was issued to
-        (the "connected apps" screen): rows with .access_token and .oauth_client."""
-        try:
-            found_rows = await self._db.fetch_all(
-                self._sql.LIST_USER_TOKENS_WITH_CLIENTS, (user_id,)
-            )
-            values = [decode_list_user_tokens_with_clients_row(r) for r in found_rows]
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_user_tokens_with_clients")
-        return SuccessResult(ray_id=ray_id, client_message=values)
-
 
 class RefreshTokenStore(_Store, RefreshTokenTable):
     """A refresh token; it lives until revoked or its client's refresh_token_ttl."""
@@ -1549,8 +1293,9 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("client_id", "user_id")
     _sql: ClassVar[Any]  # set by each backend module: its _RefreshTokenSql
 
-    async def insert(self, row: RefreshToken, ray_id: str) -> Result[RefreshToken]:
+    async def insert(self, row: RefreshToken, ray_id: str | None = None) -> Result[RefreshToken]:
         """Insert a new RefreshToken; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_refresh_token_insert(row)
@@ -1559,8 +1304,11 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[RefreshToken], ray_id: str) -> Result[int]:
+    async def insert_many(
+        self, rows: Sequence[RefreshToken], ray_id: str | None = None
+    ) -> Result[int]:
         """Insert every RefreshToken in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_refresh_token_insert(r) for r in rows]
@@ -1569,27 +1317,30 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: str, ray_id: str) -> Result[RefreshToken]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[RefreshToken]:
         """The RefreshToken with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_refresh_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def get_by_token(self, token: str, ray_id: str) -> Result[RefreshToken]:
+    async def get_by_token(self, token: str, ray_id: str | None = None) -> Result[RefreshToken]:
         """The RefreshToken with this token, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_TOKEN, (token,))
             return self._one(found, decode_refresh_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_token")
 
-    async def update(self, row: RefreshToken, ray_id: str) -> Result[RefreshToken]:
+    async def update(self, row: RefreshToken, ray_id: str | None = None) -> Result[RefreshToken]:
         """Write every mutable column of this RefreshToken, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_refresh_token_update(row)
@@ -1598,11 +1349,12 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: RefreshToken, ray_id: str) -> Result[RefreshToken]:
+    async def upsert(self, row: RefreshToken, ray_id: str | None = None) -> Result[RefreshToken]:
         """Insert this RefreshToken, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_refresh_token_insert(row)
@@ -1611,67 +1363,18 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        token: str | Unset = UNSET,
-        client_id: str | Unset = UNSET,
-        user_id: str | None | Unset = UNSET,
-        scopes: str | None | Unset = UNSET,
-        revoked_at: int | None | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[RefreshToken]:
-        """Write only the given columns of the RefreshToken with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if token is not UNSET:
-                mask |= 1
-                given.append(token)
-            if client_id is not UNSET:
-                mask |= 2
-                given.append(client_id)
-            if user_id is not UNSET:
-                mask |= 4
-                given.append(user_id)
-            if scopes is not UNSET:
-                mask |= 8
-                given.append(scopes)
-            if revoked_at is not UNSET:
-                mask |= 16
-                given.append(revoked_at)
-            if updated_at is not UNSET:
-                mask |= 32
-                given.append(updated_at)
-            if updated_by is not UNSET:
-                mask |= 64
-                given.append(updated_by)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_refresh_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the RefreshToken with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    async def delete_by_token(self, token: str, ray_id: str) -> Result[None]:
+    async def delete_by_token(self, token: str, ray_id: str | None = None) -> Result[None]:
         """Delete the RefreshToken with this token; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_TOKEN, (token,))
             return self._deleted(deleted, ray_id)
@@ -1679,9 +1382,15 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
             return self._failed(exc, ray_id, "delete_by_token")
 
     async def list_by_client_id(
-        self, client_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        client_id: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[RefreshToken]]:
         """Up to `limit` RefreshToken rows with this client_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -1704,8 +1413,9 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_client_id")
 
-    async def count_by_client_id(self, client_id: str, ray_id: str) -> Result[int]:
+    async def count_by_client_id(self, client_id: str, ray_id: str | None = None) -> Result[int]:
         """How many RefreshToken rows with this client_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
             return self._count(found, ray_id)
@@ -1713,9 +1423,10 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
             return self._failed(exc, ray_id, "count_by_client_id")
 
     async def list_by_user_id(
-        self, user_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, user_id: str, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[RefreshToken]]:
         """Up to `limit` RefreshToken rows with this user_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -1738,8 +1449,9 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_user_id")
 
-    async def count_by_user_id(self, user_id: str, ray_id: str) -> Result[int]:
+    async def count_by_user_id(self, user_id: str, ray_id: str | None = None) -> Result[int]:
         """How many RefreshToken rows with this user_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
             return self._count(found, ray_id)
@@ -1747,9 +1459,15 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
             return self._failed(exc, ray_id, "count_by_user_id")
 
     async def list_by_created_at(
-        self, created_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        created_at: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[RefreshToken]]:
         """Up to `limit` RefreshToken rows with this created_at, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -1772,8 +1490,9 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_created_at")
 
-    async def count_by_created_at(self, created_at: int, ray_id: str) -> Result[int]:
+    async def count_by_created_at(self, created_at: int, ray_id: str | None = None) -> Result[int]:
         """How many RefreshToken rows with this created_at."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
             return self._count(found, ray_id)
@@ -1781,9 +1500,10 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
             return self._failed(exc, ray_id, "count_by_created_at")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[RefreshToken]]:
         """Up to `limit` RefreshToken rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -1799,8 +1519,9 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many RefreshToken rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -1808,9 +1529,10 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
             return self._failed(exc, ray_id, "count_all")
 
     async def revoke_user_refresh_tokens(
-        self, now: int, actor: str, user_id: str, ray_id: str
+        self, now: int, actor: str, user_id: str, ray_id: str | None = None
     ) -> Result[int]:
         """Revoke every active refresh token of a user; the number revoked."""
+        ray_id = ray_id or _new_ray_id()
         try:
             changed = await self._db.execute(
                 self._sql.REVOKE_USER_REFRESH_TOKENS,
@@ -1825,9 +1547,10 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         return SuccessResult(ray_id=ray_id, client_message=changed)
 
     async def list_active_refresh_tokens_for_user(
-        self, user_id: str, limit: int, ray_id: str
+        self, user_id: str, limit: int, ray_id: str | None = None
     ) -> Result[list[RefreshToken]]:
         """The user's refresh tokens that are not revoked, newest first."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(
                 self._sql.LIST_ACTIVE_REFRESH_TOKENS_FOR_USER,
@@ -1850,8 +1573,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("client_id", "user_id")
     _sql: ClassVar[Any]  # set by each backend module: its _DeviceCodeSql
 
-    async def insert(self, row: DeviceCode, ray_id: str) -> Result[DeviceCode]:
+    async def insert(self, row: DeviceCode, ray_id: str | None = None) -> Result[DeviceCode]:
         """Insert a new DeviceCode; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_device_code_insert(row)
@@ -1860,8 +1584,11 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[DeviceCode], ray_id: str) -> Result[int]:
+    async def insert_many(
+        self, rows: Sequence[DeviceCode], ray_id: str | None = None
+    ) -> Result[int]:
         """Insert every DeviceCode in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_device_code_insert(r) for r in rows]
@@ -1870,35 +1597,43 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: str, ray_id: str) -> Result[DeviceCode]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[DeviceCode]:
         """The DeviceCode with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_device_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def get_by_device_code(self, device_code: str, ray_id: str) -> Result[DeviceCode]:
+    async def get_by_device_code(
+        self, device_code: str, ray_id: str | None = None
+    ) -> Result[DeviceCode]:
         """The DeviceCode with this device_code, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_DEVICE_CODE, (device_code,))
             return self._one(found, decode_device_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_device_code")
 
-    async def get_by_user_code(self, user_code: str, ray_id: str) -> Result[DeviceCode]:
+    async def get_by_user_code(
+        self, user_code: str, ray_id: str | None = None
+    ) -> Result[DeviceCode]:
         """The DeviceCode with this user_code, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_USER_CODE, (user_code,))
             return self._one(found, decode_device_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_user_code")
 
-    async def update(self, row: DeviceCode, ray_id: str) -> Result[DeviceCode]:
+    async def update(self, row: DeviceCode, ray_id: str | None = None) -> Result[DeviceCode]:
         """Write every mutable column of this DeviceCode, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_device_code_update(row)
@@ -1907,11 +1642,12 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: DeviceCode, ray_id: str) -> Result[DeviceCode]:
+    async def upsert(self, row: DeviceCode, ray_id: str | None = None) -> Result[DeviceCode]:
         """Insert this DeviceCode, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_device_code_insert(row)
@@ -1920,87 +1656,29 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        device_code: str | Unset = UNSET,
-        user_code: str | Unset = UNSET,
-        client_id: str | Unset = UNSET,
-        user_id: str | None | Unset = UNSET,
-        scopes: str | None | Unset = UNSET,
-        expires_at: int | Unset = UNSET,
-        interval: int | Unset = UNSET,
-        state: Literal["pending", "approved", "denied", "consumed", "expired"] | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[DeviceCode]:
-        """Write only the given columns of the DeviceCode with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if device_code is not UNSET:
-                mask |= 1
-                given.append(device_code)
-            if user_code is not UNSET:
-                mask |= 2
-                given.append(user_code)
-            if client_id is not UNSET:
-                mask |= 4
-                given.append(client_id)
-            if user_id is not UNSET:
-                mask |= 8
-                given.append(user_id)
-            if scopes is not UNSET:
-                mask |= 16
-                given.append(scopes)
-            if expires_at is not UNSET:
-                mask |= 32
-                given.append(expires_at)
-            if interval is not UNSET:
-                mask |= 64
-                given.append(interval)
-            if state is not UNSET:
-                mask |= 128
-                given.append(state)
-            if updated_at is not UNSET:
-                mask |= 256
-                given.append(updated_at)
-            if updated_by is not UNSET:
-                mask |= 512
-                given.append(updated_by)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_device_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the DeviceCode with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    async def delete_by_device_code(self, device_code: str, ray_id: str) -> Result[None]:
+    async def delete_by_device_code(
+        self, device_code: str, ray_id: str | None = None
+    ) -> Result[None]:
         """Delete the DeviceCode with this device_code; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_DEVICE_CODE, (device_code,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_device_code")
 
-    async def delete_by_user_code(self, user_code: str, ray_id: str) -> Result[None]:
+    async def delete_by_user_code(self, user_code: str, ray_id: str | None = None) -> Result[None]:
         """Delete the DeviceCode with this user_code; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_USER_CODE, (user_code,))
             return self._deleted(deleted, ray_id)
@@ -2008,9 +1686,15 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
             return self._failed(exc, ray_id, "delete_by_user_code")
 
     async def list_by_client_id(
-        self, client_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        client_id: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[DeviceCode]]:
         """Up to `limit` DeviceCode rows with this client_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -2033,8 +1717,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_client_id")
 
-    async def count_by_client_id(self, client_id: str, ray_id: str) -> Result[int]:
+    async def count_by_client_id(self, client_id: str, ray_id: str | None = None) -> Result[int]:
         """How many DeviceCode rows with this client_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
             return self._count(found, ray_id)
@@ -2042,9 +1727,10 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
             return self._failed(exc, ray_id, "count_by_client_id")
 
     async def list_by_user_id(
-        self, user_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, user_id: str, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[DeviceCode]]:
         """Up to `limit` DeviceCode rows with this user_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -2067,8 +1753,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_user_id")
 
-    async def count_by_user_id(self, user_id: str, ray_id: str) -> Result[int]:
+    async def count_by_user_id(self, user_id: str, ray_id: str | None = None) -> Result[int]:
         """How many DeviceCode rows with this user_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
             return self._count(found, ray_id)
@@ -2076,9 +1763,15 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
             return self._failed(exc, ray_id, "count_by_user_id")
 
     async def list_by_expires_at(
-        self, expires_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        expires_at: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[DeviceCode]]:
         """Up to `limit` DeviceCode rows with this expires_at, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -2101,8 +1794,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_expires_at")
 
-    async def count_by_expires_at(self, expires_at: int, ray_id: str) -> Result[int]:
+    async def count_by_expires_at(self, expires_at: int, ray_id: str | None = None) -> Result[int]:
         """How many DeviceCode rows with this expires_at."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
             return self._count(found, ray_id)
@@ -2112,12 +1806,13 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
     async def list_by_state(
         self,
         state: Literal["pending", "approved", "denied", "consumed", "expired"],
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         limit: int = 100,
         after: str | None = None,
     ) -> Result[list[DeviceCode]]:
         """Up to `limit` DeviceCode rows with this state, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -2141,9 +1836,12 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
             return self._failed(exc, ray_id, "list_by_state")
 
     async def count_by_state(
-        self, state: Literal["pending", "approved", "denied", "consumed", "expired"], ray_id: str
+        self,
+        state: Literal["pending", "approved", "denied", "consumed", "expired"],
+        ray_id: str | None = None,
     ) -> Result[int]:
         """How many DeviceCode rows with this state."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_STATE, (state,))
             return self._count(found, ray_id)
@@ -2151,9 +1849,10 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
             return self._failed(exc, ray_id, "count_by_state")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[DeviceCode]]:
         """Up to `limit` DeviceCode rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -2169,8 +1868,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many DeviceCode rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -2178,10 +1878,11 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
             return self._failed(exc, ray_id, "count_all")
 
     async def approve_device_code(
-        self, user_id: str | None, now: int, actor: str, user_code: str, ray_id: str
+        self, user_id: str | None, now: int, actor: str, user_code: str, ray_id: str | None = None
     ) -> Result[DeviceCode]:
         """The user approves a pending, unexpired device code (RFC 8628 §3.3); the
         code as approved, or NOT_FOUND when it is unknown, expired or decided."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.execute_returning(
                 self._sql.APPROVE_DEVICE_CODE,
@@ -2200,10 +1901,11 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def consume_approved_device_code(
-        self, now: int, actor: str, device_code: str, ray_id: str
+        self, now: int, actor: str, device_code: str, ray_id: str | None = None
     ) -> Result[DeviceCode]:
         """The device polls with its device_code and takes an approved grant, once;
         NOT_FOUND while pending, after denial, or on a second poll."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.execute_returning(
                 self._sql.CONSUME_APPROVED_DEVICE_CODE,
@@ -2220,8 +1922,11 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
             return self._failed(exc, ray_id, "consume_approved_device_code")
         return SuccessResult(ray_id=ray_id, client_message=value)
 
-    async def expire_device_codes(self, now: int, actor: str, ray_id: str) -> Result[int]:
+    async def expire_device_codes(
+        self, now: int, actor: str, ray_id: str | None = None
+    ) -> Result[int]:
         """Mark pending device codes past their expiry as expired; how many."""
+        ray_id = ray_id or _new_ray_id()
         try:
             changed = await self._db.execute(
                 self._sql.EXPIRE_DEVICE_CODES,
@@ -2234,20 +1939,6 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
             return self._failed(exc, ray_id, "expire_device_codes")
         return SuccessResult(ray_id=ray_id, client_message=changed)
 
-    async def list_device_codes_with_users(
-        self, client_id: str, ray_id: str
-    ) -> Result[list[ListDeviceCodesWithUsersRow]]:
-        """A client's device codes with the user who decided each; .oauth_user is
-        None while the code is pending (LEFT JOIN)."""
-        try:
-            found_rows = await self._db.fetch_all(
-                self._sql.LIST_DEVICE_CODES_WITH_USERS, (client_id,)
-            )
-            values = [decode_list_device_codes_with_users_row(r) for r in found_rows]
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_device_codes_with_users")
-        return SuccessResult(ray_id=ray_id, client_message=values)
-
 
 class AuditLogStore(_Store, AuditLogTable):
     """One security-relevant event: a grant, a token issued or revoked, a failure.
@@ -2257,8 +1948,9 @@ class AuditLogStore(_Store, AuditLogTable):
     table: ClassVar[str] = "oauth_audit_logs"
     _sql: ClassVar[Any]  # set by each backend module: its _AuditLogSql
 
-    async def insert(self, row: AuditLog, ray_id: str) -> Result[AuditLog]:
+    async def insert(self, row: AuditLog, ray_id: str | None = None) -> Result[AuditLog]:
         """Insert a new AuditLog; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_audit_log_insert(row)
@@ -2267,8 +1959,9 @@ class AuditLogStore(_Store, AuditLogTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[AuditLog], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[AuditLog], ray_id: str | None = None) -> Result[int]:
         """Insert every AuditLog in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_audit_log_insert(r) for r in rows]
@@ -2277,8 +1970,9 @@ class AuditLogStore(_Store, AuditLogTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: str, ray_id: str) -> Result[AuditLog]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[AuditLog]:
         """The AuditLog with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_audit_log, ray_id)
@@ -2286,9 +1980,15 @@ class AuditLogStore(_Store, AuditLogTable):
             return self._failed(exc, ray_id, "get_by_id")
 
     async def list_by_event_type(
-        self, event_type: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        event_type: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[AuditLog]]:
         """Up to `limit` AuditLog rows with this event_type, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -2311,8 +2011,9 @@ class AuditLogStore(_Store, AuditLogTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_event_type")
 
-    async def count_by_event_type(self, event_type: str, ray_id: str) -> Result[int]:
+    async def count_by_event_type(self, event_type: str, ray_id: str | None = None) -> Result[int]:
         """How many AuditLog rows with this event_type."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_EVENT_TYPE, (event_type,))
             return self._count(found, ray_id)
@@ -2320,9 +2021,15 @@ class AuditLogStore(_Store, AuditLogTable):
             return self._failed(exc, ray_id, "count_by_event_type")
 
     async def list_by_created_at(
-        self, created_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        created_at: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[AuditLog]]:
         """Up to `limit` AuditLog rows with this created_at, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -2345,8 +2052,9 @@ class AuditLogStore(_Store, AuditLogTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_created_at")
 
-    async def count_by_created_at(self, created_at: int, ray_id: str) -> Result[int]:
+    async def count_by_created_at(self, created_at: int, ray_id: str | None = None) -> Result[int]:
         """How many AuditLog rows with this created_at."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
             return self._count(found, ray_id)
@@ -2354,9 +2062,10 @@ class AuditLogStore(_Store, AuditLogTable):
             return self._failed(exc, ray_id, "count_by_created_at")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[AuditLog]]:
         """Up to `limit` AuditLog rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -2372,8 +2081,9 @@ class AuditLogStore(_Store, AuditLogTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many AuditLog rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -2381,57 +2091,13 @@ class AuditLogStore(_Store, AuditLogTable):
             return self._failed(exc, ray_id, "count_all")
 
     async def count_audit_events_by_type(
-        self, since: int, ray_id: str
+        self, since: int, ray_id: str | None = None
     ) -> Result[list[CountAuditEventsByTypeRow]]:
         """Audit events of each type since a time, most frequent first."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(self._sql.COUNT_AUDIT_EVENTS_BY_TYPE, (since,))
             values = [decode_count_audit_events_by_type_row(r) for r in found_rows]
         except Exception as exc:
             return self._failed(exc, ray_id, "count_audit_events_by_type")
-        return SuccessResult(ray_id=ray_id, client_message=values)
-
-    async def search_audit_logs(
-        self,
-        ray_id: str,
-        *,
-        event_types: Sequence[str] | None = None,
-        client_id: str | None = None,
-        user_id: str | None = None,
-        since: int | None = None,
-        order_by: Literal["created_at", "-created_at"] = "created_at",
-        limit: int = 100,
-        after: AuditLog | None = None,
-    ) -> Result[list[AuditLog]]:
-        """The audit trail, filtered by event types, client, user and start time
-        (each only when given), newest or oldest first, a page at a time."""
-        try:
-            mask = 0
-            full: list[object] = []
-            if event_types is None:
-                full.append(None)
-            else:
-                mask |= 1
-                full.append(_dynamic.in_list(self._sql._IN_LIST, event_types, "event_types"))
-            if client_id is not None:
-                mask |= 2
-            full.append(client_id)
-            if user_id is not None:
-                mask |= 4
-            full.append(user_id)
-            if since is not None:
-                mask |= 8
-            full.append(since)
-            full.append(limit)
-            if after is None:
-                full.extend([None] * 2)
-            else:
-                full.append(after.created_at)
-                full.append(after.id)
-            key = (mask, order_by, after is not None)
-            picked = _dynamic.pick(self._sql.SEARCH_AUDIT_LOGS, key, full)
-            found_rows = await self._db.fetch_all(picked[0], picked[1])
-            values = [decode_audit_log(r) for r in found_rows]
-        except Exception as exc:
-            return self._failed(exc, ray_id, "search_audit_logs")
         return SuccessResult(ray_id=ray_id, client_message=values)

@@ -99,7 +99,7 @@ def test_append_only_keeps_the_table_description(project: Project) -> None:
         (
             "    label TEXT NOT NULL -- @backfill 'anon' Shown on the profile\n",
             "schema/app.sql:3:28: @backfill's expression `'anon' Shown on the profile` is not "
-            'SQL (near "Shown": syntax error): end the expression with \';\' before any '
+            "SQL (near \"Shown\": syntax error): end the expression with ';' before any "
             "description (`-- @backfill 'x'; The label.`)",
         ),
         (

@@ -101,7 +101,9 @@ def test_a_near_miss_type_warns_and_strict_types_refuses(tmp_path: Path) -> None
     assert _error(storegen(root, "generate")) == f"{message} (--strict-types)"
 
 
-@pytest.mark.parametrize("declared", ["INTEGER", "INT8", "BIGINT", "VARCHAR(20)", "UNSIGNED BIG INT"])
+@pytest.mark.parametrize(
+    "declared", ["INTEGER", "INT8", "BIGINT", "VARCHAR(20)", "UNSIGNED BIG INT"]
+)
 def test_known_type_names_do_not_warn(tmp_path: Path, declared: str) -> None:
     root = _project(
         tmp_path / "app",

@@ -18,6 +18,7 @@ from ..errors import SchemaError
 from ..schema.ir import Query, QueryColumn, QueryEmbed, QueryKind, QueryParam, Schema
 from ..render.checks import shadows_model_api
 from ..render.naming import attribute_name, constant_name, split_words
+from ..render.views_methods import RAY_ID
 from .calls import DYNAMIC_TAKEN, IN_LIST, KIND_RETURNS, Call, build_call, cursor_fields
 from .calls import full_names, sequence_param
 from .sqltext import param_names, placeholder_sql, transpile_query
@@ -163,7 +164,7 @@ def _method(
     }[query.kind]
     sql_name = constant_name(query.name)
     call = build_call(query, params, sql_name, value, cursor_fields(query, tables, row))
-    head = f"{call.leading}ray_id: str{call.keywords}"
+    head = f"{call.leading}{RAY_ID}{call.keywords}"
     if query.kind is QueryKind.BATCHEXEC:
         head, call = _batch(params, call)
     doc = query.comment or f"The named query {query.name} (:{query.kind.value})."
@@ -195,9 +196,9 @@ def _method(
 def _batch(params: tuple[ParamView, ...], call: Call) -> tuple[str, Call]:
     """`:batchexec` takes one tuple of the query's parameters per run."""
     if len(params) == 0:
-        return "params: Sequence[tuple[()]], ray_id: str", replace(call, arguments="params")
+        return f"params: Sequence[tuple[()]], {RAY_ID}", replace(call, arguments="params")
     types = ", ".join(p.annotation for p in params)
-    head = f"params: Sequence[tuple[{types}]], ray_id: str"
+    head = f"params: Sequence[tuple[{types}]], {RAY_ID}"
     if all(p.codec_encode == "{}" for p in params):
         return head, replace(call, arguments="params")
     row = ", ".join(p.encode_as(f"p[{i}]") for i, p in enumerate(params))

@@ -289,13 +289,11 @@ def _methods(table: Table, view: TableView) -> list[MethodView]:
             methods.append(patch_method(view, _suffix(key_params[0]), key_params[0], get))
         methods += [MethodView.delete(model, _suffix(p), p) for p in key_params]
     cursor = key_params[0] if pk else ()
-    single_keys = {k[0] for k in keys if len(k) == 1}
-    for column in _listable_columns(table):
-        if column not in single_keys:
-            param = _param(by_column[column])
-            suffix = _suffix((param,))
-            methods.append(MethodView.list_by(model, suffix, (param,), cursor))
-            methods.append(MethodView.count_by(model, suffix, (param,)))
+    for columns in _listable_keys(table, keys):
+        params = tuple(_param(by_column[c]) for c in columns)
+        suffix = _suffix(params)
+        methods.append(MethodView.list_by(model, suffix, params, cursor))
+        methods.append(MethodView.count_by(model, suffix, params))
     methods.append(MethodView.list_by(model, "", (), cursor))
     methods.append(MethodView.count_by(model, "", ()))
     check_methods(table, methods)
@@ -327,15 +325,31 @@ def _suffix(params: tuple[ParamView, ...]) -> str:
     return method_suffix(tuple(p.name for p in params))
 
 
-def _listable_columns(table: Table) -> list[str]:
-    """Single columns that are indexed or are a foreign key, in column order."""
-    wanted = {
-        i.columns[0]
-        for i in table.indexes
-        if len(i.columns) == 1 and not i.unique and not i.expression
-    }
+def _listable_keys(table: Table, keys: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """What `list_by_*` / `count_by_*` look rows up by: indexed columns and foreign keys.
+
+    First single columns (a one-column index, a one-column foreign key), in
+    column order; then every left prefix of a composite index, in index order
+    (`(project_id, status)` gives `project_id` and `project_id, status`), so a
+    lookup the index serves has its method. A unique key is a `get_by_*`; an
+    index over an expression gives no lookup.
+    """
+    indexes = [i for i in table.indexes if not i.expression]
+    wanted = {i.columns[0] for i in indexes if len(i.columns) == 1 and not i.unique}
     wanted |= {fk.columns[0] for fk in table.foreign_keys if len(fk.columns) == 1}
-    return [c.name for c in table.columns if c.name in wanted]
+    found: list[tuple[str, ...]] = [(c.name,) for c in table.columns if c.name in wanted]
+    for index in indexes:
+        for end in range(1, len(index.columns) + 1 if not index.unique else len(index.columns)):
+            found.append(index.columns[:end])
+    unique = {tuple(c.lower() for c in key) for key in keys}
+    seen: set[tuple[str, ...]] = set()
+    listable: list[tuple[str, ...]] = []
+    for columns in found:
+        folded = tuple(c.lower() for c in columns)
+        if folded not in seen and folded not in unique:
+            seen.add(folded)
+            listable.append(columns)
+    return listable
 
 
 def _param(field: FieldView) -> ParamView:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .pysource import safe_docstring
 from .views import FieldView, TableView
-from .views_methods import MethodView, ParamView
+from .views_methods import RAY_ID, MethodView, ParamView
 
 _UNSET = "UNSET"
 
@@ -33,7 +33,7 @@ def patch_method(view: TableView, suffix: str, keys: tuple[ParamView, ...], get:
     return MethodView(
         kind="patch",
         name=name,
-        signature=f"{name}(self, {declared}, ray_id: str, *{keywords}) -> Result[{view.model}]",
+        signature=f"{name}(self, {declared}, {RAY_ID}, *{keywords}) -> Result[{view.model}]",
         doc=safe_docstring(
             f"Write only the given columns of the {view.model} with this "
             f"{' and '.join(k.column for k in keys)}.\n\n"

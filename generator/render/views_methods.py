@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 from .pysource import safe_docstring
 
+# Every store method takes a ray_id for tracing, and makes one when it is omitted.
+RAY_ID = "ray_id: str | None = None"
+
 
 @dataclass(frozen=True, slots=True)
 class ParamView:
@@ -65,7 +68,7 @@ class MethodView:
         return MethodView(
             kind="insert",
             name="insert",
-            signature=f"insert(self, row: {model}, ray_id: str) -> Result[{model}]",
+            signature=f"insert(self, row: {model}, {RAY_ID}) -> Result[{model}]",
             doc=safe_docstring(f"Insert a new {model}; the result holds the row as stored."),
             returns=model,
             sql="INSERT",
@@ -76,7 +79,7 @@ class MethodView:
         return MethodView(
             kind="insert_many",
             name="insert_many",
-            signature=f"insert_many(self, rows: Sequence[{model}], ray_id: str) -> Result[int]",
+            signature=f"insert_many(self, rows: Sequence[{model}], {RAY_ID}) -> Result[int]",
             doc=safe_docstring(
                 f"Insert every {model} in one transaction, all or nothing; the number inserted."
             ),
@@ -89,7 +92,7 @@ class MethodView:
         return MethodView(
             kind="upsert",
             name="upsert",
-            signature=f"upsert(self, row: {model}, ray_id: str) -> Result[{model}]",
+            signature=f"upsert(self, row: {model}, {RAY_ID}) -> Result[{model}]",
             doc=safe_docstring(
                 f"Insert this {model}, or, when its key exists, write its mutable columns.\n\n"
                 "Immutable columns (such as created_at) keep their stored value;\n"
@@ -104,7 +107,7 @@ class MethodView:
         return MethodView(
             kind="update",
             name="update",
-            signature=f"update(self, row: {model}, ray_id: str) -> Result[{model}]",
+            signature=f"update(self, row: {model}, {RAY_ID}) -> Result[{model}]",
             doc=safe_docstring(
                 f"Write every mutable column of this {model}, found by its key.\n\n"
                 "Immutable columns (such as created_at) are never overwritten. "
@@ -120,7 +123,7 @@ class MethodView:
         return MethodView(
             kind="get",
             name=name,
-            signature=f"{name}(self, {_declare(params)}, ray_id: str) -> Result[{model}]",
+            signature=f"{name}(self, {_declare(params)}, {RAY_ID}) -> Result[{model}]",
             doc=safe_docstring(f"The {model} with this {_words(params)}, or NOT_FOUND."),
             returns=model,
             params=params,
@@ -134,7 +137,7 @@ class MethodView:
         return MethodView(
             kind="delete",
             name=name,
-            signature=f"{name}(self, {_declare(params)}, ray_id: str) -> Result[None]",
+            signature=f"{name}(self, {_declare(params)}, {RAY_ID}) -> Result[None]",
             doc=safe_docstring(
                 f"Delete the {model} with this {_words(params)}; NOT_FOUND when none has it."
             ),
@@ -176,7 +179,7 @@ class MethodView:
         return MethodView(
             kind="list",
             name=name,
-            signature=f"{name}(self, {head}ray_id: str, *, {paging}) -> Result[list[{model}]]",
+            signature=f"{name}(self, {head}{RAY_ID}, *, {paging}) -> Result[list[{model}]]",
             doc=safe_docstring(f"Up to `limit` {model} rows {which}, {how}."),
             returns=f"list[{model}]",
             params=params,
@@ -195,7 +198,7 @@ class MethodView:
         return MethodView(
             kind="count",
             name=name,
-            signature=f"{name}(self, {head}ray_id: str) -> Result[int]",
+            signature=f"{name}(self, {head}{RAY_ID}) -> Result[int]",
             doc=safe_docstring(f"How many {model} rows {which}."),
             returns="int",
             params=params,

@@ -81,7 +81,7 @@ def _read_name(
             locate(directive),
         )
     name = match[1]
-    if name[0] in "\"`":
+    if name[0] in '"`':
         name = name[1:-1].replace(name[0] * 2, name[0])
     elif name[0] == "[":
         name = name[1:-1]

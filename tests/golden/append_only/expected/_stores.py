@@ -11,12 +11,11 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import EventTable, LedgerEntryTable, DraftTable
@@ -41,6 +40,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -104,16 +108,18 @@ class EventStore(_Store, EventTable):
     table: ClassVar[str] = "events"
     _sql: ClassVar[Any]  # set by each backend module: its _EventSql
 
-    async def insert(self, row: Event, ray_id: str) -> Result[Event]:
+    async def insert(self, row: Event, ray_id: str | None = None) -> Result[Event]:
         """Insert a new Event; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_event_insert(row))
             return self._one(stored, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Event], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Event], ray_id: str | None = None) -> Result[int]:
         """Insert every Event in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_event_insert(r) for r in rows]
@@ -122,8 +128,9 @@ class EventStore(_Store, EventTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Event]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Event]:
         """The Event with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_event, ray_id)
@@ -131,9 +138,10 @@ class EventStore(_Store, EventTable):
             return self._failed(exc, ray_id, "get_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Event]]:
         """Up to `limit` Event rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -149,8 +157,9 @@ class EventStore(_Store, EventTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Event rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -165,8 +174,9 @@ class LedgerEntryStore(_Store, LedgerEntryTable):
     table: ClassVar[str] = "ledger_entries"
     _sql: ClassVar[Any]  # set by each backend module: its _LedgerEntrySql
 
-    async def insert(self, row: LedgerEntry, ray_id: str) -> Result[LedgerEntry]:
+    async def insert(self, row: LedgerEntry, ray_id: str | None = None) -> Result[LedgerEntry]:
         """Insert a new LedgerEntry; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_ledger_entry_insert(row)
@@ -175,8 +185,11 @@ class LedgerEntryStore(_Store, LedgerEntryTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[LedgerEntry], ray_id: str) -> Result[int]:
+    async def insert_many(
+        self, rows: Sequence[LedgerEntry], ray_id: str | None = None
+    ) -> Result[int]:
         """Insert every LedgerEntry in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_ledger_entry_insert(r) for r in rows]
@@ -185,8 +198,9 @@ class LedgerEntryStore(_Store, LedgerEntryTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: str, ray_id: str) -> Result[LedgerEntry]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[LedgerEntry]:
         """The LedgerEntry with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_ledger_entry, ray_id)
@@ -194,9 +208,10 @@ class LedgerEntryStore(_Store, LedgerEntryTable):
             return self._failed(exc, ray_id, "get_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[LedgerEntry]]:
         """Up to `limit` LedgerEntry rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -212,8 +227,9 @@ class LedgerEntryStore(_Store, LedgerEntryTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many LedgerEntry rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -228,16 +244,18 @@ class DraftStore(_Store, DraftTable):
     table: ClassVar[str] = "drafts"
     _sql: ClassVar[Any]  # set by each backend module: its _DraftSql
 
-    async def insert(self, row: Draft, ray_id: str) -> Result[Draft]:
+    async def insert(self, row: Draft, ray_id: str | None = None) -> Result[Draft]:
         """Insert a new Draft; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_draft_insert(row))
             return self._one(stored, decode_draft, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Draft], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Draft], ray_id: str | None = None) -> Result[int]:
         """Insert every Draft in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_draft_insert(r) for r in rows]
@@ -246,61 +264,42 @@ class DraftStore(_Store, DraftTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Draft]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Draft]:
         """The Draft with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_draft, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Draft, ray_id: str) -> Result[Draft]:
+    async def update(self, row: Draft, ray_id: str | None = None) -> Result[Draft]:
         """Write every mutable column of this Draft, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_draft_update(row))
             return self._one(stored, decode_draft, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Draft, ray_id: str) -> Result[Draft]:
+    async def upsert(self, row: Draft, ray_id: str | None = None) -> Result[Draft]:
         """Insert this Draft, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_draft_insert(row))
             return self._one(stored, decode_draft, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, body: str | Unset = UNSET
-    ) -> Result[Draft]:
-        """Write only the given columns of the Draft with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if body is not UNSET:
-                mask |= 1
-                given.append(body)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_draft, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Draft with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -308,9 +307,10 @@ class DraftStore(_Store, DraftTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Draft]]:
         """Up to `limit` Draft rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -326,8 +326,9 @@ class DraftStore(_Store, DraftTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Draft rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

@@ -8,7 +8,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import Event, LedgerEntry, Draft
 from .results import Result
 
@@ -26,15 +25,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -42,12 +41,12 @@ class EventTable(BaseTable[Event]):
     """Something that happened; facts are never changed."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Event]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Event]:
         """The Event with this id, or NOT_FOUND."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Event]]:
         """Up to `limit` Event rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -56,12 +55,12 @@ class LedgerEntryTable(BaseTable[LedgerEntry]):
     """Append-only through storegen.toml instead of a directive."""
 
     @abstractmethod
-    async def get_by_id(self, id: str, ray_id: str) -> Result[LedgerEntry]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[LedgerEntry]:
         """The LedgerEntry with this id, or NOT_FOUND."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[LedgerEntry]]:
         """Up to `limit` LedgerEntry rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -70,38 +69,29 @@ class DraftTable(BaseTable[Draft]):
     """The directive says append-only; storegen.toml overrules it."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Draft]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Draft]:
         """The Draft with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Draft, ray_id: str) -> Result[Draft]:
+    async def update(self, row: Draft, ray_id: str | None = None) -> Result[Draft]:
         """Write every mutable column of this Draft, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Draft, ray_id: str) -> Result[Draft]:
+    async def upsert(self, row: Draft, ray_id: str | None = None) -> Result[Draft]:
         """Insert this Draft, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, body: str | Unset = UNSET
-    ) -> Result[Draft]:
-        """Write only the given columns of the Draft with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Draft with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Draft]]:
         """Up to `limit` Draft rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""

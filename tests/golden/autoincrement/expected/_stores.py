@@ -11,12 +11,11 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import TicketTable, CommentTable
@@ -39,6 +38,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -102,16 +106,18 @@ class TicketStore(_Store, TicketTable):
     table: ClassVar[str] = "tickets"
     _sql: ClassVar[Any]  # set by each backend module: its _TicketSql
 
-    async def insert(self, row: Ticket, ray_id: str) -> Result[Ticket]:
+    async def insert(self, row: Ticket, ray_id: str | None = None) -> Result[Ticket]:
         """Insert a new Ticket; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_ticket_insert(row))
             return self._one(stored, decode_ticket, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Ticket], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Ticket], ray_id: str | None = None) -> Result[int]:
         """Insert every Ticket in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_ticket_insert(r) for r in rows]
@@ -120,61 +126,42 @@ class TicketStore(_Store, TicketTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Ticket]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Ticket]:
         """The Ticket with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_ticket, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Ticket, ray_id: str) -> Result[Ticket]:
+    async def update(self, row: Ticket, ray_id: str | None = None) -> Result[Ticket]:
         """Write every mutable column of this Ticket, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_ticket_update(row))
             return self._one(stored, decode_ticket, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Ticket, ray_id: str) -> Result[Ticket]:
+    async def upsert(self, row: Ticket, ray_id: str | None = None) -> Result[Ticket]:
         """Insert this Ticket, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_ticket_insert(row))
             return self._one(stored, decode_ticket, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, title: str | Unset = UNSET
-    ) -> Result[Ticket]:
-        """Write only the given columns of the Ticket with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if title is not UNSET:
-                mask |= 1
-                given.append(title)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_ticket, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Ticket with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -182,9 +169,10 @@ class TicketStore(_Store, TicketTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Ticket]]:
         """Up to `limit` Ticket rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -200,8 +188,9 @@ class TicketStore(_Store, TicketTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Ticket rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -217,16 +206,18 @@ class CommentStore(_Store, CommentTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("ticket_id",)
     _sql: ClassVar[Any]  # set by each backend module: its _CommentSql
 
-    async def insert(self, row: Comment, ray_id: str) -> Result[Comment]:
+    async def insert(self, row: Comment, ray_id: str | None = None) -> Result[Comment]:
         """Insert a new Comment; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_comment_insert(row))
             return self._one(stored, decode_comment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Comment], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Comment], ray_id: str | None = None) -> Result[int]:
         """Insert every Comment in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_comment_insert(r) for r in rows]
@@ -235,64 +226,42 @@ class CommentStore(_Store, CommentTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Comment]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Comment]:
         """The Comment with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_comment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Comment, ray_id: str) -> Result[Comment]:
+    async def update(self, row: Comment, ray_id: str | None = None) -> Result[Comment]:
         """Write every mutable column of this Comment, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_comment_update(row))
             return self._one(stored, decode_comment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Comment, ray_id: str) -> Result[Comment]:
+    async def upsert(self, row: Comment, ray_id: str | None = None) -> Result[Comment]:
         """Insert this Comment, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_comment_insert(row))
             return self._one(stored, decode_comment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, ticket_id: int | Unset = UNSET, body: str | Unset = UNSET
-    ) -> Result[Comment]:
-        """Write only the given columns of the Comment with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if ticket_id is not UNSET:
-                mask |= 1
-                given.append(ticket_id)
-            if body is not UNSET:
-                mask |= 2
-                given.append(body)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_comment, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Comment with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -300,9 +269,15 @@ class CommentStore(_Store, CommentTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_by_ticket_id(
-        self, ticket_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        ticket_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Comment]]:
         """Up to `limit` Comment rows with this ticket_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -325,8 +300,9 @@ class CommentStore(_Store, CommentTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_ticket_id")
 
-    async def count_by_ticket_id(self, ticket_id: int, ray_id: str) -> Result[int]:
+    async def count_by_ticket_id(self, ticket_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Comment rows with this ticket_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_TICKET_ID, (ticket_id,))
             return self._count(found, ray_id)
@@ -334,9 +310,10 @@ class CommentStore(_Store, CommentTable):
             return self._failed(exc, ray_id, "count_by_ticket_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Comment]]:
         """Up to `limit` Comment rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -352,8 +329,9 @@ class CommentStore(_Store, CommentTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Comment rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

@@ -8,7 +8,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import Ticket, Comment
 from .results import Result
 
@@ -25,15 +24,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -41,39 +40,30 @@ class TicketTable(BaseTable[Ticket]):
     """AUTOINCREMENT never reuses the id of a deleted row."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Ticket]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Ticket]:
         """The Ticket with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Ticket, ray_id: str) -> Result[Ticket]:
+    async def update(self, row: Ticket, ray_id: str | None = None) -> Result[Ticket]:
         """Write every mutable column of this Ticket, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Ticket, ray_id: str) -> Result[Ticket]:
+    async def upsert(self, row: Ticket, ray_id: str | None = None) -> Result[Ticket]:
         """Insert this Ticket, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, title: str | Unset = UNSET
-    ) -> Result[Ticket]:
-        """Write only the given columns of the Ticket with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Ticket with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Ticket]]:
         """Up to `limit` Ticket rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -82,48 +72,44 @@ class CommentTable(BaseTable[Comment]):
     """A plain rowid alias, in a STRICT table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Comment]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Comment]:
         """The Comment with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Comment, ray_id: str) -> Result[Comment]:
+    async def update(self, row: Comment, ray_id: str | None = None) -> Result[Comment]:
         """Write every mutable column of this Comment, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Comment, ray_id: str) -> Result[Comment]:
+    async def upsert(self, row: Comment, ray_id: str | None = None) -> Result[Comment]:
         """Insert this Comment, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, ticket_id: int | Unset = UNSET, body: str | Unset = UNSET
-    ) -> Result[Comment]:
-        """Write only the given columns of the Comment with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Comment with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_ticket_id(
-        self, ticket_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        ticket_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Comment]]:
         """Up to `limit` Comment rows with this ticket_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_ticket_id(self, ticket_id: int, ray_id: str) -> Result[int]:
+    async def count_by_ticket_id(self, ticket_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Comment rows with this ticket_id."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Comment]]:
         """Up to `limit` Comment rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""

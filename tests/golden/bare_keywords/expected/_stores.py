@@ -11,12 +11,11 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ForTable, WithTable
@@ -39,6 +38,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -102,16 +106,18 @@ class ForStore(_Store, ForTable):
     table: ClassVar[str] = "for"
     _sql: ClassVar[Any]  # set by each backend module: its _ForSql
 
-    async def insert(self, row: For, ray_id: str) -> Result[For]:
+    async def insert(self, row: For, ray_id: str | None = None) -> Result[For]:
         """Insert a new For; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_for_insert(row))
             return self._one(stored, decode_for, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[For], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[For], ray_id: str | None = None) -> Result[int]:
         """Insert every For in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_for_insert(r) for r in rows]
@@ -120,97 +126,60 @@ class ForStore(_Store, ForTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[For]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[For]:
         """The For with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_for, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def get_by_like(self, like: str, ray_id: str) -> Result[For]:
+    async def get_by_like(self, like: str, ray_id: str | None = None) -> Result[For]:
         """The For with this like, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_LIKE, (like,))
             return self._one(found, decode_for, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_like")
 
-    async def update(self, row: For, ray_id: str) -> Result[For]:
+    async def update(self, row: For, ray_id: str | None = None) -> Result[For]:
         """Write every mutable column of this For, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_for_update(row))
             return self._one(stored, decode_for, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: For, ray_id: str) -> Result[For]:
+    async def upsert(self, row: For, ray_id: str | None = None) -> Result[For]:
         """Insert this For, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_for_insert(row))
             return self._one(stored, decode_for, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        like: str | Unset = UNSET,
-        any: str | None | Unset = UNSET,
-        true: bool | Unset = UNSET,
-        current_date: str | None | Unset = UNSET,
-        exclude: str | None | Unset = UNSET,
-    ) -> Result[For]:
-        """Write only the given columns of the For with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if like is not UNSET:
-                mask |= 1
-                given.append(like)
-            if any is not UNSET:
-                mask |= 2
-                given.append(any)
-            if true is not UNSET:
-                mask |= 4
-                given.append(_convert.encode_bool(true))
-            if current_date is not UNSET:
-                mask |= 8
-                given.append(current_date)
-            if exclude is not UNSET:
-                mask |= 16
-                given.append(exclude)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_for, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the For with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    async def delete_by_like(self, like: str, ray_id: str) -> Result[None]:
+    async def delete_by_like(self, like: str, ray_id: str | None = None) -> Result[None]:
         """Delete the For with this like; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_LIKE, (like,))
             return self._deleted(deleted, ray_id)
@@ -218,9 +187,10 @@ class ForStore(_Store, ForTable):
             return self._failed(exc, ray_id, "delete_by_like")
 
     async def list_by_any(
-        self, any: str, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, any: str, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[For]]:
         """Up to `limit` For rows with this any, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -243,8 +213,9 @@ class ForStore(_Store, ForTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_any")
 
-    async def count_by_any(self, any: str, ray_id: str) -> Result[int]:
+    async def count_by_any(self, any: str, ray_id: str | None = None) -> Result[int]:
         """How many For rows with this any."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_ANY, (any,))
             return self._count(found, ray_id)
@@ -252,9 +223,10 @@ class ForStore(_Store, ForTable):
             return self._failed(exc, ray_id, "count_by_any")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[For]]:
         """Up to `limit` For rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -270,8 +242,9 @@ class ForStore(_Store, ForTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many For rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -287,16 +260,18 @@ class WithStore(_Store, WithTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("regexp",)
     _sql: ClassVar[Any]  # set by each backend module: its _WithSql
 
-    async def insert(self, row: With, ray_id: str) -> Result[With]:
+    async def insert(self, row: With, ray_id: str | None = None) -> Result[With]:
         """Insert a new With; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_with_insert(row))
             return self._one(stored, decode_with, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[With], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[With], ray_id: str | None = None) -> Result[int]:
         """Insert every With in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_with_insert(r) for r in rows]
@@ -305,16 +280,20 @@ class WithStore(_Store, WithTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[With]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[With]:
         """The With with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_with, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def get_by_regexp_and_cross(self, regexp: int, cross: str, ray_id: str) -> Result[With]:
+    async def get_by_regexp_and_cross(
+        self, regexp: int, cross: str, ray_id: str | None = None
+    ) -> Result[With]:
         """The With with this regexp and cross, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(
                 self._sql.GET_BY_REGEXP_AND_CROSS,
@@ -327,56 +306,33 @@ class WithStore(_Store, WithTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_regexp_and_cross")
 
-    async def update(self, row: With, ray_id: str) -> Result[With]:
+    async def update(self, row: With, ray_id: str | None = None) -> Result[With]:
         """Write every mutable column of this With, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_with_update(row))
             return self._one(stored, decode_with, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: With, ray_id: str) -> Result[With]:
+    async def upsert(self, row: With, ray_id: str | None = None) -> Result[With]:
         """Insert this With, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_with_insert(row))
             return self._one(stored, decode_with, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, regexp: int | Unset = UNSET, cross: str | Unset = UNSET
-    ) -> Result[With]:
-        """Write only the given columns of the With with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if regexp is not UNSET:
-                mask |= 1
-                given.append(regexp)
-            if cross is not UNSET:
-                mask |= 2
-                given.append(cross)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_with, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the With with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -384,9 +340,10 @@ class WithStore(_Store, WithTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def delete_by_regexp_and_cross(
-        self, regexp: int, cross: str, ray_id: str
+        self, regexp: int, cross: str, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the With with this regexp and cross; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(
                 self._sql.DELETE_BY_REGEXP_AND_CROSS,
@@ -400,9 +357,10 @@ class WithStore(_Store, WithTable):
             return self._failed(exc, ray_id, "delete_by_regexp_and_cross")
 
     async def list_by_regexp(
-        self, regexp: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, regexp: int, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[With]]:
         """Up to `limit` With rows with this regexp, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -425,8 +383,9 @@ class WithStore(_Store, WithTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_regexp")
 
-    async def count_by_regexp(self, regexp: int, ray_id: str) -> Result[int]:
+    async def count_by_regexp(self, regexp: int, ray_id: str | None = None) -> Result[int]:
         """How many With rows with this regexp."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_REGEXP, (regexp,))
             return self._count(found, ray_id)
@@ -434,9 +393,10 @@ class WithStore(_Store, WithTable):
             return self._failed(exc, ray_id, "count_by_regexp")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[With]]:
         """Up to `limit` With rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -452,8 +412,9 @@ class WithStore(_Store, WithTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many With rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

@@ -8,7 +8,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import For, With
 from .results import Result
 
@@ -25,15 +24,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -41,65 +40,48 @@ class ForTable(BaseTable[For]):
     """Keywords SQLite accepts as bare names, though sqlglot reads them as keywords."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[For]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[For]:
         """The For with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def get_by_like(self, like: str, ray_id: str) -> Result[For]:
+    async def get_by_like(self, like: str, ray_id: str | None = None) -> Result[For]:
         """The For with this like, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: For, ray_id: str) -> Result[For]:
+    async def update(self, row: For, ray_id: str | None = None) -> Result[For]:
         """Write every mutable column of this For, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: For, ray_id: str) -> Result[For]:
+    async def upsert(self, row: For, ray_id: str | None = None) -> Result[For]:
         """Insert this For, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        like: str | Unset = UNSET,
-        any: str | None | Unset = UNSET,
-        true: bool | Unset = UNSET,
-        current_date: str | None | Unset = UNSET,
-        exclude: str | None | Unset = UNSET,
-    ) -> Result[For]:
-        """Write only the given columns of the For with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the For with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
-    async def delete_by_like(self, like: str, ray_id: str) -> Result[None]:
+    async def delete_by_like(self, like: str, ray_id: str | None = None) -> Result[None]:
         """Delete the For with this like; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_any(
-        self, any: str, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, any: str, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[For]]:
         """Up to `limit` For rows with this any, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_any(self, any: str, ray_id: str) -> Result[int]:
+    async def count_by_any(self, any: str, ray_id: str | None = None) -> Result[int]:
         """How many For rows with this any."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[For]]:
         """Up to `limit` For rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -108,58 +90,51 @@ class WithTable(BaseTable[With]):
     """A row of the with table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[With]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[With]:
         """The With with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def get_by_regexp_and_cross(self, regexp: int, cross: str, ray_id: str) -> Result[With]:
+    async def get_by_regexp_and_cross(
+        self, regexp: int, cross: str, ray_id: str | None = None
+    ) -> Result[With]:
         """The With with this regexp and cross, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: With, ray_id: str) -> Result[With]:
+    async def update(self, row: With, ray_id: str | None = None) -> Result[With]:
         """Write every mutable column of this With, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: With, ray_id: str) -> Result[With]:
+    async def upsert(self, row: With, ray_id: str | None = None) -> Result[With]:
         """Insert this With, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, regexp: int | Unset = UNSET, cross: str | Unset = UNSET
-    ) -> Result[With]:
-        """Write only the given columns of the With with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the With with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def delete_by_regexp_and_cross(
-        self, regexp: int, cross: str, ray_id: str
+        self, regexp: int, cross: str, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the With with this regexp and cross; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_regexp(
-        self, regexp: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, regexp: int, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[With]]:
         """Up to `limit` With rows with this regexp, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_regexp(self, regexp: int, ray_id: str) -> Result[int]:
+    async def count_by_regexp(self, regexp: int, ray_id: str | None = None) -> Result[int]:
         """How many With rows with this regexp."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[With]]:
         """Up to `limit` With rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""

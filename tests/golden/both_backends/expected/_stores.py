@@ -10,15 +10,12 @@ classes have no constructor.
 
 from __future__ import annotations
 
-import datetime
 import logging
+import uuid
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ShipmentTable
@@ -37,6 +34,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -100,16 +102,18 @@ class ShipmentStore(_Store, ShipmentTable):
     table: ClassVar[str] = "shipments"
     _sql: ClassVar[Any]  # set by each backend module: its _ShipmentSql
 
-    async def insert(self, row: Shipment, ray_id: str) -> Result[Shipment]:
+    async def insert(self, row: Shipment, ray_id: str | None = None) -> Result[Shipment]:
         """Insert a new Shipment; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_shipment_insert(row))
             return self._one(stored, decode_shipment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Shipment], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Shipment], ray_id: str | None = None) -> Result[int]:
         """Insert every Shipment in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_shipment_insert(r) for r in rows]
@@ -118,104 +122,64 @@ class ShipmentStore(_Store, ShipmentTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: str, ray_id: str) -> Result[Shipment]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[Shipment]:
         """The Shipment with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_shipment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def get_by_tracking_code(self, tracking_code: str, ray_id: str) -> Result[Shipment]:
+    async def get_by_tracking_code(
+        self, tracking_code: str, ray_id: str | None = None
+    ) -> Result[Shipment]:
         """The Shipment with this tracking_code, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_TRACKING_CODE, (tracking_code,))
             return self._one(found, decode_shipment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_tracking_code")
 
-    async def update(self, row: Shipment, ray_id: str) -> Result[Shipment]:
+    async def update(self, row: Shipment, ray_id: str | None = None) -> Result[Shipment]:
         """Write every mutable column of this Shipment, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_shipment_update(row))
             return self._one(stored, decode_shipment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Shipment, ray_id: str) -> Result[Shipment]:
+    async def upsert(self, row: Shipment, ray_id: str | None = None) -> Result[Shipment]:
         """Insert this Shipment, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_shipment_insert(row))
             return self._one(stored, decode_shipment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        weight: Decimal | Unset = UNSET,
-        shipped_on: datetime.date | None | Unset = UNSET,
-        status: Literal["packed", "sent", "lost"] | Unset = UNSET,
-        fragile: bool | Unset = UNSET,
-        label: bytes | None | Unset = UNSET,
-        tracking_code: str | None | Unset = UNSET,
-    ) -> Result[Shipment]:
-        """Write only the given columns of the Shipment with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if weight is not UNSET:
-                mask |= 1
-                given.append(_convert.encode_decimal(weight, "shipments", "weight", (8, 3)))
-            if shipped_on is not UNSET:
-                mask |= 2
-                if shipped_on is None:
-                    given.append(None)
-                else:
-                    given.append(shipped_on.isoformat())
-            if status is not UNSET:
-                mask |= 4
-                given.append(status)
-            if fragile is not UNSET:
-                mask |= 8
-                given.append(_convert.encode_bool(fragile))
-            if label is not UNSET:
-                mask |= 16
-                given.append(label)
-            if tracking_code is not UNSET:
-                mask |= 32
-                given.append(tracking_code)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_shipment, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Shipment with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    async def delete_by_tracking_code(self, tracking_code: str, ray_id: str) -> Result[None]:
+    async def delete_by_tracking_code(
+        self, tracking_code: str, ray_id: str | None = None
+    ) -> Result[None]:
         """Delete the Shipment with this tracking_code; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_TRACKING_CODE, (tracking_code,))
             return self._deleted(deleted, ray_id)
@@ -225,12 +189,13 @@ class ShipmentStore(_Store, ShipmentTable):
     async def list_by_status(
         self,
         status: Literal["packed", "sent", "lost"],
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         limit: int = 100,
         after: str | None = None,
     ) -> Result[list[Shipment]]:
         """Up to `limit` Shipment rows with this status, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -254,9 +219,10 @@ class ShipmentStore(_Store, ShipmentTable):
             return self._failed(exc, ray_id, "list_by_status")
 
     async def count_by_status(
-        self, status: Literal["packed", "sent", "lost"], ray_id: str
+        self, status: Literal["packed", "sent", "lost"], ray_id: str | None = None
     ) -> Result[int]:
         """How many Shipment rows with this status."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_STATUS, (status,))
             return self._count(found, ray_id)
@@ -264,9 +230,10 @@ class ShipmentStore(_Store, ShipmentTable):
             return self._failed(exc, ray_id, "count_by_status")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[Shipment]]:
         """Up to `limit` Shipment rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -282,8 +249,9 @@ class ShipmentStore(_Store, ShipmentTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Shipment rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

@@ -4,13 +4,10 @@
 
 from __future__ import annotations
 
-import datetime
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Generic, Literal, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import Shipment
 from .results import Result
 
@@ -26,15 +23,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -42,58 +39,44 @@ class ShipmentTable(BaseTable[Shipment]):
     """A shipment, stored locally (aiosqlite) or on a libSQL server (libsql)."""
 
     @abstractmethod
-    async def get_by_id(self, id: str, ray_id: str) -> Result[Shipment]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[Shipment]:
         """The Shipment with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def get_by_tracking_code(self, tracking_code: str, ray_id: str) -> Result[Shipment]:
+    async def get_by_tracking_code(
+        self, tracking_code: str, ray_id: str | None = None
+    ) -> Result[Shipment]:
         """The Shipment with this tracking_code, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Shipment, ray_id: str) -> Result[Shipment]:
+    async def update(self, row: Shipment, ray_id: str | None = None) -> Result[Shipment]:
         """Write every mutable column of this Shipment, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Shipment, ray_id: str) -> Result[Shipment]:
+    async def upsert(self, row: Shipment, ray_id: str | None = None) -> Result[Shipment]:
         """Insert this Shipment, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        weight: Decimal | Unset = UNSET,
-        shipped_on: datetime.date | None | Unset = UNSET,
-        status: Literal["packed", "sent", "lost"] | Unset = UNSET,
-        fragile: bool | Unset = UNSET,
-        label: bytes | None | Unset = UNSET,
-        tracking_code: str | None | Unset = UNSET,
-    ) -> Result[Shipment]:
-        """Write only the given columns of the Shipment with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Shipment with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
-    async def delete_by_tracking_code(self, tracking_code: str, ray_id: str) -> Result[None]:
+    async def delete_by_tracking_code(
+        self, tracking_code: str, ray_id: str | None = None
+    ) -> Result[None]:
         """Delete the Shipment with this tracking_code; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_status(
         self,
         status: Literal["packed", "sent", "lost"],
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         limit: int = 100,
         after: str | None = None,
@@ -102,12 +85,12 @@ class ShipmentTable(BaseTable[Shipment]):
 
     @abstractmethod
     async def count_by_status(
-        self, status: Literal["packed", "sent", "lost"], ray_id: str
+        self, status: Literal["packed", "sent", "lost"], ray_id: str | None = None
     ) -> Result[int]:
         """How many Shipment rows with this status."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[Shipment]]:
         """Up to `limit` Shipment rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""

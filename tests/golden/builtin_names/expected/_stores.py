@@ -10,14 +10,12 @@ classes have no constructor.
 
 from __future__ import annotations
 
-import datetime
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import EventTable
@@ -36,6 +34,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -99,16 +102,18 @@ class EventStore(_Store, EventTable):
     table: ClassVar[str] = "events"
     _sql: ClassVar[Any]  # set by each backend module: its _EventSql
 
-    async def insert(self, row: Event, ray_id: str) -> Result[Event]:
+    async def insert(self, row: Event, ray_id: str | None = None) -> Result[Event]:
         """Insert a new Event; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_event_insert(row))
             return self._one(stored, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Event], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Event], ray_id: str | None = None) -> Result[int]:
         """Insert every Event in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_event_insert(r) for r in rows]
@@ -117,103 +122,42 @@ class EventStore(_Store, EventTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Event]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Event]:
         """The Event with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Event, ray_id: str) -> Result[Event]:
+    async def update(self, row: Event, ray_id: str | None = None) -> Result[Event]:
         """Write every mutable column of this Event, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_event_update(row))
             return self._one(stored, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Event, ray_id: str) -> Result[Event]:
+    async def upsert(self, row: Event, ray_id: str | None = None) -> Result[Event]:
         """Insert this Event, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_event_insert(row))
             return self._one(stored, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        datetime_: datetime.datetime | Unset = UNSET,
-        str_: str | None | Unset = UNSET,
-        int_: int | None | Unset = UNSET,
-        float_: float | None | Unset = UNSET,
-        bytes_: bytes | None | Unset = UNSET,
-        bool_: bool | None | Unset = UNSET,
-        field_: str | Unset = UNSET,
-        dataclass_: str | None | Unset = UNSET,
-        token: str | None | Unset = UNSET,
-    ) -> Result[Event]:
-        """Write only the given columns of the Event with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if datetime_ is not UNSET:
-                mask |= 1
-                given.append(_convert.encode_utc_datetime(datetime_, "events", "datetime"))
-            if str_ is not UNSET:
-                mask |= 2
-                given.append(str_)
-            if int_ is not UNSET:
-                mask |= 4
-                given.append(int_)
-            if float_ is not UNSET:
-                mask |= 8
-                if float_ is None:
-                    given.append(None)
-                else:
-                    given.append(_convert.encode_float(float_, "events", "float"))
-            if bytes_ is not UNSET:
-                mask |= 16
-                given.append(bytes_)
-            if bool_ is not UNSET:
-                mask |= 32
-                if bool_ is None:
-                    given.append(None)
-                else:
-                    given.append(_convert.encode_bool(bool_))
-            if field_ is not UNSET:
-                mask |= 64
-                given.append(field_)
-            if dataclass_ is not UNSET:
-                mask |= 128
-                given.append(dataclass_)
-            if token is not UNSET:
-                mask |= 256
-                given.append(token)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_event, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Event with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -221,9 +165,10 @@ class EventStore(_Store, EventTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_by_str(
-        self, str_: str, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, str_: str, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Event]]:
         """Up to `limit` Event rows with this str, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -246,8 +191,9 @@ class EventStore(_Store, EventTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_str")
 
-    async def count_by_str(self, str_: str, ray_id: str) -> Result[int]:
+    async def count_by_str(self, str_: str, ray_id: str | None = None) -> Result[int]:
         """How many Event rows with this str."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_STR, (str_,))
             return self._count(found, ray_id)
@@ -255,9 +201,10 @@ class EventStore(_Store, EventTable):
             return self._failed(exc, ray_id, "count_by_str")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Event]]:
         """Up to `limit` Event rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -273,8 +220,9 @@ class EventStore(_Store, EventTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Event rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
@@ -41,6 +42,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -104,8 +110,9 @@ class MembershipStore(_Store, MembershipTable):
     table: ClassVar[str] = "memberships"
     _sql: ClassVar[Any]  # set by each backend module: its _MembershipSql
 
-    async def insert(self, row: Membership, ray_id: str) -> Result[Membership]:
+    async def insert(self, row: Membership, ray_id: str | None = None) -> Result[Membership]:
         """Insert a new Membership; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_membership_insert(row)
@@ -114,8 +121,11 @@ class MembershipStore(_Store, MembershipTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Membership], ray_id: str) -> Result[int]:
+    async def insert_many(
+        self, rows: Sequence[Membership], ray_id: str | None = None
+    ) -> Result[int]:
         """Insert every Membership in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_membership_insert(r) for r in rows]
@@ -125,9 +135,10 @@ class MembershipStore(_Store, MembershipTable):
             return self._failed(exc, ray_id, "insert_many")
 
     async def get_by_group_id_and_user_id(
-        self, group_id: int, user_id: int, ray_id: str
+        self, group_id: int, user_id: int, ray_id: str | None = None
     ) -> Result[Membership]:
         """The Membership with this group_id and user_id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(
                 self._sql.GET_BY_GROUP_ID_AND_USER_ID,
@@ -140,11 +151,12 @@ class MembershipStore(_Store, MembershipTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_group_id_and_user_id")
 
-    async def update(self, row: Membership, ray_id: str) -> Result[Membership]:
+    async def update(self, row: Membership, ray_id: str | None = None) -> Result[Membership]:
         """Write every mutable column of this Membership, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_membership_update(row)
@@ -153,11 +165,12 @@ class MembershipStore(_Store, MembershipTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Membership, ray_id: str) -> Result[Membership]:
+    async def upsert(self, row: Membership, ray_id: str | None = None) -> Result[Membership]:
         """Insert this Membership, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_membership_insert(row)
@@ -199,9 +212,10 @@ class MembershipStore(_Store, MembershipTable):
             return self._failed(exc, ray_id, "patch_by_group_id_and_user_id")
 
     async def delete_by_group_id_and_user_id(
-        self, group_id: int, user_id: int, ray_id: str
+        self, group_id: int, user_id: int, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the Membership with this group_id and user_id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(
                 self._sql.DELETE_BY_GROUP_ID_AND_USER_ID,
@@ -215,9 +229,15 @@ class MembershipStore(_Store, MembershipTable):
             return self._failed(exc, ray_id, "delete_by_group_id_and_user_id")
 
     async def list_by_user_id(
-        self, user_id: int, ray_id: str, *, limit: int = 100, after: tuple[int, int] | None = None
+        self,
+        user_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: tuple[int, int] | None = None,
     ) -> Result[list[Membership]]:
         """Up to `limit` Membership rows with this user_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -241,8 +261,9 @@ class MembershipStore(_Store, MembershipTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_user_id")
 
-    async def count_by_user_id(self, user_id: int, ray_id: str) -> Result[int]:
+    async def count_by_user_id(self, user_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Membership rows with this user_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
             return self._count(found, ray_id)
@@ -250,9 +271,10 @@ class MembershipStore(_Store, MembershipTable):
             return self._failed(exc, ray_id, "count_by_user_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[int, int] | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: tuple[int, int] | None = None
     ) -> Result[list[Membership]]:
         """Up to `limit` Membership rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -269,8 +291,9 @@ class MembershipStore(_Store, MembershipTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Membership rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -285,8 +308,9 @@ class DailyRateStore(_Store, DailyRateTable):
     table: ClassVar[str] = "daily_rates"
     _sql: ClassVar[Any]  # set by each backend module: its _DailyRateSql
 
-    async def insert(self, row: DailyRate, ray_id: str) -> Result[DailyRate]:
+    async def insert(self, row: DailyRate, ray_id: str | None = None) -> Result[DailyRate]:
         """Insert a new DailyRate; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_daily_rate_insert(row)
@@ -295,8 +319,11 @@ class DailyRateStore(_Store, DailyRateTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[DailyRate], ray_id: str) -> Result[int]:
+    async def insert_many(
+        self, rows: Sequence[DailyRate], ray_id: str | None = None
+    ) -> Result[int]:
         """Insert every DailyRate in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_daily_rate_insert(r) for r in rows]
@@ -306,9 +333,10 @@ class DailyRateStore(_Store, DailyRateTable):
             return self._failed(exc, ray_id, "insert_many")
 
     async def get_by_day_and_currency(
-        self, day: datetime.date, currency: str, ray_id: str
+        self, day: datetime.date, currency: str, ray_id: str | None = None
     ) -> Result[DailyRate]:
         """The DailyRate with this day and currency, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(
                 self._sql.GET_BY_DAY_AND_CURRENCY,
@@ -321,11 +349,12 @@ class DailyRateStore(_Store, DailyRateTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_day_and_currency")
 
-    async def update(self, row: DailyRate, ray_id: str) -> Result[DailyRate]:
+    async def update(self, row: DailyRate, ray_id: str | None = None) -> Result[DailyRate]:
         """Write every mutable column of this DailyRate, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_daily_rate_update(row)
@@ -334,11 +363,12 @@ class DailyRateStore(_Store, DailyRateTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: DailyRate, ray_id: str) -> Result[DailyRate]:
+    async def upsert(self, row: DailyRate, ray_id: str | None = None) -> Result[DailyRate]:
         """Insert this DailyRate, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_daily_rate_insert(row)
@@ -371,9 +401,10 @@ class DailyRateStore(_Store, DailyRateTable):
             return self._failed(exc, ray_id, "patch_by_day_and_currency")
 
     async def delete_by_day_and_currency(
-        self, day: datetime.date, currency: str, ray_id: str
+        self, day: datetime.date, currency: str, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the DailyRate with this day and currency; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(
                 self._sql.DELETE_BY_DAY_AND_CURRENCY,
@@ -387,9 +418,14 @@ class DailyRateStore(_Store, DailyRateTable):
             return self._failed(exc, ray_id, "delete_by_day_and_currency")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[datetime.date, str] | None = None
+        self,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: tuple[datetime.date, str] | None = None,
     ) -> Result[list[DailyRate]]:
         """Up to `limit` DailyRate rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -406,8 +442,9 @@ class DailyRateStore(_Store, DailyRateTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many DailyRate rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

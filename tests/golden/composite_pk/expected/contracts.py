@@ -27,15 +27,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -44,19 +44,19 @@ class MembershipTable(BaseTable[Membership]):
 
     @abstractmethod
     async def get_by_group_id_and_user_id(
-        self, group_id: int, user_id: int, ray_id: str
+        self, group_id: int, user_id: int, ray_id: str | None = None
     ) -> Result[Membership]:
         """The Membership with this group_id and user_id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Membership, ray_id: str) -> Result[Membership]:
+    async def update(self, row: Membership, ray_id: str | None = None) -> Result[Membership]:
         """Write every mutable column of this Membership, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Membership, ray_id: str) -> Result[Membership]:
+    async def upsert(self, row: Membership, ray_id: str | None = None) -> Result[Membership]:
         """Insert this Membership, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
@@ -79,23 +79,28 @@ class MembershipTable(BaseTable[Membership]):
 
     @abstractmethod
     async def delete_by_group_id_and_user_id(
-        self, group_id: int, user_id: int, ray_id: str
+        self, group_id: int, user_id: int, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the Membership with this group_id and user_id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_user_id(
-        self, user_id: int, ray_id: str, *, limit: int = 100, after: tuple[int, int] | None = None
+        self,
+        user_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: tuple[int, int] | None = None,
     ) -> Result[list[Membership]]:
         """Up to `limit` Membership rows with this user_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_user_id(self, user_id: int, ray_id: str) -> Result[int]:
+    async def count_by_user_id(self, user_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Membership rows with this user_id."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[int, int] | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: tuple[int, int] | None = None
     ) -> Result[list[Membership]]:
         """Up to `limit` Membership rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -105,19 +110,19 @@ class DailyRateTable(BaseTable[DailyRate]):
 
     @abstractmethod
     async def get_by_day_and_currency(
-        self, day: datetime.date, currency: str, ray_id: str
+        self, day: datetime.date, currency: str, ray_id: str | None = None
     ) -> Result[DailyRate]:
         """The DailyRate with this day and currency, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: DailyRate, ray_id: str) -> Result[DailyRate]:
+    async def update(self, row: DailyRate, ray_id: str | None = None) -> Result[DailyRate]:
         """Write every mutable column of this DailyRate, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: DailyRate, ray_id: str) -> Result[DailyRate]:
+    async def upsert(self, row: DailyRate, ray_id: str | None = None) -> Result[DailyRate]:
         """Insert this DailyRate, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
@@ -134,12 +139,16 @@ class DailyRateTable(BaseTable[DailyRate]):
 
     @abstractmethod
     async def delete_by_day_and_currency(
-        self, day: datetime.date, currency: str, ray_id: str
+        self, day: datetime.date, currency: str, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the DailyRate with this day and currency; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[datetime.date, str] | None = None
+        self,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: tuple[datetime.date, str] | None = None,
     ) -> Result[list[DailyRate]]:
         """Up to `limit` DailyRate rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""

@@ -10,15 +10,12 @@ classes have no constructor.
 
 from __future__ import annotations
 
-import datetime
 import logging
+import uuid
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import InvoiceTable
@@ -37,6 +34,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -100,16 +102,18 @@ class InvoiceStore(_Store, InvoiceTable):
     table: ClassVar[str] = "invoices"
     _sql: ClassVar[Any]  # set by each backend module: its _InvoiceSql
 
-    async def insert(self, row: Invoice, ray_id: str) -> Result[Invoice]:
+    async def insert(self, row: Invoice, ray_id: str | None = None) -> Result[Invoice]:
         """Insert a new Invoice; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_invoice_insert(row))
             return self._one(stored, decode_invoice, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Invoice], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Invoice], ray_id: str | None = None) -> Result[int]:
         """Insert every Invoice in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_invoice_insert(r) for r in rows]
@@ -118,113 +122,42 @@ class InvoiceStore(_Store, InvoiceTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Invoice]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Invoice]:
         """The Invoice with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_invoice, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Invoice, ray_id: str) -> Result[Invoice]:
+    async def update(self, row: Invoice, ray_id: str | None = None) -> Result[Invoice]:
         """Write every mutable column of this Invoice, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_invoice_update(row))
             return self._one(stored, decode_invoice, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Invoice, ray_id: str) -> Result[Invoice]:
+    async def upsert(self, row: Invoice, ray_id: str | None = None) -> Result[Invoice]:
         """Insert this Invoice, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_invoice_insert(row))
             return self._one(stored, decode_invoice, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        total: Decimal | Unset = UNSET,
-        tax: Decimal | Unset = UNSET,
-        discount: Decimal | None | Unset = UNSET,
-        issued_on: datetime.date | Unset = UNSET,
-        due_on: datetime.date | Unset = UNSET,
-        sent_at: datetime.datetime | None | Unset = UNSET,
-        expires_at: datetime.datetime | Unset = UNSET,
-        paid_at: str | None | Unset = UNSET,
-        reminded: bool | Unset = UNSET,
-        weight: float | None | Unset = UNSET,
-    ) -> Result[Invoice]:
-        """Write only the given columns of the Invoice with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if total is not UNSET:
-                mask |= 1
-                given.append(_convert.encode_decimal(total, "invoices", "total", (12, 2)))
-            if tax is not UNSET:
-                mask |= 2
-                given.append(_convert.encode_decimal(tax, "invoices", "tax", (5, 2)))
-            if discount is not UNSET:
-                mask |= 4
-                if discount is None:
-                    given.append(None)
-                else:
-                    given.append(_convert.encode_decimal(discount, "invoices", "discount", (5, 2)))
-            if issued_on is not UNSET:
-                mask |= 8
-                given.append(_convert.encode_epoch_date(issued_on))
-            if due_on is not UNSET:
-                mask |= 16
-                given.append(due_on.isoformat())
-            if sent_at is not UNSET:
-                mask |= 32
-                if sent_at is None:
-                    given.append(None)
-                else:
-                    given.append(_convert.encode_utc_datetime(sent_at, "invoices", "sent_at"))
-            if expires_at is not UNSET:
-                mask |= 64
-                given.append(_convert.encode_epoch(expires_at, "invoices", "expires_at", False))
-            if paid_at is not UNSET:
-                mask |= 128
-                if paid_at is None:
-                    given.append(None)
-                else:
-                    given.append(_convert.encode_numeric_text(paid_at, "invoices", "paid_at"))
-            if reminded is not UNSET:
-                mask |= 256
-                given.append(_convert.encode_bool(reminded))
-            if weight is not UNSET:
-                mask |= 512
-                if weight is None:
-                    given.append(None)
-                else:
-                    given.append(_convert.encode_float(weight, "invoices", "weight"))
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_invoice, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Invoice with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -232,9 +165,10 @@ class InvoiceStore(_Store, InvoiceTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Invoice]]:
         """Up to `limit` Invoice rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -250,8 +184,9 @@ class InvoiceStore(_Store, InvoiceTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Invoice rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

@@ -4,13 +4,10 @@
 
 from __future__ import annotations
 
-import datetime
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Generic, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import Invoice
 from .results import Result
 
@@ -26,15 +23,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -42,51 +39,29 @@ class InvoiceTable(BaseTable[Invoice]):
     """A row of the invoices table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Invoice]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Invoice]:
         """The Invoice with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Invoice, ray_id: str) -> Result[Invoice]:
+    async def update(self, row: Invoice, ray_id: str | None = None) -> Result[Invoice]:
         """Write every mutable column of this Invoice, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Invoice, ray_id: str) -> Result[Invoice]:
+    async def upsert(self, row: Invoice, ray_id: str | None = None) -> Result[Invoice]:
         """Insert this Invoice, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        total: Decimal | Unset = UNSET,
-        tax: Decimal | Unset = UNSET,
-        discount: Decimal | None | Unset = UNSET,
-        issued_on: datetime.date | Unset = UNSET,
-        due_on: datetime.date | Unset = UNSET,
-        sent_at: datetime.datetime | None | Unset = UNSET,
-        expires_at: datetime.datetime | Unset = UNSET,
-        paid_at: str | None | Unset = UNSET,
-        reminded: bool | Unset = UNSET,
-        weight: float | None | Unset = UNSET,
-    ) -> Result[Invoice]:
-        """Write only the given columns of the Invoice with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Invoice with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Invoice]]:
         """Up to `limit` Invoice rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""

@@ -10,15 +10,12 @@ classes have no constructor.
 
 from __future__ import annotations
 
-import datetime
 import logging
-from .models import JsonValue
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ProductTable
@@ -37,6 +34,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -100,16 +102,18 @@ class ProductStore(_Store, ProductTable):
     table: ClassVar[str] = "products"
     _sql: ClassVar[Any]  # set by each backend module: its _ProductSql
 
-    async def insert(self, row: Product, ray_id: str) -> Result[Product]:
+    async def insert(self, row: Product, ray_id: str | None = None) -> Result[Product]:
         """Insert a new Product; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_product_insert(row))
             return self._one(stored, decode_product, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Product], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Product], ray_id: str | None = None) -> Result[int]:
         """Insert every Product in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_product_insert(r) for r in rows]
@@ -118,171 +122,42 @@ class ProductStore(_Store, ProductTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Product]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Product]:
         """The Product with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_product, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Product, ray_id: str) -> Result[Product]:
+    async def update(self, row: Product, ray_id: str | None = None) -> Result[Product]:
         """Write every mutable column of this Product, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_product_update(row))
             return self._one(stored, decode_product, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Product, ray_id: str) -> Result[Product]:
+    async def upsert(self, row: Product, ray_id: str | None = None) -> Result[Product]:
         """Insert this Product, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_product_insert(row))
             return self._one(stored, decode_product, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        name: str | Unset = UNSET,
-        code: str | None | Unset = UNSET,
-        letters: str | None | Unset = UNSET,
-        notes: str | None | Unset = UNSET,
-        price: float | Unset = UNSET,
-        amount: float | None | Unset = UNSET,
-        released: datetime.date | None | Unset = UNSET,
-        updated: datetime.datetime | None | Unset = UNSET,
-        seen: datetime.datetime | None | Unset = UNSET,
-        active: bool | Unset = UNSET,
-        image: bytes | None | Unset = UNSET,
-        weight: float | None | Unset = UNSET,
-        ratio: float | None | Unset = UNSET,
-        precise: float | None | Unset = UNSET,
-        big: int | None | Unset = UNSET,
-        small: int | None | Unset = UNSET,
-        meta: JsonValue | None | Unset = UNSET,
-        uid: str | None | Unset = UNSET,
-        opens: str | None | Unset = UNSET,
-        anything: bytes | None | Unset = UNSET,
-    ) -> Result[Product]:
-        """Write only the given columns of the Product with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if name is not UNSET:
-                mask |= 1
-                given.append(name)
-            if code is not UNSET:
-                mask |= 2
-                given.append(code)
-            if letters is not UNSET:
-                mask |= 4
-                given.append(letters)
-            if notes is not UNSET:
-                mask |= 8
-                given.append(notes)
-            if price is not UNSET:
-                mask |= 16
-                given.append(_convert.encode_float(price, "products", "price"))
-            if amount is not UNSET:
-                mask |= 32
-                if amount is None:
-                    given.append(None)
-                else:
-                    given.append(_convert.encode_float(amount, "products", "amount"))
-            if released is not UNSET:
-                mask |= 64
-                if released is None:
-                    given.append(None)
-                else:
-                    given.append(released.isoformat())
-            if updated is not UNSET:
-                mask |= 128
-                if updated is None:
-                    given.append(None)
-                else:
-                    given.append(_convert.encode_utc_datetime(updated, "products", "updated"))
-            if seen is not UNSET:
-                mask |= 256
-                if seen is None:
-                    given.append(None)
-                else:
-                    given.append(_convert.encode_utc_datetime(seen, "products", "seen"))
-            if active is not UNSET:
-                mask |= 512
-                given.append(_convert.encode_bool(active))
-            if image is not UNSET:
-                mask |= 1024
-                given.append(image)
-            if weight is not UNSET:
-                mask |= 2048
-                if weight is None:
-                    given.append(None)
-                else:
-                    given.append(_convert.encode_float(weight, "products", "weight"))
-            if ratio is not UNSET:
-                mask |= 4096
-                if ratio is None:
-                    given.append(None)
-                else:
-                    given.append(_convert.encode_float(ratio, "products", "ratio"))
-            if precise is not UNSET:
-                mask |= 8192
-                if precise is None:
-                    given.append(None)
-                else:
-                    given.append(_convert.encode_float(precise, "products", "precise"))
-            if big is not UNSET:
-                mask |= 16384
-                given.append(big)
-            if small is not UNSET:
-                mask |= 32768
-                given.append(small)
-            if meta is not UNSET:
-                mask |= 65536
-                if meta is None:
-                    given.append(None)
-                else:
-                    given.append(_convert.encode_json(meta, "products", "meta", True))
-            if uid is not UNSET:
-                mask |= 131072
-                if uid is None:
-                    given.append(None)
-                else:
-                    given.append(_convert.encode_numeric_text(uid, "products", "uid"))
-            if opens is not UNSET:
-                mask |= 262144
-                if opens is None:
-                    given.append(None)
-                else:
-                    given.append(_convert.encode_numeric_text(opens, "products", "opens"))
-            if anything is not UNSET:
-                mask |= 524288
-                given.append(anything)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_product, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Product with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -290,9 +165,10 @@ class ProductStore(_Store, ProductTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Product]]:
         """Up to `limit` Product rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -308,8 +184,9 @@ class ProductStore(_Store, ProductTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Product rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

@@ -4,13 +4,10 @@
 
 from __future__ import annotations
 
-import datetime
-from .models import JsonValue
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import Product
 from .results import Result
 
@@ -26,15 +23,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -42,61 +39,29 @@ class ProductTable(BaseTable[Product]):
     """A row of the products table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Product]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Product]:
         """The Product with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Product, ray_id: str) -> Result[Product]:
+    async def update(self, row: Product, ray_id: str | None = None) -> Result[Product]:
         """Write every mutable column of this Product, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Product, ray_id: str) -> Result[Product]:
+    async def upsert(self, row: Product, ray_id: str | None = None) -> Result[Product]:
         """Insert this Product, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        name: str | Unset = UNSET,
-        code: str | None | Unset = UNSET,
-        letters: str | None | Unset = UNSET,
-        notes: str | None | Unset = UNSET,
-        price: float | Unset = UNSET,
-        amount: float | None | Unset = UNSET,
-        released: datetime.date | None | Unset = UNSET,
-        updated: datetime.datetime | None | Unset = UNSET,
-        seen: datetime.datetime | None | Unset = UNSET,
-        active: bool | Unset = UNSET,
-        image: bytes | None | Unset = UNSET,
-        weight: float | None | Unset = UNSET,
-        ratio: float | None | Unset = UNSET,
-        precise: float | None | Unset = UNSET,
-        big: int | None | Unset = UNSET,
-        small: int | None | Unset = UNSET,
-        meta: JsonValue | None | Unset = UNSET,
-        uid: str | None | Unset = UNSET,
-        opens: str | None | Unset = UNSET,
-        anything: bytes | None | Unset = UNSET,
-    ) -> Result[Product]:
-        """Write only the given columns of the Product with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Product with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Product]]:
         """Up to `limit` Product rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""

@@ -11,12 +11,11 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import SettingTable
@@ -35,6 +34,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -98,16 +102,18 @@ class SettingStore(_Store, SettingTable):
     table: ClassVar[str] = "settings"
     _sql: ClassVar[Any]  # set by each backend module: its _SettingSql
 
-    async def insert(self, row: Setting, ray_id: str) -> Result[Setting]:
+    async def insert(self, row: Setting, ray_id: str | None = None) -> Result[Setting]:
         """Insert a new Setting; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_setting_insert(row))
             return self._one(stored, decode_setting, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Setting], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Setting], ray_id: str | None = None) -> Result[int]:
         """Insert every Setting in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_setting_insert(r) for r in rows]
@@ -116,111 +122,42 @@ class SettingStore(_Store, SettingTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Setting]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Setting]:
         """The Setting with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_setting, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Setting, ray_id: str) -> Result[Setting]:
+    async def update(self, row: Setting, ray_id: str | None = None) -> Result[Setting]:
         """Write every mutable column of this Setting, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_setting_update(row))
             return self._one(stored, decode_setting, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Setting, ray_id: str) -> Result[Setting]:
+    async def upsert(self, row: Setting, ray_id: str | None = None) -> Result[Setting]:
         """Insert this Setting, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_setting_insert(row))
             return self._one(stored, decode_setting, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        name: str | Unset = UNSET,
-        quoted: str | Unset = UNSET,
-        retries: int | Unset = UNSET,
-        offset_ms: int | Unset = UNSET,
-        boost: int | Unset = UNSET,
-        ratio: float | Unset = UNSET,
-        enabled: bool | Unset = UNSET,
-        note: str | None | Unset = UNSET,
-        updated_at: str | Unset = UNSET,
-        label: str | Unset = UNSET,
-        payload: bytes | None | Unset = UNSET,
-    ) -> Result[Setting]:
-        """Write only the given columns of the Setting with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if name is not UNSET:
-                mask |= 1
-                given.append(name)
-            if quoted is not UNSET:
-                mask |= 2
-                given.append(quoted)
-            if retries is not UNSET:
-                mask |= 4
-                given.append(retries)
-            if offset_ms is not UNSET:
-                mask |= 8
-                given.append(offset_ms)
-            if boost is not UNSET:
-                mask |= 16
-                given.append(boost)
-            if ratio is not UNSET:
-                mask |= 32
-                given.append(_convert.encode_float(ratio, "settings", "ratio"))
-            if enabled is not UNSET:
-                mask |= 64
-                given.append(_convert.encode_bool(enabled))
-            if note is not UNSET:
-                mask |= 128
-                given.append(note)
-            if updated_at is not UNSET:
-                mask |= 256
-                if updated_at is _convert.DEFAULT:
-                    _convert.refuse_default("settings", "updated_at")
-                given.append(updated_at)
-            if label is not UNSET:
-                mask |= 512
-                if label is _convert.DEFAULT:
-                    _convert.refuse_default("settings", "label")
-                given.append(label)
-            if payload is not UNSET:
-                mask |= 1024
-                if payload is _convert.DEFAULT:
-                    _convert.refuse_default("settings", "payload")
-                given.append(payload)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_setting, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Setting with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -228,9 +165,10 @@ class SettingStore(_Store, SettingTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Setting]]:
         """Up to `limit` Setting rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -246,8 +184,9 @@ class SettingStore(_Store, SettingTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Setting rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

@@ -11,12 +11,11 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import OrderTable
@@ -35,6 +34,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -98,16 +102,18 @@ class OrderStore(_Store, OrderTable):
     table: ClassVar[str] = "orders"
     _sql: ClassVar[Any]  # set by each backend module: its _OrderSql
 
-    async def insert(self, row: Order, ray_id: str) -> Result[Order]:
+    async def insert(self, row: Order, ray_id: str | None = None) -> Result[Order]:
         """Insert a new Order; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_order_insert(row))
             return self._one(stored, decode_order, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Order], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Order], ray_id: str | None = None) -> Result[int]:
         """Insert every Order in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_order_insert(r) for r in rows]
@@ -116,89 +122,42 @@ class OrderStore(_Store, OrderTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Order]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Order]:
         """The Order with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_order, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Order, ray_id: str) -> Result[Order]:
+    async def update(self, row: Order, ray_id: str | None = None) -> Result[Order]:
         """Write every mutable column of this Order, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_order_update(row))
             return self._one(stored, decode_order, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Order, ray_id: str) -> Result[Order]:
+    async def upsert(self, row: Order, ray_id: str | None = None) -> Result[Order]:
         """Insert this Order, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_order_insert(row))
             return self._one(stored, decode_order, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        status: Literal["new", "paid", "shipped"] | Unset = UNSET,
-        priority: Literal[1, 2, 3] | Unset = UNSET,
-        gift: bool | Unset = UNSET,
-        express: bool | Unset = UNSET,
-        channel: Literal["web", "store"] | None | Unset = UNSET,
-        size: Literal["s", "m", "l"] | Unset = UNSET,
-        note: str | None | Unset = UNSET,
-    ) -> Result[Order]:
-        """Write only the given columns of the Order with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if status is not UNSET:
-                mask |= 1
-                given.append(status)
-            if priority is not UNSET:
-                mask |= 2
-                given.append(priority)
-            if gift is not UNSET:
-                mask |= 4
-                given.append(_convert.encode_bool(gift))
-            if express is not UNSET:
-                mask |= 8
-                given.append(_convert.encode_bool(express))
-            if channel is not UNSET:
-                mask |= 16
-                given.append(channel)
-            if size is not UNSET:
-                mask |= 32
-                given.append(size)
-            if note is not UNSET:
-                mask |= 64
-                given.append(note)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_order, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Order with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -208,12 +167,13 @@ class OrderStore(_Store, OrderTable):
     async def list_by_status(
         self,
         status: Literal["new", "paid", "shipped"],
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         limit: int = 100,
         after: int | None = None,
     ) -> Result[list[Order]]:
         """Up to `limit` Order rows with this status, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -237,9 +197,10 @@ class OrderStore(_Store, OrderTable):
             return self._failed(exc, ray_id, "list_by_status")
 
     async def count_by_status(
-        self, status: Literal["new", "paid", "shipped"], ray_id: str
+        self, status: Literal["new", "paid", "shipped"], ray_id: str | None = None
     ) -> Result[int]:
         """How many Order rows with this status."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_STATUS, (status,))
             return self._count(found, ray_id)
@@ -247,9 +208,10 @@ class OrderStore(_Store, OrderTable):
             return self._failed(exc, ray_id, "count_by_status")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Order]]:
         """Up to `limit` Order rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -265,8 +227,9 @@ class OrderStore(_Store, OrderTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Order rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

@@ -8,7 +8,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, Literal, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import Order
 from .results import Result
 
@@ -24,15 +23,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -40,51 +39,32 @@ class OrderTable(BaseTable[Order]):
     """A row of the orders table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Order]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Order]:
         """The Order with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Order, ray_id: str) -> Result[Order]:
+    async def update(self, row: Order, ray_id: str | None = None) -> Result[Order]:
         """Write every mutable column of this Order, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Order, ray_id: str) -> Result[Order]:
+    async def upsert(self, row: Order, ray_id: str | None = None) -> Result[Order]:
         """Insert this Order, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        status: Literal["new", "paid", "shipped"] | Unset = UNSET,
-        priority: Literal[1, 2, 3] | Unset = UNSET,
-        gift: bool | Unset = UNSET,
-        express: bool | Unset = UNSET,
-        channel: Literal["web", "store"] | None | Unset = UNSET,
-        size: Literal["s", "m", "l"] | Unset = UNSET,
-        note: str | None | Unset = UNSET,
-    ) -> Result[Order]:
-        """Write only the given columns of the Order with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Order with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_status(
         self,
         status: Literal["new", "paid", "shipped"],
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         limit: int = 100,
         after: int | None = None,
@@ -93,12 +73,12 @@ class OrderTable(BaseTable[Order]):
 
     @abstractmethod
     async def count_by_status(
-        self, status: Literal["new", "paid", "shipped"], ray_id: str
+        self, status: Literal["new", "paid", "shipped"], ray_id: str | None = None
     ) -> Result[int]:
         """How many Order rows with this status."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Order]]:
         """Up to `limit` Order rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""

@@ -11,12 +11,11 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import WidgetTable
@@ -35,6 +34,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -98,16 +102,18 @@ class WidgetStore(_Store, WidgetTable):
     table: ClassVar[str] = "widgets"
     _sql: ClassVar[Any]  # set by each backend module: its _WidgetSql
 
-    async def insert(self, row: Widget, ray_id: str) -> Result[Widget]:
+    async def insert(self, row: Widget, ray_id: str | None = None) -> Result[Widget]:
         """Insert a new Widget; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_widget_insert(row))
             return self._one(stored, decode_widget, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Widget], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Widget], ray_id: str | None = None) -> Result[int]:
         """Insert every Widget in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_widget_insert(r) for r in rows]
@@ -116,61 +122,42 @@ class WidgetStore(_Store, WidgetTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Widget]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Widget]:
         """The Widget with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_widget, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Widget, ray_id: str) -> Result[Widget]:
+    async def update(self, row: Widget, ray_id: str | None = None) -> Result[Widget]:
         """Write every mutable column of this Widget, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_widget_update(row))
             return self._one(stored, decode_widget, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Widget, ray_id: str) -> Result[Widget]:
+    async def upsert(self, row: Widget, ray_id: str | None = None) -> Result[Widget]:
         """Insert this Widget, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_widget_insert(row))
             return self._one(stored, decode_widget, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | Unset = UNSET
-    ) -> Result[Widget]:
-        """Write only the given columns of the Widget with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if name is not UNSET:
-                mask |= 1
-                given.append(name)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_widget, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Widget with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -178,9 +165,10 @@ class WidgetStore(_Store, WidgetTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Widget]]:
         """Up to `limit` Widget rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -196,8 +184,9 @@ class WidgetStore(_Store, WidgetTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Widget rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

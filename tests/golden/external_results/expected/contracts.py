@@ -8,7 +8,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import Widget
 from .results import Result
 
@@ -24,15 +23,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -40,38 +39,29 @@ class WidgetTable(BaseTable[Widget]):
     """A row of the widgets table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Widget]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Widget]:
         """The Widget with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Widget, ray_id: str) -> Result[Widget]:
+    async def update(self, row: Widget, ray_id: str | None = None) -> Result[Widget]:
         """Write every mutable column of this Widget, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Widget, ray_id: str) -> Result[Widget]:
+    async def upsert(self, row: Widget, ray_id: str | None = None) -> Result[Widget]:
         """Insert this Widget, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | Unset = UNSET
-    ) -> Result[Widget]:
-        """Write only the given columns of the Widget with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Widget with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Widget]]:
         """Up to `limit` Widget rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""

@@ -11,12 +11,11 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import AuthorTable, CategoryTable, BookTable, EditionTable, PrintingTable
@@ -50,6 +49,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -113,16 +117,18 @@ class AuthorStore(_Store, AuthorTable):
     table: ClassVar[str] = "authors"
     _sql: ClassVar[Any]  # set by each backend module: its _AuthorSql
 
-    async def insert(self, row: Author, ray_id: str) -> Result[Author]:
+    async def insert(self, row: Author, ray_id: str | None = None) -> Result[Author]:
         """Insert a new Author; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_author_insert(row))
             return self._one(stored, decode_author, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Author], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Author], ray_id: str | None = None) -> Result[int]:
         """Insert every Author in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_author_insert(r) for r in rows]
@@ -131,61 +137,42 @@ class AuthorStore(_Store, AuthorTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Author]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Author]:
         """The Author with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_author, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Author, ray_id: str) -> Result[Author]:
+    async def update(self, row: Author, ray_id: str | None = None) -> Result[Author]:
         """Write every mutable column of this Author, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_author_update(row))
             return self._one(stored, decode_author, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Author, ray_id: str) -> Result[Author]:
+    async def upsert(self, row: Author, ray_id: str | None = None) -> Result[Author]:
         """Insert this Author, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_author_insert(row))
             return self._one(stored, decode_author, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | Unset = UNSET
-    ) -> Result[Author]:
-        """Write only the given columns of the Author with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if name is not UNSET:
-                mask |= 1
-                given.append(name)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_author, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Author with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -193,9 +180,10 @@ class AuthorStore(_Store, AuthorTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Author]]:
         """Up to `limit` Author rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -211,8 +199,9 @@ class AuthorStore(_Store, AuthorTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Author rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -228,16 +217,18 @@ class CategoryStore(_Store, CategoryTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("parent_id",)
     _sql: ClassVar[Any]  # set by each backend module: its _CategorySql
 
-    async def insert(self, row: Category, ray_id: str) -> Result[Category]:
+    async def insert(self, row: Category, ray_id: str | None = None) -> Result[Category]:
         """Insert a new Category; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_category_insert(row))
             return self._one(stored, decode_category, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Category], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Category], ray_id: str | None = None) -> Result[int]:
         """Insert every Category in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_category_insert(r) for r in rows]
@@ -246,69 +237,42 @@ class CategoryStore(_Store, CategoryTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Category]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Category]:
         """The Category with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_category, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Category, ray_id: str) -> Result[Category]:
+    async def update(self, row: Category, ray_id: str | None = None) -> Result[Category]:
         """Write every mutable column of this Category, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_category_update(row))
             return self._one(stored, decode_category, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Category, ray_id: str) -> Result[Category]:
+    async def upsert(self, row: Category, ray_id: str | None = None) -> Result[Category]:
         """Insert this Category, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_category_insert(row))
             return self._one(stored, decode_category, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        parent_id: int | None | Unset = UNSET,
-        name: str | Unset = UNSET,
-    ) -> Result[Category]:
-        """Write only the given columns of the Category with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if parent_id is not UNSET:
-                mask |= 1
-                given.append(parent_id)
-            if name is not UNSET:
-                mask |= 2
-                given.append(name)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_category, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Category with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -316,9 +280,15 @@ class CategoryStore(_Store, CategoryTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_by_parent_id(
-        self, parent_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        parent_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Category]]:
         """Up to `limit` Category rows with this parent_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -341,8 +311,9 @@ class CategoryStore(_Store, CategoryTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_parent_id")
 
-    async def count_by_parent_id(self, parent_id: int, ray_id: str) -> Result[int]:
+    async def count_by_parent_id(self, parent_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Category rows with this parent_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_PARENT_ID, (parent_id,))
             return self._count(found, ray_id)
@@ -350,9 +321,10 @@ class CategoryStore(_Store, CategoryTable):
             return self._failed(exc, ray_id, "count_by_parent_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Category]]:
         """Up to `limit` Category rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -368,8 +340,9 @@ class CategoryStore(_Store, CategoryTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Category rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -390,16 +363,18 @@ class BookStore(_Store, BookTable):
     )
     _sql: ClassVar[Any]  # set by each backend module: its _BookSql
 
-    async def insert(self, row: Book, ray_id: str) -> Result[Book]:
+    async def insert(self, row: Book, ray_id: str | None = None) -> Result[Book]:
         """Insert a new Book; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_book_insert(row))
             return self._one(stored, decode_book, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Book], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Book], ray_id: str | None = None) -> Result[int]:
         """Insert every Book in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_book_insert(r) for r in rows]
@@ -408,97 +383,60 @@ class BookStore(_Store, BookTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Book]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Book]:
         """The Book with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_book, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def get_by_isbn(self, isbn: str, ray_id: str) -> Result[Book]:
+    async def get_by_isbn(self, isbn: str, ray_id: str | None = None) -> Result[Book]:
         """The Book with this isbn, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ISBN, (isbn,))
             return self._one(found, decode_book, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_isbn")
 
-    async def update(self, row: Book, ray_id: str) -> Result[Book]:
+    async def update(self, row: Book, ray_id: str | None = None) -> Result[Book]:
         """Write every mutable column of this Book, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_book_update(row))
             return self._one(stored, decode_book, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Book, ray_id: str) -> Result[Book]:
+    async def upsert(self, row: Book, ray_id: str | None = None) -> Result[Book]:
         """Insert this Book, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_book_insert(row))
             return self._one(stored, decode_book, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        isbn: str | Unset = UNSET,
-        author_id: int | Unset = UNSET,
-        category_id: int | None | Unset = UNSET,
-        editor_id: int | None | Unset = UNSET,
-        reviewer_id: int | None | Unset = UNSET,
-    ) -> Result[Book]:
-        """Write only the given columns of the Book with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if isbn is not UNSET:
-                mask |= 1
-                given.append(isbn)
-            if author_id is not UNSET:
-                mask |= 2
-                given.append(author_id)
-            if category_id is not UNSET:
-                mask |= 4
-                given.append(category_id)
-            if editor_id is not UNSET:
-                mask |= 8
-                given.append(editor_id)
-            if reviewer_id is not UNSET:
-                mask |= 16
-                given.append(reviewer_id)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_book, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Book with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    async def delete_by_isbn(self, isbn: str, ray_id: str) -> Result[None]:
+    async def delete_by_isbn(self, isbn: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Book with this isbn; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ISBN, (isbn,))
             return self._deleted(deleted, ray_id)
@@ -506,9 +444,15 @@ class BookStore(_Store, BookTable):
             return self._failed(exc, ray_id, "delete_by_isbn")
 
     async def list_by_author_id(
-        self, author_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        author_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Book]]:
         """Up to `limit` Book rows with this author_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -531,8 +475,9 @@ class BookStore(_Store, BookTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_author_id")
 
-    async def count_by_author_id(self, author_id: int, ray_id: str) -> Result[int]:
+    async def count_by_author_id(self, author_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Book rows with this author_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_AUTHOR_ID, (author_id,))
             return self._count(found, ray_id)
@@ -540,9 +485,15 @@ class BookStore(_Store, BookTable):
             return self._failed(exc, ray_id, "count_by_author_id")
 
     async def list_by_category_id(
-        self, category_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        category_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Book]]:
         """Up to `limit` Book rows with this category_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -565,8 +516,11 @@ class BookStore(_Store, BookTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_category_id")
 
-    async def count_by_category_id(self, category_id: int, ray_id: str) -> Result[int]:
+    async def count_by_category_id(
+        self, category_id: int, ray_id: str | None = None
+    ) -> Result[int]:
         """How many Book rows with this category_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_CATEGORY_ID, (category_id,))
             return self._count(found, ray_id)
@@ -574,9 +528,15 @@ class BookStore(_Store, BookTable):
             return self._failed(exc, ray_id, "count_by_category_id")
 
     async def list_by_editor_id(
-        self, editor_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        editor_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Book]]:
         """Up to `limit` Book rows with this editor_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -599,8 +559,9 @@ class BookStore(_Store, BookTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_editor_id")
 
-    async def count_by_editor_id(self, editor_id: int, ray_id: str) -> Result[int]:
+    async def count_by_editor_id(self, editor_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Book rows with this editor_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_EDITOR_ID, (editor_id,))
             return self._count(found, ray_id)
@@ -608,9 +569,15 @@ class BookStore(_Store, BookTable):
             return self._failed(exc, ray_id, "count_by_editor_id")
 
     async def list_by_reviewer_id(
-        self, reviewer_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        reviewer_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Book]]:
         """Up to `limit` Book rows with this reviewer_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -633,8 +600,11 @@ class BookStore(_Store, BookTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_reviewer_id")
 
-    async def count_by_reviewer_id(self, reviewer_id: int, ray_id: str) -> Result[int]:
+    async def count_by_reviewer_id(
+        self, reviewer_id: int, ray_id: str | None = None
+    ) -> Result[int]:
         """How many Book rows with this reviewer_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_REVIEWER_ID, (reviewer_id,))
             return self._count(found, ray_id)
@@ -642,9 +612,10 @@ class BookStore(_Store, BookTable):
             return self._failed(exc, ray_id, "count_by_reviewer_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Book]]:
         """Up to `limit` Book rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -660,8 +631,9 @@ class BookStore(_Store, BookTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Book rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -677,16 +649,18 @@ class EditionStore(_Store, EditionTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("book_isbn",)
     _sql: ClassVar[Any]  # set by each backend module: its _EditionSql
 
-    async def insert(self, row: Edition, ray_id: str) -> Result[Edition]:
+    async def insert(self, row: Edition, ray_id: str | None = None) -> Result[Edition]:
         """Insert a new Edition; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_edition_insert(row))
             return self._one(stored, decode_edition, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Edition], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Edition], ray_id: str | None = None) -> Result[int]:
         """Insert every Edition in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_edition_insert(r) for r in rows]
@@ -696,9 +670,10 @@ class EditionStore(_Store, EditionTable):
             return self._failed(exc, ray_id, "insert_many")
 
     async def get_by_book_isbn_and_number(
-        self, book_isbn: str, number: int, ray_id: str
+        self, book_isbn: str, number: int, ray_id: str | None = None
     ) -> Result[Edition]:
         """The Edition with this book_isbn and number, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(
                 self._sql.GET_BY_BOOK_ISBN_AND_NUMBER,
@@ -712,9 +687,10 @@ class EditionStore(_Store, EditionTable):
             return self._failed(exc, ray_id, "get_by_book_isbn_and_number")
 
     async def delete_by_book_isbn_and_number(
-        self, book_isbn: str, number: int, ray_id: str
+        self, book_isbn: str, number: int, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the Edition with this book_isbn and number; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(
                 self._sql.DELETE_BY_BOOK_ISBN_AND_NUMBER,
@@ -728,9 +704,15 @@ class EditionStore(_Store, EditionTable):
             return self._failed(exc, ray_id, "delete_by_book_isbn_and_number")
 
     async def list_by_book_isbn(
-        self, book_isbn: str, ray_id: str, *, limit: int = 100, after: tuple[str, int] | None = None
+        self,
+        book_isbn: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: tuple[str, int] | None = None,
     ) -> Result[list[Edition]]:
         """Up to `limit` Edition rows with this book_isbn, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -754,8 +736,9 @@ class EditionStore(_Store, EditionTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_book_isbn")
 
-    async def count_by_book_isbn(self, book_isbn: str, ray_id: str) -> Result[int]:
+    async def count_by_book_isbn(self, book_isbn: str, ray_id: str | None = None) -> Result[int]:
         """How many Edition rows with this book_isbn."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_BOOK_ISBN, (book_isbn,))
             return self._count(found, ray_id)
@@ -763,9 +746,10 @@ class EditionStore(_Store, EditionTable):
             return self._failed(exc, ray_id, "count_by_book_isbn")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[str, int] | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: tuple[str, int] | None = None
     ) -> Result[list[Edition]]:
         """Up to `limit` Edition rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -782,8 +766,9 @@ class EditionStore(_Store, EditionTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Edition rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -799,16 +784,18 @@ class PrintingStore(_Store, PrintingTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("(book_isbn, edition_number)",)
     _sql: ClassVar[Any]  # set by each backend module: its _PrintingSql
 
-    async def insert(self, row: Printing, ray_id: str) -> Result[Printing]:
+    async def insert(self, row: Printing, ray_id: str | None = None) -> Result[Printing]:
         """Insert a new Printing; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_printing_insert(row))
             return self._one(stored, decode_printing, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Printing], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Printing], ray_id: str | None = None) -> Result[int]:
         """Insert every Printing in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_printing_insert(r) for r in rows]
@@ -817,73 +804,42 @@ class PrintingStore(_Store, PrintingTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Printing]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Printing]:
         """The Printing with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_printing, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Printing, ray_id: str) -> Result[Printing]:
+    async def update(self, row: Printing, ray_id: str | None = None) -> Result[Printing]:
         """Write every mutable column of this Printing, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_printing_update(row))
             return self._one(stored, decode_printing, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Printing, ray_id: str) -> Result[Printing]:
+    async def upsert(self, row: Printing, ray_id: str | None = None) -> Result[Printing]:
         """Insert this Printing, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_printing_insert(row))
             return self._one(stored, decode_printing, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        book_isbn: str | Unset = UNSET,
-        edition_number: int | Unset = UNSET,
-        copies: int | Unset = UNSET,
-    ) -> Result[Printing]:
-        """Write only the given columns of the Printing with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if book_isbn is not UNSET:
-                mask |= 1
-                given.append(book_isbn)
-            if edition_number is not UNSET:
-                mask |= 2
-                given.append(edition_number)
-            if copies is not UNSET:
-                mask |= 4
-                given.append(copies)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_printing, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Printing with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -891,9 +847,10 @@ class PrintingStore(_Store, PrintingTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Printing]]:
         """Up to `limit` Printing rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -909,8 +866,9 @@ class PrintingStore(_Store, PrintingTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Printing rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

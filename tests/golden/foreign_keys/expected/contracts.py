@@ -8,7 +8,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import Author, Category, Book, Edition, Printing
 from .results import Result
 
@@ -28,15 +27,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -44,39 +43,30 @@ class AuthorTable(BaseTable[Author]):
     """A row of the authors table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Author]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Author]:
         """The Author with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Author, ray_id: str) -> Result[Author]:
+    async def update(self, row: Author, ray_id: str | None = None) -> Result[Author]:
         """Write every mutable column of this Author, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Author, ray_id: str) -> Result[Author]:
+    async def upsert(self, row: Author, ray_id: str | None = None) -> Result[Author]:
         """Insert this Author, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | Unset = UNSET
-    ) -> Result[Author]:
-        """Write only the given columns of the Author with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Author with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Author]]:
         """Up to `limit` Author rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -85,54 +75,45 @@ class CategoryTable(BaseTable[Category]):
     """A tree: each category may sit under another one."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Category]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Category]:
         """The Category with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Category, ray_id: str) -> Result[Category]:
+    async def update(self, row: Category, ray_id: str | None = None) -> Result[Category]:
         """Write every mutable column of this Category, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Category, ray_id: str) -> Result[Category]:
+    async def upsert(self, row: Category, ray_id: str | None = None) -> Result[Category]:
         """Insert this Category, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        parent_id: int | None | Unset = UNSET,
-        name: str | Unset = UNSET,
-    ) -> Result[Category]:
-        """Write only the given columns of the Category with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Category with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_parent_id(
-        self, parent_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        parent_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Category]]:
         """Up to `limit` Category rows with this parent_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_parent_id(self, parent_id: int, ray_id: str) -> Result[int]:
+    async def count_by_parent_id(self, parent_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Category rows with this parent_id."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Category]]:
         """Up to `limit` Category rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -141,95 +122,102 @@ class BookTable(BaseTable[Book]):
     """A row of the books table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Book]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Book]:
         """The Book with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def get_by_isbn(self, isbn: str, ray_id: str) -> Result[Book]:
+    async def get_by_isbn(self, isbn: str, ray_id: str | None = None) -> Result[Book]:
         """The Book with this isbn, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Book, ray_id: str) -> Result[Book]:
+    async def update(self, row: Book, ray_id: str | None = None) -> Result[Book]:
         """Write every mutable column of this Book, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Book, ray_id: str) -> Result[Book]:
+    async def upsert(self, row: Book, ray_id: str | None = None) -> Result[Book]:
         """Insert this Book, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        isbn: str | Unset = UNSET,
-        author_id: int | Unset = UNSET,
-        category_id: int | None | Unset = UNSET,
-        editor_id: int | None | Unset = UNSET,
-        reviewer_id: int | None | Unset = UNSET,
-    ) -> Result[Book]:
-        """Write only the given columns of the Book with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Book with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
-    async def delete_by_isbn(self, isbn: str, ray_id: str) -> Result[None]:
+    async def delete_by_isbn(self, isbn: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Book with this isbn; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_author_id(
-        self, author_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        author_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Book]]:
         """Up to `limit` Book rows with this author_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_author_id(self, author_id: int, ray_id: str) -> Result[int]:
+    async def count_by_author_id(self, author_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Book rows with this author_id."""
 
     @abstractmethod
     async def list_by_category_id(
-        self, category_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        category_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Book]]:
         """Up to `limit` Book rows with this category_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_category_id(self, category_id: int, ray_id: str) -> Result[int]:
+    async def count_by_category_id(
+        self, category_id: int, ray_id: str | None = None
+    ) -> Result[int]:
         """How many Book rows with this category_id."""
 
     @abstractmethod
     async def list_by_editor_id(
-        self, editor_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        editor_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Book]]:
         """Up to `limit` Book rows with this editor_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_editor_id(self, editor_id: int, ray_id: str) -> Result[int]:
+    async def count_by_editor_id(self, editor_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Book rows with this editor_id."""
 
     @abstractmethod
     async def list_by_reviewer_id(
-        self, reviewer_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        reviewer_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Book]]:
         """Up to `limit` Book rows with this reviewer_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_reviewer_id(self, reviewer_id: int, ray_id: str) -> Result[int]:
+    async def count_by_reviewer_id(
+        self, reviewer_id: int, ray_id: str | None = None
+    ) -> Result[int]:
         """How many Book rows with this reviewer_id."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Book]]:
         """Up to `limit` Book rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -239,29 +227,34 @@ class EditionTable(BaseTable[Edition]):
 
     @abstractmethod
     async def get_by_book_isbn_and_number(
-        self, book_isbn: str, number: int, ray_id: str
+        self, book_isbn: str, number: int, ray_id: str | None = None
     ) -> Result[Edition]:
         """The Edition with this book_isbn and number, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_book_isbn_and_number(
-        self, book_isbn: str, number: int, ray_id: str
+        self, book_isbn: str, number: int, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the Edition with this book_isbn and number; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_book_isbn(
-        self, book_isbn: str, ray_id: str, *, limit: int = 100, after: tuple[str, int] | None = None
+        self,
+        book_isbn: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: tuple[str, int] | None = None,
     ) -> Result[list[Edition]]:
         """Up to `limit` Edition rows with this book_isbn, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_book_isbn(self, book_isbn: str, ray_id: str) -> Result[int]:
+    async def count_by_book_isbn(self, book_isbn: str, ray_id: str | None = None) -> Result[int]:
         """How many Edition rows with this book_isbn."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[str, int] | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: tuple[str, int] | None = None
     ) -> Result[list[Edition]]:
         """Up to `limit` Edition rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -270,44 +263,29 @@ class PrintingTable(BaseTable[Printing]):
     """A row of the printings table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Printing]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Printing]:
         """The Printing with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Printing, ray_id: str) -> Result[Printing]:
+    async def update(self, row: Printing, ray_id: str | None = None) -> Result[Printing]:
         """Write every mutable column of this Printing, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Printing, ray_id: str) -> Result[Printing]:
+    async def upsert(self, row: Printing, ray_id: str | None = None) -> Result[Printing]:
         """Insert this Printing, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        book_isbn: str | Unset = UNSET,
-        edition_number: int | Unset = UNSET,
-        copies: int | Unset = UNSET,
-    ) -> Result[Printing]:
-        """Write only the given columns of the Printing with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Printing with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Printing]]:
         """Up to `limit` Printing rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""

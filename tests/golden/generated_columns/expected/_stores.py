@@ -11,12 +11,11 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import LineItemTable
@@ -35,6 +34,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -98,8 +102,9 @@ class LineItemStore(_Store, LineItemTable):
     table: ClassVar[str] = "line_items"
     _sql: ClassVar[Any]  # set by each backend module: its _LineItemSql
 
-    async def insert(self, row: LineItem, ray_id: str) -> Result[LineItem]:
+    async def insert(self, row: LineItem, ray_id: str | None = None) -> Result[LineItem]:
         """Insert a new LineItem; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_line_item_insert(row)
@@ -108,8 +113,9 @@ class LineItemStore(_Store, LineItemTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[LineItem], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[LineItem], ray_id: str | None = None) -> Result[int]:
         """Insert every LineItem in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_line_item_insert(r) for r in rows]
@@ -118,19 +124,21 @@ class LineItemStore(_Store, LineItemTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[LineItem]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[LineItem]:
         """The LineItem with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_line_item, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: LineItem, ray_id: str) -> Result[LineItem]:
+    async def update(self, row: LineItem, ray_id: str | None = None) -> Result[LineItem]:
         """Write every mutable column of this LineItem, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_line_item_update(row)
@@ -139,11 +147,12 @@ class LineItemStore(_Store, LineItemTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: LineItem, ray_id: str) -> Result[LineItem]:
+    async def upsert(self, row: LineItem, ray_id: str | None = None) -> Result[LineItem]:
         """Insert this LineItem, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_line_item_insert(row)
@@ -152,39 +161,9 @@ class LineItemStore(_Store, LineItemTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        quantity: int | Unset = UNSET,
-        unit_price: int | Unset = UNSET,
-    ) -> Result[LineItem]:
-        """Write only the given columns of the LineItem with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if quantity is not UNSET:
-                mask |= 1
-                given.append(quantity)
-            if unit_price is not UNSET:
-                mask |= 2
-                given.append(unit_price)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_line_item, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the LineItem with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -192,9 +171,10 @@ class LineItemStore(_Store, LineItemTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[LineItem]]:
         """Up to `limit` LineItem rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -210,8 +190,9 @@ class LineItemStore(_Store, LineItemTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many LineItem rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

@@ -11,12 +11,11 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ScheduleTable
@@ -35,6 +34,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -98,16 +102,18 @@ class ScheduleStore(_Store, ScheduleTable):
     table: ClassVar[str] = "schedules"
     _sql: ClassVar[Any]  # set by each backend module: its _ScheduleSql
 
-    async def insert(self, row: Schedule, ray_id: str) -> Result[Schedule]:
+    async def insert(self, row: Schedule, ray_id: str | None = None) -> Result[Schedule]:
         """Insert a new Schedule; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_schedule_insert(row))
             return self._one(stored, decode_schedule, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Schedule], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Schedule], ray_id: str | None = None) -> Result[int]:
         """Insert every Schedule in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_schedule_insert(r) for r in rows]
@@ -116,89 +122,42 @@ class ScheduleStore(_Store, ScheduleTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Schedule]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Schedule]:
         """The Schedule with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_schedule, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Schedule, ray_id: str) -> Result[Schedule]:
+    async def update(self, row: Schedule, ray_id: str | None = None) -> Result[Schedule]:
         """Write every mutable column of this Schedule, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_schedule_update(row))
             return self._one(stored, decode_schedule, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Schedule, ray_id: str) -> Result[Schedule]:
+    async def upsert(self, row: Schedule, ray_id: str | None = None) -> Result[Schedule]:
         """Insert this Schedule, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_schedule_insert(row))
             return self._one(stored, decode_schedule, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        interval: int | Unset = UNSET,
-        order: int | Unset = UNSET,
-        from_: str | Unset = UNSET,
-        class_: str | None | Unset = UNSET,
-        type: str | None | Unset = UNSET,
-        state: str | Unset = UNSET,
-        limit: int | None | Unset = UNSET,
-    ) -> Result[Schedule]:
-        """Write only the given columns of the Schedule with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if interval is not UNSET:
-                mask |= 1
-                given.append(interval)
-            if order is not UNSET:
-                mask |= 2
-                given.append(order)
-            if from_ is not UNSET:
-                mask |= 4
-                given.append(from_)
-            if class_ is not UNSET:
-                mask |= 8
-                given.append(class_)
-            if type is not UNSET:
-                mask |= 16
-                given.append(type)
-            if state is not UNSET:
-                mask |= 32
-                given.append(state)
-            if limit is not UNSET:
-                mask |= 64
-                given.append(limit)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_schedule, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Schedule with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -206,9 +165,10 @@ class ScheduleStore(_Store, ScheduleTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_by_order(
-        self, order: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, order: int, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Schedule]]:
         """Up to `limit` Schedule rows with this order, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -231,8 +191,9 @@ class ScheduleStore(_Store, ScheduleTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_order")
 
-    async def count_by_order(self, order: int, ray_id: str) -> Result[int]:
+    async def count_by_order(self, order: int, ray_id: str | None = None) -> Result[int]:
         """How many Schedule rows with this order."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_ORDER, (order,))
             return self._count(found, ray_id)
@@ -240,9 +201,10 @@ class ScheduleStore(_Store, ScheduleTable):
             return self._failed(exc, ray_id, "count_by_order")
 
     async def list_by_class(
-        self, class_: str, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, class_: str, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Schedule]]:
         """Up to `limit` Schedule rows with this class, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -265,8 +227,9 @@ class ScheduleStore(_Store, ScheduleTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_class")
 
-    async def count_by_class(self, class_: str, ray_id: str) -> Result[int]:
+    async def count_by_class(self, class_: str, ray_id: str | None = None) -> Result[int]:
         """How many Schedule rows with this class."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_CLASS, (class_,))
             return self._count(found, ray_id)
@@ -274,9 +237,10 @@ class ScheduleStore(_Store, ScheduleTable):
             return self._failed(exc, ray_id, "count_by_class")
 
     async def list_by_limit(
-        self, limit_: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, limit_: int, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Schedule]]:
         """Up to `limit` Schedule rows with this limit, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -299,8 +263,9 @@ class ScheduleStore(_Store, ScheduleTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_limit")
 
-    async def count_by_limit(self, limit_: int, ray_id: str) -> Result[int]:
+    async def count_by_limit(self, limit_: int, ray_id: str | None = None) -> Result[int]:
         """How many Schedule rows with this limit."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_LIMIT, (limit_,))
             return self._count(found, ray_id)
@@ -308,9 +273,10 @@ class ScheduleStore(_Store, ScheduleTable):
             return self._failed(exc, ray_id, "count_by_limit")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Schedule]]:
         """Up to `limit` Schedule rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -326,8 +292,9 @@ class ScheduleStore(_Store, ScheduleTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Schedule rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

@@ -8,7 +8,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import Schedule
 from .results import Result
 
@@ -24,15 +23,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -40,78 +39,59 @@ class ScheduleTable(BaseTable[Schedule]):
     """Columns named after SQL and Python keywords, and after method parameters."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Schedule]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Schedule]:
         """The Schedule with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Schedule, ray_id: str) -> Result[Schedule]:
+    async def update(self, row: Schedule, ray_id: str | None = None) -> Result[Schedule]:
         """Write every mutable column of this Schedule, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Schedule, ray_id: str) -> Result[Schedule]:
+    async def upsert(self, row: Schedule, ray_id: str | None = None) -> Result[Schedule]:
         """Insert this Schedule, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        interval: int | Unset = UNSET,
-        order: int | Unset = UNSET,
-        from_: str | Unset = UNSET,
-        class_: str | None | Unset = UNSET,
-        type: str | None | Unset = UNSET,
-        state: str | Unset = UNSET,
-        limit: int | None | Unset = UNSET,
-    ) -> Result[Schedule]:
-        """Write only the given columns of the Schedule with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Schedule with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_order(
-        self, order: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, order: int, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Schedule]]:
         """Up to `limit` Schedule rows with this order, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_order(self, order: int, ray_id: str) -> Result[int]:
+    async def count_by_order(self, order: int, ray_id: str | None = None) -> Result[int]:
         """How many Schedule rows with this order."""
 
     @abstractmethod
     async def list_by_class(
-        self, class_: str, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, class_: str, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Schedule]]:
         """Up to `limit` Schedule rows with this class, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_class(self, class_: str, ray_id: str) -> Result[int]:
+    async def count_by_class(self, class_: str, ray_id: str | None = None) -> Result[int]:
         """How many Schedule rows with this class."""
 
     @abstractmethod
     async def list_by_limit(
-        self, limit_: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, limit_: int, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Schedule]]:
         """Up to `limit` Schedule rows with this limit, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_limit(self, limit_: int, ray_id: str) -> Result[int]:
+    async def count_by_limit(self, limit_: int, ray_id: str | None = None) -> Result[int]:
         """How many Schedule rows with this limit."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Schedule]]:
         """Up to `limit` Schedule rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""

@@ -11,12 +11,11 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ProjectTable, TaskTable, LabelTable, ImportTable
@@ -46,6 +45,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -109,16 +113,18 @@ class ProjectStore(_Store, ProjectTable):
     table: ClassVar[str] = "projects"
     _sql: ClassVar[Any]  # set by each backend module: its _ProjectSql
 
-    async def insert(self, row: Project, ray_id: str) -> Result[Project]:
+    async def insert(self, row: Project, ray_id: str | None = None) -> Result[Project]:
         """Insert a new Project; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_project_insert(row))
             return self._one(stored, decode_project, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Project], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Project], ray_id: str | None = None) -> Result[int]:
         """Insert every Project in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_project_insert(r) for r in rows]
@@ -127,73 +133,42 @@ class ProjectStore(_Store, ProjectTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: str, ray_id: str) -> Result[Project]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[Project]:
         """The Project with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_project, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Project, ray_id: str) -> Result[Project]:
+    async def update(self, row: Project, ray_id: str | None = None) -> Result[Project]:
         """Write every mutable column of this Project, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_project_update(row))
             return self._one(stored, decode_project, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Project, ray_id: str) -> Result[Project]:
+    async def upsert(self, row: Project, ray_id: str | None = None) -> Result[Project]:
         """Insert this Project, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_project_insert(row))
             return self._one(stored, decode_project, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        name: str | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[Project]:
-        """Write only the given columns of the Project with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if name is not UNSET:
-                mask |= 1
-                given.append(name)
-            if updated_at is not UNSET:
-                mask |= 2
-                given.append(updated_at)
-            if updated_by is not UNSET:
-                mask |= 4
-                given.append(updated_by)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_project, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Project with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -201,9 +176,10 @@ class ProjectStore(_Store, ProjectTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[Project]]:
         """Up to `limit` Project rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -219,8 +195,9 @@ class ProjectStore(_Store, ProjectTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Project rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -236,16 +213,18 @@ class TaskStore(_Store, TaskTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("project_id",)
     _sql: ClassVar[Any]  # set by each backend module: its _TaskSql
 
-    async def insert(self, row: Task, ray_id: str) -> Result[Task]:
+    async def insert(self, row: Task, ray_id: str | None = None) -> Result[Task]:
         """Insert a new Task; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_task_insert(row))
             return self._one(stored, decode_task, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Task], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Task], ray_id: str | None = None) -> Result[int]:
         """Insert every Task in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_task_insert(r) for r in rows]
@@ -254,77 +233,42 @@ class TaskStore(_Store, TaskTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: str, ray_id: str) -> Result[Task]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[Task]:
         """The Task with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_task, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Task, ray_id: str) -> Result[Task]:
+    async def update(self, row: Task, ray_id: str | None = None) -> Result[Task]:
         """Write every mutable column of this Task, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_task_update(row))
             return self._one(stored, decode_task, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Task, ray_id: str) -> Result[Task]:
+    async def upsert(self, row: Task, ray_id: str | None = None) -> Result[Task]:
         """Insert this Task, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_task_insert(row))
             return self._one(stored, decode_task, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        project_id: str | Unset = UNSET,
-        title: str | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[Task]:
-        """Write only the given columns of the Task with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if project_id is not UNSET:
-                mask |= 1
-                given.append(project_id)
-            if title is not UNSET:
-                mask |= 2
-                given.append(title)
-            if updated_at is not UNSET:
-                mask |= 4
-                given.append(updated_at)
-            if updated_by is not UNSET:
-                mask |= 8
-                given.append(updated_by)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_task, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Task with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -332,9 +276,15 @@ class TaskStore(_Store, TaskTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_by_project_id(
-        self, project_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        project_id: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[Task]]:
         """Up to `limit` Task rows with this project_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -357,8 +307,9 @@ class TaskStore(_Store, TaskTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_project_id")
 
-    async def count_by_project_id(self, project_id: str, ray_id: str) -> Result[int]:
+    async def count_by_project_id(self, project_id: str, ray_id: str | None = None) -> Result[int]:
         """How many Task rows with this project_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_PROJECT_ID, (project_id,))
             return self._count(found, ray_id)
@@ -366,9 +317,10 @@ class TaskStore(_Store, TaskTable):
             return self._failed(exc, ray_id, "count_by_project_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[Task]]:
         """Up to `limit` Task rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -384,8 +336,9 @@ class TaskStore(_Store, TaskTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Task rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -400,16 +353,18 @@ class LabelStore(_Store, LabelTable):
     table: ClassVar[str] = "labels"
     _sql: ClassVar[Any]  # set by each backend module: its _LabelSql
 
-    async def insert(self, row: Label, ray_id: str) -> Result[Label]:
+    async def insert(self, row: Label, ray_id: str | None = None) -> Result[Label]:
         """Insert a new Label; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_label_insert(row))
             return self._one(stored, decode_label, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Label], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Label], ray_id: str | None = None) -> Result[int]:
         """Insert every Label in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_label_insert(r) for r in rows]
@@ -418,16 +373,18 @@ class LabelStore(_Store, LabelTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: str, ray_id: str) -> Result[Label]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[Label]:
         """The Label with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_label, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Label with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -435,9 +392,10 @@ class LabelStore(_Store, LabelTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[Label]]:
         """Up to `limit` Label rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -453,8 +411,9 @@ class LabelStore(_Store, LabelTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Label rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -469,16 +428,18 @@ class ImportStore(_Store, ImportTable):
     table: ClassVar[str] = "imports"
     _sql: ClassVar[Any]  # set by each backend module: its _ImportSql
 
-    async def insert(self, row: Import, ray_id: str) -> Result[Import]:
+    async def insert(self, row: Import, ray_id: str | None = None) -> Result[Import]:
         """Insert a new Import; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_import_insert(row))
             return self._one(stored, decode_import, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Import], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Import], ray_id: str | None = None) -> Result[int]:
         """Insert every Import in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_import_insert(r) for r in rows]
@@ -487,69 +448,42 @@ class ImportStore(_Store, ImportTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: str, ray_id: str) -> Result[Import]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[Import]:
         """The Import with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_import, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Import, ray_id: str) -> Result[Import]:
+    async def update(self, row: Import, ray_id: str | None = None) -> Result[Import]:
         """Write every mutable column of this Import, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_import_update(row))
             return self._one(stored, decode_import, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Import, ray_id: str) -> Result[Import]:
+    async def upsert(self, row: Import, ray_id: str | None = None) -> Result[Import]:
         """Insert this Import, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_import_insert(row))
             return self._one(stored, decode_import, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[Import]:
-        """Write only the given columns of the Import with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if updated_at is not UNSET:
-                mask |= 1
-                given.append(updated_at)
-            if updated_by is not UNSET:
-                mask |= 2
-                given.append(updated_by)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_import, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Import with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -557,9 +491,10 @@ class ImportStore(_Store, ImportTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[Import]]:
         """Up to `limit` Import rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -575,8 +510,9 @@ class ImportStore(_Store, ImportTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Import rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

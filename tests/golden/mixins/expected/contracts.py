@@ -8,7 +8,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import Project, Task, Label, Import
 from .results import Result
 
@@ -27,15 +26,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -43,45 +42,30 @@ class ProjectTable(BaseTable[Project]):
     """A row of the projects table."""
 
     @abstractmethod
-    async def get_by_id(self, id: str, ray_id: str) -> Result[Project]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[Project]:
         """The Project with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Project, ray_id: str) -> Result[Project]:
+    async def update(self, row: Project, ray_id: str | None = None) -> Result[Project]:
         """Write every mutable column of this Project, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Project, ray_id: str) -> Result[Project]:
+    async def upsert(self, row: Project, ray_id: str | None = None) -> Result[Project]:
         """Insert this Project, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        name: str | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[Project]:
-        """Write only the given columns of the Project with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Project with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[Project]]:
         """Up to `limit` Project rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -90,56 +74,45 @@ class TaskTable(BaseTable[Task]):
     """A row of the tasks table."""
 
     @abstractmethod
-    async def get_by_id(self, id: str, ray_id: str) -> Result[Task]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[Task]:
         """The Task with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Task, ray_id: str) -> Result[Task]:
+    async def update(self, row: Task, ray_id: str | None = None) -> Result[Task]:
         """Write every mutable column of this Task, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Task, ray_id: str) -> Result[Task]:
+    async def upsert(self, row: Task, ray_id: str | None = None) -> Result[Task]:
         """Insert this Task, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        project_id: str | Unset = UNSET,
-        title: str | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[Task]:
-        """Write only the given columns of the Task with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Task with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_project_id(
-        self, project_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        project_id: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[Task]]:
         """Up to `limit` Task rows with this project_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_project_id(self, project_id: str, ray_id: str) -> Result[int]:
+    async def count_by_project_id(self, project_id: str, ray_id: str | None = None) -> Result[int]:
         """How many Task rows with this project_id."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[Task]]:
         """Up to `limit` Task rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -148,16 +121,16 @@ class LabelTable(BaseTable[Label]):
     """Only some of the audit columns: no mixin."""
 
     @abstractmethod
-    async def get_by_id(self, id: str, ray_id: str) -> Result[Label]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[Label]:
         """The Label with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Label with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[Label]]:
         """Up to `limit` Label rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -166,43 +139,29 @@ class ImportTable(BaseTable[Import]):
     """All the audit columns, but created_at is text: the mixin does not fit."""
 
     @abstractmethod
-    async def get_by_id(self, id: str, ray_id: str) -> Result[Import]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[Import]:
         """The Import with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Import, ray_id: str) -> Result[Import]:
+    async def update(self, row: Import, ray_id: str | None = None) -> Result[Import]:
         """Write every mutable column of this Import, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Import, ray_id: str) -> Result[Import]:
+    async def upsert(self, row: Import, ray_id: str | None = None) -> Result[Import]:
         """Insert this Import, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[Import]:
-        """Write only the given columns of the Import with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Import with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[Import]]:
         """Up to `limit` Import rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""

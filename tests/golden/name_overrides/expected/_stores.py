@@ -11,12 +11,11 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import (
@@ -62,6 +61,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -125,8 +129,9 @@ class ClientRepository(_Store, ClientContract):
     table: ClassVar[str] = "oauth_api_clients"
     _sql: ClassVar[Any]  # set by each backend module: its _APIClientSql
 
-    async def insert(self, row: APIClient, ray_id: str) -> Result[APIClient]:
+    async def insert(self, row: APIClient, ray_id: str | None = None) -> Result[APIClient]:
         """Insert a new APIClient; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_apiclient_insert(row)
@@ -135,8 +140,11 @@ class ClientRepository(_Store, ClientContract):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[APIClient], ray_id: str) -> Result[int]:
+    async def insert_many(
+        self, rows: Sequence[APIClient], ray_id: str | None = None
+    ) -> Result[int]:
         """Insert every APIClient in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_apiclient_insert(r) for r in rows]
@@ -145,19 +153,21 @@ class ClientRepository(_Store, ClientContract):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: str, ray_id: str) -> Result[APIClient]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[APIClient]:
         """The APIClient with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_apiclient, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: APIClient, ray_id: str) -> Result[APIClient]:
+    async def update(self, row: APIClient, ray_id: str | None = None) -> Result[APIClient]:
         """Write every mutable column of this APIClient, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_apiclient_update(row)
@@ -166,11 +176,12 @@ class ClientRepository(_Store, ClientContract):
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: APIClient, ray_id: str) -> Result[APIClient]:
+    async def upsert(self, row: APIClient, ray_id: str | None = None) -> Result[APIClient]:
         """Insert this APIClient, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_apiclient_insert(row)
@@ -179,31 +190,9 @@ class ClientRepository(_Store, ClientContract):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self, id: str, ray_id: str, *, redirect_to: str | Unset = UNSET
-    ) -> Result[APIClient]:
-        """Write only the given columns of the APIClient with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if redirect_to is not UNSET:
-                mask |= 1
-                given.append(redirect_to)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_apiclient, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the APIClient with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -211,9 +200,10 @@ class ClientRepository(_Store, ClientContract):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[APIClient]]:
         """Up to `limit` APIClient rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -229,8 +219,9 @@ class ClientRepository(_Store, ClientContract):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many APIClient rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -246,8 +237,9 @@ class ShortURLStore(_Store, ShortURLTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("api_client_id",)
     _sql: ClassVar[Any]  # set by each backend module: its _ShortURLSql
 
-    async def insert(self, row: ShortURL, ray_id: str) -> Result[ShortURL]:
+    async def insert(self, row: ShortURL, ray_id: str | None = None) -> Result[ShortURL]:
         """Insert a new ShortURL; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_short_url_insert(row)
@@ -256,8 +248,9 @@ class ShortURLStore(_Store, ShortURLTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[ShortURL], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[ShortURL], ray_id: str | None = None) -> Result[int]:
         """Insert every ShortURL in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_short_url_insert(r) for r in rows]
@@ -266,19 +259,21 @@ class ShortURLStore(_Store, ShortURLTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[ShortURL]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[ShortURL]:
         """The ShortURL with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_short_url, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: ShortURL, ray_id: str) -> Result[ShortURL]:
+    async def update(self, row: ShortURL, ray_id: str | None = None) -> Result[ShortURL]:
         """Write every mutable column of this ShortURL, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_short_url_update(row)
@@ -287,11 +282,12 @@ class ShortURLStore(_Store, ShortURLTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: ShortURL, ray_id: str) -> Result[ShortURL]:
+    async def upsert(self, row: ShortURL, ray_id: str | None = None) -> Result[ShortURL]:
         """Insert this ShortURL, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_short_url_insert(row)
@@ -300,39 +296,9 @@ class ShortURLStore(_Store, ShortURLTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        target_url: str | Unset = UNSET,
-        api_client_id: str | None | Unset = UNSET,
-    ) -> Result[ShortURL]:
-        """Write only the given columns of the ShortURL with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if target_url is not UNSET:
-                mask |= 1
-                given.append(target_url)
-            if api_client_id is not UNSET:
-                mask |= 2
-                given.append(api_client_id)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_short_url, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the ShortURL with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -340,9 +306,15 @@ class ShortURLStore(_Store, ShortURLTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_by_api_client_id(
-        self, api_client_id: str, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        api_client_id: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[ShortURL]]:
         """Up to `limit` ShortURL rows with this api_client_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -365,8 +337,11 @@ class ShortURLStore(_Store, ShortURLTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_api_client_id")
 
-    async def count_by_api_client_id(self, api_client_id: str, ray_id: str) -> Result[int]:
+    async def count_by_api_client_id(
+        self, api_client_id: str, ray_id: str | None = None
+    ) -> Result[int]:
         """How many ShortURL rows with this api_client_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_API_CLIENT_ID, (api_client_id,))
             return self._count(found, ray_id)
@@ -374,9 +349,10 @@ class ShortURLStore(_Store, ShortURLTable):
             return self._failed(exc, ray_id, "count_by_api_client_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[ShortURL]]:
         """Up to `limit` ShortURL rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -392,8 +368,9 @@ class ShortURLStore(_Store, ShortURLTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many ShortURL rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -408,16 +385,18 @@ class PersonStore(_Store, PersonTable):
     table: ClassVar[str] = "people"
     _sql: ClassVar[Any]  # set by each backend module: its _PersonSql
 
-    async def insert(self, row: Person, ray_id: str) -> Result[Person]:
+    async def insert(self, row: Person, ray_id: str | None = None) -> Result[Person]:
         """Insert a new Person; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_person_insert(row))
             return self._one(stored, decode_person, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Person], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Person], ray_id: str | None = None) -> Result[int]:
         """Insert every Person in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_person_insert(r) for r in rows]
@@ -426,61 +405,42 @@ class PersonStore(_Store, PersonTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Person]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Person]:
         """The Person with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_person, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Person, ray_id: str) -> Result[Person]:
+    async def update(self, row: Person, ray_id: str | None = None) -> Result[Person]:
         """Write every mutable column of this Person, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_person_update(row))
             return self._one(stored, decode_person, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Person, ray_id: str) -> Result[Person]:
+    async def upsert(self, row: Person, ray_id: str | None = None) -> Result[Person]:
         """Insert this Person, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_person_insert(row))
             return self._one(stored, decode_person, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, full_name: str | Unset = UNSET
-    ) -> Result[Person]:
-        """Write only the given columns of the Person with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if full_name is not UNSET:
-                mask |= 1
-                given.append(full_name)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_person, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Person with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -488,9 +448,10 @@ class PersonStore(_Store, PersonTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Person]]:
         """Up to `limit` Person rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -506,8 +467,9 @@ class PersonStore(_Store, PersonTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Person rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -523,16 +485,18 @@ class AddressStore(_Store, AddressTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("person_id",)
     _sql: ClassVar[Any]  # set by each backend module: its _AddressSql
 
-    async def insert(self, row: Address, ray_id: str) -> Result[Address]:
+    async def insert(self, row: Address, ray_id: str | None = None) -> Result[Address]:
         """Insert a new Address; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_address_insert(row))
             return self._one(stored, decode_address, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Address], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Address], ray_id: str | None = None) -> Result[int]:
         """Insert every Address in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_address_insert(r) for r in rows]
@@ -541,64 +505,42 @@ class AddressStore(_Store, AddressTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Address]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Address]:
         """The Address with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_address, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Address, ray_id: str) -> Result[Address]:
+    async def update(self, row: Address, ray_id: str | None = None) -> Result[Address]:
         """Write every mutable column of this Address, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_address_update(row))
             return self._one(stored, decode_address, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Address, ray_id: str) -> Result[Address]:
+    async def upsert(self, row: Address, ray_id: str | None = None) -> Result[Address]:
         """Insert this Address, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_address_insert(row))
             return self._one(stored, decode_address, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, person_id: int | Unset = UNSET, line1: str | Unset = UNSET
-    ) -> Result[Address]:
-        """Write only the given columns of the Address with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if person_id is not UNSET:
-                mask |= 1
-                given.append(person_id)
-            if line1 is not UNSET:
-                mask |= 2
-                given.append(line1)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_address, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Address with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -606,9 +548,15 @@ class AddressStore(_Store, AddressTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_by_person_id(
-        self, person_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        person_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Address]]:
         """Up to `limit` Address rows with this person_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -631,8 +579,9 @@ class AddressStore(_Store, AddressTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_person_id")
 
-    async def count_by_person_id(self, person_id: int, ray_id: str) -> Result[int]:
+    async def count_by_person_id(self, person_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Address rows with this person_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_PERSON_ID, (person_id,))
             return self._count(found, ray_id)
@@ -640,9 +589,10 @@ class AddressStore(_Store, AddressTable):
             return self._failed(exc, ray_id, "count_by_person_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Address]]:
         """Up to `limit` Address rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -658,8 +608,9 @@ class AddressStore(_Store, AddressTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Address rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -674,16 +625,18 @@ class StatusStore(_Store, StatusTable):
     table: ClassVar[str] = "statuses"
     _sql: ClassVar[Any]  # set by each backend module: its _StatusSql
 
-    async def insert(self, row: Status, ray_id: str) -> Result[Status]:
+    async def insert(self, row: Status, ray_id: str | None = None) -> Result[Status]:
         """Insert a new Status; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_status_insert(row))
             return self._one(stored, decode_status, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Status], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Status], ray_id: str | None = None) -> Result[int]:
         """Insert every Status in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_status_insert(r) for r in rows]
@@ -692,61 +645,42 @@ class StatusStore(_Store, StatusTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Status]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Status]:
         """The Status with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_status, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Status, ray_id: str) -> Result[Status]:
+    async def update(self, row: Status, ray_id: str | None = None) -> Result[Status]:
         """Write every mutable column of this Status, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_status_update(row))
             return self._one(stored, decode_status, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Status, ray_id: str) -> Result[Status]:
+    async def upsert(self, row: Status, ray_id: str | None = None) -> Result[Status]:
         """Insert this Status, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_status_insert(row))
             return self._one(stored, decode_status, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | Unset = UNSET
-    ) -> Result[Status]:
-        """Write only the given columns of the Status with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if name is not UNSET:
-                mask |= 1
-                given.append(name)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_status, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Status with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -754,9 +688,10 @@ class StatusStore(_Store, StatusTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Status]]:
         """Up to `limit` Status rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -772,8 +707,9 @@ class StatusStore(_Store, StatusTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Status rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -788,8 +724,9 @@ class T2faDeviceStore(_Store, T2faDeviceTable):
     table: ClassVar[str] = "2fa_devices"
     _sql: ClassVar[Any]  # set by each backend module: its _T2faDeviceSql
 
-    async def insert(self, row: T2faDevice, ray_id: str) -> Result[T2faDevice]:
+    async def insert(self, row: T2faDevice, ray_id: str | None = None) -> Result[T2faDevice]:
         """Insert a new T2faDevice; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_t2fa_device_insert(row)
@@ -798,8 +735,11 @@ class T2faDeviceStore(_Store, T2faDeviceTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[T2faDevice], ray_id: str) -> Result[int]:
+    async def insert_many(
+        self, rows: Sequence[T2faDevice], ray_id: str | None = None
+    ) -> Result[int]:
         """Insert every T2faDevice in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_t2fa_device_insert(r) for r in rows]
@@ -808,19 +748,21 @@ class T2faDeviceStore(_Store, T2faDeviceTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[T2faDevice]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[T2faDevice]:
         """The T2faDevice with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_t2fa_device, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: T2faDevice, ray_id: str) -> Result[T2faDevice]:
+    async def update(self, row: T2faDevice, ray_id: str | None = None) -> Result[T2faDevice]:
         """Write every mutable column of this T2faDevice, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_t2fa_device_update(row)
@@ -829,11 +771,12 @@ class T2faDeviceStore(_Store, T2faDeviceTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: T2faDevice, ray_id: str) -> Result[T2faDevice]:
+    async def upsert(self, row: T2faDevice, ray_id: str | None = None) -> Result[T2faDevice]:
         """Insert this T2faDevice, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_t2fa_device_insert(row)
@@ -842,39 +785,9 @@ class T2faDeviceStore(_Store, T2faDeviceTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        model_: str | Unset = UNSET,
-        self_: str | None | Unset = UNSET,
-    ) -> Result[T2faDevice]:
-        """Write only the given columns of the T2faDevice with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if model_ is not UNSET:
-                mask |= 1
-                given.append(model_)
-            if self_ is not UNSET:
-                mask |= 2
-                given.append(self_)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_t2fa_device, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the T2faDevice with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -882,9 +795,10 @@ class T2faDeviceStore(_Store, T2faDeviceTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[T2faDevice]]:
         """Up to `limit` T2faDevice rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -900,8 +814,9 @@ class T2faDeviceStore(_Store, T2faDeviceTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many T2faDevice rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

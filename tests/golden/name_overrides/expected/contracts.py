@@ -8,7 +8,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import APIClient, ShortURL, Person, Address, Status, T2faDevice
 from .results import Result
 
@@ -29,15 +28,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -45,39 +44,30 @@ class ClientContract(BaseTable[APIClient]):
     """A row of the oauth_api_clients table."""
 
     @abstractmethod
-    async def get_by_id(self, id: str, ray_id: str) -> Result[APIClient]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[APIClient]:
         """The APIClient with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: APIClient, ray_id: str) -> Result[APIClient]:
+    async def update(self, row: APIClient, ray_id: str | None = None) -> Result[APIClient]:
         """Write every mutable column of this APIClient, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: APIClient, ray_id: str) -> Result[APIClient]:
+    async def upsert(self, row: APIClient, ray_id: str | None = None) -> Result[APIClient]:
         """Insert this APIClient, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self, id: str, ray_id: str, *, redirect_to: str | Unset = UNSET
-    ) -> Result[APIClient]:
-        """Write only the given columns of the APIClient with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the APIClient with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[APIClient]]:
         """Up to `limit` APIClient rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -86,54 +76,47 @@ class ShortURLTable(BaseTable[ShortURL]):
     """A row of the short_urls table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[ShortURL]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[ShortURL]:
         """The ShortURL with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: ShortURL, ray_id: str) -> Result[ShortURL]:
+    async def update(self, row: ShortURL, ray_id: str | None = None) -> Result[ShortURL]:
         """Write every mutable column of this ShortURL, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: ShortURL, ray_id: str) -> Result[ShortURL]:
+    async def upsert(self, row: ShortURL, ray_id: str | None = None) -> Result[ShortURL]:
         """Insert this ShortURL, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        target_url: str | Unset = UNSET,
-        api_client_id: str | None | Unset = UNSET,
-    ) -> Result[ShortURL]:
-        """Write only the given columns of the ShortURL with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the ShortURL with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_api_client_id(
-        self, api_client_id: str, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        api_client_id: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[ShortURL]]:
         """Up to `limit` ShortURL rows with this api_client_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_api_client_id(self, api_client_id: str, ray_id: str) -> Result[int]:
+    async def count_by_api_client_id(
+        self, api_client_id: str, ray_id: str | None = None
+    ) -> Result[int]:
         """How many ShortURL rows with this api_client_id."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[ShortURL]]:
         """Up to `limit` ShortURL rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -142,39 +125,30 @@ class PersonTable(BaseTable[Person]):
     """A row of the people table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Person]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Person]:
         """The Person with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Person, ray_id: str) -> Result[Person]:
+    async def update(self, row: Person, ray_id: str | None = None) -> Result[Person]:
         """Write every mutable column of this Person, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Person, ray_id: str) -> Result[Person]:
+    async def upsert(self, row: Person, ray_id: str | None = None) -> Result[Person]:
         """Insert this Person, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, full_name: str | Unset = UNSET
-    ) -> Result[Person]:
-        """Write only the given columns of the Person with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Person with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Person]]:
         """Up to `limit` Person rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -183,49 +157,45 @@ class AddressTable(BaseTable[Address]):
     """A row of the addresses table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Address]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Address]:
         """The Address with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Address, ray_id: str) -> Result[Address]:
+    async def update(self, row: Address, ray_id: str | None = None) -> Result[Address]:
         """Write every mutable column of this Address, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Address, ray_id: str) -> Result[Address]:
+    async def upsert(self, row: Address, ray_id: str | None = None) -> Result[Address]:
         """Insert this Address, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, person_id: int | Unset = UNSET, line1: str | Unset = UNSET
-    ) -> Result[Address]:
-        """Write only the given columns of the Address with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Address with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_person_id(
-        self, person_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        person_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Address]]:
         """Up to `limit` Address rows with this person_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_person_id(self, person_id: int, ray_id: str) -> Result[int]:
+    async def count_by_person_id(self, person_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Address rows with this person_id."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Address]]:
         """Up to `limit` Address rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -234,39 +204,30 @@ class StatusTable(BaseTable[Status]):
     """A row of the statuses table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Status]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Status]:
         """The Status with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Status, ray_id: str) -> Result[Status]:
+    async def update(self, row: Status, ray_id: str | None = None) -> Result[Status]:
         """Write every mutable column of this Status, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Status, ray_id: str) -> Result[Status]:
+    async def upsert(self, row: Status, ray_id: str | None = None) -> Result[Status]:
         """Insert this Status, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | Unset = UNSET
-    ) -> Result[Status]:
-        """Write only the given columns of the Status with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Status with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Status]]:
         """Up to `limit` Status rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -275,43 +236,29 @@ class T2faDeviceTable(BaseTable[T2faDevice]):
     """A row of the 2fa_devices table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[T2faDevice]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[T2faDevice]:
         """The T2faDevice with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: T2faDevice, ray_id: str) -> Result[T2faDevice]:
+    async def update(self, row: T2faDevice, ray_id: str | None = None) -> Result[T2faDevice]:
         """Write every mutable column of this T2faDevice, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: T2faDevice, ray_id: str) -> Result[T2faDevice]:
+    async def upsert(self, row: T2faDevice, ray_id: str | None = None) -> Result[T2faDevice]:
         """Insert this T2faDevice, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        model_: str | Unset = UNSET,
-        self_: str | None | Unset = UNSET,
-    ) -> Result[T2faDevice]:
-        """Write only the given columns of the T2faDevice with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the T2faDevice with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[T2faDevice]]:
         """Up to `limit` T2faDevice rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""

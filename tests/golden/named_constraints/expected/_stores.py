@@ -11,12 +11,11 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import OwnerTable, PetTable
@@ -39,6 +38,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -102,16 +106,18 @@ class OwnerStore(_Store, OwnerTable):
     table: ClassVar[str] = "owners"
     _sql: ClassVar[Any]  # set by each backend module: its _OwnerSql
 
-    async def insert(self, row: Owner, ray_id: str) -> Result[Owner]:
+    async def insert(self, row: Owner, ray_id: str | None = None) -> Result[Owner]:
         """Insert a new Owner; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_owner_insert(row))
             return self._one(stored, decode_owner, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Owner], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Owner], ray_id: str | None = None) -> Result[int]:
         """Insert every Owner in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_owner_insert(r) for r in rows]
@@ -120,77 +126,60 @@ class OwnerStore(_Store, OwnerTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Owner]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Owner]:
         """The Owner with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_owner, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def get_by_email(self, email: str, ray_id: str) -> Result[Owner]:
+    async def get_by_email(self, email: str, ray_id: str | None = None) -> Result[Owner]:
         """The Owner with this email, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_EMAIL, (email,))
             return self._one(found, decode_owner, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_email")
 
-    async def update(self, row: Owner, ray_id: str) -> Result[Owner]:
+    async def update(self, row: Owner, ray_id: str | None = None) -> Result[Owner]:
         """Write every mutable column of this Owner, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_owner_update(row))
             return self._one(stored, decode_owner, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Owner, ray_id: str) -> Result[Owner]:
+    async def upsert(self, row: Owner, ray_id: str | None = None) -> Result[Owner]:
         """Insert this Owner, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_owner_insert(row))
             return self._one(stored, decode_owner, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, email: str | Unset = UNSET
-    ) -> Result[Owner]:
-        """Write only the given columns of the Owner with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if email is not UNSET:
-                mask |= 1
-                given.append(email)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_owner, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Owner with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    async def delete_by_email(self, email: str, ray_id: str) -> Result[None]:
+    async def delete_by_email(self, email: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Owner with this email; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_EMAIL, (email,))
             return self._deleted(deleted, ray_id)
@@ -198,9 +187,10 @@ class OwnerStore(_Store, OwnerTable):
             return self._failed(exc, ray_id, "delete_by_email")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Owner]]:
         """Up to `limit` Owner rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -216,8 +206,9 @@ class OwnerStore(_Store, OwnerTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Owner rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -233,16 +224,18 @@ class PetStore(_Store, PetTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("owner_id", "vet_id")
     _sql: ClassVar[Any]  # set by each backend module: its _PetSql
 
-    async def insert(self, row: Pet, ray_id: str) -> Result[Pet]:
+    async def insert(self, row: Pet, ray_id: str | None = None) -> Result[Pet]:
         """Insert a new Pet; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_pet_insert(row))
             return self._one(stored, decode_pet, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Pet], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Pet], ray_id: str | None = None) -> Result[int]:
         """Insert every Pet in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_pet_insert(r) for r in rows]
@@ -251,97 +244,60 @@ class PetStore(_Store, PetTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Pet]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Pet]:
         """The Pet with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_pet, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def get_by_tag(self, tag: str, ray_id: str) -> Result[Pet]:
+    async def get_by_tag(self, tag: str, ray_id: str | None = None) -> Result[Pet]:
         """The Pet with this tag, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_TAG, (tag,))
             return self._one(found, decode_pet, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_tag")
 
-    async def update(self, row: Pet, ray_id: str) -> Result[Pet]:
+    async def update(self, row: Pet, ray_id: str | None = None) -> Result[Pet]:
         """Write every mutable column of this Pet, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_pet_update(row))
             return self._one(stored, decode_pet, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Pet, ray_id: str) -> Result[Pet]:
+    async def upsert(self, row: Pet, ray_id: str | None = None) -> Result[Pet]:
         """Insert this Pet, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_pet_insert(row))
             return self._one(stored, decode_pet, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        owner_id: int | Unset = UNSET,
-        vet_id: int | None | Unset = UNSET,
-        name: str | Unset = UNSET,
-        tag: str | None | Unset = UNSET,
-        kind: Literal["cat", "dog"] | Unset = UNSET,
-    ) -> Result[Pet]:
-        """Write only the given columns of the Pet with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if owner_id is not UNSET:
-                mask |= 1
-                given.append(owner_id)
-            if vet_id is not UNSET:
-                mask |= 2
-                given.append(vet_id)
-            if name is not UNSET:
-                mask |= 4
-                given.append(name)
-            if tag is not UNSET:
-                mask |= 8
-                given.append(tag)
-            if kind is not UNSET:
-                mask |= 16
-                given.append(kind)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_pet, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Pet with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    async def delete_by_tag(self, tag: str, ray_id: str) -> Result[None]:
+    async def delete_by_tag(self, tag: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Pet with this tag; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_TAG, (tag,))
             return self._deleted(deleted, ray_id)
@@ -349,9 +305,15 @@ class PetStore(_Store, PetTable):
             return self._failed(exc, ray_id, "delete_by_tag")
 
     async def list_by_owner_id(
-        self, owner_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        owner_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Pet]]:
         """Up to `limit` Pet rows with this owner_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -374,8 +336,9 @@ class PetStore(_Store, PetTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_owner_id")
 
-    async def count_by_owner_id(self, owner_id: int, ray_id: str) -> Result[int]:
+    async def count_by_owner_id(self, owner_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Pet rows with this owner_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_OWNER_ID, (owner_id,))
             return self._count(found, ray_id)
@@ -383,9 +346,10 @@ class PetStore(_Store, PetTable):
             return self._failed(exc, ray_id, "count_by_owner_id")
 
     async def list_by_vet_id(
-        self, vet_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, vet_id: int, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Pet]]:
         """Up to `limit` Pet rows with this vet_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -408,8 +372,9 @@ class PetStore(_Store, PetTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_vet_id")
 
-    async def count_by_vet_id(self, vet_id: int, ray_id: str) -> Result[int]:
+    async def count_by_vet_id(self, vet_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Pet rows with this vet_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_VET_ID, (vet_id,))
             return self._count(found, ray_id)
@@ -417,9 +382,10 @@ class PetStore(_Store, PetTable):
             return self._failed(exc, ray_id, "count_by_vet_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Pet]]:
         """Up to `limit` Pet rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -435,8 +401,9 @@ class PetStore(_Store, PetTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Pet rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

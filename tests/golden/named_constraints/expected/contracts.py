@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Generic, Literal, TypeVar
+from typing import Generic, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import Owner, Pet
 from .results import Result
 
@@ -25,15 +24,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -41,47 +40,38 @@ class OwnerTable(BaseTable[Owner]):
     """A row of the owners table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Owner]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Owner]:
         """The Owner with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def get_by_email(self, email: str, ray_id: str) -> Result[Owner]:
+    async def get_by_email(self, email: str, ray_id: str | None = None) -> Result[Owner]:
         """The Owner with this email, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Owner, ray_id: str) -> Result[Owner]:
+    async def update(self, row: Owner, ray_id: str | None = None) -> Result[Owner]:
         """Write every mutable column of this Owner, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Owner, ray_id: str) -> Result[Owner]:
+    async def upsert(self, row: Owner, ray_id: str | None = None) -> Result[Owner]:
         """Insert this Owner, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, email: str | Unset = UNSET
-    ) -> Result[Owner]:
-        """Write only the given columns of the Owner with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Owner with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
-    async def delete_by_email(self, email: str, ray_id: str) -> Result[None]:
+    async def delete_by_email(self, email: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Owner with this email; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Owner]]:
         """Up to `limit` Owner rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -90,74 +80,62 @@ class PetTable(BaseTable[Pet]):
     """A row of the pets table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Pet]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Pet]:
         """The Pet with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def get_by_tag(self, tag: str, ray_id: str) -> Result[Pet]:
+    async def get_by_tag(self, tag: str, ray_id: str | None = None) -> Result[Pet]:
         """The Pet with this tag, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Pet, ray_id: str) -> Result[Pet]:
+    async def update(self, row: Pet, ray_id: str | None = None) -> Result[Pet]:
         """Write every mutable column of this Pet, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Pet, ray_id: str) -> Result[Pet]:
+    async def upsert(self, row: Pet, ray_id: str | None = None) -> Result[Pet]:
         """Insert this Pet, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        owner_id: int | Unset = UNSET,
-        vet_id: int | None | Unset = UNSET,
-        name: str | Unset = UNSET,
-        tag: str | None | Unset = UNSET,
-        kind: Literal["cat", "dog"] | Unset = UNSET,
-    ) -> Result[Pet]:
-        """Write only the given columns of the Pet with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Pet with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
-    async def delete_by_tag(self, tag: str, ray_id: str) -> Result[None]:
+    async def delete_by_tag(self, tag: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Pet with this tag; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_owner_id(
-        self, owner_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        owner_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Pet]]:
         """Up to `limit` Pet rows with this owner_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_owner_id(self, owner_id: int, ray_id: str) -> Result[int]:
+    async def count_by_owner_id(self, owner_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Pet rows with this owner_id."""
 
     @abstractmethod
     async def list_by_vet_id(
-        self, vet_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, vet_id: int, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Pet]]:
         """Up to `limit` Pet rows with this vet_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_vet_id(self, vet_id: int, ray_id: str) -> Result[int]:
+    async def count_by_vet_id(self, vet_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Pet rows with this vet_id."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Pet]]:
         """Up to `limit` Pet rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""

@@ -11,6 +11,7 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
@@ -35,6 +36,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -98,8 +104,9 @@ class PageViewStore(_Store, PageViewTable):
     table: ClassVar[str] = "page_views"
     _sql: ClassVar[Any]  # set by each backend module: its _PageViewSql
 
-    async def insert(self, row: PageView, ray_id: str) -> Result[PageView]:
+    async def insert(self, row: PageView, ray_id: str | None = None) -> Result[PageView]:
         """Insert a new PageView; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_page_view_insert(row)
@@ -108,8 +115,9 @@ class PageViewStore(_Store, PageViewTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[PageView], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[PageView], ray_id: str | None = None) -> Result[int]:
         """Insert every PageView in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_page_view_insert(r) for r in rows]
@@ -119,9 +127,10 @@ class PageViewStore(_Store, PageViewTable):
             return self._failed(exc, ray_id, "insert_many")
 
     async def list_by_path(
-        self, path: str, ray_id: str, *, limit: int = 100, offset: int = 0
+        self, path: str, ray_id: str | None = None, *, limit: int = 100, offset: int = 0
     ) -> Result[list[PageView]]:
         """Up to `limit` PageView rows with this path, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(
                 self._sql.LIST_BY_PATH,
@@ -135,8 +144,9 @@ class PageViewStore(_Store, PageViewTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_path")
 
-    async def count_by_path(self, path: str, ray_id: str) -> Result[int]:
+    async def count_by_path(self, path: str, ray_id: str | None = None) -> Result[int]:
         """How many PageView rows with this path."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_PATH, (path,))
             return self._count(found, ray_id)
@@ -144,9 +154,10 @@ class PageViewStore(_Store, PageViewTable):
             return self._failed(exc, ray_id, "count_by_path")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, offset: int = 0
+        self, ray_id: str | None = None, *, limit: int = 100, offset: int = 0
     ) -> Result[list[PageView]]:
         """Up to `limit` PageView rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(
                 self._sql.LIST_ALL,
@@ -159,8 +170,9 @@ class PageViewStore(_Store, PageViewTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many PageView rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -175,16 +187,18 @@ class TagStore(_Store, TagTable):
     table: ClassVar[str] = "tags"
     _sql: ClassVar[Any]  # set by each backend module: its _TagSql
 
-    async def insert(self, row: Tag, ray_id: str) -> Result[Tag]:
+    async def insert(self, row: Tag, ray_id: str | None = None) -> Result[Tag]:
         """Insert a new Tag; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_tag_insert(row))
             return self._one(stored, decode_tag, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Tag], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Tag], ray_id: str | None = None) -> Result[int]:
         """Insert every Tag in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_tag_insert(r) for r in rows]
@@ -193,16 +207,18 @@ class TagStore(_Store, TagTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_label(self, label: str, ray_id: str) -> Result[Tag]:
+    async def get_by_label(self, label: str, ray_id: str | None = None) -> Result[Tag]:
         """The Tag with this label, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_LABEL, (label,))
             return self._one(found, decode_tag, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_label")
 
-    async def delete_by_label(self, label: str, ray_id: str) -> Result[None]:
+    async def delete_by_label(self, label: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Tag with this label; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_LABEL, (label,))
             return self._deleted(deleted, ray_id)
@@ -210,9 +226,10 @@ class TagStore(_Store, TagTable):
             return self._failed(exc, ray_id, "delete_by_label")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, offset: int = 0
+        self, ray_id: str | None = None, *, limit: int = 100, offset: int = 0
     ) -> Result[list[Tag]]:
         """Up to `limit` Tag rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(
                 self._sql.LIST_ALL,
@@ -225,8 +242,9 @@ class TagStore(_Store, TagTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Tag rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

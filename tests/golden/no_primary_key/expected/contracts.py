@@ -24,15 +24,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -41,17 +41,17 @@ class PageViewTable(BaseTable[PageView]):
 
     @abstractmethod
     async def list_by_path(
-        self, path: str, ray_id: str, *, limit: int = 100, offset: int = 0
+        self, path: str, ray_id: str | None = None, *, limit: int = 100, offset: int = 0
     ) -> Result[list[PageView]]:
         """Up to `limit` PageView rows with this path, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
 
     @abstractmethod
-    async def count_by_path(self, path: str, ray_id: str) -> Result[int]:
+    async def count_by_path(self, path: str, ray_id: str | None = None) -> Result[int]:
         """How many PageView rows with this path."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, offset: int = 0
+        self, ray_id: str | None = None, *, limit: int = 100, offset: int = 0
     ) -> Result[list[PageView]]:
         """Up to `limit` PageView rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
 
@@ -60,15 +60,15 @@ class TagTable(BaseTable[Tag]):
     """No primary key, but a UNIQUE column still finds one row."""
 
     @abstractmethod
-    async def get_by_label(self, label: str, ray_id: str) -> Result[Tag]:
+    async def get_by_label(self, label: str, ray_id: str | None = None) -> Result[Tag]:
         """The Tag with this label, or NOT_FOUND."""
 
     @abstractmethod
-    async def delete_by_label(self, label: str, ray_id: str) -> Result[None]:
+    async def delete_by_label(self, label: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Tag with this label; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, offset: int = 0
+        self, ray_id: str | None = None, *, limit: int = 100, offset: int = 0
     ) -> Result[list[Tag]]:
         """Up to `limit` Tag rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""

@@ -10,14 +10,12 @@ classes have no constructor.
 
 from __future__ import annotations
 
-import datetime
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import TeamTable, PlayerTable, ScoreTable
@@ -43,6 +41,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -106,16 +109,18 @@ class TeamStore(_Store, TeamTable):
     table: ClassVar[str] = "teams"
     _sql: ClassVar[Any]  # set by each backend module: its _TeamSql
 
-    async def insert(self, row: Team, ray_id: str) -> Result[Team]:
+    async def insert(self, row: Team, ray_id: str | None = None) -> Result[Team]:
         """Insert a new Team; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_team_insert(row))
             return self._one(stored, decode_team, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Team], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Team], ray_id: str | None = None) -> Result[int]:
         """Insert every Team in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_team_insert(r) for r in rows]
@@ -124,99 +129,60 @@ class TeamStore(_Store, TeamTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Team]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Team]:
         """The Team with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_team, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def get_by_name(self, name: str, ray_id: str) -> Result[Team]:
+    async def get_by_name(self, name: str, ray_id: str | None = None) -> Result[Team]:
         """The Team with this name, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
             return self._one(found, decode_team, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_name")
 
-    async def update(self, row: Team, ray_id: str) -> Result[Team]:
+    async def update(self, row: Team, ray_id: str | None = None) -> Result[Team]:
         """Write every mutable column of this Team, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_team_update(row))
             return self._one(stored, decode_team, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Team, ray_id: str) -> Result[Team]:
+    async def upsert(self, row: Team, ray_id: str | None = None) -> Result[Team]:
         """Insert this Team, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_team_insert(row))
             return self._one(stored, decode_team, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        name: str | Unset = UNSET,
-        is_active: bool | Unset = UNSET,
-        score: float | None | Unset = UNSET,
-        founded: datetime.date | None | Unset = UNSET,
-    ) -> Result[Team]:
-        """Write only the given columns of the Team with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if name is not UNSET:
-                mask |= 1
-                given.append(name)
-            if is_active is not UNSET:
-                mask |= 2
-                given.append(_convert.encode_bool(is_active))
-            if score is not UNSET:
-                mask |= 4
-                if score is None:
-                    given.append(None)
-                else:
-                    given.append(_convert.encode_float(score, "teams", "score"))
-            if founded is not UNSET:
-                mask |= 8
-                if founded is None:
-                    given.append(None)
-                else:
-                    given.append(founded.isoformat())
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_team, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Team with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    async def delete_by_name(self, name: str, ray_id: str) -> Result[None]:
+    async def delete_by_name(self, name: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Team with this name; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_NAME, (name,))
             return self._deleted(deleted, ray_id)
@@ -224,9 +190,10 @@ class TeamStore(_Store, TeamTable):
             return self._failed(exc, ray_id, "delete_by_name")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Team]]:
         """Up to `limit` Team rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -242,8 +209,9 @@ class TeamStore(_Store, TeamTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Team rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -259,16 +227,18 @@ class PlayerStore(_Store, PlayerTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("team_id",)
     _sql: ClassVar[Any]  # set by each backend module: its _PlayerSql
 
-    async def insert(self, row: Player, ray_id: str) -> Result[Player]:
+    async def insert(self, row: Player, ray_id: str | None = None) -> Result[Player]:
         """Insert a new Player; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_player_insert(row))
             return self._one(stored, decode_player, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Player], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Player], ray_id: str | None = None) -> Result[int]:
         """Insert every Player in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_player_insert(r) for r in rows]
@@ -278,9 +248,10 @@ class PlayerStore(_Store, PlayerTable):
             return self._failed(exc, ray_id, "insert_many")
 
     async def get_by_team_id_and_number(
-        self, team_id: int, number: Literal[1, 2, 3], ray_id: str
+        self, team_id: int, number: Literal[1, 2, 3], ray_id: str | None = None
     ) -> Result[Player]:
         """The Player with this team_id and number, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(
                 self._sql.GET_BY_TEAM_ID_AND_NUMBER,
@@ -293,55 +264,35 @@ class PlayerStore(_Store, PlayerTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_team_id_and_number")
 
-    async def update(self, row: Player, ray_id: str) -> Result[Player]:
+    async def update(self, row: Player, ray_id: str | None = None) -> Result[Player]:
         """Write every mutable column of this Player, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_player_update(row))
             return self._one(stored, decode_player, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Player, ray_id: str) -> Result[Player]:
+    async def upsert(self, row: Player, ray_id: str | None = None) -> Result[Player]:
         """Insert this Player, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_player_insert(row))
             return self._one(stored, decode_player, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_team_id_and_number(
-        self, team_id: int, number: Literal[1, 2, 3], ray_id: str, *, nickname: str | Unset = UNSET
-    ) -> Result[Player]:
-        """Write only the given columns of the Player with this team_id and number.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if nickname is not UNSET:
-                mask |= 1
-                given.append(nickname)
-            keys = (team_id, number)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_TEAM_ID_AND_NUMBER, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_TEAM_ID_AND_NUMBER, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_player, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_team_id_and_number")
-
     async def delete_by_team_id_and_number(
-        self, team_id: int, number: Literal[1, 2, 3], ray_id: str
+        self, team_id: int, number: Literal[1, 2, 3], ray_id: str | None = None
     ) -> Result[None]:
         """Delete the Player with this team_id and number; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(
                 self._sql.DELETE_BY_TEAM_ID_AND_NUMBER,
@@ -357,12 +308,13 @@ class PlayerStore(_Store, PlayerTable):
     async def list_by_team_id(
         self,
         team_id: int,
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         limit: int = 100,
         after: tuple[int, Literal[1, 2, 3]] | None = None,
     ) -> Result[list[Player]]:
         """Up to `limit` Player rows with this team_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -386,8 +338,9 @@ class PlayerStore(_Store, PlayerTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_team_id")
 
-    async def count_by_team_id(self, team_id: int, ray_id: str) -> Result[int]:
+    async def count_by_team_id(self, team_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Player rows with this team_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_TEAM_ID, (team_id,))
             return self._count(found, ray_id)
@@ -397,12 +350,13 @@ class PlayerStore(_Store, PlayerTable):
     async def list_by_nickname(
         self,
         nickname: str,
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         limit: int = 100,
         after: tuple[int, Literal[1, 2, 3]] | None = None,
     ) -> Result[list[Player]]:
         """Up to `limit` Player rows with this nickname, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -426,8 +380,9 @@ class PlayerStore(_Store, PlayerTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_nickname")
 
-    async def count_by_nickname(self, nickname: str, ray_id: str) -> Result[int]:
+    async def count_by_nickname(self, nickname: str, ray_id: str | None = None) -> Result[int]:
         """How many Player rows with this nickname."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_NICKNAME, (nickname,))
             return self._count(found, ray_id)
@@ -435,9 +390,14 @@ class PlayerStore(_Store, PlayerTable):
             return self._failed(exc, ray_id, "count_by_nickname")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[int, Literal[1, 2, 3]] | None = None
+        self,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: tuple[int, Literal[1, 2, 3]] | None = None,
     ) -> Result[list[Player]]:
         """Up to `limit` Player rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -454,8 +414,9 @@ class PlayerStore(_Store, PlayerTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Player rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -471,16 +432,18 @@ class ScoreStore(_Store, ScoreTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("team_id",)
     _sql: ClassVar[Any]  # set by each backend module: its _ScoreSql
 
-    async def insert(self, row: Score, ray_id: str) -> Result[Score]:
+    async def insert(self, row: Score, ray_id: str | None = None) -> Result[Score]:
         """Insert a new Score; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_score_insert(row))
             return self._one(stored, decode_score, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Score], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Score], ray_id: str | None = None) -> Result[int]:
         """Insert every Score in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_score_insert(r) for r in rows]
@@ -489,8 +452,9 @@ class ScoreStore(_Store, ScoreTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: str, ray_id: str) -> Result[Score]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[Score]:
         """The Score with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_score, ray_id)
@@ -498,9 +462,10 @@ class ScoreStore(_Store, ScoreTable):
             return self._failed(exc, ray_id, "get_by_id")
 
     async def list_by_team_id(
-        self, team_id: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, team_id: int, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[Score]]:
         """Up to `limit` Score rows with this team_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -523,8 +488,9 @@ class ScoreStore(_Store, ScoreTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_team_id")
 
-    async def count_by_team_id(self, team_id: int, ray_id: str) -> Result[int]:
+    async def count_by_team_id(self, team_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Score rows with this team_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_TEAM_ID, (team_id,))
             return self._count(found, ray_id)
@@ -532,9 +498,10 @@ class ScoreStore(_Store, ScoreTable):
             return self._failed(exc, ray_id, "count_by_team_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[Score]]:
         """Up to `limit` Score rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -550,8 +517,9 @@ class ScoreStore(_Store, ScoreTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Score rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

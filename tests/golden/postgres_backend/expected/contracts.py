@@ -4,12 +4,10 @@
 
 from __future__ import annotations
 
-import datetime
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, Literal, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import Team, Player, Score
 from .results import Result
 
@@ -27,15 +25,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -43,54 +41,38 @@ class TeamTable(BaseTable[Team]):
     """A team; the key is SQLite's rowid alias (an identity column on PostgreSQL)."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Team]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Team]:
         """The Team with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def get_by_name(self, name: str, ray_id: str) -> Result[Team]:
+    async def get_by_name(self, name: str, ray_id: str | None = None) -> Result[Team]:
         """The Team with this name, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Team, ray_id: str) -> Result[Team]:
+    async def update(self, row: Team, ray_id: str | None = None) -> Result[Team]:
         """Write every mutable column of this Team, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Team, ray_id: str) -> Result[Team]:
+    async def upsert(self, row: Team, ray_id: str | None = None) -> Result[Team]:
         """Insert this Team, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        name: str | Unset = UNSET,
-        is_active: bool | Unset = UNSET,
-        score: float | None | Unset = UNSET,
-        founded: datetime.date | None | Unset = UNSET,
-    ) -> Result[Team]:
-        """Write only the given columns of the Team with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Team with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
-    async def delete_by_name(self, name: str, ray_id: str) -> Result[None]:
+    async def delete_by_name(self, name: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Team with this name; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Team]]:
         """Up to `limit` Team rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -100,36 +82,27 @@ class PlayerTable(BaseTable[Player]):
 
     @abstractmethod
     async def get_by_team_id_and_number(
-        self, team_id: int, number: Literal[1, 2, 3], ray_id: str
+        self, team_id: int, number: Literal[1, 2, 3], ray_id: str | None = None
     ) -> Result[Player]:
         """The Player with this team_id and number, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Player, ray_id: str) -> Result[Player]:
+    async def update(self, row: Player, ray_id: str | None = None) -> Result[Player]:
         """Write every mutable column of this Player, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Player, ray_id: str) -> Result[Player]:
+    async def upsert(self, row: Player, ray_id: str | None = None) -> Result[Player]:
         """Insert this Player, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_team_id_and_number(
-        self, team_id: int, number: Literal[1, 2, 3], ray_id: str, *, nickname: str | Unset = UNSET
-    ) -> Result[Player]:
-        """Write only the given columns of the Player with this team_id and number.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
     async def delete_by_team_id_and_number(
-        self, team_id: int, number: Literal[1, 2, 3], ray_id: str
+        self, team_id: int, number: Literal[1, 2, 3], ray_id: str | None = None
     ) -> Result[None]:
         """Delete the Player with this team_id and number; NOT_FOUND when none has it."""
 
@@ -137,7 +110,7 @@ class PlayerTable(BaseTable[Player]):
     async def list_by_team_id(
         self,
         team_id: int,
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         limit: int = 100,
         after: tuple[int, Literal[1, 2, 3]] | None = None,
@@ -145,14 +118,14 @@ class PlayerTable(BaseTable[Player]):
         """Up to `limit` Player rows with this team_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_team_id(self, team_id: int, ray_id: str) -> Result[int]:
+    async def count_by_team_id(self, team_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Player rows with this team_id."""
 
     @abstractmethod
     async def list_by_nickname(
         self,
         nickname: str,
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         limit: int = 100,
         after: tuple[int, Literal[1, 2, 3]] | None = None,
@@ -160,12 +133,16 @@ class PlayerTable(BaseTable[Player]):
         """Up to `limit` Player rows with this nickname, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_nickname(self, nickname: str, ray_id: str) -> Result[int]:
+    async def count_by_nickname(self, nickname: str, ray_id: str | None = None) -> Result[int]:
         """How many Player rows with this nickname."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[int, Literal[1, 2, 3]] | None = None
+        self,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: tuple[int, Literal[1, 2, 3]] | None = None,
     ) -> Result[list[Player]]:
         """Up to `limit` Player rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -174,21 +151,21 @@ class ScoreTable(BaseTable[Score]):
     """Scores are evidence: never changed."""
 
     @abstractmethod
-    async def get_by_id(self, id: str, ray_id: str) -> Result[Score]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[Score]:
         """The Score with this id, or NOT_FOUND."""
 
     @abstractmethod
     async def list_by_team_id(
-        self, team_id: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, team_id: int, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[Score]]:
         """Up to `limit` Score rows with this team_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_team_id(self, team_id: int, ray_id: str) -> Result[int]:
+    async def count_by_team_id(self, team_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Score rows with this team_id."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[Score]]:
         """Up to `limit` Score rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""

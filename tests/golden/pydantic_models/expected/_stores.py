@@ -10,15 +10,12 @@ classes have no constructor.
 
 from __future__ import annotations
 
-import datetime
 import logging
+import uuid
 from collections.abc import Callable, Sequence
-from decimal import Decimal
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import AccountTable, OrderTable
@@ -43,6 +40,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -106,16 +108,18 @@ class AccountStore(_Store, AccountTable):
     table: ClassVar[str] = "accounts"
     _sql: ClassVar[Any]  # set by each backend module: its _AccountSql
 
-    async def insert(self, row: Account, ray_id: str) -> Result[Account]:
+    async def insert(self, row: Account, ray_id: str | None = None) -> Result[Account]:
         """Insert a new Account; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_account_insert(row))
             return self._one(stored, decode_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Account], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Account], ray_id: str | None = None) -> Result[int]:
         """Insert every Account in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_account_insert(r) for r in rows]
@@ -124,131 +128,60 @@ class AccountStore(_Store, AccountTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Account]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Account]:
         """The Account with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def get_by_email(self, email: str, ray_id: str) -> Result[Account]:
+    async def get_by_email(self, email: str, ray_id: str | None = None) -> Result[Account]:
         """The Account with this email, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_EMAIL, (email,))
             return self._one(found, decode_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_email")
 
-    async def update(self, row: Account, ray_id: str) -> Result[Account]:
+    async def update(self, row: Account, ray_id: str | None = None) -> Result[Account]:
         """Write every mutable column of this Account, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_account_update(row))
             return self._one(stored, decode_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Account, ray_id: str) -> Result[Account]:
+    async def upsert(self, row: Account, ray_id: str | None = None) -> Result[Account]:
         """Insert this Account, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_account_insert(row))
             return self._one(stored, decode_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        email: str | Unset = UNSET,
-        password_hash: str | Unset = UNSET,
-        recovery_code: str | None | Unset = UNSET,
-        plan: Literal["free", "pro"] | Unset = UNSET,
-        balance: Decimal | Unset = UNSET,
-        born_on: datetime.date | None | Unset = UNSET,
-        last_seen_at: datetime.datetime | None | Unset = UNSET,
-        avatar: bytes | None | Unset = UNSET,
-        score: float | Unset = UNSET,
-        is_admin: bool | Unset = UNSET,
-        joined_at: int | Unset = UNSET,
-    ) -> Result[Account]:
-        """Write only the given columns of the Account with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if email is not UNSET:
-                mask |= 1
-                given.append(email)
-            if password_hash is not UNSET:
-                mask |= 2
-                given.append(password_hash)
-            if recovery_code is not UNSET:
-                mask |= 4
-                given.append(recovery_code)
-            if plan is not UNSET:
-                mask |= 8
-                given.append(plan)
-            if balance is not UNSET:
-                mask |= 16
-                given.append(_convert.encode_decimal(balance, "accounts", "balance", (10, 2)))
-            if born_on is not UNSET:
-                mask |= 32
-                if born_on is None:
-                    given.append(None)
-                else:
-                    given.append(born_on.isoformat())
-            if last_seen_at is not UNSET:
-                mask |= 64
-                if last_seen_at is None:
-                    given.append(None)
-                else:
-                    given.append(
-                        _convert.encode_utc_datetime(last_seen_at, "accounts", "last_seen_at")
-                    )
-            if avatar is not UNSET:
-                mask |= 128
-                given.append(avatar)
-            if score is not UNSET:
-                mask |= 256
-                given.append(_convert.encode_float(score, "accounts", "score"))
-            if is_admin is not UNSET:
-                mask |= 512
-                given.append(_convert.encode_bool(is_admin))
-            if joined_at is not UNSET:
-                mask |= 1024
-                if joined_at is _convert.DEFAULT:
-                    _convert.refuse_default("accounts", "joined_at")
-                given.append(joined_at)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_account, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Account with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    async def delete_by_email(self, email: str, ray_id: str) -> Result[None]:
+    async def delete_by_email(self, email: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Account with this email; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_EMAIL, (email,))
             return self._deleted(deleted, ray_id)
@@ -256,9 +189,10 @@ class AccountStore(_Store, AccountTable):
             return self._failed(exc, ray_id, "delete_by_email")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Account]]:
         """Up to `limit` Account rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -274,16 +208,18 @@ class AccountStore(_Store, AccountTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Account rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
-    async def order_totals(self, ray_id: str) -> Result[list[OrderTotalsRow]]:
+    async def order_totals(self, ray_id: str | None = None) -> Result[list[OrderTotalsRow]]:
         """A row of no table's shape: a frozen model."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(self._sql.ORDER_TOTALS, ())
             values = [decode_order_totals_row(r) for r in found_rows]
@@ -300,16 +236,18 @@ class OrderStore(_Store, OrderTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("account_id",)
     _sql: ClassVar[Any]  # set by each backend module: its _OrderSql
 
-    async def insert(self, row: Order, ray_id: str) -> Result[Order]:
+    async def insert(self, row: Order, ray_id: str | None = None) -> Result[Order]:
         """Insert a new Order; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_order_insert(row))
             return self._one(stored, decode_order, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Order], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Order], ray_id: str | None = None) -> Result[int]:
         """Insert every Order in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_order_insert(r) for r in rows]
@@ -318,77 +256,42 @@ class OrderStore(_Store, OrderTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: str, ray_id: str) -> Result[Order]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[Order]:
         """The Order with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_order, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Order, ray_id: str) -> Result[Order]:
+    async def update(self, row: Order, ray_id: str | None = None) -> Result[Order]:
         """Write every mutable column of this Order, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_order_update(row))
             return self._one(stored, decode_order, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Order, ray_id: str) -> Result[Order]:
+    async def upsert(self, row: Order, ray_id: str | None = None) -> Result[Order]:
         """Insert this Order, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_order_insert(row))
             return self._one(stored, decode_order, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        account_id: int | Unset = UNSET,
-        status: Literal["open", "paid", "shipped"] | Unset = UNSET,
-        total: Decimal | Unset = UNSET,
-        qty: int | Unset = UNSET,
-    ) -> Result[Order]:
-        """Write only the given columns of the Order with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if account_id is not UNSET:
-                mask |= 1
-                given.append(account_id)
-            if status is not UNSET:
-                mask |= 2
-                given.append(status)
-            if total is not UNSET:
-                mask |= 4
-                given.append(_convert.encode_decimal(total, "orders", "total", (10, 2)))
-            if qty is not UNSET:
-                mask |= 8
-                given.append(qty)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_order, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Order with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -396,9 +299,15 @@ class OrderStore(_Store, OrderTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_by_account_id(
-        self, account_id: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        account_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[Order]]:
         """Up to `limit` Order rows with this account_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -421,8 +330,9 @@ class OrderStore(_Store, OrderTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_account_id")
 
-    async def count_by_account_id(self, account_id: int, ray_id: str) -> Result[int]:
+    async def count_by_account_id(self, account_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Order rows with this account_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_ACCOUNT_ID, (account_id,))
             return self._count(found, ray_id)
@@ -430,9 +340,10 @@ class OrderStore(_Store, OrderTable):
             return self._failed(exc, ray_id, "count_by_account_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[Order]]:
         """Up to `limit` Order rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -448,8 +359,9 @@ class OrderStore(_Store, OrderTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Order rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

@@ -4,13 +4,10 @@
 
 from __future__ import annotations
 
-import datetime
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from decimal import Decimal
-from typing import Generic, Literal, TypeVar
+from typing import Generic, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import Account, Order
 from .models import OrderTotalsRow
 from .results import Result
@@ -28,15 +25,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -44,66 +41,43 @@ class AccountTable(BaseTable[Account]):
     """An account of the shop."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Account]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Account]:
         """The Account with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def get_by_email(self, email: str, ray_id: str) -> Result[Account]:
+    async def get_by_email(self, email: str, ray_id: str | None = None) -> Result[Account]:
         """The Account with this email, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Account, ray_id: str) -> Result[Account]:
+    async def update(self, row: Account, ray_id: str | None = None) -> Result[Account]:
         """Write every mutable column of this Account, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Account, ray_id: str) -> Result[Account]:
+    async def upsert(self, row: Account, ray_id: str | None = None) -> Result[Account]:
         """Insert this Account, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        email: str | Unset = UNSET,
-        password_hash: str | Unset = UNSET,
-        recovery_code: str | None | Unset = UNSET,
-        plan: Literal["free", "pro"] | Unset = UNSET,
-        balance: Decimal | Unset = UNSET,
-        born_on: datetime.date | None | Unset = UNSET,
-        last_seen_at: datetime.datetime | None | Unset = UNSET,
-        avatar: bytes | None | Unset = UNSET,
-        score: float | Unset = UNSET,
-        is_admin: bool | Unset = UNSET,
-        joined_at: int | Unset = UNSET,
-    ) -> Result[Account]:
-        """Write only the given columns of the Account with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Account with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
-    async def delete_by_email(self, email: str, ray_id: str) -> Result[None]:
+    async def delete_by_email(self, email: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Account with this email; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Account]]:
         """Up to `limit` Account rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def order_totals(self, ray_id: str) -> Result[list[OrderTotalsRow]]:
+    async def order_totals(self, ray_id: str | None = None) -> Result[list[OrderTotalsRow]]:
         """A row of no table's shape: a frozen model."""
 
 
@@ -111,55 +85,44 @@ class OrderTable(BaseTable[Order]):
     """A row of the orders table."""
 
     @abstractmethod
-    async def get_by_id(self, id: str, ray_id: str) -> Result[Order]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[Order]:
         """The Order with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Order, ray_id: str) -> Result[Order]:
+    async def update(self, row: Order, ray_id: str | None = None) -> Result[Order]:
         """Write every mutable column of this Order, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Order, ray_id: str) -> Result[Order]:
+    async def upsert(self, row: Order, ray_id: str | None = None) -> Result[Order]:
         """Insert this Order, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        account_id: int | Unset = UNSET,
-        status: Literal["open", "paid", "shipped"] | Unset = UNSET,
-        total: Decimal | Unset = UNSET,
-        qty: int | Unset = UNSET,
-    ) -> Result[Order]:
-        """Write only the given columns of the Order with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Order with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_account_id(
-        self, account_id: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        account_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[Order]]:
         """Up to `limit` Order rows with this account_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_account_id(self, account_id: int, ray_id: str) -> Result[int]:
+    async def count_by_account_id(self, account_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Order rows with this account_id."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[Order]]:
         """Up to `limit` Order rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import datetime
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ProjectTable, TaskTable
@@ -42,6 +41,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -105,16 +109,18 @@ class ProjectStore(_Store, ProjectTable):
     table: ClassVar[str] = "projects"
     _sql: ClassVar[Any]  # set by each backend module: its _ProjectSql
 
-    async def insert(self, row: Project, ray_id: str) -> Result[Project]:
+    async def insert(self, row: Project, ray_id: str | None = None) -> Result[Project]:
         """Insert a new Project; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_project_insert(row))
             return self._one(stored, decode_project, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Project], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Project], ray_id: str | None = None) -> Result[int]:
         """Insert every Project in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_project_insert(r) for r in rows]
@@ -123,80 +129,60 @@ class ProjectStore(_Store, ProjectTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Project]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Project]:
         """The Project with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_project, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def get_by_name(self, name: str, ray_id: str) -> Result[Project]:
+    async def get_by_name(self, name: str, ray_id: str | None = None) -> Result[Project]:
         """The Project with this name, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
             return self._one(found, decode_project, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_name")
 
-    async def update(self, row: Project, ray_id: str) -> Result[Project]:
+    async def update(self, row: Project, ray_id: str | None = None) -> Result[Project]:
         """Write every mutable column of this Project, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_project_update(row))
             return self._one(stored, decode_project, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Project, ray_id: str) -> Result[Project]:
+    async def upsert(self, row: Project, ray_id: str | None = None) -> Result[Project]:
         """Insert this Project, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_project_insert(row))
             return self._one(stored, decode_project, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | Unset = UNSET, archived: bool | Unset = UNSET
-    ) -> Result[Project]:
-        """Write only the given columns of the Project with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if name is not UNSET:
-                mask |= 1
-                given.append(name)
-            if archived is not UNSET:
-                mask |= 2
-                given.append(_convert.encode_bool(archived))
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_project, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Project with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    async def delete_by_name(self, name: str, ray_id: str) -> Result[None]:
+    async def delete_by_name(self, name: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Project with this name; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_NAME, (name,))
             return self._deleted(deleted, ray_id)
@@ -204,9 +190,10 @@ class ProjectStore(_Store, ProjectTable):
             return self._failed(exc, ray_id, "delete_by_name")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Project]]:
         """Up to `limit` Project rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -222,16 +209,18 @@ class ProjectStore(_Store, ProjectTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Project rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
-    async def find_project_by_name(self, name: str, ray_id: str) -> Result[Project]:
+    async def find_project_by_name(self, name: str, ray_id: str | None = None) -> Result[Project]:
         """A whole table row (SELECT *) maps to the table's model; NOT_FOUND when missing."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.FIND_PROJECT_BY_NAME, (name,))
             if found is None:
@@ -241,9 +230,12 @@ class ProjectStore(_Store, ProjectTable):
             return self._failed(exc, ray_id, "find_project_by_name")
         return SuccessResult(ray_id=ray_id, client_message=value)
 
-    async def project_summaries(self, ray_id: str) -> Result[list[ProjectSummariesRow]]:
+    async def project_summaries(
+        self, ray_id: str | None = None
+    ) -> Result[list[ProjectSummariesRow]]:
         """Other shapes get a frozen row dataclass; the LEFT JOIN side is nullable,
         COALESCE with a non-null argument is not, CASE is the union of its branches."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(self._sql.PROJECT_SUMMARIES, ())
             values = [decode_project_summaries_row(r) for r in found_rows]
@@ -251,8 +243,9 @@ class ProjectStore(_Store, ProjectTable):
             return self._failed(exc, ray_id, "project_summaries")
         return SuccessResult(ray_id=ray_id, client_message=values)
 
-    async def task_titles(self, project_id: int, ray_id: str) -> Result[list[str]]:
+    async def task_titles(self, project_id: int, ray_id: str | None = None) -> Result[list[str]]:
         """A single non-row column gives a list of plain values."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(self._sql.TASK_TITLES, (project_id,))
             values = [r[0] for r in found_rows]
@@ -260,8 +253,11 @@ class ProjectStore(_Store, ProjectTable):
             return self._failed(exc, ray_id, "task_titles")
         return SuccessResult(ray_id=ray_id, client_message=values)
 
-    async def archive_project(self, archived: bool, id: int, ray_id: str) -> Result[int]:
+    async def archive_project(
+        self, archived: bool, id: int, ray_id: str | None = None
+    ) -> Result[int]:
         """The named query archive_project (:execrows)."""
+        ray_id = ray_id or _new_ray_id()
         try:
             changed = await self._db.execute(
                 self._sql.ARCHIVE_PROJECT,
@@ -283,16 +279,18 @@ class TaskStore(_Store, TaskTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("project_id",)
     _sql: ClassVar[Any]  # set by each backend module: its _TaskSql
 
-    async def insert(self, row: Task, ray_id: str) -> Result[Task]:
+    async def insert(self, row: Task, ray_id: str | None = None) -> Result[Task]:
         """Insert a new Task; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_task_insert(row))
             return self._one(stored, decode_task, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Task], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Task], ray_id: str | None = None) -> Result[int]:
         """Insert every Task in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_task_insert(r) for r in rows]
@@ -301,91 +299,42 @@ class TaskStore(_Store, TaskTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Task]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Task]:
         """The Task with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_task, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Task, ray_id: str) -> Result[Task]:
+    async def update(self, row: Task, ray_id: str | None = None) -> Result[Task]:
         """Write every mutable column of this Task, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_task_update(row))
             return self._one(stored, decode_task, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Task, ray_id: str) -> Result[Task]:
+    async def upsert(self, row: Task, ray_id: str | None = None) -> Result[Task]:
         """Insert this Task, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_task_insert(row))
             return self._one(stored, decode_task, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        project_id: int | Unset = UNSET,
-        title: str | Unset = UNSET,
-        status: Literal["open", "done"] | Unset = UNSET,
-        due: datetime.date | None | Unset = UNSET,
-        estimate: float | None | Unset = UNSET,
-        done_at: int | None | Unset = UNSET,
-    ) -> Result[Task]:
-        """Write only the given columns of the Task with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if project_id is not UNSET:
-                mask |= 1
-                given.append(project_id)
-            if title is not UNSET:
-                mask |= 2
-                given.append(title)
-            if status is not UNSET:
-                mask |= 4
-                given.append(status)
-            if due is not UNSET:
-                mask |= 8
-                if due is None:
-                    given.append(None)
-                else:
-                    given.append(due.isoformat())
-            if estimate is not UNSET:
-                mask |= 16
-                if estimate is None:
-                    given.append(None)
-                else:
-                    given.append(_convert.encode_float(estimate, "tasks", "estimate"))
-            if done_at is not UNSET:
-                mask |= 32
-                given.append(done_at)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_task, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Task with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -393,9 +342,15 @@ class TaskStore(_Store, TaskTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_by_project_id(
-        self, project_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        project_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Task]]:
         """Up to `limit` Task rows with this project_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -418,8 +373,9 @@ class TaskStore(_Store, TaskTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_project_id")
 
-    async def count_by_project_id(self, project_id: int, ray_id: str) -> Result[int]:
+    async def count_by_project_id(self, project_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Task rows with this project_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_PROJECT_ID, (project_id,))
             return self._count(found, ray_id)
@@ -427,9 +383,10 @@ class TaskStore(_Store, TaskTable):
             return self._failed(exc, ray_id, "count_by_project_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Task]]:
         """Up to `limit` Task rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -445,8 +402,9 @@ class TaskStore(_Store, TaskTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Task rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -454,9 +412,10 @@ class TaskStore(_Store, TaskTable):
             return self._failed(exc, ray_id, "count_all")
 
     async def open_tasks(
-        self, project_id: int, limit: int, offset: int, ray_id: str
+        self, project_id: int, limit: int, offset: int, ray_id: str | None = None
     ) -> Result[list[Task]]:
         """The named query open_tasks (:many)."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(
                 self._sql.OPEN_TASKS,
@@ -472,9 +431,10 @@ class TaskStore(_Store, TaskTable):
         return SuccessResult(ray_id=ray_id, client_message=values)
 
     async def tasks_due(
-        self, status: Literal["open", "done"], due: datetime.date, ray_id: str
+        self, status: Literal["open", "done"], due: datetime.date, ray_id: str | None = None
     ) -> Result[list[Task]]:
         """Params take the column's codec: :status is a Literal, :due a date."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(
                 self._sql.TASKS_DUE,
@@ -488,8 +448,9 @@ class TaskStore(_Store, TaskTable):
             return self._failed(exc, ray_id, "tasks_due")
         return SuccessResult(ray_id=ray_id, client_message=values)
 
-    async def count_open_tasks(self, ray_id: str) -> Result[int]:
+    async def count_open_tasks(self, ray_id: str | None = None) -> Result[int]:
         """COUNT(*) is a non-null int."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_OPEN_TASKS, ())
             if found is None:
@@ -499,8 +460,11 @@ class TaskStore(_Store, TaskTable):
             return self._failed(exc, ray_id, "count_open_tasks")
         return SuccessResult(ray_id=ray_id, client_message=value)
 
-    async def latest_done_at(self, project_id: int, ray_id: str) -> Result[int | None]:
+    async def latest_done_at(
+        self, project_id: int, ray_id: str | None = None
+    ) -> Result[int | None]:
         """MAX is nullable even on a NOT NULL column."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.LATEST_DONE_AT, (project_id,))
             if found is None:
@@ -510,8 +474,11 @@ class TaskStore(_Store, TaskTable):
             return self._failed(exc, ray_id, "latest_done_at")
         return SuccessResult(ray_id=ray_id, client_message=value)
 
-    async def finish_task(self, done_at: int | None, id: int, ray_id: str) -> Result[Task]:
+    async def finish_task(
+        self, done_at: int | None, id: int, ray_id: str | None = None
+    ) -> Result[Task]:
         """UPDATE ... RETURNING * maps to the model; assigned params keep the column's nullability."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.execute_returning(
                 self._sql.FINISH_TASK,
@@ -528,9 +495,10 @@ class TaskStore(_Store, TaskTable):
         return SuccessResult(ray_id=ray_id, client_message=value)
 
     async def add_task(
-        self, project_id: int, title: str, due: datetime.date | None, ray_id: str
+        self, project_id: int, title: str, due: datetime.date | None, ray_id: str | None = None
     ) -> Result[None]:
         """Inserted params are typed by the column list."""
+        ray_id = ray_id or _new_ray_id()
         try:
             await self._db.execute(
                 self._sql.ADD_TASK,
@@ -545,9 +513,10 @@ class TaskStore(_Store, TaskTable):
         return SuccessResult(ray_id=ray_id, client_message=None)
 
     async def tasks_longer_than(
-        self, hours: float, ray_id: str
+        self, hours: float, ray_id: str | None = None
     ) -> Result[list[TasksLongerThanRow]]:
         """A parameter only used in an expression needs an annotation."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(self._sql.TASKS_LONGER_THAN, (hours,))
             values = [decode_tasks_longer_than_row(r) for r in found_rows]

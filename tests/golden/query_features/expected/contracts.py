@@ -9,7 +9,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, Literal, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import Project, Task
 from .models import ProjectSummariesRow, TasksLongerThanRow
 from .results import Result
@@ -27,15 +26,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -43,65 +42,60 @@ class ProjectTable(BaseTable[Project]):
     """A tiny task tracker, to exercise named queries."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Project]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Project]:
         """The Project with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def get_by_name(self, name: str, ray_id: str) -> Result[Project]:
+    async def get_by_name(self, name: str, ray_id: str | None = None) -> Result[Project]:
         """The Project with this name, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Project, ray_id: str) -> Result[Project]:
+    async def update(self, row: Project, ray_id: str | None = None) -> Result[Project]:
         """Write every mutable column of this Project, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Project, ray_id: str) -> Result[Project]:
+    async def upsert(self, row: Project, ray_id: str | None = None) -> Result[Project]:
         """Insert this Project, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | Unset = UNSET, archived: bool | Unset = UNSET
-    ) -> Result[Project]:
-        """Write only the given columns of the Project with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Project with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
-    async def delete_by_name(self, name: str, ray_id: str) -> Result[None]:
+    async def delete_by_name(self, name: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Project with this name; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Project]]:
         """Up to `limit` Project rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def find_project_by_name(self, name: str, ray_id: str) -> Result[Project]:
+    async def find_project_by_name(self, name: str, ray_id: str | None = None) -> Result[Project]:
         """A whole table row (SELECT *) maps to the table's model; NOT_FOUND when missing."""
 
     @abstractmethod
-    async def project_summaries(self, ray_id: str) -> Result[list[ProjectSummariesRow]]:
+    async def project_summaries(
+        self, ray_id: str | None = None
+    ) -> Result[list[ProjectSummariesRow]]:
         """Other shapes get a frozen row dataclass; the LEFT JOIN side is nullable,
         COALESCE with a non-null argument is not, CASE is the union of its branches."""
 
     @abstractmethod
-    async def task_titles(self, project_id: int, ray_id: str) -> Result[list[str]]:
+    async def task_titles(self, project_id: int, ray_id: str | None = None) -> Result[list[str]]:
         """A single non-row column gives a list of plain values."""
 
     @abstractmethod
-    async def archive_project(self, archived: bool, id: int, ray_id: str) -> Result[int]:
+    async def archive_project(
+        self, archived: bool, id: int, ray_id: str | None = None
+    ) -> Result[int]:
         """The named query archive_project (:execrows)."""
 
 
@@ -109,93 +103,84 @@ class TaskTable(BaseTable[Task]):
     """A row of the tasks table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Task]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Task]:
         """The Task with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Task, ray_id: str) -> Result[Task]:
+    async def update(self, row: Task, ray_id: str | None = None) -> Result[Task]:
         """Write every mutable column of this Task, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Task, ray_id: str) -> Result[Task]:
+    async def upsert(self, row: Task, ray_id: str | None = None) -> Result[Task]:
         """Insert this Task, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        project_id: int | Unset = UNSET,
-        title: str | Unset = UNSET,
-        status: Literal["open", "done"] | Unset = UNSET,
-        due: datetime.date | None | Unset = UNSET,
-        estimate: float | None | Unset = UNSET,
-        done_at: int | None | Unset = UNSET,
-    ) -> Result[Task]:
-        """Write only the given columns of the Task with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Task with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_project_id(
-        self, project_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        project_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Task]]:
         """Up to `limit` Task rows with this project_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_project_id(self, project_id: int, ray_id: str) -> Result[int]:
+    async def count_by_project_id(self, project_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Task rows with this project_id."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Task]]:
         """Up to `limit` Task rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
     async def open_tasks(
-        self, project_id: int, limit: int, offset: int, ray_id: str
+        self, project_id: int, limit: int, offset: int, ray_id: str | None = None
     ) -> Result[list[Task]]:
         """The named query open_tasks (:many)."""
 
     @abstractmethod
     async def tasks_due(
-        self, status: Literal["open", "done"], due: datetime.date, ray_id: str
+        self, status: Literal["open", "done"], due: datetime.date, ray_id: str | None = None
     ) -> Result[list[Task]]:
         """Params take the column's codec: :status is a Literal, :due a date."""
 
     @abstractmethod
-    async def count_open_tasks(self, ray_id: str) -> Result[int]:
+    async def count_open_tasks(self, ray_id: str | None = None) -> Result[int]:
         """COUNT(*) is a non-null int."""
 
     @abstractmethod
-    async def latest_done_at(self, project_id: int, ray_id: str) -> Result[int | None]:
+    async def latest_done_at(
+        self, project_id: int, ray_id: str | None = None
+    ) -> Result[int | None]:
         """MAX is nullable even on a NOT NULL column."""
 
     @abstractmethod
-    async def finish_task(self, done_at: int | None, id: int, ray_id: str) -> Result[Task]:
+    async def finish_task(
+        self, done_at: int | None, id: int, ray_id: str | None = None
+    ) -> Result[Task]:
         """UPDATE ... RETURNING * maps to the model; assigned params keep the column's nullability."""
 
     @abstractmethod
     async def add_task(
-        self, project_id: int, title: str, due: datetime.date | None, ray_id: str
+        self, project_id: int, title: str, due: datetime.date | None, ray_id: str | None = None
     ) -> Result[None]:
         """Inserted params are typed by the column list."""
 
     @abstractmethod
     async def tasks_longer_than(
-        self, hours: float, ray_id: str
+        self, hours: float, ray_id: str | None = None
     ) -> Result[list[TasksLongerThanRow]]:
         """A parameter only used in an expression needs an annotation."""

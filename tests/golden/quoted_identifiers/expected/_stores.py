@@ -11,12 +11,11 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import UserAccountTable
@@ -35,6 +34,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -98,8 +102,9 @@ class UserAccountStore(_Store, UserAccountTable):
     table: ClassVar[str] = "user accounts"
     _sql: ClassVar[Any]  # set by each backend module: its _UserAccountSql
 
-    async def insert(self, row: UserAccount, ray_id: str) -> Result[UserAccount]:
+    async def insert(self, row: UserAccount, ray_id: str | None = None) -> Result[UserAccount]:
         """Insert a new UserAccount; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_user_account_insert(row)
@@ -108,8 +113,11 @@ class UserAccountStore(_Store, UserAccountTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[UserAccount], ray_id: str) -> Result[int]:
+    async def insert_many(
+        self, rows: Sequence[UserAccount], ray_id: str | None = None
+    ) -> Result[int]:
         """Insert every UserAccount in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_user_account_insert(r) for r in rows]
@@ -118,27 +126,30 @@ class UserAccountStore(_Store, UserAccountTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: str, ray_id: str) -> Result[UserAccount]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[UserAccount]:
         """The UserAccount with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_user_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def get_by_e_mail(self, e_mail: str, ray_id: str) -> Result[UserAccount]:
+    async def get_by_e_mail(self, e_mail: str, ray_id: str | None = None) -> Result[UserAccount]:
         """The UserAccount with this e-mail, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_E_MAIL, (e_mail,))
             return self._one(found, decode_user_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_e_mail")
 
-    async def update(self, row: UserAccount, ray_id: str) -> Result[UserAccount]:
+    async def update(self, row: UserAccount, ray_id: str | None = None) -> Result[UserAccount]:
         """Write every mutable column of this UserAccount, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_user_account_update(row)
@@ -147,11 +158,12 @@ class UserAccountStore(_Store, UserAccountTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: UserAccount, ray_id: str) -> Result[UserAccount]:
+    async def upsert(self, row: UserAccount, ray_id: str | None = None) -> Result[UserAccount]:
         """Insert this UserAccount, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_user_account_insert(row)
@@ -160,55 +172,18 @@ class UserAccountStore(_Store, UserAccountTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        display_name: str | Unset = UNSET,
-        e_mail: str | None | Unset = UNSET,
-        camel_case: int | None | Unset = UNSET,
-        say_hi: str | None | Unset = UNSET,
-    ) -> Result[UserAccount]:
-        """Write only the given columns of the UserAccount with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if display_name is not UNSET:
-                mask |= 1
-                given.append(display_name)
-            if e_mail is not UNSET:
-                mask |= 2
-                given.append(e_mail)
-            if camel_case is not UNSET:
-                mask |= 4
-                given.append(camel_case)
-            if say_hi is not UNSET:
-                mask |= 8
-                given.append(say_hi)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_user_account, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the UserAccount with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    async def delete_by_e_mail(self, e_mail: str, ray_id: str) -> Result[None]:
+    async def delete_by_e_mail(self, e_mail: str, ray_id: str | None = None) -> Result[None]:
         """Delete the UserAccount with this e-mail; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_E_MAIL, (e_mail,))
             return self._deleted(deleted, ray_id)
@@ -216,9 +191,15 @@ class UserAccountStore(_Store, UserAccountTable):
             return self._failed(exc, ray_id, "delete_by_e_mail")
 
     async def list_by_camel_case(
-        self, camel_case: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        camel_case: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[UserAccount]]:
         """Up to `limit` UserAccount rows with this camelCase, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -241,8 +222,9 @@ class UserAccountStore(_Store, UserAccountTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_camel_case")
 
-    async def count_by_camel_case(self, camel_case: int, ray_id: str) -> Result[int]:
+    async def count_by_camel_case(self, camel_case: int, ray_id: str | None = None) -> Result[int]:
         """How many UserAccount rows with this camelCase."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_CAMEL_CASE, (camel_case,))
             return self._count(found, ray_id)
@@ -250,9 +232,10 @@ class UserAccountStore(_Store, UserAccountTable):
             return self._failed(exc, ray_id, "count_by_camel_case")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[UserAccount]]:
         """Up to `limit` UserAccount rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -268,8 +251,9 @@ class UserAccountStore(_Store, UserAccountTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many UserAccount rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

@@ -8,7 +8,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import UserAccount
 from .results import Result
 
@@ -24,15 +23,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -40,63 +39,52 @@ class UserAccountTable(BaseTable[UserAccount]):
     """Identifiers in all three quoting styles SQLite accepts, with spaces and dashes."""
 
     @abstractmethod
-    async def get_by_id(self, id: str, ray_id: str) -> Result[UserAccount]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[UserAccount]:
         """The UserAccount with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def get_by_e_mail(self, e_mail: str, ray_id: str) -> Result[UserAccount]:
+    async def get_by_e_mail(self, e_mail: str, ray_id: str | None = None) -> Result[UserAccount]:
         """The UserAccount with this e-mail, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: UserAccount, ray_id: str) -> Result[UserAccount]:
+    async def update(self, row: UserAccount, ray_id: str | None = None) -> Result[UserAccount]:
         """Write every mutable column of this UserAccount, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: UserAccount, ray_id: str) -> Result[UserAccount]:
+    async def upsert(self, row: UserAccount, ray_id: str | None = None) -> Result[UserAccount]:
         """Insert this UserAccount, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        display_name: str | Unset = UNSET,
-        e_mail: str | None | Unset = UNSET,
-        camel_case: int | None | Unset = UNSET,
-        say_hi: str | None | Unset = UNSET,
-    ) -> Result[UserAccount]:
-        """Write only the given columns of the UserAccount with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the UserAccount with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
-    async def delete_by_e_mail(self, e_mail: str, ray_id: str) -> Result[None]:
+    async def delete_by_e_mail(self, e_mail: str, ray_id: str | None = None) -> Result[None]:
         """Delete the UserAccount with this e-mail; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_camel_case(
-        self, camel_case: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        camel_case: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[UserAccount]]:
         """Up to `limit` UserAccount rows with this camelCase, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_camel_case(self, camel_case: int, ray_id: str) -> Result[int]:
+    async def count_by_camel_case(self, camel_case: int, ray_id: str | None = None) -> Result[int]:
         """How many UserAccount rows with this camelCase."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[UserAccount]]:
         """Up to `limit` UserAccount rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""

@@ -11,12 +11,11 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ApiKeyTable
@@ -35,6 +34,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -98,16 +102,18 @@ class ApiKeyStore(_Store, ApiKeyTable):
     table: ClassVar[str] = "api_keys"
     _sql: ClassVar[Any]  # set by each backend module: its _ApiKeySql
 
-    async def insert(self, row: ApiKey, ray_id: str) -> Result[ApiKey]:
+    async def insert(self, row: ApiKey, ray_id: str | None = None) -> Result[ApiKey]:
         """Insert a new ApiKey; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_api_key_insert(row))
             return self._one(stored, decode_api_key, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[ApiKey], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[ApiKey], ray_id: str | None = None) -> Result[int]:
         """Insert every ApiKey in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_api_key_insert(r) for r in rows]
@@ -116,97 +122,60 @@ class ApiKeyStore(_Store, ApiKeyTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: str, ray_id: str) -> Result[ApiKey]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[ApiKey]:
         """The ApiKey with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_api_key, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def get_by_key_hash(self, key_hash: str, ray_id: str) -> Result[ApiKey]:
+    async def get_by_key_hash(self, key_hash: str, ray_id: str | None = None) -> Result[ApiKey]:
         """The ApiKey with this key_hash, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_KEY_HASH, (key_hash,))
             return self._one(found, decode_api_key, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_key_hash")
 
-    async def update(self, row: ApiKey, ray_id: str) -> Result[ApiKey]:
+    async def update(self, row: ApiKey, ray_id: str | None = None) -> Result[ApiKey]:
         """Write every mutable column of this ApiKey, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_api_key_update(row))
             return self._one(stored, decode_api_key, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: ApiKey, ray_id: str) -> Result[ApiKey]:
+    async def upsert(self, row: ApiKey, ray_id: str | None = None) -> Result[ApiKey]:
         """Insert this ApiKey, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_api_key_insert(row))
             return self._one(stored, decode_api_key, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        key_hash: str | Unset = UNSET,
-        salt: bytes | Unset = UNSET,
-        token: str | None | Unset = UNSET,
-        nonce: str | None | Unset = UNSET,
-        label: str | None | Unset = UNSET,
-    ) -> Result[ApiKey]:
-        """Write only the given columns of the ApiKey with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if key_hash is not UNSET:
-                mask |= 1
-                given.append(key_hash)
-            if salt is not UNSET:
-                mask |= 2
-                given.append(salt)
-            if token is not UNSET:
-                mask |= 4
-                given.append(token)
-            if nonce is not UNSET:
-                mask |= 8
-                given.append(nonce)
-            if label is not UNSET:
-                mask |= 16
-                given.append(label)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_api_key, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the ApiKey with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    async def delete_by_key_hash(self, key_hash: str, ray_id: str) -> Result[None]:
+    async def delete_by_key_hash(self, key_hash: str, ray_id: str | None = None) -> Result[None]:
         """Delete the ApiKey with this key_hash; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_KEY_HASH, (key_hash,))
             return self._deleted(deleted, ray_id)
@@ -214,9 +183,10 @@ class ApiKeyStore(_Store, ApiKeyTable):
             return self._failed(exc, ray_id, "delete_by_key_hash")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[ApiKey]]:
         """Up to `limit` ApiKey rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -232,8 +202,9 @@ class ApiKeyStore(_Store, ApiKeyTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many ApiKey rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

@@ -8,7 +8,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import ApiKey
 from .results import Result
 
@@ -24,15 +23,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -40,54 +39,37 @@ class ApiKeyTable(BaseTable[ApiKey]):
     """A row of the api_keys table."""
 
     @abstractmethod
-    async def get_by_id(self, id: str, ray_id: str) -> Result[ApiKey]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[ApiKey]:
         """The ApiKey with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def get_by_key_hash(self, key_hash: str, ray_id: str) -> Result[ApiKey]:
+    async def get_by_key_hash(self, key_hash: str, ray_id: str | None = None) -> Result[ApiKey]:
         """The ApiKey with this key_hash, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: ApiKey, ray_id: str) -> Result[ApiKey]:
+    async def update(self, row: ApiKey, ray_id: str | None = None) -> Result[ApiKey]:
         """Write every mutable column of this ApiKey, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: ApiKey, ray_id: str) -> Result[ApiKey]:
+    async def upsert(self, row: ApiKey, ray_id: str | None = None) -> Result[ApiKey]:
         """Insert this ApiKey, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        key_hash: str | Unset = UNSET,
-        salt: bytes | Unset = UNSET,
-        token: str | None | Unset = UNSET,
-        nonce: str | None | Unset = UNSET,
-        label: str | None | Unset = UNSET,
-    ) -> Result[ApiKey]:
-        """Write only the given columns of the ApiKey with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the ApiKey with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
-    async def delete_by_key_hash(self, key_hash: str, ray_id: str) -> Result[None]:
+    async def delete_by_key_hash(self, key_hash: str, ray_id: str | None = None) -> Result[None]:
         """Delete the ApiKey with this key_hash; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[ApiKey]]:
         """Up to `limit` ApiKey rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""

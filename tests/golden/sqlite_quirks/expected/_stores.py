@@ -11,6 +11,7 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
@@ -35,6 +36,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -98,16 +104,18 @@ class ReadingStore(_Store, ReadingTable):
     table: ClassVar[str] = "readings"
     _sql: ClassVar[Any]  # set by each backend module: its _ReadingSql
 
-    async def insert(self, row: Reading, ray_id: str) -> Result[Reading]:
+    async def insert(self, row: Reading, ray_id: str | None = None) -> Result[Reading]:
         """Insert a new Reading; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_reading_insert(row))
             return self._one(stored, decode_reading, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Reading], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Reading], ray_id: str | None = None) -> Result[int]:
         """Insert every Reading in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_reading_insert(r) for r in rows]
@@ -117,9 +125,10 @@ class ReadingStore(_Store, ReadingTable):
             return self._failed(exc, ray_id, "insert_many")
 
     async def get_by_sensor_and_taken_at(
-        self, sensor: str, taken_at: int, ray_id: str
+        self, sensor: str, taken_at: int, ray_id: str | None = None
     ) -> Result[Reading]:
         """The Reading with this sensor and taken_at, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(
                 self._sql.GET_BY_SENSOR_AND_TAKEN_AT,
@@ -133,9 +142,10 @@ class ReadingStore(_Store, ReadingTable):
             return self._failed(exc, ray_id, "get_by_sensor_and_taken_at")
 
     async def get_by_sensor_and_counter(
-        self, sensor: str, counter: int, ray_id: str
+        self, sensor: str, counter: int, ray_id: str | None = None
     ) -> Result[Reading]:
         """The Reading with this sensor and counter, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(
                 self._sql.GET_BY_SENSOR_AND_COUNTER,
@@ -148,22 +158,24 @@ class ReadingStore(_Store, ReadingTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_sensor_and_counter")
 
-    async def update(self, row: Reading, ray_id: str) -> Result[Reading]:
+    async def update(self, row: Reading, ray_id: str | None = None) -> Result[Reading]:
         """Write every mutable column of this Reading, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_reading_update(row))
             return self._one(stored, decode_reading, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Reading, ray_id: str) -> Result[Reading]:
+    async def upsert(self, row: Reading, ray_id: str | None = None) -> Result[Reading]:
         """Insert this Reading, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_reading_insert(row))
             return self._one(stored, decode_reading, ray_id)
@@ -203,9 +215,10 @@ class ReadingStore(_Store, ReadingTable):
             return self._failed(exc, ray_id, "patch_by_sensor_and_taken_at")
 
     async def delete_by_sensor_and_taken_at(
-        self, sensor: str, taken_at: int, ray_id: str
+        self, sensor: str, taken_at: int, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the Reading with this sensor and taken_at; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(
                 self._sql.DELETE_BY_SENSOR_AND_TAKEN_AT,
@@ -219,9 +232,10 @@ class ReadingStore(_Store, ReadingTable):
             return self._failed(exc, ray_id, "delete_by_sensor_and_taken_at")
 
     async def delete_by_sensor_and_counter(
-        self, sensor: str, counter: int, ray_id: str
+        self, sensor: str, counter: int, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the Reading with this sensor and counter; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(
                 self._sql.DELETE_BY_SENSOR_AND_COUNTER,
@@ -235,9 +249,10 @@ class ReadingStore(_Store, ReadingTable):
             return self._failed(exc, ray_id, "delete_by_sensor_and_counter")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[str, int] | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: tuple[str, int] | None = None
     ) -> Result[list[Reading]]:
         """Up to `limit` Reading rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -254,8 +269,9 @@ class ReadingStore(_Store, ReadingTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Reading rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

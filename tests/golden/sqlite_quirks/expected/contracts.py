@@ -24,15 +24,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -41,25 +41,25 @@ class ReadingTable(BaseTable[Reading]):
 
     @abstractmethod
     async def get_by_sensor_and_taken_at(
-        self, sensor: str, taken_at: int, ray_id: str
+        self, sensor: str, taken_at: int, ray_id: str | None = None
     ) -> Result[Reading]:
         """The Reading with this sensor and taken_at, or NOT_FOUND."""
 
     @abstractmethod
     async def get_by_sensor_and_counter(
-        self, sensor: str, counter: int, ray_id: str
+        self, sensor: str, counter: int, ray_id: str | None = None
     ) -> Result[Reading]:
         """The Reading with this sensor and counter, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Reading, ray_id: str) -> Result[Reading]:
+    async def update(self, row: Reading, ray_id: str | None = None) -> Result[Reading]:
         """Write every mutable column of this Reading, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Reading, ray_id: str) -> Result[Reading]:
+    async def upsert(self, row: Reading, ray_id: str | None = None) -> Result[Reading]:
         """Insert this Reading, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
@@ -82,18 +82,18 @@ class ReadingTable(BaseTable[Reading]):
 
     @abstractmethod
     async def delete_by_sensor_and_taken_at(
-        self, sensor: str, taken_at: int, ray_id: str
+        self, sensor: str, taken_at: int, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the Reading with this sensor and taken_at; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def delete_by_sensor_and_counter(
-        self, sensor: str, counter: int, ray_id: str
+        self, sensor: str, counter: int, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the Reading with this sensor and counter; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[str, int] | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: tuple[str, int] | None = None
     ) -> Result[list[Reading]]:
         """Up to `limit` Reading rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""

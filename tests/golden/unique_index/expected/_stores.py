@@ -11,12 +11,11 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import AccountTable
@@ -35,6 +34,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -98,16 +102,18 @@ class AccountStore(_Store, AccountTable):
     table: ClassVar[str] = "accounts"
     _sql: ClassVar[Any]  # set by each backend module: its _AccountSql
 
-    async def insert(self, row: Account, ray_id: str) -> Result[Account]:
+    async def insert(self, row: Account, ray_id: str | None = None) -> Result[Account]:
         """Insert a new Account; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_account_insert(row))
             return self._one(stored, decode_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Account], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Account], ray_id: str | None = None) -> Result[int]:
         """Insert every Account in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_account_insert(r) for r in rows]
@@ -116,16 +122,18 @@ class AccountStore(_Store, AccountTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Account]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Account]:
         """The Account with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def get_by_email(self, email: str, ray_id: str) -> Result[Account]:
+    async def get_by_email(self, email: str, ray_id: str | None = None) -> Result[Account]:
         """The Account with this email, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_EMAIL, (email,))
             return self._one(found, decode_account, ray_id)
@@ -133,9 +141,10 @@ class AccountStore(_Store, AccountTable):
             return self._failed(exc, ray_id, "get_by_email")
 
     async def get_by_tenant_and_handle(
-        self, tenant: str, handle: str, ray_id: str
+        self, tenant: str, handle: str, ray_id: str | None = None
     ) -> Result[Account]:
         """The Account with this tenant and handle, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(
                 self._sql.GET_BY_TENANT_AND_HANDLE,
@@ -148,77 +157,42 @@ class AccountStore(_Store, AccountTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_tenant_and_handle")
 
-    async def update(self, row: Account, ray_id: str) -> Result[Account]:
+    async def update(self, row: Account, ray_id: str | None = None) -> Result[Account]:
         """Write every mutable column of this Account, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_account_update(row))
             return self._one(stored, decode_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Account, ray_id: str) -> Result[Account]:
+    async def upsert(self, row: Account, ray_id: str | None = None) -> Result[Account]:
         """Insert this Account, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_account_insert(row))
             return self._one(stored, decode_account, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        email: str | Unset = UNSET,
-        tenant: str | Unset = UNSET,
-        handle: str | Unset = UNSET,
-        deleted_at: int | None | Unset = UNSET,
-    ) -> Result[Account]:
-        """Write only the given columns of the Account with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if email is not UNSET:
-                mask |= 1
-                given.append(email)
-            if tenant is not UNSET:
-                mask |= 2
-                given.append(tenant)
-            if handle is not UNSET:
-                mask |= 4
-                given.append(handle)
-            if deleted_at is not UNSET:
-                mask |= 8
-                given.append(deleted_at)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_account, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Account with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    async def delete_by_email(self, email: str, ray_id: str) -> Result[None]:
+    async def delete_by_email(self, email: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Account with this email; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_EMAIL, (email,))
             return self._deleted(deleted, ray_id)
@@ -226,9 +200,10 @@ class AccountStore(_Store, AccountTable):
             return self._failed(exc, ray_id, "delete_by_email")
 
     async def delete_by_tenant_and_handle(
-        self, tenant: str, handle: str, ray_id: str
+        self, tenant: str, handle: str, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the Account with this tenant and handle; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(
                 self._sql.DELETE_BY_TENANT_AND_HANDLE,
@@ -242,9 +217,10 @@ class AccountStore(_Store, AccountTable):
             return self._failed(exc, ray_id, "delete_by_tenant_and_handle")
 
     async def list_by_tenant(
-        self, tenant: str, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, tenant: str, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Account]]:
         """Up to `limit` Account rows with this tenant, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -267,8 +243,9 @@ class AccountStore(_Store, AccountTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_tenant")
 
-    async def count_by_tenant(self, tenant: str, ray_id: str) -> Result[int]:
+    async def count_by_tenant(self, tenant: str, ray_id: str | None = None) -> Result[int]:
         """How many Account rows with this tenant."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_TENANT, (tenant,))
             return self._count(found, ray_id)
@@ -276,9 +253,10 @@ class AccountStore(_Store, AccountTable):
             return self._failed(exc, ray_id, "count_by_tenant")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Account]]:
         """Up to `limit` Account rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -294,8 +272,9 @@ class AccountStore(_Store, AccountTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Account rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

@@ -8,7 +8,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import Account
 from .results import Result
 
@@ -24,15 +23,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -40,75 +39,59 @@ class AccountTable(BaseTable[Account]):
     """A row of the accounts table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Account]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Account]:
         """The Account with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def get_by_email(self, email: str, ray_id: str) -> Result[Account]:
+    async def get_by_email(self, email: str, ray_id: str | None = None) -> Result[Account]:
         """The Account with this email, or NOT_FOUND."""
 
     @abstractmethod
     async def get_by_tenant_and_handle(
-        self, tenant: str, handle: str, ray_id: str
+        self, tenant: str, handle: str, ray_id: str | None = None
     ) -> Result[Account]:
         """The Account with this tenant and handle, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Account, ray_id: str) -> Result[Account]:
+    async def update(self, row: Account, ray_id: str | None = None) -> Result[Account]:
         """Write every mutable column of this Account, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Account, ray_id: str) -> Result[Account]:
+    async def upsert(self, row: Account, ray_id: str | None = None) -> Result[Account]:
         """Insert this Account, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        email: str | Unset = UNSET,
-        tenant: str | Unset = UNSET,
-        handle: str | Unset = UNSET,
-        deleted_at: int | None | Unset = UNSET,
-    ) -> Result[Account]:
-        """Write only the given columns of the Account with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Account with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
-    async def delete_by_email(self, email: str, ray_id: str) -> Result[None]:
+    async def delete_by_email(self, email: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Account with this email; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def delete_by_tenant_and_handle(
-        self, tenant: str, handle: str, ray_id: str
+        self, tenant: str, handle: str, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the Account with this tenant and handle; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_tenant(
-        self, tenant: str, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, tenant: str, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Account]]:
         """Up to `limit` Account rows with this tenant, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_tenant(self, tenant: str, ray_id: str) -> Result[int]:
+    async def count_by_tenant(self, tenant: str, ray_id: str | None = None) -> Result[int]:
         """How many Account rows with this tenant."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Account]]:
         """Up to `limit` Account rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
