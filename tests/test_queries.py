@@ -308,7 +308,7 @@ def test_cli_queries_flag_inspect_and_exit_2(
     assert query["params"][0]["column"] == "is_admin"
     assert main(["generate", *config, "--queries", "q.sql", "--out", "out"]) == 0
     contracts = (tmp_path / "out" / "contracts.py").read_text(encoding="utf-8")
-    assert "async def user_emails(self, admin: bool, ray_id: str) -> Result[list[str]]" in contracts
+    assert "async def user_emails(self, admin: bool, ray_id: str | None = None) -> Result[list[str]]" in contracts
     (tmp_path / "q.sql").write_text(
         "-- name: broken :many\nSELECT emale FROM users;\n", encoding="utf-8"
     )
