@@ -58,3 +58,50 @@ def test_try_repo_fails_on_a_stale_package_and_passes_after_generate(tmp_path: P
     fresh = sh([*try_repo, "--all-files"], project, env)
     assert fresh.returncode == 0, fresh.stdout + fresh.stderr
     assert "Passed" in fresh.stdout, fresh.stdout
+
+
+# The snippet README.md and docs/cli.md give: a hook that needs no published repo.
+LOCAL_HOOK = """\
+repos:
+  - repo: local
+    hooks:
+      - id: storegen-check
+        name: storegen check
+        entry: storegen check
+        language: system
+        files: (\\.sql|(^|/)pyproject\\.toml|(^|/)storegen\\.toml)$
+        pass_filenames: false
+"""
+
+
+def test_the_documented_local_hook_fails_on_a_stale_package(tmp_path: Path) -> None:
+    """`repo: local` with `language: system` runs the storegen on PATH (the project's venv)."""
+    for page in (REPO / "README.md", REPO / "docs" / "cli.md"):
+        assert LOCAL_HOOK in page.read_text(encoding="utf-8"), f"{page.name} lost the snippet"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    path = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env = {**env, **GIT_ENV, "PATH": path, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
+    project = tmp_path / "project"
+    project.mkdir()
+    sh(["git", "init", "-q"], project, env)
+    for step in ("init", "migrate", "generate"):
+        assert sh([sys.executable, "-m", "storegen", step], project, env).returncode == 0
+    (project / ".pre-commit-config.yaml").write_text(LOCAL_HOOK)
+    sh(["git", "add", "-A"], project, env)
+    run = [sys.executable, "-m", "pre_commit", "run", "storegen-check", "--all-files"]
+
+    fresh = sh(run, project, env)
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    assert "storegen check" in fresh.stdout and "Passed" in fresh.stdout, fresh.stdout
+
+    schema = project / "schema" / "schema.sql"
+    schema.write_text(schema.read_text().replace("    body TEXT NOT NULL,", "    body TEXT,"))
+    sh(["git", "add", "-A"], project, env)
+    stale = sh(run, project, env)
+    assert stale.returncode == 1, stale.stdout + stale.stderr
+    assert "db is out of date; run `storegen generate`" in stale.stdout, stale.stdout
+
+    for step in ("migrate", "generate"):
+        assert sh([sys.executable, "-m", "storegen", step], project, env).returncode == 0
+    sh(["git", "add", "-A"], project, env)
+    assert sh(run, project, env).returncode == 0
