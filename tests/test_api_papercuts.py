@@ -214,3 +214,18 @@ def test_result_types_are_covariant_under_mypy_strict(tmp_path: Path) -> None:
         cwd=REPO, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_full_index_lookup_pages_in_the_index_order(mods: Any) -> None:
+    """With every index column fixed, primary-key order is the index's own order on a
+    rowid table: SQLite seeks the index past the cursor and sorts nothing."""
+    import sqlite3
+
+    sql = mods["aiosqlite"].PcTaskStore._sql.LIST_BY_PROJECT_ID_AND_STATUS_AFTER
+    db = sqlite3.connect(":memory:")
+    db.executescript(SCHEMA)
+    plan = [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", (1, "open", 10, 5))]
+    assert plan == [
+        "SEARCH pc_tasks USING INDEX pc_tasks_by_project_status "
+        "(project_id=? AND status=? AND rowid>?)"
+    ]
