@@ -107,7 +107,7 @@ EXPECTED: dict[str, tuple[str | None, str]] = {
     ),
     "unbalanced_close_paren.sql": ("4:1", r"unbalanced '\)': no '\(' before it"),
     "unbalanced_open_paren.sql": ("1:22", r"'\(' is never closed"),
-    "unknown_directive.sql": ("3:17", r"unknown directive '@secrett'"),
+    "unknown_directive.sql": ("3:20", r"unknown directive '@secrett'"),
     "unknown_statement.sql": ("4:1", r"unrecognised statement 'HELLO'"),
     "unknown_table_option.sql": ("3:3", r"unknown table option 'WITHOUT ROWIDS'"),
     "unterminated_block_comment.sql": ("2:26", r"unterminated block comment"),
