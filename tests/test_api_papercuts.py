@@ -92,6 +92,23 @@ def test_ray_id_is_optional_on_every_store_method(mods: Any) -> None:
                 assert parameter.default is None, (backend, store.__name__, name)
 
 
+def test_ray_id_is_optional_on_named_queries_too() -> None:
+    """The repository's package: every store method, named queries included."""
+    from generated import aiosqlite as module
+
+    checked = 0
+    for name in module.__all__:
+        store = getattr(module, name)
+        if not (isinstance(store, type) and name.endswith("Store")):
+            continue
+        for method_name, method in inspect.getmembers(store, inspect.iscoroutinefunction):
+            parameters = inspect.signature(method).parameters
+            if not method_name.startswith("_") and "ray_id" in parameters:
+                assert parameters["ray_id"].default is None, (name, method_name)
+                checked += 1
+    assert checked > 100  # tables and named queries (`list_user_token_grants`, ...)
+
+
 async def _open(mods: Any, backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Any:
     if backend == "aiosqlite":
         db = mods["aiosqlite"].SqliteDatabase(tmp_path / "pc.db")
