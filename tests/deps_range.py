@@ -103,7 +103,9 @@ def run(mode: str) -> int:
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     installed = dict(
-        (line.split("==")[0].lower(), line.split("==")[1]) for line in freeze.splitlines() if "==" in line
+        (line.split("==")[0].lower(), line.split("==")[1])
+        for line in freeze.splitlines()
+        if "==" in line
     )
     ranges = base_ranges(extras=EXTRAS)
     shown = ", ".join(f"{name} {installed.get(name, '?')}" for name in ranges)

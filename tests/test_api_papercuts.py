@@ -175,9 +175,13 @@ async def test_composite_list_by_pages_by_key_on_every_backend(
             ("c", "ann", "tag", 1), ("a", "ann", "tag", 1), ("b", "ann", "tag", 2),
             ("d", "ann", "flag", 1), ("e", "bob", "tag", 1),
         ]:  # fmt: skip
-            assert (await labels.insert(models.PcLabel(code=code, owner=owner, kind=kind, rank=rank))).status
+            assert (
+                await labels.insert(models.PcLabel(code=code, owner=owner, kind=kind, rank=rank))
+            ).status
         assert [r.code for r in await _pages(labels.list_by_owner, "ann", limit=3)] == list("abcd")
-        assert [r.code for r in await _pages(labels.list_by_owner_and_kind, "ann", "tag", limit=2)] == list("abc")
+        assert [
+            r.code for r in await _pages(labels.list_by_owner_and_kind, "ann", "tag", limit=2)
+        ] == list("abc")
         triple = await _pages(labels.list_by_owner_and_kind_and_rank, "ann", "tag", 1, limit=1)
         assert [r.code for r in triple] == ["a", "c"]
         assert (await labels.count_by_owner_and_kind("ann", "tag")).client_message == 3
