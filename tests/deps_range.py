@@ -117,6 +117,9 @@ def run(mode: str) -> int:
 
 def main(argv: list[str]) -> int:
     modes = argv or ["lowest", "highest"]
+    if not set(modes) <= {"lowest", "highest"}:
+        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
+        return 2
     failed = [mode for mode in modes if run(mode) != 0]
     if failed:
         print(f"deps-range: FAILED at the {' and '.join(failed)} versions", file=sys.stderr)
