@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import datetime
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import SessionTable
@@ -36,6 +35,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -99,16 +103,18 @@ class SessionStore(_Store, SessionTable):
     table: ClassVar[str] = "sessions"
     _sql: ClassVar[Any]  # set by each backend module: its _SessionSql
 
-    async def insert(self, row: Session, ray_id: str) -> Result[Session]:
+    async def insert(self, row: Session, ray_id: str | None = None) -> Result[Session]:
         """Insert a new Session; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_session_insert(row))
             return self._one(stored, decode_session, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Session], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Session], ray_id: str | None = None) -> Result[int]:
         """Insert every Session in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_session_insert(r) for r in rows]
@@ -117,91 +123,42 @@ class SessionStore(_Store, SessionTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Session]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Session]:
         """The Session with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_session, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Session, ray_id: str) -> Result[Session]:
+    async def update(self, row: Session, ray_id: str | None = None) -> Result[Session]:
         """Write every mutable column of this Session, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_session_update(row))
             return self._one(stored, decode_session, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Session, ray_id: str) -> Result[Session]:
+    async def upsert(self, row: Session, ray_id: str | None = None) -> Result[Session]:
         """Insert this Session, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_session_insert(row))
             return self._one(stored, decode_session, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        started_at: datetime.datetime | Unset = UNSET,
-        seen_at: datetime.datetime | None | Unset = UNSET,
-        ended_at: datetime.datetime | None | Unset = UNSET,
-        expires_at: datetime.datetime | Unset = UNSET,
-    ) -> Result[Session]:
-        """Write only the given columns of the Session with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if started_at is not UNSET:
-                mask |= 1
-                if started_at is _convert.DEFAULT:
-                    _convert.refuse_default("sessions", "started_at")
-                given.append(
-                    _convert.encode_utc_datetime_naive(started_at, "sessions", "started_at")
-                )
-            if seen_at is not UNSET:
-                mask |= 2
-                if seen_at is _convert.DEFAULT:
-                    _convert.refuse_default("sessions", "seen_at")
-                if seen_at is None:
-                    given.append(None)
-                else:
-                    given.append(_convert.encode_utc_datetime_naive(seen_at, "sessions", "seen_at"))
-            if ended_at is not UNSET:
-                mask |= 4
-                if ended_at is None:
-                    given.append(None)
-                else:
-                    given.append(
-                        _convert.encode_utc_datetime_naive(ended_at, "sessions", "ended_at")
-                    )
-            if expires_at is not UNSET:
-                mask |= 8
-                given.append(_convert.encode_epoch(expires_at, "sessions", "expires_at", True))
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_session, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Session with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -211,12 +168,13 @@ class SessionStore(_Store, SessionTable):
     async def list_by_expires_at(
         self,
         expires_at: datetime.datetime,
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         limit: int = 100,
         after: int | None = None,
     ) -> Result[list[Session]]:
         """Up to `limit` Session rows with this expires_at, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -239,8 +197,11 @@ class SessionStore(_Store, SessionTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_expires_at")
 
-    async def count_by_expires_at(self, expires_at: datetime.datetime, ray_id: str) -> Result[int]:
+    async def count_by_expires_at(
+        self, expires_at: datetime.datetime, ray_id: str | None = None
+    ) -> Result[int]:
         """How many Session rows with this expires_at."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(
                 self._sql.COUNT_BY_EXPIRES_AT,
@@ -251,9 +212,10 @@ class SessionStore(_Store, SessionTable):
             return self._failed(exc, ray_id, "count_by_expires_at")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Session]]:
         """Up to `limit` Session rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -269,8 +231,9 @@ class SessionStore(_Store, SessionTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Session rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

@@ -9,7 +9,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import Session
 from .results import Result
 
@@ -25,15 +24,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -41,48 +40,32 @@ class SessionTable(BaseTable[Session]):
     """Datetimes: aware UTC on read, canonical UTC text on write; naive values are UTC here."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Session]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Session]:
         """The Session with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Session, ray_id: str) -> Result[Session]:
+    async def update(self, row: Session, ray_id: str | None = None) -> Result[Session]:
         """Write every mutable column of this Session, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Session, ray_id: str) -> Result[Session]:
+    async def upsert(self, row: Session, ray_id: str | None = None) -> Result[Session]:
         """Insert this Session, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        started_at: datetime.datetime | Unset = UNSET,
-        seen_at: datetime.datetime | None | Unset = UNSET,
-        ended_at: datetime.datetime | None | Unset = UNSET,
-        expires_at: datetime.datetime | Unset = UNSET,
-    ) -> Result[Session]:
-        """Write only the given columns of the Session with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Session with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_expires_at(
         self,
         expires_at: datetime.datetime,
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         limit: int = 100,
         after: int | None = None,
@@ -90,11 +73,13 @@ class SessionTable(BaseTable[Session]):
         """Up to `limit` Session rows with this expires_at, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_expires_at(self, expires_at: datetime.datetime, ray_id: str) -> Result[int]:
+    async def count_by_expires_at(
+        self, expires_at: datetime.datetime, ray_id: str | None = None
+    ) -> Result[int]:
         """How many Session rows with this expires_at."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Session]]:
         """Up to `limit` Session rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""

@@ -11,13 +11,11 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
-from .models import JsonValue
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import EventTable
@@ -38,6 +36,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -101,16 +104,18 @@ class EventStore(_Store, EventTable):
     table: ClassVar[str] = "events"
     _sql: ClassVar[Any]  # set by each backend module: its _EventSql
 
-    async def insert(self, row: Event, ray_id: str) -> Result[Event]:
+    async def insert(self, row: Event, ray_id: str | None = None) -> Result[Event]:
         """Insert a new Event; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_event_insert(row))
             return self._one(stored, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Event], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Event], ray_id: str | None = None) -> Result[int]:
         """Insert every Event in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_event_insert(r) for r in rows]
@@ -119,85 +124,42 @@ class EventStore(_Store, EventTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Event]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Event]:
         """The Event with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Event, ray_id: str) -> Result[Event]:
+    async def update(self, row: Event, ray_id: str | None = None) -> Result[Event]:
         """Write every mutable column of this Event, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_event_update(row))
             return self._one(stored, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Event, ray_id: str) -> Result[Event]:
+    async def upsert(self, row: Event, ray_id: str | None = None) -> Result[Event]:
         """Insert this Event, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_event_insert(row))
             return self._one(stored, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        payload: JsonValue | Unset = UNSET,
-        tags: JsonValue | None | Unset = UNSET,
-        meta: JsonValue | Unset = UNSET,
-        note: JsonValue | None | Unset = UNSET,
-    ) -> Result[Event]:
-        """Write only the given columns of the Event with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if payload is not UNSET:
-                mask |= 1
-                given.append(_convert.encode_json(payload, "events", "payload", True))
-            if tags is not UNSET:
-                mask |= 2
-                if tags is None:
-                    given.append(None)
-                else:
-                    given.append(_convert.encode_json(tags, "events", "tags", True))
-            if meta is not UNSET:
-                mask |= 4
-                if meta is _convert.DEFAULT:
-                    _convert.refuse_default("events", "meta")
-                given.append(_convert.encode_json(meta, "events", "meta", False))
-            if note is not UNSET:
-                mask |= 8
-                if note is None:
-                    given.append(None)
-                else:
-                    given.append(_convert.encode_json(note, "events", "note", False))
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_event, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Event with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -205,9 +167,10 @@ class EventStore(_Store, EventTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Event]]:
         """Up to `limit` Event rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -223,16 +186,18 @@ class EventStore(_Store, EventTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Event rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
-    async def event_summaries(self, ray_id: str) -> Result[list[EventSummariesRow]]:
+    async def event_summaries(self, ray_id: str | None = None) -> Result[list[EventSummariesRow]]:
         """The named query event_summaries (:many)."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(self._sql.EVENT_SUMMARIES, ())
             values = [decode_event_summaries_row(r) for r in found_rows]

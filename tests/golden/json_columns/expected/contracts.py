@@ -4,12 +4,10 @@
 
 from __future__ import annotations
 
-from .models import JsonValue
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import Event
 from .models import EventSummariesRow
 from .results import Result
@@ -26,15 +24,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -42,49 +40,33 @@ class EventTable(BaseTable[Event]):
     """JSON columns: typed JsonValue, encoded on write and decoded on read; jsonb on PostgreSQL."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Event]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Event]:
         """The Event with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Event, ray_id: str) -> Result[Event]:
+    async def update(self, row: Event, ray_id: str | None = None) -> Result[Event]:
         """Write every mutable column of this Event, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Event, ray_id: str) -> Result[Event]:
+    async def upsert(self, row: Event, ray_id: str | None = None) -> Result[Event]:
         """Insert this Event, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        payload: JsonValue | Unset = UNSET,
-        tags: JsonValue | None | Unset = UNSET,
-        meta: JsonValue | Unset = UNSET,
-        note: JsonValue | None | Unset = UNSET,
-    ) -> Result[Event]:
-        """Write only the given columns of the Event with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Event with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Event]]:
         """Up to `limit` Event rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def event_summaries(self, ray_id: str) -> Result[list[EventSummariesRow]]:
+    async def event_summaries(self, ray_id: str | None = None) -> Result[list[EventSummariesRow]]:
         """The named query event_summaries (:many)."""

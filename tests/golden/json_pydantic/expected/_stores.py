@@ -11,13 +11,11 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
-from .models import JsonValue
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import DocumentTable
@@ -36,6 +34,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -99,16 +102,18 @@ class DocumentStore(_Store, DocumentTable):
     table: ClassVar[str] = "documents"
     _sql: ClassVar[Any]  # set by each backend module: its _DocumentSql
 
-    async def insert(self, row: Document, ray_id: str) -> Result[Document]:
+    async def insert(self, row: Document, ray_id: str | None = None) -> Result[Document]:
         """Insert a new Document; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_document_insert(row))
             return self._one(stored, decode_document, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Document], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Document], ray_id: str | None = None) -> Result[int]:
         """Insert every Document in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_document_insert(r) for r in rows]
@@ -117,72 +122,42 @@ class DocumentStore(_Store, DocumentTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: str, ray_id: str) -> Result[Document]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[Document]:
         """The Document with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_document, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Document, ray_id: str) -> Result[Document]:
+    async def update(self, row: Document, ray_id: str | None = None) -> Result[Document]:
         """Write every mutable column of this Document, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_document_update(row))
             return self._one(stored, decode_document, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Document, ray_id: str) -> Result[Document]:
+    async def upsert(self, row: Document, ray_id: str | None = None) -> Result[Document]:
         """Insert this Document, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_document_insert(row))
             return self._one(stored, decode_document, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        body: JsonValue | Unset = UNSET,
-        labels: JsonValue | None | Unset = UNSET,
-    ) -> Result[Document]:
-        """Write only the given columns of the Document with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if body is not UNSET:
-                mask |= 1
-                given.append(_convert.encode_json(body, "documents", "body", True))
-            if labels is not UNSET:
-                mask |= 2
-                if labels is None:
-                    given.append(None)
-                else:
-                    given.append(_convert.encode_json(labels, "documents", "labels", True))
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_document, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Document with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -190,9 +165,10 @@ class DocumentStore(_Store, DocumentTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[Document]]:
         """Up to `limit` Document rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -208,8 +184,9 @@ class DocumentStore(_Store, DocumentTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Document rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

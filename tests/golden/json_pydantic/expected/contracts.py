@@ -4,12 +4,10 @@
 
 from __future__ import annotations
 
-from .models import JsonValue
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import Document
 from .results import Result
 
@@ -25,15 +23,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -41,43 +39,29 @@ class DocumentTable(BaseTable[Document]):
     """JSON columns under models = "pydantic": JsonValue is pydantic's own alias."""
 
     @abstractmethod
-    async def get_by_id(self, id: str, ray_id: str) -> Result[Document]:
+    async def get_by_id(self, id: str, ray_id: str | None = None) -> Result[Document]:
         """The Document with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Document, ray_id: str) -> Result[Document]:
+    async def update(self, row: Document, ray_id: str | None = None) -> Result[Document]:
         """Write every mutable column of this Document, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Document, ray_id: str) -> Result[Document]:
+    async def upsert(self, row: Document, ray_id: str | None = None) -> Result[Document]:
         """Insert this Document, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        body: JsonValue | Unset = UNSET,
-        labels: JsonValue | None | Unset = UNSET,
-    ) -> Result[Document]:
-        """Write only the given columns of the Document with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Document with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[Document]]:
         """Up to `limit` Document rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
