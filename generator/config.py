@@ -7,14 +7,13 @@ nothing.
 
 from __future__ import annotations
 
-import difflib
 import keyword
-import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .config_hints import section_problem, shown_path
 from .errors import ConfigError
 
 _TOP_KEYS = {
@@ -160,8 +159,8 @@ def load_options(config_file: Path | None, cwd: Path) -> Options:
             return options_from_mapping(data, root=config_file.parent, source=str(config_file))
         section = data.get("tool", {}).get("storegen")
         if section is None:
-            shown = _shown(config_file, cwd)
-            why = _section_problem(shown, data) or f"no [tool.storegen] in {shown}{_HOW}"
+            shown = shown_path(config_file, cwd)
+            why = section_problem(shown, data) or f"no [tool.storegen] in {shown}{_HOW}"
             return _unconfigured(config_file.parent, why)
         return options_from_mapping(section, root=config_file.parent, source=str(config_file))
     near_miss, root = "", None
@@ -174,7 +173,7 @@ def load_options(config_file: Path | None, cwd: Path) -> Options:
         section = data.get("tool", {}).get("storegen")
         if section is not None:
             return options_from_mapping(section, root=folder, source=str(candidate))
-        near_miss = near_miss or _section_problem(_shown(candidate, cwd), data)
+        near_miss = near_miss or section_problem(shown_path(candidate, cwd), data)
     why = near_miss or f"no pyproject.toml with [tool.storegen] here or above{_HOW}"
     return _unconfigured(root or cwd, why)
 
@@ -184,25 +183,6 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config: {exc}") from None
-
-
-def _shown(path: Path, cwd: Path) -> str:
-    """`pyproject.toml`, `../pyproject.toml`: the file as the user would type it."""
-    try:
-        return os.path.relpath(path, cwd)
-    except ValueError:  # another drive
-        return str(path)
-
-
-def _section_problem(path: str, data: dict[str, Any]) -> str:
-    """`no [tool.storegen] in … (found [tool.storgen]: did you mean …?)`, or ""."""
-    tool = data.get("tool", {})
-    found = [f"[tool.{k}]" for k in difflib.get_close_matches("storegen", list(tool), 1, 0.75)]
-    if "storegen" in data:
-        found = ["[storegen]"]
-    if not found:
-        return ""
-    return f"no [tool.storegen] in {path} (found {found[0]}: did you mean [tool.storegen]?)"
 
 
 def _unconfigured(root: Path, why: str) -> Options:

@@ -204,9 +204,10 @@ class ItemNameStore(_Store, ItemNameView):
     _sql: ClassVar[Any]  # set by each backend module: its _ItemNameSql
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, offset: int = 0
+        self, ray_id: str | None = None, *, limit: int = 100, offset: int = 0
     ) -> Result[list[ItemName]]:
         """Up to `limit` ItemName rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(
                 self._sql.LIST_ALL,
@@ -219,8 +220,9 @@ class ItemNameStore(_Store, ItemNameView):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many ItemName rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

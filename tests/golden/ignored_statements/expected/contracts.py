@@ -41,7 +41,7 @@ class BaseView(ABC, Generic[_T]):
     """What every view offers, whatever the backend: reads only."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the view holds."""
 
 
@@ -82,6 +82,6 @@ class ItemNameView(BaseView[ItemName]):
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, offset: int = 0
+        self, ray_id: str | None = None, *, limit: int = 100, offset: int = 0
     ) -> Result[list[ItemName]]:
         """Up to `limit` ItemName rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""

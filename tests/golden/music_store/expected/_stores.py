@@ -11,12 +11,11 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import (
@@ -145,6 +144,11 @@ _T = TypeVar("_T")
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
 
 
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
+
+
 class _Store:
     """Error mapping and result helpers shared by every store."""
 
@@ -206,16 +210,18 @@ class ArtistStore(_Store, ArtistTable):
     table: ClassVar[str] = "artists"
     _sql: ClassVar[Any]  # set by each backend module: its _ArtistSql
 
-    async def insert(self, row: Artist, ray_id: str) -> Result[Artist]:
+    async def insert(self, row: Artist, ray_id: str | None = None) -> Result[Artist]:
         """Insert a new Artist; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_artist_insert(row))
             return self._one(stored, decode_artist, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Artist], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Artist], ray_id: str | None = None) -> Result[int]:
         """Insert every Artist in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_artist_insert(r) for r in rows]
@@ -224,77 +230,60 @@ class ArtistStore(_Store, ArtistTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Artist]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Artist]:
         """The Artist with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_artist, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def get_by_name(self, name: str, ray_id: str) -> Result[Artist]:
+    async def get_by_name(self, name: str, ray_id: str | None = None) -> Result[Artist]:
         """The Artist with this name, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
             return self._one(found, decode_artist, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_name")
 
-    async def update(self, row: Artist, ray_id: str) -> Result[Artist]:
+    async def update(self, row: Artist, ray_id: str | None = None) -> Result[Artist]:
         """Write every mutable column of this Artist, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_artist_update(row))
             return self._one(stored, decode_artist, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Artist, ray_id: str) -> Result[Artist]:
+    async def upsert(self, row: Artist, ray_id: str | None = None) -> Result[Artist]:
         """Insert this Artist, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_artist_insert(row))
             return self._one(stored, decode_artist, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | Unset = UNSET
-    ) -> Result[Artist]:
-        """Write only the given columns of the Artist with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if name is not UNSET:
-                mask |= 1
-                given.append(name)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_artist, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Artist with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    async def delete_by_name(self, name: str, ray_id: str) -> Result[None]:
+    async def delete_by_name(self, name: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Artist with this name; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_NAME, (name,))
             return self._deleted(deleted, ray_id)
@@ -302,9 +291,10 @@ class ArtistStore(_Store, ArtistTable):
             return self._failed(exc, ray_id, "delete_by_name")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Artist]]:
         """Up to `limit` Artist rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -320,8 +310,9 @@ class ArtistStore(_Store, ArtistTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Artist rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -337,16 +328,18 @@ class AlbumStore(_Store, AlbumTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("artist_id",)
     _sql: ClassVar[Any]  # set by each backend module: its _AlbumSql
 
-    async def insert(self, row: Album, ray_id: str) -> Result[Album]:
+    async def insert(self, row: Album, ray_id: str | None = None) -> Result[Album]:
         """Insert a new Album; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_album_insert(row))
             return self._one(stored, decode_album, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Album], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Album], ray_id: str | None = None) -> Result[int]:
         """Insert every Album in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_album_insert(r) for r in rows]
@@ -355,73 +348,42 @@ class AlbumStore(_Store, AlbumTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Album]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Album]:
         """The Album with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_album, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Album, ray_id: str) -> Result[Album]:
+    async def update(self, row: Album, ray_id: str | None = None) -> Result[Album]:
         """Write every mutable column of this Album, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_album_update(row))
             return self._one(stored, decode_album, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Album, ray_id: str) -> Result[Album]:
+    async def upsert(self, row: Album, ray_id: str | None = None) -> Result[Album]:
         """Insert this Album, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_album_insert(row))
             return self._one(stored, decode_album, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        title: str | Unset = UNSET,
-        artist_id: int | Unset = UNSET,
-        released: int | None | Unset = UNSET,
-    ) -> Result[Album]:
-        """Write only the given columns of the Album with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if title is not UNSET:
-                mask |= 1
-                given.append(title)
-            if artist_id is not UNSET:
-                mask |= 2
-                given.append(artist_id)
-            if released is not UNSET:
-                mask |= 4
-                given.append(released)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_album, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Album with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -429,9 +391,15 @@ class AlbumStore(_Store, AlbumTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_by_artist_id(
-        self, artist_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        artist_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Album]]:
         """Up to `limit` Album rows with this artist_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -454,8 +422,9 @@ class AlbumStore(_Store, AlbumTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_artist_id")
 
-    async def count_by_artist_id(self, artist_id: int, ray_id: str) -> Result[int]:
+    async def count_by_artist_id(self, artist_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Album rows with this artist_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_ARTIST_ID, (artist_id,))
             return self._count(found, ray_id)
@@ -463,9 +432,10 @@ class AlbumStore(_Store, AlbumTable):
             return self._failed(exc, ray_id, "count_by_artist_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Album]]:
         """Up to `limit` Album rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -481,16 +451,20 @@ class AlbumStore(_Store, AlbumTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Album rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
-    async def album_summary(self, album_id: int, ray_id: str) -> Result[AlbumSummaryRow]:
+    async def album_summary(
+        self, album_id: int, ray_id: str | None = None
+    ) -> Result[AlbumSummaryRow]:
         """The named query album_summary (:one)."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.ALBUM_SUMMARY, (album_id,))
             if found is None:
@@ -508,16 +482,18 @@ class GenreStore(_Store, GenreTable):
     table: ClassVar[str] = "genres"
     _sql: ClassVar[Any]  # set by each backend module: its _GenreSql
 
-    async def insert(self, row: Genre, ray_id: str) -> Result[Genre]:
+    async def insert(self, row: Genre, ray_id: str | None = None) -> Result[Genre]:
         """Insert a new Genre; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_genre_insert(row))
             return self._one(stored, decode_genre, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Genre], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Genre], ray_id: str | None = None) -> Result[int]:
         """Insert every Genre in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_genre_insert(r) for r in rows]
@@ -526,77 +502,60 @@ class GenreStore(_Store, GenreTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Genre]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Genre]:
         """The Genre with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_genre, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def get_by_name(self, name: str, ray_id: str) -> Result[Genre]:
+    async def get_by_name(self, name: str, ray_id: str | None = None) -> Result[Genre]:
         """The Genre with this name, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
             return self._one(found, decode_genre, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_name")
 
-    async def update(self, row: Genre, ray_id: str) -> Result[Genre]:
+    async def update(self, row: Genre, ray_id: str | None = None) -> Result[Genre]:
         """Write every mutable column of this Genre, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_genre_update(row))
             return self._one(stored, decode_genre, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Genre, ray_id: str) -> Result[Genre]:
+    async def upsert(self, row: Genre, ray_id: str | None = None) -> Result[Genre]:
         """Insert this Genre, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_genre_insert(row))
             return self._one(stored, decode_genre, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | Unset = UNSET
-    ) -> Result[Genre]:
-        """Write only the given columns of the Genre with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if name is not UNSET:
-                mask |= 1
-                given.append(name)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_genre, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Genre with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    async def delete_by_name(self, name: str, ray_id: str) -> Result[None]:
+    async def delete_by_name(self, name: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Genre with this name; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_NAME, (name,))
             return self._deleted(deleted, ray_id)
@@ -604,9 +563,10 @@ class GenreStore(_Store, GenreTable):
             return self._failed(exc, ray_id, "delete_by_name")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Genre]]:
         """Up to `limit` Genre rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -622,8 +582,9 @@ class GenreStore(_Store, GenreTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Genre rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -638,8 +599,9 @@ class MediaTypeStore(_Store, MediaTypeTable):
     table: ClassVar[str] = "media_types"
     _sql: ClassVar[Any]  # set by each backend module: its _MediaTypeSql
 
-    async def insert(self, row: MediaType, ray_id: str) -> Result[MediaType]:
+    async def insert(self, row: MediaType, ray_id: str | None = None) -> Result[MediaType]:
         """Insert a new MediaType; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_media_type_insert(row)
@@ -648,8 +610,11 @@ class MediaTypeStore(_Store, MediaTypeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[MediaType], ray_id: str) -> Result[int]:
+    async def insert_many(
+        self, rows: Sequence[MediaType], ray_id: str | None = None
+    ) -> Result[int]:
         """Insert every MediaType in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_media_type_insert(r) for r in rows]
@@ -658,27 +623,30 @@ class MediaTypeStore(_Store, MediaTypeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[MediaType]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[MediaType]:
         """The MediaType with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_media_type, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def get_by_name(self, name: str, ray_id: str) -> Result[MediaType]:
+    async def get_by_name(self, name: str, ray_id: str | None = None) -> Result[MediaType]:
         """The MediaType with this name, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
             return self._one(found, decode_media_type, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_name")
 
-    async def update(self, row: MediaType, ray_id: str) -> Result[MediaType]:
+    async def update(self, row: MediaType, ray_id: str | None = None) -> Result[MediaType]:
         """Write every mutable column of this MediaType, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_media_type_update(row)
@@ -687,11 +655,12 @@ class MediaTypeStore(_Store, MediaTypeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: MediaType, ray_id: str) -> Result[MediaType]:
+    async def upsert(self, row: MediaType, ray_id: str | None = None) -> Result[MediaType]:
         """Insert this MediaType, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_media_type_insert(row)
@@ -700,39 +669,18 @@ class MediaTypeStore(_Store, MediaTypeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | Unset = UNSET
-    ) -> Result[MediaType]:
-        """Write only the given columns of the MediaType with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if name is not UNSET:
-                mask |= 1
-                given.append(name)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_media_type, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the MediaType with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    async def delete_by_name(self, name: str, ray_id: str) -> Result[None]:
+    async def delete_by_name(self, name: str, ray_id: str | None = None) -> Result[None]:
         """Delete the MediaType with this name; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_NAME, (name,))
             return self._deleted(deleted, ray_id)
@@ -740,9 +688,10 @@ class MediaTypeStore(_Store, MediaTypeTable):
             return self._failed(exc, ray_id, "delete_by_name")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[MediaType]]:
         """Up to `limit` MediaType rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -758,8 +707,9 @@ class MediaTypeStore(_Store, MediaTypeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many MediaType rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -775,16 +725,18 @@ class TrackStore(_Store, TrackTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("album_id", "media_type_id", "genre_id")
     _sql: ClassVar[Any]  # set by each backend module: its _TrackSql
 
-    async def insert(self, row: Track, ray_id: str) -> Result[Track]:
+    async def insert(self, row: Track, ray_id: str | None = None) -> Result[Track]:
         """Insert a new Track; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_track_insert(row))
             return self._one(stored, decode_track, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Track], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Track], ray_id: str | None = None) -> Result[int]:
         """Insert every Track in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_track_insert(r) for r in rows]
@@ -793,89 +745,42 @@ class TrackStore(_Store, TrackTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Track]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Track]:
         """The Track with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_track, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Track, ray_id: str) -> Result[Track]:
+    async def update(self, row: Track, ray_id: str | None = None) -> Result[Track]:
         """Write every mutable column of this Track, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_track_update(row))
             return self._one(stored, decode_track, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Track, ray_id: str) -> Result[Track]:
+    async def upsert(self, row: Track, ray_id: str | None = None) -> Result[Track]:
         """Insert this Track, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_track_insert(row))
             return self._one(stored, decode_track, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        name: str | Unset = UNSET,
-        album_id: int | Unset = UNSET,
-        media_type_id: int | Unset = UNSET,
-        genre_id: int | None | Unset = UNSET,
-        composer: str | None | Unset = UNSET,
-        milliseconds: int | Unset = UNSET,
-        unit_price: float | Unset = UNSET,
-    ) -> Result[Track]:
-        """Write only the given columns of the Track with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if name is not UNSET:
-                mask |= 1
-                given.append(name)
-            if album_id is not UNSET:
-                mask |= 2
-                given.append(album_id)
-            if media_type_id is not UNSET:
-                mask |= 4
-                given.append(media_type_id)
-            if genre_id is not UNSET:
-                mask |= 8
-                given.append(genre_id)
-            if composer is not UNSET:
-                mask |= 16
-                given.append(composer)
-            if milliseconds is not UNSET:
-                mask |= 32
-                given.append(milliseconds)
-            if unit_price is not UNSET:
-                mask |= 64
-                given.append(_convert.encode_float(unit_price, "tracks", "unit_price"))
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_track, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Track with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -883,9 +788,15 @@ class TrackStore(_Store, TrackTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_by_album_id(
-        self, album_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        album_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Track]]:
         """Up to `limit` Track rows with this album_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -908,8 +819,9 @@ class TrackStore(_Store, TrackTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_album_id")
 
-    async def count_by_album_id(self, album_id: int, ray_id: str) -> Result[int]:
+    async def count_by_album_id(self, album_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Track rows with this album_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_ALBUM_ID, (album_id,))
             return self._count(found, ray_id)
@@ -917,9 +829,15 @@ class TrackStore(_Store, TrackTable):
             return self._failed(exc, ray_id, "count_by_album_id")
 
     async def list_by_media_type_id(
-        self, media_type_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        media_type_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Track]]:
         """Up to `limit` Track rows with this media_type_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -942,8 +860,11 @@ class TrackStore(_Store, TrackTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_media_type_id")
 
-    async def count_by_media_type_id(self, media_type_id: int, ray_id: str) -> Result[int]:
+    async def count_by_media_type_id(
+        self, media_type_id: int, ray_id: str | None = None
+    ) -> Result[int]:
         """How many Track rows with this media_type_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_MEDIA_TYPE_ID, (media_type_id,))
             return self._count(found, ray_id)
@@ -951,9 +872,15 @@ class TrackStore(_Store, TrackTable):
             return self._failed(exc, ray_id, "count_by_media_type_id")
 
     async def list_by_genre_id(
-        self, genre_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        genre_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Track]]:
         """Up to `limit` Track rows with this genre_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -976,8 +903,9 @@ class TrackStore(_Store, TrackTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_genre_id")
 
-    async def count_by_genre_id(self, genre_id: int, ray_id: str) -> Result[int]:
+    async def count_by_genre_id(self, genre_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Track rows with this genre_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_GENRE_ID, (genre_id,))
             return self._count(found, ray_id)
@@ -985,9 +913,10 @@ class TrackStore(_Store, TrackTable):
             return self._failed(exc, ray_id, "count_by_genre_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Track]]:
         """Up to `limit` Track rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -1003,16 +932,20 @@ class TrackStore(_Store, TrackTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Track rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
-    async def track_detail_rows(self, after: int, ray_id: str) -> Result[list[TrackDetailRowsRow]]:
+    async def track_detail_rows(
+        self, after: int, ray_id: str | None = None
+    ) -> Result[list[TrackDetailRowsRow]]:
         """Tracks with their album, artist and genre (a view), after a track id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(self._sql.TRACK_DETAIL_ROWS, (after,))
             values = [decode_track_detail_rows_row(r) for r in found_rows]
@@ -1028,16 +961,18 @@ class PlaylistStore(_Store, PlaylistTable):
     table: ClassVar[str] = "playlists"
     _sql: ClassVar[Any]  # set by each backend module: its _PlaylistSql
 
-    async def insert(self, row: Playlist, ray_id: str) -> Result[Playlist]:
+    async def insert(self, row: Playlist, ray_id: str | None = None) -> Result[Playlist]:
         """Insert a new Playlist; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_playlist_insert(row))
             return self._one(stored, decode_playlist, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Playlist], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Playlist], ray_id: str | None = None) -> Result[int]:
         """Insert every Playlist in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_playlist_insert(r) for r in rows]
@@ -1046,61 +981,42 @@ class PlaylistStore(_Store, PlaylistTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Playlist]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Playlist]:
         """The Playlist with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_playlist, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Playlist, ray_id: str) -> Result[Playlist]:
+    async def update(self, row: Playlist, ray_id: str | None = None) -> Result[Playlist]:
         """Write every mutable column of this Playlist, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_playlist_update(row))
             return self._one(stored, decode_playlist, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Playlist, ray_id: str) -> Result[Playlist]:
+    async def upsert(self, row: Playlist, ray_id: str | None = None) -> Result[Playlist]:
         """Insert this Playlist, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_playlist_insert(row))
             return self._one(stored, decode_playlist, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | Unset = UNSET
-    ) -> Result[Playlist]:
-        """Write only the given columns of the Playlist with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if name is not UNSET:
-                mask |= 1
-                given.append(name)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_playlist, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Playlist with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -1108,9 +1024,10 @@ class PlaylistStore(_Store, PlaylistTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Playlist]]:
         """Up to `limit` Playlist rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -1126,8 +1043,9 @@ class PlaylistStore(_Store, PlaylistTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Playlist rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -1143,8 +1061,9 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("playlist_id", "track_id")
     _sql: ClassVar[Any]  # set by each backend module: its _PlaylistTrackSql
 
-    async def insert(self, row: PlaylistTrack, ray_id: str) -> Result[PlaylistTrack]:
+    async def insert(self, row: PlaylistTrack, ray_id: str | None = None) -> Result[PlaylistTrack]:
         """Insert a new PlaylistTrack; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_playlist_track_insert(row)
@@ -1153,8 +1072,11 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[PlaylistTrack], ray_id: str) -> Result[int]:
+    async def insert_many(
+        self, rows: Sequence[PlaylistTrack], ray_id: str | None = None
+    ) -> Result[int]:
         """Insert every PlaylistTrack in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_playlist_track_insert(r) for r in rows]
@@ -1164,9 +1086,10 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
             return self._failed(exc, ray_id, "insert_many")
 
     async def get_by_playlist_id_and_track_id(
-        self, playlist_id: int, track_id: int, ray_id: str
+        self, playlist_id: int, track_id: int, ray_id: str | None = None
     ) -> Result[PlaylistTrack]:
         """The PlaylistTrack with this playlist_id and track_id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(
                 self._sql.GET_BY_PLAYLIST_ID_AND_TRACK_ID,
@@ -1179,11 +1102,12 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_playlist_id_and_track_id")
 
-    async def update(self, row: PlaylistTrack, ray_id: str) -> Result[PlaylistTrack]:
+    async def update(self, row: PlaylistTrack, ray_id: str | None = None) -> Result[PlaylistTrack]:
         """Write every mutable column of this PlaylistTrack, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_playlist_track_update(row)
@@ -1192,11 +1116,12 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: PlaylistTrack, ray_id: str) -> Result[PlaylistTrack]:
+    async def upsert(self, row: PlaylistTrack, ray_id: str | None = None) -> Result[PlaylistTrack]:
         """Insert this PlaylistTrack, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_playlist_track_insert(row)
@@ -1205,33 +1130,11 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_playlist_id_and_track_id(
-        self, playlist_id: int, track_id: int, ray_id: str, *, position: int | Unset = UNSET
-    ) -> Result[PlaylistTrack]:
-        """Write only the given columns of the PlaylistTrack with this playlist_id and track_id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if position is not UNSET:
-                mask |= 1
-                given.append(position)
-            keys = (playlist_id, track_id)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_PLAYLIST_ID_AND_TRACK_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_PLAYLIST_ID_AND_TRACK_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_playlist_track, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_playlist_id_and_track_id")
-
     async def delete_by_playlist_id_and_track_id(
-        self, playlist_id: int, track_id: int, ray_id: str
+        self, playlist_id: int, track_id: int, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the PlaylistTrack with this playlist_id and track_id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(
                 self._sql.DELETE_BY_PLAYLIST_ID_AND_TRACK_ID,
@@ -1247,12 +1150,13 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
     async def list_by_playlist_id(
         self,
         playlist_id: int,
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         limit: int = 100,
         after: tuple[int, int] | None = None,
     ) -> Result[list[PlaylistTrack]]:
         """Up to `limit` PlaylistTrack rows with this playlist_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -1276,8 +1180,11 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_playlist_id")
 
-    async def count_by_playlist_id(self, playlist_id: int, ray_id: str) -> Result[int]:
+    async def count_by_playlist_id(
+        self, playlist_id: int, ray_id: str | None = None
+    ) -> Result[int]:
         """How many PlaylistTrack rows with this playlist_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_PLAYLIST_ID, (playlist_id,))
             return self._count(found, ray_id)
@@ -1285,9 +1192,15 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
             return self._failed(exc, ray_id, "count_by_playlist_id")
 
     async def list_by_track_id(
-        self, track_id: int, ray_id: str, *, limit: int = 100, after: tuple[int, int] | None = None
+        self,
+        track_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: tuple[int, int] | None = None,
     ) -> Result[list[PlaylistTrack]]:
         """Up to `limit` PlaylistTrack rows with this track_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -1311,8 +1224,9 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_track_id")
 
-    async def count_by_track_id(self, track_id: int, ray_id: str) -> Result[int]:
+    async def count_by_track_id(self, track_id: int, ray_id: str | None = None) -> Result[int]:
         """How many PlaylistTrack rows with this track_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_TRACK_ID, (track_id,))
             return self._count(found, ray_id)
@@ -1320,9 +1234,10 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
             return self._failed(exc, ray_id, "count_by_track_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[int, int] | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: tuple[int, int] | None = None
     ) -> Result[list[PlaylistTrack]]:
         """Up to `limit` PlaylistTrack rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -1339,8 +1254,9 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many PlaylistTrack rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -1355,16 +1271,18 @@ class TagStore(_Store, TagTable):
     table: ClassVar[str] = "tags"
     _sql: ClassVar[Any]  # set by each backend module: its _TagSql
 
-    async def insert(self, row: Tag, ray_id: str) -> Result[Tag]:
+    async def insert(self, row: Tag, ray_id: str | None = None) -> Result[Tag]:
         """Insert a new Tag; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_tag_insert(row))
             return self._one(stored, decode_tag, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Tag], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Tag], ray_id: str | None = None) -> Result[int]:
         """Insert every Tag in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_tag_insert(r) for r in rows]
@@ -1373,16 +1291,18 @@ class TagStore(_Store, TagTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_name(self, name: str, ray_id: str) -> Result[Tag]:
+    async def get_by_name(self, name: str, ray_id: str | None = None) -> Result[Tag]:
         """The Tag with this name, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
             return self._one(found, decode_tag, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_name")
 
-    async def delete_by_name(self, name: str, ray_id: str) -> Result[None]:
+    async def delete_by_name(self, name: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Tag with this name; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_NAME, (name,))
             return self._deleted(deleted, ray_id)
@@ -1390,9 +1310,10 @@ class TagStore(_Store, TagTable):
             return self._failed(exc, ray_id, "delete_by_name")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[Tag]]:
         """Up to `limit` Tag rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -1408,8 +1329,9 @@ class TagStore(_Store, TagTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Tag rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -1425,8 +1347,9 @@ class TrackTagStore(_Store, TrackTagTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("track_id", "tag")
     _sql: ClassVar[Any]  # set by each backend module: its _TrackTagSql
 
-    async def insert(self, row: TrackTag, ray_id: str) -> Result[TrackTag]:
+    async def insert(self, row: TrackTag, ray_id: str | None = None) -> Result[TrackTag]:
         """Insert a new TrackTag; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_track_tag_insert(row)
@@ -1435,8 +1358,9 @@ class TrackTagStore(_Store, TrackTagTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[TrackTag], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[TrackTag], ray_id: str | None = None) -> Result[int]:
         """Insert every TrackTag in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_track_tag_insert(r) for r in rows]
@@ -1446,9 +1370,10 @@ class TrackTagStore(_Store, TrackTagTable):
             return self._failed(exc, ray_id, "insert_many")
 
     async def get_by_track_id_and_tag(
-        self, track_id: int, tag: str, ray_id: str
+        self, track_id: int, tag: str, ray_id: str | None = None
     ) -> Result[TrackTag]:
         """The TrackTag with this track_id and tag, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(
                 self._sql.GET_BY_TRACK_ID_AND_TAG,
@@ -1462,9 +1387,10 @@ class TrackTagStore(_Store, TrackTagTable):
             return self._failed(exc, ray_id, "get_by_track_id_and_tag")
 
     async def delete_by_track_id_and_tag(
-        self, track_id: int, tag: str, ray_id: str
+        self, track_id: int, tag: str, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the TrackTag with this track_id and tag; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(
                 self._sql.DELETE_BY_TRACK_ID_AND_TAG,
@@ -1478,9 +1404,15 @@ class TrackTagStore(_Store, TrackTagTable):
             return self._failed(exc, ray_id, "delete_by_track_id_and_tag")
 
     async def list_by_track_id(
-        self, track_id: int, ray_id: str, *, limit: int = 100, after: tuple[int, str] | None = None
+        self,
+        track_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: tuple[int, str] | None = None,
     ) -> Result[list[TrackTag]]:
         """Up to `limit` TrackTag rows with this track_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -1504,8 +1436,9 @@ class TrackTagStore(_Store, TrackTagTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_track_id")
 
-    async def count_by_track_id(self, track_id: int, ray_id: str) -> Result[int]:
+    async def count_by_track_id(self, track_id: int, ray_id: str | None = None) -> Result[int]:
         """How many TrackTag rows with this track_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_TRACK_ID, (track_id,))
             return self._count(found, ray_id)
@@ -1513,9 +1446,15 @@ class TrackTagStore(_Store, TrackTagTable):
             return self._failed(exc, ray_id, "count_by_track_id")
 
     async def list_by_tag(
-        self, tag: str, ray_id: str, *, limit: int = 100, after: tuple[int, str] | None = None
+        self,
+        tag: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: tuple[int, str] | None = None,
     ) -> Result[list[TrackTag]]:
         """Up to `limit` TrackTag rows with this tag, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -1539,8 +1478,9 @@ class TrackTagStore(_Store, TrackTagTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_tag")
 
-    async def count_by_tag(self, tag: str, ray_id: str) -> Result[int]:
+    async def count_by_tag(self, tag: str, ray_id: str | None = None) -> Result[int]:
         """How many TrackTag rows with this tag."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_TAG, (tag,))
             return self._count(found, ray_id)
@@ -1548,9 +1488,10 @@ class TrackTagStore(_Store, TrackTagTable):
             return self._failed(exc, ray_id, "count_by_tag")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[int, str] | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: tuple[int, str] | None = None
     ) -> Result[list[TrackTag]]:
         """Up to `limit` TrackTag rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -1567,8 +1508,9 @@ class TrackTagStore(_Store, TrackTagTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many TrackTag rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -1584,16 +1526,18 @@ class EmployeeStore(_Store, EmployeeTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("reports_to",)
     _sql: ClassVar[Any]  # set by each backend module: its _EmployeeSql
 
-    async def insert(self, row: Employee, ray_id: str) -> Result[Employee]:
+    async def insert(self, row: Employee, ray_id: str | None = None) -> Result[Employee]:
         """Insert a new Employee; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_employee_insert(row))
             return self._one(stored, decode_employee, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Employee], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Employee], ray_id: str | None = None) -> Result[int]:
         """Insert every Employee in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_employee_insert(r) for r in rows]
@@ -1602,81 +1546,42 @@ class EmployeeStore(_Store, EmployeeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Employee]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Employee]:
         """The Employee with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_employee, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Employee, ray_id: str) -> Result[Employee]:
+    async def update(self, row: Employee, ray_id: str | None = None) -> Result[Employee]:
         """Write every mutable column of this Employee, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_employee_update(row))
             return self._one(stored, decode_employee, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Employee, ray_id: str) -> Result[Employee]:
+    async def upsert(self, row: Employee, ray_id: str | None = None) -> Result[Employee]:
         """Insert this Employee, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_employee_insert(row))
             return self._one(stored, decode_employee, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        last_name: str | Unset = UNSET,
-        first_name: str | Unset = UNSET,
-        title: str | None | Unset = UNSET,
-        reports_to: int | None | Unset = UNSET,
-        hired_on: str | None | Unset = UNSET,
-    ) -> Result[Employee]:
-        """Write only the given columns of the Employee with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if last_name is not UNSET:
-                mask |= 1
-                given.append(last_name)
-            if first_name is not UNSET:
-                mask |= 2
-                given.append(first_name)
-            if title is not UNSET:
-                mask |= 4
-                given.append(title)
-            if reports_to is not UNSET:
-                mask |= 8
-                given.append(reports_to)
-            if hired_on is not UNSET:
-                mask |= 16
-                given.append(hired_on)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_employee, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Employee with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -1684,9 +1589,15 @@ class EmployeeStore(_Store, EmployeeTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_by_reports_to(
-        self, reports_to: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        reports_to: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Employee]]:
         """Up to `limit` Employee rows with this reports_to, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -1709,8 +1620,9 @@ class EmployeeStore(_Store, EmployeeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_reports_to")
 
-    async def count_by_reports_to(self, reports_to: int, ray_id: str) -> Result[int]:
+    async def count_by_reports_to(self, reports_to: int, ray_id: str | None = None) -> Result[int]:
         """How many Employee rows with this reports_to."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_REPORTS_TO, (reports_to,))
             return self._count(found, ray_id)
@@ -1718,9 +1630,10 @@ class EmployeeStore(_Store, EmployeeTable):
             return self._failed(exc, ray_id, "count_by_reports_to")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Employee]]:
         """Up to `limit` Employee rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -1736,8 +1649,9 @@ class EmployeeStore(_Store, EmployeeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Employee rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -1753,16 +1667,18 @@ class CustomerStore(_Store, CustomerTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("support_rep_id",)
     _sql: ClassVar[Any]  # set by each backend module: its _CustomerSql
 
-    async def insert(self, row: Customer, ray_id: str) -> Result[Customer]:
+    async def insert(self, row: Customer, ray_id: str | None = None) -> Result[Customer]:
         """Insert a new Customer; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_customer_insert(row))
             return self._one(stored, decode_customer, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Customer], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Customer], ray_id: str | None = None) -> Result[int]:
         """Insert every Customer in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_customer_insert(r) for r in rows]
@@ -1771,97 +1687,60 @@ class CustomerStore(_Store, CustomerTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Customer]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Customer]:
         """The Customer with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_customer, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def get_by_email(self, email: str, ray_id: str) -> Result[Customer]:
+    async def get_by_email(self, email: str, ray_id: str | None = None) -> Result[Customer]:
         """The Customer with this email, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_EMAIL, (email,))
             return self._one(found, decode_customer, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_email")
 
-    async def update(self, row: Customer, ray_id: str) -> Result[Customer]:
+    async def update(self, row: Customer, ray_id: str | None = None) -> Result[Customer]:
         """Write every mutable column of this Customer, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_customer_update(row))
             return self._one(stored, decode_customer, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Customer, ray_id: str) -> Result[Customer]:
+    async def upsert(self, row: Customer, ray_id: str | None = None) -> Result[Customer]:
         """Insert this Customer, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_customer_insert(row))
             return self._one(stored, decode_customer, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        first_name: str | Unset = UNSET,
-        last_name: str | Unset = UNSET,
-        email: str | Unset = UNSET,
-        country: str | None | Unset = UNSET,
-        support_rep_id: int | None | Unset = UNSET,
-    ) -> Result[Customer]:
-        """Write only the given columns of the Customer with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if first_name is not UNSET:
-                mask |= 1
-                given.append(first_name)
-            if last_name is not UNSET:
-                mask |= 2
-                given.append(last_name)
-            if email is not UNSET:
-                mask |= 4
-                given.append(email)
-            if country is not UNSET:
-                mask |= 8
-                given.append(country)
-            if support_rep_id is not UNSET:
-                mask |= 16
-                given.append(support_rep_id)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_customer, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Customer with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    async def delete_by_email(self, email: str, ray_id: str) -> Result[None]:
+    async def delete_by_email(self, email: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Customer with this email; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_EMAIL, (email,))
             return self._deleted(deleted, ray_id)
@@ -1869,9 +1748,15 @@ class CustomerStore(_Store, CustomerTable):
             return self._failed(exc, ray_id, "delete_by_email")
 
     async def list_by_support_rep_id(
-        self, support_rep_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        support_rep_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Customer]]:
         """Up to `limit` Customer rows with this support_rep_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -1894,8 +1779,11 @@ class CustomerStore(_Store, CustomerTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_support_rep_id")
 
-    async def count_by_support_rep_id(self, support_rep_id: int, ray_id: str) -> Result[int]:
+    async def count_by_support_rep_id(
+        self, support_rep_id: int, ray_id: str | None = None
+    ) -> Result[int]:
         """How many Customer rows with this support_rep_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_SUPPORT_REP_ID, (support_rep_id,))
             return self._count(found, ray_id)
@@ -1903,9 +1791,10 @@ class CustomerStore(_Store, CustomerTable):
             return self._failed(exc, ray_id, "count_by_support_rep_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Customer]]:
         """Up to `limit` Customer rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -1921,16 +1810,18 @@ class CustomerStore(_Store, CustomerTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Customer rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
-    async def spenders(self, ray_id: str) -> Result[list[SpendersRow]]:
+    async def spenders(self, ray_id: str | None = None) -> Result[list[SpendersRow]]:
         """The named query spenders (:many)."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(self._sql.SPENDERS, ())
             values = [decode_spenders_row(r) for r in found_rows]
@@ -1947,16 +1838,18 @@ class InvoiceStore(_Store, InvoiceTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("customer_id",)
     _sql: ClassVar[Any]  # set by each backend module: its _InvoiceSql
 
-    async def insert(self, row: Invoice, ray_id: str) -> Result[Invoice]:
+    async def insert(self, row: Invoice, ray_id: str | None = None) -> Result[Invoice]:
         """Insert a new Invoice; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_invoice_insert(row))
             return self._one(stored, decode_invoice, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Invoice], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Invoice], ray_id: str | None = None) -> Result[int]:
         """Insert every Invoice in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_invoice_insert(r) for r in rows]
@@ -1965,73 +1858,42 @@ class InvoiceStore(_Store, InvoiceTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Invoice]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Invoice]:
         """The Invoice with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_invoice, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Invoice, ray_id: str) -> Result[Invoice]:
+    async def update(self, row: Invoice, ray_id: str | None = None) -> Result[Invoice]:
         """Write every mutable column of this Invoice, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_invoice_update(row))
             return self._one(stored, decode_invoice, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Invoice, ray_id: str) -> Result[Invoice]:
+    async def upsert(self, row: Invoice, ray_id: str | None = None) -> Result[Invoice]:
         """Insert this Invoice, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_invoice_insert(row))
             return self._one(stored, decode_invoice, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        customer_id: int | Unset = UNSET,
-        invoiced_on: str | Unset = UNSET,
-        billing_country: str | None | Unset = UNSET,
-    ) -> Result[Invoice]:
-        """Write only the given columns of the Invoice with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if customer_id is not UNSET:
-                mask |= 1
-                given.append(customer_id)
-            if invoiced_on is not UNSET:
-                mask |= 2
-                given.append(invoiced_on)
-            if billing_country is not UNSET:
-                mask |= 4
-                given.append(billing_country)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_invoice, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Invoice with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -2039,9 +1901,15 @@ class InvoiceStore(_Store, InvoiceTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_by_customer_id(
-        self, customer_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        customer_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Invoice]]:
         """Up to `limit` Invoice rows with this customer_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -2064,8 +1932,11 @@ class InvoiceStore(_Store, InvoiceTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_customer_id")
 
-    async def count_by_customer_id(self, customer_id: int, ray_id: str) -> Result[int]:
+    async def count_by_customer_id(
+        self, customer_id: int, ray_id: str | None = None
+    ) -> Result[int]:
         """How many Invoice rows with this customer_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_CUSTOMER_ID, (customer_id,))
             return self._count(found, ray_id)
@@ -2073,9 +1944,10 @@ class InvoiceStore(_Store, InvoiceTable):
             return self._failed(exc, ray_id, "count_by_customer_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Invoice]]:
         """Up to `limit` Invoice rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -2091,8 +1963,9 @@ class InvoiceStore(_Store, InvoiceTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Invoice rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -2108,8 +1981,9 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("invoice_id", "track_id")
     _sql: ClassVar[Any]  # set by each backend module: its _InvoiceLineSql
 
-    async def insert(self, row: InvoiceLine, ray_id: str) -> Result[InvoiceLine]:
+    async def insert(self, row: InvoiceLine, ray_id: str | None = None) -> Result[InvoiceLine]:
         """Insert a new InvoiceLine; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_invoice_line_insert(row)
@@ -2118,8 +1992,11 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[InvoiceLine], ray_id: str) -> Result[int]:
+    async def insert_many(
+        self, rows: Sequence[InvoiceLine], ray_id: str | None = None
+    ) -> Result[int]:
         """Insert every InvoiceLine in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_invoice_line_insert(r) for r in rows]
@@ -2129,9 +2006,10 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
             return self._failed(exc, ray_id, "insert_many")
 
     async def get_by_invoice_id_and_line_no(
-        self, invoice_id: int, line_no: int, ray_id: str
+        self, invoice_id: int, line_no: int, ray_id: str | None = None
     ) -> Result[InvoiceLine]:
         """The InvoiceLine with this invoice_id and line_no, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(
                 self._sql.GET_BY_INVOICE_ID_AND_LINE_NO,
@@ -2144,11 +2022,12 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_invoice_id_and_line_no")
 
-    async def update(self, row: InvoiceLine, ray_id: str) -> Result[InvoiceLine]:
+    async def update(self, row: InvoiceLine, ray_id: str | None = None) -> Result[InvoiceLine]:
         """Write every mutable column of this InvoiceLine, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_invoice_line_update(row)
@@ -2157,11 +2036,12 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: InvoiceLine, ray_id: str) -> Result[InvoiceLine]:
+    async def upsert(self, row: InvoiceLine, ray_id: str | None = None) -> Result[InvoiceLine]:
         """Insert this InvoiceLine, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_invoice_line_insert(row)
@@ -2170,46 +2050,11 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_invoice_id_and_line_no(
-        self,
-        invoice_id: int,
-        line_no: int,
-        ray_id: str,
-        *,
-        track_id: int | Unset = UNSET,
-        unit_price: float | Unset = UNSET,
-        quantity: int | Unset = UNSET,
-    ) -> Result[InvoiceLine]:
-        """Write only the given columns of the InvoiceLine with this invoice_id and line_no.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if track_id is not UNSET:
-                mask |= 1
-                given.append(track_id)
-            if unit_price is not UNSET:
-                mask |= 2
-                given.append(_convert.encode_float(unit_price, "invoice_lines", "unit_price"))
-            if quantity is not UNSET:
-                mask |= 4
-                given.append(quantity)
-            keys = (invoice_id, line_no)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_INVOICE_ID_AND_LINE_NO, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_INVOICE_ID_AND_LINE_NO, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_invoice_line, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_invoice_id_and_line_no")
-
     async def delete_by_invoice_id_and_line_no(
-        self, invoice_id: int, line_no: int, ray_id: str
+        self, invoice_id: int, line_no: int, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the InvoiceLine with this invoice_id and line_no; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(
                 self._sql.DELETE_BY_INVOICE_ID_AND_LINE_NO,
@@ -2225,12 +2070,13 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
     async def list_by_invoice_id(
         self,
         invoice_id: int,
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         limit: int = 100,
         after: tuple[int, int] | None = None,
     ) -> Result[list[InvoiceLine]]:
         """Up to `limit` InvoiceLine rows with this invoice_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -2254,8 +2100,9 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_invoice_id")
 
-    async def count_by_invoice_id(self, invoice_id: int, ray_id: str) -> Result[int]:
+    async def count_by_invoice_id(self, invoice_id: int, ray_id: str | None = None) -> Result[int]:
         """How many InvoiceLine rows with this invoice_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_INVOICE_ID, (invoice_id,))
             return self._count(found, ray_id)
@@ -2263,9 +2110,15 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
             return self._failed(exc, ray_id, "count_by_invoice_id")
 
     async def list_by_track_id(
-        self, track_id: int, ray_id: str, *, limit: int = 100, after: tuple[int, int] | None = None
+        self,
+        track_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: tuple[int, int] | None = None,
     ) -> Result[list[InvoiceLine]]:
         """Up to `limit` InvoiceLine rows with this track_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -2289,8 +2142,9 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_track_id")
 
-    async def count_by_track_id(self, track_id: int, ray_id: str) -> Result[int]:
+    async def count_by_track_id(self, track_id: int, ray_id: str | None = None) -> Result[int]:
         """How many InvoiceLine rows with this track_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_TRACK_ID, (track_id,))
             return self._count(found, ray_id)
@@ -2298,9 +2152,10 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
             return self._failed(exc, ray_id, "count_by_track_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[int, int] | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: tuple[int, int] | None = None
     ) -> Result[list[InvoiceLine]]:
         """Up to `limit` InvoiceLine rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -2317,8 +2172,9 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many InvoiceLine rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -2334,16 +2190,18 @@ class ReviewStore(_Store, ReviewTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("customer_id", "track_id")
     _sql: ClassVar[Any]  # set by each backend module: its _ReviewSql
 
-    async def insert(self, row: Review, ray_id: str) -> Result[Review]:
+    async def insert(self, row: Review, ray_id: str | None = None) -> Result[Review]:
         """Insert a new Review; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_review_insert(row))
             return self._one(stored, decode_review, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Review], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Review], ray_id: str | None = None) -> Result[int]:
         """Insert every Review in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_review_insert(r) for r in rows]
@@ -2353,9 +2211,10 @@ class ReviewStore(_Store, ReviewTable):
             return self._failed(exc, ray_id, "insert_many")
 
     async def get_by_customer_id_and_track_id(
-        self, customer_id: int, track_id: int, ray_id: str
+        self, customer_id: int, track_id: int, ray_id: str | None = None
     ) -> Result[Review]:
         """The Review with this customer_id and track_id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(
                 self._sql.GET_BY_CUSTOMER_ID_AND_TRACK_ID,
@@ -2368,64 +2227,35 @@ class ReviewStore(_Store, ReviewTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_customer_id_and_track_id")
 
-    async def update(self, row: Review, ray_id: str) -> Result[Review]:
+    async def update(self, row: Review, ray_id: str | None = None) -> Result[Review]:
         """Write every mutable column of this Review, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_review_update(row))
             return self._one(stored, decode_review, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Review, ray_id: str) -> Result[Review]:
+    async def upsert(self, row: Review, ray_id: str | None = None) -> Result[Review]:
         """Insert this Review, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_review_insert(row))
             return self._one(stored, decode_review, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_customer_id_and_track_id(
-        self,
-        customer_id: int,
-        track_id: int,
-        ray_id: str,
-        *,
-        stars: int | Unset = UNSET,
-        body: str | None | Unset = UNSET,
-    ) -> Result[Review]:
-        """Write only the given columns of the Review with this customer_id and track_id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if stars is not UNSET:
-                mask |= 1
-                given.append(stars)
-            if body is not UNSET:
-                mask |= 2
-                given.append(body)
-            keys = (customer_id, track_id)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_CUSTOMER_ID_AND_TRACK_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_CUSTOMER_ID_AND_TRACK_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_review, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_customer_id_and_track_id")
-
     async def delete_by_customer_id_and_track_id(
-        self, customer_id: int, track_id: int, ray_id: str
+        self, customer_id: int, track_id: int, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the Review with this customer_id and track_id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(
                 self._sql.DELETE_BY_CUSTOMER_ID_AND_TRACK_ID,
@@ -2441,12 +2271,13 @@ class ReviewStore(_Store, ReviewTable):
     async def list_by_customer_id(
         self,
         customer_id: int,
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         limit: int = 100,
         after: tuple[int, int] | None = None,
     ) -> Result[list[Review]]:
         """Up to `limit` Review rows with this customer_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -2470,8 +2301,11 @@ class ReviewStore(_Store, ReviewTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_customer_id")
 
-    async def count_by_customer_id(self, customer_id: int, ray_id: str) -> Result[int]:
+    async def count_by_customer_id(
+        self, customer_id: int, ray_id: str | None = None
+    ) -> Result[int]:
         """How many Review rows with this customer_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_CUSTOMER_ID, (customer_id,))
             return self._count(found, ray_id)
@@ -2479,9 +2313,15 @@ class ReviewStore(_Store, ReviewTable):
             return self._failed(exc, ray_id, "count_by_customer_id")
 
     async def list_by_track_id(
-        self, track_id: int, ray_id: str, *, limit: int = 100, after: tuple[int, int] | None = None
+        self,
+        track_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: tuple[int, int] | None = None,
     ) -> Result[list[Review]]:
         """Up to `limit` Review rows with this track_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -2505,8 +2345,9 @@ class ReviewStore(_Store, ReviewTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_track_id")
 
-    async def count_by_track_id(self, track_id: int, ray_id: str) -> Result[int]:
+    async def count_by_track_id(self, track_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Review rows with this track_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_TRACK_ID, (track_id,))
             return self._count(found, ray_id)
@@ -2514,9 +2355,10 @@ class ReviewStore(_Store, ReviewTable):
             return self._failed(exc, ray_id, "count_by_track_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[int, int] | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: tuple[int, int] | None = None
     ) -> Result[list[Review]]:
         """Up to `limit` Review rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -2533,8 +2375,9 @@ class ReviewStore(_Store, ReviewTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Review rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -2549,8 +2392,9 @@ class PriceChangeStore(_Store, PriceChangeTable):
     table: ClassVar[str] = "price_changes"
     _sql: ClassVar[Any]  # set by each backend module: its _PriceChangeSql
 
-    async def insert(self, row: PriceChange, ray_id: str) -> Result[PriceChange]:
+    async def insert(self, row: PriceChange, ray_id: str | None = None) -> Result[PriceChange]:
         """Insert a new PriceChange; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_price_change_insert(row)
@@ -2559,8 +2403,11 @@ class PriceChangeStore(_Store, PriceChangeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[PriceChange], ray_id: str) -> Result[int]:
+    async def insert_many(
+        self, rows: Sequence[PriceChange], ray_id: str | None = None
+    ) -> Result[int]:
         """Insert every PriceChange in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_price_change_insert(r) for r in rows]
@@ -2569,19 +2416,21 @@ class PriceChangeStore(_Store, PriceChangeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[PriceChange]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[PriceChange]:
         """The PriceChange with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_price_change, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: PriceChange, ray_id: str) -> Result[PriceChange]:
+    async def update(self, row: PriceChange, ray_id: str | None = None) -> Result[PriceChange]:
         """Write every mutable column of this PriceChange, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_price_change_update(row)
@@ -2590,11 +2439,12 @@ class PriceChangeStore(_Store, PriceChangeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: PriceChange, ray_id: str) -> Result[PriceChange]:
+    async def upsert(self, row: PriceChange, ray_id: str | None = None) -> Result[PriceChange]:
         """Insert this PriceChange, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_price_change_insert(row)
@@ -2603,49 +2453,9 @@ class PriceChangeStore(_Store, PriceChangeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        track_id: int | Unset = UNSET,
-        old_price: float | Unset = UNSET,
-        new_price: float | Unset = UNSET,
-        changed_at: str | Unset = UNSET,
-    ) -> Result[PriceChange]:
-        """Write only the given columns of the PriceChange with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if track_id is not UNSET:
-                mask |= 1
-                given.append(track_id)
-            if old_price is not UNSET:
-                mask |= 2
-                given.append(_convert.encode_float(old_price, "price_changes", "old_price"))
-            if new_price is not UNSET:
-                mask |= 4
-                given.append(_convert.encode_float(new_price, "price_changes", "new_price"))
-            if changed_at is not UNSET:
-                mask |= 8
-                if changed_at is _convert.DEFAULT:
-                    _convert.refuse_default("price_changes", "changed_at")
-                given.append(changed_at)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_price_change, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the PriceChange with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -2653,9 +2463,10 @@ class PriceChangeStore(_Store, PriceChangeTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[PriceChange]]:
         """Up to `limit` PriceChange rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -2671,8 +2482,9 @@ class PriceChangeStore(_Store, PriceChangeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many PriceChange rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -2687,8 +2499,11 @@ class AlbumSummaryStore(_Store, AlbumSummaryView):
     table: ClassVar[str] = "album_summaries"
     _sql: ClassVar[Any]  # set by each backend module: its _AlbumSummarySql
 
-    async def get_by_album_id(self, album_id: int, ray_id: str) -> Result[AlbumSummary]:
+    async def get_by_album_id(
+        self, album_id: int, ray_id: str | None = None
+    ) -> Result[AlbumSummary]:
         """The AlbumSummary with this album_id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ALBUM_ID, (album_id,))
             return self._one(found, decode_album_summary, ray_id)
@@ -2696,9 +2511,10 @@ class AlbumSummaryStore(_Store, AlbumSummaryView):
             return self._failed(exc, ray_id, "get_by_album_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[AlbumSummary]]:
         """Up to `limit` AlbumSummary rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -2714,8 +2530,9 @@ class AlbumSummaryStore(_Store, AlbumSummaryView):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many AlbumSummary rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -2730,8 +2547,11 @@ class TrackDetailStore(_Store, TrackDetailView):
     table: ClassVar[str] = "track_details"
     _sql: ClassVar[Any]  # set by each backend module: its _TrackDetailSql
 
-    async def get_by_track_id(self, track_id: int, ray_id: str) -> Result[TrackDetail]:
+    async def get_by_track_id(
+        self, track_id: int, ray_id: str | None = None
+    ) -> Result[TrackDetail]:
         """The TrackDetail with this track_id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_TRACK_ID, (track_id,))
             return self._one(found, decode_track_detail, ray_id)
@@ -2739,9 +2559,10 @@ class TrackDetailStore(_Store, TrackDetailView):
             return self._failed(exc, ray_id, "get_by_track_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[TrackDetail]]:
         """Up to `limit` TrackDetail rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -2757,8 +2578,9 @@ class TrackDetailStore(_Store, TrackDetailView):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many TrackDetail rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -2774,9 +2596,10 @@ class InvoiceTotalStore(_Store, InvoiceTotalView):
     _sql: ClassVar[Any]  # set by each backend module: its _InvoiceTotalSql
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, offset: int = 0
+        self, ray_id: str | None = None, *, limit: int = 100, offset: int = 0
     ) -> Result[list[InvoiceTotal]]:
         """Up to `limit` InvoiceTotal rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(
                 self._sql.LIST_ALL,
@@ -2789,8 +2612,9 @@ class InvoiceTotalStore(_Store, InvoiceTotalView):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many InvoiceTotal rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -2806,9 +2630,10 @@ class CustomerTotalStore(_Store, CustomerTotalView):
     _sql: ClassVar[Any]  # set by each backend module: its _CustomerTotalSql
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, offset: int = 0
+        self, ray_id: str | None = None, *, limit: int = 100, offset: int = 0
     ) -> Result[list[CustomerTotal]]:
         """Up to `limit` CustomerTotal rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(
                 self._sql.LIST_ALL,
@@ -2821,8 +2646,9 @@ class CustomerTotalStore(_Store, CustomerTotalView):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many CustomerTotal rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -2838,9 +2664,10 @@ class BigSpenderStore(_Store, BigSpenderView):
     _sql: ClassVar[Any]  # set by each backend module: its _BigSpenderSql
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, offset: int = 0
+        self, ray_id: str | None = None, *, limit: int = 100, offset: int = 0
     ) -> Result[list[BigSpender]]:
         """Up to `limit` BigSpender rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(
                 self._sql.LIST_ALL,
@@ -2853,8 +2680,9 @@ class BigSpenderStore(_Store, BigSpenderView):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many BigSpender rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

@@ -8,7 +8,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import (
     Artist,
     Album,
@@ -66,15 +65,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -82,7 +81,7 @@ class BaseView(ABC, Generic[_T]):
     """What every view offers, whatever the backend: reads only."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the view holds."""
 
 
@@ -90,47 +89,38 @@ class ArtistTable(BaseTable[Artist]):
     """A row of the artists table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Artist]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Artist]:
         """The Artist with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def get_by_name(self, name: str, ray_id: str) -> Result[Artist]:
+    async def get_by_name(self, name: str, ray_id: str | None = None) -> Result[Artist]:
         """The Artist with this name, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Artist, ray_id: str) -> Result[Artist]:
+    async def update(self, row: Artist, ray_id: str | None = None) -> Result[Artist]:
         """Write every mutable column of this Artist, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Artist, ray_id: str) -> Result[Artist]:
+    async def upsert(self, row: Artist, ray_id: str | None = None) -> Result[Artist]:
         """Insert this Artist, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | Unset = UNSET
-    ) -> Result[Artist]:
-        """Write only the given columns of the Artist with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Artist with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
-    async def delete_by_name(self, name: str, ray_id: str) -> Result[None]:
+    async def delete_by_name(self, name: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Artist with this name; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Artist]]:
         """Up to `limit` Artist rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -139,60 +129,52 @@ class AlbumTable(BaseTable[Album]):
     """A row of the albums table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Album]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Album]:
         """The Album with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Album, ray_id: str) -> Result[Album]:
+    async def update(self, row: Album, ray_id: str | None = None) -> Result[Album]:
         """Write every mutable column of this Album, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Album, ray_id: str) -> Result[Album]:
+    async def upsert(self, row: Album, ray_id: str | None = None) -> Result[Album]:
         """Insert this Album, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        title: str | Unset = UNSET,
-        artist_id: int | Unset = UNSET,
-        released: int | None | Unset = UNSET,
-    ) -> Result[Album]:
-        """Write only the given columns of the Album with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Album with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_artist_id(
-        self, artist_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        artist_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Album]]:
         """Up to `limit` Album rows with this artist_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_artist_id(self, artist_id: int, ray_id: str) -> Result[int]:
+    async def count_by_artist_id(self, artist_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Album rows with this artist_id."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Album]]:
         """Up to `limit` Album rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def album_summary(self, album_id: int, ray_id: str) -> Result[AlbumSummaryRow]:
+    async def album_summary(
+        self, album_id: int, ray_id: str | None = None
+    ) -> Result[AlbumSummaryRow]:
         """The named query album_summary (:one)."""
 
 
@@ -200,47 +182,38 @@ class GenreTable(BaseTable[Genre]):
     """A row of the genres table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Genre]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Genre]:
         """The Genre with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def get_by_name(self, name: str, ray_id: str) -> Result[Genre]:
+    async def get_by_name(self, name: str, ray_id: str | None = None) -> Result[Genre]:
         """The Genre with this name, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Genre, ray_id: str) -> Result[Genre]:
+    async def update(self, row: Genre, ray_id: str | None = None) -> Result[Genre]:
         """Write every mutable column of this Genre, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Genre, ray_id: str) -> Result[Genre]:
+    async def upsert(self, row: Genre, ray_id: str | None = None) -> Result[Genre]:
         """Insert this Genre, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | Unset = UNSET
-    ) -> Result[Genre]:
-        """Write only the given columns of the Genre with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Genre with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
-    async def delete_by_name(self, name: str, ray_id: str) -> Result[None]:
+    async def delete_by_name(self, name: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Genre with this name; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Genre]]:
         """Up to `limit` Genre rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -249,47 +222,38 @@ class MediaTypeTable(BaseTable[MediaType]):
     """A row of the media_types table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[MediaType]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[MediaType]:
         """The MediaType with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def get_by_name(self, name: str, ray_id: str) -> Result[MediaType]:
+    async def get_by_name(self, name: str, ray_id: str | None = None) -> Result[MediaType]:
         """The MediaType with this name, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: MediaType, ray_id: str) -> Result[MediaType]:
+    async def update(self, row: MediaType, ray_id: str | None = None) -> Result[MediaType]:
         """Write every mutable column of this MediaType, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: MediaType, ray_id: str) -> Result[MediaType]:
+    async def upsert(self, row: MediaType, ray_id: str | None = None) -> Result[MediaType]:
         """Insert this MediaType, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | Unset = UNSET
-    ) -> Result[MediaType]:
-        """Write only the given columns of the MediaType with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the MediaType with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
-    async def delete_by_name(self, name: str, ray_id: str) -> Result[None]:
+    async def delete_by_name(self, name: str, ray_id: str | None = None) -> Result[None]:
         """Delete the MediaType with this name; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[MediaType]]:
         """Up to `limit` MediaType rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -298,84 +262,84 @@ class TrackTable(BaseTable[Track]):
     """A row of the tracks table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Track]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Track]:
         """The Track with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Track, ray_id: str) -> Result[Track]:
+    async def update(self, row: Track, ray_id: str | None = None) -> Result[Track]:
         """Write every mutable column of this Track, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Track, ray_id: str) -> Result[Track]:
+    async def upsert(self, row: Track, ray_id: str | None = None) -> Result[Track]:
         """Insert this Track, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        name: str | Unset = UNSET,
-        album_id: int | Unset = UNSET,
-        media_type_id: int | Unset = UNSET,
-        genre_id: int | None | Unset = UNSET,
-        composer: str | None | Unset = UNSET,
-        milliseconds: int | Unset = UNSET,
-        unit_price: float | Unset = UNSET,
-    ) -> Result[Track]:
-        """Write only the given columns of the Track with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Track with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_album_id(
-        self, album_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        album_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Track]]:
         """Up to `limit` Track rows with this album_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_album_id(self, album_id: int, ray_id: str) -> Result[int]:
+    async def count_by_album_id(self, album_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Track rows with this album_id."""
 
     @abstractmethod
     async def list_by_media_type_id(
-        self, media_type_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        media_type_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Track]]:
         """Up to `limit` Track rows with this media_type_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_media_type_id(self, media_type_id: int, ray_id: str) -> Result[int]:
+    async def count_by_media_type_id(
+        self, media_type_id: int, ray_id: str | None = None
+    ) -> Result[int]:
         """How many Track rows with this media_type_id."""
 
     @abstractmethod
     async def list_by_genre_id(
-        self, genre_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        genre_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Track]]:
         """Up to `limit` Track rows with this genre_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_genre_id(self, genre_id: int, ray_id: str) -> Result[int]:
+    async def count_by_genre_id(self, genre_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Track rows with this genre_id."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Track]]:
         """Up to `limit` Track rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def track_detail_rows(self, after: int, ray_id: str) -> Result[list[TrackDetailRowsRow]]:
+    async def track_detail_rows(
+        self, after: int, ray_id: str | None = None
+    ) -> Result[list[TrackDetailRowsRow]]:
         """Tracks with their album, artist and genre (a view), after a track id."""
 
 
@@ -383,39 +347,30 @@ class PlaylistTable(BaseTable[Playlist]):
     """A row of the playlists table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Playlist]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Playlist]:
         """The Playlist with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Playlist, ray_id: str) -> Result[Playlist]:
+    async def update(self, row: Playlist, ray_id: str | None = None) -> Result[Playlist]:
         """Write every mutable column of this Playlist, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Playlist, ray_id: str) -> Result[Playlist]:
+    async def upsert(self, row: Playlist, ray_id: str | None = None) -> Result[Playlist]:
         """Insert this Playlist, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | Unset = UNSET
-    ) -> Result[Playlist]:
-        """Write only the given columns of the Playlist with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Playlist with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Playlist]]:
         """Up to `limit` Playlist rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -425,36 +380,27 @@ class PlaylistTrackTable(BaseTable[PlaylistTrack]):
 
     @abstractmethod
     async def get_by_playlist_id_and_track_id(
-        self, playlist_id: int, track_id: int, ray_id: str
+        self, playlist_id: int, track_id: int, ray_id: str | None = None
     ) -> Result[PlaylistTrack]:
         """The PlaylistTrack with this playlist_id and track_id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: PlaylistTrack, ray_id: str) -> Result[PlaylistTrack]:
+    async def update(self, row: PlaylistTrack, ray_id: str | None = None) -> Result[PlaylistTrack]:
         """Write every mutable column of this PlaylistTrack, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: PlaylistTrack, ray_id: str) -> Result[PlaylistTrack]:
+    async def upsert(self, row: PlaylistTrack, ray_id: str | None = None) -> Result[PlaylistTrack]:
         """Insert this PlaylistTrack, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_playlist_id_and_track_id(
-        self, playlist_id: int, track_id: int, ray_id: str, *, position: int | Unset = UNSET
-    ) -> Result[PlaylistTrack]:
-        """Write only the given columns of the PlaylistTrack with this playlist_id and track_id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
     async def delete_by_playlist_id_and_track_id(
-        self, playlist_id: int, track_id: int, ray_id: str
+        self, playlist_id: int, track_id: int, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the PlaylistTrack with this playlist_id and track_id; NOT_FOUND when none has it."""
 
@@ -462,7 +408,7 @@ class PlaylistTrackTable(BaseTable[PlaylistTrack]):
     async def list_by_playlist_id(
         self,
         playlist_id: int,
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         limit: int = 100,
         after: tuple[int, int] | None = None,
@@ -470,22 +416,29 @@ class PlaylistTrackTable(BaseTable[PlaylistTrack]):
         """Up to `limit` PlaylistTrack rows with this playlist_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_playlist_id(self, playlist_id: int, ray_id: str) -> Result[int]:
+    async def count_by_playlist_id(
+        self, playlist_id: int, ray_id: str | None = None
+    ) -> Result[int]:
         """How many PlaylistTrack rows with this playlist_id."""
 
     @abstractmethod
     async def list_by_track_id(
-        self, track_id: int, ray_id: str, *, limit: int = 100, after: tuple[int, int] | None = None
+        self,
+        track_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: tuple[int, int] | None = None,
     ) -> Result[list[PlaylistTrack]]:
         """Up to `limit` PlaylistTrack rows with this track_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_track_id(self, track_id: int, ray_id: str) -> Result[int]:
+    async def count_by_track_id(self, track_id: int, ray_id: str | None = None) -> Result[int]:
         """How many PlaylistTrack rows with this track_id."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[int, int] | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: tuple[int, int] | None = None
     ) -> Result[list[PlaylistTrack]]:
         """Up to `limit` PlaylistTrack rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -494,16 +447,16 @@ class TagTable(BaseTable[Tag]):
     """A row of the tags table."""
 
     @abstractmethod
-    async def get_by_name(self, name: str, ray_id: str) -> Result[Tag]:
+    async def get_by_name(self, name: str, ray_id: str | None = None) -> Result[Tag]:
         """The Tag with this name, or NOT_FOUND."""
 
     @abstractmethod
-    async def delete_by_name(self, name: str, ray_id: str) -> Result[None]:
+    async def delete_by_name(self, name: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Tag with this name; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[Tag]]:
         """Up to `limit` Tag rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -513,39 +466,49 @@ class TrackTagTable(BaseTable[TrackTag]):
 
     @abstractmethod
     async def get_by_track_id_and_tag(
-        self, track_id: int, tag: str, ray_id: str
+        self, track_id: int, tag: str, ray_id: str | None = None
     ) -> Result[TrackTag]:
         """The TrackTag with this track_id and tag, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_track_id_and_tag(
-        self, track_id: int, tag: str, ray_id: str
+        self, track_id: int, tag: str, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the TrackTag with this track_id and tag; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_track_id(
-        self, track_id: int, ray_id: str, *, limit: int = 100, after: tuple[int, str] | None = None
+        self,
+        track_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: tuple[int, str] | None = None,
     ) -> Result[list[TrackTag]]:
         """Up to `limit` TrackTag rows with this track_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_track_id(self, track_id: int, ray_id: str) -> Result[int]:
+    async def count_by_track_id(self, track_id: int, ray_id: str | None = None) -> Result[int]:
         """How many TrackTag rows with this track_id."""
 
     @abstractmethod
     async def list_by_tag(
-        self, tag: str, ray_id: str, *, limit: int = 100, after: tuple[int, str] | None = None
+        self,
+        tag: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: tuple[int, str] | None = None,
     ) -> Result[list[TrackTag]]:
         """Up to `limit` TrackTag rows with this tag, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_tag(self, tag: str, ray_id: str) -> Result[int]:
+    async def count_by_tag(self, tag: str, ray_id: str | None = None) -> Result[int]:
         """How many TrackTag rows with this tag."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[int, str] | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: tuple[int, str] | None = None
     ) -> Result[list[TrackTag]]:
         """Up to `limit` TrackTag rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -554,57 +517,45 @@ class EmployeeTable(BaseTable[Employee]):
     """A row of the employees table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Employee]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Employee]:
         """The Employee with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Employee, ray_id: str) -> Result[Employee]:
+    async def update(self, row: Employee, ray_id: str | None = None) -> Result[Employee]:
         """Write every mutable column of this Employee, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Employee, ray_id: str) -> Result[Employee]:
+    async def upsert(self, row: Employee, ray_id: str | None = None) -> Result[Employee]:
         """Insert this Employee, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        last_name: str | Unset = UNSET,
-        first_name: str | Unset = UNSET,
-        title: str | None | Unset = UNSET,
-        reports_to: int | None | Unset = UNSET,
-        hired_on: str | None | Unset = UNSET,
-    ) -> Result[Employee]:
-        """Write only the given columns of the Employee with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Employee with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_reports_to(
-        self, reports_to: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        reports_to: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Employee]]:
         """Up to `limit` Employee rows with this reports_to, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_reports_to(self, reports_to: int, ray_id: str) -> Result[int]:
+    async def count_by_reports_to(self, reports_to: int, ray_id: str | None = None) -> Result[int]:
         """How many Employee rows with this reports_to."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Employee]]:
         """Up to `limit` Employee rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -613,70 +564,60 @@ class CustomerTable(BaseTable[Customer]):
     """A row of the customers table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Customer]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Customer]:
         """The Customer with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def get_by_email(self, email: str, ray_id: str) -> Result[Customer]:
+    async def get_by_email(self, email: str, ray_id: str | None = None) -> Result[Customer]:
         """The Customer with this email, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Customer, ray_id: str) -> Result[Customer]:
+    async def update(self, row: Customer, ray_id: str | None = None) -> Result[Customer]:
         """Write every mutable column of this Customer, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Customer, ray_id: str) -> Result[Customer]:
+    async def upsert(self, row: Customer, ray_id: str | None = None) -> Result[Customer]:
         """Insert this Customer, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        first_name: str | Unset = UNSET,
-        last_name: str | Unset = UNSET,
-        email: str | Unset = UNSET,
-        country: str | None | Unset = UNSET,
-        support_rep_id: int | None | Unset = UNSET,
-    ) -> Result[Customer]:
-        """Write only the given columns of the Customer with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Customer with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
-    async def delete_by_email(self, email: str, ray_id: str) -> Result[None]:
+    async def delete_by_email(self, email: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Customer with this email; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_support_rep_id(
-        self, support_rep_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        support_rep_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Customer]]:
         """Up to `limit` Customer rows with this support_rep_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_support_rep_id(self, support_rep_id: int, ray_id: str) -> Result[int]:
+    async def count_by_support_rep_id(
+        self, support_rep_id: int, ray_id: str | None = None
+    ) -> Result[int]:
         """How many Customer rows with this support_rep_id."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Customer]]:
         """Up to `limit` Customer rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def spenders(self, ray_id: str) -> Result[list[SpendersRow]]:
+    async def spenders(self, ray_id: str | None = None) -> Result[list[SpendersRow]]:
         """The named query spenders (:many)."""
 
 
@@ -684,55 +625,47 @@ class InvoiceTable(BaseTable[Invoice]):
     """A row of the invoices table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Invoice]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Invoice]:
         """The Invoice with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Invoice, ray_id: str) -> Result[Invoice]:
+    async def update(self, row: Invoice, ray_id: str | None = None) -> Result[Invoice]:
         """Write every mutable column of this Invoice, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Invoice, ray_id: str) -> Result[Invoice]:
+    async def upsert(self, row: Invoice, ray_id: str | None = None) -> Result[Invoice]:
         """Insert this Invoice, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        customer_id: int | Unset = UNSET,
-        invoiced_on: str | Unset = UNSET,
-        billing_country: str | None | Unset = UNSET,
-    ) -> Result[Invoice]:
-        """Write only the given columns of the Invoice with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Invoice with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_customer_id(
-        self, customer_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        customer_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Invoice]]:
         """Up to `limit` Invoice rows with this customer_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_customer_id(self, customer_id: int, ray_id: str) -> Result[int]:
+    async def count_by_customer_id(
+        self, customer_id: int, ray_id: str | None = None
+    ) -> Result[int]:
         """How many Invoice rows with this customer_id."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Invoice]]:
         """Up to `limit` Invoice rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -742,43 +675,27 @@ class InvoiceLineTable(BaseTable[InvoiceLine]):
 
     @abstractmethod
     async def get_by_invoice_id_and_line_no(
-        self, invoice_id: int, line_no: int, ray_id: str
+        self, invoice_id: int, line_no: int, ray_id: str | None = None
     ) -> Result[InvoiceLine]:
         """The InvoiceLine with this invoice_id and line_no, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: InvoiceLine, ray_id: str) -> Result[InvoiceLine]:
+    async def update(self, row: InvoiceLine, ray_id: str | None = None) -> Result[InvoiceLine]:
         """Write every mutable column of this InvoiceLine, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: InvoiceLine, ray_id: str) -> Result[InvoiceLine]:
+    async def upsert(self, row: InvoiceLine, ray_id: str | None = None) -> Result[InvoiceLine]:
         """Insert this InvoiceLine, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_invoice_id_and_line_no(
-        self,
-        invoice_id: int,
-        line_no: int,
-        ray_id: str,
-        *,
-        track_id: int | Unset = UNSET,
-        unit_price: float | Unset = UNSET,
-        quantity: int | Unset = UNSET,
-    ) -> Result[InvoiceLine]:
-        """Write only the given columns of the InvoiceLine with this invoice_id and line_no.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
     async def delete_by_invoice_id_and_line_no(
-        self, invoice_id: int, line_no: int, ray_id: str
+        self, invoice_id: int, line_no: int, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the InvoiceLine with this invoice_id and line_no; NOT_FOUND when none has it."""
 
@@ -786,7 +703,7 @@ class InvoiceLineTable(BaseTable[InvoiceLine]):
     async def list_by_invoice_id(
         self,
         invoice_id: int,
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         limit: int = 100,
         after: tuple[int, int] | None = None,
@@ -794,22 +711,27 @@ class InvoiceLineTable(BaseTable[InvoiceLine]):
         """Up to `limit` InvoiceLine rows with this invoice_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_invoice_id(self, invoice_id: int, ray_id: str) -> Result[int]:
+    async def count_by_invoice_id(self, invoice_id: int, ray_id: str | None = None) -> Result[int]:
         """How many InvoiceLine rows with this invoice_id."""
 
     @abstractmethod
     async def list_by_track_id(
-        self, track_id: int, ray_id: str, *, limit: int = 100, after: tuple[int, int] | None = None
+        self,
+        track_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: tuple[int, int] | None = None,
     ) -> Result[list[InvoiceLine]]:
         """Up to `limit` InvoiceLine rows with this track_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_track_id(self, track_id: int, ray_id: str) -> Result[int]:
+    async def count_by_track_id(self, track_id: int, ray_id: str | None = None) -> Result[int]:
         """How many InvoiceLine rows with this track_id."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[int, int] | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: tuple[int, int] | None = None
     ) -> Result[list[InvoiceLine]]:
         """Up to `limit` InvoiceLine rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -819,42 +741,27 @@ class ReviewTable(BaseTable[Review]):
 
     @abstractmethod
     async def get_by_customer_id_and_track_id(
-        self, customer_id: int, track_id: int, ray_id: str
+        self, customer_id: int, track_id: int, ray_id: str | None = None
     ) -> Result[Review]:
         """The Review with this customer_id and track_id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Review, ray_id: str) -> Result[Review]:
+    async def update(self, row: Review, ray_id: str | None = None) -> Result[Review]:
         """Write every mutable column of this Review, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Review, ray_id: str) -> Result[Review]:
+    async def upsert(self, row: Review, ray_id: str | None = None) -> Result[Review]:
         """Insert this Review, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_customer_id_and_track_id(
-        self,
-        customer_id: int,
-        track_id: int,
-        ray_id: str,
-        *,
-        stars: int | Unset = UNSET,
-        body: str | None | Unset = UNSET,
-    ) -> Result[Review]:
-        """Write only the given columns of the Review with this customer_id and track_id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
     async def delete_by_customer_id_and_track_id(
-        self, customer_id: int, track_id: int, ray_id: str
+        self, customer_id: int, track_id: int, ray_id: str | None = None
     ) -> Result[None]:
         """Delete the Review with this customer_id and track_id; NOT_FOUND when none has it."""
 
@@ -862,7 +769,7 @@ class ReviewTable(BaseTable[Review]):
     async def list_by_customer_id(
         self,
         customer_id: int,
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         limit: int = 100,
         after: tuple[int, int] | None = None,
@@ -870,22 +777,29 @@ class ReviewTable(BaseTable[Review]):
         """Up to `limit` Review rows with this customer_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_customer_id(self, customer_id: int, ray_id: str) -> Result[int]:
+    async def count_by_customer_id(
+        self, customer_id: int, ray_id: str | None = None
+    ) -> Result[int]:
         """How many Review rows with this customer_id."""
 
     @abstractmethod
     async def list_by_track_id(
-        self, track_id: int, ray_id: str, *, limit: int = 100, after: tuple[int, int] | None = None
+        self,
+        track_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: tuple[int, int] | None = None,
     ) -> Result[list[Review]]:
         """Up to `limit` Review rows with this track_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_track_id(self, track_id: int, ray_id: str) -> Result[int]:
+    async def count_by_track_id(self, track_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Review rows with this track_id."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: tuple[int, int] | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: tuple[int, int] | None = None
     ) -> Result[list[Review]]:
         """Up to `limit` Review rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -894,46 +808,30 @@ class PriceChangeTable(BaseTable[PriceChange]):
     """A row of the price_changes table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[PriceChange]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[PriceChange]:
         """The PriceChange with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: PriceChange, ray_id: str) -> Result[PriceChange]:
+    async def update(self, row: PriceChange, ray_id: str | None = None) -> Result[PriceChange]:
         """Write every mutable column of this PriceChange, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: PriceChange, ray_id: str) -> Result[PriceChange]:
+    async def upsert(self, row: PriceChange, ray_id: str | None = None) -> Result[PriceChange]:
         """Insert this PriceChange, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        track_id: int | Unset = UNSET,
-        old_price: float | Unset = UNSET,
-        new_price: float | Unset = UNSET,
-        changed_at: str | Unset = UNSET,
-    ) -> Result[PriceChange]:
-        """Write only the given columns of the PriceChange with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the PriceChange with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[PriceChange]]:
         """Up to `limit` PriceChange rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -942,12 +840,14 @@ class AlbumSummaryView(BaseView[AlbumSummary]):
     """Each album with its artist, track count and total length (a report)."""
 
     @abstractmethod
-    async def get_by_album_id(self, album_id: int, ray_id: str) -> Result[AlbumSummary]:
+    async def get_by_album_id(
+        self, album_id: int, ray_id: str | None = None
+    ) -> Result[AlbumSummary]:
         """The AlbumSummary with this album_id, or NOT_FOUND."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[AlbumSummary]]:
         """Up to `limit` AlbumSummary rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -956,12 +856,14 @@ class TrackDetailView(BaseView[TrackDetail]):
     """A row of the track_details view (read-only)."""
 
     @abstractmethod
-    async def get_by_track_id(self, track_id: int, ray_id: str) -> Result[TrackDetail]:
+    async def get_by_track_id(
+        self, track_id: int, ray_id: str | None = None
+    ) -> Result[TrackDetail]:
         """The TrackDetail with this track_id, or NOT_FOUND."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[TrackDetail]]:
         """Up to `limit` TrackDetail rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -971,7 +873,7 @@ class InvoiceTotalView(BaseView[InvoiceTotal]):
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, offset: int = 0
+        self, ray_id: str | None = None, *, limit: int = 100, offset: int = 0
     ) -> Result[list[InvoiceTotal]]:
         """Up to `limit` InvoiceTotal rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
 
@@ -981,7 +883,7 @@ class CustomerTotalView(BaseView[CustomerTotal]):
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, offset: int = 0
+        self, ray_id: str | None = None, *, limit: int = 100, offset: int = 0
     ) -> Result[list[CustomerTotal]]:
         """Up to `limit` CustomerTotal rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
 
@@ -991,6 +893,6 @@ class BigSpenderView(BaseView[BigSpender]):
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, offset: int = 0
+        self, ray_id: str | None = None, *, limit: int = 100, offset: int = 0
     ) -> Result[list[BigSpender]]:
         """Up to `limit` BigSpender rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
