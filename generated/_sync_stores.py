@@ -11,12 +11,11 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import SyncDatabase
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .sync_contracts import (
@@ -44,16 +43,12 @@ from .models import (
     ListUserTokenGrantsRow,
     CountLiveTokensPerClientRow,
     CountTokensExpiringByDayRow,
-    ListUserTokensWithClientsRow,
-    ListDeviceCodesWithUsersRow,
 )
 from ._rows import (
     decode_count_audit_events_by_type_row,
     decode_list_user_token_grants_row,
     decode_count_live_tokens_per_client_row,
     decode_count_tokens_expiring_by_day_row,
-    decode_list_user_tokens_with_clients_row,
-    decode_list_device_codes_with_users_row,
 )
 from .results import FailedResult, Result, SuccessResult
 from ._rows import (
@@ -96,6 +91,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -159,16 +159,18 @@ class OAuthClientStore(_Store, ClientTable):
     table: ClassVar[str] = "oauth_clients"
     _sql: ClassVar[Any]  # set by each backend module: its _OAuthClientSql
 
-    def insert(self, row: OAuthClient, ray_id: str) -> Result[OAuthClient]:
+    def insert(self, row: OAuthClient, ray_id: str | None = None) -> Result[OAuthClient]:
         """Insert a new OAuthClient; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.INSERT, encode_oauth_client_insert(row))
             return self._one(stored, decode_oauth_client, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    def insert_many(self, rows: Sequence[OAuthClient], ray_id: str) -> Result[int]:
+    def insert_many(self, rows: Sequence[OAuthClient], ray_id: str | None = None) -> Result[int]:
         """Insert every OAuthClient in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_oauth_client_insert(r) for r in rows]
@@ -177,113 +179,64 @@ class OAuthClientStore(_Store, ClientTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    def get_by_id(self, id: str, ray_id: str) -> Result[OAuthClient]:
+    def get_by_id(self, id: str, ray_id: str | None = None) -> Result[OAuthClient]:
         """The OAuthClient with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_oauth_client, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    def get_by_client_identifier(self, client_identifier: str, ray_id: str) -> Result[OAuthClient]:
+    def get_by_client_identifier(
+        self, client_identifier: str, ray_id: str | None = None
+    ) -> Result[OAuthClient]:
         """The OAuthClient with this client_identifier, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_CLIENT_IDENTIFIER, (client_identifier,))
             return self._one(found, decode_oauth_client, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_client_identifier")
 
-    def update(self, row: OAuthClient, ray_id: str) -> Result[OAuthClient]:
+    def update(self, row: OAuthClient, ray_id: str | None = None) -> Result[OAuthClient]:
         """Write every mutable column of this OAuthClient, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.UPDATE, encode_oauth_client_update(row))
             return self._one(stored, decode_oauth_client, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    def upsert(self, row: OAuthClient, ray_id: str) -> Result[OAuthClient]:
+    def upsert(self, row: OAuthClient, ray_id: str | None = None) -> Result[OAuthClient]:
         """Insert this OAuthClient, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.UPSERT, encode_oauth_client_insert(row))
             return self._one(stored, decode_oauth_client, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        client_identifier: str | Unset = UNSET,
-        client_secret: str | None | Unset = UNSET,
-        is_confidential: bool | Unset = UNSET,
-        redirect_uris: str | Unset = UNSET,
-        grant_types: str | Unset = UNSET,
-        scopes: str | None | Unset = UNSET,
-        is_enabled: bool | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[OAuthClient]:
-        """Write only the given columns of the OAuthClient with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if client_identifier is not UNSET:
-                mask |= 1
-                given.append(client_identifier)
-            if client_secret is not UNSET:
-                mask |= 2
-                given.append(client_secret)
-            if is_confidential is not UNSET:
-                mask |= 4
-                given.append(_convert.encode_bool(is_confidential))
-            if redirect_uris is not UNSET:
-                mask |= 8
-                given.append(redirect_uris)
-            if grant_types is not UNSET:
-                mask |= 16
-                given.append(grant_types)
-            if scopes is not UNSET:
-                mask |= 32
-                given.append(scopes)
-            if is_enabled is not UNSET:
-                mask |= 64
-                given.append(_convert.encode_bool(is_enabled))
-            if updated_at is not UNSET:
-                mask |= 128
-                given.append(updated_at)
-            if updated_by is not UNSET:
-                mask |= 256
-                given.append(updated_by)
-            keys = (id,)
-            if not mask:
-                stored = self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_oauth_client, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the OAuthClient with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    def delete_by_client_identifier(self, client_identifier: str, ray_id: str) -> Result[None]:
+    def delete_by_client_identifier(
+        self, client_identifier: str, ray_id: str | None = None
+    ) -> Result[None]:
         """Delete the OAuthClient with this client_identifier; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = self._db.execute(self._sql.DELETE_BY_CLIENT_IDENTIFIER, (client_identifier,))
             return self._deleted(deleted, ray_id)
@@ -291,9 +244,15 @@ class OAuthClientStore(_Store, ClientTable):
             return self._failed(exc, ray_id, "delete_by_client_identifier")
 
     def list_by_is_enabled(
-        self, is_enabled: bool, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        is_enabled: bool,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[OAuthClient]]:
         """Up to `limit` OAuthClient rows with this is_enabled, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(
@@ -316,8 +275,9 @@ class OAuthClientStore(_Store, ClientTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_is_enabled")
 
-    def count_by_is_enabled(self, is_enabled: bool, ray_id: str) -> Result[int]:
+    def count_by_is_enabled(self, is_enabled: bool, ray_id: str | None = None) -> Result[int]:
         """How many OAuthClient rows with this is_enabled."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(
                 self._sql.COUNT_BY_IS_ENABLED, (_convert.encode_bool(is_enabled),)
@@ -327,9 +287,10 @@ class OAuthClientStore(_Store, ClientTable):
             return self._failed(exc, ray_id, "count_by_is_enabled")
 
     def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[OAuthClient]]:
         """Up to `limit` OAuthClient rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -345,8 +306,9 @@ class OAuthClientStore(_Store, ClientTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    def count_all(self, ray_id: str) -> Result[int]:
+    def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many OAuthClient rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -354,9 +316,10 @@ class OAuthClientStore(_Store, ClientTable):
             return self._failed(exc, ray_id, "count_all")
 
     def list_user_token_grants(
-        self, user_id: str, now: int, ray_id: str
+        self, user_id: str, now: int, ray_id: str | None = None
     ) -> Result[list[ListUserTokenGrantsRow]]:
         """The clients a user has live access tokens for, with how many and until when."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = self._db.fetch_all(
                 self._sql.LIST_USER_TOKEN_GRANTS,
@@ -371,27 +334,16 @@ class OAuthClientStore(_Store, ClientTable):
         return SuccessResult(ray_id=ray_id, client_message=values)
 
     def count_live_tokens_per_client(
-        self, now: int, ray_id: str
+        self, now: int, ray_id: str | None = None
     ) -> Result[list[CountLiveTokensPerClientRow]]:
         """Each client's live access tokens, clients without any included: a CTE
         counts them, the LEFT JOIN keeps every client."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = self._db.fetch_all(self._sql.COUNT_LIVE_TOKENS_PER_CLIENT, (now,))
             values = [decode_count_live_tokens_per_client_row(r) for r in found_rows]
         except Exception as exc:
             return self._failed(exc, ray_id, "count_live_tokens_per_client")
-        return SuccessResult(ray_id=ray_id, client_message=values)
-
-    def list_clients_by_ids(self, ids: Sequence[str], ray_id: str) -> Result[list[OAuthClient]]:
-        """The clients with these ids (to show the clients of a list of grants at
-        once); ids that match no client are left out."""
-        try:
-            found_rows = self._db.fetch_all(
-                self._sql.LIST_CLIENTS_BY_IDS, (_dynamic.in_list(self._sql._IN_LIST, ids, "ids"),)
-            )
-            values = [decode_oauth_client(r) for r in found_rows]
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_clients_by_ids")
         return SuccessResult(ray_id=ray_id, client_message=values)
 
 
@@ -403,8 +355,11 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("client_id",)
     _sql: ClassVar[Any]  # set by each backend module: its _OAuthClientConfigSql
 
-    def insert(self, row: OAuthClientConfig, ray_id: str) -> Result[OAuthClientConfig]:
+    def insert(
+        self, row: OAuthClientConfig, ray_id: str | None = None
+    ) -> Result[OAuthClientConfig]:
         """Insert a new OAuthClientConfig; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(
                 self._sql.INSERT, encode_oauth_client_config_insert(row)
@@ -413,8 +368,11 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    def insert_many(self, rows: Sequence[OAuthClientConfig], ray_id: str) -> Result[int]:
+    def insert_many(
+        self, rows: Sequence[OAuthClientConfig], ray_id: str | None = None
+    ) -> Result[int]:
         """Insert every OAuthClientConfig in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_oauth_client_config_insert(r) for r in rows]
@@ -423,19 +381,25 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    def get_by_client_id(self, client_id: str, ray_id: str) -> Result[OAuthClientConfig]:
+    def get_by_client_id(
+        self, client_id: str, ray_id: str | None = None
+    ) -> Result[OAuthClientConfig]:
         """The OAuthClientConfig with this client_id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_CLIENT_ID, (client_id,))
             return self._one(found, decode_oauth_client_config, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_client_id")
 
-    def update(self, row: OAuthClientConfig, ray_id: str) -> Result[OAuthClientConfig]:
+    def update(
+        self, row: OAuthClientConfig, ray_id: str | None = None
+    ) -> Result[OAuthClientConfig]:
         """Write every mutable column of this OAuthClientConfig, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(
                 self._sql.UPDATE, encode_oauth_client_config_update(row)
@@ -444,11 +408,14 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    def upsert(self, row: OAuthClientConfig, ray_id: str) -> Result[OAuthClientConfig]:
+    def upsert(
+        self, row: OAuthClientConfig, ray_id: str | None = None
+    ) -> Result[OAuthClientConfig]:
         """Insert this OAuthClientConfig, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(
                 self._sql.UPSERT, encode_oauth_client_config_insert(row)
@@ -457,83 +424,9 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    def patch_by_client_id(
-        self,
-        client_id: str,
-        ray_id: str,
-        *,
-        response_types: str | Unset = UNSET,
-        require_pkce: bool | Unset = UNSET,
-        pkce_methods: str | None | Unset = UNSET,
-        access_token_ttl: int | Unset = UNSET,
-        refresh_token_ttl: int | None | Unset = UNSET,
-        authorization_code_ttl: int | Unset = UNSET,
-        max_active_access_tokens: int | None | Unset = UNSET,
-        max_active_refresh_tokens: int | None | Unset = UNSET,
-        device_code_ttl: int | None | Unset = UNSET,
-        device_poll_interval: int | None | Unset = UNSET,
-        metadata: str | None | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[OAuthClientConfig]:
-        """Write only the given columns of the OAuthClientConfig with this client_id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if response_types is not UNSET:
-                mask |= 1
-                given.append(response_types)
-            if require_pkce is not UNSET:
-                mask |= 2
-                given.append(_convert.encode_bool(require_pkce))
-            if pkce_methods is not UNSET:
-                mask |= 4
-                given.append(pkce_methods)
-            if access_token_ttl is not UNSET:
-                mask |= 8
-                given.append(access_token_ttl)
-            if refresh_token_ttl is not UNSET:
-                mask |= 16
-                given.append(refresh_token_ttl)
-            if authorization_code_ttl is not UNSET:
-                mask |= 32
-                given.append(authorization_code_ttl)
-            if max_active_access_tokens is not UNSET:
-                mask |= 64
-                given.append(max_active_access_tokens)
-            if max_active_refresh_tokens is not UNSET:
-                mask |= 128
-                given.append(max_active_refresh_tokens)
-            if device_code_ttl is not UNSET:
-                mask |= 256
-                given.append(device_code_ttl)
-            if device_poll_interval is not UNSET:
-                mask |= 512
-                given.append(device_poll_interval)
-            if metadata is not UNSET:
-                mask |= 1024
-                given.append(metadata)
-            if updated_at is not UNSET:
-                mask |= 2048
-                given.append(updated_at)
-            if updated_by is not UNSET:
-                mask |= 4096
-                given.append(updated_by)
-            keys = (client_id,)
-            if not mask:
-                stored = self._db.fetch_one(self._sql.GET_BY_CLIENT_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_CLIENT_ID, mask)
-                stored = self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_oauth_client_config, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_client_id")
-
-    def delete_by_client_id(self, client_id: str, ray_id: str) -> Result[None]:
+    def delete_by_client_id(self, client_id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the OAuthClientConfig with this client_id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = self._db.execute(self._sql.DELETE_BY_CLIENT_ID, (client_id,))
             return self._deleted(deleted, ray_id)
@@ -541,9 +434,10 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
             return self._failed(exc, ray_id, "delete_by_client_id")
 
     def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[OAuthClientConfig]]:
         """Up to `limit` OAuthClientConfig rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -559,8 +453,9 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    def count_all(self, ray_id: str) -> Result[int]:
+    def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many OAuthClientConfig rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -575,16 +470,18 @@ class OAuthUserStore(_Store, UserTable):
     table: ClassVar[str] = "oauth_users"
     _sql: ClassVar[Any]  # set by each backend module: its _OAuthUserSql
 
-    def insert(self, row: OAuthUser, ray_id: str) -> Result[OAuthUser]:
+    def insert(self, row: OAuthUser, ray_id: str | None = None) -> Result[OAuthUser]:
         """Insert a new OAuthUser; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.INSERT, encode_oauth_user_insert(row))
             return self._one(stored, decode_oauth_user, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    def insert_many(self, rows: Sequence[OAuthUser], ray_id: str) -> Result[int]:
+    def insert_many(self, rows: Sequence[OAuthUser], ray_id: str | None = None) -> Result[int]:
         """Insert every OAuthUser in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_oauth_user_insert(r) for r in rows]
@@ -593,93 +490,60 @@ class OAuthUserStore(_Store, UserTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    def get_by_id(self, id: str, ray_id: str) -> Result[OAuthUser]:
+    def get_by_id(self, id: str, ray_id: str | None = None) -> Result[OAuthUser]:
         """The OAuthUser with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_oauth_user, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    def get_by_external_id(self, external_id: str, ray_id: str) -> Result[OAuthUser]:
+    def get_by_external_id(self, external_id: str, ray_id: str | None = None) -> Result[OAuthUser]:
         """The OAuthUser with this external_id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_EXTERNAL_ID, (external_id,))
             return self._one(found, decode_oauth_user, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_external_id")
 
-    def update(self, row: OAuthUser, ray_id: str) -> Result[OAuthUser]:
+    def update(self, row: OAuthUser, ray_id: str | None = None) -> Result[OAuthUser]:
         """Write every mutable column of this OAuthUser, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.UPDATE, encode_oauth_user_update(row))
             return self._one(stored, decode_oauth_user, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    def upsert(self, row: OAuthUser, ray_id: str) -> Result[OAuthUser]:
+    def upsert(self, row: OAuthUser, ray_id: str | None = None) -> Result[OAuthUser]:
         """Insert this OAuthUser, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.UPSERT, encode_oauth_user_insert(row))
             return self._one(stored, decode_oauth_user, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        external_id: str | Unset = UNSET,
-        is_active: bool | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[OAuthUser]:
-        """Write only the given columns of the OAuthUser with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if external_id is not UNSET:
-                mask |= 1
-                given.append(external_id)
-            if is_active is not UNSET:
-                mask |= 2
-                given.append(_convert.encode_bool(is_active))
-            if updated_at is not UNSET:
-                mask |= 4
-                given.append(updated_at)
-            if updated_by is not UNSET:
-                mask |= 8
-                given.append(updated_by)
-            keys = (id,)
-            if not mask:
-                stored = self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_oauth_user, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the OAuthUser with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    def delete_by_external_id(self, external_id: str, ray_id: str) -> Result[None]:
+    def delete_by_external_id(self, external_id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the OAuthUser with this external_id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = self._db.execute(self._sql.DELETE_BY_EXTERNAL_ID, (external_id,))
             return self._deleted(deleted, ray_id)
@@ -687,9 +551,10 @@ class OAuthUserStore(_Store, UserTable):
             return self._failed(exc, ray_id, "delete_by_external_id")
 
     def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[OAuthUser]]:
         """Up to `limit` OAuthUser rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -705,8 +570,9 @@ class OAuthUserStore(_Store, UserTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    def count_all(self, ray_id: str) -> Result[int]:
+    def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many OAuthUser rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -722,8 +588,11 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("client_id", "user_id")
     _sql: ClassVar[Any]  # set by each backend module: its _AuthorizationCodeSql
 
-    def insert(self, row: AuthorizationCode, ray_id: str) -> Result[AuthorizationCode]:
+    def insert(
+        self, row: AuthorizationCode, ray_id: str | None = None
+    ) -> Result[AuthorizationCode]:
         """Insert a new AuthorizationCode; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(
                 self._sql.INSERT, encode_authorization_code_insert(row)
@@ -732,8 +601,11 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    def insert_many(self, rows: Sequence[AuthorizationCode], ray_id: str) -> Result[int]:
+    def insert_many(
+        self, rows: Sequence[AuthorizationCode], ray_id: str | None = None
+    ) -> Result[int]:
         """Insert every AuthorizationCode in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_authorization_code_insert(r) for r in rows]
@@ -742,27 +614,32 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    def get_by_id(self, id: str, ray_id: str) -> Result[AuthorizationCode]:
+    def get_by_id(self, id: str, ray_id: str | None = None) -> Result[AuthorizationCode]:
         """The AuthorizationCode with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_authorization_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    def get_by_code(self, code: str, ray_id: str) -> Result[AuthorizationCode]:
+    def get_by_code(self, code: str, ray_id: str | None = None) -> Result[AuthorizationCode]:
         """The AuthorizationCode with this code, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_CODE, (code,))
             return self._one(found, decode_authorization_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_code")
 
-    def update(self, row: AuthorizationCode, ray_id: str) -> Result[AuthorizationCode]:
+    def update(
+        self, row: AuthorizationCode, ray_id: str | None = None
+    ) -> Result[AuthorizationCode]:
         """Write every mutable column of this AuthorizationCode, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(
                 self._sql.UPDATE, encode_authorization_code_update(row)
@@ -771,11 +648,14 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    def upsert(self, row: AuthorizationCode, ray_id: str) -> Result[AuthorizationCode]:
+    def upsert(
+        self, row: AuthorizationCode, ray_id: str | None = None
+    ) -> Result[AuthorizationCode]:
         """Insert this AuthorizationCode, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(
                 self._sql.UPSERT, encode_authorization_code_insert(row)
@@ -784,83 +664,18 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        code: str | Unset = UNSET,
-        client_id: str | Unset = UNSET,
-        user_id: str | Unset = UNSET,
-        redirect_uri: str | Unset = UNSET,
-        scopes: str | None | Unset = UNSET,
-        code_challenge: str | None | Unset = UNSET,
-        code_challenge_method: str | None | Unset = UNSET,
-        expires_at: int | Unset = UNSET,
-        consumed_at: int | None | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[AuthorizationCode]:
-        """Write only the given columns of the AuthorizationCode with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if code is not UNSET:
-                mask |= 1
-                given.append(code)
-            if client_id is not UNSET:
-                mask |= 2
-                given.append(client_id)
-            if user_id is not UNSET:
-                mask |= 4
-                given.append(user_id)
-            if redirect_uri is not UNSET:
-                mask |= 8
-                given.append(redirect_uri)
-            if scopes is not UNSET:
-                mask |= 16
-                given.append(scopes)
-            if code_challenge is not UNSET:
-                mask |= 32
-                given.append(code_challenge)
-            if code_challenge_method is not UNSET:
-                mask |= 64
-                given.append(code_challenge_method)
-            if expires_at is not UNSET:
-                mask |= 128
-                given.append(expires_at)
-            if consumed_at is not UNSET:
-                mask |= 256
-                given.append(consumed_at)
-            if updated_at is not UNSET:
-                mask |= 512
-                given.append(updated_at)
-            if updated_by is not UNSET:
-                mask |= 1024
-                given.append(updated_by)
-            keys = (id,)
-            if not mask:
-                stored = self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_authorization_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the AuthorizationCode with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    def delete_by_code(self, code: str, ray_id: str) -> Result[None]:
+    def delete_by_code(self, code: str, ray_id: str | None = None) -> Result[None]:
         """Delete the AuthorizationCode with this code; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = self._db.execute(self._sql.DELETE_BY_CODE, (code,))
             return self._deleted(deleted, ray_id)
@@ -868,9 +683,15 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
             return self._failed(exc, ray_id, "delete_by_code")
 
     def list_by_client_id(
-        self, client_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        client_id: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[AuthorizationCode]]:
         """Up to `limit` AuthorizationCode rows with this client_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(
@@ -893,8 +714,9 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_client_id")
 
-    def count_by_client_id(self, client_id: str, ray_id: str) -> Result[int]:
+    def count_by_client_id(self, client_id: str, ray_id: str | None = None) -> Result[int]:
         """How many AuthorizationCode rows with this client_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
             return self._count(found, ray_id)
@@ -902,9 +724,10 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
             return self._failed(exc, ray_id, "count_by_client_id")
 
     def list_by_user_id(
-        self, user_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, user_id: str, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[AuthorizationCode]]:
         """Up to `limit` AuthorizationCode rows with this user_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(
@@ -927,8 +750,9 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_user_id")
 
-    def count_by_user_id(self, user_id: str, ray_id: str) -> Result[int]:
+    def count_by_user_id(self, user_id: str, ray_id: str | None = None) -> Result[int]:
         """How many AuthorizationCode rows with this user_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
             return self._count(found, ray_id)
@@ -936,9 +760,15 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
             return self._failed(exc, ray_id, "count_by_user_id")
 
     def list_by_expires_at(
-        self, expires_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        expires_at: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[AuthorizationCode]]:
         """Up to `limit` AuthorizationCode rows with this expires_at, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(
@@ -961,8 +791,9 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_expires_at")
 
-    def count_by_expires_at(self, expires_at: int, ray_id: str) -> Result[int]:
+    def count_by_expires_at(self, expires_at: int, ray_id: str | None = None) -> Result[int]:
         """How many AuthorizationCode rows with this expires_at."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
             return self._count(found, ray_id)
@@ -970,9 +801,10 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
             return self._failed(exc, ray_id, "count_by_expires_at")
 
     def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[AuthorizationCode]]:
         """Up to `limit` AuthorizationCode rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -988,16 +820,20 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    def count_all(self, ray_id: str) -> Result[int]:
+    def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many AuthorizationCode rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
-    def delete_expired_authorization_codes(self, now: int, ray_id: str) -> Result[int]:
+    def delete_expired_authorization_codes(
+        self, now: int, ray_id: str | None = None
+    ) -> Result[int]:
         """Housekeeping: delete authorization codes that expired before :now."""
+        ray_id = ray_id or _new_ray_id()
         try:
             changed = self._db.execute(self._sql.DELETE_EXPIRED_AUTHORIZATION_CODES, (now,))
         except Exception as exc:
@@ -1005,11 +841,12 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         return SuccessResult(ray_id=ray_id, client_message=changed)
 
     def consume_authorization_code(
-        self, now: int, actor: str, code: str, ray_id: str
+        self, now: int, actor: str, code: str, ray_id: str | None = None
     ) -> Result[AuthorizationCode]:
         """Exchange an authorization code, exactly once: the first caller gets the
         code (and marks it consumed), every later or concurrent caller NOT_FOUND,
         as does a caller with an expired or unknown code."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.execute_returning(
                 self._sql.CONSUME_AUTHORIZATION_CODE,
@@ -1035,16 +872,18 @@ class AccessTokenStore(_Store, AccessTokenTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("client_id", "user_id")
     _sql: ClassVar[Any]  # set by each backend module: its _AccessTokenSql
 
-    def insert(self, row: AccessToken, ray_id: str) -> Result[AccessToken]:
+    def insert(self, row: AccessToken, ray_id: str | None = None) -> Result[AccessToken]:
         """Insert a new AccessToken; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.INSERT, encode_access_token_insert(row))
             return self._one(stored, decode_access_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    def insert_many(self, rows: Sequence[AccessToken], ray_id: str) -> Result[int]:
+    def insert_many(self, rows: Sequence[AccessToken], ray_id: str | None = None) -> Result[int]:
         """Insert every AccessToken in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_access_token_insert(r) for r in rows]
@@ -1053,109 +892,60 @@ class AccessTokenStore(_Store, AccessTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    def get_by_id(self, id: str, ray_id: str) -> Result[AccessToken]:
+    def get_by_id(self, id: str, ray_id: str | None = None) -> Result[AccessToken]:
         """The AccessToken with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_access_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    def get_by_token(self, token: str, ray_id: str) -> Result[AccessToken]:
+    def get_by_token(self, token: str, ray_id: str | None = None) -> Result[AccessToken]:
         """The AccessToken with this token, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_TOKEN, (token,))
             return self._one(found, decode_access_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_token")
 
-    def update(self, row: AccessToken, ray_id: str) -> Result[AccessToken]:
+    def update(self, row: AccessToken, ray_id: str | None = None) -> Result[AccessToken]:
         """Write every mutable column of this AccessToken, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.UPDATE, encode_access_token_update(row))
             return self._one(stored, decode_access_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    def upsert(self, row: AccessToken, ray_id: str) -> Result[AccessToken]:
+    def upsert(self, row: AccessToken, ray_id: str | None = None) -> Result[AccessToken]:
         """Insert this AccessToken, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.UPSERT, encode_access_token_insert(row))
             return self._one(stored, decode_access_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        token: str | Unset = UNSET,
-        client_id: str | Unset = UNSET,
-        user_id: str | None | Unset = UNSET,
-        scopes: str | None | Unset = UNSET,
-        expires_at: int | Unset = UNSET,
-        revoked_at: int | None | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[AccessToken]:
-        """Write only the given columns of the AccessToken with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if token is not UNSET:
-                mask |= 1
-                given.append(token)
-            if client_id is not UNSET:
-                mask |= 2
-                given.append(client_id)
-            if user_id is not UNSET:
-                mask |= 4
-                given.append(user_id)
-            if scopes is not UNSET:
-                mask |= 8
-                given.append(scopes)
-            if expires_at is not UNSET:
-                mask |= 16
-                given.append(expires_at)
-            if revoked_at is not UNSET:
-                mask |= 32
-                given.append(revoked_at)
-            if updated_at is not UNSET:
-                mask |= 64
-                given.append(updated_at)
-            if updated_by is not UNSET:
-                mask |= 128
-                given.append(updated_by)
-            keys = (id,)
-            if not mask:
-                stored = self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_access_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the AccessToken with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    def delete_by_token(self, token: str, ray_id: str) -> Result[None]:
+    def delete_by_token(self, token: str, ray_id: str | None = None) -> Result[None]:
         """Delete the AccessToken with this token; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = self._db.execute(self._sql.DELETE_BY_TOKEN, (token,))
             return self._deleted(deleted, ray_id)
@@ -1163,9 +953,15 @@ class AccessTokenStore(_Store, AccessTokenTable):
             return self._failed(exc, ray_id, "delete_by_token")
 
     def list_by_client_id(
-        self, client_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        client_id: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[AccessToken]]:
         """Up to `limit` AccessToken rows with this client_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(
@@ -1188,8 +984,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_client_id")
 
-    def count_by_client_id(self, client_id: str, ray_id: str) -> Result[int]:
+    def count_by_client_id(self, client_id: str, ray_id: str | None = None) -> Result[int]:
         """How many AccessToken rows with this client_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
             return self._count(found, ray_id)
@@ -1197,9 +994,10 @@ class AccessTokenStore(_Store, AccessTokenTable):
             return self._failed(exc, ray_id, "count_by_client_id")
 
     def list_by_user_id(
-        self, user_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, user_id: str, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[AccessToken]]:
         """Up to `limit` AccessToken rows with this user_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(
@@ -1222,8 +1020,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_user_id")
 
-    def count_by_user_id(self, user_id: str, ray_id: str) -> Result[int]:
+    def count_by_user_id(self, user_id: str, ray_id: str | None = None) -> Result[int]:
         """How many AccessToken rows with this user_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
             return self._count(found, ray_id)
@@ -1231,9 +1030,15 @@ class AccessTokenStore(_Store, AccessTokenTable):
             return self._failed(exc, ray_id, "count_by_user_id")
 
     def list_by_expires_at(
-        self, expires_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        expires_at: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[AccessToken]]:
         """Up to `limit` AccessToken rows with this expires_at, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(
@@ -1256,8 +1061,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_expires_at")
 
-    def count_by_expires_at(self, expires_at: int, ray_id: str) -> Result[int]:
+    def count_by_expires_at(self, expires_at: int, ray_id: str | None = None) -> Result[int]:
         """How many AccessToken rows with this expires_at."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
             return self._count(found, ray_id)
@@ -1265,9 +1071,15 @@ class AccessTokenStore(_Store, AccessTokenTable):
             return self._failed(exc, ray_id, "count_by_expires_at")
 
     def list_by_created_at(
-        self, created_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        created_at: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[AccessToken]]:
         """Up to `limit` AccessToken rows with this created_at, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(
@@ -1290,8 +1102,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_created_at")
 
-    def count_by_created_at(self, created_at: int, ray_id: str) -> Result[int]:
+    def count_by_created_at(self, created_at: int, ray_id: str | None = None) -> Result[int]:
         """How many AccessToken rows with this created_at."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
             return self._count(found, ray_id)
@@ -1299,9 +1112,10 @@ class AccessTokenStore(_Store, AccessTokenTable):
             return self._failed(exc, ray_id, "count_by_created_at")
 
     def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[AccessToken]]:
         """Up to `limit` AccessToken rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -1317,8 +1131,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    def count_all(self, ray_id: str) -> Result[int]:
+    def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many AccessToken rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -1326,10 +1141,11 @@ class AccessTokenStore(_Store, AccessTokenTable):
             return self._failed(exc, ray_id, "count_all")
 
     def count_active_access_tokens(
-        self, user_id: str, client_id: str, now: int, ray_id: str
+        self, user_id: str, client_id: str, now: int, ray_id: str | None = None
     ) -> Result[int]:
         """How many unrevoked, unexpired access tokens a user holds for a client
         (to enforce oauth_client_configs.max_active_access_tokens)."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(
                 self._sql.COUNT_ACTIVE_ACCESS_TOKENS,
@@ -1347,10 +1163,11 @@ class AccessTokenStore(_Store, AccessTokenTable):
         return SuccessResult(ray_id=ray_id, client_message=value)
 
     def oldest_active_access_token(
-        self, user_id: str, client_id: str, now: int, ray_id: str
+        self, user_id: str, client_id: str, now: int, ray_id: str | None = None
     ) -> Result[AccessToken]:
         """The user's oldest active access token for a client: the one to revoke
         when the client's limit is reached. NOT_FOUND when there is none."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(
                 self._sql.OLDEST_ACTIVE_ACCESS_TOKEN,
@@ -1368,10 +1185,11 @@ class AccessTokenStore(_Store, AccessTokenTable):
         return SuccessResult(ray_id=ray_id, client_message=value)
 
     def revoke_user_access_tokens(
-        self, now: int, actor: str, user_id: str, ray_id: str
+        self, now: int, actor: str, user_id: str, ray_id: str | None = None
     ) -> Result[int]:
         """Revoke every active access token of a user (logout everywhere, account
         disabled); the number of tokens revoked."""
+        ray_id = ray_id or _new_ray_id()
         try:
             changed = self._db.execute(
                 self._sql.REVOKE_USER_ACCESS_TOKENS,
@@ -1386,9 +1204,10 @@ class AccessTokenStore(_Store, AccessTokenTable):
         return SuccessResult(ray_id=ray_id, client_message=changed)
 
     def revoke_client_access_tokens_for_user(
-        self, now: int, actor: str, client_id: str, user_id: str, ray_id: str
+        self, now: int, actor: str, client_id: str, user_id: str, ray_id: str | None = None
     ) -> Result[int]:
         """Revoke every active token a client holds for a user (consent withdrawn)."""
+        ray_id = ray_id or _new_ray_id()
         try:
             changed = self._db.execute(
                 self._sql.REVOKE_CLIENT_ACCESS_TOKENS_FOR_USER,
@@ -1403,8 +1222,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
             return self._failed(exc, ray_id, "revoke_client_access_tokens_for_user")
         return SuccessResult(ray_id=ray_id, client_message=changed)
 
-    def delete_expired_access_tokens(self, before: int, ray_id: str) -> Result[int]:
+    def delete_expired_access_tokens(self, before: int, ray_id: str | None = None) -> Result[int]:
         """Housekeeping: delete access tokens that expired before :before."""
+        ray_id = ray_id or _new_ray_id()
         try:
             changed = self._db.execute(self._sql.DELETE_EXPIRED_ACCESS_TOKENS, (before,))
         except Exception as exc:
@@ -1412,10 +1232,11 @@ class AccessTokenStore(_Store, AccessTokenTable):
         return SuccessResult(ray_id=ray_id, client_message=changed)
 
     def count_tokens_expiring_by_day(
-        self, days: int, now: int, ray_id: str
+        self, days: int, now: int, ray_id: str | None = None
     ) -> Result[list[CountTokensExpiringByDayRow]]:
         """Live access tokens expiring on each of the next :days days (day 0 starts
         at :now); a recursive CTE numbers the days, so quiet days count 0."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = self._db.fetch_all(
                 self._sql.COUNT_TOKENS_EXPIRING_BY_DAY,
@@ -1429,87 +1250,6 @@ class AccessTokenStore(_Store, AccessTokenTable):
             return self._failed(exc, ray_id, "count_tokens_expiring_by_day")
         return SuccessResult(ray_id=ray_id, client_message=values)
 
-    def revoke_access_tokens_by_ids(
-        self, now: int, actor: str, ids: Sequence[str], ray_id: str
-    ) -> Result[int]:
-        """Revoke the active access tokens with these ids (an admin's bulk action);
-        the number revoked."""
-        try:
-            changed = self._db.execute(
-                self._sql.REVOKE_ACCESS_TOKENS_BY_IDS,
-                (
-                    now,
-                    actor,
-                    _dynamic.in_list(self._sql._IN_LIST, ids, "ids"),
-                ),
-            )
-        except Exception as exc:
-            return self._failed(exc, ray_id, "revoke_access_tokens_by_ids")
-        return SuccessResult(ray_id=ray_id, client_message=changed)
-
-    def revoke_access_tokens_by_value(
-        self, params: Sequence[tuple[int, str, str]], ray_id: str
-    ) -> Result[int]:
-        """Revoke tokens by value (RFC 7009), many at once, in one transaction; the
-        number revoked. Each parameter set is (now, actor, token)."""
-        try:
-            changed = self._db.execute_many(self._sql.REVOKE_ACCESS_TOKENS_BY_VALUE, params)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "revoke_access_tokens_by_value")
-        return SuccessResult(ray_id=ray_id, client_message=changed)
-
-    def search_access_tokens(
-        self,
-        ray_id: str,
-        *,
-        client_id: str | None = None,
-        user_id: str | None = None,
-        expires_after: int | None = None,
-        order_by: Literal["created_at", "-created_at", "expires_at", "-expires_at"] = "created_at",
-        limit: int = 100,
-        after: AccessToken | None = None,
-    ) -> Result[list[AccessToken]]:
-        """The admin screen's access tokens: by client, by user, expiring after a
-        time, any of them or none, in the order picked, a page at a time."""
-        try:
-            mask = 0
-            full: list[object] = []
-            if client_id is not None:
-                mask |= 1
-            full.append(client_id)
-            if user_id is not None:
-                mask |= 2
-            full.append(user_id)
-            if expires_after is not None:
-                mask |= 4
-            full.append(expires_after)
-            full.append(limit)
-            if after is None:
-                full.extend([None] * 3)
-            else:
-                full.append(after.created_at)
-                full.append(after.expires_at)
-                full.append(after.id)
-            key = (mask, order_by, after is not None)
-            picked = _dynamic.pick(self._sql.SEARCH_ACCESS_TOKENS, key, full)
-            found_rows = self._db.fetch_all(picked[0], picked[1])
-            values = [decode_access_token(r) for r in found_rows]
-        except Exception as exc:
-            return self._failed(exc, ray_id, "search_access_tokens")
-        return SuccessResult(ray_id=ray_id, client_message=values)
-
-    def list_user_tokens_with_clients(
-        self, user_id: str, ray_id: str
-    ) -> Result[list[ListUserTokensWithClientsRow]]:
-        """A user's unrevoked access tokens, each with the client it was issued to
-        (the "connected apps" screen): rows with .access_token and .oauth_client."""
-        try:
-            found_rows = self._db.fetch_all(self._sql.LIST_USER_TOKENS_WITH_CLIENTS, (user_id,))
-            values = [decode_list_user_tokens_with_clients_row(r) for r in found_rows]
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_user_tokens_with_clients")
-        return SuccessResult(ray_id=ray_id, client_message=values)
-
 
 class RefreshTokenStore(_Store, RefreshTokenTable):
     """A refresh token; it lives until revoked or its client's refresh_token_ttl."""
@@ -1519,16 +1259,18 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("client_id", "user_id")
     _sql: ClassVar[Any]  # set by each backend module: its _RefreshTokenSql
 
-    def insert(self, row: RefreshToken, ray_id: str) -> Result[RefreshToken]:
+    def insert(self, row: RefreshToken, ray_id: str | None = None) -> Result[RefreshToken]:
         """Insert a new RefreshToken; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.INSERT, encode_refresh_token_insert(row))
             return self._one(stored, decode_refresh_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    def insert_many(self, rows: Sequence[RefreshToken], ray_id: str) -> Result[int]:
+    def insert_many(self, rows: Sequence[RefreshToken], ray_id: str | None = None) -> Result[int]:
         """Insert every RefreshToken in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_refresh_token_insert(r) for r in rows]
@@ -1537,105 +1279,60 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    def get_by_id(self, id: str, ray_id: str) -> Result[RefreshToken]:
+    def get_by_id(self, id: str, ray_id: str | None = None) -> Result[RefreshToken]:
         """The RefreshToken with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_refresh_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    def get_by_token(self, token: str, ray_id: str) -> Result[RefreshToken]:
+    def get_by_token(self, token: str, ray_id: str | None = None) -> Result[RefreshToken]:
         """The RefreshToken with this token, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_TOKEN, (token,))
             return self._one(found, decode_refresh_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_token")
 
-    def update(self, row: RefreshToken, ray_id: str) -> Result[RefreshToken]:
+    def update(self, row: RefreshToken, ray_id: str | None = None) -> Result[RefreshToken]:
         """Write every mutable column of this RefreshToken, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.UPDATE, encode_refresh_token_update(row))
             return self._one(stored, decode_refresh_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    def upsert(self, row: RefreshToken, ray_id: str) -> Result[RefreshToken]:
+    def upsert(self, row: RefreshToken, ray_id: str | None = None) -> Result[RefreshToken]:
         """Insert this RefreshToken, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.UPSERT, encode_refresh_token_insert(row))
             return self._one(stored, decode_refresh_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        token: str | Unset = UNSET,
-        client_id: str | Unset = UNSET,
-        user_id: str | None | Unset = UNSET,
-        scopes: str | None | Unset = UNSET,
-        revoked_at: int | None | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[RefreshToken]:
-        """Write only the given columns of the RefreshToken with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if token is not UNSET:
-                mask |= 1
-                given.append(token)
-            if client_id is not UNSET:
-                mask |= 2
-                given.append(client_id)
-            if user_id is not UNSET:
-                mask |= 4
-                given.append(user_id)
-            if scopes is not UNSET:
-                mask |= 8
-                given.append(scopes)
-            if revoked_at is not UNSET:
-                mask |= 16
-                given.append(revoked_at)
-            if updated_at is not UNSET:
-                mask |= 32
-                given.append(updated_at)
-            if updated_by is not UNSET:
-                mask |= 64
-                given.append(updated_by)
-            keys = (id,)
-            if not mask:
-                stored = self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_refresh_token, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the RefreshToken with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    def delete_by_token(self, token: str, ray_id: str) -> Result[None]:
+    def delete_by_token(self, token: str, ray_id: str | None = None) -> Result[None]:
         """Delete the RefreshToken with this token; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = self._db.execute(self._sql.DELETE_BY_TOKEN, (token,))
             return self._deleted(deleted, ray_id)
@@ -1643,9 +1340,15 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
             return self._failed(exc, ray_id, "delete_by_token")
 
     def list_by_client_id(
-        self, client_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        client_id: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[RefreshToken]]:
         """Up to `limit` RefreshToken rows with this client_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(
@@ -1668,8 +1371,9 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_client_id")
 
-    def count_by_client_id(self, client_id: str, ray_id: str) -> Result[int]:
+    def count_by_client_id(self, client_id: str, ray_id: str | None = None) -> Result[int]:
         """How many RefreshToken rows with this client_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
             return self._count(found, ray_id)
@@ -1677,9 +1381,10 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
             return self._failed(exc, ray_id, "count_by_client_id")
 
     def list_by_user_id(
-        self, user_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, user_id: str, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[RefreshToken]]:
         """Up to `limit` RefreshToken rows with this user_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(
@@ -1702,8 +1407,9 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_user_id")
 
-    def count_by_user_id(self, user_id: str, ray_id: str) -> Result[int]:
+    def count_by_user_id(self, user_id: str, ray_id: str | None = None) -> Result[int]:
         """How many RefreshToken rows with this user_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
             return self._count(found, ray_id)
@@ -1711,9 +1417,15 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
             return self._failed(exc, ray_id, "count_by_user_id")
 
     def list_by_created_at(
-        self, created_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        created_at: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[RefreshToken]]:
         """Up to `limit` RefreshToken rows with this created_at, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(
@@ -1736,8 +1448,9 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_created_at")
 
-    def count_by_created_at(self, created_at: int, ray_id: str) -> Result[int]:
+    def count_by_created_at(self, created_at: int, ray_id: str | None = None) -> Result[int]:
         """How many RefreshToken rows with this created_at."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
             return self._count(found, ray_id)
@@ -1745,9 +1458,10 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
             return self._failed(exc, ray_id, "count_by_created_at")
 
     def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[RefreshToken]]:
         """Up to `limit` RefreshToken rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -1763,8 +1477,9 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    def count_all(self, ray_id: str) -> Result[int]:
+    def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many RefreshToken rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -1772,9 +1487,10 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
             return self._failed(exc, ray_id, "count_all")
 
     def revoke_user_refresh_tokens(
-        self, now: int, actor: str, user_id: str, ray_id: str
+        self, now: int, actor: str, user_id: str, ray_id: str | None = None
     ) -> Result[int]:
         """Revoke every active refresh token of a user; the number revoked."""
+        ray_id = ray_id or _new_ray_id()
         try:
             changed = self._db.execute(
                 self._sql.REVOKE_USER_REFRESH_TOKENS,
@@ -1789,9 +1505,10 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         return SuccessResult(ray_id=ray_id, client_message=changed)
 
     def list_active_refresh_tokens_for_user(
-        self, user_id: str, limit: int, ray_id: str
+        self, user_id: str, limit: int, ray_id: str | None = None
     ) -> Result[list[RefreshToken]]:
         """The user's refresh tokens that are not revoked, newest first."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = self._db.fetch_all(
                 self._sql.LIST_ACTIVE_REFRESH_TOKENS_FOR_USER,
@@ -1814,16 +1531,18 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("client_id", "user_id")
     _sql: ClassVar[Any]  # set by each backend module: its _DeviceCodeSql
 
-    def insert(self, row: DeviceCode, ray_id: str) -> Result[DeviceCode]:
+    def insert(self, row: DeviceCode, ray_id: str | None = None) -> Result[DeviceCode]:
         """Insert a new DeviceCode; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.INSERT, encode_device_code_insert(row))
             return self._one(stored, decode_device_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    def insert_many(self, rows: Sequence[DeviceCode], ray_id: str) -> Result[int]:
+    def insert_many(self, rows: Sequence[DeviceCode], ray_id: str | None = None) -> Result[int]:
         """Insert every DeviceCode in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_device_code_insert(r) for r in rows]
@@ -1832,133 +1551,78 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    def get_by_id(self, id: str, ray_id: str) -> Result[DeviceCode]:
+    def get_by_id(self, id: str, ray_id: str | None = None) -> Result[DeviceCode]:
         """The DeviceCode with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_device_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    def get_by_device_code(self, device_code: str, ray_id: str) -> Result[DeviceCode]:
+    def get_by_device_code(self, device_code: str, ray_id: str | None = None) -> Result[DeviceCode]:
         """The DeviceCode with this device_code, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_DEVICE_CODE, (device_code,))
             return self._one(found, decode_device_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_device_code")
 
-    def get_by_user_code(self, user_code: str, ray_id: str) -> Result[DeviceCode]:
+    def get_by_user_code(self, user_code: str, ray_id: str | None = None) -> Result[DeviceCode]:
         """The DeviceCode with this user_code, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_USER_CODE, (user_code,))
             return self._one(found, decode_device_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_user_code")
 
-    def update(self, row: DeviceCode, ray_id: str) -> Result[DeviceCode]:
+    def update(self, row: DeviceCode, ray_id: str | None = None) -> Result[DeviceCode]:
         """Write every mutable column of this DeviceCode, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.UPDATE, encode_device_code_update(row))
             return self._one(stored, decode_device_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    def upsert(self, row: DeviceCode, ray_id: str) -> Result[DeviceCode]:
+    def upsert(self, row: DeviceCode, ray_id: str | None = None) -> Result[DeviceCode]:
         """Insert this DeviceCode, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.UPSERT, encode_device_code_insert(row))
             return self._one(stored, decode_device_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        device_code: str | Unset = UNSET,
-        user_code: str | Unset = UNSET,
-        client_id: str | Unset = UNSET,
-        user_id: str | None | Unset = UNSET,
-        scopes: str | None | Unset = UNSET,
-        expires_at: int | Unset = UNSET,
-        interval: int | Unset = UNSET,
-        state: Literal["pending", "approved", "denied", "consumed", "expired"] | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[DeviceCode]:
-        """Write only the given columns of the DeviceCode with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if device_code is not UNSET:
-                mask |= 1
-                given.append(device_code)
-            if user_code is not UNSET:
-                mask |= 2
-                given.append(user_code)
-            if client_id is not UNSET:
-                mask |= 4
-                given.append(client_id)
-            if user_id is not UNSET:
-                mask |= 8
-                given.append(user_id)
-            if scopes is not UNSET:
-                mask |= 16
-                given.append(scopes)
-            if expires_at is not UNSET:
-                mask |= 32
-                given.append(expires_at)
-            if interval is not UNSET:
-                mask |= 64
-                given.append(interval)
-            if state is not UNSET:
-                mask |= 128
-                given.append(state)
-            if updated_at is not UNSET:
-                mask |= 256
-                given.append(updated_at)
-            if updated_by is not UNSET:
-                mask |= 512
-                given.append(updated_by)
-            keys = (id,)
-            if not mask:
-                stored = self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_device_code, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the DeviceCode with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_id")
 
-    def delete_by_device_code(self, device_code: str, ray_id: str) -> Result[None]:
+    def delete_by_device_code(self, device_code: str, ray_id: str | None = None) -> Result[None]:
         """Delete the DeviceCode with this device_code; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = self._db.execute(self._sql.DELETE_BY_DEVICE_CODE, (device_code,))
             return self._deleted(deleted, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "delete_by_device_code")
 
-    def delete_by_user_code(self, user_code: str, ray_id: str) -> Result[None]:
+    def delete_by_user_code(self, user_code: str, ray_id: str | None = None) -> Result[None]:
         """Delete the DeviceCode with this user_code; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = self._db.execute(self._sql.DELETE_BY_USER_CODE, (user_code,))
             return self._deleted(deleted, ray_id)
@@ -1966,9 +1630,15 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
             return self._failed(exc, ray_id, "delete_by_user_code")
 
     def list_by_client_id(
-        self, client_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        client_id: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[DeviceCode]]:
         """Up to `limit` DeviceCode rows with this client_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(
@@ -1991,8 +1661,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_client_id")
 
-    def count_by_client_id(self, client_id: str, ray_id: str) -> Result[int]:
+    def count_by_client_id(self, client_id: str, ray_id: str | None = None) -> Result[int]:
         """How many DeviceCode rows with this client_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
             return self._count(found, ray_id)
@@ -2000,9 +1671,10 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
             return self._failed(exc, ray_id, "count_by_client_id")
 
     def list_by_user_id(
-        self, user_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, user_id: str, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[DeviceCode]]:
         """Up to `limit` DeviceCode rows with this user_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(
@@ -2025,8 +1697,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_user_id")
 
-    def count_by_user_id(self, user_id: str, ray_id: str) -> Result[int]:
+    def count_by_user_id(self, user_id: str, ray_id: str | None = None) -> Result[int]:
         """How many DeviceCode rows with this user_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
             return self._count(found, ray_id)
@@ -2034,9 +1707,15 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
             return self._failed(exc, ray_id, "count_by_user_id")
 
     def list_by_expires_at(
-        self, expires_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        expires_at: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[DeviceCode]]:
         """Up to `limit` DeviceCode rows with this expires_at, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(
@@ -2059,8 +1738,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_expires_at")
 
-    def count_by_expires_at(self, expires_at: int, ray_id: str) -> Result[int]:
+    def count_by_expires_at(self, expires_at: int, ray_id: str | None = None) -> Result[int]:
         """How many DeviceCode rows with this expires_at."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
             return self._count(found, ray_id)
@@ -2070,12 +1750,13 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
     def list_by_state(
         self,
         state: Literal["pending", "approved", "denied", "consumed", "expired"],
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         limit: int = 100,
         after: str | None = None,
     ) -> Result[list[DeviceCode]]:
         """Up to `limit` DeviceCode rows with this state, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(
@@ -2099,9 +1780,12 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
             return self._failed(exc, ray_id, "list_by_state")
 
     def count_by_state(
-        self, state: Literal["pending", "approved", "denied", "consumed", "expired"], ray_id: str
+        self,
+        state: Literal["pending", "approved", "denied", "consumed", "expired"],
+        ray_id: str | None = None,
     ) -> Result[int]:
         """How many DeviceCode rows with this state."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_STATE, (state,))
             return self._count(found, ray_id)
@@ -2109,9 +1793,10 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
             return self._failed(exc, ray_id, "count_by_state")
 
     def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[DeviceCode]]:
         """Up to `limit` DeviceCode rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -2127,8 +1812,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    def count_all(self, ray_id: str) -> Result[int]:
+    def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many DeviceCode rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -2136,10 +1822,11 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
             return self._failed(exc, ray_id, "count_all")
 
     def approve_device_code(
-        self, user_id: str | None, now: int, actor: str, user_code: str, ray_id: str
+        self, user_id: str | None, now: int, actor: str, user_code: str, ray_id: str | None = None
     ) -> Result[DeviceCode]:
         """The user approves a pending, unexpired device code (RFC 8628 §3.3); the
         code as approved, or NOT_FOUND when it is unknown, expired or decided."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.execute_returning(
                 self._sql.APPROVE_DEVICE_CODE,
@@ -2158,10 +1845,11 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         return SuccessResult(ray_id=ray_id, client_message=value)
 
     def consume_approved_device_code(
-        self, now: int, actor: str, device_code: str, ray_id: str
+        self, now: int, actor: str, device_code: str, ray_id: str | None = None
     ) -> Result[DeviceCode]:
         """The device polls with its device_code and takes an approved grant, once;
         NOT_FOUND while pending, after denial, or on a second poll."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.execute_returning(
                 self._sql.CONSUME_APPROVED_DEVICE_CODE,
@@ -2178,8 +1866,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
             return self._failed(exc, ray_id, "consume_approved_device_code")
         return SuccessResult(ray_id=ray_id, client_message=value)
 
-    def expire_device_codes(self, now: int, actor: str, ray_id: str) -> Result[int]:
+    def expire_device_codes(self, now: int, actor: str, ray_id: str | None = None) -> Result[int]:
         """Mark pending device codes past their expiry as expired; how many."""
+        ray_id = ray_id or _new_ray_id()
         try:
             changed = self._db.execute(
                 self._sql.EXPIRE_DEVICE_CODES,
@@ -2192,18 +1881,6 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
             return self._failed(exc, ray_id, "expire_device_codes")
         return SuccessResult(ray_id=ray_id, client_message=changed)
 
-    def list_device_codes_with_users(
-        self, client_id: str, ray_id: str
-    ) -> Result[list[ListDeviceCodesWithUsersRow]]:
-        """A client's device codes with the user who decided each; .oauth_user is
-        None while the code is pending (LEFT JOIN)."""
-        try:
-            found_rows = self._db.fetch_all(self._sql.LIST_DEVICE_CODES_WITH_USERS, (client_id,))
-            values = [decode_list_device_codes_with_users_row(r) for r in found_rows]
-        except Exception as exc:
-            return self._failed(exc, ray_id, "list_device_codes_with_users")
-        return SuccessResult(ray_id=ray_id, client_message=values)
-
 
 class AuditLogStore(_Store, AuditLogTable):
     """One security-relevant event: a grant, a token issued or revoked, a failure.
@@ -2213,16 +1890,18 @@ class AuditLogStore(_Store, AuditLogTable):
     table: ClassVar[str] = "oauth_audit_logs"
     _sql: ClassVar[Any]  # set by each backend module: its _AuditLogSql
 
-    def insert(self, row: AuditLog, ray_id: str) -> Result[AuditLog]:
+    def insert(self, row: AuditLog, ray_id: str | None = None) -> Result[AuditLog]:
         """Insert a new AuditLog; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.INSERT, encode_audit_log_insert(row))
             return self._one(stored, decode_audit_log, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    def insert_many(self, rows: Sequence[AuditLog], ray_id: str) -> Result[int]:
+    def insert_many(self, rows: Sequence[AuditLog], ray_id: str | None = None) -> Result[int]:
         """Insert every AuditLog in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_audit_log_insert(r) for r in rows]
@@ -2231,8 +1910,9 @@ class AuditLogStore(_Store, AuditLogTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    def get_by_id(self, id: str, ray_id: str) -> Result[AuditLog]:
+    def get_by_id(self, id: str, ray_id: str | None = None) -> Result[AuditLog]:
         """The AuditLog with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_audit_log, ray_id)
@@ -2240,9 +1920,15 @@ class AuditLogStore(_Store, AuditLogTable):
             return self._failed(exc, ray_id, "get_by_id")
 
     def list_by_event_type(
-        self, event_type: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        event_type: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[AuditLog]]:
         """Up to `limit` AuditLog rows with this event_type, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(
@@ -2265,8 +1951,9 @@ class AuditLogStore(_Store, AuditLogTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_event_type")
 
-    def count_by_event_type(self, event_type: str, ray_id: str) -> Result[int]:
+    def count_by_event_type(self, event_type: str, ray_id: str | None = None) -> Result[int]:
         """How many AuditLog rows with this event_type."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_EVENT_TYPE, (event_type,))
             return self._count(found, ray_id)
@@ -2274,9 +1961,15 @@ class AuditLogStore(_Store, AuditLogTable):
             return self._failed(exc, ray_id, "count_by_event_type")
 
     def list_by_created_at(
-        self, created_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        created_at: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[AuditLog]]:
         """Up to `limit` AuditLog rows with this created_at, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(
@@ -2299,8 +1992,9 @@ class AuditLogStore(_Store, AuditLogTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_created_at")
 
-    def count_by_created_at(self, created_at: int, ray_id: str) -> Result[int]:
+    def count_by_created_at(self, created_at: int, ray_id: str | None = None) -> Result[int]:
         """How many AuditLog rows with this created_at."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
             return self._count(found, ray_id)
@@ -2308,9 +2002,10 @@ class AuditLogStore(_Store, AuditLogTable):
             return self._failed(exc, ray_id, "count_by_created_at")
 
     def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[AuditLog]]:
         """Up to `limit` AuditLog rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -2326,8 +2021,9 @@ class AuditLogStore(_Store, AuditLogTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    def count_all(self, ray_id: str) -> Result[int]:
+    def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many AuditLog rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -2335,57 +2031,13 @@ class AuditLogStore(_Store, AuditLogTable):
             return self._failed(exc, ray_id, "count_all")
 
     def count_audit_events_by_type(
-        self, since: int, ray_id: str
+        self, since: int, ray_id: str | None = None
     ) -> Result[list[CountAuditEventsByTypeRow]]:
         """Audit events of each type since a time, most frequent first."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = self._db.fetch_all(self._sql.COUNT_AUDIT_EVENTS_BY_TYPE, (since,))
             values = [decode_count_audit_events_by_type_row(r) for r in found_rows]
         except Exception as exc:
             return self._failed(exc, ray_id, "count_audit_events_by_type")
-        return SuccessResult(ray_id=ray_id, client_message=values)
-
-    def search_audit_logs(
-        self,
-        ray_id: str,
-        *,
-        event_types: Sequence[str] | None = None,
-        client_id: str | None = None,
-        user_id: str | None = None,
-        since: int | None = None,
-        order_by: Literal["created_at", "-created_at"] = "created_at",
-        limit: int = 100,
-        after: AuditLog | None = None,
-    ) -> Result[list[AuditLog]]:
-        """The audit trail, filtered by event types, client, user and start time
-        (each only when given), newest or oldest first, a page at a time."""
-        try:
-            mask = 0
-            full: list[object] = []
-            if event_types is None:
-                full.append(None)
-            else:
-                mask |= 1
-                full.append(_dynamic.in_list(self._sql._IN_LIST, event_types, "event_types"))
-            if client_id is not None:
-                mask |= 2
-            full.append(client_id)
-            if user_id is not None:
-                mask |= 4
-            full.append(user_id)
-            if since is not None:
-                mask |= 8
-            full.append(since)
-            full.append(limit)
-            if after is None:
-                full.extend([None] * 2)
-            else:
-                full.append(after.created_at)
-                full.append(after.id)
-            key = (mask, order_by, after is not None)
-            picked = _dynamic.pick(self._sql.SEARCH_AUDIT_LOGS, key, full)
-            found_rows = self._db.fetch_all(picked[0], picked[1])
-            values = [decode_audit_log(r) for r in found_rows]
-        except Exception as exc:
-            return self._failed(exc, ray_id, "search_audit_logs")
         return SuccessResult(ray_id=ray_id, client_message=values)

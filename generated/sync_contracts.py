@@ -8,7 +8,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, Literal, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import (
     OAuthClient,
     OAuthClientConfig,
@@ -24,8 +23,6 @@ from .models import (
     ListUserTokenGrantsRow,
     CountLiveTokensPerClientRow,
     CountTokensExpiringByDayRow,
-    ListUserTokensWithClientsRow,
-    ListDeviceCodesWithUsersRow,
 )
 from .results import Result
 
@@ -48,15 +45,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    def count_all(self, ray_id: str) -> Result[int]:
+    def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -64,144 +61,108 @@ class ClientTable(BaseTable[OAuthClient]):
     """An application registered to request tokens (RFC 6749 §2)."""
 
     @abstractmethod
-    def get_by_id(self, id: str, ray_id: str) -> Result[OAuthClient]:
+    def get_by_id(self, id: str, ray_id: str | None = None) -> Result[OAuthClient]:
         """The OAuthClient with this id, or NOT_FOUND."""
 
     @abstractmethod
-    def get_by_client_identifier(self, client_identifier: str, ray_id: str) -> Result[OAuthClient]:
+    def get_by_client_identifier(
+        self, client_identifier: str, ray_id: str | None = None
+    ) -> Result[OAuthClient]:
         """The OAuthClient with this client_identifier, or NOT_FOUND."""
 
     @abstractmethod
-    def update(self, row: OAuthClient, ray_id: str) -> Result[OAuthClient]:
+    def update(self, row: OAuthClient, ray_id: str | None = None) -> Result[OAuthClient]:
         """Write every mutable column of this OAuthClient, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    def upsert(self, row: OAuthClient, ray_id: str) -> Result[OAuthClient]:
+    def upsert(self, row: OAuthClient, ray_id: str | None = None) -> Result[OAuthClient]:
         """Insert this OAuthClient, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        client_identifier: str | Unset = UNSET,
-        client_secret: str | None | Unset = UNSET,
-        is_confidential: bool | Unset = UNSET,
-        redirect_uris: str | Unset = UNSET,
-        grant_types: str | Unset = UNSET,
-        scopes: str | None | Unset = UNSET,
-        is_enabled: bool | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[OAuthClient]:
-        """Write only the given columns of the OAuthClient with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the OAuthClient with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
-    def delete_by_client_identifier(self, client_identifier: str, ray_id: str) -> Result[None]:
+    def delete_by_client_identifier(
+        self, client_identifier: str, ray_id: str | None = None
+    ) -> Result[None]:
         """Delete the OAuthClient with this client_identifier; NOT_FOUND when none has it."""
 
     @abstractmethod
     def list_by_is_enabled(
-        self, is_enabled: bool, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        is_enabled: bool,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[OAuthClient]]:
         """Up to `limit` OAuthClient rows with this is_enabled, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    def count_by_is_enabled(self, is_enabled: bool, ray_id: str) -> Result[int]:
+    def count_by_is_enabled(self, is_enabled: bool, ray_id: str | None = None) -> Result[int]:
         """How many OAuthClient rows with this is_enabled."""
 
     @abstractmethod
     def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[OAuthClient]]:
         """Up to `limit` OAuthClient rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
     def list_user_token_grants(
-        self, user_id: str, now: int, ray_id: str
+        self, user_id: str, now: int, ray_id: str | None = None
     ) -> Result[list[ListUserTokenGrantsRow]]:
         """The clients a user has live access tokens for, with how many and until when."""
 
     @abstractmethod
     def count_live_tokens_per_client(
-        self, now: int, ray_id: str
+        self, now: int, ray_id: str | None = None
     ) -> Result[list[CountLiveTokensPerClientRow]]:
         """Each client's live access tokens, clients without any included: a CTE
         counts them, the LEFT JOIN keeps every client."""
-
-    @abstractmethod
-    def list_clients_by_ids(self, ids: Sequence[str], ray_id: str) -> Result[list[OAuthClient]]:
-        """The clients with these ids (to show the clients of a list of grants at
-        once); ids that match no client are left out."""
 
 
 class ClientConfigTable(BaseTable[OAuthClientConfig]):
     """Per-client policy: token lifetimes, PKCE and limits (one row per client)."""
 
     @abstractmethod
-    def get_by_client_id(self, client_id: str, ray_id: str) -> Result[OAuthClientConfig]:
+    def get_by_client_id(
+        self, client_id: str, ray_id: str | None = None
+    ) -> Result[OAuthClientConfig]:
         """The OAuthClientConfig with this client_id, or NOT_FOUND."""
 
     @abstractmethod
-    def update(self, row: OAuthClientConfig, ray_id: str) -> Result[OAuthClientConfig]:
+    def update(
+        self, row: OAuthClientConfig, ray_id: str | None = None
+    ) -> Result[OAuthClientConfig]:
         """Write every mutable column of this OAuthClientConfig, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    def upsert(self, row: OAuthClientConfig, ray_id: str) -> Result[OAuthClientConfig]:
+    def upsert(
+        self, row: OAuthClientConfig, ray_id: str | None = None
+    ) -> Result[OAuthClientConfig]:
         """Insert this OAuthClientConfig, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    def patch_by_client_id(
-        self,
-        client_id: str,
-        ray_id: str,
-        *,
-        response_types: str | Unset = UNSET,
-        require_pkce: bool | Unset = UNSET,
-        pkce_methods: str | None | Unset = UNSET,
-        access_token_ttl: int | Unset = UNSET,
-        refresh_token_ttl: int | None | Unset = UNSET,
-        authorization_code_ttl: int | Unset = UNSET,
-        max_active_access_tokens: int | None | Unset = UNSET,
-        max_active_refresh_tokens: int | None | Unset = UNSET,
-        device_code_ttl: int | None | Unset = UNSET,
-        device_poll_interval: int | None | Unset = UNSET,
-        metadata: str | None | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[OAuthClientConfig]:
-        """Write only the given columns of the OAuthClientConfig with this client_id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    def delete_by_client_id(self, client_id: str, ray_id: str) -> Result[None]:
+    def delete_by_client_id(self, client_id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the OAuthClientConfig with this client_id; NOT_FOUND when none has it."""
 
     @abstractmethod
     def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[OAuthClientConfig]]:
         """Up to `limit` OAuthClientConfig rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -210,54 +171,38 @@ class UserTable(BaseTable[OAuthUser]):
     """A resource owner, known to us only by the identity provider's ID."""
 
     @abstractmethod
-    def get_by_id(self, id: str, ray_id: str) -> Result[OAuthUser]:
+    def get_by_id(self, id: str, ray_id: str | None = None) -> Result[OAuthUser]:
         """The OAuthUser with this id, or NOT_FOUND."""
 
     @abstractmethod
-    def get_by_external_id(self, external_id: str, ray_id: str) -> Result[OAuthUser]:
+    def get_by_external_id(self, external_id: str, ray_id: str | None = None) -> Result[OAuthUser]:
         """The OAuthUser with this external_id, or NOT_FOUND."""
 
     @abstractmethod
-    def update(self, row: OAuthUser, ray_id: str) -> Result[OAuthUser]:
+    def update(self, row: OAuthUser, ray_id: str | None = None) -> Result[OAuthUser]:
         """Write every mutable column of this OAuthUser, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    def upsert(self, row: OAuthUser, ray_id: str) -> Result[OAuthUser]:
+    def upsert(self, row: OAuthUser, ray_id: str | None = None) -> Result[OAuthUser]:
         """Insert this OAuthUser, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        external_id: str | Unset = UNSET,
-        is_active: bool | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[OAuthUser]:
-        """Write only the given columns of the OAuthUser with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the OAuthUser with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
-    def delete_by_external_id(self, external_id: str, ray_id: str) -> Result[None]:
+    def delete_by_external_id(self, external_id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the OAuthUser with this external_id; NOT_FOUND when none has it."""
 
     @abstractmethod
     def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[OAuthUser]]:
         """Up to `limit` OAuthUser rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -266,101 +211,94 @@ class AuthorizationCodeTable(BaseTable[AuthorizationCode]):
     """A short-lived authorization code, with its PKCE challenge (RFC 7636)."""
 
     @abstractmethod
-    def get_by_id(self, id: str, ray_id: str) -> Result[AuthorizationCode]:
+    def get_by_id(self, id: str, ray_id: str | None = None) -> Result[AuthorizationCode]:
         """The AuthorizationCode with this id, or NOT_FOUND."""
 
     @abstractmethod
-    def get_by_code(self, code: str, ray_id: str) -> Result[AuthorizationCode]:
+    def get_by_code(self, code: str, ray_id: str | None = None) -> Result[AuthorizationCode]:
         """The AuthorizationCode with this code, or NOT_FOUND."""
 
     @abstractmethod
-    def update(self, row: AuthorizationCode, ray_id: str) -> Result[AuthorizationCode]:
+    def update(
+        self, row: AuthorizationCode, ray_id: str | None = None
+    ) -> Result[AuthorizationCode]:
         """Write every mutable column of this AuthorizationCode, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    def upsert(self, row: AuthorizationCode, ray_id: str) -> Result[AuthorizationCode]:
+    def upsert(
+        self, row: AuthorizationCode, ray_id: str | None = None
+    ) -> Result[AuthorizationCode]:
         """Insert this AuthorizationCode, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        code: str | Unset = UNSET,
-        client_id: str | Unset = UNSET,
-        user_id: str | Unset = UNSET,
-        redirect_uri: str | Unset = UNSET,
-        scopes: str | None | Unset = UNSET,
-        code_challenge: str | None | Unset = UNSET,
-        code_challenge_method: str | None | Unset = UNSET,
-        expires_at: int | Unset = UNSET,
-        consumed_at: int | None | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[AuthorizationCode]:
-        """Write only the given columns of the AuthorizationCode with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the AuthorizationCode with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
-    def delete_by_code(self, code: str, ray_id: str) -> Result[None]:
+    def delete_by_code(self, code: str, ray_id: str | None = None) -> Result[None]:
         """Delete the AuthorizationCode with this code; NOT_FOUND when none has it."""
 
     @abstractmethod
     def list_by_client_id(
-        self, client_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        client_id: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[AuthorizationCode]]:
         """Up to `limit` AuthorizationCode rows with this client_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    def count_by_client_id(self, client_id: str, ray_id: str) -> Result[int]:
+    def count_by_client_id(self, client_id: str, ray_id: str | None = None) -> Result[int]:
         """How many AuthorizationCode rows with this client_id."""
 
     @abstractmethod
     def list_by_user_id(
-        self, user_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, user_id: str, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[AuthorizationCode]]:
         """Up to `limit` AuthorizationCode rows with this user_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    def count_by_user_id(self, user_id: str, ray_id: str) -> Result[int]:
+    def count_by_user_id(self, user_id: str, ray_id: str | None = None) -> Result[int]:
         """How many AuthorizationCode rows with this user_id."""
 
     @abstractmethod
     def list_by_expires_at(
-        self, expires_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        expires_at: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[AuthorizationCode]]:
         """Up to `limit` AuthorizationCode rows with this expires_at, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    def count_by_expires_at(self, expires_at: int, ray_id: str) -> Result[int]:
+    def count_by_expires_at(self, expires_at: int, ray_id: str | None = None) -> Result[int]:
         """How many AuthorizationCode rows with this expires_at."""
 
     @abstractmethod
     def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[AuthorizationCode]]:
         """Up to `limit` AuthorizationCode rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    def delete_expired_authorization_codes(self, now: int, ray_id: str) -> Result[int]:
+    def delete_expired_authorization_codes(
+        self, now: int, ray_id: str | None = None
+    ) -> Result[int]:
         """Housekeeping: delete authorization codes that expired before :now."""
 
     @abstractmethod
     def consume_authorization_code(
-        self, now: int, actor: str, code: str, ray_id: str
+        self, now: int, actor: str, code: str, ray_id: str | None = None
     ) -> Result[AuthorizationCode]:
         """Exchange an authorization code, exactly once: the first caller gets the
         code (and marks it consumed), every later or concurrent caller NOT_FOUND,
@@ -371,273 +309,223 @@ class AccessTokenTable(BaseTable[AccessToken]):
     """A bearer access token."""
 
     @abstractmethod
-    def get_by_id(self, id: str, ray_id: str) -> Result[AccessToken]:
+    def get_by_id(self, id: str, ray_id: str | None = None) -> Result[AccessToken]:
         """The AccessToken with this id, or NOT_FOUND."""
 
     @abstractmethod
-    def get_by_token(self, token: str, ray_id: str) -> Result[AccessToken]:
+    def get_by_token(self, token: str, ray_id: str | None = None) -> Result[AccessToken]:
         """The AccessToken with this token, or NOT_FOUND."""
 
     @abstractmethod
-    def update(self, row: AccessToken, ray_id: str) -> Result[AccessToken]:
+    def update(self, row: AccessToken, ray_id: str | None = None) -> Result[AccessToken]:
         """Write every mutable column of this AccessToken, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    def upsert(self, row: AccessToken, ray_id: str) -> Result[AccessToken]:
+    def upsert(self, row: AccessToken, ray_id: str | None = None) -> Result[AccessToken]:
         """Insert this AccessToken, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        token: str | Unset = UNSET,
-        client_id: str | Unset = UNSET,
-        user_id: str | None | Unset = UNSET,
-        scopes: str | None | Unset = UNSET,
-        expires_at: int | Unset = UNSET,
-        revoked_at: int | None | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[AccessToken]:
-        """Write only the given columns of the AccessToken with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the AccessToken with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
-    def delete_by_token(self, token: str, ray_id: str) -> Result[None]:
+    def delete_by_token(self, token: str, ray_id: str | None = None) -> Result[None]:
         """Delete the AccessToken with this token; NOT_FOUND when none has it."""
 
     @abstractmethod
     def list_by_client_id(
-        self, client_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        client_id: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[AccessToken]]:
         """Up to `limit` AccessToken rows with this client_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    def count_by_client_id(self, client_id: str, ray_id: str) -> Result[int]:
+    def count_by_client_id(self, client_id: str, ray_id: str | None = None) -> Result[int]:
         """How many AccessToken rows with this client_id."""
 
     @abstractmethod
     def list_by_user_id(
-        self, user_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, user_id: str, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[AccessToken]]:
         """Up to `limit` AccessToken rows with this user_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    def count_by_user_id(self, user_id: str, ray_id: str) -> Result[int]:
+    def count_by_user_id(self, user_id: str, ray_id: str | None = None) -> Result[int]:
         """How many AccessToken rows with this user_id."""
 
     @abstractmethod
     def list_by_expires_at(
-        self, expires_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        expires_at: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[AccessToken]]:
         """Up to `limit` AccessToken rows with this expires_at, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    def count_by_expires_at(self, expires_at: int, ray_id: str) -> Result[int]:
+    def count_by_expires_at(self, expires_at: int, ray_id: str | None = None) -> Result[int]:
         """How many AccessToken rows with this expires_at."""
 
     @abstractmethod
     def list_by_created_at(
-        self, created_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        created_at: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[AccessToken]]:
         """Up to `limit` AccessToken rows with this created_at, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    def count_by_created_at(self, created_at: int, ray_id: str) -> Result[int]:
+    def count_by_created_at(self, created_at: int, ray_id: str | None = None) -> Result[int]:
         """How many AccessToken rows with this created_at."""
 
     @abstractmethod
     def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[AccessToken]]:
         """Up to `limit` AccessToken rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
     def count_active_access_tokens(
-        self, user_id: str, client_id: str, now: int, ray_id: str
+        self, user_id: str, client_id: str, now: int, ray_id: str | None = None
     ) -> Result[int]:
         """How many unrevoked, unexpired access tokens a user holds for a client
         (to enforce oauth_client_configs.max_active_access_tokens)."""
 
     @abstractmethod
     def oldest_active_access_token(
-        self, user_id: str, client_id: str, now: int, ray_id: str
+        self, user_id: str, client_id: str, now: int, ray_id: str | None = None
     ) -> Result[AccessToken]:
         """The user's oldest active access token for a client: the one to revoke
         when the client's limit is reached. NOT_FOUND when there is none."""
 
     @abstractmethod
     def revoke_user_access_tokens(
-        self, now: int, actor: str, user_id: str, ray_id: str
+        self, now: int, actor: str, user_id: str, ray_id: str | None = None
     ) -> Result[int]:
         """Revoke every active access token of a user (logout everywhere, account
         disabled); the number of tokens revoked."""
 
     @abstractmethod
     def revoke_client_access_tokens_for_user(
-        self, now: int, actor: str, client_id: str, user_id: str, ray_id: str
+        self, now: int, actor: str, client_id: str, user_id: str, ray_id: str | None = None
     ) -> Result[int]:
         """Revoke every active token a client holds for a user (consent withdrawn)."""
 
     @abstractmethod
-    def delete_expired_access_tokens(self, before: int, ray_id: str) -> Result[int]:
+    def delete_expired_access_tokens(self, before: int, ray_id: str | None = None) -> Result[int]:
         """Housekeeping: delete access tokens that expired before :before."""
 
     @abstractmethod
     def count_tokens_expiring_by_day(
-        self, days: int, now: int, ray_id: str
+        self, days: int, now: int, ray_id: str | None = None
     ) -> Result[list[CountTokensExpiringByDayRow]]:
         """Live access tokens expiring on each of the next :days days (day 0 starts
         at :now); a recursive CTE numbers the days, so quiet days count 0."""
-
-    @abstractmethod
-    def revoke_access_tokens_by_ids(
-        self, now: int, actor: str, ids: Sequence[str], ray_id: str
-    ) -> Result[int]:
-        """Revoke the active access tokens with these ids (an admin's bulk action);
-        the number revoked."""
-
-    @abstractmethod
-    def revoke_access_tokens_by_value(
-        self, params: Sequence[tuple[int, str, str]], ray_id: str
-    ) -> Result[int]:
-        """Revoke tokens by value (RFC 7009), many at once, in one transaction; the
-        number revoked. Each parameter set is (now, actor, token)."""
-
-    @abstractmethod
-    def search_access_tokens(
-        self,
-        ray_id: str,
-        *,
-        client_id: str | None = None,
-        user_id: str | None = None,
-        expires_after: int | None = None,
-        order_by: Literal["created_at", "-created_at", "expires_at", "-expires_at"] = "created_at",
-        limit: int = 100,
-        after: AccessToken | None = None,
-    ) -> Result[list[AccessToken]]:
-        """The admin screen's access tokens: by client, by user, expiring after a
-        time, any of them or none, in the order picked, a page at a time."""
-
-    @abstractmethod
-    def list_user_tokens_with_clients(
-        self, user_id: str, ray_id: str
-    ) -> Result[list[ListUserTokensWithClientsRow]]:
-        """A user's unrevoked access tokens, each with the client it was issued to
-        (the "connected apps" screen): rows with .access_token and .oauth_client."""
 
 
 class RefreshTokenTable(BaseTable[RefreshToken]):
     """A refresh token; it lives until revoked or its client's refresh_token_ttl."""
 
     @abstractmethod
-    def get_by_id(self, id: str, ray_id: str) -> Result[RefreshToken]:
+    def get_by_id(self, id: str, ray_id: str | None = None) -> Result[RefreshToken]:
         """The RefreshToken with this id, or NOT_FOUND."""
 
     @abstractmethod
-    def get_by_token(self, token: str, ray_id: str) -> Result[RefreshToken]:
+    def get_by_token(self, token: str, ray_id: str | None = None) -> Result[RefreshToken]:
         """The RefreshToken with this token, or NOT_FOUND."""
 
     @abstractmethod
-    def update(self, row: RefreshToken, ray_id: str) -> Result[RefreshToken]:
+    def update(self, row: RefreshToken, ray_id: str | None = None) -> Result[RefreshToken]:
         """Write every mutable column of this RefreshToken, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    def upsert(self, row: RefreshToken, ray_id: str) -> Result[RefreshToken]:
+    def upsert(self, row: RefreshToken, ray_id: str | None = None) -> Result[RefreshToken]:
         """Insert this RefreshToken, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        token: str | Unset = UNSET,
-        client_id: str | Unset = UNSET,
-        user_id: str | None | Unset = UNSET,
-        scopes: str | None | Unset = UNSET,
-        revoked_at: int | None | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[RefreshToken]:
-        """Write only the given columns of the RefreshToken with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the RefreshToken with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
-    def delete_by_token(self, token: str, ray_id: str) -> Result[None]:
+    def delete_by_token(self, token: str, ray_id: str | None = None) -> Result[None]:
         """Delete the RefreshToken with this token; NOT_FOUND when none has it."""
 
     @abstractmethod
     def list_by_client_id(
-        self, client_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        client_id: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[RefreshToken]]:
         """Up to `limit` RefreshToken rows with this client_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    def count_by_client_id(self, client_id: str, ray_id: str) -> Result[int]:
+    def count_by_client_id(self, client_id: str, ray_id: str | None = None) -> Result[int]:
         """How many RefreshToken rows with this client_id."""
 
     @abstractmethod
     def list_by_user_id(
-        self, user_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, user_id: str, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[RefreshToken]]:
         """Up to `limit` RefreshToken rows with this user_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    def count_by_user_id(self, user_id: str, ray_id: str) -> Result[int]:
+    def count_by_user_id(self, user_id: str, ray_id: str | None = None) -> Result[int]:
         """How many RefreshToken rows with this user_id."""
 
     @abstractmethod
     def list_by_created_at(
-        self, created_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        created_at: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[RefreshToken]]:
         """Up to `limit` RefreshToken rows with this created_at, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    def count_by_created_at(self, created_at: int, ray_id: str) -> Result[int]:
+    def count_by_created_at(self, created_at: int, ray_id: str | None = None) -> Result[int]:
         """How many RefreshToken rows with this created_at."""
 
     @abstractmethod
     def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[RefreshToken]]:
         """Up to `limit` RefreshToken rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
     def revoke_user_refresh_tokens(
-        self, now: int, actor: str, user_id: str, ray_id: str
+        self, now: int, actor: str, user_id: str, ray_id: str | None = None
     ) -> Result[int]:
         """Revoke every active refresh token of a user; the number revoked."""
 
     @abstractmethod
     def list_active_refresh_tokens_for_user(
-        self, user_id: str, limit: int, ray_id: str
+        self, user_id: str, limit: int, ray_id: str | None = None
     ) -> Result[list[RefreshToken]]:
         """The user's refresh tokens that are not revoked, newest first."""
 
@@ -646,100 +534,88 @@ class DeviceCodeTable(BaseTable[DeviceCode]):
     """A device authorization grant in progress (RFC 8628)."""
 
     @abstractmethod
-    def get_by_id(self, id: str, ray_id: str) -> Result[DeviceCode]:
+    def get_by_id(self, id: str, ray_id: str | None = None) -> Result[DeviceCode]:
         """The DeviceCode with this id, or NOT_FOUND."""
 
     @abstractmethod
-    def get_by_device_code(self, device_code: str, ray_id: str) -> Result[DeviceCode]:
+    def get_by_device_code(self, device_code: str, ray_id: str | None = None) -> Result[DeviceCode]:
         """The DeviceCode with this device_code, or NOT_FOUND."""
 
     @abstractmethod
-    def get_by_user_code(self, user_code: str, ray_id: str) -> Result[DeviceCode]:
+    def get_by_user_code(self, user_code: str, ray_id: str | None = None) -> Result[DeviceCode]:
         """The DeviceCode with this user_code, or NOT_FOUND."""
 
     @abstractmethod
-    def update(self, row: DeviceCode, ray_id: str) -> Result[DeviceCode]:
+    def update(self, row: DeviceCode, ray_id: str | None = None) -> Result[DeviceCode]:
         """Write every mutable column of this DeviceCode, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    def upsert(self, row: DeviceCode, ray_id: str) -> Result[DeviceCode]:
+    def upsert(self, row: DeviceCode, ray_id: str | None = None) -> Result[DeviceCode]:
         """Insert this DeviceCode, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    def patch_by_id(
-        self,
-        id: str,
-        ray_id: str,
-        *,
-        device_code: str | Unset = UNSET,
-        user_code: str | Unset = UNSET,
-        client_id: str | Unset = UNSET,
-        user_id: str | None | Unset = UNSET,
-        scopes: str | None | Unset = UNSET,
-        expires_at: int | Unset = UNSET,
-        interval: int | Unset = UNSET,
-        state: Literal["pending", "approved", "denied", "consumed", "expired"] | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-        updated_by: str | Unset = UNSET,
-    ) -> Result[DeviceCode]:
-        """Write only the given columns of the DeviceCode with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    def delete_by_id(self, id: str, ray_id: str) -> Result[None]:
+    def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the DeviceCode with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
-    def delete_by_device_code(self, device_code: str, ray_id: str) -> Result[None]:
+    def delete_by_device_code(self, device_code: str, ray_id: str | None = None) -> Result[None]:
         """Delete the DeviceCode with this device_code; NOT_FOUND when none has it."""
 
     @abstractmethod
-    def delete_by_user_code(self, user_code: str, ray_id: str) -> Result[None]:
+    def delete_by_user_code(self, user_code: str, ray_id: str | None = None) -> Result[None]:
         """Delete the DeviceCode with this user_code; NOT_FOUND when none has it."""
 
     @abstractmethod
     def list_by_client_id(
-        self, client_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        client_id: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[DeviceCode]]:
         """Up to `limit` DeviceCode rows with this client_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    def count_by_client_id(self, client_id: str, ray_id: str) -> Result[int]:
+    def count_by_client_id(self, client_id: str, ray_id: str | None = None) -> Result[int]:
         """How many DeviceCode rows with this client_id."""
 
     @abstractmethod
     def list_by_user_id(
-        self, user_id: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, user_id: str, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[DeviceCode]]:
         """Up to `limit` DeviceCode rows with this user_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    def count_by_user_id(self, user_id: str, ray_id: str) -> Result[int]:
+    def count_by_user_id(self, user_id: str, ray_id: str | None = None) -> Result[int]:
         """How many DeviceCode rows with this user_id."""
 
     @abstractmethod
     def list_by_expires_at(
-        self, expires_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        expires_at: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[DeviceCode]]:
         """Up to `limit` DeviceCode rows with this expires_at, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    def count_by_expires_at(self, expires_at: int, ray_id: str) -> Result[int]:
+    def count_by_expires_at(self, expires_at: int, ray_id: str | None = None) -> Result[int]:
         """How many DeviceCode rows with this expires_at."""
 
     @abstractmethod
     def list_by_state(
         self,
         state: Literal["pending", "approved", "denied", "consumed", "expired"],
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         limit: int = 100,
         after: str | None = None,
@@ -748,40 +624,35 @@ class DeviceCodeTable(BaseTable[DeviceCode]):
 
     @abstractmethod
     def count_by_state(
-        self, state: Literal["pending", "approved", "denied", "consumed", "expired"], ray_id: str
+        self,
+        state: Literal["pending", "approved", "denied", "consumed", "expired"],
+        ray_id: str | None = None,
     ) -> Result[int]:
         """How many DeviceCode rows with this state."""
 
     @abstractmethod
     def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[DeviceCode]]:
         """Up to `limit` DeviceCode rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
     def approve_device_code(
-        self, user_id: str | None, now: int, actor: str, user_code: str, ray_id: str
+        self, user_id: str | None, now: int, actor: str, user_code: str, ray_id: str | None = None
     ) -> Result[DeviceCode]:
         """The user approves a pending, unexpired device code (RFC 8628 §3.3); the
         code as approved, or NOT_FOUND when it is unknown, expired or decided."""
 
     @abstractmethod
     def consume_approved_device_code(
-        self, now: int, actor: str, device_code: str, ray_id: str
+        self, now: int, actor: str, device_code: str, ray_id: str | None = None
     ) -> Result[DeviceCode]:
         """The device polls with its device_code and takes an approved grant, once;
         NOT_FOUND while pending, after denial, or on a second poll."""
 
     @abstractmethod
-    def expire_device_codes(self, now: int, actor: str, ray_id: str) -> Result[int]:
+    def expire_device_codes(self, now: int, actor: str, ray_id: str | None = None) -> Result[int]:
         """Mark pending device codes past their expiry as expired; how many."""
-
-    @abstractmethod
-    def list_device_codes_with_users(
-        self, client_id: str, ray_id: str
-    ) -> Result[list[ListDeviceCodesWithUsersRow]]:
-        """A client's device codes with the user who decided each; .oauth_user is
-        None while the code is pending (LEFT JOIN)."""
 
 
 class AuditLogTable(BaseTable[AuditLog]):
@@ -789,53 +660,47 @@ class AuditLogTable(BaseTable[AuditLog]):
     Rows are evidence, so they are never updated or deleted."""
 
     @abstractmethod
-    def get_by_id(self, id: str, ray_id: str) -> Result[AuditLog]:
+    def get_by_id(self, id: str, ray_id: str | None = None) -> Result[AuditLog]:
         """The AuditLog with this id, or NOT_FOUND."""
 
     @abstractmethod
     def list_by_event_type(
-        self, event_type: str, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        event_type: str,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[AuditLog]]:
         """Up to `limit` AuditLog rows with this event_type, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    def count_by_event_type(self, event_type: str, ray_id: str) -> Result[int]:
+    def count_by_event_type(self, event_type: str, ray_id: str | None = None) -> Result[int]:
         """How many AuditLog rows with this event_type."""
 
     @abstractmethod
     def list_by_created_at(
-        self, created_at: int, ray_id: str, *, limit: int = 100, after: str | None = None
+        self,
+        created_at: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
     ) -> Result[list[AuditLog]]:
         """Up to `limit` AuditLog rows with this created_at, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    def count_by_created_at(self, created_at: int, ray_id: str) -> Result[int]:
+    def count_by_created_at(self, created_at: int, ray_id: str | None = None) -> Result[int]:
         """How many AuditLog rows with this created_at."""
 
     @abstractmethod
     def list_all(
-        self, ray_id: str, *, limit: int = 100, after: str | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[AuditLog]]:
         """Up to `limit` AuditLog rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
     def count_audit_events_by_type(
-        self, since: int, ray_id: str
+        self, since: int, ray_id: str | None = None
     ) -> Result[list[CountAuditEventsByTypeRow]]:
         """Audit events of each type since a time, most frequent first."""
-
-    @abstractmethod
-    def search_audit_logs(
-        self,
-        ray_id: str,
-        *,
-        event_types: Sequence[str] | None = None,
-        client_id: str | None = None,
-        user_id: str | None = None,
-        since: int | None = None,
-        order_by: Literal["created_at", "-created_at"] = "created_at",
-        limit: int = 100,
-        after: AuditLog | None = None,
-    ) -> Result[list[AuditLog]]:
-        """The audit trail, filtered by event types, client, user and start time
-        (each only when given), newest or oldest first, a page at a time."""

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
+from ._runtime import convert as _convert
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ProjectTable, TaskTable, LabelTable
@@ -39,6 +40,8 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+# SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
+_success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
 
 
 def _new_ray_id() -> str:
@@ -81,23 +84,23 @@ class _Store:
         """The decoded row, or NOT_FOUND when there is none."""
         if found is None:
             return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=decode(found))
+        return _success(ray_id, decode(found))
 
     def _many(
         self, found: Sequence[Sequence[Any]], decode: Callable[[Sequence[Any]], _T], ray_id: str
     ) -> Result[list[_T]]:
         """Every row, decoded."""
-        return SuccessResult(ray_id=ray_id, client_message=[decode(r) for r in found])
+        return _success(ray_id, [decode(r) for r in found])
 
     def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
         """The COUNT(*) of a one-row result."""
-        return SuccessResult(ray_id=ray_id, client_message=0 if found is None else int(found[0]))
+        return _success(ray_id, 0 if found is None else int(found[0]))
 
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
             return self._not_found(ray_id)
-        return SuccessResult(ray_id=ray_id, client_message=None)
+        return _success(ray_id, None)
 
 
 class ProjectStore(_Store, ProjectTable):

@@ -11,12 +11,11 @@ classes have no constructor.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime import dynamic as _dynamic
-from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import NoteTable, PinnedNoteView
@@ -37,6 +36,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -100,16 +104,18 @@ class NoteStore(_Store, NoteTable):
     table: ClassVar[str] = "notes"
     _sql: ClassVar[Any]  # set by each backend module: its _NoteSql
 
-    async def insert(self, row: Note, ray_id: str) -> Result[Note]:
+    async def insert(self, row: Note, ray_id: str | None = None) -> Result[Note]:
         """Insert a new Note; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_note_insert(row))
             return self._one(stored, decode_note, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Note], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Note], ray_id: str | None = None) -> Result[int]:
         """Insert every Note in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_note_insert(r) for r in rows]
@@ -118,73 +124,42 @@ class NoteStore(_Store, NoteTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Note]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Note]:
         """The Note with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_note, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Note, ray_id: str) -> Result[Note]:
+    async def update(self, row: Note, ray_id: str | None = None) -> Result[Note]:
         """Write every mutable column of this Note, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_note_update(row))
             return self._one(stored, decode_note, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Note, ray_id: str) -> Result[Note]:
+    async def upsert(self, row: Note, ray_id: str | None = None) -> Result[Note]:
         """Insert this Note, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_note_insert(row))
             return self._one(stored, decode_note, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
-    async def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        body: str | Unset = UNSET,
-        pinned: bool | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-    ) -> Result[Note]:
-        """Write only the given columns of the Note with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-        try:
-            mask = 0
-            given: list[object] = []
-            if body is not UNSET:
-                mask |= 1
-                given.append(body)
-            if pinned is not UNSET:
-                mask |= 2
-                given.append(_convert.encode_bool(pinned))
-            if updated_at is not UNSET:
-                mask |= 4
-                given.append(updated_at)
-            keys = (id,)
-            if not mask:
-                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
-            else:
-                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
-                stored = await self._db.execute_returning(statement, [*given, *keys])
-            return self._one(stored, decode_note, ray_id)
-        except Exception as exc:
-            return self._failed(exc, ray_id, "patch_by_id")
-
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Note with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -192,9 +167,15 @@ class NoteStore(_Store, NoteTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_by_updated_at(
-        self, updated_at: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        updated_at: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Note]]:
         """Up to `limit` Note rows with this updated_at, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -217,8 +198,9 @@ class NoteStore(_Store, NoteTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_updated_at")
 
-    async def count_by_updated_at(self, updated_at: int, ray_id: str) -> Result[int]:
+    async def count_by_updated_at(self, updated_at: int, ray_id: str | None = None) -> Result[int]:
         """How many Note rows with this updated_at."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_UPDATED_AT, (updated_at,))
             return self._count(found, ray_id)
@@ -226,9 +208,10 @@ class NoteStore(_Store, NoteTable):
             return self._failed(exc, ray_id, "count_by_updated_at")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Note]]:
         """Up to `limit` Note rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -244,8 +227,9 @@ class NoteStore(_Store, NoteTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Note rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -261,9 +245,10 @@ class PinnedNoteStore(_Store, PinnedNoteView):
     _sql: ClassVar[Any]  # set by each backend module: its _PinnedNoteSql
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, offset: int = 0
+        self, ray_id: str | None = None, *, limit: int = 100, offset: int = 0
     ) -> Result[list[PinnedNote]]:
         """Up to `limit` PinnedNote rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(
                 self._sql.LIST_ALL,
@@ -276,8 +261,9 @@ class PinnedNoteStore(_Store, PinnedNoteView):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many PinnedNote rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)

@@ -8,7 +8,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ._runtime.dynamic import UNSET, Unset
 from .models import Note, PinnedNote
 from .results import Result
 
@@ -26,15 +25,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    def count_all(self, ray_id: str) -> Result[int]:
+    def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -42,7 +41,7 @@ class BaseView(ABC, Generic[_T]):
     """What every view offers, whatever the backend: reads only."""
 
     @abstractmethod
-    def count_all(self, ray_id: str) -> Result[int]:
+    def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the view holds."""
 
 
@@ -50,55 +49,45 @@ class NoteTable(BaseTable[Note]):
     """The sync sqlite3 backend: the same method bodies as the async stores, without await."""
 
     @abstractmethod
-    def get_by_id(self, id: int, ray_id: str) -> Result[Note]:
+    def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Note]:
         """The Note with this id, or NOT_FOUND."""
 
     @abstractmethod
-    def update(self, row: Note, ray_id: str) -> Result[Note]:
+    def update(self, row: Note, ray_id: str | None = None) -> Result[Note]:
         """Write every mutable column of this Note, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    def upsert(self, row: Note, ray_id: str) -> Result[Note]:
+    def upsert(self, row: Note, ray_id: str | None = None) -> Result[Note]:
         """Insert this Note, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
 
     @abstractmethod
-    def patch_by_id(
-        self,
-        id: int,
-        ray_id: str,
-        *,
-        body: str | Unset = UNSET,
-        pinned: bool | Unset = UNSET,
-        updated_at: int | Unset = UNSET,
-    ) -> Result[Note]:
-        """Write only the given columns of the Note with this id.
-
-        A column left out keeps its stored value, None writes NULL; the row
-        as stored, or NOT_FOUND."""
-
-    @abstractmethod
-    def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Note with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     def list_by_updated_at(
-        self, updated_at: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        updated_at: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Note]]:
         """Up to `limit` Note rows with this updated_at, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    def count_by_updated_at(self, updated_at: int, ray_id: str) -> Result[int]:
+    def count_by_updated_at(self, updated_at: int, ray_id: str | None = None) -> Result[int]:
         """How many Note rows with this updated_at."""
 
     @abstractmethod
     def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Note]]:
         """Up to `limit` Note rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -108,6 +97,6 @@ class PinnedNoteView(BaseView[PinnedNote]):
 
     @abstractmethod
     def list_all(
-        self, ray_id: str, *, limit: int = 100, offset: int = 0
+        self, ray_id: str | None = None, *, limit: int = 100, offset: int = 0
     ) -> Result[list[PinnedNote]]:
         """Up to `limit` PinnedNote rows of the table, in a stable order (rowid on SQLite); the table has no key, so pages use `offset`."""
