@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import SyncDatabase
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .sync_contracts import (
@@ -43,12 +45,16 @@ from .models import (
     ListUserTokenGrantsRow,
     CountLiveTokensPerClientRow,
     CountTokensExpiringByDayRow,
+    ListUserTokensWithClientsRow,
+    ListDeviceCodesWithUsersRow,
 )
 from ._rows import (
     decode_count_audit_events_by_type_row,
     decode_list_user_token_grants_row,
     decode_count_live_tokens_per_client_row,
     decode_count_tokens_expiring_by_day_row,
+    decode_list_user_tokens_with_clients_row,
+    decode_list_device_codes_with_users_row,
 )
 from .results import FailedResult, Result, SuccessResult
 from ._rows import (
@@ -223,6 +229,66 @@ class OAuthClientStore(_Store, ClientTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        client_identifier: str | Unset = UNSET,
+        client_secret: str | None | Unset = UNSET,
+        is_confidential: bool | Unset = UNSET,
+        redirect_uris: str | Unset = UNSET,
+        grant_types: str | Unset = UNSET,
+        scopes: str | None | Unset = UNSET,
+        is_enabled: bool | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
+    ) -> Result[OAuthClient]:
+        """Write only the given columns of the OAuthClient with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if client_identifier is not UNSET:
+                mask |= 1
+                given.append(client_identifier)
+            if client_secret is not UNSET:
+                mask |= 2
+                given.append(client_secret)
+            if is_confidential is not UNSET:
+                mask |= 4
+                given.append(_convert.encode_bool(is_confidential))
+            if redirect_uris is not UNSET:
+                mask |= 8
+                given.append(redirect_uris)
+            if grant_types is not UNSET:
+                mask |= 16
+                given.append(grant_types)
+            if scopes is not UNSET:
+                mask |= 32
+                given.append(scopes)
+            if is_enabled is not UNSET:
+                mask |= 64
+                given.append(_convert.encode_bool(is_enabled))
+            if updated_at is not UNSET:
+                mask |= 128
+                given.append(updated_at)
+            if updated_by is not UNSET:
+                mask |= 256
+                given.append(updated_by)
+            keys = (id,)
+            if not mask:
+                stored = self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_oauth_client, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the OAuthClient with this id; NOT_FOUND when none has it."""
         ray_id = ray_id or _new_ray_id()
@@ -346,6 +412,21 @@ class OAuthClientStore(_Store, ClientTable):
             return self._failed(exc, ray_id, "count_live_tokens_per_client")
         return SuccessResult(ray_id=ray_id, client_message=values)
 
+    def list_clients_by_ids(
+        self, ids: Sequence[str], ray_id: str | None = None
+    ) -> Result[list[OAuthClient]]:
+        """The clients with these ids (to show the clients of a list of grants at
+        once); ids that match no client are left out."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            found_rows = self._db.fetch_all(
+                self._sql.LIST_CLIENTS_BY_IDS, (_dynamic.in_list(self._sql._IN_LIST, ids, "ids"),)
+            )
+            values = [decode_oauth_client(r) for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "list_clients_by_ids")
+        return SuccessResult(ray_id=ray_id, client_message=values)
+
 
 class OAuthClientConfigStore(_Store, ClientConfigTable):
     """Per-client policy: token lifetimes, PKCE and limits (one row per client)."""
@@ -423,6 +504,82 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
             return self._one(stored, decode_oauth_client_config, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    def patch_by_client_id(
+        self,
+        client_id: str,
+        ray_id: str | None = None,
+        *,
+        response_types: str | Unset = UNSET,
+        require_pkce: bool | Unset = UNSET,
+        pkce_methods: str | None | Unset = UNSET,
+        access_token_ttl: int | Unset = UNSET,
+        refresh_token_ttl: int | None | Unset = UNSET,
+        authorization_code_ttl: int | Unset = UNSET,
+        max_active_access_tokens: int | None | Unset = UNSET,
+        max_active_refresh_tokens: int | None | Unset = UNSET,
+        device_code_ttl: int | None | Unset = UNSET,
+        device_poll_interval: int | None | Unset = UNSET,
+        metadata: str | None | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
+    ) -> Result[OAuthClientConfig]:
+        """Write only the given columns of the OAuthClientConfig with this client_id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if response_types is not UNSET:
+                mask |= 1
+                given.append(response_types)
+            if require_pkce is not UNSET:
+                mask |= 2
+                given.append(_convert.encode_bool(require_pkce))
+            if pkce_methods is not UNSET:
+                mask |= 4
+                given.append(pkce_methods)
+            if access_token_ttl is not UNSET:
+                mask |= 8
+                given.append(access_token_ttl)
+            if refresh_token_ttl is not UNSET:
+                mask |= 16
+                given.append(refresh_token_ttl)
+            if authorization_code_ttl is not UNSET:
+                mask |= 32
+                given.append(authorization_code_ttl)
+            if max_active_access_tokens is not UNSET:
+                mask |= 64
+                given.append(max_active_access_tokens)
+            if max_active_refresh_tokens is not UNSET:
+                mask |= 128
+                given.append(max_active_refresh_tokens)
+            if device_code_ttl is not UNSET:
+                mask |= 256
+                given.append(device_code_ttl)
+            if device_poll_interval is not UNSET:
+                mask |= 512
+                given.append(device_poll_interval)
+            if metadata is not UNSET:
+                mask |= 1024
+                given.append(metadata)
+            if updated_at is not UNSET:
+                mask |= 2048
+                given.append(updated_at)
+            if updated_by is not UNSET:
+                mask |= 4096
+                given.append(updated_by)
+            keys = (client_id,)
+            if not mask:
+                stored = self._db.fetch_one(self._sql.GET_BY_CLIENT_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_CLIENT_ID, mask)
+                stored = self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_oauth_client_config, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_client_id")
 
     def delete_by_client_id(self, client_id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the OAuthClientConfig with this client_id; NOT_FOUND when none has it."""
@@ -531,6 +688,46 @@ class OAuthUserStore(_Store, UserTable):
             return self._one(stored, decode_oauth_user, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        external_id: str | Unset = UNSET,
+        is_active: bool | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
+    ) -> Result[OAuthUser]:
+        """Write only the given columns of the OAuthUser with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if external_id is not UNSET:
+                mask |= 1
+                given.append(external_id)
+            if is_active is not UNSET:
+                mask |= 2
+                given.append(_convert.encode_bool(is_active))
+            if updated_at is not UNSET:
+                mask |= 4
+                given.append(updated_at)
+            if updated_by is not UNSET:
+                mask |= 8
+                given.append(updated_by)
+            keys = (id,)
+            if not mask:
+                stored = self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_oauth_user, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the OAuthUser with this id; NOT_FOUND when none has it."""
@@ -663,6 +860,74 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
             return self._one(stored, decode_authorization_code, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        code: str | Unset = UNSET,
+        client_id: str | Unset = UNSET,
+        user_id: str | Unset = UNSET,
+        redirect_uri: str | Unset = UNSET,
+        scopes: str | None | Unset = UNSET,
+        code_challenge: str | None | Unset = UNSET,
+        code_challenge_method: str | None | Unset = UNSET,
+        expires_at: int | Unset = UNSET,
+        consumed_at: int | None | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
+    ) -> Result[AuthorizationCode]:
+        """Write only the given columns of the AuthorizationCode with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if code is not UNSET:
+                mask |= 1
+                given.append(code)
+            if client_id is not UNSET:
+                mask |= 2
+                given.append(client_id)
+            if user_id is not UNSET:
+                mask |= 4
+                given.append(user_id)
+            if redirect_uri is not UNSET:
+                mask |= 8
+                given.append(redirect_uri)
+            if scopes is not UNSET:
+                mask |= 16
+                given.append(scopes)
+            if code_challenge is not UNSET:
+                mask |= 32
+                given.append(code_challenge)
+            if code_challenge_method is not UNSET:
+                mask |= 64
+                given.append(code_challenge_method)
+            if expires_at is not UNSET:
+                mask |= 128
+                given.append(expires_at)
+            if consumed_at is not UNSET:
+                mask |= 256
+                given.append(consumed_at)
+            if updated_at is not UNSET:
+                mask |= 512
+                given.append(updated_at)
+            if updated_by is not UNSET:
+                mask |= 1024
+                given.append(updated_by)
+            keys = (id,)
+            if not mask:
+                stored = self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_authorization_code, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the AuthorizationCode with this id; NOT_FOUND when none has it."""
@@ -933,6 +1198,62 @@ class AccessTokenStore(_Store, AccessTokenTable):
             return self._one(stored, decode_access_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        token: str | Unset = UNSET,
+        client_id: str | Unset = UNSET,
+        user_id: str | None | Unset = UNSET,
+        scopes: str | None | Unset = UNSET,
+        expires_at: int | Unset = UNSET,
+        revoked_at: int | None | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
+    ) -> Result[AccessToken]:
+        """Write only the given columns of the AccessToken with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if token is not UNSET:
+                mask |= 1
+                given.append(token)
+            if client_id is not UNSET:
+                mask |= 2
+                given.append(client_id)
+            if user_id is not UNSET:
+                mask |= 4
+                given.append(user_id)
+            if scopes is not UNSET:
+                mask |= 8
+                given.append(scopes)
+            if expires_at is not UNSET:
+                mask |= 16
+                given.append(expires_at)
+            if revoked_at is not UNSET:
+                mask |= 32
+                given.append(revoked_at)
+            if updated_at is not UNSET:
+                mask |= 64
+                given.append(updated_at)
+            if updated_by is not UNSET:
+                mask |= 128
+                given.append(updated_by)
+            keys = (id,)
+            if not mask:
+                stored = self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_access_token, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the AccessToken with this id; NOT_FOUND when none has it."""
@@ -1250,6 +1571,91 @@ class AccessTokenStore(_Store, AccessTokenTable):
             return self._failed(exc, ray_id, "count_tokens_expiring_by_day")
         return SuccessResult(ray_id=ray_id, client_message=values)
 
+    def revoke_access_tokens_by_ids(
+        self, now: int, actor: str, ids: Sequence[str], ray_id: str | None = None
+    ) -> Result[int]:
+        """Revoke the active access tokens with these ids (an admin's bulk action);
+        the number revoked."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            changed = self._db.execute(
+                self._sql.REVOKE_ACCESS_TOKENS_BY_IDS,
+                (
+                    now,
+                    actor,
+                    _dynamic.in_list(self._sql._IN_LIST, ids, "ids"),
+                ),
+            )
+        except Exception as exc:
+            return self._failed(exc, ray_id, "revoke_access_tokens_by_ids")
+        return SuccessResult(ray_id=ray_id, client_message=changed)
+
+    def revoke_access_tokens_by_value(
+        self, params: Sequence[tuple[int, str, str]], ray_id: str | None = None
+    ) -> Result[int]:
+        """Revoke tokens by value (RFC 7009), many at once, in one transaction; the
+        number revoked. Each parameter set is (now, actor, token)."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            changed = self._db.execute_many(self._sql.REVOKE_ACCESS_TOKENS_BY_VALUE, params)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "revoke_access_tokens_by_value")
+        return SuccessResult(ray_id=ray_id, client_message=changed)
+
+    def search_access_tokens(
+        self,
+        ray_id: str | None = None,
+        *,
+        client_id: str | None = None,
+        user_id: str | None = None,
+        expires_after: int | None = None,
+        order_by: Literal["created_at", "-created_at", "expires_at", "-expires_at"] = "created_at",
+        limit: int = 100,
+        after: AccessToken | None = None,
+    ) -> Result[list[AccessToken]]:
+        """The admin screen's access tokens: by client, by user, expiring after a
+        time, any of them or none, in the order picked, a page at a time."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            full: list[object] = []
+            if client_id is not None:
+                mask |= 1
+            full.append(client_id)
+            if user_id is not None:
+                mask |= 2
+            full.append(user_id)
+            if expires_after is not None:
+                mask |= 4
+            full.append(expires_after)
+            full.append(limit)
+            if after is None:
+                full.extend([None] * 3)
+            else:
+                full.append(after.created_at)
+                full.append(after.expires_at)
+                full.append(after.id)
+            key = (mask, order_by, after is not None)
+            picked = _dynamic.pick(self._sql.SEARCH_ACCESS_TOKENS, key, full)
+            found_rows = self._db.fetch_all(picked[0], picked[1])
+            values = [decode_access_token(r) for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "search_access_tokens")
+        return SuccessResult(ray_id=ray_id, client_message=values)
+
+    def list_user_tokens_with_clients(
+        self, user_id: str, ray_id: str | None = None
+    ) -> Result[list[ListUserTokensWithClientsRow]]:
+        """A user's unrevoked access tokens, each with the client it was issued to
+        (the "connected apps" screen): rows with .access_token and .oauth_client."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            found_rows = self._db.fetch_all(self._sql.LIST_USER_TOKENS_WITH_CLIENTS, (user_id,))
+            values = [decode_list_user_tokens_with_clients_row(r) for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "list_user_tokens_with_clients")
+        return SuccessResult(ray_id=ray_id, client_message=values)
+
 
 class RefreshTokenStore(_Store, RefreshTokenTable):
     """A refresh token; it lives until revoked or its client's refresh_token_ttl."""
@@ -1320,6 +1726,58 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
             return self._one(stored, decode_refresh_token, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        token: str | Unset = UNSET,
+        client_id: str | Unset = UNSET,
+        user_id: str | None | Unset = UNSET,
+        scopes: str | None | Unset = UNSET,
+        revoked_at: int | None | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
+    ) -> Result[RefreshToken]:
+        """Write only the given columns of the RefreshToken with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if token is not UNSET:
+                mask |= 1
+                given.append(token)
+            if client_id is not UNSET:
+                mask |= 2
+                given.append(client_id)
+            if user_id is not UNSET:
+                mask |= 4
+                given.append(user_id)
+            if scopes is not UNSET:
+                mask |= 8
+                given.append(scopes)
+            if revoked_at is not UNSET:
+                mask |= 16
+                given.append(revoked_at)
+            if updated_at is not UNSET:
+                mask |= 32
+                given.append(updated_at)
+            if updated_by is not UNSET:
+                mask |= 64
+                given.append(updated_by)
+            keys = (id,)
+            if not mask:
+                stored = self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_refresh_token, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the RefreshToken with this id; NOT_FOUND when none has it."""
@@ -1602,6 +2060,70 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        device_code: str | Unset = UNSET,
+        user_code: str | Unset = UNSET,
+        client_id: str | Unset = UNSET,
+        user_id: str | None | Unset = UNSET,
+        scopes: str | None | Unset = UNSET,
+        expires_at: int | Unset = UNSET,
+        interval: int | Unset = UNSET,
+        state: Literal["pending", "approved", "denied", "consumed", "expired"] | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
+    ) -> Result[DeviceCode]:
+        """Write only the given columns of the DeviceCode with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if device_code is not UNSET:
+                mask |= 1
+                given.append(device_code)
+            if user_code is not UNSET:
+                mask |= 2
+                given.append(user_code)
+            if client_id is not UNSET:
+                mask |= 4
+                given.append(client_id)
+            if user_id is not UNSET:
+                mask |= 8
+                given.append(user_id)
+            if scopes is not UNSET:
+                mask |= 16
+                given.append(scopes)
+            if expires_at is not UNSET:
+                mask |= 32
+                given.append(expires_at)
+            if interval is not UNSET:
+                mask |= 64
+                given.append(interval)
+            if state is not UNSET:
+                mask |= 128
+                given.append(state)
+            if updated_at is not UNSET:
+                mask |= 256
+                given.append(updated_at)
+            if updated_by is not UNSET:
+                mask |= 512
+                given.append(updated_by)
+            keys = (id,)
+            if not mask:
+                stored = self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_device_code, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the DeviceCode with this id; NOT_FOUND when none has it."""
         ray_id = ray_id or _new_ray_id()
@@ -1881,6 +2403,19 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
             return self._failed(exc, ray_id, "expire_device_codes")
         return SuccessResult(ray_id=ray_id, client_message=changed)
 
+    def list_device_codes_with_users(
+        self, client_id: str, ray_id: str | None = None
+    ) -> Result[list[ListDeviceCodesWithUsersRow]]:
+        """A client's device codes with the user who decided each; .oauth_user is
+        None while the code is pending (LEFT JOIN)."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            found_rows = self._db.fetch_all(self._sql.LIST_DEVICE_CODES_WITH_USERS, (client_id,))
+            values = [decode_list_device_codes_with_users_row(r) for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "list_device_codes_with_users")
+        return SuccessResult(ray_id=ray_id, client_message=values)
+
 
 class AuditLogStore(_Store, AuditLogTable):
     """One security-relevant event: a grant, a token issued or revoked, a failure.
@@ -2040,4 +2575,50 @@ class AuditLogStore(_Store, AuditLogTable):
             values = [decode_count_audit_events_by_type_row(r) for r in found_rows]
         except Exception as exc:
             return self._failed(exc, ray_id, "count_audit_events_by_type")
+        return SuccessResult(ray_id=ray_id, client_message=values)
+
+    def search_audit_logs(
+        self,
+        ray_id: str | None = None,
+        *,
+        event_types: Sequence[str] | None = None,
+        client_id: str | None = None,
+        user_id: str | None = None,
+        since: int | None = None,
+        order_by: Literal["created_at", "-created_at"] = "created_at",
+        limit: int = 100,
+        after: AuditLog | None = None,
+    ) -> Result[list[AuditLog]]:
+        """The audit trail, filtered by event types, client, user and start time
+        (each only when given), newest or oldest first, a page at a time."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            full: list[object] = []
+            if event_types is None:
+                full.append(None)
+            else:
+                mask |= 1
+                full.append(_dynamic.in_list(self._sql._IN_LIST, event_types, "event_types"))
+            if client_id is not None:
+                mask |= 2
+            full.append(client_id)
+            if user_id is not None:
+                mask |= 4
+            full.append(user_id)
+            if since is not None:
+                mask |= 8
+            full.append(since)
+            full.append(limit)
+            if after is None:
+                full.extend([None] * 2)
+            else:
+                full.append(after.created_at)
+                full.append(after.id)
+            key = (mask, order_by, after is not None)
+            picked = _dynamic.pick(self._sql.SEARCH_AUDIT_LOGS, key, full)
+            found_rows = self._db.fetch_all(picked[0], picked[1])
+            values = [decode_audit_log(r) for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "search_audit_logs")
         return SuccessResult(ray_id=ray_id, client_message=values)

@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, Literal, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import (
     OAuthClient,
     OAuthClientConfig,
@@ -23,6 +24,8 @@ from .models import (
     ListUserTokenGrantsRow,
     CountLiveTokensPerClientRow,
     CountTokensExpiringByDayRow,
+    ListUserTokensWithClientsRow,
+    ListDeviceCodesWithUsersRow,
 )
 from .results import Result
 
@@ -85,6 +88,27 @@ class ClientTable(BaseTable[OAuthClient]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        client_identifier: str | Unset = UNSET,
+        client_secret: str | None | Unset = UNSET,
+        is_confidential: bool | Unset = UNSET,
+        redirect_uris: str | Unset = UNSET,
+        grant_types: str | Unset = UNSET,
+        scopes: str | None | Unset = UNSET,
+        is_enabled: bool | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
+    ) -> Result[OAuthClient]:
+        """Write only the given columns of the OAuthClient with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the OAuthClient with this id; NOT_FOUND when none has it."""
 
@@ -128,6 +152,13 @@ class ClientTable(BaseTable[OAuthClient]):
         """Each client's live access tokens, clients without any included: a CTE
         counts them, the LEFT JOIN keeps every client."""
 
+    @abstractmethod
+    async def list_clients_by_ids(
+        self, ids: Sequence[str], ray_id: str | None = None
+    ) -> Result[list[OAuthClient]]:
+        """The clients with these ids (to show the clients of a list of grants at
+        once); ids that match no client are left out."""
+
 
 class ClientConfigTable(BaseTable[OAuthClientConfig]):
     """Per-client policy: token lifetimes, PKCE and limits (one row per client)."""
@@ -155,6 +186,31 @@ class ClientConfigTable(BaseTable[OAuthClientConfig]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_client_id(
+        self,
+        client_id: str,
+        ray_id: str | None = None,
+        *,
+        response_types: str | Unset = UNSET,
+        require_pkce: bool | Unset = UNSET,
+        pkce_methods: str | None | Unset = UNSET,
+        access_token_ttl: int | Unset = UNSET,
+        refresh_token_ttl: int | None | Unset = UNSET,
+        authorization_code_ttl: int | Unset = UNSET,
+        max_active_access_tokens: int | None | Unset = UNSET,
+        max_active_refresh_tokens: int | None | Unset = UNSET,
+        device_code_ttl: int | None | Unset = UNSET,
+        device_poll_interval: int | None | Unset = UNSET,
+        metadata: str | None | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
+    ) -> Result[OAuthClientConfig]:
+        """Write only the given columns of the OAuthClientConfig with this client_id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_client_id(self, client_id: str, ray_id: str | None = None) -> Result[None]:
@@ -193,6 +249,22 @@ class UserTable(BaseTable[OAuthUser]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        external_id: str | Unset = UNSET,
+        is_active: bool | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
+    ) -> Result[OAuthUser]:
+        """Write only the given columns of the OAuthUser with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
@@ -239,6 +311,29 @@ class AuthorizationCodeTable(BaseTable[AuthorizationCode]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        code: str | Unset = UNSET,
+        client_id: str | Unset = UNSET,
+        user_id: str | Unset = UNSET,
+        redirect_uri: str | Unset = UNSET,
+        scopes: str | None | Unset = UNSET,
+        code_challenge: str | None | Unset = UNSET,
+        code_challenge_method: str | None | Unset = UNSET,
+        expires_at: int | Unset = UNSET,
+        consumed_at: int | None | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
+    ) -> Result[AuthorizationCode]:
+        """Write only the given columns of the AuthorizationCode with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
@@ -333,6 +428,26 @@ class AccessTokenTable(BaseTable[AccessToken]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        token: str | Unset = UNSET,
+        client_id: str | Unset = UNSET,
+        user_id: str | None | Unset = UNSET,
+        scopes: str | None | Unset = UNSET,
+        expires_at: int | Unset = UNSET,
+        revoked_at: int | None | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
+    ) -> Result[AccessToken]:
+        """Write only the given columns of the AccessToken with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
@@ -443,6 +558,42 @@ class AccessTokenTable(BaseTable[AccessToken]):
         """Live access tokens expiring on each of the next :days days (day 0 starts
         at :now); a recursive CTE numbers the days, so quiet days count 0."""
 
+    @abstractmethod
+    async def revoke_access_tokens_by_ids(
+        self, now: int, actor: str, ids: Sequence[str], ray_id: str | None = None
+    ) -> Result[int]:
+        """Revoke the active access tokens with these ids (an admin's bulk action);
+        the number revoked."""
+
+    @abstractmethod
+    async def revoke_access_tokens_by_value(
+        self, params: Sequence[tuple[int, str, str]], ray_id: str | None = None
+    ) -> Result[int]:
+        """Revoke tokens by value (RFC 7009), many at once, in one transaction; the
+        number revoked. Each parameter set is (now, actor, token)."""
+
+    @abstractmethod
+    async def search_access_tokens(
+        self,
+        ray_id: str | None = None,
+        *,
+        client_id: str | None = None,
+        user_id: str | None = None,
+        expires_after: int | None = None,
+        order_by: Literal["created_at", "-created_at", "expires_at", "-expires_at"] = "created_at",
+        limit: int = 100,
+        after: AccessToken | None = None,
+    ) -> Result[list[AccessToken]]:
+        """The admin screen's access tokens: by client, by user, expiring after a
+        time, any of them or none, in the order picked, a page at a time."""
+
+    @abstractmethod
+    async def list_user_tokens_with_clients(
+        self, user_id: str, ray_id: str | None = None
+    ) -> Result[list[ListUserTokensWithClientsRow]]:
+        """A user's unrevoked access tokens, each with the client it was issued to
+        (the "connected apps" screen): rows with .access_token and .oauth_client."""
+
 
 class RefreshTokenTable(BaseTable[RefreshToken]):
     """A refresh token; it lives until revoked or its client's refresh_token_ttl."""
@@ -468,6 +619,25 @@ class RefreshTokenTable(BaseTable[RefreshToken]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        token: str | Unset = UNSET,
+        client_id: str | Unset = UNSET,
+        user_id: str | None | Unset = UNSET,
+        scopes: str | None | Unset = UNSET,
+        revoked_at: int | None | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
+    ) -> Result[RefreshToken]:
+        """Write only the given columns of the RefreshToken with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
@@ -570,6 +740,28 @@ class DeviceCodeTable(BaseTable[DeviceCode]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        device_code: str | Unset = UNSET,
+        user_code: str | Unset = UNSET,
+        client_id: str | Unset = UNSET,
+        user_id: str | None | Unset = UNSET,
+        scopes: str | None | Unset = UNSET,
+        expires_at: int | Unset = UNSET,
+        interval: int | Unset = UNSET,
+        state: Literal["pending", "approved", "denied", "consumed", "expired"] | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
+    ) -> Result[DeviceCode]:
+        """Write only the given columns of the DeviceCode with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the DeviceCode with this id; NOT_FOUND when none has it."""
 
@@ -668,6 +860,13 @@ class DeviceCodeTable(BaseTable[DeviceCode]):
     ) -> Result[int]:
         """Mark pending device codes past their expiry as expired; how many."""
 
+    @abstractmethod
+    async def list_device_codes_with_users(
+        self, client_id: str, ray_id: str | None = None
+    ) -> Result[list[ListDeviceCodesWithUsersRow]]:
+        """A client's device codes with the user who decided each; .oauth_user is
+        None while the code is pending (LEFT JOIN)."""
+
 
 class AuditLogTable(BaseTable[AuditLog]):
     """One security-relevant event: a grant, a token issued or revoked, a failure.
@@ -718,3 +917,19 @@ class AuditLogTable(BaseTable[AuditLog]):
         self, since: int, ray_id: str | None = None
     ) -> Result[list[CountAuditEventsByTypeRow]]:
         """Audit events of each type since a time, most frequent first."""
+
+    @abstractmethod
+    async def search_audit_logs(
+        self,
+        ray_id: str | None = None,
+        *,
+        event_types: Sequence[str] | None = None,
+        client_id: str | None = None,
+        user_id: str | None = None,
+        since: int | None = None,
+        order_by: Literal["created_at", "-created_at"] = "created_at",
+        limit: int = 100,
+        after: AuditLog | None = None,
+    ) -> Result[list[AuditLog]]:
+        """The audit trail, filtered by event types, client, user and start time
+        (each only when given), newest or oldest first, a page at a time."""

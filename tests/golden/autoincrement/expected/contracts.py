@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import Ticket, Comment
 from .results import Result
 
@@ -58,6 +59,15 @@ class TicketTable(BaseTable[Ticket]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self, id: int, ray_id: str | None = None, *, title: str | Unset = UNSET
+    ) -> Result[Ticket]:
+        """Write only the given columns of the Ticket with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Ticket with this id; NOT_FOUND when none has it."""
 
@@ -88,6 +98,20 @@ class CommentTable(BaseTable[Comment]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        ticket_id: int | Unset = UNSET,
+        body: str | Unset = UNSET,
+    ) -> Result[Comment]:
+        """Write only the given columns of the Comment with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:

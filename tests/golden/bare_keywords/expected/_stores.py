@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ForTable, WithTable
@@ -167,6 +169,50 @@ class ForStore(_Store, ForTable):
             return self._one(stored, decode_for, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        like: str | Unset = UNSET,
+        any: str | None | Unset = UNSET,
+        true: bool | Unset = UNSET,
+        current_date: str | None | Unset = UNSET,
+        exclude: str | None | Unset = UNSET,
+    ) -> Result[For]:
+        """Write only the given columns of the For with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if like is not UNSET:
+                mask |= 1
+                given.append(like)
+            if any is not UNSET:
+                mask |= 2
+                given.append(any)
+            if true is not UNSET:
+                mask |= 4
+                given.append(_convert.encode_bool(true))
+            if current_date is not UNSET:
+                mask |= 8
+                given.append(current_date)
+            if exclude is not UNSET:
+                mask |= 16
+                given.append(exclude)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_for, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the For with this id; NOT_FOUND when none has it."""
@@ -329,6 +375,38 @@ class WithStore(_Store, WithTable):
             return self._one(stored, decode_with, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        regexp: int | Unset = UNSET,
+        cross: str | Unset = UNSET,
+    ) -> Result[With]:
+        """Write only the given columns of the With with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if regexp is not UNSET:
+                mask |= 1
+                given.append(regexp)
+            if cross is not UNSET:
+                mask |= 2
+                given.append(cross)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_with, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the With with this id; NOT_FOUND when none has it."""

@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import For, With
 from .results import Result
 
@@ -62,6 +63,23 @@ class ForTable(BaseTable[For]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        like: str | Unset = UNSET,
+        any: str | None | Unset = UNSET,
+        true: bool | Unset = UNSET,
+        current_date: str | None | Unset = UNSET,
+        exclude: str | None | Unset = UNSET,
+    ) -> Result[For]:
+        """Write only the given columns of the For with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the For with this id; NOT_FOUND when none has it."""
 
@@ -112,6 +130,20 @@ class WithTable(BaseTable[With]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        regexp: int | Unset = UNSET,
+        cross: str | Unset = UNSET,
+    ) -> Result[With]:
+        """Write only the given columns of the With with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:

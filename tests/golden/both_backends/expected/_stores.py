@@ -10,12 +10,16 @@ classes have no constructor.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import uuid
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ShipmentTable
@@ -165,6 +169,57 @@ class ShipmentStore(_Store, ShipmentTable):
             return self._one(stored, decode_shipment, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        weight: Decimal | Unset = UNSET,
+        shipped_on: datetime.date | None | Unset = UNSET,
+        status: Literal["packed", "sent", "lost"] | Unset = UNSET,
+        fragile: bool | Unset = UNSET,
+        label: bytes | None | Unset = UNSET,
+        tracking_code: str | None | Unset = UNSET,
+    ) -> Result[Shipment]:
+        """Write only the given columns of the Shipment with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if weight is not UNSET:
+                mask |= 1
+                given.append(_convert.encode_decimal(weight, "shipments", "weight", (8, 3)))
+            if shipped_on is not UNSET:
+                mask |= 2
+                if shipped_on is None:
+                    given.append(None)
+                else:
+                    given.append(shipped_on.isoformat())
+            if status is not UNSET:
+                mask |= 4
+                given.append(status)
+            if fragile is not UNSET:
+                mask |= 8
+                given.append(_convert.encode_bool(fragile))
+            if label is not UNSET:
+                mask |= 16
+                given.append(label)
+            if tracking_code is not UNSET:
+                mask |= 32
+                given.append(tracking_code)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_shipment, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Shipment with this id; NOT_FOUND when none has it."""

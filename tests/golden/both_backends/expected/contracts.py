@@ -4,10 +4,13 @@
 
 from __future__ import annotations
 
+import datetime
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Generic, Literal, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import Shipment
 from .results import Result
 
@@ -61,6 +64,24 @@ class ShipmentTable(BaseTable[Shipment]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        weight: Decimal | Unset = UNSET,
+        shipped_on: datetime.date | None | Unset = UNSET,
+        status: Literal["packed", "sent", "lost"] | Unset = UNSET,
+        fragile: bool | Unset = UNSET,
+        label: bytes | None | Unset = UNSET,
+        tracking_code: str | None | Unset = UNSET,
+    ) -> Result[Shipment]:
+        """Write only the given columns of the Shipment with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:

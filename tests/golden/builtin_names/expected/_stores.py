@@ -10,12 +10,15 @@ classes have no constructor.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import EventTable
@@ -154,6 +157,72 @@ class EventStore(_Store, EventTable):
             return self._one(stored, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        datetime_: datetime.datetime | Unset = UNSET,
+        str_: str | None | Unset = UNSET,
+        int_: int | None | Unset = UNSET,
+        float_: float | None | Unset = UNSET,
+        bytes_: bytes | None | Unset = UNSET,
+        bool_: bool | None | Unset = UNSET,
+        field_: str | Unset = UNSET,
+        dataclass_: str | None | Unset = UNSET,
+        token: str | None | Unset = UNSET,
+    ) -> Result[Event]:
+        """Write only the given columns of the Event with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if datetime_ is not UNSET:
+                mask |= 1
+                given.append(_convert.encode_utc_datetime(datetime_, "events", "datetime"))
+            if str_ is not UNSET:
+                mask |= 2
+                given.append(str_)
+            if int_ is not UNSET:
+                mask |= 4
+                given.append(int_)
+            if float_ is not UNSET:
+                mask |= 8
+                if float_ is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_float(float_, "events", "float"))
+            if bytes_ is not UNSET:
+                mask |= 16
+                given.append(bytes_)
+            if bool_ is not UNSET:
+                mask |= 32
+                if bool_ is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_bool(bool_))
+            if field_ is not UNSET:
+                mask |= 64
+                given.append(field_)
+            if dataclass_ is not UNSET:
+                mask |= 128
+                given.append(dataclass_)
+            if token is not UNSET:
+                mask |= 256
+                given.append(token)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_event, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Event with this id; NOT_FOUND when none has it."""

@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+import datetime
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import Event
 from .results import Result
 
@@ -55,6 +57,27 @@ class EventTable(BaseTable[Event]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        datetime_: datetime.datetime | Unset = UNSET,
+        str_: str | None | Unset = UNSET,
+        int_: int | None | Unset = UNSET,
+        float_: float | None | Unset = UNSET,
+        bytes_: bytes | None | Unset = UNSET,
+        bool_: bool | None | Unset = UNSET,
+        field_: str | Unset = UNSET,
+        dataclass_: str | None | Unset = UNSET,
+        token: str | None | Unset = UNSET,
+    ) -> Result[Event]:
+        """Write only the given columns of the Event with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:

@@ -20,6 +20,12 @@ class _ProjectSql:
     GET_BY_ID = 'SELECT "projects"."id","projects"."name" FROM "projects" WHERE "projects"."id"=?'
     UPDATE = 'UPDATE "projects" SET "name"=? WHERE "projects"."id"=? RETURNING "projects"."id","projects"."name"'
     UPSERT = 'INSERT INTO "projects" ("id","name") VALUES (?,?) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name" RETURNING "projects"."id","projects"."name"'
+    PATCH_BY_ID = (
+        'UPDATE "projects" SET ',
+        ('"name"=\x00',),
+        ' WHERE "projects"."id"=\x00 RETURNING "projects"."id","projects"."name"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "projects" WHERE "projects"."id"=?'
     LIST_ALL = 'SELECT "projects"."id","projects"."name" FROM "projects" ORDER BY "projects"."id" ASC LIMIT ?'
     LIST_ALL_AFTER = 'SELECT "projects"."id","projects"."name" FROM "projects" WHERE "projects"."id">? ORDER BY "projects"."id" ASC LIMIT ?'
@@ -32,6 +38,12 @@ class _TaskSql:
     GET_BY_ID = 'SELECT "tasks"."id","tasks"."project_id","tasks"."status","tasks"."title" FROM "tasks" WHERE "tasks"."id"=?'
     UPDATE = 'UPDATE "tasks" SET "project_id"=?,"status"=?,"title"=? WHERE "tasks"."id"=? RETURNING "tasks"."id","tasks"."project_id","tasks"."status","tasks"."title"'
     UPSERT = 'INSERT INTO "tasks" ("id","project_id","status","title") VALUES (?,?,?,?) ON CONFLICT ("id") DO UPDATE SET "project_id"=EXCLUDED."project_id","status"=EXCLUDED."status","title"=EXCLUDED."title" RETURNING "tasks"."id","tasks"."project_id","tasks"."status","tasks"."title"'
+    PATCH_BY_ID = (
+        'UPDATE "tasks" SET ',
+        ('"project_id"=\x00', '"status"=\x00', '"title"=\x00'),
+        ' WHERE "tasks"."id"=\x00 RETURNING "tasks"."id","tasks"."project_id","tasks"."status","tasks"."title"',
+        "qmark",
+    )
     DELETE_BY_ID = 'DELETE FROM "tasks" WHERE "tasks"."id"=?'
     LIST_BY_PROJECT_ID = 'SELECT "tasks"."id","tasks"."project_id","tasks"."status","tasks"."title" FROM "tasks" WHERE "tasks"."project_id"=? ORDER BY "tasks"."id" ASC LIMIT ?'
     LIST_BY_PROJECT_ID_AFTER = 'SELECT "tasks"."id","tasks"."project_id","tasks"."status","tasks"."title" FROM "tasks" WHERE "tasks"."project_id"=? AND "tasks"."id">? ORDER BY "tasks"."id" ASC LIMIT ?'
@@ -53,6 +65,12 @@ class _LabelSql:
     GET_BY_OWNER_AND_CODE = 'SELECT "labels"."code","labels"."owner","labels"."kind","labels"."rank" FROM "labels" WHERE "labels"."owner"=? AND "labels"."code"=?'
     UPDATE = 'UPDATE "labels" SET "owner"=?,"kind"=?,"rank"=? WHERE "labels"."code"=? RETURNING "labels"."code","labels"."owner","labels"."kind","labels"."rank"'
     UPSERT = 'INSERT INTO "labels" ("code","owner","kind","rank") VALUES (?,?,?,?) ON CONFLICT ("code") DO UPDATE SET "owner"=EXCLUDED."owner","kind"=EXCLUDED."kind","rank"=EXCLUDED."rank" RETURNING "labels"."code","labels"."owner","labels"."kind","labels"."rank"'
+    PATCH_BY_CODE = (
+        'UPDATE "labels" SET ',
+        ('"owner"=\x00', '"kind"=\x00', '"rank"=\x00'),
+        ' WHERE "labels"."code"=\x00 RETURNING "labels"."code","labels"."owner","labels"."kind","labels"."rank"',
+        "qmark",
+    )
     DELETE_BY_CODE = 'DELETE FROM "labels" WHERE "labels"."code"=?'
     DELETE_BY_OWNER_AND_CODE = 'DELETE FROM "labels" WHERE "labels"."owner"=? AND "labels"."code"=?'
     LIST_BY_OWNER = 'SELECT "labels"."code","labels"."owner","labels"."kind","labels"."rank" FROM "labels" WHERE "labels"."owner"=? ORDER BY "labels"."code" ASC LIMIT ?'

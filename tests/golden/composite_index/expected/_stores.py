@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ProjectTable, TaskTable, LabelTable
@@ -164,6 +166,30 @@ class ProjectStore(_Store, ProjectTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self, id: int, ray_id: str | None = None, *, name: str | Unset = UNSET
+    ) -> Result[Project]:
+        """Write only the given columns of the Project with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if name is not UNSET:
+                mask |= 1
+                given.append(name)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_project, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Project with this id; NOT_FOUND when none has it."""
         ray_id = ray_id or _new_ray_id()
@@ -263,6 +289,42 @@ class TaskStore(_Store, TaskTable):
             return self._one(stored, decode_task, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        project_id: int | Unset = UNSET,
+        status: Literal["open", "done"] | Unset = UNSET,
+        title: str | Unset = UNSET,
+    ) -> Result[Task]:
+        """Write only the given columns of the Task with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if project_id is not UNSET:
+                mask |= 1
+                given.append(project_id)
+            if status is not UNSET:
+                mask |= 2
+                given.append(status)
+            if title is not UNSET:
+                mask |= 4
+                given.append(title)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_task, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Task with this id; NOT_FOUND when none has it."""
@@ -472,6 +534,42 @@ class LabelStore(_Store, LabelTable):
             return self._one(stored, decode_label, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_code(
+        self,
+        code: str,
+        ray_id: str | None = None,
+        *,
+        owner: str | Unset = UNSET,
+        kind: str | Unset = UNSET,
+        rank: int | Unset = UNSET,
+    ) -> Result[Label]:
+        """Write only the given columns of the Label with this code.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if owner is not UNSET:
+                mask |= 1
+                given.append(owner)
+            if kind is not UNSET:
+                mask |= 2
+                given.append(kind)
+            if rank is not UNSET:
+                mask |= 4
+                given.append(rank)
+            keys = (code,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_CODE, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_CODE, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_label, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_code")
 
     async def delete_by_code(self, code: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Label with this code; NOT_FOUND when none has it."""

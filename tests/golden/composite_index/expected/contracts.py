@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, Literal, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import Project, Task, Label
 from .results import Result
 
@@ -60,6 +61,15 @@ class ProjectTable(BaseTable[Project]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self, id: int, ray_id: str | None = None, *, name: str | Unset = UNSET
+    ) -> Result[Project]:
+        """Write only the given columns of the Project with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Project with this id; NOT_FOUND when none has it."""
 
@@ -90,6 +100,21 @@ class TaskTable(BaseTable[Task]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        project_id: int | Unset = UNSET,
+        status: Literal["open", "done"] | Unset = UNSET,
+        title: str | Unset = UNSET,
+    ) -> Result[Task]:
+        """Write only the given columns of the Task with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
@@ -161,6 +186,21 @@ class LabelTable(BaseTable[Label]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_code(
+        self,
+        code: str,
+        ray_id: str | None = None,
+        *,
+        owner: str | Unset = UNSET,
+        kind: str | Unset = UNSET,
+        rank: int | Unset = UNSET,
+    ) -> Result[Label]:
+        """Write only the given columns of the Label with this code.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_code(self, code: str, ray_id: str | None = None) -> Result[None]:

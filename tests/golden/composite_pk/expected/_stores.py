@@ -183,7 +183,7 @@ class MembershipStore(_Store, MembershipTable):
         self,
         group_id: int,
         user_id: int,
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         role: str | Unset = UNSET,
         joined_at: int | Unset = UNSET,
@@ -192,6 +192,7 @@ class MembershipStore(_Store, MembershipTable):
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             mask = 0
             given: list[object] = []
@@ -378,12 +379,18 @@ class DailyRateStore(_Store, DailyRateTable):
             return self._failed(exc, ray_id, "upsert")
 
     async def patch_by_day_and_currency(
-        self, day: datetime.date, currency: str, ray_id: str, *, rate: Decimal | Unset = UNSET
+        self,
+        day: datetime.date,
+        currency: str,
+        ray_id: str | None = None,
+        *,
+        rate: Decimal | Unset = UNSET,
     ) -> Result[DailyRate]:
         """Write only the given columns of the DailyRate with this day and currency.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             mask = 0
             given: list[object] = []

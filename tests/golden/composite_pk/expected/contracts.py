@@ -67,7 +67,7 @@ class MembershipTable(BaseTable[Membership]):
         self,
         group_id: int,
         user_id: int,
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         role: str | Unset = UNSET,
         joined_at: int | Unset = UNSET,
@@ -130,7 +130,12 @@ class DailyRateTable(BaseTable[DailyRate]):
 
     @abstractmethod
     async def patch_by_day_and_currency(
-        self, day: datetime.date, currency: str, ray_id: str, *, rate: Decimal | Unset = UNSET
+        self,
+        day: datetime.date,
+        currency: str,
+        ray_id: str | None = None,
+        *,
+        rate: Decimal | Unset = UNSET,
     ) -> Result[DailyRate]:
         """Write only the given columns of the DailyRate with this day and currency.
 

@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import SessionTable
@@ -155,6 +157,60 @@ class SessionStore(_Store, SessionTable):
             return self._one(stored, decode_session, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        started_at: datetime.datetime | Unset = UNSET,
+        seen_at: datetime.datetime | None | Unset = UNSET,
+        ended_at: datetime.datetime | None | Unset = UNSET,
+        expires_at: datetime.datetime | Unset = UNSET,
+    ) -> Result[Session]:
+        """Write only the given columns of the Session with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if started_at is not UNSET:
+                mask |= 1
+                if started_at is _convert.DEFAULT:
+                    _convert.refuse_default("sessions", "started_at")
+                given.append(
+                    _convert.encode_utc_datetime_naive(started_at, "sessions", "started_at")
+                )
+            if seen_at is not UNSET:
+                mask |= 2
+                if seen_at is _convert.DEFAULT:
+                    _convert.refuse_default("sessions", "seen_at")
+                if seen_at is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_utc_datetime_naive(seen_at, "sessions", "seen_at"))
+            if ended_at is not UNSET:
+                mask |= 4
+                if ended_at is None:
+                    given.append(None)
+                else:
+                    given.append(
+                        _convert.encode_utc_datetime_naive(ended_at, "sessions", "ended_at")
+                    )
+            if expires_at is not UNSET:
+                mask |= 8
+                given.append(_convert.encode_epoch(expires_at, "sessions", "expires_at", True))
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_session, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Session with this id; NOT_FOUND when none has it."""

@@ -9,6 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import Session
 from .results import Result
 
@@ -56,6 +57,22 @@ class SessionTable(BaseTable[Session]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        started_at: datetime.datetime | Unset = UNSET,
+        seen_at: datetime.datetime | None | Unset = UNSET,
+        ended_at: datetime.datetime | None | Unset = UNSET,
+        expires_at: datetime.datetime | Unset = UNSET,
+    ) -> Result[Session]:
+        """Write only the given columns of the Session with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:

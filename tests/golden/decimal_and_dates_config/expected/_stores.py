@@ -10,12 +10,16 @@ classes have no constructor.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import uuid
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import InvoiceTable
@@ -154,6 +158,82 @@ class InvoiceStore(_Store, InvoiceTable):
             return self._one(stored, decode_invoice, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        total: Decimal | Unset = UNSET,
+        tax: Decimal | Unset = UNSET,
+        discount: Decimal | None | Unset = UNSET,
+        issued_on: datetime.date | Unset = UNSET,
+        due_on: datetime.date | Unset = UNSET,
+        sent_at: datetime.datetime | None | Unset = UNSET,
+        expires_at: datetime.datetime | Unset = UNSET,
+        paid_at: str | None | Unset = UNSET,
+        reminded: bool | Unset = UNSET,
+        weight: float | None | Unset = UNSET,
+    ) -> Result[Invoice]:
+        """Write only the given columns of the Invoice with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if total is not UNSET:
+                mask |= 1
+                given.append(_convert.encode_decimal(total, "invoices", "total", (12, 2)))
+            if tax is not UNSET:
+                mask |= 2
+                given.append(_convert.encode_decimal(tax, "invoices", "tax", (5, 2)))
+            if discount is not UNSET:
+                mask |= 4
+                if discount is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_decimal(discount, "invoices", "discount", (5, 2)))
+            if issued_on is not UNSET:
+                mask |= 8
+                given.append(_convert.encode_epoch_date(issued_on))
+            if due_on is not UNSET:
+                mask |= 16
+                given.append(due_on.isoformat())
+            if sent_at is not UNSET:
+                mask |= 32
+                if sent_at is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_utc_datetime(sent_at, "invoices", "sent_at"))
+            if expires_at is not UNSET:
+                mask |= 64
+                given.append(_convert.encode_epoch(expires_at, "invoices", "expires_at", False))
+            if paid_at is not UNSET:
+                mask |= 128
+                if paid_at is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_numeric_text(paid_at, "invoices", "paid_at"))
+            if reminded is not UNSET:
+                mask |= 256
+                given.append(_convert.encode_bool(reminded))
+            if weight is not UNSET:
+                mask |= 512
+                if weight is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_float(weight, "invoices", "weight"))
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_invoice, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Invoice with this id; NOT_FOUND when none has it."""

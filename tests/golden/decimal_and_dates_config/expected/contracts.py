@@ -4,10 +4,13 @@
 
 from __future__ import annotations
 
+import datetime
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Generic, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import Invoice
 from .results import Result
 
@@ -55,6 +58,28 @@ class InvoiceTable(BaseTable[Invoice]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        total: Decimal | Unset = UNSET,
+        tax: Decimal | Unset = UNSET,
+        discount: Decimal | None | Unset = UNSET,
+        issued_on: datetime.date | Unset = UNSET,
+        due_on: datetime.date | Unset = UNSET,
+        sent_at: datetime.datetime | None | Unset = UNSET,
+        expires_at: datetime.datetime | Unset = UNSET,
+        paid_at: str | None | Unset = UNSET,
+        reminded: bool | Unset = UNSET,
+        weight: float | None | Unset = UNSET,
+    ) -> Result[Invoice]:
+        """Write only the given columns of the Invoice with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:

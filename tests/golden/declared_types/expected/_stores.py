@@ -10,12 +10,16 @@ classes have no constructor.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import uuid
+from .models import JsonValue
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ProductTable
@@ -154,6 +158,140 @@ class ProductStore(_Store, ProductTable):
             return self._one(stored, decode_product, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        name: str | Unset = UNSET,
+        code: str | None | Unset = UNSET,
+        letters: str | None | Unset = UNSET,
+        notes: str | None | Unset = UNSET,
+        price: float | Unset = UNSET,
+        amount: float | None | Unset = UNSET,
+        released: datetime.date | None | Unset = UNSET,
+        updated: datetime.datetime | None | Unset = UNSET,
+        seen: datetime.datetime | None | Unset = UNSET,
+        active: bool | Unset = UNSET,
+        image: bytes | None | Unset = UNSET,
+        weight: float | None | Unset = UNSET,
+        ratio: float | None | Unset = UNSET,
+        precise: float | None | Unset = UNSET,
+        big: int | None | Unset = UNSET,
+        small: int | None | Unset = UNSET,
+        meta: JsonValue | None | Unset = UNSET,
+        uid: str | None | Unset = UNSET,
+        opens: str | None | Unset = UNSET,
+        anything: bytes | None | Unset = UNSET,
+    ) -> Result[Product]:
+        """Write only the given columns of the Product with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if name is not UNSET:
+                mask |= 1
+                given.append(name)
+            if code is not UNSET:
+                mask |= 2
+                given.append(code)
+            if letters is not UNSET:
+                mask |= 4
+                given.append(letters)
+            if notes is not UNSET:
+                mask |= 8
+                given.append(notes)
+            if price is not UNSET:
+                mask |= 16
+                given.append(_convert.encode_float(price, "products", "price"))
+            if amount is not UNSET:
+                mask |= 32
+                if amount is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_float(amount, "products", "amount"))
+            if released is not UNSET:
+                mask |= 64
+                if released is None:
+                    given.append(None)
+                else:
+                    given.append(released.isoformat())
+            if updated is not UNSET:
+                mask |= 128
+                if updated is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_utc_datetime(updated, "products", "updated"))
+            if seen is not UNSET:
+                mask |= 256
+                if seen is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_utc_datetime(seen, "products", "seen"))
+            if active is not UNSET:
+                mask |= 512
+                given.append(_convert.encode_bool(active))
+            if image is not UNSET:
+                mask |= 1024
+                given.append(image)
+            if weight is not UNSET:
+                mask |= 2048
+                if weight is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_float(weight, "products", "weight"))
+            if ratio is not UNSET:
+                mask |= 4096
+                if ratio is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_float(ratio, "products", "ratio"))
+            if precise is not UNSET:
+                mask |= 8192
+                if precise is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_float(precise, "products", "precise"))
+            if big is not UNSET:
+                mask |= 16384
+                given.append(big)
+            if small is not UNSET:
+                mask |= 32768
+                given.append(small)
+            if meta is not UNSET:
+                mask |= 65536
+                if meta is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_json(meta, "products", "meta", True))
+            if uid is not UNSET:
+                mask |= 131072
+                if uid is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_numeric_text(uid, "products", "uid"))
+            if opens is not UNSET:
+                mask |= 262144
+                if opens is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_numeric_text(opens, "products", "opens"))
+            if anything is not UNSET:
+                mask |= 524288
+                given.append(anything)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_product, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Product with this id; NOT_FOUND when none has it."""

@@ -4,10 +4,13 @@
 
 from __future__ import annotations
 
+import datetime
+from .models import JsonValue
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import Product
 from .results import Result
 
@@ -55,6 +58,38 @@ class ProductTable(BaseTable[Product]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        name: str | Unset = UNSET,
+        code: str | None | Unset = UNSET,
+        letters: str | None | Unset = UNSET,
+        notes: str | None | Unset = UNSET,
+        price: float | Unset = UNSET,
+        amount: float | None | Unset = UNSET,
+        released: datetime.date | None | Unset = UNSET,
+        updated: datetime.datetime | None | Unset = UNSET,
+        seen: datetime.datetime | None | Unset = UNSET,
+        active: bool | Unset = UNSET,
+        image: bytes | None | Unset = UNSET,
+        weight: float | None | Unset = UNSET,
+        ratio: float | None | Unset = UNSET,
+        precise: float | None | Unset = UNSET,
+        big: int | None | Unset = UNSET,
+        small: int | None | Unset = UNSET,
+        meta: JsonValue | None | Unset = UNSET,
+        uid: str | None | Unset = UNSET,
+        opens: str | None | Unset = UNSET,
+        anything: bytes | None | Unset = UNSET,
+    ) -> Result[Product]:
+        """Write only the given columns of the Product with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:

@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import SettingTable
@@ -154,6 +156,80 @@ class SettingStore(_Store, SettingTable):
             return self._one(stored, decode_setting, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        name: str | Unset = UNSET,
+        quoted: str | Unset = UNSET,
+        retries: int | Unset = UNSET,
+        offset_ms: int | Unset = UNSET,
+        boost: int | Unset = UNSET,
+        ratio: float | Unset = UNSET,
+        enabled: bool | Unset = UNSET,
+        note: str | None | Unset = UNSET,
+        updated_at: str | Unset = UNSET,
+        label: str | Unset = UNSET,
+        payload: bytes | None | Unset = UNSET,
+    ) -> Result[Setting]:
+        """Write only the given columns of the Setting with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if name is not UNSET:
+                mask |= 1
+                given.append(name)
+            if quoted is not UNSET:
+                mask |= 2
+                given.append(quoted)
+            if retries is not UNSET:
+                mask |= 4
+                given.append(retries)
+            if offset_ms is not UNSET:
+                mask |= 8
+                given.append(offset_ms)
+            if boost is not UNSET:
+                mask |= 16
+                given.append(boost)
+            if ratio is not UNSET:
+                mask |= 32
+                given.append(_convert.encode_float(ratio, "settings", "ratio"))
+            if enabled is not UNSET:
+                mask |= 64
+                given.append(_convert.encode_bool(enabled))
+            if note is not UNSET:
+                mask |= 128
+                given.append(note)
+            if updated_at is not UNSET:
+                mask |= 256
+                if updated_at is _convert.DEFAULT:
+                    _convert.refuse_default("settings", "updated_at")
+                given.append(updated_at)
+            if label is not UNSET:
+                mask |= 512
+                if label is _convert.DEFAULT:
+                    _convert.refuse_default("settings", "label")
+                given.append(label)
+            if payload is not UNSET:
+                mask |= 1024
+                if payload is _convert.DEFAULT:
+                    _convert.refuse_default("settings", "payload")
+                given.append(payload)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_setting, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Setting with this id; NOT_FOUND when none has it."""

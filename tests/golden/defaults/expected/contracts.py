@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import Setting
 from .results import Result
 
@@ -55,6 +56,29 @@ class SettingTable(BaseTable[Setting]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        name: str | Unset = UNSET,
+        quoted: str | Unset = UNSET,
+        retries: int | Unset = UNSET,
+        offset_ms: int | Unset = UNSET,
+        boost: int | Unset = UNSET,
+        ratio: float | Unset = UNSET,
+        enabled: bool | Unset = UNSET,
+        note: str | None | Unset = UNSET,
+        updated_at: str | Unset = UNSET,
+        label: str | Unset = UNSET,
+        payload: bytes | None | Unset = UNSET,
+    ) -> Result[Setting]:
+        """Write only the given columns of the Setting with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:

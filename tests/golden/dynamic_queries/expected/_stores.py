@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
@@ -46,6 +47,11 @@ __all__ = [
 _T = TypeVar("_T")
 # SuccessResult(ray_id=..., client_message=...), built without dataclass overhead.
 _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(SuccessResult)
+
+
+def _new_ray_id() -> str:
+    """A ray_id for a call that gave none: scripts and tests need not invent one."""
+    return uuid.uuid4().hex
 
 
 class _Store:
@@ -109,16 +115,18 @@ class AuthorStore(_Store, AuthorTable):
     table: ClassVar[str] = "authors"
     _sql: ClassVar[Any]  # set by each backend module: its _AuthorSql
 
-    async def insert(self, row: Author, ray_id: str) -> Result[Author]:
+    async def insert(self, row: Author, ray_id: str | None = None) -> Result[Author]:
         """Insert a new Author; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_author_insert(row))
             return self._one(stored, decode_author, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Author], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Author], ray_id: str | None = None) -> Result[int]:
         """Insert every Author in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_author_insert(r) for r in rows]
@@ -127,30 +135,33 @@ class AuthorStore(_Store, AuthorTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Author]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Author]:
         """The Author with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_author, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Author, ray_id: str) -> Result[Author]:
+    async def update(self, row: Author, ray_id: str | None = None) -> Result[Author]:
         """Write every mutable column of this Author, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_author_update(row))
             return self._one(stored, decode_author, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Author, ray_id: str) -> Result[Author]:
+    async def upsert(self, row: Author, ray_id: str | None = None) -> Result[Author]:
         """Insert this Author, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_author_insert(row))
             return self._one(stored, decode_author, ray_id)
@@ -158,12 +169,18 @@ class AuthorStore(_Store, AuthorTable):
             return self._failed(exc, ray_id, "upsert")
 
     async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | Unset = UNSET, email: str | None | Unset = UNSET
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        name: str | Unset = UNSET,
+        email: str | None | Unset = UNSET,
     ) -> Result[Author]:
         """Write only the given columns of the Author with this id.
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             mask = 0
             given: list[object] = []
@@ -183,8 +200,9 @@ class AuthorStore(_Store, AuthorTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
 
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Author with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -192,9 +210,10 @@ class AuthorStore(_Store, AuthorTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Author]]:
         """Up to `limit` Author rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -210,16 +229,20 @@ class AuthorStore(_Store, AuthorTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Author rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
-    async def add_author_once(self, name: str, email: str | None, ray_id: str) -> Result[int]:
+    async def add_author_once(
+        self, name: str, email: str | None, ray_id: str | None = None
+    ) -> Result[int]:
         """Add an author unless one has the name; the id, or NOT_FOUND when ignored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.execute_returning(
                 self._sql.ADD_AUTHOR_ONCE,
@@ -244,16 +267,18 @@ class PostStore(_Store, PostTable):
     _foreign_keys: ClassVar[tuple[str, ...]] = ("author_id",)
     _sql: ClassVar[Any]  # set by each backend module: its _PostSql
 
-    async def insert(self, row: Post, ray_id: str) -> Result[Post]:
+    async def insert(self, row: Post, ray_id: str | None = None) -> Result[Post]:
         """Insert a new Post; the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_post_insert(row))
             return self._one(stored, decode_post, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
-    async def insert_many(self, rows: Sequence[Post], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[Post], ray_id: str | None = None) -> Result[int]:
         """Insert every Post in one transaction, all or nothing; the number inserted."""
+        ray_id = ray_id or _new_ray_id()
         try:
             inserted = await self._db.execute_many(
                 self._sql.INSERT_MANY, [encode_post_insert(r) for r in rows]
@@ -262,19 +287,21 @@ class PostStore(_Store, PostTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "insert_many")
 
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Post]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Post]:
         """The Post with this id, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             return self._one(found, decode_post, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
-    async def update(self, row: Post, ray_id: str) -> Result[Post]:
+    async def update(self, row: Post, ray_id: str | None = None) -> Result[Post]:
         """Write every mutable column of this Post, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_then_fetch(
                 self._sql.UPDATE, encode_post_update(row), self._sql.GET_BY_ID, (0,)
@@ -283,11 +310,12 @@ class PostStore(_Store, PostTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
-    async def upsert(self, row: Post, ray_id: str) -> Result[Post]:
+    async def upsert(self, row: Post, ray_id: str | None = None) -> Result[Post]:
         """Insert this Post, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+        ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_then_fetch(
                 self._sql.UPSERT, encode_post_insert(row), self._sql.GET_BY_ID, (0,)
@@ -299,7 +327,7 @@ class PostStore(_Store, PostTable):
     async def patch_by_id(
         self,
         id: int,
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         author_id: int | None | Unset = UNSET,
         title: str | Unset = UNSET,
@@ -311,6 +339,7 @@ class PostStore(_Store, PostTable):
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             mask = 0
             given: list[object] = []
@@ -344,8 +373,9 @@ class PostStore(_Store, PostTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "patch_by_id")
 
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Post with this id; NOT_FOUND when none has it."""
+        ray_id = ray_id or _new_ray_id()
         try:
             deleted = await self._db.execute(self._sql.DELETE_BY_ID, (id,))
             return self._deleted(deleted, ray_id)
@@ -353,9 +383,15 @@ class PostStore(_Store, PostTable):
             return self._failed(exc, ray_id, "delete_by_id")
 
     async def list_by_author_id(
-        self, author_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        author_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Post]]:
         """Up to `limit` Post rows with this author_id, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -378,8 +414,9 @@ class PostStore(_Store, PostTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_author_id")
 
-    async def count_by_author_id(self, author_id: int, ray_id: str) -> Result[int]:
+    async def count_by_author_id(self, author_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Post rows with this author_id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_AUTHOR_ID, (author_id,))
             return self._count(found, ray_id)
@@ -389,12 +426,13 @@ class PostStore(_Store, PostTable):
     async def list_by_status(
         self,
         status: Literal["draft", "published"],
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         limit: int = 100,
         after: int | None = None,
     ) -> Result[list[Post]]:
         """Up to `limit` Post rows with this status, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -418,9 +456,10 @@ class PostStore(_Store, PostTable):
             return self._failed(exc, ray_id, "list_by_status")
 
     async def count_by_status(
-        self, status: Literal["draft", "published"], ray_id: str
+        self, status: Literal["draft", "published"], ray_id: str | None = None
     ) -> Result[int]:
         """How many Post rows with this status."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_STATUS, (status,))
             return self._count(found, ray_id)
@@ -428,9 +467,15 @@ class PostStore(_Store, PostTable):
             return self._failed(exc, ray_id, "count_by_status")
 
     async def list_by_created_at(
-        self, created_at: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        created_at: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Post]]:
         """Up to `limit` Post rows with this created_at, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(
@@ -453,8 +498,9 @@ class PostStore(_Store, PostTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_by_created_at")
 
-    async def count_by_created_at(self, created_at: int, ray_id: str) -> Result[int]:
+    async def count_by_created_at(self, created_at: int, ray_id: str | None = None) -> Result[int]:
         """How many Post rows with this created_at."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
             return self._count(found, ray_id)
@@ -462,9 +508,10 @@ class PostStore(_Store, PostTable):
             return self._failed(exc, ray_id, "count_by_created_at")
 
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Post]]:
         """Up to `limit` Post rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+        ray_id = ray_id or _new_ray_id()
         try:
             if after is None:
                 found_rows = await self._db.fetch_all(self._sql.LIST_ALL, (limit,))
@@ -480,8 +527,9 @@ class PostStore(_Store, PostTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "list_all")
 
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many Post rows in the table."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return self._count(found, ray_id)
@@ -494,9 +542,10 @@ class PostStore(_Store, PostTable):
         title: str,
         status: Literal["draft", "published"],
         created_at: int,
-        ray_id: str,
+        ray_id: str | None = None,
     ) -> Result[int]:
         """Add a post; its new id."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found = await self._db.execute_returning(
                 self._sql.ADD_POST,
@@ -515,9 +564,10 @@ class PostStore(_Store, PostTable):
         return SuccessResult(ray_id=ray_id, client_message=changed)
 
     async def publish_posts(
-        self, params: Sequence[tuple[datetime.date | None, int]], ray_id: str
+        self, params: Sequence[tuple[datetime.date | None, int]], ray_id: str | None = None
     ) -> Result[int]:
         """Publish many posts at once; how many were drafts."""
+        ray_id = ray_id or _new_ray_id()
         try:
             changed = await self._db.execute_many(
                 self._sql.PUBLISH_POSTS,
@@ -527,8 +577,11 @@ class PostStore(_Store, PostTable):
             return self._failed(exc, ray_id, "publish_posts")
         return SuccessResult(ray_id=ray_id, client_message=changed)
 
-    async def posts_by_ids(self, ids: Sequence[int], ray_id: str) -> Result[list[PostsByIdsRow]]:
+    async def posts_by_ids(
+        self, ids: Sequence[int], ray_id: str | None = None
+    ) -> Result[list[PostsByIdsRow]]:
         """Posts with these ids."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(
                 self._sql.POSTS_BY_IDS, (_dynamic.in_list(self._sql._IN_LIST, ids, "ids"),)
@@ -538,8 +591,11 @@ class PostStore(_Store, PostTable):
             return self._failed(exc, ray_id, "posts_by_ids")
         return SuccessResult(ray_id=ray_id, client_message=values)
 
-    async def posts_except(self, ids: Sequence[int], ray_id: str) -> Result[list[int]]:
+    async def posts_except(
+        self, ids: Sequence[int], ray_id: str | None = None
+    ) -> Result[list[int]]:
         """Posts that are not among these."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(
                 self._sql.POSTS_EXCEPT, (_dynamic.in_list(self._sql._IN_LIST, ids, "ids"),)
@@ -551,7 +607,7 @@ class PostStore(_Store, PostTable):
 
     async def list_posts(
         self,
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         author_id: int | None = None,
         status: Literal["draft", "published"] | None = None,
@@ -561,6 +617,7 @@ class PostStore(_Store, PostTable):
         after: Post | None = None,
     ) -> Result[list[Post]]:
         """The post list: by author and status when given, in the order picked."""
+        ray_id = ray_id or _new_ray_id()
         try:
             mask = 0
             full: list[object] = []
@@ -590,9 +647,12 @@ class PostStore(_Store, PostTable):
             return self._failed(exc, ray_id, "list_posts")
         return SuccessResult(ray_id=ray_id, client_message=values)
 
-    async def posts_with_author(self, author_id: int | None, ray_id: str) -> Result[list[int]]:
+    async def posts_with_author(
+        self, author_id: int | None, ray_id: str | None = None
+    ) -> Result[list[int]]:
         """Posts whose author is exactly this one, NULL included: `IS` compares NULL
         as a value, unlike an @optional filter, which None leaves out."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(self._sql.POSTS_WITH_AUTHOR, (author_id,))
             values = [r[0] for r in found_rows]
@@ -600,8 +660,11 @@ class PostStore(_Store, PostTable):
             return self._failed(exc, ray_id, "posts_with_author")
         return SuccessResult(ray_id=ray_id, client_message=values)
 
-    async def posts_with_authors(self, ray_id: str) -> Result[list[PostsWithAuthorsRow]]:
+    async def posts_with_authors(
+        self, ray_id: str | None = None
+    ) -> Result[list[PostsWithAuthorsRow]]:
         """Each post with its author; none for an orphan post."""
+        ray_id = ray_id or _new_ray_id()
         try:
             found_rows = await self._db.fetch_all(self._sql.POSTS_WITH_AUTHORS, ())
             values = [decode_posts_with_authors_row(r) for r in found_rows]
@@ -611,7 +674,7 @@ class PostStore(_Store, PostTable):
 
     async def list_post_titles(
         self,
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         status: Literal["draft", "published"] | None = None,
         order_by: Literal["title", "-title", "created_at", "-created_at"] = "title",
@@ -619,6 +682,7 @@ class PostStore(_Store, PostTable):
         after: ListPostTitlesRow | None = None,
     ) -> Result[list[ListPostTitlesRow]]:
         """Titles only, a page at a time in the order picked: rows of their own class."""
+        ray_id = ray_id or _new_ray_id()
         try:
             mask = 0
             full: list[object] = []

@@ -27,15 +27,15 @@ class BaseTable(ABC, Generic[_T]):
     """What every table offers, whatever the backend."""
 
     @abstractmethod
-    async def insert(self, row: _T, ray_id: str) -> Result[_T]:
+    async def insert(self, row: _T, ray_id: str | None = None) -> Result[_T]:
         """Insert a new row; the result holds the row as stored."""
 
     @abstractmethod
-    async def insert_many(self, rows: Sequence[_T], ray_id: str) -> Result[int]:
+    async def insert_many(self, rows: Sequence[_T], ray_id: str | None = None) -> Result[int]:
         """Insert every row in one transaction, all or nothing; the number inserted."""
 
     @abstractmethod
-    async def count_all(self, ray_id: str) -> Result[int]:
+    async def count_all(self, ray_id: str | None = None) -> Result[int]:
         """How many rows the table holds."""
 
 
@@ -43,18 +43,18 @@ class AuthorTable(BaseTable[Author]):
     """A small blog, to exercise queries whose statement depends on the call."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Author]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Author]:
         """The Author with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Author, ray_id: str) -> Result[Author]:
+    async def update(self, row: Author, ray_id: str | None = None) -> Result[Author]:
         """Write every mutable column of this Author, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Author, ray_id: str) -> Result[Author]:
+    async def upsert(self, row: Author, ray_id: str | None = None) -> Result[Author]:
         """Insert this Author, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
@@ -62,7 +62,12 @@ class AuthorTable(BaseTable[Author]):
 
     @abstractmethod
     async def patch_by_id(
-        self, id: int, ray_id: str, *, name: str | Unset = UNSET, email: str | None | Unset = UNSET
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        name: str | Unset = UNSET,
+        email: str | None | Unset = UNSET,
     ) -> Result[Author]:
         """Write only the given columns of the Author with this id.
 
@@ -70,17 +75,19 @@ class AuthorTable(BaseTable[Author]):
         as stored, or NOT_FOUND."""
 
     @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Author with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Author]]:
         """Up to `limit` Author rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def add_author_once(self, name: str, email: str | None, ray_id: str) -> Result[int]:
+    async def add_author_once(
+        self, name: str, email: str | None, ray_id: str | None = None
+    ) -> Result[int]:
         """Add an author unless one has the name; the id, or NOT_FOUND when ignored."""
 
 
@@ -88,18 +95,18 @@ class PostTable(BaseTable[Post]):
     """A row of the posts table."""
 
     @abstractmethod
-    async def get_by_id(self, id: int, ray_id: str) -> Result[Post]:
+    async def get_by_id(self, id: int, ray_id: str | None = None) -> Result[Post]:
         """The Post with this id, or NOT_FOUND."""
 
     @abstractmethod
-    async def update(self, row: Post, ray_id: str) -> Result[Post]:
+    async def update(self, row: Post, ray_id: str | None = None) -> Result[Post]:
         """Write every mutable column of this Post, found by its key.
 
         Immutable columns (such as created_at) are never overwritten. NOT_FOUND when no row has the key.
         """
 
     @abstractmethod
-    async def upsert(self, row: Post, ray_id: str) -> Result[Post]:
+    async def upsert(self, row: Post, ray_id: str | None = None) -> Result[Post]:
         """Insert this Post, or, when its key exists, write its mutable columns.
 
         Immutable columns (such as created_at) keep their stored value;
@@ -109,7 +116,7 @@ class PostTable(BaseTable[Post]):
     async def patch_by_id(
         self,
         id: int,
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         author_id: int | None | Unset = UNSET,
         title: str | Unset = UNSET,
@@ -123,24 +130,29 @@ class PostTable(BaseTable[Post]):
         as stored, or NOT_FOUND."""
 
     @abstractmethod
-    async def delete_by_id(self, id: int, ray_id: str) -> Result[None]:
+    async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Post with this id; NOT_FOUND when none has it."""
 
     @abstractmethod
     async def list_by_author_id(
-        self, author_id: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        author_id: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Post]]:
         """Up to `limit` Post rows with this author_id, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_author_id(self, author_id: int, ray_id: str) -> Result[int]:
+    async def count_by_author_id(self, author_id: int, ray_id: str | None = None) -> Result[int]:
         """How many Post rows with this author_id."""
 
     @abstractmethod
     async def list_by_status(
         self,
         status: Literal["draft", "published"],
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         limit: int = 100,
         after: int | None = None,
@@ -149,23 +161,28 @@ class PostTable(BaseTable[Post]):
 
     @abstractmethod
     async def count_by_status(
-        self, status: Literal["draft", "published"], ray_id: str
+        self, status: Literal["draft", "published"], ray_id: str | None = None
     ) -> Result[int]:
         """How many Post rows with this status."""
 
     @abstractmethod
     async def list_by_created_at(
-        self, created_at: int, ray_id: str, *, limit: int = 100, after: int | None = None
+        self,
+        created_at: int,
+        ray_id: str | None = None,
+        *,
+        limit: int = 100,
+        after: int | None = None,
     ) -> Result[list[Post]]:
         """Up to `limit` Post rows with this created_at, ordered by primary key; pass the last row's key as `after` for the next page."""
 
     @abstractmethod
-    async def count_by_created_at(self, created_at: int, ray_id: str) -> Result[int]:
+    async def count_by_created_at(self, created_at: int, ray_id: str | None = None) -> Result[int]:
         """How many Post rows with this created_at."""
 
     @abstractmethod
     async def list_all(
-        self, ray_id: str, *, limit: int = 100, after: int | None = None
+        self, ray_id: str | None = None, *, limit: int = 100, after: int | None = None
     ) -> Result[list[Post]]:
         """Up to `limit` Post rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
 
@@ -176,28 +193,32 @@ class PostTable(BaseTable[Post]):
         title: str,
         status: Literal["draft", "published"],
         created_at: int,
-        ray_id: str,
+        ray_id: str | None = None,
     ) -> Result[int]:
         """Add a post; its new id."""
 
     @abstractmethod
     async def publish_posts(
-        self, params: Sequence[tuple[datetime.date | None, int]], ray_id: str
+        self, params: Sequence[tuple[datetime.date | None, int]], ray_id: str | None = None
     ) -> Result[int]:
         """Publish many posts at once; how many were drafts."""
 
     @abstractmethod
-    async def posts_by_ids(self, ids: Sequence[int], ray_id: str) -> Result[list[PostsByIdsRow]]:
+    async def posts_by_ids(
+        self, ids: Sequence[int], ray_id: str | None = None
+    ) -> Result[list[PostsByIdsRow]]:
         """Posts with these ids."""
 
     @abstractmethod
-    async def posts_except(self, ids: Sequence[int], ray_id: str) -> Result[list[int]]:
+    async def posts_except(
+        self, ids: Sequence[int], ray_id: str | None = None
+    ) -> Result[list[int]]:
         """Posts that are not among these."""
 
     @abstractmethod
     async def list_posts(
         self,
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         author_id: int | None = None,
         status: Literal["draft", "published"] | None = None,
@@ -209,18 +230,22 @@ class PostTable(BaseTable[Post]):
         """The post list: by author and status when given, in the order picked."""
 
     @abstractmethod
-    async def posts_with_author(self, author_id: int | None, ray_id: str) -> Result[list[int]]:
+    async def posts_with_author(
+        self, author_id: int | None, ray_id: str | None = None
+    ) -> Result[list[int]]:
         """Posts whose author is exactly this one, NULL included: `IS` compares NULL
         as a value, unlike an @optional filter, which None leaves out."""
 
     @abstractmethod
-    async def posts_with_authors(self, ray_id: str) -> Result[list[PostsWithAuthorsRow]]:
+    async def posts_with_authors(
+        self, ray_id: str | None = None
+    ) -> Result[list[PostsWithAuthorsRow]]:
         """Each post with its author; none for an orphan post."""
 
     @abstractmethod
     async def list_post_titles(
         self,
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         status: Literal["draft", "published"] | None = None,
         order_by: Literal["title", "-title", "created_at", "-created_at"] = "title",

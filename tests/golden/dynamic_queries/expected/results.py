@@ -9,15 +9,17 @@ from typing import Generic, Literal, TypeAlias, TypeVar
 
 from ._runtime.errors import ErrorCode
 
-_T = TypeVar("_T")
+# Covariant: a result only hands its value out (frozen), so a SuccessResult[Note]
+# is a SuccessResult[object], and a helper taking Result[object] accepts any result.
+_T_co = TypeVar("_T_co", covariant=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SuccessResult(Generic[_T]):
+class SuccessResult(Generic[_T_co]):
     """The operation worked; `client_message` holds its value."""
 
     ray_id: str
-    client_message: _T = None  # type: ignore[assignment]
+    client_message: _T_co = None  # type: ignore[assignment]
     status: Literal[True] = True
 
 
@@ -31,6 +33,6 @@ class FailedResult:
     status: Literal[False] = False
 
 
-Result: TypeAlias = SuccessResult[_T] | FailedResult
+Result: TypeAlias = SuccessResult[_T_co] | FailedResult
 
 __all__ = ["ErrorCode", "FailedResult", "Result", "SuccessResult"]

@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import OrderTable
@@ -154,6 +156,58 @@ class OrderStore(_Store, OrderTable):
             return self._one(stored, decode_order, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        status: Literal["new", "paid", "shipped"] | Unset = UNSET,
+        priority: Literal[1, 2, 3] | Unset = UNSET,
+        gift: bool | Unset = UNSET,
+        express: bool | Unset = UNSET,
+        channel: Literal["web", "store"] | None | Unset = UNSET,
+        size: Literal["s", "m", "l"] | Unset = UNSET,
+        note: str | None | Unset = UNSET,
+    ) -> Result[Order]:
+        """Write only the given columns of the Order with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if status is not UNSET:
+                mask |= 1
+                given.append(status)
+            if priority is not UNSET:
+                mask |= 2
+                given.append(priority)
+            if gift is not UNSET:
+                mask |= 4
+                given.append(_convert.encode_bool(gift))
+            if express is not UNSET:
+                mask |= 8
+                given.append(_convert.encode_bool(express))
+            if channel is not UNSET:
+                mask |= 16
+                given.append(channel)
+            if size is not UNSET:
+                mask |= 32
+                given.append(size)
+            if note is not UNSET:
+                mask |= 64
+                given.append(note)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_order, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Order with this id; NOT_FOUND when none has it."""

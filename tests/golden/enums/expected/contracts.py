@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, Literal, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import Order
 from .results import Result
 
@@ -55,6 +56,25 @@ class OrderTable(BaseTable[Order]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        status: Literal["new", "paid", "shipped"] | Unset = UNSET,
+        priority: Literal[1, 2, 3] | Unset = UNSET,
+        gift: bool | Unset = UNSET,
+        express: bool | Unset = UNSET,
+        channel: Literal["web", "store"] | None | Unset = UNSET,
+        size: Literal["s", "m", "l"] | Unset = UNSET,
+        note: str | None | Unset = UNSET,
+    ) -> Result[Order]:
+        """Write only the given columns of the Order with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:

@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import AuthorTable, CategoryTable, BookTable, EditionTable, PrintingTable
@@ -170,6 +172,30 @@ class AuthorStore(_Store, AuthorTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self, id: int, ray_id: str | None = None, *, name: str | Unset = UNSET
+    ) -> Result[Author]:
+        """Write only the given columns of the Author with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if name is not UNSET:
+                mask |= 1
+                given.append(name)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_author, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Author with this id; NOT_FOUND when none has it."""
         ray_id = ray_id or _new_ray_id()
@@ -269,6 +295,38 @@ class CategoryStore(_Store, CategoryTable):
             return self._one(stored, decode_category, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        parent_id: int | None | Unset = UNSET,
+        name: str | Unset = UNSET,
+    ) -> Result[Category]:
+        """Write only the given columns of the Category with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if parent_id is not UNSET:
+                mask |= 1
+                given.append(parent_id)
+            if name is not UNSET:
+                mask |= 2
+                given.append(name)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_category, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Category with this id; NOT_FOUND when none has it."""
@@ -424,6 +482,50 @@ class BookStore(_Store, BookTable):
             return self._one(stored, decode_book, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        isbn: str | Unset = UNSET,
+        author_id: int | Unset = UNSET,
+        category_id: int | None | Unset = UNSET,
+        editor_id: int | None | Unset = UNSET,
+        reviewer_id: int | None | Unset = UNSET,
+    ) -> Result[Book]:
+        """Write only the given columns of the Book with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if isbn is not UNSET:
+                mask |= 1
+                given.append(isbn)
+            if author_id is not UNSET:
+                mask |= 2
+                given.append(author_id)
+            if category_id is not UNSET:
+                mask |= 4
+                given.append(category_id)
+            if editor_id is not UNSET:
+                mask |= 8
+                given.append(editor_id)
+            if reviewer_id is not UNSET:
+                mask |= 16
+                given.append(reviewer_id)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_book, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Book with this id; NOT_FOUND when none has it."""
@@ -836,6 +938,42 @@ class PrintingStore(_Store, PrintingTable):
             return self._one(stored, decode_printing, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        book_isbn: str | Unset = UNSET,
+        edition_number: int | Unset = UNSET,
+        copies: int | Unset = UNSET,
+    ) -> Result[Printing]:
+        """Write only the given columns of the Printing with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if book_isbn is not UNSET:
+                mask |= 1
+                given.append(book_isbn)
+            if edition_number is not UNSET:
+                mask |= 2
+                given.append(edition_number)
+            if copies is not UNSET:
+                mask |= 4
+                given.append(copies)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_printing, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Printing with this id; NOT_FOUND when none has it."""

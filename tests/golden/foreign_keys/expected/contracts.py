@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import Author, Category, Book, Edition, Printing
 from .results import Result
 
@@ -61,6 +62,15 @@ class AuthorTable(BaseTable[Author]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self, id: int, ray_id: str | None = None, *, name: str | Unset = UNSET
+    ) -> Result[Author]:
+        """Write only the given columns of the Author with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Author with this id; NOT_FOUND when none has it."""
 
@@ -91,6 +101,20 @@ class CategoryTable(BaseTable[Category]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        parent_id: int | None | Unset = UNSET,
+        name: str | Unset = UNSET,
+    ) -> Result[Category]:
+        """Write only the given columns of the Category with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
@@ -142,6 +166,23 @@ class BookTable(BaseTable[Book]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        isbn: str | Unset = UNSET,
+        author_id: int | Unset = UNSET,
+        category_id: int | None | Unset = UNSET,
+        editor_id: int | None | Unset = UNSET,
+        reviewer_id: int | None | Unset = UNSET,
+    ) -> Result[Book]:
+        """Write only the given columns of the Book with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
@@ -279,6 +320,21 @@ class PrintingTable(BaseTable[Printing]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        book_isbn: str | Unset = UNSET,
+        edition_number: int | Unset = UNSET,
+        copies: int | Unset = UNSET,
+    ) -> Result[Printing]:
+        """Write only the given columns of the Printing with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from .models import JsonValue
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import EventTable
@@ -156,6 +159,54 @@ class EventStore(_Store, EventTable):
             return self._one(stored, decode_event, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        payload: JsonValue | Unset = UNSET,
+        tags: JsonValue | None | Unset = UNSET,
+        meta: JsonValue | Unset = UNSET,
+        note: JsonValue | None | Unset = UNSET,
+    ) -> Result[Event]:
+        """Write only the given columns of the Event with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if payload is not UNSET:
+                mask |= 1
+                given.append(_convert.encode_json(payload, "events", "payload", True))
+            if tags is not UNSET:
+                mask |= 2
+                if tags is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_json(tags, "events", "tags", True))
+            if meta is not UNSET:
+                mask |= 4
+                if meta is _convert.DEFAULT:
+                    _convert.refuse_default("events", "meta")
+                given.append(_convert.encode_json(meta, "events", "meta", False))
+            if note is not UNSET:
+                mask |= 8
+                if note is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_json(note, "events", "note", False))
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_event, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Event with this id; NOT_FOUND when none has it."""

@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+from .models import JsonValue
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import Event
 from .models import EventSummariesRow
 from .results import Result
@@ -56,6 +58,22 @@ class EventTable(BaseTable[Event]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        payload: JsonValue | Unset = UNSET,
+        tags: JsonValue | None | Unset = UNSET,
+        meta: JsonValue | Unset = UNSET,
+        note: JsonValue | None | Unset = UNSET,
+    ) -> Result[Event]:
+        """Write only the given columns of the Event with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:

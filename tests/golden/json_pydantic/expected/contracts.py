@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+from .models import JsonValue
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import Document
 from .results import Result
 
@@ -55,6 +57,20 @@ class DocumentTable(BaseTable[Document]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        body: JsonValue | Unset = UNSET,
+        labels: JsonValue | None | Unset = UNSET,
+    ) -> Result[Document]:
+        """Write only the given columns of the Document with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:

@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ScheduleTable
@@ -154,6 +156,58 @@ class ScheduleStore(_Store, ScheduleTable):
             return self._one(stored, decode_schedule, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        interval: int | Unset = UNSET,
+        order: int | Unset = UNSET,
+        from_: str | Unset = UNSET,
+        class_: str | None | Unset = UNSET,
+        type: str | None | Unset = UNSET,
+        state: str | Unset = UNSET,
+        limit: int | None | Unset = UNSET,
+    ) -> Result[Schedule]:
+        """Write only the given columns of the Schedule with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if interval is not UNSET:
+                mask |= 1
+                given.append(interval)
+            if order is not UNSET:
+                mask |= 2
+                given.append(order)
+            if from_ is not UNSET:
+                mask |= 4
+                given.append(from_)
+            if class_ is not UNSET:
+                mask |= 8
+                given.append(class_)
+            if type is not UNSET:
+                mask |= 16
+                given.append(type)
+            if state is not UNSET:
+                mask |= 32
+                given.append(state)
+            if limit is not UNSET:
+                mask |= 64
+                given.append(limit)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_schedule, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Schedule with this id; NOT_FOUND when none has it."""

@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import Schedule
 from .results import Result
 
@@ -55,6 +56,25 @@ class ScheduleTable(BaseTable[Schedule]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        interval: int | Unset = UNSET,
+        order: int | Unset = UNSET,
+        from_: str | Unset = UNSET,
+        class_: str | None | Unset = UNSET,
+        type: str | None | Unset = UNSET,
+        state: str | Unset = UNSET,
+        limit: int | None | Unset = UNSET,
+    ) -> Result[Schedule]:
+        """Write only the given columns of the Schedule with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:

@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ProjectTable, TaskTable, LabelTable, ImportTable
@@ -166,6 +168,42 @@ class ProjectStore(_Store, ProjectTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        name: str | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
+    ) -> Result[Project]:
+        """Write only the given columns of the Project with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if name is not UNSET:
+                mask |= 1
+                given.append(name)
+            if updated_at is not UNSET:
+                mask |= 2
+                given.append(updated_at)
+            if updated_by is not UNSET:
+                mask |= 4
+                given.append(updated_by)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_project, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Project with this id; NOT_FOUND when none has it."""
         ray_id = ray_id or _new_ray_id()
@@ -265,6 +303,46 @@ class TaskStore(_Store, TaskTable):
             return self._one(stored, decode_task, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        project_id: str | Unset = UNSET,
+        title: str | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
+    ) -> Result[Task]:
+        """Write only the given columns of the Task with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if project_id is not UNSET:
+                mask |= 1
+                given.append(project_id)
+            if title is not UNSET:
+                mask |= 2
+                given.append(title)
+            if updated_at is not UNSET:
+                mask |= 4
+                given.append(updated_at)
+            if updated_by is not UNSET:
+                mask |= 8
+                given.append(updated_by)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_task, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Task with this id; NOT_FOUND when none has it."""
@@ -480,6 +558,38 @@ class ImportStore(_Store, ImportTable):
             return self._one(stored, decode_import, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        updated_at: int | Unset = UNSET,
+        updated_by: str | Unset = UNSET,
+    ) -> Result[Import]:
+        """Write only the given columns of the Import with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if updated_at is not UNSET:
+                mask |= 1
+                given.append(updated_at)
+            if updated_by is not UNSET:
+                mask |= 2
+                given.append(updated_by)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_import, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Import with this id; NOT_FOUND when none has it."""

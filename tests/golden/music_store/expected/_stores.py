@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import (
@@ -272,6 +274,30 @@ class ArtistStore(_Store, ArtistTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self, id: int, ray_id: str | None = None, *, name: str | Unset = UNSET
+    ) -> Result[Artist]:
+        """Write only the given columns of the Artist with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if name is not UNSET:
+                mask |= 1
+                given.append(name)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_artist, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Artist with this id; NOT_FOUND when none has it."""
         ray_id = ray_id or _new_ray_id()
@@ -380,6 +406,42 @@ class AlbumStore(_Store, AlbumTable):
             return self._one(stored, decode_album, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        title: str | Unset = UNSET,
+        artist_id: int | Unset = UNSET,
+        released: int | None | Unset = UNSET,
+    ) -> Result[Album]:
+        """Write only the given columns of the Album with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if title is not UNSET:
+                mask |= 1
+                given.append(title)
+            if artist_id is not UNSET:
+                mask |= 2
+                given.append(artist_id)
+            if released is not UNSET:
+                mask |= 4
+                given.append(released)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_album, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Album with this id; NOT_FOUND when none has it."""
@@ -544,6 +606,30 @@ class GenreStore(_Store, GenreTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self, id: int, ray_id: str | None = None, *, name: str | Unset = UNSET
+    ) -> Result[Genre]:
+        """Write only the given columns of the Genre with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if name is not UNSET:
+                mask |= 1
+                given.append(name)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_genre, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Genre with this id; NOT_FOUND when none has it."""
         ray_id = ray_id or _new_ray_id()
@@ -669,6 +755,30 @@ class MediaTypeStore(_Store, MediaTypeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self, id: int, ray_id: str | None = None, *, name: str | Unset = UNSET
+    ) -> Result[MediaType]:
+        """Write only the given columns of the MediaType with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if name is not UNSET:
+                mask |= 1
+                given.append(name)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_media_type, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the MediaType with this id; NOT_FOUND when none has it."""
         ray_id = ray_id or _new_ray_id()
@@ -777,6 +887,58 @@ class TrackStore(_Store, TrackTable):
             return self._one(stored, decode_track, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        name: str | Unset = UNSET,
+        album_id: int | Unset = UNSET,
+        media_type_id: int | Unset = UNSET,
+        genre_id: int | None | Unset = UNSET,
+        composer: str | None | Unset = UNSET,
+        milliseconds: int | Unset = UNSET,
+        unit_price: float | Unset = UNSET,
+    ) -> Result[Track]:
+        """Write only the given columns of the Track with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if name is not UNSET:
+                mask |= 1
+                given.append(name)
+            if album_id is not UNSET:
+                mask |= 2
+                given.append(album_id)
+            if media_type_id is not UNSET:
+                mask |= 4
+                given.append(media_type_id)
+            if genre_id is not UNSET:
+                mask |= 8
+                given.append(genre_id)
+            if composer is not UNSET:
+                mask |= 16
+                given.append(composer)
+            if milliseconds is not UNSET:
+                mask |= 32
+                given.append(milliseconds)
+            if unit_price is not UNSET:
+                mask |= 64
+                given.append(_convert.encode_float(unit_price, "tracks", "unit_price"))
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_track, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Track with this id; NOT_FOUND when none has it."""
@@ -1014,6 +1176,30 @@ class PlaylistStore(_Store, PlaylistTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self, id: int, ray_id: str | None = None, *, name: str | Unset = UNSET
+    ) -> Result[Playlist]:
+        """Write only the given columns of the Playlist with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if name is not UNSET:
+                mask |= 1
+                given.append(name)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_playlist, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Playlist with this id; NOT_FOUND when none has it."""
         ray_id = ray_id or _new_ray_id()
@@ -1129,6 +1315,35 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
             return self._one(stored, decode_playlist_track, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_playlist_id_and_track_id(
+        self,
+        playlist_id: int,
+        track_id: int,
+        ray_id: str | None = None,
+        *,
+        position: int | Unset = UNSET,
+    ) -> Result[PlaylistTrack]:
+        """Write only the given columns of the PlaylistTrack with this playlist_id and track_id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if position is not UNSET:
+                mask |= 1
+                given.append(position)
+            keys = (playlist_id, track_id)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_PLAYLIST_ID_AND_TRACK_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_PLAYLIST_ID_AND_TRACK_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_playlist_track, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_playlist_id_and_track_id")
 
     async def delete_by_playlist_id_and_track_id(
         self, playlist_id: int, track_id: int, ray_id: str | None = None
@@ -1579,6 +1794,50 @@ class EmployeeStore(_Store, EmployeeTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        last_name: str | Unset = UNSET,
+        first_name: str | Unset = UNSET,
+        title: str | None | Unset = UNSET,
+        reports_to: int | None | Unset = UNSET,
+        hired_on: str | None | Unset = UNSET,
+    ) -> Result[Employee]:
+        """Write only the given columns of the Employee with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if last_name is not UNSET:
+                mask |= 1
+                given.append(last_name)
+            if first_name is not UNSET:
+                mask |= 2
+                given.append(first_name)
+            if title is not UNSET:
+                mask |= 4
+                given.append(title)
+            if reports_to is not UNSET:
+                mask |= 8
+                given.append(reports_to)
+            if hired_on is not UNSET:
+                mask |= 16
+                given.append(hired_on)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_employee, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Employee with this id; NOT_FOUND when none has it."""
         ray_id = ray_id or _new_ray_id()
@@ -1728,6 +1987,50 @@ class CustomerStore(_Store, CustomerTable):
             return self._one(stored, decode_customer, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        first_name: str | Unset = UNSET,
+        last_name: str | Unset = UNSET,
+        email: str | Unset = UNSET,
+        country: str | None | Unset = UNSET,
+        support_rep_id: int | None | Unset = UNSET,
+    ) -> Result[Customer]:
+        """Write only the given columns of the Customer with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if first_name is not UNSET:
+                mask |= 1
+                given.append(first_name)
+            if last_name is not UNSET:
+                mask |= 2
+                given.append(last_name)
+            if email is not UNSET:
+                mask |= 4
+                given.append(email)
+            if country is not UNSET:
+                mask |= 8
+                given.append(country)
+            if support_rep_id is not UNSET:
+                mask |= 16
+                given.append(support_rep_id)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_customer, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Customer with this id; NOT_FOUND when none has it."""
@@ -1891,6 +2194,42 @@ class InvoiceStore(_Store, InvoiceTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        customer_id: int | Unset = UNSET,
+        invoiced_on: str | Unset = UNSET,
+        billing_country: str | None | Unset = UNSET,
+    ) -> Result[Invoice]:
+        """Write only the given columns of the Invoice with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if customer_id is not UNSET:
+                mask |= 1
+                given.append(customer_id)
+            if invoiced_on is not UNSET:
+                mask |= 2
+                given.append(invoiced_on)
+            if billing_country is not UNSET:
+                mask |= 4
+                given.append(billing_country)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_invoice, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Invoice with this id; NOT_FOUND when none has it."""
         ray_id = ray_id or _new_ray_id()
@@ -2049,6 +2388,43 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
             return self._one(stored, decode_invoice_line, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_invoice_id_and_line_no(
+        self,
+        invoice_id: int,
+        line_no: int,
+        ray_id: str | None = None,
+        *,
+        track_id: int | Unset = UNSET,
+        unit_price: float | Unset = UNSET,
+        quantity: int | Unset = UNSET,
+    ) -> Result[InvoiceLine]:
+        """Write only the given columns of the InvoiceLine with this invoice_id and line_no.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if track_id is not UNSET:
+                mask |= 1
+                given.append(track_id)
+            if unit_price is not UNSET:
+                mask |= 2
+                given.append(_convert.encode_float(unit_price, "invoice_lines", "unit_price"))
+            if quantity is not UNSET:
+                mask |= 4
+                given.append(quantity)
+            keys = (invoice_id, line_no)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_INVOICE_ID_AND_LINE_NO, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_INVOICE_ID_AND_LINE_NO, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_invoice_line, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_invoice_id_and_line_no")
 
     async def delete_by_invoice_id_and_line_no(
         self, invoice_id: int, line_no: int, ray_id: str | None = None
@@ -2251,6 +2627,39 @@ class ReviewStore(_Store, ReviewTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_customer_id_and_track_id(
+        self,
+        customer_id: int,
+        track_id: int,
+        ray_id: str | None = None,
+        *,
+        stars: int | Unset = UNSET,
+        body: str | None | Unset = UNSET,
+    ) -> Result[Review]:
+        """Write only the given columns of the Review with this customer_id and track_id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if stars is not UNSET:
+                mask |= 1
+                given.append(stars)
+            if body is not UNSET:
+                mask |= 2
+                given.append(body)
+            keys = (customer_id, track_id)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_CUSTOMER_ID_AND_TRACK_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_CUSTOMER_ID_AND_TRACK_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_review, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_customer_id_and_track_id")
+
     async def delete_by_customer_id_and_track_id(
         self, customer_id: int, track_id: int, ray_id: str | None = None
     ) -> Result[None]:
@@ -2452,6 +2861,48 @@ class PriceChangeStore(_Store, PriceChangeTable):
             return self._one(stored, decode_price_change, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        track_id: int | Unset = UNSET,
+        old_price: float | Unset = UNSET,
+        new_price: float | Unset = UNSET,
+        changed_at: str | Unset = UNSET,
+    ) -> Result[PriceChange]:
+        """Write only the given columns of the PriceChange with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if track_id is not UNSET:
+                mask |= 1
+                given.append(track_id)
+            if old_price is not UNSET:
+                mask |= 2
+                given.append(_convert.encode_float(old_price, "price_changes", "old_price"))
+            if new_price is not UNSET:
+                mask |= 4
+                given.append(_convert.encode_float(new_price, "price_changes", "new_price"))
+            if changed_at is not UNSET:
+                mask |= 8
+                if changed_at is _convert.DEFAULT:
+                    _convert.refuse_default("price_changes", "changed_at")
+                given.append(changed_at)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_price_change, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the PriceChange with this id; NOT_FOUND when none has it."""

@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import (
     Artist,
     Album,
@@ -111,6 +112,15 @@ class ArtistTable(BaseTable[Artist]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self, id: int, ray_id: str | None = None, *, name: str | Unset = UNSET
+    ) -> Result[Artist]:
+        """Write only the given columns of the Artist with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Artist with this id; NOT_FOUND when none has it."""
 
@@ -145,6 +155,21 @@ class AlbumTable(BaseTable[Album]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        title: str | Unset = UNSET,
+        artist_id: int | Unset = UNSET,
+        released: int | None | Unset = UNSET,
+    ) -> Result[Album]:
+        """Write only the given columns of the Album with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
@@ -204,6 +229,15 @@ class GenreTable(BaseTable[Genre]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self, id: int, ray_id: str | None = None, *, name: str | Unset = UNSET
+    ) -> Result[Genre]:
+        """Write only the given columns of the Genre with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Genre with this id; NOT_FOUND when none has it."""
 
@@ -244,6 +278,15 @@ class MediaTypeTable(BaseTable[MediaType]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self, id: int, ray_id: str | None = None, *, name: str | Unset = UNSET
+    ) -> Result[MediaType]:
+        """Write only the given columns of the MediaType with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the MediaType with this id; NOT_FOUND when none has it."""
 
@@ -278,6 +321,25 @@ class TrackTable(BaseTable[Track]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        name: str | Unset = UNSET,
+        album_id: int | Unset = UNSET,
+        media_type_id: int | Unset = UNSET,
+        genre_id: int | None | Unset = UNSET,
+        composer: str | None | Unset = UNSET,
+        milliseconds: int | Unset = UNSET,
+        unit_price: float | Unset = UNSET,
+    ) -> Result[Track]:
+        """Write only the given columns of the Track with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
@@ -365,6 +427,15 @@ class PlaylistTable(BaseTable[Playlist]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self, id: int, ray_id: str | None = None, *, name: str | Unset = UNSET
+    ) -> Result[Playlist]:
+        """Write only the given columns of the Playlist with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Playlist with this id; NOT_FOUND when none has it."""
 
@@ -397,6 +468,20 @@ class PlaylistTrackTable(BaseTable[PlaylistTrack]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_playlist_id_and_track_id(
+        self,
+        playlist_id: int,
+        track_id: int,
+        ray_id: str | None = None,
+        *,
+        position: int | Unset = UNSET,
+    ) -> Result[PlaylistTrack]:
+        """Write only the given columns of the PlaylistTrack with this playlist_id and track_id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_playlist_id_and_track_id(
@@ -535,6 +620,23 @@ class EmployeeTable(BaseTable[Employee]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        last_name: str | Unset = UNSET,
+        first_name: str | Unset = UNSET,
+        title: str | None | Unset = UNSET,
+        reports_to: int | None | Unset = UNSET,
+        hired_on: str | None | Unset = UNSET,
+    ) -> Result[Employee]:
+        """Write only the given columns of the Employee with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Employee with this id; NOT_FOUND when none has it."""
 
@@ -584,6 +686,23 @@ class CustomerTable(BaseTable[Customer]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        first_name: str | Unset = UNSET,
+        last_name: str | Unset = UNSET,
+        email: str | Unset = UNSET,
+        country: str | None | Unset = UNSET,
+        support_rep_id: int | None | Unset = UNSET,
+    ) -> Result[Customer]:
+        """Write only the given columns of the Customer with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
@@ -643,6 +762,21 @@ class InvoiceTable(BaseTable[Invoice]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        customer_id: int | Unset = UNSET,
+        invoiced_on: str | Unset = UNSET,
+        billing_country: str | None | Unset = UNSET,
+    ) -> Result[Invoice]:
+        """Write only the given columns of the Invoice with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Invoice with this id; NOT_FOUND when none has it."""
 
@@ -692,6 +826,22 @@ class InvoiceLineTable(BaseTable[InvoiceLine]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_invoice_id_and_line_no(
+        self,
+        invoice_id: int,
+        line_no: int,
+        ray_id: str | None = None,
+        *,
+        track_id: int | Unset = UNSET,
+        unit_price: float | Unset = UNSET,
+        quantity: int | Unset = UNSET,
+    ) -> Result[InvoiceLine]:
+        """Write only the given columns of the InvoiceLine with this invoice_id and line_no.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_invoice_id_and_line_no(
@@ -760,6 +910,21 @@ class ReviewTable(BaseTable[Review]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_customer_id_and_track_id(
+        self,
+        customer_id: int,
+        track_id: int,
+        ray_id: str | None = None,
+        *,
+        stars: int | Unset = UNSET,
+        body: str | None | Unset = UNSET,
+    ) -> Result[Review]:
+        """Write only the given columns of the Review with this customer_id and track_id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_customer_id_and_track_id(
         self, customer_id: int, track_id: int, ray_id: str | None = None
     ) -> Result[None]:
@@ -824,6 +989,22 @@ class PriceChangeTable(BaseTable[PriceChange]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        track_id: int | Unset = UNSET,
+        old_price: float | Unset = UNSET,
+        new_price: float | Unset = UNSET,
+        changed_at: str | Unset = UNSET,
+    ) -> Result[PriceChange]:
+        """Write only the given columns of the PriceChange with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:

@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import APIClient, ShortURL, Person, Address, Status, T2faDevice
 from .results import Result
 
@@ -62,6 +63,15 @@ class ClientContract(BaseTable[APIClient]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self, id: str, ray_id: str | None = None, *, redirect_to: str | Unset = UNSET
+    ) -> Result[APIClient]:
+        """Write only the given columns of the APIClient with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the APIClient with this id; NOT_FOUND when none has it."""
 
@@ -92,6 +102,20 @@ class ShortURLTable(BaseTable[ShortURL]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        target_url: str | Unset = UNSET,
+        api_client_id: str | None | Unset = UNSET,
+    ) -> Result[ShortURL]:
+        """Write only the given columns of the ShortURL with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
@@ -143,6 +167,15 @@ class PersonTable(BaseTable[Person]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self, id: int, ray_id: str | None = None, *, full_name: str | Unset = UNSET
+    ) -> Result[Person]:
+        """Write only the given columns of the Person with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Person with this id; NOT_FOUND when none has it."""
 
@@ -173,6 +206,20 @@ class AddressTable(BaseTable[Address]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        person_id: int | Unset = UNSET,
+        line1: str | Unset = UNSET,
+    ) -> Result[Address]:
+        """Write only the given columns of the Address with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
@@ -222,6 +269,15 @@ class StatusTable(BaseTable[Status]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self, id: int, ray_id: str | None = None, *, name: str | Unset = UNSET
+    ) -> Result[Status]:
+        """Write only the given columns of the Status with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Status with this id; NOT_FOUND when none has it."""
 
@@ -252,6 +308,20 @@ class T2faDeviceTable(BaseTable[T2faDevice]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        model_: str | Unset = UNSET,
+        self_: str | None | Unset = UNSET,
+    ) -> Result[T2faDevice]:
+        """Write only the given columns of the T2faDevice with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:

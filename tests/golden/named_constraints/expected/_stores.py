@@ -13,9 +13,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import OwnerTable, PetTable
@@ -168,6 +170,30 @@ class OwnerStore(_Store, OwnerTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self, id: int, ray_id: str | None = None, *, email: str | Unset = UNSET
+    ) -> Result[Owner]:
+        """Write only the given columns of the Owner with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if email is not UNSET:
+                mask |= 1
+                given.append(email)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_owner, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Owner with this id; NOT_FOUND when none has it."""
         ray_id = ray_id or _new_ray_id()
@@ -285,6 +311,50 @@ class PetStore(_Store, PetTable):
             return self._one(stored, decode_pet, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        owner_id: int | Unset = UNSET,
+        vet_id: int | None | Unset = UNSET,
+        name: str | Unset = UNSET,
+        tag: str | None | Unset = UNSET,
+        kind: Literal["cat", "dog"] | Unset = UNSET,
+    ) -> Result[Pet]:
+        """Write only the given columns of the Pet with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if owner_id is not UNSET:
+                mask |= 1
+                given.append(owner_id)
+            if vet_id is not UNSET:
+                mask |= 2
+                given.append(vet_id)
+            if name is not UNSET:
+                mask |= 4
+                given.append(name)
+            if tag is not UNSET:
+                mask |= 8
+                given.append(tag)
+            if kind is not UNSET:
+                mask |= 16
+                given.append(kind)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_pet, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Pet with this id; NOT_FOUND when none has it."""

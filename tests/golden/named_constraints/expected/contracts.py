@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import Owner, Pet
 from .results import Result
 
@@ -62,6 +63,15 @@ class OwnerTable(BaseTable[Owner]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self, id: int, ray_id: str | None = None, *, email: str | Unset = UNSET
+    ) -> Result[Owner]:
+        """Write only the given columns of the Owner with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Owner with this id; NOT_FOUND when none has it."""
 
@@ -100,6 +110,23 @@ class PetTable(BaseTable[Pet]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        owner_id: int | Unset = UNSET,
+        vet_id: int | None | Unset = UNSET,
+        name: str | Unset = UNSET,
+        tag: str | None | Unset = UNSET,
+        kind: Literal["cat", "dog"] | Unset = UNSET,
+    ) -> Result[Pet]:
+        """Write only the given columns of the Pet with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:

@@ -10,12 +10,15 @@ classes have no constructor.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import TeamTable, PlayerTable, ScoreTable
@@ -171,6 +174,52 @@ class TeamStore(_Store, TeamTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        name: str | Unset = UNSET,
+        is_active: bool | Unset = UNSET,
+        score: float | None | Unset = UNSET,
+        founded: datetime.date | None | Unset = UNSET,
+    ) -> Result[Team]:
+        """Write only the given columns of the Team with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if name is not UNSET:
+                mask |= 1
+                given.append(name)
+            if is_active is not UNSET:
+                mask |= 2
+                given.append(_convert.encode_bool(is_active))
+            if score is not UNSET:
+                mask |= 4
+                if score is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_float(score, "teams", "score"))
+            if founded is not UNSET:
+                mask |= 8
+                if founded is None:
+                    given.append(None)
+                else:
+                    given.append(founded.isoformat())
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_team, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Team with this id; NOT_FOUND when none has it."""
         ray_id = ray_id or _new_ray_id()
@@ -287,6 +336,35 @@ class PlayerStore(_Store, PlayerTable):
             return self._one(stored, decode_player, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_team_id_and_number(
+        self,
+        team_id: int,
+        number: Literal[1, 2, 3],
+        ray_id: str | None = None,
+        *,
+        nickname: str | Unset = UNSET,
+    ) -> Result[Player]:
+        """Write only the given columns of the Player with this team_id and number.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if nickname is not UNSET:
+                mask |= 1
+                given.append(nickname)
+            keys = (team_id, number)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_TEAM_ID_AND_NUMBER, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_TEAM_ID_AND_NUMBER, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_player, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_team_id_and_number")
 
     async def delete_by_team_id_and_number(
         self, team_id: int, number: Literal[1, 2, 3], ray_id: str | None = None

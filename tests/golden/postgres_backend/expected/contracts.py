@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+import datetime
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, Literal, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import Team, Player, Score
 from .results import Result
 
@@ -63,6 +65,22 @@ class TeamTable(BaseTable[Team]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        name: str | Unset = UNSET,
+        is_active: bool | Unset = UNSET,
+        score: float | None | Unset = UNSET,
+        founded: datetime.date | None | Unset = UNSET,
+    ) -> Result[Team]:
+        """Write only the given columns of the Team with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Team with this id; NOT_FOUND when none has it."""
 
@@ -99,6 +117,20 @@ class PlayerTable(BaseTable[Player]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_team_id_and_number(
+        self,
+        team_id: int,
+        number: Literal[1, 2, 3],
+        ray_id: str | None = None,
+        *,
+        nickname: str | Unset = UNSET,
+    ) -> Result[Player]:
+        """Write only the given columns of the Player with this team_id and number.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_team_id_and_number(

@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import Note, PinnedNote
 from .results import Result
 
@@ -65,6 +66,21 @@ class NoteTable(BaseTable[Note]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        body: str | Unset = UNSET,
+        pinned: bool | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+    ) -> Result[Note]:
+        """Write only the given columns of the Note with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:

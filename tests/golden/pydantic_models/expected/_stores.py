@@ -10,12 +10,16 @@ classes have no constructor.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
+from decimal import Decimal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import AccountTable, OrderTable
@@ -170,6 +174,84 @@ class AccountStore(_Store, AccountTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        email: str | Unset = UNSET,
+        password_hash: str | Unset = UNSET,
+        recovery_code: str | None | Unset = UNSET,
+        plan: Literal["free", "pro"] | Unset = UNSET,
+        balance: Decimal | Unset = UNSET,
+        born_on: datetime.date | None | Unset = UNSET,
+        last_seen_at: datetime.datetime | None | Unset = UNSET,
+        avatar: bytes | None | Unset = UNSET,
+        score: float | Unset = UNSET,
+        is_admin: bool | Unset = UNSET,
+        joined_at: int | Unset = UNSET,
+    ) -> Result[Account]:
+        """Write only the given columns of the Account with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if email is not UNSET:
+                mask |= 1
+                given.append(email)
+            if password_hash is not UNSET:
+                mask |= 2
+                given.append(password_hash)
+            if recovery_code is not UNSET:
+                mask |= 4
+                given.append(recovery_code)
+            if plan is not UNSET:
+                mask |= 8
+                given.append(plan)
+            if balance is not UNSET:
+                mask |= 16
+                given.append(_convert.encode_decimal(balance, "accounts", "balance", (10, 2)))
+            if born_on is not UNSET:
+                mask |= 32
+                if born_on is None:
+                    given.append(None)
+                else:
+                    given.append(born_on.isoformat())
+            if last_seen_at is not UNSET:
+                mask |= 64
+                if last_seen_at is None:
+                    given.append(None)
+                else:
+                    given.append(
+                        _convert.encode_utc_datetime(last_seen_at, "accounts", "last_seen_at")
+                    )
+            if avatar is not UNSET:
+                mask |= 128
+                given.append(avatar)
+            if score is not UNSET:
+                mask |= 256
+                given.append(_convert.encode_float(score, "accounts", "score"))
+            if is_admin is not UNSET:
+                mask |= 512
+                given.append(_convert.encode_bool(is_admin))
+            if joined_at is not UNSET:
+                mask |= 1024
+                if joined_at is _convert.DEFAULT:
+                    _convert.refuse_default("accounts", "joined_at")
+                given.append(joined_at)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_account, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Account with this id; NOT_FOUND when none has it."""
         ray_id = ray_id or _new_ray_id()
@@ -288,6 +370,46 @@ class OrderStore(_Store, OrderTable):
             return self._one(stored, decode_order, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        account_id: int | Unset = UNSET,
+        status: Literal["open", "paid", "shipped"] | Unset = UNSET,
+        total: Decimal | Unset = UNSET,
+        qty: int | Unset = UNSET,
+    ) -> Result[Order]:
+        """Write only the given columns of the Order with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if account_id is not UNSET:
+                mask |= 1
+                given.append(account_id)
+            if status is not UNSET:
+                mask |= 2
+                given.append(status)
+            if total is not UNSET:
+                mask |= 4
+                given.append(_convert.encode_decimal(total, "orders", "total", (10, 2)))
+            if qty is not UNSET:
+                mask |= 8
+                given.append(qty)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_order, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Order with this id; NOT_FOUND when none has it."""

@@ -4,10 +4,13 @@
 
 from __future__ import annotations
 
+import datetime
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Generic, TypeVar
+from decimal import Decimal
+from typing import Generic, Literal, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import Account, Order
 from .models import OrderTotalsRow
 from .results import Result
@@ -63,6 +66,29 @@ class AccountTable(BaseTable[Account]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        email: str | Unset = UNSET,
+        password_hash: str | Unset = UNSET,
+        recovery_code: str | None | Unset = UNSET,
+        plan: Literal["free", "pro"] | Unset = UNSET,
+        balance: Decimal | Unset = UNSET,
+        born_on: datetime.date | None | Unset = UNSET,
+        last_seen_at: datetime.datetime | None | Unset = UNSET,
+        avatar: bytes | None | Unset = UNSET,
+        score: float | Unset = UNSET,
+        is_admin: bool | Unset = UNSET,
+        joined_at: int | Unset = UNSET,
+    ) -> Result[Account]:
+        """Write only the given columns of the Account with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Account with this id; NOT_FOUND when none has it."""
 
@@ -101,6 +127,22 @@ class OrderTable(BaseTable[Order]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        account_id: int | Unset = UNSET,
+        status: Literal["open", "paid", "shipped"] | Unset = UNSET,
+        total: Decimal | Unset = UNSET,
+        qty: int | Unset = UNSET,
+    ) -> Result[Order]:
+        """Write only the given columns of the Order with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:

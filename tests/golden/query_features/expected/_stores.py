@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ProjectTable, TaskTable
@@ -170,6 +172,38 @@ class ProjectStore(_Store, ProjectTable):
             return self._one(stored, decode_project, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        name: str | Unset = UNSET,
+        archived: bool | Unset = UNSET,
+    ) -> Result[Project]:
+        """Write only the given columns of the Project with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if name is not UNSET:
+                mask |= 1
+                given.append(name)
+            if archived is not UNSET:
+                mask |= 2
+                given.append(_convert.encode_bool(archived))
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_project, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Project with this id; NOT_FOUND when none has it."""
@@ -331,6 +365,60 @@ class TaskStore(_Store, TaskTable):
             return self._one(stored, decode_task, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        project_id: int | Unset = UNSET,
+        title: str | Unset = UNSET,
+        status: Literal["open", "done"] | Unset = UNSET,
+        due: datetime.date | None | Unset = UNSET,
+        estimate: float | None | Unset = UNSET,
+        done_at: int | None | Unset = UNSET,
+    ) -> Result[Task]:
+        """Write only the given columns of the Task with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if project_id is not UNSET:
+                mask |= 1
+                given.append(project_id)
+            if title is not UNSET:
+                mask |= 2
+                given.append(title)
+            if status is not UNSET:
+                mask |= 4
+                given.append(status)
+            if due is not UNSET:
+                mask |= 8
+                if due is None:
+                    given.append(None)
+                else:
+                    given.append(due.isoformat())
+            if estimate is not UNSET:
+                mask |= 16
+                if estimate is None:
+                    given.append(None)
+                else:
+                    given.append(_convert.encode_float(estimate, "tasks", "estimate"))
+            if done_at is not UNSET:
+                mask |= 32
+                given.append(done_at)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_task, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
         """Delete the Task with this id; NOT_FOUND when none has it."""

@@ -9,6 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, Literal, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import Project, Task
 from .models import ProjectSummariesRow, TasksLongerThanRow
 from .results import Result
@@ -62,6 +63,20 @@ class ProjectTable(BaseTable[Project]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        name: str | Unset = UNSET,
+        archived: bool | Unset = UNSET,
+    ) -> Result[Project]:
+        """Write only the given columns of the Project with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
@@ -119,6 +134,24 @@ class TaskTable(BaseTable[Task]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        project_id: int | Unset = UNSET,
+        title: str | Unset = UNSET,
+        status: Literal["open", "done"] | Unset = UNSET,
+        due: datetime.date | None | Unset = UNSET,
+        estimate: float | None | Unset = UNSET,
+        done_at: int | None | Unset = UNSET,
+    ) -> Result[Task]:
+        """Write only the given columns of the Task with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:

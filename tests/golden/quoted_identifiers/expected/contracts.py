@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import UserAccount
 from .results import Result
 
@@ -59,6 +60,22 @@ class UserAccountTable(BaseTable[UserAccount]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        display_name: str | Unset = UNSET,
+        e_mail: str | None | Unset = UNSET,
+        camel_case: int | None | Unset = UNSET,
+        say_hi: str | None | Unset = UNSET,
+    ) -> Result[UserAccount]:
+        """Write only the given columns of the UserAccount with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:

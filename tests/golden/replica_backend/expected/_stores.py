@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import NoteTable
@@ -155,6 +157,42 @@ class NoteStore(_Store, NoteTable):
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        body: str | Unset = UNSET,
+        pinned: bool | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+    ) -> Result[Note]:
+        """Write only the given columns of the Note with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if body is not UNSET:
+                mask |= 1
+                given.append(body)
+            if pinned is not UNSET:
+                mask |= 2
+                given.append(_convert.encode_bool(pinned))
+            if updated_at is not UNSET:
+                mask |= 4
+                given.append(updated_at)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_note, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
+
     async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Note with this id; NOT_FOUND when none has it."""
         ray_id = ray_id or _new_ray_id()
@@ -233,3 +271,92 @@ class NoteStore(_Store, NoteTable):
             return self._count(found, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
+
+    async def pin_notes_before(
+        self, now: int, before: int, ray_id: str | None = None
+    ) -> Result[list[Note]]:
+        """A :many write: every row it changed."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            found_rows = await self._db.fetch_all(
+                self._sql.PIN_NOTES_BEFORE,
+                (
+                    now,
+                    before,
+                ),
+            )
+            values = [decode_note(r) for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "pin_notes_before")
+        return SuccessResult(ray_id=ray_id, client_message=values)
+
+    async def touch_note(self, now: int, id: str, ray_id: str | None = None) -> Result[Note]:
+        """A :one write."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            found = await self._db.execute_returning(
+                self._sql.TOUCH_NOTE,
+                (
+                    now,
+                    id,
+                ),
+            )
+            if found is None:
+                return self._not_found(ray_id)
+            value = decode_note(found)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "touch_note")
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def unpin_notes_before(self, before: int, ray_id: str | None = None) -> Result[list[str]]:
+        """A write behind a CTE: it does not start with UPDATE."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            found_rows = await self._db.fetch_all(self._sql.UNPIN_NOTES_BEFORE, (before,))
+            values = [r[0] for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "unpin_notes_before")
+        return SuccessResult(ray_id=ray_id, client_message=values)
+
+    async def replace_note(
+        self, id: str, body: str, now: int, ray_id: str | None = None
+    ) -> Result[Note]:
+        """INSERT OR REPLACE, one row back."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            found = await self._db.execute_returning(
+                self._sql.REPLACE_NOTE,
+                (
+                    id,
+                    body,
+                    now,
+                ),
+            )
+            if found is None:
+                return self._not_found(ray_id)
+            value = decode_note(found)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "replace_note")
+        return SuccessResult(ray_id=ray_id, client_message=value)
+
+    async def delete_notes_before(
+        self, before: int, ray_id: str | None = None
+    ) -> Result[list[str]]:
+        """A :many DELETE."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            found_rows = await self._db.fetch_all(self._sql.DELETE_NOTES_BEFORE, (before,))
+            values = [r[0] for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "delete_notes_before")
+        return SuccessResult(ray_id=ray_id, client_message=values)
+
+    async def pinned_notes(self, ray_id: str | None = None) -> Result[list[Note]]:
+        """A plain read, for contrast: it stays local."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            found_rows = await self._db.fetch_all(self._sql.PINNED_NOTES, ())
+            values = [decode_note(r) for r in found_rows]
+        except Exception as exc:
+            return self._failed(exc, ray_id, "pinned_notes")
+        return SuccessResult(ray_id=ray_id, client_message=values)

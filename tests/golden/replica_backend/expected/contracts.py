@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import Note
 from .results import Result
 
@@ -57,6 +58,21 @@ class NoteTable(BaseTable[Note]):
         the result holds the row as stored."""
 
     @abstractmethod
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        body: str | Unset = UNSET,
+        pinned: bool | Unset = UNSET,
+        updated_at: int | Unset = UNSET,
+    ) -> Result[Note]:
+        """Write only the given columns of the Note with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+
+    @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the Note with this id; NOT_FOUND when none has it."""
 
@@ -80,3 +96,33 @@ class NoteTable(BaseTable[Note]):
         self, ray_id: str | None = None, *, limit: int = 100, after: str | None = None
     ) -> Result[list[Note]]:
         """Up to `limit` Note rows of the table, ordered by primary key; pass the last row's key as `after` for the next page."""
+
+    @abstractmethod
+    async def pin_notes_before(
+        self, now: int, before: int, ray_id: str | None = None
+    ) -> Result[list[Note]]:
+        """A :many write: every row it changed."""
+
+    @abstractmethod
+    async def touch_note(self, now: int, id: str, ray_id: str | None = None) -> Result[Note]:
+        """A :one write."""
+
+    @abstractmethod
+    async def unpin_notes_before(self, before: int, ray_id: str | None = None) -> Result[list[str]]:
+        """A write behind a CTE: it does not start with UPDATE."""
+
+    @abstractmethod
+    async def replace_note(
+        self, id: str, body: str, now: int, ray_id: str | None = None
+    ) -> Result[Note]:
+        """INSERT OR REPLACE, one row back."""
+
+    @abstractmethod
+    async def delete_notes_before(
+        self, before: int, ray_id: str | None = None
+    ) -> Result[list[str]]:
+        """A :many DELETE."""
+
+    @abstractmethod
+    async def pinned_notes(self, ray_id: str | None = None) -> Result[list[Note]]:
+        """A plain read, for contrast: it stays local."""

@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
+from ._runtime import dynamic as _dynamic
+from ._runtime.dynamic import UNSET, Unset
 from ._runtime.database import Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ApiKeyTable
@@ -163,6 +165,50 @@ class ApiKeyStore(_Store, ApiKeyTable):
             return self._one(stored, decode_api_key, ray_id)
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
+
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        key_hash: str | Unset = UNSET,
+        salt: bytes | Unset = UNSET,
+        token: str | None | Unset = UNSET,
+        nonce: str | None | Unset = UNSET,
+        label: str | None | Unset = UNSET,
+    ) -> Result[ApiKey]:
+        """Write only the given columns of the ApiKey with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
+        try:
+            mask = 0
+            given: list[object] = []
+            if key_hash is not UNSET:
+                mask |= 1
+                given.append(key_hash)
+            if salt is not UNSET:
+                mask |= 2
+                given.append(salt)
+            if token is not UNSET:
+                mask |= 4
+                given.append(token)
+            if nonce is not UNSET:
+                mask |= 8
+                given.append(nonce)
+            if label is not UNSET:
+                mask |= 16
+                given.append(label)
+            keys = (id,)
+            if not mask:
+                stored = await self._db.fetch_one(self._sql.GET_BY_ID, keys)
+            else:
+                statement = _dynamic.patch_sql(self._sql.PATCH_BY_ID, mask)
+                stored = await self._db.execute_returning(statement, [*given, *keys])
+            return self._one(stored, decode_api_key, ray_id)
+        except Exception as exc:
+            return self._failed(exc, ray_id, "patch_by_id")
 
     async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:
         """Delete the ApiKey with this id; NOT_FOUND when none has it."""

@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import ApiKey
 from .results import Result
 
@@ -59,6 +60,23 @@ class ApiKeyTable(BaseTable[ApiKey]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: str,
+        ray_id: str | None = None,
+        *,
+        key_hash: str | Unset = UNSET,
+        salt: bytes | Unset = UNSET,
+        token: str | None | Unset = UNSET,
+        nonce: str | None | Unset = UNSET,
+        label: str | None | Unset = UNSET,
+    ) -> Result[ApiKey]:
+        """Write only the given columns of the ApiKey with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: str, ray_id: str | None = None) -> Result[None]:

@@ -186,7 +186,7 @@ class ReadingStore(_Store, ReadingTable):
         self,
         sensor: str,
         taken_at: int,
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         value: float | Unset = UNSET,
         counter: int | None | Unset = UNSET,
@@ -195,6 +195,7 @@ class ReadingStore(_Store, ReadingTable):
 
         A column left out keeps its stored value, None writes NULL; the row
         as stored, or NOT_FOUND."""
+        ray_id = ray_id or _new_ray_id()
         try:
             mask = 0
             given: list[object] = []

@@ -70,7 +70,7 @@ class ReadingTable(BaseTable[Reading]):
         self,
         sensor: str,
         taken_at: int,
-        ray_id: str,
+        ray_id: str | None = None,
         *,
         value: float | Unset = UNSET,
         counter: int | None | Unset = UNSET,

@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from ._runtime.dynamic import UNSET, Unset
 from .models import Account
 from .results import Result
 
@@ -65,6 +66,22 @@ class AccountTable(BaseTable[Account]):
 
         Immutable columns (such as created_at) keep their stored value;
         the result holds the row as stored."""
+
+    @abstractmethod
+    async def patch_by_id(
+        self,
+        id: int,
+        ray_id: str | None = None,
+        *,
+        email: str | Unset = UNSET,
+        tenant: str | Unset = UNSET,
+        handle: str | Unset = UNSET,
+        deleted_at: int | None | Unset = UNSET,
+    ) -> Result[Account]:
+        """Write only the given columns of the Account with this id.
+
+        A column left out keeps its stored value, None writes NULL; the row
+        as stored, or NOT_FOUND."""
 
     @abstractmethod
     async def delete_by_id(self, id: int, ray_id: str | None = None) -> Result[None]:
