@@ -127,7 +127,10 @@ def plan_dynamic(
                     _order(shaped, order, keys, columns, after)
                 sql = shaped.sql(dialect="sqlite")
                 _compile(db, sql, fail)
-                lost = sorted(known - set(optional) - set(param_names(sql)))
+                # Every parameter this variant binds must still be in it: a required
+                # one, and each optional one the caller gave (an OR term would lose it).
+                omitted = {o for bit, o in enumerate(optional) if not mask >> bit & 1}
+                lost = sorted(known - omitted - set(param_names(sql)))
                 if lost:
                     raise fail(
                         f"@optional: leaving out a filter would also drop :{lost[0]}, which is "

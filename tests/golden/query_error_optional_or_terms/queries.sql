@@ -1,0 +1,3 @@
+-- name: find_items :many
+-- @optional name, price
+SELECT * FROM items WHERE name = :name OR price < :price;

@@ -1,0 +1,5 @@
+CREATE TABLE items (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    price REAL
+);
