@@ -1,6 +1,6 @@
 """The generation cache never serves output for changed inputs (issue 25).
 
-One test per input the key covers: schema, queries, config, built-in
+One test per input the key covers: schema, queries, the PostgreSQL objects file, config, built-in
 templates, user templates, the migrations folder, the storegen package's own
 code and its version, black's version (user templates run through black).
 Each one changes that input alone and checks that generation ran again and
@@ -205,3 +205,22 @@ def test_check_remembers_no_stale_migration_drift(
     capsys.readouterr()
     assert main(["check"]) == 1
     assert "migrat" in capsys.readouterr().err
+
+
+def test_a_changed_postgres_objects_file_generates_again(project: Path, runs: list[Path]) -> None:
+    """The file of PostgreSQL object text is printed into postgres.py: its text is an input."""
+    (project / "schema.sql").write_text(
+        SCHEMA + "CREATE TRIGGER notes_touch AFTER UPDATE ON notes BEGIN SELECT 1; END;\n",
+        encoding="utf-8",
+    )
+    (project / "pyproject.toml").write_text(
+        CONFIG + 'backends = ["postgres"]\n\n[tool.storegen.postgres]\nobjects = "pg.sql"\n',
+        encoding="utf-8",
+    )
+    body = "-- storegen: notes_touch\nCREATE OR REPLACE FUNCTION touch_{n}() RETURNS int AS 'SELECT {n}' LANGUAGE sql;\n"
+    (project / "pg.sql").write_text(body.format(n=1), encoding="utf-8")
+    first = generate(project)
+    (project / "pg.sql").write_text(body.format(n=2), encoding="utf-8")
+    files = generate(project)
+    assert len(runs) == 2, "an edited objects file must not be served from the cache"
+    assert "touch_2" in files["postgres.py"] and "touch_1" in first["postgres.py"]

@@ -5,8 +5,8 @@ always finds the package up to date; regenerating an unchanged tree cost
 seconds at 500 tables. The key covers every input of `generate`, so a hit
 can only be the same output:
 
-- the schema and query files, and every file of the migrations folder
-  (their bytes, and their paths);
+- the schema and query files, the PostgreSQL objects file, and every file
+  of the migrations folder (their bytes, and their paths);
 - the options (`repr`: every config key, the root and all paths);
 - every file of the storegen package itself (the generator code and the
   runtime it copies) and of every template folder, built-in and user;
@@ -55,6 +55,8 @@ def generation_key(options: Any, package_dir: Path, template_dirs: list[Path]) -
     for kind, paths in (("schema", options.schema), ("queries", options.queries)):
         for path in paths:
             add(f"{kind}:{path}", _read(path))
+    if options.postgres_objects is not None:  # its text is printed into postgres.py
+        add("postgres_objects", _read(options.postgres_objects))
     folders = [("package", package_dir), *(("templates", d) for d in template_dirs)]
     folders.append(("migrations", options.migrations_dir))
     for kind, folder in folders:
