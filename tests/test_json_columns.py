@@ -169,6 +169,8 @@ async def test_values_that_would_not_round_trip_are_refused(
         2**70,
         {"nul": "a\x00b"},
         ["lone surrogate \ud800"],
+        {"big": 1e16},  # jsonb would give back the int 10000000000000000
+        [[-1.5e23]],
     ]
     async with open_backend(package, backend, tmp_path, request) as db:
         docs = store(db)

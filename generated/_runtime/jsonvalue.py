@@ -35,6 +35,19 @@ _NUMBER = (
 )
 
 
+# PostgreSQL's jsonb keeps numbers as numeric and prints 1e16 back as 10000000000000000,
+# an int (and 1e23 as a different number): refused on every backend, so one rule holds.
+_BIG_FLOAT = "holds a float of 1e16 or more, which jsonb reads back as an int; store it as text"
+
+
+def _has_big_float(value: object) -> bool:
+    if isinstance(value, float):
+        return abs(value) >= 1e16
+    if isinstance(value, dict):
+        return any(_has_big_float(v) for v in value.values())
+    return isinstance(value, list) and any(_has_big_float(v) for v in value)
+
+
 def _refuse_constant(name: str) -> Any:
     raise ValueError(name)  # NaN, Infinity: not JSON
 
@@ -52,6 +65,8 @@ def _check_text(text: str, value: object, table: str, column: str, numeric: bool
             text.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate ("\ud800"): no UTF-8 text holds it
             raise EncodeError(table, column, "holds text that is not valid Unicode") from None
+    if "e+" in text and _has_big_float(_loads(text)):  # only such floats print as 1e+16
+        raise EncodeError(table, column, _BIG_FLOAT)
     if numeric and not isinstance(value, bool):
         if isinstance(value, float) or (isinstance(value, int) and not -_INT64 <= value < _INT64):
             raise EncodeError(table, column, _NUMBER)
