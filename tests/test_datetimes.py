@@ -151,6 +151,7 @@ async def test_rows_in_other_forms_read_as_utc(
         "2026-12-05T04:30:00Z": datetime.datetime(2026, 12, 5, 4, 30, tzinfo=UTC),
         "2026-12-05 04:30:00.123": datetime.datetime(2026, 12, 5, 4, 30, 0, 123000, tzinfo=UTC),
         "2026-12-04 23:30:00.5-05:00": datetime.datetime(2026, 12, 5, 4, 30, 0, 500000, UTC),
+        "2026-12-05": datetime.datetime(2026, 12, 5, tzinfo=UTC),  # date only: midnight UTC
     }
     store_class = module(package, backend).DtEventStore
     placeholder = "$1" if backend.startswith("postgres") else "?"

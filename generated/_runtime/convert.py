@@ -105,8 +105,10 @@ def decode_utc_datetime(value: object, table: str, column: str) -> datetime.date
     decodes timestamps itself) is converted too. The fast path parses the
     canonical form with `+00:00` appended: one C call, no `replace()`.
     """
-    try:
-        return _fromisoformat(value + "+00:00")  # type: ignore[operator]
+    try:  # date-only text parses with `+00:00` as a naive time: the slow path takes it
+        fast = _fromisoformat(value + "+00:00")  # type: ignore[operator]
+        if fast.tzinfo is not None:
+            return fast
     except (TypeError, ValueError):
         pass
     if isinstance(value, str):
