@@ -118,7 +118,7 @@ def test_random_schemas_give_black_stable_output(
     from tests.reliability.test_property_schemas import Case, cases
 
     root = tmp_path_factory.mktemp("authority")
-    seen = [0]
+    seen, checked = [0], [0]
 
     @settings(
         max_examples=25,
@@ -133,6 +133,7 @@ def test_random_schemas_give_black_stable_output(
             generation = generate_from_sql(root, case.sql, f"auth_pkg_{seen[0]}")
         except SchemaError:
             return  # a refused name collision: nothing rendered
+        checked[0] += 1
         for name, text in generation.files.items():
             if name.endswith(".py") and not name.startswith("_runtime/"):
                 formatted = black.format_str(text, mode=black_mode())
@@ -140,3 +141,4 @@ def test_random_schemas_give_black_stable_output(
 
     check()
     assert seen[0] >= 25
+    assert checked[0] >= 10, f"only {checked[0]} of {seen[0]} random schemas were generated"
