@@ -92,3 +92,17 @@ def test_a_transaction_belongs_to_its_thread(tmp_path: Path) -> None:
         raise RuntimeError
     assert ("dropped",) not in db.fetch_all("SELECT x FROM t", ())
     db.close()
+
+
+def test_shared_is_one_object_per_file_and_refuses_other_options(tmp_path: Path) -> None:
+    """Every spelling of one file shares one object; other options are a ValueError."""
+    path = tmp_path / "shared.db"
+    first = SyncSqliteDatabase.shared(path)
+    try:
+        assert SyncSqliteDatabase.shared(f"sqlite:///{path}") is first
+        assert SyncSqliteDatabase.shared(str(path), synchronous="FULL") is first
+        with pytest.raises(ValueError, match="already open with busy_timeout_ms, synchronous"):
+            SyncSqliteDatabase.shared(path, synchronous="OFF")
+        assert SyncSqliteDatabase.shared(":memory:") is not SyncSqliteDatabase.shared(":memory:")
+    finally:
+        first.close()

@@ -51,7 +51,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from .errors import Failure, classify_sqlite_error
-from .sqlite_common import MEMORY, check_options, many, resolve_path, then_fetch
+from .sqlite_common import OnePerFile, check_options, many, resolve_path, then_fetch
 from .sqlite_common import remove_stale_sidecars as _remove_stale_sidecars
 from .sqlite_conn import _Connections, _FallBack
 from .sqlite_common import script as run_script
@@ -64,8 +64,7 @@ _T = TypeVar("_T")
 Params = Sequence[object] | Mapping[str, object]
 Row = tuple[Any, ...]
 _log = logging.getLogger(__name__)
-_SHARED: dict[str, SqliteDatabase] = {}
-_SHARED_LOCK = threading.Lock()
+_SHARED: OnePerFile[SqliteDatabase] = OnePerFile("busy_timeout_ms, synchronous, inline_writes")
 
 
 class SqliteDatabase(_Transactions, _Connections):
@@ -125,16 +124,7 @@ class SqliteDatabase(_Transactions, _Connections):
             synchronous=synchronous,
             inline_writes=inline_writes,
         )
-        if db._path == MEMORY:
-            return db
-        with _SHARED_LOCK:
-            existing = _SHARED.setdefault(db._path, db)
-        if existing._options != db._options:
-            raise ValueError(
-                f"{db._path} is already open with busy_timeout_ms, synchronous, inline_writes="
-                f"{existing._options}; got {db._options}"
-            )
-        return existing
+        return _SHARED.one(db, db._path, db._options)
 
     @property
     def sql_dialect(self) -> str:

@@ -14,13 +14,36 @@ import contextlib
 import logging
 import os
 import sqlite3
+import threading
 import urllib.parse
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 MEMORY = ":memory:"
 _log = logging.getLogger(__name__)
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+_D = TypeVar("_D")
+
+
+class OnePerFile(Generic[_D]):
+    """Each engine's `shared()`: one database object per file in this process."""
+
+    def __init__(self, option_names: str) -> None:
+        self._by_path: dict[str, tuple[_D, object]] = {}
+        self._lock = threading.Lock()
+        self._option_names = option_names
+
+    def one(self, db: _D, path: str, options: object) -> _D:
+        """The object already open on `path`, else `db`; other options are a ValueError."""
+        if path == MEMORY:  # ":memory:" is always private
+            return db
+        with self._lock:
+            existing, its_options = self._by_path.setdefault(path, (db, options))
+        if its_options != options:
+            raise ValueError(
+                f"{path} is already open with {self._option_names}={its_options}; got {options}"
+            )
+        return existing
 
 
 def check_options(busy_timeout_ms: int, synchronous: str) -> tuple[int, str]:

@@ -47,6 +47,7 @@ from .errors import Failure, classify_sqlite_error
 from .sqlite_common import (
     MEMORY,
     READ,
+    OnePerFile,
     WRITE,
     begin,
     check_options,
@@ -71,8 +72,7 @@ _T = TypeVar("_T")
 Params = Sequence[object] | Mapping[str, object]
 Row = tuple[Any, ...]
 _log = logging.getLogger(__name__)
-_SHARED: dict[str, SyncSqliteDatabase] = {}
-_SHARED_LOCK = threading.Lock()
+_SHARED: OnePerFile[SyncSqliteDatabase] = OnePerFile("busy_timeout_ms, synchronous")
 _get_ident = threading.get_ident
 
 
@@ -121,16 +121,7 @@ class SyncSqliteDatabase:
     ) -> SyncSqliteDatabase:
         """The one instance for this file in this process (":memory:" is always private)."""
         db = cls(path, busy_timeout_ms=busy_timeout_ms, synchronous=synchronous)
-        if db._path == MEMORY:
-            return db
-        with _SHARED_LOCK:
-            existing = _SHARED.setdefault(db._path, db)
-        if existing._options != db._options:
-            raise ValueError(
-                f"{db._path} is already open with busy_timeout_ms, synchronous="
-                f"{existing._options}; got {db._options}"
-            )
-        return existing
+        return _SHARED.one(db, db._path, db._options)
 
     @property
     def sql_dialect(self) -> str:
