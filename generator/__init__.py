@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .background import Background
 from .config import Options
 from .errors import ConfigError, SchemaError
 from .output.finish import finish_many, start_early
@@ -136,18 +137,22 @@ def generate(options: Options, *, cache: bool = True) -> Generation:
 
 
 def _generate(options: Options) -> Generation:
-    from .backends.manifest import load_backend
-    from .queries.objects import refuse_search_off_sqlite
-    from .output.cache import template_bytecode_cache
-    from .render.context import build_package_view
-    from .render.faces import SYNC_FILES, face
-    from .render.type_typos import near_miss_types
-    from .render.templates import make_environment, render_template, template_path
+    # The schema is parsed (sqlglot imported) in a child process on the other core
+    # while this one imports the rest (background.py); these modules load no sqlglot.
+    with Background(load_schema, options) as parsing:
+        from .backends.manifest import load_backend
+        from .output.cache import template_bytecode_cache
+        from .render.context import build_package_view
+        from .render.faces import SYNC_FILES, face
+        from .render.type_typos import near_miss_types
+        from .render.templates import make_environment, render_template, template_path
 
-    schema = load_schema(options)
+        schema = parsing.result()
     backends = [load_backend(name, options.templates) for name in options.backends]
     for backend in backends:
         if backend.dialect != "sqlite":
+            from .queries.objects import refuse_search_off_sqlite
+
             for query in schema.queries:  # FTS5 is SQLite's alone
                 refuse_search_off_sqlite(query, backend.dialect)
     view = build_package_view(
