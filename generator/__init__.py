@@ -117,37 +117,41 @@ def generate(options: Options, *, cache: bool = True) -> Generation:
     With `cache`, a generation from exactly the same inputs (output/cache.py
     lists them) is read back from `.storegen-cache/generation` instead.
     """
-    from .backends.manifest import builtin_templates_dir
-    from .output import cache as generations
+    # From here on, the schema is parsed (sqlglot imported) in a child process on
+    # the other core while this one hashes the inputs and imports the rest
+    # (background.py); a cache hit stops the child.
+    with Background(load_schema, options) as parsing:
+        if not cache:
+            return _generate(options, parsing)
+        from .backends.manifest import builtin_templates_dir
+        from .output import cache as generations
 
-    if not cache:
-        return _generate(options)
-    key = generations.generation_key(
-        options, Path(__file__).resolve().parent, [builtin_templates_dir(), *options.templates]
-    )
-    hit = generations.load(options.root, key)
-    if hit is not None:
-        generation = Generation(files=hit[0], load=lambda: load_schema(options), tables=hit[1])
-        generation.key = key
-        return generation
-    generation = _generate(options)
+        key = generations.generation_key(
+            options, Path(__file__).resolve().parent, [builtin_templates_dir(), *options.templates]
+        )
+        hit = generations.load(options.root, key)
+        if hit is not None:
+            generation = Generation(files=hit[0], load=lambda: load_schema(options), tables=hit[1])
+            generation.key = key
+            return generation
+        generation = _generate(options, parsing)
     generation.key = key
     generations.store(options.root, key, generation.files, len(generation.schema.tables))
     return generation
 
 
-def _generate(options: Options) -> Generation:
-    # The schema is parsed (sqlglot imported) in a child process on the other core
-    # while this one imports the rest (background.py); these modules load no sqlglot.
-    with Background(load_schema, options) as parsing:
-        from .backends.manifest import load_backend
-        from .output.cache import template_bytecode_cache
-        from .render.context import build_package_view
-        from .render.faces import SYNC_FILES, face
-        from .render.type_typos import near_miss_types
-        from .render.templates import make_environment, render_template, template_path
+def _generate(options: Options, parsing: Background[Schema]) -> Generation:
+    # These modules load no sqlglot: importing them overlaps the child's parsing.
+    from .backends.manifest import load_backend
+    from .output.cache import template_bytecode_cache
+    from .render.context import build_package_view
+    from .render.faces import SYNC_FILES, face
+    from .render.type_typos import near_miss_types
+    from .render.templates import make_environment, render_template, template_path
 
-        schema = parsing.result()
+    env = make_environment(options.templates)
+    env.bytecode_cache = template_bytecode_cache(env)
+    schema = parsing.result()
     backends = [load_backend(name, options.templates) for name in options.backends]
     for backend in backends:
         if backend.dialect != "sqlite":
@@ -159,8 +163,6 @@ def _generate(options: Options) -> Generation:
         schema, options, tuple(options.display_path(p) for p in options.schema)
     )
     view = _with_backends(view, backends, options)
-    env = make_environment(options.templates)
-    env.bytecode_cache = template_bytecode_cache(env)
     cache = options.root / ".storegen-cache" / "black"
     rendered: dict[str, tuple[str, str]] = {
         name: (

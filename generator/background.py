@@ -28,7 +28,7 @@ import signal
 import sys
 from collections.abc import Callable
 from types import TracebackType
-from typing import Generic, NoReturn, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar, cast
 
 from .errors import StoregenError
 
@@ -59,28 +59,30 @@ class Background(Generic[_T]):
         if self._pipe is not None:
             with os.fdopen(self._pipe, "rb") as pipe:
                 self._pipe = None
-                data = pipe.read()
-            self._reap()
+                data = pipe.read()  # until the child closes its end: it sent all it will
+            payload: tuple[bool, Any] = (False, None)
             try:
-                ok, value = pickle.loads(data) if data else (False, None)
+                payload = pickle.loads(data) if data else payload
             except Exception:  # a result that does not unpickle: compute it here
-                ok, value = False, None
+                pass
+            ok, value = payload
             if ok:
-                return value  # type: ignore[no-any-return]
+                return cast(_T, value)
             if isinstance(value, StoregenError):
                 raise value
         return self._function(*self._args)
 
     def close(self) -> None:
-        """Stop the child if nobody collected it (the caller failed first)."""
+        """Reap the child; stop it first if nobody read its result (the caller failed first).
+
+        A child whose result was read is exiting on its own; reaping it here,
+        not in `result()`, keeps the caller from waiting for that exit.
+        """
         if self._pipe is not None:
             os.close(self._pipe)
             self._pipe = None
-        if self._pid is not None:
-            os.kill(self._pid, signal.SIGKILL)
-            self._reap()
-
-    def _reap(self) -> None:
+            if self._pid is not None:
+                os.kill(self._pid, signal.SIGKILL)
         if self._pid is not None:
             os.waitpid(self._pid, 0)
             self._pid = None

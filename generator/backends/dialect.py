@@ -50,6 +50,7 @@ _POSTGRES = Postgres()
 
 _SHORT_GROUP = re.compile(r"\(\n\s+([^()\n]{1,60})\n\s*\)")
 
+
 def schema_ddl(
     schema: Schema, options: Options, append_only: dict[str, bool], dialect: str
 ) -> tuple[str, ...]:
