@@ -141,16 +141,19 @@ def generate(options: Options, *, cache: bool = True) -> Generation:
 
 
 def _generate(options: Options, parsing: Background[Schema]) -> Generation:
-    # These modules load no sqlglot: importing them overlaps the child's parsing.
+    # While the child parses: imports (none loads sqlglot), the common templates,
+    # and the modules that finish files (the children that finish them inherit them).
     from .backends.manifest import load_backend
+    from .output import symbols as _symbols  # noqa: F401
     from .output.cache import template_bytecode_cache
     from .render.context import build_package_view
     from .render.faces import SYNC_FILES, face
     from .render.type_typos import near_miss_types
-    from .render.templates import make_environment, render_template, template_path
+    from .render.templates import make_environment, preload, render_template, template_path
 
     env = make_environment(options.templates)
     env.bytecode_cache = template_bytecode_cache(env)
+    preload(env, [*COMMON_FILES.values(), *SYNC_FILES.values(), SQL_TEMPLATE])
     schema = parsing.result()
     backends = [load_backend(name, options.templates) for name in options.backends]
     for backend in backends:
