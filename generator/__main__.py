@@ -1,7 +1,5 @@
 """`python -m storegen` is the `storegen` command."""
 
-import sys
+from .cli import run
 
-from .cli import main
-
-sys.exit(main())
+run()
