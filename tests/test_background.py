@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -90,3 +92,34 @@ def test_no_fork_while_other_threads_run() -> None:
     finally:
         stop.set()
         thread.join()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the parse runs in this process without fork")
+def test_generating_for_sqlite_leaves_sqlglot_to_the_child(tmp_path: Path) -> None:
+    """The point of the child: this process renders without ever importing sqlglot."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "schema.sql").write_text(
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\n", "utf-8"
+    )
+    (project / "queries.sql").write_text(
+        "-- name: note_by_body :one\nSELECT * FROM notes WHERE body = :body;\n", "utf-8"
+    )
+    (project / "pyproject.toml").write_text(
+        '[tool.storegen]\nschema = ["schema.sql"]\nqueries = ["queries.sql"]\n'
+        'out = "out"\npackage = "out"\nbackends = ["aiosqlite", "sqlite3"]\n',
+        "utf-8",
+    )
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from storegen import generate\n"
+        "from storegen.config import load_options\n"
+        "files = generate(load_options(None, Path.cwd()), cache=False).files\n"
+        "assert 'async def note_by_body' in files['_stores.py']\n"
+        "print('sqlglot' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=project, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False", done.stderr
