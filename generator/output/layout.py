@@ -105,7 +105,7 @@ def _shape(source: str, *, strict: bool) -> str:
             opens_block = False
             i = end + 1
             continue
-        code = _STRING.sub(_blank, line)
+        code = _STRING.sub(_blank, line) if '"' in line or "'" in line else line
         if '"""' in code or "'''" in code or line.endswith("\\"):
             if strict:
                 raise _Unsure
