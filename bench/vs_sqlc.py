@@ -28,7 +28,7 @@ wall clock, median of `--rounds`:
   stack the mission fixes (the parser, the templates, the SQL builder), so no
   storegen run can be faster; the floor's ratio to sqlc is the part of the
   gap storegen cannot close. It skips the interpreter's teardown at exit
-  (~35 ms for these modules), as `storegen` does (cli.run).
+  (~35 ms for these modules), as `storegen` does (`storegen.__main__.run`).
 
 The ratio is storegen ÷ sqlc: below 1.0 storegen is faster.
 """
