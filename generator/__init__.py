@@ -183,8 +183,9 @@ def _generate(options: Options, parsing: Background[Schema]) -> Generation:
                 template_path(env, template),
             )
     # The common files are most of a large package: the other cores finish them
-    # (prune, lay out) while this one builds the SQL and renders the backends.
-    early = start_early(rendered, black=bool(options.templates), cache_dir=cache)
+    # (prune, lay out) while this one builds the SQL and renders the backends,
+    # which takes about as long as finishing the smallest quarter of them.
+    early = start_early(rendered, black=bool(options.templates), cache_dir=cache, keep=0.25)
     try:
         _render_backends(rendered, env, schema, options, view, backends)
     except BaseException:

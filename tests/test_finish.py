@@ -31,7 +31,25 @@ def test_parallel_finishing_gives_the_same_package(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(finish, "PARALLEL_MIN_BYTES", 1)
     monkeypatch.setattr(storegen, "start_early", start)
     assert storegen.generate(options, cache=False).files == inline
-    assert started and len(started[0]) >= 5, "the common files should have started early"
+    assert started and "_stores.py" in started[0], "the largest files should have started early"
+
+
+def test_children_take_the_largest_files_and_leave_this_process_its_share(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(finish, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(finish, "_workers", lambda: 2)
+    sizes = {"a.py": 60, "b.py": 20, "c.py": 12, "d.py": 8}
+    sources = {name: (f"X = {'1' * size}\n", "t.j2") for name, size in sizes.items()}
+    early = finish.start_early(sources, black=False, keep=0.25)
+    assert early is not None
+    try:  # a is 54% of the text, a and b 75%: the child takes both, this process c and d
+        assert early.names == {"a.py", "b.py"}
+        assert finish.finish_many(sources, None, black=False, early=early) == {
+            name: text for name, (text, _) in sources.items()
+        }
+    finally:
+        early.close()
 
 
 @pytest.mark.parametrize("parallel", [False, True])

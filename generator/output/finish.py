@@ -45,19 +45,27 @@ class Early:
 
 
 def start_early(
-    sources: dict[str, tuple[str, str]], *, black: bool, cache_dir: Path | None = None
+    sources: dict[str, tuple[str, str]],
+    *,
+    black: bool,
+    cache_dir: Path | None = None,
+    keep: float = 0.0,
 ) -> Early | None:
     """Start finishing `sources` on the other cores while the caller renders the rest.
 
     Only for built-in output (black has its own pool) and when the text is
-    large enough to pay for the processes; None otherwise. The files are
-    dealt out by size, largest first, into one child per core.
+    large enough to pay for the processes; None otherwise. The largest files
+    go to the children (one per other core, dealt out by size) until about
+    `keep` of the text is left, the smallest files, for this process.
     """
-    if black or not _parallel(sum(len(text) for text, _ in sources.values()), len(sources)):
+    total = sum(len(text) for text, _ in sources.values())
+    if black or not _parallel(total, len(sources)):
         return None
     bins: list[list[str]] = [[] for _ in range(min(_workers() - 1, len(sources)))]
     loads = [0] * len(bins)
     for name in sorted(sources, key=lambda n: -len(sources[n][0])):
+        if sum(loads) >= (1 - keep) * total:
+            break
         lightest = loads.index(min(loads))
         bins[lightest].append(name)
         loads[lightest] += len(sources[name][0])
@@ -65,6 +73,7 @@ def start_early(
         [
             (names, Background(_finish_each, {n: sources[n] for n in names}, cache_dir))
             for names in bins
+            if names
         ]
     )
 
@@ -92,8 +101,8 @@ def finish_many(
             },
             cache_dir,
         )
-    if early is None:
-        early = start_early(sources, black=False, cache_dir=cache_dir)
+    if early is None:  # an even share for each core
+        early = start_early(sources, black=False, cache_dir=cache_dir, keep=1 / _workers())
     try:
         rest = {n: s for n, s in sources.items() if early is None or n not in early.names}
         done = _finish_each(rest, cache_dir)
