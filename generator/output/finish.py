@@ -5,10 +5,10 @@ would (tests/test_black_authority.py runs black over every golden and the
 committed package and fails, naming the file, on any byte black would
 change), so their output skips black: black was ~90% of a cold generation.
 Output of user templates (any `templates` folder configured) still goes
-through black, behind its content-hash cache. Either way a package of more
-than a few files is finished on every core: its files dealt out by size into
-one child process per core (background.py), the common files as soon as
-they are rendered, while this process renders the backends.
+through black, behind its content-hash cache. Either way a package of
+50 KB or more is finished on every core: child processes (background.py)
+take its largest files, the common ones as soon as they are rendered, while
+this process renders the backends and finishes the rest.
 """
 
 from __future__ import annotations
