@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+import os
 
 import pytest
 
-import storegen
 import storegen.output.finish as finish
-from storegen.config import load_options
 from storegen.errors import TemplateError
-from tests.test_golden import REPO
+from tests.test_background import run_forked_check
 
 
-def test_parallel_finishing_gives_the_same_package(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Finished in child processes (the common files as soon as they are rendered) or all
-    in this process: the same bytes."""
-    options = load_options(None, REPO)
-    monkeypatch.setattr(finish, "PARALLEL_MIN_BYTES", 10**12)
-    inline = storegen.generate(options, cache=False).files
-    started: list[set[str]] = []
-    real_start = finish.start_early
-
-    def start(sources: dict[str, tuple[str, str]], **kwargs: Any) -> finish.Early | None:
-        early = real_start(sources, **kwargs)
-        if early is not None and all(child._pid is not None for _, child in early.children):
-            started.append(early.names)  # forked: really finished elsewhere
-        return early
-
-    monkeypatch.setattr(finish, "PARALLEL_MIN_BYTES", 1)
-    monkeypatch.setattr(storegen, "start_early", start)
-    assert storegen.generate(options, cache=False).files == inline
-    assert started and "_stores.py" in started[0], "the largest files should have started early"
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="without fork the work runs in this process")
+def test_parallel_finishing_gives_the_same_package() -> None:
+    """In a fresh interpreter: threads of other tests would keep the children from forking."""
+    run_forked_check("finishing_in_children_gives_the_same_package")
 
 
 def test_children_take_the_largest_files_and_leave_this_process_its_share(
