@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .background import Background
 from .config import Options
 from .errors import ConfigError, SchemaError
 from .output.finish import finish_many, start_early
@@ -116,46 +117,55 @@ def generate(options: Options, *, cache: bool = True) -> Generation:
     With `cache`, a generation from exactly the same inputs (output/cache.py
     lists them) is read back from `.storegen-cache/generation` instead.
     """
-    from .backends.manifest import builtin_templates_dir
-    from .output import cache as generations
+    # From here on, the schema is parsed (sqlglot imported) in a child process on
+    # the other core while this one hashes the inputs and imports the rest
+    # (background.py); a cache hit stops the child.
+    with Background(load_schema, options) as parsing:
+        if not cache:
+            return _generate(options, parsing)
+        from .backends.manifest import builtin_templates_dir
+        from .output import cache as generations
 
-    if not cache:
-        return _generate(options)
-    key = generations.generation_key(
-        options, Path(__file__).resolve().parent, [builtin_templates_dir(), *options.templates]
-    )
-    hit = generations.load(options.root, key)
-    if hit is not None:
-        generation = Generation(files=hit[0], load=lambda: load_schema(options), tables=hit[1])
-        generation.key = key
-        return generation
-    generation = _generate(options)
+        key = generations.generation_key(
+            options, Path(__file__).resolve().parent, [builtin_templates_dir(), *options.templates]
+        )
+        hit = generations.load(options.root, key)
+        if hit is not None:
+            generation = Generation(files=hit[0], load=lambda: load_schema(options), tables=hit[1])
+            generation.key = key
+            return generation
+        generation = _generate(options, parsing)
     generation.key = key
     generations.store(options.root, key, generation.files, len(generation.schema.tables))
     return generation
 
 
-def _generate(options: Options) -> Generation:
+def _generate(options: Options, parsing: Background[Schema]) -> Generation:
+    # While the child parses: imports (none loads sqlglot), the common templates,
+    # and the modules that finish files (the children that finish them inherit them).
     from .backends.manifest import load_backend
-    from .queries.objects import refuse_search_off_sqlite
+    from .output import symbols as _symbols  # noqa: F401
     from .output.cache import template_bytecode_cache
     from .render.context import build_package_view
     from .render.faces import SYNC_FILES, face
     from .render.type_typos import near_miss_types
-    from .render.templates import make_environment, render_template, template_path
+    from .render.templates import make_environment, preload, render_template, template_path
 
-    schema = load_schema(options)
+    env = make_environment(options.templates)
+    env.bytecode_cache = template_bytecode_cache(env)
+    preload(env, [*COMMON_FILES.values(), *SYNC_FILES.values(), SQL_TEMPLATE])
+    schema = parsing.result()
     backends = [load_backend(name, options.templates) for name in options.backends]
     for backend in backends:
         if backend.dialect != "sqlite":
+            from .queries.objects import refuse_search_off_sqlite
+
             for query in schema.queries:  # FTS5 is SQLite's alone
                 refuse_search_off_sqlite(query, backend.dialect)
     view = build_package_view(
         schema, options, tuple(options.display_path(p) for p in options.schema)
     )
     view = _with_backends(view, backends, options)
-    env = make_environment(options.templates)
-    env.bytecode_cache = template_bytecode_cache(env)
     cache = options.root / ".storegen-cache" / "black"
     rendered: dict[str, tuple[str, str]] = {
         name: (
@@ -173,8 +183,9 @@ def _generate(options: Options) -> Generation:
                 template_path(env, template),
             )
     # The common files are most of a large package: the other cores finish them
-    # (prune, lay out) while this one builds the SQL and renders the backends.
-    early = start_early(rendered, black=bool(options.templates), cache_dir=cache)
+    # (prune, lay out) while this one builds the SQL and renders the backends,
+    # which takes about as long as finishing the smallest quarter of them.
+    early = start_early(rendered, black=bool(options.templates), cache_dir=cache, keep=0.25)
     try:
         _render_backends(rendered, env, schema, options, view, backends)
     except BaseException:

@@ -2,33 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any
+import os
 
 import pytest
 
-import storegen
 import storegen.output.finish as finish
-from storegen.config import load_options
 from storegen.errors import TemplateError
-from tests.test_golden import REPO
+from tests.test_background import run_forked_check
 
 
-def test_parallel_finishing_gives_the_same_package(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The repo package is below the pool's threshold: force the pool (and the early start)."""
-    options = load_options(None, REPO)
-    inline = storegen.generate(options, cache=False).files
-    started: list[int] = []
-    real_start = finish.start_early
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="without fork the work runs in this process")
+def test_parallel_finishing_gives_the_same_package() -> None:
+    """In a fresh interpreter: threads of other tests would keep the children from forking."""
+    run_forked_check("finishing_in_children_gives_the_same_package")
 
-    def start(sources: dict[str, tuple[str, str]], **kwargs: Any) -> finish.Early | None:
-        early = real_start(sources, **kwargs)
-        started.append(0 if early is None else len(early.futures))
-        return early
 
+def test_children_take_the_largest_files_and_leave_this_process_its_share(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(finish, "PARALLEL_MIN_BYTES", 1)
-    monkeypatch.setattr(storegen, "start_early", start)
-    assert storegen.generate(options, cache=False).files == inline
-    assert started and started[0] >= 5, "the common files should have started early"
+    monkeypatch.setattr(finish, "_workers", lambda: 2)
+    sizes = {"a.py": 60, "b.py": 20, "c.py": 12, "d.py": 8}
+    sources = {name: (f"X = {'1' * size}\n", "t.j2") for name, size in sizes.items()}
+    early = finish.start_early(sources, black=False, keep=0.25)
+    assert early is not None
+    try:  # a is 54% of the text, a and b 75%: the child takes both, this process c and d
+        assert early.names == {"a.py", "b.py"}
+        assert finish.finish_many(sources, None, black=False, early=early) == {
+            name: text for name, (text, _) in sources.items()
+        }
+    finally:
+        early.close()
 
 
 @pytest.mark.parametrize("parallel", [False, True])

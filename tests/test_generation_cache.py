@@ -51,9 +51,9 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Path]]:
     ran: list[Path] = []
     real = storegen._generate  # type: ignore[attr-defined]
 
-    def counting(options: Options) -> storegen.Generation:
+    def counting(options: Options, *rest: object) -> storegen.Generation:
         ran.append(options.root)
-        return real(options)  # type: ignore[no-any-return]
+        return real(options, *rest)  # type: ignore[no-any-return]
 
     monkeypatch.setattr(storegen, "_generate", counting)
     yield ran

@@ -37,8 +37,7 @@ from ..schema.ir import PrimaryKey, Schema, Table, UniqueKey
 from ..schema.parse import index_tree
 from ..schema.constraints import json_valid_column
 from ..schema.tables import table_tree
-from ..render.typemap import choose_codec
-from .pg_defaults import postgres_default
+from .pg_defaults import postgres_column_type as postgres_column_type, postgres_defaults
 from .pg_objects import postgres_objects
 from .pg_triggers import _postgres_append_only, _postgres_rowid_alias, _rowid_alias
 from .sql import quote_identifier as _quote
@@ -50,21 +49,6 @@ _PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 _POSTGRES = Postgres()
 
 _SHORT_GROUP = re.compile(r"\(\n\s+([^()\n]{1,60})\n\s*\)")
-
-# Column type per codec: what the generated code sends for that codec.
-_POSTGRES_TYPES = {
-    "int": "BIGINT",
-    "bool": "BIGINT",
-    "epoch_date": "BIGINT",
-    "epoch_datetime": "BIGINT",
-    "float": "DOUBLE PRECISION",
-    "bytes": "BYTEA",
-    "str": "TEXT",
-    "decimal": "TEXT",
-    "date": "TEXT",
-    "datetime": "TIMESTAMPTZ",
-    "json": "JSONB",
-}
 
 
 def schema_ddl(
@@ -114,37 +98,6 @@ def _postgres(schema: Schema, options: Options, append_only: dict[str, bool]) ->
     return tuple(statements)
 
 
-def postgres_defaults(table: Table, options: Options) -> dict[str, str]:
-    """Each expression DEFAULT PostgreSQL can compute exactly, in PostgreSQL SQL."""
-    found = {}
-    for column in table.columns:
-        if column.default is None:
-            continue
-        pg_type = _column_type(table, column.name, options)
-        # A literal of a type the text does not name is cast: `COALESCE($1, '{}')` is text.
-        if not column.default.is_literal or pg_type in ("JSONB", "TIMESTAMPTZ"):
-            translated = postgres_default(column.default.sql, pg_type)
-            if translated is not None:
-                found[column.name] = translated
-    return found
-
-
-def _column_type(table: Table, column_name: str, options: Options) -> str:
-    column = table.column(column_name)
-    column_options = options.table(table.name).columns.get(column.name)
-    storage = (
-        column_options.temporal_storage if column_options else None
-    ) or options.temporal_storage
-    codec = choose_codec(
-        column,
-        table=table.name,
-        override=column_options.type if column_options else None,
-        numeric=options.numeric,
-        temporal_storage=storage,
-    )
-    return _POSTGRES_TYPES.get(codec, "TEXT")
-
-
 def _strip_comments(tree: exp.Expr) -> None:
     for node in tree.walk():
         node.comments = None
@@ -163,7 +116,7 @@ def _postgres_table(table: Table, options: Options) -> str:
             if isinstance(item, (exp.Identifier, exp.Column)):
                 item.replace(exp.ColumnDef(this=exp.to_identifier(item.name)))
     for column_def in tree.find_all(exp.ColumnDef):
-        pg_type = _column_type(table, column_def.name, options)
+        pg_type = postgres_column_type(table, column_def.name, options)
         column_def.set("kind", exp.DataType.build(pg_type, dialect="postgres"))
         constraints = [  # no AUTOINCREMENT, and SQLite's collations (NOCASE, RTRIM) do not exist
             c
@@ -196,7 +149,7 @@ def _drop_json_valid(tree: exp.Expr, table: Table, options: Options) -> None:
     """`CHECK (json_valid(col))` has no PostgreSQL function: a jsonb column is valid by type."""
     for check in list(tree.find_all(exp.CheckColumnConstraint)):
         column = json_valid_column(check.this)
-        if column is not None and _column_type(table, column, options) == "JSONB":
+        if column is not None and postgres_column_type(table, column, options) == "JSONB":
             holder = check.parent
             target = holder if isinstance(holder, (exp.ColumnConstraint, exp.Constraint)) else check
             target.pop()
@@ -334,11 +287,6 @@ def postgres_column_definitions(table: Table, options: Options) -> dict[str, str
         column_def.name.lower(): column_def.sql(dialect="postgres")
         for column_def in tree.find_all(exp.ColumnDef)
     }
-
-
-def postgres_column_type(table: Table, column: str, options: Options) -> str:
-    """The PostgreSQL type a column gets (from its codec)."""
-    return _column_type(table, column, options)
 
 
 def postgres_index(table: Table, sql: str) -> str:

@@ -18,7 +18,11 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["postgres_default"]
+from ..config import Options
+from ..render.typemap import choose_codec
+from ..schema.ir import Table
+
+__all__ = ["postgres_column_type", "postgres_default", "postgres_defaults"]
 
 _NOW = "now() AT TIME ZONE 'UTC'"
 _SECOND = "date_trunc('second', now())"
@@ -115,3 +119,51 @@ def _balanced(text: str) -> bool:
 
 def _lower_outside_strings(text: str) -> str:
     return re.sub(r"('(?:[^']|'')*')|[^']+", lambda m: m.group(1) or m.group(0).lower(), text)
+
+
+# Column type per codec: what the generated code sends for that codec.
+POSTGRES_TYPES = {
+    "int": "BIGINT",
+    "bool": "BIGINT",
+    "epoch_date": "BIGINT",
+    "epoch_datetime": "BIGINT",
+    "float": "DOUBLE PRECISION",
+    "bytes": "BYTEA",
+    "str": "TEXT",
+    "decimal": "TEXT",
+    "date": "TEXT",
+    "datetime": "TIMESTAMPTZ",
+    "json": "JSONB",
+}
+
+
+def postgres_defaults(table: Table, options: Options) -> dict[str, str]:
+    """Each expression DEFAULT PostgreSQL can compute exactly, in PostgreSQL SQL."""
+    found = {}
+    for column in table.columns:
+        if column.default is None:
+            continue
+        pg_type = postgres_column_type(table, column.name, options)
+        # A literal of a type the text does not name is cast: `COALESCE($1, '{}')` is text.
+        if not column.default.is_literal or pg_type in ("JSONB", "TIMESTAMPTZ"):
+            translated = postgres_default(column.default.sql, pg_type)
+            if translated is not None:
+                found[column.name] = translated
+    return found
+
+
+def postgres_column_type(table: Table, column_name: str, options: Options) -> str:
+    """The PostgreSQL type a column gets: what its codec sends."""
+    column = table.column(column_name)
+    column_options = options.table(table.name).columns.get(column.name)
+    storage = (
+        column_options.temporal_storage if column_options else None
+    ) or options.temporal_storage
+    codec = choose_codec(
+        column,
+        table=table.name,
+        override=column_options.type if column_options else None,
+        numeric=options.numeric,
+        temporal_storage=storage,
+    )
+    return POSTGRES_TYPES.get(codec, "TEXT")

@@ -5,48 +5,77 @@ would (tests/test_black_authority.py runs black over every golden and the
 committed package and fails, naming the file, on any byte black would
 change), so their output skips black: black was ~90% of a cold generation.
 Output of user templates (any `templates` folder configured) still goes
-through black, behind its content-hash cache. Either way a large package is
-finished on every core, one file per task, largest first.
+through black, behind its content-hash cache. Either way a package of
+50 KB or more is finished on every core: child processes (background.py)
+take its largest files, the common ones as soon as they are rendered, while
+this process renders the backends and finishes the rest.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
 
+from ..background import Background
+from ..errors import TemplateError
 from .imports import prune_checked, prune_unused_imports
 
-# Below this much rendered text a process pool costs more than it saves.
-PARALLEL_MIN_BYTES = 1_000_000
+# Below this much rendered text, a child process costs more than it saves.
+PARALLEL_MIN_BYTES = 50_000
 
-_T = TypeVar("_T")
+# A finished file, or the TemplateError its rendered text raised.
+Finished = str | TemplateError
 
 
 class Early:
-    """Files handed to worker processes before the rest of the package was rendered."""
+    """Files handed to child processes (background.py) before the rest was rendered."""
 
-    def __init__(self, pool: Any, futures: dict[str, Any]) -> None:
-        self.pool, self.futures = pool, futures
+    def __init__(self, children: list[tuple[list[str], Background[dict[str, Finished]]]]) -> None:
+        self.children = children
+        self.names = {name for names, _ in children for name in names}
+
+    def results(self) -> dict[str, Finished]:
+        """Every file the children finished (waits for them)."""
+        return {name: text for _, child in self.children for name, text in child.result().items()}
 
     def close(self) -> None:
-        """Stop the workers (generation failed before `finish_many` collected them)."""
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        """Stop the children (generation failed before `finish_many` collected them)."""
+        for _, child in self.children:
+            child.close()
 
 
 def start_early(
-    sources: dict[str, tuple[str, str]], *, black: bool, cache_dir: Path | None = None
+    sources: dict[str, tuple[str, str]],
+    *,
+    black: bool,
+    cache_dir: Path | None = None,
+    keep: float = 0.0,
 ) -> Early | None:
     """Start finishing `sources` on the other cores while the caller renders the rest.
 
     Only for built-in output (black has its own pool) and when the text is
-    large enough to pay for the processes; None otherwise.
+    large enough to pay for the processes; None otherwise. The largest files
+    go to the children (one per other core, dealt out by size) until about
+    `keep` of the text is left, the smallest files, for this process.
     """
-    if black or not _parallel(sum(len(text) for text, _ in sources.values()), len(sources)):
+    total = sum(len(text) for text, _ in sources.values())
+    if black or not _parallel(total, len(sources)):
         return None
-    pool = _pool()
-    return Early(pool, _submit(pool, sources, {}, cache_dir))
+    bins: list[list[str]] = [[] for _ in range(min(_workers() - 1, len(sources)))]
+    loads = [0] * len(bins)
+    for name in sorted(sources, key=lambda n: -len(sources[n][0])):
+        if sum(loads) >= (1 - keep) * total:
+            break
+        lightest = loads.index(min(loads))
+        bins[lightest].append(name)
+        loads[lightest] += len(sources[name][0])
+    return Early(
+        [
+            (names, Background(_finish_each, {n: sources[n] for n in names}, cache_dir))
+            for names in bins
+            if names
+        ]
+    )
 
 
 def finish_many(
@@ -58,7 +87,9 @@ def finish_many(
 ) -> dict[str, str]:
     """Every `name: (rendered text, template file)` as written; `black` for user templates.
 
-    `early`: what `start_early` already handed to workers (same names, same text).
+    `early`: what `start_early` already handed to children (same names, same text);
+    this process finishes the rest. A broken file raises its TemplateError, the
+    first in `sources` order, wherever it was finished.
     """
     if black:
         from .format import format_many
@@ -70,43 +101,44 @@ def finish_many(
             },
             cache_dir,
         )
-    if early is None:
-        jobs = {
-            name: (name, text, template, cache_dir) for name, (text, template) in sources.items()
-        }
-        return run_jobs(_lay_out, jobs, sum(len(text) for text, _ in sources.values()))
-    with early.pool:
-        futures = _submit(early.pool, sources, early.futures, cache_dir)
-        return {name: futures[name].result() for name in sources}
+    if early is None:  # an even share for each core
+        early = start_early(sources, black=False, cache_dir=cache_dir, keep=1 / _workers())
+    try:
+        rest = {n: s for n, s in sources.items() if early is None or n not in early.names}
+        done = _finish_each(rest, cache_dir)
+        if early is not None:
+            done.update(early.results())
+    finally:
+        if early is not None:
+            early.close()
+    files: dict[str, str] = {}
+    for name in sources:
+        finished = done[name]
+        if isinstance(finished, TemplateError):
+            raise finished
+        files[name] = finished
+    return files
 
 
-def _submit(
-    pool: Any, sources: dict[str, tuple[str, str]], started: dict[str, Any], cache: Path | None
-) -> dict[str, Any]:
-    """Submit what is not started yet, largest first, so the long files start at once."""
-    futures = dict(started)
-    for name in sorted(sources, key=lambda n: -len(sources[n][0])):
-        if name not in futures:
-            text, template = sources[name]
-            futures[name] = pool.submit(_lay_out, name, text, template, cache)
-    return futures
+def _finish_each(
+    sources: dict[str, tuple[str, str]], cache_dir: Path | None
+) -> dict[str, Finished]:
+    """`_lay_out` every file, keeping a TemplateError as that file's result."""
+    done: dict[str, Finished] = {}
+    for name, (text, template) in sources.items():
+        try:
+            done[name] = _lay_out(name, text, template, cache_dir)
+        except TemplateError as error:
+            done[name] = error
+    return done
 
 
 def _parallel(size: int, count: int) -> bool:
-    return size >= PARALLEL_MIN_BYTES and count > 1 and _workers() > 1 and os.name == "posix"
+    return size >= PARALLEL_MIN_BYTES and count > 1 and _workers() > 1
 
 
 def _workers() -> int:
     return os.cpu_count() or 1
-
-
-def _pool() -> Any:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # fork: the workers start with the modules already imported.
-    context = multiprocessing.get_context("fork")
-    return ProcessPoolExecutor(max_workers=_workers(), mp_context=context)
 
 
 def _lay_out(name: str, source: str, template: str, cache_dir: Path | None) -> str:
@@ -134,16 +166,3 @@ def _black(source: str, template: str, cache_dir: Path | None) -> str:
 
     parts = [format_python(chunk, template, cache_dir) for chunk in _chunks(source)]
     return parts[0] if len(parts) == 1 else _join(parts)
-
-
-def run_jobs(
-    work: Callable[..., _T], jobs: Mapping[str, tuple[object, ...]], size: int
-) -> dict[str, _T]:
-    """`work(*args)` for every job, in forked processes when `size` bytes make it worth it."""
-    if not _parallel(size, len(jobs)):
-        return {name: work(*args) for name, args in jobs.items()}
-    # Largest first, so the long files start at once.
-    order = sorted(jobs, key=lambda name: -sum(len(str(a)) for a in jobs[name]))
-    with _pool() as pool:
-        futures = {name: pool.submit(work, *jobs[name]) for name in order}
-        return {name: futures[name].result() for name in jobs}

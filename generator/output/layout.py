@@ -48,6 +48,7 @@ _STRING_ASSIGN = re.compile(
 _KEYWORD_TERNARY = re.compile(r"([A-Za-z_]\w*)=(.+),")
 _IMPORT = re.compile(r"from ([\w.]+) import ([\w, ]+)")
 _OPENING, _CLOSING = "([{", ")]}"
+_PAIR_SIGNIFICANT = re.compile(r"""["'()\[\]{}#\\;]""")
 
 
 def shape(source: str) -> str:
@@ -104,7 +105,7 @@ def _shape(source: str, *, strict: bool) -> str:
             opens_block = False
             i = end + 1
             continue
-        code = _STRING.sub(_blank, line)
+        code = _STRING.sub(_blank, line) if '"' in line or "'" in line else line
         if '"""' in code or "'''" in code or line.endswith("\\"):
             if strict:
                 raise _Unsure
@@ -359,27 +360,26 @@ def _elements(code: str, opening: int, pairs: dict[int, int]) -> list[str] | Non
 
 
 def _pairs(code: str) -> dict[int, int] | None:
-    """Opening bracket index → closing bracket index, strings skipped; None if unsure."""
+    """Opening bracket index → closing one, strings skipped; None if unsure (a #, \\ or ;)."""
     pairs: dict[int, int] = {}
     stack: list[int] = []
-    i = 0
-    while i < len(code):
-        char = code[i]
+    after = 0
+    while (found := _PAIR_SIGNIFICANT.search(code, after)) is not None:
+        i, char = found.start(), found.group()
+        after = i + 1
         if char in "\"'":
             match = _QUOTED.match(code, i)
             if match is None or code.startswith(('"""', "'''"), i):
                 return None
-            i = match.end()
-            continue
-        if char == "#" or char == "\\" or char == ";":
+            after = match.end()
+        elif char in "#\\;":
             return None
-        if char in _OPENING:
+        elif char in _OPENING:
             stack.append(i)
-        elif char in _CLOSING:
-            if not stack or _OPENING.index(code[stack[-1]]) != _CLOSING.index(char):
-                return None
+        elif not stack or _OPENING.index(code[stack[-1]]) != _CLOSING.index(char):
+            return None
+        else:
             pairs[stack.pop()] = i
-        i += 1
     return None if stack else pairs
 
 

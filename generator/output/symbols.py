@@ -33,7 +33,7 @@ _TOP_LEVEL = ("class ", "def ", "async def ", "@")
 _PIECE_LINES = 1000
 # After the header: anything that could bind a module-level name the way an
 # import does, or name what the module exports.
-_LATE = re.compile(r"^[^#\n]*\b(?:import|__all__)\b")
+_LATE = re.compile(r"^[^#\n]*\b(?:import|__all__)\b", re.MULTILINE)
 _FUTURE = re.compile(r"^from __future__ import annotations$", re.MULTILINE)
 _WORD = re.compile(r"\w+")
 
@@ -122,9 +122,9 @@ def _late_all(lines: list[str], cut: int) -> object:
     UNSURE too when the rest of the module mentions `import`, or `__all__` on
     more than one line.
     """
-    found = [i for i in range(cut, len(lines)) if _LATE.match(lines[i])]
-    if not found:
+    if _LATE.search("\n".join(lines[cut:])) is None:  # the usual case: one scan of the text
         return None
+    found = [i for i in range(cut, len(lines)) if _LATE.match(lines[i])]
     start = found[0]
     if len(found) > 1 or not lines[start].startswith("__all__ ="):
         return UNSURE

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from ..schema.ir import Query, QueryKind
 from ..render.views import FieldView, ParamView, QueryRowView, TableView
-from .dynamic import AFTER, LIMIT
+from .sqltext import AFTER, LIMIT
 
 _NULL = "None if {} is None else "
 IN_LIST = "_IN_LIST"  # the _sql class attribute naming the IN-list style

@@ -18,14 +18,12 @@ from sqlglot import exp
 
 from ..errors import SchemaError
 from ..schema.ir import Location, QueryColumn, QueryKind, QueryParam, QueryVariant, Schema
-from .sqltext import param_names
+from .sqltext import AFTER, LIMIT, param_names
 
 _DIRECTIVE = re.compile(r"^@(?P<word>[\w-]+)(?P<rest>.*)$")
 DIRECTIVES = ("optional", "order-by")
 # More statements than this per query is a sign the query should be split.
 _MAX_VARIANTS = 1024
-LIMIT = "__limit"
-AFTER = "__after_"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-import sqlglot
-from sqlglot import exp
-
 from ..schema.lex import Token, scan_source
-from .json_paths import json_operators
+
+# sqlglot is imported by `transpile_query` alone: the SQLite path (and so a
+# generation for SQLite backends) renders without it (generator/background.py).
+
+# The parameters storegen adds to a dynamic query (queries/dynamic.py): the page
+# size, and the keyset cursor (`__after_<column>`).
+LIMIT = "__limit"
+AFTER = "__after_"
 
 # What an IN-list parameter becomes on SQLite: every value of one JSON array.
 JSON_LIST = "SELECT value FROM json_each(?{})"
@@ -67,6 +71,11 @@ def transpile_query(
     `@order-by`), so it needs no NULLS FIRST/LAST, which would keep an index
     from serving the order.
     """
+    import sqlglot
+    from sqlglot import exp
+
+    from .json_paths import json_operators
+
     tree = sqlglot.parse_one(sql, read="sqlite")
     order = tree.args.get("order")
     if not_null_order and isinstance(order, exp.Order):

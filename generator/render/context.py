@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from ..backends.ddl import schema_ddl
 from ..backends.store_sql import table_statements
-from ..backends.dialect import postgres_defaults
+from ..backends.pg_defaults import postgres_defaults
 from ..backends.manifest import Backend
 from ..config import Mixin, Options
 from .checks import (

@@ -6,6 +6,7 @@ classes so each stays short.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
@@ -36,18 +37,22 @@ def docstring_body(text: str) -> str:
     a trailing quote is escaped before any three quotes in a row are, so a
     text ending in `\"\"\"` cannot close the literal early.
     """
-    out = []
-    for ch in text:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch in "\n\t" or ord(ch) >= 32 and ch not in "\x7f\u2028\u2029":
-            out.append(ch)
-        else:
-            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}")
-    body = "".join(out)
+    body = _ESCAPED.sub(_escape, text)
     if body.endswith('"'):
         body = body[:-1] + '\\"'
     return body.replace('"""', '\\"\\"\\"')
+
+
+# What a docstring cannot hold as it is: a backslash, a control character but
+# newline and tab, DEL, and the two Unicode line separators.
+_ESCAPED = re.compile(r"[\\\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char == "\\":
+        return "\\\\"
+    return f"\\x{ord(char):02x}" if ord(char) < 256 else f"\\u{ord(char):04x}"
 
 
 def python_literal(value: int | float | str | None, codec: str) -> str | None:

@@ -40,6 +40,18 @@ def make_environment(user_dirs: tuple[Path, ...] = ()) -> jinja2.Environment:
     return env
 
 
+def preload(env: jinja2.Environment, names: list[str]) -> None:
+    """Load `names` now (from the bytecode cache, or compiled) while another process works.
+
+    A template that fails to load is left for `render_template` to report.
+    """
+    for name in names:
+        try:
+            env.get_template(name)
+        except jinja2.TemplateError:
+            pass
+
+
 def template_path(env: jinja2.Environment, name: str) -> str:
     """The file a template name resolves to (a user override or the built-in one)."""
     try:

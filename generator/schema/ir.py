@@ -3,6 +3,10 @@
 Plain, frozen data, with no sqlglot and no Jinja: `schema/parse.py` builds it,
 `render/context.py` reads it, and ``to_json`` lets ``storegen inspect`` show
 exactly what the generator understood.
+
+The classes have no `__slots__`: the schema is parsed in a child process and
+sent back pickled (generator/background.py), and slotted frozen dataclasses
+pickle through Python-level `__getstate__`/`__setstate__`, 2-3x slower.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ class FkAction(enum.StrEnum):
     SET_DEFAULT = "SET DEFAULT"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Location:
     """A 1-based position in a schema file, for error messages."""
 
@@ -45,7 +49,7 @@ class Location:
         return f"{self.file}:{self.line}:{self.col}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Default:
     """A column DEFAULT: its SQL text, and its Python value when it is a literal.
 
@@ -58,7 +62,7 @@ class Default:
     value: int | float | str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Column:
     """One column as declared, plus what SQLite itself reported about it."""
 
@@ -80,7 +84,7 @@ class Column:
     backfill: str | None = None  # `-- @backfill EXPR`, for `storegen migrate`
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PrimaryKey:
     """The table's primary key; ``rowid_alias`` is true for INTEGER PRIMARY KEY."""
 
@@ -90,7 +94,7 @@ class PrimaryKey:
     nocase: tuple[str, ...] = ()  # key columns SQLite compares with NOCASE
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class UniqueKey:
     """A UNIQUE constraint, from a column, the table, or a UNIQUE INDEX."""
 
@@ -102,7 +106,7 @@ class UniqueKey:
     nocase: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ForeignKey:
     """A foreign key with its actions, already resolved to the parent's key."""
 
@@ -114,7 +118,7 @@ class ForeignKey:
     name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Index:
     """A CREATE INDEX; ``columns`` lists its plain columns (``expression``: it has others too)."""
 
@@ -126,7 +130,7 @@ class Index:
     expression: bool = False  # an expression is indexed: created as written, no lookup key
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Table:
     """One CREATE TABLE, with its constraints, indexes and directives."""
 
@@ -155,7 +159,7 @@ class Table:
         raise KeyError(name)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class View:
     """A CREATE VIEW, created as written once the objects it reads exist.
 
@@ -172,7 +176,7 @@ class View:
     comment: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Trigger:
     """A user's CREATE TRIGGER, created as written after the tables and views.
 
@@ -187,7 +191,7 @@ class Trigger:
     depends_on: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class VirtualTable:
     """A CREATE VIRTUAL TABLE ... USING fts5(...): the one module storegen carries.
 
@@ -211,7 +215,7 @@ class VirtualTable:
         return self.content is None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PassedOver:
     """A statement that is not schema (PRAGMA, data INSERT, DROP ... IF EXISTS), passed over."""
 
@@ -220,7 +224,7 @@ class PassedOver:
     summary: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Schema:
     """Every table, view, trigger and virtual table from every schema file, in declaration order."""
 
@@ -272,7 +276,7 @@ class QueryKind(enum.StrEnum):
     BATCHEXEC = "batchexec"  # one write per parameter set, one transaction; rows changed
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class QueryParam:
     """A `:name` parameter of a named query, typed like the column it meets.
 
@@ -291,7 +295,7 @@ class QueryParam:
     optional: bool = False  # named by `-- @optional`: None leaves its predicate out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class QueryVariant:
     """One precomputed statement of a query whose text depends on the call.
 
@@ -307,7 +311,7 @@ class QueryVariant:
     sql: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class QueryEmbed:
     """`embed(t)` in a select list: result columns [start, stop) are table t's row."""
 
@@ -317,7 +321,7 @@ class QueryEmbed:
     outer: bool  # the optional side of an outer join: the model may be None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class QueryColumn:
     """One result column of a named query, typed like `QueryParam`."""
 
@@ -328,7 +332,7 @@ class QueryColumn:
     nullable: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Query:
     """A named query: annotated SQL, its typed parameters and result columns.
 

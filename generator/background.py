@@ -1,0 +1,124 @@
+"""One function run in a forked child process while this one goes on.
+
+A cold `storegen generate` of a small schema is mostly imports: sqlglot and
+the schema parse on one side (~0.1 s), Jinja, PyPika and the render modules
+on the other, and the second side needs nothing from the first until it
+renders. `Background(load_schema, options)` forks: the child imports sqlglot,
+parses and sends the Schema back pickled through a pipe, while the parent
+imports the rest on the other core; `result()` waits for the child. The
+modules the parent imports meanwhile keep sqlglot out of their module level
+(they import it inside the functions that need it) so it loads only once,
+in the child.
+
+The child is only a shortcut, so it can never change an outcome:
+
+- a StoregenError (bad input) is sent back and raised here, as if raised here;
+- anything else (a bug, a crash, a result that does not pickle) sends
+  nothing, and `result()` runs the function in this process, where an error
+  shows its real traceback;
+- without `fork` (Windows), or with other threads running (forking those is
+  unsafe), `result()` simply runs the function here.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Generic, NoReturn, TypeVar, cast
+
+from .errors import StoregenError
+
+_T = TypeVar("_T")
+
+
+class Background(Generic[_T]):
+    """`function(*args)`, computed in a forked child; use it as a context manager."""
+
+    def __init__(self, function: Callable[..., _T], *args: object) -> None:
+        self._function, self._args = function, args
+        self._pid: int | None = None
+        self._pipe: int | None = None
+        if not _can_fork():
+            return
+        for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
+            stream.flush()
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read)
+            _child(write, function, args)
+        os.close(write)
+        self._pid, self._pipe = pid, read
+
+    def result(self) -> _T:
+        """The child's result (raising its StoregenError), else `function(*args)` run here."""
+        if self._pipe is not None:
+            with os.fdopen(self._pipe, "rb") as pipe:
+                self._pipe = None
+                data = pipe.read()  # until the child closes its end: it sent all it will
+            payload: tuple[bool, Any] = (False, None)
+            try:
+                payload = pickle.loads(data) if data else payload
+            except Exception:  # a result that does not unpickle: compute it here
+                pass
+            ok, value = payload
+            if ok:
+                return cast(_T, value)
+            if isinstance(value, StoregenError):
+                raise value
+        return self._function(*self._args)
+
+    def close(self) -> None:
+        """Reap the child; stop it first if nobody read its result (the caller failed first).
+
+        A child whose result was read is exiting on its own; reaping it here,
+        not in `result()`, keeps the caller from waiting for that exit.
+        """
+        if self._pipe is not None:
+            os.close(self._pipe)
+            self._pipe = None
+            if self._pid is not None:
+                os.kill(self._pid, signal.SIGKILL)
+        if self._pid is not None:
+            os.waitpid(self._pid, 0)
+            self._pid = None
+
+    def __enter__(self) -> Background[_T]:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _can_fork() -> bool:
+    if not hasattr(os, "fork"):
+        return False
+    threading = sys.modules.get("threading")  # not imported: no other Python thread
+    return threading is None or threading.active_count() == 1
+
+
+def _child(write: int, function: Callable[..., object], args: tuple[object, ...]) -> NoReturn:
+    """In the child: send `(True, result)` or `(False, StoregenError)`, then exit at once."""
+    status = 1
+    try:
+        try:
+            payload: tuple[bool, object] = (True, function(*args))
+        except StoregenError as error:
+            payload = (False, error)
+        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(data)
+        status = 0
+    except BaseException:  # nothing sent: the parent computes it and shows the error
+        pass
+    finally:
+        os._exit(status)  # never back into the caller's code, its atexit hooks or buffers

@@ -1,0 +1,54 @@
+"""generator/background.py: work done in a forked child can never change an outcome."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from storegen.background import Background
+from tests.test_golden import REPO
+
+# tests/forked_checks.py, each in a fresh interpreter (see its docstring).
+FORKED_CHECKS = [
+    "result_is_computed_in_a_child_process",
+    "every_schema_crosses_the_pipe_unchanged",
+    "a_storegen_error_in_the_child_is_raised_here_unchanged",
+    "any_other_failure_in_the_child_is_computed_here",
+    "an_unpicklable_result_is_computed_here",
+    "close_stops_a_child_nobody_waits_for",
+    "generating_for_sqlite_leaves_sqlglot_to_the_child",
+]
+
+
+def run_forked_check(name: str) -> None:
+    """Run tests/forked_checks.py's `name` in a fresh interpreter; fail with its traceback."""
+    done = subprocess.run(
+        [sys.executable, "-c", f"from tests.forked_checks import {name}; {name}()"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, f"{name}:\n{done.stderr}"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="without fork the work runs in this process")
+@pytest.mark.parametrize("name", FORKED_CHECKS)
+def test_forked(name: str) -> None:
+    run_forked_check(name)
+
+
+def test_no_fork_while_other_threads_run() -> None:
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        with Background(os.getpid) as job:
+            assert job._pid is None
+            assert job.result() == os.getpid()
+    finally:
+        stop.set()
+        thread.join()
