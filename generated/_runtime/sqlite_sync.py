@@ -55,6 +55,10 @@ from .sqlite_common import (
     check_options,
     end,
     file_changed,
+    fetch_all as _fetch_all,
+    fetch_first as _fetch_first,
+    fetch_one as _fetch_one,
+    execute_one as _execute,
     kind,
     many,
     open_writer,
@@ -166,12 +170,28 @@ class SyncSqliteDatabase:
 
     # ------------------------------------------------------------ writes
 
+    # A write alone (the lock free, nothing queued) runs at once, as `_call`
+    # would run it, without building its call: one autocommitted statement.
+
     def execute(self, sql: str, params: Params) -> int:
         """Run one statement (autocommitted, or in the open transaction); its rowcount."""
+        lock = self._lock
+        if not self._queue and lock.acquire(False):
+            try:
+                return _execute(sql, params, self._connection())
+            finally:
+                lock.release()
         return self._call(partial(_execute, sql, params), sql)
 
     def execute_returning(self, sql: str, params: Params) -> Row | None:
         """Run `... RETURNING` to completion (so it commits); the first row."""
+        lock = self._lock
+        if not self._queue and lock.acquire(False):
+            try:
+                rows: list[Row] = self._connection().execute(sql, params).fetchall()
+            finally:
+                lock.release()
+            return rows[0] if rows else None
         return self._call(partial(_fetch_first, sql, params), sql)
 
     def execute_then_fetch(
@@ -361,28 +381,3 @@ class SyncSqliteDatabase:
             self._readers = {**self._readers, me: conn}
         return conn
 
-
-def _fetch_one(sql: str, params: Params, conn: sqlite3.Connection) -> Row | None:
-    cursor = conn.execute(sql, params)
-    try:
-        row: Row | None = cursor.fetchone()
-        return row
-    finally:
-        cursor.close()  # ends the statement, so no read snapshot lingers
-
-
-def _fetch_all(sql: str, params: Params, conn: sqlite3.Connection) -> list[Row]:
-    rows: list[Row] = conn.execute(sql, params).fetchall()
-    return rows
-
-
-def _fetch_first(sql: str, params: Params, conn: sqlite3.Connection) -> Row | None:
-    rows: list[Row] = conn.execute(sql, params).fetchall()
-    return rows[0] if rows else None
-
-
-def _execute(sql: str, params: Params, conn: sqlite3.Connection) -> int:
-    cursor = conn.execute(sql, params)
-    count = cursor.rowcount
-    cursor.close()
-    return count
