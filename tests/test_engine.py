@@ -10,6 +10,7 @@ transaction holds off every other task's statement.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import subprocess
 import sys
@@ -88,6 +89,48 @@ async def test_reads_see_writes_committed_by_another_process(db: SqliteDatabase)
         proc.stdin.close()
         proc.wait(10)
     assert getattr(db._local, "reader", None) is not None  # served inline
+
+
+
+def _replace_file(path: Path, value: int) -> None:
+    """Swap a new database file in at `path` (a restore, a deploy): kv holds ('x', value)."""
+    other = path.with_name("swap.db")
+    fresh = sqlite3.connect(other)
+    fresh.executescript(f"{SCHEMA} INSERT INTO kv VALUES ('x', {value});")
+    fresh.close()
+    os.replace(other, path)
+
+
+async def test_a_replaced_file_is_read_once_the_recheck_interval_passed(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await db.execute("INSERT INTO kv VALUES ('x', 1)", [])
+    assert await db.fetch_one("SELECT v FROM kv WHERE k = 'x'", []) == (1,)  # inline
+    _replace_file(Path(db.path), 2)
+    await asyncio.sleep(sqlite_conn.READ_RECHECK_S * 20)
+    hops = count_hops(db, monkeypatch)
+    # A read-only process notices too: the read stats the file, and the worker reopens it.
+    assert await db.fetch_one("SELECT v FROM kv WHERE k = 'x'", []) == (2,)
+    assert len(hops) == 1
+    assert await db.fetch_one("SELECT v FROM kv WHERE k = 'x'", []) == (2,)
+    assert len(hops) == 1  # inline again, on a reader of the new file
+
+
+async def test_a_write_never_goes_to_a_replaced_file_even_before_reads_notice(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_conn, "READ_RECHECK_S", 3600.0)  # reads look once an hour
+    await db.execute("INSERT INTO kv VALUES ('x', 1)", [])
+    assert await db.fetch_one("SELECT v FROM kv WHERE k = 'x'", []) == (1,)
+    _replace_file(Path(db.path), 2)
+    # The documented window: until the interval passes or a write, reads see the old file.
+    assert await db.fetch_one("SELECT v FROM kv WHERE k = 'x'", []) == (1,)
+    await db.execute("INSERT INTO kv VALUES ('y', 3)", [])  # a write stats first: the new file
+    assert await db.fetch_one("SELECT v FROM kv WHERE k = 'x'", []) == (2,)  # readers follow
+    await db.close()
+    check = sqlite3.connect(db.path)
+    assert check.execute("SELECT k, v FROM kv ORDER BY k").fetchall() == [("x", 2), ("y", 3)]
+    check.close()
 
 
 class _BusyOnce:
