@@ -52,6 +52,7 @@ import aiosqlite
 
 from .errors import Failure, classify_sqlite_error
 from .sqlite_common import OnePerFile, check_options, many, resolve_path, then_fetch
+from .sqlite_common import SELECTS as _SELECTS
 from .sqlite_common import remove_stale_sidecars as _remove_stale_sidecars
 from .database import NOT_NOW, NotNow
 from .sqlite_conn import _Connections, _FallBack, _PerThread, _monotonic
@@ -154,12 +155,15 @@ class SqliteDatabase(_Transactions, _Connections):
         worker. The stores call this first: a point read costs no coroutine.
         """
         reader = self._local.reader
-        if reader is None or self._tx_owner is not None or _monotonic() >= self._recheck_at:
-            reader = self._inline_reader(sql)
+        if (
+            reader is None
+            or self._tx_owner is not None
+            or sql not in _SELECTS
+            or _monotonic() >= self._recheck_at
+        ):
+            reader = self._inline_reader(sql)  # every check, and now and then the file's
             if reader is None:
                 return NOT_NOW
-        elif not sql.startswith("SELECT"):
-            return NOT_NOW
         try:
             # The cursor is dropped at once, which resets the statement and so
             # ends the read transaction now.

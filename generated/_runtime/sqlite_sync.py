@@ -55,6 +55,8 @@ from .sqlite_common import (
     check_options,
     end,
     file_changed,
+    is_select,
+    SELECTS as _SELECTS,
     fetch_all as _fetch_all,
     fetch_first as _fetch_first,
     fetch_one as _fetch_one,
@@ -80,6 +82,7 @@ Row = tuple[Any, ...]
 _log = logging.getLogger(__name__)
 _SHARED: OnePerFile[SyncSqliteDatabase] = OnePerFile("busy_timeout_ms, synchronous")
 _get_ident = threading.get_ident
+_stat = os.stat
 
 
 class _Answer:
@@ -114,6 +117,7 @@ class SyncSqliteDatabase:
         self._queue = collections.deque()
         self._conn: sqlite3.Connection | None = None
         self._files: dict[str, tuple[int, int]] = {}  # (st_dev, st_ino) as opened
+        self._opened: tuple[int, int] | None = None  # the database file's, for the hot path
         self._owner = 0  # ident of the thread whose transaction holds the lock
         self._depth = 0
         # Read connections by thread ident (a dead thread's ident, reused by a
@@ -150,11 +154,15 @@ class SyncSqliteDatabase:
 
     def fetch_one(self, sql: str, params: Params) -> Row | None:
         """The first row; a SELECT outside this thread's transaction runs on its reader."""
+        reader = self._readers.get(_get_ident())
+        if reader is not None and not self._owner and sql in _SELECTS:
+            row: Row | None = reader.execute(sql, params).fetchone()  # the hot path
+            return row
         me = _get_ident()
-        if self._owner != me and sql.startswith("SELECT"):
-            reader = self._readers.get(me) or self._reader(me)
+        if self._owner != me and is_select(sql):
+            reader = reader or self._reader(me)
             if reader is not None:
-                row: Row | None = reader.execute(sql, params).fetchone()
+                row = reader.execute(sql, params).fetchone()
                 return row
         return self._call(partial(_fetch_one, sql, params), sql)
 
@@ -350,15 +358,26 @@ class SyncSqliteDatabase:
         when the file was deleted or replaced under it (one stat per write), so
         a write never goes to an unlinked file. Readers follow: they reopen."""
         conn = self._conn
-        if conn is not None and file_changed(self._path, self._files):
-            _log.warning("%s was deleted or replaced; reopening it", self._path)
-            files = self._files
-            self._close_all()
-            remove_stale_sidecars(files, self._path)
-            conn = None
+        if conn is not None:
+            opened = self._opened
+            if opened is None:  # ":memory:"
+                return conn
+            try:
+                st = _stat(self._path)
+                if st.st_ino == opened[1] and st.st_dev == opened[0]:
+                    return conn  # the hot path: the same file
+            except OSError:
+                pass
+            if file_changed(self._path, self._files):
+                _log.warning("%s was deleted or replaced; reopening it", self._path)
+                files = self._files
+                self._close_all()
+                remove_stale_sidecars(files, self._path)
+                conn = None
         if conn is None:
             busy_timeout_ms, synchronous = self._options
             conn, _, self._files = open_writer(self._path, busy_timeout_ms, synchronous)
+            self._opened = self._files.get(self._path)
             self._conn = conn
         return conn
 

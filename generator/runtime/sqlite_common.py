@@ -302,6 +302,18 @@ Outcome = tuple[_K, bool, Any]
 
 
 _KINDS: dict[str, int] = {}  # the store's SQL is a few constant strings: ~60 ns, not ~250
+# SELECT statements seen, for the point reads' hot path: `sql in SELECTS` is
+# ~15 ns, `sql.startswith("SELECT")` ~55. Filled by `is_select`; bounded.
+SELECTS: set[str] = set()
+
+
+def is_select(sql: str) -> bool:
+    """Whether `sql` is a SELECT (a read a reader connection may run); remembered."""
+    if not sql.startswith("SELECT"):
+        return False
+    if len(SELECTS) < 4096:
+        SELECTS.add(sql)
+    return True
 
 
 def kind(sql: str) -> int:

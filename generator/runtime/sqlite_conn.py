@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from .sqlite_common import MEMORY, file_changed, open_writer
+from .sqlite_common import MEMORY, file_changed, is_select, open_writer
 from .sqlite_worker import _EXIT_WAIT_SECONDS, _LIVE, _Batcher
 
 _T = TypeVar("_T")
@@ -95,7 +95,7 @@ class _Connections:
         replaced (one stat). Then it returns None, and the worker path reopens.
         """
         path = self._path
-        if path == MEMORY or self._conn is None or not sql.startswith("SELECT"):
+        if path == MEMORY or self._conn is None or not is_select(sql):
             return None
         owner = self._tx_owner
         if owner is not None and owner is asyncio.current_task():
