@@ -67,7 +67,7 @@ from generated.results import FailedResult, Result
 from generated.sqlite3 import AccessTokenStore, SyncSqliteDatabase, create_schema
 
 OPS = ("insert", "get_by_id", "get_by_token", "update", "insert_many")
-CHUNK = 50  # writes per approach before the next takes its turn (reads: 4 * CHUNK)
+CHUNK = 10  # writes per approach before the next takes its turn (reads: 4 * CHUNK)
 APPROACHES = ("inline", "sync_store", "async_store", "async_floor")
 
 

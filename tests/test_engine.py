@@ -314,3 +314,21 @@ async def test_concurrent_writes_share_one_commit_and_fail_alone(
     other = sqlite3.connect(db.path)
     assert other.execute("SELECT count(*) FROM kv").fetchone() == (41,)
     other.close()
+
+
+async def test_statements_built_per_call_are_served_but_not_remembered_without_end(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import generated._runtime.sqlite_common as common
+
+    await db.execute("INSERT INTO kv VALUES ('a', 1)", [])
+    await db.fetch_one("SELECT v FROM kv WHERE k = 'a'", [])  # opens this thread's reader
+    bound = max(len(common.SELECTS), len(common._KINDS)) + 2
+    monkeypatch.setattr(common, "_REMEMBER", bound)
+    hops = count_hops(db, monkeypatch)
+    for i in range(20):  # a distinct text per call, as a user's formatted SQL would be
+        sql = f"SELECT v + {i} FROM kv WHERE k = ?"
+        assert await db.fetch_one(sql, ["a"]) == (1 + i,)
+        assert common.kind(sql) == common.READ
+    assert hops == []  # every one read inline all the same
+    assert len(common.SELECTS) <= bound and len(common._KINDS) <= bound

@@ -304,6 +304,9 @@ Outcome = tuple[_K, bool, Any]
 
 
 _KINDS: dict[str, int] = {}  # the store's SQL is a few constant strings: ~60 ns, not ~250
+# Bounds of both: the stores' SQL is constant (IN-lists bind one JSON array),
+# but SQL a user builds per call must not grow them without end.
+_REMEMBER, _LONGEST = 4096, 8192
 # SELECT statements seen, for the point reads' hot path: `sql in SELECTS` is
 # ~15 ns, `sql.startswith("SELECT")` ~55. Filled by `is_select`; bounded.
 SELECTS: set[str] = set()
@@ -313,7 +316,7 @@ def is_select(sql: str) -> bool:
     """Whether `sql` is a SELECT (a read a reader connection may run); remembered."""
     if not sql.startswith("SELECT"):
         return False
-    if len(SELECTS) < 4096:
+    if len(SELECTS) < _REMEMBER and len(sql) < _LONGEST:
         SELECTS.add(sql)
     return True
 
@@ -329,7 +332,7 @@ def kind(sql: str) -> int:
             found = WRITE
         else:
             found = 0
-        if len(_KINDS) < 4096:  # bounded: statements built per call do not grow it
+        if len(_KINDS) < _REMEMBER and len(sql) < _LONGEST:
             _KINDS[sql] = found
     return found
 
