@@ -6,11 +6,11 @@
 The workload of bench/engine.py: the access-token table on an SQLite file in
 WAL mode; `n` calls of each read, `write_n` of insert and update (a write
 under FULL is an fsync, ~0.2 ms here, whose time varies with the disk: 400 of
-them ran 0.1 s and their ratios moved by +-7% between identical approaches),
+them ran 0.1 s and moved by 7% between two identical approaches in one run),
 and insert_many is one call of 10,000 rows.
 Every round runs every approach on a fresh file, in an order that rotates;
-single-call operations take the approaches in turn every CHUNK (50) writes or
-4 * CHUNK reads, so a slow spell of the disk or the CPU falls on all alike.
+single-call operations take the approaches in turn every 10 writes or 200
+reads, so a slow spell of the disk or the CPU falls on all of them alike.
 
   inline      hand-written sqlite3: one connection, SQL strings precomputed,
               rows decoded into the same models (the floor)
@@ -67,7 +67,9 @@ from generated.results import FailedResult, Result
 from generated.sqlite3 import AccessTokenStore, SyncSqliteDatabase, create_schema
 
 OPS = ("insert", "get_by_id", "get_by_token", "update", "insert_many")
-CHUNK = 10  # writes per approach before the next takes its turn (reads: 4 * CHUNK)
+# Calls per approach before the next takes its turn: writes (~2 ms under
+# FULL: the disk's slow spells last longer) and reads (~1.3 ms).
+WRITE_CHUNK, READ_CHUNK = 10, 200
 APPROACHES = ("inline", "sync_store", "async_store", "async_floor")
 
 
@@ -221,10 +223,10 @@ def _interleaved(
     other jobs on it); reads share two cores with whatever else runs. A slow
     spell of a few hundred ms fell on whichever approach ran then, and moved
     ratios by +-10% between identical code. Taking the approaches in turn
-    every chunk (50 writes, ~10 ms under FULL; 200 reads, ~1.3 ms) spreads
-    it over all of them. Each operation is still one call.
+    every chunk (WRITE_CHUNK or READ_CHUNK calls) spreads it over all of
+    them. Each operation is still one call.
     """
-    size = CHUNK if op in ("insert", "update") else 4 * CHUNK
+    size = WRITE_CHUNK if op in ("insert", "update") else READ_CHUNK
     spent = dict.fromkeys(opened, 0.0)
     names = list(opened)
     if op.startswith("get"):  # untimed: the first read on a connection pays one-off costs
@@ -246,9 +248,9 @@ def run(
     rounds: int, n: int, synchronous: str, write_n: int = 2000
 ) -> dict[str, dict[str, list[float]]]:
     """Per round: every approach on a fresh file of its own, opened together.
-    Reads and insert_many run on every approach back to back (the order
-    rotating); insert and update take the approaches in turn every CHUNK
-    calls. So a burst of load on a shared machine falls on all of them alike."""
+    insert_many runs on every approach back to back (the order rotating);
+    the single-call operations take the approaches in turn every chunk. So
+    a burst of load on a shared machine falls on all of them alike."""
     results: dict[str, dict[str, list[float]]] = {a: {op: [] for op in OPS} for a in APPROACHES}
     with tempfile.TemporaryDirectory(prefix="storegen-sync-bench-") as tmp:
         for r in range(rounds):
