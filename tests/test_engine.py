@@ -134,11 +134,12 @@ async def test_a_write_never_goes_to_a_replaced_file_even_before_reads_notice(
 
 
 class _BusyOnce:
-    """A reader that answers SQLITE_BUSY once, as under an exclusive lock."""
+    """A read cursor that answers SQLITE_BUSY once, as under an exclusive lock."""
 
-    def __init__(self, real: sqlite3.Connection) -> None:
+    def __init__(self, real: sqlite3.Cursor) -> None:
         self.real = real
         self.busy = 1
+        self.connection = real.connection
 
     def execute(self, sql: str, params: Any) -> sqlite3.Cursor:
         if self.busy:
@@ -148,14 +149,17 @@ class _BusyOnce:
             raise exc
         return self.real.execute(sql, params)
 
+    def fetchone(self) -> Any:
+        return self.real.fetchone()
+
 
 async def test_inline_read_falls_back_to_the_worker_on_busy(
     db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await db.execute("INSERT INTO kv VALUES ('a', 1)", [])
     assert await db.fetch_one("SELECT v FROM kv WHERE k = 'a'", []) == (1,)
-    busy = _BusyOnce(db._local.reader)
-    db._local.reader = busy
+    busy = _BusyOnce(db._local.cursor)
+    db._local.cursor = busy
     hops = count_hops(db, monkeypatch)
     assert await db.fetch_one("SELECT v FROM kv WHERE k = 'a'", []) == (1,)
     assert len(hops) == 1 and busy.busy == 0  # the worker answered
@@ -332,3 +336,19 @@ async def test_statements_built_per_call_are_served_but_not_remembered_without_e
         assert common.kind(sql) == common.READ
     assert hops == []  # every one read inline all the same
     assert len(common.SELECTS) <= bound and len(common._KINDS) <= bound
+
+
+async def test_an_inline_read_leaves_no_snapshot_behind_even_when_more_rows_matched(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await db.execute_many("INSERT INTO kv VALUES (?, ?)", [(f"k{i:02}", i % 3) for i in range(30)])
+    await db.fetch_one("SELECT v FROM kv WHERE k = 'k00'", [])  # opens this thread's reader
+    hops = count_hops(db, monkeypatch)
+    for i in range(3):  # the thread's cursor is reused read after read
+        assert await db.fetch_one("SELECT k FROM kv WHERE v = ? ORDER BY k", [1]) == ("k01",)
+        await db.execute("INSERT INTO kv VALUES (?, 9)", [f"x{i}"])
+        other = sqlite3.connect(db.path, isolation_level=None)
+        busy, _, _ = other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        other.close()
+        assert busy == 0  # no read snapshot lingers on the idle reader
+    assert hops == []  # and every read was inline

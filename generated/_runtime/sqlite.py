@@ -154,23 +154,23 @@ class SqliteDatabase(_Transactions, _Connections):
         READ_RECHECK_S. NOT_NOW (then `await fetch_one`) when it must take the
         worker. The stores call this first: a point read costs no coroutine.
         """
-        reader = self._local.reader
+        cursor = self._local.cursor
         if (
-            reader is None
+            cursor is None
             or self._tx_owner is not None
             or sql not in _SELECTS
             or _monotonic() >= self._recheck_at
         ):
-            reader = self._inline_reader(sql)  # every check, and now and then the file's
-            if reader is None:
+            cursor = self._inline_reader(sql)  # every check, and now and then the file's
+            if cursor is None:
                 return NOT_NOW
         try:
-            # The cursor is dropped at once, which resets the statement and so
-            # ends the read transaction now.
-            row: Row | None = reader.execute(sql, params).fetchone()
+            row: Row | None = cursor.execute(sql, params).fetchone()
+            if row is not None and cursor.fetchone() is not None:
+                self._end_statement(cursor)  # more rows: end the read transaction now
             return row
         except sqlite3.DatabaseError as exc:
-            self._inline_failed(reader, exc)  # then take the threaded path
+            self._inline_failed(cursor, exc)  # then take the threaded path
             return NOT_NOW
 
     async def fetch_one(self, sql: str, params: Params) -> Row | None:

@@ -337,6 +337,16 @@ def kind(sql: str) -> int:
     return found
 
 
+class Answer:
+    """Where the thread that runs a queued write leaves its outcome (sync engine)."""
+
+    __slots__ = ("done", "ok", "value")
+
+    def __init__(self) -> None:
+        self.done = self.ok = False
+        self.value: Any = None
+
+
 def run_one(raw: sqlite3.Connection | None, call: Call[_K]) -> Outcome[_K]:
     fn, answer, _ = call
     try:
