@@ -17,6 +17,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import aiosqlite
@@ -226,13 +227,18 @@ class _Connections:
         PASSIVE never blocks readers or writers: it copies what it can. If it
         fails (the database is busy, a transaction began first), the next one
         catches up, and SQLite's own auto-checkpoint on the worker remains.
-        It goes through the batcher, so the next write waits for it on the
-        worker: measured under synchronous=FULL, letting inline writes run
-        beside it (their WAL fsyncs against its database fsync) cost 30-35%
-        of the insert rate; under OFF it costs ~4 us a write the other way.
+        Under synchronous=FULL (or EXTRA) it goes through the batcher, so the
+        next write waits for it on the worker: inline writes beside it (their
+        WAL fsyncs against its database fsync) cost 30-35% of the insert rate.
+        Without a WAL fsync per commit it goes straight onto the worker's
+        queue and the next write runs inline beside it (through the batcher,
+        every 32nd write took a hop: ~4 us a write on average under OFF).
         """
         conn = self._conn
-        if conn is None:
+        if conn is None or not conn._running:
+            return
+        if self._options[1] not in ("FULL", "EXTRA"):
+            conn._tx.put_nowait((None, partial(_checkpoint_job, conn)))
             return
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
@@ -305,6 +311,16 @@ class _Connections:
 def _passive_checkpoint(conn: sqlite3.Connection) -> None:
     if not conn.in_transaction:
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+
+def _checkpoint_job(conn: aiosqlite.Connection) -> None:
+    """On the worker, between two jobs: the checkpoint, a failure only logged."""
+    raw = conn._connection
+    try:
+        if raw is not None:
+            _passive_checkpoint(raw)
+    except sqlite3.Error:
+        _log.debug("background checkpoint failed", exc_info=True)
 
 
 def _ignore_outcome(future: asyncio.Future[None]) -> None:
