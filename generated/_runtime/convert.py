@@ -14,7 +14,7 @@ import enum
 import types
 from decimal import Decimal, InvalidOperation
 from collections.abc import Callable
-from typing import Any, Final, Never, NoReturn, TypeVar, cast
+from typing import Any, Final, Generic, Never, NoReturn, TypeVar, cast
 
 from .errors import DecodeError, EncodeError
 
@@ -253,7 +253,8 @@ def success_builder(cls: Callable[..., _R]) -> Callable[[str, Any], _R]:
     attribute stores, then gives the object its real class: the same object,
     equal and of the same type, for ~0.13 us (setting the slots through their
     descriptors took ~0.22 us). Any other class (a `results_module` of the
-    user's) keeps its own constructor.
+    user's that is not such a dataclass, or has other bases) keeps its own
+    constructor.
     """
     slots = getattr(cls, "__slots__", None)
     fields = getattr(cls, "__dataclass_fields__", None)
@@ -263,6 +264,8 @@ def success_builder(cls: Callable[..., _R]) -> Callable[[str, Any], _R]:
         or set(fields) != {"ray_id", "client_message", "status"}
         or sorted(slots or ()) != ["client_message", "ray_id", "status"]
         or hasattr(cls, "__post_init__")
+        # a base could act on a new subclass (__init_subclass__): no twin then
+        or any(base not in (Generic, object) for base in cls.__mro__[1:])
     ):
         return lambda ray_id, value: cls(ray_id=ray_id, client_message=value)
     bases = getattr(cls, "__orig_bases__", cls.__bases__)  # Generic[_T_co], not Generic
