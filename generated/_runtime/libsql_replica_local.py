@@ -22,7 +22,6 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from .database import NOT_NOW, NotNow
-
 from .libsql_replica_driver import Thread, lx
 from .libsql_replica_sync import SyncProcess
 

@@ -6,23 +6,21 @@ that has them: `SqliteDatabase`, `LibsqlDatabase`, or what `connect()` returns.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from typing import Any, Final, Protocol
+from typing import Any, Final, Literal, Protocol
 
 from .errors import Failure
 
 Row = Sequence[Any]
 
 
-class NotNow(enum.Enum):
-    """What `fetch_one_now` returns when the read must be awaited instead."""
-
-    NOT_NOW = "NOT_NOW"
-
-
-NOT_NOW: Final = NotNow.NOT_NOW
+# What `fetch_one_now` returns when the read must be awaited instead. False,
+# not a sentinel object of our own: every generated package has its own copy
+# of this runtime, and a store of one package may run on another's database
+# object; `found is NOT_NOW` must hold across them (a row is a tuple, never False).
+NotNow = Literal[False]
+NOT_NOW: Final[Literal[False]] = False
 
 
 class Database(Protocol):

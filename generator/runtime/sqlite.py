@@ -100,7 +100,6 @@ class SqliteDatabase(_Transactions, _Connections):
         self._batchers: dict[asyncio.AbstractEventLoop, _Batcher] = {}
         # Inline readers and writers: one per thread, forgotten by _new_generation().
         self._local = _PerThread()
-        self._generation = 0
         self._recheck_at = 0.0
         self._readers: set[sqlite3.Connection] = set()
         self._readers_lock = threading.Lock()

@@ -76,7 +76,6 @@ class _Connections:
     _options: tuple[int, str, bool]
     _files: dict[str, tuple[int, int]]
     _local: _PerThread
-    _generation: int
     _recheck_at: float  # when an inline read next stats the file (monotonic seconds)
     _readers: set[sqlite3.Connection]
     _readers_lock: threading.Lock
@@ -135,7 +134,6 @@ class _Connections:
         A fresh `_PerThread` makes every thread open new ones; the old ones
         are in `_readers`, closed by `_close_readers`.
         """
-        self._generation += 1
         self._local = _PerThread()
         self._recheck_at = 0.0
 
