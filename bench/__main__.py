@@ -66,7 +66,7 @@ subprocess.run(
     check=True,
 )
 print("\n## Sync stores (sqlite3 backend) vs inline sqlite3\n", flush=True)
-sync_engine.main(["--rounds", str(args.rounds), "--n", str(args.n)])
+sync_engine.main(["--rounds", str(args.rounds)])  # its own n: reads and writes in chunks
 print("\n## 16 threads on one sync database: the thread models\n", flush=True)
 sync_threads.main(["--rounds", str(args.rounds)])
 print("\n## Point read, pydantic models vs dataclass (µs per call)\n", flush=True)

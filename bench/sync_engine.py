@@ -1,10 +1,16 @@
 """Side by side: the sync stores (backend sqlite3) against inline sqlite3, the floor.
 
-    python -m bench.sync_engine [--rounds 5] [--n 400] [--synchronous FULL,OFF] [--pin]
+    python -m bench.sync_engine [--rounds 5] [--n 4000] [--write-n 2000]
+                                [--synchronous FULL,OFF] [--pin]
 
 The workload of bench/engine.py: the access-token table on an SQLite file in
-WAL mode; `n` calls of each operation (insert_many: one call of 10,000 rows).
-Every round runs every approach on a fresh file, in an order that rotates.
+WAL mode; `n` calls of each read, `write_n` of insert and update (a write
+under FULL is an fsync, ~0.2 ms here, whose time varies with the disk: 400 of
+them ran 0.1 s and moved by 7% between two identical approaches in one run),
+and insert_many is one call of 10,000 rows.
+Every round runs every approach on a fresh file, in an order that rotates;
+single-call operations take the approaches in turn every 10 writes or 200
+reads, so a slow spell of the disk or the CPU falls on all of them alike.
 
   inline      hand-written sqlite3: one connection, SQL strings precomputed,
               rows decoded into the same models (the floor)
@@ -33,7 +39,6 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -62,6 +67,9 @@ from generated.results import FailedResult, Result
 from generated.sqlite3 import AccessTokenStore, SyncSqliteDatabase, create_schema
 
 OPS = ("insert", "get_by_id", "get_by_token", "update", "insert_many")
+# Calls per approach before the next takes its turn: writes (~2 ms under
+# FULL: the disk's slow spells last longer) and reads (~1.3 ms).
+WRITE_CHUNK, READ_CHUNK = 10, 200
 APPROACHES = ("inline", "sync_store", "async_store", "async_floor")
 
 
@@ -143,35 +151,7 @@ def _prepare(path: Path) -> None:
 
 
 def measure_sync(approach: Any, op: str, n: int, rows: list[AccessToken]) -> float:
-    """ops/s of `op` (rows/s for insert_many); the same steps as engine.measure."""
-    if op == "insert":
-        fresh = [token_row() for _ in range(n)]
-        start = time.perf_counter()
-        for row in fresh:
-            approach.insert(row)
-        elapsed = time.perf_counter() - start
-        rows.extend(fresh)
-        return n / elapsed
-    if op in ("get_by_id", "get_by_token"):
-        picks = [random.choice(rows) for _ in range(n)]
-        fn: Callable[[str], Any] = (
-            approach.get_by_id if op == "get_by_id" else approach.get_by_token
-        )
-        keys = [r.id if op == "get_by_id" else r.token for r in picks]
-        for key in keys[:READ_WARMUP]:
-            fn(key)
-        start = time.perf_counter()
-        for key in keys:
-            found = fn(key)
-        elapsed = time.perf_counter() - start
-        assert found is not None
-        return n / elapsed
-    if op == "update":
-        changed = [replace(r, scopes="openid email", updated_at=r.updated_at + 1) for r in rows[:n]]
-        start = time.perf_counter()
-        for row in changed:
-            approach.update(row)
-        return len(changed) / (time.perf_counter() - start)
+    """rows/s of insert_many (one call of MANY_ROWS rows); the others are `_interleaved`."""
     if op == "insert_many":
         batch = [token_row() for _ in range(MANY_ROWS)]
         start = time.perf_counter()
@@ -200,16 +180,83 @@ class AsyncFloor(engine.Sync):
         self.conn.execute(f"PRAGMA synchronous={self.synchronous}")
 
 
-def run(rounds: int, n: int, synchronous: str) -> dict[str, dict[str, list[float]]]:
-    """Per round: every approach on a fresh file of its own, opened together; then
-    each operation runs on every approach back to back (the order rotating), so a
-    burst of load on a shared machine falls on all of them alike."""
+def _timed(approach: Any, op: str, batch: list[Any], loop: Any) -> tuple[float, Any]:
+    """Seconds for one call of `op` per item of `batch`, and the last result."""
+    fn = getattr(approach, op)
+    found: Any = None
+    if isinstance(approach, (Inline, SyncStore)):
+        start = time.perf_counter()
+        for item in batch:
+            found = fn(item)
+        return time.perf_counter() - start, found
+
+    async def timed() -> tuple[float, Any]:
+        found: Any = None
+        start = time.perf_counter()
+        for item in batch:
+            found = await fn(item)
+        return time.perf_counter() - start, found
+
+    elapsed, found = loop.run_until_complete(timed())
+    return float(elapsed), found
+
+
+def _batch(op: str, rows: list[AccessToken], k: int, size: int) -> list[Any]:
+    """The arguments of calls k .. k+size of `op`."""
+    if op == "insert":
+        return [token_row() for _ in range(size)]
+    if op == "update":
+        return [
+            replace(r, scopes="openid email", updated_at=r.updated_at + 1)
+            for r in rows[k : k + size]
+        ]
+    picks = [random.choice(rows) for _ in range(size)]
+    return [r.id if op == "get_by_id" else r.token for r in picks]
+
+
+def _interleaved(
+    opened: dict[str, Any], op: str, count: int, rows: dict[str, list[AccessToken]], loop: Any
+) -> dict[str, float]:
+    """ops/s of `op` per approach: `count` calls each, in chunks taken in turn.
+
+    Under FULL a write is an fsync whose time moves with the disk (and the
+    other jobs on it); reads share two cores with whatever else runs. A slow
+    spell of a few hundred ms fell on whichever approach ran then, and moved
+    ratios by +-10% between identical code. Taking the approaches in turn
+    every chunk (WRITE_CHUNK or READ_CHUNK calls) spreads it over all of
+    them. Each operation is still one call.
+    """
+    size = WRITE_CHUNK if op in ("insert", "update") else READ_CHUNK
+    spent = dict.fromkeys(opened, 0.0)
+    names = list(opened)
+    if op.startswith("get"):  # untimed: the first read on a connection pays one-off costs
+        for name in names:
+            _timed(opened[name], op, _batch(op, rows[name], 0, READ_WARMUP), loop)
+    for k in range(0, count, size):
+        turn = (k // size) % len(names)
+        for name in names[turn:] + names[:turn]:
+            batch = _batch(op, rows[name], k, min(size, count - k))
+            elapsed, found = _timed(opened[name], op, batch, loop)
+            spent[name] += elapsed
+            if op == "insert":
+                rows[name].extend(batch)
+            assert found is not None
+    return {name: count / seconds for name, seconds in spent.items()}
+
+
+def run(
+    rounds: int, n: int, synchronous: str, write_n: int = 2000
+) -> dict[str, dict[str, list[float]]]:
+    """Per round: every approach on a fresh file of its own, opened together.
+    insert_many runs on every approach back to back (the order rotating);
+    the single-call operations take the approaches in turn every chunk. So
+    a burst of load on a shared machine falls on all of them alike."""
     results: dict[str, dict[str, list[float]]] = {a: {op: [] for op in OPS} for a in APPROACHES}
     with tempfile.TemporaryDirectory(prefix="storegen-sync-bench-") as tmp:
         for r in range(rounds):
             loop = asyncio.new_event_loop()
             opened: dict[str, Any] = {}
-            rows: dict[str, list[AccessToken]] = {"inline": [], "sync_store": []}
+            rows: dict[str, list[AccessToken]] = {a: [] for a in APPROACHES}
             try:
                 for name in APPROACHES:
                     path = Path(tmp) / f"{name}-{r}.db"
@@ -222,9 +269,17 @@ def run(rounds: int, n: int, synchronous: str) -> dict[str, dict[str, list[float
                         approach = (AsyncStore if name == "async_store" else AsyncFloor)(path)
                         approach.synchronous = synchronous
                         loop.run_until_complete(approach.open())
+                        approach.rows = rows[name]  # engine.measure reads pick from these
                         opened[name] = approach
                 for i, op in enumerate(OPS):
+                    gc.collect()
                     order = APPROACHES[(r + i) % 4 :] + APPROACHES[: (r + i) % 4]
+                    if op != "insert_many":
+                        count = write_n if op in ("insert", "update") else n
+                        ordered = {name: opened[name] for name in order}
+                        for name, rate in _interleaved(ordered, op, count, rows, loop).items():
+                            results[name][op].append(rate)
+                        continue
                     for name in order[::-1] if r % 2 else order:
                         gc.collect()
                         if name.startswith("async"):
@@ -270,7 +325,10 @@ def format_table(results: dict[str, dict[str, list[float]]], title: str) -> str:
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--n", type=int, default=400, help="calls per operation and round")
+    parser.add_argument("--n", type=int, default=4000, help="reads per operation and round")
+    parser.add_argument(
+        "--write-n", type=int, default=2000, help="inserts and updates per operation and round"
+    )
     parser.add_argument("--synchronous", default="FULL,OFF", help="one table per level")
     parser.add_argument("--pin", action="store_true", help="pin the process to one CPU")
     args = parser.parse_args(argv)
@@ -278,9 +336,10 @@ def main(argv: list[str] | None = None) -> str:
     tables = []
     for level in args.synchronous.split(","):
         start = time.perf_counter()
-        results = run(args.rounds, args.n, level.upper())
+        results = run(args.rounds, args.n, level.upper(), args.write_n)
         title = (
-            f"synchronous={level.upper()}, {where}, {args.rounds} rounds, "
+            f"synchronous={level.upper()}, {where}, {args.rounds} rounds, n={args.n} reads, "
+            f"{args.write_n} writes, "
             f"{time.perf_counter() - start:.0f} s"
         )
         tables.append(format_table(results, title))

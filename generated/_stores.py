@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import Database
+from ._runtime.database import NOT_NOW, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import (
     ClientTable,
@@ -147,10 +147,6 @@ class _Store:
         """Every row, decoded."""
         return _success(ray_id, [decode(r) for r in found])
 
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return _success(ray_id, 0 if found is None else int(found[0]))
-
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
@@ -172,7 +168,9 @@ class OAuthClientStore(_Store, ClientTable):
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_oauth_client_insert(row)
             )
-            return self._one(stored, decode_oauth_client, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_client(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -193,8 +191,12 @@ class OAuthClientStore(_Store, ClientTable):
         """The OAuthClient with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_oauth_client, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_client(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -204,10 +206,14 @@ class OAuthClientStore(_Store, ClientTable):
         """The OAuthClient with this client_identifier, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(
-                self._sql.GET_BY_CLIENT_IDENTIFIER, (client_identifier,)
-            )
-            return self._one(found, decode_oauth_client, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_CLIENT_IDENTIFIER, (client_identifier,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(
+                    self._sql.GET_BY_CLIENT_IDENTIFIER, (client_identifier,)
+                )
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_client(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_client_identifier")
 
@@ -221,7 +227,9 @@ class OAuthClientStore(_Store, ClientTable):
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_oauth_client_update(row)
             )
-            return self._one(stored, decode_oauth_client, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_client(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -235,7 +243,9 @@ class OAuthClientStore(_Store, ClientTable):
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_oauth_client_insert(row)
             )
-            return self._one(stored, decode_oauth_client, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_client(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -357,10 +367,14 @@ class OAuthClientStore(_Store, ClientTable):
         """How many OAuthClient rows with this is_enabled."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(
+            found = self._db.fetch_one_now(
                 self._sql.COUNT_BY_IS_ENABLED, (_convert.encode_bool(is_enabled),)
             )
-            return self._count(found, ray_id)
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(
+                    self._sql.COUNT_BY_IS_ENABLED, (_convert.encode_bool(is_enabled),)
+                )
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_is_enabled")
 
@@ -388,8 +402,10 @@ class OAuthClientStore(_Store, ClientTable):
         """How many OAuthClient rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -457,7 +473,9 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_oauth_client_config_insert(row)
             )
-            return self._one(stored, decode_oauth_client_config, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_client_config(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -480,8 +498,12 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
         """The OAuthClientConfig with this client_id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_CLIENT_ID, (client_id,))
-            return self._one(found, decode_oauth_client_config, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_CLIENT_ID, (client_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_CLIENT_ID, (client_id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_client_config(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_client_id")
 
@@ -497,7 +519,9 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_oauth_client_config_update(row)
             )
-            return self._one(stored, decode_oauth_client_config, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_client_config(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -513,7 +537,9 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_oauth_client_config_insert(row)
             )
-            return self._one(stored, decode_oauth_client_config, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_client_config(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -626,8 +652,10 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
         """How many OAuthClientConfig rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -646,7 +674,9 @@ class OAuthUserStore(_Store, UserTable):
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_oauth_user_insert(row)
             )
-            return self._one(stored, decode_oauth_user, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_user(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -667,8 +697,12 @@ class OAuthUserStore(_Store, UserTable):
         """The OAuthUser with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_oauth_user, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_user(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -678,8 +712,12 @@ class OAuthUserStore(_Store, UserTable):
         """The OAuthUser with this external_id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_EXTERNAL_ID, (external_id,))
-            return self._one(found, decode_oauth_user, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_EXTERNAL_ID, (external_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_EXTERNAL_ID, (external_id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_user(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_external_id")
 
@@ -693,7 +731,9 @@ class OAuthUserStore(_Store, UserTable):
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_oauth_user_update(row)
             )
-            return self._one(stored, decode_oauth_user, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_user(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -707,7 +747,9 @@ class OAuthUserStore(_Store, UserTable):
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_oauth_user_insert(row)
             )
-            return self._one(stored, decode_oauth_user, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_user(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -795,8 +837,10 @@ class OAuthUserStore(_Store, UserTable):
         """How many OAuthUser rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -818,7 +862,9 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_authorization_code_insert(row)
             )
-            return self._one(stored, decode_authorization_code, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_authorization_code(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -839,8 +885,12 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         """The AuthorizationCode with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_authorization_code, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_authorization_code(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -848,8 +898,12 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         """The AuthorizationCode with this code, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_CODE, (code,))
-            return self._one(found, decode_authorization_code, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_CODE, (code,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_CODE, (code,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_authorization_code(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_code")
 
@@ -865,7 +919,9 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_authorization_code_update(row)
             )
-            return self._one(stored, decode_authorization_code, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_authorization_code(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -881,7 +937,9 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_authorization_code_insert(row)
             )
-            return self._one(stored, decode_authorization_code, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_authorization_code(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -1007,8 +1065,10 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         """How many AuthorizationCode rows with this client_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_client_id")
 
@@ -1043,8 +1103,10 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         """How many AuthorizationCode rows with this user_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_USER_ID, (user_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_user_id")
 
@@ -1084,8 +1146,10 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         """How many AuthorizationCode rows with this expires_at."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_expires_at")
 
@@ -1113,8 +1177,10 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         """How many AuthorizationCode rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -1168,7 +1234,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_access_token_insert(row)
             )
-            return self._one(stored, decode_access_token, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_access_token(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -1189,8 +1257,12 @@ class AccessTokenStore(_Store, AccessTokenTable):
         """The AccessToken with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_access_token, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_access_token(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -1198,8 +1270,12 @@ class AccessTokenStore(_Store, AccessTokenTable):
         """The AccessToken with this token, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_TOKEN, (token,))
-            return self._one(found, decode_access_token, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_TOKEN, (token,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_TOKEN, (token,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_access_token(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_token")
 
@@ -1213,7 +1289,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_access_token_update(row)
             )
-            return self._one(stored, decode_access_token, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_access_token(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -1227,7 +1305,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_access_token_insert(row)
             )
-            return self._one(stored, decode_access_token, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_access_token(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -1341,8 +1421,10 @@ class AccessTokenStore(_Store, AccessTokenTable):
         """How many AccessToken rows with this client_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_client_id")
 
@@ -1377,8 +1459,10 @@ class AccessTokenStore(_Store, AccessTokenTable):
         """How many AccessToken rows with this user_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_USER_ID, (user_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_user_id")
 
@@ -1418,8 +1502,10 @@ class AccessTokenStore(_Store, AccessTokenTable):
         """How many AccessToken rows with this expires_at."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_expires_at")
 
@@ -1459,8 +1545,10 @@ class AccessTokenStore(_Store, AccessTokenTable):
         """How many AccessToken rows with this created_at."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_CREATED_AT, (created_at,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_created_at")
 
@@ -1488,8 +1576,10 @@ class AccessTokenStore(_Store, AccessTokenTable):
         """How many AccessToken rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -1708,7 +1798,9 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_refresh_token_insert(row)
             )
-            return self._one(stored, decode_refresh_token, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_refresh_token(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -1729,8 +1821,12 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         """The RefreshToken with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_refresh_token, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_refresh_token(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -1738,8 +1834,12 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         """The RefreshToken with this token, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_TOKEN, (token,))
-            return self._one(found, decode_refresh_token, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_TOKEN, (token,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_TOKEN, (token,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_refresh_token(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_token")
 
@@ -1753,7 +1853,9 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_refresh_token_update(row)
             )
-            return self._one(stored, decode_refresh_token, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_refresh_token(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -1767,7 +1869,9 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_refresh_token_insert(row)
             )
-            return self._one(stored, decode_refresh_token, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_refresh_token(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -1877,8 +1981,10 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         """How many RefreshToken rows with this client_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_client_id")
 
@@ -1913,8 +2019,10 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         """How many RefreshToken rows with this user_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_USER_ID, (user_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_user_id")
 
@@ -1954,8 +2062,10 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         """How many RefreshToken rows with this created_at."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_CREATED_AT, (created_at,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_created_at")
 
@@ -1983,8 +2093,10 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         """How many RefreshToken rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -2040,7 +2152,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_device_code_insert(row)
             )
-            return self._one(stored, decode_device_code, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_device_code(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -2061,8 +2175,12 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """The DeviceCode with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_device_code, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_device_code(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -2072,8 +2190,12 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """The DeviceCode with this device_code, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_DEVICE_CODE, (device_code,))
-            return self._one(found, decode_device_code, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_DEVICE_CODE, (device_code,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_DEVICE_CODE, (device_code,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_device_code(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_device_code")
 
@@ -2083,8 +2205,12 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """The DeviceCode with this user_code, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_USER_CODE, (user_code,))
-            return self._one(found, decode_device_code, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_USER_CODE, (user_code,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_USER_CODE, (user_code,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_device_code(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_user_code")
 
@@ -2098,7 +2224,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_device_code_update(row)
             )
-            return self._one(stored, decode_device_code, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_device_code(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -2112,7 +2240,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_device_code_insert(row)
             )
-            return self._one(stored, decode_device_code, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_device_code(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -2245,8 +2375,10 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """How many DeviceCode rows with this client_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_client_id")
 
@@ -2281,8 +2413,10 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """How many DeviceCode rows with this user_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_USER_ID, (user_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_user_id")
 
@@ -2322,8 +2456,10 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """How many DeviceCode rows with this expires_at."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_expires_at")
 
@@ -2367,8 +2503,10 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """How many DeviceCode rows with this state."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_STATE, (state,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_STATE, (state,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_STATE, (state,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_state")
 
@@ -2396,8 +2534,10 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """How many DeviceCode rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -2494,7 +2634,9 @@ class AuditLogStore(_Store, AuditLogTable):
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_audit_log_insert(row)
             )
-            return self._one(stored, decode_audit_log, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_audit_log(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -2513,8 +2655,12 @@ class AuditLogStore(_Store, AuditLogTable):
         """The AuditLog with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_audit_log, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_audit_log(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -2554,8 +2700,10 @@ class AuditLogStore(_Store, AuditLogTable):
         """How many AuditLog rows with this event_type."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_EVENT_TYPE, (event_type,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_EVENT_TYPE, (event_type,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_EVENT_TYPE, (event_type,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_event_type")
 
@@ -2595,8 +2743,10 @@ class AuditLogStore(_Store, AuditLogTable):
         """How many AuditLog rows with this created_at."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_CREATED_AT, (created_at,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_created_at")
 
@@ -2624,8 +2774,10 @@ class AuditLogStore(_Store, AuditLogTable):
         """How many AuditLog rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 

@@ -147,10 +147,6 @@ class _Store:
         """Every row, decoded."""
         return _success(ray_id, [decode(r) for r in found])
 
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return _success(ray_id, 0 if found is None else int(found[0]))
-
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
@@ -170,7 +166,9 @@ class OAuthClientStore(_Store, ClientTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.INSERT, encode_oauth_client_insert(row))
-            return self._one(stored, decode_oauth_client, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_client(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -190,7 +188,9 @@ class OAuthClientStore(_Store, ClientTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_oauth_client, ray_id)
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_client(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -201,7 +201,9 @@ class OAuthClientStore(_Store, ClientTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_CLIENT_IDENTIFIER, (client_identifier,))
-            return self._one(found, decode_oauth_client, ray_id)
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_client(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_client_identifier")
 
@@ -213,7 +215,9 @@ class OAuthClientStore(_Store, ClientTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.UPDATE, encode_oauth_client_update(row))
-            return self._one(stored, decode_oauth_client, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_client(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -225,7 +229,9 @@ class OAuthClientStore(_Store, ClientTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.UPSERT, encode_oauth_client_insert(row))
-            return self._one(stored, decode_oauth_client, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_client(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -348,7 +354,7 @@ class OAuthClientStore(_Store, ClientTable):
             found = self._db.fetch_one(
                 self._sql.COUNT_BY_IS_ENABLED, (_convert.encode_bool(is_enabled),)
             )
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_is_enabled")
 
@@ -377,7 +383,7 @@ class OAuthClientStore(_Store, ClientTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -445,7 +451,9 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
             stored = self._db.execute_returning(
                 self._sql.INSERT, encode_oauth_client_config_insert(row)
             )
-            return self._one(stored, decode_oauth_client_config, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_client_config(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -469,7 +477,9 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_CLIENT_ID, (client_id,))
-            return self._one(found, decode_oauth_client_config, ray_id)
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_client_config(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_client_id")
 
@@ -485,7 +495,9 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
             stored = self._db.execute_returning(
                 self._sql.UPDATE, encode_oauth_client_config_update(row)
             )
-            return self._one(stored, decode_oauth_client_config, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_client_config(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -501,7 +513,9 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
             stored = self._db.execute_returning(
                 self._sql.UPSERT, encode_oauth_client_config_insert(row)
             )
-            return self._one(stored, decode_oauth_client_config, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_client_config(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -615,7 +629,7 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -632,7 +646,9 @@ class OAuthUserStore(_Store, UserTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.INSERT, encode_oauth_user_insert(row))
-            return self._one(stored, decode_oauth_user, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_user(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -652,7 +668,9 @@ class OAuthUserStore(_Store, UserTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_oauth_user, ray_id)
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_user(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -661,7 +679,9 @@ class OAuthUserStore(_Store, UserTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_EXTERNAL_ID, (external_id,))
-            return self._one(found, decode_oauth_user, ray_id)
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_user(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_external_id")
 
@@ -673,7 +693,9 @@ class OAuthUserStore(_Store, UserTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.UPDATE, encode_oauth_user_update(row))
-            return self._one(stored, decode_oauth_user, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_user(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -685,7 +707,9 @@ class OAuthUserStore(_Store, UserTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.UPSERT, encode_oauth_user_insert(row))
-            return self._one(stored, decode_oauth_user, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_oauth_user(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -772,7 +796,7 @@ class OAuthUserStore(_Store, UserTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -794,7 +818,9 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
             stored = self._db.execute_returning(
                 self._sql.INSERT, encode_authorization_code_insert(row)
             )
-            return self._one(stored, decode_authorization_code, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_authorization_code(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -816,7 +842,9 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_authorization_code, ray_id)
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_authorization_code(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -825,7 +853,9 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_CODE, (code,))
-            return self._one(found, decode_authorization_code, ray_id)
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_authorization_code(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_code")
 
@@ -841,7 +871,9 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
             stored = self._db.execute_returning(
                 self._sql.UPDATE, encode_authorization_code_update(row)
             )
-            return self._one(stored, decode_authorization_code, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_authorization_code(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -857,7 +889,9 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
             stored = self._db.execute_returning(
                 self._sql.UPSERT, encode_authorization_code_insert(row)
             )
-            return self._one(stored, decode_authorization_code, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_authorization_code(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -984,7 +1018,7 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_client_id")
 
@@ -1020,7 +1054,7 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_user_id")
 
@@ -1061,7 +1095,7 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_expires_at")
 
@@ -1090,7 +1124,7 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -1142,7 +1176,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.INSERT, encode_access_token_insert(row))
-            return self._one(stored, decode_access_token, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_access_token(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -1162,7 +1198,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_access_token, ray_id)
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_access_token(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -1171,7 +1209,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_TOKEN, (token,))
-            return self._one(found, decode_access_token, ray_id)
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_access_token(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_token")
 
@@ -1183,7 +1223,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.UPDATE, encode_access_token_update(row))
-            return self._one(stored, decode_access_token, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_access_token(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -1195,7 +1237,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.UPSERT, encode_access_token_insert(row))
-            return self._one(stored, decode_access_token, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_access_token(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -1310,7 +1354,7 @@ class AccessTokenStore(_Store, AccessTokenTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_client_id")
 
@@ -1346,7 +1390,7 @@ class AccessTokenStore(_Store, AccessTokenTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_user_id")
 
@@ -1387,7 +1431,7 @@ class AccessTokenStore(_Store, AccessTokenTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_expires_at")
 
@@ -1428,7 +1472,7 @@ class AccessTokenStore(_Store, AccessTokenTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_created_at")
 
@@ -1457,7 +1501,7 @@ class AccessTokenStore(_Store, AccessTokenTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -1670,7 +1714,9 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.INSERT, encode_refresh_token_insert(row))
-            return self._one(stored, decode_refresh_token, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_refresh_token(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -1690,7 +1736,9 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_refresh_token, ray_id)
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_refresh_token(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -1699,7 +1747,9 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_TOKEN, (token,))
-            return self._one(found, decode_refresh_token, ray_id)
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_refresh_token(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_token")
 
@@ -1711,7 +1761,9 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.UPDATE, encode_refresh_token_update(row))
-            return self._one(stored, decode_refresh_token, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_refresh_token(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -1723,7 +1775,9 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.UPSERT, encode_refresh_token_insert(row))
-            return self._one(stored, decode_refresh_token, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_refresh_token(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -1834,7 +1888,7 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_client_id")
 
@@ -1870,7 +1924,7 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_user_id")
 
@@ -1911,7 +1965,7 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_created_at")
 
@@ -1940,7 +1994,7 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -1994,7 +2048,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.INSERT, encode_device_code_insert(row))
-            return self._one(stored, decode_device_code, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_device_code(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -2014,7 +2070,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_device_code, ray_id)
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_device_code(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -2023,7 +2081,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_DEVICE_CODE, (device_code,))
-            return self._one(found, decode_device_code, ray_id)
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_device_code(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_device_code")
 
@@ -2032,7 +2092,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_USER_CODE, (user_code,))
-            return self._one(found, decode_device_code, ray_id)
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_device_code(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_user_code")
 
@@ -2044,7 +2106,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.UPDATE, encode_device_code_update(row))
-            return self._one(stored, decode_device_code, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_device_code(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -2056,7 +2120,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.UPSERT, encode_device_code_insert(row))
-            return self._one(stored, decode_device_code, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_device_code(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -2188,7 +2254,7 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_client_id")
 
@@ -2224,7 +2290,7 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_user_id")
 
@@ -2265,7 +2331,7 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_expires_at")
 
@@ -2310,7 +2376,7 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_STATE, (state,))
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_state")
 
@@ -2339,7 +2405,7 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -2430,7 +2496,9 @@ class AuditLogStore(_Store, AuditLogTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.INSERT, encode_audit_log_insert(row))
-            return self._one(stored, decode_audit_log, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_audit_log(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -2450,7 +2518,9 @@ class AuditLogStore(_Store, AuditLogTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_audit_log, ray_id)
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_audit_log(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -2491,7 +2561,7 @@ class AuditLogStore(_Store, AuditLogTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_EVENT_TYPE, (event_type,))
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_event_type")
 
@@ -2532,7 +2602,7 @@ class AuditLogStore(_Store, AuditLogTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_created_at")
 
@@ -2561,7 +2631,7 @@ class AuditLogStore(_Store, AuditLogTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 

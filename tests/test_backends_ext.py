@@ -7,6 +7,7 @@ The postgres backend itself runs the whole conformance suite (tests/conformance)
 from __future__ import annotations
 
 import importlib
+import re
 import shutil
 import os
 import subprocess
@@ -384,9 +385,21 @@ def test_method_bodies_are_written_once_and_backends_hold_only_sql(tmp_path: Pat
     )
 
 
+def _flat(text: str) -> str:
+    """Python source on one line: the faces may wrap a call differently."""
+    return re.sub(r",\s*\)", ")", re.sub(r"\s+", " ", text))
+
+
+# The async face's point read: try `fetch_one_now`, await `fetch_one` on NOT_NOW.
+_READ_NOW = re.compile(
+    r"(\w+) = self\._db\.fetch_one_now\((.*?)\) if \1 is NOT_NOW: \1 = self\._db\.fetch_one\(\2\) "
+)
+
+
 def test_sync_stores_are_the_async_bodies_without_async_and_await(tmp_path: Path) -> None:
     """One template, two faces: strip `async `/`await ` from the async stores and
-    contracts and the sync ones remain, but for the protocol and module names."""
+    contracts (and the async point read's NOT_NOW fallback) and the sync ones
+    remain, but for the protocol and module names."""
     view = "CREATE VIEW active_teams AS SELECT id, name FROM teams WHERE is_active = 1;\n"
     (tmp_path / "schema.sql").write_text(SCHEMA + view)  # a read-only view store too
     files = generate(options(tmp_path, backends=("aiosqlite", "sqlite3", "postgres_sync"))).files
@@ -396,7 +409,9 @@ def test_sync_stores_are_the_async_bodies_without_async_and_await(tmp_path: Path
         ("contracts.py", "sync_contracts.py"),
     ):
         stripped = files[async_name].replace("async def ", "def ").replace("await self.", "self.")
-        synced = (
+        stripped = stripped.replace("import NOT_NOW, Database", "import Database")
+        stripped = _READ_NOW.sub(r"\1 = self._db.fetch_one(\2) ", _flat(stripped))
+        synced = _flat(
             files[sync_name]
             .replace("SyncDatabase", "Database")
             .replace("sync_contracts", "contracts")
@@ -405,6 +420,7 @@ def test_sync_stores_are_the_async_bodies_without_async_and_await(tmp_path: Path
             .replace("(sqlite3, postgres_sync)", "(aiosqlite)")
         )
         assert synced == stripped, sync_name
+    assert "fetch_one_now" in files["_stores.py"] and "NOT_NOW" not in files["_sync_stores.py"]
     assert (
         "await self." not in files["_sync_stores.py"]
         and "async def" not in files["_sync_stores.py"]

@@ -10,6 +10,7 @@ transaction holds off every other task's statement.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import subprocess
 import sys
@@ -90,12 +91,55 @@ async def test_reads_see_writes_committed_by_another_process(db: SqliteDatabase)
     assert getattr(db._local, "reader", None) is not None  # served inline
 
 
-class _BusyOnce:
-    """A reader that answers SQLITE_BUSY once, as under an exclusive lock."""
 
-    def __init__(self, real: sqlite3.Connection) -> None:
+def _replace_file(path: Path, value: int) -> None:
+    """Swap a new database file in at `path` (a restore, a deploy): kv holds ('x', value)."""
+    other = path.with_name("swap.db")
+    fresh = sqlite3.connect(other)
+    fresh.executescript(f"{SCHEMA} INSERT INTO kv VALUES ('x', {value});")
+    fresh.close()
+    os.replace(other, path)
+
+
+async def test_a_replaced_file_is_read_once_the_recheck_interval_passed(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await db.execute("INSERT INTO kv VALUES ('x', 1)", [])
+    assert await db.fetch_one("SELECT v FROM kv WHERE k = 'x'", []) == (1,)  # inline
+    _replace_file(Path(db.path), 2)
+    await asyncio.sleep(sqlite_conn.READ_RECHECK_S * 20)
+    hops = count_hops(db, monkeypatch)
+    # A read-only process notices too: the read stats the file, and the worker reopens it.
+    assert await db.fetch_one("SELECT v FROM kv WHERE k = 'x'", []) == (2,)
+    assert len(hops) == 1
+    assert await db.fetch_one("SELECT v FROM kv WHERE k = 'x'", []) == (2,)
+    assert len(hops) == 1  # inline again, on a reader of the new file
+
+
+async def test_a_write_never_goes_to_a_replaced_file_even_before_reads_notice(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_conn, "READ_RECHECK_S", 3600.0)  # reads look once an hour
+    await db.execute("INSERT INTO kv VALUES ('x', 1)", [])
+    assert await db.fetch_one("SELECT v FROM kv WHERE k = 'x'", []) == (1,)
+    _replace_file(Path(db.path), 2)
+    # The documented window: until the interval passes or a write, reads see the old file.
+    assert await db.fetch_one("SELECT v FROM kv WHERE k = 'x'", []) == (1,)
+    await db.execute("INSERT INTO kv VALUES ('y', 3)", [])  # a write stats first: the new file
+    assert await db.fetch_one("SELECT v FROM kv WHERE k = 'x'", []) == (2,)  # readers follow
+    await db.close()
+    check = sqlite3.connect(db.path)
+    assert check.execute("SELECT k, v FROM kv ORDER BY k").fetchall() == [("x", 2), ("y", 3)]
+    check.close()
+
+
+class _BusyOnce:
+    """A read cursor that answers SQLITE_BUSY once, as under an exclusive lock."""
+
+    def __init__(self, real: sqlite3.Cursor) -> None:
         self.real = real
         self.busy = 1
+        self.connection = real.connection
 
     def execute(self, sql: str, params: Any) -> sqlite3.Cursor:
         if self.busy:
@@ -105,14 +149,17 @@ class _BusyOnce:
             raise exc
         return self.real.execute(sql, params)
 
+    def fetchone(self) -> Any:
+        return self.real.fetchone()
+
 
 async def test_inline_read_falls_back_to_the_worker_on_busy(
     db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await db.execute("INSERT INTO kv VALUES ('a', 1)", [])
     assert await db.fetch_one("SELECT v FROM kv WHERE k = 'a'", []) == (1,)
-    busy = _BusyOnce(db._local.reader)
-    db._local.reader = busy
+    busy = _BusyOnce(db._local.cursor)
+    db._local.cursor = busy
     hops = count_hops(db, monkeypatch)
     assert await db.fetch_one("SELECT v FROM kv WHERE k = 'a'", []) == (1,)
     assert len(hops) == 1 and busy.busy == 0  # the worker answered
@@ -271,3 +318,37 @@ async def test_concurrent_writes_share_one_commit_and_fail_alone(
     other = sqlite3.connect(db.path)
     assert other.execute("SELECT count(*) FROM kv").fetchone() == (41,)
     other.close()
+
+
+async def test_statements_built_per_call_are_served_but_not_remembered_without_end(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import generated._runtime.sqlite_common as common
+
+    await db.execute("INSERT INTO kv VALUES ('a', 1)", [])
+    await db.fetch_one("SELECT v FROM kv WHERE k = 'a'", [])  # opens this thread's reader
+    bound = max(len(common.SELECTS), len(common._KINDS)) + 2
+    monkeypatch.setattr(common, "_REMEMBER", bound)
+    hops = count_hops(db, monkeypatch)
+    for i in range(20):  # a distinct text per call, as a user's formatted SQL would be
+        sql = f"SELECT v + {i} FROM kv WHERE k = ?"
+        assert await db.fetch_one(sql, ["a"]) == (1 + i,)
+        assert common.kind(sql) == common.READ
+    assert hops == []  # every one read inline all the same
+    assert len(common.SELECTS) <= bound and len(common._KINDS) <= bound
+
+
+async def test_an_inline_read_leaves_no_snapshot_behind_even_when_more_rows_matched(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await db.execute_many("INSERT INTO kv VALUES (?, ?)", [(f"k{i:02}", i % 3) for i in range(30)])
+    await db.fetch_one("SELECT v FROM kv WHERE k = 'k00'", [])  # opens this thread's reader
+    hops = count_hops(db, monkeypatch)
+    for i in range(3):  # the thread's cursor is reused read after read
+        assert await db.fetch_one("SELECT k FROM kv WHERE v = ? ORDER BY k", [1]) == ("k01",)
+        await db.execute("INSERT INTO kv VALUES (?, 9)", [f"x{i}"])
+        other = sqlite3.connect(db.path, isolation_level=None)
+        busy, _, _ = other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        other.close()
+        assert busy == 0  # no read snapshot lingers on the idle reader
+    assert hops == []  # and every read was inline

@@ -155,9 +155,14 @@ async def test_slow_commits_pause_inline_writes_but_a_lone_spike_does_not(
     assert db._inline_pause == conn_module._INLINE_PAUSE_WRITES - 3
 
 
+@pytest.mark.parametrize("synchronous", ["FULL", "OFF"])
 async def test_checkpoints_run_on_the_worker_not_on_the_loop(
-    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synchronous: str
 ) -> None:
+    # FULL: through the batcher (the next write waits for it on the worker);
+    # OFF: straight onto the worker's queue, beside the next inline write.
+    db = SqliteDatabase(tmp_path / "ckpt.db", synchronous=synchronous)
+    await db.execute_script(SCHEMA)
     threads: list[int] = []
     real = conn_module._passive_checkpoint
 
@@ -167,13 +172,18 @@ async def test_checkpoints_run_on_the_worker_not_on_the_loop(
 
     monkeypatch.setattr(conn_module, "_passive_checkpoint", counting)
     monkeypatch.setattr(conn_module, "CHECKPOINT_EVERY", 10)
-    for i in range(25):
+    await db.execute("INSERT INTO kv VALUES ('k0', 1)", [])  # opens the inline writer
+    hops = count_hops(db, monkeypatch)
+    for i in range(1, 25):
         await db.execute("INSERT INTO kv VALUES (?, 1)", [f"k{i}"])
+    # The write after a checkpoint: on the worker behind it (FULL), or inline beside it.
+    assert (len(hops) >= 1) if synchronous == "FULL" else (hops == [])
     await db.fetch_all("SELECT 1", [])  # a worker round trip: queued jobs are done
     assert len(threads) == 2
     assert threading.get_ident() not in threads
     assert db._local.writer.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
     assert len(rows_seen_by_another_connection(db.path)) == 25
+    await db.close()
 
 
 async def test_writes_inside_a_transaction_never_commit_on_their_own(db: SqliteDatabase) -> None:

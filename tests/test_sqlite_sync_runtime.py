@@ -106,3 +106,29 @@ def test_shared_is_one_object_per_file_and_refuses_other_options(tmp_path: Path)
         assert SyncSqliteDatabase.shared(":memory:") is not SyncSqliteDatabase.shared(":memory:")
     finally:
         first.close()
+
+
+def _checkpoint_blocked(path: Path) -> bool:
+    """Whether a reader still holds a snapshot: a TRUNCATE checkpoint cannot finish."""
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        busy, _, _ = other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return bool(busy)
+    finally:
+        other.close()
+
+
+def test_a_read_leaves_no_snapshot_behind_even_when_more_rows_matched(tmp_path: Path) -> None:
+    db = SyncSqliteDatabase(tmp_path / "snap.db")
+    db.execute_script("CREATE TABLE t (k INTEGER PRIMARY KEY, g INTEGER)")
+    db.execute_many("INSERT INTO t VALUES (?, ?)", [(i, i % 3) for i in range(30)])
+    sql = "SELECT k FROM t WHERE g = ? ORDER BY k"
+    for _ in range(3):  # the thread's cursor is reused call after call
+        assert db.fetch_one("SELECT k FROM t WHERE k = ?", (7,)) == (7,)
+        db.execute("INSERT INTO t (g) VALUES (9)", ())  # the WAL has frames to copy back
+        assert not _checkpoint_blocked(tmp_path / "snap.db")
+        assert db.fetch_one(sql, (1,)) == (1,)  # the first of ten rows
+        db.execute("INSERT INTO t (g) VALUES (9)", ())
+        assert not _checkpoint_blocked(tmp_path / "snap.db")  # its statement was ended
+    assert db.fetch_all(sql, (2,))[:2] == [(2,), (5,)]
+    db.close()

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime
 import enum
+import types
 from decimal import Decimal, InvalidOperation
 from collections.abc import Callable
-from typing import Any, Final, Never, NoReturn, TypeVar, cast
+from typing import Any, Final, Generic, Never, NoReturn, TypeVar, cast
 
 from .errors import DecodeError, EncodeError
 
@@ -247,9 +248,13 @@ def success_builder(cls: Callable[..., _R]) -> Callable[[str, Any], _R]:
 
     The generated SuccessResult is a frozen, slotted dataclass: its `__init__`
     sets each field through `object.__setattr__` (~0.5 us a result, a tenth
-    of a point read). Setting the three slots directly gives the same object
-    for ~0.2 us. Any other class (a `results_module` of the user's) keeps
-    its own constructor.
+    of a point read). The builder fills a twin of the class (the same slots,
+    so the same memory layout, without the frozen `__setattr__`) with plain
+    attribute stores, then gives the object its real class: the same object,
+    equal and of the same type, for ~0.13 us (setting the slots through their
+    descriptors took ~0.22 us). Any other class (a `results_module` of the
+    user's that is not such a dataclass, or has other bases) keeps its own
+    constructor.
     """
     slots = getattr(cls, "__slots__", None)
     fields = getattr(cls, "__dataclass_fields__", None)
@@ -259,18 +264,36 @@ def success_builder(cls: Callable[..., _R]) -> Callable[[str, Any], _R]:
         or set(fields) != {"ray_id", "client_message", "status"}
         or sorted(slots or ()) != ["client_message", "ray_id", "status"]
         or hasattr(cls, "__post_init__")
+        # a base could act on a new subclass (__init_subclass__): no twin then
+        or any(base not in (Generic, object) for base in cls.__mro__[1:])
     ):
         return lambda ray_id, value: cls(ray_id=ray_id, client_message=value)
-    new = object.__new__
-    set_ray_id = cls.__dict__["ray_id"].__set__
-    set_value = cls.__dict__["client_message"].__set__
-    set_status = cls.__dict__["status"].__set__
+    bases = getattr(cls, "__orig_bases__", cls.__bases__)  # Generic[_T_co], not Generic
+    try:
+        twin: Any = types.new_class(f"_{cls.__name__}Twin", bases, {}, _slots_of(slots))
+    except TypeError:
+        return lambda ray_id, value: cls(ray_id=ray_id, client_message=value)
 
     def build(ray_id: str, value: Any) -> _R:
-        result: _R = new(cls)
-        set_ray_id(result, ray_id)
-        set_value(result, value)
-        set_status(result, True)
-        return result
+        result = twin()
+        result.ray_id = ray_id
+        result.client_message = value
+        result.status = True
+        result.__class__ = cls
+        built: _R = result
+        return built
 
+    try:  # the layouts must match for __class__ to be assigned; else the slow, sure way
+        probe = build("", None)
+    except TypeError:
+        return lambda ray_id, value: cls(ray_id=ray_id, client_message=value)
+    if probe != cls(ray_id="", client_message=None):
+        return lambda ray_id, value: cls(ray_id=ray_id, client_message=value)
     return build
+
+
+def _slots_of(slots: Any) -> Callable[[dict[str, Any]], None]:
+    def body(namespace: dict[str, Any]) -> None:
+        namespace["__slots__"] = slots
+
+    return body

@@ -40,6 +40,7 @@ import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
+from .database import NOT_NOW, NotNow
 from .errors import Failure, TransactionUnsupported
 from .libsql_batch import WriteBatcher
 from .libsql_errors import (
@@ -145,6 +146,10 @@ class LibsqlDatabase(_Transactions):
     def classify_error(self, exc: BaseException, table: str, operation: str) -> Failure:
         """Map what libsql-client or aiohttp raised to an ErrorCode and a safe message."""
         return classify_libsql_error(exc, table, operation=operation)
+
+    def fetch_one_now(self, sql: str, params: Sequence[object]) -> Row | None | NotNow:
+        """Always NOT_NOW: every read here is awaited (see `Database.fetch_one_now`)."""
+        return NOT_NOW
 
     async def fetch_one(self, sql: str, params: Sequence[object]) -> Row | None:
         result = await self._call(lambda client: client.execute(sql, params))

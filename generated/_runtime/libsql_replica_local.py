@@ -18,9 +18,10 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from .database import NOT_NOW, NotNow
 from .libsql_replica_driver import Thread, lx
 from .libsql_replica_sync import SyncProcess
 
@@ -42,6 +43,10 @@ class ReplicaSyncError(ConnectionError):
 
 class _LocalFile:
     """LibsqlReplicaDatabase's local file and its connections; it owns this state."""
+
+    def fetch_one_now(self, sql: str, params: Sequence[object]) -> Sequence[Any] | None | NotNow:
+        """Always NOT_NOW: every read here is awaited (see `Database.fetch_one_now`)."""
+        return NOT_NOW
 
     def _init_local(
         self, path: str, sync_url: str, token: str, interval: float | None, timeout: float

@@ -52,8 +52,10 @@ import aiosqlite
 
 from .errors import Failure, classify_sqlite_error
 from .sqlite_common import OnePerFile, check_options, many, resolve_path, then_fetch
+from .sqlite_common import SELECTS as _SELECTS
 from .sqlite_common import remove_stale_sidecars as _remove_stale_sidecars
-from .sqlite_conn import _Connections, _FallBack
+from .database import NOT_NOW, NotNow
+from .sqlite_conn import _Connections, _FallBack, _PerThread, _monotonic
 from .sqlite_common import script as run_script
 from .sqlite_transactions import _Transactions
 from .sqlite_common import WRITE as _WRITE
@@ -98,9 +100,9 @@ class SqliteDatabase(_Transactions, _Connections):
             weakref.WeakKeyDictionary()
         )
         self._batchers: dict[asyncio.AbstractEventLoop, _Batcher] = {}
-        # Inline readers and writers: one per thread, replaced when `_generation` moves on.
-        self._local = threading.local()
-        self._generation = 0
+        # Inline readers and writers: one per thread, forgotten by _new_generation().
+        self._local = _PerThread()
+        self._recheck_at = 0.0
         self._readers: set[sqlite3.Connection] = set()
         self._readers_lock = threading.Lock()
         # The task whose transaction is open on the writer, if any.
@@ -143,24 +145,44 @@ class SqliteDatabase(_Transactions, _Connections):
         """Map what this driver raised to an ErrorCode and a client-safe message."""
         return classify_sqlite_error(exc, table, operation=operation)
 
+    def fetch_one_now(self, sql: str, params: Params) -> Row | None | NotNow:
+        """`fetch_one` without an await, when it can be served at once; else NOT_NOW.
+
+        A SELECT runs on this thread's read connection (no thread hop) when
+        safe: outside our own transaction, the file checked within the last
+        READ_RECHECK_S. NOT_NOW (then `await fetch_one`) when it must take the
+        worker. The stores call this first: a point read costs no coroutine.
+        """
+        cursor = self._local.cursor
+        if (
+            cursor is None
+            or self._tx_owner is not None
+            or sql not in _SELECTS
+            or _monotonic() >= self._recheck_at
+        ):
+            cursor = self._inline_reader(sql)  # every check, and now and then the file's
+            if cursor is None:
+                return NOT_NOW
+        try:
+            row: Row | None = cursor.execute(sql, params).fetchone()
+            if row is not None and cursor.fetchone() is not None:
+                self._end_statement(cursor)  # more rows: end the read transaction now
+            return row
+        except sqlite3.DatabaseError as exc:
+            self._inline_failed(cursor, exc)  # then take the threaded path
+            return NOT_NOW
+
     async def fetch_one(self, sql: str, params: Params) -> Row | None:
         """The first row; a SELECT is served inline (no thread hop) when safe."""
-        if sql.startswith("SELECT") and self._conn is not None:
-            reader = self._inline_reader()
-            if reader is not None:
-                try:
-                    # The cursor is dropped at once, which resets the statement
-                    # and so ends the read transaction now.
-                    row: Row | None = reader.execute(sql, params).fetchone()
-                    return row
-                except sqlite3.DatabaseError as exc:
-                    self._inline_failed(reader, exc)  # then take the threaded path
+        found = self.fetch_one_now(sql, params)
+        if found is not NOT_NOW:
+            return found
 
         def op(conn: sqlite3.Connection) -> Row | None:
             cursor = conn.execute(sql, params)
             try:
-                found: Row | None = cursor.fetchone()
-                return found
+                row: Row | None = cursor.fetchone()
+                return row
             finally:
                 cursor.close()  # ends the statement, so no read snapshot lingers
 
@@ -221,7 +243,7 @@ class SqliteDatabase(_Transactions, _Connections):
     async def close(self) -> None:
         """Close the connection; idempotent, and the next use reopens it."""
         conn, self._conn, self._files = self._conn, None, {}
-        self._generation += 1
+        self._new_generation()
         self._close_readers()
         if conn is not None:
             _LIVE.discard(conn)
@@ -291,5 +313,5 @@ class SqliteDatabase(_Transactions, _Connections):
                 _remove_stale_sidecars(files, self._path)
             if self._conn is None:
                 self._conn, self._files = await self._open()
-                self._generation += 1
+                self._new_generation()
             return self._conn

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 from ..backends.manifest import Backend
 
-ASYNC_FACE: dict[str, str] = {
+ASYNC_FACE: dict[str, object] = {
     "async_": "async ",
     "await_": "await ",
     "sync_": "",
+    "read_now": True,  # point reads try `fetch_one_now` before awaiting `fetch_one`
     "db_protocol": "Database",
     "contracts_module": "contracts",
     "stores_module": "_stores",
 }
-SYNC_FACE: dict[str, str] = {
+SYNC_FACE: dict[str, object] = {
     "async_": "",
     "await_": "",
     "sync_": "sync ",
+    "read_now": False,
     "db_protocol": "SyncDatabase",
     "contracts_module": "sync_contracts",
     "stores_module": "_sync_stores",

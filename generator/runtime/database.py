@@ -8,11 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from typing import Any, Protocol
+from typing import Any, Final, Literal, Protocol
 
 from .errors import Failure
 
 Row = Sequence[Any]
+
+
+# What `fetch_one_now` returns when the read must be awaited instead. False,
+# not a sentinel object of our own: every generated package has its own copy
+# of this runtime, and a store of one package may run on another's database
+# object; `found is NOT_NOW` must hold across them (a row is a tuple, never False).
+NotNow = Literal[False]
+NOT_NOW: Final[Literal[False]] = False
 
 
 class Database(Protocol):
@@ -20,6 +28,11 @@ class Database(Protocol):
 
     async def fetch_one(self, sql: str, params: Sequence[object]) -> Row | None:
         """The first row of a query, or None."""
+
+    def fetch_one_now(self, sql: str, params: Sequence[object]) -> Row | None | NotNow:
+        """`fetch_one` served at once, without an await (SQLite's inline read),
+        or NOT_NOW: then the caller awaits `fetch_one`. A backend that always
+        needs a round trip returns NOT_NOW. Saves a point read a coroutine."""
 
     async def fetch_all(self, sql: str, params: Sequence[object]) -> Sequence[Row]:
         """Every row of a query."""

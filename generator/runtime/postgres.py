@@ -32,6 +32,7 @@ except ImportError:
     ) from None
 
 from .postgres_codecs import SERVER_SETTINGS, init_connection
+from .database import NOT_NOW, NotNow
 from .errors import Failure
 from .postgres_common import (
     DEFAULT_TIMEOUT,
@@ -140,6 +141,10 @@ class PostgresDatabase:
 
     def classify_error(self, exc: BaseException, table: str, operation: str) -> Failure:
         return classify_postgres_error(exc, table, operation=operation)
+
+    def fetch_one_now(self, sql: str, params: Sequence[object]) -> Row | None | NotNow:
+        """Always NOT_NOW: every read here is awaited (see `Database.fetch_one_now`)."""
+        return NOT_NOW
 
     async def fetch_one(self, sql: str, params: Sequence[object]) -> Row | None:
         async def op(conn: Any) -> Row | None:

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import Database
+from ._runtime.database import NOT_NOW, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import EventTable, LedgerEntryTable, DraftTable
 from .models import Event, LedgerEntry, Draft
@@ -92,10 +92,6 @@ class _Store:
         """Every row, decoded."""
         return _success(ray_id, [decode(r) for r in found])
 
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return _success(ray_id, 0 if found is None else int(found[0]))
-
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
@@ -115,7 +111,9 @@ class EventStore(_Store, EventTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_event_insert(row))
-            return self._one(stored, decode_event, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_event(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -134,8 +132,12 @@ class EventStore(_Store, EventTable):
         """The Event with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_event, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_event(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -163,8 +165,10 @@ class EventStore(_Store, EventTable):
         """How many Event rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -183,7 +187,9 @@ class LedgerEntryStore(_Store, LedgerEntryTable):
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_ledger_entry_insert(row)
             )
-            return self._one(stored, decode_ledger_entry, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_ledger_entry(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -204,8 +210,12 @@ class LedgerEntryStore(_Store, LedgerEntryTable):
         """The LedgerEntry with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_ledger_entry, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_ledger_entry(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -233,8 +243,10 @@ class LedgerEntryStore(_Store, LedgerEntryTable):
         """How many LedgerEntry rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -251,7 +263,9 @@ class DraftStore(_Store, DraftTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_draft_insert(row))
-            return self._one(stored, decode_draft, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_draft(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -270,8 +284,12 @@ class DraftStore(_Store, DraftTable):
         """The Draft with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_draft, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_draft(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -283,7 +301,9 @@ class DraftStore(_Store, DraftTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_draft_update(row))
-            return self._one(stored, decode_draft, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_draft(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -295,7 +315,9 @@ class DraftStore(_Store, DraftTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_draft_insert(row))
-            return self._one(stored, decode_draft, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_draft(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -356,7 +378,9 @@ class DraftStore(_Store, DraftTable):
         """How many Draft rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import Database
+from ._runtime.database import NOT_NOW, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import TicketTable, CommentTable
 from .models import Ticket, Comment
@@ -90,10 +90,6 @@ class _Store:
         """Every row, decoded."""
         return _success(ray_id, [decode(r) for r in found])
 
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return _success(ray_id, 0 if found is None else int(found[0]))
-
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
@@ -113,7 +109,9 @@ class TicketStore(_Store, TicketTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_ticket_insert(row))
-            return self._one(stored, decode_ticket, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_ticket(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -132,8 +130,12 @@ class TicketStore(_Store, TicketTable):
         """The Ticket with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_ticket, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_ticket(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -145,7 +147,9 @@ class TicketStore(_Store, TicketTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_ticket_update(row))
-            return self._one(stored, decode_ticket, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_ticket(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -157,7 +161,9 @@ class TicketStore(_Store, TicketTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_ticket_insert(row))
-            return self._one(stored, decode_ticket, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_ticket(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -218,8 +224,10 @@ class TicketStore(_Store, TicketTable):
         """How many Ticket rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -237,7 +245,9 @@ class CommentStore(_Store, CommentTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_comment_insert(row))
-            return self._one(stored, decode_comment, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_comment(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -256,8 +266,12 @@ class CommentStore(_Store, CommentTable):
         """The Comment with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_comment, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_comment(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -269,7 +283,9 @@ class CommentStore(_Store, CommentTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_comment_update(row))
-            return self._one(stored, decode_comment, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_comment(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -281,7 +297,9 @@ class CommentStore(_Store, CommentTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_comment_insert(row))
-            return self._one(stored, decode_comment, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_comment(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -362,8 +380,10 @@ class CommentStore(_Store, CommentTable):
         """How many Comment rows with this ticket_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_TICKET_ID, (ticket_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_TICKET_ID, (ticket_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_TICKET_ID, (ticket_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_ticket_id")
 
@@ -391,7 +411,9 @@ class CommentStore(_Store, CommentTable):
         """How many Comment rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import Database
+from ._runtime.database import NOT_NOW, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ForTable, WithTable
 from .models import For, With
@@ -90,10 +90,6 @@ class _Store:
         """Every row, decoded."""
         return _success(ray_id, [decode(r) for r in found])
 
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return _success(ray_id, 0 if found is None else int(found[0]))
-
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
@@ -113,7 +109,9 @@ class ForStore(_Store, ForTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_for_insert(row))
-            return self._one(stored, decode_for, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_for(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -132,8 +130,12 @@ class ForStore(_Store, ForTable):
         """The For with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_for, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_for(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -141,8 +143,12 @@ class ForStore(_Store, ForTable):
         """The For with this like, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_LIKE, (like,))
-            return self._one(found, decode_for, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_LIKE, (like,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_LIKE, (like,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_for(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_like")
 
@@ -154,7 +160,9 @@ class ForStore(_Store, ForTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_for_update(row))
-            return self._one(stored, decode_for, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_for(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -166,7 +174,9 @@ class ForStore(_Store, ForTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_for_insert(row))
-            return self._one(stored, decode_for, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_for(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -263,8 +273,10 @@ class ForStore(_Store, ForTable):
         """How many For rows with this any."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_ANY, (any,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_ANY, (any,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_ANY, (any,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_any")
 
@@ -292,8 +304,10 @@ class ForStore(_Store, ForTable):
         """How many For rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -311,7 +325,9 @@ class WithStore(_Store, WithTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_with_insert(row))
-            return self._one(stored, decode_with, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_with(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -330,8 +346,12 @@ class WithStore(_Store, WithTable):
         """The With with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_with, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_with(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -341,14 +361,24 @@ class WithStore(_Store, WithTable):
         """The With with this regexp and cross, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(
+            found = self._db.fetch_one_now(
                 self._sql.GET_BY_REGEXP_AND_CROSS,
                 (
                     regexp,
                     cross,
                 ),
             )
-            return self._one(found, decode_with, ray_id)
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(
+                    self._sql.GET_BY_REGEXP_AND_CROSS,
+                    (
+                        regexp,
+                        cross,
+                    ),
+                )
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_with(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_regexp_and_cross")
 
@@ -360,7 +390,9 @@ class WithStore(_Store, WithTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_with_update(row))
-            return self._one(stored, decode_with, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_with(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -372,7 +404,9 @@ class WithStore(_Store, WithTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_with_insert(row))
-            return self._one(stored, decode_with, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_with(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -465,8 +499,10 @@ class WithStore(_Store, WithTable):
         """How many With rows with this regexp."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_REGEXP, (regexp,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_REGEXP, (regexp,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_REGEXP, (regexp,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_regexp")
 
@@ -494,7 +530,9 @@ class WithStore(_Store, WithTable):
         """How many With rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")

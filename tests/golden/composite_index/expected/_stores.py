@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import Database
+from ._runtime.database import NOT_NOW, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ProjectTable, TaskTable, LabelTable
 from .models import Project, Task, Label
@@ -94,10 +94,6 @@ class _Store:
         """Every row, decoded."""
         return _success(ray_id, [decode(r) for r in found])
 
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return _success(ray_id, 0 if found is None else int(found[0]))
-
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
@@ -118,7 +114,9 @@ class ProjectStore(_Store, ProjectTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_project_insert(row))
-            return self._one(stored, decode_project, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_project(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -137,8 +135,12 @@ class ProjectStore(_Store, ProjectTable):
         """The Project with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_project, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_project(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -150,7 +152,9 @@ class ProjectStore(_Store, ProjectTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_project_update(row))
-            return self._one(stored, decode_project, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_project(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -162,7 +166,9 @@ class ProjectStore(_Store, ProjectTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_project_insert(row))
-            return self._one(stored, decode_project, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_project(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -223,8 +229,10 @@ class ProjectStore(_Store, ProjectTable):
         """How many Project rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -242,7 +250,9 @@ class TaskStore(_Store, TaskTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_task_insert(row))
-            return self._one(stored, decode_task, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_task(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -261,8 +271,12 @@ class TaskStore(_Store, TaskTable):
         """The Task with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_task, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_task(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -274,7 +288,9 @@ class TaskStore(_Store, TaskTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_task_update(row))
-            return self._one(stored, decode_task, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_task(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -286,7 +302,9 @@ class TaskStore(_Store, TaskTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_task_insert(row))
-            return self._one(stored, decode_task, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_task(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -371,8 +389,10 @@ class TaskStore(_Store, TaskTable):
         """How many Task rows with this project_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_PROJECT_ID, (project_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_PROJECT_ID, (project_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_PROJECT_ID, (project_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_project_id")
 
@@ -417,14 +437,22 @@ class TaskStore(_Store, TaskTable):
         """How many Task rows with this project_id and status."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(
+            found = self._db.fetch_one_now(
                 self._sql.COUNT_BY_PROJECT_ID_AND_STATUS,
                 (
                     project_id,
                     status,
                 ),
             )
-            return self._count(found, ray_id)
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(
+                    self._sql.COUNT_BY_PROJECT_ID_AND_STATUS,
+                    (
+                        project_id,
+                        status,
+                    ),
+                )
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_project_id_and_status")
 
@@ -452,8 +480,10 @@ class TaskStore(_Store, TaskTable):
         """How many Task rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -470,7 +500,9 @@ class LabelStore(_Store, LabelTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_label_insert(row))
-            return self._one(stored, decode_label, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_label(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -489,8 +521,12 @@ class LabelStore(_Store, LabelTable):
         """The Label with this code, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_CODE, (code,))
-            return self._one(found, decode_label, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_CODE, (code,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_CODE, (code,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_label(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_code")
 
@@ -500,14 +536,24 @@ class LabelStore(_Store, LabelTable):
         """The Label with this owner and code, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(
+            found = self._db.fetch_one_now(
                 self._sql.GET_BY_OWNER_AND_CODE,
                 (
                     owner,
                     code,
                 ),
             )
-            return self._one(found, decode_label, ray_id)
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(
+                    self._sql.GET_BY_OWNER_AND_CODE,
+                    (
+                        owner,
+                        code,
+                    ),
+                )
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_label(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_owner_and_code")
 
@@ -519,7 +565,9 @@ class LabelStore(_Store, LabelTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_label_update(row))
-            return self._one(stored, decode_label, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_label(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -531,7 +579,9 @@ class LabelStore(_Store, LabelTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_label_insert(row))
-            return self._one(stored, decode_label, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_label(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -628,8 +678,10 @@ class LabelStore(_Store, LabelTable):
         """How many Label rows with this owner."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_OWNER, (owner,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_OWNER, (owner,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_OWNER, (owner,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_owner")
 
@@ -674,14 +726,22 @@ class LabelStore(_Store, LabelTable):
         """How many Label rows with this owner and kind."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(
+            found = self._db.fetch_one_now(
                 self._sql.COUNT_BY_OWNER_AND_KIND,
                 (
                     owner,
                     kind,
                 ),
             )
-            return self._count(found, ray_id)
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(
+                    self._sql.COUNT_BY_OWNER_AND_KIND,
+                    (
+                        owner,
+                        kind,
+                    ),
+                )
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_owner_and_kind")
 
@@ -729,7 +789,7 @@ class LabelStore(_Store, LabelTable):
         """How many Label rows with this owner and kind and rank."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(
+            found = self._db.fetch_one_now(
                 self._sql.COUNT_BY_OWNER_AND_KIND_AND_RANK,
                 (
                     owner,
@@ -737,7 +797,16 @@ class LabelStore(_Store, LabelTable):
                     rank,
                 ),
             )
-            return self._count(found, ray_id)
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(
+                    self._sql.COUNT_BY_OWNER_AND_KIND_AND_RANK,
+                    (
+                        owner,
+                        kind,
+                        rank,
+                    ),
+                )
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_owner_and_kind_and_rank")
 
@@ -765,7 +834,9 @@ class LabelStore(_Store, LabelTable):
         """How many Label rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")

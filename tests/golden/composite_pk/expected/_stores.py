@@ -20,7 +20,7 @@ from typing import Any, ClassVar, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import Database
+from ._runtime.database import NOT_NOW, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import MembershipTable, DailyRateTable
 from .models import Membership, DailyRate
@@ -92,10 +92,6 @@ class _Store:
         """Every row, decoded."""
         return _success(ray_id, [decode(r) for r in found])
 
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return _success(ray_id, 0 if found is None else int(found[0]))
-
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
@@ -117,7 +113,9 @@ class MembershipStore(_Store, MembershipTable):
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_membership_insert(row)
             )
-            return self._one(stored, decode_membership, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_membership(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -140,14 +138,24 @@ class MembershipStore(_Store, MembershipTable):
         """The Membership with this group_id and user_id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(
+            found = self._db.fetch_one_now(
                 self._sql.GET_BY_GROUP_ID_AND_USER_ID,
                 (
                     group_id,
                     user_id,
                 ),
             )
-            return self._one(found, decode_membership, ray_id)
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(
+                    self._sql.GET_BY_GROUP_ID_AND_USER_ID,
+                    (
+                        group_id,
+                        user_id,
+                    ),
+                )
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_membership(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_group_id_and_user_id")
 
@@ -161,7 +169,9 @@ class MembershipStore(_Store, MembershipTable):
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_membership_update(row)
             )
-            return self._one(stored, decode_membership, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_membership(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -175,7 +185,9 @@ class MembershipStore(_Store, MembershipTable):
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_membership_insert(row)
             )
-            return self._one(stored, decode_membership, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_membership(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -266,8 +278,10 @@ class MembershipStore(_Store, MembershipTable):
         """How many Membership rows with this user_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_USER_ID, (user_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_user_id")
 
@@ -296,8 +310,10 @@ class MembershipStore(_Store, MembershipTable):
         """How many Membership rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -316,7 +332,9 @@ class DailyRateStore(_Store, DailyRateTable):
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_daily_rate_insert(row)
             )
-            return self._one(stored, decode_daily_rate, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_daily_rate(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -339,14 +357,24 @@ class DailyRateStore(_Store, DailyRateTable):
         """The DailyRate with this day and currency, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(
+            found = self._db.fetch_one_now(
                 self._sql.GET_BY_DAY_AND_CURRENCY,
                 (
                     _convert.encode_epoch_date(day),
                     currency,
                 ),
             )
-            return self._one(found, decode_daily_rate, ray_id)
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(
+                    self._sql.GET_BY_DAY_AND_CURRENCY,
+                    (
+                        _convert.encode_epoch_date(day),
+                        currency,
+                    ),
+                )
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_daily_rate(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_day_and_currency")
 
@@ -360,7 +388,9 @@ class DailyRateStore(_Store, DailyRateTable):
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_daily_rate_update(row)
             )
-            return self._one(stored, decode_daily_rate, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_daily_rate(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -374,7 +404,9 @@ class DailyRateStore(_Store, DailyRateTable):
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_daily_rate_insert(row)
             )
-            return self._one(stored, decode_daily_rate, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_daily_rate(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -453,7 +485,9 @@ class DailyRateStore(_Store, DailyRateTable):
         """How many DailyRate rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")

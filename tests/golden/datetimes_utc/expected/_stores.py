@@ -19,7 +19,7 @@ from typing import Any, ClassVar, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import Database
+from ._runtime.database import NOT_NOW, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import SessionTable
 from .models import Session
@@ -87,10 +87,6 @@ class _Store:
         """Every row, decoded."""
         return _success(ray_id, [decode(r) for r in found])
 
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return _success(ray_id, 0 if found is None else int(found[0]))
-
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
@@ -110,7 +106,9 @@ class SessionStore(_Store, SessionTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_session_insert(row))
-            return self._one(stored, decode_session, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_session(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -129,8 +127,12 @@ class SessionStore(_Store, SessionTable):
         """The Session with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_session, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_session(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -142,7 +144,9 @@ class SessionStore(_Store, SessionTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_session_update(row))
-            return self._one(stored, decode_session, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_session(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -154,7 +158,9 @@ class SessionStore(_Store, SessionTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_session_insert(row))
-            return self._one(stored, decode_session, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_session(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -259,11 +265,16 @@ class SessionStore(_Store, SessionTable):
         """How many Session rows with this expires_at."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(
+            found = self._db.fetch_one_now(
                 self._sql.COUNT_BY_EXPIRES_AT,
                 (_convert.encode_epoch(expires_at, "sessions", "expires_at", True),),
             )
-            return self._count(found, ray_id)
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(
+                    self._sql.COUNT_BY_EXPIRES_AT,
+                    (_convert.encode_epoch(expires_at, "sessions", "expires_at", True),),
+                )
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_expires_at")
 
@@ -291,7 +302,9 @@ class SessionStore(_Store, SessionTable):
         """How many Session rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")

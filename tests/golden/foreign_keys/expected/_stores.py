@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import Database
+from ._runtime.database import NOT_NOW, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import AuthorTable, CategoryTable, BookTable, EditionTable, PrintingTable
 from .models import Author, Category, Book, Edition, Printing
@@ -101,10 +101,6 @@ class _Store:
         """Every row, decoded."""
         return _success(ray_id, [decode(r) for r in found])
 
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return _success(ray_id, 0 if found is None else int(found[0]))
-
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
@@ -124,7 +120,9 @@ class AuthorStore(_Store, AuthorTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_author_insert(row))
-            return self._one(stored, decode_author, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_author(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -143,8 +141,12 @@ class AuthorStore(_Store, AuthorTable):
         """The Author with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_author, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_author(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -156,7 +158,9 @@ class AuthorStore(_Store, AuthorTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_author_update(row))
-            return self._one(stored, decode_author, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_author(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -168,7 +172,9 @@ class AuthorStore(_Store, AuthorTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_author_insert(row))
-            return self._one(stored, decode_author, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_author(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -229,8 +235,10 @@ class AuthorStore(_Store, AuthorTable):
         """How many Author rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -248,7 +256,9 @@ class CategoryStore(_Store, CategoryTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_category_insert(row))
-            return self._one(stored, decode_category, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_category(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -267,8 +277,12 @@ class CategoryStore(_Store, CategoryTable):
         """The Category with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_category, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_category(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -280,7 +294,9 @@ class CategoryStore(_Store, CategoryTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_category_update(row))
-            return self._one(stored, decode_category, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_category(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -292,7 +308,9 @@ class CategoryStore(_Store, CategoryTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_category_insert(row))
-            return self._one(stored, decode_category, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_category(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -373,8 +391,10 @@ class CategoryStore(_Store, CategoryTable):
         """How many Category rows with this parent_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_PARENT_ID, (parent_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_PARENT_ID, (parent_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_PARENT_ID, (parent_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_parent_id")
 
@@ -402,8 +422,10 @@ class CategoryStore(_Store, CategoryTable):
         """How many Category rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -426,7 +448,9 @@ class BookStore(_Store, BookTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_book_insert(row))
-            return self._one(stored, decode_book, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_book(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -445,8 +469,12 @@ class BookStore(_Store, BookTable):
         """The Book with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_book, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_book(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -454,8 +482,12 @@ class BookStore(_Store, BookTable):
         """The Book with this isbn, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ISBN, (isbn,))
-            return self._one(found, decode_book, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ISBN, (isbn,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ISBN, (isbn,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_book(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_isbn")
 
@@ -467,7 +499,9 @@ class BookStore(_Store, BookTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_book_update(row))
-            return self._one(stored, decode_book, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_book(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -479,7 +513,9 @@ class BookStore(_Store, BookTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_book_insert(row))
-            return self._one(stored, decode_book, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_book(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -581,8 +617,10 @@ class BookStore(_Store, BookTable):
         """How many Book rows with this author_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_AUTHOR_ID, (author_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_AUTHOR_ID, (author_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_AUTHOR_ID, (author_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_author_id")
 
@@ -624,8 +662,10 @@ class BookStore(_Store, BookTable):
         """How many Book rows with this category_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_CATEGORY_ID, (category_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_CATEGORY_ID, (category_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_CATEGORY_ID, (category_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_category_id")
 
@@ -665,8 +705,10 @@ class BookStore(_Store, BookTable):
         """How many Book rows with this editor_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_EDITOR_ID, (editor_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_EDITOR_ID, (editor_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_EDITOR_ID, (editor_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_editor_id")
 
@@ -708,8 +750,10 @@ class BookStore(_Store, BookTable):
         """How many Book rows with this reviewer_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_REVIEWER_ID, (reviewer_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_REVIEWER_ID, (reviewer_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_REVIEWER_ID, (reviewer_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_reviewer_id")
 
@@ -737,8 +781,10 @@ class BookStore(_Store, BookTable):
         """How many Book rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -756,7 +802,9 @@ class EditionStore(_Store, EditionTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_edition_insert(row))
-            return self._one(stored, decode_edition, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_edition(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -777,14 +825,24 @@ class EditionStore(_Store, EditionTable):
         """The Edition with this book_isbn and number, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(
+            found = self._db.fetch_one_now(
                 self._sql.GET_BY_BOOK_ISBN_AND_NUMBER,
                 (
                     book_isbn,
                     number,
                 ),
             )
-            return self._one(found, decode_edition, ray_id)
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(
+                    self._sql.GET_BY_BOOK_ISBN_AND_NUMBER,
+                    (
+                        book_isbn,
+                        number,
+                    ),
+                )
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_edition(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_book_isbn_and_number")
 
@@ -842,8 +900,10 @@ class EditionStore(_Store, EditionTable):
         """How many Edition rows with this book_isbn."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_BOOK_ISBN, (book_isbn,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_BOOK_ISBN, (book_isbn,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_BOOK_ISBN, (book_isbn,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_book_isbn")
 
@@ -872,8 +932,10 @@ class EditionStore(_Store, EditionTable):
         """How many Edition rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -891,7 +953,9 @@ class PrintingStore(_Store, PrintingTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_printing_insert(row))
-            return self._one(stored, decode_printing, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_printing(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -910,8 +974,12 @@ class PrintingStore(_Store, PrintingTable):
         """The Printing with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_printing, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_printing(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -923,7 +991,9 @@ class PrintingStore(_Store, PrintingTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_printing_update(row))
-            return self._one(stored, decode_printing, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_printing(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -935,7 +1005,9 @@ class PrintingStore(_Store, PrintingTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_printing_insert(row))
-            return self._one(stored, decode_printing, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_printing(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -1008,7 +1080,9 @@ class PrintingStore(_Store, PrintingTable):
         """How many Printing rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import Database
+from ._runtime.database import NOT_NOW, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ProjectTable, TaskTable, LabelTable, ImportTable
 from .models import Project, Task, Label, Import
@@ -97,10 +97,6 @@ class _Store:
         """Every row, decoded."""
         return _success(ray_id, [decode(r) for r in found])
 
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return _success(ray_id, 0 if found is None else int(found[0]))
-
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
@@ -120,7 +116,9 @@ class ProjectStore(_Store, ProjectTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_project_insert(row))
-            return self._one(stored, decode_project, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_project(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -139,8 +137,12 @@ class ProjectStore(_Store, ProjectTable):
         """The Project with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_project, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_project(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -152,7 +154,9 @@ class ProjectStore(_Store, ProjectTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_project_update(row))
-            return self._one(stored, decode_project, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_project(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -164,7 +168,9 @@ class ProjectStore(_Store, ProjectTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_project_insert(row))
-            return self._one(stored, decode_project, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_project(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -237,8 +243,10 @@ class ProjectStore(_Store, ProjectTable):
         """How many Project rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -256,7 +264,9 @@ class TaskStore(_Store, TaskTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_task_insert(row))
-            return self._one(stored, decode_task, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_task(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -275,8 +285,12 @@ class TaskStore(_Store, TaskTable):
         """The Task with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_task, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_task(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -288,7 +302,9 @@ class TaskStore(_Store, TaskTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_task_update(row))
-            return self._one(stored, decode_task, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_task(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -300,7 +316,9 @@ class TaskStore(_Store, TaskTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_task_insert(row))
-            return self._one(stored, decode_task, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_task(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -389,8 +407,10 @@ class TaskStore(_Store, TaskTable):
         """How many Task rows with this project_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_PROJECT_ID, (project_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_PROJECT_ID, (project_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_PROJECT_ID, (project_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_project_id")
 
@@ -418,8 +438,10 @@ class TaskStore(_Store, TaskTable):
         """How many Task rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -436,7 +458,9 @@ class LabelStore(_Store, LabelTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_label_insert(row))
-            return self._one(stored, decode_label, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_label(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -455,8 +479,12 @@ class LabelStore(_Store, LabelTable):
         """The Label with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_label, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_label(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -493,8 +521,10 @@ class LabelStore(_Store, LabelTable):
         """How many Label rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -511,7 +541,9 @@ class ImportStore(_Store, ImportTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_import_insert(row))
-            return self._one(stored, decode_import, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_import(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -530,8 +562,12 @@ class ImportStore(_Store, ImportTable):
         """The Import with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_import, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_import(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -543,7 +579,9 @@ class ImportStore(_Store, ImportTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_import_update(row))
-            return self._one(stored, decode_import, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_import(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -555,7 +593,9 @@ class ImportStore(_Store, ImportTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_import_insert(row))
-            return self._one(stored, decode_import, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_import(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -624,7 +664,9 @@ class ImportStore(_Store, ImportTable):
         """How many Import rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")

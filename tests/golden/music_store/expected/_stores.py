@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import Database
+from ._runtime.database import NOT_NOW, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import (
     ArtistTable,
@@ -194,10 +194,6 @@ class _Store:
         """Every row, decoded."""
         return _success(ray_id, [decode(r) for r in found])
 
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return _success(ray_id, 0 if found is None else int(found[0]))
-
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
@@ -217,7 +213,9 @@ class ArtistStore(_Store, ArtistTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_artist_insert(row))
-            return self._one(stored, decode_artist, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_artist(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -236,8 +234,12 @@ class ArtistStore(_Store, ArtistTable):
         """The Artist with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_artist, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_artist(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -245,8 +247,12 @@ class ArtistStore(_Store, ArtistTable):
         """The Artist with this name, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
-            return self._one(found, decode_artist, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_NAME, (name,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_artist(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_name")
 
@@ -258,7 +264,9 @@ class ArtistStore(_Store, ArtistTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_artist_update(row))
-            return self._one(stored, decode_artist, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_artist(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -270,7 +278,9 @@ class ArtistStore(_Store, ArtistTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_artist_insert(row))
-            return self._one(stored, decode_artist, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_artist(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -340,8 +350,10 @@ class ArtistStore(_Store, ArtistTable):
         """How many Artist rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -359,7 +371,9 @@ class AlbumStore(_Store, AlbumTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_album_insert(row))
-            return self._one(stored, decode_album, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_album(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -378,8 +392,12 @@ class AlbumStore(_Store, AlbumTable):
         """The Album with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_album, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_album(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -391,7 +409,9 @@ class AlbumStore(_Store, AlbumTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_album_update(row))
-            return self._one(stored, decode_album, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_album(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -403,7 +423,9 @@ class AlbumStore(_Store, AlbumTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_album_insert(row))
-            return self._one(stored, decode_album, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_album(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -488,8 +510,10 @@ class AlbumStore(_Store, AlbumTable):
         """How many Album rows with this artist_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_ARTIST_ID, (artist_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_ARTIST_ID, (artist_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_ARTIST_ID, (artist_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_artist_id")
 
@@ -517,8 +541,10 @@ class AlbumStore(_Store, AlbumTable):
         """How many Album rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -549,7 +575,9 @@ class GenreStore(_Store, GenreTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_genre_insert(row))
-            return self._one(stored, decode_genre, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_genre(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -568,8 +596,12 @@ class GenreStore(_Store, GenreTable):
         """The Genre with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_genre, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_genre(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -577,8 +609,12 @@ class GenreStore(_Store, GenreTable):
         """The Genre with this name, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
-            return self._one(found, decode_genre, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_NAME, (name,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_genre(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_name")
 
@@ -590,7 +626,9 @@ class GenreStore(_Store, GenreTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_genre_update(row))
-            return self._one(stored, decode_genre, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_genre(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -602,7 +640,9 @@ class GenreStore(_Store, GenreTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_genre_insert(row))
-            return self._one(stored, decode_genre, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_genre(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -672,8 +712,10 @@ class GenreStore(_Store, GenreTable):
         """How many Genre rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -692,7 +734,9 @@ class MediaTypeStore(_Store, MediaTypeTable):
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_media_type_insert(row)
             )
-            return self._one(stored, decode_media_type, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_media_type(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -713,8 +757,12 @@ class MediaTypeStore(_Store, MediaTypeTable):
         """The MediaType with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_media_type, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_media_type(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -722,8 +770,12 @@ class MediaTypeStore(_Store, MediaTypeTable):
         """The MediaType with this name, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
-            return self._one(found, decode_media_type, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_NAME, (name,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_media_type(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_name")
 
@@ -737,7 +789,9 @@ class MediaTypeStore(_Store, MediaTypeTable):
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_media_type_update(row)
             )
-            return self._one(stored, decode_media_type, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_media_type(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -751,7 +805,9 @@ class MediaTypeStore(_Store, MediaTypeTable):
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_media_type_insert(row)
             )
-            return self._one(stored, decode_media_type, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_media_type(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -821,8 +877,10 @@ class MediaTypeStore(_Store, MediaTypeTable):
         """How many MediaType rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -840,7 +898,9 @@ class TrackStore(_Store, TrackTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_track_insert(row))
-            return self._one(stored, decode_track, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_track(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -859,8 +919,12 @@ class TrackStore(_Store, TrackTable):
         """The Track with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_track, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_track(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -872,7 +936,9 @@ class TrackStore(_Store, TrackTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_track_update(row))
-            return self._one(stored, decode_track, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_track(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -884,7 +950,9 @@ class TrackStore(_Store, TrackTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_track_insert(row))
-            return self._one(stored, decode_track, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_track(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -985,8 +1053,10 @@ class TrackStore(_Store, TrackTable):
         """How many Track rows with this album_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_ALBUM_ID, (album_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_ALBUM_ID, (album_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_ALBUM_ID, (album_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_album_id")
 
@@ -1028,8 +1098,10 @@ class TrackStore(_Store, TrackTable):
         """How many Track rows with this media_type_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_MEDIA_TYPE_ID, (media_type_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_MEDIA_TYPE_ID, (media_type_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_MEDIA_TYPE_ID, (media_type_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_media_type_id")
 
@@ -1069,8 +1141,10 @@ class TrackStore(_Store, TrackTable):
         """How many Track rows with this genre_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_GENRE_ID, (genre_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_GENRE_ID, (genre_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_GENRE_ID, (genre_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_genre_id")
 
@@ -1098,8 +1172,10 @@ class TrackStore(_Store, TrackTable):
         """How many Track rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -1128,7 +1204,9 @@ class PlaylistStore(_Store, PlaylistTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_playlist_insert(row))
-            return self._one(stored, decode_playlist, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_playlist(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -1147,8 +1225,12 @@ class PlaylistStore(_Store, PlaylistTable):
         """The Playlist with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_playlist, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_playlist(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -1160,7 +1242,9 @@ class PlaylistStore(_Store, PlaylistTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_playlist_update(row))
-            return self._one(stored, decode_playlist, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_playlist(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -1172,7 +1256,9 @@ class PlaylistStore(_Store, PlaylistTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_playlist_insert(row))
-            return self._one(stored, decode_playlist, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_playlist(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -1233,8 +1319,10 @@ class PlaylistStore(_Store, PlaylistTable):
         """How many Playlist rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -1254,7 +1342,9 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_playlist_track_insert(row)
             )
-            return self._one(stored, decode_playlist_track, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_playlist_track(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -1277,14 +1367,24 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
         """The PlaylistTrack with this playlist_id and track_id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(
+            found = self._db.fetch_one_now(
                 self._sql.GET_BY_PLAYLIST_ID_AND_TRACK_ID,
                 (
                     playlist_id,
                     track_id,
                 ),
             )
-            return self._one(found, decode_playlist_track, ray_id)
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(
+                    self._sql.GET_BY_PLAYLIST_ID_AND_TRACK_ID,
+                    (
+                        playlist_id,
+                        track_id,
+                    ),
+                )
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_playlist_track(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_playlist_id_and_track_id")
 
@@ -1298,7 +1398,9 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_playlist_track_update(row)
             )
-            return self._one(stored, decode_playlist_track, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_playlist_track(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -1312,7 +1414,9 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_playlist_track_insert(row)
             )
-            return self._one(stored, decode_playlist_track, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_playlist_track(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -1401,8 +1505,10 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
         """How many PlaylistTrack rows with this playlist_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_PLAYLIST_ID, (playlist_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_PLAYLIST_ID, (playlist_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_PLAYLIST_ID, (playlist_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_playlist_id")
 
@@ -1443,8 +1549,10 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
         """How many PlaylistTrack rows with this track_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_TRACK_ID, (track_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_TRACK_ID, (track_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_TRACK_ID, (track_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_track_id")
 
@@ -1473,8 +1581,10 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
         """How many PlaylistTrack rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -1491,7 +1601,9 @@ class TagStore(_Store, TagTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_tag_insert(row))
-            return self._one(stored, decode_tag, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_tag(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -1510,8 +1622,12 @@ class TagStore(_Store, TagTable):
         """The Tag with this name, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
-            return self._one(found, decode_tag, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_NAME, (name,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_tag(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_name")
 
@@ -1548,8 +1664,10 @@ class TagStore(_Store, TagTable):
         """How many Tag rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -1569,7 +1687,9 @@ class TrackTagStore(_Store, TrackTagTable):
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_track_tag_insert(row)
             )
-            return self._one(stored, decode_track_tag, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_track_tag(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -1590,14 +1710,24 @@ class TrackTagStore(_Store, TrackTagTable):
         """The TrackTag with this track_id and tag, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(
+            found = self._db.fetch_one_now(
                 self._sql.GET_BY_TRACK_ID_AND_TAG,
                 (
                     track_id,
                     tag,
                 ),
             )
-            return self._one(found, decode_track_tag, ray_id)
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(
+                    self._sql.GET_BY_TRACK_ID_AND_TAG,
+                    (
+                        track_id,
+                        tag,
+                    ),
+                )
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_track_tag(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_track_id_and_tag")
 
@@ -1655,8 +1785,10 @@ class TrackTagStore(_Store, TrackTagTable):
         """How many TrackTag rows with this track_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_TRACK_ID, (track_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_TRACK_ID, (track_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_TRACK_ID, (track_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_track_id")
 
@@ -1697,8 +1829,10 @@ class TrackTagStore(_Store, TrackTagTable):
         """How many TrackTag rows with this tag."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_TAG, (tag,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_TAG, (tag,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_TAG, (tag,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_tag")
 
@@ -1727,8 +1861,10 @@ class TrackTagStore(_Store, TrackTagTable):
         """How many TrackTag rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -1746,7 +1882,9 @@ class EmployeeStore(_Store, EmployeeTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_employee_insert(row))
-            return self._one(stored, decode_employee, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_employee(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -1765,8 +1903,12 @@ class EmployeeStore(_Store, EmployeeTable):
         """The Employee with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_employee, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_employee(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -1778,7 +1920,9 @@ class EmployeeStore(_Store, EmployeeTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_employee_update(row))
-            return self._one(stored, decode_employee, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_employee(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -1790,7 +1934,9 @@ class EmployeeStore(_Store, EmployeeTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_employee_insert(row))
-            return self._one(stored, decode_employee, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_employee(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -1883,8 +2029,10 @@ class EmployeeStore(_Store, EmployeeTable):
         """How many Employee rows with this reports_to."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_REPORTS_TO, (reports_to,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_REPORTS_TO, (reports_to,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_REPORTS_TO, (reports_to,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_reports_to")
 
@@ -1912,8 +2060,10 @@ class EmployeeStore(_Store, EmployeeTable):
         """How many Employee rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -1931,7 +2081,9 @@ class CustomerStore(_Store, CustomerTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_customer_insert(row))
-            return self._one(stored, decode_customer, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_customer(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -1950,8 +2102,12 @@ class CustomerStore(_Store, CustomerTable):
         """The Customer with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_customer, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_customer(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -1959,8 +2115,12 @@ class CustomerStore(_Store, CustomerTable):
         """The Customer with this email, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_EMAIL, (email,))
-            return self._one(found, decode_customer, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_EMAIL, (email,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_EMAIL, (email,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_customer(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_email")
 
@@ -1972,7 +2132,9 @@ class CustomerStore(_Store, CustomerTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_customer_update(row))
-            return self._one(stored, decode_customer, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_customer(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -1984,7 +2146,9 @@ class CustomerStore(_Store, CustomerTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_customer_insert(row))
-            return self._one(stored, decode_customer, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_customer(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -2088,8 +2252,12 @@ class CustomerStore(_Store, CustomerTable):
         """How many Customer rows with this support_rep_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_SUPPORT_REP_ID, (support_rep_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_SUPPORT_REP_ID, (support_rep_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(
+                    self._sql.COUNT_BY_SUPPORT_REP_ID, (support_rep_id,)
+                )
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_support_rep_id")
 
@@ -2117,8 +2285,10 @@ class CustomerStore(_Store, CustomerTable):
         """How many Customer rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -2146,7 +2316,9 @@ class InvoiceStore(_Store, InvoiceTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_invoice_insert(row))
-            return self._one(stored, decode_invoice, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_invoice(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -2165,8 +2337,12 @@ class InvoiceStore(_Store, InvoiceTable):
         """The Invoice with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_invoice, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_invoice(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -2178,7 +2354,9 @@ class InvoiceStore(_Store, InvoiceTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_invoice_update(row))
-            return self._one(stored, decode_invoice, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_invoice(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -2190,7 +2368,9 @@ class InvoiceStore(_Store, InvoiceTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_invoice_insert(row))
-            return self._one(stored, decode_invoice, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_invoice(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -2277,8 +2457,10 @@ class InvoiceStore(_Store, InvoiceTable):
         """How many Invoice rows with this customer_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_CUSTOMER_ID, (customer_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_CUSTOMER_ID, (customer_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_CUSTOMER_ID, (customer_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_customer_id")
 
@@ -2306,8 +2488,10 @@ class InvoiceStore(_Store, InvoiceTable):
         """How many Invoice rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -2327,7 +2511,9 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_invoice_line_insert(row)
             )
-            return self._one(stored, decode_invoice_line, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_invoice_line(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -2350,14 +2536,24 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
         """The InvoiceLine with this invoice_id and line_no, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(
+            found = self._db.fetch_one_now(
                 self._sql.GET_BY_INVOICE_ID_AND_LINE_NO,
                 (
                     invoice_id,
                     line_no,
                 ),
             )
-            return self._one(found, decode_invoice_line, ray_id)
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(
+                    self._sql.GET_BY_INVOICE_ID_AND_LINE_NO,
+                    (
+                        invoice_id,
+                        line_no,
+                    ),
+                )
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_invoice_line(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_invoice_id_and_line_no")
 
@@ -2371,7 +2567,9 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_invoice_line_update(row)
             )
-            return self._one(stored, decode_invoice_line, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_invoice_line(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -2385,7 +2583,9 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_invoice_line_insert(row)
             )
-            return self._one(stored, decode_invoice_line, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_invoice_line(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -2480,8 +2680,10 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
         """How many InvoiceLine rows with this invoice_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_INVOICE_ID, (invoice_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_INVOICE_ID, (invoice_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_INVOICE_ID, (invoice_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_invoice_id")
 
@@ -2522,8 +2724,10 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
         """How many InvoiceLine rows with this track_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_TRACK_ID, (track_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_TRACK_ID, (track_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_TRACK_ID, (track_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_track_id")
 
@@ -2552,8 +2756,10 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
         """How many InvoiceLine rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -2571,7 +2777,9 @@ class ReviewStore(_Store, ReviewTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_review_insert(row))
-            return self._one(stored, decode_review, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_review(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -2592,14 +2800,24 @@ class ReviewStore(_Store, ReviewTable):
         """The Review with this customer_id and track_id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(
+            found = self._db.fetch_one_now(
                 self._sql.GET_BY_CUSTOMER_ID_AND_TRACK_ID,
                 (
                     customer_id,
                     track_id,
                 ),
             )
-            return self._one(found, decode_review, ray_id)
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(
+                    self._sql.GET_BY_CUSTOMER_ID_AND_TRACK_ID,
+                    (
+                        customer_id,
+                        track_id,
+                    ),
+                )
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_review(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_customer_id_and_track_id")
 
@@ -2611,7 +2829,9 @@ class ReviewStore(_Store, ReviewTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_review_update(row))
-            return self._one(stored, decode_review, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_review(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -2623,7 +2843,9 @@ class ReviewStore(_Store, ReviewTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_review_insert(row))
-            return self._one(stored, decode_review, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_review(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -2716,8 +2938,10 @@ class ReviewStore(_Store, ReviewTable):
         """How many Review rows with this customer_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_CUSTOMER_ID, (customer_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_CUSTOMER_ID, (customer_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_CUSTOMER_ID, (customer_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_customer_id")
 
@@ -2758,8 +2982,10 @@ class ReviewStore(_Store, ReviewTable):
         """How many Review rows with this track_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_TRACK_ID, (track_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_TRACK_ID, (track_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_TRACK_ID, (track_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_track_id")
 
@@ -2788,8 +3014,10 @@ class ReviewStore(_Store, ReviewTable):
         """How many Review rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -2808,7 +3036,9 @@ class PriceChangeStore(_Store, PriceChangeTable):
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_price_change_insert(row)
             )
-            return self._one(stored, decode_price_change, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_price_change(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -2829,8 +3059,12 @@ class PriceChangeStore(_Store, PriceChangeTable):
         """The PriceChange with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_price_change, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_price_change(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -2844,7 +3078,9 @@ class PriceChangeStore(_Store, PriceChangeTable):
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_price_change_update(row)
             )
-            return self._one(stored, decode_price_change, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_price_change(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -2858,7 +3094,9 @@ class PriceChangeStore(_Store, PriceChangeTable):
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_price_change_insert(row)
             )
-            return self._one(stored, decode_price_change, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_price_change(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -2937,8 +3175,10 @@ class PriceChangeStore(_Store, PriceChangeTable):
         """How many PriceChange rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -2956,8 +3196,12 @@ class AlbumSummaryStore(_Store, AlbumSummaryView):
         """The AlbumSummary with this album_id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ALBUM_ID, (album_id,))
-            return self._one(found, decode_album_summary, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ALBUM_ID, (album_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ALBUM_ID, (album_id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_album_summary(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_album_id")
 
@@ -2985,8 +3229,10 @@ class AlbumSummaryStore(_Store, AlbumSummaryView):
         """How many AlbumSummary rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -3004,8 +3250,12 @@ class TrackDetailStore(_Store, TrackDetailView):
         """The TrackDetail with this track_id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_TRACK_ID, (track_id,))
-            return self._one(found, decode_track_detail, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_TRACK_ID, (track_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_TRACK_ID, (track_id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_track_detail(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_track_id")
 
@@ -3033,8 +3283,10 @@ class TrackDetailStore(_Store, TrackDetailView):
         """How many TrackDetail rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -3067,8 +3319,10 @@ class InvoiceTotalStore(_Store, InvoiceTotalView):
         """How many InvoiceTotal rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -3101,8 +3355,10 @@ class CustomerTotalStore(_Store, CustomerTotalView):
         """How many CustomerTotal rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -3135,7 +3391,9 @@ class BigSpenderStore(_Store, BigSpenderView):
         """How many BigSpender rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")

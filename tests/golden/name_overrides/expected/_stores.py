@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import Database
+from ._runtime.database import NOT_NOW, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import (
     ClientContract,
@@ -113,10 +113,6 @@ class _Store:
         """Every row, decoded."""
         return _success(ray_id, [decode(r) for r in found])
 
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return _success(ray_id, 0 if found is None else int(found[0]))
-
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
@@ -138,7 +134,9 @@ class ClientRepository(_Store, ClientContract):
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_apiclient_insert(row)
             )
-            return self._one(stored, decode_apiclient, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_apiclient(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -159,8 +157,12 @@ class ClientRepository(_Store, ClientContract):
         """The APIClient with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_apiclient, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_apiclient(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -174,7 +176,9 @@ class ClientRepository(_Store, ClientContract):
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_apiclient_update(row)
             )
-            return self._one(stored, decode_apiclient, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_apiclient(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -188,7 +192,9 @@ class ClientRepository(_Store, ClientContract):
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_apiclient_insert(row)
             )
-            return self._one(stored, decode_apiclient, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_apiclient(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -249,8 +255,10 @@ class ClientRepository(_Store, ClientContract):
         """How many APIClient rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -270,7 +278,9 @@ class ShortURLStore(_Store, ShortURLTable):
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_short_url_insert(row)
             )
-            return self._one(stored, decode_short_url, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_short_url(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -289,8 +299,12 @@ class ShortURLStore(_Store, ShortURLTable):
         """The ShortURL with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_short_url, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_short_url(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -304,7 +318,9 @@ class ShortURLStore(_Store, ShortURLTable):
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_short_url_update(row)
             )
-            return self._one(stored, decode_short_url, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_short_url(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -318,7 +334,9 @@ class ShortURLStore(_Store, ShortURLTable):
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_short_url_insert(row)
             )
-            return self._one(stored, decode_short_url, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_short_url(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -401,8 +419,10 @@ class ShortURLStore(_Store, ShortURLTable):
         """How many ShortURL rows with this api_client_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_API_CLIENT_ID, (api_client_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_API_CLIENT_ID, (api_client_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_API_CLIENT_ID, (api_client_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_api_client_id")
 
@@ -430,8 +450,10 @@ class ShortURLStore(_Store, ShortURLTable):
         """How many ShortURL rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -448,7 +470,9 @@ class PersonStore(_Store, PersonTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_person_insert(row))
-            return self._one(stored, decode_person, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_person(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -467,8 +491,12 @@ class PersonStore(_Store, PersonTable):
         """The Person with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_person, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_person(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -480,7 +508,9 @@ class PersonStore(_Store, PersonTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_person_update(row))
-            return self._one(stored, decode_person, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_person(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -492,7 +522,9 @@ class PersonStore(_Store, PersonTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_person_insert(row))
-            return self._one(stored, decode_person, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_person(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -553,8 +585,10 @@ class PersonStore(_Store, PersonTable):
         """How many Person rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -572,7 +606,9 @@ class AddressStore(_Store, AddressTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_address_insert(row))
-            return self._one(stored, decode_address, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_address(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -591,8 +627,12 @@ class AddressStore(_Store, AddressTable):
         """The Address with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_address, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_address(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -604,7 +644,9 @@ class AddressStore(_Store, AddressTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_address_update(row))
-            return self._one(stored, decode_address, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_address(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -616,7 +658,9 @@ class AddressStore(_Store, AddressTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_address_insert(row))
-            return self._one(stored, decode_address, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_address(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -697,8 +741,10 @@ class AddressStore(_Store, AddressTable):
         """How many Address rows with this person_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_PERSON_ID, (person_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_PERSON_ID, (person_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_PERSON_ID, (person_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_person_id")
 
@@ -726,8 +772,10 @@ class AddressStore(_Store, AddressTable):
         """How many Address rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -744,7 +792,9 @@ class StatusStore(_Store, StatusTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_status_insert(row))
-            return self._one(stored, decode_status, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_status(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -763,8 +813,12 @@ class StatusStore(_Store, StatusTable):
         """The Status with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_status, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_status(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -776,7 +830,9 @@ class StatusStore(_Store, StatusTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_status_update(row))
-            return self._one(stored, decode_status, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_status(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -788,7 +844,9 @@ class StatusStore(_Store, StatusTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_status_insert(row))
-            return self._one(stored, decode_status, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_status(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -849,8 +907,10 @@ class StatusStore(_Store, StatusTable):
         """How many Status rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -869,7 +929,9 @@ class T2faDeviceStore(_Store, T2faDeviceTable):
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_t2fa_device_insert(row)
             )
-            return self._one(stored, decode_t2fa_device, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_t2fa_device(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -890,8 +952,12 @@ class T2faDeviceStore(_Store, T2faDeviceTable):
         """The T2faDevice with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_t2fa_device, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_t2fa_device(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -905,7 +971,9 @@ class T2faDeviceStore(_Store, T2faDeviceTable):
             stored = await self._db.execute_returning(
                 self._sql.UPDATE, encode_t2fa_device_update(row)
             )
-            return self._one(stored, decode_t2fa_device, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_t2fa_device(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -919,7 +987,9 @@ class T2faDeviceStore(_Store, T2faDeviceTable):
             stored = await self._db.execute_returning(
                 self._sql.UPSERT, encode_t2fa_device_insert(row)
             )
-            return self._one(stored, decode_t2fa_device, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_t2fa_device(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -988,7 +1058,9 @@ class T2faDeviceStore(_Store, T2faDeviceTable):
         """How many T2faDevice rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")

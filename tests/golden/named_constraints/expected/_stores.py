@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import Database
+from ._runtime.database import NOT_NOW, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import OwnerTable, PetTable
 from .models import Owner, Pet
@@ -90,10 +90,6 @@ class _Store:
         """Every row, decoded."""
         return _success(ray_id, [decode(r) for r in found])
 
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return _success(ray_id, 0 if found is None else int(found[0]))
-
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
@@ -113,7 +109,9 @@ class OwnerStore(_Store, OwnerTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_owner_insert(row))
-            return self._one(stored, decode_owner, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_owner(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -132,8 +130,12 @@ class OwnerStore(_Store, OwnerTable):
         """The Owner with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_owner, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_owner(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -141,8 +143,12 @@ class OwnerStore(_Store, OwnerTable):
         """The Owner with this email, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_EMAIL, (email,))
-            return self._one(found, decode_owner, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_EMAIL, (email,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_EMAIL, (email,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_owner(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_email")
 
@@ -154,7 +160,9 @@ class OwnerStore(_Store, OwnerTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_owner_update(row))
-            return self._one(stored, decode_owner, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_owner(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -166,7 +174,9 @@ class OwnerStore(_Store, OwnerTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_owner_insert(row))
-            return self._one(stored, decode_owner, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_owner(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -236,8 +246,10 @@ class OwnerStore(_Store, OwnerTable):
         """How many Owner rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -255,7 +267,9 @@ class PetStore(_Store, PetTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_pet_insert(row))
-            return self._one(stored, decode_pet, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_pet(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -274,8 +288,12 @@ class PetStore(_Store, PetTable):
         """The Pet with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_pet, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_pet(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -283,8 +301,12 @@ class PetStore(_Store, PetTable):
         """The Pet with this tag, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_TAG, (tag,))
-            return self._one(found, decode_pet, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_TAG, (tag,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_TAG, (tag,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_pet(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_tag")
 
@@ -296,7 +318,9 @@ class PetStore(_Store, PetTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_pet_update(row))
-            return self._one(stored, decode_pet, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_pet(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -308,7 +332,9 @@ class PetStore(_Store, PetTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_pet_insert(row))
-            return self._one(stored, decode_pet, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_pet(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -410,8 +436,10 @@ class PetStore(_Store, PetTable):
         """How many Pet rows with this owner_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_OWNER_ID, (owner_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_OWNER_ID, (owner_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_OWNER_ID, (owner_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_owner_id")
 
@@ -446,8 +474,10 @@ class PetStore(_Store, PetTable):
         """How many Pet rows with this vet_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_VET_ID, (vet_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_VET_ID, (vet_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_VET_ID, (vet_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_vet_id")
 
@@ -475,7 +505,9 @@ class PetStore(_Store, PetTable):
         """How many Pet rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime.database import Database
+from ._runtime.database import NOT_NOW, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import PageViewTable, TagTable
 from .models import PageView, Tag
@@ -86,10 +86,6 @@ class _Store:
         """Every row, decoded."""
         return _success(ray_id, [decode(r) for r in found])
 
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return _success(ray_id, 0 if found is None else int(found[0]))
-
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
@@ -111,7 +107,9 @@ class PageViewStore(_Store, PageViewTable):
             stored = await self._db.execute_returning(
                 self._sql.INSERT, encode_page_view_insert(row)
             )
-            return self._one(stored, decode_page_view, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_page_view(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -148,8 +146,10 @@ class PageViewStore(_Store, PageViewTable):
         """How many PageView rows with this path."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_PATH, (path,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_PATH, (path,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_PATH, (path,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_path")
 
@@ -174,8 +174,10 @@ class PageViewStore(_Store, PageViewTable):
         """How many PageView rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -192,7 +194,9 @@ class TagStore(_Store, TagTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_tag_insert(row))
-            return self._one(stored, decode_tag, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_tag(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -211,8 +215,12 @@ class TagStore(_Store, TagTable):
         """The Tag with this label, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_LABEL, (label,))
-            return self._one(found, decode_tag, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_LABEL, (label,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_LABEL, (label,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_tag(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_label")
 
@@ -246,7 +254,9 @@ class TagStore(_Store, TagTable):
         """How many Tag rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import Database
+from ._runtime.database import NOT_NOW, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import TeamTable, PlayerTable, ScoreTable
 from .models import Team, Player, Score
@@ -94,10 +94,6 @@ class _Store:
         """Every row, decoded."""
         return _success(ray_id, [decode(r) for r in found])
 
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return _success(ray_id, 0 if found is None else int(found[0]))
-
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
@@ -117,7 +113,9 @@ class TeamStore(_Store, TeamTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_team_insert(row))
-            return self._one(stored, decode_team, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_team(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -136,8 +134,12 @@ class TeamStore(_Store, TeamTable):
         """The Team with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_team, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_team(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -145,8 +147,12 @@ class TeamStore(_Store, TeamTable):
         """The Team with this name, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
-            return self._one(found, decode_team, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_NAME, (name,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_team(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_name")
 
@@ -158,7 +164,9 @@ class TeamStore(_Store, TeamTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_team_update(row))
-            return self._one(stored, decode_team, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_team(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -170,7 +178,9 @@ class TeamStore(_Store, TeamTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_team_insert(row))
-            return self._one(stored, decode_team, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_team(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -262,8 +272,10 @@ class TeamStore(_Store, TeamTable):
         """How many Team rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -281,7 +293,9 @@ class PlayerStore(_Store, PlayerTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_player_insert(row))
-            return self._one(stored, decode_player, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_player(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -302,14 +316,24 @@ class PlayerStore(_Store, PlayerTable):
         """The Player with this team_id and number, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(
+            found = self._db.fetch_one_now(
                 self._sql.GET_BY_TEAM_ID_AND_NUMBER,
                 (
                     team_id,
                     number,
                 ),
             )
-            return self._one(found, decode_player, ray_id)
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(
+                    self._sql.GET_BY_TEAM_ID_AND_NUMBER,
+                    (
+                        team_id,
+                        number,
+                    ),
+                )
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_player(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_team_id_and_number")
 
@@ -321,7 +345,9 @@ class PlayerStore(_Store, PlayerTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_player_update(row))
-            return self._one(stored, decode_player, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_player(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -333,7 +359,9 @@ class PlayerStore(_Store, PlayerTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_player_insert(row))
-            return self._one(stored, decode_player, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_player(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -420,8 +448,10 @@ class PlayerStore(_Store, PlayerTable):
         """How many Player rows with this team_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_TEAM_ID, (team_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_TEAM_ID, (team_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_TEAM_ID, (team_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_team_id")
 
@@ -462,8 +492,10 @@ class PlayerStore(_Store, PlayerTable):
         """How many Player rows with this nickname."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_NICKNAME, (nickname,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_NICKNAME, (nickname,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_NICKNAME, (nickname,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_nickname")
 
@@ -496,8 +528,10 @@ class PlayerStore(_Store, PlayerTable):
         """How many Player rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -515,7 +549,9 @@ class ScoreStore(_Store, ScoreTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_score_insert(row))
-            return self._one(stored, decode_score, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_score(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -534,8 +570,12 @@ class ScoreStore(_Store, ScoreTable):
         """The Score with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_score, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_score(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -570,8 +610,10 @@ class ScoreStore(_Store, ScoreTable):
         """How many Score rows with this team_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_TEAM_ID, (team_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_TEAM_ID, (team_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_TEAM_ID, (team_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_team_id")
 
@@ -599,7 +641,9 @@ class ScoreStore(_Store, ScoreTable):
         """How many Score rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import Database
+from ._runtime.database import NOT_NOW, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import AccountTable, OrderTable
 from .models import Account, Order
@@ -94,10 +94,6 @@ class _Store:
         """Every row, decoded."""
         return _success(ray_id, [decode(r) for r in found])
 
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return _success(ray_id, 0 if found is None else int(found[0]))
-
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
@@ -117,7 +113,9 @@ class AccountStore(_Store, AccountTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_account_insert(row))
-            return self._one(stored, decode_account, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_account(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -136,8 +134,12 @@ class AccountStore(_Store, AccountTable):
         """The Account with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_account, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_account(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -145,8 +147,12 @@ class AccountStore(_Store, AccountTable):
         """The Account with this email, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_EMAIL, (email,))
-            return self._one(found, decode_account, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_EMAIL, (email,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_EMAIL, (email,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_account(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_email")
 
@@ -158,7 +164,9 @@ class AccountStore(_Store, AccountTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_account_update(row))
-            return self._one(stored, decode_account, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_account(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -170,7 +178,9 @@ class AccountStore(_Store, AccountTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_account_insert(row))
-            return self._one(stored, decode_account, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_account(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -294,8 +304,10 @@ class AccountStore(_Store, AccountTable):
         """How many Account rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -323,7 +335,9 @@ class OrderStore(_Store, OrderTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_order_insert(row))
-            return self._one(stored, decode_order, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_order(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -342,8 +356,12 @@ class OrderStore(_Store, OrderTable):
         """The Order with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_order, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_order(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -355,7 +373,9 @@ class OrderStore(_Store, OrderTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_order_update(row))
-            return self._one(stored, decode_order, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_order(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -367,7 +387,9 @@ class OrderStore(_Store, OrderTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_order_insert(row))
-            return self._one(stored, decode_order, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_order(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -456,8 +478,10 @@ class OrderStore(_Store, OrderTable):
         """How many Order rows with this account_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_ACCOUNT_ID, (account_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_ACCOUNT_ID, (account_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_ACCOUNT_ID, (account_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_account_id")
 
@@ -485,7 +509,9 @@ class OrderStore(_Store, OrderTable):
         """How many Order rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")

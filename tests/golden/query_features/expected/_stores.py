@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import Database
+from ._runtime.database import NOT_NOW, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ProjectTable, TaskTable
 from .models import Project, Task
@@ -93,10 +93,6 @@ class _Store:
         """Every row, decoded."""
         return _success(ray_id, [decode(r) for r in found])
 
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return _success(ray_id, 0 if found is None else int(found[0]))
-
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
@@ -116,7 +112,9 @@ class ProjectStore(_Store, ProjectTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_project_insert(row))
-            return self._one(stored, decode_project, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_project(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -135,8 +133,12 @@ class ProjectStore(_Store, ProjectTable):
         """The Project with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_project, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_project(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -144,8 +146,12 @@ class ProjectStore(_Store, ProjectTable):
         """The Project with this name, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
-            return self._one(found, decode_project, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_NAME, (name,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_project(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_name")
 
@@ -157,7 +163,9 @@ class ProjectStore(_Store, ProjectTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_project_update(row))
-            return self._one(stored, decode_project, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_project(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -169,7 +177,9 @@ class ProjectStore(_Store, ProjectTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_project_insert(row))
-            return self._one(stored, decode_project, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_project(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -247,8 +257,10 @@ class ProjectStore(_Store, ProjectTable):
         """How many Project rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -318,7 +330,9 @@ class TaskStore(_Store, TaskTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_task_insert(row))
-            return self._one(stored, decode_task, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_task(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -337,8 +351,12 @@ class TaskStore(_Store, TaskTable):
         """The Task with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_task, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_task(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -350,7 +368,9 @@ class TaskStore(_Store, TaskTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_task_update(row))
-            return self._one(stored, decode_task, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_task(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -362,7 +382,9 @@ class TaskStore(_Store, TaskTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_task_insert(row))
-            return self._one(stored, decode_task, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_task(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -465,8 +487,10 @@ class TaskStore(_Store, TaskTable):
         """How many Task rows with this project_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_PROJECT_ID, (project_id,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_PROJECT_ID, (project_id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_PROJECT_ID, (project_id,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_project_id")
 
@@ -494,8 +518,10 @@ class TaskStore(_Store, TaskTable):
         """How many Task rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 

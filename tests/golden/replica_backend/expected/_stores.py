@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import Database
+from ._runtime.database import NOT_NOW, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import NoteTable
 from .models import Note
@@ -86,10 +86,6 @@ class _Store:
         """Every row, decoded."""
         return _success(ray_id, [decode(r) for r in found])
 
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return _success(ray_id, 0 if found is None else int(found[0]))
-
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
@@ -109,7 +105,9 @@ class NoteStore(_Store, NoteTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_note_insert(row))
-            return self._one(stored, decode_note, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_note(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -128,8 +126,12 @@ class NoteStore(_Store, NoteTable):
         """The Note with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_note, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_note(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -141,7 +143,9 @@ class NoteStore(_Store, NoteTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_note_update(row))
-            return self._one(stored, decode_note, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_note(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -153,7 +157,9 @@ class NoteStore(_Store, NoteTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_note_insert(row))
-            return self._one(stored, decode_note, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_note(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -238,8 +244,10 @@ class NoteStore(_Store, NoteTable):
         """How many Note rows with this updated_at."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_UPDATED_AT, (updated_at,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_UPDATED_AT, (updated_at,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_UPDATED_AT, (updated_at,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_updated_at")
 
@@ -267,8 +275,10 @@ class NoteStore(_Store, NoteTable):
         """How many Note rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 

@@ -88,10 +88,6 @@ class _Store:
         """Every row, decoded."""
         return _success(ray_id, [decode(r) for r in found])
 
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return _success(ray_id, 0 if found is None else int(found[0]))
-
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
@@ -111,7 +107,9 @@ class NoteStore(_Store, NoteTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.INSERT, encode_note_insert(row))
-            return self._one(stored, decode_note, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_note(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -131,7 +129,9 @@ class NoteStore(_Store, NoteTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_note, ray_id)
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_note(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -143,7 +143,9 @@ class NoteStore(_Store, NoteTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.UPDATE, encode_note_update(row))
-            return self._one(stored, decode_note, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_note(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -155,7 +157,9 @@ class NoteStore(_Store, NoteTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = self._db.execute_returning(self._sql.UPSERT, encode_note_insert(row))
-            return self._one(stored, decode_note, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_note(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -241,7 +245,7 @@ class NoteStore(_Store, NoteTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_BY_UPDATED_AT, (updated_at,))
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_updated_at")
 
@@ -270,7 +274,7 @@ class NoteStore(_Store, NoteTable):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
 
@@ -304,6 +308,6 @@ class PinnedNoteStore(_Store, PinnedNoteView):
         ray_id = ray_id or _new_ray_id()
         try:
             found = self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import Database
+from ._runtime.database import NOT_NOW, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ReadingTable
 from .models import Reading
@@ -86,10 +86,6 @@ class _Store:
         """Every row, decoded."""
         return _success(ray_id, [decode(r) for r in found])
 
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return _success(ray_id, 0 if found is None else int(found[0]))
-
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
@@ -109,7 +105,9 @@ class ReadingStore(_Store, ReadingTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_reading_insert(row))
-            return self._one(stored, decode_reading, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_reading(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -130,14 +128,24 @@ class ReadingStore(_Store, ReadingTable):
         """The Reading with this sensor and taken_at, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(
+            found = self._db.fetch_one_now(
                 self._sql.GET_BY_SENSOR_AND_TAKEN_AT,
                 (
                     sensor,
                     taken_at,
                 ),
             )
-            return self._one(found, decode_reading, ray_id)
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(
+                    self._sql.GET_BY_SENSOR_AND_TAKEN_AT,
+                    (
+                        sensor,
+                        taken_at,
+                    ),
+                )
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_reading(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_sensor_and_taken_at")
 
@@ -147,14 +155,24 @@ class ReadingStore(_Store, ReadingTable):
         """The Reading with this sensor and counter, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(
+            found = self._db.fetch_one_now(
                 self._sql.GET_BY_SENSOR_AND_COUNTER,
                 (
                     sensor,
                     counter,
                 ),
             )
-            return self._one(found, decode_reading, ray_id)
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(
+                    self._sql.GET_BY_SENSOR_AND_COUNTER,
+                    (
+                        sensor,
+                        counter,
+                    ),
+                )
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_reading(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_sensor_and_counter")
 
@@ -166,7 +184,9 @@ class ReadingStore(_Store, ReadingTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_reading_update(row))
-            return self._one(stored, decode_reading, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_reading(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -178,7 +198,9 @@ class ReadingStore(_Store, ReadingTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_reading_insert(row))
-            return self._one(stored, decode_reading, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_reading(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -274,7 +296,9 @@ class ReadingStore(_Store, ReadingTable):
         """How many Reading rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")

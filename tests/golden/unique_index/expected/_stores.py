@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import Database
+from ._runtime.database import NOT_NOW, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import AccountTable
 from .models import Account
@@ -86,10 +86,6 @@ class _Store:
         """Every row, decoded."""
         return _success(ray_id, [decode(r) for r in found])
 
-    def _count(self, found: Sequence[Any] | None, ray_id: str) -> Result[int]:
-        """The COUNT(*) of a one-row result."""
-        return _success(ray_id, 0 if found is None else int(found[0]))
-
     def _deleted(self, deleted: int, ray_id: str) -> Result[None]:
         """Success when a row was deleted, else NOT_FOUND."""
         if deleted == 0:
@@ -109,7 +105,9 @@ class AccountStore(_Store, AccountTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.INSERT, encode_account_insert(row))
-            return self._one(stored, decode_account, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_account(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "insert")
 
@@ -128,8 +126,12 @@ class AccountStore(_Store, AccountTable):
         """The Account with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
-            return self._one(found, decode_account, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_account(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_id")
 
@@ -137,8 +139,12 @@ class AccountStore(_Store, AccountTable):
         """The Account with this email, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.GET_BY_EMAIL, (email,))
-            return self._one(found, decode_account, ray_id)
+            found = self._db.fetch_one_now(self._sql.GET_BY_EMAIL, (email,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.GET_BY_EMAIL, (email,))
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_account(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_email")
 
@@ -148,14 +154,24 @@ class AccountStore(_Store, AccountTable):
         """The Account with this tenant and handle, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(
+            found = self._db.fetch_one_now(
                 self._sql.GET_BY_TENANT_AND_HANDLE,
                 (
                     tenant,
                     handle,
                 ),
             )
-            return self._one(found, decode_account, ray_id)
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(
+                    self._sql.GET_BY_TENANT_AND_HANDLE,
+                    (
+                        tenant,
+                        handle,
+                    ),
+                )
+            if found is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_account(found))
         except Exception as exc:
             return self._failed(exc, ray_id, "get_by_tenant_and_handle")
 
@@ -167,7 +183,9 @@ class AccountStore(_Store, AccountTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPDATE, encode_account_update(row))
-            return self._one(stored, decode_account, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_account(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "update")
 
@@ -179,7 +197,9 @@ class AccountStore(_Store, AccountTable):
         ray_id = ray_id or _new_ray_id()
         try:
             stored = await self._db.execute_returning(self._sql.UPSERT, encode_account_insert(row))
-            return self._one(stored, decode_account, ray_id)
+            if stored is None:
+                return self._not_found(ray_id)
+            return _success(ray_id, decode_account(stored))
         except Exception as exc:
             return self._failed(exc, ray_id, "upsert")
 
@@ -289,8 +309,10 @@ class AccountStore(_Store, AccountTable):
         """How many Account rows with this tenant."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_BY_TENANT, (tenant,))
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_BY_TENANT, (tenant,))
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_BY_TENANT, (tenant,))
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_by_tenant")
 
@@ -318,7 +340,9 @@ class AccountStore(_Store, AccountTable):
         """How many Account rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
-            return self._count(found, ray_id)
+            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            if found is NOT_NOW:
+                found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
+            return _success(ray_id, 0 if found is None else int(found[0]))
         except Exception as exc:
             return self._failed(exc, ray_id, "count_all")
