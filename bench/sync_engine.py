@@ -14,6 +14,8 @@ reads, so a slow spell of the disk or the CPU falls on all of them alike.
 
   inline      hand-written sqlite3: one connection, SQL strings precomputed,
               rows decoded into the same models (the floor)
+  inline_twin the same floor again, on a file of its own: identical code, so
+              twin / inline is the noise of this run (read ratios against it)
   sync_store  the generated AccessTokenStore of `generated.sqlite3` on a
               SyncSqliteDatabase (results wrapped, errors mapped)
   async_store the generated async AccessTokenStore (aiosqlite backend), one
@@ -70,7 +72,9 @@ OPS = ("insert", "get_by_id", "get_by_token", "update", "insert_many")
 # Calls per approach before the next takes its turn: writes (~2 ms under
 # FULL: the disk's slow spells last longer) and reads (~1.3 ms).
 WRITE_CHUNK, READ_CHUNK = 10, 200
-APPROACHES = ("inline", "sync_store", "async_store", "async_floor")
+# "inline_twin" is the floor again, on a file of its own: how far two identical
+# approaches drift apart in the same run (the noise a ratio must be read against).
+APPROACHES = ("inline", "inline_twin", "sync_store", "async_store", "async_floor")
 
 
 def _ok(result: Result[Any]) -> Any:
@@ -261,7 +265,7 @@ def run(
                 for name in APPROACHES:
                     path = Path(tmp) / f"{name}-{r}.db"
                     _prepare(path)
-                    if name == "inline":
+                    if name in ("inline", "inline_twin"):
                         opened[name] = Inline(path, synchronous)
                     elif name == "sync_store":
                         opened[name] = SyncStore(path, synchronous)
@@ -273,7 +277,8 @@ def run(
                         opened[name] = approach
                 for i, op in enumerate(OPS):
                     gc.collect()
-                    order = APPROACHES[(r + i) % 4 :] + APPROACHES[: (r + i) % 4]
+                    turn = (r + i) % len(APPROACHES)
+                    order = APPROACHES[turn:] + APPROACHES[:turn]
                     if op != "insert_many":
                         count = write_n if op in ("insert", "update") else n
                         ordered = {name: opened[name] for name in order}
@@ -299,8 +304,12 @@ def run(
 
 def format_table(results: dict[str, dict[str, list[float]]], title: str) -> str:
     lines = [f"### {title}", ""]
-    lines.append("| operation | " + " | ".join(APPROACHES) + " | sync / inline | async / floor |")
-    lines.append("|---|" + "---|" * (len(APPROACHES) + 2))
+    lines.append(
+        "| operation | "
+        + " | ".join(APPROACHES)
+        + " | sync / inline | async / floor | noise: twin / inline |"
+    )
+    lines.append("|---|" + "---|" * (len(APPROACHES) + 3))
     for op in OPS:
         med = {a: statistics.median(results[a][op]) for a in APPROACHES}
         cells = [
@@ -309,15 +318,17 @@ def format_table(results: dict[str, dict[str, list[float]]], title: str) -> str:
         ]
         sync_ratio = med["sync_store"] / med["inline"]
         async_ratio = med["async_store"] / med["async_floor"]
+        noise = med["inline_twin"] / med["inline"]
         lines.append(
             f"| {op} | "
             + " | ".join(cells)
-            + f" | **{sync_ratio:.2f}×** | **{async_ratio:.2f}×** |"
+            + f" | **{sync_ratio:.2f}×** | **{async_ratio:.2f}×** | {noise:.2f}× |"
         )
     lines += [
         "",
         f"ops/s, median (min–max) over the rounds; insert_many counts rows/s ({MANY_ROWS:,} "
-        "rows per call). Ratios of the medians.",
+        "rows per call). Ratios of the medians. `inline_twin` is the floor again on its own "
+        "file: twin / inline shows how far identical code drifts in this run.",
     ]
     return "\n".join(lines)
 
