@@ -26,11 +26,12 @@ def run() -> NoReturn:
     """
     gc.set_threshold(100_000, 50, 100)
     code = main()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BrokenPipeError:  # the reader left (see main): nothing more to say
-        pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:  # None when the stream was closed (`>&-`)
+                stream.flush()
+        except OSError:  # the reader left (BrokenPipeError, see main): nothing more to say
+            pass
     os._exit(code)
 
 

@@ -45,9 +45,15 @@ class Background(Generic[_T]):
         if not _can_fork():
             return
         for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
-            stream.flush()
+            if stream is not None:  # None when the stream was closed (`>&-`)
+                stream.flush()
         read, write = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # EAGAIN, ENOMEM: no child, so `result()` computes it here
+            os.close(read)
+            os.close(write)
+            return
         if pid == 0:
             os.close(read)
             _child(write, function, args)
@@ -57,9 +63,11 @@ class Background(Generic[_T]):
     def result(self) -> _T:
         """The child's result (raising its StoregenError), else `function(*args)` run here."""
         if self._pipe is not None:
-            with os.fdopen(self._pipe, "rb") as pipe:
-                self._pipe = None
+            with os.fdopen(self._pipe, "rb", closefd=False) as pipe:
                 data = pipe.read()  # until the child closes its end: it sent all it will
+            # Closed only once read: interrupted mid-read, close() still stops the child.
+            os.close(self._pipe)
+            self._pipe = None
             payload: tuple[bool, Any] = (False, None)
             try:
                 payload = pickle.loads(data) if data else payload
@@ -84,7 +92,10 @@ class Background(Generic[_T]):
             if self._pid is not None:
                 os.kill(self._pid, signal.SIGKILL)
         if self._pid is not None:
-            os.waitpid(self._pid, 0)
+            try:
+                os.waitpid(self._pid, 0)
+            except ChildProcessError:  # already reaped (SIGCHLD ignored): nothing to wait for
+                pass
             self._pid = None
 
     def __enter__(self) -> Background[_T]:
@@ -100,7 +111,15 @@ class Background(Generic[_T]):
 
 
 def _can_fork() -> bool:
+    """fork is there, no other thread runs, and children can be waited for.
+
+    With SIGCHLD ignored (inherited from some supervisors) the kernel reaps a
+    child at once: `waitpid` fails, and its pid may be reused by the time we
+    would kill it.
+    """
     if not hasattr(os, "fork"):
+        return False
+    if signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN:
         return False
     threading = sys.modules.get("threading")  # not imported: no other Python thread
     return threading is None or threading.active_count() == 1

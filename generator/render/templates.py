@@ -48,7 +48,7 @@ def preload(env: jinja2.Environment, names: list[str]) -> None:
     for name in names:
         try:
             env.get_template(name)
-        except jinja2.TemplateError:
+        except Exception:  # syntax, encoding, permissions: render_template reports it, located
             pass
 
 
