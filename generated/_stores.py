@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import NOT_NOW, Database
+from ._runtime.database import NOT_NOW, NotNow, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import (
     ClientTable,
@@ -102,6 +102,11 @@ _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(Su
 def _new_ray_id() -> str:
     """A ray_id for a call that gave none: scripts and tests need not invent one."""
     return uuid.uuid4().hex
+
+
+def _never_now(sql: str, params: Sequence[Any]) -> NotNow:
+    """`fetch_one_now` for a database object without one: every read is awaited."""
+    return NOT_NOW
 
 
 class _Store:
@@ -191,7 +196,7 @@ class OAuthClientStore(_Store, ClientTable):
         """The OAuthClient with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -206,7 +211,9 @@ class OAuthClientStore(_Store, ClientTable):
         """The OAuthClient with this client_identifier, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_CLIENT_IDENTIFIER, (client_identifier,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.GET_BY_CLIENT_IDENTIFIER, (client_identifier,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(
                     self._sql.GET_BY_CLIENT_IDENTIFIER, (client_identifier,)
@@ -367,7 +374,7 @@ class OAuthClientStore(_Store, ClientTable):
         """How many OAuthClient rows with this is_enabled."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(
+            found = getattr(self._db, "fetch_one_now", _never_now)(
                 self._sql.COUNT_BY_IS_ENABLED, (_convert.encode_bool(is_enabled),)
             )
             if found is NOT_NOW:
@@ -402,7 +409,7 @@ class OAuthClientStore(_Store, ClientTable):
         """How many OAuthClient rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -498,7 +505,9 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
         """The OAuthClientConfig with this client_id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_CLIENT_ID, (client_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.GET_BY_CLIENT_ID, (client_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_CLIENT_ID, (client_id,))
             if found is None:
@@ -652,7 +661,7 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
         """How many OAuthClientConfig rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -697,7 +706,7 @@ class OAuthUserStore(_Store, UserTable):
         """The OAuthUser with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -712,7 +721,9 @@ class OAuthUserStore(_Store, UserTable):
         """The OAuthUser with this external_id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_EXTERNAL_ID, (external_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.GET_BY_EXTERNAL_ID, (external_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_EXTERNAL_ID, (external_id,))
             if found is None:
@@ -837,7 +848,7 @@ class OAuthUserStore(_Store, UserTable):
         """How many OAuthUser rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -885,7 +896,7 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         """The AuthorizationCode with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -898,7 +909,7 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         """The AuthorizationCode with this code, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_CODE, (code,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_CODE, (code,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_CODE, (code,))
             if found is None:
@@ -1065,7 +1076,9 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         """How many AuthorizationCode rows with this client_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_CLIENT_ID, (client_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1103,7 +1116,9 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         """How many AuthorizationCode rows with this user_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_USER_ID, (user_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_USER_ID, (user_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1146,7 +1161,9 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         """How many AuthorizationCode rows with this expires_at."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_EXPIRES_AT, (expires_at,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1177,7 +1194,7 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         """How many AuthorizationCode rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1257,7 +1274,7 @@ class AccessTokenStore(_Store, AccessTokenTable):
         """The AccessToken with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -1270,7 +1287,7 @@ class AccessTokenStore(_Store, AccessTokenTable):
         """The AccessToken with this token, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_TOKEN, (token,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_TOKEN, (token,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_TOKEN, (token,))
             if found is None:
@@ -1421,7 +1438,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
         """How many AccessToken rows with this client_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_CLIENT_ID, (client_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1459,7 +1478,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
         """How many AccessToken rows with this user_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_USER_ID, (user_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_USER_ID, (user_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1502,7 +1523,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
         """How many AccessToken rows with this expires_at."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_EXPIRES_AT, (expires_at,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1545,7 +1568,9 @@ class AccessTokenStore(_Store, AccessTokenTable):
         """How many AccessToken rows with this created_at."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_CREATED_AT, (created_at,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_CREATED_AT, (created_at,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1576,7 +1601,7 @@ class AccessTokenStore(_Store, AccessTokenTable):
         """How many AccessToken rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1821,7 +1846,7 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         """The RefreshToken with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -1834,7 +1859,7 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         """The RefreshToken with this token, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_TOKEN, (token,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_TOKEN, (token,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_TOKEN, (token,))
             if found is None:
@@ -1981,7 +2006,9 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         """How many RefreshToken rows with this client_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_CLIENT_ID, (client_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2019,7 +2046,9 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         """How many RefreshToken rows with this user_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_USER_ID, (user_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_USER_ID, (user_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2062,7 +2091,9 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         """How many RefreshToken rows with this created_at."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_CREATED_AT, (created_at,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_CREATED_AT, (created_at,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2093,7 +2124,7 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         """How many RefreshToken rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2175,7 +2206,7 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """The DeviceCode with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -2190,7 +2221,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """The DeviceCode with this device_code, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_DEVICE_CODE, (device_code,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.GET_BY_DEVICE_CODE, (device_code,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_DEVICE_CODE, (device_code,))
             if found is None:
@@ -2205,7 +2238,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """The DeviceCode with this user_code, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_USER_CODE, (user_code,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.GET_BY_USER_CODE, (user_code,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_USER_CODE, (user_code,))
             if found is None:
@@ -2375,7 +2410,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """How many DeviceCode rows with this client_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_CLIENT_ID, (client_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2413,7 +2450,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """How many DeviceCode rows with this user_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_USER_ID, (user_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_USER_ID, (user_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2456,7 +2495,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """How many DeviceCode rows with this expires_at."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_EXPIRES_AT, (expires_at,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2503,7 +2544,9 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """How many DeviceCode rows with this state."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_STATE, (state,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_STATE, (state,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_STATE, (state,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2534,7 +2577,7 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """How many DeviceCode rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2655,7 +2698,7 @@ class AuditLogStore(_Store, AuditLogTable):
         """The AuditLog with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -2700,7 +2743,9 @@ class AuditLogStore(_Store, AuditLogTable):
         """How many AuditLog rows with this event_type."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_EVENT_TYPE, (event_type,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_EVENT_TYPE, (event_type,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_EVENT_TYPE, (event_type,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2743,7 +2788,9 @@ class AuditLogStore(_Store, AuditLogTable):
         """How many AuditLog rows with this created_at."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_CREATED_AT, (created_at,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_CREATED_AT, (created_at,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2774,7 +2821,7 @@ class AuditLogStore(_Store, AuditLogTable):
         """How many AuditLog rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))

@@ -387,13 +387,17 @@ def test_method_bodies_are_written_once_and_backends_hold_only_sql(tmp_path: Pat
 
 def _flat(text: str) -> str:
     """Python source on one line: the faces may wrap a call differently."""
-    return re.sub(r",\s*\)", ")", re.sub(r"\s+", " ", text))
+    flat = re.sub(r",\s*\)", ")", re.sub(r"\s+", " ", text))
+    return flat.replace("( ", "(").replace(" )", ")")
 
 
 # The async face's point read: try `fetch_one_now`, await `fetch_one` on NOT_NOW.
 _READ_NOW = re.compile(
-    r"(\w+) = self\._db\.fetch_one_now\((.*?)\) if \1 is NOT_NOW: \1 = self\._db\.fetch_one\(\2\) "
+    r'(\w+) = getattr\(self\._db, "fetch_one_now", _never_now\)\((.*?)\) '
+    r"if \1 is NOT_NOW: \1 = self\._db\.fetch_one\(\2\) "
 )
+# The async face's fallback for a database object without `fetch_one_now`.
+_NEVER_NOW = re.compile(r"def _never_now\(.*?return NOT_NOW ")
 
 
 def test_sync_stores_are_the_async_bodies_without_async_and_await(tmp_path: Path) -> None:
@@ -409,8 +413,9 @@ def test_sync_stores_are_the_async_bodies_without_async_and_await(tmp_path: Path
         ("contracts.py", "sync_contracts.py"),
     ):
         stripped = files[async_name].replace("async def ", "def ").replace("await self.", "self.")
-        stripped = stripped.replace("import NOT_NOW, Database", "import Database")
+        stripped = stripped.replace("import NOT_NOW, NotNow, Database", "import Database")
         stripped = _READ_NOW.sub(r"\1 = self._db.fetch_one(\2) ", _flat(stripped))
+        stripped = _NEVER_NOW.sub("", stripped)
         synced = _flat(
             files[sync_name]
             .replace("SyncDatabase", "Database")

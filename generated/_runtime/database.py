@@ -26,15 +26,17 @@ NOT_NOW: Final[Literal[False]] = False
 
 
 class Database(Protocol):
-    """Execute SQL with parameters, one round trip (or thread hop) per call."""
+    """Execute SQL with parameters, one round trip (or thread hop) per call.
+
+    Optional, outside the protocol (so an older or hand-written database
+    object still fits): `fetch_one_now(sql, params) -> Row | None | NotNow`,
+    `fetch_one` served at once without an await (SQLite's inline read), or
+    NOT_NOW, and then the store awaits `fetch_one`. The stores look it up
+    per call and await `fetch_one` when it is missing.
+    """
 
     async def fetch_one(self, sql: str, params: Sequence[object]) -> Row | None:
         """The first row of a query, or None."""
-
-    def fetch_one_now(self, sql: str, params: Sequence[object]) -> Row | None | NotNow:
-        """`fetch_one` served at once, without an await (SQLite's inline read),
-        or NOT_NOW: then the caller awaits `fetch_one`. A backend that always
-        needs a round trip returns NOT_NOW. Saves a point read a coroutine."""
 
     async def fetch_all(self, sql: str, params: Sequence[object]) -> Sequence[Row]:
         """Every row of a query."""

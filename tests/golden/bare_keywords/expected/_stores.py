@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import NOT_NOW, Database
+from ._runtime.database import NOT_NOW, NotNow, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ForTable, WithTable
 from .models import For, With
@@ -45,6 +45,11 @@ _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(Su
 def _new_ray_id() -> str:
     """A ray_id for a call that gave none: scripts and tests need not invent one."""
     return uuid.uuid4().hex
+
+
+def _never_now(sql: str, params: Sequence[Any]) -> NotNow:
+    """`fetch_one_now` for a database object without one: every read is awaited."""
+    return NOT_NOW
 
 
 class _Store:
@@ -130,7 +135,7 @@ class ForStore(_Store, ForTable):
         """The For with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -143,7 +148,7 @@ class ForStore(_Store, ForTable):
         """The For with this like, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_LIKE, (like,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_LIKE, (like,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_LIKE, (like,))
             if found is None:
@@ -273,7 +278,7 @@ class ForStore(_Store, ForTable):
         """How many For rows with this any."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_ANY, (any,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_BY_ANY, (any,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_ANY, (any,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -304,7 +309,7 @@ class ForStore(_Store, ForTable):
         """How many For rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -346,7 +351,7 @@ class WithStore(_Store, WithTable):
         """The With with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -361,7 +366,7 @@ class WithStore(_Store, WithTable):
         """The With with this regexp and cross, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(
+            found = getattr(self._db, "fetch_one_now", _never_now)(
                 self._sql.GET_BY_REGEXP_AND_CROSS,
                 (
                     regexp,
@@ -499,7 +504,9 @@ class WithStore(_Store, WithTable):
         """How many With rows with this regexp."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_REGEXP, (regexp,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_REGEXP, (regexp,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_REGEXP, (regexp,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -530,7 +537,7 @@ class WithStore(_Store, WithTable):
         """How many With rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import NOT_NOW, Database
+from ._runtime.database import NOT_NOW, NotNow, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ShipmentTable
 from .models import Shipment
@@ -43,6 +43,11 @@ _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(Su
 def _new_ray_id() -> str:
     """A ray_id for a call that gave none: scripts and tests need not invent one."""
     return uuid.uuid4().hex
+
+
+def _never_now(sql: str, params: Sequence[Any]) -> NotNow:
+    """`fetch_one_now` for a database object without one: every read is awaited."""
+    return NOT_NOW
 
 
 class _Store:
@@ -128,7 +133,7 @@ class ShipmentStore(_Store, ShipmentTable):
         """The Shipment with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -143,7 +148,9 @@ class ShipmentStore(_Store, ShipmentTable):
         """The Shipment with this tracking_code, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_TRACKING_CODE, (tracking_code,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.GET_BY_TRACKING_CODE, (tracking_code,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_TRACKING_CODE, (tracking_code,))
             if found is None:
@@ -289,7 +296,9 @@ class ShipmentStore(_Store, ShipmentTable):
         """How many Shipment rows with this status."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_STATUS, (status,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_STATUS, (status,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_STATUS, (status,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -320,7 +329,7 @@ class ShipmentStore(_Store, ShipmentTable):
         """How many Shipment rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import NOT_NOW, Database
+from ._runtime.database import NOT_NOW, NotNow, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ProjectTable, TaskTable, LabelTable
 from .models import Project, Task, Label
@@ -49,6 +49,11 @@ _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(Su
 def _new_ray_id() -> str:
     """A ray_id for a call that gave none: scripts and tests need not invent one."""
     return uuid.uuid4().hex
+
+
+def _never_now(sql: str, params: Sequence[Any]) -> NotNow:
+    """`fetch_one_now` for a database object without one: every read is awaited."""
+    return NOT_NOW
 
 
 class _Store:
@@ -135,7 +140,7 @@ class ProjectStore(_Store, ProjectTable):
         """The Project with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -229,7 +234,7 @@ class ProjectStore(_Store, ProjectTable):
         """How many Project rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -271,7 +276,7 @@ class TaskStore(_Store, TaskTable):
         """The Task with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -389,7 +394,9 @@ class TaskStore(_Store, TaskTable):
         """How many Task rows with this project_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_PROJECT_ID, (project_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_PROJECT_ID, (project_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_PROJECT_ID, (project_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -437,7 +444,7 @@ class TaskStore(_Store, TaskTable):
         """How many Task rows with this project_id and status."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(
+            found = getattr(self._db, "fetch_one_now", _never_now)(
                 self._sql.COUNT_BY_PROJECT_ID_AND_STATUS,
                 (
                     project_id,
@@ -480,7 +487,7 @@ class TaskStore(_Store, TaskTable):
         """How many Task rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -521,7 +528,7 @@ class LabelStore(_Store, LabelTable):
         """The Label with this code, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_CODE, (code,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_CODE, (code,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_CODE, (code,))
             if found is None:
@@ -536,7 +543,7 @@ class LabelStore(_Store, LabelTable):
         """The Label with this owner and code, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(
+            found = getattr(self._db, "fetch_one_now", _never_now)(
                 self._sql.GET_BY_OWNER_AND_CODE,
                 (
                     owner,
@@ -678,7 +685,9 @@ class LabelStore(_Store, LabelTable):
         """How many Label rows with this owner."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_OWNER, (owner,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_OWNER, (owner,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_OWNER, (owner,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -726,7 +735,7 @@ class LabelStore(_Store, LabelTable):
         """How many Label rows with this owner and kind."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(
+            found = getattr(self._db, "fetch_one_now", _never_now)(
                 self._sql.COUNT_BY_OWNER_AND_KIND,
                 (
                     owner,
@@ -789,7 +798,7 @@ class LabelStore(_Store, LabelTable):
         """How many Label rows with this owner and kind and rank."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(
+            found = getattr(self._db, "fetch_one_now", _never_now)(
                 self._sql.COUNT_BY_OWNER_AND_KIND_AND_RANK,
                 (
                     owner,
@@ -834,7 +843,7 @@ class LabelStore(_Store, LabelTable):
         """How many Label rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import NOT_NOW, Database
+from ._runtime.database import NOT_NOW, NotNow, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import MembershipTable, DailyRateTable
 from .models import Membership, DailyRate
@@ -47,6 +47,11 @@ _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(Su
 def _new_ray_id() -> str:
     """A ray_id for a call that gave none: scripts and tests need not invent one."""
     return uuid.uuid4().hex
+
+
+def _never_now(sql: str, params: Sequence[Any]) -> NotNow:
+    """`fetch_one_now` for a database object without one: every read is awaited."""
+    return NOT_NOW
 
 
 class _Store:
@@ -138,7 +143,7 @@ class MembershipStore(_Store, MembershipTable):
         """The Membership with this group_id and user_id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(
+            found = getattr(self._db, "fetch_one_now", _never_now)(
                 self._sql.GET_BY_GROUP_ID_AND_USER_ID,
                 (
                     group_id,
@@ -278,7 +283,9 @@ class MembershipStore(_Store, MembershipTable):
         """How many Membership rows with this user_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_USER_ID, (user_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_USER_ID, (user_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -310,7 +317,7 @@ class MembershipStore(_Store, MembershipTable):
         """How many Membership rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -357,7 +364,7 @@ class DailyRateStore(_Store, DailyRateTable):
         """The DailyRate with this day and currency, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(
+            found = getattr(self._db, "fetch_one_now", _never_now)(
                 self._sql.GET_BY_DAY_AND_CURRENCY,
                 (
                     _convert.encode_epoch_date(day),
@@ -485,7 +492,7 @@ class DailyRateStore(_Store, DailyRateTable):
         """How many DailyRate rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))

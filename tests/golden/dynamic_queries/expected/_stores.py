@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import NOT_NOW, Database
+from ._runtime.database import NOT_NOW, NotNow, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import AuthorTable, PostTable
 from .models import Author, Post
@@ -52,6 +52,11 @@ _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(Su
 def _new_ray_id() -> str:
     """A ray_id for a call that gave none: scripts and tests need not invent one."""
     return uuid.uuid4().hex
+
+
+def _never_now(sql: str, params: Sequence[Any]) -> NotNow:
+    """`fetch_one_now` for a database object without one: every read is awaited."""
+    return NOT_NOW
 
 
 class _Store:
@@ -137,7 +142,7 @@ class AuthorStore(_Store, AuthorTable):
         """The Author with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -239,7 +244,7 @@ class AuthorStore(_Store, AuthorTable):
         """How many Author rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -301,7 +306,7 @@ class PostStore(_Store, PostTable):
         """The Post with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -432,7 +437,9 @@ class PostStore(_Store, PostTable):
         """How many Post rows with this author_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_AUTHOR_ID, (author_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_AUTHOR_ID, (author_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_AUTHOR_ID, (author_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -477,7 +484,9 @@ class PostStore(_Store, PostTable):
         """How many Post rows with this status."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_STATUS, (status,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_STATUS, (status,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_STATUS, (status,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -520,7 +529,9 @@ class PostStore(_Store, PostTable):
         """How many Post rows with this created_at."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_CREATED_AT, (created_at,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_CREATED_AT, (created_at,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -551,7 +562,7 @@ class PostStore(_Store, PostTable):
         """How many Post rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import NOT_NOW, Database
+from ._runtime.database import NOT_NOW, NotNow, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import AuthorTable, CategoryTable, BookTable, EditionTable, PrintingTable
 from .models import Author, Category, Book, Edition, Printing
@@ -56,6 +56,11 @@ _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(Su
 def _new_ray_id() -> str:
     """A ray_id for a call that gave none: scripts and tests need not invent one."""
     return uuid.uuid4().hex
+
+
+def _never_now(sql: str, params: Sequence[Any]) -> NotNow:
+    """`fetch_one_now` for a database object without one: every read is awaited."""
+    return NOT_NOW
 
 
 class _Store:
@@ -141,7 +146,7 @@ class AuthorStore(_Store, AuthorTable):
         """The Author with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -235,7 +240,7 @@ class AuthorStore(_Store, AuthorTable):
         """How many Author rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -277,7 +282,7 @@ class CategoryStore(_Store, CategoryTable):
         """The Category with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -391,7 +396,9 @@ class CategoryStore(_Store, CategoryTable):
         """How many Category rows with this parent_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_PARENT_ID, (parent_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_PARENT_ID, (parent_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_PARENT_ID, (parent_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -422,7 +429,7 @@ class CategoryStore(_Store, CategoryTable):
         """How many Category rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -469,7 +476,7 @@ class BookStore(_Store, BookTable):
         """The Book with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -482,7 +489,7 @@ class BookStore(_Store, BookTable):
         """The Book with this isbn, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ISBN, (isbn,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ISBN, (isbn,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ISBN, (isbn,))
             if found is None:
@@ -617,7 +624,9 @@ class BookStore(_Store, BookTable):
         """How many Book rows with this author_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_AUTHOR_ID, (author_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_AUTHOR_ID, (author_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_AUTHOR_ID, (author_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -662,7 +671,9 @@ class BookStore(_Store, BookTable):
         """How many Book rows with this category_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_CATEGORY_ID, (category_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_CATEGORY_ID, (category_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CATEGORY_ID, (category_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -705,7 +716,9 @@ class BookStore(_Store, BookTable):
         """How many Book rows with this editor_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_EDITOR_ID, (editor_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_EDITOR_ID, (editor_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_EDITOR_ID, (editor_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -750,7 +763,9 @@ class BookStore(_Store, BookTable):
         """How many Book rows with this reviewer_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_REVIEWER_ID, (reviewer_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_REVIEWER_ID, (reviewer_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_REVIEWER_ID, (reviewer_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -781,7 +796,7 @@ class BookStore(_Store, BookTable):
         """How many Book rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -825,7 +840,7 @@ class EditionStore(_Store, EditionTable):
         """The Edition with this book_isbn and number, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(
+            found = getattr(self._db, "fetch_one_now", _never_now)(
                 self._sql.GET_BY_BOOK_ISBN_AND_NUMBER,
                 (
                     book_isbn,
@@ -900,7 +915,9 @@ class EditionStore(_Store, EditionTable):
         """How many Edition rows with this book_isbn."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_BOOK_ISBN, (book_isbn,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_BOOK_ISBN, (book_isbn,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_BOOK_ISBN, (book_isbn,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -932,7 +949,7 @@ class EditionStore(_Store, EditionTable):
         """How many Edition rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -974,7 +991,7 @@ class PrintingStore(_Store, PrintingTable):
         """The Printing with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -1080,7 +1097,7 @@ class PrintingStore(_Store, PrintingTable):
         """How many Printing rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))

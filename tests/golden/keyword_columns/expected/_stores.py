@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import NOT_NOW, Database
+from ._runtime.database import NOT_NOW, NotNow, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ScheduleTable
 from .models import Schedule
@@ -41,6 +41,11 @@ _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(Su
 def _new_ray_id() -> str:
     """A ray_id for a call that gave none: scripts and tests need not invent one."""
     return uuid.uuid4().hex
+
+
+def _never_now(sql: str, params: Sequence[Any]) -> NotNow:
+    """`fetch_one_now` for a database object without one: every read is awaited."""
+    return NOT_NOW
 
 
 class _Store:
@@ -126,7 +131,7 @@ class ScheduleStore(_Store, ScheduleTable):
         """The Schedule with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -255,7 +260,9 @@ class ScheduleStore(_Store, ScheduleTable):
         """How many Schedule rows with this order."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_ORDER, (order,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_ORDER, (order,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_ORDER, (order,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -293,7 +300,9 @@ class ScheduleStore(_Store, ScheduleTable):
         """How many Schedule rows with this class."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_CLASS, (class_,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_CLASS, (class_,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CLASS, (class_,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -331,7 +340,9 @@ class ScheduleStore(_Store, ScheduleTable):
         """How many Schedule rows with this limit."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_LIMIT, (limit_,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_LIMIT, (limit_,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_LIMIT, (limit_,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -362,7 +373,7 @@ class ScheduleStore(_Store, ScheduleTable):
         """How many Schedule rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))

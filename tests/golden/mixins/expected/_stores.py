@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import NOT_NOW, Database
+from ._runtime.database import NOT_NOW, NotNow, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import ProjectTable, TaskTable, LabelTable, ImportTable
 from .models import Project, Task, Label, Import
@@ -52,6 +52,11 @@ _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(Su
 def _new_ray_id() -> str:
     """A ray_id for a call that gave none: scripts and tests need not invent one."""
     return uuid.uuid4().hex
+
+
+def _never_now(sql: str, params: Sequence[Any]) -> NotNow:
+    """`fetch_one_now` for a database object without one: every read is awaited."""
+    return NOT_NOW
 
 
 class _Store:
@@ -137,7 +142,7 @@ class ProjectStore(_Store, ProjectTable):
         """The Project with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -243,7 +248,7 @@ class ProjectStore(_Store, ProjectTable):
         """How many Project rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -285,7 +290,7 @@ class TaskStore(_Store, TaskTable):
         """The Task with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -407,7 +412,9 @@ class TaskStore(_Store, TaskTable):
         """How many Task rows with this project_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_PROJECT_ID, (project_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_PROJECT_ID, (project_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_PROJECT_ID, (project_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -438,7 +445,7 @@ class TaskStore(_Store, TaskTable):
         """How many Task rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -479,7 +486,7 @@ class LabelStore(_Store, LabelTable):
         """The Label with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -521,7 +528,7 @@ class LabelStore(_Store, LabelTable):
         """How many Label rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -562,7 +569,7 @@ class ImportStore(_Store, ImportTable):
         """The Import with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -664,7 +671,7 @@ class ImportStore(_Store, ImportTable):
         """How many Import rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))

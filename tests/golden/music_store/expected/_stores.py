@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import NOT_NOW, Database
+from ._runtime.database import NOT_NOW, NotNow, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import (
     ArtistTable,
@@ -151,6 +151,11 @@ def _new_ray_id() -> str:
     return uuid.uuid4().hex
 
 
+def _never_now(sql: str, params: Sequence[Any]) -> NotNow:
+    """`fetch_one_now` for a database object without one: every read is awaited."""
+    return NOT_NOW
+
+
 class _Store:
     """Error mapping and result helpers shared by every store."""
 
@@ -234,7 +239,7 @@ class ArtistStore(_Store, ArtistTable):
         """The Artist with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -247,7 +252,7 @@ class ArtistStore(_Store, ArtistTable):
         """The Artist with this name, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_NAME, (name,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_NAME, (name,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
             if found is None:
@@ -350,7 +355,7 @@ class ArtistStore(_Store, ArtistTable):
         """How many Artist rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -392,7 +397,7 @@ class AlbumStore(_Store, AlbumTable):
         """The Album with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -510,7 +515,9 @@ class AlbumStore(_Store, AlbumTable):
         """How many Album rows with this artist_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_ARTIST_ID, (artist_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_ARTIST_ID, (artist_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_ARTIST_ID, (artist_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -541,7 +548,7 @@ class AlbumStore(_Store, AlbumTable):
         """How many Album rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -596,7 +603,7 @@ class GenreStore(_Store, GenreTable):
         """The Genre with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -609,7 +616,7 @@ class GenreStore(_Store, GenreTable):
         """The Genre with this name, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_NAME, (name,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_NAME, (name,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
             if found is None:
@@ -712,7 +719,7 @@ class GenreStore(_Store, GenreTable):
         """How many Genre rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -757,7 +764,7 @@ class MediaTypeStore(_Store, MediaTypeTable):
         """The MediaType with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -770,7 +777,7 @@ class MediaTypeStore(_Store, MediaTypeTable):
         """The MediaType with this name, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_NAME, (name,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_NAME, (name,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
             if found is None:
@@ -877,7 +884,7 @@ class MediaTypeStore(_Store, MediaTypeTable):
         """How many MediaType rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -919,7 +926,7 @@ class TrackStore(_Store, TrackTable):
         """The Track with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -1053,7 +1060,9 @@ class TrackStore(_Store, TrackTable):
         """How many Track rows with this album_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_ALBUM_ID, (album_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_ALBUM_ID, (album_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_ALBUM_ID, (album_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1098,7 +1107,9 @@ class TrackStore(_Store, TrackTable):
         """How many Track rows with this media_type_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_MEDIA_TYPE_ID, (media_type_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_MEDIA_TYPE_ID, (media_type_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_MEDIA_TYPE_ID, (media_type_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1141,7 +1152,9 @@ class TrackStore(_Store, TrackTable):
         """How many Track rows with this genre_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_GENRE_ID, (genre_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_GENRE_ID, (genre_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_GENRE_ID, (genre_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1172,7 +1185,7 @@ class TrackStore(_Store, TrackTable):
         """How many Track rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1225,7 +1238,7 @@ class PlaylistStore(_Store, PlaylistTable):
         """The Playlist with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -1319,7 +1332,7 @@ class PlaylistStore(_Store, PlaylistTable):
         """How many Playlist rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1367,7 +1380,7 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
         """The PlaylistTrack with this playlist_id and track_id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(
+            found = getattr(self._db, "fetch_one_now", _never_now)(
                 self._sql.GET_BY_PLAYLIST_ID_AND_TRACK_ID,
                 (
                     playlist_id,
@@ -1505,7 +1518,9 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
         """How many PlaylistTrack rows with this playlist_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_PLAYLIST_ID, (playlist_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_PLAYLIST_ID, (playlist_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_PLAYLIST_ID, (playlist_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1549,7 +1564,9 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
         """How many PlaylistTrack rows with this track_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_TRACK_ID, (track_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_TRACK_ID, (track_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_TRACK_ID, (track_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1581,7 +1598,7 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
         """How many PlaylistTrack rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1622,7 +1639,7 @@ class TagStore(_Store, TagTable):
         """The Tag with this name, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_NAME, (name,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_NAME, (name,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
             if found is None:
@@ -1664,7 +1681,7 @@ class TagStore(_Store, TagTable):
         """How many Tag rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1710,7 +1727,7 @@ class TrackTagStore(_Store, TrackTagTable):
         """The TrackTag with this track_id and tag, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(
+            found = getattr(self._db, "fetch_one_now", _never_now)(
                 self._sql.GET_BY_TRACK_ID_AND_TAG,
                 (
                     track_id,
@@ -1785,7 +1802,9 @@ class TrackTagStore(_Store, TrackTagTable):
         """How many TrackTag rows with this track_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_TRACK_ID, (track_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_TRACK_ID, (track_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_TRACK_ID, (track_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1829,7 +1848,7 @@ class TrackTagStore(_Store, TrackTagTable):
         """How many TrackTag rows with this tag."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_TAG, (tag,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_BY_TAG, (tag,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_TAG, (tag,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1861,7 +1880,7 @@ class TrackTagStore(_Store, TrackTagTable):
         """How many TrackTag rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1903,7 +1922,7 @@ class EmployeeStore(_Store, EmployeeTable):
         """The Employee with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -2029,7 +2048,9 @@ class EmployeeStore(_Store, EmployeeTable):
         """How many Employee rows with this reports_to."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_REPORTS_TO, (reports_to,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_REPORTS_TO, (reports_to,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_REPORTS_TO, (reports_to,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2060,7 +2081,7 @@ class EmployeeStore(_Store, EmployeeTable):
         """How many Employee rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2102,7 +2123,7 @@ class CustomerStore(_Store, CustomerTable):
         """The Customer with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -2115,7 +2136,7 @@ class CustomerStore(_Store, CustomerTable):
         """The Customer with this email, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_EMAIL, (email,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_EMAIL, (email,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_EMAIL, (email,))
             if found is None:
@@ -2252,7 +2273,9 @@ class CustomerStore(_Store, CustomerTable):
         """How many Customer rows with this support_rep_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_SUPPORT_REP_ID, (support_rep_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_SUPPORT_REP_ID, (support_rep_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(
                     self._sql.COUNT_BY_SUPPORT_REP_ID, (support_rep_id,)
@@ -2285,7 +2308,7 @@ class CustomerStore(_Store, CustomerTable):
         """How many Customer rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2337,7 +2360,7 @@ class InvoiceStore(_Store, InvoiceTable):
         """The Invoice with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -2457,7 +2480,9 @@ class InvoiceStore(_Store, InvoiceTable):
         """How many Invoice rows with this customer_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_CUSTOMER_ID, (customer_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_CUSTOMER_ID, (customer_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CUSTOMER_ID, (customer_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2488,7 +2513,7 @@ class InvoiceStore(_Store, InvoiceTable):
         """How many Invoice rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2536,7 +2561,7 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
         """The InvoiceLine with this invoice_id and line_no, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(
+            found = getattr(self._db, "fetch_one_now", _never_now)(
                 self._sql.GET_BY_INVOICE_ID_AND_LINE_NO,
                 (
                     invoice_id,
@@ -2680,7 +2705,9 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
         """How many InvoiceLine rows with this invoice_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_INVOICE_ID, (invoice_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_INVOICE_ID, (invoice_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_INVOICE_ID, (invoice_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2724,7 +2751,9 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
         """How many InvoiceLine rows with this track_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_TRACK_ID, (track_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_TRACK_ID, (track_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_TRACK_ID, (track_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2756,7 +2785,7 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
         """How many InvoiceLine rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2800,7 +2829,7 @@ class ReviewStore(_Store, ReviewTable):
         """The Review with this customer_id and track_id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(
+            found = getattr(self._db, "fetch_one_now", _never_now)(
                 self._sql.GET_BY_CUSTOMER_ID_AND_TRACK_ID,
                 (
                     customer_id,
@@ -2938,7 +2967,9 @@ class ReviewStore(_Store, ReviewTable):
         """How many Review rows with this customer_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_CUSTOMER_ID, (customer_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_CUSTOMER_ID, (customer_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CUSTOMER_ID, (customer_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2982,7 +3013,9 @@ class ReviewStore(_Store, ReviewTable):
         """How many Review rows with this track_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_TRACK_ID, (track_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_TRACK_ID, (track_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_TRACK_ID, (track_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -3014,7 +3047,7 @@ class ReviewStore(_Store, ReviewTable):
         """How many Review rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -3059,7 +3092,7 @@ class PriceChangeStore(_Store, PriceChangeTable):
         """The PriceChange with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -3175,7 +3208,7 @@ class PriceChangeStore(_Store, PriceChangeTable):
         """How many PriceChange rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -3196,7 +3229,9 @@ class AlbumSummaryStore(_Store, AlbumSummaryView):
         """The AlbumSummary with this album_id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ALBUM_ID, (album_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.GET_BY_ALBUM_ID, (album_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ALBUM_ID, (album_id,))
             if found is None:
@@ -3229,7 +3264,7 @@ class AlbumSummaryStore(_Store, AlbumSummaryView):
         """How many AlbumSummary rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -3250,7 +3285,9 @@ class TrackDetailStore(_Store, TrackDetailView):
         """The TrackDetail with this track_id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_TRACK_ID, (track_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.GET_BY_TRACK_ID, (track_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_TRACK_ID, (track_id,))
             if found is None:
@@ -3283,7 +3320,7 @@ class TrackDetailStore(_Store, TrackDetailView):
         """How many TrackDetail rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -3319,7 +3356,7 @@ class InvoiceTotalStore(_Store, InvoiceTotalView):
         """How many InvoiceTotal rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -3355,7 +3392,7 @@ class CustomerTotalStore(_Store, CustomerTotalView):
         """How many CustomerTotal rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -3391,7 +3428,7 @@ class BigSpenderStore(_Store, BigSpenderView):
         """How many BigSpender rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import NOT_NOW, Database
+from ._runtime.database import NOT_NOW, NotNow, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import (
     ClientContract,
@@ -68,6 +68,11 @@ _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(Su
 def _new_ray_id() -> str:
     """A ray_id for a call that gave none: scripts and tests need not invent one."""
     return uuid.uuid4().hex
+
+
+def _never_now(sql: str, params: Sequence[Any]) -> NotNow:
+    """`fetch_one_now` for a database object without one: every read is awaited."""
+    return NOT_NOW
 
 
 class _Store:
@@ -157,7 +162,7 @@ class ClientRepository(_Store, ClientContract):
         """The APIClient with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -255,7 +260,7 @@ class ClientRepository(_Store, ClientContract):
         """How many APIClient rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -299,7 +304,7 @@ class ShortURLStore(_Store, ShortURLTable):
         """The ShortURL with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -419,7 +424,9 @@ class ShortURLStore(_Store, ShortURLTable):
         """How many ShortURL rows with this api_client_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_API_CLIENT_ID, (api_client_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_API_CLIENT_ID, (api_client_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_API_CLIENT_ID, (api_client_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -450,7 +457,7 @@ class ShortURLStore(_Store, ShortURLTable):
         """How many ShortURL rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -491,7 +498,7 @@ class PersonStore(_Store, PersonTable):
         """The Person with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -585,7 +592,7 @@ class PersonStore(_Store, PersonTable):
         """How many Person rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -627,7 +634,7 @@ class AddressStore(_Store, AddressTable):
         """The Address with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -741,7 +748,9 @@ class AddressStore(_Store, AddressTable):
         """How many Address rows with this person_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_PERSON_ID, (person_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_PERSON_ID, (person_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_PERSON_ID, (person_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -772,7 +781,7 @@ class AddressStore(_Store, AddressTable):
         """How many Address rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -813,7 +822,7 @@ class StatusStore(_Store, StatusTable):
         """The Status with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -907,7 +916,7 @@ class StatusStore(_Store, StatusTable):
         """How many Status rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -952,7 +961,7 @@ class T2faDeviceStore(_Store, T2faDeviceTable):
         """The T2faDevice with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -1058,7 +1067,7 @@ class T2faDeviceStore(_Store, T2faDeviceTable):
         """How many T2faDevice rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import NOT_NOW, Database
+from ._runtime.database import NOT_NOW, NotNow, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import OwnerTable, PetTable
 from .models import Owner, Pet
@@ -45,6 +45,11 @@ _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(Su
 def _new_ray_id() -> str:
     """A ray_id for a call that gave none: scripts and tests need not invent one."""
     return uuid.uuid4().hex
+
+
+def _never_now(sql: str, params: Sequence[Any]) -> NotNow:
+    """`fetch_one_now` for a database object without one: every read is awaited."""
+    return NOT_NOW
 
 
 class _Store:
@@ -130,7 +135,7 @@ class OwnerStore(_Store, OwnerTable):
         """The Owner with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -143,7 +148,7 @@ class OwnerStore(_Store, OwnerTable):
         """The Owner with this email, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_EMAIL, (email,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_EMAIL, (email,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_EMAIL, (email,))
             if found is None:
@@ -246,7 +251,7 @@ class OwnerStore(_Store, OwnerTable):
         """How many Owner rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -288,7 +293,7 @@ class PetStore(_Store, PetTable):
         """The Pet with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -301,7 +306,7 @@ class PetStore(_Store, PetTable):
         """The Pet with this tag, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_TAG, (tag,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_TAG, (tag,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_TAG, (tag,))
             if found is None:
@@ -436,7 +441,9 @@ class PetStore(_Store, PetTable):
         """How many Pet rows with this owner_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_OWNER_ID, (owner_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_OWNER_ID, (owner_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_OWNER_ID, (owner_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -474,7 +481,9 @@ class PetStore(_Store, PetTable):
         """How many Pet rows with this vet_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_VET_ID, (vet_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_VET_ID, (vet_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_VET_ID, (vet_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -505,7 +514,7 @@ class PetStore(_Store, PetTable):
         """How many Pet rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ._runtime import convert as _convert
-from ._runtime.database import NOT_NOW, Database
+from ._runtime.database import NOT_NOW, NotNow, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import PageViewTable, TagTable
 from .models import PageView, Tag
@@ -41,6 +41,11 @@ _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(Su
 def _new_ray_id() -> str:
     """A ray_id for a call that gave none: scripts and tests need not invent one."""
     return uuid.uuid4().hex
+
+
+def _never_now(sql: str, params: Sequence[Any]) -> NotNow:
+    """`fetch_one_now` for a database object without one: every read is awaited."""
+    return NOT_NOW
 
 
 class _Store:
@@ -146,7 +151,7 @@ class PageViewStore(_Store, PageViewTable):
         """How many PageView rows with this path."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_PATH, (path,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_BY_PATH, (path,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_PATH, (path,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -174,7 +179,7 @@ class PageViewStore(_Store, PageViewTable):
         """How many PageView rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -215,7 +220,7 @@ class TagStore(_Store, TagTable):
         """The Tag with this label, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_LABEL, (label,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_LABEL, (label,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_LABEL, (label,))
             if found is None:
@@ -254,7 +259,7 @@ class TagStore(_Store, TagTable):
         """How many Tag rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))

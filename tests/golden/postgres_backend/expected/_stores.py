@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import NOT_NOW, Database
+from ._runtime.database import NOT_NOW, NotNow, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import TeamTable, PlayerTable, ScoreTable
 from .models import Team, Player, Score
@@ -49,6 +49,11 @@ _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(Su
 def _new_ray_id() -> str:
     """A ray_id for a call that gave none: scripts and tests need not invent one."""
     return uuid.uuid4().hex
+
+
+def _never_now(sql: str, params: Sequence[Any]) -> NotNow:
+    """`fetch_one_now` for a database object without one: every read is awaited."""
+    return NOT_NOW
 
 
 class _Store:
@@ -134,7 +139,7 @@ class TeamStore(_Store, TeamTable):
         """The Team with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -147,7 +152,7 @@ class TeamStore(_Store, TeamTable):
         """The Team with this name, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_NAME, (name,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_NAME, (name,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
             if found is None:
@@ -272,7 +277,7 @@ class TeamStore(_Store, TeamTable):
         """How many Team rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -316,7 +321,7 @@ class PlayerStore(_Store, PlayerTable):
         """The Player with this team_id and number, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(
+            found = getattr(self._db, "fetch_one_now", _never_now)(
                 self._sql.GET_BY_TEAM_ID_AND_NUMBER,
                 (
                     team_id,
@@ -448,7 +453,9 @@ class PlayerStore(_Store, PlayerTable):
         """How many Player rows with this team_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_TEAM_ID, (team_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_TEAM_ID, (team_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_TEAM_ID, (team_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -492,7 +499,9 @@ class PlayerStore(_Store, PlayerTable):
         """How many Player rows with this nickname."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_NICKNAME, (nickname,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_NICKNAME, (nickname,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_NICKNAME, (nickname,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -528,7 +537,7 @@ class PlayerStore(_Store, PlayerTable):
         """How many Player rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -570,7 +579,7 @@ class ScoreStore(_Store, ScoreTable):
         """The Score with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -610,7 +619,9 @@ class ScoreStore(_Store, ScoreTable):
         """How many Score rows with this team_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_TEAM_ID, (team_id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_TEAM_ID, (team_id,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_TEAM_ID, (team_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -641,7 +652,7 @@ class ScoreStore(_Store, ScoreTable):
         """How many Score rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 from ._runtime import convert as _convert
 from ._runtime import dynamic as _dynamic
 from ._runtime.dynamic import UNSET, Unset
-from ._runtime.database import NOT_NOW, Database
+from ._runtime.database import NOT_NOW, NotNow, Database
 from ._runtime.errors import ErrorCode, log_failure, name_foreign_key
 from .contracts import UserAccountTable
 from .models import UserAccount
@@ -41,6 +41,11 @@ _success: Callable[[str, Any], SuccessResult[Any]] = _convert.success_builder(Su
 def _new_ray_id() -> str:
     """A ray_id for a call that gave none: scripts and tests need not invent one."""
     return uuid.uuid4().hex
+
+
+def _never_now(sql: str, params: Sequence[Any]) -> NotNow:
+    """`fetch_one_now` for a database object without one: every read is awaited."""
+    return NOT_NOW
 
 
 class _Store:
@@ -130,7 +135,7 @@ class UserAccountStore(_Store, UserAccountTable):
         """The UserAccount with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_ID, (id,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -143,7 +148,9 @@ class UserAccountStore(_Store, UserAccountTable):
         """The UserAccount with this e-mail, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.GET_BY_E_MAIL, (e_mail,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.GET_BY_E_MAIL, (e_mail,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_E_MAIL, (e_mail,))
             if found is None:
@@ -278,7 +285,9 @@ class UserAccountStore(_Store, UserAccountTable):
         """How many UserAccount rows with this camelCase."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_BY_CAMEL_CASE, (camel_case,))
+            found = getattr(self._db, "fetch_one_now", _never_now)(
+                self._sql.COUNT_BY_CAMEL_CASE, (camel_case,)
+            )
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CAMEL_CASE, (camel_case,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -309,7 +318,7 @@ class UserAccountStore(_Store, UserAccountTable):
         """How many UserAccount rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = self._db.fetch_one_now(self._sql.COUNT_ALL, ())
+            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
