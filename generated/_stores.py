@@ -109,12 +109,28 @@ def _never_now(sql: str, params: Sequence[Any]) -> NotNow:
     return NOT_NOW
 
 
+_ReadNow = Callable[[str, Sequence[Any]], Sequence[Any] | None | NotNow]
+
+
+class _FetchOneNow:
+    """`store._now`: its database's `fetch_one_now`, looked up on first use and kept on
+    the store (one attribute read per point read); `_never_now` when it has none."""
+
+    def __get__(self, store: Any, owner: type | None = None) -> _ReadNow:
+        if store is None:
+            return _never_now
+        now: _ReadNow = getattr(store._db, "fetch_one_now", _never_now)
+        store.__dict__["_now"] = now  # shadows this descriptor from now on
+        return now
+
+
 class _Store:
     """Error mapping and result helpers shared by every store."""
 
     table: ClassVar[str]
     _foreign_keys: ClassVar[tuple[str, ...]] = ()  # for naming a FOREIGN_KEY_VIOLATION
     _db: Database
+    _now = _FetchOneNow()
     # Failures are logged under the backend module's name (each sets its own).
     _log: ClassVar[logging.Logger] = logging.getLogger(__name__)
 
@@ -196,7 +212,7 @@ class OAuthClientStore(_Store, ClientTable):
         """The OAuthClient with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -211,9 +227,7 @@ class OAuthClientStore(_Store, ClientTable):
         """The OAuthClient with this client_identifier, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.GET_BY_CLIENT_IDENTIFIER, (client_identifier,)
-            )
+            found = self._now(self._sql.GET_BY_CLIENT_IDENTIFIER, (client_identifier,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(
                     self._sql.GET_BY_CLIENT_IDENTIFIER, (client_identifier,)
@@ -374,9 +388,7 @@ class OAuthClientStore(_Store, ClientTable):
         """How many OAuthClient rows with this is_enabled."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_IS_ENABLED, (_convert.encode_bool(is_enabled),)
-            )
+            found = self._now(self._sql.COUNT_BY_IS_ENABLED, (_convert.encode_bool(is_enabled),))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(
                     self._sql.COUNT_BY_IS_ENABLED, (_convert.encode_bool(is_enabled),)
@@ -409,7 +421,7 @@ class OAuthClientStore(_Store, ClientTable):
         """How many OAuthClient rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -505,9 +517,7 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
         """The OAuthClientConfig with this client_id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.GET_BY_CLIENT_ID, (client_id,)
-            )
+            found = self._now(self._sql.GET_BY_CLIENT_ID, (client_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_CLIENT_ID, (client_id,))
             if found is None:
@@ -661,7 +671,7 @@ class OAuthClientConfigStore(_Store, ClientConfigTable):
         """How many OAuthClientConfig rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -706,7 +716,7 @@ class OAuthUserStore(_Store, UserTable):
         """The OAuthUser with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -721,9 +731,7 @@ class OAuthUserStore(_Store, UserTable):
         """The OAuthUser with this external_id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.GET_BY_EXTERNAL_ID, (external_id,)
-            )
+            found = self._now(self._sql.GET_BY_EXTERNAL_ID, (external_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_EXTERNAL_ID, (external_id,))
             if found is None:
@@ -848,7 +856,7 @@ class OAuthUserStore(_Store, UserTable):
         """How many OAuthUser rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -896,7 +904,7 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         """The AuthorizationCode with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -909,7 +917,7 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         """The AuthorizationCode with this code, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_CODE, (code,))
+            found = self._now(self._sql.GET_BY_CODE, (code,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_CODE, (code,))
             if found is None:
@@ -1076,9 +1084,7 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         """How many AuthorizationCode rows with this client_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_CLIENT_ID, (client_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1116,9 +1122,7 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         """How many AuthorizationCode rows with this user_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_USER_ID, (user_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_USER_ID, (user_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1161,9 +1165,7 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         """How many AuthorizationCode rows with this expires_at."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_EXPIRES_AT, (expires_at,)
-            )
+            found = self._now(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1194,7 +1196,7 @@ class AuthorizationCodeStore(_Store, AuthorizationCodeTable):
         """How many AuthorizationCode rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1274,7 +1276,7 @@ class AccessTokenStore(_Store, AccessTokenTable):
         """The AccessToken with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -1287,7 +1289,7 @@ class AccessTokenStore(_Store, AccessTokenTable):
         """The AccessToken with this token, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_TOKEN, (token,))
+            found = self._now(self._sql.GET_BY_TOKEN, (token,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_TOKEN, (token,))
             if found is None:
@@ -1438,9 +1440,7 @@ class AccessTokenStore(_Store, AccessTokenTable):
         """How many AccessToken rows with this client_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_CLIENT_ID, (client_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1478,9 +1478,7 @@ class AccessTokenStore(_Store, AccessTokenTable):
         """How many AccessToken rows with this user_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_USER_ID, (user_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_USER_ID, (user_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1523,9 +1521,7 @@ class AccessTokenStore(_Store, AccessTokenTable):
         """How many AccessToken rows with this expires_at."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_EXPIRES_AT, (expires_at,)
-            )
+            found = self._now(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1568,9 +1564,7 @@ class AccessTokenStore(_Store, AccessTokenTable):
         """How many AccessToken rows with this created_at."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_CREATED_AT, (created_at,)
-            )
+            found = self._now(self._sql.COUNT_BY_CREATED_AT, (created_at,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1601,7 +1595,7 @@ class AccessTokenStore(_Store, AccessTokenTable):
         """How many AccessToken rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1846,7 +1840,7 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         """The RefreshToken with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -1859,7 +1853,7 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         """The RefreshToken with this token, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_TOKEN, (token,))
+            found = self._now(self._sql.GET_BY_TOKEN, (token,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_TOKEN, (token,))
             if found is None:
@@ -2006,9 +2000,7 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         """How many RefreshToken rows with this client_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_CLIENT_ID, (client_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2046,9 +2038,7 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         """How many RefreshToken rows with this user_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_USER_ID, (user_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_USER_ID, (user_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2091,9 +2081,7 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         """How many RefreshToken rows with this created_at."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_CREATED_AT, (created_at,)
-            )
+            found = self._now(self._sql.COUNT_BY_CREATED_AT, (created_at,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2124,7 +2112,7 @@ class RefreshTokenStore(_Store, RefreshTokenTable):
         """How many RefreshToken rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2206,7 +2194,7 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """The DeviceCode with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -2221,9 +2209,7 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """The DeviceCode with this device_code, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.GET_BY_DEVICE_CODE, (device_code,)
-            )
+            found = self._now(self._sql.GET_BY_DEVICE_CODE, (device_code,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_DEVICE_CODE, (device_code,))
             if found is None:
@@ -2238,9 +2224,7 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """The DeviceCode with this user_code, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.GET_BY_USER_CODE, (user_code,)
-            )
+            found = self._now(self._sql.GET_BY_USER_CODE, (user_code,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_USER_CODE, (user_code,))
             if found is None:
@@ -2410,9 +2394,7 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """How many DeviceCode rows with this client_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_CLIENT_ID, (client_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CLIENT_ID, (client_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2450,9 +2432,7 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """How many DeviceCode rows with this user_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_USER_ID, (user_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_USER_ID, (user_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_USER_ID, (user_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2495,9 +2475,7 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """How many DeviceCode rows with this expires_at."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_EXPIRES_AT, (expires_at,)
-            )
+            found = self._now(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_EXPIRES_AT, (expires_at,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2544,9 +2522,7 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """How many DeviceCode rows with this state."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_STATE, (state,)
-            )
+            found = self._now(self._sql.COUNT_BY_STATE, (state,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_STATE, (state,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2577,7 +2553,7 @@ class DeviceCodeStore(_Store, DeviceCodeTable):
         """How many DeviceCode rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2698,7 +2674,7 @@ class AuditLogStore(_Store, AuditLogTable):
         """The AuditLog with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -2743,9 +2719,7 @@ class AuditLogStore(_Store, AuditLogTable):
         """How many AuditLog rows with this event_type."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_EVENT_TYPE, (event_type,)
-            )
+            found = self._now(self._sql.COUNT_BY_EVENT_TYPE, (event_type,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_EVENT_TYPE, (event_type,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2788,9 +2762,7 @@ class AuditLogStore(_Store, AuditLogTable):
         """How many AuditLog rows with this created_at."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_CREATED_AT, (created_at,)
-            )
+            found = self._now(self._sql.COUNT_BY_CREATED_AT, (created_at,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2821,7 +2793,7 @@ class AuditLogStore(_Store, AuditLogTable):
         """How many AuditLog rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))

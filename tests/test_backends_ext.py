@@ -393,11 +393,11 @@ def _flat(text: str) -> str:
 
 # The async face's point read: try `fetch_one_now`, await `fetch_one` on NOT_NOW.
 _READ_NOW = re.compile(
-    r'(\w+) = getattr\(self\._db, "fetch_one_now", _never_now\)\((.*?)\) '
+    r"(\w+) = self\._now\((.*?)\) "
     r"if \1 is NOT_NOW: \1 = self\._db\.fetch_one\(\2\) "
 )
-# The async face's fallback for a database object without `fetch_one_now`.
-_NEVER_NOW = re.compile(r"def _never_now\(.*?return NOT_NOW ")
+# The async face's fallback for a database without `fetch_one_now`, and its one-time lookup.
+_NEVER_NOW = re.compile(r"def _never_now\(.*?return now |_now = _FetchOneNow\(\) ")
 
 
 def test_sync_stores_are_the_async_bodies_without_async_and_await(tmp_path: Path) -> None:

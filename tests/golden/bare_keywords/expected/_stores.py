@@ -52,12 +52,28 @@ def _never_now(sql: str, params: Sequence[Any]) -> NotNow:
     return NOT_NOW
 
 
+_ReadNow = Callable[[str, Sequence[Any]], Sequence[Any] | None | NotNow]
+
+
+class _FetchOneNow:
+    """`store._now`: its database's `fetch_one_now`, looked up on first use and kept on
+    the store (one attribute read per point read); `_never_now` when it has none."""
+
+    def __get__(self, store: Any, owner: type | None = None) -> _ReadNow:
+        if store is None:
+            return _never_now
+        now: _ReadNow = getattr(store._db, "fetch_one_now", _never_now)
+        store.__dict__["_now"] = now  # shadows this descriptor from now on
+        return now
+
+
 class _Store:
     """Error mapping and result helpers shared by every store."""
 
     table: ClassVar[str]
     _foreign_keys: ClassVar[tuple[str, ...]] = ()  # for naming a FOREIGN_KEY_VIOLATION
     _db: Database
+    _now = _FetchOneNow()
     # Failures are logged under the backend module's name (each sets its own).
     _log: ClassVar[logging.Logger] = logging.getLogger(__name__)
 
@@ -135,7 +151,7 @@ class ForStore(_Store, ForTable):
         """The For with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -148,7 +164,7 @@ class ForStore(_Store, ForTable):
         """The For with this like, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_LIKE, (like,))
+            found = self._now(self._sql.GET_BY_LIKE, (like,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_LIKE, (like,))
             if found is None:
@@ -278,7 +294,7 @@ class ForStore(_Store, ForTable):
         """How many For rows with this any."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_BY_ANY, (any,))
+            found = self._now(self._sql.COUNT_BY_ANY, (any,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_ANY, (any,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -309,7 +325,7 @@ class ForStore(_Store, ForTable):
         """How many For rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -351,7 +367,7 @@ class WithStore(_Store, WithTable):
         """The With with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -366,7 +382,7 @@ class WithStore(_Store, WithTable):
         """The With with this regexp and cross, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
+            found = self._now(
                 self._sql.GET_BY_REGEXP_AND_CROSS,
                 (
                     regexp,
@@ -504,9 +520,7 @@ class WithStore(_Store, WithTable):
         """How many With rows with this regexp."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_REGEXP, (regexp,)
-            )
+            found = self._now(self._sql.COUNT_BY_REGEXP, (regexp,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_REGEXP, (regexp,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -537,7 +551,7 @@ class WithStore(_Store, WithTable):
         """How many With rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))

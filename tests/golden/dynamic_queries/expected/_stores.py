@@ -59,12 +59,28 @@ def _never_now(sql: str, params: Sequence[Any]) -> NotNow:
     return NOT_NOW
 
 
+_ReadNow = Callable[[str, Sequence[Any]], Sequence[Any] | None | NotNow]
+
+
+class _FetchOneNow:
+    """`store._now`: its database's `fetch_one_now`, looked up on first use and kept on
+    the store (one attribute read per point read); `_never_now` when it has none."""
+
+    def __get__(self, store: Any, owner: type | None = None) -> _ReadNow:
+        if store is None:
+            return _never_now
+        now: _ReadNow = getattr(store._db, "fetch_one_now", _never_now)
+        store.__dict__["_now"] = now  # shadows this descriptor from now on
+        return now
+
+
 class _Store:
     """Error mapping and result helpers shared by every store."""
 
     table: ClassVar[str]
     _foreign_keys: ClassVar[tuple[str, ...]] = ()  # for naming a FOREIGN_KEY_VIOLATION
     _db: Database
+    _now = _FetchOneNow()
     # Failures are logged under the backend module's name (each sets its own).
     _log: ClassVar[logging.Logger] = logging.getLogger(__name__)
 
@@ -142,7 +158,7 @@ class AuthorStore(_Store, AuthorTable):
         """The Author with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -244,7 +260,7 @@ class AuthorStore(_Store, AuthorTable):
         """How many Author rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -306,7 +322,7 @@ class PostStore(_Store, PostTable):
         """The Post with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -437,9 +453,7 @@ class PostStore(_Store, PostTable):
         """How many Post rows with this author_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_AUTHOR_ID, (author_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_AUTHOR_ID, (author_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_AUTHOR_ID, (author_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -484,9 +498,7 @@ class PostStore(_Store, PostTable):
         """How many Post rows with this status."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_STATUS, (status,)
-            )
+            found = self._now(self._sql.COUNT_BY_STATUS, (status,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_STATUS, (status,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -529,9 +541,7 @@ class PostStore(_Store, PostTable):
         """How many Post rows with this created_at."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_CREATED_AT, (created_at,)
-            )
+            found = self._now(self._sql.COUNT_BY_CREATED_AT, (created_at,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CREATED_AT, (created_at,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -562,7 +572,7 @@ class PostStore(_Store, PostTable):
         """How many Post rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))

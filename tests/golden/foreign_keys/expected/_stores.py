@@ -63,12 +63,28 @@ def _never_now(sql: str, params: Sequence[Any]) -> NotNow:
     return NOT_NOW
 
 
+_ReadNow = Callable[[str, Sequence[Any]], Sequence[Any] | None | NotNow]
+
+
+class _FetchOneNow:
+    """`store._now`: its database's `fetch_one_now`, looked up on first use and kept on
+    the store (one attribute read per point read); `_never_now` when it has none."""
+
+    def __get__(self, store: Any, owner: type | None = None) -> _ReadNow:
+        if store is None:
+            return _never_now
+        now: _ReadNow = getattr(store._db, "fetch_one_now", _never_now)
+        store.__dict__["_now"] = now  # shadows this descriptor from now on
+        return now
+
+
 class _Store:
     """Error mapping and result helpers shared by every store."""
 
     table: ClassVar[str]
     _foreign_keys: ClassVar[tuple[str, ...]] = ()  # for naming a FOREIGN_KEY_VIOLATION
     _db: Database
+    _now = _FetchOneNow()
     # Failures are logged under the backend module's name (each sets its own).
     _log: ClassVar[logging.Logger] = logging.getLogger(__name__)
 
@@ -146,7 +162,7 @@ class AuthorStore(_Store, AuthorTable):
         """The Author with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -240,7 +256,7 @@ class AuthorStore(_Store, AuthorTable):
         """How many Author rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -282,7 +298,7 @@ class CategoryStore(_Store, CategoryTable):
         """The Category with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -396,9 +412,7 @@ class CategoryStore(_Store, CategoryTable):
         """How many Category rows with this parent_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_PARENT_ID, (parent_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_PARENT_ID, (parent_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_PARENT_ID, (parent_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -429,7 +443,7 @@ class CategoryStore(_Store, CategoryTable):
         """How many Category rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -476,7 +490,7 @@ class BookStore(_Store, BookTable):
         """The Book with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -489,7 +503,7 @@ class BookStore(_Store, BookTable):
         """The Book with this isbn, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ISBN, (isbn,))
+            found = self._now(self._sql.GET_BY_ISBN, (isbn,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ISBN, (isbn,))
             if found is None:
@@ -624,9 +638,7 @@ class BookStore(_Store, BookTable):
         """How many Book rows with this author_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_AUTHOR_ID, (author_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_AUTHOR_ID, (author_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_AUTHOR_ID, (author_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -671,9 +683,7 @@ class BookStore(_Store, BookTable):
         """How many Book rows with this category_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_CATEGORY_ID, (category_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_CATEGORY_ID, (category_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CATEGORY_ID, (category_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -716,9 +726,7 @@ class BookStore(_Store, BookTable):
         """How many Book rows with this editor_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_EDITOR_ID, (editor_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_EDITOR_ID, (editor_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_EDITOR_ID, (editor_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -763,9 +771,7 @@ class BookStore(_Store, BookTable):
         """How many Book rows with this reviewer_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_REVIEWER_ID, (reviewer_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_REVIEWER_ID, (reviewer_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_REVIEWER_ID, (reviewer_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -796,7 +802,7 @@ class BookStore(_Store, BookTable):
         """How many Book rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -840,7 +846,7 @@ class EditionStore(_Store, EditionTable):
         """The Edition with this book_isbn and number, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
+            found = self._now(
                 self._sql.GET_BY_BOOK_ISBN_AND_NUMBER,
                 (
                     book_isbn,
@@ -915,9 +921,7 @@ class EditionStore(_Store, EditionTable):
         """How many Edition rows with this book_isbn."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_BOOK_ISBN, (book_isbn,)
-            )
+            found = self._now(self._sql.COUNT_BY_BOOK_ISBN, (book_isbn,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_BOOK_ISBN, (book_isbn,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -949,7 +953,7 @@ class EditionStore(_Store, EditionTable):
         """How many Edition rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -991,7 +995,7 @@ class PrintingStore(_Store, PrintingTable):
         """The Printing with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -1097,7 +1101,7 @@ class PrintingStore(_Store, PrintingTable):
         """How many Printing rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))

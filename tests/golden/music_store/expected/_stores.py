@@ -156,12 +156,28 @@ def _never_now(sql: str, params: Sequence[Any]) -> NotNow:
     return NOT_NOW
 
 
+_ReadNow = Callable[[str, Sequence[Any]], Sequence[Any] | None | NotNow]
+
+
+class _FetchOneNow:
+    """`store._now`: its database's `fetch_one_now`, looked up on first use and kept on
+    the store (one attribute read per point read); `_never_now` when it has none."""
+
+    def __get__(self, store: Any, owner: type | None = None) -> _ReadNow:
+        if store is None:
+            return _never_now
+        now: _ReadNow = getattr(store._db, "fetch_one_now", _never_now)
+        store.__dict__["_now"] = now  # shadows this descriptor from now on
+        return now
+
+
 class _Store:
     """Error mapping and result helpers shared by every store."""
 
     table: ClassVar[str]
     _foreign_keys: ClassVar[tuple[str, ...]] = ()  # for naming a FOREIGN_KEY_VIOLATION
     _db: Database
+    _now = _FetchOneNow()
     # Failures are logged under the backend module's name (each sets its own).
     _log: ClassVar[logging.Logger] = logging.getLogger(__name__)
 
@@ -239,7 +255,7 @@ class ArtistStore(_Store, ArtistTable):
         """The Artist with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -252,7 +268,7 @@ class ArtistStore(_Store, ArtistTable):
         """The Artist with this name, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_NAME, (name,))
+            found = self._now(self._sql.GET_BY_NAME, (name,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
             if found is None:
@@ -355,7 +371,7 @@ class ArtistStore(_Store, ArtistTable):
         """How many Artist rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -397,7 +413,7 @@ class AlbumStore(_Store, AlbumTable):
         """The Album with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -515,9 +531,7 @@ class AlbumStore(_Store, AlbumTable):
         """How many Album rows with this artist_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_ARTIST_ID, (artist_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_ARTIST_ID, (artist_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_ARTIST_ID, (artist_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -548,7 +562,7 @@ class AlbumStore(_Store, AlbumTable):
         """How many Album rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -603,7 +617,7 @@ class GenreStore(_Store, GenreTable):
         """The Genre with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -616,7 +630,7 @@ class GenreStore(_Store, GenreTable):
         """The Genre with this name, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_NAME, (name,))
+            found = self._now(self._sql.GET_BY_NAME, (name,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
             if found is None:
@@ -719,7 +733,7 @@ class GenreStore(_Store, GenreTable):
         """How many Genre rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -764,7 +778,7 @@ class MediaTypeStore(_Store, MediaTypeTable):
         """The MediaType with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -777,7 +791,7 @@ class MediaTypeStore(_Store, MediaTypeTable):
         """The MediaType with this name, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_NAME, (name,))
+            found = self._now(self._sql.GET_BY_NAME, (name,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
             if found is None:
@@ -884,7 +898,7 @@ class MediaTypeStore(_Store, MediaTypeTable):
         """How many MediaType rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -926,7 +940,7 @@ class TrackStore(_Store, TrackTable):
         """The Track with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -1060,9 +1074,7 @@ class TrackStore(_Store, TrackTable):
         """How many Track rows with this album_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_ALBUM_ID, (album_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_ALBUM_ID, (album_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_ALBUM_ID, (album_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1107,9 +1119,7 @@ class TrackStore(_Store, TrackTable):
         """How many Track rows with this media_type_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_MEDIA_TYPE_ID, (media_type_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_MEDIA_TYPE_ID, (media_type_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_MEDIA_TYPE_ID, (media_type_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1152,9 +1162,7 @@ class TrackStore(_Store, TrackTable):
         """How many Track rows with this genre_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_GENRE_ID, (genre_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_GENRE_ID, (genre_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_GENRE_ID, (genre_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1185,7 +1193,7 @@ class TrackStore(_Store, TrackTable):
         """How many Track rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1238,7 +1246,7 @@ class PlaylistStore(_Store, PlaylistTable):
         """The Playlist with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -1332,7 +1340,7 @@ class PlaylistStore(_Store, PlaylistTable):
         """How many Playlist rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1380,7 +1388,7 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
         """The PlaylistTrack with this playlist_id and track_id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
+            found = self._now(
                 self._sql.GET_BY_PLAYLIST_ID_AND_TRACK_ID,
                 (
                     playlist_id,
@@ -1518,9 +1526,7 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
         """How many PlaylistTrack rows with this playlist_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_PLAYLIST_ID, (playlist_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_PLAYLIST_ID, (playlist_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_PLAYLIST_ID, (playlist_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1564,9 +1570,7 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
         """How many PlaylistTrack rows with this track_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_TRACK_ID, (track_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_TRACK_ID, (track_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_TRACK_ID, (track_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1598,7 +1602,7 @@ class PlaylistTrackStore(_Store, PlaylistTrackTable):
         """How many PlaylistTrack rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1639,7 +1643,7 @@ class TagStore(_Store, TagTable):
         """The Tag with this name, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_NAME, (name,))
+            found = self._now(self._sql.GET_BY_NAME, (name,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
             if found is None:
@@ -1681,7 +1685,7 @@ class TagStore(_Store, TagTable):
         """How many Tag rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1727,7 +1731,7 @@ class TrackTagStore(_Store, TrackTagTable):
         """The TrackTag with this track_id and tag, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
+            found = self._now(
                 self._sql.GET_BY_TRACK_ID_AND_TAG,
                 (
                     track_id,
@@ -1802,9 +1806,7 @@ class TrackTagStore(_Store, TrackTagTable):
         """How many TrackTag rows with this track_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_TRACK_ID, (track_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_TRACK_ID, (track_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_TRACK_ID, (track_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1848,7 +1850,7 @@ class TrackTagStore(_Store, TrackTagTable):
         """How many TrackTag rows with this tag."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_BY_TAG, (tag,))
+            found = self._now(self._sql.COUNT_BY_TAG, (tag,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_TAG, (tag,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1880,7 +1882,7 @@ class TrackTagStore(_Store, TrackTagTable):
         """How many TrackTag rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -1922,7 +1924,7 @@ class EmployeeStore(_Store, EmployeeTable):
         """The Employee with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -2048,9 +2050,7 @@ class EmployeeStore(_Store, EmployeeTable):
         """How many Employee rows with this reports_to."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_REPORTS_TO, (reports_to,)
-            )
+            found = self._now(self._sql.COUNT_BY_REPORTS_TO, (reports_to,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_REPORTS_TO, (reports_to,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2081,7 +2081,7 @@ class EmployeeStore(_Store, EmployeeTable):
         """How many Employee rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2123,7 +2123,7 @@ class CustomerStore(_Store, CustomerTable):
         """The Customer with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -2136,7 +2136,7 @@ class CustomerStore(_Store, CustomerTable):
         """The Customer with this email, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_EMAIL, (email,))
+            found = self._now(self._sql.GET_BY_EMAIL, (email,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_EMAIL, (email,))
             if found is None:
@@ -2273,9 +2273,7 @@ class CustomerStore(_Store, CustomerTable):
         """How many Customer rows with this support_rep_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_SUPPORT_REP_ID, (support_rep_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_SUPPORT_REP_ID, (support_rep_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(
                     self._sql.COUNT_BY_SUPPORT_REP_ID, (support_rep_id,)
@@ -2308,7 +2306,7 @@ class CustomerStore(_Store, CustomerTable):
         """How many Customer rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2360,7 +2358,7 @@ class InvoiceStore(_Store, InvoiceTable):
         """The Invoice with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -2480,9 +2478,7 @@ class InvoiceStore(_Store, InvoiceTable):
         """How many Invoice rows with this customer_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_CUSTOMER_ID, (customer_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_CUSTOMER_ID, (customer_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CUSTOMER_ID, (customer_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2513,7 +2509,7 @@ class InvoiceStore(_Store, InvoiceTable):
         """How many Invoice rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2561,7 +2557,7 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
         """The InvoiceLine with this invoice_id and line_no, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
+            found = self._now(
                 self._sql.GET_BY_INVOICE_ID_AND_LINE_NO,
                 (
                     invoice_id,
@@ -2705,9 +2701,7 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
         """How many InvoiceLine rows with this invoice_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_INVOICE_ID, (invoice_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_INVOICE_ID, (invoice_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_INVOICE_ID, (invoice_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2751,9 +2745,7 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
         """How many InvoiceLine rows with this track_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_TRACK_ID, (track_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_TRACK_ID, (track_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_TRACK_ID, (track_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2785,7 +2777,7 @@ class InvoiceLineStore(_Store, InvoiceLineTable):
         """How many InvoiceLine rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -2829,7 +2821,7 @@ class ReviewStore(_Store, ReviewTable):
         """The Review with this customer_id and track_id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
+            found = self._now(
                 self._sql.GET_BY_CUSTOMER_ID_AND_TRACK_ID,
                 (
                     customer_id,
@@ -2967,9 +2959,7 @@ class ReviewStore(_Store, ReviewTable):
         """How many Review rows with this customer_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_CUSTOMER_ID, (customer_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_CUSTOMER_ID, (customer_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_CUSTOMER_ID, (customer_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -3013,9 +3003,7 @@ class ReviewStore(_Store, ReviewTable):
         """How many Review rows with this track_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_TRACK_ID, (track_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_TRACK_ID, (track_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_TRACK_ID, (track_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -3047,7 +3035,7 @@ class ReviewStore(_Store, ReviewTable):
         """How many Review rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -3092,7 +3080,7 @@ class PriceChangeStore(_Store, PriceChangeTable):
         """The PriceChange with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -3208,7 +3196,7 @@ class PriceChangeStore(_Store, PriceChangeTable):
         """How many PriceChange rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -3229,9 +3217,7 @@ class AlbumSummaryStore(_Store, AlbumSummaryView):
         """The AlbumSummary with this album_id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.GET_BY_ALBUM_ID, (album_id,)
-            )
+            found = self._now(self._sql.GET_BY_ALBUM_ID, (album_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ALBUM_ID, (album_id,))
             if found is None:
@@ -3264,7 +3250,7 @@ class AlbumSummaryStore(_Store, AlbumSummaryView):
         """How many AlbumSummary rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -3285,9 +3271,7 @@ class TrackDetailStore(_Store, TrackDetailView):
         """The TrackDetail with this track_id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.GET_BY_TRACK_ID, (track_id,)
-            )
+            found = self._now(self._sql.GET_BY_TRACK_ID, (track_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_TRACK_ID, (track_id,))
             if found is None:
@@ -3320,7 +3304,7 @@ class TrackDetailStore(_Store, TrackDetailView):
         """How many TrackDetail rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -3356,7 +3340,7 @@ class InvoiceTotalStore(_Store, InvoiceTotalView):
         """How many InvoiceTotal rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -3392,7 +3376,7 @@ class CustomerTotalStore(_Store, CustomerTotalView):
         """How many CustomerTotal rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -3428,7 +3412,7 @@ class BigSpenderStore(_Store, BigSpenderView):
         """How many BigSpender rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))

@@ -75,12 +75,28 @@ def _never_now(sql: str, params: Sequence[Any]) -> NotNow:
     return NOT_NOW
 
 
+_ReadNow = Callable[[str, Sequence[Any]], Sequence[Any] | None | NotNow]
+
+
+class _FetchOneNow:
+    """`store._now`: its database's `fetch_one_now`, looked up on first use and kept on
+    the store (one attribute read per point read); `_never_now` when it has none."""
+
+    def __get__(self, store: Any, owner: type | None = None) -> _ReadNow:
+        if store is None:
+            return _never_now
+        now: _ReadNow = getattr(store._db, "fetch_one_now", _never_now)
+        store.__dict__["_now"] = now  # shadows this descriptor from now on
+        return now
+
+
 class _Store:
     """Error mapping and result helpers shared by every store."""
 
     table: ClassVar[str]
     _foreign_keys: ClassVar[tuple[str, ...]] = ()  # for naming a FOREIGN_KEY_VIOLATION
     _db: Database
+    _now = _FetchOneNow()
     # Failures are logged under the backend module's name (each sets its own).
     _log: ClassVar[logging.Logger] = logging.getLogger(__name__)
 
@@ -162,7 +178,7 @@ class ClientRepository(_Store, ClientContract):
         """The APIClient with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -260,7 +276,7 @@ class ClientRepository(_Store, ClientContract):
         """How many APIClient rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -304,7 +320,7 @@ class ShortURLStore(_Store, ShortURLTable):
         """The ShortURL with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -424,9 +440,7 @@ class ShortURLStore(_Store, ShortURLTable):
         """How many ShortURL rows with this api_client_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_API_CLIENT_ID, (api_client_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_API_CLIENT_ID, (api_client_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_API_CLIENT_ID, (api_client_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -457,7 +471,7 @@ class ShortURLStore(_Store, ShortURLTable):
         """How many ShortURL rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -498,7 +512,7 @@ class PersonStore(_Store, PersonTable):
         """The Person with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -592,7 +606,7 @@ class PersonStore(_Store, PersonTable):
         """How many Person rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -634,7 +648,7 @@ class AddressStore(_Store, AddressTable):
         """The Address with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -748,9 +762,7 @@ class AddressStore(_Store, AddressTable):
         """How many Address rows with this person_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_PERSON_ID, (person_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_PERSON_ID, (person_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_PERSON_ID, (person_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -781,7 +793,7 @@ class AddressStore(_Store, AddressTable):
         """How many Address rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -822,7 +834,7 @@ class StatusStore(_Store, StatusTable):
         """The Status with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -916,7 +928,7 @@ class StatusStore(_Store, StatusTable):
         """How many Status rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -961,7 +973,7 @@ class T2faDeviceStore(_Store, T2faDeviceTable):
         """The T2faDevice with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -1067,7 +1079,7 @@ class T2faDeviceStore(_Store, T2faDeviceTable):
         """How many T2faDevice rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))

@@ -56,12 +56,28 @@ def _never_now(sql: str, params: Sequence[Any]) -> NotNow:
     return NOT_NOW
 
 
+_ReadNow = Callable[[str, Sequence[Any]], Sequence[Any] | None | NotNow]
+
+
+class _FetchOneNow:
+    """`store._now`: its database's `fetch_one_now`, looked up on first use and kept on
+    the store (one attribute read per point read); `_never_now` when it has none."""
+
+    def __get__(self, store: Any, owner: type | None = None) -> _ReadNow:
+        if store is None:
+            return _never_now
+        now: _ReadNow = getattr(store._db, "fetch_one_now", _never_now)
+        store.__dict__["_now"] = now  # shadows this descriptor from now on
+        return now
+
+
 class _Store:
     """Error mapping and result helpers shared by every store."""
 
     table: ClassVar[str]
     _foreign_keys: ClassVar[tuple[str, ...]] = ()  # for naming a FOREIGN_KEY_VIOLATION
     _db: Database
+    _now = _FetchOneNow()
     # Failures are logged under the backend module's name (each sets its own).
     _log: ClassVar[logging.Logger] = logging.getLogger(__name__)
 
@@ -139,7 +155,7 @@ class TeamStore(_Store, TeamTable):
         """The Team with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -152,7 +168,7 @@ class TeamStore(_Store, TeamTable):
         """The Team with this name, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_NAME, (name,))
+            found = self._now(self._sql.GET_BY_NAME, (name,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_NAME, (name,))
             if found is None:
@@ -277,7 +293,7 @@ class TeamStore(_Store, TeamTable):
         """How many Team rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -321,7 +337,7 @@ class PlayerStore(_Store, PlayerTable):
         """The Player with this team_id and number, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
+            found = self._now(
                 self._sql.GET_BY_TEAM_ID_AND_NUMBER,
                 (
                     team_id,
@@ -453,9 +469,7 @@ class PlayerStore(_Store, PlayerTable):
         """How many Player rows with this team_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_TEAM_ID, (team_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_TEAM_ID, (team_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_TEAM_ID, (team_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -499,9 +513,7 @@ class PlayerStore(_Store, PlayerTable):
         """How many Player rows with this nickname."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_NICKNAME, (nickname,)
-            )
+            found = self._now(self._sql.COUNT_BY_NICKNAME, (nickname,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_NICKNAME, (nickname,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -537,7 +549,7 @@ class PlayerStore(_Store, PlayerTable):
         """How many Player rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -579,7 +591,7 @@ class ScoreStore(_Store, ScoreTable):
         """The Score with this id, or NOT_FOUND."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.GET_BY_ID, (id,))
+            found = self._now(self._sql.GET_BY_ID, (id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.GET_BY_ID, (id,))
             if found is None:
@@ -619,9 +631,7 @@ class ScoreStore(_Store, ScoreTable):
         """How many Score rows with this team_id."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(
-                self._sql.COUNT_BY_TEAM_ID, (team_id,)
-            )
+            found = self._now(self._sql.COUNT_BY_TEAM_ID, (team_id,))
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_BY_TEAM_ID, (team_id,))
             return _success(ray_id, 0 if found is None else int(found[0]))
@@ -652,7 +662,7 @@ class ScoreStore(_Store, ScoreTable):
         """How many Score rows in the table."""
         ray_id = ray_id or _new_ray_id()
         try:
-            found = getattr(self._db, "fetch_one_now", _never_now)(self._sql.COUNT_ALL, ())
+            found = self._now(self._sql.COUNT_ALL, ())
             if found is NOT_NOW:
                 found = await self._db.fetch_one(self._sql.COUNT_ALL, ())
             return _success(ray_id, 0 if found is None else int(found[0]))
