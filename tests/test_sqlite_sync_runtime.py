@@ -256,3 +256,30 @@ def test_close_closes_idle_threads_readers_at_once_and_they_come_back(tmp_path: 
             w.stop()
     db.close()
     assert _open_fds(path) == 0
+
+
+def test_sql_built_per_call_is_remembered_within_a_byte_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 300 distinct SELECTs of ~8 KB (a user's formatted SQL): 2.4 MB of text. The
+    # hot path's caches keep at most 2 MiB of it each (4096 x 8 KB = 32 MB before).
+    import generated._runtime.sqlite_common as common
+
+    room = dict(getattr(common, "_room", {}))
+    monkeypatch.setattr(common, "_room", room, raising=False)  # restored afterwards
+    db = SyncSqliteDatabase(tmp_path / "long.db")
+    db.execute_script("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    texts = [f"SELECT {i} AS n, '{'x' * 7900}' AS pad" for i in range(300)]
+    try:
+        for i, sql in enumerate(texts):
+            assert db.fetch_one(sql, ())[0] == i  # type: ignore[index]
+            assert common.kind(sql) == common.READ
+        for cache in (common.SELECTS, common._KINDS):
+            kept = [sql for sql in texts if sql in cache]
+            assert 100 < len(kept) < len(texts)
+            assert sum(map(len, kept)) <= 2 << 20
+    finally:
+        common.SELECTS.difference_update(texts)
+        for sql in texts:
+            common._KINDS.pop(sql, None)
+        db.close()
