@@ -1,13 +1,15 @@
 """Child process of test_sync_reader_races: threads reading ONE SyncSqliteDatabase
 while another thread writes and a third replaces its file ("replace") or calls
-close() again and again ("close"). Run apart, so a segfault is a failed test,
-not a dead pytest. Prints one JSON line: what was read, acknowledged and found.
+close() again and again ("close"); "async-close" / "async-replace": the same
+with the async SqliteDatabase, each thread running its own event loop. Run
+apart, so a segfault is a failed test, not a dead pytest. Prints one JSON line.
 
     python -m tests.reliability._sync_race_child MODE SECONDS DIRECTORY
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
@@ -16,6 +18,7 @@ import threading
 import time
 from typing import Any
 
+from generated._runtime.sqlite import SqliteDatabase
 from generated._runtime.sqlite_sync import SyncSqliteDatabase
 
 READERS = 4
@@ -115,6 +118,56 @@ def run(mode: str, seconds: float, directory: str) -> dict[str, Any]:
     }
 
 
+def run_async(mode: str, seconds: float, directory: str) -> dict[str, Any]:
+    """Inline reads on three loops (threads) while a fourth closes or swaps and writes."""
+    path = os.path.join(directory, f"{mode}.db")
+    seed(path)
+    db = SqliteDatabase(path, synchronous="NORMAL")
+    stop = threading.Event()
+    reads, errors, events = [0], [], [0]
+
+    async def reads_loop() -> None:
+        while not stop.is_set():
+            try:
+                assert await db.fetch_one("SELECT v FROM t WHERE id = ?", (1,)) == ("seed",)
+                await db.fetch_one("SELECT id FROM t ORDER BY id", ())
+                reads[0] += 1
+            except (sqlite3.Error, ValueError) as exc:  # the worker's connection closed
+                errors.append(type(exc).__name__)
+            await asyncio.sleep(0)
+
+    async def other_loop() -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            events[0] += 1
+            try:
+                if mode == "async-close":
+                    await db.close()
+                else:
+                    fresh = os.path.join(directory, f"fresh{events[0]}.db")
+                    seed(fresh)
+                    os.replace(fresh, path)
+                await db.execute("INSERT INTO t (v) VALUES ('w')", ())
+            except (sqlite3.Error, ValueError) as exc:
+                errors.append(type(exc).__name__)
+        stop.set()
+
+    threads = [threading.Thread(target=asyncio.run, args=(reads_loop(),)) for _ in range(3)]
+    threads.append(threading.Thread(target=asyncio.run, args=(other_loop(),)))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    hung = sum(thread.is_alive() for thread in threads)
+    asyncio.run(db.close())
+    conn = sqlite3.connect(path)
+    integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    conn.close()
+    return {"reads": reads[0], "errors": sorted(set(errors)), "error_count": len(errors),
+            "events": events[0], "integrity": integrity, "hung": hung}  # fmt: skip
+
+
 if __name__ == "__main__":
     sys.setswitchinterval(1e-6)  # switch threads as often as possible: the races show
-    print(json.dumps(run(sys.argv[1], float(sys.argv[2]), sys.argv[3])))
+    runner = run_async if sys.argv[1].startswith("async") else run
+    print(json.dumps(runner(sys.argv[1], float(sys.argv[2]), sys.argv[3])))

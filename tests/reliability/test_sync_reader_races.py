@@ -8,7 +8,9 @@ middle of another thread's `execute` crashed the interpreter (SIGSEGV), so
 each run is a child process (`_sync_race_child.py`): a crash fails the test
 instead of killing pytest. After ~2 s: no crash, no hang, every read of the
 seed rows right, no write lost that was acknowledged after the last swap (all
-of them under close()), `PRAGMA integrity_check` ok.
+of them under close()), `PRAGMA integrity_check` ok. The same for the async
+engine shared by threads that each run an event loop (no crash, no hang; a
+read may still fail there when another loop closes the worker connection).
 """
 
 from __future__ import annotations
@@ -49,3 +51,15 @@ def test_readers_survive_close_and_reopen_by_other_threads(mode: str, tmp_path: 
     assert int(str(report["acked"])) > 0 and report["lost"] == 0
     if mode == "close":  # a close never fails a read: the read in flight ends on its reader
         assert report["read_errors"] == [], report
+
+
+@pytest.mark.parametrize("mode", ["async-close", "async-replace"])
+def test_async_inline_readers_survive_close_and_reopen_on_another_loop(
+    mode: str, tmp_path: Path
+) -> None:
+    # The async engine, shared by threads that each run an event loop: one loop's
+    # close() (or reopen) closed the other loops' inline readers mid-read: SIGSEGV.
+    report = run_child(mode, tmp_path)
+    FIGURES[f"async reader race ({mode}): reads"] += int(str(report["reads"]))
+    assert report["hung"] == 0 and report["integrity"] == "ok"
+    assert int(str(report["reads"])) > 100 and int(str(report["events"])) > 5
