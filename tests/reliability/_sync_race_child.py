@@ -122,7 +122,9 @@ def run_async(mode: str, seconds: float, directory: str) -> dict[str, Any]:
     """Inline reads on three loops (threads) while a fourth closes or swaps and writes."""
     path = os.path.join(directory, f"{mode}.db")
     seed(path)
-    db = SqliteDatabase(path, synchronous="NORMAL")
+    db = SqliteDatabase(
+        path, synchronous="NORMAL", busy_timeout_ms=300
+    )  # see test_sync_reader_races
     stop = threading.Event()
     reads, errors, events = [0], [], [0]
 
@@ -133,7 +135,7 @@ def run_async(mode: str, seconds: float, directory: str) -> dict[str, Any]:
                 await db.fetch_one("SELECT id FROM t ORDER BY id", ())
                 reads[0] += 1
             except (sqlite3.Error, ValueError) as exc:  # the worker's connection closed
-                errors.append(type(exc).__name__)
+                errors.append(f"{type(exc).__name__}: {exc}")
             await asyncio.sleep(0)
 
     async def other_loop() -> None:
@@ -149,7 +151,7 @@ def run_async(mode: str, seconds: float, directory: str) -> dict[str, Any]:
                     os.replace(fresh, path)
                 await db.execute("INSERT INTO t (v) VALUES ('w')", ())
             except (sqlite3.Error, ValueError) as exc:
-                errors.append(type(exc).__name__)
+                errors.append(f"{type(exc).__name__}: {exc}")
         stop.set()
 
     threads = [threading.Thread(target=asyncio.run, args=(reads_loop(),)) for _ in range(3)]

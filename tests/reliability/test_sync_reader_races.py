@@ -9,8 +9,11 @@ each run is a child process (`_sync_race_child.py`): a crash fails the test
 instead of killing pytest. After ~2 s: no crash, no hang, every read of the
 seed rows right, no write lost that was acknowledged after the last swap (all
 of them under close()), `PRAGMA integrity_check` ok. The same for the async
-engine shared by threads that each run an event loop (no crash, no hang; a
-read may still fail there when another loop closes the worker connection).
+engine shared by threads that each run an event loop: no crash, no hang. Not
+yet asserted there: a call may still fail when another loop closes the worker
+connection under it ("Cannot operate on a closed database"), and loops that
+reopen a replaced file at once may each open a writer ("database is locked";
+the child's short busy timeout keeps the run short).
 """
 
 from __future__ import annotations
@@ -62,4 +65,4 @@ def test_async_inline_readers_survive_close_and_reopen_on_another_loop(
     report = run_child(mode, tmp_path)
     FIGURES[f"async reader race ({mode}): reads"] += int(str(report["reads"]))
     assert report["hung"] == 0 and report["integrity"] == "ok"
-    assert int(str(report["reads"])) > 100 and int(str(report["events"])) > 5
+    assert int(str(report["reads"])) > 100 and int(str(report["events"])) >= 3  # a swap: ~0.3 s
