@@ -189,6 +189,45 @@ def test_a_failed_read_leaves_no_snapshot_on_its_idle_thread(tmp_path: Path) -> 
         db.close()
 
 
+def test_a_read_interrupted_after_execute_leaves_no_snapshot(tmp_path: Path) -> None:
+    # A KeyboardInterrupt (any BaseException) while the first row is fetched: the
+    # statement was left open on the thread's cursor, as with a failed decode.
+    db = SyncSqliteDatabase(tmp_path / "ki.db")
+    db.execute_script("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    db.execute("INSERT INTO t VALUES (1, 'a'), (2, 'b')", ())
+    caught: list[str] = []
+
+    def interrupt(value: bytes) -> str:
+        raise KeyboardInterrupt
+
+    def reads() -> None:
+        assert db.fetch_one("SELECT id FROM t WHERE id = ?", (1,)) == (1,)  # opens the reader
+        db._readers[threading.get_ident()].connection.text_factory = interrupt
+        for fetch in (db.fetch_one, db.fetch_all):
+            try:
+                fetch("SELECT v FROM t WHERE id >= ?", (1,))
+            except KeyboardInterrupt:
+                caught.append(fetch.__name__)
+                assert threading.get_ident() not in db._readers  # closed, not given back
+            db.fetch_one("SELECT id FROM t WHERE id = ?", (1,))  # a new reader
+            db._readers[threading.get_ident()].connection.text_factory = interrupt
+        try:
+            db.fetch_one("SELECT v FROM t WHERE id = ?", (2,))  # the last read is interrupted
+        except KeyboardInterrupt:
+            caught.append("last")
+
+    thread, release = _idle_thread(reads)
+    try:
+        assert caught == ["fetch_one", "fetch_all", "last"]
+        for _ in range(20):
+            db.execute("INSERT INTO t (v) VALUES (?)", ("x" * 1000,))
+        assert not _checkpoint_blocked(tmp_path / "ki.db")
+    finally:
+        release.set()
+        thread.join()
+        db.close()
+
+
 def _open_fds(path: Path) -> int:
     """This process's file descriptors on the database file and its -wal/-shm."""
     count = 0
