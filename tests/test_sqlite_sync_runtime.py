@@ -8,9 +8,12 @@ what was committed, and its write waits for the block to end.
 from __future__ import annotations
 
 import os
+import queue
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -132,3 +135,190 @@ def test_a_read_leaves_no_snapshot_behind_even_when_more_rows_matched(tmp_path: 
         assert not _checkpoint_blocked(tmp_path / "snap.db")  # its statement was ended
     assert db.fetch_all(sql, (2,))[:2] == [(2,), (5,)]
     db.close()
+
+
+def _idle_thread(work: object) -> tuple[threading.Thread, threading.Event]:
+    """Run `work` on a thread that then stays alive and idle (a pool worker)
+    until the returned event is set."""
+    done, release = threading.Event(), threading.Event()
+
+    def body() -> None:
+        try:
+            work()  # type: ignore[operator]
+        finally:
+            done.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=body)
+    thread.start()
+    assert done.wait(30)
+    return thread, release
+
+
+def test_a_failed_read_leaves_no_snapshot_on_its_idle_thread(tmp_path: Path) -> None:
+    # A TEXT value that is not UTF-8 fails while its first row is decoded: the
+    # statement stayed open on the thread's reused cursor and pinned the WAL.
+    db = SyncSqliteDatabase(tmp_path / "bad.db")
+    db.execute_script("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    db.execute("INSERT INTO t VALUES (1, CAST(x'ff' AS TEXT)), (2, 'ok')", ())
+    failures: list[str] = []
+
+    def reads() -> None:
+        for sql in ("SELECT v FROM t WHERE id = ?", "SELECT v FROM t WHERE id >= ?"):
+            for fetch in (db.fetch_one, db.fetch_all):
+                try:
+                    fetch(sql, (1,))
+                except sqlite3.OperationalError as exc:
+                    failures.append(str(exc))
+                assert db.fetch_one("SELECT v FROM t WHERE id = ?", (2,)) == ("ok",)
+        try:
+            db.fetch_one("SELECT v FROM t WHERE id = ?", (1,))  # the thread's last read fails
+        except sqlite3.OperationalError as exc:
+            failures.append(str(exc))
+
+    thread, release = _idle_thread(reads)
+    try:
+        assert len(failures) == 5
+        for i in range(50):
+            db.execute("INSERT INTO t (v) VALUES (?)", ("x" * 1000,))
+        assert not _checkpoint_blocked(tmp_path / "bad.db")
+        assert os.path.getsize(tmp_path / "bad.db-wal") == 0  # TRUNCATE could run to the end
+    finally:
+        release.set()
+        thread.join()
+        db.close()
+
+
+def test_a_read_interrupted_after_execute_leaves_no_snapshot(tmp_path: Path) -> None:
+    # A KeyboardInterrupt (any BaseException) while the first row is fetched: the
+    # statement was left open on the thread's cursor, as with a failed decode.
+    db = SyncSqliteDatabase(tmp_path / "ki.db")
+    db.execute_script("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    db.execute("INSERT INTO t VALUES (1, 'a'), (2, 'b')", ())
+    caught: list[str] = []
+
+    def interrupt(value: bytes) -> str:
+        raise KeyboardInterrupt
+
+    def reads() -> None:
+        assert db.fetch_one("SELECT id FROM t WHERE id = ?", (1,)) == (1,)  # opens the reader
+        db._readers[threading.get_ident()].connection.text_factory = interrupt
+        for fetch in (db.fetch_one, db.fetch_all):
+            try:
+                fetch("SELECT v FROM t WHERE id >= ?", (1,))
+            except KeyboardInterrupt:
+                caught.append(fetch.__name__)
+                assert threading.get_ident() not in db._readers  # closed, not given back
+            db.fetch_one("SELECT id FROM t WHERE id = ?", (1,))  # a new reader
+            db._readers[threading.get_ident()].connection.text_factory = interrupt
+        try:
+            db.fetch_one("SELECT v FROM t WHERE id = ?", (2,))  # the last read is interrupted
+        except KeyboardInterrupt:
+            caught.append("last")
+
+    thread, release = _idle_thread(reads)
+    try:
+        assert caught == ["fetch_one", "fetch_all", "last"]
+        for _ in range(20):
+            db.execute("INSERT INTO t (v) VALUES (?)", ("x" * 1000,))
+        assert not _checkpoint_blocked(tmp_path / "ki.db")
+    finally:
+        release.set()
+        thread.join()
+        db.close()
+
+
+def _open_fds(path: Path) -> int:
+    """This process's file descriptors on the database file and its -wal/-shm."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            count += os.readlink(f"/proc/self/fd/{fd}").startswith(str(path))
+        except OSError:
+            pass
+    return count
+
+
+class _Worker:
+    """A thread that runs what it is given and stays idle in between (a pool worker)."""
+
+    def __init__(self) -> None:
+        self.jobs: queue.Queue[Callable[[], object] | None] = queue.Queue()
+        self.results: queue.Queue[object] = queue.Queue()
+        self.thread = threading.Thread(target=self._loop)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            try:
+                self.results.put(job())
+            except Exception as exc:  # noqa: BLE001 - handed to the test
+                self.results.put(exc)
+
+    def run(self, job: Callable[[], object]) -> object:
+        self.jobs.put(job)
+        return self.results.get(timeout=30)
+
+    def stop(self) -> None:
+        self.jobs.put(None)
+        self.thread.join()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts /proc/self/fd")
+def test_close_closes_idle_threads_readers_at_once_and_they_come_back(tmp_path: Path) -> None:
+    # close() must not close a reader another thread is using (that crashed the
+    # interpreter), but an idle thread's reader must not stay open either.
+    path = tmp_path / "fds.db"
+    db = SyncSqliteDatabase(path)
+    db.execute_script("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    db.execute("INSERT INTO t VALUES (1, 'a')", ())
+    workers = [_Worker() for _ in range(3)]
+    try:
+        read = partial(db.fetch_all, "SELECT v FROM t ORDER BY id", ())
+        assert [w.run(read) for w in workers] == [[("a",)]] * 3
+        assert _open_fds(path) >= 3 + 2  # each idle reader holds the file open (+ the writer's)
+        db.close()
+        assert _open_fds(path) == 0  # at once: no garbage collection needed
+        assert [w.run(read) for w in workers] == [[("a",)]] * 3  # they come back
+        # The file is replaced: the writer notices and reopens, and closes the idle
+        # readers; each thread's next read opens a new one, on the new file.
+        other = sqlite3.connect(tmp_path / "new.db")
+        other.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        other.execute("INSERT INTO t VALUES (1, 'b')")
+        other.commit()
+        other.close()
+        os.replace(tmp_path / "new.db", path)
+        db.execute("INSERT INTO t VALUES (2, 'c')", ())
+        assert [w.run(read) for w in workers] == [[("b",), ("c",)]] * 3
+    finally:
+        for w in workers:
+            w.stop()
+    db.close()
+    assert _open_fds(path) == 0
+
+
+def test_sql_built_per_call_is_remembered_within_a_byte_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 300 distinct SELECTs of ~8 KB (a user's formatted SQL): 2.4 MB of text. The
+    # hot path's caches keep at most 2 MiB of it each (4096 x 8 KB = 32 MB before).
+    import generated._runtime.sqlite_common as common
+
+    room = dict(getattr(common, "_room", {}))
+    monkeypatch.setattr(common, "_room", room, raising=False)  # restored afterwards
+    db = SyncSqliteDatabase(tmp_path / "long.db")
+    db.execute_script("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    texts = [f"SELECT {i} AS n, '{'x' * 7900}' AS pad" for i in range(300)]
+    try:
+        for i, sql in enumerate(texts):
+            assert db.fetch_one(sql, ())[0] == i  # type: ignore[index]
+            assert common.kind(sql) == common.READ
+        for cache in (common.SELECTS, common._KINDS):
+            kept = [sql for sql in texts if sql in cache]
+            assert 100 < len(kept) < len(texts)
+            assert sum(map(len, kept)) <= 2 << 20
+    finally:
+        common.SELECTS.difference_update(texts)
+        for sql in texts:
+            common._KINDS.pop(sql, None)
+        db.close()

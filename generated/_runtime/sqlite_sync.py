@@ -21,7 +21,9 @@ The thread model (measured in bench/sync_threads.py; see docs/usage.md):
   connection of the calling thread, without the lock: under WAL a reader
   never waits for the writer, reads of several threads overlap (sqlite3
   releases the GIL while SQLite works), and each read is its own read
-  transaction, so it sees every write committed before it.
+  transaction, so it sees every write committed before it. `close()` and the
+  reopen of a replaced file never close a reader another thread is using
+  (`sqlite_sync_reads.py` says how).
 * `with db.transaction():` takes the writer lock for the whole block
   (BEGIN IMMEDIATE ... COMMIT, a SAVEPOINT when nested): the calling
   thread's reads and writes inside run on the writer and see the block's
@@ -47,7 +49,6 @@ from typing import Any, TypeVar
 
 from .errors import Failure, classify_sqlite_error
 from .sqlite_common import (
-    MEMORY,
     READ,
     Answer,
     OnePerFile,
@@ -56,11 +57,7 @@ from .sqlite_common import (
     check_options,
     end,
     file_changed,
-    is_select,
-    SELECTS as _SELECTS,
-    fetch_all as _fetch_all,
     fetch_first as _fetch_first,
-    fetch_one as _fetch_one,
     execute_one as _execute,
     kind,
     many,
@@ -74,6 +71,7 @@ from .sqlite_common import (
     then_fetch,
 )
 from .sqlite_common import script as run_script
+from .sqlite_sync_reads import _Reads
 
 __all__ = ["SyncSqliteDatabase"]
 
@@ -86,7 +84,7 @@ _get_ident = threading.get_ident
 _stat = os.stat
 
 
-class SyncSqliteDatabase:
+class SyncSqliteDatabase(_Reads):
     """A lazily opened SQLite database, safe to share between threads.
 
     The constructor is cheap; the writer opens on first use. `close()` closes
@@ -110,10 +108,7 @@ class SyncSqliteDatabase:
         self._opened: tuple[int, int] | None = None  # the database file's, for the hot path
         self._owner = 0  # ident of the thread whose transaction holds the lock
         self._depth = 0
-        # Read cursors by thread ident (a dead thread's ident, reused by a new
-        # thread, reuses its connection); replaced wholesale by close().
-        self._readers: dict[int, sqlite3.Cursor] = {}
-        self._readers_lock = threading.Lock()
+        self._readers: dict[int, sqlite3.Cursor] = {}  # idle ones (sqlite_sync_reads)
 
     @classmethod
     def shared(
@@ -139,32 +134,6 @@ class SyncSqliteDatabase:
     def classify_error(self, exc: BaseException, table: str, operation: str) -> Failure:
         """Map what sqlite3 raised to an ErrorCode and a client-safe message."""
         return classify_sqlite_error(exc, table, operation=operation)
-
-    # ------------------------------------------------------------ reads
-
-    def fetch_one(self, sql: str, params: Params) -> Row | None:
-        """The first row; a SELECT outside this thread's transaction runs on its reader."""
-        me = _get_ident()
-        cursor = self._readers.get(me)
-        if cursor is None or self._owner or sql not in _SELECTS:
-            mine = self._owner == me or not is_select(sql)  # our transaction, or not a read
-            cursor = None if mine else cursor or self._reader(me)
-            if cursor is None:
-                return self._call(partial(_fetch_one, sql, params), sql)
-        row: Row | None = cursor.execute(sql, params).fetchone()
-        if row is not None and cursor.fetchone() is not None:
-            self._reader(me, cursor)  # more rows: end the statement now, no snapshot lingers
-        return row
-
-    def fetch_all(self, sql: str, params: Params) -> list[Row]:
-        """Every row of a query."""
-        me = _get_ident()
-        if self._owner != me and is_select(sql):
-            cursor = self._readers.get(me) or self._reader(me)
-            if cursor is not None:
-                rows: list[Row] = cursor.execute(sql, params).fetchall()
-                return rows
-        return self._call(partial(_fetch_all, sql, params), sql)
 
     # ------------------------------------------------------------ writes
 
@@ -267,17 +236,16 @@ class SyncSqliteDatabase:
     # ------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
-        """Close every connection; idempotent, and the next call opens them again."""
+        """Close every connection (a reader in use: when its read ends); idempotent,
+        and the next call opens them again."""
         with self._lock:
             self._close_all()
 
     def _close_all(self) -> None:
-        with self._readers_lock:
-            conn, self._conn = self._conn, None
-            readers, self._readers = self._readers, {}
-        for reader in readers.values():
-            with contextlib.suppress(sqlite3.Error):
-                reader.connection.close()
+        """Close the writer and the idle readers; a reader in use is closed by its
+        thread when its read ends (closing it here could crash the interpreter)."""
+        conn, self._conn = self._conn, None
+        self._close_readers()
         if conn is not None:
             conn.close()
 
@@ -370,29 +338,3 @@ class SyncSqliteDatabase:
             self._opened = self._files.get(self._path)
             self._conn = conn
         return conn
-
-    def _reader(self, me: int, spent: sqlite3.Cursor | None = None) -> sqlite3.Cursor | None:
-        """Thread `me`'s read cursor, on its read connection, reused call after call
-        (a cursor per read cost ~0.16 us); None for ":memory:" (reads take the
-        writer). A `spent` cursor is closed (its statement ends) and replaced."""
-        if spent is not None:
-            spent.close()
-            conn = spent.connection
-        elif self._path == MEMORY:
-            return None
-        else:
-            if self._conn is None:  # the writer first: it makes the file and turns WAL on
-                with self._lock:
-                    self._connection()
-            conn = sqlite3.connect(
-                self._path,
-                timeout=self._options[0] / 1000,
-                isolation_level=None,  # each statement is its own read transaction
-                check_same_thread=False,  # closed by close(), maybe on another thread
-                cached_statements=256,
-            )
-            conn.execute("PRAGMA query_only=ON")
-        cursor = conn.cursor()
-        with self._readers_lock:  # copy on write: readers of the dict never lock
-            self._readers = {**self._readers, me: cursor}
-        return cursor

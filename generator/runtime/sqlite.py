@@ -40,7 +40,6 @@ import contextlib
 import logging
 import os
 import sqlite3
-import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
@@ -53,7 +52,7 @@ from .sqlite_common import OnePerFile, check_options, many, resolve_path, then_f
 from .sqlite_common import SELECTS as _SELECTS
 from .sqlite_common import remove_stale_sidecars as _remove_stale_sidecars
 from .database import NOT_NOW, NotNow
-from .sqlite_conn import _Connections, _FallBack, _PerThread, _monotonic
+from .sqlite_conn import Idle, _Connections, _FallBack, _PerThread, _monotonic, _retire
 from .sqlite_common import script as run_script
 from .sqlite_transactions import _Transactions
 from .sqlite_common import WRITE as _WRITE
@@ -101,8 +100,7 @@ class SqliteDatabase(_Transactions, _Connections):
         # Inline readers and writers: one per thread, forgotten by _new_generation().
         self._local = _PerThread()
         self._recheck_at = 0.0
-        self._readers: set[sqlite3.Connection] = set()
-        self._readers_lock = threading.Lock()
+        self._idle: Idle = {}
         # The task whose transaction is open on the writer, if any.
         self._tx_owner: asyncio.Task[Any] | None = None
         self._tx_idle = asyncio.Event()
@@ -161,14 +159,26 @@ class SqliteDatabase(_Transactions, _Connections):
             cursor = self._inline_reader(sql)  # every check, and now and then the file's
             if cursor is None:
                 return NOT_NOW
+        idle = self._idle
+        reader = cursor.connection
+        deadline = idle.pop(reader, None)  # checked out: no close() closes it under us
+        if deadline is None:  # closed by another thread (a close, a reopen) meanwhile
+            self._lost_reader()
+            return NOT_NOW
         try:
             row: Row | None = cursor.execute(sql, params).fetchone()
             if row is not None and cursor.fetchone() is not None:
                 self._end_statement(cursor)  # more rows: end the read transaction now
-            return row
         except sqlite3.DatabaseError as exc:
-            self._inline_failed(cursor, exc)  # then take the threaded path
+            self._inline_failed(cursor, exc, idle)  # then take the threaded path
             return NOT_NOW
+        except BaseException as exc:  # e.g. KeyboardInterrupt: no snapshot may linger
+            self._inline_failed(cursor, exc, idle)
+            raise
+        idle[reader] = deadline  # checked in
+        if self._idle is not idle:  # closed or reopened meanwhile: ours to close
+            _retire(idle, reader)
+        return row
 
     async def fetch_one(self, sql: str, params: Params) -> Row | None:
         """The first row; a SELECT is served inline (no thread hop) when safe."""

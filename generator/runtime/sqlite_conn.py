@@ -62,7 +62,33 @@ class _PerThread(threading.local):
     reader: sqlite3.Connection | None = None
     cursor: sqlite3.Cursor | None = None  # on `reader`, reused read after read
     writer: sqlite3.Connection | None = None
-    deadline: list[float]
+
+
+# Several threads may each run an event loop on one database (`shared()`), so
+# one may close it (or reopen a replaced file) while another reads or writes
+# inline. sqlite3 does not guard that: closing a connection in the middle of
+# another thread's `execute` crashed the interpreter. So `_idle` holds every
+# inline connection NOT in use (with the deadline list of its progress
+# handler); a read or write checks its connection out (`pop`) and back in.
+# `_close_readers` swaps in an empty map and closes what the old one holds: the
+# idle ones, at once. A read or write in flight sees the swap when it checks in
+# and closes its own connection. One dict operation each step (atomic), and
+# exactly one side gets each connection, so each is closed once, by its holder.
+Idle = dict[sqlite3.Connection, list[float]]
+
+
+def _check_in(
+    self: _Connections, idle: Idle, conn: sqlite3.Connection, deadline: list[float]
+) -> None:
+    idle[conn] = deadline
+    if self._idle is not idle:  # closed or reopened meanwhile: ours to close
+        _retire(idle, conn)
+
+
+def _retire(idle: Idle, conn: sqlite3.Connection) -> None:
+    if idle.pop(conn, None) is not None:  # unless the closer took it
+        with contextlib.suppress(sqlite3.Error):
+            conn.close()
 
 
 class _FallBack(Exception):
@@ -77,8 +103,7 @@ class _Connections:
     _files: dict[str, tuple[int, int]]
     _local: _PerThread
     _recheck_at: float  # when an inline read next stats the file (monotonic seconds)
-    _readers: set[sqlite3.Connection]
-    _readers_lock: threading.Lock
+    _idle: Idle  # the inline connections not in use (see above)
     _tx_owner: asyncio.Task[Any] | None
     _conn: aiosqlite.Connection | None
     _batchers: dict[asyncio.AbstractEventLoop, _Batcher]
@@ -124,15 +149,14 @@ class _Connections:
         except sqlite3.Error:
             return None
         local.reader, local.cursor = reader, reader.cursor()
-        with self._readers_lock:
-            self._readers.add(reader)
+        self._idle[reader] = [0.0]
         return local.cursor
 
     def _new_generation(self) -> None:
         """Forget every thread's inline connections (after a close or a reopen).
 
         A fresh `_PerThread` makes every thread open new ones; the old ones
-        are in `_readers`, closed by `_close_readers`.
+        are closed by `_close_readers` (the idle ones) or by their threads.
         """
         self._local = _PerThread()
         self._recheck_at = 0.0
@@ -178,9 +202,8 @@ class _Connections:
             return None
         deadline = [0.0]  # set by _write_inline before each statement
         writer.set_progress_handler(lambda: _monotonic() > deadline[0], _PROGRESS_STEPS)
-        local.writer, local.deadline = writer, deadline
-        with self._readers_lock:
-            self._readers.add(writer)
+        local.writer = writer
+        self._idle[writer] = deadline
         return writer
 
     def _write_inline(
@@ -191,9 +214,14 @@ class _Connections:
         With busy_timeout=0 a locked database fails before the statement
         changes anything, and a statement interrupted for running too long is
         rolled back by SQLite, so in both cases the caller can safely run it
-        again on the worker.
+        again on the worker. Closed by another thread meanwhile: _FallBack too.
         """
-        self._local.deadline[0] = _monotonic() + INLINE_STATEMENT_BUDGET_S
+        idle = self._idle
+        deadline = idle.pop(writer, None)  # checked out: no close() closes it under us
+        if deadline is None:
+            self._local.writer = None
+            raise _FallBack
+        deadline[0] = _monotonic() + INLINE_STATEMENT_BUDGET_S
         started = time.perf_counter()
         try:
             value = op(writer)
@@ -202,10 +230,12 @@ class _Connections:
                 writer.execute("ROLLBACK")
             name = getattr(exc, "sqlite_errorname", "")
             if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or (
-                name == "SQLITE_INTERRUPT" and _monotonic() > self._local.deadline[0]
+                name == "SQLITE_INTERRUPT" and _monotonic() > deadline[0]
             ):
                 raise _FallBack from exc
             raise
+        finally:
+            _check_in(self, idle, writer, deadline)
         cost = self._inline_cost
         cost += (time.perf_counter() - started - cost) * _COST_WEIGHT
         if cost > INLINE_WRITE_BUDGET_S:
@@ -248,14 +278,23 @@ class _Connections:
             batcher = self._batchers[loop] = _Batcher(loop, conn)
         return batcher
 
-    def _inline_failed(self, cursor: sqlite3.Cursor, exc: sqlite3.DatabaseError) -> None:
-        """After a failed inline read: keep the reader on BUSY, drop it otherwise."""
-        if getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-            return
+    def _inline_failed(self, cursor: sqlite3.Cursor, exc: BaseException, idle: Idle) -> None:
+        """After a failed inline read (its reader checked out of `idle`): keep the
+        reader on BUSY; else close it (its statement and read snapshot end with it)."""
         reader = cursor.connection
-        self._drop_reader(reader)
+        if getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+            _check_in(self, idle, reader, [0.0])
+            return
+        with contextlib.suppress(sqlite3.Error):
+            cursor.close()
+        with contextlib.suppress(sqlite3.Error):
+            reader.close()
         if self._local.reader is reader:
             self._local.reader = self._local.cursor = None
+
+    def _lost_reader(self) -> None:
+        """This thread's reader was closed by another thread: open a new one next time."""
+        self._local.reader = self._local.cursor = None
 
     def _end_statement(self, cursor: sqlite3.Cursor) -> None:
         """A read that had more rows: close its cursor (the statement ends, no
@@ -264,18 +303,16 @@ class _Connections:
         if self._local.cursor is cursor:
             self._local.cursor = None
 
-    def _drop_reader(self, reader: sqlite3.Connection) -> None:
-        with self._readers_lock:
-            self._readers.discard(reader)
-        with contextlib.suppress(sqlite3.Error):
-            reader.close()
-
     def _close_readers(self) -> None:
-        with self._readers_lock:
-            readers, self._readers = self._readers, set()
-        for reader in readers:
+        """Close every idle inline connection now; one in use is closed by its thread."""
+        idle, self._idle = self._idle, {}
+        while idle:
+            try:
+                conn, _ = idle.popitem()
+            except KeyError:  # its thread took the last one meanwhile
+                break
             with contextlib.suppress(sqlite3.Error):
-                reader.close()
+                conn.close()
 
     def _file_changed(self) -> bool:
         """Whether the file we opened is gone or replaced (one cheap stat)."""
