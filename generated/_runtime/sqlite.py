@@ -59,6 +59,10 @@ from .sqlite_common import script as run_script
 from .sqlite_transactions import _Transactions
 from .sqlite_common import WRITE as _WRITE
 from .sqlite_common import kind as _kind
+from .sqlite_common import execute_one as _execute_one
+from .sqlite_common import fetch_all as _fetch_all
+from .sqlite_common import fetch_first as _fetch_first
+from .sqlite_common import fetch_one as _fetch_one
 from .sqlite_worker import _LIVE, _Batcher
 
 _T = TypeVar("_T")
@@ -187,43 +191,18 @@ class SqliteDatabase(_Transactions, _Connections):
         found = self.fetch_one_now(sql, params)
         if found is not NOT_NOW:
             return found
-
-        def op(conn: sqlite3.Connection) -> Row | None:
-            cursor = conn.execute(sql, params)
-            try:
-                row: Row | None = cursor.fetchone()
-                return row
-            finally:
-                cursor.close()  # ends the statement, so no read snapshot lingers
-
-        return await self._write(op, sql)
+        return await self._write(partial(_fetch_one, sql, params), sql)
 
     async def fetch_all(self, sql: str, params: Params) -> list[Row]:
-        def op(conn: sqlite3.Connection) -> list[Row]:
-            rows: list[Row] = conn.execute(sql, params).fetchall()
-            return rows
-
-        return await self._run(op, _kind(sql))
+        return await self._run(partial(_fetch_all, sql, params), _kind(sql))
 
     async def execute(self, sql: str, params: Params) -> int:
         """Run one statement (autocommitted); return its rowcount."""
-
-        def op(conn: sqlite3.Connection) -> int:
-            cursor = conn.execute(sql, params)
-            count = cursor.rowcount
-            cursor.close()
-            return count
-
-        return await self._write(op, sql)
+        return await self._write(partial(_execute_one, sql, params), sql)
 
     async def execute_returning(self, sql: str, params: Params) -> Row | None:
         """Run `... RETURNING` to completion (so it commits); return the first row."""
-
-        def op(conn: sqlite3.Connection) -> Row | None:
-            rows: list[Row] = conn.execute(sql, params).fetchall()
-            return rows[0] if rows else None
-
-        return await self._write(op, sql)
+        return await self._write(partial(_fetch_first, sql, params), sql)
 
     async def execute_then_fetch(
         self, sql: str, params: Params, read_sql: str, key_at: Sequence[int]
