@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from ..config import Options
-from ..render.typemap import choose_codec
+from ..render.typemap import column_codec
 from ..schema.ir import Table
 
 __all__ = ["postgres_column_type", "postgres_default", "postgres_defaults"]
@@ -154,16 +154,5 @@ def postgres_defaults(table: Table, options: Options) -> dict[str, str]:
 
 def postgres_column_type(table: Table, column_name: str, options: Options) -> str:
     """The PostgreSQL type a column gets: what its codec sends."""
-    column = table.column(column_name)
-    column_options = options.table(table.name).columns.get(column.name)
-    storage = (
-        column_options.temporal_storage if column_options else None
-    ) or options.temporal_storage
-    codec = choose_codec(
-        column,
-        table=table.name,
-        override=column_options.type if column_options else None,
-        numeric=options.numeric,
-        temporal_storage=storage,
-    )
+    codec = column_codec(table, table.column(column_name), options)
     return POSTGRES_TYPES.get(codec, "TEXT")

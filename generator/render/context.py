@@ -33,7 +33,7 @@ from .patch import patch_method
 from .typemap import (
     CODECS,
     NAIVE_UTC_CODECS,
-    choose_codec,
+    column_codec,
     json_class_codec,
     declared_digits,
     literal_annotation,
@@ -155,17 +155,7 @@ def _table_view(table: Table, options: Options) -> TableView:
 
 def _field_view(table: Table, column: Column, options: Options) -> FieldView:
     column_options = options.table(table.name).columns.get(column.name)
-    override = column_options.type if column_options else None
-    storage = (
-        column_options.temporal_storage if column_options else None
-    ) or options.temporal_storage
-    codec_name = choose_codec(
-        column,
-        table=table.name,
-        override=override,
-        numeric=options.numeric,
-        temporal_storage=storage,
-    )
+    codec_name = column_codec(table, column, options)
     if options.naive_datetimes == "utc":
         codec_name = NAIVE_UTC_CODECS.get(codec_name, codec_name)
     codec = CODECS[codec_name]

@@ -12,9 +12,13 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, SchemaError
-from ..schema.ir import Affinity, Column
+from ..schema.ir import Affinity, Column, Table
+
+if TYPE_CHECKING:
+    from ..config import Options
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +155,22 @@ OVERRIDE_CHOICES = tuple(
 def base_type_name(declared_type: str) -> str:
     """``NVARCHAR(20)`` → ``NVARCHAR``; ``unsigned big int`` → ``UNSIGNED BIG INT``."""
     return declared_type.split("(", 1)[0].strip().upper()
+
+
+def column_codec(table: Table, column: Column, options: Options) -> str:
+    """The codec a column gets from its config (type override, temporal storage) and
+    the package's `numeric` and `temporal_storage`: what the models and every backend use."""
+    column_options = options.table(table.name).columns.get(column.name)
+    storage = (
+        column_options.temporal_storage if column_options else None
+    ) or options.temporal_storage
+    return choose_codec(
+        column,
+        table=table.name,
+        override=column_options.type if column_options else None,
+        numeric=options.numeric,
+        temporal_storage=storage,
+    )
 
 
 def choose_codec(
