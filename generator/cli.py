@@ -201,12 +201,15 @@ def _new_backend(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .cli_stdout import forgiving_stdout
+
     try:
         words = sys.argv[1:] if argv is None else list(argv)
-        return _run(build_parser(wants_migrate="migrate" in words).parse_args(argv))
+        with forgiving_stdout():  # `storegen check | head` still exits with check's verdict
+            return _run(build_parser(wants_migrate="migrate" in words).parse_args(argv))
     except BrokenPipeError:
-        # `storegen inspect | head`: the reader left, which is no error of ours. Point
-        # stdout at /dev/null so the interpreter's final flush stays quiet too.
+        # A write that bypassed sys.stdout met a reader that left. Point stdout
+        # at /dev/null so the interpreter's final flush stays quiet too.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK

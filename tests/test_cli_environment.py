@@ -76,3 +76,30 @@ def test_an_undecodable_user_template_is_a_located_error(tmp_path: Path) -> None
     assert done.returncode == 2, done.stderr
     assert "common/models.py.j2" in done.stderr and "Traceback" not in done.stderr
     assert not (root / OUT).exists()  # nothing half-written
+
+
+def run_into_a_left_pipe(root: Path, *args: str) -> int:
+    """`python -m storegen args` writing into a pipe whose reader has already left
+    (`storegen check | true`): every write to stdout meets EPIPE, deterministically."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "storegen", *args],
+            cwd=root, stdin=subprocess.DEVNULL, stdout=write_end, stderr=subprocess.DEVNULL,
+            timeout=120,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    return done.returncode
+
+
+def test_check_keeps_its_verdict_when_the_reader_of_stdout_leaves(tmp_path: Path) -> None:
+    # `storegen check | head` once exited 0 on a stale package: the diff met the
+    # closed pipe and the BrokenPipeError ended the command before its verdict.
+    root = make_project(tmp_path / "demo")
+    assert run(root, "generate") == 0
+    assert run_into_a_left_pipe(root, "check") == 0  # up to date: its message is lost, not its code
+    (root / OUT / "models.py").write_text("# edited by hand\n")
+    assert run_into_a_left_pipe(root, "check") == 1  # stale: the diff is lost, the verdict is not
+    assert run(root, "check") == 1
