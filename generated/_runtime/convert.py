@@ -243,6 +243,12 @@ def decode_decimal(value: object, table: str, column: str) -> Decimal:
     raise DecodeError(table, column)
 
 
+def _made_by_dataclasses(function: object) -> bool:
+    """Whether `function` is the `__init__` that @dataclass wrote (compiled from a string)."""
+    code = getattr(function, "__code__", None)
+    return code is not None and code.co_filename == "<string>"
+
+
 def success_builder(cls: Callable[..., _R]) -> Callable[[str, Any], _R]:
     """A fast `cls(ray_id=..., client_message=value)`, for the stores' hot path.
 
@@ -253,8 +259,8 @@ def success_builder(cls: Callable[..., _R]) -> Callable[[str, Any], _R]:
     attribute stores, then gives the object its real class: the same object,
     equal and of the same type, for ~0.13 us (setting the slots through their
     descriptors took ~0.22 us). Any other class (a `results_module` of the
-    user's that is not such a dataclass, or has other bases) keeps its own
-    constructor.
+    user's that is not such a dataclass, has other bases, or its own
+    `__init__` or `__new__`) keeps its own constructor.
     """
     slots = getattr(cls, "__slots__", None)
     fields = getattr(cls, "__dataclass_fields__", None)
@@ -264,6 +270,9 @@ def success_builder(cls: Callable[..., _R]) -> Callable[[str, Any], _R]:
         or set(fields) != {"ray_id", "client_message", "status"}
         or sorted(slots or ()) != ["client_message", "ray_id", "status"]
         or hasattr(cls, "__post_init__")
+        # the twin stands in only for what dataclasses and object provide
+        or not _made_by_dataclasses(getattr(cls, "__init__", None))
+        or getattr(cls, "__new__", None) is not object.__new__
         # a base could act on a new subclass (__init_subclass__): no twin then
         or any(base not in (Generic, object) for base in cls.__mro__[1:])
     ):
