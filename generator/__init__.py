@@ -7,19 +7,18 @@ and `storegen check` are both built on this one call.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from .background import Background
-from .config import Options
 from .errors import ConfigError, SchemaError
-from .output.finish import finish_many, start_early
 
-if TYPE_CHECKING:  # the heavy modules (sqlglot, jinja2, pypika) load only on a cache miss
+# typing.TYPE_CHECKING without importing typing (2 ms): the `storegen` command forks
+# its parsing child before anything but os, signal and sys is imported (spare.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # each loads where it is used
+    from collections.abc import Callable
+    from typing import Any
+
+    from .background import Background
     from .backends.manifest import Backend
+    from .config import Options
     from .render.views import PackageView
     from .schema.ir import Schema
 
@@ -91,6 +90,8 @@ def load_schema(options: Options) -> Schema:
             'no schema files configured: add `schema = ["schema/app.sql"]` under '
             "[tool.storegen] in pyproject.toml, or pass --schema FILE"
         )
+    from dataclasses import replace
+
     from .queries.parse import parse_queries
     from .schema.parse import parse_schema, read_schema_files
     from .schema.validate import validate_schema
@@ -117,9 +118,14 @@ def generate(options: Options, *, cache: bool = True) -> Generation:
     With `cache`, a generation from exactly the same inputs (output/cache.py
     lists them) is read back from `.storegen-cache/generation` instead.
     """
+    from pathlib import Path
+
+    from .background import Background
+
     # From here on, the schema is parsed (sqlglot imported) in a child process on
     # the other core while this one hashes the inputs and imports the rest
-    # (background.py); a cache hit stops the child.
+    # (background.py; in the `storegen` command, the child forked at start-up,
+    # spare.py); a cache hit stops the child.
     with Background(load_schema, options) as parsing:
         if not cache:
             return _generate(options, parsing)
@@ -144,6 +150,7 @@ def _generate(options: Options, parsing: Background[Schema]) -> Generation:
     # While the child parses: imports (none loads sqlglot), the common templates,
     # and the modules that finish files (the children that finish them inherit them).
     from .backends.manifest import load_backend
+    from .output import finish
     from .output import symbols as _symbols  # noqa: F401
     from .output.cache import template_bytecode_cache
     from .render.context import build_package_view
@@ -185,7 +192,7 @@ def _generate(options: Options, parsing: Background[Schema]) -> Generation:
     # The common files are most of a large package: the other cores finish them
     # (prune, lay out) while this one builds the SQL and renders the backends,
     # which takes about as long as finishing the smallest quarter of them.
-    early = start_early(rendered, black=bool(options.templates), cache_dir=cache, keep=0.25)
+    early = finish.start_early(rendered, black=bool(options.templates), cache_dir=cache, keep=0.25)
     try:
         _render_backends(rendered, env, schema, options, view, backends)
     except BaseException:
@@ -193,7 +200,7 @@ def _generate(options: Options, parsing: Background[Schema]) -> Generation:
             early.close()
         raise
     # Built-in templates print black-stable code: black runs only over user templates.
-    files = finish_many(rendered, cache, black=bool(options.templates), early=early)
+    files = finish.finish_many(rendered, cache, black=bool(options.templates), early=early)
     files["py.typed"] = ""
     files.update(_runtime_files(backends, view.header))
     generation = Generation(schema=schema, files=files)
@@ -251,6 +258,8 @@ def _backend_ddl(
 
 
 def _with_backends(view: PackageView, backends: list[Backend], options: Options) -> PackageView:
+    from dataclasses import replace
+
     from .migrations.embed import migration_sets
 
     return replace(
@@ -268,8 +277,11 @@ def _runtime_files(backends: list[Backend], header: str) -> dict[str, str]:
     sibling modules those import (`from .sqlite_conn import ...`) come along,
     so a manifest that lists only `sqlite.py` still ships a working package.
     """
+    import re
+
     from .backends.manifest import runtime_dir
 
+    sibling_import = re.compile(r"^from \.(\w+) import", re.MULTILINE)
     sources: dict[str, str] = {}
     todo = sorted({*BASE_RUNTIME, *(name for backend in backends for name in backend.runtime)})
     while todo:
@@ -277,7 +289,7 @@ def _runtime_files(backends: list[Backend], header: str) -> dict[str, str]:
         if name in sources:
             continue
         sources[name] = (runtime_dir() / name).read_text(encoding="utf-8")
-        todo.extend(f"{module}.py" for module in _SIBLING_IMPORT.findall(sources[name]))
+        todo.extend(f"{module}.py" for module in sibling_import.findall(sources[name]))
     files = {
         "_runtime/__init__.py": f"{header}\n"
         + (runtime_dir() / "__init__.py").read_text(encoding="utf-8")
@@ -296,4 +308,3 @@ BASE_RUNTIME = (
     "migrate.py",
     "dynamic.py",
 )
-_SIBLING_IMPORT = re.compile(r"^from \.(\w+) import", re.MULTILINE)

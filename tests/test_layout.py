@@ -20,6 +20,7 @@ import pytest
 
 import storegen
 from storegen.config import Options, load_options
+from storegen.output import finish
 from storegen.output.format import _chunks, _format_all, black_mode
 from storegen.output.layout import shape
 from tests.test_golden import REPO, case_options, discover_cases
@@ -141,7 +142,7 @@ def test_shape_leaves_unsure_lines(name: str) -> None:
 def rendered_modules(options: Options) -> dict[str, str]:
     """Every module `generate` hands to `finish_many`, as rendered (generation runs normally)."""
     captured: dict[str, str] = {}
-    real = storegen.finish_many  # type: ignore[attr-defined]
+    real = finish.finish_many
 
     def capture(
         sources: dict[str, tuple[str, str]], cache_dir: Path | None, **kwargs: Any
@@ -149,11 +150,11 @@ def rendered_modules(options: Options) -> dict[str, str]:
         captured.update({name: text for name, (text, _) in sources.items()})
         return real(sources, cache_dir, **kwargs)  # type: ignore[no-any-return]
 
-    storegen.finish_many = capture  # type: ignore[attr-defined]
+    finish.finish_many = capture  # type: ignore[assignment]
     try:
         storegen.generate(options, cache=False)
     finally:
-        storegen.finish_many = real  # type: ignore[attr-defined]
+        finish.finish_many = real  # type: ignore[assignment]
     return captured
 
 
