@@ -138,6 +138,54 @@ def discard() -> None:
         spare.stop()
 
 
+def defer_import(name: str, functions: tuple[str, ...]) -> None:
+    """Let `import name` cost nothing until the module is used; then import it for real.
+
+    For the spare's warm-up: sqlglot imports `importlib.metadata` (~14 ms with
+    the email, zipfile and csv modules it pulls in) for one function,
+    `entry_points`, which it calls only to find a plugin for a dialect name it
+    does not know. The stand-in put in `sys.modules` has each of `functions`
+    as a forwarder, and a module `__getattr__` for anything else: the first use
+    imports the real module (which then replaces the stand-in) and forwards to
+    it, so nothing behaves differently; it only loads later, or never.
+    """
+    if name in sys.modules:
+        return
+    import importlib
+    import importlib.machinery
+    import types
+
+    package, _, child = name.rpartition(".")
+    parent = importlib.import_module(package) if package else None
+    spec = importlib.machinery.PathFinder.find_spec(name, getattr(parent, "__path__", None))
+    if spec is None:  # nothing to defer: `import name` fails as it would have
+        return
+    stand_in = types.ModuleType(name, f"Stands for {name} until it is used (storegen.spare).")
+    if spec.submodule_search_locations is not None:
+        # A package: `from name import x` checks `__path__` (through __getattr__, it would
+        # load the real module), and its submodules import from there.
+        stand_in.__path__ = list(spec.submodule_search_locations)
+
+    def real() -> types.ModuleType:
+        if sys.modules.get(name) is stand_in:
+            del sys.modules[name]
+        return importlib.import_module(name)
+
+    def forwarder(function: str) -> Callable[..., object]:
+        def forward(*args: object, **kwargs: object) -> object:
+            return getattr(real(), function)(*args, **kwargs)
+
+        forward.__name__ = forward.__qualname__ = function
+        return forward
+
+    for function in functions:
+        setattr(stand_in, function, forwarder(function))
+    stand_in.__getattr__ = lambda attribute: getattr(real(), attribute)  # type: ignore[method-assign]
+    sys.modules[name] = stand_in
+    if parent is not None:  # `import a.b` then `a.b.x` reads the attribute from the package
+        setattr(parent, child, stand_in)
+
+
 def _serve(warm: Callable[[], object], job: int, answer: int) -> NoReturn:
     """In the child: warm up, read the job, answer it (background._child); never return."""
     try:

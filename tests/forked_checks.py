@@ -290,3 +290,39 @@ def the_command_generates_the_same_package_through_the_spare() -> None:
         )
         assert done.returncode == 2, done.stderr
         assert "schema/logs.sql:1:" in done.stderr and "Traceback" not in done.stderr
+
+
+def the_spare_parses_without_loading_importlib_metadata() -> None:
+    """sqlglot imports it for dialect plugins only: deferred, it loads on first use, and then
+    behaves as itself (a dialect name sqlglot does not know goes through entry_points).
+    In an interpreter of its own: this module's imports load importlib.metadata."""
+    import subprocess
+
+    subprocess.run([sys.executable, "-c", _DEFERRED_METADATA], check=True, cwd=REPO, timeout=60)
+
+
+_DEFERRED_METADATA = """
+import importlib, sys
+from storegen.__main__ import _warm_parser
+
+_warm_parser()
+stand_in = sys.modules["importlib.metadata"]
+assert "importlib.metadata._meta" not in sys.modules and "email" not in sys.modules
+assert importlib.metadata is stand_in
+import sqlglot
+
+assert sqlglot.parse_one("SELECT a FROM t", read="sqlite").sql() == "SELECT a FROM t"
+try:
+    sqlglot.Dialect.get_or_raise("no_such_dialect")
+except ValueError as error:
+    assert "no_such_dialect" in str(error)
+else:
+    raise AssertionError("an unknown dialect was found")
+real = sys.modules["importlib.metadata"]
+assert real is not stand_in and "importlib.metadata._meta" in sys.modules
+assert importlib.metadata is real
+assert stand_in.version("sqlglot") == real.version("sqlglot") == sqlglot.__version__
+from importlib.metadata import PackageNotFoundError
+
+assert PackageNotFoundError is real.PackageNotFoundError
+"""

@@ -29,6 +29,7 @@ FORKED_CHECKS = [
     "discard_stops_a_spare_nobody_took",
     "a_spare_exits_when_the_command_is_gone",
     "the_command_generates_the_same_package_through_the_spare",
+    "the_spare_parses_without_loading_importlib_metadata",
 ]
 
 
