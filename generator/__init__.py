@@ -7,18 +7,20 @@ and `storegen check` are both built on this one call.
 
 from __future__ import annotations
 
-from .errors import ConfigError, SchemaError
+from .errors import ConfigError, SchemaError, TemplateError
 
 # typing.TYPE_CHECKING without importing typing (2 ms): the `storegen` command forks
 # its parsing child before anything but os, signal and sys is imported (spare.py).
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # each loads where it is used
     from collections.abc import Callable
+    from pathlib import Path
     from typing import Any
 
     from .background import Background
     from .backends.manifest import Backend
     from .config import Options
+    from .output.finish import Finished
     from .render.views import PackageView
     from .schema.ir import Schema
 
@@ -154,9 +156,9 @@ def _generate(options: Options, parsing: Background[Schema]) -> Generation:
     from .output import symbols as _symbols  # noqa: F401
     from .output.cache import template_bytecode_cache
     from .render.context import build_package_view
-    from .render.faces import SYNC_FILES, face
+    from .render.faces import SYNC_FILES
     from .render.type_typos import near_miss_types
-    from .render.templates import make_environment, preload, render_template, template_path
+    from .render.templates import make_environment, preload
 
     env = make_environment(options.templates)
     env.bytecode_cache = template_bytecode_cache(env)
@@ -174,12 +176,92 @@ def _generate(options: Options, parsing: Background[Schema]) -> Generation:
     )
     view = _with_backends(view, backends, options)
     cache = options.root / ".storegen-cache" / "black"
+    if options.templates:  # user templates: everything rendered, then black over it (its pool)
+        rendered = _render_common(env, view, backends)
+        _render_backends(rendered, env, schema, options, view, backends)
+        files = finish.finish_many(rendered, cache, black=True)
+    else:  # built-in templates print black-stable code: laid out here, without black
+        files = _two_halves(env, schema, options, view, backends, cache)
+    files["py.typed"] = ""
+    files.update(_runtime_files(backends, view.header))
+    generation = Generation(schema=schema, files=files)
+    generation.warnings = tuple(near_miss_types(schema, options))
+    return generation
+
+
+# Rendered and finished with the SQL, in the child (`_two_halves`): the SQL and the
+# backend modules plus these cost about what the other common files cost (8 tables:
+# ~33 and ~31 ms of CPU; bench/RESULTS.md).
+WITH_SQL = ("contracts.py",)
+
+
+def _two_halves(
+    env: Any,
+    schema: Schema,
+    options: Options,
+    view: PackageView,
+    backends: list[Backend],
+    cache: Path,
+) -> dict[str, str]:
+    """Every file, rendered and finished on two cores: a child builds the SQL, renders the
+    backend modules and `WITH_SQL` and finishes them, while this process renders and
+    finishes the other common files. Without a child (no fork) it is all done here."""
+    from .background import Background
+    from .output import finish
+
+    with Background(_sql_half, env, schema, options, view, backends, cache) as sql_half:
+        rendered = _render_common(env, view, backends, skip=WITH_SQL)
+        done: dict[str, Finished] = finish.finish_here(rendered, cache)
+        from_child = sql_half.result()
+    done.update(from_child)
+    order = [*COMMON_FILES, *rendered, *from_child]  # as rendered in one process
+    files: dict[str, str] = {}
+    for name in dict.fromkeys(order):
+        finished = done[name]
+        if isinstance(finished, TemplateError):  # the first broken file, in that order
+            raise finished
+        files[name] = finished
+    return files
+
+
+def _sql_half(
+    env: Any,
+    schema: Schema,
+    options: Options,
+    view: PackageView,
+    backends: list[Backend],
+    cache: Path,
+) -> dict[str, Finished]:
+    """In the child of `_two_halves`: `WITH_SQL`, the SQL and backend modules, finished."""
+    from .output import finish
+    from .render.faces import face
+    from .render.templates import render_template, template_path
+
+    rendered = {
+        name: (
+            render_template(env, COMMON_FILES[name], pkg=view, **face(None, backends)),
+            template_path(env, COMMON_FILES[name]),
+        )
+        for name in WITH_SQL
+    }
+    _render_backends(rendered, env, schema, options, view, backends)
+    return finish.finish_here(rendered, cache)
+
+
+def _render_common(
+    env: Any, view: PackageView, backends: list[Backend], skip: tuple[str, ...] = ()
+) -> dict[str, tuple[str, str]]:
+    """The common files (but `skip`), and the sync face's when a backend is sync."""
+    from .render.faces import SYNC_FILES, face
+    from .render.templates import render_template, template_path
+
     rendered: dict[str, tuple[str, str]] = {
         name: (
             render_template(env, template, pkg=view, **face(None, backends)),
             template_path(env, template),
         )
         for name, template in COMMON_FILES.items()
+        if name not in skip
     }
     sync_backend = next((b for b in backends if b.sync), None)
     if sync_backend is not None:  # the same store templates again, without async/await
@@ -189,23 +271,7 @@ def _generate(options: Options, parsing: Background[Schema]) -> Generation:
                 render_template(env, template, pkg=view, **sync_face),
                 template_path(env, template),
             )
-    # The common files are most of a large package: the other cores finish them
-    # (prune, lay out) while this one builds the SQL and renders the backends,
-    # which takes about as long as finishing the smallest quarter of them.
-    early = finish.start_early(rendered, black=bool(options.templates), cache_dir=cache, keep=0.25)
-    try:
-        _render_backends(rendered, env, schema, options, view, backends)
-    except BaseException:
-        if early is not None:
-            early.close()
-        raise
-    # Built-in templates print black-stable code: black runs only over user templates.
-    files = finish.finish_many(rendered, cache, black=bool(options.templates), early=early)
-    files["py.typed"] = ""
-    files.update(_runtime_files(backends, view.header))
-    generation = Generation(schema=schema, files=files)
-    generation.warnings = tuple(near_miss_types(schema, options))
-    return generation
+    return rendered
 
 
 def _render_backends(

@@ -125,29 +125,29 @@ def generating_for_sqlite_leaves_sqlglot_to_the_child() -> None:
 
 
 def finishing_in_children_gives_the_same_package() -> None:
-    """Finished in child processes (the largest common files as soon as they are
-    rendered) or all in this process: the same bytes."""
+    """The SQL, backend modules and contracts built and finished in a child while this
+    process does the other common files, or everything in this process: the same bytes,
+    in the same order."""
     import storegen
-    import storegen.output.finish as finish
+    import storegen.background as background
 
     options = load_options(None, REPO)
-    finish.PARALLEL_MIN_BYTES = 10**12
+    background.can_fork = lambda: False
     inline = storegen.generate(options, cache=False).files
-    started: list[set[str]] = []
-    real_start = finish.start_early
+    background.can_fork = spare.can_fork
+    real_half = storegen._sql_half
+    with tempfile.TemporaryDirectory() as folder:
+        record = Path(folder) / "pid"
 
-    def start(sources: dict[str, tuple[str, str]], **kwargs: Any) -> finish.Early | None:
-        early = real_start(sources, **kwargs)
-        if early is not None:
-            for _, child in early.children:
-                _forked(child)
-            started.append(early.names)
-        return early
+        def half(*args: Any) -> Any:
+            record.write_text(str(os.getpid()), encoding="utf-8")
+            return real_half(*args)
 
-    finish.PARALLEL_MIN_BYTES = 1
-    finish.start_early = start  # type: ignore[assignment]
-    assert storegen.generate(options, cache=False).files == inline
-    assert started and "_stores.py" in started[0], "the largest files should have started early"
+        storegen._sql_half = half  # type: ignore[assignment]
+        files = storegen.generate(options, cache=False).files
+        assert int(record.read_text(encoding="utf-8")) != os.getpid(), "no child built the SQL"
+    assert list(files) == list(inline) and files == inline
+    assert {"contracts.py", "_sql_sqlite_qmark.py", "aiosqlite.py"} <= set(files)
 
 
 # The child forked as the `storegen` command starts (generator/spare.py).
