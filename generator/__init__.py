@@ -7,7 +7,7 @@ and `storegen check` are both built on this one call.
 
 from __future__ import annotations
 
-from .errors import ConfigError, SchemaError, TemplateError
+from .errors import ConfigError, SchemaError, StoregenError, TemplateError
 
 # typing.TYPE_CHECKING without importing typing (2 ms): the `storegen` command forks
 # its parsing child before anything but os, signal and sys is imported (spare.py).
@@ -151,7 +151,10 @@ def generate(options: Options, *, cache: bool = True) -> Generation:
 def _generate(options: Options, parsing: Background[Schema]) -> Generation:
     # While the child parses: imports (none loads sqlglot), the common templates,
     # and the modules that finish files (the children that finish them inherit them).
+    from dataclasses import replace
+
     from .backends.manifest import load_backend
+    from .migrations.embed import migration_sets
     from .output import finish
     from .output import symbols as _symbols  # noqa: F401
     from .output.cache import template_bytecode_cache
@@ -163,8 +166,14 @@ def _generate(options: Options, parsing: Background[Schema]) -> Generation:
     env = make_environment(options.templates)
     env.bytecode_cache = template_bytecode_cache(env)
     preload(env, [*COMMON_FILES.values(), *SYNC_FILES.values(), SQL_TEMPLATE])
+    try:  # needs no schema: done while the child parses (on bad input, again below, in order)
+        backends = [load_backend(name, options.templates) for name in options.backends]
+        ahead = (migration_sets(options, backends), _runtime_sources(backends))
+    except StoregenError:
+        ahead = None
     schema = parsing.result()
-    backends = [load_backend(name, options.templates) for name in options.backends]
+    if ahead is None:
+        backends = [load_backend(name, options.templates) for name in options.backends]
     for backend in backends:
         if backend.dialect != "sqlite":
             from .queries.objects import refuse_search_off_sqlite
@@ -174,7 +183,11 @@ def _generate(options: Options, parsing: Background[Schema]) -> Generation:
     view = build_package_view(
         schema, options, tuple(options.display_path(p) for p in options.schema)
     )
-    view = _with_backends(view, backends, options)
+    view = replace(
+        view,
+        backends=tuple(b.module for b in backends),
+        migration_sets=ahead[0] if ahead else migration_sets(options, backends),
+    )
     cache = options.root / ".storegen-cache" / "black"
     if options.templates:  # user templates: everything rendered, then black over it (its pool)
         rendered = _render_common(env, view, backends)
@@ -183,7 +196,8 @@ def _generate(options: Options, parsing: Background[Schema]) -> Generation:
     else:  # built-in templates print black-stable code: laid out here, without black
         files = _two_halves(env, schema, options, view, backends, cache)
     files["py.typed"] = ""
-    files.update(_runtime_files(backends, view.header))
+    runtime = ahead[1] if ahead else _runtime_sources(backends)
+    files.update({name: f"{view.header}\n{text}" for name, text in runtime.items()})
     generation = Generation(schema=schema, files=files)
     generation.warnings = tuple(near_miss_types(schema, options))
     return generation
@@ -323,20 +337,8 @@ def _backend_ddl(
     return tuple(if_not_exists(statement, backend.ddl_dialect) for statement in statements)
 
 
-def _with_backends(view: PackageView, backends: list[Backend], options: Options) -> PackageView:
-    from dataclasses import replace
-
-    from .migrations.embed import migration_sets
-
-    return replace(
-        view,
-        backends=tuple(b.module for b in backends),
-        migration_sets=migration_sets(options, backends),
-    )
-
-
-def _runtime_files(backends: list[Backend], header: str) -> dict[str, str]:
-    """Runtime helpers, copied verbatim under `_runtime/` behind the header.
+def _runtime_sources(backends: list[Backend]) -> dict[str, str]:
+    """Runtime helpers, copied verbatim under `_runtime/` (behind the header: `_generate`).
 
     Every package gets the modules the common templates import
     (`BASE_RUNTIME`); a manifest names the modules its stores use, and the
@@ -356,12 +358,9 @@ def _runtime_files(backends: list[Backend], header: str) -> dict[str, str]:
             continue
         sources[name] = (runtime_dir() / name).read_text(encoding="utf-8")
         todo.extend(f"{module}.py" for module in sibling_import.findall(sources[name]))
-    files = {
-        "_runtime/__init__.py": f"{header}\n"
-        + (runtime_dir() / "__init__.py").read_text(encoding="utf-8")
-    }
+    files = {"_runtime/__init__.py": (runtime_dir() / "__init__.py").read_text(encoding="utf-8")}
     for name in sorted(sources):
-        files[f"_runtime/{name}"] = f"{header}\n{sources[name]}"
+        files[f"_runtime/{name}"] = sources[name]
     return files
 
 
