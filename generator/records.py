@@ -36,6 +36,7 @@ def record(cls: type[_T]) -> type[_T]:
     fields = dataclasses.fields(made)
     made._record_init = tuple((f.name, f.default, f.default_factory) for f in fields if f.init)
     made._record_names = frozenset(f.name for f in fields if f.init)
+    made._record_order = tuple(f.name for f in fields if f.init)
     made._record_compare = tuple(f.name for f in fields if f.compare)
     made._record_repr = tuple(f.name for f in fields if f.repr)
     made.__init__ = _init
@@ -48,11 +49,19 @@ def record(cls: type[_T]) -> type[_T]:
 
 
 def _init(self: Any, *args: Any, **kwargs: Any) -> None:
-    spec = type(self)._record_init
+    cls = type(self)
+    order = cls._record_order
+    if len(args) == len(order) and not kwargs:  # every field, in order: the common calls
+        self.__dict__.update(zip(order, args))
+        return
+    if len(kwargs) == len(order) and not args and cls._record_names.issuperset(kwargs):
+        self.__dict__.update(kwargs)
+        return
+    spec = cls._record_init
     if len(args) > len(spec):
         raise TypeError(f"__init__() {_takes(spec)} but {len(args) + 1} were given")
     if kwargs:
-        unknown = next((key for key in kwargs if key not in type(self)._record_names), None)
+        unknown = next((key for key in kwargs if key not in cls._record_names), None)
         if unknown is not None:
             raise TypeError(f"__init__() got an unexpected keyword argument {unknown!r}")
     values = self.__dict__

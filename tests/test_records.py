@@ -41,6 +41,7 @@ CALLS: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
     (("a",), {"size": 2, "tags": ("x",)}),
     ((), {"name": "b", "size": 3, "notes": ["n"]}),
     (("a", 1, ("t",), ["n"]), {}),
+    ((), {"notes": ["n"], "tags": ("t",), "size": 4, "name": "c"}),
 ]
 BAD_CALLS: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
     ((), {}),
@@ -49,6 +50,8 @@ BAD_CALLS: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
     (("a", 1), {"name": "b"}),
     (("a", 1), {"colour": "red"}),
     ((), {"size": 1}),
+    ((), {"name": "a", "size": 1, "tags": (), "colour": "red"}),
+    (("a", 1, (), []), {"size": 2}),
 ]
 
 
