@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+
 from . import spare
 
 TYPE_CHECKING = False  # as typing's, without importing typing before the fork (spare.py)
