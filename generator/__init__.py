@@ -205,7 +205,7 @@ def _generate(options: Options, parsing: Background[Schema]) -> Generation:
 
 # Rendered and finished with the SQL, in the child (`_two_halves`): the SQL and the
 # backend modules plus these cost about what the other common files cost (8 tables:
-# ~33 and ~31 ms of CPU; bench/RESULTS.md).
+# ~33 and ~30 ms of CPU; bench/RESULTS.md).
 WITH_SQL = ("contracts.py",)
 
 
