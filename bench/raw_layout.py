@@ -36,22 +36,23 @@ REPO = Path(__file__).resolve().parent.parent
 
 def raw_modules(options: Options) -> dict[str, str]:
     """Every templated module of the package, as rendered (before shape and black)."""
+    from storegen import background
+    from storegen.output import finish
+
     captured: dict[str, str] = {}
 
-    def capture(
-        sources: dict[str, tuple[str, str]], cache_dir: object = None, **kwargs: Any
-    ) -> dict[str, str]:
-        if kwargs.get("early") is not None:
-            kwargs["early"].close()  # workers already started on the common files
+    def capture(sources: dict[str, tuple[str, str]], *args: Any, **kwargs: Any) -> Any:
         captured.update({name: text for name, (text, _) in sources.items()})
         return {name: text for name, (text, _) in sources.items()}
 
-    real = storegen.finish_many  # type: ignore[attr-defined]
-    storegen.finish_many = capture  # type: ignore[attr-defined]
+    real_here, real_many, real_fork = finish.finish_here, finish.finish_many, background.can_fork
+    finish.finish_here = finish.finish_many = capture  # built-in and user templates
+    background.can_fork = lambda: False  # the SQL half renders here too, where it is seen
     try:
         storegen.generate(options, cache=False)
     finally:
-        storegen.finish_many = real  # type: ignore[attr-defined]
+        finish.finish_here, finish.finish_many = real_here, real_many
+        background.can_fork = real_fork
     return captured
 
 

@@ -7,19 +7,20 @@ and `storegen check` are both built on this one call.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from .errors import ConfigError, SchemaError, StoregenError, TemplateError
 
-from .background import Background
-from .config import Options
-from .errors import ConfigError, SchemaError
-from .output.finish import finish_many, start_early
+# typing.TYPE_CHECKING without importing typing (2 ms): the `storegen` command forks
+# its parsing child before anything but os, signal and sys is imported (spare.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # each loads where it is used
+    from collections.abc import Callable
+    from pathlib import Path
+    from typing import Any
 
-if TYPE_CHECKING:  # the heavy modules (sqlglot, jinja2, pypika) load only on a cache miss
+    from .background import Background
     from .backends.manifest import Backend
+    from .config import Options
+    from .output.finish import Finished
     from .render.views import PackageView
     from .schema.ir import Schema
 
@@ -91,6 +92,8 @@ def load_schema(options: Options) -> Schema:
             'no schema files configured: add `schema = ["schema/app.sql"]` under '
             "[tool.storegen] in pyproject.toml, or pass --schema FILE"
         )
+    from dataclasses import replace
+
     from .queries.parse import parse_queries
     from .schema.parse import parse_schema, read_schema_files
     from .schema.validate import validate_schema
@@ -117,9 +120,14 @@ def generate(options: Options, *, cache: bool = True) -> Generation:
     With `cache`, a generation from exactly the same inputs (output/cache.py
     lists them) is read back from `.storegen-cache/generation` instead.
     """
+    from pathlib import Path
+
+    from .background import Background
+
     # From here on, the schema is parsed (sqlglot imported) in a child process on
     # the other core while this one hashes the inputs and imports the rest
-    # (background.py); a cache hit stops the child.
+    # (background.py; in the `storegen` command, the child forked at start-up,
+    # spare.py); a cache hit stops the child.
     with Background(load_schema, options) as parsing:
         if not cache:
             return _generate(options, parsing)
@@ -143,19 +151,29 @@ def generate(options: Options, *, cache: bool = True) -> Generation:
 def _generate(options: Options, parsing: Background[Schema]) -> Generation:
     # While the child parses: imports (none loads sqlglot), the common templates,
     # and the modules that finish files (the children that finish them inherit them).
+    from dataclasses import replace
+
     from .backends.manifest import load_backend
+    from .migrations.embed import migration_sets
+    from .output import finish
     from .output import symbols as _symbols  # noqa: F401
     from .output.cache import template_bytecode_cache
     from .render.context import build_package_view
-    from .render.faces import SYNC_FILES, face
+    from .render.faces import SYNC_FILES
     from .render.type_typos import near_miss_types
-    from .render.templates import make_environment, preload, render_template, template_path
+    from .render.templates import make_environment, preload
 
     env = make_environment(options.templates)
     env.bytecode_cache = template_bytecode_cache(env)
     preload(env, [*COMMON_FILES.values(), *SYNC_FILES.values(), SQL_TEMPLATE])
+    try:  # needs no schema: done while the child parses (on bad input, again below, in order)
+        backends = [load_backend(name, options.templates) for name in options.backends]
+        ahead = (migration_sets(options, backends), _runtime_sources(backends))
+    except StoregenError:
+        ahead = None
     schema = parsing.result()
-    backends = [load_backend(name, options.templates) for name in options.backends]
+    if ahead is None:
+        backends = [load_backend(name, options.templates) for name in options.backends]
     for backend in backends:
         if backend.dialect != "sqlite":
             from .queries.objects import refuse_search_off_sqlite
@@ -165,14 +183,99 @@ def _generate(options: Options, parsing: Background[Schema]) -> Generation:
     view = build_package_view(
         schema, options, tuple(options.display_path(p) for p in options.schema)
     )
-    view = _with_backends(view, backends, options)
+    view = replace(
+        view,
+        backends=tuple(b.module for b in backends),
+        migration_sets=ahead[0] if ahead else migration_sets(options, backends),
+    )
     cache = options.root / ".storegen-cache" / "black"
+    if options.templates:  # user templates: everything rendered, then black over it (its pool)
+        rendered = _render_common(env, view, backends)
+        _render_backends(rendered, env, schema, options, view, backends)
+        files = finish.finish_many(rendered, cache, black=True)
+    else:  # built-in templates print black-stable code: laid out here, without black
+        files = _two_halves(env, schema, options, view, backends, cache)
+    files["py.typed"] = ""
+    runtime = ahead[1] if ahead else _runtime_sources(backends)
+    files.update({name: f"{view.header}\n{text}" for name, text in runtime.items()})
+    generation = Generation(schema=schema, files=files)
+    generation.warnings = tuple(near_miss_types(schema, options))
+    return generation
+
+
+# Rendered and finished with the SQL, in the child (`_two_halves`): the SQL and the
+# backend modules plus these cost about what the other common files cost (8 tables:
+# ~33 and ~30 ms of CPU; bench/RESULTS.md).
+WITH_SQL = ("contracts.py",)
+
+
+def _two_halves(
+    env: Any,
+    schema: Schema,
+    options: Options,
+    view: PackageView,
+    backends: list[Backend],
+    cache: Path,
+) -> dict[str, str]:
+    """Every file, rendered and finished on two cores: a child builds the SQL, renders the
+    backend modules and `WITH_SQL` and finishes them, while this process renders and
+    finishes the other common files. Without a child (no fork) it is all done here."""
+    from .background import Background
+    from .output import finish
+
+    with Background(_sql_half, env, schema, options, view, backends, cache) as sql_half:
+        rendered = _render_common(env, view, backends, skip=WITH_SQL)
+        done: dict[str, Finished] = finish.finish_here(rendered, cache)
+        from_child = sql_half.result()
+    done.update(from_child)
+    order = [*COMMON_FILES, *rendered, *from_child]  # as rendered in one process
+    files: dict[str, str] = {}
+    for name in dict.fromkeys(order):
+        finished = done[name]
+        if isinstance(finished, TemplateError):  # the first broken file, in that order
+            raise finished
+        files[name] = finished
+    return files
+
+
+def _sql_half(
+    env: Any,
+    schema: Schema,
+    options: Options,
+    view: PackageView,
+    backends: list[Backend],
+    cache: Path,
+) -> dict[str, Finished]:
+    """In the child of `_two_halves`: `WITH_SQL`, the SQL and backend modules, finished."""
+    from .output import finish
+    from .render.faces import face
+    from .render.templates import render_template, template_path
+
+    rendered = {
+        name: (
+            render_template(env, COMMON_FILES[name], pkg=view, **face(None, backends)),
+            template_path(env, COMMON_FILES[name]),
+        )
+        for name in WITH_SQL
+    }
+    _render_backends(rendered, env, schema, options, view, backends)
+    return finish.finish_here(rendered, cache)
+
+
+def _render_common(
+    env: Any, view: PackageView, backends: list[Backend], skip: tuple[str, ...] = ()
+) -> dict[str, tuple[str, str]]:
+    """The common files (but `skip`), and the sync face's when a backend is sync."""
+    from .render.faces import SYNC_FILES, face
+    from .render.templates import render_template, template_path
+
     rendered: dict[str, tuple[str, str]] = {
         name: (
             render_template(env, template, pkg=view, **face(None, backends)),
             template_path(env, template),
         )
         for name, template in COMMON_FILES.items()
+        if name not in skip
     }
     sync_backend = next((b for b in backends if b.sync), None)
     if sync_backend is not None:  # the same store templates again, without async/await
@@ -182,23 +285,7 @@ def _generate(options: Options, parsing: Background[Schema]) -> Generation:
                 render_template(env, template, pkg=view, **sync_face),
                 template_path(env, template),
             )
-    # The common files are most of a large package: the other cores finish them
-    # (prune, lay out) while this one builds the SQL and renders the backends,
-    # which takes about as long as finishing the smallest quarter of them.
-    early = start_early(rendered, black=bool(options.templates), cache_dir=cache, keep=0.25)
-    try:
-        _render_backends(rendered, env, schema, options, view, backends)
-    except BaseException:
-        if early is not None:
-            early.close()
-        raise
-    # Built-in templates print black-stable code: black runs only over user templates.
-    files = finish_many(rendered, cache, black=bool(options.templates), early=early)
-    files["py.typed"] = ""
-    files.update(_runtime_files(backends, view.header))
-    generation = Generation(schema=schema, files=files)
-    generation.warnings = tuple(near_miss_types(schema, options))
-    return generation
+    return rendered
 
 
 def _render_backends(
@@ -250,26 +337,19 @@ def _backend_ddl(
     return tuple(if_not_exists(statement, backend.ddl_dialect) for statement in statements)
 
 
-def _with_backends(view: PackageView, backends: list[Backend], options: Options) -> PackageView:
-    from .migrations.embed import migration_sets
-
-    return replace(
-        view,
-        backends=tuple(b.module for b in backends),
-        migration_sets=migration_sets(options, backends),
-    )
-
-
-def _runtime_files(backends: list[Backend], header: str) -> dict[str, str]:
-    """Runtime helpers, copied verbatim under `_runtime/` behind the header.
+def _runtime_sources(backends: list[Backend]) -> dict[str, str]:
+    """Runtime helpers, copied verbatim under `_runtime/` (behind the header: `_generate`).
 
     Every package gets the modules the common templates import
     (`BASE_RUNTIME`); a manifest names the modules its stores use, and the
     sibling modules those import (`from .sqlite_conn import ...`) come along,
     so a manifest that lists only `sqlite.py` still ships a working package.
     """
+    import re
+
     from .backends.manifest import runtime_dir
 
+    sibling_import = re.compile(r"^from \.(\w+) import", re.MULTILINE)
     sources: dict[str, str] = {}
     todo = sorted({*BASE_RUNTIME, *(name for backend in backends for name in backend.runtime)})
     while todo:
@@ -277,13 +357,10 @@ def _runtime_files(backends: list[Backend], header: str) -> dict[str, str]:
         if name in sources:
             continue
         sources[name] = (runtime_dir() / name).read_text(encoding="utf-8")
-        todo.extend(f"{module}.py" for module in _SIBLING_IMPORT.findall(sources[name]))
-    files = {
-        "_runtime/__init__.py": f"{header}\n"
-        + (runtime_dir() / "__init__.py").read_text(encoding="utf-8")
-    }
+        todo.extend(f"{module}.py" for module in sibling_import.findall(sources[name]))
+    files = {"_runtime/__init__.py": (runtime_dir() / "__init__.py").read_text(encoding="utf-8")}
     for name in sorted(sources):
-        files[f"_runtime/{name}"] = f"{header}\n{sources[name]}"
+        files[f"_runtime/{name}"] = sources[name]
     return files
 
 
@@ -296,4 +373,3 @@ BASE_RUNTIME = (
     "migrate.py",
     "dynamic.py",
 )
-_SIBLING_IMPORT = re.compile(r"^from \.(\w+) import", re.MULTILINE)

@@ -18,6 +18,9 @@ The child is only a shortcut, so it can never change an outcome:
   shows its real traceback;
 - without `fork` (Windows), or with other threads running (forking those is
   unsafe), `result()` simply runs the function here.
+
+The first Background of a `storegen` command does not fork: it hands its
+work to the child forked as the command started (spare.py), already warm.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Generic, NoReturn, TypeVar, cast
 
+from . import spare
 from .errors import StoregenError
+from .spare import can_fork
 
 _T = TypeVar("_T")
 
@@ -42,7 +47,7 @@ class Background(Generic[_T]):
         self._function, self._args = function, args
         self._pid: int | None = None
         self._pipe: int | None = None
-        if not _can_fork():
+        if _take_spare(self, function, args) or not can_fork():
             return
         for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
             if stream is not None:  # None when the stream was closed (`>&-`)
@@ -110,19 +115,22 @@ class Background(Generic[_T]):
         self.close()
 
 
-def _can_fork() -> bool:
-    """fork is there, no other thread runs, and children can be waited for.
-
-    With SIGCHLD ignored (inherited from some supervisors) the kernel reaps a
-    child at once: `waitpid` fails, and its pid may be reused by the time we
-    would kill it.
-    """
-    if not hasattr(os, "fork"):
+def _take_spare(
+    job: Background[Any], function: Callable[..., object], args: tuple[object, ...]
+) -> bool:
+    """Give the work to the child forked at start-up (spare.py), if there is one; True if given."""
+    if not spare.waiting():
         return False
-    if signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN:
+    try:
+        data = pickle.dumps((function, args), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # a lambda, a lock: fork as usual (the spare is stopped)
+        spare.discard()
         return False
-    threading = sys.modules.get("threading")  # not imported: no other Python thread
-    return threading is None or threading.active_count() == 1
+    taken = spare.take(data)
+    if taken is None:
+        return False
+    job._pid, job._pipe = taken.pid, taken.answer
+    return True
 
 
 def _child(write: int, function: Callable[..., object], args: tuple[object, ...]) -> NoReturn:

@@ -8,13 +8,13 @@ nothing.
 from __future__ import annotations
 
 import keyword
-import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Any
 
 from .config_hints import section_problem, shown_path
 from .errors import ConfigError
+from .records import record
 
 _TOP_KEYS = {
     "schema",
@@ -49,7 +49,7 @@ MODEL_FLAVOURS = ("dataclass", "pydantic")
 _HOW = ": run `storegen init`, or pass --config FILE or --schema FILE"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ColumnOptions:
     """Per-column overrides: codec, date storage, secrecy, attribute name."""
 
@@ -60,7 +60,7 @@ class ColumnOptions:
     json: str | None = None  # "module.path:Name": a JSON column holds that class
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TableOptions:
     """Per-table overrides of names and directives."""
 
@@ -72,7 +72,7 @@ class TableOptions:
     columns: dict[str, ColumnOptions] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ViewOptions:
     """Per-view settings: the column(s) that identify a row, for get_by and keyset paging."""
 
@@ -81,7 +81,7 @@ class ViewOptions:
     store: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Mixin:
     """A dataclass base shared by every table that has all of `columns`."""
 
@@ -90,7 +90,7 @@ class Mixin:
     doc: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Options:
     """Everything the generator needs to know besides the schema text."""
 
@@ -179,6 +179,8 @@ def load_options(config_file: Path | None, cwd: Path) -> Options:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # here: the parsing child unpickles Options without reading TOML (~1.5 ms)
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .schema.ir import Location
+TYPE_CHECKING = False  # as typing's, without importing typing before the fork (spare.py)
+if TYPE_CHECKING:  # the IR's dataclasses load only where a schema is parsed or read
+    from .schema.ir import Location
 
 
 class StoregenError(Exception):

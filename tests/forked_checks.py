@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from storegen import load_schema
+from storegen import load_schema, spare
+from storegen.__main__ import _warm_parser
 from storegen.background import Background
 from storegen.config import load_options
 from storegen.errors import SchemaError
@@ -124,26 +125,204 @@ def generating_for_sqlite_leaves_sqlglot_to_the_child() -> None:
 
 
 def finishing_in_children_gives_the_same_package() -> None:
-    """Finished in child processes (the largest common files as soon as they are
-    rendered) or all in this process: the same bytes."""
+    """The SQL, backend modules and contracts built and finished in a child while this
+    process does the other common files, or everything in this process: the same bytes,
+    in the same order."""
     import storegen
-    import storegen.output.finish as finish
+    import storegen.background as background
 
     options = load_options(None, REPO)
-    finish.PARALLEL_MIN_BYTES = 10**12
+    background.can_fork = lambda: False
     inline = storegen.generate(options, cache=False).files
-    started: list[set[str]] = []
-    real_start = finish.start_early
+    background.can_fork = spare.can_fork
+    real_half = storegen._sql_half
+    with tempfile.TemporaryDirectory() as folder:
+        record = Path(folder) / "pid"
 
-    def start(sources: dict[str, tuple[str, str]], **kwargs: Any) -> finish.Early | None:
-        early = real_start(sources, **kwargs)
-        if early is not None:
-            for _, child in early.children:
-                _forked(child)
-            started.append(early.names)
-        return early
+        def half(*args: Any) -> Any:
+            record.write_text(str(os.getpid()), encoding="utf-8")
+            return real_half(*args)
 
-    finish.PARALLEL_MIN_BYTES = 1
-    storegen.start_early = start  # type: ignore[attr-defined]
-    assert storegen.generate(options, cache=False).files == inline
-    assert started and "_stores.py" in started[0], "the largest files should have started early"
+        storegen._sql_half = half  # type: ignore[assignment]
+        files = storegen.generate(options, cache=False).files
+        assert int(record.read_text(encoding="utf-8")) != os.getpid(), "no child built the SQL"
+    assert list(files) == list(inline) and files == inline
+    assert {"contracts.py", "_sql_sqlite_qmark.py", "aiosqlite.py"} <= set(files)
+
+
+# The child forked as the `storegen` command starts (generator/spare.py).
+
+
+def _warm_fails() -> None:
+    raise RuntimeError("a warm-up that fails")
+
+
+def _gone(pid: int) -> bool:
+    """Whether process `pid` has exited: reaped, or a zombie its parent has yet to reap."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")  # Linux: an orphan's reaper (PID 1) may be slow or absent
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+def the_first_background_takes_the_spare() -> None:
+    """The work goes to the spare, warmed up first, and comes back equal; the next forks."""
+    spare.prestart(_warm_parser)
+    assert spare.waiting()
+    waiting = spare._spare
+    options = load_options(None, REPO)
+    with Background(load_schema, options) as parsing:
+        assert waiting is not None and parsing._pid == waiting.pid
+        assert not spare.waiting()
+        assert parsing.result() == load_schema(options)
+    with _forked(Background(os.getpid)) as job:
+        assert job._pid != waiting.pid and job.result() != os.getpid()
+
+
+def a_spare_whose_warm_up_fails_still_does_its_job() -> None:
+    spare.prestart(_warm_fails)
+    with _forked(Background(_refuse, 4)) as job:
+        try:
+            job.result()
+        except SchemaError as raised:
+            assert raised.location == Location("schema.sql", 4, 7)
+        else:
+            raise AssertionError("no SchemaError")
+
+
+def work_that_does_not_pickle_forks_as_without_a_spare() -> None:
+    """A lambda cannot go through the pipe: the spare is stopped, and a child forked as usual."""
+    spare.prestart(_warm_fails)
+    waiting = spare._spare
+    assert waiting is not None
+    with _forked(Background(lambda: os.getpid())) as job:
+        assert job._pid != waiting.pid and job.result() != os.getpid()
+    assert not spare.waiting() and _gone(waiting.pid)
+
+
+def a_job_too_large_for_the_pipe_forks_as_without_a_spare() -> None:
+    spare.prestart(_warm_fails)
+    waiting = spare._spare
+    assert waiting is not None
+    text = "x" * 100_000
+    with _forked(Background(len, text)) as job:
+        assert job._pid != waiting.pid and job.result() == len(text)
+    assert _gone(waiting.pid)
+
+
+def a_spare_that_died_leaves_the_work_to_this_process() -> None:
+    import signal
+
+    spare.prestart(_warm_fails)
+    waiting = spare._spare
+    assert waiting is not None
+    os.kill(waiting.pid, signal.SIGKILL)
+    with Background(_fails_elsewhere, os.getpid()) as job:
+        assert job._pid == waiting.pid
+        assert job.result() == os.getpid()  # computed here: the dead child sent nothing
+    assert _gone(waiting.pid)
+
+
+def discard_stops_a_spare_nobody_took() -> None:
+    spare.prestart(_warm_parser)
+    waiting = spare._spare
+    assert waiting is not None
+    spare.discard()
+    assert not spare.waiting() and _gone(waiting.pid)
+    spare.discard()  # nothing left to stop
+
+
+def a_spare_exits_when_the_command_is_gone() -> None:
+    """A command that exits (os._exit, a crash) without `discard`: the spare follows it."""
+    import subprocess
+
+    with tempfile.TemporaryDirectory() as folder:
+        record = Path(folder) / "pid"
+        code = (
+            "import os; from storegen import spare; spare.prestart(lambda: None); "
+            f"open({str(record)!r}, 'w').write(str(spare._spare.pid)); os._exit(0)"
+        )  # no pipe to capture: the spare would hold it, and a wait on it would hang
+        subprocess.run(
+            [sys.executable, "-c", code], check=True, cwd=REPO, timeout=60,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        pid = int(record.read_text())
+    deadline = time.perf_counter() + 10
+    while not _gone(pid):
+        assert time.perf_counter() < deadline, "the spare outlived its command"
+        time.sleep(0.01)
+
+
+def the_command_generates_the_same_package_through_the_spare() -> None:
+    """`python -m storegen generate` (spare, forks, os._exit) writes what `generate` returns."""
+    import shutil
+    import subprocess
+
+    from storegen import generate
+
+    with tempfile.TemporaryDirectory() as folder:
+        project = Path(folder)
+        for name in ("schema", "pyproject.toml"):
+            source = REPO / name
+            if source.is_dir():
+                shutil.copytree(source, project / name)
+            else:
+                shutil.copy(source, project / name)
+        shutil.copytree(REPO / "migrations", project / "migrations")
+        options = load_options(None, project)
+        files = generate(options, cache=False).files
+        shutil.rmtree(project / ".storegen-cache", ignore_errors=True)
+        subprocess.run(
+            [sys.executable, "-m", "storegen", "generate"],
+            cwd=project, check=True, capture_output=True,
+        )  # fmt: skip
+        for name, text in files.items():
+            assert (options.out / name).read_text(encoding="utf-8") == text, name
+        (project / "schema" / "logs.sql").write_text("CREATE TABLE broken (", encoding="utf-8")
+        shutil.rmtree(project / ".storegen-cache", ignore_errors=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "storegen", "check"], cwd=project, capture_output=True, text=True
+        )
+        assert done.returncode == 2, done.stderr
+        assert "schema/logs.sql:1:" in done.stderr and "Traceback" not in done.stderr
+
+
+def the_spare_parses_without_loading_importlib_metadata() -> None:
+    """sqlglot imports it for dialect plugins only: deferred, it loads on first use, and then
+    behaves as itself (a dialect name sqlglot does not know goes through entry_points).
+    In an interpreter of its own: this module's imports load importlib.metadata."""
+    import subprocess
+
+    subprocess.run([sys.executable, "-c", _DEFERRED_METADATA], check=True, cwd=REPO, timeout=60)
+
+
+_DEFERRED_METADATA = """
+import importlib, sys
+from storegen.__main__ import _warm_parser
+
+_warm_parser()
+stand_in = sys.modules["importlib.metadata"]
+assert "importlib.metadata._meta" not in sys.modules and "email" not in sys.modules
+assert importlib.metadata is stand_in
+import sqlglot
+
+assert sqlglot.parse_one("SELECT a FROM t", read="sqlite").sql() == "SELECT a FROM t"
+try:
+    sqlglot.Dialect.get_or_raise("no_such_dialect")
+except ValueError as error:
+    assert "no_such_dialect" in str(error)
+else:
+    raise AssertionError("an unknown dialect was found")
+real = sys.modules["importlib.metadata"]
+assert real is not stand_in and "importlib.metadata._meta" in sys.modules
+assert importlib.metadata is real
+assert stand_in.version("sqlglot") == real.version("sqlglot") == sqlglot.__version__
+from importlib.metadata import PackageNotFoundError
+
+assert PackageNotFoundError is real.PackageNotFoundError
+"""

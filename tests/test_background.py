@@ -21,6 +21,15 @@ FORKED_CHECKS = [
     "an_unpicklable_result_is_computed_here",
     "close_stops_a_child_nobody_waits_for",
     "generating_for_sqlite_leaves_sqlglot_to_the_child",
+    "the_first_background_takes_the_spare",
+    "a_spare_whose_warm_up_fails_still_does_its_job",
+    "work_that_does_not_pickle_forks_as_without_a_spare",
+    "a_job_too_large_for_the_pipe_forks_as_without_a_spare",
+    "a_spare_that_died_leaves_the_work_to_this_process",
+    "discard_stops_a_spare_nobody_took",
+    "a_spare_exits_when_the_command_is_gone",
+    "the_command_generates_the_same_package_through_the_spare",
+    "the_spare_parses_without_loading_importlib_metadata",
 ]
 
 

@@ -19,7 +19,9 @@ from typing import Any
 import pytest
 
 import storegen
+from storegen import background
 from storegen.config import Options, load_options
+from storegen.output import finish
 from storegen.output.format import _chunks, _format_all, black_mode
 from storegen.output.layout import shape
 from tests.test_golden import REPO, case_options, discover_cases
@@ -139,21 +141,25 @@ def test_shape_leaves_unsure_lines(name: str) -> None:
 
 
 def rendered_modules(options: Options) -> dict[str, str]:
-    """Every module `generate` hands to `finish_many`, as rendered (generation runs normally)."""
+    """Every module `generate` hands to `finish_here` (built-in templates) or `finish_many`
+    (user templates), as rendered; generation runs normally, in this process."""
     captured: dict[str, str] = {}
-    real = storegen.finish_many  # type: ignore[attr-defined]
+    real_here, real_many, real_fork = finish.finish_here, finish.finish_many, background.can_fork
 
-    def capture(
-        sources: dict[str, tuple[str, str]], cache_dir: Path | None, **kwargs: Any
-    ) -> dict[str, str]:
+    def capture(sources: dict[str, tuple[str, str]], *args: Any, **kwargs: Any) -> Any:
         captured.update({name: text for name, (text, _) in sources.items()})
-        return real(sources, cache_dir, **kwargs)  # type: ignore[no-any-return]
+        real = real_many if kwargs.get("black") else real_here
+        return real(sources, *args, **kwargs)
 
-    storegen.finish_many = capture  # type: ignore[attr-defined]
+    finish.finish_here = capture  # type: ignore[assignment]
+    finish.finish_many = capture  # type: ignore[assignment]
+    background.can_fork = lambda: False  # the SQL half too: a child's calls are not seen here
     try:
         storegen.generate(options, cache=False)
     finally:
-        storegen.finish_many = real  # type: ignore[attr-defined]
+        finish.finish_here, finish.finish_many = real_here, real_many  # type: ignore[assignment]
+        background.can_fork = real_fork
+    assert {"_stores.py", "contracts.py", "models.py"} <= set(captured), "nothing captured"
     return captured
 
 

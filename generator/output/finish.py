@@ -120,6 +120,11 @@ def finish_many(
     return files
 
 
+def finish_here(sources: dict[str, tuple[str, str]], cache_dir: Path | None) -> dict[str, Finished]:
+    """Built-in output, finished in this process: each file's text, or its TemplateError."""
+    return _finish_each(sources, cache_dir)
+
+
 def _finish_each(
     sources: dict[str, tuple[str, str]], cache_dir: Path | None
 ) -> dict[str, Finished]:

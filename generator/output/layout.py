@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import re
 
-from .rules import ODD_SPACING, PREFIXED_SINGLE, docstring, left_by_black, lone_string, suspect
+from .rules import ODD_SPACING, PREFIXED_SINGLE, docstring, double_quoted, kept_as_printed
+from .rules import left_by_black, lone_string, suspect
 
 LINE_LENGTH = 100  # generator.output.format pins black to the same length
 _INDENT = "    "
@@ -32,10 +33,6 @@ _INDENT = "    "
 _QUOTED_TEXT = r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'"""
 _STRING = re.compile(r"[rRbBuUfF]*(?:\"\"\"|'''|" + _QUOTED_TEXT + ")")
 _QUOTED = re.compile(_QUOTED_TEXT)
-# black's regexes (strings.normalize_string_quotes), for ' → ".
-_ESCAPED_NEW = re.compile(r'([^\\]|^)\\((?:\\\\)*)"')
-_ESCAPED_ORIG = re.compile(r"([^\\]|^)\\((?:\\\\)*)'")
-_UNESCAPED_NEW = re.compile(r'(([^\\]|^)(\\\\)*)"')
 # What may precede the bracket a statement splits at: `x = await f(`, `return (`.
 _RHS_HEAD = re.compile(
     r"(?:return |(?:[A-Za-z_][\w.]*(?:: [\w. |]+)? = )?(?:await )?)?(?:[A-Za-z_][\w.]*)?[(\[{]"
@@ -87,6 +84,11 @@ def _shape(source: str, *, strict: bool) -> str:
     while i < len(lines):
         line = lines[i]
         stripped = line.strip()
+        if depth == 0 and len(line) > LINE_LENGTH and kept_as_printed(line):
+            out.append(line)
+            opens_block = False
+            i += 1
+            continue
         if strict and suspect(lines, i, line, stripped):
             raise _Unsure
         if not stripped or stripped.startswith("#"):
@@ -164,27 +166,7 @@ def _string_end(lines: list[str], start: int) -> int | None:
 
 def _prefer_double(match: re.Match[str]) -> str:
     literal = match.group()
-    return _double_quoted(literal) if literal[0] == "'" else literal
-
-
-def _double_quoted(literal: str) -> str:
-    """A plain '...' literal in black's preferred quotes (strings.normalize_string_quotes)."""
-    body = literal[1:-1]
-    if "\\" not in body:  # no escapes: a '"' inside would need one, so black keeps '...'
-        return literal if '"' in body else f'"{body}"'
-    new_body = _sub_twice(_ESCAPED_NEW, r"\1\2" + '"', body)
-    if new_body != body:
-        body = new_body
-        literal = f"'{body}'"
-    new_body = _sub_twice(_ESCAPED_ORIG, r"\1\2'", new_body)
-    new_body = _sub_twice(_UNESCAPED_NEW, r'\1\\"', new_body)
-    if new_body.count("\\") > body.count("\\"):
-        return literal
-    return f'"{new_body}"'
-
-
-def _sub_twice(regex: re.Pattern[str], replacement: str, text: str) -> str:
-    return regex.sub(replacement, regex.sub(replacement, text))
+    return double_quoted(literal) if literal[0] == "'" else literal
 
 
 def _split(line: str) -> list[str] | None:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from sqlglot import exp
 
 from ..errors import SchemaError
+from ..records import record
 from ..schema.ir import Location, QueryColumn, QueryKind, QueryParam, QueryVariant, Schema
 from .sqltext import AFTER, LIMIT, param_names
 
@@ -26,7 +26,7 @@ DIRECTIVES = ("optional", "order-by")
 _MAX_VARIANTS = 1024
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Dynamic:
     """What `plan_dynamic` found: the IN-list parameters and the precomputed variants."""
 

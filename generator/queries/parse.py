@@ -14,13 +14,14 @@ import re
 import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from ..errors import SchemaError
+from ..records import record
 from ..schema.ir import Location, Query, QueryColumn, QueryEmbed, QueryKind, Schema
 from .scope import (
     _WRITES,
@@ -46,7 +47,7 @@ _PARAM = re.compile(r"^param:\s*(?P<name>\S+)\s+(?P<type>.+?)\s*$")
 _PHRASES = {"SELECT", "WITH", "INSERT", "REPLACE", "UPDATE", "DELETE", "VALUES"}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Header:
     name: str
     kind: QueryKind

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from ..records import record
 from ..schema.ir import Affinity, Column, Location, QueryColumn, Schema, Table
 from ..schema.lex import SourceFile, Statement
 
@@ -26,7 +27,7 @@ _AFFINITY_PRIMITIVE = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Type:
     """A value's type while typing: a schema column's, or a plain one."""
 

@@ -10,7 +10,7 @@ fits; strings in its preferred quotes.
 
 from __future__ import annotations
 
-from ..output.layout import LINE_LENGTH, _double_quoted
+from ..output.rules import LINE_LENGTH, double_quoted
 
 _INDENT = 4
 
@@ -23,7 +23,7 @@ def assignment(name: str, value: object, indent: int = _INDENT) -> str:
 
 def _flat(value: object) -> str:
     if isinstance(value, str):
-        return _double_quoted(repr(value)) if repr(value)[0] == "'" else repr(value)
+        return double_quoted(repr(value)) if repr(value)[0] == "'" else repr(value)
     if isinstance(value, tuple):
         items = [_flat(v) for v in value]
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"

@@ -8,9 +8,9 @@ parts straight from our tokens (`sqltext`), and say what to hide from sqlglot.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from ..errors import SchemaError
+from ..records import record
 from .ir import Location
 from .lex import SourceFile, Token, matching_paren
 
@@ -21,7 +21,7 @@ _CONSTRAINT_WORDS = frozenset(
 _TABLE_CONSTRAINT_WORDS = frozenset({"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Element:
     """One comma-separated item of a column list: a column or a table constraint."""
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from dataclasses import dataclass
 from typing import Any
+
+from ..records import record
 
 
 class Affinity(enum.StrEnum):
@@ -37,7 +38,7 @@ class FkAction(enum.StrEnum):
     SET_DEFAULT = "SET DEFAULT"
 
 
-@dataclass(frozen=True)
+@record
 class Location:
     """A 1-based position in a schema file, for error messages."""
 
@@ -49,7 +50,7 @@ class Location:
         return f"{self.file}:{self.line}:{self.col}"
 
 
-@dataclass(frozen=True)
+@record
 class Default:
     """A column DEFAULT: its SQL text, and its Python value when it is a literal.
 
@@ -62,7 +63,7 @@ class Default:
     value: int | float | str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Column:
     """One column as declared, plus what SQLite itself reported about it."""
 
@@ -84,7 +85,7 @@ class Column:
     backfill: str | None = None  # `-- @backfill EXPR`, for `storegen migrate`
 
 
-@dataclass(frozen=True)
+@record
 class PrimaryKey:
     """The table's primary key; ``rowid_alias`` is true for INTEGER PRIMARY KEY."""
 
@@ -94,7 +95,7 @@ class PrimaryKey:
     nocase: tuple[str, ...] = ()  # key columns SQLite compares with NOCASE
 
 
-@dataclass(frozen=True)
+@record
 class UniqueKey:
     """A UNIQUE constraint, from a column, the table, or a UNIQUE INDEX."""
 
@@ -106,7 +107,7 @@ class UniqueKey:
     nocase: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class ForeignKey:
     """A foreign key with its actions, already resolved to the parent's key."""
 
@@ -118,7 +119,7 @@ class ForeignKey:
     name: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Index:
     """A CREATE INDEX; ``columns`` lists its plain columns (``expression``: it has others too)."""
 
@@ -130,7 +131,7 @@ class Index:
     expression: bool = False  # an expression is indexed: created as written, no lookup key
 
 
-@dataclass(frozen=True)
+@record
 class Table:
     """One CREATE TABLE, with its constraints, indexes and directives."""
 
@@ -159,7 +160,7 @@ class Table:
         raise KeyError(name)
 
 
-@dataclass(frozen=True)
+@record
 class View:
     """A CREATE VIEW, created as written once the objects it reads exist.
 
@@ -176,7 +177,7 @@ class View:
     comment: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Trigger:
     """A user's CREATE TRIGGER, created as written after the tables and views.
 
@@ -191,7 +192,7 @@ class Trigger:
     depends_on: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class VirtualTable:
     """A CREATE VIRTUAL TABLE ... USING fts5(...): the one module storegen carries.
 
@@ -215,7 +216,7 @@ class VirtualTable:
         return self.content is None
 
 
-@dataclass(frozen=True)
+@record
 class PassedOver:
     """A statement that is not schema (PRAGMA, data INSERT, DROP ... IF EXISTS), passed over."""
 
@@ -224,7 +225,7 @@ class PassedOver:
     summary: str
 
 
-@dataclass(frozen=True)
+@record
 class Schema:
     """Every table, view, trigger and virtual table from every schema file, in declaration order."""
 
@@ -276,7 +277,7 @@ class QueryKind(enum.StrEnum):
     BATCHEXEC = "batchexec"  # one write per parameter set, one transaction; rows changed
 
 
-@dataclass(frozen=True)
+@record
 class QueryParam:
     """A `:name` parameter of a named query, typed like the column it meets.
 
@@ -295,7 +296,7 @@ class QueryParam:
     optional: bool = False  # named by `-- @optional`: None leaves its predicate out
 
 
-@dataclass(frozen=True)
+@record
 class QueryVariant:
     """One precomputed statement of a query whose text depends on the call.
 
@@ -311,7 +312,7 @@ class QueryVariant:
     sql: str
 
 
-@dataclass(frozen=True)
+@record
 class QueryEmbed:
     """`embed(t)` in a select list: result columns [start, stop) are table t's row."""
 
@@ -321,7 +322,7 @@ class QueryEmbed:
     outer: bool  # the optional side of an outer join: the model may be None
 
 
-@dataclass(frozen=True)
+@record
 class QueryColumn:
     """One result column of a named query, typed like `QueryParam`."""
 
@@ -332,7 +333,7 @@ class QueryColumn:
     nullable: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Query:
     """A named query: annotated SQL, its typed parameters and result columns.
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlglot import exp
 
 from ..errors import SchemaError
+from ..records import record
 from .ir import ForeignKey, PassedOver, Index, Location, Schema, Table, UniqueKey
 from .ir import Trigger, View, VirtualTable
 from .objects import check_drop, link_objects, parse_trigger, parse_view, parse_virtual_table
@@ -48,7 +48,7 @@ _UNSUPPORTED = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _ParsedIndex:
     """An index, before it is attached to its table."""
 

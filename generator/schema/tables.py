@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlglot import exp
 
 from ..errors import SchemaError
+from ..records import record
 from .ir import Column, Location, PrimaryKey, Table
 from .columns import Element, split_elements
 from .columns import listed_collations, table_options, unparsable_spans
@@ -25,7 +25,7 @@ from .sqlglot_adapter import parse_create
 from .lex import SourceFile, Statement, matching_paren, scan_source
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ParsedTable:
     """A table whose foreign keys may still omit the parent's columns."""
 
