@@ -23,7 +23,11 @@ cache, so it would stay open until the garbage collector runs.)
 A read that raises anything (a row that cannot be decoded, a
 KeyboardInterrupt between execute and fetch) closes its cursor, which ends
 the statement and its read snapshot, and its connection; the next read opens
-a new one. Otherwise the idle thread's snapshot would pin the WAL.
+a new one. Otherwise the idle thread's snapshot would pin the WAL. A read
+that failed because the file was replaced under it (the path holds another
+file than the writer's, or the map was swapped meanwhile) runs once more, on
+a reader of the file now at the path; any other error is raised as it is. A
+reader opens only on the writer's file (`sqlite_files.open_follower`).
 """
 
 from __future__ import annotations

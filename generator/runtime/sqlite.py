@@ -51,6 +51,7 @@ import aiosqlite
 from .errors import Failure, classify_sqlite_error
 from .sqlite_common import OnePerFile, check_options, many, resolve_path, then_fetch
 from .sqlite_common import SELECTS as _SELECTS
+from .sqlite_files import file_changed
 from .sqlite_files import remove_stale_sidecars as _remove_stale_sidecars
 from .database import NOT_NOW, NotNow
 from .sqlite_conn import Idle, _Connections, _FallBack, _PerThread, _monotonic, _retire
@@ -238,7 +239,7 @@ class SqliteDatabase(_Transactions, _Connections):
         connection before it closes, or again on a new one (`_run`).
         """
         with self._gate:  # no inline connection opens on this generation from now on
-            conn, self._conn, self._files = self._conn, None, {}
+            conn, self._conn = self._conn, None  # `_files` stays: the next open looks
             self._new_generation()
         self._close_readers()
         if conn is not None:
@@ -322,7 +323,7 @@ class SqliteDatabase(_Transactions, _Connections):
         batcher = self._batchers.get(asyncio.get_running_loop())
         if batcher is not None and batcher.conn is conn:
             batcher.flush()
-        for loop, other in list(self._batchers.items()):  # let closed loops go
+        for loop, other in self._batchers.copy().items():  # let closed loops go
             if other.conn is conn:
                 self._batchers.pop(loop, None)
 
@@ -343,7 +344,7 @@ class SqliteDatabase(_Transactions, _Connections):
                     opening: concurrent.futures.Future[None] = concurrent.futures.Future()
                     self._opening = opening
                     if stale is not None:  # retire the generation: no inline opens on it
-                        self._conn, self._files = None, {}
+                        self._conn = None
                         self._new_generation()
             if waiting is None:
                 break
@@ -358,6 +359,7 @@ class SqliteDatabase(_Transactions, _Connections):
                     await stop(stale)
                 except Exception:
                     _log.warning("closing the stale connection failed", exc_info=True)
+            if file_changed(self._path, files):  # replaced since we opened it (maybe closed)
                 _remove_stale_sidecars(files, self._path)  # before anything opens the new file
             new, opened = await self._open()
             with self._gate:

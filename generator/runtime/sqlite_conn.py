@@ -150,11 +150,12 @@ class _Connections:
                 reader = open_follower(path, self._files.get(path), self._connect, _read_only)
                 if reader is None:  # replaced: the threaded path reopens
                     return None
+                cursor = reader.cursor()  # before `_idle` has it: a close may take it there
                 self._idle[reader] = [0.0]
         except sqlite3.Error:
             return None
-        local.reader, local.cursor = reader, reader.cursor()
-        return local.cursor
+        local.reader, local.cursor = reader, cursor
+        return cursor
 
     def _connect(self) -> sqlite3.Connection:
         """An inline connection: busy_timeout=0 (a locked database falls back to

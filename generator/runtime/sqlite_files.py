@@ -66,10 +66,11 @@ def open_writer(
         conn, wal, files = _connect_writer(path, busy_timeout_ms, synchronous)
         if path == MEMORY or before is None or files.get(path) == before:  # None: made it
             return conn, wal, files
-        conn.close()  # a file replaced (or made) under the connect: try again
-        if attempt + 1 < _ATTEMPTS:
-            remove_stale_sidecars(files, path)
-    return conn, wal, files  # replaced again and again: a later write notices
+        if attempt + 1 == _ATTEMPTS:
+            return conn, wal, files  # replaced again and again: a later write notices
+        conn.close()  # a file replaced under the connect: try again
+        remove_stale_sidecars(files, path)
+    raise AssertionError("unreachable")
 
 
 def _connect_writer(

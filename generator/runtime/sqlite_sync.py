@@ -330,11 +330,11 @@ class SyncSqliteDatabase(_Reads):
                 pass
             if file_changed(self._path, self._files):
                 _log.warning("%s was deleted or replaced; reopening it", self._path)
-                files = self._files
                 self._close_all()
-                remove_stale_sidecars(files, self._path)
                 conn = None
         if conn is None:
+            if file_changed(self._path, self._files):  # replaced (and maybe closed) since
+                remove_stale_sidecars(self._files, self._path)  # unlinked before any open
             busy_timeout_ms, synchronous = self._options
             conn, _, files = open_writer(self._path, busy_timeout_ms, synchronous)
             with self._gate:
