@@ -58,17 +58,25 @@ def open_writer(
     Autocommit (explicit BEGIN IMMEDIATE), busy timeout, foreign keys on, WAL
     and `synchronous` as asked. `files` maps the database and its -wal/-shm
     to (st_dev, st_ino), so a deleted or replaced file can be noticed. The
-    file at the path is the same before the connect and after the first read
-    (or the connect made it), else (replaced meanwhile) the connection is closed, the sidecars it made
-    removed, and the file now at the path opened: `files` is what it opened.
-    The caller removed the previous generation's sidecars first.
+    file at the path must be the same before the connect and after the first
+    read (or the connect made it). If it was replaced meanwhile (the open
+    failed, e.g. SQLITE_READONLY_DBMOVED turning WAL on, or it opened the old
+    file), the connection is closed, the sidecars it made removed, and the
+    file now at the path opened. The caller removed the previous
+    generation's sidecars first.
     """
     for attempt in range(_ATTEMPTS):
+        last = attempt + 1 == _ATTEMPTS
         before = None if path == MEMORY else identity(path)
-        conn, wal, files = _connect_writer(path, busy_timeout_ms, synchronous)
+        try:
+            conn, wal, files = _connect_writer(path, busy_timeout_ms, synchronous)
+        except sqlite3.DatabaseError:
+            if last or before is None or identity(path) == before:
+                raise  # not a replace: the error is the caller's
+            continue  # replaced under the open (it made no sidecar: WAL was not on)
         if path == MEMORY or before is None or files.get(path) == before:  # None: made it
             return conn, wal, files
-        if attempt + 1 == _ATTEMPTS:
+        if last:
             return conn, wal, files  # replaced again and again: a later write notices
         conn.close()  # a file replaced under the connect: try again
         remove_stale_sidecars(files, path)
