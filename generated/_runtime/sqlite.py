@@ -38,11 +38,12 @@ Four things make it faster than one hop per call, without giving up safety:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import os
 import sqlite3
-import weakref
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any, TypeVar
@@ -52,24 +53,27 @@ import aiosqlite
 from .errors import Failure, classify_sqlite_error
 from .sqlite_common import OnePerFile, check_options, many, resolve_path, then_fetch
 from .sqlite_common import SELECTS as _SELECTS
-from .sqlite_common import remove_stale_sidecars as _remove_stale_sidecars
+from .sqlite_files import file_changed
+from .sqlite_files import remove_stale_sidecars as _remove_stale_sidecars
 from .database import NOT_NOW, NotNow
 from .sqlite_conn import Idle, _Connections, _FallBack, _PerThread, _monotonic, _retire
 from .sqlite_common import script as run_script
 from .sqlite_transactions import _Transactions
+from .sqlite_common import READ as _READ
 from .sqlite_common import WRITE as _WRITE
 from .sqlite_common import kind as _kind
 from .sqlite_common import execute_one as _execute_one
 from .sqlite_common import fetch_all as _fetch_all
 from .sqlite_common import fetch_first as _fetch_first
 from .sqlite_common import fetch_one as _fetch_one
-from .sqlite_worker import _LIVE, _Batcher
+from .sqlite_worker import _LIVE, _Batcher, stop
 
 _T = TypeVar("_T")
 Params = Sequence[object] | Mapping[str, object]
 Row = tuple[Any, ...]
 _log = logging.getLogger(__name__)
 _SHARED: OnePerFile[SqliteDatabase] = OnePerFile("busy_timeout_ms, synchronous, inline_writes")
+_AGAIN = 8  # runs of a call whose connection another loop closed under it, each time
 
 
 class SqliteDatabase(_Transactions, _Connections):
@@ -97,11 +101,12 @@ class SqliteDatabase(_Transactions, _Connections):
         self._conn: aiosqlite.Connection | None = None
         # (st_dev, st_ino) of the file and its -wal/-shm as opened; {} for memory.
         self._files: dict[str, tuple[int, int]] = {}
-        # asyncio.Lock binds to one loop: keep one per loop, so sequential
-        # asyncio.run() calls (and pytest's per-test loops) each get their own.
-        self._open_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
+        # Held (briefly, never across an await) to swap the writer's generation
+        # (`_conn`, `_files`) and by an inline connection opening on it
+        # (sqlite_files.open_follower). Several loops (threads) may share this object.
+        self._gate = threading.Lock()
+        # Set while one loop opens (or reopens) the writer: the others wait for it.
+        self._opening: concurrent.futures.Future[None] | None = None
         self._batchers: dict[asyncio.AbstractEventLoop, _Batcher] = {}
         # Inline readers and writers: one per thread, forgotten by _new_generation().
         self._local = _PerThread()
@@ -230,14 +235,19 @@ class SqliteDatabase(_Transactions, _Connections):
         await self._run(partial(run_script, script))
 
     async def close(self) -> None:
-        """Close the connection; idempotent, and the next use reopens it."""
-        conn, self._conn, self._files = self._conn, None, {}
-        self._new_generation()
+        """Close the connection; idempotent, and the next use reopens it.
+
+        A call of another loop (thread) racing the close runs on the old
+        connection before it closes, or again on a new one (`_run`).
+        """
+        with self._gate:  # no inline connection opens on this generation from now on
+            conn, self._conn = self._conn, None  # `_files` stays: the next open looks
+            self._new_generation()
         self._close_readers()
         if conn is not None:
             _LIVE.discard(conn)
-            self._flush_all(conn)  # queued work runs before the close
-            await conn.close()
+            self._flush_mine(conn)  # this loop's queued work runs before the close
+            await stop(conn)
 
     async def __aenter__(self) -> SqliteDatabase:
         return self
@@ -255,7 +265,9 @@ class SqliteDatabase(_Transactions, _Connections):
                     return self._write_inline(writer, op)
         return await self._run(op, kind)
 
-    async def _run(self, fn: Callable[[sqlite3.Connection], _T], kind: int = 0) -> _T:
+    async def _run(
+        self, fn: Callable[[sqlite3.Connection], _T], kind: int = 0, again: int = _AGAIN
+    ) -> _T:
         """Run `fn` on the worker's sqlite3 connection in one hop (or a shared one).
 
         The single funnel for all SQL on the writer. While another task's
@@ -263,6 +275,7 @@ class SqliteDatabase(_Transactions, _Connections):
         while a job is on the worker go together as the next job. `kind`
         (_READ, _WRITE, or 0 for anything else) lets that job group plain
         reads and writes into one transaction: one commit (fsync) for all.
+        A call whose connection was closed under it runs again (`_run_again`).
         """
         conn = self._conn
         if conn is None or self._file_changed():
@@ -273,34 +286,89 @@ class SqliteDatabase(_Transactions, _Connections):
                 await self._tx_idle.wait()
             conn = await self._connection()
             if self._tx_owner is not None:  # another waiter began one meanwhile
-                return await self._run(fn, kind)
+                return await self._run(fn, kind, again)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[_T] = loop.create_future()
         self._batcher(loop, conn).submit(fn, future, kind)
-        return await future
+        try:
+            return await future
+        except (ValueError, sqlite3.DatabaseError) as exc:
+            if not self._run_again(conn, exc, kind, again):
+                raise
+        return await self._run(fn, kind, again - 1)  # on the file, and connection, now open
 
-    def _flush_all(self, conn: aiosqlite.Connection) -> None:
-        """Queue every pending call of `conn` now (before a close is queued)."""
-        for batcher in list(self._batchers.values()):
-            if batcher.conn is conn:
-                batcher.flush()
-        self._batchers = {}
+    def _run_again(
+        self, conn: aiosqlite.Connection, exc: BaseException, kind: int, again: int
+    ) -> bool:
+        """Whether a call that failed on `conn` may run again on a new connection.
+
+        When the connection was closed under it (another loop's close() or
+        reopen: nothing of it ran, its job found the worker stopped; up to
+        _AGAIN times), and once when a read failed because the file was
+        replaced under it. Never inside our own transaction: that one is gone
+        with its connection.
+        """
+        if again <= 0 or (self._tx_owner is not None and self._tx_owner is asyncio.current_task()):
+            return False
+        if conn is self._conn and not self._file_changed():
+            return False  # the same connection on the same file: a real error
+        if isinstance(exc, (ValueError, sqlite3.ProgrammingError)):
+            return "closed" in str(exc)
+        return kind == _READ and again == _AGAIN
+
+    def _flush_mine(self, conn: aiosqlite.Connection) -> None:
+        """Queue this loop's pending calls on `conn` now (before its close is queued).
+
+        Other loops' batchers belong to their threads: their calls find the
+        worker stopped and run again on the next connection.
+        """
+        batcher = self._batchers.get(asyncio.get_running_loop())
+        if batcher is not None and batcher.conn is conn:
+            batcher.flush()
+        for loop, other in self._batchers.copy().items():  # let closed loops go
+            if other.conn is conn:
+                self._batchers.pop(loop, None)
 
     async def _connection(self) -> aiosqlite.Connection:
-        conn = self._conn
-        if conn is not None and not self._file_changed():
-            return conn
-        loop = asyncio.get_running_loop()
-        async with self._open_locks.setdefault(loop, asyncio.Lock()):
-            if self._conn is not None and self._file_changed():
+        """The writer, opened on first use and again when the file was replaced.
+
+        One loop opens it; other loops (threads) that need it meanwhile wait
+        for that one, so a replacement opens one writer, not one per loop.
+        """
+        while True:
+            with self._gate:
+                conn = self._conn
+                if conn is not None and not self._file_changed():
+                    return conn
+                waiting = self._opening
+                if waiting is None:
+                    stale, files = conn, self._files
+                    opening: concurrent.futures.Future[None] = concurrent.futures.Future()
+                    self._opening = opening
+                    if stale is not None:  # retire the generation: no inline opens on it
+                        self._conn = None
+                        self._new_generation()
+            if waiting is None:
+                break
+            await asyncio.shield(asyncio.wrap_future(waiting))  # a cancel stays ours
+        try:
+            if stale is not None:
                 _log.warning("%s was deleted or replaced; reopening it", self._path)
-                files = self._files
+                self._close_readers()
+                _LIVE.discard(stale)
+                self._flush_mine(stale)
                 try:
-                    await self.close()
+                    await stop(stale)
                 except Exception:
                     _log.warning("closing the stale connection failed", exc_info=True)
-                _remove_stale_sidecars(files, self._path)
-            if self._conn is None:
-                self._conn, self._files = await self._open()
+            if file_changed(self._path, files):  # replaced since we opened it (maybe closed)
+                _remove_stale_sidecars(files, self._path)  # before anything opens the new file
+            new, opened = await self._open()
+            with self._gate:
+                self._conn, self._files = new, opened
                 self._new_generation()
-            return self._conn
+            return new
+        finally:
+            with self._gate:
+                self._opening = None
+            opening.set_result(None)

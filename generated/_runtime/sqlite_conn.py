@@ -22,7 +22,8 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from .sqlite_common import MEMORY, file_changed, is_select, open_writer
+from .sqlite_common import MEMORY, is_select
+from .sqlite_files import file_changed, open_follower, open_writer
 from .sqlite_worker import _EXIT_WAIT_SECONDS, _LIVE, _Batcher
 
 _T = TypeVar("_T")
@@ -106,6 +107,7 @@ class _Connections:
     _local: _PerThread
     _recheck_at: float  # when an inline read next stats the file (monotonic seconds)
     _idle: Idle  # the inline connections not in use (see above)
+    _gate: threading.Lock  # held to swap the writer's generation, and to open on it
     _tx_owner: asyncio.Task[Any] | None
     _conn: aiosqlite.Connection | None
     _batchers: dict[asyncio.AbstractEventLoop, _Batcher]
@@ -137,22 +139,36 @@ class _Connections:
         local = self._local
         if local.reader is not None:
             if local.cursor is None:
-                local.cursor = local.reader.cursor()
+                try:
+                    local.cursor = local.reader.cursor()
+                except sqlite3.ProgrammingError:  # closed by another loop's close() just now
+                    local.reader = None
+                    return None
             return local.cursor
         try:
-            reader = sqlite3.connect(
-                self._path,
-                timeout=0,  # busy_timeout=0: never wait on the loop thread
-                isolation_level=None,  # each statement is its own read transaction
-                check_same_thread=False,  # closed from close(), maybe on another thread
-                cached_statements=256,
-            )
-            reader.execute("PRAGMA query_only=ON")
+            with self._gate:  # on the writer's generation only (sqlite_files.py)
+                if self._conn is None:
+                    return None
+                reader = open_follower(path, self._files.get(path), self._connect, _read_only)
+                if reader is None:  # replaced: the threaded path reopens
+                    return None
+                cursor = reader.cursor()  # before `_idle` has it: a close may take it there
+                self._idle[reader] = [0.0]
         except sqlite3.Error:
             return None
-        local.reader, local.cursor = reader, reader.cursor()
-        self._idle[reader] = [0.0]
-        return local.cursor
+        local.reader, local.cursor = reader, cursor
+        return cursor
+
+    def _connect(self) -> sqlite3.Connection:
+        """An inline connection: busy_timeout=0 (a locked database falls back to
+        the worker at once, the loop never waits), autocommit, statements cached."""
+        return sqlite3.connect(
+            self._path,
+            timeout=0,
+            isolation_level=None,  # each statement is its own transaction
+            check_same_thread=False,  # closed from close(), maybe on another thread
+            cached_statements=256,
+        )
 
     def _new_generation(self) -> None:
         """Forget every thread's inline connections (after a close or a reopen).
@@ -188,24 +204,21 @@ class _Connections:
         writer: sqlite3.Connection | None = local.writer
         if writer is not None:
             return writer
-        _, synchronous, _ = self._options
+        deadline = [float("inf")]  # set by _write_inline before each statement
+        setup = partial(_inline_writer, self._options[1], deadline)
         try:
-            writer = sqlite3.connect(
-                self._path,
-                timeout=0,  # busy_timeout=0: a locked database falls back at once
-                isolation_level=None,  # autocommit: each write is its own transaction
-                check_same_thread=False,  # closed from close(), maybe on another thread
-                cached_statements=256,
-            )
-            writer.execute("PRAGMA foreign_keys=ON")
-            writer.execute(f"PRAGMA synchronous={synchronous}")
-            writer.execute("PRAGMA wal_autocheckpoint=0")  # the worker checkpoints
+            with self._gate:  # on the writer's generation only (sqlite_files.py)
+                if self._conn is None:
+                    return None
+                writer = open_follower(
+                    self._path, self._files.get(self._path), self._connect, setup
+                )
+                if writer is None:
+                    return None
+                self._idle[writer] = deadline
         except sqlite3.Error:
             return None
-        deadline = [0.0]  # set by _write_inline before each statement
-        writer.set_progress_handler(lambda: _monotonic() > deadline[0], _PROGRESS_STEPS)
         local.writer = writer
-        self._idle[writer] = deadline
         return writer
 
     def _write_inline(
@@ -341,6 +354,17 @@ class _Connections:
             raise
         _LIVE.add(conn)
         return conn, files
+
+
+def _read_only(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA query_only=ON")
+
+
+def _inline_writer(synchronous: str, deadline: list[float], conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA wal_autocheckpoint=0")  # the worker checkpoints
+    conn.set_progress_handler(lambda: _monotonic() > deadline[0], _PROGRESS_STEPS)
 
 
 def _passive_checkpoint(conn: sqlite3.Connection) -> None:

@@ -13,6 +13,7 @@ import asyncio
 import atexit
 import contextlib
 import sqlite3
+import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -51,6 +52,10 @@ def _check_aiosqlite() -> None:
 _check_aiosqlite()
 # Open connections, for the exit hook; weak, so a dropped instance is not kept.
 _LIVE: weakref.WeakSet[aiosqlite.Connection] = weakref.WeakSet()
+# Held to queue a job only on a running worker, and to stop one: no job is ever
+# queued behind the stop (it would never run, and its caller would wait forever).
+# Several event loops (threads) may queue on one worker, and any of them close it.
+_QUEUE = threading.Lock()
 
 
 _Call = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]", int]
@@ -90,13 +95,16 @@ class _Batcher:
         if not batch:
             return
         conn = self.conn
-        if not conn._running:
+        with _QUEUE:
+            running = conn._running
+            if running:
+                conn._tx.put_nowait((None, partial(_run_batch, conn, batch, self)))
+        if not running:  # closed (maybe by another loop): the callers retry (SqliteDatabase._run)
             for _, future, _ in batch:
                 if not future.done():
                     future.set_exception(ValueError("Connection closed"))
             return
         self.in_flight += 1
-        conn._tx.put_nowait((None, partial(_run_batch, conn, batch, self)))
 
     def deliver(self, results: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
         """On the loop: resolve every future of one job."""
@@ -147,6 +155,22 @@ def _stop_worker(conn: aiosqlite.Connection) -> object:
     return aiosqlite.core._STOP_RUNNING_SENTINEL
 
 
+async def stop(conn: aiosqlite.Connection) -> None:
+    """Close the worker's connection after every job queued so far, and end the worker.
+
+    Instead of aiosqlite's close(), which queues the close while its
+    connection still takes jobs: a job queued by another loop after it ran on
+    a closed connection ("Cannot operate on a closed database"), or never.
+    """
+    done: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+    with _QUEUE:
+        if not conn._running:
+            return
+        conn._running = False
+        conn._tx.put_nowait((done, partial(_stop_worker, conn)))
+    await done
+
+
 @atexit.register
 def _close_all_at_exit() -> None:
     """Best-effort close of connections nobody closed, bounded in time.
@@ -155,8 +179,11 @@ def _close_all_at_exit() -> None:
     """
     conns = list(_LIVE)
     for conn in conns:
-        conn._running = False
-        conn._tx.put_nowait((None, partial(_stop_worker, conn)))
+        with _QUEUE:
+            if not conn._running:
+                continue
+            conn._running = False
+            conn._tx.put_nowait((None, partial(_stop_worker, conn)))
     deadline = time.monotonic() + _EXIT_WAIT_SECONDS
     for conn in conns:
         conn._thread.join(max(0.0, deadline - time.monotonic()))

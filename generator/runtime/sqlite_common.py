@@ -1,17 +1,15 @@
 """What the async (aiosqlite) and sync (stdlib sqlite3) SQLite engines share.
 
 Plain functions on a `sqlite3.Connection`, no driver import: how a path is
-resolved, how a writer connection is opened (pragmas, WAL, durability), and
-the transaction steps (BEGIN IMMEDIATE with foreign keys off for a rebuild,
+resolved, and the transaction steps (BEGIN IMMEDIATE with foreign keys off for a rebuild,
 COMMIT or ROLLBACK, savepoints). `sqlite.py` runs them on its worker thread,
 `sqlite_sync.py` on the caller's thread; both get the same behaviour from
-one copy.
+one copy. How a connection is opened, and how the file is followed when it
+is replaced, is `sqlite_files.py`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
 import sqlite3
 import threading
@@ -20,7 +18,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 MEMORY = ":memory:"
-_log = logging.getLogger(__name__)
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 Params = Sequence[object] | Mapping[str, object]
 Row = tuple[Any, ...]
@@ -80,77 +77,6 @@ def resolve_path(path: str | os.PathLike[str]) -> str:
     if not text:
         raise ValueError("empty database path")
     return os.path.realpath(text)
-
-
-def open_writer(
-    path: str, busy_timeout_ms: int, synchronous: str
-) -> tuple[sqlite3.Connection, bool, dict[str, tuple[int, int]]]:
-    """A writer connection with every pragma set: (connection, WAL on?, files opened).
-
-    Autocommit (explicit BEGIN IMMEDIATE), busy timeout, foreign keys on, WAL
-    and `synchronous` as asked. `files` maps the database and its -wal/-shm
-    to (st_dev, st_ino), so a deleted or replaced file can be noticed.
-    """
-    files: dict[str, tuple[int, int]] = {}
-    wal = False
-    conn = sqlite3.connect(
-        path,
-        timeout=busy_timeout_ms / 1000,
-        isolation_level=None,  # autocommit; explicit BEGIN IMMEDIATE
-        check_same_thread=False,
-        cached_statements=256,
-    )
-    try:
-        conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
-        conn.execute("PRAGMA foreign_keys=ON")
-        if path != MEMORY:
-            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()
-            wal = mode is not None and str(mode[0]).lower() == "wal"
-            # A first read creates -wal/-shm (and rejects a non-database).
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
-            for name in (path, f"{path}-wal", f"{path}-shm"):
-                with contextlib.suppress(FileNotFoundError):
-                    st = os.stat(name)
-                    files[name] = (st.st_dev, st.st_ino)
-        conn.execute(f"PRAGMA synchronous={synchronous}")
-    except BaseException:
-        conn.close()
-        raise
-    return conn, wal, files
-
-
-def remove_stale_sidecars(files: dict[str, tuple[int, int]], path: str) -> None:
-    """Delete OUR old -wal/-shm after the file was replaced or deleted.
-
-    SQLite leaves them when the file was unlinked under it, and would replay
-    that stale WAL into the new file. Only files with the inode we opened are
-    removed, so another file's WAL is never touched.
-    """
-    for name, opened in files.items():
-        if name == path:
-            continue
-        try:
-            st = os.stat(name)
-            if (st.st_dev, st.st_ino) == opened:
-                os.remove(name)
-        except FileNotFoundError:
-            pass
-        except OSError:
-            _log.warning("cannot remove stale %s", name, exc_info=True)
-
-
-def file_changed(path: str, files: dict[str, tuple[int, int]]) -> bool:
-    """Whether the file opened as `files[path]` is gone or replaced (one stat)."""
-    opened = files.get(path)
-    if opened is None:  # :memory:
-        return False
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return True
-    except OSError:
-        return False  # let the operation itself report the problem
-    return (st.st_dev, st.st_ino) != opened
 
 
 def run_sql(sql: str, conn: sqlite3.Connection) -> None:

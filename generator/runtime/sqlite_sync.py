@@ -28,9 +28,11 @@ The thread model (measured in bench/sync_threads.py; see docs/usage.md):
   writes; other threads' writes wait until the block ends, their reads see
   what was committed before it.
 
-The same pragmas and durability as the async engine (`sqlite_common.open_writer`):
+The same pragmas and durability as the async engine (`sqlite_files.open_writer`):
 foreign keys on, WAL, busy timeout, `synchronous=FULL` by default. A deleted or
-replaced file is noticed by the next write (reads before it read the old one).
+replaced file is noticed by the next write, and by a reader that opens (an
+open reader reads the old file until then); see `sqlite_files.py` for how no
+connection ever opens the new file next to the old one's -wal/-shm.
 """
 
 from __future__ import annotations
@@ -54,13 +56,10 @@ from .sqlite_common import (
     begin,
     check_options,
     end,
-    file_changed,
     fetch_first as _fetch_first,
     execute_one as _execute,
     kind,
     many,
-    open_writer,
-    remove_stale_sidecars,
     resolve_path,
     rollback_to,
     run_group,
@@ -69,6 +68,7 @@ from .sqlite_common import (
     then_fetch,
 )
 from .sqlite_common import script as run_script
+from .sqlite_files import file_changed, open_writer, remove_stale_sidecars
 from .sqlite_sync_reads import _Reads
 
 __all__ = ["SyncSqliteDatabase"]
@@ -99,6 +99,9 @@ class SyncSqliteDatabase(_Reads):
         self._options = check_options(busy_timeout_ms, synchronous)
         self._path = resolve_path(path)
         self._lock = threading.Lock()  # the writer connection and the queue's runner
+        # Held to swap the writer's generation (`_conn`, `_files`) and by a reader
+        # while it opens on that generation (sqlite_files.open_follower).
+        self._gate = threading.Lock()
         self._queue: collections.deque[tuple[Callable[[sqlite3.Connection], Any], Answer, int]]
         self._queue = collections.deque()
         self._conn: sqlite3.Connection | None = None
@@ -242,7 +245,8 @@ class SyncSqliteDatabase(_Reads):
     def _close_all(self) -> None:
         """Close the writer and the idle readers; a reader in use is closed by its
         thread when its read ends (closing it here could crash the interpreter)."""
-        conn, self._conn = self._conn, None
+        with self._gate:  # no reader opens on this generation from now on
+            conn, self._conn = self._conn, None
         self._close_readers()
         if conn is not None:
             conn.close()
@@ -326,13 +330,13 @@ class SyncSqliteDatabase(_Reads):
                 pass
             if file_changed(self._path, self._files):
                 _log.warning("%s was deleted or replaced; reopening it", self._path)
-                files = self._files
                 self._close_all()
-                remove_stale_sidecars(files, self._path)
                 conn = None
         if conn is None:
+            if file_changed(self._path, self._files):  # replaced (and maybe closed) since
+                remove_stale_sidecars(self._files, self._path)  # unlinked before any open
             busy_timeout_ms, synchronous = self._options
-            conn, _, self._files = open_writer(self._path, busy_timeout_ms, synchronous)
-            self._opened = self._files.get(self._path)
-            self._conn = conn
+            conn, _, files = open_writer(self._path, busy_timeout_ms, synchronous)
+            with self._gate:
+                self._conn, self._files, self._opened = conn, files, files.get(self._path)
         return conn

@@ -21,7 +21,11 @@ cache, so it would stay open until the garbage collector runs.)
 A read that raises anything (a row that cannot be decoded, a
 KeyboardInterrupt between execute and fetch) closes its cursor, which ends
 the statement and its read snapshot, and its connection; the next read opens
-a new one. Otherwise the idle thread's snapshot would pin the WAL.
+a new one. Otherwise the idle thread's snapshot would pin the WAL. A read
+that failed because the file was replaced under it (the path holds another
+file than the writer's, or the map was swapped meanwhile) runs once more, on
+a reader of the file now at the path; any other error is raised as it is. A
+reader opens only on the writer's file (`sqlite_files.open_follower`).
 """
 
 from __future__ import annotations
@@ -33,15 +37,17 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
-from .sqlite_common import MEMORY, SELECTS as _SELECTS, file_changed
+from .sqlite_common import MEMORY, SELECTS as _SELECTS
 from .sqlite_common import fetch_all as _fetch_all
 from .sqlite_common import fetch_one as _fetch_one
 from .sqlite_common import is_select
+from .sqlite_files import file_changed, open_follower
 
 _T = TypeVar("_T")
 Params = Sequence[object] | Mapping[str, object]
 Row = tuple[Any, ...]
 _get_ident = threading.get_ident
+_OPEN_ATTEMPTS = 3  # a file replaced again while a reader opens: then read on the writer
 
 
 class _Reads:
@@ -50,8 +56,10 @@ class _Reads:
     _path: str
     _options: tuple[int, str]
     _lock: threading.Lock
+    _gate: threading.Lock  # held to swap the writer's generation, and to open on it
     _conn: sqlite3.Connection | None
     _files: dict[str, tuple[int, int]]  # (st_dev, st_ino) of the files the writer opened
+    _opened: tuple[int, int] | None  # the database file's, of `_files`
     _owner: int  # ident of the thread whose transaction holds the writer
     # Idle read cursors by thread ident (a dead thread's ident, reused by a new
     # thread, reuses its connection); swapped for an empty map by `_close_readers`.
@@ -75,6 +83,12 @@ class _Reads:
             row: Row | None = cursor.execute(sql, params).fetchone()
             if row is not None and cursor.fetchone() is not None:
                 cursor = _spent(cursor)  # more rows: end the statement now, no snapshot lingers
+        except sqlite3.DatabaseError:
+            _discard(cursor)
+            if not self._replaced(readers):
+                raise
+            found = self._read(me, self._readers, None, sql, params, True, False)
+            return found
         except BaseException:
             _discard(cursor)
             raise
@@ -93,6 +107,12 @@ class _Reads:
             return found
         try:
             rows: list[Row] = cursor.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError:
+            _discard(cursor)
+            if not self._replaced(readers):
+                raise
+            rows = self._read(me, self._readers, None, sql, params, False, False)
+            return rows
         except BaseException:
             _discard(cursor)
             raise
@@ -109,9 +129,12 @@ class _Reads:
         sql: str,
         params: Params,
         one: bool,
+        retry: bool = True,
     ) -> Any:
         """The reads' slow path: on the writer in our transaction or for a non-SELECT,
-        else on this thread's reader (opened here when it has none)."""
+        else on this thread's reader (opened here when it has none). A read that
+        failed because the file was replaced under it runs once more, on the file
+        now at the path (`retry`)."""
         if self._owner == me or not is_select(sql):
             if cursor is not None:  # give the unused reader back
                 readers[me] = cursor
@@ -131,6 +154,11 @@ class _Reads:
                     cursor = _spent(cursor)
             else:
                 found = cursor.fetchall()
+        except sqlite3.DatabaseError:
+            _discard(cursor)
+            if not (retry and self._replaced(readers)):
+                raise
+            return self._read(me, self._readers, None, sql, params, one, False)
         except BaseException:
             _discard(cursor)
             raise
@@ -140,25 +168,37 @@ class _Reads:
         return found
 
     def _open_reader(self) -> sqlite3.Cursor | None:
-        """A new read cursor on a new read-only connection; None for ":memory:"."""
+        """A new read cursor on a new read-only connection; None for ":memory:" (or
+        a file replaced again and again meanwhile): then the read takes the writer.
+
+        It opens on the writer's generation only (`sqlite_files.open_follower`,
+        under `_gate`): when the file at the path is another, the writer reopens
+        first (it makes the file, turns WAL on, and unlinks the old -wal/-shm).
+        """
         if self._path == MEMORY:
             return None
-        if self._conn is None or file_changed(self._path, self._files):
-            with self._lock:  # the writer first: it makes the file and turns WAL on, and
-                self._connection()  # reopens a replaced one and removes its old -wal/-shm
-        conn = sqlite3.connect(
+        for _ in range(_OPEN_ATTEMPTS):
+            with self._gate:
+                if self._conn is not None:
+                    conn = open_follower(self._path, self._opened, self._connect, _read_only)
+                    if conn is not None:
+                        return conn.cursor()
+            with self._lock:
+                self._connection()  # opens the writer, or reopens a replaced file
+        return None
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(
             self._path,
             timeout=self._options[0] / 1000,
             isolation_level=None,  # each statement is its own read transaction
             check_same_thread=False,  # an idle one is closed by close(), maybe on another thread
             cached_statements=256,
         )
-        try:
-            conn.execute("PRAGMA query_only=ON")
-            return conn.cursor()
-        except BaseException:
-            conn.close()
-            raise
+
+    def _replaced(self, readers: dict[int, sqlite3.Cursor]) -> bool:
+        """After a failed read: was the file replaced (or closed) under it?"""
+        return self._readers is not readers or file_changed(self._path, self._files)
 
     def _close_readers(self) -> None:
         """Close every idle reader now; a reader in use is closed by its thread."""
@@ -169,6 +209,10 @@ class _Reads:
             except KeyError:  # its thread took the last one back meanwhile
                 break
             _discard(cursor)
+
+
+def _read_only(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA query_only=ON")
 
 
 def _spent(cursor: sqlite3.Cursor) -> sqlite3.Cursor:

@@ -122,9 +122,8 @@ def run_async(mode: str, seconds: float, directory: str) -> dict[str, Any]:
     """Inline reads on three loops (threads) while a fourth closes or swaps and writes."""
     path = os.path.join(directory, f"{mode}.db")
     seed(path)
-    db = SqliteDatabase(
-        path, synchronous="NORMAL", busy_timeout_ms=300
-    )  # see test_sync_reader_races
+    # A short busy timeout: a second writer opened by a racing reopen fails fast.
+    db = SqliteDatabase(path, synchronous="NORMAL", busy_timeout_ms=300)
     stop = threading.Event()
     reads, errors, events = [0], [], [0]
 

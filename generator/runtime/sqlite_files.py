@@ -1,0 +1,177 @@
+"""Following the database file when it is deleted or replaced under a running process.
+
+Both SQLite engines keep connections open on one path. When another program
+replaces the file (an atomic `os.replace`, a restore) or deletes it, the old
+file's `-wal` and `-shm` stay at the path. SQLite takes whatever `-shm` and
+`-wal` it finds next to the file it opens, so a connection opened on the new
+file would read the old file's WAL into it, and, being the first user of that
+`-shm` as far as its POSIX locks show (our old connections hold theirs in the
+same process, invisible to it), it would truncate and rebuild the `-shm` that
+our old connections still have mapped: they then die of SIGBUS or read
+garbage ("disk I/O error", "no such table").
+
+So the rule, kept by every connection either engine opens (the writer, the
+readers, the async inline writer): nothing of ours opens the file at the path
+before the old file's sidecars are UNLINKED (`remove_stale_sidecars`; the old
+mappings stay valid, on files no longer at the path). A generation is the
+writer's open of one file, `files` the (st_dev, st_ino) of it and its
+sidecars. The writer opens a generation (`open_writer`: it checks that the
+file at the path did not change while it opened); every other connection
+`open_follower`s it: it checks after connecting that the path is still that
+generation's file, and only then makes its first read, the one that maps the
+`-shm`, with the generation's lock held: the writer's close takes the same
+lock first, so the writer still has that `-shm` mapped and SQLite shares its
+mapping (one per file in a process) instead of opening the one at the path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+from collections.abc import Callable
+
+from .sqlite_common import MEMORY
+
+Files = dict[str, tuple[int, int]]  # path -> (st_dev, st_ino), as opened
+_log = logging.getLogger(__name__)
+_ATTEMPTS = 5  # a file replaced while the writer opens it: open the new one
+
+
+def identity(path: str) -> tuple[int, int] | None:
+    """(st_dev, st_ino) of the file at `path`; None when there is none."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def open_writer(
+    path: str, busy_timeout_ms: int, synchronous: str
+) -> tuple[sqlite3.Connection, bool, Files]:
+    """A writer connection with every pragma set: (connection, WAL on?, files opened).
+
+    Autocommit (explicit BEGIN IMMEDIATE), busy timeout, foreign keys on, WAL
+    and `synchronous` as asked. `files` maps the database and its -wal/-shm
+    to (st_dev, st_ino), so a deleted or replaced file can be noticed. The
+    file at the path must be the same before the connect and after the first
+    read (or the connect made it). If it was replaced meanwhile (the open
+    failed, e.g. SQLITE_READONLY_DBMOVED turning WAL on, or it opened the old
+    file), the connection is closed, the sidecars it made removed, and the
+    file now at the path opened. The caller removed the previous
+    generation's sidecars first.
+    """
+    for attempt in range(_ATTEMPTS):
+        last = attempt + 1 == _ATTEMPTS
+        before = None if path == MEMORY else identity(path)
+        try:
+            conn, wal, files = _connect_writer(path, busy_timeout_ms, synchronous)
+        except sqlite3.DatabaseError:
+            if last or before is None or identity(path) == before:
+                raise  # not a replace: the error is the caller's
+            continue  # replaced under the open (it made no sidecar: WAL was not on)
+        if path == MEMORY or before is None or files.get(path) == before:  # None: made it
+            return conn, wal, files
+        if last:
+            return conn, wal, files  # replaced again and again: a later write notices
+        conn.close()  # a file replaced under the connect: try again
+        remove_stale_sidecars(files, path)
+    raise AssertionError("unreachable")
+
+
+def _connect_writer(
+    path: str, busy_timeout_ms: int, synchronous: str
+) -> tuple[sqlite3.Connection, bool, Files]:
+    files: Files = {}
+    wal = False
+    conn = sqlite3.connect(
+        path,
+        timeout=busy_timeout_ms / 1000,
+        isolation_level=None,  # autocommit; explicit BEGIN IMMEDIATE
+        check_same_thread=False,
+        cached_statements=256,
+    )
+    try:
+        conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        if path != MEMORY:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()
+            wal = mode is not None and str(mode[0]).lower() == "wal"
+            # A first read creates -wal/-shm (and rejects a non-database).
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
+            for name in (path, f"{path}-wal", f"{path}-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    st = os.stat(name)
+                    files[name] = (st.st_dev, st.st_ino)
+        conn.execute(f"PRAGMA synchronous={synchronous}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn, wal, files
+
+
+def open_follower(
+    path: str,
+    opened: tuple[int, int] | None,
+    connect: Callable[[], sqlite3.Connection],
+    setup: Callable[[sqlite3.Connection], None],
+) -> sqlite3.Connection | None:
+    """A reader or inline writer on the writer's generation `opened`; None when
+    the file at the path is not that one any more (then the writer reopens).
+
+    Call it with the generation's lock held, the generation's writer open.
+    `connect()` opens the file but reads nothing; `setup` sets pragmas; then a
+    first read maps the `-shm`, only once the path is known to be the
+    generation's file (which our writer holds open: its inode is not reused).
+    """
+    conn = connect()
+    try:
+        if opened is not None and identity(path) != opened:
+            conn.close()  # nothing read: it mapped nothing, touched no sidecar
+            return None
+        setup(conn)
+        conn.execute("PRAGMA schema_version").fetchall()  # the first read
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def remove_stale_sidecars(files: Files, path: str) -> None:
+    """Unlink OUR old -wal/-shm after the file was replaced or deleted.
+
+    SQLite leaves them when the file was unlinked under it, and would replay
+    that stale WAL into the new file, and truncate that -shm under our old
+    connections. Unlinked, not truncated: old connections keep valid
+    mappings. The -shm first: a -wal alone is never taken with a stale index.
+    Only files with the inode we opened are removed, so another file's
+    sidecars are never touched.
+    """
+    for name in (f"{path}-shm", f"{path}-wal"):
+        opened = files.get(name)
+        if opened is None:
+            continue
+        try:
+            st = os.stat(name)
+            if (st.st_dev, st.st_ino) == opened:
+                os.remove(name)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            _log.warning("cannot remove stale %s", name, exc_info=True)
+
+
+def file_changed(path: str, files: Files) -> bool:
+    """Whether the file opened as `files[path]` is gone or replaced (one stat)."""
+    opened = files.get(path)
+    if opened is None:  # :memory:
+        return False
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False  # let the operation itself report the problem
+    return (st.st_dev, st.st_ino) != opened
