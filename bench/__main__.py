@@ -16,8 +16,10 @@
    costs per read (bench/model_cost.py);
 7. value codecs: datetimes and JSON columns, ns per value (bench/codec_cost.py);
 8. the sync stores (backend sqlite3) vs inline sqlite3, with the async store
-   vs its floor beside them (bench/sync_engine.py), and 16 threads sharing
-   one sync database under the three thread models (bench/sync_threads.py);
+   vs its floor beside them (bench/sync_engine.py), a sync write's cost over
+   the floor split into the file check and the rest (bench/write_split.py),
+   and 16 threads sharing one sync database under the three thread models
+   (bench/sync_threads.py);
 9. dynamic named queries (an @optional filter, a 1,000-id IN-list) vs
    hand-written aiosqlite (bench/dynamic_queries.py).
 
@@ -40,6 +42,7 @@ from bench import (
     sync_engine,
     sync_threads,
     vs_sqlc,
+    write_split,
 )
 
 parser = argparse.ArgumentParser(description="storegen benchmarks")
@@ -67,6 +70,8 @@ subprocess.run(
 )
 print("\n## Sync stores (sqlite3 backend) vs inline sqlite3\n", flush=True)
 sync_engine.main(["--rounds", str(args.rounds)])  # its own n: reads and writes in chunks
+print("\n## A sync write's cost over the floor, split (median µs per update)\n", flush=True)
+write_split.main([])
 print("\n## 16 threads on one sync database: the thread models\n", flush=True)
 sync_threads.main(["--rounds", str(args.rounds)])
 print("\n## Point read, pydantic models vs dataclass (µs per call)\n", flush=True)
