@@ -236,16 +236,21 @@ class SqliteDatabase(_Transactions, _Connections):
         """Close the connection; idempotent, and the next use reopens it.
 
         A call of another loop (thread) racing the close runs on the old
-        connection before it closes, or again on a new one (`_run`).
+        connection before it closes, or again on a new one (`_run`). If the
+        file was replaced or deleted, the old file's -wal/-shm are removed once closed:
+        SQLite would replay that WAL into whatever opens the path next.
         """
         with self._gate:  # no inline connection opens on this generation from now on
             conn, self._conn = self._conn, None  # `_files` stays: the next open looks
+            files = self._files
             self._new_generation()
         self._close_readers()
         if conn is not None:
-            _LIVE.discard(conn)
+            _LIVE.pop(conn, None)
             self._flush_mine(conn)  # this loop's queued work runs before the close
             await stop(conn)
+            if file_changed(self._path, files):
+                _remove_stale_sidecars(files, self._path)
 
     async def __aenter__(self) -> SqliteDatabase:
         return self
@@ -353,7 +358,7 @@ class SqliteDatabase(_Transactions, _Connections):
             if stale is not None:
                 _log.warning("%s was deleted or replaced; reopening it", self._path)
                 self._close_readers()
-                _LIVE.discard(stale)
+                _LIVE.pop(stale, None)
                 self._flush_mine(stale)
                 try:
                     await stop(stale)

@@ -1,0 +1,133 @@
+"""The async SQLite engine under a close or a file replace: transactions stay all or nothing.
+
+A transaction is bound to the connection its BEGIN ran on. A `close()` (of
+this task, another task or another loop) or a replace of the file during it
+makes its later statements raise TransactionLost instead of running,
+autocommitted, on a new connection; nothing of it commits. Also: a close after
+a replace removes the old file's -wal/-shm (the next opener would replay that
+WAL into the restored file), a write of another loop waiting for a
+transaction wakes when it ends, and a read is run again only when the file it
+read was replaced (or its connection closed before it ran), not for any error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generated._runtime.sqlite import SqliteDatabase
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = "CREATE TABLE t (v INTEGER NOT NULL)"
+
+
+def rows(path: Path) -> list[int]:
+    conn = sqlite3.connect(path)
+    try:
+        return [v for (v,) in conn.execute("SELECT v FROM t ORDER BY v")]
+    finally:
+        conn.close()
+
+
+def replace_with(path: Path, *values: int) -> None:
+    """Put a fresh database (table t holding `values`) at `path` by rename, as a restore does."""
+    fresh = path.with_name("restore.db")
+    conn = sqlite3.connect(fresh)
+    conn.execute(SCHEMA)
+    conn.executemany("INSERT INTO t VALUES (?)", [(v,) for v in values])
+    conn.commit()
+    conn.close()
+    os.replace(fresh, path)
+
+
+class OtherLoop:
+    """An event loop on its own thread, as a second thread's app code runs one."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, Any], timeout: float = 10.0) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+
+async def transaction_with_a_close_inside(
+    db: SqliteDatabase, close: Callable[[], Coroutine[Any, Any, None]]
+) -> BaseException | None:
+    try:
+        async with db.transaction():
+            await db.execute("INSERT INTO t VALUES (1)", ())
+            await close()
+            await db.execute("INSERT INTO t VALUES (2)", ())
+            await db.execute("INSERT INTO t VALUES (3)", ())
+    except Exception as exc:
+        return exc
+    return None
+
+
+@pytest.mark.parametrize("synchronous", ["OFF", "FULL"])
+async def test_a_close_after_a_replace_removes_the_old_files_wal(
+    tmp_path: Path, synchronous: str
+) -> None:
+    path = tmp_path / "app.db"
+    db = SqliteDatabase(path, synchronous=synchronous)
+    await db.execute(SCHEMA, ())
+    await db.execute("INSERT INTO t VALUES (1)", ())
+    replace_with(path, 2)  # the operator restores a backup
+    await db.close()
+    assert sorted(os.listdir(tmp_path)) == ["app.db"]  # on main: -shm and -wal left
+    assert rows(path) == [2]  # on main: the old WAL replayed: [1]
+    again = SqliteDatabase(path)
+    assert await again.fetch_all("SELECT v FROM t", ()) == [(2,)]
+    await again.close()
+
+async def test_a_close_removes_nothing_of_the_new_files_own_sidecars(tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    db = SqliteDatabase(path)
+    await db.execute(SCHEMA, ())
+    other = SqliteDatabase(path)  # a second instance on the same file
+    await other.fetch_all("SELECT v FROM t", ())
+    replace_with(path, 2)
+    await other.execute("INSERT INTO t VALUES (3)", ())  # follows it first: new -wal/-shm
+    new_sidecars = {n: os.stat(tmp_path / n).st_ino for n in ("app.db-wal", "app.db-shm")}
+    await db.close()  # its old sidecars are gone already; the new ones are not its
+    assert {n: os.stat(tmp_path / n).st_ino for n in new_sidecars} == new_sidecars
+    assert rows(path) == [2, 3]
+    await other.close()
+
+def test_an_exit_without_close_after_a_replace_removes_the_old_files_wal(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "app.db"
+    app = f"""
+import asyncio, os, sqlite3
+from generated._runtime.sqlite import SqliteDatabase
+db = SqliteDatabase({str(path)!r})
+async def main():
+    await db.execute({SCHEMA!r}, ())
+    await db.execute("INSERT INTO t VALUES (1)", ())
+asyncio.run(main())
+fresh = {str(tmp_path / "restore.db")!r}
+c = sqlite3.connect(fresh); c.execute({SCHEMA!r}); c.execute("INSERT INTO t VALUES (2)")
+c.commit(); c.close(); os.replace(fresh, {str(path)!r})
+"""  # exits without close(): the exit hook closes the writer
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    subprocess.run([sys.executable, "-c", app], cwd=REPO, env=env, check=True, timeout=60)
+    assert sorted(os.listdir(tmp_path)) == ["app.db"]
+    assert rows(path) == [2]
