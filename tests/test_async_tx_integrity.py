@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from generated._runtime.sqlite import SqliteDatabase
+from generated._runtime.sqlite_common import READ
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = "CREATE TABLE t (v INTEGER NOT NULL)"
@@ -131,3 +132,46 @@ c.commit(); c.close(); os.replace(fresh, {str(path)!r})
     subprocess.run([sys.executable, "-c", app], cwd=REPO, env=env, check=True, timeout=60)
     assert sorted(os.listdir(tmp_path)) == ["app.db"]
     assert rows(path) == [2]
+
+
+async def test_a_failing_read_is_not_run_again_after_a_plain_close(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    db = SqliteDatabase(path)
+    await db.fetch_all("SELECT 1", ())
+    other = OtherLoop()
+    runs: list[int] = []
+
+    def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+        runs.append(1)
+        if len(runs) == 1:  # meanwhile another loop closes the database (no replace)
+            asyncio.run_coroutine_threadsafe(db.close(), other.loop)
+            time.sleep(0.1)
+        return conn.execute("SELECT * FROM missing").fetchall()
+
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="no such table"):
+            await db._run(read, READ)
+    finally:
+        other.stop()
+    assert runs == [1]  # on main: 2, the failure waited for twice
+    await db.close()
+
+
+async def test_a_read_that_failed_on_a_replaced_file_runs_again_on_the_new_one(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "db.sqlite"
+    db = SqliteDatabase(path)
+    await db.fetch_all("SELECT 1", ())  # the old file has no table t
+    runs: list[int] = []
+
+    def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+        runs.append(1)
+        if len(runs) == 1:
+            replace_with(path, 7)
+        return conn.execute("SELECT v FROM t").fetchall()
+
+    assert await db._run(read, READ) == [(7,)]
+    assert runs == [1, 1]
+    await db.close()
+

@@ -51,12 +51,12 @@ import aiosqlite
 from .errors import Failure, classify_sqlite_error
 from .sqlite_common import OnePerFile, check_options, many, resolve_path, then_fetch
 from .sqlite_common import SELECTS as _SELECTS
-from .sqlite_files import file_changed
+from .sqlite_files import Files, file_changed
 from .sqlite_files import remove_stale_sidecars as _remove_stale_sidecars
 from .database import NOT_NOW, NotNow
 from .sqlite_conn import Idle, _Connections, _FallBack, _PerThread, _monotonic, _retire
 from .sqlite_common import script as run_script
-from .sqlite_transactions import _Transactions
+from .sqlite_transactions import _Transactions, closed_error
 from .sqlite_common import READ as _READ
 from .sqlite_common import WRITE as _WRITE
 from .sqlite_common import kind as _kind
@@ -290,34 +290,38 @@ class SqliteDatabase(_Transactions, _Connections):
             conn = await self._connection()
             if self._tx_owner is not None:  # another waiter began one meanwhile
                 return await self._run(fn, kind, again)
+        files = self._files  # the generation `fn` runs on
         loop = asyncio.get_running_loop()
         future: asyncio.Future[_T] = loop.create_future()
         self._batcher(loop, conn).submit(fn, future, kind)
         try:
             return await future
         except (ValueError, sqlite3.DatabaseError) as exc:
-            if not self._run_again(conn, exc, kind, again):
+            if not self._run_again(conn, files, exc, kind, again):
                 raise
         return await self._run(fn, kind, again - 1)  # on the file, and connection, now open
 
     def _run_again(
-        self, conn: aiosqlite.Connection, exc: BaseException, kind: int, again: int
+        self,
+        conn: aiosqlite.Connection,
+        files: Files,
+        exc: BaseException,
+        kind: int,
+        again: int,
     ) -> bool:
-        """Whether a call that failed on `conn` may run again on a new connection.
+        """Whether a call that failed on `conn` (opened as `files`) may run again.
 
         When the connection was closed under it (another loop's close() or
         reopen: nothing of it ran, its job found the worker stopped; up to
-        _AGAIN times), and once when a read failed because the file was
-        replaced under it. Never inside our own transaction: that one is gone
-        with its connection.
+        _AGAIN times), and once when a read failed because the file it read
+        was replaced under it. Any other failure is the call's own. Never
+        inside our own transaction: that one is gone with its connection.
         """
         if again <= 0 or (self._tx_owner is not None and self._tx_owner is asyncio.current_task()):
             return False
-        if conn is self._conn and not self._file_changed():
-            return False  # the same connection on the same file: a real error
-        if isinstance(exc, (ValueError, sqlite3.ProgrammingError)):
-            return "closed" in str(exc)
-        return kind == _READ and again == _AGAIN
+        if closed_error(exc):
+            return conn is not self._conn
+        return kind == _READ and again == _AGAIN and file_changed(self._path, files)
 
     def _flush_mine(self, conn: aiosqlite.Connection) -> None:
         """Queue this loop's pending calls on `conn` now (before its close is queued).

@@ -24,6 +24,11 @@ from .sqlite_common import run_sql as _run_sql
 _T = TypeVar("_T")
 
 
+def closed_error(exc: BaseException) -> bool:
+    """Whether `exc` says the worker's connection was closed (nothing of the call ran)."""
+    return isinstance(exc, (ValueError, sqlite3.ProgrammingError)) and "closed" in str(exc)
+
+
 class _Transactions:
     """SqliteDatabase's transactions; it owns the state declared here."""
 
