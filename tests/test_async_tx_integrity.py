@@ -175,3 +175,50 @@ async def test_a_read_that_failed_on_a_replaced_file_runs_again_on_the_new_one(
     assert runs == [1, 1]
     await db.close()
 
+
+async def test_a_write_of_another_loop_waits_for_a_transaction_and_then_runs(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "db.sqlite"
+    db = SqliteDatabase(path, inline_writes=False)
+    await db.execute(SCHEMA, ())
+    other = OtherLoop()
+    try:
+        async with db.transaction():
+            await db.execute("INSERT INTO t VALUES (1)", ())
+            waiting = asyncio.run_coroutine_threadsafe(
+                db.execute("INSERT INTO t VALUES (2)", ()), other.loop
+            )
+            await asyncio.sleep(0.2)
+            assert not waiting.done()  # it waits for the transaction
+        # On main it was never woken (an asyncio.Event set from another thread).
+        assert await asyncio.wait_for(asyncio.wrap_future(waiting), 5) == 1
+        assert rows(path) == [1, 2]
+        other.run(db.close())
+    finally:
+        other.stop()
+    await db.close()
+
+
+async def test_a_transaction_of_another_loop_waits_for_the_open_one(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    db = SqliteDatabase(path)
+    await db.execute(SCHEMA, ())
+    other = OtherLoop()
+
+    async def second() -> None:
+        async with db.transaction():
+            await db.execute("INSERT INTO t VALUES (2)", ())
+
+    try:
+        async with db.transaction():
+            await db.execute("INSERT INTO t VALUES (1)", ())
+            waiting = asyncio.run_coroutine_threadsafe(second(), other.loop)
+            await asyncio.sleep(0.2)
+            assert not waiting.done()
+        await asyncio.wait_for(asyncio.wrap_future(waiting), 5)
+        assert rows(path) == [1, 2]
+        other.run(db.close())
+    finally:
+        other.stop()
+    await db.close()

@@ -74,6 +74,8 @@ Row = tuple[Any, ...]
 _log = logging.getLogger(__name__)
 _SHARED: OnePerFile[SqliteDatabase] = OnePerFile("busy_timeout_ms, synchronous, inline_writes")
 _AGAIN = 8  # runs of a call whose connection another loop closed under it, each time
+_ENDED: concurrent.futures.Future[None] = concurrent.futures.Future()  # no transaction yet
+_ENDED.set_result(None)
 
 
 class SqliteDatabase(_Transactions, _Connections):
@@ -114,7 +116,7 @@ class SqliteDatabase(_Transactions, _Connections):
         self._idle: Idle = {}
         # The task whose transaction is open on the writer, if any.
         self._tx_owner: asyncio.Task[Any] | None = None
-        self._tx_idle = asyncio.Event()
+        self._tx_idle: concurrent.futures.Future[None] = _ENDED
         self._tx_depth = 0
 
     @classmethod
@@ -287,8 +289,7 @@ class SqliteDatabase(_Transactions, _Connections):
             conn = await self._connection()
         owner = self._tx_owner
         if owner is not None and owner is not asyncio.current_task():
-            while self._tx_owner is not None:
-                await self._tx_idle.wait()
+            await self._tx_wait()  # of any loop: woken from the owner's thread
             conn = await self._connection()
             if self._tx_owner is not None:  # another waiter began one meanwhile
                 return await self._run(fn, kind, again)

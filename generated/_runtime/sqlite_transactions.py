@@ -12,8 +12,10 @@ through `_run` like these do.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -35,8 +37,11 @@ class _Transactions:
     """SqliteDatabase's transactions; it owns the state declared here."""
 
     _tx_owner: asyncio.Task[Any] | None
-    _tx_idle: asyncio.Event
+    # Done when the open transaction ends; a concurrent future, so a task of
+    # any loop (thread) can wait for it (an asyncio.Event is one loop's only).
+    _tx_idle: concurrent.futures.Future[None]
     _tx_depth: int
+    _gate: threading.Lock
 
     if TYPE_CHECKING:  # SqliteDatabase's one funnel to the writer
 
@@ -83,9 +88,14 @@ class _Transactions:
             finally:
                 self._tx_depth -= 1
             return
-        while self._tx_owner is not None:
-            await self._tx_idle.wait()
-        self._tx_owner, self._tx_idle, self._tx_depth = me, asyncio.Event(), 0
+        while True:  # claimed under the gate: loops (threads) may race for it
+            with self._gate:
+                if self._tx_owner is None:
+                    self._tx_owner, self._tx_depth = me, 0
+                    self._tx_idle = concurrent.futures.Future()
+                    break
+                idle = self._tx_idle
+            await _ended(idle)
         try:
             await self._run(partial(_begin, foreign_keys_off))
             try:
@@ -96,5 +106,21 @@ class _Transactions:
             await self._run(partial(_end, True, foreign_keys_off))
         finally:
             # The ROLLBACK/COMMIT is queued before anything a waiter submits.
-            self._tx_owner = None
-            self._tx_idle.set()
+            with self._gate:
+                self._tx_owner = None
+                idle = self._tx_idle
+            with contextlib.suppress(concurrent.futures.InvalidStateError):
+                idle.set_result(None)
+
+    async def _tx_wait(self) -> None:
+        """Wait until no other task's transaction is open (of any loop)."""
+        while True:
+            owner = self._tx_owner
+            if owner is None or owner is asyncio.current_task():
+                return
+            await _ended(self._tx_idle)
+
+
+async def _ended(idle: concurrent.futures.Future[None]) -> None:
+    """Wait for a transaction's end from any loop; a cancel stays the waiter's."""
+    await asyncio.shield(asyncio.wrap_future(idle))
