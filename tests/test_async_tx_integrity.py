@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from generated._runtime.errors import ErrorCode, TransactionLost, classify_sqlite_error
 from generated._runtime.sqlite import SqliteDatabase
 from generated._runtime.sqlite_common import READ
 
@@ -82,6 +83,82 @@ async def transaction_with_a_close_inside(
     return None
 
 
+@pytest.mark.parametrize("inline_writes", [True, False])
+async def test_a_close_of_the_same_loop_inside_a_transaction_commits_none_of_it(
+    tmp_path: Path, inline_writes: bool
+) -> None:
+    path = tmp_path / "db.sqlite"
+    db = SqliteDatabase(path, inline_writes=inline_writes)
+    await db.execute(SCHEMA, ())
+    await db.execute("INSERT INTO t VALUES (0)", ())
+    raised = await transaction_with_a_close_inside(db, db.close)
+    assert isinstance(raised, TransactionLost)
+    assert rows(path) == [0]  # on main: [0, 2, 3], and the COMMIT failed
+    await db.execute("INSERT INTO t VALUES (4)", ())  # the database works on
+    assert rows(path) == [0, 4]
+    await db.close()
+
+
+async def test_a_close_of_another_loop_inside_a_transaction_commits_none_of_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "db.sqlite"
+    db = SqliteDatabase(path)
+    await db.execute(SCHEMA, ())
+    await db.execute("INSERT INTO t VALUES (0)", ())
+    other = OtherLoop()
+    try:
+
+        async def close_there() -> None:
+            await asyncio.to_thread(other.run, db.close())
+
+        raised = await transaction_with_a_close_inside(db, close_there)
+    finally:
+        other.stop()
+    assert isinstance(raised, TransactionLost)
+    assert rows(path) == [0]
+    await db.close()
+
+
+async def test_a_file_replaced_inside_a_transaction_commits_none_of_it(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    db = SqliteDatabase(path)
+    await db.execute(SCHEMA, ())
+
+    async def replace() -> None:
+        replace_with(path, 10)
+
+    raised = await transaction_with_a_close_inside(db, replace)
+    assert isinstance(raised, TransactionLost)
+    # The engine reopens the new file (the old sidecars removed first) ...
+    assert await db.fetch_all("SELECT v FROM t", ()) == [(10,)]
+    await db.close()
+    assert rows(path) == [10]  # ... which holds nothing of it (on main: 2 and 3 too)
+
+
+async def test_a_lost_transaction_inside_a_nested_block_fails_the_whole_block(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "db.sqlite"
+    db = SqliteDatabase(path)
+    await db.execute(SCHEMA, ())
+    with pytest.raises(TransactionLost):
+        async with db.transaction():
+            await db.execute("INSERT INTO t VALUES (1)", ())
+            async with db.transaction():
+                await db.execute("INSERT INTO t VALUES (2)", ())
+                await db.close()
+                await db.execute("INSERT INTO t VALUES (3)", ())
+    assert rows(path) == []
+    await db.close()
+
+
+def test_a_lost_transaction_is_reported_as_unavailable() -> None:
+    failure = classify_sqlite_error(TransactionLost(), "t", operation="insert")
+    assert failure.code is ErrorCode.UNAVAILABLE
+    assert "t" not in failure.message.split()  # a generic, client-safe text
+
+
 @pytest.mark.parametrize("synchronous", ["OFF", "FULL"])
 async def test_a_close_after_a_replace_removes_the_old_files_wal(
     tmp_path: Path, synchronous: str
@@ -98,6 +175,7 @@ async def test_a_close_after_a_replace_removes_the_old_files_wal(
     assert await again.fetch_all("SELECT v FROM t", ()) == [(2,)]
     await again.close()
 
+
 async def test_a_close_removes_nothing_of_the_new_files_own_sidecars(tmp_path: Path) -> None:
     path = tmp_path / "app.db"
     db = SqliteDatabase(path)
@@ -111,6 +189,7 @@ async def test_a_close_removes_nothing_of_the_new_files_own_sidecars(tmp_path: P
     assert {n: os.stat(tmp_path / n).st_ino for n in new_sidecars} == new_sidecars
     assert rows(path) == [2, 3]
     await other.close()
+
 
 def test_an_exit_without_close_after_a_replace_removes_the_old_files_wal(
     tmp_path: Path,
@@ -132,48 +211,6 @@ c.commit(); c.close(); os.replace(fresh, {str(path)!r})
     subprocess.run([sys.executable, "-c", app], cwd=REPO, env=env, check=True, timeout=60)
     assert sorted(os.listdir(tmp_path)) == ["app.db"]
     assert rows(path) == [2]
-
-
-async def test_a_failing_read_is_not_run_again_after_a_plain_close(tmp_path: Path) -> None:
-    path = tmp_path / "db.sqlite"
-    db = SqliteDatabase(path)
-    await db.fetch_all("SELECT 1", ())
-    other = OtherLoop()
-    runs: list[int] = []
-
-    def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
-        runs.append(1)
-        if len(runs) == 1:  # meanwhile another loop closes the database (no replace)
-            asyncio.run_coroutine_threadsafe(db.close(), other.loop)
-            time.sleep(0.1)
-        return conn.execute("SELECT * FROM missing").fetchall()
-
-    try:
-        with pytest.raises(sqlite3.OperationalError, match="no such table"):
-            await db._run(read, READ)
-    finally:
-        other.stop()
-    assert runs == [1]  # on main: 2, the failure waited for twice
-    await db.close()
-
-
-async def test_a_read_that_failed_on_a_replaced_file_runs_again_on_the_new_one(
-    tmp_path: Path,
-) -> None:
-    path = tmp_path / "db.sqlite"
-    db = SqliteDatabase(path)
-    await db.fetch_all("SELECT 1", ())  # the old file has no table t
-    runs: list[int] = []
-
-    def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
-        runs.append(1)
-        if len(runs) == 1:
-            replace_with(path, 7)
-        return conn.execute("SELECT v FROM t").fetchall()
-
-    assert await db._run(read, READ) == [(7,)]
-    assert runs == [1, 1]
-    await db.close()
 
 
 async def test_a_write_of_another_loop_waits_for_a_transaction_and_then_runs(
@@ -221,4 +258,46 @@ async def test_a_transaction_of_another_loop_waits_for_the_open_one(tmp_path: Pa
         other.run(db.close())
     finally:
         other.stop()
+    await db.close()
+
+
+async def test_a_failing_read_is_not_run_again_after_a_plain_close(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    db = SqliteDatabase(path)
+    await db.fetch_all("SELECT 1", ())
+    other = OtherLoop()
+    runs: list[int] = []
+
+    def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+        runs.append(1)
+        if len(runs) == 1:  # meanwhile another loop closes the database (no replace)
+            asyncio.run_coroutine_threadsafe(db.close(), other.loop)
+            time.sleep(0.1)
+        return conn.execute("SELECT * FROM missing").fetchall()
+
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="no such table"):
+            await db._run(read, READ)
+    finally:
+        other.stop()
+    assert runs == [1]  # on main: 2, the failure waited for twice
+    await db.close()
+
+
+async def test_a_read_that_failed_on_a_replaced_file_runs_again_on_the_new_one(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "db.sqlite"
+    db = SqliteDatabase(path)
+    await db.fetch_all("SELECT 1", ())  # the old file has no table t
+    runs: list[int] = []
+
+    def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+        runs.append(1)
+        if len(runs) == 1:
+            replace_with(path, 7)
+        return conn.execute("SELECT v FROM t").fetchall()
+
+    assert await db._run(read, READ) == [(7,)]
+    assert runs == [1, 1]
     await db.close()

@@ -118,6 +118,7 @@ class SqliteDatabase(_Transactions, _Connections):
         self._tx_owner: asyncio.Task[Any] | None = None
         self._tx_idle: concurrent.futures.Future[None] = _ENDED
         self._tx_depth = 0
+        self._tx_conn: aiosqlite.Connection | None = None
 
     @classmethod
     def shared(
@@ -240,8 +241,10 @@ class SqliteDatabase(_Transactions, _Connections):
         """Close the connection; idempotent, and the next use reopens it.
 
         A call of another loop (thread) racing the close runs on the old
-        connection before it closes, or again on a new one (`_run`). If the
-        file was replaced or deleted, the old file's -wal/-shm are removed once closed:
+        connection before it closes, or again on a new one (`_run`). An open
+        transaction (of any task) is not waited for: closing rolls it back,
+        and its later statements raise TransactionLost. If the file was
+        replaced or deleted, the old file's -wal/-shm are removed once closed:
         SQLite would replay that WAL into whatever opens the path next.
         """
         with self._gate:  # no inline connection opens on this generation from now on
@@ -284,25 +287,32 @@ class SqliteDatabase(_Transactions, _Connections):
         reads and writes into one transaction: one commit (fsync) for all.
         A call whose connection was closed under it runs again (`_run_again`).
         """
+        owner = self._tx_owner
+        if owner is not None:
+            if owner is asyncio.current_task():
+                return await self._in_transaction(fn, kind)
+            await self._tx_wait()  # before any (re)open: never under another's transaction
         conn = self._conn
         if conn is None or self._file_changed():
             conn = await self._connection()
-        owner = self._tx_owner
-        if owner is not None and owner is not asyncio.current_task():
-            await self._tx_wait()  # of any loop: woken from the owner's thread
-            conn = await self._connection()
-            if self._tx_owner is not None:  # another waiter began one meanwhile
+            if self._tx_owner is not None:  # another task began one meanwhile
                 return await self._run(fn, kind, again)
         files = self._files  # the generation `fn` runs on
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[_T] = loop.create_future()
-        self._batcher(loop, conn).submit(fn, future, kind)
         try:
-            return await future
+            return await self._submit(conn, fn, kind)
         except (ValueError, sqlite3.DatabaseError) as exc:
             if not self._run_again(conn, files, exc, kind, again):
                 raise
         return await self._run(fn, kind, again - 1)  # on the file, and connection, now open
+
+    async def _submit(
+        self, conn: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], _T], kind: int
+    ) -> _T:
+        """Queue `fn` on `conn`'s worker (this loop's batcher) and await its outcome."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[_T] = loop.create_future()
+        self._batcher(loop, conn).submit(fn, future, kind)
+        return await future
 
     def _run_again(
         self,
@@ -317,10 +327,9 @@ class SqliteDatabase(_Transactions, _Connections):
         When the connection was closed under it (another loop's close() or
         reopen: nothing of it ran, its job found the worker stopped; up to
         _AGAIN times), and once when a read failed because the file it read
-        was replaced under it. Any other failure is the call's own. Never
-        inside our own transaction: that one is gone with its connection.
+        was replaced under it. Any other failure is the call's own.
         """
-        if again <= 0 or (self._tx_owner is not None and self._tx_owner is asyncio.current_task()):
+        if again <= 0:
             return False
         if closed_error(exc):
             return conn is not self._conn

@@ -5,8 +5,10 @@
 The task that opens a transaction owns the writer connection until it ends
 (BEGIN IMMEDIATE ... COMMIT, a SAVEPOINT per nested block); other tasks'
 calls wait in `SqliteDatabase._run` meanwhile, so no foreign statement runs
-inside it. Kept apart from the operations in `sqlite.py`, which funnel
-through `_run` like these do.
+inside it. A transaction is bound to the connection its BEGIN ran on: once
+that one is closed (a `close()`, maybe by another loop) or its file replaced,
+every later statement of the transaction raises `TransactionLost` instead of
+running, autocommitted, on another connection, so nothing of it commits.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import aiosqlite
+
+from .errors import TransactionLost
 from .sqlite_common import begin as _begin
 from .sqlite_common import end as _end
 from .sqlite_common import rollback_to as _rollback_to
@@ -41,11 +46,21 @@ class _Transactions:
     # any loop (thread) can wait for it (an asyncio.Event is one loop's only).
     _tx_idle: concurrent.futures.Future[None]
     _tx_depth: int
+    _tx_conn: aiosqlite.Connection | None  # the connection the BEGIN ran on
+    _conn: aiosqlite.Connection | None
     _gate: threading.Lock
 
-    if TYPE_CHECKING:  # SqliteDatabase's one funnel to the writer
+    if TYPE_CHECKING:  # SqliteDatabase's funnel to the writer, and its parts
 
         async def _run(self, fn: Callable[[sqlite3.Connection], _T], kind: int = 0) -> _T: ...
+
+        async def _connection(self) -> aiosqlite.Connection: ...
+
+        async def _submit(
+            self, conn: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], _T], kind: int
+        ) -> _T: ...
+
+        def _file_changed(self) -> bool: ...
 
     def migration_transaction(
         self, *, foreign_keys_off: bool = False
@@ -66,6 +81,8 @@ class _Transactions:
         propagates. Other tasks' calls wait until the outermost block ends;
         tasks spawned inside the block are other tasks too. A store method
         that returns a FailedResult inside the block does not roll back.
+        A `close()` (of any task or loop) or a replace of the file during the
+        block rolls all of it back: its later statements raise TransactionLost.
         """
         return self._transaction(False)
 
@@ -82,7 +99,8 @@ class _Transactions:
                 try:
                     yield
                 except BaseException:
-                    await self._run(partial(_rollback_to, name))
+                    if self._tx_alive():  # else the whole transaction is gone already
+                        await self._run(partial(_rollback_to, name))
                     raise
                 await self._run(partial(_run_sql, f"RELEASE {name}"))
             finally:
@@ -91,7 +109,7 @@ class _Transactions:
         while True:  # claimed under the gate: loops (threads) may race for it
             with self._gate:
                 if self._tx_owner is None:
-                    self._tx_owner, self._tx_depth = me, 0
+                    self._tx_owner, self._tx_depth, self._tx_conn = me, 0, None
                     self._tx_idle = concurrent.futures.Future()
                     break
                 idle = self._tx_idle
@@ -101,16 +119,59 @@ class _Transactions:
             try:
                 yield
             except BaseException:
-                await self._run(partial(_end, False, foreign_keys_off))
+                await self._roll_back(foreign_keys_off)
                 raise
-            await self._run(partial(_end, True, foreign_keys_off))
+            try:
+                await self._run(partial(_end, True, foreign_keys_off))
+            except TransactionLost:
+                await self._roll_back(foreign_keys_off)  # the old file's connection, if open
+                raise
         finally:
             # The ROLLBACK/COMMIT is queued before anything a waiter submits.
             with self._gate:
-                self._tx_owner = None
+                self._tx_owner, self._tx_conn = None, None
                 idle = self._tx_idle
             with contextlib.suppress(concurrent.futures.InvalidStateError):
                 idle.set_result(None)
+
+    def _tx_alive(self) -> bool:
+        """Whether our transaction's connection is still the open writer on its file."""
+        conn = self._tx_conn
+        return conn is not None and conn is self._conn and not self._file_changed()
+
+    async def _in_transaction(self, fn: Callable[[sqlite3.Connection], _T], kind: int) -> _T:
+        """Run a statement of the current task's transaction, on its connection only.
+
+        The BEGIN binds the transaction to the writer it runs on. Later, when
+        that writer was closed or its file replaced, the statement raises
+        TransactionLost: on another connection it would run autocommitted.
+        """
+        conn = self._tx_conn
+        if conn is None:  # the BEGIN
+            conn = self._conn
+            if conn is None or self._file_changed():
+                conn = await self._connection()
+            self._tx_conn = conn
+        elif not self._tx_alive():
+            raise TransactionLost()
+        try:
+            return await self._submit(conn, fn, kind)
+        except (ValueError, sqlite3.ProgrammingError) as exc:
+            if closed_error(exc):  # closed by another loop while this was queued
+                raise TransactionLost() from exc
+            raise
+
+    async def _roll_back(self, foreign_keys_off: bool) -> None:
+        """ROLLBACK on the transaction's connection while it is open; once closed,
+        nothing is left to roll back (closing it rolled the transaction back)."""
+        conn = self._tx_conn
+        if conn is None or not conn._running:
+            return
+        try:
+            await self._submit(conn, partial(_end, False, foreign_keys_off), 0)
+        except (ValueError, sqlite3.ProgrammingError) as exc:
+            if not closed_error(exc):
+                raise
 
     async def _tx_wait(self) -> None:
         """Wait until no other task's transaction is open (of any loop)."""
