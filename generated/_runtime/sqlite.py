@@ -298,8 +298,11 @@ class SqliteDatabase(_Transactions, _Connections):
             if self._tx_owner is not None:  # another task began one meanwhile
                 return await self._run(fn, kind, again)
         files = self._files  # the generation `fn` runs on
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[_T] = loop.create_future()
+        self._batcher(loop, conn).submit(fn, future, kind)  # as `_submit`, one frame less
         try:
-            return await self._submit(conn, fn, kind)
+            return await future
         except (ValueError, sqlite3.DatabaseError) as exc:
             if not self._run_again(conn, files, exc, kind, again):
                 raise
