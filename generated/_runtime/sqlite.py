@@ -74,8 +74,6 @@ Row = tuple[Any, ...]
 _log = logging.getLogger(__name__)
 _SHARED: OnePerFile[SqliteDatabase] = OnePerFile("busy_timeout_ms, synchronous, inline_writes")
 _AGAIN = 8  # runs of a call whose connection another loop closed under it, each time
-_ENDED: concurrent.futures.Future[None] = concurrent.futures.Future()  # no transaction yet
-_ENDED.set_result(None)
 
 
 class SqliteDatabase(_Transactions, _Connections):
@@ -116,7 +114,7 @@ class SqliteDatabase(_Transactions, _Connections):
         self._idle: Idle = {}
         # The task whose transaction is open on the writer, if any.
         self._tx_owner: asyncio.Task[Any] | None = None
-        self._tx_idle: concurrent.futures.Future[None] = _ENDED
+        self._tx_idle: concurrent.futures.Future[None] | None = None
         self._tx_depth = 0
         self._tx_conn: aiosqlite.Connection | None = None
 

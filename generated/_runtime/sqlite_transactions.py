@@ -30,6 +30,9 @@ from .sqlite_common import end as _end
 from .sqlite_common import rollback_to as _rollback_to
 from .sqlite_common import run_sql as _run_sql
 
+if TYPE_CHECKING:
+    from .sqlite_worker import _Batcher
+
 _T = TypeVar("_T")
 
 
@@ -44,7 +47,9 @@ class _Transactions:
     _tx_owner: asyncio.Task[Any] | None
     # Done when the open transaction ends; a concurrent future, so a task of
     # any loop (thread) can wait for it (an asyncio.Event is one loop's only).
-    _tx_idle: concurrent.futures.Future[None]
+    # Made by the first waiter (under the gate): a transaction nobody waits
+    # for makes none.
+    _tx_idle: concurrent.futures.Future[None] | None
     _tx_depth: int
     _tx_conn: aiosqlite.Connection | None  # the connection the BEGIN ran on
     _conn: aiosqlite.Connection | None
@@ -61,6 +66,10 @@ class _Transactions:
         ) -> _T: ...
 
         def _file_changed(self) -> bool: ...
+
+        def _batcher(
+            self, loop: asyncio.AbstractEventLoop, conn: aiosqlite.Connection
+        ) -> _Batcher: ...
 
     def migration_transaction(
         self, *, foreign_keys_off: bool = False
@@ -110,9 +119,8 @@ class _Transactions:
             with self._gate:
                 if self._tx_owner is None:
                     self._tx_owner, self._tx_depth, self._tx_conn = me, 0, None
-                    self._tx_idle = concurrent.futures.Future()
                     break
-                idle = self._tx_idle
+                idle = self._waiting()
             await _ended(idle)
         try:
             await self._run(partial(_begin, foreign_keys_off))
@@ -130,9 +138,10 @@ class _Transactions:
             # The ROLLBACK/COMMIT is queued before anything a waiter submits.
             with self._gate:
                 self._tx_owner, self._tx_conn = None, None
-                idle = self._tx_idle
-            with contextlib.suppress(concurrent.futures.InvalidStateError):
-                idle.set_result(None)
+                ended, self._tx_idle = self._tx_idle, None
+            if ended is not None:
+                with contextlib.suppress(concurrent.futures.InvalidStateError):
+                    ended.set_result(None)
 
     def _tx_alive(self) -> bool:
         """Whether our transaction's connection is still the open writer on its file."""
@@ -154,8 +163,11 @@ class _Transactions:
             self._tx_conn = conn
         elif not self._tx_alive():
             raise TransactionLost()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[_T] = loop.create_future()
+        self._batcher(loop, conn).submit(fn, future, kind)  # as `_submit`, one frame less
         try:
-            return await self._submit(conn, fn, kind)
+            return await future
         except (ValueError, sqlite3.ProgrammingError) as exc:
             if closed_error(exc):  # closed by another loop while this was queued
                 raise TransactionLost() from exc
@@ -176,10 +188,19 @@ class _Transactions:
     async def _tx_wait(self) -> None:
         """Wait until no other task's transaction is open (of any loop)."""
         while True:
-            owner = self._tx_owner
-            if owner is None or owner is asyncio.current_task():
-                return
-            await _ended(self._tx_idle)
+            with self._gate:
+                owner = self._tx_owner
+                if owner is None or owner is asyncio.current_task():
+                    return
+                idle = self._waiting()
+            await _ended(idle)
+
+    def _waiting(self) -> concurrent.futures.Future[None]:
+        """The open transaction's end, to wait for; call it with the gate held."""
+        idle = self._tx_idle
+        if idle is None:
+            idle = self._tx_idle = concurrent.futures.Future()
+        return idle
 
 
 async def _ended(idle: concurrent.futures.Future[None]) -> None:
