@@ -24,10 +24,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conformance import factories as f
+from conformance.support import expect_failure, expect_success, new_ray_id
 
 from generated._runtime.errors import ErrorCode, TransactionLost, classify_sqlite_error
 from generated._runtime.sqlite import SqliteDatabase
 from generated._runtime.sqlite_common import READ
+from generated.aiosqlite import OAuthClientStore
+from generated.results import ErrorCode as StoreErrorCode
+from generated.schema import create_schema
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = "CREATE TABLE t (v INTEGER NOT NULL)"
@@ -150,6 +155,23 @@ async def test_a_lost_transaction_inside_a_nested_block_fails_the_whole_block(
                 await db.close()
                 await db.execute("INSERT INTO t VALUES (3)", ())
     assert rows(path) == []
+    await db.close()
+
+
+async def test_a_store_call_of_a_lost_transaction_is_a_failed_result(tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    db = SqliteDatabase(path)
+    await create_schema(db)
+    store = OAuthClientStore(db)
+    kept, lost = f.make_client(), f.make_client()
+    with pytest.raises(TransactionLost):
+        async with db.transaction():
+            expect_success(await store.insert(kept, "ray-1"), "ray-1")
+            await db.close()
+            expect_failure(await store.insert(lost, "ray-2"), StoreErrorCode.UNAVAILABLE, "ray-2")
+            # A FailedResult does not end the block; its COMMIT raises, and nothing commits.
+    ray_id = new_ray_id()
+    assert expect_success(await store.count_all(ray_id), ray_id) == 0
     await db.close()
 
 
