@@ -53,12 +53,12 @@ import aiosqlite
 from .errors import Failure, classify_sqlite_error
 from .sqlite_common import OnePerFile, check_options, many, resolve_path, then_fetch
 from .sqlite_common import SELECTS as _SELECTS
-from .sqlite_files import file_changed
+from .sqlite_files import Files, file_changed
 from .sqlite_files import remove_stale_sidecars as _remove_stale_sidecars
 from .database import NOT_NOW, NotNow
 from .sqlite_conn import Idle, _Connections, _FallBack, _PerThread, _monotonic, _retire
 from .sqlite_common import script as run_script
-from .sqlite_transactions import _Transactions
+from .sqlite_transactions import _Transactions, closed_error
 from .sqlite_common import READ as _READ
 from .sqlite_common import WRITE as _WRITE
 from .sqlite_common import kind as _kind
@@ -114,8 +114,9 @@ class SqliteDatabase(_Transactions, _Connections):
         self._idle: Idle = {}
         # The task whose transaction is open on the writer, if any.
         self._tx_owner: asyncio.Task[Any] | None = None
-        self._tx_idle = asyncio.Event()
+        self._tx_idle: concurrent.futures.Future[None] | None = None
         self._tx_depth = 0
+        self._tx_conn: aiosqlite.Connection | None = None
 
     @classmethod
     def shared(
@@ -238,16 +239,23 @@ class SqliteDatabase(_Transactions, _Connections):
         """Close the connection; idempotent, and the next use reopens it.
 
         A call of another loop (thread) racing the close runs on the old
-        connection before it closes, or again on a new one (`_run`).
+        connection before it closes, or again on a new one (`_run`). An open
+        transaction (of any task) is not waited for: closing rolls it back,
+        and its later statements raise TransactionLost. If the file was
+        replaced or deleted, the old file's -wal/-shm are removed once closed:
+        SQLite would replay that WAL into whatever opens the path next.
         """
         with self._gate:  # no inline connection opens on this generation from now on
             conn, self._conn = self._conn, None  # `_files` stays: the next open looks
+            files = self._files
             self._new_generation()
         self._close_readers()
         if conn is not None:
-            _LIVE.discard(conn)
+            _LIVE.pop(conn, None)
             self._flush_mine(conn)  # this loop's queued work runs before the close
             await stop(conn)
+            if file_changed(self._path, files):
+                _remove_stale_sidecars(files, self._path)
 
     async def __aenter__(self) -> SqliteDatabase:
         return self
@@ -277,44 +285,56 @@ class SqliteDatabase(_Transactions, _Connections):
         reads and writes into one transaction: one commit (fsync) for all.
         A call whose connection was closed under it runs again (`_run_again`).
         """
+        owner = self._tx_owner
+        if owner is not None:
+            if owner is asyncio.current_task():
+                return await self._in_transaction(fn, kind)
+            await self._tx_wait()  # before any (re)open: never under another's transaction
         conn = self._conn
         if conn is None or self._file_changed():
             conn = await self._connection()
-        owner = self._tx_owner
-        if owner is not None and owner is not asyncio.current_task():
-            while self._tx_owner is not None:
-                await self._tx_idle.wait()
-            conn = await self._connection()
-            if self._tx_owner is not None:  # another waiter began one meanwhile
+            if self._tx_owner is not None:  # another task began one meanwhile
                 return await self._run(fn, kind, again)
+        files = self._files  # the generation `fn` runs on
         loop = asyncio.get_running_loop()
         future: asyncio.Future[_T] = loop.create_future()
-        self._batcher(loop, conn).submit(fn, future, kind)
+        self._batcher(loop, conn).submit(fn, future, kind)  # as `_submit`, one frame less
         try:
             return await future
         except (ValueError, sqlite3.DatabaseError) as exc:
-            if not self._run_again(conn, exc, kind, again):
+            if not self._run_again(conn, files, exc, kind, again):
                 raise
         return await self._run(fn, kind, again - 1)  # on the file, and connection, now open
 
+    async def _submit(
+        self, conn: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], _T], kind: int
+    ) -> _T:
+        """Queue `fn` on `conn`'s worker (this loop's batcher) and await its outcome."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[_T] = loop.create_future()
+        self._batcher(loop, conn).submit(fn, future, kind)
+        return await future
+
     def _run_again(
-        self, conn: aiosqlite.Connection, exc: BaseException, kind: int, again: int
+        self,
+        conn: aiosqlite.Connection,
+        files: Files,
+        exc: BaseException,
+        kind: int,
+        again: int,
     ) -> bool:
-        """Whether a call that failed on `conn` may run again on a new connection.
+        """Whether a call that failed on `conn` (opened as `files`) may run again.
 
         When the connection was closed under it (another loop's close() or
         reopen: nothing of it ran, its job found the worker stopped; up to
-        _AGAIN times), and once when a read failed because the file was
-        replaced under it. Never inside our own transaction: that one is gone
-        with its connection.
+        _AGAIN times), and once when a read failed because the file it read
+        was replaced under it. Any other failure is the call's own.
         """
-        if again <= 0 or (self._tx_owner is not None and self._tx_owner is asyncio.current_task()):
+        if again <= 0:
             return False
-        if conn is self._conn and not self._file_changed():
-            return False  # the same connection on the same file: a real error
-        if isinstance(exc, (ValueError, sqlite3.ProgrammingError)):
-            return "closed" in str(exc)
-        return kind == _READ and again == _AGAIN
+        if closed_error(exc):
+            return conn is not self._conn
+        return kind == _READ and again == _AGAIN and file_changed(self._path, files)
 
     def _flush_mine(self, conn: aiosqlite.Connection) -> None:
         """Queue this loop's pending calls on `conn` now (before its close is queued).
@@ -355,7 +375,7 @@ class SqliteDatabase(_Transactions, _Connections):
             if stale is not None:
                 _log.warning("%s was deleted or replaced; reopening it", self._path)
                 self._close_readers()
-                _LIVE.discard(stale)
+                _LIVE.pop(stale, None)
                 self._flush_mine(stale)
                 try:
                     await stop(stale)

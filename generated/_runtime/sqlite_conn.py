@@ -352,7 +352,7 @@ class _Connections:
             # land before the caller's loop may close.
             await asyncio.to_thread(conn._thread.join, _EXIT_WAIT_SECONDS)
             raise
-        _LIVE.add(conn)
+        _LIVE[conn] = (self._path, files)
         return conn, files
 
 

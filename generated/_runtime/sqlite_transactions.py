@@ -5,37 +5,71 @@
 The task that opens a transaction owns the writer connection until it ends
 (BEGIN IMMEDIATE ... COMMIT, a SAVEPOINT per nested block); other tasks'
 calls wait in `SqliteDatabase._run` meanwhile, so no foreign statement runs
-inside it. Kept apart from the operations in `sqlite.py`, which funnel
-through `_run` like these do.
+inside it. A transaction is bound to the connection its BEGIN ran on: once
+that one is closed (a `close()`, maybe by another loop) or its file replaced,
+every later statement of the transaction raises `TransactionLost` instead of
+running, autocommitted, on another connection, so nothing of it commits.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import aiosqlite
+
+from .errors import TransactionLost
 from .sqlite_common import begin as _begin
 from .sqlite_common import end as _end
 from .sqlite_common import rollback_to as _rollback_to
 from .sqlite_common import run_sql as _run_sql
 
+if TYPE_CHECKING:
+    from .sqlite_worker import _Batcher
+
 _T = TypeVar("_T")
+
+
+def closed_error(exc: BaseException) -> bool:
+    """Whether `exc` says the worker's connection was closed (nothing of the call ran)."""
+    return isinstance(exc, (ValueError, sqlite3.ProgrammingError)) and "closed" in str(exc)
 
 
 class _Transactions:
     """SqliteDatabase's transactions; it owns the state declared here."""
 
     _tx_owner: asyncio.Task[Any] | None
-    _tx_idle: asyncio.Event
+    # Done when the open transaction ends; a concurrent future, so a task of
+    # any loop (thread) can wait for it (an asyncio.Event is one loop's only).
+    # Made by the first waiter (under the gate): a transaction nobody waits
+    # for makes none.
+    _tx_idle: concurrent.futures.Future[None] | None
     _tx_depth: int
+    _tx_conn: aiosqlite.Connection | None  # the connection the BEGIN ran on
+    _conn: aiosqlite.Connection | None
+    _gate: threading.Lock
 
-    if TYPE_CHECKING:  # SqliteDatabase's one funnel to the writer
+    if TYPE_CHECKING:  # SqliteDatabase's funnel to the writer, and its parts
 
         async def _run(self, fn: Callable[[sqlite3.Connection], _T], kind: int = 0) -> _T: ...
+
+        async def _connection(self) -> aiosqlite.Connection: ...
+
+        async def _submit(
+            self, conn: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], _T], kind: int
+        ) -> _T: ...
+
+        def _file_changed(self) -> bool: ...
+
+        def _batcher(
+            self, loop: asyncio.AbstractEventLoop, conn: aiosqlite.Connection
+        ) -> _Batcher: ...
 
     def migration_transaction(
         self, *, foreign_keys_off: bool = False
@@ -56,6 +90,8 @@ class _Transactions:
         propagates. Other tasks' calls wait until the outermost block ends;
         tasks spawned inside the block are other tasks too. A store method
         that returns a FailedResult inside the block does not roll back.
+        A `close()` (of any task or loop) or a replace of the file during the
+        block rolls all of it back: its later statements raise TransactionLost.
         """
         return self._transaction(False)
 
@@ -72,24 +108,101 @@ class _Transactions:
                 try:
                     yield
                 except BaseException:
-                    await self._run(partial(_rollback_to, name))
+                    if self._tx_alive():  # else the whole transaction is gone already
+                        await self._run(partial(_rollback_to, name))
                     raise
                 await self._run(partial(_run_sql, f"RELEASE {name}"))
             finally:
                 self._tx_depth -= 1
             return
-        while self._tx_owner is not None:
-            await self._tx_idle.wait()
-        self._tx_owner, self._tx_idle, self._tx_depth = me, asyncio.Event(), 0
+        while True:  # claimed under the gate: loops (threads) may race for it
+            with self._gate:
+                if self._tx_owner is None:
+                    self._tx_owner, self._tx_depth, self._tx_conn = me, 0, None
+                    break
+                idle = self._waiting()
+            await _ended(idle)
         try:
             await self._run(partial(_begin, foreign_keys_off))
             try:
                 yield
             except BaseException:
-                await self._run(partial(_end, False, foreign_keys_off))
+                await self._roll_back(foreign_keys_off)
                 raise
-            await self._run(partial(_end, True, foreign_keys_off))
+            try:
+                await self._run(partial(_end, True, foreign_keys_off))
+            except TransactionLost:
+                await self._roll_back(foreign_keys_off)  # the old file's connection, if open
+                raise
         finally:
             # The ROLLBACK/COMMIT is queued before anything a waiter submits.
-            self._tx_owner = None
-            self._tx_idle.set()
+            with self._gate:
+                self._tx_owner, self._tx_conn = None, None
+                ended, self._tx_idle = self._tx_idle, None
+            if ended is not None:
+                with contextlib.suppress(concurrent.futures.InvalidStateError):
+                    ended.set_result(None)
+
+    def _tx_alive(self) -> bool:
+        """Whether our transaction's connection is still the open writer on its file."""
+        conn = self._tx_conn
+        return conn is not None and conn is self._conn and not self._file_changed()
+
+    async def _in_transaction(self, fn: Callable[[sqlite3.Connection], _T], kind: int) -> _T:
+        """Run a statement of the current task's transaction, on its connection only.
+
+        The BEGIN binds the transaction to the writer it runs on. Later, when
+        that writer was closed or its file replaced, the statement raises
+        TransactionLost: on another connection it would run autocommitted.
+        """
+        conn = self._tx_conn
+        if conn is None:  # the BEGIN
+            conn = self._conn
+            if conn is None or self._file_changed():
+                conn = await self._connection()
+            self._tx_conn = conn
+        elif not self._tx_alive():
+            raise TransactionLost()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[_T] = loop.create_future()
+        self._batcher(loop, conn).submit(fn, future, kind)  # as `_submit`, one frame less
+        try:
+            return await future
+        except (ValueError, sqlite3.ProgrammingError) as exc:
+            if closed_error(exc):  # closed by another loop while this was queued
+                raise TransactionLost() from exc
+            raise
+
+    async def _roll_back(self, foreign_keys_off: bool) -> None:
+        """ROLLBACK on the transaction's connection while it is open; once closed,
+        nothing is left to roll back (closing it rolled the transaction back)."""
+        conn = self._tx_conn
+        if conn is None or not conn._running:
+            return
+        try:
+            await self._submit(conn, partial(_end, False, foreign_keys_off), 0)
+        except (ValueError, sqlite3.ProgrammingError) as exc:
+            if not closed_error(exc):
+                raise
+
+    async def _tx_wait(self) -> None:
+        """Wait until no other task's transaction is open (of any loop)."""
+        while True:
+            with self._gate:
+                owner = self._tx_owner
+                if owner is None or owner is asyncio.current_task():
+                    return
+                idle = self._waiting()
+            await _ended(idle)
+
+    def _waiting(self) -> concurrent.futures.Future[None]:
+        """The open transaction's end, to wait for; call it with the gate held."""
+        idle = self._tx_idle
+        if idle is None:
+            idle = self._tx_idle = concurrent.futures.Future()
+        return idle
+
+
+async def _ended(idle: concurrent.futures.Future[None]) -> None:
+    """Wait for a transaction's end from any loop; a cancel stays the waiter's."""
+    await asyncio.shield(asyncio.wrap_future(idle))

@@ -29,6 +29,7 @@ from .sqlite_common import WRITE as _WRITE
 from .sqlite_common import kind as _kind
 from .sqlite_common import run_group as _run_group
 from .sqlite_common import run_one as _run_one
+from .sqlite_files import Files, file_changed, remove_stale_sidecars
 
 _EXIT_WAIT_SECONDS = 2.0
 
@@ -50,8 +51,11 @@ def _check_aiosqlite() -> None:
 
 
 _check_aiosqlite()
-# Open connections, for the exit hook; weak, so a dropped instance is not kept.
-_LIVE: weakref.WeakSet[aiosqlite.Connection] = weakref.WeakSet()
+# Open connections, for the exit hook, with the path and files they opened;
+# weak, so a dropped instance is not kept.
+_LIVE: weakref.WeakKeyDictionary[aiosqlite.Connection, tuple[str, Files]] = (
+    weakref.WeakKeyDictionary()
+)
 # Held to queue a job only on a running worker, and to stop one: no job is ever
 # queued behind the stop (it would never run, and its caller would wait forever).
 # Several event loops (threads) may queue on one worker, and any of them close it.
@@ -176,14 +180,18 @@ def _close_all_at_exit() -> None:
     """Best-effort close of connections nobody closed, bounded in time.
 
     No event loop runs here, so queue the close straight onto each worker.
+    A file replaced or deleted meanwhile: its old -wal/-shm go too, once
+    closed (the next process would replay that WAL into the file at the path).
     """
-    conns = list(_LIVE)
-    for conn in conns:
+    conns = list(_LIVE.items())
+    for conn, _ in conns:
         with _QUEUE:
             if not conn._running:
                 continue
             conn._running = False
             conn._tx.put_nowait((None, partial(_stop_worker, conn)))
     deadline = time.monotonic() + _EXIT_WAIT_SECONDS
-    for conn in conns:
+    for conn, (path, files) in conns:
         conn._thread.join(max(0.0, deadline - time.monotonic()))
+        if not conn._thread.is_alive() and file_changed(path, files):
+            remove_stale_sidecars(files, path)

@@ -79,6 +79,21 @@ class TransactionUnsupported(RuntimeError):
     """
 
 
+class TransactionLost(ConnectionError):
+    """A statement of a transaction whose connection was closed or whose file was replaced.
+
+    Raised instead of running it on another connection (autocommitted, outside
+    the transaction); nothing of the transaction is committed. A ConnectionError,
+    so it classifies as UNAVAILABLE: the caller may run the whole block again.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the transaction's connection was closed or its file replaced; "
+            "nothing of it was committed"
+        )
+
+
 # Expected outcomes of a client's request are logged at INFO, so an app that never
 # configured logging does not print them; the rest are our problem (ERROR).
 _CLIENT_CODES = frozenset(
