@@ -80,6 +80,7 @@ _log = logging.getLogger(__name__)
 _SHARED: OnePerFile[SyncSqliteDatabase] = OnePerFile("busy_timeout_ms, synchronous")
 _get_ident = threading.get_ident
 _stat = os.stat
+_Call = tuple[Callable[[sqlite3.Connection], Any], Answer, int]  # a queued call
 
 
 class SyncSqliteDatabase(_Reads):
@@ -102,7 +103,7 @@ class SyncSqliteDatabase(_Reads):
         # Held to swap the writer's generation (`_conn`, `_files`) and by a reader
         # while it opens on that generation (sqlite_files.open_follower).
         self._gate = threading.Lock()
-        self._queue: collections.deque[tuple[Callable[[sqlite3.Connection], Any], Answer, int]]
+        self._queue: collections.deque[_Call]
         self._queue = collections.deque()
         self._conn: sqlite3.Connection | None = None
         self._files: dict[str, tuple[int, int]] = {}  # (st_dev, st_ino) as opened
@@ -280,7 +281,14 @@ class SyncSqliteDatabase(_Reads):
         self._queue.append((fn, answer, 0 if sql is None else kind(sql)))
         with lock:
             if not answer.done:  # nobody ran it yet: run everything queued
-                self._run_queue(self._connection())
+                try:
+                    conn = self._connection()
+                except BaseException as exc:
+                    # Every queued call is told it failed, and so never runs
+                    # later: a caller that retries would write it twice.
+                    _fail(self._queue, exc)
+                    raise
+                self._run_queue(conn)
         if answer.ok:
             value: _T = answer.value
             return value
@@ -289,9 +297,16 @@ class SyncSqliteDatabase(_Reads):
     def _run_queue(self, conn: sqlite3.Connection) -> None:
         """Under the lock: every queued call, consecutive writes sharing one COMMIT."""
         queue = self._queue
-        batch = []
+        batch: list[_Call] = []
         while queue:
             batch.append(queue.popleft())
+        try:
+            self._run_batch(conn, batch)
+        except BaseException as exc:  # no call is left unanswered, none runs later
+            _fail([call for call in batch if not call[1].done], exc)
+            raise
+
+    def _run_batch(self, conn: sqlite3.Connection, batch: list[_Call]) -> None:
         i, n = 0, len(batch)
         while i < n:
             j, writes = i, 0
@@ -340,3 +355,14 @@ class SyncSqliteDatabase(_Reads):
             with self._gate:
                 self._conn, self._files, self._opened = conn, files, files.get(self._path)
         return conn
+
+
+def _fail(calls: Iterable[_Call], exc: BaseException) -> None:
+    """Answer `calls` (taken off the queue or never run) with `exc`."""
+    if isinstance(calls, collections.deque):
+        pending = []
+        while calls:
+            pending.append(calls.popleft())
+        calls = pending
+    for _, answer, _ in calls:
+        answer.ok, answer.value, answer.done = False, exc, True
