@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -84,3 +86,85 @@ def test_a_queued_write_reported_failed_never_runs_later(tmp_path: Path) -> None
     db.execute("INSERT INTO t VALUES ('later')", ())
     assert rows(path) == ["later"]
     db.close()
+
+
+def make_kv(path: Path, value: int) -> None:
+    made = sqlite3.connect(path)
+    made.execute("CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
+    made.execute("INSERT INTO kv VALUES ('x', ?)", (value,))
+    made.commit()
+    made.close()
+
+
+def read_kv(path: Path) -> list[tuple[object, ...]]:
+    check = sqlite3.connect(path)
+    try:
+        return check.execute("SELECT k, v FROM kv").fetchall()
+    finally:
+        check.close()
+
+
+def test_close_after_a_restore_leaves_no_old_wal_for_a_new_instance(tmp_path: Path) -> None:
+    """A backup restored by os.replace, then close(): a new instance (and plain
+    sqlite3) reads the restored file, not the old WAL replayed over it."""
+    path = tmp_path / "app.db"
+    db = SyncSqliteDatabase(path, synchronous="OFF")
+    db.execute("CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)", ())
+    db.execute("INSERT INTO kv VALUES ('x', 1)", ())
+    assert db.fetch_all("SELECT v FROM kv", ()) == [(1,)]  # a reader open too
+    make_kv(tmp_path / "backup.db", 2)
+    os.replace(tmp_path / "backup.db", path)
+    db.close()
+    assert sorted(os.listdir(tmp_path)) == ["app.db"]
+    again = SyncSqliteDatabase(path)
+    assert again.fetch_all("SELECT k, v FROM kv", ()) == [("x", 2)]
+    again.close()
+    assert read_kv(path) == [("x", 2)]
+
+
+def test_close_after_a_restore_in_another_process_then_a_restart(tmp_path: Path) -> None:
+    """The app closes at exit after the restore; the restarted process reads it."""
+    path = tmp_path / "app.db"
+    app = f"""
+import os, sqlite3
+from generated._runtime.sqlite_sync import SyncSqliteDatabase
+db = SyncSqliteDatabase({str(path)!r})
+db.execute("CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)", ())
+db.execute("INSERT INTO kv VALUES ('x', 1)", ())
+fresh = {str(path)!r} + ".restore"
+c = sqlite3.connect(fresh)
+c.execute("CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
+c.execute("INSERT INTO kv VALUES ('x', 2)"); c.commit(); c.close()
+os.replace(fresh, {str(path)!r})
+db.close()
+"""
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-c", app], check=True, cwd=root, timeout=60)
+    assert sorted(os.listdir(tmp_path)) == ["app.db"]
+    assert read_kv(path) == [("x", 2)]
+
+
+def test_close_keeps_the_restored_files_own_wal(tmp_path: Path) -> None:
+    """A restore that brings its own -wal (a WAL-mode backup copied with it):
+    close() removes only our old sidecars, never the new file's."""
+    path = tmp_path / "app.db"
+    db = SyncSqliteDatabase(path)
+    db.execute("CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)", ())
+    db.execute("INSERT INTO kv VALUES ('x', 1)", ())
+    source = tmp_path / "src.db"
+    make_kv(source, 0)
+    live = sqlite3.connect(source, isolation_level=None)
+    live.execute("PRAGMA journal_mode=WAL")
+    live.execute("PRAGMA wal_autocheckpoint=0")
+    live.execute("UPDATE kv SET v = 2")  # only in src.db-wal
+    (tmp_path / "copy.db").write_bytes(source.read_bytes())
+    (tmp_path / "copy.db-wal").write_bytes((tmp_path / "src.db-wal").read_bytes())
+    live.close()
+    os.remove(source)
+    os.replace(tmp_path / "copy.db", path)
+    os.replace(tmp_path / "copy.db-wal", tmp_path / "app.db-wal")
+    restored_wal = os.stat(tmp_path / "app.db-wal").st_ino
+    db.close()
+    assert sorted(os.listdir(tmp_path)) == ["app.db", "app.db-wal"]  # our -shm went
+    assert os.stat(tmp_path / "app.db-wal").st_ino == restored_wal
+    assert read_kv(path) == [("x", 2)]

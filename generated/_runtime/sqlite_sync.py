@@ -241,9 +241,20 @@ class SyncSqliteDatabase(_Reads):
 
     def close(self) -> None:
         """Close every connection (a reader in use: when its read ends); idempotent,
-        and the next call opens them again."""
+        and the next call opens them again.
+
+        A file replaced (or deleted) under the database leaves our old -wal/-shm
+        at the path, and SQLite neither checkpoints nor deletes a WAL whose file
+        moved: any later opener would replay the old WAL into the new file. So
+        they are unlinked: before the close (held open, their inodes cannot be
+        another file's), and again after it for a replace during the close."""
         with self._lock:
+            path, files = self._path, self._files
+            if file_changed(path, files):
+                remove_stale_sidecars(files, path)
             self._close_all()
+            if file_changed(path, files):
+                remove_stale_sidecars(files, path)
 
     def _close_all(self) -> None:
         """Close the writer and the idle readers; a reader in use is closed by its
