@@ -168,3 +168,74 @@ def test_close_keeps_the_restored_files_own_wal(tmp_path: Path) -> None:
     assert sorted(os.listdir(tmp_path)) == ["app.db", "app.db-wal"]  # our -shm went
     assert os.stat(tmp_path / "app.db-wal").st_ino == restored_wal
     assert read_kv(path) == [("x", 2)]
+
+
+def test_close_inside_the_threads_own_transaction_raises_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    """It used to hang (close took the lock the transaction holds). Now it raises,
+    and the block goes on: its writes commit together at its end."""
+    path = tmp_path / "app.db"
+    swap_in(path)
+    db = SyncSqliteDatabase(path)
+    outcome: list[str] = []
+
+    def body() -> None:
+        with db.transaction():
+            db.execute("INSERT INTO t VALUES ('one')", ())
+            with db.transaction():  # nested: the same
+                with pytest.raises(sqlite3.ProgrammingError, match="end the transaction first"):
+                    db.close()
+            with pytest.raises(sqlite3.ProgrammingError, match="end the transaction first"):
+                db.close()
+            db.execute("INSERT INTO t VALUES ('two')", ())
+            assert rows(path) == []  # nothing committed yet: close() changed nothing
+        outcome.append("done")
+
+    worker = threading.Thread(target=body, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "close() inside transaction() hangs"
+    assert outcome == ["done"]
+    assert rows(path) == ["one", "two"]
+    db.close()  # outside the block: closes
+    assert db.fetch_all("SELECT v FROM t ORDER BY rowid", ()) == [("one",), ("two",)]
+    db.close()
+
+
+def test_close_from_another_thread_waits_for_the_transaction_then_closes(
+    tmp_path: Path,
+) -> None:
+    """Neither a hang nor a half-committed block: close() waits for it to end."""
+    path = tmp_path / "app.db"
+    swap_in(path)
+    db = SyncSqliteDatabase(path)
+    inside, go = threading.Event(), threading.Event()
+    closed = threading.Event()
+
+    def block() -> None:
+        with db.transaction():
+            db.execute("INSERT INTO t VALUES ('one')", ())
+            inside.set()
+            go.wait(10)
+            db.execute("INSERT INTO t VALUES ('two')", ())
+
+    def close() -> None:
+        db.close()
+        closed.set()
+
+    owner = threading.Thread(target=block, daemon=True)
+    owner.start()
+    assert inside.wait(10)
+    closer = threading.Thread(target=close, daemon=True)
+    closer.start()
+    assert not closed.wait(0.2)  # waits for the block, closes nothing under it
+    go.set()
+    owner.join(10)
+    closer.join(10)
+    assert not owner.is_alive() and not closer.is_alive()
+    assert closed.is_set() and db._conn is None
+    assert rows(path) == ["one", "two"]
+    db.execute("INSERT INTO t VALUES ('three')", ())  # reopens
+    assert rows(path) == ["one", "two", "three"]
+    db.close()

@@ -245,7 +245,16 @@ class SyncSqliteDatabase(_Reads):
         at the path, and SQLite neither checkpoints nor deletes a WAL whose file
         moved: any later opener would replay the old WAL into the new file. So
         they are unlinked: before the close (held open, their inodes cannot be
-        another file's), and again after it for a replace during the close."""
+        another file's), and again after it for a replace during the close.
+
+        Inside this thread's own `transaction()` it raises ProgrammingError and
+        changes nothing (the lock is the transaction's: taking it would hang);
+        from another thread it waits for that transaction to end, then closes.
+        """
+        if self._owner == _get_ident():
+            raise sqlite3.ProgrammingError(
+                "close() inside this thread's transaction(): end the transaction first"
+            )
         with self._lock:
             path, files = self._path, self._files
             if file_changed(path, files):
