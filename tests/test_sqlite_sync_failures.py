@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from generated._runtime.sqlite_common import is_select
 from generated._runtime.sqlite_sync import SyncSqliteDatabase
 
 
@@ -127,6 +128,7 @@ def test_close_after_a_restore_in_another_process_then_a_restart(tmp_path: Path)
     path = tmp_path / "app.db"
     app = f"""
 import os, sqlite3
+from generated._runtime.sqlite_common import is_select
 from generated._runtime.sqlite_sync import SyncSqliteDatabase
 db = SyncSqliteDatabase({str(path)!r})
 db.execute("CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)", ())
@@ -238,4 +240,37 @@ def test_close_from_another_thread_waits_for_the_transaction_then_closes(
     assert rows(path) == ["one", "two"]
     db.execute("INSERT INTO t VALUES ('three')", ())  # reopens
     assert rows(path) == ["one", "two", "three"]
+    db.close()
+
+
+@pytest.mark.parametrize("path_taken", ["hot", "slow"])
+@pytest.mark.parametrize("method", ["fetch_one", "fetch_all"])
+def test_a_failed_read_is_not_run_again_after_a_plain_close(
+    tmp_path: Path, method: str, path_taken: str
+) -> None:
+    """Another thread close()s the database (no file replaced) while a read fails
+    for its own reason: the read's own error is raised, the read is not rerun."""
+    path = tmp_path / "app.db"
+    swap_in(path)
+    db = SyncSqliteDatabase(path)
+    read = getattr(db, method)
+    failing = "SELECT json(probe(1) || '{bad')"
+    if path_taken == "hot":  # the SQL known: the reads' hot path runs it
+        assert is_select(failing)
+    read("SELECT count(*) FROM t", ())  # this thread's reader is open and idle
+    runs: list[int] = []
+
+    def probe(value: int) -> int:  # runs inside the read: another thread closes
+        runs.append(value)
+        closer = threading.Thread(target=db.close)
+        closer.start()
+        closer.join(10)
+        return value
+
+    reader = db._readers[threading.get_ident()].connection
+    reader.create_function("probe", 1, probe)
+    with pytest.raises(sqlite3.OperationalError, match="malformed JSON"):
+        read(failing, ())
+    assert runs == [1]
+    assert read("SELECT count(*) FROM t", ()) in ((0,), [(0,)])  # a new reader
     db.close()
