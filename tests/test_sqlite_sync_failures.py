@@ -274,3 +274,24 @@ def test_a_failed_read_is_not_run_again_after_a_plain_close(
     assert runs == [1]
     assert read("SELECT count(*) FROM t", ()) in ((0,), [(0,)])  # a new reader
     db.close()
+
+
+def test_a_second_close_leaves_the_restored_files_new_sidecars(tmp_path: Path) -> None:
+    """After close() removed our old sidecars, another program opens the restored
+    file (its new -wal/-shm may reuse the freed inodes): a second close() of ours
+    must not remove them."""
+    path = tmp_path / "app.db"
+    db = SyncSqliteDatabase(path)
+    db.execute("CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)", ())
+    db.execute("INSERT INTO kv VALUES ('x', 1)", ())
+    make_kv(tmp_path / "backup.db", 2)
+    os.replace(tmp_path / "backup.db", path)
+    db.close()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("PRAGMA journal_mode=WAL")
+    other.execute("PRAGMA wal_autocheckpoint=0")
+    other.execute("UPDATE kv SET v = 3")  # only in the new -wal
+    db.close()
+    assert sorted(os.listdir(tmp_path)) == ["app.db", "app.db-shm", "app.db-wal"]
+    assert read_kv(path) == [("x", 3)]
+    other.close()

@@ -245,7 +245,8 @@ class SyncSqliteDatabase(_Reads):
         at the path, and SQLite neither checkpoints nor deletes a WAL whose file
         moved: any later opener would replay the old WAL into the new file. So
         they are unlinked: before the close (held open, their inodes cannot be
-        another file's), and again after it for a replace during the close.
+        another file's), or just after it for a file replaced during the close;
+        then forgotten (closed, their inodes may be a new file's sidecars').
 
         Inside this thread's own `transaction()` it raises ProgrammingError and
         changes nothing (the lock is the transaction's: taking it would hang);
@@ -257,11 +258,16 @@ class SyncSqliteDatabase(_Reads):
             )
         with self._lock:
             path, files = self._path, self._files
-            if file_changed(path, files):
+            moved = file_changed(path, files)
+            if moved:
                 remove_stale_sidecars(files, path)
             self._close_all()
-            if file_changed(path, files):
+            if not moved and file_changed(path, files):  # replaced during the close
+                moved = True
                 remove_stale_sidecars(files, path)
+            if moved:  # done with them; once closed, their inodes may be reused
+                with self._gate:
+                    self._files, self._opened = {}, None
 
     def _close_all(self) -> None:
         """Close the writer and the idle readers; a reader in use is closed by its
@@ -306,7 +312,7 @@ class SyncSqliteDatabase(_Reads):
                 except BaseException as exc:
                     # Every queued call is told it failed, and so never runs
                     # later: a caller that retries would write it twice.
-                    _fail(self._queue, exc)
+                    _fail(_take(self._queue), exc)
                     raise
                 self._run_queue(conn)
         if answer.ok:
@@ -316,10 +322,7 @@ class SyncSqliteDatabase(_Reads):
 
     def _run_queue(self, conn: sqlite3.Connection) -> None:
         """Under the lock: every queued call, consecutive writes sharing one COMMIT."""
-        queue = self._queue
-        batch: list[_Call] = []
-        while queue:
-            batch.append(queue.popleft())
+        batch = _take(self._queue)
         try:
             self._run_batch(conn, batch)
         except BaseException as exc:  # no call is left unanswered, none runs later
@@ -377,12 +380,15 @@ class SyncSqliteDatabase(_Reads):
         return conn
 
 
-def _fail(calls: Iterable[_Call], exc: BaseException) -> None:
-    """Answer `calls` (taken off the queue or never run) with `exc`."""
-    if isinstance(calls, collections.deque):
-        pending = []
-        while calls:
-            pending.append(calls.popleft())
-        calls = pending
+def _take(queue: collections.deque[_Call]) -> list[_Call]:
+    """Every call queued so far, one atomic popleft each (threads append meanwhile)."""
+    batch: list[_Call] = []
+    while queue:
+        batch.append(queue.popleft())
+    return batch
+
+
+def _fail(calls: list[_Call], exc: BaseException) -> None:
+    """Answer `calls` (taken off the queue, not run) with `exc`."""
     for _, answer, _ in calls:
         answer.ok, answer.value, answer.done = False, exc, True
