@@ -244,9 +244,8 @@ class SyncSqliteDatabase(_Reads):
         A file replaced (or deleted) under the database leaves our old -wal/-shm
         at the path, and SQLite neither checkpoints nor deletes a WAL whose file
         moved: any later opener would replay the old WAL into the new file. So
-        they are unlinked: before the close (held open, their inodes cannot be
-        another file's), or just after it for a file replaced during the close;
-        then forgotten (closed, their inodes may be a new file's sidecars').
+        they are unlinked (`_close_all`), or just after the close for a file
+        replaced during it; then forgotten (closed, their inodes may be reused).
 
         Inside this thread's own `transaction()` it raises ProgrammingError and
         changes nothing (the lock is the transaction's: taking it would hang);
@@ -257,23 +256,30 @@ class SyncSqliteDatabase(_Reads):
                 "close() inside this thread's transaction(): end the transaction first"
             )
         with self._lock:
-            path, files = self._path, self._files
-            moved = file_changed(path, files)
-            if moved:
-                remove_stale_sidecars(files, path)
-            self._close_all()
-            if not moved and file_changed(path, files):  # replaced during the close
-                moved = True
-                remove_stale_sidecars(files, path)
-            if moved:  # done with them; once closed, their inodes may be reused
-                with self._gate:
-                    self._files, self._opened = {}, None
+            self._close_generation()
 
-    def _close_all(self) -> None:
+    def _close_generation(self) -> None:
+        """`_close_all`, and the stale sidecars of a replaced file unlinked and forgotten."""
+        path, files = self._path, self._files
+        moved = file_changed(path, files)
+        self._close_all(files if moved else None)
+        if not moved and file_changed(path, files):  # replaced during the close
+            moved = True
+            remove_stale_sidecars(files, path)
+        if moved:  # done with them; once closed, their inodes may be reused
+            with self._gate:
+                self._files, self._opened = {}, None
+
+    def _close_all(self, stale: dict[str, tuple[int, int]] | None = None) -> None:
         """Close the writer and the idle readers; a reader in use is closed by its
-        thread when its read ends (closing it here could crash the interpreter)."""
+        thread when its read ends (closing it here could crash the interpreter).
+        `stale`: sidecars to unlink once no reader opens on them (one opening
+        takes the gate, and would create them anew at the path), while the
+        writer still holds them open (their inodes cannot be another file's)."""
         with self._gate:  # no reader opens on this generation from now on
             conn, self._conn = self._conn, None
+        if stale is not None:
+            remove_stale_sidecars(stale, self._path)
         self._close_readers()
         if conn is not None:
             conn.close()
@@ -310,9 +316,7 @@ class SyncSqliteDatabase(_Reads):
                 try:
                     conn = self._connection()
                 except BaseException as exc:
-                    # Every queued call is told it failed, and so never runs
-                    # later: a caller that retries would write it twice.
-                    _fail(_take(self._queue), exc)
+                    _fail(_take(self._queue), exc)  # else run later: a retry writes twice
                     raise
                 self._run_queue(conn)
         if answer.ok:
@@ -368,7 +372,7 @@ class SyncSqliteDatabase(_Reads):
                 pass
             if file_changed(self._path, self._files):
                 _log.warning("%s was deleted or replaced; reopening it", self._path)
-                self._close_all()
+                self._close_generation()
                 conn = None
         if conn is None:
             if file_changed(self._path, self._files):  # replaced (and maybe closed) since
