@@ -17,7 +17,11 @@ and given these methods, written once for every class:
 - `__setattr__`, `__delattr__`: raise `dataclasses.FrozenInstanceError`.
 
 Type checkers see a frozen dataclass (`dataclass_transform`). No `__slots__`,
-no `__post_init__`, no `InitVar`: a class that needs those stays a dataclass.
+no `__post_init__`, no `InitVar`, no `init=False` / `kw_only` / `hash=` field,
+no method of its own in place of the ones above: `record` refuses such a
+class with a TypeError when it decorates it (silently ignoring an option
+would bind arguments to the wrong field or hash what should not be), so a
+class that needs those stays a dataclass.
 """
 
 from __future__ import annotations
@@ -27,13 +31,17 @@ from typing import Any, TypeVar, dataclass_transform
 
 _T = TypeVar("_T")
 _MISSING = dataclasses.MISSING
+_FIELD = getattr(dataclasses, "_FIELD")  # a field's kind, as dataclasses marks it
+_INITVAR = getattr(dataclasses, "_FIELD_INITVAR")
 
 
 @dataclass_transform(frozen_default=True)
 def record(cls: type[_T]) -> type[_T]:
     """Make `cls` a frozen dataclass with the shared methods (see the module docstring)."""
+    _refuse_class(cls)
     made: Any = dataclasses.dataclass(init=False, repr=False, eq=False)(cls)
     fields = dataclasses.fields(made)
+    _refuse_fields(made)
     made._record_init = tuple((f.name, f.default, f.default_factory) for f in fields if f.init)
     made._record_names = frozenset(f.name for f in fields if f.init)
     made._record_order = tuple(f.name for f in fields if f.init)
@@ -46,6 +54,41 @@ def record(cls: type[_T]) -> type[_T]:
     made.__setattr__ = _setattr
     made.__delattr__ = _delattr
     return made  # type: ignore[no-any-return]
+
+
+_OWN_METHODS = ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__")
+
+
+def _refuse(cls: type, what: str) -> TypeError:
+    return TypeError(
+        f"@record does not implement {what} (class {cls.__qualname__}): use @dataclass"
+    )
+
+
+def _refuse_class(cls: type) -> None:
+    """Class options `record` does not implement (it would drop them silently)."""
+    if "__slots__" in cls.__dict__:
+        raise _refuse(cls, "__slots__")
+    if hasattr(cls, "__post_init__"):
+        raise _refuse(cls, "__post_init__")
+    for name in _OWN_METHODS:
+        if name in cls.__dict__:
+            raise _refuse(cls, f"a class's own {name}")
+
+
+def _refuse_fields(made: Any) -> None:
+    """Field options `record` does not implement; `compare` and `repr` it honours."""
+    for f in made.__dataclass_fields__.values():
+        if f._field_type is _INITVAR:
+            raise _refuse(made, f"InitVar (field {f.name!r})")
+        if f._field_type is not _FIELD:
+            continue  # a ClassVar: not a field
+        if not f.init:
+            raise _refuse(made, f"init=False (field {f.name!r})")
+        if f.kw_only:
+            raise _refuse(made, f"kw_only (field {f.name!r})")
+        if f.hash is not None:
+            raise _refuse(made, f"hash={f.hash!r} (field {f.name!r})")
 
 
 def _init(self: Any, *args: Any, **kwargs: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import pickle
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -93,3 +93,68 @@ def test_frozen_and_a_dataclass_to_the_dataclasses_module() -> None:
     moved = dataclasses.replace(point, size=5)
     assert moved == Point("a", 5) and point.size == 1
     assert Point("a", 1).notes is not Point("a", 1).notes  # a fresh default each time
+
+
+_UNIMPLEMENTED = {
+    "init=False field": (
+        "from dataclasses import field\n"
+        "class C:\n a: int\n b: int = field(init=False, default=7)\n",
+        "init=False",
+    ),
+    "kw_only field": (
+        "from dataclasses import field\n"
+        "class C:\n a: int = field(kw_only=True, default=0)\n b: int = 0\n",
+        "kw_only",
+    ),
+    "KW_ONLY marker": (
+        "from dataclasses import KW_ONLY\nclass C:\n _: KW_ONLY\n a: int = 0\n",
+        "kw_only",
+    ),
+    "hash=False field": (
+        "from dataclasses import field\n"
+        "class C:\n a: int\n b: list = field(hash=False, default_factory=list)\n",
+        "hash=False",
+    ),
+    "hash=True field": (
+        "from dataclasses import field\nclass C:\n a: int = field(hash=True, compare=False)\n",
+        "hash=True",
+    ),
+    "InitVar": (
+        "from dataclasses import InitVar\nclass C:\n a: int\n b: InitVar[int]\n",
+        "InitVar",
+    ),
+    "__post_init__": ("class C:\n a: int\n def __post_init__(self): pass\n", "__post_init__"),
+    "__slots__": ("class C:\n __slots__ = ('a',)\n a: int\n", "__slots__"),
+    "own __repr__": ("class C:\n a: int\n def __repr__(self): return 'C'\n", "__repr__"),
+    "own __eq__": ("class C:\n a: int\n def __eq__(self, o): return True\n", "__eq__"),
+    "own __hash__": ("class C:\n a: int\n def __hash__(self): return 0\n", "__hash__"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_UNIMPLEMENTED))
+def test_refuses_what_it_does_not_implement(case: str) -> None:
+    """A dataclass option `record` would silently drop (wrong binding, wrong hash, a
+    KeyError in repr) is refused when the class is decorated, naming the option."""
+    source, option = _UNIMPLEMENTED[case]
+    code = compile(source, case, "exec", dont_inherit=True)  # real annotations, not strings
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)
+    dataclass(frozen=True)(namespace["C"])  # the same class is a valid dataclass
+    namespace = {}
+    exec(code, namespace)
+    with pytest.raises(TypeError, match="use @dataclass") as refused:
+        record(namespace["C"])
+    assert option in str(refused.value)
+
+
+def test_accepts_what_it_implements() -> None:
+    """compare=False / repr=False fields and a ClassVar are honoured, not refused."""
+
+    @record
+    class Quiet:
+        kind: ClassVar[str] = "quiet"
+        a: int
+        b: int = field(default=0, compare=False, repr=False)
+
+    assert Quiet(1, 2) == Quiet(1, 3) and hash(Quiet(1, 2)) == hash(Quiet(1, 3))
+    assert repr(Quiet(1, 2)).endswith("Quiet(a=1)")

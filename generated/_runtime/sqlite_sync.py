@@ -82,6 +82,7 @@ _log = logging.getLogger(__name__)
 _SHARED: OnePerFile[SyncSqliteDatabase] = OnePerFile("busy_timeout_ms, synchronous")
 _get_ident = threading.get_ident
 _stat = os.stat
+_Call = tuple[Callable[[sqlite3.Connection], Any], Answer, int]  # a queued call
 
 
 class SyncSqliteDatabase(_Reads):
@@ -104,7 +105,7 @@ class SyncSqliteDatabase(_Reads):
         # Held to swap the writer's generation (`_conn`, `_files`) and by a reader
         # while it opens on that generation (sqlite_files.open_follower).
         self._gate = threading.Lock()
-        self._queue: collections.deque[tuple[Callable[[sqlite3.Connection], Any], Answer, int]]
+        self._queue: collections.deque[_Call]
         self._queue = collections.deque()
         self._conn: sqlite3.Connection | None = None
         self._files: dict[str, tuple[int, int]] = {}  # (st_dev, st_ino) as opened
@@ -240,15 +241,47 @@ class SyncSqliteDatabase(_Reads):
 
     def close(self) -> None:
         """Close every connection (a reader in use: when its read ends); idempotent,
-        and the next call opens them again."""
-        with self._lock:
-            self._close_all()
+        and the next call opens them again.
 
-    def _close_all(self) -> None:
+        A file replaced (or deleted) under the database leaves our old -wal/-shm
+        at the path, and SQLite neither checkpoints nor deletes a WAL whose file
+        moved: any later opener would replay the old WAL into the new file. So
+        they are unlinked (`_close_all`), or just after the close for a file
+        replaced during it; then forgotten (closed, their inodes may be reused).
+
+        Inside this thread's own `transaction()` it raises ProgrammingError and
+        changes nothing (the lock is the transaction's: taking it would hang);
+        from another thread it waits for that transaction to end, then closes.
+        """
+        if self._owner == _get_ident():
+            raise sqlite3.ProgrammingError(
+                "close() inside this thread's transaction(): end the transaction first"
+            )
+        with self._lock:
+            self._close_generation()
+
+    def _close_generation(self) -> None:
+        """`_close_all`, and the stale sidecars of a replaced file unlinked and forgotten."""
+        path, files = self._path, self._files
+        moved = file_changed(path, files)
+        self._close_all(files if moved else None)
+        if not moved and file_changed(path, files):  # replaced during the close
+            moved = True
+            remove_stale_sidecars(files, path)
+        if moved:  # done with them; once closed, their inodes may be reused
+            with self._gate:
+                self._files, self._opened = {}, None
+
+    def _close_all(self, stale: dict[str, tuple[int, int]] | None = None) -> None:
         """Close the writer and the idle readers; a reader in use is closed by its
-        thread when its read ends (closing it here could crash the interpreter)."""
+        thread when its read ends (closing it here could crash the interpreter).
+        `stale`: sidecars to unlink once no reader opens on them (one opening
+        takes the gate, and would create them anew at the path), while the
+        writer still holds them open (their inodes cannot be another file's)."""
         with self._gate:  # no reader opens on this generation from now on
             conn, self._conn = self._conn, None
+        if stale is not None:
+            remove_stale_sidecars(stale, self._path)
         self._close_readers()
         if conn is not None:
             conn.close()
@@ -282,7 +315,12 @@ class SyncSqliteDatabase(_Reads):
         self._queue.append((fn, answer, 0 if sql is None else kind(sql)))
         with lock:
             if not answer.done:  # nobody ran it yet: run everything queued
-                self._run_queue(self._connection())
+                try:
+                    conn = self._connection()
+                except BaseException as exc:
+                    _fail(_take(self._queue), exc)  # else run later: a retry writes twice
+                    raise
+                self._run_queue(conn)
         if answer.ok:
             value: _T = answer.value
             return value
@@ -290,10 +328,14 @@ class SyncSqliteDatabase(_Reads):
 
     def _run_queue(self, conn: sqlite3.Connection) -> None:
         """Under the lock: every queued call, consecutive writes sharing one COMMIT."""
-        queue = self._queue
-        batch = []
-        while queue:
-            batch.append(queue.popleft())
+        batch = _take(self._queue)
+        try:
+            self._run_batch(conn, batch)
+        except BaseException as exc:  # no call is left unanswered, none runs later
+            _fail([call for call in batch if not call[1].done], exc)
+            raise
+
+    def _run_batch(self, conn: sqlite3.Connection, batch: list[_Call]) -> None:
         i, n = 0, len(batch)
         while i < n:
             j, writes = i, 0
@@ -332,7 +374,7 @@ class SyncSqliteDatabase(_Reads):
                 pass
             if file_changed(self._path, self._files):
                 _log.warning("%s was deleted or replaced; reopening it", self._path)
-                self._close_all()
+                self._close_generation()
                 conn = None
         if conn is None:
             if file_changed(self._path, self._files):  # replaced (and maybe closed) since
@@ -342,3 +384,17 @@ class SyncSqliteDatabase(_Reads):
             with self._gate:
                 self._conn, self._files, self._opened = conn, files, files.get(self._path)
         return conn
+
+
+def _take(queue: collections.deque[_Call]) -> list[_Call]:
+    """Every call queued so far, one atomic popleft each (threads append meanwhile)."""
+    batch: list[_Call] = []
+    while queue:
+        batch.append(queue.popleft())
+    return batch
+
+
+def _fail(calls: list[_Call], exc: BaseException) -> None:
+    """Answer `calls` (taken off the queue, not run) with `exc`."""
+    for _, answer, _ in calls:
+        answer.ok, answer.value, answer.done = False, exc, True

@@ -23,8 +23,10 @@ KeyboardInterrupt between execute and fetch) closes its cursor, which ends
 the statement and its read snapshot, and its connection; the next read opens
 a new one. Otherwise the idle thread's snapshot would pin the WAL. A read
 that failed because the file was replaced under it (the path holds another
-file than the writer's, or the map was swapped meanwhile) runs once more, on
-a reader of the file now at the path; any other error is raised as it is. A
+file than the one its reader opened, `_Reader.generation`), or because its
+connection was closed, runs once more, on a reader of the file now at the
+path; any other error is raised as it is, even when another thread closed the
+database meanwhile (a plain SQL error is never run twice). A
 reader opens only on the writer's file (`sqlite_files.open_follower`).
 """
 
@@ -41,7 +43,7 @@ from .sqlite_common import MEMORY, SELECTS as _SELECTS
 from .sqlite_common import fetch_all as _fetch_all
 from .sqlite_common import fetch_one as _fetch_one
 from .sqlite_common import is_select
-from .sqlite_files import file_changed, open_follower
+from .sqlite_files import identity, open_follower
 
 _T = TypeVar("_T")
 Params = Sequence[object] | Mapping[str, object]
@@ -83,9 +85,9 @@ class _Reads:
             row: Row | None = cursor.execute(sql, params).fetchone()
             if row is not None and cursor.fetchone() is not None:
                 cursor = _spent(cursor)  # more rows: end the statement now, no snapshot lingers
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as exc:
             _discard(cursor)
-            if not self._replaced(readers):
+            if not self._replaced(cursor, exc):
                 raise
             found = self._read(me, self._readers, None, sql, params, True, False)
             return found
@@ -107,9 +109,9 @@ class _Reads:
             return found
         try:
             rows: list[Row] = cursor.execute(sql, params).fetchall()
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as exc:
             _discard(cursor)
-            if not self._replaced(readers):
+            if not self._replaced(cursor, exc):
                 raise
             rows = self._read(me, self._readers, None, sql, params, False, False)
             return rows
@@ -154,9 +156,9 @@ class _Reads:
                     cursor = _spent(cursor)
             else:
                 found = cursor.fetchall()
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as exc:
             _discard(cursor)
-            if not (retry and self._replaced(readers)):
+            if not (retry and self._replaced(cursor, exc)):
                 raise
             return self._read(me, self._readers, None, sql, params, one, False)
         except BaseException:
@@ -188,17 +190,27 @@ class _Reads:
         return None
 
     def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(
+        """Called under `_gate` by `open_follower`, which checks that the path
+        is the generation `_opened` before the first read: it is the reader's."""
+        conn = sqlite3.connect(
             self._path,
             timeout=self._options[0] / 1000,
             isolation_level=None,  # each statement is its own read transaction
             check_same_thread=False,  # an idle one is closed by close(), maybe on another thread
             cached_statements=256,
+            factory=_Reader,
         )
+        conn.generation = self._opened
+        return conn
 
-    def _replaced(self, readers: dict[int, sqlite3.Cursor]) -> bool:
-        """After a failed read: was the file replaced (or closed) under it?"""
-        return self._readers is not readers or file_changed(self._path, self._files)
+    def _replaced(self, cursor: sqlite3.Cursor, exc: sqlite3.DatabaseError) -> bool:
+        """After a failed read: was the file it read replaced (or deleted) under it,
+        or its connection closed? Only then does it run again: a plain error (say
+        "no such table" while another thread merely close()s) is raised as it is."""
+        if isinstance(exc, sqlite3.ProgrammingError) and "closed" in str(exc):
+            return True  # the closed-connection error itself
+        generation = getattr(cursor.connection, "generation", None)
+        return generation is not None and identity(self._path) != generation
 
     def _close_readers(self) -> None:
         """Close every idle reader now; a reader in use is closed by its thread."""
@@ -209,6 +221,14 @@ class _Reads:
             except KeyError:  # its thread took the last one back meanwhile
                 break
             _discard(cursor)
+
+
+class _Reader(sqlite3.Connection):
+    """A reader's connection, knowing the file (st_dev, st_ino) it was opened on:
+    after a failed read, whether the path still holds that file. Only the
+    cursor is touched on the reads' hot path, so this costs them nothing."""
+
+    generation: tuple[int, int] | None = None
 
 
 def _read_only(conn: sqlite3.Connection) -> None:
