@@ -270,8 +270,12 @@ class RandomSchema:
         if not with_default:
             return ""
         column = self.rng.choice(with_default)
-        column.default = _literal(column.type, self.rng)
-        return f"change default of {table.name}.{column.name}"
+        for _ in range(20):  # a default drawn equal to the old one is no edit at all
+            default = _literal(column.type, self.rng)
+            if default != column.default:
+                column.default = default
+                return f"change default of {table.name}.{column.name}"
+        return ""  # this type has one literal (BLOB): another edit is drawn
 
 
 def _objects(table: Tab) -> list[tuple[str, str]]:
