@@ -117,7 +117,6 @@ async def test_a_call_of_another_loop_never_runs_inside_a_transaction(
     lost = sorted(set(acked) - set(values))
     assert not lost, f"{len(lost)} of {len(acked)} acknowledged writes of B are gone"
     assert sorted(values) == sorted(acked)
-    print(f"{rollbacks} rollbacks of A, {len(acked)} writes and {len(seen)} reads of B")
     assert rollbacks >= 50 and len(acked) >= 50  # both sides really ran concurrently
     assert not any(seen)  # B never read A's uncommitted marker row
 

@@ -6,11 +6,12 @@ The task that opens a transaction owns the writer connection until it ends
 (BEGIN IMMEDIATE ... COMMIT, a SAVEPOINT per nested block); other tasks'
 calls wait in `SqliteDatabase._run` meanwhile, so no foreign statement runs
 inside it. A call of another loop (thread) may pass that check just before
-the BEGIN and reach the one worker after it: its calls carry TX in their
+the BEGIN and reach the one worker after it: the transaction's calls carry TX in their
 kind, and the worker answers any other call ForeignTransaction without
 running it while the connection is inside a transaction (sqlite_worker.py);
-`_run` then waits for the transaction's end and submits the call again. A transaction is bound to the connection its BEGIN ran on: once
-that one is closed (a `close()`, maybe by another loop) or its file replaced,
+`_run` then waits for the transaction's end and submits the call again.
+A transaction is bound to the connection its BEGIN ran on: once that one
+is closed (a `close()`, maybe by another loop) or its file replaced,
 every later statement of the transaction raises `TransactionLost` instead of
 running, autocommitted, on another connection, so nothing of it commits.
 """
@@ -29,11 +30,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import aiosqlite
 
 from .errors import TransactionLost
+from .sqlite_common import TX as _TX
 from .sqlite_common import begin as _begin
 from .sqlite_common import end as _end
 from .sqlite_common import rollback_to as _rollback_to
 from .sqlite_common import run_sql as _run_sql
-from .sqlite_common import TX as _TX
 
 if TYPE_CHECKING:
     from .sqlite_worker import _Batcher
