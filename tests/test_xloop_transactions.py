@@ -147,3 +147,22 @@ async def test_a_transaction_cancelled_while_its_begin_is_queued_leaves_none_ope
     assert await db.execute("INSERT INTO t VALUES (1)", ()) == 1
     await db.close()
     assert stored(path) == [1]
+
+
+@pytest.mark.parametrize("opener", ["BEGIN", "BEGIN IMMEDIATE", "SAVEPOINT mine"])
+async def test_a_statement_that_opens_a_transaction_is_refused_and_leaves_none_open(
+    tmp_path: Path, opener: str
+) -> None:
+    """Before, a BEGIN run with `execute` stayed open, owned by no task: the next
+    writes ran inside it, were acknowledged, and were lost when the connection
+    closed. Now it is rolled back and refused; the next write commits."""
+    path = tmp_path / "db.sqlite"
+    db = SqliteDatabase(path, inline_writes=False)
+    await db.execute(SCHEMA, ())
+    with pytest.raises(sqlite3.OperationalError, match="db.transaction()"):
+        await db.execute(opener, ())
+    assert await db.execute("INSERT INTO t VALUES (1)", ()) == 1
+    async with db.transaction():  # and transaction() still works
+        await db.execute("INSERT INTO t VALUES (2)", ())
+    await db.close()
+    assert stored(path) == [1, 2]

@@ -161,10 +161,23 @@ def _run_batch(conn: aiosqlite.Connection, batch: list[_Call], batcher: _Batcher
             if busy and not call[2] & _TX:  # another task's transaction is open
                 results.append((call[1], False, ForeignTransaction()))
             else:
-                results.append(_run_one(raw, call))
+                outcome = _run_one(raw, call)
+                if raw is not None and not call[2] & _TX and raw.in_transaction:
+                    outcome = _left_open(raw, call)
+                results.append(outcome)
             i += 1
     with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
         batcher.loop.call_soon_threadsafe(batcher.deliver, results)
+
+
+def _left_open(raw: sqlite3.Connection, call: _Call) -> _Outcome:
+    """A call not of a `transaction()` left one open (its own BEGIN or SAVEPOINT):
+    roll it back and fail the call. Owned by no task, it would refuse every
+    other call (ForeignTransaction) and, closed, lose what ran inside it."""
+    with contextlib.suppress(sqlite3.Error):
+        raw.execute("ROLLBACK")
+    message = "open a transaction with `async with db.transaction():`, not with a statement"
+    return (call[1], False, sqlite3.OperationalError(message))
 
 
 def _stop_worker(conn: aiosqlite.Connection) -> object:
