@@ -222,8 +222,11 @@ def script(text: str, conn: sqlite3.Connection) -> None:
 
 
 READ, WRITE = 1, 2
+# Or-ed into the kind of a call of the open transaction (async engine): the
+# worker runs no other call while its connection is inside a transaction.
+TX = 4
 _K = TypeVar("_K")
-# A call: (function of the connection, whom to answer, READ/WRITE/0); its
+# A call: (function of the connection, whom to answer, READ/WRITE/0 [| TX]); its
 # outcome: (whom to answer, succeeded?, value or exception).
 Call = tuple[Callable[[sqlite3.Connection], Any], _K, int]
 Outcome = tuple[_K, bool, Any]

@@ -5,8 +5,13 @@
 The task that opens a transaction owns the writer connection until it ends
 (BEGIN IMMEDIATE ... COMMIT, a SAVEPOINT per nested block); other tasks'
 calls wait in `SqliteDatabase._run` meanwhile, so no foreign statement runs
-inside it. A transaction is bound to the connection its BEGIN ran on: once
-that one is closed (a `close()`, maybe by another loop) or its file replaced,
+inside it. A call of another loop (thread) may pass that check just before
+the BEGIN and reach the one worker after it: the transaction's calls carry TX in their
+kind, and the worker answers any other call ForeignTransaction without
+running it while the connection is inside a transaction (sqlite_worker.py);
+`_run` then waits for the transaction's end and submits the call again.
+A transaction is bound to the connection its BEGIN ran on: once that one
+is closed (a `close()`, maybe by another loop) or its file replaced,
 every later statement of the transaction raises `TransactionLost` instead of
 running, autocommitted, on another connection, so nothing of it commits.
 """
@@ -25,6 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import aiosqlite
 
 from .errors import TransactionLost
+from .sqlite_common import TX as _TX
 from .sqlite_common import begin as _begin
 from .sqlite_common import end as _end
 from .sqlite_common import rollback_to as _rollback_to
@@ -123,7 +129,11 @@ class _Transactions:
                 idle = self._waiting()
             await _ended(idle)
         try:
-            await self._run(partial(_begin, foreign_keys_off))
+            try:
+                await self._run(partial(_begin, foreign_keys_off))
+            except BaseException:  # e.g. cancelled: the BEGIN may still run on the worker
+                await self._roll_back(foreign_keys_off)  # else it stays open, owned by none
+                raise
             try:
                 yield
             except BaseException:
@@ -165,7 +175,7 @@ class _Transactions:
             raise TransactionLost()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[_T] = loop.create_future()
-        self._batcher(loop, conn).submit(fn, future, kind)  # as `_submit`, one frame less
+        self._batcher(loop, conn).submit(fn, future, kind | _TX)  # as `_submit`, one frame less
         try:
             return await future
         except (ValueError, sqlite3.ProgrammingError) as exc:
@@ -180,10 +190,24 @@ class _Transactions:
         if conn is None or not conn._running:
             return
         try:
-            await self._submit(conn, partial(_end, False, foreign_keys_off), 0)
+            await self._submit(conn, partial(_end, False, foreign_keys_off), _TX)
         except (ValueError, sqlite3.ProgrammingError) as exc:
             if not closed_error(exc):
                 raise
+
+    def _refused(self, again: int) -> int:
+        """After a call was answered ForeignTransaction: its `again` for the next run.
+
+        With a transaction owned, the call waits for it (`_run`): unchanged.
+        With none (it ended just now) it runs again at once; a transaction
+        left open on the worker that no task owns would refuse it forever, so
+        each such run counts, and the call fails when none is left.
+        """
+        if self._tx_owner is not None:
+            return again
+        if again <= 1:
+            raise sqlite3.OperationalError("a transaction no task owns is open on the connection")
+        return again - 1
 
     async def _tx_wait(self) -> None:
         """Wait until no other task's transaction is open (of any loop)."""

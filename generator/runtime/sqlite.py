@@ -64,7 +64,7 @@ from .sqlite_common import execute_one as _execute_one
 from .sqlite_common import fetch_all as _fetch_all
 from .sqlite_common import fetch_first as _fetch_first
 from .sqlite_common import fetch_one as _fetch_one
-from .sqlite_worker import _LIVE, _Batcher, stop
+from .sqlite_worker import _LIVE, ForeignTransaction, _Batcher, stop
 
 _T = TypeVar("_T")
 Params = Sequence[object] | Mapping[str, object]
@@ -299,6 +299,8 @@ class SqliteDatabase(_Transactions, _Connections):
         self._batcher(loop, conn).submit(fn, future, kind)  # as `_submit`, one frame less
         try:
             return await future
+        except ForeignTransaction:  # queued behind another loop's BEGIN: nothing of it ran
+            return await self._run(fn, kind, self._refused(again))
         except (ValueError, sqlite3.DatabaseError) as exc:
             if not self._run_again(conn, files, exc, kind, again):
                 raise

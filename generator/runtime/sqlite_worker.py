@@ -23,6 +23,7 @@ import aiosqlite.core
 
 from .sqlite_common import MEMORY
 from .sqlite_common import READ as _READ
+from .sqlite_common import TX as _TX
 from .sqlite_common import WRITE as _WRITE
 from .sqlite_common import kind as _kind
 from .sqlite_common import run_group as _run_group
@@ -58,6 +59,16 @@ _LIVE: weakref.WeakKeyDictionary[aiosqlite.Connection, tuple[str, Files]] = (
 # queued behind the stop (it would never run, and its caller would wait forever).
 # Several event loops (threads) may queue on one worker, and any of them close it.
 _QUEUE = threading.Lock()
+
+
+class ForeignTransaction(Exception):
+    """A call found another task's transaction open on the worker; nothing of it ran.
+
+    It passed `SqliteDatabase._run`'s "no transaction open" check on its loop
+    just before a task of another loop began one, and reached the worker after
+    that BEGIN. Run, it would have joined that transaction (lost with its
+    rollback); `_run` waits for the transaction to end and submits it again.
+    """
 
 
 _Call = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]", int]
@@ -127,23 +138,44 @@ def _run_batch(conn: aiosqlite.Connection, batch: list[_Call], batcher: _Batcher
     transaction, each in its own savepoint, so a failing call fails alone and
     the group pays one commit, one fsync. Every caller resumes only after that
     COMMIT, so durability is the same as one commit per call.
+    While the connection is inside a transaction, only that transaction's
+    calls (kind | TX) run: any other is answered ForeignTransaction, unrun.
+    The worker runs one job at a time, so this check is exact.
     """
     raw = conn._connection
     results: list[_Outcome] = []
     i, n = 0, len(batch)
     while i < n:
         j, writes = i, 0
-        while j < n and batch[j][2]:
+        while j < n and 0 < batch[j][2] < _TX:
             writes += batch[j][2] == _WRITE
             j += 1
-        if raw is not None and writes >= 2 and not raw.in_transaction:
+        busy = raw is not None and raw.in_transaction
+        if raw is not None and writes >= 2 and not busy:
             results.extend(_run_group(raw, batch[i:j]))
             i = j
         else:
-            results.append(_run_one(raw, batch[i]))
+            call = batch[i]
+            if busy and not call[2] & _TX:  # another task's transaction is open
+                results.append((call[1], False, ForeignTransaction()))
+            else:
+                outcome = _run_one(raw, call)
+                if raw is not None and not call[2] & _TX and raw.in_transaction:
+                    outcome = _left_open(raw, call)
+                results.append(outcome)
             i += 1
     with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
         batcher.loop.call_soon_threadsafe(batcher.deliver, results)
+
+
+def _left_open(raw: sqlite3.Connection, call: _Call) -> _Outcome:
+    """A call not of a `transaction()` left one open (its own BEGIN or SAVEPOINT):
+    roll it back and fail the call. Owned by no task, it would refuse every
+    other call (ForeignTransaction) and, closed, lose what ran inside it."""
+    with contextlib.suppress(sqlite3.Error):
+        raw.execute("ROLLBACK")
+    message = "open a transaction with `async with db.transaction():`, not with a statement"
+    return (call[1], False, sqlite3.OperationalError(message))
 
 
 def _stop_worker(conn: aiosqlite.Connection) -> object:
