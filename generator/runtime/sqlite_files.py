@@ -30,7 +30,9 @@ import contextlib
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Callable
+from typing import Any
 
 from .sqlite_common import MEMORY
 
@@ -97,7 +99,7 @@ def _connect_writer(
         conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         conn.execute("PRAGMA foreign_keys=ON")
         if path != MEMORY:
-            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()
+            mode = _switch_to_wal(conn, busy_timeout_ms)
             wal = mode is not None and str(mode[0]).lower() == "wal"
             # A first read creates -wal/-shm (and rejects a non-database).
             conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
@@ -110,6 +112,28 @@ def _connect_writer(
         conn.close()
         raise
     return conn, wal, files
+
+
+def _switch_to_wal(conn: sqlite3.Connection, busy_timeout_ms: int) -> Any:
+    """`PRAGMA journal_mode=WAL`, tried again while other openers hold the file.
+
+    Processes starting together on a new file each read its header and then
+    ask for the exclusive lock the switch needs; SQLite answers all but one
+    SQLITE_BUSY at once, without waiting in its busy handler (it would be a
+    deadlock), so "database is locked" reached concurrent starts (32 of 400
+    opens, four processes at a time). Within the busy timeout, try again.
+    """
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    pause = 0.001
+    while True:
+        try:
+            return conn.execute("PRAGMA journal_mode=WAL").fetchone()
+        except sqlite3.OperationalError as exc:
+            busy = getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
+            if not busy or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def open_follower(
