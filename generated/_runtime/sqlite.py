@@ -242,20 +242,22 @@ class SqliteDatabase(_Transactions, _Connections):
         connection before it closes, or again on a new one (`_run`). An open
         transaction (of any task) is not waited for: closing rolls it back,
         and its later statements raise TransactionLost. If the file was
-        replaced or deleted, the old file's -wal/-shm are removed once closed:
-        SQLite would replay that WAL into whatever opens the path next.
+        replaced or deleted, the old file's -wal/-shm are removed while the
+        writer still holds them open (SQLite would replay that WAL into whatever
+        opens the path next); once closed, their identities are forgotten: the
+        filesystem may give their inode numbers to another opener's sidecars.
         """
         with self._gate:  # no inline connection opens on this generation from now on
-            conn, self._conn = self._conn, None  # `_files` stays: the next open looks
-            files = self._files
+            conn, self._conn = self._conn, None
+            files, self._files = self._files, {}
             self._new_generation()
         self._close_readers()
         if conn is not None:
             _LIVE.pop(conn, None)
             self._flush_mine(conn)  # this loop's queued work runs before the close
-            await stop(conn)
-            if file_changed(self._path, files):
+            if file_changed(self._path, files):  # ours still open: no inode reused
                 _remove_stale_sidecars(files, self._path)
+            await stop(conn)
 
     async def __aenter__(self) -> SqliteDatabase:
         return self
@@ -379,12 +381,13 @@ class SqliteDatabase(_Transactions, _Connections):
                 self._close_readers()
                 _LIVE.pop(stale, None)
                 self._flush_mine(stale)
+                # Before anything opens the new file, and while `stale` holds the old
+                # sidecars open (closed, their inode numbers could be another's).
+                _remove_stale_sidecars(files, self._path)
                 try:
                     await stop(stale)
                 except Exception:
                     _log.warning("closing the stale connection failed", exc_info=True)
-            if file_changed(self._path, files):  # replaced since we opened it (maybe closed)
-                _remove_stale_sidecars(files, self._path)  # before anything opens the new file
             new, opened = await self._open()
             with self._gate:
                 self._conn, self._files = new, opened

@@ -212,18 +212,20 @@ def _close_all_at_exit() -> None:
     """Best-effort close of connections nobody closed, bounded in time.
 
     No event loop runs here, so queue the close straight onto each worker.
-    A file replaced or deleted meanwhile: its old -wal/-shm go too, once
-    closed (the next process would replay that WAL into the file at the path).
+    A file replaced or deleted meanwhile: its old -wal/-shm go too, while
+    their connection still holds them open (the next process would replay
+    that WAL into the file at the path; closed, their inode numbers could be
+    given to another opener's sidecars).
     """
     conns = list(_LIVE.items())
-    for conn, _ in conns:
+    for conn, (path, files) in conns:
         with _QUEUE:
             if not conn._running:
                 continue
             conn._running = False
+            if file_changed(path, files):
+                remove_stale_sidecars(files, path)
             conn._tx.put_nowait((None, partial(_stop_worker, conn)))
     deadline = time.monotonic() + _EXIT_WAIT_SECONDS
-    for conn, (path, files) in conns:
+    for conn, _ in conns:
         conn._thread.join(max(0.0, deadline - time.monotonic()))
-        if not conn._thread.is_alive() and file_changed(path, files):
-            remove_stale_sidecars(files, path)

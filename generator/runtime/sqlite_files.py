@@ -78,8 +78,8 @@ def open_writer(
             return conn, wal, files
         if last:
             return conn, wal, files  # replaced again and again: a later write notices
-        conn.close()  # a file replaced under the connect: try again
-        remove_stale_sidecars(files, path)
+        remove_stale_sidecars(files, path)  # replaced under the connect: while still open,
+        conn.close()  # so no other file has their inode numbers yet; then try again
     raise AssertionError("unreachable")
 
 

@@ -47,7 +47,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
-from .errors import Failure, classify_sqlite_error
+from .errors import Failure, TransactionLost, classify_sqlite_error
 from .sqlite_common import (
     READ,
     Answer,
@@ -231,6 +231,9 @@ class SyncSqliteDatabase(_Reads):
                 except BaseException:
                     end(False, foreign_keys_off, conn)
                     raise
+                if file_changed(self._path, self._files):  # its COMMIT would go to no file
+                    end(False, foreign_keys_off, conn)
+                    raise TransactionLost()
                 end(True, foreign_keys_off, conn)
             finally:
                 self._owner = 0
@@ -244,8 +247,9 @@ class SyncSqliteDatabase(_Reads):
         A file replaced (or deleted) under the database leaves our old -wal/-shm
         at the path, and SQLite neither checkpoints nor deletes a WAL whose file
         moved: any later opener would replay the old WAL into the new file. So
-        they are unlinked (`_close_all`), or just after the close for a file
-        replaced during it; then forgotten (closed, their inodes may be reused).
+        they are unlinked (`_close_all`) while the writer still holds them; then
+        every identity is forgotten (closed, their inode numbers may be reused).
+        A file replaced during the close itself keeps its old sidecars.
 
         Inside this thread's own `transaction()` it raises ProgrammingError and
         changes nothing (the lock is the transaction's: taking it would hang);
@@ -259,16 +263,13 @@ class SyncSqliteDatabase(_Reads):
             self._close_generation()
 
     def _close_generation(self) -> None:
-        """`_close_all`, and the stale sidecars of a replaced file unlinked and forgotten."""
-        path, files = self._path, self._files
-        moved = file_changed(path, files)
-        self._close_all(files if moved else None)
-        if not moved and file_changed(path, files):  # replaced during the close
-            moved = True
-            remove_stale_sidecars(files, path)
-        if moved:  # done with them; once closed, their inodes may be reused
-            with self._gate:
-                self._files, self._opened = {}, None
+        """`_close_all`, the stale sidecars of a replaced file unlinked while the writer
+        still holds them; then every identity forgotten, replaced or not: once closed,
+        their inode numbers may be given to another opener's sidecars."""
+        files = self._files
+        self._close_all(files if file_changed(self._path, files) else None)
+        with self._gate:
+            self._files, self._opened = {}, None
 
     def _close_all(self, stale: dict[str, tuple[int, int]] | None = None) -> None:
         """Close the writer and the idle readers; a reader in use is closed by its
@@ -374,9 +375,7 @@ class SyncSqliteDatabase(_Reads):
                 _log.warning("%s was deleted or replaced; reopening it", self._path)
                 self._close_generation()
                 conn = None
-        if conn is None:
-            if file_changed(self._path, self._files):  # replaced (and maybe closed) since
-                remove_stale_sidecars(self._files, self._path)  # unlinked before any open
+        if conn is None:  # (a replaced file's sidecars went in _close_generation)
             busy_timeout_ms, synchronous = self._options
             conn, _, files = open_writer(self._path, busy_timeout_ms, synchronous)
             with self._gate:
