@@ -82,7 +82,7 @@ def run(synchronous: str, writes: int) -> dict[str, float]:
             path = Path(tmp) / f"{name}.db"
             _prepare(path)
             approach = _open(name, path, synchronous)
-            opened[name] = (approach, [approach.insert(token_row()) for _ in range(50)])
+            opened[name] = (approach, [approach.insert(token_row()) for _ in range(CHUNK)])
         took: dict[str, list[float]] = {name: [] for name in APPROACHES}
         gc.disable()
         try:
