@@ -72,6 +72,7 @@ from .sqlite_common import (
 from .sqlite_common import script as run_script
 from .sqlite_files import file_changed, open_writer, remove_stale_sidecars
 from .sqlite_sync_reads import _Reads
+from .turns import Turns
 
 __all__ = ["SyncSqliteDatabase"]
 
@@ -102,6 +103,7 @@ class SyncSqliteDatabase(_Reads):
         self._options = check_options(busy_timeout_ms, synchronous)
         self._path = resolve_path(path)
         self._lock = threading.Lock()  # the writer connection and the queue's runner
+        self._turns = Turns(self._lock)  # the lock, fairly: for transactions and queued calls
         # Held to swap the writer's generation (`_conn`, `_files`) and by a reader
         # while it opens on that generation (sqlite_files.open_follower).
         self._gate = threading.Lock()
@@ -223,7 +225,7 @@ class SyncSqliteDatabase(_Reads):
             finally:
                 self._depth -= 1
             return
-        with self._lock:
+        with self._turns:
             conn = self._connection()
             begin(foreign_keys_off, conn)
             self._owner, self._depth = me, 0
@@ -261,7 +263,7 @@ class SyncSqliteDatabase(_Reads):
             raise sqlite3.ProgrammingError(
                 "close() inside this thread's transaction(): end the transaction first"
             )
-        with self._lock:
+        with self._turns:
             self._close_generation()
 
     def _close_generation(self) -> None:
@@ -314,7 +316,7 @@ class SyncSqliteDatabase(_Reads):
                 lock.release()
         answer = Answer()
         self._queue.append((fn, answer, 0 if sql is None else kind(sql)))
-        with lock:
+        with self._turns:
             if not answer.done:  # nobody ran it yet: run everything queued
                 try:
                     conn = self._connection()

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from .sqlite_worker import _Batcher
 
 _T = TypeVar("_T")
+# The longest a new claimant yields to the waiters of the transaction that ended.
+TURN_WAIT_S = 1.0
 
 
 def closed_error(exc: BaseException) -> bool:
@@ -57,6 +59,11 @@ class _Transactions:
     # for makes none.
     _tx_idle: concurrent.futures.Future[None] | None
     _tx_depth: int
+    # Fairness: tasks waiting for the open transaction's end; those of the last
+    # one not resumed yet (a new claimant waits for them: `_tx_turn`).
+    _tx_waiters: int
+    _tx_owed: int
+    _tx_turn: concurrent.futures.Future[None] | None
     _tx_conn: aiosqlite.Connection | None  # the connection the BEGIN ran on
     _conn: aiosqlite.Connection | None
     _gate: threading.Lock
@@ -121,13 +128,22 @@ class _Transactions:
             finally:
                 self._tx_depth -= 1
             return
+        waited = False
         while True:  # claimed under the gate: loops (threads) may race for it
             with self._gate:
-                if self._tx_owner is None:
+                if self._tx_owner is None and (waited or not self._tx_owed):
                     self._tx_owner, self._tx_depth, self._tx_conn = me, 0, None
                     break
-                idle = self._waiting()
-            await _ended(idle)
+                if self._tx_owner is None:  # the last one's waiters go first
+                    turn = self._turn()
+                else:
+                    idle = self._waiting()
+                    turn = None
+            if turn is not None:
+                await self._turn_comes(turn)
+            else:
+                await self._wait_end(idle)
+            waited = True
         try:
             try:
                 await self._run(partial(_begin, foreign_keys_off))
@@ -149,6 +165,8 @@ class _Transactions:
             with self._gate:
                 self._tx_owner, self._tx_conn = None, None
                 ended, self._tx_idle = self._tx_idle, None
+                self._tx_owed += self._tx_waiters  # they go before the next claimant
+                self._tx_waiters = 0
             if ended is not None:
                 with contextlib.suppress(concurrent.futures.InvalidStateError):
                     ended.set_result(None)
@@ -217,14 +235,54 @@ class _Transactions:
                 if owner is None or owner is asyncio.current_task():
                     return
                 idle = self._waiting()
-            await _ended(idle)
+            await self._wait_end(idle)
 
     def _waiting(self) -> concurrent.futures.Future[None]:
-        """The open transaction's end, to wait for; call it with the gate held."""
+        """The open transaction's end, to wait for (with `_wait_end`); call it
+        with the gate held: it counts the caller among that transaction's waiters."""
         idle = self._tx_idle
         if idle is None:
             idle = self._tx_idle = concurrent.futures.Future()
+        self._tx_waiters += 1
         return idle
+
+    async def _wait_end(self, idle: concurrent.futures.Future[None]) -> None:
+        """Wait for the transaction `idle` stands for to end, then stop being owed
+        a turn: once the last of its waiters resumed, a new claimant may begin."""
+        try:
+            await _ended(idle)
+        finally:
+            turn = None
+            with self._gate:
+                if self._tx_idle is idle:  # cancelled while it was still open
+                    self._tx_waiters -= 1
+                elif self._tx_owed:  # 0 when `_turn_comes` gave up on us
+                    self._tx_owed -= 1
+                    if not self._tx_owed:
+                        turn, self._tx_turn = self._tx_turn, None
+            if turn is not None:
+                with contextlib.suppress(concurrent.futures.InvalidStateError):
+                    turn.set_result(None)
+
+    async def _turn_comes(self, turn: concurrent.futures.Future[None]) -> None:
+        """Wait until the last transaction's waiters resumed, for at most
+        TURN_WAIT_S: a waiter whose loop is blocked, or gone, must not hold
+        every later claimant. Then the ones still owed a turn lose it."""
+        try:
+            await asyncio.wait_for(_ended(turn), TURN_WAIT_S)
+        except TimeoutError:
+            with self._gate:
+                if self._tx_turn is turn:
+                    self._tx_owed, self._tx_turn = 0, None
+            with contextlib.suppress(concurrent.futures.InvalidStateError):
+                turn.set_result(None)
+
+    def _turn(self) -> concurrent.futures.Future[None]:
+        """Done once every waiter of the last transaction resumed; gate held."""
+        turn = self._tx_turn
+        if turn is None:
+            turn = self._tx_turn = concurrent.futures.Future()
+        return turn
 
 
 async def _ended(idle: concurrent.futures.Future[None]) -> None:

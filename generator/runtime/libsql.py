@@ -107,7 +107,8 @@ class LibsqlDatabase(_Transactions):
         self._tx: Any = None
         self._tx_owner: asyncio.Task[Any] | None = None
         self._tx_idle = asyncio.Event()
-        self._tx_depth = 0
+        self._tx_depth = self._tx_waiters = self._tx_owed = 0
+        self._tx_turn: asyncio.Event | None = None
 
     @classmethod
     def shared(
@@ -313,8 +314,7 @@ class LibsqlDatabase(_Transactions):
             deadline = asyncio.get_running_loop().time() + self._timeout
             call = asyncio.ensure_future(op(client))
         else:
-            while self._tx_owner is not None:  # another task's transaction: wait
-                await self._tx_idle.wait()
+            await self._tx_wait()  # another task's transaction: wait for its end
             slots = self._loop_slots()
             deadline = asyncio.get_running_loop().time() + self._timeout
             async with asyncio.timeout_at(deadline):  # nothing is sent while queued

@@ -113,7 +113,8 @@ class SqliteDatabase(_Transactions, _Connections):
         # The task whose transaction is open on the writer, if any.
         self._tx_owner: asyncio.Task[Any] | None = None
         self._tx_idle: concurrent.futures.Future[None] | None = None
-        self._tx_depth = 0
+        self._tx_depth = self._tx_waiters = self._tx_owed = 0
+        self._tx_turn: concurrent.futures.Future[None] | None = None
         self._tx_conn: aiosqlite.Connection | None = None
 
     @classmethod
