@@ -12,6 +12,7 @@ the other caller was served.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 import time
@@ -196,3 +197,26 @@ async def test_async_a_waiter_whose_loop_stopped_holds_later_transactions_once_o
         await db.close()
         other.close()
     assert count(tmp_path / "f.db") == 22
+
+
+async def test_async_a_waiter_cancelled_before_the_end_is_owed_no_turn(
+    async_db: tuple[Any, str],
+) -> None:
+    """A task that stopped waiting (cancelled) is not waited for: the next claim
+    goes at once, instead of yielding TURN_WAIT_S (1 s) to nobody."""
+    db, table = async_db
+    insert = f"INSERT INTO {table} VALUES (?)"
+    async with db.transaction():
+        waiter = asyncio.create_task(db.execute(insert, (-1,)))
+        await asyncio.sleep(0.05)  # it waits for this transaction
+        waiter.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiter
+        await db.execute(insert, (0,))
+    started = time.monotonic()
+    async with db.transaction():
+        await db.execute(insert, (1,))
+    assert time.monotonic() - started < 0.5  # not the 1 s yield to a waiter that left
+    # libSQL's write was already in a shared batch, which waited for the end in its
+    # own task: a cancelled caller does not know whether its write ran.
+    assert await count_in(db, table) == (2 if isinstance(db, SqliteDatabase) else 3)

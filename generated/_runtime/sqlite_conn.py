@@ -25,6 +25,7 @@ import aiosqlite
 from .sqlite_common import MEMORY, is_select
 from .sqlite_files import file_changed, open_follower, open_writer
 from .sqlite_worker import _EXIT_WAIT_SECONDS, _LIVE, _Batcher
+from .turns import TransactionTurns
 
 _T = TypeVar("_T")
 _log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ class _Connections:
     _recheck_at: float  # when an inline read next stats the file (monotonic seconds)
     _idle: Idle  # the inline connections not in use (see above)
     _gate: threading.Lock  # held to swap the writer's generation, and to open on it
-    _tx_owner: asyncio.Task[Any] | None
+    _tx_turns: TransactionTurns
     _conn: aiosqlite.Connection | None
     _batchers: dict[asyncio.AbstractEventLoop, _Batcher]
     _inline_pause: int
@@ -128,7 +129,7 @@ class _Connections:
         path = self._path
         if path == MEMORY or self._conn is None or not is_select(sql):
             return None
-        owner = self._tx_owner
+        owner = self._tx_turns.owner
         if owner is not None and owner is asyncio.current_task():
             return None  # our own transaction: only the writer sees its writes
         now = _monotonic()
@@ -190,7 +191,7 @@ class _Connections:
         if self._inline_pause:
             self._inline_pause -= 1
             return None
-        if self._tx_owner is not None or self._conn is None or not self._wal:
+        if self._tx_turns.owner is not None or self._conn is None or not self._wal:
             return None
         loop = asyncio.get_running_loop()
         if getattr(loop, "_ready", True):  # other callbacks are due (or unknown loop)

@@ -48,6 +48,7 @@ from .libsql_errors import (
     retry_busy,
 )
 from .libsql_transactions import _Transactions
+from .turns import TransactionTurns
 from .libsql_urls import _WS_SCHEMES, _env_token, normalize_url, split_script
 
 __all__ = [
@@ -105,10 +106,8 @@ class LibsqlDatabase(_Transactions):
         self._writes = WriteBatcher(self.execute_batch, self._execute_alone, self._timeout)
         # The open interactive transaction (ws only) and the task that owns it.
         self._tx: Any = None
-        self._tx_owner: asyncio.Task[Any] | None = None
-        self._tx_idle = asyncio.Event()
-        self._tx_depth = self._tx_waiters = self._tx_owed = 0
-        self._tx_turn: asyncio.Event | None = None
+        self._tx_turns = TransactionTurns(threading.Lock())
+        self._tx_depth = 0
 
     @classmethod
     def shared(
@@ -308,13 +307,13 @@ class LibsqlDatabase(_Transactions):
         call waited: a silent server. A link that answered other calls is alive,
         and closing it would fail every call in flight on it, not just the slow one.
         """
-        owner = self._tx_owner
+        owner = self._tx_turns.owner
         if owner is not None and owner is asyncio.current_task():
             client = self._tx  # the owner's calls run in its transaction
             deadline = asyncio.get_running_loop().time() + self._timeout
             call = asyncio.ensure_future(op(client))
         else:
-            await self._tx_wait()  # another task's transaction: wait for its end
+            await self._tx_turns.wait_idle()  # another task's transaction: wait for its end
             slots = self._loop_slots()
             deadline = asyncio.get_running_loop().time() + self._timeout
             async with asyncio.timeout_at(deadline):  # nothing is sent while queued

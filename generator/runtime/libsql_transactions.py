@@ -14,24 +14,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import TransactionUnsupported
 from .libsql_errors import HranaTransaction, libsql_client
+from .turns import TransactionTurns
 
 _T = TypeVar("_T")
-# The longest a new claimant lets the waiters of the transaction that ended go first.
-TURN_WAIT_S = 1.0
 
 
 class _Transactions:
     """LibsqlDatabase's transactions; it owns the state declared here."""
 
     _tx: Any
-    _tx_owner: asyncio.Task[Any] | None
-    _tx_idle: asyncio.Event
+    _tx_turns: TransactionTurns  # the owner, and fair turns at the next transaction
     _tx_depth: int
-    # Fairness: tasks waiting for the open transaction's end, and those of the
-    # last one not resumed yet; a new claimant lets them go first (`_tx_turn`).
-    _tx_waiters: int
-    _tx_owed: int
-    _tx_turn: asyncio.Event | None
 
     if TYPE_CHECKING:  # LibsqlDatabase's funnel and client
 
@@ -69,7 +62,7 @@ class _Transactions:
                 "libSQL over HTTP has no interactive transactions; connect with ws:// or wss://"
             )
         me = asyncio.current_task()
-        if me is not None and self._tx_owner is me:
+        if me is not None and self._tx_turns.owner is me:
             self._tx_depth += 1
             name = f"storegen_sp{self._tx_depth}"
             try:
@@ -85,14 +78,8 @@ class _Transactions:
             finally:
                 self._tx_depth -= 1
             return
-        waited = False  # a claimant that waited may go; a new one lets the waiters go first
-        while self._tx_owner is not None or (self._tx_owed and not waited):
-            if self._tx_owner is None:
-                await self._turn_comes()
-            else:
-                await self._wait_end()
-            waited = True
-        self._tx_owner, self._tx_idle, self._tx_depth = me, asyncio.Event(), 0
+        await self._tx_turns.claim()
+        self._tx_depth = 0
         try:
             client = self._current_client()
             self._tx = open_tx(client)
@@ -105,48 +92,14 @@ class _Transactions:
             await self._call(lambda tx: tx.commit())
         finally:
             tx, self._tx = self._tx, None
-            self._tx_owner = None
-            self._tx_owed += self._tx_waiters  # they go before the next claimant
-            self._tx_waiters = 0
-            self._tx_idle.set()
+            self._tx_turns.release()
             if tx is not None:
                 with contextlib.suppress(Exception):
                     tx.close()  # a stream closed mid-transaction rolls back on the server
 
-    async def _tx_wait(self) -> None:
-        """Wait until no other task's transaction is open."""
-        while self._tx_owner is not None:
-            await self._wait_end()
-
-    async def _wait_end(self) -> None:
-        """Wait for the open transaction's end, counted among the waiters it owes a turn."""
-        idle = self._tx_idle
-        self._tx_waiters += 1
-        try:
-            await idle.wait()
-        finally:
-            if not idle.is_set():  # cancelled while it was open
-                self._tx_waiters -= 1
-            elif self._tx_owed:  # 0 when `_turn_comes` gave up on us
-                self._tx_owed -= 1
-                if not self._tx_owed and self._tx_turn is not None:
-                    self._tx_turn.set()
-                    self._tx_turn = None
-
-    async def _turn_comes(self) -> None:
-        """Wait until the last transaction's waiters resumed, at most TURN_WAIT_S."""
-        turn = self._tx_turn
-        if turn is None:
-            turn = self._tx_turn = asyncio.Event()
-        try:
-            await asyncio.wait_for(turn.wait(), TURN_WAIT_S)
-        except TimeoutError:
-            if self._tx_turn is turn:
-                self._tx_owed, self._tx_turn = 0, None
-                turn.set()
-
     def _in_own_transaction(self) -> bool:
-        return self._tx_owner is not None and self._tx_owner is asyncio.current_task()
+        owner = self._tx_turns.owner
+        return owner is not None and owner is asyncio.current_task()
 
     async def _many_in_savepoint(self, sql: str, batch: list[tuple[object, ...]]) -> int:
         """`execute_many` inside the task's transaction: all or nothing, as a savepoint."""

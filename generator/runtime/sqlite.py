@@ -57,6 +57,7 @@ from .database import NOT_NOW, NotNow
 from .sqlite_conn import Idle, _Connections, _FallBack, _PerThread, _monotonic, _retire
 from .sqlite_common import script as run_script
 from .sqlite_transactions import _Transactions, closed_error
+from .turns import TransactionTurns
 from .sqlite_common import READ as _READ
 from .sqlite_common import WRITE as _WRITE
 from .sqlite_common import kind as _kind
@@ -111,10 +112,8 @@ class SqliteDatabase(_Transactions, _Connections):
         self._recheck_at = 0.0
         self._idle: Idle = {}
         # The task whose transaction is open on the writer, if any.
-        self._tx_owner: asyncio.Task[Any] | None = None
-        self._tx_idle: concurrent.futures.Future[None] | None = None
-        self._tx_depth = self._tx_waiters = self._tx_owed = 0
-        self._tx_turn: concurrent.futures.Future[None] | None = None
+        self._tx_turns = TransactionTurns(self._gate)
+        self._tx_depth = 0
         self._tx_conn: aiosqlite.Connection | None = None
 
     @classmethod
@@ -163,7 +162,7 @@ class SqliteDatabase(_Transactions, _Connections):
         cursor = self._local.cursor
         if (
             cursor is None
-            or self._tx_owner is not None
+            or self._tx_turns.owner is not None
             or sql not in _SELECTS
             or _monotonic() >= self._recheck_at
         ):
@@ -230,7 +229,7 @@ class SqliteDatabase(_Transactions, _Connections):
 
     async def execute_script(self, script: str) -> None:
         """Run a DDL script in one transaction; it must not BEGIN/COMMIT itself."""
-        if self._tx_owner is not None and self._tx_owner is asyncio.current_task():
+        if self._tx_turns.owner is not None and self._tx_turns.owner is asyncio.current_task():
             raise sqlite3.OperationalError("execute_script cannot run inside transaction()")
         await self._run(partial(run_script, script))
 
@@ -286,15 +285,15 @@ class SqliteDatabase(_Transactions, _Connections):
         reads and writes into one transaction: one commit (fsync) for all.
         A call whose connection was closed under it runs again (`_run_again`).
         """
-        owner = self._tx_owner
+        owner = self._tx_turns.owner
         if owner is not None:
             if owner is asyncio.current_task():
                 return await self._in_transaction(fn, kind)
-            await self._tx_wait()  # before any (re)open: never under another's transaction
+            await self._tx_turns.wait_idle()  # before any (re)open: never under another's transaction
         conn = self._conn
         if conn is None or self._file_changed():
             conn = await self._connection()
-            if self._tx_owner is not None:  # another task began one meanwhile
+            if self._tx_turns.owner is not None:  # another task began one meanwhile
                 return await self._run(fn, kind, again)
         files = self._files  # the generation `fn` runs on
         loop = asyncio.get_running_loop()

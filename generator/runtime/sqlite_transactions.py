@@ -8,6 +8,8 @@ the BEGIN and reach the one worker after it: the transaction's calls carry TX in
 kind, and the worker answers any other call ForeignTransaction without
 running it while the connection is inside a transaction (sqlite_worker.py);
 `_run` then waits for the transaction's end and submits the call again.
+Who owns the transaction, and the fair turns at the next one, is
+`turns.TransactionTurns`.
 A transaction is bound to the connection its BEGIN ran on: once that one
 is closed (a `close()`, maybe by another loop) or its file replaced,
 every later statement of the transaction raises `TransactionLost` instead of
@@ -17,10 +19,8 @@ running, autocommitted, on another connection, so nothing of it commits.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import sqlite3
-import threading
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -33,13 +33,12 @@ from .sqlite_common import begin as _begin
 from .sqlite_common import end as _end
 from .sqlite_common import rollback_to as _rollback_to
 from .sqlite_common import run_sql as _run_sql
+from .turns import TransactionTurns
 
 if TYPE_CHECKING:
     from .sqlite_worker import _Batcher
 
 _T = TypeVar("_T")
-# The longest a new claimant yields to the waiters of the transaction that ended.
-TURN_WAIT_S = 1.0
 
 
 def closed_error(exc: BaseException) -> bool:
@@ -50,21 +49,10 @@ def closed_error(exc: BaseException) -> bool:
 class _Transactions:
     """SqliteDatabase's transactions; it owns the state declared here."""
 
-    _tx_owner: asyncio.Task[Any] | None
-    # Done when the open transaction ends; a concurrent future, so a task of
-    # any loop (thread) can wait for it (an asyncio.Event is one loop's only).
-    # Made by the first waiter (under the gate): a transaction nobody waits
-    # for makes none.
-    _tx_idle: concurrent.futures.Future[None] | None
+    _tx_turns: TransactionTurns  # the owner, and fair turns at the next transaction
     _tx_depth: int
-    # Fairness: tasks waiting for the open transaction's end; those of the last
-    # one not resumed yet (a new claimant waits for them: `_tx_turn`).
-    _tx_waiters: int
-    _tx_owed: int
-    _tx_turn: concurrent.futures.Future[None] | None
     _tx_conn: aiosqlite.Connection | None  # the connection the BEGIN ran on
     _conn: aiosqlite.Connection | None
-    _gate: threading.Lock
 
     if TYPE_CHECKING:  # SqliteDatabase's funnel to the writer, and its parts
 
@@ -109,7 +97,7 @@ class _Transactions:
     @contextlib.asynccontextmanager
     async def _transaction(self, foreign_keys_off: bool) -> AsyncIterator[None]:
         me = asyncio.current_task()
-        if me is not None and self._tx_owner is me:
+        if me is not None and self._tx_turns.owner is me:
             if foreign_keys_off:
                 raise sqlite3.OperationalError("foreign keys cannot be turned off in a transaction")
             self._tx_depth += 1
@@ -126,22 +114,8 @@ class _Transactions:
             finally:
                 self._tx_depth -= 1
             return
-        waited = False
-        while True:  # claimed under the gate: loops (threads) may race for it
-            with self._gate:
-                if self._tx_owner is None and (waited or not self._tx_owed):
-                    self._tx_owner, self._tx_depth, self._tx_conn = me, 0, None
-                    break
-                if self._tx_owner is None:  # the last one's waiters go first
-                    turn = self._turn()
-                else:
-                    idle = self._waiting()
-                    turn = None
-            if turn is not None:
-                await self._turn_comes(turn)
-            else:
-                await self._wait_end(idle)
-            waited = True
+        await self._tx_turns.claim()  # any loop's task may race for it
+        self._tx_depth, self._tx_conn = 0, None
         try:
             try:
                 await self._run(partial(_begin, foreign_keys_off))
@@ -160,14 +134,8 @@ class _Transactions:
                 raise
         finally:
             # The ROLLBACK/COMMIT is queued before anything a waiter submits.
-            with self._gate:
-                self._tx_owner, self._tx_conn = None, None
-                ended, self._tx_idle = self._tx_idle, None
-                self._tx_owed += self._tx_waiters  # they go before the next claimant
-                self._tx_waiters = 0
-            if ended is not None:
-                with contextlib.suppress(concurrent.futures.InvalidStateError):
-                    ended.set_result(None)
+            self._tx_conn = None
+            self._tx_turns.release()
 
     def _tx_alive(self) -> bool:
         """Whether our transaction's connection is still the open writer on its file."""
@@ -219,70 +187,8 @@ class _Transactions:
         left open on the worker that no task owns would refuse it forever, so
         each such run counts, and the call fails when none is left.
         """
-        if self._tx_owner is not None:
+        if self._tx_turns.owner is not None:
             return again
         if again <= 1:
             raise sqlite3.OperationalError("a transaction no task owns is open on the connection")
         return again - 1
-
-    async def _tx_wait(self) -> None:
-        """Wait until no other task's transaction is open (of any loop)."""
-        while True:
-            with self._gate:
-                owner = self._tx_owner
-                if owner is None or owner is asyncio.current_task():
-                    return
-                idle = self._waiting()
-            await self._wait_end(idle)
-
-    def _waiting(self) -> concurrent.futures.Future[None]:
-        """The open transaction's end, to wait for (with `_wait_end`); call it
-        with the gate held: it counts the caller among that transaction's waiters."""
-        idle = self._tx_idle
-        if idle is None:
-            idle = self._tx_idle = concurrent.futures.Future()
-        self._tx_waiters += 1
-        return idle
-
-    async def _wait_end(self, idle: concurrent.futures.Future[None]) -> None:
-        """Wait for the transaction `idle` stands for to end, then stop being owed
-        a turn: once the last of its waiters resumed, a new claimant may begin."""
-        try:
-            await _ended(idle)
-        finally:
-            turn = None
-            with self._gate:
-                if self._tx_idle is idle:  # cancelled while it was still open
-                    self._tx_waiters -= 1
-                elif self._tx_owed:  # 0 when `_turn_comes` gave up on us
-                    self._tx_owed -= 1
-                    if not self._tx_owed:
-                        turn, self._tx_turn = self._tx_turn, None
-            if turn is not None:
-                with contextlib.suppress(concurrent.futures.InvalidStateError):
-                    turn.set_result(None)
-
-    async def _turn_comes(self, turn: concurrent.futures.Future[None]) -> None:
-        """Wait until the last transaction's waiters resumed, for at most
-        TURN_WAIT_S: a waiter whose loop is blocked, or gone, must not hold
-        every later claimant. Then the ones still owed a turn lose it."""
-        try:
-            await asyncio.wait_for(_ended(turn), TURN_WAIT_S)
-        except TimeoutError:
-            with self._gate:
-                if self._tx_turn is turn:
-                    self._tx_owed, self._tx_turn = 0, None
-            with contextlib.suppress(concurrent.futures.InvalidStateError):
-                turn.set_result(None)
-
-    def _turn(self) -> concurrent.futures.Future[None]:
-        """Done once every waiter of the last transaction resumed; gate held."""
-        turn = self._tx_turn
-        if turn is None:
-            turn = self._tx_turn = concurrent.futures.Future()
-        return turn
-
-
-async def _ended(idle: concurrent.futures.Future[None]) -> None:
-    """Wait for a transaction's end from any loop; a cancel stays the waiter's."""
-    await asyncio.shield(asyncio.wrap_future(idle))

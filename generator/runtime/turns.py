@@ -1,21 +1,30 @@
-"""Turns at a lock: a thread that releases it and comes straight back waits for those already waiting.
+"""Fair turns at the writer: whoever waited for it goes before whoever just let it go.
 
-Python's `threading.Lock` is not fair. A thread that releases it and at once
-takes it again (a loop of `with db.transaction():`) almost always wins: it
-holds the GIL, and the waiter the release woke has not run yet. With
-`synchronous=OFF` (no fsync to sleep in) one such loop kept every other
-thread's write waiting until it ended. `Turns` wraps the lock for those slow
-paths: a release with threads waiting hands it over (`_handoff`), and anyone
-who then asks for it waits until one of those threads has it. The hot paths
-(a write alone: `lock.acquire(False)`) keep using the bare lock.
+A caller that ends a transaction and at once begins the next (a batch job
+looping over `transaction()`) used to win the writer every time: no waiter
+the end woke had run yet, so every other write of the process waited until
+the loop ended. Two shapes of the same rule:
+
+* `Turns`, for the sync engine's lock. Python's `threading.Lock` is not
+  fair: the releasing thread holds the GIL and takes it again first. A
+  release with threads waiting hands the lock over (`_handoff`), and anyone
+  who asks for it then waits until one of them has it. The hot path (a
+  write alone: `lock.acquire(False)`) keeps using the bare lock.
+* `TransactionTurns`, for the async engines: the owner of the transaction,
+  and a count of the tasks (of any loop) that waited for its end; they are
+  owed a turn before a task that did not wait may claim the next one.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
+from concurrent.futures import Future, InvalidStateError
+from typing import Any
 
-# The longest a thread yields to the waiters of a release: a waiter that never
-# gets to run (its thread stopped in a debugger) must not hold everyone.
+# The longest anyone yields to the waiters of a release: a waiter that never
+# runs (its thread stopped in a debugger, its event loop stopped) must not hold everyone.
 TURN_WAIT_S = 1.0
 
 
@@ -54,3 +63,111 @@ class Turns:
 
     def _handed_over(self) -> bool:
         return not self._handoff
+
+
+class TransactionTurns:
+    """Who owns an async database's transaction, and fair turns at it, for tasks of any loop.
+
+    A task that ends a transaction and at once claims the next would win
+    every time: no task its end woke has run yet. So the calls and claimants
+    that waited for a transaction are owed a turn when it ends, and a
+    claimant that did not wait lets them go first, for at most TURN_WAIT_S (a
+    waiter whose loop has stopped never resumes). The waits are concurrent
+    futures, so a task of any loop (thread) wakes when a transaction of
+    another loop ends. The state changes under `gate`.
+    """
+
+    __slots__ = ("owner", "_gate", "_idle", "_waiters", "_owed", "_turn")
+
+    def __init__(self, gate: threading.Lock) -> None:
+        self.owner: asyncio.Task[Any] | None = None
+        self._gate = gate
+        self._idle: Future[None] | None = None  # the open one's end; made by its first waiter
+        self._waiters = 0  # tasks waiting for the open one's end
+        self._owed = 0  # waiters of the last one that have not resumed yet
+        self._turn: Future[None] | None = None  # done once none of them is owed a turn
+
+    async def claim(self) -> None:
+        """Make the current task the owner: once no transaction is open, and the
+        waiters of the last one went first."""
+        me = asyncio.current_task()
+        waited = False
+        while True:
+            with self._gate:
+                if self.owner is None and (waited or not self._owed):
+                    self.owner = me
+                    return
+                if self.owner is None:  # the last one's waiters go first
+                    turn = self._turn = self._turn or Future()
+                    idle = None
+                else:
+                    idle = self._waiting()
+            if idle is None:
+                await self._turn_comes(turn)
+            else:
+                await self._wait_end(idle)
+            waited = True
+
+    async def wait_idle(self) -> None:
+        """Wait until no other task's transaction is open."""
+        me = asyncio.current_task()
+        while True:
+            with self._gate:
+                owner = self.owner
+                if owner is None or owner is me:
+                    return
+                idle = self._waiting()
+            await self._wait_end(idle)
+
+    def release(self) -> None:
+        """End the owner's transaction; its waiters go before the next claimant."""
+        with self._gate:
+            self.owner = None
+            ended, self._idle = self._idle, None
+            self._owed += self._waiters
+            self._waiters = 0
+        if ended is not None:
+            _done(ended)
+
+    def _waiting(self) -> Future[None]:
+        """The open transaction's end, with the caller counted among its waiters (gate held)."""
+        if self._idle is None:
+            self._idle = Future()
+        self._waiters += 1
+        return self._idle
+
+    async def _wait_end(self, idle: Future[None]) -> None:
+        """Wait for `idle`, then stop being owed a turn (the last one done lets newcomers in)."""
+        try:
+            await _ended(idle)
+        finally:
+            turn = None
+            with self._gate:
+                if self._idle is idle:  # cancelled while it was still open
+                    self._waiters -= 1
+                elif self._owed:  # 0 when `_turn_comes` gave up on us
+                    self._owed -= 1
+                    if not self._owed:
+                        turn, self._turn = self._turn, None
+            if turn is not None:
+                _done(turn)
+
+    async def _turn_comes(self, turn: Future[None]) -> None:
+        """Wait for `turn`, at most TURN_WAIT_S; then those still owed a turn lose it."""
+        try:
+            await asyncio.wait_for(_ended(turn), TURN_WAIT_S)
+        except TimeoutError:
+            with self._gate:
+                if self._turn is turn:
+                    self._owed, self._turn = 0, None
+            _done(turn)
+
+
+async def _ended(future: Future[None]) -> None:
+    """Wait for `future` from any loop; a cancel stays the waiter's."""
+    await asyncio.shield(asyncio.wrap_future(future))
+
+
+def _done(future: Future[None]) -> None:
+    with contextlib.suppress(InvalidStateError):
+        future.set_result(None)
