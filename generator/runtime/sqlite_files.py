@@ -30,7 +30,9 @@ import contextlib
 import logging
 import os
 import sqlite3
+import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +41,7 @@ from .sqlite_common import MEMORY
 Files = dict[str, tuple[int, int]]  # path -> (st_dev, st_ino), as opened
 _log = logging.getLogger(__name__)
 _ATTEMPTS = 5  # a file replaced while the writer opens it: open the new one
+_EXIT_WAIT_SECONDS = 2.0  # for the writer's lock, at exit (a daemon thread may hold it)
 
 
 def identity(path: str) -> tuple[int, int] | None:
@@ -199,3 +202,33 @@ def file_changed(path: str, files: Files) -> bool:
     except OSError:
         return False  # let the operation itself report the problem
     return (st.st_dev, st.st_ino) != opened
+
+
+def guard_sidecars(
+    owner: object, lock: threading.Lock, conn: sqlite3.Connection, files: Files, path: str
+) -> weakref.finalize[Any, Any]:
+    """When `owner` is collected, or the process exits, with the writer `conn`
+    never closed: unlink our old -wal/-shm if the file was replaced.
+
+    Else the next opener of the path replays our old WAL into the restored file
+    (SQLite neither checkpoints nor deletes the WAL of a file that moved). The
+    hook holds `conn` (so the sidecars stay ours, open, until it has run) and
+    `lock` (the writer's), never `owner`: a database nobody holds is still
+    collected. `detach()` it when the writer is closed.
+    """
+    return weakref.finalize(owner, _unlink_if_replaced, lock, conn, files, path)
+
+
+def _unlink_if_replaced(
+    lock: threading.Lock, conn: sqlite3.Connection, files: Files, path: str
+) -> None:
+    # The writer's lock: no reopen runs meanwhile (it could close `conn`, and its
+    # new open reuse those inode numbers). Collected: nobody holds the lock.
+    if not lock.acquire(timeout=_EXIT_WAIT_SECONDS):
+        _log.warning("%s: the writer is busy; its stale sidecars may stay", path)
+        return
+    try:
+        if file_changed(path, files):
+            remove_stale_sidecars(files, path)
+    finally:
+        lock.release()
