@@ -336,8 +336,20 @@ class SqldServer:
             _LIVE.discard(self)
 
     def pause(self) -> None:
-        """SIGSTOP: the ports stay open but nothing answers (a hung server)."""
+        """SIGSTOP: the ports stay open but nothing answers (a hung server).
+
+        Returns once every thread of sqld has stopped. kill() returns when the
+        signal is queued: it wakes one thread, and the group stop spreads from
+        it when that thread next runs; until then the other threads serve on.
+        Under load a request sent right after kill() was answered (a replica
+        sync "against a paused server" returned in 5 of 50 tries), and the
+        kernel reports the stop to the parent only when the last thread has
+        stopped. WNOWAIT leaves the report (and an exit) for Popen.
+        """
         os.kill(self.pid, signal.SIGSTOP)
+        got = os.waitid(os.P_PID, self.pid, os.WSTOPPED | os.WEXITED | os.WNOWAIT)
+        if got is None or got.si_code != os.CLD_STOPPED:
+            raise SqldError(f"sqld (pid {self.pid}) exited instead of stopping\n{self._log_tail()}")
 
     def resume(self) -> None:
         os.kill(self.pid, signal.SIGCONT)

@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -217,3 +218,54 @@ def test_a_file_replaced_then_closed_reopens_without_the_old_wal(
     check = sqlite3.connect(path)
     assert check.execute("SELECT k, v FROM kv").fetchall() == [("x", 2)]
     check.close()
+
+
+@pytest.mark.parametrize("moment", ["after-the-connect", "at-the-first-read"])
+@pytest.mark.parametrize("engine", ["async", "sync"])
+def test_a_new_file_replaced_while_the_writer_makes_it_is_not_written_blind(
+    engine: str, moment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first open of a missing file races a restore: the file the open made is
+    # replaced right after the connect, or as its first read starts (the restoring
+    # program's os.replace, run at that exact point from sqlite3's own hooks). The
+    # writer must end up on the restored file: before, it kept the file it made,
+    # wrote to it blind, and its WAL at the path was replayed into the restore.
+    path = tmp_path / "app.db"
+    real_connect = sqlite3.connect
+    swapped: list[bool] = []
+
+    def swap() -> None:
+        if not swapped:
+            swapped.append(True)
+            _replace(path, 2)
+
+    def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        conn = real_connect(*args, **kwargs)
+        if str(args[0]) == str(path) and not swapped:
+            if moment == "after-the-connect":
+                swap()
+            else:
+                first_read = "SELECT count(*) FROM sqlite_master"
+                conn.set_trace_callback(lambda sql: swap() if sql == first_read else None)
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    write = "INSERT INTO kv VALUES ('y', 3)"
+    if engine == "sync":
+        sync_db = SyncSqliteDatabase(path)
+        sync_db.execute(write, ())
+        sync_db.close()
+    else:
+        db = SqliteDatabase(path)
+
+        async def first_write() -> None:
+            await db.execute(write, ())
+            await db.close()
+
+        asyncio.run(first_write())
+    monkeypatch.undo()
+    assert swapped
+    check = sqlite3.connect(path)
+    assert check.execute("SELECT k, v FROM kv ORDER BY k").fetchall() == [("x", 2), ("y", 3)]
+    check.close()
+    assert sorted(os.listdir(tmp_path)) == ["app.db"]

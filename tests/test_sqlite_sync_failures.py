@@ -1,18 +1,21 @@
 """The sync SQLite engine when something fails: a write reported failed never runs,
-close() after a replace leaves no stale WAL, close() inside a transaction, and a
-failed read is retried only when the file was replaced under it.
+close() after a replace leaves no stale WAL (nor an exit or a drop without close()),
+close() inside a transaction, and a failed read is retried only when the file
+was replaced under it.
 
 Real files on disk; other threads stand for the application's other threads.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -299,3 +302,54 @@ def test_a_second_close_leaves_the_restored_files_new_sidecars(tmp_path: Path) -
     assert sorted(os.listdir(tmp_path)) == ["app.db", "app.db-shm", "app.db-wal"]
     assert read_kv(path) == [("x", 3)]
     other.close()
+
+
+@pytest.mark.parametrize("restored", [True, False], ids=["restored", "same-file"])
+def test_an_exit_without_close_after_a_restore_leaves_no_old_wal(
+    tmp_path: Path, restored: bool
+) -> None:
+    """The app exits without close() after a backup was restored under it: the
+    restarted process reads the restored file, not our old WAL replayed into it.
+    Not restored: the file's own WAL (its committed rows) stays."""
+    path = tmp_path / "app.db"
+    app = f"""
+import os, sqlite3
+from generated._runtime.sqlite_sync import SyncSqliteDatabase
+db = SyncSqliteDatabase({str(path)!r}, synchronous="OFF")
+db.execute("CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)", ())
+db.execute("INSERT INTO kv VALUES ('x', 1)", ())
+assert db.fetch_all("SELECT v FROM kv", ()) == [(1,)]  # a reader open too
+if {restored!r}:
+    fresh = {str(path)!r} + ".restore"
+    c = sqlite3.connect(fresh)
+    c.execute("CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
+    c.execute("INSERT INTO kv VALUES ('x', 2)"); c.commit(); c.close()
+    os.replace(fresh, {str(path)!r})
+"""  # and exits holding `db`, never closed
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-c", app], check=True, cwd=root, timeout=60)
+    if restored:
+        assert sorted(os.listdir(tmp_path)) == ["app.db"]
+    assert read_kv(path) == [("x", 2 if restored else 1)]
+
+
+def test_a_database_dropped_without_close_after_a_restore_leaves_no_old_wal(
+    tmp_path: Path,
+) -> None:
+    """Nobody holds the database object any more (never closed): it is collected,
+    and its old sidecars go with it, so a new instance reads the restored file."""
+    path = tmp_path / "app.db"
+    db = SyncSqliteDatabase(path, synchronous="OFF")
+    db.execute("CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)", ())
+    db.execute("INSERT INTO kv VALUES ('x', 1)", ())
+    assert db.fetch_all("SELECT v FROM kv", ()) == [(1,)]
+    make_kv(tmp_path / "backup.db", 2)
+    os.replace(tmp_path / "backup.db", path)
+    gone = weakref.ref(db)
+    del db
+    gc.collect()
+    assert gone() is None  # the exit hook holds no reference to it
+    assert sorted(os.listdir(tmp_path)) == ["app.db"]
+    again = SyncSqliteDatabase(path)
+    assert again.fetch_all("SELECT k, v FROM kv", ()) == [("x", 2)]
+    again.close()

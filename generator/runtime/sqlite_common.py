@@ -14,6 +14,7 @@ import os
 import sqlite3
 import threading
 import urllib.parse
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -276,6 +277,20 @@ class Answer:
     def __init__(self) -> None:
         self.done = self.ok = False
         self.value: Any = None
+
+
+def take_queued(queue: deque[Call[Answer]]) -> list[Call[Answer]]:
+    """Every call queued so far, one atomic popleft each (threads append meanwhile)."""
+    batch: list[Call[Answer]] = []
+    while queue:
+        batch.append(queue.popleft())
+    return batch
+
+
+def fail_unrun(calls: list[Call[Answer]], exc: BaseException) -> None:
+    """Answer `calls` (taken off the queue, not run) with `exc`."""
+    for _, answer, _ in calls:
+        answer.ok, answer.value, answer.done = False, exc, True
 
 
 def run_one(raw: sqlite3.Connection | None, call: Call[_K]) -> Outcome[_K]:

@@ -30,7 +30,9 @@ import contextlib
 import logging
 import os
 import sqlite3
+import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +41,7 @@ from .sqlite_common import MEMORY
 Files = dict[str, tuple[int, int]]  # path -> (st_dev, st_ino), as opened
 _log = logging.getLogger(__name__)
 _ATTEMPTS = 5  # a file replaced while the writer opens it: open the new one
+_EXIT_WAIT_SECONDS = 2.0  # for the writer's lock, at exit (a daemon thread may hold it)
 
 
 def identity(path: str) -> tuple[int, int] | None:
@@ -58,23 +61,30 @@ def open_writer(
     Autocommit (explicit BEGIN IMMEDIATE), busy timeout, foreign keys on, WAL
     and `synchronous` as asked. `files` maps the database and its -wal/-shm
     to (st_dev, st_ino), so a deleted or replaced file can be noticed. The
-    file at the path must be the same before the connect and after the first
-    read (or the connect made it). If it was replaced meanwhile (the open
-    failed, e.g. SQLITE_READONLY_DBMOVED turning WAL on, or it opened the old
-    file), the connection is closed, the sidecars it made removed, and the
-    file now at the path opened. The caller removed the previous
-    generation's sidecars first.
+    file at the path must be the same before the connect, after it, and
+    after the first read; a missing file is made first (empty, as the
+    connect would make it), so a new file is checked the same way. Replaced
+    before the first read: the connection (it touched no sidecar) is closed
+    and the file now at the path opened. Replaced after (the connection has
+    the old file, a write would go to it and its WAL at the path would be
+    replayed into the new one) or while turning WAL on (e.g.
+    SQLITE_READONLY_DBMOVED): the sidecars it made are removed too. The
+    caller removed the previous generation's sidecars first.
     """
     for attempt in range(_ATTEMPTS):
         last = attempt + 1 == _ATTEMPTS
-        before = None if path == MEMORY else identity(path)
+        before = None if path == MEMORY else identity(path) or _create(path)
         try:
-            conn, wal, files = _connect_writer(path, busy_timeout_ms, synchronous)
+            conn, wal, files = _connect_writer(
+                path, busy_timeout_ms, synchronous, None if last else before
+            )
+        except _Moved:
+            continue
         except sqlite3.DatabaseError:
             if last or before is None or identity(path) == before:
                 raise  # not a replace: the error is the caller's
             continue  # replaced under the open (it made no sidecar: WAL was not on)
-        if path == MEMORY or before is None or files.get(path) == before:  # None: made it
+        if path == MEMORY or before is None or files.get(path) == before:  # None: can't make it
             return conn, wal, files
         if last:
             return conn, wal, files  # replaced again and again: a later write notices
@@ -83,8 +93,27 @@ def open_writer(
     raise AssertionError("unreachable")
 
 
+class _Moved(Exception):
+    """The path holds another file than the one the connection just opened."""
+
+
+def _create(path: str) -> tuple[int, int] | None:
+    """Make a missing database file, empty, and name it; None if it cannot be made
+    (the connect then says why). Without it the connect would make the file, and
+    a replace right after could not be told from the file it made."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)  # never truncates
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+    finally:
+        os.close(fd)
+    return (st.st_dev, st.st_ino)
+
+
 def _connect_writer(
-    path: str, busy_timeout_ms: int, synchronous: str
+    path: str, busy_timeout_ms: int, synchronous: str, expected: tuple[int, int] | None
 ) -> tuple[sqlite3.Connection, bool, Files]:
     files: Files = {}
     wal = False
@@ -95,6 +124,9 @@ def _connect_writer(
         check_same_thread=False,
         cached_statements=256,
     )
+    if expected is not None and identity(path) != expected:
+        conn.close()  # it read the header only: no -wal/-shm opened yet
+        raise _Moved
     try:
         conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -199,3 +231,33 @@ def file_changed(path: str, files: Files) -> bool:
     except OSError:
         return False  # let the operation itself report the problem
     return (st.st_dev, st.st_ino) != opened
+
+
+def guard_sidecars(
+    owner: object, lock: threading.Lock, conn: sqlite3.Connection, files: Files, path: str
+) -> weakref.finalize[Any, Any]:
+    """When `owner` is collected, or the process exits, with the writer `conn`
+    never closed: unlink our old -wal/-shm if the file was replaced.
+
+    Else the next opener of the path replays our old WAL into the restored file
+    (SQLite neither checkpoints nor deletes the WAL of a file that moved). The
+    hook holds `conn` (so the sidecars stay ours, open, until it has run) and
+    `lock` (the writer's), never `owner`: a database nobody holds is still
+    collected. `detach()` it when the writer is closed.
+    """
+    return weakref.finalize(owner, _unlink_if_replaced, lock, conn, files, path)
+
+
+def _unlink_if_replaced(
+    lock: threading.Lock, conn: sqlite3.Connection, files: Files, path: str
+) -> None:
+    # The writer's lock: no reopen runs meanwhile (it could close `conn`, and its
+    # new open reuse those inode numbers). Collected: nobody holds the lock.
+    if not lock.acquire(timeout=_EXIT_WAIT_SECONDS):
+        _log.warning("%s: the writer is busy; its stale sidecars may stay", path)
+        return
+    try:
+        if file_changed(path, files):
+            remove_stale_sidecars(files, path)
+    finally:
+        lock.release()

@@ -58,6 +58,7 @@ from .sqlite_common import (
     end,
     fetch_first as _fetch_first,
     execute_one as _execute,
+    fail_unrun as _fail,
     kind,
     many,
     resolve_path,
@@ -65,10 +66,11 @@ from .sqlite_common import (
     run_group,
     run_one,
     run_sql,
+    take_queued as _take,
     then_fetch,
 )
 from .sqlite_common import script as run_script
-from .sqlite_files import file_changed, open_writer, remove_stale_sidecars
+from .sqlite_files import file_changed, guard_sidecars, open_writer, remove_stale_sidecars
 from .sqlite_sync_reads import _Reads
 from .turns import Turns
 
@@ -110,6 +112,7 @@ class SyncSqliteDatabase(_Reads):
         self._conn: sqlite3.Connection | None = None
         self._files: dict[str, tuple[int, int]] = {}  # (st_dev, st_ino) as opened
         self._opened: tuple[int, int] | None = None  # the database file's, for the hot path
+        self._guard: Any = None  # the writer's exit hook (sqlite_files.guard_sidecars)
         self._owner = 0  # ident of the thread whose transaction holds the lock
         self._depth = 0
         self._readers: dict[int, sqlite3.Cursor] = {}  # idle ones (sqlite_sync_reads)
@@ -285,6 +288,7 @@ class SyncSqliteDatabase(_Reads):
             remove_stale_sidecars(stale, self._path)
         self._close_readers()
         if conn is not None:
+            self._guard.detach()
             conn.close()
 
     def __enter__(self) -> SyncSqliteDatabase:
@@ -380,20 +384,7 @@ class SyncSqliteDatabase(_Reads):
         if conn is None:  # (a replaced file's sidecars went in _close_generation)
             busy_timeout_ms, synchronous = self._options
             conn, _, files = open_writer(self._path, busy_timeout_ms, synchronous)
+            self._guard = guard_sidecars(self, self._lock, conn, files, self._path)
             with self._gate:
                 self._conn, self._files, self._opened = conn, files, files.get(self._path)
         return conn
-
-
-def _take(queue: collections.deque[_Call]) -> list[_Call]:
-    """Every call queued so far, one atomic popleft each (threads append meanwhile)."""
-    batch: list[_Call] = []
-    while queue:
-        batch.append(queue.popleft())
-    return batch
-
-
-def _fail(calls: list[_Call], exc: BaseException) -> None:
-    """Answer `calls` (taken off the queue, not run) with `exc`."""
-    for _, answer, _ in calls:
-        answer.ok, answer.value, answer.done = False, exc, True
