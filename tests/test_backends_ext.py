@@ -289,6 +289,7 @@ def test_a_manifest_naming_one_runtime_module_gets_the_modules_it_imports(
         "_runtime/sqlite_files.py",
         "_runtime/sqlite_transactions.py",
         "_runtime/sqlite_worker.py",
+        "_runtime/turns.py",
     ]
     out = tmp_path / "demo_pkg"
     for name, text in files.items():
