@@ -21,8 +21,9 @@ wall clock, median of `--rounds`:
   (`compileall`). Every storegen and floor process runs that venv's python.
   The development install would cost what no installed storegen pays: an
   editable install's import-hook finder, loaded by `site` in every process
-  (~6 ms at 8 tables), and, with PYTHONDONTWRITEBYTECODE=1 (this machine
-  sets it), storegen's ~100 modules compiled from source on every run;
+  (1-6 ms at 8 tables in runs of 2026-12-05), and, with
+  PYTHONDONTWRITEBYTECODE=1 (this machine sets it), storegen's ~100 modules
+  compiled from source on every run;
 - check: `storegen check` on the unchanged tree, against the same sqlc cold run
   (sqlc has no check: its `generate` is what a hook runs);
 - peak memory: the largest resident set of the process tree (`os.wait4`'s
