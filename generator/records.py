@@ -42,7 +42,7 @@ def record(cls: type[_T]) -> type[_T]:
     if not cls.__doc__ and _object_signature(cls):
         # What dataclass writes for a class without a docstring, `Name` and the signature
         # (here `()`, object's), without `inspect.signature`: it tokenizes object's text
-        # signature, ~0.4 ms a class and ~3 ms for the first (tokenize's regexes).
+        # signature: 1.4-3 ms for the first (tokenize's regexes), ~0.07 ms each after.
         cls.__doc__ = f"{cls.__name__}()"
     made: Any = dataclasses.dataclass(init=False, repr=False, eq=False)(cls)
     fields = dataclasses.fields(made)

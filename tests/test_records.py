@@ -164,8 +164,8 @@ def test_a_class_without_a_docstring_gets_the_doc_dataclass_writes_without_inspe
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """dataclass writes `Name()` (object's signature) through `inspect.signature`, which
-    tokenizes object's text signature (~0.4 ms a class, ~3 ms the first, on the parsing
-    child's path): a record writes the same doc itself."""
+    tokenizes object's text signature (1.4-3 ms the first time, on the parsing child's
+    path): a record writes the same doc itself."""
 
     class Bare:
         name: str
