@@ -14,17 +14,22 @@ wall clock, median of `--rounds`:
   Jinja's compiled templates live per user, like `__pycache__` (storegen
   compiles them on its first run after an install): the bench gives them a
   folder of its own, and "first run" is the one that filled it;
-- bytecode: storegen's modules are byte-compiled once before timing, as
-  `pip install` does for a wheel (`compileall`). A process that starts with
-  PYTHONDONTWRITEBYTECODE=1 (this machine sets it) and an editable install
-  would otherwise compile storegen's ~100 modules from source on every run
-  (~70 ms at 8 tables), a cost no installed storegen pays;
+- storegen as users install it: a wheel of this tree (`pip wheel --no-deps`,
+  ~2-3 s), unpacked into a scratch venv whose one `.pth` line puts this
+  interpreter's site-packages (sqlglot, Jinja, PyPika, black: nothing is
+  downloaded) behind it, then byte-compiled as `pip install` does
+  (`compileall`). Every storegen and floor process runs that venv's python.
+  The development install would cost what no installed storegen pays: an
+  editable install's import-hook finder, loaded by `site` in every process
+  (1-6 ms at 8 tables in runs of 2026-12-05), and, with
+  PYTHONDONTWRITEBYTECODE=1 (this machine sets it), storegen's ~100 modules
+  compiled from source on every run;
 - check: `storegen check` on the unchanged tree, against the same sqlc cold run
   (sqlc has no check: its `generate` is what a hook runs);
 - peak memory: the largest resident set of the process tree (`os.wait4`'s
   rusage: the process and the children it waited for), in MB;
 - floor: `python -c "import sqlglot, jinja2, pypika, os; os._exit(0)"`, the
-  same interpreter, timed in the same rounds: start-up and the imports of the
+  same interpreter (the scratch venv's), timed in the same rounds: start-up and the imports of the
   stack the mission fixes (the parser, the templates, the SQL builder), so no
   storegen run can be faster; the floor's ratio to sqlc is the part of the
   gap storegen cannot close. It skips the interpreter's teardown at exit
@@ -36,7 +41,6 @@ The ratio is storegen ÷ sqlc: below 1.0 storegen is faster.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import shutil
 import statistics
@@ -45,14 +49,18 @@ import sys
 import sysconfig
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.gen_scale import synthetic_schema
 
-STOREGEN = [sys.executable, "-m", "storegen"]
+# The storegen command and the floor, after the interpreter (the scratch venv's python).
+STOREGEN = ["-m", "storegen"]
 # Start the interpreter and import the mandated stack, nothing else (see the docstring).
-FLOOR = [sys.executable, "-c", "import sqlglot, jinja2, pypika, os; os._exit(0)"]
+FLOOR = ["-c", "import sqlglot, jinja2, pypika, os; os._exit(0)"]
+# The tree this bench belongs to: the wheel is built from it.
+ROOT = Path(__file__).resolve().parent.parent
 # The issue's targets: storegen ÷ sqlc.
 TARGETS = {"cold": 1.0, "check": 0.5}
 PEAK_TARGET_MB = 200.0
@@ -144,19 +152,43 @@ def run(args: list[str], cwd: Path, expect: int = 0, env: dict[str, str] | None 
     return Run(seconds, usage.ru_maxrss / 1024)  # Linux: KiB
 
 
-def compile_storegen() -> None:
-    """Byte-compile storegen's package where it is installed, as pip does for a wheel."""
-    spec = importlib.util.find_spec("storegen")
-    if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("storegen is not installed: pip install -e .")
-    for folder in spec.submodule_search_locations:
-        subprocess.run([sys.executable, "-m", "compileall", "-q", folder], check=True)
+def installed_storegen(tree: Path, scratch: Path) -> str:
+    """storegen of `tree` installed from its wheel in a venv under `scratch`; its python.
+
+    The venv has no packages of its own but storegen: a `.pth` line puts this
+    interpreter's site-packages after it (a plain path: the `.pth` files there,
+    such as an editable install's finder, are not run). Then the modules are
+    byte-compiled, as `pip install` does.
+    """
+    wheels, venv = scratch / "wheel", scratch / "venv"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(tree)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    purelib = Path(
+        subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
+    (wheel,) = wheels.glob("storegen-*.whl")
+    with zipfile.ZipFile(wheel) as unpack:
+        unpack.extractall(purelib)
+    ours = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+    (purelib / "bench-shared-packages.pth").write_text("\n".join(sorted(ours)) + "\n")
+    subprocess.run([python, "-m", "compileall", "-q", str(purelib / "storegen")], check=True)
+    return python
 
 
-def storegen_cold(folder: Path, env: dict[str, str]) -> Run:
+def storegen_cold(folder: Path, env: dict[str, str], python: str) -> Run:
     shutil.rmtree(folder / ".storegen-cache", ignore_errors=True)
     shutil.rmtree(folder / "out", ignore_errors=True)
-    return run([*STOREGEN, "generate"], folder, env=env)
+    return run([python, *STOREGEN, "generate"], folder, env=env)
 
 
 def sqlc_cold(folder: Path, sqlc: str) -> Run:
@@ -168,22 +200,24 @@ def median(runs: list[Run]) -> Run:
     return Run(statistics.median(r.seconds for r in runs), max(r.peak_mb for r in runs))
 
 
-def measure(root: Path, tables: int, rounds: int, backends: list[str], sqlc: str) -> dict[str, Run]:
+def measure(
+    root: Path, tables: int, rounds: int, backends: list[str], sqlc: str, python: str
+) -> dict[str, Run]:
     """Cold generate (both tools, interleaved), then `storegen check` on the unchanged tree."""
     ours, theirs = root / f"storegen-{tables}", root / f"sqlc-{tables}"
     storegen_project(ours, tables, backends)
     sqlc_project(theirs, tables)
     user_cache = root / f"user-cache-{tables}"  # empty: the first run compiles the templates
     env = {**os.environ, "XDG_CACHE_HOME": str(user_cache)}
-    first = storegen_cold(ours, env)
+    first = storegen_cold(ours, env, python)
     cold: list[Run] = []
     sqlc_runs: list[Run] = []
     floor: list[Run] = []
     for _ in range(rounds):  # interleaved: a busy moment on the machine hits all three
-        cold.append(storegen_cold(ours, env))
+        cold.append(storegen_cold(ours, env, python))
         sqlc_runs.append(sqlc_cold(theirs, sqlc))
-        floor.append(run(FLOOR, ours, env=env))
-    checks = [run([*STOREGEN, "check"], ours, env=env) for _ in range(rounds)]
+        floor.append(run([python, *FLOOR], ours, env=env))
+    checks = [run([python, *STOREGEN, "check"], ours, env=env) for _ in range(rounds)]
     return {
         "first": first,
         "cold": median(cold),
@@ -202,13 +236,14 @@ def main(argv: list[str] | None = None) -> list[tuple[int, dict[str, Run]]]:
     sqlc = sqlc_binary()
     version = subprocess.run([sqlc, "version"], capture_output=True, text=True).stdout.strip()
     backends = args.backends.split(",")
-    compile_storegen()
     rows: list[tuple[int, dict[str, Run]]] = []
     with tempfile.TemporaryDirectory(prefix="storegen-vs-sqlc-") as tmp:
+        python = installed_storegen(ROOT, Path(tmp) / "install")
         for size in (int(s) for s in args.sizes.split(",") if s):
-            rows.append((size, measure(Path(tmp), size, args.rounds, backends, sqlc)))
+            rows.append((size, measure(Path(tmp), size, args.rounds, backends, sqlc, python)))
     print(
-        f"storegen ({', '.join(backends)}) vs sqlc {version} (sqlite, Go); 2 named queries "
+        f"storegen ({', '.join(backends)}; installed from a wheel of {ROOT}) vs sqlc "
+        f"{version} (sqlite, Go); 2 named queries "
         f"per table; wall seconds, median of {args.rounds}; ratio = storegen ÷ sqlc "
         f"(targets: cold ≤ {TARGETS['cold']}, check ≤ {TARGETS['check']}, "
         f"peak ≤ {PEAK_TARGET_MB:.0f} MB)\n"

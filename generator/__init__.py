@@ -151,11 +151,13 @@ def generate(options: Options, *, cache: bool = True) -> Generation:
 def _generate(options: Options, parsing: Background[Schema]) -> Generation:
     # While the child parses: imports (none loads sqlglot), the common templates,
     # and the modules that finish files (the children that finish them inherit them).
+    import unicodedata  # noqa: F401  # output.rules measures wide characters with it
     from dataclasses import replace
 
     from .backends.manifest import load_backend
     from .migrations.embed import migration_sets
     from .output import finish
+    from .output import layout as _layout  # noqa: F401  # else each half imports it (~1.5 ms)
     from .output import symbols as _symbols  # noqa: F401
     from .output.cache import template_bytecode_cache
     from .render.context import build_package_view

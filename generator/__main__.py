@@ -56,9 +56,13 @@ def _warm_parser() -> None:
     """In the spare: what `load_schema` imports and loads on its first parse.
 
     storegen names only sqlglot's built-in dialects, so sqlglot never looks for
-    a dialect plugin here and `importlib.metadata` need not load (defer_import).
+    a dialect plugin here and `importlib.metadata` need not load; it never diffs
+    trees (`sqlglot.diff`), and `difflib` serves only to suggest names in errors
+    (defer_import: each loads on its first use, if any).
     """
     spare.defer_import("importlib.metadata", ("entry_points",))
+    spare.defer_import("difflib", ("get_close_matches",))
+    spare.defer_import("sqlglot.diff", ("diff",))
     import sqlglot
 
     from . import config, load_schema  # noqa: F401  # the job unpickles both

@@ -144,7 +144,10 @@ def defer_import(name: str, functions: tuple[str, ...]) -> None:
     For the spare's warm-up: sqlglot imports `importlib.metadata` (~14 ms with
     the email, zipfile and csv modules it pulls in) for one function,
     `entry_points`, which it calls only to find a plugin for a dialect name it
-    does not know. The stand-in put in `sys.modules` has each of `functions`
+    does not know; `sqlglot.diff` (~3 ms: dataclasses compiled at import) for
+    its `diff`, which storegen never calls; `difflib` for `get_close_matches`,
+    called only to suggest a name in an error. A parent package not imported
+    yet is not imported here (it may import `name` itself). The stand-in put in `sys.modules` has each of `functions`
     as a forwarder, and a module `__getattr__` for anything else: the first use
     imports the real module (which then replaces the stand-in) and forwards to
     it, so nothing behaves differently; it only loads later, or never.
@@ -153,11 +156,21 @@ def defer_import(name: str, functions: tuple[str, ...]) -> None:
         return
     import importlib
     import importlib.machinery
+    import importlib.util
     import types
 
     package, _, child = name.rpartition(".")
-    parent = importlib.import_module(package) if package else None
-    spec = importlib.machinery.PathFinder.find_spec(name, getattr(parent, "__path__", None))
+    parent = sys.modules.get(package) if package else None
+    if parent is not None:
+        where = getattr(parent, "__path__", None)
+    elif package:  # not imported yet (sqlglot.diff, which sqlglot's __init__ imports)
+        found = importlib.util.find_spec(package)  # a top-level package: imports nothing
+        where = found.submodule_search_locations if found is not None else None
+        if not where:
+            return
+    else:
+        where = None
+    spec = importlib.machinery.PathFinder.find_spec(name, where)
     if spec is None:  # nothing to defer: `import name` fails as it would have
         return
     stand_in = types.ModuleType(name, f"Stands for {name} until it is used (storegen.spare).")
@@ -169,7 +182,14 @@ def defer_import(name: str, functions: tuple[str, ...]) -> None:
     def real() -> types.ModuleType:
         if sys.modules.get(name) is stand_in:
             del sys.modules[name]
-        return importlib.import_module(name)
+        holder = sys.modules.get(package) if package else None
+        bound = getattr(holder, child, None) if holder is not None else None
+        module = importlib.import_module(name)
+        if holder is not None and bound is not None and bound is not stand_in:
+            # The package bound a name of its own over its submodule (sqlglot's `diff` is
+            # the function of sqlglot.diff); importing the submodule rebinds it: undo that.
+            setattr(holder, child, bound)
+        return module
 
     def forwarder(function: str) -> Callable[..., object]:
         def forward(*args: object, **kwargs: object) -> object:
@@ -180,7 +200,13 @@ def defer_import(name: str, functions: tuple[str, ...]) -> None:
 
     for function in functions:
         setattr(stand_in, function, forwarder(function))
-    stand_in.__getattr__ = lambda attribute: getattr(real(), attribute)  # type: ignore[method-assign]
+
+    def attribute_of_real(attribute: str) -> object:
+        if attribute == "__path__":  # `from name import x` asks; a plain module has none
+            raise AttributeError(f"module {name!r} has no attribute '__path__'")
+        return getattr(real(), attribute)
+
+    stand_in.__getattr__ = attribute_of_real  # type: ignore[method-assign]
     sys.modules[name] = stand_in
     if parent is not None:  # `import a.b` then `a.b.x` reads the attribute from the package
         setattr(parent, child, stand_in)

@@ -326,3 +326,47 @@ from importlib.metadata import PackageNotFoundError
 
 assert PackageNotFoundError is real.PackageNotFoundError
 """
+
+
+def the_spare_defers_sqlglot_diff_and_difflib() -> None:
+    """storegen never diffs trees, and sqlglot uses difflib only to suggest a name in an
+    error: both load on first use, and then behave as themselves (`sqlglot.diff` stays
+    the function sqlglot binds over its submodule)."""
+    import subprocess
+
+    subprocess.run([sys.executable, "-c", _DEFERRED_DIFF], check=True, cwd=REPO, timeout=60)
+
+
+_DEFERRED_DIFF = """
+import sys
+from storegen.__main__ import _warm_parser
+
+_warm_parser()
+diff_stand_in, difflib_stand_in = sys.modules["sqlglot.diff"], sys.modules["difflib"]
+assert "ChangeDistiller" not in vars(diff_stand_in), "sqlglot.diff was loaded"
+assert "SequenceMatcher" not in vars(difflib_stand_in), "difflib was loaded"
+import sqlglot
+from sqlglot.diff import diff as early
+
+assert "ChangeDistiller" not in vars(diff_stand_in), "from sqlglot.diff import diff loaded it"
+try:
+    sqlglot.parse_one("SELECT 1", read="sqlit")
+except ValueError as error:  # sqlglot suggests the name through difflib.get_close_matches
+    assert "Did you mean sqlite" in str(error), error
+else:
+    raise AssertionError("an unknown dialect was found")
+import difflib
+
+assert difflib is not difflib_stand_in and difflib.SequenceMatcher
+assert difflib_stand_in.get_close_matches("ab", ["abc"]) == ["abc"]
+edits = sqlglot.diff(sqlglot.parse_one("SELECT a FROM t"), sqlglot.parse_one("SELECT b FROM t"))
+real = sys.modules["sqlglot.diff"]
+assert real is not diff_stand_in and "ChangeDistiller" in vars(real)
+assert callable(sqlglot.diff) and sqlglot.diff.__name__ == "diff", sqlglot.diff
+assert [type(e).__name__ for e in edits] == [type(e).__name__ for e in real.diff(
+    sqlglot.parse_one("SELECT a FROM t"), sqlglot.parse_one("SELECT b FROM t"))]
+assert early(sqlglot.parse_one("SELECT 1"), sqlglot.parse_one("SELECT 1"))
+from sqlglot.diff import Insert
+
+assert Insert is real.Insert
+"""

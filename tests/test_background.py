@@ -30,6 +30,7 @@ FORKED_CHECKS = [
     "a_spare_exits_when_the_command_is_gone",
     "the_command_generates_the_same_package_through_the_spare",
     "the_spare_parses_without_loading_importlib_metadata",
+    "the_spare_defers_sqlglot_diff_and_difflib",
 ]
 
 

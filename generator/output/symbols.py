@@ -78,12 +78,12 @@ def fast_prune(source: str, *, prunable: bool, private: bool) -> object:
     used = (read | used_names(header)) & wanted
     mentioned = wanted - used  # read nowhere as a plain name: a quoted annotation, or unused
     if mentioned:
-        mentioned &= set(_WORD.findall("\n".join(lines[cut:])))
+        mentioned = _whole_words(mentioned, "\n".join(lines[cut:]))
     for begin, end in zip(bounds[1:], bounds[2:]):
         if not mentioned:
             break
         text = "\n".join(lines[begin:end])
-        if mentioned & set(_WORD.findall(text)):
+        if _whole_words(mentioned, text):
             try:
                 found = used_names(ast.parse(text)) & mentioned
             except SyntaxError:  # cannot happen after the symbol table took it; to be sure
@@ -122,7 +122,10 @@ def _late_all(lines: list[str], cut: int) -> object:
     UNSURE too when the rest of the module mentions `import`, or `__all__` on
     more than one line.
     """
-    if _LATE.search("\n".join(lines[cut:])) is None:  # the usual case: one scan of the text
+    rest = "\n".join(lines[cut:])
+    # The usual case: neither word in the text (a substring test is ~100x faster than
+    # the pattern, which tries every line); else the pattern decides, as before.
+    if ("import" not in rest and "__all__" not in rest) or _LATE.search(rest) is None:
         return None
     found = [i for i in range(cut, len(lines)) if _LATE.match(lines[i])]
     start = found[0]
@@ -135,6 +138,33 @@ def _late_all(lines: list[str], cut: int) -> object:
             except SyntaxError:
                 continue
     return UNSURE
+
+
+def _whole_words(names: set[str], text: str) -> set[str]:
+    """`names & set(_WORD.findall(text))`: the names some `\\w+` run of `text` equals.
+
+    Without listing every word of the text (~4 ms for 180 KB): a name is found where it
+    occurs with no word character on either side, which is what such a run is.
+    """
+    found: set[str] = set()
+    for name in names:
+        if not _WORD.fullmatch(name):
+            continue  # no run of word characters equals it
+        size, start = len(text), text.find(name)
+        while start != -1:
+            end = start + len(name)
+            if not (start and _word_character(text[start - 1])) and not (
+                end < size and _word_character(text[end])
+            ):
+                found.add(name)
+                break
+            start = text.find(name, start + 1)
+    return found
+
+
+def _word_character(character: str) -> bool:
+    """What `\\w` matches in a str pattern: Unicode letters and digits (`isalnum`), and `_`."""
+    return character.isalnum() or character == "_"
 
 
 def _read_somewhere(top: Any) -> set[str]:
