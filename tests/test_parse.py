@@ -255,7 +255,32 @@ SQLITE_REJECTS = [
     P("CREATE TABLE t (a INT);\nCREATE INDEX i ON t (a,)", 'near ")": syntax error', "schema.sql:2:1", id="index-trailing-comma"),
     P("CREATE INDEX i ON t (a);\nCREATE TABLE t (a INT)", "no such table: main.t", "schema.sql:1:1", id="index-before-table"),
 ]
+# SQLite mis-reads a child table named [c], `c`, 'c' or "c... when it enforces
+# RESTRICT (found by tests/reliability/test_property_schemas.py).
+RESTRICT_ON_QUOTED_NAME = [
+    P('CREATE TABLE p (k TEXT PRIMARY KEY);\nCREATE TABLE "[c]" (f TEXT REFERENCES p (k) ON UPDATE RESTRICT)', "[c]", id="brackets"),
+    P('CREATE TABLE p (k TEXT PRIMARY KEY);\nCREATE TABLE "`c`" (f TEXT REFERENCES p (k) ON DELETE RESTRICT)', "`c`", id="backquotes"),
+    P("CREATE TABLE p (k TEXT PRIMARY KEY);\nCREATE TABLE \"'c\" (f TEXT REFERENCES p (k) ON DELETE RESTRICT)", "'c", id="single-quote"),
+    P('CREATE TABLE "[s]" (k TEXT PRIMARY KEY, d TEXT UNIQUE,\n  f TEXT REFERENCES "[s]" (d) ON UPDATE RESTRICT) WITHOUT ROWID', "[s]", id="self-reference"),
+]
 # fmt: on
+
+
+@pytest.mark.parametrize(("sql", "table_name"), RESTRICT_ON_QUOTED_NAME)
+def test_restrict_on_a_table_named_like_a_quoted_name_is_refused(sql: str, table_name: str) -> None:
+    schema = parse_schema(sources(sql))
+    with pytest.raises(SchemaError) as caught:
+        validate_schema(schema, sources(sql))
+    assert f"table {table_name} cannot have a foreign key with ON UPDATE or ON DELETE RESTRICT" in (
+        caught.value.message
+    )
+    assert str(caught.value.location) == ("schema.sql:1:1" if "[s]" in sql else "schema.sql:2:1")
+
+
+def test_the_same_names_without_restrict_are_kept() -> None:
+    sql = 'CREATE TABLE p (k TEXT PRIMARY KEY);\nCREATE TABLE "[c]" (f TEXT REFERENCES p (k) ON DELETE CASCADE);\nCREATE TABLE "c]" (f TEXT REFERENCES p (k) ON DELETE RESTRICT)'
+    schema = validate_schema(parse_schema(sources(sql)), sources(sql))
+    assert [t.name for t in schema.tables] == ["p", "[c]", "c]"]
 
 
 @pytest.mark.parametrize(("sql", "message", "location"), SQLITE_REJECTS)

@@ -21,6 +21,10 @@ from .lex import SCHEMA_PHRASES, affinity_of, scan_source
 # Everything `parse_schema` turns into IR, and so runs here.
 _RUN = SCHEMA_PHRASES | {"CREATE VIEW", "CREATE TRIGGER", "CREATE VIRTUAL TABLE"}
 
+# A child table whose name starts with one of these breaks SQLite's RESTRICT
+# actions: it dequotes the name again when it looks the children up.
+_QUOTES = frozenset("[`'\"")
+
 # PRAGMA table_xinfo's `hidden`: 2 is a VIRTUAL generated column, 3 a STORED one.
 _GENERATED = (2, 3)
 
@@ -134,8 +138,19 @@ def _as_reported(column: Column, declared: str, hidden: int) -> Column:
 
 def _check_foreign_keys(db: sqlite3.Connection, table: Table) -> None:
     """SQLite checks foreign keys only on writes; check their targets now."""
-    query = 'SELECT "table", "from", "to" FROM pragma_foreign_key_list(?)'
-    for parent, column, parent_column in db.execute(query, (table.name,)).fetchall():
+    query = 'SELECT "table", "from", "to", on_update, on_delete FROM pragma_foreign_key_list(?)'
+    for parent, column, parent_column, on_update, on_delete in db.execute(
+        query, (table.name,)
+    ).fetchall():
+        if table.name[:1] in _QUOTES and "RESTRICT" in (on_update, on_delete):
+            raise SchemaError(
+                f"table {table.name} cannot have a foreign key with ON UPDATE or ON DELETE "
+                f"RESTRICT: its name starts with {table.name[0]}, and SQLite "
+                f"({sqlite3.sqlite_version} here) reads it as a quoted name when it enforces "
+                "RESTRICT ('no such table', or a crash of the process). Rename the table, "
+                "or use NO ACTION",
+                table.location,
+            )
         rows = db.execute("SELECT name FROM pragma_table_xinfo(?)", (parent,))
         names = [name.lower() for name, in rows]
         if not names:
