@@ -59,3 +59,26 @@ def test_late_all_decides_as_the_pattern_alone(text: str) -> None:
         assert found is None
     else:
         assert found is not None
+
+
+HEADER = "from __future__ import annotations\n\n"
+
+
+@pytest.mark.parametrize(
+    ("imported", "annotation"),
+    [
+        ("cafe\u0301", "cafe\u0301"),  # a combining accent: Python reads café
+        ("\ufb01le", "\ufb01le"),  # a ligature: Python reads file
+        ("caf\u00e9", "cafe\u0301"),  # two spellings of one name
+    ],
+    ids=["combining", "ligature", "mixed"],
+)
+def test_an_import_named_in_a_non_nfkc_spelling_and_used_only_quoted_is_kept(
+    imported: str, annotation: str
+) -> None:
+    """Python reads names NFKC-normalised; the search for quoted uses must too."""
+    source = f"{HEADER}from m import {imported}, unused\n\n\ndef f(x: '{annotation}') -> None:\n    pass\n"
+    pruned = symbols.fast_prune(source, prunable=True, private=True)
+    assert isinstance(pruned, str)
+    # kept (in the spelling Python reads, which is the same name), `unused` dropped
+    assert "\nfrom m import " in pruned and "unused" not in pruned, pruned

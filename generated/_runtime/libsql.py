@@ -314,16 +314,23 @@ class LibsqlDatabase(_Transactions):
             client = self._tx  # the owner's calls run in its transaction
             deadline = asyncio.get_running_loop().time() + self._timeout
             call = asyncio.ensure_future(op(client))
-        else:
-            await self._tx_turns.wait_idle()  # another task's transaction: wait for its end
+        else:  # after another task's transaction: our turn (turns.py) ends with our call
+            turn = await self._tx_turns.wait_idle(hold=True) if owner is not None else None
             slots = self._loop_slots()
             deadline = asyncio.get_running_loop().time() + self._timeout
-            async with asyncio.timeout_at(deadline):  # nothing is sent while queued
-                await slots.acquire()
+            try:
+                async with asyncio.timeout_at(deadline):  # nothing is sent while queued
+                    await slots.acquire()
+            except BaseException:
+                if turn is not None:
+                    turn()
+                raise
             client = self._current_client()
             call = asyncio.ensure_future(retry_busy(op, client, deadline))
             # An abandoned call still holds its stream: the slot frees when it ends.
             call.add_done_callback(lambda _: slots.release())
+            if turn is not None:
+                call.add_done_callback(turn)
         answers = self._answers
         try:
             async with asyncio.timeout_at(deadline):

@@ -28,6 +28,7 @@ mapping (one per file in a process) instead of opening the one at the path.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -43,7 +44,9 @@ from .sqlite_common import MEMORY
 Files = dict[str, tuple[int, int]]  # path -> (st_dev, st_ino), as opened
 _log = logging.getLogger(__name__)
 _ATTEMPTS = 5  # a file replaced while the writer opens it: open the new one
-_EXIT_WAIT_SECONDS = 2.0  # for the writer's lock, at exit (a daemon thread may hold it)
+_EXIT_WAIT_SECONDS = 2.0  # for the writers' locks, at exit (a daemon thread may hold one)
+# [True] once an atexit hook is registered; then [True, when the exit began].
+_exit_noted: list[float | bool] = []
 
 
 def identity(path: str) -> tuple[int, int] | None:
@@ -247,15 +250,26 @@ def guard_sidecars(
     `lock` (the writer's), never `owner`: a database nobody holds is still
     collected. `detach()` it when the writer is closed.
     """
-    return weakref.finalize(owner, _unlink_if_replaced, lock, conn, files, path)
+    hook = weakref.finalize(owner, _unlink_if_replaced, lock, conn, files, path)
+    if not _exit_noted:  # registered after finalize's own atexit hook: runs before it
+        _exit_noted.append(True)
+        atexit.register(lambda: _exit_noted.append(time.monotonic()))
+    return hook
 
 
 def _unlink_if_replaced(
     lock: threading.Lock, conn: sqlite3.Connection, files: Files, path: str
 ) -> None:
     # The writer's lock: no reopen runs meanwhile (it could close `conn`, and its
-    # new open reuse those inode numbers). Collected: nobody holds the lock.
-    if not lock.acquire(timeout=_EXIT_WAIT_SECONDS):
+    # new open reuse those inode numbers). Collected: nobody holds the lock. At
+    # exit a daemon thread may: wait only for a replaced file, and all the
+    # hooks together at most _EXIT_WAIT_SECONDS.
+    if not file_changed(path, files):
+        return
+    wait = _EXIT_WAIT_SECONDS
+    if len(_exit_noted) > 1:  # exiting: what is left of the one budget
+        wait = max(0.0, float(_exit_noted[1]) + _EXIT_WAIT_SECONDS - time.monotonic())
+    if not lock.acquire(timeout=wait):
         _log.warning("%s: the writer is busy; its stale sidecars may stay", path)
         return
     try:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import re
+import unicodedata
 from typing import Any
 
 import _symtable  # type: ignore[import-not-found,unused-ignore]  # CPython's, built in C
@@ -78,12 +79,12 @@ def fast_prune(source: str, *, prunable: bool, private: bool) -> object:
     used = (read | used_names(header)) & wanted
     mentioned = wanted - used  # read nowhere as a plain name: a quoted annotation, or unused
     if mentioned:
-        mentioned = _whole_words(mentioned, "\n".join(lines[cut:]))
+        mentioned = _whole_words(mentioned, _as_names("\n".join(lines[cut:])))
     for begin, end in zip(bounds[1:], bounds[2:]):
         if not mentioned:
             break
         text = "\n".join(lines[begin:end])
-        if _whole_words(mentioned, text):
+        if _whole_words(mentioned, _as_names(text)):
             try:
                 found = used_names(ast.parse(text)) & mentioned
             except SyntaxError:  # cannot happen after the symbol table took it; to be sure
@@ -160,6 +161,12 @@ def _whole_words(names: set[str], text: str) -> set[str]:
                 break
             start = text.find(name, start + 1)
     return found
+
+
+def _as_names(text: str) -> str:
+    """`text` as Python reads its names: NFKC-normalised (`ast` and the symbol table
+    give the imports' names so, and a quoted annotation is read so when evaluated)."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
 
 
 def _word_character(character: str) -> bool:

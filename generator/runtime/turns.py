@@ -8,8 +8,9 @@ the loop ended. Two shapes of the same rule:
 * `Turns`, for the sync engine's lock. Python's `threading.Lock` is not
   fair: the releasing thread holds the GIL and takes it again first. A
   release with threads waiting hands the lock over (`_handoff`), and anyone
-  who asks for it then waits until one of them has it. The hot path (a
-  write alone: `lock.acquire(False)`) keeps using the bare lock.
+  who asks for it through `Turns` then waits until one of them has it. The
+  hot path keeps the bare lock: a write alone, with nothing queued, may
+  still slip in first (one statement, not a loop of transactions).
 * `TransactionTurns`, for the async engines: the owner of the transaction,
   and a count of the tasks (of any loop) that waited for its end; they are
   owed a turn before a task that did not wait may claim the next one.
@@ -20,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
+from functools import partial
 from typing import Any
 
 # The longest anyone yields to the waiters of a release: a waiter that never
@@ -108,16 +111,27 @@ class TransactionTurns:
                 await self._wait_end(idle)
             waited = True
 
-    async def wait_idle(self) -> None:
-        """Wait until no other task's transaction is open."""
+    async def wait_idle(self, hold: bool = False) -> Callable[..., None] | None:
+        """Wait until no other task's transaction is open.
+
+        With `hold`, the turn a transaction's end owed this caller is kept until
+        it calls what this returns (None: it owed none), once its own call has
+        run: where that call and the next BEGIN travel apart (libSQL's streams),
+        resuming first would not make it run first.
+        """
         me = asyncio.current_task()
-        while True:
-            with self._gate:
-                owner = self.owner
-                if owner is None or owner is me:
-                    return
-                idle = self._waiting()
-            await self._wait_end(idle)
+        held = 0
+        try:
+            while True:
+                with self._gate:
+                    owner = self.owner
+                    if owner is None or owner is me:
+                        return partial(self._give_back, held) if held else None
+                    idle = self._waiting()
+                held += await self._wait_end(idle, hold)
+        except BaseException:  # cancelled: the turns it kept go back
+            self._give_back(held)
+            raise
 
     def release(self) -> None:
         """End the owner's transaction; its waiters go before the next claimant."""
@@ -136,26 +150,42 @@ class TransactionTurns:
         self._waiters += 1
         return self._idle
 
-    async def _wait_end(self, idle: Future[None]) -> None:
-        """Wait for `idle`, then stop being owed a turn (the last one done lets newcomers in)."""
+    async def _wait_end(self, idle: Future[None], hold: bool = False) -> int:
+        """Wait for `idle`, then stop being owed a turn (the last one done lets
+        newcomers in); with `hold`, keep it: 1 when kept."""
         try:
             await _ended(idle)
-        finally:
-            turn = None
+        except BaseException:  # cancelled: while it was open, or once it had ended
             with self._gate:
-                if self._idle is idle:  # cancelled while it was still open
+                still_open = self._idle is idle
+                if still_open:
                     self._waiters -= 1
-                elif self._owed:  # 0 when `_turn_comes` gave up on us
+            if not still_open:
+                self._give_back(1)
+            raise
+        if hold:
+            return 1
+        self._give_back(1)
+        return 0
+
+    def _give_back(self, turns: int, *_: object) -> None:
+        """`turns` owed turns taken; once none is owed, a new claimant may begin.
+        (A future's done-callback too: it passes the future.)"""
+        turn = None
+        with self._gate:
+            for _turn in range(turns):
+                if self._owed:  # 0 when `_turn_comes` gave up on us
                     self._owed -= 1
                     if not self._owed:
                         turn, self._turn = self._turn, None
-            if turn is not None:
-                _done(turn)
+        if turn is not None:
+            _done(turn)
 
     async def _turn_comes(self, turn: Future[None]) -> None:
         """Wait for `turn`, at most TURN_WAIT_S; then those still owed a turn lose it."""
-        try:
-            await asyncio.wait_for(_ended(turn), TURN_WAIT_S)
+        try:  # not wait_for: on 3.11 it can swallow a cancel that lands as the turn comes
+            async with asyncio.timeout(TURN_WAIT_S):
+                await _ended(turn)
         except TimeoutError:
             with self._gate:
                 if self._turn is turn:
