@@ -387,3 +387,43 @@ while len(started) < 3:
     assert done.returncode == 0, done.stderr
     assert "busy" not in done.stderr, done.stderr
     assert took < 4.5, took  # the first version: 3 x 2 s of waiting
+
+
+def test_the_exit_budget_for_busy_writers_starts_when_a_hook_first_waits(
+    tmp_path: Path,
+) -> None:
+    """An app's slow atexit hook (2.5 s) runs between Python's finalizers' hook and
+    ours; the writer stays busy until 3 s into the exit. The 2 s budget is counted
+    from the first wait, not from the exit's start: the old WAL is still removed."""
+    app = f"""
+import atexit, os, sqlite3, threading, time, weakref
+class Early: pass
+early = Early(); weakref.finalize(early, lambda: None)  # a library's finalizer, made first
+atexit.register(time.sleep, 2.5)  # the app's slow shutdown hook
+from generated._runtime.sqlite_sync import SyncSqliteDatabase
+path = {str(tmp_path / "app.db")!r}
+db = SyncSqliteDatabase(path)
+db.execute("CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)", ())
+db.execute("INSERT INTO kv VALUES ('x', 1)", ())
+fresh = sqlite3.connect(path + ".restore")
+fresh.execute("CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
+fresh.execute("INSERT INTO kv VALUES ('x', 2)"); fresh.commit(); fresh.close()
+os.replace(path + ".restore", path)
+exit_began, busy = [], threading.Event()
+def hold():
+    with db._lock:  # the writer busy until 3 s into the exit
+        busy.set()
+        while not exit_began or time.monotonic() < exit_began[0] + 3.0:
+            time.sleep(0.01)
+threading.Thread(target=hold, daemon=True).start()
+busy.wait()
+atexit.register(lambda: exit_began.append(time.monotonic()))  # runs first
+"""
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", app], cwd=root, timeout=60, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "busy" not in done.stderr, done.stderr
+    assert sorted(os.listdir(tmp_path)) == ["app.db"]
+    assert read_kv(tmp_path / "app.db") == [("x", 2)]

@@ -82,3 +82,11 @@ def test_an_import_named_in_a_non_nfkc_spelling_and_used_only_quoted_is_kept(
     assert isinstance(pruned, str)
     # kept (in the spelling Python reads, which is the same name), `unused` dropped
     assert "\nfrom m import " in pruned and "unused" not in pruned, pruned
+
+
+@pytest.mark.parametrize("name", ["नमस्ते", "x\u0301"], ids=["devanagari", "combining-mark"])
+def test_an_import_whose_name_has_combining_marks_goes_to_the_whole_tree(name: str) -> None:
+    """`\\w` never spans a combining mark that NFKC keeps apart, so the word search
+    cannot look such a name up: the whole syntax tree decides (it keeps the import)."""
+    source = f"{HEADER}from m import {name}, unused\n\n\ndef f(x: '{name}') -> None:\n    pass\n"
+    assert symbols.fast_prune(source, prunable=True, private=True) is symbols.UNSURE

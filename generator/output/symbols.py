@@ -78,6 +78,8 @@ def fast_prune(source: str, *, prunable: bool, private: bool) -> object:
     } - (exported or set())
     used = (read | used_names(header)) & wanted
     mentioned = wanted - used  # read nowhere as a plain name: a quoted annotation, or unused
+    if not all(_WORD.fullmatch(name) for name in mentioned):
+        return UNSURE  # a name with combining marks, which `\w` never spans: the whole tree
     if mentioned:
         mentioned = _whole_words(mentioned, _as_names("\n".join(lines[cut:])))
     for begin, end in zip(bounds[1:], bounds[2:]):
