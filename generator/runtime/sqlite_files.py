@@ -43,9 +43,14 @@ Files = dict[str, tuple[int, int]]  # path -> (st_dev, st_ino), as opened
 _log = logging.getLogger(__name__)
 _ATTEMPTS = 5  # a file replaced while the writer opens it: open the new one
 _EXIT_WAIT_SECONDS = 2.0  # for the writers' locks, at exit (a daemon thread may hold one)
-# The exit: whether our atexit hook is registered, whether it ran (the interpreter
-# exits), and the end of the one wait budget, set by the first hook that waits then.
-_exit: dict[str, float | bool | None] = {"hooked": False, "exiting": False, "until": None}
+
+
+class _Exit:
+    """The interpreter's exit, as the writers' exit hooks see it: one wait budget."""
+
+    hooked = False  # our atexit hook is registered
+    exiting = False  # it ran: the interpreter exits
+    until: float | None = None  # the budget's end, set by the first hook that waits then
 
 
 def identity(path: str) -> tuple[int, int] | None:
@@ -250,9 +255,9 @@ def guard_sidecars(
     collected. `detach()` it when the writer is closed.
     """
     hook = weakref.finalize(owner, _unlink_if_replaced, lock, conn, files, path)
-    if not _exit["hooked"]:  # registered after finalize's own atexit hook: runs before it
-        _exit["hooked"] = True
-        atexit.register(_exit.__setitem__, "exiting", True)
+    if not _Exit.hooked:  # registered after finalize's own atexit hook: runs before it
+        _Exit.hooked = True
+        atexit.register(setattr, _Exit, "exiting", True)
     return hook
 
 
@@ -266,11 +271,10 @@ def _unlink_if_replaced(
     if not file_changed(path, files):
         return
     wait = _EXIT_WAIT_SECONDS
-    if _exit["exiting"]:  # what is left of the one budget, counted from the first wait
-        until = _exit["until"]
-        if until is None:
-            until = _exit["until"] = time.monotonic() + _EXIT_WAIT_SECONDS
-        wait = max(0.0, float(until) - time.monotonic())
+    if _Exit.exiting:  # what is left of the one budget, counted from the first wait
+        if _Exit.until is None:
+            _Exit.until = time.monotonic() + _EXIT_WAIT_SECONDS
+        wait = max(0.0, _Exit.until - time.monotonic())
     if not lock.acquire(timeout=wait):
         _log.warning("%s: the writer is busy; its stale sidecars may stay", path)
         return
