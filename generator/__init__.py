@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # each loads where it is used
     from .output.finish import Finished
     from .render.views import PackageView
     from .schema.ir import Schema
+    from .schema.lex import SourceFile
 
 __all__ = ["BASE_RUNTIME", "Generation", "generate", "load_schema"]
 
@@ -99,8 +100,9 @@ def load_schema(options: Options) -> Schema:
     from .schema.validate import validate_schema
 
     sources = read_schema_files(list(options.schema), display=options.display_path)
-    schema = parse_schema(sources)
-    schema = validate_schema(schema, sources)
+    scanned: list[SourceFile] = []  # lexed once, for both
+    schema = parse_schema(sources, scanned=scanned)
+    schema = validate_schema(schema, sources, scanned)
     if options.queries:  # named queries (issue 7), typed against the validated schema
         query_sources = read_schema_files(
             list(options.queries), display=options.display_path, kind="query file"

@@ -98,11 +98,15 @@ def read_schema_files(
     return sources
 
 
-def parse_schema(sources: Sequence[tuple[str, str]]) -> Schema:
+def parse_schema(
+    sources: Sequence[tuple[str, str]], *, scanned: list[SourceFile] | None = None
+) -> Schema:
     """Turn schema files into the IR every later step reads.
 
     Args:
         sources: ``(display_path, sql_text)`` pairs, in execution order.
+        scanned: When given, each file's lexed form is appended to it, so that
+            `validate_schema` need not lex the files again.
 
     Returns:
         Every table (with its indexes, and foreign keys resolved to the
@@ -124,6 +128,8 @@ def parse_schema(sources: Sequence[tuple[str, str]]) -> Schema:
     virtual: list[tuple[VirtualTable, Statement]] = []
     for path, text in sources:
         source = scan_source(path, text)
+        if scanned is not None:
+            scanned.append(source)
         for statement in source.statements:
             phrase = statement.phrase
             if phrase in _NOT_SCHEMA:

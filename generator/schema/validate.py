@@ -16,7 +16,7 @@ from contextlib import closing
 
 from ..errors import SchemaError
 from .ir import Column, PrimaryKey, Schema, Table, View, VirtualTable
-from .lex import SCHEMA_PHRASES, affinity_of, scan_source
+from .lex import SCHEMA_PHRASES, SourceFile, affinity_of, scan_source
 
 # Everything `parse_schema` turns into IR, and so runs here.
 _RUN = SCHEMA_PHRASES | {"CREATE VIEW", "CREATE TRIGGER", "CREATE VIRTUAL TABLE"}
@@ -29,12 +29,18 @@ _QUOTES = frozenset("[`'\"")
 _GENERATED = (2, 3)
 
 
-def validate_schema(schema: Schema, sources: Sequence[tuple[str, str]]) -> Schema:
+def validate_schema(
+    schema: Schema,
+    sources: Sequence[tuple[str, str]],
+    scanned: Sequence[SourceFile] | None = None,
+) -> Schema:
     """Let SQLite judge the schema, since the generated code will run on it.
 
     Args:
         schema: What `parse_schema` read from ``sources``.
         sources: ``(display_path, sql_text)`` pairs, in execution order.
+        scanned: The same files as `parse_schema` lexed them (``scanned=``), to
+            save lexing them again; else they are lexed here, one at a time.
 
     Returns:
         ``schema`` with declared types, generated/hidden flags and rowid
@@ -45,8 +51,9 @@ def validate_schema(schema: Schema, sources: Sequence[tuple[str, str]]) -> Schem
             or for a foreign key whose parent table or column does not exist.
     """
     with closing(sqlite3.connect(":memory:")) as db:
-        for path, text in sources:
-            for statement in scan_source(path, text).statements:
+        files = iter(scanned) if scanned is not None else (scan_source(*s) for s in sources)
+        for source in files:
+            for statement in source.statements:
                 if statement.phrase not in _RUN:
                     continue
                 try:
