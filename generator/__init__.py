@@ -8,6 +8,7 @@ and `storegen check` are both built on this one call.
 from __future__ import annotations
 
 from .errors import ConfigError, SchemaError, StoregenError, TemplateError
+from .load import check_strict_types, load_schema, parse_sources, read_sources
 
 # typing.TYPE_CHECKING without importing typing (2 ms): the `storegen` command forks
 # its parsing child before anything but os, signal and sys is imported (spare.py).
@@ -23,9 +24,8 @@ if TYPE_CHECKING:  # each loads where it is used
     from .output.finish import Finished
     from .render.views import PackageView
     from .schema.ir import Schema
-    from .schema.lex import SourceFile
 
-__all__ = ["BASE_RUNTIME", "Generation", "generate", "load_schema"]
+__all__ = ["BASE_RUNTIME", "Generation", "generate", "load_schema", "parse_sources", "read_sources"]
 
 # The SQL of one dialect and placeholder style, shared by its backend modules.
 SQL_TEMPLATE = "common/_sql.py.j2"
@@ -84,38 +84,6 @@ class Generation:
         )
 
 
-def load_schema(options: Options) -> Schema:
-    """Read, parse and cross-check the schema files named in `options`."""
-    if not options.schema and options.missing_config:
-        raise ConfigError(options.missing_config)
-    if not options.schema:
-        raise ConfigError(
-            'no schema files configured: add `schema = ["schema/app.sql"]` under '
-            "[tool.storegen] in pyproject.toml, or pass --schema FILE"
-        )
-    from dataclasses import replace
-
-    from .queries.parse import parse_queries
-    from .schema.parse import parse_schema, read_schema_files
-    from .schema.validate import validate_schema
-
-    sources = read_schema_files(list(options.schema), display=options.display_path)
-    scanned: list[SourceFile] = []  # lexed once, for both
-    schema = parse_schema(sources, scanned=scanned)
-    schema = validate_schema(schema, sources, scanned)
-    if options.queries:  # named queries (issue 7), typed against the validated schema
-        query_sources = read_schema_files(
-            list(options.queries), display=options.display_path, kind="query file"
-        )
-        schema = replace(schema, queries=parse_queries(query_sources, schema))
-    if options.strict_types:
-        from .render.type_typos import near_miss_types
-
-        for warning in near_miss_types(schema, options):
-            raise SchemaError(f"{warning.message} (--strict-types)", warning.location)
-    return schema
-
-
 def generate(options: Options, *, cache: bool = True) -> Generation:
     """Produce the whole package in memory. Raises StoregenError on bad input.
 
@@ -130,14 +98,18 @@ def generate(options: Options, *, cache: bool = True) -> Generation:
     # the other core while this one hashes the inputs and imports the rest
     # (background.py; in the `storegen` command, the child forked at start-up,
     # spare.py); a cache hit stops the child.
-    with Background(load_schema, options) as parsing:
+    sources = read_sources(options)
+    with Background(parse_sources, *sources) as parsing:
         if not cache:
             return _generate(options, parsing)
         from .backends.manifest import builtin_templates_dir
         from .output import cache as generations
 
         key = generations.generation_key(
-            options, Path(__file__).resolve().parent, [builtin_templates_dir(), *options.templates]
+            options,
+            Path(__file__).resolve().parent,
+            [builtin_templates_dir(), *options.templates],
+            sources,
         )
         hit = generations.load(options.root, key)
         if hit is not None:
@@ -176,6 +148,7 @@ def _generate(options: Options, parsing: Background[Schema]) -> Generation:
     except StoregenError:
         ahead = None
     schema = parsing.result()
+    check_strict_types(schema, options)
     if ahead is None:
         backends = [load_backend(name, options.templates) for name in options.backends]
     for backend in backends:

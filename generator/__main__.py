@@ -53,7 +53,7 @@ def run() -> NoReturn:
 
 
 def _warm_parser() -> None:
-    """In the spare: what `load_schema` imports and loads on its first parse.
+    """In the spare: what `parse_sources` imports and loads on its first parse.
 
     storegen names only sqlglot's built-in dialects, so sqlglot never looks for
     a dialect plugin here and `importlib.metadata` need not load; it never diffs
@@ -65,7 +65,7 @@ def _warm_parser() -> None:
     spare.defer_import("sqlglot.diff", ("diff",))
     import sqlglot
 
-    from . import config, load_schema  # noqa: F401  # the job unpickles both
+    from .load import parse_sources  # noqa: F401  # the job unpickles it (plain text in)
     from .queries import parse  # noqa: F401
     from .schema import parse as _, validate  # noqa: F401
 

@@ -370,3 +370,31 @@ from sqlglot.diff import Insert
 
 assert Insert is real.Insert
 """
+
+
+def the_spare_parses_plain_text_without_config_or_pathlib() -> None:
+    """The job is text in, schema out (`storegen.load.parse_sources`): the parsing child
+    imports neither the config module nor pathlib (~4 ms on the critical path). In an
+    interpreter of its own; pathlib, which the editable install's finder loads at
+    start-up, is dropped from sys.modules first, so any import of it shows."""
+    import subprocess
+
+    subprocess.run([sys.executable, "-c", _PLAIN_TEXT_JOB], check=True, cwd=REPO, timeout=60)
+
+
+_PLAIN_TEXT_JOB = """
+import sys
+sys.modules.pop("pathlib", None)
+from storegen.__main__ import _warm_parser
+
+_warm_parser()
+from storegen.load import parse_sources
+
+schema = parse_sources(
+    [("s.sql", "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT NOT NULL);")],
+    [("q.sql", "-- name: t_by_a :one\\nSELECT * FROM t WHERE a = :a;\\n")],
+)
+assert [t.name for t in schema.tables] == ["t"] and [q.name for q in schema.queries] == ["t_by_a"]
+assert "storegen.config" not in sys.modules, "the parsing child imported the config module"
+assert "pathlib" not in sys.modules, "the parsing child imported pathlib"
+"""

@@ -31,6 +31,7 @@ FORKED_CHECKS = [
     "the_command_generates_the_same_package_through_the_spare",
     "the_spare_parses_without_loading_importlib_metadata",
     "the_spare_defers_sqlglot_diff_and_difflib",
+    "the_spare_parses_plain_text_without_config_or_pathlib",
 ]
 
 

@@ -19,6 +19,7 @@ import storegen
 import storegen.backends.manifest as manifest
 import storegen.output.cache as cache
 import storegen.render.templates as templates
+from storegen import read_sources
 from storegen.config import Options, load_options
 
 SCHEMA = """CREATE TABLE notes (
@@ -147,9 +148,23 @@ def test_changed_storegen_code_changes_the_key(
     package = tmp_path_factory.mktemp("pkg") / "storegen"
     package.mkdir()
     (package / "__init__.py").write_text("VERSION = 1\n", "utf-8")
-    before = cache.generation_key(options, package, [])
+    sources = read_sources(options)
+    before = cache.generation_key(options, package, [], sources)
     (package / "__init__.py").write_text("VERSION = 2\n", "utf-8")
-    assert cache.generation_key(options, package, []) != before
+    assert cache.generation_key(options, package, [], sources) != before
+
+
+def test_the_key_is_of_the_schema_text_that_was_parsed(project: Path) -> None:
+    """A schema file edited after generation read it must not file that output under
+    the new text's key: the key hashes the text as read, not the file as it is now."""
+    options = load_options(None, project)
+    package = Path(storegen.__file__).parent
+    read = read_sources(options)
+    key = cache.generation_key(options, package, [], read)
+    schema = project / "schema.sql"
+    schema.write_text(schema.read_text("utf-8") + "\nCREATE TABLE later (id INTEGER PRIMARY KEY);\n")
+    assert cache.generation_key(options, package, [], read) == key
+    assert cache.generation_key(options, package, [], read_sources(options)) != key
 
 
 @pytest.mark.parametrize("dist", ["storegen", "black", "sqlglot"])

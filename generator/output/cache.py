@@ -39,8 +39,18 @@ KEEP = 4
 _FOLDER = ("generation",)
 
 
-def generation_key(options: Any, package_dir: Path, template_dirs: list[Path]) -> str:
-    """The hash of every input a generation with `options` reads."""
+def generation_key(
+    options: Any,
+    package_dir: Path,
+    template_dirs: list[Path],
+    sources: tuple[list[tuple[str, str]], ...],
+) -> str:
+    """The hash of every input a generation with `options` reads.
+
+    `sources`: the schema and query files as the generation read them
+    (`generator.read_sources`), hashed as read, so that a file edited after
+    it was read cannot file that output under the new text's key.
+    """
     digest = hashlib.sha256()
 
     def add(label: str, data: bytes) -> None:
@@ -52,9 +62,9 @@ def generation_key(options: Any, package_dir: Path, template_dirs: list[Path]) -
     add("python", f"{sys.version}\0{sqlite3.sqlite_version}".encode())
     add("distributions", "\n".join(installed_distributions()).encode())
     add("options", repr(options).encode())
-    for kind, paths in (("schema", options.schema), ("queries", options.queries)):
-        for path in paths:
-            add(f"{kind}:{path}", _read(path))
+    for kind, files in zip(("schema", "queries"), sources):
+        for shown, text in files:
+            add(f"{kind}:{shown}", text.encode())
     if options.postgres_objects is not None:  # its text is printed into postgres.py
         add("postgres_objects", _read(options.postgres_objects))
     folders = [("package", package_dir), *(("templates", d) for d in template_dirs)]

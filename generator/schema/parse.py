@@ -1,4 +1,4 @@
-"""Schema files to IR: read them, dispatch each statement, then link tables.
+"""Schema text to IR: dispatch each statement, then link tables.
 
 Statements are dispatched on their leading keywords. CREATE TABLE and CREATE
 INDEX become IR (`parse_table`); views, triggers and FTS5 tables become IR
@@ -12,8 +12,7 @@ key may name a table from a later file.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 from sqlglot import exp
 
@@ -27,6 +26,7 @@ from .sqlglot_adapter import parse_create
 from .tables import ParsedTable, parse_table
 from .triggers import rewritten_table
 from .lex import SCHEMA_PHRASES, SourceFile, Statement, check_parentheses, scan_source
+from .files import read_schema_files  # noqa: F401  # where callers have long found it
 
 # Statements that are not schema: data, transactions, connection settings.
 # PRAGMA lines are passed over: they set up a connection, not the schema, and
@@ -56,46 +56,6 @@ class _ParsedIndex:
     index: Index
     location: Location
     listed: dict[str, str]  # COLLATE written after a column name, by lower name
-
-
-def read_schema_files(
-    paths: Sequence[Path], display: Callable[[Path], str] = str, kind: str = "schema file"
-) -> list[tuple[str, str]]:
-    """Read schema files as text, so that parsing itself never touches the disk.
-
-    Args:
-        paths: The schema files, in the order their statements should run.
-        display: How a path appears in messages; the path as given by default.
-        kind: What the files are, for messages (``schema file``, ``query file``).
-
-    Returns:
-        ``(display_path, sql_text)`` pairs, ready for `parse_schema`.
-
-    Raises:
-        SchemaError: A file is unreadable, binary (has a NUL byte) or not
-            UTF-8; the location is that of the first offending byte.
-    """
-    sources = []
-    for path in paths:
-        shown = display(path)
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            raise SchemaError(f"{shown}: cannot read {kind}: {error.strerror}") from None
-        if b"\0" in data:
-            raise SchemaError(
-                f"binary data (a NUL byte) in a {kind}: is this really SQL?",
-                _byte_location(shown, data, data.index(b"\0")),
-            )
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise SchemaError(
-                f"not valid UTF-8 (byte 0x{data[error.start]:02x}): save the file as UTF-8",
-                _byte_location(shown, data, error.start),
-            ) from None
-        sources.append((shown, text.removeprefix("\ufeff")))
-    return sources
 
 
 def parse_schema(
@@ -375,10 +335,3 @@ def _unknown(statement: Statement) -> str:
         "CREATE TABLE, INDEX, VIEW, TRIGGER and VIRTUAL TABLE (fts5), and passes over PRAGMA "
         "and data statements"
     )
-
-
-def _byte_location(path: str, data: bytes, offset: int) -> Location:
-    """line:col of a byte offset, counting characters of the valid text before it."""
-    line_start = data.rfind(b"\n", 0, offset) + 1
-    col = len(data[line_start:offset].decode("utf-8", errors="replace")) + 1
-    return Location(path, data.count(b"\n", 0, offset) + 1, col)
