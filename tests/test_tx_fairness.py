@@ -254,3 +254,42 @@ async def test_a_cancel_that_lands_as_the_turn_comes_is_not_swallowed(ticks: int
     await waiter
     assert not accepted or (claimant.cancelled() and not owned), (accepted, owned)
     assert turns.owner is None
+
+
+class _ClientRefused(LibsqlDatabase):
+    """Fails to make its client `refuse` times (as for a URL the driver rejects)."""
+
+    refuse = 0
+
+    def _current_client(self) -> Any:
+        if self.refuse:
+            self.refuse -= 1
+            raise ValueError("libsql-client rejects the URL")
+        return super()._current_client()
+
+
+async def test_libsql_a_call_that_cannot_make_its_client_gives_back_its_slot_and_turn(
+    sqld: Any,
+) -> None:
+    """A call that waited for a transaction, then failed to make its client, sent
+    nothing: its in-flight slot and the turn it held go back. Before, the slot was
+    lost (with max_in_flight=1 every later call outside a transaction queued until
+    its deadline) and the next transaction yielded 1 s to a turn never given back."""
+    db, table = _ClientRefused(sqld.ws_url, max_in_flight=1), f"t_{uuid.uuid4().hex[:12]}"
+    await db.execute_script(SCHEMA.replace(" t ", f" {table} "))
+    insert = f"INSERT INTO {table} VALUES (?)"
+    try:
+        async with db.transaction():
+            db.refuse = 1
+            waiter = asyncio.create_task(count_in(db, table))
+            await asyncio.sleep(0.05)  # it waits for this transaction's end: a turn is owed
+            await db.execute(insert, (0,))
+        with pytest.raises(ValueError, match="rejects the URL"):
+            await waiter
+        started = time.monotonic()
+        async with db.transaction():
+            await db.execute(insert, (1,))
+        assert time.monotonic() - started < 0.5  # not the 1 s yield to a turn kept forever
+        assert await asyncio.wait_for(count_in(db, table), 3) == 2  # the one slot is free
+    finally:
+        await db.close()

@@ -41,12 +41,7 @@ from typing import Any, TypeVar
 from .database import NOT_NOW, NotNow
 from .errors import Failure, TransactionUnsupported
 from .libsql_batch import WriteBatcher
-from .libsql_errors import (
-    classify_libsql_error,
-    is_connection_error,
-    libsql_client,
-    retry_busy,
-)
+from .libsql_errors import classify_libsql_error, is_connection_error, libsql_client, retry_busy
 from .libsql_transactions import _Transactions
 from .turns import TransactionTurns
 from .libsql_urls import _WS_SCHEMES, _env_token, normalize_url, split_script
@@ -316,14 +311,18 @@ class LibsqlDatabase(_Transactions):
             turn = await self._tx_turns.wait_idle(hold=True) if owner is not None else None
             slots = self._loop_slots()
             deadline = asyncio.get_running_loop().time() + self._timeout
+            acquired = False
             try:
                 async with asyncio.timeout_at(deadline):  # nothing is sent while queued
                     await slots.acquire()
-            except BaseException:
+                acquired = True
+                client = self._current_client()
+            except BaseException:  # nothing sent: the slot and the held turn go back
+                if acquired:
+                    slots.release()
                 if turn is not None:
                     turn()
                 raise
-            client = self._current_client()
             call = asyncio.ensure_future(retry_busy(op, client, deadline))
             # An abandoned call still holds its stream: the slot frees when it ends.
             call.add_done_callback(lambda _: slots.release())
