@@ -10,10 +10,10 @@ Every piece comes from the same builder as `update`, so both write alike.
 
 from __future__ import annotations
 
-from pypika import Table
 from pypika.terms import Field
 
 from . import sql
+from .sql_terms import TableTerms
 from ..render.views import TableView
 
 MARK = "\x00"
@@ -21,6 +21,7 @@ MARK = "\x00"
 
 def patch_parts(
     table: TableView,
+    terms: TableTerms,
     style: str,
     real: frozenset[str],
     nocase: sql.Nocase,
@@ -29,7 +30,7 @@ def patch_parts(
     """(head, SET fragment per update column, tail, placeholder style) for `table`."""
     columns = [f.column for f in table.update_fields]
     full = sql.update_sql(
-        table.name,
+        terms,
         columns,
         table.key_columns,
         [f.column for f in table.fields],
@@ -38,7 +39,7 @@ def patch_parts(
         nocase,
         blobs,
     )
-    head = f"UPDATE {Table(table.name).get_sql(quote_char=chr(34))} SET "
+    head = f"UPDATE {terms.table.get_sql(quote_char=chr(34))} SET "
     sets = tuple(
         Field(c).get_sql(quote_char='"') + "=" + (f"CAST({MARK} AS BLOB)" if c in blobs else MARK)
         for c in columns

@@ -19,9 +19,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
-from pypika import Order, Parameter, PostgreSQLQuery, Table, Tuple
+from pypika import Order, Parameter, PostgreSQLQuery, Tuple
 from pypika import functions as fn
-from pypika.terms import Criterion, Field, LiteralValue, Term
+from pypika.terms import Criterion, LiteralValue, Term
+
+from .sql_terms import Columns, TableTerms
 
 
 class Placeholders:
@@ -43,22 +45,6 @@ def _coalesce(mark: Term, default_sql: str) -> Term:
     return coalesce
 
 
-class _Qualified(Field):
-    """A column as `"table"."column"` wherever it is printed (see the module docstring).
-
-    PyPika namespaces fields only in queries with joins; this one always is.
-    """
-
-    def get_sql(self, secondary_quote_char: str = "'", **kwargs: Any) -> str:
-        kwargs["with_namespace"] = True
-        return super().get_sql(secondary_quote_char=secondary_quote_char, **kwargs)
-
-
-def _column(table: Table, column: str) -> Field:
-    """`column` of `table` for an expression: qualified, so never a string literal."""
-    return _Qualified(column, table=table)
-
-
 class Nocase:
     """Columns compared case-insensitively, and how the dialect says so.
 
@@ -71,8 +57,8 @@ class Nocase:
         self.columns = frozenset(columns)
         self.lower = lower
 
-    def equal(self, table: Table, column: str, mark: Term) -> Criterion:
-        field = _column(table, column)
+    def equal(self, table: TableTerms, column: str, mark: Term) -> Criterion:
+        field = table.column(column)
         if column not in self.columns:
             return field == mark
         if self.lower:
@@ -101,7 +87,7 @@ NO_NOCASE = Nocase()
 
 
 def _where_equal(
-    table: Table,
+    table: TableTerms,
     columns: Sequence[str],
     marks: Placeholders,
     nocase: Nocase = NO_NOCASE,
@@ -111,17 +97,7 @@ def _where_equal(
     return Criterion.all(criteria)
 
 
-def _fields(table: Table, columns: Sequence[str]) -> list[Term]:
-    """Qualified columns, for expressions (SELECT list, ORDER BY, RETURNING)."""
-    return [_column(table, c) for c in columns]
-
-
-def _names(table: Table, columns: Sequence[str]) -> list[Term]:
-    """Bare columns, for INSERT column lists and ON CONFLICT targets."""
-    return [table.field(c) for c in columns]
-
-
-def _returning(table: Table, columns: Sequence[str], real_columns: frozenset[str]) -> list[Term]:
+def _returning(table: TableTerms, columns: Sequence[str], real_columns: frozenset[str]) -> Term:
     """RETURNING terms, working around SQLite 3.40's RETURNING affinity bug.
 
     When a table's first column has REAL affinity, SQLite 3.40 applies it to
@@ -130,12 +106,14 @@ def _returning(table: Table, columns: Sequence[str], real_columns: frozenset[str
     has no affinity) and the REAL ones as `CAST("col" AS REAL)`.
     """
     if not real_columns:
-        return _fields(table, columns)
-    quoted = {c: _column(table, c).get_sql(quote_char='"') for c in columns}
-    return [
-        LiteralValue(f"CAST({quoted[c]} AS REAL)" if c in real_columns else f"+{quoted[c]}")
-        for c in columns
-    ]
+        return table.columns(columns)
+    quoted = {c: table.column(c).get_sql(quote_char='"') for c in columns}
+    return Columns(
+        [
+            LiteralValue(f"CAST({quoted[c]} AS REAL)" if c in real_columns else f"+{quoted[c]}")
+            for c in columns
+        ]
+    )
 
 
 def _blob(mark: Parameter, column: str, blobs: Collection[str]) -> Term:
@@ -144,7 +122,7 @@ def _blob(mark: Parameter, column: str, blobs: Collection[str]) -> Term:
 
 
 def _insert(
-    table: Table,
+    table: TableTerms,
     columns: Sequence[str],
     defaults: dict[str, str],
     style: str,
@@ -158,14 +136,14 @@ def _insert(
         for column, mark in ((column, _blob(marks.next(), column, blobs)) for column in columns)
     ]
     return (
-        PostgreSQLQuery.into(table, immutable=False)
-        .columns(*_names(table, columns))
+        PostgreSQLQuery.into(table.table, immutable=False)
+        .columns(table.columns(columns, bare=True))
         .insert(*values)
     )
 
 
 def insert_sql(
-    table_name: str,
+    table: TableTerms,
     columns: Sequence[str],
     returning: Sequence[str],
     defaults: dict[str, str],
@@ -174,13 +152,12 @@ def insert_sql(
     blobs: Collection[str] = (),
 ) -> str:
     """INSERT ... RETURNING the row as stored."""
-    table = Table(table_name)
     query = _insert(table, columns, defaults, style, blobs)
-    return str(query.returning(*_returning(table, returning, real_columns)))
+    return str(query.returning(_returning(table, returning, real_columns)))
 
 
 def select_by_sql(
-    table_name: str,
+    table: TableTerms,
     columns: Sequence[str],
     keys: Sequence[str],
     style: str,
@@ -188,13 +165,13 @@ def select_by_sql(
     blobs: Collection[str] = (),
 ) -> str:
     """SELECT the row whose `keys` equal the parameters."""
-    table, marks = Table(table_name), Placeholders(style)
-    query = PostgreSQLQuery.from_(table, immutable=False).select(*_fields(table, columns))
+    marks = Placeholders(style)
+    query = PostgreSQLQuery.from_(table.table, immutable=False).select(table.columns(columns))
     return str(query.where(_where_equal(table, keys, marks, nocase, blobs)))
 
 
 def update_sql(
-    table_name: str,
+    table: TableTerms,
     set_columns: Sequence[str],
     keys: Sequence[str],
     returning: Sequence[str],
@@ -204,45 +181,45 @@ def update_sql(
     blobs: Collection[str] = (),
 ) -> str:
     """UPDATE the mutable columns of the row with `keys`, RETURNING it."""
-    table, marks = Table(table_name), Placeholders(style)
-    query: Any = PostgreSQLQuery.update(table, immutable=False)
+    marks = Placeholders(style)
+    query: Any = PostgreSQLQuery.update(table.table, immutable=False)
     for column in set_columns:
-        query = query.set(table.field(column), _blob(marks.next(), column, blobs))
+        query = query.set(table.bare(column), _blob(marks.next(), column, blobs))
     query = query.where(_where_equal(table, keys, marks, nocase, blobs))
-    return str(query.returning(*_returning(table, returning, real_columns)))
+    return str(query.returning(_returning(table, returning, real_columns)))
 
 
 def delete_by_sql(
-    table_name: str,
+    table: TableTerms,
     keys: Sequence[str],
     style: str,
     nocase: Nocase = NO_NOCASE,
     blobs: Collection[str] = (),
 ) -> str:
     """DELETE the row whose `keys` equal the parameters."""
-    table, marks = Table(table_name), Placeholders(style)
+    marks = Placeholders(style)
     return str(
-        PostgreSQLQuery.from_(table, immutable=False)
+        PostgreSQLQuery.from_(table.table, immutable=False)
         .delete()
         .where(_where_equal(table, keys, marks, nocase, blobs))
     )
 
 
 def count_by_sql(
-    table_name: str,
+    table: TableTerms,
     keys: Sequence[str],
     style: str,
     nocase: Nocase = NO_NOCASE,
     blobs: Collection[str] = (),
 ) -> str:
     """COUNT(*) of the rows whose `keys` equal the parameters (all rows if none)."""
-    table, marks = Table(table_name), Placeholders(style)
-    query = PostgreSQLQuery.from_(table, immutable=False).select(fn.Count("*"))
+    marks = Placeholders(style)
+    query = PostgreSQLQuery.from_(table.table, immutable=False).select(fn.Count("*"))
     return str(query.where(_where_equal(table, keys, marks, nocase, blobs)) if keys else query)
 
 
 def list_by_sql(
-    table_name: str,
+    table: TableTerms,
     columns: Sequence[str],
     keys: Sequence[str],
     order_by: Sequence[str],
@@ -259,13 +236,13 @@ def list_by_sql(
     Without an `order_by` (no primary key), pages are by `LIMIT ? OFFSET ?` on
     rowid, or on `rowless_order` where there is no rowid (PostgreSQL).
     """
-    table, marks = Table(table_name), Placeholders(style)
-    query: Any = PostgreSQLQuery.from_(table, immutable=False).select(*_fields(table, columns))
+    marks = Placeholders(style)
+    query: Any = PostgreSQLQuery.from_(table.table, immutable=False).select(table.columns(columns))
     criteria: list[Criterion] = [
         nocase.equal(table, c, _blob(marks.next(), c, blobs)) for c in keys
     ]
     if after and order_by:
-        ordered = _fields(table, order_by)
+        ordered = [table.column(c) for c in order_by]
         cursor = [_blob(marks.next(), c, blobs) for c in order_by]
         criteria.append(
             ordered[0] > cursor[0] if len(ordered) == 1 else Tuple(*ordered) > Tuple(*cursor)
@@ -273,9 +250,11 @@ def list_by_sql(
     if criteria:
         query = query.where(Criterion.all(criteria))
     if order_by:
-        return str(query.orderby(*_fields(table, order_by), order=Order.asc).limit(marks.next()))
+        return str(
+            query.orderby(*[table.column(c) for c in order_by], order=Order.asc).limit(marks.next())
+        )
     if rowless_order:
-        query = query.orderby(*_fields(table, rowless_order), order=Order.asc)
+        query = query.orderby(*[table.column(c) for c in rowless_order], order=Order.asc)
     else:
         query = query.orderby(LiteralValue("rowid"))
     query = query.limit(marks.next())
@@ -283,20 +262,19 @@ def list_by_sql(
 
 
 def insert_many_sql(
-    table_name: str,
+    table: TableTerms,
     columns: Sequence[str],
     defaults: dict[str, str],
     style: str,
     blobs: Collection[str] = (),
 ) -> str:
     """The INSERT of `insert_sql` without RETURNING, for executemany."""
-    table = Table(table_name)
     query = _insert(table, columns, defaults, style, blobs)
     return str(query)
 
 
 def upsert_sql(
-    table_name: str,
+    table: TableTerms,
     columns: Sequence[str],
     keys: Sequence[str],
     set_columns: Sequence[str],
@@ -311,12 +289,11 @@ def upsert_sql(
     Only `set_columns` are taken from the new row, so immutable columns
     (created_at, created_by) keep what the first insert stored.
     """
-    table = Table(table_name)
     query = _insert(table, columns, defaults, style, blobs)
-    query = query.on_conflict(*_names(table, keys))
+    query = query.on_conflict(*[table.bare(c) for c in keys])
     for column in set_columns:
-        query = query.do_update(table.field(column))
-    return str(query.returning(*_returning(table, returning, real_columns)))
+        query = query.do_update(table.bare(column))
+    return str(query.returning(_returning(table, returning, real_columns)))
 
 
 def quote_identifier(identifier: str) -> str:

@@ -11,6 +11,7 @@ import re
 
 from . import sql
 from .patch_sql import patch_parts
+from .sql_terms import TableTerms
 from ..render.views import TableView
 
 _BLOB_LITERAL = re.compile(r"(?<![\w'])[xX]'[0-9a-fA-F]*'")
@@ -37,22 +38,21 @@ def table_statements(table: TableView, style: str, dialect: str) -> dict[str, ob
     # SQLite's NUMERIC affinity would turn decimal text into an inexact REAL:
     # a BLOB is stored as given (see convert.encode_decimal).
     blobs = {f.column for f in table.fields if f.exact_text} if dialect == "sqlite" else set()
+    terms = TableTerms(table.name)
     statements: dict[str, object] = {}
     for method in table.methods:
         keys = [p.column for p in method.params]
         nocase = _nocase(table, tuple(keys), dialect)
         if method.kind == "insert":
             statements[method.sql] = sql.insert_sql(
-                table.name, writable, columns, defaults, style, real, blobs
+                terms, writable, columns, defaults, style, real, blobs
             )
         elif method.kind == "insert_many":
-            statements[method.sql] = sql.insert_many_sql(
-                table.name, writable, defaults, style, blobs
-            )
+            statements[method.sql] = sql.insert_many_sql(terms, writable, defaults, style, blobs)
         elif method.kind == "upsert":
             set_columns = [f.column for f in table.update_fields]
             statements[method.sql] = sql.upsert_sql(
-                table.name,
+                terms,
                 writable,
                 table.key_columns,
                 set_columns,
@@ -63,13 +63,11 @@ def table_statements(table: TableView, style: str, dialect: str) -> dict[str, ob
                 blobs,
             )
         elif method.kind == "get":
-            statements[method.sql] = sql.select_by_sql(
-                table.name, columns, keys, style, nocase, blobs
-            )
+            statements[method.sql] = sql.select_by_sql(terms, columns, keys, style, nocase, blobs)
         elif method.kind == "update":
             set_columns = [f.column for f in table.update_fields]
             statements[method.sql] = sql.update_sql(
-                table.name,
+                terms,
                 set_columns,
                 table.key_columns,
                 columns,
@@ -80,17 +78,17 @@ def table_statements(table: TableView, style: str, dialect: str) -> dict[str, ob
             )
         elif method.kind == "patch":
             keys_nocase = _nocase(table, table.key_columns, dialect)
-            statements[method.sql] = patch_parts(table, style, real, keys_nocase, blobs)
+            statements[method.sql] = patch_parts(table, terms, style, real, keys_nocase, blobs)
         elif method.kind == "delete":
-            statements[method.sql] = sql.delete_by_sql(table.name, keys, style, nocase, blobs)
+            statements[method.sql] = sql.delete_by_sql(terms, keys, style, nocase, blobs)
         elif method.kind == "count":
-            statements[method.sql] = sql.count_by_sql(table.name, keys, style, nocase, blobs)
+            statements[method.sql] = sql.count_by_sql(terms, keys, style, nocase, blobs)
         elif method.kind == "list":
             order = [p.column for p in method.cursor]
             # No rowid on PostgreSQL, nor in a view.
             rowless = table.rowless_order if dialect != "sqlite" or table.read_only else ()
             statements[method.sql] = sql.list_by_sql(
-                table.name,
+                terms,
                 columns,
                 keys,
                 order,
@@ -102,7 +100,7 @@ def table_statements(table: TableView, style: str, dialect: str) -> dict[str, ob
             )
             if method.sql_after:
                 statements[method.sql_after] = sql.list_by_sql(
-                    table.name, columns, keys, order, style, after=True, nocase=nocase, blobs=blobs
+                    terms, columns, keys, order, style, after=True, nocase=nocase, blobs=blobs
                 )
     return statements
 

@@ -1,0 +1,123 @@
+"""One table's PyPika terms, built once and shared by every statement of that table.
+
+A table's SELECT list is the same in its get, list and count-free page
+statements, its RETURNING list the same in insert, update, upsert and patch,
+and its INSERT column list the same in insert, insert_many and upsert.
+Building them per statement made PyPika print (and, for RETURNING, check)
+the same columns a dozen times per table. Here each column is one term, and
+each list of columns one `Columns` term that prints once per set of printing
+options. Everything is per `TableTerms` instance, made per table (and per
+dialect and placeholder style) in `store_sql.table_statements`: nothing is
+shared between tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from pypika import Table
+from pypika.terms import Field, Term
+
+
+class _Table(Table):
+    """A Table whose hash is computed once.
+
+    PyPika hashes a table by printing it, and checks every RETURNING term
+    against the written table with sets of tables: a few prints per column.
+    These tables are never renamed nor aliased once built, so the hash stays.
+    """
+
+    _hash: int | None = None
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = super().__hash__()
+        return self._hash
+
+
+class Qualified(Field):
+    """A column as `"table"."column"` wherever it is printed (see `sql`'s module docstring).
+
+    PyPika namespaces fields only in queries with joins; this one always is.
+    """
+
+    def get_sql(self, secondary_quote_char: str = "'", **kwargs: Any) -> str:
+        kwargs["with_namespace"] = True
+        return super().get_sql(secondary_quote_char=secondary_quote_char, **kwargs)
+
+
+class Columns(Term):
+    """Several terms as one, printed as PyPika prints a list of terms: each with the
+    options it passes, joined by "," (its SELECT, RETURNING and INSERT column lists).
+
+    The printed text is kept per set of options: printing is a pure function of
+    the options and of the terms, which are never changed once built. So the SQL
+    is what PyPika prints for the terms one by one, printed once per table.
+    `nodes_` shows PyPika every term (its RETURNING check sees each column);
+    the fields and tables it asks for are computed once.
+    """
+
+    def __init__(self, terms: Sequence[Term]) -> None:
+        super().__init__()
+        self.terms = tuple(terms)
+        self._printed: dict[tuple[tuple[str, Any], ...], str] = {}
+        self._fields: set[Field] | None = None
+        self._tables: set[Table] | None = None
+
+    def nodes_(self) -> Iterator[Any]:
+        yield self
+        for term in self.terms:
+            yield from term.nodes_()
+
+    @property
+    def tables_(self) -> set[Table]:
+        if self._tables is None:
+            self._tables = set(self.find_(Table))
+        return self._tables
+
+    def fields_(self) -> set[Field]:
+        if self._fields is None:
+            self._fields = set(self.find_(Field))
+        return self._fields
+
+    def get_sql(self, **kwargs: Any) -> str:
+        key = tuple(sorted(kwargs.items()))
+        text = self._printed.get(key)
+        if text is None:
+            text = self._printed[key] = ",".join(term.get_sql(**kwargs) for term in self.terms)
+        return text
+
+
+class TableTerms:
+    """One table's PyPika `Table`, its columns and its lists of columns, each built once."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.table: Table = _Table(name)
+        self._qualified: dict[str, Qualified] = {}
+        self._bare: dict[str, Field] = {}
+        self._lists: dict[tuple[bool, tuple[str, ...]], Columns] = {}
+
+    def column(self, column: str) -> Field:
+        """`column` for an expression: qualified, so never a string literal."""
+        field = self._qualified.get(column)
+        if field is None:
+            field = self._qualified[column] = Qualified(column, table=self.table)
+        return field
+
+    def bare(self, column: str) -> Field:
+        """`column` for an INSERT column list, a SET target or an ON CONFLICT target."""
+        field = self._bare.get(column)
+        if field is None:
+            field = self._bare[column] = self.table.field(column)
+        return field
+
+    def columns(self, columns: Sequence[str], *, bare: bool = False) -> Columns:
+        """The qualified (or bare) columns as one list term."""
+        key = (bare, tuple(columns))
+        listed = self._lists.get(key)
+        if listed is None:
+            pick = self.bare if bare else self.column
+            listed = self._lists[key] = Columns([pick(c) for c in columns])
+        return listed
