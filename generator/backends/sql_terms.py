@@ -47,6 +47,22 @@ class Qualified(Field):
         return super().get_sql(secondary_quote_char=secondary_quote_char, **kwargs)
 
 
+_Options = tuple[tuple[str, Any], ...]
+
+
+def _options(kwargs: dict[str, Any]) -> _Options:
+    """PyPika's printing options as a key: a term built once prints the same text for them.
+
+    `with_namespace` is read as a truth value only (pypika/terms.py), and an
+    UPDATE's RETURNING passes it as a bound method of the query
+    (`self._update_table and self.from_`, pypika/dialects.py): keyed as is,
+    no UPDATE would ever find its RETURNING list printed.
+    """
+    if "with_namespace" in kwargs:
+        kwargs = {**kwargs, "with_namespace": bool(kwargs["with_namespace"])}
+    return tuple(sorted(kwargs.items()))
+
+
 class Columns(Term):
     """Several terms as one, printed as PyPika prints a list of terms: each with the
     options it passes, joined by "," (its SELECT, RETURNING and INSERT column lists).
@@ -61,7 +77,7 @@ class Columns(Term):
     def __init__(self, terms: Sequence[Term]) -> None:
         super().__init__()
         self.terms = tuple(terms)
-        self._printed: dict[tuple[tuple[str, Any], ...], str] = {}
+        self._printed: dict[_Options, str] = {}
         self._fields: set[Field] | None = None
         self._tables: set[Table] | None = None
 
@@ -82,7 +98,7 @@ class Columns(Term):
         return self._fields
 
     def get_sql(self, **kwargs: Any) -> str:
-        key = tuple(sorted(kwargs.items()))
+        key = _options(kwargs)
         text = self._printed.get(key)
         if text is None:
             text = self._printed[key] = ",".join(term.get_sql(**kwargs) for term in self.terms)
