@@ -36,8 +36,12 @@ class Placeholders:
     def next(self) -> Parameter:
         self._count += 1
         if self._style == "marker":  # numbered later, per combination (patch_sql.py)
-            return Parameter("\x00")
-        return Parameter("?" if self._style == "qmark" else f"${self._count}")
+            return _MARKER
+        return _QMARK if self._style == "qmark" else Parameter(f"${self._count}")
+
+
+# A parameter prints the same text wherever it is, and PyPika never changes one.
+_QMARK, _MARKER = Parameter("?"), Parameter("\x00")
 
 
 def _coalesce(mark: Term, default_sql: str) -> Term:

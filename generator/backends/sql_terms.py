@@ -40,11 +40,21 @@ class Qualified(Field):
     """A column as `"table"."column"` wherever it is printed (see `sql`'s module docstring).
 
     PyPika namespaces fields only in queries with joins; this one always is.
+    Its hash (PyPika prints a field to hash it, and hashes every field of a
+    WHERE to check its tables) is computed once: the column is never renamed,
+    aliased nor moved to another table once built.
     """
+
+    _hash: int | None = None
 
     def get_sql(self, secondary_quote_char: str = "'", **kwargs: Any) -> str:
         kwargs["with_namespace"] = True
         return super().get_sql(secondary_quote_char=secondary_quote_char, **kwargs)
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = super().__hash__()
+        return self._hash
 
 
 _Options = tuple[tuple[str, Any], ...]
