@@ -80,8 +80,8 @@ class Columns(Term):
     The printed text is kept per set of options: printing is a pure function of
     the options and of the terms, which are never changed once built. So the SQL
     is what PyPika prints for the terms one by one, printed once per table.
-    `nodes_` shows PyPika every term (its RETURNING check sees each column);
-    the fields and tables it asks for are computed once.
+    `nodes_` shows PyPika every term; the fields and tables its checks ask for
+    are computed once.
     """
 
     def __init__(self, terms: Sequence[Term]) -> None:
@@ -103,8 +103,12 @@ class Columns(Term):
         return self._tables
 
     def fields_(self) -> set[Field]:
+        """One field per table: PyPika's checks of a term's fields (a RETURNING list's,
+        a WHERE's) read only each field's table and the term's tables, so one field per
+        table gets the same verdict as every field, in one pass instead of one per column."""
         if self._fields is None:
-            self._fields = set(self.find_(Field))
+            by_table = {id(f.table): f for f in self.find_(Field)}
+            self._fields = set(by_table.values())
         return self._fields
 
     def get_sql(self, **kwargs: Any) -> str:
