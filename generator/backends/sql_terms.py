@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pypika import Table
-from pypika.terms import Field, Term
+from pypika.terms import Field, LiteralValue, Term
 
 
 class _Table(Table):
@@ -57,37 +57,28 @@ class Qualified(Field):
         return self._hash
 
 
-_Options = tuple[tuple[str, Any], ...]
-
-
-def _options(kwargs: dict[str, Any]) -> _Options:
-    """PyPika's printing options as a key: a term built once prints the same text for them.
-
-    `with_namespace` is read as a truth value only (pypika/terms.py), and an
-    UPDATE's RETURNING passes it as a bound method of the query
-    (`self._update_table and self.from_`, pypika/dialects.py): keyed as is,
-    no UPDATE would ever find its RETURNING list printed.
-    """
-    if "with_namespace" in kwargs:
-        kwargs = {**kwargs, "with_namespace": bool(kwargs["with_namespace"])}
-    return tuple(sorted(kwargs.items()))
-
-
 class Columns(Term):
-    """Several terms as one, printed as PyPika prints a list of terms: each with the
-    options it passes, joined by "," (its SELECT, RETURNING and INSERT column lists).
+    """Several columns as one term, printed as PyPika prints a list of terms: each
+    with the options it passes, joined by "," (SELECT, RETURNING, INSERT column lists).
 
-    The printed text is kept per set of options: printing is a pure function of
-    the options and of the terms, which are never changed once built. So the SQL
-    is what PyPika prints for the terms one by one, printed once per table.
-    `nodes_` shows PyPika every term; the fields and tables its checks ask for
-    are computed once.
+    Its text is kept per `quote_char` and truth of `with_namespace`, the only
+    options a column (a `Field`, or a `LiteralValue` expression) without an
+    alias prints from (pypika/terms.py: `Field.get_sql`; the other options go
+    to `format_alias_sql`, which returns the text as is without an alias). The
+    columns are never changed once built, so the SQL is what PyPika prints for
+    them one by one, printed once per table. `with_namespace` is keyed by its
+    truth value: an UPDATE's RETURNING passes it as a bound method of the
+    query (`self._update_table and self.from_`, pypika/dialects.py).
+    `nodes_` shows PyPika every column; the fields and tables its checks ask
+    for are computed once.
     """
 
     def __init__(self, terms: Sequence[Term]) -> None:
         super().__init__()
+        if not all(isinstance(t, (Field, LiteralValue)) and t.alias is None for t in terms):
+            raise TypeError("Columns holds columns (or expressions) without an alias")
         self.terms = tuple(terms)
-        self._printed: dict[_Options, str] = {}
+        self._printed: dict[tuple[str | None, bool], str] = {}
         self._fields: set[Field] | None = None
         self._tables: set[Table] | None = None
 
@@ -112,7 +103,7 @@ class Columns(Term):
         return self._fields
 
     def get_sql(self, **kwargs: Any) -> str:
-        key = _options(kwargs)
+        key = (kwargs.get("quote_char"), bool(kwargs.get("with_namespace")))
         text = self._printed.get(key)
         if text is None:
             text = self._printed[key] = ",".join(term.get_sql(**kwargs) for term in self.terms)
