@@ -8,6 +8,7 @@ dialect must spell differently, and SQLite's RETURNING and affinity quirks.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from . import sql
 from .patch_sql import patch_parts
@@ -42,7 +43,6 @@ def table_statements(table: TableView, style: str, dialect: str) -> dict[str, ob
     statements: dict[str, object] = {}
     for method in table.methods:
         keys = [p.column for p in method.params]
-        nocase = _nocase(table, tuple(keys), dialect)
         if method.kind == "insert":
             statements[method.sql] = sql.insert_sql(
                 terms, writable, columns, defaults, style, real, blobs
@@ -63,7 +63,9 @@ def table_statements(table: TableView, style: str, dialect: str) -> dict[str, ob
                 blobs,
             )
         elif method.kind == "get":
-            statements[method.sql] = sql.select_by_sql(terms, columns, keys, style, nocase, blobs)
+            statements[method.sql] = sql.select_by_sql(
+                terms, columns, keys, style, _nocase(table, keys, dialect), blobs
+            )
         elif method.kind == "update":
             set_columns = [f.column for f in table.update_fields]
             statements[method.sql] = sql.update_sql(
@@ -80,11 +82,16 @@ def table_statements(table: TableView, style: str, dialect: str) -> dict[str, ob
             keys_nocase = _nocase(table, table.key_columns, dialect)
             statements[method.sql] = patch_parts(table, terms, style, real, keys_nocase, blobs)
         elif method.kind == "delete":
-            statements[method.sql] = sql.delete_by_sql(terms, keys, style, nocase, blobs)
+            statements[method.sql] = sql.delete_by_sql(
+                terms, keys, style, _nocase(table, keys, dialect), blobs
+            )
         elif method.kind == "count":
-            statements[method.sql] = sql.count_by_sql(terms, keys, style, nocase, blobs)
+            statements[method.sql] = sql.count_by_sql(
+                terms, keys, style, _nocase(table, keys, dialect), blobs
+            )
         elif method.kind == "list":
             order = [p.column for p in method.cursor]
+            nocase = _nocase(table, keys, dialect)
             # No rowid on PostgreSQL, nor in a view.
             rowless = table.rowless_order if dialect != "sqlite" or table.read_only else ()
             statements[method.sql] = sql.list_by_sql(
@@ -105,14 +112,14 @@ def table_statements(table: TableView, style: str, dialect: str) -> dict[str, ob
     return statements
 
 
-def _nocase(table: TableView, keys: tuple[str, ...], dialect: str) -> sql.Nocase:
+def _nocase(table: TableView, keys: Sequence[str], dialect: str) -> sql.Nocase:
     """Case-insensitive key columns, as the dialect must spell them.
 
     SQLite already compares a NOCASE column with NOCASE, so only a key whose
     list says COLLATE NOCASE over another column collation needs it written;
     PostgreSQL needs `lower()` for every one.
     """
-    columns = table.nocase(keys)
+    columns = table.nocase(tuple(keys))
     if dialect == "sqlite":
         return sql.Nocase(sorted(columns - table.nocase_columns))
     return sql.Nocase(sorted(columns), lower=True)
