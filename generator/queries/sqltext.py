@@ -10,6 +10,7 @@ so any length (none, or 100,000) is one statement with one variable.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from functools import lru_cache
 
 from ..schema.lex import Token, scan_source
 
@@ -33,8 +34,7 @@ def placeholder_sql(sql: str, params: Sequence[str], sequences: Collection[str] 
     name in ``sequences`` (the whole list of an ``IN (...)``) reads its
     values from one JSON-array parameter.
     """
-    source = scan_source("<query>", sql)
-    tokens = [t for s in source.statements for t in s.tokens]
+    tokens = _tokens(sql)
     numbers = {name: i + 1 for i, name in enumerate(params)}
     out: list[str] = []
     previous: Token | None = None
@@ -96,7 +96,7 @@ def transpile_query(
 
 def param_names(sql: str) -> list[str]:
     """The ``:name`` parameters of SQLite text, in order of first appearance."""
-    tokens = [t for s in scan_source("<query>", sql).statements for t in s.tokens]
+    tokens = _tokens(sql)
     names: list[str] = []
     for i, token in enumerate(tokens[:-1]):
         following = tokens[i + 1]
@@ -104,3 +104,14 @@ def param_names(sql: str) -> list[str]:
             if following.text not in names:
                 names.append(following.text)
     return names
+
+
+@lru_cache(maxsize=4096)
+def _tokens(sql: str) -> tuple[Token, ...]:
+    """The significant tokens of a query's text, lexed once per text.
+
+    A variant of a dynamic query is read for its parameter names when it is
+    built, then again for them and for its placeholders once per SQL style;
+    the tokens (frozen) depend on the text alone.
+    """
+    return tuple(t for s in scan_source("<query>", sql).statements for t in s.tokens)
