@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from functools import lru_cache
+from typing import Any
 
 from ..schema.lex import Token, scan_source
 
@@ -76,7 +77,7 @@ def transpile_query(
 
     from .json_paths import json_operators
 
-    tree = sqlglot.parse_one(sql, read="sqlite")
+    tree = sqlglot.parse_one(sql, read=_dialect("sqlite"))
     order = tree.args.get("order")
     if not_null_order and isinstance(order, exp.Order):
         for ordered in order.expressions:
@@ -91,7 +92,16 @@ def transpile_query(
     for placeholder in list(tree.find_all(exp.Placeholder)):
         placeholder.replace(exp.Parameter(this=exp.Literal.number(numbers[placeholder.name])))
     json_operators(tree)
-    return tree.sql(dialect=dialect)
+    # The tree is this call's own: printed in place, as sqlglot.transpile does (no deep copy).
+    return tree.sql(dialect=_dialect(dialect), copy=False)
+
+
+@lru_cache(maxsize=None)
+def _dialect(name: str) -> Any:
+    """sqlglot's dialect `name`, made once: by name, sqlglot makes one per parse and per print."""
+    from sqlglot.dialects.dialect import Dialect
+
+    return Dialect.get_or_raise(name)
 
 
 def param_names(sql: str) -> list[str]:
