@@ -11,7 +11,9 @@ wrong data or no row, where `"t"."col"` fails "no such column", i.e.
 SCHEMA_MISMATCH. INSERT column lists, SET targets and ON CONFLICT targets
 stay bare: they cannot be qualified, and a missing one already fails.
 Builders are made with `immutable=False`: each statement is built once and
-never reused, so PyPika need not copy the query at every builder call.
+never reused, so PyPika need not copy the query at every builder call. The
+terms inside them (the table, its columns, its column lists) are one table's
+`TableTerms` (sql_terms.py), built once and shared by that table's statements.
 """
 
 from __future__ import annotations

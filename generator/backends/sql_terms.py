@@ -1,6 +1,6 @@
 """One table's PyPika terms, built once and shared by every statement of that table.
 
-A table's SELECT list is the same in its get, list and count-free page
+A table's SELECT list is the same in each of its get and list (page)
 statements, its RETURNING list the same in insert, update, upsert and patch,
 and its INSERT column list the same in insert, insert_many and upsert.
 Building them per statement made PyPika print (and, for RETURNING, check)
