@@ -122,6 +122,6 @@ def _tokens(sql: str) -> tuple[Token, ...]:
 
     A variant of a dynamic query is read for its parameter names when it is
     built, then again for them and for its placeholders once per SQL style;
-    the tokens (frozen) depend on the text alone.
+    the tokens (immutable tuples) depend on the text alone.
     """
     return tuple(t for s in scan_source("<query>", sql).statements for t in s.tokens)
