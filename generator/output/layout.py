@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import re
 
-from .rules import PREFIXED_SINGLE, blank_suspect, docstring, double_quoted, kept_as_printed
-from .rules import left_by_black, lone_string, odd_spacing, suspect_line
+from .rules import blank_suspect, docstring, double_quoted, kept_as_printed, left_by_black
+from .rules import lone_string, odd_spacing, prefixed_single, suspect_line
 from .split import LINE_LENGTH, STRING, split_statement
 
 
@@ -145,7 +145,7 @@ def _line(line: str, stripped: str, depth: int, strict: bool) -> _Shaped | None:
     printed = line
     if "'" in line and "#" not in line:
         line = STRING.sub(_prefer_double, line)
-        if strict and PREFIXED_SINGLE.search(line):
+        if strict and prefixed_single(line):
             raise _Unsure  # black prefers double quotes on f/r/b strings too
     elif strict and "'" in line:
         raise _Unsure

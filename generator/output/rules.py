@@ -66,9 +66,12 @@ ODD_SPACING = re.compile(r"[(\[{] |(?<=\S) [)\]}]|\S {2,}\S| ,|,(?=[^\s)\]}])")
 _ODD_CANDIDATE = re.compile(r"[(\[{] | [)\]}]|  | ,|,[^\s)\]}]")
 # A string with a prefix in single quotes: black would make it double-quoted.
 PREFIXED_SINGLE = re.compile(r"(?<![\w'\"])[rRbBuUfF]+'")
-_LONE_STRING = re.compile(r""" *(?:[A-Za-z_]\w*=)?(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'),?""")
+_PREFIX_QUOTE = re.compile(r"[rRbBuUfF]'")  # in every match of PREFIXED_SINGLE; ~5x faster
+_LONE_STRING = re.compile(
+    r""" *(?:[A-Za-z_]\w*=)?(?:"[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*'),?"""
+)
 _PLAIN_STRING_ASSIGN = re.compile(
-    r""" *[A-Za-z_]\w* = (?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')"""
+    r""" *[A-Za-z_]\w* = (?:"[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*')"""
 )
 # `NAME = '...'` holding a `"` and no `'`, backslash, `#`, tab or CR: black keeps its
 # quotes, and when it fits, or is too long even in parentheses, leaves the line as it is.
@@ -132,6 +135,11 @@ def kept_as_printed(line: str) -> bool:
     )
 
 
+def prefixed_single(line: str) -> bool:
+    """A string with a prefix in single quotes (`PREFIXED_SINGLE`), the cheap test first."""
+    return _PREFIX_QUOTE.search(line) is not None and PREFIXED_SINGLE.search(line) is not None
+
+
 def lone_string(line: str) -> bool:
     """An element line of a split call or collection that is one string (`"..."`, `k="...",`):
     black cannot split it further and leaves it as it is, however long."""
@@ -150,8 +158,9 @@ def double_quoted(literal: str) -> str:
     body = literal[1:-1]
     if "\\" not in body:  # no escapes: a '"' inside would need one, so black keeps '...'
         return literal if '"' in body else f'"{body}"'
-    if '"' not in body and "'" not in body:
-        return f'"{body}"'  # escapes, but no quote for the passes below to change
+    if "'" not in body and '\\"' not in body:
+        # black's first two passes change nothing (no \' or \"), the third escapes each "
+        return literal if '"' in body else f'"{body}"'
     new_body = _sub_twice(_ESCAPED_NEW, r"\1\2" + '"', body)
     if new_body != body:
         body = new_body

