@@ -23,7 +23,7 @@ from storegen import background
 from storegen.config import Options, load_options
 from storegen.output import finish
 from storegen.output.format import _chunks, _format_all, black_mode
-from storegen.output.layout import shape
+from storegen.output.layout import shape, shape_or_none
 from tests.test_golden import REPO, case_options, discover_cases
 
 CACHE = REPO / ".storegen-cache" / "black"
@@ -120,6 +120,72 @@ LEFT_ALONE = {
 }
 
 
+# `shape` works each line out once per module and serves its repeats (most lines recur
+# once per table), and skips work on lines that cannot need it. Each case repeats a line
+# in a context where black treats it differently, or holds a line that must not take a
+# shortcut: black's result either way, in strict mode (generation's) too.
+_CALL = "    found = await self._db.fetch_one(_SOME_TABLE__GET_BY_A_LONG_KEY_NAME, (some_long_key_name_here,))"
+_CALL_SPLIT = (
+    "    found = await self._db.fetch_one(\n"
+    "        _SOME_TABLE__GET_BY_A_LONG_KEY_NAME, (some_long_key_name_here,)\n    )"
+)
+FAST_PATHS = {
+    "a long line split at each repeat": (
+        f"async def f():\n{_CALL}\n\n\nasync def g():\n{_CALL}\n",
+        f"async def f():\n{_CALL_SPLIT}\n\n\nasync def g():\n{_CALL_SPLIT}\n",
+    ),
+    "'...' strings normalised at each repeat": (
+        "def f():\n    return g('a', 'it\\'s')\n\n\ndef h():\n    return g('a', 'it\\'s')\n",
+        'def f():\n    return g("a", "it\'s")\n\n\ndef h():\n    return g("a", "it\'s")\n',
+    ),
+    "a magic trailing comma exploded at each repeat": (
+        "def f():\n    return (a, b,)\n\n\ndef g():\n    return (a, b,)\n",
+        "def f():\n    return (\n        a,\n        b,\n    )\n\n\n"
+        "def g():\n    return (\n        a,\n        b,\n    )\n",
+    ),
+    "a docstring, then the same text as a plain string": (
+        'class A:\n    """  Doc."""\n\n    x = 1\n    """  Doc."""\n',
+        'class A:\n    """Doc."""\n\n    x = 1\n    """  Doc."""\n',
+    ),
+    "a repeated comment leaves the docstring's place as it was": (
+        "class A:\n    def f(self):\n        x = 1\n        # note\n        return x\n\n"
+        '    def g(self):\n        # note\n        """  Doc."""\n        return 1\n',
+        "class A:\n    def f(self):\n        x = 1\n        # note\n        return x\n\n"
+        '    def g(self):\n        # note\n        """Doc."""\n        return 1\n',
+    ),
+    "the same text at two bracket depths (and the depth after it)": (
+        f"x = [\n    'a',\n]\n\n\nasync def f():\n    'a',\n{_CALL}\n",
+        f'x = [\n    "a",\n]\n\n\nasync def f():\n    "a",\n{_CALL_SPLIT}\n',
+    ),
+    "an element with a magic comma inside": (
+        "def f():\n    return some_function_name(first_argument_value, second_argument, "
+        "g(b, c,), last_one_here)\n",
+        "def f():\n    return some_function_name(\n        first_argument_value,\n"
+        "        second_argument,\n        g(\n            b,\n            c,\n        ),\n"
+        "        last_one_here,\n    )\n",
+    ),
+    "an element too long for its line": (
+        "def f():\n    return some_function_name(first_argument, other_function_name("
+        + ", ".join(f"argument_{i}" for i in range(9))
+        + "), x, y)\n",
+        "def f():\n    return some_function_name(\n        first_argument,\n"
+        "        other_function_name(\n"
+        + "".join(f"            argument_{i},\n" for i in range(9))
+        + "        ),\n        x,\n        y,\n    )\n",
+    ),
+    "an escaped double quote": ("X = ['a\\\"b', 'c\\'d']\n", "X = ['a\"b', \"c'd\"]\n"),
+    "escapes without quotes": ("X = ['a\\nb', 'c\\\\nd']\n", 'X = ["a\\nb", "c\\\\nd"]\n'),
+    "escapes beside quotes": (
+        "X = ['a\\n\"b\"', 'c\\\\\"d\"', 'e\\'f']\n",
+        'X = [\'a\\n"b"\', \'c\\\\"d"\', "e\'f"]\n',
+    ),
+    "a short SQL constant kept as printed": (
+        'X = \'SELECT "a" FROM "t"\'\n',
+        'X = \'SELECT "a" FROM "t"\'\n',
+    ),
+}
+
+
 def black(text: str) -> str:
     import black as black_module
 
@@ -138,6 +204,20 @@ def test_shape_matches_black(name: str) -> None:
 def test_shape_leaves_unsure_lines(name: str) -> None:
     printed = LEFT_ALONE[name]
     assert shape(printed) == printed
+
+
+@pytest.mark.parametrize("name", sorted(FAST_PATHS))
+def test_repeats_and_shortcuts_keep_blacks_result(name: str) -> None:
+    printed, expected = FAST_PATHS[name]
+    assert black(printed) == expected, "the case itself is wrong: black disagrees"
+    assert shape(printed) == expected
+    assert shape_or_none(printed) == expected
+
+
+def test_a_prefixed_copy_of_a_kept_line_is_left_to_black() -> None:
+    kept = "X = 'SELECT \"a\" FROM t'\n"
+    assert shape_or_none(kept) == kept == black(kept)
+    assert shape_or_none(kept + "Y = b'SELECT \"a\" FROM t'\n") is None  # a prefix: black decides
 
 
 def rendered_modules(options: Options) -> dict[str, str]:
