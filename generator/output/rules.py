@@ -5,16 +5,19 @@ from __future__ import annotations
 import re
 
 LINE_LENGTH = 100  # generator.output.format pins black to the same length
+_CONTINUED = re.compile(r"\\\s*\n")  # a backslash ending a docstring's line
 
 
 def docstring(block: list[str]) -> list[str] | None:
     """A docstring laid out as black's `visit_STRING` does; None for an unusual one."""
+    if len(block) == 1 and _kept_docstring(block[0]):
+        return block
     text = "\n".join(block)
     indent = text[: len(text) - len(text.lstrip(" "))]
     value = text.strip(" ")
     if not value.endswith('"""') or value.count('"""') != 2 or len(value) < 6:
         return None
-    if "\t" in value or "\r" in value or re.search(r"\\\s*\n", value):
+    if "\t" in value or "\r" in value or ("\\" in value and _CONTINUED.search(value)):
         return None
     body = value[3:-3]
     started_empty = not body
@@ -44,6 +47,25 @@ def docstring(block: list[str]) -> list[str] | None:
     else:
         literal = f'"""{body}"""'
     return (indent + literal).split("\n")
+
+
+def _kept_docstring(line: str) -> bool:
+    """A one-line docstring `docstring` returns as it is (most are): its text neither
+    starts nor ends with a space, a quote or a backslash, and holds no line break."""
+    value = line.lstrip(" ")
+    body = value[3:-3]
+    return (
+        value.startswith('"""')
+        and value.endswith('"""')
+        and '"""' not in body
+        and body != ""
+        and body[0] not in ' "'
+        and body[-1] not in ' "\\'
+        and body == body.strip()
+        and "\t" not in body
+        and "\r" not in body
+        and len(body.splitlines()) == 1
+    )
 
 
 def fix_multiline(docstring: str, prefix: str) -> str:

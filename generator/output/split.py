@@ -109,7 +109,7 @@ def _split_at(
         return None
     body = code[opening + 1 : closing].strip()
     collection = explode_collections and (opening == 0 or not _is_name_end(code[opening - 1]))
-    magic = _is_magic(code, opening, pairs)
+    magic = _is_magic(code, opening, pairs, items)
     # a magic comma inside the body: the pairs within it are the body's own, shifted
     nested = _COMMA_CLOSING.search(body) is not None and any(
         _is_magic(code, inside, pairs) for inside in pairs if opening < inside < closing
@@ -248,8 +248,11 @@ def _has_magic_comma(code: str, pairs: dict[int, int]) -> bool:
     return any(_is_magic(code, opening, pairs) for opening in pairs)
 
 
-def _is_magic(code: str, opening: int, pairs: dict[int, int]) -> bool:
-    """A trailing comma black keeps exploded: any but that of `(x,)` or a subscript `x[a,]`."""
+def _is_magic(
+    code: str, opening: int, pairs: dict[int, int], items: list[str] | None = None
+) -> bool:
+    """A trailing comma black keeps exploded: any but that of `(x,)` or a subscript `x[a,]`
+    (`items`: the pair's `_elements`, when the caller has them)."""
     if not code[opening + 1 : pairs[opening]].rstrip().endswith(","):
         return False
     if code[opening] == "{":
@@ -257,5 +260,6 @@ def _is_magic(code: str, opening: int, pairs: dict[int, int]) -> bool:
     subscript = code[opening] == "[" and opening > 0 and _is_name_end(code[opening - 1])
     if code[opening] == "[" and not subscript:
         return True
-    items = _elements(code, opening, pairs)
+    if items is None:
+        items = _elements(code, opening, pairs)
     return items is None or len(items) > 1
