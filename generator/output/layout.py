@@ -55,10 +55,10 @@ class _Unsure(Exception):
     """A line `shape` leaves as printed, which black might still change."""
 
 
-# What one line at the top level (bracket depth 0) comes to, the same wherever it occurs,
-# so worked out once per module (most lines are printed once per table): its lines, or
-# None for itself unchanged; the bracket depth after it; and whether the next statement
-# opens a block, or None when the line leaves that as it was (a comment).
+# What one line comes to, given the bracket depth before it: the same wherever the two
+# occur together, so worked out once per module (most lines are printed once per table).
+# Its lines, or None for itself unchanged; the bracket depth after it; and whether the
+# next statement opens a block, or None when the line leaves that as it was (a comment).
 _Shaped = tuple[list[str] | None, int, bool | None]
 _KEPT: _Shaped = (None, 0, False)
 
