@@ -52,7 +52,7 @@ def prune_checked(name: str, source: str) -> str | None:
 
 def drop_imports(source: str, trees: list[tuple[int, ast.Module]], used: set[str]) -> str:
     """`source` without the top-level imports (of `trees`) that bind no name in `used`."""
-    lines = source.split("\n")
+    lines: list[str] | None = None  # split only when something is dropped
     # Bottom-up, so earlier line numbers stay valid while statements are replaced.
     for offset, tree in reversed(trees):
         for node in reversed(tree.body):
@@ -63,10 +63,12 @@ def drop_imports(source: str, trees: list[tuple[int, ast.Module]], used: set[str
             kept = [alias for alias in node.names if bound_name(alias) in used]
             if len(kept) == len(node.names):
                 continue
+            if lines is None:
+                lines = source.split("\n")
             end = node.end_lineno or node.lineno
             replacement = [_statement(node, kept)] if kept else []
             lines[offset + node.lineno - 1 : end + offset] = replacement
-    return "\n".join(lines)
+    return source if lines is None else "\n".join(lines)
 
 
 # A module is parsed in pieces of about this many lines: the syntax tree of a
