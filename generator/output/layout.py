@@ -11,6 +11,10 @@ black's own way (pinned mode, line length 100):
 - a long `NAME = "string"` gets black's parentheses when that makes it fit;
 - strings get black's preferred quotes, docstrings its indentation and closing.
 
+The splits themselves are in `split.py`. A line's result depends only on its text
+and the bracket depth before it, so each such pair is worked out once per module
+(most lines recur once per table).
+
 Only these shapes are touched, and only when every part is understood. For
 built-in templates the result is written without black (output/finish.py): in
 strict mode a line `shape` cannot vouch for sends its file to black, and

@@ -106,8 +106,8 @@ _UNESCAPED_NEW = re.compile(r'(([^\\]|^)(\\\\)*)"')
 
 
 def suspect_line(line: str, stripped: str) -> bool:
-    """A line (not empty; `stripped` of spaces) black may change that `shape` does not look
-    at (strict mode)."""
+    """A line (not empty; `stripped` is `line.strip()`) black may change that `shape` does
+    not look at (strict mode)."""
     if not stripped:
         return True  # a line of only whitespace
     if line[-1] in " \t\f\v" or "\t" in line or "\r" in line:
