@@ -84,8 +84,12 @@ def fix_multiline(docstring: str, prefix: str) -> str:
 
 # Spacing black normalises, in code with its strings blanked (strict mode).
 ODD_SPACING = re.compile(r"[(\[{] |(?<=\S) [)\]}]|\S {2,}\S| ,|,(?=[^\s)\]}])")
-# Found wherever ODD_SPACING is (each of its branches holds one of these), ~3x faster.
-_ODD_CANDIDATE = re.compile(r"[(\[{] | [)\]}]|  | ,|,[^\s)\]}]")
+# Between them, found wherever ODD_SPACING is (each of its branches holds one of these).
+# Three patterns that each start with a known character are searched ~3-9x faster
+# than ODD_SPACING, whose branches have no first character in common.
+_ODD_AFTER_SPACE = re.compile(r" [ ,)\]}]")
+_ODD_AFTER_OPENING = re.compile(r"[(\[{] ")
+_ODD_AFTER_COMMA = re.compile(r",[^\s)\]}]")
 # A string with a prefix in single quotes: black would make it double-quoted.
 PREFIXED_SINGLE = re.compile(r"(?<![\w'\"])[rRbBuUfF]+'")
 _PREFIX_QUOTE = re.compile(r"[rRbBuUfF]'")  # in every match of PREFIXED_SINGLE; ~5x faster
@@ -131,8 +135,12 @@ def blank_suspect(lines: list[str], i: int) -> bool:
 
 def odd_spacing(code: str) -> bool:
     """Spacing black would normalise in `code` (strings blanked, stripped): `ODD_SPACING`,
-    tried only where a cheaper pattern (with a set of first characters) finds a candidate."""
-    return _ODD_CANDIDATE.search(code) is not None and ODD_SPACING.search(code) is not None
+    tried only where one of the three cheaper patterns finds a candidate."""
+    return (
+        _ODD_AFTER_SPACE.search(code) is not None
+        or _ODD_AFTER_OPENING.search(code) is not None
+        or _ODD_AFTER_COMMA.search(code) is not None
+    ) and ODD_SPACING.search(code) is not None
 
 
 def left_by_black(line: str) -> bool:
