@@ -63,6 +63,9 @@ def test_user_templates_still_go_through_black() -> None:
         ("X = (0, )\n", "X = (0,)\n"),  # spacing shape does not normalise
         ("X = 'ÜberTabelle' + '" + "x" * 100 + "'\n", None),  # long and non-ASCII
         ("def f(a,b):\n    return a\n", "def f(a, b):\n    return a\n"),
+        ("x = f( a)\n", "x = f(a)\n"),  # each spacing pattern shape checks first...
+        ("x  = [a ,b]\n", "x = [a, b]\n"),  # ...before the one that decides
+        ("x = {'a': 1 }\n", 'x = {"a": 1}\n'),
     ],
 )
 def test_lines_shape_cannot_vouch_for_go_through_black(printed: str, expected: str | None) -> None:
