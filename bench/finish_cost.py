@@ -10,8 +10,10 @@ bench/vs_sqlc.py (`--tables` tables, 2 named queries each, aiosqlite):
 
 - warm: the fastest of `--warm` calls in this process;
 - cold: the first call in a fresh process (the modules imported first, as
-  generation imports them while the schema is parsed), median of `--cold`
-  processes; the symbol table alone beside it, the floor of pruning.
+  generation imports them while the schema is parsed, and the command's GC
+  threshold), median of `--cold` processes;
+
+and the symbol table alone (warm), the floor of pruning.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from bench.vs_sqlc import storegen_project
 
 # Run in a fresh process: import what finishing needs, then time each file's first call.
 COLD = r"""
-import json, pickle, sys, time, _symtable
+import gc, json, pickle, sys, time, _symtable
+gc.set_threshold(100_000, 50, 100)  # as the storegen command sets it (storegen/__main__.py)
 from storegen.output import imports, layout, symbols
 sources = pickle.load(open(sys.argv[1], "rb"))
 clock = time.perf_counter
