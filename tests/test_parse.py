@@ -283,6 +283,31 @@ def test_the_same_names_without_restrict_are_kept() -> None:
     assert [t.name for t in schema.tables] == ["p", "[c]", "c]"]
 
 
+# fmt: off
+# A name written quoted that equals the placeholder a bare name of the same statement
+# would get (_0, _1, ... padded with _): it was given back as that bare name (found by
+# tests/reliability/test_property_schemas.py).
+PLACEHOLDER_LOOKALIKES = [
+    P('CREATE TABLE [_0] (k INT UNIQUE);\nCREATE TABLE c (A0 BLOB, f INT REFERENCES [_0] (k))', ["_0", "c"], {"c": ["A0", "f"]}, id="fk-target"),
+    P('CREATE TABLE [_0] (ab INT, [_1] INT)', ["_0"], {"_0": ["ab", "_1"]}, id="own-name"),
+    P('CREATE TABLE "_0" (ab INT);\nCREATE TABLE \'_1\' (ab INT, cd INT)', ["_0", "_1"], {"_1": ["ab", "cd"]}, id="double-and-single-quoted"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(("sql", "tables", "columns"), PLACEHOLDER_LOOKALIKES)
+def test_a_quoted_name_like_a_placeholder_keeps_its_name(
+    sql: str, tables: list[str], columns: dict[str, list[str]]
+) -> None:
+    schema = validate_schema(parse_schema(sources(sql)), sources(sql))
+    assert [t.name for t in schema.tables] == tables
+    for table in schema.tables:
+        if table.name in columns:
+            assert [c.name for c in table.columns] == columns[table.name]
+        for key in table.foreign_keys:
+            assert key.ref_table == "_0"
+
+
 @pytest.mark.parametrize(("sql", "message", "location"), SQLITE_REJECTS)
 def test_sqlite_rejects(sql: str, message: str, location: str) -> None:
     schema = parse_schema(sources(sql))

@@ -38,7 +38,14 @@ def parse_create(
     """
     base = statement.tokens[0].start
     chars = list(statement.text)
-    hidden = placeholders(names, (t.text for t in statement.tokens if t.kind == "word"))
+    # Quoted names and strings too ([_0], "_0", '_0'): a placeholder equal to one would
+    # give that name back as the word it stands for (a table [_0] read as column A0's name).
+    taken = (
+        t.text if t.kind == "word" else t.text[1:-1]
+        for t in statement.tokens
+        if t.kind in ("word", "quoted", "string")
+    )
+    hidden = placeholders(names, taken)
     restore = {placeholder: token.text for token, placeholder in hidden.items()}
     blanks = [*blanks, *((t.start, t.end, p) for t, p in hidden.items())]
     for start, end, placeholder in blanks:
