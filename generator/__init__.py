@@ -8,7 +8,7 @@ and `storegen check` are both built on this one call.
 from __future__ import annotations
 
 from .errors import ConfigError, SchemaError, StoregenError, TemplateError
-from .load import check_strict_types, load_schema, parse_sources, read_sources
+from .load import check_strict_types, load_schema, parse_sources, read_sources, schema_of
 
 # typing.TYPE_CHECKING without importing typing (2 ms): the `storegen` command forks
 # its parsing child before anything but os, signal and sys is imported (spare.py).
@@ -90,6 +90,7 @@ def generate(options: Options, *, cache: bool = True) -> Generation:
     With `cache`, a generation from exactly the same inputs (output/cache.py
     lists them) is read back from `.storegen-cache/generation` instead.
     """
+    from functools import partial
     from pathlib import Path
 
     from .background import Background
@@ -113,7 +114,9 @@ def generate(options: Options, *, cache: bool = True) -> Generation:
         )
         hit = generations.load(options.root, key)
         if hit is not None:
-            generation = Generation(files=hit[0], load=lambda: load_schema(options), tables=hit[1])
+            # The schema of the text the key was made from, not the files as they are now.
+            load = partial(schema_of, sources, options)
+            generation = Generation(files=hit[0], load=load, tables=hit[1])
             generation.key = key
             return generation
         generation = _generate(options, parsing)

@@ -3,7 +3,7 @@
 A cold `storegen generate` of a small schema is mostly imports: sqlglot and
 the schema parse on one side (~0.1 s), Jinja, PyPika and the render modules
 on the other, and the second side needs nothing from the first until it
-renders. `Background(load_schema, options)` forks: the child imports sqlglot,
+renders. `Background(parse_sources, *sources)` forks: the child imports sqlglot,
 parses and sends the Schema back pickled through a pipe, while the parent
 imports the rest on the other core; `result()` waits for the child. The
 modules the parent imports meanwhile keep sqlglot out of their module level

@@ -22,7 +22,12 @@ Sources = tuple[list[tuple[str, str]], list[tuple[str, str]]]
 
 def load_schema(options: Options) -> Schema:
     """Read, parse and cross-check the schema files named in `options`."""
-    schema = parse_sources(*read_sources(options))
+    return schema_of(read_sources(options), options)
+
+
+def schema_of(sources: Sources, options: Options) -> Schema:
+    """The schema of files already read (`read_sources`), checked as `options` ask."""
+    schema = parse_sources(*sources)
     check_strict_types(schema, options)
     return schema
 

@@ -33,8 +33,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import NoReturn
 
-# A job larger than this waits in `take` until the child, still warming, reads it.
-# Below it the pipe buffers it (Linux: 64 KB, macOS: 16 KB, or more).
+# A job larger than this could wait in `take` until the child, still warming, reads
+# it. Below it the pipe buffers it (Linux: 64 KB, macOS: 16 KB, or more); above it
+# the pipe is grown to hold it where it can be (`_room_for`).
 _MAX_JOB_BYTES = 16_000
 
 
@@ -111,14 +112,15 @@ def waiting() -> bool:
 def take(job: bytes) -> Spare | None:
     """Hand `job` (a pickled `(function, args)`) to the spare; None when there is none.
 
-    The spare is taken either way: a job too large for the pipe's buffer
-    stops it instead (it would make this process wait for the child's warm-up).
+    The spare is taken either way: a job too large for the pipe's buffer,
+    even grown, stops it instead (it would make this process wait for the
+    child's warm-up).
     """
     global _spare
     spare, _spare = _spare, None
     if spare is None:
         return None
-    if len(job) > _MAX_JOB_BYTES:
+    if len(job) > _MAX_JOB_BYTES and not _room_for(spare.job, len(job)):
         spare.stop()
         return None
     try:
@@ -128,6 +130,21 @@ def take(job: bytes) -> Spare | None:
         pass
     os.close(spare.job)
     return spare
+
+
+def _room_for(pipe: int, size: int) -> bool:
+    """Grow `pipe`'s buffer to hold `size` bytes; False where it cannot.
+
+    Linux only (F_SETPIPE_SZ, up to /proc/sys/fs/pipe-max-size: 1 MB by
+    default, the schema text of ~2,000 tables): the job is the schema and
+    query text, so a large project would otherwise lose its head start.
+    """
+    try:
+        import fcntl
+
+        return int(fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, size)) >= size
+    except (ImportError, AttributeError, OSError):
+        return False
 
 
 def discard() -> None:

@@ -206,13 +206,47 @@ def work_that_does_not_pickle_forks_as_without_a_spare() -> None:
 
 
 def a_job_too_large_for_the_pipe_forks_as_without_a_spare() -> None:
+    """Larger than a pipe can be made to hold (Linux: pipe-max-size; elsewhere 16 KB)."""
     spare.prestart(_warm_fails)
     waiting = spare._spare
     assert waiting is not None
-    text = "x" * 100_000
+    try:
+        with open("/proc/sys/fs/pipe-max-size", encoding="ascii") as limit:
+            text = "x" * (2 * int(limit.read()))
+    except OSError:
+        text = "x" * 100_000
     with _forked(Background(len, text)) as job:
         assert job._pid != waiting.pid and job.result() == len(text)
     assert _gone(waiting.pid)
+
+
+_RELEASE = -1  # the read end the next spare's warm-up waits on
+
+
+def _warm_until_released() -> None:
+    os.read(_RELEASE, 2)
+
+
+def a_large_job_goes_to_the_spare_without_waiting_for_its_warm_up() -> None:
+    """Where a pipe's buffer can grow (Linux), a job beyond 16 KB (a big project's
+    schema text) still goes to the spare, and handing it over does not wait for the
+    warm-up: here the warm-up ends only once the job has been handed over."""
+    global _RELEASE
+    import fcntl
+    import signal
+
+    if not hasattr(fcntl, "F_SETPIPE_SZ"):
+        return
+    _RELEASE, release = os.pipe()
+    spare.prestart(_warm_until_released)
+    waiting = spare._spare
+    text = "x" * 300_000
+    signal.alarm(30)  # a handover waiting for the warm-up would hang here: fail instead
+    with Background(len, text) as job:
+        assert waiting is not None and job._pid == waiting.pid
+        os.write(release, b"go")
+        assert job.result() == len(text)
+    signal.alarm(0)
 
 
 def a_spare_that_died_leaves_the_work_to_this_process() -> None:
@@ -370,6 +404,37 @@ from sqlglot.diff import Insert
 
 assert Insert is real.Insert
 """
+
+
+def generate_sends_the_parsing_child_plain_text() -> None:
+    """What `generate` hands the spare is `parse_sources` on (display path, text) pairs:
+    unpickling it needs neither the config module nor pathlib."""
+    import pickle
+
+    from storegen import generate
+    from storegen.load import parse_sources
+
+    sent: list[bytes] = []
+    take = spare.take
+
+    def record(job: bytes) -> spare.Spare | None:
+        sent.append(job)
+        return take(job)
+
+    spare.take = record  # type: ignore[assignment]
+    spare.prestart(_warm_fails)
+    with tempfile.TemporaryDirectory() as folder:
+        project = Path(folder)
+        (project / "schema.sql").write_text("CREATE TABLE n (id INTEGER PRIMARY KEY);\n", "utf-8")
+        (project / "pyproject.toml").write_text(
+            '[tool.storegen]\nschema = ["schema.sql"]\nout = "out"\npackage = "out"\n', "utf-8"
+        )
+        generate(load_options(None, project), cache=False)
+    (job,) = sent
+    assert b"storegen.config" not in job and b"pathlib" not in job, job
+    function, args = pickle.loads(job)
+    assert function is parse_sources
+    assert args == ([("schema.sql", "CREATE TABLE n (id INTEGER PRIMARY KEY);\n")], [])
 
 
 def the_spare_parses_plain_text_without_config_or_pathlib() -> None:

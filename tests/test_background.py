@@ -25,12 +25,14 @@ FORKED_CHECKS = [
     "a_spare_whose_warm_up_fails_still_does_its_job",
     "work_that_does_not_pickle_forks_as_without_a_spare",
     "a_job_too_large_for_the_pipe_forks_as_without_a_spare",
+    "a_large_job_goes_to_the_spare_without_waiting_for_its_warm_up",
     "a_spare_that_died_leaves_the_work_to_this_process",
     "discard_stops_a_spare_nobody_took",
     "a_spare_exits_when_the_command_is_gone",
     "the_command_generates_the_same_package_through_the_spare",
     "the_spare_parses_without_loading_importlib_metadata",
     "the_spare_defers_sqlglot_diff_and_difflib",
+    "generate_sends_the_parsing_child_plain_text",
     "the_spare_parses_plain_text_without_config_or_pathlib",
 ]
 

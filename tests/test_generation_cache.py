@@ -9,6 +9,7 @@ its output shows the change; a control test checks a hit is really served.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -220,6 +221,42 @@ def test_check_remembers_no_stale_migration_drift(
     capsys.readouterr()
     assert main(["check"]) == 1
     assert "migrat" in capsys.readouterr().err
+
+
+EDITED = SCHEMA + "CREATE TABLE edited_meanwhile (id INTEGER PRIMARY KEY);\n"
+
+
+def test_a_hit_parses_the_text_its_key_was_made_from(project: Path, runs: list[Path]) -> None:
+    """On a hit the schema is parsed only if asked for: from the text the key was made
+    from, not from the file as it is by then (the docs page and the summary use it)."""
+    generate(project)
+    hit = storegen.generate(load_options(None, project))
+    assert len(runs) == 1
+    (project / "schema.sql").write_text(EDITED, "utf-8")  # saved while the command runs
+    assert [t.name for t in hit.schema.tables] == ["notes"]
+    assert "edited_meanwhile" not in cache.docs_page(hit, load_options(None, project))
+
+
+def test_the_drift_kept_with_a_generation_is_that_of_its_own_schema(
+    project: Path, runs: list[Path]
+) -> None:
+    """The migration drift `check` keeps under a generation's key is worked out from that
+    generation's schema: a file saved meanwhile cannot file its drift under the old key."""
+    from storegen.cli import main
+
+    (project / "migrations").mkdir()
+    options = load_options(None, project)
+    cwd = Path.cwd()
+    os.chdir(project)
+    try:
+        assert main(["migrate", "--name", "initial"]) == 0
+    finally:
+        os.chdir(cwd)
+    generation = storegen.generate(options)
+    (project / "schema.sql").write_text(EDITED, "utf-8")  # saved while `check` runs
+    assert cache.migration_drift(options, generation) == []
+    (project / "schema.sql").write_text(SCHEMA, "utf-8")
+    assert cache.migration_drift(options, storegen.generate(options)) == []  # kept: in sync
 
 
 def test_a_changed_postgres_objects_file_generates_again(project: Path, runs: list[Path]) -> None:

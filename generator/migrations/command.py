@@ -47,8 +47,12 @@ class _Target:
     dialects: tuple[str, ...]  # ddl_dialect of each backend that sets one
 
 
-def _target(options: Options) -> _Target:
-    schema = load_schema(replace(options, queries=()))  # queries change no DDL: skip them
+def _target(options: Options, schema: Schema | None = None) -> _Target:
+    """What the schema files (or `schema`, parsed from them already) say the database is."""
+    if schema is None:
+        schema = load_schema(replace(options, queries=()))  # queries change no DDL: skip them
+    else:
+        schema = replace(schema, queries=())
     view = build_package_view(
         schema, options, tuple(options.display_path(p) for p in options.schema)
     )
@@ -184,14 +188,16 @@ def _check_dialect_folders(options: Options, dialects: tuple[str, ...], names: l
             )
 
 
-def migration_drift(options: Options) -> list[str] | None:
+def migration_drift(options: Options, schema: Schema | None = None) -> list[str] | None:
     """For `storegen check`: the message and differences, [] when in sync.
 
     None when the project has no migrations folder (it does not use them).
+    `schema`: the generation's own (cache.py keeps the answer under its key),
+    so that a schema file edited since cannot give it another text's answer.
     """
     if not options.migrations_dir.is_dir():
         return None
-    target = _target(options)
+    target = _target(options, schema)
     migrations = read_migrations(
         options.migrations_dir, options.display_path(options.migrations_dir)
     )

@@ -5,8 +5,9 @@ always finds the package up to date; regenerating an unchanged tree cost
 seconds at 500 tables. The key covers every input of `generate`, so a hit
 can only be the same output:
 
-- the schema and query files, the PostgreSQL objects file, and every file
-  of the migrations folder (their bytes, and their paths);
+- the schema and query files as generation read and parsed them (their
+  text and display paths: `generator.read_sources`), the PostgreSQL objects
+  file, and every file of the migrations folder (their bytes and paths);
 - the options (`repr`: every config key, the root and all paths);
 - every file of the storegen package itself (the generator code and the
   runtime it copies) and of every template folder, built-in and user;
@@ -15,10 +16,13 @@ can only be the same output:
   the SQLite library it links.
 
 `memo` keeps what `check` derives from the same inputs (the schema page, the
-migration drift) beside the generation.
+migration drift) beside the generation, from the generation's own schema: on
+a hit, parsed again from the text the key was made from, not from the files
+as they may be now.
 
-A missing or unreadable input is hashed as such and generation then reports
-it; only a successful generation is stored. A cache that cannot be read or
+An unreadable schema or query file stops generation before any hashing; any
+other missing or unreadable input is hashed as such. Only a successful
+generation is stored. A cache that cannot be read or
 written costs speed, never output.
 """
 
@@ -184,7 +188,7 @@ def migration_drift(options: Any, generation: Any) -> list[str] | None:
     def drift() -> list[str] | None:
         from ..migrations.command import migration_drift as compute
 
-        return compute(options)
+        return compute(options, generation.schema)
 
     return memo(options.root, generation.key, "drift", drift)
 
