@@ -142,3 +142,30 @@ def test_random_schemas_give_black_stable_output(
     check()
     assert seen[0] >= 25
     assert checked[0] >= 10, f"only {checked[0]} of {seen[0]} random schemas were generated"
+
+
+ALL_BACKENDS = ["aiosqlite", "libsql", "postgres", "libsql_replica", "sqlite3", "postgres_sync"]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "CREATE TABLE t (k TEXT);",  # one short DDL statement: `(s,)` is no magic comma
+        "CREATE TABLE t (id INTEGER PRIMARY KEY);",
+        "CREATE TABLE t (k TEXT);\nCREATE TABLE u (k TEXT);",
+        f"CREATE TABLE {'t' * 90} (k TEXT);",  # one statement too long for its line
+    ],
+)
+def test_the_smallest_schemas_give_black_stable_output(
+    sql: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The first schema a newcomer tries: one short table. Its schema statements used
+    to be printed exploded, which black joins into one line, in every backend."""
+    from tests.reliability._support import generate_from_sql
+
+    root = tmp_path_factory.mktemp("smallest")
+    generation = generate_from_sql(root, sql, "smallest", backends=ALL_BACKENDS)
+    for name, text in generation.files.items():
+        if name.endswith(".py") and not name.startswith("_runtime/"):
+            formatted = black.format_str(text, mode=black_mode())
+            assert formatted == text, f"{name} is not black-stable for:\n{sql}"

@@ -45,7 +45,10 @@ def shape_or_none(source: str) -> str | None:
     would split that `shape` cannot, a long or non-ASCII line (black counts
     wide characters twice), a multi-line string, an unusual docstring, a
     prefixed '...' string or a '...' string beside a comment, trailing
-    whitespace, or blank lines black would remove.
+    whitespace, or blank lines black would remove. Known blind spots, which no
+    built-in template prints (bench/RESULTS.md): brackets printed exploded that
+    black would join (`(x,\n)` alone, a list with no magic comma), `f(a,)`, a
+    magic comma inside a conditional expression, a docstring followed by `""`.
     """
     if source and not source.endswith("\n"):
         return None  # black ends every file with one newline
