@@ -29,7 +29,7 @@ import re
 
 from .rules import blank_suspect, docstring, double_quoted, kept_as_printed, left_by_black
 from .rules import lone_string, odd_spacing, prefixed_single, suspect_line
-from .split import LINE_LENGTH, STRING, split_statement
+from .split import LINE_LENGTH, STRING, exploded_strings, split_statement
 
 
 def shape(source: str) -> str:
@@ -48,7 +48,8 @@ def shape_or_none(source: str) -> str | None:
     whitespace, or blank lines black would remove. Known blind spots, which no
     built-in template prints (bench/RESULTS.md): brackets printed exploded that
     black would join (`(x,\n)` alone, a list with no magic comma), `f(a,)`, a
-    magic comma inside a conditional expression, a docstring followed by `""`.
+    magic comma inside a conditional expression, a docstring followed by `""`,
+    parentheses around a lone string (`x = ("...")`, which black drops).
     """
     if source and not source.endswith("\n"):
         return None  # black ends every file with one newline
@@ -131,7 +132,7 @@ def _line(line: str, stripped: str, depth: int, strict: bool) -> _Shaped | None:
     string or statement that goes on past it, which `shape` leaves as printed from here."""
     if depth == 0 and " = '" in line and kept_as_printed(line):
         return _KEPT
-    if strict and suspect_line(line, stripped):
+    if strict and suspect_line(line, stripped) and (depth or exploded_strings(line) is None):
         raise _Unsure
     if not stripped or stripped.startswith("#"):
         return (None, depth, None)

@@ -21,8 +21,10 @@ _QUOTED_TEXT = r""""[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*'"""
 STRING = re.compile(r"[rRbBuUfF]*(?:\"\"\"|'''|" + _QUOTED_TEXT + ")")
 _QUOTED = re.compile(_QUOTED_TEXT)
 # What may precede the bracket a statement splits at: `x = await f(`, `return (`.
+# An annotation may subscript a generic: `X: tuple[str, ...] = (`.
 _RHS_HEAD = re.compile(
-    r"(?:return |(?:[A-Za-z_][\w.]*(?:: [\w. |]+)? = )?(?:await )?)?(?:[A-Za-z_][\w.]*)?[(\[{]"
+    r"(?:return |(?:[A-Za-z_][\w.]*(?:: [\w. |]+(?:\[[\w. |,\[\]]*\])?)? = )?(?:await )?)?"
+    r"(?:[A-Za-z_][\w.]*)?[(\[{]"
 )
 _DEF_HEAD = re.compile(r"(?:async )?def [A-Za-z_]\w*\(")
 _DEF_TAIL = re.compile(r"\)(?: -> [^=]+)?:")
@@ -30,6 +32,8 @@ _STRING_ASSIGN = re.compile(
     r"""([A-Za-z_]\w*(?:: [\w. |]+)?) = ("[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*')"""
 )
 _KEYWORD_TERNARY = re.compile(r"([A-Za-z_]\w*)=(.+),")
+# One plain string element and its comma (rules.lone_string's pattern, without a keyword).
+_LONE_STRING = re.compile(r""" *(?:"[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*'),?""")
 _IMPORT = re.compile(r"from ([\w.]+) import ([\w, ]+)")
 _OPENING, _CLOSING = "([{", ")]}"
 _PAIR_SIGNIFICANT = re.compile(r"""["'()\[\]{}#\\;]""")
@@ -42,7 +46,9 @@ _COMMA_CLOSING = re.compile(r",\s*[)\]}]")
 def split_statement(line: str) -> list[str] | None:
     """`line` (one whole statement) as black lays it out, or None when unsure."""
     if not line.isascii():
-        return None  # black measures wide characters as two columns: leave those lines to it
+        # black measures wide characters as two columns: leave those lines to it, but
+        # for a collection of strings it explodes whatever their width (`exploded_strings`)
+        return exploded_strings(line)
     code = line.lstrip(" ")
     pad = line[: len(line) - len(code)]
     pairs = _pairs(code)
@@ -93,6 +99,34 @@ def split_statement(line: str) -> list[str] | None:
     return _split_at(pad, code, opening, pairs, explode_collections=True)
 
 
+def exploded_strings(line: str) -> list[str] | None:
+    """`NAME = ("...", "...",)`, the magic comma exploding it, as black lays it out: one
+    string per line, however wide (black cannot split a string); None for anything else.
+
+    Width plays no part in that layout, so it holds for text black would count wider
+    than it is (non-ASCII: the schema statements of a commented schema).
+    """
+    code = line.lstrip(" ")
+    pad = line[: len(line) - len(code)]
+    pairs = _pairs(code)
+    if not pairs:
+        return None
+    closing = max(pairs.values())
+    opening = next(o for o, c in pairs.items() if c == closing)
+    head, tail = pad + code[: opening + 1], pad + code[closing:]
+    if code[closing + 1 :] or code[opening] != "(" or not head.isascii():
+        return None
+    if len(head) > LINE_LENGTH or not _RHS_HEAD.fullmatch(code[: opening + 1]):
+        return None
+    items = _elements(code, opening, pairs)
+    if not items or len(items) < 2 or not _is_magic(code, opening, pairs, items):
+        return None
+    lines = [f"{pad}{INDENT}{item}," for item in items]
+    if not all(_LONE_STRING.fullmatch(element) for element in lines):
+        return None
+    return [head, *lines, tail]
+
+
 def _split_at(
     pad: str, code: str, opening: int, pairs: dict[int, int], *,
     explode_collections: bool, signature: bool = False,
@@ -120,12 +154,17 @@ def _split_at(
     if not (magic or nested or forced) and len(inner + body) <= LINE_LENGTH:
         return [head, inner + body, tail]
     if len(items) == 1 and not magic and not nested:
+        if _LONE_STRING.fullmatch(inner + body):  # `("...",)`: a string black cannot split
+            return [head, inner + body, tail]
         return None  # black would split the lone element further: leave it to black
     lines = [head]
     for item in items:
         element = f"{inner}{item},"
         if len(element) <= LINE_LENGTH and _COMMA_CLOSING.search(item) is None:
             lines.append(element)  # fits, no magic comma: what split_statement would answer
+            continue
+        if _LONE_STRING.fullmatch(element):
+            lines.append(element)  # one string, however long: black leaves it as it is
             continue
         split = split_statement(element)
         if split is None:
