@@ -183,10 +183,10 @@ def _generate(options: Options, parsing: Background[Schema]) -> Generation:
     return generation
 
 
-# Rendered and finished with the SQL, in the child (`_two_halves`): the SQL and the
-# backend modules plus these cost about what the other common files cost (8 tables:
-# ~33 and ~30 ms of CPU; bench/RESULTS.md).
-WITH_SQL = ("contracts.py",)
+# Rendered and finished with the SQL, in the child (`_two_halves`): with these the
+# two halves end together at 8 tables (instrumented, 21 interleaved cold runs on
+# 2026-12-05, after the SQL and finishing passes; bench/RESULTS.md).
+WITH_SQL = ("contracts.py", "_rows.py", "schema.py")
 
 
 def _two_halves(
