@@ -163,7 +163,9 @@ def test_the_key_is_of_the_schema_text_that_was_parsed(project: Path) -> None:
     read = read_sources(options)
     key = cache.generation_key(options, package, [], read)
     schema = project / "schema.sql"
-    schema.write_text(schema.read_text("utf-8") + "\nCREATE TABLE later (id INTEGER PRIMARY KEY);\n")
+    schema.write_text(
+        schema.read_text("utf-8") + "\nCREATE TABLE later (id INTEGER PRIMARY KEY);\n"
+    )
     assert cache.generation_key(options, package, [], read) == key
     assert cache.generation_key(options, package, [], read_sources(options)) != key
 

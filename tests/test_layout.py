@@ -279,3 +279,19 @@ def test_golden_case_is_shaped_like_black(case: Path, tmp_path: Path) -> None:
     root = tmp_path / case.name
     shutil.copytree(case, root, ignore=shutil.ignore_patterns("expected", "error.txt"))
     assert_shaped_like_black(rendered_modules(case_options(root)), case.name)
+
+
+# Found by review: lines strict mode vouched for that black changes.
+BLACKS_TO_JUDGE = {
+    "a magic comma in the annotation": 'X: tuple[str, ...,] = ("a", "x",)\n',
+    "parentheses around one long string": 'X = ("' + "a" * 120 + '")\n',
+    "a tab before the closing bracket": 'X = ("é", "b",\t)\n',
+    "an upper-case prefix": 'X: tuple[str, ...] = (B"b", "c",)\n',
+    "a u prefix": 'X = (u"xx", None,)\n',
+}
+
+
+@pytest.mark.parametrize("source", BLACKS_TO_JUDGE.values(), ids=BLACKS_TO_JUDGE.keys())
+def test_strict_mode_gives_blacks_result_or_leaves_it_to_black(source: str) -> None:
+    shaped = shape_or_none(source)
+    assert shaped is None or shaped == black(source)

@@ -49,7 +49,8 @@ def shape_or_none(source: str) -> str | None:
     built-in template prints (bench/RESULTS.md): brackets printed exploded that
     black would join (`(x,\n)` alone, a list with no magic comma), `f(a,)`, a
     magic comma inside a conditional expression, a docstring followed by `""`,
-    parentheses around a lone string (`x = ("...")`, which black drops).
+    parentheses around a lone string (`x = ("...")`, which black drops), an escaped
+    quote in a double-quoted string (`"a\\'b"`, `"a\\"b"`), upper-case hex escapes.
     """
     if source and not source.endswith("\n"):
         return None  # black ends every file with one newline
@@ -132,7 +133,7 @@ def _line(line: str, stripped: str, depth: int, strict: bool) -> _Shaped | None:
     string or statement that goes on past it, which `shape` leaves as printed from here."""
     if depth == 0 and " = '" in line and kept_as_printed(line):
         return _KEPT
-    if strict and suspect_line(line, stripped) and (depth or exploded_strings(line) is None):
+    if strict and suspect_line(line, stripped) and not _only_wide(line, depth):
         raise _Unsure
     if not stripped or stripped.startswith("#"):
         return (None, depth, None)
@@ -151,6 +152,8 @@ def _line(line: str, stripped: str, depth: int, strict: bool) -> _Shaped | None:
         - code.count(")") - code.count("]") - code.count("}")
     )  # fmt: skip
     printed = line
+    if strict and _ODD_PREFIX.search(line):
+        raise _Unsure  # black lowercases prefixes and drops `u`: B"x" -> b"x", u"x" -> "x"
     if "'" in line and "#" not in line:
         line = STRING.sub(_prefer_double, line)
         if strict and prefixed_single(line):
@@ -169,6 +172,19 @@ def _line(line: str, stripped: str, depth: int, strict: bool) -> _Shaped | None:
     if shaped is None and line != printed:
         shaped = [line]
     return (shaped, after, code.rstrip().endswith(":") if after == 0 else None)
+
+
+# A string prefix black rewrites (an upper-case letter, or u): before any quote, so a
+# string's text may match too, which only sends the file to black.
+_ODD_PREFIX = re.compile(r"""(?<![\w'"])[rRbBuUfF]*[RBUFu][rRbBuUfF]*["']""")
+
+
+def _only_wide(line: str, depth: int) -> bool:
+    """A statement suspect only for its width, which black lays out whatever the width
+    (`exploded_strings`): no tab, no carriage return, no whitespace black would strip."""
+    if depth or line != line.rstrip():
+        return False  # tabs, carriage returns and other odd whitespace: exploded_strings
+    return exploded_strings(line) is not None
 
 
 def _blank(match: re.Match[str]) -> str:

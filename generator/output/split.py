@@ -94,9 +94,15 @@ def split_statement(line: str) -> list[str] | None:
             ]
         return None
     opening = next(o for o, c in pairs.items() if c == closing)
-    if code[closing + 1 :] not in ("", ",", ":") or not _RHS_HEAD.fullmatch(code[: opening + 1]):
+    if code[closing + 1 :] not in ("", ",", ":") or not _rhs_head(code[: opening + 1]):
         return None
     return _split_at(pad, code, opening, pairs, explode_collections=True)
+
+
+def _rhs_head(head: str) -> bool:
+    """What may stand before the bracket black splits at (`_RHS_HEAD`), with no magic
+    comma in it (`X: tuple[str, ...,] = (`: black explodes that annotation first)."""
+    return _RHS_HEAD.fullmatch(head) is not None and _COMMA_CLOSING.search(head) is None
 
 
 def exploded_strings(line: str) -> list[str] | None:
@@ -106,6 +112,8 @@ def exploded_strings(line: str) -> list[str] | None:
     Width plays no part in that layout, so it holds for text black would count wider
     than it is (non-ASCII: the schema statements of a commented schema).
     """
+    if not line.isprintable():
+        return None  # other whitespace than spaces (U+3000, NBSP...): black's to judge
     code = line.lstrip(" ")
     pad = line[: len(line) - len(code)]
     pairs = _pairs(code)
@@ -116,7 +124,7 @@ def exploded_strings(line: str) -> list[str] | None:
     head, tail = pad + code[: opening + 1], pad + code[closing:]
     if code[closing + 1 :] or code[opening] != "(" or not head.isascii():
         return None
-    if len(head) > LINE_LENGTH or not _RHS_HEAD.fullmatch(code[: opening + 1]):
+    if len(head) > LINE_LENGTH or not _rhs_head(code[: opening + 1]):
         return None
     items = _elements(code, opening, pairs)
     if not items or len(items) < 2 or not _is_magic(code, opening, pairs, items):
@@ -154,8 +162,8 @@ def _split_at(
     if not (magic or nested or forced) and len(inner + body) <= LINE_LENGTH:
         return [head, inner + body, tail]
     if len(items) == 1 and not magic and not nested:
-        if _LONE_STRING.fullmatch(inner + body):  # `("...",)`: a string black cannot split
-            return [head, inner + body, tail]
+        if body.endswith(",") and _LONE_STRING.fullmatch(inner + body):
+            return [head, inner + body, tail]  # `("...",)`: a string black cannot split
         return None  # black would split the lone element further: leave it to black
     lines = [head]
     for item in items:
