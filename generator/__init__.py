@@ -121,7 +121,8 @@ def generate(options: Options, *, cache: bool = True) -> Generation:
             return generation
         generation = _generate(options, parsing)
     generation.key = key
-    generations.store(options.root, key, generation.files, len(generation.schema.tables))
+    if generations.still_as_keyed(options, key):  # else a file changed during the run
+        generations.store(options.root, key, generation.files, len(generation.schema.tables))
     return generation
 
 

@@ -261,6 +261,59 @@ def test_the_drift_kept_with_a_generation_is_that_of_its_own_schema(
     assert cache.migration_drift(options, storegen.generate(options)) == []  # kept: in sync
 
 
+def _migrated(project: Path) -> Path:
+    """The project with its first migration written (`storegen migrate`); that file."""
+    from storegen.cli import main
+
+    (project / "migrations").mkdir()
+    cwd = Path.cwd()
+    os.chdir(project)
+    try:
+        assert main(["migrate", "--name", "initial"]) == 0
+    finally:
+        os.chdir(cwd)
+    (migration,) = (project / "migrations").glob("*.sql")
+    return migration
+
+
+def test_a_migration_saved_during_generation_files_nothing_under_the_key(
+    project: Path, runs: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The migrations folder is hashed into the key, then read again by generation (the
+    embedded migrations): a file saved in between would file one text's output under the
+    other's key. Nothing is stored then; the next run generates again."""
+    migration = _migrated(project)
+    real = storegen._generate  # type: ignore[attr-defined]
+
+    def saved_meanwhile(options: Options, *rest: object) -> storegen.Generation:
+        generation = real(options, *rest)
+        migration.write_text(migration.read_text("utf-8") + "\n-- edited\n", "utf-8")
+        return generation  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(storegen, "_generate", saved_meanwhile)
+    storegen.generate(load_options(None, project))
+    assert not list((project / ".storegen-cache").glob("generation/*.pickle"))
+
+
+def test_a_migration_saved_while_the_drift_is_worked_out_is_not_kept(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    migration = _migrated(project)
+    options = load_options(None, project)
+    generation = storegen.generate(options)
+    import storegen.migrations.command as command
+
+    real = command.migration_drift
+
+    def saved_meanwhile(*args: object) -> list[str] | None:
+        migration.write_text(migration.read_text("utf-8") + "\n-- edited\n", "utf-8")
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(command, "migration_drift", saved_meanwhile)
+    cache.migration_drift(options, generation)
+    assert not list((project / ".storegen-cache").glob("generation/*.drift.memo"))
+
+
 def test_a_changed_postgres_objects_file_generates_again(project: Path, runs: list[Path]) -> None:
     """The file of PostgreSQL object text is printed into postgres.py: its text is an input."""
     (project / "schema.sql").write_text(

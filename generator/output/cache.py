@@ -20,6 +20,11 @@ migration drift) beside the generation, from the generation's own schema: on
 a hit, parsed again from the text the key was made from, not from the files
 as they may be now.
 
+The migrations folder and the PostgreSQL objects file are read again after
+the key is made (generation embeds them, the drift check replays them):
+when they changed meanwhile, nothing is stored under the key
+(`still_as_keyed`).
+
 An unreadable schema or query file stops generation before any hashing; any
 other missing or unreadable input is hashed as such. Only a successful
 generation is stored. A cache that cannot be read or
@@ -37,6 +42,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 _T = TypeVar("_T")
+# Per key made in this process: the hash of the inputs read again later (`still_as_keyed`).
+_LATER: dict[str, str] = {}
 
 # Generations kept per project (a 500-table package is ~9 MB).
 KEEP = 4
@@ -69,13 +76,34 @@ def generation_key(
     for kind, files in zip(("schema", "queries"), sources):
         for shown, text in files:
             add(f"{kind}:{shown}", text.encode())
-    if options.postgres_objects is not None:  # its text is printed into postgres.py
-        add("postgres_objects", _read(options.postgres_objects))
     folders = [("package", package_dir), *(("templates", d) for d in template_dirs)]
-    folders.append(("migrations", options.migrations_dir))
     for kind, folder in folders:
         for path in _files(folder):
             add(f"{kind}:{path}", _read(path))
+    later = _read_later(options)
+    add("read later", later.encode())
+    key = digest.hexdigest()
+    _LATER[key] = later
+    return key
+
+
+def still_as_keyed(options: Any, key: str) -> bool:
+    """Whether the inputs generation reads again after the key (the migrations folder, the
+    PostgreSQL objects file) are still as the key saw them: else nothing is stored under
+    it, so that a file saved during the run cannot file another text's answer there."""
+    return _LATER.get(key) == _read_later(options)
+
+
+def _read_later(options: Any) -> str:
+    """The hash of the inputs read again after the key is made (`still_as_keyed`)."""
+    digest = hashlib.sha256()
+    paths = _files(options.migrations_dir)
+    if options.postgres_objects is not None:  # its text is printed into postgres.py
+        paths.append(options.postgres_objects)
+    for path in paths:
+        data = _read(path)
+        digest.update(f"{path}\0{len(data)}\0".encode())
+        digest.update(data)
     return digest.hexdigest()
 
 
@@ -145,7 +173,9 @@ def store(root: Path, key: str, files: dict[str, str], tables: int) -> None:
         pass
 
 
-def memo(root: Path, key: str | None, name: str, compute: Callable[[], _T]) -> _T:
+def memo(
+    root: Path, key: str | None, name: str, compute: Callable[[], _T], options: Any = None
+) -> _T:
     """`compute()`, stored beside the generation `key`: a pure function of the same inputs.
 
     For what `check` derives from those inputs besides the files (the schema
@@ -160,6 +190,8 @@ def memo(root: Path, key: str | None, name: str, compute: Callable[[], _T]) -> _
     except Exception:  # missing or unreadable: compute it
         pass
     value = compute()
+    if options is not None and not still_as_keyed(options, key):
+        return value  # an input changed while it was computed: not filed under this key
     try:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
@@ -177,7 +209,7 @@ def docs_page(generation: Any, options: Any) -> str:
 
         return schema_page(generation.schema, options)
 
-    return memo(options.root, generation.key, "docs", page)
+    return memo(options.root, generation.key, "docs", page, options)
 
 
 def migration_drift(options: Any, generation: Any) -> list[str] | None:
@@ -190,7 +222,7 @@ def migration_drift(options: Any, generation: Any) -> list[str] | None:
 
         return compute(options, generation.schema)
 
-    return memo(options.root, generation.key, "drift", drift)
+    return memo(options.root, generation.key, "drift", drift, options)
 
 
 def _folder(root: Path) -> Path:
