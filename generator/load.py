@@ -62,9 +62,8 @@ def parse_sources(
     Plain text in, so that the parsing child (spare.py) needs neither the
     config module nor pathlib (~4 ms of imports on the critical path).
     """
-    from dataclasses import replace
-
     from .queries.parse import parse_queries
+    from .records import replace
     from .schema.parse import parse_schema
     from .schema.validate import validate_schema
 

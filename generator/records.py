@@ -61,6 +61,28 @@ def record(cls: type[_T]) -> type[_T]:
     return made  # type: ignore[no-any-return]
 
 
+def replace(obj: _T, /, **changes: Any) -> _T:
+    """`dataclasses.replace(obj, **changes)`, ~10x faster for a record.
+
+    A record's fields are all in its `__dict__` and its `__init__` only stores
+    them (`_init`), so the copy takes them from there; anything else (a plain
+    dataclass, a subclass with its own `__init__`) goes to `dataclasses.replace`.
+    The parse calls this hundreds of times per schema (a column per constraint).
+    """
+    cls = type(obj)
+    if cls.__init__ is not _init:
+        return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
+    names = cls._record_names  # type: ignore[attr-defined]
+    unknown = next((key for key in changes if key not in names), None)
+    if unknown is not None:
+        raise TypeError(f"__init__() got an unexpected keyword argument {unknown!r}")
+    old = obj.__dict__
+    new = object.__new__(cls)
+    new.__dict__.update({name: old[name] for name in cls._record_order})  # type: ignore[attr-defined]
+    new.__dict__.update(changes)
+    return new
+
+
 def _object_signature(cls: type) -> bool:
     """Whether `inspect.signature(cls)` is object's `()`: no metaclass, no other constructor."""
     return (

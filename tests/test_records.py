@@ -192,3 +192,26 @@ def test_a_class_without_a_docstring_gets_the_doc_dataclass_writes_without_inspe
         name: str
 
     assert record(Documented).__doc__ == "Its own."
+
+
+@pytest.mark.parametrize(
+    "changes", [{}, {"size": 9}, {"name": "z", "tags": ("q",), "notes": ["m"]}]
+)
+def test_replace_gives_what_dataclasses_replace_gives(changes: dict[str, Any]) -> None:
+    from storegen.records import replace
+
+    plain, point = Plain("a", 1, ("t",), ["n"]), Point("a", 1, ("t",), ["n"])
+    expected, made = dataclasses.replace(plain, **changes), replace(point, **changes)
+    assert dataclasses.asdict(made) == dataclasses.asdict(expected)
+    assert made == dataclasses.replace(point, **changes) and made is not point
+    assert type(made) is Point and point.size == 1  # the original is untouched
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.size = 3  # type: ignore[misc]
+    assert replace(plain, **changes) == expected  # a plain dataclass: dataclasses.replace
+
+
+def test_replace_refuses_a_name_that_is_no_field() -> None:
+    from storegen.records import replace
+
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        replace(Point("a", 1), colour="red")

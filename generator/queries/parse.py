@@ -14,14 +14,13 @@ import re
 import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
-from dataclasses import replace
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from ..errors import SchemaError
-from ..records import record
+from ..records import record, replace
 from ..schema.ir import Location, Query, QueryColumn, QueryEmbed, QueryKind, Schema
 from .scope import (
     _WRITES,

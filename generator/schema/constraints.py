@@ -9,13 +9,13 @@ and turns the finished draft into a `Table`.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from sqlglot import exp
 
+from ..records import replace
 from ..errors import SchemaError
 from .ir import Column, Default, FkAction, ForeignKey, Location, UniqueKey
 from .columns import Element, declared_type, default_text
@@ -215,7 +215,7 @@ _ColumnHandler = Callable[[_Draft, Column, _Constraint, Element], Column]
 
 
 def _not_null(draft: _Draft, column: Column, constraint: _Constraint, element: Element) -> Column:
-    return dataclasses.replace(column, not_null=not constraint.kind.args.get("allow_null"))
+    return replace(column, not_null=not constraint.kind.args.get("allow_null"))
 
 
 def _primary_key(
@@ -234,7 +234,7 @@ def _unique(draft: _Draft, column: Column, constraint: _Constraint, element: Ele
 def _default(draft: _Draft, column: Column, constraint: _Constraint, element: Element) -> Column:
     is_literal, value = _literal(constraint.kind.this)
     default = Default(default_text(element, draft.source), is_literal, value)
-    return dataclasses.replace(column, default=default)
+    return replace(column, default=default)
 
 
 def _check(draft: _Draft, column: Column, constraint: _Constraint, element: Element) -> Column:
@@ -245,11 +245,11 @@ def _check(draft: _Draft, column: Column, constraint: _Constraint, element: Elem
 def _autoincrement(
     draft: _Draft, column: Column, constraint: _Constraint, element: Element
 ) -> Column:
-    return dataclasses.replace(column, autoincrement=True)
+    return replace(column, autoincrement=True)
 
 
 def _generated(draft: _Draft, column: Column, constraint: _Constraint, element: Element) -> Column:
-    return dataclasses.replace(column, generated=True)
+    return replace(column, generated=True)
 
 
 def _reference(draft: _Draft, column: Column, constraint: _Constraint, element: Element) -> Column:
@@ -260,7 +260,7 @@ def _reference(draft: _Draft, column: Column, constraint: _Constraint, element: 
 
 
 def _collate(draft: _Draft, column: Column, constraint: _Constraint, element: Element) -> Column:
-    return dataclasses.replace(column, collation=constraint.kind.this.name.upper())
+    return replace(column, collation=constraint.kind.this.name.upper())
 
 
 _COLUMN_CONSTRAINTS: dict[type[exp.Expression], _ColumnHandler] = {

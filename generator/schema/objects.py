@@ -9,13 +9,13 @@ with sqlglot, which turns them into opaque commands; the tokens suffice.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Sequence
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from ..records import replace
 from ..errors import SchemaError
 from .ir import Trigger, View, VirtualTable
 from .lex import Statement, Token
@@ -195,11 +195,9 @@ def link_objects(
                 "defines as a table or view",
                 statement.location,
             )
-    linked_views = tuple(
-        dataclasses.replace(v, depends_on=_read_tables(v, s, names)) for v, s in views
-    )
+    linked_views = tuple(replace(v, depends_on=_read_tables(v, s, names)) for v, s in views)
     linked_triggers = tuple(
-        dataclasses.replace(
+        replace(
             t,
             table=names[t.table.lower()],
             depends_on=referenced_names(s.tokens, names, t.name),
@@ -207,8 +205,7 @@ def link_objects(
         for t, s in triggers
     )
     linked_virtual = tuple(
-        dataclasses.replace(v, depends_on=referenced_names(s.tokens, names, v.name))
-        for v, s in virtual
+        replace(v, depends_on=referenced_names(s.tokens, names, v.name)) for v, s in virtual
     )
     return linked_views, linked_triggers, linked_virtual
 

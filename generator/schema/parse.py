@@ -11,13 +11,12 @@ key may name a table from a later file.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 from sqlglot import exp
 
 from ..errors import SchemaError
-from ..records import record
+from ..records import record, replace
 from .ir import ForeignKey, PassedOver, Index, Location, Schema, Table, UniqueKey
 from .ir import Trigger, View, VirtualTable
 from .objects import check_drop, link_objects, parse_trigger, parse_view, parse_virtual_table
@@ -102,7 +101,7 @@ def parse_schema(
             elif phrase == "CREATE VIEW":
                 above = source.comments_above(statement.location.line, after=0)
                 doc = source.docstring(above, "view")[0]  # the view model's docstring
-                views.append((dataclasses.replace(parse_view(statement), comment=doc), statement))
+                views.append((replace(parse_view(statement), comment=doc), statement))
             elif phrase == "CREATE TRIGGER":
                 triggers.append((parse_trigger(statement), statement))
                 if found := rewritten_table(statement):
@@ -141,9 +140,7 @@ def _mark_rewritten(tables: dict[str, ParsedTable], rewritten: list[tuple[str, s
         if parsed is None or event in parsed.table.rewritten_after:
             continue
         events = tuple(sorted({*parsed.table.rewritten_after, event}))
-        tables[name.lower()] = dataclasses.replace(
-            parsed, table=dataclasses.replace(parsed.table, rewritten_after=events)
-        )
+        tables[name.lower()] = replace(parsed, table=replace(parsed.table, rewritten_after=events))
 
 
 def _parse_index(
@@ -251,7 +248,7 @@ def _attach_indexes(tables: dict[str, ParsedTable], indexes: Sequence[_ParsedInd
         columns = tuple(
             _column_name(table, name, f"index {index.name}", location) for name in index.columns
         )
-        index = dataclasses.replace(index, columns=columns)
+        index = replace(index, columns=columns)
         unique_keys = table.unique_keys
         if index.unique and index.where is None and not index.expression:
             nocase = tuple(
@@ -260,10 +257,8 @@ def _attach_indexes(tables: dict[str, ParsedTable], indexes: Sequence[_ParsedInd
                 if parsed.listed.get(name.lower(), table.column(name).collation) == "NOCASE"
             )
             unique_keys += (UniqueKey(columns, "index", index.name, nocase),)
-        table = dataclasses.replace(
-            table, indexes=table.indexes + (index,), unique_keys=unique_keys
-        )
-        tables[table.name.lower()] = dataclasses.replace(owner, table=table)
+        table = replace(table, indexes=table.indexes + (index,), unique_keys=unique_keys)
+        tables[table.name.lower()] = replace(owner, table=table)
 
 
 def _link_foreign_keys(parsed: ParsedTable, tables: dict[str, ParsedTable]) -> Table:
@@ -273,7 +268,7 @@ def _link_foreign_keys(parsed: ParsedTable, tables: dict[str, ParsedTable]) -> T
         _link(child, fk, location, tables)
         for fk, location in zip(child.foreign_keys, parsed.fk_locations)
     )
-    return dataclasses.replace(child, foreign_keys=linked)
+    return replace(child, foreign_keys=linked)
 
 
 def _link(
@@ -310,7 +305,7 @@ def _link(
             "PRIMARY KEY nor UNIQUE: SQLite would fail every write with 'foreign key mismatch'",
             location,
         )
-    return dataclasses.replace(fk, ref_table=parent.name, ref_columns=ref_columns)
+    return replace(fk, ref_table=parent.name, ref_columns=ref_columns)
 
 
 def _column_name(table: Table, name: str, user: str, location: Location) -> str:

@@ -9,13 +9,12 @@ sqlglot normalises or drops them.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 from sqlglot import exp
 
 from ..errors import SchemaError
-from ..records import record
+from ..records import record, replace
 from .ir import Column, Location, PrimaryKey, Table
 from .columns import Element, split_elements
 from .columns import listed_collations, table_options, unparsable_spans
@@ -112,11 +111,11 @@ def _finish(draft: _Draft, statement: Statement, without_rowid: bool, strict: bo
                 f"column {draft.name}.{column.name} has two CHECK (... IN (...)) lists; keep one",
                 location,
             )
-        columns[name.lower()] = dataclasses.replace(column, check_in=values)
+        columns[name.lower()] = replace(column, check_in=values)
     for name in draft.json_checks:
         column = columns.get(name.lower())
         if column is not None:  # an unknown name: SQLite's own check refuses it
-            columns[name.lower()] = dataclasses.replace(column, json_check=True)
+            columns[name.lower()] = replace(column, json_check=True)
     primary_key = None
     if draft.primary_key:
         names, desc, _ = draft.primary_key
@@ -139,7 +138,7 @@ def _finish(draft: _Draft, statement: Statement, without_rowid: bool, strict: bo
         sql=statement.text,
         primary_key=primary_key,
         unique_keys=tuple(
-            dataclasses.replace(key, nocase=_nocase(columns, key.columns, draft.listed.get(i, {})))
+            replace(key, nocase=_nocase(columns, key.columns, draft.listed.get(i, {})))
             for i, key in enumerate(draft.unique_keys)
         ),
         foreign_keys=tuple(draft.foreign_keys),

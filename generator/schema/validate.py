@@ -9,11 +9,11 @@ and rowid aliases, and the columns of each view and FTS5 table.
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
 
+from ..records import replace
 from ..errors import SchemaError
 from .ir import Column, PrimaryKey, Schema, Table, View, VirtualTable
 from .lex import SCHEMA_PHRASES, SourceFile, affinity_of, scan_source
@@ -62,7 +62,7 @@ def validate_schema(
                     raise SchemaError(
                         f"SQLite rejects this statement: {error}", statement.location
                     ) from None
-        return dataclasses.replace(
+        return replace(
             schema,
             tables=tuple(_reconcile(db, t) for t in schema.tables),
             views=tuple(_view_columns(db, v) for v in schema.views),
@@ -84,7 +84,7 @@ def _view_columns(db: sqlite3.Connection, view: View) -> View:
         Column(name, declared, affinity_of(declared), False, view.location)
         for name, declared in rows
     )
-    return dataclasses.replace(view, columns=columns)
+    return replace(view, columns=columns)
 
 
 def _check_virtual(db: sqlite3.Connection, table: VirtualTable) -> VirtualTable:
@@ -108,7 +108,7 @@ def _check_virtual(db: sqlite3.Connection, table: VirtualTable) -> VirtualTable:
                 "table must have content_rowid and every indexed column",
                 table.location,
             ) from None
-    return dataclasses.replace(table, columns=columns)
+    return replace(table, columns=columns)
 
 
 def _quote(name: str) -> str:
@@ -130,11 +130,11 @@ def _reconcile(db: sqlite3.Connection, table: Table) -> Table:
         for column, (_, declared, hidden) in zip(table.columns, reported)
     )
     _check_foreign_keys(db, table)
-    return dataclasses.replace(table, columns=columns, primary_key=_check_indexes(db, table))
+    return replace(table, columns=columns, primary_key=_check_indexes(db, table))
 
 
 def _as_reported(column: Column, declared: str, hidden: int) -> Column:
-    return dataclasses.replace(
+    return replace(
         column,
         declared_type=declared,
         affinity=affinity_of(declared),
@@ -193,4 +193,4 @@ def _check_indexes(db: sqlite3.Connection, table: Table) -> PrimaryKey | None:
     if table.primary_key is None:
         return None
     has_pk_index = any(origin == "pk" for _, _, origin in listed)
-    return dataclasses.replace(table.primary_key, rowid_alias=not has_pk_index)
+    return replace(table.primary_key, rowid_alias=not has_pk_index)
