@@ -239,28 +239,6 @@ def test_a_hit_parses_the_text_its_key_was_made_from(project: Path, runs: list[P
     assert "edited_meanwhile" not in cache.docs_page(hit, load_options(None, project))
 
 
-def test_the_drift_kept_with_a_generation_is_that_of_its_own_schema(
-    project: Path, runs: list[Path]
-) -> None:
-    """The migration drift `check` keeps under a generation's key is worked out from that
-    generation's schema: a file saved meanwhile cannot file its drift under the old key."""
-    from storegen.cli import main
-
-    (project / "migrations").mkdir()
-    options = load_options(None, project)
-    cwd = Path.cwd()
-    os.chdir(project)
-    try:
-        assert main(["migrate", "--name", "initial"]) == 0
-    finally:
-        os.chdir(cwd)
-    generation = storegen.generate(options)
-    (project / "schema.sql").write_text(EDITED, "utf-8")  # saved while `check` runs
-    assert cache.migration_drift(options, generation) == []
-    (project / "schema.sql").write_text(SCHEMA, "utf-8")
-    assert cache.migration_drift(options, storegen.generate(options)) == []  # kept: in sync
-
-
 def _migrated(project: Path) -> Path:
     """The project with its first migration written (`storegen migrate`); that file."""
     from storegen.cli import main
@@ -274,6 +252,20 @@ def _migrated(project: Path) -> Path:
         os.chdir(cwd)
     (migration,) = (project / "migrations").glob("*.sql")
     return migration
+
+
+def test_the_drift_kept_with_a_generation_is_that_of_its_own_schema(
+    project: Path, runs: list[Path]
+) -> None:
+    """The migration drift `check` keeps under a generation's key is worked out from that
+    generation's schema: a file saved meanwhile cannot file its drift under the old key."""
+    _migrated(project)
+    options = load_options(None, project)
+    generation = storegen.generate(options)
+    (project / "schema.sql").write_text(EDITED, "utf-8")  # saved while `check` runs
+    assert cache.migration_drift(options, generation) == []
+    (project / "schema.sql").write_text(SCHEMA, "utf-8")
+    assert cache.migration_drift(options, storegen.generate(options)) == []  # kept: in sync
 
 
 def test_a_migration_saved_during_generation_files_nothing_under_the_key(
