@@ -7,7 +7,7 @@ and `storegen check` are both built on this one call.
 
 from __future__ import annotations
 
-from .errors import ConfigError, SchemaError, StoregenError, TemplateError
+from .errors import SchemaError, StoregenError, TemplateError
 from .load import check_strict_types, load_schema, parse_sources, read_sources, schema_of
 
 # typing.TYPE_CHECKING without importing typing (2 ms): the `storegen` command forks

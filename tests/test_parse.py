@@ -16,7 +16,8 @@ import pytest
 from storegen.errors import SchemaError
 from storegen.schema.ir import Affinity, Default, FkAction, ForeignKey, Index, PrimaryKey, Schema
 from storegen.schema.ir import Table, UniqueKey
-from storegen.schema.parse import parse_schema, read_schema_files
+from storegen.schema.files import read_schema_files
+from storegen.schema.parse import parse_schema
 from storegen.schema.validate import validate_schema
 
 FILES = "\n-- next file --\n"

@@ -9,7 +9,8 @@ import pytest
 from storegen.errors import SchemaError
 from storegen.queries.parse import parse_queries
 from storegen.schema.ir import Query, Schema
-from storegen.schema.parse import parse_schema, read_schema_files
+from storegen.schema.files import read_schema_files
+from storegen.schema.parse import parse_schema
 from storegen.schema.validate import validate_schema
 
 GOLDEN = Path(__file__).resolve().parent / "golden"

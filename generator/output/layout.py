@@ -82,41 +82,36 @@ def _shape(source: str, *, strict: bool) -> str:
     i = 0
     while i < len(lines):
         line = lines[i]
-        if (seen := known.get(line if not depth else (depth, line))) is not None:
-            shaped, depth, opens = seen
-            if shaped is None:
+        key = line if not depth else (depth, line)
+        result = known.get(key)
+        if (
+            result is None
+        ):  # blank lines and docstrings are never kept: they depend on the lines around
+            if not line:
+                if strict and blank_suspect(lines, i):
+                    raise _Unsure
                 out.append(line)
-            else:
-                out.extend(shaped)
-            if opens is not None:
-                opens_block = opens
-            i += 1
-            continue
-        if not line:
-            if strict and blank_suspect(lines, i):
-                raise _Unsure
-            out.append(line)
-            i += 1
-            continue
-        stripped = line.strip()
-        if depth == 0 and stripped.startswith('"""'):
-            if strict and suspect_line(line, stripped):
-                raise _Unsure
-            end = _string_end(lines, i)
-            shaped = docstring(lines[i : (end or i) + 1]) if opens_block and end else None
-            if strict and (end is None or (opens_block and shaped is None)):
-                raise _Unsure
-            if end is None:
+                i += 1
+                continue
+            stripped = line.strip()
+            if depth == 0 and stripped.startswith('"""'):
+                if strict and suspect_line(line, stripped):
+                    raise _Unsure
+                end = _string_end(lines, i)
+                shaped = docstring(lines[i : (end or i) + 1]) if opens_block and end else None
+                if strict and (end is None or (opens_block and shaped is None)):
+                    raise _Unsure
+                if end is None:
+                    return "\n".join(out + lines[i:])
+                block = lines[i : end + 1]
+                out.extend(shaped or block)
+                opens_block = False
+                i = end + 1
+                continue
+            result = _line(line, stripped, depth, strict)
+            if result is None:  # a multi-line string or continuation: leave the rest
                 return "\n".join(out + lines[i:])
-            block = lines[i : end + 1]
-            out.extend(shaped or block)
-            opens_block = False
-            i = end + 1
-            continue
-        result = _line(line, stripped, depth, strict)
-        if result is None:  # a multi-line string or continuation: leave the rest
-            return "\n".join(out + lines[i:])
-        known[line if not depth else (depth, line)] = result
+            known[key] = result
         shaped, depth, opens = result
         if shaped is None:
             out.append(line)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from .rules import lone_string
+
 LINE_LENGTH = 100  # generator.output.format pins black to the same length
 INDENT = "    "
 
@@ -32,8 +34,6 @@ _STRING_ASSIGN = re.compile(
     r"""([A-Za-z_]\w*(?:: [\w. |]+)?) = ("[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*')"""
 )
 _KEYWORD_TERNARY = re.compile(r"([A-Za-z_]\w*)=(.+),")
-# One plain string element and its comma (rules.lone_string's pattern, without a keyword).
-_LONE_STRING = re.compile(r""" *(?:"[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*'),?""")
 _IMPORT = re.compile(r"from ([\w.]+) import ([\w, ]+)")
 _OPENING, _CLOSING = "([{", ")]}"
 _PAIR_SIGNIFICANT = re.compile(r"""["'()\[\]{}#\\;]""")
@@ -130,7 +130,7 @@ def exploded_strings(line: str) -> list[str] | None:
     if not items or len(items) < 2 or not _is_magic(code, opening, pairs, items):
         return None
     lines = [f"{pad}{INDENT}{item}," for item in items]
-    if not all(_LONE_STRING.fullmatch(element) for element in lines):
+    if not all(lone_string(element) for element in lines):
         return None
     return [head, *lines, tail]
 
@@ -162,7 +162,7 @@ def _split_at(
     if not (magic or nested or forced) and len(inner + body) <= LINE_LENGTH:
         return [head, inner + body, tail]
     if len(items) == 1 and not magic and not nested:
-        if body.endswith(",") and _LONE_STRING.fullmatch(inner + body):
+        if body.endswith(",") and lone_string(inner + body):
             return [head, inner + body, tail]  # `("...",)`: a string black cannot split
         return None  # black would split the lone element further: leave it to black
     lines = [head]
@@ -171,7 +171,7 @@ def _split_at(
         if len(element) <= LINE_LENGTH and _COMMA_CLOSING.search(item) is None:
             lines.append(element)  # fits, no magic comma: what split_statement would answer
             continue
-        if _LONE_STRING.fullmatch(element):
+        if lone_string(element):
             lines.append(element)  # one string, however long: black leaves it as it is
             continue
         split = split_statement(element)

@@ -25,7 +25,6 @@ from .sqlglot_adapter import parse_create
 from .tables import ParsedTable, parse_table
 from .triggers import rewritten_table
 from .lex import SCHEMA_PHRASES, SourceFile, Statement, check_parentheses, scan_source
-from .files import read_schema_files  # noqa: F401  # where callers have long found it
 
 # Statements that are not schema: data, transactions, connection settings.
 # PRAGMA lines are passed over: they set up a connection, not the schema, and
