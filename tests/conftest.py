@@ -112,3 +112,27 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 # ===================== end of postgres fixtures ======================
+
+
+# =====================================================================
+# file_watch: how the SQLite writers notice a replaced file
+#
+#   file_watch  parametrized "inotify" / "stat": the per-write check by the
+#               kernel's events (generated/_runtime/sqlite_watch.py), or by
+#               the stat it filters (ENABLED off; STOREGEN_FILE_WATCH=0 for
+#               child processes).  Use it on every replaced/deleted-file test:
+#               the guarantee must hold both ways.
+# =====================================================================
+
+
+@pytest.fixture(params=["inotify", "stat"])
+def file_watch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    import generated._runtime.sqlite_watch as sqlite_watch
+
+    on = request.param == "inotify"
+    monkeypatch.setattr(sqlite_watch, "ENABLED", on)
+    monkeypatch.setenv("STOREGEN_FILE_WATCH", "1" if on else "0")
+    return str(request.param)
+
+
+# ===================== end of file_watch fixture =====================

@@ -110,6 +110,7 @@ def test_store_survives_sequential_event_loops(sync_db_file: Path) -> None:
     assert expect_success(third, "ray-loop-3") == changed
 
 
+@pytest.mark.usefixtures("file_watch")
 async def test_deleted_file_reconnects(db_file: Path) -> None:
     store = OAuthClientStore(str(db_file))
     old = f.make_client()

@@ -126,6 +126,7 @@ async def test_a_close_of_another_loop_inside_a_transaction_commits_none_of_it(
     await db.close()
 
 
+@pytest.mark.usefixtures("file_watch")
 async def test_a_file_replaced_inside_a_transaction_commits_none_of_it(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite"
     db = SqliteDatabase(path)
@@ -182,6 +183,7 @@ def test_a_lost_transaction_is_reported_as_unavailable() -> None:
     assert "t" not in failure.message.split()  # a generic, client-safe text
 
 
+@pytest.mark.usefixtures("file_watch")
 @pytest.mark.parametrize("synchronous", ["OFF", "FULL"])
 async def test_a_close_after_a_replace_removes_the_old_files_wal(
     tmp_path: Path, synchronous: str
@@ -214,6 +216,7 @@ async def test_a_close_removes_nothing_of_the_new_files_own_sidecars(tmp_path: P
     await other.close()
 
 
+@pytest.mark.usefixtures("file_watch")
 def test_an_exit_without_close_after_a_replace_removes_the_old_files_wal(
     tmp_path: Path,
 ) -> None:
@@ -312,6 +315,7 @@ async def test_a_failing_read_is_not_run_again_after_a_plain_close(tmp_path: Pat
     await db.close()
 
 
+@pytest.mark.usefixtures("file_watch")
 async def test_a_read_that_failed_on_a_replaced_file_runs_again_on_the_new_one(
     tmp_path: Path,
 ) -> None:

@@ -288,6 +288,7 @@ def test_a_manifest_naming_one_runtime_module_gets_the_modules_it_imports(
         "_runtime/sqlite_conn.py",
         "_runtime/sqlite_files.py",
         "_runtime/sqlite_transactions.py",
+        "_runtime/sqlite_watch.py",  # what sqlite_files.py imports
         "_runtime/sqlite_worker.py",
         "_runtime/turns.py",
     ]

@@ -91,7 +91,6 @@ async def test_reads_see_writes_committed_by_another_process(db: SqliteDatabase)
     assert getattr(db._local, "reader", None) is not None  # served inline
 
 
-
 def _replace_file(path: Path, value: int) -> None:
     """Swap a new database file in at `path` (a restore, a deploy): kv holds ('x', value)."""
     other = path.with_name("swap.db")
@@ -101,6 +100,7 @@ def _replace_file(path: Path, value: int) -> None:
     os.replace(other, path)
 
 
+@pytest.mark.usefixtures("file_watch")
 async def test_a_replaced_file_is_read_once_the_recheck_interval_passed(
     db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -116,6 +116,7 @@ async def test_a_replaced_file_is_read_once_the_recheck_interval_passed(
     assert len(hops) == 1  # inline again, on a reader of the new file
 
 
+@pytest.mark.usefixtures("file_watch")
 async def test_a_write_never_goes_to_a_replaced_file_even_before_reads_notice(
     db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -29,6 +29,9 @@ import generated._runtime.sqlite_conn as sqlite_conn
 from generated._runtime.sqlite import SqliteDatabase
 from generated._runtime.sqlite_sync import SyncSqliteDatabase
 
+# Both ways of noticing a replaced file (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("file_watch")
+
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = "CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)"
 SIGBUS = -7

@@ -185,6 +185,7 @@ def test_works_across_sequential_event_loops(tmp_path: Path) -> None:
     assert asyncio.run(third()) == 2
 
 
+@pytest.mark.usefixtures("file_watch")
 async def test_deleted_file_is_recreated_empty(tmp_path: Path) -> None:
     path = tmp_path / "gone.db"
     db = SqliteDatabase(path)
@@ -204,6 +205,7 @@ async def test_deleted_file_is_recreated_empty(tmp_path: Path) -> None:
     check.close()
 
 
+@pytest.mark.usefixtures("file_watch")
 async def test_replaced_file_is_read(tmp_path: Path) -> None:
     path = tmp_path / "live.db"
     db = SqliteDatabase(path)

@@ -23,6 +23,9 @@ from generated._runtime.errors import TransactionLost
 from generated._runtime.sqlite import SqliteDatabase
 from generated._runtime.sqlite_sync import SyncSqliteDatabase
 
+# Both ways of noticing a replaced file (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("file_watch")
+
 # Another process of the app: opens the file at the path when told, commits
 # 200, then 201 when told again, and dies before any checkpoint (a kill -9).
 OTHER_PROCESS = """

@@ -304,6 +304,7 @@ def test_a_second_close_leaves_the_restored_files_new_sidecars(tmp_path: Path) -
     other.close()
 
 
+@pytest.mark.usefixtures("file_watch")
 @pytest.mark.parametrize("restored", [True, False], ids=["restored", "same-file"])
 def test_an_exit_without_close_after_a_restore_leaves_no_old_wal(
     tmp_path: Path, restored: bool

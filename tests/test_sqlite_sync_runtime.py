@@ -40,6 +40,7 @@ def test_the_writer_has_the_async_engines_pragmas(tmp_path: Path) -> None:
     other.close()
 
 
+@pytest.mark.usefixtures("file_watch")
 def test_a_deleted_file_is_recreated_by_the_next_write(tmp_path: Path) -> None:
     path = tmp_path / "gone.db"
     db = SyncSqliteDatabase(path)
@@ -54,6 +55,7 @@ def test_a_deleted_file_is_recreated_by_the_next_write(tmp_path: Path) -> None:
     check.close()
 
 
+@pytest.mark.usefixtures("file_watch")
 def test_a_replaced_file_takes_the_next_write_and_the_reads_after_it(tmp_path: Path) -> None:
     path, other = tmp_path / "live.db", tmp_path / "other.db"
     db = SyncSqliteDatabase(path)

@@ -73,6 +73,7 @@ from .sqlite_common import (
 )
 from .sqlite_common import script as run_script
 from .sqlite_files import file_changed, guard_sidecars, open_writer, remove_stale_sidecars
+from .sqlite_watch import NO_FILE
 from .sqlite_sync_reads import _Reads
 from .turns import Turns
 
@@ -84,7 +85,6 @@ Row = tuple[Any, ...]
 _log = logging.getLogger(__name__)
 _SHARED: OnePerFile[SyncSqliteDatabase] = OnePerFile("busy_timeout_ms, synchronous")
 _get_ident = threading.get_ident
-_stat = os.stat
 _Call = tuple[Callable[[sqlite3.Connection], Any], Answer, int]  # a queued call
 
 
@@ -113,7 +113,8 @@ class SyncSqliteDatabase(_Reads):
         self._queue = collections.deque()
         self._conn: sqlite3.Connection | None = None
         self._files: dict[str, tuple[int, int]] = {}  # (st_dev, st_ino) as opened
-        self._opened: tuple[int, int] | None = None  # the database file's, for the hot path
+        self._opened: tuple[int, int] | None = None  # the database file's, for the readers
+        self._check = NO_FILE  # is the file still the one opened? (sqlite_watch)
         self._guard: Any = None  # the writer's exit hook (sqlite_files.guard_sidecars)
         self._owner = 0  # ident of the thread whose transaction holds the lock
         self._depth = 0
@@ -273,10 +274,11 @@ class SyncSqliteDatabase(_Reads):
         """`_close_all`, the stale sidecars of a replaced file unlinked while the writer
         still holds them; then every identity forgotten, replaced or not: once closed,
         their inode numbers may be given to another opener's sidecars."""
-        files = self._files
+        files, check = self._files, self._check
         self._close_all(files if file_changed(self._path, files) else None)
         with self._gate:
-            self._files, self._opened = {}, None
+            self._files, self._opened, self._check = {}, None, NO_FILE
+        check.close()
 
     def _close_all(self, stale: dict[str, tuple[int, int]] | None = None) -> None:
         """Close the writer and the idle readers; a reader in use is closed by its
@@ -366,27 +368,21 @@ class SyncSqliteDatabase(_Reads):
 
     def _connection(self) -> sqlite3.Connection:
         """The writer (call with the lock held), opened on first use, and again
-        when the file was deleted or replaced under it (one stat per write), so
-        a write never goes to an unlinked file. Readers follow: they reopen."""
+        when the file was deleted or replaced under it (checked before every
+        write: `sqlite_watch.FileCheck`), so a write never goes to an unlinked
+        file. Readers follow: they reopen."""
         conn = self._conn
         if conn is not None:
-            opened = self._opened
-            if opened is None:  # ":memory:"
-                return conn
-            try:
-                st = _stat(self._path)
-                if st.st_ino == opened[1] and st.st_dev == opened[0]:
-                    return conn  # the hot path: the same file
-            except OSError:
-                pass
-            if file_changed(self._path, self._files):
-                _log.warning("%s was deleted or replaced; reopening it", self._path)
-                self._close_generation()
-                conn = None
-        if conn is None:  # (a replaced file's sidecars went in _close_generation)
-            busy_timeout_ms, synchronous = self._options
-            conn, _, files = open_writer(self._path, busy_timeout_ms, synchronous)
-            self._guard = guard_sidecars(self, self._lock, conn, files, self._path)
-            with self._gate:
-                self._conn, self._files, self._opened = conn, files, files.get(self._path)
+            if not self._check.changed():
+                return conn  # the hot path: the same file
+            _log.warning("%s was deleted or replaced; reopening it", self._path)
+            self._close_generation()
+        # (a replaced file's sidecars went in _close_generation)
+        busy_timeout_ms, synchronous = self._options
+        conn, _, check = open_writer(self._path, busy_timeout_ms, synchronous)
+        files = check.files
+        self._guard = guard_sidecars(self, self._lock, conn, files, self._path)
+        with self._gate:
+            self._conn, self._files, self._opened = conn, files, files.get(self._path)
+            self._check = check
         return conn

@@ -53,6 +53,7 @@ from .sqlite_common import OnePerFile, check_options, many, resolve_path, then_f
 from .sqlite_common import SELECTS as _SELECTS
 from .sqlite_files import Files, file_changed
 from .sqlite_files import remove_stale_sidecars as _remove_stale_sidecars
+from .sqlite_watch import NO_FILE
 from .database import NOT_NOW, NotNow
 from .sqlite_conn import Idle, _Connections, _FallBack, _PerThread, _monotonic, _retire
 from .sqlite_common import script as run_script
@@ -98,8 +99,7 @@ class SqliteDatabase(_Transactions, _Connections):
         self._inline_cost = 0.0  # moving average of inline commit times, seconds
         self._wal = False
         self._conn: aiosqlite.Connection | None = None
-        # (st_dev, st_ino) of the file and its -wal/-shm as opened; {} for memory.
-        self._files: dict[str, tuple[int, int]] = {}
+        self._files: dict[str, tuple[int, int]] = {}  # (st_dev, st_ino) as opened; {}: memory
         # Held (briefly, never across an await) to swap the writer's generation
         # (`_conn`, `_files`) and by an inline connection opening on it
         # (sqlite_files.open_follower). Several loops (threads) may share this object.
@@ -248,7 +248,9 @@ class SqliteDatabase(_Transactions, _Connections):
         with self._gate:  # no inline connection opens on this generation from now on
             conn, self._conn = self._conn, None
             files, self._files = self._files, {}
+            check, self._check = self._check, NO_FILE
             self._new_generation()
+        check.close()
         self._close_readers()
         if conn is not None:
             _LIVE.pop(conn, None)
@@ -386,9 +388,10 @@ class SqliteDatabase(_Transactions, _Connections):
                     await stop(stale)
                 except Exception:
                     _log.warning("closing the stale connection failed", exc_info=True)
-            new, opened = await self._open()
+            new, check = await self._open()
             with self._gate:
-                self._conn, self._files = new, opened
+                self._check.close()  # the stale generation's, if any
+                self._conn, self._files, self._check = new, check.files, check
                 self._new_generation()
             return new
         finally:

@@ -21,7 +21,8 @@ from typing import TypeVar
 import aiosqlite
 
 from .sqlite_common import MEMORY, is_select
-from .sqlite_files import file_changed, open_follower, open_writer
+from .sqlite_files import open_follower, open_writer
+from .sqlite_watch import NO_FILE, FileCheck
 from .sqlite_worker import _EXIT_WAIT_SECONDS, _LIVE, _Batcher
 from .turns import TransactionTurns
 
@@ -103,6 +104,7 @@ class _Connections:
     _path: str
     _options: tuple[int, str, bool]
     _files: dict[str, tuple[int, int]]
+    _check: FileCheck = NO_FILE  # the writer generation's (sqlite_watch); closed: NO_FILE
     _local: _PerThread
     _recheck_at: float  # when an inline read next stats the file (monotonic seconds)
     _idle: Idle  # the inline connections not in use (see above)
@@ -329,16 +331,16 @@ class _Connections:
                 conn.close()
 
     def _file_changed(self) -> bool:
-        """Whether the file we opened is gone or replaced (one cheap stat)."""
-        return file_changed(self._path, self._files)
+        """Whether the file we opened is gone or replaced (`sqlite_watch.FileCheck`)."""
+        return self._check.changed()
 
-    async def _open(self) -> tuple[aiosqlite.Connection, dict[str, tuple[int, int]]]:
-        files: dict[str, tuple[int, int]] = {}
+    async def _open(self) -> tuple[aiosqlite.Connection, FileCheck]:
+        checks: list[FileCheck] = []
         busy_timeout_ms, synchronous, _ = self._options
 
         def connect() -> sqlite3.Connection:  # on the worker: one hop with pragmas
-            conn, self._wal, opened = open_writer(self._path, busy_timeout_ms, synchronous)
-            files.update(opened)
+            conn, self._wal, check = open_writer(self._path, busy_timeout_ms, synchronous)
+            checks.append(check)
             return conn
 
         # aiosqlite.connect() would need a second hop for the pragmas.
@@ -351,8 +353,8 @@ class _Connections:
             # land before the caller's loop may close.
             await asyncio.to_thread(conn._thread.join, _EXIT_WAIT_SECONDS)
             raise
-        _LIVE[conn] = (self._path, files)
-        return conn, files
+        _LIVE[conn] = (self._path, checks[0].files)
+        return conn, checks[0]
 
 
 def _read_only(conn: sqlite3.Connection) -> None:

@@ -38,8 +38,9 @@ from collections.abc import Callable
 from typing import Any
 
 from .sqlite_common import MEMORY
+from .sqlite_watch import FileCheck, start_watch
+from .sqlite_watch import Files as Files, file_changed as file_changed  # theirs: the check
 
-Files = dict[str, tuple[int, int]]  # path -> (st_dev, st_ino), as opened
 _log = logging.getLogger(__name__)
 _ATTEMPTS = 5  # a file replaced while the writer opens it: open the new one
 _EXIT_WAIT_SECONDS = 2.0  # for the writers' locks, at exit (a daemon thread may hold one)
@@ -64,8 +65,27 @@ def identity(path: str) -> tuple[int, int] | None:
 
 def open_writer(
     path: str, busy_timeout_ms: int, synchronous: str
+) -> tuple[sqlite3.Connection, bool, FileCheck]:
+    """A writer connection with every pragma set: (connection, WAL on?, its file check).
+
+    The check (`sqlite_watch.FileCheck`: `check.files` are the identities
+    opened) says before each write whether the file is still at the path;
+    its watch is set up before the open, so no change after it goes unseen.
+    """
+    watch = start_watch(path)
+    try:
+        conn, wal, files = _open_writer(path, busy_timeout_ms, synchronous)
+    except BaseException:
+        if watch is not None:
+            watch.close()
+        raise
+    return conn, wal, FileCheck(path, files, watch)
+
+
+def _open_writer(
+    path: str, busy_timeout_ms: int, synchronous: str
 ) -> tuple[sqlite3.Connection, bool, Files]:
-    """A writer connection with every pragma set: (connection, WAL on?, files opened).
+    """`open_writer`: (connection, WAL on?, files opened).
 
     Autocommit (explicit BEGIN IMMEDIATE), busy timeout, foreign keys on, WAL
     and `synchronous` as asked. `files` maps the database and its -wal/-shm
@@ -226,20 +246,6 @@ def remove_stale_sidecars(files: Files, path: str) -> None:
             pass
         except OSError:
             _log.warning("cannot remove stale %s", name, exc_info=True)
-
-
-def file_changed(path: str, files: Files) -> bool:
-    """Whether the file opened as `files[path]` is gone or replaced (one stat)."""
-    opened = files.get(path)
-    if opened is None:  # :memory:
-        return False
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return True
-    except OSError:
-        return False  # let the operation itself report the problem
-    return (st.st_dev, st.st_ino) != opened
 
 
 def guard_sidecars(

@@ -30,8 +30,10 @@ import pytest
 
 from ._support import FIGURES, REPO
 
-SECONDS = 2.0  # per run; the child stops its threads itself (a hang guard below)
+# Both ways of noticing a replaced file (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("file_watch")
 
+SECONDS = 2.0  # per run; the child stops its threads itself (a hang guard below)
 
 
 def run_child(mode: str, directory: Path) -> dict[str, object]:

@@ -1,0 +1,275 @@
+"""Knowing cheaply, before each write, that the file at the path is still the one opened.
+
+A write of either SQLite engine must never go to a file that was renamed over
+or unlinked under the writer (`sqlite_files.py`): a write that starts after
+the replacement completed goes to the file now at the path. A `stat()` of
+the path per write proves that (~0.7 us back to back, ~3 us right after the
+previous write's fsync, caches cold). A `FileCheck` proves the same with one
+`poll(0)` (~0.25 us) on Linux, by asking the kernel whether anything that
+could change what the path names has happened since it last looked.
+
+What is watched, per writer generation (`sqlite_files.open_writer` sets it up
+BEFORE it opens and names the file, so no change after that goes unseen):
+
+* an inotify instance of its own (one per generation, never one per process:
+  a shared instance drained by one database would eat another's events),
+  watching the file's directory for any entry created, deleted, or moved in
+  or out (a rename over the file, its unlink, a file made in its place), and
+  that directory and every ancestor up to "/" for being moved, deleted or
+  changed itself (a renamed ancestor changes what the path names; an empty
+  directory renamed over is deleted, and is first marked IN_ATTRIB);
+* `/proc/self/mountinfo`, which the kernel marks (POLLPRI) when a mount or
+  unmount changes this process's mount table: a mount over a directory of
+  the path (or the file) changes what it names, and inotify says nothing.
+
+The kernel queues the event inside rename(2), unlink(2), rmdir(2) and
+mount(2), before the call returns, so a poll that finds nothing proves that
+no such change completed before it: the stat's guarantee. Anything found
+(also an unrelated file in the directory, or our own -wal being made) only
+says "look": the events are read, and the check of today runs
+(`sqlite_files.file_changed`: one stat against the identity opened). Entry
+events keep the watch; any other (a directory moved, deleted or changed, a
+mount, a full queue, a watch lost) replaces it with a new one on the path
+as it is now, set up before that stat. So the watch can never say
+"changed" wrongly; `changed()` answers exactly what the stat answers.
+
+Falls back to the stat on every write (for that generation) when no watch
+can be set up: not Linux on x86_64/aarch64, no libc through ctypes, no
+/proc/self/mountinfo, the inotify limits (EMFILE, ENOSPC: max_user_instances
+is 128 per user by default; this process holds at most MAX_WATCHES), a
+directory it may not watch (EACCES), or not on a local filesystem (inotify
+does not see another NFS/SMB client's or a FUSE server's rename), a symlink
+at the path (its target may be replaced elsewhere), ":memory:", and in the
+child of a fork (it must not read the parent's events: os.register_at_fork).
+STOREGEN_FILE_WATCH=0 in the environment (read at import; tests set
+`ENABLED`) turns it off. Not seen by either way: a file changed in place
+(the same inode), which is not a replacement.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import select
+import stat
+import struct
+import sys
+import threading
+import weakref
+from typing import Any
+
+Files = dict[str, tuple[int, int]]  # path -> (st_dev, st_ino), as opened
+ENABLED = os.environ.get("STOREGEN_FILE_WATCH", "1") != "0"
+MAX_WATCHES = 16  # per process: the inotify instances are the user's, 128 by default
+_IN_NONBLOCK, _IN_CLOEXEC = os.O_NONBLOCK, os.O_CLOEXEC
+_ENTRY = 0x40 | 0x80 | 0x100 | 0x200  # IN_MOVED_FROM, IN_MOVED_TO, IN_CREATE, IN_DELETE
+_SELF = 0x4 | 0x400 | 0x800  # IN_ATTRIB, IN_DELETE_SELF, IN_MOVE_SELF
+_IN_ISDIR = 0x40000000  # an entry event's name is a directory: still an entry event
+_FLAGS = 0x01000000 | 0x02000000 | 0x20000000  # IN_ONLYDIR, IN_DONT_FOLLOW, IN_MASK_ADD
+_EVENT = struct.Struct("=4xII4x")  # struct inotify_event: wd, mask, cookie, len (+ name)
+# statfs f_type of the filesystems where every rename is made by this kernel.
+_LOCAL = {
+    0xEF53,  # ext2/3/4
+    0x58465342,  # xfs
+    0x9123683E,  # btrfs
+    0x01021994,  # tmpfs
+    0x858458F6,  # ramfs
+    0x794C7630,  # overlayfs
+    0x2FC12FC1,  # zfs
+    0xF2F52010,  # f2fs
+    0xCA451A4E,  # bcachefs
+}
+
+
+def _load_libc() -> Any:
+    """libc's inotify and statfs, where `struct statfs` starts with a long f_type."""
+    if sys.platform != "linux" or os.uname().machine not in ("x86_64", "aarch64"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.inotify_init1.argtypes = [ctypes.c_int]
+        libc.inotify_add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
+        libc.statfs.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_LIBC = _load_libc()
+
+
+def file_changed(path: str, files: Files) -> bool:
+    """Whether the file opened as `files[path]` is gone or replaced (one stat)."""
+    opened = files.get(path)
+    if opened is None:  # :memory:
+        return False
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False  # let the operation itself report the problem
+    return (st.st_dev, st.st_ino) != opened
+
+
+class _Watch:
+    """The inotify instance and the mountinfo descriptor of one generation."""
+
+    __slots__ = ("fd", "mounts", "poll", "__weakref__")
+
+    def __init__(self, fd: int, mounts: int) -> None:
+        self.fd, self.mounts = fd, mounts
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        poller.register(mounts, select.POLLPRI)
+        self.poll = poller.poll
+
+    def settle(self, ready: list[tuple[int, int]]) -> bool:
+        """Read every queued event; whether the watch still holds: only entries
+        of the directory changed (no mount, no directory moved, nothing lost)."""
+        holds = all(fd == self.fd and events == select.POLLIN for fd, events in ready)
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return holds
+            except OSError:
+                return False
+            at = 0
+            while at < len(data):
+                mask, length = _EVENT.unpack_from(data, at)
+                holds = holds and not mask & ~(_ENTRY | _IN_ISDIR)
+                at += _EVENT.size + length
+
+    def close(self) -> None:
+        """Close both descriptors (idempotent)."""
+        fds, self.fd, self.mounts = (self.fd, self.mounts), -1, -1
+        for fd in fds:
+            if fd >= 0:
+                os.close(fd)
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def start_watch(path: str) -> _Watch | None:
+    """A watch on what `path` names (see the module's docstring); None: use the stat."""
+    if not ENABLED or _LIBC is None or not path.startswith("/"):  # also ":memory:"
+        return None
+    if sum(check._watch is not None for check in list(_CHECKS)) >= MAX_WATCHES:
+        return None
+    try:
+        mounts = os.open("/proc/self/mountinfo", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    fd = _LIBC.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
+    if fd < 0:  # EMFILE: the user's max_user_instances, or ours
+        os.close(mounts)
+        return None
+    watch = _Watch(fd, mounts)  # mountinfo first: a mount from here on is seen
+    directory = os.path.dirname(path)
+    chain = [directory]
+    while chain[-1] != "/":
+        chain.append(os.path.dirname(chain[-1]))
+    for name in reversed(chain):  # from "/" down: each resolved through the watched ones
+        mask = _FLAGS | _SELF | (_ENTRY if name == directory else 0)
+        if _LIBC.inotify_add_watch(fd, os.fsencode(name), mask) < 0 or not _local(name):
+            watch.close()  # ENOSPC (max_user_watches), EACCES, a symlink, not local
+            return None
+    if _is_link(path):
+        watch.close()
+        return None
+    return watch
+
+
+def _local(directory: str) -> bool:
+    """Whether `directory` is on a filesystem whose renames this kernel makes."""
+    buf = ctypes.create_string_buffer(256)  # struct statfs is 120 bytes
+    if _LIBC.statfs(os.fsencode(directory), buf) != 0:
+        return False
+    return ctypes.c_long.from_buffer(buf).value & 0xFFFFFFFF in _LOCAL
+
+
+def _is_link(path: str) -> bool:
+    """Whether `path` is a symlink (or cannot be looked at); a missing file is not."""
+    try:
+        return stat.S_ISLNK(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+
+
+class FileCheck:
+    """Whether a writer generation's file is gone or replaced: `changed()`.
+
+    `files` are the generation's identities (`sqlite_files.open_writer`);
+    `watch` was set up before they were taken (None: stat on every call).
+    Safe to call from several threads; `close()` when the generation ends.
+    """
+
+    __slots__ = ("path", "files", "_watch", "_armed", "_lock", "__weakref__")
+
+    def __init__(self, path: str, files: Files, watch: _Watch | None) -> None:
+        self.path, self.files = path, files
+        self._watch = watch
+        self._armed = watch is not None  # no event since the last full check
+        self._lock = threading.Lock()
+        _CHECKS.add(self)
+
+    def changed(self) -> bool:
+        """Whether the file opened is gone or replaced (what `file_changed` says).
+
+        With a watch: one poll(0), under a lock so that the events read (and
+        the mount change, which the poll itself consumes) are checked before
+        any other thread trusts the watch again.
+        """
+        with self._lock:
+            watch = self._watch
+            if watch is not None:
+                ready = watch.poll(0)
+                if not ready and self._armed:
+                    return False
+                return self._look(watch, ready)
+        return file_changed(self.path, self.files)
+
+    def _look(self, watch: _Watch, ready: list[tuple[int, int]]) -> bool:
+        """After an event: read them, renew a watch they spent, then the full check."""
+        self._armed = False
+        if not watch.settle(ready):
+            watch.close()
+            self._watch = None  # not counted by start_watch
+            self._watch = start_watch(self.path)  # before the stat below
+        changed = file_changed(self.path, self.files)
+        self._armed = self._watch is not None and not changed and not _is_link(self.path)
+        return changed
+
+    def close(self) -> None:
+        """Release the watch (the next `changed()` stats); idempotent."""
+        with self._lock:
+            watch, self._watch, self._armed = self._watch, None, False
+        if watch is not None:
+            watch.close()
+
+    def _forget_in_child(self) -> None:
+        """After a fork, in the child: stat from now on, never read the parent's
+        events (the descriptors are shared); a lock a parent thread held is renewed."""
+        self._lock = threading.Lock()
+        watch, self._watch, self._armed = self._watch, None, False
+        if watch is not None:
+            watch.close()  # the child's copies only
+
+
+_CHECKS: weakref.WeakSet[FileCheck] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for check in list(_CHECKS):
+        check._forget_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+NO_FILE = FileCheck(":memory:", {}, None)  # a closed generation's, or none yet: never changed
