@@ -1,0 +1,282 @@
+"""The per-write file check by the kernel's events (generated/_runtime/sqlite_watch.py).
+
+Every write of both SQLite engines must go to the file at the path as it is
+when the write starts: after a rename over it, an unlink, a renamed
+directory, a mount. With the watch on, the writers poll an inotify
+instance (and /proc/self/mountinfo) instead of stat()ing the path; each test
+here runs with the watch and with the stat (`file_watch`, tests/conftest.py),
+and fails when the watch ignores the event it is about (tried: with the poll's
+answer ignored, each of them failed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+import generated._runtime.sqlite_watch as sqlite_watch
+from generated._runtime.sqlite import SqliteDatabase
+from generated._runtime.sqlite_sync import SyncSqliteDatabase
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = "CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)"
+INSERT = "INSERT INTO kv VALUES (?, ?)"
+
+pytestmark = pytest.mark.usefixtures("file_watch")
+
+
+class Engine:
+    """One database object of either engine, driven the same way."""
+
+    def __init__(self, kind: str, path: Path) -> None:
+        self.kind = kind
+        self.runner = asyncio.Runner()
+        self.db: SqliteDatabase | SyncSqliteDatabase
+        if kind == "sync":
+            self.db = SyncSqliteDatabase(path, synchronous="OFF")
+        else:
+            self.db = SqliteDatabase(path, synchronous="OFF")
+
+    def write(self, key: str, value: int = 0) -> None:
+        if isinstance(self.db, SyncSqliteDatabase):
+            self.db.execute(INSERT, (key, value))
+        else:
+            self.runner.run(self.db.execute(INSERT, (key, value)))
+
+    def setup(self) -> None:
+        if isinstance(self.db, SyncSqliteDatabase):
+            self.db.execute_script(SCHEMA + ";")
+        else:
+            self.runner.run(self.db.execute_script(SCHEMA + ";"))
+
+    def close(self) -> None:
+        if isinstance(self.db, SyncSqliteDatabase):
+            self.db.close()
+        else:
+            self.runner.run(self.db.close())
+
+    def watched(self) -> bool:
+        return self.db._check._watch is not None
+
+
+@pytest.fixture(params=["sync", "async"])
+def engine_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def open_engine(engine_kind: str) -> Iterator[Callable[[Path], Engine]]:
+    opened: list[Engine] = []
+
+    def make(path: Path) -> Engine:
+        engine = Engine(engine_kind, path)
+        opened.append(engine)
+        return engine
+
+    yield make
+    for engine in opened:
+        engine.close()
+        engine.runner.close()
+
+
+def _fresh_db(path: Path, key: str) -> None:
+    """A database of another program at `path` (not yet at the engine's path)."""
+    conn = sqlite3.connect(path)
+    conn.execute(SCHEMA)
+    conn.execute(INSERT, (key, 1))
+    conn.commit()
+    conn.close()
+
+
+def _keys(path: Path) -> set[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return {row[0] for row in conn.execute("SELECT k FROM kv")}
+    finally:
+        conn.close()
+
+
+def _started(open_engine: Callable[[Path], Engine], path: Path, file_watch: str) -> Engine:
+    engine = open_engine(path)
+    engine.setup()
+    engine.write("first")
+    assert engine.watched() == (file_watch == "inotify")  # the mode under test is in use
+    return engine
+
+
+def test_a_write_right_after_a_replace_goes_to_the_new_file(
+    open_engine: Callable[[Path], Engine], tmp_path: Path, file_watch: str
+) -> None:
+    path = tmp_path / "app.db"
+    engine = _started(open_engine, path, file_watch)
+    _fresh_db(tmp_path / "restore.db", "restored")
+    os.replace(tmp_path / "restore.db", path)
+    engine.write("after")
+    assert _keys(path) == {"restored", "after"}
+
+
+def test_a_write_right_after_an_unlink_goes_to_a_new_file(
+    open_engine: Callable[[Path], Engine], tmp_path: Path, file_watch: str
+) -> None:
+    path = tmp_path / "app.db"
+    engine = _started(open_engine, path, file_watch)
+    os.unlink(path)
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        engine.write("after")  # on a new, empty file: not on the unlinked one
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []
+    conn.close()
+
+
+@pytest.mark.parametrize("depth", [1, 2], ids=["parent", "grandparent"])
+def test_a_directory_renamed_away_with_another_in_its_place(
+    open_engine: Callable[[Path], Engine], tmp_path: Path, file_watch: str, depth: int
+) -> None:
+    top = tmp_path / "a"
+    directory = top / "b" if depth == 2 else top
+    directory.mkdir(parents=True)
+    path = directory / "app.db"
+    engine = _started(open_engine, path, file_watch)
+    os.rename(top, tmp_path / "old")  # the engine's file is now under old/
+    directory.mkdir(parents=True)
+    _fresh_db(path, "other")
+    engine.write("after")
+    assert _keys(path) == {"other", "after"}
+
+
+def test_unrelated_files_in_the_directory_change_nothing(
+    open_engine: Callable[[Path], Engine], tmp_path: Path, file_watch: str
+) -> None:
+    path = tmp_path / "app.db"
+    engine = _started(open_engine, path, file_watch)
+    check = engine.db._check
+    for i in range(40):
+        (tmp_path / f"log{i}").write_text("x")
+        os.replace(tmp_path / f"log{i}", tmp_path / f"log{i}.old")
+        (tmp_path / f"log{i}.old").unlink()
+        (tmp_path / f"dir{i}").mkdir()
+        engine.write(f"k{i}", i)
+    assert engine.db._check is check  # never taken for a replacement: no reopen
+    assert engine.watched() == (file_watch == "inotify")  # the watch holds
+    assert _keys(path) == {"first", *(f"k{i}" for i in range(40))}
+
+
+def _fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_reopen_cycles_leak_no_descriptors(
+    open_engine: Callable[[Path], Engine], tmp_path: Path, file_watch: str
+) -> None:
+    path = tmp_path / "app.db"
+    engine = _started(open_engine, path, file_watch)
+    engine.close()
+    before = _fds()
+    for i in range(30):
+        engine.write(f"w{i}")  # opens
+        _fresh_db(tmp_path / "restore.db", f"r{i}")
+        os.replace(tmp_path / "restore.db", path)
+        engine.write(f"x{i}")  # reopens on the new file
+        assert _keys(path) == {f"r{i}", f"x{i}"}
+        engine.close()
+    assert _fds() == before
+
+
+def test_a_fork_child_does_not_take_the_parents_events(tmp_path: Path, file_watch: str) -> None:
+    # A replace is queued on the parent's watch when it forks. The child runs
+    # the check its first write would run, on the database it inherited, and
+    # exits: it must see the replace (by a stat: the inherited watch is the
+    # parent's) without reading the event, or the parent's next write goes to
+    # the old file. (The child does not go on to write: reopening, it would
+    # make events of its own in the directory, which would hide a stolen one.)
+    path = tmp_path / "app.db"
+    db = SyncSqliteDatabase(path, synchronous="OFF")
+    try:
+        db.execute_script(SCHEMA + ";")
+        db.execute(INSERT, ("first", 0))
+        assert (db._check._watch is not None) == (file_watch == "inotify")
+        _fresh_db(tmp_path / "restore.db", "restored")
+        os.replace(tmp_path / "restore.db", path)
+        pid = os.fork()
+        if pid == 0:  # the child: leave without running any exit hook
+            code = 1
+            try:
+                code = 0 if db._check.changed() and db._check._watch is None else 2
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        db.execute(INSERT, ("parent", 0))
+        assert _keys(path) == {"restored", "parent"}
+    finally:
+        db.close()
+
+
+def test_past_the_process_cap_a_writer_stats_and_still_follows_a_replace(
+    tmp_path: Path, file_watch: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_watch, "MAX_WATCHES", 0)
+    path = tmp_path / "app.db"
+    db = SyncSqliteDatabase(path, synchronous="OFF")
+    try:
+        db.execute_script(SCHEMA + ";")
+        assert db._check._watch is None  # the cap: the stat
+        _fresh_db(tmp_path / "restore.db", "restored")
+        os.replace(tmp_path / "restore.db", path)
+        db.execute(INSERT, ("after", 0))
+        assert _keys(path) == {"restored", "after"}
+    finally:
+        db.close()
+
+
+MOUNT_CHILD = textwrap.dedent("""
+    import asyncio, os, sqlite3, subprocess, sys
+    from generated._runtime.sqlite import SqliteDatabase
+    from generated._runtime.sqlite_sync import SyncSqliteDatabase
+    kind, directory = sys.argv[1], sys.argv[2]
+    path = os.path.join(directory, "app.db")
+    schema = "CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)"
+    insert = "INSERT INTO kv VALUES (?, 0)"
+    db = (SyncSqliteDatabase if kind == "sync" else SqliteDatabase)(path, synchronous="OFF")
+    runner = asyncio.Runner()
+    def run(value):
+        return value if kind == "sync" else runner.run(value)
+    run(db.execute_script(schema + ";"))
+    run(db.execute(insert, ("first",)))
+    watched = db._check._watch is not None
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", directory], check=True)
+    conn = sqlite3.connect(path)
+    conn.execute(schema); conn.execute(insert, ("mounted",)); conn.commit(); conn.close()
+    run(db.execute(insert, ("after",)))
+    keys = sorted(k for (k,) in sqlite3.connect(path).execute("SELECT k FROM kv"))
+    print(watched, keys)
+    """)
+
+
+def test_a_mount_over_the_directory_takes_the_next_write(
+    engine_kind: str, tmp_path: Path, file_watch: str
+) -> None:
+    # inotify reports no mount: /proc/self/mountinfo does. In a user and mount
+    # namespace of its own (unshare -rm), so no root is needed nor harmed.
+    unshare = shutil.which("unshare")
+    if unshare is None or subprocess.run([unshare, "-rm", "true"]).returncode != 0:
+        pytest.skip("no unshare -rm (user namespaces) on this machine")
+    directory = tmp_path / "data"
+    directory.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [unshare, "-rm", sys.executable, "-c", MOUNT_CHILD, engine_kind, str(directory)],
+        env=env, cwd=REPO, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    watched = file_watch == "inotify"
+    assert done.stdout.split() == [str(watched), "['after',", "'mounted']"]
