@@ -9,8 +9,10 @@ updates on files of their own (the access-token table, WAL):
   inline      the floor: hand-written sqlite3 (bench.sync_engine.Inline)
   inline_twin the floor again: how far identical code drifts in this run
   writer      the floor's code on the store's own writer connection
-  inline_stat the floor plus one `os.stat` of the path, as the store checks
+  inline_stat the floor plus one `os.stat` of the path, as the store checked
               the file is still the one it opened before each write
+  inline_watch the floor plus the store's check now (`sqlite_watch.FileCheck`:
+              one poll(0) of its inotify and mountinfo descriptors, under a lock)
   sync_store  the generated store (`generated.sqlite3.AccessTokenStore`)
 
 Printed: the median µs per `update` and its distance from the floor. Medians,
@@ -35,8 +37,10 @@ from typing import Any
 from bench.engine import token_row
 from bench.sync_engine import Inline, SyncStore, _prepare
 from generated import AccessToken
+from generated._runtime.sqlite_files import identity
+from generated._runtime.sqlite_watch import FileCheck, start_watch
 
-APPROACHES = ("inline", "inline_twin", "writer", "inline_stat", "sync_store")
+APPROACHES = ("inline", "inline_twin", "writer", "inline_stat", "inline_watch", "sync_store")
 CHUNK = 10  # updates per approach before the next takes its turn
 
 
@@ -63,12 +67,32 @@ class InlineStat(Inline):
         return super().update(row)
 
 
+class InlineWatch(Inline):
+    """The floor plus the store's per-write check through the kernel's events."""
+
+    def __init__(self, path: Path, synchronous: str) -> None:
+        super().__init__(path, synchronous)
+        name = str(path)
+        self.check = FileCheck(name, {name: identity(name) or (0, 0)}, start_watch(name))
+        assert not self.check.changed()  # the events of the open read; armed
+
+    def update(self, row: AccessToken) -> AccessToken:
+        if self.check.changed():
+            raise AssertionError("the file was replaced")
+        return super().update(row)
+
+    def close(self) -> None:
+        self.check.close()
+        super().close()
+
+
 def _open(name: str, path: Path, synchronous: str) -> Any:
     kinds: dict[str, Any] = {
         "inline": Inline,
         "inline_twin": Inline,
         "writer": Writer,
         "inline_stat": InlineStat,
+        "inline_watch": InlineWatch,
         "sync_store": SyncStore,
     }
     return kinds[name](path, synchronous)

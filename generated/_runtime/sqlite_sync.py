@@ -373,7 +373,7 @@ class SyncSqliteDatabase(_Reads):
         file. Readers follow: they reopen."""
         conn = self._conn
         if conn is not None:
-            if not self._check.changed():
+            if not self._check.changed_alone():  # (the lock we hold serializes it)
                 return conn  # the hot path: the same file
             _log.warning("%s was deleted or replaced; reopening it", self._path)
             self._close_generation()

@@ -222,17 +222,22 @@ class FileCheck:
     def changed(self) -> bool:
         """Whether the file opened is gone or replaced (what `file_changed` says).
 
-        With a watch: one poll(0), under a lock so that the events read (and
-        the mount change, which the poll itself consumes) are checked before
-        any other thread trusts the watch again.
+        With a watch: one poll(0), under a lock, so that the events one thread
+        reads (and the mount change, which the poll itself consumes) are
+        checked before any other thread trusts the watch again.
         """
         with self._lock:
-            watch = self._watch
-            if watch is not None:
-                ready = watch.poll(0)
-                if not ready and self._armed:
-                    return False
-                return self._look(watch, ready)
+            return self.changed_alone()
+
+    def changed_alone(self) -> bool:
+        """`changed()` without its lock (~0.25 us less), for a caller that never
+        runs it beside another call of this check: the sync writer, under its lock."""
+        watch = self._watch
+        if watch is not None:
+            ready = watch.poll(0)
+            if not ready and self._armed:
+                return False
+            return self._look(watch, ready)
         return file_changed(self.path, self.files)
 
     def _look(self, watch: _Watch, ready: list[tuple[int, int]]) -> bool:
