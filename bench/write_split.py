@@ -11,8 +11,9 @@ updates on files of their own (the access-token table, WAL):
   writer      the floor's code on the store's own writer connection
   inline_stat the floor plus one `os.stat` of the path, as the store checked
               the file is still the one it opened before each write
-  inline_watch the floor plus the store's check now (`sqlite_watch.FileCheck`:
-              one poll(0) of its inotify and mountinfo descriptors, under a lock)
+  inline_watch the floor plus the sync store's check now
+              (`sqlite_watch.FileCheck.changed_alone`: one poll(0) of its
+              inotify and mountinfo descriptors)
   sync_store  the generated store (`generated.sqlite3.AccessTokenStore`)
 
 Printed: the median µs per `update` and its distance from the floor. Medians,
@@ -74,10 +75,10 @@ class InlineWatch(Inline):
         super().__init__(path, synchronous)
         name = str(path)
         self.check = FileCheck(name, {name: identity(name) or (0, 0)}, start_watch(name))
-        assert not self.check.changed()  # the events of the open read; armed
+        assert not self.check.changed_alone()  # the events of the open read; armed
 
     def update(self, row: AccessToken) -> AccessToken:
-        if self.check.changed():
+        if self.check.changed_alone():
             raise AssertionError("the file was replaced")
         return super().update(row)
 
