@@ -158,16 +158,34 @@ def test_unrelated_files_in_the_directory_change_nothing(
 ) -> None:
     path = tmp_path / "app.db"
     engine = _started(open_engine, path, file_watch)
-    check = engine.db._check
+    check, watch = engine.db._check, engine.db._check._watch
     for i in range(40):
         (tmp_path / f"log{i}").write_text("x")
+        os.truncate(tmp_path / f"log{i}", 0)  # a file's attributes (as SQLite's ftruncate)
         os.replace(tmp_path / f"log{i}", tmp_path / f"log{i}.old")
         (tmp_path / f"log{i}.old").unlink()
         (tmp_path / f"dir{i}").mkdir()
         engine.write(f"k{i}", i)
     assert engine.db._check is check  # never taken for a replacement: no reopen
-    assert engine.watched() == (file_watch == "inotify")  # the watch holds
+    assert engine.db._check._watch is watch  # events about entries keep the watch
     assert _keys(path) == {"first", *(f"k{i}" for i in range(40))}
+
+
+def test_a_change_to_a_watched_directory_itself_renews_the_watch(
+    open_engine: Callable[[Path], Engine], tmp_path: Path, file_watch: str
+) -> None:
+    # A directory's own event (here a chmod: IN_ATTRIB without a name) may mean
+    # the watched directories are no longer the path's: a new watch is set up
+    # on the path as it is now, then the stat; the file is the same, no reopen.
+    path = tmp_path / "app.db"
+    engine = _started(open_engine, path, file_watch)
+    check, watch = engine.db._check, engine.db._check._watch
+    os.chmod(tmp_path, 0o750)
+    engine.write("after")
+    assert engine.db._check is check
+    assert (engine.db._check._watch is not watch) == (file_watch == "inotify")
+    assert engine.watched() == (file_watch == "inotify")
+    assert _keys(path) == {"first", "after"}
 
 
 def _fds() -> int:

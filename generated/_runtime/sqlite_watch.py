@@ -26,14 +26,18 @@ BEFORE it opens and names the file, so no change after that goes unseen):
 
 The kernel queues the event inside rename(2), unlink(2), rmdir(2) and
 mount(2), before the call returns, so a poll that finds nothing proves that
-no such change completed before it: the stat's guarantee. Anything found
-(also an unrelated file in the directory, or our own -wal being made) only
-says "look": the events are read, and the check of today runs
-(`sqlite_files.file_changed`: one stat against the identity opened). Entry
-events keep the watch; any other (a directory moved, deleted or changed, a
-mount, a full queue, a watch lost) replaces it with a new one on the path
-as it is now, set up before that stat. So the watch can never say
-"changed" wrongly; `changed()` answers exactly what the stat answers.
+no such change completed before it: the stat's guarantee. The watches are
+added from "/" down, each directory resolved through the ones already
+watched; one that leaves its name after its watch was added is an event, so
+with no event the watched directories are the path's. Anything found (also
+an unrelated file in the directory, or our own -wal being made) only says
+"look": the events are read, and the check of today runs (`file_changed`:
+one stat against the identity opened). Events about entries of the
+directory (they carry a name) keep the watch; any other (a directory moved,
+deleted or changed, a mount, a full queue, a watch lost) replaces it with a
+new one on the path as it is now, set up before that stat. So the watch can never say "changed" wrongly, only "look". No
+periodic stat backs it up: the one change inotify cannot see, a mount, is
+seen through mountinfo.
 
 Falls back to the stat on every write (for that generation) when no watch
 can be set up: not Linux on x86_64/aarch64, no libc through ctypes, no
@@ -66,9 +70,8 @@ MAX_WATCHES = 16  # per process: the inotify instances are the user's, 128 by de
 _IN_NONBLOCK, _IN_CLOEXEC = os.O_NONBLOCK, os.O_CLOEXEC
 _ENTRY = 0x40 | 0x80 | 0x100 | 0x200  # IN_MOVED_FROM, IN_MOVED_TO, IN_CREATE, IN_DELETE
 _SELF = 0x4 | 0x400 | 0x800  # IN_ATTRIB, IN_DELETE_SELF, IN_MOVE_SELF
-_IN_ISDIR = 0x40000000  # an entry event's name is a directory: still an entry event
 _FLAGS = 0x01000000 | 0x02000000 | 0x20000000  # IN_ONLYDIR, IN_DONT_FOLLOW, IN_MASK_ADD
-_EVENT = struct.Struct("=4xII4x")  # struct inotify_event: wd, mask, cookie, len (+ name)
+_EVENT = struct.Struct("=4xI4xI")  # struct inotify_event: (wd) mask (cookie) len, then the name
 # statfs f_type of the filesystems where every rename is made by this kernel.
 _LOCAL = {
     0xEF53,  # ext2/3/4
@@ -127,8 +130,11 @@ class _Watch:
         self.poll = poller.poll
 
     def settle(self, ready: list[tuple[int, int]]) -> bool:
-        """Read every queued event; whether the watch still holds: only entries
-        of the directory changed (no mount, no directory moved, nothing lost)."""
+        """Read every queued event; whether the watch still holds: every event
+        names an entry of the directory (made, deleted, moved, or a file's
+        attributes changed, as SQLite's ftruncate of a growing file does).
+        Nameless ones are about a watched directory itself (moved, deleted,
+        changed, unmounted) or the queue (overflowed); or the mounts changed."""
         holds = all(fd == self.fd and events == select.POLLIN for fd, events in ready)
         while True:
             try:
@@ -139,8 +145,8 @@ class _Watch:
                 return False
             at = 0
             while at < len(data):
-                mask, length = _EVENT.unpack_from(data, at)
-                holds = holds and not mask & ~(_ENTRY | _IN_ISDIR)
+                length = _EVENT.unpack_from(data, at)[1]
+                holds = holds and length > 0
                 at += _EVENT.size + length
 
     def close(self) -> None:
