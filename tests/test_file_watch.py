@@ -188,6 +188,25 @@ def test_a_change_to_a_watched_directory_itself_renews_the_watch(
     assert _keys(path) == {"first", "after"}
 
 
+def test_a_symlink_put_at_the_path_is_followed_by_stat(
+    open_engine: Callable[[Path], Engine], tmp_path: Path, file_watch: str
+) -> None:
+    # The file moves elsewhere and a symlink to it takes its place: the same
+    # file, but its target can now be replaced where no watch looks. So the
+    # watch stops vouching (a stat every write), and the replace is followed.
+    path = tmp_path / "app.db"
+    engine = _started(open_engine, path, file_watch)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.rename(path, elsewhere / "real.db")  # its -wal/-shm stay: the writer holds them
+    os.symlink(elsewhere / "real.db", path)
+    engine.write("through the link")  # the same file: no reopen
+    _fresh_db(elsewhere / "restore.db", "restored")
+    os.replace(elsewhere / "restore.db", elsewhere / "real.db")
+    engine.write("after")
+    assert _keys(elsewhere / "real.db") == {"restored", "after"}
+
+
 def _fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
