@@ -2,11 +2,15 @@
 
 Every write of both SQLite engines must go to the file at the path as it is
 when the write starts: after a rename over it, an unlink, a renamed
-directory, a mount. With the watch on, the writers poll an inotify
-instance (and /proc/self/mountinfo) instead of stat()ing the path; each test
-here runs with the watch and with the stat (`file_watch`, tests/conftest.py),
-and fails when the watch ignores the event it is about (tried: with the poll's
-answer ignored, each of them failed).
+directory, a mount, a symlink's target replaced. With the watch on, the
+writers poll an inotify instance (and /proc/self/mountinfo) instead of
+stat()ing the path; each test here runs with the watch and with the stat
+(`file_watch`, tests/conftest.py). Each test about a change fails when the
+watch ignores what it polled (tried: the poll's answer short-circuited, the
+mountinfo descriptor left out, the symlink check dropped, the fork hook
+emptied); the unrelated-files test fails when events about other entries
+are taken for a replacement or spend the watch, the cap test when the cap is
+ignored.
 """
 
 from __future__ import annotations
