@@ -16,6 +16,7 @@ ignored.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import shutil
 import sqlite3
@@ -229,6 +230,20 @@ def test_reopen_cycles_leak_no_descriptors(
         engine.write(f"x{i}")  # reopens on the new file
         assert _keys(path) == {f"r{i}", f"x{i}"}
         engine.close()
+    assert _fds() == before
+
+
+def test_a_sync_database_dropped_unclosed_leaves_no_descriptor(
+    tmp_path: Path, file_watch: str
+) -> None:
+    path = tmp_path / "app.db"
+    before = _fds()
+    db = SyncSqliteDatabase(path, synchronous="OFF")
+    db.execute_script(SCHEMA + ";")
+    assert (db._check._watch is not None) == (file_watch == "inotify")
+    assert _fds() > before
+    del db
+    gc.collect()
     assert _fds() == before
 
 
