@@ -230,7 +230,8 @@ class FileCheck:
 
         With a watch: one poll(0), under a lock, so that the events one thread
         reads (and the mount change, which the poll itself consumes) are
-        checked before any other thread trusts the watch again.
+        checked before any other thread trusts the watch again (and a
+        `select.poll` object refuses a second caller while one polls).
         """
         with self._lock:
             return self.changed_alone()
