@@ -338,3 +338,19 @@ def test_a_mount_over_the_directory_takes_the_next_write(
     assert done.returncode == 0, done.stderr[-2000:]
     watched = file_watch == "inotify"
     assert done.stdout.split() == [str(watched), "['after',", "'mounted']"]
+
+
+def test_a_file_put_at_a_moved_directorys_name_stops_the_writes(
+    open_engine: Callable[[Path], Engine], tmp_path: Path, file_watch: str
+) -> None:
+    # The directory is renamed away and a regular FILE takes its name: the path
+    # names nothing (ENOTDIR). That is a change: the write must not go to the
+    # old file (now under moved/); it fails, as an open of the path would.
+    directory = tmp_path / "d"
+    directory.mkdir()
+    engine = _started(open_engine, directory / "app.db", file_watch)
+    os.rename(directory, tmp_path / "moved")
+    directory.write_text("not a directory")
+    with pytest.raises(sqlite3.OperationalError, match="unable to open"):
+        engine.write("after")
+    assert _keys(tmp_path / "moved" / "app.db") == {"first"}

@@ -38,7 +38,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .sqlite_common import MEMORY
-from .sqlite_watch import FileCheck, start_watch
+from .sqlite_watch import NO_FILE_ERRNOS, FileCheck, start_watch
 from .sqlite_watch import Files as Files, file_changed as file_changed  # theirs: the check
 
 _log = logging.getLogger(__name__)
@@ -55,11 +55,14 @@ class _Exit:
 
 
 def identity(path: str) -> tuple[int, int] | None:
-    """(st_dev, st_ino) of the file at `path`; None when there is none."""
+    """(st_dev, st_ino) of the file at `path`; None when there is none (also when
+    an ancestor is no directory: the connect then says "unable to open")."""
     try:
         st = os.stat(path)
-    except FileNotFoundError:
-        return None
+    except OSError as exc:
+        if exc.errno in NO_FILE_ERRNOS:
+            return None
+        raise
     return (st.st_dev, st.st_ino)
 
 
@@ -242,10 +245,9 @@ def remove_stale_sidecars(files: Files, path: str) -> None:
             st = os.stat(name)
             if (st.st_dev, st.st_ino) == opened:
                 os.remove(name)
-        except FileNotFoundError:
-            pass
-        except OSError:
-            _log.warning("cannot remove stale %s", name, exc_info=True)
+        except OSError as exc:
+            if exc.errno not in NO_FILE_ERRNOS:  # else: none at the path
+                _log.warning("cannot remove stale %s", name, exc_info=True)
 
 
 def guard_sidecars(

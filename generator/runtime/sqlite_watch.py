@@ -53,6 +53,7 @@ STOREGEN_FILE_WATCH=0 in the environment (read at import; tests set
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import select
 import stat
@@ -101,6 +102,11 @@ def _load_libc() -> Any:
 _LIBC = _load_libc()
 
 
+# What a lookup of the path fails with when it names no file any more (an
+# ancestor moved away and a file, or a symlink loop, put at its name): changed.
+NO_FILE_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.ENAMETOOLONG})
+
+
 def file_changed(path: str, files: Files) -> bool:
     """Whether the file opened as `files[path]` is gone or replaced (one stat)."""
     opened = files.get(path)
@@ -108,10 +114,10 @@ def file_changed(path: str, files: Files) -> bool:
         return False
     try:
         st = os.stat(path)
-    except FileNotFoundError:
-        return True
-    except OSError:
-        return False  # let the operation itself report the problem
+    except OSError as exc:
+        # The path names no file: changed. Else (EACCES, EIO...) nothing says it
+        # was replaced: let the operation itself report the problem.
+        return exc.errno in NO_FILE_ERRNOS
     return (st.st_dev, st.st_ino) != opened
 
 
