@@ -16,6 +16,7 @@ ignored.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import os
 import shutil
@@ -216,6 +217,16 @@ def _fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
+def _watch_fds() -> int:
+    """Open inotify instances and mountinfo descriptors of this process."""
+    found = 0
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            found += target == "anon_inode:inotify" or target.endswith("/mountinfo")
+    return found
+
+
 def test_reopen_cycles_leak_no_descriptors(
     open_engine: Callable[[Path], Engine], tmp_path: Path, file_watch: str
 ) -> None:
@@ -245,6 +256,32 @@ def test_a_sync_database_dropped_unclosed_leaves_no_descriptor(
     del db
     gc.collect()
     assert _fds() == before
+
+
+def test_async_databases_dropped_unclosed_leave_no_watch(tmp_path: Path, file_watch: str) -> None:
+    # Each store dropped without close() must give back its inotify instance and
+    # mountinfo descriptor when collected (the user has 128 instances; past
+    # MAX_WATCHES live ones, every new writer of the process would stat).
+    async def use_and_drop(path: Path) -> None:
+        db = SqliteDatabase(path, synchronous="OFF")
+        await db.execute_script(SCHEMA + ";")
+        await db.execute(INSERT, ("x", 0))
+        assert (db._check._watch is not None) == (file_watch == "inotify")
+
+    gc.collect()
+    watches = sum(check._watch is not None for check in list(sqlite_watch._CHECKS))
+    before = _watch_fds()
+    for i in range(sqlite_watch.MAX_WATCHES + 2):
+        asyncio.run(use_and_drop(tmp_path / f"a{i}.db"))
+    gc.collect()
+    assert sum(check._watch is not None for check in list(sqlite_watch._CHECKS)) == watches
+    assert _watch_fds() == before
+    db = SyncSqliteDatabase(tmp_path / "new.db", synchronous="OFF")
+    try:
+        db.execute_script(SCHEMA + ";")
+        assert (db._check._watch is not None) == (file_watch == "inotify")
+    finally:
+        db.close()
 
 
 def test_a_fork_child_does_not_take_the_parents_events(tmp_path: Path, file_watch: str) -> None:

@@ -337,12 +337,16 @@ class _Connections:
         return self._check.changed()
 
     async def _open(self) -> tuple[aiosqlite.Connection, FileCheck]:
-        checks: list[FileCheck] = []
-        busy_timeout_ms, synchronous, _ = self._options
+        # `connect` must not hold `self` nor, once opened, the check: aiosqlite
+        # keeps it (and its worker thread, the last job) for as long as the
+        # worker runs, so a store dropped unclosed would never be collected and
+        # its watch never closed (its inotify instance is the user's).
+        opened: list[tuple[bool, FileCheck]] = []
+        path, (busy_timeout_ms, synchronous, _) = self._path, self._options
 
         def connect() -> sqlite3.Connection:  # on the worker: one hop with pragmas
-            conn, self._wal, check = open_writer(self._path, busy_timeout_ms, synchronous)
-            checks.append(check)
+            conn, wal, check = open_writer(path, busy_timeout_ms, synchronous)
+            opened.append((wal, check))
             return conn
 
         # aiosqlite.connect() would need a second hop for the pragmas.
@@ -351,12 +355,15 @@ class _Connections:
         try:
             await conn
         except Exception:
+            for _, check in opened:
+                check.close()
             # A failed connect queues a stop that replies to this loop; let it
             # land before the caller's loop may close.
             await asyncio.to_thread(conn._thread.join, _EXIT_WAIT_SECONDS)
             raise
-        _LIVE[conn] = (self._path, checks[0].files)
-        return conn, checks[0]
+        self._wal, check = opened.pop()
+        _LIVE[conn] = (self._path, check.files)
+        return conn, check
 
 
 def _read_only(conn: sqlite3.Connection) -> None:
