@@ -111,11 +111,26 @@ def _keys(path: Path) -> set[str]:
         conn.close()
 
 
+def _stage(path: Path) -> Path:
+    """Where another program builds a restore: a sibling of the db's directory,
+    outside every watched directory. (A file made in the db's directory would
+    wake the check by itself, and a test would pass without the rename's event.)"""
+    stage = path.parent.parent / f"{path.parent.name}-stage"
+    stage.mkdir(exist_ok=True)
+    return stage
+
+
 def _started(open_engine: Callable[[Path], Engine], path: Path, file_watch: str) -> Engine:
+    _stage(path)  # made before the open: nothing is made near the path afterwards
     engine = open_engine(path)
     engine.setup()
     engine.write("first")
+    # The async opens leave an event queued (SQLite's fchown of the -wal, as
+    # root): a second write reads it, so the change a test makes next is the
+    # only event the check can see.
+    engine.write("second")
     assert engine.watched() == (file_watch == "inotify")  # the mode under test is in use
+    assert not engine.watched() or not engine.db._check._watch.poll(0)  # quiet
     return engine
 
 
@@ -124,8 +139,8 @@ def test_a_write_right_after_a_replace_goes_to_the_new_file(
 ) -> None:
     path = tmp_path / "app.db"
     engine = _started(open_engine, path, file_watch)
-    _fresh_db(tmp_path / "restore.db", "restored")
-    os.replace(tmp_path / "restore.db", path)
+    _fresh_db(_stage(path) / "restore.db", "restored")
+    os.replace(_stage(path) / "restore.db", path)
     engine.write("after")
     assert _keys(path) == {"restored", "after"}
 
@@ -174,7 +189,7 @@ def test_unrelated_files_in_the_directory_change_nothing(
         engine.write(f"k{i}", i)
     assert engine.db._check is check  # never taken for a replacement: no reopen
     assert engine.db._check._watch is watch  # events about entries keep the watch
-    assert _keys(path) == {"first", *(f"k{i}" for i in range(40))}
+    assert _keys(path) == {"first", "second", *(f"k{i}" for i in range(40))}
 
 
 def test_a_change_to_a_watched_directory_itself_renews_the_watch(
@@ -191,7 +206,31 @@ def test_a_change_to_a_watched_directory_itself_renews_the_watch(
     assert engine.db._check is check
     assert (engine.db._check._watch is not watch) == (file_watch == "inotify")
     assert engine.watched() == (file_watch == "inotify")
-    assert _keys(path) == {"first", "after"}
+    assert _keys(path) == {"first", "second", "after"}
+
+
+def test_after_a_renewal_the_new_directory_is_watched(
+    open_engine: Callable[[Path], Engine], tmp_path: Path, file_watch: str
+) -> None:
+    # The directory is renamed away and the SAME file (with its -wal/-shm) moved
+    # into a new directory of the old name: no reopen, but the watch must now
+    # be on the new directory, or a replace made there later goes unseen.
+    directory = tmp_path / "a" / "b"
+    directory.mkdir(parents=True)
+    path = directory / "app.db"
+    engine = _started(open_engine, path, file_watch)
+    check = engine.db._check
+    os.rename(directory, tmp_path / "a" / "b2")
+    directory.mkdir()
+    for suffix in ("", "-wal", "-shm"):
+        os.rename(tmp_path / "a" / "b2" / f"app.db{suffix}", directory / f"app.db{suffix}")
+    engine.write("mid")  # the same file: the watch renewed on the path as it is now
+    assert engine.db._check is check
+    assert engine.watched() == (file_watch == "inotify")
+    _fresh_db(_stage(path) / "restore.db", "restored")
+    os.replace(_stage(path) / "restore.db", path)
+    engine.write("after")
+    assert _keys(path) == {"restored", "after"}
 
 
 def test_a_symlink_put_at_the_path_is_followed_by_stat(
@@ -236,8 +275,8 @@ def test_reopen_cycles_leak_no_descriptors(
     before = _fds()
     for i in range(30):
         engine.write(f"w{i}")  # opens
-        _fresh_db(tmp_path / "restore.db", f"r{i}")
-        os.replace(tmp_path / "restore.db", path)
+        _fresh_db(_stage(path) / "restore.db", f"r{i}")
+        os.replace(_stage(path) / "restore.db", path)
         engine.write(f"x{i}")  # reopens on the new file
         assert _keys(path) == {f"r{i}", f"x{i}"}
         engine.close()
@@ -292,13 +331,14 @@ def test_a_fork_child_does_not_take_the_parents_events(tmp_path: Path, file_watc
     # the old file. (The child does not go on to write: reopening, it would
     # make events of its own in the directory, which would hide a stolen one.)
     path = tmp_path / "app.db"
+    _stage(path)
     db = SyncSqliteDatabase(path, synchronous="OFF")
     try:
         db.execute_script(SCHEMA + ";")
         db.execute(INSERT, ("first", 0))
         assert (db._check._watch is not None) == (file_watch == "inotify")
-        _fresh_db(tmp_path / "restore.db", "restored")
-        os.replace(tmp_path / "restore.db", path)
+        _fresh_db(_stage(path) / "restore.db", "restored")
+        os.replace(_stage(path) / "restore.db", path)
         pid = os.fork()
         if pid == 0:  # the child: leave without running any exit hook
             code = 1
@@ -319,12 +359,13 @@ def test_past_the_process_cap_a_writer_stats_and_still_follows_a_replace(
 ) -> None:
     monkeypatch.setattr(sqlite_watch, "MAX_WATCHES", 0)
     path = tmp_path / "app.db"
+    _stage(path)
     db = SyncSqliteDatabase(path, synchronous="OFF")
     try:
         db.execute_script(SCHEMA + ";")
         assert db._check._watch is None  # the cap: the stat
-        _fresh_db(tmp_path / "restore.db", "restored")
-        os.replace(tmp_path / "restore.db", path)
+        _fresh_db(_stage(path) / "restore.db", "restored")
+        os.replace(_stage(path) / "restore.db", path)
         db.execute(INSERT, ("after", 0))
         assert _keys(path) == {"restored", "after"}
     finally:
@@ -390,4 +431,4 @@ def test_a_file_put_at_a_moved_directorys_name_stops_the_writes(
     directory.write_text("not a directory")
     with pytest.raises(sqlite3.OperationalError, match="unable to open"):
         engine.write("after")
-    assert _keys(tmp_path / "moved" / "app.db") == {"first"}
+    assert _keys(tmp_path / "moved" / "app.db") == {"first", "second"}
