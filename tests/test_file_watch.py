@@ -432,3 +432,40 @@ def test_a_file_put_at_a_moved_directorys_name_stops_the_writes(
     with pytest.raises(sqlite3.OperationalError, match="unable to open"):
         engine.write("after")
     assert _keys(tmp_path / "moved" / "app.db") == {"first", "second"}
+
+
+def test_a_file_replaced_under_every_open_attempt_is_refused(
+    open_engine: Callable[[Path], Engine],
+    tmp_path: Path,
+    file_watch: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Another program restores the file under each open, after the connect and
+    # before the open names the file: the connection has the old file, the
+    # name the new one. After the last attempt nothing may be returned that
+    # would write to the old file (and leave its WAL at the path): a specific
+    # error, and the file last put at the path is untouched.
+    path = tmp_path / "db" / "app.db"
+    path.parent.mkdir()
+    stage = _stage(path)
+    _fresh_db(path, "orig")
+    import generated._runtime.sqlite_files as sqlite_files
+
+    real, restores = sqlite_files._switch_to_wal, [0]
+
+    def switch_then_restore(conn: sqlite3.Connection, busy_timeout_ms: int) -> object:
+        mode = real(conn, busy_timeout_ms)
+        restores[0] += 1
+        _fresh_db(stage / "restore.db", f"restored{restores[0]}")
+        os.replace(stage / "restore.db", path)
+        return mode
+
+    monkeypatch.setattr(sqlite_files, "_switch_to_wal", switch_then_restore)
+    engine = open_engine(path)
+    with pytest.raises(sqlite3.OperationalError, match="keeps being replaced"):
+        engine.write("w1")
+    assert restores[0] == sqlite_files._ATTEMPTS
+    monkeypatch.setattr(sqlite_files, "_switch_to_wal", real)
+    assert _keys(path) == {f"restored{restores[0]}"}
+    engine.write("w2")  # the restores stopped: the file at the path, and only it
+    assert _keys(path) == {f"restored{restores[0]}", "w2"}

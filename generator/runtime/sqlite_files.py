@@ -101,28 +101,29 @@ def _open_writer(
     the old file, a write would go to it and its WAL at the path would be
     replayed into the new one) or while turning WAL on (e.g.
     SQLITE_READONLY_DBMOVED): the sidecars it made are removed too. The
-    caller removed the previous generation's sidecars first.
+    caller removed the previous generation's sidecars first. Replaced under
+    each of the _ATTEMPTS: OperationalError ("keeps being replaced").
     """
-    for attempt in range(_ATTEMPTS):
-        last = attempt + 1 == _ATTEMPTS
+    for _ in range(_ATTEMPTS):
         before = None if path == MEMORY else identity(path) or _create(path)
         try:
-            conn, wal, files = _connect_writer(
-                path, busy_timeout_ms, synchronous, None if last else before
-            )
+            conn, wal, files = _connect_writer(path, busy_timeout_ms, synchronous, before)
         except _Moved:
             continue
         except sqlite3.DatabaseError:
-            if last or before is None or identity(path) == before:
+            if before is None or identity(path) == before:
                 raise  # not a replace: the error is the caller's
             continue  # replaced under the open (it made no sidecar: WAL was not on)
         if path == MEMORY or before is None or files.get(path) == before:  # None: can't make it
             return conn, wal, files
-        if last:
-            return conn, wal, files  # replaced again and again: a later write notices
         remove_stale_sidecars(files, path)  # replaced under the connect: while still open,
         conn.close()  # so no other file has their inode numbers yet; then try again
-    raise AssertionError("unreachable")
+    # Replaced under every attempt: a connection whose file is not the one named
+    # would write to the old file, and nothing would ever notice (its identity
+    # is the new file's). Refuse, and let the caller try again later.
+    raise sqlite3.OperationalError(
+        f"{path}: the file keeps being replaced while it is opened ({_ATTEMPTS} attempts)"
+    )
 
 
 class _Moved(Exception):
