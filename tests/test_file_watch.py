@@ -469,3 +469,68 @@ def test_a_file_replaced_under_every_open_attempt_is_refused(
     assert _keys(path) == {f"restored{restores[0]}"}
     engine.write("w2")  # the restores stopped: the file at the path, and only it
     assert _keys(path) == {f"restored{restores[0]}", "w2"}
+
+
+def test_a_check_reads_a_bounded_number_of_events(
+    tmp_path: Path, file_watch: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another program filling the directory with events must not hold a write
+    # for as long as it goes on: a check reads at most _SETTLE_READS buffers,
+    # then the stat decides; the rest is read by the next checks. A replace
+    # queued behind them is still followed (by that stat).
+    if file_watch != "inotify":
+        pytest.skip("about the watch's reads")
+    monkeypatch.setattr(sqlite_watch, "_SETTLE_READS", 1)
+    path = tmp_path / "db" / "app.db"
+    path.parent.mkdir()
+    _stage(path)
+    db = SyncSqliteDatabase(path, synchronous="OFF")
+    try:
+        db.execute_script(SCHEMA + ";")
+        db.execute(INSERT, ("first", 0))
+        check, watch = db._check, db._check._watch
+        assert watch is not None and not watch.poll(0)
+        for i in range(3000):  # ~64 bytes each: three 64 KiB reads
+            (path.parent / f"{i:040d}").touch()
+        assert not check.changed()
+        assert watch.poll(0)  # bounded: events left for the next checks
+        for _ in range(5):
+            assert not check.changed()
+        assert not watch.poll(0) and check._watch is watch  # drained; entries kept it
+        _fresh_db(_stage(path) / "restore.db", "restored")
+        os.replace(_stage(path) / "restore.db", path)
+        db.execute(INSERT, ("after", 0))
+        assert _keys(path) == {"restored", "after"}
+    finally:
+        db.close()
+
+
+def test_concurrent_opens_stay_within_the_process_cap(
+    tmp_path: Path, file_watch: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The cap is counted and taken together: opens racing each other cannot
+    # hold more than MAX_WATCHES inotify instances between them.
+    import threading
+
+    monkeypatch.setattr(sqlite_watch, "MAX_WATCHES", 2)
+    gc.collect()
+    before = _watch_fds()
+    dbs = [SyncSqliteDatabase(tmp_path / f"c{i}.db", synchronous="OFF") for i in range(8)]
+    start = threading.Barrier(len(dbs))
+
+    def open_one(db: SyncSqliteDatabase) -> None:
+        start.wait()
+        db.execute_script(SCHEMA + ";")
+
+    threads = [threading.Thread(target=open_one, args=(db,)) for db in dbs]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        watched = sum(db._check._watch is not None for db in dbs)
+        assert watched == (2 if file_watch == "inotify" else 0)
+        assert _watch_fds() - before == 2 * watched
+    finally:
+        for db in dbs:
+            db.close()

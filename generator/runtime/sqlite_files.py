@@ -43,6 +43,7 @@ from .sqlite_watch import Files as Files, file_changed as file_changed  # theirs
 
 _log = logging.getLogger(__name__)
 _ATTEMPTS = 5  # a file replaced while the writer opens it: open the new one
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)  # (not on Windows)
 _EXIT_WAIT_SECONDS = 2.0  # for the writers' locks, at exit (a daemon thread may hold one)
 
 
@@ -135,7 +136,7 @@ def _create(path: str) -> tuple[int, int] | None:
     (the connect then says why). Without it the connect would make the file, and
     a replace right after could not be told from the file it made."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)  # never truncates
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT | _O_CLOEXEC, 0o644)  # never truncates
     except OSError:
         return None
     try:

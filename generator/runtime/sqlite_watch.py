@@ -42,16 +42,26 @@ can be set up: not Linux on x86_64/aarch64, no libc through ctypes, no
 /proc/self/mountinfo, the inotify limits (EMFILE, ENOSPC: max_user_instances
 is 128 per user by default; this process holds at most MAX_WATCHES), a
 directory it may not watch (EACCES), or not on a local filesystem (inotify
-does not see another NFS/SMB client's or a FUSE server's rename), a symlink
+does not see another NFS/SMB client's or a FUSE server's rename; nor a zfs
+rollback, so zfs is not counted local), a symlink
 at the path (its target may be replaced elsewhere), ":memory:", and in the
 child of a fork (it must not read the parent's events: os.register_at_fork).
 STOREGEN_FILE_WATCH=0 in the environment (read at import; tests set
 `ENABLED`) turns it off. Not seen by either way: a file changed in place
 (the same inode), which is not a replacement.
+
+Not seen by the watch, seen by the stat: this process changing its OWN root
+(chroot) or mount namespace (unshare(CLONE_NEWNS), setns) after the open
+(the mountinfo descriptor reports the namespace it was opened in; no watched
+inode changes); and on overlayfs, edits made directly in its lower or upper
+directories (which overlayfs itself calls undefined). Noticing the first
+would cost a stat and a readlink per write, the price of the stat itself: a
+process that does either sets STOREGEN_FILE_WATCH=0.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
@@ -66,7 +76,9 @@ from typing import Any
 Files = dict[str, tuple[int, int]]  # path -> (st_dev, st_ino), as opened
 ENABLED = os.environ.get("STOREGEN_FILE_WATCH", "1") != "0"
 MAX_WATCHES = 16  # per process: the inotify instances are the user's, 128 by default
-_IN_NONBLOCK, _IN_CLOEXEC = os.O_NONBLOCK, os.O_CLOEXEC
+_IN_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # (not on Windows, where _LIBC is None)
+_IN_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_SETTLE_READS = 8  # of 64 KiB each per check at most: then the stat decides, the rest waits
 _ENTRY = 0x40 | 0x80 | 0x100 | 0x200  # IN_MOVED_FROM, IN_MOVED_TO, IN_CREATE, IN_DELETE
 _SELF = 0x4 | 0x400 | 0x800  # IN_ATTRIB, IN_DELETE_SELF, IN_MOVE_SELF
 _FLAGS = 0x01000000 | 0x02000000 | 0x20000000  # IN_ONLYDIR, IN_DONT_FOLLOW, IN_MASK_ADD
@@ -78,8 +90,7 @@ _LOCAL = {
     0x9123683E,  # btrfs
     0x01021994,  # tmpfs
     0x858458F6,  # ramfs
-    0x794C7630,  # overlayfs
-    0x2FC12FC1,  # zfs
+    0x794C7630,  # overlayfs (edits made directly in its lower/upper dirs: not seen)
     0xF2F52010,  # f2fs
     0xCA451A4E,  # bcachefs
 }
@@ -140,22 +151,29 @@ class _Watch:
         Nameless ones are about a watched directory itself (moved, deleted,
         changed, unmounted) or the queue (overflowed); or the mounts changed."""
         holds = all(fd == self.fd and events == select.POLLIN for fd, events in ready)
-        while True:
+        for _ in range(_SETTLE_READS):  # bounded: a writer never waits on another's events
             try:
                 data = os.read(self.fd, 65536)
             except BlockingIOError:
                 return holds
             except OSError:
                 return False
+            if not data:  # no inotify read ends so: distrust the instance
+                return False
             at = 0
             while at < len(data):
                 length = _EVENT.unpack_from(data, at)[1]
                 holds = holds and length > 0
                 at += _EVENT.size + length
+        # Still more queued: what was read holds or not; the rest keeps the
+        # descriptor ready, so the next check reads on (and the stat runs now).
+        return holds
 
     def close(self) -> None:
-        """Close both descriptors (idempotent)."""
+        """Close both descriptors and give back the watch's place (idempotent)."""
         fds, self.fd, self.mounts = (self.fd, self.mounts), -1, -1
+        if fds[0] >= 0:
+            _release()
         for fd in fds:
             if fd >= 0:
                 os.close(fd)
@@ -168,15 +186,19 @@ def start_watch(path: str) -> _Watch | None:
     """A watch on what `path` names (see the module's docstring); None: use the stat."""
     if not ENABLED or _LIBC is None or not path.startswith("/"):  # also ":memory:"
         return None
-    if sum(check._watch is not None for check in list(_CHECKS)) >= MAX_WATCHES:
-        return None
+    with _COUNT_LOCK:  # concurrent opens: never more than MAX_WATCHES
+        if len(_OPEN) >= MAX_WATCHES:
+            return None
+        _OPEN.append(None)  # this watch's place; `_Watch.close` gives it back
     try:
-        mounts = os.open("/proc/self/mountinfo", os.O_RDONLY | os.O_CLOEXEC)
+        mounts = os.open("/proc/self/mountinfo", os.O_RDONLY | _IN_CLOEXEC)
     except OSError:
+        _release()
         return None
     fd = _LIBC.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
     if fd < 0:  # EMFILE: the user's max_user_instances, or ours
         os.close(mounts)
+        _release()
         return None
     watch = _Watch(fd, mounts)  # mountinfo first: a mount from here on is seen
     directory = os.path.dirname(path)
@@ -192,6 +214,18 @@ def start_watch(path: str) -> _Watch | None:
         watch.close()
         return None
     return watch
+
+
+# One entry per open watch of this process. Taken under the lock (the count and
+# the take together); given back without it (a list's pop is atomic), so a
+# `_Watch.__del__` run by the collector inside the locked section cannot deadlock.
+_OPEN: list[None] = []
+_COUNT_LOCK = threading.Lock()
+
+
+def _release() -> None:
+    with contextlib.suppress(IndexError):  # (a fork child's count starts at its parent's)
+        _OPEN.pop()
 
 
 def _local(directory: str) -> bool:
@@ -282,6 +316,8 @@ _CHECKS: weakref.WeakSet[FileCheck] = weakref.WeakSet()
 
 
 def _after_fork_in_child() -> None:
+    global _COUNT_LOCK
+    _COUNT_LOCK = threading.Lock()  # a parent thread may have held it
     for check in list(_CHECKS):
         check._forget_in_child()
 
