@@ -139,6 +139,7 @@ async def test_deleted_file_reconnects(db_file: Path) -> None:
     assert expect_success(await store.count_all(ray_id), ray_id) == 1
 
 
+@pytest.mark.usefixtures("file_watch")
 async def test_other_processes_see_committed_rows(db_file: Path) -> None:
     """Another process writes through its own store; this process reads it, and back."""
     store = OAuthClientStore(str(db_file))

@@ -62,6 +62,7 @@ async def test_point_reads_are_inline_and_see_every_earlier_write(
         await db.close()
 
 
+@pytest.mark.usefixtures("file_watch")
 async def test_reads_see_writes_committed_by_another_process(db: SqliteDatabase) -> None:
     await db.fetch_one("SELECT 1 FROM kv", [])  # the reader is open before the writer starts
     writer = textwrap.dedent("""

@@ -53,6 +53,7 @@ def wait_until(condition: object, what: str) -> None:
         time.sleep(0.005)
 
 
+@pytest.mark.usefixtures("file_watch")
 def test_a_queued_write_reported_failed_never_runs_later(tmp_path: Path) -> None:
     """Its turn comes while the writer cannot open (a bad file at the path): its
     caller is told it failed, and no later caller runs it (no ghost write)."""
@@ -112,6 +113,7 @@ def read_kv(path: Path) -> list[tuple[object, ...]]:
         check.close()
 
 
+@pytest.mark.usefixtures("file_watch")
 def test_close_after_a_restore_leaves_no_old_wal_for_a_new_instance(tmp_path: Path) -> None:
     """A backup restored by os.replace, then close(): a new instance (and plain
     sqlite3) reads the restored file, not the old WAL replayed over it."""
@@ -130,6 +132,7 @@ def test_close_after_a_restore_leaves_no_old_wal_for_a_new_instance(tmp_path: Pa
     assert read_kv(path) == [("x", 2)]
 
 
+@pytest.mark.usefixtures("file_watch")
 def test_close_after_a_restore_in_another_process_then_a_restart(tmp_path: Path) -> None:
     """The app closes at exit after the restore; the restarted process reads it."""
     path = tmp_path / "app.db"
@@ -153,6 +156,7 @@ db.close()
     assert read_kv(path) == [("x", 2)]
 
 
+@pytest.mark.usefixtures("file_watch")
 def test_close_keeps_the_restored_files_own_wal(tmp_path: Path) -> None:
     """A restore that brings its own -wal (a WAL-mode backup copied with it):
     close() removes only our old sidecars, never the new file's."""
@@ -283,6 +287,7 @@ def test_a_failed_read_is_not_run_again_after_a_plain_close(
     db.close()
 
 
+@pytest.mark.usefixtures("file_watch")
 def test_a_second_close_leaves_the_restored_files_new_sidecars(tmp_path: Path) -> None:
     """After close() removed our old sidecars, another program opens the restored
     file (its new -wal/-shm may reuse the freed inodes): a second close() of ours
@@ -334,6 +339,7 @@ if {restored!r}:
     assert read_kv(path) == [("x", 2 if restored else 1)]
 
 
+@pytest.mark.usefixtures("file_watch")
 def test_a_database_dropped_without_close_after_a_restore_leaves_no_old_wal(
     tmp_path: Path,
 ) -> None:
@@ -390,6 +396,7 @@ while len(started) < 3:
     assert took < 4.5, took  # the first version: 3 x 2 s of waiting
 
 
+@pytest.mark.usefixtures("file_watch")
 def test_the_exit_budget_for_busy_writers_starts_when_a_hook_first_waits(
     tmp_path: Path,
 ) -> None:

@@ -266,6 +266,7 @@ class _Worker:
         self.thread.join()
 
 
+@pytest.mark.usefixtures("file_watch")
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts /proc/self/fd")
 def test_close_closes_idle_threads_readers_at_once_and_they_come_back(tmp_path: Path) -> None:
     # close() must not close a reader another thread is using (that crashed the
