@@ -517,8 +517,8 @@ def test_concurrent_opens_stay_within_the_process_cap(
     # hold more than MAX_WATCHES inotify instances between them.
     import threading
 
-    monkeypatch.setattr(sqlite_watch, "MAX_WATCHES", 2)
     gc.collect()
+    monkeypatch.setattr(sqlite_watch, "MAX_WATCHES", len(sqlite_watch._OPEN) + 2)  # 2 more
     before = _watch_fds()
     dbs = [SyncSqliteDatabase(tmp_path / f"c{i}.db", synchronous="OFF") for i in range(8)]
     start = threading.Barrier(len(dbs))
