@@ -55,8 +55,9 @@ Not seen by the watch, seen by the stat: this process changing its OWN root
 (the mountinfo descriptor reports the namespace it was opened in; no watched
 inode changes); and on overlayfs, edits made directly in its lower or upper
 directories (which overlayfs itself calls undefined). Noticing the first
-would cost a stat and a readlink per write, the price of the stat itself: a
-process that does either sets STOREGEN_FILE_WATCH=0.
+per write (a readlink of /proc/self/ns/mnt and a stat of "/": ~1.5 us back
+to back) would cost twice the stat (~0.7 us) it replaces: a process that
+does either sets STOREGEN_FILE_WATCH=0.
 """
 
 from __future__ import annotations
