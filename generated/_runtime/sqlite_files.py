@@ -123,10 +123,13 @@ def _open_writer(
         conn.close()  # so no other file has their inode numbers yet; then try again
     # Replaced under every attempt: a connection whose file is not the one named
     # would write to the old file, and nothing would ever notice (its identity
-    # is the new file's). Refuse, and let the caller try again later.
-    raise sqlite3.OperationalError(
+    # is the new file's). Refuse, and let the caller try again later: named
+    # SQLITE_BUSY, so a store answers UNAVAILABLE ("try again"), not DB_ERROR.
+    refused = sqlite3.OperationalError(
         f"{path}: the file keeps being replaced while it is opened ({_ATTEMPTS} attempts)"
     )
+    refused.sqlite_errorcode, refused.sqlite_errorname = sqlite3.SQLITE_BUSY, "SQLITE_BUSY"
+    raise refused
 
 
 class _Moved(Exception):

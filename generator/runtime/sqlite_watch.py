@@ -146,7 +146,8 @@ class _Watch:
         self.poll = poller.poll
 
     def settle(self, ready: list[tuple[int, int]]) -> bool:
-        """Read every queued event; whether the watch still holds: every event
+        """Read the queued events (at most _SETTLE_READS buffers; the rest keep the
+        descriptor ready for the next check); whether the watch still holds: every event
         names an entry of the directory (made, deleted, moved, or a file's
         attributes changed, as SQLite's ftruncate of a growing file does).
         Nameless ones are about a watched directory itself (moved, deleted,
@@ -291,7 +292,7 @@ class FileCheck:
         self._armed = False
         if not watch.settle(ready):
             watch.close()
-            self._watch = None  # not counted by start_watch
+            self._watch = None  # its place in the cap (_OPEN) is given back by close()
             self._watch = start_watch(self.path)  # before the stat below
         changed = file_changed(self.path, self.files)
         self._armed = self._watch is not None and not changed and not _is_link(self.path)
