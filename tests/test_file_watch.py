@@ -19,6 +19,7 @@ about other entries are taken for a replacement or spend the watch, the cap
 tests when the cap is ignored (the lock around the count is not forced to
 matter: a race the test cannot make on demand).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -127,6 +128,12 @@ def _stage(path: Path) -> Path:
     return stage
 
 
+def _restore(path: Path) -> None:
+    """Another program puts its database (key "restored") at `path`, built in `_stage`."""
+    _fresh_db(_stage(path) / "restore.db", "restored")
+    os.replace(_stage(path) / "restore.db", path)
+
+
 def _started(open_engine: Callable[[Path], Engine], path: Path, file_watch: str) -> Engine:
     _stage(path)  # made before the open: nothing is made near the path afterwards
     engine = open_engine(path)
@@ -146,8 +153,7 @@ def test_a_write_right_after_a_replace_goes_to_the_new_file(
 ) -> None:
     path = tmp_path / "app.db"
     engine = _started(open_engine, path, file_watch)
-    _fresh_db(_stage(path) / "restore.db", "restored")
-    os.replace(_stage(path) / "restore.db", path)
+    _restore(path)
     engine.write("after")
     assert _keys(path) == {"restored", "after"}
 
@@ -234,8 +240,7 @@ def test_after_a_renewal_the_new_directory_is_watched(
     engine.write("mid")  # the same file: the watch renewed on the path as it is now
     assert engine.db._check is check
     assert engine.watched() == (file_watch == "inotify")
-    _fresh_db(_stage(path) / "restore.db", "restored")
-    os.replace(_stage(path) / "restore.db", path)
+    _restore(path)
     engine.write("after")
     assert _keys(path) == {"restored", "after"}
 
@@ -344,8 +349,7 @@ def test_a_fork_child_does_not_take_the_parents_events(tmp_path: Path, file_watc
         db.execute_script(SCHEMA + ";")
         db.execute(INSERT, ("first", 0))
         assert (db._check._watch is not None) == (file_watch == "inotify")
-        _fresh_db(_stage(path) / "restore.db", "restored")
-        os.replace(_stage(path) / "restore.db", path)
+        _restore(path)
         pid = os.fork()
         if pid == 0:  # the child: leave without running any exit hook
             code = 1
@@ -371,8 +375,7 @@ def test_past_the_process_cap_a_writer_stats_and_still_follows_a_replace(
     try:
         db.execute_script(SCHEMA + ";")
         assert db._check._watch is None  # the cap: the stat
-        _fresh_db(_stage(path) / "restore.db", "restored")
-        os.replace(_stage(path) / "restore.db", path)
+        _restore(path)
         db.execute(INSERT, ("after", 0))
         assert _keys(path) == {"restored", "after"}
     finally:
@@ -506,8 +509,7 @@ def test_a_check_reads_a_bounded_number_of_events(
         for _ in range(5):
             assert not check.changed()
         assert not watch.poll(0) and check._watch is watch  # drained; entries kept it
-        _fresh_db(_stage(path) / "restore.db", "restored")
-        os.replace(_stage(path) / "restore.db", path)
+        _restore(path)
         db.execute(INSERT, ("after", 0))
         assert _keys(path) == {"restored", "after"}
     finally:
