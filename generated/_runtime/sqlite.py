@@ -101,9 +101,8 @@ class SqliteDatabase(_Transactions, _Connections):
         self._inline_cost = 0.0  # moving average of inline commit times, seconds
         self._wal = False
         self._conn: aiosqlite.Connection | None = None
-        self._files: dict[str, tuple[int, int]] = {}  # (st_dev, st_ino) as opened; {}: memory
         # Held (briefly, never across an await) to swap the writer's generation
-        # (`_conn`, `_files`) and by an inline connection opening on it
+        # (`_conn`, `_check`) and by an inline connection opening on it
         # (sqlite_files.open_follower). Several loops (threads) may share this object.
         self._gate = threading.Lock()
         # Set while one loop opens (or reopens) the writer: the others wait for it.
@@ -249,9 +248,9 @@ class SqliteDatabase(_Transactions, _Connections):
         """
         with self._gate:  # no inline connection opens on this generation from now on
             conn, self._conn = self._conn, None
-            files, self._files = self._files, {}
             check, self._check = self._check, NO_FILE
             self._new_generation()
+        files = check.files
         check.close()
         self._close_readers()
         if conn is not None:
@@ -299,7 +298,7 @@ class SqliteDatabase(_Transactions, _Connections):
             conn = await self._connection()
             if self._tx_turns.owner is not None:  # another task began one meanwhile
                 return await self._run(fn, kind, again)
-        files = self._files  # the generation `fn` runs on
+        files = self._check.files  # the generation `fn` runs on
         loop = asyncio.get_running_loop()
         future: asyncio.Future[_T] = loop.create_future()
         self._batcher(loop, conn).submit(fn, future, kind)  # as `_submit`, one frame less
@@ -368,7 +367,7 @@ class SqliteDatabase(_Transactions, _Connections):
                     return conn
                 waiting = self._opening
                 if waiting is None:
-                    stale, files = conn, self._files
+                    stale, files = conn, self._check.files
                     opening: concurrent.futures.Future[None] = concurrent.futures.Future()
                     self._opening = opening
                     if stale is not None:  # retire the generation: no inline opens on it
@@ -393,7 +392,7 @@ class SqliteDatabase(_Transactions, _Connections):
             new, check = await self._open()
             with self._gate:
                 self._check.close()  # the stale generation's, if any
-                self._conn, self._files, self._check = new, check.files, check
+                self._conn, self._check = new, check
                 self._new_generation()
             return new
         finally:

@@ -105,8 +105,9 @@ class _Connections:
 
     _path: str
     _options: tuple[int, str, bool]
-    _files: dict[str, tuple[int, int]]
-    _check: FileCheck = NO_FILE  # the writer generation's (sqlite_watch); closed: NO_FILE
+    # The writer generation's check (sqlite_watch); `.files` are the identities it
+    # opened ((st_dev, st_ino) per path). Closed or not yet open: NO_FILE, no files.
+    _check: FileCheck = NO_FILE
     _local: _PerThread
     _recheck_at: float  # when an inline read next stats the file (monotonic seconds)
     _idle: Idle  # the inline connections not in use (see above)
@@ -152,7 +153,7 @@ class _Connections:
             with self._gate:  # on the writer's generation only (sqlite_files.py)
                 if self._conn is None:
                     return None
-                reader = open_follower(path, self._files.get(path), self._connect, _read_only)
+                reader = open_follower(path, self._check.files.get(path), self._connect, _read_only)
                 if reader is None:  # replaced: the threaded path reopens
                     return None
                 cursor = reader.cursor()  # before `_idle` has it: a close may take it there
@@ -214,7 +215,7 @@ class _Connections:
                 if self._conn is None:
                     return None
                 writer = open_follower(
-                    self._path, self._files.get(self._path), self._connect, setup
+                    self._path, self._check.files.get(self._path), self._connect, setup
                 )
                 if writer is None:
                     return None

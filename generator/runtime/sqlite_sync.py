@@ -104,15 +104,15 @@ class SyncSqliteDatabase(_Reads):
         self._path = resolve_path(path)
         self._lock = threading.Lock()  # the writer connection and the queue's runner
         self._turns = Turns(self._lock)  # the lock, fairly: for transactions and queued calls
-        # Held to swap the writer's generation (`_conn`, `_files`) and by a reader
+        # Held to swap the writer's generation (`_conn`, `_check`) and by a reader
         # while it opens on that generation (sqlite_files.open_follower).
         self._gate = threading.Lock()
         self._queue: collections.deque[_Call]
         self._queue = collections.deque()
         self._conn: sqlite3.Connection | None = None
-        self._files: dict[str, tuple[int, int]] = {}  # (st_dev, st_ino) as opened
-        self._opened: tuple[int, int] | None = None  # the database file's, for the readers
-        self._check = NO_FILE  # is the file still the one opened? (sqlite_watch)
+        # Is the file still the one opened? (sqlite_watch) `.files`: the identities
+        # ((st_dev, st_ino) per path) the writer opened; NO_FILE: none open.
+        self._check = NO_FILE
         self._guard: Any = None  # the writer's exit hook (sqlite_files.guard_sidecars)
         self._owner = 0  # ident of the thread whose transaction holds the lock
         self._depth = 0
@@ -237,7 +237,7 @@ class SyncSqliteDatabase(_Reads):
                 except BaseException:
                     end(False, foreign_keys_off, conn)
                     raise
-                if file_changed(self._path, self._files):  # its COMMIT would go to no file
+                if file_changed(self._path, self._check.files):  # its COMMIT would go to no file
                     end(False, foreign_keys_off, conn)
                     raise TransactionLost()
                 end(True, foreign_keys_off, conn)
@@ -272,10 +272,11 @@ class SyncSqliteDatabase(_Reads):
         """`_close_all`, the stale sidecars of a replaced file unlinked while the writer
         still holds them; then every identity forgotten, replaced or not: once closed,
         their inode numbers may be given to another opener's sidecars."""
-        files, check = self._files, self._check
+        check = self._check
+        files = check.files
         self._close_all(files if file_changed(self._path, files) else None)
         with self._gate:
-            self._files, self._opened, self._check = {}, None, NO_FILE
+            self._check = NO_FILE
         check.close()
 
     def _close_all(self, stale: dict[str, tuple[int, int]] | None = None) -> None:
@@ -378,9 +379,7 @@ class SyncSqliteDatabase(_Reads):
         # (a replaced file's sidecars went in _close_generation)
         busy_timeout_ms, synchronous = self._options
         conn, _, check = open_writer(self._path, busy_timeout_ms, synchronous)
-        files = check.files
-        self._guard = guard_sidecars(self, self._lock, conn, files, self._path)
+        self._guard = guard_sidecars(self, self._lock, conn, check.files, self._path)
         with self._gate:
-            self._conn, self._files, self._opened = conn, files, files.get(self._path)
-            self._check = check
+            self._conn, self._check = conn, check
         return conn

@@ -44,6 +44,7 @@ from .sqlite_common import fetch_all as _fetch_all
 from .sqlite_common import fetch_one as _fetch_one
 from .sqlite_common import is_select
 from .sqlite_files import identity, open_follower
+from .sqlite_watch import FileCheck
 
 _T = TypeVar("_T")
 Params = Sequence[object] | Mapping[str, object]
@@ -60,12 +61,16 @@ class _Reads:
     _lock: threading.Lock
     _gate: threading.Lock  # held to swap the writer's generation, and to open on it
     _conn: sqlite3.Connection | None
-    _files: dict[str, tuple[int, int]]  # (st_dev, st_ino) of the files the writer opened
-    _opened: tuple[int, int] | None  # the database file's, of `_files`
+    _check: FileCheck  # the writer generation's (sqlite_watch): `.files` it opened
     _owner: int  # ident of the thread whose transaction holds the writer
     # Idle read cursors by thread ident (a dead thread's ident, reused by a new
     # thread, reuses its connection); swapped for an empty map by `_close_readers`.
     _readers: dict[int, sqlite3.Cursor]
+
+    @property
+    def _opened(self) -> tuple[int, int] | None:
+        """(st_dev, st_ino) of the database file the writer opened; None: none open."""
+        return self._check.files.get(self._path)
 
     def _call(self, fn: Callable[[sqlite3.Connection], _T], sql: str | None) -> _T:
         raise NotImplementedError
