@@ -149,7 +149,8 @@ def unparsable_spans(
         if element.is_column:
             end = _type_end(items)
             if end > 1:
-                spans.append((items[1].start, items[end - 1].end, "T"))
+                span = (items[1].start, items[end - 1].end)
+                spans.append((*span, "INT" if span[1] - span[0] >= 3 else "T"))
             continue
         open_at = next((i for i, t in enumerate(items) if t.text == "("), len(items))
         if {"PRIMARY", "UNIQUE"} & {t.keyword for t in items[:open_at]}:
