@@ -475,3 +475,57 @@ def test_validate_checks_foreign_key_targets() -> None:
         "foreign key t.a references table 'p', which no schema file defines"
     )
     assert str(caught.value.location) == "schema.sql:2:1"
+
+
+def test_table_lookup_follows_the_schema_asked() -> None:
+    """`Schema.table` keeps an index of the last schema searched; another schema
+    (a copy with other tables, or one searched in between) gets its own answer."""
+    from storegen.records import replace
+
+    first = load("CREATE TABLE Users (id INTEGER PRIMARY KEY);\nCREATE TABLE teams (id TEXT);")
+    assert first.table("users").name == "Users" and first.table("TEAMS").name == "teams"
+    second = replace(first, tables=load("CREATE TABLE users (k BLOB);").tables)
+    assert second.table("USERS").columns[0].name == "k"
+    with pytest.raises(KeyError):
+        second.table("teams")
+    assert first.table("Users").columns[0].name == "id"  # searched again after the other
+    with pytest.raises(KeyError):
+        first.table("nobody")
+
+
+@pytest.mark.parametrize(
+    "declared", ["A", "AB", "INT", "TEXT", "VARCHAR(20)", "UNSIGNED BIG INT", "DECIMAL(10, 5)"]
+)
+def test_declared_types_of_any_length_keep_the_constraints_after_them(declared: str) -> None:
+    """sqlglot sees a declared type as a placeholder of at most its length; what
+    follows it must still read as the same constraints."""
+    schema = load(
+        f"CREATE TABLE t (k {declared} PRIMARY KEY NOT NULL, v {declared} DEFAULT 'x' "
+        f"COLLATE NOCASE UNIQUE CHECK (v <> ''), g {declared} AS (k || v) STORED);"
+    )
+    k, v, g = table(schema).columns
+    assert [c.declared_type for c in (k, v, g)] == [declared] * 3
+    assert table(schema).primary_key is not None and table(schema).primary_key.columns == ("k",)
+    assert v.default is not None and v.default.value == "x" and v.collation == "NOCASE"
+    assert [(u.columns, u.nocase) for u in table(schema).unique_keys] == [(("v",), ("v",))]
+    assert g.generated and not k.generated
+
+
+@pytest.mark.parametrize(
+    "constraints, default, collation",
+    [
+        ("DEFAULT 'x' COLLATE NOCASE", "x", "NOCASE"),
+        ("DEFAULT -1 COLLATE NOCASE", -1, "NOCASE"),
+        ("DEFAULT ('x') COLLATE RTRIM", "x", "RTRIM"),
+        ("COLLATE NOCASE DEFAULT 'x' COLLATE BINARY", "x", "BINARY"),  # the last one, as SQLite
+        ("DEFAULT ('x' COLLATE NOCASE)", None, None),  # inside the default: not the column's
+    ],
+)
+def test_a_collation_after_a_default_is_the_columns(
+    constraints: str, default: object, collation: str | None
+) -> None:
+    """SQLite reads `DEFAULT 'x' COLLATE NOCASE` as a default and a collation; sqlglot
+    reads one expression, which lost the collation (and the literal default)."""
+    v = table(load(f"CREATE TABLE t (v TEXT {constraints});")).columns[0]
+    assert v.default is not None and v.default.value == default
+    assert v.collation == collation
