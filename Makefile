@@ -52,14 +52,18 @@ $(VPY):
 
 # Re-installs only when pyproject.toml or constraints.txt changes (or the stamp
 # is missing). pyproject declares ranges; constraints.txt pins our exact versions.
+# sqlglotc (sqlglot compiled with mypyc) was a dependency until 2026-12-05: a venv made
+# before keeps it, and sqlglot would load its compiled modules (bench/RESULTS.md).
 $(STAMP): pyproject.toml constraints.txt | $(VPY)
 	$(VPY) -m pip install --upgrade pip
+	$(VPY) -m pip uninstall -y -q sqlglotc
 	$(VPY) -m pip install -c constraints.txt -e '.[dev,libsql,postgres,postgres-sync,replica,pydantic,docs]'
 	touch $(BASE_STAMP) $@
 
 # The base install alone; a full `venv` install counts as one too.
 $(BASE_STAMP): pyproject.toml constraints.txt | $(VPY)
 	$(VPY) -m pip install --upgrade pip
+	$(VPY) -m pip uninstall -y -q sqlglotc
 	$(VPY) -m pip install -c constraints.txt -e .
 	touch $@
 

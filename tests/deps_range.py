@@ -43,7 +43,7 @@ _BOUND = re.compile(
 )
 
 
-# Environment markers of a range (`sqlglotc ...; sys_platform == 'linux'`), by name.
+# Environment markers of a range (`name ...; sys_platform == 'linux'`), by name.
 MARKERS: dict[str, str] = {}
 # The extra installed at both ends too: the golden pydantic package runs on it.
 EXTRAS = ("pydantic",)

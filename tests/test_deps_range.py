@@ -57,7 +57,7 @@ def test_make_venv_installs_with_the_constraints() -> None:
 def test_the_lowest_venv_holds_the_lower_bounds() -> None:
     for name, (low, _) in base_ranges(extras=EXTRAS).items():
         if name in MARKERS and not _installed(name):
-            continue  # a platform-only speed-up (sqlglotc) on another platform
+            continue  # a platform-only dependency on another platform
         assert _key(importlib.metadata.version(name)) == _key(low), name
 
 
