@@ -40,6 +40,10 @@ CREATE TABLE handles (
     site TEXT NOT NULL,
     UNIQUE (handle COLLATE NOCASE, site)
 );
+CREATE TABLE tags (
+    label TEXT NOT NULL DEFAULT 'x' COLLATE NOCASE UNIQUE,
+    note TEXT DEFAULT 'n' COLLATE NOCASE COLLATE BINARY
+);
 """
 
 
@@ -76,6 +80,16 @@ async def exercise(mods: dict[str, Any], backend: str, db: Any) -> dict[str, Any
     got["handle"] = found.client_message
     clash = await handles.insert(models.Handle(handle="ADA", site="gh"), "r")
     got["clash"] = (clash.status, clash.error_code.name if not clash.status else None)
+    tags = module.TagStore(db)  # a COLLATE after a DEFAULT is the column's (the last one)
+    defaulted = await tags.insert(models.Tag(), "r")
+    await tags.insert(models.Tag(label="Ada", note="Nn"), "r")
+    found_tag = await tags.get_by_label("aDA", "r")
+    tag_clash = await tags.insert(models.Tag(label="ADA"), "r")
+    got["tags"] = (
+        (defaulted.client_message.label, defaulted.client_message.note),
+        found_tag.client_message.label,
+        tag_clash.error_code.name if not tag_clash.status else None,
+    )
     return got
 
 
@@ -107,6 +121,7 @@ async def test_defaults_paging_and_nocase_agree_on_sqlite_and_postgres(
         assert sorted(rows) == sorted([(f"/p{n % 3}", n) for n in range(7)] + [("/p0", 0)])
         assert len(got["by_path"]) == 2
         assert (got["handle"].handle, got["clash"]) == ("Ada", (False, "ALREADY_EXISTS"))
+        assert got["tags"] == (("x", "n"), "Ada", "ALREADY_EXISTS")
     assert abs(on_pg["event"].at_epoch - on_sqlite["event"].at_epoch) < 120
 
 

@@ -232,13 +232,7 @@ def _unique(draft: _Draft, column: Column, constraint: _Constraint, element: Ele
 
 
 def _default(draft: _Draft, column: Column, constraint: _Constraint, element: Element) -> Column:
-    given = constraint.kind.this
-    # `DEFAULT 'x' COLLATE NOCASE`: SQLite reads a default and the column's collation
-    # (a default is a literal or a parenthesized expression); sqlglot, one expression.
-    while isinstance(given, exp.Collate):
-        column = replace(column, collation=given.expression.name.upper())
-        given = given.this
-    is_literal, value = _literal(given)
+    is_literal, value = _literal(constraint.kind.this)  # a COLLATE after it is its own
     default = Default(default_text(element, draft.source), is_literal, value)
     return replace(column, default=default)
 

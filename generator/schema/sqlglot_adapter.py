@@ -63,7 +63,37 @@ def parse_create(
     if not isinstance(node, exp.Create):
         raise _unparsable(statement, statement.location, "it fell back to an opaque command")
     restore_names(node, restore)
+    split_column_collations(node)
     return node
+
+
+def split_column_collations(tree: exp.Expr) -> None:
+    """`DEFAULT 'x' COLLATE NOCASE` and `AS (expr) COLLATE NOCASE` as SQLite reads them.
+
+    A DEFAULT is a literal or a parenthesized expression, and the short form of
+    a generated column ends at its parenthesis, so SQLite reads a COLLATE after
+    either as the column's collation; sqlglot folds it into the expression.
+    Each becomes a COLLATE constraint after it, in the order written (the last
+    one is the column's, as in SQLite).
+    """
+    for column in tree.find_all(exp.ColumnDef):
+        constraints = column.args.get("constraints") or []
+        split: list[exp.Expr] = []
+        for constraint in constraints:
+            split.append(constraint)
+            kind = constraint.args.get("kind")
+            if not isinstance(kind, (exp.DefaultColumnConstraint, exp.ComputedColumnConstraint)):
+                continue
+            collations = []
+            while isinstance(kind.this, exp.Collate):
+                collations.append(kind.this.expression)
+                kind.set("this", kind.this.this)
+            split += (
+                exp.ColumnConstraint(kind=exp.CollateColumnConstraint(this=name))
+                for name in reversed(collations)
+            )
+        if len(split) != len(constraints):
+            column.set("constraints", split)
 
 
 def restore_names(tree: exp.Expr, restore: dict[str, str]) -> None:
