@@ -518,6 +518,8 @@ def test_declared_types_of_any_length_keep_the_constraints_after_them(declared: 
         ("DEFAULT -1 COLLATE NOCASE", -1, "NOCASE"),
         ("DEFAULT ('x') COLLATE RTRIM", "x", "RTRIM"),
         ("COLLATE NOCASE DEFAULT 'x' COLLATE BINARY", "x", "BINARY"),  # the last one, as SQLite
+        ("DEFAULT 'x' COLLATE NOCASE COLLATE BINARY", "x", "BINARY"),
+        ("DEFAULT 'x' COLLATE BINARY COLLATE NOCASE", "x", "NOCASE"),
         ("DEFAULT ('x' COLLATE NOCASE)", None, None),  # inside the default: not the column's
     ],
 )
@@ -529,3 +531,27 @@ def test_a_collation_after_a_default_is_the_columns(
     v = table(load(f"CREATE TABLE t (v TEXT {constraints});")).columns[0]
     assert v.default is not None and v.default.value == default
     assert v.collation == collation
+
+
+def test_an_error_after_a_quoted_type_across_lines_keeps_its_position() -> None:
+    """The type's placeholder must not overwrite a newline: positions after it
+    would move up a line (4:4 instead of 4:19 once)."""
+    sql = 'CREATE TABLE t (\n v "a\nb" NOT NULL,\n w TEXT CHECK (w >),\n x TEXT);'
+    with pytest.raises(SchemaError) as caught:
+        load(sql)
+    assert str(caught.value).startswith("schema.sql:4:19: ")
+
+
+@pytest.mark.parametrize(
+    "generated, collation",
+    [
+        ("AS (upper(k)) COLLATE NOCASE", "NOCASE"),  # the short form ends at its parenthesis
+        ("GENERATED ALWAYS AS (upper(k)) COLLATE NOCASE", "NOCASE"),
+        ("AS (upper(k) COLLATE NOCASE)", None),  # inside the expression: not the column's
+    ],
+)
+def test_a_collation_after_a_generated_column_is_the_columns(
+    generated: str, collation: str | None
+) -> None:
+    v = table(load(f"CREATE TABLE t (k TEXT, v TEXT {generated});")).columns[1]
+    assert (v.generated, v.collation) == (True, collation)

@@ -139,9 +139,12 @@ def unparsable_spans(
     """What to hide from sqlglot, as (start, end, placeholder) file offsets.
 
     All of it is valid SQLite that sqlglot rejects or misreads: declared types
-    (``UNSIGNED BIG INT`` fails; a one-letter placeholder keeps the column a
-    column), ASC/DESC/COLLATE inside table-level PRIMARY KEY and UNIQUE lists,
-    and ON CONFLICT clauses, which change nothing the generator emits.
+    (``UNSIGNED BIG INT`` fails; a placeholder keeps the column a column),
+    ASC/DESC/COLLATE inside table-level PRIMARY KEY and UNIQUE lists, and ON
+    CONFLICT clauses, which change nothing the generator emits. A type's
+    placeholder is ``INT``, a type token sqlglot takes as is, where it fits in
+    the type's first token; else ``T``, which sqlglot reads as a user-defined
+    type and parses again (a new tokenizer and parser per column).
     """
     spans = []
     for element in elements:
@@ -149,8 +152,9 @@ def unparsable_spans(
         if element.is_column:
             end = _type_end(items)
             if end > 1:
-                span = (items[1].start, items[end - 1].end)
-                spans.append((*span, "INT" if span[1] - span[0] >= 3 else "T"))
+                first = items[1].text  # INT over it where it fits on its line, else T
+                placeholder = "INT" if len(first) >= 3 and "\n" not in first[:3] else "T"
+                spans.append((items[1].start, items[end - 1].end, placeholder))
             continue
         open_at = next((i for i, t in enumerate(items) if t.text == "("), len(items))
         if {"PRIMARY", "UNIQUE"} & {t.keyword for t in items[:open_at]}:

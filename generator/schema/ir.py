@@ -225,12 +225,6 @@ class PassedOver:
     summary: str
 
 
-# The tables of the schema `Schema.table` last searched, by lower-case name. A lookup
-# per query, column and store made a scan of every table quadratic: 4,000 scans of
-# 500 tables in the parse of the 500-table bench schema (~0.1 s).
-_tables_by_name: tuple[tuple[Table, ...], dict[str, Table]] = ((), {})
-
-
 @record
 class Schema:
     """Every table, view, trigger and virtual table from every schema file, in declaration order."""
@@ -265,13 +259,15 @@ class Schema:
 
     def table(self, name: str) -> Table:
         """Return the table called ``name`` (case-insensitive, as in SQLite)."""
-        global _tables_by_name
-        tables, by_name = _tables_by_name
-        if tables is not self.tables:
+        # Built on the first lookup and kept on the instance, not a field: `replace` and
+        # `__eq__` see fields only. A lookup per query, column and store made a scan of
+        # every table quadratic (4,000 scans of 500 tables in the 500-table bench parse).
+        by_name: dict[str, Table] | None = self.__dict__.get("_tables_by_name")
+        if by_name is None:
             by_name = {}
             for table in self.tables:
                 by_name.setdefault(table.name.lower(), table)
-            _tables_by_name = (self.tables, by_name)
+            self.__dict__["_tables_by_name"] = by_name
         found = by_name.get(name.lower())
         if found is None:
             raise KeyError(name)

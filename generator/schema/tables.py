@@ -75,7 +75,7 @@ def parse_table(statement: Statement, source: SourceFile) -> ParsedTable:
 def table_tree(sql: str) -> exp.Create:
     """sqlglot's tree of a CREATE TABLE that `parse_table` accepted, for transpiling.
 
-    Declared types read as ``T`` (the caller sets types), and table options,
+    Declared types read as ``INT`` or ``T`` (the caller sets types), and table options,
     ON CONFLICT clauses and ASC/DESC/COLLATE in key lists are gone.
     """
     source = scan_source("schema.sql", sql)
