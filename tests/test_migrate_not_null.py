@@ -42,8 +42,9 @@ async def _rows(db: Any, sql: str) -> list[tuple[Any, ...]]:
 
 async def _v1_with_rows(project: Project, db: Any) -> None:
     await apply_migrations(db, project.for_db(db)[:1])
+    marks = "$1, $2, $3" if db.sql_dialect == "postgres" else "?, ?, ?"
     for row in ROWS:
-        await db.execute("INSERT INTO players (id, name, nick) VALUES (?, ?, ?)", row)
+        await db.execute(f"INSERT INTO players (id, name, nick) VALUES ({marks})", row)
 
 
 def _text_of_0002(project: Project) -> str:
@@ -193,3 +194,36 @@ async def test_an_integer_column_renamed_to_text_not_null_keeps_its_values(
             (2, "bob", ""),
             (3, "cy", "-12"),
         ]
+
+
+# A DEFAULT SQLite computes per row (CURRENT_TIMESTAMP, or an expression in parentheses):
+# its ALTER TABLE ADD COLUMN refuses it when the table holds rows ("non-constant default").
+COMPUTED_DEFAULTS = {
+    "current_timestamp": "made TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP",
+    "nullable_current_timestamp": "made TEXT DEFAULT CURRENT_TIMESTAMP",
+    "strftime": "made INTEGER NOT NULL DEFAULT (strftime('%s', 'now'))",
+    "arithmetic": "made INTEGER DEFAULT (1 + 1)",
+    "parenthesized_constant": "made INTEGER NOT NULL DEFAULT (7)",
+}
+
+
+@pytest.mark.parametrize("variant", sorted(COMPUTED_DEFAULTS))
+@pytest.mark.parametrize("kind", ["sqlite", "sqld", "postgres"])
+async def test_a_column_with_a_computed_default_is_added_to_a_table_with_rows(
+    kind: str, variant: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    project = Project(tmp_path / "proj")
+    project.schema(V1)
+    assert project.migrate().code == 0
+    project.schema(_add(COMPUTED_DEFAULTS[variant]))
+    run = project.migrate()
+    assert run.code == 0, run.err
+    async with fresh_database(kind, request, tmp_path) as db:
+        await _v1_with_rows(project, db)
+        assert await apply_migrations(db, project.for_db(db)) == [project.for_db(db)[1].name]
+        rows = await _rows(db, "SELECT id, name, nick, made FROM players ORDER BY id")
+        assert [row[:3] for row in rows] == ROWS
+        assert all(row[3] is not None for row in rows), rows
+        if kind != "postgres":
+            assert await _rows(db, "PRAGMA integrity_check") == [("ok",)]
+            assert await _rows(db, "PRAGMA foreign_key_check") == []

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ..errors import SchemaError
 from ..schema.ir import Column, Location, Schema, Table
 from ..schema.lex import affinity_of
-from .fill import must_rebuild_to_fill, stores_real_default
+from .fill import adds_in_place, must_rebuild_to_fill, stores_real_default
 from .objects import ObjectChanges, plan_objects
 from .replay import ColumnInfo, DbObject, Replay, Snapshot, clone_db, snapshot
 from .sqltext import quote, split_table
@@ -229,6 +229,8 @@ def _plan_columns(plan: TablePlan, current: Snapshot, target: Snapshot) -> list[
             modified = True  # ALTER TABLE cannot add it: rebuild with the backfill
         elif old is None and column.generated:
             modified = True  # a new generated column: rebuild, SQLite computes it
+        elif old is None and not adds_in_place(new):
+            modified = True  # a DEFAULT computed per row: rebuild, SQLite fills every row
         elif column.not_null and stores_real_default(new):
             plan.fill.append(column.name)  # see .fill
         plan.copy[column.name] = _copy_expression(column, old)

@@ -22,7 +22,12 @@ from ..schema.lex import scan_source
 from .replay import ColumnInfo, Snapshot
 from .sqltext import quote, split_table
 
-__all__ = ["fill_statements", "must_rebuild_to_fill", "stores_real_default"]
+__all__ = [
+    "adds_in_place",
+    "fill_statements",
+    "must_rebuild_to_fill",
+    "stores_real_default",
+]
 
 
 def stores_real_default(column: ColumnInfo) -> bool:
@@ -34,10 +39,33 @@ def stores_real_default(column: ColumnInfo) -> bool:
     if column.default is None:
         return False
     probe = sqlite3.connect(":memory:")
-    try:
-        probe.execute(f"CREATE TABLE probe (v {column.type} DEFAULT {column.default})")
+    try:  # PRAGMA table_xinfo gives `DEFAULT (expr)` without its parentheses
+        probe.execute(f"CREATE TABLE probe (v {column.type} DEFAULT ({column.default}))")
         probe.execute("INSERT INTO probe DEFAULT VALUES")
         return bool(probe.execute("SELECT typeof(v) = 'real' FROM probe").fetchone()[0])
+    finally:
+        probe.close()
+
+
+def adds_in_place(column: ColumnInfo) -> bool:
+    """Whether ALTER TABLE ADD COLUMN can add `column` to a table that holds rows.
+
+    SQLite refuses there a DEFAULT it computes per row (CURRENT_TIMESTAMP, an
+    expression in parentheses: "Cannot add a column with non-constant
+    default"), yet takes it on an empty table, so a migration tested on an
+    empty database would fail on the real one. SQLite itself answers, on a
+    table with one row; the table is rebuilt instead.
+    """
+    if column.default is None:
+        return True
+    probe = sqlite3.connect(":memory:")
+    try:
+        probe.execute("CREATE TABLE probe (k)")
+        probe.execute("INSERT INTO probe VALUES (1)")
+        probe.execute(f"ALTER TABLE probe ADD COLUMN v {column.type} DEFAULT ({column.default})")
+        return True
+    except sqlite3.Error:
+        return False
     finally:
         probe.close()
 
