@@ -56,14 +56,14 @@ $(VPY):
 # before keeps it, and sqlglot would load its compiled modules (bench/RESULTS.md).
 $(STAMP): pyproject.toml constraints.txt | $(VPY)
 	$(VPY) -m pip install --upgrade pip
-	$(VPY) -m pip uninstall -y -q sqlglotc
+	@if $(VPY) -m pip show -q sqlglotc >/dev/null 2>&1; then $(VPY) -m pip uninstall -y -q sqlglotc; fi
 	$(VPY) -m pip install -c constraints.txt -e '.[dev,libsql,postgres,postgres-sync,replica,pydantic,docs]'
 	touch $(BASE_STAMP) $@
 
 # The base install alone; a full `venv` install counts as one too.
 $(BASE_STAMP): pyproject.toml constraints.txt | $(VPY)
 	$(VPY) -m pip install --upgrade pip
-	$(VPY) -m pip uninstall -y -q sqlglotc
+	@if $(VPY) -m pip show -q sqlglotc >/dev/null 2>&1; then $(VPY) -m pip uninstall -y -q sqlglotc; fi
 	$(VPY) -m pip install -c constraints.txt -e .
 	touch $@
 
