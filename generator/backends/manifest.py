@@ -8,10 +8,10 @@ and which runtime helpers it needs copied into the package.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..records import record
 
 MANIFEST = "backend.toml"
 _REQUIRED_KEYS = {"name", "module", "driver", "dialect", "paramstyle", "files", "runtime"}
@@ -23,7 +23,7 @@ _OPTIONAL_KEYS = {"ddl_dialect", "description", "sync"}
 _PARAMSTYLES = {"qmark", "dollar"}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Backend:
     """One target driver: what it emits and what SQL it needs."""
 

@@ -10,10 +10,10 @@ off (a table rebuild), checked by `PRAGMA foreign_key_check` before COMMIT.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SchemaError
+from ..records import record
 from ..schema.ir import Location
 
 __all__ = [
@@ -32,7 +32,7 @@ _KNOWN_FLAGS = frozenset({"foreign_keys=off"})
 _MAX_NAME = 48
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MigrationFile:
     """One migration as committed: its name (file stem), path shown, and SQL text."""
 

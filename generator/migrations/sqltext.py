@@ -9,8 +9,8 @@ table constraints. `canonical` reduces a statement to exactly that.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from ..records import record
 from ..schema.lex import Token, matching_paren, scan_source
 
 __all__ = ["TableText", "canonical", "quote", "split_table", "strip_comments"]
@@ -76,7 +76,7 @@ def _canon(tokens: tuple[Token, ...]) -> Canon:
     return tuple(items)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TableText:
     """A CREATE TABLE cut at its column list: columns by name, constraints, options."""
 

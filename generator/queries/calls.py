@@ -9,8 +9,9 @@ take their parameters from the full argument tuple by position.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from ..records import record
 from ..schema.ir import Query, QueryKind
 from ..render.views import FieldView, ParamView, QueryRowView, TableView
 from .sqltext import AFTER, LIMIT
@@ -23,7 +24,7 @@ DYNAMIC_TAKEN = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Call:
     """What `_method` prints for one query."""
 

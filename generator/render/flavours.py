@@ -9,11 +9,11 @@ _rows.py.j2 print what these methods return.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .pysource import merge_imports
 from .typemap import JSON_IMPORT as _JSON_IMPORT
+from ..records import record
 
 if TYPE_CHECKING:  # views.py imports this module
     from .views import FieldView
@@ -22,7 +22,7 @@ _DATACLASS = "@dataclass(kw_only=True, slots=True)"
 _FROZEN_DATACLASS = "@dataclass(frozen=True, kw_only=True, slots=True)"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ModelFlavour:
     """One way of writing the model classes; `name` is the config value."""
 

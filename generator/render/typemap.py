@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, SchemaError
+from ..records import record
 from ..schema.ir import Affinity, Column, Table
 
 if TYPE_CHECKING:
     from ..config import Options
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Codec:
     """How one Python type travels to and from a SQLite column."""
 

@@ -24,6 +24,7 @@ from .views_methods import MethodView as MethodView
 from .views_methods import ParamView as ParamView
 from .views_methods import QueryView as QueryView
 from .views_methods import arg_tuple
+from ..records import record
 
 # The Python default of a column the database fills in (rowid alias, expression
 # DEFAULT, generated column): the `DEFAULT` sentinel of `_runtime/convert.py`.
@@ -36,7 +37,7 @@ _FOREIGN_KEYS_PREFIX = "    _foreign_keys: ClassVar[tuple[str, ...]] = "
 _LINE_LENGTH = 100
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FieldView:
     """One dataclass field, and how its value converts to and from the database."""
 
@@ -186,7 +187,7 @@ class TableView:
         self.own_fields = tuple(f for f in self.fields if f.column not in inherited)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MixinView:
     """A dataclass base holding fields that several tables share."""
 
@@ -200,7 +201,7 @@ class MixinView:
         return own is not None and own == self.fields
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MigrationView:
     """One migration file, embedded as text."""
 
@@ -209,7 +210,7 @@ class MigrationView:
     foreign_keys_off: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MigrationSetView:
     """One dialect's migrations: a constant in migrations.py, and where its DDL lives."""
 
@@ -221,7 +222,7 @@ class MigrationSetView:
     ddl_name: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PackageView:
     """The whole generated package, as the templates see it."""
 
@@ -298,7 +299,7 @@ class PackageView:
         return any(f.db_filled for t in self.tables for f in t.fields)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class QueryRowView:
     """The frozen dataclass a named query returns when its rows are no table's rows."""
 

@@ -8,15 +8,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from .pysource import safe_docstring
+from ..records import record
 
 # Every store method takes a ray_id for tracing, and makes one when it is omitted.
 RAY_ID = "ray_id: str | None = None"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ParamView:
     """A method parameter bound to a key column."""
 
@@ -38,7 +38,7 @@ class ParamView:
         return self.codec_encode.replace("{}", variable)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MethodView:
     """One method of a contract and of every store implementing it."""
 
@@ -207,7 +207,7 @@ class MethodView:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class QueryView:
     """How a named query's method runs: which database call, and how rows decode."""
 
