@@ -26,7 +26,6 @@ work to the child forked as the command started (spare.py), already warm.
 from __future__ import annotations
 
 import os
-import pickle
 import signal
 import sys
 from collections.abc import Callable
@@ -36,6 +35,13 @@ from typing import Any, Generic, NoReturn, TypeVar, cast
 from . import spare
 from .errors import StoregenError
 from .spare import can_fork
+
+# The C pickler itself (what `pickle.dumps` and `pickle.loads` are): `pickle.py` around
+# it cost the parsing child ~1.2 ms to import, on the critical path of a cold run.
+try:
+    from _pickle import dumps as dumps, loads as loads
+except ImportError:  # an interpreter without the accelerator
+    from pickle import dumps as dumps, loads as loads
 
 _T = TypeVar("_T")
 
@@ -75,7 +81,7 @@ class Background(Generic[_T]):
             self._pipe = None
             payload: tuple[bool, Any] = (False, None)
             try:
-                payload = pickle.loads(data) if data else payload
+                payload = loads(data) if data else payload
             except Exception:  # a result that does not unpickle: compute it here
                 pass
             ok, value = payload
@@ -122,7 +128,7 @@ def _take_spare(
     if not spare.waiting():
         return False
     try:
-        data = pickle.dumps((function, args), protocol=pickle.HIGHEST_PROTOCOL)
+        data = dumps((function, args), protocol=-1)
     except Exception:  # a lambda, a lock: fork as usual (the spare is stopped)
         spare.discard()
         return False
@@ -141,7 +147,7 @@ def _child(write: int, function: Callable[..., object], args: tuple[object, ...]
             payload: tuple[bool, object] = (True, function(*args))
         except StoregenError as error:
             payload = (False, error)
-        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+        data = dumps(payload, protocol=-1)  # -1: the highest
         with os.fdopen(write, "wb") as pipe:
             pipe.write(data)
         status = 0

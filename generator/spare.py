@@ -240,11 +240,9 @@ def _serve(warm: Callable[[], object], job: int, answer: int) -> NoReturn:
             data = pipe.read()  # until the parent closes its end
         if not data:  # nobody took this spare
             os._exit(0)
-        import pickle
+        from .background import _child, loads
 
-        from .background import _child
-
-        function, args = pickle.loads(data)
+        function, args = loads(data)
     except BaseException:  # nothing sent: the parent computes it
         os._exit(1)
     _child(answer, function, args)
