@@ -16,20 +16,22 @@ from sqlglot import exp
 
 from ..errors import SchemaError
 from ..schema.ir import QueryColumn, QueryEmbed
-from ..schema.lex import scan_source
+from ..schema.lex import SourceFile
 from .scope import _Scope
 
 
-def rewrite_embeds(path: str, text: str) -> tuple[str, list[tuple[int, str]]]:
+def rewrite_embeds(source: SourceFile) -> tuple[str, list[tuple[int, str]]]:
     """The text with each ``embed(t)`` as ``t.*`` (same length), and (offset, t) of each.
 
     Found among the statements' tokens, so comments and string literals keep
-    their text.
+    their text. Without an embed the text is the source's own, and so are its
+    statements (the caller lexes it once).
     """
     found: list[tuple[int, str]] = []
     pieces: list[str] = []
     done = 0
-    for statement in scan_source(path, text).statements:
+    text = source.text
+    for statement in source.statements:
         tokens = statement.tokens
         for i in range(len(tokens) - 3):
             word, opening, name, closing = tokens[i : i + 4]

@@ -79,8 +79,10 @@ def parse_queries(sources: Sequence[tuple[str, str]], schema: Schema) -> tuple[Q
     seen: dict[str, Location] = {}
     with closing(_schema_database(schema)) as db:
         for path, text in sources:
-            text, embedded = rewrite_embeds(path, text)
             source = scan_source(path, text)
+            text, embedded = rewrite_embeds(source)
+            if embedded:  # the rewritten text, lexed again; else the same text and tokens
+                source = scan_source(path, text)
             previous_end = 0
             for statement in source.statements:
                 header = _header(statement, source, previous_end)

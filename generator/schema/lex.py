@@ -21,16 +21,22 @@ from ..errors import SchemaError
 from .directives import DIRECTIVE, read_directives
 from .ir import Affinity, Location
 
+# Each match is one token with the whitespace before it (half the matches of a
+# pattern with whitespace as a token of its own); `eof` takes the whitespace after
+# the last token. Possessive, so a failed match never retries the whitespace.
 _TOKEN = re.compile(
     r"""
-      (?P<space>\s+)
-    | (?P<comment>--[^\n]*|/\*.*?\*/)
+    \s*+
+    (?:
+      (?P<comment>--[^\n]*|/\*.*?\*/)
     | (?P<string>[xX]?'(?:[^']|'')*')
     | (?P<quoted>"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\])
     | (?P<number>0[xX][0-9a-fA-F]+|(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)
     | (?P<word>[^\W\d][\w$]*)
     | (?P<unterminated>['"`\[]|/\*)
-    | (?P<punct>.)
+    | (?P<punct>\S)
+    | (?P<eof>\Z)
+    )
     """,
     re.VERBOSE | re.DOTALL,
 )
@@ -44,6 +50,7 @@ _UNTERMINATED = {
 _CREATE_MODIFIERS = {"TEMP", "TEMPORARY", "UNIQUE", "VIRTUAL"}
 _TRIGGER_PREFIXES = [["CREATE"], ["CREATE", "TEMP"], ["CREATE", "TEMPORARY"]]
 SCHEMA_PHRASES = frozenset({"CREATE TABLE", "CREATE INDEX", "CREATE UNIQUE INDEX"})
+_DEPTH = {"(": 1, ")": -1}
 
 
 # Tokens, comments and statements are NamedTuples, and SourceFile a plain class:
@@ -59,11 +66,9 @@ class Token(NamedTuple):
     text: str
     start: int
     end: int
-
-    @property
-    def keyword(self) -> str:
-        """The upper-cased text of a bare word, or "" for any other token."""
-        return self.text.upper() if self.kind == "word" else ""
+    # The upper-cased text of a bare word, or "" for any other token: read ~5 times a
+    # token by the parse, so computed once here rather than in a property.
+    keyword: str = ""
 
 
 class Comment(NamedTuple):
@@ -191,17 +196,22 @@ def scan_source(path: str, text: str) -> SourceFile:
 
 def _lex(source: SourceFile) -> Iterator[Token]:
     for match in _TOKEN.finditer(source.text):
-        kind, start, text = match.lastgroup or "", match.start(), match.group()
-        if kind == "unterminated":
-            raise SchemaError(f"unterminated {_UNTERMINATED[text]}", source.locate(start))
-        if kind == "comment" and text.startswith("--"):
-            location = source.locate(start)
-            before = source.text[start - location.col + 1 : start]
-            source.comments[location.line] = Comment(
-                text[2:].strip(), start, location, own_line=not before.strip()
-            )
-        elif kind not in ("space", "comment"):
-            yield Token(kind, text, start, match.end())
+        kind = match.lastgroup or ""
+        if kind == "word":  # the most common
+            yield Token(kind, match[kind], match.start(kind), match.end(), match[kind].upper())
+        elif kind in ("string", "quoted", "number", "punct"):
+            yield Token(kind, match[kind], match.start(kind), match.end())
+        elif kind == "comment":
+            start, text = match.start(kind), match[kind]
+            if text.startswith("--"):
+                location = source.locate(start)
+                before = source.text[start - location.col + 1 : start]
+                source.comments[location.line] = Comment(
+                    text[2:].strip(), start, location, own_line=not before.strip()
+                )
+        elif kind == "unterminated":
+            start = match.start(kind)
+            raise SchemaError(f"unterminated {_UNTERMINATED[match[kind]]}", source.locate(start))
 
 
 def _split(tokens: list[Token], source: SourceFile) -> Iterator[list[Token]]:
@@ -261,7 +271,7 @@ def matching_paren(tokens: Sequence[Token], open_at: int) -> int:
     """Index of the ')' closing the '(' at ``open_at`` (parentheses are balanced)."""
     depth = 0
     for i in range(open_at, len(tokens)):
-        depth += {"(": 1, ")": -1}.get(tokens[i].text, 0)
+        depth += _DEPTH.get(tokens[i].text, 0)
         if depth == 0:
             return i
     raise AssertionError("unbalanced parentheses slipped past check_parentheses")
