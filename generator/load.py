@@ -62,6 +62,9 @@ def parse_sources(
     Plain text in, so that the parsing child (spare.py) needs neither the
     config module nor pathlib (~4 ms of imports on the critical path).
     """
+    import sqlite3
+    from contextlib import closing
+
     from .queries.parse import parse_queries
     from .records import replace
     from .schema.parse import parse_schema
@@ -69,9 +72,12 @@ def parse_sources(
 
     scanned: list[SourceFile] = []  # lexed once, for both
     schema = parse_schema(schema_sources, scanned=scanned)
-    schema = validate_schema(schema, schema_sources, scanned)
-    if query_sources:  # named queries (issue 7), typed against the validated schema
-        schema = replace(schema, queries=parse_queries(query_sources, schema))
+    # The queries are compiled in the database the schema was validated in (~1 ms less
+    # than running the schema in a second one, at 8 tables).
+    with closing(sqlite3.connect(":memory:")) as db:
+        schema = validate_schema(schema, schema_sources, scanned, db)
+        if query_sources:  # named queries (issue 7), typed against the validated schema
+            schema = replace(schema, queries=parse_queries(query_sources, schema, db))
     return schema
 
 

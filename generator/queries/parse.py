@@ -59,12 +59,15 @@ class _Header:
     directive_at: tuple[tuple[str, Location], ...] = ()
 
 
-def parse_queries(sources: Sequence[tuple[str, str]], schema: Schema) -> tuple[Query, ...]:
+def parse_queries(
+    sources: Sequence[tuple[str, str]], schema: Schema, db: sqlite3.Connection | None = None
+) -> tuple[Query, ...]:
     """Read, check and type every named query.
 
     Args:
         sources: ``(display_path, sql_text)`` pairs of the query files.
         schema: The validated schema the queries run against.
+        db: The database `validate_schema` ran the schema in, else one is made.
 
     Returns:
         The queries, in file order.
@@ -75,27 +78,29 @@ def parse_queries(sources: Sequence[tuple[str, str]], schema: Schema) -> tuple[Q
             result or parameter whose type cannot be inferred, or a kind that
             does not fit the statement.
     """
+    if db is None:
+        with closing(_schema_database(schema)) as own:
+            return parse_queries(sources, schema, own)
     queries: list[Query] = []
     seen: dict[str, Location] = {}
-    with closing(_schema_database(schema)) as db:
-        for path, text in sources:
+    for path, text in sources:
+        source = scan_source(path, text)
+        text, embedded = rewrite_embeds(source)
+        if embedded:  # the rewritten text, lexed again; else the same text and tokens
             source = scan_source(path, text)
-            text, embedded = rewrite_embeds(source)
-            if embedded:  # the rewritten text, lexed again; else the same text and tokens
-                source = scan_source(path, text)
-            previous_end = 0
-            for statement in source.statements:
-                header = _header(statement, source, previous_end)
-                previous_end = statement.tokens[-1].end
-                if header.name in seen:
-                    raise SchemaError(
-                        f"query {header.name} is defined twice (first at {seen[header.name]})",
-                        header.location,
-                    )
-                seen[header.name] = header.location
-                span = range(statement.tokens[0].start, statement.tokens[-1].end)
-                embeds = [name for at, name in embedded if at in span]
-                queries.append(_query(statement, source, header, schema, db, embeds))
+        previous_end = 0
+        for statement in source.statements:
+            header = _header(statement, source, previous_end)
+            previous_end = statement.tokens[-1].end
+            if header.name in seen:
+                raise SchemaError(
+                    f"query {header.name} is defined twice (first at {seen[header.name]})",
+                    header.location,
+                )
+            seen[header.name] = header.location
+            span = range(statement.tokens[0].start, statement.tokens[-1].end)
+            embeds = [name for at, name in embedded if at in span]
+            queries.append(_query(statement, source, header, schema, db, embeds))
     return tuple(queries)
 
 
@@ -300,10 +305,7 @@ def _schema_database(schema: Schema) -> sqlite3.Connection:
 def _prepare(
     statement: Statement, source: SourceFile, names: list[str], db: sqlite3.Connection, query: str
 ) -> None:
-    """Let SQLite compile the statement (EXPLAIN runs nothing): syntax, tables, columns.
-
-    Compiling (in `execute`) is the check; the program's listing is not read.
-    """
+    """Let SQLite compile it (EXPLAIN runs nothing; the check is the compile, not the listing)."""
     try:
         db.execute("EXPLAIN " + statement.text, {name: None for name in names})
     except sqlite3.Error as error:

@@ -33,6 +33,7 @@ def validate_schema(
     schema: Schema,
     sources: Sequence[tuple[str, str]],
     scanned: Sequence[SourceFile] | None = None,
+    db: sqlite3.Connection | None = None,
 ) -> Schema:
     """Let SQLite judge the schema, since the generated code will run on it.
 
@@ -41,6 +42,9 @@ def validate_schema(
         sources: ``(display_path, sql_text)`` pairs, in execution order.
         scanned: The same files as `parse_schema` lexed them (``scanned=``), to
             save lexing them again; else they are lexed here, one at a time.
+        db: An empty database to run the schema in, left open with the schema
+            in it for the caller (the queries are compiled there); else one
+            of its own, closed on return.
 
     Returns:
         ``schema`` with declared types, generated/hidden flags and rowid
@@ -50,24 +54,26 @@ def validate_schema(
         SchemaError: At the statement SQLite rejects, with SQLite's message;
             or for a foreign key whose parent table or column does not exist.
     """
-    with closing(sqlite3.connect(":memory:")) as db:
-        files = iter(scanned) if scanned is not None else (scan_source(*s) for s in sources)
-        for source in files:
-            for statement in source.statements:
-                if statement.phrase not in _RUN:
-                    continue
-                try:
-                    db.execute(statement.text)
-                except sqlite3.Error as error:
-                    raise SchemaError(
-                        f"SQLite rejects this statement: {error}", statement.location
-                    ) from None
-        return replace(
-            schema,
-            tables=tuple(_reconcile(db, t) for t in schema.tables),
-            views=tuple(_view_columns(db, v) for v in schema.views),
-            virtual_tables=tuple(_check_virtual(db, v) for v in schema.virtual_tables),
-        )
+    if db is None:
+        with closing(sqlite3.connect(":memory:")) as own:
+            return validate_schema(schema, sources, scanned, own)
+    files = iter(scanned) if scanned is not None else (scan_source(*s) for s in sources)
+    for source in files:
+        for statement in source.statements:
+            if statement.phrase not in _RUN:
+                continue
+            try:
+                db.execute(statement.text)
+            except sqlite3.Error as error:
+                raise SchemaError(
+                    f"SQLite rejects this statement: {error}", statement.location
+                ) from None
+    return replace(
+        schema,
+        tables=tuple(_reconcile(db, t) for t in schema.tables),
+        views=tuple(_view_columns(db, v) for v in schema.views),
+        virtual_tables=tuple(_check_virtual(db, v) for v in schema.virtual_tables),
+    )
 
 
 def _view_columns(db: sqlite3.Connection, view: View) -> View:
