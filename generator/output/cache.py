@@ -123,20 +123,27 @@ def installed_distributions() -> list[str]:
     return sorted(found)
 
 
-def _files(folder: Path) -> list[Path]:
-    """Every file under `folder` but bytecode caches, in a stable order."""
-    if not folder.is_dir():
+def _files(folder: Path) -> list[str | Path]:
+    """Every file under `folder` but bytecode caches, in a stable order.
+
+    Paths as strings and `open` rather than `Path` objects: the key reads
+    storegen's ~150 files on every run, before the schema is parsed, and
+    pathlib's objects cost half of it (~1 ms).
+    """
+    if not os.path.isdir(folder):
         return []
-    found: list[Path] = []
+    found: list[str | Path] = []
+    join = os.path.join
     for parent, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        found.extend(Path(parent) / n for n in sorted(names) if not n.endswith(".pyc"))
+        found.extend(join(parent, n) for n in sorted(names) if not n.endswith(".pyc"))
     return found
 
 
-def _read(path: Path) -> bytes:
+def _read(path: str | Path) -> bytes:
     try:
-        return b"+" + path.read_bytes()
+        with open(path, "rb") as handle:
+            return b"+" + handle.read()
     except OSError as error:
         return f"-{error.errno}".encode()
 
