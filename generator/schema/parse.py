@@ -146,7 +146,53 @@ def _parse_index(
     statement: Statement, source: SourceFile, tables: dict[str, ParsedTable]
 ) -> _ParsedIndex:
     """Turn a CREATE [UNIQUE] INDEX into an Index (``expression`` set when not on plain columns)."""
-    names = index_name_tokens(statement.tokens, _index_columns(statement, tables))
+    columns = _index_columns(statement, tables)
+    return plain_index(statement, columns) or sqlglot_index(statement, source, columns)
+
+
+def plain_index(statement: Statement, columns: set[str]) -> _ParsedIndex | None:
+    """``CREATE [UNIQUE] INDEX [IF NOT EXISTS] i ON t (a [ASC|DESC], ...)``, read from the tokens.
+
+    What `sqlglot_index` makes of it, without sqlglot (~0.17 ms an index): only
+    bare names, every column one of ``columns`` (the table's, lower-cased), no
+    COLLATE, no WHERE. Anything else is None, and sqlglot reads it.
+    """
+    tokens, words = statement.tokens, [t.keyword for t in statement.tokens]
+    unique = words[1] == "UNIQUE"
+    at = 3 if unique else 2
+    if words[at - 1] != "INDEX":
+        return None
+    if words[at : at + 3] == ["IF", "NOT", "EXISTS"]:
+        at += 3
+    end = len(tokens) - 1  # the closing parenthesis
+    if end < at + 5 or words[at + 1] != "ON" or tokens[at + 3].text != "(":
+        return None
+    name, table = tokens[at], tokens[at + 2]
+    if name.kind != "word" or table.kind != "word" or tokens[end].text != ")":
+        return None
+    listed, i = [], at + 4
+    while True:
+        if i >= end:  # an empty list or a trailing comma
+            return None
+        column = tokens[i]
+        if column.kind != "word" or column.text.lower() not in columns:
+            return None
+        listed.append(column.text)
+        i += 2 if words[i + 1] in ("ASC", "DESC") else 1
+        if i == end:
+            break
+        if tokens[i].text != ",":
+            return None
+        i += 1
+    index = Index(name.text, tuple(listed), statement.text, unique, None, False)
+    return _ParsedIndex(table.text, index, statement.location, {})
+
+
+def sqlglot_index(
+    statement: Statement, source: SourceFile, table_columns: set[str]
+) -> _ParsedIndex:
+    """A CREATE INDEX as sqlglot reads it, with names hidden (bare_names.py)."""
+    names = index_name_tokens(statement.tokens, table_columns)
     create = parse_create(statement, source, _index_schema_prefix(statement), names)
     node = create.this
     if not isinstance(node, exp.Index):
