@@ -109,7 +109,7 @@ def _check_type_on_one_line(element: Element, source: SourceFile) -> None:
     for at, (before, after) in enumerate(zip(words, words[1:])):
         if at == 0 and len(words) < 3:
             continue  # `body` newline `TEXT`: odd layout, but one column
-        if source.locate(after.start).line != source.locate(before.end).line:
+        if source.line(after.start) != source.line(before.end):
             kept = source.text[tokens[0].start : before.end]
             declared = source.text[words[1].start : words[-1].end] if len(words) > 1 else ""
             raise SchemaError(

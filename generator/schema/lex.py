@@ -122,6 +122,10 @@ class SourceFile:
         line = bisect.bisect_right(self.line_starts, offset)
         return Location(self.path, line, offset - self.line_starts[line - 1] + 1)
 
+    def line(self, offset: int) -> int:
+        """The 1-based line of a character offset (`locate`'s, without making a Location)."""
+        return bisect.bisect_right(self.line_starts, offset)
+
     def comments_above(self, line: int, after: int) -> list[Comment]:
         """The own-line comments directly above ``line``, none before ``after``."""
         block: list[Comment] = []
@@ -134,7 +138,9 @@ class SourceFile:
 
     def comments_between(self, start: int, end: int) -> list[Comment]:
         """Comments that follow code on their line, between two offsets."""
-        lines = range(self.locate(start).line, self.locate(end).line + 1)
+        if not self.comments:
+            return []
+        lines = range(self.line(start), self.line(end) + 1)
         found = [self.comments[line] for line in lines if line in self.comments]
         return [c for c in found if not c.own_line and start <= c.start < end]
 
