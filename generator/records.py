@@ -73,12 +73,15 @@ def replace(obj: _T, /, **changes: Any) -> _T:
     if cls.__init__ is not _init:
         return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
     names = cls._record_names  # type: ignore[attr-defined]
-    unknown = next((key for key in changes if key not in names), None)
-    if unknown is not None:
+    if not names.issuperset(changes):
+        unknown = next(key for key in changes if key not in names)
         raise TypeError(f"__init__() got an unexpected keyword argument {unknown!r}")
     old = obj.__dict__
     new = object.__new__(cls)
-    new.__dict__.update({name: old[name] for name in cls._record_order})  # type: ignore[attr-defined]
+    order = cls._record_order  # type: ignore[attr-defined]
+    # `_init` stores every field and nothing else: a `__dict__` of that size holds just
+    # the fields (anything cached beside them, e.g. by a cached_property, is left out).
+    new.__dict__.update(old if len(old) == len(order) else {name: old[name] for name in order})
     new.__dict__.update(changes)
     return new
 

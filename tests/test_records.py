@@ -215,3 +215,23 @@ def test_replace_refuses_a_name_that_is_no_field() -> None:
 
     with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
         replace(Point("a", 1), colour="red")
+
+
+def test_replace_leaves_out_what_is_cached_beside_the_fields() -> None:
+    """A cached_property writes to the instance `__dict__`: a copy must compute its own."""
+    from functools import cached_property
+
+    from storegen.records import replace
+
+    @record
+    class Sized:
+        size: int
+
+        @cached_property
+        def double(self) -> int:
+            return self.size * 2
+
+    first = Sized(2)
+    assert first.double == 4  # now cached in first.__dict__
+    copy = replace(first, size=5)
+    assert copy.double == 10 and copy == Sized(5) and "double" not in vars(replace(copy))
