@@ -44,6 +44,10 @@ class _Typer:
         self.statement = statement
         self._ctes: dict[int, list[tuple[str, _Type]]] = {}  # typed CTEs, by id
         self._typing: set[int] = set()  # CTEs being typed (a recursive one sees its anchor)
+        # Scopes built, by id of their SELECT or write (with the node, so an id is never
+        # reused): each parameter asks for its scope, most often the statement's. Nothing
+        # else changes a scope once built, but a recursive CTE being typed (`_typing`).
+        self._scopes: dict[int, tuple[exp.Expr, _Scope]] = {}
 
     def fail(self, message: str, word: str | None = None) -> SchemaError:
         location = (_word_location(self.statement, self.source, word) if word else None) or (
@@ -79,6 +83,9 @@ class _Typer:
             holder = holder.parent
         if holder is None:
             return _Scope()
+        known = self._scopes.get(id(holder))
+        if known is not None and known[0] is holder:
+            return known[1]
         above = holder.parent
         while isinstance(above, exp.SetOperation):
             above = above.parent
@@ -107,6 +114,8 @@ class _Typer:
             first = _from(holder)
             if first is not None:
                 scope.sources.append(self.from_source(first, False, scope))
+        if not self._typing:  # while a recursive CTE is typed, it reads as its anchor alone
+            self._scopes[id(holder)] = (holder, scope)
         return scope
 
     def cte_of(self, node: exp.Table) -> exp.CTE | None:
