@@ -155,6 +155,22 @@ def test_changed_storegen_code_changes_the_key(
     assert cache.generation_key(options, package, [], sources) != before
 
 
+def test_a_template_file_named_in_no_encoding_is_in_the_key(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A file name that is not UTF-8 (Linux allows any bytes) is hashed, not a crash."""
+    options = load_options(None, project)
+    templates = tmp_path_factory.mktemp("templates")
+    odd = os.path.join(os.fsencode(templates), b"note-\xff.txt")
+    with open(odd, "wb") as handle:
+        handle.write(b"one")
+    sources = read_sources(options)
+    before = cache.generation_key(options, templates, [templates], sources)
+    with open(odd, "wb") as handle:
+        handle.write(b"two")
+    assert cache.generation_key(options, templates, [templates], sources) != before
+
+
 def test_the_key_is_of_the_schema_text_that_was_parsed(project: Path) -> None:
     """A schema file edited after generation read it must not file that output under
     the new text's key: the key hashes the text as read, not the file as it is now."""

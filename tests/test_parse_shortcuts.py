@@ -26,7 +26,6 @@ PLAIN = [
     "CREATE UNIQUE INDEX IF NOT EXISTS i2 ON Items (code DESC, Name ASC, b)",
     "create index lower_case on items (name desc)",
     "CREATE INDEX\n  spread\n  ON Items\n  (\n    code ,\n    b\n  )",
-    "CREATE INDEX key ON Items (key)",  # a keyword as the index and column name
     "CREATE INDEX i ON Items (b)",  # one-letter names are never hidden from sqlglot
     "CREATE INDEX dup ON Items (code, code)",
 ]
@@ -44,6 +43,9 @@ LONG_WAY = [
     "CREATE INDEX items_empty ON Items ()",
     "CREATE INDEX items_nocomma ON Items (name code)",
     "CREATE INDEX items_twice ON Items (name ASC DESC)",
+    "CREATE INDEX key ON Items (key)",  # SQLite keywords: sqlglot may read them otherwise
+    "CREATE INDEX items_key ON Items (name, KEY)",
+    "CREATE INDEX on ON Items (name)",
 ]
 
 
@@ -76,7 +78,7 @@ def test_plain_indexes_reach_the_schema_whole() -> None:
     schema = parse_schema([("schema.sql", sql)])
     indexes = schema.tables[0].indexes
     assert [i.name for i in indexes] == [
-        "items_name", "items_code", "items_nc", "i2", "lower_case", "spread", "key", "i", "dup"
+        "items_name", "items_code", "items_nc", "i2", "lower_case", "spread", "i", "dup"
     ]  # fmt: skip
     assert indexes[3].columns == ("code", "Name", "b") and indexes[3].unique
     assert indexes[5].sql == PLAIN[5]
@@ -118,3 +120,13 @@ def test_the_lexer_places_unterminated_tokens(
         scan_source("s.sql", text)
     assert message in caught.value.message
     assert (caught.value.location.line, caught.value.location.col) == where
+
+
+def test_an_index_refused_by_sqlite_is_refused_at_its_word() -> None:
+    """`on` names the index and the table: SQLite refuses it. The shortcut once took it,
+    so the error moved to the statement's start and a later statement's came first."""
+    sql = 'CREATE TABLE "on" ("from" TEXT, b INT);\nCREATE INDEX on ON on (from, b);\n'
+    sql += "CREATE TABLE u (x INT REFERENCES nowhere(y));\n"
+    with pytest.raises(SchemaError) as caught:
+        parse_schema([("s.sql", sql)])
+    assert str(caught.value).startswith("s.sql:2:28: SQLite rejects this statement")

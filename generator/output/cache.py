@@ -65,7 +65,8 @@ def generation_key(
     digest = hashlib.sha256()
 
     def add(label: str, data: bytes) -> None:
-        digest.update(f"{label}\0{len(data)}\0".encode())
+        # surrogateescape: a file name that is not UTF-8 keeps its bytes in the key
+        digest.update(f"{label}\0{len(data)}\0".encode("utf-8", "surrogateescape"))
         digest.update(data)
 
     import sqlite3  # migrations replay, and schema checks run, on the linked SQLite
@@ -102,7 +103,7 @@ def _read_later(options: Any) -> str:
         paths.append(options.postgres_objects)
     for path in paths:
         data = _read(path)
-        digest.update(f"{path}\0{len(data)}\0".encode())
+        digest.update(f"{path}\0{len(data)}\0".encode("utf-8", "surrogateescape"))
         digest.update(data)
     return digest.hexdigest()
 

@@ -24,7 +24,8 @@ from .bare_names import index_name_tokens
 from .sqlglot_adapter import parse_create
 from .tables import ParsedTable, parse_table
 from .triggers import rewritten_table
-from .lex import SCHEMA_PHRASES, SourceFile, Statement, check_parentheses, scan_source
+from .lex import SCHEMA_PHRASES, SQLITE_KEYWORDS, SourceFile, Statement, check_parentheses
+from .lex import scan_source
 
 # Statements that are not schema: data, transactions, connection settings.
 # PRAGMA lines are passed over: they set up a connection, not the schema, and
@@ -154,8 +155,10 @@ def plain_index(statement: Statement, columns: set[str]) -> _ParsedIndex | None:
     """``CREATE [UNIQUE] INDEX [IF NOT EXISTS] i ON t (a [ASC|DESC], ...)``, read from the tokens.
 
     What `sqlglot_index` makes of it, without sqlglot (~0.17 ms an index): only
-    bare names, every column one of ``columns`` (the table's, lower-cased), no
-    COLLATE, no WHERE. Anything else is None, and sqlglot reads it.
+    bare names that are no SQLite keyword, every column one of ``columns`` (the
+    table's, lower-cased), no COLLATE, no WHERE. Anything else is None, and
+    sqlglot reads it (and SQLite's errors keep their place: `CREATE INDEX on ON
+    on (...)` is refused at its word, not at the statement).
     """
     tokens, words = statement.tokens, [t.keyword for t in statement.tokens]
     unique = words[1] == "UNIQUE"
@@ -170,12 +173,16 @@ def plain_index(statement: Statement, columns: set[str]) -> _ParsedIndex | None:
     name, table = tokens[at], tokens[at + 2]
     if name.kind != "word" or table.kind != "word" or tokens[end].text != ")":
         return None
+    if name.keyword in SQLITE_KEYWORDS or table.keyword in SQLITE_KEYWORDS:
+        return None
     listed, i = [], at + 4
     while True:
         if i >= end:  # an empty list or a trailing comma
             return None
         column = tokens[i]
         if column.kind != "word" or column.text.lower() not in columns:
+            return None
+        if column.keyword in SQLITE_KEYWORDS:
             return None
         listed.append(column.text)
         i += 2 if words[i + 1] in ("ASC", "DESC") else 1
