@@ -25,6 +25,8 @@ class Plan:
 
 def plan_write(files: dict[str, str], out: Path) -> Plan:
     """Compare the generated files with what the folder holds now."""
+    if not out.is_dir():  # a first generation: nothing there to read or leave stale
+        return Plan(tuple(sorted(files)), (), ())
     changed: list[str] = []
     unchanged: list[str] = []
     for rel, text in sorted(files.items()):
@@ -39,12 +41,19 @@ def write_files(files: dict[str, str], out: Path, plan: Plan | None = None) -> P
     `plan`: the one `plan_write` just made for the same files and folder.
     """
     plan = plan_write(files, out) if plan is None else plan
+    # os calls on str paths, each folder made once: a first generation writes ~30 files,
+    # and pathlib's objects and a mkdir per file cost ~1.5 ms of its ~5 (bench/RESULTS.md).
+    made: set[str] = set()
+    pid = os.getpid()
     for rel in plan.changed:
-        target = out / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.write_text(files[rel], encoding="utf-8", newline="\n")
-        os.replace(tmp, target)
+        sub, _, name = rel.rpartition("/")  # `files` names are POSIX paths
+        folder = os.path.join(out, *sub.split("/")) if sub else os.fspath(out)
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
+        tmp = f"{folder}{os.sep}.{name}.{pid}.tmp"
+        _write_bytes(tmp, files[rel].encode("utf-8"))
+        os.replace(tmp, f"{folder}{os.sep}{name}")
     for rel in plan.stale:
         (out / rel).unlink()
     return plan
@@ -69,6 +78,17 @@ def diff_files(files: dict[str, str], out: Path) -> str:
             (_read(out / rel) or "").splitlines(keepends=True), [], f"a/{rel}", "/dev/null"
         )
     return "".join(chunks)
+
+
+def _write_bytes(path: str, data: bytes) -> None:
+    """Create or truncate `path` and write all of `data` (the text's newlines kept as they are)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 def _stale(files: dict[str, str], out: Path) -> list[str]:
