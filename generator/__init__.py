@@ -90,6 +90,16 @@ def generate(options: Options, *, cache: bool = True) -> Generation:
     With `cache`, a generation from exactly the same inputs (output/cache.py
     lists them) is read back from `.storegen-cache/generation` instead.
     """
+    from .background import reap
+
+    try:
+        return _cached(options, cache)
+    finally:  # the children left exiting (the SQL half's): none outlives the call
+        reap()
+
+
+def _cached(options: Options, cache: bool) -> Generation:
+    """`generate`, from the cache when it has these inputs (its children not yet reaped)."""
     from functools import partial
     from pathlib import Path
 
@@ -204,10 +214,13 @@ def _two_halves(
     from .background import Background
     from .output import finish
 
-    with Background(_sql_half, env, schema, options, view, backends, cache) as sql_half:
+    sql_half = Background(_sql_half, env, schema, options, view, backends, cache)
+    try:
         rendered = _render_common(env, view, backends, skip=WITH_SQL)
         done: dict[str, Finished] = finish.finish_here(rendered, cache)
         from_child = sql_half.result()
+    finally:  # its exit is waited for at the end of `generate` (background.reap)
+        sql_half.close(later=True)
     done.update(from_child)
     order = [*COMMON_FILES, *rendered, *from_child]  # as rendered in one process
     files: dict[str, str] = {}

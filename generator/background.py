@@ -91,23 +91,29 @@ class Background(Generic[_T]):
                 raise value
         return self._function(*self._args)
 
-    def close(self) -> None:
+    def close(self, *, later: bool = False) -> None:
         """Reap the child; stop it first if nobody read its result (the caller failed first).
 
         A child whose result was read is exiting on its own; reaping it here,
-        not in `result()`, keeps the caller from waiting for that exit.
+        not in `result()`, keeps the caller from waiting for that exit. With
+        `later`, such a child still exiting is left to `reap()`: its exit (~1 ms
+        for a child with the generator's memory) then overlaps the caller's work.
         """
+        exiting = self._pipe is None
         if self._pipe is not None:
             os.close(self._pipe)
             self._pipe = None
             if self._pid is not None:
                 os.kill(self._pid, signal.SIGKILL)
         if self._pid is not None:
+            pid, self._pid = self._pid, None
             try:
-                os.waitpid(self._pid, 0)
+                if later and exiting and os.waitpid(pid, os.WNOHANG)[0] == 0:
+                    _exiting.append(pid)
+                elif not (later and exiting):
+                    os.waitpid(pid, 0)
             except ChildProcessError:  # already reaped (SIGCHLD ignored): nothing to wait for
                 pass
-            self._pid = None
 
     def __enter__(self) -> Background[_T]:
         return self
@@ -119,6 +125,19 @@ class Background(Generic[_T]):
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+# Children whose result was read, left exiting by `close(later=True)`.
+_exiting: list[int] = []
+
+
+def reap() -> None:
+    """Wait for the children `close(later=True)` left exiting (done by then, or nearly)."""
+    while _exiting:
+        try:
+            os.waitpid(_exiting.pop(), 0)
+        except ChildProcessError:  # already reaped (SIGCHLD ignored)
+            pass
 
 
 def _take_spare(

@@ -102,6 +102,54 @@ def close_stops_a_child_nobody_waits_for() -> None:
     raise AssertionError("the child was not reaped")
 
 
+def a_child_closed_later_is_reaped_by_reap() -> None:
+    """`close(later=True)` after the result: not waited for there, and `reap()` leaves no zombie."""
+    from storegen import background
+
+    job = _forked(Background(os.getpid))
+    child = job._pid
+    assert job.result() == child
+    job.close(later=True)
+    assert job._pid is None
+    background.reap()
+    assert not background._exiting
+    try:
+        os.waitpid(child, os.WNOHANG)
+    except ChildProcessError:
+        return  # reaped: no zombie left behind
+    raise AssertionError("the child was not reaped")
+
+
+def close_later_still_stops_a_child_nobody_waits_for() -> None:
+    """`later` is only for a child whose result was read: an unread one is stopped and reaped."""
+    started = time.perf_counter()
+    job = _forked(Background(time.sleep, 30))
+    child = job._pid
+    job.close(later=True)
+    assert time.perf_counter() - started < 5
+    assert child is not None
+    try:
+        os.waitpid(child, os.WNOHANG)
+    except ChildProcessError:
+        return
+    raise AssertionError("the child was not reaped")
+
+
+def generate_leaves_no_child_behind() -> None:
+    """Every child of a generation (the parse, the SQL half) is reaped when `generate` returns."""
+    from storegen import generate
+
+    options = load_options(None, REPO)
+    spare.prestart(_warm_parser)
+    generate(options, cache=False)
+    spare.discard()
+    try:
+        pid, _ = os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return  # no child left at all
+    raise AssertionError(f"a child was left running or unreaped (waitpid: {pid})")
+
+
 def generating_for_sqlite_leaves_sqlglot_to_the_child() -> None:
     """The point of the child: this process renders without ever importing sqlglot."""
     from storegen import generate
