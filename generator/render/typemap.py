@@ -227,9 +227,13 @@ def choose_codec(
     return _AFFINITY_CODECS[column.affinity]
 
 
+# Compiled at import (while the schema is parsed), not by the view's first column.
+_DIGITS = re.compile(r"[^(]*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)\s*")
+
+
 def declared_digits(declared_type: str) -> tuple[int, int] | None:
     """``DECIMAL(10, 2)`` → ``(10, 2)``; ``DECIMAL(10)`` → ``(10, 0)``; else None."""
-    found = re.fullmatch(r"[^(]*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)\s*", declared_type)
+    found = _DIGITS.fullmatch(declared_type)
     if found is None:
         return None
     return int(found[1]), int(found[2] or 0)
