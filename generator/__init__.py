@@ -94,8 +94,8 @@ def generate(options: Options, *, cache: bool = True) -> Generation:
 
     try:
         return _cached(options, cache)
-    finally:  # the children left exiting (the SQL half's): none outlives the call
-        reap()
+    finally:  # the SQL half's child, if it is gone; else a later call reaps it (reap's doc)
+        reap(wait=False)
 
 
 def _cached(options: Options, cache: bool) -> Generation:

@@ -103,21 +103,32 @@ def close_stops_a_child_nobody_waits_for() -> None:
 
 
 def a_child_closed_later_is_reaped_by_reap() -> None:
-    """`close(later=True)` after the result: not waited for there, and `reap()` leaves no zombie."""
+    """`close(later=True)` after the result lists the child; `reap()` leaves no zombie."""
     from storegen import background
 
     job = _forked(Background(os.getpid))
     child = job._pid
     assert job.result() == child
     job.close(later=True)
-    assert job._pid is None
+    assert job._pid is None and child is not None
     background.reap()
     assert not background._exiting
-    try:
-        os.waitpid(child, os.WNOHANG)
-    except ChildProcessError:
-        return  # reaped: no zombie left behind
-    raise AssertionError("the child was not reaped")
+    _assert_reaped(child)
+
+
+def reap_without_waiting_keeps_a_running_child_for_later() -> None:
+    from storegen import background
+
+    child = os.fork()
+    if child == 0:
+        time.sleep(0.5)
+        os._exit(0)
+    background._exiting.append(child)
+    background.reap(wait=False)
+    assert background._exiting == [child]
+    background.reap()
+    assert not background._exiting
+    _assert_reaped(child)
 
 
 def close_later_still_stops_a_child_nobody_waits_for() -> None:
@@ -128,26 +139,37 @@ def close_later_still_stops_a_child_nobody_waits_for() -> None:
     job.close(later=True)
     assert time.perf_counter() - started < 5
     assert child is not None
-    try:
-        os.waitpid(child, os.WNOHANG)
-    except ChildProcessError:
-        return
-    raise AssertionError("the child was not reaped")
+    _assert_reaped(child)
 
 
-def generate_leaves_no_child_behind() -> None:
-    """Every child of a generation (the parse, the SQL half) is reaped when `generate` returns."""
-    from storegen import generate
+def generate_leaves_only_exiting_children_and_the_next_fork_reaps_them() -> None:
+    """After `generate`: no child but the listed ones (their results read, exiting on their
+    own), and the next Background reaps those."""
+    from storegen import background, generate
 
     options = load_options(None, REPO)
     spare.prestart(_warm_parser)
     generate(options, cache=False)
     spare.discard()
+    left = list(background._exiting)
+    time.sleep(1)  # ample for a child past its result to exit
+    with _forked(Background(os.getpid)) as job:  # reaps them before it forks
+        job.result()
+    for pid in left:
+        _assert_reaped(pid)
     try:
         pid, _ = os.waitpid(-1, os.WNOHANG)
     except ChildProcessError:
         return  # no child left at all
     raise AssertionError(f"a child was left running or unreaped (waitpid: {pid})")
+
+
+def _assert_reaped(child: int) -> None:
+    try:
+        os.waitpid(child, os.WNOHANG)
+    except ChildProcessError:
+        return  # reaped: no zombie left behind
+    raise AssertionError(f"the child {child} was not reaped")
 
 
 def generating_for_sqlite_leaves_sqlglot_to_the_child() -> None:
