@@ -76,7 +76,11 @@ def split_column_collations(tree: exp.Expr) -> None:
     Each becomes a COLLATE constraint after it, in the order written (the last
     one is the column's, as in SQLite).
     """
-    for column in tree.find_all(exp.ColumnDef):
+    body = tree.this if isinstance(tree, exp.Create) else None
+    columns = body.expressions if isinstance(body, exp.Schema) else ()  # a table's list
+    for column in columns:
+        if not isinstance(column, exp.ColumnDef):
+            continue  # a table constraint
         constraints = column.args.get("constraints") or []
         split: list[exp.Expr] = []
         for constraint in constraints:
