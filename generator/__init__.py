@@ -88,13 +88,28 @@ def generate(options: Options, *, cache: bool = True) -> Generation:
     """Produce the whole package in memory. Raises StoregenError on bad input.
 
     With `cache`, a generation from exactly the same inputs (output/cache.py
-    lists them) is read back from `.storegen-cache/generation` instead.
+    lists them) is read back from `.storegen-cache/generation` instead. Every
+    child it forked is reaped when it returns.
     """
     from .background import reap
 
     try:
         return _cached(options, cache)
-    finally:  # the SQL half's child, if it is gone; else a later call reaps it (reap's doc)
+    finally:
+        reap()  # the SQL half's child, still exiting (~1 ms): no zombie left to the caller
+
+
+def generate_in_command(options: Options) -> Generation:
+    """`generate`, for a `storegen` command: the SQL half's child may still be exiting.
+
+    Its exit (1-3 ms) then overlaps the writing of the files; `cli.main` reaps
+    it (`background.reap`) before it returns, when it is long gone.
+    """
+    from .background import reap
+
+    try:
+        return _cached(options, True)
+    finally:
         reap(wait=False)
 
 

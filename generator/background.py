@@ -135,19 +135,21 @@ _exiting: list[int] = []
 def reap(*, wait: bool = True) -> None:
     """Reap the children `close(later=True)` left exiting.
 
-    `wait=False` reaps those already gone and keeps the others listed, to be
-    reaped by a later call (a new `Background` makes one), as subprocess does
-    with the children nobody waited for: one that sent its result only has its
-    exit left (1-3 ms for a copy of the generator's memory), and nobody needs to
-    wait for that.
+    `wait=False` reaps those already gone and keeps the others listed for a
+    later call: one that sent its result only has its exit left (1-3 ms for a
+    copy of the generator's memory). `generate` waits for them before it
+    returns; only `generate_in_command` leaves them to `cli.main`.
     """
     for pid in list(_exiting):
         try:
             gone = os.waitpid(pid, 0 if wait else os.WNOHANG)[0] != 0
-        except ChildProcessError:  # already reaped (SIGCHLD ignored)
+        except ChildProcessError:  # already reaped (SIGCHLD ignored, or another thread)
             gone = True
         if gone:
-            _exiting.remove(pid)
+            try:
+                _exiting.remove(pid)
+            except ValueError:  # another thread reaped it meanwhile
+                pass
 
 
 def _take_spare(

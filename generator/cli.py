@@ -213,6 +213,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    finally:  # the SQL half's child a generation left exiting (generate_in_command)
+        background = sys.modules.get(f"{__package__}.background")
+        if background is not None:
+            background.reap()
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -254,11 +258,11 @@ def _options(args: argparse.Namespace) -> Options:
 
 
 def _generate(options: Options) -> int:
-    from . import generate
+    from . import generate_in_command
     from .output.write import plan_write, write_file, write_files
 
     started = time.perf_counter()
-    generation = generate(options)
+    generation = generate_in_command(options)
     _warn(generation)
     plan = plan_write(generation.files, options.out)
     # The API report compares with the package as it was; the same files change no API.
@@ -292,11 +296,11 @@ def _generate(options: Options) -> int:
 
 
 def _check(options: Options) -> int:
-    from . import generate
+    from . import generate_in_command
     from .output.cache import migration_drift
     from .output.write import diff_files
 
-    generation = generate(options)
+    generation = generate_in_command(options)
     _warn(generation)
     stale = []
     for target, diff in (
@@ -332,10 +336,10 @@ def _check(options: Options) -> int:
 
 def _check_breaking(options: Options) -> int:
     """`check --breaking-only`: exit 1 only when the API change breaks callers."""
-    from . import generate
+    from . import generate_in_command
     from .api.report import api_changes, format_report, read_package
 
-    files = generate(options).files
+    files = generate_in_command(options).files
     previous = read_package(options.out)
     changes = api_changes(previous, files) if previous is not None else []
     sys.stdout.write(format_report(changes, breaking_only=True))
