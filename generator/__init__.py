@@ -99,6 +99,15 @@ def generate(options: Options, *, cache: bool = True) -> Generation:
         reap()  # the SQL half's child, still exiting (~1 ms): no zombie left to the caller
 
 
+def reap_in_command() -> None:
+    """Reap what `generate_in_command` left exiting (gone by now); `cli.main` calls it last."""
+    import sys
+
+    background = sys.modules.get(f"{__name__}.background")
+    if background is not None:
+        background.reap()
+
+
 def generate_in_command(options: Options) -> Generation:
     """`generate`, for a `storegen` command: the SQL half's child may still be exiting.
 

@@ -13,16 +13,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import reap_in_command
 from .config import Options, load_options, merge_cli
 from .errors import StoregenError
 
 if TYPE_CHECKING:
     from . import Generation
 
-# Each command imports what it needs when it runs: `storegen check` on an
-# unchanged tree reads its answer from the cache and never loads sqlglot,
-# jinja2, black or the API report (start-up is most of its time).
-
+# Each command imports what it needs when it runs: `storegen check` on an unchanged tree reads
+# its answer from the cache, never loading sqlglot, jinja2, black or the API report.
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
 
 
@@ -213,10 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
-    finally:  # the SQL half's child a generation left exiting (generate_in_command)
-        background = sys.modules.get(f"{__package__}.background")
-        if background is not None:
-            background.reap()
+    finally:
+        reap_in_command()  # the SQL half's child that generate_in_command left exiting
 
 
 def _run(args: argparse.Namespace) -> int:
