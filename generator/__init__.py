@@ -94,21 +94,12 @@ def generate(options: Options, *, cache: bool = True) -> Generation:
     from .background import reap
 
     try:
-        return _cached(options, cache)
+        return generate_in_command(options, cache=cache)
     finally:
         reap()  # the SQL half's child, still exiting (~1 ms): no zombie left to the caller
 
 
-def reap_in_command() -> None:
-    """Reap what `generate_in_command` left exiting (gone by now); `cli.main` calls it last."""
-    import sys
-
-    background = sys.modules.get(f"{__name__}.background")
-    if background is not None:
-        background.reap()
-
-
-def generate_in_command(options: Options) -> Generation:
+def generate_in_command(options: Options, *, cache: bool = True) -> Generation:
     """`generate`, for a `storegen` command: the SQL half's child may still be exiting.
 
     Its exit (1-3 ms) then overlaps the writing of the files; `cli.main` reaps
@@ -117,7 +108,7 @@ def generate_in_command(options: Options) -> Generation:
     from .background import reap
 
     try:
-        return _cached(options, True)
+        return _cached(options, cache)
     finally:
         reap(wait=False)
 

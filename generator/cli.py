@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import reap_in_command
+from .background import reap
 from .config import Options, load_options, merge_cli
 from .errors import StoregenError
 
@@ -213,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     finally:
-        reap_in_command()  # the SQL half's child that generate_in_command left exiting
+        reap()  # the SQL half's child that generate_in_command left exiting, gone by now
 
 
 def _run(args: argparse.Namespace) -> int:
